@@ -1,0 +1,150 @@
+//! The one exit-code funnel (house style 1).
+//!
+//! Every command returns `Result<ExitStatus, CliError>`; [`finish`] renders errors with their
+//! hints and maps everything to the process exit code documented in the README. A broken pipe
+//! (`git pitboss log … | head`) ends quietly with success.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+/// Process exit codes. One table for every command (README "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Done, nothing failed.
+    Success = 0,
+    /// Done, and something the command checked or ran failed (a problem found by `validate`,
+    /// a rejected push, a grind with failed sessions).
+    Failed = 1,
+    /// Stopped by the user.
+    Aborted = 2,
+    /// A grind stopped by its cost, token or time budget.
+    Budget = 3,
+    /// Could not do what was asked: bad input, unknown run, bad config, unreadable repository.
+    /// Nothing was written.
+    Refused = 4,
+    /// A grind stopped by its consecutive-failure limit.
+    ConsecutiveFailures = 5,
+    /// The command line itself is wrong (unknown flag, missing argument).
+    Usage = 64,
+    /// An internal error: git or the file system failed under us, or a bug.
+    Internal = 70,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+/// What kind of failure an error is, which decides its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The user can fix it: bad input, unknown name, bad config (exit 4).
+    User,
+    /// Git, I/O or a bug (exit 70).
+    Internal,
+}
+
+/// An error on its way to the user: the error chain plus hints on what to do.
+#[derive(Debug)]
+pub struct CliError {
+    pub kind: ErrorKind,
+    pub error: anyhow::Error,
+    pub hints: Vec<String>,
+}
+
+impl CliError {
+    pub fn user(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            kind: ErrorKind::User,
+            error: error.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            kind: ErrorKind::Internal,
+            error: error.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    fn is_broken_pipe(&self) -> bool {
+        self.error.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
+    }
+
+    /// The text printed to stderr: `error: <chain joined by ": ">` then `hint: …` lines.
+    pub fn render(&self) -> String {
+        let mut out = String::from("error: ");
+        let mut first = true;
+        for cause in self.error.chain() {
+            let text = cause.to_string();
+            // thiserror messages often already include their source; do not say it twice.
+            if !first && out.contains(&text) {
+                continue;
+            }
+            if !first {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+            first = false;
+        }
+        out.push('\n');
+        for h in &self.hints {
+            let _ = writeln!(out, "hint: {h}");
+        }
+        out
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::internal(e)
+    }
+}
+
+pub type CliResult<T = ExitStatus> = Result<T, CliError>;
+
+/// Renders the outcome of a command and turns it into the process exit code.
+pub fn finish(result: CliResult) -> ExitCode {
+    match result {
+        Ok(status) => status.into(),
+        Err(e) if e.is_broken_pipe() => ExitStatus::Success.into(),
+        Err(e) => {
+            eprint!("{}", e.render());
+            match e.kind {
+                ErrorKind::User => ExitStatus::Refused.into(),
+                ErrorKind::Internal => ExitStatus::Internal.into(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_joins_causes_once_and_adds_hints() {
+        let inner = std::io::Error::other("disk full");
+        let e = CliError::internal(anyhow::Error::new(inner).context("cannot write x"))
+            .hint("free some space");
+        assert_eq!(e.render(), "error: cannot write x: disk full\nhint: free some space\n");
+    }
+
+    #[test]
+    fn broken_pipe_is_quiet_success() {
+        let e = CliError::internal(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(e.is_broken_pipe());
+    }
+}

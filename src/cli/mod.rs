@@ -1,0 +1,108 @@
+//! The command line: clap definitions and dispatch. One file per command (house style 2);
+//! this file is only the enum, the shared context and the dispatch.
+
+mod exit;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
+use crate::git::Repo;
+pub use exit::{CliError, CliResult, ExitStatus};
+pub use ui::Ui;
+
+/// Run coding agents in an unattended loop and keep every run inside git.
+///
+/// Runs live on refs/pitboss/grind/<run-id> (one commit per session): read them with
+/// `git pitboss ls`, `git pitboss log <run>` or plain `git log refs/pitboss/grind/<run-id>`.
+#[derive(Debug, Parser)]
+#[command(name = "git-pitboss", bin_name = "git pitboss", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+/// What every command gets: where it runs, how it talks, and its clock and randomness.
+pub struct Ctx {
+    pub cwd: PathBuf,
+    pub ui: Ui,
+    pub clock: Box<dyn Clock>,
+    pub entropy: Box<dyn Entropy>,
+}
+
+impl Ctx {
+    fn from_env() -> CliResult<Ctx> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| CliError::user(anyhow::Error::new(e).context("cannot read the current directory")))?;
+        // PITBOSS_NOW and PITBOSS_SEED make runs reproducible (tests, demos, bug reports).
+        let clock: Box<dyn Clock> = match std::env::var("PITBOSS_NOW") {
+            Ok(v) => {
+                let t = chrono::DateTime::parse_from_rfc3339(&v).map_err(|e| {
+                    CliError::user(anyhow::anyhow!("PITBOSS_NOW={v:?} is not an RFC 3339 time: {e}"))
+                        .hint("use a time like 2026-11-24T10:00:00Z, or unset PITBOSS_NOW")
+                })?;
+                Box::new(FixedClock(t.with_timezone(&chrono::Utc)))
+            }
+            Err(_) => Box::new(SystemClock),
+        };
+        let entropy: Box<dyn Entropy> = match std::env::var("PITBOSS_SEED") {
+            Ok(v) => {
+                let seed = v.parse::<u64>().map_err(|_| {
+                    CliError::user(anyhow::anyhow!("PITBOSS_SEED={v:?} is not a whole number"))
+                        .hint("use a number like 42, or unset PITBOSS_SEED")
+                })?;
+                Box::new(SeededEntropy::new(seed))
+            }
+            Err(_) => Box::new(OsEntropy::default()),
+        };
+        Ok(Ctx {
+            cwd,
+            ui: Ui::from_env(),
+            clock,
+            entropy,
+        })
+    }
+
+    /// The repository around the working directory.
+    pub fn repo(&self) -> CliResult<Repo> {
+        Repo::discover(&self.cwd).map_err(|e| {
+            let hint = match &e {
+                crate::git::GitError::NotARepository { .. } => {
+                    "run git pitboss inside a git repository (or `git init` one first)"
+                }
+                crate::git::GitError::Unsupported { .. } => {
+                    "use a repository with the default (files) ref format and SHA-1 objects"
+                }
+                _ => "check that the repository is readable (`git status` should work)",
+            };
+            CliError::user(e).hint(hint)
+        })
+    }
+}
+
+/// Entry point of the binary: parse, dispatch, and funnel the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitStatus::Success.into()
+                }
+                _ => ExitStatus::Usage.into(),
+            };
+        }
+    };
+    exit::finish(Ctx::from_env().and_then(|ctx| dispatch(&ctx, cli.command)))
+}
+
+fn dispatch(_ctx: &Ctx, command: Command) -> CliResult {
+    match command {}
+}

@@ -1,0 +1,267 @@
+//! The only module that touches `git2` (house style 8).
+//!
+//! [`Repo`] wraps a `git2::Repository` and offers exactly the operations the rest of the crate
+//! needs: opening with plain-spoken errors, identity, objects, trees and compare-and-swap ref
+//! updates. Every error names the ref, path or object it was about. `NotFound` becomes `Ok(None)`
+//! wherever a caller can reasonably ask "is it there?".
+
+mod objects;
+mod refs;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub use git2::Oid;
+pub use objects::{TreeEdit, TreeEntryKind};
+pub use refs::{CasOutcome, LockInfo};
+
+/// An error from git, naming what was being done and to what.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("not a git repository (or any parent up to the filesystem root): {path}")]
+    NotARepository { path: PathBuf },
+    #[error(
+        "{path} uses {feature}, which git-pitboss cannot read yet (libgit2 does not support it)"
+    )]
+    Unsupported { path: PathBuf, feature: &'static str },
+    #[error("{what}: {source}")]
+    Git {
+        what: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl GitError {
+    pub(crate) fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
+        let what = what.into();
+        move |source| GitError::Git { what, source }
+    }
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> GitError {
+        let what = what.into();
+        move |source| GitError::Io { what, source }
+    }
+}
+
+pub type Result<T, E = GitError> = std::result::Result<T, E>;
+
+/// Who commits: the user's git identity, or `pitboss <pitboss@localhost>` when none is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+impl Identity {
+    pub fn fallback() -> Self {
+        Identity {
+            name: "pitboss".into(),
+            email: "pitboss@localhost".into(),
+        }
+    }
+}
+
+/// An open repository.
+pub struct Repo {
+    inner: git2::Repository,
+    /// Held shared while we move a ref; see [`refs`] for why.
+    writers_lock: OnceLock<std::io::Result<File>>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("path", &self.inner.path()).finish()
+    }
+}
+
+impl Repo {
+    /// Finds the repository containing `start` (like git does from a subdirectory).
+    pub fn discover(start: &Path) -> Result<Repo> {
+        Self::check_format(start)?;
+        match git2::Repository::discover(start) {
+            Ok(inner) => Ok(Repo::wrap(inner)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(GitError::NotARepository {
+                path: start.to_path_buf(),
+            }),
+            Err(e) => Err(Self::explain_open_error(start, e)),
+        }
+    }
+
+    /// Opens the repository at exactly `path` (a work tree or a git dir).
+    pub fn open(path: &Path) -> Result<Repo> {
+        Self::check_format(path)?;
+        match git2::Repository::open(path) {
+            Ok(inner) => Ok(Repo::wrap(inner)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(GitError::NotARepository {
+                path: path.to_path_buf(),
+            }),
+            Err(e) => Err(Self::explain_open_error(path, e)),
+        }
+    }
+
+    fn wrap(inner: git2::Repository) -> Repo {
+        Repo {
+            inner,
+            writers_lock: OnceLock::new(),
+        }
+    }
+
+    /// NB: libgit2 refuses repositories with `extensions.refStorage=reftable` or
+    /// `extensions.objectFormat=sha256` with a generic "unsupported extension" message, and only
+    /// once it has found them. We look at the config of the repository we are about to open
+    /// first, so the user reads what the problem is and what to do about it.
+    fn check_format(start: &Path) -> Result<()> {
+        let Ok(path) = git2::Repository::discover_path(start, None::<&Path>) else {
+            return Ok(());
+        };
+        let config = path.join("config");
+        let Ok(cfg) = git2::Config::open(&config) else {
+            return Ok(());
+        };
+        let get = |key: &str| cfg.get_string(key).ok().map(|v| v.to_ascii_lowercase());
+        if get("extensions.refstorage").as_deref() == Some("reftable") {
+            return Err(GitError::Unsupported {
+                path,
+                feature: "the reftable ref format (extensions.refStorage=reftable)",
+            });
+        }
+        if get("extensions.objectformat").as_deref() == Some("sha256") {
+            return Err(GitError::Unsupported {
+                path,
+                feature: "SHA-256 object names (extensions.objectFormat=sha256)",
+            });
+        }
+        Ok(())
+    }
+
+    fn explain_open_error(path: &Path, e: git2::Error) -> GitError {
+        let msg = e.message().to_ascii_lowercase();
+        if msg.contains("refstorage") || msg.contains("reftable") {
+            GitError::Unsupported {
+                path: path.to_path_buf(),
+                feature: "the reftable ref format (extensions.refStorage=reftable)",
+            }
+        } else if msg.contains("objectformat") || msg.contains("sha256") {
+            GitError::Unsupported {
+                path: path.to_path_buf(),
+                feature: "SHA-256 object names (extensions.objectFormat=sha256)",
+            }
+        } else {
+            GitError::Git {
+                what: format!("cannot open the repository at {}", path.display()),
+                source: e,
+            }
+        }
+    }
+
+    /// The `.git` directory of this work tree (for a linked worktree, its private dir).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The directory shared by all worktrees: where refs, objects and our own state live.
+    pub fn common_dir(&self) -> &Path {
+        self.inner.commondir()
+    }
+
+    /// The top of the work tree, `None` for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.inner.workdir()
+    }
+
+    /// The user's git identity (`user.name`, `user.email`), or the pitboss fallback.
+    pub fn identity(&self) -> Identity {
+        let Ok(cfg) = self.inner.config() else {
+            return Identity::fallback();
+        };
+        let name = cfg.get_string("user.name").ok().filter(|s| !s.trim().is_empty());
+        let email = cfg.get_string("user.email").ok().filter(|s| !s.trim().is_empty());
+        match (name, email) {
+            (Some(name), Some(email)) => Identity { name, email },
+            (Some(name), None) => Identity {
+                name,
+                email: Identity::fallback().email,
+            },
+            (None, Some(email)) => Identity {
+                name: Identity::fallback().name,
+                email,
+            },
+            (None, None) => Identity::fallback(),
+        }
+    }
+
+    /// A string from git config, `None` when unset.
+    pub fn config_string(&self, key: &str) -> Result<Option<String>> {
+        let cfg = self
+            .inner
+            .config()
+            .map_err(GitError::git("cannot read git config"))?;
+        match cfg.get_string(key) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(GitError::git(format!("cannot read git config {key}"))(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::*;
+
+    /// A fresh repository in a temp dir with a fixed identity.
+    pub fn temp_repo() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inner = git2::Repository::init(dir.path()).expect("init");
+        {
+            let mut cfg = inner.config().expect("config");
+            cfg.set_str("user.name", "Test User").expect("name");
+            cfg.set_str("user.email", "test@example.com").expect("email");
+        }
+        (dir, Repo::wrap(inner))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_a_repository_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Repo::open(dir.path()).unwrap_err();
+        assert!(matches!(err, GitError::NotARepository { .. }), "{err}");
+    }
+
+    #[test]
+    fn reftable_and_sha256_are_refused_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, ext, value) in [
+            ("rt", "refstorage", "reftable"),
+            ("sha", "objectformat", "sha256"),
+        ] {
+            let p = dir.path().join(name);
+            git2::Repository::init(&p).unwrap();
+            let cfg_path = p.join(".git/config");
+            let mut cfg = git2::Config::open(&cfg_path).unwrap();
+            cfg.set_i32("core.repositoryformatversion", 1).unwrap();
+            cfg.set_str(&format!("extensions.{ext}"), value).unwrap();
+            let err = Repo::discover(&p.join(".git")).unwrap_err().to_string();
+            assert!(err.contains(value), "{err}");
+            assert!(err.contains("cannot read"), "{err}");
+        }
+    }
+
+    #[test]
+    fn identity_falls_back() {
+        let (_d, repo) = testutil::temp_repo();
+        assert_eq!(repo.identity().name, "Test User");
+        assert_eq!(Identity::fallback().email, "pitboss@localhost");
+    }
+}

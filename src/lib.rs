@@ -1,0 +1,10 @@
+//! git-pitboss: run coding agents in an unattended loop and keep every run inside git.
+//!
+//! Dependency direction: `cli → grind → {agent, store} → git`. Only [`cli`] reads argv, the
+//! environment or the working directory, and only it writes to the terminal.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod clock;
+pub mod git;
+pub mod store;

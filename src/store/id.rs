@@ -1,0 +1,266 @@
+//! Names: run ids, the run ref namespace, session sequence numbers and their paths.
+//!
+//! This is the one module that knows the ref prefix `refs/pitboss/grind/` and the path layout
+//! inside a run's tree (house style 9). Run ids become ref names, so they are checked here
+//! before anything is written or looked up.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Entropy;
+
+/// Where runs live.
+pub const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
+/// Where the run branch of a run lives (under refs/heads/).
+pub const RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
+/// Longest run id we accept. Generated ids are 21 characters.
+pub const MAX_RUN_ID_LEN: usize = 64;
+
+/// Why a string is not a run id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunIdError {
+    #[error("a run id cannot be empty")]
+    Empty,
+    #[error("run id {0:?} is too long ({1} characters; at most {MAX_RUN_ID_LEN})")]
+    TooLong(String, usize),
+    #[error("run id {0:?} cannot start with '{1}'")]
+    BadStart(String, char),
+    #[error("run id {0:?} contains {1}, which cannot appear in a ref name")]
+    BadChar(String, String),
+    #[error("run id {0:?} cannot contain '..'")]
+    DotDot(String),
+    #[error("run id {0:?} cannot end with '{1}'")]
+    BadEnd(String, &'static str),
+}
+
+/// A validated run id, e.g. `20261124T101500Z-3fa9`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct RunId(String);
+
+impl RunId {
+    /// Checks `s` against what a ref name component may be, and a little more: only ASCII
+    /// letters, digits, `.`, `_` and `-`; no leading `-` or `.`; no `..`; not ending in `.lock`
+    /// or `.`; 1 to 64 characters.
+    pub fn parse(s: &str) -> Result<RunId, RunIdError> {
+        check_id_chars(s)?;
+        if s.ends_with(".lock") {
+            return Err(RunIdError::BadEnd(s.into(), ".lock"));
+        }
+        if s.ends_with('.') {
+            return Err(RunIdError::BadEnd(s.into(), "."));
+        }
+        Ok(RunId(s.to_string()))
+    }
+
+    /// A new id `YYYYMMDDTHHMMSSZ-xxxx` (UTC time, 4 random lowercase hex digits), never one
+    /// this process has handed out before.
+    pub fn generate(now: DateTime<Utc>, entropy: &dyn Entropy) -> RunId {
+        static ISSUED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+        let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let mut issued = ISSUED.lock().unwrap_or_else(|e| e.into_inner());
+        let issued = issued.get_or_insert_with(HashSet::new);
+        loop {
+            let id = format!("{stamp}-{:04x}", entropy.next_u64() & 0xffff);
+            if issued.insert(id.clone()) {
+                return RunId(id);
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `refs/pitboss/grind/<id>`.
+    pub fn ref_name(&self) -> String {
+        format!("{RUN_REF_PREFIX}{}", self.0)
+    }
+
+    /// `pitboss/grind/<id>`, the branch the run's code lands on.
+    pub fn branch_name(&self) -> String {
+        format!("{RUN_BRANCH_PREFIX}{}", self.0)
+    }
+
+    /// The run id of a ref under [`RUN_REF_PREFIX`]; `None` for other refs, `Some(Err)` for a
+    /// ref in our namespace whose name is not a valid id.
+    pub fn from_ref_name(name: &str) -> Option<Result<RunId, RunIdError>> {
+        name.strip_prefix(RUN_REF_PREFIX).map(RunId::parse)
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RunId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        RunId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Checks a user-typed prefix of a run id: the same characters as an id, not empty.
+pub fn check_run_prefix(s: &str) -> Result<(), RunIdError> {
+    check_id_chars(s)
+}
+
+fn check_id_chars(s: &str) -> Result<(), RunIdError> {
+    if s.is_empty() {
+        return Err(RunIdError::Empty);
+    }
+    let n = s.chars().count();
+    if n > MAX_RUN_ID_LEN {
+        return Err(RunIdError::TooLong(s.into(), n));
+    }
+    let first = s.chars().next().unwrap_or('-');
+    if first == '-' || first == '.' {
+        return Err(RunIdError::BadStart(s.into(), first));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        let what = match c {
+            ' ' => "a space".to_string(),
+            '/' => "'/'".to_string(),
+            c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+            c => format!("{c:?}"),
+        };
+        return Err(RunIdError::BadChar(s.into(), what));
+    }
+    if s.contains("..") {
+        return Err(RunIdError::DotDot(s.into()));
+    }
+    Ok(())
+}
+
+/// A session's sequence number within a run (1, 2, 3, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seq(pub u64);
+
+impl Seq {
+    /// Zero-padded to at least 4 digits: `0007`, `12345`.
+    pub fn padded(self) -> String {
+        format!("{:04}", self.0)
+    }
+
+    /// `seq / 100`, zero-padded to 2 digits: `00`, `123`.
+    pub fn bucket(self) -> String {
+        format!("{:02}", self.0 / 100)
+    }
+
+    /// `sessions/<bucket>/<seq>.jsonl`
+    pub fn record_path(self) -> String {
+        format!("sessions/{}/{}.jsonl", self.bucket(), self.padded())
+    }
+
+    /// `transcripts/<bucket>/session-<seq>.log`
+    pub fn transcript_path(self) -> String {
+        format!("transcripts/{}/session-{}.log", self.bucket(), self.padded())
+    }
+
+    /// `patches/<bucket>/session-<seq>.patch`
+    pub fn patch_path(self) -> String {
+        format!("patches/{}/session-{}.patch", self.bucket(), self.padded())
+    }
+
+    /// The transcript path a record names, as in the file-based layout:
+    /// `transcripts/session-<seq>.log`.
+    pub fn record_transcript_path(self) -> String {
+        format!("transcripts/session-{}.log", self.padded())
+    }
+
+    /// Parses a record file name (`0007.jsonl`) back to its number.
+    pub fn from_record_file(name: &str) -> Option<Seq> {
+        let digits = name.strip_suffix(".jsonl")?;
+        if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().map(Seq)
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.padded())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SeededEntropy;
+
+    #[test]
+    fn generated_ids_have_the_documented_shape_and_never_repeat() {
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:15:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let e = SeededEntropy::new(1);
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            let id = RunId::generate(now, &e);
+            let s = id.as_str();
+            assert_eq!(s.len(), 21, "{s}");
+            assert!(s.starts_with("20261124T101500Z-"), "{s}");
+            assert!(s[17..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(RunId::parse(s).is_ok());
+            assert!(seen.insert(id));
+        }
+    }
+
+    #[test]
+    fn bad_ids_are_refused_with_a_reason() {
+        let long = "a".repeat(65);
+        let cases: &[(&str, &str)] = &[
+            ("", "empty"),
+            ("a..b", "'..'"),
+            ("a/b", "'/'"),
+            ("x.lock", ".lock"),
+            ("has space", "a space"),
+            ("tab\there", "control character"),
+            ("-rf", "start with '-'"),
+            (".hidden", "start with '.'"),
+            ("end.", "end with '.'"),
+            ("a~b", "'~'"),
+            ("ü", "'ü'"),
+            (&long, "too long"),
+        ];
+        for (input, needle) in cases {
+            let err = RunId::parse(input).unwrap_err().to_string();
+            assert!(err.contains(needle), "{input:?}: {err}");
+        }
+        assert!(RunId::parse("20261124T101500Z-3fa9").is_ok());
+        assert!(RunId::parse("rid").is_ok());
+        assert_eq!(
+            RunId::parse("abc").unwrap().ref_name(),
+            "refs/pitboss/grind/abc"
+        );
+    }
+
+    #[test]
+    fn seq_paths_are_bucketed() {
+        assert_eq!(Seq(7).record_path(), "sessions/00/0007.jsonl");
+        assert_eq!(Seq(12345).record_path(), "sessions/123/12345.jsonl");
+        assert_eq!(Seq(100).transcript_path(), "transcripts/01/session-0100.log");
+        assert_eq!(Seq(3).patch_path(), "patches/00/session-0003.patch");
+        assert_eq!(Seq(1).record_transcript_path(), "transcripts/session-0001.log");
+        assert_eq!(Seq::from_record_file("0007.jsonl"), Some(Seq(7)));
+        assert_eq!(Seq::from_record_file("12345.jsonl"), Some(Seq(12345)));
+        assert_eq!(Seq::from_record_file("7.jsonl"), None);
+        assert_eq!(Seq::from_record_file("00a7.jsonl"), None);
+    }
+
+    #[test]
+    fn from_ref_name_only_in_namespace() {
+        assert!(RunId::from_ref_name("refs/heads/main").is_none());
+        assert!(RunId::from_ref_name("refs/pitboss/grind/ok-1").unwrap().is_ok());
+        assert!(RunId::from_ref_name("refs/pitboss/grind/a/b").unwrap().is_err());
+    }
+}
