@@ -6,5 +6,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod fields;
 pub mod git;
+pub mod grind;
 pub mod store;

@@ -1,0 +1,4 @@
+//! Everything `grind` decides before it runs an agent: prompts, rotations, the scheduler and
+//! budgets.
+
+pub mod prompt;
