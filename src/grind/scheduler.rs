@@ -155,7 +155,7 @@ impl Scheduler {
     }
 
     /// The next prompt to run, counted as run.
-    pub fn next(&mut self) -> Pick {
+    pub fn next_pick(&mut self) -> Pick {
         let mut skipped = None;
         loop {
             if self.state.rotation > 0
@@ -202,7 +202,7 @@ impl Scheduler {
         let mut s = self.clone();
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            let pick = s.next();
+            let pick = s.next_pick();
             let done = pick == Pick::Exhausted;
             out.push(pick);
             if done {
@@ -273,8 +273,9 @@ impl Scheduler {
                     .copied()
                     .unwrap_or(0),
             );
-            let takes_part =
-                r % u64::from(e.every) == 0 && !self.used_up(e) && self.benched_until(e) <= r;
+            let takes_part = r.is_multiple_of(u64::from(e.every))
+                && !self.used_up(e)
+                && self.benched_until(e) <= r;
             if !takes_part || done >= u64::from(e.weight) {
                 continue;
             }
@@ -314,7 +315,7 @@ mod tests {
     /// `name@rotation` for each pick, `-` for exhausted.
     fn run(s: &mut Scheduler, n: usize) -> Vec<String> {
         (0..n)
-            .map(|_| match s.next() {
+            .map(|_| match s.next_pick() {
                 Pick::Run {
                     prompt, rotation, ..
                 } => format!("{prompt}@{rotation}"),
@@ -328,7 +329,7 @@ mod tests {
         let mut s = sched(vec![e("b", 1, 1, None), e("a", 2, 1, None)]);
         let mut a = 0i64;
         for n in 1..=300i64 {
-            if let Pick::Run { prompt, .. } = s.next() {
+            if let Pick::Run { prompt, .. } = s.next_pick() {
                 a += i64::from(prompt == "a");
             }
             assert!(
@@ -373,7 +374,7 @@ mod tests {
             let mut s = sched(entries);
             let mut counts = vec![0u32; ws.len()];
             for n in 1..=(3 * total) {
-                let Pick::Run { prompt, .. } = s.next() else {
+                let Pick::Run { prompt, .. } = s.next_pick() else {
                     panic!()
                 };
                 let i = names.iter().position(|x| *x == prompt).unwrap();
@@ -427,7 +428,7 @@ mod tests {
     fn first_pick_reports_leading_gap() {
         let mut s = sched(vec![e("b", 1, 4, None)]);
         assert!(matches!(
-            s.next(),
+            s.next_pick(),
             Pick::Run {
                 rotation: 4,
                 skipped: Some(Skipped { first: 1, last: 3 }),
@@ -441,7 +442,7 @@ mod tests {
         let mut s = sched(vec![e("a", 1, 1, Some(2)), e("b", 1, 1, Some(1))]);
         assert_eq!(run(&mut s, 5), ["a@1", "b@1", "a@2", "-", "-"]);
         assert!(s.is_exhausted());
-        assert_eq!(sched(vec![]).next(), Pick::Exhausted);
+        assert_eq!(sched(vec![]).next_pick(), Pick::Exhausted);
     }
 
     #[test]
