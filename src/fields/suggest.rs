@@ -1,35 +1,59 @@
 //! "Did you mean …?": the nearest valid name to a misspelt one, by edit distance.
 //!
-//! Written out rather than taken from a crate: it is twenty lines, and used for a handful of
+//! Written out rather than taken from a crate: it is thirty lines, and used for a handful of
 //! short names per error.
 
 /// The candidate nearest to `word`, when it is near enough to be a plausible typo: at most a
-/// third of the word's length in edits (at least 1, at most 3). Ties go to the earlier candidate.
+/// third of the word's length in edits (at least 1, at most 3), ties going to the earlier
+/// candidate; failing that, the one candidate that starts with `word` (`max_cost` →
+/// `max_cost_usd`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
     let limit = (word.chars().count() / 3).clamp(1, 3);
     let lower = word.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+    let near = candidates
+        .iter()
+        .map(|c| (distance(&lower, &c.to_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    near.or_else(|| {
+        let mut longer = candidates
+            .iter()
+            .filter(|c| lower.len() >= 3 && c.to_lowercase().starts_with(&lower));
+        match (longer.next(), longer.next()) {
+            (Some(c), None) => Some(*c),
+            _ => None,
+        }
+    })
 }
 
-/// The number of single-character insertions, deletions and substitutions that turn `a` into `b`.
-fn levenshtein(a: &str, b: &str) -> usize {
+/// The number of single-character insertions, deletions, substitutions and swaps of neighbours
+/// that turn `a` into `b` (optimal string alignment distance: `agnet` is one swap from `agent`).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    // d[i][j]: distance between a[..i] and b[..j].
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -38,10 +62,11 @@ mod tests {
 
     #[test]
     fn distances() {
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("weight", "weight"), 0);
-        assert_eq!(levenshtein("wieght", "weight"), 2);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("weight", "weight"), 0);
+        assert_eq!(distance("wieght", "weight"), 1);
+        assert_eq!(distance("agnet", "agent"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
     }
 
     #[test]
@@ -53,5 +78,14 @@ mod tests {
         assert_eq!(closest("descripton", keys), Some("description"));
         assert_eq!(closest("colour", keys), None);
         assert_eq!(closest("x", keys), None);
+        assert_eq!(
+            closest("max_cost", ["max_cost_usd", "max_tokens"]),
+            Some("max_cost_usd")
+        );
+        assert_eq!(
+            closest("max", ["max_cost_usd", "max_tokens"]),
+            None,
+            "ambiguous prefix"
+        );
     }
 }
