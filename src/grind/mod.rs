@@ -3,5 +3,7 @@
 
 pub mod budget;
 pub mod discover;
+pub mod plan;
 pub mod prompt;
+pub mod rotation;
 pub mod scheduler;
