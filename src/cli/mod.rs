@@ -19,7 +19,12 @@ pub use ui::Ui;
 /// Runs live on refs/pitboss/grind/<run-id> (one commit per session): read them with
 /// `git pitboss ls`, `git pitboss log <run>` or plain `git log refs/pitboss/grind/<run-id>`.
 #[derive(Debug, Parser)]
-#[command(name = "git-pitboss", bin_name = "git pitboss", version, max_term_width = 100)]
+#[command(
+    name = "git-pitboss",
+    bin_name = "git pitboss",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,14 +43,17 @@ pub struct Ctx {
 
 impl Ctx {
     fn from_env() -> CliResult<Ctx> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| CliError::user(anyhow::Error::new(e).context("cannot read the current directory")))?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            CliError::user(anyhow::Error::new(e).context("cannot read the current directory"))
+        })?;
         // PITBOSS_NOW and PITBOSS_SEED make runs reproducible (tests, demos, bug reports).
         let clock: Box<dyn Clock> = match std::env::var("PITBOSS_NOW") {
             Ok(v) => {
                 let t = chrono::DateTime::parse_from_rfc3339(&v).map_err(|e| {
-                    CliError::user(anyhow::anyhow!("PITBOSS_NOW={v:?} is not an RFC 3339 time: {e}"))
-                        .hint("use a time like 2026-11-24T10:00:00Z, or unset PITBOSS_NOW")
+                    CliError::user(anyhow::anyhow!(
+                        "PITBOSS_NOW={v:?} is not an RFC 3339 time: {e}"
+                    ))
+                    .hint("use a time like 2026-11-24T10:00:00Z, or unset PITBOSS_NOW")
                 })?;
                 Box::new(FixedClock(t.with_timezone(&chrono::Utc)))
             }
