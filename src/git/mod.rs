@@ -277,3 +277,19 @@ mod tests {
         assert_eq!(Identity::fallback().email, "pitboss@localhost");
     }
 }
+
+impl Repo {
+    /// Runs `git maintenance run --auto --quiet` at a safe point (after an import, at the end
+    /// of a run), so long runs do not leave tens of thousands of loose objects. Best effort:
+    /// a failure here loses nothing and is not reported.
+    pub fn maintenance_auto(&self) {
+        let _ = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(self.common_dir())
+            .args(["maintenance", "run", "--auto", "--quiet"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

@@ -110,23 +110,11 @@ impl RunStore<'_> {
         let meta_blob = self.repo.write_blob(meta_json.as_bytes())?;
         let state_blob = self.repo.write_blob(state.to_json().as_bytes())?;
         let pad_blob = self.repo.write_blob(scratchpad.as_bytes())?;
-        let tree = self.repo.edit_tree(
-            None,
-            &[
-                TreeEdit::Blob {
-                    path: "run.json".into(),
-                    oid: meta_blob,
-                },
-                TreeEdit::Blob {
-                    path: "state.json".into(),
-                    oid: state_blob,
-                },
-                TreeEdit::Blob {
-                    path: "scratchpad.md".into(),
-                    oid: pad_blob,
-                },
-            ],
-        )?;
+        let tree = self.repo.write_flat_tree(&[
+            ("run.json", meta_blob),
+            ("scratchpad.md", pad_blob),
+            ("state.json", state_blob),
+        ])?;
         Ok((tree, meta_blob))
     }
 
