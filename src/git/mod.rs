@@ -5,6 +5,7 @@
 //! updates. Every error names the ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
+mod bulk;
 mod objects;
 mod refs;
 
@@ -12,8 +13,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use bulk::Bulk;
 pub use git2::Oid;
-pub use objects::{TreeEdit, TreeEntryKind};
+pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 
 /// An error from git, naming what was being done and to what.

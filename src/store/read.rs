@@ -92,14 +92,13 @@ impl RunStore<'_> {
 
     /// The tree of a run's tip.
     pub(crate) fn tip_tree(&self, run: &Run) -> Result<Oid> {
-        Ok(self
-            .repo
-            .commit_info(run.tip)?
-            .map(|c| c.tree)
-            .ok_or_else(|| StoreError::NotARun {
+        match self.repo.commit_info(run.tip)? {
+            Some(c) => Ok(c.tree),
+            None => Err(StoreError::NotARun {
                 refname: run.id.ref_name(),
                 why: "its tip is not a commit".into(),
-            })?)
+            }),
+        }
     }
 
     /// Whether a run with exactly this id exists.

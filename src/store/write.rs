@@ -346,7 +346,8 @@ impl RunStore<'_> {
 
     /// Writes a whole run at once (import): the root commit, one commit per record, and a final
     /// run commit with the imported status, then publishes the ref with one create-if-absent
-    /// swap. Until that swap nothing is visible; a crash leaves only unreferenced objects.
+    /// swap. Objects go to pack files in bulk (see `git::Bulk`); until the swap nothing is
+    /// visible, and a crash leaves only unreferenced objects.
     pub fn import_run(
         &self,
         meta: RunMeta,
@@ -362,10 +363,47 @@ impl RunStore<'_> {
         if self.repo.ref_target(&refname)?.is_some() {
             return Err(StoreError::RunExists(id));
         }
+        let (tip, state) = self.repo.with_bulk_writes(|bulk| {
+            let writer = RunStore {
+                repo: bulk.repo(),
+                clock: self.clock,
+                entropy: self.entropy,
+                identity: self.identity.clone(),
+            };
+            writer.import_chain(bulk, &meta, final_state, scratchpad, sessions, source)
+        })?;
+        match self
+            .repo
+            .cas_ref(&refname, tip, None, &format!("pitboss: run {id} imported"))?
+        {
+            CasOutcome::Updated => Ok(Run {
+                id,
+                tip,
+                meta,
+                state,
+            }),
+            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
+        }
+    }
+
+    fn import_chain(
+        &self,
+        bulk: &crate::git::Bulk<'_>,
+        meta: &RunMeta,
+        final_state: &RunState,
+        scratchpad: &str,
+        sessions: &mut dyn Iterator<
+            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
+        >,
+        source: &str,
+    ) -> Result<(Oid, RunState)> {
+        /// Pending bytes held in memory before they are written out as a pack.
+        const FLUSH_BYTES: u64 = 256 << 20;
+        let id = &meta.id;
         let started_at = final_state.started_at;
         let mut state = RunState::new(started_at);
-        let (mut tree, _) = self.root_tree(&meta, &state, "")?;
-        let msg = run_message(&format!("run {id} started"), None, &id, &state.status);
+        let (mut tree, _) = self.root_tree(meta, &state, "")?;
+        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
         let mut tip = self
             .repo
             .write_commit(tree, &[], &msg, &self.identity, started_at)?;
@@ -386,6 +424,7 @@ impl RunStore<'_> {
             state.last_updated_at = record.ended_at;
             let mut line = record.to_line();
             line.push('\n');
+            let state_json = state.to_json();
             let mut edits = vec![
                 TreeEdit::Blob {
                     path: seq.record_path(),
@@ -397,20 +436,23 @@ impl RunStore<'_> {
                 },
                 TreeEdit::Blob {
                     path: "state.json".into(),
-                    oid: self.repo.write_blob(state.to_json().as_bytes())?,
+                    oid: self.repo.write_blob(state_json.as_bytes())?,
                 },
             ];
+            let mut bytes = (line.len() + state_json.len()) as u64 + self.repo.blob_size(t)? as u64;
             if let Some(p) = patch {
+                bytes += p.len() as u64;
                 edits.push(TreeEdit::Blob {
                     path: seq.patch_path(),
                     oid: self.repo.write_blob(&p)?,
                 });
             }
             tree = self.repo.edit_tree(Some(tree), &edits)?;
-            let msg = session_message(&record, &id, &state.status);
+            let msg = session_message(&record, id, &state.status);
             tip = self
                 .repo
                 .write_commit(tree, &[tip], &msg, &self.identity, record.ended_at)?;
+            bulk.note_written(bytes + 4096, FLUSH_BYTES)?;
         }
         // The final commit carries the imported status, scratchpad and scheduler state.
         let mut fin = state.clone();
@@ -436,23 +478,12 @@ impl RunStore<'_> {
         let msg = run_message(
             &format!("run {id} imported"),
             Some(&format!("Imported from {source}.")),
-            &id,
+            id,
             &fin.status,
         );
         tip = self
             .repo
             .write_commit(tree, &[tip], &msg, &self.identity, now)?;
-        match self
-            .repo
-            .cas_ref(&refname, tip, None, &format!("pitboss: run {id} imported"))?
-        {
-            CasOutcome::Updated => Ok(Run {
-                id,
-                tip,
-                meta,
-                state: fin,
-            }),
-            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
-        }
+        Ok((tip, fin))
     }
 }
