@@ -8,6 +8,7 @@
 mod bulk;
 mod objects;
 mod refs;
+mod worktree;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub use bulk::Bulk;
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
+pub use worktree::{BaseError, BaseRev, WorktreeState};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
