@@ -2,6 +2,13 @@
 //! this file is only the enum, the shared context and the dispatch.
 
 mod exit;
+mod export;
+mod import;
+mod log;
+mod ls;
+mod record;
+mod resolve;
+mod show;
 mod ui;
 
 use std::path::PathBuf;
@@ -31,7 +38,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    Ls(ls::LsArgs),
+    Log(log::LogArgs),
+    Show(show::ShowArgs),
+    Record(record::RecordArgs),
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
+}
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
 pub struct Ctx {
@@ -111,6 +125,13 @@ pub fn main() -> ExitCode {
     exit::finish(Ctx::from_env().and_then(|ctx| dispatch(&ctx, cli.command)))
 }
 
-fn dispatch(_ctx: &Ctx, command: Command) -> CliResult {
-    match command {}
+fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
+    match command {
+        Command::Ls(a) => ls::cmd_ls(ctx, a),
+        Command::Log(a) => log::cmd_log(ctx, a),
+        Command::Show(a) => show::cmd_show(ctx, a),
+        Command::Record(a) => record::cmd_record(ctx, a),
+        Command::Export(a) => export::cmd_export(ctx, a),
+        Command::Import(a) => import::cmd_import(ctx, a),
+    }
 }

@@ -5,16 +5,20 @@
 //! updates. Every error names the ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
+mod bulk;
 mod objects;
 mod refs;
+mod worktree;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use bulk::Bulk;
 pub use git2::Oid;
-pub use objects::{TreeEdit, TreeEntryKind};
-pub use refs::{CasOutcome, LockInfo};
+pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
+pub use refs::{CasOutcome, LockInfo, RaceKind};
+pub use worktree::{BaseError, BaseRev, WorktreeState};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -275,5 +279,21 @@ mod tests {
         let (_d, repo) = testutil::temp_repo();
         assert_eq!(repo.identity().name, "Test User");
         assert_eq!(Identity::fallback().email, "pitboss@localhost");
+    }
+}
+
+impl Repo {
+    /// Runs `git maintenance run --auto --quiet` at a safe point (after an import, at the end
+    /// of a run), so long runs do not leave tens of thousands of loose objects. Best effort:
+    /// a failure here loses nothing and is not reported.
+    pub fn maintenance_auto(&self) {
+        let _ = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(self.common_dir())
+            .args(["maintenance", "run", "--auto", "--quiet"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }

@@ -120,6 +120,19 @@ impl Repo {
         Ok(out)
     }
 
+    /// A tree of top-level blobs only (no empty tree object is written on the way).
+    pub fn write_flat_tree(&self, entries: &[(&str, Oid)]) -> Result<Oid> {
+        let mut b = self
+            .inner
+            .treebuilder(None)
+            .map_err(GitError::git("cannot build a tree"))?;
+        for (name, oid) in entries {
+            b.insert(name, *oid, i32::from(git2::FileMode::Blob))
+                .map_err(GitError::git(format!("cannot add {name} to a tree")))?;
+        }
+        b.write().map_err(GitError::git("cannot write a tree"))
+    }
+
     /// `base` (or the empty tree) with `edits` applied; only the trees on the edited paths are
     /// rewritten, so the cost does not grow with the size of untouched directories.
     pub fn edit_tree(&self, base: Option<Oid>, edits: &[TreeEdit]) -> Result<Oid> {
