@@ -1,12 +1,18 @@
 //! The command line: clap definitions and dispatch. One file per command (house style 2);
 //! this file is only the enum, the shared context and the dispatch.
 
+mod dry_run;
 mod exit;
 mod export;
+mod grind;
 mod import;
+mod init;
 mod log;
 mod ls;
+mod project;
+mod prompts;
 mod record;
+mod report;
 mod resolve;
 mod show;
 mod ui;
@@ -45,6 +51,11 @@ enum Command {
     Record(record::RecordArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Init(init::InitArgs),
+    /// List, check and create the prompts `grind` rotates through.
+    #[command(subcommand)]
+    Prompts(prompts::PromptsCommand),
+    Grind(Box<grind::GrindArgs>),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -133,5 +144,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Record(a) => record::cmd_record(ctx, a),
         Command::Export(a) => export::cmd_export(ctx, a),
         Command::Import(a) => import::cmd_import(ctx, a),
+        Command::Init(a) => init::cmd_init(ctx, a),
+        Command::Prompts(c) => prompts::dispatch(ctx, c),
+        Command::Grind(a) => grind::cmd_grind(ctx, *a),
     }
 }

@@ -5,5 +5,7 @@ pub mod budget;
 pub mod discover;
 pub mod plan;
 pub mod prompt;
+pub mod resume;
 pub mod rotation;
+pub mod scaffold;
 pub mod scheduler;

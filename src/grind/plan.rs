@@ -34,9 +34,9 @@ mod resolve;
 
 pub use agent::{AgentOverride, PlannedAgent};
 
-/// Where an effective value came from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Where an effective value came from. Serialised as its display text: `default`, `prompt`,
+/// `rotation`, `config`, or the flag (`--max-cost`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// Built into pitboss.
     Default,
@@ -59,6 +59,12 @@ impl fmt::Display for Origin {
             Origin::Config => f.write_str("config"),
             Origin::Cli(flag) => f.write_str(flag),
         }
+    }
+}
+
+impl serde::Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
