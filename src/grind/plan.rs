@@ -303,9 +303,21 @@ pub fn validate(req: &PlanRequest) -> Validation {
     let names: Vec<&str> = discovery.prompts.iter().map(|p| p.name.as_str()).collect();
     let rotations = rotation::list(&rotations_dir(&req.root));
     for path in &rotations {
-        match rotation::load(path) {
-            Ok(r) => problems.extend(r.check_prompts(names.iter().copied())),
-            Err(ps) => problems.extend(ps),
+        let (r, mut ps) = match crate::fields::read_text(path) {
+            Ok(text) => rotation::parse_lenient(&text, path),
+            Err(p) => (None, vec![p]),
+        };
+        if let Some(r) = r {
+            ps.extend(r.check_prompts(names.iter().copied()));
+        }
+        ps.sort_by_key(|p| p.line);
+        problems.extend(ps);
+    }
+    if config.grind.verify_command.is_none() {
+        for p in discovery.prompts.iter().filter(|p| p.verify) {
+            let msg = "`verify: true` needs `verify_command` in [grind] of .pitboss/config.toml";
+            let problem = Problem::file(&p.path, ProblemKind::Invalid(msg.into()));
+            problems.push(problem.at(None, Some("verify")));
         }
     }
     if let Some(default) = &config.grind.default_rotation
@@ -317,6 +329,8 @@ pub fn validate(req: &PlanRequest) -> Validation {
                 .at(None, Some("grind.default_rotation")),
         );
     }
+    // File by file, in line order: the output reads like a compiler's.
+    problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Validation {
         problems,
         discovery,

@@ -91,7 +91,19 @@ pub fn name_of(path: &Path) -> String {
 
 /// Parses a rotation file's text; `path` names it in problems and gives the rotation its name.
 pub fn parse(text: &str, path: &Path) -> Result<RotationFile, Vec<Problem>> {
-    let node = fields::toml::parse(text, path).map_err(|p| vec![p])?;
+    match parse_lenient(text, path) {
+        (Some(r), problems) if problems.is_empty() => Ok(r),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Like [`parse`], but also returns what could be read despite problems (bad entries left
+/// out), so `prompts validate` can check the prompt names of a file with other mistakes.
+pub fn parse_lenient(text: &str, path: &Path) -> (Option<RotationFile>, Vec<Problem>) {
+    let node = match fields::toml::parse(text, path) {
+        Ok(node) => node,
+        Err(p) => return (None, vec![p]),
+    };
     let reader = Reader::new(path);
     let name = name_of(path);
     if let Err(msg) = check_name(&name, "a rotation name") {
@@ -156,10 +168,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RotationFile, Vec<Problem>> {
             rotation.budgets.consecutive_failure_limit = b.u32_min("consecutive_failure_limit", 0);
         }
     }
-    if reader.has_errors() {
-        return Err(reader.finish());
-    }
-    Ok(rotation)
+    (Some(rotation), reader.finish())
 }
 
 impl RotationFile {
