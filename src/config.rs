@@ -290,7 +290,14 @@ fn read_grind(g: &Table) -> GrindConfig {
         budgets: g
             .table("budgets")
             .map(|b| {
-                b.check_keys(BUDGET_KEYS, Severity::Warning);
+                let keys: Vec<&str> = BUDGET_KEYS.iter().copied().chain(["consecutive_failure_limit"]).collect();
+                b.check_keys(&keys, Severity::Warning);
+                if b.get("consecutive_failure_limit").is_some() {
+                    let msg = "ignored: in the config it belongs in [grind] (rotations have it in [budgets])";
+                    let line = b.get("consecutive_failure_limit").and_then(|e| e.line);
+                    let field = b.field("consecutive_failure_limit");
+                    b.reader().warn(line, Some(&field), ProblemKind::Invalid(msg.into()));
+                }
                 BudgetTable::read(&b)
             })
             .unwrap_or_default(),
@@ -456,6 +463,14 @@ cache_write = 3.75
         let (_, problems) = Config::parse("[agnet]\n", Path::new("c"));
         assert!(problems.iter().all(|p| !p.is_error()));
         assert_eq!(c.grind.max_parallel, None);
+    }
+
+    #[test]
+    fn failure_limit_in_grind_budgets_says_where_it_belongs() {
+        let (c, ps) = parse("[grind.budgets]\nconsecutive_failure_limit = 2\n");
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert!(ps[0].contains(":2: `grind.budgets.consecutive_failure_limit`: ignored: in the config it belongs in [grind]"), "{ps:?}");
+        assert_eq!(c.grind.consecutive_failure_limit, None);
     }
 
     #[test]

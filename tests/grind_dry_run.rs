@@ -302,7 +302,10 @@ fn stored_run(sb: &Sandbox, status: &str) {
     let state = serde_json::json!({
         "status": status,
         "started_at": "2026-11-24T08:00:00Z",
-        "scheduler": {"rotation": 2, "picks_in_rotation": {"a": 1}, "runs": {"a": 2}, "picks": 2},
+    "scheduler": {
+            "rotation": 2, "picks_in_rotation": {"a": 1}, "runs": {"a": 2}, "picks": 2,
+            "benched_until": {"b": 4}
+        },
         "budgets": {"warned": []},
     });
     write(&dir, "state.json", &state.to_string());
@@ -363,8 +366,9 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
             )
         })
         .collect();
-    // Rotation 2 had a once already; b (every 2) is still due in it; then a's last run.
-    assert_eq!(picks, ["b@2#3", "a@3#4", "b@4#5"]);
+    // Rotation 2 had a once already, and b (every 2) is benched until rotation 4: a's last run
+    // comes in rotation 3, then b alone, every other rotation.
+    assert_eq!(picks, ["a@3#3", "b@4#4", "b@6#5"]);
 
     let out = dry(&sb, &["--resume"]);
     assert_eq!(
@@ -374,10 +378,20 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
         stderr(&out)
     );
     assert!(
+        stdout(&out).contains("benched   b until rotation 4"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
         stdout(&out).contains(&format!("resume    run {RUN} (stopped), 2 sessions")),
         "{}",
         stdout(&out)
     );
+
+    let out = dry(&sb, &["--resume", RUN, "--max-tokens", "3500"]);
+    assert_eq!(out.status.code(), Some(0));
+    let warning = "warning: 85% of the token budget used (3000 of 3500 tokens)";
+    assert!(stderr(&out).contains(warning), "{}", stderr(&out));
 
     let out = dry(&sb, &["--resume", RUN, "--max-iterations", "2"]);
     assert_eq!(out.status.code(), Some(4));

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::grind::{GrindArgs, rotation_choice};
+use super::grind::GrindArgs;
 use super::project::Paths;
 use super::report::{self, Report};
 use super::resolve::{open_run, store_err};
@@ -33,10 +33,7 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         &req.rotation,
         resume.as_ref().and_then(|r| r.rotation.clone()),
     ) {
-        req.rotation = Some(match rotation_choice(ctx, &name) {
-            RotationChoice::Path(_) => RotationChoice::Name(name),
-            named => named,
-        });
+        req.rotation = Some(RotationChoice::Name(name));
     }
     let plan = match plan::plan(&req) {
         Ok(plan) => plan,
@@ -102,6 +99,13 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
             Some(reason)
         }
     };
+    // The 80% warnings a resumed run would give at its first check.
+    let mut warnings: Vec<String> = plan.warnings.iter().map(|p| paths.bare(p)).collect();
+    if let Some(r) = &resume {
+        let mut fired = r.budget_state.clone();
+        let due = budgets.warnings(&spent, now, &mut fired);
+        warnings.extend(due.into_iter().map(|w| w.message));
+    }
     let session_limits: Vec<Option<u64>> = plan
         .prompts
         .iter()
@@ -115,7 +119,7 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
     let report = Report {
         ready: problems.is_empty(),
         problems,
-        warnings: plan.warnings.iter().map(|p| paths.bare(p)).collect(),
+        warnings,
         workspace: Some(report::Workspace {
             root: req.root.clone(),
             common_dir: clean(repo.common_dir()),
@@ -141,7 +145,7 @@ fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliRes
     if !args.quiet {
         let mut out = super::ui::stdout();
         if args.json {
-            report::write_json(&mut out, report, paths)?;
+            report::write_json(&mut out, report)?;
         } else {
             report::write_human(&mut out, report, paths, &ctx.ui)?;
         }

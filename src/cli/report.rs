@@ -64,8 +64,7 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-pub fn write_json(out: &mut impl Write, r: &Report, paths: &Paths) -> io::Result<()> {
-    let _ = paths;
+pub fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
     let mut v = json!({
         "ready": r.ready,
         "problems": r.problems,
@@ -228,8 +227,8 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
         with_origin(&rot.max_parallel, |n| format!("{n} at once")),
     )?;
 
-    write_prompts(out, r, plan, paths)?;
-    write_budgets(out, r, plan)?;
+    write_prompts(out, r, plan, paths, ui)?;
+    write_budgets(out, r, plan, ui)?;
 
     let h = &plan.hooks;
     writeln!(out, "\n{}", ui.paint(Style::Bold, "hooks"))?;
@@ -277,6 +276,18 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
             filters.join("; ")
         },
     )?;
+    // Prompts the back-off benched, still sitting out (from a resumed run's state).
+    let rotation = r.state["rotation"].as_u64().unwrap_or(0);
+    let benched: Vec<String> = r.state["benched_until"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, until)| until.as_u64().filter(|u| *u > rotation).map(|u| (name, u)))
+        .map(|(name, until)| format!("{name} until rotation {until}"))
+        .collect();
+    if !benched.is_empty() {
+        kv(out, "  benched", benched.join(", "))?;
+    }
     if let Some(res) = &r.resume {
         let at = r.state["rotation"].as_u64().unwrap_or(0);
         kv(
@@ -288,12 +299,19 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
             ),
         )?;
     }
-    write_picks(out, r)
+    write_picks(out, r, ui)
 }
 
-fn write_prompts(out: &mut impl Write, r: &Report, plan: &Plan, paths: &Paths) -> io::Result<()> {
+fn write_prompts(
+    out: &mut impl Write,
+    r: &Report,
+    plan: &Plan,
+    paths: &Paths,
+    ui: &Ui,
+) -> io::Result<()> {
     let taking = plan.runnable().count();
-    writeln!(out, "\nprompts ({taking} taking part)")?;
+    let title = format!("prompts ({taking} taking part)");
+    writeln!(out, "\n{}", ui.paint(Style::Bold, &title))?;
     let header = [
         "NAME", "SOURCE", "WEIGHT", "EVERY", "MAX_RUNS", "SESSION", "COST", "FLAGS", "PATH",
     ];
@@ -339,9 +357,9 @@ fn write_prompts(out: &mut impl Write, r: &Report, plan: &Plan, paths: &Paths) -
     Ok(())
 }
 
-fn write_budgets(out: &mut impl Write, r: &Report, plan: &Plan) -> io::Result<()> {
+fn write_budgets(out: &mut impl Write, r: &Report, plan: &Plan, ui: &Ui) -> io::Result<()> {
     let b = &plan.budgets;
-    writeln!(out, "\nbudgets")?;
+    writeln!(out, "\n{}", ui.paint(Style::Bold, "budgets"))?;
     let until = |v: &Option<DateTime<Utc>>| v.map_or("unlimited".into(), time);
     let rows = [
         (
@@ -385,14 +403,17 @@ fn write_budgets(out: &mut impl Write, r: &Report, plan: &Plan) -> io::Result<()
     Ok(())
 }
 
-fn write_picks(out: &mut impl Write, r: &Report) -> io::Result<()> {
+fn write_picks(out: &mut impl Write, r: &Report, ui: &Ui) -> io::Result<()> {
+    let n = r
+        .picks
+        .iter()
+        .filter(|p| matches!(p, Pick::Run { .. }))
+        .count();
     writeln!(
         out,
-        "\nnext {} picks",
-        r.picks
-            .iter()
-            .filter(|p| matches!(p, Pick::Run { .. }))
-            .count()
+        "
+{}",
+        ui.paint(Style::Bold, &format!("next {n} picks"))
     )?;
     writeln!(out, "  {:>4}  {:>8}  PROMPT", "PICK", "ROTATION")?;
     for p in &r.picks {

@@ -72,6 +72,18 @@ impl TokenUsage {
     }
 }
 
+impl TokenUsage {
+    /// The cost of these tokens at `pricing` (US dollars per million tokens), for sessions whose
+    /// agent reports no cost.
+    pub fn estimate_cost(&self, pricing: &crate::config::Pricing) -> f64 {
+        let m = |n: u64, usd_per_million: f64| n as f64 * usd_per_million / 1_000_000.0;
+        m(self.input, pricing.input)
+            + m(self.output, pricing.output)
+            + m(self.cache_read, pricing.cache_read)
+            + m(self.cache_write, pricing.cache_write)
+    }
+}
+
 /// Each budget that can warn and stop a run.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -482,6 +494,23 @@ mod tests {
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(json, r#"{"warned":["iterations","time","cost","tokens"]}"#);
         assert_eq!(serde_json::from_str::<BudgetState>(&json).unwrap(), state);
+    }
+
+    #[test]
+    fn cost_is_estimated_from_pricing() {
+        let p = crate::config::Pricing {
+            input: 3.0,
+            output: 15.0,
+            cache_read: 0.3,
+            cache_write: 3.75,
+        };
+        let u = TokenUsage {
+            input: 1_000_000,
+            output: 100_000,
+            cache_read: 2_000_000,
+            cache_write: 0,
+        };
+        assert!((u.estimate_cost(&p) - (3.0 + 1.5 + 0.6)).abs() < 1e-9);
     }
 
     #[test]
