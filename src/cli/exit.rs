@@ -139,7 +139,10 @@ mod tests {
         let inner = std::io::Error::other("disk full");
         let e = CliError::internal(anyhow::Error::new(inner).context("cannot write x"))
             .hint("free some space");
-        assert_eq!(e.render(), "error: cannot write x: disk full\nhint: free some space\n");
+        assert_eq!(
+            e.render(),
+            "error: cannot write x: disk full\nhint: free some space\n"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. One file per command (house style 2);
 //! this file is only the enum, the shared context and the dispatch.
 
+mod agent_demo;
 mod exit;
 mod ui;
 
@@ -19,14 +20,22 @@ pub use ui::Ui;
 /// Runs live on refs/pitboss/grind/<run-id> (one commit per session): read them with
 /// `git pitboss ls`, `git pitboss log <run>` or plain `git log refs/pitboss/grind/<run-id>`.
 #[derive(Debug, Parser)]
-#[command(name = "git-pitboss", bin_name = "git pitboss", version, max_term_width = 100)]
+#[command(
+    name = "git-pitboss",
+    bin_name = "git pitboss",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    #[command(name = "agent-demo", hide = true)]
+    AgentDemo(agent_demo::AgentDemoArgs),
+}
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
 pub struct Ctx {
@@ -38,14 +47,17 @@ pub struct Ctx {
 
 impl Ctx {
     fn from_env() -> CliResult<Ctx> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| CliError::user(anyhow::Error::new(e).context("cannot read the current directory")))?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            CliError::user(anyhow::Error::new(e).context("cannot read the current directory"))
+        })?;
         // PITBOSS_NOW and PITBOSS_SEED make runs reproducible (tests, demos, bug reports).
         let clock: Box<dyn Clock> = match std::env::var("PITBOSS_NOW") {
             Ok(v) => {
                 let t = chrono::DateTime::parse_from_rfc3339(&v).map_err(|e| {
-                    CliError::user(anyhow::anyhow!("PITBOSS_NOW={v:?} is not an RFC 3339 time: {e}"))
-                        .hint("use a time like 2026-11-24T10:00:00Z, or unset PITBOSS_NOW")
+                    CliError::user(anyhow::anyhow!(
+                        "PITBOSS_NOW={v:?} is not an RFC 3339 time: {e}"
+                    ))
+                    .hint("use a time like 2026-11-24T10:00:00Z, or unset PITBOSS_NOW")
                 })?;
                 Box::new(FixedClock(t.with_timezone(&chrono::Utc)))
             }
@@ -103,6 +115,8 @@ pub fn main() -> ExitCode {
     exit::finish(Ctx::from_env().and_then(|ctx| dispatch(&ctx, cli.command)))
 }
 
-fn dispatch(_ctx: &Ctx, command: Command) -> CliResult {
-    match command {}
+fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
+    match command {
+        Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
+    }
 }

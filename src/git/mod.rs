@@ -24,7 +24,10 @@ pub enum GitError {
     #[error(
         "{path} uses {feature}, which git-pitboss cannot read yet (libgit2 does not support it)"
     )]
-    Unsupported { path: PathBuf, feature: &'static str },
+    Unsupported {
+        path: PathBuf,
+        feature: &'static str,
+    },
     #[error("{what}: {source}")]
     Git {
         what: String,
@@ -77,7 +80,9 @@ pub struct Repo {
 
 impl std::fmt::Debug for Repo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Repo").field("path", &self.inner.path()).finish()
+        f.debug_struct("Repo")
+            .field("path", &self.inner.path())
+            .finish()
     }
 }
 
@@ -181,8 +186,14 @@ impl Repo {
         let Ok(cfg) = self.inner.config() else {
             return Identity::fallback();
         };
-        let name = cfg.get_string("user.name").ok().filter(|s| !s.trim().is_empty());
-        let email = cfg.get_string("user.email").ok().filter(|s| !s.trim().is_empty());
+        let name = cfg
+            .get_string("user.name")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        let email = cfg
+            .get_string("user.email")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
         match (name, email) {
             (Some(name), Some(email)) => Identity { name, email },
             (Some(name), None) => Identity {
@@ -222,7 +233,8 @@ pub(crate) mod testutil {
         {
             let mut cfg = inner.config().expect("config");
             cfg.set_str("user.name", "Test User").expect("name");
-            cfg.set_str("user.email", "test@example.com").expect("email");
+            cfg.set_str("user.email", "test@example.com")
+                .expect("email");
         }
         (dir, Repo::wrap(inner))
     }

@@ -64,7 +64,10 @@ impl Repo {
 
     /// Size of a blob without reading its content into our memory.
     pub fn blob_size(&self, oid: Oid) -> Result<usize> {
-        let odb = self.inner.odb().map_err(GitError::git("cannot open the object database"))?;
+        let odb = self
+            .inner
+            .odb()
+            .map_err(GitError::git("cannot open the object database"))?;
         let (size, _) = odb
             .read_header(oid)
             .map_err(GitError::git(format!("cannot read object {oid}")))?;
@@ -97,7 +100,9 @@ impl Repo {
         match t.get_path(std::path::Path::new(path)) {
             Ok(e) => Ok(Some((e.id(), entry_kind(e.filemode())))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(GitError::git(format!("cannot read {path} in tree {tree}"))(e)),
+            Err(e) => Err(GitError::git(format!("cannot read {path} in tree {tree}"))(
+                e,
+            )),
         }
     }
 
@@ -155,8 +160,9 @@ impl Repo {
         when: DateTime<Utc>,
     ) -> Result<Oid> {
         let time = git2::Time::new(when.timestamp(), 0);
-        let sig = git2::Signature::new(&who.name, &who.email, &time)
-            .map_err(GitError::git(format!("invalid identity {} <{}>", who.name, who.email)))?;
+        let sig = git2::Signature::new(&who.name, &who.email, &time).map_err(GitError::git(
+            format!("invalid identity {} <{}>", who.name, who.email),
+        ))?;
         let tree = self
             .inner
             .find_tree(tree)
@@ -180,7 +186,8 @@ impl Repo {
         let c = match self.inner.find_commit(oid) {
             Ok(c) => c,
             Err(e)
-                if e.code() == git2::ErrorCode::NotFound || e.class() == git2::ErrorClass::Invalid =>
+                if e.code() == git2::ErrorCode::NotFound
+                    || e.class() == git2::ErrorClass::Invalid =>
             {
                 return Ok(None);
             }
@@ -229,16 +236,33 @@ mod tests {
             .edit_tree(
                 None,
                 &[
-                    TreeEdit::Blob { path: "x/00/0001.jsonl".into(), oid: a },
-                    TreeEdit::Blob { path: "top.md".into(), oid: b },
+                    TreeEdit::Blob {
+                        path: "x/00/0001.jsonl".into(),
+                        oid: a,
+                    },
+                    TreeEdit::Blob {
+                        path: "top.md".into(),
+                        oid: b,
+                    },
                 ],
             )
             .unwrap();
-        assert_eq!(repo.tree_entry(t1, "x/00/0001.jsonl").unwrap().unwrap().0, a);
-        assert_eq!(repo.tree_entry(t1, "x/00").unwrap().unwrap().1, TreeEntryKind::Tree);
+        assert_eq!(
+            repo.tree_entry(t1, "x/00/0001.jsonl").unwrap().unwrap().0,
+            a
+        );
+        assert_eq!(
+            repo.tree_entry(t1, "x/00").unwrap().unwrap().1,
+            TreeEntryKind::Tree
+        );
         assert_eq!(repo.tree_entry(t1, "nope").unwrap(), None);
         let t2 = repo
-            .edit_tree(Some(t1), &[TreeEdit::Remove { path: "top.md".into() }])
+            .edit_tree(
+                Some(t1),
+                &[TreeEdit::Remove {
+                    path: "top.md".into(),
+                }],
+            )
             .unwrap();
         assert_eq!(repo.tree_list(t2).unwrap().len(), 1);
         assert_eq!(repo.read_blob(b).unwrap(), b"bb");

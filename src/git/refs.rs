@@ -144,7 +144,11 @@ impl Repo {
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(GitError::io(format!("cannot inspect {}", path.display()))(e)),
+            Err(e) => {
+                return Err(GitError::io(format!("cannot inspect {}", path.display()))(
+                    e,
+                ));
+            }
         };
         // NB: a file's age is measured against the file system's own clock, not an injected one.
         let age = meta
@@ -225,7 +229,10 @@ mod tests {
         let name = "refs/pitboss/test/x";
         let a = some_commit(&repo, "a", None);
         let b = some_commit(&repo, "b", Some(a));
-        assert_eq!(repo.cas_ref(name, a, None, "create").unwrap(), CasOutcome::Updated);
+        assert_eq!(
+            repo.cas_ref(name, a, None, "create").unwrap(),
+            CasOutcome::Updated
+        );
         assert_eq!(
             repo.cas_ref(name, a, None, "create again").unwrap(),
             CasOutcome::Raced(RaceKind::Exists)
@@ -234,7 +241,10 @@ mod tests {
             repo.cas_ref(name, b, Some(b), "stale").unwrap(),
             CasOutcome::Raced(RaceKind::Modified)
         );
-        assert_eq!(repo.cas_ref(name, b, Some(a), "move").unwrap(), CasOutcome::Updated);
+        assert_eq!(
+            repo.cas_ref(name, b, Some(a), "move").unwrap(),
+            CasOutcome::Updated
+        );
         assert_eq!(repo.ref_target(name).unwrap(), Some(b));
         assert_eq!(repo.reflog_len(name).unwrap(), 2);
         assert_eq!(repo.refs_with_prefix("refs/pitboss/").unwrap().len(), 1);
@@ -267,7 +277,10 @@ mod tests {
         let info = repo.check_stale_ref_lock(name).unwrap().unwrap();
         assert!(info.removed, "{info:?}");
         assert!(!lock.exists());
-        assert_eq!(repo.cas_ref(name, b, Some(a), "move").unwrap(), CasOutcome::Updated);
+        assert_eq!(
+            repo.cas_ref(name, b, Some(a), "move").unwrap(),
+            CasOutcome::Updated
+        );
         assert_eq!(repo.check_stale_ref_lock(name).unwrap(), None);
     }
 }

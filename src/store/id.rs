@@ -162,7 +162,11 @@ impl Seq {
 
     /// `transcripts/<bucket>/session-<seq>.log`
     pub fn transcript_path(self) -> String {
-        format!("transcripts/{}/session-{}.log", self.bucket(), self.padded())
+        format!(
+            "transcripts/{}/session-{}.log",
+            self.bucket(),
+            self.padded()
+        )
     }
 
     /// `patches/<bucket>/session-<seq>.patch`
@@ -209,7 +213,11 @@ mod tests {
             let s = id.as_str();
             assert_eq!(s.len(), 21, "{s}");
             assert!(s.starts_with("20261124T101500Z-"), "{s}");
-            assert!(s[17..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(
+                s[17..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
             assert!(RunId::parse(s).is_ok());
             assert!(seen.insert(id));
         }
@@ -248,9 +256,15 @@ mod tests {
     fn seq_paths_are_bucketed() {
         assert_eq!(Seq(7).record_path(), "sessions/00/0007.jsonl");
         assert_eq!(Seq(12345).record_path(), "sessions/123/12345.jsonl");
-        assert_eq!(Seq(100).transcript_path(), "transcripts/01/session-0100.log");
+        assert_eq!(
+            Seq(100).transcript_path(),
+            "transcripts/01/session-0100.log"
+        );
         assert_eq!(Seq(3).patch_path(), "patches/00/session-0003.patch");
-        assert_eq!(Seq(1).record_transcript_path(), "transcripts/session-0001.log");
+        assert_eq!(
+            Seq(1).record_transcript_path(),
+            "transcripts/session-0001.log"
+        );
         assert_eq!(Seq::from_record_file("0007.jsonl"), Some(Seq(7)));
         assert_eq!(Seq::from_record_file("12345.jsonl"), Some(Seq(12345)));
         assert_eq!(Seq::from_record_file("7.jsonl"), None);
@@ -260,7 +274,15 @@ mod tests {
     #[test]
     fn from_ref_name_only_in_namespace() {
         assert!(RunId::from_ref_name("refs/heads/main").is_none());
-        assert!(RunId::from_ref_name("refs/pitboss/grind/ok-1").unwrap().is_ok());
-        assert!(RunId::from_ref_name("refs/pitboss/grind/a/b").unwrap().is_err());
+        assert!(
+            RunId::from_ref_name("refs/pitboss/grind/ok-1")
+                .unwrap()
+                .is_ok()
+        );
+        assert!(
+            RunId::from_ref_name("refs/pitboss/grind/a/b")
+                .unwrap()
+                .is_err()
+        );
     }
 }

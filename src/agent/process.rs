@@ -1,0 +1,472 @@
+//! The one place where an [`Invocation`] becomes a process (house style 11).
+//!
+//! [`supervise`] starts the agent in its own process group, streams its stdout and stderr line
+//! by line to an [`OutputHandler`] on the caller's thread, and ends the *whole group* when it
+//! must: on timeout, abort or skip, when the agent lingers after reporting its result, and when
+//! its main process exits leaving descendants behind. Ending is always TERM to the group, a grace
+//! period, then KILL to the group, so no descendant outlives its session.
+//!
+//! Memory stays bounded whatever the agent prints: readers cut lines at `max_line` bytes (a
+//! megabyte-long line without a newline arrives as fragments) and hand them over through a
+//! bounded channel, so a fast writer waits for us instead of piling up in memory.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use super::invocation::{Invocation, StdinFrom};
+use super::observer::{AgentEvent, Controls, StopReason, TICK};
+use super::outcome::SessionEnd;
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Timing and size limits of one supervised process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessLimits {
+    /// Wall-clock limit of the whole session; `None` for no limit.
+    pub timeout: Option<Duration>,
+    /// Between TERM and KILL to the process group.
+    pub grace: Duration,
+    /// How long an agent may keep running after it reported its final result.
+    pub result_grace: Duration,
+    /// Longest line handed over whole; longer ones arrive in fragments of at most this size.
+    pub max_line: usize,
+    /// How long to keep reading after the group is gone, for a process that left the group
+    /// (`setsid`) and still holds our pipes. After that we stop reading and say so.
+    pub drain: Duration,
+}
+
+impl Default for ProcessLimits {
+    fn default() -> Self {
+        ProcessLimits {
+            timeout: None,
+            grace: Duration::from_secs(5),
+            result_grace: Duration::from_secs(10),
+            max_line: 1024 * 1024,
+            drain: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Receives the output of a supervised process, on the supervising thread.
+pub(crate) trait OutputHandler {
+    /// One line without its newline; `complete` is false for a fragment of a longer line.
+    /// Returns true once the agent's final result has been seen.
+    fn line(&mut self, stream: Stream, line: &[u8], complete: bool) -> bool;
+    /// Called about every [`TICK`].
+    fn tick(&mut self, elapsed: Duration);
+    /// Lifecycle events (spawned, stopping, killed, warnings).
+    fn event(&mut self, event: AgentEvent);
+}
+
+/// How a supervised process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProcessEnd {
+    pub end: SessionEnd,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub killed: bool,
+    pub duration: Duration,
+    pub warnings: Vec<String>,
+}
+
+/// How often the supervisor checks the process, the clock and the controls.
+const POLL: Duration = Duration::from_millis(25);
+/// Messages in flight between readers and the supervisor (each at most `max_line` bytes).
+const CHANNEL: usize = 8;
+/// Look this far back from a cut for a byte that cannot be part of a secret, so a key that
+/// straddles a fragment boundary is still redacted whole.
+const CUT_LOOKBACK: usize = 256;
+
+enum Msg {
+    Line(Stream, Vec<u8>, bool),
+    Eof,
+    Warning(String),
+}
+
+fn command(inv: &Invocation) -> io::Result<Command> {
+    let mut cmd = Command::new(&inv.program);
+    cmd.args(&inv.args).current_dir(&inv.cwd);
+    for name in &inv.env_remove {
+        cmd.env_remove(name);
+    }
+    cmd.envs(&inv.env_set);
+    cmd.stdin(match &inv.stdin {
+        StdinFrom::Null => Stdio::null(),
+        StdinFrom::File(p) => Stdio::from(File::open(p)?),
+    });
+    Ok(cmd)
+}
+
+/// Runs a short helper command to completion and captures its output (the demo agent's own
+/// `git` calls). Not for agents: no group, no timeout.
+pub fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
+    command(inv)?.output()
+}
+
+/// Starts `inv` in its own process group and supervises it until it and its group are gone.
+/// `Err` only when it cannot be started (the kind tells a missing program) or the OS fails us.
+pub(crate) fn supervise(
+    inv: &Invocation,
+    limits: &ProcessLimits,
+    controls: &Controls,
+    skip_file: Option<&Path>,
+    handler: &mut dyn OutputHandler,
+) -> io::Result<ProcessEnd> {
+    let mut cmd = command(inv)?;
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn()?;
+    let start = Instant::now();
+    handler.event(AgentEvent::Spawned {
+        pid: child.id(),
+        command: inv.display(),
+    });
+    let (tx, rx) = sync_channel(CHANNEL);
+    let max_line = limits.max_line.max(4 * CUT_LOOKBACK);
+    let readers = [
+        spawn_reader(child.stdout.take(), Stream::Stdout, max_line, tx.clone())?,
+        spawn_reader(child.stderr.take(), Stream::Stderr, max_line, tx)?,
+    ];
+    Supervisor {
+        pgid: Pid::from_raw(child.id() as i32),
+        start,
+        limits,
+        controls,
+        skip_file,
+        stop: None,
+        killed: false,
+        status: None,
+        group_gone_at: None,
+        warnings: Vec::new(),
+    }
+    .run(&mut child, &rx, readers, handler)
+}
+
+struct Supervisor<'a> {
+    pgid: Pid,
+    start: Instant,
+    limits: &'a ProcessLimits,
+    controls: &'a Controls,
+    skip_file: Option<&'a Path>,
+    stop: Option<(StopReason, Instant)>,
+    killed: bool,
+    status: Option<ExitStatus>,
+    group_gone_at: Option<Instant>,
+    warnings: Vec<String>,
+}
+
+impl Supervisor<'_> {
+    fn run(
+        mut self,
+        child: &mut Child,
+        rx: &Receiver<Msg>,
+        readers: [JoinHandle<()>; 2],
+        handler: &mut dyn OutputHandler,
+    ) -> io::Result<ProcessEnd> {
+        let mut open = 2;
+        let mut result_at: Option<Instant> = None;
+        let mut last_check: Option<Instant> = None;
+        let mut next_tick = self.start + TICK;
+        loop {
+            match rx.recv_timeout(POLL) {
+                Ok(Msg::Line(stream, bytes, complete)) => {
+                    if handler.line(stream, &bytes, complete) && result_at.is_none() {
+                        result_at = Some(Instant::now());
+                    }
+                }
+                Ok(Msg::Eof) => open -= 1,
+                Ok(Msg::Warning(w)) => self.warn(handler, w),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => open = 0,
+            }
+            let now = Instant::now();
+            // Under a flood of output, look at the process only every POLL, not every line.
+            if open > 0 && last_check.is_some_and(|t| now < t + POLL) {
+                continue;
+            }
+            last_check = Some(now);
+            if now >= next_tick {
+                handler.tick(now - self.start);
+                next_tick = now + TICK;
+            }
+            if self.status.is_none() {
+                self.status = child.try_wait()?;
+            }
+            self.step(now, result_at, handler);
+            if self.status.is_some() && self.group_gone_at.is_none() && !group_alive(self.pgid) {
+                self.group_gone_at = Some(now);
+            }
+            if let Some(gone) = self.group_gone_at {
+                if open == 0 {
+                    break;
+                }
+                if now.duration_since(gone) >= self.limits.drain {
+                    // NB: a descendant that called setsid() left the group, so our signals do
+                    // not reach it, and it still holds our pipes. We cannot end it; we stop
+                    // waiting for it. The reader threads end when it closes the pipes.
+                    self.warn(
+                        handler,
+                        "a process outside the agent's process group kept its output open; \
+                         stopped reading"
+                            .to_string(),
+                    );
+                    break;
+                }
+            }
+        }
+        if open == 0 {
+            for r in readers {
+                let _ = r.join();
+            }
+        }
+        Ok(self.finish())
+    }
+
+    /// Decides whether to start or escalate ending the group.
+    fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
+        match self.stop {
+            None => {
+                let reason = if self.status.is_some() {
+                    // The agent finished by itself; only leftovers in its group need ending.
+                    group_alive(self.pgid).then_some(StopReason::LeftoverDescendants)
+                } else if self.controls.abort_requested() {
+                    Some(StopReason::Aborted)
+                } else if self.controls.skip_requested() || self.skip_file.is_some_and(Path::exists)
+                {
+                    Some(StopReason::Skipped)
+                } else if self.limits.timeout.is_some_and(|t| now - self.start >= t) {
+                    Some(StopReason::TimedOut)
+                } else if result_at.is_some_and(|t| now - t >= self.limits.result_grace) {
+                    Some(StopReason::LingeredAfterResult)
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    handler.event(AgentEvent::Stopping { reason });
+                    self.signal(handler, Signal::SIGTERM);
+                    self.stop = Some((reason, now));
+                }
+            }
+            Some((_, since)) => {
+                let still_running = self.status.is_none() || group_alive(self.pgid);
+                if !self.killed && still_running && now - since >= self.limits.grace {
+                    handler.event(AgentEvent::Killed);
+                    self.signal(handler, Signal::SIGKILL);
+                    self.killed = true;
+                }
+            }
+        }
+    }
+
+    fn signal(&mut self, handler: &mut dyn OutputHandler, sig: Signal) {
+        match killpg(self.pgid, sig) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(e) => self.warn(
+                handler,
+                format!("cannot send {sig} to the agent's group: {e}"),
+            ),
+        }
+    }
+
+    fn warn(&mut self, handler: &mut dyn OutputHandler, message: String) {
+        handler.event(AgentEvent::Warning {
+            message: message.clone(),
+        });
+        self.warnings.push(message);
+    }
+
+    fn finish(self) -> ProcessEnd {
+        let status = self
+            .status
+            .expect("the loop ends only after the agent exited");
+        let by_itself = match (status.code(), status.signal()) {
+            (Some(code), _) => SessionEnd::Exited { code },
+            (None, Some(signal)) => SessionEnd::Signalled { signal },
+            (None, None) => SessionEnd::Exited { code: -1 },
+        };
+        let end = match self.stop.map(|(r, _)| r) {
+            Some(StopReason::TimedOut) => SessionEnd::TimedOut,
+            Some(StopReason::Aborted) => SessionEnd::Aborted,
+            Some(StopReason::Skipped) => SessionEnd::Skipped,
+            Some(StopReason::LingeredAfterResult) => SessionEnd::EndedAfterResult,
+            Some(StopReason::LeftoverDescendants) | None => by_itself,
+        };
+        ProcessEnd {
+            end,
+            exit_code: status.code(),
+            signal: status.signal(),
+            killed: self.killed,
+            duration: self.start.elapsed(),
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// True while any process is left in the group. NB: the leader has been reaped when we ask,
+/// but a group id is not reused while the group has members, and Linux hands out pids in
+/// sequence, so a stranger's group answering here within milliseconds is not a real risk.
+fn group_alive(pgid: Pid) -> bool {
+    !matches!(killpg(pgid, None), Err(Errno::ESRCH))
+}
+
+fn spawn_reader(
+    pipe: Option<impl Read + Send + 'static>,
+    stream: Stream,
+    max_line: usize,
+    tx: SyncSender<Msg>,
+) -> io::Result<JoinHandle<()>> {
+    let pipe = pipe.ok_or_else(|| io::Error::other("child pipe missing"))?;
+    std::thread::Builder::new()
+        .name(format!("agent-{stream:?}").to_lowercase())
+        .spawn(move || read_lines(pipe, stream, max_line, &tx))
+}
+
+/// Reads `pipe` to its end, sending lines (and fragments of over-long lines) to `tx`.
+fn read_lines(mut pipe: impl Read, stream: Stream, max_line: usize, tx: &SyncSender<Msg>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let n = match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = tx.send(Msg::Warning(format!("reading the agent's {stream:?}: {e}")));
+                break;
+            }
+        };
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            let room = max_line - line.len();
+            let window = &rest[..rest.len().min(room)];
+            if let Some(pos) = window.iter().position(|&b| b == b'\n') {
+                line.extend_from_slice(&window[..pos]);
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if tx
+                    .send(Msg::Line(stream, std::mem::take(&mut line), true))
+                    .is_err()
+                {
+                    return;
+                }
+                rest = &rest[pos + 1..];
+            } else {
+                line.extend_from_slice(window);
+                rest = &rest[window.len()..];
+                if line.len() >= max_line {
+                    let keep = line.split_off(cut_point(&line));
+                    if tx
+                        .send(Msg::Line(stream, std::mem::replace(&mut line, keep), false))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    if !line.is_empty() {
+        let _ = tx.send(Msg::Line(stream, line, true));
+    }
+    let _ = tx.send(Msg::Eof);
+}
+
+/// Where to cut an over-long line: after the last byte that cannot be part of a key or word
+/// near the end, else at the end but never inside a UTF-8 character.
+pub(crate) fn cut_point(line: &[u8]) -> usize {
+    let from = line.len().saturating_sub(CUT_LOOKBACK);
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b >= 0x80;
+    if let Some(i) = line[from..].iter().rposition(|&b| !word(b)) {
+        return from + i + 1;
+    }
+    // Cut at the end unless the last character is incomplete; then cut before it.
+    let Some(start) = line.iter().rposition(|&b| (b & 0xC0) != 0x80) else {
+        return line.len();
+    };
+    let width = match line[start] {
+        b if b < 0x80 => 1,
+        b if b < 0xE0 => 2,
+        b if b < 0xF0 => 3,
+        _ => 4,
+    };
+    if start + width <= line.len() {
+        line.len()
+    } else {
+        start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], max_line: usize) -> Vec<(Vec<u8>, bool)> {
+        let (tx, rx) = sync_channel(1024);
+        read_lines(input, Stream::Stdout, max_line, &tx);
+        drop(tx);
+        rx.iter()
+            .filter_map(|m| match m {
+                Msg::Line(_, l, c) => Some((l, c)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_crlf_and_a_last_line_without_newline() {
+        let got = collect(b"a\nbb\r\n\nccc", 1024);
+        let want: Vec<(Vec<u8>, bool)> = vec![
+            (b"a".to_vec(), true),
+            (b"bb".to_vec(), true),
+            (b"".to_vec(), true),
+            (b"ccc".to_vec(), true),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn long_lines_come_in_bounded_fragments_cut_between_words() {
+        let mut input = Vec::new();
+        for i in 0..2000 {
+            input.extend_from_slice(format!("word{i} ").as_bytes());
+        }
+        input.push(b'\n');
+        let got = collect(&input, 1024);
+        assert!(got.len() > 10);
+        assert!(got.iter().all(|(l, _)| l.len() <= 1024));
+        assert!(
+            got[..got.len() - 1]
+                .iter()
+                .all(|(l, c)| !c && l.ends_with(b" "))
+        );
+        assert!(got.last().unwrap().1);
+        let joined: Vec<u8> = got.into_iter().flat_map(|(l, _)| l).collect();
+        assert_eq!(joined, input[..input.len() - 1]);
+    }
+
+    #[test]
+    fn cut_point_never_splits_a_utf8_character() {
+        let line = "é".repeat(600);
+        assert_eq!(cut_point(line.as_bytes()), 1200);
+        assert_eq!(cut_point(&line.as_bytes()[..1199]), 1198);
+        let ascii = "x".repeat(600);
+        assert_eq!(cut_point(ascii.as_bytes()), 600);
+    }
+}
