@@ -318,11 +318,46 @@ impl Supervisor<'_> {
     }
 }
 
-/// True while any process is left in the group. NB: the leader has been reaped when we ask,
-/// but a group id is not reused while the group has members, and Linux hands out pids in
-/// sequence, so a stranger's group answering here within milliseconds is not a real risk.
+/// True while a live (not zombie) process is left in the group.
+///
+/// NB: `killpg(pgid, 0)` also succeeds for a group of zombies, and orphaned descendants stay
+/// zombies until init reaps them, which in containers can take seconds (or forever, with an init
+/// that does not reap). So on Linux we look at the members' states in `/proc`. The leader has
+/// been reaped when we ask, but a group id is not reused while the group has members, and Linux
+/// hands out pids in sequence, so a stranger's group answering here is not a real risk.
 fn group_alive(pgid: Pid) -> bool {
-    !matches!(killpg(pgid, None), Err(Errno::ESRCH))
+    if matches!(killpg(pgid, None), Err(Errno::ESRCH)) {
+        return false;
+    }
+    live_members_in_proc(pgid).unwrap_or(true)
+}
+
+/// Whether `/proc` shows a non-zombie process in group `pgid`; `None` without a usable `/proc`.
+fn live_members_in_proc(pgid: Pid) -> Option<bool> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let want = pgid.as_raw().to_string();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue; // exited while we looked
+        };
+        // `pid (comm) state ppid pgrp …`; comm may contain anything, so split at the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let pgrp = fields.nth(1).unwrap_or("");
+        if pgrp == want && state != "Z" && state != "X" {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 fn spawn_reader(
