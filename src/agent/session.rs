@@ -46,6 +46,8 @@ pub struct SessionSpec {
     pub transcript_cap: u64,
     /// Extra variables for the agent (on top of `PITBOSS_*` and the inherited environment).
     pub env: BTreeMap<String, String>,
+    /// Inherited variables to remove for the agent (`env` still wins).
+    pub env_remove: Vec<String>,
     /// The environment whose secret-looking values are redacted from output (usually the
     /// caller's whole environment). `env` is always included.
     pub redact_env: BTreeMap<String, String>,
@@ -75,6 +77,7 @@ impl SessionSpec {
             limits: ProcessLimits::default(),
             transcript_cap: DEFAULT_CAP,
             env: BTreeMap::new(),
+            env_remove: Vec::new(),
             redact_env: BTreeMap::new(),
             started_at: DateTime::UNIX_EPOCH,
         }
@@ -143,7 +146,10 @@ pub fn run_session(
         env: &env,
         started_at: spec.started_at,
     };
-    let invocation = adapter.invocation(&ctx);
+    let mut invocation = adapter.invocation(&ctx);
+    invocation
+        .env_remove
+        .extend(spec.env_remove.iter().cloned());
     let redactor = Redactor::from_env(
         spec.redact_env
             .iter()
