@@ -6,10 +6,11 @@
 //!   parser itself;
 //! - the 1.0.x text `Claude AI usage limit reached|1750708800` (Unix seconds after the bar);
 //! - human text such as `You've hit your session limit · resets 11:33am (UTC)` or `Your limit
-//!   will reset at 5pm (UTC)`. Only a `(UTC)` zone can be resolved without a time-zone
-//!   database; other zones give no time (the structured `resetsAt` is there anyway in 2.x).
+//!   will reset at 5pm (UTC)`, or with a date when the reset is not today: `resets Jan 1,
+//!   2027, 12am (UTC)`. Only a `(UTC)` zone can be resolved without a time-zone database;
+//!   other zones give no time (the structured `resetsAt` is there anyway in 2.x).
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// A Unix time in seconds (or milliseconds, when it is too large to be seconds).
 pub fn from_unix(value: f64) -> Option<DateTime<Utc>> {
@@ -38,15 +39,40 @@ pub fn clock_reset(text: &str, reference: DateTime<Utc>) -> Option<DateTime<Utc>
         .iter()
         .find_map(|w| lower.find(w).map(|i| i + w.len()))?;
     let rest = &lower[after..];
+    let (date, rest) = match parse_date(rest) {
+        Some((date, rest)) => (Some(date), rest),
+        None => (None, rest),
+    };
     let (time, rest) = parse_time_of_day(rest)?;
     if !rest.trim_start().starts_with("(utc)") {
         return None;
+    }
+    if let Some(date) = date {
+        return Some(date.and_time(time).and_utc());
     }
     let mut at = reference.date_naive().and_time(time).and_utc();
     if at <= reference {
         at += Duration::days(1);
     }
     Some(at)
+}
+
+/// `jan 1, 2027, ` → the date and the rest of the text (already lower-cased).
+fn parse_date(s: &str) -> Option<(NaiveDate, &str)> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month = MONTHS.iter().position(|m| s.starts_with(m))? as u32 + 1;
+    let rest = s
+        .get(3..)?
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_start();
+    let day_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let day: u32 = rest.get(..day_len)?.parse().ok()?;
+    let rest = rest[day_len..].strip_prefix(',')?.trim_start();
+    let year: i32 = rest.get(..4)?.parse().ok()?;
+    let rest = rest[4..].strip_prefix(',')?.trim_start();
+    Some((NaiveDate::from_ymd_opt(year, month, day)?, rest))
 }
 
 /// `3pm`, `11:33am`, `12am` → a time of day and the rest of the text.

@@ -373,7 +373,8 @@ fn no_result_text(stderr_tail: &str) -> String {
     let mut text = "claude ended without a final result event".to_string();
     let lines: Vec<&str> = stderr_tail
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .collect();
     if !lines.is_empty() {
         let last = &lines[lines.len().saturating_sub(5)..];
