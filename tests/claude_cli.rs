@@ -316,7 +316,8 @@ fn record_fixtures() {
     let reset = RESET.to_string();
     let api = ("ANTHROPIC_API_KEY", FAKE_API_KEY);
     let oauth = ("CLAUDE_CODE_OAUTH_TOKEN", FAKE_OAUTH_TOKEN);
-    let runs: [(&str, &str, &[(&str, &str)], (&str, &str), &[&str]); 4] = [
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let runs: [(&str, &str, Vars, (&str, &str), &[&str]); 4] = [
         (
             "write-and-commit.jsonl",
             "script-write-and-commit.json",
