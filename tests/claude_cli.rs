@@ -316,38 +316,51 @@ fn record_fixtures() {
     let reset = RESET.to_string();
     let api = ("ANTHROPIC_API_KEY", FAKE_API_KEY);
     let oauth = ("CLAUDE_CODE_OAUTH_TOKEN", FAKE_OAUTH_TOKEN);
-    type Vars<'a> = &'a [(&'a str, &'a str)];
-    let runs: [(&str, &str, Vars, (&str, &str), &[&str]); 4] = [
-        (
-            "write-and-commit.jsonl",
-            "script-write-and-commit.json",
-            &[],
-            api,
-            &[],
-        ),
-        (
-            "max-turns.jsonl",
-            "script-write-and-commit.json",
-            &[],
-            api,
-            &["--max-turns", "1"],
-        ),
-        (
-            "usage-limit.jsonl",
-            "script-usage-limit.json",
-            &[("RESET", &reset)],
-            oauth,
-            &[],
-        ),
-        (
-            "api-rate-limit.jsonl",
-            "script-api-rate-limit.json",
-            &[],
-            api,
-            &[],
-        ),
+    struct Run<'a> {
+        name: &'a str,
+        script: &'a str,
+        vars: &'a [(&'a str, &'a str)],
+        auth: (&'a str, &'a str),
+        extra: &'a [&'a str],
+    }
+    let runs = [
+        Run {
+            name: "write-and-commit.jsonl",
+            script: "script-write-and-commit.json",
+            vars: &[],
+            auth: api,
+            extra: &[],
+        },
+        Run {
+            name: "max-turns.jsonl",
+            script: "script-write-and-commit.json",
+            vars: &[],
+            auth: api,
+            extra: &["--max-turns", "1"],
+        },
+        Run {
+            name: "usage-limit.jsonl",
+            script: "script-usage-limit.json",
+            vars: &[("RESET", &reset)],
+            auth: oauth,
+            extra: &[],
+        },
+        Run {
+            name: "api-rate-limit.jsonl",
+            script: "script-api-rate-limit.json",
+            vars: &[],
+            auth: api,
+            extra: &[],
+        },
     ];
-    for (name, script, vars, auth, extra) in runs {
+    for Run {
+        name,
+        script,
+        vars,
+        auth,
+        extra,
+    } in runs
+    {
         let stdout = record(&bin, script, vars, auth, extra);
         for line in stdout.lines() {
             serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}"));
