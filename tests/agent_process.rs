@@ -257,7 +257,10 @@ fn a_descendant_that_left_the_group_cannot_hang_the_session() {
     let mut spec = f.spec("x");
     spec.limits.drain = Duration::from_millis(300);
     let start = Instant::now();
-    let (out, _) = run(&spec, "setsid sleep 1000 & echo \"escapee $!\"; echo done");
+    // The escapee writes its pid only once it has left the group.
+    let script = "setsid sh -c 'echo $$ > esc.pid; exec sleep 1000' &
+        while [ ! -s esc.pid ]; do sleep 0.01; done; echo \"escapee $(cat esc.pid)\"";
+    let (out, _) = run(&spec, script);
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -453,4 +456,18 @@ fn claude_without_a_result_is_an_error_with_stderr() {
         "{:?}",
         out.parse_warnings
     );
+}
+
+#[test]
+fn an_agent_that_closes_its_output_early_is_still_waited_for() {
+    let f = fixture();
+    let start = Instant::now();
+    let (out, _) = run(
+        &f.spec("x"),
+        "echo bye; exec >/dev/null 2>&1; sleep 0.5; echo late > late.txt",
+    );
+    assert_eq!(out.end, SessionEnd::Exited { code: 0 });
+    assert!(start.elapsed() >= Duration::from_millis(500));
+    assert!(f.worktree.join("late.txt").exists());
+    assert_eq!(transcript(&out), "bye\n");
 }

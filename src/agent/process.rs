@@ -184,7 +184,14 @@ impl Supervisor<'_> {
         let mut last_check: Option<Instant> = None;
         let mut next_tick = self.start + TICK;
         loop {
-            match rx.recv_timeout(POLL) {
+            let received = if open > 0 {
+                rx.recv_timeout(POLL)
+            } else {
+                // Both pipes are closed (the agent may still run): nothing to wait for but time.
+                std::thread::sleep(POLL);
+                Err(RecvTimeoutError::Timeout)
+            };
+            match received {
                 Ok(Msg::Line(stream, bytes, complete)) => {
                     if handler.line(stream, &bytes, complete) && result_at.is_none() {
                         result_at = Some(Instant::now());

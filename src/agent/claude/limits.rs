@@ -50,6 +50,9 @@ pub fn clock_reset(text: &str, reference: DateTime<Utc>) -> Option<DateTime<Utc>
     if let Some(date) = date {
         return Some(date.and_time(time).and_utc());
     }
+    if reference.timestamp() <= 0 {
+        return None; // no session start given: "3pm" cannot be placed in time
+    }
     let mut at = reference.date_naive().and_time(time).and_utc();
     if at <= reference {
         at += Duration::days(1);
@@ -149,5 +152,6 @@ mod tests {
         assert_eq!(clock_reset("resets 5pm (Europe/Warsaw)", start), None);
         assert_eq!(clock_reset("resets 13pm (UTC)", start), None);
         assert_eq!(clock_reset("nothing to see", start), None);
+        assert_eq!(clock_reset("resets 3pm (UTC)", DateTime::UNIX_EPOCH), None);
     }
 }
