@@ -2,7 +2,7 @@
 //!
 //! Each backend (`command`, `demo`, `claude`) implements [`Adapter`]. Nothing here spawns or
 //! reads files: [`super::run_session`] asks the adapter for an [`Invocation`] and a
-//! [`StreamParser`], runs the process through [`super::process`], feeds every (redacted) output
+//! [`StreamParser`], runs the process through `process`, feeds every (redacted) output
 //! line to the parser, and merges what the parser found with the result and summary files.
 //! Parsers must tolerate anything (house style 11): unknown events, unknown fields, lines that
 //! are not JSON; at worst they count and warn.

@@ -1,7 +1,7 @@
 //! The plain value an adapter builds to say how to start its agent.
 //!
 //! Adapters are pure (house style 11): they turn a session's context into an [`Invocation`] and
-//! never spawn anything themselves. Only [`super::process`] turns an invocation into a process,
+//! never spawn anything themselves. Only `process` turns an invocation into a process,
 //! so process groups, timeouts and pipe handling live in one place. Prompts never go in `args`
 //! (they outgrow `ARG_MAX` and show up in `ps`): they come through `stdin` from a file.
 
@@ -18,7 +18,7 @@ pub enum StdinFrom {
     File(PathBuf),
 }
 
-/// A program to run: everything [`super::process`] needs, nothing it has to guess.
+/// A program to run: everything `process` needs, nothing it has to guess.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     /// A bare name is looked up on `PATH` (the child's `PATH` if `env_set` sets one).

@@ -5,7 +5,7 @@
 //! stop it and an [`AgentObserver`] for progress, and gets back an [`AgentOutcome`]: how the
 //! process ended, what the agent reported (summary, tokens, cost, model), whether it hit a rate
 //! limit, and what went into the transcript. This module never imports `store`, `grind` or
-//! `cli`; it spawns processes only through [`process`], and only [`run_session`] touches the
+//! `cli`; it spawns processes only through `process`, and only [`run_session`] touches the
 //! session's files.
 
 mod adapter;
@@ -15,7 +15,7 @@ pub mod demo;
 mod invocation;
 mod observer;
 mod outcome;
-pub mod process;
+mod process;
 pub mod redact;
 pub mod result_file;
 mod session;

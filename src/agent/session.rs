@@ -1,6 +1,6 @@
 //! One agent session, start to finish: [`run_session`].
 //!
-//! This is where the pieces meet: the adapter's invocation runs under [`super::process`]; every
+//! This is where the pieces meet: the adapter's invocation runs under `process`; every
 //! output line is redacted, written to the capped transcript, fed to the adapter's parser, and
 //! turned into observer events; afterwards the parser's report is merged with the result and
 //! summary files the agent may have written. Agent failures come back as data in the

@@ -1,7 +1,7 @@
 //! The one place where an [`Invocation`] becomes a process (house style 11).
 //!
-//! [`supervise`] starts the agent in its own process group, streams its stdout and stderr line
-//! by line to an [`OutputHandler`] on the caller's thread, and ends the *whole group* when it
+//! `supervise` starts the agent in its own process group, streams its stdout and stderr line
+//! by line to an `OutputHandler` on the caller's thread, and ends the *whole group* when it
 //! must: on timeout, abort or skip, when the agent lingers after reporting its result, and when
 //! its main process exits leaving descendants behind. Ending is always TERM to the group, a grace
 //! period, then KILL to the group, so no descendant outlives its session.
