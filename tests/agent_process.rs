@@ -471,3 +471,25 @@ fn an_agent_that_closes_its_output_early_is_still_waited_for() {
     assert!(f.worktree.join("late.txt").exists());
     assert_eq!(transcript(&out), "bye\n");
 }
+
+#[test]
+fn a_timeout_after_the_result_still_counts_as_finished() {
+    let f = fixture();
+    let result = claude_line(Path::new("tests/fixtures/claude/write-and-commit.jsonl"));
+    let adapter = fake_claude(
+        &f,
+        &format!("cat > /dev/null\necho '{result}'\nexec sleep 100"),
+    );
+    let mut spec = f.spec("x").with_timeout(Duration::from_millis(300));
+    spec.limits.result_grace = Duration::from_secs(60);
+    let start = Instant::now();
+    let out = run_session(
+        &spec,
+        &adapter,
+        &Controls::new(),
+        &mut RecordingObserver::default(),
+    )
+    .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.end, SessionEnd::EndedAfterResult);
+}

@@ -243,6 +243,7 @@ impl Supervisor<'_> {
     fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
         match self.stop {
             None => {
+                let timed_out = self.limits.timeout.is_some_and(|t| now - self.start >= t);
                 let reason = if self.status.is_some() {
                     // The agent finished by itself; only leftovers in its group need ending.
                     group_alive(self.pgid).then_some(StopReason::LeftoverDescendants)
@@ -251,10 +252,12 @@ impl Supervisor<'_> {
                 } else if self.controls.skip_requested() || self.skip_file.is_some_and(Path::exists)
                 {
                     Some(StopReason::Skipped)
-                } else if self.limits.timeout.is_some_and(|t| now - self.start >= t) {
+                } else if let Some(t) = result_at {
+                    // The work is done: a timeout now only cuts the grace short.
+                    let late = now - t >= self.limits.result_grace || timed_out;
+                    late.then_some(StopReason::LingeredAfterResult)
+                } else if timed_out {
                     Some(StopReason::TimedOut)
-                } else if result_at.is_some_and(|t| now - t >= self.limits.result_grace) {
-                    Some(StopReason::LingeredAfterResult)
                 } else {
                     None
                 };
