@@ -131,14 +131,27 @@ pub(crate) fn supervise(
         pid: child.id(),
         command: inv.display(),
     });
+    let pgid = Pid::from_raw(child.id() as i32);
     let (tx, rx) = sync_channel(CHANNEL);
     let max_line = limits.max_line.max(MIN_LINE);
-    let readers = [
-        spawn_reader(child.stdout.take(), Stream::Stdout, max_line, tx.clone())?,
-        spawn_reader(child.stderr.take(), Stream::Stderr, max_line, tx)?,
-    ];
+    let readers =
+        spawn_reader(child.stdout.take(), Stream::Stdout, max_line, tx.clone()).and_then(|out| {
+            Ok([
+                out,
+                spawn_reader(child.stderr.take(), Stream::Stderr, max_line, tx)?,
+            ])
+        });
+    let readers = match readers {
+        Ok(r) => r,
+        Err(e) => {
+            // Without readers the agent would block on a full pipe: do not leave it behind.
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
     Supervisor {
-        pgid: Pid::from_raw(child.id() as i32),
+        pgid,
         start,
         limits,
         controls,
