@@ -3,6 +3,13 @@
 
 mod agent_demo;
 mod exit;
+mod export;
+mod import;
+mod log;
+mod ls;
+mod record;
+mod resolve;
+mod show;
 mod ui;
 
 use std::path::PathBuf;
@@ -33,6 +40,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Ls(ls::LsArgs),
+    Log(log::LogArgs),
+    Show(show::ShowArgs),
+    Record(record::RecordArgs),
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
 }
@@ -117,6 +130,12 @@ pub fn main() -> ExitCode {
 
 fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
     match command {
+        Command::Ls(a) => ls::cmd_ls(ctx, a),
+        Command::Log(a) => log::cmd_log(ctx, a),
+        Command::Show(a) => show::cmd_show(ctx, a),
+        Command::Record(a) => record::cmd_record(ctx, a),
+        Command::Export(a) => export::cmd_export(ctx, a),
+        Command::Import(a) => import::cmd_import(ctx, a),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
     }
 }

@@ -5,16 +5,20 @@
 //! updates. Every error names the ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
+mod bulk;
 mod objects;
 mod refs;
+mod worktree;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub use bulk::Bulk;
 pub use git2::Oid;
-pub use objects::{TreeEdit, TreeEntryKind};
-pub use refs::{CasOutcome, LockInfo};
+pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
+pub use refs::{CasOutcome, LockInfo, RaceKind};
+pub use worktree::{BaseError, BaseRev, WorktreeState};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +80,8 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
+    /// Ids of the objects written through this handle, kept only by a [`Bulk`] handle.
+    write_log: Option<std::cell::RefCell<Vec<Oid>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -115,6 +121,7 @@ impl Repo {
         Repo {
             inner,
             writers_lock: OnceLock::new(),
+            write_log: None,
         }
     }
 
@@ -164,6 +171,14 @@ impl Repo {
                 source: e,
             }
         }
+    }
+
+    /// Notes an object written through this handle (for bulk writes); returns it.
+    fn logged(&self, oid: Oid) -> Oid {
+        if let Some(log) = &self.write_log {
+            log.borrow_mut().push(oid);
+        }
+        oid
     }
 
     /// The `.git` directory of this work tree (for a linked worktree, its private dir).
@@ -275,5 +290,21 @@ mod tests {
         let (_d, repo) = testutil::temp_repo();
         assert_eq!(repo.identity().name, "Test User");
         assert_eq!(Identity::fallback().email, "pitboss@localhost");
+    }
+}
+
+impl Repo {
+    /// Runs `git maintenance run --auto --quiet` at a safe point (after an import, at the end
+    /// of a run), so long runs do not leave tens of thousands of loose objects. Best effort:
+    /// a failure here loses nothing and is not reported.
+    pub fn maintenance_auto(&self) {
+        let _ = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(self.common_dir())
+            .args(["maintenance", "run", "--auto", "--quiet"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }

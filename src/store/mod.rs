@@ -1,1 +1,127 @@
-pub mod id;
+//! The run store: a grind run's whole history on `refs/pitboss/grind/<run-id>`, one commit per
+//! session (DESIGN §3–4).
+//!
+//! Writes are shaped like transactions (house style 10): everything a commit adds is built in
+//! the object store first, then published with one compare-and-swap of the run ref. A writer
+//! that dies before the swap leaves only unreferenced objects (which `git gc` collects); one
+//! that dies after it has published a whole commit. There is no lock file of our own.
+
+mod id;
+mod markdown;
+mod message;
+mod read;
+mod record;
+mod run;
+mod write;
+
+pub mod layout;
+
+use crate::clock::{Clock, Entropy};
+use crate::git::{GitError, Identity, Oid, Repo};
+
+pub use id::{
+    MAX_RUN_ID_LEN, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RunId, RunIdError, Seq, check_run_prefix,
+};
+pub use markdown::render_sessions_md;
+pub use message::trailer;
+pub use read::{InvalidRunRef, RunListing, RunSummary};
+pub use record::{
+    CostSource, RoleTokens, SessionRecord, SessionStatus, Tokens, parse_record, rfc3339,
+};
+pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA, TokenTotals};
+pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
+
+/// Errors of the run store. Messages name the run, the seq and the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    InvalidRunId(#[from] RunIdError),
+    #[error("run {0} already exists")]
+    RunExists(RunId),
+    #[error("run {0} does not exist")]
+    RunNotFound(String),
+    #[error("run prefix {prefix:?} is ambiguous: it matches {}", .candidates.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))]
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<RunId>,
+    },
+    #[error("{refname} is not a git-pitboss run: {why}")]
+    NotARun { refname: String, why: String },
+    #[error("run {run} already has a session {seq}")]
+    DuplicateSeq { run: RunId, seq: u64 },
+    #[error("run {run} has no session {seq}")]
+    SessionNotFound { run: RunId, seq: u64 },
+    #[error("the record is for run {record_run:?}, not run {run}")]
+    RunMismatch { run: RunId, record_run: String },
+    #[error("run {run}: corrupt record for session {seq} at {path}: {why}")]
+    CorruptRecord {
+        run: RunId,
+        seq: u64,
+        path: String,
+        why: String,
+    },
+    #[error("run {run}: corrupt {path}: {why}")]
+    CorruptRun {
+        run: RunId,
+        path: String,
+        why: String,
+    },
+    #[error(
+        "run {run}: the ref lock {} has been held for {}s by a writer that may have died",
+        .path.display(), .age_secs
+    )]
+    StaleLock {
+        run: RunId,
+        path: std::path::PathBuf,
+        age_secs: u64,
+    },
+    #[error("run {run}: gave up after {attempts} attempts: other writers kept moving the ref")]
+    Contention { run: RunId, attempts: u32 },
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl StoreError {
+    /// Whether the user can fix it (bad id, unknown run, bad record) rather than a fault of
+    /// git or the file system.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, StoreError::Git(_) | StoreError::Contention { .. })
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The run store of one repository.
+pub struct RunStore<'a> {
+    repo: &'a Repo,
+    clock: &'a dyn Clock,
+    entropy: &'a dyn Entropy,
+    identity: Identity,
+}
+
+impl<'a> RunStore<'a> {
+    pub fn new(repo: &'a Repo, clock: &'a dyn Clock, entropy: &'a dyn Entropy) -> Self {
+        RunStore {
+            repo,
+            clock,
+            entropy,
+            identity: repo.identity(),
+        }
+    }
+
+    pub fn repo(&self) -> &Repo {
+        self.repo
+    }
+}
+
+/// A run as of one tip commit.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: RunId,
+    pub tip: Oid,
+    pub meta: RunMeta,
+    pub state: RunState,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,102 @@
+//! `git pitboss log <run>`: the session records of a run, as a readable list, JSON lines
+//! (exactly as stored), a JSON array, or the original `sessions.md`.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::resolve::{duration, money, open_run, store_err, with_store};
+use super::ui::{self, Style};
+use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::store::{SessionStatus, render_sessions_md};
+
+/// Show the session records of a run.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The run: a full id or a unique prefix.
+    run: String,
+    /// One record per line, exactly as stored in the run.
+    #[arg(long, group = "format")]
+    jsonl: bool,
+    /// A JSON array of records.
+    #[arg(long, group = "format")]
+    json: bool,
+    /// The session log as markdown (the file-based design's sessions.md).
+    #[arg(long, group = "format")]
+    md: bool,
+}
+
+pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
+    with_store(ctx, |store| {
+        let run = open_run(store, &args.run)?;
+        let mut out = ui::stdout();
+        if args.jsonl {
+            let mut io_err = None;
+            store
+                .for_each_record(&run, |_, line| {
+                    if io_err.is_none()
+                        && let Err(e) = writeln!(out, "{line}")
+                    {
+                        io_err = Some(e);
+                    }
+                    Ok(())
+                })
+                .map_err(store_err)?;
+            if let Some(e) = io_err {
+                return Err(e.into());
+            }
+        } else {
+            let records = store.records(&run).map_err(store_err)?;
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &records).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else if args.md {
+                out.write_all(render_sessions_md(&records).as_bytes())?;
+            } else if records.is_empty() {
+                ctx.ui
+                    .status(&format!("run {} has no sessions yet", run.id));
+            } else {
+                let pw = records
+                    .iter()
+                    .map(|r| r.prompt.chars().count())
+                    .max()
+                    .unwrap_or(6)
+                    .min(24);
+                for r in &records {
+                    let status = ctx
+                        .ui
+                        .paint(style(r.status), &format!("{:<7}", r.status.as_str()));
+                    let commit = r
+                        .commit
+                        .as_deref()
+                        .map(|c| c.chars().take(7).collect())
+                        .unwrap_or_else(|| "-".repeat(7));
+                    let summary = r
+                        .summary
+                        .as_deref()
+                        .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+                        .unwrap_or("");
+                    let line = format!(
+                        "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {commit}  {summary}",
+                        ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
+                        r.prompt,
+                        duration(r.duration_secs()),
+                        format!("{} tok", r.tokens.total()),
+                        money(r.cost_usd),
+                    );
+                    writeln!(out, "{}", line.trim_end())?;
+                }
+            }
+        }
+        out.flush()?;
+        Ok(ExitStatus::Success)
+    })
+}
+
+pub fn style(s: SessionStatus) -> Style {
+    match s {
+        SessionStatus::Ok => Style::Good,
+        SessionStatus::Dirty | SessionStatus::Skipped => Style::Warn,
+        _ => Style::Bad,
+    }
+}

@@ -1,0 +1,128 @@
+//! `git pitboss record <run>`: plumbing append of one session record read from stdin, with an
+//! optional transcript file. Prints the seq it recorded.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::resolve::{open_run, store_err, with_store};
+use super::ui;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::store::{RunId, RunMeta, SessionAppend, StoreError, TranscriptSource, parse_record};
+
+/// Append one session record (JSON on stdin) to a run.
+///
+/// `seq`, `run_id` and `transcript_path` may be left out: they are then assigned (the next
+/// seq, this run, transcripts/session-NNNN.log). Prints the seq that was recorded.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The run: a full id or a unique prefix (a full id with --create).
+    run: String,
+    /// Create the run first if it does not exist.
+    #[arg(long)]
+    create: bool,
+    /// The session's transcript.
+    #[arg(long, value_name = "FILE")]
+    transcript: Option<PathBuf>,
+}
+
+/// Largest record accepted on stdin.
+const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
+    // Check all input before touching the repository.
+    let mut input = String::new();
+    std::io::stdin()
+        .take(MAX_RECORD_BYTES + 1)
+        .read_to_string(&mut input)
+        .map_err(|e| CliError::user(anyhow!("cannot read the record from stdin: {e}")))?;
+    if input.len() as u64 > MAX_RECORD_BYTES {
+        return Err(CliError::user(anyhow!(
+            "the record on stdin is larger than 16 MiB"
+        )));
+    }
+    let record = parse_input(&input).map_err(|why| {
+        CliError::user(anyhow!("malformed record on stdin: {why}"))
+            .hint("pipe one JSON object with at least prompt, started_at, ended_at and status")
+    })?;
+    let mut transcript_file = match &args.transcript {
+        Some(p) => Some(std::fs::File::open(p).map_err(|e| {
+            CliError::user(anyhow!("cannot read transcript file {}: {e}", p.display()))
+        })?),
+        None => None,
+    };
+    with_store(ctx, |store| {
+        let id = if args.create {
+            let id = RunId::parse(&args.run).map_err(|e| store_err(e.into()))?;
+            match store.create_run(RunMeta::minimal(id.clone(), ctx.clock.now())) {
+                Ok(_) | Err(StoreError::RunExists(_)) => id,
+                Err(e) => return Err(store_err(e)),
+            }
+        } else {
+            open_run(store, &args.run)?.id
+        };
+        let transcript = match transcript_file.as_mut() {
+            Some(f) => TranscriptSource::Reader(f),
+            None => TranscriptSource::Empty,
+        };
+        let appended = store
+            .append_session(
+                &id,
+                SessionAppend {
+                    record,
+                    transcript,
+                    scratchpad: None,
+                    patch: None,
+                    scheduler: None,
+                },
+            )
+            .map_err(store_err)?;
+        let mut out = ui::stdout();
+        writeln!(out, "{}", appended.seq)?;
+        out.flush()?;
+        Ok(ExitStatus::Success)
+    })
+}
+
+/// One JSON object; `seq`, `run_id` and `transcript_path` default to "assign".
+fn parse_input(input: &str) -> Result<crate::store::SessionRecord, String> {
+    let mut v: serde_json::Value = serde_json::from_str(input.trim()).map_err(|e| e.to_string())?;
+    let obj = v.as_object_mut().ok_or("expected a JSON object")?;
+    match obj.get("seq") {
+        None | Some(serde_json::Value::Null) => {
+            obj.insert("seq".into(), 0.into());
+        }
+        Some(s) if s.as_u64() == Some(0) => {
+            return Err("field `seq`: must be 1 or more (or left out to take the next one)".into());
+        }
+        _ => {}
+    }
+    for key in ["run_id", "transcript_path"] {
+        if matches!(obj.get(key), None | Some(serde_json::Value::Null)) {
+            obj.insert(key.into(), "".into());
+        }
+    }
+    parse_record(&v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_errors() {
+        let r = parse_input(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok"}"#).unwrap();
+        assert_eq!(r.seq, 0);
+        assert_eq!(r.run_id, "");
+        let e = parse_input(r#"{"seq":0,"prompt":"p"}"#).unwrap_err();
+        assert!(e.contains("seq"), "{e}");
+        let e = parse_input(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"meh"}"#).unwrap_err();
+        assert!(e.contains("status"), "{e}");
+        let e = parse_input("[1]").unwrap_err();
+        assert!(e.contains("object"), "{e}");
+        let e = parse_input("{nope").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+    }
+}

@@ -1,0 +1,183 @@
+//! `git pitboss show <run> [<seq>]`: one run's overview, or one session's record (and with
+//! `--transcript`, its transcript, byte for byte).
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::resolve::{duration, money, open_run, store_err, with_store};
+use super::ui;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::store::{Seq, rfc3339};
+
+/// Show a run, or one session of it.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The run: a full id or a unique prefix.
+    run: String,
+    /// A session number (as in `git pitboss log`).
+    seq: Option<u64>,
+    /// Print the session's transcript instead of its record.
+    #[arg(long, requires = "seq")]
+    transcript: bool,
+    /// Print JSON (the run's metadata and state, or the session's record).
+    #[arg(long, conflicts_with = "transcript")]
+    json: bool,
+}
+
+pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+    with_store(ctx, |store| {
+        let run = open_run(store, &args.run)?;
+        let mut out = ui::stdout();
+        match args.seq {
+            None => {
+                if args.json {
+                    let v = serde_json::json!({ "meta": run.meta, "state": run.state, "tip": run.tip.to_string() });
+                    serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                } else {
+                    let s = &run.state;
+                    let refname = run.id.ref_name();
+                    writeln!(out, "run       {}", run.id)?;
+                    writeln!(out, "ref       {refname} ({})", &run.tip.to_string()[..12])?;
+                    match &s.stop_reason {
+                        Some(r) => writeln!(out, "status    {} ({r})", s.status)?,
+                        None => writeln!(out, "status    {}", s.status)?,
+                    }
+                    writeln!(out, "started   {}", rfc3339::format(&s.started_at))?;
+                    writeln!(out, "updated   {}", rfc3339::format(&s.last_updated_at))?;
+                    for (label, v) in [
+                        ("agent", &run.meta.agent),
+                        ("rotation", &run.meta.rotation),
+                        ("branch", &run.meta.branch),
+                        ("base", &run.meta.base_branch),
+                    ] {
+                        if let Some(v) = v {
+                            writeln!(out, "{label:<9} {v}")?;
+                        }
+                    }
+                    let by: Vec<String> = s
+                        .consumed
+                        .by_status
+                        .iter()
+                        .map(|(k, v)| format!("{v} {k}"))
+                        .collect();
+                    let by = if by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", by.join(", "))
+                    };
+                    writeln!(out, "sessions  {}{by}", s.consumed.sessions)?;
+                    let t = &s.consumed.tokens;
+                    writeln!(
+                        out,
+                        "tokens    {} in / {} out / {} cache read / {} cache write",
+                        t.input, t.output, t.cache_read, t.cache_write
+                    )?;
+                    writeln!(out, "cost      {}", money(s.consumed.cost_usd))?;
+                    writeln!(out)?;
+                    writeln!(
+                        out,
+                        "read it with: git pitboss log {}   or   git log {refname}",
+                        run.id
+                    )?;
+                }
+            }
+            Some(seq) => {
+                let record = store.record(&run, seq).map_err(store_err)?.ok_or_else(|| {
+                    CliError::user(crate::store::StoreError::SessionNotFound {
+                        run: run.id.clone(),
+                        seq,
+                    })
+                    .hint(format!("`git pitboss log {}` lists its sessions", run.id))
+                })?;
+                if args.transcript {
+                    if let Some(oid) = store.transcript_blob(&run, seq).map_err(store_err)? {
+                        store
+                            .with_blob(oid, |b| out.write_all(b))
+                            .map_err(store_err)??;
+                    }
+                } else if args.json {
+                    serde_json::to_writer_pretty(&mut out, &record)
+                        .map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                } else {
+                    let r = &record;
+                    writeln!(out, "session   {:04} of run {}", r.seq, run.id)?;
+                    writeln!(out, "prompt    {}", r.prompt)?;
+                    writeln!(
+                        out,
+                        "status    {}",
+                        ctx.ui.paint(super::log::style(r.status), r.status.as_str())
+                    )?;
+                    writeln!(out, "started   {}", rfc3339::format(&r.started_at))?;
+                    writeln!(
+                        out,
+                        "ended     {} ({})",
+                        rfc3339::format(&r.ended_at),
+                        duration(r.duration_secs())
+                    )?;
+                    writeln!(out, "commit    {}", r.commit.as_deref().unwrap_or("(none)"))?;
+                    let t = &r.tokens;
+                    writeln!(out, "tokens    {} in / {} out", t.input, t.output)?;
+                    if t.cache_read + t.cache_write + t.reasoning > 0 {
+                        writeln!(
+                            out,
+                            "          {} cache read / {} cache write / {} reasoning",
+                            t.cache_read, t.cache_write, t.reasoning
+                        )?;
+                    }
+                    let source = r
+                        .cost_source
+                        .map(|c| {
+                            format!(
+                                " ({})",
+                                serde_json::to_value(c)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .unwrap_or_default();
+                    writeln!(out, "cost      {}{source}", money(r.cost_usd))?;
+                    for (label, v) in [
+                        ("agent", &r.agent),
+                        ("model", &r.model),
+                        ("agent id", &r.agent_session_id),
+                    ] {
+                        if let Some(v) = v {
+                            writeln!(out, "{label:<9} {v}")?;
+                        }
+                    }
+                    if store.patch_blob(&run, seq).map_err(store_err)?.is_some() {
+                        writeln!(
+                            out,
+                            "patch     {}:{}",
+                            run.id.ref_name(),
+                            Seq(seq).patch_path()
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "transcript {}:{} (git pitboss show {} {} --transcript)",
+                        run.id.ref_name(),
+                        Seq(seq).transcript_path(),
+                        run.id,
+                        seq
+                    )?;
+                    match r.summary.as_deref() {
+                        Some(s) if !s.trim().is_empty() => {
+                            writeln!(out)?;
+                            for line in s.lines() {
+                                writeln!(out, "    {line}")?;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out.flush()?;
+        Ok(ExitStatus::Success)
+    })
+}

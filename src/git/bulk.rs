@@ -1,0 +1,155 @@
+//! Bulk writes: many objects at once (an import of thousands of sessions) go to memory and
+//! reach disk as one pack file, instead of one loose file per object.
+//!
+//! Why: an import of 10,000 sessions writes ~90,000 objects; as loose files that is ~90,000
+//! file creations and renames, most of the import's time. A mempack backend on a private
+//! handle of the repository takes the writes, and the handle logs the id of every object it
+//! writes; `flush` packs exactly those objects. Memory is bounded by the caller flushing now
+//! and then. Nothing is referenced by a ref until the caller publishes, so a crash in between
+//! leaves only unreferenced objects.
+//!
+//! NB: libgit2's own `git_mempack_dump` packs everything reachable from the commits it holds,
+//! including objects already on disk; after a first flush every later dump re-packed the whole
+//! run (an import of 8,000 sessions took 14 s, growing quadratically). Packing the logged ids
+//! with a packbuilder keeps each flush proportional to what it holds.
+
+use std::cell::Cell;
+
+use super::{GitError, Repo, Result};
+
+/// A repository handle whose object writes go to memory until [`Bulk::flush`].
+pub struct Bulk<'a> {
+    repo: &'a Repo,
+    mempack: git2::Mempack<'a>,
+    written: Cell<u64>,
+}
+
+impl<'a> Bulk<'a> {
+    /// The handle to write through (reads see the pending objects too).
+    pub fn repo(&self) -> &'a Repo {
+        self.repo
+    }
+
+    /// Tells the bulk writer roughly how many bytes were just written; flushes to a pack when
+    /// more than `limit` bytes are pending.
+    pub fn note_written(&self, bytes: u64, limit: u64) -> Result<()> {
+        self.written.set(self.written.get() + bytes);
+        if self.written.get() > limit {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything pending as one pack (with its index) and empties the memory.
+    pub fn flush(&self) -> Result<()> {
+        let Some(log) = &self.repo.write_log else {
+            return Ok(());
+        };
+        let oids = std::mem::take(&mut *log.borrow_mut());
+        if !oids.is_empty() {
+            let mut pb = self
+                .repo
+                .inner
+                .packbuilder()
+                .map_err(GitError::git("cannot start a pack"))?;
+            pb.set_threads(0);
+            for oid in oids {
+                pb.insert_object(oid, None)
+                    .map_err(GitError::git(format!("cannot add {oid} to a pack")))?;
+            }
+            let dir = self.repo.common_dir().join("objects/pack");
+            pb.write(&dir, 0o444).map_err(GitError::git(format!(
+                "cannot write a pack to {}",
+                dir.display()
+            )))?;
+        }
+        self.mempack
+            .reset()
+            .map_err(GitError::git("cannot reset the in-memory object store"))?;
+        self.written.set(0);
+        Ok(())
+    }
+}
+
+impl Repo {
+    /// Runs `f` with a [`Bulk`] handle and flushes what it wrote as a pack at the end. On error
+    /// nothing pending is flushed: the objects are dropped with the memory.
+    pub fn with_bulk_writes<T, E: From<GitError>>(
+        &self,
+        f: impl FnOnce(&Bulk<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut repo = Repo::open(self.git_dir())?;
+        repo.write_log = Some(std::cell::RefCell::new(Vec::new()));
+        let odb = repo
+            .inner
+            .odb()
+            .map_err(GitError::git("cannot open the object database"))?;
+        // NB: a priority above the loose and pack backends (1 and 2) makes writes land here.
+        let mempack = odb
+            .add_new_mempack_backend(1000)
+            .map_err(GitError::git("cannot create an in-memory object store"))?;
+        let bulk = Bulk {
+            repo: &repo,
+            mempack,
+            written: Cell::new(0),
+        };
+        let out = f(&bulk)?;
+        bulk.flush()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::temp_repo;
+    use super::super::{Identity, TreeEdit};
+
+    #[test]
+    fn bulk_objects_land_in_one_pack_and_are_readable() {
+        let (dir, repo) = temp_repo();
+        let commit = repo
+            .with_bulk_writes(|bulk| {
+                let r = bulk.repo();
+                let mut tip = None;
+                for i in 0..50 {
+                    let b = r.write_blob(format!("blob {i}").as_bytes())?;
+                    let t = r.edit_tree(
+                        None,
+                        &[TreeEdit::Blob {
+                            path: format!("d/{i}"),
+                            oid: b,
+                        }],
+                    )?;
+                    let parents: Vec<_> = tip.into_iter().collect();
+                    tip = Some(r.write_commit(
+                        t,
+                        &parents,
+                        "m",
+                        &Identity::fallback(),
+                        chrono::DateTime::UNIX_EPOCH,
+                    )?);
+                    bulk.note_written(8, 200)?; // forces a few intermediate flushes
+                }
+                Ok::<_, super::GitError>(tip.unwrap())
+            })
+            .unwrap();
+        // Readable through the original handle, and stored in packs, not loose files.
+        assert!(repo.commit_info(commit).unwrap().is_some());
+        let packs = std::fs::read_dir(dir.path().join(".git/objects/pack"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pack")
+            })
+            .count();
+        assert!(packs >= 2, "{packs} packs");
+        let loose = std::fs::read_dir(dir.path().join(".git/objects"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().len() == 2)
+            .count();
+        assert_eq!(loose, 0);
+    }
+}

@@ -1,0 +1,115 @@
+//! Commit messages of a run ref: subjects and `Pitboss-*` trailers (DESIGN §3), written so
+//! that `git log --format='%(trailers:key=Pitboss-Status,valueonly)'` reads them, and parsed
+//! back where the tip's status is all we need.
+
+use std::fmt::Write as _;
+
+use super::id::RunId;
+use super::record::SessionRecord;
+use super::run::{RunStatus, SCHEMA};
+
+/// Trailer values must stay on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `session 0007 fp-hunter: ok`, the summary, then the trailers.
+pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -> String {
+    let mut m = format!(
+        "session {:04} {}: {}\n\n",
+        r.seq,
+        one_line(&r.prompt),
+        r.status
+    );
+    if let Some(s) = r.summary.as_deref()
+        && !s.trim().is_empty()
+    {
+        m.push_str(s.trim_end());
+        m.push_str("\n\n");
+    }
+    let _ = writeln!(m, "Pitboss-Run: {run}");
+    let _ = writeln!(m, "Pitboss-Session: {}", r.seq);
+    let _ = writeln!(m, "Pitboss-Prompt: {}", one_line(&r.prompt));
+    let _ = writeln!(m, "Pitboss-Status: {}", r.status);
+    let _ = writeln!(
+        m,
+        "Pitboss-Commit: {}",
+        r.commit
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("none")
+    );
+    let _ = writeln!(
+        m,
+        "Pitboss-Tokens: {} in / {} out",
+        r.tokens.input, r.tokens.output
+    );
+    let _ = writeln!(m, "Pitboss-Cost-USD: {:.4}", r.cost_usd);
+    // The tip always carries the run's status, so `ls` reads one commit per run.
+    let _ = writeln!(m, "Pitboss-Run-Status: {run_status}");
+    let _ = writeln!(m, "Pitboss-Schema: {SCHEMA}");
+    m
+}
+
+/// A run-level commit: `run <id> started`, `run <id> finished: <status> (<reason>)`, …
+pub fn run_message(subject: &str, body: Option<&str>, run: &RunId, status: &RunStatus) -> String {
+    let mut m = format!("{}\n\n", one_line(subject));
+    if let Some(b) = body.filter(|b| !b.trim().is_empty()) {
+        m.push_str(b.trim_end());
+        m.push_str("\n\n");
+    }
+    let _ = writeln!(m, "Pitboss-Run: {run}");
+    let _ = writeln!(m, "Pitboss-Run-Status: {status}");
+    let _ = writeln!(m, "Pitboss-Schema: {SCHEMA}");
+    m
+}
+
+/// The value of the last trailer `key` in the message's final paragraph.
+pub fn trailer<'m>(message: &'m str, key: &str) -> Option<&'m str> {
+    let last_para = message.trim_end().rsplit("\n\n").next()?;
+    last_para
+        .lines()
+        .rev()
+        .filter_map(|l| l.split_once(": "))
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::record::parse_record;
+
+    #[test]
+    fn session_message_has_subject_summary_and_trailers() {
+        let line = r#"{"seq":7,"run_id":"r","prompt":"fp-hunter","started_at":"2026-04-30T18:05:00Z","ended_at":"2026-04-30T18:06:30Z","status":"ok","summary":"fixed it\n\nPitboss-Status: fake","commit":null,"tokens":{"input":1000,"output":500,"by_role":{}},"cost_usd":0.0123,"transcript_path":"t"}"#;
+        let r = parse_record(line).unwrap();
+        let run = RunId::parse("r").unwrap();
+        let m = session_message(&r, &run, &RunStatus::Running);
+        assert!(
+            m.starts_with(
+                "session 0007 fp-hunter: ok\n\nfixed it\n\nPitboss-Status: fake\n\nPitboss-Run: r\n"
+            ),
+            "{m}"
+        );
+        assert!(m.contains("Pitboss-Commit: none\n"));
+        assert!(m.contains("Pitboss-Tokens: 1000 in / 500 out\n"));
+        assert!(m.contains("Pitboss-Cost-USD: 0.0123\n"));
+        assert!(m.ends_with("Pitboss-Schema: 1\n"));
+        // A summary that imitates a trailer does not fool the reader of the last paragraph.
+        assert_eq!(trailer(&m, "Pitboss-Status"), Some("ok"));
+        assert_eq!(trailer(&m, "Pitboss-Run-Status"), Some("running"));
+    }
+
+    #[test]
+    fn run_message_shape() {
+        let run = RunId::parse("x1").unwrap();
+        let m = run_message("run x1 started", None, &run, &RunStatus::Running);
+        assert_eq!(
+            m,
+            "run x1 started\n\nPitboss-Run: x1\nPitboss-Run-Status: running\nPitboss-Schema: 1\n"
+        );
+        assert_eq!(trailer(&m, "pitboss-run"), Some("x1"));
+        assert_eq!(trailer(&m, "Missing"), None);
+    }
+}

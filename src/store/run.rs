@@ -1,0 +1,242 @@
+//! The two run-level files of a run's tree: `run.json` (immutable metadata, written once by
+//! the root commit) and `state.json` (resumable state, rewritten by every commit).
+//!
+//! `state.json` keeps sums that could be derived from the records (sessions, tokens, cost,
+//! last seq). They are kept anyway because `git pitboss ls` must read one commit per run,
+//! never the history; the store updates them in the same commit as each record, so they
+//! cannot drift from the records they sum.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::id::RunId;
+use super::record::{SessionRecord, rfc3339};
+
+/// The schema of the run ref format this code writes.
+pub const SCHEMA: u32 = 1;
+
+/// Immutable metadata of a run (`run.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub schema: u32,
+    pub id: RunId,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// The branch the run started from, when it started from one.
+    #[serde(default)]
+    pub base_branch: Option<String>,
+    /// The commit the run branch started at.
+    #[serde(default)]
+    pub base_commit: Option<String>,
+    /// The branch the run's code lands on (`pitboss/grind/<id>`), when the run has one.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// The agent backend, e.g. `claude`, `command`, `demo`.
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub rotation: Option<String>,
+    /// Prompt name → digest of the prompt file the run started with.
+    #[serde(default)]
+    pub prompts: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl RunMeta {
+    /// Metadata with only the required fields set (what `record --create` makes).
+    pub fn minimal(id: RunId, created_at: DateTime<Utc>) -> RunMeta {
+        RunMeta {
+            schema: SCHEMA,
+            id,
+            created_at,
+            base_branch: None,
+            base_commit: None,
+            branch: None,
+            agent: None,
+            rotation: None,
+            prompts: BTreeMap::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where a run stands. Unknown values (from a newer pitboss or the file-based design) are kept
+/// as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Finished,
+    Aborted,
+    /// Stopped by a budget or a failure limit; resumable.
+    Stopped,
+    Failed,
+    Other(String),
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Aborted => "aborted",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed => "failed",
+            RunStatus::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> RunStatus {
+        match s {
+            "running" => RunStatus::Running,
+            "finished" => RunStatus::Finished,
+            "aborted" => RunStatus::Aborted,
+            "stopped" => RunStatus::Stopped,
+            "failed" => RunStatus::Failed,
+            other => RunStatus::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RunStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RunStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(RunStatus::parse(&String::deserialize(d)?))
+    }
+}
+
+/// Token sums over a run's sessions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenTotals {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+    pub reasoning: u64,
+}
+
+/// What a run has consumed so far, summed from its records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Consumed {
+    pub sessions: u64,
+    pub tokens: TokenTotals,
+    pub cost_usd: f64,
+    /// Sessions by status, e.g. `{"ok": 3, "error": 1}`.
+    pub by_status: BTreeMap<String, u64>,
+}
+
+impl Consumed {
+    pub fn add(&mut self, r: &SessionRecord) {
+        self.sessions += 1;
+        self.tokens.input += r.tokens.input;
+        self.tokens.output += r.tokens.output;
+        self.tokens.cache_read += r.tokens.cache_read;
+        self.tokens.cache_write += r.tokens.cache_write;
+        self.tokens.reasoning += r.tokens.reasoning;
+        if r.cost_usd.is_finite() {
+            self.cost_usd += r.cost_usd;
+        }
+        *self
+            .by_status
+            .entry(r.status.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+
+    pub fn from_records<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> Consumed {
+        let mut c = Consumed::default();
+        for r in records {
+            c.add(r);
+        }
+        c
+    }
+}
+
+/// Resumable state of a run (`state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    pub status: RunStatus,
+    /// Why the run stopped, once it has.
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    /// The scheduler's own state, kept opaque here (the grind loop owns its shape).
+    #[serde(default)]
+    pub scheduler: serde_json::Value,
+    /// Sums over the recorded sessions.
+    #[serde(default)]
+    pub consumed: Consumed,
+    #[serde(default)]
+    pub last_session_seq: u64,
+    #[serde(with = "rfc3339")]
+    pub started_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub last_updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl RunState {
+    pub fn new(started_at: DateTime<Utc>) -> RunState {
+        RunState {
+            status: RunStatus::Running,
+            stop_reason: None,
+            scheduler: serde_json::Value::Null,
+            consumed: Consumed::default(),
+            last_session_seq: 0,
+            started_at,
+            last_updated_at: started_at,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_and_keeps_unknown_status() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut s = RunState::new(t);
+        s.status = RunStatus::parse("paused-by-admin");
+        s.extra.insert("note".into(), serde_json::json!("x"));
+        let back: RunState = serde_json::from_str(&s.to_json()).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.status.as_str(), "paused-by-admin");
+    }
+
+    #[test]
+    fn consumed_sums_records() {
+        let line = r#"{"seq":1,"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"error","summary":null,"commit":null,"tokens":{"input":10,"output":5,"by_role":{},"cache_read":7},"cost_usd":0.5,"transcript_path":"t"}"#;
+        let r = super::super::record::parse_record(line).unwrap();
+        let c = Consumed::from_records([&r, &r]);
+        assert_eq!(c.sessions, 2);
+        assert_eq!(c.tokens.input, 20);
+        assert_eq!(c.tokens.cache_read, 14);
+        assert!((c.cost_usd - 1.0).abs() < 1e-12);
+        assert_eq!(c.by_status["error"], 2);
+    }
+}

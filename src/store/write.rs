@@ -1,0 +1,489 @@
+//! Writing runs: create, append a session, run-level updates, and bulk import. Every write is
+//! one commit published by one compare-and-swap of the run ref; a lost race re-reads the tip
+//! and rebuilds (bounded, with jittered backoff).
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::id::{RunId, Seq};
+use super::message::{run_message, session_message};
+use super::record::SessionRecord;
+use super::run::{RunMeta, RunState, RunStatus};
+use super::{Result, Run, RunStore, StoreError};
+use crate::git::{CasOutcome, Oid, TreeEdit};
+
+/// How long a writer keeps retrying a contended ref before giving up.
+const RETRY_DEADLINE: Duration = Duration::from_secs(60);
+/// How long a ref lock may block us before we look at whether its writer is gone.
+const LOCK_PATIENCE: Duration = Duration::from_secs(4);
+/// Longest single backoff sleep.
+const MAX_BACKOFF_MS: u64 = 40;
+
+/// Where a session's transcript comes from.
+pub enum TranscriptSource<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    /// Streamed into the object store, never held whole in memory.
+    Reader(&'a mut dyn Read),
+    /// A blob already written to this repository.
+    Blob(Oid),
+    /// A file, streamed like `Reader`.
+    File(std::path::PathBuf),
+}
+
+/// One session to append. A `record.seq` of 0 means "the next seq"; an empty `run_id` or
+/// `transcript_path` is filled in.
+pub struct SessionAppend<'a> {
+    pub record: SessionRecord,
+    pub transcript: TranscriptSource<'a>,
+    /// The scratchpad after the session; `None` leaves it as it was.
+    pub scratchpad: Option<&'a str>,
+    /// The unmerged work of the session, stored under `patches/`.
+    pub patch: Option<&'a [u8]>,
+    /// The scheduler's state after the session; `None` leaves it as it was.
+    pub scheduler: Option<serde_json::Value>,
+}
+
+/// What an append published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub seq: u64,
+    pub commit: Oid,
+    pub record: SessionRecord,
+}
+
+/// A run-level commit (`run <id> finished: …`, `scratchpad updated`, …).
+#[derive(Debug, Clone, Default)]
+pub struct RunUpdate {
+    pub subject: String,
+    pub body: Option<String>,
+    pub status: Option<RunStatus>,
+    /// `Some(None)` clears the stop reason.
+    pub stop_reason: Option<Option<String>>,
+    pub scratchpad: Option<String>,
+    pub scheduler: Option<serde_json::Value>,
+}
+
+/// What a build step hands to the compare-and-swap loop.
+struct Built {
+    tree: Oid,
+    message: String,
+}
+
+impl RunStore<'_> {
+    /// Creates a run: the root commit `run <id> started` with `run.json`, `state.json` and an
+    /// empty `scratchpad.md`. Refuses a run that exists.
+    pub fn create_run(&self, meta: RunMeta) -> Result<Run> {
+        let id = meta.id.clone();
+        let refname = id.ref_name();
+        if self.repo.ref_target(&refname)?.is_some() {
+            return Err(StoreError::RunExists(id));
+        }
+        let now = self.clock.now();
+        let state = RunState::new(now);
+        let (tree, _) = self.root_tree(&meta, &state, "")?;
+        let msg = run_message(&format!("run {id} started"), None, &id, &state.status);
+        let commit = self
+            .repo
+            .write_commit(tree, &[], &msg, &self.identity, now)?;
+        match self.repo.cas_ref(
+            &refname,
+            commit,
+            None,
+            &format!("pitboss: run {id} started"),
+        )? {
+            CasOutcome::Updated => Ok(Run {
+                id,
+                tip: commit,
+                meta,
+                state,
+            }),
+            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
+        }
+    }
+
+    fn root_tree(&self, meta: &RunMeta, state: &RunState, scratchpad: &str) -> Result<(Oid, Oid)> {
+        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
+        meta_json.push('\n');
+        let meta_blob = self.repo.write_blob(meta_json.as_bytes())?;
+        let state_blob = self.repo.write_blob(state.to_json().as_bytes())?;
+        let pad_blob = self.repo.write_blob(scratchpad.as_bytes())?;
+        let tree = self.repo.write_flat_tree(&[
+            ("run.json", meta_blob),
+            ("scratchpad.md", pad_blob),
+            ("state.json", state_blob),
+        ])?;
+        Ok((tree, meta_blob))
+    }
+
+    /// Appends one session (record, transcript, scratchpad, patch, state) as one commit.
+    pub fn append_session(&self, id: &RunId, mut s: SessionAppend<'_>) -> Result<Appended> {
+        if s.record.run_id.is_empty() {
+            s.record.run_id = id.to_string();
+        } else if s.record.run_id != id.as_str() {
+            return Err(StoreError::RunMismatch {
+                run: id.clone(),
+                record_run: s.record.run_id.clone(),
+            });
+        }
+        // Content-addressed blobs do not depend on the seq: write them once, outside the loop.
+        let transcript = self.write_transcript(s.transcript)?;
+        let scratch = s
+            .scratchpad
+            .map(|p| self.repo.write_blob(p.as_bytes()))
+            .transpose()?;
+        let patch = s.patch.map(|p| self.repo.write_blob(p)).transpose()?;
+        let wanted_seq = s.record.seq;
+        let fill_path = s.record.transcript_path.is_empty();
+        let mut record = s.record;
+        let (commit, record) = self.cas_loop(id, |tip_tree, state| {
+            let seq = if wanted_seq == 0 {
+                let mut n = state.last_session_seq + 1;
+                while self
+                    .repo
+                    .tree_entry(tip_tree, &Seq(n).record_path())?
+                    .is_some()
+                {
+                    n += 1;
+                }
+                n
+            } else {
+                if self
+                    .repo
+                    .tree_entry(tip_tree, &Seq(wanted_seq).record_path())?
+                    .is_some()
+                {
+                    return Err(StoreError::DuplicateSeq {
+                        run: id.clone(),
+                        seq: wanted_seq,
+                    });
+                }
+                wanted_seq
+            };
+            record.seq = seq;
+            if fill_path {
+                record.transcript_path = Seq(seq).record_transcript_path();
+            }
+            let mut state = state.clone();
+            state.last_session_seq = state.last_session_seq.max(seq);
+            state.consumed.add(&record);
+            state.last_updated_at = self.clock.now();
+            if let Some(v) = &s.scheduler {
+                state.scheduler = v.clone();
+            }
+            let mut line = record.to_line();
+            line.push('\n');
+            let mut edits = vec![
+                TreeEdit::Blob {
+                    path: Seq(seq).record_path(),
+                    oid: self.repo.write_blob(line.as_bytes())?,
+                },
+                TreeEdit::Blob {
+                    path: Seq(seq).transcript_path(),
+                    oid: transcript,
+                },
+                TreeEdit::Blob {
+                    path: "state.json".into(),
+                    oid: self.repo.write_blob(state.to_json().as_bytes())?,
+                },
+            ];
+            if let Some(p) = scratch {
+                edits.push(TreeEdit::Blob {
+                    path: "scratchpad.md".into(),
+                    oid: p,
+                });
+            }
+            if let Some(p) = patch {
+                edits.push(TreeEdit::Blob {
+                    path: Seq(seq).patch_path(),
+                    oid: p,
+                });
+            }
+            let tree = self.repo.edit_tree(Some(tip_tree), &edits)?;
+            Ok((
+                Built {
+                    tree,
+                    message: session_message(&record, id, &state.status),
+                },
+                record.clone(),
+            ))
+        })?;
+        Ok(Appended {
+            seq: record.seq,
+            commit,
+            record,
+        })
+    }
+
+    /// A run-level commit: status, stop reason, scratchpad or scheduler state.
+    pub fn update_run(&self, id: &RunId, u: RunUpdate) -> Result<Oid> {
+        let scratch = u
+            .scratchpad
+            .as_deref()
+            .map(|p| self.repo.write_blob(p.as_bytes()))
+            .transpose()?;
+        let (commit, ()) = self.cas_loop(id, |tip_tree, state| {
+            let mut state = state.clone();
+            if let Some(st) = &u.status {
+                state.status = st.clone();
+            }
+            if let Some(r) = &u.stop_reason {
+                state.stop_reason = r.clone();
+            }
+            if let Some(v) = &u.scheduler {
+                state.scheduler = v.clone();
+            }
+            state.last_updated_at = self.clock.now();
+            let mut edits = vec![TreeEdit::Blob {
+                path: "state.json".into(),
+                oid: self.repo.write_blob(state.to_json().as_bytes())?,
+            }];
+            if let Some(p) = scratch {
+                edits.push(TreeEdit::Blob {
+                    path: "scratchpad.md".into(),
+                    oid: p,
+                });
+            }
+            let tree = self.repo.edit_tree(Some(tip_tree), &edits)?;
+            let message = run_message(&u.subject, u.body.as_deref(), id, &state.status);
+            Ok((Built { tree, message }, ()))
+        })?;
+        Ok(commit)
+    }
+
+    /// Re-reads the tip, builds a commit on it with `build`, and swaps the ref; retries on a
+    /// lost race. `build` gets the tip's tree and state and must be repeatable.
+    fn cas_loop<T>(
+        &self,
+        id: &RunId,
+        mut build: impl FnMut(Oid, &RunState) -> Result<(Built, T)>,
+    ) -> Result<(Oid, T)> {
+        let refname = id.ref_name();
+        let started = Instant::now();
+        let mut locked_since: Option<Instant> = None;
+        let mut attempt: u32 = 0;
+        loop {
+            let run = self.open_run(id)?;
+            let tip_tree = self.tip_tree(&run)?;
+            let (built, extra) = build(tip_tree, &run.state)?;
+            let now = self.clock.now();
+            let commit = self.repo.write_commit(
+                built.tree,
+                &[run.tip],
+                &built.message,
+                &self.identity,
+                now,
+            )?;
+            let subject = built.message.lines().next().unwrap_or_default();
+            match self.repo.cas_ref(
+                &refname,
+                commit,
+                Some(run.tip),
+                &format!("pitboss: {subject}"),
+            )? {
+                CasOutcome::Updated => return Ok((commit, extra)),
+                CasOutcome::Raced(kind) => {
+                    if kind == crate::git::RaceKind::Locked {
+                        let since = *locked_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= LOCK_PATIENCE {
+                            self.check_stale_lock(id, &refname)?;
+                            locked_since = None;
+                        }
+                    } else {
+                        locked_since = None;
+                    }
+                    if started.elapsed() >= RETRY_DEADLINE {
+                        return Err(StoreError::Contention {
+                            run: id.clone(),
+                            attempts: attempt + 1,
+                        });
+                    }
+                    self.backoff(attempt);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// A lock that has blocked us for a while: remove it when its writer is provably gone,
+    /// otherwise say exactly which file it is.
+    fn check_stale_lock(&self, id: &RunId, refname: &str) -> Result<()> {
+        match self.repo.check_stale_ref_lock(refname)? {
+            Some(info) if !info.removed && info.age >= Duration::from_secs(30) => {
+                Err(StoreError::StaleLock {
+                    run: id.clone(),
+                    path: info.path,
+                    age_secs: info.age.as_secs(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn write_transcript(&self, t: TranscriptSource<'_>) -> Result<Oid> {
+        Ok(match t {
+            TranscriptSource::Empty => self.repo.write_blob(b"")?,
+            TranscriptSource::Bytes(b) => self.repo.write_blob(b)?,
+            TranscriptSource::Reader(r) => self.repo.write_blob_from(r)?,
+            TranscriptSource::Blob(oid) => oid,
+            TranscriptSource::File(path) => {
+                let mut f = std::fs::File::open(&path).map_err(crate::git::GitError::io(
+                    format!("cannot read transcript {}", path.display()),
+                ))?;
+                self.repo.write_blob_from(&mut f)?
+            }
+        })
+    }
+
+    fn backoff(&self, attempt: u32) {
+        let cap = (1u64 << attempt.min(6)).min(MAX_BACKOFF_MS);
+        let ms = self.entropy.next_u64() % (cap + 1);
+        let micros = ms * 1000 + self.entropy.next_u64() % 1000;
+        std::thread::sleep(Duration::from_micros(micros));
+    }
+
+    /// Writes a whole run at once (import): the root commit, one commit per record, and a final
+    /// run commit with the imported status, then publishes the ref with one create-if-absent
+    /// swap. Objects go to pack files in bulk (see `git::Bulk`); until the swap nothing is
+    /// visible, and a crash leaves only unreferenced objects.
+    pub fn import_run(
+        &self,
+        meta: RunMeta,
+        final_state: &RunState,
+        scratchpad: &str,
+        sessions: &mut dyn Iterator<
+            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
+        >,
+        source: &str,
+    ) -> Result<Run> {
+        let id = meta.id.clone();
+        let refname = id.ref_name();
+        if self.repo.ref_target(&refname)?.is_some() {
+            return Err(StoreError::RunExists(id));
+        }
+        let (tip, state) = self.repo.with_bulk_writes(|bulk| {
+            let writer = RunStore {
+                repo: bulk.repo(),
+                clock: self.clock,
+                entropy: self.entropy,
+                identity: self.identity.clone(),
+            };
+            writer.import_chain(bulk, &meta, final_state, scratchpad, sessions, source)
+        })?;
+        match self
+            .repo
+            .cas_ref(&refname, tip, None, &format!("pitboss: run {id} imported"))?
+        {
+            CasOutcome::Updated => Ok(Run {
+                id,
+                tip,
+                meta,
+                state,
+            }),
+            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
+        }
+    }
+
+    fn import_chain(
+        &self,
+        bulk: &crate::git::Bulk<'_>,
+        meta: &RunMeta,
+        final_state: &RunState,
+        scratchpad: &str,
+        sessions: &mut dyn Iterator<
+            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
+        >,
+        source: &str,
+    ) -> Result<(Oid, RunState)> {
+        /// Pending bytes held in memory before they are written out as a pack.
+        const FLUSH_BYTES: u64 = 8 << 20;
+        let id = &meta.id;
+        let started_at = final_state.started_at;
+        let mut state = RunState::new(started_at);
+        let (mut tree, _) = self.root_tree(meta, &state, "")?;
+        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
+        let mut tip = self
+            .repo
+            .write_commit(tree, &[], &msg, &self.identity, started_at)?;
+        let mut seen = std::collections::HashSet::new();
+        for item in sessions {
+            let (mut record, transcript, patch) = item?;
+            record.run_id = id.to_string();
+            if !seen.insert(record.seq) {
+                return Err(StoreError::DuplicateSeq {
+                    run: id.clone(),
+                    seq: record.seq,
+                });
+            }
+            let seq = Seq(record.seq);
+            let t = self.write_transcript(transcript)?;
+            state.last_session_seq = state.last_session_seq.max(record.seq);
+            state.consumed.add(&record);
+            state.last_updated_at = record.ended_at;
+            let mut line = record.to_line();
+            line.push('\n');
+            let state_json = state.to_json();
+            let mut edits = vec![
+                TreeEdit::Blob {
+                    path: seq.record_path(),
+                    oid: self.repo.write_blob(line.as_bytes())?,
+                },
+                TreeEdit::Blob {
+                    path: seq.transcript_path(),
+                    oid: t,
+                },
+                TreeEdit::Blob {
+                    path: "state.json".into(),
+                    oid: self.repo.write_blob(state_json.as_bytes())?,
+                },
+            ];
+            let mut bytes = (line.len() + state_json.len()) as u64 + self.repo.blob_size(t)? as u64;
+            if let Some(p) = patch {
+                bytes += p.len() as u64;
+                edits.push(TreeEdit::Blob {
+                    path: seq.patch_path(),
+                    oid: self.repo.write_blob(&p)?,
+                });
+            }
+            tree = self.repo.edit_tree(Some(tree), &edits)?;
+            let msg = session_message(&record, id, &state.status);
+            tip = self
+                .repo
+                .write_commit(tree, &[tip], &msg, &self.identity, record.ended_at)?;
+            bulk.note_written(bytes + 4096, FLUSH_BYTES)?;
+        }
+        // The final commit carries the imported status, scratchpad and scheduler state.
+        let mut fin = state.clone();
+        fin.status = final_state.status.clone();
+        fin.stop_reason = final_state.stop_reason.clone();
+        fin.scheduler = final_state.scheduler.clone();
+        fin.extra = final_state.extra.clone();
+        fin.last_updated_at = final_state.last_updated_at.max(state.last_updated_at);
+        let now: DateTime<Utc> = self.clock.now();
+        tree = self.repo.edit_tree(
+            Some(tree),
+            &[
+                TreeEdit::Blob {
+                    path: "state.json".into(),
+                    oid: self.repo.write_blob(fin.to_json().as_bytes())?,
+                },
+                TreeEdit::Blob {
+                    path: "scratchpad.md".into(),
+                    oid: self.repo.write_blob(scratchpad.as_bytes())?,
+                },
+            ],
+        )?;
+        let msg = run_message(
+            &format!("run {id} imported"),
+            Some(&format!("Imported from {source}.")),
+            id,
+            &fin.status,
+        );
+        tip = self
+            .repo
+            .write_commit(tree, &[tip], &msg, &self.identity, now)?;
+        Ok((tip, fin))
+    }
+}
