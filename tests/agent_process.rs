@@ -380,7 +380,7 @@ fn a_missing_program_is_not_found_naming_the_config_key() {
     .unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("/nonexistent/bin/claude") && msg.contains("agent.claude.binary"),
+        msg.contains("/nonexistent/bin/claude") && msg.contains("agent.binary"),
         "{msg}"
     );
 }

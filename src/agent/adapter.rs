@@ -39,7 +39,7 @@ pub trait Adapter {
     fn program(&self) -> &Path;
 
     /// The configuration key a user changes when [`Adapter::program`] is missing, for the
-    /// `NotFound` error (`agent.claude.binary`, `--agent-cmd`).
+    /// `NotFound` error (`agent.binary`, `--agent-cmd`).
     fn config_key(&self) -> &str;
 
     /// How to start the agent. Pure.

@@ -39,7 +39,7 @@ impl Adapter for CommandAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "--agent-cmd (agent.command in .pitboss/config.toml)"
+        "--agent-cmd"
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {

@@ -154,11 +154,11 @@ mod tests {
     fn not_found_names_binary_and_key() {
         let e = AgentError::NotFound {
             binary: "claude".into(),
-            config_key: "agent.claude.binary".into(),
+            config_key: "agent.binary".into(),
         };
         assert_eq!(
             e.to_string(),
-            "agent program `claude` not found (set agent.claude.binary, or put it on PATH)"
+            "agent program `claude` not found (set agent.binary, or put it on PATH)"
         );
     }
 }

@@ -38,7 +38,7 @@ const NESTED_SESSION_VARS: [&str; 4] = [
 /// Runs Claude Code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaudeAdapter {
-    /// `claude` on `PATH` unless configured (`agent.claude.binary`).
+    /// `claude` on `PATH` unless configured (`agent.binary`).
     pub binary: PathBuf,
     /// `--model`, when configured.
     pub model: Option<String>,
@@ -78,7 +78,7 @@ impl Adapter for ClaudeAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "agent.claude.binary in .pitboss/config.toml"
+        "agent.binary in .pitboss/config.toml"
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
