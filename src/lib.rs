@@ -4,6 +4,7 @@
 //! environment or the working directory, and only it writes to the terminal.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod cli;
 pub mod clock;
 pub mod config;

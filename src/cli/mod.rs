@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. One file per command (house style 2);
 //! this file is only the enum, the shared context and the dispatch.
 
+mod agent_demo;
 mod dry_run;
 mod exit;
 mod export;
@@ -56,6 +57,8 @@ enum Command {
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
+    #[command(name = "agent-demo", hide = true)]
+    AgentDemo(agent_demo::AgentDemoArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -147,5 +150,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Init(a) => init::cmd_init(ctx, a),
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
+        Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
     }
 }

@@ -80,6 +80,8 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
+    /// Ids of the objects written through this handle, kept only by a [`Bulk`] handle.
+    write_log: Option<std::cell::RefCell<Vec<Oid>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -119,6 +121,7 @@ impl Repo {
         Repo {
             inner,
             writers_lock: OnceLock::new(),
+            write_log: None,
         }
     }
 
@@ -168,6 +171,14 @@ impl Repo {
                 source: e,
             }
         }
+    }
+
+    /// Notes an object written through this handle (for bulk writes); returns it.
+    fn logged(&self, oid: Oid) -> Oid {
+        if let Some(log) = &self.write_log {
+            log.borrow_mut().push(oid);
+        }
+        oid
     }
 
     /// The `.git` directory of this work tree (for a linked worktree, its private dir).
