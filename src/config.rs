@@ -117,34 +117,27 @@ impl BudgetTable {
     }
 }
 
-/// The agent CLIs pitboss can drive.
+/// The agent backends (the adapters of [`crate::agent`]). Other agents (Codex CLI, Aider,
+/// Gemini CLI, a script) run through `command`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
+    /// Claude Code (`claude -p --output-format stream-json`).
     Claude,
-    Codex,
-    Aider,
-    Gemini,
-    /// Any command, run through `sh -c` with the prompt on stdin.
+    /// Any command line, run through `sh -c` with the prompt on stdin.
     Command,
+    /// The built-in offline agent (`git-pitboss agent-demo`).
+    Demo,
 }
 
 impl Backend {
-    pub const ALL: [Backend; 5] = [
-        Backend::Claude,
-        Backend::Codex,
-        Backend::Aider,
-        Backend::Gemini,
-        Backend::Command,
-    ];
+    pub const ALL: [Backend; 3] = [Backend::Claude, Backend::Command, Backend::Demo];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Claude => "claude",
-            Backend::Codex => "codex",
-            Backend::Aider => "aider",
-            Backend::Gemini => "gemini",
             Backend::Command => "command",
+            Backend::Demo => "demo",
         }
     }
 
@@ -157,17 +150,18 @@ impl Backend {
         let near =
             fields::closest(s, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)"));
         Err(format!(
-            "unknown agent backend {s:?}{}; use one of: {}",
+            "unknown agent backend {s:?}{}; use one of: {} (other agents run with --agent-cmd)",
             near.unwrap_or_default(),
             names.join(", ")
         ))
     }
 
-    /// The program run when `[agent] binary` is not set (`None` for `command`).
+    /// The program looked up on `PATH` when `[agent] binary` is not set (`None` for `command`,
+    /// a shell command line, and `demo`, which is pitboss itself).
     pub fn default_binary(self) -> Option<&'static str> {
         match self {
-            Backend::Command => None,
-            other => Some(other.as_str()),
+            Backend::Claude => Some("claude"),
+            Backend::Command | Backend::Demo => None,
         }
     }
 }

@@ -163,7 +163,7 @@ fn bad_flag_values_are_refused_with_the_reason() {
         (&["--tag", "Not A Tag"], 64, "is not a tag"),
         (&["--agent", "claud"], 64, "did you mean `claude`"),
         (
-            &["--agent", "codex", "--agent-cmd", "x"],
+            &["--agent", "demo", "--agent-cmd", "x"],
             64,
             "cannot be used with",
         ),

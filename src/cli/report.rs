@@ -185,6 +185,7 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
     kv(out, "  backend", with_origin(&a.backend, |b| b.to_string()))?;
     let program = match (&a.backend.value, &ws.agent_found) {
         (crate::config::Backend::Command, _) => format!("sh -c {:?}", a.program.value),
+        (crate::config::Backend::Demo, _) => format!("{} (built in)", a.program.value),
         (_, Some(found)) => format!("{} -> {}", a.program.value, found.display()),
         (_, None) => format!("{}, not found on PATH", a.program.value),
     };
@@ -194,7 +195,7 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
     }
     kv(out, "  model", or_dash(&a.model))?;
     if let Some(m) = &a.permission_mode {
-        kv(out, "  permission", m.clone())?;
+        kv(out, "  permission", format!("{} ({})", m.value, m.from))?;
     }
     let pricing = a
         .pricing

@@ -48,17 +48,16 @@ pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (co
 # max_session_cost_usd = 2.0
 
 [agent]
-# claude | codex | aider | gemini | command
+# claude | command | demo (other agents, e.g. Codex CLI or Aider, run as a `command`)
 # backend = "claude"
-# The program to run (default: the backend's name, found on PATH).
+# The Claude Code program (default: `claude`, found on PATH).
 # binary = "claude"
 # Extra arguments for the agent.
 # args = []
 # Model name passed to the agent (default: the agent's own default).
 # model = "claude-sonnet-4-5"
 # Claude Code only: default | acceptEdits | bypassPermissions | plan | dontAsk
-# (default: the adapter's choice).
-# permission_mode = "acceptEdits"
+# permission_mode = "bypassPermissions"
 # The command line of the `command` backend (run with `sh -c`, prompt on stdin).
 # command = "./my-agent.sh"
 

@@ -3,7 +3,8 @@
 //!
 //! `[agent]`'s `binary`, `args`, `model` and `permission_mode` describe the backend it names
 //! (Claude Code when it names none). When the command line picks another backend, that backend
-//! starts from its own defaults: a codex model name means nothing to Claude Code.
+//! starts from its own defaults. The defaults themselves (Claude Code's permission mode) are
+//! the agent module's.
 
 use std::collections::BTreeMap;
 
@@ -23,20 +24,22 @@ pub struct AgentOverride {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PlannedAgent {
     pub backend: Sourced<Backend>,
-    /// The program of a named backend, or the command line of `command` (run with `sh -c`).
+    /// The program of `claude`, the command line of `command` (run with `sh -c`), or
+    /// `git-pitboss agent-demo` for `demo`.
     pub program: Sourced<String>,
     pub args: Vec<String>,
     pub model: Option<String>,
     /// Claude Code only.
-    pub permission_mode: Option<String>,
+    pub permission_mode: Option<Sourced<String>>,
     /// `[budgets.pricing."<model>"]` for the model, to estimate unreported costs.
     pub pricing: Option<Pricing>,
 }
 
 impl PlannedAgent {
-    /// The program to look up on `PATH` before a run (`None` for a shell command line).
+    /// The program to look up on `PATH` before a run (`None` for a shell command line and for
+    /// the built-in demo agent).
     pub fn binary(&self) -> Option<&str> {
-        (self.backend.value != Backend::Command).then_some(self.program.value.as_str())
+        (self.backend.value == Backend::Claude).then_some(self.program.value.as_str())
     }
 }
 
@@ -68,6 +71,7 @@ pub(super) fn resolve(
                 );
             }
         },
+        Backend::Demo => Sourced::new("git-pitboss agent-demo".into(), Origin::Default),
         named => match from_config(&cfg.binary) {
             Some(b) => Sourced::new(b, Origin::Config),
             None => Sourced::new(
@@ -76,6 +80,14 @@ pub(super) fn resolve(
             ),
         },
     };
+    let permission_mode =
+        (backend.value == Backend::Claude).then(|| match from_config(&cfg.permission_mode) {
+            Some(m) => Sourced::new(m, Origin::Config),
+            None => Sourced::new(
+                crate::agent::DEFAULT_PERMISSION_MODE.to_string(),
+                Origin::Default,
+            ),
+        });
     let model = from_config(&cfg.model);
     let pricing = model.as_ref().and_then(|m| pricing.get(m).copied());
     Ok(PlannedAgent {
@@ -85,8 +97,7 @@ pub(super) fn resolve(
         } else {
             Vec::new()
         },
-        permission_mode: from_config(&cfg.permission_mode)
-            .filter(|_| backend.value == Backend::Claude),
+        permission_mode,
         model,
         pricing,
         backend,
@@ -118,6 +129,11 @@ mod tests {
         .unwrap();
         assert_eq!(a.backend, Sourced::new(Backend::Claude, Origin::Default));
         assert_eq!(a.binary(), Some("claude"));
+        let mode = a.permission_mode.unwrap();
+        assert_eq!(
+            (mode.value.as_str(), mode.from),
+            ("bypassPermissions", Origin::Default)
+        );
     }
 
     #[test]
@@ -129,15 +145,19 @@ mod tests {
             Sourced::new("/opt/bin/agent".into(), Origin::Config)
         );
         assert_eq!((a.args.len(), a.model.as_deref()), (1, Some("m1")));
-        assert_eq!(a.permission_mode.as_deref(), Some("acceptEdits"));
+        assert_eq!(
+            a.permission_mode,
+            Some(Sourced::new("acceptEdits".into(), Origin::Config))
+        );
         assert!(a.pricing.is_some());
         let over = AgentOverride {
-            backend: Some(Backend::Codex),
+            backend: Some(Backend::Demo),
             command: None,
         };
         let a = resolve(&over, &cfg(None), &pricing).unwrap();
         assert_eq!(a.backend.from, Origin::Cli("--agent"));
-        assert_eq!(a.binary(), Some("codex"));
+        assert_eq!(a.binary(), None, "the demo agent is pitboss itself");
+        assert_eq!(a.program.value, "git-pitboss agent-demo");
         assert!(a.args.is_empty() && a.model.is_none() && a.permission_mode.is_none());
     }
 
