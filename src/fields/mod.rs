@@ -126,6 +126,11 @@ impl Problem {
         }
     }
 
+    /// A problem that is about no file (the command line, the run as a whole).
+    pub fn general(kind: ProblemKind) -> Problem {
+        Problem::file(Path::new(""), kind)
+    }
+
     pub fn at(mut self, line: Option<usize>, field: Option<&str>) -> Problem {
         self.line = line;
         self.field = field.map(str::to_string);
@@ -143,12 +148,16 @@ impl Problem {
 
     /// `path:line: field: message`, with `path` shown as `show_path` renders it (the CLI
     /// shortens paths to the project root or `~`).
+    /// A problem with no file (a command-line mistake) is rendered without a location.
     pub fn render_with(&self, show_path: impl Fn(&Path) -> String) -> String {
-        let mut out = show_path(&self.path);
-        if let Some(line) = self.line {
-            out.push_str(&format!(":{line}"));
+        let mut out = String::new();
+        if !self.path.as_os_str().is_empty() {
+            out.push_str(&show_path(&self.path));
+            if let Some(line) = self.line {
+                out.push_str(&format!(":{line}"));
+            }
+            out.push_str(": ");
         }
-        out.push_str(": ");
         if let Some(field) = &self.field {
             out.push_str(&format!("`{field}`: "));
         }
@@ -203,6 +212,8 @@ mod tests {
             "x.toml:7: `wieght`: unknown field (did you mean `weight`?)"
         );
         assert!(!p.is_error());
+        let g = Problem::general(ProblemKind::Invalid("no prompt has the tag `x`".into()));
+        assert_eq!(g.to_string(), "no prompt has the tag `x`");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
             "max_parallel is {} but no prompt sets `parallel_safe: true`, so sessions will run one at a time",
             max_parallel.value
         );
-        warnings.push(Problem::file(&req.root, ProblemKind::Invalid(msg)).warning());
+        warnings.push(Problem::general(ProblemKind::Invalid(msg)).warning());
     }
 
     let rot_hooks = rot.as_ref().map(|r| r.hooks.clone()).unwrap_or_default();
@@ -313,7 +313,7 @@ fn apply_tag_filters(
     for tag in req.tags.iter().chain(&req.skip_tags) {
         if !prompts.iter().any(|p| p.prompt.tags.contains(tag)) {
             let msg = format!("no prompt of the rotation has the tag `{tag}`");
-            warnings.push(Problem::file(&req.root, ProblemKind::Invalid(msg)).warning());
+            warnings.push(Problem::general(ProblemKind::Invalid(msg)).warning());
         }
     }
     for p in prompts.iter_mut() {
@@ -363,9 +363,6 @@ fn check_prompts(
         problems.push(Problem::file(&at, ProblemKind::Invalid(msg)));
     } else if prompts.iter().all(|p| p.excluded.is_some()) {
         let msg = "every prompt is excluded by --tag/--skip-tag".to_string();
-        problems.push(Problem::file(
-            &prompts[0].prompt.path,
-            ProblemKind::Invalid(msg),
-        ));
+        problems.push(Problem::general(ProblemKind::Invalid(msg)));
     }
 }
