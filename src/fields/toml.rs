@@ -20,8 +20,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Node, Problem> {
         }),
         Err(e) => {
             let line = e.span().map(|s| lines.line(s.start));
+            // The key of the line the error is on, when it is a `key = value` line.
+            let field = line
+                .and_then(|l| text.lines().nth(l - 1))
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with(['[', '#']));
             let msg = format!("invalid TOML: {}", e.message().trim_end());
-            Err(Problem::file(path, ProblemKind::Syntax(msg)).at(line, None))
+            Err(Problem::file(path, ProblemKind::Syntax(msg)).at(line, field.as_deref()))
         }
     }
 }
@@ -134,7 +140,12 @@ mod tests {
     fn syntax_errors_name_the_line() {
         let e = p("a = 1\nb = = 2\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
-        assert!(e.to_string().starts_with("r.toml:2: invalid TOML"), "{e}");
+        assert!(
+            e.to_string().starts_with("r.toml:2: `b`: invalid TOML"),
+            "{e}"
+        );
+        let e = p("[t\n").unwrap_err();
+        assert!(e.to_string().starts_with("r.toml:1: invalid TOML"), "{e}");
         let e = p("a = 1\na = 2\n").unwrap_err();
         assert!(e.to_string().contains("duplicate"), "{e}");
     }

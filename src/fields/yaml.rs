@@ -22,11 +22,30 @@ pub fn parse(text: &str, path: &Path, first_line: usize) -> Result<Node, Problem
             }),
         },
         Err(e) => {
-            let line = e.marker().line() + offset;
+            let line = e.marker().line();
+            let field = field_at(text, line);
             let msg = format!("invalid YAML: {}", e.info());
-            Err(Problem::file(path, ProblemKind::Syntax(msg)).at(Some(line), None))
+            let problem = Problem::file(path, ProblemKind::Syntax(msg));
+            Err(problem.at(Some(line + offset), field.as_deref()))
         }
     }
+}
+
+/// The top-level key whose value a syntax error at `line` (1-based, in `text`) is most likely
+/// in: the last unindented `key:` at or before it. Frontmatter is flat, so this names the field
+/// the user was writing.
+fn field_at(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line.max(1))
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-']))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim()))
+        .filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .last()
+        .map(str::to_string)
 }
 
 fn node(y: &MarkedYaml<'_>, offset: usize) -> Node {
@@ -111,7 +130,9 @@ mod tests {
     fn errors_carry_file_lines() {
         let e = p("name: a\nweight: [1\n").unwrap_err();
         assert!(e.line.is_some_and(|l| l >= 3), "{e}");
-        assert!(e.to_string().contains("invalid YAML"), "{e}");
+        assert!(e.to_string().contains("`weight`: invalid YAML"), "{e}");
+        let e = p("name: a\ndescription: a: b\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("description"), "{e}");
         let e = p("name: a\nname: b\n").unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.to_string().contains("duplicated key"), "{e}");
