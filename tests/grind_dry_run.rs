@@ -378,12 +378,12 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
         stderr(&out)
     );
     assert!(
-        stdout(&out).contains("benched   b until rotation 4"),
+        stdout(&out).contains("benched     b until rotation 4"),
         "{}",
         stdout(&out)
     );
     assert!(
-        stdout(&out).contains(&format!("resume    run {RUN} (stopped), 2 sessions")),
+        stdout(&out).contains(&format!("resume      run {RUN} (stopped), 2 sessions")),
         "{}",
         stdout(&out)
     );

@@ -151,7 +151,7 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
     let (Some(plan), Some(ws)) = (&r.plan, &r.workspace) else {
         return Ok(());
     };
-    let kv = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "{k:<12}{v}");
+    let kv = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "{k:<14}{v}");
     writeln!(out, "{}", ui.paint(Style::Bold, "workspace"))?;
     kv(out, "  root", ws.root.display().to_string())?;
     let base = match (&ws.base_branch, &ws.base_commit) {
