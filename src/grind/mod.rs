@@ -19,7 +19,10 @@
 //! processes, no terminal.
 
 pub mod budget;
+pub mod compose;
 pub mod discover;
+pub mod lock;
+pub mod outcome;
 pub mod plan;
 pub mod prompt;
 pub mod resume;
