@@ -6,6 +6,8 @@ mod dry_run;
 mod exit;
 mod export;
 mod grind;
+mod grind_output;
+mod grind_run;
 mod import;
 mod init;
 mod log;

@@ -308,3 +308,10 @@ impl Repo {
             .status();
     }
 }
+
+/// The id git gives a blob with these bytes (`git hash-object`), written nowhere.
+pub fn blob_id(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
