@@ -114,7 +114,7 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
     });
 }
 
-fn grind_err(e: GrindError) -> CliError {
+pub fn grind_err(e: GrindError) -> CliError {
     let hint = match &e {
         GrindError::Lock(_) => Some(
             "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"

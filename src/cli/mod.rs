@@ -2,6 +2,7 @@
 //! this file is only the enum, the shared context and the dispatch.
 
 mod agent_demo;
+mod demo;
 mod dry_run;
 mod exit;
 mod export;
@@ -18,6 +19,7 @@ mod record;
 mod report;
 mod resolve;
 mod show;
+mod skip;
 mod ui;
 
 use std::path::PathBuf;
@@ -59,6 +61,8 @@ enum Command {
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
+    Skip(skip::SkipArgs),
+    Demo(demo::DemoArgs),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
 }
@@ -152,6 +156,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Init(a) => init::cmd_init(ctx, a),
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
+        Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
     }
 }

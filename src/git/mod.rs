@@ -18,7 +18,7 @@ pub use bulk::Bulk;
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
-pub use worktree::{BaseError, BaseRev, WorktreeState};
+pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]

@@ -31,7 +31,7 @@ pub mod run;
 pub mod scaffold;
 pub mod scheduler;
 mod session;
-mod slot;
+pub mod slot;
 
 pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 pub use plan::Plan;

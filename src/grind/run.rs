@@ -204,6 +204,8 @@ pub enum GrindError {
     Scheduler(#[from] SchedulerError),
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    #[error("run {0} is not being ground right now: no session to skip")]
+    NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
     NotAGrindRun(RunId),
     #[error("{what}: {source}")]

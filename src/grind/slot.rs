@@ -76,3 +76,26 @@ impl Slot {
         Ok(())
     }
 }
+
+/// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
+pub fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
+    crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
+}
+
+/// Asks the live grind of `id` to end its current session as `skipped`. Refuses when no grind
+/// holds the run (there is no session to skip).
+pub fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
+    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
+        Ok(lock) => {
+            drop(lock);
+            Err(GrindError::NotRunning(id.clone()))
+        }
+        Err(super::lock::LockError::Held { .. }) => {
+            let path = skip_file(repo.common_dir(), id);
+            std::fs::write(&path, b"skip requested by `git pitboss skip`\n")
+                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+            Ok(path)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
