@@ -286,6 +286,14 @@ pub fn grind(
         agent: lp.adapter.name().to_string(),
         resumed,
     });
+    if plan.rotation.max_parallel.value > 1 {
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "max_parallel is {}, but this version runs sessions one at a time",
+                plan.rotation.max_parallel.value
+            ),
+        });
+    }
     if resumed {
         lp.recover_interrupted(obs)?;
     }
