@@ -253,6 +253,8 @@ pub(super) struct Loop<'a> {
     /// The run's records so far (recent ones go into each session's input).
     pub records: Vec<SessionRecord>,
     pub last_seq: u64,
+    /// The scratchpad as of the run's tip (what the next session starts from).
+    pub scratchpad: String,
 }
 
 /// Starts or resumes a run and grinds until it stops.
@@ -381,6 +383,7 @@ fn start<'a>(
         spent: Spent::default(),
         records: Vec::new(),
         last_seq: 0,
+        scratchpad: String::new(),
     };
     Ok((id, lock, lp))
 }
@@ -411,6 +414,7 @@ fn reopen<'a>(
         }));
     }
     let records = store.records(&run)?;
+    let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
     let scheduler = plan.scheduler(point.scheduler.clone())?;
     let budgets = plan.budgets(point.started_at);
@@ -441,6 +445,7 @@ fn reopen<'a>(
         spent: point.spent,
         last_seq: run.state.last_session_seq,
         records,
+        scratchpad,
     };
     Ok((id.clone(), lock, lp))
 }

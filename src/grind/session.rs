@@ -159,7 +159,12 @@ impl Loop<'_> {
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             })?;
         let wt = self.slot.repo();
-        wt.reset_hard_clean(base)?;
+        // Sessions end clean, so this is usually a no-op; a status check is cheaper than a
+        // forced checkout.
+        let now_state = wt.worktree_state()?;
+        if now_state.dirty || now_state.head != base {
+            wt.reset_hard_clean(base)?;
+        }
         let started_at = self.clock.now();
         let timeout = planned
             .as_ref()
@@ -179,7 +184,7 @@ impl Loop<'_> {
         };
         self.write_marker(&marker)?;
         let run_dir = self.slot.run_dir().to_path_buf();
-        let scratch_before = self.store.scratchpad(&self.store.open_run(&self.run)?)?;
+        let scratch_before = self.scratchpad.clone();
         let files = agent::SessionFiles::in_dir(&run_dir);
         std::fs::write(&files.scratchpad, &scratch_before).map_err(GrindError::io(format!(
             "cannot write {}",
@@ -481,6 +486,7 @@ impl Loop<'_> {
             },
         )?;
         self.count(&appended.record);
+        self.scratchpad = scratchpad.to_string();
         let run_cost =
             self.records.iter().map(|r| r.cost_usd).sum::<f64>() + appended.record.cost_usd;
         obs.event(&GrindEvent::SessionFinished {
