@@ -3,12 +3,17 @@
 
 mod exit;
 mod export;
+mod fetch;
 mod import;
 mod log;
 mod ls;
+mod push;
 mod record;
+mod remote;
 mod resolve;
+mod rm;
 mod show;
+mod sync;
 mod ui;
 
 use std::path::PathBuf;
@@ -45,6 +50,10 @@ enum Command {
     Record(record::RecordArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Push(push::PushArgs),
+    Fetch(fetch::FetchArgs),
+    Sync(sync::SyncArgs),
+    Rm(rm::RmArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -133,5 +142,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Record(a) => record::cmd_record(ctx, a),
         Command::Export(a) => export::cmd_export(ctx, a),
         Command::Import(a) => import::cmd_import(ctx, a),
+        Command::Push(a) => push::cmd_push(ctx, a),
+        Command::Fetch(a) => fetch::cmd_fetch(ctx, a),
+        Command::Sync(a) => sync::cmd_sync(ctx, a),
+        Command::Rm(a) => rm::cmd_rm(ctx, a),
     }
 }

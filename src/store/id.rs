@@ -102,6 +102,14 @@ impl RunId {
         format!("{}{}", remote.tracking_prefix(), self.0)
     }
 
+    /// The remote and run of any tracking ref `refs/pitboss-remotes/<remote>/grind/<id>`
+    /// whose parts are both valid; `None` for anything else.
+    pub fn from_any_tracking_ref(name: &str) -> Option<(RemoteName, RunId)> {
+        let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
+        let (remote, id) = rest.split_once("/grind/")?;
+        Some((RemoteName::parse(remote).ok()?, RunId::parse(id).ok()?))
+    }
+
     /// `refs/pitboss-tombstones/grind/<id>`: present while the run stays deleted here.
     pub fn tombstone_ref_name(&self) -> String {
         format!("{TOMBSTONE_REF_PREFIX}{}", self.0)
@@ -373,6 +381,15 @@ mod tests {
         for bad in ["a/b", "-x", "a..b", "x.lock", ""] {
             assert!(RemoteName::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            RunId::from_any_tracking_ref("refs/pitboss-remotes/team/grind/r1"),
+            Some((RemoteName::parse("team").unwrap(), id.clone()))
+        );
+        assert_eq!(
+            RunId::from_any_tracking_ref("refs/pitboss-remotes/a/b/grind/r1"),
+            None
+        );
+        assert_eq!(RunId::from_any_tracking_ref("refs/pitboss/grind/r1"), None);
         let u = RemoteName::for_url("file:///tmp/remote.git");
         assert_eq!(u, RemoteName::for_url("file:///tmp/remote.git"));
         assert_ne!(u, RemoteName::for_url("/tmp/remote.git"));

@@ -18,6 +18,7 @@ mod run;
 mod write;
 
 pub mod layout;
+pub mod share;
 
 use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};
