@@ -133,3 +133,5 @@ pub struct Run {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_share;
