@@ -177,3 +177,67 @@ impl Sandbox {
         run_with_stdin(self.pitboss().args(args), "")
     }
 }
+
+impl Sandbox {
+    /// Runs git with `stdin` in the repository; panics on failure; returns trimmed stdout.
+    pub fn git_stdin(&self, args: &[&str], stdin: &[u8]) -> String {
+        use std::io::Write;
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&self.repo).args(args);
+        self.env(&mut cmd);
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// A blob with `data`.
+    pub fn blob(&self, data: &[u8]) -> String {
+        self.git_stdin(&["hash-object", "-w", "--stdin"], data)
+    }
+
+    /// Tree `base` with `entry` (`<mode> <type> <oid>\t<name>`) put inside `dirs`, replacing
+    /// an entry of the same name. Built with `git mktree`, which takes names plain git would
+    /// never write (`..`), and `--missing` for submodule commits.
+    pub fn tree_with(&self, base: &str, dirs: &[&str], entry: &str) -> String {
+        if let Some((dir, rest)) = dirs.split_first() {
+            let sub = self.tip(&format!("{base}:{dir}"));
+            let sub = if sub.is_empty() {
+                self.git_stdin(&["mktree"], b"")
+            } else {
+                sub
+            };
+            let new_sub = self.tree_with(&sub, rest, entry);
+            return self.tree_with(base, &[], &format!("040000 tree {new_sub}\t{dir}"));
+        }
+        let name = entry.split('\t').nth(1).unwrap();
+        let mut lines: Vec<String> = self
+            .git(&["ls-tree", base])
+            .lines()
+            .filter(|l| l.split('\t').nth(1) != Some(name))
+            .map(str::to_string)
+            .collect();
+        lines.push(entry.to_string());
+        self.git_stdin(
+            &["mktree", "--missing"],
+            format!("{}\n", lines.join("\n")).as_bytes(),
+        )
+    }
+
+    /// A commit of `tree` on top of `parent`.
+    pub fn commit_tree(&self, tree: &str, parent: &str, msg: &str) -> String {
+        self.git(&["commit-tree", tree, "-p", parent, "-m", msg])
+            .trim()
+            .to_string()
+    }
+}
