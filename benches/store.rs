@@ -135,9 +135,10 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Median append times and object-store growth per append into runs of `small` and `big`
-/// sessions. Appends to the two runs alternate, so machine noise hits both alike.
-fn bench_append(small: u64, big: u64, samples: u64) -> [(Duration, u64); 2] {
+/// Median append times and object-store growth per append (as loose objects, and once
+/// packed by `git gc`) into runs of `small` and `big` sessions. Appends to the two runs
+/// alternate, so machine noise hits both alike.
+fn bench_append(small: u64, big: u64, samples: u64) -> [(Duration, u64, u64); 2] {
     let clock = FixedClock(chrono::Utc::now());
     let ent = OsEntropy::default();
     let setups: Vec<_> = [small, big]
@@ -149,6 +150,9 @@ fn bench_append(small: u64, big: u64, samples: u64) -> [(Duration, u64); 2] {
             (dir, repo, id, n)
         })
         .collect();
+    for (d, ..) in &setups {
+        git(d.path(), &["gc", "-q"], None);
+    }
     let before: Vec<u64> = setups
         .iter()
         .map(|(d, ..)| dir_bytes(&d.path().join(".git/objects")))
@@ -181,8 +185,19 @@ fn bench_append(small: u64, big: u64, samples: u64) -> [(Duration, u64); 2] {
         .zip(&before)
         .map(|((d, ..), b)| (dir_bytes(&d.path().join(".git/objects")) - b) / (samples + 5))
         .collect();
+    let packed: Vec<u64> = setups
+        .iter()
+        .zip(&before)
+        .map(|((d, ..), b)| {
+            git(d.path(), &["gc", "-q"], None);
+            dir_bytes(&d.path().join(".git/objects")).saturating_sub(*b) / (samples + 5)
+        })
+        .collect();
     let [a, b] = times;
-    [(median(a), grown[0]), (median(b), grown[1])]
+    [
+        (median(a), grown[0], packed[0]),
+        (median(b), grown[1], packed[1]),
+    ]
 }
 
 /// The same append done the way a user would script it with git plumbing.
@@ -330,22 +345,25 @@ fn main() {
         if quick { "quick" } else { "full" }
     );
 
-    let [(small_t, small_b), (big_t, big_b)] = bench_append(10, big, samples);
+    let [(small_t, small_b, small_p), (big_t, big_b, big_p)] = bench_append(10, big, samples);
     let ratio = big_t.as_secs_f64() / small_t.as_secs_f64();
     println!(
-        "append into a run of 10 sessions:      median {}, {} bytes of objects per append",
+        "append into a run of 10 sessions:      median {}, {} bytes loose / {} bytes packed per append",
         ms(small_t),
-        small_b
+        small_b,
+        small_p
     );
     println!(
-        "append into a run of {big} sessions:  median {}, {} bytes of objects per append",
+        "append into a run of {big} sessions:  median {}, {} bytes loose / {} bytes packed per append",
         ms(big_t),
-        big_b
+        big_b,
+        big_p
     );
     println!(
-        "  time ratio {ratio:.2} (target <= 1.5: {}), bytes ratio {:.2}",
+        "  time ratio {ratio:.2} (target <= 1.5: {}); bytes ratio loose {:.2}, packed {:.2}",
         verdict(ratio <= 1.5),
-        big_b as f64 / small_b as f64
+        big_b as f64 / small_b as f64,
+        big_p as f64 / small_p as f64
     );
 
     let plumb = bench_plumbing(big, samples.min(30));

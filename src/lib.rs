@@ -4,7 +4,11 @@
 //! environment or the working directory, and only it writes to the terminal.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod cli;
 pub mod clock;
+pub mod config;
+pub mod fields;
 pub mod git;
+pub mod grind;
 pub mod store;

@@ -239,3 +239,36 @@ fn file_based_records_import_unchanged() {
         format!("{ORIGINAL_LINE}\n{second}\n")
     );
 }
+
+#[test]
+fn identity_is_the_users_or_the_pitboss_fallback() {
+    let sb = Sandbox::new();
+    sb.ok(
+        &["record", "with-user", "--create"],
+        &record_json("p", "ok", None),
+    );
+    assert_eq!(
+        sb.git(&[
+            "log",
+            "-1",
+            "--format=%an <%ae>",
+            "refs/pitboss/grind/with-user"
+        ]),
+        "Test User <test@example.com>\n"
+    );
+    sb.git(&["config", "--unset", "user.name"]);
+    sb.git(&["config", "--unset", "user.email"]);
+    sb.ok(
+        &["record", "no-user", "--create"],
+        &record_json("p", "ok", None),
+    );
+    assert_eq!(
+        sb.git(&[
+            "log",
+            "-1",
+            "--format=%an <%ae>|%cn <%ce>",
+            "refs/pitboss/grind/no-user"
+        ]),
+        "pitboss <pitboss@localhost>|pitboss <pitboss@localhost>\n"
+    );
+}

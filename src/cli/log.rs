@@ -76,15 +76,15 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         .as_deref()
                         .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                         .unwrap_or("");
-                    writeln!(
-                        out,
+                    let line = format!(
                         "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {commit}  {summary}",
                         ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
                         r.prompt,
                         duration(r.duration_secs()),
                         format!("{} tok", r.tokens.total()),
                         money(r.cost_usd),
-                    )?;
+                    );
+                    writeln!(out, "{}", line.trim_end())?;
                 }
             }
         }

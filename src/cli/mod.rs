@@ -1,15 +1,22 @@
 //! The command line: clap definitions and dispatch. One file per command (house style 2);
 //! this file is only the enum, the shared context and the dispatch.
 
+mod agent_demo;
+mod dry_run;
 mod exit;
 mod export;
 mod fetch;
+mod grind;
 mod import;
+mod init;
 mod log;
 mod ls;
+mod project;
+mod prompts;
 mod push;
 mod record;
 mod remote;
+mod report;
 mod resolve;
 mod rm;
 mod show;
@@ -50,6 +57,13 @@ enum Command {
     Record(record::RecordArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Init(init::InitArgs),
+    /// List, check and create the prompts `grind` rotates through.
+    #[command(subcommand)]
+    Prompts(prompts::PromptsCommand),
+    Grind(Box<grind::GrindArgs>),
+    #[command(name = "agent-demo", hide = true)]
+    AgentDemo(agent_demo::AgentDemoArgs),
     Push(push::PushArgs),
     Fetch(fetch::FetchArgs),
     Sync(sync::SyncArgs),
@@ -142,6 +156,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Record(a) => record::cmd_record(ctx, a),
         Command::Export(a) => export::cmd_export(ctx, a),
         Command::Import(a) => import::cmd_import(ctx, a),
+        Command::Init(a) => init::cmd_init(ctx, a),
+        Command::Prompts(c) => prompts::dispatch(ctx, c),
+        Command::Grind(a) => grind::cmd_grind(ctx, *a),
+        Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
         Command::Push(a) => push::cmd_push(ctx, a),
         Command::Fetch(a) => fetch::cmd_fetch(ctx, a),
         Command::Sync(a) => sync::cmd_sync(ctx, a),

@@ -1,5 +1,5 @@
-//! The commit graph and the refs that sharing needs: ancestry, ahead/behind counts, merge
-//! bases, walking the commits a fetch brought in, and the two ref writes that are not a
+//! The commit graph and the refs that sharing needs: ahead/behind counts, merge bases,
+//! walking the commits a fetch brought in, and the two ref writes that are not a
 //! compare-and-swap (tracking refs, which mirror what a remote said, and deletions).
 //!
 //! NB: only remote-tracking refs and tombstones are written with [`Repo::set_ref`]; run refs
@@ -8,18 +8,6 @@
 use super::{GitError, Oid, Repo, Result};
 
 impl Repo {
-    /// Whether `ancestor` is reachable from `tip` (a commit counts as its own ancestor).
-    pub fn is_ancestor(&self, ancestor: Oid, tip: Oid) -> Result<bool> {
-        if ancestor == tip {
-            return Ok(true);
-        }
-        self.inner
-            .graph_descendant_of(tip, ancestor)
-            .map_err(GitError::git(format!(
-                "cannot tell whether {ancestor} is an ancestor of {tip}"
-            )))
-    }
-
     /// How many commits `local` has that `upstream` lacks, and the other way round.
     pub fn ahead_behind(&self, local: Oid, upstream: Oid) -> Result<(usize, usize)> {
         self.inner
@@ -40,8 +28,9 @@ impl Repo {
         }
     }
 
-    /// The commits reachable from `tip` but not from `hide`, newest first (topological).
-    pub fn commits_between(&self, tip: Oid, hide: Option<Oid>) -> Result<Vec<Oid>> {
+    /// The commits reachable from `tip` but not from `hide` (every one when `None`), newest
+    /// first. (`commits_between` in `worktree.rs` is the oldest-first twin for a known base.)
+    pub fn commits_not_in(&self, tip: Oid, hide: Option<Oid>) -> Result<Vec<Oid>> {
         let what = || format!("cannot walk the history of {tip}");
         let mut walk = self.inner.revwalk().map_err(GitError::git(what()))?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL)
@@ -123,21 +112,18 @@ mod tests {
     }
 
     #[test]
-    fn ancestry_counts_and_walks() {
+    fn counts_bases_and_walks() {
         let (_d, repo) = temp_repo();
         let a = commit(&repo, "a", &[]);
         let b = commit(&repo, "b", &[a]);
         let c = commit(&repo, "c", &[b]);
         let d = commit(&repo, "d", &[a]);
         let u = commit(&repo, "unrelated", &[]);
-        assert!(repo.is_ancestor(a, c).unwrap());
-        assert!(repo.is_ancestor(c, c).unwrap());
-        assert!(!repo.is_ancestor(c, a).unwrap());
         assert_eq!(repo.ahead_behind(c, d).unwrap(), (2, 1));
         assert_eq!(repo.merge_base(c, d).unwrap(), Some(a));
         assert_eq!(repo.merge_base(c, u).unwrap(), None);
-        assert_eq!(repo.commits_between(c, Some(a)).unwrap(), vec![c, b]);
-        assert_eq!(repo.commits_between(c, None).unwrap().len(), 3);
+        assert_eq!(repo.commits_not_in(c, Some(a)).unwrap(), vec![c, b]);
+        assert_eq!(repo.commits_not_in(c, None).unwrap().len(), 3);
     }
 
     #[test]

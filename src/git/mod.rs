@@ -12,6 +12,7 @@ mod objects;
 mod porcelain;
 mod refs;
 mod remote;
+mod worktree;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use objects::{CommitInfo, TreeEdit, TreeEntryKind, blob_id};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
+pub use worktree::{BaseError, BaseRev, WorktreeState};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,8 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
+    /// Ids of the objects written through this handle, kept only by a [`Bulk`] handle.
+    write_log: Option<std::cell::RefCell<Vec<Oid>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -123,6 +127,7 @@ impl Repo {
         Repo {
             inner,
             writers_lock: OnceLock::new(),
+            write_log: None,
         }
     }
 
@@ -172,6 +177,14 @@ impl Repo {
                 source: e,
             }
         }
+    }
+
+    /// Notes an object written through this handle (for bulk writes); returns it.
+    fn logged(&self, oid: Oid) -> Oid {
+        if let Some(log) = &self.write_log {
+            log.borrow_mut().push(oid);
+        }
+        oid
     }
 
     /// The `.git` directory of this work tree (for a linked worktree, its private dir).

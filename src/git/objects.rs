@@ -38,9 +38,11 @@ pub struct CommitInfo {
 
 impl Repo {
     pub fn write_blob(&self, data: &[u8]) -> Result<Oid> {
-        self.inner
+        let oid = self
+            .inner
             .blob(data)
-            .map_err(GitError::git("cannot write a blob"))
+            .map_err(GitError::git("cannot write a blob"))?;
+        Ok(self.logged(oid))
     }
 
     /// Streams `reader` into a new blob without holding it whole in memory.
@@ -51,7 +53,8 @@ impl Repo {
             .map_err(GitError::git("cannot write a blob"))?;
         std::io::copy(reader, &mut w).map_err(GitError::io("cannot write a blob"))?;
         w.flush().map_err(GitError::io("cannot write a blob"))?;
-        w.commit().map_err(GitError::git("cannot write a blob"))
+        let oid = w.commit().map_err(GitError::git("cannot write a blob"))?;
+        Ok(self.logged(oid))
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
@@ -130,7 +133,8 @@ impl Repo {
             b.insert(name, *oid, i32::from(git2::FileMode::Blob))
                 .map_err(GitError::git(format!("cannot add {name} to a tree")))?;
         }
-        b.write().map_err(GitError::git("cannot write a tree"))
+        let oid = b.write().map_err(GitError::git("cannot write a tree"))?;
+        Ok(self.logged(oid))
     }
 
     /// `base` (or the empty tree) with `edits` applied; only the trees on the edited paths are
@@ -159,8 +163,30 @@ impl Repo {
                 }
             }
         }
-        up.create_updated(&self.inner, &base_tree)
-            .map_err(GitError::git("cannot write the updated tree"))
+        let root = up
+            .create_updated(&self.inner, &base_tree)
+            .map_err(GitError::git("cannot write the updated tree"))?;
+        if self.write_log.is_some() {
+            // The trees rewritten on the way: every parent directory of an edited path.
+            let mut dirs: Vec<&str> = Vec::new();
+            for edit in edits {
+                let (TreeEdit::Blob { path, .. } | TreeEdit::Remove { path }) = edit;
+                let mut end = 0;
+                while let Some(i) = path[end..].find('/') {
+                    end += i;
+                    dirs.push(&path[..end]);
+                    end += 1;
+                }
+            }
+            dirs.sort_unstable();
+            dirs.dedup();
+            for d in dirs {
+                if let Some((oid, TreeEntryKind::Tree)) = self.tree_entry(root, d)? {
+                    self.logged(oid);
+                }
+            }
+        }
+        Ok(self.logged(root))
     }
 
     /// Writes a commit object and moves no ref.
@@ -189,9 +215,11 @@ impl Repo {
             })
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        self.inner
+        let oid = self
+            .inner
             .commit(None, &sig, &sig, message, &tree, &refs)
-            .map_err(GitError::git("cannot write a commit"))
+            .map_err(GitError::git("cannot write a commit"))?;
+        Ok(self.logged(oid))
     }
 
     /// Reads a commit; `None` when `oid` is not a commit (or does not exist).

@@ -131,7 +131,7 @@ impl RunStore<'_> {
             caps,
             seen: HashSet::new(),
         };
-        for commit in self.repo.commits_between(tip, known)? {
+        for commit in self.repo.commits_not_in(tip, known)? {
             let Some(info) = self.repo.commit_info(commit)? else {
                 return Ok(Some(format!("{commit} is not a commit")));
             };

@@ -398,7 +398,7 @@ impl RunStore<'_> {
         source: &str,
     ) -> Result<(Oid, RunState)> {
         /// Pending bytes held in memory before they are written out as a pack.
-        const FLUSH_BYTES: u64 = 256 << 20;
+        const FLUSH_BYTES: u64 = 8 << 20;
         let id = &meta.id;
         let started_at = final_state.started_at;
         let mut state = RunState::new(started_at);

@@ -1,0 +1,134 @@
+//! What an agent backend is: a pure invocation builder plus a pure stream parser.
+//!
+//! Each backend (`command`, `demo`, `claude`) implements [`Adapter`]. Nothing here spawns or
+//! reads files: [`super::run_session`] asks the adapter for an [`Invocation`] and a
+//! [`StreamParser`], runs the process through `process`, feeds every (redacted) output
+//! line to the parser, and merges what the parser found with the result and summary files.
+//! Parsers must tolerate anything (house style 11): unknown events, unknown fields, lines that
+//! are not JSON; at worst they count and warn.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::invocation::Invocation;
+use super::observer::AgentEvent;
+use super::outcome::{AgentReport, RateLimit};
+use super::process::Stream;
+
+/// What an adapter may use to build its invocation and parser.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionContext<'a> {
+    /// The directory the agent works in.
+    pub worktree: &'a Path,
+    /// The file holding the composed input; it becomes the agent's stdin.
+    pub input_file: &'a Path,
+    /// `PITBOSS_*` variables and the caller's extra variables, to set for the agent.
+    pub env: &'a BTreeMap<String, String>,
+    /// When the session started (the loop's clock), to resolve "resets at 3pm" style times.
+    pub started_at: DateTime<Utc>,
+}
+
+/// One agent backend.
+pub trait Adapter {
+    /// `claude`, `command`, `demo`: recorded as the report's `agent_name`.
+    fn name(&self) -> &str;
+
+    /// The program that must exist before a run starts (see [`super::locate`]).
+    fn program(&self) -> &Path;
+
+    /// The configuration key a user changes when [`Adapter::program`] is missing, for the
+    /// `NotFound` error (`agent.binary`, `--agent-cmd`).
+    fn config_key(&self) -> &str;
+
+    /// How to start the agent. Pure.
+    fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation;
+
+    /// A fresh parser for this session's output.
+    fn parser(&self, ctx: &SessionContext<'_>) -> Box<dyn StreamParser>;
+
+    /// Whether the agent may write `PITBOSS_RESULT_FILE` (read after it exits).
+    fn reads_result_file(&self) -> bool {
+        true
+    }
+}
+
+/// Turns an agent's output, line by line, into progress events and a final report.
+pub trait StreamParser {
+    /// One redacted line (lossily decoded). `complete` is false for a fragment of a line that
+    /// was too long to hand over whole; the fragment that ends such a line has it true again.
+    fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>);
+
+    /// True once the agent's final result has been seen (the supervisor then gives it a grace
+    /// period to exit).
+    fn result_seen(&self) -> bool;
+
+    /// The report, given the end of stderr (for "no result" errors).
+    fn finish(self: Box<Self>, stderr_tail: &str) -> ParsedStream;
+}
+
+/// What a parser learned from a whole session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedStream {
+    pub report: Option<AgentReport>,
+    pub rate_limit: Option<RateLimit>,
+    pub warnings: Vec<String>,
+}
+
+/// The parser of agents whose output is free text (`command`, `demo`): no events, no report;
+/// their report comes from the result file.
+#[derive(Debug, Default)]
+pub struct TextParser;
+
+impl StreamParser for TextParser {
+    fn line(&mut self, _: Stream, _: &str, _: bool, _: &mut Vec<AgentEvent>) {}
+
+    fn result_seen(&self) -> bool {
+        false
+    }
+
+    fn finish(self: Box<Self>, _stderr_tail: &str) -> ParsedStream {
+        ParsedStream::default()
+    }
+}
+
+/// Shortens `text` to its first non-empty line and at most `max` characters, for progress.
+pub fn first_line(text: &str, max: usize) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// Caps text that ends up in records and commit messages, at a character boundary.
+pub fn cap_text(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_line_and_caps() {
+        assert_eq!(first_line("\n  hello world \nmore", 50), "hello world");
+        assert_eq!(first_line("abcdef", 4), "abc…");
+        assert_eq!(cap_text("héllo", 2), "h… [5 more bytes]");
+        assert_eq!(cap_text("short", 10), "short");
+    }
+}

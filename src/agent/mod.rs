@@ -1,0 +1,164 @@
+//! Agents: one adapter per agent CLI, process supervision, and pure stream parsers.
+//!
+//! The grind loop calls [`run_session`] with a [`SessionSpec`], an [`Adapter`] (the
+//! [`CommandAdapter`], the built-in [`DemoAdapter`] or the [`ClaudeAdapter`]), [`Controls`] to
+//! stop it and an [`AgentObserver`] for progress, and gets back an [`AgentOutcome`]: how the
+//! process ended, what the agent reported (summary, tokens, cost, model), whether it hit a rate
+//! limit, and what went into the transcript. This module never imports `store`, `grind` or
+//! `cli`; it spawns processes only through `process`, and only [`run_session`] touches the
+//! session's files.
+
+mod adapter;
+mod claude;
+mod command;
+pub mod demo;
+mod invocation;
+mod observer;
+mod outcome;
+mod process;
+pub mod redact;
+pub mod result_file;
+mod session;
+pub mod transcript;
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
+pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
+pub use command::CommandAdapter;
+pub use demo::DemoAdapter;
+pub use invocation::{Invocation, StdinFrom};
+pub use observer::{
+    AgentEvent, AgentObserver, Controls, NoopObserver, RecordingObserver, StopReason, TICK,
+};
+pub use outcome::{
+    AgentOutcome, AgentReport, CostSource, RateLimit, SessionEnd, Tokens, TranscriptStats,
+};
+pub use process::{ProcessLimits, Stream};
+pub use redact::Redactor;
+pub use session::{SessionSpec, run_session};
+
+/// Failures of the tool itself while running a session. Everything the agent does wrong is
+/// data in [`AgentOutcome`] instead.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("agent program `{binary}` not found (set {config_key}, or put it on PATH)")]
+    NotFound { binary: String, config_key: String },
+    #[error("cannot start agent `{command}`")]
+    Spawn {
+        command: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("agent worktree {path} is not a directory")]
+    NoWorktree { path: PathBuf },
+    #[error("{what} {path}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl AgentError {
+    fn io(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> AgentError {
+        let path = path.to_path_buf();
+        move |source| AgentError::Io { what, path, source }
+    }
+}
+
+/// The files an agent shares with pitboss during a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFiles {
+    /// The run's shared notes (`PITBOSS_SCRATCHPAD`); the agent reads and edits it.
+    pub scratchpad: PathBuf,
+    /// Where the agent may write its summary (`PITBOSS_SUMMARY_FILE`).
+    pub summary: PathBuf,
+    /// Created by `git pitboss skip`, or by the agent, to skip the session
+    /// (`PITBOSS_SKIP_FILE`).
+    pub skip: PathBuf,
+    /// Where the agent may write its result JSON (`PITBOSS_RESULT_FILE`).
+    pub result: PathBuf,
+}
+
+impl SessionFiles {
+    /// `scratchpad.md`, `summary.md`, `skip` and `result.json` in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        SessionFiles {
+            scratchpad: dir.join("scratchpad.md"),
+            summary: dir.join("summary.md"),
+            skip: dir.join("skip"),
+            result: dir.join("result.json"),
+        }
+    }
+}
+
+/// Finds `binary` the way the agent's spawn will: a name with a `/` is taken as a path
+/// (relative to `cwd`), a bare name is searched in `path_var` (the `PATH` value, passed in
+/// because the library does not read the environment). Only executable files count. Use it to
+/// refuse a run before anything is written.
+pub fn locate(binary: &Path, path_var: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
+    let is_exe = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if binary.components().count() > 1 || binary.is_absolute() {
+        let full = cwd.join(binary);
+        return is_exe(&full).then_some(full);
+    }
+    std::env::split_paths(path_var?)
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                cwd.to_path_buf()
+            } else {
+                dir
+            }
+        })
+        .map(|dir| dir.join(binary))
+        .find(|p| is_exe(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_searches_path_and_takes_paths_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("agent");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let plain = dir.path().join("notes");
+        std::fs::write(&plain, "").unwrap();
+        let path = std::env::join_paths(["/nonexistent", dir.path().to_str().unwrap()]).unwrap();
+        let cwd = Path::new("/");
+        assert_eq!(
+            locate(Path::new("agent"), Some(&path), cwd),
+            Some(exe.clone())
+        );
+        assert_eq!(locate(Path::new("notes"), Some(&path), cwd), None);
+        assert_eq!(locate(Path::new("missing"), Some(&path), cwd), None);
+        assert_eq!(locate(Path::new("agent"), None, cwd), None);
+        assert_eq!(locate(&exe, None, cwd), Some(exe.clone()));
+        assert_eq!(
+            locate(Path::new("./agent"), None, dir.path()),
+            Some(dir.path().join("./agent"))
+        );
+    }
+
+    #[test]
+    fn not_found_names_binary_and_key() {
+        let e = AgentError::NotFound {
+            binary: "claude".into(),
+            config_key: "agent.binary".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "agent program `claude` not found (set agent.binary, or put it on PATH)"
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! The one place where an [`Invocation`] becomes a process (house style 11).
+//!
+//! `supervise` starts the agent in its own process group, streams its stdout and stderr line
+//! by line to an `OutputHandler` on the caller's thread, and ends the *whole group* when it
+//! must: on timeout, abort or skip, when the agent lingers after reporting its result, and when
+//! its main process exits leaving descendants behind. Ending is always TERM to the group, a grace
+//! period, then KILL to the group, so no descendant outlives its session.
+//!
+//! Memory stays bounded whatever the agent prints: readers cut lines at `max_line` bytes (a
+//! megabyte-long line without a newline arrives as fragments) and hand them over through a
+//! bounded channel, so a fast writer waits for us instead of piling up in memory.
+
+mod lines;
+
+use std::fs::File;
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use super::invocation::{Invocation, StdinFrom};
+use super::observer::{AgentEvent, Controls, StopReason, TICK};
+use super::outcome::SessionEnd;
+use lines::{MIN_LINE, Msg, spawn_reader};
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Timing and size limits of one supervised process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessLimits {
+    /// Wall-clock limit of the whole session; `None` for no limit.
+    pub timeout: Option<Duration>,
+    /// Between TERM and KILL to the process group.
+    pub grace: Duration,
+    /// How long an agent may keep running after it reported its final result.
+    pub result_grace: Duration,
+    /// Longest line handed over whole; longer ones arrive in fragments of at most this size.
+    pub max_line: usize,
+    /// How long to keep reading after the group is gone, for a process that left the group
+    /// (`setsid`) and still holds our pipes. After that we stop reading and say so.
+    pub drain: Duration,
+}
+
+impl Default for ProcessLimits {
+    fn default() -> Self {
+        ProcessLimits {
+            timeout: None,
+            grace: Duration::from_secs(5),
+            result_grace: Duration::from_secs(10),
+            max_line: 1024 * 1024,
+            drain: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Receives the output of a supervised process, on the supervising thread.
+pub(crate) trait OutputHandler {
+    /// One line without its newline; `complete` is false for a fragment of a longer line.
+    /// Returns true once the agent's final result has been seen.
+    fn line(&mut self, stream: Stream, line: &[u8], complete: bool) -> bool;
+    /// Called about every [`TICK`].
+    fn tick(&mut self, elapsed: Duration);
+    /// Lifecycle events (spawned, stopping, killed, warnings).
+    fn event(&mut self, event: AgentEvent);
+}
+
+/// How a supervised process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProcessEnd {
+    pub end: SessionEnd,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub killed: bool,
+    pub duration: Duration,
+    pub warnings: Vec<String>,
+}
+
+/// How often the supervisor checks the process, the clock and the controls.
+const POLL: Duration = Duration::from_millis(25);
+/// Messages in flight between readers and the supervisor (each at most `max_line` bytes).
+const CHANNEL: usize = 8;
+
+fn command(inv: &Invocation) -> io::Result<Command> {
+    let mut cmd = Command::new(&inv.program);
+    cmd.args(&inv.args).current_dir(&inv.cwd);
+    for name in &inv.env_remove {
+        cmd.env_remove(name);
+    }
+    cmd.envs(&inv.env_set);
+    cmd.stdin(match &inv.stdin {
+        StdinFrom::Null => Stdio::null(),
+        StdinFrom::File(p) => Stdio::from(File::open(p)?),
+    });
+    Ok(cmd)
+}
+
+/// Runs a short helper command to completion and captures its output (the demo agent's own
+/// `git` calls). Not for agents: no group, no timeout.
+pub fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
+    command(inv)?.output()
+}
+
+/// Starts `inv` in its own process group and supervises it until it and its group are gone.
+/// `Err` only when it cannot be started (the kind tells a missing program) or the OS fails us.
+pub(crate) fn supervise(
+    inv: &Invocation,
+    limits: &ProcessLimits,
+    controls: &Controls,
+    skip_file: Option<&Path>,
+    handler: &mut dyn OutputHandler,
+) -> io::Result<ProcessEnd> {
+    let mut cmd = command(inv)?;
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn()?;
+    let start = Instant::now();
+    handler.event(AgentEvent::Spawned {
+        pid: child.id(),
+        command: inv.display(),
+    });
+    let pgid = Pid::from_raw(child.id() as i32);
+    let (tx, rx) = sync_channel(CHANNEL);
+    let max_line = limits.max_line.max(MIN_LINE);
+    let readers =
+        spawn_reader(child.stdout.take(), Stream::Stdout, max_line, tx.clone()).and_then(|out| {
+            Ok([
+                out,
+                spawn_reader(child.stderr.take(), Stream::Stderr, max_line, tx)?,
+            ])
+        });
+    let readers = match readers {
+        Ok(r) => r,
+        Err(e) => {
+            // Without readers the agent would block on a full pipe: do not leave it behind.
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
+    Supervisor {
+        pgid,
+        start,
+        limits,
+        controls,
+        skip_file,
+        stop: None,
+        killed: false,
+        status: None,
+        group_gone_at: None,
+        warnings: Vec::new(),
+    }
+    .run(&mut child, &rx, readers, handler)
+}
+
+struct Supervisor<'a> {
+    pgid: Pid,
+    start: Instant,
+    limits: &'a ProcessLimits,
+    controls: &'a Controls,
+    skip_file: Option<&'a Path>,
+    stop: Option<(StopReason, Instant)>,
+    killed: bool,
+    status: Option<ExitStatus>,
+    group_gone_at: Option<Instant>,
+    warnings: Vec<String>,
+}
+
+impl Supervisor<'_> {
+    fn run(
+        mut self,
+        child: &mut Child,
+        rx: &Receiver<Msg>,
+        readers: [JoinHandle<()>; 2],
+        handler: &mut dyn OutputHandler,
+    ) -> io::Result<ProcessEnd> {
+        let mut open = 2;
+        let mut result_at: Option<Instant> = None;
+        let mut last_check: Option<Instant> = None;
+        let mut next_tick = self.start + TICK;
+        loop {
+            let received = if open > 0 {
+                rx.recv_timeout(POLL)
+            } else {
+                // Both pipes are closed (the agent may still run): nothing to wait for but time.
+                std::thread::sleep(POLL);
+                Err(RecvTimeoutError::Timeout)
+            };
+            match received {
+                Ok(Msg::Line(stream, bytes, complete)) => {
+                    if handler.line(stream, &bytes, complete) && result_at.is_none() {
+                        result_at = Some(Instant::now());
+                    }
+                }
+                Ok(Msg::Eof) => open -= 1,
+                Ok(Msg::Warning(w)) => self.warn(handler, w),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => open = 0,
+            }
+            let now = Instant::now();
+            // Under a flood of output, look at the process only every POLL, not every line.
+            if open > 0 && last_check.is_some_and(|t| now < t + POLL) {
+                continue;
+            }
+            last_check = Some(now);
+            if now >= next_tick {
+                handler.tick(now - self.start);
+                next_tick = now + TICK;
+            }
+            if self.status.is_none() {
+                self.status = child.try_wait()?;
+            }
+            self.step(now, result_at, handler);
+            if self.status.is_some() && self.group_gone_at.is_none() && !group_alive(self.pgid) {
+                self.group_gone_at = Some(now);
+            }
+            if let Some(gone) = self.group_gone_at {
+                if open == 0 {
+                    break;
+                }
+                if now.duration_since(gone) >= self.limits.drain {
+                    // NB: a descendant that called setsid() left the group, so our signals do
+                    // not reach it, and it still holds our pipes. We cannot end it; we stop
+                    // waiting for it. The reader threads end when it closes the pipes.
+                    self.warn(
+                        handler,
+                        "a process outside the agent's process group kept its output open; \
+                         stopped reading"
+                            .to_string(),
+                    );
+                    break;
+                }
+            }
+        }
+        if open == 0 {
+            for r in readers {
+                let _ = r.join();
+            }
+        }
+        Ok(self.finish())
+    }
+
+    /// Decides whether to start or escalate ending the group.
+    fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
+        match self.stop {
+            None => {
+                let timed_out = self.limits.timeout.is_some_and(|t| now - self.start >= t);
+                let reason = if self.status.is_some() {
+                    // The agent finished by itself; only leftovers in its group need ending.
+                    group_alive(self.pgid).then_some(StopReason::LeftoverDescendants)
+                } else if self.controls.abort_requested() {
+                    Some(StopReason::Aborted)
+                } else if self.controls.skip_requested() || self.skip_file.is_some_and(Path::exists)
+                {
+                    Some(StopReason::Skipped)
+                } else if let Some(t) = result_at {
+                    // The work is done: a timeout now only cuts the grace short.
+                    let late = now - t >= self.limits.result_grace || timed_out;
+                    late.then_some(StopReason::LingeredAfterResult)
+                } else if timed_out {
+                    Some(StopReason::TimedOut)
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    handler.event(AgentEvent::Stopping { reason });
+                    self.signal(handler, Signal::SIGTERM);
+                    self.stop = Some((reason, now));
+                }
+            }
+            Some((_, since)) => {
+                let still_running = self.status.is_none() || group_alive(self.pgid);
+                if !self.killed && still_running && now - since >= self.limits.grace {
+                    handler.event(AgentEvent::Killed);
+                    self.signal(handler, Signal::SIGKILL);
+                    self.killed = true;
+                }
+            }
+        }
+    }
+
+    fn signal(&mut self, handler: &mut dyn OutputHandler, sig: Signal) {
+        match killpg(self.pgid, sig) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(e) => self.warn(
+                handler,
+                format!("cannot send {sig} to the agent's group: {e}"),
+            ),
+        }
+    }
+
+    fn warn(&mut self, handler: &mut dyn OutputHandler, message: String) {
+        handler.event(AgentEvent::Warning {
+            message: message.clone(),
+        });
+        self.warnings.push(message);
+    }
+
+    fn finish(self) -> ProcessEnd {
+        let status = self
+            .status
+            .expect("the loop ends only after the agent exited");
+        let by_itself = match (status.code(), status.signal()) {
+            (Some(code), _) => SessionEnd::Exited { code },
+            (None, Some(signal)) => SessionEnd::Signalled { signal },
+            (None, None) => SessionEnd::Exited { code: -1 },
+        };
+        let end = match self.stop.map(|(r, _)| r) {
+            Some(StopReason::TimedOut) => SessionEnd::TimedOut,
+            Some(StopReason::Aborted) => SessionEnd::Aborted,
+            Some(StopReason::Skipped) => SessionEnd::Skipped,
+            Some(StopReason::LingeredAfterResult) => SessionEnd::EndedAfterResult,
+            Some(StopReason::LeftoverDescendants) | None => by_itself,
+        };
+        ProcessEnd {
+            end,
+            exit_code: status.code(),
+            signal: status.signal(),
+            killed: self.killed,
+            duration: self.start.elapsed(),
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// True while a live (not zombie) process is left in the group.
+///
+/// NB: `killpg(pgid, 0)` also succeeds for a group of zombies, and orphaned descendants stay
+/// zombies until init reaps them, which in containers can take seconds (or forever, with an init
+/// that does not reap). So on Linux we look at the members' states in `/proc`. The leader has
+/// been reaped when we ask, but a group id is not reused while the group has members, and Linux
+/// hands out pids in sequence, so a stranger's group answering here is not a real risk.
+fn group_alive(pgid: Pid) -> bool {
+    if matches!(killpg(pgid, None), Err(Errno::ESRCH)) {
+        return false;
+    }
+    live_members_in_proc(pgid).unwrap_or(true)
+}
+
+/// Whether `/proc` shows a non-zombie process in group `pgid`; `None` without a usable `/proc`.
+fn live_members_in_proc(pgid: Pid) -> Option<bool> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let want = pgid.as_raw().to_string();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue; // exited while we looked
+        };
+        // `pid (comm) state ppid pgrp …`; comm may contain anything, so split at the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let pgrp = fields.nth(1).unwrap_or("");
+        if pgrp == want && state != "Z" && state != "X" {
+            return Some(true);
+        }
+    }
+    Some(false)
+}

@@ -1,0 +1,399 @@
+//! One agent session, start to finish: [`run_session`].
+//!
+//! This is where the pieces meet: the adapter's invocation runs under `process`; every
+//! output line is redacted, written to the capped transcript, fed to the adapter's parser, and
+//! turned into observer events; afterwards the parser's report is merged with the result and
+//! summary files the agent may have written. Agent failures come back as data in the
+//! [`AgentOutcome`]; only failures of ours (our files, spawning) are `Err`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::adapter::{Adapter, SessionContext, StreamParser, cap_text};
+use super::observer::{AgentEvent, AgentObserver, Controls};
+use super::outcome::{AgentOutcome, AgentReport, SessionEnd};
+use super::process::{self, OutputHandler, ProcessLimits, Stream};
+use super::redact::Redactor;
+use super::result_file;
+use super::transcript::{DEFAULT_CAP, TranscriptSink};
+use super::{AgentError, SessionFiles};
+
+/// How much of stderr the outcome keeps.
+const STDERR_TAIL: usize = 4096;
+/// Longest summary kept (it goes into records and commit messages).
+const MAX_SUMMARY: usize = 16 * 1024;
+const MAX_ERROR_TEXT: usize = 4 * 1024;
+
+/// Everything one session needs. Build it with [`SessionSpec::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    pub run_id: String,
+    pub seq: u64,
+    pub prompt_name: String,
+    /// The directory the agent works in (the slot worktree).
+    pub worktree: PathBuf,
+    /// The composed input: standing instruction, recent sessions, scratchpad, prompt body.
+    /// Written to a temporary file and given to the agent as stdin.
+    pub input: String,
+    pub files: SessionFiles,
+    pub transcript_path: PathBuf,
+    pub limits: ProcessLimits,
+    pub transcript_cap: u64,
+    /// Extra variables for the agent (on top of `PITBOSS_*` and the inherited environment).
+    pub env: BTreeMap<String, String>,
+    /// Inherited variables to remove for the agent (`env` still wins).
+    pub env_remove: Vec<String>,
+    /// The environment whose secret-looking values are redacted from output (usually the
+    /// caller's whole environment). `env` is always included.
+    pub redact_env: BTreeMap<String, String>,
+    /// When the session started, by the loop's clock.
+    pub started_at: DateTime<Utc>,
+}
+
+impl SessionSpec {
+    /// A spec with the session's files in `session_dir` (see [`SessionFiles::in_dir`]), the
+    /// transcript at `session_dir/session-NNNN.log`, default limits and no timeout.
+    pub fn new(
+        run_id: impl Into<String>,
+        seq: u64,
+        prompt_name: impl Into<String>,
+        worktree: impl Into<PathBuf>,
+        session_dir: &Path,
+        input: impl Into<String>,
+    ) -> Self {
+        SessionSpec {
+            run_id: run_id.into(),
+            seq,
+            prompt_name: prompt_name.into(),
+            worktree: worktree.into(),
+            input: input.into(),
+            files: SessionFiles::in_dir(session_dir),
+            transcript_path: session_dir.join(format!("session-{seq:04}.log")),
+            limits: ProcessLimits::default(),
+            transcript_cap: DEFAULT_CAP,
+            env: BTreeMap::new(),
+            env_remove: Vec::new(),
+            redact_env: BTreeMap::new(),
+            started_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.timeout = Some(timeout);
+        self
+    }
+
+    /// The `PITBOSS_*` variables the agent gets.
+    pub fn pitboss_env(&self, input_file: &Path) -> BTreeMap<String, String> {
+        let p = |p: &Path| p.display().to_string();
+        [
+            ("PITBOSS_RUN_ID", self.run_id.clone()),
+            ("PITBOSS_SEQ", self.seq.to_string()),
+            ("PITBOSS_PROMPT", self.prompt_name.clone()),
+            ("PITBOSS_WORKTREE", p(&self.worktree)),
+            ("PITBOSS_SCRATCHPAD", p(&self.files.scratchpad)),
+            ("PITBOSS_SUMMARY_FILE", p(&self.files.summary)),
+            ("PITBOSS_SKIP_FILE", p(&self.files.skip)),
+            ("PITBOSS_RESULT_FILE", p(&self.files.result)),
+            ("PITBOSS_INPUT_FILE", p(input_file)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+/// Runs one agent session to its end and describes it.
+///
+/// Before starting, stale result, summary and skip files are removed (the scratchpad is kept:
+/// it is shared across sessions). The skip file is watched while the agent runs; if the agent
+/// creates it itself, the session ends as skipped too.
+pub fn run_session(
+    spec: &SessionSpec,
+    adapter: &dyn Adapter,
+    controls: &Controls,
+    observer: &mut dyn AgentObserver,
+) -> Result<AgentOutcome, AgentError> {
+    if !spec.worktree.is_dir() {
+        return Err(AgentError::NoWorktree {
+            path: spec.worktree.clone(),
+        });
+    }
+    for path in [&spec.files.result, &spec.files.summary, &spec.files.skip] {
+        remove_if_present(path)?;
+    }
+    let session_dir = spec.transcript_path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(session_dir).map_err(AgentError::io("cannot create", session_dir))?;
+    let input = tempfile::Builder::new()
+        .prefix(&format!(".pitboss-input-{:04}-", spec.seq))
+        .tempfile_in(session_dir)
+        .map_err(AgentError::io(
+            "cannot create the input file in",
+            session_dir,
+        ))?;
+    fs::write(input.path(), &spec.input).map_err(AgentError::io("cannot write", input.path()))?;
+
+    let mut env = spec.pitboss_env(input.path());
+    env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let ctx = SessionContext {
+        worktree: &spec.worktree,
+        input_file: input.path(),
+        env: &env,
+        started_at: spec.started_at,
+    };
+    let mut invocation = adapter.invocation(&ctx);
+    invocation
+        .env_remove
+        .extend(spec.env_remove.iter().cloned());
+    let redactor = Redactor::from_env(
+        spec.redact_env
+            .iter()
+            .chain(spec.env.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let sink = TranscriptSink::create(&spec.transcript_path, spec.transcript_cap).map_err(
+        AgentError::io("cannot create the transcript", &spec.transcript_path),
+    )?;
+    let mut handler = Handler {
+        redactor: &redactor,
+        sink,
+        parser: adapter.parser(&ctx),
+        observer,
+        events: Vec::new(),
+        stderr_tail: VecDeque::new(),
+        last_tool: None,
+        write_error: None,
+        cap: spec.transcript_cap,
+    };
+    let ended = process::supervise(
+        &invocation,
+        &spec.limits,
+        controls,
+        Some(&spec.files.skip),
+        &mut handler,
+    )
+    .map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => AgentError::NotFound {
+            binary: invocation.program.display().to_string(),
+            config_key: adapter.config_key().to_string(),
+        },
+        _ => AgentError::Spawn {
+            command: invocation.display(),
+            source,
+        },
+    })?;
+    let Handler {
+        sink,
+        parser,
+        observer,
+        stderr_tail,
+        last_tool,
+        write_error,
+        ..
+    } = handler;
+    if let Some(e) = write_error {
+        return Err(AgentError::io(
+            "cannot write the transcript",
+            &spec.transcript_path,
+        )(e));
+    }
+    let (transcript, _) = sink.finish().map_err(AgentError::io(
+        "cannot write the transcript",
+        &spec.transcript_path,
+    ))?;
+    let stderr_tail = tail_text(stderr_tail);
+    let parsed = parser.finish(&stderr_tail);
+    let mut warnings = ended.warnings;
+    warnings.extend(parsed.warnings);
+
+    let mut report = parsed.report;
+    if adapter.reads_result_file() {
+        merge_result_file(
+            &spec.files.result,
+            &mut report,
+            &mut warnings,
+            adapter.name(),
+        );
+    }
+    merge_summary_file(&spec.files.summary, &mut report, adapter.name());
+    if let Some(r) = report.as_mut() {
+        r.agent_name = adapter.name().to_string();
+        r.summary = r
+            .summary
+            .take()
+            .map(|s| cap_text(&redactor.redact(s.trim()), MAX_SUMMARY));
+        r.error_text = r
+            .error_text
+            .take()
+            .map(|s| cap_text(&redactor.redact(&s), MAX_ERROR_TEXT));
+    }
+    let mut end = ended.end;
+    let agent_asked_to_skip = matches!(
+        end,
+        SessionEnd::Exited { .. } | SessionEnd::Signalled { .. } | SessionEnd::EndedAfterResult
+    ) && spec.files.skip.exists();
+    if agent_asked_to_skip {
+        end = SessionEnd::Skipped;
+    }
+    if let Some(limit) = &parsed.rate_limit {
+        observer.on_event(&AgentEvent::RateLimited { until: limit.until });
+    }
+    Ok(AgentOutcome {
+        end,
+        exit_code: ended.exit_code,
+        signal: ended.signal,
+        killed: ended.killed,
+        report,
+        rate_limit: parsed.rate_limit,
+        stderr_tail,
+        transcript,
+        parse_warnings: warnings,
+        last_tool,
+        duration_ms: ended.duration.as_millis() as u64,
+    })
+}
+
+fn remove_if_present(path: &Path) -> Result<(), AgentError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(AgentError::io("cannot remove the stale", path)(e))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn report_for<'a>(report: &'a mut Option<AgentReport>, name: &str) -> &'a mut AgentReport {
+    report.get_or_insert_with(|| AgentReport {
+        agent_name: name.to_string(),
+        ..AgentReport::default()
+    })
+}
+
+/// Folds the agent's result file into its report. A malformed file makes the report an error
+/// naming the file; it never fails the session.
+fn merge_result_file(
+    path: &Path,
+    report: &mut Option<AgentReport>,
+    warnings: &mut Vec<String>,
+    name: &str,
+) {
+    let text = match fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+        Err(e) => Err(format!("cannot read it: {e}")),
+    };
+    match text.and_then(|t| result_file::parse(&t)) {
+        Ok(rf) => {
+            let r = report_for(report, name);
+            r.summary = rf.summary.or(r.summary.take());
+            if let Some(t) = rf.tokens {
+                r.tokens = t;
+            }
+            if rf.cost_usd.is_some() {
+                r.cost_usd = rf.cost_usd;
+            }
+            r.cost_source = match (rf.cost_source, r.cost_usd) {
+                (Some(source), _) => source,
+                (None, Some(_)) => super::outcome::CostSource::Reported,
+                (None, None) => r.cost_source,
+            };
+            r.model = rf.model.or(r.model.take());
+            r.is_error |= rf.is_error.unwrap_or(false) || rf.error.is_some();
+            r.error_text = rf.error.or(r.error_text.take());
+            r.agent_version = rf.agent_version.or(r.agent_version.take());
+            r.agent_session_id = rf.session_id.or(r.agent_session_id.take());
+            r.num_turns = rf.num_turns.or(r.num_turns);
+        }
+        Err(problem) => {
+            let message = format!("malformed result file {}: {problem}", path.display());
+            warnings.push(message.clone());
+            let r = report_for(report, name);
+            r.is_error = true;
+            r.error_text = Some(message);
+        }
+    }
+}
+
+/// Uses the summary file when the agent reported no summary otherwise.
+fn merge_summary_file(path: &Path, report: &mut Option<AgentReport>, name: &str) {
+    if report.as_ref().is_some_and(|r| r.summary.is_some()) {
+        return;
+    }
+    let Ok(bytes) = fs::read(path) else { return };
+    let text = String::from_utf8_lossy(&bytes);
+    if !text.trim().is_empty() {
+        report_for(report, name).summary = Some(text.trim().to_string());
+    }
+}
+
+fn tail_text(tail: VecDeque<u8>) -> String {
+    let full = tail.len() >= STDERR_TAIL;
+    let bytes: Vec<u8> = tail.into_iter().collect();
+    let text = String::from_utf8_lossy(&bytes);
+    // A cut tail starts mid-line: start at the next line when there is one.
+    let text = match (full, text.find('\n')) {
+        (true, Some(i)) if i + 1 < text.len() => &text[i + 1..],
+        _ => &text[..],
+    };
+    text.trim_end().to_string()
+}
+
+struct Handler<'a> {
+    redactor: &'a Redactor,
+    sink: TranscriptSink,
+    parser: Box<dyn StreamParser>,
+    observer: &'a mut dyn AgentObserver,
+    events: Vec<AgentEvent>,
+    stderr_tail: VecDeque<u8>,
+    last_tool: Option<String>,
+    write_error: Option<io::Error>,
+    cap: u64,
+}
+
+impl OutputHandler for Handler<'_> {
+    fn line(&mut self, stream: Stream, line: &[u8], complete: bool) -> bool {
+        let line = self.redactor.redact_bytes(line);
+        if self.write_error.is_none() {
+            match self.sink.write_line(stream, &line) {
+                Ok(true) => self.observer.on_event(&AgentEvent::TranscriptCapped {
+                    cap_bytes: self.cap,
+                }),
+                Ok(false) => {}
+                Err(e) => self.write_error = Some(e),
+            }
+        }
+        if stream == Stream::Stderr {
+            self.stderr_tail.extend(line.iter().copied());
+            self.stderr_tail.push_back(b'\n');
+            let excess = self.stderr_tail.len().saturating_sub(STDERR_TAIL);
+            self.stderr_tail.drain(..excess);
+        }
+        let text = String::from_utf8_lossy(&line);
+        self.parser.line(stream, &text, complete, &mut self.events);
+        for event in self.events.drain(..) {
+            if let AgentEvent::ToolUse { name } = &event {
+                self.last_tool = Some(name.clone());
+            }
+            self.observer.on_event(&event);
+        }
+        self.parser.result_seen()
+    }
+
+    fn tick(&mut self, elapsed: Duration) {
+        if self.write_error.is_none()
+            && let Err(e) = self.sink.flush()
+        {
+            self.write_error = Some(e);
+        }
+        self.observer.on_event(&AgentEvent::Tick { elapsed });
+    }
+
+    fn event(&mut self, event: AgentEvent) {
+        self.observer.on_event(&event);
+    }
+}

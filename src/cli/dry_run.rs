@@ -1,0 +1,229 @@
+//! `git pitboss grind --dry-run`: everything a run would do, resolved and checked, with nothing
+//! run and nothing written. Exit 0 when a real run could start, 4 with the reasons otherwise.
+//!
+//! It reads the config, prompts and rotations ([`crate::grind::plan`]), git (the base commit,
+//! read-only), `PATH` (is the agent there?) and, with `--resume`, the stored run; then it asks
+//! the scheduler for its next 20 picks and the budgets whether a session could start now.
+
+use std::path::{Path, PathBuf};
+
+use super::grind::GrindArgs;
+use super::project::Paths;
+use super::report::{self, Report};
+use super::resolve::{open_run, store_err};
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::git::Repo;
+use crate::grind::budget::Decision;
+use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use crate::grind::resume::{ResumePoint, resume_point};
+use crate::store::RunStore;
+
+/// How many picks the dry run shows.
+pub const PREVIEW_PICKS: usize = 20;
+
+pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
+    let paths = Paths::new(Some(req.root.clone()));
+    let now = ctx.clock.now();
+    let resume = match &args.resume {
+        Some(run) => Some(load_resume(ctx, repo, run)?),
+        None => None,
+    };
+    // A resumed run keeps its rotation unless told otherwise.
+    if let (None, Some(name)) = (
+        &req.rotation,
+        resume.as_ref().and_then(|r| r.rotation.clone()),
+    ) {
+        req.rotation = Some(RotationChoice::Name(name));
+    }
+    let plan = match plan::plan(&req) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
+            let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
+            return finish(ctx, args, &Report::failed(problems, warnings), &paths);
+        }
+    };
+    let mut problems: Vec<String> = Vec::new();
+
+    let base = match &resume {
+        Some(r) => r.base_commit.clone().map(|c| (c, r.base_branch.clone())),
+        None => match repo.resolve_base(args.base.as_deref()) {
+            Ok(b) => Some((b.commit.to_string(), b.branch)),
+            Err(e) => {
+                let what = args
+                    .base
+                    .as_deref()
+                    .map_or("HEAD".to_string(), |b| format!("--base {b}"));
+                problems.push(format!("cannot start from {what}: {e}"));
+                None
+            }
+        },
+    };
+
+    let found = plan.agent.binary().map(|b| find_program(b, &req.root));
+    if let (Some(program), Some(None)) = (plan.agent.binary(), &found) {
+        problems.push(format!(
+            "the agent program `{program}` is not on PATH (install it, set [agent] binary, or pass --agent-cmd)"
+        ));
+    }
+
+    let spent = resume.as_ref().map(|r| r.spent).unwrap_or_default();
+    // The preview stops where the iteration budget would stop the run.
+    let iterations_left = plan
+        .budgets
+        .max_iterations
+        .value
+        .map(|m| m.saturating_sub(spent.iterations));
+    let preview = iterations_left.map_or(PREVIEW_PICKS, |n| PREVIEW_PICKS.min(n as usize));
+    let state = resume
+        .as_ref()
+        .map(|r| r.scheduler.clone())
+        .unwrap_or_default();
+    let (picks, exhausted) = match plan.scheduler(state.clone()) {
+        Ok(s) => (s.preview(preview), s.is_exhausted()),
+        Err(e) => {
+            problems.push(e.to_string());
+            (Vec::new(), false)
+        }
+    };
+    if exhausted {
+        problems.push("no prompt can run again: every prompt has reached its max_runs".into());
+    }
+
+    let started = resume.as_ref().map_or(now, |r| r.started_at);
+    let budgets = plan.budgets(started);
+    let stop = match budgets.check(&spent, now) {
+        Decision::Continue => None,
+        Decision::Stop(reason) => {
+            problems.push(format!("a budget is already spent: {reason}"));
+            Some(reason)
+        }
+    };
+    // The 80% warnings a resumed run would give at its first check.
+    let mut warnings: Vec<String> = plan.warnings.iter().map(|p| paths.bare(p)).collect();
+    if let Some(r) = &resume {
+        let mut fired = r.budget_state.clone();
+        let due = budgets.warnings(&spent, now, &mut fired);
+        warnings.extend(due.into_iter().map(|w| w.message));
+    }
+    let session_limits: Vec<Option<u64>> = plan
+        .prompts
+        .iter()
+        .map(|p| {
+            budgets
+                .session_limit(&p.session_budget(), now)
+                .map(|d| d.as_secs())
+        })
+        .collect();
+
+    let report = Report {
+        ready: problems.is_empty(),
+        problems,
+        warnings,
+        workspace: Some(report::Workspace {
+            root: req.root.clone(),
+            common_dir: clean(repo.common_dir()),
+            base_commit: base.as_ref().map(|b| b.0.clone()),
+            base_branch: base.and_then(|b| b.1),
+            agent_found: found.flatten(),
+            now,
+        }),
+        plan: Some(plan),
+        session_limits,
+        picks,
+        iterations_left,
+        state: state.to_json(),
+        resume,
+        spent,
+        stop,
+    };
+    finish(ctx, args, &report, &paths)
+}
+
+/// Prints the report (unless `--quiet`) and the verdict; exit 0 when ready, 4 otherwise.
+fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliResult {
+    if !args.quiet {
+        let mut out = super::ui::stdout();
+        if args.json {
+            report::write_json(&mut out, report)?;
+        } else {
+            report::write_human(&mut out, report, paths, &ctx.ui)?;
+        }
+        std::io::Write::flush(&mut out)?;
+        for w in &report.warnings {
+            ctx.ui.warn(w);
+        }
+    }
+    if report.ready {
+        if !args.quiet && !args.json {
+            ctx.ui
+                .status("dry run: a run could start; nothing was run or written");
+        }
+        return Ok(ExitStatus::Success);
+    }
+    for p in &report.problems {
+        ctx.ui.status(&format!("error: {p}"));
+    }
+    ctx.ui.status(&format!(
+        "dry run: a run could not start ({} problem(s))",
+        report.problems.len()
+    ));
+    Ok(ExitStatus::Refused)
+}
+
+/// The stored run to resume (`""`: the newest) and where it left off.
+fn load_resume(ctx: &Ctx, repo: &Repo, arg: &str) -> CliResult<ResumePoint> {
+    let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
+    let id = if arg.is_empty() {
+        match store.latest().map_err(store_err)? {
+            Some(r) => r.id.to_string(),
+            None => {
+                return Err(
+                    CliError::user(anyhow::anyhow!("there is no run to resume")).hint(
+                        "start one with `git pitboss grind`, or list runs with `git pitboss ls`",
+                    ),
+                );
+            }
+        }
+    } else {
+        arg.to_string()
+    };
+    let run = open_run(&store, &id)?;
+    let records = store.records(&run).map_err(store_err)?;
+    resume_point(&run, &records).map_err(|e| {
+        CliError::user(e).hint(format!(
+            "inspect the state with `git show {}:state.json`",
+            run.id.ref_name()
+        ))
+    })
+}
+
+/// Where `program` would be found: a path (relative to the project root) when it contains a
+/// `/`, else the first executable of that name on `PATH`.
+fn find_program(program: &str, root: &Path) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = root.join(program);
+        return is_executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+fn clean(p: &Path) -> PathBuf {
+    p.components().collect()
+}

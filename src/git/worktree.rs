@@ -1,0 +1,446 @@
+//! Branches and worktrees for grind sessions: the run branch, slot worktrees made and pruned
+//! through git2, and the git side of a session's outcome (did HEAD move, is the tree dirty,
+//! commit the leftovers, save the work as a patch, reset).
+//!
+//! NB (libgit2 worktrees): a worktree name cannot contain `/`; its path must not exist but its
+//! parent must; a failed add leaves a stale `.git/worktrees/<name>` that blocks a retry with
+//! the same name, so we prune it first; prune with `working_tree` deletes uncommitted work
+//! without a word, so callers save it before they remove a worktree.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::{GitError, Identity, Oid, Repo, Result};
+
+/// What `--base` resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseRev {
+    pub commit: Oid,
+    /// The branch name (`main`) when the rev named a local branch or HEAD is on one.
+    pub branch: Option<String>,
+}
+
+/// Why a base cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    #[error("the repository has no commits yet")]
+    NoCommits,
+    #[error("HEAD is detached")]
+    Detached,
+    #[error("{0:?} does not name a commit")]
+    NotFound(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+/// The git side of a finished session, seen from its worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorktreeState {
+    pub head: Oid,
+    /// Tracked changes or untracked files (ignored files do not count).
+    pub dirty: bool,
+}
+
+impl Repo {
+    /// Resolves `--base`: `None` means HEAD, which must be on a branch.
+    pub fn resolve_base(&self, rev: Option<&str>) -> std::result::Result<BaseRev, BaseError> {
+        match rev {
+            None => {
+                let head = match self.inner.head() {
+                    Ok(h) => h,
+                    Err(e)
+                        if e.code() == git2::ErrorCode::UnbornBranch
+                            || e.code() == git2::ErrorCode::NotFound =>
+                    {
+                        return Err(BaseError::NoCommits);
+                    }
+                    Err(e) => return Err(GitError::git("cannot read HEAD")(e).into()),
+                };
+                if !head.is_branch() {
+                    return Err(BaseError::Detached);
+                }
+                let commit = head
+                    .peel_to_commit()
+                    .map_err(GitError::git("cannot read the commit at HEAD"))?
+                    .id();
+                Ok(BaseRev {
+                    commit,
+                    branch: head.shorthand().ok().map(str::to_string),
+                })
+            }
+            Some(rev) => {
+                if self.inner.is_empty().unwrap_or(false) {
+                    return Err(BaseError::NoCommits);
+                }
+                let obj = self
+                    .inner
+                    .revparse_single(rev)
+                    .map_err(|_| BaseError::NotFound(rev.to_string()))?;
+                let commit = obj
+                    .peel_to_commit()
+                    .map_err(|_| BaseError::NotFound(rev.to_string()))?
+                    .id();
+                let branch = self
+                    .inner
+                    .find_branch(rev, git2::BranchType::Local)
+                    .ok()
+                    .map(|_| rev.to_string());
+                Ok(BaseRev { commit, branch })
+            }
+        }
+    }
+
+    /// Creates `refs/heads/<name>` at `target`; refuses when it exists.
+    pub fn create_branch(&self, name: &str, target: Oid) -> Result<()> {
+        let commit = self
+            .inner
+            .find_commit(target)
+            .map_err(GitError::git(format!("cannot read commit {target}")))?;
+        self.inner
+            .branch(name, &commit, false)
+            .map_err(GitError::git(format!("cannot create branch {name}")))?;
+        Ok(())
+    }
+
+    /// The commit a local branch points at, `None` when there is no such branch.
+    pub fn branch_tip(&self, name: &str) -> Result<Option<Oid>> {
+        self.ref_target(&format!("refs/heads/{name}"))
+    }
+
+    /// Adds a worktree called `name` at `path` with `branch` checked out. A stale registration
+    /// of the same name (from an earlier failed add) is pruned first.
+    pub fn add_worktree(&self, name: &str, path: &Path, branch: &str) -> Result<()> {
+        if let Ok(wt) = self.inner.find_worktree(name)
+            && wt.validate().is_err()
+        {
+            let _ = wt.prune(Some(
+                git2::WorktreePruneOptions::new()
+                    .valid(true)
+                    .working_tree(true),
+            ));
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(GitError::io(format!("cannot create {}", parent.display())))?;
+        }
+        let reference = self
+            .inner
+            .find_reference(&format!("refs/heads/{branch}"))
+            .map_err(GitError::git(format!("cannot find branch {branch}")))?;
+        let mut opts = git2::WorktreeAddOptions::new();
+        opts.reference(Some(&reference));
+        self.inner
+            .worktree(name, path, Some(&opts))
+            .map_err(GitError::git(format!(
+                "cannot add worktree {name} at {}",
+                path.display()
+            )))?;
+        Ok(())
+    }
+
+    /// The registered path of worktree `name`, when it exists and is valid.
+    pub fn worktree_path(&self, name: &str) -> Option<PathBuf> {
+        let wt = self.inner.find_worktree(name).ok()?;
+        wt.validate().ok()?;
+        Some(wt.path().to_path_buf())
+    }
+
+    /// Names of all registered worktrees.
+    pub fn worktree_names(&self) -> Result<Vec<String>> {
+        let names = self
+            .inner
+            .worktrees()
+            .map_err(GitError::git("cannot list worktrees"))?;
+        Ok(names
+            .iter()
+            .flatten()
+            .flatten()
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Removes worktree `name` and its directory (callers save its work first). Missing is fine.
+    pub fn remove_worktree(&self, name: &str) -> Result<()> {
+        let Ok(wt) = self.inner.find_worktree(name) else {
+            return Ok(());
+        };
+        let path = wt.path().to_path_buf();
+        wt.prune(Some(
+            git2::WorktreePruneOptions::new()
+                .valid(true)
+                .working_tree(true)
+                .locked(false),
+        ))
+        .map_err(GitError::git(format!("cannot remove worktree {name}")))?;
+        if path.exists() {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+        Ok(())
+    }
+
+    /// HEAD and dirtiness of this work tree.
+    pub fn worktree_state(&self) -> Result<WorktreeState> {
+        let head = self
+            .inner
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(GitError::git("cannot read HEAD of the worktree"))?
+            .id();
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(false)
+            .include_ignored(false);
+        let statuses = self
+            .inner
+            .statuses(Some(&mut opts))
+            .map_err(GitError::git("cannot read the worktree status"))?;
+        Ok(WorktreeState {
+            head,
+            dirty: !statuses.is_empty(),
+        })
+    }
+
+    /// Commits every change in the work tree (new, modified, deleted; ignored files stay out)
+    /// on top of HEAD. `None` when there was nothing to commit.
+    pub fn commit_all(
+        &self,
+        message: &str,
+        who: &Identity,
+        when: DateTime<Utc>,
+    ) -> Result<Option<Oid>> {
+        let mut index = self
+            .inner
+            .index()
+            .map_err(GitError::git("cannot read the index"))?;
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .map_err(GitError::git("cannot stage the worktree's changes"))?;
+        index
+            .update_all(["*"], None)
+            .map_err(GitError::git("cannot stage the worktree's deletions"))?;
+        index
+            .write()
+            .map_err(GitError::git("cannot write the index"))?;
+        let tree = index
+            .write_tree()
+            .map_err(GitError::git("cannot write a tree"))?;
+        let head = self.worktree_state()?.head;
+        let head_tree = self.commit_info(head)?.map(|c| c.tree);
+        if head_tree == Some(tree) {
+            return Ok(None);
+        }
+        let time = git2::Time::new(when.timestamp(), 0);
+        let sig = git2::Signature::new(&who.name, &who.email, &time).map_err(GitError::git(
+            format!("invalid identity {} <{}>", who.name, who.email),
+        ))?;
+        let tree = self
+            .inner
+            .find_tree(tree)
+            .map_err(GitError::git("cannot read a tree"))?;
+        let parent = self
+            .inner
+            .find_commit(head)
+            .map_err(GitError::git("cannot read HEAD"))?;
+        let id = self
+            .inner
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&parent])
+            .map_err(GitError::git("cannot commit the worktree's changes"))?;
+        Ok(Some(id))
+    }
+
+    /// Everything in the work tree (commits since `base` and uncommitted changes, untracked
+    /// files included) as one patch against `base`. Empty when there is no change.
+    pub fn patch_since(&self, base: Oid) -> Result<Vec<u8>> {
+        let tree = self
+            .inner
+            .find_commit(base)
+            .and_then(|c| c.tree())
+            .map_err(GitError::git(format!("cannot read commit {base}")))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .show_untracked_content(true)
+            .show_binary(true);
+        let diff = self
+            .inner
+            .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
+            .map_err(GitError::git("cannot diff the worktree"))?;
+        let mut out = Vec::new();
+        diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                out.push(line.origin() as u8);
+            }
+            out.extend_from_slice(line.content());
+            true
+        })
+        .map_err(GitError::git("cannot format the worktree's diff"))?;
+        Ok(out)
+    }
+
+    /// Moves HEAD's branch to `target` and makes the work tree match it exactly: tracked
+    /// changes are reverted and untracked files removed (ignored files are left alone).
+    pub fn reset_hard_clean(&self, target: Oid) -> Result<()> {
+        let obj = self
+            .inner
+            .find_object(target, None)
+            .map_err(GitError::git(format!("cannot read {target}")))?;
+        self.inner
+            .reset(&obj, git2::ResetType::Hard, None)
+            .map_err(GitError::git(format!(
+                "cannot reset the worktree to {target}"
+            )))?;
+        let workdir = self.workdir().map(Path::to_path_buf);
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(false)
+            .include_ignored(false);
+        let statuses = self
+            .inner
+            .statuses(Some(&mut opts))
+            .map_err(GitError::git("cannot read the worktree status"))?;
+        if let Some(root) = workdir {
+            for e in statuses.iter() {
+                if e.status().contains(git2::Status::WT_NEW)
+                    && let Ok(p) = e.path()
+                {
+                    let full = root.join(p);
+                    let _ = if full.is_dir() {
+                        std::fs::remove_dir_all(&full)
+                    } else {
+                        std::fs::remove_file(&full)
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits reachable from `tip` but not from `base`, oldest first.
+    pub fn commits_between(&self, base: Oid, tip: Oid) -> Result<Vec<Oid>> {
+        let mut walk = self
+            .inner
+            .revwalk()
+            .map_err(GitError::git("cannot walk history"))?;
+        walk.push(tip)
+            .map_err(GitError::git(format!("cannot walk from {tip}")))?;
+        walk.hide(base)
+            .map_err(GitError::git(format!("cannot hide {base}")))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(GitError::git("cannot sort history"))?;
+        walk.map(|r| r.map_err(GitError::git("cannot walk history")))
+            .collect()
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        self.inner
+            .graph_descendant_of(descendant, ancestor)
+            .map_err(GitError::git(format!(
+                "cannot compare {ancestor} and {descendant}"
+            )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::temp_repo;
+    use super::*;
+
+    fn seed(repo: &Repo, dir: &Path) -> Oid {
+        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+        let who = Identity::fallback();
+        // The first commit of a repository: commit_all needs a HEAD, so build it by hand.
+        let blob = repo.write_blob(b"a\n").unwrap();
+        let tree = repo.write_flat_tree(&[("a.txt", blob)]).unwrap();
+        let c = repo
+            .write_commit(tree, &[], "init", &who, DateTime::UNIX_EPOCH)
+            .unwrap();
+        repo.cas_ref("refs/heads/main", c, None, "init").unwrap();
+        repo.inner.set_head("refs/heads/main").unwrap();
+        repo.inner
+            .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn session_worktree_lifecycle() {
+        let (dir, repo) = temp_repo();
+        let base = seed(&repo, dir.path());
+        let b = repo.resolve_base(None).unwrap();
+        assert_eq!(
+            b,
+            BaseRev {
+                commit: base,
+                branch: Some("main".into())
+            }
+        );
+        assert!(matches!(
+            repo.resolve_base(Some("nope")),
+            Err(BaseError::NotFound(_))
+        ));
+        repo.create_branch("pitboss/grind/r1", base).unwrap();
+        assert!(repo.create_branch("pitboss/grind/r1", base).is_err());
+        let wt_path = repo.common_dir().join("pitboss/worktrees/r1/0");
+        repo.add_worktree("pitboss-r1-0", &wt_path, "pitboss/grind/r1")
+            .unwrap();
+        assert_eq!(repo.worktree_path("pitboss-r1-0").unwrap(), wt_path);
+        let wt = Repo::open(&wt_path).unwrap();
+        assert_eq!(
+            wt.worktree_state().unwrap(),
+            WorktreeState {
+                head: base,
+                dirty: false
+            }
+        );
+
+        // Leftover work is committed on the run branch.
+        std::fs::write(wt_path.join("new.txt"), "new\n").unwrap();
+        std::fs::write(wt_path.join("a.txt"), "changed\n").unwrap();
+        assert!(wt.worktree_state().unwrap().dirty);
+        let c = wt
+            .commit_all("leftovers", &Identity::fallback(), DateTime::UNIX_EPOCH)
+            .unwrap()
+            .unwrap();
+        assert_eq!(repo.branch_tip("pitboss/grind/r1").unwrap(), Some(c));
+        assert!(!wt.worktree_state().unwrap().dirty);
+        assert_eq!(
+            wt.commit_all("again", &Identity::fallback(), DateTime::UNIX_EPOCH)
+                .unwrap(),
+            None
+        );
+        assert_eq!(repo.commits_between(base, c).unwrap(), vec![c]);
+        assert!(repo.is_ancestor(base, c).unwrap());
+
+        // Failed work is saved as a patch and the worktree goes back.
+        std::fs::write(wt_path.join("junk.txt"), "junk\n").unwrap();
+        std::fs::write(wt_path.join("a.txt"), "broken\n").unwrap();
+        let patch = String::from_utf8(wt.patch_since(c).unwrap()).unwrap();
+        assert!(
+            patch.contains("+junk") && patch.contains("-changed") && patch.contains("+broken"),
+            "{patch}"
+        );
+        wt.reset_hard_clean(c).unwrap();
+        assert!(!wt.worktree_state().unwrap().dirty);
+        assert!(!wt_path.join("junk.txt").exists());
+        assert_eq!(
+            std::fs::read_to_string(wt_path.join("a.txt")).unwrap(),
+            "changed\n"
+        );
+
+        // The user's checkout was never touched.
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "a\n"
+        );
+        assert!(!dir.path().join("new.txt").exists());
+
+        repo.remove_worktree("pitboss-r1-0").unwrap();
+        assert!(!wt_path.exists());
+        assert!(repo.worktree_path("pitboss-r1-0").is_none());
+    }
+}

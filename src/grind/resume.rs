@@ -1,0 +1,200 @@
+//! Where a stored run left off: its scheduler state, what its budgets have used, and which
+//! budget warnings already fired, read from the run's `state.json` and records.
+//!
+//! The store keeps the scheduler's state opaque (`state.json` → `"scheduler"`); this module is
+//! the one that gives it a type again. Budget warnings already shown live next to it, under
+//! [`BUDGETS_STATE_KEY`], so a resumed run does not warn twice.
+
+use chrono::{DateTime, Utc};
+
+use super::budget::{BudgetState, Spent, TokenUsage};
+use super::scheduler::{SchedulerError, SchedulerState};
+use crate::store::{Run, SessionRecord, SessionStatus, TokenTotals};
+
+/// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
+pub const BUDGETS_STATE_KEY: &str = "budgets";
+
+/// Everything a resumed run starts from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResumePoint {
+    pub run: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub sessions: u64,
+    pub rotation: Option<String>,
+    pub base_branch: Option<String>,
+    pub base_commit: Option<String>,
+    #[serde(skip)]
+    pub scheduler: SchedulerState,
+    #[serde(skip)]
+    pub budget_state: BudgetState,
+    #[serde(serialize_with = "spent_json")]
+    pub spent: Spent,
+}
+
+fn spent_json<S: serde::Serializer>(s: &Spent, ser: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = ser.serialize_map(Some(4))?;
+    m.serialize_entry("iterations", &s.iterations)?;
+    m.serialize_entry("tokens", &s.tokens)?;
+    m.serialize_entry("cost_usd", &s.cost_usd)?;
+    m.serialize_entry("consecutive_failures", &s.consecutive_failures)?;
+    m.end()
+}
+
+/// Why a stored run cannot be resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("run {run}: {source}")]
+    Scheduler {
+        run: String,
+        #[source]
+        source: SchedulerError,
+    },
+    #[error("run {run}: the stored budget state cannot be read: {why}")]
+    Budgets { run: String, why: String },
+}
+
+/// The tokens a run's totals count against `--max-tokens` (reasoning tokens are part of the
+/// output count for the agents that report them separately, so they are not added again).
+pub fn budget_tokens(t: &TokenTotals) -> u64 {
+    TokenUsage {
+        input: t.input,
+        output: t.output,
+        cache_read: t.cache_read,
+        cache_write: t.cache_write,
+    }
+    .budget_total()
+}
+
+/// Failed sessions at the end of the record list (`error`, `timeout`); `skipped` sessions
+/// neither count nor break the streak, any other status ends it.
+pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> u32 {
+    let mut streak = 0;
+    for r in records {
+        if r.status.is_failure() {
+            streak += 1;
+        } else if r.status != SessionStatus::Skipped {
+            streak = 0;
+        }
+    }
+    streak
+}
+
+/// Reads where `run` left off; `records` are its sessions in seq order.
+pub fn resume_point(run: &Run, records: &[SessionRecord]) -> Result<ResumePoint, ResumeError> {
+    let id = run.id.to_string();
+    let scheduler = SchedulerState::from_json(&run.state.scheduler).map_err(|source| {
+        ResumeError::Scheduler {
+            run: id.clone(),
+            source,
+        }
+    })?;
+    let budget_state = match run.state.extra.get(BUDGETS_STATE_KEY) {
+        None | Some(serde_json::Value::Null) => BudgetState::default(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| ResumeError::Budgets {
+            run: id.clone(),
+            why: e.to_string(),
+        })?,
+    };
+    let consumed = &run.state.consumed;
+    Ok(ResumePoint {
+        run: id,
+        status: run.state.status.to_string(),
+        stop_reason: run.state.stop_reason.clone(),
+        started_at: run.state.started_at,
+        sessions: consumed.sessions,
+        rotation: run.meta.rotation.clone(),
+        base_branch: run.meta.base_branch.clone(),
+        base_commit: run.meta.base_commit.clone(),
+        scheduler,
+        budget_state,
+        spent: Spent {
+            iterations: consumed.sessions,
+            tokens: budget_tokens(&consumed.tokens),
+            cost_usd: consumed.cost_usd,
+            consecutive_failures: consecutive_failures(records),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{RunId, RunMeta, RunState, parse_record};
+
+    fn record(seq: u64, status: &str) -> SessionRecord {
+        let line = format!(
+            r#"{{"seq":{seq},"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"{status}","summary":null,"commit":null,"tokens":{{"input":10,"output":5,"by_role":{{}}}},"cost_usd":0.5,"transcript_path":"t"}}"#
+        );
+        parse_record(&line).unwrap()
+    }
+
+    #[test]
+    fn failure_streak_counts_from_the_end() {
+        let rs: Vec<_> = ["error", "ok", "error", "skipped", "timeout"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| record(i as u64 + 1, s))
+            .collect();
+        assert_eq!(consecutive_failures(&rs), 2);
+        assert_eq!(consecutive_failures(&rs[..2]), 0);
+        assert_eq!(consecutive_failures(&[]), 0);
+    }
+
+    #[test]
+    fn reads_scheduler_and_budget_state() {
+        let t = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let id = RunId::parse("20261124T090000Z-abcd").unwrap();
+        let mut state = RunState::new(t);
+        let sched = SchedulerState {
+            rotation: 4,
+            picks: 6,
+            ..Default::default()
+        };
+        state.scheduler = sched.to_json();
+        state.extra.insert(
+            BUDGETS_STATE_KEY.into(),
+            serde_json::json!({"warned": ["cost"]}),
+        );
+        let records = [record(1, "ok"), record(2, "error")];
+        state.consumed = crate::store::Consumed::from_records(&records);
+        state.consumed.tokens.cache_read = 100;
+        let mut meta = RunMeta::minimal(id.clone(), t);
+        meta.rotation = Some("nightly".into());
+        let run = Run {
+            id,
+            tip: crate::git::Oid::ZERO_SHA1,
+            meta,
+            state,
+        };
+        let p = resume_point(&run, &records).unwrap();
+        assert_eq!(p.scheduler, sched);
+        assert!(
+            p.budget_state
+                .warned
+                .contains(&super::super::budget::BudgetKind::Cost)
+        );
+        assert_eq!(
+            (
+                p.spent.iterations,
+                p.spent.tokens,
+                p.spent.consecutive_failures
+            ),
+            (2, 130, 1)
+        );
+        assert!((p.spent.cost_usd - 1.0).abs() < 1e-9);
+        assert_eq!(p.rotation.as_deref(), Some("nightly"));
+
+        let mut bad = run.clone();
+        bad.state.scheduler = serde_json::json!({"rotation": "four"});
+        let e = resume_point(&bad, &records).unwrap_err().to_string();
+        assert!(
+            e.starts_with("run 20261124T090000Z-abcd: the stored scheduler state"),
+            "{e}"
+        );
+    }
+}

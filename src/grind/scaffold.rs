@@ -1,0 +1,232 @@
+//! Files pitboss writes for the user: the `init` scaffold (config, an example prompt, a default
+//! rotation) and new prompt templates. Every template is commented, parses as it is, and never
+//! overwrites an existing file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::prompt::PromptName;
+use crate::config;
+
+/// The `.pitboss/config.toml` that `init` writes: every key, commented, with its default.
+pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
+# Every key is optional; the values shown are the defaults. `git pitboss prompts validate`
+# checks this file, and the README's "Configuration" section explains each key.
+
+[grind]
+# Folder of the project's prompts, relative to the top of the work tree.
+# prompts_dir = ".pitboss/grind/prompts"
+# Rotation used without --rotation (a file in .pitboss/grind/rotations/). When unset, the
+# rotation "default" is used if it exists, else every prompt with its own settings.
+# default_rotation = "default"
+# Sessions run at once (prompts must also set `parallel_safe: true`).
+# max_parallel = 1
+# Stop after this many failed sessions in a row (0: never).
+# consecutive_failure_limit = 3
+# Shell command run in the session's worktree after prompts with `verify: true`;
+# a non-zero exit fails the session. No default.
+# verify_command = "cargo test"
+# Back-off: after this many sessions in a row that changed nothing, a prompt sits out
+# `backoff_skip` of its turns (0: off).
+# backoff_after = 0
+# backoff_skip = 3
+
+[grind.hooks]
+# Shell commands run around sessions, in the session's worktree (no defaults).
+# pre_session = "hooks/pre-session.sh"
+# post_session = "hooks/post-session.sh"
+# on_failure = "hooks/on-failure.sh"
+# timeout_seconds = 300
+
+[grind.budgets]
+# Run budgets (no limit by default); rotations and the command line override them.
+# max_iterations = 100
+# max_cost_usd = 25.0
+# max_tokens = 10000000
+# Session limits for prompts that set none.
+# max_session_seconds = 3600
+# max_session_cost_usd = 2.0
+
+[agent]
+# claude | command | demo (other agents, e.g. Codex CLI or Aider, run as a `command`)
+# backend = "claude"
+# The Claude Code program (default: `claude`, found on PATH).
+# binary = "claude"
+# Extra arguments for the agent.
+# args = []
+# Model name passed to the agent (default: the agent's own default).
+# model = "claude-sonnet-4-5"
+# Claude Code only: default | acceptEdits | bypassPermissions | plan | dontAsk
+# permission_mode = "bypassPermissions"
+# The command line of the `command` backend (run with `sh -c`, prompt on stdin).
+# command = "./my-agent.sh"
+
+# Prices in US dollars per million tokens, to estimate the cost of sessions whose agent
+# reports none. One table per model name (as in [agent] model).
+# [budgets.pricing."claude-sonnet-4-5"]
+# input = 3.0
+# output = 15.0
+# cache_read = 0.3
+# cache_write = 3.75
+"#;
+
+/// The example prompt `init` writes.
+pub const EXAMPLE_PROMPT: &str = r#"---
+# A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
+# instructions given to the agent. Only `name` and `description` are required.
+name: tidy
+description: Make one small, safe improvement to the code base
+weight: 1
+# every: 1
+# max_runs: 10
+# verify: false
+# parallel_safe: false
+# tags: [maintenance]
+# max_session_seconds: 1800
+# max_session_cost_usd: 1.0
+---
+Find one small, clearly safe improvement in this repository (a typo, an unclear comment, a
+missing test for an edge case, dead code) and make it. Keep the change small and focused,
+make sure the project still builds and its tests pass, and commit it with a message that
+says what you changed and why.
+
+If you find nothing worth changing, change nothing and say so in your summary.
+"#;
+
+/// The default rotation `init` writes.
+pub const DEFAULT_ROTATION: &str = r#"# The rotation used when `grind` is given no --rotation (see [grind] default_rotation).
+# Without [[prompts]] entries, every prompt takes part with its own settings.
+
+# description = "every prompt, by weight"
+# max_parallel = 1
+
+# [[prompts]]
+# name = "tidy"
+# weight_override = 2
+# every_override = 1
+# max_runs_override = 10
+
+# [hooks]
+# pre_session = "hooks/pre-session.sh"
+# post_session = "hooks/post-session.sh"
+# on_failure = "hooks/on-failure.sh"
+
+# [budgets]
+# max_iterations = 50
+# max_cost_usd = 10.0
+# max_tokens = 5000000
+# consecutive_failure_limit = 3
+# max_session_seconds = 1800
+# max_session_cost_usd = 1.0
+"#;
+
+/// A new prompt named `name`.
+pub fn prompt_template(name: &PromptName) -> String {
+    format!(
+        r#"---
+# A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
+# instructions given to the agent. Only `name` and `description` are required; the
+# commented lines show the other fields with their defaults.
+name: {name}
+description: Say in one line what this prompt asks the agent to do
+# weight: 1                   # share of picks within a rotation
+# every: 1                    # take part every N-th rotation
+# max_runs: 10                # at most this many sessions per run (default: no limit)
+# verify: false               # run [grind] verify_command after each session
+# parallel_safe: false        # may run alongside other sessions
+# tags: []                    # for --tag / --skip-tag
+# max_session_seconds: 3600   # wall-clock limit of one session
+# max_session_cost_usd: 1.0   # cost limit of one session
+---
+Describe the task for the agent here: what to look for, what to change, how to check the
+result, and what to do when there is nothing to do.
+"#
+    )
+}
+
+/// What `init` did with one file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InitStep {
+    pub path: PathBuf,
+    pub created: bool,
+}
+
+/// Writes the scaffold under `root`, skipping files that exist.
+pub fn init(root: &Path) -> std::io::Result<Vec<InitStep>> {
+    let files = [
+        (config::CONFIG_FILE.to_string(), CONFIG_TEMPLATE),
+        (
+            format!("{}/tidy.md", config::DEFAULT_PROMPTS_DIR),
+            EXAMPLE_PROMPT,
+        ),
+        (
+            format!(
+                "{}/{}.toml",
+                config::ROTATIONS_DIR,
+                config::DEFAULT_ROTATION
+            ),
+            DEFAULT_ROTATION,
+        ),
+    ];
+    let mut steps = Vec::new();
+    for (rel, text) in files {
+        let path = root.join(rel);
+        let created = write_new(&path, text)?;
+        steps.push(InitStep { path, created });
+    }
+    Ok(steps)
+}
+
+/// Writes `text` to a new file (creating its folder); `Ok(false)` when the file exists.
+pub fn write_new(path: &Path, text: &str) -> std::io::Result<bool> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // create_new: never overwrite, even if the file appears between a check and the write.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut f) => {
+            f.write_all(text.as_bytes())?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::grind::prompt::{self, Source};
+    use crate::grind::rotation;
+
+    #[test]
+    fn templates_parse_cleanly() {
+        let (config, problems) = Config::parse(CONFIG_TEMPLATE, Path::new("c.toml"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(config.grind, Default::default());
+        let p = prompt::parse(EXAMPLE_PROMPT, Path::new("tidy.md"), Source::Project).unwrap();
+        assert_eq!(p.name.as_str(), "tidy");
+        let name = PromptName::parse("hunt-bugs").unwrap();
+        let p = prompt::parse(&prompt_template(&name), Path::new("x.md"), Source::Project).unwrap();
+        assert_eq!((p.name.as_str(), p.weight), ("hunt-bugs", 1));
+        let r = rotation::parse(DEFAULT_ROTATION, Path::new("default.toml")).unwrap();
+        assert!(r.prompts.is_empty());
+    }
+
+    #[test]
+    fn init_is_idempotent_and_never_overwrites() {
+        let t = tempfile::tempdir().unwrap();
+        let first = init(t.path()).unwrap();
+        assert!(first.iter().all(|s| s.created));
+        let config = t.path().join(config::CONFIG_FILE);
+        std::fs::write(&config, "# mine\n").unwrap();
+        let second = init(t.path()).unwrap();
+        assert!(second.iter().all(|s| !s.created));
+        assert_eq!(std::fs::read_to_string(config).unwrap(), "# mine\n");
+    }
+}

@@ -1,0 +1,322 @@
+//! A mock of the Anthropic Messages API, for driving the real Claude Code CLI in tests.
+//!
+//! It listens on 127.0.0.1 (a free port), speaks just enough HTTP/1.1 (keep-alive,
+//! content-length or chunked request bodies), and answers `POST /v1/messages` from a *script*:
+//! a JSON list of turns. The turn served is the number of assistant messages already in the
+//! request, so the mock is stateless and retries or side requests cannot make it skip a turn.
+//! A turn is either a reply (`content` blocks of `text` and `tool_use`, streamed as server-sent
+//! events: message_start, content_block_start/delta/stop, message_delta, message_stop, with
+//! `usage`) or an `error` (status, headers, JSON body), e.g. a 429 with rate-limit headers.
+//! Requests without tools (the CLI's small side calls) get a short text reply, `count_tokens`
+//! gets a count, anything else a `200 {}`. Std only: TcpListener and threads.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// One request the mock answered.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// The script turn it was answered with, for scripted requests.
+    pub turn: Option<usize>,
+}
+
+/// A running mock; stops when dropped.
+pub struct MockAnthropic {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    log: Arc<Mutex<Vec<Request>>>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl MockAnthropic {
+    /// Starts the mock with `script` (a JSON array of turns).
+    pub fn start(script: Value) -> std::io::Result<MockAnthropic> {
+        let turns = Arc::new(script.as_array().cloned().unwrap_or_default());
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, log2) = (Arc::clone(&stop), Arc::clone(&log));
+        let accept = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let (turns, log) = (Arc::clone(&turns), Arc::clone(&log2));
+                        std::thread::spawn(move || serve(conn, &turns, &log));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Ok(MockAnthropic {
+            addr,
+            stop,
+            log,
+            accept: Some(accept),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, for `ANTHROPIC_BASE_URL`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for MockAnthropic {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads a script file and replaces `{{KEY}}` placeholders with JSON-escaped values.
+pub fn load_script(path: &std::path::Path, vars: &[(&str, &str)]) -> Value {
+    let mut text = std::fs::read_to_string(path).expect("script file");
+    for (k, v) in vars {
+        let escaped = serde_json::to_string(v).unwrap();
+        text = text.replace(&format!("{{{{{k}}}}}"), &escaped[1..escaped.len() - 1]);
+    }
+    serde_json::from_str(&text).expect("script is JSON")
+}
+
+fn serve(conn: TcpStream, turns: &[Value], log: &Mutex<Vec<Request>>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let Ok(mut writer) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(conn);
+    while let Some((method, path, body)) = read_request(&mut reader) {
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let (turn, response) = respond(&method, &path, &body, turns);
+        log.lock().unwrap().push(Request {
+            method,
+            path,
+            body,
+            turn,
+        });
+        if writer
+            .write_all(&response)
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok().filter(|&n| n > 0)?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok().filter(|&n| n > 0)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let mut body = Vec::new();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = headers.get("content-length").and_then(|v| v.parse().ok()) {
+        body.resize(n, 0);
+        reader.read_exact(&mut body).ok()?;
+    }
+    Some((method, path, body))
+}
+
+fn http(status: u16, content_type: &str, extra: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let reason = match status {
+        200 => "OK",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Status",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+         connection: keep-alive\r\nrequest-id: req_mock\r\n",
+        body.len()
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn json_response(value: &Value) -> Vec<u8> {
+    http(200, "application/json", &[], value.to_string().as_bytes())
+}
+
+fn respond(method: &str, path: &str, body: &Value, turns: &[Value]) -> (Option<usize>, Vec<u8>) {
+    if method != "POST" || !path.starts_with("/v1/messages") {
+        return (None, json_response(&json!({})));
+    }
+    if path.contains("count_tokens") {
+        return (None, json_response(&json!({"input_tokens": 42})));
+    }
+    let model = body.get("model").cloned().unwrap_or(json!("claude-mock"));
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let has_tools = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .is_some_and(|t| !t.is_empty());
+    if !has_tools || turns.is_empty() {
+        let side = json!({"content": [{"type": "text", "text": "ok"}],
+                          "usage": {"input_tokens": 10, "output_tokens": 2}});
+        return (None, reply(&side, &model, stream, 0));
+    }
+    let messages = body.get("messages").and_then(Value::as_array);
+    let turn = messages
+        .map(|m| m.iter().filter(|m| m["role"] == "assistant").count())
+        .unwrap_or(0)
+        .min(turns.len() - 1);
+    let script = &turns[turn];
+    if let Some(err) = script.get("error") {
+        let status = err.get("status").and_then(Value::as_u64).unwrap_or(500) as u16;
+        let headers: Vec<(String, String)> = err
+            .get("headers")
+            .and_then(Value::as_object)
+            .map(|h| {
+                let value = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                h.iter().map(|(k, v)| (k.clone(), value(v))).collect()
+            })
+            .unwrap_or_default();
+        let body = err.get("body").cloned().unwrap_or(json!({}));
+        return (
+            Some(turn),
+            http(
+                status,
+                "application/json",
+                &headers,
+                body.to_string().as_bytes(),
+            ),
+        );
+    }
+    (Some(turn), reply(script, &model, stream, turn))
+}
+
+/// A scripted reply as a JSON message or as server-sent events.
+fn reply(script: &Value, model: &Value, stream: bool, turn: usize) -> Vec<u8> {
+    let blocks: Vec<Value> = script
+        .get("content")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let usage = script.get("usage").cloned().unwrap_or(json!({}));
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let blocks: Vec<Value> = blocks
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut b)| {
+            if b["type"] == "tool_use" && b.get("id").is_none() {
+                b["id"] = json!(format!("toolu_mock_{turn}_{i}"));
+            }
+            b
+        })
+        .collect();
+    let stop_reason = if blocks.iter().any(|b| b["type"] == "tool_use") {
+        "tool_use"
+    } else {
+        "end_turn"
+    };
+    let id = format!("msg_mock_{turn}");
+    let full_usage = json!({
+        "input_tokens": n("input_tokens"), "output_tokens": n("output_tokens"),
+        "cache_creation_input_tokens": n("cache_creation_input_tokens"),
+        "cache_read_input_tokens": n("cache_read_input_tokens"),
+    });
+    if !stream {
+        let msg = json!({"id": id, "type": "message", "role": "assistant", "model": model,
+            "content": blocks, "stop_reason": stop_reason, "stop_sequence": null, "usage": full_usage});
+        return json_response(&msg);
+    }
+    let mut start_usage = full_usage.clone();
+    start_usage["output_tokens"] = json!(1);
+    let mut events = vec![(
+        "message_start",
+        json!({"type": "message_start", "message": {"id": id, "type": "message", "role": "assistant",
+            "model": model, "content": [], "stop_reason": null, "stop_sequence": null, "usage": start_usage}}),
+    )];
+    for (i, b) in blocks.iter().enumerate() {
+        let (start, delta) = if b["type"] == "tool_use" {
+            (
+                json!({"type": "tool_use", "id": b["id"], "name": b["name"], "input": {}}),
+                json!({"type": "input_json_delta", "partial_json": b["input"].to_string()}),
+            )
+        } else {
+            (
+                json!({"type": "text", "text": ""}),
+                json!({"type": "text_delta", "text": b["text"]}),
+            )
+        };
+        events.push((
+            "content_block_start",
+            json!({"type": "content_block_start", "index": i, "content_block": start}),
+        ));
+        events.push((
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": i, "delta": delta}),
+        ));
+        events.push((
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": i}),
+        ));
+    }
+    events.push((
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+            "usage": {"output_tokens": n("output_tokens")}}),
+    ));
+    events.push(("message_stop", json!({"type": "message_stop"})));
+    let body: String = events
+        .iter()
+        .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+        .collect();
+    http(
+        200,
+        "text/event-stream",
+        &[("cache-control".into(), "no-cache".into())],
+        body.as_bytes(),
+    )
+}

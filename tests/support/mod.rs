@@ -1,0 +1,3 @@
+//! Test support shared by integration tests.
+
+pub mod mock_anthropic;
