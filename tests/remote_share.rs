@@ -228,3 +228,27 @@ fn default_remote_and_clear_errors() {
     );
     assert!(stderr(&unreachable).contains("hint: check the remote's address"));
 }
+
+#[test]
+fn fetch_all_fetches_from_every_remote() {
+    let (one, two) = (Bare::new(), Bare::new());
+    for (bare, id) in [(&one, "run-one"), (&two, "run-two")] {
+        let sb = Sandbox::new();
+        sb.record_session(id, "p", 1);
+        sb.ok(&["push", &bare.path_url()], "");
+    }
+    let b = Sandbox::new();
+    let out = b.pb(&["fetch", "--all"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    b.git(&["remote", "add", "one", &one.path_url()]);
+    b.git(&["remote", "add", "two", &two.file_url()]);
+    let out = b.pb(&["fetch", "--all", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reports: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["runs"][0]["run"], "run-one");
+    assert_eq!(reports[0]["runs"][0]["outcome"], "created");
+    assert_eq!(reports[1]["runs"][0]["run"], "run-two");
+    assert_eq!(b.pitboss_refs().lines().count(), 2);
+    assert!(!b.tip("refs/pitboss-remotes/two/grind/run-two").is_empty());
+}

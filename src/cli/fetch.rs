@@ -10,7 +10,7 @@ use super::remote::{print_fetch, remote_and_runs, resolve_runs, share_err};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::store::share::{FetchOptions, FetchReport, Remote};
+use crate::store::share::{FetchOptions, FetchReport, Remote, ShareError};
 
 /// Fetch runs from a remote and bring the local copies up to date.
 ///
@@ -44,6 +44,9 @@ pub fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
         if args.all {
             for remote in Remote::all(store.repo()).map_err(share_err)? {
                 plans.push((remote, base.clone()));
+            }
+            if plans.is_empty() {
+                return Err(share_err(ShareError::NoRemote));
             }
         } else {
             let (remote, runs) = remote_and_runs(store, &args.args)?;
