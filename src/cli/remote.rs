@@ -117,7 +117,7 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
         };
         let sessions = r
             .sessions
-            .map(|n| format!(" ({n} sessions)"))
+            .map(|n| format!(" ({n} session{})", plural(n as usize)))
             .unwrap_or_default();
         let (style, label, tail) = match &r.outcome {
             PushOutcome::Created => (Style::Good, "created", sessions),
@@ -251,8 +251,11 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
         ));
     }
     if same > 0 || report.runs.is_empty() {
-        ctx.ui
-            .status(&format!("{same} runs up to date with {}", report.remote));
+        ctx.ui.status(&format!(
+            "{same} run{} up to date with {}",
+            plural(same),
+            report.remote
+        ));
     }
     if diverged {
         ctx.ui.status(&format!(
