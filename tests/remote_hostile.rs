@@ -285,3 +285,56 @@ fn export_of_a_hostile_run_stays_inside_its_directory() {
         b""
     );
 }
+
+#[test]
+fn odd_objects_and_unreadable_local_runs_fail_alone() {
+    let bare = Bare::new();
+    let m = mallory(&bare);
+    let (_, tree) = valid_run(&m, "shared");
+    valid_run(&m, "fine");
+    m.ok(&["push"], "");
+    // A run ref on the remote that points at a tree, not a commit.
+    m.git(&[
+        "push",
+        "-q",
+        "origin",
+        &format!("{tree}:refs/pitboss/grind/treeish"),
+    ]);
+
+    let v = Sandbox::new();
+    v.git(&["remote", "add", "origin", &bare.path_url()]);
+    v.record_session("treeish", "p", 1);
+    let out = v.pb(&["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains(&format!("refused    run treeish: {tree} is not a commit")),
+        "{report}"
+    );
+    assert!(
+        report.contains("created    run fine (1 session)"),
+        "{report}"
+    );
+
+    // Here, "shared" gets a commit on top that is not a run; there, a real session.
+    let shared = v.tip("refs/pitboss/grind/shared");
+    let empty = v.git_stdin(&["mktree"], b"");
+    let junk = v.commit_tree(&empty, &shared, "not a run");
+    v.git(&["update-ref", "refs/pitboss/grind/shared", &junk]);
+    m.record_session("shared", "q", 2);
+    m.ok(&["push", "shared"], "");
+    // sync must read the local "run" to merge it: that run fails, alone, and is not pushed.
+    let out = v.pb(&["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("failed     run shared: refs/pitboss/grind/shared is not a git-pitboss run"),
+        "{said}"
+    );
+    let warned = stderr(&out);
+    assert!(
+        warned.contains("not pushing run shared: it cannot be read here: "),
+        "{warned}"
+    );
+    assert_eq!(v.tip("refs/pitboss/grind/shared"), junk);
+}

@@ -227,6 +227,7 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
                 ": a different run with the same id (no common history); left as it is".into(),
             ),
             FetchOutcome::Conflict { why } => (Style::Bad, "conflict", format!(": {why}")),
+            FetchOutcome::Failed { why } => (Style::Bad, "failed", format!(": {why}")),
             FetchOutcome::Deleted => {
                 deleted = true;
                 (

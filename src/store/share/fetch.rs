@@ -74,6 +74,10 @@ pub enum FetchOutcome {
     },
     /// Deleted here (tombstone): not brought back.
     Deleted,
+    /// The run here could not be read (not a run, or corrupt); nothing was changed.
+    Failed {
+        why: String,
+    },
 }
 
 impl FetchOutcome {
@@ -81,7 +85,10 @@ impl FetchOutcome {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            FetchOutcome::Refused { .. } | FetchOutcome::Unrelated | FetchOutcome::Conflict { .. }
+            FetchOutcome::Refused { .. }
+                | FetchOutcome::Unrelated
+                | FetchOutcome::Conflict { .. }
+                | FetchOutcome::Failed { .. }
         )
     }
 }
@@ -167,7 +174,14 @@ impl RunStore<'_> {
             {
                 continue;
             }
-            let outcome = self.integrate(&id, tip, opts)?;
+            let outcome = match self.integrate(&id, tip, opts) {
+                Ok(o) => o,
+                // A local run we cannot read (not a run, corrupt) fails alone, not the fetch.
+                Err(ShareError::Store(e)) if e.is_user_error() => {
+                    FetchOutcome::Failed { why: e.to_string() }
+                }
+                Err(e) => return Err(e),
+            };
             report.runs.push(FetchedRun { run: id, outcome });
         }
         Ok(report)
@@ -191,6 +205,11 @@ impl RunStore<'_> {
     /// Brings one run up to date with `remote_tip`, as far as it safely can.
     fn integrate(&self, id: &RunId, remote_tip: Oid, opts: &FetchOptions) -> Result<FetchOutcome> {
         let refname = id.ref_name();
+        if !self.repo.is_commit(remote_tip) {
+            return Ok(FetchOutcome::Refused {
+                why: format!("{remote_tip} is not a commit"),
+            });
+        }
         for _ in 0..MAX_RACES {
             let local = self.repo.ref_target(&refname)?;
             let (new_tip, outcome) = match local {

@@ -152,8 +152,18 @@ impl RunStore<'_> {
                 continue;
             }
             let refname = id.ref_name();
+            let sessions = match self.summary_at(&id, &refname, tip) {
+                Ok(s) => Some(s.sessions),
+                Err(e) if e.is_user_error() => {
+                    report.skipped.push(SkippedRun {
+                        run: id,
+                        why: format!("it cannot be read here: {e}"),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             refspecs.push(format!("{tip}:{refname}"));
-            let sessions = self.summary_at(&id, &refname, tip).ok().map(|s| s.sessions);
             report.refs.push(PushedRef {
                 run: id.clone(),
                 kind: RefKind::Run,
