@@ -16,6 +16,29 @@ use crate::git::{NetCommand, NetError, Oid, PushFlag, Rejection, parse_push_porc
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::{RunStore, StoreError};
 
+/// Refspec bytes per `git push` command line. One push carries every ref (100 runs are ~9 KB);
+/// only tens of thousands of changed runs at once are split, to stay far below `ARG_MAX`
+/// (`git push` has no `--stdin`).
+const MAX_REFSPEC_BYTES: usize = 512 * 1024;
+
+/// Splits `items` into consecutive runs whose total length stays under `budget` (an item
+/// longer than the budget goes alone).
+fn argv_chunks(items: &[String], budget: usize) -> Vec<&[String]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        if i > start && size + item.len() + 1 > budget {
+            chunks.push(&items[start..i]);
+            (start, size) = (i, 0);
+        }
+        size += item.len() + 1;
+    }
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    chunks
+}
+
 /// What to push.
 #[derive(Debug, Clone, Default)]
 pub struct PushOptions {
@@ -190,13 +213,17 @@ impl RunStore<'_> {
         if refspecs.is_empty() {
             return Ok(report);
         }
-        let cmd = NetCommand::push(&remote.target, &refspecs, &[]);
-        let out = self.repo.run_net(&cmd)?;
-        let lines = parse_push_porcelain(&out.stdout);
-        if lines.is_empty() && !out.success {
-            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+        let mut lines = Vec::new();
+        for chunk in argv_chunks(&refspecs, MAX_REFSPEC_BYTES) {
+            let cmd = NetCommand::push(&remote.target, chunk, &[]);
+            let out = self.repo.run_net(&cmd)?;
+            let parsed = parse_push_porcelain(&out.stdout);
+            if parsed.is_empty() && !out.success {
+                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            }
+            report.remote_messages.extend(out.remote_messages());
+            lines.extend(parsed);
         }
-        report.remote_messages = out.remote_messages();
         let by_ref: HashMap<&str, _> = lines.iter().map(|l| (l.to.as_str(), l)).collect();
         for r in &mut report.refs {
             let Some(line) = by_ref.get(r.refname.as_str()) else {
@@ -228,5 +255,24 @@ impl RunStore<'_> {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refspecs_are_split_only_past_the_budget() {
+        let items: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
+        assert_eq!(argv_chunks(&items, 1000).len(), 1);
+        let chunks = argv_chunks(&items, 9);
+        assert_eq!(
+            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            vec![3; 3].into_iter().chain([1]).collect::<Vec<_>>()
+        );
+        assert_eq!(chunks.concat(), items);
+        assert_eq!(argv_chunks(&items, 1).len(), 10);
+        assert!(argv_chunks(&[], 10).is_empty());
     }
 }
