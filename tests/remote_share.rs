@@ -150,6 +150,16 @@ fn a_url_on_the_command_line_gets_its_own_tracking_namespace() {
         refs.trim_end().ends_with(&format!("/grind/{RUN}")),
         "{refs}"
     );
+    let all = a.pb(&["push", &url, "--all"]);
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert!(
+        stdout(&all).contains(&format!("up to date  run {RUN}")),
+        "{}",
+        stdout(&all)
+    );
+    let both = a.pb(&["push", &url, RUN, "--all"]);
+    assert_eq!(both.status.code(), Some(4), "{}", stderr(&both));
+    assert!(stderr(&both).contains("not both"), "{}", stderr(&both));
     // No remote config was written.
     let cfg = a.git_output_in(&a.repo, &["config", "--get-regexp", "^remote\\."]);
     assert!(cfg.stdout.is_empty(), "{}", stdout(&cfg));

@@ -8,7 +8,7 @@ use clap::Args;
 use super::remote::{print_push, remote_and_runs, resolve_runs, share_err};
 use super::resolve::with_store;
 use super::ui;
-use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::share::PushOptions;
 
 /// Push runs to a remote (default: every run that changed since the last push or fetch).
@@ -22,8 +22,8 @@ pub struct PushArgs {
     /// The remote (a name, URL or path), then the runs (full ids or unique prefixes).
     #[arg(value_name = "REMOTE|RUN")]
     args: Vec<String>,
-    /// Push every run, not only the ones that changed.
-    #[arg(long, conflicts_with = "args")]
+    /// Push every run, not only the ones that changed (no run arguments then).
+    #[arg(long)]
     all: bool,
     /// Do not push the runs' branches.
     #[arg(long)]
@@ -36,6 +36,11 @@ pub struct PushArgs {
 pub fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
     with_store(ctx, |store| {
         let (remote, runs) = remote_and_runs(store, &args.args)?;
+        if args.all && !runs.is_empty() {
+            return Err(CliError::user(anyhow::anyhow!(
+                "--all pushes every run: name runs, or give --all, not both"
+            )));
+        }
         let runs = if runs.is_empty() {
             None
         } else {
