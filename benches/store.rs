@@ -172,6 +172,7 @@ fn bench_append(small: u64, big: u64, samples: u64) -> [(Duration, u64, u64); 2]
                         scratchpad: Some("notes\n"),
                         patch: None,
                         scheduler: None,
+                        state_extra: Default::default(),
                     },
                 )
                 .unwrap();
@@ -398,6 +399,7 @@ fn main() {
                         scratchpad: None,
                         patch: None,
                         scheduler: None,
+                        state_extra: Default::default(),
                     },
                 )
                 .unwrap();
@@ -447,6 +449,7 @@ fn main() {
                     scratchpad: None,
                     patch: None,
                     scheduler: None,
+                    state_extra: Default::default(),
                 },
             )
             .unwrap();

@@ -133,15 +133,19 @@ fn report_as_json() {
 }
 
 #[test]
-fn without_dry_run_grind_says_the_loop_is_not_built() {
+fn a_missing_agent_program_is_refused_before_anything_is_written() {
     let sb = Sandbox::new();
     full_project(&sb);
-    let out = run(sb.pitboss().arg("grind"));
+    let out = run(sb
+        .pitboss()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["grind", "--agent", "claude"]));
     assert_eq!(out.status.code(), Some(4));
     let err = stderr(&out);
-    assert!(
-        err.contains("not built yet") && err.contains("--dry-run"),
-        "{err}"
+    assert!(err.contains("agent program `claude` not found"), "{err}");
+    assert_eq!(
+        sb.git(&["for-each-ref", "refs/pitboss/", "refs/heads/pitboss/"]),
+        ""
     );
 }
 

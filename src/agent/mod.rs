@@ -12,6 +12,7 @@ mod adapter;
 mod claude;
 mod command;
 pub mod demo;
+mod hook;
 mod invocation;
 mod observer;
 mod outcome;
@@ -30,6 +31,7 @@ pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParse
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
+pub use hook::{HookOutcome, run_hook};
 pub use invocation::{Invocation, StdinFrom};
 pub use observer::{
     AgentEvent, AgentObserver, Controls, NoopObserver, RecordingObserver, StopReason, TICK,
@@ -37,7 +39,7 @@ pub use observer::{
 pub use outcome::{
     AgentOutcome, AgentReport, CostSource, RateLimit, SessionEnd, Tokens, TranscriptStats,
 };
-pub use process::{ProcessLimits, Stream};
+pub use process::{ProcessLimits, Stream, end_leftover_group};
 pub use redact::Redactor;
 pub use session::{SessionSpec, run_session};
 

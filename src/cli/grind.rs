@@ -1,5 +1,5 @@
-//! `git pitboss grind`: its flags, parsed into typed values here (house style 3), and the dry
-//! run. The session loop itself is not built yet: without `--dry-run` the command says so.
+//! `git pitboss grind`: its flags, parsed into typed values here (house style 3), the dry run,
+//! and the real run: signals, progress output and the exit code of the session loop.
 
 use std::path::PathBuf;
 
@@ -84,6 +84,9 @@ pub struct GrindArgs {
     /// Back-off: how many of its turns a prompt sits out.
     #[arg(long, value_name = "N", value_parser = parse_at_least_one_u32)]
     pub backoff_skip: Option<u32>,
+    /// At an agent's usage limit, stop the run (resumable) instead of waiting for the reset.
+    #[arg(long)]
+    pub stop_on_rate_limit: bool,
 }
 
 pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
@@ -97,19 +100,17 @@ pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
         ))
         .hint("give a time in the future, like 2026-11-24T18:00:00Z"));
     }
-    if !args.dry_run {
-        return Err(CliError::user(anyhow::anyhow!(
-            "the session loop of `git pitboss grind` is not built yet; only --dry-run is available"
-        ))
-        .hint("run `git pitboss grind --dry-run` to see what a run would do"));
-    }
     let (repo, root) = project::root(ctx)?;
     let req = request(ctx, &args, root);
-    dry_run::cmd_dry_run(ctx, &args, &repo, req)
+    if args.dry_run {
+        dry_run::cmd_dry_run(ctx, &args, &repo, req)
+    } else {
+        super::grind_run::cmd_grind_run(ctx, &args, &repo, req)
+    }
 }
 
 /// The plan request for these flags.
-fn request(ctx: &Ctx, args: &GrindArgs, root: PathBuf) -> PlanRequest {
+pub fn request(ctx: &Ctx, args: &GrindArgs, root: PathBuf) -> PlanRequest {
     let mut req = project::request(ctx, root, args.prompts_dir.as_deref());
     req.rotation = args.rotation.as_ref().map(|r| rotation_choice(ctx, r));
     req.budgets = CliBudgets {

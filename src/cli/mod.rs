@@ -2,11 +2,14 @@
 //! this file is only the enum, the shared context and the dispatch.
 
 mod agent_demo;
+mod demo;
 mod dry_run;
 mod exit;
 mod export;
 mod fetch;
 mod grind;
+mod grind_output;
+mod grind_run;
 mod import;
 mod init;
 mod log;
@@ -20,6 +23,7 @@ mod report;
 mod resolve;
 mod rm;
 mod show;
+mod skip;
 mod sync;
 mod ui;
 
@@ -62,6 +66,8 @@ enum Command {
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
+    Skip(skip::SkipArgs),
+    Demo(demo::DemoArgs),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
     Push(push::PushArgs),
@@ -159,6 +165,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Init(a) => init::cmd_init(ctx, a),
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
+        Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
         Command::Push(a) => push::cmd_push(ctx, a),
         Command::Fetch(a) => fetch::cmd_fetch(ctx, a),

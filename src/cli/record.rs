@@ -88,6 +88,7 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
                     scratchpad: None,
                     patch: None,
                     scheduler: None,
+                    state_extra: Default::default(),
                 },
             )
             .map_err(store_err)?;

@@ -20,11 +20,11 @@ use std::sync::OnceLock;
 
 pub use bulk::Bulk;
 pub use git2::Oid;
-pub use objects::{CommitInfo, TreeEdit, TreeEntryKind, blob_id};
+pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
-pub use worktree::{BaseError, BaseRev, WorktreeState};
+pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -313,4 +313,11 @@ impl Repo {
             .stderr(std::process::Stdio::null())
             .status();
     }
+}
+
+/// The id git gives a blob with these bytes (`git hash-object`), written nowhere.
+pub fn blob_id(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
 }

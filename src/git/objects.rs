@@ -253,12 +253,6 @@ impl Repo {
     }
 }
 
-/// The id `data` has (or would have) as a blob, computed without a repository.
-pub fn blob_id(data: &[u8]) -> Oid {
-    // NB: hashing cannot fail for an in-memory buffer; the zero id is never a real object.
-    Oid::hash_object(git2::ObjectType::Blob, data).unwrap_or(Oid::ZERO_SHA1)
-}
-
 fn entry_kind(mode: i32) -> TreeEntryKind {
     match mode {
         0o040000 => TreeEntryKind::Tree,

@@ -345,6 +345,48 @@ impl Repo {
     }
 }
 
+/// Makes a new repository at `dir` (which must be empty or absent) holding `files`, with one
+/// commit on branch `main` and the files checked out. Used by `git pitboss demo`.
+pub fn init_with_files(
+    dir: &Path,
+    files: &[(&str, &str)],
+    message: &str,
+    who: &Identity,
+    when: DateTime<Utc>,
+) -> Result<Repo> {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(GitError::io(format!("cannot create {}", parent.display())))?;
+        }
+        std::fs::write(&p, text).map_err(GitError::io(format!("cannot write {}", p.display())))?;
+    }
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let inner = git2::Repository::init_opts(dir, &opts).map_err(GitError::git(format!(
+        "cannot create a repository at {}",
+        dir.display()
+    )))?;
+    let repo = Repo::wrap(inner);
+    let mut index = repo
+        .inner
+        .index()
+        .map_err(GitError::git("cannot read the index"))?;
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .map_err(GitError::git("cannot stage the files"))?;
+    index
+        .write()
+        .map_err(GitError::git("cannot write the index"))?;
+    let tree = index
+        .write_tree()
+        .map_err(GitError::git("cannot write a tree"))?;
+    let commit = repo.write_commit(tree, &[], message, who, when)?;
+    repo.cas_ref("refs/heads/main", commit, None, "initial commit")?;
+    Ok(repo)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::temp_repo;

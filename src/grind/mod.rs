@@ -1,5 +1,5 @@
 //! Everything `grind` decides before it runs an agent: prompts, rotations, the scheduler and
-//! budgets (the session loop that joins `agent` and `store` will live here too).
+//! budgets, and the session loop ([`run::grind`]) that joins `agent` and `store`.
 //!
 //! How a loop uses it:
 //!
@@ -19,13 +19,19 @@
 //! processes, no terminal.
 
 pub mod budget;
+pub mod compose;
 pub mod discover;
+pub mod lock;
+pub mod outcome;
 pub mod plan;
 pub mod prompt;
 pub mod resume;
 pub mod rotation;
+pub mod run;
 pub mod scaffold;
 pub mod scheduler;
+mod session;
+pub mod slot;
 
 pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 pub use plan::Plan;

@@ -197,6 +197,31 @@ pub fn write_new(path: &Path, text: &str) -> std::io::Result<bool> {
     }
 }
 
+/// The throwaway project of `git pitboss demo`: a tiny repository with a TODO list, two
+/// prompts and a config that picks the built-in demo agent.
+pub const DEMO_PROJECT: &[(&str, &str)] = &[
+    (
+        "README.md",
+        "# pitboss demo\n\nA throwaway project made by `git pitboss demo`. The demo agent works on\nTODO.md and writes notes; every session is recorded on the run ref.\n",
+    ),
+    (
+        "TODO.md",
+        "# To do\n\n- TODO: write the greeting\n- TODO: add a farewell\n- TODO: spell-check the README\n",
+    ),
+    (
+        ".pitboss/config.toml",
+        "# The demo uses the built-in offline agent.\n[agent]\nbackend = \"demo\"\n",
+    ),
+    (
+        ".pitboss/grind/prompts/fix-todos.md",
+        "---\nname: fix-todos\ndescription: Resolve the first open TODO\nweight: 2\n---\nResolve the first open TODO in the list, then commit.\n\ndemo-target: TODO.md\n",
+    ),
+    (
+        ".pitboss/grind/prompts/write-notes.md",
+        "---\nname: write-notes\ndescription: Leave a note for the next session\n---\nRead the scratchpad, then add one line of notes to demo-notes.md.\n",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,7 +164,7 @@ mod tests {
         let record = parse_record(&line).unwrap();
         SideSession {
             seq,
-            record_blob: crate::git::blob_id(line.as_bytes()),
+            record_blob: Oid::from_str(&crate::git::blob_id(line.as_bytes())).unwrap(),
             record,
             transcript: None,
             patch: None,

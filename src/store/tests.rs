@@ -51,6 +51,7 @@ pub(super) fn append(
             scratchpad: None,
             patch: None,
             scheduler: None,
+            state_extra: Default::default(),
         },
     )
 }
@@ -83,6 +84,7 @@ fn create_append_read_back() {
                 scratchpad: Some("notes\n"),
                 patch: Some(b"diff --git a/x b/x\n"),
                 scheduler: Some(serde_json::json!({"rotation": 2})),
+                state_extra: Default::default(),
             },
         )
         .unwrap();

@@ -44,6 +44,8 @@ pub struct SessionAppend<'a> {
     pub patch: Option<&'a [u8]>,
     /// The scheduler's state after the session; `None` leaves it as it was.
     pub scheduler: Option<serde_json::Value>,
+    /// Other keys of `state.json` to set (the grind loop's budget state); others are kept.
+    pub state_extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// What an append published.
@@ -64,6 +66,8 @@ pub struct RunUpdate {
     pub stop_reason: Option<Option<String>>,
     pub scratchpad: Option<String>,
     pub scheduler: Option<serde_json::Value>,
+    /// Other keys of `state.json` to set; others are kept.
+    pub state_extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// What a build step hands to the compare-and-swap loop.
@@ -173,6 +177,9 @@ impl RunStore<'_> {
             if let Some(v) = &s.scheduler {
                 state.scheduler = v.clone();
             }
+            for (k, v) in &s.state_extra {
+                state.extra.insert(k.clone(), v.clone());
+            }
             let mut line = record.to_line();
             line.push('\n');
             let mut edits = vec![
@@ -234,6 +241,9 @@ impl RunStore<'_> {
             }
             if let Some(v) = &u.scheduler {
                 state.scheduler = v.clone();
+            }
+            for (k, v) in &u.state_extra {
+                state.extra.insert(k.clone(), v.clone());
             }
             state.last_updated_at = self.clock.now();
             let mut edits = vec![TreeEdit::Blob {

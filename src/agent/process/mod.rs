@@ -376,3 +376,42 @@ fn live_members_in_proc(pgid: Pid) -> Option<bool> {
     }
     Some(false)
 }
+
+/// Ends the process group of an agent that a previous grind started and then lost (that grind
+/// was killed): TERM, a short grace, KILL. Only when a live member of the group still works
+/// inside `worktree` (its `/proc/<pid>/cwd`), so a reused process id never gets a stranger
+/// killed. Returns whether it signalled anything.
+pub fn end_leftover_group(pgid: u32, worktree: &Path) -> bool {
+    let Ok(raw) = i32::try_from(pgid) else {
+        return false;
+    };
+    let pg = Pid::from_raw(raw);
+    let canon = std::fs::canonicalize(worktree).unwrap_or_else(|_| worktree.to_path_buf());
+    let ours = std::fs::read_dir("/proc").ok().is_some_and(|rd| {
+        rd.flatten().any(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut f = rest.split_whitespace();
+            let state = f.next().unwrap_or("");
+            let pgrp = f.nth(1).unwrap_or("");
+            pgrp == raw.to_string()
+                && state != "Z"
+                && std::fs::read_link(entry.path().join("cwd"))
+                    .is_ok_and(|cwd| cwd.starts_with(&canon))
+        })
+    });
+    if !ours {
+        return false;
+    }
+    let _ = killpg(pg, Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && group_alive(pg) {
+        std::thread::sleep(POLL);
+    }
+    if group_alive(pg) {
+        let _ = killpg(pg, Signal::SIGKILL);
+    }
+    true
+}

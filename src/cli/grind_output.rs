@@ -1,0 +1,234 @@
+//! What `grind` shows while it runs: on a terminal, one live line per session (seq, prompt,
+//! elapsed, last tool) and a line per finished session, then a closing table; `--json`, one
+//! JSON event per line on stdout; `--quiet`, nothing but errors. Human output goes to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use super::resolve::{duration, money};
+use super::ui::{Style, Ui};
+use crate::cli::Ctx;
+use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
+
+/// The observer for these flags.
+pub fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
+    if json {
+        Box::new(JsonLines { last_tool: None })
+    } else if quiet {
+        Box::new(Quiet)
+    } else {
+        Box::new(Human {
+            ui: ctx.ui,
+            live: std::io::stderr().is_terminal(),
+            last_draw: None,
+            line_shown: false,
+        })
+    }
+}
+
+struct Quiet;
+
+impl GrindObserver for Quiet {
+    fn event(&mut self, _: &GrindEvent) {}
+}
+
+/// One JSON object per event, on stdout; progress only when the agent's activity changes.
+struct JsonLines {
+    last_tool: Option<String>,
+}
+
+impl GrindObserver for JsonLines {
+    fn event(&mut self, e: &GrindEvent) {
+        if let GrindEvent::Progress {
+            last_tool, text, ..
+        } = e
+        {
+            if text.is_none() && *last_tool == self.last_tool {
+                return;
+            }
+            self.last_tool.clone_from(last_tool);
+        }
+        let mut out = std::io::stdout().lock();
+        if let Ok(line) = serde_json::to_string(e) {
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+    }
+}
+
+struct Human {
+    ui: Ui,
+    /// Redraw a live line (stderr is a terminal).
+    live: bool,
+    last_draw: Option<Instant>,
+    line_shown: bool,
+}
+
+impl Human {
+    fn clear_live(&mut self) {
+        if self.line_shown {
+            eprint!("\r\x1b[2K");
+            self.line_shown = false;
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        self.clear_live();
+        self.ui.status(line);
+    }
+}
+
+impl GrindObserver for Human {
+    fn event(&mut self, e: &GrindEvent) {
+        match e {
+            GrindEvent::RunStarted {
+                run,
+                branch,
+                worktree,
+                agent,
+                resumed,
+            } => {
+                let verb = if *resumed { "resuming" } else { "starting" };
+                self.say(&format!("{verb} run {run} with the {agent} agent"));
+                self.say(&format!(
+                    "  branch   {branch}\n  worktree {}",
+                    worktree.display()
+                ));
+            }
+            GrindEvent::SessionStarted {
+                seq,
+                prompt,
+                rotation,
+                timeout_seconds,
+            } => {
+                let limit = timeout_seconds
+                    .map(|s| format!(", limit {}", duration(s as i64)))
+                    .unwrap_or_default();
+                if !self.live {
+                    self.say(&format!(
+                        "session {seq:04} {prompt} (rotation {rotation}{limit})"
+                    ));
+                }
+            }
+            GrindEvent::Progress {
+                seq,
+                elapsed_ms,
+                last_tool,
+                ..
+            } => {
+                if !self.live
+                    || self
+                        .last_draw
+                        .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
+                {
+                    return;
+                }
+                self.last_draw = Some(Instant::now());
+                let tool = last_tool
+                    .as_deref()
+                    .map(|t| format!("  {t}"))
+                    .unwrap_or_default();
+                eprint!(
+                    "\r\x1b[2K  {seq:04} running {}{tool}",
+                    duration((*elapsed_ms / 1000) as i64)
+                );
+                let _ = std::io::stderr().flush();
+                self.line_shown = true;
+            }
+            GrindEvent::SessionFinished {
+                record: r,
+                patch_saved,
+                run_cost_usd,
+            } => {
+                let status = self.ui_paint(
+                    super::log::style(r.status),
+                    &format!("{:<7}", r.status.as_str()),
+                );
+                let summary = r
+                    .summary
+                    .as_deref()
+                    .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+                    .unwrap_or("");
+                let patch = if *patch_saved {
+                    " (work saved as a patch)"
+                } else {
+                    ""
+                };
+                self.say(&format!(
+                    "{:04} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {summary}{patch}",
+                    r.seq,
+                    r.prompt,
+                    duration(r.duration_secs()),
+                    r.tokens.total(),
+                    money(r.cost_usd),
+                    money(*run_cost_usd),
+                ));
+            }
+            GrindEvent::Warning { message } => {
+                self.clear_live();
+                self.ui.warn(message);
+            }
+            GrindEvent::Waiting { until, reason } => {
+                self.say(&format!("waiting until {} ({reason})", until.to_rfc3339()));
+            }
+            GrindEvent::RunFinished { summary } => {
+                self.clear_live();
+                self.closing_table(summary);
+            }
+        }
+    }
+}
+
+impl Human {
+    fn ui_paint(&self, style: Style, text: &str) -> String {
+        if self.ui.color_stderr {
+            Ui {
+                color_stdout: true,
+                ..self.ui
+            }
+            .paint(style, text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn closing_table(&self, s: &GrindSummary) {
+        let by: Vec<String> = s
+            .by_status
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        let by = if by.is_empty() {
+            "none".to_string()
+        } else {
+            by.join(", ")
+        };
+        let lines = [
+            String::new(),
+            format!("run {} {}: {}", s.run, s.status, s.stop.describe()),
+            format!("  sessions  {} ({by})", s.sessions),
+            format!("  tokens    {}", s.tokens),
+            format!("  cost      {}", money(s.cost_usd)),
+            format!("  wall time {}", duration(s.wall_seconds as i64)),
+            format!("  run ref   {}", s.run_ref),
+            format!(
+                "  branch    {}   (git log refs/heads/{})",
+                s.branch, s.branch
+            ),
+            format!(
+                "  read it   git pitboss log {}   or   git log {}",
+                s.run, s.run_ref
+            ),
+        ];
+        for l in lines {
+            self.ui.status(&l);
+        }
+        if let Some(wt) = &s.worktree_kept {
+            self.ui.status(&format!(
+                "  resume    git pitboss grind --resume {}   (worktree kept at {})",
+                s.run,
+                wt.display()
+            ));
+        }
+    }
+}

@@ -1,0 +1,550 @@
+//! One grind session, start to end: reset the worktree, run the pre-session hook, compose the
+//! input, run the agent, decide the status from the agent and git together, land the work on
+//! the run branch (committing leftovers with trailers) or save it as a patch and reset, run the
+//! verify command and the post-session hooks, and append the whole session to the run ref in
+//! one commit.
+//!
+//! A marker file (`current.json` in the run's working directory) says which session is in
+//! flight and which process runs its agent. If grind itself dies mid-session, `--resume` finds
+//! the marker, ends the agent's process group if it still runs, records the session as
+//! `aborted` with its partial transcript and its work as a patch, and goes on with the next seq.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::compose::{InputParts, compose};
+use super::outcome::{Facts, Verdict, classify};
+use super::plan::PlannedAgent;
+use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
+use crate::agent::{
+    self, Adapter, AgentOutcome, ClaudeAdapter, CommandAdapter, CostSource as AgentCost,
+    DemoAdapter, SessionSpec,
+};
+use crate::config::Backend;
+use crate::git::Oid;
+use crate::store::{
+    CostSource, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
+};
+
+/// Largest patch of failed work kept in the run (they are pushed to shared remotes).
+const PATCH_CAP: usize = 20 << 20;
+/// Largest scratchpad kept.
+const SCRATCHPAD_CAP: usize = 1 << 20;
+
+/// What a finished session tells the loop.
+pub struct SessionRun {
+    /// `Some` when the agent hit a usage limit (with its reset time, when known).
+    pub rate_limit: Option<Option<DateTime<Utc>>>,
+}
+
+/// The in-flight marker.
+#[derive(Debug, Serialize, Deserialize)]
+struct InFlight {
+    seq: u64,
+    prompt: String,
+    started_at: DateTime<Utc>,
+    base: String,
+    agent_pid: Option<u32>,
+}
+
+/// The adapter for the planned agent.
+pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
+    match a.backend.value {
+        Backend::Command => Box::new(CommandAdapter::new(a.program.value.clone())),
+        Backend::Demo => Box::new(DemoAdapter {
+            exe: exe.to_path_buf(),
+        }),
+        Backend::Claude => Box::new(ClaudeAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            permission_mode: a
+                .permission_mode
+                .as_ref()
+                .map(|p| p.value.clone())
+                .unwrap_or_else(|| agent::DEFAULT_PERMISSION_MODE.to_string()),
+            extra_args: a.args.clone(),
+        }),
+    }
+}
+
+impl Loop<'_> {
+    fn marker(&self) -> PathBuf {
+        self.slot.run_dir().join("current.json")
+    }
+
+    fn write_marker(&self, m: &InFlight) -> Result<(), GrindError> {
+        let path = self.marker();
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string(m).unwrap_or_default();
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(GrindError::io(format!("cannot write {}", path.display())))
+    }
+
+    fn env_for_hooks(
+        &self,
+        seq: u64,
+        prompt: &str,
+        status: Option<SessionStatus>,
+    ) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        env.insert("PITBOSS_RUN_ID".into(), self.run.to_string());
+        env.insert("PITBOSS_SEQ".into(), seq.to_string());
+        env.insert("PITBOSS_PROMPT".into(), prompt.to_string());
+        env.insert(
+            "PITBOSS_WORKTREE".into(),
+            self.slot.path.display().to_string(),
+        );
+        if let Some(s) = status {
+            env.insert("PITBOSS_STATUS".into(), s.to_string());
+        }
+        env
+    }
+
+    /// Runs a hook; `Err(text)` says how it failed.
+    fn hook(
+        &self,
+        which: &str,
+        cmd: &Option<String>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<(), GrindError> {
+        let Some(cmd) = cmd else { return Ok(()) };
+        let timeout = Duration::from_secs(self.plan.hooks.timeout_seconds.value);
+        let out = agent::run_hook(
+            cmd,
+            &self.slot.path,
+            env,
+            timeout,
+            &self.controls.agent,
+            &self.redactor,
+        )
+        .map_err(GrindError::io(format!("cannot run the {which} hook")))?;
+        if out.succeeded() {
+            Ok(())
+        } else {
+            Err(GrindError::Io {
+                what: format!(
+                    "the {which} hook `{cmd}` {}: {}",
+                    out.describe(),
+                    out.output_tail
+                ),
+                source: std::io::Error::other("hook failed"),
+            })
+        }
+    }
+
+    /// Runs one session of `prompt` and appends it to the run.
+    pub(super) fn run_one(
+        &mut self,
+        prompt: &str,
+        rotation: u64,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<SessionRun, GrindError> {
+        let seq = self.last_seq + 1;
+        let planned = self.plan.prompt(prompt).cloned();
+        let body = planned
+            .as_ref()
+            .map(|p| p.prompt.body.clone())
+            .unwrap_or_default();
+        let branch = self.run.branch_name();
+        let base = self
+            .repo
+            .branch_tip(&branch)?
+            .ok_or_else(|| GrindError::Io {
+                what: format!("the run branch {branch} is gone"),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            })?;
+        let wt = self.slot.repo();
+        wt.reset_hard_clean(base)?;
+        let started_at = self.clock.now();
+        let timeout = planned
+            .as_ref()
+            .and_then(|p| self.budgets.session_limit(&p.session_budget(), started_at));
+        obs.event(&GrindEvent::SessionStarted {
+            seq,
+            prompt: prompt.to_string(),
+            rotation,
+            timeout_seconds: timeout.map(|d| d.as_secs()),
+        });
+        let mut marker = InFlight {
+            seq,
+            prompt: prompt.to_string(),
+            started_at,
+            base: base.to_string(),
+            agent_pid: None,
+        };
+        self.write_marker(&marker)?;
+        let run_dir = self.slot.run_dir().to_path_buf();
+        let scratch_before = self.store.scratchpad(&self.store.open_run(&self.run)?)?;
+        let files = agent::SessionFiles::in_dir(&run_dir);
+        std::fs::write(&files.scratchpad, &scratch_before).map_err(GrindError::io(format!(
+            "cannot write {}",
+            files.scratchpad.display()
+        )))?;
+
+        let hook_env = self.env_for_hooks(seq, prompt, None);
+        let pre = self.hook("pre_session", &self.plan.hooks.pre_session.value, &hook_env);
+        let input = compose(&InputParts {
+            run_id: self.run.as_str(),
+            seq,
+            prompt_name: prompt,
+            prompt_body: &body,
+            recent: &self.records,
+            scratchpad: &scratch_before,
+        });
+        let mut spec = SessionSpec::new(
+            self.run.as_str(),
+            seq,
+            prompt,
+            &self.slot.path,
+            &run_dir,
+            input,
+        );
+        if let Some(t) = timeout {
+            spec = spec.with_timeout(t);
+        }
+        spec.redact_env = self.req.env.clone();
+        spec.started_at = started_at;
+        let outcome = match pre {
+            Err(e) => Err(e.to_string()),
+            Ok(()) => {
+                let started = Instant::now();
+                let marker_path = self.marker();
+                let mut relay = Relay {
+                    obs,
+                    seq,
+                    started,
+                    last_tool: None,
+                    on_spawn: Box::new(|pid| {
+                        marker.agent_pid = Some(pid);
+                        let _ = std::fs::write(
+                            &marker_path,
+                            serde_json::to_string(&marker).unwrap_or_default(),
+                        );
+                    }),
+                };
+                let out = agent::run_session(
+                    &spec,
+                    self.adapter.as_ref(),
+                    &self.controls.agent,
+                    &mut relay,
+                )?;
+                drop(relay);
+                Ok(out)
+            }
+        };
+        let obs_ref = obs;
+        self.conclude(seq, prompt, started_at, base, &spec, outcome, obs_ref)
+    }
+
+    /// Everything after the agent: status, landing, hooks, the append.
+    #[allow(clippy::too_many_arguments)]
+    fn conclude(
+        &mut self,
+        seq: u64,
+        prompt: &str,
+        started_at: DateTime<Utc>,
+        base: Oid,
+        spec: &SessionSpec,
+        outcome: Result<AgentOutcome, String>,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<SessionRun, GrindError> {
+        let wt = self.slot.repo();
+        let state = wt.worktree_state()?;
+        let (mut verdict, report_summary) = match &outcome {
+            Ok(o) => {
+                let facts = Facts {
+                    end: o.end,
+                    reported_error: o.reported_error(),
+                    rate_limited: o.rate_limit.is_some(),
+                    head_moved: state.head != base,
+                    dirty: state.dirty,
+                };
+                (classify(&facts), o.summary())
+            }
+            Err(hook_failure) => (
+                Verdict {
+                    status: SessionStatus::Error,
+                    land: false,
+                    reason: Some(hook_failure.clone()),
+                },
+                None,
+            ),
+        };
+        let mut commit = None;
+        let mut patch = None;
+        if verdict.land {
+            if state.dirty {
+                let msg = format!(
+                    "pitboss: work left uncommitted by session {seq:04} ({prompt})\n\nPitboss-Run: {}\nPitboss-Session: {seq}\nPitboss-Prompt: {prompt}\n",
+                    self.run
+                );
+                wt.commit_all(&msg, &self.repo.identity(), self.clock.now())?;
+            }
+            if self.plan.prompt(prompt).is_some_and(|p| p.prompt.verify) {
+                let env = self.env_for_hooks(seq, prompt, Some(verdict.status));
+                if let Err(e) = self.hook("verify", &self.plan.verify_command, &env) {
+                    verdict = Verdict {
+                        status: SessionStatus::Error,
+                        land: false,
+                        reason: Some(e.to_string()),
+                    };
+                }
+            }
+        }
+        if verdict.land {
+            let tip = wt.worktree_state()?.head;
+            commit = (tip != base).then_some(tip);
+        } else {
+            let bytes = wt.patch_since(base)?;
+            if !bytes.is_empty() {
+                patch = Some(self.cap_patch(&bytes));
+            }
+            wt.reset_hard_clean(base)?;
+        }
+        let hook_env = self.env_for_hooks(seq, prompt, Some(verdict.status));
+        if let Err(e) = self.hook(
+            "post_session",
+            &self.plan.hooks.post_session.value,
+            &hook_env,
+        ) {
+            obs.event(&GrindEvent::Warning {
+                message: format!("session {seq}: {e}"),
+            });
+        }
+        if verdict.status.is_failure()
+            && let Err(e) = self.hook("on_failure", &self.plan.hooks.on_failure.value, &hook_env)
+        {
+            obs.event(&GrindEvent::Warning {
+                message: format!("session {seq}: {e}"),
+            });
+        }
+
+        let files = agent::SessionFiles::in_dir(self.slot.run_dir());
+        let scratchpad = std::fs::read(&files.scratchpad).unwrap_or_default();
+        let scratchpad =
+            String::from_utf8_lossy(&scratchpad[..scratchpad.len().min(SCRATCHPAD_CAP)]);
+        let scratchpad = self.redactor.redact(&scratchpad).into_owned();
+        let summary = match (&verdict.reason, report_summary) {
+            (Some(r), Some(s)) if verdict.status != SessionStatus::Dirty => {
+                Some(format!("{r}: {s}"))
+            }
+            (Some(r), None) if verdict.status != SessionStatus::Dirty => Some(r.clone()),
+            (_, s) => s,
+        };
+        let record = self.record(
+            seq,
+            prompt,
+            started_at,
+            verdict.status,
+            summary,
+            commit,
+            outcome.as_ref().ok(),
+        );
+        let transcript = match &outcome {
+            Ok(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
+            _ => Some(spec.transcript_path.clone()).filter(|p| p.is_file()),
+        };
+        let rate_limit = outcome
+            .as_ref()
+            .ok()
+            .and_then(|o| o.rate_limit.as_ref().map(|r| r.until));
+        self.append(
+            record,
+            transcript,
+            &scratchpad,
+            patch,
+            commit.is_some(),
+            obs,
+        )?;
+        let _ = std::fs::remove_file(&spec.transcript_path);
+        let _ = std::fs::remove_file(self.marker());
+        Ok(SessionRun { rate_limit })
+    }
+
+    fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
+        let mut out = self.redactor.redact(&text).into_owned().into_bytes();
+        if bytes.len() > PATCH_CAP {
+            out.extend_from_slice(
+                format!(
+                    "\n[pitboss] patch truncated: {} of {} bytes kept\n",
+                    PATCH_CAP,
+                    bytes.len()
+                )
+                .as_bytes(),
+            );
+        }
+        out
+    }
+
+    /// The session's record, from what the agent reported.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        seq: u64,
+        prompt: &str,
+        started_at: DateTime<Utc>,
+        status: SessionStatus,
+        summary: Option<String>,
+        commit: Option<Oid>,
+        outcome: Option<&AgentOutcome>,
+    ) -> SessionRecord {
+        let report = outcome.and_then(|o| o.report.as_ref());
+        let t = report.map(|r| r.tokens).unwrap_or_default();
+        let tokens = Tokens {
+            input: t.input,
+            output: t.output,
+            cache_read: t.cache_read,
+            cache_write: t.cache_write,
+            reasoning: t.reasoning,
+            ..Default::default()
+        };
+        let (cost_usd, cost_source) = match report {
+            Some(r) if r.cost_usd.is_some() => (
+                r.cost_usd.unwrap_or_default(),
+                match r.cost_source {
+                    AgentCost::Reported => CostSource::Reported,
+                    AgentCost::Estimated => CostSource::Estimated,
+                    AgentCost::None => CostSource::None,
+                    AgentCost::Unknown => CostSource::Unknown,
+                },
+            ),
+            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None),
+            _ => match &self.plan.agent.pricing {
+                Some(p) if report.is_some() => (
+                    super::budget::TokenUsage {
+                        input: t.input,
+                        output: t.output,
+                        cache_read: t.cache_read,
+                        cache_write: t.cache_write,
+                    }
+                    .estimate_cost(p),
+                    CostSource::Estimated,
+                ),
+                _ => (0.0, CostSource::Unknown),
+            },
+        };
+        SessionRecord {
+            seq,
+            run_id: self.run.to_string(),
+            prompt: prompt.to_string(),
+            started_at,
+            ended_at: self.clock.now(),
+            status,
+            summary: summary.map(|s| self.redactor.redact(&s).into_owned()),
+            commit: commit.map(|c| c.to_string()),
+            tokens,
+            cost_usd,
+            transcript_path: String::new(),
+            cost_source: Some(cost_source),
+            agent: Some(
+                report
+                    .map(|r| r.agent_name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| self.adapter.name().to_string()),
+            ),
+            agent_version: report.and_then(|r| r.agent_version.clone()),
+            model: report
+                .and_then(|r| r.model.clone())
+                .or_else(|| self.plan.agent.model.clone()),
+            exit_code: outcome.and_then(|o| o.exit_code),
+            agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
+            extra: Default::default(),
+        }
+    }
+
+    /// Appends the session and updates the loop's view of the run.
+    fn append(
+        &mut self,
+        record: SessionRecord,
+        transcript: Option<PathBuf>,
+        scratchpad: &str,
+        patch: Option<Vec<u8>>,
+        changed: bool,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(), GrindError> {
+        self.scheduler.record_outcome(&record.prompt, changed);
+        let appended = self.store.append_session(
+            &self.run,
+            SessionAppend {
+                record,
+                transcript: transcript.map_or(TranscriptSource::Empty, TranscriptSource::File),
+                scratchpad: Some(scratchpad),
+                patch: patch.as_deref(),
+                scheduler: Some(self.scheduler.state().to_json()),
+                state_extra: self.state_extra(),
+            },
+        )?;
+        self.count(&appended.record);
+        let run_cost =
+            self.records.iter().map(|r| r.cost_usd).sum::<f64>() + appended.record.cost_usd;
+        obs.event(&GrindEvent::SessionFinished {
+            record: Box::new(appended.record.clone()),
+            patch_saved: patch.is_some(),
+            run_cost_usd: run_cost,
+        });
+        self.records.push(appended.record);
+        Ok(())
+    }
+
+    /// After a grind that died mid-session: end its agent if it still runs, and record the
+    /// session as `aborted` with its partial transcript and its work as a patch.
+    pub(super) fn recover_interrupted(
+        &mut self,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(), GrindError> {
+        let Ok(text) = std::fs::read_to_string(self.marker()) else {
+            return Ok(());
+        };
+        let Ok(m) = serde_json::from_str::<InFlight>(&text) else {
+            let _ = std::fs::remove_file(self.marker());
+            return Ok(());
+        };
+        if m.seq <= self.last_seq {
+            // It was recorded before grind died; only the marker was left.
+            let _ = std::fs::remove_file(self.marker());
+            return Ok(());
+        }
+        if let Some(pid) = m.agent_pid {
+            agent::end_leftover_group(pid, &self.slot.path);
+        }
+        let base = Oid::from_str(&m.base).ok();
+        let wt = self.slot.repo();
+        let tip = wt.worktree_state()?.head;
+        let base = base
+            .filter(|b| self.repo.is_ancestor(*b, tip).unwrap_or(false))
+            .unwrap_or(tip);
+        let bytes = wt.patch_since(base)?;
+        let patch = (!bytes.is_empty()).then(|| self.cap_patch(&bytes));
+        wt.reset_hard_clean(base)?;
+        let transcript_path = self
+            .slot
+            .run_dir()
+            .join(format!("session-{:04}.log", m.seq));
+        let reason =
+            "pitboss stopped during this session (its process ended); recovered by --resume"
+                .to_string();
+        let record = self.record(
+            m.seq,
+            &m.prompt,
+            m.started_at,
+            SessionStatus::Aborted,
+            Some(reason),
+            None,
+            None,
+        );
+        let transcript = Some(transcript_path.clone()).filter(|p| p.is_file());
+        let files = agent::SessionFiles::in_dir(self.slot.run_dir());
+        let scratchpad = std::fs::read_to_string(&files.scratchpad).unwrap_or_default();
+        let scratchpad = self.redactor.redact(&scratchpad).into_owned();
+        self.append(record, transcript, &scratchpad, patch, false, obs)?;
+        let _ = std::fs::remove_file(&transcript_path);
+        let _ = std::fs::remove_file(self.marker());
+        Ok(())
+    }
+}

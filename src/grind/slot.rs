@@ -1,0 +1,101 @@
+//! The run's slot worktree: `<git-common-dir>/pitboss/worktrees/<run-id>/0`, with the run
+//! branch checked out, made and removed through git2 (never the user's checkout), and the run's
+//! working files beside it in `<git-common-dir>/pitboss/runs/<run-id>/` (scratchpad, summary,
+//! result and skip files, the live transcript, the in-flight session marker).
+//!
+//! A slot is reused across sessions (reset to the branch tip before each) and across
+//! `--resume` (a worktree left behind by a stopped or killed grind is taken up again).
+
+use std::path::{Path, PathBuf};
+
+use super::run::GrindError;
+use crate::git::Repo;
+use crate::store::RunId;
+
+/// A run's worktree and working directory.
+pub struct Slot {
+    pub name: String,
+    pub path: PathBuf,
+    run_dir: PathBuf,
+    wt: Repo,
+}
+
+impl Slot {
+    /// Opens the run's slot, adding the worktree when it is not there (or no longer valid).
+    pub fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
+        let name = format!("pitboss-{id}-0");
+        let path = repo
+            .common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str())
+            .join("0");
+        let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
+        std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
+            "cannot create {}",
+            run_dir.display()
+        )))?;
+        let registered = repo
+            .worktree_path(&name)
+            .is_some_and(|p| p == path && p.is_dir());
+        if !registered {
+            // A directory without a registration (or a registration without its directory) is
+            // a leftover of a crash: clear it so the add can succeed.
+            if path.exists() {
+                std::fs::remove_dir_all(&path)
+                    .map_err(GrindError::io(format!("cannot clear {}", path.display())))?;
+            }
+            repo.add_worktree(&name, &path, branch)?;
+        }
+        let wt = Repo::open(&path)?;
+        Ok(Slot {
+            name,
+            path,
+            run_dir,
+            wt,
+        })
+    }
+
+    /// The worktree as a repository.
+    pub fn repo(&self) -> &Repo {
+        &self.wt
+    }
+
+    /// `<git-common-dir>/pitboss/runs/<run-id>/`.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// Removes the worktree and its directory (the run is finished; its work is on the
+    /// branch).
+    pub fn remove(&self, repo: &Repo) -> Result<(), GrindError> {
+        repo.remove_worktree(&self.name)?;
+        let parent = self.path.parent().map(Path::to_path_buf);
+        if let Some(p) = parent {
+            let _ = std::fs::remove_dir(p);
+        }
+        Ok(())
+    }
+}
+
+/// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
+pub fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
+    crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
+}
+
+/// Asks the live grind of `id` to end its current session as `skipped`. Refuses when no grind
+/// holds the run (there is no session to skip).
+pub fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
+    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
+        Ok(lock) => {
+            drop(lock);
+            Err(GrindError::NotRunning(id.clone()))
+        }
+        Err(super::lock::LockError::Held { .. }) => {
+            let path = skip_file(repo.common_dir(), id);
+            std::fs::write(&path, b"skip requested by `git pitboss skip`\n")
+                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+            Ok(path)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
