@@ -82,8 +82,10 @@ pub fn share_err(e: ShareError) -> CliError {
         ShareError::NotSeen { remote, .. } => Some(format!(
             "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
         )),
-        ShareError::Store(_) => None,
-        _ => None,
+        ShareError::Net(NetError::Spawn { .. }) => {
+            Some("pitboss runs your `git` for network work: check that `git --version` works".into())
+        }
+        ShareError::Store(_) | ShareError::Unexpected { .. } => None,
     };
     let err = match e {
         ShareError::Store(s) => return store_err(s),
