@@ -261,4 +261,11 @@ fn fetch_all_fetches_from_every_remote() {
     assert_eq!(reports[1]["runs"][0]["run"], "run-two");
     assert_eq!(b.pitboss_refs().lines().count(), 2);
     assert!(!b.tip("refs/pitboss-remotes/two/grind/run-two").is_empty());
+    let out = b.pb(&["fetch", "one", "run-one", "no-such-run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: run no-such-run is not on one"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -114,8 +114,9 @@ pub struct FetchReport {
 }
 
 impl FetchReport {
+    /// Whether anything failed: a run refused or not reconciled, or a named run missing.
     pub fn any_failed(&self) -> bool {
-        self.runs.iter().any(|r| r.outcome.is_failure())
+        !self.missing.is_empty() || self.runs.iter().any(|r| r.outcome.is_failure())
     }
 }
 
