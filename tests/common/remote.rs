@@ -86,6 +86,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn serve(base: &Path) -> Daemon {
+        // NB: `git daemon` runs `git-daemon` as a child of `git`; killing `git` would leave the
+        // daemon running. Start `git-daemon` itself, so killing our child stops it.
+        let exec_path = git_cmd(base).arg("--exec-path").output().unwrap();
+        let exec_path = String::from_utf8(exec_path.stdout).unwrap();
+        let daemon = Path::new(exec_path.trim()).join("git-daemon");
         for _ in 0..10 {
             // A free port from the OS; the daemon binds it right after (retried if taken).
             let port = TcpListener::bind("127.0.0.1:0")
@@ -93,9 +98,12 @@ impl Daemon {
                 .local_addr()
                 .unwrap()
                 .port();
-            let mut child = git_cmd(base)
+            let mut child = Command::new(&daemon);
+            let mut child = child
+                .current_dir(base)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
                 .args([
-                    "daemon",
                     "--export-all",
                     "--enable=receive-pack",
                     "--reuseaddr",
