@@ -236,3 +236,16 @@ fn unknown_commands_and_flags_are_usage_errors() {
     );
     assert_eq!(sb.run(&["--help"], "").status.code(), Some(0));
 }
+
+#[test]
+fn a_record_over_the_shared_cap_is_refused() {
+    let sb = seeded();
+    let big = record_json("p", "ok", Some(&"x".repeat(1536 * 1024)));
+    let err = refused(
+        &sb,
+        &["record", RUN],
+        &big,
+        &["a record may be at most 1048576 bytes"],
+    );
+    assert!(err.contains("hint: shorten the summary"), "{err}");
+}

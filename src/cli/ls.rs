@@ -1,24 +1,42 @@
 //! `git pitboss ls`: every run with its status, sessions, cost and last activity, read from
-//! one commit per run.
+//! one commit per run; with `--remote`, a remote's runs from `git ls-remote` compared with
+//! ours, without fetching anything.
 
 use std::io::Write;
 
 use clap::Args;
 
+use super::remote::{resolve_remote, share_err};
 use super::resolve::{money, store_err, with_store};
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::store::RunStore;
+use crate::store::share::{Here, Relation};
 
 /// List runs: id, status, sessions, cost, last activity.
+///
+/// With --remote: the remote's runs (id, whether this repository has it, and how far ahead or
+/// behind it is, counted in commits), read with `git ls-remote` without fetching anything.
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     json: bool,
+    /// List a remote's runs instead (default remote when no name is given).
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    remote: Option<String>,
 }
 
 pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     with_store(ctx, |store| {
+        if let Some(r) = &args.remote {
+            return ls_remote(
+                ctx,
+                store,
+                Some(r.as_str()).filter(|r| !r.is_empty()),
+                args.json,
+            );
+        }
         let listing = store.list().map_err(store_err)?;
         for bad in &listing.invalid {
             ctx.ui
@@ -64,6 +82,52 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) -> CliResult {
+    let remote = resolve_remote(store, remote)?;
+    let listing = store.list_remote(&remote).map_err(share_err)?;
+    for bad in &listing.ignored {
+        ctx.ui.warn(&format!(
+            "ignoring {} on {}: {}",
+            bad.refname, listing.remote, bad.why
+        ));
+    }
+    let mut out = ui::stdout();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &listing.runs).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else if listing.runs.is_empty() {
+        ctx.ui.status(&format!("{} has no runs", listing.remote));
+    } else {
+        let w = listing
+            .runs
+            .iter()
+            .map(|r| r.id.as_str().len())
+            .max()
+            .unwrap_or(2);
+        writeln!(out, "{:<w$}  {:<7}  STATE", "ID", "HERE")?;
+        for r in &listing.runs {
+            let here = match r.here {
+                Here::Yes => "yes",
+                Here::No => "no",
+                Here::Deleted => "deleted",
+            };
+            let state = match r.relation {
+                Relation::Same => "up to date".to_string(),
+                Relation::Differs { ahead, behind: 0 } => format!("ahead {ahead}"),
+                Relation::Differs { ahead: 0, behind } => format!("behind {behind}"),
+                Relation::Differs { ahead, behind } => {
+                    format!("diverged: ahead {ahead}, behind {behind}")
+                }
+                Relation::Unknown => "unknown (fetch to compare)".to_string(),
+                Relation::Absent => "-".to_string(),
+            };
+            writeln!(out, "{:<w$}  {here:<7}  {state}", r.id.as_str())?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Success)
 }
 
 fn status_style(s: &str) -> ui::Style {

@@ -6,6 +6,7 @@ mod demo;
 mod dry_run;
 mod exit;
 mod export;
+mod fetch;
 mod grind;
 mod grind_output;
 mod grind_run;
@@ -15,11 +16,15 @@ mod log;
 mod ls;
 mod project;
 mod prompts;
+mod push;
 mod record;
+mod remote;
 mod report;
 mod resolve;
+mod rm;
 mod show;
 mod skip;
+mod sync;
 mod ui;
 
 use std::path::PathBuf;
@@ -65,6 +70,10 @@ enum Command {
     Demo(demo::DemoArgs),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
+    Push(push::PushArgs),
+    Fetch(fetch::FetchArgs),
+    Sync(sync::SyncArgs),
+    Rm(rm::RmArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -159,5 +168,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Skip(a) => skip::cmd_skip(ctx, a),
         Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
+        Command::Push(a) => push::cmd_push(ctx, a),
+        Command::Fetch(a) => fetch::cmd_fetch(ctx, a),
+        Command::Sync(a) => sync::cmd_sync(ctx, a),
+        Command::Rm(a) => rm::cmd_rm(ctx, a),
     }
 }

@@ -10,7 +10,9 @@ use clap::Args;
 use super::resolve::{open_run, store_err, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::store::{RunId, RunMeta, SessionAppend, StoreError, TranscriptSource, parse_record};
+use crate::store::{
+    Caps, RunId, RunMeta, SessionAppend, StoreError, TranscriptSource, parse_record,
+};
 
 /// Append one session record (JSON on stdin) to a run.
 ///
@@ -47,6 +49,16 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
         CliError::user(anyhow!("malformed record on stdin: {why}"))
             .hint("pipe one JSON object with at least prompt, started_at, ended_at and status")
     })?;
+    // Teammates refuse to fetch a run with a record over the shared cap (store/check.rs): do
+    // not write one. The 64 bytes leave room for the seq, run id and path still to be filled.
+    let cap = Caps::default().record;
+    let stored = record.to_line().len() as u64 + 64 + args.run.len() as u64;
+    if stored > cap {
+        return Err(CliError::user(anyhow!(
+            "the record would be {stored} bytes once stored; a record may be at most {cap} bytes"
+        ))
+        .hint("shorten the summary: remotes refuse runs whose records are over the cap"));
+    }
     let mut transcript_file = match &args.transcript {
         Some(p) => Some(std::fs::File::open(p).map_err(|e| {
             CliError::user(anyhow!("cannot read transcript file {}: {e}", p.display()))

@@ -2,12 +2,16 @@
 //!
 //! [`Repo`] wraps a `git2::Repository` and offers exactly the operations the rest of the crate
 //! needs: opening with plain-spoken errors, identity, objects, trees and compare-and-swap ref
-//! updates. Every error names the ref, path or object it was about. `NotFound` becomes `Ok(None)`
+//! updates, and (in [`remote`]) the `git` subprocess for network work. Every error names the
+//! ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
 mod bulk;
+mod graph;
 mod objects;
+mod porcelain;
 mod refs;
+mod remote;
 mod worktree;
 
 use std::fs::File;
@@ -17,7 +21,9 @@ use std::sync::OnceLock;
 pub use bulk::Bulk;
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
+pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
 pub use refs::{CasOutcome, LockInfo, RaceKind};
+pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.

@@ -1,7 +1,9 @@
 //! Names: run ids, the run ref namespace, session sequence numbers and their paths.
 //!
-//! This is the one module that knows the ref prefix `refs/pitboss/grind/` and the path layout
-//! inside a run's tree (house style 9). Run ids become ref names, so they are checked here
+//! This is the one module that knows the ref prefixes (`refs/pitboss/grind/` for runs,
+//! `refs/pitboss-remotes/<remote>/grind/` for the copies last seen on a remote,
+//! `refs/pitboss-tombstones/grind/` for runs deleted here) and the path layout inside a run's
+//! tree (house style 9). Run ids and remote names become ref names, so they are checked here
 //! before anything is written or looked up.
 
 use std::collections::HashSet;
@@ -16,6 +18,10 @@ use crate::clock::Entropy;
 pub const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
 /// Where the run branch of a run lives (under refs/heads/).
 pub const RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
+/// Where the copies of a remote's runs live: `refs/pitboss-remotes/<remote>/grind/<id>`.
+pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
+/// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
+pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
 /// Longest run id we accept. Generated ids are 21 characters.
 pub const MAX_RUN_ID_LEN: usize = 64;
 
@@ -89,6 +95,80 @@ impl RunId {
     /// ref in our namespace whose name is not a valid id.
     pub fn from_ref_name(name: &str) -> Option<Result<RunId, RunIdError>> {
         name.strip_prefix(RUN_REF_PREFIX).map(RunId::parse)
+    }
+
+    /// `refs/pitboss-remotes/<remote>/grind/<id>`: the run as last seen on `remote`.
+    pub fn tracking_ref_name(&self, remote: &RemoteName) -> String {
+        format!("{}{}", remote.tracking_prefix(), self.0)
+    }
+
+    /// The remote and run of any tracking ref `refs/pitboss-remotes/<remote>/grind/<id>`
+    /// whose parts are both valid; `None` for anything else.
+    pub fn from_any_tracking_ref(name: &str) -> Option<(RemoteName, RunId)> {
+        let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
+        let (remote, id) = rest.split_once("/grind/")?;
+        Some((RemoteName::parse(remote).ok()?, RunId::parse(id).ok()?))
+    }
+
+    /// `refs/pitboss-tombstones/grind/<id>`: present while the run stays deleted here.
+    pub fn tombstone_ref_name(&self) -> String {
+        format!("{TOMBSTONE_REF_PREFIX}{}", self.0)
+    }
+}
+
+/// Why a remote cannot be used as a tracking namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "remote name {0:?} cannot name a ref namespace (use letters, digits, '.', '_' and '-', or      give the remote's URL)"
+)]
+pub struct RemoteNameError(pub String);
+
+/// The name of a remote as it appears in tracking refs: a configured remote's own name
+/// (`origin`), or `url-<16 hex digits>` derived from a URL or path given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct RemoteName(String);
+
+impl RemoteName {
+    /// A configured remote's name, checked like a run id (no '/', so that one remote's
+    /// namespace can never contain another's).
+    pub fn parse(s: &str) -> Result<RemoteName, RemoteNameError> {
+        match RunId::parse(s) {
+            Ok(_) => Ok(RemoteName(s.to_string())),
+            Err(_) => Err(RemoteNameError(s.to_string())),
+        }
+    }
+
+    /// The namespace of a remote given as a URL or path: `url-` and a 64-bit FNV-1a hash of
+    /// the URL as typed, so the same URL always maps to the same tracking refs.
+    pub fn for_url(url: &str) -> RemoteName {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in url.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        RemoteName(format!("url-{h:016x}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `refs/pitboss-remotes/<remote>/grind/`
+    pub fn tracking_prefix(&self) -> String {
+        format!("{REMOTE_REF_PREFIX}{}/grind/", self.0)
+    }
+
+    /// The run id of one of this remote's tracking refs; `None` for other refs, `Some(Err)` for
+    /// a name in the namespace that is not a valid id (a remote can send anything).
+    pub fn run_of_tracking_ref(&self, name: &str) -> Option<Result<RunId, RunIdError>> {
+        name.strip_prefix(&self.tracking_prefix()).map(RunId::parse)
+    }
+}
+
+impl fmt::Display for RemoteName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -269,6 +349,55 @@ mod tests {
         assert_eq!(Seq::from_record_file("12345.jsonl"), Some(Seq(12345)));
         assert_eq!(Seq::from_record_file("7.jsonl"), None);
         assert_eq!(Seq::from_record_file("00a7.jsonl"), None);
+    }
+
+    #[test]
+    fn remote_names_and_tracking_refs() {
+        let origin = RemoteName::parse("origin").unwrap();
+        let id = RunId::parse("r1").unwrap();
+        assert_eq!(
+            id.tracking_ref_name(&origin),
+            "refs/pitboss-remotes/origin/grind/r1"
+        );
+        assert_eq!(id.tombstone_ref_name(), "refs/pitboss-tombstones/grind/r1");
+        assert_eq!(
+            origin
+                .run_of_tracking_ref("refs/pitboss-remotes/origin/grind/r1")
+                .unwrap()
+                .unwrap(),
+            id
+        );
+        assert!(
+            origin
+                .run_of_tracking_ref("refs/pitboss-remotes/origin/grind/a/b")
+                .unwrap()
+                .is_err()
+        );
+        assert!(
+            origin
+                .run_of_tracking_ref("refs/pitboss-remotes/other/grind/r1")
+                .is_none()
+        );
+        for bad in ["a/b", "-x", "a..b", "x.lock", ""] {
+            assert!(RemoteName::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            RunId::from_any_tracking_ref("refs/pitboss-remotes/team/grind/r1"),
+            Some((RemoteName::parse("team").unwrap(), id.clone()))
+        );
+        assert_eq!(
+            RunId::from_any_tracking_ref("refs/pitboss-remotes/a/b/grind/r1"),
+            None
+        );
+        assert_eq!(RunId::from_any_tracking_ref("refs/pitboss/grind/r1"), None);
+        let u = RemoteName::for_url("file:///tmp/remote.git");
+        assert_eq!(u, RemoteName::for_url("file:///tmp/remote.git"));
+        assert_ne!(u, RemoteName::for_url("/tmp/remote.git"));
+        assert!(
+            u.as_str().starts_with("url-") && u.as_str().len() == 20,
+            "{u}"
+        );
+        assert!(RemoteName::parse(u.as_str()).is_ok());
     }
 
     #[test]

@@ -64,6 +64,46 @@ pub fn run_message(subject: &str, body: Option<&str>, run: &RunId, status: &RunS
     m
 }
 
+/// The merge commit of two diverged tips of a run: which tips it joins, which sessions moved
+/// and why, then the run-level trailers plus one `Pitboss-Renumbered: <old> -> <new>` per
+/// moved session. Everything here derives from the two tips, so both machines write the same
+/// message (see `merge.rs`).
+pub fn merge_message(
+    run: &RunId,
+    first: (crate::git::Oid, usize),
+    second: (crate::git::Oid, usize),
+    sessions: usize,
+    moved: &[(u64, u64, crate::git::Oid)],
+    status: &RunStatus,
+) -> String {
+    let short = |o: crate::git::Oid| o.to_string()[..12].to_string();
+    let mut m = format!("merge diverged run {run}: {sessions} sessions\n\n");
+    let _ = writeln!(
+        m,
+        "Joins {} ({} sessions) and {} ({} sessions).",
+        short(first.0),
+        first.1,
+        short(second.0),
+        second.1
+    );
+    for (from, to, side) in moved {
+        let _ = writeln!(
+            m,
+            "Session {from:04} of {} is now session {to:04}: both sides used {from:04}, and \
+             the other one started first.",
+            short(*side)
+        );
+    }
+    m.push('\n');
+    let _ = writeln!(m, "Pitboss-Run: {run}");
+    for (from, to, _) in moved {
+        let _ = writeln!(m, "Pitboss-Renumbered: {from} -> {to}");
+    }
+    let _ = writeln!(m, "Pitboss-Run-Status: {status}");
+    let _ = writeln!(m, "Pitboss-Schema: {SCHEMA}");
+    m
+}
+
 /// The value of the last trailer `key` in the message's final paragraph.
 pub fn trailer<'m>(message: &'m str, key: &str) -> Option<&'m str> {
     let last_para = message.trim_end().rsplit("\n\n").next()?;

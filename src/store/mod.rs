@@ -6,8 +6,11 @@
 //! that dies before the swap leaves only unreferenced objects (which `git gc` collects); one
 //! that dies after it has published a whole commit. There is no lock file of our own.
 
+mod check;
 mod id;
 mod markdown;
+mod merge;
+mod merge_plan;
 mod message;
 mod read;
 mod record;
@@ -15,14 +18,19 @@ mod run;
 mod write;
 
 pub mod layout;
+pub mod share;
 
 use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};
 
+pub use check::Caps;
 pub use id::{
-    MAX_RUN_ID_LEN, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RunId, RunIdError, Seq, check_run_prefix,
+    MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
+    RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX, check_run_prefix,
 };
 pub use markdown::render_sessions_md;
+pub use merge::{MergeOutcome, Renumbered};
+pub use merge_plan::RENUMBERED_FROM;
 pub use message::trailer;
 pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use record::{
@@ -125,3 +133,5 @@ pub struct Run {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_share;

@@ -49,7 +49,7 @@ impl RunStore<'_> {
         self.read_tip(id, &refname, tip)
     }
 
-    fn read_tip(&self, id: &RunId, refname: &str, tip: Oid) -> Result<Run> {
+    pub(super) fn read_tip(&self, id: &RunId, refname: &str, tip: Oid) -> Result<Run> {
         let not_a_run = |why: String| StoreError::NotARun {
             refname: refname.to_string(),
             why,
@@ -173,7 +173,7 @@ impl RunStore<'_> {
         Ok(out)
     }
 
-    fn summary_at(&self, id: &RunId, refname: &str, tip: Oid) -> Result<RunSummary> {
+    pub(super) fn summary_at(&self, id: &RunId, refname: &str, tip: Oid) -> Result<RunSummary> {
         let not_a_run = |why: String| StoreError::NotARun {
             refname: refname.to_string(),
             why,
@@ -196,7 +196,7 @@ impl RunStore<'_> {
     }
 
     /// The blob ids of every session record of a run, in seq order.
-    fn record_blobs(&self, run: &Run) -> Result<Vec<(Seq, String, Oid)>> {
+    pub(super) fn record_blobs(&self, run: &Run) -> Result<Vec<(Seq, String, Oid)>> {
         let tree = self.tip_tree(run)?;
         let Some((sessions, TreeEntryKind::Tree)) = self.repo.tree_entry(tree, "sessions")? else {
             return Ok(Vec::new());
@@ -252,7 +252,7 @@ impl RunStore<'_> {
         Ok(())
     }
 
-    fn parse_record_blob(
+    pub(super) fn parse_record_blob(
         &self,
         run: &Run,
         seq: Seq,
@@ -300,7 +300,7 @@ impl RunStore<'_> {
         self.blob_at(run, &Seq(seq).patch_path())
     }
 
-    fn blob_at(&self, run: &Run, path: &str) -> Result<Option<Oid>> {
+    pub(super) fn blob_at(&self, run: &Run, path: &str) -> Result<Option<Oid>> {
         let tree = self.tip_tree(run)?;
         Ok(match self.repo.tree_entry(tree, path)? {
             Some((oid, TreeEntryKind::Blob)) => Some(oid),

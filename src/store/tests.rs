@@ -4,13 +4,13 @@ use super::*;
 use crate::clock::{FixedClock, SeededEntropy};
 use crate::git::testutil::temp_repo;
 
-fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+pub(super) fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(s)
         .unwrap()
         .with_timezone(&chrono::Utc)
 }
 
-fn rec(prompt: &str, status: SessionStatus) -> SessionRecord {
+pub(super) fn rec(prompt: &str, status: SessionStatus) -> SessionRecord {
     SessionRecord {
         seq: 0,
         run_id: String::new(),
@@ -37,7 +37,7 @@ fn rec(prompt: &str, status: SessionStatus) -> SessionRecord {
     }
 }
 
-fn append(
+pub(super) fn append(
     store: &RunStore<'_>,
     id: &RunId,
     r: SessionRecord,

@@ -2,6 +2,8 @@
 //! from the user's git config, and helpers to run the real `git-pitboss` binary and `git`.
 #![allow(dead_code)]
 
+pub mod remote;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -28,6 +30,19 @@ impl Sandbox {
         std::fs::write(sb.repo.join("README"), "hello\n").unwrap();
         sb.git(&["add", "README"]);
         sb.git(&["commit", "-q", "-m", "initial"]);
+        sb
+    }
+
+    /// A sandbox whose repository is `git clone <url>` (no commit of its own).
+    pub fn clone_of(url: &str) -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let sb = Sandbox { dir, repo, home };
+        sb.git_in(sb.dir.path(), &["clone", "-q", url, "repo"]);
+        sb.git(&["config", "user.name", "Test User"]);
+        sb.git(&["config", "user.email", "test@example.com"]);
         sb
     }
 

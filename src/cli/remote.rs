@@ -1,0 +1,302 @@
+//! Shared plumbing of the sharing commands (`push`, `fetch`, `sync`, `rm`, `ls --remote`):
+//! telling a remote from a run among positional arguments, resolving both, mapping sharing
+//! errors to hints, and printing push and fetch reports.
+
+use std::io::Write;
+
+use super::resolve::store_err;
+use super::ui::{self, Style};
+use crate::cli::{CliError, CliResult, Ctx};
+use crate::git::NetError;
+use crate::store::share::{
+    FetchOutcome, FetchReport, PushOutcome, PushReport, RefKind, Remote, ShareError,
+    looks_like_url, resolve_on_remote,
+};
+use crate::store::{RunId, RunStore, StoreError};
+
+/// Splits `[<remote>] [<run>…]`: the first argument is the remote when it names a configured
+/// remote or is a URL or path; otherwise every argument is a run (run ids never contain `/`
+/// or `:`).
+pub fn split_remote(args: &[String], remotes: &[String]) -> (Option<String>, Vec<String>) {
+    match args.split_first() {
+        Some((first, rest)) if remotes.contains(first) || looks_like_url(first) => {
+            (Some(first.clone()), rest.to_vec())
+        }
+        _ => (None, args.to_vec()),
+    }
+}
+
+/// The remote of a command: named, or the default one.
+pub fn resolve_remote(store: &RunStore<'_>, arg: Option<&str>) -> CliResult<Remote> {
+    Remote::resolve(store.repo(), arg).map_err(share_err)
+}
+
+/// Splits positional arguments and resolves the remote.
+pub fn remote_and_runs(store: &RunStore<'_>, args: &[String]) -> CliResult<(Remote, Vec<String>)> {
+    let known = store
+        .repo()
+        .remote_names()
+        .map_err(|e| store_err(e.into()))?;
+    let (remote, runs) = split_remote(args, &known);
+    Ok((resolve_remote(store, remote.as_deref())?, runs))
+}
+
+/// Resolves `<run>` arguments: a local run (full id or unique prefix), else one last seen on
+/// `remote`, else (for fetch) any valid full id.
+pub fn resolve_runs(
+    store: &RunStore<'_>,
+    remote: &Remote,
+    args: &[String],
+    allow_unseen: bool,
+) -> CliResult<Vec<RunId>> {
+    args.iter()
+        .map(|a| match store.resolve(a) {
+            Ok(id) => Ok(id),
+            Err(StoreError::RunNotFound(_)) => match resolve_on_remote(store, remote, a) {
+                Ok(id) => Ok(id),
+                Err(ShareError::Store(StoreError::RunNotFound(_))) if allow_unseen => {
+                    RunId::parse(a).map_err(|e| store_err(e.into()))
+                }
+                Err(e) => Err(share_err(e)),
+            },
+            Err(e) => Err(store_err(e)),
+        })
+        .collect()
+}
+
+/// Maps a sharing error to a CLI error with a hint on what to do next.
+pub fn share_err(e: ShareError) -> CliError {
+    let hint = match &e {
+        ShareError::NoRemote => Some(
+            "add one with `git remote add origin <url>`, or name a remote or URL on the command line; \
+             `git config pitboss.remote <remote>` sets the default"
+                .to_string(),
+        ),
+        ShareError::UnknownRemote { .. } => {
+            Some("`git remote -v` lists remotes; a URL or a path works too".to_string())
+        }
+        ShareError::BadRemoteName(_) => Some("give the remote's URL instead of its name".into()),
+        ShareError::Net(NetError::Failed { remote, .. }) => Some(format!(
+            "check the remote's address and your access: `git ls-remote {remote}` should work"
+        )),
+        ShareError::NotSeen { remote, .. } => Some(format!(
+            "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
+        )),
+        ShareError::Net(NetError::Spawn { .. }) => {
+            Some("pitboss runs your `git` for network work: check that `git --version` works".into())
+        }
+        ShareError::Store(_) | ShareError::Unexpected { .. } => None,
+    };
+    let err = match e {
+        ShareError::Store(s) => return store_err(s),
+        e if e.is_user_error() => CliError::user(e),
+        e => CliError::internal(e),
+    };
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+/// Prints a push report: one line per ref on stdout, hook messages and hints on stderr.
+pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
+    for m in &report.remote_messages {
+        ctx.ui.status(&format!("remote: {m}"));
+    }
+    for s in &report.skipped {
+        ctx.ui
+            .warn(&format!("not pushing run {}: {}", s.run, s.why));
+    }
+    let mut out = ui::stdout();
+    if !report.refs.is_empty() {
+        writeln!(out, "To {}", report.remote)?;
+    }
+    let mut diverged = false;
+    for r in &report.refs {
+        let what = match r.kind {
+            RefKind::Run => format!("run {}", r.run),
+            RefKind::Branch => format!("branch {}", r.refname.trim_start_matches("refs/heads/")),
+        };
+        let sessions = r
+            .sessions
+            .map(|n| format!(" ({n} session{})", plural(n as usize)))
+            .unwrap_or_default();
+        let (style, label, tail) = match &r.outcome {
+            PushOutcome::Created => (Style::Good, "created", sessions),
+            PushOutcome::Updated => (Style::Good, "updated", sessions),
+            PushOutcome::UpToDate => (Style::Dim, "up to date", String::new()),
+            PushOutcome::Rejected { reason, message } => {
+                diverged |= *reason == crate::git::Rejection::Diverged;
+                (Style::Bad, "rejected", format!(": {message}"))
+            }
+            PushOutcome::NotReported => (
+                Style::Bad,
+                "not pushed",
+                ": git did not report it (see its messages above)".into(),
+            ),
+        };
+        let label = ctx.ui.paint(style, &format!("{label:<11}"));
+        writeln!(out, "  {label} {what}{tail}")?;
+    }
+    out.flush()?;
+    if report.refs.is_empty() {
+        ctx.ui.status(&format!(
+            "nothing to push to {}: {} run{} unchanged since the last push or fetch",
+            report.remote,
+            report.unchanged,
+            plural(report.unchanged)
+        ));
+    }
+    if diverged {
+        ctx.ui.status(&format!(
+            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
+            report.remote
+        ));
+    }
+    Ok(())
+}
+
+/// Prints a fetch report: changed runs on stdout; ignored refs, gone runs and hints on stderr.
+pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
+    for bad in &report.ignored {
+        ctx.ui
+            .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
+    }
+    for id in &report.missing {
+        ctx.ui
+            .warn(&format!("run {id} is not on {}", report.remote));
+    }
+    let mut out = ui::stdout();
+    let mut same = 0;
+    let mut header = false;
+    let (mut diverged, mut deleted) = (false, false);
+    for r in &report.runs {
+        let (style, label, tail) = match &r.outcome {
+            FetchOutcome::UpToDate => {
+                same += 1;
+                continue;
+            }
+            FetchOutcome::Created { sessions, .. } => (
+                Style::Good,
+                "created",
+                format!(" ({sessions} session{})", plural(*sessions as usize)),
+            ),
+            FetchOutcome::FastForwarded { commits, .. } => (
+                Style::Good,
+                "updated",
+                format!(" ({commits} new commit{})", plural(*commits)),
+            ),
+            FetchOutcome::Ahead { commits } => (
+                Style::Dim,
+                "ahead",
+                format!(": {commits} commit{} here to push", plural(*commits)),
+            ),
+            FetchOutcome::Diverged { ahead, behind } => {
+                diverged = true;
+                (
+                    Style::Warn,
+                    "diverged",
+                    format!(
+                        ": {ahead} commit{} here, {behind} there; left as it is",
+                        plural(*ahead)
+                    ),
+                )
+            }
+            FetchOutcome::Merged {
+                sessions,
+                renumbered,
+                ..
+            } => {
+                let moved: Vec<String> = renumbered
+                    .iter()
+                    .map(|r| format!("session {} renumbered to {}", r.from, r.to))
+                    .collect();
+                let moved = if moved.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", moved.join(", "))
+                };
+                (
+                    Style::Good,
+                    "merged",
+                    format!(" ({sessions} sessions{moved})"),
+                )
+            }
+            FetchOutcome::Refused { why } => (Style::Bad, "refused", format!(": {why}")),
+            FetchOutcome::Unrelated => (
+                Style::Bad,
+                "unrelated",
+                ": a different run with the same id (no common history); left as it is".into(),
+            ),
+            FetchOutcome::Conflict { why } => (Style::Bad, "conflict", format!(": {why}")),
+            FetchOutcome::Failed { why } => (Style::Bad, "failed", format!(": {why}")),
+            FetchOutcome::Deleted => {
+                deleted = true;
+                (
+                    Style::Dim,
+                    "deleted",
+                    ": deleted here, not brought back".into(),
+                )
+            }
+        };
+        if !header {
+            writeln!(out, "From {}", report.remote)?;
+            header = true;
+        }
+        let label = ctx.ui.paint(style, &format!("{label:<10}"));
+        writeln!(out, "  {label} run {}{tail}", r.run)?;
+    }
+    out.flush()?;
+    for id in &report.gone {
+        ctx.ui.status(&format!(
+            "run {id} is no longer on {} (the copy here is kept)",
+            report.remote
+        ));
+    }
+    if same > 0 || report.runs.is_empty() {
+        ctx.ui.status(&format!(
+            "{same} run{} up to date with {}",
+            plural(same),
+            report.remote
+        ));
+    }
+    if diverged {
+        ctx.ui.status(&format!(
+            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
+            report.remote
+        ));
+    }
+    if deleted {
+        ctx.ui
+            .status("hint: `git pitboss fetch --include-deleted` brings deleted runs back");
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_argument_is_a_remote_only_when_it_names_one() {
+        let remotes = vec!["origin".to_string(), "team".to_string()];
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            split_remote(&s(&["team", "2026"]), &remotes),
+            (Some("team".into()), s(&["2026"]))
+        );
+        assert_eq!(
+            split_remote(&s(&["2026", "abc"]), &remotes),
+            (None, s(&["2026", "abc"]))
+        );
+        assert_eq!(
+            split_remote(&s(&["../bare.git"]), &remotes),
+            (Some("../bare.git".into()), vec![])
+        );
+        assert_eq!(split_remote(&[], &remotes), (None, vec![]));
+    }
+}

@@ -1,0 +1,90 @@
+//! `git pitboss rm <run> [--remote <remote>]`: delete a run here (and on a remote, leased on
+//! what we last saw there), leaving a tombstone so a later fetch does not bring it back.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::remote::{resolve_remote, resolve_runs, share_err};
+use super::resolve::{store_err, with_store};
+use super::ui;
+use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::store::StoreError;
+use crate::store::share::RemoteDeletion;
+
+/// Delete a run: its ref, reflog and tracking refs here, and with --remote on that remote.
+///
+/// The remote deletion is leased on the tip last fetched from that remote
+/// (--force-with-lease), so sessions pushed since are never deleted unseen; when the lease
+/// fails nothing is deleted. A tombstone (refs/pitboss-tombstones/grind/<id>) keeps `fetch`
+/// from bringing the run back; `fetch --include-deleted` does. The run's branch is kept.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The run: a full id or a unique prefix.
+    run: String,
+    /// Delete it on this remote too.
+    #[arg(long, value_name = "REMOTE")]
+    remote: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
+    with_store(ctx, |store| {
+        let remote = match &args.remote {
+            Some(r) => Some(resolve_remote(store, Some(r))?),
+            None => None,
+        };
+        let id = match &remote {
+            Some(r) => resolve_runs(store, r, std::slice::from_ref(&args.run), false)?.remove(0),
+            None => store.resolve(&args.run).map_err(store_err)?,
+        };
+        let report = store.rm(&id, remote.as_ref()).map_err(|e| match e {
+            crate::store::share::ShareError::Store(StoreError::RunNotFound(_)) => {
+                store_err(StoreError::RunNotFound(id.to_string()))
+            }
+            e => share_err(e),
+        })?;
+        if args.json {
+            let mut out = ui::stdout();
+            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            out.flush()?;
+        } else {
+            match &report.remote {
+                Some(RemoteDeletion::Deleted { remote }) => {
+                    ctx.ui.status(&format!("deleted run {id} on {remote}"));
+                }
+                Some(RemoteDeletion::Rejected {
+                    remote, message, ..
+                }) => {
+                    ctx.ui.warn(&format!(
+                        "{remote} refused to delete run {id}: {message}; nothing was deleted"
+                    ));
+                    ctx.ui.status(&format!(
+                        "hint: `git pitboss fetch {remote} {id}` shows what is there now; then run rm again"
+                    ));
+                }
+                None => {}
+            }
+            if let Some(tip) = &report.local_tip {
+                ctx.ui.status(&format!("deleted run {id} here (was {tip})"));
+                ctx.ui.status(&format!(
+                    "hint: until `git gc` prunes it, `git update-ref {} {tip}` restores it",
+                    id.ref_name()
+                ));
+            }
+            if let Some(b) = &report.branch_kept {
+                ctx.ui.status(&format!(
+                    "branch {b} is kept (`git branch -D {b}` deletes it)"
+                ));
+            }
+        }
+        Ok(if report.remote_rejected() {
+            ExitStatus::Failed
+        } else {
+            ExitStatus::Success
+        })
+    })
+}

@@ -1,0 +1,293 @@
+//! `fetch` (and the fetching half of `sync`): bring a remote's runs into the tracking refs
+//! `refs/pitboss-remotes/<remote>/grind/*` with one `git fetch` and an explicit refspec, then
+//! integrate each run: create it here if absent, fast-forward it if behind, and leave it (and
+//! say so) if it diverged, or, for `sync`, merge the two tips (see `merge.rs`).
+//!
+//! The `+` in the refspec only ever forces our tracking refs, which mirror the remote; run refs
+//! move by compare-and-swap, and only to commits that passed the incoming checks
+//! (`check.rs`). Names that are not run ids are reported and ignored; runs deleted here stay
+//! deleted unless `include_deleted`.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::{IgnoredRef, Remote, Result, ShareError};
+use crate::git::{CasOutcome, NetCommand, NetError, Oid, parse_ls_remote};
+use crate::store::check::Caps;
+use crate::store::id::{RUN_REF_PREFIX, RunId};
+use crate::store::merge::{MergeOutcome, Renumbered};
+use crate::store::{RunStore, StoreError};
+
+/// How often one run is re-read after losing a compare-and-swap to a local writer.
+const MAX_RACES: u32 = 20;
+
+/// What to fetch and how to integrate it.
+#[derive(Debug, Clone, Default)]
+pub struct FetchOptions {
+    /// These runs only; every run of the remote when `None`.
+    pub runs: Option<Vec<RunId>>,
+    /// Bring back runs deleted here (and drop their tombstones).
+    pub include_deleted: bool,
+    /// Merge diverged runs (sync) instead of leaving them.
+    pub merge: bool,
+    pub caps: Caps,
+}
+
+/// What happened to one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum FetchOutcome {
+    Created {
+        tip: String,
+        sessions: u64,
+    },
+    FastForwarded {
+        from: String,
+        to: String,
+        commits: usize,
+    },
+    UpToDate,
+    /// This repository has commits the remote lacks; `push` sends them.
+    Ahead {
+        commits: usize,
+    },
+    /// Both sides have commits the other lacks; `sync` merges them.
+    Diverged {
+        ahead: usize,
+        behind: usize,
+    },
+    Merged {
+        commit: String,
+        sessions: u64,
+        renumbered: Vec<Renumbered>,
+    },
+    /// The incoming run failed the checks: nothing here follows it.
+    Refused {
+        why: String,
+    },
+    /// Same id, unrelated histories: two different runs. Left alone.
+    Unrelated,
+    /// The sides cannot be merged (their `run.json` differ). Left alone.
+    Conflict {
+        why: String,
+    },
+    /// Deleted here (tombstone): not brought back.
+    Deleted,
+    /// The run here could not be read (not a run, or corrupt); nothing was changed.
+    Failed {
+        why: String,
+    },
+}
+
+impl FetchOutcome {
+    /// Whether this outcome counts as a failure for the exit code.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            FetchOutcome::Refused { .. }
+                | FetchOutcome::Unrelated
+                | FetchOutcome::Conflict { .. }
+                | FetchOutcome::Failed { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchedRun {
+    pub run: RunId,
+    #[serde(flatten)]
+    pub outcome: FetchOutcome,
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchReport {
+    pub remote: String,
+    pub runs: Vec<FetchedRun>,
+    /// Refs under the remote's run namespace whose names are not run ids.
+    pub ignored: Vec<IgnoredRef>,
+    /// Named runs the remote does not have.
+    pub missing: Vec<RunId>,
+    /// Runs whose tracking ref went away: the remote no longer has them (local runs are kept).
+    pub gone: Vec<RunId>,
+}
+
+impl FetchReport {
+    /// Whether anything failed: a run refused or not reconciled, or a named run missing.
+    pub fn any_failed(&self) -> bool {
+        !self.missing.is_empty() || self.runs.iter().any(|r| r.outcome.is_failure())
+    }
+}
+
+impl RunStore<'_> {
+    /// Fetches runs from `remote` and integrates them (see [`FetchOptions`]).
+    pub fn fetch(&self, remote: &Remote, opts: &FetchOptions) -> Result<FetchReport> {
+        let tracking_glob = format!("{}*", remote.name.tracking_prefix());
+        let mut report = FetchReport {
+            remote: remote.target.clone(),
+            runs: Vec::new(),
+            ignored: Vec::new(),
+            missing: Vec::new(),
+            gone: Vec::new(),
+        };
+        let (before, _) = self.tracking_refs(&remote.name)?;
+        let (refspecs, prune) = match &opts.runs {
+            None => (vec![format!("+{RUN_REF_PREFIX}*:{tracking_glob}")], true),
+            Some(ids) => {
+                // git fetch fails as a whole on a missing ref: ask which exist first.
+                let present = self.remote_run_refs(remote)?;
+                let mut specs = Vec::new();
+                for id in ids {
+                    if present.iter().any(|(name, _)| *name == id.ref_name()) {
+                        specs.push(format!(
+                            "+{}:{}",
+                            id.ref_name(),
+                            id.tracking_ref_name(&remote.name)
+                        ));
+                    } else {
+                        report.missing.push(id.clone());
+                    }
+                }
+                (specs, false)
+            }
+        };
+        if !refspecs.is_empty() {
+            let cmd = NetCommand::fetch(&remote.target, &refspecs, prune);
+            let out = self.repo.run_net(&cmd)?;
+            if !out.success {
+                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            }
+        }
+        let (after, ignored) = self.tracking_refs(&remote.name)?;
+        report.ignored = ignored;
+        if opts.runs.is_none() {
+            let now: BTreeSet<&RunId> = after.iter().map(|(id, _)| id).collect();
+            report.gone = before
+                .into_iter()
+                .map(|(id, _)| id)
+                .filter(|id| !now.contains(id))
+                .collect();
+        }
+        for (id, tip) in after {
+            if let Some(ids) = &opts.runs
+                && !ids.contains(&id)
+            {
+                continue;
+            }
+            let outcome = match self.integrate(&id, tip, opts) {
+                Ok(o) => o,
+                // A local run we cannot read (not a run, corrupt) fails alone, not the fetch.
+                Err(ShareError::Store(e)) if e.is_user_error() => {
+                    FetchOutcome::Failed { why: e.to_string() }
+                }
+                Err(e) => return Err(e),
+            };
+            report.runs.push(FetchedRun { run: id, outcome });
+        }
+        Ok(report)
+    }
+
+    /// The run refs a remote has, from `git ls-remote` (no objects are fetched).
+    pub(super) fn remote_run_refs(&self, remote: &Remote) -> Result<Vec<(String, Oid)>> {
+        let pattern = format!("{RUN_REF_PREFIX}*");
+        let cmd = NetCommand::ls_remote(&remote.target, &[&pattern]);
+        let out = self.repo.run_net(&cmd)?;
+        if !out.success {
+            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+        }
+        parse_ls_remote(&out.stdout).map_err(|why| ShareError::Unexpected {
+            op: "ls-remote",
+            remote: remote.target.clone(),
+            why,
+        })
+    }
+
+    /// Brings one run up to date with `remote_tip`, as far as it safely can.
+    fn integrate(&self, id: &RunId, remote_tip: Oid, opts: &FetchOptions) -> Result<FetchOutcome> {
+        let refname = id.ref_name();
+        if !self.repo.is_commit(remote_tip) {
+            return Ok(FetchOutcome::Refused {
+                why: format!("{remote_tip} is not a commit"),
+            });
+        }
+        for _ in 0..MAX_RACES {
+            let local = self.repo.ref_target(&refname)?;
+            let (new_tip, outcome) = match local {
+                None => {
+                    if !opts.include_deleted && self.is_tombstoned(id)? {
+                        return Ok(FetchOutcome::Deleted);
+                    }
+                    if let Some(why) = self.check_incoming(id, remote_tip, None, opts.caps)? {
+                        return Ok(FetchOutcome::Refused { why });
+                    }
+                    let sessions = self
+                        .summary_at(id, &refname, remote_tip)
+                        .map(|s| s.sessions)
+                        .unwrap_or(0);
+                    let created = FetchOutcome::Created {
+                        tip: remote_tip.to_string(),
+                        sessions,
+                    };
+                    (remote_tip, created)
+                }
+                Some(l) if l == remote_tip => return Ok(FetchOutcome::UpToDate),
+                Some(l) => {
+                    let (ahead, behind) = self.repo.ahead_behind(l, remote_tip)?;
+                    if behind == 0 {
+                        return Ok(FetchOutcome::Ahead { commits: ahead });
+                    }
+                    if !opts.merge && ahead > 0 {
+                        return Ok(FetchOutcome::Diverged { ahead, behind });
+                    }
+                    if let Some(why) = self.check_incoming(id, remote_tip, Some(l), opts.caps)? {
+                        return Ok(FetchOutcome::Refused { why });
+                    }
+                    if ahead == 0 {
+                        let ff = FetchOutcome::FastForwarded {
+                            from: l.to_string(),
+                            to: remote_tip.to_string(),
+                            commits: behind,
+                        };
+                        (remote_tip, ff)
+                    } else {
+                        match self.merge_tips(id, l, remote_tip)? {
+                            MergeOutcome::Merged {
+                                commit,
+                                sessions,
+                                renumbered,
+                            } => (
+                                commit,
+                                FetchOutcome::Merged {
+                                    commit: commit.to_string(),
+                                    sessions,
+                                    renumbered,
+                                },
+                            ),
+                            MergeOutcome::Unrelated => return Ok(FetchOutcome::Unrelated),
+                            MergeOutcome::Conflict(why) => {
+                                return Ok(FetchOutcome::Conflict { why });
+                            }
+                        }
+                    }
+                }
+            };
+            let msg = match &outcome {
+                FetchOutcome::Created { .. } => "pitboss: fetched",
+                FetchOutcome::Merged { .. } => "pitboss: merged diverged tips",
+                _ => "pitboss: fast-forwarded from a remote",
+            };
+            if self.repo.cas_ref(&refname, new_tip, local, msg)? == CasOutcome::Updated {
+                if local.is_none() && opts.include_deleted {
+                    self.remove_tombstone(id)?;
+                }
+                return Ok(outcome);
+            }
+            // A local writer moved the run meanwhile: look again.
+        }
+        Err(ShareError::Store(StoreError::Contention {
+            run: id.clone(),
+            attempts: MAX_RACES,
+        }))
+    }
+}

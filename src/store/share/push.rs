@@ -1,0 +1,278 @@
+//! `push`: publish runs (and their run branches) with one `git push --porcelain` and explicit
+//! refspecs, never forced.
+//!
+//! Each refspec pushes the object id we read, not the ref name (`<tip>:refs/pitboss/grind/<id>`),
+//! so a session appended while the push runs cannot make us record a tracking ref for a commit
+//! we did not send. By default only runs that differ from their tracking ref are pushed; a run
+//! whose tip is an ancestor of what the remote has is skipped (it is behind: `fetch` brings it
+//! up to date), because pushing it could only be rejected.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Remote, Result, ShareError};
+use crate::git::{NetCommand, NetError, Oid, PushFlag, Rejection, parse_push_porcelain};
+use crate::store::id::{RUN_REF_PREFIX, RunId};
+use crate::store::{RunStore, StoreError};
+
+/// Refspec bytes per `git push` command line. One push carries every ref (100 runs are ~9 KB);
+/// only tens of thousands of changed runs at once are split, to stay far below `ARG_MAX`
+/// (`git push` has no `--stdin`).
+const MAX_REFSPEC_BYTES: usize = 512 * 1024;
+
+/// Splits `items` into consecutive runs whose total length stays under `budget` (an item
+/// longer than the budget goes alone).
+fn argv_chunks(items: &[String], budget: usize) -> Vec<&[String]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        if i > start && size + item.len() + 1 > budget {
+            chunks.push(&items[start..i]);
+            (start, size) = (i, 0);
+        }
+        size += item.len() + 1;
+    }
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    chunks
+}
+
+/// What to push.
+#[derive(Debug, Clone, Default)]
+pub struct PushOptions {
+    /// These runs only (pushed even when their tracking ref says the remote has them).
+    pub runs: Option<Vec<RunId>>,
+    /// Every local run, changed or not.
+    pub all: bool,
+    /// Also push each run's branch `pitboss/grind/<id>` when it exists here.
+    pub branches: bool,
+}
+
+/// Whether a pushed ref is a run or its branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefKind {
+    Run,
+    Branch,
+}
+
+/// What the remote did with one ref.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum PushOutcome {
+    Created,
+    Updated,
+    UpToDate,
+    Rejected {
+        reason: Rejection,
+        /// The reason in plain words.
+        message: String,
+    },
+    /// git printed no line for this ref (the push failed before it got there).
+    NotReported,
+}
+
+impl PushOutcome {
+    pub fn is_rejected(&self) -> bool {
+        matches!(
+            self,
+            PushOutcome::Rejected { .. } | PushOutcome::NotReported
+        )
+    }
+}
+
+/// One ref of a push.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushedRef {
+    pub run: RunId,
+    pub kind: RefKind,
+    pub refname: String,
+    pub oid: String,
+    /// For runs: how many sessions the pushed tip holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u64>,
+    #[serde(flatten)]
+    pub outcome: PushOutcome,
+}
+
+/// A run that was not pushed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedRun {
+    pub run: RunId,
+    pub why: String,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    pub remote: String,
+    pub refs: Vec<PushedRef>,
+    pub skipped: Vec<SkippedRun>,
+    /// Runs left out because their tracking ref says the remote has them already.
+    pub unchanged: usize,
+    /// What the remote's hooks said (`remote:` lines).
+    pub remote_messages: Vec<String>,
+}
+
+impl PushReport {
+    pub fn any_rejected(&self) -> bool {
+        self.refs.iter().any(|r| r.outcome.is_rejected())
+    }
+}
+
+impl RunStore<'_> {
+    /// Pushes runs to `remote` (see [`PushOptions`]) and records what the remote accepted in
+    /// the tracking refs. Rejections are in the report, not errors; an error means the push
+    /// did not happen at all (unreachable remote, unknown run).
+    pub fn push(&self, remote: &Remote, opts: &PushOptions) -> Result<PushReport> {
+        let local: Vec<(RunId, Oid)> = self
+            .repo
+            .refs_with_prefix(RUN_REF_PREFIX)?
+            .into_iter()
+            .filter_map(|(name, oid)| RunId::from_ref_name(&name)?.ok().map(|id| (id, oid)))
+            .collect();
+        let selected: Vec<(RunId, Oid)> = match &opts.runs {
+            Some(ids) => ids
+                .iter()
+                .map(|id| {
+                    local
+                        .iter()
+                        .find(|(l, _)| l == id)
+                        .cloned()
+                        .ok_or_else(|| StoreError::RunNotFound(id.to_string()).into())
+                })
+                .collect::<Result<_>>()?,
+            None => local,
+        };
+        let mut report = PushReport {
+            remote: remote.target.clone(),
+            refs: Vec::new(),
+            skipped: Vec::new(),
+            unchanged: 0,
+            remote_messages: Vec::new(),
+        };
+        let mut refspecs = Vec::new();
+        for (id, tip) in selected {
+            let tracking = self.repo.ref_target(&id.tracking_ref_name(&remote.name))?;
+            if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
+                report.unchanged += 1;
+                continue;
+            }
+            if let Some(t) = tracking
+                && t != tip
+                && self.repo.is_commit(t)
+                && self.repo.is_ancestor(tip, t)?
+            {
+                report.skipped.push(SkippedRun {
+                    run: id,
+                    why: format!(
+                        "behind its copy on {}: fetch brings it up to date",
+                        remote.target
+                    ),
+                });
+                continue;
+            }
+            let refname = id.ref_name();
+            let sessions = match self.summary_at(&id, &refname, tip) {
+                Ok(s) => Some(s.sessions),
+                Err(e) if e.is_user_error() => {
+                    report.skipped.push(SkippedRun {
+                        run: id,
+                        why: format!("it cannot be read here: {e}"),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            refspecs.push(format!("{tip}:{refname}"));
+            report.refs.push(PushedRef {
+                run: id.clone(),
+                kind: RefKind::Run,
+                refname,
+                oid: tip.to_string(),
+                sessions,
+                outcome: PushOutcome::NotReported,
+            });
+            if opts.branches {
+                let branch = format!("refs/heads/{}", id.branch_name());
+                if let Some(b) = self.repo.ref_target(&branch)? {
+                    refspecs.push(format!("{b}:{branch}"));
+                    report.refs.push(PushedRef {
+                        run: id,
+                        kind: RefKind::Branch,
+                        refname: branch,
+                        oid: b.to_string(),
+                        sessions: None,
+                        outcome: PushOutcome::NotReported,
+                    });
+                }
+            }
+        }
+        if refspecs.is_empty() {
+            return Ok(report);
+        }
+        let mut lines = Vec::new();
+        for chunk in argv_chunks(&refspecs, MAX_REFSPEC_BYTES) {
+            let cmd = NetCommand::push(&remote.target, chunk, &[]);
+            let out = self.repo.run_net(&cmd)?;
+            let parsed = parse_push_porcelain(&out.stdout);
+            if parsed.is_empty() && !out.success {
+                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            }
+            report.remote_messages.extend(out.remote_messages());
+            lines.extend(parsed);
+        }
+        let by_ref: HashMap<&str, _> = lines.iter().map(|l| (l.to.as_str(), l)).collect();
+        for r in &mut report.refs {
+            let Some(line) = by_ref.get(r.refname.as_str()) else {
+                continue;
+            };
+            r.outcome = match line.flag {
+                PushFlag::New => PushOutcome::Created,
+                PushFlag::FastForward | PushFlag::Forced => PushOutcome::Updated,
+                PushFlag::UpToDate => PushOutcome::UpToDate,
+                PushFlag::Deleted | PushFlag::Rejected => {
+                    let reason = Rejection::classify(&line.summary, line.reason.as_deref());
+                    PushOutcome::Rejected {
+                        message: reason.describe(),
+                        reason,
+                    }
+                }
+            };
+            if r.kind == RefKind::Run && !r.outcome.is_rejected() {
+                let oid = Oid::from_str(&r.oid).map_err(|e| ShareError::Unexpected {
+                    op: "push",
+                    remote: remote.target.clone(),
+                    why: e.to_string(),
+                })?;
+                self.repo.set_ref(
+                    &r.run.tracking_ref_name(&remote.name),
+                    oid,
+                    &format!("pitboss: pushed to {}", remote.target),
+                )?;
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refspecs_are_split_only_past_the_budget() {
+        let items: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
+        assert_eq!(argv_chunks(&items, 1000).len(), 1);
+        let chunks = argv_chunks(&items, 9);
+        assert_eq!(
+            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            vec![3; 3].into_iter().chain([1]).collect::<Vec<_>>()
+        );
+        assert_eq!(chunks.concat(), items);
+        assert_eq!(argv_chunks(&items, 1).len(), 10);
+        assert!(argv_chunks(&[], 10).is_empty());
+    }
+}
