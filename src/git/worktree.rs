@@ -179,6 +179,17 @@ impl Repo {
         Ok(())
     }
 
+    /// Changed and untracked (not ignored) paths of this work tree.
+    fn statuses(&self) -> Result<git2::Statuses<'_>> {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(false)
+            .include_ignored(false);
+        self.inner
+            .statuses(Some(&mut opts))
+            .map_err(GitError::git("cannot read the worktree status"))
+    }
+
     /// HEAD and dirtiness of this work tree.
     pub fn worktree_state(&self) -> Result<WorktreeState> {
         let head = self
@@ -187,14 +198,7 @@ impl Repo {
             .and_then(|h| h.peel_to_commit())
             .map_err(GitError::git("cannot read HEAD of the worktree"))?
             .id();
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(false)
-            .include_ignored(false);
-        let statuses = self
-            .inner
-            .statuses(Some(&mut opts))
-            .map_err(GitError::git("cannot read the worktree status"))?;
+        let statuses = self.statuses()?;
         Ok(WorktreeState {
             head,
             dirty: !statuses.is_empty(),
@@ -291,14 +295,7 @@ impl Repo {
                 "cannot reset the worktree to {target}"
             )))?;
         let workdir = self.workdir().map(Path::to_path_buf);
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(false)
-            .include_ignored(false);
-        let statuses = self
-            .inner
-            .statuses(Some(&mut opts))
-            .map_err(GitError::git("cannot read the worktree status"))?;
+        let statuses = self.statuses()?;
         if let Some(root) = workdir {
             for e in statuses.iter() {
                 if e.status().contains(git2::Status::WT_NEW)

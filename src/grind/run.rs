@@ -273,13 +273,29 @@ pub fn grind(
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
-    let (run, _lock, mut lp) = match &req.resume {
-        None => start(
-            repo, store, clock, entropy, plan, req, controls, adapter, redactor,
-        )?,
-        Some(id) => reopen(
-            repo, store, clock, plan, req, controls, adapter, redactor, id,
-        )?,
+    let (_lock, p) = match &req.resume {
+        None => start(repo, &store, clock, entropy, plan, req, adapter.name())?,
+        Some(id) => reopen(repo, &store, plan, req, id)?,
+    };
+    let run = p.run.clone();
+    let mut lp = Loop {
+        repo,
+        store,
+        clock,
+        plan,
+        req,
+        controls,
+        adapter,
+        redactor,
+        run: p.run,
+        slot: p.slot,
+        scheduler: p.scheduler,
+        budgets: p.budgets,
+        budget_state: p.budget_state,
+        spent: p.spent,
+        records: p.records,
+        last_seq: p.last_seq,
+        scratchpad: p.scratchpad,
     };
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
@@ -325,18 +341,29 @@ fn check_agent(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start<'a>(
-    repo: &'a Repo,
-    store: RunStore<'a>,
-    clock: &'a dyn Clock,
+/// Where a run stands when the loop takes it up: new, or read back from its ref.
+struct Progress {
+    run: RunId,
+    slot: Slot,
+    scheduler: Scheduler,
+    budgets: Budgets,
+    budget_state: BudgetState,
+    spent: Spent,
+    records: Vec<SessionRecord>,
+    last_seq: u64,
+    scratchpad: String,
+}
+
+/// A new run: its branch, its ref, its worktree.
+fn start(
+    repo: &Repo,
+    store: &RunStore<'_>,
+    clock: &dyn Clock,
     entropy: &dyn Entropy,
-    plan: &'a Plan,
-    req: &'a GrindRequest,
-    controls: &'a GrindControls,
-    adapter: Box<dyn agent::Adapter>,
-    redactor: agent::Redactor,
-) -> Result<(RunId, RunLock, Loop<'a>), GrindError> {
+    plan: &Plan,
+    req: &GrindRequest,
+    agent_name: &str,
+) -> Result<(RunLock, Progress), GrindError> {
     let base = repo.resolve_base(req.base.as_deref())?;
     let now = clock.now();
     let mut id = RunId::generate(now, entropy);
@@ -349,7 +376,7 @@ fn start<'a>(
     meta.base_branch = base.branch.clone();
     meta.base_commit = Some(base.commit.to_string());
     meta.branch = Some(branch.clone());
-    meta.agent = Some(adapter.name().to_string());
+    meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
     for p in plan.runnable() {
         let digest = std::fs::read(&p.prompt.path)
@@ -366,16 +393,8 @@ fn start<'a>(
     let slot = Slot::open(repo, &id, &branch)?;
     let scheduler = plan.scheduler(SchedulerState::default())?;
     let budgets = plan.budgets(now);
-    let lp = Loop {
-        repo,
-        store,
-        clock,
-        plan,
-        req,
-        controls,
-        adapter,
-        redactor,
-        run: id.clone(),
+    let p = Progress {
+        run: id,
         slot,
         scheduler,
         budgets,
@@ -385,21 +404,17 @@ fn start<'a>(
         last_seq: 0,
         scratchpad: String::new(),
     };
-    Ok((id, lock, lp))
+    Ok((lock, p))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reopen<'a>(
-    repo: &'a Repo,
-    store: RunStore<'a>,
-    clock: &'a dyn Clock,
-    plan: &'a Plan,
-    req: &'a GrindRequest,
-    controls: &'a GrindControls,
-    adapter: Box<dyn agent::Adapter>,
-    redactor: agent::Redactor,
+/// A stopped run, read back from its ref, its worktree taken up again.
+fn reopen(
+    repo: &Repo,
+    store: &RunStore<'_>,
+    plan: &Plan,
+    req: &GrindRequest,
     id: &RunId,
-) -> Result<(RunId, RunLock, Loop<'a>), GrindError> {
+) -> Result<(RunLock, Progress), GrindError> {
     let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
     let run = store.open_run(id)?;
     let branch = run
@@ -428,15 +443,7 @@ fn reopen<'a>(
             ..Default::default()
         },
     )?;
-    let lp = Loop {
-        repo,
-        store,
-        clock,
-        plan,
-        req,
-        controls,
-        adapter,
-        redactor,
+    let p = Progress {
         run: id.clone(),
         slot,
         scheduler,
@@ -447,7 +454,7 @@ fn reopen<'a>(
         records,
         scratchpad,
     };
-    Ok((id.clone(), lock, lp))
+    Ok((lock, p))
 }
 
 impl Loop<'_> {
