@@ -37,9 +37,9 @@ fn grind(sb: &Sandbox, test_cmd: &str) -> std::process::Output {
 fn last_record(out: &std::process::Output) -> serde_json::Value {
     stdout(out)
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["event"] == "session_finished")
-        .last()
+        .find(|e| e["event"] == "session_finished")
         .expect("a finished session")["record"]
         .clone()
 }
