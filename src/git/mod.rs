@@ -7,6 +7,7 @@
 
 mod bulk;
 mod objects;
+mod pack;
 mod refs;
 mod worktree;
 
