@@ -2,11 +2,11 @@
 //!
 //! Why not libgit2's packbuilder: for an import it deflated at the default level, searched for
 //! deltas over a window of 10, and then `git_packbuilder_write` re-indexed the pack it had just
-//! written, inflating and hashing every object once more; that was about three quarters of
-//! the time of a 10,000-session import. Here every object is deflated once at a fast level and
-//! stored whole (no deltas), and the index is built from the offsets and CRCs we recorded on
-//! the way. The packs are bigger than delta-compressed ones; `git gc` repacks them when the
-//! user's maintenance runs.
+//! written, inflating and hashing every object once more: ~0.55 ms of the ~0.75 ms an import
+//! spent per session. Here every object is deflated once at a fast level and stored whole (no
+//! deltas), and the index is built from the offsets and CRCs recorded on the way: ~0.1 ms per
+//! session. The packs are about twice as big as delta-compressed ones (67 MB against 35 MB for
+//! 10,000 sessions; 40 MB after a `git gc`).
 //!
 //! The format is in git's `Documentation/gitformat-pack.txt`. The pure parts (entry header,
 //! deflate, index layout) are plain functions tested here; [`write_pack`] does the I/O.
@@ -19,8 +19,8 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 
 use super::{GitError, Oid, Result};
 
-/// How hard entries are deflated: level 1 is several times faster than the default 6 and
-/// loses little on our JSON, transcripts and trees.
+/// How hard entries are deflated: the fastest level. Most of what we pack is small, and trees
+/// are mostly object ids, which do not compress; `git gc` recompresses everything anyway.
 const LEVEL: u32 = 1;
 
 /// An offset that needs more than 31 bits goes to the index's large-offset table.
