@@ -11,11 +11,12 @@
 //! NB: libgit2's own `git_mempack_dump` packs everything reachable from the commits it holds,
 //! including objects already on disk; after a first flush every later dump re-packed the whole
 //! run (an import of 8,000 sessions took 14 s, growing quadratically). Packing the logged ids
-//! with a packbuilder keeps each flush proportional to what it holds.
+//! keeps each flush proportional to what it holds; we write that pack ourselves (see `pack`
+//! for why libgit2's packbuilder was too slow).
 
 use std::cell::Cell;
 
-use super::{GitError, Repo, Result};
+use super::{GitError, Repo, Result, pack};
 
 /// A repository handle whose object writes go to memory until [`Bulk::flush`].
 pub struct Bulk<'a> {
@@ -47,21 +48,13 @@ impl<'a> Bulk<'a> {
         };
         let oids = std::mem::take(&mut *log.borrow_mut());
         if !oids.is_empty() {
-            let mut pb = self
+            let odb = self
                 .repo
                 .inner
-                .packbuilder()
-                .map_err(GitError::git("cannot start a pack"))?;
-            pb.set_threads(0);
-            for oid in oids {
-                pb.insert_object(oid, None)
-                    .map_err(GitError::git(format!("cannot add {oid} to a pack")))?;
-            }
+                .odb()
+                .map_err(GitError::git("cannot open the object database"))?;
             let dir = self.repo.common_dir().join("objects/pack");
-            pb.write(&dir, 0o444).map_err(GitError::git(format!(
-                "cannot write a pack to {}",
-                dir.display()
-            )))?;
+            pack::write_pack(&odb, &oids, &dir)?;
         }
         self.mempack
             .reset()
@@ -151,5 +144,20 @@ mod tests {
             .filter(|e| e.as_ref().unwrap().file_name().len() == 2)
             .count();
         assert_eq!(loose, 0);
+        // git itself accepts what we packed.
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .current_dir(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        git(&["update-ref", "refs/pitboss/grind/bulk", &commit.to_string()]);
+        git(&["fsck", "--strict", "--no-dangling"]);
     }
 }

@@ -9,6 +9,7 @@
 mod bulk;
 mod graph;
 mod objects;
+mod pack;
 mod porcelain;
 mod refs;
 mod remote;

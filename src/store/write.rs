@@ -339,10 +339,13 @@ impl RunStore<'_> {
             TranscriptSource::Reader(r) => self.repo.write_blob_from(r)?,
             TranscriptSource::Blob(oid) => oid,
             TranscriptSource::File(path) => {
-                let mut f = std::fs::File::open(&path).map_err(crate::git::GitError::io(
-                    format!("cannot read transcript {}", path.display()),
-                ))?;
-                self.repo.write_blob_from(&mut f)?
+                let what = || format!("cannot read transcript {}", path.display());
+                let mut f = std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
+                let len = f
+                    .metadata()
+                    .map_err(crate::git::GitError::io(what()))?
+                    .len();
+                self.repo.write_blob_sized(&mut f, len)?
             }
         })
     }
