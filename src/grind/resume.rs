@@ -73,6 +73,11 @@ pub fn budget_tokens(t: &TokenTotals) -> u64 {
 pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> u32 {
     let mut streak = 0;
     for r in records {
+        if is_rate_limited(r) {
+            // Waiting out a usage limit is not the agent failing: the streak neither grows nor
+            // breaks.
+            continue;
+        }
         if r.status.is_failure() {
             streak += 1;
         } else if r.status != SessionStatus::Skipped {
@@ -80,6 +85,14 @@ pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRec
         }
     }
     streak
+}
+
+/// The record key that marks a session ended by the agent's usage limit.
+pub const RATE_LIMITED_KEY: &str = "rate_limited";
+
+/// Whether the session ended on a usage limit (its `error` does not count as a failure).
+pub fn is_rate_limited(r: &SessionRecord) -> bool {
+    r.extra.get(RATE_LIMITED_KEY) == Some(&serde_json::Value::Bool(true))
 }
 
 /// Reads where `run` left off; `records` are its sessions in seq order.
@@ -141,6 +154,22 @@ mod tests {
         assert_eq!(consecutive_failures(&rs), 2);
         assert_eq!(consecutive_failures(&rs[..2]), 0);
         assert_eq!(consecutive_failures(&[]), 0);
+    }
+
+    #[test]
+    fn usage_limits_neither_grow_nor_break_the_streak() {
+        let mut rs: Vec<_> = ["ok", "error", "error", "error"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| record(i as u64 + 1, s))
+            .collect();
+        assert_eq!(consecutive_failures(&rs), 3);
+        rs[2].extra.insert(RATE_LIMITED_KEY.into(), true.into());
+        assert!(is_rate_limited(&rs[2]));
+        assert_eq!(consecutive_failures(&rs), 2);
+        rs[1].extra.insert(RATE_LIMITED_KEY.into(), true.into());
+        rs[3].extra.insert(RATE_LIMITED_KEY.into(), true.into());
+        assert_eq!(consecutive_failures(&rs), 0);
     }
 
     #[test]

@@ -617,7 +617,9 @@ impl Loop<'_> {
         if r.cost_usd.is_finite() {
             self.spent.cost_usd += r.cost_usd;
         }
-        if r.status.is_failure() {
+        if super::resume::is_rate_limited(r) {
+            // A usage limit is waited out, not counted against the failure limit.
+        } else if r.status.is_failure() {
             self.spent.consecutive_failures += 1;
         } else if r.status != SessionStatus::Skipped {
             self.spent.consecutive_failures = 0;

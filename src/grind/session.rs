@@ -341,7 +341,7 @@ impl Loop<'_> {
             (Some(r), None) if verdict.status != SessionStatus::Dirty => Some(r.clone()),
             (_, s) => s,
         };
-        let record = self.record(
+        let mut record = self.record(
             seq,
             prompt,
             started_at,
@@ -350,6 +350,11 @@ impl Loop<'_> {
             commit,
             outcome.as_ref().ok(),
         );
+        if outcome.as_ref().is_ok_and(|o| o.rate_limit.is_some()) {
+            record
+                .extra
+                .insert(super::resume::RATE_LIMITED_KEY.into(), true.into());
+        }
         let transcript = match &outcome {
             Ok(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
             _ => Some(spec.transcript_path.clone()).filter(|p| p.is_file()),
