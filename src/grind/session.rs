@@ -533,6 +533,8 @@ impl Loop<'_> {
         let bytes = wt.patch_since(base)?;
         let patch = (!bytes.is_empty()).then(|| self.cap_patch(&bytes));
         wt.reset_hard_clean(base)?;
+        // It was dispatched, so it counts against --max-iterations like any session.
+        self.spent.iterations += 1;
         let transcript_path = self
             .slot
             .run_dir()
