@@ -36,6 +36,58 @@ fn claude_bin() -> Option<PathBuf> {
     None
 }
 
+/// A project whose agent is the real CLI.
+fn claude_project(sb: &Sandbox, bin: &Path) -> PathBuf {
+    let prompts = sb.path("prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("hello.md"),
+        "---\nname: hello\ndescription: adds hello.txt\n---\nCreate hello.txt and commit it.\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(sb.repo.join(".pitboss")).unwrap();
+    std::fs::write(
+        sb.repo.join(".pitboss/config.toml"),
+        format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    )
+    .unwrap();
+    prompts
+}
+
+/// `git pitboss grind` with the environment that makes the CLI talk to the mock only.
+fn claude_grind(
+    sb: &Sandbox,
+    mock: &MockAnthropic,
+    prompts: &Path,
+    args: &[&str],
+) -> std::process::Command {
+    let claude_home = sb.home.join(".claude");
+    std::fs::create_dir_all(&claude_home).unwrap();
+    let mut cmd = sb.pitboss();
+    cmd.args([
+        "grind",
+        "--json",
+        "--prompts-dir",
+        prompts.to_str().unwrap(),
+    ])
+    .args(args)
+    .env("CLAUDE_CONFIG_DIR", &claude_home)
+    .env("ANTHROPIC_BASE_URL", mock.base_url())
+    .env("DISABLE_AUTOUPDATER", "1")
+    .env("DISABLE_TELEMETRY", "1")
+    .env("DISABLE_ERROR_REPORTING", "1")
+    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    // CI runs as root, where bypassPermissions needs this (see docs/agents.md).
+    .env("IS_SANDBOX", "1")
+    .env_remove("ANTHROPIC_API_KEY")
+    .env_remove("ANTHROPIC_AUTH_TOKEN")
+    .env_remove("CLAUDE_CODE_OAUTH_TOKEN");
+    cmd
+}
+
 #[test]
 fn a_grind_session_through_the_real_claude_code_cli() {
     let Some(bin) = claude_bin() else { return };
@@ -56,47 +108,12 @@ fn a_grind_session_through_the_real_claude_code_cli() {
         }
     ]))
     .unwrap();
-    let prompts = sb.path("prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("hello.md"),
-        "---\nname: hello\ndescription: adds hello.txt\n---\nCreate hello.txt and commit it.\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(sb.repo.join(".pitboss")).unwrap();
-    std::fs::write(
-        sb.repo.join(".pitboss/config.toml"),
-        format!(
-            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
-            bin.display()
-        ),
-    )
-    .unwrap();
-    let claude_home = sb.home.join(".claude");
-    std::fs::create_dir_all(&claude_home).unwrap();
-    let mut cmd = sb.pitboss();
-    cmd.args([
-        "grind",
-        "--json",
-        "--max-iterations",
-        "1",
-        "--prompts-dir",
-        prompts.to_str().unwrap(),
-    ])
-    .env("CLAUDE_CONFIG_DIR", &claude_home)
-    .env("ANTHROPIC_BASE_URL", mock.base_url())
-    .env(
+    let prompts = claude_project(&sb, &bin);
+    let mut cmd = claude_grind(&sb, &mock, &prompts, &["--max-iterations", "1"]);
+    cmd.env(
         "ANTHROPIC_API_KEY",
         "sk-ant-test-0000000000000000000000000000",
-    )
-    .env("DISABLE_AUTOUPDATER", "1")
-    .env("DISABLE_TELEMETRY", "1")
-    .env("DISABLE_ERROR_REPORTING", "1")
-    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-    // CI runs as root, where bypassPermissions needs this (see docs/agents.md).
-    .env("IS_SANDBOX", "1")
-    .env_remove("ANTHROPIC_AUTH_TOKEN")
-    .env_remove("CLAUDE_CODE_OAUTH_TOKEN");
+    );
     let out = run_with_stdin(&mut cmd, "");
     let run = sb.only_run();
     let transcript = sb.ok(&["show", &run, "1", "--transcript"], "");
@@ -131,4 +148,54 @@ fn a_grind_session_through_the_real_claude_code_cli() {
     );
     // The secret key never reached the run.
     assert!(!transcript.contains("sk-ant-test-0000000000000000000000000000"));
+}
+
+#[test]
+fn a_usage_limit_stops_the_run_with_stop_on_rate_limit() {
+    let Some(bin) = claude_bin() else { return };
+    let sb = Sandbox::new();
+    // Resets 2027-01-01T00:00:00Z: far past any test.
+    let mock = MockAnthropic::start(json!([{
+        "error": {
+            "status": 429,
+            "headers": {
+                "anthropic-ratelimit-unified-status": "rejected",
+                "anthropic-ratelimit-unified-reset": "1798761600",
+                "anthropic-ratelimit-unified-representative-claim": "five_hour",
+                "retry-after": "3600"
+            },
+            "body": {"type": "error", "error": {"type": "rate_limit_error", "message": "This request would exceed your account's rate limit."}}
+        }
+    }]))
+    .unwrap();
+    let prompts = claude_project(&sb, &bin);
+    let mut cmd = claude_grind(
+        &sb,
+        &mock,
+        &prompts,
+        &["--max-iterations", "5", "--stop-on-rate-limit"],
+    );
+    cmd.env(
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "sk-ant-oat01-test-000000000000000000000000",
+    );
+    let out = run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let run = sb.only_run();
+    let records = sb.records(&run);
+    assert_eq!(
+        records.len(),
+        1,
+        "the run stopped at the limit instead of burning sessions"
+    );
+    assert_eq!(records[0]["status"], "error");
+    assert_eq!(records[0]["rate_limited"], true);
+    let fin = events(&out)
+        .into_iter()
+        .find(|e| e["event"] == "run_finished")
+        .unwrap();
+    assert_eq!(fin["summary"]["stop"]["cause"], "rate_limited");
+    assert_eq!(fin["summary"]["stop"]["until"], "2027-01-01T00:00:00Z");
+    let ls: Vec<serde_json::Value> = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
+    assert_eq!(ls[0]["status"], "stopped");
 }
