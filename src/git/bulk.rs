@@ -12,7 +12,9 @@
 //! rewrites and each top-level blob it replaces (`state.json`), the previous version at the
 //! same path, and the pack writer stores the new one as a delta of it when both go into the
 //! same pack. An import rewrites five trees and `state.json` per session, each a small edit of
-//! the previous one; stored whole they made the packs twice as big as git's.
+//! the previous one; stored whole they made the packs twice as big as git's. (The root tree,
+//! five entries of which three change, and an import's `state.json`, whose changed counters
+//! are spread over the file, are noted too but their prefix-and-suffix deltas do not pay.)
 //!
 //! NB: libgit2's own `git_mempack_dump` packs everything reachable from the commits it holds,
 //! including objects already on disk; after a first flush every later dump re-packed the whole

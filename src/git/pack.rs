@@ -10,7 +10,8 @@
 //! previous version at the same path, see `bulk`), and an object whose predecessor is earlier
 //! in the same pack is stored as an OFS_DELTA against it when the delta (see `delta`) is
 //! clearly smaller. Without them the packs were about twice as big as git's (67 MB against
-//! 35 MB for 10,000 sessions), and stayed so:
+//! 35 MB for 10,000 sessions), and stayed so; with them an import of 10,000 sessions writes
+//! 18 MB (11 MB after `git gc`), at no cost in time (2.7–2.9 s against 3.2 s):
 //!
 //! NB: git's repack never tries a delta between two objects of the same pack when the target
 //! is stored whole (`try_delta` in pack-objects assumes an earlier packer already rejected
