@@ -190,12 +190,21 @@ impl Supervisor<'_> {
         let mut result_at: Option<Instant> = None;
         let mut last_check: Option<Instant> = None;
         let mut next_tick = self.start + TICK;
+        let mut pipes_closed_at: Option<Instant> = None;
         loop {
             let received = if open > 0 {
                 rx.recv_timeout(POLL)
             } else {
                 // Both pipes are closed (the agent may still run): nothing to wait for but time.
-                std::thread::sleep(POLL);
+                // NB: a process closes its pipes as it exits, a moment before it can be reaped;
+                // poll finely for a short while so a quick agent does not cost a whole POLL.
+                let closed = *pipes_closed_at.get_or_insert_with(Instant::now);
+                let nap = if closed.elapsed() < Duration::from_millis(100) {
+                    Duration::from_millis(1)
+                } else {
+                    POLL
+                };
+                std::thread::sleep(nap);
                 Err(RecvTimeoutError::Timeout)
             };
             match received {
