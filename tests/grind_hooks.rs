@@ -38,8 +38,7 @@ fn last_record(out: &std::process::Output) -> serde_json::Value {
     stdout(out)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["event"] == "session_finished")
-        .last()
+        .rfind(|e| e["event"] == "session_finished")
         .expect("a finished session")["record"]
         .clone()
 }

@@ -24,6 +24,7 @@ pub mod discover;
 pub mod lock;
 pub mod outcome;
 pub mod plan;
+pub mod prices;
 pub mod prompt;
 pub mod resume;
 pub mod rotation;

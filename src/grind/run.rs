@@ -255,6 +255,8 @@ pub(super) struct Loop<'a> {
     pub last_seq: u64,
     /// The scratchpad as of the run's tip (what the next session starts from).
     pub scratchpad: String,
+    /// Models already warned about as missing from the price table (once per run each).
+    pub unpriced_warned: std::collections::BTreeSet<String>,
 }
 
 /// Starts or resumes a run and grinds until it stops.
@@ -384,6 +386,7 @@ fn start<'a>(
         records: Vec::new(),
         last_seq: 0,
         scratchpad: String::new(),
+        unpriced_warned: Default::default(),
     };
     Ok((id, lock, lp))
 }
@@ -446,6 +449,7 @@ fn reopen<'a>(
         last_seq: run.state.last_session_seq,
         records,
         scratchpad,
+        unpriced_warned: Default::default(),
     };
     Ok((id.clone(), lock, lp))
 }

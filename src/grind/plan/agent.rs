@@ -33,6 +33,10 @@ pub struct PlannedAgent {
     pub permission_mode: Option<Sourced<String>>,
     /// `[budgets.pricing."<model>"]` for the model, to estimate unreported costs.
     pub pricing: Option<Pricing>,
+    /// The whole `[budgets.pricing]` table, over the built-in one (see
+    /// [`crate::grind::prices::lookup`]) for the model a session actually used.
+    #[serde(skip)]
+    pub price_overrides: BTreeMap<String, Pricing>,
 }
 
 impl PlannedAgent {
@@ -89,6 +93,7 @@ pub(super) fn resolve(
             ),
         });
     let model = from_config(&cfg.model);
+    let pricing_table = pricing;
     let pricing = model.as_ref().and_then(|m| pricing.get(m).copied());
     Ok(PlannedAgent {
         program,
@@ -100,6 +105,7 @@ pub(super) fn resolve(
         permission_mode,
         model,
         pricing,
+        price_overrides: pricing_table.clone(),
         backend,
     })
 }
