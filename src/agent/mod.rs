@@ -26,6 +26,7 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
@@ -96,6 +97,37 @@ impl SessionFiles {
             skip: dir.join("skip"),
             result: dir.join("result.json"),
         }
+    }
+}
+
+/// Asks an agent program its version (`<program> --version`, stdin closed, in `cwd`): the first
+/// non-empty line of its output, or what went wrong, in words for `git pitboss agents`.
+pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<String, String> {
+    let inv = Invocation::new(program, cwd).arg("--version");
+    match process::run_probe(&inv, timeout) {
+        Ok(Some(out)) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text.lines().map(str::trim).find(|l| !l.is_empty());
+            match (out.status.success(), line) {
+                (true, Some(line)) => Ok(line.to_string()),
+                _ => {
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    let why = err.lines().map(str::trim).find(|l| !l.is_empty());
+                    Err(format!(
+                        "`{} --version` failed ({}){}",
+                        program.display(),
+                        out.status,
+                        why.map(|w| format!(": {w}")).unwrap_or_default()
+                    ))
+                }
+            }
+        }
+        Ok(None) => Err(format!(
+            "`{} --version` did not answer within {}s",
+            program.display(),
+            timeout.as_secs()
+        )),
+        Err(e) => Err(format!("cannot run `{} --version`: {e}", program.display())),
     }
 }
 

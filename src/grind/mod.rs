@@ -18,6 +18,7 @@
 //! Everything here is pure apart from reading the settings files: no git, no clock, no
 //! processes, no terminal.
 
+pub mod agents;
 pub mod budget;
 pub mod compose;
 pub mod discover;

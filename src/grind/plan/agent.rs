@@ -47,7 +47,7 @@ impl PlannedAgent {
     }
 }
 
-pub(super) fn resolve(
+pub(crate) fn resolve(
     over: &AgentOverride,
     cfg: &AgentConfig,
     pricing: &BTreeMap<String, Pricing>,
