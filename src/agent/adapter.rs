@@ -52,6 +52,12 @@ pub trait Adapter {
     fn reads_result_file(&self) -> bool {
         true
     }
+
+    /// Whether the loop should ask the program its version before a run (for agents whose
+    /// stream does not say it), to record with each session.
+    fn probes_version(&self) -> bool {
+        false
+    }
 }
 
 /// Turns an agent's output, line by line, into progress events and a final report.

@@ -10,6 +10,7 @@
 
 mod adapter;
 mod claude;
+mod codex;
 mod command;
 pub mod demo;
 mod hook;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
+pub use codex::{CodexAdapter, CodexParser, DEFAULT_SANDBOX, SANDBOX_MODES};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
 pub use hook::{HookOutcome, run_hook};

@@ -96,6 +96,13 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         };
         info.settings.insert("permission_mode".into(), setting);
     }
+    if let Some(sandbox) = &planned.sandbox {
+        let setting = Setting {
+            value: sandbox.value.clone(),
+            from: sandbox.from.to_string(),
+        };
+        info.settings.insert("sandbox".into(), setting);
+    }
     if !planned.args.is_empty() {
         let setting = Setting {
             value: planned.args.join(" "),

@@ -255,6 +255,8 @@ pub(super) struct Loop<'a> {
     pub last_seq: u64,
     /// The scratchpad as of the run's tip (what the next session starts from).
     pub scratchpad: String,
+    /// The agent's `--version`, for agents whose stream does not say it.
+    pub agent_version: Option<String>,
     /// Models already warned about as missing from the price table (once per run each).
     pub unpriced_warned: std::collections::BTreeSet<String>,
 }
@@ -271,7 +273,7 @@ pub fn grind(
 ) -> Result<GrindSummary, GrindError> {
     let started = Instant::now();
     let adapter = session::adapter(&plan.agent, &req.exe);
-    check_agent(plan, adapter.as_ref(), repo, req)?;
+    let agent_version = check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
@@ -283,6 +285,7 @@ pub fn grind(
             repo, store, clock, plan, req, controls, adapter, redactor, id,
         )?,
     };
+    lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
         branch: run.branch_name(),
@@ -306,26 +309,40 @@ pub fn grind(
     lp.finish(stop, first_seq, started, resumed, obs)
 }
 
-/// Refuses before anything is written when the agent's program is not there.
+/// Refuses before anything is written when the agent's program is not there, or (for agents
+/// whose stream does not say their version) does not answer `--version`; returns that version.
 fn check_agent(
     plan: &Plan,
     adapter: &dyn agent::Adapter,
     repo: &Repo,
     req: &GrindRequest,
-) -> Result<(), GrindError> {
+) -> Result<Option<String>, GrindError> {
     if plan.agent.binary().is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let cwd = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
     let path = req.env.get("PATH").map(std::ffi::OsString::from);
-    match agent::locate(adapter.program(), path.as_deref(), &cwd) {
-        Some(_) => Ok(()),
-        None => Err(GrindError::AgentMissing(format!(
+    let Some(found) = agent::locate(adapter.program(), path.as_deref(), &cwd) else {
+        return Err(GrindError::AgentMissing(format!(
             "agent program `{}` not found (install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd)",
             adapter.program().display()
-        ))),
+        )));
+    };
+    if !adapter.probes_version() {
+        return Ok(None);
     }
+    agent::probe_version(&found, &cwd, VERSION_PROBE_TIMEOUT)
+        .map(Some)
+        .map_err(|e| {
+            GrindError::AgentMissing(format!(
+                "the {} agent does not start: {e} (reinstall it; `git pitboss agents` shows what would run)",
+                adapter.name()
+            ))
+        })
 }
+
+/// How long an agent may take to print its version before a run.
+const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[allow(clippy::too_many_arguments)]
 fn start<'a>(
@@ -387,6 +404,7 @@ fn start<'a>(
         last_seq: 0,
         scratchpad: String::new(),
         unpriced_warned: Default::default(),
+        agent_version: None,
     };
     Ok((id, lock, lp))
 }
@@ -450,6 +468,7 @@ fn reopen<'a>(
         records,
         scratchpad,
         unpriced_warned: Default::default(),
+        agent_version: None,
     };
     Ok((id.clone(), lock, lp))
 }

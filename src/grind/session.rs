@@ -22,8 +22,8 @@ use super::plan::PlannedAgent;
 use super::prices;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
 use crate::agent::{
-    self, Adapter, AgentOutcome, ClaudeAdapter, CommandAdapter, CostSource as AgentCost,
-    DemoAdapter, SessionSpec,
+    self, Adapter, AgentOutcome, ClaudeAdapter, CodexAdapter, CommandAdapter,
+    CostSource as AgentCost, DemoAdapter, SessionSpec,
 };
 use crate::config::Backend;
 use crate::git::Oid;
@@ -67,6 +67,16 @@ pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
                 .as_ref()
                 .map(|p| p.value.clone())
                 .unwrap_or_else(|| agent::DEFAULT_PERMISSION_MODE.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Codex => Box::new(CodexAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            sandbox: a
+                .sandbox
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| agent::DEFAULT_SANDBOX.to_string()),
             extra_args: a.args.clone(),
         }),
     }
@@ -492,7 +502,9 @@ impl Loop<'_> {
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| self.adapter.name().to_string()),
             ),
-            agent_version: report.and_then(|r| r.agent_version.clone()),
+            agent_version: report
+                .and_then(|r| r.agent_version.clone())
+                .or_else(|| self.agent_version.clone()),
             model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
