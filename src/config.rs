@@ -126,6 +126,8 @@ pub enum Backend {
     Claude,
     /// OpenAI's Codex CLI (`codex exec --json`).
     Codex,
+    /// Google's Gemini CLI (`gemini --output-format stream-json`).
+    Gemini,
     /// Any command line, run through `sh -c` with the prompt on stdin.
     Command,
     /// The built-in offline agent (`git-pitboss agent-demo`).
@@ -133,9 +135,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub const ALL: [Backend; 4] = [
+    pub const ALL: [Backend; 5] = [
         Backend::Claude,
         Backend::Codex,
+        Backend::Gemini,
         Backend::Command,
         Backend::Demo,
     ];
@@ -144,6 +147,7 @@ impl Backend {
         match self {
             Backend::Claude => "claude",
             Backend::Codex => "codex",
+            Backend::Gemini => "gemini",
             Backend::Command => "command",
             Backend::Demo => "demo",
         }
@@ -170,6 +174,7 @@ impl Backend {
         match self {
             Backend::Claude => Some("claude"),
             Backend::Codex => Some("codex"),
+            Backend::Gemini => Some("gemini"),
             Backend::Command | Backend::Demo => None,
         }
     }

@@ -58,6 +58,12 @@ pub trait Adapter {
     fn probes_version(&self) -> bool {
         false
     }
+
+    /// What a non-zero exit code of this agent means, in words with what to do, when the agent
+    /// documents its codes. It leads the session's error text.
+    fn exit_text(&self, _code: i32) -> Option<String> {
+        None
+    }
 }
 
 /// Turns an agent's output, line by line, into progress events and a final report.

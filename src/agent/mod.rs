@@ -13,6 +13,7 @@ mod claude;
 mod codex;
 mod command;
 pub mod demo;
+mod gemini;
 mod hook;
 mod invocation;
 mod observer;
@@ -34,6 +35,7 @@ pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
 pub use codex::{CodexAdapter, CodexParser, DEFAULT_SANDBOX, SANDBOX_MODES};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
+pub use gemini::{GEMINI_APPROVAL_MODE, GeminiAdapter, GeminiParser};
 pub use hook::{HookOutcome, run_hook};
 pub use invocation::{Invocation, StdinFrom};
 pub use observer::{

@@ -96,6 +96,13 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         };
         info.settings.insert("permission_mode".into(), setting);
     }
+    if backend == Backend::Gemini {
+        let setting = Setting {
+            value: agent::GEMINI_APPROVAL_MODE.to_string(),
+            from: Origin::Default.to_string(),
+        };
+        info.settings.insert("approval_mode".into(), setting);
+    }
     if let Some(sandbox) = &planned.sandbox {
         let setting = Setting {
             value: sandbox.value.clone(),
