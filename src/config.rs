@@ -128,6 +128,8 @@ pub enum Backend {
     Codex,
     /// Google's Gemini CLI (`gemini --output-format stream-json`).
     Gemini,
+    /// Aider (`aider --message-file …`).
+    Aider,
     /// Any command line, run through `sh -c` with the prompt on stdin.
     Command,
     /// The built-in offline agent (`git-pitboss agent-demo`).
@@ -135,10 +137,11 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub const ALL: [Backend; 5] = [
+    pub const ALL: [Backend; 6] = [
         Backend::Claude,
         Backend::Codex,
         Backend::Gemini,
+        Backend::Aider,
         Backend::Command,
         Backend::Demo,
     ];
@@ -148,6 +151,7 @@ impl Backend {
             Backend::Claude => "claude",
             Backend::Codex => "codex",
             Backend::Gemini => "gemini",
+            Backend::Aider => "aider",
             Backend::Command => "command",
             Backend::Demo => "demo",
         }
@@ -175,6 +179,7 @@ impl Backend {
             Backend::Claude => Some("claude"),
             Backend::Codex => Some("codex"),
             Backend::Gemini => Some("gemini"),
+            Backend::Aider => Some("aider"),
             Backend::Command | Backend::Demo => None,
         }
     }

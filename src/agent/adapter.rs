@@ -1,6 +1,6 @@
 //! What an agent backend is: a pure invocation builder plus a pure stream parser.
 //!
-//! Each backend (`command`, `demo`, `claude`) implements [`Adapter`]. Nothing here spawns or
+//! Each backend (`command`, `demo`, `claude`, `codex`, `gemini`, `aider`) implements [`Adapter`]. Nothing here spawns or
 //! reads files: [`super::run_session`] asks the adapter for an [`Invocation`] and a
 //! [`StreamParser`], runs the process through `process`, feeds every (redacted) output
 //! line to the parser, and merges what the parser found with the result and summary files.
@@ -32,7 +32,8 @@ pub struct SessionContext<'a> {
 
 /// One agent backend.
 pub trait Adapter {
-    /// `claude`, `command`, `demo`: recorded as the report's `agent_name`.
+    /// `claude`, `codex`, `gemini`, `aider`, `command`, `demo`: recorded as the report's
+    /// `agent_name`.
     fn name(&self) -> &str;
 
     /// The program that must exist before a run starts (see [`super::locate`]).

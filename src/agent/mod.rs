@@ -1,7 +1,8 @@
 //! Agents: one adapter per agent CLI, process supervision, and pure stream parsers.
 //!
 //! The grind loop calls [`run_session`] with a [`SessionSpec`], an [`Adapter`] (the
-//! [`CommandAdapter`], the built-in [`DemoAdapter`] or the [`ClaudeAdapter`]), [`Controls`] to
+//! [`CommandAdapter`], the built-in [`DemoAdapter`], or one per agent CLI: [`ClaudeAdapter`],
+//! [`CodexAdapter`], [`GeminiAdapter`], [`AiderAdapter`]), [`Controls`] to
 //! stop it and an [`AgentObserver`] for progress, and gets back an [`AgentOutcome`]: how the
 //! process ended, what the agent reported (summary, tokens, cost, model), whether it hit a rate
 //! limit, and what went into the transcript. This module never imports `store`, `grind` or
@@ -9,6 +10,7 @@
 //! session's files.
 
 mod adapter;
+mod aider;
 mod claude;
 mod codex;
 mod command;
@@ -31,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
+pub use aider::{AIDER_FLAGS, AiderAdapter, AiderParser};
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
 pub use codex::{CodexAdapter, CodexParser, DEFAULT_SANDBOX, SANDBOX_MODES};
 pub use command::CommandAdapter;

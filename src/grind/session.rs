@@ -22,7 +22,7 @@ use super::plan::PlannedAgent;
 use super::prices;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
 use crate::agent::{
-    self, Adapter, AgentOutcome, ClaudeAdapter, CodexAdapter, CommandAdapter,
+    self, Adapter, AgentOutcome, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter,
     CostSource as AgentCost, DemoAdapter, GeminiAdapter, SessionSpec,
 };
 use crate::config::Backend;
@@ -77,6 +77,11 @@ pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
                 .as_ref()
                 .map(|s| s.value.clone())
                 .unwrap_or_else(|| agent::DEFAULT_SANDBOX.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Aider => Box::new(AiderAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
             extra_args: a.args.clone(),
         }),
         Backend::Gemini => Box::new(GeminiAdapter {

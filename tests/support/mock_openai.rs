@@ -9,7 +9,14 @@
 //! final answer), or `{"error": {"status": 500, "body": {…}}}`; each may carry `usage`
 //! (`input_tokens`, `cached_tokens`, `output_tokens`, `reasoning_tokens`). Replies are
 //! server-sent events: `response.created`, `response.output_item.added/done`,
-//! `response.completed` with `usage`. Anything else gets `200 {}`.
+//! `response.completed` with `usage`.
+//!
+//! It also speaks the chat-completions API (`POST /v1/chat/completions`, not streamed), which
+//! Aider uses: the turn is the number of assistant messages in the request, the reply is the
+//! turn's `text` with `usage` (`prompt_tokens` from `input_tokens`, `completion_tokens` from
+//! `output_tokens`, cached tokens in `prompt_tokens_details`). A request asking for a commit
+//! message (Aider's own commits) gets the first turn's `commit_message`. Anything else gets
+//! `200 {}`.
 
 #![allow(dead_code)]
 
@@ -124,7 +131,44 @@ fn serve(conn: TcpStream, turns: &[Value], log: &Mutex<Vec<Request>>) {
     }
 }
 
+fn chat(body: &Value, turns: &[Value]) -> (Option<usize>, Vec<u8>) {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let asks_commit_message = messages.iter().any(|m| {
+        m.to_string()
+            .to_ascii_lowercase()
+            .contains("commit message")
+    });
+    let (turn, text, usage) = if asks_commit_message {
+        let text = turns[0]["commit_message"]
+            .as_str()
+            .unwrap_or("chore: changes");
+        (None, text.to_string(), json!({}))
+    } else {
+        let turn = messages
+            .iter()
+            .filter(|m| m["role"] == "assistant")
+            .count()
+            .min(turns.len() - 1);
+        let text = turns[turn]["text"].as_str().unwrap_or("done").to_string();
+        (Some(turn), text, turns[turn]["usage"].clone())
+    };
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let reply = json!({"id": "chatcmpl-mock", "object": "chat.completion", "created": 1_798_761_600u64,
+        "model": body["model"], "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": n("input_tokens"), "completion_tokens": n("output_tokens"),
+                  "total_tokens": n("input_tokens") + n("output_tokens"),
+                  "prompt_tokens_details": {"cached_tokens": n("cached_tokens")}}});
+    (
+        turn,
+        http(200, "application/json", &[], reply.to_string().as_bytes()),
+    )
+}
+
 fn respond(method: &str, path: &str, body: &Value, turns: &[Value]) -> (Option<usize>, Vec<u8>) {
+    if method == "POST" && path.ends_with("/chat/completions") && !turns.is_empty() {
+        return chat(body, turns);
+    }
     if method != "POST" || !path.ends_with("/responses") || turns.is_empty() {
         return (None, http(200, "application/json", &[], b"{}"));
     }
