@@ -106,3 +106,55 @@ fn an_unknown_model_is_unknown_and_warned_about_once_per_run() {
         warnings[0]
     );
 }
+
+/// A session stopped by its timeout keeps the tokens and dollars its agent reported before it
+/// stopped (here a stand-in for Aider that prints its usage line, then hangs).
+#[test]
+fn a_timed_out_session_keeps_what_the_agent_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let prompts = sb.repo.join(".pitboss/grind/prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("work.md"),
+        "---\nname: work\ndescription: works\nmax_session_seconds: 1\n---\nWork.\n",
+    )
+    .unwrap();
+    let fake = sb.path("aider");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'aider 0.86.2'; exit 0; }\n\
+         echo 'Aider v0.86.2'\necho 'Main model: openai/gpt-4.1 with whole edit format'\n\
+         echo 'Tokens: 1.5k sent, 200 cache hit, 60 received. Cost: $0.0031 message, $0.0031 session.'\n\
+         exec sleep 30\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        sb.repo.join(".pitboss/config.toml"),
+        format!(
+            "[agent]\nbackend = \"aider\"\nbinary = \"{}\"\n",
+            fake.display()
+        ),
+    )
+    .unwrap();
+    let out = run_with_stdin(
+        sb.pitboss()
+            .args(["grind", "--max-iterations", "1", "--json"]),
+        "",
+    );
+    let recs = records(
+        &stdout(&out)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect::<Vec<_>>(),
+    );
+    let r = &recs[0];
+    assert_eq!(r["status"], "timeout", "{r}");
+    assert_eq!(r["tokens"]["input"], 1300, "{r}");
+    assert_eq!(r["tokens"]["cache_read"], 200);
+    assert_eq!(r["tokens"]["output"], 60);
+    assert_eq!(r["cost_usd"], 0.0031);
+    assert_eq!(r["cost_source"], "reported");
+    assert_eq!(r["model"], "openai/gpt-4.1");
+}
