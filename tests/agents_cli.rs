@@ -66,6 +66,28 @@ fn lists_each_backend_with_program_version_and_settings() {
 }
 
 #[test]
+fn an_older_version_than_tested_is_a_warning() {
+    let sb = Sandbox::new();
+    let bin = fake_bin(&sb);
+    std::fs::write(
+        bin.join("claude"),
+        "#!/bin/sh\necho '1.0.3 (Claude Code)'\n",
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = agents(&sb, &path, true);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning does not make it unready"
+    );
+    let list: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let claude = list.iter().find(|a| a["backend"] == "claude").unwrap();
+    let w = claude["warning"].as_str().unwrap();
+    assert!(w.contains("older than 2.1.197"), "{w}");
+}
+
+#[test]
 fn a_missing_program_is_not_ready_and_says_what_to_do() {
     let sb = Sandbox::new();
     let out = agents(&sb, "/nonexistent", false);

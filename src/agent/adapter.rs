@@ -60,6 +60,12 @@ pub trait Adapter {
         false
     }
 
+    /// The version of the agent's CLI this adapter was written and tested against; an older one
+    /// gets a warning (its output may differ).
+    fn tested_version(&self) -> Option<&'static str> {
+        None
+    }
+
     /// What a non-zero exit code of this agent means, in words with what to do, when the agent
     /// documents its codes. It leads the session's error text.
     fn exit_text(&self, _code: i32) -> Option<String> {

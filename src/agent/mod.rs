@@ -107,6 +107,30 @@ impl SessionFiles {
     }
 }
 
+/// The first `x.y.z` (or `x.y`) in a version line, as numbers.
+fn version_numbers(line: &str) -> Option<Vec<u64>> {
+    line.split(|c: char| c.is_whitespace() || c == 'v' || c == '(' || c == ')')
+        .filter(|w| w.contains('.'))
+        .find_map(|w| {
+            let core = w.split(['-', '+']).next().unwrap_or(w);
+            core.split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<Vec<u64>>>()
+        })
+}
+
+/// A warning when `version_line` (what `--version` printed) names a version older than
+/// `tested`, the one the adapter was tested against.
+pub fn version_warning(agent: &str, version_line: &str, tested: &str) -> Option<String> {
+    let (have, want) = (version_numbers(version_line)?, version_numbers(tested)?);
+    (have < want).then(|| {
+        format!(
+            "{agent} {version_line:?} is older than {tested}, the version pitboss is tested with: \
+             its output may differ and sessions may be misread; upgrade it"
+        )
+    })
+}
+
 /// Asks an agent program its version (`<program> --version`, stdin closed, in `cwd`): the first
 /// non-empty line of its output, or what went wrong, in words for `git pitboss agents`.
 pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<String, String> {
@@ -189,6 +213,20 @@ mod tests {
             locate(Path::new("./agent"), None, dir.path()),
             Some(dir.path().join("./agent"))
         );
+    }
+
+    #[test]
+    fn older_versions_warn() {
+        assert_eq!(version_numbers("codex-cli 0.169.0"), Some(vec![0, 169, 0]));
+        assert_eq!(
+            version_numbers("2.1.197 (Claude Code)"),
+            Some(vec![2, 1, 197])
+        );
+        assert_eq!(version_numbers("aider 0.86.2-dev"), Some(vec![0, 86, 2]));
+        assert!(version_warning("codex", "codex-cli 0.44.0", "0.169.0").is_some());
+        assert!(version_warning("codex", "codex-cli 0.169.0", "0.169.0").is_none());
+        assert!(version_warning("codex", "codex-cli 0.170.1", "0.169.0").is_none());
+        assert!(version_warning("codex", "no version here", "0.169.0").is_none());
     }
 
     #[test]

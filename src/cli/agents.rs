@@ -89,5 +89,8 @@ fn human(ctx: &Ctx, out: &mut impl Write, info: &AgentInfo) -> std::io::Result<(
     if let Some(p) = &info.problem {
         writeln!(out, "  problem:  {p}")?;
     }
+    if let Some(w) = &info.warning {
+        writeln!(out, "  warning:  {w}")?;
+    }
     Ok(())
 }

@@ -46,6 +46,8 @@ pub struct AgentInfo {
     pub settings: BTreeMap<String, Setting>,
     /// Why a session with it would not start, in words, with what to do.
     pub problem: Option<String>,
+    /// Something to know that does not stop it (an older version than pitboss is tested with).
+    pub warning: Option<String>,
 }
 
 /// One effective setting.
@@ -79,6 +81,7 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         model: None,
         settings: BTreeMap::new(),
         problem: None,
+        warning: None,
     };
     let planned = match resolve_agent(&over, &req.config.agent, &req.config.pricing) {
         Ok(p) => p,
@@ -129,7 +132,12 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
             ))
         }
         Some(path) => match agent::probe_version(path, &req.root, req.probe_timeout) {
-            Ok(v) => info.version = Some(v),
+            Ok(v) => {
+                let tested = crate::grind::session::adapter(&planned, Path::new("git-pitboss"))
+                    .tested_version();
+                info.warning = tested.and_then(|t| agent::version_warning(binary, &v, t));
+                info.version = Some(v);
+            }
             Err(e) => info.problem = Some(e),
         },
     }

@@ -285,6 +285,11 @@ pub fn grind(
             repo, store, clock, plan, req, controls, adapter, redactor, id,
         )?,
     };
+    if let (Some(v), Some(tested)) = (&agent_version, lp.adapter.tested_version())
+        && let Some(message) = agent::version_warning(lp.adapter.name(), v, tested)
+    {
+        obs.event(&GrindEvent::Warning { message });
+    }
     lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),

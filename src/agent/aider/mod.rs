@@ -89,6 +89,10 @@ impl Adapter for AiderAdapter {
     fn reads_result_file(&self) -> bool {
         false
     }
+
+    fn tested_version(&self) -> Option<&'static str> {
+        Some("0.86.2")
+    }
 }
 
 #[cfg(test)]

@@ -120,7 +120,14 @@ impl AiderParser {
         } else if line.contains("litellm.") && line.contains("Error") {
             self.rate_limited |= line.contains("RateLimitError");
             if self.error.is_none() {
-                self.error = Some(first_line(line, 500));
+                let mut e = first_line(line, 500);
+                if line.contains("AuthenticationError") {
+                    e.push_str(
+                        " (set the API key of the model's provider for the agent: OPENAI_API_KEY, \
+                         ANTHROPIC_API_KEY, GEMINI_API_KEY…)",
+                    );
+                }
+                self.error = Some(e);
             }
         }
     }

@@ -53,6 +53,16 @@ fn errors_and_rate_limits() {
     assert!(p.rate_limit.is_some());
     assert_eq!(r.agent_version.as_deref(), Some("0.86.2"));
     assert_eq!(r.cost_source, CostSource::Unknown);
+    let (p, _) =
+        parse_text("litellm.AuthenticationError: AuthenticationError: OpenAIException - 401\n");
+    assert!(
+        p.report
+            .unwrap()
+            .error_text
+            .unwrap()
+            .contains("OPENAI_API_KEY")
+    );
+    assert!(p.rate_limit.is_none());
 }
 
 #[test]

@@ -97,6 +97,10 @@ impl Adapter for CodexAdapter {
         false
     }
 
+    fn tested_version(&self) -> Option<&'static str> {
+        Some("0.169.0")
+    }
+
     fn probes_version(&self) -> bool {
         true
     }

@@ -286,7 +286,7 @@ impl StreamParser for CodexParser {
                         message: first_line(&message, 300),
                     });
                 }
-                report.error_text = Some(message);
+                report.error_text = Some(with_auth_hint(message));
             }
             None if self.completed => {
                 report.summary = self.last_message.filter(|t| !t.trim().is_empty());
@@ -301,6 +301,18 @@ impl StreamParser for CodexParser {
             rate_limit,
             warnings,
         }
+    }
+}
+
+/// An authentication failure gets the one thing to do about it.
+fn with_auth_hint(message: String) -> String {
+    let m = message.to_ascii_lowercase();
+    if m.contains("401") || m.contains("unauthorized") || m.contains("not logged in") {
+        format!(
+            "{message} (is codex logged in? run `codex login`, or set the API key its provider names)"
+        )
+    } else {
+        message
     }
 }
 

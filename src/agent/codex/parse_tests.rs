@@ -138,6 +138,14 @@ fn garbage_and_unknown_events_are_tolerated() {
 }
 
 #[test]
+fn an_auth_failure_says_what_to_do() {
+    let text = r#"{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized: Missing bearer"}}"#;
+    let (p, _, _) = parse_text(text, "");
+    let e = p.report.unwrap().error_text.unwrap();
+    assert!(e.contains("401") && e.contains("run `codex login`"), "{e}");
+}
+
+#[test]
 fn reset_times_in_codex_words() {
     let t = usage_limit_reset("… or try again at Mar 3rd, 2027 2:05 PM.").unwrap();
     assert_eq!(t.to_rfc3339(), "2027-03-03T14:05:00+00:00");

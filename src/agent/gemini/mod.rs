@@ -82,6 +82,10 @@ impl Adapter for GeminiAdapter {
         false
     }
 
+    fn tested_version(&self) -> Option<&'static str> {
+        Some("0.61.0")
+    }
+
     fn probes_version(&self) -> bool {
         true
     }
