@@ -140,6 +140,10 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     });
     assert!(prompt_sent, "the prompt reached the model through stdin");
     assert!(!transcript.contains(FAKE_KEY));
+    assert!(
+        transcript.contains(r#""type":"command_execution""#),
+        "the shell call shows in the stream: {transcript}"
+    );
 }
 
 /// Re-records `tests/fixtures/codex/write-and-commit.jsonl` from the real CLI.
