@@ -45,6 +45,7 @@ fn record(seq: u64) -> SessionRecord {
         model: None,
         exit_code: None,
         agent_session_id: None,
+        price_table: None,
         extra: Default::default(),
     }
 }

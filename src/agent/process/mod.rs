@@ -112,6 +112,27 @@ pub fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
     command(inv)?.output()
 }
 
+/// Runs a short probe (`<agent> --version`) and captures its output; `Ok(None)` when it did
+/// not finish within `timeout` (it is then killed). Not for agents: no group, small output only.
+pub fn run_probe(inv: &Invocation, timeout: Duration) -> io::Result<Option<std::process::Output>> {
+    let mut child = command(inv)?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if child.try_wait()?.is_some() {
+            return child.wait_with_output().map(Some);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// Starts `inv` in its own process group and supervises it until it and its group are gone.
 /// `Err` only when it cannot be started (the kind tells a missing program) or the OS fails us.
 pub(crate) fn supervise(
