@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::adapter::first_line;
+use super::process::Stream;
 
 /// What one stdout line turned out to be.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub enum JsonLine<'a> {
     Object(Value),
     /// A line that is not a JSON object (trimmed): counted, and the parser may look into it.
     Text(&'a str),
+    /// A stderr line, as it came: not parsed, not counted.
+    Stderr(&'a str),
     /// A blank line or a fragment of an over-long line: nothing to read.
     Skip,
 }
@@ -33,8 +36,11 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
-    /// One stdout line, as [`super::adapter::StreamParser::line`] hands it over.
-    pub fn line<'a>(&mut self, line: &'a str, complete: bool) -> JsonLine<'a> {
+    /// One output line, as [`super::adapter::StreamParser::line`] hands it over.
+    pub fn line<'a>(&mut self, stream: Stream, line: &'a str, complete: bool) -> JsonLine<'a> {
+        if stream == Stream::Stderr {
+            return JsonLine::Stderr(line);
+        }
         if !complete || self.in_fragment {
             // Part of a line too long to parse: count it once, at its first fragment.
             if !self.in_fragment {
@@ -128,14 +134,33 @@ mod tests {
     fn counts_what_it_cannot_read() {
         let mut lines = JsonLines::default();
         assert!(matches!(
-            lines.line(r#"{"type":"a"}"#, true),
+            lines.line(Stream::Stdout, r#"{"type":"a"}"#, true),
             JsonLine::Object(_)
         ));
-        assert!(matches!(lines.line("  ", true), JsonLine::Skip));
-        assert!(matches!(lines.line(" oops ", true), JsonLine::Text("oops")));
-        assert!(matches!(lines.line("[1]", true), JsonLine::Text("[1]")));
-        assert!(matches!(lines.line(r#"{"a":"#, false), JsonLine::Skip));
-        assert!(matches!(lines.line(r#"1}"#, true), JsonLine::Skip));
+        assert!(matches!(
+            lines.line(Stream::Stdout, "  ", true),
+            JsonLine::Skip
+        ));
+        assert!(matches!(
+            lines.line(Stream::Stdout, " oops ", true),
+            JsonLine::Text("oops")
+        ));
+        assert!(matches!(
+            lines.line(Stream::Stdout, "[1]", true),
+            JsonLine::Text("[1]")
+        ));
+        assert!(matches!(
+            lines.line(Stream::Stdout, r#"{"a":"#, false),
+            JsonLine::Skip
+        ));
+        assert!(matches!(
+            lines.line(Stream::Stdout, r#"1}"#, true),
+            JsonLine::Skip
+        ));
+        assert!(matches!(
+            lines.line(Stream::Stderr, " e ", true),
+            JsonLine::Stderr(" e ")
+        ));
         lines.ignore("b");
         lines.ignore("b");
         let mut warnings = Vec::new();

@@ -245,13 +245,9 @@ impl ClaudeParser {
 
 impl StreamParser for ClaudeParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            self.scan_text_for_limits(line);
-            return;
-        }
-        match self.lines.line(line, complete) {
+        match self.lines.line(stream, line, complete) {
             JsonLine::Object(v) => self.event(&v, events),
-            JsonLine::Text(text) => self.scan_text_for_limits(text),
+            JsonLine::Text(text) | JsonLine::Stderr(text) => self.scan_text_for_limits(text),
             JsonLine::Skip => {}
         }
     }

@@ -192,10 +192,7 @@ impl CodexParser {
 
 impl StreamParser for CodexParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            return;
-        }
-        if let JsonLine::Object(v) = self.lines.line(line, complete) {
+        if let JsonLine::Object(v) = self.lines.line(stream, line, complete) {
             self.event(&v, events);
         }
     }

@@ -178,10 +178,7 @@ impl GeminiParser {
 
 impl StreamParser for GeminiParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            return;
-        }
-        if let JsonLine::Object(v) = self.lines.line(line, complete) {
+        if let JsonLine::Object(v) = self.lines.line(stream, line, complete) {
             self.event(&v, events);
         }
     }
