@@ -15,7 +15,8 @@ mod support;
 use common::*;
 use serde_json::{Value, json};
 use support::cli::{
-    GRIND_ONCE, grind_project, real_cli, session_record, transcript_ref, write_fixture,
+    GRIND_ONCE, assert_agent_commit, grind_project, real_cli, session_record, transcript_ref,
+    write_fixture,
 };
 use support::mock_openai::MockOpenAi;
 
@@ -97,15 +98,13 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
     assert_eq!(r["cost_source"], "reported");
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0, "{r}");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(subject.trim(), "feat: add AIDER.md", "Aider's own commit");
+    let commit = ("feat: add AIDER.md", "AIDER.md", "hello from aider\n");
+    assert_agent_commit(|a| sb.git(a), run, commit);
     assert_eq!(
-        sb.git(&["show", &format!("{branch}:AIDER.md")]),
-        "hello from aider\n"
-    );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:.gitignore")]),
+        sb.git(&[
+            "show",
+            &format!("refs/heads/pitboss/grind/{run}:.gitignore")
+        ]),
         "target/\n",
         "--no-gitignore: the user's .gitignore is untouched"
     );

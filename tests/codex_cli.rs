@@ -15,8 +15,8 @@ mod support;
 use common::*;
 use serde_json::{Value, json};
 use support::cli::{
-    GRIND_ONCE, grind_project, prompt_stdin, real_cli, session_record, transcript_ref,
-    write_fixture,
+    GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
+    session_record, transcript_ref, write_fixture,
 };
 use support::mock_openai::MockOpenAi;
 
@@ -107,23 +107,12 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
     assert_eq!(r["summary"], "Wrote CODEX.md and committed it.");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(
-        subject.trim(),
-        "codex: add CODEX.md",
-        "the agent's own commit"
+    let commit = ("codex: add CODEX.md", "CODEX.md", "hello from codex\n");
+    assert_agent_commit(|a| sb.git(a), run, commit);
+    assert!(
+        prompt_reached(&mock.requests(), "Create CODEX.md and commit it."),
+        "the prompt reached the model through stdin"
     );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:CODEX.md")]),
-        "hello from codex\n"
-    );
-    let prompt_sent = mock.requests().iter().any(|q| {
-        q.body
-            .to_string()
-            .contains("Create CODEX.md and commit it.")
-    });
-    assert!(prompt_sent, "the prompt reached the model through stdin");
     assert!(!transcript.contains(FAKE_KEY));
     assert!(
         transcript.contains(r#""type":"command_execution""#),

@@ -15,8 +15,8 @@ mod support;
 use common::*;
 use serde_json::{Value, json};
 use support::cli::{
-    GRIND_ONCE, grind_project, prompt_stdin, real_cli, session_record, transcript_ref,
-    write_fixture,
+    GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
+    session_record, transcript_ref, write_fixture,
 };
 use support::mock_gemini::MockGemini;
 
@@ -100,23 +100,16 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
     assert_eq!(r["price_table"], "builtin-2026-11");
     assert_eq!(r["summary"], "Wrote GEMINI.txt and committed it.");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(
-        subject.trim(),
+    let commit = (
         "gemini: add GEMINI.txt",
-        "the agent's own commit"
+        "GEMINI.txt",
+        "hello from gemini\n",
     );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:GEMINI.txt")]),
-        "hello from gemini\n"
+    assert_agent_commit(|a| sb.git(a), run, commit);
+    assert!(
+        prompt_reached(&mock.requests(), "Create GEMINI.txt and commit it."),
+        "the prompt reached the model through stdin"
     );
-    let prompt_sent = mock.requests().iter().any(|q| {
-        q.body
-            .to_string()
-            .contains("Create GEMINI.txt and commit it.")
-    });
-    assert!(prompt_sent, "the prompt reached the model through stdin");
     assert!(!transcript.contains(FAKE_KEY));
 }
 

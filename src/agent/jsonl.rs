@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::adapter::first_line;
 use super::process::Stream;
 
-/// What one stdout line turned out to be.
+/// What one output line turned out to be.
 #[derive(Debug)]
 pub enum JsonLine<'a> {
     /// A JSON object: an event for the parser.

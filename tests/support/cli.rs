@@ -10,6 +10,8 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use super::server::Request;
+
 /// The CLI's path, or `None` (after a loud notice) when it is not installed here.
 pub fn real_cli(what: &str, env_var: &str, default: &str, install: &str) -> Option<PathBuf> {
     let path = match std::env::var_os(env_var) {
@@ -85,4 +87,22 @@ pub fn write_fixture(rel: &str, bytes: &[u8]) {
         .join("tests/fixtures")
         .join(rel);
     std::fs::write(path, bytes).unwrap();
+}
+
+/// Asserts that the tip of `run`'s branch is the agent's own commit: its `subject`, and `file`
+/// holding `contents`. `git` runs git in the repository and returns its stdout.
+pub fn assert_agent_commit(
+    git: impl Fn(&[&str]) -> String,
+    run: &str,
+    (subject, file, contents): (&str, &str, &str),
+) {
+    let branch = format!("refs/heads/pitboss/grind/{run}");
+    let got = git(&["log", "-1", "--format=%s", &branch]);
+    assert_eq!(got.trim(), subject, "the agent's own commit");
+    assert_eq!(git(&["show", &format!("{branch}:{file}")]), contents);
+}
+
+/// Whether `prompt` reached the model, in the body of any request the mock answered.
+pub fn prompt_reached(requests: &[Request], prompt: &str) -> bool {
+    requests.iter().any(|q| q.body.to_string().contains(prompt))
 }
