@@ -99,6 +99,11 @@ impl JsonLines {
     }
 }
 
+/// An event's `type`, `(no type)` when it has none.
+pub fn event_type(v: &Value) -> &str {
+    v.get("type").and_then(Value::as_str).unwrap_or("(no type)")
+}
+
 /// `v[key]` as a string, if it is one.
 pub fn str_of(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::limits;
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
-use crate::agent::jsonl::{JsonLine, JsonLines, stderr_suffix, str_of, u64_of};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -92,7 +92,7 @@ impl ClaudeParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "system" if v.get("subtype").and_then(Value::as_str) == Some("init") => {
                 self.session_id = str_of(v, "session_id");
@@ -300,10 +300,7 @@ impl StreamParser for ClaudeParser {
                 // The best count we have: each assistant message's usage (output counts in
                 // the stream are partial, so this undercounts output).
                 for t in self.message_usage.values() {
-                    report.tokens.input += t.input;
-                    report.tokens.output += t.output;
-                    report.tokens.cache_read += t.cache_read;
-                    report.tokens.cache_write += t.cache_write;
+                    report.tokens += *t;
                 }
             }
         }

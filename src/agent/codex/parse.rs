@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
-use crate::agent::jsonl::{JsonLine, JsonLines, stderr_suffix, str_of, u64_of};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -99,7 +99,7 @@ impl CodexParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "thread.started" => {
                 self.thread_id = str_of(v, "thread_id");
@@ -115,12 +115,7 @@ impl CodexParser {
                 self.item(v.get("item").unwrap_or(&Value::Null), done, events);
             }
             "turn.completed" => {
-                let t = v.get("usage").map(usage_tokens).unwrap_or_default();
-                self.tokens.input += t.input;
-                self.tokens.output += t.output;
-                self.tokens.cache_read += t.cache_read;
-                self.tokens.cache_write += t.cache_write;
-                self.tokens.reasoning += t.reasoning;
+                self.tokens += v.get("usage").map(usage_tokens).unwrap_or_default();
                 self.completed = true;
                 events.push(AgentEvent::Result {
                     is_error: false,

@@ -21,7 +21,7 @@
 use serde_json::Value;
 
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
-use crate::agent::jsonl::{JsonLine, JsonLines, stderr_suffix, str_of, u64_of};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -96,7 +96,7 @@ impl GeminiParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "init" => {
                 self.session_id = str_of(v, "session_id");
@@ -145,11 +145,7 @@ impl GeminiParser {
         let mut top: Option<(String, u64)> = None;
         if let Some(models) = stats.get("models").and_then(Value::as_object) {
             for (name, m) in models {
-                let t = model_tokens(m);
-                tokens.input += t.input;
-                tokens.output += t.output;
-                tokens.cache_read += t.cache_read;
-                tokens.reasoning += t.reasoning;
+                tokens += model_tokens(m);
                 let total = u64_of(m, "total_tokens");
                 if top.as_ref().is_none_or(|(_, n)| total > *n) {
                     top = Some((name.clone(), total));
