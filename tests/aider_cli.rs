@@ -14,7 +14,10 @@ mod support;
 
 use common::*;
 use serde_json::{Value, json};
-use support::cli::real_cli;
+use support::cli::{
+    GRIND_ONCE, assert_agent_commit, grind_project, real_cli, session_record, transcript_ref,
+    write_fixture,
+};
 use support::mock_openai::MockOpenAi;
 
 const VERSION: &str = "0.86.2";
@@ -56,23 +59,16 @@ fn args(mock: &MockOpenAi) -> Vec<String> {
 }
 
 fn setup(sb: &Sandbox, aider: &std::path::Path, mock: &MockOpenAi) {
-    let prompts = sb.repo.join(".pitboss/grind/prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("write.md"),
-        "---\nname: write\ndescription: writes a file\n---\nCreate AIDER.md saying hello.\n",
-    )
-    .unwrap();
     let args: Vec<String> = args(mock).iter().map(|a| format!("{a:?}")).collect();
-    std::fs::write(
-        sb.repo.join(".pitboss/config.toml"),
-        format!(
-            "[agent]\nbackend = \"aider\"\nbinary = \"{}\"\nmodel = \"{MODEL}\"\nargs = [{}]\n",
+    grind_project(
+        &sb.repo,
+        "Create AIDER.md saying hello.",
+        &format!(
+            "backend = \"aider\"\nbinary = \"{}\"\nmodel = \"{MODEL}\"\nargs = [{}]\n",
             aider.display(),
             args.join(", ")
         ),
-    )
-    .unwrap();
+    );
     std::fs::write(sb.repo.join(".gitignore"), "target/\n").unwrap();
     sb.git(&["add", ".gitignore"]);
     sb.git(&["commit", "-q", "-m", "gitignore"]);
@@ -85,25 +81,14 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
     let mock = MockOpenAi::start(script()).unwrap();
     setup(&sb, &aider, &mock);
     let out = run_with_stdin(
-        sb.pitboss().env("OPENAI_API_KEY", FAKE_KEY).args([
-            "grind",
-            "--max-iterations",
-            "1",
-            "--json",
-        ]),
+        sb.pitboss()
+            .env("OPENAI_API_KEY", FAKE_KEY)
+            .args(GRIND_ONCE),
         "",
     );
-    let r = stdout(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "session_finished")
-        .map(|e| e["record"].clone())
-        .unwrap_or_else(|| panic!("no session: {}\n{}", stdout(&out), stderr(&out)));
+    let r = session_record(&out);
     let run = r["run_id"].as_str().unwrap();
-    let transcript = sb.git(&[
-        "show",
-        &format!("refs/pitboss/grind/{run}:transcripts/00/session-0001.log"),
-    ]);
+    let transcript = sb.git(&["show", &transcript_ref(run)]);
     assert_eq!(r["status"], "ok", "{r}\n{transcript}");
     assert_eq!(r["agent"], "aider");
     assert_eq!(r["agent_version"], VERSION);
@@ -113,15 +98,13 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
     assert_eq!(r["cost_source"], "reported");
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0, "{r}");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(subject.trim(), "feat: add AIDER.md", "Aider's own commit");
+    let commit = ("feat: add AIDER.md", "AIDER.md", "hello from aider\n");
+    assert_agent_commit(|a| sb.git(a), run, commit);
     assert_eq!(
-        sb.git(&["show", &format!("{branch}:AIDER.md")]),
-        "hello from aider\n"
-    );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:.gitignore")]),
+        sb.git(&[
+            "show",
+            &format!("refs/heads/pitboss/grind/{run}:.gitignore")
+        ]),
         "target/\n",
         "--no-gitignore: the user's .gitignore is untouched"
     );
@@ -148,9 +131,7 @@ fn record_fixtures() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/aider/write-and-commit.log");
     let text =
         String::from_utf8_lossy(&out.stdout).replace(&mock.base_url(), "http://127.0.0.1:PORT/v1");
-    std::fs::write(path, text).unwrap();
+    write_fixture("aider/write-and-commit.log", text.as_bytes());
 }

@@ -14,7 +14,10 @@ mod support;
 
 use common::*;
 use serde_json::{Value, json};
-use support::cli::real_cli;
+use support::cli::{
+    GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
+    session_record, transcript_ref, write_fixture,
+};
 use support::mock_openai::MockOpenAi;
 
 const VERSION: &str = "0.169.0";
@@ -39,21 +42,14 @@ fn script() -> Value {
 }
 
 fn project(sb: &Sandbox, codex: &std::path::Path, mock: &MockOpenAi) -> std::path::PathBuf {
-    let prompts = sb.repo.join(".pitboss/grind/prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("write.md"),
-        "---\nname: write\ndescription: writes a file\n---\nCreate CODEX.md and commit it.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sb.repo.join(".pitboss/config.toml"),
-        format!(
-            "[agent]\nbackend = \"codex\"\nbinary = \"{}\"\nmodel = \"gpt-5-codex\"\n",
+    grind_project(
+        &sb.repo,
+        "Create CODEX.md and commit it.",
+        &format!(
+            "backend = \"codex\"\nbinary = \"{}\"\nmodel = \"gpt-5-codex\"\n",
             codex.display()
         ),
-    )
-    .unwrap();
+    );
     let home = sb.path("codex-home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
@@ -74,23 +70,12 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
         sb.pitboss()
             .env("CODEX_HOME", &home)
             .env("MOCK_OPENAI_KEY", FAKE_KEY)
-            .args(["grind", "--max-iterations", "1", "--json"]),
+            .args(GRIND_ONCE),
         "",
     );
-    let events: Vec<Value> = stdout(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let r = events
-        .iter()
-        .find(|e| e["event"] == "session_finished")
-        .map(|e| e["record"].clone())
-        .unwrap_or_else(|| panic!("no session: {}\n{}", stdout(&out), stderr(&out)));
+    let r = session_record(&out);
     let run = r["run_id"].as_str().unwrap();
-    let transcript = sb.git(&[
-        "show",
-        &format!("refs/pitboss/grind/{run}:transcripts/00/session-0001.log"),
-    ]);
+    let transcript = sb.git(&["show", &transcript_ref(run)]);
     let outputs: Vec<String> = mock
         .requests()
         .iter()
@@ -122,23 +107,12 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
     assert_eq!(r["summary"], "Wrote CODEX.md and committed it.");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(
-        subject.trim(),
-        "codex: add CODEX.md",
-        "the agent's own commit"
+    let commit = ("codex: add CODEX.md", "CODEX.md", "hello from codex\n");
+    assert_agent_commit(|a| sb.git(a), run, commit);
+    assert!(
+        prompt_reached(&mock.requests(), "Create CODEX.md and commit it."),
+        "the prompt reached the model through stdin"
     );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:CODEX.md")]),
-        "hello from codex\n"
-    );
-    let prompt_sent = mock.requests().iter().any(|q| {
-        q.body
-            .to_string()
-            .contains("Create CODEX.md and commit it.")
-    });
-    assert!(prompt_sent, "the prompt reached the model through stdin");
     assert!(!transcript.contains(FAKE_KEY));
     assert!(
         transcript.contains(r#""type":"command_execution""#),
@@ -160,10 +134,8 @@ fn record_fixtures() {
         .env("MOCK_OPENAI_KEY", FAKE_KEY)
         .args(["exec", "--json", "--skip-git-repo-check", "--sandbox"])
         .args(["danger-full-access", "-c", "approval_policy=\"never\"", "-"])
-        .stdin(std::fs::File::open(sb.repo.join(".pitboss/grind/prompts/write.md")).unwrap())
+        .stdin(prompt_stdin(&sb.repo))
         .output()
         .unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/codex/write-and-commit.jsonl");
-    std::fs::write(path, out.stdout).unwrap();
+    write_fixture("codex/write-and-commit.jsonl", &out.stdout);
 }

@@ -14,7 +14,10 @@ mod support;
 
 use common::*;
 use serde_json::{Value, json};
-use support::cli::real_cli;
+use support::cli::{
+    GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
+    session_record, transcript_ref, write_fixture,
+};
 use support::mock_gemini::MockGemini;
 
 const VERSION: &str = "0.61.0";
@@ -40,21 +43,11 @@ fn script() -> Value {
 }
 
 fn setup(sb: &Sandbox, gemini: &std::path::Path) {
-    let prompts = sb.repo.join(".pitboss/grind/prompts");
-    std::fs::create_dir_all(&prompts).unwrap();
-    std::fs::write(
-        prompts.join("write.md"),
-        "---\nname: write\ndescription: writes a file\n---\nCreate GEMINI.txt and commit it.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sb.repo.join(".pitboss/config.toml"),
-        format!(
-            "[agent]\nbackend = \"gemini\"\nbinary = \"{}\"\n",
-            gemini.display()
-        ),
-    )
-    .unwrap();
+    grind_project(
+        &sb.repo,
+        "Create GEMINI.txt and commit it.",
+        &format!("backend = \"gemini\"\nbinary = \"{}\"\n", gemini.display()),
+    );
     let settings = sb.home.join(".gemini");
     std::fs::create_dir_all(&settings).unwrap();
     std::fs::write(
@@ -74,23 +67,12 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
         sb.pitboss()
             .env("GOOGLE_GEMINI_BASE_URL", mock.base_url())
             .env("GEMINI_API_KEY", FAKE_KEY)
-            .args(["grind", "--max-iterations", "1", "--json"]),
+            .args(GRIND_ONCE),
         "",
     );
-    let events: Vec<Value> = stdout(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let r = events
-        .iter()
-        .find(|e| e["event"] == "session_finished")
-        .map(|e| e["record"].clone())
-        .unwrap_or_else(|| panic!("no session: {}\n{}", stdout(&out), stderr(&out)));
+    let r = session_record(&out);
     let run = r["run_id"].as_str().unwrap();
-    let transcript = sb.git(&[
-        "show",
-        &format!("refs/pitboss/grind/{run}:transcripts/00/session-0001.log"),
-    ]);
+    let transcript = sb.git(&["show", &transcript_ref(run)]);
     assert_eq!(r["status"], "ok", "{r}\n{transcript}");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(r["agent"], "gemini");
@@ -118,23 +100,16 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
     assert_eq!(r["price_table"], "builtin-2026-11");
     assert_eq!(r["summary"], "Wrote GEMINI.txt and committed it.");
 
-    let branch = format!("refs/heads/pitboss/grind/{run}");
-    let subject = sb.git(&["log", "-1", "--format=%s", &branch]);
-    assert_eq!(
-        subject.trim(),
+    let commit = (
         "gemini: add GEMINI.txt",
-        "the agent's own commit"
+        "GEMINI.txt",
+        "hello from gemini\n",
     );
-    assert_eq!(
-        sb.git(&["show", &format!("{branch}:GEMINI.txt")]),
-        "hello from gemini\n"
+    assert_agent_commit(|a| sb.git(a), run, commit);
+    assert!(
+        prompt_reached(&mock.requests(), "Create GEMINI.txt and commit it."),
+        "the prompt reached the model through stdin"
     );
-    let prompt_sent = mock.requests().iter().any(|q| {
-        q.body
-            .to_string()
-            .contains("Create GEMINI.txt and commit it.")
-    });
-    assert!(prompt_sent, "the prompt reached the model through stdin");
     assert!(!transcript.contains(FAKE_KEY));
 }
 
@@ -153,12 +128,10 @@ fn record_fixtures() {
         .env("GEMINI_API_KEY", FAKE_KEY)
         .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
         .args(["--output-format", "stream-json", "--approval-mode", "yolo"])
-        .stdin(std::fs::File::open(sb.repo.join(".pitboss/grind/prompts/write.md")).unwrap())
+        .stdin(prompt_stdin(&sb.repo))
         .output()
         .unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/gemini/write-and-commit.jsonl");
-    std::fs::write(path, out.stdout).unwrap();
+    write_fixture("gemini/write-and-commit.jsonl", &out.stdout);
 }
 
 /// Gemini's exit codes become readable error texts (no real CLI needed: a script that exits
@@ -180,17 +153,7 @@ fn an_auth_failure_exit_code_is_explained_in_the_record() {
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     setup(&sb, &fake);
-    let out = run_with_stdin(
-        sb.pitboss()
-            .args(["grind", "--max-iterations", "1", "--json"]),
-        "",
-    );
-    let r = stdout(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|e| e["event"] == "session_finished")
-        .map(|e| e["record"].clone())
-        .unwrap_or_else(|| panic!("{}", stderr(&out)));
+    let r = session_record(&run_with_stdin(sb.pitboss().args(GRIND_ONCE), ""));
     assert_eq!(r["status"], "error");
     assert_eq!(r["exit_code"], 41);
     assert_eq!(r["agent_version"], VERSION);

@@ -30,6 +30,10 @@ pub struct SessionContext<'a> {
     pub started_at: DateTime<Utc>,
 }
 
+/// The [`Adapter::config_key`] of the backends that run an agent CLI (`claude`, `codex`,
+/// `gemini`, `aider`).
+pub const AGENT_BINARY_KEY: &str = "agent.binary in .pitboss/config.toml";
+
 /// One agent backend.
 pub trait Adapter {
     /// `claude`, `codex`, `gemini`, `aider`, `command`, `demo`: recorded as the report's
@@ -109,6 +113,20 @@ impl StreamParser for TextParser {
 
     fn finish(self: Box<Self>, _stderr_tail: &str) -> ParsedStream {
         ParsedStream::default()
+    }
+}
+
+/// The context the adapters' invocation tests share: worktree `/wt`, input `/tmp/in`,
+/// `PITBOSS_SEQ=1`.
+#[cfg(test)]
+pub fn test_context() -> SessionContext<'static> {
+    static ENV: std::sync::LazyLock<BTreeMap<String, String>> =
+        std::sync::LazyLock::new(|| [("PITBOSS_SEQ".into(), "1".into())].into());
+    SessionContext {
+        worktree: Path::new("/wt"),
+        input_file: Path::new("/tmp/in"),
+        env: &ENV,
+        started_at: DateTime::UNIX_EPOCH,
     }
 }
 

@@ -58,6 +58,14 @@ impl Invocation {
         self
     }
 
+    /// `flag value` when there is a value (`--model sonnet`), nothing otherwise.
+    pub fn flag_opt(self, flag: &str, value: Option<impl Into<OsString>>) -> Self {
+        match value {
+            Some(value) => self.arg(flag).arg(value),
+            None => self,
+        }
+    }
+
     pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.env_set.insert(name.into(), value.into());
         self
@@ -105,8 +113,10 @@ mod tests {
             .args(["-c", "echo 'hi' $X"])
             .env("A", "1")
             .env_remove("B")
+            .flag_opt("--model", Some("m"))
+            .flag_opt("--none", None::<&str>)
             .stdin_file("/tmp/in");
-        assert_eq!(inv.display(), r#"sh -c 'echo '\''hi'\'' $X'"#);
+        assert_eq!(inv.display(), r#"sh -c 'echo '\''hi'\'' $X' --model m"#);
         assert_eq!(inv.env_set.get("A").map(String::as_str), Some("1"));
         assert_eq!(inv.stdin, StdinFrom::File("/tmp/in".into()));
     }

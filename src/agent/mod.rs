@@ -18,6 +18,7 @@ pub mod demo;
 mod gemini;
 mod hook;
 mod invocation;
+mod jsonl;
 mod observer;
 mod outcome;
 mod process;

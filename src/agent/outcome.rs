@@ -61,6 +61,17 @@ impl Tokens {
     }
 }
 
+/// Field by field: the counts of several turns, messages or models summed.
+impl std::ops::AddAssign for Tokens {
+    fn add_assign(&mut self, t: Tokens) {
+        self.input += t.input;
+        self.output += t.output;
+        self.cache_read += t.cache_read;
+        self.cache_write += t.cache_write;
+        self.reasoning += t.reasoning;
+    }
+}
+
 /// Where a session's cost figure came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,91 +1,45 @@
 //! A mock of the Anthropic Messages API, for driving the real Claude Code CLI in tests.
 //!
-//! It listens on 127.0.0.1 (a free port), speaks just enough HTTP/1.1 (keep-alive,
-//! content-length or chunked request bodies), and answers `POST /v1/messages` from a *script*:
-//! a JSON list of turns. The turn served is the number of assistant messages already in the
-//! request, so the mock is stateless and retries or side requests cannot make it skip a turn.
+//! It listens on 127.0.0.1 (a free port, through `server.rs`), speaks just enough HTTP/1.1
+//! (keep-alive, content-length or chunked request bodies), and answers `POST /v1/messages` from
+//! a *script*: a JSON list of turns. The turn served is the number of assistant messages already
+//! in the request, so the mock is stateless and retries or side requests cannot make it skip a
+//! turn.
 //! A turn is either a reply (`content` blocks of `text` and `tool_use`, streamed as server-sent
 //! events: message_start, content_block_start/delta/stop, message_delta, message_stop, with
 //! `usage`) or an `error` (status, headers, JSON body), e.g. a 429 with rate-limit headers.
 //! Requests without tools (the CLI's small side calls) get a short text reply, `count_tokens`
-//! gets a count, anything else a `200 {}`. Std only: TcpListener and threads.
+//! gets a count, anything else a `200 {}`.
 
 #![allow(dead_code)]
 
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::http::{http, read_request};
-
-/// One request the mock answered.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub body: Value,
-    /// The script turn it was answered with, for scripted requests.
-    pub turn: Option<usize>,
-}
+use super::http::http;
+use super::server::MockServer;
+pub use super::server::Request;
 
 /// A running mock; stops when dropped.
 pub struct MockAnthropic {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Request>>>,
-    accept: Option<JoinHandle<()>>,
+    server: MockServer,
 }
 
 impl MockAnthropic {
     /// Starts the mock with `script` (a JSON array of turns).
     pub fn start(script: Value) -> std::io::Result<MockAnthropic> {
-        let turns = Arc::new(script.as_array().cloned().unwrap_or_default());
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, log2) = (Arc::clone(&stop), Arc::clone(&log));
-        let accept = std::thread::spawn(move || {
-            while !stop2.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let (turns, log) = (Arc::clone(&turns), Arc::clone(&log2));
-                        std::thread::spawn(move || serve(conn, &turns, &log));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Ok(MockAnthropic {
-            addr,
-            stop,
-            log,
-            accept: Some(accept),
-        })
+        let turns = script.as_array().cloned().unwrap_or_default();
+        let server =
+            MockServer::start(move |method, path, body| respond(method, path, body, &turns))?;
+        Ok(MockAnthropic { server })
     }
 
     /// `http://127.0.0.1:<port>`, for `ANTHROPIC_BASE_URL`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for MockAnthropic {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
+        self.server.requests()
     }
 }
 
@@ -97,31 +51,6 @@ pub fn load_script(path: &std::path::Path, vars: &[(&str, &str)]) -> Value {
         text = text.replace(&format!("{{{{{k}}}}}"), &escaped[1..escaped.len() - 1]);
     }
     serde_json::from_str(&text).expect("script is JSON")
-}
-
-fn serve(conn: TcpStream, turns: &[Value], log: &Mutex<Vec<Request>>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
-    let Ok(mut writer) = conn.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(conn);
-    while let Some((method, path, body)) = read_request(&mut reader) {
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let (turn, response) = respond(&method, &path, &body, turns);
-        log.lock().unwrap().push(Request {
-            method,
-            path,
-            body,
-            turn,
-        });
-        if writer
-            .write_all(&response)
-            .and_then(|()| writer.flush())
-            .is_err()
-        {
-            return;
-        }
-    }
 }
 
 fn json_response(value: &Value) -> Vec<u8> {

@@ -13,32 +13,15 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use serde_json::{Map, Value, json};
 
-use super::http::{http, read_request};
-
-/// One request the mock answered.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub body: Value,
-    pub turn: Option<usize>,
-}
+use super::http::http;
+use super::server::MockServer;
+pub use super::server::Request;
 
 /// A running mock; stops when dropped.
 pub struct MockGemini {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Request>>>,
-    accept: Option<JoinHandle<()>>,
+    server: MockServer,
 }
 
 /// The model the side calls report.
@@ -47,75 +30,21 @@ const SIDE_MODEL: &str = "gemini-2.5-flash-lite";
 impl MockGemini {
     /// `model` is the `modelVersion` the scripted turns report.
     pub fn start(script: Value, model: &str) -> std::io::Result<MockGemini> {
-        let turns = Arc::new(script.as_array().cloned().unwrap_or_default());
-        let model = Arc::new(model.to_string());
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, log2) = (Arc::clone(&stop), Arc::clone(&log));
-        let accept = std::thread::spawn(move || {
-            while !stop2.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let (turns, log, model) =
-                            (Arc::clone(&turns), Arc::clone(&log2), Arc::clone(&model));
-                        std::thread::spawn(move || serve(conn, &turns, &model, &log));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Ok(MockGemini {
-            addr,
-            stop,
-            log,
-            accept: Some(accept),
-        })
+        let turns = script.as_array().cloned().unwrap_or_default();
+        let model = model.to_string();
+        let server = MockServer::start(move |method, path, body| {
+            respond(method, path, body, &turns, &model)
+        })?;
+        Ok(MockGemini { server })
     }
 
     /// `http://127.0.0.1:<port>`, for `GOOGLE_GEMINI_BASE_URL`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for MockGemini {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(conn: TcpStream, turns: &[Value], model: &str, log: &Mutex<Vec<Request>>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
-    let Ok(mut writer) = conn.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(conn);
-    while let Some((method, path, body)) = read_request(&mut reader) {
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let (turn, response) = respond(&method, &path, &body, turns, model);
-        log.lock().unwrap().push(Request {
-            method,
-            path,
-            body,
-            turn,
-        });
-        if writer
-            .write_all(&response)
-            .and_then(|()| writer.flush())
-            .is_err()
-        {
-            return;
-        }
+        self.server.requests()
     }
 }
 

@@ -20,65 +20,28 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::http::{http, read_request};
-
-/// One request the mock answered.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub body: Value,
-    pub turn: Option<usize>,
-}
+use super::http::http;
+use super::server::MockServer;
+pub use super::server::Request;
 
 /// A running mock; stops when dropped.
 pub struct MockOpenAi {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Request>>>,
-    accept: Option<JoinHandle<()>>,
+    server: MockServer,
 }
 
 impl MockOpenAi {
     pub fn start(script: Value) -> std::io::Result<MockOpenAi> {
-        let turns = Arc::new(script.as_array().cloned().unwrap_or_default());
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, log2) = (Arc::clone(&stop), Arc::clone(&log));
-        let accept = std::thread::spawn(move || {
-            while !stop2.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let (turns, log) = (Arc::clone(&turns), Arc::clone(&log2));
-                        std::thread::spawn(move || serve(conn, &turns, &log));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Ok(MockOpenAi {
-            addr,
-            stop,
-            log,
-            accept: Some(accept),
-        })
+        let turns = script.as_array().cloned().unwrap_or_default();
+        let server =
+            MockServer::start(move |method, path, body| respond(method, path, body, &turns))?;
+        Ok(MockOpenAi { server })
     }
 
     /// `http://127.0.0.1:<port>/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}/v1", self.server.url())
     }
 
     /// A `$CODEX_HOME/config.toml` that sends `model` to this mock, with the API key read from
@@ -93,41 +56,7 @@ impl MockOpenAi {
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for MockOpenAi {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(conn: TcpStream, turns: &[Value], log: &Mutex<Vec<Request>>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
-    let Ok(mut writer) = conn.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(conn);
-    while let Some((method, path, body)) = read_request(&mut reader) {
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let (turn, response) = respond(&method, &path, &body, turns);
-        log.lock().unwrap().push(Request {
-            method,
-            path,
-            body,
-            turn,
-        });
-        if writer
-            .write_all(&response)
-            .and_then(|()| writer.flush())
-            .is_err()
-        {
-            return;
-        }
+        self.server.requests()
     }
 }
 

@@ -5,3 +5,4 @@ pub mod http;
 pub mod mock_anthropic;
 pub mod mock_gemini;
 pub mod mock_openai;
+pub mod server;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::AiderParser;
 
-use super::adapter::{Adapter, SessionContext, StreamParser};
+use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The flags every session gets, after `--message-file <file>`. Aider's chat and input
@@ -66,20 +66,19 @@ impl Adapter for AiderAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "agent.binary in .pitboss/config.toml"
+        AGENT_BINARY_KEY
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
-        let mut inv = Invocation::new(&self.binary, ctx.worktree)
-            .arg("--message-file")
-            .arg(ctx.input_file)
-            .args(AIDER_FLAGS);
-        if let Some(model) = &self.model {
-            inv = inv.arg("--model").arg(model);
-        }
         // NB: stdin stays /dev/null: with `--yes-always` Aider asks nothing, and a closed stdin
         // ends it at once if it ever does.
-        inv.args(&self.extra_args).envs(ctx.env)
+        Invocation::new(&self.binary, ctx.worktree)
+            .arg("--message-file")
+            .arg(ctx.input_file)
+            .args(AIDER_FLAGS)
+            .flag_opt("--model", self.model.as_ref())
+            .args(&self.extra_args)
+            .envs(ctx.env)
     }
 
     fn parser(&self, _ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
@@ -97,20 +96,13 @@ impl Adapter for AiderAdapter {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::agent::adapter::test_context;
     use crate::agent::invocation::StdinFrom;
 
     #[test]
     fn invocation_takes_the_prompt_by_file_never_argv() {
-        let env: BTreeMap<String, String> = [("PITBOSS_SEQ".into(), "1".into())].into();
-        let ctx = SessionContext {
-            worktree: Path::new("/wt"),
-            input_file: Path::new("/tmp/in"),
-            env: &env,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let ctx = test_context();
         let adapter = AiderAdapter {
             model: Some("openai/gpt-4.1".into()),
             extra_args: vec!["--edit-format".into(), "whole".into()],

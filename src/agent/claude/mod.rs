@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::ClaudeParser;
 
-use super::adapter::{Adapter, SessionContext, StreamParser};
+use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The permission mode used when the configuration names none.
@@ -78,20 +78,13 @@ impl Adapter for ClaudeAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "agent.binary in .pitboss/config.toml"
+        AGENT_BINARY_KEY
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
-        let mut inv = Invocation::new(&self.binary, ctx.worktree).args([
-            "-p",
-            "--output-format",
-            "stream-json",
-            "--verbose",
-        ]);
-        if let Some(model) = &self.model {
-            inv = inv.arg("--model").arg(model);
-        }
-        inv = inv
+        let mut inv = Invocation::new(&self.binary, ctx.worktree)
+            .args(["-p", "--output-format", "stream-json", "--verbose"])
+            .flag_opt("--model", self.model.as_ref())
             .arg("--permission-mode")
             .arg(&self.permission_mode)
             .args(&self.extra_args);
@@ -116,20 +109,13 @@ impl Adapter for ClaudeAdapter {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::agent::adapter::test_context;
     use crate::agent::invocation::StdinFrom;
 
     #[test]
     fn invocation_has_stream_json_model_mode_extras_and_prompt_on_stdin() {
-        let env: BTreeMap<String, String> = [("PITBOSS_SEQ".into(), "1".into())].into();
-        let ctx = SessionContext {
-            worktree: Path::new("/wt"),
-            input_file: Path::new("/tmp/in"),
-            env: &env,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let ctx = test_context();
         let adapter = ClaudeAdapter {
             model: Some("sonnet".into()),
             extra_args: vec!["--max-turns".into(), "30".into()],

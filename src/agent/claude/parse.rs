@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::limits;
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -35,11 +36,7 @@ pub struct ClaudeParser {
     message_usage: BTreeMap<String, Tokens>,
     result: Option<ResultEvent>,
     limit: LimitSignals,
-    not_json: u64,
-    first_not_json: Option<String>,
-    oversized: u64,
-    in_fragment: bool,
-    ignored: BTreeMap<String, u64>,
+    lines: JsonLines,
 }
 
 #[derive(Debug, Default)]
@@ -65,14 +62,6 @@ struct LimitSignals {
     assistant_limited: bool,
     legacy_until: Option<DateTime<Utc>>,
     message: Option<String>,
-}
-
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn u64_of(v: &Value, key: &str) -> u64 {
-    v.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// Anthropic usage (`input_tokens`, `cache_read_input_tokens`, …) as [`Tokens`].
@@ -103,7 +92,7 @@ impl ClaudeParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "system" if v.get("subtype").and_then(Value::as_str) == Some("init") => {
                 self.session_id = str_of(v, "session_id");
@@ -132,7 +121,7 @@ impl ClaudeParser {
                     });
                 }
             }
-            other => *self.ignored.entry(other.to_string()).or_default() += 1,
+            other => self.lines.ignore(other),
         }
     }
 
@@ -256,31 +245,10 @@ impl ClaudeParser {
 
 impl StreamParser for ClaudeParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            self.scan_text_for_limits(line);
-            return;
-        }
-        if !complete || self.in_fragment {
-            // Part of a line too long to parse: count it once, at its first fragment.
-            if !self.in_fragment {
-                self.oversized += 1;
-            }
-            self.in_fragment = !complete;
-            return;
-        }
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return;
-        }
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(v) if v.is_object() => self.event(&v, events),
-            _ => {
-                self.not_json += 1;
-                if self.first_not_json.is_none() {
-                    self.first_not_json = Some(first_line(trimmed, 120));
-                }
-                self.scan_text_for_limits(trimmed);
-            }
+        match self.lines.line(stream, line, complete) {
+            JsonLine::Object(v) => self.event(&v, events),
+            JsonLine::Text(text) | JsonLine::Stderr(text) => self.scan_text_for_limits(text),
+            JsonLine::Skip => {}
         }
     }
 
@@ -290,29 +258,7 @@ impl StreamParser for ClaudeParser {
 
     fn finish(self: Box<Self>, stderr_tail: &str) -> ParsedStream {
         let mut warnings = Vec::new();
-        if let Some(first) = &self.first_not_json {
-            warnings.push(format!(
-                "{} stdout line(s) from claude were not JSON events (first: {first:?})",
-                self.not_json
-            ));
-        }
-        if self.oversized > 0 {
-            warnings.push(format!(
-                "{} stdout line(s) from claude were too long to parse",
-                self.oversized
-            ));
-        }
-        if !self.ignored.is_empty() {
-            let kinds: Vec<String> = self
-                .ignored
-                .iter()
-                .map(|(k, n)| format!("{k}×{n}"))
-                .collect();
-            warnings.push(format!(
-                "ignored unknown claude events: {}",
-                kinds.join(", ")
-            ));
-        }
+        self.lines.warnings("claude", &mut warnings);
         let rate_limit = self.rate_limit();
         let mut report = AgentReport {
             agent_name: "claude".to_string(),
@@ -354,10 +300,7 @@ impl StreamParser for ClaudeParser {
                 // The best count we have: each assistant message's usage (output counts in
                 // the stream are partial, so this undercounts output).
                 for t in self.message_usage.values() {
-                    report.tokens.input += t.input;
-                    report.tokens.output += t.output;
-                    report.tokens.cache_read += t.cache_read;
-                    report.tokens.cache_write += t.cache_write;
+                    report.tokens += *t;
                 }
             }
         }
@@ -371,16 +314,7 @@ impl StreamParser for ClaudeParser {
 
 fn no_result_text(stderr_tail: &str) -> String {
     let mut text = "claude ended without a final result event".to_string();
-    let lines: Vec<&str> = stderr_tail
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if !lines.is_empty() {
-        let last = &lines[lines.len().saturating_sub(5)..];
-        text.push_str("; stderr: ");
-        text.push_str(&last.join(" | "));
-    }
+    text.push_str(&stderr_suffix(stderr_tail));
     if stderr_tail.contains("cannot be used with root/sudo privileges") {
         text.push_str(
             " (Claude Code refuses bypassPermissions as root: set IS_SANDBOX=1 in the agent's \

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::CodexParser;
 
-use super::adapter::{Adapter, SessionContext, StreamParser};
+use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The sandbox used when the configuration names none.
@@ -66,24 +66,18 @@ impl Adapter for CodexAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "agent.binary in .pitboss/config.toml"
+        AGENT_BINARY_KEY
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
-        let mut inv = Invocation::new(&self.binary, ctx.worktree).args([
-            "exec",
-            "--json",
-            "--skip-git-repo-check",
-        ]);
-        if let Some(model) = &self.model {
-            inv = inv.arg("--model").arg(model);
-        }
-        inv = inv
+        Invocation::new(&self.binary, ctx.worktree)
+            .args(["exec", "--json", "--skip-git-repo-check"])
+            .flag_opt("--model", self.model.as_ref())
             .arg("--sandbox")
             .arg(&self.sandbox)
             .arg("-c")
-            .arg("approval_policy=\"never\"");
-        inv.args(&self.extra_args)
+            .arg("approval_policy=\"never\"")
+            .args(&self.extra_args)
             .arg("-")
             .envs(ctx.env)
             .stdin_file(ctx.input_file)
@@ -108,20 +102,13 @@ impl Adapter for CodexAdapter {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::agent::adapter::test_context;
     use crate::agent::invocation::StdinFrom;
 
     #[test]
     fn invocation_is_exec_json_with_safe_defaults_and_prompt_on_stdin() {
-        let env: BTreeMap<String, String> = [("PITBOSS_SEQ".into(), "1".into())].into();
-        let ctx = SessionContext {
-            worktree: Path::new("/wt"),
-            input_file: Path::new("/tmp/in"),
-            env: &env,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let ctx = test_context();
         let adapter = CodexAdapter {
             model: Some("gpt-5-codex".into()),
             extra_args: vec!["--oss".into()],

@@ -24,6 +24,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -40,19 +41,7 @@ pub struct CodexParser {
     last_message: Option<String>,
     reconnects: u64,
     notices: Vec<String>,
-    not_json: u64,
-    first_not_json: Option<String>,
-    oversized: u64,
-    in_fragment: bool,
-    ignored: std::collections::BTreeMap<String, u64>,
-}
-
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn u64_of(v: &Value, key: &str) -> u64 {
-    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+    lines: JsonLines,
 }
 
 /// Codex's turn usage as the ledger's disjoint [`Tokens`].
@@ -110,7 +99,7 @@ impl CodexParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "thread.started" => {
                 self.thread_id = str_of(v, "thread_id");
@@ -126,12 +115,7 @@ impl CodexParser {
                 self.item(v.get("item").unwrap_or(&Value::Null), done, events);
             }
             "turn.completed" => {
-                let t = v.get("usage").map(usage_tokens).unwrap_or_default();
-                self.tokens.input += t.input;
-                self.tokens.output += t.output;
-                self.tokens.cache_read += t.cache_read;
-                self.tokens.cache_write += t.cache_write;
-                self.tokens.reasoning += t.reasoning;
+                self.tokens += v.get("usage").map(usage_tokens).unwrap_or_default();
                 self.completed = true;
                 events.push(AgentEvent::Result {
                     is_error: false,
@@ -163,7 +147,7 @@ impl CodexParser {
                     self.last_error = Some(message);
                 }
             }
-            other => *self.ignored.entry(other.to_string()).or_default() += 1,
+            other => self.lines.ignore(other),
         }
     }
 
@@ -203,28 +187,8 @@ impl CodexParser {
 
 impl StreamParser for CodexParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            return;
-        }
-        if !complete || self.in_fragment {
-            if !self.in_fragment {
-                self.oversized += 1;
-            }
-            self.in_fragment = !complete;
-            return;
-        }
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return;
-        }
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(v) if v.is_object() => self.event(&v, events),
-            _ => {
-                self.not_json += 1;
-                if self.first_not_json.is_none() {
-                    self.first_not_json = Some(first_line(trimmed, 120));
-                }
-            }
+        if let JsonLine::Object(v) = self.lines.line(stream, line, complete) {
+            self.event(&v, events);
         }
     }
 
@@ -241,29 +205,7 @@ impl StreamParser for CodexParser {
                 self.reconnects
             ));
         }
-        if let Some(first) = &self.first_not_json {
-            warnings.push(format!(
-                "{} stdout line(s) from codex were not JSON events (first: {first:?})",
-                self.not_json
-            ));
-        }
-        if self.oversized > 0 {
-            warnings.push(format!(
-                "{} stdout line(s) from codex were too long to parse",
-                self.oversized
-            ));
-        }
-        if !self.ignored.is_empty() {
-            let kinds: Vec<String> = self
-                .ignored
-                .iter()
-                .map(|(k, n)| format!("{k}×{n}"))
-                .collect();
-            warnings.push(format!(
-                "ignored unknown codex events: {}",
-                kinds.join(", ")
-            ));
-        }
+        self.lines.warnings("codex", &mut warnings);
         let mut report = AgentReport {
             agent_name: "codex".to_string(),
             agent_session_id: self.thread_id.clone(),
@@ -318,15 +260,7 @@ fn with_auth_hint(message: String) -> String {
 
 fn no_result_text(stderr_tail: &str) -> String {
     let mut text = "codex ended without a completed turn".to_string();
-    let lines: Vec<&str> = stderr_tail
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if !lines.is_empty() {
-        text.push_str("; stderr: ");
-        text.push_str(&lines[lines.len().saturating_sub(5)..].join(" | "));
-    }
+    text.push_str(&stderr_suffix(stderr_tail));
     if stderr_tail.contains("401") || stderr_tail.to_ascii_lowercase().contains("not logged in") {
         text.push_str(" (is codex logged in? run `codex login`, or set OPENAI_API_KEY)");
     }

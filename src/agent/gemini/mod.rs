@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::{GeminiParser, exit_text};
 
-use super::adapter::{Adapter, SessionContext, StreamParser};
+use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The approval mode pitboss runs Gemini with.
@@ -55,20 +55,15 @@ impl Adapter for GeminiAdapter {
     }
 
     fn config_key(&self) -> &str {
-        "agent.binary in .pitboss/config.toml"
+        AGENT_BINARY_KEY
     }
 
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
-        let mut inv = Invocation::new(&self.binary, ctx.worktree).args([
-            "--output-format",
-            "stream-json",
-            "--approval-mode",
-            GEMINI_APPROVAL_MODE,
-        ]);
-        if let Some(model) = &self.model {
-            inv = inv.arg("--model").arg(model);
-        }
-        inv.args(&self.extra_args)
+        Invocation::new(&self.binary, ctx.worktree)
+            .args(["--output-format", "stream-json", "--approval-mode"])
+            .arg(GEMINI_APPROVAL_MODE)
+            .flag_opt("--model", self.model.as_ref())
+            .args(&self.extra_args)
             .envs(ctx.env)
             .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
             .stdin_file(ctx.input_file)
@@ -97,20 +92,13 @@ impl Adapter for GeminiAdapter {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::agent::adapter::test_context;
     use crate::agent::invocation::StdinFrom;
 
     #[test]
     fn invocation_is_headless_stream_json_trusted_with_prompt_on_stdin() {
-        let env: BTreeMap<String, String> = [("PITBOSS_SEQ".into(), "1".into())].into();
-        let ctx = SessionContext {
-            worktree: Path::new("/wt"),
-            input_file: Path::new("/tmp/in"),
-            env: &env,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let ctx = test_context();
         let adapter = GeminiAdapter {
             model: Some("gemini-2.5-pro".into()),
             extra_args: vec!["--debug".into()],

@@ -18,11 +18,10 @@
 //! Gemini reports no dollars: the loop estimates the cost. Its exit codes are mapped to words by
 //! [`exit_text`].
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
+use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
 use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
 use crate::agent::process::Stream;
@@ -36,11 +35,7 @@ pub struct GeminiParser {
     result: Option<ResultEvent>,
     tool_calls: u64,
     notices: Vec<String>,
-    not_json: u64,
-    first_not_json: Option<String>,
-    oversized: u64,
-    in_fragment: bool,
-    ignored: BTreeMap<String, u64>,
+    lines: JsonLines,
 }
 
 #[derive(Debug, Default)]
@@ -50,14 +45,6 @@ struct ResultEvent {
     error_message: Option<String>,
     tokens: Tokens,
     model: Option<String>,
-}
-
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn u64_of(v: &Value, key: &str) -> u64 {
-    v.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// One model's stats as the ledger's disjoint [`Tokens`].
@@ -109,7 +96,7 @@ impl GeminiParser {
     }
 
     fn event(&mut self, v: &Value, events: &mut Vec<AgentEvent>) {
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("(no type)");
+        let kind = event_type(v);
         match kind {
             "init" => {
                 self.session_id = str_of(v, "session_id");
@@ -148,7 +135,7 @@ impl GeminiParser {
                 }
             }
             "result" => self.result(v, events),
-            other => *self.ignored.entry(other.to_string()).or_default() += 1,
+            other => self.lines.ignore(other),
         }
     }
 
@@ -158,11 +145,7 @@ impl GeminiParser {
         let mut top: Option<(String, u64)> = None;
         if let Some(models) = stats.get("models").and_then(Value::as_object) {
             for (name, m) in models {
-                let t = model_tokens(m);
-                tokens.input += t.input;
-                tokens.output += t.output;
-                tokens.cache_read += t.cache_read;
-                tokens.reasoning += t.reasoning;
+                tokens += model_tokens(m);
                 let total = u64_of(m, "total_tokens");
                 if top.as_ref().is_none_or(|(_, n)| total > *n) {
                     top = Some((name.clone(), total));
@@ -191,28 +174,8 @@ impl GeminiParser {
 
 impl StreamParser for GeminiParser {
     fn line(&mut self, stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
-        if stream == Stream::Stderr {
-            return;
-        }
-        if !complete || self.in_fragment {
-            if !self.in_fragment {
-                self.oversized += 1;
-            }
-            self.in_fragment = !complete;
-            return;
-        }
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return;
-        }
-        match serde_json::from_str::<Value>(trimmed) {
-            Ok(v) if v.is_object() => self.event(&v, events),
-            _ => {
-                self.not_json += 1;
-                if self.first_not_json.is_none() {
-                    self.first_not_json = Some(first_line(trimmed, 120));
-                }
-            }
+        if let JsonLine::Object(v) = self.lines.line(stream, line, complete) {
+            self.event(&v, events);
         }
     }
 
@@ -226,29 +189,7 @@ impl StreamParser for GeminiParser {
             .iter()
             .map(|n| format!("gemini: {n}"))
             .collect();
-        if let Some(first) = &self.first_not_json {
-            warnings.push(format!(
-                "{} stdout line(s) from gemini were not JSON events (first: {first:?})",
-                self.not_json
-            ));
-        }
-        if self.oversized > 0 {
-            warnings.push(format!(
-                "{} stdout line(s) from gemini were too long to parse",
-                self.oversized
-            ));
-        }
-        if !self.ignored.is_empty() {
-            let kinds: Vec<String> = self
-                .ignored
-                .iter()
-                .map(|(k, n)| format!("{k}×{n}"))
-                .collect();
-            warnings.push(format!(
-                "ignored unknown gemini events: {}",
-                kinds.join(", ")
-            ));
-        }
+        self.lines.warnings("gemini", &mut warnings);
         let mut report = AgentReport {
             agent_name: "gemini".to_string(),
             agent_session_id: self.session_id.clone(),
@@ -284,15 +225,7 @@ impl StreamParser for GeminiParser {
             None => {
                 report.is_error = true;
                 let mut text = "gemini ended without a result event".to_string();
-                let lines: Vec<&str> = stderr_tail
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect();
-                if !lines.is_empty() {
-                    text.push_str("; stderr: ");
-                    text.push_str(&lines[lines.len().saturating_sub(5)..].join(" | "));
-                }
+                text.push_str(&stderr_suffix(stderr_tail));
                 if is_quota(stderr_tail) {
                     rate_limit = Some(RateLimit {
                         until: None,
