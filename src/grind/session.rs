@@ -446,7 +446,7 @@ impl Loop<'_> {
             started_at,
             ended_at: self.clock.now(),
             status,
-            summary: summary.map(|s| self.redactor.redact(&s).into_owned()),
+            summary: summary.map(|s| printable(&self.redactor.redact(&s))),
             commit: commit.map(|c| c.to_string()),
             tokens,
             cost_usd,
@@ -557,5 +557,32 @@ impl Loop<'_> {
         let _ = std::fs::remove_file(&transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(())
+    }
+}
+
+/// A summary as it may be stored. It goes into the session's commit message, which cannot hold
+/// a NUL (git2 refuses the whole commit, and the run would end in an internal error), and is
+/// printed on terminals; it can come from anything the agent printed (the last stderr line of a
+/// crash may be binary junk). So control characters other than newline and tab become U+FFFD.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summaries_lose_control_characters_but_keep_lines() {
+        assert_eq!(
+            super::printable("ok\tdone\nnext \u{1b}[31mred\0\r"),
+            "ok\tdone\nnext \u{FFFD}[31mred\u{FFFD}\u{FFFD}"
+        );
     }
 }
