@@ -176,7 +176,7 @@ fn six_sessions_over_three_prompts_land_records_commits_transcripts_and_scratchp
     assert_eq!(Checkout::capture(&p.sb), before);
     assert!(!p.worktree_registered(&run));
     assert!(!p.worktree(&run).exists());
-    let s = summary(&out);
+    let s = run_summary(&out);
     assert_eq!(s["sessions"], 6);
     assert_eq!(s["status"], "finished");
     assert!(s["worktree_kept"].is_null());

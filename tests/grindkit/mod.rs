@@ -296,7 +296,7 @@ pub fn events(out: &Output) -> Vec<Value> {
 }
 
 /// The `run_finished` event's summary.
-pub fn summary(out: &Output) -> Value {
+pub fn run_summary(out: &Output) -> Value {
     events(out)
         .into_iter()
         .rev()
