@@ -20,6 +20,7 @@ use super::compose::{InputParts, compose};
 use super::outcome::{Facts, Verdict, classify};
 use super::plan::PlannedAgent;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
+use super::scheduler::Pick;
 use crate::agent::{
     self, Adapter, AgentOutcome, ClaudeAdapter, CommandAdapter, CostSource as AgentCost,
     DemoAdapter, SessionSpec,
@@ -523,6 +524,17 @@ impl Loop<'_> {
         }
         if let Some(pid) = m.agent_pid {
             agent::end_leftover_group(pid, &self.slot.path);
+        }
+        // The grind that died had picked this session and counted it as an iteration, but the
+        // scheduler state and the count are stored only with an append, so both were lost.
+        // Count them again, so the run goes on as if the session had been aborted by Ctrl-C:
+        // the same budget used, the rotation where it was (not the killed prompt once more).
+        // The stored state is the one before that pick, so its next pick is that session,
+        // unless the prompts changed in between: then the scheduler is left as it is.
+        self.spent.iterations += 1;
+        let mut after = self.scheduler.clone();
+        if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {
+            self.scheduler = after;
         }
         let base = Oid::from_str(&m.base).ok();
         let wt = self.slot.repo();
