@@ -55,7 +55,10 @@ fn two_hundred_megabytes_of_output_are_capped_and_memory_stays_bounded() {
     assert_eq!(statuses(&records), ["ok"]);
     let blob = format!("refs/pitboss/grind/{run}:transcripts/00/session-0001.log");
     let size: u64 = p.sb.git(&["cat-file", "-s", &blob]).trim().parse().unwrap();
-    assert!(size <= CAP + 1024, "stored transcript {size} bytes, cap {CAP}");
+    assert!(
+        size <= CAP + 1024,
+        "stored transcript {size} bytes, cap {CAP}"
+    );
     assert!(size > CAP / 2, "stored transcript only {size} bytes");
     let t = p.transcript(&run, 1);
     assert_eq!(t.len() as u64, size);

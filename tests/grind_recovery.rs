@@ -153,4 +153,21 @@ fn a_second_grind_on_a_live_run_refuses_naming_the_holder() {
     g.wait(Duration::from_secs(30));
     assert_eq!(g.code(), Some(2), "{}", g.stderr());
     assert_eq!(statuses(&p.records(&run)), ["aborted"]);
+
+    // The same while the holder is itself a `--resume` of the stopped run.
+    let mut cmd = p.grind_cmd(&["--resume", &run, "--max-iterations", "5"]);
+    cmd.env("AGENT_SLEEP", "30");
+    let mut g2 = Grind::spawn(&p, cmd, "resumer");
+    p.wait_mark("started-2", &mut g2);
+    let out = p.grind(&["--resume", &run]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("process {}", g2.pid())),
+        "{}",
+        diag(&out)
+    );
+    g2.signal(Signal::SIGTERM);
+    g2.wait(Duration::from_secs(30));
+    assert_eq!(g2.code(), Some(2), "{}", g2.stderr());
+    assert_eq!(statuses(&p.records(&run)), ["aborted", "aborted"]);
 }
