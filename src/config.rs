@@ -117,13 +117,19 @@ impl BudgetTable {
     }
 }
 
-/// The agent backends (the adapters of [`crate::agent`]). Other agents (Codex CLI, Aider,
-/// Gemini CLI, a script) run through `command`.
+/// The agent backends (the adapters of [`crate::agent`]). Other agents (a script of your own)
+/// run through `command`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Claude Code (`claude -p --output-format stream-json`).
     Claude,
+    /// OpenAI's Codex CLI (`codex exec --json`).
+    Codex,
+    /// Google's Gemini CLI (`gemini --output-format stream-json`).
+    Gemini,
+    /// Aider (`aider --message-file …`).
+    Aider,
     /// Any command line, run through `sh -c` with the prompt on stdin.
     Command,
     /// The built-in offline agent (`git-pitboss agent-demo`).
@@ -131,11 +137,21 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub const ALL: [Backend; 3] = [Backend::Claude, Backend::Command, Backend::Demo];
+    pub const ALL: [Backend; 6] = [
+        Backend::Claude,
+        Backend::Codex,
+        Backend::Gemini,
+        Backend::Aider,
+        Backend::Command,
+        Backend::Demo,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Claude => "claude",
+            Backend::Codex => "codex",
+            Backend::Gemini => "gemini",
+            Backend::Aider => "aider",
             Backend::Command => "command",
             Backend::Demo => "demo",
         }
@@ -161,6 +177,9 @@ impl Backend {
     pub fn default_binary(self) -> Option<&'static str> {
         match self {
             Backend::Claude => Some("claude"),
+            Backend::Codex => Some("codex"),
+            Backend::Gemini => Some("gemini"),
+            Backend::Aider => Some("aider"),
             Backend::Command | Backend::Demo => None,
         }
     }
@@ -192,6 +211,8 @@ pub struct AgentConfig {
     pub model: Option<String>,
     /// Claude Code only; ignored by the other backends.
     pub permission_mode: Option<String>,
+    /// Codex only: `--sandbox` (`read-only`, `workspace-write`, `danger-full-access`).
+    pub sandbox: Option<String>,
     /// The command line of the `command` backend.
     pub command: Option<String>,
 }
@@ -306,6 +327,7 @@ fn read_agent(a: &Table) -> AgentConfig {
             "args",
             "model",
             "permission_mode",
+            "sandbox",
             "command",
         ],
         Severity::Warning,
@@ -326,12 +348,24 @@ fn read_agent(a: &Table) -> AgentConfig {
         }
         ok
     });
+    let sandbox = a.nonblank("sandbox").filter(|m| {
+        let ok = crate::agent::SANDBOX_MODES.contains(&m.as_str());
+        if !ok {
+            let msg = format!(
+                "{m:?} is not a Codex sandbox mode; use one of: {}",
+                crate::agent::SANDBOX_MODES.join(", ")
+            );
+            a.problem("sandbox", ProblemKind::Invalid(msg));
+        }
+        ok
+    });
     let agent = AgentConfig {
         backend,
         binary: a.nonblank("binary"),
         args: a.string_list("args").unwrap_or_default(),
         model: a.nonblank("model"),
         permission_mode,
+        sandbox,
         command: a.nonblank("command"),
     };
     if agent.backend == Some(Backend::Command) && agent.command.is_none() {
@@ -484,6 +518,20 @@ cache_write = 3.75
         for want in expected {
             assert!(ps.iter().any(|p| p.contains(want)), "{want} not in {ps:#?}");
         }
+    }
+
+    #[test]
+    fn codex_backend_and_its_sandbox() {
+        let (c, ps) = parse("[agent]\nbackend = \"codex\"\nsandbox = \"workspace-write\"\n");
+        assert!(ps.is_empty(), "{ps:?}");
+        assert_eq!(c.agent.backend, Some(Backend::Codex));
+        assert_eq!(c.agent.sandbox.as_deref(), Some("workspace-write"));
+        assert_eq!(Backend::Codex.default_binary(), Some("codex"));
+        let (_, ps) = parse("[agent]\nbackend = \"codex\"\nsandbox = \"yolo\"\n");
+        assert!(
+            ps[0].contains("`agent.sandbox`: \"yolo\" is not a Codex sandbox mode"),
+            "{ps:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! The CLI is looked for at `$PITBOSS_CLAUDE_BIN`, else `.tools/claude/node_modules/.bin/claude`
 //! (installed by `.ci/run` with `npm install --prefix .tools/claude
 //! @anthropic-ai/claude-code@2.1.197`). When it is absent the tests say so loudly on stderr and
-//! pass without running. `record_fixtures` (ignored) re-records `tests/fixtures/claude/*.jsonl`.
+//! pass without running, except under `CI=true`, where they fail. `record_fixtures` (ignored) re-records `tests/fixtures/claude/*.jsonl`.
 
 mod support;
 
@@ -29,24 +29,12 @@ const FAKE_OAUTH_TOKEN: &str = "sk-ant-oat01-test-000000000000000000000000";
 const RESET: i64 = 1_798_761_600;
 
 fn claude_bin() -> Option<PathBuf> {
-    let path = match std::env::var_os("PITBOSS_CLAUDE_BIN") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/claude/node_modules/.bin/claude")
-        }
-    };
-    if path.exists() {
-        return Some(path);
-    }
-    eprintln!(
-        "\n==================== SKIPPED: Claude Code CLI not installed ====================\n\
-         {} does not exist. Install it with\n  \
-         npm install --prefix .tools/claude @anthropic-ai/claude-code@2.1.197\n\
-         or point PITBOSS_CLAUDE_BIN at a claude binary. CI always has it.\n\
-         ================================================================================\n",
-        path.display()
-    );
-    None
+    support::cli::real_cli(
+        "Claude Code CLI",
+        "PITBOSS_CLAUDE_BIN",
+        ".tools/claude/node_modules/.bin/claude",
+        "npm install --prefix .tools/claude @anthropic-ai/claude-code@2.1.197",
+    )
 }
 
 fn fixture(name: &str) -> PathBuf {

@@ -1,169 +1,193 @@
-//! Stopping a grind from the terminal, through the real binary, and going on with `--resume`.
-//! Grind runs in a process group of its own, like a shell's foreground job, and Ctrl-C is
-//! SIGINT to that whole group; the agent has its own group, so only grind sees it.
-//!
-//! - Ctrl-C once: the session finishes normally (its work lands), then the run stops:
-//!   `aborted`, exit 2, worktree kept.
-//! - Ctrl-C twice, or SIGTERM: the session is ended now and recorded `aborted`, its work a
-//!   patch, exit 2.
-//! - `--resume` continues the same run and branch, seq going on, with the budgets of the new
-//!   command line.
+//! Stopping and resuming a grind from outside: Ctrl-C once and twice, SIGKILL of grind itself
+//! mid-session followed by `--resume`, a second grind on the same run, and `git pitboss skip`.
 
 mod common;
-mod grindkit;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use grindkit::*;
-use nix::sys::signal::Signal;
+use common::*;
 
-/// Leaves uncommitted work, says it started, sleeps `$AGENT_SLEEP` seconds (0 by default),
-/// then commits its work.
-const AGENT: &str = r#"
-echo "session $PITBOSS_SEQ $PITBOSS_PROMPT"
-echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
-echo "$$" > "$MARKS/pid-$PITBOSS_SEQ"
-touch "$MARKS/started-$PITBOSS_SEQ"
-sleep "${AGENT_SLEEP:-0}"
-git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
-"#;
-
-fn project() -> Project {
-    let p = Project::new();
-    p.prompt("a", "").prompt("b", "").agent(AGENT);
-    p
-}
-
-/// Starts a grind whose first session sleeps `sleep` seconds, and waits until it runs.
-fn start(p: &Project, sleep: &str) -> Grind {
-    let mut cmd = p.grind_cmd(&["--max-iterations", "5"]);
-    cmd.env("AGENT_SLEEP", sleep);
-    let mut g = Grind::spawn(p, cmd, "first");
-    p.wait_mark("started-1", &mut g);
-    g
-}
-
-/// The stopped run is resumable: `aborted`, its worktree kept and clean.
-fn assert_stopped_resumable(p: &Project, run: &str) {
-    assert_eq!(p.state(run)["status"], "aborted");
-    assert!(p.worktree_registered(run));
-    let wt = p.worktree(run);
-    assert_eq!(p.sb.git_in(&wt, &["status", "--porcelain"]), "");
-}
-
-/// `--resume` (with `run`, or the newest stopped run) and fast sessions.
-fn resume(p: &Project, run: Option<&str>, max_iterations: &str) -> std::process::Output {
-    let mut args = vec!["--resume"];
-    args.extend(run);
-    args.extend(["--max-iterations", max_iterations]);
-    p.grind(&args)
+fn finished(child: std::process::Child) -> std::process::Output {
+    child.wait_with_output().unwrap()
 }
 
 #[test]
-fn ctrl_c_once_finishes_the_session_then_stops_and_resume_goes_on() {
-    let p = project();
-    let mut g = start(&p, "1");
-    g.signal_group(Signal::SIGINT);
-    g.wait(Duration::from_secs(30));
-    let out = g.output();
-    assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
-    let run = p.only_run();
-    let records = p.records(&run);
-    assert_eq!(statuses(&records), ["ok"], "the session finished normally");
-    assert_eq!(p.branch_subjects(&run), ["agent: session 1"]);
-    assert!(p.patch(&run, 1).is_none());
-    let s = run_summary(&out);
-    assert_eq!(s["status"], "aborted");
-    assert_eq!(s["stop"]["cause"], "user");
-    assert!(s["worktree_kept"].is_string());
-    assert_stopped_resumable(&p, &run);
-
-    // Budgets come from the new command line: 3 sessions in all, so 2 more.
-    let out = resume(&p, Some(&run[..12]), "3");
-    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
-    assert_eq!(p.only_run(), run, "the same run");
-    let records = p.records(&run);
-    assert_eq!(seqs(&records), [1, 2, 3]);
-    assert_eq!(statuses(&records), ["ok", "ok", "ok"]);
-    let prompts: Vec<&str> = records
-        .iter()
-        .map(|r| r["prompt"].as_str().unwrap())
-        .collect();
+fn one_ctrl_c_finishes_the_session_then_stops_and_resume_goes_on() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "5"], &[("AGENT_SLEEP", "1")]);
+    let grind_pid = child.id();
+    let (run, seq, _) = sb.wait_for_agent(Duration::from_secs(20));
+    assert_eq!(seq, 1);
+    kill(grind_pid, "INT");
+    let out = finished(child);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let records = sb.records(&run);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["status"], "ok", "the session ran to its end");
+    let ls: Vec<serde_json::Value> = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
+    assert_eq!(ls[0]["status"], "aborted");
+    let wt = sb.repo.join(format!(".git/pitboss/worktrees/{run}/0"));
+    assert!(wt.is_dir(), "the worktree is kept for --resume");
+    // Resume with a budget from the new command line: the seq goes on, same branch.
+    let out = sb.grind(&dir, &["--resume", &run, "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let records = sb.records(&run);
     assert_eq!(
-        prompts,
-        ["a", "b", "a"],
-        "the rotation goes on where it was"
+        records
+            .iter()
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2]
     );
-    assert_eq!(
-        p.branch_subjects(&run),
-        ["agent: session 1", "agent: session 2", "agent: session 3"]
-    );
-    let s = run_summary(&out);
-    assert_eq!(s["resumed"], true);
-    assert_eq!(s["sessions"], 2);
-    assert_eq!(p.state(&run)["status"], "finished");
-    assert!(!p.worktree(&run).exists());
-}
-
-/// A session ended by the user: `aborted`, its work a patch, nothing on the branch, the
-/// agent gone, soon.
-fn assert_aborted_now(p: &Project, g: &Grind, since: Instant) -> String {
-    let out = g.output();
-    assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
-    assert!(
-        since.elapsed() < Duration::from_secs(15),
-        "took {:?}",
-        since.elapsed()
-    );
-    let run = p.only_run();
-    let records = p.records(&run);
-    assert_eq!(statuses(&records), ["aborted"]);
-    assert!(records[0]["commit"].is_null());
-    assert!(p.branch_subjects(&run).is_empty());
-    let patch = p.patch(&run, 1).expect("the aborted session's work");
-    assert!(patch.contains("+work of 1"), "{patch}");
-    assert!(wait_gone(
-        p.mark("pid-1").parse().unwrap(),
-        Duration::from_secs(5)
-    ));
-    assert!(p.transcript(&run, 1).contains("session 1 a"));
-    assert_stopped_resumable(p, &run);
-    run
+    let subjects = sb.git(&[
+        "log",
+        "--format=%s",
+        &format!("main..refs/heads/pitboss/grind/{run}"),
+    ]);
+    assert_eq!(subjects, "agent: slept 2\nagent: slept 1\n");
+    assert!(!wt.exists(), "a finished run's worktree is removed");
 }
 
 #[test]
-fn ctrl_c_twice_aborts_the_session_and_resume_goes_on() {
-    let p = project();
-    let mut g = start(&p, "30");
-    let t = Instant::now();
-    g.signal_group(Signal::SIGINT);
+fn two_ctrl_c_abort_the_session_and_save_its_work() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "5"], &[("AGENT_SLEEP", "307")]);
+    let grind_pid = child.id();
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    // Something for the patch.
+    std::fs::write(
+        sb.repo
+            .join(format!(".git/pitboss/worktrees/{run}/0/half-done.txt")),
+        "half\n",
+    )
+    .unwrap();
+    kill(grind_pid, "INT");
     std::thread::sleep(Duration::from_millis(200));
-    g.signal_group(Signal::SIGINT);
-    g.wait(Duration::from_secs(30));
-    let run = assert_aborted_now(&p, &g, t);
-
-    let out = resume(&p, Some(&run), "2");
-    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
-    let records = p.records(&run);
-    assert_eq!(statuses(&records), ["aborted", "ok"]);
-    assert_eq!(records[1]["prompt"], "b", "the aborted pick counts");
-    // The resumed session starts from a clean tree: the aborted work is not in its commit.
-    assert_eq!(p.branch_subjects(&run), ["agent: session 2"]);
-    let files = p.sb.git(&["ls-tree", "--name-only", &p.branch(&run)]);
-    assert!(!files.contains("work-1.txt"), "{files}");
+    kill(grind_pid, "INT");
+    let out = finished(child);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let records = sb.records(&run);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["status"], "aborted");
+    let patch = sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/session-0001.patch"),
+    ]);
+    assert!(patch.contains("+half"), "{patch}");
+    assert!(!process_alive("sleep 307"), "the aborted agent survived");
 }
 
 #[test]
-fn sigterm_aborts_the_session_and_a_bare_resume_finds_the_run() {
-    let p = project();
-    let mut g = start(&p, "30");
-    let t = Instant::now();
-    g.signal(Signal::SIGTERM);
-    g.wait(Duration::from_secs(30));
-    let run = assert_aborted_now(&p, &g, t);
+fn sigterm_aborts_like_a_second_ctrl_c() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "5"], &[("AGENT_SLEEP", "311")]);
+    let grind_pid = child.id();
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    kill(grind_pid, "TERM");
+    let out = finished(child);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(sb.records(&run)[0]["status"], "aborted");
+    assert!(!process_alive("sleep 311"));
+}
 
-    let out = resume(&p, None, "3");
-    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
-    assert_eq!(p.only_run(), run);
-    assert_eq!(seqs(&p.records(&run)), [1, 2, 3]);
+#[test]
+fn sigkill_of_grind_mid_session_then_resume_loses_nothing() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    // Two sessions first, so the killed one is seq 3.
+    let out = sb.grind(&dir, &["--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = sb.only_run();
+    let child = sb.grind_spawn(
+        &dir,
+        &["--resume", &run, "--max-iterations", "5"],
+        &[("AGENT_SLEEP", "313")],
+    );
+    let grind_pid = child.id();
+    let (_, seq, agent_pid) = sb.wait_for_agent(Duration::from_secs(20));
+    assert_eq!(seq, 3);
+    let wt = sb.repo.join(format!(".git/pitboss/worktrees/{run}/0"));
+    std::fs::write(wt.join("interrupted.txt"), "unsaved\n").unwrap();
+    // The transcript is flushed to disk every 500 ms; give it one flush before the kill.
+    std::thread::sleep(Duration::from_millis(800));
+    kill(grind_pid, "KILL");
+    let _ = finished(child);
+    assert!(
+        process_alive("sleep 313"),
+        "the agent outlives a SIGKILLed grind (its own group)"
+    );
+    let _ = agent_pid;
+    // Resume: the orphan is ended, the interrupted session is recorded, the seq goes on.
+    let out = sb.grind(&dir, &["--resume", &run, "--max-iterations", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !process_alive("sleep 313"),
+        "the orphaned agent was not ended"
+    );
+    let records = sb.records(&run);
+    let got: Vec<(u64, &str)> = records
+        .iter()
+        .map(|r| (r["seq"].as_u64().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [(1, "ok"), (2, "ok"), (3, "aborted"), (4, "ok")]);
+    let patch = sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/session-0003.patch"),
+    ]);
+    assert!(patch.contains("+unsaved"), "{patch}");
+    let t = sb.ok(&["show", &run, "3", "--transcript"], "");
+    assert!(
+        t.contains("working slowly"),
+        "the partial transcript is kept: {t:?}"
+    );
+    assert!(!wt.exists());
+    let fsck = sb.git_output_in(&sb.repo, &["fsck", "--strict", "--no-dangling"]);
+    assert!(fsck.status.success(), "{}", stderr(&fsck));
+}
+
+#[test]
+fn a_second_grind_on_a_live_run_is_refused_with_the_holders_pid() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "1"], &[("AGENT_SLEEP", "2")]);
+    let holder = child.id();
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    let before = sb.pitboss_refs();
+    let second = sb.grind(&dir, &["--resume", &run]);
+    assert_eq!(second.status.code(), Some(4), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert!(
+        err.contains(&format!("already being ground by process {holder}")),
+        "{err}"
+    );
+    assert_eq!(sb.pitboss_refs(), before, "the refused grind wrote nothing");
+    let out = finished(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn git_pitboss_skip_ends_the_live_session_as_skipped() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    // Nothing to skip yet.
+    assert_eq!(sb.run(&["skip"], "").status.code(), Some(4));
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "1"], &[("AGENT_SLEEP", "317")]);
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    let out = sb.run(&["skip"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = finished(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sb.records(&run)[0]["status"], "skipped");
+    assert!(!process_alive("sleep 317"));
+    // A run that is not being ground has no session to skip.
+    let err = sb.run(&["skip", &run], "");
+    assert_eq!(err.status.code(), Some(4));
+    assert!(
+        stderr(&err).contains("not being ground"),
+        "{}",
+        stderr(&err)
+    );
 }

@@ -1,6 +1,6 @@
 //! What an agent backend is: a pure invocation builder plus a pure stream parser.
 //!
-//! Each backend (`command`, `demo`, `claude`) implements [`Adapter`]. Nothing here spawns or
+//! Each backend (`command`, `demo`, `claude`, `codex`, `gemini`, `aider`) implements [`Adapter`]. Nothing here spawns or
 //! reads files: [`super::run_session`] asks the adapter for an [`Invocation`] and a
 //! [`StreamParser`], runs the process through `process`, feeds every (redacted) output
 //! line to the parser, and merges what the parser found with the result and summary files.
@@ -32,7 +32,8 @@ pub struct SessionContext<'a> {
 
 /// One agent backend.
 pub trait Adapter {
-    /// `claude`, `command`, `demo`: recorded as the report's `agent_name`.
+    /// `claude`, `codex`, `gemini`, `aider`, `command`, `demo`: recorded as the report's
+    /// `agent_name`.
     fn name(&self) -> &str;
 
     /// The program that must exist before a run starts (see [`super::locate`]).
@@ -51,6 +52,24 @@ pub trait Adapter {
     /// Whether the agent may write `PITBOSS_RESULT_FILE` (read after it exits).
     fn reads_result_file(&self) -> bool {
         true
+    }
+
+    /// Whether the loop should ask the program its version before a run (for agents whose
+    /// stream does not say it), to record with each session.
+    fn probes_version(&self) -> bool {
+        false
+    }
+
+    /// The version of the agent's CLI this adapter was written and tested against; an older one
+    /// gets a warning (its output may differ).
+    fn tested_version(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What a non-zero exit code of this agent means, in words with what to do, when the agent
+    /// documents its codes. It leads the session's error text.
+    fn exit_text(&self, _code: i32) -> Option<String> {
+        None
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `command` backend: any program, run with `sh -c`.
 //!
 //! `--agent command --agent-cmd '<shell command>'` is the escape hatch for every agent we do not
-//! know (Aider, Gemini CLI, a script of your own). The command gets the composed prompt on
+//! know (a script of your own, a CLI without an adapter). The command gets the composed prompt on
 //! stdin and the `PITBOSS_*` variables; it may write a result file (see
 //! [`super::result_file`]) and a summary file. Its output is free text, so the parser is the
 //! [`TextParser`]; its exit code says whether it finished.

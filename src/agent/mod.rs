@@ -1,7 +1,8 @@
 //! Agents: one adapter per agent CLI, process supervision, and pure stream parsers.
 //!
 //! The grind loop calls [`run_session`] with a [`SessionSpec`], an [`Adapter`] (the
-//! [`CommandAdapter`], the built-in [`DemoAdapter`] or the [`ClaudeAdapter`]), [`Controls`] to
+//! [`CommandAdapter`], the built-in [`DemoAdapter`], or one per agent CLI: [`ClaudeAdapter`],
+//! [`CodexAdapter`], [`GeminiAdapter`], [`AiderAdapter`]), [`Controls`] to
 //! stop it and an [`AgentObserver`] for progress, and gets back an [`AgentOutcome`]: how the
 //! process ended, what the agent reported (summary, tokens, cost, model), whether it hit a rate
 //! limit, and what went into the transcript. This module never imports `store`, `grind` or
@@ -9,9 +10,12 @@
 //! session's files.
 
 mod adapter;
+mod aider;
 mod claude;
+mod codex;
 mod command;
 pub mod demo;
+mod gemini;
 mod hook;
 mod invocation;
 mod observer;
@@ -26,11 +30,15 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
+pub use aider::{AIDER_FLAGS, AiderAdapter, AiderParser};
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
+pub use codex::{CodexAdapter, CodexParser, DEFAULT_SANDBOX, SANDBOX_MODES};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
+pub use gemini::{GEMINI_APPROVAL_MODE, GeminiAdapter, GeminiParser};
 pub use hook::{HookOutcome, run_hook};
 pub use invocation::{Invocation, StdinFrom};
 pub use observer::{
@@ -99,6 +107,61 @@ impl SessionFiles {
     }
 }
 
+/// The first `x.y.z` (or `x.y`) in a version line, as numbers.
+fn version_numbers(line: &str) -> Option<Vec<u64>> {
+    line.split(|c: char| c.is_whitespace() || c == 'v' || c == '(' || c == ')')
+        .filter(|w| w.contains('.'))
+        .find_map(|w| {
+            let core = w.split(['-', '+']).next().unwrap_or(w);
+            core.split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<Vec<u64>>>()
+        })
+}
+
+/// A warning when `version_line` (what `--version` printed) names a version older than
+/// `tested`, the one the adapter was tested against.
+pub fn version_warning(agent: &str, version_line: &str, tested: &str) -> Option<String> {
+    let (have, want) = (version_numbers(version_line)?, version_numbers(tested)?);
+    (have < want).then(|| {
+        format!(
+            "{agent} {version_line:?} is older than {tested}, the version pitboss is tested with: \
+             its output may differ and sessions may be misread; upgrade it"
+        )
+    })
+}
+
+/// Asks an agent program its version (`<program> --version`, stdin closed, in `cwd`): the first
+/// non-empty line of its output, or what went wrong, in words for `git pitboss agents`.
+pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<String, String> {
+    let inv = Invocation::new(program, cwd).arg("--version");
+    match process::run_probe(&inv, timeout) {
+        Ok(Some(out)) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text.lines().map(str::trim).find(|l| !l.is_empty());
+            match (out.status.success(), line) {
+                (true, Some(line)) => Ok(line.to_string()),
+                _ => {
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    let why = err.lines().map(str::trim).find(|l| !l.is_empty());
+                    Err(format!(
+                        "`{} --version` failed ({}){}",
+                        program.display(),
+                        out.status,
+                        why.map(|w| format!(": {w}")).unwrap_or_default()
+                    ))
+                }
+            }
+        }
+        Ok(None) => Err(format!(
+            "`{} --version` did not answer within {}s",
+            program.display(),
+            timeout.as_secs()
+        )),
+        Err(e) => Err(format!("cannot run `{} --version`: {e}", program.display())),
+    }
+}
+
 /// Finds `binary` the way the agent's spawn will: a name with a `/` is taken as a path
 /// (relative to `cwd`), a bare name is searched in `path_var` (the `PATH` value, passed in
 /// because the library does not read the environment). Only executable files count. Use it to
@@ -150,6 +213,20 @@ mod tests {
             locate(Path::new("./agent"), None, dir.path()),
             Some(dir.path().join("./agent"))
         );
+    }
+
+    #[test]
+    fn older_versions_warn() {
+        assert_eq!(version_numbers("codex-cli 0.169.0"), Some(vec![0, 169, 0]));
+        assert_eq!(
+            version_numbers("2.1.197 (Claude Code)"),
+            Some(vec![2, 1, 197])
+        );
+        assert_eq!(version_numbers("aider 0.86.2-dev"), Some(vec![0, 86, 2]));
+        assert!(version_warning("codex", "codex-cli 0.44.0", "0.169.0").is_some());
+        assert!(version_warning("codex", "codex-cli 0.169.0", "0.169.0").is_none());
+        assert!(version_warning("codex", "codex-cli 0.170.1", "0.169.0").is_none());
+        assert!(version_warning("codex", "no version here", "0.169.0").is_none());
     }
 
     #[test]

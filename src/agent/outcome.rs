@@ -41,8 +41,10 @@ impl SessionEnd {
     }
 }
 
-/// Token counts of one session. `cache_write` is Anthropic's cache *creation* count;
-/// `reasoning` is counted separately by agents that report it (Codex), else 0.
+/// Token counts of one session, disjoint except for `reasoning`: `input` is the input neither read
+/// from nor written to a cache, `cache_read` and `cache_write` the cached parts, `output` every
+/// generated token *including* reasoning; `reasoning` is the part of `output` the agent reports
+/// as reasoning or thinking (Codex, Gemini), else 0. Each parser converts its CLI's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Tokens {
@@ -87,7 +89,7 @@ pub struct AgentReport {
     pub cost_usd: Option<f64>,
     pub cost_source: CostSource,
     pub model: Option<String>,
-    /// `claude`, `command`, `demo`.
+    /// `claude`, `codex`, `gemini`, `aider`, `command`, `demo`.
     pub agent_name: String,
     pub agent_version: Option<String>,
     /// The agent's own session id (Claude's `session_id`), to resume or look it up later.

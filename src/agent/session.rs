@@ -232,6 +232,17 @@ pub fn run_session(
             .take()
             .map(|s| cap_text(&redactor.redact(&s), MAX_ERROR_TEXT));
     }
+    if let (Some(code), SessionEnd::Exited { .. }) = (ended.exit_code, ended.end)
+        && code != 0
+        && let Some(text) = adapter.exit_text(code)
+    {
+        let r = report_for(&mut report, adapter.name());
+        r.is_error = true;
+        r.error_text = Some(match r.error_text.take() {
+            Some(said) => format!("{text}: {said}"),
+            None => text,
+        });
+    }
     let mut end = ended.end;
     let agent_asked_to_skip = matches!(
         end,

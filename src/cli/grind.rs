@@ -45,7 +45,8 @@ pub struct GrindArgs {
     #[arg(long = "skip-tag", value_name = "TAG", value_parser = parse_tag)]
     pub skip_tags: Vec<String>,
 
-    /// The agent: claude, command or demo (other agents run with --agent-cmd).
+    /// The agent: claude, codex, gemini, aider, command or demo (other agents run with
+    /// --agent-cmd).
     #[arg(long, value_name = "BACKEND", value_parser = Backend::parse)]
     pub agent: Option<Backend>,
     /// Run this command line as the agent (through `sh -c`, prompt on stdin).

@@ -2,6 +2,7 @@
 //! this file is only the enum, the shared context and the dispatch.
 
 mod agent_demo;
+mod agents;
 mod demo;
 mod dry_run;
 mod exit;
@@ -67,6 +68,7 @@ enum Command {
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
     Skip(skip::SkipArgs),
+    Agents(agents::AgentsArgs),
     Demo(demo::DemoArgs),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
@@ -166,6 +168,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
         Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Agents(a) => agents::cmd_agents(ctx, a),
         Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
         Command::Push(a) => push::cmd_push(ctx, a),

@@ -197,6 +197,9 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
     if let Some(m) = &a.permission_mode {
         kv(out, "  permission", format!("{} ({})", m.value, m.from))?;
     }
+    if let Some(s) = &a.sandbox {
+        kv(out, "  sandbox", format!("{} ({})", s.value, s.from))?;
+    }
     let pricing = a
         .pricing
         .map_or("none (costs as the agent reports them)".into(), |p| {

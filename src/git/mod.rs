@@ -7,6 +7,7 @@
 //! wherever a caller can reasonably ask "is it there?".
 
 mod bulk;
+mod delta;
 mod graph;
 mod objects;
 mod pack;
@@ -87,8 +88,8 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
-    /// Ids of the objects written through this handle, kept only by a [`Bulk`] handle.
-    write_log: Option<std::cell::RefCell<Vec<Oid>>>,
+    /// The objects written through this handle, kept only by a [`Bulk`] handle.
+    write_log: Option<std::cell::RefCell<bulk::WriteLog>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -183,9 +184,19 @@ impl Repo {
     /// Notes an object written through this handle (for bulk writes); returns it.
     fn logged(&self, oid: Oid) -> Oid {
         if let Some(log) = &self.write_log {
-            log.borrow_mut().push(oid);
+            log.borrow_mut().ids.push(oid);
         }
         oid
+    }
+
+    /// Notes (for bulk writes) that `new` replaces `old` at the same path, so a pack may store
+    /// it as a delta of `old`.
+    fn note_replaces(&self, new: Oid, old: Oid) {
+        if let Some(log) = &self.write_log
+            && new != old
+        {
+            log.borrow_mut().replaces.entry(new).or_insert(old);
+        }
     }
 
     /// The `.git` directory of this work tree (for a linked worktree, its private dir).

@@ -200,6 +200,22 @@ impl Repo {
             .create_updated(&self.inner, &base_tree)
             .map_err(GitError::git("cannot write the updated tree"))?;
         if self.write_log.is_some() {
+            // What each rewritten object replaces, for delta compression in bulk packs (see
+            // `bulk`): the root, every rewritten tree, and the top-level blobs. NB: a nested
+            // blob's old version would mean loading its old directory, up to tens of KiB of
+            // tree parsed per edit, and an import never rewrites one.
+            if let Some(b) = base {
+                self.note_replaces(root, b);
+            }
+            for edit in edits {
+                if let TreeEdit::Blob { path, oid } = edit
+                    && !path.contains('/')
+                    && let Some(old) = base_tree.get_name(path)
+                    && old.kind() == Some(git2::ObjectType::Blob)
+                {
+                    self.note_replaces(*oid, old.id());
+                }
+            }
             // The trees rewritten on the way: every parent directory of an edited path.
             let mut dirs: Vec<&str> = Vec::new();
             for edit in edits {
@@ -216,6 +232,11 @@ impl Repo {
             for d in dirs {
                 if let Some((oid, TreeEntryKind::Tree)) = self.tree_entry(root, d)? {
                     self.logged(oid);
+                    if let Some(b) = base
+                        && let Some((old, TreeEntryKind::Tree)) = self.tree_entry(b, d)?
+                    {
+                        self.note_replaces(oid, old);
+                    }
                 }
             }
         }

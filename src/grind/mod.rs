@@ -18,12 +18,14 @@
 //! Everything here is pure apart from reading the settings files: no git, no clock, no
 //! processes, no terminal.
 
+pub mod agents;
 pub mod budget;
 pub mod compose;
 pub mod discover;
 pub mod lock;
 pub mod outcome;
 pub mod plan;
+pub mod prices;
 pub mod prompt;
 pub mod resume;
 pub mod rotation;

@@ -32,6 +32,7 @@ use crate::fields::{Problem, ProblemKind};
 mod agent;
 mod resolve;
 
+pub(crate) use agent::resolve as resolve_agent;
 pub use agent::{AgentOverride, PlannedAgent};
 
 /// Where an effective value came from. Serialised as its display text: `default`, `prompt`,

@@ -255,6 +255,10 @@ pub(super) struct Loop<'a> {
     pub last_seq: u64,
     /// The scratchpad as of the run's tip (what the next session starts from).
     pub scratchpad: String,
+    /// The agent's `--version`, for agents whose stream does not say it.
+    pub agent_version: Option<String>,
+    /// Models already warned about as missing from the price table (once per run each).
+    pub unpriced_warned: std::collections::BTreeSet<String>,
 }
 
 /// Starts or resumes a run and grinds until it stops.
@@ -269,7 +273,7 @@ pub fn grind(
 ) -> Result<GrindSummary, GrindError> {
     let started = Instant::now();
     let adapter = session::adapter(&plan.agent, &req.exe);
-    check_agent(plan, adapter.as_ref(), repo, req)?;
+    let agent_version = check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
@@ -296,7 +300,15 @@ pub fn grind(
         records: p.records,
         last_seq: p.last_seq,
         scratchpad: p.scratchpad,
+        agent_version: None,
+        unpriced_warned: Default::default(),
     };
+    if let (Some(v), Some(tested)) = (&agent_version, lp.adapter.tested_version())
+        && let Some(message) = agent::version_warning(lp.adapter.name(), v, tested)
+    {
+        obs.event(&GrindEvent::Warning { message });
+    }
+    lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
         branch: run.branch_name(),
@@ -320,26 +332,40 @@ pub fn grind(
     lp.finish(stop, first_seq, started, resumed, obs)
 }
 
-/// Refuses before anything is written when the agent's program is not there.
+/// Refuses before anything is written when the agent's program is not there, or (for agents
+/// whose stream does not say their version) does not answer `--version`; returns that version.
 fn check_agent(
     plan: &Plan,
     adapter: &dyn agent::Adapter,
     repo: &Repo,
     req: &GrindRequest,
-) -> Result<(), GrindError> {
+) -> Result<Option<String>, GrindError> {
     if plan.agent.binary().is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let cwd = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
     let path = req.env.get("PATH").map(std::ffi::OsString::from);
-    match agent::locate(adapter.program(), path.as_deref(), &cwd) {
-        Some(_) => Ok(()),
-        None => Err(GrindError::AgentMissing(format!(
+    let Some(found) = agent::locate(adapter.program(), path.as_deref(), &cwd) else {
+        return Err(GrindError::AgentMissing(format!(
             "agent program `{}` not found (install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd)",
             adapter.program().display()
-        ))),
+        )));
+    };
+    if !adapter.probes_version() {
+        return Ok(None);
     }
+    agent::probe_version(&found, &cwd, VERSION_PROBE_TIMEOUT)
+        .map(Some)
+        .map_err(|e| {
+            GrindError::AgentMissing(format!(
+                "the {} agent does not start: {e} (reinstall it; `git pitboss agents` shows what would run)",
+                adapter.name()
+            ))
+        })
 }
+
+/// How long an agent may take to print its version before a run.
+const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Where a run stands when the loop takes it up: new, or read back from its ref.
 struct Progress {

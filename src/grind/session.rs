@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use super::compose::{InputParts, compose};
 use super::outcome::{Facts, Verdict, classify};
 use super::plan::PlannedAgent;
+use super::prices;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
 use super::scheduler::Pick;
 use crate::agent::{
-    self, Adapter, AgentOutcome, ClaudeAdapter, CommandAdapter, CostSource as AgentCost,
-    DemoAdapter, SessionSpec,
+    self, Adapter, AgentOutcome, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter,
+    CostSource as AgentCost, DemoAdapter, GeminiAdapter, SessionSpec,
 };
 use crate::config::Backend;
 use crate::git::Oid;
@@ -67,6 +68,26 @@ pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
                 .as_ref()
                 .map(|p| p.value.clone())
                 .unwrap_or_else(|| agent::DEFAULT_PERMISSION_MODE.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Codex => Box::new(CodexAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            sandbox: a
+                .sandbox
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| agent::DEFAULT_SANDBOX.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Aider => Box::new(AiderAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Gemini => Box::new(GeminiAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
             extra_args: a.args.clone(),
         }),
     }
@@ -356,6 +377,7 @@ impl Loop<'_> {
                 .extra
                 .insert(super::resume::RATE_LIMITED_KEY.into(), true.into());
         }
+        self.warn_unpriced(&record, obs);
         let transcript = match &outcome {
             Ok(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
             _ => Some(spec.transcript_path.clone()).filter(|p| p.is_file()),
@@ -375,6 +397,32 @@ impl Loop<'_> {
         let _ = std::fs::remove_file(&spec.transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(SessionRun { rate_limit })
+    }
+
+    /// Warns, once per run and model, that a session's cost is unknown because its model is in
+    /// no price table: budgets on dollars cannot see it.
+    fn warn_unpriced(&mut self, record: &SessionRecord, obs: &mut dyn GrindObserver) {
+        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
+            return;
+        }
+        let model = record.model.clone().unwrap_or_default();
+        if !self.unpriced_warned.insert(model.clone()) {
+            return;
+        }
+        let what = if model.is_empty() {
+            "the agent did not say which model it used".to_string()
+        } else {
+            format!("model `{model}` is not in the price table")
+        };
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
+                 cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
+                 or set [agent] model",
+                record.seq,
+                if model.is_empty() { "<model>" } else { &model }
+            ),
+        });
     }
 
     fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
@@ -415,7 +463,10 @@ impl Loop<'_> {
             reasoning: t.reasoning,
             ..Default::default()
         };
-        let (cost_usd, cost_source) = match report {
+        let model = report
+            .and_then(|r| r.model.clone())
+            .or_else(|| self.plan.agent.model.clone());
+        let (cost_usd, cost_source, price_table) = match report {
             Some(r) if r.cost_usd.is_some() => (
                 r.cost_usd.unwrap_or_default(),
                 match r.cost_source {
@@ -424,21 +475,29 @@ impl Loop<'_> {
                     AgentCost::None => CostSource::None,
                     AgentCost::Unknown => CostSource::Unknown,
                 },
+                None,
             ),
-            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None),
-            _ => match &self.plan.agent.pricing {
-                Some(p) if report.is_some() => (
+            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
+            // No tokens and no dollars: nothing to estimate from, whatever the model.
+            Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
+            Some(_) => match model
+                .as_deref()
+                .and_then(|m| prices::lookup(m, &self.plan.agent.price_overrides))
+            {
+                Some(price) => (
                     super::budget::TokenUsage {
                         input: t.input,
                         output: t.output,
                         cache_read: t.cache_read,
                         cache_write: t.cache_write,
                     }
-                    .estimate_cost(p),
+                    .estimate_cost(&price.pricing),
                     CostSource::Estimated,
+                    Some(price.table.to_string()),
                 ),
-                _ => (0.0, CostSource::Unknown),
+                None => (0.0, CostSource::Unknown, None),
             },
+            None => (0.0, CostSource::Unknown, None),
         };
         SessionRecord {
             seq,
@@ -459,12 +518,13 @@ impl Loop<'_> {
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| self.adapter.name().to_string()),
             ),
-            agent_version: report.and_then(|r| r.agent_version.clone()),
-            model: report
-                .and_then(|r| r.model.clone())
-                .or_else(|| self.plan.agent.model.clone()),
+            agent_version: report
+                .and_then(|r| r.agent_version.clone())
+                .or_else(|| self.agent_version.clone()),
+            model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
+            price_table,
             extra: Default::default(),
         }
     }

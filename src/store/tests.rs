@@ -33,6 +33,7 @@ pub(super) fn rec(prompt: &str, status: SessionStatus) -> SessionRecord {
         model: None,
         exit_code: None,
         agent_session_id: None,
+        price_table: None,
         extra: Default::default(),
     }
 }

@@ -167,3 +167,166 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A fake agent, a real shell script: what it does depends on the prompt's name.
+pub const AGENT_SCRIPT: &str = r#"#!/bin/sh
+set -u
+echo "agent: session $PITBOSS_SEQ prompt $PITBOSS_PROMPT"
+case "$PITBOSS_PROMPT" in
+  *commit*)
+    echo "work $PITBOSS_SEQ" >> work.txt
+    git add work.txt && git commit -q -m "agent: work $PITBOSS_SEQ"
+    echo "committed work $PITBOSS_SEQ" > "$PITBOSS_SUMMARY_FILE" ;;
+  *leave*)
+    echo "left $PITBOSS_SEQ" >> left.txt
+    echo "left work $PITBOSS_SEQ" > "$PITBOSS_SUMMARY_FILE" ;;
+  *fail*)
+    echo partial > failed.txt
+    echo '{"summary":"could not do it","tokens":{"input":100,"output":10}}' > "$PITBOSS_RESULT_FILE"
+    exit 3 ;;
+  *crash*)
+    echo partial > crashed.txt
+    kill -9 $$ ;;
+  *hang*)
+    echo "hanging"
+    sleep 60 ;;
+  *garbage*)
+    head -c 30000 /dev/urandom
+    awk 'BEGIN { for (i = 0; i < 300000; i++) printf "x" }' ;;
+  *flood*)
+    yes "flood line with a few words in it, to fill the transcript quickly" | head -c 209715200 ;;
+  *bg*)
+    sleep 303 &
+    echo "left a sleeper behind" ;;
+  *skip*)
+    touch "$PITBOSS_SKIP_FILE"
+    sleep 30 ;;
+  *sleep*)
+    echo "working slowly"
+    sleep "${AGENT_SLEEP:-0}"
+    echo "slept $PITBOSS_SEQ" >> slept.txt
+    git add slept.txt && git commit -q -m "agent: slept $PITBOSS_SEQ" ;;
+  *tokens*)
+    echo '{"summary":"spent tokens","tokens":{"input":1000,"output":500},"cost_usd":0.25}' > "$PITBOSS_RESULT_FILE" ;;
+esac
+echo "- note from session $PITBOSS_SEQ ($PITBOSS_PROMPT)" >> "$PITBOSS_SCRATCHPAD"
+"#;
+
+impl Sandbox {
+    /// Writes the fake agent and `prompts` (name → extra frontmatter lines) into a prompts
+    /// folder of their own, and a config that runs the agent with the command backend.
+    /// Returns the `--prompts-dir` to pass.
+    pub fn agent_project(&self, prompts: &[(&str, &str)]) -> PathBuf {
+        let agent = self.path("agent.sh");
+        std::fs::write(&agent, AGENT_SCRIPT).unwrap();
+        let dir = self.path("prompts");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, extra) in prompts {
+            std::fs::write(
+                dir.join(format!("{name}.md")),
+                format!("---\nname: {name}\ndescription: test prompt {name}\n{extra}---\nDo the {name} thing.\n"),
+            )
+            .unwrap();
+        }
+        std::fs::create_dir_all(self.repo.join(".pitboss")).unwrap();
+        std::fs::write(
+            self.repo.join(".pitboss/config.toml"),
+            format!(
+                "[agent]\nbackend = \"command\"\ncommand = \"sh {}\"\n",
+                agent.display()
+            ),
+        )
+        .unwrap();
+        dir
+    }
+
+    /// `git pitboss grind --prompts-dir <dir> --json <args>`, run to its end.
+    pub fn grind(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = self.pitboss();
+        cmd.args(["grind", "--json", "--prompts-dir", dir.to_str().unwrap()])
+            .args(args);
+        run_with_stdin(&mut cmd, "")
+    }
+
+    /// The same, started in the background.
+    pub fn grind_spawn(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::process::Child {
+        let mut cmd = self.pitboss();
+        cmd.args(["grind", "--json", "--prompts-dir", dir.to_str().unwrap()])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("spawn grind")
+    }
+
+    /// The records of a run, from `git pitboss log --json`.
+    pub fn records(&self, run: &str) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.ok(&["log", run, "--json"], "")).unwrap()
+    }
+
+    /// The only run of the repository.
+    pub fn only_run(&self) -> String {
+        let ls: Vec<serde_json::Value> =
+            serde_json::from_str(&self.ok(&["ls", "--json"], "")).unwrap();
+        assert_eq!(ls.len(), 1, "{ls:?}");
+        ls[0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until the live session's marker names its agent's pid; returns (run, seq, pid).
+    pub fn wait_for_agent(&self, timeout: std::time::Duration) -> (String, u64, u32) {
+        let runs = self.repo.join(".git/pitboss/runs");
+        let start = std::time::Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(rd) = std::fs::read_dir(&runs) {
+                for e in rd.flatten() {
+                    if let Ok(text) = std::fs::read_to_string(e.path().join("current.json"))
+                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+                        && let Some(pid) = v["agent_pid"].as_u64()
+                    {
+                        let run = e.file_name().to_string_lossy().into_owned();
+                        return (run, v["seq"].as_u64().unwrap(), pid as u32);
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("no agent started within {timeout:?}");
+    }
+}
+
+/// Whether a live (not zombie) process's command line contains `needle`.
+pub fn process_alive(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+        cmd.contains(needle) && !zombie
+    })
+}
+
+/// Sends `sig` (e.g. "INT", "TERM", "KILL") to `pid` with the real `kill`.
+pub fn kill(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+/// The JSON events a grind printed.
+pub fn events(out: &Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}

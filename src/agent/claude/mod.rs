@@ -108,6 +108,10 @@ impl Adapter for ClaudeAdapter {
     fn reads_result_file(&self) -> bool {
         false
     }
+
+    fn tested_version(&self) -> Option<&'static str> {
+        Some("2.1.197")
+    }
 }
 
 #[cfg(test)]

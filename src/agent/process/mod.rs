@@ -112,6 +112,27 @@ pub fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
     command(inv)?.output()
 }
 
+/// Runs a short probe (`<agent> --version`) and captures its output; `Ok(None)` when it did
+/// not finish within `timeout` (it is then killed). Not for agents: no group, small output only.
+pub fn run_probe(inv: &Invocation, timeout: Duration) -> io::Result<Option<std::process::Output>> {
+    let mut child = command(inv)?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if child.try_wait()?.is_some() {
+            return child.wait_with_output().map(Some);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// Starts `inv` in its own process group and supervises it until it and its group are gone.
 /// `Err` only when it cannot be started (the kind tells a missing program) or the OS fails us.
 pub(crate) fn supervise(
@@ -190,12 +211,21 @@ impl Supervisor<'_> {
         let mut result_at: Option<Instant> = None;
         let mut last_check: Option<Instant> = None;
         let mut next_tick = self.start + TICK;
+        let mut pipes_closed_at: Option<Instant> = None;
         loop {
             let received = if open > 0 {
                 rx.recv_timeout(POLL)
             } else {
                 // Both pipes are closed (the agent may still run): nothing to wait for but time.
-                std::thread::sleep(POLL);
+                // NB: a process closes its pipes as it exits, a moment before it can be reaped;
+                // poll finely for a short while so a quick agent does not cost a whole POLL.
+                let closed = *pipes_closed_at.get_or_insert_with(Instant::now);
+                let nap = if closed.elapsed() < Duration::from_millis(100) {
+                    Duration::from_millis(1)
+                } else {
+                    POLL
+                };
+                std::thread::sleep(nap);
                 Err(RecvTimeoutError::Timeout)
             };
             match received {

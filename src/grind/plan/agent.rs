@@ -31,19 +31,29 @@ pub struct PlannedAgent {
     pub model: Option<String>,
     /// Claude Code only.
     pub permission_mode: Option<Sourced<String>>,
+    /// Codex only: its `--sandbox`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<Sourced<String>>,
     /// `[budgets.pricing."<model>"]` for the model, to estimate unreported costs.
     pub pricing: Option<Pricing>,
+    /// The whole `[budgets.pricing]` table, over the built-in one (see
+    /// [`crate::grind::prices::lookup`]) for the model a session actually used.
+    #[serde(skip)]
+    pub price_overrides: BTreeMap<String, Pricing>,
 }
 
 impl PlannedAgent {
     /// The program to look up on `PATH` before a run (`None` for a shell command line and for
     /// the built-in demo agent).
     pub fn binary(&self) -> Option<&str> {
-        (self.backend.value == Backend::Claude).then_some(self.program.value.as_str())
+        self.backend
+            .value
+            .default_binary()
+            .map(|_| self.program.value.as_str())
     }
 }
 
-pub(super) fn resolve(
+pub(crate) fn resolve(
     over: &AgentOverride,
     cfg: &AgentConfig,
     pricing: &BTreeMap<String, Pricing>,
@@ -88,7 +98,12 @@ pub(super) fn resolve(
                 Origin::Default,
             ),
         });
+    let sandbox = (backend.value == Backend::Codex).then(|| match from_config(&cfg.sandbox) {
+        Some(m) => Sourced::new(m, Origin::Config),
+        None => Sourced::new(crate::agent::DEFAULT_SANDBOX.to_string(), Origin::Default),
+    });
     let model = from_config(&cfg.model);
+    let pricing_table = pricing;
     let pricing = model.as_ref().and_then(|m| pricing.get(m).copied());
     Ok(PlannedAgent {
         program,
@@ -98,8 +113,10 @@ pub(super) fn resolve(
             Vec::new()
         },
         permission_mode,
+        sandbox,
         model,
         pricing,
+        price_overrides: pricing_table.clone(),
         backend,
     })
 }
@@ -115,6 +132,7 @@ mod tests {
             args: vec!["--x".into()],
             model: Some("m1".into()),
             permission_mode: Some("acceptEdits".into()),
+            sandbox: None,
             command: Some("./run.sh".into()),
         }
     }

@@ -1,0 +1,132 @@
+//! The `aider` backend: Aider, one message per session.
+//!
+//! We run `aider --message-file <composed prompt> --yes-always --no-pretty --no-stream
+//! --no-check-update --no-gitignore --no-analytics …`: the prompt goes by file, never in argv;
+//! `--yes-always` because nobody is there to answer; `--no-pretty --no-stream` so its output is
+//! plain lines [`AiderParser`] can read; `--no-gitignore` because Aider would otherwise append
+//! `.aider*` to the repository's `.gitignore`, and the user's files are not ours to edit;
+//! `--no-analytics` and `--no-check-update` so a session sends nothing but the model's requests.
+//! Aider commits each edit itself (the loop finds those commits on the run branch, as with any
+//! agent) and reports dollars, recorded as `reported`.
+
+mod parse;
+
+use std::path::{Path, PathBuf};
+
+pub use parse::AiderParser;
+
+use super::adapter::{Adapter, SessionContext, StreamParser};
+use super::invocation::Invocation;
+
+/// The flags every session gets, after `--message-file <file>`. Aider's chat and input
+/// histories go to `/dev/null`: by default it writes `.aider.*` files into the worktree, where
+/// (with `--no-gitignore`) they would be committed as the session's work; the transcript keeps
+/// the conversation anyway.
+pub const AIDER_FLAGS: [&str; 10] = [
+    "--yes-always",
+    "--no-pretty",
+    "--no-stream",
+    "--no-check-update",
+    "--no-gitignore",
+    "--no-analytics",
+    "--chat-history-file",
+    "/dev/null",
+    "--input-history-file",
+    "/dev/null",
+];
+
+/// Runs Aider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiderAdapter {
+    /// `aider` on `PATH` unless configured (`agent.binary`).
+    pub binary: PathBuf,
+    /// `--model`, when configured (`openai/gpt-4.1`, `sonnet`, …).
+    pub model: Option<String>,
+    /// Passed through after ours (`--openai-api-base …`, `--edit-format whole`).
+    pub extra_args: Vec<String>,
+}
+
+impl AiderAdapter {
+    pub fn new(binary: impl Into<PathBuf>) -> Self {
+        AiderAdapter {
+            binary: binary.into(),
+            model: None,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+impl Adapter for AiderAdapter {
+    fn name(&self) -> &str {
+        "aider"
+    }
+
+    fn program(&self) -> &Path {
+        &self.binary
+    }
+
+    fn config_key(&self) -> &str {
+        "agent.binary in .pitboss/config.toml"
+    }
+
+    fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
+        let mut inv = Invocation::new(&self.binary, ctx.worktree)
+            .arg("--message-file")
+            .arg(ctx.input_file)
+            .args(AIDER_FLAGS);
+        if let Some(model) = &self.model {
+            inv = inv.arg("--model").arg(model);
+        }
+        // NB: stdin stays /dev/null: with `--yes-always` Aider asks nothing, and a closed stdin
+        // ends it at once if it ever does.
+        inv.args(&self.extra_args).envs(ctx.env)
+    }
+
+    fn parser(&self, _ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
+        Box::new(AiderParser::new())
+    }
+
+    fn reads_result_file(&self) -> bool {
+        false
+    }
+
+    fn tested_version(&self) -> Option<&'static str> {
+        Some("0.86.2")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::agent::invocation::StdinFrom;
+
+    #[test]
+    fn invocation_takes_the_prompt_by_file_never_argv() {
+        let env: BTreeMap<String, String> = [("PITBOSS_SEQ".into(), "1".into())].into();
+        let ctx = SessionContext {
+            worktree: Path::new("/wt"),
+            input_file: Path::new("/tmp/in"),
+            env: &env,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let adapter = AiderAdapter {
+            model: Some("openai/gpt-4.1".into()),
+            extra_args: vec!["--edit-format".into(), "whole".into()],
+            ..AiderAdapter::new("/opt/aider")
+        };
+        let inv = adapter.invocation(&ctx);
+        assert_eq!(
+            inv.display(),
+            "/opt/aider --message-file /tmp/in --yes-always --no-pretty --no-stream \
+             --no-check-update --no-gitignore --no-analytics --chat-history-file /dev/null \
+             --input-history-file /dev/null --model openai/gpt-4.1 --edit-format whole"
+        );
+        assert_eq!(inv.stdin, StdinFrom::Null);
+        assert_eq!(
+            inv.env_set.get("PITBOSS_SEQ").map(String::as_str),
+            Some("1")
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The pure parser of Aider's plain output (`--no-pretty --no-stream`, Aider 0.86), one line at
+//! a time. Aider has no event stream; these lines are what we read (everything else is
+//! transcript):
+//! - `Aider v0.86.2`: the version;
+//! - `Main model: openai/gpt-4.1 with whole edit format` (or `Model: …`): the main model;
+//! - `Tokens: 2.3k sent, 1.2k cache write, 800 cache hit, 120 received. Cost: $0.0026 message,
+//!   $0.0040 session.`: one per model reply. `sent` *includes* the cache writes and hits (the
+//!   provider's prompt tokens), so input = sent − cache write − cache hit. Counts of 1000 and more
+//!   are printed rounded (`2.3k`, `12k`, `1.1M`), so they are approximate. The last `session`
+//!   figure is the session's cost, `reported`;
+//! - `Applied edit to <file>` and `Commit <sha> <message>`: Aider's edits and its own commits
+//!   (they become the summary; the loop sees the commits on the branch);
+//! - lines naming a `litellm.…Error` (`AuthenticationError`, `RateLimitError`,
+//!   `NotFoundError`, …): the error; a rate-limit error is a usage limit without a reset time.
+
+use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
+use crate::agent::observer::AgentEvent;
+use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
+use crate::agent::process::Stream;
+
+/// Parses one Aider session. Build one per session.
+#[derive(Debug, Default)]
+pub struct AiderParser {
+    version: Option<String>,
+    model: Option<String>,
+    tokens: Tokens,
+    session_cost: Option<f64>,
+    replies: u64,
+    edits: Vec<String>,
+    commits: Vec<String>,
+    error: Option<String>,
+    rate_limited: bool,
+}
+
+/// `2.3k`, `12k`, `1.1M`, `800` as a count.
+fn count(word: &str) -> Option<u64> {
+    let w = word.trim().trim_end_matches(',');
+    let (num, scale) = match w.chars().last()? {
+        'k' | 'K' => (&w[..w.len() - 1], 1_000.0),
+        'm' | 'M' => (&w[..w.len() - 1], 1_000_000.0),
+        _ => (w, 1.0),
+    };
+    let v: f64 = num.parse().ok()?;
+    Some((v * scale).round() as u64)
+}
+
+/// One `Tokens: …` line: (sent, cache write, cache hit, received, session cost).
+fn tokens_line(line: &str) -> Option<(u64, u64, u64, u64, Option<f64>)> {
+    let rest = line.strip_prefix("Tokens:")?;
+    let (counts, cost) = match rest.split_once("Cost:") {
+        Some((c, cost)) => (c, Some(cost)),
+        None => (rest, None),
+    };
+    let (mut sent, mut write, mut hit, mut received) = (0, 0, 0, 0);
+    for part in counts.trim().trim_end_matches('.').split(", ") {
+        let (n, what) = part.trim().split_once(' ')?;
+        let n = count(n)?;
+        match what.trim_end_matches('.') {
+            "sent" => sent = n,
+            "cache write" => write = n,
+            "cache hit" => hit = n,
+            "received" => received = n,
+            _ => {}
+        }
+    }
+    let session = cost.and_then(|c| {
+        c.split(',')
+            .find(|p| p.trim_end().trim_end_matches('.').ends_with("session"))
+            .and_then(|p| p.trim().strip_prefix('$'))
+            .and_then(|p| p.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+    });
+    Some((sent, write, hit, received, session))
+}
+
+impl AiderParser {
+    pub fn new() -> Self {
+        AiderParser::default()
+    }
+
+    fn text_line(&mut self, line: &str, events: &mut Vec<AgentEvent>) {
+        if let Some(v) = line.strip_prefix("Aider v") {
+            self.version = v.split_whitespace().next().map(str::to_string);
+            events.push(AgentEvent::Init {
+                model: None,
+                version: self.version.clone(),
+                session_id: None,
+            });
+        } else if let Some(m) = line
+            .strip_prefix("Main model: ")
+            .or_else(|| line.strip_prefix("Model: "))
+            && self.model.is_none()
+        {
+            self.model = m.split_whitespace().next().map(str::to_string);
+        } else if let Some((sent, write, hit, received, session)) = tokens_line(line) {
+            self.replies += 1;
+            self.tokens.input += sent.saturating_sub(write + hit);
+            self.tokens.cache_write += write;
+            self.tokens.cache_read += hit;
+            self.tokens.output += received;
+            if session.is_some() {
+                self.session_cost = session;
+            }
+        } else if let Some(file) = line.strip_prefix("Applied edit to ") {
+            self.edits.push(file.trim().to_string());
+            events.push(AgentEvent::ToolUse {
+                name: "edit".to_string(),
+            });
+        } else if let Some(c) = line.strip_prefix("Commit ") {
+            let looks_like_sha = c
+                .split_whitespace()
+                .next()
+                .is_some_and(|s| s.len() >= 7 && s.chars().all(|ch| ch.is_ascii_hexdigit()));
+            if looks_like_sha {
+                self.commits.push(c.trim().to_string());
+                events.push(AgentEvent::ToolUse {
+                    name: "commit".to_string(),
+                });
+            }
+        } else if line.contains("litellm.") && line.contains("Error") {
+            self.rate_limited |= line.contains("RateLimitError");
+            if self.error.is_none() {
+                let mut e = first_line(line, 500);
+                if line.contains("AuthenticationError") {
+                    e.push_str(
+                        " (set the API key of the model's provider for the agent: OPENAI_API_KEY, \
+                         ANTHROPIC_API_KEY, GEMINI_API_KEY…)",
+                    );
+                }
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+impl StreamParser for AiderParser {
+    fn line(&mut self, _stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
+        if complete {
+            self.text_line(line.trim(), events);
+        }
+    }
+
+    fn result_seen(&self) -> bool {
+        false
+    }
+
+    fn finish(self: Box<Self>, _stderr_tail: &str) -> ParsedStream {
+        let mut summary = Vec::new();
+        if !self.edits.is_empty() {
+            summary.push(format!("aider edited {}", self.edits.join(", ")));
+        }
+        for c in &self.commits {
+            summary.push(format!("commit {c}"));
+        }
+        let report = AgentReport {
+            agent_name: "aider".to_string(),
+            agent_version: self.version,
+            model: self.model,
+            tokens: self.tokens,
+            cost_usd: self.session_cost,
+            cost_source: if self.session_cost.is_some() {
+                CostSource::Reported
+            } else {
+                CostSource::Unknown
+            },
+            num_turns: (self.replies > 0).then_some(self.replies),
+            is_error: self.error.is_some(),
+            error_text: self.error.clone(),
+            summary: (!summary.is_empty()).then(|| summary.join("; ")),
+            ..AgentReport::default()
+        };
+        let rate_limit = self.rate_limited.then(|| RateLimit {
+            until: None,
+            message: self.error.clone().unwrap_or_default(),
+        });
+        ParsedStream {
+            report: Some(report),
+            rate_limit,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

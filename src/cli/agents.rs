@@ -1,0 +1,96 @@
+//! `git pitboss agents [--json]`: each agent backend, whether its program is found, its version,
+//! the effective model and settings. What to run when a session will not start.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::project;
+use super::ui::{self, Style};
+use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::config::{self, Config};
+use crate::grind::agents::{AgentInfo, AgentsRequest, describe};
+
+/// How long an agent may take to print its version.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Show each agent backend: its program and version, the model and settings a run would use.
+///
+/// Exits 0 when the backend `grind` would use (`[agent] backend`, else Claude Code) is ready,
+/// 1 when it is not.
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    /// One JSON array of backends.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
+    let (_repo, root) = project::root(ctx)?;
+    let (config, problems) = Config::load(&root.join(config::CONFIG_FILE));
+    for p in &problems {
+        ctx.ui.warn(&p.to_string());
+    }
+    let infos = describe(&AgentsRequest {
+        config: &config,
+        path_var: std::env::var_os("PATH"),
+        root,
+        probe_timeout: PROBE_TIMEOUT,
+    });
+    let mut out = ui::stdout();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &infos).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        for (i, info) in infos.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            human(ctx, &mut out, info)?;
+        }
+    }
+    out.flush()?;
+    let ready = infos.iter().any(|i| i.selected && i.problem.is_none());
+    Ok(if ready {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failed
+    })
+}
+
+fn human(ctx: &Ctx, out: &mut impl Write, info: &AgentInfo) -> std::io::Result<()> {
+    let mark = if info.selected {
+        " (used by grind without --agent)"
+    } else {
+        ""
+    };
+    let state = match &info.problem {
+        Some(_) => ctx.ui.paint(Style::Bad, "not ready"),
+        None => ctx.ui.paint(Style::Good, "ready"),
+    };
+    writeln!(out, "{}{mark}: {state}", info.backend)?;
+    if let Some(p) = &info.program {
+        match &info.found {
+            Some(f) => writeln!(out, "  program:  {p} ({})", f.display())?,
+            None => writeln!(out, "  program:  {p}")?,
+        }
+    }
+    if let Some(v) = &info.version {
+        writeln!(out, "  version:  {v}")?;
+    }
+    if info.found.is_some() || info.problem.is_some() && info.program.is_some() {
+        let model = info.model.as_deref().unwrap_or("the agent's default");
+        writeln!(out, "  model:    {model}")?;
+    }
+    for (k, s) in &info.settings {
+        writeln!(out, "  {k}: {} ({})", s.value, s.from)?;
+    }
+    if let Some(p) = &info.problem {
+        writeln!(out, "  problem:  {p}")?;
+    }
+    if let Some(w) = &info.warning {
+        writeln!(out, "  warning:  {w}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! `git pitboss agents`: what each agent backend would run here, and whether it can.
+//!
+//! For every backend this resolves the agent exactly as `grind --agent <backend>` would (the
+//! config's `[agent]` applies to the backend it names), looks its program up on `PATH`, asks it
+//! its version, and lists the effective model and settings: what a user checks when a session
+//! will not start. The version probe is the only process started, with a short timeout.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::plan::{AgentOverride, Origin, resolve_agent};
+use crate::agent;
+use crate::config::{Backend, Config};
+
+/// What `describe` needs.
+#[derive(Debug, Clone)]
+pub struct AgentsRequest<'a> {
+    pub config: &'a Config,
+    /// The `PATH` to search (the library does not read the environment).
+    pub path_var: Option<OsString>,
+    /// The top of the work tree: relative programs and the probe's working directory.
+    pub root: PathBuf,
+    /// How long `<program> --version` may take.
+    pub probe_timeout: Duration,
+}
+
+/// One backend, as `grind --agent <backend>` would start it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AgentInfo {
+    pub backend: Backend,
+    /// The backend `grind` uses without `--agent` (from `[agent] backend`, else Claude Code).
+    pub selected: bool,
+    /// The program (or the command line of `command`); `None` when the backend cannot be
+    /// resolved (the `command` backend without a command).
+    pub program: Option<String>,
+    /// Where the program was found (`None` when it was not, or for backends with no program of
+    /// their own).
+    pub found: Option<PathBuf>,
+    /// The program's `--version` line.
+    pub version: Option<String>,
+    /// `None`: the agent's own default.
+    pub model: Option<String>,
+    /// Effective settings (`permission_mode`, `args`, …) and where each came from.
+    pub settings: BTreeMap<String, Setting>,
+    /// Why a session with it would not start, in words, with what to do.
+    pub problem: Option<String>,
+    /// Something to know that does not stop it (an older version than pitboss is tested with).
+    pub warning: Option<String>,
+}
+
+/// One effective setting.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Setting {
+    pub value: String,
+    /// `default`, `config`, or the flag.
+    pub from: String,
+}
+
+/// Every backend, in [`Backend::ALL`] order.
+pub fn describe(req: &AgentsRequest<'_>) -> Vec<AgentInfo> {
+    let selected = req.config.agent.backend.unwrap_or(Backend::Claude);
+    Backend::ALL
+        .into_iter()
+        .map(|backend| describe_one(req, backend, backend == selected))
+        .collect()
+}
+
+fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> AgentInfo {
+    let over = AgentOverride {
+        backend: Some(backend),
+        command: None,
+    };
+    let mut info = AgentInfo {
+        backend,
+        selected,
+        program: None,
+        found: None,
+        version: None,
+        model: None,
+        settings: BTreeMap::new(),
+        problem: None,
+        warning: None,
+    };
+    let planned = match resolve_agent(&over, &req.config.agent, &req.config.pricing) {
+        Ok(p) => p,
+        Err(e) => {
+            info.problem = Some(e);
+            return info;
+        }
+    };
+    info.program = Some(planned.program.value.clone());
+    info.model = planned.model.clone();
+    if let Some(mode) = &planned.permission_mode {
+        let setting = Setting {
+            value: mode.value.clone(),
+            from: mode.from.to_string(),
+        };
+        info.settings.insert("permission_mode".into(), setting);
+    }
+    if backend == Backend::Gemini {
+        let setting = Setting {
+            value: agent::GEMINI_APPROVAL_MODE.to_string(),
+            from: Origin::Default.to_string(),
+        };
+        info.settings.insert("approval_mode".into(), setting);
+    }
+    if let Some(sandbox) = &planned.sandbox {
+        let setting = Setting {
+            value: sandbox.value.clone(),
+            from: sandbox.from.to_string(),
+        };
+        info.settings.insert("sandbox".into(), setting);
+    }
+    if !planned.args.is_empty() {
+        let setting = Setting {
+            value: planned.args.join(" "),
+            from: Origin::Config.to_string(),
+        };
+        info.settings.insert("args".into(), setting);
+    }
+    let Some(binary) = planned.binary() else {
+        return info;
+    };
+    info.found = agent::locate(Path::new(binary), req.path_var.as_deref(), &req.root);
+    match &info.found {
+        None => {
+            info.problem = Some(format!(
+                "`{binary}` is not on PATH: install it, or set `binary` in [agent] of \
+                 .pitboss/config.toml"
+            ))
+        }
+        Some(path) => match agent::probe_version(path, &req.root, req.probe_timeout) {
+            Ok(v) => {
+                let tested = crate::grind::session::adapter(&planned, Path::new("git-pitboss"))
+                    .tested_version();
+                info.warning = tested.and_then(|t| agent::version_warning(binary, &v, t));
+                info.version = Some(v);
+            }
+            Err(e) => info.problem = Some(e),
+        },
+    }
+    info
+}

@@ -1,0 +1,160 @@
+//! The cost ledger of a real grind: an agent that reports tokens but no dollars is priced from
+//! the built-in table (or the config's `[budgets.pricing]`), with the table recorded; a model in
+//! neither is `unknown`, never $0 silently, and warned about once per run.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// A `command` agent that reports `tokens` and `model` in its result file.
+fn project(sb: &Sandbox, model: &str, extra_config: &str) {
+    let prompts = sb.repo.join(".pitboss/grind/prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("work.md"),
+        "---\nname: work\ndescription: works\n---\nWork.\n",
+    )
+    .unwrap();
+    let agent = format!(
+        "printf '{{\"summary\":\"worked\",\"model\":\"{model}\",\"tokens\":{{\"input\":1000000,\
+         \"output\":100000,\"cache_read\":2000000,\"reasoning\":50000}}}}' > \"$PITBOSS_RESULT_FILE\"\n"
+    );
+    std::fs::write(sb.path("agent.sh"), agent).unwrap();
+    let cfg = format!(
+        "[agent]\nbackend = \"command\"\ncommand = \"sh {}\"\n{extra_config}",
+        sb.path("agent.sh").display()
+    );
+    std::fs::write(sb.repo.join(".pitboss/config.toml"), cfg).unwrap();
+}
+
+fn grind(sb: &Sandbox, sessions: &str) -> Vec<Value> {
+    let out = run_with_stdin(
+        sb.pitboss()
+            .args(["grind", "--max-iterations", sessions, "--json"]),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
+}
+
+fn records(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "session_finished")
+        .map(|e| e["record"].clone())
+        .collect()
+}
+
+#[test]
+fn a_known_model_is_estimated_from_the_builtin_table() {
+    let sb = Sandbox::new();
+    project(&sb, "gpt-5-2025-08-07", "");
+    let r = &records(&grind(&sb, "1"))[0];
+    assert_eq!(r["cost_source"], "estimated", "{r}");
+    assert_eq!(r["price_table"], "builtin-2026-11");
+    assert_eq!(r["model"], "gpt-5-2025-08-07");
+    // 1M input at $1.25, 0.1M output at $10, 2M cache reads at $0.125; reasoning is part of
+    // the output and is not priced again.
+    let cost = r["cost_usd"].as_f64().unwrap();
+    assert!((cost - (1.25 + 1.0 + 0.25)).abs() < 1e-9, "{cost}");
+    assert_eq!(r["tokens"]["reasoning"], 50000);
+}
+
+#[test]
+fn the_config_overrides_the_builtin_price() {
+    let sb = Sandbox::new();
+    project(
+        &sb,
+        "gpt-5",
+        "[budgets.pricing.\"gpt-5\"]\ninput = 2\noutput = 20\n",
+    );
+    let r = &records(&grind(&sb, "1"))[0];
+    assert_eq!(
+        (&r["cost_source"], &r["price_table"]),
+        (&Value::from("estimated"), &Value::from("config"))
+    );
+    let cost = r["cost_usd"].as_f64().unwrap();
+    assert!((cost - (2.0 + 2.0)).abs() < 1e-9, "{cost}");
+}
+
+#[test]
+fn an_unknown_model_is_unknown_and_warned_about_once_per_run() {
+    let sb = Sandbox::new();
+    project(&sb, "llama-local", "");
+    let events = grind(&sb, "2");
+    let recs = records(&events);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(r["cost_source"], "unknown", "{r}");
+        assert_eq!(r["cost_usd"], 0.0);
+        assert!(r.get("price_table").is_none(), "{r}");
+    }
+    let warnings: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "warning")
+        .filter_map(|e| e["message"].as_str())
+        .filter(|m| m.contains("cost unknown"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("llama-local") && warnings[0].contains("[budgets.pricing"),
+        "{}",
+        warnings[0]
+    );
+}
+
+/// A session stopped by its timeout keeps the tokens and dollars its agent reported before it
+/// stopped (here a stand-in for Aider that prints its usage line, then hangs).
+#[test]
+fn a_timed_out_session_keeps_what_the_agent_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let prompts = sb.repo.join(".pitboss/grind/prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("work.md"),
+        "---\nname: work\ndescription: works\nmax_session_seconds: 1\n---\nWork.\n",
+    )
+    .unwrap();
+    let fake = sb.path("aider");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'aider 0.86.2'; exit 0; }\n\
+         echo 'Aider v0.86.2'\necho 'Main model: openai/gpt-4.1 with whole edit format'\n\
+         echo 'Tokens: 1.5k sent, 200 cache hit, 60 received. Cost: $0.0031 message, $0.0031 session.'\n\
+         exec sleep 30\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        sb.repo.join(".pitboss/config.toml"),
+        format!(
+            "[agent]\nbackend = \"aider\"\nbinary = \"{}\"\n",
+            fake.display()
+        ),
+    )
+    .unwrap();
+    let out = run_with_stdin(
+        sb.pitboss()
+            .args(["grind", "--max-iterations", "1", "--json"]),
+        "",
+    );
+    let recs = records(
+        &stdout(&out)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect::<Vec<_>>(),
+    );
+    let r = &recs[0];
+    assert_eq!(r["status"], "timeout", "{r}");
+    assert_eq!(r["tokens"]["input"], 1300, "{r}");
+    assert_eq!(r["tokens"]["cache_read"], 200);
+    assert_eq!(r["tokens"]["output"], 60);
+    assert_eq!(r["cost_usd"], 0.0031);
+    assert_eq!(r["cost_source"], "reported");
+    assert_eq!(r["model"], "openai/gpt-4.1");
+}
