@@ -280,6 +280,7 @@ impl Loop<'_> {
         outcome: Result<AgentOutcome, String>,
         obs: &mut dyn GrindObserver,
     ) -> Result<SessionRun, GrindError> {
+        self.back_on_run_branch(base)?;
         let wt = self.slot.repo();
         let state = wt.worktree_state()?;
         let (mut verdict, report_summary) = match &outcome {
@@ -423,6 +424,34 @@ impl Loop<'_> {
                 if model.is_empty() { "<model>" } else { &model }
             ),
         });
+    }
+
+    /// Puts the worktree back on the run branch after an agent switched branches or detached
+    /// HEAD (`git checkout -b`, `git switch --detach`). Otherwise its commits would land on no
+    /// run branch at all, and the next session's reset would move the agent's branch instead
+    /// of the run's. When HEAD went somewhere that descends from the session's `base`, the run
+    /// branch is fast-forwarded there, so those commits land (or are saved) like any others;
+    /// otherwise HEAD is only re-attached, and the work shows as changes against `base`. The
+    /// agent's own branch is left where it put it.
+    fn back_on_run_branch(&self, base: Oid) -> Result<(), GrindError> {
+        let wt = self.slot.repo();
+        let branch = self.run.branch_name();
+        if wt.current_branch()?.as_deref() == Some(branch.as_str()) {
+            return Ok(());
+        }
+        let head = wt.worktree_state()?.head;
+        if head != base && wt.is_ancestor(base, head)? {
+            // A lost race (someone moved the run branch meanwhile) leaves it alone: the work
+            // then shows as changes against it.
+            self.repo.cas_ref(
+                &format!("refs/heads/{branch}"),
+                head,
+                Some(base),
+                &format!("pitboss: session work committed off the run branch ({head})"),
+            )?;
+        }
+        wt.attach_head(&branch)?;
+        Ok(())
     }
 
     fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
@@ -597,6 +626,9 @@ impl Loop<'_> {
             self.scheduler = after;
         }
         let base = Oid::from_str(&m.base).ok();
+        if let Some(b) = base {
+            self.back_on_run_branch(b)?;
+        }
         let wt = self.slot.repo();
         let tip = wt.worktree_state()?.head;
         let base = base
