@@ -12,14 +12,17 @@ use std::time::{Duration, Instant};
 use grindkit::*;
 use nix::sys::signal::Signal;
 
-/// Prints, leaves work and a note, says it started, then (with `$AGENT_SLEEP`) waits on a
-/// background sleep; commits its work at the end.
+/// Prints, leaves work and a note; with `$AGENT_SLEEP`, commits early work on a branch of its
+/// own, says it started and waits on a background sleep; commits its work at the end.
 const AGENT: &str = r#"
 echo "partial output of $PITBOSS_SEQ"
 echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
 echo "note of $PITBOSS_SEQ" >> "$PITBOSS_SCRATCHPAD"
 echo "$$" > "$MARKS/pid-$PITBOSS_SEQ"
 if [ -n "${AGENT_SLEEP:-}" ]; then
+  git checkout -q -b "side-$PITBOSS_SEQ"
+  echo "early $PITBOSS_SEQ" > "early-$PITBOSS_SEQ.txt"
+  git add "early-$PITBOSS_SEQ.txt" && git commit -q -m "agent: early commit $PITBOSS_SEQ"
   sleep "$AGENT_SLEEP" &
   echo "$!" > "$MARKS/sleep-pid-$PITBOSS_SEQ"
   touch "$MARKS/started-$PITBOSS_SEQ"
@@ -112,13 +115,20 @@ fn sigkill_of_grind_mid_session_then_resume_loses_nothing() {
     assert!(p.transcript(&run, 1).contains("partial output of 1"));
     let patch = p.patch(&run, 1).expect("the killed session's work");
     assert!(patch.contains("+work of 1"), "{patch}");
+    assert!(
+        patch.contains("+early 1"),
+        "its commit, made off the run branch: {patch}"
+    );
     // Its work is not on the branch; the later sessions' is.
     assert_eq!(
         p.branch_subjects(&run),
         ["agent: session 2", "agent: session 3"]
     );
     let files = p.sb.git(&["ls-tree", "--name-only", &p.branch(&run)]);
-    assert!(!files.contains("work-1.txt"), "{files}");
+    assert!(
+        !files.contains("work-1.txt") && !files.contains("early-1.txt"),
+        "{files}"
+    );
     let pad = p.run_file(&run, "scratchpad.md").unwrap();
     assert_eq!(pad, "note of 1\nnote of 2\nnote of 3\n");
     assert_eq!(p.state(&run)["status"], "finished");

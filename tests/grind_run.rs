@@ -181,3 +181,38 @@ fn six_sessions_over_three_prompts_land_records_commits_transcripts_and_scratchp
     assert_eq!(s["status"], "finished");
     assert!(s["worktree_kept"].is_null());
 }
+
+/// An agent that switches branches (or detaches HEAD) in the worktree before it commits: its
+/// work still lands on the run branch, the worktree goes back on the run branch, and the next
+/// sessions' resets move the run branch, not the agent's.
+#[test]
+fn work_committed_on_another_branch_or_a_detached_head_lands_on_the_run_branch() {
+    let p = Project::new();
+    p.prompt("a", "").agent(
+        r#"
+case "$PITBOSS_SEQ" in
+  1) git checkout -q -b side ;;
+  3) git checkout -q --detach ;;
+esac
+echo "$PITBOSS_SEQ" > "f-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent $PITBOSS_SEQ"
+"#,
+    );
+    let out = p.grind(&["--max-iterations", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["agent 1", "agent 2", "agent 3", "agent 4"]
+    );
+    let branch = p.branch(&run);
+    for r in p.records(&run) {
+        let c = r["commit"].as_str().expect("every session committed");
+        p.sb.git(&["merge-base", "--is-ancestor", c, &branch]);
+    }
+    // The agent's own branch is its business: left where it put its commit.
+    assert_eq!(
+        p.sb.git(&["log", "-1", "--format=%s", "side"]).trim(),
+        "agent 1"
+    );
+}
