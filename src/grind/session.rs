@@ -353,9 +353,7 @@ impl Loop<'_> {
         }
 
         let files = agent::SessionFiles::in_dir(self.slot.run_dir());
-        let scratchpad = std::fs::read(&files.scratchpad).unwrap_or_default();
-        let scratchpad =
-            String::from_utf8_lossy(&scratchpad[..scratchpad.len().min(SCRATCHPAD_CAP)]);
+        let scratchpad = read_scratchpad(&files.scratchpad);
         let scratchpad = self.redactor.redact(&scratchpad).into_owned();
         let summary = match (&verdict.reason, report_summary) {
             (Some(r), Some(s)) if verdict.status != SessionStatus::Dirty => {
@@ -655,13 +653,42 @@ impl Loop<'_> {
         );
         let transcript = Some(transcript_path.clone()).filter(|p| p.is_file());
         let files = agent::SessionFiles::in_dir(self.slot.run_dir());
-        let scratchpad = std::fs::read_to_string(&files.scratchpad).unwrap_or_default();
+        let scratchpad = read_scratchpad(&files.scratchpad);
         let scratchpad = self.redactor.redact(&scratchpad).into_owned();
         self.append(record, transcript, &scratchpad, patch, false, obs)?;
         let _ = std::fs::remove_file(&transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(())
     }
+}
+
+/// The scratchpad as stored after a session. Agents append to it, so when it outgrows
+/// [`SCRATCHPAD_CAP`] its newest part is kept (what later sessions need, and what their input
+/// shows), after a note that it was cut; before, the oldest part was kept and every later note
+/// silently dropped. Only that part is read, however large the file grew.
+fn read_scratchpad(path: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let cap = SCRATCHPAD_CAP as u64;
+    let cut = len > cap && file.seek(SeekFrom::Start(len - cap)).is_ok();
+    let mut bytes = Vec::new();
+    let _ = file.take(cap).read_to_end(&mut bytes);
+    if !cut {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    // Start at a line when one starts soon: half a line could be half a secret, which the
+    // redactor would no longer recognise.
+    let start = bytes[..bytes.len().min(4096)]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    format!(
+        "[pitboss] scratchpad cut to its newest {cap} bytes; older notes were dropped\n{}",
+        String::from_utf8_lossy(&bytes[start..])
+    )
 }
 
 /// A summary as it may be stored. It goes into the session's commit message, which cannot hold
@@ -682,6 +709,33 @@ fn printable(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scratchpad_over_its_cap_keeps_its_newest_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pad.md");
+        std::fs::write(&path, "- small\n").unwrap();
+        assert_eq!(super::read_scratchpad(&path), "- small\n");
+        let mut big = String::new();
+        let mut n = 0;
+        while big.len() <= super::SCRATCHPAD_CAP {
+            n += 1;
+            big.push_str(&format!("- note {n}\n"));
+        }
+        std::fs::write(&path, &big).unwrap();
+        let pad = super::read_scratchpad(&path);
+        assert!(
+            pad.starts_with("[pitboss] scratchpad cut"),
+            "{}",
+            &pad[..100]
+        );
+        assert!(pad.ends_with(&format!("- note {n}\n")));
+        assert!(!pad.contains("- note 1\n"));
+        let first = pad.lines().nth(1).unwrap();
+        assert!(first.starts_with("- note "), "starts at a line: {first}");
+        assert!(pad.len() <= super::SCRATCHPAD_CAP + 100);
+        assert_eq!(super::read_scratchpad(&dir.path().join("none")), "");
+    }
+
     #[test]
     fn summaries_lose_control_characters_but_keep_lines() {
         assert_eq!(
