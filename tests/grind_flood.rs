@@ -69,3 +69,80 @@ fn two_hundred_megabytes_of_output_are_capped_and_memory_stays_bounded() {
     assert_eq!(markers.len(), 1, "{markers:?}");
     assert!(t.ends_with("THE-END\n"), "the tail is kept");
 }
+
+/// Measures grind's peak RSS while it runs to its end.
+fn run_measuring(p: &Project, args: &[&str], name: &str) -> (std::process::Output, u64) {
+    let mut g = Grind::spawn(p, p.grind_cmd(args), name);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut peak = 0u64;
+    while g.child.try_wait().unwrap().is_none() {
+        if let Some(rss) = peak_rss(g.pid()) {
+            peak = peak.max(rss);
+        }
+        assert!(Instant::now() < deadline, "grind did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    g.wait(Duration::from_secs(1));
+    (g.output(), peak)
+}
+
+#[test]
+fn huge_files_from_the_agent_are_read_only_as_far_as_they_are_kept() {
+    // `pad` appends 150 MB to the scratchpad, then its newest note, and writes a 150 MB
+    // summary; `result` writes a 150 MB result file.
+    let p = Project::new();
+    p.prompt("pad", "").prompt("result", "").agent(
+        r#"
+case "$PITBOSS_PROMPT" in
+  pad)
+    head -c 150000000 /dev/zero | tr '\0' 'n' >> "$PITBOSS_SCRATCHPAD"
+    echo "the newest note" >> "$PITBOSS_SCRATCHPAD"
+    head -c 150000000 /dev/zero | tr '\0' 's' > "$PITBOSS_SUMMARY_FILE"
+    ;;
+  result)
+    { printf '{"summary":"'; head -c 150000000 /dev/zero | tr '\0' 'r'; printf '"}'; } > "$PITBOSS_RESULT_FILE"
+    ;;
+esac
+"#,
+    );
+    let (out, peak) = run_measuring(&p, &["--max-iterations", "2"], "huge");
+    eprintln!("grind's peak RSS {} MiB", peak >> 20);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    assert!(
+        peak > 0 && peak < 100 << 20,
+        "grind's peak RSS was {} MiB",
+        peak >> 20
+    );
+    let run = p.only_run();
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["ok", "error"]);
+    // The scratchpad keeps its newest part (what later sessions read), with a note.
+    let pad = p.run_file(&run, "scratchpad.md").unwrap();
+    assert!(
+        pad.len() < (1 << 20) + 1024,
+        "scratchpad of {} bytes",
+        pad.len()
+    );
+    assert!(
+        pad.ends_with("nnnthe newest note\n"),
+        "{}",
+        &pad[pad.len() - 100..]
+    );
+    assert!(
+        pad.starts_with("[pitboss] scratchpad cut"),
+        "{}",
+        &pad[..200]
+    );
+    let summary = records[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.len() < 20 * 1024,
+        "summary of {} bytes",
+        summary.len()
+    );
+    assert!(summary.starts_with("sss"));
+    let why = records[1]["summary"].as_str().unwrap();
+    assert!(
+        why.contains("result file") && why.contains("larger than"),
+        "{why}"
+    );
+}
