@@ -27,6 +27,7 @@ mod show;
 mod skip;
 mod sync;
 mod ui;
+mod worktree;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,8 @@ enum Command {
     Skip(skip::SkipArgs),
     Agents(agents::AgentsArgs),
     Demo(demo::DemoArgs),
+    #[command(subcommand)]
+    Worktree(worktree::WorktreeCommand),
     #[command(name = "agent-demo", hide = true)]
     AgentDemo(agent_demo::AgentDemoArgs),
     Push(push::PushArgs),
@@ -170,6 +173,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Skip(a) => skip::cmd_skip(ctx, a),
         Command::Agents(a) => agents::cmd_agents(ctx, a),
         Command::Demo(a) => demo::cmd_demo(ctx, a),
+        Command::Worktree(c) => worktree::dispatch(ctx, c),
         Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
         Command::Push(a) => push::cmd_push(ctx, a),
         Command::Fetch(a) => fetch::cmd_fetch(ctx, a),

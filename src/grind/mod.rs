@@ -34,6 +34,7 @@ pub mod scaffold;
 pub mod scheduler;
 mod session;
 pub mod slot;
+pub mod sweep;
 
 pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 pub use plan::Plan;

@@ -1,0 +1,137 @@
+//! The slot worktrees that runs leave behind (`git pitboss worktree ls | prune`).
+//!
+//! A finished run removes its worktree; an aborted or stopped one keeps it for `--resume`; a
+//! grind that was killed leaves it as it was. Listing them tells the user what is there and
+//! why; pruning removes the ones no run can use any more (the run is finished or gone), never
+//! one a live grind holds, and never one with uncommitted work unless forced (a git2 prune would
+//! delete that work without a word).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::lock::{LockError, RunLock};
+use super::run::GrindError;
+use crate::git::Repo;
+use crate::store::{RunId, RunStore};
+
+/// One slot worktree.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotInfo {
+    /// The worktree's name in git (`pitboss-<run-id>-<slot>`).
+    pub name: String,
+    pub run: Option<RunId>,
+    pub path: PathBuf,
+    /// The run's status, `None` when the run no longer exists.
+    pub run_status: Option<String>,
+    /// A grind is working in it right now.
+    pub live: bool,
+    /// It holds uncommitted changes.
+    pub dirty: bool,
+    /// Pruning would remove it (the run is finished or gone, and no grind holds it).
+    pub prunable: bool,
+}
+
+/// What a prune did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PruneReport {
+    pub removed: Vec<SlotInfo>,
+    /// Prunable but dirty, so left (use `--force`).
+    pub kept_dirty: Vec<SlotInfo>,
+}
+
+fn run_of(name: &str) -> Option<RunId> {
+    let rest = name.strip_prefix("pitboss-")?;
+    let (id, slot) = rest.rsplit_once('-')?;
+    slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+    RunId::parse(id).ok()
+}
+
+/// Every pitboss slot worktree of the repository.
+pub fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
+    let mut out = Vec::new();
+    for name in repo.worktree_names()? {
+        if !name.starts_with("pitboss-") {
+            continue;
+        }
+        let run = run_of(&name);
+        let path = repo
+            .worktree_path(&name)
+            .unwrap_or_else(|| repo.common_dir().join("worktrees").join(&name));
+        let run_status = match &run {
+            Some(id) if store.exists(id)? => Some(store.open_run(id)?.state.status.to_string()),
+            _ => None,
+        };
+        let live = match &run {
+            Some(id) => {
+                match RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
+                    Ok(_) => false,
+                    Err(LockError::Held { .. }) => true,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => false,
+        };
+        let dirty = path.is_dir()
+            && Repo::open(&path)
+                .and_then(|wt| wt.worktree_state())
+                .is_ok_and(|s| s.dirty);
+        let prunable = !live && run_status.as_deref().is_none_or(|s| s == "finished");
+        out.push(SlotInfo {
+            name,
+            run,
+            path,
+            run_status,
+            live,
+            dirty,
+            prunable,
+        });
+    }
+    Ok(out)
+}
+
+/// Removes the prunable slots (dirty ones only with `force`), and the working files of their
+/// runs. With `dry_run`, only says what it would do.
+pub fn prune(
+    repo: &Repo,
+    store: &RunStore<'_>,
+    force: bool,
+    dry_run: bool,
+) -> Result<PruneReport, GrindError> {
+    let mut report = PruneReport::default();
+    for slot in list(repo, store)? {
+        if !slot.prunable {
+            continue;
+        }
+        if slot.dirty && !force {
+            report.kept_dirty.push(slot);
+            continue;
+        }
+        if !dry_run {
+            repo.remove_worktree(&slot.name)?;
+            if let Some(id) = &slot.run {
+                let base = repo.common_dir().join("pitboss");
+                let _ = std::fs::remove_dir_all(base.join("runs").join(id.as_str()));
+                let _ = std::fs::remove_dir(base.join("worktrees").join(id.as_str()));
+            }
+        }
+        report.removed.push(slot);
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_come_from_slot_names() {
+        assert_eq!(
+            run_of("pitboss-20261124T100000Z-abcd-0").unwrap().as_str(),
+            "20261124T100000Z-abcd"
+        );
+        assert_eq!(run_of("pitboss-my-run-12").unwrap().as_str(), "my-run");
+        assert!(run_of("other-x-0").is_none());
+        assert!(run_of("pitboss-x-y").is_none());
+    }
+}
