@@ -71,10 +71,10 @@ fn the_token_budget_stops_with_exit_3() {
 #[test]
 fn the_time_budget_stops_with_exit_3() {
     let p = spender();
-    let until = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let until = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
     let until = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let t = Instant::now();
-    let out = p.grind_with(&["--until", &until], &[("AGENT_SLEEP", "0.3")]);
+    let out = p.grind_with(&["--until", &until], &[("AGENT_SLEEP", "0.5")]);
     assert_eq!(out.status.code(), Some(3), "{}", diag(&out));
     assert!(
         t.elapsed() < Duration::from_secs(10),
@@ -83,7 +83,8 @@ fn the_time_budget_stops_with_exit_3() {
     );
     let run = p.only_run();
     let n = p.records(&run).len();
-    assert!((2..=6).contains(&n), "{n} sessions");
+    // About five; fewer on a loaded machine.
+    assert!((1..=7).contains(&n), "{n} sessions");
     assert!(
         stop_reason(&p, &run).contains("time budget reached"),
         "{}",
