@@ -62,7 +62,7 @@ fn resume(p: &Project, run: Option<&str>, max_iterations: &str) -> std::process:
 #[test]
 fn ctrl_c_once_finishes_the_session_then_stops_and_resume_goes_on() {
     let p = project();
-    let mut g = start(&p, "1");
+    let mut g = start(&p, "2");
     g.signal_group(Signal::SIGINT);
     g.wait(Duration::from_secs(30));
     let out = g.output();
