@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ const STDERR_TAIL: usize = 4096;
 /// Longest summary kept (it goes into records and commit messages).
 const MAX_SUMMARY: usize = 16 * 1024;
 const MAX_ERROR_TEXT: usize = 4 * 1024;
+/// Largest result file read (it is a few hundred bytes of JSON); a bigger one is malformed.
+const MAX_RESULT_FILE: u64 = 1 << 20;
 
 /// Everything one session needs. Build it with [`SessionSpec::new`] and adjust fields.
 #[derive(Debug, Clone)]
@@ -293,8 +295,9 @@ fn merge_result_file(
     warnings: &mut Vec<String>,
     name: &str,
 ) {
-    let text = match fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string()),
+    let text = match read_capped(path, MAX_RESULT_FILE) {
+        Ok((_, true)) => Err(format!("larger than {} bytes", MAX_RESULT_FILE)),
+        Ok((bytes, false)) => String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return,
         Err(e) => Err(format!("cannot read it: {e}")),
     };
@@ -335,11 +338,26 @@ fn merge_summary_file(path: &Path, report: &mut Option<AgentReport>, name: &str)
     if report.as_ref().is_some_and(|r| r.summary.is_some()) {
         return;
     }
-    let Ok(bytes) = fs::read(path) else { return };
+    // Only what can be kept is read (the summary is capped to MAX_SUMMARY below).
+    let Ok((bytes, _)) = read_capped(path, 4 * MAX_SUMMARY as u64) else {
+        return;
+    };
     let text = String::from_utf8_lossy(&bytes);
     if !text.trim().is_empty() {
         report_for(report, name).summary = Some(text.trim().to_string());
     }
+}
+
+/// At most `cap` bytes of `path`, and whether it holds more: files an agent writes are read
+/// only as far as they are used, so memory stays bounded whatever it writes.
+fn read_capped(path: &Path, cap: u64) -> io::Result<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    let more = bytes.len() as u64 > cap;
+    bytes.truncate(cap as usize);
+    Ok((bytes, more))
 }
 
 fn tail_text(tail: VecDeque<u8>) -> String {

@@ -329,6 +329,15 @@ impl Repo {
             .collect()
     }
 
+    /// Points HEAD of this work tree at `refs/heads/<branch>` again (an agent switched branches
+    /// or detached it), leaving the index and the files as they are.
+    pub fn attach_head(&self, branch: &str) -> Result<()> {
+        let name = format!("refs/heads/{branch}");
+        self.inner
+            .set_head(&name)
+            .map_err(GitError::git(format!("cannot point HEAD at {name}")))
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool> {
         if ancestor == descendant {

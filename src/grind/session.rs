@@ -21,6 +21,7 @@ use super::outcome::{Facts, Verdict, classify};
 use super::plan::PlannedAgent;
 use super::prices;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
+use super::scheduler::Pick;
 use crate::agent::{
     self, Adapter, AgentOutcome, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter,
     CostSource as AgentCost, DemoAdapter, GeminiAdapter, SessionSpec,
@@ -279,6 +280,7 @@ impl Loop<'_> {
         outcome: Result<AgentOutcome, String>,
         obs: &mut dyn GrindObserver,
     ) -> Result<SessionRun, GrindError> {
+        self.back_on_run_branch(base)?;
         let wt = self.slot.repo();
         let state = wt.worktree_state()?;
         let (mut verdict, report_summary) = match &outcome {
@@ -351,9 +353,7 @@ impl Loop<'_> {
         }
 
         let files = agent::SessionFiles::in_dir(self.slot.run_dir());
-        let scratchpad = std::fs::read(&files.scratchpad).unwrap_or_default();
-        let scratchpad =
-            String::from_utf8_lossy(&scratchpad[..scratchpad.len().min(SCRATCHPAD_CAP)]);
+        let scratchpad = read_scratchpad(&files.scratchpad);
         let scratchpad = self.redactor.redact(&scratchpad).into_owned();
         let summary = match (&verdict.reason, report_summary) {
             (Some(r), Some(s)) if verdict.status != SessionStatus::Dirty => {
@@ -422,6 +422,34 @@ impl Loop<'_> {
                 if model.is_empty() { "<model>" } else { &model }
             ),
         });
+    }
+
+    /// Puts the worktree back on the run branch after an agent switched branches or detached
+    /// HEAD (`git checkout -b`, `git switch --detach`). Otherwise its commits would land on no
+    /// run branch at all, and the next session's reset would move the agent's branch instead
+    /// of the run's. When HEAD went somewhere that descends from the session's `base`, the run
+    /// branch is fast-forwarded there, so those commits land (or are saved) like any others;
+    /// otherwise HEAD is only re-attached, and the work shows as changes against `base`. The
+    /// agent's own branch is left where it put it.
+    fn back_on_run_branch(&self, base: Oid) -> Result<(), GrindError> {
+        let wt = self.slot.repo();
+        let branch = self.run.branch_name();
+        if wt.current_branch()?.as_deref() == Some(branch.as_str()) {
+            return Ok(());
+        }
+        let head = wt.worktree_state()?.head;
+        if head != base && wt.is_ancestor(base, head)? {
+            // A lost race (someone moved the run branch meanwhile) leaves it alone: the work
+            // then shows as changes against it.
+            self.repo.cas_ref(
+                &format!("refs/heads/{branch}"),
+                head,
+                Some(base),
+                &format!("pitboss: session work committed off the run branch ({head})"),
+            )?;
+        }
+        wt.attach_head(&branch)?;
+        Ok(())
     }
 
     fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
@@ -505,7 +533,7 @@ impl Loop<'_> {
             started_at,
             ended_at: self.clock.now(),
             status,
-            summary: summary.map(|s| self.redactor.redact(&s).into_owned()),
+            summary: summary.map(|s| printable(&self.redactor.redact(&s))),
             commit: commit.map(|c| c.to_string()),
             tokens,
             cost_usd,
@@ -584,7 +612,21 @@ impl Loop<'_> {
         if let Some(pid) = m.agent_pid {
             agent::end_leftover_group(pid, &self.slot.path);
         }
+        // The grind that died had picked this session and counted it as an iteration, but the
+        // scheduler state and the count are stored only with an append, so both were lost.
+        // Count them again, so the run goes on as if the session had been aborted by Ctrl-C:
+        // the same budget used, the rotation where it was (not the killed prompt once more).
+        // The stored state is the one before that pick, so its next pick is that session,
+        // unless the prompts changed in between: then the scheduler is left as it is.
+        self.spent.iterations += 1;
+        let mut after = self.scheduler.clone();
+        if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {
+            self.scheduler = after;
+        }
         let base = Oid::from_str(&m.base).ok();
+        if let Some(b) = base {
+            self.back_on_run_branch(b)?;
+        }
         let wt = self.slot.repo();
         let tip = wt.worktree_state()?.head;
         let base = base
@@ -593,8 +635,6 @@ impl Loop<'_> {
         let bytes = wt.patch_since(base)?;
         let patch = (!bytes.is_empty()).then(|| self.cap_patch(&bytes));
         wt.reset_hard_clean(base)?;
-        // It was dispatched, so it counts against --max-iterations like any session.
-        self.spent.iterations += 1;
         let transcript_path = self
             .slot
             .run_dir()
@@ -613,11 +653,94 @@ impl Loop<'_> {
         );
         let transcript = Some(transcript_path.clone()).filter(|p| p.is_file());
         let files = agent::SessionFiles::in_dir(self.slot.run_dir());
-        let scratchpad = std::fs::read_to_string(&files.scratchpad).unwrap_or_default();
+        let scratchpad = read_scratchpad(&files.scratchpad);
         let scratchpad = self.redactor.redact(&scratchpad).into_owned();
         self.append(record, transcript, &scratchpad, patch, false, obs)?;
         let _ = std::fs::remove_file(&transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(())
+    }
+}
+
+/// The scratchpad as stored after a session. Agents append to it, so when it outgrows
+/// [`SCRATCHPAD_CAP`] its newest part is kept (what later sessions need, and what their input
+/// shows), after a note that it was cut; before, the oldest part was kept and every later note
+/// silently dropped. Only that part is read, however large the file grew.
+fn read_scratchpad(path: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let cap = SCRATCHPAD_CAP as u64;
+    let cut = len > cap && file.seek(SeekFrom::Start(len - cap)).is_ok();
+    let mut bytes = Vec::new();
+    let _ = file.take(cap).read_to_end(&mut bytes);
+    if !cut {
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    // Start at a line when one starts soon: half a line could be half a secret, which the
+    // redactor would no longer recognise.
+    let start = bytes[..bytes.len().min(4096)]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    format!(
+        "[pitboss] scratchpad cut to its newest {cap} bytes; older notes were dropped\n{}",
+        String::from_utf8_lossy(&bytes[start..])
+    )
+}
+
+/// A summary as it may be stored. It goes into the session's commit message, which cannot hold
+/// a NUL (git2 refuses the whole commit, and the run would end in an internal error), and is
+/// printed on terminals; it can come from anything the agent printed (the last stderr line of a
+/// crash may be binary junk). So control characters other than newline and tab become U+FFFD.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_scratchpad_over_its_cap_keeps_its_newest_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pad.md");
+        std::fs::write(&path, "- small\n").unwrap();
+        assert_eq!(super::read_scratchpad(&path), "- small\n");
+        let mut big = String::new();
+        let mut n = 0;
+        while big.len() <= super::SCRATCHPAD_CAP {
+            n += 1;
+            big.push_str(&format!("- note {n}\n"));
+        }
+        std::fs::write(&path, &big).unwrap();
+        let pad = super::read_scratchpad(&path);
+        assert!(
+            pad.starts_with("[pitboss] scratchpad cut"),
+            "{}",
+            &pad[..100]
+        );
+        assert!(pad.ends_with(&format!("- note {n}\n")));
+        assert!(!pad.contains("- note 1\n"));
+        let first = pad.lines().nth(1).unwrap();
+        assert!(first.starts_with("- note "), "starts at a line: {first}");
+        assert!(pad.len() <= super::SCRATCHPAD_CAP + 100);
+        assert_eq!(super::read_scratchpad(&dir.path().join("none")), "");
+    }
+
+    #[test]
+    fn summaries_lose_control_characters_but_keep_lines() {
+        assert_eq!(
+            super::printable("ok\tdone\nnext \u{1b}[31mred\0\r"),
+            "ok\tdone\nnext \u{FFFD}[31mred\u{FFFD}\u{FFFD}"
+        );
     }
 }

@@ -1,0 +1,183 @@
+//! grind itself dies (SIGKILL) in the middle of a session, and `--resume` picks up the
+//! pieces: the killed session is recorded `aborted` with its partial transcript, its work as a
+//! patch and its scratchpad notes; the orphaned agent's process group is ended; the worktree is
+//! taken up again; seq, rotation and budgets go on as if the session had been aborted. And one
+//! live grind per run: a second `--resume` of a run being ground refuses, naming the holder.
+
+mod common;
+mod grindkit;
+
+use std::time::{Duration, Instant};
+
+use grindkit::*;
+use nix::sys::signal::Signal;
+
+/// Prints, leaves work and a note; with `$AGENT_SLEEP`, commits early work on a branch of its
+/// own, says it started and waits on a background sleep; commits its work at the end.
+const AGENT: &str = r#"
+echo "partial output of $PITBOSS_SEQ"
+echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+echo "note of $PITBOSS_SEQ" >> "$PITBOSS_SCRATCHPAD"
+echo "$$" > "$MARKS/pid-$PITBOSS_SEQ"
+if [ -n "${AGENT_SLEEP:-}" ]; then
+  git checkout -q -b "side-$PITBOSS_SEQ"
+  echo "early $PITBOSS_SEQ" > "early-$PITBOSS_SEQ.txt"
+  git add "early-$PITBOSS_SEQ.txt" && git commit -q -m "agent: early commit $PITBOSS_SEQ"
+  sleep "$AGENT_SLEEP" &
+  echo "$!" > "$MARKS/sleep-pid-$PITBOSS_SEQ"
+  touch "$MARKS/started-$PITBOSS_SEQ"
+  wait
+fi
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+fn project() -> Project {
+    let p = Project::new();
+    p.prompt("a", "").prompt("b", "").agent(AGENT);
+    p
+}
+
+/// A grind whose sessions sleep 30 s, once its first session runs.
+fn start_sleeping(p: &Project, name: &str) -> Grind {
+    let mut cmd = p.grind_cmd(&["--max-iterations", "5"]);
+    cmd.env("AGENT_SLEEP", "30");
+    let mut g = Grind::spawn(p, cmd, name);
+    p.wait_mark("started-1", &mut g);
+    g
+}
+
+#[test]
+fn sigkill_of_grind_mid_session_then_resume_loses_nothing() {
+    let p = project();
+    let mut g = start_sleeping(&p, "killed");
+    let run = p.only_run();
+    // Wait until the partial output reached the live transcript, then kill grind.
+    let live =
+        p.sb.repo
+            .join(".git/pitboss/runs")
+            .join(&run)
+            .join("session-0001.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&live).is_ok_and(|t| t.contains("partial output of 1")) {
+        assert!(
+            Instant::now() < deadline,
+            "the transcript was never flushed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    g.signal(Signal::SIGKILL);
+    g.wait(Duration::from_secs(10));
+    let agent: i32 = p.mark("pid-1").parse().unwrap();
+    let sleeper: i32 = p.mark("sleep-pid-1").parse().unwrap();
+    assert!(
+        !process_gone(agent) && !process_gone(sleeper),
+        "the orphaned agent outlives grind until the resume"
+    );
+    assert_eq!(
+        p.state(&run)["status"],
+        "running",
+        "nobody recorded the end"
+    );
+    assert!(p.records(&run).is_empty());
+
+    let t = Instant::now();
+    let out = p.grind(&["--resume", &run, "--max-iterations", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(
+        wait_gone(agent, Duration::from_secs(5)),
+        "agent {agent} left"
+    );
+    assert!(
+        wait_gone(sleeper, Duration::from_secs(5)),
+        "its sleep {sleeper} left"
+    );
+
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2, 3]);
+    assert_eq!(statuses(&records), ["aborted", "ok", "ok"]);
+    let prompts: Vec<&str> = records
+        .iter()
+        .map(|r| r["prompt"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        prompts,
+        ["a", "b", "a"],
+        "the killed session counts as a pick and an iteration"
+    );
+    let why = records[0]["summary"].as_str().unwrap();
+    assert!(why.contains("recovered by --resume"), "{why}");
+    assert!(records[0]["commit"].is_null());
+    assert!(p.transcript(&run, 1).contains("partial output of 1"));
+    let patch = p.patch(&run, 1).expect("the killed session's work");
+    assert!(patch.contains("+work of 1"), "{patch}");
+    assert!(
+        patch.contains("+early 1"),
+        "its commit, made off the run branch: {patch}"
+    );
+    // Its work is not on the branch; the later sessions' is.
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["agent: session 2", "agent: session 3"]
+    );
+    let files = p.sb.git(&["ls-tree", "--name-only", &p.branch(&run)]);
+    assert!(
+        !files.contains("work-1.txt") && !files.contains("early-1.txt"),
+        "{files}"
+    );
+    let pad = p.run_file(&run, "scratchpad.md").unwrap();
+    assert_eq!(pad, "note of 1\nnote of 2\nnote of 3\n");
+    assert_eq!(p.state(&run)["status"], "finished");
+    assert!(!p.worktree(&run).exists());
+    assert!(!p.worktree_registered(&run));
+}
+
+#[test]
+fn a_second_grind_on_a_live_run_refuses_naming_the_holder() {
+    let p = project();
+    let mut g = start_sleeping(&p, "holder");
+    let run = p.only_run();
+    let before =
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]);
+
+    let out = p.grind(&["--resume", &run, "--max-iterations", "1"]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("process {}", g.pid())),
+        "names the holder: {err}"
+    );
+    // It wrote nothing and the first grind goes on undisturbed.
+    assert_eq!(
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]),
+        before
+    );
+    assert!(g.child.try_wait().unwrap().is_none());
+    assert!(!process_gone(p.mark("pid-1").parse().unwrap()));
+
+    g.signal(Signal::SIGTERM);
+    g.wait(Duration::from_secs(30));
+    assert_eq!(g.code(), Some(2), "{}", g.stderr());
+    assert_eq!(statuses(&p.records(&run)), ["aborted"]);
+
+    // The same while the holder is itself a `--resume` of the stopped run.
+    let mut cmd = p.grind_cmd(&["--resume", &run, "--max-iterations", "5"]);
+    cmd.env("AGENT_SLEEP", "30");
+    let mut g2 = Grind::spawn(&p, cmd, "resumer");
+    p.wait_mark("started-2", &mut g2);
+    let out = p.grind(&["--resume", &run]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("process {}", g2.pid())),
+        "{}",
+        diag(&out)
+    );
+    g2.signal(Signal::SIGTERM);
+    g2.wait(Duration::from_secs(30));
+    assert_eq!(g2.code(), Some(2), "{}", g2.stderr());
+    assert_eq!(statuses(&p.records(&run)), ["aborted", "aborted"]);
+}
