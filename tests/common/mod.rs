@@ -300,19 +300,6 @@ impl Sandbox {
     }
 }
 
-/// Whether a live (not zombie) process's command line contains `needle`.
-pub fn process_alive(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-        cmd.contains(needle) && !zombie
-    })
-}
-
 /// Sends `sig` (e.g. "INT", "TERM", "KILL") to `pid` with the real `kill`.
 pub fn kill(pid: u32, sig: &str) {
     let ok = Command::new("kill")
