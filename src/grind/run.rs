@@ -277,7 +277,7 @@ pub fn grind(
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
-    let (_lock, p) = match &req.resume {
+    let (lock, p) = match &req.resume {
         None => start(repo, &store, clock, entropy, plan, req, adapter.name())?,
         Some(id) => reopen(repo, &store, plan, req, id)?,
     };
@@ -329,7 +329,11 @@ pub fn grind(
     }
     let first_seq = lp.last_seq;
     let stop = lp.run_sessions(obs)?;
-    lp.finish(stop, first_seq, started, resumed, obs)
+    let summary = lp.finish(stop, first_seq, started, resumed, obs)?;
+    // Packing can take a while on a long run: let a `--resume` in first.
+    drop(lock);
+    repo.maintenance_auto();
+    Ok(summary)
 }
 
 /// Refuses before anything is written when the agent's program is not there, or (for agents
@@ -592,7 +596,6 @@ impl Loop<'_> {
             // Every session ends clean (its work landed or saved), so the worktree is ready.
             Some(self.slot.path.clone())
         };
-        self.repo.maintenance_auto();
         let mine: Vec<&SessionRecord> = self.records.iter().filter(|r| r.seq > first_seq).collect();
         let mut by_status = BTreeMap::new();
         let (mut tokens, mut cost) = (0u64, 0f64);
