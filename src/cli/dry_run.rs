@@ -164,10 +164,12 @@ fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliRes
     for p in &report.problems {
         ctx.ui.status(&format!("error: {p}"));
     }
-    ctx.ui.status(&format!(
-        "dry run: a run could not start ({} problem(s))",
-        report.problems.len()
-    ));
+    if !args.quiet {
+        ctx.ui.status(&format!(
+            "dry run: a run could not start ({} problem(s))",
+            report.problems.len()
+        ));
+    }
     Ok(ExitStatus::Refused)
 }
 

@@ -527,20 +527,21 @@ impl Loop<'_> {
         obs: &mut dyn GrindObserver,
     ) -> Option<StopCause> {
         let stop = StopCause::RateLimited { until };
+        if self.req.stop_on_rate_limit {
+            return Some(stop);
+        }
         let Some(reset) = until else {
-            // No reset time: wait a minute, like an API 429 asks.
+            // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
             return self.sleep_until(
                 self.clock.now() + chrono::Duration::seconds(60),
                 "usage limit (no reset time given)",
                 obs,
             );
         };
-        if self.req.stop_on_rate_limit {
-            return Some(stop);
-        }
         if let Some(deadline) = self.budgets.limits.until
             && reset >= deadline
         {
+            // Waiting would outlast the time budget: stop now, resumable.
             return Some(stop);
         }
         self.sleep_until(reset, "usage limit", obs)
