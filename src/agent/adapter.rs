@@ -44,8 +44,10 @@ pub trait Adapter {
     fn program(&self) -> &Path;
 
     /// The configuration key a user changes when [`Adapter::program`] is missing, for the
-    /// `NotFound` error (`agent.binary`, `--agent-cmd`).
-    fn config_key(&self) -> &str;
+    /// `NotFound` error. The agent CLIs share `agent.binary`; `command` and `demo` say their own.
+    fn config_key(&self) -> &str {
+        AGENT_BINARY_KEY
+    }
 
     /// How to start the agent. Pure.
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation;
@@ -53,9 +55,10 @@ pub trait Adapter {
     /// A fresh parser for this session's output.
     fn parser(&self, ctx: &SessionContext<'_>) -> Box<dyn StreamParser>;
 
-    /// Whether the agent may write `PITBOSS_RESULT_FILE` (read after it exits).
+    /// Whether the agent may write `PITBOSS_RESULT_FILE` (read after it exits). The agent CLIs
+    /// report through their own output; `command` and `demo` use the file.
     fn reads_result_file(&self) -> bool {
-        true
+        false
     }
 
     /// Whether the loop should ask the program its version before a run (for agents whose

@@ -42,6 +42,10 @@ impl Adapter for CommandAdapter {
         "--agent-cmd"
     }
 
+    fn reads_result_file(&self) -> bool {
+        true
+    }
+
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         Invocation::new(&self.shell, ctx.worktree)
             .arg("-c")

@@ -44,6 +44,10 @@ impl Adapter for DemoAdapter {
         "the git-pitboss executable path (reinstall git-pitboss)"
     }
 
+    fn reads_result_file(&self) -> bool {
+        true
+    }
+
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         Invocation::new(&self.exe, ctx.worktree)
             .arg(SUBCOMMAND)

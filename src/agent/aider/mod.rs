@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::AiderParser;
 
-use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
+use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The flags every session gets, after `--message-file <file>`. Aider's chat and input
@@ -65,10 +65,6 @@ impl Adapter for AiderAdapter {
         &self.binary
     }
 
-    fn config_key(&self) -> &str {
-        AGENT_BINARY_KEY
-    }
-
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         // NB: stdin stays /dev/null: with `--yes-always` Aider asks nothing, and a closed stdin
         // ends it at once if it ever does.
@@ -83,10 +79,6 @@ impl Adapter for AiderAdapter {
 
     fn parser(&self, _ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
         Box::new(AiderParser::new())
-    }
-
-    fn reads_result_file(&self) -> bool {
-        false
     }
 
     fn tested_version(&self) -> Option<&'static str> {

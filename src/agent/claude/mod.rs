@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::ClaudeParser;
 
-use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
+use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The permission mode used when the configuration names none.
@@ -77,10 +77,6 @@ impl Adapter for ClaudeAdapter {
         &self.binary
     }
 
-    fn config_key(&self) -> &str {
-        AGENT_BINARY_KEY
-    }
-
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         let mut inv = Invocation::new(&self.binary, ctx.worktree)
             .args(["-p", "--output-format", "stream-json", "--verbose"])
@@ -96,10 +92,6 @@ impl Adapter for ClaudeAdapter {
 
     fn parser(&self, ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
         Box::new(ClaudeParser::new(ctx.started_at))
-    }
-
-    fn reads_result_file(&self) -> bool {
-        false
     }
 
     fn tested_version(&self) -> Option<&'static str> {

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::CodexParser;
 
-use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
+use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The sandbox used when the configuration names none.
@@ -65,10 +65,6 @@ impl Adapter for CodexAdapter {
         &self.binary
     }
 
-    fn config_key(&self) -> &str {
-        AGENT_BINARY_KEY
-    }
-
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         Invocation::new(&self.binary, ctx.worktree)
             .args(["exec", "--json", "--skip-git-repo-check"])
@@ -85,10 +81,6 @@ impl Adapter for CodexAdapter {
 
     fn parser(&self, _ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
         Box::new(CodexParser::new())
-    }
-
-    fn reads_result_file(&self) -> bool {
-        false
     }
 
     fn tested_version(&self) -> Option<&'static str> {

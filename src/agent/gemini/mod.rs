@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use parse::{GeminiParser, exit_text};
 
-use super::adapter::{AGENT_BINARY_KEY, Adapter, SessionContext, StreamParser};
+use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The approval mode pitboss runs Gemini with.
@@ -54,10 +54,6 @@ impl Adapter for GeminiAdapter {
         &self.binary
     }
 
-    fn config_key(&self) -> &str {
-        AGENT_BINARY_KEY
-    }
-
     fn invocation(&self, ctx: &SessionContext<'_>) -> Invocation {
         Invocation::new(&self.binary, ctx.worktree)
             .args(["--output-format", "stream-json", "--approval-mode"])
@@ -71,10 +67,6 @@ impl Adapter for GeminiAdapter {
 
     fn parser(&self, _ctx: &SessionContext<'_>) -> Box<dyn StreamParser> {
         Box::new(GeminiParser::new())
-    }
-
-    fn reads_result_file(&self) -> bool {
-        false
     }
 
     fn tested_version(&self) -> Option<&'static str> {
