@@ -66,6 +66,19 @@ impl Sandbox {
         self.pitboss_in(&self.repo)
     }
 
+    /// `git pitboss` in the repository, as users run it: git finds `git-pitboss` on `PATH` and
+    /// runs it as its child (signals, `--help` and exit codes differ from a direct run).
+    pub fn git_pitboss(&self) -> Command {
+        self.git_pitboss_in(&self.repo)
+    }
+
+    pub fn git_pitboss_in(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.arg("pitboss").current_dir(dir).env("PATH", path_with_binary());
+        self.env(&mut cmd);
+        cmd
+    }
+
     pub fn pitboss_in(&self, dir: &Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-pitboss"));
         cmd.current_dir(dir);
@@ -120,6 +133,14 @@ impl Sandbox {
             "refs/pitboss/",
         ])
     }
+}
+
+/// `PATH` with the directory of the built `git-pitboss` first, so `git pitboss` runs this build.
+pub fn path_with_binary() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_git-pitboss"));
+    let mut dirs = vec![bin.parent().expect("binary dir").to_path_buf()];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).expect("PATH")
 }
 
 pub fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
