@@ -272,3 +272,30 @@ fn identity_is_the_users_or_the_pitboss_fallback() {
         "pitboss <pitboss@localhost>|pitboss <pitboss@localhost>\n"
     );
 }
+
+/// Floats a record carries come back exactly: `record` keeps them, and export → import →
+/// export is byte-identical (serde_json's default parser rounds the last digit of some).
+#[test]
+fn floats_round_trip_exactly_through_record_export_and_import() {
+    let sb = Sandbox::new();
+    let exact = "0.011067500000000001";
+    let line = record_json("fp-hunter", "ok", None).replace("0.0123", exact);
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["record", RUN, "--create"]);
+    let out = run_with_stdin(&mut cmd, &line);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stored = sb.ok(&["log", RUN, "--jsonl"], "");
+    assert!(
+        stored.contains(&format!("\"cost_usd\":{exact}")),
+        "record changed the float: {stored}"
+    );
+    let first = sb.path("first");
+    let second = sb.path("second");
+    sb.ok(&["export", RUN, first.to_str().unwrap()], "");
+    sb.ok(&["import", first.to_str().unwrap(), "--id", "copy"], "");
+    sb.ok(&["export", "copy", second.to_str().unwrap()], "");
+    let a = std::fs::read_to_string(first.join("sessions.jsonl")).unwrap();
+    let b = std::fs::read_to_string(second.join("sessions.jsonl")).unwrap();
+    assert!(a.contains(exact), "{a}");
+    assert_eq!(a.replace(RUN, "copy"), b);
+}
