@@ -25,6 +25,9 @@ pub const DEFAULT_CONSECUTIVE_FAILURE_LIMIT: u32 = 3;
 pub const DEFAULT_BACKOFF_SKIP: u32 = 3;
 pub const DEFAULT_HOOK_TIMEOUT_SECONDS: u64 = 300;
 pub const DEFAULT_MAX_SESSION_SECONDS: u64 = 3600;
+/// With `--until`, a session is not started with less than this left: a session cut off after
+/// seconds does no useful work and is recorded as a failure (`timeout`).
+pub const DEFAULT_MIN_SESSION_SECONDS: u64 = 60;
 
 /// The whole config.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -91,6 +94,8 @@ pub struct BudgetTable {
     /// Default session limits for prompts that set none.
     pub max_session_seconds: Option<u64>,
     pub max_session_cost_usd: Option<f64>,
+    /// With `--until`: start no session with less than this many seconds left.
+    pub min_session_seconds: Option<u64>,
     /// Only in a rotation's `[budgets]` (the config has it in `[grind]`).
     pub consecutive_failure_limit: Option<u32>,
 }
@@ -101,6 +106,7 @@ pub const BUDGET_KEYS: &[&str] = &[
     "max_tokens",
     "max_session_seconds",
     "max_session_cost_usd",
+    "min_session_seconds",
 ];
 
 impl BudgetTable {
@@ -112,6 +118,7 @@ impl BudgetTable {
             max_tokens: t.whole("max_tokens", 1, u64::MAX),
             max_session_seconds: t.whole("max_session_seconds", 1, u64::from(u32::MAX)),
             max_session_cost_usd: t.usd("max_session_cost_usd"),
+            min_session_seconds: t.whole("min_session_seconds", 0, u64::from(u32::MAX)),
             consecutive_failure_limit: None,
         }
     }

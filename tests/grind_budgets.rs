@@ -71,6 +71,14 @@ fn the_token_budget_stops_with_exit_3() {
 #[test]
 fn the_time_budget_stops_with_exit_3() {
     let p = spender();
+    // Sessions of half a second are useful here: lower the minimum time left (default 60 s).
+    let cfg = p.repo().join(".pitboss/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}[grind.budgets]\nmin_session_seconds = 0\n"),
+    )
+    .unwrap();
     let until = chrono::Utc::now() + chrono::Duration::milliseconds(2500);
     let until = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let t = Instant::now();

@@ -168,8 +168,8 @@ fn bad_flag_values_are_refused_with_the_reason() {
         (&["--agent", "claud"], 64, "did you mean `claude`"),
         (
             &["--agent", "demo", "--agent-cmd", "x"],
-            64,
-            "cannot be used with",
+            4,
+            "ask for two different agents",
         ),
     ];
     for (args, code, text) in cases {

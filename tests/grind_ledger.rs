@@ -158,3 +158,127 @@ fn a_timed_out_session_keeps_what_the_agent_reported() {
     assert_eq!(r["cost_source"], "reported");
     assert_eq!(r["model"], "openai/gpt-4.1");
 }
+
+/// An agent whose first session names a priced model and whose second names one no table
+/// knows; both report the same tokens, caches included.
+fn mixed_project(sb: &Sandbox) {
+    let prompts = sb.repo.join(".pitboss/grind/prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(
+        prompts.join("work.md"),
+        "---\nname: work\ndescription: works\n---\nWork.\n",
+    )
+    .unwrap();
+    let agent = "if [ \"$PITBOSS_SEQ\" = 1 ]; then m=gpt-5; else m=llama-local; fi\n\
+         printf '{\"summary\":\"worked\",\"model\":\"%s\",\"tokens\":{\"input\":1000,\
+         \"output\":100,\"cache_read\":2000,\"cache_write\":300}}' \"$m\" > \"$PITBOSS_RESULT_FILE\"\n";
+    std::fs::write(sb.path("agent.sh"), agent).unwrap();
+    let cfg = format!(
+        "[agent]\nbackend = \"command\"\ncommand = \"sh {}\"\n",
+        sb.path("agent.sh").display()
+    );
+    std::fs::write(sb.repo.join(".pitboss/config.toml"), cfg).unwrap();
+}
+
+/// One definition of a session's token total (input + output + cache reads + cache writes)
+/// on every line that shows one, and in the token budget; unknown costs read `unknown`.
+#[test]
+fn every_view_counts_tokens_one_way_and_says_unknown_cost() {
+    let sb = Sandbox::new();
+    mixed_project(&sb);
+    let out = run_with_stdin(
+        sb.git_pitboss()
+            .args(["grind", "--max-iterations", "3", "--max-tokens", "5000"]),
+        "",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains(" tok ")).collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    for l in &lines {
+        assert!(l.contains(" 3400 tok"), "per-session line: {l}");
+    }
+    assert!(
+        lines[1].contains(" unknown ") && !lines[1].contains("$0.0000 "),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("(run ≥ $"), "{}", lines[1]);
+    assert!(
+        err.contains("token budget reached (6800 of 5000 tokens)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  tokens    6800 (2000 in / 200 out / 4000 cache read / 600 cache write)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(", 1 session of unknown cost"),
+        "closing table: {err}"
+    );
+    let run = sb.only_run();
+    let log = stdout(&run_with_stdin(sb.git_pitboss().args(["log", &run]), ""));
+    assert_eq!(log.matches(" 3400 tok").count(), 2, "{log}");
+    assert!(log.contains("unknown") && !log.contains("$0.0000"), "{log}");
+    let md = stdout(&run_with_stdin(
+        sb.git_pitboss().args(["log", &run, "--md"]),
+        "",
+    ));
+    assert_eq!(
+        md.matches("- tokens: 3400 (in 1000 / out 100 / cache read 2000 / cache write 300)\n")
+            .count(),
+        2,
+        "{md}"
+    );
+    assert!(md.contains("- cost: unknown\n"), "{md}");
+    let body = sb.git(&[
+        "log",
+        "-1",
+        "--format=%B",
+        &format!("refs/pitboss/grind/{run}~1"),
+    ]);
+    for t in [
+        "Pitboss-Tokens: 1000 in / 100 out\n",
+        "Pitboss-Cache-Tokens: 2000 read / 300 write\n",
+        "Pitboss-Cost-USD: unknown\n",
+    ] {
+        assert!(body.contains(t), "missing {t:?} in\n{body}");
+    }
+    let show = stdout(&run_with_stdin(sb.git_pitboss().args(["show", &run]), ""));
+    assert!(
+        show.contains("tokens    6800 (2000 in / 200 out / 4000 cache read / 600 cache write)"),
+        "{show}"
+    );
+    assert!(show.contains(", 1 session of unknown cost"), "{show}");
+    let one = stdout(&run_with_stdin(
+        sb.git_pitboss().args(["show", &run, "2"]),
+        "",
+    ));
+    assert!(one.contains("cost      unknown"), "{one}");
+    let ls = stdout(&run_with_stdin(sb.git_pitboss().args(["ls"]), ""));
+    assert!(ls.contains("≥ $"), "{ls}");
+}
+
+/// With `--max-cost`, the first session of unknown cost says the budget cannot see it.
+#[test]
+fn max_cost_warns_once_about_a_session_it_cannot_see() {
+    let sb = Sandbox::new();
+    project(&sb, "llama-local", "");
+    let out = run_with_stdin(
+        sb.git_pitboss()
+            .args(["grind", "--max-iterations", "2", "--max-cost", "5"]),
+        "",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err.matches("the cost budget (--max-cost $5.00) cannot see it")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("iteration budget reached (2 sessions)"),
+        "{err}"
+    );
+}

@@ -145,7 +145,7 @@ fn six_sessions_over_three_prompts_land_records_commits_transcripts_and_scratchp
     assert_eq!(history[2], "session 0002 leave: dirty");
     assert_eq!(history[6], "session 0006 note: ok");
     assert!(
-        history[7].starts_with(&format!("run {run} finished: finished")),
+        history[7].starts_with(&format!("run {run} finished (")),
         "{history:?}"
     );
     assert_eq!(p.state(&run)["status"], "finished");

@@ -49,8 +49,9 @@ pub struct GrindArgs {
     /// --agent-cmd).
     #[arg(long, value_name = "BACKEND", value_parser = Backend::parse)]
     pub agent: Option<Backend>,
-    /// Run this command line as the agent (through `sh -c`, prompt on stdin).
-    #[arg(long, value_name = "COMMAND", conflicts_with = "agent")]
+    /// Run this command line as the agent (through `sh -c`, prompt on stdin): the `command`
+    /// backend, so `--agent command` may be given with it, and no other --agent.
+    #[arg(long, value_name = "COMMAND")]
     pub agent_cmd: Option<String>,
     /// Start the run branch from REV (default: HEAD, which must be on a branch).
     #[arg(long, value_name = "REV", conflicts_with = "resume")]
@@ -91,6 +92,15 @@ pub struct GrindArgs {
 }
 
 pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
+    if let (Some(b), Some(_)) = (args.agent, &args.agent_cmd)
+        && b != Backend::Command
+    {
+        return Err(CliError::user(anyhow::anyhow!(
+            "--agent {} and --agent-cmd ask for two different agents",
+            b.as_str()
+        ))
+        .hint("--agent-cmd runs the `command` backend: drop --agent, or give --agent command"));
+    }
     if let Some(until) = args.until
         && until <= ctx.clock.now()
     {
@@ -99,7 +109,10 @@ pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
             until.to_rfc3339(),
             ctx.clock.now().format("%Y-%m-%dT%H:%M:%SZ")
         ))
-        .hint("give a time in the future, like 2026-11-24T18:00:00Z"));
+        .hint(format!(
+            "give a time in the future, like {}",
+            (ctx.clock.now() + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:00:00Z")
+        )));
     }
     let (repo, root) = project::root(ctx)?;
     let req = request(ctx, &args, root);

@@ -5,7 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use super::resolve::{duration, money};
+use super::ledger;
+use super::resolve::duration;
 use super::ui::{Style, Ui};
 use crate::cli::Ctx;
 use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
@@ -139,6 +140,8 @@ impl GrindObserver for Human {
                 record: r,
                 patch_saved,
                 run_cost_usd,
+                run_sessions,
+                run_unknown_cost_sessions,
             } => {
                 let status = self.ui_paint(
                     super::log::style(r.status),
@@ -160,8 +163,12 @@ impl GrindObserver for Human {
                     r.prompt,
                     duration(r.duration_secs()),
                     r.tokens.total(),
-                    money(r.cost_usd),
-                    money(*run_cost_usd),
+                    ledger::session_cost(r),
+                    ledger::run_cost_short(
+                        *run_cost_usd,
+                        *run_unknown_cost_sessions,
+                        *run_sessions
+                    ),
                 ));
             }
             GrindEvent::Warning { message } => {
@@ -207,8 +214,11 @@ impl Human {
             String::new(),
             format!("run {} {}: {}", s.run, s.status, s.stop.describe()),
             format!("  sessions  {} ({by})", s.sessions),
-            format!("  tokens    {}", s.tokens),
-            format!("  cost      {}", money(s.cost_usd)),
+            format!("  tokens    {}", ledger::tokens_with_parts(&s.token_parts)),
+            format!(
+                "  cost      {}",
+                ledger::run_cost(s.cost_usd, s.unknown_cost_sessions, s.sessions)
+            ),
             format!("  wall time {}", duration(s.wall_seconds as i64)),
             format!("  run ref   {}", s.run_ref),
             format!(

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::resolve::{duration, money, open_run, store_err, with_store};
+use super::ledger;
+use super::resolve::{duration, open_run, store_err, with_store};
 use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::{SessionStatus, render_sessions_md};
@@ -82,7 +83,7 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         r.prompt,
                         duration(r.duration_secs()),
                         format!("{} tok", r.tokens.total()),
-                        money(r.cost_usd),
+                        ledger::session_cost(r),
                     );
                     writeln!(out, "{}", line.trim_end())?;
                 }

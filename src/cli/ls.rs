@@ -6,8 +6,9 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::ledger;
 use super::remote::{resolve_remote, share_err};
-use super::resolve::{money, store_err, with_store};
+use super::resolve::{store_err, with_store};
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::RunStore;
@@ -58,23 +59,37 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 .max()
                 .unwrap_or(2)
                 .max(2);
+            let costs: Vec<String> = listing
+                .runs
+                .iter()
+                .map(|r| {
+                    let c = &r.consumed;
+                    ledger::run_cost_short(c.cost_usd, c.unknown_cost_sessions, c.sessions)
+                })
+                .collect();
+            let cw = costs
+                .iter()
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(10);
             writeln!(
                 out,
-                "{:<w$}  {:<9} {:>8} {:>10}  LAST ACTIVITY",
+                "{:<w$}  {:<9} {:>8} {:>cw$}  LAST ACTIVITY",
                 "ID", "STATUS", "SESSIONS", "COST"
             )?;
-            for r in &listing.runs {
+            for (r, cost) in listing.runs.iter().zip(&costs) {
                 let status = ctx.ui.paint(
                     status_style(r.status.as_str()),
                     &format!("{:<9}", r.status.as_str()),
                 );
                 writeln!(
                     out,
-                    "{:<w$}  {} {:>8} {:>10}  {}",
+                    "{:<w$}  {} {:>8} {:>cw$}  {}",
                     r.id.as_str(),
                     status,
                     r.sessions,
-                    money(r.consumed.cost_usd),
+                    cost,
                     r.last_activity.format("%Y-%m-%d %H:%M:%SZ")
                 )?;
             }

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::resolve::{duration, money, open_run, store_err, with_store};
+use super::ledger;
+use super::resolve::{duration, open_run, store_err, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{Seq, rfc3339};
@@ -68,13 +69,13 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         format!(" ({})", by.join(", "))
                     };
                     writeln!(out, "sessions  {}{by}", s.consumed.sessions)?;
-                    let t = &s.consumed.tokens;
+                    let c = &s.consumed;
+                    writeln!(out, "tokens    {}", ledger::tokens_with_parts(&c.tokens))?;
                     writeln!(
                         out,
-                        "tokens    {} in / {} out / {} cache read / {} cache write",
-                        t.input, t.output, t.cache_read, t.cache_write
+                        "cost      {}",
+                        ledger::run_cost(c.cost_usd, c.unknown_cost_sessions, c.sessions)
                     )?;
-                    writeln!(out, "cost      {}", money(s.consumed.cost_usd))?;
                     writeln!(out)?;
                     writeln!(
                         out,
@@ -119,13 +120,13 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                     )?;
                     writeln!(out, "commit    {}", r.commit.as_deref().unwrap_or("(none)"))?;
                     let t = &r.tokens;
-                    writeln!(out, "tokens    {} in / {} out", t.input, t.output)?;
-                    if t.cache_read + t.cache_write + t.reasoning > 0 {
-                        writeln!(
-                            out,
-                            "          {} cache read / {} cache write / {} reasoning",
-                            t.cache_read, t.cache_write, t.reasoning
-                        )?;
+                    writeln!(
+                        out,
+                        "tokens    {}",
+                        ledger::tokens_with_parts(&ledger::totals(t))
+                    )?;
+                    if t.reasoning > 0 {
+                        writeln!(out, "          {} of the output reasoning", t.reasoning)?;
                     }
                     let source = r
                         .cost_source
@@ -139,7 +140,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                             )
                         })
                         .unwrap_or_default();
-                    writeln!(out, "cost      {}{source}", money(r.cost_usd))?;
+                    writeln!(out, "cost      {}{source}", ledger::session_cost(r))?;
                     for (label, v) in [
                         ("agent", &r.agent),
                         ("model", &r.model),

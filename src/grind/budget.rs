@@ -32,6 +32,8 @@ pub struct Limits {
     pub max_tokens: Option<u64>,
     /// 0 disables.
     pub consecutive_failure_limit: u32,
+    /// With `until`: no session starts with less than this many seconds left.
+    pub min_session_seconds: u64,
 }
 
 /// The limits of one session (from the prompt, or the budgets' defaults).
@@ -118,7 +120,8 @@ impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopReason::Iterations { limit } => {
-                write!(f, "iteration budget reached ({limit} sessions)")
+                let s = if *limit == 1 { "" } else { "s" };
+                write!(f, "iteration budget reached ({limit} session{s})")
             }
             StopReason::Time { until } => {
                 write!(f, "time budget reached (until {})", until.to_rfc3339())
@@ -180,7 +183,8 @@ impl Budgets {
     /// flight; the session about to start is not counted yet.
     pub fn check(&self, spent: &Spent, now: DateTime<Utc>) -> Decision {
         let l = &self.limits;
-        let stop = if let Some(until) = l.until.filter(|u| now >= *u) {
+        let min_left = chrono::Duration::seconds(l.min_session_seconds.min(i64::MAX as u64) as i64);
+        let stop = if let Some(until) = l.until.filter(|u| now + min_left >= *u) {
             Some(StopReason::Time { until })
         } else if let Some(limit) = l.max_iterations.filter(|m| spent.iterations >= *m) {
             Some(StopReason::Iterations { limit })

@@ -173,6 +173,8 @@ pub struct PlannedBudgets {
     pub consecutive_failure_limit: Sourced<u32>,
     pub max_session_seconds: Sourced<Option<u64>>,
     pub max_session_cost_usd: Sourced<Option<f64>>,
+    /// With `--until`, the least time left at which a session still starts.
+    pub min_session_seconds: Sourced<u64>,
 }
 
 /// Hook commands (run by the loop through `sh -c` in the session worktree), with origins.
@@ -227,6 +229,7 @@ impl Plan {
             max_cost_usd: b.max_cost_usd.value,
             max_tokens: b.max_tokens.value,
             consecutive_failure_limit: b.consecutive_failure_limit.value,
+            min_session_seconds: b.min_session_seconds.value,
         }
     }
 

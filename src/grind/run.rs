@@ -116,8 +116,12 @@ pub struct GrindSummary {
     /// Sessions this grind ran (a resumed run counts only its own).
     pub sessions: u64,
     pub by_status: BTreeMap<String, u64>,
+    /// The sessions' token total ([`crate::store::Tokens::total`]) and its parts.
     pub tokens: u64,
+    pub token_parts: crate::store::TokenTotals,
+    /// The known costs; `unknown_cost_sessions` sessions are not in it.
     pub cost_usd: f64,
+    pub unknown_cost_sessions: u64,
     pub wall_seconds: u64,
     /// The worktree left for `--resume`, when the run can go on.
     pub worktree_kept: Option<PathBuf>,
@@ -163,8 +167,11 @@ pub enum GrindEvent {
     SessionFinished {
         record: Box<SessionRecord>,
         patch_saved: bool,
-        /// Cost of the run so far.
+        /// Known cost of the run so far.
         run_cost_usd: f64,
+        /// Sessions of the run so far, and how many of them have no known cost.
+        run_sessions: u64,
+        run_unknown_cost_sessions: u64,
     },
     Warning {
         message: String,
@@ -259,6 +266,8 @@ pub(super) struct Loop<'a> {
     pub agent_version: Option<String>,
     /// Models already warned about as missing from the price table (once per run each).
     pub unpriced_warned: std::collections::BTreeSet<String>,
+    /// Whether the "--max-cost cannot see a session of unknown cost" warning has fired.
+    pub cost_blind_warned: bool,
 }
 
 /// Starts or resumes a run and grinds until it stops.
@@ -302,6 +311,7 @@ pub fn grind(
         scratchpad: p.scratchpad,
         agent_version: None,
         unpriced_warned: Default::default(),
+        cost_blind_warned: false,
     };
     if let (Some(v), Some(tested)) = (&agent_version, lp.adapter.tested_version())
         && let Some(message) = agent::version_warning(lp.adapter.name(), v, tested)
@@ -530,21 +540,23 @@ impl Loop<'_> {
         if self.req.stop_on_rate_limit {
             return Some(stop);
         }
-        let Some(reset) = until else {
-            // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
-            return self.sleep_until(
+        // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
+        let (resume_at, why) = match until {
+            Some(reset) => (reset, "usage limit"),
+            None => (
                 self.clock.now() + chrono::Duration::seconds(60),
                 "usage limit (no reset time given)",
-                obs,
-            );
+            ),
         };
-        if let Some(deadline) = self.budgets.limits.until
-            && reset >= deadline
-        {
+        // Wait only when a session could follow: every budget is checked as it will stand at
+        // the reset (iterations, cost and tokens spent now stay spent; `--until` may pass).
+        match self.budgets.check(&self.spent, resume_at) {
+            Decision::Continue => {}
             // Waiting would outlast the time budget: stop now, resumable.
-            return Some(stop);
+            Decision::Stop(StopReason::Time { .. }) if until.is_some() => return Some(stop),
+            Decision::Stop(reason) => return Some(StopCause::Budget { reason }),
         }
-        self.sleep_until(reset, "usage limit", obs)
+        self.sleep_until(resume_at, why, obs)
     }
 
     fn sleep_until(
@@ -581,7 +593,7 @@ impl Loop<'_> {
         self.store.update_run(
             &self.run,
             RunUpdate {
-                subject: format!("run {} finished: {status} ({why})", self.run),
+                subject: end_subject(&self.run, &status, &why),
                 status: Some(status.clone()),
                 stop_reason: Some(Some(why)),
                 scheduler: Some(self.scheduler.state().to_json()),
@@ -598,13 +610,7 @@ impl Loop<'_> {
             Some(self.slot.path.clone())
         };
         let mine: Vec<&SessionRecord> = self.records.iter().filter(|r| r.seq > first_seq).collect();
-        let mut by_status = BTreeMap::new();
-        let (mut tokens, mut cost) = (0u64, 0f64);
-        for r in &mine {
-            *by_status.entry(r.status.as_str().to_string()).or_insert(0) += 1;
-            tokens += r.tokens.input + r.tokens.output + r.tokens.cache_read + r.tokens.cache_write;
-            cost += r.cost_usd;
-        }
+        let c = crate::store::Consumed::from_records(mine.iter().copied());
         let summary = GrindSummary {
             run: self.run.clone(),
             run_ref: self.run.ref_name(),
@@ -612,9 +618,11 @@ impl Loop<'_> {
             status,
             stop,
             sessions: mine.len() as u64,
-            by_status,
-            tokens,
-            cost_usd: cost,
+            by_status: c.by_status,
+            tokens: c.tokens.total(),
+            token_parts: c.tokens,
+            cost_usd: c.cost_usd,
+            unknown_cost_sessions: c.unknown_cost_sessions,
             wall_seconds: started.elapsed().as_secs(),
             worktree_kept,
             resumed,
@@ -655,6 +663,16 @@ impl Loop<'_> {
             self.spent.consecutive_failures = 0;
         }
         self.last_seq = self.last_seq.max(r.seq);
+    }
+}
+
+/// The subject of a run's last commit: `run <id> finished: <status> (<reason>)`, and for a
+/// finished run `run <id> finished (<reason>)` rather than "finished: finished".
+fn end_subject(run: &RunId, status: &RunStatus, why: &str) -> String {
+    if *status == RunStatus::Finished {
+        format!("run {run} finished ({why})")
+    } else {
+        format!("run {run} finished: {status} ({why})")
     }
 }
 

@@ -401,6 +401,19 @@ impl Loop<'_> {
     /// Warns, once per run and model, that a session's cost is unknown because its model is in
     /// no price table: budgets on dollars cannot see it.
     fn warn_unpriced(&mut self, record: &SessionRecord, obs: &mut dyn GrindObserver) {
+        if let Some(limit) = self.budgets.limits.max_cost_usd
+            && !record.cost_known()
+            && !self.cost_blind_warned
+        {
+            self.cost_blind_warned = true;
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: its cost is unknown, so the cost budget (--max-cost ${limit:.2}) \
+                     cannot see it; sessions of unknown cost are not counted against it",
+                    record.seq
+                ),
+            });
+        }
         if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
             return;
         }
@@ -580,12 +593,15 @@ impl Loop<'_> {
         )?;
         self.count(&appended.record);
         self.scratchpad = scratchpad.to_string();
-        let run_cost =
-            self.records.iter().map(|r| r.cost_usd).sum::<f64>() + appended.record.cost_usd;
+        let run = crate::store::Consumed::from_records(
+            self.records.iter().chain(std::iter::once(&appended.record)),
+        );
         obs.event(&GrindEvent::SessionFinished {
             record: Box::new(appended.record.clone()),
             patch_saved: patch.is_some(),
-            run_cost_usd: run_cost,
+            run_cost_usd: run.cost_usd,
+            run_sessions: run.sessions,
+            run_unknown_cost_sessions: run.unknown_cost_sessions,
         });
         self.records.push(appended.record);
         Ok(())

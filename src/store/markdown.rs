@@ -23,14 +23,29 @@ pub fn render_sessions_md(records: &[SessionRecord]) -> String {
             _ => "(none)".to_string(),
         };
         let _ = writeln!(out, "- commit: {commit}");
+        // The cache parts appear only when there are some: records without them (all of the
+        // file-based design's) render byte for byte as before.
+        let t = &r.tokens;
+        let cache = if t.has_cache() {
+            format!(
+                " / cache read {} / cache write {}",
+                t.cache_read, t.cache_write
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "- tokens: {} (in {} / out {})",
-            r.tokens.total(),
-            r.tokens.input,
-            r.tokens.output
+            "- tokens: {} (in {} / out {}{cache})",
+            t.total(),
+            t.input,
+            t.output
         );
-        let _ = writeln!(out, "- cost: ${:.4}", r.cost_usd);
+        if r.cost_known() {
+            let _ = writeln!(out, "- cost: ${:.4}", r.cost_usd);
+        } else {
+            out.push_str("- cost: unknown\n");
+        }
         let _ = writeln!(out, "- transcript: {}", r.transcript_path);
         match r.summary.as_deref() {
             Some(s) if !s.trim().is_empty() => {
@@ -113,5 +128,20 @@ mod tests {
             md.ends_with("- summary:\n\n    line one\n\n    line two\n\n"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn cache_tokens_and_unknown_costs_are_shown_as_such() {
+        let mut r = parse_record(ORIGINAL).unwrap();
+        r.tokens.cache_read = 300;
+        r.tokens.cache_write = 100;
+        r.cost_source = Some(crate::store::CostSource::Unknown);
+        r.cost_usd = 0.0;
+        let md = render_sessions_md(&[r]);
+        assert!(
+            md.contains("- tokens: 1900 (in 1000 / out 500 / cache read 300 / cache write 100)\n"),
+            "{md}"
+        );
+        assert!(md.contains("- cost: unknown\n"), "{md}");
     }
 }

@@ -39,12 +39,24 @@ pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -
             .filter(|c| !c.is_empty())
             .unwrap_or("none")
     );
-    let _ = writeln!(
-        m,
-        "Pitboss-Tokens: {} in / {} out",
-        r.tokens.input, r.tokens.output
-    );
-    let _ = writeln!(m, "Pitboss-Cost-USD: {:.4}", r.cost_usd);
+    // `Pitboss-Tokens` keeps DESIGN §3's `<input> in / <output> out`, read by people and
+    // scripts alike. The cache counts, part of a session's total, go in a trailer of their own
+    // (only when there are some), so the trailers together add up to that total and the
+    // original trailer's format does not change.
+    let t = &r.tokens;
+    let _ = writeln!(m, "Pitboss-Tokens: {} in / {} out", t.input, t.output);
+    if t.has_cache() {
+        let _ = writeln!(
+            m,
+            "Pitboss-Cache-Tokens: {} read / {} write",
+            t.cache_read, t.cache_write
+        );
+    }
+    if r.cost_known() {
+        let _ = writeln!(m, "Pitboss-Cost-USD: {:.4}", r.cost_usd);
+    } else {
+        let _ = writeln!(m, "Pitboss-Cost-USD: unknown");
+    }
     // The tip always carries the run's status, so `ls` reads one commit per run.
     let _ = writeln!(m, "Pitboss-Run-Status: {run_status}");
     let _ = writeln!(m, "Pitboss-Schema: {SCHEMA}");

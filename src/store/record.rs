@@ -111,9 +111,20 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Input plus output, as the original session log shows it.
+    /// A session's token total, the one definition every total shown or budgeted uses: input +
+    /// output + cache reads + cache writes (every token the model processed; reasoning tokens
+    /// are part of the output already). For records without cache tokens (all of the
+    /// file-based design's) it is input + output, as the original session log showed it.
     pub fn total(&self) -> u64 {
-        self.input.saturating_add(self.output)
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
+    }
+
+    /// Whether the record carries cache counts (they are then shown beside input and output).
+    pub fn has_cache(&self) -> bool {
+        self.cache_read > 0 || self.cache_write > 0
     }
 }
 
@@ -164,6 +175,11 @@ impl SessionRecord {
     pub fn to_line(&self) -> String {
         // NB: serialising plain data to a String cannot fail; f64 NaN/inf become null.
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether the session's dollar cost is known (an `unknown` cost is never shown as $0).
+    pub fn cost_known(&self) -> bool {
+        self.cost_source != Some(CostSource::Unknown)
     }
 
     /// Whole seconds from start to end.

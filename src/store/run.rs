@@ -130,6 +130,20 @@ pub struct TokenTotals {
     pub reasoning: u64,
 }
 
+impl TokenTotals {
+    /// The run's token total: the same definition as a session's ([`super::Tokens::total`]).
+    pub fn total(&self) -> u64 {
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// What a run has consumed so far, summed from its records.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -139,6 +153,10 @@ pub struct Consumed {
     pub cost_usd: f64,
     /// Sessions by status, e.g. `{"ok": 3, "error": 1}`.
     pub by_status: BTreeMap<String, u64>,
+    /// Sessions whose cost is unknown (their model is in no price table): `cost_usd` is then a
+    /// lower bound. Omitted when zero, so older states read and write unchanged.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown_cost_sessions: u64,
 }
 
 impl Consumed {
@@ -149,7 +167,9 @@ impl Consumed {
         self.tokens.cache_read += r.tokens.cache_read;
         self.tokens.cache_write += r.tokens.cache_write;
         self.tokens.reasoning += r.tokens.reasoning;
-        if r.cost_usd.is_finite() {
+        if !r.cost_known() {
+            self.unknown_cost_sessions += 1;
+        } else if r.cost_usd.is_finite() {
             self.cost_usd += r.cost_usd;
         }
         *self

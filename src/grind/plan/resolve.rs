@@ -199,6 +199,13 @@ fn resolve_budgets(cli: &CliBudgets, rot: &BudgetTable, config: &Config) -> Plan
             (rot.max_session_cost_usd, Origin::Rotation),
             (cfg.max_session_cost_usd, Origin::Config),
         ]),
+        min_session_seconds: first(
+            [
+                (rot.min_session_seconds, Origin::Rotation),
+                (cfg.min_session_seconds, Origin::Config),
+            ],
+            (config::DEFAULT_MIN_SESSION_SECONDS, Origin::Default),
+        ),
     }
 }
 

@@ -1,0 +1,115 @@
+//! How tokens and dollars read on the terminal, in one place, so every command shows the same
+//! figures: a token total is always [`Tokens::total`] (input + output + cache reads + cache
+//! writes, the README's one definition), with its parts where there is room; a cost the agent
+//! did not report and no price table knows reads `unknown`, never `$0.0000`, and a run total
+//! that leaves such sessions out says it is a lower bound.
+
+use super::resolve::money;
+use crate::store::{SessionRecord, TokenTotals, Tokens};
+
+/// `3 sessions`, `1 session`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A session's cost: `$0.0123`, or `unknown`.
+pub fn session_cost(r: &SessionRecord) -> String {
+    if r.cost_known() {
+        money(r.cost_usd)
+    } else {
+        "unknown".to_string()
+    }
+}
+
+/// A total over `sessions` sessions, `unknown` of which have no known cost: `$1.2000`,
+/// `≥ $1.2000, 3 sessions of unknown cost`, or `unknown` when none is known.
+pub fn run_cost(known_usd: f64, unknown: u64, sessions: u64) -> String {
+    if unknown == 0 {
+        money(known_usd)
+    } else if unknown >= sessions {
+        format!("unknown ({} of unknown cost)", count(unknown, "session"))
+    } else {
+        format!(
+            "≥ {}, {} of unknown cost",
+            money(known_usd),
+            count(unknown, "session")
+        )
+    }
+}
+
+/// The short form for a table column: `$1.2000`, `≥ $1.2000`, `unknown`.
+pub fn run_cost_short(known_usd: f64, unknown: u64, sessions: u64) -> String {
+    if unknown == 0 {
+        money(known_usd)
+    } else if unknown >= sessions {
+        "unknown".to_string()
+    } else {
+        format!("≥ {}", money(known_usd))
+    }
+}
+
+/// `1900 (1000 in / 500 out / 300 cache read / 100 cache write)`; the cache parts only when
+/// there are some.
+pub fn tokens_with_parts(t: &TokenTotals) -> String {
+    let mut s = format!("{} ({} in / {} out", t.total(), t.input, t.output);
+    if t.cache_read > 0 || t.cache_write > 0 {
+        s.push_str(&format!(
+            " / {} cache read / {} cache write",
+            t.cache_read, t.cache_write
+        ));
+    }
+    s.push(')');
+    s
+}
+
+/// A record's tokens as run totals (same fields), for [`tokens_with_parts`].
+pub fn totals(t: &Tokens) -> TokenTotals {
+    TokenTotals {
+        input: t.input,
+        output: t.output,
+        cache_read: t.cache_read,
+        cache_write: t.cache_write,
+        reasoning: t.reasoning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_say_when_they_are_unknown() {
+        assert_eq!(run_cost(1.2, 0, 4), "$1.2000");
+        assert_eq!(run_cost(1.2, 3, 5), "≥ $1.2000, 3 sessions of unknown cost");
+        assert_eq!(run_cost(1.2, 1, 5), "≥ $1.2000, 1 session of unknown cost");
+        assert_eq!(run_cost(0.0, 2, 2), "unknown (2 sessions of unknown cost)");
+        assert_eq!(run_cost_short(1.2, 1, 5), "≥ $1.2000");
+        assert_eq!(run_cost_short(0.0, 2, 2), "unknown");
+    }
+
+    #[test]
+    fn token_parts_add_up_to_the_total() {
+        let t = TokenTotals {
+            input: 1000,
+            output: 500,
+            cache_read: 300,
+            cache_write: 100,
+            reasoning: 7,
+        };
+        assert_eq!(
+            tokens_with_parts(&t),
+            "1900 (1000 in / 500 out / 300 cache read / 100 cache write)"
+        );
+        let plain = TokenTotals {
+            cache_read: 0,
+            cache_write: 0,
+            ..t
+        };
+        assert_eq!(tokens_with_parts(&plain), "1500 (1000 in / 500 out)");
+        assert_eq!(count(1, "session"), "1 session");
+    }
+}

@@ -1,0 +1,261 @@
+//! The edges of `git pitboss grind` a user meets through git: budgets checked before a wait,
+//! `--until`'s minimum, the session cost cap, the agent flags, refusals at start, help texts.
+//! Every test runs `git pitboss …` as users do.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+fn write_exe(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn prompt(sb: &Sandbox, name: &str, extra: &str) {
+    let dir = sb.repo.join(".pitboss/grind/prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.md")),
+        format!("---\nname: {name}\ndescription: the {name} prompt\n{extra}---\nDo it.\n"),
+    )
+    .unwrap();
+}
+
+fn config(sb: &Sandbox, text: &str) {
+    std::fs::create_dir_all(sb.repo.join(".pitboss")).unwrap();
+    std::fs::write(sb.repo.join(".pitboss/config.toml"), text).unwrap();
+}
+
+/// A stand-in for Claude Code that prints a recorded stream (`$FAKE_STREAM`) and exits.
+fn fake_claude(sb: &Sandbox, stream: &Path) -> PathBuf {
+    let bin = sb.path("claude");
+    write_exe(
+        &bin,
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo '2.1.197 (Claude Code)'; exit 0; }}\ncat >/dev/null\ncat '{}'\n",
+            stream.display()
+        ),
+    );
+    bin
+}
+
+/// Runs `git pitboss <args>` to its end, killing it (and failing) after `limit`.
+fn bounded(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let mut cmd = sb.git_pitboss();
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn git pitboss");
+    let pid = child.id();
+    let start = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!(
+                "git pitboss {args:?} still running after {:?}",
+                start.elapsed()
+            );
+        }
+    }
+}
+
+/// After a usage limit, no wait when no session could follow it: here the one iteration is
+/// spent, so the run stops at once instead of sleeping until the reset (in 2027).
+#[test]
+fn a_usage_limit_with_the_iterations_spent_does_not_wait() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let bin = fake_claude(&sb, &fixture("claude/usage-limit.jsonl"));
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    let out = bounded(
+        &sb,
+        &["grind", "--max-iterations", "1"],
+        &[("IS_SANDBOX", "1")],
+        Duration::from_secs(30),
+    );
+    let err = stderr(&out);
+    assert!(!err.contains("waiting until"), "{err}");
+    assert!(
+        err.contains("iteration budget reached (1 session)"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+}
+
+/// The same with the cost budget spent by the limited session itself (and `--until` past the
+/// reset): the run stops with the cost budget's reason, no wait.
+#[test]
+fn a_usage_limit_with_the_cost_spent_does_not_wait() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let stream = std::fs::read_to_string(fixture("claude/usage-limit.jsonl"))
+        .unwrap()
+        .replace("\"total_cost_usd\":0", "\"total_cost_usd\":5");
+    std::fs::write(sb.path("stream.jsonl"), stream).unwrap();
+    let bin = fake_claude(&sb, &sb.path("stream.jsonl"));
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    let out = bounded(
+        &sb,
+        &[
+            "grind",
+            "--until",
+            "2030-01-01T00:00:00Z",
+            "--max-cost",
+            "1",
+        ],
+        &[("IS_SANDBOX", "1")],
+        Duration::from_secs(30),
+    );
+    let err = stderr(&out);
+    assert!(!err.contains("waiting until"), "{err}");
+    assert!(
+        err.contains("cost budget reached ($5.0000 of $1.00)"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(3), "{err}");
+}
+
+/// `--until` with less than the minimum useful time left starts no session: the run stops
+/// with the time budget as its reason, and records no `timeout`.
+#[test]
+fn until_leaves_no_session_too_short_to_be_useful() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(20))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let args = [
+        "grind",
+        "--prompts-dir",
+        dir.to_str().unwrap(),
+        "--until",
+        &until,
+    ];
+    let out = bounded(&sb, &args, &[], Duration::from_secs(30));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("time budget reached"), "{err}");
+    let run = sb.only_run();
+    assert!(
+        sb.records(&run).is_empty(),
+        "a session started with <60s left"
+    );
+    // The key lowers the minimum: then sessions run until it is reached.
+    let cfg = std::fs::read_to_string(sb.repo.join(".pitboss/config.toml")).unwrap();
+    config(
+        &sb,
+        &format!("{cfg}[grind.budgets]\nmin_session_seconds = 5\n"),
+    );
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(8))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let args = [
+        "grind",
+        "--prompts-dir",
+        dir.to_str().unwrap(),
+        "--until",
+        &until,
+    ];
+    let out = bounded(&sb, &args, &[("AGENT_SLEEP", "1")], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let ls: Vec<serde_json::Value> = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
+    let second = ls.iter().find(|r| r["id"] != run.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recs = sb.records(&second);
+    assert!(!recs.is_empty());
+    assert!(recs.iter().all(|r| r["status"] == "ok"), "{recs:?}");
+}
+
+/// `--agent command --agent-cmd '…'`, the form the docs show, runs the command.
+#[test]
+fn agent_command_with_agent_cmd_is_accepted() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("commit", "")]);
+    std::fs::remove_file(sb.repo.join(".pitboss/config.toml")).unwrap();
+    let agent_cmd = format!("sh {}", sb.path("agent.sh").display());
+    let out = bounded(
+        &sb,
+        &[
+            "grind",
+            "--prompts-dir",
+            dir.to_str().unwrap(),
+            "--agent",
+            "command",
+            "--agent-cmd",
+            &agent_cmd,
+            "--max-iterations",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = sb.only_run();
+    assert_eq!(sb.records(&run)[0]["status"], "ok");
+    // Another backend with --agent-cmd is a contradiction, said as such.
+    let out = bounded(
+        &sb,
+        &[
+            "grind",
+            "--dry-run",
+            "--agent",
+            "claude",
+            "--agent-cmd",
+            "x",
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("drop --agent, or give --agent command"));
+}
+
+/// A `--until` in the past is refused with an example that is not in the past itself.
+#[test]
+fn the_until_hint_is_dated_in_the_future() {
+    let sb = Sandbox::new();
+    let out = bounded(
+        &sb,
+        &["grind", "--until", "2020-01-01T00:00:00Z"],
+        &[],
+        Duration::from_secs(30),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    let hint = err.lines().find(|l| l.starts_with("hint:")).unwrap();
+    let example = hint.rsplit(' ').next().unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339(example).expect(hint);
+    assert!(t > chrono::Utc::now(), "{hint}");
+}
