@@ -208,16 +208,20 @@ fn refuses_with_reasons_when_a_run_could_not_start() {
         "{}",
         stderr(&out)
     );
-    let out = dry(&sb, &["--base", "no-such-branch"]);
+    let out = dry(&sb, &["--base", "no-such-branch", "--skip-tag", "slow"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(
         stderr(&out).contains("cannot start from --base no-such-branch"),
         "{}",
         stderr(&out)
     );
-    let out = dry(&sb, &["--quiet", "--base", "no-such-branch"]);
+    let out = dry(
+        &sb,
+        &["--quiet", "--base", "no-such-branch", "--skip-tag", "slow"],
+    );
     assert_eq!((out.status.code(), out.stdout.len()), (Some(4), 0));
-    let out = dry(&sb, &["--quiet"]);
+    // (The `slow` prompt's session cost cap cannot be enforced with the command backend.)
+    let out = dry(&sb, &["--quiet", "--skip-tag", "slow"]);
     assert_eq!(
         (out.status.code(), out.stdout.len(), out.stderr.len()),
         (Some(0), 0, 0)
@@ -263,9 +267,13 @@ fn works_from_a_subdirectory_and_a_linked_worktree() {
     sb.git(&["add", ".pitboss"]);
     sb.git(&["commit", "-q", "-m", "pitboss"]);
     std::fs::create_dir_all(sb.repo.join("src/x")).unwrap();
-    let out = run(sb
-        .pitboss_in(&sb.repo.join("src/x"))
-        .args(["grind", "--dry-run", "--json"]));
+    let out = run(sb.pitboss_in(&sb.repo.join("src/x")).args([
+        "grind",
+        "--dry-run",
+        "--json",
+        "--skip-tag",
+        "slow",
+    ]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["workspace"]["root"], sb.repo.display().to_string());

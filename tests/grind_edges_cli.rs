@@ -259,3 +259,92 @@ fn the_until_hint_is_dated_in_the_future() {
     let t = chrono::DateTime::parse_from_rfc3339(example).expect(hint);
     assert!(t > chrono::Utc::now(), "{hint}");
 }
+
+/// A stand-in for Claude Code that streams one assistant message's usage (a million input
+/// tokens of `house-model`), then works on for half a minute.
+const STREAMING_CLAUDE: &str = r#"#!/bin/sh
+[ "$1" = --version ] && { echo '2.1.197 (Claude Code)'; exit 0; }
+echo "$@" > "$ARGS_FILE"
+cat >/dev/null
+echo '{"type":"system","subtype":"init","session_id":"s1","model":"house-model","claude_code_version":"2.1.197"}'
+echo '{"type":"assistant","message":{"id":"m1","model":"house-model","role":"assistant","content":[{"type":"text","text":"working"}],"usage":{"input_tokens":1000000,"output_tokens":10}}}'
+echo "partial" > partial.txt
+exec sleep 30
+"#;
+
+/// `max_session_cost_usd` cuts a session when the usage its agent streams passes the cap; the
+/// CLI's own budget flag is passed too.
+#[test]
+fn a_session_is_cut_at_its_cost_cap() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let bin = sb.path("claude");
+    write_exe(&bin, STREAMING_CLAUDE);
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n\
+             [grind.budgets]\nmax_session_cost_usd = 0.5\n\
+             [budgets.pricing.\"house-model\"]\ninput = 1\noutput = 1\n",
+            bin.display()
+        ),
+    );
+    let args_file = sb.path("args");
+    let t = Instant::now();
+    let out = bounded(
+        &sb,
+        &["grind", "--max-iterations", "1"],
+        &[
+            ("IS_SANDBOX", "1"),
+            ("ARGS_FILE", args_file.to_str().unwrap()),
+        ],
+        Duration::from_secs(40),
+    );
+    let err = stderr(&out);
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "not cut: {:?}\n{err}",
+        t.elapsed()
+    );
+    assert!(
+        err.contains("stopped at its cost cap: $1.0000 spent of $0.5000"),
+        "{err}"
+    );
+    let run = sb.only_run();
+    let r = &sb.records(&run)[0];
+    assert_eq!(r["status"], "timeout", "{r}");
+    assert!(r["summary"].as_str().unwrap().contains("cost cap"), "{r}");
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert!(args.contains("--max-budget-usd 0.5000"), "{args}");
+    // The work is saved as a patch, not landed.
+    let patch = sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/session-0001.patch"),
+    ]);
+    assert!(patch.contains("partial.txt"), "{patch}");
+}
+
+/// The `command` backend can neither stream usage nor take a budget flag: the key is refused
+/// before anything is written, by the dry run and the real run alike.
+#[test]
+fn a_cost_cap_the_backend_cannot_enforce_is_refused_at_start() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("commit", "")]);
+    let cfg = std::fs::read_to_string(sb.repo.join(".pitboss/config.toml")).unwrap();
+    config(
+        &sb,
+        &format!("{cfg}[grind.budgets]\nmax_session_cost_usd = 0.5\n"),
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["grind", "--prompts-dir", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = bounded(&sb, &args, &[], Duration::from_secs(30));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{extra:?}: {err}");
+        assert!(
+            err.contains("max_session_cost_usd") && err.contains("cannot be enforced"),
+            "{extra:?}: {err}"
+        );
+        assert_eq!(sb.pitboss_refs(), "", "{extra:?} wrote a run");
+    }
+}

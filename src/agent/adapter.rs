@@ -28,6 +28,8 @@ pub struct SessionContext<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// When the session started (the loop's clock), to resolve "resets at 3pm" style times.
     pub started_at: DateTime<Utc>,
+    /// The session's cost cap in US dollars, for CLIs with a budget flag of their own.
+    pub max_cost_usd: Option<f64>,
 }
 
 /// The [`Adapter::config_key`] of the backends that run an agent CLI (`claude`, `codex`,
@@ -130,6 +132,7 @@ pub fn test_context() -> SessionContext<'static> {
         input_file: Path::new("/tmp/in"),
         env: &ENV,
         started_at: DateTime::UNIX_EPOCH,
+        max_cost_usd: None,
     }
 }
 

@@ -74,6 +74,7 @@ mod tests {
             input_file: Path::new("/tmp/input"),
             env: &env,
             started_at: chrono::DateTime::UNIX_EPOCH,
+            max_cost_usd: None,
         };
         let inv = CommandAdapter::new("make fix && git commit -am x").invocation(&ctx);
         assert_eq!(inv.program, PathBuf::from("sh"));

@@ -41,8 +41,12 @@ pub enum AgentEvent {
     Text { text: String },
     /// The agent used a tool ("last tool used" in progress).
     ToolUse { name: String },
-    /// Running token totals, when the agent reports them as it goes.
-    Usage { tokens: Tokens },
+    /// Running totals of the session so far, when the agent reports them as it goes (and its
+    /// running cost, when it states one): what a session cost cap watches.
+    Usage {
+        tokens: Tokens,
+        cost_usd: Option<f64>,
+    },
     /// The agent reported its final result.
     Result {
         is_error: bool,
@@ -98,6 +102,8 @@ impl AgentObserver for RecordingObserver {
 pub struct Controls {
     abort: Arc<AtomicBool>,
     skip: Arc<AtomicBool>,
+    /// This session only: it passed its cost cap (see [`Controls::for_session`]).
+    cut: Arc<AtomicBool>,
 }
 
 impl Controls {
@@ -121,6 +127,26 @@ impl Controls {
 
     pub fn skip_requested(&self) -> bool {
         self.skip.load(Ordering::SeqCst)
+    }
+
+    /// The controls of one session: abort and skip shared with `self`, and a cut flag of its
+    /// own, so a session cut at its cost cap does not cut the next one.
+    pub fn for_session(&self) -> Controls {
+        Controls {
+            abort: Arc::clone(&self.abort),
+            skip: Arc::clone(&self.skip),
+            cut: Arc::default(),
+        }
+    }
+
+    /// End the agent's process group now because the session passed its cost cap; the session
+    /// ends as if it had hit its time limit (its work is saved as a patch, not landed).
+    pub fn request_cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+
+    pub fn cut_requested(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
     }
 
     /// Clears a skip request (the loop does this before the next session; aborts stay).

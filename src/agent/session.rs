@@ -55,6 +55,9 @@ pub struct SessionSpec {
     pub redact_env: BTreeMap<String, String>,
     /// When the session started, by the loop's clock.
     pub started_at: DateTime<Utc>,
+    /// The session's cost cap, passed to agent CLIs that have a budget flag of their own (the
+    /// loop also watches the usage the agent streams).
+    pub max_cost_usd: Option<f64>,
 }
 
 impl SessionSpec {
@@ -82,6 +85,7 @@ impl SessionSpec {
             env_remove: Vec::new(),
             redact_env: BTreeMap::new(),
             started_at: DateTime::UNIX_EPOCH,
+            max_cost_usd: None,
         }
     }
 
@@ -147,6 +151,7 @@ pub fn run_session(
         input_file: input.path(),
         env: &env,
         started_at: spec.started_at,
+        max_cost_usd: spec.max_cost_usd,
     };
     let mut invocation = adapter.invocation(&ctx);
     invocation

@@ -21,6 +21,7 @@
 pub mod agents;
 pub mod budget;
 pub mod compose;
+pub mod cost_cap;
 pub mod discover;
 pub mod lock;
 pub mod outcome;

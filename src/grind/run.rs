@@ -684,10 +684,17 @@ pub(super) struct Relay<'o> {
     pub last_tool: Option<String>,
     /// The agent's pid, once spawned (written down so a later `--resume` can end it).
     pub on_spawn: Box<dyn FnMut(u32) + 'o>,
+    /// The session's cost cap, watched on the usage the agent streams.
+    pub cost_watch: Option<super::cost_cap::CostWatch>,
 }
 
 impl agent::AgentObserver for Relay<'_> {
     fn on_event(&mut self, e: &AgentEvent) {
+        if let Some(message) = self.cost_watch.as_mut().and_then(|w| w.observe(e)) {
+            self.obs.event(&GrindEvent::Warning {
+                message: format!("session {}: {message}", self.seq),
+            });
+        }
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         let (text, tool) = match e {
             AgentEvent::Spawned { pid, .. } => {

@@ -236,6 +236,12 @@ impl Loop<'_> {
         }
         spec.redact_env = self.req.env.clone();
         spec.started_at = started_at;
+        spec.max_cost_usd = planned.as_ref().and_then(|p| {
+            self.budgets
+                .session_cost_limit(&p.session_budget(), &self.spent)
+        });
+        let session_controls = self.controls.agent.for_session();
+        let mut cost_cut = None;
         let outcome = match pre {
             Err(e) => Err(e.to_string()),
             Ok(()) => {
@@ -253,19 +259,34 @@ impl Loop<'_> {
                             serde_json::to_string(&marker).unwrap_or_default(),
                         );
                     }),
+                    cost_watch: spec.max_cost_usd.map(|cap| {
+                        super::cost_cap::CostWatch::new(
+                            cap,
+                            self.plan.agent.model.clone(),
+                            self.plan.agent.price_overrides.clone(),
+                            session_controls.clone(),
+                        )
+                    }),
                 };
                 let out = agent::run_session(
                     &spec,
                     self.adapter.as_ref(),
-                    &self.controls.agent,
+                    &session_controls,
                     &mut relay,
                 )?;
+                cost_cut = relay
+                    .cost_watch
+                    .as_ref()
+                    .filter(|w| w.cut_at.is_some())
+                    .map(|w| w.reason());
                 drop(relay);
                 Ok(out)
             }
         };
         let obs_ref = obs;
-        self.conclude(seq, prompt, started_at, base, &spec, outcome, obs_ref)
+        self.conclude(
+            seq, prompt, started_at, base, &spec, outcome, cost_cut, obs_ref,
+        )
     }
 
     /// Everything after the agent: status, landing, hooks, the append.
@@ -278,6 +299,7 @@ impl Loop<'_> {
         base: Oid,
         spec: &SessionSpec,
         outcome: Result<AgentOutcome, String>,
+        cost_cut: Option<String>,
         obs: &mut dyn GrindObserver,
     ) -> Result<SessionRun, GrindError> {
         self.back_on_run_branch(base)?;
@@ -303,6 +325,14 @@ impl Loop<'_> {
                 None,
             ),
         };
+        if let Some(why) = cost_cut {
+            // Cut at its cost cap: like a session past its time limit, its work is not landed.
+            verdict = Verdict {
+                status: SessionStatus::Timeout,
+                land: false,
+                reason: Some(why),
+            };
+        }
         let mut commit = None;
         let mut patch = None;
         if verdict.land {

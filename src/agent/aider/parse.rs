@@ -136,7 +136,15 @@ impl AiderParser {
 impl StreamParser for AiderParser {
     fn line(&mut self, _stream: Stream, line: &str, complete: bool, events: &mut Vec<AgentEvent>) {
         if complete {
+            let before = (self.tokens, self.session_cost);
             self.text_line(line.trim(), events);
+            // Aider prints its usage after each reply: the running total, for a cost cap.
+            if (self.tokens, self.session_cost) != before {
+                events.push(AgentEvent::Usage {
+                    tokens: self.tokens,
+                    cost_usd: self.session_cost,
+                });
+            }
         }
     }
 

@@ -83,6 +83,11 @@ impl Adapter for ClaudeAdapter {
             .flag_opt("--model", self.model.as_ref())
             .arg("--permission-mode")
             .arg(&self.permission_mode)
+            // Claude Code's own per-session budget (print mode only, which `-p` is).
+            .flag_opt(
+                "--max-budget-usd",
+                ctx.max_cost_usd.map(|c| format!("{c:.4}")),
+            )
             .args(&self.extra_args);
         for var in NESTED_SESSION_VARS {
             inv = inv.env_remove(var);

@@ -132,6 +132,16 @@ impl ClaudeParser {
         }
         if let (Some(id), Some(usage)) = (str_of(msg, "id"), msg.get("usage")) {
             self.message_usage.insert(id, usage_tokens(usage));
+            // The running total, for a session cost cap (one entry per message id: Claude Code
+            // repeats a message's usage on each of its content blocks).
+            let mut tokens = Tokens::default();
+            for t in self.message_usage.values() {
+                tokens += *t;
+            }
+            events.push(AgentEvent::Usage {
+                tokens,
+                cost_usd: None,
+            });
         }
         let limited = v.get("error").and_then(Value::as_str) == Some("rate_limit");
         let blocks = msg.get("content").and_then(Value::as_array);

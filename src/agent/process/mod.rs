@@ -286,7 +286,9 @@ impl Supervisor<'_> {
     fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
         match self.stop {
             None => {
-                let timed_out = self.limits.timeout.is_some_and(|t| now - self.start >= t);
+                // A session past its cost cap ends the way a session past its time limit does.
+                let timed_out = self.limits.timeout.is_some_and(|t| now - self.start >= t)
+                    || self.controls.cut_requested();
                 let reason = if self.status.is_some() {
                     // The agent finished by itself; only leftovers in its group need ending.
                     group_alive(self.pgid).then_some(StopReason::LeftoverDescendants)

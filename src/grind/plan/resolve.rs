@@ -113,6 +113,28 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
         }
     };
 
+    if let Some(a) = &agent
+        && let Some(why) = super::super::cost_cap::cap_unenforceable(a.backend.value)
+    {
+        // A cap that nothing enforces would be a promise not kept: refuse it up front.
+        let capped = std::iter::once(&budgets.max_session_cost_usd)
+            .chain(
+                prompts
+                    .iter()
+                    .filter(|p| p.excluded.is_none())
+                    .map(|p| &p.max_session_cost_usd),
+            )
+            .find(|c| c.value.is_some());
+        if let Some(c) = capped {
+            let msg = format!(
+                "max_session_cost_usd (from {}) cannot be enforced: {why}; remove it, or use an \
+                 agent that streams its usage (claude, codex, gemini, aider)",
+                c.from
+            );
+            problems.push(Problem::general(ProblemKind::Invalid(msg)));
+        }
+    }
+
     let rotation = PlannedRotation {
         name: rot.as_ref().map(|r| r.name.clone()),
         path: rot.as_ref().map(|r| r.path.clone()),
