@@ -348,3 +348,93 @@ fn a_cost_cap_the_backend_cannot_enforce_is_refused_at_start() {
         assert_eq!(sb.pitboss_refs(), "", "{extra:?} wrote a run");
     }
 }
+
+/// As root, Claude Code in bypassPermissions without IS_SANDBOX fails every session: grind
+/// refuses at start (exit 4, nothing written), and the dry run and `agents` say the same.
+#[test]
+fn root_with_bypass_permissions_and_no_is_sandbox_is_refused_at_start() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED: only meaningful as root (CI runs as root)");
+        return;
+    }
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let bin = fake_claude(&sb, &fixture("claude/write-and-commit.jsonl"));
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = sb.git_pitboss();
+        cmd.args(args).env_remove("IS_SANDBOX");
+        run_with_stdin(&mut cmd, "")
+    };
+    for args in [
+        &["grind", "--max-iterations", "1"][..],
+        &["grind", "--dry-run"],
+    ] {
+        let out = run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains("refuses permission mode bypassPermissions as root")
+                && err.contains("IS_SANDBOX=1"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(sb.pitboss_refs(), "", "{args:?} wrote something");
+    }
+    let out = run(&["agents"]);
+    assert!(
+        stdout(&out).contains("refuses permission mode bypassPermissions as root"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // With IS_SANDBOX=1 it runs.
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["grind", "--dry-run"]).env("IS_SANDBOX", "1");
+    let out = run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A relative agent command, hook or verify script must be in the base commit (sessions run in
+/// a worktree of it): the dry run and the real run name the file and say why.
+#[test]
+fn relative_scripts_missing_from_the_base_commit_are_named_at_start() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "verify: true\n");
+    std::fs::create_dir_all(sb.repo.join("hooks")).unwrap();
+    write_exe(&sb.repo.join("agent.sh"), "#!/bin/sh\necho hi\n");
+    write_exe(&sb.repo.join("hooks/pre.sh"), "#!/bin/sh\nexit 0\n");
+    config(
+        &sb,
+        "[agent]\nbackend = \"command\"\ncommand = \"sh agent.sh\"\n\
+         [grind]\nverify_command = \"./scripts/check.sh\"\n\
+         [grind.hooks]\npre_session = \"hooks/pre.sh\"\n",
+    );
+    for extra in [&["--dry-run"][..], &["--max-iterations", "1"]] {
+        let mut args = vec!["grind"];
+        args.extend_from_slice(extra);
+        let out = run_with_stdin(sb.git_pitboss().args(&args), "");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{extra:?}: {err}");
+        for needle in [
+            "the agent command names agent.sh, which is in your checkout but not in the base commit",
+            "the pre_session hook names hooks/pre.sh, which is in your checkout but not in the base commit",
+            "verify_command names ./scripts/check.sh, which does not exist in the base commit",
+        ] {
+            assert!(err.contains(needle), "{extra:?}: {needle:?} not in\n{err}");
+        }
+        assert_eq!(sb.pitboss_refs(), "", "{extra:?} wrote something");
+    }
+    // Committed, they are found.
+    std::fs::create_dir_all(sb.repo.join("scripts")).unwrap();
+    write_exe(&sb.repo.join("scripts/check.sh"), "#!/bin/sh\nexit 0\n");
+    sb.git(&["add", "agent.sh", "hooks", "scripts"]);
+    sb.git(&["commit", "-q", "-m", "scripts"]);
+    let out = run_with_stdin(sb.git_pitboss().args(["grind", "--dry-run"]), "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

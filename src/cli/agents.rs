@@ -9,8 +9,10 @@ use clap::Args;
 use super::project;
 use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::config::{self, Config};
+use crate::config::{self, Backend, Config};
 use crate::grind::agents::{AgentInfo, AgentsRequest, describe};
+use crate::grind::plan::{AgentOverride, resolve_agent};
+use crate::grind::preflight::ROOT_BYPASS_HINT;
 
 /// How long an agent may take to print its version.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,12 +34,13 @@ pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     for p in &problems {
         ctx.ui.warn(&p.to_string());
     }
-    let infos = describe(&AgentsRequest {
+    let mut infos = describe(&AgentsRequest {
         config: &config,
         path_var: std::env::var_os("PATH"),
         root,
         probe_timeout: PROBE_TIMEOUT,
     });
+    root_bypass(&config, &mut infos);
     let mut out = ui::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &infos).map_err(std::io::Error::from)?;
@@ -57,6 +60,26 @@ pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     } else {
         ExitStatus::Failed
     })
+}
+
+/// Claude Code as root with bypassPermissions and no IS_SANDBOX: the same refusal grind gives.
+fn root_bypass(config: &Config, infos: &mut [AgentInfo]) {
+    let over = AgentOverride {
+        backend: Some(Backend::Claude),
+        command: None,
+    };
+    let Ok(planned) = resolve_agent(&over, &config.agent, &config.pricing) else {
+        return;
+    };
+    if let Some(p) = super::preflight::root_bypass(&planned) {
+        for info in infos.iter_mut().filter(|i| i.backend == Backend::Claude) {
+            let refusal = format!("{p} ({ROOT_BYPASS_HINT})");
+            info.problem = Some(match info.problem.take() {
+                Some(first) => format!("{first}; {refusal}"),
+                None => refusal,
+            });
+        }
+    }
 }
 
 fn human(ctx: &Ctx, out: &mut impl Write, info: &AgentInfo) -> std::io::Result<()> {

@@ -67,6 +67,14 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         ));
     }
 
+    let base_oid = match (&resume, &base) {
+        (None, Some((c, _))) => c.parse().ok(),
+        _ => None,
+    };
+    for (p, hint) in super::preflight::problems(repo, &plan, base_oid) {
+        problems.push(format!("{p} ({hint})"));
+    }
+
     let spent = resume.as_ref().map(|r| r.spent).unwrap_or_default();
     // The preview stops where the iteration budget would stop the run.
     let iterations_left = plan

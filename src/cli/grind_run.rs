@@ -41,6 +41,23 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
             ctx.ui.warn(&paths.bare(w));
         }
     }
+    // What the dry run checks beyond the plan: refused here too, before anything is written.
+    // (A resumed run's worktree holds the run branch, not the base: only new runs are checked
+    // for files missing from the base.)
+    let base = match &resume {
+        None => repo
+            .resolve_base(args.base.as_deref())
+            .ok()
+            .map(|b| b.commit),
+        Some(_) => None,
+    };
+    let problems = super::preflight::problems(repo, &plan, base);
+    if let Some((_, hint)) = problems.first() {
+        for (p, _) in &problems[1..] {
+            ctx.ui.status(&format!("error: {p}"));
+        }
+        return Err(CliError::user(anyhow::anyhow!("{}", problems[0].0)).hint(hint.clone()));
+    }
     let controls = GrindControls::default();
     install_signal_handlers(&controls, ctx, args.quiet || args.json);
     let env: BTreeMap<String, String> = std::env::vars().collect();

@@ -16,6 +16,7 @@ mod init;
 mod ledger;
 mod log;
 mod ls;
+mod preflight;
 mod project;
 mod prompts;
 mod push;

@@ -1,0 +1,40 @@
+//! The checks of [`crate::grind::preflight`] with this process's facts (user id, `IS_SANDBOX`),
+//! as problems with their hints: the dry run lists them, the real run refuses with them (exit
+//! 4, before anything is written).
+
+use crate::git::{Oid, Repo};
+use crate::grind::plan::{Plan, PlannedAgent};
+use crate::grind::preflight::{self, ROOT_BYPASS_HINT};
+
+/// Whether Claude Code would see a root user without `IS_SANDBOX` (its own test: the variable is
+/// set at all).
+pub fn root_bypass(agent: &PlannedAgent) -> Option<String> {
+    let is_root = nix::unistd::geteuid().is_root();
+    let sandbox = std::env::var_os("IS_SANDBOX").is_some_and(|v| !v.is_empty());
+    preflight::root_bypass(agent, is_root, sandbox)
+}
+
+/// Every problem found, each with the hint that fixes it.
+pub fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(p) = root_bypass(&plan.agent) {
+        out.push((p, ROOT_BYPASS_HINT.to_string()));
+    }
+    if let Some(base) = base {
+        match preflight::missing_files(repo, plan, base) {
+            Ok(missing) => out.extend(missing.into_iter().map(|m| {
+                let hint = if m.uncommitted {
+                    format!("git add {} && git commit", m.path)
+                } else {
+                    "the path is relative to the top of the repository".to_string()
+                };
+                (m.to_string(), hint)
+            })),
+            Err(e) => out.push((
+                format!("cannot read the base commit {base}: {e}"),
+                "check the repository with `git fsck`".to_string(),
+            )),
+        }
+    }
+    out
+}
