@@ -88,6 +88,12 @@ fn full_project(sb: &Sandbox) {
          [hooks]\npre_session = \"hooks/pre.sh\"\n\
          [budgets]\nmax_cost_usd = 20\nmax_session_seconds = 1800\n",
     );
+    // The agent and hook scripts are committed: sessions run in a worktree of the base commit.
+    for script in ["agent.sh", "hooks/pre.sh", "hooks/notify.sh"] {
+        write(r, script, "#!/bin/sh\nexit 0\n");
+    }
+    sb.git(&["add", "agent.sh", "hooks"]);
+    sb.git(&["commit", "-q", "-m", "scripts"]);
 }
 
 const FULL_ARGS: &[&str] = &[

@@ -438,3 +438,86 @@ fn relative_scripts_missing_from_the_base_commit_are_named_at_start() {
     let out = run_with_stdin(sb.git_pitboss().args(["grind", "--dry-run"]), "");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The help texts say what the binary does.
+#[test]
+fn help_texts_are_true() {
+    let sb = Sandbox::new();
+    let help = stdout(&run_with_stdin(
+        sb.git_pitboss().args(["help", "grind"]),
+        "",
+    ));
+    assert!(!help.contains("only --dry-run is available"), "{help}");
+    assert!(
+        help.contains("--dry-run shows exactly what a run would"),
+        "{help}"
+    );
+    // --quiet with --dry-run prints the reasons a run could not start, and nothing otherwise.
+    assert!(
+        help.contains("else only the reasons it could not"),
+        "{help}"
+    );
+    let out = run_with_stdin(sb.git_pitboss().args(["grind", "--dry-run", "--quiet"]), "");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("error: "), "{}", stderr(&out));
+    // The scaffolded config names every backend --agent accepts.
+    run_with_stdin(sb.git_pitboss().args(["init"]), "");
+    let cfg = std::fs::read_to_string(sb.repo.join(".pitboss/config.toml")).unwrap();
+    let line = cfg
+        .lines()
+        .find(|l| l.contains("claude |"))
+        .expect("the backend comment");
+    for b in ["claude", "codex", "gemini", "aider", "command", "demo"] {
+        assert!(line.contains(b), "{b} missing from {line:?}");
+        let out = run_with_stdin(
+            sb.git_pitboss()
+                .args(["grind", "--dry-run", "--quiet", "--agent", b]),
+            "",
+        );
+        assert_ne!(out.status.code(), Some(64), "--agent {b}: {}", stderr(&out));
+    }
+}
+
+/// `git pitboss --help` goes through git to `man git-pitboss`: the pages `git pitboss man`
+/// writes are found, through MANPATH or beside the bin directory on PATH.
+#[test]
+fn git_pitboss_help_opens_the_generated_man_page() {
+    if std::process::Command::new("man")
+        .arg("-w")
+        .arg("man")
+        .output()
+        .is_err()
+    {
+        panic!("`man` is not installed: .ci/run installs man-db");
+    }
+    let sb = Sandbox::new();
+    let pages = sb.path("man");
+    let out = run_with_stdin(
+        sb.git_pitboss()
+            .args(["man", "--dir", pages.join("man1").to_str().unwrap()]),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(pages.join("man1/git-pitboss.1").is_file());
+    assert!(pages.join("man1/git-pitboss-grind.1").is_file());
+    let help = |cmd: &mut std::process::Command| {
+        cmd.env("MANPATH", &pages)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "100");
+        run_with_stdin(cmd, "")
+    };
+    let out = help(sb.git_pitboss().arg("--help"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("git-pitboss") && text.contains("Run coding agents in an unattended loop"),
+        "{text}"
+    );
+    let out = help(sb.git_pitboss().args(["grind", "--help"]));
+    assert!(
+        stdout(&out).contains("--max-iterations"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -18,8 +18,11 @@ use crate::grind::prompt::check_name;
 /// Each session runs one prompt, picked by weighted fair rotation, in its own worktree; the
 /// code lands on the branch pitboss/grind/<run-id> and the session log on
 /// refs/pitboss/grind/<run-id>. Budgets given here override the rotation's [budgets], which
-/// override [grind.budgets] in .pitboss/config.toml. For now only --dry-run is available: it
-/// shows exactly what a run would do, and exits 0 when a run could start.
+/// override [grind.budgets] in .pitboss/config.toml. --dry-run shows exactly what a run would
+/// do without running anything, and exits 0 when a run could start.
+///
+/// Exit codes: 0 done, 1 some sessions failed, 2 stopped by you, 3 a budget ran out, 4 could
+/// not start, 5 too many failures in a row (see the README).
 #[derive(Debug, Args)]
 pub struct GrindArgs {
     /// Resolve everything and print what a run would do, without running or changing anything.
@@ -28,7 +31,8 @@ pub struct GrindArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Print nothing but errors (with --dry-run: only the exit code tells).
+    /// Print nothing but errors: no progress, no report (with --dry-run: nothing when a run
+    /// could start, else only the reasons it could not).
     #[arg(long, short)]
     pub quiet: bool,
 
@@ -56,7 +60,7 @@ pub struct GrindArgs {
     /// Start the run branch from REV (default: HEAD, which must be on a branch).
     #[arg(long, value_name = "REV", conflicts_with = "resume")]
     pub base: Option<String>,
-    /// Continue a stopped run (default: the newest run) where it left off.
+    /// Continue a stopped run where it left off (default: the newest run that is not finished).
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
     pub resume: Option<String>,
     /// Sessions that may run at once.

@@ -16,6 +16,7 @@ mod init;
 mod ledger;
 mod log;
 mod ls;
+mod man;
 mod preflight;
 mod project;
 mod prompts;
@@ -81,6 +82,7 @@ enum Command {
     Fetch(fetch::FetchArgs),
     Sync(sync::SyncArgs),
     Rm(rm::RmArgs),
+    Man(man::ManArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -181,5 +183,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Fetch(a) => fetch::cmd_fetch(ctx, a),
         Command::Sync(a) => sync::cmd_sync(ctx, a),
         Command::Rm(a) => rm::cmd_rm(ctx, a),
+        Command::Man(a) => man::cmd_man(ctx, a),
     }
 }

@@ -43,14 +43,17 @@ pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (co
 # max_iterations = 100
 # max_cost_usd = 25.0
 # max_tokens = 10000000
-# Session limits for prompts that set none.
+# Session limits for prompts that set none. A session past its cost cap is cut (claude, codex,
+# gemini and aider report usage as they go; the `command` backend cannot be capped).
 # max_session_seconds = 3600
 # max_session_cost_usd = 2.0
+# With --until: start no session with less than this many seconds left.
+# min_session_seconds = 60
 
 [agent]
-# claude | command | demo (other agents, e.g. Codex CLI or Aider, run as a `command`)
+# claude | codex | gemini | aider | command | demo (any other agent runs as a `command`)
 # backend = "claude"
-# The Claude Code program (default: `claude`, found on PATH).
+# The agent CLI's program (default: `claude`, `codex`, `gemini` or `aider`, found on PATH).
 # binary = "claude"
 # Extra arguments for the agent.
 # args = []

@@ -55,6 +55,9 @@ impl Sandbox {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
             .env("NO_COLOR", "1")
+            // The test machine is a sandbox: Claude Code (as root) and grind's refusal of
+            // bypassPermissions without it see it so. The test of that refusal removes it.
+            .env("IS_SANDBOX", "1")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("PITBOSS_NOW")
