@@ -521,3 +521,48 @@ fn git_pitboss_help_opens_the_generated_man_page() {
         stdout(&out)
     );
 }
+
+/// Hook and verify output goes into the session's transcript, in marked sections; the summary
+/// stays one short line that points there.
+#[test]
+fn verify_and_hook_output_go_into_the_transcript_not_the_summary() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("commit", "verify: true\n")]);
+    let cfg = std::fs::read_to_string(sb.repo.join(".pitboss/config.toml")).unwrap();
+    config(
+        &sb,
+        &format!(
+            "{cfg}[grind]\nverify_command = \"for i in 1 2 3; do echo VERIFY-SAYS-$i; done; exit 1\"\n\
+             [grind.hooks]\npre_session = \"echo PRE-HOOK-SAYS\"\n"
+        ),
+    );
+    let args = [
+        "grind",
+        "--prompts-dir",
+        dir.to_str().unwrap(),
+        "--max-iterations",
+        "1",
+    ];
+    let out = bounded(&sb, &args, &[], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let run = sb.only_run();
+    let r = &sb.records(&run)[0];
+    assert_eq!(r["status"], "error");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(!summary.contains("VERIFY-SAYS-1"), "{summary}");
+    assert_eq!(summary.lines().count(), 1, "{summary}");
+    assert!(summary.contains("transcript"), "{summary}");
+    let t = stdout(&run_with_stdin(
+        sb.git_pitboss().args(["show", &run, "1", "--transcript"]),
+        "",
+    ));
+    assert!(t.contains("agent: session 1 prompt commit"), "{t}");
+    assert!(
+        t.contains("==== pitboss: verify_command `for i in 1 2 3; do echo VERIFY-SAYS-$i; done; exit 1` exited with code 1 ====\nVERIFY-SAYS-1\nVERIFY-SAYS-2\nVERIFY-SAYS-3\n==== end of verify_command output ====\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("==== pitboss: pre_session hook `echo PRE-HOOK-SAYS` exited with code 0 ====\nPRE-HOOK-SAYS\n"),
+        "{t}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Hook commands (`pre_session`, `post_session`, `on_failure`, the `verify_command`): short
 //! shell commands run in the session's worktree, supervised like agents (own process group,
 //! timeout, TERM then KILL) so a hung hook cannot hang the run, with the end of their output
-//! kept for the summary.
+//! kept for the session's transcript.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
@@ -13,8 +13,8 @@ use super::outcome::SessionEnd;
 use super::process::{self, OutputHandler, ProcessLimits, Stream};
 use super::redact::Redactor;
 
-/// How much of a hook's output is kept.
-const TAIL: usize = 2048;
+/// How much of a hook's output is kept (its end), for the session's transcript.
+const TAIL: usize = 64 << 10;
 
 /// How a hook ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -268,6 +268,8 @@ pub(super) struct Loop<'a> {
     pub unpriced_warned: std::collections::BTreeSet<String>,
     /// Whether the "--max-cost cannot see a session of unknown cost" warning has fired.
     pub cost_blind_warned: bool,
+    /// This session's hook and verify output, as transcript sections (see `session.rs`).
+    pub hook_log: std::cell::RefCell<Vec<String>>,
 }
 
 /// Starts or resumes a run and grinds until it stops.
@@ -312,6 +314,7 @@ pub fn grind(
         agent_version: None,
         unpriced_warned: Default::default(),
         cost_blind_warned: false,
+        hook_log: Default::default(),
     };
     if let (Some(v), Some(tested)) = (&agent_version, lp.adapter.tested_version())
         && let Some(message) = agent::version_warning(lp.adapter.name(), v, tested)

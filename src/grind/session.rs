@@ -53,6 +53,22 @@ struct InFlight {
     agent_pid: Option<u32>,
 }
 
+/// A hook's output as a marked section of the session's transcript.
+fn hook_section(which: &str, cmd: &str, out: &agent::HookOutcome) -> String {
+    let name = if which == "verify" {
+        "verify_command".to_string()
+    } else {
+        format!("{which} hook")
+    };
+    let mut s = format!("\n==== pitboss: {name} `{cmd}` {} ====\n", out.describe());
+    if !out.output_tail.is_empty() {
+        s.push_str(&out.output_tail);
+        s.push('\n');
+    }
+    s.push_str(&format!("==== end of {name} output ====\n"));
+    s
+}
+
 /// The adapter for the planned agent.
 pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
     match a.backend.value {
@@ -145,16 +161,17 @@ impl Loop<'_> {
             &self.redactor,
         )
         .map_err(GrindError::io(format!("cannot run the {which} hook")))?;
+        // The output goes into the session's transcript, in a section of its own; the summary
+        // only says how the hook ended and points there.
+        self.hook_log
+            .borrow_mut()
+            .push(hook_section(which, cmd, &out));
         if out.succeeded() {
             Ok(())
         } else {
             Err(GrindError::Io {
-                what: format!(
-                    "the {which} hook `{cmd}` {}: {}",
-                    out.describe(),
-                    out.output_tail
-                ),
-                source: std::io::Error::other("hook failed"),
+                what: format!("the {which} hook `{cmd}` {}", out.describe()),
+                source: std::io::Error::other("see its output in the session's transcript"),
             })
         }
     }
@@ -167,6 +184,7 @@ impl Loop<'_> {
         obs: &mut dyn GrindObserver,
     ) -> Result<SessionRun, GrindError> {
         let seq = self.last_seq + 1;
+        self.hook_log.borrow_mut().clear();
         let planned = self.plan.prompt(prompt).cloned();
         let body = planned
             .as_ref()
@@ -411,6 +429,7 @@ impl Loop<'_> {
             Ok(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
             _ => Some(spec.transcript_path.clone()).filter(|p| p.is_file()),
         };
+        let transcript = self.append_hook_output(transcript, &spec.transcript_path)?;
         let rate_limit = outcome
             .as_ref()
             .ok()
@@ -426,6 +445,30 @@ impl Loop<'_> {
         let _ = std::fs::remove_file(&spec.transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(SessionRun { rate_limit })
+    }
+
+    /// Appends the output of this session's hooks to its transcript (creating one when the
+    /// agent did not run), and returns the transcript to store.
+    fn append_hook_output(
+        &self,
+        transcript: Option<PathBuf>,
+        fallback: &Path,
+    ) -> Result<Option<PathBuf>, GrindError> {
+        let sections = std::mem::take(&mut *self.hook_log.borrow_mut());
+        if sections.is_empty() {
+            return Ok(transcript);
+        }
+        let path = transcript.unwrap_or_else(|| fallback.to_path_buf());
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+        for s in sections {
+            std::io::Write::write_all(&mut f, s.as_bytes())
+                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+        }
+        Ok(Some(path))
     }
 
     /// Warns, once per run and model, that a session's cost is unknown because its model is in
