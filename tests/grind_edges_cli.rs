@@ -566,3 +566,23 @@ fn verify_and_hook_output_go_into_the_transcript_not_the_summary() {
         "{t}"
     );
 }
+
+/// `rm <run> --remote` without a name uses the default remote, as `ls --remote` and the other
+/// commands do.
+#[test]
+fn rm_remote_without_a_name_uses_the_default_remote() {
+    let bare = common::remote::Bare::new();
+    let sb = Sandbox::new();
+    sb.git(&["remote", "add", "origin", &bare.path_url()]);
+    sb.record_session(RUN, "p", 1);
+    sb.ok(&["push"], "");
+    assert!(!bare.runs().is_empty());
+    let out = run_with_stdin(sb.git_pitboss().args(["rm", RUN, "--remote"]), "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("deleted run {RUN} on origin")),
+        "{err}"
+    );
+    assert!(bare.runs().is_empty(), "{}", bare.runs());
+}

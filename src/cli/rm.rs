@@ -22,8 +22,9 @@ use crate::store::share::RemoteDeletion;
 pub struct RmArgs {
     /// The run: a full id or a unique prefix.
     run: String,
-    /// Delete it on this remote too.
-    #[arg(long, value_name = "REMOTE")]
+    /// Delete it on this remote too (the default remote when no name is given, as for the
+    /// other commands).
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
     remote: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
@@ -33,7 +34,10 @@ pub struct RmArgs {
 pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
     with_store(ctx, |store| {
         let remote = match &args.remote {
-            Some(r) => Some(resolve_remote(store, Some(r))?),
+            Some(r) => Some(resolve_remote(
+                store,
+                Some(r.as_str()).filter(|r| !r.is_empty()),
+            )?),
             None => None,
         };
         let id = match &remote {
