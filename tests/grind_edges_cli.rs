@@ -586,3 +586,73 @@ fn rm_remote_without_a_name_uses_the_default_remote() {
     );
     assert!(bare.runs().is_empty(), "{}", bare.runs());
 }
+
+/// The per-session line and the closing table count a session's tokens the same way (input +
+/// output + cache reads + cache writes) for every backend, on each one's recorded stream.
+#[test]
+fn the_session_line_and_the_closing_table_agree_on_tokens_for_every_backend() {
+    for (backend, version, fixture_file) in [
+        (
+            "claude",
+            "2.1.197 (Claude Code)",
+            "claude/write-and-commit.jsonl",
+        ),
+        ("codex", "codex-cli 0.169.0", "codex/write-and-commit.jsonl"),
+        ("gemini", "0.61.0", "gemini/write-and-commit.jsonl"),
+        ("aider", "aider 0.86.2", "aider/write-and-commit.log"),
+    ] {
+        let sb = Sandbox::new();
+        prompt(&sb, "work", "");
+        let bin = sb.path(backend);
+        write_exe(
+            &bin,
+            &format!(
+                "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo '{version}'; exit 0; }}\n\
+                 cat >/dev/null\ncat '{}'\n",
+                fixture(fixture_file).display()
+            ),
+        );
+        config(
+            &sb,
+            &format!(
+                "[agent]\nbackend = \"{backend}\"\nbinary = \"{}\"\n",
+                bin.display()
+            ),
+        );
+        let out = bounded(
+            &sb,
+            &["grind", "--max-iterations", "1"],
+            &[],
+            Duration::from_secs(30),
+        );
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("0001 "))
+            .unwrap_or_else(|| panic!("{backend}: no session line in\n{err}"));
+        let on_line: u64 = line
+            .split(" tok")
+            .next()
+            .and_then(|s| s.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{backend}: {line}"));
+        let in_table: u64 = err
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("tokens    "))
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{backend}: no tokens row in\n{err}"));
+        let run = sb.only_run();
+        let t = &sb.records(&run)[0]["tokens"];
+        let parts: u64 = ["input", "output", "cache_read", "cache_write"]
+            .iter()
+            .map(|k| t[*k].as_u64().unwrap_or(0))
+            .sum();
+        assert!(parts > 0, "{backend}: {t}");
+        assert_eq!(
+            (on_line, in_table),
+            (parts, parts),
+            "{backend}: {line}\n{err}"
+        );
+    }
+}
