@@ -656,3 +656,39 @@ fn the_session_line_and_the_closing_table_agree_on_tokens_for_every_backend() {
         );
     }
 }
+
+/// The live progress counts tokens as every other view does (input + output + cache reads +
+/// cache writes), from the usage the agent streams.
+#[test]
+fn live_progress_counts_streamed_tokens_the_one_way() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let stream = sb.path("stream.jsonl");
+    std::fs::write(
+        &stream,
+        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"m\"}\n\
+         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
+         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
+    )
+    .unwrap();
+    let bin = fake_claude(&sb, &stream);
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    let out = bounded(
+        &sb,
+        &["grind", "--max-iterations", "1", "--json"],
+        &[],
+        Duration::from_secs(30),
+    );
+    let tokens: Vec<u64> = events(&out)
+        .iter()
+        .filter(|e| e["event"] == "progress")
+        .filter_map(|e| e["tokens"].as_u64())
+        .collect();
+    assert_eq!(tokens.last(), Some(&3520), "{}", stdout(&out));
+}

@@ -1,5 +1,5 @@
 //! What `grind` shows while it runs: on a terminal, one live line per session (seq, prompt,
-//! elapsed, last tool) and a line per finished session, then a closing table; `--json`, one
+//! elapsed, tokens so far when the agent reports them, last tool) and a line per finished session, then a closing table; `--json`, one
 //! JSON event per line on stdout; `--quiet`, nothing but errors. Human output goes to stderr.
 
 use std::io::{IsTerminal, Write};
@@ -14,7 +14,10 @@ use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
 /// The observer for these flags.
 pub fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
     if json {
-        Box::new(JsonLines { last_tool: None })
+        Box::new(JsonLines {
+            last_tool: None,
+            last_tokens: None,
+        })
     } else if quiet {
         Box::new(Quiet)
     } else {
@@ -36,18 +39,23 @@ impl GrindObserver for Quiet {
 /// One JSON object per event, on stdout; progress only when the agent's activity changes.
 struct JsonLines {
     last_tool: Option<String>,
+    last_tokens: Option<u64>,
 }
 
 impl GrindObserver for JsonLines {
     fn event(&mut self, e: &GrindEvent) {
         if let GrindEvent::Progress {
-            last_tool, text, ..
+            last_tool,
+            text,
+            tokens,
+            ..
         } = e
         {
-            if text.is_none() && *last_tool == self.last_tool {
+            if text.is_none() && *last_tool == self.last_tool && *tokens == self.last_tokens {
                 return;
             }
             self.last_tool.clone_from(last_tool);
+            self.last_tokens = *tokens;
         }
         let mut out = std::io::stdout().lock();
         if let Ok(line) = serde_json::to_string(e) {
@@ -115,6 +123,7 @@ impl GrindObserver for Human {
                 seq,
                 elapsed_ms,
                 last_tool,
+                tokens,
                 ..
             } => {
                 if !self.live
@@ -129,8 +138,9 @@ impl GrindObserver for Human {
                     .as_deref()
                     .map(|t| format!("  {t}"))
                     .unwrap_or_default();
+                let tokens = tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
                 eprint!(
-                    "\r\x1b[2K  {seq:04} running {}{tool}",
+                    "\r\x1b[2K  {seq:04} running {}{tokens}{tool}",
                     duration((*elapsed_ms / 1000) as i64)
                 );
                 let _ = std::io::stderr().flush();

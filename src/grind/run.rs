@@ -163,6 +163,10 @@ pub enum GrindEvent {
         last_tool: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<String>,
+        /// The session's token total so far, when its agent reports usage as it goes (the
+        /// same definition as a record's: input + output + cache reads + cache writes).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tokens: Option<u64>,
     },
     SessionFinished {
         record: Box<SessionRecord>,
@@ -689,6 +693,8 @@ pub(super) struct Relay<'o> {
     pub on_spawn: Box<dyn FnMut(u32) + 'o>,
     /// The session's cost cap, watched on the usage the agent streams.
     pub cost_watch: Option<super::cost_cap::CostWatch>,
+    /// The session's token total so far, from the usage the agent streams.
+    pub tokens: Option<u64>,
 }
 
 impl agent::AgentObserver for Relay<'_> {
@@ -713,6 +719,17 @@ impl agent::AgentObserver for Relay<'_> {
                 (None, None)
             }
             AgentEvent::Tick { .. } => (None, None),
+            AgentEvent::Usage { tokens: t, .. } | AgentEvent::Result { tokens: t, .. } => {
+                let total = super::budget::TokenUsage {
+                    input: t.input,
+                    output: t.output,
+                    cache_read: t.cache_read,
+                    cache_write: t.cache_write,
+                }
+                .budget_total();
+                self.tokens = (total > 0).then_some(total).or(self.tokens);
+                (None, None)
+            }
             _ => return,
         };
         if tool.is_some() {
@@ -723,6 +740,7 @@ impl agent::AgentObserver for Relay<'_> {
             elapsed_ms,
             last_tool: self.last_tool.clone(),
             text,
+            tokens: self.tokens,
         });
     }
 }

@@ -277,6 +277,7 @@ impl Loop<'_> {
                             serde_json::to_string(&marker).unwrap_or_default(),
                         );
                     }),
+                    tokens: None,
                     cost_watch: spec.max_cost_usd.map(|cap| {
                         super::cost_cap::CostWatch::new(
                             cap,
