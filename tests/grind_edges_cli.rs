@@ -50,11 +50,14 @@ fn fake_claude(sb: &Sandbox, stream: &Path) -> PathBuf {
     bin
 }
 
-/// Runs `git pitboss <args>` to its end, killing it (and failing) after `limit`.
+/// Runs `git pitboss <args>` to its end, killing it (and failing) after `limit`. It runs in a
+/// process group of its own, so the kill reaches git's child `git-pitboss` and its agent too.
 fn bounded(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    use std::os::unix::process::CommandExt;
     let mut cmd = sb.git_pitboss();
     cmd.args(args)
         .envs(env.iter().copied())
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -69,7 +72,7 @@ fn bounded(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], limit: Duration) -
         Ok(out) => out.expect("wait"),
         Err(_) => {
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
+                .args(["-KILL", "--", &format!("-{pid}")])
                 .status();
             panic!(
                 "git pitboss {args:?} still running after {:?}",
@@ -224,6 +227,16 @@ fn agent_command_with_agent_cmd_is_accepted() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let run = sb.only_run();
     assert_eq!(sb.records(&run)[0]["status"], "ok");
+    // The run's last commit says it finished once, and counts one session as one.
+    assert_eq!(
+        sb.git(&[
+            "log",
+            "-1",
+            "--format=%s",
+            &format!("refs/pitboss/grind/{run}")
+        ]),
+        format!("run {run} finished (iteration budget reached (1 session))\n")
+    );
     // Another backend with --agent-cmd is a contradiction, said as such.
     let out = bounded(
         &sb,
