@@ -312,6 +312,14 @@ mod tests {
 }
 
 impl Repo {
+    /// Whether `path` (relative to the top of the work tree) is ignored by git here.
+    /// Best effort: an error reads as "not ignored".
+    pub fn is_ignored(&self, path: &str) -> bool {
+        self.inner
+            .is_path_ignored(std::path::Path::new(path))
+            .unwrap_or(false)
+    }
+
     /// Runs `git maintenance run --auto --quiet` at a safe point (after an import, at the end
     /// of a run), so long runs do not leave tens of thousands of loose objects. Best effort:
     /// a failure here loses nothing and is not reported.

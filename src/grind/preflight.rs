@@ -41,27 +41,34 @@ const INTERPRETERS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "perl",
 ];
 
-/// The relative file paths a shell command line names: words with a `/` that are not absolute,
-/// home-relative, options or URLs, and the script after an interpreter (`sh agent.sh`). Pure.
-pub fn relative_paths(command: &str) -> Vec<String> {
-    let words: Vec<&str> = command
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')'))
-        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-        .filter(|w| !w.is_empty())
-        .collect();
-    let mut out = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        let after_interpreter = i > 0 && INTERPRETERS.contains(&words[i - 1]);
-        let looks_like_path = w.contains('/') || after_interpreter;
-        let excluded = w.starts_with('/')
-            || w.starts_with('~')
-            || w.starts_with('-')
-            || w.starts_with('$')
-            || w.contains("://")
-            || w.contains('=')
-            || w.contains('*');
-        if looks_like_path && !excluded && !out.iter().any(|o| o == w) {
-            out.push(w.to_string());
+/// The relative programs a shell command line runs: the program of each part (`./agent.sh`,
+/// `hooks/notify.sh`: a word with a `/`) and the script an interpreter runs (`sh agent.sh`),
+/// with whether it is in the first part (which nothing before it can have built). Arguments are
+/// left alone: an output path need not exist. Pure.
+pub fn relative_paths(command: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let parts = command
+        .split([';', '&', '|', '(', ')', '\n'])
+        .filter(|p| !p.trim().is_empty());
+    for (n, part) in parts.enumerate() {
+        let words: Vec<&str> = part
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .filter(|w| !w.is_empty() && !w.contains('='))
+            .collect();
+        let program = match words.as_slice() {
+            [first, script, ..] if INTERPRETERS.contains(first) => *script,
+            [first, ..] if first.contains('/') => *first,
+            _ => continue,
+        };
+        let excluded = program.starts_with('/')
+            || program.starts_with('~')
+            || program.starts_with('-')
+            || program.starts_with('$')
+            || program.contains("://")
+            || program.contains('*');
+        if !excluded && !out.iter().any(|(o, _)| o == program) {
+            out.push((program.to_string(), n == 0));
         }
     }
     out
@@ -122,18 +129,30 @@ pub fn missing_files(repo: &Repo, plan: &Plan, base: Oid) -> Result<Vec<MissingF
     };
     let mut out = Vec::new();
     for (what, cmd) in commands(plan) {
-        for path in relative_paths(&cmd) {
+        for (path, first) in relative_paths(&cmd) {
             let clean = path.trim_start_matches("./");
             if clean.is_empty() || clean.starts_with("../") {
                 continue;
             }
             if repo
                 .tree_entry(tree, clean.trim_end_matches('/'))?
-                .is_none()
+                .is_some()
             {
+                continue;
+            }
+            // In the checkout but not committed: the worktree will not have it, unless it is
+            // ignored (a build product, which an earlier part of the command may make). Missing
+            // everywhere: only the first part's program is sure to be missing when it runs.
+            let in_checkout = plan.root.join(clean).exists();
+            let missing = if in_checkout {
+                !repo.is_ignored(clean)
+            } else {
+                first
+            };
+            if missing {
                 out.push(MissingFile {
                     what: what.clone(),
-                    uncommitted: plan.root.join(clean).exists(),
+                    uncommitted: in_checkout,
                     path,
                 });
             }
@@ -146,16 +165,25 @@ pub fn missing_files(repo: &Repo, plan: &Plan, base: Oid) -> Result<Vec<MissingF
 mod tests {
     use super::*;
 
+    fn paths(cmd: &str) -> Vec<(String, bool)> {
+        relative_paths(cmd)
+    }
+
     #[test]
-    fn relative_paths_of_a_command_line() {
-        assert_eq!(relative_paths("./agent.sh --fast"), ["./agent.sh"]);
-        assert_eq!(relative_paths("sh agent.sh"), ["agent.sh"]);
+    fn relative_programs_of_a_command_line() {
+        assert_eq!(paths("./agent.sh --fast"), [("./agent.sh".into(), true)]);
+        assert_eq!(paths("sh agent.sh"), [("agent.sh".into(), true)]);
         assert_eq!(
-            relative_paths("make check && hooks/notify.sh \"$PITBOSS_STATUS\""),
-            ["hooks/notify.sh"]
+            paths("make check && hooks/notify.sh \"$PITBOSS_STATUS\""),
+            [("hooks/notify.sh".into(), false)]
         );
-        assert!(relative_paths("/usr/bin/true; ~/bin/x; cargo test --lib").is_empty());
-        assert!(relative_paths("curl https://example.com/x -o /tmp/y").is_empty());
-        assert!(relative_paths("sh -c 'exit 0'").is_empty());
+        assert_eq!(
+            paths("FOO=1 scripts/x.sh out/report.txt"),
+            [("scripts/x.sh".into(), true)],
+            "arguments are not programs"
+        );
+        assert!(paths("/usr/bin/true; ~/bin/x; cargo test --lib").is_empty());
+        assert!(paths("curl https://example.com/x -o out/y").is_empty());
+        assert!(paths("sh -c 'exit 0'").is_empty());
     }
 }
