@@ -51,7 +51,19 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
             .map(|b| b.commit),
         Some(_) => None,
     };
-    let problems = super::preflight::problems(repo, &plan, base);
+    let mut problems = super::preflight::problems(repo, &plan, base);
+    // A new run that could not start a single session (`--until` closer than
+    // min_session_seconds) is refused, as the dry run does, rather than made and stopped.
+    if resume.is_none()
+        && let crate::grind::budget::Decision::Stop(reason) = plan
+            .budgets(ctx.clock.now())
+            .check(&Default::default(), ctx.clock.now())
+    {
+        problems.push((
+            format!("a budget is already spent: {reason}"),
+            "give a later --until, or lower [grind.budgets] min_session_seconds".to_string(),
+        ));
+    }
     if let Some((_, hint)) = problems.first() {
         for (p, _) in &problems[1..] {
             ctx.ui.status(&format!("error: {p}"));
