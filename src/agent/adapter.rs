@@ -73,6 +73,13 @@ pub trait Adapter {
         None
     }
 
+    /// Directories the CLI writes for itself in its working directory (caches it has no option
+    /// to move), relative to it. [`super::run_session`] keeps them out of the session's work
+    /// (see `own_files`).
+    fn own_dirs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// What a non-zero exit code of this agent means, in words with what to do, when the agent
     /// documents its codes. It leads the session's error text.
     fn exit_text(&self, _code: i32) -> Option<String> {

@@ -21,6 +21,7 @@ mod invocation;
 mod jsonl;
 mod observer;
 mod outcome;
+mod own_files;
 mod process;
 pub mod redact;
 pub mod result_file;
