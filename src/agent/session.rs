@@ -235,6 +235,17 @@ pub fn run_session(
         );
     }
     merge_summary_file(&spec.files.summary, &mut report, adapter.name());
+    if let Some(r) = report.as_mut()
+        && r.model.is_none()
+    {
+        // The agent's environment: the caller's, then what the session adds.
+        let mut agent_env = spec.redact_env.clone();
+        agent_env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some((model, source)) = adapter.unnamed_model(&agent_env) {
+            r.model = Some(model);
+            r.model_source = Some(source);
+        }
+    }
     if let Some(r) = report.as_mut() {
         r.agent_name = adapter.name().to_string();
         r.summary = r
