@@ -11,7 +11,8 @@
 //! came from, so a figure can be re-checked after prices change.
 //!
 //! Models are matched exactly, then by the longest table name that the model's name starts
-//! with followed by `-` or `@` (so `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`), after
+//! with followed by `-`, `@` or `[` (so `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`, and
+//! Claude Code's `claude-opus-4-8[1m]` is `claude-opus-4-8`), after
 //! dropping a provider prefix (`openai/`, `models/`). The longest match wins across the
 //! sources; on a tie the more specific source wins.
 
@@ -94,7 +95,7 @@ pub struct Price {
     pub table: String,
 }
 
-/// The longest name of `names` that `model` is or starts with (followed by `-` or `@`), after
+/// The longest name of `names` that `model` is or starts with (followed by `-`, `@` or `[`), after
 /// dropping `model`'s provider prefix.
 pub(super) fn matches<'a, I>(model: &str, names: I) -> Option<&'a str>
 where
@@ -106,7 +107,7 @@ where
         let hit = model == name
             || model
                 .strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('@'));
+                .is_some_and(|rest| rest.starts_with(['-', '@', '[']));
         if hit && best.is_none_or(|b| name.len() > b.len()) {
             best = Some(name);
         }
@@ -181,6 +182,7 @@ mod tests {
             "gemini-3.1-flash-lite",
             "gemini-2.5-pro",
             "openai/gpt-4.1", // Aider, as the docs configure it (it reports its own cost)
+            "claude-opus-4-8[1m]", // Claude Code 2.1.197 (it reports its own cost)
         ] {
             let price = lookup(model, &none, None).unwrap_or_else(|| panic!("{model}"));
             assert_eq!(price.table, builtin_version(), "{model}");
