@@ -181,3 +181,68 @@ fn a_second_grind_on_a_live_run_refuses_naming_the_holder() {
     assert_eq!(g2.code(), Some(2), "{}", g2.stderr());
     assert_eq!(statuses(&p.records(&run)), ["aborted", "aborted"]);
 }
+
+/// `git pitboss <args>` through git, as users run it.
+fn through_git(p: &Project, args: &[&str]) -> std::process::Output {
+    common::run_with_stdin(p.sb.git_pitboss().args(args), "")
+}
+
+#[test]
+fn rm_refuses_while_a_grind_holds_the_run_and_ls_show_say_interrupted_once_it_died() {
+    let p = project();
+    let mut g = start_sleeping(&p, "holder");
+    let run = p.only_run();
+    let before =
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]);
+
+    let out = through_git(&p, &["rm", &run]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("process {}", g.pid())) && err.contains("nothing was deleted"),
+        "names the holder: {err}"
+    );
+    assert!(err.contains("hint: stop that grind first"), "{err}");
+    assert_eq!(
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]),
+        before,
+        "the run is still there"
+    );
+    // While its grind lives, the run is `running`.
+    let ls = through_git(&p, &["ls"]);
+    assert!(String::from_utf8_lossy(&ls.stdout).contains(" running "), "{}", diag(&ls));
+
+    // grind dies without a word: the state still says running, but nothing runs it.
+    g.signal(Signal::SIGKILL);
+    g.wait(Duration::from_secs(10));
+    let ls = through_git(&p, &["ls"]);
+    assert_eq!(ls.status.code(), Some(0), "{}", diag(&ls));
+    let table = String::from_utf8_lossy(&ls.stdout);
+    assert!(table.contains(" interrupted "), "{table}");
+    assert!(
+        String::from_utf8_lossy(&ls.stderr)
+            .contains(&format!("`git pitboss grind --resume {run}`")),
+        "{}",
+        diag(&ls)
+    );
+    let json = through_git(&p, &["ls", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v[0]["status"], "interrupted");
+    let show = through_git(&p, &["show", &run]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains(&format!(
+            "status    interrupted (its grind is gone; take it up with `git pitboss grind --resume {run}`)"
+        )),
+        "{text}"
+    );
+    assert_eq!(p.state(&run)["status"], "running", "nothing was written");
+
+    // The resume command works as printed, and ends the orphaned agent on the way.
+    let out = through_git(&p, &["grind", "--resume", &run, "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert_eq!(statuses(&p.records(&run)), ["aborted", "ok"]);
+    // Now `rm` may delete it.
+    let out = through_git(&p, &["rm", &run]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+}

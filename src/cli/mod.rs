@@ -13,6 +13,7 @@ mod grind_output;
 mod grind_run;
 mod import;
 mod init;
+mod interrupted;
 mod log;
 mod ls;
 mod project;
