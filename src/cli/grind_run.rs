@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use super::grind::GrindArgs;
 use super::grind_output::observer;
@@ -87,10 +88,24 @@ fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
         })
 }
 
-/// Ctrl-C once: finish the current session, then stop. Twice, or SIGTERM: abort it now.
+/// How close together two SIGINTs must come to be one keypress.
+///
+/// Under `git pitboss`, one Ctrl-C reaches us twice: the terminal sends SIGINT to its whole
+/// foreground process group (git and us), and git passes the one it got on to its child too
+/// (git's run-command cleanup). Both arrive within milliseconds; a person who wants the session
+/// aborted presses again after reading "Ctrl-C again to abort it now", seconds later. One
+/// second keeps both apart with room for a loaded machine, where git may run its handler late.
+/// (Telling git's copy from the terminal's by its sender would miss the case where git alone is
+/// signalled, `kill -INT <git's pid>`, which then reaches us only once.)
+pub const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
+
+/// Ctrl-C once: finish the current session, then stop. Again (after [`KEYPRESS_WINDOW`]): abort
+/// it now. SIGTERM, or SIGHUP (the terminal closed, an ssh session dropped): abort it now.
+/// An aborted session is recorded with its transcript and its work as a patch, and the run
+/// stays resumable.
 fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         ctx.ui
             .warn("cannot watch for Ctrl-C; stop the run with `kill` if needed");
         return;
@@ -98,18 +113,29 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
     let controls = controls.clone();
     let ui = ctx.ui;
     std::thread::spawn(move || {
+        let mut first_keypress: Option<Instant> = None;
         for sig in signals.forever() {
-            let first = !controls.stop_after_session.swap(true, Ordering::SeqCst);
-            if sig == SIGINT && first {
-                if !quiet {
-                    ui.status("\nstopping after this session (Ctrl-C again to abort it now)");
+            controls.stop_after_session.store(true, Ordering::SeqCst);
+            if sig == SIGINT {
+                match first_keypress {
+                    None => {
+                        first_keypress = Some(Instant::now());
+                        if !quiet {
+                            ui.status(
+                                "\nstopping after this session (Ctrl-C again to abort it now)",
+                            );
+                        }
+                        continue;
+                    }
+                    // The same keypress, passed on by git.
+                    Some(t) if t.elapsed() < KEYPRESS_WINDOW => continue,
+                    Some(_) => {}
                 }
-            } else {
-                if !quiet {
-                    ui.status("\naborting the session");
-                }
-                controls.agent.request_abort();
             }
+            if !quiet && !controls.agent.abort_requested() {
+                ui.status("\naborting the session");
+            }
+            controls.agent.request_abort();
         }
     });
 }
