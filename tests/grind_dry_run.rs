@@ -313,6 +313,13 @@ fn stored_run(sb: &Sandbox, status: &str) {
         "budgets": {"warned": []},
     });
     write(&dir, "state.json", &state.to_string());
+    // A run grind made: it records its branch, which exists.
+    let branch = format!("pitboss/grind/{RUN}");
+    let meta = serde_json::json!({
+        "schema": 1, "id": RUN, "created_at": "2026-11-24T08:00:00Z", "branch": branch,
+    });
+    write(&dir, "run.json", &meta.to_string());
+    sb.git(&["branch", &branch]);
     let line = |seq: u32, status: &str| {
         ORIGINAL_LINE
             .replace("\"seq\":1", &format!("\"seq\":{seq}"))
@@ -354,7 +361,10 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["resume"]["run"], RUN);
     assert_eq!(v["spent"]["iterations"], 2);
-    assert_eq!(v["spent"]["consecutive_failures"], 1);
+    assert_eq!(
+        v["spent"]["consecutive_failures"], 0,
+        "a resume starts a fresh failure streak"
+    );
     assert_eq!(v["spent"]["tokens"], 3000);
     let picks: Vec<String> = v["next_picks"]
         .as_array()

@@ -246,3 +246,118 @@ fn rm_refuses_while_a_grind_holds_the_run_and_ls_show_say_interrupted_once_it_di
     let out = through_git(&p, &["rm", &run]);
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
 }
+
+/// Fails (an error result) while `$MARKS/fail` exists, else commits a file.
+const FIXABLE: &str = r#"
+echo "session $PITBOSS_SEQ"
+if [ -e "$MARKS/fail" ]; then
+  echo '{"summary":"broken","tokens":{"input":1,"output":1}}' > "$PITBOSS_RESULT_FILE"
+  exit 3
+fi
+echo "work $PITBOSS_SEQ" > "w-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+/// `git pitboss grind <args>` through git, with `$MARKS`.
+fn grind_through_git(p: &Project, args: &[&str]) -> std::process::Output {
+    let mut cmd = p.sb.git_pitboss();
+    cmd.arg("grind").args(args).env("MARKS", p.marks());
+    common::run_with_stdin(&mut cmd, "")
+}
+
+/// The run branch a run records (run.json), as a full ref.
+fn recorded_branch(p: &Project, run: &str) -> String {
+    let meta: serde_json::Value =
+        serde_json::from_str(&p.run_file(run, "run.json").unwrap()).unwrap();
+    meta["branch"].as_str().unwrap().to_string()
+}
+
+/// The dry run and the real run refuse alike: exit 4, the same reason, a hint, nothing written.
+fn assert_both_refuse(p: &Project, args: &[&str], why: &str, hint: &str) {
+    let refs = p.sb.pitboss_refs();
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    for (what, out) in [
+        ("dry run", grind_through_git(p, &dry)),
+        ("real run", grind_through_git(p, args)),
+    ] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{what} {args:?}: {}", diag(&out));
+        assert!(err.contains(why), "{what} {args:?} says {why:?}: {err}");
+        assert!(err.contains(&format!("hint: {hint}")), "{what} {args:?} hints {hint:?}: {err}");
+    }
+    assert_eq!(p.sb.pitboss_refs(), refs, "{args:?}: nothing was written");
+}
+
+#[test]
+fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
+    let p = Project::new();
+    p.prompt("a", "").agent(FIXABLE);
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let out = grind_through_git(
+        &p,
+        &["--json", "--consecutive-failure-limit", "2", "--max-iterations", "10"],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["error", "error"]);
+
+    // The user fixed the cause: a resume starts a fresh streak, and the dry run agrees.
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    let out = grind_through_git(&p, &["--resume", &run, "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+
+    // A budget already spent: refused before anything is written (no resumed + finished pair).
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "2"],
+        "a budget is already spent: iteration budget reached (2 sessions)",
+        "pass a larger --max-iterations (more than 2)",
+    );
+
+    let out = grind_through_git(&p, &["--resume", &run, "--json", "--max-iterations", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert_eq!(statuses(&p.records(&run)), ["error", "error", "ok"]);
+
+    // The run branch checked out in the user's checkout (the finished run's worktree is gone).
+    let branch = recorded_branch(&p, &run);
+    let short = branch.strip_prefix("refs/heads/").unwrap_or(&branch).to_string();
+    p.sb.git(&["checkout", "-q", &short]);
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "5"],
+        &format!("its branch {short} is checked out at"),
+        "switch that checkout to another branch",
+    );
+
+    // The run branch deleted.
+    p.sb.git(&["checkout", "-q", "main"]);
+    p.sb.git(&["branch", "-q", "-D", &short]);
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "5"],
+        &format!("its branch {short} is gone"),
+        "the run's code lived on",
+    );
+
+    // A run `record --create` made has no branch to go on with.
+    let made = "20261124T100000Z-abcd";
+    p.sb.ok(
+        &["record", made, "--create"],
+        &common::record_json("a", "ok", Some("by hand")),
+    );
+    assert_both_refuse(
+        &p,
+        &["--resume", made],
+        "was not made by `git pitboss grind`",
+        &format!("`git pitboss log {made}` reads it"),
+    );
+
+    // A bare --resume takes up neither: there is nothing grind can continue.
+    assert_both_refuse(
+        &p,
+        &["--resume"],
+        "there is no run to resume",
+        "`git pitboss ls` lists runs",
+    );
+}

@@ -14,6 +14,7 @@ use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::StopReason;
 use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use crate::grind::reopen::{self, Refusal};
 use crate::grind::run::{GrindControls, GrindError, GrindRequest, GrindSummary, StopCause, grind};
 use crate::store::{RunId, RunStore};
 
@@ -70,22 +71,59 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
     Ok(exit_status(&summary))
 }
 
-/// `--resume` without a value: the newest run that can go on; with one, that run.
+/// `--resume` without a value: the newest run that grind made and that can go on; with one,
+/// that run.
 fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
     if !arg.is_empty() {
         return Ok(open_run(store, arg)?.id);
     }
-    let listing = store.list().map_err(store_err)?;
-    listing
-        .runs
-        .into_iter()
-        .filter(|r| r.status.as_str() != "finished")
-        .max_by_key(|r| (r.started_at, r.id.clone()))
-        .map(|r| r.id)
+    latest_resumable(store)
+}
+
+/// The run a bare `--resume` means (the real run and the dry run agree).
+pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
+    reopen::latest_resumable(store)
+        .map_err(store_err)?
         .ok_or_else(|| {
-            CliError::user(anyhow::anyhow!("there is no stopped run to resume"))
-                .hint("`git pitboss ls` lists runs; `git pitboss grind --resume <run>` names one")
+            CliError::user(anyhow::anyhow!(
+                "there is no run to resume: no run made by `git pitboss grind` is stopped or aborted with its branch here"
+            ))
+            .hint("`git pitboss ls` lists runs; `git pitboss grind --resume <run>` names one")
         })
+}
+
+/// What to do about a run that cannot be resumed.
+pub fn refusal_hint(r: &Refusal) -> String {
+    match r {
+        Refusal::NotAGrindRun { run } => format!(
+            "`git pitboss log {run}` reads it; `git pitboss grind` starts a new run"
+        ),
+        Refusal::BranchMissing { branch, .. } => format!(
+            "the run's code lived on {branch}: recreate it where it was (`git branch {branch} <commit>`, `git reflog` may know the commit), or start a new run"
+        ),
+        Refusal::BranchCheckedOut { path, .. } => format!(
+            "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
+            path.display()
+        ),
+        Refusal::BudgetSpent { reason, .. } => match reason {
+            StopReason::Iterations { limit } => {
+                format!("pass a larger --max-iterations (more than {limit})")
+            }
+            StopReason::Time { .. } => "pass a later --until".to_string(),
+            StopReason::Cost { spent, .. } => {
+                format!("pass a larger --max-cost (more than {spent:.2})")
+            }
+            StopReason::Tokens { spent, .. } => {
+                format!("pass a larger --max-tokens (more than {spent})")
+            }
+            StopReason::ConsecutiveFailures { .. } => {
+                "pass a larger --consecutive-failure-limit (0: no limit)".to_string()
+            }
+        },
+        Refusal::Exhausted { .. } => {
+            "raise max_runs in the prompts' frontmatter or the rotation, or start a new run".into()
+        }
+    }
 }
 
 /// How close together two SIGINTs must come to be one keypress.
@@ -155,6 +193,7 @@ pub fn grind_err(e: GrindError) -> CliError {
         GrindError::BranchExists(b) => {
             Some(format!("delete it (`git branch -D {b}`) or resume its run"))
         }
+        GrindError::Refused(r) => Some(refusal_hint(r)),
         GrindError::AgentMissing(_) => {
             Some("`git pitboss grind --dry-run` shows the agent a run would start".into())
         }

@@ -27,6 +27,7 @@ pub mod outcome;
 pub mod plan;
 pub mod prices;
 pub mod prompt;
+pub mod reopen;
 pub mod resume;
 pub mod rotation;
 pub mod run;

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 use super::lock::{LockError, RunLock};
 use super::plan::Plan;
+use super::reopen::{self, Refusal};
 use super::resume::{self, BUDGETS_STATE_KEY, ResumeError};
 use super::scheduler::{Pick, Scheduler, SchedulerError, SchedulerState};
 use super::session::{self, SessionRun};
@@ -204,6 +205,8 @@ pub enum GrindError {
     Scheduler(#[from] SchedulerError),
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    #[error(transparent)]
+    Refused(Refusal),
     #[error("run {0} is not being ground right now: no session to skip")]
     NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
@@ -279,7 +282,7 @@ pub fn grind(
     let resumed = req.resume.is_some();
     let (lock, p) = match &req.resume {
         None => start(repo, &store, clock, entropy, plan, req, adapter.name())?,
-        Some(id) => reopen(repo, &store, plan, req, id)?,
+        Some(id) => reopen(repo, &store, plan, req, id, clock.now())?,
     };
     let run = p.run.clone();
     let mut lp = Loop {
@@ -444,25 +447,27 @@ fn reopen(
     plan: &Plan,
     req: &GrindRequest,
     id: &RunId,
+    now: DateTime<Utc>,
 ) -> Result<(RunLock, Progress), GrindError> {
     let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
     let run = store.open_run(id)?;
-    let branch = run
-        .meta
-        .branch
-        .clone()
-        .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))?;
-    if repo.branch_tip(&branch)?.is_none() {
-        return Err(GrindError::Git(GitError::Io {
-            what: format!("run {id}: its branch {branch} is gone"),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        }));
-    }
+    // Everything that can refuse is checked before the first write: a resume that cannot
+    // start leaves the run ref as it was.
+    let branch = reopen::check_branch(repo, &run)?.map_err(GrindError::Refused)?;
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
     let scheduler = plan.scheduler(point.scheduler.clone())?;
     let budgets = plan.budgets(point.started_at);
+    if let Decision::Stop(reason) = budgets.check(&point.spent, now) {
+        return Err(GrindError::Refused(Refusal::BudgetSpent {
+            run: id.clone(),
+            reason,
+        }));
+    }
+    if scheduler.is_exhausted() {
+        return Err(GrindError::Refused(Refusal::Exhausted { run: id.clone() }));
+    }
     let slot = Slot::open(repo, id, &branch)?;
     store.update_run(
         id,
