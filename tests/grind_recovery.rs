@@ -361,3 +361,39 @@ fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
         "`git pitboss ls` lists runs",
     );
 }
+
+#[test]
+fn resume_saves_work_found_in_the_kept_worktree_as_a_patch_and_says_so() {
+    let p = Project::new();
+    p.prompt("a", "").agent(FIXABLE);
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let out = grind_through_git(&p, &["--json", "--consecutive-failure-limit", "1"]);
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    // Someone edits the kept worktree by hand between two grinds.
+    let wt = p.worktree(&run);
+    std::fs::write(wt.join("README"), "hello\nedited by hand\n").unwrap();
+    std::fs::write(wt.join("handmade.txt"), "a new file by hand\n").unwrap();
+
+    let out = grind_through_git(&p, &["--resume", &run, "--json", "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let path = "patches/00/resume-0002.patch";
+    let warned = events(&out).into_iter().any(|e| {
+        e["event"] == "warning"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("saved as {path} in the run ref")))
+    });
+    assert!(warned, "says so: {}", diag(&out));
+    let patch = p.run_file(&run, path).expect("the hand-made work, saved");
+    assert!(patch.contains("+edited by hand"), "{patch}");
+    assert!(patch.contains("+a new file by hand"), "{patch}");
+    assert_eq!(statuses(&p.records(&run)), ["error", "ok"]);
+    // The session after it started from the run branch, without the hand-made work.
+    let files = p.sb.git(&["ls-tree", "--name-only", &recorded_branch(&p, &run)]);
+    assert!(!files.contains("handmade.txt"), "{files}");
+    // The run with its new kind of patch is still a well-formed run (what fetch checks).
+    let log = common::run_with_stdin(p.sb.git_pitboss().args(["log", &run]), "");
+    assert_eq!(log.status.code(), Some(0), "{}", diag(&log));
+}

@@ -248,6 +248,8 @@ pub(super) struct Loop<'a> {
     pub adapter: Box<dyn agent::Adapter>,
     pub redactor: agent::Redactor,
     pub run: RunId,
+    /// The run branch, as the run records it.
+    pub branch: String,
     pub slot: Slot,
     pub scheduler: Scheduler,
     pub budgets: Budgets,
@@ -295,6 +297,7 @@ pub fn grind(
         adapter,
         redactor,
         run: p.run,
+        branch: p.branch,
         slot: p.slot,
         scheduler: p.scheduler,
         budgets: p.budgets,
@@ -329,6 +332,7 @@ pub fn grind(
     }
     if resumed {
         lp.recover_interrupted(obs)?;
+        lp.save_leftovers(obs)?;
     }
     let first_seq = lp.last_seq;
     let stop = lp.run_sessions(obs)?;
@@ -377,6 +381,7 @@ const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// Where a run stands when the loop takes it up: new, or read back from its ref.
 struct Progress {
     run: RunId,
+    branch: String,
     slot: Slot,
     scheduler: Scheduler,
     budgets: Budgets,
@@ -428,6 +433,7 @@ fn start(
     let budgets = plan.budgets(now);
     let p = Progress {
         run: id,
+        branch,
         slot,
         scheduler,
         budgets,
@@ -480,6 +486,7 @@ fn reopen(
     )?;
     let p = Progress {
         run: id.clone(),
+        branch,
         slot,
         scheduler,
         budgets,

@@ -484,7 +484,7 @@ impl Loop<'_> {
         Ok(Some((lost, from)))
     }
 
-    fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
+    pub(super) fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
         let mut out = self.redactor.redact(&text).into_owned().into_bytes();
         if bytes.len() > PATCH_CAP {
