@@ -397,3 +397,88 @@ fn resume_saves_work_found_in_the_kept_worktree_as_a_patch_and_says_so() {
     let log = common::run_with_stdin(p.sb.git_pitboss().args(["log", &run]), "");
     assert_eq!(log.status.code(), Some(0), "{}", diag(&log));
 }
+
+#[test]
+fn a_run_resumes_as_it_started_and_the_printed_resume_command_works_as_printed() {
+    let p = Project::new();
+    // No config at all: without what the run remembers, a resume would use Claude Code and
+    // find no prompts.
+    let agent = p.sb.path("agent.sh");
+    std::fs::write(&agent, FIXABLE).unwrap();
+    let dir = p.sb.path("my-prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.md"),
+        "---\nname: a\ndescription: the a prompt\n---\nDo a.\n",
+    )
+    .unwrap();
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let cmd = format!("sh {}", agent.display());
+    let out = grind_through_git(
+        &p,
+        &[
+            "--agent-cmd",
+            &cmd,
+            "--prompts-dir",
+            dir.to_str().unwrap(),
+            "--max-iterations",
+            "4",
+            "--consecutive-failure-limit",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("resume "))
+        .unwrap_or_else(|| panic!("a resume hint: {err}"));
+    let printed = line.trim_start()["resume".len()..]
+        .split("   (")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(printed, format!("git pitboss grind --resume {run}"));
+
+    // The cause fixed, the command as printed (through git, from the shell's words).
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(words[..2], ["git", "pitboss"]);
+    let mut as_printed = p.sb.git_pitboss();
+    as_printed.args(&words[2..]).env("MARKS", p.marks());
+    let out = common::run_with_stdin(&mut as_printed, "");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(
+        statuses(&records),
+        ["error", "ok", "ok", "ok"],
+        "the same agent, prompts and --max-iterations 4"
+    );
+    assert!(records.iter().all(|r| r["agent"] == "command"), "{records:?}");
+
+    // What the command line gives overrides what the run started with, and grind says so.
+    let out = grind_through_git(
+        &p,
+        &["--resume", &run, "--max-iterations", "6", "--dry-run", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--max-iterations (started with 4)"),
+        "says which: {err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["agent"]["program"]["value"], cmd.as_str(), "{v}");
+    assert_eq!(v["iterations_left"], 2);
+
+    // Naming another agent is an override too; without a command it cannot go on.
+    let out = grind_through_git(&p, &["--resume", &run, "--agent", "demo", "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("--agent (started with --agent-cmd {cmd:?})")),
+        "{}",
+        diag(&out)
+    );
+}

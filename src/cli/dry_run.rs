@@ -14,11 +14,12 @@ use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::Decision;
-use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use crate::grind::plan::{self, PlanRequest};
 use super::grind_run::{latest_resumable, refusal_hint};
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
-use crate::store::{RunId, RunStore};
+use super::grind_resume;
+use crate::store::{Run, RunStore};
 
 /// How many picks the dry run shows.
 pub const PREVIEW_PICKS: usize = 20;
@@ -29,27 +30,32 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
     let mut problems: Vec<String> = Vec::new();
     let mut hints: Vec<String> = Vec::new();
     let mut resume_id = None;
+    let mut resumed = None;
     let resume = match &args.resume {
         Some(run) => {
-            let (point, refusal, id) = load_resume(ctx, repo, run)?;
-            resume_id = Some(id);
+            let (point, refusal, run) = load_resume(ctx, repo, run)?;
+            resume_id = Some(run.id.clone());
             if let Some(r) = refusal {
                 problems.push(r.to_string());
                 hints.push(refusal_hint(&r));
             }
+            // A resumed run goes on as it started, unless told otherwise.
+            let r = grind_resume::prepare(&run, &mut req);
+            resumed = Some((run, r));
             Some(point)
         }
         None => None,
     };
-    // A resumed run keeps its rotation unless told otherwise.
-    if let (None, Some(name)) = (
-        &req.rotation,
-        resume.as_ref().and_then(|r| r.rotation.clone()),
-    ) {
-        req.rotation = Some(RotationChoice::Name(name));
-    }
     let plan = match plan::plan(&req) {
-        Ok(plan) => plan,
+        Ok(mut plan) => {
+            if let Some((run, r)) = &resumed {
+                grind_resume::check_plan(r, run, &mut plan)?;
+                if !args.quiet {
+                    grind_resume::say_overridden(ctx, run, r);
+                }
+            }
+            plan
+        }
         Err(e) => {
             let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
             let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
@@ -209,7 +215,7 @@ fn load_resume(
     ctx: &Ctx,
     repo: &Repo,
     arg: &str,
-) -> CliResult<(ResumePoint, Option<Refusal>, RunId)> {
+) -> CliResult<(ResumePoint, Option<Refusal>, Run)> {
     let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
     let id = if arg.is_empty() {
         latest_resumable(&store)?.to_string()
@@ -225,7 +231,7 @@ fn load_resume(
         ))
     })?;
     let refusal = check_branch(repo, &run).map_err(CliError::internal)?.err();
-    Ok((point, refusal, run.id))
+    Ok((point, refusal, run))
 }
 
 /// Where `program` would be found: a path (relative to the project root) when it contains a

@@ -227,8 +227,8 @@ impl Human {
         }
         if let Some(wt) = &s.worktree_kept {
             self.ui.status(&format!(
-                "  resume    git pitboss grind --resume {}   (worktree kept at {})",
-                s.run,
+                "  resume    {}   (worktree kept at {})",
+                super::grind_resume::resume_command(s),
                 wt.display()
             ));
         }

@@ -13,7 +13,9 @@ use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::StopReason;
-use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use super::grind_resume;
+use crate::grind::plan::{self, PlanRequest};
+use crate::grind::started::StartedWith;
 use crate::grind::reopen::{self, Refusal};
 use crate::grind::run::{GrindControls, GrindError, GrindRequest, GrindSummary, StopCause, grind};
 use crate::store::{RunId, RunStore};
@@ -24,20 +26,28 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         None => None,
         Some(arg) => Some(resume_target(&store, arg)?),
     };
-    if let (None, Some(id)) = (&req.rotation, &resume) {
-        let run = store.open_run(id).map_err(store_err)?;
-        if let Some(name) = run.meta.rotation {
-            req.rotation = Some(RotationChoice::Name(name));
+    let resumed = match &resume {
+        Some(id) => {
+            let run = store.open_run(id).map_err(store_err)?;
+            let r = grind_resume::prepare(&run, &mut req);
+            Some((run, r))
         }
-    }
+        None => None,
+    };
     let paths = Paths::new(Some(req.root.clone()));
-    let plan = plan::plan(&req).map_err(|e| {
+    let mut plan = plan::plan(&req).map_err(|e| {
         for p in &e.problems {
             ctx.ui.status(&format!("error: {}", paths.bare(p)));
         }
         CliError::user(anyhow::anyhow!("the run cannot start: {} problem(s) in the prompts, rotation or config", e.problems.len()))
             .hint("`git pitboss prompts validate` lists them; `git pitboss grind --dry-run` shows the whole plan")
     })?;
+    if let Some((run, r)) = &resumed {
+        grind_resume::check_plan(r, run, &mut plan)?;
+        if !args.quiet {
+            grind_resume::say_overridden(ctx, run, r);
+        }
+    }
     if !args.quiet {
         for w in &plan.warnings {
             ctx.ui.warn(&paths.bare(w));
@@ -56,6 +66,9 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         exe,
         stop_on_rate_limit: args.stop_on_rate_limit,
         pid: std::process::id(),
+        started_with: resumed
+            .is_none()
+            .then(|| StartedWith::of(&req, &plan)),
     };
     let mut obs = observer(ctx, args.json, args.quiet);
     let summary = grind(

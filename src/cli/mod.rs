@@ -10,6 +10,7 @@ mod export;
 mod fetch;
 mod grind;
 mod grind_output;
+mod grind_resume;
 mod grind_run;
 mod import;
 mod init;

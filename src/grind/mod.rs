@@ -36,6 +36,7 @@ pub mod scaffold;
 pub mod scheduler;
 mod session;
 pub mod slot;
+pub mod started;
 pub mod sweep;
 
 pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};

@@ -48,6 +48,8 @@ pub struct GrindRequest {
     pub stop_on_rate_limit: bool,
     /// Our process id, written into the run lock for a second grind to name.
     pub pid: u32,
+    /// How a new run is started, kept in its `run.json` for `--resume`.
+    pub started_with: Option<super::started::StartedWith>,
 }
 
 /// How the user stops a run from outside: set by the CLI's signal handling.
@@ -416,6 +418,10 @@ fn start(
     meta.branch = Some(branch.clone());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
+    if let Some(s) = &req.started_with {
+        meta.extra
+            .insert(super::started::STARTED_WITH_KEY.to_string(), s.to_json());
+    }
     for p in plan.runnable() {
         let digest = std::fs::read(&p.prompt.path)
             .map(|b| crate::git::blob_id(&b))
