@@ -219,12 +219,21 @@ esac
 #[test]
 fn an_agent_that_rewinds_the_run_branch_is_an_error_and_loses_no_earlier_session() {
     let p = Project::new();
-    p.prompt("a", "").prompt("b", "").prompt("c-rewind", "").agent(REWINDER);
+    p.prompt("a", "")
+        .prompt("b", "")
+        .prompt("c-rewind", "")
+        .agent(REWINDER);
     let out = common::run_with_stdin(
-        p.sb.git_pitboss().args(["grind", "--json", "--max-iterations", "3"]),
+        p.sb.git_pitboss()
+            .args(["grind", "--json", "--max-iterations", "3"]),
         "",
     );
-    assert_eq!(out.status.code(), Some(1), "a failed session: {}", diag(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed session: {}",
+        diag(&out)
+    );
     let run = p.only_run();
     let records = p.records(&run);
     assert_eq!(statuses(&records), ["ok", "ok", "error"], "{}", diag(&out));
@@ -243,5 +252,8 @@ fn an_agent_that_rewinds_the_run_branch_is_an_error_and_loses_no_earlier_session
     // The agent's own work is saved: what it did after the point it went back to.
     let patch = p.patch(&run, 3).expect("the rewinding session's work");
     assert!(patch.contains("+work after the rewind"), "{patch}");
-    assert!(!patch.contains("-work 1"), "not the undoing of earlier work: {patch}");
+    assert!(
+        !patch.contains("-work 1"),
+        "not the undoing of earlier work: {patch}"
+    );
 }

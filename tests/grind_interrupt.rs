@@ -192,7 +192,11 @@ fn on_terminal(p: &Project, sleep: &str, json: Option<&std::path::Path>) -> Term
         if let Some(s) = t.child.try_wait().unwrap() {
             panic!("git pitboss grind exited ({s}) early:\n{}", t.screen());
         }
-        assert!(Instant::now() < deadline, "no session started:\n{}", t.screen());
+        assert!(
+            Instant::now() < deadline,
+            "no session started:\n{}",
+            t.screen()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     t
@@ -205,7 +209,10 @@ fn child_of(pid: u32) -> i32 {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let pids: Vec<i32> = text.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    let pids: Vec<i32> = text
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
     assert_eq!(pids.len(), 1, "children of {pid}: {text}");
     pids[0]
 }
@@ -269,14 +276,22 @@ fn a_second_ctrl_c_seconds_later_aborts_the_session() {
     t.type_keys(b"\x03");
     let status = t.wait(Duration::from_secs(30));
     assert_git_ended_by(status, Signal::SIGINT);
-    assert!(since.elapsed() < Duration::from_secs(20), "{:?}", since.elapsed());
+    assert!(
+        since.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        since.elapsed()
+    );
     let screen = t.screen();
     assert_eq!(
         screen.matches("stopping after this session").count(),
         1,
         "{screen}"
     );
-    assert_eq!(screen.matches("aborting the session").count(), 1, "{screen}");
+    assert_eq!(
+        screen.matches("aborting the session").count(),
+        1,
+        "{screen}"
+    );
     let run = p.only_run();
     assert_eq!(statuses(&p.records(&run)), ["aborted"]);
     let patch = p.patch(&run, 1).expect("the aborted session's work");
@@ -308,7 +323,11 @@ fn closing_the_terminal_aborts_the_session_like_sigterm_and_loses_nothing() {
     t.hang_up();
     let status = t.wait(Duration::from_secs(30));
     assert_git_ended_by(status, Signal::SIGHUP);
-    assert!(since.elapsed() < Duration::from_secs(17), "{:?}", since.elapsed());
+    assert!(
+        since.elapsed() < Duration::from_secs(17),
+        "{:?}",
+        since.elapsed()
+    );
     // Recorded like a SIGTERM: `aborted`, its transcript and its work kept, the agent gone.
     let run = p.only_run();
     let records = p.records(&run);

@@ -210,7 +210,11 @@ fn rm_refuses_while_a_grind_holds_the_run_and_ls_show_say_interrupted_once_it_di
     );
     // While its grind lives, the run is `running`.
     let ls = through_git(&p, &["ls"]);
-    assert!(String::from_utf8_lossy(&ls.stdout).contains(" running "), "{}", diag(&ls));
+    assert!(
+        String::from_utf8_lossy(&ls.stdout).contains(" running "),
+        "{}",
+        diag(&ls)
+    );
 
     // grind dies without a word: the state still says running, but nothing runs it.
     g.signal(Signal::SIGKILL);
@@ -282,9 +286,17 @@ fn assert_both_refuse(p: &Project, args: &[&str], why: &str, hint: &str) {
         ("real run", grind_through_git(p, args)),
     ] {
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(4), "{what} {args:?}: {}", diag(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{what} {args:?}: {}",
+            diag(&out)
+        );
         assert!(err.contains(why), "{what} {args:?} says {why:?}: {err}");
-        assert!(err.contains(&format!("hint: {hint}")), "{what} {args:?} hints {hint:?}: {err}");
+        assert!(
+            err.contains(&format!("hint: {hint}")),
+            "{what} {args:?} hints {hint:?}: {err}"
+        );
     }
     assert_eq!(p.sb.pitboss_refs(), refs, "{args:?}: nothing was written");
 }
@@ -296,7 +308,13 @@ fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
     std::fs::write(p.marks().join("fail"), "").unwrap();
     let out = grind_through_git(
         &p,
-        &["--json", "--consecutive-failure-limit", "2", "--max-iterations", "10"],
+        &[
+            "--json",
+            "--consecutive-failure-limit",
+            "2",
+            "--max-iterations",
+            "10",
+        ],
     );
     assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
     let run = p.only_run();
@@ -321,7 +339,10 @@ fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
 
     // The run branch checked out in the user's checkout (the finished run's worktree is gone).
     let branch = recorded_branch(&p, &run);
-    let short = branch.strip_prefix("refs/heads/").unwrap_or(&branch).to_string();
+    let short = branch
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&branch)
+        .to_string();
     p.sb.git(&["checkout", "-q", &short]);
     assert_both_refuse(
         &p,
@@ -391,7 +412,8 @@ fn resume_saves_work_found_in_the_kept_worktree_as_a_patch_and_says_so() {
     assert!(patch.contains("+a new file by hand"), "{patch}");
     assert_eq!(statuses(&p.records(&run)), ["error", "ok"]);
     // The session after it started from the run branch, without the hand-made work.
-    let files = p.sb.git(&["ls-tree", "--name-only", &recorded_branch(&p, &run)]);
+    let files =
+        p.sb.git(&["ls-tree", "--name-only", &recorded_branch(&p, &run)]);
     assert!(!files.contains("handmade.txt"), "{files}");
     // The run with its new kind of patch is still a well-formed run (what fetch checks).
     let log = common::run_with_stdin(p.sb.git_pitboss().args(["log", &run]), "");
@@ -456,12 +478,22 @@ fn a_run_resumes_as_it_started_and_the_printed_resume_command_works_as_printed()
         ["error", "ok", "ok", "ok"],
         "the same agent, prompts and --max-iterations 4"
     );
-    assert!(records.iter().all(|r| r["agent"] == "command"), "{records:?}");
+    assert!(
+        records.iter().all(|r| r["agent"] == "command"),
+        "{records:?}"
+    );
 
     // What the command line gives overrides what the run started with, and grind says so.
     let out = grind_through_git(
         &p,
-        &["--resume", &run, "--max-iterations", "6", "--dry-run", "--json"],
+        &[
+            "--resume",
+            &run,
+            "--max-iterations",
+            "6",
+            "--dry-run",
+            "--json",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use super::grind::GrindArgs;
+use super::grind_resume;
+use super::grind_run::{latest_resumable, refusal_hint};
 use super::project::Paths;
 use super::report::{self, Report};
 use super::resolve::{open_run, store_err};
@@ -15,10 +17,8 @@ use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::Decision;
 use crate::grind::plan::{self, PlanRequest};
-use super::grind_run::{latest_resumable, refusal_hint};
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
-use super::grind_resume;
 use crate::store::{Run, RunStore};
 
 /// How many picks the dry run shows.
@@ -59,7 +59,13 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         Err(e) => {
             let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
             let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
-            return finish(ctx, args, &Report::failed(problems, warnings), &paths, &hints);
+            return finish(
+                ctx,
+                args,
+                &Report::failed(problems, warnings),
+                &paths,
+                &hints,
+            );
         }
     };
 

@@ -5,8 +5,8 @@
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::grind::Plan;
 use crate::grind::budget::StopReason;
-use crate::grind::run::{GrindSummary, StopCause};
 use crate::grind::plan::{PlanRequest, RotationChoice};
+use crate::grind::run::{GrindSummary, StopCause};
 use crate::grind::started::{Overridden, StartedWith};
 use crate::store::Run;
 

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use super::grind::GrindArgs;
 use super::grind_output::observer;
+use super::grind_resume;
 use super::project::Paths;
 use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::StopReason;
-use super::grind_resume;
 use crate::grind::plan::{self, PlanRequest};
-use crate::grind::started::StartedWith;
 use crate::grind::reopen::{self, Refusal};
 use crate::grind::run::{GrindControls, GrindError, GrindRequest, GrindSummary, StopCause, grind};
+use crate::grind::started::StartedWith;
 use crate::store::{RunId, RunStore};
 
 pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
@@ -66,9 +66,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         exe,
         stop_on_rate_limit: args.stop_on_rate_limit,
         pid: std::process::id(),
-        started_with: resumed
-            .is_none()
-            .then(|| StartedWith::of(&req, &plan)),
+        started_with: resumed.is_none().then(|| StartedWith::of(&req, &plan)),
     };
     let mut obs = observer(ctx, args.json, args.quiet);
     let summary = grind(
@@ -108,9 +106,9 @@ pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
 /// What to do about a run that cannot be resumed.
 pub fn refusal_hint(r: &Refusal) -> String {
     match r {
-        Refusal::NotAGrindRun { run } => format!(
-            "`git pitboss log {run}` reads it; `git pitboss grind` starts a new run"
-        ),
+        Refusal::NotAGrindRun { run } => {
+            format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
+        }
         Refusal::BranchMissing { branch, .. } => format!(
             "the run's code lived on {branch}: recreate it where it was (`git branch {branch} <commit>`, `git reflog` may know the commit), or start a new run"
         ),

@@ -95,8 +95,8 @@ pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
 
 /// The run's grind lock, or a refusal naming the grind that holds it.
 fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> CliResult<RunLock> {
-    RunLock::acquire(store.repo().common_dir(), id.as_str(), std::process::id()).map_err(|e| {
-        match e {
+    RunLock::acquire(store.repo().common_dir(), id.as_str(), std::process::id()).map_err(
+        |e| match e {
             LockError::Held { pid, .. } => CliError::user(anyhow::anyhow!(
                 "run {id} is being ground right now by process {pid}; nothing was deleted"
             ))
@@ -104,6 +104,6 @@ fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> Cli
                 "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
             )),
             e => CliError::internal(e),
-        }
-    })
+        },
+    )
 }

@@ -157,7 +157,11 @@ impl StartedWith {
         if keep("--tag", !req.tags.is_empty(), list(&self.tags)) {
             req.tags.clone_from(&self.tags);
         }
-        if keep("--skip-tag", !req.skip_tags.is_empty(), list(&self.skip_tags)) {
+        if keep(
+            "--skip-tag",
+            !req.skip_tags.is_empty(),
+            list(&self.skip_tags),
+        ) {
             req.skip_tags.clone_from(&self.skip_tags);
         }
         macro_rules! option {

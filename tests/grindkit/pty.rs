@@ -101,7 +101,10 @@ impl Terminal {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("no exit within {limit:?}; the terminal showed:\n{}", self.screen());
+                panic!(
+                    "no exit within {limit:?}; the terminal showed:\n{}",
+                    self.screen()
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         }
