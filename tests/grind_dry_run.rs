@@ -317,6 +317,7 @@ fn stored_run(sb: &Sandbox, status: &str) {
     let branch = format!("pitboss/grind/{RUN}");
     let meta = serde_json::json!({
         "schema": 1, "id": RUN, "created_at": "2026-11-24T08:00:00Z", "branch": branch,
+        "agent": "command",
     });
     write(&dir, "run.json", &meta.to_string());
     sb.git(&["branch", &branch]);
@@ -417,4 +418,25 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
     let out = dry(&sb, &["--resume", "nope"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_run_from_before_runs_kept_their_start_is_not_resumed_on_another_agent_unasked() {
+    let sb = Sandbox::new();
+    write(&sb.repo, ".pitboss/grind/prompts/a.md", &prompt("a", ""));
+    // No config: the default agent would be Claude Code, but the run used the command agent.
+    stored_run(&sb, "stopped");
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["grind", "--dry-run", "--resume", RUN]);
+    let out = common::run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was started with the command agent; resuming it would use the claude agent"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: pass --agent-cmd '<its command>'"),
+        "{err}"
+    );
 }
