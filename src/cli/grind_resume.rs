@@ -23,16 +23,12 @@ pub struct Resumed {
 pub fn prepare(run: &Run, req: &mut PlanRequest) -> Resumed {
     let agent_given = req.agent.backend.is_some() || req.agent.command.is_some();
     let started = StartedWith::read(&run.meta);
-    let overridden = match &started {
-        Some(s) => s.apply(req),
-        None => {
-            // A run from before runs kept how they started: its rotation name is all we have.
-            if let (None, Some(name)) = (&req.rotation, &run.meta.rotation) {
-                req.rotation = Some(RotationChoice::Name(name.clone()));
-            }
-            Vec::new()
-        }
-    };
+    let overridden = started.as_ref().map(|s| s.apply(req)).unwrap_or_default();
+    // The rotation the run used, however it was chosen (`--rotation`, `default_rotation`, the
+    // default file), unless told otherwise: a config changed since does not switch it.
+    if let (None, Some(name)) = (&req.rotation, &run.meta.rotation) {
+        req.rotation = Some(RotationChoice::Name(name.clone()));
+    }
     Resumed {
         started,
         overridden,

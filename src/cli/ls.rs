@@ -39,7 +39,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
         }
         let mut listing = store.list().map_err(store_err)?;
         for r in &mut listing.runs {
-            r.status = super::interrupted::shown_status(store.repo(), &r.id, &r.status);
+            r.status = super::interrupted::shown_status(store, &r.id, &r.status);
         }
         for bad in &listing.invalid {
             ctx.ui

@@ -31,8 +31,12 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         let mut out = ui::stdout();
         match args.seq {
             None => {
-                let interrupted =
-                    super::interrupted::is_interrupted(store.repo(), &run.id, &run.state.status);
+                let interrupted = super::interrupted::is_interrupted(
+                    store.repo(),
+                    &run.id,
+                    &run.state.status,
+                    || run.meta.branch.is_some(),
+                );
                 if args.json {
                     let v = serde_json::json!({ "meta": run.meta, "state": run.state, "tip": run.tip.to_string(), "interrupted": interrupted });
                     serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;

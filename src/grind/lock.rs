@@ -64,6 +64,11 @@ impl RunLock {
         Ok(RunLock { file, path })
     }
 
+    /// The lock file of `run`; it exists once a grind (or `rm`) has taken the lock here.
+    pub fn path_of(common_dir: &Path, run: &str) -> PathBuf {
+        common_dir.join("pitboss/locks").join(format!("{run}.lock"))
+    }
+
     /// The pid of the live grind that holds `run`'s lock (`Some("(unknown)")` when the file
     /// does not say), or `None` when no process holds it: a run whose state says `running`
     /// and whose lock is free was interrupted (its grind died).
@@ -71,8 +76,7 @@ impl RunLock {
     /// NB: the probe takes a shared lock for an instant; a grind that starts in exactly that
     /// instant is refused as if the run were held, and says so (it never runs twice).
     pub fn holder(common_dir: &Path, run: &str) -> Option<String> {
-        let path = common_dir.join("pitboss/locks").join(format!("{run}.lock"));
-        let mut file = File::open(&path).ok()?;
+        let mut file = File::open(RunLock::path_of(common_dir, run)).ok()?;
         if file.try_lock_shared().is_ok() {
             let _ = file.unlock();
             return None;
