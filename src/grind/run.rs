@@ -319,7 +319,7 @@ pub fn grind(
     lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
-        branch: run.branch_name(),
+        branch: lp.branch.clone(),
         worktree: lp.slot.path.clone(),
         agent: lp.adapter.name().to_string(),
         resumed,
@@ -626,7 +626,7 @@ impl Loop<'_> {
         let summary = GrindSummary {
             run: self.run.clone(),
             run_ref: self.run.ref_name(),
-            branch: self.run.branch_name(),
+            branch: self.branch.clone(),
             status,
             stop,
             sessions: mine.len() as u64,
