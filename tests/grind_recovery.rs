@@ -397,6 +397,18 @@ fn resume_saves_work_found_in_the_kept_worktree_as_a_patch_and_says_so() {
     std::fs::write(wt.join("README"), "hello\nedited by hand\n").unwrap();
     std::fs::write(wt.join("handmade.txt"), "a new file by hand\n").unwrap();
 
+    // The dry run says what the resume will do with them.
+    let dry = grind_through_git(
+        &p,
+        &["--resume", &run, "--dry-run", "--max-iterations", "2"],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", diag(&dry));
+    assert!(
+        String::from_utf8_lossy(&dry.stderr)
+            .contains("has uncommitted changes: a resume keeps them"),
+        "{}",
+        diag(&dry)
+    );
     let out = grind_through_git(&p, &["--resume", &run, "--json", "--max-iterations", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     let path = "patches/00/resume-0002.patch";

@@ -19,7 +19,7 @@ use crate::grind::budget::Decision;
 use crate::grind::plan::{self, PlanRequest};
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
-use crate::store::{Run, RunStore};
+use crate::store::{Run, RunId, RunStore};
 
 /// How many picks the dry run shows.
 pub const PREVIEW_PICKS: usize = 20;
@@ -139,6 +139,9 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         let due = budgets.warnings(&spent, now, &mut fired);
         warnings.extend(due.into_iter().map(|w| w.message));
     }
+    if let Some(w) = resume_id.as_ref().and_then(|id| kept_changes(repo, id)) {
+        warnings.push(w);
+    }
     let session_limits: Vec<Option<u64>> = plan
         .prompts
         .iter()
@@ -238,6 +241,24 @@ fn load_resume(
     })?;
     let refusal = check_branch(repo, &run).map_err(CliError::internal)?.err();
     Ok((point, refusal, run))
+}
+
+/// What a resume would do with uncommitted changes in the run's kept worktree (it saves them
+/// in the run ref before resetting it; see `grind::leftovers`).
+fn kept_changes(repo: &Repo, id: &RunId) -> Option<String> {
+    let path = repo
+        .common_dir()
+        .join("pitboss/worktrees")
+        .join(id.as_str())
+        .join("0");
+    let wt = Repo::open(&path).ok()?;
+    wt.worktree_state().ok()?.dirty.then(|| {
+        format!(
+            "the run's worktree {} has uncommitted changes: a resume keeps them as a patch in \
+             the run ref, then resets the worktree to the run branch",
+            path.display()
+        )
+    })
 }
 
 /// Where `program` would be found: a path (relative to the project root) when it contains a
