@@ -154,7 +154,12 @@ pub const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
 /// stays resumable.
 fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+    let mut watched = vec![SIGINT, SIGTERM];
+    // Under `nohup` the hang-up is ignored on purpose: keep it so.
+    if !ignored_at_start(SIGHUP) {
+        watched.push(SIGHUP);
+    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(watched) else {
         ctx.ui
             .warn("cannot watch for Ctrl-C; stop the run with `kill` if needed");
         return;
@@ -187,6 +192,20 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
             controls.agent.request_abort();
         }
     });
+}
+
+/// Whether `sig` was ignored when we started (`nohup` ignores SIGHUP), read from
+/// `/proc/self/status` (`SigIgn`, a hex mask with bit `sig - 1`): the only way to ask without
+/// `unsafe`. Where it cannot be read, nothing counts as ignored.
+fn ignored_at_start(sig: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| sig > 0 && mask & (1 << (sig - 1)) != 0)
 }
 
 pub fn grind_err(e: GrindError) -> CliError {
