@@ -13,8 +13,9 @@
 //! ended), so a cap for it is refused before a run starts ([`cap_unenforceable`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::prices;
+use super::prices::{self, PriceFile};
 use crate::agent::{AgentEvent, Controls};
 use crate::config::{Backend, Pricing};
 
@@ -24,6 +25,7 @@ pub struct CostWatch {
     /// The model whose prices turn tokens into dollars (the agent's own word wins).
     model: Option<String>,
     overrides: BTreeMap<String, Pricing>,
+    price_file: Option<Arc<PriceFile>>,
     /// This session's controls: [`Controls::request_cut`] ends it.
     controls: Controls,
     /// The running cost at which the session was cut.
@@ -35,12 +37,14 @@ impl CostWatch {
         cap_usd: f64,
         model: Option<String>,
         overrides: BTreeMap<String, Pricing>,
+        price_file: Option<Arc<PriceFile>>,
         controls: Controls,
     ) -> CostWatch {
         CostWatch {
             cap_usd,
             model,
             overrides,
+            price_file,
             controls,
             cut_at: None,
         }
@@ -60,7 +64,8 @@ impl CostWatch {
             _ => return None,
         };
         let cost = stated.or_else(|| {
-            let price = prices::lookup(self.model.as_deref()?, &self.overrides)?;
+            let file = self.price_file.as_deref();
+            let price = prices::lookup(self.model.as_deref()?, &self.overrides, file)?;
             Some(
                 super::budget::TokenUsage {
                     input: tokens.input,
@@ -108,7 +113,7 @@ mod tests {
     #[test]
     fn cuts_once_when_the_running_cost_passes_the_cap() {
         let controls = Controls::new().for_session();
-        let mut w = CostWatch::new(0.5, None, BTreeMap::new(), controls.clone());
+        let mut w = CostWatch::new(0.5, None, BTreeMap::new(), None, controls.clone());
         let usage = |c| AgentEvent::Usage {
             tokens: Tokens::default(),
             cost_usd: Some(c),
@@ -134,7 +139,7 @@ mod tests {
             },
         )]
         .into();
-        let mut w = CostWatch::new(1.0, None, pricing, controls.clone());
+        let mut w = CostWatch::new(1.0, None, pricing, None, controls.clone());
         let tokens = Tokens {
             input: 500_000,
             output: 100_000,
