@@ -23,7 +23,9 @@ mod observer;
 mod outcome;
 mod process;
 pub mod redact;
+mod redact_stream;
 pub mod result_file;
+mod secret_shapes;
 mod session;
 pub mod transcript;
 
@@ -50,6 +52,7 @@ pub use outcome::{
 };
 pub use process::{ProcessLimits, Stream, end_leftover_group};
 pub use redact::Redactor;
+pub use redact_stream::RedactStream;
 pub use session::{SessionSpec, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is
