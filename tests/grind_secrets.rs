@@ -222,3 +222,29 @@ fn a_secret_across_the_cut_of_a_long_line_is_redacted_whole() {
         assert!(!holds(&all, piece), "{piece} is in an object");
     }
 }
+
+/// A `dirty` session's leftovers are committed by pitboss itself, and runs are pushed: when they
+/// hold a secret they are saved as a redacted patch instead, with a warning.
+#[test]
+fn leftovers_that_hold_a_secret_are_saved_as_a_redacted_patch_not_committed() {
+    let p = Project::new();
+    p.prompt("share", "").agent(
+        r#"echo "innocent code" > code.txt
+git add code.txt && git commit -q -m "agent: innocent code"
+echo "DEPLOY=$DEPLOY_TOKEN" > deploy.env
+echo "more notes" > notes.txt"#,
+    );
+    let out = p.grind_with(&["--max-iterations", "1"], &[("DEPLOY_TOKEN", NAMED)]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["dirty"]);
+    assert_eq!(p.branch_subjects(&run), ["agent: innocent code"]);
+    let patch = p.patch(&run, 1).expect("the leftovers, as a patch");
+    assert!(patch.contains("+DEPLOY=[REDACTED]"), "{patch}");
+    assert!(patch.contains("+more notes"), "{patch}");
+    let warned = events(&out)
+        .iter()
+        .any(|e| e["event"] == "warning" && e["message"].as_str().unwrap().contains("secret"));
+    assert!(warned, "{}", diag(&out));
+    assert!(!holds(&all_objects(&p), NAMED));
+}

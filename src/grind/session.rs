@@ -306,7 +306,9 @@ impl Loop<'_> {
         let mut commit = None;
         let mut patch = None;
         if verdict.land {
-            if state.dirty {
+            if state.dirty && self.leftovers_hold_a_secret(seq, state.head, &mut patch, obs)? {
+                // Saved as a redacted patch instead; the worktree is back at the agent's HEAD.
+            } else if state.dirty {
                 let msg = format!(
                     "pitboss: work left uncommitted by session {seq:04} ({prompt})\n\nPitboss-Run: {}\nPitboss-Session: {seq}\nPitboss-Prompt: {prompt}\n",
                     self.run
@@ -450,6 +452,34 @@ impl Loop<'_> {
         }
         wt.attach_head(&branch)?;
         Ok(())
+    }
+
+    /// pitboss commits a `dirty` session's leftovers itself, and runs are pushed: when they
+    /// hold anything the redactor would replace, they are saved as a redacted patch instead,
+    /// the worktree goes back to the agent's last commit, and the user is told.
+    fn leftovers_hold_a_secret(
+        &self,
+        seq: u64,
+        head: Oid,
+        patch: &mut Option<Vec<u8>>,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<bool, GrindError> {
+        let wt = self.slot.repo();
+        let leftovers = wt.patch_since(head)?;
+        if !self.redactor.finds_secret(&leftovers) {
+            return Ok(false);
+        }
+        *patch = Some(self.cap_patch(&leftovers));
+        wt.reset_hard_clean(head)?;
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "session {seq}: the work it left uncommitted holds what looks like a secret; \
+                 saved as a redacted patch (`git pitboss show {} {seq}`), not committed to the \
+                 run branch",
+                self.run
+            ),
+        });
+        Ok(true)
     }
 
     fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
