@@ -170,7 +170,10 @@ fn the_shapes_secret_scanners_know_are_redacted_without_being_named() {
     for shape in SHAPES {
         assert!(!t.contains(shape), "{shape} is in the transcript:\n{t}");
     }
-    assert!(t.contains("postgres://app:[REDACTED]@db.example.com/app"), "{t}");
+    assert!(
+        t.contains("postgres://app:[REDACTED]@db.example.com/app"),
+        "{t}"
+    );
     assert!(t.contains("Authorization: [REDACTED]"), "{t}");
     let all = all_objects(&p);
     for shape in SHAPES {
@@ -199,7 +202,11 @@ fn every_string_of_the_result_file_is_redacted_warnings_too() {
     let printed = [&out.stdout[..], &out.stderr[..]].concat();
     let all = all_objects(&p);
     for secret in [SHAPED, NAMED, "glpat-Xy12Ab34Cd56Ef78Gh90"] {
-        assert!(!holds(&printed, secret), "{secret} was printed:\n{}", diag(&out));
+        assert!(
+            !holds(&printed, secret),
+            "{secret} was printed:\n{}",
+            diag(&out)
+        );
         assert!(!holds(&all, secret), "{secret} is in an object");
     }
 }

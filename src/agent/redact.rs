@@ -250,7 +250,10 @@ mod tests {
     fn passwords_in_url_variables_are_secrets() {
         let env = [("DATABASE_URL", "postgres://app:pl41nw0rd@db/x")];
         assert_eq!(red(&env, "pw pl41nw0rd"), "pw [REDACTED]");
-        assert_eq!(red(&[], "postgres://app:pl41nw0rd@db/x"), "postgres://app:[REDACTED]@db/x");
+        assert_eq!(
+            red(&[], "postgres://app:pl41nw0rd@db/x"),
+            "postgres://app:[REDACTED]@db/x"
+        );
     }
 
     #[test]

@@ -125,7 +125,10 @@ mod tests {
             line.extend_from_slice(b"hunter 2 hunter 2 and ghp_ABCDEFGHIJKLMNOPQRSTuvwx1234 ");
             line.extend(std::iter::repeat_n(b'y', 3000));
             let got = through(&red, &line, 1024);
-            assert!(!got.contains("hunter") && !got.contains("ghp_"), "cut at {at}");
+            assert!(
+                !got.contains("hunter") && !got.contains("ghp_"),
+                "cut at {at}"
+            );
             assert_eq!(got.matches(REDACTED).count(), 2);
             assert_eq!(got.len(), line.len() - 17 - 32 + 2 * REDACTED.len());
         }
@@ -148,7 +151,13 @@ mod tests {
             .collect();
         assert_eq!(
             out,
-            ["key: [REDACTED]", "[REDACTED]", "[REDACTED]", "[REDACTED] done", "after"]
+            [
+                "key: [REDACTED]",
+                "[REDACTED]",
+                "[REDACTED]",
+                "[REDACTED] done",
+                "after"
+            ]
         );
     }
 

@@ -66,14 +66,14 @@ fn vendor_key(rest: &[u8]) -> Option<usize> {
     // (prefix, characters after it, minimum count of them)
     let prefixed: [(&[u8], fn(u8) -> bool, usize); 11] = [
         (b"github_pat_", token, 20),
-        (b"glpat-", token, 20),    // GitLab personal access token
+        (b"glpat-", token, 20),      // GitLab personal access token
         (b"sk_live_", is_alnum, 16), // Stripe secret and restricted keys
         (b"sk_test_", is_alnum, 16),
         (b"rk_live_", is_alnum, 16),
         (b"rk_test_", is_alnum, 16),
-        (b"npm_", is_alnum, 36),   // npm access token
-        (b"hf_", is_alnum, 30),    // Hugging Face token
-        (b"AIza", token, 35),      // Google API key
+        (b"npm_", is_alnum, 36),                      // npm access token
+        (b"hf_", is_alnum, 30),                       // Hugging Face token
+        (b"AIza", token, 35),                         // Google API key
         (b"xoxb-", |b| is_alnum(b) || b == b'-', 10), // Slack
         (b"xoxp-", |b| is_alnum(b) || b == b'-', 10),
     ];
@@ -353,10 +353,7 @@ mod tests {
                 "Authorization: Bearer abc.DEF-123_456",
                 "Bearer abc.DEF-123_456",
             ),
-            (
-                "postgres://app:s3cr3t!pw@db.example.com/x",
-                "s3cr3t!pw",
-            ),
+            ("postgres://app:s3cr3t!pw@db.example.com/x", "s3cr3t!pw"),
         ];
         for (line, want) in cases {
             assert_eq!(find_all(line), vec![want], "{line}");
