@@ -50,7 +50,7 @@ pub use observer::{
 pub use outcome::{
     AgentOutcome, AgentReport, CostSource, RateLimit, SessionEnd, Tokens, TranscriptStats,
 };
-pub use process::{ProcessLimits, Stream, end_leftover_group};
+pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
 pub use redact::Redactor;
 pub use redact_stream::RedactStream;
 pub use session::{SessionSpec, run_session};
