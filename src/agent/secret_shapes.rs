@@ -218,7 +218,8 @@ const STRONG: [&str; 8] = [
     "api_key",
 ];
 /// Words that say so only for a long random-looking value.
-const WEAK: [&str; 3] = ["key", "auth", "pwd"];
+/// (Not `pwd`: that is the shell's working directory.)
+const WEAK: [&str; 2] = ["key", "auth"];
 
 /// `name = value`, `name: value`, `"name": "value"`: the value, when the name is key-like and
 /// the value looks like a secret (see [`looks_secret`]).
@@ -268,7 +269,15 @@ fn named_value(line: &[u8], sep: usize) -> Option<Hit> {
 /// A value next to a key-like name is a secret when it is long enough, mixes character classes
 /// and, for the weaker names, is random-looking (Shannon entropy of its bytes).
 fn looks_secret(value: &[u8], strong: bool) -> bool {
-    if value.starts_with(b"[REDACTED") || value.starts_with(b"$") || value.contains(&b' ') {
+    // A variable, a marker, a path or an address (its password has a rule of its own) is not
+    // a secret value; AWS secret keys hold `/` but never start with one.
+    let path_like =
+        matches!(value.first(), Some(b'/' | b'.' | b'~')) || find(value, b"://").is_some();
+    if value.starts_with(b"[REDACTED")
+        || value.starts_with(b"$")
+        || value.contains(&b' ')
+        || path_like
+    {
         return false;
     }
     let classes = [
@@ -377,6 +386,8 @@ mod tests {
         for line in [
             "password: required",
             "the key: keyboard-layout",
+            "pwd=/tmp/.tmpAbC123/worktree",
+            "signing_key=/home/me/.ssh/id_ed25519_Sk1",
             "token = ${GH_TOKEN}",
             "monkey=banana-split-42",
             "key=value",

@@ -466,7 +466,14 @@ impl Loop<'_> {
     ) -> Result<bool, GrindError> {
         let wt = self.slot.repo();
         let leftovers = wt.patch_since(head)?;
-        if !self.redactor.finds_secret(&leftovers) {
+        // Only what the session added: a secret-shaped fixture already in the code, shown as
+        // context around an edit, is not the session's doing.
+        let added: Vec<u8> = leftovers
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"+") && !l.starts_with(b"+++"))
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect();
+        if !self.redactor.finds_secret(&added) {
             return Ok(false);
         }
         *patch = Some(self.cap_patch(&leftovers));
@@ -575,9 +582,12 @@ impl Loop<'_> {
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| self.adapter.name().to_string()),
             ),
-            agent_version: report
-                .and_then(|r| r.agent_version.clone())
-                .or_else(|| self.agent_version.clone()),
+            // The probe's `--version` line is the agent's words too.
+            agent_version: self.redactor.redact_opt(
+                report
+                    .and_then(|r| r.agent_version.clone())
+                    .or_else(|| self.agent_version.clone()),
+            ),
             model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
