@@ -281,7 +281,8 @@ fn import_refuses_symlinks_anywhere_in_the_run_directory() {
         std::fs::write(dir.join("sessions.jsonl"), format!("{ORIGINAL_LINE}\n")).unwrap();
         dir
     };
-    let cases: [(&str, &dyn Fn(&std::path::Path), &str); 5] = [
+    type Spoil<'a> = &'a dyn Fn(&std::path::Path);
+    let cases: [(&str, Spoil<'_>, &str); 5] = [
         (
             "transcript",
             &|d| {

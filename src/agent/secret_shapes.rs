@@ -61,10 +61,12 @@ pub(super) fn shape_at(line: &[u8], i: usize) -> Option<Hit> {
     }
 }
 
+/// A vendor key: its prefix, the characters after it, and the fewest of them a real key has.
+type Prefixed = (&'static [u8], fn(u8) -> bool, usize);
+
 /// Length of the vendor key at the start of `rest`.
 fn vendor_key(rest: &[u8]) -> Option<usize> {
-    // (prefix, characters after it, minimum count of them)
-    let prefixed: [(&[u8], fn(u8) -> bool, usize); 11] = [
+    let prefixed: [Prefixed; 11] = [
         (b"github_pat_", token, 20),
         (b"glpat-", token, 20),      // GitLab personal access token
         (b"sk_live_", is_alnum, 16), // Stripe secret and restricted keys
