@@ -208,20 +208,49 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Words in a name that say its value is a secret.
-const STRONG: [&str; 8] = [
-    "password",
-    "pass",
-    "passwd",
-    "secret",
-    "token",
-    "credential",
-    "apikey",
-    "api_key",
-];
-/// Words that say so only for a long random-looking value.
-/// (Not `pwd`: that is the shell's working directory.)
-const WEAK: [&str; 2] = ["key", "auth"];
+/// How strongly a name says its value is a secret: `Some(true)` for names with `password`,
+/// `secret`, `credential`, `apikey` anywhere, or a word `pass`, `token(s)`, `api key`, `access
+/// key`, `private key`; `Some(false)` for a word `key(s)` or `auth` (then only a random-looking
+/// value counts); `None` otherwise. Words are split at `_`, `-`, `.` and camelCase, so
+/// `tokenizer`, `monkey` and `author` say nothing. (Not `pwd`: that is the working directory.)
+fn name_kind(name: &[u8]) -> Option<bool> {
+    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let anywhere = [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "credential",
+        "apikey",
+    ];
+    if anywhere.iter().any(|w| lower.contains(w)) {
+        return Some(true);
+    }
+    let mut words: Vec<String> = vec![String::new()];
+    let mut prev_lower = false;
+    for &b in name {
+        if !b.is_ascii_alphanumeric() {
+            words.push(String::new());
+        } else if b.is_ascii_uppercase() && prev_lower {
+            words.push((b as char).to_ascii_lowercase().to_string());
+        } else if let Some(w) = words.last_mut() {
+            w.push((b as char).to_ascii_lowercase());
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+    }
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("pass")
+        || has("token")
+        || has("tokens")
+        || pair("api", "key")
+        || pair("access", "key")
+        || pair("private", "key")
+    {
+        return Some(true);
+    }
+    (has("key") || has("keys") || has("auth")).then_some(false)
+}
 
 /// `name = value`, `name: value`, `"name": "value"`: the value, when the name is key-like and
 /// the value looks like a secret (see [`looks_secret`]).
@@ -239,11 +268,7 @@ fn named_value(line: &[u8], sep: usize) -> Option<Hit> {
     if ne - ns < 3 {
         return None;
     }
-    let name = String::from_utf8_lossy(&line[ns..ne]).to_ascii_lowercase();
-    let strong = STRONG.iter().any(|w| name.contains(w));
-    if !strong && !WEAK.iter().any(|w| name.contains(w)) {
-        return None;
-    }
+    let strong = name_kind(&line[ns..ne])?;
     let mut vs = sep + 1;
     if line.get(vs) == Some(&b'>') {
         vs += 1; // `=>`
@@ -380,6 +405,9 @@ mod tests {
             ),
             ("{\"password\": \"hunter2hunter2\"}", "hunter2hunter2"),
             ("DB_PASS=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("dbPassword: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("apiKey=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("x-auth-token: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
             ("signing_key: 9fQ2xLr7Vb1Kp0ZsT4mW", "9fQ2xLr7Vb1Kp0ZsT4mW"),
         ];
         for (line, want) in cases {
@@ -389,6 +417,9 @@ mod tests {
             "password: required",
             "the key: keyboard-layout",
             "pwd=/tmp/.tmpAbC123/worktree",
+            "tokenizer: cl100k_base",
+            "author=Jdoe1234567890abcdefXYZ",
+            "monkey_business=Qz8r7Lp0Vx7Nm2Kc5Tw9",
             "signing_key=/home/me/.ssh/id_ed25519_Sk1",
             "token = ${GH_TOKEN}",
             "monkey=banana-split-42",
