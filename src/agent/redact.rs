@@ -54,13 +54,17 @@ fn is_url_name(name: &str) -> bool {
     ["_URL", "_URI", "_DSN"].iter().any(|s| upper.ends_with(s)) || upper == "URL"
 }
 
+/// Bits of [`Redactor`]'s first-byte table.
+const LITERAL: u8 = 1;
+const SHAPE: u8 = 2;
+
 /// Replaces secrets in lines of output. Build it once per session.
 #[derive(Debug, Clone)]
 pub struct Redactor {
     /// Literal secret values, longest first so that a secret containing another wins.
     secrets: Vec<Vec<u8>>,
-    /// `first[b]` is true when some secret or shape can start with byte `b`.
-    first: Vec<bool>,
+    /// `first[b]`: bit 1 when some literal secret starts with byte `b`, bit 2 when a shape can.
+    first: Vec<u8>,
 }
 
 impl Default for Redactor {
@@ -103,12 +107,12 @@ impl Redactor {
         }
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        let mut first = vec![false; 256];
+        let mut first = vec![0u8; 256];
         for s in &secrets {
-            first[s[0] as usize] = true;
+            first[s[0] as usize] |= LITERAL;
         }
         for &b in secret_shapes::TRIGGERS {
-            first[b as usize] = true;
+            first[b as usize] |= SHAPE;
         }
         Redactor { secrets, first }
     }
@@ -121,23 +125,29 @@ impl Redactor {
 
     /// The first secret in `line` that starts at or after `from` and before `stop`.
     pub(super) fn next_hit(&self, line: &[u8], from: usize, stop: usize) -> Option<Hit> {
-        let first = |b: u8| self.first[b as usize];
-        (from..stop.min(line.len()))
-            .filter(|&i| first(line[i]))
-            .find_map(|i| self.hit_at(line, i))
+        (from..stop.min(line.len())).find_map(|i| {
+            let kinds = self.first[line[i] as usize];
+            if kinds == 0 {
+                return None;
+            }
+            self.hit_at(line, i, kinds)
+        })
     }
 
-    fn hit_at(&self, line: &[u8], i: usize) -> Option<Hit> {
-        let literal = self
-            .secrets
-            .iter()
-            .find(|s| line[i..].starts_with(s))
+    fn hit_at(&self, line: &[u8], i: usize, kinds: u8) -> Option<Hit> {
+        let literal = (kinds & LITERAL != 0)
+            .then(|| self.secrets.iter().find(|s| line[i..].starts_with(s)))
+            .flatten()
             .map(|s| Hit {
                 start: i,
                 end: i + s.len(),
                 open_pem: false,
             });
-        literal.or_else(|| secret_shapes::shape_at(line, i))
+        literal.or_else(|| {
+            (kinds & SHAPE != 0)
+                .then(|| secret_shapes::shape_at(line, i))
+                .flatten()
+        })
     }
 
     /// The line with every secret replaced; borrowed when there was nothing to replace. A

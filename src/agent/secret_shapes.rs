@@ -80,7 +80,7 @@ fn vendor_key(rest: &[u8]) -> Option<usize> {
         (b"xoxp-", |b| is_alnum(b) || b == b'-', 10),
     ];
     for (prefix, ok, min) in prefixed {
-        if rest.starts_with(prefix) {
+        if prefix[0] == rest[0] && rest.starts_with(prefix) {
             let n = run(&rest[prefix.len()..], ok);
             return (n >= min).then_some(prefix.len() + n);
         }
@@ -214,6 +214,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// value counts); `None` otherwise. Words are split at `_`, `-`, `.` and camelCase, so
 /// `tokenizer`, `monkey` and `author` say nothing. (Not `pwd`: that is the working directory.)
 fn name_kind(name: &[u8]) -> Option<bool> {
+    // Most names (`type`, `id`, `content`) hold none of these: say so without allocating.
+    let hints: [&[u8]; 6] = [b"pas", b"sec", b"cred", b"tok", b"key", b"auth"];
+    let holds = |h: &[u8]| name.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+    if !hints.iter().any(|h| holds(h)) {
+        return None;
+    }
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
     let anywhere = [
         "password",
