@@ -22,6 +22,7 @@ pub mod agents;
 pub mod budget;
 pub mod compose;
 pub mod discover;
+mod leftovers;
 pub mod lock;
 pub mod outcome;
 pub mod plan;

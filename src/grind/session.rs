@@ -454,42 +454,7 @@ impl Loop<'_> {
         Ok(())
     }
 
-    /// pitboss commits a `dirty` session's leftovers itself, and runs are pushed: when they
-    /// hold anything the redactor would replace, they are saved as a redacted patch instead,
-    /// the worktree goes back to the agent's last commit, and the user is told.
-    fn leftovers_hold_a_secret(
-        &self,
-        seq: u64,
-        head: Oid,
-        patch: &mut Option<Vec<u8>>,
-        obs: &mut dyn GrindObserver,
-    ) -> Result<bool, GrindError> {
-        let wt = self.slot.repo();
-        let leftovers = wt.patch_since(head)?;
-        // Only what the session added: a secret-shaped fixture already in the code, shown as
-        // context around an edit, is not the session's doing.
-        let added: Vec<u8> = leftovers
-            .split(|&b| b == b'\n')
-            .filter(|l| l.starts_with(b"+") && !l.starts_with(b"+++"))
-            .flat_map(|l| l.iter().copied().chain([b'\n']))
-            .collect();
-        if !self.redactor.finds_secret(&added) {
-            return Ok(false);
-        }
-        *patch = Some(self.cap_patch(&leftovers));
-        wt.reset_hard_clean(head)?;
-        obs.event(&GrindEvent::Warning {
-            message: format!(
-                "session {seq}: the work it left uncommitted holds what looks like a secret; \
-                 saved as a redacted patch (`git pitboss show {} {seq}`), not committed to the \
-                 run branch",
-                self.run
-            ),
-        });
-        Ok(true)
-    }
-
-    fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
+    pub(super) fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
         let mut out = self.redactor.redact(&text).into_owned().into_bytes();
         if bytes.len() > PATCH_CAP {
