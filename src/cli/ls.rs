@@ -6,6 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::escape::one_line;
 use super::remote::{resolve_remote, share_err};
 use super::resolve::{money, store_err, with_store};
 use super::ui;
@@ -75,7 +76,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             for r in &listing.runs {
                 let status = ctx.ui.paint(
                     status_style(r.status.as_str()),
-                    &format!("{:<sw$}", r.status.as_str()),
+                    &format!("{:<sw$}", one_line(r.status.as_str())),
                 );
                 writeln!(
                     out,

@@ -21,6 +21,7 @@
 pub mod agents;
 pub mod budget;
 pub mod compose;
+mod dirty_secrets;
 pub mod discover;
 mod leftovers;
 pub mod lock;
