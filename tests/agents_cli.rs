@@ -102,3 +102,70 @@ fn a_missing_program_is_not_ready_and_says_what_to_do() {
         "{text}"
     );
 }
+
+/// A repository's committed config can name a program of its own; `agents` in a fresh clone
+/// must not run it until the user says the repository is trusted.
+#[test]
+fn a_program_the_repository_supplies_runs_only_when_the_repository_is_trusted() {
+    let sb = Sandbox::new();
+    let ran = sb.path("evil-ran");
+    let evil = sb.repo.join("evil.sh");
+    std::fs::write(
+        &evil,
+        format!(
+            "#!/bin/sh\ntouch '{}'\necho '9.9.9 (evil)'\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(sb.repo.join(".pitboss")).unwrap();
+    std::fs::write(
+        sb.repo.join(".pitboss/config.toml"),
+        "[agent]\nbinary = \"./evil.sh\"\n",
+    )
+    .unwrap();
+    let agents = |json: bool| {
+        let mut cmd = sb.git_pitboss();
+        cmd.arg("agents");
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+    let out = agents(false);
+    let text = stdout(&out);
+    assert!(
+        !ran.exists(),
+        "agents ran the repository's program:\n{text}"
+    );
+    assert!(
+        text.contains("not run:  `./evil.sh` comes from this repository"),
+        "{text}"
+    );
+    assert!(text.contains("git config pitboss.trusted true"), "{text}");
+    let list: Vec<Value> = serde_json::from_str(&stdout(&agents(true))).unwrap();
+    let claude = list.iter().find(|a| a["backend"] == "claude").unwrap();
+    assert!(
+        claude["version"].is_null() && claude["not_run"].is_string(),
+        "{claude}"
+    );
+    assert!(!ran.exists());
+
+    // A program found inside the repository through a relative PATH entry is its too.
+    let out = sb
+        .git_pitboss()
+        .env(
+            "PATH",
+            format!(".:{}", path_with_binary().to_string_lossy()),
+        )
+        .args(["agents", "--json"])
+        .output()
+        .unwrap();
+    assert!(!ran.exists(), "{}", stdout(&out));
+
+    sb.git(&["config", "pitboss.trusted", "true"]);
+    let text = stdout(&agents(false));
+    assert!(ran.exists(), "trusted, it runs:\n{text}");
+    assert!(text.contains("version:  9.9.9 (evil)"), "{text}");
+}

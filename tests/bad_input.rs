@@ -249,3 +249,116 @@ fn a_record_over_the_shared_cap_is_refused() {
     );
     assert!(err.contains("hint: shorten the summary"), "{err}");
 }
+
+/// `import` never reads a file outside the run directory: a transcript, scratchpad, patch or
+/// state that is a symlink, or sits under a symlinked directory, is refused by name, and what
+/// it points at reaches no object.
+#[test]
+fn import_refuses_symlinks_anywhere_in_the_run_directory() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::new();
+    let outside = sb.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    const PRIVATE: &str = "PRIVATE-KEY-MATERIAL-0xdeadbeef";
+    for f in [
+        "session-0001.log",
+        "session-0001.patch",
+        "scratchpad.md",
+        "state.json",
+    ] {
+        let body = if f == "state.json" {
+            format!(r#"{{"status":"finished","note":"{PRIVATE}"}}"#)
+        } else {
+            PRIVATE.to_string()
+        };
+        std::fs::write(outside.join(f), body).unwrap();
+    }
+    let fresh = |name: &str| {
+        let dir = sb.path(name);
+        std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+        std::fs::write(dir.join("transcripts/session-0001.log"), "log").unwrap();
+        std::fs::write(dir.join("state.json"), r#"{"status":"finished"}"#).unwrap();
+        std::fs::write(dir.join("sessions.jsonl"), format!("{ORIGINAL_LINE}\n")).unwrap();
+        dir
+    };
+    type Spoil<'a> = &'a dyn Fn(&std::path::Path);
+    let cases: [(&str, Spoil<'_>, &str); 5] = [
+        (
+            "transcript",
+            &|d| {
+                std::fs::remove_file(d.join("transcripts/session-0001.log")).unwrap();
+                symlink(
+                    outside.join("session-0001.log"),
+                    d.join("transcripts/session-0001.log"),
+                )
+                .unwrap();
+            },
+            "transcripts/session-0001.log is a symlink",
+        ),
+        (
+            "transcripts-dir",
+            &|d| {
+                std::fs::remove_dir_all(d.join("transcripts")).unwrap();
+                std::fs::create_dir_all(outside.join("transcripts")).unwrap();
+                std::fs::copy(
+                    outside.join("session-0001.log"),
+                    outside.join("transcripts/session-0001.log"),
+                )
+                .unwrap();
+                symlink(outside.join("transcripts"), d.join("transcripts")).unwrap();
+            },
+            "transcripts is a symlink",
+        ),
+        (
+            "patches-dir",
+            &|d| {
+                std::fs::create_dir_all(outside.join("patches")).unwrap();
+                std::fs::copy(
+                    outside.join("session-0001.patch"),
+                    outside.join("patches/session-0001.patch"),
+                )
+                .unwrap();
+                symlink(outside.join("patches"), d.join("patches")).unwrap();
+            },
+            "patches is a symlink",
+        ),
+        (
+            "scratchpad",
+            &|d| {
+                symlink(outside.join("scratchpad.md"), d.join("scratchpad.md")).unwrap();
+            },
+            "scratchpad.md is a symlink",
+        ),
+        (
+            "state",
+            &|d| {
+                std::fs::remove_file(d.join("state.json")).unwrap();
+                symlink(outside.join("state.json"), d.join("state.json")).unwrap();
+            },
+            "state.json is a symlink",
+        ),
+    ];
+    for (name, spoil, want) in cases {
+        let dir = fresh(name);
+        spoil(&dir);
+        let out = sb
+            .git_pitboss()
+            .args(["import", dir.to_str().unwrap(), "--id", RUN])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert_eq!(sb.pitboss_refs(), "", "{name} wrote a run");
+    }
+    let objects = sb.git_output_in(&sb.repo, &["cat-file", "--batch-all-objects", "--batch"]);
+    assert!(!String::from_utf8_lossy(&objects.stdout).contains(PRIVATE));
+    // The same directory without links imports.
+    let dir = fresh("plain");
+    let out = sb
+        .git_pitboss()
+        .args(["import", dir.to_str().unwrap(), "--id", RUN])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

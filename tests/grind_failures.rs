@@ -257,3 +257,41 @@ fn an_agent_that_rewinds_the_run_branch_is_an_error_and_loses_no_earlier_session
         "not the undoing of earlier work: {patch}"
     );
 }
+
+#[test]
+fn processes_that_setsid_do_not_outlive_their_session() {
+    // Both leave the agent's process group and session (our signals to the group miss them);
+    // one keeps the agent's output open, one is detached from it, and the detached one forks a
+    // child of its own. grind is their subreaper, so they are still ours to end.
+    let o = one(
+        r#"
+setsid sh -c 'echo $$ > "$MARKS/sid-piped"; exec sleep 300' &
+setsid sh -c 'sleep 302 & echo $! > "$MARKS/sid-grandchild"; echo $$ > "$MARKS/sid-detached"; exec sleep 301' > /dev/null 2>&1 < /dev/null &
+while [ ! -s "$MARKS/sid-piped" ] || [ ! -s "$MARKS/sid-detached" ]; do sleep 0.01; done
+echo "agent done"
+"#,
+        "",
+    );
+    let pids: Vec<(&str, i32)> = ["sid-piped", "sid-detached", "sid-grandchild"]
+        .into_iter()
+        .map(|m| (m, o.p.mark(m).trim().parse().unwrap()))
+        .collect();
+    let survivors: Vec<_> = pids
+        .iter()
+        .filter(|(_, pid)| !wait_gone(*pid, Duration::from_secs(5)))
+        .collect();
+    for (_, pid) in &survivors {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(
+        survivors.is_empty(),
+        "outlived their session: {survivors:?}"
+    );
+    assert_eq!(o.out.status.code(), Some(0), "{}", diag(&o.out));
+    assert_eq!(o.record["status"], "ok");
+    assert!(o.elapsed < Duration::from_secs(15), "took {:?}", o.elapsed);
+    assert!(o.p.transcript(&o.run, 1).contains("agent done"));
+}

@@ -216,3 +216,32 @@ git add . && git commit -q -m "agent $PITBOSS_SEQ"
         "agent 1"
     );
 }
+
+/// grind's start line says which program each session runs and where that came from.
+#[test]
+fn the_start_line_names_the_program_and_where_it_came_from() {
+    let p = Project::new();
+    p.prompt("a", "").agent("echo hi");
+    let out =
+        p.sb.git_pitboss()
+            .args(["grind", "--max-iterations", "1"])
+            .output()
+            .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let agent = p.sb.path("agent.sh");
+    assert!(
+        err.contains(&format!(
+            "  program  sh {} (named in .pitboss/config.toml)",
+            agent.display()
+        )),
+        "{err}"
+    );
+    let json = p.grind(&["--max-iterations", "1"]);
+    let started = events(&json)
+        .into_iter()
+        .find(|e| e["event"] == "run_started")
+        .unwrap();
+    assert_eq!(started["program_from"], "config", "{started}");
+    assert_eq!(started["program"], format!("sh {}", agent.display()));
+}

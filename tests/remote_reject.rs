@@ -175,3 +175,24 @@ fn rm_of_an_unknown_run_is_refused() {
         stderr(&out)
     );
 }
+
+/// What a remote's hook prints is the remote's words: pitboss shows its control characters as
+/// escapes, so a hostile remote cannot retitle the window or clear the screen.
+#[test]
+fn a_hooks_terminal_escapes_are_shown_not_obeyed() {
+    let bare = Bare::new();
+    bare.hook(
+        "pre-receive",
+        "#!/bin/sh\nprintf 'hello \\033]0;pwned\\007\\033[2J there\\n' >&2; exit 1\n",
+    );
+    let a = with_remote(&bare);
+    a.record_session(RUN, "p", 1);
+    let out = a.pb(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("remote: hello \\e]0;pwned\\x07\\e[2J there"),
+        "{err:?}"
+    );
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+}

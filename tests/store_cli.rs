@@ -299,3 +299,44 @@ fn floats_round_trip_exactly_through_record_export_and_import() {
     assert!(a.contains(exact), "{a}");
     assert_eq!(a.replace(RUN, "copy"), b);
 }
+
+/// A run from elsewhere (imported here; fetched runs are the same) whose texts carry terminal
+/// escapes: a window title, a screen clear, an OSC-8 link, a cursor move, a bidi override.
+/// Human output shows them as visible escapes and never sends them to the terminal.
+#[test]
+fn terminal_escapes_in_a_run_are_shown_not_obeyed() {
+    let sb = Sandbox::new();
+    let dir = sb.path("hostile");
+    std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+    std::fs::write(dir.join("transcripts/session-0001.log"), "log").unwrap();
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}]8;;http://evil\u{1b}\\click\u{1b}[5A\u{202e}";
+    let mut record: serde_json::Value = serde_json::from_str(ORIGINAL_LINE).unwrap();
+    record["summary"] = evil.into();
+    record["prompt"] = "fp\u{1b}[31mhunter".into();
+    record["model"] = evil.into();
+    std::fs::write(dir.join("sessions.jsonl"), format!("{record}\n")).unwrap();
+    let state = serde_json::json!({"status": format!("fin{evil}"), "stop_reason": evil});
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    let out = sb
+        .git_pitboss()
+        .args(["import", dir.to_str().unwrap(), "--id", RUN])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for args in [
+        vec!["log", RUN],
+        vec!["log", RUN, "--md"],
+        vec!["show", RUN],
+        vec!["show", RUN, "1"],
+        vec!["ls"],
+    ] {
+        let out = sb.git_pitboss().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{args:?} printed a raw control character: {text:?}"
+        );
+        assert!(text.contains("\\e["), "{args:?}: {text}");
+    }
+}

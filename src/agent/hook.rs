@@ -12,6 +12,7 @@ use super::observer::{AgentEvent, Controls};
 use super::outcome::SessionEnd;
 use super::process::{self, OutputHandler, ProcessLimits, Stream};
 use super::redact::Redactor;
+use super::redact_stream::RedactStream;
 
 /// How much of a hook's output is kept (its end), for the session's transcript.
 const TAIL: usize = 64 << 10;
@@ -43,12 +44,13 @@ impl HookOutcome {
 
 struct Tail<'a> {
     buf: VecDeque<u8>,
-    redactor: &'a Redactor,
+    /// One per stream, so a private key over several lines or a cut line is redacted whole.
+    streams: [RedactStream<'a>; 2],
 }
 
 impl OutputHandler for Tail<'_> {
-    fn line(&mut self, _: Stream, line: &[u8], complete: bool) -> bool {
-        let red = self.redactor.redact_bytes(line);
+    fn line(&mut self, stream: Stream, line: &[u8], complete: bool) -> bool {
+        let red = self.streams[stream as usize].push(line, complete);
         self.buf.extend(red.iter());
         if complete {
             self.buf.push_back(b'\n');
@@ -79,7 +81,7 @@ pub fn run_hook(
     };
     let mut tail = Tail {
         buf: VecDeque::new(),
-        redactor,
+        streams: [RedactStream::new(redactor), RedactStream::new(redactor)],
     };
     let end = process::supervise(&inv, &limits, controls, None, &mut tail)?;
     let bytes: Vec<u8> = tail.buf.into_iter().collect();

@@ -24,7 +24,9 @@ mod outcome;
 mod own_files;
 mod process;
 pub mod redact;
+mod redact_stream;
 pub mod result_file;
+mod secret_shapes;
 mod session;
 pub mod transcript;
 
@@ -49,8 +51,9 @@ pub use observer::{
 pub use outcome::{
     AgentOutcome, AgentReport, CostSource, RateLimit, SessionEnd, Tokens, TranscriptStats,
 };
-pub use process::{ProcessLimits, Stream, end_leftover_group};
+pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
 pub use redact::Redactor;
+pub use redact_stream::RedactStream;
 pub use session::{SessionSpec, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is

@@ -1,15 +1,19 @@
-//! Redaction of secrets from agent output, line by line.
+//! Redaction of secrets from agent output and from every string an agent gives us.
 //!
-//! Transcripts and summaries end up in git objects that users push to shared remotes (DESIGN
-//! §6), so every line an agent prints passes through a [`Redactor`] before it is written
-//! anywhere. Two kinds of secret are replaced with `[REDACTED]`: the *values* of environment
-//! variables whose names look secret (`*_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`; the caller
-//! passes the environment in, the library never reads it) and well-known key shapes (`sk-…`,
-//! `ghp_…`, `github_pat_…`, `AKIA…`, `xoxb-…`). Everything is pure and works on one line of bytes
-//! at a time; no regex crate: one pass over the bytes with a first-byte table is enough and
-//! keeps 200 MB of output cheap.
+//! Transcripts, summaries, result-file fields, scratchpads and patches end up in git objects
+//! that users push to shared remotes (DESIGN §6), so all of it passes through a [`Redactor`]
+//! before it is written anywhere. Two kinds of secret are replaced with `[REDACTED]`: the
+//! *values* of environment variables whose names look secret (see [`is_secret_name`]; the caller
+//! passes the environment in, the library never reads it) and the shapes of
+//! [`secret_shapes`](super::secret_shapes) (vendor keys, JWTs, bearer tokens, passwords in URLs,
+//! PEM private keys, long random values next to key-like names). Everything is pure; no regex
+//! crate: one pass over the bytes with a first-byte table keeps 200 MB of output cheap.
+//! Output arriving in fragments (a line over 1 MiB) goes through a
+//! [`RedactStream`](super::redact_stream::RedactStream), which overlaps the cuts.
 
 use std::borrow::Cow;
+
+use super::secret_shapes::{self, Hit};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -18,81 +22,144 @@ pub const REDACTED: &str = "[REDACTED]";
 /// blank every `1` or `true` in a transcript.
 pub const MIN_SECRET_LEN: usize = 6;
 
-/// True when an environment variable of this name holds a secret.
+/// True when an environment variable of this name holds a secret: `*_KEY`, `*_TOKEN`,
+/// `*_SECRET`, `*_APIKEY`, `*_CREDENTIALS`, anything with `PASSWORD`, and names with a word
+/// (between `_`) such as `SECRET`, `PASS`, `PASSWD`, `TOKEN`, `CREDENTIAL`.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
+    const WORDS: [&str; 11] = [
+        "SECRET",
+        "SECRETS",
+        "PASS",
+        "PASSWD",
+        "PASSPHRASE",
+        "TOKEN",
+        "TOKENS",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "PRIVATE",
+    ];
     upper.ends_with("_KEY")
         || upper.ends_with("_TOKEN")
         || upper.ends_with("_SECRET")
         || upper.contains("PASSWORD")
+        || upper.split(['_', '-']).any(|w| WORDS.contains(&w))
 }
 
+/// True for names whose values are addresses (`DATABASE_URL`, `REDIS_URI`, `SENTRY_DSN`): their
+/// embedded passwords are secrets even though the name does not say so.
+fn is_url_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["_URL", "_URI", "_DSN"].iter().any(|s| upper.ends_with(s)) || upper == "URL"
+}
+
+/// Bits of [`Redactor`]'s first-byte table.
+const LITERAL: u8 = 1;
+const SHAPE: u8 = 2;
+
 /// Replaces secrets in lines of output. Build it once per session.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Redactor {
     /// Literal secret values, longest first so that a secret containing another wins.
     secrets: Vec<Vec<u8>>,
-    /// `first[b]` is true when some secret starts with byte `b`.
-    first: Vec<bool>,
+    /// `first[b]`: bit 1 when some literal secret starts with byte `b`, bit 2 when a shape can.
+    first: Vec<u8>,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::from_env(std::iter::empty())
+    }
 }
 
 impl Redactor {
     /// A redactor for the secret-looking variables among `env` (name, value pairs).
     pub fn from_env<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut secrets: Vec<Vec<u8>> = Vec::new();
-        for (name, value) in env {
-            if !is_secret_name(name) {
-                continue;
+        let mut add = |piece: &str| {
+            if piece.len() < MIN_SECRET_LEN {
+                return;
             }
-            // A multi-line value (a PEM key) never appears whole on one line: redact each line.
-            for piece in value.lines().map(str::trim) {
-                if piece.len() < MIN_SECRET_LEN {
-                    continue;
+            secrets.push(piece.as_bytes().to_vec());
+            // Inside JSON (Claude's stream) a value with quotes or backslashes is escaped.
+            let quoted = serde_json::to_string(piece).unwrap_or_default();
+            let escaped = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("");
+            if escaped != piece && escaped.len() >= MIN_SECRET_LEN {
+                secrets.push(escaped.as_bytes().to_vec());
+            }
+        };
+        for (name, value) in env {
+            if is_secret_name(name) {
+                // A multi-line value (a PEM key) never appears whole on one line: redact each
+                // line.
+                for piece in value.lines().map(str::trim) {
+                    add(piece);
                 }
-                secrets.push(piece.as_bytes().to_vec());
-                // Inside JSON (Claude's stream) a value with quotes or backslashes is escaped.
-                let quoted = serde_json::to_string(piece).unwrap_or_default();
-                let escaped = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("");
-                if escaped != piece && escaped.len() >= MIN_SECRET_LEN {
-                    secrets.push(escaped.as_bytes().to_vec());
+            } else if is_url_name(name) {
+                let b = value.as_bytes();
+                if let Some(i) = value.find("://")
+                    && let Some(Hit { start, end, .. }) = secret_shapes::shape_at(b, i)
+                {
+                    add(&value[start..end]);
                 }
             }
         }
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        let mut first = vec![false; 256];
+        let mut first = vec![0u8; 256];
         for s in &secrets {
-            first[s[0] as usize] = true;
+            first[s[0] as usize] |= LITERAL;
         }
-        // Key shapes start with one of these bytes.
-        for b in [b's', b'g', b'A', b'x'] {
-            first[b as usize] = true;
+        for &b in secret_shapes::TRIGGERS {
+            first[b as usize] |= SHAPE;
         }
         Redactor { secrets, first }
     }
 
-    /// The line with every secret replaced; borrowed when there was nothing to replace.
+    /// The longest literal secret, in bytes: how far a fragment must overlap the next so that
+    /// none is cut in two.
+    pub fn longest_secret(&self) -> usize {
+        self.secrets.first().map_or(0, Vec::len)
+    }
+
+    /// The first secret in `line` that starts at or after `from` and before `stop`.
+    pub(super) fn next_hit(&self, line: &[u8], from: usize, stop: usize) -> Option<Hit> {
+        (from..stop.min(line.len())).find_map(|i| {
+            let kinds = self.first[line[i] as usize];
+            if kinds == 0 {
+                return None;
+            }
+            self.hit_at(line, i, kinds)
+        })
+    }
+
+    fn hit_at(&self, line: &[u8], i: usize, kinds: u8) -> Option<Hit> {
+        let literal = (kinds & LITERAL != 0)
+            .then(|| self.secrets.iter().find(|s| line[i..].starts_with(s)))
+            .flatten()
+            .map(|s| Hit {
+                start: i,
+                end: i + s.len(),
+                open_pem: false,
+            });
+        literal.or_else(|| {
+            (kinds & SHAPE != 0)
+                .then(|| secret_shapes::shape_at(line, i))
+                .flatten()
+        })
+    }
+
+    /// The line with every secret replaced; borrowed when there was nothing to replace. A
+    /// private key whose end is not in `line` is redacted to the end.
     pub fn redact_bytes<'a>(&self, line: &'a [u8]) -> Cow<'a, [u8]> {
-        let first = |b: u8| self.first.get(b as usize).copied().unwrap_or(false);
         let mut out: Option<Vec<u8>> = None;
         let mut copied = 0; // bytes of `line` already accounted for in `out`
-        let mut i = 0;
-        while i < line.len() {
-            if !first(line[i]) {
-                i += 1;
-                continue;
-            }
-            let len = self.secret_at(line, i).or_else(|| key_shape_at(line, i));
-            match len {
-                Some(len) => {
-                    let buf = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
-                    buf.extend_from_slice(&line[copied..i]);
-                    buf.extend_from_slice(REDACTED.as_bytes());
-                    i += len;
-                    copied = i;
-                }
-                None => i += 1,
-            }
+        while let Some(h) = self.next_hit(line, copied, line.len()) {
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
+            buf.extend_from_slice(&line[copied..h.start]);
+            buf.extend_from_slice(REDACTED.as_bytes());
+            copied = h.end;
         }
         match out {
             None => Cow::Borrowed(line),
@@ -103,7 +170,7 @@ impl Redactor {
         }
     }
 
-    /// [`Redactor::redact_bytes`] for text (summaries, error messages).
+    /// [`Redactor::redact_bytes`] for text (summaries, models, error messages, patches).
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match self.redact_bytes(text.as_bytes()) {
             Cow::Borrowed(_) => Cow::Borrowed(text),
@@ -112,60 +179,18 @@ impl Redactor {
         }
     }
 
-    fn secret_at(&self, line: &[u8], i: usize) -> Option<usize> {
-        self.secrets
-            .iter()
-            .find(|s| line[i..].starts_with(s))
-            .map(Vec::len)
+    /// [`Redactor::redact`] for an optional string an agent gave us.
+    pub fn redact_opt(&self, text: Option<String>) -> Option<String> {
+        text.map(|t| match self.redact(&t) {
+            Cow::Borrowed(_) => t,
+            Cow::Owned(o) => o,
+        })
     }
-}
 
-fn is_alnum(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-}
-
-/// Length of the well-known key starting at `i`, if one does.
-fn key_shape_at(line: &[u8], i: usize) -> Option<usize> {
-    // A key starts a word: `task-list1234…` or `disk-…` must not match `sk-`.
-    if i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == b'_') {
-        return None;
+    /// Whether `bytes` hold anything this redactor would replace.
+    pub fn finds_secret(&self, bytes: &[u8]) -> bool {
+        self.next_hit(bytes, 0, bytes.len()).is_some()
     }
-    let rest = &line[i..];
-    let run = |from: usize, ok: fn(u8) -> bool| rest[from..].iter().take_while(|&&b| ok(b)).count();
-    let token = |b: u8| is_alnum(b) || b == b'-' || b == b'_';
-    if rest.starts_with(b"sk-") {
-        // OpenAI (`sk-…`, `sk-proj-…`) and Anthropic (`sk-ant-api03-…`) keys. Real keys are
-        // long and random, so they contain a digit; words like `sk-learn-compat…` do not.
-        let n = run(3, token);
-        let has_digit = rest[3..3 + n].iter().any(u8::is_ascii_digit);
-        return (n >= 20 && has_digit).then_some(3 + n);
-    }
-    if rest.starts_with(b"github_pat_") {
-        let n = run(11, |b| is_alnum(b) || b == b'_');
-        return (n >= 20).then_some(11 + n);
-    }
-    if rest.len() > 4
-        && rest.starts_with(b"gh")
-        && matches!(rest[2], b'p' | b'o' | b's' | b'u' | b'r')
-        && rest[3] == b'_'
-    {
-        let n = run(4, is_alnum);
-        return (n >= 20).then_some(4 + n);
-    }
-    if rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA") {
-        let n = run(4, |b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        let end_ok = rest.get(4 + n).is_none_or(|&b| !is_alnum(b));
-        return (n == 16 && end_ok).then_some(20);
-    }
-    if rest.len() > 5
-        && rest.starts_with(b"xox")
-        && matches!(rest[3], b'b' | b'p' | b'a' | b'r' | b's')
-        && rest[4] == b'-'
-    {
-        let n = run(5, |b| is_alnum(b) || b == b'-');
-        return (n >= 10).then_some(5 + n);
-    }
-    None
 }
 
 #[cfg(test)]
@@ -188,6 +213,11 @@ mod tests {
             "aws_secret",
             "DB_PASSWORD",
             "PASSWORD_FILE",
+            "DB_PASS",
+            "SECRET",
+            "STRIPE_APIKEY",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "my-secret-thing",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
@@ -224,6 +254,16 @@ mod tests {
         );
         let pem = "-----BEGIN KEY-----\nMIIEabcdefgh\n-----END KEY-----";
         assert_eq!(red(&[("SSH_KEY", pem)], "  MIIEabcdefgh"), "  [REDACTED]");
+    }
+
+    #[test]
+    fn passwords_in_url_variables_are_secrets() {
+        let env = [("DATABASE_URL", "postgres://app:pl41nw0rd@db/x")];
+        assert_eq!(red(&env, "pw pl41nw0rd"), "pw [REDACTED]");
+        assert_eq!(
+            red(&[], "postgres://app:pl41nw0rd@db/x"),
+            "postgres://app:[REDACTED]@db/x"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::outcome::{AgentOutcome, AgentReport, SessionEnd};
 use super::own_files::hide_own_dirs;
 use super::process::{self, OutputHandler, ProcessLimits, Stream};
 use super::redact::Redactor;
+use super::redact_stream::RedactStream;
 use super::result_file;
 use super::transcript::{DEFAULT_CAP, TranscriptSink};
 use super::{AgentError, SessionFiles};
@@ -172,7 +173,7 @@ pub fn run_session(
         AgentError::io("cannot create the transcript", &spec.transcript_path),
     )?;
     let mut handler = Handler {
-        redactor: &redactor,
+        streams: [RedactStream::new(&redactor), RedactStream::new(&redactor)],
         sink,
         parser: adapter.parser(&ctx),
         observer,
@@ -229,6 +230,12 @@ pub fn run_session(
             adapter.name()
         ));
     }
+    // Everything an agent gives us is redacted, warnings too: they are printed and stored.
+    for w in &mut warnings {
+        if let std::borrow::Cow::Owned(r) = redactor.redact(w) {
+            *w = r;
+        }
+    }
 
     let mut report = parsed.report;
     if adapter.reads_result_file() {
@@ -261,6 +268,9 @@ pub fn run_session(
             .error_text
             .take()
             .map(|s| cap_text(&redactor.redact(&s), MAX_ERROR_TEXT));
+        r.model = redactor.redact_opt(r.model.take());
+        r.agent_version = redactor.redact_opt(r.agent_version.take());
+        r.agent_session_id = redactor.redact_opt(r.agent_session_id.take());
     }
     if let (Some(code), SessionEnd::Exited { .. }) = (ended.exit_code, ended.end)
         && code != 0
@@ -401,7 +411,8 @@ fn tail_text(tail: VecDeque<u8>) -> String {
 }
 
 struct Handler<'a> {
-    redactor: &'a Redactor,
+    /// One per stream (stdout, stderr): each overlaps its own fragments.
+    streams: [RedactStream<'a>; 2],
     sink: TranscriptSink,
     parser: Box<dyn StreamParser>,
     observer: &'a mut dyn AgentObserver,
@@ -414,7 +425,10 @@ struct Handler<'a> {
 
 impl OutputHandler for Handler<'_> {
     fn line(&mut self, stream: Stream, line: &[u8], complete: bool) -> bool {
-        let line = self.redactor.redact_bytes(line);
+        let line = self.streams[stream as usize].push(line, complete);
+        if line.is_empty() && !complete {
+            return self.parser.result_seen();
+        }
         if self.write_error.is_none() {
             match self.sink.write_line(stream, &line) {
                 Ok(true) => self.observer.on_event(&AgentEvent::TranscriptCapped {

@@ -29,16 +29,18 @@ pub struct AgentsArgs {
 }
 
 pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
-    let (_repo, root) = project::root(ctx)?;
+    let (repo, root) = project::root(ctx)?;
     let (config, problems) = Config::load(&root.join(config::CONFIG_FILE));
     for p in &problems {
         ctx.ui.warn(&p.to_string());
     }
+    let trusted = trusted(&repo);
     let mut infos = describe(&AgentsRequest {
         config: &config,
         path_var: std::env::var_os("PATH"),
         root,
         probe_timeout: PROBE_TIMEOUT,
+        trusted,
     });
     root_bypass(&config, &mut infos);
     let mut out = ui::stdout();
@@ -115,5 +117,30 @@ fn human(ctx: &Ctx, out: &mut impl Write, info: &AgentInfo) -> std::io::Result<(
     if let Some(w) = &info.warning {
         writeln!(out, "  warning:  {w}")?;
     }
+    if let Some(n) = &info.not_run {
+        writeln!(out, "  not run:  {n}")?;
+        writeln!(
+            out,
+            "            if you trust this repository: git config {TRUST_KEY} true"
+        )?;
+    }
     Ok(())
+}
+
+/// The git config key by which a user says a repository's own programs may be run by
+/// diagnostics. Only the user's config can set it (a clone brings no `.git/config`).
+pub const TRUST_KEY: &str = "pitboss.trusted";
+
+/// Whether the user trusts this repository: `pitboss.trusted` in the repository's own
+/// `.git/config` or the user's global config.
+pub fn trusted(repo: &crate::git::Repo) -> bool {
+    repo.config_string(TRUST_KEY)
+        .ok()
+        .flatten()
+        .is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "true" | "yes" | "on" | "1"
+            )
+        })
 }

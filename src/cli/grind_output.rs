@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use super::escape::{one_line, terminal_safe};
 use super::ledger;
 use super::resolve::duration;
 use super::ui::{Style, Ui};
@@ -96,10 +97,18 @@ impl GrindObserver for Human {
                 branch,
                 worktree,
                 agent,
+                program,
+                program_from,
                 resumed,
             } => {
                 let verb = if *resumed { "resuming" } else { "starting" };
                 self.say(&format!("{verb} run {run} with the {agent} agent"));
+                let from = match program_from.as_str() {
+                    "config" => "named in .pitboss/config.toml".to_string(),
+                    "default" => "the default".to_string(),
+                    flag => format!("from {flag}"),
+                };
+                self.say(&format!("  program  {} ({from})", terminal_safe(program)));
                 self.say(&format!(
                     "  branch   {branch}\n  worktree {}",
                     worktree.display()
@@ -170,9 +179,9 @@ impl GrindObserver for Human {
                     ""
                 };
                 self.say(&format!(
-                    "{:04} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {summary}{patch}",
+                    "{:04} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
                     r.seq,
-                    r.prompt,
+                    one_line(&r.prompt),
                     duration(r.duration_secs()),
                     r.tokens.total(),
                     ledger::session_cost(r),
@@ -181,11 +190,12 @@ impl GrindObserver for Human {
                         *run_unknown_cost_sessions,
                         *run_sessions
                     ),
+                    one_line(summary),
                 ));
             }
             GrindEvent::Warning { message } => {
                 self.clear_live();
-                self.ui.warn(message);
+                self.ui.warn(&terminal_safe(message));
             }
             GrindEvent::Waiting { until, reason } => {
                 self.say(&format!("waiting until {} ({reason})", until.to_rfc3339()));

@@ -84,6 +84,13 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
     }
     let controls = GrindControls::default();
     install_signal_handlers(&controls, ctx, args.quiet || args.json);
+    // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
+    if let Err(e) = crate::agent::become_subreaper() {
+        ctx.ui.warn(&format!(
+            "cannot become the subreaper of the agents' processes ({e}): a process an agent \
+             detaches with setsid may outlive its session"
+        ));
+    }
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::internal(anyhow::Error::new(e).context("cannot find the git-pitboss executable"))

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::escape::{one_line, terminal_safe};
 use super::ledger;
 use super::resolve::{duration, open_run, store_err, with_store};
 use super::ui::{self, Style};
@@ -52,7 +53,7 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                 serde_json::to_writer_pretty(&mut out, &records).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else if args.md {
-                out.write_all(render_sessions_md(&records).as_bytes())?;
+                out.write_all(terminal_safe(&render_sessions_md(&records)).as_bytes())?;
             } else if records.is_empty() {
                 ctx.ui
                     .status(&format!("run {} has no sessions yet", run.id));
@@ -78,12 +79,14 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                         .unwrap_or("");
                     let line = format!(
-                        "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {commit}  {summary}",
+                        "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {}  {}",
                         ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
-                        r.prompt,
+                        one_line(&r.prompt),
                         duration(r.duration_secs()),
                         format!("{} tok", r.tokens.total()),
                         ledger::session_cost(r),
+                        one_line(&commit),
+                        one_line(summary),
                     );
                     writeln!(out, "{}", line.trim_end())?;
                 }

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::escape::one_line;
 use super::ledger;
 use super::remote::{resolve_remote, share_err};
 use super::resolve::{store_err, with_store};
@@ -90,7 +91,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             for (r, cost) in listing.runs.iter().zip(&costs) {
                 let status = ctx.ui.paint(
                     status_style(r.status.as_str()),
-                    &format!("{:<sw$}", r.status.as_str()),
+                    &format!("{:<sw$}", one_line(r.status.as_str())),
                 );
                 writeln!(
                     out,

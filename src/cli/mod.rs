@@ -5,6 +5,7 @@ mod agent_demo;
 mod agents;
 mod demo;
 mod dry_run;
+mod escape;
 mod exit;
 mod export;
 mod fetch;

@@ -101,7 +101,9 @@ pub fn share_err(e: ShareError) -> CliError {
 /// Prints a push report: one line per ref on stdout, hook messages and hints on stderr.
 pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
     for m in &report.remote_messages {
-        ctx.ui.status(&format!("remote: {m}"));
+        // What a remote's hooks print is the remote's: shown, never obeyed.
+        ctx.ui
+            .status(&format!("remote: {}", super::escape::one_line(m)));
     }
     for s in &report.skipped {
         ctx.ui
@@ -222,14 +224,26 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
                     format!(" ({sessions} sessions{moved})"),
                 )
             }
-            FetchOutcome::Refused { why } => (Style::Bad, "refused", format!(": {why}")),
+            FetchOutcome::Refused { why } => (
+                Style::Bad,
+                "refused",
+                format!(": {}", super::escape::one_line(why)),
+            ),
             FetchOutcome::Unrelated => (
                 Style::Bad,
                 "unrelated",
                 ": a different run with the same id (no common history); left as it is".into(),
             ),
-            FetchOutcome::Conflict { why } => (Style::Bad, "conflict", format!(": {why}")),
-            FetchOutcome::Failed { why } => (Style::Bad, "failed", format!(": {why}")),
+            FetchOutcome::Conflict { why } => (
+                Style::Bad,
+                "conflict",
+                format!(": {}", super::escape::one_line(why)),
+            ),
+            FetchOutcome::Failed { why } => (
+                Style::Bad,
+                "failed",
+                format!(": {}", super::escape::one_line(why)),
+            ),
             FetchOutcome::Deleted => {
                 deleted = true;
                 (

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::escape::one_line;
 use super::ledger;
 use super::resolve::{duration, open_run, store_err, with_store};
 use super::ui;
@@ -54,8 +55,13 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                             super::interrupted::INTERRUPTED,
                             super::interrupted::resume_note(&run.id)
                         )?,
-                        Some(r) => writeln!(out, "status    {} ({r})", s.status)?,
-                        None => writeln!(out, "status    {}", s.status)?,
+                        Some(r) => writeln!(
+                            out,
+                            "status    {} ({})",
+                            one_line(&s.status.to_string()),
+                            one_line(r)
+                        )?,
+                        None => writeln!(out, "status    {}", one_line(&s.status.to_string()))?,
                     }
                     writeln!(out, "started   {}", rfc3339::format(&s.started_at))?;
                     writeln!(out, "updated   {}", rfc3339::format(&s.last_updated_at))?;
@@ -66,14 +72,14 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         ("base", &run.meta.base_branch),
                     ] {
                         if let Some(v) = v {
-                            writeln!(out, "{label:<9} {v}")?;
+                            writeln!(out, "{label:<9} {}", one_line(v))?;
                         }
                     }
                     let by: Vec<String> = s
                         .consumed
                         .by_status
                         .iter()
-                        .map(|(k, v)| format!("{v} {k}"))
+                        .map(|(k, v)| format!("{v} {}", one_line(k)))
                         .collect();
                     let by = if by.is_empty() {
                         String::new()
@@ -117,7 +123,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 } else {
                     let r = &record;
                     writeln!(out, "session   {:04} of run {}", r.seq, run.id)?;
-                    writeln!(out, "prompt    {}", r.prompt)?;
+                    writeln!(out, "prompt    {}", one_line(&r.prompt))?;
                     writeln!(
                         out,
                         "status    {}",
@@ -130,7 +136,11 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         rfc3339::format(&r.ended_at),
                         duration(r.duration_secs())
                     )?;
-                    writeln!(out, "commit    {}", r.commit.as_deref().unwrap_or("(none)"))?;
+                    writeln!(
+                        out,
+                        "commit    {}",
+                        one_line(r.commit.as_deref().unwrap_or("(none)"))
+                    )?;
                     let t = &r.tokens;
                     writeln!(
                         out,
@@ -159,7 +169,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         ("agent id", &r.agent_session_id),
                     ] {
                         if let Some(v) = v {
-                            writeln!(out, "{label:<9} {v}")?;
+                            writeln!(out, "{label:<9} {}", one_line(v))?;
                         }
                     }
                     if store.patch_blob(&run, seq).map_err(store_err)?.is_some() {
@@ -182,7 +192,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         Some(s) if !s.trim().is_empty() => {
                             writeln!(out)?;
                             for line in s.lines() {
-                                writeln!(out, "    {line}")?;
+                                writeln!(out, "    {}", one_line(line))?;
                             }
                         }
                         _ => {}

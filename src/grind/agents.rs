@@ -3,7 +3,10 @@
 //! For every backend this resolves the agent exactly as `grind --agent <backend>` would (the
 //! config's `[agent]` applies to the backend it names), looks its program up on `PATH`, asks it
 //! its version, and lists the effective model and settings: what a user checks when a session
-//! will not start. The version probe is the only process started, with a short timeout.
+//! will not start. The version probe is the only process started, with a short timeout, and
+//! never of a program the repository supplies (named by path in its committed config, or lying
+//! inside it) unless the user said the repository is trusted: running `agents` in a fresh clone
+//! must not run the clone's code.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -24,6 +27,8 @@ pub struct AgentsRequest<'a> {
     pub root: PathBuf,
     /// How long `<program> --version` may take.
     pub probe_timeout: Duration,
+    /// The user trusts this repository (`pitboss.trusted`): its programs may be probed too.
+    pub trusted: bool,
 }
 
 /// One backend, as `grind --agent <backend>` would start it.
@@ -48,6 +53,10 @@ pub struct AgentInfo {
     pub problem: Option<String>,
     /// Something to know that does not stop it (an older version than pitboss is tested with).
     pub warning: Option<String>,
+    /// Why its `--version` was not asked: the repository supplies the program and is not
+    /// trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
 }
 
 /// One effective setting.
@@ -82,6 +91,7 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         settings: BTreeMap::new(),
         problem: None,
         warning: None,
+        not_run: None,
     };
     let planned = match resolve_agent(&over, &req.config.agent, &req.config.pricing) {
         Ok(p) => p,
@@ -131,6 +141,12 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
                  .pitboss/config.toml"
             ))
         }
+        Some(path) if !req.trusted && repository_supplied(&planned.program, path, &req.root) => {
+            info.not_run = Some(format!(
+                "`{binary}` comes from this repository (named by path in its \
+                 .pitboss/config.toml, or found inside it), so it was not run"
+            ));
+        }
         Some(path) => match agent::probe_version(path, &req.root, req.probe_timeout) {
             Ok(v) => {
                 let tested = crate::grind::session::adapter(&planned, Path::new("git-pitboss"))
@@ -142,4 +158,12 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         },
     }
     info
+}
+
+/// Whether the program is the repository's own: named by path in its config (which comes with
+/// the clone), or found inside its work tree (a `PATH` with `.` or a relative directory in it).
+fn repository_supplied(program: &super::plan::Sourced<String>, found: &Path, root: &Path) -> bool {
+    let by_path = program.value.contains('/');
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    (program.from == Origin::Config && by_path) || canon(found).starts_with(canon(root))
 }

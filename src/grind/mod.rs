@@ -22,6 +22,7 @@ pub mod agents;
 pub mod budget;
 pub mod compose;
 pub mod cost_cap;
+mod dirty_secrets;
 pub mod discover;
 mod leftovers;
 pub mod lock;

@@ -149,6 +149,12 @@ pub enum GrindEvent {
         branch: String,
         worktree: PathBuf,
         agent: String,
+        /// What runs each session: the program found (its full path), the command line of the
+        /// `command` backend, or the built-in demo agent.
+        program: String,
+        /// Where that came from: `default`, `config` (the repository's .pitboss/config.toml) or
+        /// the flag.
+        program_from: String,
         resumed: bool,
     },
     SessionStarted {
@@ -295,7 +301,7 @@ pub fn grind(
 ) -> Result<GrindSummary, GrindError> {
     let started = Instant::now();
     let adapter = session::adapter(&plan.agent, &req.exe);
-    let agent_version = check_agent(plan, adapter.as_ref(), repo, req)?;
+    let (found, agent_version) = check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
@@ -339,6 +345,11 @@ pub fn grind(
         branch: lp.branch.clone(),
         worktree: lp.slot.path.clone(),
         agent: lp.adapter.name().to_string(),
+        program: match found {
+            Some(path) => path.display().to_string(),
+            None => plan.agent.program.value.clone(),
+        },
+        program_from: plan.agent.program.from.to_string(),
         resumed,
     });
     if plan.rotation.max_parallel.value > 1 {
@@ -363,15 +374,16 @@ pub fn grind(
 }
 
 /// Refuses before anything is written when the agent's program is not there, or (for agents
-/// whose stream does not say their version) does not answer `--version`; returns that version.
+/// whose stream does not say their version) does not answer `--version`; returns where the
+/// program was found and that version.
 fn check_agent(
     plan: &Plan,
     adapter: &dyn agent::Adapter,
     repo: &Repo,
     req: &GrindRequest,
-) -> Result<Option<String>, GrindError> {
+) -> Result<(Option<PathBuf>, Option<String>), GrindError> {
     if plan.agent.binary().is_none() {
-        return Ok(None);
+        return Ok((None, None));
     }
     let cwd = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
     let path = req.env.get("PATH").map(std::ffi::OsString::from);
@@ -382,10 +394,10 @@ fn check_agent(
         )));
     };
     if !adapter.probes_version() {
-        return Ok(None);
+        return Ok((Some(found), None));
     }
     agent::probe_version(&found, &cwd, VERSION_PROBE_TIMEOUT)
-        .map(Some)
+        .map(|v| (Some(found.clone()), Some(v)))
         .map_err(|e| {
             GrindError::AgentMissing(format!(
                 "the {} agent does not start: {e} (reinstall it; `git pitboss agents` shows what would run)",

@@ -373,7 +373,9 @@ impl Loop<'_> {
         let mut commit = None;
         let mut patch = None;
         if verdict.land {
-            if state.dirty {
+            if state.dirty && self.leftovers_hold_a_secret(seq, state.head, &mut patch, obs)? {
+                // Saved as a redacted patch instead; the worktree is back at the agent's HEAD.
+            } else if state.dirty {
                 let msg = format!(
                     "pitboss: work left uncommitted by session {seq:04} ({prompt})\n\nPitboss-Run: {}\nPitboss-Session: {seq}\nPitboss-Prompt: {prompt}\n",
                     self.run
@@ -665,9 +667,12 @@ impl Loop<'_> {
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| self.adapter.name().to_string()),
             ),
-            agent_version: report
-                .and_then(|r| r.agent_version.clone())
-                .or_else(|| self.agent_version.clone()),
+            // The probe's `--version` line is the agent's words too.
+            agent_version: self.redactor.redact_opt(
+                report
+                    .and_then(|r| r.agent_version.clone())
+                    .or_else(|| self.agent_version.clone()),
+            ),
             model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),

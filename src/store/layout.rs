@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use super::dir_read::{DirFileError, RunDirReader};
 use super::id::{RunId, Seq};
 use super::markdown::render_sessions_md;
 use super::record::{SessionRecord, parse_record};
@@ -61,6 +62,8 @@ pub enum LayoutError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    File(#[from] DirFileError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -69,6 +72,7 @@ impl LayoutError {
         match self {
             LayoutError::Io { .. } => false,
             LayoutError::Store(e) => e.is_user_error(),
+            LayoutError::File(e) => e.is_user_error(),
             _ => true,
         }
     }
@@ -188,14 +192,17 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
     if !dir.is_dir() {
         return Err(LayoutError::MissingFile(dir.to_path_buf()));
     }
+    // Every file is read through `reader`: no symlinks, nothing outside `dir`.
+    let reader = RunDirReader::new(dir)?;
     let jsonl_path = dir.join("sessions.jsonl");
     let state_path = dir.join("state.json");
-    for p in [&state_path, &jsonl_path] {
-        if !p.is_file() {
-            return Err(LayoutError::MissingFile(p.clone()));
-        }
-    }
-    let text = fs::read_to_string(&jsonl_path).map_err(io("cannot read", &jsonl_path))?;
+    let read_text = |path: &Path| -> Result<String, LayoutError> {
+        reader
+            .read_to_string(reader.relative(path))?
+            .ok_or_else(|| LayoutError::MissingFile(path.to_path_buf()))
+    };
+    let state_text = read_text(&state_path)?;
+    let text = read_text(&jsonl_path)?;
     let mut sessions = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -240,7 +247,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
             });
         }
         let transcript = dir.join(rel_path);
-        if !transcript.is_file() {
+        if reader.open(rel_path)?.is_none() {
             return Err(LayoutError::MissingTranscript {
                 path: jsonl_path.clone(),
                 line: n,
@@ -248,11 +255,13 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
                 transcript,
             });
         }
-        let patch = dir.join(format!("patches/session-{}.patch", Seq(r.seq).padded()));
-        sessions.push((r, transcript, patch.is_file().then_some(patch)));
+        let patch_rel = format!("patches/session-{}.patch", Seq(r.seq).padded());
+        let patch = reader
+            .open(Path::new(&patch_rel))?
+            .map(|_| dir.join(&patch_rel));
+        sessions.push((r, transcript, patch));
     }
     sessions.sort_by_key(|(r, _, _)| r.seq);
-    let state_text = fs::read_to_string(&state_path).map_err(io("cannot read", &state_path))?;
     let state_value: serde_json::Value =
         serde_json::from_str(&state_text).map_err(|e| LayoutError::BadFile {
             path: state_path.clone(),
@@ -267,8 +276,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
         }
     })?;
     let meta_path = dir.join("run.json");
-    let meta = if meta_path.is_file() {
-        let t = fs::read_to_string(&meta_path).map_err(io("cannot read", &meta_path))?;
+    let meta = if let Some(t) = reader.read_to_string(Path::new("run.json"))? {
         Some(
             serde_json::from_str::<RunMeta>(&t).map_err(|e| LayoutError::BadFile {
                 path: meta_path.clone(),
@@ -279,11 +287,9 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
         None
     };
     let pad_path = dir.join("scratchpad.md");
-    let scratchpad = if pad_path.is_file() {
-        fs::read_to_string(&pad_path).map_err(io("cannot read", &pad_path))?
-    } else {
-        String::new()
-    };
+    let scratchpad = reader
+        .read_to_string(reader.relative(&pad_path))?
+        .unwrap_or_default();
     let found_id = meta
         .as_ref()
         .map(|m| m.id.to_string())
@@ -372,14 +378,16 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
     };
     meta.id = id;
     let source = rd.dir.display().to_string();
+    let reader = RunDirReader::new(&rd.dir)?;
     let mut items = rd.sessions.into_iter().map(|(r, t, p)| {
         let patch = match p {
-            Some(p) => Some(fs::read(&p).map_err(|e| {
+            // Read as it was checked: no symlinks, nothing outside the directory.
+            Some(p) => reader.read(reader.relative(&p)).map_err(|e| {
                 StoreError::Git(crate::git::GitError::Io {
-                    what: format!("cannot read {}", p.display()),
-                    source: e,
+                    what: e.to_string(),
+                    source: std::io::Error::other("refused"),
                 })
-            })?),
+            })?,
             None => None,
         };
         Ok((r, TranscriptSource::File(t), patch))

@@ -7,6 +7,7 @@
 //! that dies after it has published a whole commit. There is no lock file of our own.
 
 mod check;
+pub mod dir_read;
 mod id;
 mod markdown;
 mod merge;

@@ -11,6 +11,7 @@
 //! bounded channel, so a fast writer waits for us instead of piling up in memory.
 
 mod lines;
+mod reaper;
 
 use std::fs::File;
 use std::io;
@@ -29,6 +30,7 @@ use super::invocation::{Invocation, StdinFrom};
 use super::observer::{AgentEvent, Controls, StopReason, TICK};
 use super::outcome::SessionEnd;
 use lines::{MIN_LINE, Msg, spawn_reader};
+pub use reaper::become_subreaper;
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +257,10 @@ impl Supervisor<'_> {
             self.step(now, result_at, handler);
             if self.status.is_some() && self.group_gone_at.is_none() && !group_alive(self.pgid) {
                 self.group_gone_at = Some(now);
+                if open > 0 {
+                    // Someone outside the group holds our pipes: a descendant that left it.
+                    self.end_adopted(handler);
+                }
             }
             if let Some(gone) = self.group_gone_at {
                 if open == 0 {
@@ -274,6 +280,7 @@ impl Supervisor<'_> {
                 }
             }
         }
+        self.end_adopted(handler);
         if open == 0 {
             for r in readers {
                 let _ = r.join();
@@ -330,6 +337,21 @@ impl Supervisor<'_> {
                 handler,
                 format!("cannot send {sig} to the agent's group: {e}"),
             ),
+        }
+    }
+
+    /// Ends the processes that left the agent's group and were re-parented to us (only when
+    /// grind made itself their subreaper): no descendant outlives its session.
+    fn end_adopted(&mut self, handler: &mut dyn OutputHandler) {
+        let n = reaper::end_adopted(None, self.limits.grace);
+        if n > 0 {
+            self.warn(
+                handler,
+                format!(
+                    "ended {n} process(es) the agent left running outside its process group \
+                     (setsid)"
+                ),
+            );
         }
     }
 

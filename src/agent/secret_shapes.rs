@@ -1,0 +1,454 @@
+//! The shapes of secrets the [`Redactor`](super::Redactor) finds without being told their
+//! values: vendors' key formats, credentials in URLs and headers, PEM private keys, and long
+//! random-looking values next to key-like names.
+//!
+//! Runs are pushed to shared remotes, so we cover the shapes that secret scanners (gitleaks,
+//! GitHub's push protection, trufflehog) agree on. Each rule is a plain function over bytes,
+//! tried only at bytes in [`TRIGGERS`], so one pass over a transcript stays cheap (no regex
+//! crate). Rules prefer a missed odd case to blanking ordinary words: every vendor shape needs
+//! its prefix at the start of a word and a minimum length of random-looking characters.
+
+/// Bytes at which some rule can start; the redactor skips every other byte.
+pub(super) const TRIGGERS: &[u8] = b"sgrAxenhBb:=-";
+
+/// Where the secret starting at (or just after) a trigger is: `line[start..end]` is replaced.
+/// `open_pem` is true for a private key whose `-----END` line is not in `line`: it runs to the
+/// end, and the caller keeps redacting until the end line comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub open_pem: bool,
+}
+
+fn hit(start: usize, end: usize) -> Option<Hit> {
+    Some(Hit {
+        start,
+        end,
+        open_pem: false,
+    })
+}
+
+fn is_alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn token(b: u8) -> bool {
+    is_alnum(b) || b == b'-' || b == b'_'
+}
+
+fn run(s: &[u8], ok: impl Fn(u8) -> bool) -> usize {
+    s.iter().take_while(|&&b| ok(b)).count()
+}
+
+/// The secret at `i`, if one starts there.
+pub(super) fn shape_at(line: &[u8], i: usize) -> Option<Hit> {
+    match line[i] {
+        b':' => url_password(line, i).or_else(|| named_value(line, i)),
+        b'=' => named_value(line, i),
+        b'-' => pem_block(line, i),
+        _ => {
+            // A key starts a word: `task-list1234…` or `disk-…` must not match `sk-`.
+            if i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == b'_') {
+                return None;
+            }
+            vendor_key(&line[i..]).map(|n| Hit {
+                start: i,
+                end: i + n,
+                open_pem: false,
+            })
+        }
+    }
+}
+
+/// A vendor key: its prefix, the characters after it, and the fewest of them a real key has.
+type Prefixed = (&'static [u8], fn(u8) -> bool, usize);
+
+/// Length of the vendor key at the start of `rest`.
+fn vendor_key(rest: &[u8]) -> Option<usize> {
+    let prefixed: [Prefixed; 11] = [
+        (b"github_pat_", token, 20),
+        (b"glpat-", token, 20),      // GitLab personal access token
+        (b"sk_live_", is_alnum, 16), // Stripe secret and restricted keys
+        (b"sk_test_", is_alnum, 16),
+        (b"rk_live_", is_alnum, 16),
+        (b"rk_test_", is_alnum, 16),
+        (b"npm_", is_alnum, 36),                      // npm access token
+        (b"hf_", is_alnum, 30),                       // Hugging Face token
+        (b"AIza", token, 35),                         // Google API key
+        (b"xoxb-", |b| is_alnum(b) || b == b'-', 10), // Slack
+        (b"xoxp-", |b| is_alnum(b) || b == b'-', 10),
+    ];
+    for (prefix, ok, min) in prefixed {
+        if prefix[0] == rest[0] && rest.starts_with(prefix) {
+            let n = run(&rest[prefix.len()..], ok);
+            return (n >= min).then_some(prefix.len() + n);
+        }
+    }
+    if rest.starts_with(b"sk-") {
+        // OpenAI (`sk-…`, `sk-proj-…`) and Anthropic (`sk-ant-api03-…`) keys. Real keys are
+        // long and random, so they contain a digit; words like `sk-learn-compat…` do not.
+        let n = run(&rest[3..], token);
+        let has_digit = rest[3..3 + n].iter().any(u8::is_ascii_digit);
+        return (n >= 20 && has_digit).then_some(3 + n);
+    }
+    if rest.len() > 5
+        && rest.starts_with(b"xox")
+        && matches!(rest[3], b'a' | b'r' | b's')
+        && rest[4] == b'-'
+    {
+        let n = run(&rest[5..], |b| is_alnum(b) || b == b'-');
+        return (n >= 10).then_some(5 + n);
+    }
+    if rest.len() > 4
+        && rest.starts_with(b"gh")
+        && matches!(rest[2], b'p' | b'o' | b's' | b'u' | b'r')
+        && rest[3] == b'_'
+    {
+        let n = run(&rest[4..], is_alnum);
+        return (n >= 20).then_some(4 + n);
+    }
+    if rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA") {
+        let n = run(&rest[4..], |b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let end_ok = rest.get(4 + n).is_none_or(|&b| !is_alnum(b));
+        return (n == 16 && end_ok).then_some(20);
+    }
+    if rest.starts_with(b"eyJ") {
+        return jwt(rest);
+    }
+    if rest.len() > 7 && rest[..6].eq_ignore_ascii_case(b"bearer") && rest[6] == b' ' {
+        return bearer(rest);
+    }
+    None
+}
+
+/// A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ` is `{"`).
+fn jwt(rest: &[u8]) -> Option<usize> {
+    let b64 = |b: u8| is_alnum(b) || b == b'-' || b == b'_';
+    let head = run(rest, b64);
+    if head < 10 || rest.get(head) != Some(&b'.') {
+        return None;
+    }
+    let body = &rest[head + 1..];
+    if !body.starts_with(b"eyJ") {
+        return None;
+    }
+    let n = run(body, b64);
+    if n < 10 {
+        return None;
+    }
+    let mut end = head + 1 + n;
+    if rest.get(end) == Some(&b'.') {
+        end += 1 + run(&rest[end + 1..], b64);
+    }
+    Some(end)
+}
+
+/// `Bearer <token>`: the whole phrase goes, so the header stays readable as `[REDACTED]`.
+fn bearer(rest: &[u8]) -> Option<usize> {
+    let spaces = run(&rest[6..], |b| b == b' ');
+    let from = 6 + spaces;
+    let n = run(&rest[from..], |b| {
+        is_alnum(b) || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+    });
+    (n >= 8).then_some(from + n)
+}
+
+/// `scheme://user:password@host`: the password.
+fn url_password(line: &[u8], i: usize) -> Option<Hit> {
+    if !line[i..].starts_with(b"://") || i == 0 || !is_alnum(line[i - 1]) {
+        return None;
+    }
+    let from = i + 3;
+    let authority = run(&line[from..], |b| {
+        !matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\') && b > b' '
+    });
+    let auth = &line[from..from + authority];
+    let at = auth.iter().rposition(|&b| b == b'@')?;
+    let colon = auth[..at].iter().position(|&b| b == b':')?;
+    if at <= colon + 1 {
+        return None;
+    }
+    hit(from + colon + 1, from + at)
+}
+
+/// `-----BEGIN … PRIVATE KEY-----` through its `-----END … -----` line, whole.
+fn pem_block(line: &[u8], i: usize) -> Option<Hit> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    if !line[i..].starts_with(BEGIN) {
+        return None;
+    }
+    let head_from = i + BEGIN.len();
+    let head_len = find(&line[head_from..line.len().min(head_from + 80)], b"-----")?;
+    if !line[head_from..head_from + head_len].ends_with(b"PRIVATE KEY")
+        && !line[head_from..head_from + head_len].ends_with(b"PRIVATE KEY BLOCK")
+    {
+        return None;
+    }
+    let body = head_from + head_len + 5;
+    match pem_end(line, body) {
+        Some(end) => hit(i, end),
+        None => Some(Hit {
+            start: i,
+            end: line.len(),
+            open_pem: true,
+        }),
+    }
+}
+
+/// The end of the first `-----END …-----` at or after `from`.
+pub(super) fn pem_end(line: &[u8], from: usize) -> Option<usize> {
+    let at = from + find(&line[from..], b"-----END ")?;
+    let name = at + 9;
+    let close = find(&line[name..line.len().min(name + 80)], b"-----")?;
+    Some(name + close + 5)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How strongly a name says its value is a secret: `Some(true)` for names with `password`,
+/// `secret`, `credential`, `apikey` anywhere, or a word `pass`, `token(s)`, `api key`, `access
+/// key`, `private key`; `Some(false)` for a word `key(s)` or `auth` (then only a random-looking
+/// value counts); `None` otherwise. Words are split at `_`, `-`, `.` and camelCase, so
+/// `tokenizer`, `monkey` and `author` say nothing. (Not `pwd`: that is the working directory.)
+fn name_kind(name: &[u8]) -> Option<bool> {
+    // Most names (`type`, `id`, `content`) hold none of these: say so without allocating.
+    let hints: [&[u8]; 6] = [b"pas", b"sec", b"cred", b"tok", b"key", b"auth"];
+    let holds = |h: &[u8]| name.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
+    if !hints.iter().any(|h| holds(h)) {
+        return None;
+    }
+    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let anywhere = [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "credential",
+        "apikey",
+    ];
+    if anywhere.iter().any(|w| lower.contains(w)) {
+        return Some(true);
+    }
+    let mut words: Vec<String> = vec![String::new()];
+    let mut prev_lower = false;
+    for &b in name {
+        if !b.is_ascii_alphanumeric() {
+            words.push(String::new());
+        } else if b.is_ascii_uppercase() && prev_lower {
+            words.push((b as char).to_ascii_lowercase().to_string());
+        } else if let Some(w) = words.last_mut() {
+            w.push((b as char).to_ascii_lowercase());
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+    }
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("pass")
+        || has("token")
+        || has("tokens")
+        || pair("api", "key")
+        || pair("access", "key")
+        || pair("private", "key")
+    {
+        return Some(true);
+    }
+    (has("key") || has("keys") || has("auth")).then_some(false)
+}
+
+/// `name = value`, `name: value`, `"name": "value"`: the value, when the name is key-like and
+/// the value looks like a secret (see [`looks_secret`]).
+fn named_value(line: &[u8], sep: usize) -> Option<Hit> {
+    let skip = |b: u8| matches!(b, b'"' | b'\'' | b'\\' | b' ');
+    let mut ne = sep;
+    while ne > 0 && sep - ne < 4 && skip(line[ne - 1]) {
+        ne -= 1;
+    }
+    let name_ok = |b: u8| is_alnum(b) || matches!(b, b'_' | b'-' | b'.');
+    let mut ns = ne;
+    while ns > 0 && ne - ns < 64 && name_ok(line[ns - 1]) {
+        ns -= 1;
+    }
+    if ne - ns < 3 {
+        return None;
+    }
+    let strong = name_kind(&line[ns..ne])?;
+    let mut vs = sep + 1;
+    if line.get(vs) == Some(&b'>') {
+        vs += 1; // `=>`
+    }
+    let mut quoted = false;
+    while vs < line.len() && vs - sep < 6 && skip(line[vs]) {
+        quoted |= line[vs] != b' ';
+        vs += 1;
+    }
+    let n = run(&line[vs..], |b| {
+        if quoted {
+            !matches!(b, b'"' | b'\'' | b'\\') && b >= b' '
+        } else {
+            b > b' ' && !matches!(b, b',' | b';' | b'"' | b'\'' | b'&' | b')' | b'}' | b']')
+        }
+    });
+    let value = &line[vs..vs + n];
+    looks_secret(value, strong).then(|| Hit {
+        start: vs,
+        end: vs + n,
+        open_pem: false,
+    })
+}
+
+/// A value next to a key-like name is a secret when it is long enough, mixes character classes
+/// and, for the weaker names, is random-looking (Shannon entropy of its bytes).
+fn looks_secret(value: &[u8], strong: bool) -> bool {
+    // A variable, a marker, a path or an address (its password has a rule of its own) is not
+    // a secret value; AWS secret keys hold `/` but never start with one.
+    let path_like =
+        matches!(value.first(), Some(b'/' | b'.' | b'~')) || find(value, b"://").is_some();
+    if value.starts_with(b"[REDACTED")
+        || value.starts_with(b"$")
+        || value.contains(&b' ')
+        || path_like
+    {
+        return false;
+    }
+    let classes = [
+        value.iter().any(u8::is_ascii_lowercase),
+        value.iter().any(u8::is_ascii_uppercase),
+        value.iter().any(u8::is_ascii_digit),
+        value.iter().any(|b| !b.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    if strong {
+        value.len() >= 8 && classes >= 2
+    } else {
+        value.len() >= 16 && classes >= 2 && entropy(value) >= 3.0
+    }
+}
+
+/// Bits per byte of `value`'s byte distribution.
+fn entropy(value: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &b in value {
+        counts[b as usize] += 1;
+    }
+    let n = value.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find_all(line: &str) -> Vec<&str> {
+        let b = line.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if TRIGGERS.contains(&b[i])
+                && let Some(h) = shape_at(b, i)
+            {
+                out.push(&line[h.start..h.end]);
+                i = h.end.max(i + 1);
+                continue;
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn vendor_shapes() {
+        let cases = [
+            ("glpat-abcdefghij0123456789", "glpat-abcdefghij0123456789"),
+            (
+                "k=sk_live_51HxYzAbCdEfGhIjKlMn",
+                "sk_live_51HxYzAbCdEfGhIjKlMn",
+            ),
+            (
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+            ),
+            (
+                "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+                "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+            ),
+            (
+                "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+                "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+            ),
+            (
+                "t eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U x",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            ),
+            (
+                "Authorization: Bearer abc.DEF-123_456",
+                "Bearer abc.DEF-123_456",
+            ),
+            ("postgres://app:s3cr3t!pw@db.example.com/x", "s3cr3t!pw"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(find_all(line), vec![want], "{line}");
+        }
+    }
+
+    #[test]
+    fn named_values_and_entropy() {
+        let cases = [
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            ("{\"password\": \"hunter2hunter2\"}", "hunter2hunter2"),
+            ("DB_PASS=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("dbPassword: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("apiKey=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("x-auth-token: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
+            ("signing_key: 9fQ2xLr7Vb1Kp0ZsT4mW", "9fQ2xLr7Vb1Kp0ZsT4mW"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(find_all(line), vec![want], "{line}");
+        }
+        for line in [
+            "password: required",
+            "the key: keyboard-layout",
+            "pwd=/tmp/.tmpAbC123/worktree",
+            "tokenizer: cl100k_base",
+            "author=Jdoe1234567890abcdefXYZ",
+            "monkey_business=Qz8r7Lp0Vx7Nm2Kc5Tw9",
+            "signing_key=/home/me/.ssh/id_ed25519_Sk1",
+            "token = ${GH_TOKEN}",
+            "monkey=banana-split-42",
+            "key=value",
+            "https://example.com:8080/path",
+            "ssh://git@github.com/x",
+            "Bearer of bad news",
+        ] {
+            assert!(find_all(line).is_empty(), "{line}: {:?}", find_all(line));
+        }
+    }
+
+    #[test]
+    fn pem_blocks_whole_or_open() {
+        let one = "x -----BEGIN RSA PRIVATE KEY-----\\nMIIEabc\\n-----END RSA PRIVATE KEY----- y";
+        assert_eq!(
+            find_all(one),
+            vec!["-----BEGIN RSA PRIVATE KEY-----\\nMIIEabc\\n-----END RSA PRIVATE KEY-----"]
+        );
+        let open = b"-----BEGIN OPENSSH PRIVATE KEY-----";
+        let h = shape_at(open, 0).unwrap();
+        assert!(h.open_pem && h.end == open.len());
+        assert!(find_all("-----BEGIN CERTIFICATE-----").is_empty());
+        assert_eq!(pem_end(b"abc-----END EC PRIVATE KEY-----rest", 0), Some(31));
+    }
+}
