@@ -44,6 +44,12 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         }
     };
     let mut problems: Vec<String> = Vec::new();
+    if let Some(p) = resume
+        .as_ref()
+        .and_then(|r| resume_branch_problem(ctx, repo, &r.run))
+    {
+        problems.push(p);
+    }
 
     let base = match &resume {
         Some(r) => r.base_commit.clone().map(|c| (c, r.base_branch.clone())),
@@ -228,4 +234,13 @@ fn is_executable(p: &Path) -> bool {
 
 fn clean(p: &Path) -> PathBuf {
     p.components().collect()
+}
+
+/// Why a resume could not find the run's branch (the real run refuses the same way), with the
+/// command that brings it.
+fn resume_branch_problem(ctx: &Ctx, repo: &Repo, run: &str) -> Option<String> {
+    let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
+    let id = crate::store::RunId::parse(run).ok()?;
+    crate::grind::branch::problem(repo, &store, &id)
+        .map(|p| format!("{p} (`git pitboss fetch {id}` brings it from the default remote)"))
 }

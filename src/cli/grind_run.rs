@@ -129,6 +129,13 @@ pub fn grind_err(e: GrindError) -> CliError {
         GrindError::BranchExists(b) => {
             Some(format!("delete it (`git branch -D {b}`) or resume its run"))
         }
+        GrindError::BranchMissing { run, .. } => Some(format!(
+            "`git pitboss fetch {run}` brings the run with its branch from the default remote \
+             (`git pitboss fetch <remote> {run}` from another)"
+        )),
+        GrindError::BranchCopiesDiverged { .. } => Some(
+            "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into(),
+        ),
         GrindError::AgentMissing(_) => {
             Some("`git pitboss grind --dry-run` shows the agent a run would start".into())
         }

@@ -7,6 +7,7 @@
 //! wherever a caller can reasonably ask "is it there?".
 
 mod bulk;
+mod code_merge;
 mod delta;
 mod graph;
 mod objects;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use bulk::Bulk;
+pub use code_merge::TreeMerge;
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};

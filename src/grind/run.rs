@@ -208,6 +208,14 @@ pub enum GrindError {
     NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
     NotAGrindRun(RunId),
+    #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
+    BranchMissing { run: RunId, branch: String },
+    #[error("run {run}: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
+    BranchCopiesDiverged {
+        run: RunId,
+        branch: String,
+        copies: Vec<String>,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -245,6 +253,8 @@ pub(super) struct Loop<'a> {
     pub adapter: Box<dyn agent::Adapter>,
     pub redactor: agent::Redactor,
     pub run: RunId,
+    /// The run branch's short name (`pitboss/<id>`, or what an older run recorded).
+    pub branch: String,
     pub slot: Slot,
     pub scheduler: Scheduler,
     pub budgets: Budgets,
@@ -292,6 +302,7 @@ pub fn grind(
         adapter,
         redactor,
         run: p.run,
+        branch: p.branch,
         slot: p.slot,
         scheduler: p.scheduler,
         budgets: p.budgets,
@@ -311,7 +322,7 @@ pub fn grind(
     lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
-        branch: run.branch_name(),
+        branch: format!("refs/heads/{}", lp.branch),
         worktree: lp.slot.path.clone(),
         agent: lp.adapter.name().to_string(),
         resumed,
@@ -374,6 +385,7 @@ const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// Where a run stands when the loop takes it up: new, or read back from its ref.
 struct Progress {
     run: RunId,
+    branch: String,
     slot: Slot,
     scheduler: Scheduler,
     budgets: Budgets,
@@ -405,7 +417,7 @@ fn start(
     let mut meta = RunMeta::minimal(id.clone(), now);
     meta.base_branch = base.branch.clone();
     meta.base_commit = Some(base.commit.to_string());
-    meta.branch = Some(branch.clone());
+    meta.branch = Some(id.branch_ref());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
     for p in plan.runnable() {
@@ -425,6 +437,7 @@ fn start(
     let budgets = plan.budgets(now);
     let p = Progress {
         run: id,
+        branch,
         slot,
         scheduler,
         budgets,
@@ -447,17 +460,11 @@ fn reopen(
 ) -> Result<(RunLock, Progress), GrindError> {
     let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
     let run = store.open_run(id)?;
-    let branch = run
-        .meta
-        .branch
-        .clone()
-        .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))?;
-    if repo.branch_tip(&branch)?.is_none() {
-        return Err(GrindError::Git(GitError::Io {
-            what: format!("run {id}: its branch {branch} is gone"),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        }));
-    }
+    // The branch the run records, taken from a remote's copy when this clone lacks it.
+    let full = super::branch::recorded(id, run.meta.branch.as_deref())?;
+    let source = super::branch::locate(repo, store, id, &full)?;
+    super::branch::take_up(repo, &full, &source)?;
+    let branch = full.trim_start_matches("refs/heads/").to_string();
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
@@ -475,6 +482,7 @@ fn reopen(
     )?;
     let p = Progress {
         run: id.clone(),
+        branch,
         slot,
         scheduler,
         budgets,
@@ -608,7 +616,7 @@ impl Loop<'_> {
         let summary = GrindSummary {
             run: self.run.clone(),
             run_ref: self.run.ref_name(),
-            branch: self.run.branch_name(),
+            branch: format!("refs/heads/{}", self.branch),
             status,
             stop,
             sessions: mine.len() as u64,

@@ -172,7 +172,7 @@ impl Loop<'_> {
             .as_ref()
             .map(|p| p.prompt.body.clone())
             .unwrap_or_default();
-        let branch = self.run.branch_name();
+        let branch = self.branch.clone();
         let base = self
             .repo
             .branch_tip(&branch)?
@@ -433,7 +433,7 @@ impl Loop<'_> {
     /// agent's own branch is left where it put it.
     fn back_on_run_branch(&self, base: Oid) -> Result<(), GrindError> {
         let wt = self.slot.repo();
-        let branch = self.run.branch_name();
+        let branch = self.branch.clone();
         if wt.current_branch()?.as_deref() == Some(branch.as_str()) {
             return Ok(());
         }
