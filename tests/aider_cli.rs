@@ -101,10 +101,7 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
     let commit = ("feat: add AIDER.md", "AIDER.md", "hello from aider\n");
     assert_agent_commit(|a| sb.git(a), run, commit);
     assert_eq!(
-        sb.git(&[
-            "show",
-            &format!("refs/heads/pitboss/grind/{run}:.gitignore")
-        ]),
+        sb.git(&["show", &format!("refs/heads/pitboss/{run}:.gitignore")]),
         "target/\n",
         "--no-gitignore: the user's .gitignore is untouched"
     );

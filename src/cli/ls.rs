@@ -118,8 +118,7 @@ fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) 
                         Relation::Absent => format!("{}: not here", b.name),
                         rel => format!("{}: {}", b.name, relation_text(rel, &listing.remote)),
                     },
-                    None if r.relation == Relation::DeletedThere => "-".to_string(),
-                    None => "no branch there".to_string(),
+                    None => "-".to_string(),
                 };
                 (relation_text(r.relation, &listing.remote), code)
             })

@@ -96,7 +96,7 @@ pub fn assert_agent_commit(
     run: &str,
     (subject, file, contents): (&str, &str, &str),
 ) {
-    let branch = format!("refs/heads/pitboss/grind/{run}");
+    let branch = format!("refs/heads/pitboss/{run}");
     let got = git(&["log", "-1", "--format=%s", &branch]);
     assert_eq!(got.trim(), subject, "the agent's own commit");
     assert_eq!(git(&["show", &format!("{branch}:{file}")]), contents);

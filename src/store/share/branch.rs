@@ -107,18 +107,45 @@ pub(super) struct BranchStep {
 }
 
 impl RunStore<'_> {
-    /// The full ref name of the branch run `id` records, when it has one here (`None` for
-    /// runs made by `record`, and for runs that cannot be read).
+    /// The full ref name of run `id`'s branch: the one it records, else (a run made by
+    /// `record`, which records none) the first of its two possible names that exists here.
+    /// `None` when there is none, or the run cannot be read.
     pub fn run_branch_ref(&self, id: &RunId) -> Result<Option<String>> {
-        match self.open_run(id) {
-            Ok(run) => Ok(run
-                .meta
-                .branch
-                .as_deref()
-                .and_then(|b| id.recorded_branch_ref(b))),
-            Err(e) if e.is_user_error() => Ok(None),
-            Err(e) => Err(e.into()),
+        let recorded = match self.open_run(id) {
+            Ok(run) => run.meta.branch,
+            Err(e) if e.is_user_error() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(b) = recorded {
+            return Ok(id.recorded_branch_ref(&b));
         }
+        for b in candidate_branch_refs(id) {
+            if self.repo.ref_target(&b)?.is_some() {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The branch of run `id` as far as `remote` goes: [`Self::run_branch_ref`], else (a run
+    /// that records none and has no branch here) the first possible name the remote has.
+    fn branch_for_remote(&self, remote: &RemoteName, id: &RunId) -> Result<Option<String>> {
+        if let Some(b) = self.run_branch_ref(id)? {
+            return Ok(Some(b));
+        }
+        if self.open_run(id).is_ok_and(|r| r.meta.branch.is_some()) {
+            return Ok(None);
+        }
+        for b in candidate_branch_refs(id) {
+            if self
+                .repo
+                .ref_target(&remote.branch_tracking_ref(&b))?
+                .is_some()
+            {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
     }
 
     /// Every remote's copy of a branch (`refs/heads/…`): the namespace and tip of each
@@ -146,7 +173,7 @@ impl RunStore<'_> {
         id: &RunId,
         merge: bool,
     ) -> Result<Option<BranchStep>> {
-        let Some(branch) = self.run_branch_ref(id)? else {
+        let Some(branch) = self.branch_for_remote(remote, id)? else {
             return Ok(None);
         };
         let Some(theirs) = self.repo.ref_target(&remote.branch_tracking_ref(&branch))? else {

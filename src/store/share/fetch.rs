@@ -16,7 +16,7 @@ use super::branch::{
     FetchedBranch, branch_refspec, branch_refspecs, brings_code, missing_code_why,
 };
 use super::{IgnoredRef, Remote, Result, ShareError};
-use crate::git::{CasOutcome, NetCommand, NetError, Oid, parse_ls_remote};
+use crate::git::{CasOutcome, NetCommand, NetError, Oid};
 use crate::store::check::Caps;
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::merge::{MergeOutcome, Renumbered};
