@@ -33,10 +33,7 @@ pub fn locate(
     let local = repo.ref_target(branch)?;
     let copies: Vec<(RemoteName, Oid)> = store
         .branch_copies(branch)
-        .map_err(|e| GrindError::Io {
-            what: format!("cannot read the remote copies of {branch}: {e}"),
-            source: std::io::Error::other("sharing"),
-        })?
+        .map_err(share_io(branch))?
         .into_iter()
         .filter(|(_, tip)| repo.is_commit(*tip))
         .collect();
@@ -89,34 +86,41 @@ pub fn locate(
 }
 
 /// Makes the branch what [`locate`] found: creates it from, or fast-forwards it to, the copy.
-pub fn take_up(repo: &Repo, branch: &str, source: &BranchSource) -> Result<(), GrindError> {
+/// The caller holds the run's lock. A branch checked out elsewhere (the user's checkout, or
+/// the run's slot with work not yet saved) is left where it is.
+pub fn take_up(
+    repo: &Repo,
+    store: &RunStore<'_>,
+    id: &RunId,
+    branch: &str,
+    source: &BranchSource,
+) -> Result<(), GrindError> {
     let BranchSource::Copy { tracking, tip } = source else {
         return Ok(());
     };
     let local = repo.ref_target(branch)?;
-    // A work tree with the branch checked out must follow it: only our own clean slots do.
-    let slots = repo.common_dir().join("pitboss/worktrees");
-    let mut follow = Vec::new();
-    for path in repo.checked_out_in(branch)? {
-        let wt = match Repo::open(&path) {
-            Ok(wt) if path.starts_with(&slots) && !wt.worktree_state()?.dirty => wt,
-            // The user's checkout, or work not yet saved: leave the branch where it is.
-            _ => return Ok(()),
-        };
-        follow.push(wt);
+    let checkouts = store
+        .branch_checkouts(id, branch, true)
+        .map_err(share_io(branch))?;
+    if checkouts.blocking.is_some() {
+        return Ok(());
     }
     let msg = format!("pitboss: resume takes the run branch from {tracking}");
     match repo.cas_ref(branch, *tip, local, &msg)? {
-        CasOutcome::Updated => {
-            for wt in follow {
-                wt.reset_hard_clean(*tip)?;
-            }
-            Ok(())
-        }
+        CasOutcome::Updated => store
+            .follow_slots(&checkouts.slots, *tip)
+            .map_err(share_io(branch)),
         CasOutcome::Raced(_) => Err(GrindError::Io {
             what: format!("{branch} moved while the resume took it up from {tracking}"),
             source: std::io::Error::other("try the resume again"),
         }),
+    }
+}
+
+fn share_io(branch: &str) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
+    move |e| GrindError::Io {
+        what: format!("cannot take up {branch}"),
+        source: std::io::Error::other(e.to_string()),
     }
 }
 

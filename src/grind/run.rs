@@ -463,7 +463,7 @@ fn reopen(
     // The branch the run records, taken from a remote's copy when this clone lacks it.
     let full = super::branch::recorded(id, run.meta.branch.as_deref())?;
     let source = super::branch::locate(repo, store, id, &full)?;
-    super::branch::take_up(repo, &full, &source)?;
+    super::branch::take_up(repo, store, id, &full, &source)?;
     let branch = full.trim_start_matches("refs/heads/").to_string();
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;

@@ -104,6 +104,8 @@ pub(super) struct BranchStep {
     from: Option<Oid>,
     to: Option<Oid>,
     pub outcome: BranchOutcome,
+    /// The run's slot worktrees that follow the branch when it moves.
+    slots: Vec<PathBuf>,
 }
 
 impl RunStore<'_> {
@@ -188,6 +190,7 @@ impl RunStore<'_> {
             from: local,
             to,
             outcome,
+            slots: Vec::new(),
         };
         let Some(ours) = local else {
             let tip = theirs.to_string();
@@ -206,7 +209,8 @@ impl RunStore<'_> {
         if ahead > 0 && !merge {
             return Ok(Some(step(None, BranchOutcome::Diverged { ahead, behind })));
         }
-        if let Some(wt) = self.repo.checked_out_in(&branch)?.into_iter().next() {
+        let checkouts = self.branch_checkouts(id, &branch, false)?;
+        if let Some(wt) = checkouts.blocking {
             let outcome = BranchOutcome::CheckedOut {
                 worktree: wt,
                 behind,
@@ -214,15 +218,30 @@ impl RunStore<'_> {
             };
             return Ok(Some(step(None, outcome)));
         }
-        if ahead == 0 {
+        let mut planned = if ahead == 0 {
             let outcome = BranchOutcome::FastForwarded {
                 from: ours.to_string(),
                 to: theirs.to_string(),
                 commits: behind,
             };
-            return Ok(Some(step(Some(theirs), outcome)));
-        }
-        Ok(Some(match self.merge_code(id, ours, theirs)? {
+            step(Some(theirs), outcome)
+        } else {
+            self.code_merge_step(remote, id, &branch, ours, theirs, step)?
+        };
+        planned.slots = checkouts.slots;
+        Ok(Some(planned))
+    }
+
+    fn code_merge_step(
+        &self,
+        remote: &RemoteName,
+        id: &RunId,
+        branch: &str,
+        ours: Oid,
+        theirs: Oid,
+        step: impl Fn(Option<Oid>, BranchOutcome) -> BranchStep,
+    ) -> Result<BranchStep> {
+        Ok(match self.merge_code(id, ours, theirs)? {
             CodeMerge::Merged(commit) => step(
                 Some(commit),
                 BranchOutcome::Merged {
@@ -234,11 +253,11 @@ impl RunStore<'_> {
                 BranchOutcome::Conflict {
                     files,
                     remote_tip: theirs.to_string(),
-                    tracking: remote.branch_tracking_ref(&branch),
+                    tracking: remote.branch_tracking_ref(branch),
                 },
             ),
             CodeMerge::Unrelated => step(None, BranchOutcome::Unrelated),
-        }))
+        })
     }
 
     /// Carries out a planned step by compare-and-swap; on a lost race, plans again.
@@ -257,6 +276,7 @@ impl RunStore<'_> {
                 _ => "pitboss: run branch fast-forwarded from a remote",
             };
             if self.repo.cas_ref(&step.branch, to, step.from, msg)? == CasOutcome::Updated {
+                self.follow_slots(&step.slots, to)?;
                 break;
             }
             match self.plan_branch(remote, id, merge)? {
@@ -412,3 +432,70 @@ impl RunStore<'_> {
 
 /// Run refs and branch refs of a remote, with their tips.
 pub(super) type RemoteRefs = (Vec<(String, Oid)>, Vec<(String, Oid)>);
+
+/// The work trees that have a run's branch checked out.
+#[derive(Debug, Default)]
+pub struct CheckedOut {
+    /// One that must not move under its owner: a user's checkout, or a run slot with unsaved
+    /// work or a live grind.
+    pub blocking: Option<PathBuf>,
+    /// The run's own clean slot worktrees: they follow the branch (reset to its new tip).
+    pub slots: Vec<PathBuf>,
+}
+
+impl RunStore<'_> {
+    /// Where run `id`'s `branch` is checked out, and whether that stops it from moving.
+    /// `lock_held_by_us`: the caller is the grind that holds the run's lock.
+    pub fn branch_checkouts(
+        &self,
+        id: &RunId,
+        branch: &str,
+        lock_held_by_us: bool,
+    ) -> Result<CheckedOut> {
+        let slots_dir = self
+            .repo
+            .common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str());
+        let mut found = CheckedOut::default();
+        for path in self.repo.checked_out_in(branch)? {
+            let ours = path.starts_with(&slots_dir)
+                && (lock_held_by_us || !self.grind_holds(id))
+                && crate::git::Repo::open(&path)
+                    .and_then(|wt| wt.worktree_state())
+                    .is_ok_and(|s| !s.dirty);
+            if ours {
+                found.slots.push(path);
+            } else if found.blocking.is_none() {
+                found.blocking = Some(path);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Resets the run's slot worktrees to the branch's new tip (after it moved).
+    pub fn follow_slots(&self, slots: &[PathBuf], tip: Oid) -> Result<()> {
+        for path in slots {
+            crate::git::Repo::open(path)?.reset_hard_clean(tip)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a grind holds run `id`'s lock (`<common-dir>/pitboss/locks/<id>.lock`, an OS
+    /// file lock) right now. NB: the probe takes the lock for an instant when it is free.
+    fn grind_holds(&self, id: &RunId) -> bool {
+        let path = self
+            .repo
+            .common_dir()
+            .join("pitboss/locks")
+            .join(format!("{id}.lock"));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+        {
+            Ok(f) => f.try_lock().is_err(),
+            Err(_) => false,
+        }
+    }
+}

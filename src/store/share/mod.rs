@@ -24,7 +24,7 @@ use super::id::{RemoteName, RemoteNameError, RunId, TOMBSTONE_REF_PREFIX};
 use super::{RunStore, StoreError};
 use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 
-pub use branch::{BranchOutcome, CodeMerge, FetchedBranch, candidate_branch_refs};
+pub use branch::{BranchOutcome, CheckedOut, CodeMerge, FetchedBranch, candidate_branch_refs};
 pub use fetch::{FetchOptions, FetchOutcome, FetchReport, FetchedRun};
 pub use push::{PushOptions, PushOutcome, PushReport, PushedRef, RefKind, SkippedRun};
 pub use rm::{
