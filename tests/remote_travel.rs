@@ -169,6 +169,12 @@ fn a_run_travels_whole_over_git_daemon_and_resumes_on_another_clone() {
     // git user means with the short name.
     let ls = c.ok(&["ls", "--remote"], "");
     assert!(ls.contains(&format!("{full}: not here")), "{ls}");
+    // The obvious plain fetch takes the code, not the run's history.
+    git_quiet(
+        &c,
+        &["fetch", "-q", "origin", &format!("{branch}:{branch}")],
+    );
+    assert_eq!(c.git(&["rev-parse", &full]), b.git(&["rev-parse", &full]));
     c.ok(&["fetch"], "");
     let ls = c.ok(&["ls", "--remote"], "");
     assert!(ls.contains(&format!("{full}: up to date")), "{ls}");
@@ -493,4 +499,29 @@ fn a_run_deleted_on_the_remote_stays_deleted() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let ls = b.ok(&["ls", "--remote"], "");
     assert!(!ls.contains("deleted on origin"), "{ls}");
+}
+
+#[test]
+fn sync_does_not_merge_a_history_whose_code_this_clone_lacks() {
+    let bare = Bare::new();
+    let url = bare.path_url();
+    let (a, b, _c, run) = team(&url);
+    b.ok(&["fetch"], "");
+    let pa = project(&a, "own");
+    let pb = project(&b, "own");
+    assert_eq!(grind(&a, "a", &pa, Some(&run)).status.code(), Some(0));
+    assert_eq!(grind(&b, "b", &pb, Some(&run)).status.code(), Some(0));
+    // A publishes its sessions without the code they name.
+    a.ok(&["push", "--no-branch"], "");
+    let run_ref = format!("refs/pitboss/grind/{run}");
+    let before = b.git(&["rev-parse", &run_ref]);
+    let out = b.git_pitboss().args(["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("its sessions name code commits this repository does not have"),
+        "{said}"
+    );
+    assert_eq!(b.git(&["rev-parse", &run_ref]), before);
+    records_name_only_present_commits(&b, &run);
 }
