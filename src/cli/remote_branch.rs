@@ -109,10 +109,17 @@ pub fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&FetchedBranch]
                     report.remote, b.branch
                 ));
             }
-            BranchOutcome::Conflict { tracking, .. } => {
+            BranchOutcome::Conflict {
+                tracking, worktree, ..
+            } => {
+                // Where the branch can be checked out: the run's slot has it already.
+                let go = match worktree {
+                    Some(w) => format!("cd {}", w.display()),
+                    None => format!("git switch {short}"),
+                };
                 ctx.ui.status(&format!(
                     "hint: merge run {}'s code by hand, then sync again (every sync fails until then):\n  \
-                     git switch {short}\n  \
+                     {go}\n  \
                      git merge {tracking}\n  \
                      (fix the conflicts, `git add` them, `git commit`)\n  \
                      git pitboss sync {}",

@@ -65,6 +65,9 @@ pub enum BranchOutcome {
         /// The remote's tip, kept in `tracking`.
         remote_tip: String,
         tracking: String,
+        /// The run's slot worktree that has the branch checked out, if any (merge there).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        worktree: Option<PathBuf>,
     },
     /// No common history: left alone.
     Unrelated,
@@ -228,6 +231,9 @@ impl RunStore<'_> {
         } else {
             self.code_merge_step(remote, id, &branch, ours, theirs, step)?
         };
+        if let BranchOutcome::Conflict { worktree, .. } = &mut planned.outcome {
+            *worktree = checkouts.slots.first().cloned();
+        }
         planned.slots = checkouts.slots;
         Ok(Some(planned))
     }
@@ -254,6 +260,7 @@ impl RunStore<'_> {
                     files,
                     remote_tip: theirs.to_string(),
                     tracking: remote.branch_tracking_ref(branch),
+                    worktree: None,
                 },
             ),
             CodeMerge::Unrelated => step(None, BranchOutcome::Unrelated),
