@@ -413,7 +413,8 @@ fn a_code_conflict_fails_every_sync_until_merged_by_hand() {
         );
         let err = stderr(&out);
         assert!(err.contains(&format!("git merge {tracking}")), "{err}");
-        assert!(err.contains("\n  cd "), "{err}");
+        // The run finished, so no slot has the branch: the user's checkout can switch to it.
+        assert!(err.contains(&format!("\n  git switch pitboss/{run}\n")), "{err}");
         // Nothing merged: the history and the code are as they were; the remote's tip waits.
         assert_eq!(
             b.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]),
@@ -425,13 +426,9 @@ fn a_code_conflict_fails_every_sync_until_merged_by_hand() {
             a.git(&["rev-parse", &full])
         );
     }
-    // By hand, as the hint says: in the run's slot worktree, which has the branch checked out.
-    let err = stderr(&b.git_pitboss().args(["sync"]).output().unwrap());
-    let wt = err
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("cd "))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{err}"));
+    // By hand, as the hint says.
+    let wt = b.repo.clone();
+    b.git(&["switch", "-q", &format!("pitboss/{run}")]);
     let merged = b.git_output_in(&wt, &["merge", "-q", &tracking]);
     assert!(!merged.status.success());
     std::fs::write(wt.join("shared.txt"), "a and b\n").unwrap();

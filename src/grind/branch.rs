@@ -134,10 +134,8 @@ pub fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, GrindError
 /// For the dry run: why a resume of `id` could not find its branch, or `None` when it could.
 pub fn problem(repo: &Repo, store: &RunStore<'_>, id: &RunId) -> Option<String> {
     let run = store.open_run(id).ok()?;
-    let branch = match recorded(id, run.meta.branch.as_deref()) {
-        Ok(b) => b,
-        Err(e) => return Some(e.to_string()),
-    };
+    // A run that records no branch is not this check's business (the real run says so).
+    let branch = recorded(id, run.meta.branch.as_deref()).ok()?;
     match locate(repo, store, id, &branch) {
         Ok(_) => None,
         Err(e) => Some(e.to_string()),
