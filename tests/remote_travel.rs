@@ -14,6 +14,7 @@ use common::*;
 /// names (`own` → `$CLONE.txt`, `clash` → `shared.txt`), and commits it.
 const AGENT: &str = r#"#!/bin/sh
 set -eu
+if [ "${FAIL_AT:-0}" = "$PITBOSS_SEQ" ]; then echo "failing on purpose"; exit 3; fi
 case "$PITBOSS_PROMPT" in
   own*) f="$CLONE.txt" ;;
   *) f=shared.txt ;;
@@ -414,7 +415,10 @@ fn a_code_conflict_fails_every_sync_until_merged_by_hand() {
         let err = stderr(&out);
         assert!(err.contains(&format!("git merge {tracking}")), "{err}");
         // The run finished, so no slot has the branch: the user's checkout can switch to it.
-        assert!(err.contains(&format!("\n  git switch pitboss/{run}\n")), "{err}");
+        assert!(
+            err.contains(&format!("\n  git switch pitboss/{run}\n")),
+            "{err}"
+        );
         // Nothing merged: the history and the code are as they were; the remote's tip waits.
         assert_eq!(
             b.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]),
@@ -516,4 +520,87 @@ fn sync_does_not_merge_a_history_whose_code_this_clone_lacks() {
     );
     assert_eq!(b.git(&["rev-parse", &run_ref]), before);
     records_name_only_present_commits(&b, &run);
+}
+
+#[test]
+fn a_stopped_runs_slot_follows_its_branch_when_fetch_moves_it() {
+    let bare = Bare::new();
+    let url = bare.path_url();
+    let a = Sandbox::new();
+    a.git(&["remote", "add", "origin", &url]);
+    a.git(&["push", "-q", "origin", "main"]);
+    let pa = project(&a, "own");
+    // Session 1 lands, session 2 fails: the run stops and keeps its slot for --resume.
+    let mut cmd = a.git_pitboss();
+    cmd.args([
+        "grind",
+        "--json",
+        "--consecutive-failure-limit",
+        "1",
+        "--prompts-dir",
+    ])
+    .arg(&pa)
+    .envs([("CLONE", "a"), ("FAIL_AT", "2")]);
+    let out = run_with_stdin(&mut cmd, "");
+    // Exit 5: stopped by the failure limit.
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let run = a.only_run();
+    let full = format!("refs/heads/pitboss/{run}");
+    let slot = a.repo.join(format!(".git/pitboss/worktrees/{run}/0"));
+    assert!(slot.is_dir(), "the stopped run keeps its slot");
+    a.ok(&["push"], "");
+
+    let b = Sandbox::clone_of(&url);
+    b.ok(&["fetch"], "");
+    let pb = project(&b, "own");
+    let mut cmd = b.git_pitboss();
+    cmd.args([
+        "grind",
+        "--json",
+        "--resume",
+        &run,
+        "--max-iterations",
+        "3",
+        "--prompts-dir",
+    ])
+    .arg(&pb)
+    .env("CLONE", "b");
+    let out = run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    b.ok(&["push"], "");
+
+    // A's fetch moves the branch under its clean slot, and the slot follows.
+    let said = a.ok(&["fetch"], "");
+    assert!(
+        said.contains(&format!("updated    branch {full}")),
+        "{said}"
+    );
+    let tip = b.git(&["rev-parse", &full]);
+    assert_eq!(a.git(&["rev-parse", &full]), tip);
+    assert_eq!(a.git_in(&slot, &["rev-parse", "HEAD"]), tip);
+    assert!(a.git_in(&slot, &["status", "--porcelain"]).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(slot.join("b.txt")).unwrap(),
+        "b session 3\n"
+    );
+    // And A's resume goes on from there.
+    let mut cmd = a.git_pitboss();
+    cmd.args([
+        "grind",
+        "--json",
+        "--resume",
+        &run,
+        "--max-iterations",
+        "4",
+        "--prompts-dir",
+    ])
+    .arg(&pa)
+    .env("CLONE", "a");
+    let out = run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = a.git(&["log", "--format=%s", &full]);
+    assert!(
+        log.starts_with("agent: a session 4\nagent: b session 3\nagent: a session 1\n"),
+        "{log}"
+    );
 }
