@@ -398,6 +398,43 @@ mod tests {
     }
 
     #[test]
+    fn a_run_branch_is_one_of_two_names_and_resolves_to_nothing_else() {
+        let id = RunId::parse("20261124T101500Z-3fa9").unwrap();
+        assert_eq!(id.branch_name(), "pitboss/20261124T101500Z-3fa9");
+        assert_eq!(id.branch_ref(), "refs/heads/pitboss/20261124T101500Z-3fa9");
+        // git resolves a short name through refs/<name> before refs/heads/<name>: the new
+        // branch's short name must not be a run ref.
+        assert!(!id.ref_name().ends_with(&id.branch_name()));
+        for recorded in [
+            "refs/heads/pitboss/20261124T101500Z-3fa9",
+            "pitboss/20261124T101500Z-3fa9",
+        ] {
+            assert_eq!(id.recorded_branch_ref(recorded), Some(id.branch_ref()));
+        }
+        assert_eq!(
+            id.recorded_branch_ref("pitboss/grind/20261124T101500Z-3fa9"),
+            Some("refs/heads/pitboss/grind/20261124T101500Z-3fa9".into())
+        );
+        for hostile in [
+            "refs/heads/main",
+            "main",
+            "refs/heads/pitboss/other",
+            "refs/pitboss/grind/20261124T101500Z-3fa9",
+        ] {
+            assert_eq!(id.recorded_branch_ref(hostile), None, "{hostile}");
+        }
+        let origin = RemoteName::parse("origin").unwrap();
+        assert_eq!(
+            origin.branch_tracking_ref(&id.branch_ref()),
+            "refs/pitboss-remotes/origin/heads/pitboss/20261124T101500Z-3fa9"
+        );
+        assert_eq!(
+            origin.gone_ref(&id),
+            "refs/pitboss-remotes/origin/gone/20261124T101500Z-3fa9"
+        );
+    }
+
+    #[test]
     fn remote_names_and_tracking_refs() {
         let origin = RemoteName::parse("origin").unwrap();
         let id = RunId::parse("r1").unwrap();
