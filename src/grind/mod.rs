@@ -26,6 +26,7 @@ pub mod discover;
 pub mod lock;
 pub mod outcome;
 pub mod plan;
+mod price_file;
 pub mod prices;
 pub mod prompt;
 pub mod resume;

@@ -417,7 +417,7 @@ impl Loop<'_> {
             message: format!(
                 "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
                  cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
-                 or set [agent] model",
+                 point [budgets] price_file at a current litellm price list, or set [agent] model",
                 record.seq,
                 if model.is_empty() { "<model>" } else { &model }
             ),
@@ -507,10 +507,10 @@ impl Loop<'_> {
             Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
             // No tokens and no dollars: nothing to estimate from, whatever the model.
             Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
-            Some(_) => match model
-                .as_deref()
-                .and_then(|m| prices::lookup(m, &self.plan.agent.price_overrides))
-            {
+            Some(_) => match model.as_deref().and_then(|m| {
+                let file = self.plan.agent.price_file.as_deref();
+                prices::lookup(m, &self.plan.agent.price_overrides, file)
+            }) {
                 Some(price) => (
                     super::budget::TokenUsage {
                         input: t.input,
@@ -520,7 +520,7 @@ impl Loop<'_> {
                     }
                     .estimate_cost(&price.pricing),
                     CostSource::Estimated,
-                    Some(price.table.to_string()),
+                    Some(price.table),
                 ),
                 None => (0.0, CostSource::Unknown, None),
             },
@@ -552,7 +552,12 @@ impl Loop<'_> {
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
             price_table,
-            extra: Default::default(),
+            // Additive: where a model came from that the agent's output did not name.
+            extra: report
+                .and_then(|r| r.model_source.clone())
+                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
+                .into_iter()
+                .collect(),
         }
     }
 
