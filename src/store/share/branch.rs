@@ -178,6 +178,27 @@ impl RunStore<'_> {
         id: &RunId,
         merge: bool,
     ) -> Result<Option<BranchStep>> {
+        // Fast path, so a fetch of many unchanged runs reads refs only, never a run: the
+        // remote has no branch of this run, or ours is the same commit.
+        let mut copies = 0;
+        for name in candidate_branch_refs(id) {
+            let Some(theirs) = self.repo.ref_target(&remote.branch_tracking_ref(&name))? else {
+                continue;
+            };
+            copies += 1;
+            if self.repo.ref_target(&name)? == Some(theirs) {
+                return Ok(Some(BranchStep {
+                    branch: name,
+                    from: Some(theirs),
+                    to: None,
+                    outcome: BranchOutcome::UpToDate,
+                    slots: Vec::new(),
+                }));
+            }
+        }
+        if copies == 0 {
+            return Ok(None);
+        }
         let Some(branch) = self.branch_for_remote(remote, id)? else {
             return Ok(None);
         };

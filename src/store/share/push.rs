@@ -306,7 +306,14 @@ impl RunStore<'_> {
     ) -> Result<Option<(String, Oid, bool)>> {
         let mut present = false;
         for name in super::candidate_branch_refs(id) {
-            present |= self.repo.ref_target(&name)?.is_some();
+            let Some(tip) = self.repo.ref_target(&name)? else {
+                continue;
+            };
+            // Same as the remote's copy: nothing to read, nothing to send unless the run goes.
+            if self.repo.ref_target(&remote.branch_tracking_ref(&name))? == Some(tip) {
+                return Ok(Some((name, tip, false)));
+            }
+            present = true;
         }
         if !present {
             return Ok(None);
