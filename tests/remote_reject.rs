@@ -69,7 +69,7 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
     );
     assert!(err.contains(&format!("deleted run {RUN} here")), "{err}");
     assert!(
-        err.contains(&format!("branch pitboss/grind/{RUN} is kept")),
+        err.contains(&format!("branch refs/heads/pitboss/grind/{RUN} is kept")),
         "{err}"
     );
     assert!(a.tip(RUN_REF).is_empty());
@@ -84,7 +84,8 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
             .is_empty()
     );
 
-    // B still has it: its fetch says it is gone there and keeps it; B pushes it back.
+    // B still has it: its fetch says it is gone there and keeps it; its default push leaves it
+    // out, and naming it pushes it back.
     let out = b.pb(&["fetch"]);
     assert!(
         stderr(&out).contains(&format!("run {RUN} is no longer on origin")),
@@ -93,6 +94,13 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
     );
     assert!(!b.tip(RUN_REF).is_empty());
     b.ok(&["push"], "");
+    assert!(!bare.runs().contains(RUN));
+    let pushed = b.ok(&["push", RUN], "");
+    assert!(
+        pushed.contains("pushed again because you named it"),
+        "{pushed}"
+    );
+    assert!(bare.runs().contains(RUN));
     // A does not take it back unless asked.
     let out = a.pb(&["fetch"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -101,7 +101,7 @@ fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
 /// The run a bare `--resume` means (the real run and the dry run agree).
 pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
     reopen::latest_resumable(store)
-        .map_err(store_err)?
+        .map_err(grind_err)?
         .ok_or_else(|| {
             CliError::user(anyhow::anyhow!(
                 "there is no run to resume: no run made by `git pitboss grind` is stopped or aborted with its branch here"
@@ -116,9 +116,16 @@ pub fn refusal_hint(r: &Refusal) -> String {
         Refusal::NotAGrindRun { run } => {
             format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
         }
-        Refusal::BranchMissing { branch, .. } => format!(
-            "the run's code lived on {branch}: recreate it where it was (`git branch {branch} <commit>`, `git reflog` may know the commit), or start a new run"
+        Refusal::BranchMissing { run, branch } => format!(
+            "`git pitboss fetch {run}` brings the run with its branch from the default remote \
+             (`git pitboss fetch <remote> {run}` from another); if the code lived only here, \
+             recreate {branch} where it was (`git branch {} <commit>`, `git reflog` may know the \
+             commit), or start a new run",
+            branch.trim_start_matches("refs/heads/")
         ),
+        Refusal::BranchCopiesDiverged { .. } => {
+            "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
+        }
         Refusal::BranchCheckedOut { path, .. } => format!(
             "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
             path.display()

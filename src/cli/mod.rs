@@ -23,6 +23,7 @@ mod prompts;
 mod push;
 mod record;
 mod remote;
+mod remote_branch;
 mod report;
 mod resolve;
 mod rm;

@@ -117,13 +117,18 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
     for r in &report.refs {
         let what = match r.kind {
             RefKind::Run => format!("run {}", r.run),
-            RefKind::Branch => format!("branch {}", r.refname.trim_start_matches("refs/heads/")),
+            RefKind::Branch => format!("branch {}", r.refname),
         };
         let sessions = r
             .sessions
             .map(|n| format!(" ({n} session{})", plural(n as usize)))
             .unwrap_or_default();
         let (style, label, tail) = match &r.outcome {
+            PushOutcome::Created if r.recreated => (
+                Style::Good,
+                "created",
+                format!("{sessions}: it had been deleted there; pushed again because you named it"),
+            ),
             PushOutcome::Created => (Style::Good, "created", sessions),
             PushOutcome::Updated => (Style::Good, "updated", sessions),
             PushOutcome::UpToDate => (Style::Dim, "up to date", String::new()),
@@ -141,6 +146,12 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
         writeln!(out, "  {label} {what}{tail}")?;
     }
     out.flush()?;
+    for id in &report.deleted_there {
+        ctx.ui.status(&format!(
+            "not pushing run {id}: it was deleted on {0} (`git pitboss push {0} {id}` publishes it again)",
+            report.remote
+        ));
+    }
     if report.refs.is_empty() {
         ctx.ui.status(&format!(
             "nothing to push to {}: {} run{} unchanged since the last push or fetch",
@@ -239,6 +250,14 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
                 "conflict",
                 format!(": {}", super::escape::one_line(why)),
             ),
+            FetchOutcome::CodeDiverged { files } => (
+                Style::Bad,
+                "conflict",
+                format!(
+                    ": code diverged (conflicts in {}); nothing merged",
+                    super::escape::one_line(&files.join(", "))
+                ),
+            ),
             FetchOutcome::Failed { why } => (
                 Style::Bad,
                 "failed",
@@ -260,10 +279,11 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
         let label = ctx.ui.paint(style, &format!("{label:<10}"));
         writeln!(out, "  {label} run {}{tail}", r.run)?;
     }
+    let branches = super::remote_branch::print_fetched_branches(ctx, &mut out, report, header)?;
     out.flush()?;
     for id in &report.gone {
         ctx.ui.status(&format!(
-            "run {id} is no longer on {} (the copy here is kept)",
+            "run {id} is no longer on {0}: deleted there; the copy here is kept and `git pitboss push` leaves it out (`git pitboss push {0} {id}` publishes it again)",
             report.remote
         ));
     }
@@ -280,6 +300,7 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
             report.remote
         ));
     }
+    super::remote_branch::branch_hints(ctx, report, &branches);
     if deleted {
         ctx.ui
             .status("hint: `git pitboss fetch --include-deleted` brings deleted runs back");

@@ -8,6 +8,7 @@
 
 mod bulk;
 mod checkouts;
+mod code_merge;
 mod delta;
 mod graph;
 mod objects;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use bulk::Bulk;
+pub use code_merge::TreeMerge;
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
