@@ -6,11 +6,9 @@
 //! ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
-mod bulk;
-mod delta;
+mod fast_import;
 mod graph;
 mod objects;
-mod pack;
 mod porcelain;
 mod refs;
 mod remote;
@@ -20,7 +18,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use bulk::Bulk;
+pub use fast_import::{FastImport, FileChange, FileData};
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
@@ -52,6 +50,8 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    #[error("git fast-import failed: {why}")]
+    FastImport { why: String },
 }
 
 impl GitError {
@@ -88,8 +88,6 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
-    /// The objects written through this handle, kept only by a [`Bulk`] handle.
-    write_log: Option<std::cell::RefCell<bulk::WriteLog>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -129,7 +127,6 @@ impl Repo {
         Repo {
             inner,
             writers_lock: OnceLock::new(),
-            write_log: None,
         }
     }
 
@@ -178,24 +175,6 @@ impl Repo {
                 what: format!("cannot open the repository at {}", path.display()),
                 source: e,
             }
-        }
-    }
-
-    /// Notes an object written through this handle (for bulk writes); returns it.
-    fn logged(&self, oid: Oid) -> Oid {
-        if let Some(log) = &self.write_log {
-            log.borrow_mut().ids.push(oid);
-        }
-        oid
-    }
-
-    /// Notes (for bulk writes) that `new` replaces `old` at the same path, so a pack may store
-    /// it as a delta of `old`.
-    fn note_replaces(&self, new: Oid, old: Oid) {
-        if let Some(log) = &self.write_log
-            && new != old
-        {
-            log.borrow_mut().replaces.entry(new).or_insert(old);
         }
     }
 

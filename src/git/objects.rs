@@ -42,7 +42,7 @@ impl Repo {
             .inner
             .blob(data)
             .map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+        Ok(oid)
     }
 
     /// Streams `reader` into a new blob without holding it whole in memory.
@@ -54,7 +54,7 @@ impl Repo {
         std::io::copy(reader, &mut w).map_err(GitError::io("cannot write a blob"))?;
         w.flush().map_err(GitError::io("cannot write a blob"))?;
         let oid = w.commit().map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+        Ok(oid)
     }
 
     /// Streams exactly `len` bytes of `reader` into a new blob.
@@ -64,8 +64,7 @@ impl Repo {
     /// it back: one file created and deleted per transcript of an import. On a quiet disk that
     /// is ~0.1–0.2 s of a 10,000-transcript import; while ext4 was busy allocating inodes
     /// among many recent deletions it was over 5 s. With the size known, the object database
-    /// takes the stream directly (into memory for a bulk write, into the loose object file
-    /// otherwise).
+    /// takes the stream directly into the loose object file.
     pub fn write_blob_sized(&self, reader: &mut dyn Read, len: u64) -> Result<Oid> {
         let size = usize::try_from(len).map_err(|_| GitError::Io {
             what: format!("cannot write a blob of {len} bytes"),
@@ -87,7 +86,7 @@ impl Repo {
             });
         }
         let oid = w.finalize().map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+        Ok(oid)
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
@@ -167,7 +166,7 @@ impl Repo {
                 .map_err(GitError::git(format!("cannot add {name} to a tree")))?;
         }
         let oid = b.write().map_err(GitError::git("cannot write a tree"))?;
-        Ok(self.logged(oid))
+        Ok(oid)
     }
 
     /// `base` (or the empty tree) with `edits` applied; only the trees on the edited paths are
@@ -199,48 +198,7 @@ impl Repo {
         let root = up
             .create_updated(&self.inner, &base_tree)
             .map_err(GitError::git("cannot write the updated tree"))?;
-        if self.write_log.is_some() {
-            // What each rewritten object replaces, for delta compression in bulk packs (see
-            // `bulk`): the root, every rewritten tree, and the top-level blobs. NB: a nested
-            // blob's old version would mean loading its old directory, up to tens of KiB of
-            // tree parsed per edit, and an import never rewrites one.
-            if let Some(b) = base {
-                self.note_replaces(root, b);
-            }
-            for edit in edits {
-                if let TreeEdit::Blob { path, oid } = edit
-                    && !path.contains('/')
-                    && let Some(old) = base_tree.get_name(path)
-                    && old.kind() == Some(git2::ObjectType::Blob)
-                {
-                    self.note_replaces(*oid, old.id());
-                }
-            }
-            // The trees rewritten on the way: every parent directory of an edited path.
-            let mut dirs: Vec<&str> = Vec::new();
-            for edit in edits {
-                let (TreeEdit::Blob { path, .. } | TreeEdit::Remove { path }) = edit;
-                let mut end = 0;
-                while let Some(i) = path[end..].find('/') {
-                    end += i;
-                    dirs.push(&path[..end]);
-                    end += 1;
-                }
-            }
-            dirs.sort_unstable();
-            dirs.dedup();
-            for d in dirs {
-                if let Some((oid, TreeEntryKind::Tree)) = self.tree_entry(root, d)? {
-                    self.logged(oid);
-                    if let Some(b) = base
-                        && let Some((old, TreeEntryKind::Tree)) = self.tree_entry(b, d)?
-                    {
-                        self.note_replaces(oid, old);
-                    }
-                }
-            }
-        }
-        Ok(self.logged(root))
+        Ok(root)
     }
 
     /// Writes a commit object and moves no ref.
@@ -273,7 +231,7 @@ impl Repo {
             .inner
             .commit(None, &sig, &sig, message, &tree, &refs)
             .map_err(GitError::git("cannot write a commit"))?;
-        Ok(self.logged(oid))
+        Ok(oid)
     }
 
     /// Reads a commit; `None` when `oid` is not a commit (or does not exist).

@@ -8,6 +8,7 @@
 
 mod check;
 mod id;
+mod import;
 mod markdown;
 mod merge;
 mod merge_plan;
