@@ -76,7 +76,7 @@ impl Repo {
                 "cannot create a directory in {}",
                 base.display()
             )))?;
-        git2::Repository::init_bare(private.path()).map_err(GitError::git(format!(
+        init_private(private.path()).map_err(GitError::io(format!(
             "cannot create a private repository in {}",
             private.path().display()
         )))?;
@@ -235,7 +235,10 @@ impl FastImport {
                 why: gist(stderr.as_deref(), &status.to_string()),
             });
         }
-        move_packs(&self.private.path().join("objects/pack"), &self.objects_pack)?;
+        move_packs(
+            &self.private.path().join("objects/pack"),
+            &self.objects_pack,
+        )?;
         Ok(tip)
     }
 
@@ -265,7 +268,20 @@ impl Drop for FastImport {
     }
 }
 
-/// What fast-import printed, in one line, or `fallback` when it printed nothing.
+/// The least a bare repository needs for fast-import (no templates, no hooks: nothing there
+/// runs, and a nearly full disk fails on what matters).
+fn init_private(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir.join("objects/pack"))?;
+    std::fs::create_dir_all(dir.join("refs/heads"))?;
+    std::fs::write(dir.join("HEAD"), "ref: refs/heads/main\n")?;
+    std::fs::write(
+        dir.join("config"),
+        "[core]\n\trepositoryformatversion = 0\n\tbare = true\n",
+    )
+}
+
+/// What fast-import said, in one line: its first `fatal:` or `error:` line (it repeats itself
+/// when it dies), or everything, or `fallback` when it printed nothing.
 fn gist(stderr: Option<&str>, fallback: &str) -> String {
     let text: Vec<&str> = stderr
         .unwrap_or_default()
@@ -273,6 +289,12 @@ fn gist(stderr: Option<&str>, fallback: &str) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
+    if let Some(l) = text.iter().find_map(|l| {
+        l.strip_prefix("fatal: ")
+            .or_else(|| l.strip_prefix("error: "))
+    }) {
+        return l.to_string();
+    }
     if text.is_empty() {
         fallback.to_string()
     } else {
@@ -283,7 +305,8 @@ fn gist(stderr: Option<&str>, fallback: &str) -> String {
 /// Moves `pack-*` files from `from` to `to`, each index after its pack (git finds a pack by its
 /// index), skipping packs the repository already has (a pack's name is its content's hash).
 fn move_packs(from: &Path, to: &Path) -> Result<()> {
-    let rd = std::fs::read_dir(from).map_err(GitError::io(format!("cannot read {}", from.display())))?;
+    let rd =
+        std::fs::read_dir(from).map_err(GitError::io(format!("cannot read {}", from.display())))?;
     let mut names: Vec<String> = rd
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -371,7 +394,10 @@ mod tests {
         assert_eq!(info.message, "second\n");
         assert_eq!(info.time, when);
         assert_eq!(info.parents.len(), 1);
-        let (blob, _) = repo.tree_entry(info.tree, "a/00/0001.jsonl").unwrap().unwrap();
+        let (blob, _) = repo
+            .tree_entry(info.tree, "a/00/0001.jsonl")
+            .unwrap()
+            .unwrap();
         assert_eq!(repo.read_blob(blob).unwrap(), b"one\n");
         let (blob, _) = repo.tree_entry(info.tree, "b.log").unwrap().unwrap();
         assert_eq!(repo.read_blob(blob).unwrap(), body);

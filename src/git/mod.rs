@@ -306,6 +306,24 @@ impl Repo {
     }
 }
 
+/// Why nothing can be written under `path` now, if the reason is its file system: read-only
+/// (`EROFS`) or full (`ENOSPC`). `None` when it looks writable (or cannot be asked).
+pub(crate) fn fs_condition(path: &Path) -> Option<std::io::Error> {
+    use nix::sys::statvfs::{FsFlags, statvfs};
+    let st = statvfs(path).ok()?;
+    if st.flags().contains(FsFlags::ST_RDONLY) {
+        Some(std::io::Error::from_raw_os_error(
+            nix::errno::Errno::EROFS as i32,
+        ))
+    } else if st.blocks_available() == 0 {
+        Some(std::io::Error::from_raw_os_error(
+            nix::errno::Errno::ENOSPC as i32,
+        ))
+    } else {
+        None
+    }
+}
+
 /// The id git gives a blob with these bytes (`git hash-object`), written nowhere.
 pub fn blob_id(bytes: &[u8]) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, bytes)

@@ -4,7 +4,6 @@
 //! (record, transcript, `state.json`, patch) dated at the session's end, and a final run commit
 //! with the imported status and scratchpad.
 
-
 use chrono::{DateTime, Utc};
 
 use super::id::Seq;
@@ -36,7 +35,14 @@ impl RunStore<'_> {
             return Err(StoreError::RunExists(id));
         }
         let mut stream = self.repo.fast_import(&format!("import-{id}"))?;
-        let state = self.import_chain(&mut stream, &meta, final_state, scratchpad, sessions, source)?;
+        let state = self.import_chain(
+            &mut stream,
+            &meta,
+            final_state,
+            scratchpad,
+            sessions,
+            source,
+        )?;
         let tip = stream.finish()?;
         match self
             .repo
@@ -115,7 +121,8 @@ impl RunStore<'_> {
                 }
                 TranscriptSource::File(path) => {
                     let what = || format!("cannot read transcript {}", path.display());
-                    opened = std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
+                    opened =
+                        std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
                     let len = opened
                         .metadata()
                         .map_err(crate::git::GitError::io(what()))?

@@ -53,6 +53,8 @@ pub enum LayoutError {
     NoRunId { dir: PathBuf, why: String },
     #[error("{} already exists and is not empty", .0.display())]
     TargetNotEmpty(PathBuf),
+    #[error("{} is {what}, not a directory to export into", .path.display())]
+    TargetNotADirectory { path: PathBuf, what: &'static str },
     #[error("{what} {}: {source}", .path.display())]
     Io {
         what: &'static str,
@@ -93,11 +95,28 @@ pub fn export_run(
     run: &Run,
     dir: &Path,
 ) -> Result<ExportReport, LayoutError> {
-    if dir.exists() {
-        let mut entries = fs::read_dir(dir).map_err(io("cannot read", dir))?;
-        if entries.next().is_some() {
-            return Err(LayoutError::TargetNotEmpty(dir.to_path_buf()));
+    // NB: look at the name itself, not through it: a symlink (even to an empty directory) or
+    // a file would make the final rename fail after all the work, or write somewhere else.
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(LayoutError::TargetNotADirectory {
+                path: dir.to_path_buf(),
+                what: "a symbolic link",
+            });
         }
+        Ok(m) if !m.is_dir() => {
+            return Err(LayoutError::TargetNotADirectory {
+                path: dir.to_path_buf(),
+                what: "a file",
+            });
+        }
+        Ok(_) => {
+            let mut entries = fs::read_dir(dir).map_err(io("cannot read", dir))?;
+            if entries.next().is_some() {
+                return Err(LayoutError::TargetNotEmpty(dir.to_path_buf()));
+            }
+        }
+        Err(_) => {}
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -155,10 +174,11 @@ pub fn export_run(
     write("sessions.md", render_sessions_md(&records).as_bytes())?;
     write("scratchpad.md", store.scratchpad(run)?.as_bytes())?;
     files += 5;
-    let kept = tmp.keep();
+    // Until the rename `tmp` removes itself on every error path.
     if dir.exists() {
         fs::remove_dir(dir).map_err(io("cannot replace the empty directory", dir))?;
     }
+    let kept = tmp.keep();
     if let Err(e) = fs::rename(&kept, dir) {
         let _ = fs::remove_dir_all(&kept);
         return Err(io("cannot move the export into place at", dir)(e));

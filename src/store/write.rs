@@ -5,7 +5,6 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-
 use super::id::{RunId, Seq};
 use super::message::{run_message, session_message};
 use super::record::SessionRecord;

@@ -114,6 +114,10 @@ pub struct PushReport {
     pub unchanged: usize,
     /// What the remote's hooks said (`remote:` lines).
     pub remote_messages: Vec<String>,
+    /// Runs the remote took whose tracking ref could not be recorded here (a concurrent fetch
+    /// held its lock, a read-only repository): the push itself succeeded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untracked: Vec<SkippedRun>,
 }
 
 impl PushReport {
@@ -152,6 +156,7 @@ impl RunStore<'_> {
             skipped: Vec::new(),
             unchanged: 0,
             remote_messages: Vec::new(),
+            untracked: Vec::new(),
         };
         let mut refspecs = Vec::new();
         for (id, tip) in selected {
@@ -247,11 +252,25 @@ impl RunStore<'_> {
                     remote: remote.target.clone(),
                     why: e.to_string(),
                 })?;
-                self.repo.set_ref(
-                    &r.run.tracking_ref_name(&remote.name),
-                    oid,
-                    &format!("pitboss: pushed to {}", remote.target),
-                )?;
+                // NB: the remote has the run now, whatever happens here: a tracking ref we
+                // cannot record (after a short retry, for a concurrent fetch's lock) is
+                // reported with the push, not turned into a failure of it.
+                let name = r.run.tracking_ref_name(&remote.name);
+                let msg = format!("pitboss: pushed to {}", remote.target);
+                let mut result = self.repo.set_ref(&name, oid, &msg);
+                for _ in 0..10 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    result = self.repo.set_ref(&name, oid, &msg);
+                }
+                if let Err(e) = result {
+                    report.untracked.push(SkippedRun {
+                        run: r.run.clone(),
+                        why: e.to_string(),
+                    });
+                }
             }
         }
         Ok(report)
