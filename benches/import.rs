@@ -40,7 +40,8 @@ fn transcript(seq: u64) -> String {
 /// Writes a run directory of `n` sessions.
 fn make_dir(dir: &Path, n: u64) {
     std::fs::create_dir_all(dir.join("transcripts")).unwrap();
-    let mut jsonl = std::io::BufWriter::new(std::fs::File::create(dir.join("sessions.jsonl")).unwrap());
+    let mut jsonl =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("sessions.jsonl")).unwrap());
     for seq in 1..=n {
         writeln!(jsonl, "{}", record_line(seq)).unwrap();
         std::fs::write(
@@ -221,7 +222,11 @@ fn main() {
             let worst = m.peaks.iter().map(|p| p.1).fold(0.0, f64::max);
             println!(
                 "  goal < 60 s: {}; goal < 200 MB per process: {}",
-                if m.time < Duration::from_secs(60) { "ok" } else { "OVER" },
+                if m.time < Duration::from_secs(60) {
+                    "ok"
+                } else {
+                    "OVER"
+                },
                 if worst < 200.0 { "ok" } else { "OVER" }
             );
         }
