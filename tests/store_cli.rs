@@ -272,3 +272,114 @@ fn identity_is_the_users_or_the_pitboss_fallback() {
         "pitboss <pitboss@localhost>|pitboss <pitboss@localhost>\n"
     );
 }
+
+/// A run directory of `n` small sessions, for import tests.
+fn run_dir(sb: &Sandbox, name: &str, n: u64) -> std::path::PathBuf {
+    let dir = sb.path(name);
+    std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+    let mut jsonl = String::new();
+    for seq in 1..=n {
+        let line = ORIGINAL_LINE
+            .replace(r#""seq":1"#, &format!(r#""seq":{seq}"#))
+            .replace("session-0001.log", &format!("session-{seq:04}.log"));
+        jsonl.push_str(&line);
+        jsonl.push('\n');
+        std::fs::write(
+            dir.join(format!("transcripts/session-{seq:04}.log")),
+            format!("transcript {seq}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("sessions.jsonl"), jsonl).unwrap();
+    std::fs::write(dir.join("state.json"), r#"{"status":"finished"}"#).unwrap();
+    dir
+}
+
+/// Files under `.git/objects/pack` and `.git/pitboss/import`.
+fn import_leftovers(sb: &Sandbox) -> (Vec<String>, Vec<String>) {
+    let names = |p: std::path::PathBuf| -> Vec<String> {
+        std::fs::read_dir(p)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (
+        names(sb.repo.join(".git/objects/pack")),
+        names(sb.repo.join(".git/pitboss/import")),
+    )
+}
+
+/// Records out of seq order in `sessions.jsonl` are imported in seq order (they are read
+/// again one at a time, by their place in the file).
+#[test]
+fn import_takes_records_in_seq_order_whatever_the_file_order() {
+    let sb = Sandbox::new();
+    let dir = run_dir(&sb, "shuffled", 3);
+    let text = std::fs::read_to_string(dir.join("sessions.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(
+        dir.join("sessions.jsonl"),
+        format!("{}\n\n{}\r\n{}\n", lines[2], lines[0], lines[1]),
+    )
+    .unwrap();
+    sb.ok(&["import", dir.to_str().unwrap()], "");
+    assert_eq!(sb.ok(&["log", "rid", "--jsonl"], ""), text);
+    let subjects = sb.git(&["log", "--format=%s", "refs/pitboss/grind/rid"]);
+    assert_eq!(
+        subjects,
+        "run rid imported\nsession 0003 fp-hunter: ok\nsession 0002 fp-hunter: ok\n\
+         session 0001 fp-hunter: ok\nrun rid started\n"
+    );
+    // Git's own bulk loader wrote one pack, and nothing of the import's own remains.
+    let (packs, private) = import_leftovers(&sb);
+    assert!(packs.iter().any(|p| p.ends_with(".idx")), "{packs:?}");
+    assert!(private.is_empty(), "{private:?}");
+    assert_eq!(
+        sb.git(&["for-each-ref", "--format=%(refname)"]),
+        "refs/heads/main\nrefs/pitboss/grind/rid\n"
+    );
+}
+
+/// Issue 11's error table: an import killed half-way leaves no run, no temporary ref and no
+/// `tmp_pack_*` in the repository; what fast-import had written stays in the import's private
+/// directory, which the next import removes.
+#[test]
+fn a_killed_import_leaves_nothing_half_visible() {
+    let sb = Sandbox::new();
+    let dir = run_dir(&sb, "big", 2000);
+    let mut child = sb
+        .pitboss()
+        .args(["import", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let private = sb.repo.join(".git/pitboss/import");
+    let started = std::time::Instant::now();
+    while import_leftovers(&sb).1.is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "the import never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended first"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    kill(child.id(), "KILL");
+    child.wait().unwrap();
+    // fast-import sees its input end and stops on its own.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(sb.pitboss_refs(), "", "a killed import published something");
+    let (packs, left) = import_leftovers(&sb);
+    assert!(packs.iter().all(|p| !p.starts_with("tmp_")), "{packs:?}");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(private.join(&left[0]).is_dir());
+    // The next import finishes, and removes what the killed one left.
+    let small = run_dir(&sb, "small", 2);
+    sb.ok(&["import", small.to_str().unwrap(), "--id", "again"], "");
+    assert!(import_leftovers(&sb).1.is_empty());
+    assert_eq!(sb.ok(&["ls", "--json"], "").matches("\"id\"").count(), 1);
+}
