@@ -383,3 +383,70 @@ fn a_killed_import_leaves_nothing_half_visible() {
     assert!(import_leftovers(&sb).1.is_empty());
     assert_eq!(sb.ok(&["ls", "--json"], "").matches("\"id\"").count(), 1);
 }
+
+/// Issue 11's error table: a full disk is named as such (it was "no error"), exit 70 with a
+/// hint, and nothing is published or left behind. It needs a small file system of its own: a
+/// tmpfs mounted in a private user and mount namespace (`unshare -rm`); where the system
+/// does not allow one, the test says so and checks nothing.
+#[test]
+fn a_full_disk_is_named_as_such() {
+    let sb = Sandbox::new();
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: `unshare -rm` is not allowed here, so no private tmpfs");
+        return;
+    }
+    let mnt = sb.path("small");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let transcript = sb.path("t.log");
+    std::fs::write(&transcript, vec![b'x'; 400_000]).unwrap();
+    let dir = run_dir(&sb, "to-import", 300);
+    let script = r#"set -e
+mount -t tmpfs -o size=1m tmpfs "$1"
+cd "$1"; git init -q r; cd r
+printf '%s' "$3" | git pitboss record rid --create >/dev/null
+head -c 2000000 /dev/zero > "$1/fill" 2>/dev/null || true
+set +e
+printf '%s' "$3" | git pitboss record rid --transcript "$2"
+echo "record exit=$?"
+git pitboss import "$4" --id imported
+echo "import exit=$?"
+echo "left: $(ls .git/pitboss/import)"
+git for-each-ref --format='%(refname)' refs/pitboss
+"#;
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(&mnt)
+        .arg(&transcript)
+        .arg(record_json("p", "ok", None))
+        .arg(&dir)
+        .env("PATH", path_with_binary())
+        .env("HOME", &sb.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", sb.home.join(".gitconfig"))
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert!(o.contains("record exit=70"), "{o}\n{e}");
+    assert!(o.contains("import exit=70"), "{o}\n{e}");
+    assert!(!e.contains("no error"), "{e}");
+    let full = e
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .filter(|l| l.contains("No space left on device") || l.contains("Out of diskspace"))
+        .count();
+    assert_eq!(full, 2, "{e}");
+    assert_eq!(
+        e.matches("hint: the disk holding the repository is full")
+            .count(),
+        2,
+        "{e}"
+    );
+    assert!(o.contains("left: \n"), "{o}");
+    assert!(o.ends_with("refs/pitboss/grind/rid\n"), "{o}");
+}
