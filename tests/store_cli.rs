@@ -450,3 +450,85 @@ git for-each-ref --format='%(refname)' refs/pitboss
     assert!(o.contains("left: \n"), "{o}");
     assert!(o.ends_with("refs/pitboss/grind/rid\n"), "{o}");
 }
+
+/// Issue 11's error table: a read-only repository is named as such, exit 70, by `record`, by
+/// grind's run lock (which said "wait for it to finish" as if a grind held it) and by `fetch`
+/// (which blamed the remote's address). Needs `unshare -rm`, as above.
+#[test]
+fn a_read_only_repository_is_named_as_such() {
+    let sb = Sandbox::new();
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: `unshare -rm` is not allowed here, so no private tmpfs");
+        return;
+    }
+    let mnt = sb.path("ro");
+    std::fs::create_dir_all(&mnt).unwrap();
+    sb.git(&[
+        "init",
+        "-q",
+        "--bare",
+        sb.path("remote.git").to_str().unwrap(),
+    ]);
+    sb.git(&[
+        "remote",
+        "add",
+        "origin",
+        sb.path("remote.git").to_str().unwrap(),
+    ]);
+    sb.ok(
+        &["record", "other", "--create"],
+        &record_json("p", "ok", None),
+    );
+    sb.ok(&["push", "origin"], "");
+    let script = r#"set -e
+mount -t tmpfs -o size=4m tmpfs "$1"
+cd "$1"; git init -q r; cd r
+git remote add origin "$3"
+printf '%s' "$2" | git pitboss record rid --create >/dev/null
+mkdir -p .pitboss/grind/prompts
+printf '[agent]\nbackend = "command"\ncommand = "true"\n' > .pitboss/config.toml
+printf -- '---\nname: p\ndescription: d\n---\nDo it.\n' > .pitboss/grind/prompts/p.md
+git add .pitboss && git -c user.name=T -c user.email=t@example.com commit -qm init
+mount -o remount,ro "$1"
+set +e
+printf '%s' "$2" | git pitboss record rid
+echo "record exit=$?"
+git pitboss grind --max-iterations 1
+echo "grind exit=$?"
+git pitboss fetch origin
+echo "fetch exit=$?"
+"#;
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", script, "sh"])
+        .arg(&mnt)
+        .arg(record_json("p", "ok", None))
+        .arg(sb.path("remote.git"))
+        .env("PATH", path_with_binary())
+        .env("HOME", &sb.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", sb.home.join(".gitconfig"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (o, e) = (stdout(&out), stderr(&out));
+    for cmd in ["record", "grind", "fetch"] {
+        assert!(o.contains(&format!("{cmd} exit=70")), "{cmd}: {o}\n{e}");
+    }
+    let errors: Vec<&str> = e.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 3, "{e}");
+    assert!(
+        errors.iter().all(|l| l.contains("Read-only file system")),
+        "{e}"
+    );
+    assert_eq!(
+        e.matches("hint: the repository is on a read-only file system")
+            .count(),
+        3,
+        "{e}"
+    );
+    assert!(!e.contains("wait for it to finish"), "{e}");
+    assert!(!e.contains("remote's address"), "{e}");
+}

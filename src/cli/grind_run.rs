@@ -116,7 +116,9 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
 
 pub fn grind_err(e: GrindError) -> CliError {
     let hint = match &e {
-        GrindError::Lock(_) => Some(
+        // Only a lock another grind holds: one we cannot even open (a read-only repository)
+        // is not a running grind, and the file-system hint of the exit funnel says so.
+        GrindError::Lock(crate::grind::lock::LockError::Held { .. }) => Some(
             "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"
                 .to_string(),
         ),
