@@ -85,6 +85,25 @@ fn dir_bytes(p: &Path) -> u64 {
     total
 }
 
+/// User plus system CPU time of a process, in clock ticks, `None` once it is gone.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`).
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 /// `VmHWM` of a process in kB, `None` once it is gone.
 fn peak_kb(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -108,8 +127,12 @@ fn children(pid: u32) -> Vec<u32> {
 fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
         .map(|s| {
-            let args: Vec<&str> = s.split('\0').filter(|a| !a.is_empty()).take(2).collect();
-            args.join(" ")
+            let args: Vec<&str> = s.split('\0').filter(|a| !a.is_empty()).collect();
+            if args.contains(&"fast-import") {
+                "git fast-import".to_string()
+            } else {
+                args[..args.len().min(2)].join(" ")
+            }
         })
         .unwrap_or_default()
 }
@@ -119,6 +142,9 @@ struct Measured {
     repo_mb: f64,
     /// Peak RSS (MB) by process name: `git-pitboss` itself and each kind of child.
     peaks: Vec<(String, f64)>,
+    /// CPU time (user + system, seconds) of all of them, as last seen: on a loaded machine a
+    /// steadier figure than the wall time.
+    cpu: f64,
 }
 
 /// Imports `dir` into a fresh repository with `bin`, watching memory.
@@ -141,6 +167,7 @@ fn import(bin: &Path, dir: &Path, work: &Path) -> Measured {
         .unwrap();
     let root = child.id();
     let mut peaks: HashMap<u32, (String, u64)> = HashMap::new();
+    let mut cpu: HashMap<u32, u64> = HashMap::new();
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
@@ -153,6 +180,9 @@ fn import(bin: &Path, dir: &Path, work: &Path) -> Measured {
             i += 1;
         }
         for pid in pids {
+            if let Some(t) = cpu_ticks(pid) {
+                cpu.insert(pid, t);
+            }
             if let Some(kb) = peak_kb(pid) {
                 let e = peaks.entry(pid).or_insert_with(|| (comm(pid), 0));
                 e.1 = e.1.max(kb);
@@ -182,6 +212,7 @@ fn import(bin: &Path, dir: &Path, work: &Path) -> Measured {
         time,
         repo_mb: dir_bytes(&repo.join(".git")) as f64 / 1e6,
         peaks,
+        cpu: cpu.values().sum::<u64>() as f64 / ticks_per_second(),
     }
 }
 
@@ -212,8 +243,9 @@ fn main() {
             .map(|(n, mb)| format!("{n} {mb:.0} MB"))
             .collect();
         println!(
-            "import of {n} sessions: {:.1} s, repository {:.1} MB, peak RSS: {}",
+            "import of {n} sessions: {:.1} s ({:.1} s of CPU), repository {:.1} MB, peak RSS: {}",
             m.time.as_secs_f64(),
+            m.cpu,
             m.repo_mb,
             peaks.join(", ")
         );
