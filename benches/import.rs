@@ -140,8 +140,9 @@ fn comm(pid: u32) -> String {
 struct Measured {
     time: Duration,
     repo_mb: f64,
-    /// Peak RSS (MB) by process name: `git-pitboss` itself and each kind of child.
-    peaks: Vec<(String, f64)>,
+    /// Peak RSS (MB) and CPU seconds by process name: `git-pitboss` itself and each kind of
+    /// child.
+    peaks: Vec<(String, f64, f64)>,
     /// CPU time (user + system, seconds) of all of them, as last seen: on a loaded machine a
     /// steadier figure than the wall time.
     cpu: f64,
@@ -193,26 +194,32 @@ fn import(bin: &Path, dir: &Path, work: &Path) -> Measured {
     let time = start.elapsed();
     let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap_or_default();
     assert!(status.success(), "import failed: {err}");
-    let mut by_name: HashMap<String, u64> = HashMap::new();
+    let tps = ticks_per_second();
+    let mut by_name: HashMap<String, (u64, u64)> = HashMap::new();
     for (pid, (name, kb)) in peaks {
         let name = if pid == root {
             "git-pitboss".to_string()
         } else {
             name
         };
+        // A child seen between fork and exec still bears our name: not a process of its own.
+        if name.contains("git-pitboss") && pid != root {
+            continue;
+        }
         let e = by_name.entry(name).or_default();
-        *e = (*e).max(kb);
+        e.0 = e.0.max(kb);
+        e.1 += cpu.get(&pid).copied().unwrap_or(0);
     }
-    let mut peaks: Vec<(String, f64)> = by_name
+    let mut peaks: Vec<(String, f64, f64)> = by_name
         .into_iter()
-        .map(|(n, kb)| (n, kb as f64 / 1024.0))
+        .map(|(n, (kb, t))| (n, kb as f64 / 1024.0, t as f64 / tps))
         .collect();
     peaks.sort_by(|a, b| a.0.cmp(&b.0));
     Measured {
         time,
         repo_mb: dir_bytes(&repo.join(".git")) as f64 / 1e6,
         peaks,
-        cpu: cpu.values().sum::<u64>() as f64 / ticks_per_second(),
+        cpu: cpu.values().sum::<u64>() as f64 / tps,
     }
 }
 
@@ -240,7 +247,7 @@ fn main() {
         let peaks: Vec<String> = m
             .peaks
             .iter()
-            .map(|(n, mb)| format!("{n} {mb:.0} MB"))
+            .map(|(n, mb, cpu)| format!("{n} {mb:.0} MB ({cpu:.1} s CPU)"))
             .collect();
         println!(
             "import of {n} sessions: {:.1} s ({:.1} s of CPU), repository {:.1} MB, peak RSS: {}",
