@@ -6,6 +6,7 @@
 //! ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
+mod checkouts;
 mod fast_import;
 mod graph;
 mod objects;
