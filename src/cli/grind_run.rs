@@ -224,7 +224,9 @@ fn ignored_at_start(sig: i32) -> bool {
 
 pub fn grind_err(e: GrindError) -> CliError {
     let hint = match &e {
-        GrindError::Lock(_) => Some(
+        // Only a lock another grind holds: one we cannot even open (a read-only repository)
+        // is not a running grind, and the file-system hint of the exit funnel says so.
+        GrindError::Lock(crate::grind::lock::LockError::Held { .. }) => Some(
             "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"
                 .to_string(),
         ),

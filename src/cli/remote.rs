@@ -76,9 +76,18 @@ pub fn share_err(e: ShareError) -> CliError {
             Some("`git remote -v` lists remotes; a URL or a path works too".to_string())
         }
         ShareError::BadRemoteName(_) => Some("give the remote's URL instead of its name".into()),
-        ShareError::Net(NetError::Failed { remote, .. }) => Some(format!(
-            "check the remote's address and your access: `git ls-remote {remote}` should work"
-        )),
+        ShareError::Net(NetError::Failed { remote, detail, .. }) => match local_failure(detail) {
+            // The file-system hint of the exit funnel says the rest.
+            Some(LocalFailure::FileSystem) => None,
+            Some(LocalFailure::RefLocked) => Some(
+                "another git process was updating the same refs in this repository (a fetch or push \
+                 running at the same time): run the command again"
+                    .to_string(),
+            ),
+            None => Some(format!(
+                "check the remote's address and your access: `git ls-remote {remote}` should work"
+            )),
+        },
         ShareError::NotSeen { remote, .. } => Some(format!(
             "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
         )),
@@ -87,14 +96,46 @@ pub fn share_err(e: ShareError) -> CliError {
         }
         ShareError::Store(_) | ShareError::Unexpected { .. } => None,
     };
+    let local = matches!(&e, ShareError::Net(NetError::Failed { detail, .. }) if local_failure(detail).is_some());
     let err = match e {
         ShareError::Store(s) => return store_err(s),
+        // Not the remote's fault, nor the user's input: this repository could not be written.
+        e if local => CliError::internal(e),
         e if e.is_user_error() => CliError::user(e),
         e => CliError::internal(e),
     };
     match hint {
         Some(h) => err.hint(h),
         None => err,
+    }
+}
+
+/// A network command that failed on this side, whatever the remote did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LocalFailure {
+    /// This repository's file system is read-only or full.
+    FileSystem,
+    /// A ref here was locked by another git process.
+    RefLocked,
+}
+
+/// Reads git's own words (`detail` is its stderr gist) for a failure of this repository.
+fn local_failure(detail: &str) -> Option<LocalFailure> {
+    if [
+        "Read-only file system",
+        "No space left on device",
+        "Out of diskspace",
+    ]
+    .iter()
+    .any(|s| detail.contains(s))
+    {
+        Some(LocalFailure::FileSystem)
+    } else if detail.contains("cannot lock ref")
+        || (detail.contains(".lock") && detail.contains("File exists"))
+    {
+        Some(LocalFailure::RefLocked)
+    } else {
+        None
     }
 }
 
@@ -150,6 +191,12 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
         ctx.ui.status(&format!(
             "not pushing run {id}: it was deleted on {0} (`git pitboss push {0} {id}` publishes it again)",
             report.remote
+        ));
+    }
+    for u in &report.untracked {
+        ctx.ui.warn(&format!(
+            "run {} is on {} now, but its tracking ref could not be recorded here: {}; `git pitboss fetch {}` records it",
+            u.run, report.remote, u.why, report.remote
         ));
     }
     if report.refs.is_empty() {
@@ -333,5 +380,29 @@ mod tests {
             (Some("../bare.git".into()), vec![])
         );
         assert_eq!(split_remote(&[], &remotes), (None, vec![]));
+    }
+}
+
+#[cfg(test)]
+mod local_failure_tests {
+    use super::*;
+
+    #[test]
+    fn local_failures_are_not_blamed_on_the_remote() {
+        // Recorded from git 2.47.
+        let ro = "error: unable to create temporary file: Read-only file system; fatal: failed to write object; fatal: unpack-objects failed";
+        assert_eq!(local_failure(ro), Some(LocalFailure::FileSystem));
+        let locked = "error: cannot lock ref 'refs/pitboss-remotes/origin/grind/r1': Unable to create '/r/.git/refs/pitboss-remotes/origin/grind/r1.lock': File exists.";
+        assert_eq!(local_failure(locked), Some(LocalFailure::RefLocked));
+        let remote = "fatal: 'nowhere' does not appear to be a git repository";
+        assert_eq!(local_failure(remote), None);
+        let e = share_err(ShareError::Net(NetError::Failed {
+            op: "fetch",
+            remote: "origin".into(),
+            detail: locked.into(),
+        }));
+        assert_eq!(e.kind, crate::cli::exit::ErrorKind::Internal);
+        assert!(!e.render().contains("address"), "{}", e.render());
+        assert!(e.render().contains("same time"), "{}", e.render());
     }
 }

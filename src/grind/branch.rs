@@ -130,14 +130,3 @@ pub fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, GrindError
         .and_then(|b| id.recorded_branch_ref(b))
         .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))
 }
-
-/// For the dry run: why a resume of `id` could not find its branch, or `None` when it could.
-pub fn problem(repo: &Repo, store: &RunStore<'_>, id: &RunId) -> Option<String> {
-    let run = store.open_run(id).ok()?;
-    // A run that records no branch is not this check's business (the real run says so).
-    let branch = recorded(id, run.meta.branch.as_deref()).ok()?;
-    match locate(repo, store, id, &branch) {
-        Ok(_) => None,
-        Err(e) => Some(e.to_string()),
-    }
-}

@@ -242,6 +242,7 @@ impl GrindError {
             GrindError::Store(e) => e.is_user_error(),
             GrindError::Git(_)
             | GrindError::Agent(AgentError::Io { .. })
+            | GrindError::Lock(LockError::Io { .. })
             | GrindError::Io { .. } => false,
             _ => true,
         }

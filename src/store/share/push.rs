@@ -120,6 +120,10 @@ pub struct PushReport {
     pub deleted_there: Vec<RunId>,
     /// What the remote's hooks said (`remote:` lines).
     pub remote_messages: Vec<String>,
+    /// Runs the remote took whose tracking ref could not be recorded here (a concurrent fetch
+    /// held its lock, a read-only repository): the push itself succeeded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untracked: Vec<SkippedRun>,
 }
 
 impl PushReport {
@@ -159,6 +163,7 @@ impl RunStore<'_> {
             unchanged: 0,
             deleted_there: Vec::new(),
             remote_messages: Vec::new(),
+            untracked: Vec::new(),
         };
         let mut refspecs = Vec::new();
         for (id, tip) in selected {
@@ -257,16 +262,28 @@ impl RunStore<'_> {
                     remote: remote.target.clone(),
                     why: e.to_string(),
                 })?;
-                let tracking = match r.kind {
+                // NB: the remote has the ref now, whatever happens here: a tracking ref we
+                // cannot record (after a short retry, for a concurrent fetch's lock) is
+                // reported with the push, not turned into a failure of it.
+                let name = match r.kind {
                     RefKind::Run => r.run.tracking_ref_name(&remote.name),
                     RefKind::Branch => remote.name.branch_tracking_ref(&r.refname),
                 };
-                self.repo.set_ref(
-                    &tracking,
-                    oid,
-                    &format!("pitboss: pushed to {}", remote.target),
-                )?;
-                if r.kind == RefKind::Run && r.recreated {
+                let msg = format!("pitboss: pushed to {}", remote.target);
+                let mut result = self.repo.set_ref(&name, oid, &msg);
+                for _ in 0..10 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    result = self.repo.set_ref(&name, oid, &msg);
+                }
+                if let Err(e) = result {
+                    report.untracked.push(SkippedRun {
+                        run: r.run.clone(),
+                        why: e.to_string(),
+                    });
+                } else if r.kind == RefKind::Run && r.recreated {
                     self.clear_gone(&remote.name, &r.run)?;
                 }
             }
