@@ -362,3 +362,106 @@ fn import_refuses_symlinks_anywhere_in_the_run_directory() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Runs `git pitboss <args>` as users do, expects exit `code`, an `error:` first line holding
+/// every needle, and no change to any run ref.
+fn fails_via_git(sb: &Sandbox, args: &[&str], stdin: &str, code: i32, needles: &[&str]) -> String {
+    let before = sb.pitboss_refs();
+    let out = run_with_stdin(sb.git_pitboss().args(args), stdin);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{args:?}: {err}");
+    for n in needles {
+        assert!(first.contains(n), "{args:?}: {n:?} not in {first:?}");
+    }
+    assert_eq!(sb.pitboss_refs(), before, "{args:?} wrote something");
+    err
+}
+
+/// Issue 11's error table: a NUL in a record is bad input naming the field, at every door.
+#[test]
+fn a_nul_in_a_record_is_refused_naming_the_field() {
+    let sb = seeded();
+    let nul = record_json("p", "ok", Some("before\u{0}after"));
+    assert!(nul.contains("\\u0000"), "{nul}");
+    fails_via_git(
+        &sb,
+        &["record", RUN],
+        &nul,
+        4,
+        &["field `summary`: contains a NUL character"],
+    );
+    let dir = sb.path("nul-run");
+    std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+    std::fs::write(dir.join("transcripts/session-0001.log"), "x").unwrap();
+    std::fs::write(dir.join("state.json"), r#"{"status":"finished"}"#).unwrap();
+    let line = ORIGINAL_LINE.replace(r#""prompt":"fp-hunter""#, r#""prompt":"fp\u0000hunter""#);
+    std::fs::write(dir.join("sessions.jsonl"), format!("{line}\n")).unwrap();
+    fails_via_git(
+        &sb,
+        &["import", dir.to_str().unwrap(), "--id", "nul-run"],
+        "",
+        4,
+        &[
+            "sessions.jsonl:1:",
+            "field `prompt`: contains a NUL character",
+        ],
+    );
+}
+
+/// Issue 11's error table: `export` onto a file or a symlink says so, exit 4, and leaves no
+/// temporary directory behind.
+#[test]
+fn export_onto_a_file_or_a_symlink_is_refused_and_leaves_nothing() {
+    let sb = seeded();
+    let out = sb.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("file"), "mine").unwrap();
+    std::fs::create_dir_all(out.join("empty")).unwrap();
+    std::os::unix::fs::symlink(out.join("empty"), out.join("to-empty")).unwrap();
+    std::os::unix::fs::symlink(out.join("nowhere"), out.join("dangling")).unwrap();
+    for (name, what) in [
+        ("file", "is a file"),
+        ("to-empty", "is a symbolic link"),
+        ("dangling", "is a symbolic link"),
+    ] {
+        let target = out.join(name);
+        fails_via_git(
+            &sb,
+            &["export", RUN, target.to_str().unwrap()],
+            "",
+            4,
+            &[name, what, "not a directory"],
+        );
+        let left: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".pitboss-export-"))
+            .collect();
+        assert!(left.is_empty(), "export onto {name} left {left:?}");
+    }
+    assert_eq!(std::fs::read_to_string(out.join("file")).unwrap(), "mine");
+    assert!(
+        std::fs::read_dir(out.join("empty"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+/// Issue 11's error table: `record --transcript` of a directory is bad input, not exit 70.
+#[test]
+fn record_transcript_of_a_directory_is_refused() {
+    let sb = seeded();
+    let dir = sb.path("a-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    fails_via_git(
+        &sb,
+        &["record", RUN, "--transcript", dir.to_str().unwrap()],
+        &record_json("p", "ok", None),
+        4,
+        &["a-dir is not a file"],
+    );
+}

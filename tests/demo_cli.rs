@@ -40,7 +40,7 @@ fn demo_runs_three_sessions_in_a_fresh_repository() {
     );
     // The agent's work is on the run branch, not in the checkout.
     // NB: `pitboss/grind/<id>` alone is ambiguous with the run ref refs/pitboss/grind/<id>.
-    let branch = format!("refs/heads/pitboss/grind/{id}");
+    let branch = format!("refs/heads/pitboss/{id}");
     let todo = sb.git_in(&dir, &["show", &format!("{branch}:TODO.md")]);
     assert_eq!(todo.matches("DONE").count(), 2, "{todo}");
     assert!(

@@ -133,7 +133,7 @@ fn a_grind_session_through_the_real_claude_code_cli() {
     );
     assert_eq!(r["summary"], "Added hello.txt and committed it.");
     assert!(r["agent_session_id"].is_string(), "{r}");
-    let branch = format!("refs/heads/pitboss/grind/{run}");
+    let branch = format!("refs/heads/pitboss/{run}");
     assert_eq!(
         sb.git(&["log", "-1", "--format=%s", &branch]).trim(),
         "Add hello.txt"

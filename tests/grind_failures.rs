@@ -202,6 +202,32 @@ echo "agent done"
     assert!(o.p.transcript(&o.run, 1).contains("agent done"));
 }
 
+/// Issue 11's error table: an agent that deletes its own worktree made grind stop with exit 70
+/// and the session unrecorded. It is an error session saying why, and the run goes on in a
+/// worktree added again.
+#[test]
+fn an_agent_deleting_its_own_worktree_is_an_error_and_the_run_goes_on() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        "if [ \"$PITBOSS_SEQ\" = 1 ]; then cd / && rm -rf \"$PITBOSS_WORKTREE\"; \
+         else echo more > more.txt && git add more.txt && git commit -q -m \"agent: more\"; fi\n",
+    );
+    let out = p.grind(&["--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    let run = p.only_run();
+    let records = p.records(&run);
+    assert_eq!(records.len(), 2, "{}", diag(&out));
+    assert_eq!(records[0]["status"], "error");
+    let summary = records[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("the agent deleted its worktree"),
+        "{summary}"
+    );
+    assert_eq!(records[1]["status"], "ok", "{}", diag(&out));
+    assert_eq!(p.branch_subjects(&run), vec!["agent: more".to_string()]);
+    assert_eq!(p.state(&run)["status"], "finished");
+}
+
 /// Sessions 1 and 2 commit; session 3 throws both away (`git reset --hard HEAD~2`), then
 /// commits work of its own on the rewound branch.
 const REWINDER: &str = r#"

@@ -58,7 +58,7 @@ fn a_failing_verify_command_keeps_the_work_off_the_branch_and_is_logged() {
     assert!(r["summary"].as_str().unwrap().contains("verify"), "{r}");
     assert!(r["commit"].is_null());
     let run = r["run_id"].as_str().unwrap();
-    let branch = format!("refs/heads/pitboss/grind/{run}");
+    let branch = format!("refs/heads/pitboss/{run}");
     assert_eq!(
         sb.git(&["rev-list", "--count", &format!("main..{branch}")])
             .trim(),
@@ -92,7 +92,7 @@ fn a_passing_verify_command_lands_the_work() {
         "log",
         "-1",
         "--format=%s",
-        &format!("refs/heads/pitboss/grind/{run}"),
+        &format!("refs/heads/pitboss/{run}"),
     ]);
     assert_eq!(subject.trim(), "build artifact");
     assert!(!sb.path("failures.log").exists());

@@ -347,7 +347,7 @@ fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
     assert_both_refuse(
         &p,
         &["--resume", &run, "--max-iterations", "5"],
-        &format!("its branch {short} is checked out at"),
+        &format!("its branch {branch} is checked out at"),
         "switch that checkout to another branch",
     );
 
@@ -357,8 +357,8 @@ fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
     assert_both_refuse(
         &p,
         &["--resume", &run, "--max-iterations", "5"],
-        &format!("its branch {short} is gone"),
-        "the run's code lived on",
+        &format!("its branch {branch} is neither here nor in any remote's copy"),
+        &format!("`git pitboss fetch {run}` brings the run with its branch"),
     );
 
     // A run `record --create` made has no branch to go on with.

@@ -69,7 +69,7 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
     );
     assert!(err.contains(&format!("deleted run {RUN} here")), "{err}");
     assert!(
-        err.contains(&format!("branch pitboss/grind/{RUN} is kept")),
+        err.contains(&format!("branch refs/heads/pitboss/grind/{RUN} is kept")),
         "{err}"
     );
     assert!(a.tip(RUN_REF).is_empty());
@@ -84,7 +84,8 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
             .is_empty()
     );
 
-    // B still has it: its fetch says it is gone there and keeps it; B pushes it back.
+    // B still has it: its fetch says it is gone there and keeps it; its default push leaves it
+    // out, and naming it pushes it back.
     let out = b.pb(&["fetch"]);
     assert!(
         stderr(&out).contains(&format!("run {RUN} is no longer on origin")),
@@ -93,6 +94,13 @@ fn rm_deletes_here_and_there_and_the_tombstone_keeps_it_away() {
     );
     assert!(!b.tip(RUN_REF).is_empty());
     b.ok(&["push"], "");
+    assert!(!bare.runs().contains(RUN));
+    let pushed = b.ok(&["push", RUN], "");
+    assert!(
+        pushed.contains("pushed again because you named it"),
+        "{pushed}"
+    );
+    assert!(bare.runs().contains(RUN));
     // A does not take it back unless asked.
     let out = a.pb(&["fetch"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -195,4 +203,50 @@ fn a_hooks_terminal_escapes_are_shown_not_obeyed() {
         "{err:?}"
     );
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+}
+
+/// Issue 11's error table: a push that reached the remote but could not record its tracking
+/// ref here (a concurrent fetch holds the ref's lock) says so and succeeds, instead of exit 70
+/// with no word of the push; a fetch that meets the lock blames the lock, not the remote's
+/// address.
+#[test]
+fn a_locked_tracking_ref_is_reported_as_what_it_is() {
+    let bare = Bare::new();
+    let a = with_remote(&bare);
+    a.record_session(RUN, "p", 1);
+    let lock = a.repo.join(format!(".git/{TRACKING}.lock"));
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let out = run_with_stdin(a.git_pitboss().args(["push"]), "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        stdout(&out).contains(&format!("created     run {RUN}")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        err.contains(&format!(
+            "run {RUN} is on origin now, but its tracking ref could not be recorded here"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("`git pitboss fetch origin` records it"),
+        "{err}"
+    );
+    assert_eq!(bare.runs().lines().count(), 1, "{}", bare.runs());
+    assert!(a.tip(TRACKING).is_empty());
+    let out = run_with_stdin(a.git_pitboss().args(["fetch"]), "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(70), "{err}");
+    assert!(err.contains("cannot lock ref"), "{err}");
+    assert!(
+        err.contains("hint: another git process was updating the same refs"),
+        "{err}"
+    );
+    assert!(!err.contains("remote's address"), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    a.ok(&["fetch"], "");
+    assert_eq!(a.tip(TRACKING), a.tip(RUN_REF));
 }

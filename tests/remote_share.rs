@@ -34,7 +34,9 @@ fn round_trip(url: &str, bare: &Bare) {
         "{report}"
     );
     assert!(
-        report.contains(&format!("created     branch pitboss/grind/{RUN}")),
+        report.contains(&format!(
+            "created     branch refs/heads/pitboss/grind/{RUN}"
+        )),
         "{report}"
     );
     let run_ref = format!("refs/pitboss/grind/{RUN}");
@@ -104,13 +106,21 @@ fn round_trip(url: &str, bare: &Bare) {
     let ls = a.ok(&["ls", "--remote", "origin"], "");
     assert_eq!(
         ls,
-        format!("ID                     HERE     STATE\n{RUN}  yes      up to date\n")
+        format!(
+            "ID                     HERE     STATE       CODE\n\
+             {RUN}  yes      up to date  refs/heads/pitboss/grind/{RUN}: up to date\n"
+        )
     );
     let listed: serde_json::Value =
         serde_json::from_str(&a.ok(&["ls", "--remote", "--json"], "")).unwrap();
     assert_eq!(listed[0]["id"], RUN);
     assert_eq!(listed[0]["here"], "yes");
     assert_eq!(listed[0]["relation"], "same");
+    assert_eq!(
+        listed[0]["branch"]["name"],
+        format!("refs/heads/pitboss/grind/{RUN}")
+    );
+    assert_eq!(listed[0]["branch"]["relation"], "same");
 }
 
 #[test]

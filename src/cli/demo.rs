@@ -92,7 +92,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
     .map_err(grind_err)?;
     let id = &summary.run;
     ctx.ui.status(&format!(
-        "\nLook around:\n  cd {}\n  git pitboss ls\n  git pitboss log {id}\n  git pitboss show {id} 1 --transcript\n  git log --oneline refs/heads/{}\n  git log refs/pitboss/grind/{id}",
+        "\nLook around:\n  cd {}\n  git pitboss ls\n  git pitboss log {id}\n  git pitboss show {id} 1 --transcript\n  git log --oneline {}\n  git log refs/pitboss/grind/{id}",
         dir.display(),
         summary.branch
     ));

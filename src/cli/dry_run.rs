@@ -247,7 +247,9 @@ fn load_resume(
             run.id.ref_name()
         ))
     })?;
-    let refusal = check_branch(repo, &run).map_err(CliError::internal)?.err();
+    let refusal = check_branch(repo, &store, &run)
+        .map_err(super::grind_run::grind_err)?
+        .err();
     Ok((point, refusal, run))
 }
 

@@ -121,6 +121,7 @@ pub fn finish(result: CliResult) -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if e.is_broken_pipe() => ExitStatus::Success.into(),
         Err(e) => {
+            let e = with_file_system_hint(e);
             // Not `eprint!`, which panics when stderr is gone (a closed terminal).
             let _ = std::io::Write::write_all(&mut std::io::stderr(), e.render().as_bytes());
             match e.kind {
@@ -128,6 +129,24 @@ pub fn finish(result: CliResult) -> ExitCode {
                 ErrorKind::Internal => ExitStatus::Internal.into(),
             }
         }
+    }
+}
+
+/// A full disk or a read-only file system is said as such, whichever command met it.
+fn with_file_system_hint(e: CliError) -> CliError {
+    let os = |code: i32| {
+        e.error.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.raw_os_error() == Some(code))
+        })
+    };
+    let text = format!("{:#}", e.error);
+    if os(28) || text.contains("No space left on device") || text.contains("Out of diskspace") {
+        e.hint("the disk holding the repository is full: free some space and run the command again")
+    } else if os(30) || text.contains("Read-only file system") {
+        e.hint("the repository is on a read-only file system: git-pitboss needs to write to it (remount it read-write, or work in a clone)")
+    } else {
+        e
     }
 }
 
@@ -144,6 +163,26 @@ mod tests {
             e.render(),
             "error: cannot write x: disk full\nhint: free some space\n"
         );
+    }
+
+    #[test]
+    fn full_and_read_only_file_systems_are_named() {
+        let full = CliError::internal(
+            anyhow::Error::new(std::io::Error::from_raw_os_error(28)).context("cannot write"),
+        );
+        let r = with_file_system_hint(full).render();
+        assert!(
+            r.contains("No space left on device") && r.contains("hint: the disk"),
+            "{r}"
+        );
+        let ro = CliError::internal(anyhow::anyhow!("x: Read-only file system; class=Os (2)"));
+        assert!(
+            with_file_system_hint(ro)
+                .render()
+                .contains("read-only file system: git-pitboss")
+        );
+        let other = CliError::internal(anyhow::anyhow!("other"));
+        assert!(with_file_system_hint(other).hints.is_empty());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::grind::prompt::check_name;
 /// Run coding agents in a loop over the prompts of a rotation, until a budget stops them.
 ///
 /// Each session runs one prompt, picked by weighted fair rotation, in its own worktree; the
-/// code lands on the branch pitboss/grind/<run-id> and the session log on
+/// code lands on the branch pitboss/<run-id> and the session log on
 /// refs/pitboss/grind/<run-id>. Budgets given here override the rotation's [budgets], which
 /// override [grind.budgets] in .pitboss/config.toml. --dry-run shows exactly what a run would
 /// do without running anything, and exits 0 when a run could start.

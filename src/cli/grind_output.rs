@@ -243,10 +243,7 @@ impl Human {
             ),
             format!("  wall time {}", duration(s.wall_seconds as i64)),
             format!("  run ref   {}", s.run_ref),
-            format!(
-                "  branch    {}   (git log refs/heads/{})",
-                s.branch, s.branch
-            ),
+            format!("  branch    {}   (git log {})", s.branch, s.branch),
             format!(
                 "  read it   git pitboss log {}   or   git log {}",
                 s.run, s.run_ref

@@ -130,7 +130,7 @@ fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
 /// The run a bare `--resume` means (the real run and the dry run agree).
 pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
     reopen::latest_resumable(store)
-        .map_err(store_err)?
+        .map_err(grind_err)?
         .ok_or_else(|| {
             CliError::user(anyhow::anyhow!(
                 "there is no run to resume: no run made by `git pitboss grind` is stopped or aborted with its branch here"
@@ -145,9 +145,16 @@ pub fn refusal_hint(r: &Refusal) -> String {
         Refusal::NotAGrindRun { run } => {
             format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
         }
-        Refusal::BranchMissing { branch, .. } => format!(
-            "the run's code lived on {branch}: recreate it where it was (`git branch {branch} <commit>`, `git reflog` may know the commit), or start a new run"
+        Refusal::BranchMissing { run, branch } => format!(
+            "`git pitboss fetch {run}` brings the run with its branch from the default remote \
+             (`git pitboss fetch <remote> {run}` from another); if the code lived only here, \
+             recreate {branch} where it was (`git branch {} <commit>`, `git reflog` may know the \
+             commit), or start a new run",
+            branch.trim_start_matches("refs/heads/")
         ),
+        Refusal::BranchCopiesDiverged { .. } => {
+            "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
+        }
         Refusal::BranchCheckedOut { path, .. } => format!(
             "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
             path.display()
@@ -246,7 +253,9 @@ fn ignored_at_start(sig: i32) -> bool {
 
 pub fn grind_err(e: GrindError) -> CliError {
     let hint = match &e {
-        GrindError::Lock(_) => Some(
+        // Only a lock another grind holds: one we cannot even open (a read-only repository)
+        // is not a running grind, and the file-system hint of the exit funnel says so.
+        GrindError::Lock(crate::grind::lock::LockError::Held { .. }) => Some(
             "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"
                 .to_string(),
         ),

@@ -58,7 +58,7 @@ pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
         }
     };
     with_store(ctx, |store| {
-        let sessions = rd.sessions.len();
+        let sessions = rd.session_count();
         let run = layout::import_run_dir(store, rd, id).map_err(layout_err)?;
         store.repo().maintenance_auto();
         ctx.ui.status(&format!(

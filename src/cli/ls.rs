@@ -115,6 +115,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                     ));
                 }
             }
+            super::remote_branch::note_deleted_on_remotes(ctx, store, &listing.runs)?;
         }
         Ok(ExitStatus::Success)
     })
@@ -142,28 +143,52 @@ fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) 
             .map(|r| r.id.as_str().len())
             .max()
             .unwrap_or(2);
-        writeln!(out, "{:<w$}  {:<7}  STATE", "ID", "HERE")?;
-        for r in &listing.runs {
+        let states: Vec<(String, String)> = listing
+            .runs
+            .iter()
+            .map(|r| {
+                let code = match &r.branch {
+                    Some(b) => match b.relation {
+                        Relation::Absent => format!("{}: not here", b.name),
+                        rel => format!("{}: {}", b.name, relation_text(rel, &listing.remote)),
+                    },
+                    None => "-".to_string(),
+                };
+                (relation_text(r.relation, &listing.remote), code)
+            })
+            .collect();
+        let sw = states.iter().map(|s| s.0.len()).max().unwrap_or(5).max(5);
+        writeln!(out, "{:<w$}  {:<7}  {:<sw$}  CODE", "ID", "HERE", "STATE")?;
+        for (r, (state, code)) in listing.runs.iter().zip(&states) {
             let here = match r.here {
                 Here::Yes => "yes",
                 Here::No => "no",
                 Here::Deleted => "deleted",
             };
-            let state = match r.relation {
-                Relation::Same => "up to date".to_string(),
-                Relation::Differs { ahead, behind: 0 } => format!("ahead {ahead}"),
-                Relation::Differs { ahead: 0, behind } => format!("behind {behind}"),
-                Relation::Differs { ahead, behind } => {
-                    format!("diverged: ahead {ahead}, behind {behind}")
-                }
-                Relation::Unknown => "unknown (fetch to compare)".to_string(),
-                Relation::Absent => "-".to_string(),
-            };
-            writeln!(out, "{:<w$}  {here:<7}  {state}", r.id.as_str())?;
+            writeln!(
+                out,
+                "{:<w$}  {here:<7}  {state:<sw$}  {code}",
+                r.id.as_str()
+            )?;
         }
     }
     out.flush()?;
     Ok(ExitStatus::Success)
+}
+
+/// A run's or branch's state against a remote's copy, in words.
+fn relation_text(relation: Relation, remote: &str) -> String {
+    match relation {
+        Relation::Same => "up to date".to_string(),
+        Relation::Differs { ahead, behind: 0 } => format!("ahead {ahead}"),
+        Relation::Differs { ahead: 0, behind } => format!("behind {behind}"),
+        Relation::Differs { ahead, behind } => {
+            format!("diverged: ahead {ahead}, behind {behind}")
+        }
+        Relation::Unknown => "unknown (fetch to compare)".to_string(),
+        Relation::Absent => "-".to_string(),
+        Relation::DeletedThere => format!("deleted on {remote} (push leaves it out)"),
+    }
 }
 
 fn status_style(s: &str) -> ui::Style {

@@ -26,6 +26,7 @@ mod prompts;
 mod push;
 mod record;
 mod remote;
+mod remote_branch;
 mod report;
 mod resolve;
 mod rm;

@@ -60,9 +60,19 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
         .hint("shorten the summary: remotes refuse runs whose records are over the cap"));
     }
     let mut transcript_file = match &args.transcript {
-        Some(p) => Some(std::fs::File::open(p).map_err(|e| {
-            CliError::user(anyhow!("cannot read transcript file {}: {e}", p.display()))
-        })?),
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(|e| {
+                CliError::user(anyhow!("cannot read transcript file {}: {e}", p.display()))
+            })?;
+            // NB: opening a directory succeeds; reading it fails only later, inside git.
+            if f.metadata().is_ok_and(|m| !m.is_file()) {
+                return Err(
+                    CliError::user(anyhow!("transcript {} is not a file", p.display()))
+                        .hint("give --transcript the session's log file"),
+                );
+            }
+            Some(f)
+        }
         None => None,
     };
     with_store(ctx, |store| {
@@ -75,10 +85,11 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
         } else {
             open_run(store, &args.run)?.id
         };
-        let transcript = match transcript_file.as_mut() {
-            Some(f) => TranscriptSource::Reader(f),
-            None => TranscriptSource::Empty,
-        };
+        // The size is known, so git takes the bytes straight into the object (and reports a
+        // full disk as that; see `Repo::write_blob_sized`).
+        let transcript = transcript_file
+            .take()
+            .map_or(TranscriptSource::Empty, TranscriptSource::Opened);
         let appended = store
             .append_session(
                 &id,

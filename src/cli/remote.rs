@@ -76,9 +76,18 @@ pub fn share_err(e: ShareError) -> CliError {
             Some("`git remote -v` lists remotes; a URL or a path works too".to_string())
         }
         ShareError::BadRemoteName(_) => Some("give the remote's URL instead of its name".into()),
-        ShareError::Net(NetError::Failed { remote, .. }) => Some(format!(
-            "check the remote's address and your access: `git ls-remote {remote}` should work"
-        )),
+        ShareError::Net(NetError::Failed { remote, detail, .. }) => match local_failure(detail) {
+            // The file-system hint of the exit funnel says the rest.
+            Some(LocalFailure::FileSystem) => None,
+            Some(LocalFailure::RefLocked) => Some(
+                "another git process was updating the same refs in this repository (a fetch or push \
+                 running at the same time): run the command again"
+                    .to_string(),
+            ),
+            None => Some(format!(
+                "check the remote's address and your access: `git ls-remote {remote}` should work"
+            )),
+        },
         ShareError::NotSeen { remote, .. } => Some(format!(
             "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
         )),
@@ -87,14 +96,46 @@ pub fn share_err(e: ShareError) -> CliError {
         }
         ShareError::Store(_) | ShareError::Unexpected { .. } => None,
     };
+    let local = matches!(&e, ShareError::Net(NetError::Failed { detail, .. }) if local_failure(detail).is_some());
     let err = match e {
         ShareError::Store(s) => return store_err(s),
+        // Not the remote's fault, nor the user's input: this repository could not be written.
+        e if local => CliError::internal(e),
         e if e.is_user_error() => CliError::user(e),
         e => CliError::internal(e),
     };
     match hint {
         Some(h) => err.hint(h),
         None => err,
+    }
+}
+
+/// A network command that failed on this side, whatever the remote did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LocalFailure {
+    /// This repository's file system is read-only or full.
+    FileSystem,
+    /// A ref here was locked by another git process.
+    RefLocked,
+}
+
+/// Reads git's own words (`detail` is its stderr gist) for a failure of this repository.
+fn local_failure(detail: &str) -> Option<LocalFailure> {
+    if [
+        "Read-only file system",
+        "No space left on device",
+        "Out of diskspace",
+    ]
+    .iter()
+    .any(|s| detail.contains(s))
+    {
+        Some(LocalFailure::FileSystem)
+    } else if detail.contains("cannot lock ref")
+        || (detail.contains(".lock") && detail.contains("File exists"))
+    {
+        Some(LocalFailure::RefLocked)
+    } else {
+        None
     }
 }
 
@@ -117,13 +158,18 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
     for r in &report.refs {
         let what = match r.kind {
             RefKind::Run => format!("run {}", r.run),
-            RefKind::Branch => format!("branch {}", r.refname.trim_start_matches("refs/heads/")),
+            RefKind::Branch => format!("branch {}", r.refname),
         };
         let sessions = r
             .sessions
             .map(|n| format!(" ({n} session{})", plural(n as usize)))
             .unwrap_or_default();
         let (style, label, tail) = match &r.outcome {
+            PushOutcome::Created if r.recreated => (
+                Style::Good,
+                "created",
+                format!("{sessions}: it had been deleted there; pushed again because you named it"),
+            ),
             PushOutcome::Created => (Style::Good, "created", sessions),
             PushOutcome::Updated => (Style::Good, "updated", sessions),
             PushOutcome::UpToDate => (Style::Dim, "up to date", String::new()),
@@ -141,6 +187,18 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
         writeln!(out, "  {label} {what}{tail}")?;
     }
     out.flush()?;
+    for id in &report.deleted_there {
+        ctx.ui.status(&format!(
+            "not pushing run {id}: it was deleted on {0} (`git pitboss push {0} {id}` publishes it again)",
+            report.remote
+        ));
+    }
+    for u in &report.untracked {
+        ctx.ui.warn(&format!(
+            "run {} is on {} now, but its tracking ref could not be recorded here: {}; `git pitboss fetch {}` records it",
+            u.run, report.remote, u.why, report.remote
+        ));
+    }
     if report.refs.is_empty() {
         ctx.ui.status(&format!(
             "nothing to push to {}: {} run{} unchanged since the last push or fetch",
@@ -239,6 +297,14 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
                 "conflict",
                 format!(": {}", super::escape::one_line(why)),
             ),
+            FetchOutcome::CodeDiverged { files } => (
+                Style::Bad,
+                "conflict",
+                format!(
+                    ": code diverged (conflicts in {}); nothing merged",
+                    super::escape::one_line(&files.join(", "))
+                ),
+            ),
             FetchOutcome::Failed { why } => (
                 Style::Bad,
                 "failed",
@@ -260,10 +326,11 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
         let label = ctx.ui.paint(style, &format!("{label:<10}"));
         writeln!(out, "  {label} run {}{tail}", r.run)?;
     }
+    let branches = super::remote_branch::print_fetched_branches(ctx, &mut out, report, header)?;
     out.flush()?;
     for id in &report.gone {
         ctx.ui.status(&format!(
-            "run {id} is no longer on {} (the copy here is kept)",
+            "run {id} is no longer on {0}: deleted there; the copy here is kept and `git pitboss push` leaves it out (`git pitboss push {0} {id}` publishes it again)",
             report.remote
         ));
     }
@@ -280,6 +347,7 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
             report.remote
         ));
     }
+    super::remote_branch::branch_hints(ctx, report, &branches);
     if deleted {
         ctx.ui
             .status("hint: `git pitboss fetch --include-deleted` brings deleted runs back");
@@ -312,5 +380,29 @@ mod tests {
             (Some("../bare.git".into()), vec![])
         );
         assert_eq!(split_remote(&[], &remotes), (None, vec![]));
+    }
+}
+
+#[cfg(test)]
+mod local_failure_tests {
+    use super::*;
+
+    #[test]
+    fn local_failures_are_not_blamed_on_the_remote() {
+        // Recorded from git 2.47.
+        let ro = "error: unable to create temporary file: Read-only file system; fatal: failed to write object; fatal: unpack-objects failed";
+        assert_eq!(local_failure(ro), Some(LocalFailure::FileSystem));
+        let locked = "error: cannot lock ref 'refs/pitboss-remotes/origin/grind/r1': Unable to create '/r/.git/refs/pitboss-remotes/origin/grind/r1.lock': File exists.";
+        assert_eq!(local_failure(locked), Some(LocalFailure::RefLocked));
+        let remote = "fatal: 'nowhere' does not appear to be a git repository";
+        assert_eq!(local_failure(remote), None);
+        let e = share_err(ShareError::Net(NetError::Failed {
+            op: "fetch",
+            remote: "origin".into(),
+            detail: locked.into(),
+        }));
+        assert_eq!(e.kind, crate::cli::exit::ErrorKind::Internal);
+        assert!(!e.render().contains("address"), "{}", e.render());
+        assert!(e.render().contains("same time"), "{}", e.render());
     }
 }

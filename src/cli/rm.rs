@@ -84,8 +84,9 @@ pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
                 ));
             }
             if let Some(b) = &report.branch_kept {
+                let short = b.strip_prefix("refs/heads/").unwrap_or(b);
                 ctx.ui.status(&format!(
-                    "branch {b} is kept (`git branch -D {b}` deletes it)"
+                    "branch {b} is kept (`git branch -D {short}` deletes it)"
                 ));
             }
         }

@@ -65,10 +65,17 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                     }
                     writeln!(out, "started   {}", rfc3339::format(&s.started_at))?;
                     writeln!(out, "updated   {}", rfc3339::format(&s.last_updated_at))?;
+                    // In full: an older run's short `pitboss/grind/<id>` names the run ref to git.
+                    let branch = run.meta.branch.as_deref().map(|b| {
+                        run.meta
+                            .id
+                            .recorded_branch_ref(b)
+                            .unwrap_or_else(|| b.to_string())
+                    });
                     for (label, v) in [
                         ("agent", &run.meta.agent),
                         ("rotation", &run.meta.rotation),
-                        ("branch", &run.meta.branch),
+                        ("branch", &branch),
                         ("base", &run.meta.base_branch),
                     ] {
                         if let Some(v) = v {

@@ -6,12 +6,11 @@
 //! ref, path or object it was about. `NotFound` becomes `Ok(None)`
 //! wherever a caller can reasonably ask "is it there?".
 
-mod bulk;
 mod checkouts;
-mod delta;
+mod code_merge;
+mod fast_import;
 mod graph;
 mod objects;
-mod pack;
 mod porcelain;
 mod refs;
 mod remote;
@@ -21,7 +20,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use bulk::Bulk;
+pub use code_merge::TreeMerge;
+pub use fast_import::{FastImport, FileChange, FileData};
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
@@ -53,6 +53,8 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    #[error("git fast-import failed: {why}")]
+    FastImport { why: String },
 }
 
 impl GitError {
@@ -89,8 +91,6 @@ pub struct Repo {
     inner: git2::Repository,
     /// Held shared while we move a ref; see [`refs`] for why.
     writers_lock: OnceLock<std::io::Result<File>>,
-    /// The objects written through this handle, kept only by a [`Bulk`] handle.
-    write_log: Option<std::cell::RefCell<bulk::WriteLog>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -130,7 +130,6 @@ impl Repo {
         Repo {
             inner,
             writers_lock: OnceLock::new(),
-            write_log: None,
         }
     }
 
@@ -179,24 +178,6 @@ impl Repo {
                 what: format!("cannot open the repository at {}", path.display()),
                 source: e,
             }
-        }
-    }
-
-    /// Notes an object written through this handle (for bulk writes); returns it.
-    fn logged(&self, oid: Oid) -> Oid {
-        if let Some(log) = &self.write_log {
-            log.borrow_mut().ids.push(oid);
-        }
-        oid
-    }
-
-    /// Notes (for bulk writes) that `new` replaces `old` at the same path, so a pack may store
-    /// it as a delta of `old`.
-    fn note_replaces(&self, new: Oid, old: Oid) {
-        if let Some(log) = &self.write_log
-            && new != old
-        {
-            log.borrow_mut().replaces.entry(new).or_insert(old);
         }
     }
 
@@ -333,6 +314,24 @@ impl Repo {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
+    }
+}
+
+/// Why nothing can be written under `path` now, if the reason is its file system: read-only
+/// (`EROFS`) or full (`ENOSPC`). `None` when it looks writable (or cannot be asked).
+pub(crate) fn fs_condition(path: &Path) -> Option<std::io::Error> {
+    use nix::sys::statvfs::{FsFlags, statvfs};
+    let st = statvfs(path).ok()?;
+    if st.flags().contains(FsFlags::ST_RDONLY) {
+        Some(std::io::Error::from_raw_os_error(
+            nix::errno::Errno::EROFS as i32,
+        ))
+    } else if st.blocks_available() == 0 {
+        Some(std::io::Error::from_raw_os_error(
+            nix::errno::Errno::ENOSPC as i32,
+        ))
+    } else {
+        None
     }
 }
 

@@ -37,12 +37,31 @@ pub struct CommitInfo {
 }
 
 impl Repo {
+    /// A failed object write, with the file system's condition when that is the reason.
+    fn write_err(&self, what: &'static str) -> impl FnOnce(git2::Error) -> GitError + '_ {
+        move |e| self.explain(GitError::git(what)(e))
+    }
+
+    /// NB: libgit2 reports some failed writes on a full disk as "no error" (its errno was
+    /// gone by the time it formatted the message). When the object store's file system is
+    /// full or read-only, that is the reason, and it is what the user reads.
+    fn explain(&self, e: GitError) -> GitError {
+        let what = match &e {
+            GitError::Git { what, .. } | GitError::Io { what, .. } => what.clone(),
+            _ => return e,
+        };
+        match super::fs_condition(&self.common_dir().join("objects")) {
+            Some(source) => GitError::Io { what, source },
+            None => e,
+        }
+    }
+
     pub fn write_blob(&self, data: &[u8]) -> Result<Oid> {
         let oid = self
             .inner
             .blob(data)
-            .map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+            .map_err(self.write_err("cannot write a blob"))?;
+        Ok(oid)
     }
 
     /// Streams `reader` into a new blob without holding it whole in memory.
@@ -50,11 +69,10 @@ impl Repo {
         let mut w = self
             .inner
             .blob_writer(None)
-            .map_err(GitError::git("cannot write a blob"))?;
-        std::io::copy(reader, &mut w).map_err(GitError::io("cannot write a blob"))?;
-        w.flush().map_err(GitError::io("cannot write a blob"))?;
-        let oid = w.commit().map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+            .map_err(self.write_err("cannot write a blob"))?;
+        copy_into(reader, &mut w, u64::MAX).map_err(|e| self.explain(e))?;
+        let oid = w.commit().map_err(self.write_err("cannot write a blob"))?;
+        Ok(oid)
     }
 
     /// Streams exactly `len` bytes of `reader` into a new blob.
@@ -64,8 +82,7 @@ impl Repo {
     /// it back: one file created and deleted per transcript of an import. On a quiet disk that
     /// is ~0.1–0.2 s of a 10,000-transcript import; while ext4 was busy allocating inodes
     /// among many recent deletions it was over 5 s. With the size known, the object database
-    /// takes the stream directly (into memory for a bulk write, into the loose object file
-    /// otherwise).
+    /// takes the stream directly into the loose object file.
     pub fn write_blob_sized(&self, reader: &mut dyn Read, len: u64) -> Result<Oid> {
         let size = usize::try_from(len).map_err(|_| GitError::Io {
             what: format!("cannot write a blob of {len} bytes"),
@@ -77,17 +94,18 @@ impl Repo {
             .map_err(GitError::git("cannot open the object database"))?;
         let mut w = odb
             .writer(size, git2::ObjectType::Blob)
-            .map_err(GitError::git("cannot write a blob"))?;
-        let copied = std::io::copy(&mut reader.take(len), &mut w)
-            .map_err(GitError::io("cannot write a blob"))?;
+            .map_err(self.write_err("cannot write a blob"))?;
+        let copied = copy_into(reader, &mut w, len).map_err(|e| self.explain(e))?;
         if copied != len {
             return Err(GitError::Io {
                 what: format!("cannot write a blob: expected {len} bytes, read {copied}"),
                 source: std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
             });
         }
-        let oid = w.finalize().map_err(GitError::git("cannot write a blob"))?;
-        Ok(self.logged(oid))
+        let oid = w
+            .finalize()
+            .map_err(self.write_err("cannot write a blob"))?;
+        Ok(oid)
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
@@ -166,8 +184,8 @@ impl Repo {
             b.insert(name, *oid, i32::from(git2::FileMode::Blob))
                 .map_err(GitError::git(format!("cannot add {name} to a tree")))?;
         }
-        let oid = b.write().map_err(GitError::git("cannot write a tree"))?;
-        Ok(self.logged(oid))
+        let oid = b.write().map_err(self.write_err("cannot write a tree"))?;
+        Ok(oid)
     }
 
     /// `base` (or the empty tree) with `edits` applied; only the trees on the edited paths are
@@ -198,49 +216,8 @@ impl Repo {
         }
         let root = up
             .create_updated(&self.inner, &base_tree)
-            .map_err(GitError::git("cannot write the updated tree"))?;
-        if self.write_log.is_some() {
-            // What each rewritten object replaces, for delta compression in bulk packs (see
-            // `bulk`): the root, every rewritten tree, and the top-level blobs. NB: a nested
-            // blob's old version would mean loading its old directory, up to tens of KiB of
-            // tree parsed per edit, and an import never rewrites one.
-            if let Some(b) = base {
-                self.note_replaces(root, b);
-            }
-            for edit in edits {
-                if let TreeEdit::Blob { path, oid } = edit
-                    && !path.contains('/')
-                    && let Some(old) = base_tree.get_name(path)
-                    && old.kind() == Some(git2::ObjectType::Blob)
-                {
-                    self.note_replaces(*oid, old.id());
-                }
-            }
-            // The trees rewritten on the way: every parent directory of an edited path.
-            let mut dirs: Vec<&str> = Vec::new();
-            for edit in edits {
-                let (TreeEdit::Blob { path, .. } | TreeEdit::Remove { path }) = edit;
-                let mut end = 0;
-                while let Some(i) = path[end..].find('/') {
-                    end += i;
-                    dirs.push(&path[..end]);
-                    end += 1;
-                }
-            }
-            dirs.sort_unstable();
-            dirs.dedup();
-            for d in dirs {
-                if let Some((oid, TreeEntryKind::Tree)) = self.tree_entry(root, d)? {
-                    self.logged(oid);
-                    if let Some(b) = base
-                        && let Some((old, TreeEntryKind::Tree)) = self.tree_entry(b, d)?
-                    {
-                        self.note_replaces(oid, old);
-                    }
-                }
-            }
-        }
-        Ok(self.logged(root))
+            .map_err(self.write_err("cannot write the updated tree"))?;
+        Ok(root)
     }
 
     /// Writes a commit object and moves no ref.
@@ -272,8 +249,8 @@ impl Repo {
         let oid = self
             .inner
             .commit(None, &sig, &sig, message, &tree, &refs)
-            .map_err(GitError::git("cannot write a commit"))?;
-        Ok(self.logged(oid))
+            .map_err(self.write_err("cannot write a commit"))?;
+        Ok(oid)
     }
 
     /// Reads a commit; `None` when `oid` is not a commit (or does not exist).
@@ -305,6 +282,32 @@ impl Repo {
             Ok(Some(git2::ObjectType::Commit))
         )
     }
+}
+
+/// Copies at most `limit` bytes of `reader` into one of libgit2's write streams.
+///
+/// NB: git2's stream writers turn every failure into a bare "Write error" (and a failed
+/// blob stream was reported as "no error"), so the reason, such as a full disk or a read-only
+/// file system, is taken from libgit2's own last error.
+fn copy_into(reader: &mut dyn Read, w: &mut dyn Write, limit: u64) -> Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    while total < limit {
+        let want = usize::try_from((limit - total).min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = match reader.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(GitError::io("cannot read the content of a blob")(e)),
+        };
+        if w.write_all(&buf[..n]).is_err() {
+            return Err(GitError::git("cannot write a blob")(
+                git2::Error::last_error(-1),
+            ));
+        }
+        total += n as u64;
+    }
+    Ok(total)
 }
 
 fn entry_kind(mode: i32) -> TreeEntryKind {

@@ -19,6 +19,7 @@
 //! processes, no terminal.
 
 pub mod agents;
+pub mod branch;
 pub mod budget;
 pub mod compose;
 pub mod cost_cap;

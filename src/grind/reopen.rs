@@ -5,10 +5,12 @@
 
 use std::path::PathBuf;
 
+use super::branch::{self, BranchSource};
 use super::budget::StopReason;
 use super::lock::RunLock;
-use crate::git::{GitError, Repo};
-use crate::store::{Run, RunId, RunStatus, RunStore, StoreError};
+use super::run::GrindError;
+use crate::git::Repo;
+use crate::store::{Run, RunId, RunStatus, RunStore};
 
 /// Why a stored run cannot be resumed. Each is something the user can change (exit 4).
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +19,16 @@ pub enum Refusal {
         "run {run} was not made by `git pitboss grind` (it records no run branch, like the runs `record --create` makes), so it cannot be resumed"
     )]
     NotAGrindRun { run: RunId },
-    #[error("run {run} cannot be resumed: its branch {branch} is gone")]
+    #[error(
+        "run {run} cannot be resumed: its branch {branch} is neither here nor in any remote's copy"
+    )]
     BranchMissing { run: RunId, branch: String },
+    #[error("run {run} cannot be resumed: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
+    BranchCopiesDiverged {
+        run: RunId,
+        branch: String,
+        copies: Vec<String>,
+    },
     #[error("run {run} cannot be resumed: its branch {branch} is checked out at {}", .path.display())]
     BranchCheckedOut {
         run: RunId,
@@ -33,37 +43,56 @@ pub enum Refusal {
     Exhausted { run: RunId },
 }
 
-/// The run's branch, when the run can be taken up on it: the run records one (grind made
-/// it), the branch exists, and no work tree other than the run's own has it checked out.
-pub fn check_branch(repo: &Repo, run: &Run) -> Result<Result<String, Refusal>, GitError> {
+/// The run's branch (its short name) and where it comes from, when the run can be taken up on
+/// it: the run records one (grind made it), the branch is here or in a remote's copy that
+/// `fetch` brought ([`branch::locate`]), and no work tree other than the run's own has it
+/// checked out. Writes nothing: the real resume takes the branch up ([`branch::take_up`])
+/// only after every check passed.
+pub fn check_branch(
+    repo: &Repo,
+    store: &RunStore<'_>,
+    run: &Run,
+) -> Result<Result<(String, BranchSource), Refusal>, GrindError> {
     let id = &run.id;
-    let Some(branch) = run.meta.branch.clone() else {
+    let Ok(full) = branch::recorded(id, run.meta.branch.as_deref()) else {
         return Ok(Err(Refusal::NotAGrindRun { run: id.clone() }));
     };
-    if repo.branch_tip(&branch)?.is_none() {
-        return Ok(Err(Refusal::BranchMissing {
-            run: id.clone(),
-            branch,
-        }));
-    }
+    let short = full.trim_start_matches("refs/heads/").to_string();
+    let source = match branch::locate(repo, store, id, &full) {
+        Ok(s) => s,
+        Err(GrindError::BranchMissing { .. }) => {
+            return Ok(Err(Refusal::BranchMissing {
+                run: id.clone(),
+                branch: full,
+            }));
+        }
+        Err(GrindError::BranchCopiesDiverged { copies, .. }) => {
+            return Ok(Err(Refusal::BranchCopiesDiverged {
+                run: id.clone(),
+                branch: full,
+                copies,
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     let own = super::slot::Slot::name_of(id);
     if let Some((_, path)) = repo
-        .checkouts_of(&branch)?
+        .checkouts_of(&short)?
         .into_iter()
         .find(|(name, _)| name.as_deref() != Some(own.as_str()))
     {
         return Ok(Err(Refusal::BranchCheckedOut {
             run: id.clone(),
-            branch,
+            branch: full,
             path,
         }));
     }
-    Ok(Ok(branch))
+    Ok(Ok((short, source)))
 }
 
 /// The run a bare `--resume` takes up: the newest that is not finished, was made by grind,
-/// still has its branch, and no live grind holds.
-pub fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, StoreError> {
+/// still has its branch (here or in a remote's copy), and no live grind holds.
+pub fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, GrindError> {
     let repo = store.repo();
     let mut runs = store.list()?.runs;
     runs.retain(|r| r.status != RunStatus::Finished);
@@ -73,9 +102,9 @@ pub fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, StoreErro
             continue;
         }
         let run = store.open_run(&r.id)?;
-        let has_branch = match &run.meta.branch {
-            Some(b) => repo.branch_tip(b)?.is_some(),
-            None => false,
+        let has_branch = match branch::recorded(&r.id, run.meta.branch.as_deref()) {
+            Ok(full) => branch::locate(repo, store, &r.id, &full).is_ok(),
+            Err(_) => false,
         };
         if has_branch {
             return Ok(Some(r.id));

@@ -230,6 +230,14 @@ pub enum GrindError {
     NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
     NotAGrindRun(RunId),
+    #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
+    BranchMissing { run: RunId, branch: String },
+    #[error("run {run}: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
+    BranchCopiesDiverged {
+        run: RunId,
+        branch: String,
+        copies: Vec<String>,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -245,6 +253,7 @@ impl GrindError {
             GrindError::Store(e) => e.is_user_error(),
             GrindError::Git(_)
             | GrindError::Agent(AgentError::Io { .. })
+            | GrindError::Lock(LockError::Io { .. })
             | GrindError::Io { .. } => false,
             _ => true,
         }
@@ -267,7 +276,7 @@ pub(super) struct Loop<'a> {
     pub adapter: Box<dyn agent::Adapter>,
     pub redactor: agent::Redactor,
     pub run: RunId,
-    /// The run branch, as the run records it.
+    /// The run branch's short name (`pitboss/<id>`, or what an older run recorded).
     pub branch: String,
     pub slot: Slot,
     pub scheduler: Scheduler,
@@ -342,7 +351,7 @@ pub fn grind(
     lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
-        branch: lp.branch.clone(),
+        branch: format!("refs/heads/{}", lp.branch),
         worktree: lp.slot.path.clone(),
         agent: lp.adapter.name().to_string(),
         program: match found {
@@ -444,7 +453,7 @@ fn start(
     let mut meta = RunMeta::minimal(id.clone(), now);
     meta.base_branch = base.branch.clone();
     meta.base_commit = Some(base.commit.to_string());
-    meta.branch = Some(branch.clone());
+    meta.branch = Some(id.branch_ref());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
     if let Some(s) = &req.started_with {
@@ -494,7 +503,9 @@ fn reopen(
     let run = store.open_run(id)?;
     // Everything that can refuse is checked before the first write: a resume that cannot
     // start leaves the run ref as it was.
-    let branch = reopen::check_branch(repo, &run)?.map_err(GrindError::Refused)?;
+    let (branch, source) = reopen::check_branch(repo, store, &run)?.map_err(GrindError::Refused)?;
+    // The branch the run records, taken from a remote's copy when this clone lacks it.
+    super::branch::take_up(repo, store, id, &format!("refs/heads/{branch}"), &source)?;
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
@@ -651,7 +662,7 @@ impl Loop<'_> {
         let summary = GrindSummary {
             run: self.run.clone(),
             run_ref: self.run.ref_name(),
-            branch: self.branch.clone(),
+            branch: format!("refs/heads/{}", self.branch),
             status,
             stop,
             sessions: mine.len() as u64,

@@ -322,6 +322,18 @@ impl Loop<'_> {
         cost_cut: Option<String>,
         obs: &mut dyn GrindObserver,
     ) -> Result<SessionRun, GrindError> {
+        // NB: an agent can delete its own worktree (`rm -rf "$PITBOSS_WORKTREE"`). Its work
+        // there is gone, but the session is not: it is recorded as an error saying so, and
+        // the slot is added again on the run branch for the next session.
+        let outcome = if self.slot.path.join(".git").exists() {
+            outcome
+        } else {
+            let gone = self.slot.path.display().to_string();
+            self.slot = super::slot::Slot::open(self.repo, &self.run, &self.branch)?;
+            Err(format!(
+                "the agent deleted its worktree {gone}; whatever it did there is lost"
+            ))
+        };
         self.back_on_run_branch(base)?;
         let wt = self.slot.repo();
         let state = wt.worktree_state()?;

@@ -16,8 +16,12 @@ use crate::clock::Entropy;
 
 /// Where runs live.
 pub const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
-/// Where the run branch of a run lives (under refs/heads/).
-pub const RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
+/// Where the run branch of a run lives (under refs/heads/): `pitboss/<id>`. No short name of
+/// it resolves to anything else (`refs/pitboss/<id>` is never written).
+pub const RUN_BRANCH_PREFIX: &str = "pitboss/";
+/// Where runs made before `pitboss/<id>` keep their branch: `pitboss/grind/<id>`, whose short
+/// name git resolves to the run ref. Such runs record it, and readers use what a run records.
+pub const LEGACY_RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
 /// Where the copies of a remote's runs live: `refs/pitboss-remotes/<remote>/grind/<id>`.
 pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
 /// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
@@ -86,9 +90,28 @@ impl RunId {
         format!("{RUN_REF_PREFIX}{}", self.0)
     }
 
-    /// `pitboss/grind/<id>`, the branch the run's code lands on.
+    /// `pitboss/<id>`, the short name of the branch a new run's code lands on.
     pub fn branch_name(&self) -> String {
         format!("{RUN_BRANCH_PREFIX}{}", self.0)
+    }
+
+    /// `refs/heads/pitboss/<id>`: the full ref name a new run records as its branch.
+    pub fn branch_ref(&self) -> String {
+        format!("refs/heads/{}", self.branch_name())
+    }
+
+    /// The branch a run records (a full ref name, or the short `pitboss/grind/<id>` that older
+    /// runs wrote), as a full ref name, when it is one of the two names a run of this id can
+    /// have. Anything else (a run.json from a remote naming `refs/heads/main`) is `None`, so
+    /// sharing never moves a branch that is not this run's.
+    pub fn recorded_branch_ref(&self, recorded: &str) -> Option<String> {
+        let full = if recorded.starts_with("refs/") {
+            recorded.to_string()
+        } else {
+            format!("refs/heads/{recorded}")
+        };
+        let legacy = format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{}", self.0);
+        (full == self.branch_ref() || full == legacy).then_some(full)
     }
 
     /// The run id of a ref under [`RUN_REF_PREFIX`]; `None` for other refs, `Some(Err)` for a
@@ -157,6 +180,29 @@ impl RemoteName {
     /// `refs/pitboss-remotes/<remote>/grind/`
     pub fn tracking_prefix(&self) -> String {
         format!("{REMOTE_REF_PREFIX}{}/grind/", self.0)
+    }
+
+    /// `refs/pitboss-remotes/<remote>/heads/`: where a remote's run branches are mirrored
+    /// (`refs/heads/pitboss/<id>` there is `refs/pitboss-remotes/<remote>/heads/pitboss/<id>`).
+    pub fn branch_tracking_prefix(&self) -> String {
+        format!("{REMOTE_REF_PREFIX}{}/heads/", self.0)
+    }
+
+    /// The tracking ref of a branch `refs/heads/<b>` of this remote.
+    pub fn branch_tracking_ref(&self, branch_ref: &str) -> String {
+        let short = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
+        format!("{}{short}", self.branch_tracking_prefix())
+    }
+
+    /// `refs/pitboss-remotes/<remote>/gone/<id>`: present while run `id`, once pushed to or
+    /// fetched from this remote, is known to have been deleted there.
+    pub fn gone_ref(&self, id: &RunId) -> String {
+        format!("{REMOTE_REF_PREFIX}{}/gone/{id}", self.0)
+    }
+
+    /// `refs/pitboss-remotes/<remote>/gone/`
+    pub fn gone_prefix(&self) -> String {
+        format!("{REMOTE_REF_PREFIX}{}/gone/", self.0)
     }
 
     /// The run id of one of this remote's tracking refs; `None` for other refs, `Some(Err)` for
@@ -355,6 +401,43 @@ mod tests {
         assert_eq!(Seq::from_record_file("12345.jsonl"), Some(Seq(12345)));
         assert_eq!(Seq::from_record_file("7.jsonl"), None);
         assert_eq!(Seq::from_record_file("00a7.jsonl"), None);
+    }
+
+    #[test]
+    fn a_run_branch_is_one_of_two_names_and_resolves_to_nothing_else() {
+        let id = RunId::parse("20261124T101500Z-3fa9").unwrap();
+        assert_eq!(id.branch_name(), "pitboss/20261124T101500Z-3fa9");
+        assert_eq!(id.branch_ref(), "refs/heads/pitboss/20261124T101500Z-3fa9");
+        // git resolves a short name through refs/<name> before refs/heads/<name>: the new
+        // branch's short name must not be a run ref.
+        assert!(!id.ref_name().ends_with(&id.branch_name()));
+        for recorded in [
+            "refs/heads/pitboss/20261124T101500Z-3fa9",
+            "pitboss/20261124T101500Z-3fa9",
+        ] {
+            assert_eq!(id.recorded_branch_ref(recorded), Some(id.branch_ref()));
+        }
+        assert_eq!(
+            id.recorded_branch_ref("pitboss/grind/20261124T101500Z-3fa9"),
+            Some("refs/heads/pitboss/grind/20261124T101500Z-3fa9".into())
+        );
+        for hostile in [
+            "refs/heads/main",
+            "main",
+            "refs/heads/pitboss/other",
+            "refs/pitboss/grind/20261124T101500Z-3fa9",
+        ] {
+            assert_eq!(id.recorded_branch_ref(hostile), None, "{hostile}");
+        }
+        let origin = RemoteName::parse("origin").unwrap();
+        assert_eq!(
+            origin.branch_tracking_ref(&id.branch_ref()),
+            "refs/pitboss-remotes/origin/heads/pitboss/20261124T101500Z-3fa9"
+        );
+        assert_eq!(
+            origin.gone_ref(&id),
+            "refs/pitboss-remotes/origin/gone/20261124T101500Z-3fa9"
+        );
     }
 
     #[test]

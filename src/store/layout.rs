@@ -8,7 +8,7 @@
 //! checks everything before it writes a single object.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 
 use super::dir_read::{DirFileError, RunDirReader};
@@ -54,6 +54,8 @@ pub enum LayoutError {
     NoRunId { dir: PathBuf, why: String },
     #[error("{} already exists and is not empty", .0.display())]
     TargetNotEmpty(PathBuf),
+    #[error("{} is {what}, not a directory to export into", .path.display())]
+    TargetNotADirectory { path: PathBuf, what: &'static str },
     #[error("{what} {}: {source}", .path.display())]
     Io {
         what: &'static str,
@@ -62,9 +64,9 @@ pub enum LayoutError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    File(#[from] DirFileError),
-    #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    File(#[from] DirFileError),
 }
 
 impl LayoutError {
@@ -97,11 +99,28 @@ pub fn export_run(
     run: &Run,
     dir: &Path,
 ) -> Result<ExportReport, LayoutError> {
-    if dir.exists() {
-        let mut entries = fs::read_dir(dir).map_err(io("cannot read", dir))?;
-        if entries.next().is_some() {
-            return Err(LayoutError::TargetNotEmpty(dir.to_path_buf()));
+    // NB: look at the name itself, not through it: a symlink (even to an empty directory) or
+    // a file would make the final rename fail after all the work, or write somewhere else.
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(LayoutError::TargetNotADirectory {
+                path: dir.to_path_buf(),
+                what: "a symbolic link",
+            });
         }
+        Ok(m) if !m.is_dir() => {
+            return Err(LayoutError::TargetNotADirectory {
+                path: dir.to_path_buf(),
+                what: "a file",
+            });
+        }
+        Ok(_) => {
+            let mut entries = fs::read_dir(dir).map_err(io("cannot read", dir))?;
+            if entries.next().is_some() {
+                return Err(LayoutError::TargetNotEmpty(dir.to_path_buf()));
+            }
+        }
+        Err(_) => {}
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -159,10 +178,11 @@ pub fn export_run(
     write("sessions.md", render_sessions_md(&records).as_bytes())?;
     write("scratchpad.md", store.scratchpad(run)?.as_bytes())?;
     files += 5;
-    let kept = tmp.keep();
+    // Until the rename `tmp` removes itself on every error path.
     if dir.exists() {
         fs::remove_dir(dir).map_err(io("cannot replace the empty directory", dir))?;
     }
+    let kept = tmp.keep();
     if let Err(e) = fs::rename(&kept, dir) {
         let _ = fs::remove_dir_all(&kept);
         return Err(io("cannot move the export into place at", dir)(e));
@@ -178,76 +198,162 @@ pub fn export_run(
 #[derive(Debug)]
 pub struct RunDir {
     pub dir: PathBuf,
+    /// Reads every file of `dir`: no symlinks, nothing outside it.
+    reader: RunDirReader,
     pub meta: Option<RunMeta>,
     pub state: RunState,
     pub scratchpad: String,
-    /// Records with their transcript and patch files.
-    pub sessions: Vec<(SessionRecord, PathBuf, Option<PathBuf>)>,
+    /// Where each record is in `sessions.jsonl`, in seq order. Only where: a long run's
+    /// records are read again one at a time as they are imported, so memory stays flat.
+    sessions: Vec<RecordAt>,
     /// A run id found in the directory itself (run.json, state.json or the records).
     pub found_id: Option<String>,
 }
 
-/// Reads and checks a run directory; nothing is written.
+/// One record's place in `sessions.jsonl`.
+#[derive(Debug, Clone, Copy)]
+struct RecordAt {
+    seq: u64,
+    offset: u64,
+    line: usize,
+}
+
+impl RunDir {
+    /// How many sessions the directory holds.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+}
+
+/// Every read of an import's run directory goes through these functions, and they through
+/// [`RunDirReader`]: no symlink anywhere on the path, nothing outside the directory.
+fn open_member(reader: &RunDirReader, path: &Path) -> Result<fs::File, LayoutError> {
+    reader
+        .open(reader.relative(path))?
+        .ok_or_else(|| LayoutError::MissingFile(path.to_path_buf()))
+}
+
+/// Whether `path` is a regular file of the directory (a symlink there is an error, not "no").
+fn has_member(reader: &RunDirReader, path: &Path) -> Result<bool, LayoutError> {
+    Ok(reader.open(reader.relative(path))?.is_some())
+}
+
+fn read_member(reader: &RunDirReader, path: &Path) -> Result<Vec<u8>, LayoutError> {
+    let mut bytes = Vec::new();
+    open_member(reader, path)?
+        .read_to_end(&mut bytes)
+        .map_err(io("cannot read", path))?;
+    Ok(bytes)
+}
+
+fn read_member_text(reader: &RunDirReader, path: &Path) -> Result<String, LayoutError> {
+    String::from_utf8(read_member(reader, path)?).map_err(|_| LayoutError::BadFile {
+        path: path.to_path_buf(),
+        why: "not UTF-8 text".into(),
+    })
+}
+
+/// Reads `sessions.jsonl` one line at a time from `reader`; `f` gets each non-blank line
+/// with its 1-based number and byte offset.
+fn for_each_line(
+    path: &Path,
+    reader: &mut impl BufRead,
+    mut f: impl FnMut(&str, usize, u64) -> Result<(), LayoutError>,
+) -> Result<(), LayoutError> {
+    let mut buf = Vec::new();
+    let (mut n, mut offset) = (0, 0u64);
+    loop {
+        buf.clear();
+        let len = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(io("cannot read", path))?;
+        if len == 0 {
+            return Ok(());
+        }
+        n += 1;
+        let at = offset;
+        offset += len as u64;
+        let line = std::str::from_utf8(&buf).map_err(|_| LayoutError::BadLine {
+            path: path.to_path_buf(),
+            line: n,
+            why: "not UTF-8 text".into(),
+        })?;
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.trim().is_empty() {
+            f(line, n, at)?;
+        }
+    }
+}
+
+/// The one check every imported record goes through: the store's record validation.
+fn checked_record(path: &Path, line: &str, n: usize) -> Result<SessionRecord, LayoutError> {
+    let bad = |why: String| LayoutError::BadLine {
+        path: path.to_path_buf(),
+        line: n,
+        why,
+    };
+    let r = parse_record(line).map_err(bad)?;
+    if r.seq == 0 {
+        return Err(bad("seq must be 1 or more".into()));
+    }
+    Ok(r)
+}
+
+/// The transcript file of a record, which must stay inside `dir`.
+fn transcript_of(
+    dir: &Path,
+    jsonl: &Path,
+    r: &SessionRecord,
+    n: usize,
+) -> Result<PathBuf, LayoutError> {
+    let rel = if r.transcript_path.is_empty() {
+        Seq(r.seq).record_transcript_path()
+    } else {
+        r.transcript_path.clone()
+    };
+    let rel_path = Path::new(&rel);
+    if rel_path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(LayoutError::UnsafePath {
+            path: jsonl.to_path_buf(),
+            line: n,
+            transcript: rel,
+        });
+    }
+    Ok(dir.join(rel_path))
+}
+
+fn patch_of(reader: &RunDirReader, dir: &Path, seq: u64) -> Result<Option<PathBuf>, LayoutError> {
+    let p = dir.join(format!("patches/session-{}.patch", Seq(seq).padded()));
+    Ok(has_member(reader, &p)?.then_some(p))
+}
+
+/// Reads and checks a run directory; nothing is written. Records are checked here and read
+/// again, one at a time, by [`import_run_dir`].
 pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
     if !dir.is_dir() {
         return Err(LayoutError::MissingFile(dir.to_path_buf()));
     }
-    // Every file is read through `reader`: no symlinks, nothing outside `dir`.
     let reader = RunDirReader::new(dir)?;
     let jsonl_path = dir.join("sessions.jsonl");
     let state_path = dir.join("state.json");
-    let read_text = |path: &Path| -> Result<String, LayoutError> {
-        reader
-            .read_to_string(reader.relative(path))?
-            .ok_or_else(|| LayoutError::MissingFile(path.to_path_buf()))
-    };
-    let state_text = read_text(&state_path)?;
-    let text = read_text(&jsonl_path)?;
+    for p in [&state_path, &jsonl_path] {
+        if !has_member(&reader, p)? {
+            return Err(LayoutError::MissingFile(p.clone()));
+        }
+    }
     let mut sessions = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let r = parse_record(line).map_err(|why| LayoutError::BadLine {
-            path: jsonl_path.clone(),
-            line: n,
-            why,
-        })?;
-        if r.seq == 0 {
-            return Err(LayoutError::BadLine {
-                path: jsonl_path.clone(),
-                line: n,
-                why: "seq must be 1 or more".into(),
-            });
-        }
-        if seen.insert(r.seq, n).is_some() {
-            return Err(LayoutError::DuplicateSeq {
-                path: jsonl_path.clone(),
-                line: n,
-                seq: r.seq,
-            });
-        }
-        let rel = if r.transcript_path.is_empty() {
-            Seq(r.seq).record_transcript_path()
-        } else {
-            r.transcript_path.clone()
-        };
-        let rel_path = Path::new(&rel);
-        if rel_path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
-            return Err(LayoutError::UnsafePath {
-                path: jsonl_path.clone(),
-                line: n,
-                transcript: rel,
-            });
-        }
-        let transcript = dir.join(rel_path);
-        if reader.open(rel_path)?.is_none() {
+    // The first record by seq (its start and run id) and the latest end.
+    let mut first: Option<(u64, chrono::DateTime<chrono::Utc>, String)> = None;
+    let mut last_end = None;
+    let mut lines = BufReader::new(open_member(&reader, &jsonl_path)?);
+    for_each_line(&jsonl_path, &mut lines, |line, n, offset| {
+        let r = checked_record(&jsonl_path, line, n)?;
+        let transcript = transcript_of(dir, &jsonl_path, &r, n)?;
+        if !has_member(&reader, &transcript)? {
             return Err(LayoutError::MissingTranscript {
                 path: jsonl_path.clone(),
                 line: n,
@@ -255,20 +361,32 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
                 transcript,
             });
         }
-        let patch_rel = format!("patches/session-{}.patch", Seq(r.seq).padded());
-        let patch = reader
-            .open(Path::new(&patch_rel))?
-            .map(|_| dir.join(&patch_rel));
-        sessions.push((r, transcript, patch));
+        if first.as_ref().is_none_or(|(s, _, _)| r.seq < *s) {
+            first = Some((r.seq, r.started_at, r.run_id.clone()));
+        }
+        last_end = last_end.max(Some(r.ended_at));
+        sessions.push(RecordAt {
+            seq: r.seq,
+            offset,
+            line: n,
+        });
+        Ok(())
+    })?;
+    sessions.sort_by_key(|s| (s.seq, s.line));
+    if let Some(w) = sessions.windows(2).find(|w| w[0].seq == w[1].seq) {
+        return Err(LayoutError::DuplicateSeq {
+            path: jsonl_path.clone(),
+            line: w[1].line,
+            seq: w[1].seq,
+        });
     }
-    sessions.sort_by_key(|(r, _, _)| r.seq);
+    let state_text = read_member_text(&reader, &state_path)?;
     let state_value: serde_json::Value =
         serde_json::from_str(&state_text).map_err(|e| LayoutError::BadFile {
             path: state_path.clone(),
             why: e.to_string(),
         })?;
-    let first_start = sessions.first().map(|(r, _, _)| r.started_at);
-    let last_end = sessions.iter().map(|(r, _, _)| r.ended_at).max();
+    let first_start = first.as_ref().map(|(_, t, _)| *t);
     let state = state_from_value(&state_value, first_start, last_end).map_err(|why| {
         LayoutError::BadFile {
             path: state_path.clone(),
@@ -276,7 +394,8 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
         }
     })?;
     let meta_path = dir.join("run.json");
-    let meta = if let Some(t) = reader.read_to_string(Path::new("run.json"))? {
+    let meta = if has_member(&reader, &meta_path)? {
+        let t = read_member_text(&reader, &meta_path)?;
         Some(
             serde_json::from_str::<RunMeta>(&t).map_err(|e| LayoutError::BadFile {
                 path: meta_path.clone(),
@@ -287,9 +406,11 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
         None
     };
     let pad_path = dir.join("scratchpad.md");
-    let scratchpad = reader
-        .read_to_string(reader.relative(&pad_path))?
-        .unwrap_or_default();
+    let scratchpad = if has_member(&reader, &pad_path)? {
+        read_member_text(&reader, &pad_path)?
+    } else {
+        String::new()
+    };
     let found_id = meta
         .as_ref()
         .map(|m| m.id.to_string())
@@ -299,14 +420,10 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         })
-        .or_else(|| {
-            sessions
-                .first()
-                .map(|(r, _, _)| r.run_id.clone())
-                .filter(|s| !s.is_empty())
-        });
+        .or_else(|| first.map(|(_, _, id)| id).filter(|s| !s.is_empty()));
     Ok(RunDir {
         dir: dir.to_path_buf(),
+        reader,
         meta,
         state,
         scratchpad,
@@ -370,7 +487,8 @@ fn state_from_value(
     Ok(state)
 }
 
-/// Imports a checked run directory as run `id` (refused if it exists).
+/// Imports a checked run directory as run `id` (refused if it exists). Records are read
+/// again from `sessions.jsonl` in seq order, one at a time, and their transcripts streamed.
 pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run, LayoutError> {
     let mut meta = match rd.meta {
         Some(m) => m,
@@ -378,19 +496,54 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
     };
     meta.id = id;
     let source = rd.dir.display().to_string();
-    let reader = RunDirReader::new(&rd.dir)?;
-    let mut items = rd.sessions.into_iter().map(|(r, t, p)| {
-        let patch = match p {
-            // Read as it was checked: no symlinks, nothing outside the directory.
-            Some(p) => reader.read(reader.relative(&p)).map_err(|e| {
-                StoreError::Git(crate::git::GitError::Io {
-                    what: e.to_string(),
-                    source: std::io::Error::other("refused"),
-                })
-            })?,
-            None => None,
-        };
-        Ok((r, TranscriptSource::File(t), patch))
+    let dir = rd.dir;
+    let files = rd.reader;
+    let jsonl_path = dir.join("sessions.jsonl");
+    let mut reader = BufReader::new(open_member(&files, &jsonl_path)?);
+    let mut pos = 0u64;
+    let mut next = |at: RecordAt| -> Result<_, LayoutError> {
+        if at.offset != pos {
+            reader
+                .seek(SeekFrom::Start(at.offset))
+                .map_err(io("cannot read", &jsonl_path))?;
+        }
+        let mut buf = Vec::new();
+        let len = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(io("cannot read", &jsonl_path))?;
+        pos = at.offset + len as u64;
+        let mut found = None;
+        for_each_line(&jsonl_path, &mut &buf[..], |line, _, _| {
+            found = Some(checked_record(&jsonl_path, line, at.line)?);
+            Ok(())
+        })?;
+        let r = found
+            .filter(|r| r.seq == at.seq)
+            .ok_or_else(|| LayoutError::BadLine {
+                path: jsonl_path.clone(),
+                line: at.line,
+                why: "changed while it was being imported".into(),
+            })?;
+        let transcript = open_member(&files, &transcript_of(&dir, &jsonl_path, &r, at.line)?)?;
+        let patch = patch_of(&files, &dir, r.seq)?
+            .map(|p| read_member(&files, &p))
+            .transpose()?;
+        Ok((r, TranscriptSource::Opened(transcript), patch))
+    };
+    // A file of the directory that fails now is reported as itself, not as a store error.
+    let failed = std::cell::RefCell::new(None);
+    let mut items = rd.sessions.into_iter().map(|at| {
+        next(at).map_err(|e| {
+            let placeholder = StoreError::Git(crate::git::GitError::Io {
+                what: e.to_string(),
+                source: std::io::Error::other("the run directory could not be read"),
+            });
+            *failed.borrow_mut() = Some(e);
+            placeholder
+        })
     });
-    Ok(store.import_run(meta, &rd.state, &rd.scratchpad, &mut items, &source)?)
+    match store.import_run(meta, &rd.state, &rd.scratchpad, &mut items, &source) {
+        Ok(run) => Ok(run),
+        Err(e) => Err(failed.take().unwrap_or(LayoutError::Store(e))),
+    }
 }

@@ -60,6 +60,11 @@ pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -
     // The tip always carries the run's status, so `ls` reads one commit per run.
     let _ = writeln!(m, "Pitboss-Run-Status: {run_status}");
     let _ = writeln!(m, "Pitboss-Schema: {SCHEMA}");
+    // NB: git cannot store a NUL in a commit message. Records read at a door are refused
+    // (`parse_record`); text an agent gave us in this session is shown as U+2400 instead.
+    if m.contains('\0') {
+        m = m.replace('\0', "\u{2400}");
+    }
     m
 }
 

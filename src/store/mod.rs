@@ -9,6 +9,7 @@
 mod check;
 pub mod dir_read;
 mod id;
+mod import;
 mod markdown;
 mod merge;
 mod merge_plan;

@@ -213,14 +213,29 @@ pub mod rfc3339 {
 /// "great"…`) and where it is.
 pub fn parse_record(line: &str) -> Result<SessionRecord, String> {
     let de = &mut serde_json::Deserializer::from_str(line);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let r: SessionRecord = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         if path == "." || path.is_empty() {
             e.inner().to_string()
         } else {
             format!("field `{path}`: {}", e.inner())
         }
-    })
+    })?;
+    // These become a commit message or a path, and neither can hold a NUL.
+    let texts = [
+        ("run_id", Some(r.run_id.as_str())),
+        ("prompt", Some(r.prompt.as_str())),
+        ("summary", r.summary.as_deref()),
+        ("commit", r.commit.as_deref()),
+        ("transcript_path", Some(r.transcript_path.as_str())),
+    ];
+    if let Some((field, _)) = texts
+        .iter()
+        .find(|(_, t)| t.is_some_and(|t| t.contains('\0')))
+    {
+        return Err(format!("field `{field}`: contains a NUL character"));
+    }
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -260,6 +275,9 @@ mod tests {
         let missing = ORIGINAL.replace(r#""prompt":"fp-hunter","#, "");
         let e = parse_record(&missing).unwrap_err();
         assert!(e.contains("prompt"), "{e}");
+        let nul = ORIGINAL.replace("fixed the foo", r"fixed\u0000the foo");
+        let e = parse_record(&nul).unwrap_err();
+        assert_eq!(e, "field `summary`: contains a NUL character");
     }
 
     #[test]

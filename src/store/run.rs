@@ -31,7 +31,8 @@ pub struct RunMeta {
     /// The commit the run branch started at.
     #[serde(default)]
     pub base_commit: Option<String>,
-    /// The branch the run's code lands on (`pitboss/grind/<id>`), when the run has one.
+    /// The branch the run's code lands on, as a full ref name (`refs/heads/pitboss/<id>`;
+    /// runs made before that name wrote the short `pitboss/grind/<id>`), when it has one.
     #[serde(default)]
     pub branch: Option<String>,
     /// The agent backend, e.g. `claude`, `command`, `demo`.

@@ -250,3 +250,70 @@ fn incoming_checks_name_the_first_problem() {
         "{why}"
     );
 }
+
+/// A commit on `parent` that writes `text` to `path`, by someone, at `when`.
+fn code_commit(
+    repo: &crate::git::Repo,
+    parent: Option<Oid>,
+    path: &str,
+    text: &str,
+    when: &str,
+) -> Oid {
+    let base = parent.map(|p| repo.commit_info(p).unwrap().unwrap().tree);
+    let blob = repo.write_blob(text.as_bytes()).unwrap();
+    let tree = repo
+        .edit_tree(
+            base,
+            &[TreeEdit::Blob {
+                path: path.into(),
+                oid: blob,
+            }],
+        )
+        .unwrap();
+    let who = crate::git::Identity {
+        name: "Someone".into(),
+        email: "someone@example.com".into(),
+    };
+    let parents: Vec<Oid> = parent.into_iter().collect();
+    repo.write_commit(tree, &parents, "work", &who, t(when))
+        .unwrap()
+}
+
+#[test]
+fn merging_diverged_code_is_the_same_commit_in_either_order() {
+    let (_d, repo) = temp_repo();
+    let clock = FixedClock(t("2026-11-24T10:00:00Z"));
+    let ent = SeededEntropy::new(1);
+    let store = RunStore::new(&repo, &clock, &ent);
+    let id = RunId::parse("20261124T100000Z-0001").unwrap();
+    let base = code_commit(&repo, None, "a.txt", "a\n", "2026-11-24T09:00:00Z");
+    let x = code_commit(&repo, Some(base), "x.txt", "x\n", "2026-11-24T09:30:00Z");
+    let y = code_commit(&repo, Some(base), "y.txt", "y\n", "2026-11-24T09:10:00Z");
+
+    let one = store.merge_code(&id, x, y).unwrap();
+    assert_eq!(one, store.merge_code(&id, y, x).unwrap());
+    let share::CodeMerge::Merged(m) = one else {
+        panic!("{one:?}")
+    };
+    let info = repo.commit_info(m).unwrap().unwrap();
+    let mut sorted = vec![x, y];
+    sorted.sort();
+    assert_eq!(info.parents, sorted, "parents ordered by object id");
+    assert_eq!(info.time, t("2026-11-24T09:30:00Z"), "the later tip's time");
+    assert!(info.message.contains(&format!("Pitboss-Run: {id}")));
+    for p in ["a.txt", "x.txt", "y.txt"] {
+        assert!(repo.tree_entry(info.tree, p).unwrap().is_some(), "{p}");
+    }
+
+    let c1 = code_commit(&repo, Some(base), "a.txt", "one\n", "2026-11-24T09:20:00Z");
+    let c2 = code_commit(&repo, Some(base), "a.txt", "two\n", "2026-11-24T09:21:00Z");
+    assert_eq!(
+        store.merge_code(&id, c1, c2).unwrap(),
+        share::CodeMerge::Conflicts(vec!["a.txt".into()])
+    );
+    let lone = code_commit(&repo, None, "z.txt", "z\n", "2026-11-24T09:00:00Z");
+    assert_eq!(
+        store.merge_code(&id, x, lone).unwrap(),
+        share::CodeMerge::Unrelated
+    );
+}

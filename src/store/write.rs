@@ -1,11 +1,9 @@
-//! Writing runs: create, append a session, run-level updates, and bulk import. Every write is
+//! Writing runs: create, append a session, run-level updates (bulk import: `import.rs`). Every write is
 //! one commit published by one compare-and-swap of the run ref; a lost race re-reads the tip
 //! and rebuilds (bounded, with jittered backoff).
 
 use std::io::Read;
 use std::time::{Duration, Instant};
-
-use chrono::{DateTime, Utc};
 
 use super::id::{RunId, Seq};
 use super::message::{run_message, session_message};
@@ -31,6 +29,8 @@ pub enum TranscriptSource<'a> {
     Blob(Oid),
     /// A file, streamed like `Reader`.
     File(std::path::PathBuf),
+    /// A file already open (the import reads its directory in one place), streamed.
+    Opened(std::fs::File),
 }
 
 /// One session to append. A `record.seq` of 0 means "the next seq"; an empty `run_id` or
@@ -360,6 +360,13 @@ impl RunStore<'_> {
                     .len();
                 self.repo.write_blob_sized(&mut f, len)?
             }
+            TranscriptSource::Opened(mut f) => {
+                let len = f
+                    .metadata()
+                    .map_err(crate::git::GitError::io("cannot read a transcript"))?
+                    .len();
+                self.repo.write_blob_sized(&mut f, len)?
+            }
         })
     }
 
@@ -368,148 +375,5 @@ impl RunStore<'_> {
         let ms = self.entropy.next_u64() % (cap + 1);
         let micros = ms * 1000 + self.entropy.next_u64() % 1000;
         std::thread::sleep(Duration::from_micros(micros));
-    }
-
-    /// Writes a whole run at once (import): the root commit, one commit per record, and a final
-    /// run commit with the imported status, then publishes the ref with one create-if-absent
-    /// swap. Objects go to pack files in bulk (see `git::Bulk`); until the swap nothing is
-    /// visible, and a crash leaves only unreferenced objects.
-    pub fn import_run(
-        &self,
-        meta: RunMeta,
-        final_state: &RunState,
-        scratchpad: &str,
-        sessions: &mut dyn Iterator<
-            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
-        >,
-        source: &str,
-    ) -> Result<Run> {
-        let id = meta.id.clone();
-        let refname = id.ref_name();
-        if self.repo.ref_target(&refname)?.is_some() {
-            return Err(StoreError::RunExists(id));
-        }
-        let (tip, state) = self.repo.with_bulk_writes(|bulk| {
-            let writer = RunStore {
-                repo: bulk.repo(),
-                clock: self.clock,
-                entropy: self.entropy,
-                identity: self.identity.clone(),
-            };
-            writer.import_chain(bulk, &meta, final_state, scratchpad, sessions, source)
-        })?;
-        match self
-            .repo
-            .cas_ref(&refname, tip, None, &format!("pitboss: run {id} imported"))?
-        {
-            CasOutcome::Updated => Ok(Run {
-                id,
-                tip,
-                meta,
-                state,
-            }),
-            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
-        }
-    }
-
-    fn import_chain(
-        &self,
-        bulk: &crate::git::Bulk<'_>,
-        meta: &RunMeta,
-        final_state: &RunState,
-        scratchpad: &str,
-        sessions: &mut dyn Iterator<
-            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
-        >,
-        source: &str,
-    ) -> Result<(Oid, RunState)> {
-        /// Pending bytes held in memory before they are written out as a pack.
-        const FLUSH_BYTES: u64 = 8 << 20;
-        let id = &meta.id;
-        let started_at = final_state.started_at;
-        let mut state = RunState::new(started_at);
-        let (mut tree, _) = self.root_tree(meta, &state, "")?;
-        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
-        let mut tip = self
-            .repo
-            .write_commit(tree, &[], &msg, &self.identity, started_at)?;
-        let mut seen = std::collections::HashSet::new();
-        for item in sessions {
-            let (mut record, transcript, patch) = item?;
-            record.run_id = id.to_string();
-            if !seen.insert(record.seq) {
-                return Err(StoreError::DuplicateSeq {
-                    run: id.clone(),
-                    seq: record.seq,
-                });
-            }
-            let seq = Seq(record.seq);
-            let t = self.write_transcript(transcript)?;
-            state.last_session_seq = state.last_session_seq.max(record.seq);
-            state.consumed.add(&record);
-            state.last_updated_at = record.ended_at;
-            let mut line = record.to_line();
-            line.push('\n');
-            let state_json = state.to_json();
-            let mut edits = vec![
-                TreeEdit::Blob {
-                    path: seq.record_path(),
-                    oid: self.repo.write_blob(line.as_bytes())?,
-                },
-                TreeEdit::Blob {
-                    path: seq.transcript_path(),
-                    oid: t,
-                },
-                TreeEdit::Blob {
-                    path: "state.json".into(),
-                    oid: self.repo.write_blob(state_json.as_bytes())?,
-                },
-            ];
-            let mut bytes = (line.len() + state_json.len()) as u64 + self.repo.blob_size(t)? as u64;
-            if let Some(p) = patch {
-                bytes += p.len() as u64;
-                edits.push(TreeEdit::Blob {
-                    path: seq.patch_path(),
-                    oid: self.repo.write_blob(&p)?,
-                });
-            }
-            tree = self.repo.edit_tree(Some(tree), &edits)?;
-            let msg = session_message(&record, id, &state.status);
-            tip = self
-                .repo
-                .write_commit(tree, &[tip], &msg, &self.identity, record.ended_at)?;
-            bulk.note_written(bytes + 4096, FLUSH_BYTES)?;
-        }
-        // The final commit carries the imported status, scratchpad and scheduler state.
-        let mut fin = state.clone();
-        fin.status = final_state.status.clone();
-        fin.stop_reason = final_state.stop_reason.clone();
-        fin.scheduler = final_state.scheduler.clone();
-        fin.extra = final_state.extra.clone();
-        fin.last_updated_at = final_state.last_updated_at.max(state.last_updated_at);
-        let now: DateTime<Utc> = self.clock.now();
-        tree = self.repo.edit_tree(
-            Some(tree),
-            &[
-                TreeEdit::Blob {
-                    path: "state.json".into(),
-                    oid: self.repo.write_blob(fin.to_json().as_bytes())?,
-                },
-                TreeEdit::Blob {
-                    path: "scratchpad.md".into(),
-                    oid: self.repo.write_blob(scratchpad.as_bytes())?,
-                },
-            ],
-        )?;
-        let msg = run_message(
-            &format!("run {id} imported"),
-            Some(&format!("Imported from {source}.")),
-            id,
-            &fin.status,
-        );
-        tip = self
-            .repo
-            .write_commit(tree, &[tip], &msg, &self.identity, now)?;
-        Ok((tip, fin))
     }
 }

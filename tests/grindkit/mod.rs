@@ -142,9 +142,9 @@ impl Project {
         serde_json::from_str(&self.run_file(run, "state.json").expect("state.json")).unwrap()
     }
 
-    /// `refs/heads/pitboss/grind/<run>` (unambiguous: the run ref has the same short name).
+    /// `refs/heads/pitboss/<run>`.
     pub fn branch(&self, run: &str) -> String {
-        format!("refs/heads/pitboss/grind/{run}")
+        format!("refs/heads/pitboss/{run}")
     }
 
     /// Subjects of the run branch's commits since main, oldest first.

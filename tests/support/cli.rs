@@ -98,7 +98,12 @@ pub fn run_branch(git: impl Fn(&[&str]) -> String, run: &str) -> String {
     ]))
     .unwrap();
     let branch = meta["branch"].as_str().expect("the run has a branch");
-    format!("refs/heads/{branch}")
+    // A full ref name (older runs recorded the short `pitboss/grind/<id>`).
+    if branch.starts_with("refs/") {
+        branch.to_string()
+    } else {
+        format!("refs/heads/{branch}")
+    }
 }
 
 /// The paths the run branch changed against `main`: the session's work, and nothing else.

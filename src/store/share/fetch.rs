@@ -12,8 +12,11 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use super::branch::{
+    FetchedBranch, branch_refspec, branch_refspecs, brings_code, missing_code_why,
+};
 use super::{IgnoredRef, Remote, Result, ShareError};
-use crate::git::{CasOutcome, NetCommand, NetError, Oid, parse_ls_remote};
+use crate::git::{CasOutcome, NetCommand, NetError, Oid};
 use crate::store::check::Caps;
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::merge::{MergeOutcome, Renumbered};
@@ -74,6 +77,11 @@ pub enum FetchOutcome {
     },
     /// Deleted here (tombstone): not brought back.
     Deleted,
+    /// The run's code branches diverged and do not merge (sync): neither the history nor the
+    /// code was merged.
+    CodeDiverged {
+        files: Vec<String>,
+    },
     /// The run here could not be read (not a run, or corrupt); nothing was changed.
     Failed {
         why: String,
@@ -89,6 +97,7 @@ impl FetchOutcome {
                 | FetchOutcome::Unrelated
                 | FetchOutcome::Conflict { .. }
                 | FetchOutcome::Failed { .. }
+                | FetchOutcome::CodeDiverged { .. }
         )
     }
 }
@@ -111,12 +120,16 @@ pub struct FetchReport {
     pub missing: Vec<RunId>,
     /// Runs whose tracking ref went away: the remote no longer has them (local runs are kept).
     pub gone: Vec<RunId>,
+    /// The runs' code branches (`branch.rs`).
+    pub branches: Vec<FetchedBranch>,
 }
 
 impl FetchReport {
     /// Whether anything failed: a run refused or not reconciled, or a named run missing.
     pub fn any_failed(&self) -> bool {
-        !self.missing.is_empty() || self.runs.iter().any(|r| r.outcome.is_failure())
+        !self.missing.is_empty()
+            || self.runs.iter().any(|r| r.outcome.is_failure())
+            || self.branches.iter().any(|b| b.outcome.is_failure())
     }
 }
 
@@ -130,14 +143,21 @@ impl RunStore<'_> {
             ignored: Vec::new(),
             missing: Vec::new(),
             gone: Vec::new(),
+            branches: Vec::new(),
         };
         let (before, _) = self.tracking_refs(&remote.name)?;
         let (refspecs, prune) = match &opts.runs {
-            None => (vec![format!("+{RUN_REF_PREFIX}*:{tracking_glob}")], true),
+            None => (
+                vec![
+                    format!("+{RUN_REF_PREFIX}*:{tracking_glob}"),
+                    branch_refspec(&remote.name),
+                ],
+                true,
+            ),
             Some(ids) => {
                 // git fetch fails as a whole on a missing ref: ask which exist first.
-                let present = self.remote_run_refs(remote)?;
-                let mut specs = Vec::new();
+                let (present, branches) = self.remote_refs_with_branches(remote)?;
+                let mut specs = branch_refspecs(ids, &branches, &remote.name);
                 for id in ids {
                     if present.iter().any(|(name, _)| *name == id.ref_name()) {
                         specs.push(format!(
@@ -163,16 +183,38 @@ impl RunStore<'_> {
         report.ignored = ignored;
         if opts.runs.is_none() {
             let now: BTreeSet<&RunId> = after.iter().map(|(id, _)| id).collect();
-            report.gone = before
+            let gone: Vec<(RunId, Oid)> = before
                 .into_iter()
-                .map(|(id, _)| id)
-                .filter(|id| !now.contains(id))
+                .filter(|(id, _)| !now.contains(id))
                 .collect();
+            report.gone = self.record_gone(remote, gone)?;
+        } else {
+            report.gone = self.record_gone_named(remote, &report.missing)?;
         }
         for (id, tip) in after {
             if let Some(ids) = &opts.runs
                 && !ids.contains(&id)
             {
+                continue;
+            }
+            self.clear_gone(&remote.name, &id)?;
+            // The code first when merging: a run whose code does not merge is not merged at all.
+            let early = match self.repo.ref_target(&id.ref_name())? {
+                Some(_) => self.plan_branch(&remote.name, &id, opts.merge)?,
+                None => None,
+            };
+            if opts.merge
+                && let Some(step) = &early
+                && let Some(files) = step.code_conflict()
+            {
+                let outcome = FetchOutcome::CodeDiverged { files };
+                report.runs.push(FetchedRun {
+                    run: id.clone(),
+                    outcome,
+                });
+                report
+                    .branches
+                    .push(self.apply_branch(&remote.name, &id, true, early.unwrap())?);
                 continue;
             }
             let outcome = match self.integrate(&id, tip, opts) {
@@ -183,24 +225,19 @@ impl RunStore<'_> {
                 }
                 Err(e) => return Err(e),
             };
+            if brings_code(&outcome) {
+                let step = match early {
+                    Some(step) => Some(step),
+                    None => self.plan_branch(&remote.name, &id, opts.merge)?,
+                };
+                if let Some(step) = step {
+                    let done = self.apply_branch(&remote.name, &id, opts.merge, step)?;
+                    report.branches.push(done);
+                }
+            }
             report.runs.push(FetchedRun { run: id, outcome });
         }
         Ok(report)
-    }
-
-    /// The run refs a remote has, from `git ls-remote` (no objects are fetched).
-    pub(super) fn remote_run_refs(&self, remote: &Remote) -> Result<Vec<(String, Oid)>> {
-        let pattern = format!("{RUN_REF_PREFIX}*");
-        let cmd = NetCommand::ls_remote(&remote.target, &[&pattern]);
-        let out = self.repo.run_net(&cmd)?;
-        if !out.success {
-            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
-        }
-        parse_ls_remote(&out.stdout).map_err(|why| ShareError::Unexpected {
-            op: "ls-remote",
-            remote: remote.target.clone(),
-            why,
-        })
     }
 
     /// Brings one run up to date with `remote_tip`, as far as it safely can.
@@ -251,6 +288,13 @@ impl RunStore<'_> {
                         };
                         (remote_tip, ff)
                     } else {
+                        // A merged history never names code this repository does not have.
+                        let missing = self.missing_code_commits(l, remote_tip)?;
+                        if !missing.is_empty() {
+                            return Ok(FetchOutcome::Conflict {
+                                why: missing_code_why(&missing),
+                            });
+                        }
                         match self.merge_tips(id, l, remote_tip)? {
                             MergeOutcome::Merged {
                                 commit,

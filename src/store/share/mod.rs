@@ -12,7 +12,9 @@
 //! ref, not a file, so concurrent deletions cannot lose one, `git for-each-ref` shows them and
 //! `git update-ref -d` removes one. It never leaves this repository.
 
+mod branch;
 mod fetch;
+mod gone;
 mod push;
 mod rm;
 
@@ -22,6 +24,7 @@ use super::id::{RemoteName, RemoteNameError, RunId, TOMBSTONE_REF_PREFIX};
 use super::{RunStore, StoreError};
 use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 
+pub use branch::{BranchOutcome, CheckedOut, CodeMerge, FetchedBranch, candidate_branch_refs};
 pub use fetch::{FetchOptions, FetchOutcome, FetchReport, FetchedRun};
 pub use push::{PushOptions, PushOutcome, PushReport, PushedRef, RefKind, SkippedRun};
 pub use rm::{

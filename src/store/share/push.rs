@@ -46,7 +46,8 @@ pub struct PushOptions {
     pub runs: Option<Vec<RunId>>,
     /// Every local run, changed or not.
     pub all: bool,
-    /// Also push each run's branch `pitboss/grind/<id>` when it exists here.
+    /// Also push each run's branch (the one it records: `refs/heads/pitboss/<id>`, or
+    /// `refs/heads/pitboss/grind/<id>` for older runs) when it exists here.
     pub branches: bool,
 }
 
@@ -93,6 +94,9 @@ pub struct PushedRef {
     /// For runs: how many sessions the pushed tip holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sessions: Option<u64>,
+    /// For runs: it had been deleted on the remote, and was pushed because it was named.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recreated: bool,
     #[serde(flatten)]
     pub outcome: PushOutcome,
 }
@@ -112,8 +116,14 @@ pub struct PushReport {
     pub skipped: Vec<SkippedRun>,
     /// Runs left out because their tracking ref says the remote has them already.
     pub unchanged: usize,
+    /// Runs left out because they were deleted on the remote (`gone.rs`); naming one pushes it.
+    pub deleted_there: Vec<RunId>,
     /// What the remote's hooks said (`remote:` lines).
     pub remote_messages: Vec<String>,
+    /// Runs the remote took whose tracking ref could not be recorded here (a concurrent fetch
+    /// held its lock, a read-only repository): the push itself succeeded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untracked: Vec<SkippedRun>,
 }
 
 impl PushReport {
@@ -151,13 +161,28 @@ impl RunStore<'_> {
             refs: Vec::new(),
             skipped: Vec::new(),
             unchanged: 0,
+            deleted_there: Vec::new(),
             remote_messages: Vec::new(),
+            untracked: Vec::new(),
         };
         let mut refspecs = Vec::new();
         for (id, tip) in selected {
+            let gone = self.is_gone_from(&remote.name, &id)?;
+            if gone && opts.runs.is_none() {
+                report.deleted_there.push(id);
+                continue;
+            }
             let tracking = self.repo.ref_target(&id.tracking_ref_name(&remote.name))?;
+            let branch = match opts.branches {
+                true => self.branch_to_push(&remote.name, &id)?,
+                false => None,
+            };
             if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
-                report.unchanged += 1;
+                // The history is there; the code may have moved on its own (merged by hand).
+                match branch {
+                    Some((name, b, true)) => push_branch(&mut refspecs, &mut report, &id, name, b),
+                    _ => report.unchanged += 1,
+                }
                 continue;
             }
             if let Some(t) = tracking
@@ -193,21 +218,11 @@ impl RunStore<'_> {
                 refname,
                 oid: tip.to_string(),
                 sessions,
+                recreated: gone,
                 outcome: PushOutcome::NotReported,
             });
-            if opts.branches {
-                let branch = format!("refs/heads/{}", id.branch_name());
-                if let Some(b) = self.repo.ref_target(&branch)? {
-                    refspecs.push(format!("{b}:{branch}"));
-                    report.refs.push(PushedRef {
-                        run: id,
-                        kind: RefKind::Branch,
-                        refname: branch,
-                        oid: b.to_string(),
-                        sessions: None,
-                        outcome: PushOutcome::NotReported,
-                    });
-                }
+            if let Some((name, b, _)) = branch {
+                push_branch(&mut refspecs, &mut report, &id, name, b);
             }
         }
         if refspecs.is_empty() {
@@ -241,20 +256,101 @@ impl RunStore<'_> {
                     }
                 }
             };
-            if r.kind == RefKind::Run && !r.outcome.is_rejected() {
+            if !r.outcome.is_rejected() {
                 let oid = Oid::from_str(&r.oid).map_err(|e| ShareError::Unexpected {
                     op: "push",
                     remote: remote.target.clone(),
                     why: e.to_string(),
                 })?;
-                self.repo.set_ref(
-                    &r.run.tracking_ref_name(&remote.name),
-                    oid,
-                    &format!("pitboss: pushed to {}", remote.target),
-                )?;
+                // NB: the remote has the ref now, whatever happens here: a tracking ref we
+                // cannot record (after a short retry, for a concurrent fetch's lock) is
+                // reported with the push, not turned into a failure of it.
+                let name = match r.kind {
+                    RefKind::Run => r.run.tracking_ref_name(&remote.name),
+                    RefKind::Branch => remote.name.branch_tracking_ref(&r.refname),
+                };
+                let msg = format!("pitboss: pushed to {}", remote.target);
+                let mut result = self.repo.set_ref(&name, oid, &msg);
+                for _ in 0..10 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    result = self.repo.set_ref(&name, oid, &msg);
+                }
+                if let Err(e) = result {
+                    report.untracked.push(SkippedRun {
+                        run: r.run.clone(),
+                        why: e.to_string(),
+                    });
+                } else if r.kind == RefKind::Run && r.recreated {
+                    self.clear_gone(&remote.name, &r.run)?;
+                }
             }
         }
         Ok(report)
+    }
+}
+
+/// Adds a run's branch to a push.
+fn push_branch(
+    refspecs: &mut Vec<String>,
+    report: &mut PushReport,
+    id: &RunId,
+    branch: String,
+    tip: Oid,
+) {
+    refspecs.push(format!("{tip}:{branch}"));
+    report.refs.push(PushedRef {
+        run: id.clone(),
+        kind: RefKind::Branch,
+        refname: branch,
+        oid: tip.to_string(),
+        sessions: None,
+        recreated: false,
+        outcome: PushOutcome::NotReported,
+    });
+}
+
+impl RunStore<'_> {
+    /// Run `id`'s branch when it exists here and is not behind the remote's copy: its full ref
+    /// name, its tip, and whether it differs from that copy. Only reads the run (for the name
+    /// it records) when a branch of either name exists, so unchanged runs cost two ref reads.
+    fn branch_to_push(
+        &self,
+        remote: &crate::store::RemoteName,
+        id: &RunId,
+    ) -> Result<Option<(String, Oid, bool)>> {
+        let mut present = false;
+        for name in super::candidate_branch_refs(id) {
+            let Some(tip) = self.repo.ref_target(&name)? else {
+                continue;
+            };
+            // Same as the remote's copy: nothing to read, nothing to send unless the run goes.
+            if self.repo.ref_target(&remote.branch_tracking_ref(&name))? == Some(tip) {
+                return Ok(Some((name, tip, false)));
+            }
+            present = true;
+        }
+        if !present {
+            return Ok(None);
+        }
+        let Some(name) = self.run_branch_ref(id)? else {
+            return Ok(None);
+        };
+        let Some(tip) = self.repo.ref_target(&name)? else {
+            return Ok(None);
+        };
+        let theirs = self.repo.ref_target(&remote.branch_tracking_ref(&name))?;
+        if let Some(t) = theirs
+            && t != tip
+            && self.repo.is_commit(t)
+            && self.repo.is_ancestor(tip, t)?
+        {
+            // Behind the remote's copy: pushing could only be rejected; fetch brings it up.
+            return Ok(None);
+        }
+        Ok(Some((name, tip, theirs != Some(tip))))
     }
 }
 

@@ -73,13 +73,29 @@ pub enum Relation {
     Unknown,
     /// We do not have the run.
     Absent,
+    /// The remote no longer has it: deleted there since we pushed or fetched it (`gone.rs`).
+    DeletedThere,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RemoteRun {
     pub id: RunId,
+    /// The remote's tip (empty for a run deleted there).
     pub tip: String,
     pub here: Here,
+    #[serde(flatten)]
+    pub relation: Relation,
+    /// The run's code branch on the remote, when it has one.
+    pub branch: Option<RemoteBranch>,
+}
+
+/// A run's code branch on a remote, compared with ours.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteBranch {
+    /// Its full ref name.
+    pub name: String,
+    pub tip: String,
+    /// How our branch relates to it (`absent` when we have none).
     #[serde(flatten)]
     pub relation: Relation,
 }
@@ -130,6 +146,7 @@ impl RunStore<'_> {
             branch_kept: None,
         };
         let local = self.repo.ref_target(&refname)?;
+        let branch = self.run_branch_ref(id)?;
         if let Some(remote) = remote {
             let tracking = id.tracking_ref_name(&remote.name);
             let lease = self
@@ -176,9 +193,15 @@ impl RunStore<'_> {
                 report.tracking_removed.push(name);
             }
         }
-        let branch = format!("refs/heads/{}", id.branch_name());
-        if self.repo.ref_target(&branch)?.is_some() {
-            report.branch_kept = Some(id.branch_name());
+        let branch = branch.or_else(|| {
+            super::candidate_branch_refs(id)
+                .into_iter()
+                .find(|b| self.repo.ref_target(b).ok().flatten().is_some())
+        });
+        if let Some(b) = branch
+            && self.repo.ref_target(&b)?.is_some()
+        {
+            report.branch_kept = Some(b);
         }
         Ok(report)
     }
@@ -217,7 +240,8 @@ impl RunStore<'_> {
             runs: Vec::new(),
             ignored: Vec::new(),
         };
-        for (refname, tip) in self.remote_run_refs(remote)? {
+        let (runs, branches) = self.remote_refs_with_branches(remote)?;
+        for (refname, tip) in runs {
             let id = match RunId::from_ref_name(&refname) {
                 Some(Ok(id)) => id,
                 Some(Err(e)) => {
@@ -231,23 +255,67 @@ impl RunStore<'_> {
             };
             debug_assert!(refname.starts_with(RUN_REF_PREFIX));
             let local = self.repo.ref_target(&id.ref_name())?;
-            let (here, relation) = match local {
-                None if self.is_tombstoned(&id)? => (Here::Deleted, Relation::Absent),
-                None => (Here::No, Relation::Absent),
-                Some(l) if l == tip => (Here::Yes, Relation::Same),
-                Some(l) if self.repo.is_commit(tip) => {
-                    let (ahead, behind) = self.repo.ahead_behind(l, tip)?;
-                    (Here::Yes, Relation::Differs { ahead, behind })
-                }
-                Some(_) => (Here::Yes, Relation::Unknown),
+            let here = match local {
+                None if self.is_tombstoned(&id)? => Here::Deleted,
+                None => Here::No,
+                Some(_) => Here::Yes,
+            };
+            let relation = self.relation(local, tip)?;
+            // The branch the run records here, else whichever name the remote has.
+            let recorded = match local {
+                Some(_) => self.run_branch_ref(&id)?,
+                None => None,
+            };
+            let branch = super::candidate_branch_refs(&id)
+                .into_iter()
+                .filter(|b| recorded.as_ref().is_none_or(|r| r == b))
+                .find_map(|b| branches.iter().find(|(n, _)| *n == b).cloned());
+            let branch = match branch {
+                Some((name, btip)) => Some(RemoteBranch {
+                    relation: self.relation(self.repo.ref_target(&name)?, btip)?,
+                    tip: btip.to_string(),
+                    name,
+                }),
+                None => None,
             };
             listing.runs.push(RemoteRun {
                 id,
                 tip: tip.to_string(),
                 here,
                 relation,
+                branch,
+            });
+        }
+        for id in self.gone_from(&remote.name)? {
+            if listing.runs.iter().any(|r| r.id == id) {
+                continue;
+            }
+            let here = match self.repo.ref_target(&id.ref_name())? {
+                Some(_) => Here::Yes,
+                None if self.is_tombstoned(&id)? => Here::Deleted,
+                None => Here::No,
+            };
+            listing.runs.push(RemoteRun {
+                id,
+                tip: String::new(),
+                here,
+                relation: Relation::DeletedThere,
+                branch: None,
             });
         }
         Ok(listing)
+    }
+
+    /// How a local tip (if any) relates to a remote one.
+    fn relation(&self, local: Option<Oid>, remote: Oid) -> Result<Relation> {
+        Ok(match local {
+            None => Relation::Absent,
+            Some(l) if l == remote => Relation::Same,
+            Some(l) if self.repo.is_commit(remote) => {
+                let (ahead, behind) = self.repo.ahead_behind(l, remote)?;
+                Relation::Differs { ahead, behind }
+            }
+            Some(_) => Relation::Unknown,
+        })
     }
 }

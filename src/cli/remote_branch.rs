@@ -1,0 +1,155 @@
+//! Printing what `fetch` and `sync` did with the runs' code branches: one line per branch that
+//! changed or needs attention (the same words as for runs), and the hints that go with them,
+//! among them the exact git commands to merge a conflicting branch by hand.
+
+use std::io::Write;
+
+use super::ui::Style;
+use crate::cli::Ctx;
+use crate::store::share::{BranchOutcome, FetchReport, FetchedBranch};
+
+/// Prints the branch lines of a fetch report under the runs' (writing the `From` header if
+/// no run line did); returns the branches that need a hint.
+pub fn print_fetched_branches<'r>(
+    ctx: &Ctx,
+    out: &mut impl Write,
+    report: &'r FetchReport,
+    mut header: bool,
+) -> std::io::Result<Vec<&'r FetchedBranch>> {
+    let mut attention = Vec::new();
+    for b in &report.branches {
+        let (style, label, tail) = match &b.outcome {
+            BranchOutcome::UpToDate => continue,
+            BranchOutcome::Created { .. } => (Style::Good, "created", String::new()),
+            BranchOutcome::FastForwarded { commits, .. } => (
+                Style::Good,
+                "updated",
+                format!(" ({commits} new commit{})", plural(*commits)),
+            ),
+            BranchOutcome::Ahead { commits } => (
+                Style::Dim,
+                "ahead",
+                format!(": {commits} commit{} here to push", plural(*commits)),
+            ),
+            BranchOutcome::Diverged { ahead, behind } => {
+                attention.push(b);
+                (
+                    Style::Warn,
+                    "diverged",
+                    format!(
+                        ": {ahead} commit{} here, {behind} there; left as it is",
+                        plural(*ahead)
+                    ),
+                )
+            }
+            BranchOutcome::Merged { commit } => (
+                Style::Good,
+                "merged",
+                format!(" ({})", &commit[..commit.len().min(12)]),
+            ),
+            BranchOutcome::CheckedOut {
+                worktree, behind, ..
+            } => {
+                attention.push(b);
+                (
+                    Style::Warn,
+                    "not moved",
+                    format!(
+                        ": checked out in {}; {behind} commit{} there to take",
+                        worktree.display(),
+                        plural(*behind)
+                    ),
+                )
+            }
+            BranchOutcome::Conflict { files, .. } => {
+                attention.push(b);
+                (
+                    Style::Bad,
+                    "conflict",
+                    format!(
+                        ": code diverged (conflicts in {}); nothing merged",
+                        files.join(", ")
+                    ),
+                )
+            }
+            BranchOutcome::Unrelated => (
+                Style::Bad,
+                "unrelated",
+                ": no common history with the remote's; left as it is".into(),
+            ),
+        };
+        if !header {
+            writeln!(out, "From {}", report.remote)?;
+            header = true;
+        }
+        let label = ctx.ui.paint(style, &format!("{label:<10}"));
+        writeln!(out, "  {label} branch {}{tail}", b.branch)?;
+    }
+    Ok(attention)
+}
+
+/// The hints for branches that need a hand: how to take what a checked-out branch could not,
+/// and how to merge a conflict by hand.
+pub fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&FetchedBranch]) {
+    for b in branches {
+        let short = b.branch.strip_prefix("refs/heads/").unwrap_or(&b.branch);
+        match &b.outcome {
+            BranchOutcome::CheckedOut {
+                worktree, tracking, ..
+            } => {
+                ctx.ui.status(&format!(
+                    "hint: `git -C {} merge --ff-only {tracking}` brings {} up to date there",
+                    worktree.display(),
+                    b.branch
+                ));
+            }
+            BranchOutcome::Diverged { .. } => {
+                ctx.ui.status(&format!(
+                    "hint: `git pitboss sync {}` merges the diverged branch {} and pushes it",
+                    report.remote, b.branch
+                ));
+            }
+            BranchOutcome::Conflict {
+                tracking, worktree, ..
+            } => {
+                // Where the branch can be checked out: the run's slot has it already.
+                let go = match worktree {
+                    Some(w) => format!("cd {}", w.display()),
+                    None => format!("git switch {short}"),
+                };
+                ctx.ui.status(&format!(
+                    "hint: merge run {}'s code by hand, then sync again (every sync fails until then):\n  \
+                     {go}\n  \
+                     git merge {tracking}\n  \
+                     (fix the conflicts, `git add` them, `git commit`)\n  \
+                     git pitboss sync {}",
+                    b.run, report.remote
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// For `ls`: the listed runs that were deleted on a remote (the default push leaves them out
+/// there), one line each on stderr.
+pub fn note_deleted_on_remotes(
+    ctx: &Ctx,
+    store: &crate::store::RunStore<'_>,
+    runs: &[crate::store::RunSummary],
+) -> super::CliResult<()> {
+    let gone = store.gone_everywhere().map_err(super::remote::share_err)?;
+    for (remote, id) in gone {
+        if runs.iter().any(|r| r.id == id) {
+            ctx.ui.status(&format!(
+                "run {id} was deleted on {remote}: `git pitboss push` leaves it out there \
+                 (`git pitboss push {remote} {id}` publishes it again)"
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Bulk import: a whole run written at once, streamed into `git fast-import` (see
+//! `git::FastImport`) and published with one create-if-absent compare-and-swap. The commits are
+//! exactly those appends would have made (DESIGN §3): the root commit, one commit per record
+//! (record, transcript, `state.json`, patch) dated at the session's end, and a final run commit
+//! with the imported status and scratchpad.
+
+use chrono::{DateTime, Utc};
+
+use super::id::Seq;
+use super::message::{run_message, session_message};
+use super::record::SessionRecord;
+use super::run::{RunMeta, RunState};
+use super::write::TranscriptSource;
+use super::{Result, Run, RunStore, StoreError};
+use crate::git::{CasOutcome, FastImport, FileChange, FileData};
+
+impl RunStore<'_> {
+    /// Writes a whole run at once (import): the root commit, one commit per record, and a final
+    /// run commit with the imported status, streamed into `git fast-import` (see
+    /// `git::FastImport`), then publishes the ref with one create-if-absent swap. Until the swap
+    /// nothing is visible; a failure or a kill leaves no ref and no half-written pack.
+    pub fn import_run(
+        &self,
+        meta: RunMeta,
+        final_state: &RunState,
+        scratchpad: &str,
+        sessions: &mut dyn Iterator<
+            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
+        >,
+        source: &str,
+    ) -> Result<Run> {
+        let id = meta.id.clone();
+        let refname = id.ref_name();
+        if self.repo.ref_target(&refname)?.is_some() {
+            return Err(StoreError::RunExists(id));
+        }
+        let mut stream = self.repo.fast_import(&format!("import-{id}"))?;
+        let state = self.import_chain(
+            &mut stream,
+            &meta,
+            final_state,
+            scratchpad,
+            sessions,
+            source,
+        )?;
+        let tip = stream.finish()?;
+        match self
+            .repo
+            .cas_ref(&refname, tip, None, &format!("pitboss: run {id} imported"))?
+        {
+            CasOutcome::Updated => Ok(Run {
+                id,
+                tip,
+                meta,
+                state,
+            }),
+            CasOutcome::Raced(_) => Err(StoreError::RunExists(id)),
+        }
+    }
+
+    fn import_chain(
+        &self,
+        stream: &mut FastImport,
+        meta: &RunMeta,
+        final_state: &RunState,
+        scratchpad: &str,
+        sessions: &mut dyn Iterator<
+            Item = Result<(SessionRecord, TranscriptSource<'_>, Option<Vec<u8>>)>,
+        >,
+        source: &str,
+    ) -> Result<RunState> {
+        let id = &meta.id;
+        let started_at = final_state.started_at;
+        let mut state = RunState::new(started_at);
+        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
+        meta_json.push('\n');
+        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
+        stream.commit(
+            &msg,
+            &self.identity,
+            started_at,
+            &mut [
+                file("run.json", FileData::Bytes(meta_json.as_bytes())),
+                file("scratchpad.md", FileData::Bytes(b"")),
+                file("state.json", FileData::Bytes(state.to_json().as_bytes())),
+            ],
+        )?;
+        // Only the seqs are kept (8 bytes a session): memory stays flat however long the run.
+        let mut seen = std::collections::HashSet::new();
+        for item in sessions {
+            let (mut record, transcript, patch) = item?;
+            record.run_id = id.to_string();
+            if !seen.insert(record.seq) {
+                return Err(StoreError::DuplicateSeq {
+                    run: id.clone(),
+                    seq: record.seq,
+                });
+            }
+            let seq = Seq(record.seq);
+            state.last_session_seq = state.last_session_seq.max(record.seq);
+            state.consumed.add(&record);
+            state.last_updated_at = record.ended_at;
+            let mut line = record.to_line();
+            line.push('\n');
+            let state_json = state.to_json();
+            let mut held = Vec::new();
+            let (mut opened, blob);
+            let data = match transcript {
+                TranscriptSource::Empty => FileData::Bytes(b""),
+                TranscriptSource::Bytes(b) => FileData::Bytes(b),
+                TranscriptSource::Reader(r) => {
+                    // NB: fast-import needs a blob's length before its bytes; a reader of
+                    // unknown length is read first (no import caller passes one).
+                    r.read_to_end(&mut held)
+                        .map_err(crate::git::GitError::io("cannot read a transcript"))?;
+                    FileData::Bytes(&held)
+                }
+                TranscriptSource::Blob(oid) => {
+                    blob = self.repo.read_blob(oid)?;
+                    FileData::Bytes(&blob)
+                }
+                TranscriptSource::File(path) => {
+                    let what = || format!("cannot read transcript {}", path.display());
+                    opened =
+                        std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
+                    let len = opened
+                        .metadata()
+                        .map_err(crate::git::GitError::io(what()))?
+                        .len();
+                    FileData::Reader(&mut opened, len)
+                }
+                TranscriptSource::Opened(f) => {
+                    opened = f;
+                    let len = opened
+                        .metadata()
+                        .map_err(crate::git::GitError::io("cannot read a transcript"))?
+                        .len();
+                    FileData::Reader(&mut opened, len)
+                }
+            };
+            let mut files = vec![
+                file(&seq.record_path(), FileData::Bytes(line.as_bytes())),
+                FileChange {
+                    path: seq.transcript_path(),
+                    data,
+                },
+                file("state.json", FileData::Bytes(state_json.as_bytes())),
+            ];
+            if let Some(p) = &patch {
+                files.push(file(&seq.patch_path(), FileData::Bytes(p)));
+            }
+            let msg = session_message(&record, id, &state.status);
+            stream.commit(&msg, &self.identity, record.ended_at, &mut files)?;
+        }
+        // The final commit carries the imported status, scratchpad and scheduler state.
+        let mut fin = state.clone();
+        fin.status = final_state.status.clone();
+        fin.stop_reason = final_state.stop_reason.clone();
+        fin.scheduler = final_state.scheduler.clone();
+        fin.extra = final_state.extra.clone();
+        fin.last_updated_at = final_state.last_updated_at.max(state.last_updated_at);
+        let now: DateTime<Utc> = self.clock.now();
+        let msg = run_message(
+            &format!("run {id} imported"),
+            Some(&format!("Imported from {source}.")),
+            id,
+            &fin.status,
+        );
+        stream.commit(
+            &msg,
+            &self.identity,
+            now,
+            &mut [
+                file("state.json", FileData::Bytes(fin.to_json().as_bytes())),
+                file("scratchpad.md", FileData::Bytes(scratchpad.as_bytes())),
+            ],
+        )?;
+        Ok(fin)
+    }
+}
+
+fn file<'a>(path: &str, data: FileData<'a>) -> FileChange<'a> {
+    FileChange {
+        path: path.to_string(),
+        data,
+    }
+}

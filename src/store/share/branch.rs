@@ -1,0 +1,529 @@
+//! A run's code branch on the way in: `fetch` mirrors a remote's run branches into
+//! `refs/pitboss-remotes/<remote>/heads/…` and then brings each run's local branch along the
+//! way it brings the run (created when absent, fast-forwarded when behind, reported when ahead
+//! or diverged); `sync` also merges diverged branches.
+//!
+//! Which branch: the one the run records in `run.json` (`refs/heads/pitboss/<id>`, or
+//! `pitboss/grind/<id>` for runs made before that name), and only when it is one of those two
+//! names, so a run from a remote can never make us move `main`. A branch checked out in any
+//! work tree is never moved (its files and index would no longer match it): it is reported.
+//!
+//! The code merge is made like the history merge (`merge.rs`): in memory through libgit2, the
+//! parents ordered by object id, the pitboss identity, the later tip's commit time, a message
+//! that names only the run. So the two clones that reconcile the same pair of tips make the
+//! same commit and their pushes agree. A conflict merges nothing and names the files.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{FetchOutcome, Remote, Result, ShareError};
+use crate::git::{CasOutcome, Identity, NetCommand, NetError, Oid, TreeMerge, parse_ls_remote};
+use crate::store::RunStore;
+use crate::store::id::{
+    LEGACY_RUN_BRANCH_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName, RunId,
+};
+
+/// How often a branch is looked at again after losing a compare-and-swap.
+const MAX_RACES: u32 = 10;
+
+/// What happened to a run's branch; the same words (and fields) as for runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum BranchOutcome {
+    Created {
+        tip: String,
+    },
+    FastForwarded {
+        from: String,
+        to: String,
+        commits: usize,
+    },
+    UpToDate,
+    /// This repository has commits the remote lacks; `push` sends them.
+    Ahead {
+        commits: usize,
+    },
+    /// Both sides have commits; `sync` merges them.
+    Diverged {
+        ahead: usize,
+        behind: usize,
+    },
+    Merged {
+        commit: String,
+    },
+    /// Behind (or diverged and merged) but checked out in a work tree: not moved.
+    CheckedOut {
+        worktree: PathBuf,
+        behind: usize,
+        /// Where the remote's tip waits.
+        tracking: String,
+    },
+    /// The two sides change the same lines: nothing merged; merge by hand.
+    Conflict {
+        files: Vec<String>,
+        /// The remote's tip, kept in `tracking`.
+        remote_tip: String,
+        tracking: String,
+        /// The run's slot worktree that has the branch checked out, if any (merge there).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        worktree: Option<PathBuf>,
+    },
+    /// No common history: left alone.
+    Unrelated,
+}
+
+impl BranchOutcome {
+    /// Whether this counts as a failure for the exit code.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            BranchOutcome::Conflict { .. } | BranchOutcome::Unrelated
+        )
+    }
+}
+
+/// One run's branch in a fetch.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchedBranch {
+    pub run: RunId,
+    /// The branch's full ref name.
+    pub branch: String,
+    #[serde(flatten)]
+    pub outcome: BranchOutcome,
+}
+
+/// What merging two code tips gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeMerge {
+    Merged(Oid),
+    Conflicts(Vec<String>),
+    Unrelated,
+}
+
+/// What to do with a branch: move it (expecting `from`), or only report.
+pub(super) struct BranchStep {
+    pub branch: String,
+    from: Option<Oid>,
+    to: Option<Oid>,
+    pub outcome: BranchOutcome,
+    /// The run's slot worktrees that follow the branch when it moves.
+    slots: Vec<PathBuf>,
+}
+
+impl RunStore<'_> {
+    /// The full ref name of run `id`'s branch: the one it records, else (a run made by
+    /// `record`, which records none) the first of its two possible names that exists here.
+    /// `None` when there is none, or the run cannot be read.
+    pub fn run_branch_ref(&self, id: &RunId) -> Result<Option<String>> {
+        let recorded = match self.open_run(id) {
+            Ok(run) => run.meta.branch,
+            Err(e) if e.is_user_error() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(b) = recorded {
+            return Ok(id.recorded_branch_ref(&b));
+        }
+        for b in candidate_branch_refs(id) {
+            if self.repo.ref_target(&b)?.is_some() {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The branch of run `id` as far as `remote` goes: [`Self::run_branch_ref`], else (a run
+    /// that records none and has no branch here) the first possible name the remote has.
+    fn branch_for_remote(&self, remote: &RemoteName, id: &RunId) -> Result<Option<String>> {
+        if let Some(b) = self.run_branch_ref(id)? {
+            return Ok(Some(b));
+        }
+        if self.open_run(id).is_ok_and(|r| r.meta.branch.is_some()) {
+            return Ok(None);
+        }
+        for b in candidate_branch_refs(id) {
+            if self
+                .repo
+                .ref_target(&remote.branch_tracking_ref(&b))?
+                .is_some()
+            {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every remote's copy of a branch (`refs/heads/…`): the namespace and tip of each
+    /// tracking ref of it.
+    pub fn branch_copies(&self, branch_ref: &str) -> Result<Vec<(RemoteName, Oid)>> {
+        let short = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
+        let suffix = format!("/heads/{short}");
+        let prefix = crate::store::id::REMOTE_REF_PREFIX;
+        Ok(self
+            .repo
+            .refs_with_prefix(prefix)?
+            .into_iter()
+            .filter_map(|(name, oid)| {
+                let remote = name.strip_prefix(prefix)?.strip_suffix(&suffix)?;
+                Some((RemoteName::parse(remote).ok()?, oid))
+            })
+            .collect())
+    }
+
+    /// What to do with run `id`'s branch given the copy `remote` has (`None` when the run
+    /// records no branch or the remote has none). Moves nothing.
+    pub(super) fn plan_branch(
+        &self,
+        remote: &RemoteName,
+        id: &RunId,
+        merge: bool,
+    ) -> Result<Option<BranchStep>> {
+        // Fast path, so a fetch of many unchanged runs reads refs only, never a run: the
+        // remote has no branch of this run, or ours is the same commit.
+        let mut copies = 0;
+        for name in candidate_branch_refs(id) {
+            let Some(theirs) = self.repo.ref_target(&remote.branch_tracking_ref(&name))? else {
+                continue;
+            };
+            copies += 1;
+            if self.repo.ref_target(&name)? == Some(theirs) {
+                return Ok(Some(BranchStep {
+                    branch: name,
+                    from: Some(theirs),
+                    to: None,
+                    outcome: BranchOutcome::UpToDate,
+                    slots: Vec::new(),
+                }));
+            }
+        }
+        if copies == 0 {
+            return Ok(None);
+        }
+        let Some(branch) = self.branch_for_remote(remote, id)? else {
+            return Ok(None);
+        };
+        let Some(theirs) = self.repo.ref_target(&remote.branch_tracking_ref(&branch))? else {
+            return Ok(None);
+        };
+        if !self.repo.is_commit(theirs) {
+            return Ok(None);
+        }
+        let local = self.repo.ref_target(&branch)?;
+        let step = |to: Option<Oid>, outcome| BranchStep {
+            branch: branch.clone(),
+            from: local,
+            to,
+            outcome,
+            slots: Vec::new(),
+        };
+        let Some(ours) = local else {
+            let tip = theirs.to_string();
+            return Ok(Some(step(Some(theirs), BranchOutcome::Created { tip })));
+        };
+        if ours == theirs {
+            return Ok(Some(step(None, BranchOutcome::UpToDate)));
+        }
+        if self.repo.merge_base(ours, theirs)?.is_none() {
+            return Ok(Some(step(None, BranchOutcome::Unrelated)));
+        }
+        let (ahead, behind) = self.repo.ahead_behind(ours, theirs)?;
+        if behind == 0 {
+            return Ok(Some(step(None, BranchOutcome::Ahead { commits: ahead })));
+        }
+        if ahead > 0 && !merge {
+            return Ok(Some(step(None, BranchOutcome::Diverged { ahead, behind })));
+        }
+        let checkouts = self.branch_checkouts(id, &branch, false)?;
+        if let Some(wt) = checkouts.blocking {
+            let outcome = BranchOutcome::CheckedOut {
+                worktree: wt,
+                behind,
+                tracking: remote.branch_tracking_ref(&branch),
+            };
+            return Ok(Some(step(None, outcome)));
+        }
+        let mut planned = if ahead == 0 {
+            let outcome = BranchOutcome::FastForwarded {
+                from: ours.to_string(),
+                to: theirs.to_string(),
+                commits: behind,
+            };
+            step(Some(theirs), outcome)
+        } else {
+            self.code_merge_step(remote, id, &branch, ours, theirs, step)?
+        };
+        if let BranchOutcome::Conflict { worktree, .. } = &mut planned.outcome {
+            *worktree = checkouts.slots.first().cloned();
+        }
+        planned.slots = checkouts.slots;
+        Ok(Some(planned))
+    }
+
+    fn code_merge_step(
+        &self,
+        remote: &RemoteName,
+        id: &RunId,
+        branch: &str,
+        ours: Oid,
+        theirs: Oid,
+        step: impl Fn(Option<Oid>, BranchOutcome) -> BranchStep,
+    ) -> Result<BranchStep> {
+        Ok(match self.merge_code(id, ours, theirs)? {
+            CodeMerge::Merged(commit) => step(
+                Some(commit),
+                BranchOutcome::Merged {
+                    commit: commit.to_string(),
+                },
+            ),
+            CodeMerge::Conflicts(files) => step(
+                None,
+                BranchOutcome::Conflict {
+                    files,
+                    remote_tip: theirs.to_string(),
+                    tracking: remote.branch_tracking_ref(branch),
+                    worktree: None,
+                },
+            ),
+            CodeMerge::Unrelated => step(None, BranchOutcome::Unrelated),
+        })
+    }
+
+    /// Carries out a planned step by compare-and-swap; on a lost race, plans again.
+    pub(super) fn apply_branch(
+        &self,
+        remote: &RemoteName,
+        id: &RunId,
+        merge: bool,
+        mut step: BranchStep,
+    ) -> Result<FetchedBranch> {
+        for _ in 0..MAX_RACES {
+            let Some(to) = step.to else { break };
+            let msg = match step.outcome {
+                BranchOutcome::Created { .. } => "pitboss: run branch fetched",
+                BranchOutcome::Merged { .. } => "pitboss: merged diverged run branches",
+                _ => "pitboss: run branch fast-forwarded from a remote",
+            };
+            if self.repo.cas_ref(&step.branch, to, step.from, msg)? == CasOutcome::Updated {
+                self.follow_slots(&step.slots, to)?;
+                break;
+            }
+            match self.plan_branch(remote, id, merge)? {
+                Some(s) => step = s,
+                None => break,
+            }
+        }
+        Ok(FetchedBranch {
+            run: id.clone(),
+            branch: step.branch,
+            outcome: step.outcome,
+        })
+    }
+
+    /// The merge commit of two diverged code tips of run `id` (in either order: the result is
+    /// the same). Moves no ref.
+    pub fn merge_code(&self, id: &RunId, x: Oid, y: Oid) -> Result<CodeMerge> {
+        let (p1, p2) = if x <= y { (x, y) } else { (y, x) };
+        if self.repo.merge_base(p1, p2)?.is_none() {
+            return Ok(CodeMerge::Unrelated);
+        }
+        let tree = match self.repo.merge_trees_in_memory(p1, p2)? {
+            TreeMerge::Clean(tree) => tree,
+            TreeMerge::Conflicts(files) => return Ok(CodeMerge::Conflicts(files)),
+        };
+        let time = |oid: Oid| -> Result<_> {
+            Ok(self
+                .repo
+                .commit_info(oid)?
+                .map(|c| c.time)
+                .unwrap_or_default())
+        };
+        let when = time(p1)?.max(time(p2)?);
+        let message = format!(
+            "merge diverged code of run {id}\n\n\
+             The run grew on two clones; `git pitboss sync` joined their branches.\n\n\
+             Pitboss-Run: {id}\n"
+        );
+        let commit =
+            self.repo
+                .write_commit(tree, &[p1, p2], &message, &Identity::fallback(), when)?;
+        Ok(CodeMerge::Merged(commit))
+    }
+
+    /// The code commits that sessions between `local` and `incoming` name (their
+    /// `Pitboss-Commit` trailers) and this repository does not have.
+    pub(super) fn missing_code_commits(&self, local: Oid, incoming: Oid) -> Result<Vec<String>> {
+        let mut missing = Vec::new();
+        for c in self.repo.commits_not_in(incoming, Some(local))? {
+            let Some(info) = self.repo.commit_info(c)? else {
+                continue;
+            };
+            let named = crate::store::trailer(&info.message, "Pitboss-Commit");
+            if let Some(oid) = named.and_then(|s| Oid::from_str(s.trim()).ok())
+                && !self.repo.is_commit(oid)
+            {
+                missing.push(oid.to_string());
+            }
+        }
+        Ok(missing)
+    }
+}
+
+impl BranchStep {
+    /// The conflicting files, when the step is a code merge that does not go through.
+    pub(super) fn code_conflict(&self) -> Option<Vec<String>> {
+        match &self.outcome {
+            BranchOutcome::Conflict { files, .. } => Some(files.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a run that ended a fetch this way has its branch brought along (not when it was
+/// refused, deleted here, unreadable, or not reconciled).
+pub(super) fn brings_code(outcome: &FetchOutcome) -> bool {
+    matches!(
+        outcome,
+        FetchOutcome::Created { .. }
+            | FetchOutcome::FastForwarded { .. }
+            | FetchOutcome::UpToDate
+            | FetchOutcome::Ahead { .. }
+            | FetchOutcome::Diverged { .. }
+            | FetchOutcome::Merged { .. }
+    )
+}
+
+/// The refspec that mirrors every run branch of a remote (both `pitboss/<id>` and the older
+/// `pitboss/grind/<id>`: a refspec `*` spans slashes).
+pub(super) fn branch_refspec(remote: &RemoteName) -> String {
+    format!(
+        "+refs/heads/{RUN_BRANCH_PREFIX}*:{}{RUN_BRANCH_PREFIX}*",
+        remote.branch_tracking_prefix()
+    )
+}
+
+/// The branch names a run `id` can have, as full ref names.
+pub fn candidate_branch_refs(id: &RunId) -> [String; 2] {
+    [
+        id.branch_ref(),
+        format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{id}"),
+    ]
+}
+
+/// One refspec per branch of the named runs that the remote has (`branches` from ls-remote).
+pub(super) fn branch_refspecs(
+    ids: &[RunId],
+    branches: &[(String, Oid)],
+    remote: &RemoteName,
+) -> Vec<String> {
+    ids.iter()
+        .flat_map(candidate_branch_refs)
+        .filter(|b| branches.iter().any(|(name, _)| name == b))
+        .map(|b| format!("+{b}:{}", remote.branch_tracking_ref(&b)))
+        .collect()
+}
+
+/// Why a history merge was not made: its records name code this repository lacks.
+pub(super) fn missing_code_why(missing: &[String]) -> String {
+    let short: Vec<&str> = missing
+        .iter()
+        .take(3)
+        .map(|c| &c[..c.len().min(12)])
+        .collect();
+    format!(
+        "its sessions name code commits this repository does not have ({}{}): the remote has \
+         not got the run's branch with them; push it from the clone that made them",
+        short.join(", "),
+        if missing.len() > 3 { ", …" } else { "" }
+    )
+}
+
+impl RunStore<'_> {
+    /// A remote's run refs and run branches, from one `git ls-remote` (no objects fetched).
+    pub(super) fn remote_refs_with_branches(&self, remote: &Remote) -> Result<RemoteRefs> {
+        let runs = format!("{RUN_REF_PREFIX}*");
+        let branches = format!("refs/heads/{RUN_BRANCH_PREFIX}*");
+        let cmd = NetCommand::ls_remote(&remote.target, &[&runs, &branches]);
+        let out = self.repo.run_net(&cmd)?;
+        if !out.success {
+            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+        }
+        let all = parse_ls_remote(&out.stdout).map_err(|why| ShareError::Unexpected {
+            op: "ls-remote",
+            remote: remote.target.clone(),
+            why,
+        })?;
+        Ok(all
+            .into_iter()
+            .partition(|(name, _)| name.starts_with(RUN_REF_PREFIX)))
+    }
+}
+
+/// Run refs and branch refs of a remote, with their tips.
+pub(super) type RemoteRefs = (Vec<(String, Oid)>, Vec<(String, Oid)>);
+
+/// The work trees that have a run's branch checked out.
+#[derive(Debug, Default)]
+pub struct CheckedOut {
+    /// One that must not move under its owner: a user's checkout, or a run slot with unsaved
+    /// work or a live grind.
+    pub blocking: Option<PathBuf>,
+    /// The run's own clean slot worktrees: they follow the branch (reset to its new tip).
+    pub slots: Vec<PathBuf>,
+}
+
+impl RunStore<'_> {
+    /// Where run `id`'s `branch` is checked out, and whether that stops it from moving.
+    /// `lock_held_by_us`: the caller is the grind that holds the run's lock.
+    pub fn branch_checkouts(
+        &self,
+        id: &RunId,
+        branch: &str,
+        lock_held_by_us: bool,
+    ) -> Result<CheckedOut> {
+        let slots_dir = self
+            .repo
+            .common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str());
+        let mut found = CheckedOut::default();
+        for path in self.repo.checked_out_in(branch)? {
+            let ours = path.starts_with(&slots_dir)
+                && (lock_held_by_us || !self.grind_holds(id))
+                && crate::git::Repo::open(&path)
+                    .and_then(|wt| wt.worktree_state())
+                    .is_ok_and(|s| !s.dirty);
+            if ours {
+                found.slots.push(path);
+            } else if found.blocking.is_none() {
+                found.blocking = Some(path);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Resets the run's slot worktrees to the branch's new tip (after it moved).
+    pub fn follow_slots(&self, slots: &[PathBuf], tip: Oid) -> Result<()> {
+        for path in slots {
+            crate::git::Repo::open(path)?.reset_hard_clean(tip)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a grind holds run `id`'s lock (`<common-dir>/pitboss/locks/<id>.lock`, an OS
+    /// file lock) right now. NB: the probe takes the lock for an instant when it is free.
+    fn grind_holds(&self, id: &RunId) -> bool {
+        let path = self
+            .repo
+            .common_dir()
+            .join("pitboss/locks")
+            .join(format!("{id}.lock"));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+        {
+            Ok(f) => f.try_lock().is_err(),
+            Err(_) => false,
+        }
+    }
+}
