@@ -31,6 +31,10 @@ pub fn store_err(e: StoreError) -> CliError {
             "if no git or git-pitboss process is writing to this repository, remove it: rm {}",
             path.display()
         )),
+        StoreError::Invalid { .. } => Some(
+            "fix the record or file: teammates' `git pitboss fetch` refuses runs that break these rules"
+                .to_string(),
+        ),
         StoreError::RunMismatch { .. } => {
             Some("leave `run_id` out of the record, or record into that run".to_string())
         }

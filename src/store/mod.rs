@@ -14,6 +14,7 @@ mod merge_plan;
 mod message;
 mod read;
 mod record;
+mod rules;
 mod run;
 mod write;
 
@@ -36,6 +37,7 @@ pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use record::{
     CostSource, RoleTokens, SessionRecord, SessionStatus, Tokens, parse_record, rfc3339,
 };
+pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA, TokenTotals};
 pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
 
@@ -57,6 +59,8 @@ pub enum StoreError {
     NotARun { refname: String, why: String },
     #[error("run {run} already has a session {seq}")]
     DuplicateSeq { run: RunId, seq: u64 },
+    #[error("run {run}: session {seq} breaks the store's rules: {why}")]
+    Invalid { run: RunId, seq: u64, why: String },
     #[error("run {run} has no session {seq}")]
     SessionNotFound { run: RunId, seq: u64 },
     #[error("the record is for run {record_run:?}, not run {run}")]
@@ -133,5 +137,7 @@ pub struct Run {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;
 #[cfg(test)]
 mod tests_share;
