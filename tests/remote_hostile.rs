@@ -338,3 +338,98 @@ fn odd_objects_and_unreadable_local_runs_fail_alone() {
     );
     assert_eq!(v.tip("refs/pitboss/grind/shared"), junk);
 }
+
+/// A fast-forward that passes every per-commit check but empties the run, or changes a
+/// transcript, or rewrites `run.json`: runs are append-only, so fetch and sync refuse it.
+#[test]
+fn a_fast_forward_that_rewrites_history_is_refused() {
+    let bare = Bare::new();
+    let m = mallory(&bare);
+    valid_run(&m, "shared");
+    m.record_session("shared", "q", 2);
+    let tip = m.tip("refs/pitboss/grind/shared");
+    let tree = m.tip(&format!("{tip}^{{tree}}"));
+    m.ok(&["push"], "");
+    let v = Sandbox::new();
+    v.git(&["remote", "add", "origin", &bare.path_url()]);
+    v.ok(&["fetch"], "");
+    assert_eq!(v.tip("refs/pitboss/grind/shared"), tip);
+    let file = |path: &str| m.tip(&format!("{tree}:{path}"));
+    let listed = |path: &str| m.git(&["ls-tree", &format!("{tree}:{path}")]);
+    // Only the run files: every session gone.
+    let emptied = m.git_stdin(
+        &["mktree"],
+        format!(
+            "100644 blob {}\trun.json\n100644 blob {}\tstate.json\n100644 blob {}\tscratchpad.md\n",
+            file("run.json"),
+            file("state.json"),
+            file("scratchpad.md")
+        )
+        .as_bytes(),
+    );
+    // A transcript with other bytes.
+    let forged = m.blob(b"nothing happened here\n");
+    let rewritten = m.tree_with(
+        &tree,
+        &["transcripts", "00"],
+        &format!("100644 blob {forged}\tsession-0001.log"),
+    );
+    // run.json with another agent (still this run's id, so it parses and names the run).
+    let meta = m.git(&["cat-file", "blob", &file("run.json")]);
+    let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    meta["agent"] = "mallory".into();
+    let meta = m.blob(meta.to_string().as_bytes());
+    let new_meta = m.tree_with(&tree, &[], &format!("100644 blob {meta}\trun.json"));
+    // One bucket dropped from sessions/ while transcripts stay.
+    let sessions = listed("sessions");
+    assert!(sessions.contains("\t00"), "{sessions}");
+    let no_records = m.tree_with(
+        &tree,
+        &[],
+        &format!("040000 tree {}\tsessions", m.git_stdin(&["mktree"], b"")),
+    );
+    for (bad_tree, why) in [
+        (emptied, "it deletes \"sessions/00/0001.jsonl\""),
+        (rewritten, "it changes \"transcripts/00/session-0001.log\""),
+        (new_meta, "it changes run.json"),
+        (no_records, "it deletes \"sessions/00/0001.jsonl\""),
+    ] {
+        let bad = m.commit_tree(&bad_tree, &tip, "run shared finished: finished");
+        m.git(&[
+            "push",
+            "-q",
+            "-f",
+            "origin",
+            &format!("{bad}:refs/pitboss/grind/shared"),
+        ]);
+        for cmd in [&["fetch"][..], &["sync"][..]] {
+            let out = v.pb(cmd);
+            let text = stdout(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{cmd:?}: {text}{}",
+                stderr(&out)
+            );
+            assert!(text.contains("refused    run shared:"), "{text}");
+            assert!(text.contains("runs are append-only"), "{text}");
+            assert!(text.contains(why), "{why}: {text}");
+            assert_eq!(v.tip("refs/pitboss/grind/shared"), tip, "{cmd:?} {why}");
+        }
+    }
+    // A real append still fast-forwards.
+    m.git(&[
+        "push",
+        "-q",
+        "-f",
+        "origin",
+        &format!("{tip}:refs/pitboss/grind/shared"),
+    ]);
+    m.record_session("shared", "r", 3);
+    m.ok(&["push"], "");
+    v.ok(&["fetch"], "");
+    assert_eq!(
+        v.tip("refs/pitboss/grind/shared"),
+        m.tip("refs/pitboss/grind/shared")
+    );
+}

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use super::id::{RunId, Seq};
 use super::record::parse_record;
-use super::rules::{BlobKind, check_blob_size, check_session};
+use super::rules::{BlobKind, check_blob_size, check_session, mib};
 use super::run::{RunMeta, RunState};
 use super::{Result, RunStore};
 use crate::git::{Oid, TreeEntryKind};
@@ -137,6 +137,18 @@ impl RunStore<'_> {
                 return Ok(Some(format!("commit {short}: {why}")));
             }
         }
+        // Runs are append-only: what the two sides share must still be there, unchanged.
+        if let Some(k) = known
+            && let Some(base) = self.repo.merge_base(k, tip)?
+            && let (Some(old), Some(new)) =
+                (self.repo.commit_info(base)?, self.repo.commit_info(tip)?)
+            && let Some(why) = self.keeps_history(old.tree, new.tree)?
+        {
+            return Ok(Some(format!(
+                "runs are append-only, and {why} (as of {})",
+                &base.to_string()[..12]
+            )));
+        }
         Ok(None)
     }
 }
@@ -209,8 +221,13 @@ impl Checker<'_, '_> {
             Slot::Patch(_) => BlobKind::Patch,
         };
         let size = self.store.repo.blob_size(oid)? as u64;
-        if let Err(why) = check_blob_size(kind, size, &self.caps) {
-            return Ok(Err(format!("{path}: {why}")));
+        if check_blob_size(kind, size, &self.caps).is_err() {
+            let cap = kind.cap(&self.caps);
+            return Ok(Err(format!(
+                "{path} is {}, over the {} cap",
+                mib(size),
+                mib(cap)
+            )));
         }
         let id = self.id;
         let parsed = match slot {

@@ -6,6 +6,7 @@
 //! that dies before the swap leaves only unreferenced objects (which `git gc` collects); one
 //! that dies after it has published a whole commit. There is no lock file of our own.
 
+mod append_only;
 mod check;
 mod id;
 mod markdown;

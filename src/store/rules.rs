@@ -38,7 +38,7 @@ impl BlobKind {
         }
     }
 
-    fn cap(self, caps: &Caps) -> u64 {
+    pub fn cap(self, caps: &Caps) -> u64 {
         match self {
             BlobKind::Record => caps.record,
             BlobKind::Transcript => caps.transcript,
