@@ -28,7 +28,8 @@ pub fn store_err(e: StoreError) -> CliError {
             run.ref_name()
         )),
         StoreError::StaleLock { path, .. } => Some(format!(
-            "if no git or git-pitboss process is writing to this repository, remove it: rm {}",
+            "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
+             git-pitboss process is writing to this repository, remove it: rm {0}",
             path.display()
         )),
         StoreError::Invalid { .. } => Some(

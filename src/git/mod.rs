@@ -9,6 +9,7 @@
 mod bulk;
 mod delta;
 mod graph;
+mod lock_holders;
 mod objects;
 mod pack;
 mod porcelain;

@@ -80,13 +80,15 @@ pub enum StoreError {
         why: String,
     },
     #[error(
-        "run {run}: the ref lock {} has been held for {}s by a writer that may have died",
+        "run {run}: the ref lock {} has been held for {}s, and it may still be in use: {holder}",
         .path.display(), .age_secs
     )]
     StaleLock {
         run: RunId,
         path: std::path::PathBuf,
         age_secs: u64,
+        /// Who may hold it (a process and what it runs), or why we cannot tell.
+        holder: String,
     },
     #[error("run {run}: gave up after {attempts} attempts: other writers kept moving the ref")]
     Contention { run: RunId, attempts: u32 },

@@ -385,6 +385,9 @@ impl RunStore<'_> {
                     run: id.clone(),
                     path: info.path,
                     age_secs: info.age.as_secs(),
+                    holder: info
+                        .holder
+                        .unwrap_or_else(|| "it could not be removed".into()),
                 })
             }
             _ => Ok(()),
