@@ -348,3 +348,51 @@ fn a_live_git_transaction_keeps_its_lock() {
         sb.git(&["cat-file", "-e", &format!("{oid}^{{commit}}")]);
     }
 }
+
+/// `git gc --prune=now` beside an append can delete the commit a run ref was just moved to.
+/// `ls` and `log` then say the run is damaged and give the command that restores its newest
+/// intact commit from the reflog; running it brings the run back.
+#[test]
+fn a_run_whose_tip_commit_is_missing_is_reported_damaged() {
+    let sb = Sandbox::new();
+    sb.ok(&["record", RUN, "--create"], &record_json("p", "ok", None));
+    sb.ok(&["record", RUN], &record_json("q", "ok", None));
+    let refname = format!("refs/pitboss/grind/{RUN}");
+    let tip = sb.git(&["rev-parse", &refname]).trim().to_string();
+    let before = sb
+        .git(&["rev-parse", &format!("{tip}~1")])
+        .trim()
+        .to_string();
+    std::fs::remove_file(
+        sb.repo
+            .join(format!(".git/objects/{}/{}", &tip[..2], &tip[2..])),
+    )
+    .unwrap();
+    let restore = format!("git update-ref {refname} {before} {tip}");
+
+    let out = sb.run(&["ls"], "");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "run {RUN} is damaged: its tip commit {tip} is missing from the object store"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&restore), "{err}");
+    assert!(!err.contains("update-ref -d"), "{err}");
+
+    let out = sb.run(&["log", RUN], "");
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    assert!(
+        err.contains("is damaged") && err.contains(&restore),
+        "{err}"
+    );
+
+    let args: Vec<&str> = restore.split(' ').skip(1).collect();
+    sb.git(&args);
+    let records: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["log", RUN, "--json"], "")).unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(sb.ok(&["ls"], "").contains(RUN));
+}

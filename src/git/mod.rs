@@ -9,6 +9,7 @@
 mod bulk;
 mod delta;
 mod graph;
+mod intact;
 mod lock_holders;
 mod objects;
 mod pack;

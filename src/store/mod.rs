@@ -8,6 +8,7 @@
 
 mod append_only;
 mod check;
+mod damage;
 mod id;
 mod markdown;
 mod merge;
@@ -26,6 +27,7 @@ use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};
 
 pub use check::Caps;
+pub use damage::DamagedRun;
 pub use id::{
     MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
     RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX, check_run_prefix,
@@ -56,6 +58,11 @@ pub enum StoreError {
         prefix: String,
         candidates: Vec<RunId>,
     },
+    #[error(
+        "run {} is damaged: its tip commit {} is missing from the object store",
+        .0.id, .0.tip
+    )]
+    Damaged(Box<DamagedRun>),
     #[error("{refname} is not a git-pitboss run: {why}")]
     NotARun { refname: String, why: String },
     #[error("run {run} already has a session {seq}")]
