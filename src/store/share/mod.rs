@@ -13,6 +13,7 @@
 //! `git update-ref -d` removes one. It never leaves this repository.
 
 mod fetch;
+mod fetch_plan;
 mod push;
 mod rm;
 
@@ -23,6 +24,7 @@ use super::{RunStore, StoreError};
 use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 
 pub use fetch::{FetchOptions, FetchOutcome, FetchReport, FetchedRun};
+pub use fetch_plan::{DEFAULT_MAX_RUNS, MAX_RUNS_KEY};
 pub use push::{PushOptions, PushOutcome, PushReport, PushedRef, RefKind, SkippedRun};
 pub use rm::{
     Here, Relation, RemoteDeletion, RemoteListing, RemoteRun, RmReport, resolve_on_remote,
@@ -51,6 +53,12 @@ pub enum ShareError {
         "run {run} has never been seen on {remote}, so there is no value to lease its deletion on"
     )]
     NotSeen { run: RunId, remote: String },
+    #[error("git config {key} = {value:?}: {why}")]
+    BadConfig {
+        key: &'static str,
+        value: String,
+        why: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
