@@ -331,7 +331,7 @@ fn a_live_git_transaction_keeps_its_lock() {
     assert!(lock.exists(), "the live transaction's lock was removed");
     assert!(record.try_wait().unwrap().is_none(), "record did not wait");
 
-    write!(to_git, "commit\n").unwrap();
+    writeln!(to_git, "commit").unwrap();
     to_git.flush().unwrap();
     assert_eq!(reply("commit"), "commit: ok\n");
     drop(to_git);

@@ -137,7 +137,8 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: [(fn(&mut serde_json::Value), &str); 5] = [
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(Edit, &str); 5] = [
             (|v| v["seq"] = u64::MAX.into(), "`seq`"),
             (|v| v["cost_usd"] = (-0.01).into(), "`cost_usd`"),
             (
