@@ -250,3 +250,56 @@ fn an_append_during_a_session_renumbers_the_session_and_loses_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     assert_eq!(seqs(&p.records(&run)), [1, 2, 3, 4], "{}", diag(&out));
 }
+
+/// grind dies during a session after someone else appended that session's seq: `--resume`
+/// still recovers the killed session (as `aborted`, under the next free seq), rather than
+/// taking the other writer's record for it.
+#[test]
+fn resume_recovers_a_killed_session_whose_seq_was_taken() {
+    let p = Project::new();
+    p.prompt("a", "").agent(
+        r#"
+echo "partial output of $PITBOSS_SEQ"
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  printf '%s' '{"prompt":"by-hand","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:05Z","status":"ok"}' \
+    | git pitboss record "$PITBOSS_RUN_ID" > "$MARKS/recorded" || exit 9
+  touch "$MARKS/started-1"
+  sleep 30
+fi
+"#,
+    );
+    let path = common::path_with_binary();
+    let mut cmd = p.grind_cmd(&["--max-iterations", "5"]);
+    cmd.env("PATH", &path);
+    let mut g = Grind::spawn(&p, cmd, "killed");
+    p.wait_mark("started-1", &mut g);
+    let run = p.only_run();
+    let live =
+        p.sb.repo
+            .join(".git/pitboss/runs")
+            .join(&run)
+            .join("session-0001.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&live).is_ok_and(|t| t.contains("partial output of 1")) {
+        assert!(
+            Instant::now() < deadline,
+            "the transcript was never flushed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    g.signal(Signal::SIGKILL);
+    g.wait(Duration::from_secs(10));
+    assert_eq!(seqs(&p.records(&run)), [1]);
+
+    let out = p.grind_with(
+        &["--resume", &run, "--max-iterations", "3"],
+        &[("PATH", path.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2, 3], "{records:#?}");
+    assert_eq!(records[0]["prompt"], "by-hand");
+    assert_eq!(records[1]["status"], "aborted");
+    assert_eq!(records[1]["renumbered_from"], 1);
+    assert!(p.transcript(&run, 2).contains("partial output of 1"));
+}

@@ -629,7 +629,13 @@ impl Loop<'_> {
             let _ = std::fs::remove_file(self.marker());
             return Ok(());
         };
-        if m.seq <= self.last_seq {
+        // NB: by the session itself, not by its seq: another writer may have appended that
+        // seq meanwhile, and the session then goes to the next free one.
+        let recorded = self
+            .records
+            .iter()
+            .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
+        if recorded {
             // It was recorded before grind died; only the marker was left.
             let _ = std::fs::remove_file(self.marker());
             return Ok(());
