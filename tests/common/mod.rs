@@ -74,7 +74,9 @@ impl Sandbox {
 
     pub fn git_pitboss_in(&self, dir: &Path) -> Command {
         let mut cmd = Command::new("git");
-        cmd.arg("pitboss").current_dir(dir).env("PATH", path_with_binary());
+        cmd.arg("pitboss")
+            .current_dir(dir)
+            .env("PATH", path_with_binary());
         self.env(&mut cmd);
         cmd
     }
@@ -139,7 +141,9 @@ impl Sandbox {
 pub fn path_with_binary() -> std::ffi::OsString {
     let bin = Path::new(env!("CARGO_BIN_EXE_git-pitboss"));
     let mut dirs = vec![bin.parent().expect("binary dir").to_path_buf()];
-    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(dirs).expect("PATH")
 }
 
