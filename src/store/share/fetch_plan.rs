@@ -144,7 +144,7 @@ impl RunStore<'_> {
         runs: &[(RunId, Oid)],
     ) -> Result<Vec<(RunId, Oid)>> {
         let prefix = remote.name.incoming_prefix();
-        for chunk in runs.chunks(REFSPECS_PER_FETCH) {
+        let fetch = |chunk: &[(RunId, Oid)]| -> Result<()> {
             let specs: Vec<String> = chunk
                 .iter()
                 .map(|(id, _)| format!("+{}:{prefix}{id}", id.ref_name()))
@@ -153,6 +153,29 @@ impl RunStore<'_> {
             let out = self.repo.run_net(&cmd)?;
             if !out.success {
                 return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            }
+            Ok(())
+        };
+        for chunk in runs.chunks(REFSPECS_PER_FETCH) {
+            if let Err(first) = fetch(chunk) {
+                // NB: `git fetch` fails as a whole when one named ref is gone: a run deleted on
+                // the remote since we listed it. List again and fetch what is still there.
+                let listed: BTreeSet<String> = self
+                    .remote_run_refs(remote)?
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                let still: Vec<(RunId, Oid)> = chunk
+                    .iter()
+                    .filter(|(id, _)| listed.contains(&id.ref_name()))
+                    .cloned()
+                    .collect();
+                if still.len() == chunk.len() {
+                    return Err(first);
+                }
+                if !still.is_empty() {
+                    fetch(&still)?;
+                }
             }
         }
         let got: BTreeMap<String, Oid> = self.repo.refs_with_prefix(&prefix)?.into_iter().collect();
