@@ -120,3 +120,64 @@ fn appends_keep_the_rules() {
     assert_eq!(run.state.consumed.sessions, 1, "nothing else was written");
     assert!(store.record(&run, 0).unwrap().is_none());
 }
+
+#[test]
+fn history_may_grow_and_renumber_but_not_lose_or_change_a_session() {
+    use crate::git::TreeEdit;
+    let (_d, repo) = temp_repo();
+    let (clock, ent) = setup(&repo);
+    let store = RunStore::new(&repo, &clock, &ent);
+    let id = RunId::parse("20261124T100000Z-0004").unwrap();
+    store
+        .create_run(RunMeta::minimal(id.clone(), clock.0))
+        .unwrap();
+    store
+        .append_session(&id, session(rec("a", SessionStatus::Ok), b"one", None))
+        .unwrap();
+    store
+        .append_session(
+            &id,
+            session(rec("b", SessionStatus::Error), b"two", Some(b"p")),
+        )
+        .unwrap();
+    let run = store.open_run(&id).unwrap();
+    let old = store.tip_tree(&run).unwrap();
+    let two = store.record(&run, 2).unwrap().unwrap();
+    let blob = |b: &[u8]| repo.write_blob(b).unwrap();
+    let put = |path: String, oid: Oid| TreeEdit::Blob { path, oid };
+    let gone = |path: String| TreeEdit::Remove { path };
+    // Session 2 moved to 3 the way a merge moves it (another session took 2).
+    let mut moved = two.clone();
+    moved.seq = 3;
+    moved.transcript_path = Seq(3).record_transcript_path();
+    moved.extra.insert(RENUMBERED_FROM.into(), 2.into());
+    let mut other = rec("c", SessionStatus::Ok);
+    other.seq = 2;
+    other.run_id = id.to_string();
+    let line = |r: &SessionRecord| blob(format!("{}\n", r.to_line()).as_bytes());
+    let renumbered = |transcript: &[u8]| {
+        repo.edit_tree(
+            Some(old),
+            &[
+                put(Seq(2).record_path(), line(&other)),
+                put(Seq(2).transcript_path(), blob(b"theirs")),
+                gone(Seq(2).patch_path()),
+                put(Seq(3).record_path(), line(&moved)),
+                put(Seq(3).transcript_path(), blob(transcript)),
+                put(Seq(3).patch_path(), blob(b"p")),
+            ],
+        )
+        .unwrap()
+    };
+    assert_eq!(store.keeps_history(old, renumbered(b"two")).unwrap(), None);
+    let why = store
+        .keeps_history(old, renumbered(b"forged"))
+        .unwrap()
+        .unwrap();
+    assert!(why.contains("sessions/00/0002.jsonl"), "{why}");
+    let dropped = repo
+        .edit_tree(Some(old), &[gone(Seq(1).transcript_path())])
+        .unwrap();
+    let why = store.keeps_history(old, dropped).unwrap().unwrap();
+    assert_eq!(why, "it deletes \"transcripts/00/session-0001.log\"");
+}
