@@ -35,6 +35,8 @@ pub struct Config {
     pub agent: AgentConfig,
     /// `[budgets.pricing."<model>"]`, by model name.
     pub pricing: BTreeMap<String, Pricing>,
+    /// `[budgets] price_file`: a price list in litellm's format (relative to the project root).
+    pub price_file: Option<String>,
 }
 
 /// `[grind]`.
@@ -259,8 +261,9 @@ impl Config {
                 config.agent = read_agent(&a);
             }
             if let Some(b) = root.table("budgets") {
-                b.check_keys(&["pricing"], Severity::Warning);
+                b.check_keys(&["pricing", "price_file"], Severity::Warning);
                 config.pricing = read_pricing(&b);
+                config.price_file = b.nonblank("price_file");
             }
         }
         (config, reader.finish())

@@ -16,7 +16,7 @@ use common::*;
 use serde_json::{Value, json};
 use support::cli::{
     GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
-    session_record, transcript_ref, write_fixture,
+    run_branch_changes, session_record, transcript_ref, write_fixture,
 };
 use support::mock_openai::MockOpenAi;
 
@@ -41,23 +41,37 @@ fn script() -> Value {
     ])
 }
 
-fn project(sb: &Sandbox, codex: &std::path::Path, mock: &MockOpenAi) -> std::path::PathBuf {
+/// The project as the docs set Codex up: `[agent] backend` only, the model (when any) and the
+/// provider in Codex's own `$CODEX_HOME/config.toml`.
+fn project(
+    sb: &Sandbox,
+    codex: &std::path::Path,
+    mock: &MockOpenAi,
+    model: Option<&str>,
+) -> std::path::PathBuf {
     grind_project(
         &sb.repo,
         "Create CODEX.md and commit it.",
-        &format!(
-            "backend = \"codex\"\nbinary = \"{}\"\nmodel = \"gpt-5-codex\"\n",
-            codex.display()
-        ),
+        &format!("backend = \"codex\"\nbinary = \"{}\"\n", codex.display()),
     );
     let home = sb.path("codex-home");
     std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        mock.codex_config("gpt-5-codex", "MOCK_OPENAI_KEY"),
-    )
-    .unwrap();
+    let mut config = mock.codex_config(model.unwrap_or(""), "MOCK_OPENAI_KEY");
+    if model.is_none() {
+        config = config.replacen("model = \"\"\n", "", 1);
+    }
+    std::fs::write(home.join("config.toml"), config).unwrap();
     home
+}
+
+fn grind(sb: &Sandbox, home: &std::path::Path) -> std::process::Output {
+    run_with_stdin(
+        sb.git_pitboss()
+            .env("CODEX_HOME", home)
+            .env("MOCK_OPENAI_KEY", FAKE_KEY)
+            .args(GRIND_ONCE),
+        "",
+    )
 }
 
 #[test]
@@ -65,14 +79,8 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     let Some(codex) = codex_bin() else { return };
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
-    let home = project(&sb, &codex, &mock);
-    let out = run_with_stdin(
-        sb.pitboss()
-            .env("CODEX_HOME", &home)
-            .env("MOCK_OPENAI_KEY", FAKE_KEY)
-            .args(GRIND_ONCE),
-        "",
-    );
+    let home = project(&sb, &codex, &mock, Some("gpt-5-codex"));
+    let out = grind(&sb, &home);
     let r = session_record(&out);
     let run = r["run_id"].as_str().unwrap();
     let transcript = sb.git(&["show", &transcript_ref(run)]);
@@ -87,7 +95,17 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(r["agent"], "codex");
     assert_eq!(r["agent_version"], format!("codex-cli {VERSION}"));
-    assert_eq!(r["model"], "gpt-5-codex");
+    assert_eq!(
+        r["model"], "gpt-5-codex",
+        "read from Codex's own config.toml"
+    );
+    assert_eq!(
+        r["model_source"],
+        format!("codex config {}", home.join("config.toml").display())
+    );
+    let requests = mock.requests();
+    let asked: Vec<&Value> = requests.iter().map(|q| &q.body["model"]).collect();
+    assert!(asked.iter().all(|m| *m == "gpt-5-codex"), "{asked:?}");
     assert!(
         r["agent_session_id"]
             .as_str()
@@ -101,7 +119,7 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
         "{r}"
     );
     assert_eq!(r["cost_source"], "estimated");
-    assert_eq!(r["price_table"], "builtin-2026-11");
+    assert_eq!(r["price_table"], pitboss::grind::prices::builtin_version());
     let cost = r["cost_usd"].as_f64().unwrap();
     let want = (1300.0 * 1.25 + 100.0 * 10.0 + 1200.0 * 0.125) / 1e6;
     assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
@@ -109,6 +127,11 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
 
     let commit = ("codex: add CODEX.md", "CODEX.md", "hello from codex\n");
     assert_agent_commit(|a| sb.git(a), run, commit);
+    assert_eq!(
+        run_branch_changes(|a| sb.git(a), run),
+        ["CODEX.md"],
+        "nothing of Codex's own lands on the run branch"
+    );
     assert!(
         prompt_reached(&mock.requests(), "Create CODEX.md and commit it."),
         "the prompt reached the model through stdin"
@@ -120,6 +143,31 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     );
 }
 
+/// With no model anywhere, Codex runs its default; the record says which, and where that came
+/// from, and prices it.
+#[test]
+fn a_codex_session_without_a_model_is_priced_at_codexs_default() {
+    let Some(codex) = codex_bin() else { return };
+    let sb = Sandbox::new();
+    let mock = MockOpenAi::start(script()).unwrap();
+    let home = project(&sb, &codex, &mock, None);
+    let r = session_record(&grind(&sb, &home));
+    assert_eq!(r["status"], "ok", "{r}");
+    let asked = mock.requests()[0].body["model"].clone();
+    assert_eq!(
+        asked,
+        pitboss::agent::CODEX_DEFAULT_MODEL,
+        "Codex's own default"
+    );
+    assert_eq!(r["model"], asked);
+    assert_eq!(r["model_source"], "codex default (0.169.0)");
+    assert_eq!(r["cost_source"], "estimated", "{r}");
+    // 1300 uncached in, 1200 cache read, 100 out at gpt-6.1-sol's $2 / $0.10 / $10.
+    let cost = r["cost_usd"].as_f64().unwrap();
+    let want = (1300.0 * 2.0 + 1200.0 * 0.10 + 100.0 * 10.0) / 1e6;
+    assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
+}
+
 /// Re-records `tests/fixtures/codex/write-and-commit.jsonl` from the real CLI.
 #[test]
 #[ignore = "re-records a fixture; run by hand"]
@@ -127,7 +175,7 @@ fn record_fixtures() {
     let Some(codex) = codex_bin() else { return };
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
-    let home = project(&sb, &codex, &mock);
+    let home = project(&sb, &codex, &mock, Some("gpt-5-codex"));
     let out = std::process::Command::new(&codex)
         .current_dir(&sb.repo)
         .env("CODEX_HOME", &home)

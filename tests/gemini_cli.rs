@@ -16,7 +16,7 @@ use common::*;
 use serde_json::{Value, json};
 use support::cli::{
     GRIND_ONCE, assert_agent_commit, grind_project, prompt_reached, prompt_stdin, real_cli,
-    session_record, transcript_ref, write_fixture,
+    run_branch_changes, session_record, transcript_ref, write_fixture,
 };
 use support::mock_gemini::MockGemini;
 
@@ -97,7 +97,7 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
     assert_eq!(t["output"], 100 + 2 * side);
     assert_eq!(t["reasoning"], 20);
     assert_eq!(r["cost_source"], "estimated");
-    assert_eq!(r["price_table"], "builtin-2026-11");
+    assert_eq!(r["price_table"], pitboss::grind::prices::builtin_version());
     assert_eq!(r["summary"], "Wrote GEMINI.txt and committed it.");
 
     let commit = (
@@ -106,11 +106,50 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
         "hello from gemini\n",
     );
     assert_agent_commit(|a| sb.git(a), run, commit);
+    assert_eq!(
+        run_branch_changes(|a| sb.git(a), run),
+        ["GEMINI.txt"],
+        "nothing of Gemini CLI's own lands on the run branch"
+    );
     assert!(
         prompt_reached(&mock.requests(), "Create GEMINI.txt and commit it."),
         "the prompt reached the model through stdin"
     );
     assert!(!transcript.contains(FAKE_KEY));
+}
+
+/// With no model configured anywhere, as the README's quick set-up leaves it, the CLI routes to
+/// its own defaults; the mock answers as the model each request asks for, as the real API does.
+/// The session's model is one of those defaults, and it has a price.
+#[test]
+fn a_default_gemini_session_is_priced() {
+    let Some(gemini) = gemini_bin() else { return };
+    let sb = Sandbox::new();
+    let mock = MockGemini::start(script(), "").unwrap();
+    setup(&sb, &gemini);
+    let out = run_with_stdin(
+        sb.git_pitboss()
+            .env("GOOGLE_GEMINI_BASE_URL", mock.base_url())
+            .env("GEMINI_API_KEY", FAKE_KEY)
+            .args(GRIND_ONCE),
+        "",
+    );
+    let r = session_record(&out);
+    let run = r["run_id"].as_str().unwrap();
+    assert_eq!(r["status"], "ok", "{r}");
+    let model = r["model"].as_str().unwrap_or_default().to_string();
+    eprintln!("the default Gemini session ran on {model}");
+    let asked: Vec<String> = mock.requests().iter().map(|q| q.path.clone()).collect();
+    assert!(
+        asked
+            .iter()
+            .any(|p| p.contains(&format!("/models/{model}:"))),
+        "the model the CLI asked for: {model} in {asked:?}"
+    );
+    assert_eq!(r["cost_source"], "estimated", "{model} has a price: {r}");
+    assert_eq!(r["price_table"], pitboss::grind::prices::builtin_version());
+    assert!(r["cost_usd"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(run_branch_changes(|a| sb.git(a), run), ["GEMINI.txt"]);
 }
 
 /// Re-records `tests/fixtures/gemini/write-and-commit.jsonl` from the real CLI.

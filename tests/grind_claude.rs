@@ -146,6 +146,11 @@ fn a_grind_session_through_the_real_claude_code_cli() {
         r["commit"].as_str().unwrap(),
         sb.git(&["rev-parse", &branch]).trim()
     );
+    assert_eq!(
+        support::cli::run_branch_changes(|a| sb.git(a), &run),
+        ["hello.txt"],
+        "nothing of Claude Code's own lands on the run branch"
+    );
     // The secret key never reached the run.
     assert!(!transcript.contains("sk-ant-test-0000000000000000000000000000"));
 }

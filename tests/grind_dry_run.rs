@@ -313,6 +313,14 @@ fn stored_run(sb: &Sandbox, status: &str) {
         "budgets": {"warned": []},
     });
     write(&dir, "state.json", &state.to_string());
+    // A run grind made: it records its branch, which exists.
+    let branch = format!("pitboss/grind/{RUN}");
+    let meta = serde_json::json!({
+        "schema": 1, "id": RUN, "created_at": "2026-11-24T08:00:00Z", "branch": branch,
+        "agent": "command",
+    });
+    write(&dir, "run.json", &meta.to_string());
+    sb.git(&["branch", &branch]);
     let line = |seq: u32, status: &str| {
         ORIGINAL_LINE
             .replace("\"seq\":1", &format!("\"seq\":{seq}"))
@@ -354,7 +362,10 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["resume"]["run"], RUN);
     assert_eq!(v["spent"]["iterations"], 2);
-    assert_eq!(v["spent"]["consecutive_failures"], 1);
+    assert_eq!(
+        v["spent"]["consecutive_failures"], 0,
+        "a resume starts a fresh failure streak"
+    );
     assert_eq!(v["spent"]["tokens"], 3000);
     let picks: Vec<String> = v["next_picks"]
         .as_array()
@@ -407,4 +418,25 @@ fn resume_starts_from_the_stored_scheduler_and_budgets() {
     let out = dry(&sb, &["--resume", "nope"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_run_from_before_runs_kept_their_start_is_not_resumed_on_another_agent_unasked() {
+    let sb = Sandbox::new();
+    write(&sb.repo, ".pitboss/grind/prompts/a.md", &prompt("a", ""));
+    // No config: the default agent would be Claude Code, but the run used the command agent.
+    stored_run(&sb, "stopped");
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["grind", "--dry-run", "--resume", RUN]);
+    let out = common::run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was started with the command agent; resuming it would use the claude agent"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: pass --agent-cmd '<its command>'"),
+        "{err}"
+    );
 }

@@ -201,3 +201,59 @@ echo "agent done"
     }
     assert!(o.p.transcript(&o.run, 1).contains("agent done"));
 }
+
+/// Sessions 1 and 2 commit; session 3 throws both away (`git reset --hard HEAD~2`), then
+/// commits work of its own on the rewound branch.
+const REWINDER: &str = r#"
+case "$PITBOSS_PROMPT" in
+  *rewind*)
+    git reset -q --hard HEAD~2
+    echo "work after the rewind" > rewound.txt
+    git add rewound.txt && git commit -q -m "agent: on the rewound branch" ;;
+  *)
+    echo "work $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+    git add . && git commit -q -m "agent: session $PITBOSS_SEQ" ;;
+esac
+"#;
+
+#[test]
+fn an_agent_that_rewinds_the_run_branch_is_an_error_and_loses_no_earlier_session() {
+    let p = Project::new();
+    p.prompt("a", "")
+        .prompt("b", "")
+        .prompt("c-rewind", "")
+        .agent(REWINDER);
+    let out = common::run_with_stdin(
+        p.sb.git_pitboss()
+            .args(["grind", "--json", "--max-iterations", "3"]),
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed session: {}",
+        diag(&out)
+    );
+    let run = p.only_run();
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["ok", "ok", "error"], "{}", diag(&out));
+    assert_eq!(records[2]["prompt"], "c-rewind");
+    let why = records[2]["summary"].as_str().unwrap();
+    assert!(
+        why.starts_with("rewrote the run branch: 2 commits of earlier sessions would be lost"),
+        "{why}"
+    );
+    assert!(records[2]["commit"].is_null());
+    // The earlier sessions' commits are all still on the branch.
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["agent: session 1", "agent: session 2"]
+    );
+    // The agent's own work is saved: what it did after the point it went back to.
+    let patch = p.patch(&run, 3).expect("the rewinding session's work");
+    assert!(patch.contains("+work after the rewind"), "{patch}");
+    assert!(
+        !patch.contains("-work 1"),
+        "not the undoing of earlier work: {patch}"
+    );
+}

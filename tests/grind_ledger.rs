@@ -55,7 +55,7 @@ fn a_known_model_is_estimated_from_the_builtin_table() {
     project(&sb, "gpt-5-2025-08-07", "");
     let r = &records(&grind(&sb, "1"))[0];
     assert_eq!(r["cost_source"], "estimated", "{r}");
-    assert_eq!(r["price_table"], "builtin-2026-11");
+    assert_eq!(r["price_table"], "builtin-2026-11-27");
     assert_eq!(r["model"], "gpt-5-2025-08-07");
     // 1M input at $1.25, 0.1M output at $10, 2M cache reads at $0.125; reasoning is part of
     // the output and is not priced again.
@@ -157,4 +157,55 @@ fn a_timed_out_session_keeps_what_the_agent_reported() {
     assert_eq!(r["cost_usd"], 0.0031);
     assert_eq!(r["cost_source"], "reported");
     assert_eq!(r["model"], "openai/gpt-4.1");
+}
+
+/// `[budgets] price_file` reads a price list in litellm's format (here an excerpt of the one
+/// Aider installs); it extends the built-in table and is recorded as the table.
+#[test]
+fn a_litellm_price_file_prices_models_the_table_lacks() {
+    let sb = Sandbox::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/prices/litellm-excerpt.json");
+    std::fs::copy(&fixture, sb.repo.join("prices.json")).unwrap();
+    project(
+        &sb,
+        "gpt-5.2-codex",
+        "[budgets]\nprice_file = \"prices.json\"\n",
+    );
+    let r = &records(&grind(&sb, "1"))[0];
+    assert_eq!(
+        (&r["cost_source"], &r["price_table"]),
+        (
+            &Value::from("estimated"),
+            &Value::from("price_file:prices.json")
+        ),
+        "{r}"
+    );
+    // 1M input at $1.75, 0.1M output at $14, 2M cache reads at $0.175.
+    let cost = r["cost_usd"].as_f64().unwrap();
+    assert!((cost - (1.75 + 1.4 + 0.35)).abs() < 1e-9, "{cost}");
+}
+
+/// A price file that is missing or not a price list stops the run before anything is written,
+/// saying which file and what is wrong.
+#[test]
+fn an_unusable_price_file_stops_the_run_with_the_reason() {
+    let sb = Sandbox::new();
+    project(&sb, "gpt-5", "[budgets]\nprice_file = \"prices.json\"\n");
+    for (contents, says) in [
+        (None, "cannot read it"),
+        (Some("[1, 2]"), "not a JSON object"),
+    ] {
+        if let Some(c) = contents {
+            std::fs::write(sb.repo.join("prices.json"), c).unwrap();
+        }
+        let out = run_with_stdin(sb.pitboss().args(["grind", "--max-iterations", "1"]), "");
+        assert_ne!(out.status.code(), Some(0));
+        let err = stderr(&out);
+        assert!(
+            err.contains("budgets.price_file") && err.contains("prices.json") && err.contains(says),
+            "{err}"
+        );
+        assert_eq!(sb.pitboss_refs(), "", "nothing was written");
+    }
 }

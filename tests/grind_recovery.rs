@@ -303,3 +303,348 @@ fi
     assert_eq!(records[1]["renumbered_from"], 1);
     assert!(p.transcript(&run, 2).contains("partial output of 1"));
 }
+
+/// `git pitboss <args>` through git, as users run it.
+fn through_git(p: &Project, args: &[&str]) -> std::process::Output {
+    common::run_with_stdin(p.sb.git_pitboss().args(args), "")
+}
+
+#[test]
+fn rm_refuses_while_a_grind_holds_the_run_and_ls_show_say_interrupted_once_it_died() {
+    let p = project();
+    let mut g = start_sleeping(&p, "holder");
+    let run = p.only_run();
+    let before =
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]);
+
+    let out = through_git(&p, &["rm", &run]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("process {}", g.pid())) && err.contains("nothing was deleted"),
+        "names the holder: {err}"
+    );
+    assert!(err.contains("hint: stop that grind first"), "{err}");
+    assert_eq!(
+        p.sb.git(&["rev-parse", &format!("refs/pitboss/grind/{run}")]),
+        before,
+        "the run is still there"
+    );
+    // While its grind lives, the run is `running`.
+    let ls = through_git(&p, &["ls"]);
+    assert!(
+        String::from_utf8_lossy(&ls.stdout).contains(" running "),
+        "{}",
+        diag(&ls)
+    );
+
+    // grind dies without a word: the state still says running, but nothing runs it.
+    g.signal(Signal::SIGKILL);
+    g.wait(Duration::from_secs(10));
+    let ls = through_git(&p, &["ls"]);
+    assert_eq!(ls.status.code(), Some(0), "{}", diag(&ls));
+    let table = String::from_utf8_lossy(&ls.stdout);
+    assert!(table.contains(" interrupted "), "{table}");
+    assert!(
+        String::from_utf8_lossy(&ls.stderr)
+            .contains(&format!("`git pitboss grind --resume {run}`")),
+        "{}",
+        diag(&ls)
+    );
+    let json = through_git(&p, &["ls", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v[0]["status"], "interrupted");
+    let show = through_git(&p, &["show", &run]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains(&format!(
+            "status    interrupted (its grind is gone; take it up with `git pitboss grind --resume {run}`)"
+        )),
+        "{text}"
+    );
+    assert_eq!(p.state(&run)["status"], "running", "nothing was written");
+
+    // The resume command works as printed, and ends the orphaned agent on the way.
+    let out = through_git(&p, &["grind", "--resume", &run, "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert_eq!(statuses(&p.records(&run)), ["aborted", "ok"]);
+    // Now `rm` may delete it.
+    let out = through_git(&p, &["rm", &run]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+}
+
+/// Fails (an error result) while `$MARKS/fail` exists, else commits a file.
+const FIXABLE: &str = r#"
+echo "session $PITBOSS_SEQ"
+if [ -e "$MARKS/fail" ]; then
+  echo '{"summary":"broken","tokens":{"input":1,"output":1}}' > "$PITBOSS_RESULT_FILE"
+  exit 3
+fi
+echo "work $PITBOSS_SEQ" > "w-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+/// `git pitboss grind <args>` through git, with `$MARKS`.
+fn grind_through_git(p: &Project, args: &[&str]) -> std::process::Output {
+    let mut cmd = p.sb.git_pitboss();
+    cmd.arg("grind").args(args).env("MARKS", p.marks());
+    common::run_with_stdin(&mut cmd, "")
+}
+
+/// The run branch a run records (run.json), as a full ref.
+fn recorded_branch(p: &Project, run: &str) -> String {
+    let meta: serde_json::Value =
+        serde_json::from_str(&p.run_file(run, "run.json").unwrap()).unwrap();
+    meta["branch"].as_str().unwrap().to_string()
+}
+
+/// The dry run and the real run refuse alike: exit 4, the same reason, a hint, nothing written.
+fn assert_both_refuse(p: &Project, args: &[&str], why: &str, hint: &str) {
+    let refs = p.sb.pitboss_refs();
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    for (what, out) in [
+        ("dry run", grind_through_git(p, &dry)),
+        ("real run", grind_through_git(p, args)),
+    ] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{what} {args:?}: {}",
+            diag(&out)
+        );
+        assert!(err.contains(why), "{what} {args:?} says {why:?}: {err}");
+        assert!(
+            err.contains(&format!("hint: {hint}")),
+            "{what} {args:?} hints {hint:?}: {err}"
+        );
+    }
+    assert_eq!(p.sb.pitboss_refs(), refs, "{args:?}: nothing was written");
+}
+
+#[test]
+fn resume_starts_a_fresh_streak_and_every_refusal_is_the_dry_runs_too() {
+    let p = Project::new();
+    p.prompt("a", "").agent(FIXABLE);
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let out = grind_through_git(
+        &p,
+        &[
+            "--json",
+            "--consecutive-failure-limit",
+            "2",
+            "--max-iterations",
+            "10",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["error", "error"]);
+
+    // The user fixed the cause: a resume starts a fresh streak, and the dry run agrees.
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    let out = grind_through_git(&p, &["--resume", &run, "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+
+    // A budget already spent: refused before anything is written (no resumed + finished pair).
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "2"],
+        "a budget is already spent: iteration budget reached (2 sessions)",
+        "pass a larger --max-iterations (more than 2)",
+    );
+
+    let out = grind_through_git(&p, &["--resume", &run, "--json", "--max-iterations", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert_eq!(statuses(&p.records(&run)), ["error", "error", "ok"]);
+
+    // The run branch checked out in the user's checkout (the finished run's worktree is gone).
+    let branch = recorded_branch(&p, &run);
+    let short = branch
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&branch)
+        .to_string();
+    p.sb.git(&["checkout", "-q", &short]);
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "5"],
+        &format!("its branch {short} is checked out at"),
+        "switch that checkout to another branch",
+    );
+
+    // The run branch deleted.
+    p.sb.git(&["checkout", "-q", "main"]);
+    p.sb.git(&["branch", "-q", "-D", &short]);
+    assert_both_refuse(
+        &p,
+        &["--resume", &run, "--max-iterations", "5"],
+        &format!("its branch {short} is gone"),
+        "the run's code lived on",
+    );
+
+    // A run `record --create` made has no branch to go on with.
+    let made = "20261124T100000Z-abcd";
+    p.sb.ok(
+        &["record", made, "--create"],
+        &common::record_json("a", "ok", Some("by hand")),
+    );
+    assert_both_refuse(
+        &p,
+        &["--resume", made],
+        "was not made by `git pitboss grind`",
+        &format!("`git pitboss log {made}` reads it"),
+    );
+
+    // A bare --resume takes up neither: there is nothing grind can continue.
+    assert_both_refuse(
+        &p,
+        &["--resume"],
+        "there is no run to resume",
+        "`git pitboss ls` lists runs",
+    );
+}
+
+#[test]
+fn resume_saves_work_found_in_the_kept_worktree_as_a_patch_and_says_so() {
+    let p = Project::new();
+    p.prompt("a", "").agent(FIXABLE);
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let out = grind_through_git(&p, &["--json", "--consecutive-failure-limit", "1"]);
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    // Someone edits the kept worktree by hand between two grinds.
+    let wt = p.worktree(&run);
+    std::fs::write(wt.join("README"), "hello\nedited by hand\n").unwrap();
+    std::fs::write(wt.join("handmade.txt"), "a new file by hand\n").unwrap();
+
+    // The dry run says what the resume will do with them.
+    let dry = grind_through_git(
+        &p,
+        &["--resume", &run, "--dry-run", "--max-iterations", "2"],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", diag(&dry));
+    assert!(
+        String::from_utf8_lossy(&dry.stderr)
+            .contains("has uncommitted changes: a resume keeps them"),
+        "{}",
+        diag(&dry)
+    );
+    let out = grind_through_git(&p, &["--resume", &run, "--json", "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let path = "patches/00/resume-0002.patch";
+    let warned = events(&out).into_iter().any(|e| {
+        e["event"] == "warning"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("saved as {path} in the run ref")))
+    });
+    assert!(warned, "says so: {}", diag(&out));
+    let patch = p.run_file(&run, path).expect("the hand-made work, saved");
+    assert!(patch.contains("+edited by hand"), "{patch}");
+    assert!(patch.contains("+a new file by hand"), "{patch}");
+    assert_eq!(statuses(&p.records(&run)), ["error", "ok"]);
+    // The session after it started from the run branch, without the hand-made work.
+    let files =
+        p.sb.git(&["ls-tree", "--name-only", &recorded_branch(&p, &run)]);
+    assert!(!files.contains("handmade.txt"), "{files}");
+    // The run with its new kind of patch is still a well-formed run (what fetch checks).
+    let log = common::run_with_stdin(p.sb.git_pitboss().args(["log", &run]), "");
+    assert_eq!(log.status.code(), Some(0), "{}", diag(&log));
+}
+
+#[test]
+fn a_run_resumes_as_it_started_and_the_printed_resume_command_works_as_printed() {
+    let p = Project::new();
+    // No config at all: without what the run remembers, a resume would use Claude Code and
+    // find no prompts.
+    let agent = p.sb.path("agent.sh");
+    std::fs::write(&agent, FIXABLE).unwrap();
+    let dir = p.sb.path("my-prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.md"),
+        "---\nname: a\ndescription: the a prompt\n---\nDo a.\n",
+    )
+    .unwrap();
+    std::fs::write(p.marks().join("fail"), "").unwrap();
+    let cmd = format!("sh {}", agent.display());
+    let out = grind_through_git(
+        &p,
+        &[
+            "--agent-cmd",
+            &cmd,
+            "--prompts-dir",
+            dir.to_str().unwrap(),
+            "--max-iterations",
+            "4",
+            "--consecutive-failure-limit",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
+    let run = p.only_run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("resume "))
+        .unwrap_or_else(|| panic!("a resume hint: {err}"));
+    let printed = line.trim_start()["resume".len()..]
+        .split("   (")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(printed, format!("git pitboss grind --resume {run}"));
+
+    // The cause fixed, the command as printed (through git, from the shell's words).
+    std::fs::remove_file(p.marks().join("fail")).unwrap();
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(words[..2], ["git", "pitboss"]);
+    let mut as_printed = p.sb.git_pitboss();
+    as_printed.args(&words[2..]).env("MARKS", p.marks());
+    let out = common::run_with_stdin(&mut as_printed, "");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(
+        statuses(&records),
+        ["error", "ok", "ok", "ok"],
+        "the same agent, prompts and --max-iterations 4"
+    );
+    assert!(
+        records.iter().all(|r| r["agent"] == "command"),
+        "{records:?}"
+    );
+
+    // What the command line gives overrides what the run started with, and grind says so.
+    let out = grind_through_git(
+        &p,
+        &[
+            "--resume",
+            &run,
+            "--max-iterations",
+            "6",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--max-iterations (started with 4)"),
+        "says which: {err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["agent"]["program"]["value"], cmd.as_str(), "{v}");
+    assert_eq!(v["iterations_left"], 2);
+
+    // Naming another agent is an override too; without a command it cannot go on.
+    let out = grind_through_git(&p, &["--resume", &run, "--agent", "demo", "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("--agent (started with --agent-cmd {cmd:?})")),
+        "{}",
+        diag(&out)
+    );
+}

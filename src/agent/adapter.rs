@@ -73,6 +73,20 @@ pub trait Adapter {
         None
     }
 
+    /// Directories the CLI writes for itself in its working directory (caches it has no option
+    /// to move), relative to it. [`super::run_session`] keeps them out of the session's work
+    /// (see `own_files`).
+    fn own_dirs(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The model the CLI runs when its output will not name it, read from the CLI's own
+    /// configuration (or its known default), with where it was found; `env` is the agent's
+    /// environment. `None` when pitboss passes the model itself, or the CLI names it.
+    fn unnamed_model(&self, _env: &BTreeMap<String, String>) -> Option<(String, String)> {
+        None
+    }
+
     /// What a non-zero exit code of this agent means, in words with what to do, when the agent
     /// documents its codes. It leads the session's error text.
     fn exit_text(&self, _code: i32) -> Option<String> {

@@ -100,6 +100,10 @@ pub struct AgentReport {
     pub cost_usd: Option<f64>,
     pub cost_source: CostSource,
     pub model: Option<String>,
+    /// Where `model` came from when the agent's output did not name it and it was read from the
+    /// CLI's own configuration or default (`codex config /home/me/.codex/config.toml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_source: Option<String>,
     /// `claude`, `codex`, `gemini`, `aider`, `command`, `demo`.
     pub agent_name: String,
     pub agent_version: Option<String>,

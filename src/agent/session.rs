@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use super::adapter::{Adapter, SessionContext, StreamParser, cap_text};
 use super::observer::{AgentEvent, AgentObserver, Controls};
 use super::outcome::{AgentOutcome, AgentReport, SessionEnd};
+use super::own_files::hide_own_dirs;
 use super::process::{self, OutputHandler, ProcessLimits, Stream};
 use super::redact::Redactor;
 use super::result_file;
@@ -139,6 +140,10 @@ pub fn run_session(
             session_dir,
         ))?;
     fs::write(input.path(), &spec.input).map_err(AgentError::io("cannot write", input.path()))?;
+    hide_own_dirs(&spec.worktree, adapter.own_dirs(), true).map_err(AgentError::io(
+        "cannot prepare the agent's cache in",
+        &spec.worktree,
+    ))?;
 
     let mut env = spec.pitboss_env(input.path());
     env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -212,6 +217,13 @@ pub fn run_session(
     let parsed = parser.finish(&stderr_tail);
     let mut warnings = ended.warnings;
     warnings.extend(parsed.warnings);
+    // Again after the agent: it may have deleted and rebuilt its cache directory.
+    if let Err(e) = hide_own_dirs(&spec.worktree, adapter.own_dirs(), false) {
+        warnings.push(format!(
+            "cannot mark {}'s cache as ignored: {e}",
+            adapter.name()
+        ));
+    }
 
     let mut report = parsed.report;
     if adapter.reads_result_file() {
@@ -223,6 +235,17 @@ pub fn run_session(
         );
     }
     merge_summary_file(&spec.files.summary, &mut report, adapter.name());
+    if let Some(r) = report.as_mut()
+        && r.model.is_none()
+    {
+        // The agent's environment: the caller's, then what the session adds.
+        let mut agent_env = spec.redact_env.clone();
+        agent_env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some((model, source)) = adapter.unnamed_model(&agent_env) {
+            r.model = Some(model);
+            r.model_source = Some(source);
+        }
+    }
     if let Some(r) = report.as_mut() {
         r.agent_name = adapter.name().to_string();
         r.summary = r

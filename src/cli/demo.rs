@@ -76,6 +76,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         exe: std::env::current_exe().map_err(CliError::internal)?,
         stop_on_rate_limit: true,
         pid: std::process::id(),
+        started_with: Some(crate::grind::started::StartedWith::of(&req, &plan)),
     };
     let mut obs = observer(ctx, false, false);
     let controls = GrindControls::default();

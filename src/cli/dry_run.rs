@@ -8,15 +8,18 @@
 use std::path::{Path, PathBuf};
 
 use super::grind::GrindArgs;
+use super::grind_resume;
+use super::grind_run::{latest_resumable, refusal_hint};
 use super::project::Paths;
 use super::report::{self, Report};
 use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::Decision;
-use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use crate::grind::plan::{self, PlanRequest};
+use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
-use crate::store::RunStore;
+use crate::store::{Run, RunId, RunStore};
 
 /// How many picks the dry run shows.
 pub const PREVIEW_PICKS: usize = 20;
@@ -24,26 +27,47 @@ pub const PREVIEW_PICKS: usize = 20;
 pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
     let paths = Paths::new(Some(req.root.clone()));
     let now = ctx.clock.now();
+    let mut problems: Vec<String> = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
+    let mut resume_id = None;
+    let mut resumed = None;
     let resume = match &args.resume {
-        Some(run) => Some(load_resume(ctx, repo, run)?),
+        Some(run) => {
+            let (point, refusal, run) = load_resume(ctx, repo, run)?;
+            resume_id = Some(run.id.clone());
+            if let Some(r) = refusal {
+                problems.push(r.to_string());
+                hints.push(refusal_hint(&r));
+            }
+            // A resumed run goes on as it started, unless told otherwise.
+            let r = grind_resume::prepare(&run, &mut req);
+            resumed = Some((run, r));
+            Some(point)
+        }
         None => None,
     };
-    // A resumed run keeps its rotation unless told otherwise.
-    if let (None, Some(name)) = (
-        &req.rotation,
-        resume.as_ref().and_then(|r| r.rotation.clone()),
-    ) {
-        req.rotation = Some(RotationChoice::Name(name));
-    }
     let plan = match plan::plan(&req) {
-        Ok(plan) => plan,
+        Ok(mut plan) => {
+            if let Some((run, r)) = &resumed {
+                grind_resume::check_plan(r, run, &mut plan)?;
+                if !args.quiet {
+                    grind_resume::say_overridden(ctx, run, r);
+                }
+            }
+            plan
+        }
         Err(e) => {
             let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
             let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
-            return finish(ctx, args, &Report::failed(problems, warnings), &paths);
+            return finish(
+                ctx,
+                args,
+                &Report::failed(problems, warnings),
+                &paths,
+                &hints,
+            );
         }
     };
-    let mut problems: Vec<String> = Vec::new();
 
     let base = match &resume {
         Some(r) => r.base_commit.clone().map(|c| (c, r.base_branch.clone())),
@@ -88,6 +112,9 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
     };
     if exhausted {
         problems.push("no prompt can run again: every prompt has reached its max_runs".into());
+        if let Some(run) = &resume_id {
+            hints.push(refusal_hint(&Refusal::Exhausted { run: run.clone() }));
+        }
     }
 
     let started = resume.as_ref().map_or(now, |r| r.started_at);
@@ -96,6 +123,12 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         Decision::Continue => None,
         Decision::Stop(reason) => {
             problems.push(format!("a budget is already spent: {reason}"));
+            if let Some(run) = &resume_id {
+                hints.push(refusal_hint(&Refusal::BudgetSpent {
+                    run: run.clone(),
+                    reason: reason.clone(),
+                }));
+            }
             Some(reason)
         }
     };
@@ -105,6 +138,9 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         let mut fired = r.budget_state.clone();
         let due = budgets.warnings(&spent, now, &mut fired);
         warnings.extend(due.into_iter().map(|w| w.message));
+    }
+    if let Some(w) = resume_id.as_ref().and_then(|id| kept_changes(repo, id)) {
+        warnings.push(w);
     }
     let session_limits: Vec<Option<u64>> = plan
         .prompts
@@ -137,11 +173,17 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         spent,
         stop,
     };
-    finish(ctx, args, &report, &paths)
+    finish(ctx, args, &report, &paths, &hints)
 }
 
 /// Prints the report (unless `--quiet`) and the verdict; exit 0 when ready, 4 otherwise.
-fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliResult {
+fn finish(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    report: &Report,
+    paths: &Paths,
+    hints: &[String],
+) -> CliResult {
     if !args.quiet {
         let mut out = super::ui::stdout();
         if args.json {
@@ -164,6 +206,9 @@ fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliRes
     for p in &report.problems {
         ctx.ui.status(&format!("error: {p}"));
     }
+    for h in hints {
+        ctx.ui.status(&format!("hint: {h}"));
+    }
     if !args.quiet {
         ctx.ui.status(&format!(
             "dry run: a run could not start ({} problem(s))",
@@ -173,30 +218,46 @@ fn finish(ctx: &Ctx, args: &GrindArgs, report: &Report, paths: &Paths) -> CliRes
     Ok(ExitStatus::Refused)
 }
 
-/// The stored run to resume (`""`: the newest) and where it left off.
-fn load_resume(ctx: &Ctx, repo: &Repo, arg: &str) -> CliResult<ResumePoint> {
+/// The stored run to resume (`""`: the newest a real `--resume` would take up), where it
+/// left off, and why the real run would refuse it, if it would.
+fn load_resume(
+    ctx: &Ctx,
+    repo: &Repo,
+    arg: &str,
+) -> CliResult<(ResumePoint, Option<Refusal>, Run)> {
     let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
     let id = if arg.is_empty() {
-        match store.latest().map_err(store_err)? {
-            Some(r) => r.id.to_string(),
-            None => {
-                return Err(
-                    CliError::user(anyhow::anyhow!("there is no run to resume")).hint(
-                        "start one with `git pitboss grind`, or list runs with `git pitboss ls`",
-                    ),
-                );
-            }
-        }
+        latest_resumable(&store)?.to_string()
     } else {
         arg.to_string()
     };
     let run = open_run(&store, &id)?;
     let records = store.records(&run).map_err(store_err)?;
-    resume_point(&run, &records).map_err(|e| {
+    let point = resume_point(&run, &records).map_err(|e| {
         CliError::user(e).hint(format!(
             "inspect the state with `git show {}:state.json`",
             run.id.ref_name()
         ))
+    })?;
+    let refusal = check_branch(repo, &run).map_err(CliError::internal)?.err();
+    Ok((point, refusal, run))
+}
+
+/// What a resume would do with uncommitted changes in the run's kept worktree (it saves them
+/// in the run ref before resetting it; see `grind::leftovers`).
+fn kept_changes(repo: &Repo, id: &RunId) -> Option<String> {
+    let path = repo
+        .common_dir()
+        .join("pitboss/worktrees")
+        .join(id.as_str())
+        .join("0");
+    let wt = Repo::open(&path).ok()?;
+    wt.worktree_state().ok()?.dirty.then(|| {
+        format!(
+            "the run's worktree {} has uncommitted changes: a resume keeps them as a patch in \
+             the run ref, then resets the worktree to the run branch",
+            path.display()
+        )
     })
 }
 

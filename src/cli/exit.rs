@@ -121,7 +121,8 @@ pub fn finish(result: CliResult) -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if e.is_broken_pipe() => ExitStatus::Success.into(),
         Err(e) => {
-            eprint!("{}", e.render());
+            // Not `eprint!`, which panics when stderr is gone (a closed terminal).
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), e.render().as_bytes());
             match e.kind {
                 ErrorKind::User => ExitStatus::Refused.into(),
                 ErrorKind::Internal => ExitStatus::Internal.into(),

@@ -55,7 +55,9 @@ pub struct GrindArgs {
     /// Start the run branch from REV (default: HEAD, which must be on a branch).
     #[arg(long, value_name = "REV", conflicts_with = "resume")]
     pub base: Option<String>,
-    /// Continue a stopped run (default: the newest run) where it left off.
+    /// Continue a stopped run where it left off, the way it was started (agent, rotation,
+    /// prompts, command-line budgets) unless flags given here override it. Default: the newest
+    /// run grind made that can go on.
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "")]
     pub resume: Option<String>,
     /// Sessions that may run at once.

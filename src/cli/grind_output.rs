@@ -67,7 +67,8 @@ struct Human {
 impl Human {
     fn clear_live(&mut self) {
         if self.line_shown {
-            eprint!("\r\x1b[2K");
+            // Never `eprint!`: it panics when the terminal is gone (SIGHUP), mid-run.
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
             self.line_shown = false;
         }
     }
@@ -128,7 +129,8 @@ impl GrindObserver for Human {
                     .as_deref()
                     .map(|t| format!("  {t}"))
                     .unwrap_or_default();
-                eprint!(
+                let _ = write!(
+                    std::io::stderr(),
                     "\r\x1b[2K  {seq:04} running {}{tool}",
                     duration((*elapsed_ms / 1000) as i64)
                 );
@@ -225,8 +227,8 @@ impl Human {
         }
         if let Some(wt) = &s.worktree_kept {
             self.ui.status(&format!(
-                "  resume    git pitboss grind --resume {}   (worktree kept at {})",
-                s.run,
+                "  resume    {}   (worktree kept at {})",
+                super::grind_resume::resume_command(s),
                 wt.display()
             ));
         }

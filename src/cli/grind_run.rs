@@ -4,16 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use super::grind::GrindArgs;
 use super::grind_output::observer;
+use super::grind_resume;
 use super::project::Paths;
 use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::budget::StopReason;
-use crate::grind::plan::{self, PlanRequest, RotationChoice};
+use crate::grind::plan::{self, PlanRequest};
+use crate::grind::reopen::{self, Refusal};
 use crate::grind::run::{GrindControls, GrindError, GrindRequest, GrindSummary, StopCause, grind};
+use crate::grind::started::StartedWith;
 use crate::store::{RunId, RunStore};
 
 pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
@@ -22,20 +26,28 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         None => None,
         Some(arg) => Some(resume_target(&store, arg)?),
     };
-    if let (None, Some(id)) = (&req.rotation, &resume) {
-        let run = store.open_run(id).map_err(store_err)?;
-        if let Some(name) = run.meta.rotation {
-            req.rotation = Some(RotationChoice::Name(name));
+    let resumed = match &resume {
+        Some(id) => {
+            let run = store.open_run(id).map_err(store_err)?;
+            let r = grind_resume::prepare(&run, &mut req);
+            Some((run, r))
         }
-    }
+        None => None,
+    };
     let paths = Paths::new(Some(req.root.clone()));
-    let plan = plan::plan(&req).map_err(|e| {
+    let mut plan = plan::plan(&req).map_err(|e| {
         for p in &e.problems {
             ctx.ui.status(&format!("error: {}", paths.bare(p)));
         }
         CliError::user(anyhow::anyhow!("the run cannot start: {} problem(s) in the prompts, rotation or config", e.problems.len()))
             .hint("`git pitboss prompts validate` lists them; `git pitboss grind --dry-run` shows the whole plan")
     })?;
+    if let Some((run, r)) = &resumed {
+        grind_resume::check_plan(r, run, &mut plan)?;
+        if !args.quiet {
+            grind_resume::say_overridden(ctx, run, r);
+        }
+    }
     if !args.quiet {
         for w in &plan.warnings {
             ctx.ui.warn(&paths.bare(w));
@@ -54,6 +66,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         exe,
         stop_on_rate_limit: args.stop_on_rate_limit,
         pid: std::process::id(),
+        started_with: resumed.is_none().then(|| StartedWith::of(&req, &plan)),
     };
     let mut obs = observer(ctx, args.json, args.quiet);
     let summary = grind(
@@ -69,28 +82,84 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
     Ok(exit_status(&summary))
 }
 
-/// `--resume` without a value: the newest run that can go on; with one, that run.
+/// `--resume` without a value: the newest run that grind made and that can go on; with one,
+/// that run.
 fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
     if !arg.is_empty() {
         return Ok(open_run(store, arg)?.id);
     }
-    let listing = store.list().map_err(store_err)?;
-    listing
-        .runs
-        .into_iter()
-        .filter(|r| r.status.as_str() != "finished")
-        .max_by_key(|r| (r.started_at, r.id.clone()))
-        .map(|r| r.id)
+    latest_resumable(store)
+}
+
+/// The run a bare `--resume` means (the real run and the dry run agree).
+pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
+    reopen::latest_resumable(store)
+        .map_err(store_err)?
         .ok_or_else(|| {
-            CliError::user(anyhow::anyhow!("there is no stopped run to resume"))
-                .hint("`git pitboss ls` lists runs; `git pitboss grind --resume <run>` names one")
+            CliError::user(anyhow::anyhow!(
+                "there is no run to resume: no run made by `git pitboss grind` is stopped or aborted with its branch here"
+            ))
+            .hint("`git pitboss ls` lists runs; `git pitboss grind --resume <run>` names one")
         })
 }
 
-/// Ctrl-C once: finish the current session, then stop. Twice, or SIGTERM: abort it now.
+/// What to do about a run that cannot be resumed.
+pub fn refusal_hint(r: &Refusal) -> String {
+    match r {
+        Refusal::NotAGrindRun { run } => {
+            format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
+        }
+        Refusal::BranchMissing { branch, .. } => format!(
+            "the run's code lived on {branch}: recreate it where it was (`git branch {branch} <commit>`, `git reflog` may know the commit), or start a new run"
+        ),
+        Refusal::BranchCheckedOut { path, .. } => format!(
+            "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
+            path.display()
+        ),
+        Refusal::BudgetSpent { reason, .. } => match reason {
+            StopReason::Iterations { limit } => {
+                format!("pass a larger --max-iterations (more than {limit})")
+            }
+            StopReason::Time { .. } => "pass a later --until".to_string(),
+            StopReason::Cost { spent, .. } => {
+                format!("pass a larger --max-cost (more than {spent:.2})")
+            }
+            StopReason::Tokens { spent, .. } => {
+                format!("pass a larger --max-tokens (more than {spent})")
+            }
+            StopReason::ConsecutiveFailures { .. } => {
+                "pass a larger --consecutive-failure-limit (0: no limit)".to_string()
+            }
+        },
+        Refusal::Exhausted { .. } => {
+            "raise max_runs in the prompts' frontmatter or the rotation, or start a new run".into()
+        }
+    }
+}
+
+/// How close together two SIGINTs must come to be one keypress.
+///
+/// Under `git pitboss`, one Ctrl-C reaches us twice: the terminal sends SIGINT to its whole
+/// foreground process group (git and us), and git passes the one it got on to its child too
+/// (git's run-command cleanup). Both arrive within milliseconds; a person who wants the session
+/// aborted presses again after reading "Ctrl-C again to abort it now", seconds later. One
+/// second keeps both apart with room for a loaded machine, where git may run its handler late.
+/// (Telling git's copy from the terminal's by its sender would miss the case where git alone is
+/// signalled, `kill -INT <git's pid>`, which then reaches us only once.)
+pub const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
+
+/// Ctrl-C once: finish the current session, then stop. Again (after [`KEYPRESS_WINDOW`]): abort
+/// it now. SIGTERM, or SIGHUP (the terminal closed, an ssh session dropped): abort it now.
+/// An aborted session is recorded with its transcript and its work as a patch, and the run
+/// stays resumable.
 fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut watched = vec![SIGINT, SIGTERM];
+    // Under `nohup` the hang-up is ignored on purpose: keep it so.
+    if !ignored_at_start(SIGHUP) {
+        watched.push(SIGHUP);
+    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(watched) else {
         ctx.ui
             .warn("cannot watch for Ctrl-C; stop the run with `kill` if needed");
         return;
@@ -98,20 +167,45 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
     let controls = controls.clone();
     let ui = ctx.ui;
     std::thread::spawn(move || {
+        let mut first_keypress: Option<Instant> = None;
         for sig in signals.forever() {
-            let first = !controls.stop_after_session.swap(true, Ordering::SeqCst);
-            if sig == SIGINT && first {
-                if !quiet {
-                    ui.status("\nstopping after this session (Ctrl-C again to abort it now)");
+            controls.stop_after_session.store(true, Ordering::SeqCst);
+            if sig == SIGINT {
+                match first_keypress {
+                    None => {
+                        first_keypress = Some(Instant::now());
+                        if !quiet {
+                            ui.status(
+                                "\nstopping after this session (Ctrl-C again to abort it now)",
+                            );
+                        }
+                        continue;
+                    }
+                    // The same keypress, passed on by git.
+                    Some(t) if t.elapsed() < KEYPRESS_WINDOW => continue,
+                    Some(_) => {}
                 }
-            } else {
-                if !quiet {
-                    ui.status("\naborting the session");
-                }
-                controls.agent.request_abort();
             }
+            if !quiet && !controls.agent.abort_requested() {
+                ui.status("\naborting the session");
+            }
+            controls.agent.request_abort();
         }
     });
+}
+
+/// Whether `sig` was ignored when we started (`nohup` ignores SIGHUP), read from
+/// `/proc/self/status` (`SigIgn`, a hex mask with bit `sig - 1`): the only way to ask without
+/// `unsafe`. Where it cannot be read, nothing counts as ignored.
+fn ignored_at_start(sig: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| sig > 0 && mask & (1 << (sig - 1)) != 0)
 }
 
 pub fn grind_err(e: GrindError) -> CliError {
@@ -129,6 +223,7 @@ pub fn grind_err(e: GrindError) -> CliError {
         GrindError::BranchExists(b) => {
             Some(format!("delete it (`git branch -D {b}`) or resume its run"))
         }
+        GrindError::Refused(r) => Some(refusal_hint(r)),
         GrindError::AgentMissing(_) => {
             Some("`git pitboss grind --dry-run` shows the agent a run would start".into())
         }

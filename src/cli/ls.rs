@@ -37,7 +37,10 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 args.json,
             );
         }
-        let listing = store.list().map_err(store_err)?;
+        let mut listing = store.list().map_err(store_err)?;
+        for r in &mut listing.runs {
+            r.status = super::interrupted::shown_status(store, &r.id, &r.status);
+        }
         for bad in &listing.invalid {
             ctx.ui
                 .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
@@ -62,15 +65,21 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 .max()
                 .unwrap_or(2)
                 .max(2);
+            // `interrupted` is wider than the stored statuses.
+            let sw = listing
+                .runs
+                .iter()
+                .map(|r| r.status.as_str().len())
+                .fold(9, usize::max);
             writeln!(
                 out,
-                "{:<w$}  {:<9} {:>8} {:>10}  LAST ACTIVITY",
+                "{:<w$}  {:<sw$} {:>8} {:>10}  LAST ACTIVITY",
                 "ID", "STATUS", "SESSIONS", "COST"
             )?;
             for r in &listing.runs {
                 let status = ctx.ui.paint(
                     status_style(r.status.as_str()),
-                    &format!("{:<9}", r.status.as_str()),
+                    &format!("{:<sw$}", r.status.as_str()),
                 );
                 writeln!(
                     out,
@@ -84,6 +93,17 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             }
         }
         out.flush()?;
+        if !args.json {
+            for r in &listing.runs {
+                if r.status.as_str() == super::interrupted::INTERRUPTED {
+                    ctx.ui.status(&format!(
+                        "run {} was interrupted: {}",
+                        r.id,
+                        super::interrupted::resume_note(&r.id)
+                    ));
+                }
+            }
+        }
         Ok(ExitStatus::Success)
     })
 }

@@ -209,6 +209,13 @@ pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> 
             )
         });
     kv(out, "  pricing", pricing)?;
+    if let (Some(file), Some(path)) = (&a.price_file, &plan.config.price_file) {
+        kv(
+            out,
+            "  price file",
+            format!("{path} ({} models)", file.len()),
+        )?;
+    }
 
     let rot = &plan.rotation;
     writeln!(out, "\n{}", ui.paint(Style::Bold, "rotation"))?;

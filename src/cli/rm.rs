@@ -8,7 +8,8 @@ use clap::Args;
 use super::remote::{resolve_remote, resolve_runs, share_err};
 use super::resolve::{store_err, with_store};
 use super::ui;
-use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::grind::lock::{LockError, RunLock};
 use crate::store::StoreError;
 use crate::store::share::RemoteDeletion;
 
@@ -40,6 +41,9 @@ pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
             Some(r) => resolve_runs(store, r, std::slice::from_ref(&args.run), false)?.remove(0),
             None => store.resolve(&args.run).map_err(store_err)?,
         };
+        // Held for the whole deletion: a grind cannot take the run up meanwhile, and one that
+        // holds it now would lose its session records (its next append finds no run).
+        let _lock = hold_run(store, &id)?;
         let report = store.rm(&id, remote.as_ref()).map_err(|e| match e {
             crate::store::share::ShareError::Store(StoreError::RunNotFound(_)) => {
                 store_err(StoreError::RunNotFound(id.to_string()))
@@ -87,4 +91,19 @@ pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
             ExitStatus::Success
         })
     })
+}
+
+/// The run's grind lock, or a refusal naming the grind that holds it.
+fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> CliResult<RunLock> {
+    RunLock::acquire(store.repo().common_dir(), id.as_str(), std::process::id()).map_err(
+        |e| match e {
+            LockError::Held { pid, .. } => CliError::user(anyhow::anyhow!(
+                "run {id} is being ground right now by process {pid}; nothing was deleted"
+            ))
+            .hint(format!(
+                "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
+            )),
+            e => CliError::internal(e),
+        },
+    )
 }

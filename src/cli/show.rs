@@ -31,8 +31,14 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         let mut out = ui::stdout();
         match args.seq {
             None => {
+                let interrupted = super::interrupted::is_interrupted(
+                    store.repo(),
+                    &run.id,
+                    &run.state.status,
+                    || run.meta.branch.is_some(),
+                );
                 if args.json {
-                    let v = serde_json::json!({ "meta": run.meta, "state": run.state, "tip": run.tip.to_string() });
+                    let v = serde_json::json!({ "meta": run.meta, "state": run.state, "tip": run.tip.to_string(), "interrupted": interrupted });
                     serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
                     writeln!(out)?;
                 } else {
@@ -41,6 +47,12 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                     writeln!(out, "run       {}", run.id)?;
                     writeln!(out, "ref       {refname} ({})", &run.tip.to_string()[..12])?;
                     match &s.stop_reason {
+                        _ if interrupted => writeln!(
+                            out,
+                            "status    {} ({})",
+                            super::interrupted::INTERRUPTED,
+                            super::interrupted::resume_note(&run.id)
+                        )?,
                         Some(r) => writeln!(out, "status    {} ({r})", s.status)?,
                         None => writeln!(out, "status    {}", s.status)?,
                     }

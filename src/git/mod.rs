@@ -7,6 +7,7 @@
 //! wherever a caller can reasonably ask "is it there?".
 
 mod bulk;
+mod checkouts;
 mod delta;
 mod graph;
 mod intact;

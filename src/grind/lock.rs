@@ -63,6 +63,33 @@ impl RunLock {
         writeln!(file, "{pid}").map_err(io)?;
         Ok(RunLock { file, path })
     }
+
+    /// The lock file of `run`; it exists once a grind (or `rm`) has taken the lock here.
+    pub fn path_of(common_dir: &Path, run: &str) -> PathBuf {
+        common_dir.join("pitboss/locks").join(format!("{run}.lock"))
+    }
+
+    /// The pid of the live grind that holds `run`'s lock (`Some("(unknown)")` when the file
+    /// does not say), or `None` when no process holds it: a run whose state says `running`
+    /// and whose lock is free was interrupted (its grind died).
+    ///
+    /// NB: the probe takes a shared lock for an instant; a grind that starts in exactly that
+    /// instant is refused as if the run were held, and says so (it never runs twice).
+    pub fn holder(common_dir: &Path, run: &str) -> Option<String> {
+        let mut file = File::open(RunLock::path_of(common_dir, run)).ok()?;
+        if file.try_lock_shared().is_ok() {
+            let _ = file.unlock();
+            return None;
+        }
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let pid = holder.trim();
+        Some(if pid.is_empty() {
+            "(unknown)".into()
+        } else {
+            pid.to_string()
+        })
+    }
 }
 
 impl Drop for RunLock {
@@ -86,7 +113,10 @@ mod tests {
         }
         // Another run is independent.
         let _b = RunLock::acquire(dir.path(), "r2", 1).unwrap();
+        assert_eq!(RunLock::holder(dir.path(), "r1").as_deref(), Some("4242"));
+        assert_eq!(RunLock::holder(dir.path(), "r3"), None, "never locked");
         drop(a);
+        assert_eq!(RunLock::holder(dir.path(), "r1"), None, "released");
         RunLock::acquire(dir.path(), "r1", 7).unwrap();
     }
 }

@@ -1,78 +1,103 @@
-//! The built-in price table: US dollars per million tokens for the current models of the three
-//! vendors whose CLIs pitboss drives (Anthropic, OpenAI, Google), to estimate the cost of
-//! sessions whose agent reports tokens but no dollars (Codex, Gemini).
+//! Model prices: US dollars per million tokens, to estimate the cost of sessions whose agent
+//! reports tokens but no dollars (Codex, Gemini).
 //!
-//! `[budgets.pricing."<model>"]` in the config overrides or extends it. A model in neither is
-//! `unknown`: the session's cost is recorded as unknown (never a silent $0) and the loop warns
-//! once per run. Every estimate records which table it came from ([`PRICE_TABLE_VERSION`] or
-//! `config`), so a figure can be re-checked after prices change.
+//! Three sources, most specific first: `[budgets.pricing."<model>"]` in the config, the price
+//! list `[budgets] price_file` names (litellm's format, see [`PriceFile`]), and the built-in
+//! table. The built-in table is data, not code: `prices.toml` next to this file, embedded at
+//! build time, with the day it was checked ([`builtin_version`] is `builtin-<that day>`), so
+//! keeping it current is an edit of one data file, and a price file keeps it current without a
+//! release. A model in none of them is `unknown`: the session's cost is recorded as unknown
+//! (never a silent $0) and the loop warns once per run. Every estimate records which table it
+//! came from, so a figure can be re-checked after prices change.
 //!
-//! Prices are the vendors' list prices for standard (non-batch) API use at short context
-//! lengths. Models are matched exactly, then by the longest table name that the model's name
-//! starts with followed by `-` (so `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`), after
-//! dropping a provider prefix (`openai/`, `models/`).
+//! Models are matched exactly, then by the longest table name that the model's name starts
+//! with followed by `-`, `@` or `[` (so `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`, and
+//! Claude Code's `claude-opus-4-8[1m]` is `claude-opus-4-8`), after
+//! dropping a provider prefix (`openai/`, `models/`). The longest match wins across the
+//! sources; on a tie the more specific source wins.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+pub use super::price_file::PriceFile;
 use crate::config::Pricing;
-
-/// The version of [`BUILTIN`], recorded with each estimate.
-pub const PRICE_TABLE_VERSION: &str = "builtin-2026-11";
 
 /// What an estimate records as its table when a `[budgets.pricing]` entry priced it.
 pub const CONFIG_TABLE: &str = "config";
 
-const fn p(input: f64, output: f64, cache_read: f64, cache_write: f64) -> Pricing {
-    Pricing {
-        input,
-        output,
-        cache_read,
-        cache_write,
-    }
+/// The built-in table's data file.
+const BUILTIN_TOML: &str = include_str!("prices.toml");
+
+/// The built-in table, read from [`BUILTIN_TOML`].
+#[derive(Debug)]
+pub struct Builtin {
+    /// The day the prices were checked, `YYYY-MM-DD`.
+    pub checked: chrono::NaiveDate,
+    pub models: BTreeMap<String, Pricing>,
 }
 
-/// Model name, price per million tokens (input, output, cache read, cache write).
-pub const BUILTIN: &[(&str, Pricing)] = &[
-    // Anthropic (cache write: 5-minute cache).
-    ("claude-opus-4-5", p(5.0, 25.0, 0.50, 6.25)),
-    ("claude-opus-4-1", p(15.0, 75.0, 1.50, 18.75)),
-    ("claude-opus-4", p(15.0, 75.0, 1.50, 18.75)),
-    ("claude-sonnet-4-5", p(3.0, 15.0, 0.30, 3.75)),
-    ("claude-sonnet-4", p(3.0, 15.0, 0.30, 3.75)),
-    ("claude-3-7-sonnet", p(3.0, 15.0, 0.30, 3.75)),
-    ("claude-haiku-4-5", p(1.0, 5.0, 0.10, 1.25)),
-    ("claude-3-5-haiku", p(0.80, 4.0, 0.08, 1.0)),
-    // OpenAI (no cache-write charge; reasoning tokens are billed as output).
-    ("gpt-5.1", p(1.25, 10.0, 0.125, 0.0)),
-    ("gpt-5.1-codex", p(1.25, 10.0, 0.125, 0.0)),
-    ("gpt-5.1-codex-max", p(1.25, 10.0, 0.125, 0.0)),
-    ("gpt-5.1-codex-mini", p(0.25, 2.0, 0.025, 0.0)),
-    ("gpt-5", p(1.25, 10.0, 0.125, 0.0)),
-    ("gpt-5-codex", p(1.25, 10.0, 0.125, 0.0)),
-    ("gpt-5-mini", p(0.25, 2.0, 0.025, 0.0)),
-    ("gpt-5-nano", p(0.05, 0.40, 0.005, 0.0)),
-    ("gpt-4.1", p(2.0, 8.0, 0.50, 0.0)),
-    ("gpt-4.1-mini", p(0.40, 1.60, 0.10, 0.0)),
-    ("gpt-4o", p(2.50, 10.0, 1.25, 0.0)),
-    ("o3", p(2.0, 8.0, 0.50, 0.0)),
-    ("o4-mini", p(1.10, 4.40, 0.275, 0.0)),
-    // Google (prompts up to 200k tokens; thinking tokens are billed as output).
-    ("gemini-3-pro-preview", p(2.0, 12.0, 0.20, 0.0)),
-    ("gemini-2.5-pro", p(1.25, 10.0, 0.125, 0.0)),
-    ("gemini-2.5-flash", p(0.30, 2.50, 0.03, 0.0)),
-    ("gemini-2.5-flash-lite", p(0.10, 0.40, 0.01, 0.0)),
-    ("gemini-2.0-flash", p(0.10, 0.40, 0.025, 0.0)),
-];
+#[derive(serde::Deserialize)]
+struct BuiltinFile {
+    checked: String,
+    models: BTreeMap<String, Entry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    input: f64,
+    output: f64,
+    #[serde(default)]
+    cache_read: f64,
+    #[serde(default)]
+    cache_write: f64,
+}
+
+fn parse_builtin(text: &str) -> Result<Builtin, String> {
+    let file: BuiltinFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let checked = chrono::NaiveDate::parse_from_str(&file.checked, "%Y-%m-%d")
+        .map_err(|e| format!("`checked` = {:?}: {e}", file.checked))?;
+    let models = file
+        .models
+        .into_iter()
+        .map(|(name, e)| {
+            let p = Pricing {
+                input: e.input,
+                output: e.output,
+                cache_read: e.cache_read,
+                cache_write: e.cache_write,
+            };
+            (name, p)
+        })
+        .collect();
+    Ok(Builtin { checked, models })
+}
+
+/// The built-in table. NB: the data file is part of the source; a unit test parses it, so a
+/// broken edit fails the build's tests rather than a user's run.
+pub fn builtin() -> &'static Builtin {
+    static TABLE: LazyLock<Builtin> = LazyLock::new(|| {
+        parse_builtin(BUILTIN_TOML).unwrap_or_else(|e| panic!("src/grind/prices.toml: {e}"))
+    });
+    &TABLE
+}
+
+/// `builtin-<checked>`: what an estimate from the built-in table records as its table.
+pub fn builtin_version() -> String {
+    format!("builtin-{}", builtin().checked)
+}
 
 /// A price found for a model, and the table it came from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Price {
     pub pricing: Pricing,
-    /// [`PRICE_TABLE_VERSION`] or [`CONFIG_TABLE`].
-    pub table: &'static str,
+    /// `builtin-<date>`, [`CONFIG_TABLE`], or the price file's [`PriceFile::label`].
+    pub table: String,
 }
 
-fn matches<'a, I>(model: &str, names: I) -> Option<&'a str>
+/// The longest name of `names` that `model` is or starts with (followed by `-`, `@` or `[`), after
+/// dropping `model`'s provider prefix.
+pub(super) fn matches<'a, I>(model: &str, names: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -82,7 +107,7 @@ where
         let hit = model == name
             || model
                 .strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('@'));
+                .is_some_and(|rest| rest.starts_with(['-', '@', '[']));
         if hit && best.is_none_or(|b| name.len() > b.len()) {
             best = Some(name);
         }
@@ -90,36 +115,88 @@ where
     best
 }
 
-/// The price of `model`: the most specific name of the config's `[budgets.pricing]` and the
-/// built-in table together, the config winning a tie (so an entry for `gpt-5` overrides
-/// `gpt-5-2025-08-07` but not the built-in `gpt-5-mini`).
-pub fn lookup(model: &str, overrides: &BTreeMap<String, Pricing>) -> Option<Price> {
-    let from_config = matches(model, overrides.keys().map(String::as_str));
-    let builtin = matches(model, BUILTIN.iter().map(|(n, _)| *n));
-    match (from_config, builtin) {
-        (Some(c), b) if b.is_none_or(|b| c.len() >= b.len()) => Some(Price {
-            pricing: overrides[c],
-            table: CONFIG_TABLE,
-        }),
-        (_, Some(b)) => BUILTIN
-            .iter()
-            .find(|(n, _)| *n == b)
-            .map(|(_, pricing)| Price {
-                pricing: *pricing,
-                table: PRICE_TABLE_VERSION,
-            }),
-        _ => None,
+/// The price of `model`: the most specific name of the config's `[budgets.pricing]`, the price
+/// file and the built-in table together, a tie going to the config, then to the price file (so
+/// an entry for `gpt-5` overrides `gpt-5-2025-08-07` but not the built-in `gpt-5-mini`).
+pub fn lookup(
+    model: &str,
+    overrides: &BTreeMap<String, Pricing>,
+    file: Option<&PriceFile>,
+) -> Option<Price> {
+    let mut best: Option<(usize, Price)> = None;
+    let mut consider = |hit: Option<(&str, Pricing)>, table: &dyn Fn() -> String| {
+        if let Some((name, pricing)) = hit
+            && best.as_ref().is_none_or(|(len, _)| name.len() > *len)
+        {
+            let table = table();
+            best = Some((name.len(), Price { pricing, table }));
+        }
+    };
+    let config = matches(model, overrides.keys().map(String::as_str)).map(|n| (n, overrides[n]));
+    consider(config, &|| CONFIG_TABLE.to_string());
+    if let Some(f) = file {
+        consider(f.find(model), &|| f.label.clone());
     }
+    let table = &builtin().models;
+    let builtin = matches(model, table.keys().map(String::as_str)).map(|n| (n, table[n]));
+    consider(builtin, &builtin_version);
+    best.map(|(_, p)| p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn p(input: f64, output: f64) -> Pricing {
+        Pricing {
+            input,
+            output,
+            ..Pricing::default()
+        }
+    }
+
+    #[test]
+    fn the_data_file_parses_with_its_date_and_sane_prices() {
+        let b = parse_builtin(BUILTIN_TOML).unwrap();
+        assert!(b.checked >= chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(builtin_version(), format!("builtin-{}", b.checked));
+        assert!(b.models.len() > 30);
+        for (name, p) in &b.models {
+            assert!(p.input > 0.0 && p.output >= p.input, "{name}");
+            assert!(p.cache_read < p.input, "{name}");
+        }
+        assert!(parse_builtin("checked = \"27 Nov\"\n[models]\n").is_err());
+        assert!(parse_builtin("checked = \"2026-11-27\"\n[models]\nm = {input = 1}\n").is_err());
+    }
+
+    /// The models each backend's CLI uses when none is configured have a price.
+    #[test]
+    fn every_backends_default_model_has_a_price() {
+        let none = BTreeMap::new();
+        for model in [
+            crate::agent::CODEX_DEFAULT_MODEL, // Codex CLI 0.169.0 with an API key
+            "gemini-3.8-flash",                // Gemini CLI 0.61.0: its routing's flash model
+            "gemini-3.5-flash-lite",           // … its flash-lite model
+            "gemini-3.1-pro-preview",          // … its pro model
+            "gemini-3-flash-preview",
+            "gemini-3.1-flash-lite",
+            "gemini-2.5-pro",
+            "openai/gpt-4.1", // Aider, as the docs configure it (it reports its own cost)
+            "claude-opus-4-8[1m]", // Claude Code 2.1.197 (it reports its own cost)
+        ] {
+            let price = lookup(model, &none, None).unwrap_or_else(|| panic!("{model}"));
+            assert_eq!(price.table, builtin_version(), "{model}");
+        }
+        assert_eq!(
+            lookup("gpt-6.1-sol", &none, None).unwrap().pricing.input,
+            2.0
+        );
+    }
+
     #[test]
     fn exact_dated_and_prefixed_names_match_the_longest_entry() {
         let none = BTreeMap::new();
-        let price = |m: &str| lookup(m, &none).map(|p| p.pricing);
+        let price = |m: &str| lookup(m, &none, None).map(|p| p.pricing);
         assert_eq!(price("gpt-5-mini").unwrap().input, 0.25);
         assert_eq!(price("gpt-5").unwrap().input, 1.25);
         assert_eq!(price("claude-sonnet-4-5-20250929").unwrap().output, 15.0);
@@ -129,34 +206,52 @@ mod tests {
         assert_eq!(price("models/gemini-2.5-flash-lite").unwrap().input, 0.10);
         assert_eq!(price("gemini-2.5-flash").unwrap().output, 2.50);
         assert_eq!(price("gpt-5x"), None, "a bare prefix is not a match");
-        assert_eq!(price("llama-3"), None);
-        assert_eq!(lookup("gpt-5", &none).unwrap().table, PRICE_TABLE_VERSION);
+        assert_eq!(price("llama-3"), None, "unknown stays unknown");
     }
 
     #[test]
-    fn config_overrides_and_extends() {
+    fn config_then_price_file_override_and_extend() {
         let over = BTreeMap::from([
-            ("gpt-5".to_string(), p(1.0, 2.0, 0.0, 0.0)),
-            ("llama-3".to_string(), p(0.5, 0.5, 0.0, 0.0)),
+            ("gpt-5".to_string(), p(1.0, 2.0)),
+            ("llama-3".to_string(), p(0.5, 0.5)),
         ]);
-        let gpt = lookup("gpt-5", &over).unwrap();
-        assert_eq!((gpt.pricing.output, gpt.table), (2.0, CONFIG_TABLE));
-        assert_eq!(lookup("llama-3-70b", &over).unwrap().table, CONFIG_TABLE);
+        let gpt = lookup("gpt-5", &over, None).unwrap();
         assert_eq!(
-            lookup("gpt-5-2025-08-07", &over).unwrap().table,
+            (gpt.pricing.output, gpt.table.as_str()),
+            (2.0, CONFIG_TABLE)
+        );
+        assert_eq!(
+            lookup("llama-3-70b", &over, None).unwrap().table,
             CONFIG_TABLE
         );
+        let dated = lookup("gpt-5-2025-08-07", &over, None).unwrap();
+        assert_eq!(dated.table, CONFIG_TABLE);
         assert_eq!(
-            lookup("gpt-5-mini", &over).unwrap().table,
-            PRICE_TABLE_VERSION
+            lookup("gpt-5-mini", &over, None).unwrap().table,
+            builtin_version()
         );
-    }
 
-    #[test]
-    fn every_entry_is_sane() {
-        for (name, p) in BUILTIN {
-            assert!(p.input > 0.0 && p.output >= p.input, "{name}");
-            assert!(p.cache_read < p.input, "{name}");
-        }
+        let file = PriceFile::parse(
+            r#"{"gpt-5": {"input_cost_per_token": 3e-6, "output_cost_per_token": 4e-6},
+                "gemini-9-flash": {"input_cost_per_token": 1e-7, "output_cost_per_token": 2e-7}}"#,
+            "prices.json",
+        )
+        .unwrap();
+        let f = Some(&file);
+        assert_eq!(lookup("gpt-5", &over, f).unwrap().table, CONFIG_TABLE);
+        let none = BTreeMap::new();
+        let gpt = lookup("gpt-5", &none, f).unwrap();
+        assert_eq!(
+            (gpt.pricing.input, gpt.table.as_str()),
+            (3.0, file.label.as_str())
+        );
+        assert_eq!(
+            lookup("gemini-9-flash", &none, f).unwrap().pricing.output,
+            0.2
+        );
+        assert_eq!(
+            lookup("gpt-5-mini", &none, f).unwrap().table,
+            builtin_version()
+        );
     }
 }

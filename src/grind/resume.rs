@@ -96,7 +96,7 @@ pub fn is_rate_limited(r: &SessionRecord) -> bool {
 }
 
 /// Reads where `run` left off; `records` are its sessions in seq order.
-pub fn resume_point(run: &Run, records: &[SessionRecord]) -> Result<ResumePoint, ResumeError> {
+pub fn resume_point(run: &Run, _records: &[SessionRecord]) -> Result<ResumePoint, ResumeError> {
     let id = run.id.to_string();
     let scheduler = SchedulerState::from_json(&run.state.scheduler).map_err(|source| {
         ResumeError::Scheduler {
@@ -127,7 +127,10 @@ pub fn resume_point(run: &Run, records: &[SessionRecord]) -> Result<ResumePoint,
             iterations: consumed.sessions,
             tokens: budget_tokens(&consumed.tokens),
             cost_usd: consumed.cost_usd,
-            consecutive_failures: consecutive_failures(records),
+            // A resumed run starts a fresh failure streak: after a stop at the
+            // consecutive-failure limit, resuming is the user saying the cause is fixed, and
+            // the old streak would stop the run again before its first session.
+            consecutive_failures: 0,
         },
     })
 }
@@ -213,7 +216,8 @@ mod tests {
                 p.spent.tokens,
                 p.spent.consecutive_failures
             ),
-            (2, 130, 1)
+            (2, 130, 0),
+            "a resume starts a fresh failure streak"
         );
         assert!((p.spent.cost_usd - 1.0).abs() < 1e-9);
         assert_eq!(p.rotation.as_deref(), Some("nightly"));

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 use super::lock::{LockError, RunLock};
 use super::plan::Plan;
+use super::reopen::{self, Refusal};
 use super::resume::{self, BUDGETS_STATE_KEY, ResumeError};
 use super::scheduler::{Pick, Scheduler, SchedulerError, SchedulerState};
 use super::session::{self, SessionRun};
@@ -47,6 +48,8 @@ pub struct GrindRequest {
     pub stop_on_rate_limit: bool,
     /// Our process id, written into the run lock for a second grind to name.
     pub pid: u32,
+    /// How a new run is started, kept in its `run.json` for `--resume`.
+    pub started_with: Option<super::started::StartedWith>,
 }
 
 /// How the user stops a run from outside: set by the CLI's signal handling.
@@ -204,6 +207,8 @@ pub enum GrindError {
     Scheduler(#[from] SchedulerError),
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    #[error(transparent)]
+    Refused(Refusal),
     #[error("run {0} is not being ground right now: no session to skip")]
     NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
@@ -245,6 +250,8 @@ pub(super) struct Loop<'a> {
     pub adapter: Box<dyn agent::Adapter>,
     pub redactor: agent::Redactor,
     pub run: RunId,
+    /// The run branch, as the run records it.
+    pub branch: String,
     pub slot: Slot,
     pub scheduler: Scheduler,
     pub budgets: Budgets,
@@ -279,7 +286,7 @@ pub fn grind(
     let resumed = req.resume.is_some();
     let (lock, p) = match &req.resume {
         None => start(repo, &store, clock, entropy, plan, req, adapter.name())?,
-        Some(id) => reopen(repo, &store, plan, req, id)?,
+        Some(id) => reopen(repo, &store, plan, req, id, clock.now())?,
     };
     let run = p.run.clone();
     let mut lp = Loop {
@@ -292,6 +299,7 @@ pub fn grind(
         adapter,
         redactor,
         run: p.run,
+        branch: p.branch,
         slot: p.slot,
         scheduler: p.scheduler,
         budgets: p.budgets,
@@ -311,7 +319,7 @@ pub fn grind(
     lp.agent_version = agent_version;
     obs.event(&GrindEvent::RunStarted {
         run: run.clone(),
-        branch: run.branch_name(),
+        branch: lp.branch.clone(),
         worktree: lp.slot.path.clone(),
         agent: lp.adapter.name().to_string(),
         resumed,
@@ -326,6 +334,7 @@ pub fn grind(
     }
     if resumed {
         lp.recover_interrupted(obs)?;
+        lp.save_leftovers(obs)?;
     }
     let first_seq = lp.last_seq;
     let stop = lp.run_sessions(obs)?;
@@ -374,6 +383,7 @@ const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// Where a run stands when the loop takes it up: new, or read back from its ref.
 struct Progress {
     run: RunId,
+    branch: String,
     slot: Slot,
     scheduler: Scheduler,
     budgets: Budgets,
@@ -408,6 +418,10 @@ fn start(
     meta.branch = Some(branch.clone());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
+    if let Some(s) = &req.started_with {
+        meta.extra
+            .insert(super::started::STARTED_WITH_KEY.to_string(), s.to_json());
+    }
     for p in plan.runnable() {
         let digest = std::fs::read(&p.prompt.path)
             .map(|b| crate::git::blob_id(&b))
@@ -425,6 +439,7 @@ fn start(
     let budgets = plan.budgets(now);
     let p = Progress {
         run: id,
+        branch,
         slot,
         scheduler,
         budgets,
@@ -444,25 +459,27 @@ fn reopen(
     plan: &Plan,
     req: &GrindRequest,
     id: &RunId,
+    now: DateTime<Utc>,
 ) -> Result<(RunLock, Progress), GrindError> {
     let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
     let run = store.open_run(id)?;
-    let branch = run
-        .meta
-        .branch
-        .clone()
-        .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))?;
-    if repo.branch_tip(&branch)?.is_none() {
-        return Err(GrindError::Git(GitError::Io {
-            what: format!("run {id}: its branch {branch} is gone"),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        }));
-    }
+    // Everything that can refuse is checked before the first write: a resume that cannot
+    // start leaves the run ref as it was.
+    let branch = reopen::check_branch(repo, &run)?.map_err(GrindError::Refused)?;
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
     let scheduler = plan.scheduler(point.scheduler.clone())?;
     let budgets = plan.budgets(point.started_at);
+    if let Decision::Stop(reason) = budgets.check(&point.spent, now) {
+        return Err(GrindError::Refused(Refusal::BudgetSpent {
+            run: id.clone(),
+            reason,
+        }));
+    }
+    if scheduler.is_exhausted() {
+        return Err(GrindError::Refused(Refusal::Exhausted { run: id.clone() }));
+    }
     let slot = Slot::open(repo, id, &branch)?;
     store.update_run(
         id,
@@ -475,6 +492,7 @@ fn reopen(
     )?;
     let p = Progress {
         run: id.clone(),
+        branch,
         slot,
         scheduler,
         budgets,
@@ -608,7 +626,7 @@ impl Loop<'_> {
         let summary = GrindSummary {
             run: self.run.clone(),
             run_ref: self.run.ref_name(),
-            branch: self.run.branch_name(),
+            branch: self.branch.clone(),
             status,
             stop,
             sessions: mine.len() as u64,

@@ -61,8 +61,11 @@ pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (co
 # The command line of the `command` backend (run with `sh -c`, prompt on stdin).
 # command = "./my-agent.sh"
 
-# Prices in US dollars per million tokens, to estimate the cost of sessions whose agent
-# reports none. One table per model name (as in [agent] model).
+# Prices, to estimate the cost of sessions whose agent reports none (over the built-in table).
+# A price list in litellm's model_prices_and_context_window.json format (Aider installs one):
+# [budgets]
+# price_file = "model_prices_and_context_window.json"
+# Or one table per model name (as in [agent] model), US dollars per million tokens:
 # [budgets.pricing."claude-sonnet-4-5"]
 # input = 3.0
 # output = 15.0

@@ -172,7 +172,7 @@ impl Loop<'_> {
             .as_ref()
             .map(|p| p.prompt.body.clone())
             .unwrap_or_default();
-        let branch = self.run.branch_name();
+        let branch = self.branch.clone();
         let base = self
             .repo
             .branch_tip(&branch)?
@@ -303,6 +303,23 @@ impl Loop<'_> {
                 None,
             ),
         };
+        // The branch is the agent's, the history is not: a session that moved the run branch
+        // off the tip it started on (`git reset --hard HEAD~2`, a rebase) would drop commits
+        // earlier sessions landed. Its work is saved against the point it rewound to, and the
+        // branch goes back where it was.
+        let rewound = self.rewound(base, state.head)?;
+        if let Some((lost, _)) = rewound {
+            verdict = Verdict {
+                status: SessionStatus::Error,
+                land: false,
+                reason: Some(format!(
+                    "rewrote the run branch: {lost} commit{} of earlier sessions would be lost; \
+                     the branch is back at {} and the session's work is saved as a patch",
+                    if lost == 1 { "" } else { "s" },
+                    &base.to_string()[..12]
+                )),
+            };
+        }
         let mut commit = None;
         let mut patch = None;
         if verdict.land {
@@ -328,7 +345,8 @@ impl Loop<'_> {
             let tip = wt.worktree_state()?.head;
             commit = (tip != base).then_some(tip);
         } else {
-            let bytes = wt.patch_since(base)?;
+            let since = rewound.map_or(base, |(_, to)| to);
+            let bytes = wt.patch_since(since)?;
             if !bytes.is_empty() {
                 patch = Some(self.cap_patch(&bytes));
             }
@@ -417,7 +435,7 @@ impl Loop<'_> {
             message: format!(
                 "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
                  cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
-                 or set [agent] model",
+                 point [budgets] price_file at a current litellm price list, or set [agent] model",
                 record.seq,
                 if model.is_empty() { "<model>" } else { &model }
             ),
@@ -433,7 +451,7 @@ impl Loop<'_> {
     /// agent's own branch is left where it put it.
     fn back_on_run_branch(&self, base: Oid) -> Result<(), GrindError> {
         let wt = self.slot.repo();
-        let branch = self.run.branch_name();
+        let branch = self.branch.clone();
         if wt.current_branch()?.as_deref() == Some(branch.as_str()) {
             return Ok(());
         }
@@ -452,7 +470,21 @@ impl Loop<'_> {
         Ok(())
     }
 
-    fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
+    /// `Some((commits lost, where the agent's own work starts))` when the session left the run
+    /// branch at `head`, which does not descend from `base`, the tip the session started on.
+    fn rewound(&self, base: Oid, head: Oid) -> Result<Option<(usize, Oid)>, GrindError> {
+        let wt = self.slot.repo();
+        if wt.is_ancestor(base, head)? {
+            return Ok(None);
+        }
+        let lost = wt.commits_between(head, base)?.len();
+        // The agent's work is what it did after the point it went back to (for a plain
+        // `reset --hard HEAD~2`, that point is HEAD itself).
+        let from = wt.merge_base(base, head)?.unwrap_or(head);
+        Ok(Some((lost, from)))
+    }
+
+    pub(super) fn cap_patch(&self, bytes: &[u8]) -> Vec<u8> {
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
         let mut out = self.redactor.redact(&text).into_owned().into_bytes();
         if bytes.len() > PATCH_CAP {
@@ -507,10 +539,10 @@ impl Loop<'_> {
             Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
             // No tokens and no dollars: nothing to estimate from, whatever the model.
             Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
-            Some(_) => match model
-                .as_deref()
-                .and_then(|m| prices::lookup(m, &self.plan.agent.price_overrides))
-            {
+            Some(_) => match model.as_deref().and_then(|m| {
+                let file = self.plan.agent.price_file.as_deref();
+                prices::lookup(m, &self.plan.agent.price_overrides, file)
+            }) {
                 Some(price) => (
                     super::budget::TokenUsage {
                         input: t.input,
@@ -520,7 +552,7 @@ impl Loop<'_> {
                     }
                     .estimate_cost(&price.pricing),
                     CostSource::Estimated,
-                    Some(price.table.to_string()),
+                    Some(price.table),
                 ),
                 None => (0.0, CostSource::Unknown, None),
             },
@@ -552,7 +584,12 @@ impl Loop<'_> {
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
             price_table,
-            extra: Default::default(),
+            // Additive: where a model came from that the agent's output did not name.
+            extra: report
+                .and_then(|r| r.model_source.clone())
+                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
+                .into_iter()
+                .collect(),
         }
     }
 

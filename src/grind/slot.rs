@@ -23,7 +23,7 @@ pub struct Slot {
 impl Slot {
     /// Opens the run's slot, adding the worktree when it is not there (or no longer valid).
     pub fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
-        let name = format!("pitboss-{id}-0");
+        let name = Slot::name_of(id);
         let path = repo
             .common_dir()
             .join("pitboss/worktrees")
@@ -53,6 +53,11 @@ impl Slot {
             run_dir,
             wt,
         })
+    }
+
+    /// The git worktree name of a run's slot.
+    pub fn name_of(id: &RunId) -> String {
+        format!("pitboss-{id}-0")
     }
 
     /// The worktree as a repository.

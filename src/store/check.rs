@@ -88,7 +88,9 @@ fn leaf(dir: &str, bucket: &str, name: &str) -> Option<Slot> {
             Slot::Transcript,
         ),
         "patches" => (
-            name.strip_prefix("session-")?.strip_suffix(".patch")?,
+            name.strip_prefix("session-")
+                .or_else(|| name.strip_prefix("resume-"))?
+                .strip_suffix(".patch")?,
             Slot::Patch,
         ),
         _ => return None,
@@ -308,6 +310,11 @@ mod tests {
             leaf("patches", "01", "session-0100.patch"),
             Some(Slot::Patch(Seq(100)))
         );
+        assert_eq!(
+            leaf("patches", "00", "resume-0002.patch"),
+            Some(Slot::Patch(Seq(2))),
+            "work found in the worktree at a resume"
+        );
         for (dir, bucket, name) in [
             ("sessions", "00", "7.jsonl"),
             ("sessions", "00", "00007.jsonl"),
@@ -317,6 +324,8 @@ mod tests {
             ("sessions", "00", "0007.jsonl/x"),
             ("transcripts", "00", "session-0007.jsonl"),
             ("patches", "00", "session-+007.patch"),
+            ("patches", "00", "resume-0000.patch"),
+            ("patches", "00", "other-0007.patch"),
             ("other", "00", "0007.jsonl"),
         ] {
             assert_eq!(leaf(dir, bucket, name), None, "{dir}/{bucket}/{name}");

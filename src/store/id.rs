@@ -262,6 +262,12 @@ impl Seq {
         format!("patches/{}/session-{}.patch", self.bucket(), self.padded())
     }
 
+    /// `patches/<bucket>/resume-<seq>.patch`: work found in a run's worktree when the run was
+    /// resumed, before session `seq` (someone edited it by hand, or a process left it).
+    pub fn resume_patch_path(self) -> String {
+        format!("patches/{}/resume-{}.patch", self.bucket(), self.padded())
+    }
+
     /// The transcript path a record names, as in the file-based layout:
     /// `transcripts/session-<seq>.log`.
     pub fn record_transcript_path(self) -> String {

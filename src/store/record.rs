@@ -151,7 +151,7 @@ pub struct SessionRecord {
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_session_id: Option<String>,
-    /// The price table an `estimated` cost came from (`builtin-2026-11`, `config`).
+    /// The price table an `estimated` cost came from (`builtin-<date checked>`, `config`, `price_file:<file name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_table: Option<String>,
     /// Fields this version does not know, kept verbatim.

@@ -71,6 +71,8 @@ pub struct RunUpdate {
     pub scheduler: Option<serde_json::Value>,
     /// Other keys of `state.json` to set; others are kept.
     pub state_extra: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Files to add or replace (path in the run's tree, content), e.g. a resume patch.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// What an append does when its record's seq is already taken.
@@ -290,6 +292,11 @@ impl RunStore<'_> {
             .as_deref()
             .map(|p| self.repo.write_blob(p.as_bytes()))
             .transpose()?;
+        let files = u
+            .files
+            .iter()
+            .map(|(path, bytes)| Ok((path.clone(), self.repo.write_blob(bytes)?)))
+            .collect::<Result<Vec<_>>>()?;
         let (commit, ()) = self.cas_loop(id, |tip_tree, state| {
             let mut state = state.clone();
             if let Some(st) = &u.status {
@@ -313,6 +320,12 @@ impl RunStore<'_> {
                 edits.push(TreeEdit::Blob {
                     path: "scratchpad.md".into(),
                     oid: p,
+                });
+            }
+            for (path, oid) in &files {
+                edits.push(TreeEdit::Blob {
+                    path: path.clone(),
+                    oid: *oid,
                 });
             }
             let tree = self.repo.edit_tree(Some(tip_tree), &edits)?;

@@ -9,6 +9,8 @@
 //! leaves files the test waits for ("started-<seq>"), so no test sleeps blindly.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -89,6 +89,28 @@ pub fn write_fixture(rel: &str, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// The full name of `run`'s code branch, as its `run.json` records it (`git` runs git in the
+/// repository and returns its stdout).
+pub fn run_branch(git: impl Fn(&[&str]) -> String, run: &str) -> String {
+    let meta: Value = serde_json::from_str(&git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:run.json"),
+    ]))
+    .unwrap();
+    let branch = meta["branch"].as_str().expect("the run has a branch");
+    format!("refs/heads/{branch}")
+}
+
+/// The paths the run branch changed against `main`: the session's work, and nothing else.
+pub fn run_branch_changes(git: impl Fn(&[&str]) -> String, run: &str) -> Vec<String> {
+    let branch = run_branch(&git, run);
+    let base = git(&["merge-base", "main", &branch]);
+    git(&["diff", "--name-only", base.trim(), &branch])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// Asserts that the tip of `run`'s branch is the agent's own commit: its `subject`, and `file`
 /// holding `contents`. `git` runs git in the repository and returns its stdout.
 pub fn assert_agent_commit(
@@ -96,7 +118,7 @@ pub fn assert_agent_commit(
     run: &str,
     (subject, file, contents): (&str, &str, &str),
 ) {
-    let branch = format!("refs/heads/pitboss/grind/{run}");
+    let branch = run_branch(&git, run);
     let got = git(&["log", "-1", "--format=%s", &branch]);
     assert_eq!(got.trim(), subject, "the agent's own commit");
     assert_eq!(git(&["show", &format!("{branch}:{file}")]), contents);

@@ -28,7 +28,8 @@ pub struct MockGemini {
 const SIDE_MODEL: &str = "gemini-2.5-flash-lite";
 
 impl MockGemini {
-    /// `model` is the `modelVersion` the scripted turns report.
+    /// `model` is the `modelVersion` the scripted turns report; with `""`, every answer reports
+    /// the model its request asked for, as the real API does.
     pub fn start(script: Value, model: &str) -> std::io::Result<MockGemini> {
         let turns = script.as_array().cloned().unwrap_or_default();
         let model = model.to_string();
@@ -90,6 +91,16 @@ fn respond(
     if method != "POST" {
         return (None, http(200, "application/json", &[], b"{}"));
     }
+    // `…/models/<model>:streamGenerateContent`: the model the CLI asked for.
+    let requested = path
+        .rsplit_once("/models/")
+        .and_then(|(_, m)| m.split(':').next())
+        .unwrap_or("");
+    let (model, side_model) = if model.is_empty() {
+        (requested, requested)
+    } else {
+        (model, SIDE_MODEL)
+    };
     let stream = path.contains("streamGenerateContent");
     let has_tools = body["tools"]
         .as_array()
@@ -128,7 +139,7 @@ fn respond(
         };
         let usage =
             json!({"promptTokenCount": 10, "candidatesTokenCount": 2, "totalTokenCount": 12});
-        (None, candidate(json!([{"text": text}]), usage, SIDE_MODEL))
+        (None, candidate(json!([{"text": text}]), usage, side_model))
     };
     let response = if stream {
         let body = format!("data: {answer}\r\n\r\n");

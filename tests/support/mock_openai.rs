@@ -14,7 +14,9 @@
 //! It also speaks the chat-completions API (`POST /v1/chat/completions`, not streamed), which
 //! Aider uses: the turn is the number of assistant messages in the request, the reply is the
 //! turn's `text` with `usage` (`prompt_tokens` from `input_tokens`, `completion_tokens` from
-//! `output_tokens`, cached tokens in `prompt_tokens_details`). A request asking for a commit
+//! `output_tokens`, cached tokens in `prompt_tokens_details`; with `cache_read_input_tokens` and
+//! `cache_creation_input_tokens` in the turn's usage, those two fields too, Anthropic style,
+//! `prompt_tokens` then being uncached + read + written). A request asking for a commit
 //! message (Aider's own commits) gets the first turn's `commit_message`. Anything else gets
 //! `200 {}`.
 
@@ -82,12 +84,24 @@ fn chat(body: &Value, turns: &[Value]) -> (Option<usize>, Vec<u8>) {
         (Some(turn), text, turns[turn]["usage"].clone())
     };
     let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    // Anthropic-style cache counts, as litellm reports them for Anthropic and Bedrock (and a
+    // litellm proxy passes on): `prompt_tokens` then *includes* the cache reads and writes.
+    let (read, write) = (
+        n("cache_read_input_tokens"),
+        n("cache_creation_input_tokens"),
+    );
+    let prompt = n("input_tokens") + read + write;
+    let mut usage_out = json!({"prompt_tokens": prompt, "completion_tokens": n("output_tokens"),
+        "total_tokens": prompt + n("output_tokens"),
+        "prompt_tokens_details": {"cached_tokens": n("cached_tokens") + read}});
+    if usage.get("cache_read_input_tokens").is_some() {
+        usage_out["cache_read_input_tokens"] = json!(read);
+        usage_out["cache_creation_input_tokens"] = json!(write);
+    }
     let reply = json!({"id": "chatcmpl-mock", "object": "chat.completion", "created": 1_798_761_600u64,
         "model": body["model"], "choices": [{"index": 0, "finish_reason": "stop",
         "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": n("input_tokens"), "completion_tokens": n("output_tokens"),
-                  "total_tokens": n("input_tokens") + n("output_tokens"),
-                  "prompt_tokens_details": {"cached_tokens": n("cached_tokens")}}});
+        "usage": usage_out});
     (
         turn,
         http(200, "application/json", &[], reply.to_string().as_bytes()),

@@ -35,6 +35,11 @@ pub const AIDER_FLAGS: [&str; 10] = [
     "/dev/null",
 ];
 
+/// Where Aider 0.86 keeps its repo-map cache (`RepoMap.TAGS_CACHE_DIR`, under the repository's
+/// root). pitboss hides it from git in the worktree (see `own_files`); `--map-tokens 0` would
+/// avoid it only by switching the repo map off, which changes what the model sees.
+pub const AIDER_TAGS_CACHE: &str = ".aider.tags.cache.v4";
+
 /// Runs Aider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AiderAdapter {
@@ -83,6 +88,11 @@ impl Adapter for AiderAdapter {
 
     fn tested_version(&self) -> Option<&'static str> {
         Some("0.86.2")
+    }
+
+    /// Its repo-map cache, at the top of the git work tree; Aider has no option to move it.
+    fn own_dirs(&self) -> &'static [&'static str] {
+        &[AIDER_TAGS_CACHE]
     }
 }
 

@@ -4,10 +4,10 @@
 //! - `Aider v0.86.2`: the version;
 //! - `Main model: openai/gpt-4.1 with whole edit format` (or `Model: …`): the main model;
 //! - `Tokens: 2.3k sent, 1.2k cache write, 800 cache hit, 120 received. Cost: $0.0026 message,
-//!   $0.0040 session.`: one per model reply. `sent` *includes* the cache writes and hits (the
-//!   provider's prompt tokens), so input = sent − cache write − cache hit. Counts of 1000 and more
-//!   are printed rounded (`2.3k`, `12k`, `1.1M`), so they are approximate. The last `session`
-//!   figure is the session's cost, `reported`;
+//!   $0.0040 session.`: one per model reply. When a reply reports both a cache write and a
+//!   cache hit, Aider prints `Cost: …` on a line of its own right after the `Tokens:` line.
+//!   Counts of 1000 and more are printed rounded (`2.3k`, `12k`, `1.1M`), so they are
+//!   approximate. The last `session` figure is the session's cost, `reported`;
 //! - `Applied edit to <file>` and `Commit <sha> <message>`: Aider's edits and its own commits
 //!   (they become the summary; the loop sees the commits on the branch);
 //! - lines naming a `litellm.…Error` (`AuthenticationError`, `RateLimitError`,
@@ -44,11 +44,39 @@ fn count(word: &str) -> Option<u64> {
     Some((v * scale).round() as u64)
 }
 
-/// One `Tokens: …` line: (sent, cache write, cache hit, received, session cost).
+/// What `sent` means in Aider 0.86.2 with the litellm it pins (1.81): the input that was
+/// neither read from nor written to a cache, from `sent`, `cache write` and `cache hit`.
+///
+/// Aider's `sent` is litellm's `prompt_tokens`, plus the cache write once more whenever the
+/// usage carries Anthropic-style cache fields (`calculate_and_show_tokens_and_cost` in
+/// `aider/coders/base_coder.py`). litellm's `prompt_tokens` already *includes* the cache reads
+/// and writes: its Anthropic and Bedrock transformations add both to the provider's uncached
+/// `input_tokens`, and DeepSeek's and OpenAI's counts include the cached part. So `sent` =
+/// uncached + read + 2 × write, and 400 uncached + 300 read + 100 write is printed "900 sent".
+/// (OpenAI-style cached tokens are not printed by Aider at all; they stay in `input`.)
+fn uncached_input(sent: u64, write: u64, hit: u64) -> u64 {
+    sent.saturating_sub(2 * write + hit)
+}
+
+/// `Cost: $0.01 message, $0.04 session.` (alone, or the end of a `Tokens:` line): the session
+/// figure.
+fn session_cost(text: &str) -> Option<f64> {
+    text.trim().strip_prefix("Cost:")?.split(',').find_map(|p| {
+        let p = p.trim().trim_end_matches('.');
+        p.strip_suffix("session")?
+            .trim()
+            .strip_prefix('$')?
+            .parse()
+            .ok()
+    })
+}
+
+/// One `Tokens: …` line: (sent, cache write, cache hit, received, session cost when the line
+/// carries it).
 fn tokens_line(line: &str) -> Option<(u64, u64, u64, u64, Option<f64>)> {
     let rest = line.strip_prefix("Tokens:")?;
-    let (counts, cost) = match rest.split_once("Cost:") {
-        Some((c, cost)) => (c, Some(cost)),
+    let (counts, cost) = match rest.find("Cost:") {
+        Some(at) => (&rest[..at], Some(&rest[at..])),
         None => (rest, None),
     };
     let (mut sent, mut write, mut hit, mut received) = (0, 0, 0, 0);
@@ -63,14 +91,7 @@ fn tokens_line(line: &str) -> Option<(u64, u64, u64, u64, Option<f64>)> {
             _ => {}
         }
     }
-    let session = cost.and_then(|c| {
-        c.split(',')
-            .find(|p| p.trim_end().trim_end_matches('.').ends_with("session"))
-            .and_then(|p| p.trim().strip_prefix('$'))
-            .and_then(|p| p.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-    });
-    Some((sent, write, hit, received, session))
+    Some((sent, write, hit, received, cost.and_then(session_cost)))
 }
 
 impl AiderParser {
@@ -94,13 +115,17 @@ impl AiderParser {
             self.model = m.split_whitespace().next().map(str::to_string);
         } else if let Some((sent, write, hit, received, session)) = tokens_line(line) {
             self.replies += 1;
-            self.tokens.input += sent.saturating_sub(write + hit);
+            self.tokens.input += uncached_input(sent, write, hit);
             self.tokens.cache_write += write;
             self.tokens.cache_read += hit;
             self.tokens.output += received;
             if session.is_some() {
                 self.session_cost = session;
             }
+        } else if let Some(cost) = session_cost(line) {
+            // The `Cost:` line Aider prints on its own after a `Tokens:` line that has both a
+            // cache write and a cache hit.
+            self.session_cost = Some(cost);
         } else if let Some(file) = line.strip_prefix("Applied edit to ") {
             self.edits.push(file.trim().to_string());
             events.push(AgentEvent::ToolUse {

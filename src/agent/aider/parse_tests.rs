@@ -86,3 +86,41 @@ fn a_recorded_session_reports_version_model_tokens_cost_and_its_commit() {
     );
     assert!(p.rate_limit.is_none());
 }
+
+#[test]
+fn a_cost_line_of_its_own_after_tokens_is_the_reported_cost() {
+    let (p, _) = parse_text(
+        "Tokens: 900 sent, 100 cache write, 300 cache hit, 60 received.\n\
+         Cost: $0.0014 message, $0.0014 session.\n",
+    );
+    let r = p.report.unwrap();
+    assert_eq!(r.cost_usd, Some(0.0014));
+    assert_eq!(r.cost_source, CostSource::Reported);
+    assert_eq!(
+        session_cost("Cost: $0.01 message, $0.04 session."),
+        Some(0.04)
+    );
+    assert_eq!(session_cost("Cost: nothing"), None);
+}
+
+/// Aider 0.86.2 prints litellm's prompt tokens (uncached + read + write) plus the write once
+/// more: 400 uncached + 300 read + 100 write is "900 sent".
+#[test]
+fn a_recorded_reply_with_both_caches_gives_disjoint_counts() {
+    let (p, _) = parse_text(&fixture("write-and-commit-cached.log"));
+    let r = p.report.unwrap();
+    assert!(!r.is_error, "{r:?}");
+    let t = r.tokens;
+    assert_eq!(
+        (t.input, t.cache_read, t.cache_write, t.output),
+        (400, 300, 100, 60)
+    );
+    assert_eq!(
+        t.input + t.cache_read + t.cache_write,
+        800,
+        "the prompt tokens the mock sent"
+    );
+    assert_eq!(r.cost_usd, Some(0.0014));
+    assert_eq!(r.cost_source, CostSource::Reported);
+    assert_eq!(uncached_input(100, 80, 0), 0, "never below zero");
+}

@@ -18,9 +18,13 @@
 //! login apply; pitboss adds only command-line overrides. (A model provider of one's own, e.g. a
 //! local proxy, goes in `$CODEX_HOME/config.toml` as usual.)
 
+mod config;
 mod parse;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+pub use config::CODEX_DEFAULT_MODEL;
 
 pub use parse::CodexParser;
 
@@ -89,6 +93,16 @@ impl Adapter for CodexAdapter {
 
     fn probes_version(&self) -> bool {
         true
+    }
+
+    /// `codex exec --json` never names its model: unless `[agent] model` is passed, read it
+    /// where Codex does (its arguments, profile, `$CODEX_HOME/config.toml`, its default).
+    fn unnamed_model(&self, env: &BTreeMap<String, String>) -> Option<(String, String)> {
+        if self.model.is_some() {
+            return None;
+        }
+        let found = config::find_model(&self.extra_args, env, |p| std::fs::read_to_string(p).ok());
+        Some((found.model, found.source))
     }
 }
 

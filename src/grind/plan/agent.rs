@@ -40,6 +40,9 @@ pub struct PlannedAgent {
     /// [`crate::grind::prices::lookup`]) for the model a session actually used.
     #[serde(skip)]
     pub price_overrides: BTreeMap<String, Pricing>,
+    /// `[budgets] price_file`, read (between the config's prices and the built-in table).
+    #[serde(skip)]
+    pub price_file: Option<std::sync::Arc<crate::grind::prices::PriceFile>>,
 }
 
 impl PlannedAgent {
@@ -117,6 +120,7 @@ pub(crate) fn resolve(
         model,
         pricing,
         price_overrides: pricing_table.clone(),
+        price_file: None,
         backend,
     })
 }

@@ -104,8 +104,22 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
         after.from,
     );
 
+    let price_file = config.price_file.as_ref().and_then(|rel| {
+        let path = req.root.join(rel);
+        crate::grind::prices::PriceFile::load(&path)
+            .map_err(|why| {
+                let msg = format!("the price file {} is not usable: {why}", path.display());
+                let field = Some("budgets.price_file");
+                problems
+                    .push(Problem::file(&config_path, ProblemKind::Invalid(msg)).at(None, field));
+            })
+            .ok()
+    });
     let agent = match agent::resolve(&req.agent, &config.agent, &config.pricing) {
-        Ok(a) => Some(a),
+        Ok(a) => Some(agent::PlannedAgent {
+            price_file: price_file.map(std::sync::Arc::new),
+            ..a
+        }),
         Err(msg) => {
             let field = Some("agent.command");
             problems.push(Problem::file(&config_path, ProblemKind::Invalid(msg)).at(None, field));

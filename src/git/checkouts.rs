@@ -1,0 +1,47 @@
+//! Which work trees have a branch checked out: the main one and every linked one. A branch
+//! checked out in the user's checkout cannot be checked out in a run's worktree too (git and
+//! libgit2 refuse), so `grind --resume` asks first and says where.
+
+use std::path::PathBuf;
+
+use super::{GitError, Repo, Result};
+
+impl Repo {
+    /// The work trees (main and linked, valid ones) whose HEAD is `refs/heads/<branch>`: each
+    /// with its worktree name (`None` for the main work tree) and path.
+    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<(Option<String>, PathBuf)>> {
+        let full = format!("refs/heads/{branch}");
+        let on_branch = |r: &git2::Repository| {
+            r.find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == full))
+                .unwrap_or(false)
+        };
+        let mut out = Vec::new();
+        // The main work tree: the repository at the common dir (none when it is bare).
+        if let Ok(main) = git2::Repository::open(self.common_dir())
+            && let Some(dir) = main.workdir()
+            && on_branch(&main)
+        {
+            out.push((None, dir.to_path_buf()));
+        }
+        let names = self
+            .inner
+            .worktrees()
+            .map_err(GitError::git("cannot list worktrees"))?;
+        for name in names.iter().flatten().flatten() {
+            let Ok(wt) = self.inner.find_worktree(name) else {
+                continue;
+            };
+            if wt.validate().is_err() {
+                continue;
+            }
+            if let Ok(r) = git2::Repository::open_from_worktree(&wt)
+                && on_branch(&r)
+            {
+                out.push((Some(name.to_string()), wt.path().to_path_buf()));
+            }
+        }
+        Ok(out)
+    }
+}

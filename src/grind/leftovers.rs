@@ -1,0 +1,55 @@
+//! Work found in a run's kept worktree when the run is resumed: someone edited it by hand
+//! between two grinds, or a process an agent left behind wrote to it. The first session of the
+//! resumed grind resets the worktree to the run branch, which would delete that work without a
+//! word; so it is saved first, as `patches/<bucket>/resume-<seq>.patch` in the run ref (`<seq>`:
+//! the session it came before), and a warning says where.
+//!
+//! (The work of a session that grind itself was running when it died is not this: `--resume`
+//! records that session as `aborted` with its work as the session's own patch, first.)
+
+use super::run::{GrindError, GrindEvent, GrindObserver, Loop};
+use crate::store::{RunUpdate, Seq};
+
+impl Loop<'_> {
+    /// Saves uncommitted (or off-branch) work of the kept worktree in the run ref, then puts
+    /// the worktree back on the run branch's tip.
+    pub(super) fn save_leftovers(&mut self, obs: &mut dyn GrindObserver) -> Result<(), GrindError> {
+        let Some(tip) = self.repo.branch_tip(&self.branch)? else {
+            return Ok(());
+        };
+        let wt = self.slot.repo();
+        let state = wt.worktree_state()?;
+        let on_branch = wt.current_branch()?.as_deref() == Some(self.branch.as_str());
+        if !state.dirty && state.head == tip && on_branch {
+            return Ok(());
+        }
+        let bytes = wt.patch_since(tip)?;
+        if !bytes.is_empty() {
+            let path = Seq(self.last_seq + 1).resume_patch_path();
+            let patch = self.cap_patch(&bytes);
+            self.store.update_run(
+                &self.run,
+                RunUpdate {
+                    subject: format!(
+                        "run {}: work found in its worktree at resume saved as {path}",
+                        self.run
+                    ),
+                    files: vec![(path.clone(), patch)],
+                    ..Default::default()
+                },
+            )?;
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "the run's worktree {} had changes no session made; they are saved as \
+                     {path} in the run ref (`git show {}:{path}`), and the worktree is back on \
+                     the run branch",
+                    self.slot.path.display(),
+                    self.run.ref_name()
+                ),
+            });
+        }
+        wt.attach_head(&self.branch)?;
+        wt.reset_hard_clean(tip)?;
+        Ok(())
+    }
+}

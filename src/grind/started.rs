@@ -1,0 +1,252 @@
+//! How a run was started, kept in its `run.json` (under [`STARTED_WITH_KEY`]) so that
+//! `git pitboss grind --resume <run>` goes on the same way: the agent (backend, the command of
+//! `--agent-cmd`, the model), the rotation, the prompt folder and tag filters, and the budgets
+//! given on the command line. The command line of the resume overrides any of them, and the
+//! CLI says which it overrode.
+//!
+//! Why: a run started with `--agent-cmd` and resumed with a bare `--resume` went on with
+//! Claude Code (the default agent), and the resume hint grind prints did not work for a run
+//! started with `--prompts-dir`. Budgets from the config and the rotation are not kept: they
+//! are read again, as they are for a new run.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Plan, PlanRequest, RotationChoice};
+use crate::config::Backend;
+use crate::store::RunMeta;
+
+/// The `run.json` key.
+pub const STARTED_WITH_KEY: &str = "started_with";
+
+/// What a run was started with. Every field is optional: runs made before this was kept have
+/// none, and a field the start did not set is not reused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartedWith {
+    /// The backend the run used (`claude`, `command`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// The command line of the `command` backend (from `--agent-cmd` or the config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_cmd: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `--rotation`, as a name or an absolute path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_path: Option<PathBuf>,
+    /// `--prompts-dir`, absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts_dir: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failure_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_after: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_skip: Option<u32>,
+}
+
+/// A setting of the start that the resume's command line replaced: the flag and the value the
+/// run was started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    pub flag: &'static str,
+    pub was: String,
+}
+
+impl StartedWith {
+    /// What a new run keeps: the agent as planned, the rest as the command line gave it.
+    pub fn of(req: &PlanRequest, plan: &Plan) -> StartedWith {
+        let backend = plan.agent.backend.value;
+        let (rotation_name, rotation_path) = match &req.rotation {
+            Some(RotationChoice::Name(n)) => (Some(n.clone()), None),
+            Some(RotationChoice::Path(p)) => (None, Some(p.clone())),
+            None => (None, None),
+        };
+        let b = &req.budgets;
+        StartedWith {
+            backend: Some(backend.as_str().to_string()),
+            agent_cmd: (backend == Backend::Command).then(|| plan.agent.program.value.clone()),
+            model: plan.agent.model.clone(),
+            rotation_name,
+            rotation_path,
+            prompts_dir: req.prompts_dir.clone(),
+            tags: req.tags.clone(),
+            skip_tags: req.skip_tags.clone(),
+            max_iterations: b.max_iterations,
+            until: b.until,
+            max_cost_usd: b.max_cost_usd,
+            max_tokens: b.max_tokens,
+            consecutive_failure_limit: b.consecutive_failure_limit,
+            max_parallel: req.max_parallel,
+            backoff_after: req.backoff_after,
+            backoff_skip: req.backoff_skip,
+        }
+    }
+
+    /// What a stored run was started with (`None` for runs made before it was kept, or when
+    /// the stored value does not read).
+    pub fn read(meta: &RunMeta) -> Option<StartedWith> {
+        serde_json::from_value(meta.extra.get(STARTED_WITH_KEY)?.clone()).ok()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// Fills what the resume's command line left unset with what the run was started with;
+    /// returns what the command line overrode.
+    pub fn apply(&self, req: &mut PlanRequest) -> Vec<Overridden> {
+        let mut over = Vec::new();
+        let mut keep = |flag: &'static str, given: bool, was: Option<String>| match was {
+            Some(was) if given => {
+                over.push(Overridden { flag, was });
+                false
+            }
+            Some(_) => true,
+            None => false,
+        };
+        // The agent: `--agent` or `--agent-cmd` replace it whole.
+        let agent_given = req.agent.backend.is_some() || req.agent.command.is_some();
+        let was_agent = match (&self.backend, &self.agent_cmd) {
+            (_, Some(cmd)) => Some(format!("--agent-cmd {cmd:?}")),
+            (Some(b), None) => Some(format!("--agent {b}")),
+            (None, None) => None,
+        };
+        if keep("--agent", agent_given, was_agent) {
+            match &self.agent_cmd {
+                Some(cmd) => req.agent.command = Some(cmd.clone()),
+                None => {
+                    req.agent.backend = self.backend.as_deref().and_then(|b| Backend::parse(b).ok())
+                }
+            }
+        }
+        let was_rotation = self
+            .rotation_name
+            .clone()
+            .or_else(|| self.rotation_path.as_ref().map(|p| p.display().to_string()));
+        if keep("--rotation", req.rotation.is_some(), was_rotation) {
+            req.rotation = match (&self.rotation_name, &self.rotation_path) {
+                (Some(n), _) => Some(RotationChoice::Name(n.clone())),
+                (None, Some(p)) => Some(RotationChoice::Path(p.clone())),
+                (None, None) => None,
+            };
+        }
+        let was_dir = self.prompts_dir.as_ref().map(|p| p.display().to_string());
+        if keep("--prompts-dir", req.prompts_dir.is_some(), was_dir) {
+            req.prompts_dir.clone_from(&self.prompts_dir);
+        }
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+        if keep("--tag", !req.tags.is_empty(), list(&self.tags)) {
+            req.tags.clone_from(&self.tags);
+        }
+        if keep(
+            "--skip-tag",
+            !req.skip_tags.is_empty(),
+            list(&self.skip_tags),
+        ) {
+            req.skip_tags.clone_from(&self.skip_tags);
+        }
+        macro_rules! option {
+            ($flag:literal, $field:expr, $mine:expr) => {
+                if keep($flag, $field.is_some(), $mine.map(|v| v.to_string())) {
+                    $field = $mine;
+                }
+            };
+        }
+        let b = &mut req.budgets;
+        option!("--max-iterations", b.max_iterations, self.max_iterations);
+        option!("--until", b.until, self.until);
+        option!("--max-cost", b.max_cost_usd, self.max_cost_usd);
+        option!("--max-tokens", b.max_tokens, self.max_tokens);
+        option!(
+            "--consecutive-failure-limit",
+            b.consecutive_failure_limit,
+            self.consecutive_failure_limit
+        );
+        option!("--max-parallel", req.max_parallel, self.max_parallel);
+        option!("--backoff-after", req.backoff_after, self.backoff_after);
+        option!("--backoff-skip", req.backoff_skip, self.backoff_skip);
+        over
+    }
+
+    /// The model the run was started with, when the resumed run uses the same backend (the
+    /// model is no flag: a config changed since does not switch a run's model midway).
+    pub fn apply_model(&self, plan: &mut Plan) {
+        let same_backend = self.backend.as_deref() == Some(plan.agent.backend.value.as_str());
+        if let (true, Some(m)) = (same_backend, &self.model)
+            && plan.agent.model.as_ref() != Some(m)
+        {
+            plan.agent.model = Some(m.clone());
+            plan.agent.pricing = plan.agent.price_overrides.get(m).copied();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grind::plan::AgentOverride;
+
+    #[test]
+    fn the_command_line_overrides_what_it_gives_and_keeps_the_rest() {
+        let started = StartedWith {
+            backend: Some("command".into()),
+            agent_cmd: Some("sh agent.sh".into()),
+            prompts_dir: Some("/p".into()),
+            tags: vec!["lint".into()],
+            max_iterations: Some(5),
+            max_cost_usd: Some(2.5),
+            ..Default::default()
+        };
+        let mut req = PlanRequest::default();
+        req.budgets.max_iterations = Some(9);
+        let over = started.apply(&mut req);
+        assert_eq!(
+            over,
+            [Overridden {
+                flag: "--max-iterations",
+                was: "5".into()
+            }]
+        );
+        assert_eq!(req.budgets.max_iterations, Some(9));
+        assert_eq!(req.budgets.max_cost_usd, Some(2.5));
+        assert_eq!(req.agent.command.as_deref(), Some("sh agent.sh"));
+        assert_eq!(req.prompts_dir, Some(PathBuf::from("/p")));
+        assert_eq!(req.tags, ["lint"]);
+
+        let mut req = PlanRequest {
+            agent: AgentOverride {
+                backend: Some(Backend::Demo),
+                command: None,
+            },
+            ..Default::default()
+        };
+        let over = started.apply(&mut req);
+        assert_eq!(over[0].flag, "--agent");
+        assert_eq!(over[0].was, "--agent-cmd \"sh agent.sh\"");
+        assert_eq!(req.agent.command, None, "the agent is replaced whole");
+
+        // Nothing kept (a run from before): nothing changes.
+        let mut req = PlanRequest::default();
+        assert!(StartedWith::default().apply(&mut req).is_empty());
+        assert_eq!(req.agent, AgentOverride::default());
+    }
+}
