@@ -10,6 +10,8 @@ mod checkouts;
 mod code_merge;
 mod fast_import;
 mod graph;
+mod intact;
+mod lock_holders;
 mod objects;
 mod porcelain;
 mod refs;
