@@ -37,6 +37,12 @@ pub fn store_err(e: StoreError) -> CliError {
                 .to_string(),
         ),
         StoreError::Damaged(d) => Some(damaged_hint(d)),
+        StoreError::Git(g) if g.is_locked() => Some(
+            "another git process was updating the same refs in this repository (a fetch or push \
+             running at the same time): run the command again; if none is running, a killed git \
+             left the `.lock` file named above: remove it"
+                .to_string(),
+        ),
         StoreError::RunMismatch { .. } => {
             Some("leave `run_id` out of the record, or record into that run".to_string())
         }

@@ -60,6 +60,11 @@ pub enum GitError {
 }
 
 impl GitError {
+    /// Whether git2 found the ref (or file) locked by another writer.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, GitError::Git { source, .. } if source.code() == git2::ErrorCode::Locked)
+    }
+
     pub(crate) fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
         let what = what.into();
         move |source| GitError::Git { what, source }
