@@ -1,0 +1,317 @@
+//! Did a session's work reach the target? Checked in this order, first answer wins:
+//!
+//! 1. **merge / fast-forward**: the session's commit is an ancestor of the target.
+//! 2. **patch id**: every own commit of the session, or its whole change, has the patch id of
+//!    a target commit made since the run forked (a rebase, a cherry-pick, a squash of that one
+//!    session).
+//! 3. **squash of the run**: the run branch's whole change has the patch id of a target commit.
+//! 4. **applied**: the session's change is already applied in the target's tree. Sessions are
+//!    walked newest first over a working tree that starts as the target's: a session whose
+//!    change applies in reverse is in (and the walk goes on from the tree with it taken out,
+//!    so an earlier session whose lines a later one edited is judged on the lines it wrote);
+//!    one whose change still applies forwards is not; one whose change applies neither way was
+//!    edited later and is `unknown`, never a guess.
+//!
+//! Only sessions whose work landed on the run branch are judged. The checks write nothing to
+//! the repository (they run on a scratch handle whose objects stay in memory), and the
+//! verdicts are cached keyed by the run tip, the run branch tip and the target tip.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::index::{Index, RunFacts, SessionFacts, oid};
+use super::{ProvenanceError, Result};
+use crate::git::{Oid, Repo, TreeEdit};
+
+/// How far a session's work got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reach {
+    /// No code of this session landed on the run branch (nothing to reach the target with).
+    NotLanded,
+    /// The target has no such commit (the run has no base branch and no `--target` was given).
+    NoTarget,
+    Merged,
+    PatchId,
+    SquashedRun,
+    Applied,
+    No,
+    Unknown,
+}
+
+impl Reach {
+    pub fn reached(self) -> bool {
+        matches!(
+            self,
+            Reach::Merged | Reach::PatchId | Reach::SquashedRun | Reach::Applied
+        )
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::NotLanded => "not-landed",
+            Reach::NoTarget => "no-target",
+            Reach::Merged => "merged",
+            Reach::PatchId => "patch-id",
+            Reach::SquashedRun => "squashed-run",
+            Reach::Applied => "applied",
+            Reach::No => "no",
+            Reach::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where "the target" is: one revision for every run, or each run's base branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    BaseBranch,
+    Rev(String),
+}
+
+/// Cached verdicts of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedReach {
+    pub key: String,
+    pub verdicts: Vec<(u64, Reach)>,
+}
+
+/// One run's verdicts: by seq.
+#[derive(Debug, Clone, Default)]
+pub struct RunReach {
+    pub target: Option<String>,
+    pub verdicts: BTreeMap<u64, Reach>,
+}
+
+/// Verdicts of every run, by run ref name.
+pub type ReachReport = BTreeMap<String, RunReach>;
+
+/// Judges every run the index holds (the remote ones too when asked).
+pub fn judge(
+    repo: &Repo,
+    index: &mut Index,
+    target: &Target,
+    remote_runs: bool,
+) -> Result<ReachReport> {
+    let fixed = match target {
+        Target::Rev(rev) => Some(
+            repo.rev_commit(rev)?
+                .ok_or_else(|| ProvenanceError::BadTarget(rev.clone()))?,
+        ),
+        Target::BaseBranch => None,
+    };
+    let scratch = repo.scratch()?;
+    let mut out = ReachReport::new();
+    let refnames: Vec<String> = index.runs(remote_runs).map(|r| r.refname.clone()).collect();
+    for refname in refnames {
+        let run = index.runs[&refname].clone();
+        let (label, target_tip) = match (target, fixed) {
+            (Target::Rev(rev), Some(t)) => (Some(rev.clone()), Some(t)),
+            _ => match &run.base_branch {
+                Some(b) => (Some(b.clone()), repo.rev_commit(&format!("refs/heads/{b}"))?),
+                None => (None, None),
+            },
+        };
+        let branch_tip = branch_tip(repo, &run)?;
+        let key = format!(
+            "{}:{}:{}",
+            run.tip,
+            branch_tip.map(|o| o.to_string()).unwrap_or_default(),
+            target_tip.map(|o| o.to_string()).unwrap_or_default()
+        );
+        let verdicts = match index.reach.get(&refname).filter(|c| c.key == key) {
+            Some(c) => c.verdicts.iter().copied().collect(),
+            None => {
+                let v = judge_run(repo, &scratch, index, &run, branch_tip, target_tip)?;
+                index.reach.insert(
+                    refname.clone(),
+                    CachedReach {
+                        key,
+                        verdicts: v.iter().map(|(k, v)| (*k, *v)).collect(),
+                    },
+                );
+                index.dirty = true;
+                v
+            }
+        };
+        out.insert(
+            refname,
+            RunReach {
+                target: label,
+                verdicts,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The tip of the run's code branch: the one run.json names, else `pitboss/<id>`, else
+/// `pitboss/grind/<id>` (the name runs used before).
+pub fn branch_tip(repo: &Repo, run: &RunFacts) -> Result<Option<Oid>> {
+    let mut names: Vec<String> = run.branch.iter().cloned().collect();
+    if run.remote.is_none() {
+        names.push(format!("pitboss/{}", run.id));
+        names.push(format!("pitboss/grind/{}", run.id));
+    }
+    for n in names {
+        if let Some(t) = repo.rev_commit(&format!("refs/heads/{n}"))? {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+fn judge_run(
+    repo: &Repo,
+    scratch: &Repo,
+    index: &mut Index,
+    run: &RunFacts,
+    branch_tip: Option<Oid>,
+    target: Option<Oid>,
+) -> Result<BTreeMap<u64, Reach>> {
+    let base = run.base_commit.as_deref().and_then(oid);
+    // Landed on the run branch: reachable from its tip (the branch may have been rewound).
+    let on_branch: Option<HashSet<Oid>> = match branch_tip {
+        Some(t) => Some(
+            repo.commits_not_in_any(t, &base.into_iter().collect::<Vec<_>>(), usize::MAX)?
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
+    let landed = |s: &SessionFacts| -> Option<Oid> {
+        let c = oid(s.commit.as_deref()?)?;
+        if s.own.is_empty() {
+            return None; // the commit is not in this repository
+        }
+        match &on_branch {
+            Some(set) => set.contains(&c).then_some(c),
+            None => Some(c),
+        }
+    };
+    let mut out = BTreeMap::new();
+    let mut pending: Vec<(&SessionFacts, Oid)> = Vec::new();
+    for s in &run.sessions {
+        match landed(s) {
+            None => {
+                out.insert(s.seq, Reach::NotLanded);
+            }
+            Some(_) if target.is_none() => {
+                out.insert(s.seq, Reach::NoTarget);
+            }
+            Some(c) => pending.push((s, c)),
+        }
+    }
+    let Some(target) = target else {
+        return Ok(out);
+    };
+    if pending.is_empty() {
+        return Ok(out);
+    }
+    // The patch ids of the target's commits since the run forked.
+    let head = branch_tip.unwrap_or(pending.last().map(|p| p.1).unwrap_or(target));
+    let fork = repo.merge_base(target, head)?;
+    let mut target_pids: HashSet<String> = HashSet::new();
+    for c in repo.commits_not_in_any(target, &fork.into_iter().collect::<Vec<_>>(), usize::MAX)? {
+        if let Some(p) = index.commit_patch_id(repo, c)? {
+            target_pids.insert(p);
+        }
+    }
+    let whole_run = match (branch_tip, fork) {
+        (Some(t), Some(f)) => {
+            let (tt, ft) = (tree_of(repo, t)?, tree_of(repo, f)?);
+            match tt {
+                Some(tt) => repo.diff_patch_id(ft, tt)?.map(|p| p.to_string()),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let squashed = whole_run.is_some_and(|p| target_pids.contains(&p));
+    for (s, c) in &pending {
+        let v = if repo.is_ancestor(*c, target)? {
+            Reach::Merged
+        } else if (!s.patch_ids.is_empty() && s.patch_ids.iter().all(|p| target_pids.contains(p)))
+            || s
+                .session_patch_id
+                .as_ref()
+                .is_some_and(|p| target_pids.contains(p))
+        {
+            Reach::PatchId
+        } else if squashed {
+            Reach::SquashedRun
+        } else {
+            Reach::Unknown // decided by the apply walk below
+        };
+        out.insert(s.seq, v);
+    }
+    if pending.iter().all(|(s, _)| out[&s.seq].reached()) {
+        return Ok(out);
+    }
+    // The apply walk, newest session first.
+    let Some(mut tree) = tree_of(repo, target)? else {
+        return Ok(out);
+    };
+    for (s, c) in pending.iter().rev() {
+        let Some(new) = tree_of(repo, *c)? else {
+            continue;
+        };
+        let old = match s.base.as_deref().and_then(oid) {
+            Some(b) => tree_of(repo, b)?,
+            None => None,
+        };
+        let decided = out[&s.seq].reached();
+        let (next, verdict) = applied(scratch, tree, old, new)?;
+        tree = next;
+        if !decided {
+            out.insert(s.seq, verdict);
+        }
+    }
+    Ok(out)
+}
+
+fn tree_of(repo: &Repo, commit: Oid) -> Result<Option<Oid>> {
+    Ok(repo.commit_info(commit)?.map(|c| c.tree))
+}
+
+/// Whether the change `old → new` is in `tree`: the tree with it taken out and `Applied`,
+/// the tree unchanged and `No` (it still applies forwards), or unchanged and `Unknown`.
+fn applied(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<(Oid, Reach)> {
+    let files = scratch.changed_files(old, new)?;
+    if files.is_empty() {
+        return Ok((tree, Reach::No));
+    }
+    // The quick answers: every touched file is exactly as the session left it, or exactly as
+    // it found it.
+    let mut all_new = true;
+    let mut all_old = true;
+    for f in &files {
+        let here = scratch.tree_entry(tree, &f.path)?.map(|e| e.0);
+        all_new &= here == f.new;
+        all_old &= here == f.old;
+    }
+    if all_new {
+        let edits: Vec<TreeEdit> = files
+            .iter()
+            .map(|f| match f.old {
+                Some(oid) => TreeEdit::Blob {
+                    path: f.path.clone(),
+                    oid,
+                },
+                None => TreeEdit::Remove {
+                    path: f.path.clone(),
+                },
+            })
+            .collect();
+        return Ok((scratch.edit_tree(Some(tree), &edits)?, Reach::Applied));
+    }
+    if all_old {
+        return Ok((tree, Reach::No));
+    }
+    if let Some(t) = scratch.apply_change(tree, Some(new), old)? {
+        return Ok((t, Reach::Applied));
+    }
+    if scratch.apply_change(tree, old, Some(new))?.is_some() {
+        return Ok((tree, Reach::No));
+    }
+    Ok((tree, Reach::Unknown))
+}
