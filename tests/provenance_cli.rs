@@ -5,6 +5,7 @@
 //! `stats` prints is checked against the known answer.
 
 mod common;
+mod grindkit;
 
 use common::Sandbox;
 use serde_json::Value;
@@ -344,6 +345,9 @@ fn blame_and_why_name_the_session_that_wrote_the_line() {
     assert!(why.contains("tokens    165 (100 in, 50 out, 10 cache read, 5 cache write)"), "{why}");
     assert!(why.contains("cost      $0.1000"), "{why}");
     assert!(why.contains("summary   did docs"), "{why}");
+    let first = git_pitboss(&sb, &["why", "a.txt:1"]);
+    assert!(first.contains("transcript (transcripts/"), "{first}");
+    assert!(first.contains("tool: Write a.txt"), "{first}");
     let v = json(&sb, &["why", "--json", "--rev", "pitboss/copy", "app.txt:5"]);
     assert_eq!(v["session"]["run"], "copy");
     assert_eq!(v["session"]["seq"], 3);
@@ -369,4 +373,46 @@ fn blame_and_why_name_the_session_that_wrote_the_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-branch"));
+}
+
+const AGENT: &str = r#"
+echo "line by session $PITBOSS_SEQ" >> work.txt
+git add work.txt
+git commit -q -m "agent: session $PITBOSS_SEQ"
+echo "tool: Write work.txt"
+echo "summary of session $PITBOSS_SEQ" > "$PITBOSS_SUMMARY_FILE"
+printf '{"tokens":{"input":100,"output":10,"cache_read":1000},"cost_usd":0.25}\n' > "$PITBOSS_RESULT_FILE"
+"#;
+
+#[test]
+fn a_grind_run_is_judged_against_its_base_branch_and_why_shows_its_prompt() {
+    let p = grindkit::Project::new();
+    p.prompt("fix", "").agent(AGENT);
+    p.sb.git(&["add", "-A"]);
+    p.sb.git(&["commit", "-q", "-m", "prompts"]);
+    let out = p.grind(&["--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = p.only_run();
+    // Not merged yet: landed on the run branch, not on main (the base branch).
+    let v = json(&p.sb, &["stats", "--json"]);
+    assert_eq!(v["total"]["sessions"], 2);
+    assert_eq!(v["total"]["landed"], 2);
+    assert_eq!(v["total"]["reached"], 0);
+    assert_eq!(v["total"]["reach_unknown"], 0);
+    assert_eq!(v["total"]["tokens"], 2 * 1110);
+    assert!((v["total"]["cost_usd"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert_eq!(v["total"]["cost_per_reached"], Value::Null);
+    let branch = p.branch(&run);
+    p.sb.git(&["merge", "-q", "--no-ff", "-m", "take the run", &branch]);
+    let v = json(&p.sb, &["stats", "--json", "--by", "agent"]);
+    assert_eq!(v["total"]["reached"], 2);
+    assert_eq!(v["groups"][0]["key"], "command");
+    assert!((v["total"]["cost_per_reached"].as_f64().unwrap() - 0.25).abs() < 1e-9);
+
+    let why = git_pitboss(&p.sb, &["why", "work.txt:2"]);
+    assert!(why.contains(&format!("run       {run}")), "{why}");
+    assert!(why.contains("session   2"), "{why}");
+    assert!(why.contains("summary   summary of session 2"), "{why}");
+    assert!(why.contains("Do the fix thing."), "{why}");
+    assert!(why.contains("tool: Write work.txt"), "{why}");
 }

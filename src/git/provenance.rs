@@ -145,9 +145,12 @@ impl Repo {
             .map_err(GitError::git(format!("cannot read tree {base}")))?;
         let mut index = match self.inner.apply_to_tree(&base_tree, &diff, None) {
             Ok(i) => i,
+            // NB: a change to a file the tree lacks fails with NotFound of class Index, not
+            // with ApplyFail.
             Err(e)
                 if e.code() == git2::ErrorCode::ApplyFail
-                    || e.class() == git2::ErrorClass::Patch =>
+                    || e.class() == git2::ErrorClass::Patch
+                    || e.class() == git2::ErrorClass::Index =>
             {
                 return Ok(None);
             }

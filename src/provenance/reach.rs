@@ -8,9 +8,10 @@
 //! 4. **applied**: the session's change is already applied in the target's tree. Sessions are
 //!    walked newest first over a working tree that starts as the target's: a session whose
 //!    change applies in reverse is in (and the walk goes on from the tree with it taken out,
-//!    so an earlier session whose lines a later one edited is judged on the lines it wrote);
-//!    one whose change still applies forwards is not; one whose change applies neither way was
-//!    edited later and is `unknown`, never a guess.
+//!    so an earlier session whose lines a later one edited is judged on the lines it wrote).
+//!    Then the sessions not found are walked oldest first over the target's tree, each change
+//!    put in as it goes: one whose change applies there is not in the target; one whose change
+//!    applies neither way was edited later and is `unknown`, never a guess.
 //!
 //! Only sessions whose work landed on the run branch are judged. The checks write nothing to
 //! the repository (they run on a scratch handle whose objects stay in memory), and the
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{Index, RunFacts, SessionFacts, oid};
 use super::{ProvenanceError, Result};
-use crate::git::{Oid, Repo, TreeEdit};
+use crate::git::{FileChange, Oid, Repo, TreeEdit};
 
 /// How far a session's work got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,11 +248,15 @@ fn judge_run(
     if pending.iter().all(|(s, _)| out[&s.seq].reached()) {
         return Ok(out);
     }
-    // The apply walk, newest session first.
-    let Some(mut tree) = tree_of(repo, target)? else {
+    // The apply walks. Newest session first, taking out of the target's tree each change
+    // found applied there; then oldest first, putting into it each change not found, so a
+    // session that builds on an earlier one that never reached the target is judged on the
+    // tree it was written for.
+    let Some(target_tree) = tree_of(repo, target)? else {
         return Ok(out);
     };
-    for (s, c) in pending.iter().rev() {
+    let mut changes = Vec::with_capacity(pending.len());
+    for (s, c) in &pending {
         let Some(new) = tree_of(repo, *c)? else {
             continue;
         };
@@ -259,11 +264,30 @@ fn judge_run(
             Some(b) => tree_of(repo, b)?,
             None => None,
         };
-        let decided = out[&s.seq].reached();
-        let (next, verdict) = applied(scratch, tree, old, new)?;
-        tree = next;
-        if !decided {
-            out.insert(s.seq, verdict);
+        changes.push((s.seq, old, new));
+    }
+    let mut tree = target_tree;
+    for (seq, old, new) in changes.iter().rev() {
+        if let Some(t) = take_out(scratch, tree, *old, *new)? {
+            tree = t;
+            if !out[seq].reached() {
+                out.insert(*seq, Reach::Applied);
+            }
+        }
+    }
+    let mut tree = target_tree;
+    for (seq, old, new) in &changes {
+        if out[seq].reached() {
+            continue;
+        }
+        match put_in(scratch, tree, *old, *new)? {
+            Some(t) => {
+                tree = t;
+                out.insert(*seq, Reach::No);
+            }
+            None => {
+                out.insert(*seq, Reach::Unknown);
+            }
         }
     }
     Ok(out)
@@ -273,45 +297,63 @@ fn tree_of(repo: &Repo, commit: Oid) -> Result<Option<Oid>> {
     Ok(repo.commit_info(commit)?.map(|c| c.tree))
 }
 
-/// Whether the change `old → new` is in `tree`: the tree with it taken out and `Applied`,
-/// the tree unchanged and `No` (it still applies forwards), or unchanged and `Unknown`.
-fn applied(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<(Oid, Reach)> {
+/// `tree` with the change `old → new` taken out, `None` when it is not found applied there.
+fn take_out(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<Option<Oid>> {
     let files = scratch.changed_files(old, new)?;
     if files.is_empty() {
-        return Ok((tree, Reach::No));
+        return Ok(None);
     }
-    // The quick answers: every touched file is exactly as the session left it, or exactly as
-    // it found it.
-    let mut all_new = true;
-    let mut all_old = true;
-    for f in &files {
-        let here = scratch.tree_entry(tree, &f.path)?.map(|e| e.0);
-        all_new &= here == f.new;
-        all_old &= here == f.old;
+    // The quick answer: every touched file is exactly as the session left it.
+    if same_blobs(scratch, tree, &files, |f| f.new)? {
+        return Ok(Some(set_blobs(scratch, tree, &files, |f| f.old)?));
     }
-    if all_new {
-        let edits: Vec<TreeEdit> = files
-            .iter()
-            .map(|f| match f.old {
-                Some(oid) => TreeEdit::Blob {
-                    path: f.path.clone(),
-                    oid,
-                },
-                None => TreeEdit::Remove {
-                    path: f.path.clone(),
-                },
-            })
-            .collect();
-        return Ok((scratch.edit_tree(Some(tree), &edits)?, Reach::Applied));
+    Ok(scratch.apply_change(tree, Some(new), old)?)
+}
+
+/// `tree` with the change `old → new` put in, `None` when it does not apply.
+fn put_in(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<Option<Oid>> {
+    let files = scratch.changed_files(old, new)?;
+    if files.is_empty() {
+        return Ok(Some(tree));
     }
-    if all_old {
-        return Ok((tree, Reach::No));
+    // The quick answer: every touched file is exactly as the session found it.
+    if same_blobs(scratch, tree, &files, |f| f.old)? {
+        return Ok(Some(set_blobs(scratch, tree, &files, |f| f.new)?));
     }
-    if let Some(t) = scratch.apply_change(tree, Some(new), old)? {
-        return Ok((t, Reach::Applied));
+    Ok(scratch.apply_change(tree, old, Some(new))?)
+}
+
+fn same_blobs(
+    repo: &Repo,
+    tree: Oid,
+    files: &[FileChange],
+    side: impl Fn(&FileChange) -> Option<Oid>,
+) -> Result<bool> {
+    for f in files {
+        if repo.tree_entry(tree, &f.path)?.map(|e| e.0) != side(f) {
+            return Ok(false);
+        }
     }
-    if scratch.apply_change(tree, old, Some(new))?.is_some() {
-        return Ok((tree, Reach::No));
-    }
-    Ok((tree, Reach::Unknown))
+    Ok(true)
+}
+
+fn set_blobs(
+    repo: &Repo,
+    tree: Oid,
+    files: &[FileChange],
+    side: impl Fn(&FileChange) -> Option<Oid>,
+) -> Result<Oid> {
+    let edits: Vec<TreeEdit> = files
+        .iter()
+        .map(|f| match side(f) {
+            Some(oid) => TreeEdit::Blob {
+                path: f.path.clone(),
+                oid,
+            },
+            None => TreeEdit::Remove {
+                path: f.path.clone(),
+            },
+        })
+        .collect();
+    Ok(repo.edit_tree(Some(tree), &edits)?)
 }
