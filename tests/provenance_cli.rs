@@ -329,6 +329,11 @@ fn blame_and_why_name_the_session_that_wrote_the_line() {
     assert_eq!(lines[0]["session"]["seq"], 1);
     assert_eq!(lines[0]["session"]["via"], "patch-id");
     assert_eq!(lines[1]["session"]["seq"], 2);
+    // A squash of the whole run branch: the line is matched on the run branch by its text.
+    let e: Value = serde_json::from_str(&git_pitboss(&sb, &["blame", "--json", "e.txt"])).unwrap();
+    assert_eq!(e[0]["session"]["run"], "squash");
+    assert_eq!(e[0]["session"]["seq"], 2);
+    assert_eq!(e[0]["session"]["via"], "squashed-run");
     let text = git_pitboss(&sb, &["blame", "a.txt"]);
     assert!(text.contains("merge #0001 a"), "{text}");
     assert!(text.contains("merge #0002 docs"), "{text}");

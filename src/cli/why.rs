@@ -153,6 +153,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         let via = match sref.via {
             blame::Via::Commit => "",
             blame::Via::PatchId => " (same change by patch id: rebased, cherry-picked or squashed)",
+            blame::Via::SquashedRun => " (a squash of the whole run branch; the line matched on it)",
         };
         writeln!(out, "{file}:{line}  {}", bl.content)?;
         writeln!(out, "commit    {}{via}", bl.commit)?;

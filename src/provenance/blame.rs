@@ -59,6 +59,9 @@ pub enum Via {
     Commit,
     /// The commit has the patch id of the session's commit or whole change.
     PatchId,
+    /// The commit is a squash of the whole run branch; the line was matched by its text to
+    /// the run branch's own blame.
+    SquashedRun,
 }
 
 /// The session that wrote a line.
@@ -152,18 +155,86 @@ pub fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<Vec<Blam
         .blame_porcelain(args)?
         .map_err(ProvenanceError::Blame)?;
     let lines = parse_porcelain(&bytes);
-    let mut ann = Annotator::new(index);
     let mut out = Vec::with_capacity(lines.len());
-    for l in lines {
-        let session = ann.session_of(repo, &l.commit)?;
-        out.push(BlameLine {
-            line: l.line,
-            commit: l.commit,
-            content: l.content,
-            session,
-        });
+    {
+        let mut ann = Annotator::new(index);
+        for l in lines {
+            let session = ann.session_of(repo, &l.commit)?;
+            out.push(BlameLine {
+                line: l.line,
+                commit: l.commit,
+                content: l.content,
+                session,
+            });
+        }
+    }
+    if out.iter().any(|l| l.session.is_none())
+        && let Some(file) = args.last()
+    {
+        through_squashes(repo, index, file, &mut out)?;
     }
     Ok(out)
+}
+
+/// Lines left plain whose commit is a squash of a whole run branch: blames the file on that
+/// branch and takes the session that wrote the same text there.
+fn through_squashes(
+    repo: &Repo,
+    index: &mut Index,
+    file: &str,
+    out: &mut [BlameLine],
+) -> Result<()> {
+    let wholes = index.whole_run_patch_ids(repo)?;
+    if wholes.is_empty() {
+        return Ok(());
+    }
+    let mut by_commit: HashMap<String, Option<String>> = HashMap::new();
+    for l in out.iter().filter(|l| l.session.is_none()) {
+        if by_commit.contains_key(&l.commit) {
+            continue;
+        }
+        let run = match l.commit.parse::<Oid>() {
+            Ok(oid) if !oid.is_zero() && repo.is_commit(oid) => index
+                .commit_patch_id(repo, oid)?
+                .and_then(|p| wholes.get(&p).cloned()),
+            _ => None,
+        };
+        by_commit.insert(l.commit.clone(), run);
+    }
+    let mut on_branch: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for refname in by_commit.values().flatten() {
+        if on_branch.contains_key(refname) {
+            continue;
+        }
+        let Some(tip) = super::reach::branch_tip(repo, &index.runs[refname])? else {
+            continue;
+        };
+        let args = vec![tip.to_string(), "--".to_string(), file.to_string()];
+        let texts: HashMap<String, String> = match repo.blame_porcelain(&args)? {
+            Ok(bytes) => parse_porcelain(&bytes)
+                .into_iter()
+                .map(|l| (l.content, l.commit))
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
+        on_branch.insert(refname.clone(), texts);
+    }
+    let mut ann = Annotator::new(index);
+    for l in out.iter_mut().filter(|l| l.session.is_none()) {
+        let Some(Some(refname)) = by_commit.get(&l.commit) else {
+            continue;
+        };
+        let Some(commit) = on_branch.get(refname).and_then(|t| t.get(&l.content)) else {
+            continue;
+        };
+        if let Some(mut s) = ann.session_of(repo, commit)?
+            && &s.refname == refname
+        {
+            s.via = Via::SquashedRun;
+            l.session = Some(s);
+        }
+    }
+    Ok(())
 }
 
 /// The part of a transcript around the last mention of `file` (preferring a line that looks

@@ -71,6 +71,17 @@ pub struct RunFacts {
     /// Prompt name → blob id of the prompt file the run started with.
     pub prompts: BTreeMap<String, String>,
     pub sessions: Vec<SessionFacts>,
+    /// The patch id of the run branch's whole change since the base commit, as of a branch
+    /// tip: what a squash merge of the whole branch carries.
+    #[serde(default)]
+    pub whole: Option<WholeRun>,
+}
+
+/// The run branch's whole change, as of one branch tip.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WholeRun {
+    pub branch_tip: String,
+    pub patch_id: Option<String>,
 }
 
 /// Which runs to index.
@@ -249,6 +260,7 @@ impl Index {
             agent: run.meta.agent.clone(),
             prompts: run.meta.prompts.clone(),
             sessions,
+            whole: None,
         })
     }
 
@@ -265,6 +277,58 @@ impl Index {
         self.commit_patch_ids.insert(key, pid.clone());
         self.dirty = true;
         Ok(Some(pid).filter(|p| !p.is_empty()))
+    }
+
+    /// The patch id of each run's whole change (base commit to branch tip), by run ref name;
+    /// computed once per branch tip.
+    pub fn whole_run_patch_ids(&mut self, repo: &Repo) -> Result<HashMap<String, String>> {
+        let mut out = HashMap::new();
+        let refnames: Vec<String> = self.runs.keys().cloned().collect();
+        for refname in refnames {
+            let run = &self.runs[&refname];
+            let Some(tip) = super::reach::branch_tip(repo, run)? else {
+                continue;
+            };
+            let tip_s = tip.to_string();
+            let cached = run.whole.as_ref().filter(|w| w.branch_tip == tip_s);
+            let pid = match cached {
+                Some(w) => w.patch_id.clone(),
+                None => {
+                    // Runs made by `record` have no base commit: take where the branch forked
+                    // from HEAD's history.
+                    let base = match run.base_commit.as_deref().and_then(oid) {
+                        Some(b) => Some(b),
+                        None => match repo.rev_commit("HEAD")? {
+                            Some(h) => repo.merge_base(h, tip)?,
+                            None => None,
+                        },
+                    };
+                    let tree = |c: Oid| -> Result<Option<Oid>> {
+                        Ok(repo.commit_info(c)?.map(|i| i.tree))
+                    };
+                    let old = match base {
+                        Some(b) => tree(b)?,
+                        None => None,
+                    };
+                    let pid = match (old, tree(tip)?) {
+                        (Some(o), Some(n)) => repo.diff_patch_id(Some(o), n)?.map(|p| p.to_string()),
+                        _ => None,
+                    };
+                    if let Some(r) = self.runs.get_mut(&refname) {
+                        r.whole = Some(WholeRun {
+                            branch_tip: tip_s,
+                            patch_id: pid.clone(),
+                        });
+                    }
+                    self.dirty = true;
+                    pid
+                }
+            };
+            if let Some(p) = pid {
+                out.insert(p, refname);
+            }
+        }
+        Ok(out)
     }
 
     /// Looks a session up by run ref name and seq.

@@ -17,7 +17,8 @@
 //! the repository (they run on a scratch handle whose objects stay in memory), and the
 //! verdicts are cached keyed by the run tip, the run branch tip and the target tip.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,7 @@ pub fn judge(
         Target::BaseBranch => None,
     };
     let scratch = repo.scratch()?;
+    let mut pids = TargetPids::new();
     let mut out = ReachReport::new();
     let refnames: Vec<String> = index.runs(remote_runs).map(|r| r.refname.clone()).collect();
     for refname in refnames {
@@ -122,7 +124,7 @@ pub fn judge(
         let verdicts = match index.reach.get(&refname).filter(|c| c.key == key) {
             Some(c) => c.verdicts.iter().copied().collect(),
             None => {
-                let v = judge_run(repo, &scratch, index, &run, branch_tip, target_tip)?;
+                let v = judge_run(repo, &scratch, index, &run, branch_tip, target_tip, &mut pids)?;
                 index.reach.insert(
                     refname.clone(),
                     CachedReach {
@@ -168,6 +170,7 @@ fn judge_run(
     run: &RunFacts,
     branch_tip: Option<Oid>,
     target: Option<Oid>,
+    pids: &mut TargetPids,
 ) -> Result<BTreeMap<u64, Reach>> {
     let base = run.base_commit.as_deref().and_then(oid);
     // Landed on the run branch: reachable from its tip (the branch may have been rewound).
@@ -211,12 +214,30 @@ fn judge_run(
     // The patch ids of the target's commits since the run forked.
     let head = branch_tip.unwrap_or(pending.last().map(|p| p.1).unwrap_or(target));
     let fork = repo.merge_base(target, head)?;
-    let mut target_pids: HashSet<String> = HashSet::new();
-    for c in repo.commits_not_in_any(target, &fork.into_iter().collect::<Vec<_>>(), usize::MAX)? {
-        if let Some(p) = index.commit_patch_id(repo, c)? {
-            target_pids.insert(p);
-        }
+    // Merged: an ancestor of the target. A landed session's commit is one exactly when it is
+    // an ancestor of the fork point, so one walk (fork back to the run's base) answers for
+    // every session, where an ancestry query per session walked the target's whole history.
+    let merged: Option<HashSet<Oid>> = match (&on_branch, fork) {
+        (Some(_), Some(f)) => Some(
+            repo.commits_not_in_any(f, &base.into_iter().collect::<Vec<_>>(), usize::MAX)?
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
+    };
+    let mut all_merged = true;
+    for (s, c) in &pending {
+        let is_merged = match &merged {
+            Some(set) => set.contains(c),
+            None => repo.is_ancestor(*c, target)?,
+        };
+        all_merged &= is_merged;
+        out.insert(s.seq, if is_merged { Reach::Merged } else { Reach::Unknown });
     }
+    if all_merged {
+        return Ok(out);
+    }
+    let target_pids = target_patch_ids(repo, index, pids, target, fork)?;
     let whole_run = match (branch_tip, fork) {
         (Some(t), Some(f)) => {
             let (tt, ft) = (tree_of(repo, t)?, tree_of(repo, f)?);
@@ -228,10 +249,12 @@ fn judge_run(
         _ => None,
     };
     let squashed = whole_run.is_some_and(|p| target_pids.contains(&p));
-    for (s, c) in &pending {
-        let v = if repo.is_ancestor(*c, target)? {
-            Reach::Merged
-        } else if (!s.patch_ids.is_empty() && s.patch_ids.iter().all(|p| target_pids.contains(p)))
+    for (s, _) in &pending {
+        if out[&s.seq] == Reach::Merged {
+            continue;
+        }
+        let v = if (!s.patch_ids.is_empty()
+            && s.patch_ids.iter().all(|p| target_pids.contains(p)))
             || s
                 .session_patch_id
                 .as_ref()
@@ -291,6 +314,31 @@ fn judge_run(
         }
     }
     Ok(out)
+}
+
+/// The patch ids of a target's commits since a fork point, shared by the runs that forked
+/// there (most runs of a repository fork from a handful of base commits).
+type TargetPids = HashMap<(Oid, Option<Oid>), Rc<HashSet<String>>>;
+
+fn target_patch_ids(
+    repo: &Repo,
+    index: &mut Index,
+    pids: &mut TargetPids,
+    target: Oid,
+    fork: Option<Oid>,
+) -> Result<Rc<HashSet<String>>> {
+    if let Some(p) = pids.get(&(target, fork)) {
+        return Ok(p.clone());
+    }
+    let mut set = HashSet::new();
+    for c in repo.commits_not_in_any(target, &fork.into_iter().collect::<Vec<_>>(), usize::MAX)? {
+        if let Some(p) = index.commit_patch_id(repo, c)? {
+            set.insert(p);
+        }
+    }
+    let set = Rc::new(set);
+    pids.insert((target, fork), set.clone());
+    Ok(set)
 }
 
 fn tree_of(repo: &Repo, commit: Oid) -> Result<Option<Oid>> {
