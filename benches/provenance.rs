@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 use pitboss::clock::{FixedClock, OsEntropy};
 use pitboss::git::{Identity, Oid, Repo, TreeEdit};
 use pitboss::store::{
-    RunId, RunMeta, RunStore, SessionAppend, SessionRecord, SessionStatus, Tokens,
-    TranscriptSource,
+    RunId, RunMeta, RunStore, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
 };
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -130,7 +129,9 @@ impl Builder<'_> {
     }
 
     fn branch(&self, id: &RunId, tip: Oid) {
-        self.repo.create_branch(&format!("pitboss/{id}"), tip).unwrap();
+        self.repo
+            .create_branch(&format!("pitboss/{id}"), tip)
+            .unwrap();
     }
 }
 
@@ -148,7 +149,9 @@ fn build(dir: &Path, runs: usize, sessions: usize, blame_runs: usize, lines: usi
         who: Identity::fallback(),
         when: chrono::Utc::now(),
     };
-    let mut file: Vec<String> = (0..lines).map(|i| format!("line {i} as it began")).collect();
+    let mut file: Vec<String> = (0..lines)
+        .map(|i| format!("line {i} as it began"))
+        .collect();
     let empty = repo.empty_tree().unwrap();
     let t0 = b.with(empty, "blame.txt", b.blob(&(file.join("\n") + "\n")));
     let mut main = b.commit(t0, &[], "initial");
@@ -164,7 +167,11 @@ fn build(dir: &Path, runs: usize, sessions: usize, blame_runs: usize, lines: usi
             for (i, l) in file.iter_mut().enumerate().take(to).skip(from) {
                 *l = format!("line {i} by run {r} session {s}");
             }
-            let tree = b.with(b.tree_of(tip), "blame.txt", b.blob(&(file.join("\n") + "\n")));
+            let tree = b.with(
+                b.tree_of(tip),
+                "blame.txt",
+                b.blob(&(file.join("\n") + "\n")),
+            );
             tip = b.commit(tree, &[tip], &format!("run {r} session {s}"));
             b.session(&id, PROMPTS[s % 4], tip);
             k += 1;
@@ -196,8 +203,16 @@ fn build(dir: &Path, runs: usize, sessions: usize, blame_runs: usize, lines: usi
         taken += 1;
         let main_tree = b.tree_of(main);
         main = match r % 3 {
-            0 => b.commit(b.with(main_tree, &path, *blobs.last().unwrap()), &[main, tip], "merge"),
-            1 => b.commit(b.with(main_tree, &path, *blobs.last().unwrap()), &[main], "squash"),
+            0 => b.commit(
+                b.with(main_tree, &path, *blobs.last().unwrap()),
+                &[main, tip],
+                "merge",
+            ),
+            1 => b.commit(
+                b.with(main_tree, &path, *blobs.last().unwrap()),
+                &[main],
+                "squash",
+            ),
             _ => {
                 let mut m = main;
                 for blob in &blobs {
@@ -326,10 +341,8 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let blame = repo
-            .blame_file(Path::new("blame.txt"), None)
-            .unwrap();
-        assert!(blame.len() > 0);
+        let blame = repo.blame_file(Path::new("blame.txt"), None).unwrap();
+        assert!(!blame.is_empty());
         times.push(start.elapsed());
     }
     println!(

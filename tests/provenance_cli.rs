@@ -11,7 +11,11 @@ use common::Sandbox;
 use serde_json::Value;
 
 fn git_pitboss(sb: &Sandbox, args: &[&str]) -> String {
-    let out = sb.git_pitboss().args(args).output().expect("run git pitboss");
+    let out = sb
+        .git_pitboss()
+        .args(args)
+        .output()
+        .expect("run git pitboss");
     assert!(
         out.status.success(),
         "git pitboss {args:?} failed ({:?}): {}",
@@ -46,7 +50,7 @@ impl History<'_> {
     /// Records a session of `run` (created on first use) whose code commit is `commit`.
     fn record(&mut self, run: &str, prompt: &str, commit: Option<&str>, cost_known: bool) {
         self.secs += 10;
-            let cost = if cost_known {
+        let cost = if cost_known {
             r#""cost_usd":0.1,"cost_source":"reported""#
         } else {
             r#""cost_usd":0,"cost_source":"unknown""#
@@ -63,7 +67,9 @@ impl History<'_> {
         let transcript = self.sb.path("transcript.log");
         std::fs::write(
             &transcript,
-            format!("thinking about {prompt}\nread README\ntool: Write {prompt}.txt\nwrote it\ndone\n"),
+            format!(
+                "thinking about {prompt}\nread README\ntool: Write {prompt}.txt\nwrote it\ndone\n"
+            ),
         )
         .unwrap();
         let out = common::run_with_stdin(
@@ -261,16 +267,37 @@ fn stats_counts_every_way_work_reaches_the_target() {
     assert_eq!(
         cells,
         [
-            "TOTAL", "15", "1", "error,", "14", "ok", "7%", "93%", "10", "(67%)", "1", "2475",
-            "$1.4000", "+1?", "$0.1000", "$0.1400+?", "1m20s"
+            "TOTAL",
+            "15",
+            "1",
+            "error,",
+            "14",
+            "ok",
+            "7%",
+            "93%",
+            "10",
+            "(67%)",
+            "1",
+            "2475",
+            "$1.4000",
+            "+1?",
+            "$0.1000",
+            "$0.1400+?",
+            "1m20s"
         ],
         "{text}"
     );
-    assert!(text.contains("reached by: 2 applied, 3 merged, 3 patch-id, 2 squashed-run"), "{text}");
+    assert!(
+        text.contains("reached by: 2 applied, 3 merged, 3 patch-id, 2 squashed-run"),
+        "{text}"
+    );
     let docs = text.lines().find(|l| l.starts_with("docs ")).expect(&text);
     // docs: merge 2 (merged), merge 3 (nothing, unknown cost), rebase 2 (patch id),
     // squash 2 (squash), copy 2 (applied), edited 2 (no).
-    assert!(docs.split_whitespace().collect::<Vec<_>>()[1] == "6", "{docs}");
+    assert!(
+        docs.split_whitespace().collect::<Vec<_>>()[1] == "6",
+        "{docs}"
+    );
     assert!(docs.contains("4 (67%)"), "{docs}");
 }
 
@@ -288,13 +315,25 @@ fn stats_filters_groups_and_caches() {
     // Only two runs, by their prefixes.
     let two = json(
         &sb,
-        &["stats", "pick", "squash", "--target", "main", "--by", "model", "--json"],
+        &[
+            "stats", "pick", "squash", "--target", "main", "--by", "model", "--json",
+        ],
     );
     assert_eq!(two["total"]["sessions"], 4);
     assert_eq!(two["total"]["reached"], 3);
     assert_eq!(two["groups"][0]["key"], "opus");
     // Nothing started after the sessions.
-    let none = json(&sb, &["stats", "--since", "2026-11-25", "--target", "main", "--json"]);
+    let none = json(
+        &sb,
+        &[
+            "stats",
+            "--since",
+            "2026-11-25",
+            "--target",
+            "main",
+            "--json",
+        ],
+    );
     assert_eq!(none["total"]["sessions"], 0);
     // The cache answers the second call with the same figures …
     let cache = sb.repo.join(".git/pitboss/cache/provenance.json");
@@ -313,10 +352,27 @@ fn stats_filters_groups_and_caches() {
     let grown = json(&sb, &["stats", "--target", "main", "--json"]);
     assert_eq!(grown["total"]["sessions"], 16);
     assert_eq!(grown["total"]["reached"], 11);
+    // A teammate's run known only from a remote's tracking ref counts with --remote-runs.
+    let tip = sb
+        .git(&["rev-parse", "refs/pitboss/grind/pick"])
+        .trim()
+        .to_string();
+    sb.git(&["update-ref", "refs/pitboss-remotes/origin/grind/pick", &tip]);
+    sb.git(&["update-ref", "-d", "refs/pitboss/grind/pick"]);
+    let local = json(&sb, &["stats", "--target", "main", "--json"]);
+    assert_eq!(local["total"]["sessions"], 14);
+    let remote = json(
+        &sb,
+        &["stats", "--target", "main", "--remote-runs", "--json"],
+    );
+    assert_eq!(remote["total"]["sessions"], 16);
+    assert_eq!(remote["total"]["reached"], 11);
+    sb.git(&["update-ref", "refs/pitboss/grind/pick", &tip]);
     // Without a target and without base branches, reaching is unknown, never a guess.
     let no_target = json(&sb, &["stats", "--json"]);
     assert_eq!(no_target["total"]["reached"], 0);
     assert_eq!(no_target["total"]["reach_unknown"], 15);
+    assert_eq!(no_target["runs"], 7);
 }
 
 #[test]
@@ -347,22 +403,34 @@ fn blame_and_why_name_the_session_that_wrote_the_line() {
     assert!(why.contains("session   2"), "{why}");
     assert!(why.contains("prompt    docs"), "{why}");
     assert!(why.contains("status    ok"), "{why}");
-    assert!(why.contains("tokens    165 (100 in, 50 out, 10 cache read, 5 cache write)"), "{why}");
+    assert!(
+        why.contains("tokens    165 (100 in, 50 out, 10 cache read, 5 cache write)"),
+        "{why}"
+    );
     assert!(why.contains("cost      $0.1000"), "{why}");
     assert!(why.contains("summary   did docs"), "{why}");
     let first = git_pitboss(&sb, &["why", "a.txt:1"]);
     assert!(first.contains("transcript (transcripts/"), "{first}");
     assert!(first.contains("tool: Write a.txt"), "{first}");
-    let v = json(&sb, &["why", "--json", "--rev", "pitboss/copy", "app.txt:5"]);
+    let v = json(
+        &sb,
+        &["why", "--json", "--rev", "pitboss/copy", "app.txt:5"],
+    );
     assert_eq!(v["session"]["run"], "copy");
     assert_eq!(v["session"]["seq"], 3);
     assert_eq!(v["record"]["prompt"], "fix");
     assert_eq!(v["content"], "FIVE by copy 3");
     // The transcript mentions the file it wrote.
-    let v = json(&sb, &["why", "--json", "e.txt:1", "--rev", "pitboss/squash"]);
+    let v = json(
+        &sb,
+        &["why", "--json", "e.txt:1", "--rev", "pitboss/squash"],
+    );
     assert_eq!(v["session"]["seq"], 2);
     let not_session = git_pitboss(&sb, &["why", "notes.txt:1"]);
-    assert!(not_session.contains("not written by a pitboss session"), "{not_session}");
+    assert!(
+        not_session.contains("not written by a pitboss session"),
+        "{not_session}"
+    );
 
     // Mistakes are refused with a hint, not a panic.
     let out = sb.git_pitboss().args(["why", "a.txt:99"]).output().unwrap();
@@ -396,7 +464,12 @@ fn a_grind_run_is_judged_against_its_base_branch_and_why_shows_its_prompt() {
     p.sb.git(&["add", "-A"]);
     p.sb.git(&["commit", "-q", "-m", "prompts"]);
     let out = p.grind(&["--max-iterations", "2"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = p.only_run();
     // Not merged yet: landed on the run branch, not on main (the base branch).
     let v = json(&p.sb, &["stats", "--json"]);

@@ -79,8 +79,18 @@ fn label(l: &BlameLine) -> String {
 }
 
 fn print_lines(out: &mut impl Write, lines: &[BlameLine]) -> std::io::Result<()> {
-    let width = lines.iter().map(|l| label(l).chars().count()).max().unwrap_or(0);
-    let num = lines.iter().map(|l| l.line).max().unwrap_or(0).to_string().len();
+    let width = lines
+        .iter()
+        .map(|l| label(l).chars().count())
+        .max()
+        .unwrap_or(0);
+    let num = lines
+        .iter()
+        .map(|l| l.line)
+        .max()
+        .unwrap_or(0)
+        .to_string()
+        .len();
     for l in lines {
         let lab = label(l);
         let pad = width - lab.chars().count();

@@ -56,8 +56,9 @@ pub(super) fn prov_err(e: ProvenanceError) -> CliError {
         ProvenanceError::Store(s) => store_err(s),
         ProvenanceError::BadTarget(_) => CliError::user(e)
             .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
-        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => CliError::user(e)
-            .hint("check the file name, the line number and the revision (`git blame` takes the same)"),
+        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => CliError::user(e).hint(
+            "check the file name, the line number and the revision (`git blame` takes the same)",
+        ),
         e => CliError::internal(e),
     }
 }
@@ -75,7 +76,8 @@ pub(super) fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, Stri
 pub fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
     let since = match &args.since {
         Some(s) => Some(parse_since(s).map_err(|m| {
-            CliError::user(anyhow!(m)).hint("use --since 2026-11-24 or --since 2026-11-24T10:00:00Z")
+            CliError::user(anyhow!(m))
+                .hint("use --since 2026-11-24 or --since 2026-11-24T10:00:00Z")
         })?),
         None => None,
     };
@@ -157,7 +159,11 @@ fn per(v: Option<f64>, unknown: u64) -> String {
 }
 
 fn row(g: &Group) -> Vec<String> {
-    let statuses: Vec<String> = g.by_status.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let statuses: Vec<String> = g
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
     vec![
         g.key.clone(),
         g.sessions.to_string(),
@@ -184,8 +190,18 @@ fn print_table(
         return Ok(());
     }
     let head: Vec<String> = [
-        r.by, "sessions", "status", "nothing", "landed", "reached", "unknown", "tokens", "cost",
-        "$/session", "$/reached", "median",
+        r.by,
+        "sessions",
+        "status",
+        "nothing",
+        "landed",
+        "reached",
+        "unknown",
+        "tokens",
+        "cost",
+        "$/session",
+        "$/reached",
+        "median",
     ]
     .iter()
     .map(|s| s.to_uppercase())
@@ -226,7 +242,11 @@ fn print_table(
         "{} runs; target: {}; reached by: {}",
         r.runs,
         target.unwrap_or("each run's base branch"),
-        if how.is_empty() { "-".into() } else { how.join(", ") }
+        if how.is_empty() {
+            "-".into()
+        } else {
+            how.join(", ")
+        }
     )?;
     writeln!(
         out,

@@ -101,7 +101,9 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 let tip = repo
                     .ref_target(&sref.refname)
                     .map_err(|e| store_err(e.into()))?
-                    .ok_or_else(|| store_err(crate::store::StoreError::RunNotFound(sref.run.clone())))?;
+                    .ok_or_else(|| {
+                        store_err(crate::store::StoreError::RunNotFound(sref.run.clone()))
+                    })?;
                 store
                     .open_run_at(&id, &sref.refname, tip)
                     .map_err(store_err)?
@@ -110,10 +112,12 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         let record = store
             .record(&run, sref.seq)
             .map_err(store_err)?
-            .ok_or_else(|| store_err(crate::store::StoreError::SessionNotFound {
-                run: id.clone(),
-                seq: sref.seq,
-            }))?;
+            .ok_or_else(|| {
+                store_err(crate::store::StoreError::SessionNotFound {
+                    run: id.clone(),
+                    seq: sref.seq,
+                })
+            })?;
         let digest = run.meta.prompts.get(&record.prompt).cloned();
         let prompt_text = match digest.as_deref().and_then(|d| d.parse::<Oid>().ok()) {
             Some(oid) => repo
@@ -153,7 +157,9 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         let via = match sref.via {
             blame::Via::Commit => "",
             blame::Via::PatchId => " (same change by patch id: rebased, cherry-picked or squashed)",
-            blame::Via::SquashedRun => " (a squash of the whole run branch; the line matched on it)",
+            blame::Via::SquashedRun => {
+                " (a squash of the whole run branch; the line matched on it)"
+            }
         };
         writeln!(out, "{file}:{line}  {}", bl.content)?;
         writeln!(out, "commit    {}{via}", bl.commit)?;
@@ -162,7 +168,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         writeln!(out, "prompt    {}", record.prompt)?;
         let agent = record.agent.clone().or(run.meta.agent.clone());
         writeln!(out, "agent     {}", agent.as_deref().unwrap_or("unknown"))?;
-        writeln!(out, "model     {}", record.model.as_deref().unwrap_or("unknown"))?;
+        writeln!(
+            out,
+            "model     {}",
+            record.model.as_deref().unwrap_or("unknown")
+        )?;
         writeln!(out, "status    {}", record.status)?;
         let t = &record.tokens;
         writeln!(
@@ -182,7 +192,12 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         writeln!(out)?;
         match (&prompt_text, &digest) {
             (Some(text), Some(d)) => {
-                writeln!(out, "prompt text ({}, blob {}):", record.prompt, &d[..d.len().min(12)])?;
+                writeln!(
+                    out,
+                    "prompt text ({}, blob {}):",
+                    record.prompt,
+                    &d[..d.len().min(12)]
+                )?;
                 for l in text.lines() {
                     writeln!(out, "    {l}")?;
                 }
@@ -197,7 +212,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         match excerpt {
             Some(lines) => {
                 let (a, b) = (lines[0].0, lines[lines.len() - 1].0);
-                writeln!(out, "transcript ({}, lines {a}-{b}):", record.transcript_path)?;
+                writeln!(
+                    out,
+                    "transcript ({}, lines {a}-{b}):",
+                    record.transcript_path
+                )?;
                 for (n, l) in lines {
                     writeln!(out, "    {n:>5}  {l}")?;
                 }

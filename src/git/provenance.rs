@@ -91,9 +91,9 @@ impl Repo {
         if diff.deltas().len() == 0 {
             return Ok(None);
         }
-        diff.patchid(None)
-            .map(Some)
-            .map_err(GitError::git(format!("cannot compute the patch id of {new}")))
+        diff.patchid(None).map(Some).map_err(GitError::git(format!(
+            "cannot compute the patch id of {new}"
+        )))
     }
 
     /// The patch id of a commit's change against its first parent (the empty tree for a root
@@ -137,7 +137,12 @@ impl Repo {
     /// Applies the change from tree `from` to tree `to` onto tree `base`, as `git apply`
     /// would (context must match); the resulting tree, or `None` when it does not apply.
     /// Use it on a [`Repo::scratch`] handle: libgit2 writes the result's objects.
-    pub fn apply_change(&self, base: Oid, from: Option<Oid>, to: Option<Oid>) -> Result<Option<Oid>> {
+    pub fn apply_change(
+        &self,
+        base: Oid,
+        from: Option<Oid>,
+        to: Option<Oid>,
+    ) -> Result<Option<Oid>> {
         let diff = self.tree_diff(from, to)?;
         let base_tree = self
             .inner
@@ -195,6 +200,26 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// Commits reachable from `tip` but from none of `hide` (missing ones are skipped), newest
+    /// first, at most `limit` of them.
+    pub fn commits_not_in_any(&self, tip: Oid, hide: &[Oid], limit: usize) -> Result<Vec<Oid>> {
+        let what = || format!("cannot walk the history of {tip}");
+        let mut walk = self.inner.revwalk().map_err(GitError::git(what()))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL)
+            .map_err(GitError::git(what()))?;
+        walk.push(tip).map_err(GitError::git(what()))?;
+        for h in hide {
+            if self.is_commit(*h) {
+                walk.hide(*h).map_err(GitError::git(what()))?;
+            }
+        }
+        walk.take(limit)
+            .map(|r| r.map_err(GitError::git(what())))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::temp_repo;
@@ -223,7 +248,13 @@ mod tests {
         assert_eq!(repo.diff_patch_id(Some(a2), b2).unwrap(), Some(p));
         assert_eq!(repo.diff_patch_id(Some(a), a).unwrap(), None);
         let c = repo
-            .write_commit(b, &[], "m", &Identity::fallback(), chrono::DateTime::UNIX_EPOCH)
+            .write_commit(
+                b,
+                &[],
+                "m",
+                &Identity::fallback(),
+                chrono::DateTime::UNIX_EPOCH,
+            )
             .unwrap();
         assert!(repo.commit_patch_id(c).unwrap().is_some());
     }
@@ -240,32 +271,15 @@ mod tests {
         assert_eq!(scratch.apply_change(other, Some(b), Some(a)).unwrap(), None);
         assert_eq!(scratch.apply_change(other, Some(a), Some(b)).unwrap(), None);
         let moved = tree(&repo, &[("f", "1\n2\n3\n4\n5\n6\n")]);
-        let out = scratch.apply_change(moved, Some(a), Some(b)).unwrap().unwrap();
+        let out = scratch
+            .apply_change(moved, Some(a), Some(b))
+            .unwrap()
+            .unwrap();
         // The applied tree exists only in the scratch handle's memory.
         assert!(scratch.tree_entry(out, "f").unwrap().is_some());
         assert!(repo.tree_entry(out, "f").is_err() || repo.tree_entry(out, "f").unwrap().is_none());
         let files = repo.changed_files(Some(a), b).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].path, "f");
-    }
-}
-
-impl Repo {
-    /// Commits reachable from `tip` but from none of `hide` (missing ones are skipped), newest
-    /// first, at most `limit` of them.
-    pub fn commits_not_in_any(&self, tip: Oid, hide: &[Oid], limit: usize) -> Result<Vec<Oid>> {
-        let what = || format!("cannot walk the history of {tip}");
-        let mut walk = self.inner.revwalk().map_err(GitError::git(what()))?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL)
-            .map_err(GitError::git(what()))?;
-        walk.push(tip).map_err(GitError::git(what()))?;
-        for h in hide {
-            if self.is_commit(*h) {
-                walk.hide(*h).map_err(GitError::git(what()))?;
-            }
-        }
-        walk.take(limit)
-            .map(|r| r.map_err(GitError::git(what())))
-            .collect()
     }
 }

@@ -38,14 +38,14 @@ pub fn parse_porcelain(bytes: &[u8]) -> Vec<PorcelainLine> {
             continue;
         }
         let mut parts = l.split(' ');
-        let (Some(sha), Some(_orig), Some(fin)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(sha), Some(_orig), Some(fin)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        if sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            if let Ok(n) = fin.parse() {
-                current = Some((sha.to_string(), n));
-            }
+        if sha.len() == 40
+            && sha.bytes().all(|b| b.is_ascii_hexdigit())
+            && let Ok(n) = fin.parse()
+        {
+            current = Some((sha.to_string(), n));
         }
     }
     out
@@ -259,11 +259,7 @@ pub fn transcript_excerpt(text: &str, file: &str, radius: usize) -> Option<Vec<(
         .copied()?;
     let from = at.saturating_sub(radius);
     let to = (at + radius + 1).min(lines.len());
-    Some(
-        (from..to)
-            .map(|i| (i + 1, lines[i].to_string()))
-            .collect(),
-    )
+    Some((from..to).map(|i| (i + 1, lines[i].to_string())).collect())
 }
 
 #[cfg(test)]

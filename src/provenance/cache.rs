@@ -14,7 +14,10 @@ pub const FORMAT: u32 = 1;
 
 /// Where the cache lives.
 pub fn cache_path(common_dir: &Path) -> PathBuf {
-    common_dir.join("pitboss").join("cache").join("provenance.json")
+    common_dir
+        .join("pitboss")
+        .join("cache")
+        .join("provenance.json")
 }
 
 /// The cached value, `None` when there is none usable.

@@ -139,7 +139,11 @@ impl Index {
         for summary in &listing.runs {
             let refname = summary.id.ref_name();
             keep.insert(refname.clone());
-            if !index.runs.get(&refname).is_some_and(|r| r.tip == summary.tip) {
+            if index
+                .runs
+                .get(&refname)
+                .is_none_or(|r| r.tip != summary.tip)
+            {
                 changed.push((refname, store.open_run(&summary.id)?, None));
             }
         }
@@ -151,7 +155,7 @@ impl Index {
                     continue;
                 }
                 let tip = t.tip.to_string();
-                if !index.runs.get(&t.refname).is_some_and(|r| r.tip == tip) {
+                if index.runs.get(&t.refname).is_none_or(|r| r.tip != tip) {
                     let run = store.open_run_at(&t.id, &t.refname, t.tip)?;
                     changed.push((t.refname, run, Some(t.remote)));
                 }
@@ -311,7 +315,9 @@ impl Index {
                         None => None,
                     };
                     let pid = match (old, tree(tip)?) {
-                        (Some(o), Some(n)) => repo.diff_patch_id(Some(o), n)?.map(|p| p.to_string()),
+                        (Some(o), Some(n)) => {
+                            repo.diff_patch_id(Some(o), n)?.map(|p| p.to_string())
+                        }
                         _ => None,
                     };
                     if let Some(r) = self.runs.get_mut(&refname) {

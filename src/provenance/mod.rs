@@ -22,7 +22,7 @@ use crate::store::{CostSource, SessionRecord, StoreError};
 pub use blame::{BlameLine, SessionRef, Via as BlameVia};
 pub use index::{Index, IndexOptions, RunFacts, SessionFacts};
 pub use reach::{Reach, ReachReport, RunReach, Target};
-pub use stats::{GroupBy, Group, StatsOptions, StatsReport};
+pub use stats::{Group, GroupBy, StatsOptions, StatsReport};
 
 /// Errors of the provenance commands.
 #[derive(Debug, thiserror::Error)]

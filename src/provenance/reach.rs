@@ -110,7 +110,10 @@ pub fn judge(
         let (label, target_tip) = match (target, fixed) {
             (Target::Rev(rev), Some(t)) => (Some(rev.clone()), Some(t)),
             _ => match &run.base_branch {
-                Some(b) => (Some(b.clone()), repo.rev_commit(&format!("refs/heads/{b}"))?),
+                Some(b) => (
+                    Some(b.clone()),
+                    repo.rev_commit(&format!("refs/heads/{b}"))?,
+                ),
                 None => (None, None),
             },
         };
@@ -124,7 +127,9 @@ pub fn judge(
         let verdicts = match index.reach.get(&refname).filter(|c| c.key == key) {
             Some(c) => c.verdicts.iter().copied().collect(),
             None => {
-                let v = judge_run(repo, &scratch, index, &run, branch_tip, target_tip, &mut pids)?;
+                let v = judge_run(
+                    repo, &scratch, index, &run, branch_tip, target_tip, &mut pids,
+                )?;
                 index.reach.insert(
                     refname.clone(),
                     CachedReach {
@@ -232,7 +237,14 @@ fn judge_run(
             None => repo.is_ancestor(*c, target)?,
         };
         all_merged &= is_merged;
-        out.insert(s.seq, if is_merged { Reach::Merged } else { Reach::Unknown });
+        out.insert(
+            s.seq,
+            if is_merged {
+                Reach::Merged
+            } else {
+                Reach::Unknown
+            },
+        );
     }
     if all_merged {
         return Ok(out);
@@ -253,10 +265,8 @@ fn judge_run(
         if out[&s.seq] == Reach::Merged {
             continue;
         }
-        let v = if (!s.patch_ids.is_empty()
-            && s.patch_ids.iter().all(|p| target_pids.contains(p)))
-            || s
-                .session_patch_id
+        let v = if (!s.patch_ids.is_empty() && s.patch_ids.iter().all(|p| target_pids.contains(p)))
+            || s.session_patch_id
                 .as_ref()
                 .is_some_and(|p| target_pids.contains(p))
         {
