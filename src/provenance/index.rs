@@ -373,11 +373,12 @@ fn own_work(
     prev: Option<Oid>,
     base: Option<Oid>,
 ) -> Result<()> {
-    let hide: Vec<Oid> = prev.into_iter().chain(base).collect();
-    let own = if hide.is_empty() {
-        vec![commit]
-    } else {
-        repo.commits_not_in_any(commit, &hide, MAX_OWN_COMMITS)?
+    // The first-parent chain back to the previous session (or the run's base): an agent's
+    // own commits. A commit off that chain owns only itself.
+    let stop: Vec<Oid> = prev.into_iter().chain(base).collect();
+    let own = match repo.first_parent_chain(commit, &stop, MAX_OWN_COMMITS)? {
+        Some(chain) if !chain.is_empty() => chain,
+        _ => vec![commit],
     };
     let oldest = own.last().copied().unwrap_or(commit);
     let base_commit = repo
