@@ -2,6 +2,7 @@
 //! run, session and prompt that wrote it when its commit came from a session (or matches one
 //! by patch id after a rebase or squash); other lines are left plain.
 
+use super::escape::one_line;
 use std::io::Write;
 
 use clap::Args;
@@ -73,7 +74,7 @@ pub fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
 
 fn label(l: &BlameLine) -> String {
     match &l.session {
-        Some(s) => format!("{} #{:04} {}", s.run, s.seq, s.prompt),
+        Some(s) => format!("{} #{:04} {}", s.run, s.seq, one_line(&s.prompt)),
         None => String::new(),
     }
 }
@@ -100,7 +101,7 @@ fn print_lines(out: &mut impl Write, lines: &[BlameLine]) -> std::io::Result<()>
             &l.commit[..l.commit.len().min(8)],
             " ".repeat(pad),
             l.line,
-            l.content
+            one_line(&l.content)
         )?;
     }
     Ok(())

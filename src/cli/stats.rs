@@ -162,10 +162,10 @@ fn row(g: &Group) -> Vec<String> {
     let statuses: Vec<String> = g
         .by_status
         .iter()
-        .map(|(k, v)| format!("{v} {k}"))
+        .map(|(k, v)| format!("{v} {}", super::escape::one_line(k)))
         .collect();
     vec![
-        g.key.clone(),
+        super::escape::one_line(&g.key).into_owned(),
         g.sessions.to_string(),
         statuses.join(", "),
         pct(g.changed_nothing, g.sessions),

@@ -2,6 +2,7 @@
 //! record (prompt, agent, model, status, tokens, cost, summary), the prompt's text as the run
 //! started with it, and the part of the transcript around the tool call that wrote the file.
 
+use super::escape::one_line;
 use std::io::Write;
 
 use anyhow::anyhow;
@@ -84,7 +85,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "{file}:{line}  {}", bl.content)?;
+                writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
                 writeln!(
                     out,
                     "commit    {} (not written by a pitboss session)",
@@ -161,17 +162,17 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 " (a squash of the whole run branch; the line matched on it)"
             }
         };
-        writeln!(out, "{file}:{line}  {}", bl.content)?;
+        writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
         writeln!(out, "commit    {}{via}", bl.commit)?;
         writeln!(out, "run       {}", run.id)?;
         writeln!(out, "session   {}", record.seq)?;
-        writeln!(out, "prompt    {}", record.prompt)?;
+        writeln!(out, "prompt    {}", one_line(&record.prompt))?;
         let agent = record.agent.clone().or(run.meta.agent.clone());
-        writeln!(out, "agent     {}", agent.as_deref().unwrap_or("unknown"))?;
+        writeln!(out, "agent     {}", one_line(agent.as_deref().unwrap_or("unknown")))?;
         writeln!(
             out,
             "model     {}",
-            record.model.as_deref().unwrap_or("unknown")
+            one_line(record.model.as_deref().unwrap_or("unknown"))
         )?;
         writeln!(out, "status    {}", record.status)?;
         let t = &record.tokens;
@@ -186,7 +187,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         )?;
         writeln!(out, "cost      {}", cost.map_or("unknown".into(), money))?;
         match &record.summary {
-            Some(s) => writeln!(out, "summary   {s}")?,
+            Some(s) => writeln!(out, "summary   {}", one_line(s))?,
             None => writeln!(out, "summary   (none)")?,
         }
         writeln!(out)?;
@@ -195,11 +196,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 writeln!(
                     out,
                     "prompt text ({}, blob {}):",
-                    record.prompt,
+                    one_line(&record.prompt),
                     &d[..d.len().min(12)]
                 )?;
                 for l in text.lines() {
-                    writeln!(out, "    {l}")?;
+                    writeln!(out, "    {}", one_line(l))?;
                 }
             }
             (None, Some(d)) => writeln!(
@@ -218,7 +219,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                     record.transcript_path
                 )?;
                 for (n, l) in lines {
-                    writeln!(out, "    {n:>5}  {l}")?;
+                    writeln!(out, "    {n:>5}  {}", one_line(l))?;
                 }
             }
             None if transcript.is_empty() => writeln!(out, "transcript: none recorded")?,
