@@ -17,6 +17,7 @@ mod merge;
 mod merge_plan;
 mod message;
 mod read;
+mod read_at;
 mod record;
 mod rules;
 mod run;
@@ -39,6 +40,7 @@ pub use merge::{MergeOutcome, Renumbered};
 pub use merge_plan::RENUMBERED_FROM;
 pub use message::trailer;
 pub use read::{InvalidRunRef, RunListing, RunSummary};
+pub use read_at::TrackedRun;
 pub use record::{
     CostSource, RoleTokens, SessionRecord, SessionStatus, Tokens, parse_record, rfc3339,
 };
