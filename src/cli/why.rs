@@ -168,7 +168,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         writeln!(out, "session   {}", record.seq)?;
         writeln!(out, "prompt    {}", one_line(&record.prompt))?;
         let agent = record.agent.clone().or(run.meta.agent.clone());
-        writeln!(out, "agent     {}", one_line(agent.as_deref().unwrap_or("unknown")))?;
+        writeln!(
+            out,
+            "agent     {}",
+            one_line(agent.as_deref().unwrap_or("unknown"))
+        )?;
         writeln!(
             out,
             "model     {}",
@@ -219,7 +223,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                     record.transcript_path
                 )?;
                 for (n, l) in lines {
-                    writeln!(out, "    {n:>5}  {}", one_line(l))?;
+                    writeln!(out, "    {n:>5}  {}", one_line(&l))?;
                 }
             }
             None if transcript.is_empty() => writeln!(out, "transcript: none recorded")?,

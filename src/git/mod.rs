@@ -28,7 +28,7 @@ pub use fast_import::{FastImport, FileChange, FileData};
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
-pub use provenance::FileChange;
+pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};

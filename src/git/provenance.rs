@@ -16,7 +16,7 @@ use super::{GitError, Oid, Repo, Result};
 
 /// One file a change touches: its path and its blob before and after (`None`: absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
+pub struct ChangedFile {
     pub path: String,
     pub old: Option<Oid>,
     pub new: Option<Oid>,
@@ -116,12 +116,12 @@ impl Repo {
     }
 
     /// The files that differ between two trees, with their blobs on each side.
-    pub fn changed_files(&self, old: Option<Oid>, new: Oid) -> Result<Vec<FileChange>> {
+    pub fn changed_files(&self, old: Option<Oid>, new: Oid) -> Result<Vec<ChangedFile>> {
         let diff = self.tree_diff(old, Some(new))?;
         let side = |f: git2::DiffFile<'_>| Some(f.id()).filter(|o| !o.is_zero());
         Ok(diff
             .deltas()
-            .map(|d| FileChange {
+            .map(|d| ChangedFile {
                 path: d
                     .new_file()
                     .path()

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{Index, RunFacts, SessionFacts, oid};
 use super::{ProvenanceError, Result};
-use crate::git::{FileChange, Oid, Repo, TreeEdit};
+use crate::git::{ChangedFile, Oid, Repo, TreeEdit};
 
 /// How far a session's work got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,8 +384,8 @@ fn put_in(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<Optio
 fn same_blobs(
     repo: &Repo,
     tree: Oid,
-    files: &[FileChange],
-    side: impl Fn(&FileChange) -> Option<Oid>,
+    files: &[ChangedFile],
+    side: impl Fn(&ChangedFile) -> Option<Oid>,
 ) -> Result<bool> {
     for f in files {
         if repo.tree_entry(tree, &f.path)?.map(|e| e.0) != side(f) {
@@ -398,8 +398,8 @@ fn same_blobs(
 fn set_blobs(
     repo: &Repo,
     tree: Oid,
-    files: &[FileChange],
-    side: impl Fn(&FileChange) -> Option<Oid>,
+    files: &[ChangedFile],
+    side: impl Fn(&ChangedFile) -> Option<Oid>,
 ) -> Result<Oid> {
     let edits: Vec<TreeEdit> = files
         .iter()
