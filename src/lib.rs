@@ -11,4 +11,5 @@ pub mod config;
 pub mod fields;
 pub mod git;
 pub mod grind;
+pub mod provenance;
 pub mod store;

@@ -465,3 +465,62 @@ fn record_transcript_of_a_directory_is_refused() {
         &["a-dir is not a file"],
     );
 }
+
+/// What teammates' `fetch` refuses, `record` and `import` refuse too (one validator).
+#[test]
+fn record_and_import_keep_the_store_rules() {
+    let sb = seeded();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut v: serde_json::Value = serde_json::from_str(&record_json("p", "ok", None)).unwrap();
+        v[key] = value;
+        v.to_string()
+    };
+    let cases = [
+        (with("seq", u64::MAX.into()), "`seq`"),
+        (with("cost_usd", (-0.5).into()), "`cost_usd`"),
+        (
+            with("ended_at", "2026-04-30T18:00:00Z".into()),
+            "`ended_at`",
+        ),
+        (with("commit", "not-a-sha".into()), "`commit`"),
+    ];
+    for (record, field) in &cases {
+        let err = refused(
+            &sb,
+            &["record", RUN],
+            record,
+            &["breaks the store's rules", field],
+        );
+        assert!(err.contains("hint: "), "{err}");
+    }
+    let big = sb.path("big.log");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len((64 << 20) + 1).unwrap();
+    refused(
+        &sb,
+        &["record", RUN, "--transcript", big.to_str().unwrap()],
+        &record_json("p", "ok", None),
+        &["transcript is 64.0 MiB, over the 64.0 MiB cap"],
+    );
+    // The same record through import.
+    let dir = sb.path("imp");
+    std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+    std::fs::write(dir.join("transcripts/session-0001.log"), "x").unwrap();
+    std::fs::write(dir.join("state.json"), r#"{"status":"finished"}"#).unwrap();
+    let negative = ORIGINAL_LINE.replace(r#""cost_usd":0.0123"#, r#""cost_usd":-1"#);
+    std::fs::write(dir.join("sessions.jsonl"), format!("{negative}\n")).unwrap();
+    refused(
+        &sb,
+        &["import", dir.to_str().unwrap()],
+        "",
+        &["breaks the store's rules", "`cost_usd`"],
+    );
+    std::fs::write(dir.join("sessions.jsonl"), format!("{ORIGINAL_LINE}\n")).unwrap();
+    std::fs::write(dir.join("scratchpad.md"), vec![b'x'; (16 << 20) + 1]).unwrap();
+    refused(
+        &sb,
+        &["import", dir.to_str().unwrap()],
+        "",
+        &["scratchpad is 16.0 MiB, over the 16.0 MiB cap"],
+    );
+}

@@ -182,6 +182,128 @@ fn a_second_grind_on_a_live_run_refuses_naming_the_holder() {
     assert_eq!(statuses(&p.records(&run)), ["aborted", "aborted"]);
 }
 
+/// Session 1 of this agent appends a session of its own to the run mid-session (`git pitboss
+/// record`, through git, as a teammate's `sync` would bring one); every session commits work.
+const RECORDING_AGENT: &str = r#"
+echo "transcript of grind session $PITBOSS_SEQ"
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  printf '%s' '{"prompt":"by-hand","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:05Z","status":"ok","summary":"recorded by hand"}' \
+    | git pitboss record "$PITBOSS_RUN_ID" > "$MARKS/recorded" || exit 9
+fi
+echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+#[test]
+fn an_append_during_a_session_renumbers_the_session_and_loses_nothing() {
+    let p = Project::new();
+    p.prompt("a", "").agent(RECORDING_AGENT);
+    let path = common::path_with_binary();
+    let path = path.to_str().unwrap();
+    let out = p.grind_with(&["--max-iterations", "2"], &[("PATH", path)]);
+    // Before: exit 4, "already has a session 1", and the session lost.
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(p.mark("recorded").trim(), "1", "record took seq 1");
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2, 3], "{records:#?}");
+    assert_eq!(records[0]["prompt"], "by-hand");
+    // Grind's first session, moved to the next free seq with its transcript and patch.
+    assert_eq!(records[1]["prompt"], "a");
+    assert_eq!(records[1]["status"], "ok");
+    assert_eq!(records[1]["renumbered_from"], 1);
+    assert_eq!(
+        records[1]["transcript_path"],
+        "transcripts/session-0002.log"
+    );
+    assert!(
+        p.transcript(&run, 2)
+            .contains("transcript of grind session 1")
+    );
+    assert!(!p.transcript(&run, 1).contains("grind session"));
+    // Its work landed, and the next session went on after it.
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["agent: session 1", "agent: session 3"]
+    );
+    assert!(
+        p.transcript(&run, 3)
+            .contains("transcript of grind session 3")
+    );
+    assert!(records[2].get("renumbered_from").is_none());
+    let state = p.state(&run);
+    assert_eq!(state["last_session_seq"], 3);
+    assert_eq!(state["consumed"]["sessions"], 3);
+    let warned = events(&out).iter().any(|e| {
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("recorded as session 2"))
+    });
+    assert!(warned, "{}", diag(&out));
+
+    // --resume goes on after the last seq, with nothing lost (its iteration count is the
+    // run's sessions, the recorded one included).
+    let out = p.grind_with(
+        &["--resume", &run, "--max-iterations", "4"],
+        &[("PATH", path)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert_eq!(seqs(&p.records(&run)), [1, 2, 3, 4], "{}", diag(&out));
+}
+
+/// grind dies during a session after someone else appended that session's seq: `--resume`
+/// still recovers the killed session (as `aborted`, under the next free seq), rather than
+/// taking the other writer's record for it.
+#[test]
+fn resume_recovers_a_killed_session_whose_seq_was_taken() {
+    let p = Project::new();
+    p.prompt("a", "").agent(
+        r#"
+echo "partial output of $PITBOSS_SEQ"
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  printf '%s' '{"prompt":"by-hand","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:05Z","status":"ok"}' \
+    | git pitboss record "$PITBOSS_RUN_ID" > "$MARKS/recorded" || exit 9
+  touch "$MARKS/started-1"
+  sleep 30
+fi
+"#,
+    );
+    let path = common::path_with_binary();
+    let mut cmd = p.grind_cmd(&["--max-iterations", "5"]);
+    cmd.env("PATH", &path);
+    let mut g = Grind::spawn(&p, cmd, "killed");
+    p.wait_mark("started-1", &mut g);
+    let run = p.only_run();
+    let live =
+        p.sb.repo
+            .join(".git/pitboss/runs")
+            .join(&run)
+            .join("session-0001.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&live).is_ok_and(|t| t.contains("partial output of 1")) {
+        assert!(
+            Instant::now() < deadline,
+            "the transcript was never flushed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    g.signal(Signal::SIGKILL);
+    g.wait(Duration::from_secs(10));
+    assert_eq!(seqs(&p.records(&run)), [1]);
+
+    let out = p.grind_with(
+        &["--resume", &run, "--max-iterations", "3"],
+        &[("PATH", path.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2, 3], "{records:#?}");
+    assert_eq!(records[0]["prompt"], "by-hand");
+    assert_eq!(records[1]["status"], "aborted");
+    assert_eq!(records[1]["renumbered_from"], 1);
+    assert!(p.transcript(&run, 2).contains("partial output of 1"));
+}
+
 /// `git pitboss <args>` through git, as users run it.
 fn through_git(p: &Project, args: &[&str]) -> std::process::Output {
     common::run_with_stdin(p.sb.git_pitboss().args(args), "")

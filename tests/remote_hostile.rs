@@ -163,7 +163,7 @@ fn hostile_runs_and_names_are_refused_with_a_report() {
     for bad in ["a/b", "-x", "caf\u{e9}"] {
         assert!(
             err.contains(&format!(
-                "warning: ignoring refs/pitboss-remotes/origin/grind/{bad}: "
+                "warning: ignoring refs/pitboss/grind/{bad} on origin: "
             )),
             "{bad}: {err}"
         );
@@ -337,4 +337,180 @@ fn odd_objects_and_unreadable_local_runs_fail_alone() {
         "{warned}"
     );
     assert_eq!(v.tip("refs/pitboss/grind/shared"), junk);
+}
+
+/// A fast-forward that passes every per-commit check but empties the run, or changes a
+/// transcript, or rewrites `run.json`: runs are append-only, so fetch and sync refuse it.
+#[test]
+fn a_fast_forward_that_rewrites_history_is_refused() {
+    let bare = Bare::new();
+    let m = mallory(&bare);
+    valid_run(&m, "shared");
+    m.record_session("shared", "q", 2);
+    let tip = m.tip("refs/pitboss/grind/shared");
+    let tree = m.tip(&format!("{tip}^{{tree}}"));
+    m.ok(&["push"], "");
+    let v = Sandbox::new();
+    v.git(&["remote", "add", "origin", &bare.path_url()]);
+    v.ok(&["fetch"], "");
+    assert_eq!(v.tip("refs/pitboss/grind/shared"), tip);
+    let file = |path: &str| m.tip(&format!("{tree}:{path}"));
+    let listed = |path: &str| m.git(&["ls-tree", &format!("{tree}:{path}")]);
+    // Only the run files: every session gone.
+    let emptied = m.git_stdin(
+        &["mktree"],
+        format!(
+            "100644 blob {}\trun.json\n100644 blob {}\tstate.json\n100644 blob {}\tscratchpad.md\n",
+            file("run.json"),
+            file("state.json"),
+            file("scratchpad.md")
+        )
+        .as_bytes(),
+    );
+    // A transcript with other bytes.
+    let forged = m.blob(b"nothing happened here\n");
+    let rewritten = m.tree_with(
+        &tree,
+        &["transcripts", "00"],
+        &format!("100644 blob {forged}\tsession-0001.log"),
+    );
+    // run.json with another agent (still this run's id, so it parses and names the run).
+    let meta = m.git(&["cat-file", "blob", &file("run.json")]);
+    let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    meta["agent"] = "mallory".into();
+    let meta = m.blob(meta.to_string().as_bytes());
+    let new_meta = m.tree_with(&tree, &[], &format!("100644 blob {meta}\trun.json"));
+    // One bucket dropped from sessions/ while transcripts stay.
+    let sessions = listed("sessions");
+    assert!(sessions.contains("\t00"), "{sessions}");
+    let no_records = m.tree_with(
+        &tree,
+        &[],
+        &format!("040000 tree {}\tsessions", m.git_stdin(&["mktree"], b"")),
+    );
+    for (bad_tree, why) in [
+        (emptied, "it deletes \"sessions/00/0001.jsonl\""),
+        (rewritten, "it changes \"transcripts/00/session-0001.log\""),
+        (new_meta, "it changes run.json"),
+        (no_records, "it deletes \"sessions/00/0001.jsonl\""),
+    ] {
+        let bad = m.commit_tree(&bad_tree, &tip, "run shared finished: finished");
+        m.git(&[
+            "push",
+            "-q",
+            "-f",
+            "origin",
+            &format!("{bad}:refs/pitboss/grind/shared"),
+        ]);
+        for cmd in [&["fetch"][..], &["sync"][..]] {
+            let out = v.pb(cmd);
+            let text = stdout(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{cmd:?}: {text}{}",
+                stderr(&out)
+            );
+            assert!(text.contains("refused    run shared:"), "{text}");
+            assert!(text.contains("runs are append-only"), "{text}");
+            assert!(text.contains(why), "{why}: {text}");
+            assert_eq!(v.tip("refs/pitboss/grind/shared"), tip, "{cmd:?} {why}");
+        }
+    }
+    // A real append still fast-forwards.
+    m.git(&[
+        "push",
+        "-q",
+        "-f",
+        "origin",
+        &format!("{tip}:refs/pitboss/grind/shared"),
+    ]);
+    m.record_session("shared", "r", 3);
+    m.ok(&["push"], "");
+    v.ok(&["fetch"], "");
+    assert_eq!(
+        v.tip("refs/pitboss/grind/shared"),
+        m.tip("refs/pitboss/grind/shared")
+    );
+}
+
+/// A remote with thousands of refs under refs/pitboss/grind/ (written straight into its
+/// packed-refs): 2,000 names that are not run ids and 1,000 runs that fail the checks, beside
+/// three good runs. One fetch downloads at most `pitboss.fetchMaxRuns` runs, summarises what
+/// it ignored and refused instead of a line each, and writes tracking refs only for runs that
+/// passed.
+#[test]
+fn a_remote_with_thousands_of_refs_is_fetched_within_the_cap() {
+    let bare = Bare::new();
+    let m = mallory(&bare);
+    for i in 1..=3 {
+        m.record_session(&format!("good-{i}"), "p", i);
+    }
+    m.ok(&["push"], "");
+    let tip = m.tip("refs/pitboss/grind/good-1");
+    let mut lines: Vec<String> = (0..2000)
+        .map(|i| format!("{tip} refs/pitboss/grind/junk/{i:04}"))
+        .chain((0..1000).map(|i| format!("{tip} refs/pitboss/grind/spam-{i:04}")))
+        .collect();
+    lines.sort_by(|a, b| a.split(' ').nth(1).cmp(&b.split(' ').nth(1)));
+    std::fs::write(
+        bare.path.join("packed-refs"),
+        format!(
+            "# pack-refs with: peeled fully-peeled sorted \n{}\n",
+            lines.join("\n")
+        ),
+    )
+    .unwrap();
+    assert_eq!(bare.runs().lines().count(), 3003);
+
+    let v = Sandbox::new();
+    v.git(&["remote", "add", "origin", &bare.path_url()]);
+    v.git(&["config", "pitboss.fetchMaxRuns", "50"]);
+    let out = v.pb(&["fetch"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    for i in 1..=3 {
+        assert!(
+            text.contains(&format!("created    run good-{i} (1 session)")),
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches("refused    run spam-").count(), 20, "{text}");
+    assert!(
+        text.contains("run.json: it is for run \"good-1\""),
+        "{text}"
+    );
+    assert!(err.contains("27 more runs refused (not listed)"), "{err}");
+    assert!(err.contains("ignoring 1990 more refs"), "{err}");
+    assert!(
+        err.contains("953 more runs on origin not fetched this time: one fetch takes at most 50"),
+        "{err}"
+    );
+    assert!(
+        text.lines().count() + err.lines().count() < 50,
+        "{text}{err}"
+    );
+    let tracking = v.git(&[
+        "for-each-ref",
+        "--format=%(refname)",
+        "refs/pitboss-remotes/",
+    ]);
+    assert_eq!(
+        tracking.lines().collect::<Vec<_>>(),
+        (1..=3)
+            .map(|i| format!("refs/pitboss-remotes/origin/grind/good-{i}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(v.git(&["for-each-ref", "refs/pitboss-incoming/"]), "");
+    assert_eq!(v.pitboss_refs().lines().count(), 3);
+
+    // A cap that is not a number is named.
+    v.git(&["config", "pitboss.fetchMaxRuns", "lots"]);
+    let out = v.pb(&["fetch"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pitboss.fetchMaxRuns"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -240,7 +240,10 @@ fn a_locked_tracking_ref_is_reported_as_what_it_is() {
     let out = run_with_stdin(a.git_pitboss().args(["fetch"]), "");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(70), "{err}");
-    assert!(err.contains("cannot lock ref"), "{err}");
+    assert!(
+        err.contains(&format!("cannot update ref {TRACKING}")) && err.contains(".lock"),
+        "{err}"
+    );
     assert!(
         err.contains("hint: another git process was updating the same refs"),
         "{err}"

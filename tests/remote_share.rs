@@ -279,3 +279,55 @@ fn fetch_all_fetches_from_every_remote() {
         stderr(&out)
     );
 }
+
+/// A run deleted on the remote between fetch's listing and its download: the fetch still
+/// brings the others (git fetch fails as a whole on a named ref that is gone).
+#[test]
+fn a_run_deleted_on_the_remote_while_fetching_does_not_fail_the_fetch() {
+    let bare = Bare::new();
+    let a = Sandbox::new();
+    a.git(&["remote", "add", "origin", &bare.path_url()]);
+    a.record_session("keep", "p", 1);
+    a.record_session("vanish", "p", 2);
+    a.ok(&["push"], "");
+    let b = Sandbox::new();
+    b.git(&["remote", "add", "origin", &bare.path_url()]);
+    // The second upload-pack (fetch's download, after its listing) first deletes `vanish`.
+    let script = b.path("upload-pack.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nn=$(cat '{count}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{count}'\n\
+             if [ $n = 2 ]; then git --git-dir='{bare}' update-ref -d refs/pitboss/grind/vanish; fi\n\
+             exec git-upload-pack \"$@\"\n",
+            count = b.path("count").display(),
+            bare = bare.path.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", script.to_str().unwrap()])
+        .status()
+        .unwrap();
+    b.git(&[
+        "config",
+        "remote.origin.uploadpack",
+        script.to_str().unwrap(),
+    ]);
+    let out = b.pb(&["fetch"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("created    run keep"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!b.tip("refs/pitboss/grind/keep").is_empty());
+    assert!(b.tip("refs/pitboss/grind/vanish").is_empty());
+    assert_eq!(b.git(&["for-each-ref", "refs/pitboss-incoming/"]), "");
+}

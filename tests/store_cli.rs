@@ -632,3 +632,127 @@ fn import_commits_are_exactly_the_run_format() {
         "diff --git a/x b/x\n+lost work\n"
     );
 }
+
+/// `git update-ref --stdin` between `prepare` and `commit` holds the run ref's lock for as long
+/// as its driver likes, with the lock file open in no process. An append waits for it (past
+/// the 4 s after which it looks at stale locks) and never removes it; git's transaction then
+/// commits cleanly, and the append goes through after it.
+#[test]
+fn a_live_git_transaction_keeps_its_lock() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let sb = Sandbox::new();
+    sb.ok(&["record", RUN, "--create"], &record_json("p", "ok", None));
+    let refname = format!("refs/pitboss/grind/{RUN}");
+    let tip = sb.git(&["rev-parse", &refname]).trim().to_string();
+    let mut git = Command::new("git")
+        .args(["update-ref", "--stdin"])
+        .current_dir(&sb.repo)
+        .env("HOME", &sb.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to_git = git.stdin.take().unwrap();
+    let mut from_git = BufReader::new(git.stdout.take().unwrap());
+    let mut reply = |line: &str| -> String {
+        let mut s = String::new();
+        assert!(
+            from_git.read_line(&mut s).unwrap() > 0,
+            "{line}: git said nothing"
+        );
+        s
+    };
+    write!(to_git, "start\nupdate {refname} {tip} {tip}\nprepare\n").unwrap();
+    to_git.flush().unwrap();
+    assert_eq!(reply("start"), "start: ok\n");
+    assert_eq!(reply("prepare"), "prepare: ok\n");
+    let lock = sb.repo.join(".git").join(format!("{refname}.lock"));
+    assert!(lock.exists());
+
+    let mut record = sb.git_pitboss();
+    record
+        .args(["record", RUN])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut record = record.spawn().unwrap();
+    record
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(record_json("q", "ok", None).as_bytes())
+        .unwrap();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(lock.exists(), "the live transaction's lock was removed");
+    assert!(record.try_wait().unwrap().is_none(), "record did not wait");
+
+    writeln!(to_git, "commit").unwrap();
+    to_git.flush().unwrap();
+    assert_eq!(reply("commit"), "commit: ok\n");
+    drop(to_git);
+    assert!(git.wait().unwrap().success());
+
+    let out = record.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "2");
+    assert!(started.elapsed() >= Duration::from_secs(6));
+    let log = sb.git(&["reflog", "show", "--format=%H", &refname]);
+    let run_tip = sb.git(&["rev-parse", &refname]).trim().to_string();
+    assert_eq!(log.lines().next(), Some(run_tip.as_str()), "{log}");
+    for oid in log.lines() {
+        sb.git(&["cat-file", "-e", &format!("{oid}^{{commit}}")]);
+    }
+}
+
+/// `git gc --prune=now` beside an append can delete the commit a run ref was just moved to.
+/// `ls` and `log` then say the run is damaged and give the command that restores its newest
+/// intact commit from the reflog; running it brings the run back.
+#[test]
+fn a_run_whose_tip_commit_is_missing_is_reported_damaged() {
+    let sb = Sandbox::new();
+    sb.ok(&["record", RUN, "--create"], &record_json("p", "ok", None));
+    sb.ok(&["record", RUN], &record_json("q", "ok", None));
+    let refname = format!("refs/pitboss/grind/{RUN}");
+    let tip = sb.git(&["rev-parse", &refname]).trim().to_string();
+    let before = sb
+        .git(&["rev-parse", &format!("{tip}~1")])
+        .trim()
+        .to_string();
+    std::fs::remove_file(
+        sb.repo
+            .join(format!(".git/objects/{}/{}", &tip[..2], &tip[2..])),
+    )
+    .unwrap();
+    let restore = format!("git update-ref {refname} {before} {tip}");
+
+    let out = sb.run(&["ls"], "");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "run {RUN} is damaged: its tip commit {tip} is missing from the object store"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&restore), "{err}");
+    assert!(!err.contains("update-ref -d"), "{err}");
+
+    let out = sb.run(&["log", RUN], "");
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    assert!(
+        err.contains("is damaged") && err.contains(&restore),
+        "{err}"
+    );
+
+    let args: Vec<&str> = restore.split(' ').skip(1).collect();
+    sb.git(&args);
+    let records: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["log", RUN, "--json"], "")).unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(sb.ok(&["ls"], "").contains(RUN));
+}

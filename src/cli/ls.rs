@@ -9,7 +9,7 @@ use clap::Args;
 use super::escape::one_line;
 use super::ledger;
 use super::remote::{resolve_remote, share_err};
-use super::resolve::{store_err, with_store};
+use super::resolve::{damaged_hint, store_err, with_store};
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::RunStore;
@@ -46,6 +46,10 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
         for bad in &listing.invalid {
             ctx.ui
                 .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
+        }
+        for d in &listing.damaged {
+            let e = crate::store::StoreError::Damaged(Box::new(d.clone()));
+            ctx.ui.warn(&format!("{e}\nhint: {}", damaged_hint(d)));
         }
         let mut out = ui::stdout();
         if args.json {

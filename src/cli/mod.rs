@@ -3,6 +3,7 @@
 
 mod agent_demo;
 mod agents;
+mod blame;
 mod demo;
 mod dry_run;
 mod escape;
@@ -32,8 +33,10 @@ mod resolve;
 mod rm;
 mod show;
 mod skip;
+mod stats;
 mod sync;
 mod ui;
+mod why;
 mod worktree;
 
 use std::path::PathBuf;
@@ -87,6 +90,9 @@ enum Command {
     Sync(sync::SyncArgs),
     Rm(rm::RmArgs),
     Man(man::ManArgs),
+    Stats(stats::StatsArgs),
+    Blame(blame::BlameArgs),
+    Why(why::WhyArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -188,5 +194,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Sync(a) => sync::cmd_sync(ctx, a),
         Command::Rm(a) => rm::cmd_rm(ctx, a),
         Command::Man(a) => man::cmd_man(ctx, a),
+        Command::Stats(a) => stats::cmd_stats(ctx, a),
+        Command::Blame(a) => blame::cmd_blame(ctx, a),
+        Command::Why(a) => why::cmd_why(ctx, a),
     }
 }

@@ -9,7 +9,7 @@ use super::ui::{self, Style};
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::git::NetError;
 use crate::store::share::{
-    FetchOutcome, FetchReport, PushOutcome, PushReport, RefKind, Remote, ShareError,
+    FetchOutcome, FetchReport, MAX_RUNS_KEY, PushOutcome, PushReport, RefKind, Remote, ShareError,
     looks_like_url, resolve_on_remote,
 };
 use crate::store::{RunId, RunStore, StoreError};
@@ -94,6 +94,9 @@ pub fn share_err(e: ShareError) -> CliError {
         ShareError::Net(NetError::Spawn { .. }) => {
             Some("pitboss runs your `git` for network work: check that `git --version` works".into())
         }
+        ShareError::BadConfig { key, .. } => Some(format!(
+            "set a number with `git config {key} <runs>`, or remove it with `git config --unset {key}`"
+        )),
         ShareError::Store(_) | ShareError::Unexpected { .. } => None,
     };
     let local = matches!(&e, ShareError::Net(NetError::Failed { detail, .. }) if local_failure(detail).is_some());
@@ -217,10 +220,22 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
 }
 
 /// Prints a fetch report: changed runs on stdout; ignored refs, gone runs and hints on stderr.
+/// Refused runs listed one per line by `print_fetch`; the rest are counted.
+const MAX_REFUSED_LINES: usize = 20;
+
 pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
     for bad in &report.ignored {
-        ctx.ui
-            .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
+        ctx.ui.warn(&format!(
+            "ignoring {} on {}: {}",
+            bad.refname, report.remote, bad.why
+        ));
+    }
+    if report.ignored_total > report.ignored.len() {
+        ctx.ui.warn(&format!(
+            "ignoring {} more refs under refs/pitboss/grind/ on {} whose names are not run ids",
+            report.ignored_total - report.ignored.len(),
+            report.remote
+        ));
     }
     for id in &report.missing {
         ctx.ui
@@ -230,7 +245,15 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
     let mut same = 0;
     let mut header = false;
     let (mut diverged, mut deleted) = (false, false);
+    // A hostile remote can offer thousands of bad runs: a line for each of the first few.
+    let mut refused = 0;
     for r in &report.runs {
+        if matches!(r.outcome, FetchOutcome::Refused { .. }) {
+            refused += 1;
+            if refused > MAX_REFUSED_LINES {
+                continue;
+            }
+        }
         let (style, label, tail) = match &r.outcome {
             FetchOutcome::UpToDate => {
                 same += 1;
@@ -328,6 +351,22 @@ pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
     }
     let branches = super::remote_branch::print_fetched_branches(ctx, &mut out, report, header)?;
     out.flush()?;
+    if refused > MAX_REFUSED_LINES {
+        ctx.ui.warn(&format!(
+            "{} more runs refused (not listed); `git pitboss fetch --json` lists every one",
+            refused - MAX_REFUSED_LINES
+        ));
+    }
+    if report.over_cap > 0 {
+        ctx.ui.status(&format!(
+            "{} more run{} on {} not fetched this time: one fetch takes at most {} new or changed \
+             runs (git config {MAX_RUNS_KEY}); fetch again for the next ones",
+            report.over_cap,
+            plural(report.over_cap),
+            report.remote,
+            report.max_runs
+        ));
+    }
     for id in &report.gone {
         ctx.ui.status(&format!(
             "run {id} is no longer on {0}: deleted there; the copy here is kept and `git pitboss push` leaves it out (`git pitboss push {0} {id}` publishes it again)",

@@ -28,9 +28,21 @@ pub fn store_err(e: StoreError) -> CliError {
             run.ref_name()
         )),
         StoreError::StaleLock { path, .. } => Some(format!(
-            "if no git or git-pitboss process is writing to this repository, remove it: rm {}",
+            "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
+             git-pitboss process is writing to this repository, remove it: rm {0}",
             path.display()
         )),
+        StoreError::Invalid { .. } => Some(
+            "fix the record or file: teammates' `git pitboss fetch` refuses runs that break these rules"
+                .to_string(),
+        ),
+        StoreError::Damaged(d) => Some(damaged_hint(d)),
+        StoreError::Git(g) if g.is_locked() => Some(
+            "another git process was updating the same refs in this repository (a fetch or push \
+             running at the same time): run the command again; if none is running, a killed git \
+             left the `.lock` file named above: remove it"
+                .to_string(),
+        ),
         StoreError::RunMismatch { .. } => {
             Some("leave `run_id` out of the record, or record into that run".to_string())
         }
@@ -46,6 +58,25 @@ pub fn store_err(e: StoreError) -> CliError {
         err = err.hint(h);
     }
     err
+}
+
+/// How to bring a damaged run back (its tip commit is missing, see `store/damage.rs`).
+pub fn damaged_hint(d: &crate::store::DamagedRun) -> String {
+    let why = "a `git gc --prune=now` beside a running write can do this";
+    match &d.restore {
+        Some(oid) => format!(
+            "{why}; restore the run's newest intact commit from its reflog (`git reflog {r}`): \
+             git update-ref {r} {oid} {tip}; then `git pitboss fetch` brings back later \
+             sessions a remote has",
+            r = d.refname,
+            tip = d.tip
+        ),
+        None => format!(
+            "{why}; its reflog (`git reflog {r}`) has no intact earlier commit: `git pitboss \
+             fetch` brings the run back from a remote that has it",
+            r = d.refname
+        ),
+    }
 }
 
 pub fn layout_err(e: LayoutError) -> CliError {

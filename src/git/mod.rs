@@ -10,8 +10,11 @@ mod checkouts;
 mod code_merge;
 mod fast_import;
 mod graph;
+mod intact;
+mod lock_holders;
 mod objects;
 mod porcelain;
+mod provenance;
 mod refs;
 mod remote;
 mod worktree;
@@ -25,6 +28,7 @@ pub use fast_import::{FastImport, FileChange, FileData};
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
 pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
+pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
@@ -58,6 +62,11 @@ pub enum GitError {
 }
 
 impl GitError {
+    /// Whether git2 found the ref (or file) locked by another writer.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, GitError::Git { source, .. } if source.code() == git2::ErrorCode::Locked)
+    }
+
     pub(crate) fn git(what: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
         let what = what.into();
         move |source| GitError::Git { what, source }

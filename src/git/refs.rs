@@ -9,13 +9,16 @@
 //! too. Every pitboss writer holds a *shared* OS lock on `<common-dir>/pitboss/writers.lock`
 //! while it moves a ref. The OS releases it when the process dies, so it can never go stale.
 //! Whoever then gets that lock *exclusively* knows no pitboss writer is in the middle of a ref
-//! update; a `.lock` file that is also older than a few seconds (git's own ref updates hold
-//! theirs for milliseconds) was left by a dead writer and can be removed.
+//! update. That says nothing about git's own writers, which can hold a lock for as long as they
+//! like (`git update-ref --stdin` between `prepare` and `commit`): a lock is removed only when,
+//! besides, no process has it open and no git process is at work in this repository
+//! (`lock_holders.rs`); otherwise it is named, with who may hold it.
 
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::lock_holders::{Holder, lock_holder};
 use super::{GitError, Oid, Repo, Result};
 
 /// How a compare-and-swap ref update ended.
@@ -42,8 +45,10 @@ pub enum RaceKind {
 pub struct LockInfo {
     pub path: PathBuf,
     pub age: Duration,
-    /// True when we removed it ourselves because no pitboss writer could be holding it.
+    /// True when we removed it ourselves because nothing could be holding it.
     pub removed: bool,
+    /// Who may hold it, when it was kept.
+    pub holder: Option<String>,
 }
 
 /// Lock files younger than this are never treated as stale.
@@ -157,19 +162,52 @@ impl Repo {
             .and_then(|m| SystemTime::now().duration_since(m).ok())
             .unwrap_or_default();
         let mut removed = false;
+        let mut holder = None;
         if age >= STALE_LOCK_AGE
             && let Some(Ok(file)) = self.writers_lock_file()
-            && file.try_lock().is_ok()
         {
-            // No pitboss writer is inside a ref update (they all hold the shared lock there).
-            removed = match std::fs::remove_file(&path) {
-                Ok(()) => true,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(_) => false,
-            };
-            let _ = file.unlock();
+            if file.try_lock().is_ok() {
+                // No pitboss writer is inside a ref update (they all hold the shared lock
+                // there); now make sure no other process is.
+                match lock_holder(&path, &self.repo_dirs()) {
+                    Holder::Nobody => {
+                        removed = match std::fs::remove_file(&path) {
+                            Ok(()) => true,
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                            Err(_) => false,
+                        };
+                    }
+                    other => holder = Some(other.to_string()),
+                }
+                let _ = file.unlock();
+            } else {
+                holder = Some("a git-pitboss writer is updating a ref".into());
+            }
         }
-        Ok(Some(LockInfo { path, age, removed }))
+        Ok(Some(LockInfo {
+            path,
+            age,
+            removed,
+            holder,
+        }))
+    }
+
+    /// The directories a git process working on this repository runs in: the work tree, the
+    /// git and common directories, and every linked work tree.
+    fn repo_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![
+            self.git_dir().to_path_buf(),
+            self.common_dir().to_path_buf(),
+        ];
+        dirs.extend(self.workdir().map(Path::to_path_buf));
+        if let Ok(names) = self.inner.worktrees() {
+            for name in names.iter().flatten().flatten() {
+                if let Ok(wt) = self.inner.find_worktree(name) {
+                    dirs.push(wt.path().to_path_buf());
+                }
+            }
+        }
+        dirs
     }
 
     fn writers_lock_file(&self) -> Option<&std::io::Result<File>> {

@@ -709,7 +709,24 @@ impl Loop<'_> {
         obs: &mut dyn GrindObserver,
     ) -> Result<(), GrindError> {
         self.scheduler.record_outcome(&record.prompt, changed);
-        let appended = self.store.append_session(
+        let mut record = record;
+        // NB: the wall clock can step back during a session; the store refuses a record that
+        // ends before it starts, and the session must not be lost for it.
+        record.ended_at = record.ended_at.max(record.started_at);
+        if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: the agent reported a cost of {} USD; recorded as unknown",
+                    record.seq, record.cost_usd
+                ),
+            });
+            record.cost_usd = 0.0;
+            record.cost_source = Some(CostSource::Unknown);
+        }
+        let planned_seq = record.seq;
+        // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
+        // teammate's session); the session then takes the next free seq instead of failing.
+        let appended = self.store.append_session_renumbering(
             &self.run,
             SessionAppend {
                 record,
@@ -720,6 +737,14 @@ impl Loop<'_> {
                 state_extra: self.state_extra(),
             },
         )?;
+        if appended.seq != planned_seq {
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {planned_seq} was recorded as session {}: another writer appended session {planned_seq} to the run meanwhile",
+                    appended.seq
+                ),
+            });
+        }
         self.count(&appended.record);
         self.scratchpad = scratchpad.to_string();
         let run = crate::store::Consumed::from_records(
@@ -749,7 +774,13 @@ impl Loop<'_> {
             let _ = std::fs::remove_file(self.marker());
             return Ok(());
         };
-        if m.seq <= self.last_seq {
+        // NB: by the session itself, not by its seq: another writer may have appended that
+        // seq meanwhile, and the session then goes to the next free one.
+        let recorded = self
+            .records
+            .iter()
+            .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
+        if recorded {
             // It was recorded before grind died; only the marker was left.
             let _ = std::fs::remove_file(self.marker());
             return Ok(());

@@ -4,8 +4,8 @@
 //! Before `fetch` creates or fast-forwards a local run, or `sync` merges one, every commit it
 //! would bring in is checked here: each tree holds only the run layout of DESIGN §3 (regular
 //! files at canonical paths, no symlinks, submodules, `..`, or anything else), `run.json`,
-//! `state.json` and every record parse and name this run, and every blob is under its size
-//! cap. A run that fails is reported with the first problem and left alone; its objects stay
+//! `state.json` and every record parse and name this run, every record keeps the store's rules
+//! and every blob is under its size cap (`rules.rs`, the same checks every writer here makes). A run that fails is reported with the first problem and left alone; its objects stay
 //! unreferenced (but for the tracking ref) until `git gc` drops them.
 //!
 //! Trees are shared between commits, so each (tree, path) and (blob, path) pair is checked
@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use super::id::{RunId, Seq};
 use super::record::parse_record;
+use super::rules::{BlobKind, check_blob_size, check_session, mib};
 use super::run::{RunMeta, RunState};
 use super::{Result, RunStore};
 use crate::git::{Oid, TreeEntryKind};
@@ -101,10 +102,6 @@ fn leaf(dir: &str, bucket: &str, name: &str) -> Option<Slot> {
     (seq.0 > 0 && seq.padded() == digits && seq.bucket() == bucket).then(|| slot(seq))
 }
 
-fn mib(n: u64) -> String {
-    format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
-}
-
 /// One check of one incoming run.
 struct Checker<'s, 'a> {
     store: &'s RunStore<'a>,
@@ -141,6 +138,18 @@ impl RunStore<'_> {
                 let short = &commit.to_string()[..12];
                 return Ok(Some(format!("commit {short}: {why}")));
             }
+        }
+        // Runs are append-only: what the two sides share must still be there, unchanged.
+        if let Some(k) = known
+            && let Some(base) = self.repo.merge_base(k, tip)?
+            && let (Some(old), Some(new)) =
+                (self.repo.commit_info(base)?, self.repo.commit_info(tip)?)
+            && let Some(why) = self.keeps_history(old.tree, new.tree)?
+        {
+            return Ok(Some(format!(
+                "runs are append-only, and {why} (as of {})",
+                &base.to_string()[..12]
+            )));
         }
         Ok(None)
     }
@@ -206,15 +215,16 @@ impl Checker<'_, '_> {
         if !self.first_visit(oid, path) {
             return Ok(Ok(()));
         }
-        let cap = match slot {
-            Slot::RunJson | Slot::StateJson => self.caps.meta,
-            Slot::Scratchpad => self.caps.scratchpad,
-            Slot::Record(_) => self.caps.record,
-            Slot::Transcript(_) => self.caps.transcript,
-            Slot::Patch(_) => self.caps.patch,
+        let kind = match slot {
+            Slot::RunJson | Slot::StateJson => BlobKind::Meta,
+            Slot::Scratchpad => BlobKind::Scratchpad,
+            Slot::Record(_) => BlobKind::Record,
+            Slot::Transcript(_) => BlobKind::Transcript,
+            Slot::Patch(_) => BlobKind::Patch,
         };
         let size = self.store.repo.blob_size(oid)? as u64;
-        if size > cap {
+        if check_blob_size(kind, size, &self.caps).is_err() {
+            let cap = kind.cap(&self.caps);
             return Ok(Err(format!(
                 "{path} is {}, over the {} cap",
                 mib(size),
@@ -261,7 +271,7 @@ fn check_record(bytes: &[u8], seq: Seq, id: &RunId) -> Verdict {
     if r.run_id != id.as_str() {
         return Err(format!("the record is for run {:?}", r.run_id));
     }
-    Ok(())
+    check_session(&r)
 }
 
 fn unexpected(path: &str, kind: TreeEntryKind) -> String {

@@ -24,6 +24,9 @@ pub const RUN_BRANCH_PREFIX: &str = "pitboss/";
 pub const LEGACY_RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
 /// Where the copies of a remote's runs live: `refs/pitboss-remotes/<remote>/grind/<id>`.
 pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
+/// Where `fetch` puts a remote's runs until they pass the incoming checks:
+/// `refs/pitboss-incoming/<remote>/grind/<id>`, deleted before `fetch` returns.
+pub const INCOMING_REF_PREFIX: &str = "refs/pitboss-incoming/";
 /// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
 pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
 /// Longest run id we accept. Generated ids are 21 characters.
@@ -203,6 +206,11 @@ impl RemoteName {
     /// `refs/pitboss-remotes/<remote>/gone/`
     pub fn gone_prefix(&self) -> String {
         format!("{REMOTE_REF_PREFIX}{}/gone/", self.0)
+    }
+
+    /// `refs/pitboss-incoming/<remote>/grind/`: runs fetched but not yet checked.
+    pub fn incoming_prefix(&self) -> String {
+        format!("{INCOMING_REF_PREFIX}{}/grind/", self.0)
     }
 
     /// The run id of one of this remote's tracking refs; `None` for other refs, `Some(Err)` for

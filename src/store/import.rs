@@ -6,9 +6,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::check::Caps;
 use super::id::Seq;
 use super::message::{run_message, session_message};
 use super::record::SessionRecord;
+use super::rules::{BlobKind, check_blob_size, check_session};
 use super::run::{RunMeta, RunState};
 use super::write::TranscriptSource;
 use super::{Result, Run, RunStore, StoreError};
@@ -70,6 +72,15 @@ impl RunStore<'_> {
         source: &str,
     ) -> Result<RunState> {
         let id = &meta.id;
+        // The store's rules, the same for every door (record, import, grind, fetch).
+        let caps = Caps::default();
+        check_blob_size(BlobKind::Scratchpad, scratchpad.len() as u64, &caps).map_err(|why| {
+            StoreError::CorruptRun {
+                run: id.clone(),
+                path: "scratchpad.md".into(),
+                why,
+            }
+        })?;
         let started_at = final_state.started_at;
         let mut state = RunState::new(started_at);
         let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
@@ -90,6 +101,18 @@ impl RunStore<'_> {
         for item in sessions {
             let (mut record, transcript, patch) = item?;
             record.run_id = id.to_string();
+            let invalid = |why: String| StoreError::Invalid {
+                run: id.clone(),
+                seq: record.seq,
+                why,
+            };
+            if record.seq == 0 {
+                return Err(invalid("field `seq`: must be 1 or more".into()));
+            }
+            check_session(&record).map_err(invalid)?;
+            if let Some(p) = &patch {
+                check_blob_size(BlobKind::Patch, p.len() as u64, &caps).map_err(invalid)?;
+            }
             if !seen.insert(record.seq) {
                 return Err(StoreError::DuplicateSeq {
                     run: id.clone(),
@@ -138,6 +161,17 @@ impl RunStore<'_> {
                     FileData::Reader(&mut opened, len)
                 }
             };
+            let size = match &data {
+                FileData::Bytes(b) => b.len() as u64,
+                FileData::Reader(_, len) => *len,
+            };
+            check_blob_size(BlobKind::Transcript, size, &caps).map_err(|why| {
+                StoreError::Invalid {
+                    run: id.clone(),
+                    seq: record.seq,
+                    why,
+                }
+            })?;
             let mut files = vec![
                 file(&seq.record_path(), FileData::Bytes(line.as_bytes())),
                 FileChange {

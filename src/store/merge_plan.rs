@@ -45,7 +45,7 @@ impl SideSession {
     }
 
     /// What makes two sessions the same session, whatever number they carry.
-    fn identity(&self) -> (u64, String) {
+    pub(super) fn identity(&self) -> (u64, String) {
         let mut v = serde_json::to_value(&self.record).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             for k in ["seq", "transcript_path", RENUMBERED_FROM] {

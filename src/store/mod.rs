@@ -6,7 +6,9 @@
 //! that dies before the swap leaves only unreferenced objects (which `git gc` collects); one
 //! that dies after it has published a whole commit. There is no lock file of our own.
 
+mod append_only;
 mod check;
+mod damage;
 pub mod dir_read;
 mod id;
 mod import;
@@ -15,7 +17,9 @@ mod merge;
 mod merge_plan;
 mod message;
 mod read;
+mod read_at;
 mod record;
+mod rules;
 mod run;
 mod write;
 
@@ -26,6 +30,7 @@ use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};
 
 pub use check::Caps;
+pub use damage::DamagedRun;
 pub use id::{
     MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
     RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX, check_run_prefix,
@@ -35,9 +40,11 @@ pub use merge::{MergeOutcome, Renumbered};
 pub use merge_plan::RENUMBERED_FROM;
 pub use message::trailer;
 pub use read::{InvalidRunRef, RunListing, RunSummary};
+pub use read_at::TrackedRun;
 pub use record::{
     CostSource, RoleTokens, SessionRecord, SessionStatus, Tokens, parse_record, rfc3339,
 };
+pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA, TokenTotals};
 pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
 
@@ -55,10 +62,17 @@ pub enum StoreError {
         prefix: String,
         candidates: Vec<RunId>,
     },
+    #[error(
+        "run {} is damaged: its tip commit {} is missing from the object store",
+        .0.id, .0.tip
+    )]
+    Damaged(Box<DamagedRun>),
     #[error("{refname} is not a git-pitboss run: {why}")]
     NotARun { refname: String, why: String },
     #[error("run {run} already has a session {seq}")]
     DuplicateSeq { run: RunId, seq: u64 },
+    #[error("run {run}: session {seq} breaks the store's rules: {why}")]
+    Invalid { run: RunId, seq: u64, why: String },
     #[error("run {run} has no session {seq}")]
     SessionNotFound { run: RunId, seq: u64 },
     #[error("the record is for run {record_run:?}, not run {run}")]
@@ -77,13 +91,15 @@ pub enum StoreError {
         why: String,
     },
     #[error(
-        "run {run}: the ref lock {} has been held for {}s by a writer that may have died",
+        "run {run}: the ref lock {} has been held for {}s, and it may still be in use: {holder}",
         .path.display(), .age_secs
     )]
     StaleLock {
         run: RunId,
         path: std::path::PathBuf,
         age_secs: u64,
+        /// Who may hold it (a process and what it runs), or why we cannot tell.
+        holder: String,
     },
     #[error("run {run}: gave up after {attempts} attempts: other writers kept moving the ref")]
     Contention { run: RunId, attempts: u32 },
@@ -135,5 +151,7 @@ pub struct Run {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;
 #[cfg(test)]
 mod tests_share;

@@ -36,6 +36,8 @@ pub struct InvalidRunRef {
 pub struct RunListing {
     pub runs: Vec<RunSummary>,
     pub invalid: Vec<InvalidRunRef>,
+    /// Runs whose tip commit is missing (see `damage.rs`).
+    pub damaged: Vec<super::DamagedRun>,
 }
 
 impl RunStore<'_> {
@@ -54,10 +56,11 @@ impl RunStore<'_> {
             refname: refname.to_string(),
             why,
         };
-        let commit = self
-            .repo
-            .commit_info(tip)?
-            .ok_or_else(|| not_a_run(format!("it points at {tip}, which is not a commit")))?;
+        let Some(commit) = self.repo.commit_info(tip)? else {
+            return Err(self.damaged(id, refname, tip)?.unwrap_or_else(|| {
+                not_a_run(format!("it points at {tip}, which is not a commit"))
+            }));
+        };
         let meta: RunMeta = self.read_json(commit.tree, "run.json", id, &not_a_run)?;
         if meta.id != *id {
             return Err(not_a_run(format!("its run.json is for run {}", meta.id)));
@@ -162,6 +165,7 @@ impl RunStore<'_> {
                         why: e.to_string(),
                     })
                 }
+                Err(StoreError::Damaged(d)) => out.damaged.push(*d),
                 Err(e) => return Err(e),
             }
         }
@@ -178,10 +182,11 @@ impl RunStore<'_> {
             refname: refname.to_string(),
             why,
         };
-        let commit = self
-            .repo
-            .commit_info(tip)?
-            .ok_or_else(|| not_a_run(format!("it points at {tip}, which is not a commit")))?;
+        let Some(commit) = self.repo.commit_info(tip)? else {
+            return Err(self.damaged(id, refname, tip)?.unwrap_or_else(|| {
+                not_a_run(format!("it points at {tip}, which is not a commit"))
+            }));
+        };
         let state: RunState = self.read_json(commit.tree, "state.json", id, &not_a_run)?;
         Ok(RunSummary {
             id: id.clone(),

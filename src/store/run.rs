@@ -162,21 +162,25 @@ pub struct Consumed {
 
 impl Consumed {
     pub fn add(&mut self, r: &SessionRecord) {
-        self.sessions += 1;
-        self.tokens.input += r.tokens.input;
-        self.tokens.output += r.tokens.output;
-        self.tokens.cache_read += r.tokens.cache_read;
-        self.tokens.cache_write += r.tokens.cache_write;
-        self.tokens.reasoning += r.tokens.reasoning;
+        // NB: saturating: token counts come from agents and records written anywhere; a sum
+        // that wrapped would tell budgets a run had used almost nothing.
+        self.sessions = self.sessions.saturating_add(1);
+        let t = &mut self.tokens;
+        t.input = t.input.saturating_add(r.tokens.input);
+        t.output = t.output.saturating_add(r.tokens.output);
+        t.cache_read = t.cache_read.saturating_add(r.tokens.cache_read);
+        t.cache_write = t.cache_write.saturating_add(r.tokens.cache_write);
+        t.reasoning = t.reasoning.saturating_add(r.tokens.reasoning);
         if !r.cost_known() {
-            self.unknown_cost_sessions += 1;
+            self.unknown_cost_sessions = self.unknown_cost_sessions.saturating_add(1);
         } else if r.cost_usd.is_finite() {
             self.cost_usd += r.cost_usd;
         }
-        *self
+        let n = self
             .by_status
             .entry(r.status.as_str().to_string())
-            .or_insert(0) += 1;
+            .or_insert(0);
+        *n = n.saturating_add(1);
     }
 
     pub fn from_records<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> Consumed {
@@ -259,5 +263,17 @@ mod tests {
         assert_eq!(c.tokens.cache_read, 14);
         assert!((c.cost_usd - 1.0).abs() < 1e-12);
         assert_eq!(c.by_status["error"], 2);
+    }
+
+    #[test]
+    fn token_sums_saturate_instead_of_wrapping() {
+        let line = format!(
+            r#"{{"seq":1,"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok","tokens":{{"input":{},"output":1}}}}"#,
+            u64::MAX - 1
+        );
+        let r = super::super::record::parse_record(&line).unwrap();
+        let c = Consumed::from_records([&r, &r, &r]);
+        assert_eq!(c.tokens.input, u64::MAX);
+        assert_eq!(c.tokens.output, 3);
     }
 }

@@ -5,9 +5,12 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use super::check::Caps;
 use super::id::{RunId, Seq};
+use super::merge_plan::RENUMBERED_FROM;
 use super::message::{run_message, session_message};
 use super::record::SessionRecord;
+use super::rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 use super::run::{RunMeta, RunState, RunStatus};
 use super::{Result, Run, RunStore, StoreError};
 use crate::git::{CasOutcome, Oid, TreeEdit};
@@ -72,6 +75,13 @@ pub struct RunUpdate {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
+/// What an append does when its record's seq is already taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnTaken {
+    Refuse,
+    NextFree,
+}
+
 /// What a build step hands to the compare-and-swap loop.
 struct Built {
     tree: Oid,
@@ -124,8 +134,22 @@ impl RunStore<'_> {
         Ok((tree, meta_blob))
     }
 
-    /// Appends one session (record, transcript, scratchpad, patch, state) as one commit.
-    pub fn append_session(&self, id: &RunId, mut s: SessionAppend<'_>) -> Result<Appended> {
+    /// Appends one session (record, transcript, scratchpad, patch, state) as one commit. A
+    /// record whose seq is taken is refused ([`StoreError::DuplicateSeq`]).
+    pub fn append_session(&self, id: &RunId, s: SessionAppend<'_>) -> Result<Appended> {
+        self.append(id, s, OnTaken::Refuse)
+    }
+
+    /// Like [`append_session`](Self::append_session), for a writer that fixed its seq before
+    /// the session and cannot have it refused at the end (the grind loop): when another writer
+    /// took that seq meanwhile (`record`, a `sync` bringing a teammate's session), the session
+    /// takes the next free seq instead, its transcript and patch move with it, and the record
+    /// says `renumbered_from` (as a merge does). [`Appended::seq`] is the seq it got.
+    pub fn append_session_renumbering(&self, id: &RunId, s: SessionAppend<'_>) -> Result<Appended> {
+        self.append(id, s, OnTaken::NextFree)
+    }
+
+    fn append(&self, id: &RunId, mut s: SessionAppend<'_>, on_taken: OnTaken) -> Result<Appended> {
         if s.record.run_id.is_empty() {
             s.record.run_id = id.to_string();
         } else if s.record.run_id != id.as_str() {
@@ -134,40 +158,75 @@ impl RunStore<'_> {
                 record_run: s.record.run_id.clone(),
             });
         }
+        let invalid = |seq: u64, why: String| StoreError::Invalid {
+            run: id.clone(),
+            seq,
+            why,
+        };
+        check_session(&s.record).map_err(|why| invalid(s.record.seq, why))?;
+        let caps = Caps::default();
+        if let Some(p) = s.scratchpad {
+            check_blob_size(BlobKind::Scratchpad, p.len() as u64, &caps)
+                .map_err(|why| invalid(s.record.seq, why))?;
+        }
+        if let Some(p) = s.patch {
+            check_blob_size(BlobKind::Patch, p.len() as u64, &caps)
+                .map_err(|why| invalid(s.record.seq, why))?;
+        }
         // Content-addressed blobs do not depend on the seq: write them once, outside the loop.
         let transcript = self.write_transcript(s.transcript)?;
+        check_blob_size(
+            BlobKind::Transcript,
+            self.repo.blob_size(transcript)? as u64,
+            &caps,
+        )
+        .map_err(|why| invalid(s.record.seq, why))?;
         let scratch = s
             .scratchpad
             .map(|p| self.repo.write_blob(p.as_bytes()))
             .transpose()?;
         let patch = s.patch.map(|p| self.repo.write_blob(p)).transpose()?;
         let wanted_seq = s.record.seq;
-        let fill_path = s.record.transcript_path.is_empty();
-        let mut record = s.record;
+        let fill_path = s.record.transcript_path.is_empty()
+            || (wanted_seq != 0
+                && s.record.transcript_path == Seq(wanted_seq).record_transcript_path());
+        let original = s.record;
         let (commit, record) = self.cas_loop(id, |tip_tree, state| {
-            let seq = if wanted_seq == 0 {
-                let mut n = state.last_session_seq + 1;
-                while self
+            let mut record = original.clone();
+            let taken = |n: u64| -> Result<bool> {
+                Ok(self
                     .repo
                     .tree_entry(tip_tree, &Seq(n).record_path())?
-                    .is_some()
-                {
-                    n += 1;
-                }
-                n
-            } else {
-                if self
-                    .repo
-                    .tree_entry(tip_tree, &Seq(wanted_seq).record_path())?
-                    .is_some()
-                {
-                    return Err(StoreError::DuplicateSeq {
-                        run: id.clone(),
-                        seq: wanted_seq,
-                    });
-                }
-                wanted_seq
+                    .is_some())
             };
+            let seq = if wanted_seq != 0 && !taken(wanted_seq)? {
+                wanted_seq
+            } else if wanted_seq != 0 && on_taken == OnTaken::Refuse {
+                return Err(StoreError::DuplicateSeq {
+                    run: id.clone(),
+                    seq: wanted_seq,
+                });
+            } else {
+                let mut n = state.last_session_seq.max(wanted_seq);
+                loop {
+                    n = match n.checked_add(1).filter(|n| *n <= MAX_SEQ) {
+                        Some(n) => n,
+                        None => {
+                            let why = format!("no seq is left after {}", state.last_session_seq);
+                            return Err(invalid(wanted_seq, why));
+                        }
+                    };
+                    if !taken(n)? {
+                        break n;
+                    }
+                }
+            };
+            if wanted_seq != 0 && seq != wanted_seq {
+                record
+                    .extra
+                    .entry(RENUMBERED_FROM.to_string())
+                    .or_insert_with(|| wanted_seq.into());
+            }
             record.seq = seq;
             if fill_path {
                 record.transcript_path = Seq(seq).record_transcript_path();
@@ -339,6 +398,9 @@ impl RunStore<'_> {
                     run: id.clone(),
                     path: info.path,
                     age_secs: info.age.as_secs(),
+                    holder: info
+                        .holder
+                        .unwrap_or_else(|| "it could not be removed".into()),
                 })
             }
             _ => Ok(()),

@@ -13,10 +13,12 @@
 //! that names only the run. So the two clones that reconcile the same pair of tips make the
 //! same commit and their pushes agree. A conflict merges nothing and names the files.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::fetch_plan::REFSPECS_PER_FETCH;
 use super::{FetchOutcome, Remote, Result, ShareError};
 use crate::git::{CasOutcome, Identity, NetCommand, NetError, Oid, TreeMerge, parse_ls_remote};
 use crate::store::RunStore;
@@ -392,34 +394,12 @@ pub(super) fn brings_code(outcome: &FetchOutcome) -> bool {
     )
 }
 
-/// The refspec that mirrors every run branch of a remote (both `pitboss/<id>` and the older
-/// `pitboss/grind/<id>`: a refspec `*` spans slashes).
-pub(super) fn branch_refspec(remote: &RemoteName) -> String {
-    format!(
-        "+refs/heads/{RUN_BRANCH_PREFIX}*:{}{RUN_BRANCH_PREFIX}*",
-        remote.branch_tracking_prefix()
-    )
-}
-
 /// The branch names a run `id` can have, as full ref names.
 pub fn candidate_branch_refs(id: &RunId) -> [String; 2] {
     [
         id.branch_ref(),
         format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{id}"),
     ]
-}
-
-/// One refspec per branch of the named runs that the remote has (`branches` from ls-remote).
-pub(super) fn branch_refspecs(
-    ids: &[RunId],
-    branches: &[(String, Oid)],
-    remote: &RemoteName,
-) -> Vec<String> {
-    ids.iter()
-        .flat_map(candidate_branch_refs)
-        .filter(|b| branches.iter().any(|(name, _)| name == b))
-        .map(|b| format!("+{b}:{}", remote.branch_tracking_ref(&b)))
-        .collect()
 }
 
 /// Why a history merge was not made: its records name code this repository lacks.
@@ -438,6 +418,71 @@ pub(super) fn missing_code_why(missing: &[String]) -> String {
 }
 
 impl RunStore<'_> {
+    /// Brings the branches of runs `ids` that the remote lists (`listed`, from ls-remote) into
+    /// their tracking refs, `refs/pitboss-remotes/<remote>/heads/…`: one refspec per branch
+    /// that changed, never a glob, so a remote of a million branches costs only the runs this
+    /// fetch takes (the cap in `fetch_plan.rs`). With `prune` (a fetch of every run), tracking
+    /// refs of branches the remote no longer has go.
+    pub(super) fn fetch_branches(
+        &self,
+        remote: &Remote,
+        ids: &[RunId],
+        listed: &[(String, Oid)],
+        prune: bool,
+    ) -> Result<()> {
+        let prefix = remote.name.branch_tracking_prefix();
+        let tracked: BTreeMap<String, Oid> =
+            self.repo.refs_with_prefix(&prefix)?.into_iter().collect();
+        let on_remote: BTreeMap<&str, Oid> =
+            listed.iter().map(|(n, tip)| (n.as_str(), *tip)).collect();
+        let specs: Vec<String> = ids
+            .iter()
+            .flat_map(candidate_branch_refs)
+            .filter_map(|b| {
+                let tip = on_remote.get(b.as_str())?;
+                let tracking = remote.name.branch_tracking_ref(&b);
+                (tracked.get(&tracking) != Some(tip)).then(|| format!("+{b}:{tracking}"))
+            })
+            .collect();
+        for chunk in specs.chunks(REFSPECS_PER_FETCH) {
+            let cmd = NetCommand::fetch(&remote.target, chunk, false);
+            let out = self.repo.run_net(&cmd)?;
+            if out.success {
+                continue;
+            }
+            // NB: `git fetch` fails as a whole when one named ref is gone (a branch deleted on
+            // the remote since it was listed): list again and fetch what is still there.
+            let (_, now) = self.remote_refs_with_branches(remote)?;
+            let still: Vec<String> = chunk
+                .iter()
+                .filter(|spec| {
+                    let src = spec.trim_start_matches('+').split(':').next().unwrap_or("");
+                    now.iter().any(|(n, _)| n == src)
+                })
+                .cloned()
+                .collect();
+            if still.len() == chunk.len() {
+                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            }
+            if !still.is_empty() {
+                let cmd = NetCommand::fetch(&remote.target, &still, false);
+                let out = self.repo.run_net(&cmd)?;
+                if !out.success {
+                    return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+                }
+            }
+        }
+        if prune {
+            for tracking in tracked.keys() {
+                let short = &tracking[prefix.len()..];
+                if !on_remote.contains_key(format!("refs/heads/{short}").as_str()) {
+                    self.repo.delete_ref(tracking)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A remote's run refs and run branches, from one `git ls-remote` (no objects fetched).
     pub(super) fn remote_refs_with_branches(&self, remote: &Remote) -> Result<RemoteRefs> {
         let runs = format!("{RUN_REF_PREFIX}*");

@@ -1,22 +1,21 @@
-//! `fetch` (and the fetching half of `sync`): bring a remote's runs into the tracking refs
-//! `refs/pitboss-remotes/<remote>/grind/*` with one `git fetch` and an explicit refspec, then
-//! integrate each run: create it here if absent, fast-forward it if behind, and leave it (and
-//! say so) if it diverged, or, for `sync`, merge the two tips (see `merge.rs`).
+//! `fetch` (and the fetching half of `sync`): list a remote's runs, download at most a capped
+//! number of new or changed ones with explicit refspecs (`fetch_plan.rs`), then integrate each
+//! run: create it here if absent, fast-forward it if behind, and leave it (and say so) if it
+//! diverged, or, for `sync`, merge the two tips (see `merge.rs`).
 //!
-//! The `+` in the refspec only ever forces our tracking refs, which mirror the remote; run refs
-//! move by compare-and-swap, and only to commits that passed the incoming checks
-//! (`check.rs`). Names that are not run ids are reported and ignored; runs deleted here stay
-//! deleted unless `include_deleted`.
+//! Downloads land in quarantine refs; the tracking refs `refs/pitboss-remotes/<remote>/grind/*`
+//! mirror the remote only for runs that passed the incoming checks (`check.rs`). Run refs move
+//! by compare-and-swap, and only to commits that passed them. Names that are not run ids are
+//! counted and ignored; runs deleted here stay deleted unless `include_deleted`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::branch::{
-    FetchedBranch, branch_refspec, branch_refspecs, brings_code, missing_code_why,
-};
+use super::branch::{FetchedBranch, brings_code, missing_code_why};
+use super::fetch_plan::plan_fetch;
 use super::{IgnoredRef, Remote, Result, ShareError};
-use crate::git::{CasOutcome, NetCommand, NetError, Oid};
+use crate::git::{CasOutcome, NetCommand, NetError, Oid, parse_ls_remote};
 use crate::store::check::Caps;
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::merge::{MergeOutcome, Renumbered};
@@ -35,6 +34,8 @@ pub struct FetchOptions {
     /// Merge diverged runs (sync) instead of leaving them.
     pub merge: bool,
     pub caps: Caps,
+    /// The most runs to download at once; `None`: `pitboss.fetchMaxRuns`, else the default.
+    pub max_runs: Option<usize>,
 }
 
 /// What happened to one run.
@@ -114,8 +115,14 @@ pub struct FetchedRun {
 pub struct FetchReport {
     pub remote: String,
     pub runs: Vec<FetchedRun>,
-    /// Refs under the remote's run namespace whose names are not run ids.
+    /// Refs under the remote's run namespace whose names are not run ids (the first few).
     pub ignored: Vec<IgnoredRef>,
+    /// How many such refs there were.
+    pub ignored_total: usize,
+    /// Runs not downloaded this time because of the cap; a later fetch takes them.
+    pub over_cap: usize,
+    /// The cap on runs downloaded by one fetch.
+    pub max_runs: usize,
     /// Named runs the remote does not have.
     pub missing: Vec<RunId>,
     /// Runs whose tracking ref went away: the remote no longer has them (local runs are kept).
@@ -134,71 +141,101 @@ impl FetchReport {
 }
 
 impl RunStore<'_> {
-    /// Fetches runs from `remote` and integrates them (see [`FetchOptions`]).
+    /// Fetches runs from `remote` and integrates them (see [`FetchOptions`]). What it takes
+    /// is planned and capped first, and downloads wait in quarantine refs until they pass the
+    /// checks (see `fetch_plan.rs`).
     pub fn fetch(&self, remote: &Remote, opts: &FetchOptions) -> Result<FetchReport> {
-        let tracking_glob = format!("{}*", remote.name.tracking_prefix());
+        let max_runs = match opts.max_runs {
+            Some(n) => n.max(1),
+            None => self.fetch_max_runs()?,
+        };
+        let (tracked, _) = self.tracking_refs(&remote.name)?;
+        let tracking: BTreeMap<RunId, Oid> = tracked.into_iter().collect();
+        let local: BTreeSet<RunId> = self
+            .repo
+            .refs_with_prefix(RUN_REF_PREFIX)?
+            .into_iter()
+            .filter_map(|(name, _)| RunId::from_ref_name(&name).and_then(|r| r.ok()))
+            .collect();
+        // One listing of the remote's runs and run branches; nothing is downloaded yet.
+        let (listed, listed_branches) = self.remote_refs_with_branches(remote)?;
+        let plan = plan_fetch(
+            listed,
+            &tracking,
+            &local,
+            opts.runs.as_deref(),
+            max_runs,
+            &|tip| self.repo.has_object(tip),
+        );
         let mut report = FetchReport {
             remote: remote.target.clone(),
             runs: Vec::new(),
-            ignored: Vec::new(),
-            missing: Vec::new(),
+            ignored: plan.ignored,
+            ignored_total: plan.ignored_total,
+            over_cap: plan.over_cap,
+            max_runs,
+            missing: plan.missing,
             gone: Vec::new(),
             branches: Vec::new(),
         };
-        let (before, _) = self.tracking_refs(&remote.name)?;
-        let (refspecs, prune) = match &opts.runs {
-            None => (
-                vec![
-                    format!("+{RUN_REF_PREFIX}*:{tracking_glob}"),
-                    branch_refspec(&remote.name),
-                ],
-                true,
-            ),
-            Some(ids) => {
-                // git fetch fails as a whole on a missing ref: ask which exist first.
-                let (present, branches) = self.remote_refs_with_branches(remote)?;
-                let mut specs = branch_refspecs(ids, &branches, &remote.name);
-                for id in ids {
-                    if present.iter().any(|(name, _)| *name == id.ref_name()) {
-                        specs.push(format!(
-                            "+{}:{}",
-                            id.ref_name(),
-                            id.tracking_ref_name(&remote.name)
-                        ));
-                    } else {
-                        report.missing.push(id.clone());
-                    }
-                }
-                (specs, false)
+        // Runs gone from the remote: their tracking refs go, and the deletion is remembered so
+        // that a default push does not bring them back (`gone.rs`).
+        let mut gone = Vec::new();
+        for id in plan.gone {
+            if let Some(last) = tracking.get(&id) {
+                self.repo.delete_ref(&id.tracking_ref_name(&remote.name))?;
+                gone.push((id, *last));
             }
+        }
+        report.gone = match &opts.runs {
+            None => self.record_gone(remote, gone)?,
+            Some(_) => self.record_gone_named(remote, &report.missing)?,
         };
-        if !refspecs.is_empty() {
-            let cmd = NetCommand::fetch(&remote.target, &refspecs, prune);
-            let out = self.repo.run_net(&cmd)?;
-            if !out.success {
-                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
-            }
-        }
-        let (after, ignored) = self.tracking_refs(&remote.name)?;
-        report.ignored = ignored;
-        if opts.runs.is_none() {
-            let now: BTreeSet<&RunId> = after.iter().map(|(id, _)| id).collect();
-            let gone: Vec<(RunId, Oid)> = before
-                .into_iter()
-                .filter(|(id, _)| !now.contains(id))
-                .collect();
-            report.gone = self.record_gone(remote, gone)?;
+        self.clear_quarantine(remote)?;
+        // The code before the histories: an incoming history is checked against the commits
+        // its sessions name, which come with the branch.
+        let in_plan: Vec<RunId> = plan
+            .download
+            .iter()
+            .chain(plan.unchanged.iter())
+            .map(|(id, _)| id.clone())
+            .collect();
+        self.fetch_branches(remote, &in_plan, &listed_branches, opts.runs.is_none())?;
+        let downloaded = if plan.download.is_empty() {
+            Vec::new()
         } else {
-            report.gone = self.record_gone_named(remote, &report.missing)?;
-        }
-        for (id, tip) in after {
-            if let Some(ids) = &opts.runs
-                && !ids.contains(&id)
-            {
-                continue;
+            let got = self.download_to_quarantine(remote, &plan.download);
+            if got.is_err() {
+                let _ = self.clear_quarantine(remote);
             }
+            got?
+        };
+        let mut todo: Vec<(RunId, Oid, bool)> = plan
+            .unchanged
+            .into_iter()
+            .map(|(id, tip)| (id, tip, false))
+            .chain(downloaded.into_iter().map(|(id, tip)| (id, tip, true)))
+            .collect();
+        todo.sort();
+        let result = self.integrate_all(remote, opts, todo, &mut report);
+        self.clear_quarantine(remote)?;
+        result?;
+        Ok(report)
+    }
+
+    /// Integrates each run, and writes the tracking ref of each downloaded run that was not
+    /// refused.
+    fn integrate_all(
+        &self,
+        remote: &Remote,
+        opts: &FetchOptions,
+        todo: Vec<(RunId, Oid, bool)>,
+        report: &mut FetchReport,
+    ) -> Result<()> {
+        for (id, tip, downloaded) in todo {
             self.clear_gone(&remote.name, &id)?;
-            // The code first when merging: a run whose code does not merge is not merged at all.
+            // The code first when merging: a run whose code does not merge is not merged at all
+            // (the remote's tip stays in its tracking ref).
             let early = match self.repo.ref_target(&id.ref_name())? {
                 Some(_) => self.plan_branch(&remote.name, &id, opts.merge)?,
                 None => None,
@@ -207,10 +244,16 @@ impl RunStore<'_> {
                 && let Some(step) = &early
                 && let Some(files) = step.code_conflict()
             {
-                let outcome = FetchOutcome::CodeDiverged { files };
+                if downloaded {
+                    self.repo.set_ref(
+                        &id.tracking_ref_name(&remote.name),
+                        tip,
+                        "pitboss: fetched",
+                    )?;
+                }
                 report.runs.push(FetchedRun {
                     run: id.clone(),
-                    outcome,
+                    outcome: FetchOutcome::CodeDiverged { files },
                 });
                 report
                     .branches
@@ -225,6 +268,10 @@ impl RunStore<'_> {
                 }
                 Err(e) => return Err(e),
             };
+            if downloaded && !matches!(outcome, FetchOutcome::Refused { .. }) {
+                self.repo
+                    .set_ref(&id.tracking_ref_name(&remote.name), tip, "pitboss: fetched")?;
+            }
             if brings_code(&outcome) {
                 let step = match early {
                     Some(step) => Some(step),
@@ -237,7 +284,22 @@ impl RunStore<'_> {
             }
             report.runs.push(FetchedRun { run: id, outcome });
         }
-        Ok(report)
+        Ok(())
+    }
+
+    /// The run refs a remote has, from `git ls-remote` (no objects are fetched).
+    pub(super) fn remote_run_refs(&self, remote: &Remote) -> Result<Vec<(String, Oid)>> {
+        let pattern = format!("{RUN_REF_PREFIX}*");
+        let cmd = NetCommand::ls_remote(&remote.target, &[&pattern]);
+        let out = self.repo.run_net(&cmd)?;
+        if !out.success {
+            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+        }
+        parse_ls_remote(&out.stdout).map_err(|why| ShareError::Unexpected {
+            op: "ls-remote",
+            remote: remote.target.clone(),
+            why,
+        })
     }
 
     /// Brings one run up to date with `remote_tip`, as far as it safely can.

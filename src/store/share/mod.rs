@@ -14,6 +14,7 @@
 
 mod branch;
 mod fetch;
+mod fetch_plan;
 mod gone;
 mod push;
 mod rm;
@@ -26,6 +27,7 @@ use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 
 pub use branch::{BranchOutcome, CheckedOut, CodeMerge, FetchedBranch, candidate_branch_refs};
 pub use fetch::{FetchOptions, FetchOutcome, FetchReport, FetchedRun};
+pub use fetch_plan::{DEFAULT_MAX_RUNS, MAX_RUNS_KEY};
 pub use push::{PushOptions, PushOutcome, PushReport, PushedRef, RefKind, SkippedRun};
 pub use rm::{
     Here, Relation, RemoteDeletion, RemoteListing, RemoteRun, RmReport, resolve_on_remote,
@@ -54,6 +56,12 @@ pub enum ShareError {
         "run {run} has never been seen on {remote}, so there is no value to lease its deletion on"
     )]
     NotSeen { run: RunId, remote: String },
+    #[error("git config {key} = {value:?}: {why}")]
+    BadConfig {
+        key: &'static str,
+        value: String,
+        why: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,0 +1,253 @@
+//! `git pitboss why <file>:<line>`: the session behind one line: its commit, the session's
+//! record (prompt, agent, model, status, tokens, cost, summary), the prompt's text as the run
+//! started with it, and the part of the transcript around the tool call that wrote the file.
+
+use super::escape::one_line;
+use std::io::Write;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::blame::git_args;
+use super::resolve::{money, store_err, with_store};
+use super::stats::prov_err;
+use super::ui;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::git::Oid;
+use crate::provenance::{Index, IndexOptions, ProvenanceError, blame, token_total};
+use crate::store::RunId;
+
+/// Lines of transcript shown either side of the one that wrote the file.
+const RADIUS: usize = 6;
+
+/// Explain one line: which session wrote it, with what prompt, at what cost.
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The line, as `<file>:<line>` (e.g. src/main.rs:42).
+    #[arg(value_name = "FILE:LINE")]
+    at: String,
+    /// Blame the file at this revision instead of the work tree.
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
+    /// Add the runs fetched from remotes that are not local runs.
+    #[arg(long)]
+    remote_runs: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_at(s: &str) -> Option<(&str, usize)> {
+    let (file, line) = s.rsplit_once(':')?;
+    let n: usize = line.parse().ok()?;
+    (!file.is_empty() && n > 0).then_some((file, n))
+}
+
+pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
+    let (file, line) = parse_at(&args.at).ok_or_else(|| {
+        CliError::user(anyhow!("{:?} is not <file>:<line>", args.at))
+            .hint("name a line like src/main.rs:42 (lines count from 1)")
+    })?;
+    let range = format!("{line},{line}");
+    let git = git_args(args.rev.as_deref(), file, std::slice::from_ref(&range));
+    with_store(ctx, |store| {
+        let repo = store.repo();
+        let opts = IndexOptions {
+            remote_runs: args.remote_runs,
+            no_cache: false,
+        };
+        let mut index = Index::load(store, &opts).map_err(prov_err)?;
+        let lines = blame::blame(repo, &mut index, &git).map_err(|e| match e {
+            ProvenanceError::Blame(m) if m.contains("has only") => {
+                prov_err(ProvenanceError::NoSuchLine {
+                    file: file.to_string(),
+                    line,
+                    lines: m
+                        .split_whitespace()
+                        .find_map(|w| w.parse().ok())
+                        .unwrap_or(0),
+                })
+            }
+            e => prov_err(e),
+        })?;
+        index.save();
+        let Some(bl) = lines.into_iter().next() else {
+            return Err(prov_err(ProvenanceError::NoSuchLine {
+                file: file.to_string(),
+                line,
+                lines: 0,
+            }));
+        };
+        let mut out = ui::stdout();
+        let Some(sref) = &bl.session else {
+            if args.json {
+                let v = serde_json::json!({ "file": file, "line": line, "commit": bl.commit, "content": bl.content, "session": null });
+                serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
+                writeln!(
+                    out,
+                    "commit    {} (not written by a pitboss session)",
+                    bl.commit
+                )?;
+            }
+            out.flush()?;
+            return Ok(ExitStatus::Success);
+        };
+        let id = RunId::parse(&sref.run).map_err(|e| store_err(e.into()))?;
+        let run = match store.open_run(&id) {
+            Ok(r) if r.id.ref_name() == sref.refname => r,
+            _ => {
+                let tip = repo
+                    .ref_target(&sref.refname)
+                    .map_err(|e| store_err(e.into()))?
+                    .ok_or_else(|| {
+                        store_err(crate::store::StoreError::RunNotFound(sref.run.clone()))
+                    })?;
+                store
+                    .open_run_at(&id, &sref.refname, tip)
+                    .map_err(store_err)?
+            }
+        };
+        let record = store
+            .record(&run, sref.seq)
+            .map_err(store_err)?
+            .ok_or_else(|| {
+                store_err(crate::store::StoreError::SessionNotFound {
+                    run: id.clone(),
+                    seq: sref.seq,
+                })
+            })?;
+        let digest = run.meta.prompts.get(&record.prompt).cloned();
+        let prompt_text = match digest.as_deref().and_then(|d| d.parse::<Oid>().ok()) {
+            Some(oid) => repo
+                .blob_if_present(oid)
+                .map_err(|e| store_err(e.into()))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            None => None,
+        };
+        let transcript = match store.transcript_blob(&run, sref.seq).map_err(store_err)? {
+            Some(b) => store
+                .with_blob(b, |bytes| String::from_utf8_lossy(bytes).into_owned())
+                .map_err(store_err)?,
+            None => String::new(),
+        };
+        let excerpt = blame::transcript_excerpt(&transcript, file, RADIUS);
+        let cost = crate::provenance::known_cost(&record);
+        if args.json {
+            let v = serde_json::json!({
+                "file": file,
+                "line": line,
+                "commit": bl.commit,
+                "content": bl.content,
+                "session": sref,
+                "record": record,
+                "tokens_total": token_total(&record),
+                "cost_known": cost.is_some(),
+                "prompt_digest": digest,
+                "prompt_text": prompt_text,
+                "transcript_path": record.transcript_path,
+                "transcript_excerpt": excerpt.as_ref().map(|e| e.iter().map(|(n, l)| serde_json::json!({"line": n, "text": l})).collect::<Vec<_>>()),
+            });
+            serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            out.flush()?;
+            return Ok(ExitStatus::Success);
+        }
+        let via = match sref.via {
+            blame::Via::Commit => "",
+            blame::Via::PatchId => " (same change by patch id: rebased, cherry-picked or squashed)",
+            blame::Via::SquashedRun => {
+                " (a squash of the whole run branch; the line matched on it)"
+            }
+        };
+        writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
+        writeln!(out, "commit    {}{via}", bl.commit)?;
+        writeln!(out, "run       {}", run.id)?;
+        writeln!(out, "session   {}", record.seq)?;
+        writeln!(out, "prompt    {}", one_line(&record.prompt))?;
+        let agent = record.agent.clone().or(run.meta.agent.clone());
+        writeln!(
+            out,
+            "agent     {}",
+            one_line(agent.as_deref().unwrap_or("unknown"))
+        )?;
+        writeln!(
+            out,
+            "model     {}",
+            one_line(record.model.as_deref().unwrap_or("unknown"))
+        )?;
+        writeln!(out, "status    {}", record.status)?;
+        let t = &record.tokens;
+        writeln!(
+            out,
+            "tokens    {} ({} in, {} out, {} cache read, {} cache write)",
+            token_total(&record),
+            t.input,
+            t.output,
+            t.cache_read,
+            t.cache_write
+        )?;
+        writeln!(out, "cost      {}", cost.map_or("unknown".into(), money))?;
+        match &record.summary {
+            Some(s) => writeln!(out, "summary   {}", one_line(s))?,
+            None => writeln!(out, "summary   (none)")?,
+        }
+        writeln!(out)?;
+        match (&prompt_text, &digest) {
+            (Some(text), Some(d)) => {
+                writeln!(
+                    out,
+                    "prompt text ({}, blob {}):",
+                    one_line(&record.prompt),
+                    &d[..d.len().min(12)]
+                )?;
+                for l in text.lines() {
+                    writeln!(out, "    {}", one_line(l))?;
+                }
+            }
+            (None, Some(d)) => writeln!(
+                out,
+                "prompt text: not in this repository (the run started with blob {d})"
+            )?,
+            (_, None) => writeln!(out, "prompt text: not recorded by this run")?,
+        }
+        writeln!(out)?;
+        match excerpt {
+            Some(lines) => {
+                let (a, b) = (lines[0].0, lines[lines.len() - 1].0);
+                writeln!(
+                    out,
+                    "transcript ({}, lines {a}-{b}):",
+                    record.transcript_path
+                )?;
+                for (n, l) in lines {
+                    writeln!(out, "    {n:>5}  {}", one_line(&l))?;
+                }
+            }
+            None if transcript.is_empty() => writeln!(out, "transcript: none recorded")?,
+            None => writeln!(
+                out,
+                "transcript: does not mention {file}; read it with `git pitboss show {} {} --transcript`",
+                run.id, record.seq
+            )?,
+        }
+        out.flush()?;
+        Ok(ExitStatus::Success)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_line_parse() {
+        assert_eq!(parse_at("src/a.rs:12"), Some(("src/a.rs", 12)));
+        assert_eq!(parse_at("c:/x:3"), Some(("c:/x", 3)));
+        assert_eq!(parse_at("a.rs"), None);
+        assert_eq!(parse_at("a.rs:0"), None);
+        assert_eq!(parse_at(":4"), None);
+    }
+}
