@@ -494,3 +494,33 @@ fn a_grind_run_is_judged_against_its_base_branch_and_why_shows_its_prompt() {
     assert!(why.contains("Do the fix thing."), "{why}");
     assert!(why.contains("tool: Write work.txt"), "{why}");
 }
+
+/// A run whose every session is of unknown cost that reached the target: the cost columns say
+/// `unknown`, never a dollar figure, and one run is "1 run".
+#[test]
+fn stats_of_sessions_of_unknown_cost_say_unknown() {
+    let sb = Sandbox::new();
+    let mut h = History { sb: &sb, secs: 0 };
+    h.branch("dark");
+    h.write("d.txt", "d\n");
+    let c = h.commit("dark 1");
+    h.record("dark", "fix", Some(&c), false);
+    h.main();
+    sb.git(&["merge", "-q", "--ff-only", "pitboss/dark"]);
+    let out = git_pitboss(&sb, &["stats", "--target", "main"]);
+    let total = out
+        .lines()
+        .find(|l| l.starts_with("TOTAL"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cells: Vec<&str> = total.split_whitespace().collect();
+    // TOTAL 1 1 ok 0% 100% 1 (100%) 0 <tokens> <cost> <$/session> <$/reached> <median>
+    assert_eq!(
+        &cells[cells.len() - 4..cells.len() - 1],
+        ["unknown"; 3],
+        "{out}"
+    );
+    assert!(!out.contains("$0"), "{out}");
+    assert!(out.contains("\n1 run; target: main"), "{out}");
+    let v = json(&sb, &["stats", "--target", "main", "--json"]);
+    assert!(v["total"]["cost_per_reached"].is_null(), "{v}");
+}

@@ -158,6 +158,14 @@ fn per(v: Option<f64>, unknown: u64) -> String {
     }
 }
 
+/// A per-unit cost: `-` when there are no units, `unknown` when none of their costs is known.
+fn per_or_unknown(v: Option<f64>, unknown: u64, units: u64) -> String {
+    match v {
+        None if units > 0 => "unknown".into(),
+        v => per(v, unknown),
+    }
+}
+
 fn row(g: &Group) -> Vec<String> {
     let statuses: Vec<String> = g
         .by_status
@@ -174,8 +182,8 @@ fn row(g: &Group) -> Vec<String> {
         g.reach_unknown.to_string(),
         g.tokens.to_string(),
         cost(g.cost_usd, g.cost_unknown, g.sessions),
-        per(g.cost_per_session, 0),
-        per(g.cost_per_reached, g.cost_unknown),
+        per_or_unknown(g.cost_per_session, 0, g.sessions),
+        per_or_unknown(g.cost_per_reached, g.cost_unknown, g.reached),
         g.median_secs.map_or("-".into(), duration),
     ]
 }
@@ -239,8 +247,9 @@ fn print_table(
     writeln!(out)?;
     writeln!(
         out,
-        "{} runs; target: {}; reached by: {}",
+        "{} run{}; target: {}; reached by: {}",
         r.runs,
+        if r.runs == 1 { "" } else { "s" },
         target.unwrap_or("each run's base branch"),
         if how.is_empty() {
             "-".into()

@@ -94,7 +94,9 @@ impl Group {
     fn finish(&mut self) {
         let known = self.sessions - self.cost_unknown;
         self.cost_per_session = (known > 0).then(|| self.cost_usd / known as f64);
-        self.cost_per_reached = (self.reached > 0).then(|| self.cost_usd / self.reached as f64);
+        // With no session of known cost there is no figure to divide: unknown, never $0.
+        self.cost_per_reached =
+            (self.reached > 0 && known > 0).then(|| self.cost_usd / self.reached as f64);
         self.secs.sort_unstable();
         self.median_secs = median(&self.secs);
     }
