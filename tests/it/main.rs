@@ -1,0 +1,78 @@
+//! The integration tests: one test binary (each binary links libgit2 again, so 35 of them cost
+//! minutes of linking and a gigabyte of executables), one module per area, and the helpers
+//! every area shares in `support/`. A new file here must be declared below;
+//! `every_file_is_declared` fails otherwise, since an undeclared file is silently never compiled.
+
+mod support;
+
+mod agent_demo;
+mod agent_flood;
+mod agent_process;
+mod agents_cli;
+mod aider_cli;
+mod bad_input;
+mod claude_cli;
+mod codex_cli;
+mod demo_cli;
+mod gemini_cli;
+mod grind_budgets;
+mod grind_claude;
+mod grind_dry_run;
+mod grind_edges_cli;
+mod grind_failures;
+mod grind_flood;
+mod grind_hooks;
+mod grind_interrupt;
+mod grind_ledger;
+mod grind_recovery;
+mod grind_run;
+mod grind_secrets;
+mod grind_skip;
+mod prompts_cli;
+mod provenance_cli;
+mod remote_hostile;
+mod remote_reject;
+mod remote_share;
+mod remote_sync;
+mod remote_travel;
+mod snapshots_remote;
+mod snapshots_store;
+mod store_cli;
+mod store_stress;
+mod worktree_cli;
+
+/// Lists `tests/it/*.rs` and `tests/it/support/*.rs` and fails on any file not declared as a
+/// module in `main.rs` or `support/mod.rs`: cargo compiles only what is declared, so a forgotten
+/// file's tests would never run and nothing would say so.
+#[test]
+fn every_file_is_declared() {
+    let it = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let mut missing = Vec::new();
+    for (dir, root) in [(it.clone(), "main.rs"), (it.join("support"), "mod.rs")] {
+        let declared = std::fs::read_to_string(dir.join(root)).unwrap();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let Some(stem) = name.strip_suffix(".rs") else {
+                continue;
+            };
+            if name == root {
+                continue;
+            }
+            seen += 1;
+            let decl = format!("mod {stem};");
+            if !declared
+                .lines()
+                .any(|l| l.trim_start_matches("pub ") == decl)
+            {
+                missing.push(path.display().to_string());
+            }
+        }
+        assert!(seen > 0, "no .rs file found in {}", dir.display());
+    }
+    assert!(
+        missing.is_empty(),
+        "files not declared as modules: {missing:?}"
+    );
+}

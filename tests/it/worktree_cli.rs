@@ -1,0 +1,50 @@
+//! `git pitboss worktree ls | prune`: the worktrees stopped runs keep, and their clean-up.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[test]
+fn stopped_runs_keep_their_worktree_and_prune_removes_only_what_no_run_can_use() {
+    let sb = Sandbox::new();
+    assert!(stderr(&sb.run(&["worktree", "ls"], "")).contains("no run worktrees"));
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "3"], &[("AGENT_SLEEP", "1")]);
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    kill(child.id(), "INT");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(2));
+    let slots: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
+    assert_eq!(slots.len(), 1, "{slots:?}");
+    assert_eq!(slots[0]["run"], run.as_str());
+    assert_eq!(slots[0]["run_status"], "aborted");
+    assert_eq!(slots[0]["prunable"], false, "an aborted run can be resumed");
+    // Nothing to prune while the run can go on.
+    sb.ok(&["worktree", "prune"], "");
+    let wt = std::path::PathBuf::from(slots[0]["path"].as_str().unwrap());
+    assert!(wt.is_dir());
+    // Once the run is deleted its worktree is prunable, but uncommitted work is kept unless forced.
+    std::fs::write(wt.join("precious.txt"), "not committed\n").unwrap();
+    sb.ok(&["rm", &run], "");
+    let slots: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
+    assert_eq!(
+        (slots[0]["prunable"].as_bool(), slots[0]["dirty"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let out = sb.run(&["worktree", "prune"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("uncommitted work"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(wt.join("precious.txt").is_file());
+    let dry = sb.run(&["worktree", "prune", "--force", "--dry-run"], "");
+    assert!(stderr(&dry).contains("would remove"), "{}", stderr(&dry));
+    assert!(wt.is_dir());
+    sb.ok(&["worktree", "prune", "--force"], "");
+    assert!(!wt.exists());
+    assert_eq!(sb.git(&["worktree", "list"]).lines().count(), 1);
+    assert_eq!(sb.ok(&["worktree", "ls", "--json"], "").trim(), "[]");
+}
