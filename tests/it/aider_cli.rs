@@ -1,5 +1,5 @@
 //! The real Aider in a real grind (`git pitboss grind`, `[agent] backend = "aider"`), against
-//! the mock chat-completions API (`tests/support/mock_openai.rs`) on 127.0.0.1: the scripted
+//! the mock chat-completions API (`tests/it/support/mock_openai.rs`) on 127.0.0.1: the scripted
 //! model answers with a whole-file edit, Aider writes the file and commits it itself (its
 //! commit-message call also goes to the mock); the session must be `ok`, its record must carry
 //! the tokens and the dollars Aider printed (`reported`), and Aider's commit must be on the run

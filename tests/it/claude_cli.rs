@@ -1,5 +1,5 @@
 //! The real Claude Code CLI, driven through `run_session` against the mock Messages API
-//! (`tests/support/mock_anthropic.rs`) on 127.0.0.1: it must write a file with its Write tool,
+//! (`tests/it/support/mock_anthropic.rs`) on 127.0.0.1: it must write a file with its Write tool,
 //! commit it with its Bash tool, and report tokens and `total_cost_usd`; and a usage limit must
 //! come back with its reset time.
 //!

@@ -1,5 +1,5 @@
 //! The real Codex CLI in a real grind (`git pitboss grind`, `[agent] backend = "codex"`),
-//! against the mock Responses API (`tests/support/mock_openai.rs`) on 127.0.0.1: the scripted
+//! against the mock Responses API (`tests/it/support/mock_openai.rs`) on 127.0.0.1: the scripted
 //! model has it write a file and commit it with its shell tool; the session must be `ok`, its
 //! record must carry the tokens the mock reported (converted to the ledger's disjoint counts),
 //! an estimated cost, the thread id and the CLI's version, and the commit must be on the run

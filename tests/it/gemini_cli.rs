@@ -1,5 +1,5 @@
 //! The real Gemini CLI in a real grind (`git pitboss grind`, `[agent] backend = "gemini"`),
-//! against the mock Gemini API (`tests/support/mock_gemini.rs`) on 127.0.0.1: the scripted
+//! against the mock Gemini API (`tests/it/support/mock_gemini.rs`) on 127.0.0.1: the scripted
 //! model has it write a file and commit it with its shell tool; the session must be `ok`, its
 //! record must carry the tokens the mock reported (converted to the ledger's disjoint counts),
 //! the model actually used, an estimated cost, the session id and the CLI's version, and the

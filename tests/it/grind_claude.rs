@@ -1,5 +1,5 @@
 //! One grind session through the real Claude Code CLI, against the mock Anthropic Messages API
-//! on 127.0.0.1 (tests/support/mock_anthropic.rs): the CLI writes and commits a file with its
+//! on 127.0.0.1 (tests/it/support/mock_anthropic.rs): the CLI writes and commits a file with its
 //! own Bash tool, and the session must come out `ok` with the CLI's reported tokens and
 //! `total_cost_usd`, and the agent's commit on the run branch.
 //!
