@@ -69,6 +69,12 @@ impl Style {
     }
 }
 
+/// Standard output, locked and buffered; a broken pipe surfaces as an `io::Error` that the exit
+/// funnel turns into a quiet exit.
+pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,10 +96,4 @@ mod tests {
         };
         assert_eq!(plain.paint(Style::Good, "ok"), "ok");
     }
-}
-
-/// Standard output, locked and buffered; a broken pipe surfaces as an `io::Error` that the exit
-/// funnel turns into a quiet exit.
-pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
 }
