@@ -32,7 +32,6 @@ pub mod transcript;
 
 use std::ffi::OsStr;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -172,29 +171,13 @@ pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<St
 /// because the library does not read the environment). Only executable files count. Use it to
 /// refuse a run before anything is written.
 pub fn locate(binary: &Path, path_var: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
-    let is_exe = |p: &Path| {
-        p.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if binary.components().count() > 1 || binary.is_absolute() {
-        let full = cwd.join(binary);
-        return is_exe(&full).then_some(full);
-    }
-    std::env::split_paths(path_var?)
-        .map(|dir| {
-            if dir.as_os_str().is_empty() {
-                cwd.to_path_buf()
-            } else {
-                dir
-            }
-        })
-        .map(|dir| dir.join(binary))
-        .find(|p| is_exe(p))
+    which::which_in(binary, path_var, cwd).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn locate_searches_path_and_takes_paths_as_they_are() {

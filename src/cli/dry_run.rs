@@ -84,7 +84,10 @@ pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanReques
         },
     };
 
-    let found = plan.agent.binary().map(|b| find_program(b, &req.root));
+    // Found as `grind` will find it: a path relative to the project root, else on `PATH`.
+    let path_var = std::env::var_os("PATH");
+    let found = (plan.agent.binary())
+        .map(|b| crate::agent::locate(Path::new(b), path_var.as_deref(), &req.root));
     if let (Some(program), Some(None)) = (plan.agent.binary(), &found) {
         problems.push(format!(
             "the agent program `{program}` is not on PATH (install it, set [agent] binary, or pass --agent-cmd)"
@@ -269,32 +272,6 @@ fn kept_changes(repo: &Repo, id: &RunId) -> Option<String> {
             path.display()
         )
     })
-}
-
-/// Where `program` would be found: a path (relative to the project root) when it contains a
-/// `/`, else the first executable of that name on `PATH`.
-fn find_program(program: &str, root: &Path) -> Option<PathBuf> {
-    if program.contains('/') {
-        let p = root.join(program);
-        return is_executable(&p).then_some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        p.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
-    }
 }
 
 fn clean(p: &Path) -> PathBuf {

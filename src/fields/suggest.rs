@@ -1,7 +1,7 @@
 //! "Did you mean …?": the nearest valid name to a misspelt one, by edit distance.
 //!
-//! Written out rather than taken from a crate: it is thirty lines, and used for a handful of
-//! short names per error.
+//! The distance is `strsim`'s optimal string alignment (insertions, deletions, substitutions
+//! and swaps of neighbours: `agnet` is one swap from `agent`); the rule for "near enough" is ours.
 
 /// The candidate nearest to `word`, when it is near enough to be a plausible typo: at most a
 /// third of the word's length in edits (at least 1, at most 3), ties going to the earlier
@@ -13,7 +13,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let lower = word.to_lowercase();
     let near = candidates
         .iter()
-        .map(|c| (distance(&lower, &c.to_lowercase()), *c))
+        .map(|c| (strsim::osa_distance(&lower, &c.to_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c);
@@ -28,43 +28,15 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     })
 }
 
-/// The number of single-character insertions, deletions, substitutions and swaps of neighbours
-/// that turn `a` into `b` (optimal string alignment distance: `agnet` is one swap from `agent`).
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: distance between a[..i] and b[..j].
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn distances() {
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("weight", "weight"), 0);
-        assert_eq!(distance("wieght", "weight"), 1);
-        assert_eq!(distance("agnet", "agent"), 1);
-        assert_eq!(distance("kitten", "sitting"), 3);
+    fn swapped_neighbours_are_one_edit() {
+        let keys = ["agent", "prompts"];
+        assert_eq!(closest("agnet", keys), Some("agent"));
+        assert_eq!(closest("rpompts", keys), Some("prompts"));
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub fn merge_message(
 }
 
 /// The value of the last trailer `key` in the message's final paragraph.
+///
+/// Not `git2::message_trailers_strs`: git's rules end the message at a `---` line (a patch
+/// follows), so a summary holding a Markdown rule would hide every trailer after it.
 pub fn trailer<'m>(message: &'m str, key: &str) -> Option<&'m str> {
     let last_para = message.trim_end().rsplit("\n\n").next()?;
     last_para
@@ -168,5 +171,13 @@ mod tests {
         );
         assert_eq!(trailer(&m, "pitboss-run"), Some("x1"));
         assert_eq!(trailer(&m, "Missing"), None);
+    }
+
+    #[test]
+    fn a_rule_in_the_summary_hides_no_trailer() {
+        let run = RunId::parse("x1").unwrap();
+        let body = "did two things\n\n---\n\nand a note";
+        let m = run_message("run x1 started", Some(body), &run, &RunStatus::Running);
+        assert_eq!(trailer(&m, "Pitboss-Run"), Some("x1"));
     }
 }

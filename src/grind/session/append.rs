@@ -1,0 +1,167 @@
+//! The last step of a session: its record, built from what the agent reported and what grind
+//! decided, and the one append that publishes it (with its transcript, patch and scratchpad) to
+//! the run ref. The store takes the next free seq when another writer took this one, so the
+//! loop's view of the run (seqs, spent budgets) follows what was really appended.
+
+use super::*;
+
+impl Loop<'_> {
+    /// The session's record, from what the agent reported.
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::grind) fn record(
+        &self,
+        seq: u64,
+        prompt: &str,
+        started_at: DateTime<Utc>,
+        status: SessionStatus,
+        summary: Option<String>,
+        commit: Option<Oid>,
+        outcome: Option<&AgentOutcome>,
+    ) -> SessionRecord {
+        let report = outcome.and_then(|o| o.report.as_ref());
+        let t = report.map(|r| r.tokens).unwrap_or_default();
+        let tokens = Tokens {
+            input: t.input,
+            output: t.output,
+            cache_read: t.cache_read,
+            cache_write: t.cache_write,
+            reasoning: t.reasoning,
+            ..Default::default()
+        };
+        let model = report
+            .and_then(|r| r.model.clone())
+            .or_else(|| self.plan.agent.model.clone());
+        let (cost_usd, cost_source, price_table) = match report {
+            Some(r) if r.cost_usd.is_some() => (
+                r.cost_usd.unwrap_or_default(),
+                match r.cost_source {
+                    AgentCost::Reported => CostSource::Reported,
+                    AgentCost::Estimated => CostSource::Estimated,
+                    AgentCost::None => CostSource::None,
+                    AgentCost::Unknown => CostSource::Unknown,
+                },
+                None,
+            ),
+            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
+            // No tokens and no dollars: nothing to estimate from, whatever the model.
+            Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
+            Some(_) => match model.as_deref().and_then(|m| {
+                let file = self.plan.agent.price_file.as_deref();
+                prices::lookup(m, &self.plan.agent.price_overrides, file)
+            }) {
+                Some(price) => (
+                    crate::grind::budget::TokenUsage {
+                        input: t.input,
+                        output: t.output,
+                        cache_read: t.cache_read,
+                        cache_write: t.cache_write,
+                    }
+                    .estimate_cost(&price.pricing),
+                    CostSource::Estimated,
+                    Some(price.table),
+                ),
+                None => (0.0, CostSource::Unknown, None),
+            },
+            None => (0.0, CostSource::Unknown, None),
+        };
+        SessionRecord {
+            seq,
+            run_id: self.run.to_string(),
+            prompt: prompt.to_string(),
+            started_at,
+            ended_at: self.clock.now(),
+            status,
+            summary: summary.map(|s| printable(&self.redactor.redact(&s))),
+            commit: commit.map(|c| c.to_string()),
+            tokens,
+            cost_usd,
+            transcript_path: String::new(),
+            cost_source: Some(cost_source),
+            agent: Some(
+                report
+                    .map(|r| r.agent_name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| self.adapter.name().to_string()),
+            ),
+            // The probe's `--version` line is the agent's words too.
+            agent_version: self.redactor.redact_opt(
+                report
+                    .and_then(|r| r.agent_version.clone())
+                    .or_else(|| self.agent_version.clone()),
+            ),
+            model,
+            exit_code: outcome.and_then(|o| o.exit_code),
+            agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
+            price_table,
+            // Additive: where a model came from that the agent's output did not name.
+            extra: report
+                .and_then(|r| r.model_source.clone())
+                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Appends the session and updates the loop's view of the run.
+    pub(in crate::grind) fn append(
+        &mut self,
+        record: SessionRecord,
+        transcript: Option<PathBuf>,
+        scratchpad: &str,
+        patch: Option<Vec<u8>>,
+        changed: bool,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(), GrindError> {
+        self.scheduler.record_outcome(&record.prompt, changed);
+        let mut record = record;
+        // NB: the wall clock can step back during a session; the store refuses a record that
+        // ends before it starts, and the session must not be lost for it.
+        record.ended_at = record.ended_at.max(record.started_at);
+        if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: the agent reported a cost of {} USD; recorded as unknown",
+                    record.seq, record.cost_usd
+                ),
+            });
+            record.cost_usd = 0.0;
+            record.cost_source = Some(CostSource::Unknown);
+        }
+        let planned_seq = record.seq;
+        // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
+        // teammate's session); the session then takes the next free seq instead of failing.
+        let appended = self.store.append_session_renumbering(
+            &self.run,
+            SessionAppend {
+                record,
+                transcript: transcript.map_or(TranscriptSource::Empty, TranscriptSource::File),
+                scratchpad: Some(scratchpad),
+                patch: patch.as_deref(),
+                scheduler: Some(self.scheduler.state().to_json()),
+                state_extra: self.state_extra(),
+            },
+        )?;
+        if appended.seq != planned_seq {
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {planned_seq} was recorded as session {}: another writer appended session {planned_seq} to the run meanwhile",
+                    appended.seq
+                ),
+            });
+        }
+        self.count(&appended.record);
+        self.scratchpad = scratchpad.to_string();
+        let run = crate::store::Consumed::from_records(
+            self.records.iter().chain(std::iter::once(&appended.record)),
+        );
+        obs.event(&GrindEvent::SessionFinished {
+            record: Box::new(appended.record.clone()),
+            patch_saved: patch.is_some(),
+            run_cost_usd: run.cost_usd,
+            run_sessions: run.sessions,
+            run_unknown_cost_sessions: run.unknown_cost_sessions,
+        });
+        self.records.push(appended.record);
+        Ok(())
+    }
+}
