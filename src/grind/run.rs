@@ -9,6 +9,9 @@
 //! work (an agent crash, a red verify command) are session statuses, and only faults of the
 //! store, git or our own files come back as `Err` (house style 7).
 
+mod open;
+mod stop;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -310,13 +313,13 @@ pub fn grind(
 ) -> Result<GrindSummary, GrindError> {
     let started = Instant::now();
     let adapter = session::adapter(&plan.agent, &req.exe);
-    let (found, agent_version) = check_agent(plan, adapter.as_ref(), repo, req)?;
+    let (found, agent_version) = open::check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
     let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let resumed = req.resume.is_some();
     let (lock, p) = match &req.resume {
-        None => start(repo, &store, clock, entropy, plan, req, adapter.name())?,
-        Some(id) => reopen(repo, &store, plan, req, id, clock.now())?,
+        None => open::start(repo, &store, clock, entropy, plan, req, adapter.name())?,
+        Some(id) => open::reopen(repo, &store, plan, req, id, clock.now())?,
     };
     let run = p.run.clone();
     let mut lp = Loop {
@@ -382,169 +385,6 @@ pub fn grind(
     Ok(summary)
 }
 
-/// Refuses before anything is written when the agent's program is not there, or (for agents
-/// whose stream does not say their version) does not answer `--version`; returns where the
-/// program was found and that version.
-fn check_agent(
-    plan: &Plan,
-    adapter: &dyn agent::Adapter,
-    repo: &Repo,
-    req: &GrindRequest,
-) -> Result<(Option<PathBuf>, Option<String>), GrindError> {
-    if plan.agent.binary().is_none() {
-        return Ok((None, None));
-    }
-    let cwd = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
-    let path = req.env.get("PATH").map(std::ffi::OsString::from);
-    let Some(found) = agent::locate(adapter.program(), path.as_deref(), &cwd) else {
-        return Err(GrindError::AgentMissing(format!(
-            "agent program `{}` not found (install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd)",
-            adapter.program().display()
-        )));
-    };
-    if !adapter.probes_version() {
-        return Ok((Some(found), None));
-    }
-    agent::probe_version(&found, &cwd, VERSION_PROBE_TIMEOUT)
-        .map(|v| (Some(found.clone()), Some(v)))
-        .map_err(|e| {
-            GrindError::AgentMissing(format!(
-                "the {} agent does not start: {e} (reinstall it; `git pitboss agents` shows what would run)",
-                adapter.name()
-            ))
-        })
-}
-
-/// How long an agent may take to print its version before a run.
-const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Where a run stands when the loop takes it up: new, or read back from its ref.
-struct Progress {
-    run: RunId,
-    branch: String,
-    slot: Slot,
-    scheduler: Scheduler,
-    budgets: Budgets,
-    budget_state: BudgetState,
-    spent: Spent,
-    records: Vec<SessionRecord>,
-    last_seq: u64,
-    scratchpad: String,
-}
-
-/// A new run: its branch, its ref, its worktree.
-fn start(
-    repo: &Repo,
-    store: &RunStore<'_>,
-    clock: &dyn Clock,
-    entropy: &dyn Entropy,
-    plan: &Plan,
-    req: &GrindRequest,
-    agent_name: &str,
-) -> Result<(RunLock, Progress), GrindError> {
-    let base = repo.resolve_base(req.base.as_deref())?;
-    let now = clock.now();
-    let mut id = RunId::generate(now, entropy);
-    while store.exists(&id)? || repo.branch_tip(&id.branch_name())?.is_some() {
-        id = RunId::generate(now, entropy);
-    }
-    let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
-    let branch = id.branch_name();
-    let mut meta = RunMeta::minimal(id.clone(), now);
-    meta.base_branch = base.branch.clone();
-    meta.base_commit = Some(base.commit.to_string());
-    meta.branch = Some(id.branch_ref());
-    meta.agent = Some(agent_name.to_string());
-    meta.rotation = plan.rotation.name.clone();
-    if let Some(s) = &req.started_with {
-        meta.extra
-            .insert(super::started::STARTED_WITH_KEY.to_string(), s.to_json());
-    }
-    for p in plan.runnable() {
-        let digest = std::fs::read(&p.prompt.path)
-            .map(|b| crate::git::blob_id(&b))
-            .unwrap_or_default();
-        meta.prompts.insert(p.name().to_string(), digest);
-    }
-    // The branch first: if it cannot be made, no run ref is left behind.
-    if repo.branch_tip(&branch)?.is_some() {
-        return Err(GrindError::BranchExists(branch));
-    }
-    repo.create_branch(&branch, base.commit)?;
-    store.create_run(meta)?;
-    let slot = Slot::open(repo, &id, &branch)?;
-    let scheduler = plan.scheduler(SchedulerState::default())?;
-    let budgets = plan.budgets(now);
-    let p = Progress {
-        run: id,
-        branch,
-        slot,
-        scheduler,
-        budgets,
-        budget_state: BudgetState::default(),
-        spent: Spent::default(),
-        records: Vec::new(),
-        last_seq: 0,
-        scratchpad: String::new(),
-    };
-    Ok((lock, p))
-}
-
-/// A stopped run, read back from its ref, its worktree taken up again.
-fn reopen(
-    repo: &Repo,
-    store: &RunStore<'_>,
-    plan: &Plan,
-    req: &GrindRequest,
-    id: &RunId,
-    now: DateTime<Utc>,
-) -> Result<(RunLock, Progress), GrindError> {
-    let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
-    let run = store.open_run(id)?;
-    // Everything that can refuse is checked before the first write: a resume that cannot
-    // start leaves the run ref as it was.
-    let (branch, source) = reopen::check_branch(repo, store, &run)?.map_err(GrindError::Refused)?;
-    // The branch the run records, taken from a remote's copy when this clone lacks it.
-    super::branch::take_up(repo, store, id, &format!("refs/heads/{branch}"), &source)?;
-    let records = store.records(&run)?;
-    let scratchpad = store.scratchpad(&run)?;
-    let point = resume::resume_point(&run, &records)?;
-    let scheduler = plan.scheduler(point.scheduler.clone())?;
-    let budgets = plan.budgets(point.started_at);
-    if let Decision::Stop(reason) = budgets.check(&point.spent, now) {
-        return Err(GrindError::Refused(Refusal::BudgetSpent {
-            run: id.clone(),
-            reason,
-        }));
-    }
-    if scheduler.is_exhausted() {
-        return Err(GrindError::Refused(Refusal::Exhausted { run: id.clone() }));
-    }
-    let slot = Slot::open(repo, id, &branch)?;
-    store.update_run(
-        id,
-        RunUpdate {
-            subject: format!("run {id} resumed"),
-            status: Some(RunStatus::Running),
-            stop_reason: Some(None),
-            ..Default::default()
-        },
-    )?;
-    let p = Progress {
-        run: id.clone(),
-        branch,
-        slot,
-        scheduler,
-        budgets,
-        budget_state: point.budget_state.clone(),
-        spent: point.spent,
-        last_seq: run.state.last_session_seq,
-        records,
-        scratchpad,
-    };
-    Ok((lock, p))
-}
-
 impl Loop<'_> {
     /// Sessions until something stops the run.
     fn run_sessions(&mut self, obs: &mut dyn GrindObserver) -> Result<StopCause, GrindError> {
@@ -578,109 +418,6 @@ impl Loop<'_> {
         }
     }
 
-    /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
-    fn wait_for_reset(
-        &mut self,
-        until: Option<DateTime<Utc>>,
-        obs: &mut dyn GrindObserver,
-    ) -> Option<StopCause> {
-        let stop = StopCause::RateLimited { until };
-        if self.req.stop_on_rate_limit {
-            return Some(stop);
-        }
-        // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
-        let (resume_at, why) = match until {
-            Some(reset) => (reset, "usage limit"),
-            None => (
-                self.clock.now() + chrono::Duration::seconds(60),
-                "usage limit (no reset time given)",
-            ),
-        };
-        // Wait only when a session could follow: every budget is checked as it will stand at
-        // the reset (iterations, cost and tokens spent now stay spent; `--until` may pass).
-        match self.budgets.check(&self.spent, resume_at) {
-            Decision::Continue => {}
-            // Waiting would outlast the time budget: stop now, resumable.
-            Decision::Stop(StopReason::Time { .. }) if until.is_some() => return Some(stop),
-            Decision::Stop(reason) => return Some(StopCause::Budget { reason }),
-        }
-        self.sleep_until(resume_at, why, obs)
-    }
-
-    fn sleep_until(
-        &mut self,
-        until: DateTime<Utc>,
-        reason: &str,
-        obs: &mut dyn GrindObserver,
-    ) -> Option<StopCause> {
-        obs.event(&GrindEvent::Waiting {
-            until,
-            reason: reason.to_string(),
-        });
-        while self.clock.now() < until {
-            if self.controls.stopping() {
-                return Some(StopCause::User);
-            }
-            let left = (until - self.clock.now()).to_std().unwrap_or_default();
-            std::thread::sleep(left.min(Duration::from_millis(200)));
-        }
-        None
-    }
-
-    /// The final run commit, the worktree, and the summary.
-    fn finish(
-        self,
-        stop: StopCause,
-        first_seq: u64,
-        started: Instant,
-        resumed: bool,
-        obs: &mut dyn GrindObserver,
-    ) -> Result<GrindSummary, GrindError> {
-        let status = stop.run_status();
-        let why = stop.describe();
-        self.store.update_run(
-            &self.run,
-            RunUpdate {
-                subject: end_subject(&self.run, &status, &why),
-                status: Some(status.clone()),
-                stop_reason: Some(Some(why)),
-                scheduler: Some(self.scheduler.state().to_json()),
-                state_extra: self.state_extra(),
-                ..Default::default()
-            },
-        )?;
-        let worktree_kept = if status == RunStatus::Finished {
-            self.slot.remove(self.repo)?;
-            let _ = std::fs::remove_dir_all(self.slot.run_dir());
-            None
-        } else {
-            // Every session ends clean (its work landed or saved), so the worktree is ready.
-            Some(self.slot.path.clone())
-        };
-        let mine: Vec<&SessionRecord> = self.records.iter().filter(|r| r.seq > first_seq).collect();
-        let c = crate::store::Consumed::from_records(mine.iter().copied());
-        let summary = GrindSummary {
-            run: self.run.clone(),
-            run_ref: self.run.ref_name(),
-            branch: format!("refs/heads/{}", self.branch),
-            status,
-            stop,
-            sessions: mine.len() as u64,
-            by_status: c.by_status,
-            tokens: c.tokens.total(),
-            token_parts: c.tokens,
-            cost_usd: c.cost_usd,
-            unknown_cost_sessions: c.unknown_cost_sessions,
-            wall_seconds: started.elapsed().as_secs(),
-            worktree_kept,
-            resumed,
-        };
-        obs.event(&GrindEvent::RunFinished {
-            summary: Box::new(summary.clone()),
-        });
-        Ok(summary)
-    }
-
     /// What goes into `state.json` beside the scheduler: the budgets' fired warnings.
     pub(super) fn state_extra(&self) -> BTreeMap<String, serde_json::Value> {
         let mut m = BTreeMap::new();
@@ -711,16 +448,6 @@ impl Loop<'_> {
             self.spent.consecutive_failures = 0;
         }
         self.last_seq = self.last_seq.max(r.seq);
-    }
-}
-
-/// The subject of a run's last commit: `run <id> finished: <status> (<reason>)`, and for a
-/// finished run `run <id> finished (<reason>)` rather than "finished: finished".
-fn end_subject(run: &RunId, status: &RunStatus, why: &str) -> String {
-    if *status == RunStatus::Finished {
-        format!("run {run} finished ({why})")
-    } else {
-        format!("run {run} finished: {status} ({why})")
     }
 }
 

@@ -33,6 +33,7 @@ use crate::store::{
 };
 
 mod append;
+mod hooks;
 mod recover;
 
 /// Largest patch of failed work kept in the run (they are pushed to shared remotes).
@@ -54,22 +55,6 @@ struct InFlight {
     started_at: DateTime<Utc>,
     base: String,
     agent_pid: Option<u32>,
-}
-
-/// A hook's output as a marked section of the session's transcript.
-fn hook_section(which: &str, cmd: &str, out: &agent::HookOutcome) -> String {
-    let name = if which == "verify" {
-        "verify_command".to_string()
-    } else {
-        format!("{which} hook")
-    };
-    let mut s = format!("\n==== pitboss: {name} `{cmd}` {} ====\n", out.describe());
-    if !out.output_tail.is_empty() {
-        s.push_str(&out.output_tail);
-        s.push('\n');
-    }
-    s.push_str(&format!("==== end of {name} output ====\n"));
-    s
 }
 
 /// The adapter for the planned agent.
@@ -124,59 +109,6 @@ impl Loop<'_> {
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(GrindError::io(format!("cannot write {}", path.display())))
-    }
-
-    fn env_for_hooks(
-        &self,
-        seq: u64,
-        prompt: &str,
-        status: Option<SessionStatus>,
-    ) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert("PITBOSS_RUN_ID".into(), self.run.to_string());
-        env.insert("PITBOSS_SEQ".into(), seq.to_string());
-        env.insert("PITBOSS_PROMPT".into(), prompt.to_string());
-        env.insert(
-            "PITBOSS_WORKTREE".into(),
-            self.slot.path.display().to_string(),
-        );
-        if let Some(s) = status {
-            env.insert("PITBOSS_STATUS".into(), s.to_string());
-        }
-        env
-    }
-
-    /// Runs a hook; `Err(text)` says how it failed.
-    fn hook(
-        &self,
-        which: &str,
-        cmd: &Option<String>,
-        env: &BTreeMap<String, String>,
-    ) -> Result<(), GrindError> {
-        let Some(cmd) = cmd else { return Ok(()) };
-        let timeout = Duration::from_secs(self.plan.hooks.timeout_seconds.value);
-        let out = agent::run_hook(
-            cmd,
-            &self.slot.path,
-            env,
-            timeout,
-            &self.controls.agent,
-            &self.redactor,
-        )
-        .map_err(GrindError::io(format!("cannot run the {which} hook")))?;
-        // The output goes into the session's transcript, in a section of its own; the summary
-        // only says how the hook ended and points there.
-        self.hook_log
-            .borrow_mut()
-            .push(hook_section(which, cmd, &out));
-        if out.succeeded() {
-            Ok(())
-        } else {
-            Err(GrindError::Io {
-                what: format!("the {which} hook `{cmd}` {}", out.describe()),
-                source: std::io::Error::other("see its output in the session's transcript"),
-            })
-        }
     }
 
     /// Runs one session of `prompt` and appends it to the run.
@@ -482,69 +414,6 @@ impl Loop<'_> {
         let _ = std::fs::remove_file(&spec.transcript_path);
         let _ = std::fs::remove_file(self.marker());
         Ok(SessionRun { rate_limit })
-    }
-
-    /// Appends the output of this session's hooks to its transcript (creating one when the
-    /// agent did not run), and returns the transcript to store.
-    fn append_hook_output(
-        &self,
-        transcript: Option<PathBuf>,
-        fallback: &Path,
-    ) -> Result<Option<PathBuf>, GrindError> {
-        let sections = std::mem::take(&mut *self.hook_log.borrow_mut());
-        if sections.is_empty() {
-            return Ok(transcript);
-        }
-        let path = transcript.unwrap_or_else(|| fallback.to_path_buf());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-        for s in sections {
-            std::io::Write::write_all(&mut f, s.as_bytes())
-                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-        }
-        Ok(Some(path))
-    }
-
-    /// Warns, once per run and model, that a session's cost is unknown because its model is in
-    /// no price table: budgets on dollars cannot see it.
-    fn warn_unpriced(&mut self, record: &SessionRecord, obs: &mut dyn GrindObserver) {
-        if let Some(limit) = self.budgets.limits.max_cost_usd
-            && !record.cost_known()
-            && !self.cost_blind_warned
-        {
-            self.cost_blind_warned = true;
-            obs.event(&GrindEvent::Warning {
-                message: format!(
-                    "session {}: its cost is unknown, so the cost budget (--max-cost ${limit:.2}) \
-                     cannot see it; sessions of unknown cost are not counted against it",
-                    record.seq
-                ),
-            });
-        }
-        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
-            return;
-        }
-        let model = record.model.clone().unwrap_or_default();
-        if !self.unpriced_warned.insert(model.clone()) {
-            return;
-        }
-        let what = if model.is_empty() {
-            "the agent did not say which model it used".to_string()
-        } else {
-            format!("model `{model}` is not in the price table")
-        };
-        obs.event(&GrindEvent::Warning {
-            message: format!(
-                "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
-                 cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
-                 point [budgets] price_file at a current litellm price list, or set [agent] model",
-                record.seq,
-                if model.is_empty() { "<model>" } else { &model }
-            ),
-        });
     }
 
     /// Puts the worktree back on the run branch after an agent switched branches or detached

@@ -164,4 +164,43 @@ impl Loop<'_> {
         self.records.push(appended.record);
         Ok(())
     }
+
+    /// Warns, once per run and model, that a session's cost is unknown because its model is in
+    /// no price table: budgets on dollars cannot see it.
+    pub(super) fn warn_unpriced(&mut self, record: &SessionRecord, obs: &mut dyn GrindObserver) {
+        if let Some(limit) = self.budgets.limits.max_cost_usd
+            && !record.cost_known()
+            && !self.cost_blind_warned
+        {
+            self.cost_blind_warned = true;
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: its cost is unknown, so the cost budget (--max-cost ${limit:.2}) \
+                     cannot see it; sessions of unknown cost are not counted against it",
+                    record.seq
+                ),
+            });
+        }
+        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
+            return;
+        }
+        let model = record.model.clone().unwrap_or_default();
+        if !self.unpriced_warned.insert(model.clone()) {
+            return;
+        }
+        let what = if model.is_empty() {
+            "the agent did not say which model it used".to_string()
+        } else {
+            format!("model `{model}` is not in the price table")
+        };
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
+                 cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
+                 point [budgets] price_file at a current litellm price list, or set [agent] model",
+                record.seq,
+                if model.is_empty() { "<model>" } else { &model }
+            ),
+        });
+    }
 }

@@ -1,0 +1,119 @@
+//! How a run waits and ends: a usage-limit wait bounded by `--until` and the user's signals, and
+//! the closing run commit that carries the run's status and why it stopped.
+
+use super::*;
+
+impl Loop<'_> {
+    /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
+    pub(super) fn wait_for_reset(
+        &mut self,
+        until: Option<DateTime<Utc>>,
+        obs: &mut dyn GrindObserver,
+    ) -> Option<StopCause> {
+        let stop = StopCause::RateLimited { until };
+        if self.req.stop_on_rate_limit {
+            return Some(stop);
+        }
+        // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
+        let (resume_at, why) = match until {
+            Some(reset) => (reset, "usage limit"),
+            None => (
+                self.clock.now() + chrono::Duration::seconds(60),
+                "usage limit (no reset time given)",
+            ),
+        };
+        // Wait only when a session could follow: every budget is checked as it will stand at
+        // the reset (iterations, cost and tokens spent now stay spent; `--until` may pass).
+        match self.budgets.check(&self.spent, resume_at) {
+            Decision::Continue => {}
+            // Waiting would outlast the time budget: stop now, resumable.
+            Decision::Stop(StopReason::Time { .. }) if until.is_some() => return Some(stop),
+            Decision::Stop(reason) => return Some(StopCause::Budget { reason }),
+        }
+        self.sleep_until(resume_at, why, obs)
+    }
+
+    pub(super) fn sleep_until(
+        &mut self,
+        until: DateTime<Utc>,
+        reason: &str,
+        obs: &mut dyn GrindObserver,
+    ) -> Option<StopCause> {
+        obs.event(&GrindEvent::Waiting {
+            until,
+            reason: reason.to_string(),
+        });
+        while self.clock.now() < until {
+            if self.controls.stopping() {
+                return Some(StopCause::User);
+            }
+            let left = (until - self.clock.now()).to_std().unwrap_or_default();
+            std::thread::sleep(left.min(Duration::from_millis(200)));
+        }
+        None
+    }
+
+    /// The final run commit, the worktree, and the summary.
+    pub(super) fn finish(
+        self,
+        stop: StopCause,
+        first_seq: u64,
+        started: Instant,
+        resumed: bool,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<GrindSummary, GrindError> {
+        let status = stop.run_status();
+        let why = stop.describe();
+        self.store.update_run(
+            &self.run,
+            RunUpdate {
+                subject: end_subject(&self.run, &status, &why),
+                status: Some(status.clone()),
+                stop_reason: Some(Some(why)),
+                scheduler: Some(self.scheduler.state().to_json()),
+                state_extra: self.state_extra(),
+                ..Default::default()
+            },
+        )?;
+        let worktree_kept = if status == RunStatus::Finished {
+            self.slot.remove(self.repo)?;
+            let _ = std::fs::remove_dir_all(self.slot.run_dir());
+            None
+        } else {
+            // Every session ends clean (its work landed or saved), so the worktree is ready.
+            Some(self.slot.path.clone())
+        };
+        let mine: Vec<&SessionRecord> = self.records.iter().filter(|r| r.seq > first_seq).collect();
+        let c = crate::store::Consumed::from_records(mine.iter().copied());
+        let summary = GrindSummary {
+            run: self.run.clone(),
+            run_ref: self.run.ref_name(),
+            branch: format!("refs/heads/{}", self.branch),
+            status,
+            stop,
+            sessions: mine.len() as u64,
+            by_status: c.by_status,
+            tokens: c.tokens.total(),
+            token_parts: c.tokens,
+            cost_usd: c.cost_usd,
+            unknown_cost_sessions: c.unknown_cost_sessions,
+            wall_seconds: started.elapsed().as_secs(),
+            worktree_kept,
+            resumed,
+        };
+        obs.event(&GrindEvent::RunFinished {
+            summary: Box::new(summary.clone()),
+        });
+        Ok(summary)
+    }
+}
+
+/// The subject of a run's last commit: `run <id> finished: <status> (<reason>)`, and for a
+/// finished run `run <id> finished (<reason>)` rather than "finished: finished".
+pub(super) fn end_subject(run: &RunId, status: &RunStatus, why: &str) -> String {
+    if *status == RunStatus::Finished {
+        format!("run {run} finished ({why})")
+    } else {
+        format!("run {run} finished: {status} ({why})")
+    }
+}
