@@ -18,7 +18,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::fetch_plan::REFSPECS_PER_FETCH;
 use super::{FetchOutcome, Remote, Result, ShareError};
 use crate::git::{CasOutcome, Identity, NetCommand, NetError, Oid, TreeMerge, parse_ls_remote};
 use crate::store::RunStore;
@@ -444,34 +443,7 @@ impl RunStore<'_> {
                 (tracked.get(&tracking) != Some(tip)).then(|| format!("+{b}:{tracking}"))
             })
             .collect();
-        for chunk in specs.chunks(REFSPECS_PER_FETCH) {
-            let cmd = NetCommand::fetch(&remote.target, chunk, false);
-            let out = self.repo.run_net(&cmd)?;
-            if out.success {
-                continue;
-            }
-            // NB: `git fetch` fails as a whole when one named ref is gone (a branch deleted on
-            // the remote since it was listed): list again and fetch what is still there.
-            let (_, now) = self.remote_refs_with_branches(remote)?;
-            let still: Vec<String> = chunk
-                .iter()
-                .filter(|spec| {
-                    let src = spec.trim_start_matches('+').split(':').next().unwrap_or("");
-                    now.iter().any(|(n, _)| n == src)
-                })
-                .cloned()
-                .collect();
-            if still.len() == chunk.len() {
-                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
-            }
-            if !still.is_empty() {
-                let cmd = NetCommand::fetch(&remote.target, &still, false);
-                let out = self.repo.run_net(&cmd)?;
-                if !out.success {
-                    return Err(ShareError::Net(NetError::failed(&cmd, &out)));
-                }
-            }
-        }
+        self.fetch_listed(remote, &specs)?;
         if prune {
             for tracking in tracked.keys() {
                 let short = &tracking[prefix.len()..];

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::branch::{FetchedBranch, brings_code, missing_code_why};
 use super::fetch_plan::plan_fetch;
 use super::{IgnoredRef, Remote, Result, ShareError};
-use crate::git::{CasOutcome, NetCommand, NetError, Oid, parse_ls_remote};
+use crate::git::{CasOutcome, Oid};
 use crate::store::check::Caps;
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::merge::{MergeOutcome, Renumbered};
@@ -285,21 +285,6 @@ impl RunStore<'_> {
             report.runs.push(FetchedRun { run: id, outcome });
         }
         Ok(())
-    }
-
-    /// The run refs a remote has, from `git ls-remote` (no objects are fetched).
-    pub(super) fn remote_run_refs(&self, remote: &Remote) -> Result<Vec<(String, Oid)>> {
-        let pattern = format!("{RUN_REF_PREFIX}*");
-        let cmd = NetCommand::ls_remote(&remote.target, &[&pattern]);
-        let out = self.repo.run_net(&cmd)?;
-        if !out.success {
-            return Err(ShareError::Net(NetError::failed(&cmd, &out)));
-        }
-        parse_ls_remote(&out.stdout).map_err(|why| ShareError::Unexpected {
-            op: "ls-remote",
-            remote: remote.target.clone(),
-            why,
-        })
     }
 
     /// Brings one run up to date with `remote_tip`, as far as it safely can.

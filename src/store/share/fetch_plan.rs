@@ -28,7 +28,7 @@ pub const MAX_RUNS_KEY: &str = "pitboss.fetchMaxRuns";
 /// Ignored names kept in a report as examples (the rest are counted).
 pub const MAX_EXAMPLES: usize = 10;
 /// Refspecs per `git fetch` (command lines stay far below ARG_MAX).
-pub(super) const REFSPECS_PER_FETCH: usize = 500;
+const REFSPECS_PER_FETCH: usize = 500;
 
 /// What one fetch does with each of a remote's refs.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -144,30 +144,48 @@ impl RunStore<'_> {
         runs: &[(RunId, Oid)],
     ) -> Result<Vec<(RunId, Oid)>> {
         let prefix = remote.name.incoming_prefix();
-        let fetch = |chunk: &[(RunId, Oid)]| -> Result<()> {
-            let specs: Vec<String> = chunk
-                .iter()
-                .map(|(id, _)| format!("+{}:{prefix}{id}", id.ref_name()))
-                .collect();
-            let cmd = NetCommand::fetch(&remote.target, &specs, false);
+        let specs: Vec<String> = runs
+            .iter()
+            .map(|(id, _)| format!("+{}:{prefix}{id}", id.ref_name()))
+            .collect();
+        self.fetch_listed(remote, &specs)?;
+        let got: BTreeMap<String, Oid> = self.repo.refs_with_prefix(&prefix)?.into_iter().collect();
+        Ok(runs
+            .iter()
+            .filter_map(|(id, _)| {
+                got.get(&format!("{prefix}{id}"))
+                    .map(|tip| (id.clone(), *tip))
+            })
+            .collect())
+    }
+
+    /// Fetches `specs` (`+<remote ref>:<local ref>`, each naming one ref the remote listed) in
+    /// chunks. NB: `git fetch` fails as a whole when one named ref is gone (a run or branch
+    /// deleted on the remote since it was listed): the chunk is listed again and what is still
+    /// there is fetched.
+    pub(super) fn fetch_listed(&self, remote: &Remote, specs: &[String]) -> Result<()> {
+        let fetch = |chunk: &[String]| -> Result<()> {
+            let cmd = NetCommand::fetch(&remote.target, chunk, false);
             let out = self.repo.run_net(&cmd)?;
             if !out.success {
                 return Err(ShareError::Net(NetError::failed(&cmd, &out)));
             }
             Ok(())
         };
-        for chunk in runs.chunks(REFSPECS_PER_FETCH) {
+        for chunk in specs.chunks(REFSPECS_PER_FETCH) {
             if let Err(first) = fetch(chunk) {
-                // NB: `git fetch` fails as a whole when one named ref is gone: a run deleted on
-                // the remote since we listed it. List again and fetch what is still there.
-                let listed: BTreeSet<String> = self
-                    .remote_run_refs(remote)?
+                let (runs, branches) = self.remote_refs_with_branches(remote)?;
+                let listed: BTreeSet<String> = runs
                     .into_iter()
+                    .chain(branches)
                     .map(|(name, _)| name)
                     .collect();
-                let still: Vec<(RunId, Oid)> = chunk
+                let still: Vec<String> = chunk
                     .iter()
-                    .filter(|(id, _)| listed.contains(&id.ref_name()))
+                    .filter(|spec| {
+                        let src = spec.trim_start_matches('+').split(':').next();
+                        src.is_some_and(|src| listed.contains(src))
+                    })
                     .cloned()
                     .collect();
                 if still.len() == chunk.len() {
@@ -178,14 +196,7 @@ impl RunStore<'_> {
                 }
             }
         }
-        let got: BTreeMap<String, Oid> = self.repo.refs_with_prefix(&prefix)?.into_iter().collect();
-        Ok(runs
-            .iter()
-            .filter_map(|(id, _)| {
-                got.get(&format!("{prefix}{id}"))
-                    .map(|tip| (id.clone(), *tip))
-            })
-            .collect())
+        Ok(())
     }
 
     /// Deletes every quarantine ref of `remote` (also those a killed fetch left).
