@@ -301,9 +301,11 @@ fi
     assert!(p.transcript(&run, 2).contains("partial output of 1"));
 }
 
-/// `git pitboss <args>` through git, as users run it.
+/// `git pitboss <args>` through git, as users run it, with `$MARKS`.
 fn through_git(p: &Project, args: &[&str]) -> std::process::Output {
-    crate::support::run_with_stdin(p.sb.git_pitboss().args(args), "")
+    let mut cmd = p.sb.git_pitboss();
+    cmd.args(args).env("MARKS", p.marks());
+    crate::support::run_with_stdin(&mut cmd, "")
 }
 
 #[test]
@@ -383,9 +385,7 @@ git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
 
 /// `git pitboss grind <args>` through git, with `$MARKS`.
 fn grind_through_git(p: &Project, args: &[&str]) -> std::process::Output {
-    let mut cmd = p.sb.git_pitboss();
-    cmd.arg("grind").args(args).env("MARKS", p.marks());
-    crate::support::run_with_stdin(&mut cmd, "")
+    through_git(p, &[&["grind"], args].concat())
 }
 
 /// The run branch a run records (run.json), as a full ref.
