@@ -6,7 +6,7 @@
 //! grind loop, or by both; the README lists them with their defaults.
 //!
 //! Values that can also come from a rotation or the command line stay `Option` here, so the
-//! resolver ([`crate::grind::plan`]) can say where each effective value came from.
+//! resolver ([`crate::plan`]) can say where each effective value came from.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -293,7 +293,7 @@ fn read_grind(g: &Table) -> GrindConfig {
         Severity::Warning,
     );
     let default_rotation = g.nonblank("default_rotation").filter(|r| {
-        crate::grind::prompt::check_name(r, "a rotation name")
+        crate::plan::prompt::check_name(r, "a rotation name")
             .map_err(|m| g.problem("default_rotation", ProblemKind::Invalid(m)))
             .is_ok()
     });

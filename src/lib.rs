@@ -11,5 +11,6 @@ pub mod config;
 pub mod fields;
 pub mod git;
 pub mod grind;
+pub mod plan;
 pub mod provenance;
 pub mod store;

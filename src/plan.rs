@@ -21,19 +21,29 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::budget::{Budgets, Limits, SessionBudget};
-use super::discover::{Discovery, PromptDirs, discover};
-use super::prompt::Prompt;
-use super::rotation;
-use super::scheduler::{Backoff, Entry, Scheduler, SchedulerError, SchedulerState};
+use self::budget::{Limits, SessionBudget};
+use self::discover::{Discovery, PromptDirs, discover};
+use self::prompt::Prompt;
+
+use self::scheduler::{Backoff, Entry, SchedulerError};
 use crate::config::{self, Config};
 use crate::fields::{Problem, ProblemKind};
 
 mod agent;
+pub mod budget;
+pub mod cost_cap;
+pub mod discover;
+mod price_file;
+pub mod prices;
+pub mod prompt;
 mod resolve;
+pub mod rotation;
+pub mod scheduler;
 
 pub(crate) use agent::resolve as resolve_agent;
 pub use agent::{AgentOverride, PlannedAgent};
+pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
+pub use scheduler::{Pick, Scheduler, SchedulerState};
 
 /// Where an effective value came from. Serialised as its display text: `default`, `prompt`,
 /// `rotation`, `config`, or the flag (`--max-cost`).
@@ -195,7 +205,7 @@ pub struct Plan {
     #[serde(skip)]
     pub config: Config,
     /// Prompt folders searched, in precedence order, and whether each exists.
-    pub searched: Vec<(super::prompt::Source, PathBuf, bool)>,
+    pub searched: Vec<(self::prompt::Source, PathBuf, bool)>,
     /// Every prompt of the rotation (excluded ones included, with the reason).
     pub prompts: Vec<PlannedPrompt>,
     pub rotation: PlannedRotation,

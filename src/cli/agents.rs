@@ -11,8 +11,8 @@ use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::config::{self, Backend, Config};
 use crate::grind::agents::{AgentInfo, AgentsRequest, describe};
-use crate::grind::plan::{AgentOverride, resolve_agent};
 use crate::grind::preflight::ROOT_BYPASS_HINT;
+use crate::plan::{AgentOverride, resolve_agent};
 
 /// How long an agent may take to print its version.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);

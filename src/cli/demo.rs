@@ -8,9 +8,9 @@ use clap::Args;
 use super::grind_output::observer;
 use super::grind_run::{exit_status, grind_err};
 use crate::cli::{CliError, CliResult, Ctx};
-use crate::grind::plan::{self, AgentOverride, CliBudgets, PlanRequest};
 use crate::grind::run::{GrindControls, GrindRequest, grind};
 use crate::grind::scaffold::DEMO_PROJECT;
+use crate::plan::{self, AgentOverride, CliBudgets, PlanRequest};
 
 /// Run the built-in demo agent in a throwaway repository and show what a run leaves behind.
 #[derive(Debug, Args)]

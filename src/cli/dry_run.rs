@@ -1,7 +1,7 @@
 //! `git pitboss grind --dry-run`: everything a run would do, resolved and checked, with nothing
 //! run and nothing written. Exit 0 when a real run could start, 4 with the reasons otherwise.
 //!
-//! It reads the config, prompts and rotations ([`crate::grind::plan`]), git (the base commit,
+//! It reads the config, prompts and rotations ([`crate::plan`]), git (the base commit,
 //! read-only), `PATH` (is the agent there?) and, with `--resume`, the stored run; then it asks
 //! the scheduler for its next 20 picks and the budgets whether a session could start now.
 
@@ -15,10 +15,10 @@ use super::report::{self, Report};
 use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
-use crate::grind::budget::Decision;
-use crate::grind::plan::{self, PlanRequest};
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
+use crate::plan::budget::Decision;
+use crate::plan::{self, PlanRequest};
 use crate::store::{Run, RunId, RunStore};
 
 /// How many picks the dry run shows.

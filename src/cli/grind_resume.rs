@@ -3,11 +3,11 @@
 //! settings the command line overrode. The real run and the dry run share this.
 
 use crate::cli::{CliError, CliResult, Ctx};
-use crate::grind::Plan;
-use crate::grind::budget::StopReason;
-use crate::grind::plan::{PlanRequest, RotationChoice};
 use crate::grind::run::{GrindSummary, StopCause};
 use crate::grind::started::{Overridden, StartedWith};
+use crate::plan::Plan;
+use crate::plan::budget::StopReason;
+use crate::plan::{PlanRequest, RotationChoice};
 use crate::store::Run;
 
 /// How a resumed run's request was completed.

@@ -13,11 +13,11 @@ use super::project::Paths;
 use super::resolve::{open_run, store_err};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
-use crate::grind::budget::StopReason;
-use crate::grind::plan::{self, PlanRequest};
 use crate::grind::reopen::{self, Refusal};
 use crate::grind::run::{GrindControls, GrindError, GrindRequest, GrindSummary, StopCause, grind};
 use crate::grind::started::StartedWith;
+use crate::plan::budget::StopReason;
+use crate::plan::{self, PlanRequest};
 use crate::store::{RunId, RunStore};
 
 pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
@@ -67,7 +67,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
     // A new run that could not start a single session (`--until` closer than
     // min_session_seconds) is refused, as the dry run does, rather than made and stopped.
     if resume.is_none()
-        && let crate::grind::budget::Decision::Stop(reason) = plan
+        && let crate::plan::budget::Decision::Stop(reason) = plan
             .budgets(ctx.clock.now())
             .check(&Default::default(), ctx.clock.now())
     {

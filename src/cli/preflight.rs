@@ -3,8 +3,8 @@
 //! 4, before anything is written).
 
 use crate::git::{Oid, Repo};
-use crate::grind::plan::{Plan, PlannedAgent};
 use crate::grind::preflight::{self, ROOT_BYPASS_HINT};
+use crate::plan::{Plan, PlannedAgent};
 
 /// Whether Claude Code would see a root user without `IS_SANDBOX` (its own test: the variable is
 /// set at all).

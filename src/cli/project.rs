@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::fields::{Problem, Severity};
 use crate::git::Repo;
-use crate::grind::plan::PlanRequest;
+use crate::plan::PlanRequest;
 
 /// The user's home directory, from `HOME` (unset or empty: none, so no global prompts).
 pub fn home() -> Option<PathBuf> {

@@ -13,10 +13,10 @@ use super::project::Paths;
 use super::prompts::flags;
 use super::resolve::duration;
 use super::ui::{Style, Ui};
-use crate::grind::budget::{Spent, StopReason};
-use crate::grind::plan::{Origin, Plan, Sourced};
 use crate::grind::resume::ResumePoint;
-use crate::grind::scheduler::Pick;
+use crate::plan::budget::{Spent, StopReason};
+use crate::plan::scheduler::Pick;
+use crate::plan::{Origin, Plan, Sourced};
 
 /// Everything the dry run found. `plan` is `None` when the plan itself could not be made.
 #[derive(Debug, Default)]

@@ -13,9 +13,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::plan::{AgentOverride, Origin, resolve_agent};
 use crate::agent;
 use crate::config::{Backend, Config};
+use crate::plan::{AgentOverride, Origin, resolve_agent};
 
 /// What `describe` needs.
 #[derive(Debug, Clone)]
@@ -162,7 +162,7 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
 
 /// Whether the program is the repository's own: named by path in its config (which comes with
 /// the clone), or found inside its work tree (a `PATH` with `.` or a relative directory in it).
-fn repository_supplied(program: &super::plan::Sourced<String>, found: &Path, root: &Path) -> bool {
+fn repository_supplied(program: &crate::plan::Sourced<String>, found: &Path, root: &Path) -> bool {
     let by_path = program.value.contains('/');
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     (program.from == Origin::Config && by_path) || canon(found).starts_with(canon(root))

@@ -20,30 +20,15 @@
 
 pub mod agents;
 pub mod branch;
-pub mod budget;
 pub mod compose;
-pub mod cost_cap;
-mod dirty_secrets;
-pub mod discover;
 mod leftovers;
 pub mod lock;
-pub mod outcome;
-pub mod plan;
 pub mod preflight;
-mod price_file;
-pub mod prices;
-pub mod prompt;
 pub mod reopen;
 pub mod resume;
-pub mod rotation;
 pub mod run;
 pub mod scaffold;
-pub mod scheduler;
 mod session;
 pub mod slot;
 pub mod started;
 pub mod sweep;
-
-pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
-pub use plan::Plan;
-pub use scheduler::{Pick, Scheduler, SchedulerState};

@@ -10,10 +10,10 @@
 //! The caller reads the user id and the environment (the library does not); the relative-path
 //! check reads git through [`Repo`].
 
-use super::plan::{Plan, PlannedAgent};
 use crate::agent::DEFAULT_PERMISSION_MODE;
 use crate::config::Backend;
 use crate::git::{GitError, Oid, Repo};
+use crate::plan::{Plan, PlannedAgent};
 
 /// Why Claude Code will refuse every session here, if it will.
 pub fn root_bypass(agent: &PlannedAgent, is_root: bool, is_sandbox_set: bool) -> Option<String> {

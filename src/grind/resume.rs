@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::budget::{BudgetState, Spent, TokenUsage};
-use super::scheduler::{SchedulerError, SchedulerState};
+use crate::plan::budget::{BudgetState, Spent, TokenUsage};
+use crate::plan::scheduler::{SchedulerError, SchedulerState};
 use crate::store::{Run, SessionRecord, SessionStatus, TokenTotals};
 
 /// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
@@ -208,7 +208,7 @@ mod tests {
         assert!(
             p.budget_state
                 .warned
-                .contains(&super::super::budget::BudgetKind::Cost)
+                .contains(&crate::plan::budget::BudgetKind::Cost)
         );
         assert_eq!(
             (

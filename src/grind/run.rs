@@ -21,17 +21,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 use super::lock::{LockError, RunLock};
-use super::plan::Plan;
 use super::reopen::{self, Refusal};
 use super::resume::{self, BUDGETS_STATE_KEY, ResumeError};
-use super::scheduler::{Pick, Scheduler, SchedulerError, SchedulerState};
 use super::session::{self, SessionRun};
 use super::slot::Slot;
 use crate::agent::{self, AgentError, AgentEvent, Controls};
 use crate::clock::{Clock, Entropy};
 use crate::git::{BaseError, GitError, Repo};
+use crate::plan::Plan;
+use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
+use crate::plan::scheduler::{Pick, Scheduler, SchedulerError, SchedulerState};
 use crate::store::{
     RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, SessionStatus, StoreError,
 };
@@ -460,7 +460,7 @@ pub(super) struct Relay<'o> {
     /// The agent's pid, once spawned (written down so a later `--resume` can end it).
     pub on_spawn: Box<dyn FnMut(u32) + 'o>,
     /// The session's cost cap, watched on the usage the agent streams.
-    pub cost_watch: Option<super::cost_cap::CostWatch>,
+    pub cost_watch: Option<crate::plan::cost_cap::CostWatch>,
     /// The session's token total so far, from the usage the agent streams.
     pub tokens: Option<u64>,
 }
@@ -488,7 +488,7 @@ impl agent::AgentObserver for Relay<'_> {
             }
             AgentEvent::Tick { .. } => (None, None),
             AgentEvent::Usage { tokens: t, .. } | AgentEvent::Result { tokens: t, .. } => {
-                let total = super::budget::TokenUsage {
+                let total = crate::plan::budget::TokenUsage {
                     input: t.input,
                     output: t.output,
                     cache_read: t.cache_read,

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::prompt::PromptName;
 use crate::config;
+use crate::plan::prompt::PromptName;
 
 /// The `.pitboss/config.toml` that `init` writes: every key, commented, with its default.
 pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
@@ -232,8 +232,8 @@ pub const DEMO_PROJECT: &[(&str, &str)] = &[
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::grind::prompt::{self, Source};
-    use crate::grind::rotation;
+    use crate::plan::prompt::{self, Source};
+    use crate::plan::rotation;
 
     #[test]
     fn templates_parse_cleanly() {

@@ -17,23 +17,25 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::compose::{InputParts, compose};
-use super::outcome::{Facts, Verdict, classify};
-use super::plan::PlannedAgent;
-use super::prices;
 use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
-use super::scheduler::Pick;
 use crate::agent::{
     self, Adapter, AgentOutcome, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter,
     CostSource as AgentCost, DemoAdapter, GeminiAdapter, SessionSpec,
 };
 use crate::config::Backend;
 use crate::git::Oid;
+use crate::plan::PlannedAgent;
+use crate::plan::prices;
+use crate::plan::scheduler::Pick;
 use crate::store::{
     CostSource, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
 };
+use decide::{Facts, Verdict, classify};
 
-mod append;
+mod decide;
 mod hooks;
+mod land;
+mod record;
 mod recover;
 
 /// Largest patch of failed work kept in the run (they are pushed to shared remotes).
@@ -214,7 +216,7 @@ impl Loop<'_> {
                     }),
                     tokens: None,
                     cost_watch: spec.max_cost_usd.map(|cap| {
-                        super::cost_cap::CostWatch::new(
+                        crate::plan::cost_cap::CostWatch::new(
                             cap,
                             self.plan.agent.model.clone(),
                             self.plan.agent.price_overrides.clone(),

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Plan, PlanRequest, RotationChoice};
 use crate::config::Backend;
+use crate::plan::{Plan, PlanRequest, RotationChoice};
 use crate::store::RunMeta;
 
 /// The `run.json` key.
@@ -203,7 +203,7 @@ impl StartedWith {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grind::plan::AgentOverride;
+    use crate::plan::AgentOverride;
 
     #[test]
     fn the_command_line_overrides_what_it_gives_and_keeps_the_rest() {

@@ -37,12 +37,12 @@ pub struct PlannedAgent {
     /// `[budgets.pricing."<model>"]` for the model, to estimate unreported costs.
     pub pricing: Option<Pricing>,
     /// The whole `[budgets.pricing]` table, over the built-in one (see
-    /// [`crate::grind::prices::lookup`]) for the model a session actually used.
+    /// [`crate::plan::prices::lookup`]) for the model a session actually used.
     #[serde(skip)]
     pub price_overrides: BTreeMap<String, Pricing>,
     /// `[budgets] price_file`, read (between the config's prices and the built-in table).
     #[serde(skip)]
-    pub price_file: Option<std::sync::Arc<crate::grind::prices::PriceFile>>,
+    pub price_file: Option<std::sync::Arc<crate::plan::prices::PriceFile>>,
 }
 
 impl PlannedAgent {

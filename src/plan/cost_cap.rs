@@ -15,9 +15,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::prices::{self, PriceFile};
 use crate::agent::{AgentEvent, Controls};
 use crate::config::{Backend, Pricing};
+use crate::plan::prices::{self, PriceFile};
 
 /// Watches one session's streamed usage against its cap.
 pub struct CostWatch {
@@ -67,7 +67,7 @@ impl CostWatch {
             let file = self.price_file.as_deref();
             let price = prices::lookup(self.model.as_deref()?, &self.overrides, file)?;
             Some(
-                super::budget::TokenUsage {
+                crate::plan::budget::TokenUsage {
                     input: tokens.input,
                     output: tokens.output,
                     cache_read: tokens.cache_read,

@@ -7,10 +7,10 @@ use super::{
 };
 use crate::config::{self, BudgetTable, Config};
 use crate::fields::{Problem, ProblemKind};
-use crate::grind::discover::{Discovery, discover};
-use crate::grind::prompt::Prompt;
-use crate::grind::rotation::{self, RotationEntry, RotationFile};
-use crate::grind::scheduler::Backoff;
+use crate::plan::discover::{Discovery, discover};
+use crate::plan::prompt::Prompt;
+use crate::plan::rotation::{self, RotationEntry, RotationFile};
+use crate::plan::scheduler::Backoff;
 
 pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
     let config_path = req.root.join(config::CONFIG_FILE);
@@ -106,7 +106,7 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
 
     let price_file = config.price_file.as_ref().and_then(|rel| {
         let path = req.root.join(rel);
-        crate::grind::prices::PriceFile::load(&path)
+        crate::plan::prices::PriceFile::load(&path)
             .map_err(|why| {
                 let msg = format!("the price file {} is not usable: {why}", path.display());
                 let field = Some("budgets.price_file");
@@ -128,7 +128,7 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
     };
 
     if let Some(a) = &agent
-        && let Some(why) = super::super::cost_cap::cap_unenforceable(a.backend.value)
+        && let Some(why) = super::cost_cap::cap_unenforceable(a.backend.value)
     {
         // A cap that nothing enforces would be a promise not kept: refuse it up front.
         let capped = std::iter::once(&budgets.max_session_cost_usd)

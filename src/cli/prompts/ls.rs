@@ -10,9 +10,9 @@ use crate::cli::project::{self, Paths};
 use crate::cli::{CliResult, Ctx, ExitStatus, ui};
 use crate::config::{self, Config};
 use crate::fields::Problem;
-use crate::grind::discover::{Discovery, discover};
-use crate::grind::plan::{PlanRequest, prompt_dirs};
-use crate::grind::prompt::Prompt;
+use crate::plan::discover::{Discovery, discover};
+use crate::plan::prompt::Prompt;
+use crate::plan::{PlanRequest, prompt_dirs};
 
 /// List prompts: name, source, weight, every, max_runs, flags, path, and what each shadows.
 ///

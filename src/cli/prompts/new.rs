@@ -8,9 +8,9 @@ use clap::Args;
 use crate::cli::project::{self, Paths};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus, ui};
 use crate::config::{self, Config};
-use crate::grind::plan::prompt_dirs;
-use crate::grind::prompt::PromptName;
 use crate::grind::scaffold;
+use crate::plan::prompt::PromptName;
+use crate::plan::prompt_dirs;
 
 /// Create a prompt file from a commented template.
 ///

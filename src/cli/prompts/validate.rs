@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::cli::project::{self, Paths};
 use crate::cli::{CliResult, Ctx, ExitStatus, ui};
-use crate::grind::plan;
+use crate::plan;
 
 /// Check all prompts, rotations and .pitboss/config.toml.
 ///

@@ -7,7 +7,7 @@
 
 use crate::git::Oid;
 
-use super::run::{GrindError, GrindEvent, GrindObserver, Loop};
+use crate::grind::run::{GrindError, GrindEvent, GrindObserver, Loop};
 
 impl Loop<'_> {
     /// pitboss commits a `dirty` session's leftovers itself, and runs are pushed: when they

@@ -50,7 +50,7 @@ impl Loop<'_> {
                 prices::lookup(m, &self.plan.agent.price_overrides, file)
             }) {
                 Some(price) => (
-                    crate::grind::budget::TokenUsage {
+                    crate::plan::budget::TokenUsage {
                         input: t.input,
                         output: t.output,
                         cache_read: t.cache_read,
