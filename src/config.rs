@@ -209,6 +209,10 @@ pub const PERMISSION_MODES: &[&str] = &[
     "dontAsk",
 ];
 
+/// Codex's `--sandbox` values (kept here, beside the key that names one, so that reading the
+/// configuration needs nothing from the adapters).
+pub const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
+
 /// `[agent]`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AgentConfig {
@@ -293,7 +297,7 @@ fn read_grind(g: &Table) -> GrindConfig {
         Severity::Warning,
     );
     let default_rotation = g.nonblank("default_rotation").filter(|r| {
-        crate::plan::prompt::check_name(r, "a rotation name")
+        crate::fields::check_name(r, "a rotation name")
             .map_err(|m| g.problem("default_rotation", ProblemKind::Invalid(m)))
             .is_ok()
     });
@@ -359,11 +363,11 @@ fn read_agent(a: &Table) -> AgentConfig {
         ok
     });
     let sandbox = a.nonblank("sandbox").filter(|m| {
-        let ok = crate::agent::SANDBOX_MODES.contains(&m.as_str());
+        let ok = SANDBOX_MODES.contains(&m.as_str());
         if !ok {
             let msg = format!(
                 "{m:?} is not a Codex sandbox mode; use one of: {}",
-                crate::agent::SANDBOX_MODES.join(", ")
+                SANDBOX_MODES.join(", ")
             );
             a.problem("sandbox", ProblemKind::Invalid(msg));
         }

@@ -38,7 +38,7 @@ use std::time::Duration;
 pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
 pub use aider::{AIDER_FLAGS, AiderAdapter, AiderParser};
 pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
-pub use codex::{CODEX_DEFAULT_MODEL, CodexAdapter, CodexParser, DEFAULT_SANDBOX, SANDBOX_MODES};
+pub use codex::{CODEX_DEFAULT_MODEL, CodexAdapter, CodexParser, DEFAULT_SANDBOX};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
 pub use gemini::{GEMINI_APPROVAL_MODE, GeminiAdapter, GeminiParser};

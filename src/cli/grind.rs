@@ -10,7 +10,7 @@ use super::dry_run;
 use super::project;
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::config::Backend;
-use crate::plan::prompt::check_name;
+use crate::fields::check_name;
 use crate::plan::{AgentOverride, CliBudgets, PlanRequest, RotationChoice};
 
 /// Run coding agents in a loop over the prompts of a rotation, until a budget stops them.

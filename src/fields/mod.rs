@@ -191,6 +191,33 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
+/// Checks the name pattern shared by prompt names, tags and rotation names. It lives here, under
+/// the planner and the configuration alike, because both check names users write.
+pub fn check_name(s: &str, what: &str) -> Result<(), String> {
+    let ok_first = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_rest = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if s.is_empty() {
+        Err(format!("{what} cannot be empty"))
+    } else if s.len() > 64 {
+        Err(format!(
+            "{what} is at most 64 characters (found {})",
+            s.len()
+        ))
+    } else if !ok_first || !ok_rest {
+        Err(format!(
+            "{s:?} is not {what}: use lower-case letters, digits, '-' and '_', starting with a \
+             letter or digit"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::fields::{self, Problem, ProblemKind, Reader, Severity};
+use crate::fields::{self, Problem, ProblemKind, Reader, Severity, check_name};
 
 /// Every frontmatter key, in the order the docs list them.
 pub const FIELDS: &[&str] = &[
@@ -53,32 +53,6 @@ impl PromptName {
 impl fmt::Display for PromptName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// Checks the name pattern shared by prompt names, tags and rotation names.
-pub fn check_name(s: &str, what: &str) -> Result<(), String> {
-    let ok_first = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let ok_rest = s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if s.is_empty() {
-        Err(format!("{what} cannot be empty"))
-    } else if s.len() > 64 {
-        Err(format!(
-            "{what} is at most 64 characters (found {})",
-            s.len()
-        ))
-    } else if !ok_first || !ok_rest {
-        Err(format!(
-            "{s:?} is not {what}: use lower-case letters, digits, '-' and '_', starting with a \
-             letter or digit"
-        ))
-    } else {
-        Ok(())
     }
 }
 

@@ -23,8 +23,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::prompt::{PromptName, check_name};
+use super::prompt::PromptName;
 use crate::config::{BUDGET_KEYS, BudgetTable, HOOK_KEYS, HookTable};
+use crate::fields::check_name;
 use crate::fields::{self, Problem, ProblemKind, Reader, Severity};
 
 /// One `[[prompts]]` entry.

@@ -33,8 +33,6 @@ use super::invocation::Invocation;
 
 /// The sandbox used when the configuration names none.
 pub const DEFAULT_SANDBOX: &str = "danger-full-access";
-/// Codex's `--sandbox` values.
-pub const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
 
 /// Runs the Codex CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
