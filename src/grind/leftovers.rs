@@ -7,49 +7,55 @@
 //! (The work of a session that grind itself was running when it died is not this: `--resume`
 //! records that session as `aborted` with its work as the session's own patch, first.)
 
-use super::run::{GrindError, GrindEvent, GrindObserver, Loop};
+use super::context::Ctx;
+use super::run::{GrindError, GrindEvent, GrindObserver};
+use super::session::cap_patch;
+use super::slot::Slot;
 use crate::store::{RunUpdate, Seq};
 
-impl Loop<'_> {
-    /// Saves uncommitted (or off-branch) work of the kept worktree in the run ref, then puts
-    /// the worktree back on the run branch's tip.
-    pub(super) fn save_leftovers(&mut self, obs: &mut dyn GrindObserver) -> Result<(), GrindError> {
-        let Some(tip) = self.repo.branch_tip(&self.branch)? else {
-            return Ok(());
-        };
-        let wt = self.slot.repo();
-        let state = wt.worktree_state()?;
-        let on_branch = wt.current_branch()?.as_deref() == Some(self.branch.as_str());
-        if !state.dirty && state.head == tip && on_branch {
-            return Ok(());
-        }
-        let bytes = wt.patch_since(tip)?;
-        if !bytes.is_empty() {
-            let path = Seq(self.last_seq + 1).resume_patch_path();
-            let patch = self.cap_patch(&bytes);
-            self.store.update_run(
-                &self.run,
-                RunUpdate {
-                    subject: format!(
-                        "run {}: work found in its worktree at resume saved as {path}",
-                        self.run
-                    ),
-                    files: vec![(path.clone(), patch)],
-                    ..Default::default()
-                },
-            )?;
-            obs.event(&GrindEvent::Warning {
-                message: format!(
-                    "the run's worktree {} had changes no session made; they are saved as \
+/// Saves uncommitted (or off-branch) work of the kept worktree in the run ref (as the patch of
+/// the session after `last_seq`), then puts the worktree back on the run branch's tip.
+pub(super) fn save_leftovers(
+    ctx: &Ctx,
+    slot: &Slot,
+    last_seq: u64,
+    obs: &mut dyn GrindObserver,
+) -> Result<(), GrindError> {
+    let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? else {
+        return Ok(());
+    };
+    let wt = slot.repo();
+    let state = wt.worktree_state()?;
+    let on_branch = wt.current_branch()?.as_deref() == Some(ctx.branch.as_str());
+    if !state.dirty && state.head == tip && on_branch {
+        return Ok(());
+    }
+    let bytes = wt.patch_since(tip)?;
+    if !bytes.is_empty() {
+        let path = Seq(last_seq + 1).resume_patch_path();
+        let patch = cap_patch(&ctx.redactor, &bytes);
+        ctx.store.update_run(
+            &ctx.run,
+            RunUpdate {
+                subject: format!(
+                    "run {}: work found in its worktree at resume saved as {path}",
+                    ctx.run
+                ),
+                files: vec![(path.clone(), patch)],
+                ..Default::default()
+            },
+        )?;
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "the run's worktree {} had changes no session made; they are saved as \
                      {path} in the run ref (`git show {}:{path}`), and the worktree is back on \
                      the run branch",
-                    self.slot.path.display(),
-                    self.run.ref_name()
-                ),
-            });
-        }
-        wt.attach_head(&self.branch)?;
-        wt.reset_hard_clean(tip)?;
-        Ok(())
+                slot.path.display(),
+                ctx.run.ref_name()
+            ),
+        });
     }
+    wt.attach_head(&ctx.branch)?;
+    wt.reset_hard_clean(tip)?;
+    Ok(())
 }

@@ -21,6 +21,7 @@
 pub mod agents;
 pub mod branch;
 pub mod compose;
+mod context;
 mod leftovers;
 pub mod lock;
 pub mod preflight;

@@ -21,20 +21,19 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::context::{Ctx, Progress};
 use super::lock::{LockError, RunLock};
 use super::reopen::{self, Refusal};
-use super::resume::{self, BUDGETS_STATE_KEY, ResumeError};
+use super::resume::{self, ResumeError};
 use super::session::{self, SessionRun};
 use super::slot::Slot;
-use crate::agent::{self, AgentError, AgentEvent, Controls};
+use crate::agent::{self, AgentError, Controls};
 use crate::clock::{Clock, Entropy};
 use crate::git::{BaseError, GitError, Repo};
 use crate::plan::Plan;
 use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
-use crate::plan::scheduler::{Pick, Scheduler, SchedulerError, SchedulerState};
-use crate::store::{
-    RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, SessionStatus, StoreError,
-};
+use crate::plan::scheduler::{Pick, SchedulerError, SchedulerState};
+use crate::store::{RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, StoreError};
 
 /// What a grind is asked to do (the CLI builds it from flags, config and the environment).
 #[derive(Debug, Clone)]
@@ -268,39 +267,6 @@ impl GrindError {
     }
 }
 
-/// Everything the loop carries from one session to the next.
-pub(super) struct Loop<'a> {
-    pub repo: &'a Repo,
-    pub store: RunStore<'a>,
-    pub clock: &'a dyn Clock,
-    pub plan: &'a Plan,
-    pub req: &'a GrindRequest,
-    pub controls: &'a GrindControls,
-    pub adapter: Box<dyn agent::Adapter>,
-    pub redactor: agent::Redactor,
-    pub run: RunId,
-    /// The run branch's short name (`pitboss/<id>`, or what an older run recorded).
-    pub branch: String,
-    pub slot: Slot,
-    pub scheduler: Scheduler,
-    pub budgets: Budgets,
-    pub budget_state: BudgetState,
-    pub spent: Spent,
-    /// The run's records so far (recent ones go into each session's input).
-    pub records: Vec<SessionRecord>,
-    pub last_seq: u64,
-    /// The scratchpad as of the run's tip (what the next session starts from).
-    pub scratchpad: String,
-    /// The agent's `--version`, for agents whose stream does not say it.
-    pub agent_version: Option<String>,
-    /// Models already warned about as missing from the price table (once per run each).
-    pub unpriced_warned: std::collections::BTreeSet<String>,
-    /// Whether the "--max-cost cannot see a session of unknown cost" warning has fired.
-    pub cost_blind_warned: bool,
-    /// This session's hook and verify output, as transcript sections (see `session.rs`).
-    pub hook_log: std::cell::RefCell<Vec<String>>,
-}
-
 /// Starts or resumes a run and grinds until it stops.
 pub fn grind(
     repo: &Repo,
@@ -311,52 +277,83 @@ pub fn grind(
     controls: &GrindControls,
     obs: &mut dyn GrindObserver,
 ) -> Result<GrindSummary, GrindError> {
-    let started = Instant::now();
+    let this = ThisGrind {
+        started: Instant::now(),
+        first_seq: 0,
+        resumed: req.resume.is_some(),
+    };
     let adapter = session::adapter(&plan.agent, &req.exe);
     let (found, agent_version) = open::check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
-    let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let resumed = req.resume.is_some();
-    let (lock, p) = match &req.resume {
+    let (lock, opened) = match &req.resume {
         None => open::start(repo, &store, clock, entropy, plan, req, adapter.name())?,
         Some(id) => open::reopen(repo, &store, plan, req, id, clock.now())?,
     };
-    let run = p.run.clone();
-    let mut lp = Loop {
+    let open::Opened {
+        run,
+        branch,
+        mut slot,
+        budgets,
+        mut progress,
+    } = opened;
+    let ctx = Ctx {
         repo,
         store,
         clock,
         plan,
         req,
         controls,
+        redactor: agent::Redactor::from_env(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         adapter,
-        redactor,
-        run: p.run,
-        branch: p.branch,
-        slot: p.slot,
-        scheduler: p.scheduler,
-        budgets: p.budgets,
-        budget_state: p.budget_state,
-        spent: p.spent,
-        records: p.records,
-        last_seq: p.last_seq,
-        scratchpad: p.scratchpad,
-        agent_version: None,
-        unpriced_warned: Default::default(),
-        cost_blind_warned: false,
-        hook_log: Default::default(),
+        run,
+        branch,
+        budgets,
+        agent_version,
     };
-    if let (Some(v), Some(tested)) = (&agent_version, lp.adapter.tested_version())
-        && let Some(message) = agent::version_warning(lp.adapter.name(), v, tested)
+    announce(&ctx, &slot, found, this.resumed, obs);
+    if this.resumed {
+        session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
+        super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
+    }
+    let this = ThisGrind {
+        first_seq: progress.last_seq,
+        ..this
+    };
+    let stop = run_sessions(&ctx, &mut slot, &mut progress, obs)?;
+    let summary = stop::finish(&ctx, slot, &progress, this, stop, obs)?;
+    // Packing can take a while on a long run: let a `--resume` in first.
+    drop(lock);
+    repo.maintenance_auto();
+    Ok(summary)
+}
+
+/// What this grind (not the run, which a resume continues) started with.
+pub(super) struct ThisGrind {
+    pub(super) started: Instant,
+    /// The run's last seq when this grind began its sessions.
+    pub(super) first_seq: u64,
+    pub(super) resumed: bool,
+}
+
+/// The warnings and the event a run starts with.
+fn announce(
+    ctx: &Ctx,
+    slot: &Slot,
+    found: Option<PathBuf>,
+    resumed: bool,
+    obs: &mut dyn GrindObserver,
+) {
+    if let (Some(v), Some(tested)) = (&ctx.agent_version, ctx.adapter.tested_version())
+        && let Some(message) = agent::version_warning(ctx.adapter.name(), v, tested)
     {
         obs.event(&GrindEvent::Warning { message });
     }
-    lp.agent_version = agent_version;
+    let plan = ctx.plan;
     obs.event(&GrindEvent::RunStarted {
-        run: run.clone(),
-        branch: format!("refs/heads/{}", lp.branch),
-        worktree: lp.slot.path.clone(),
-        agent: lp.adapter.name().to_string(),
+        run: ctx.run.clone(),
+        branch: format!("refs/heads/{}", ctx.branch),
+        worktree: slot.path.clone(),
+        agent: ctx.adapter.name().to_string(),
         program: match found {
             Some(path) => path.display().to_string(),
             None => plan.agent.program.value.clone(),
@@ -372,143 +369,41 @@ pub fn grind(
             ),
         });
     }
-    if resumed {
-        lp.recover_interrupted(obs)?;
-        lp.save_leftovers(obs)?;
-    }
-    let first_seq = lp.last_seq;
-    let stop = lp.run_sessions(obs)?;
-    let summary = lp.finish(stop, first_seq, started, resumed, obs)?;
-    // Packing can take a while on a long run: let a `--resume` in first.
-    drop(lock);
-    repo.maintenance_auto();
-    Ok(summary)
 }
 
-impl Loop<'_> {
-    /// Sessions until something stops the run.
-    fn run_sessions(&mut self, obs: &mut dyn GrindObserver) -> Result<StopCause, GrindError> {
-        loop {
-            if self.controls.stopping() {
-                return Ok(StopCause::User);
-            }
-            let now = self.clock.now();
-            if let Decision::Stop(reason) = self.budgets.check(&self.spent, now) {
-                return Ok(StopCause::Budget { reason });
-            }
-            let (prompt, rotation) = match self.scheduler.next_pick() {
-                Pick::Exhausted => return Ok(StopCause::Exhausted),
-                Pick::Run {
-                    prompt, rotation, ..
-                } => (prompt, rotation),
-            };
-            self.spent.iterations += 1;
-            let done: SessionRun = self.run_one(&prompt, rotation, obs)?;
-            for w in self
-                .budgets
-                .warnings(&self.spent, self.clock.now(), &mut self.budget_state)
-            {
-                obs.event(&GrindEvent::Warning { message: w.message });
-            }
-            if let Some(limit) = done.rate_limit
-                && let Some(cause) = self.wait_for_reset(limit, obs)
-            {
-                return Ok(cause);
-            }
+/// Sessions until something stops the run.
+fn run_sessions(
+    ctx: &Ctx,
+    slot: &mut Slot,
+    progress: &mut Progress,
+    obs: &mut dyn GrindObserver,
+) -> Result<StopCause, GrindError> {
+    loop {
+        if ctx.controls.stopping() {
+            return Ok(StopCause::User);
         }
-    }
-
-    /// What goes into `state.json` beside the scheduler: the budgets' fired warnings.
-    pub(super) fn state_extra(&self) -> BTreeMap<String, serde_json::Value> {
-        let mut m = BTreeMap::new();
-        m.insert(
-            BUDGETS_STATE_KEY.to_string(),
-            serde_json::to_value(&self.budget_state).unwrap_or_default(),
-        );
-        m
-    }
-
-    /// Records a session's outcome in the loop's own counters.
-    pub(super) fn count(&mut self, r: &SessionRecord) {
-        self.spent.tokens += super::resume::budget_tokens(&crate::store::TokenTotals {
-            input: r.tokens.input,
-            output: r.tokens.output,
-            cache_read: r.tokens.cache_read,
-            cache_write: r.tokens.cache_write,
-            reasoning: r.tokens.reasoning,
-        });
-        if r.cost_usd.is_finite() {
-            self.spent.cost_usd += r.cost_usd;
+        let now = ctx.clock.now();
+        if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
+            return Ok(StopCause::Budget { reason });
         }
-        if super::resume::is_rate_limited(r) {
-            // A usage limit is waited out, not counted against the failure limit.
-        } else if r.status.is_failure() {
-            self.spent.consecutive_failures += 1;
-        } else if r.status != SessionStatus::Skipped {
-            self.spent.consecutive_failures = 0;
-        }
-        self.last_seq = self.last_seq.max(r.seq);
-    }
-}
-
-/// Forwards the agent's events to the grind observer as progress.
-pub(super) struct Relay<'o> {
-    pub obs: &'o mut dyn GrindObserver,
-    pub seq: u64,
-    pub started: Instant,
-    pub last_tool: Option<String>,
-    /// The agent's pid, once spawned (written down so a later `--resume` can end it).
-    pub on_spawn: Box<dyn FnMut(u32) + 'o>,
-    /// The session's cost cap, watched on the usage the agent streams.
-    pub cost_watch: Option<crate::plan::cost_cap::CostWatch>,
-    /// The session's token total so far, from the usage the agent streams.
-    pub tokens: Option<u64>,
-}
-
-impl agent::AgentObserver for Relay<'_> {
-    fn on_event(&mut self, e: &AgentEvent) {
-        if let Some(message) = self.cost_watch.as_mut().and_then(|w| w.observe(e)) {
-            self.obs.event(&GrindEvent::Warning {
-                message: format!("session {}: {message}", self.seq),
-            });
-        }
-        let elapsed_ms = self.started.elapsed().as_millis() as u64;
-        let (text, tool) = match e {
-            AgentEvent::Spawned { pid, .. } => {
-                (self.on_spawn)(*pid);
-                (None, None)
-            }
-            AgentEvent::ToolUse { name } => (None, Some(name.clone())),
-            AgentEvent::Text { text } => (Some(text.clone()), None),
-            AgentEvent::Warning { message } => {
-                self.obs.event(&GrindEvent::Warning {
-                    message: format!("session {}: {message}", self.seq),
-                });
-                (None, None)
-            }
-            AgentEvent::Tick { .. } => (None, None),
-            AgentEvent::Usage { tokens: t, .. } | AgentEvent::Result { tokens: t, .. } => {
-                let total = crate::plan::budget::TokenUsage {
-                    input: t.input,
-                    output: t.output,
-                    cache_read: t.cache_read,
-                    cache_write: t.cache_write,
-                }
-                .budget_total();
-                self.tokens = (total > 0).then_some(total).or(self.tokens);
-                (None, None)
-            }
-            _ => return,
+        let (prompt, rotation) = match progress.scheduler.next_pick() {
+            Pick::Exhausted => return Ok(StopCause::Exhausted),
+            Pick::Run {
+                prompt, rotation, ..
+            } => (prompt, rotation),
         };
-        if tool.is_some() {
-            self.last_tool = tool;
+        progress.spent.iterations += 1;
+        let done: SessionRun = session::run_one(ctx, slot, progress, &prompt, rotation, obs)?;
+        for w in ctx
+            .budgets
+            .warnings(&progress.spent, ctx.clock.now(), &mut progress.budget_state)
+        {
+            obs.event(&GrindEvent::Warning { message: w.message });
         }
-        self.obs.event(&GrindEvent::Progress {
-            seq: self.seq,
-            elapsed_ms,
-            last_tool: self.last_tool.clone(),
-            text,
-            tokens: self.tokens,
-        });
+        if let Some(limit) = done.rate_limit
+            && let Some(cause) = stop::wait_for_reset(ctx, &progress.spent, limit, obs)
+        {
+            return Ok(cause);
+        }
     }
 }

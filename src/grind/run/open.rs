@@ -2,6 +2,7 @@
 //! its ref, after every check that can refuse it, so a run that cannot start writes nothing.
 
 use super::*;
+use crate::grind::context::{Progress, Warned};
 
 /// Refuses before anything is written when the agent's program is not there, or (for agents
 /// whose stream does not say their version) does not answer `--version`; returns where the
@@ -39,18 +40,13 @@ pub(super) fn check_agent(
 /// How long an agent may take to print its version before a run.
 const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Where a run stands when the loop takes it up: new, or read back from its ref.
-pub(super) struct Progress {
+/// A run as the loop takes it up: new, or read back from its ref.
+pub(super) struct Opened {
     pub(super) run: RunId,
     pub(super) branch: String,
     pub(super) slot: Slot,
-    pub(super) scheduler: Scheduler,
     pub(super) budgets: Budgets,
-    pub(super) budget_state: BudgetState,
-    pub(super) spent: Spent,
-    pub(super) records: Vec<SessionRecord>,
-    pub(super) last_seq: u64,
-    pub(super) scratchpad: String,
+    pub(super) progress: Progress,
 }
 
 /// A new run: its branch, its ref, its worktree.
@@ -62,7 +58,7 @@ pub(super) fn start(
     plan: &Plan,
     req: &GrindRequest,
     agent_name: &str,
-) -> Result<(RunLock, Progress), GrindError> {
+) -> Result<(RunLock, Opened), GrindError> {
     let base = repo.resolve_base(req.base.as_deref())?;
     let now = clock.now();
     let mut id = RunId::generate(now, entropy);
@@ -98,17 +94,20 @@ pub(super) fn start(
     let slot = Slot::open(repo, &id, &branch)?;
     let scheduler = plan.scheduler(SchedulerState::default())?;
     let budgets = plan.budgets(now);
-    let p = Progress {
+    let p = Opened {
         run: id,
         branch,
         slot,
-        scheduler,
         budgets,
-        budget_state: BudgetState::default(),
-        spent: Spent::default(),
-        records: Vec::new(),
-        last_seq: 0,
-        scratchpad: String::new(),
+        progress: Progress {
+            scheduler,
+            budget_state: BudgetState::default(),
+            spent: Spent::default(),
+            records: Vec::new(),
+            last_seq: 0,
+            scratchpad: String::new(),
+            warned: Warned::default(),
+        },
     };
     Ok((lock, p))
 }
@@ -121,7 +120,7 @@ pub(super) fn reopen(
     req: &GrindRequest,
     id: &RunId,
     now: DateTime<Utc>,
-) -> Result<(RunLock, Progress), GrindError> {
+) -> Result<(RunLock, Opened), GrindError> {
     let lock = RunLock::acquire(repo.common_dir(), id.as_str(), req.pid)?;
     let run = store.open_run(id)?;
     // Everything that can refuse is checked before the first write: a resume that cannot
@@ -153,17 +152,20 @@ pub(super) fn reopen(
             ..Default::default()
         },
     )?;
-    let p = Progress {
+    let p = Opened {
         run: id.clone(),
         branch,
         slot,
-        scheduler,
         budgets,
-        budget_state: point.budget_state.clone(),
-        spent: point.spent,
-        last_seq: run.state.last_session_seq,
-        records,
-        scratchpad,
+        progress: Progress {
+            scheduler,
+            budget_state: point.budget_state.clone(),
+            spent: point.spent,
+            last_seq: run.state.last_session_seq,
+            records,
+            scratchpad,
+            warned: Warned::default(),
+        },
     };
     Ok((lock, p))
 }

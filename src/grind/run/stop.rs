@@ -3,109 +3,112 @@
 
 use super::*;
 
-impl Loop<'_> {
-    /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
-    pub(super) fn wait_for_reset(
-        &mut self,
-        until: Option<DateTime<Utc>>,
-        obs: &mut dyn GrindObserver,
-    ) -> Option<StopCause> {
-        let stop = StopCause::RateLimited { until };
-        if self.req.stop_on_rate_limit {
-            return Some(stop);
-        }
-        // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
-        let (resume_at, why) = match until {
-            Some(reset) => (reset, "usage limit"),
-            None => (
-                self.clock.now() + chrono::Duration::seconds(60),
-                "usage limit (no reset time given)",
-            ),
-        };
-        // Wait only when a session could follow: every budget is checked as it will stand at
-        // the reset (iterations, cost and tokens spent now stay spent; `--until` may pass).
-        match self.budgets.check(&self.spent, resume_at) {
-            Decision::Continue => {}
-            // Waiting would outlast the time budget: stop now, resumable.
-            Decision::Stop(StopReason::Time { .. }) if until.is_some() => return Some(stop),
-            Decision::Stop(reason) => return Some(StopCause::Budget { reason }),
-        }
-        self.sleep_until(resume_at, why, obs)
+/// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
+pub(super) fn wait_for_reset(
+    ctx: &Ctx,
+    spent: &Spent,
+    until: Option<DateTime<Utc>>,
+    obs: &mut dyn GrindObserver,
+) -> Option<StopCause> {
+    let stop = StopCause::RateLimited { until };
+    if ctx.req.stop_on_rate_limit {
+        return Some(stop);
     }
+    // No reset time (an API 429): wait a minute, as such an answer asks, then go on.
+    let (resume_at, why) = match until {
+        Some(reset) => (reset, "usage limit"),
+        None => (
+            ctx.clock.now() + chrono::Duration::seconds(60),
+            "usage limit (no reset time given)",
+        ),
+    };
+    // Wait only when a session could follow: every budget is checked as it will stand at
+    // the reset (iterations, cost and tokens spent now stay spent; `--until` may pass).
+    match ctx.budgets.check(spent, resume_at) {
+        Decision::Continue => {}
+        // Waiting would outlast the time budget: stop now, resumable.
+        Decision::Stop(StopReason::Time { .. }) if until.is_some() => return Some(stop),
+        Decision::Stop(reason) => return Some(StopCause::Budget { reason }),
+    }
+    sleep_until(ctx, resume_at, why, obs)
+}
 
-    pub(super) fn sleep_until(
-        &mut self,
-        until: DateTime<Utc>,
-        reason: &str,
-        obs: &mut dyn GrindObserver,
-    ) -> Option<StopCause> {
-        obs.event(&GrindEvent::Waiting {
-            until,
-            reason: reason.to_string(),
-        });
-        while self.clock.now() < until {
-            if self.controls.stopping() {
-                return Some(StopCause::User);
-            }
-            let left = (until - self.clock.now()).to_std().unwrap_or_default();
-            std::thread::sleep(left.min(Duration::from_millis(200)));
+fn sleep_until(
+    ctx: &Ctx,
+    until: DateTime<Utc>,
+    reason: &str,
+    obs: &mut dyn GrindObserver,
+) -> Option<StopCause> {
+    obs.event(&GrindEvent::Waiting {
+        until,
+        reason: reason.to_string(),
+    });
+    while ctx.clock.now() < until {
+        if ctx.controls.stopping() {
+            return Some(StopCause::User);
         }
+        let left = (until - ctx.clock.now()).to_std().unwrap_or_default();
+        std::thread::sleep(left.min(Duration::from_millis(200)));
+    }
+    None
+}
+
+/// The final run commit, the worktree, and the summary.
+pub(super) fn finish(
+    ctx: &Ctx,
+    slot: Slot,
+    progress: &Progress,
+    this: ThisGrind,
+    stop: StopCause,
+    obs: &mut dyn GrindObserver,
+) -> Result<GrindSummary, GrindError> {
+    let status = stop.run_status();
+    let why = stop.describe();
+    ctx.store.update_run(
+        &ctx.run,
+        RunUpdate {
+            subject: end_subject(&ctx.run, &status, &why),
+            status: Some(status.clone()),
+            stop_reason: Some(Some(why)),
+            scheduler: Some(progress.scheduler.state().to_json()),
+            state_extra: progress.state_extra(),
+            ..Default::default()
+        },
+    )?;
+    let worktree_kept = if status == RunStatus::Finished {
+        slot.remove(ctx.repo)?;
+        let _ = std::fs::remove_dir_all(slot.run_dir());
         None
-    }
-
-    /// The final run commit, the worktree, and the summary.
-    pub(super) fn finish(
-        self,
-        stop: StopCause,
-        first_seq: u64,
-        started: Instant,
-        resumed: bool,
-        obs: &mut dyn GrindObserver,
-    ) -> Result<GrindSummary, GrindError> {
-        let status = stop.run_status();
-        let why = stop.describe();
-        self.store.update_run(
-            &self.run,
-            RunUpdate {
-                subject: end_subject(&self.run, &status, &why),
-                status: Some(status.clone()),
-                stop_reason: Some(Some(why)),
-                scheduler: Some(self.scheduler.state().to_json()),
-                state_extra: self.state_extra(),
-                ..Default::default()
-            },
-        )?;
-        let worktree_kept = if status == RunStatus::Finished {
-            self.slot.remove(self.repo)?;
-            let _ = std::fs::remove_dir_all(self.slot.run_dir());
-            None
-        } else {
-            // Every session ends clean (its work landed or saved), so the worktree is ready.
-            Some(self.slot.path.clone())
-        };
-        let mine: Vec<&SessionRecord> = self.records.iter().filter(|r| r.seq > first_seq).collect();
-        let c = crate::store::Consumed::from_records(mine.iter().copied());
-        let summary = GrindSummary {
-            run: self.run.clone(),
-            run_ref: self.run.ref_name(),
-            branch: format!("refs/heads/{}", self.branch),
-            status,
-            stop,
-            sessions: mine.len() as u64,
-            by_status: c.by_status,
-            tokens: c.tokens.total(),
-            token_parts: c.tokens,
-            cost_usd: c.cost_usd,
-            unknown_cost_sessions: c.unknown_cost_sessions,
-            wall_seconds: started.elapsed().as_secs(),
-            worktree_kept,
-            resumed,
-        };
-        obs.event(&GrindEvent::RunFinished {
-            summary: Box::new(summary.clone()),
-        });
-        Ok(summary)
-    }
+    } else {
+        // Every session ends clean (its work landed or saved), so the worktree is ready.
+        Some(slot.path.clone())
+    };
+    let mine: Vec<&SessionRecord> = progress
+        .records
+        .iter()
+        .filter(|r| r.seq > this.first_seq)
+        .collect();
+    let c = crate::store::Consumed::from_records(mine.iter().copied());
+    let summary = GrindSummary {
+        run: ctx.run.clone(),
+        run_ref: ctx.run.ref_name(),
+        branch: format!("refs/heads/{}", ctx.branch),
+        status,
+        stop,
+        sessions: mine.len() as u64,
+        by_status: c.by_status,
+        tokens: c.tokens.total(),
+        token_parts: c.tokens,
+        cost_usd: c.cost_usd,
+        unknown_cost_sessions: c.unknown_cost_sessions,
+        wall_seconds: this.started.elapsed().as_secs(),
+        worktree_kept,
+        resumed: this.resumed,
+    };
+    obs.event(&GrindEvent::RunFinished {
+        summary: Box::new(summary.clone()),
+    });
+    Ok(summary)
 }
 
 /// The subject of a run's last commit: `run <id> finished: <status> (<reason>)`, and for a

@@ -1,6 +1,11 @@
 //! A session's status (pure), decided from three sources checked against each other: how the
 //! agent's process ended, what the agent reported in its event stream or result file, and what
-//! git says about the worktree (did HEAD move, is the tree dirty).
+//! git says about the worktree (did HEAD move, is the tree dirty). [`classify`] judges the
+//! agent; [`decide`] judges the whole session, adding what the loop found around it (the
+//! pre-session hook, a deleted worktree, the cost cap, a rewritten run branch, the verify
+//! command). [`decide`] is the only place a status is set: the loop calls it once the agent is
+//! gone and, when the work would land and the prompt asks for verification, again with the
+//! verify command's result.
 //!
 //! - `skipped`, `aborted`, `timeout`: the session was ended by the skip file or
 //!   `git pitboss skip`, by the user, or by its time limit. Its work is not landed.
@@ -12,6 +17,87 @@
 
 use crate::agent::SessionEnd;
 use crate::store::SessionStatus;
+
+/// Everything known about a session when its status is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFacts {
+    pub agent: AgentRan,
+    /// Why the session was cut at its cost cap, when it was.
+    pub cost_cut: Option<String>,
+    /// The session moved the run branch off the tip it started on.
+    pub rewound: Option<Rewound>,
+    pub verify: Verify,
+}
+
+/// Whether the agent ran, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentRan {
+    Ended(Facts),
+    /// The pre-session hook failed (its error, in words), so the agent never started.
+    PreHookFailed(String),
+    /// The agent deleted its own worktree (this path); its work there is gone.
+    WorktreeDeleted(String),
+}
+
+/// A run branch moved back by the session: `lost` commits of earlier sessions would be lost;
+/// the branch goes back to `base` (the first 12 hex digits of the tip the session started on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewound {
+    pub lost: usize,
+    pub base: String,
+}
+
+/// The verify command's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    /// Not run (yet): no verify for this prompt, or the work does not land.
+    NotRun,
+    Passed,
+    /// It failed, in words.
+    Failed(String),
+}
+
+/// The session's status. The later facts win: the agent's end, then the cost cap (like a time
+/// limit, its work does not land), then a rewritten run branch, then a failed verify command
+/// (which can only fail work that would land).
+pub fn decide(f: &SessionFacts) -> Verdict {
+    let error = |reason: String| Verdict {
+        status: SessionStatus::Error,
+        land: false,
+        reason: Some(reason),
+    };
+    let mut verdict = match &f.agent {
+        AgentRan::Ended(facts) => classify(facts),
+        AgentRan::PreHookFailed(why) => error(why.clone()),
+        AgentRan::WorktreeDeleted(path) => error(format!(
+            "the agent deleted its worktree {path}; whatever it did there is lost"
+        )),
+    };
+    if let Some(why) = &f.cost_cut {
+        verdict = Verdict {
+            status: SessionStatus::Timeout,
+            land: false,
+            reason: Some(why.clone()),
+        };
+    }
+    // The branch is the agent's, the history is not: a session that moved the run branch off
+    // the tip it started on (`git reset --hard HEAD~2`, a rebase) would drop commits earlier
+    // sessions landed. Its work is saved against the point it rewound to, and the branch goes
+    // back where it was.
+    if let Some(Rewound { lost, base }) = &f.rewound {
+        verdict = error(format!(
+            "rewrote the run branch: {lost} commit{} of earlier sessions would be lost; \
+             the branch is back at {base} and the session's work is saved as a patch",
+            if *lost == 1 { "" } else { "s" },
+        ));
+    }
+    if let Verify::Failed(why) = &f.verify
+        && verdict.land
+    {
+        verdict = error(why.clone());
+    }
+    verdict
+}
 
 /// What the loop knows once the agent is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +170,111 @@ pub fn classify(f: &Facts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn session(agent: AgentRan) -> SessionFacts {
+        SessionFacts {
+            agent,
+            cost_cut: None,
+            rewound: None,
+            verify: Verify::NotRun,
+        }
+    }
+
+    fn clean() -> AgentRan {
+        AgentRan::Ended(facts(SessionEnd::Exited { code: 0 }))
+    }
+
+    #[test]
+    fn a_session_whose_agent_ran_is_what_the_agent_facts_say() {
+        let mut dirty = facts(SessionEnd::Exited { code: 0 });
+        dirty.dirty = true;
+        for f in [
+            facts(SessionEnd::TimedOut),
+            dirty.clone(),
+            facts(SessionEnd::Aborted),
+        ] {
+            assert_eq!(decide(&session(AgentRan::Ended(f.clone()))), classify(&f));
+        }
+        let mut s = session(AgentRan::Ended(dirty));
+        s.verify = Verify::Passed;
+        assert_eq!(decide(&s).status, SessionStatus::Dirty);
+    }
+
+    #[test]
+    fn no_agent_run_is_an_error_that_says_why() {
+        let v = decide(&session(AgentRan::PreHookFailed(
+            "the pre_session hook `false` exited with code 1".into(),
+        )));
+        assert_eq!(
+            v,
+            Verdict {
+                status: SessionStatus::Error,
+                land: false,
+                reason: Some("the pre_session hook `false` exited with code 1".into()),
+            }
+        );
+        let v = decide(&session(AgentRan::WorktreeDeleted("/w/0".into())));
+        assert_eq!(v.status, SessionStatus::Error);
+        assert!(!v.land);
+        assert_eq!(
+            v.reason.as_deref(),
+            Some("the agent deleted its worktree /w/0; whatever it did there is lost")
+        );
+    }
+
+    #[test]
+    fn a_cost_cut_is_a_timeout_whatever_the_agent_said() {
+        for agent in [clean(), AgentRan::WorktreeDeleted("/w/0".into())] {
+            let mut s = session(agent);
+            s.cost_cut = Some("cut at its cost cap".into());
+            let v = decide(&s);
+            assert_eq!(v.status, SessionStatus::Timeout);
+            assert!(!v.land);
+            assert_eq!(v.reason.as_deref(), Some("cut at its cost cap"));
+        }
+    }
+
+    #[test]
+    fn a_rewritten_run_branch_wins_over_a_cost_cut_and_names_the_commits_lost() {
+        let mut s = session(clean());
+        s.cost_cut = Some("cut".into());
+        s.rewound = Some(Rewound {
+            lost: 1,
+            base: "0123456789ab".into(),
+        });
+        let v = decide(&s);
+        assert_eq!(v.status, SessionStatus::Error);
+        assert!(!v.land);
+        assert_eq!(
+            v.reason.as_deref(),
+            Some(
+                "rewrote the run branch: 1 commit of earlier sessions would be lost; the branch \
+                 is back at 0123456789ab and the session's work is saved as a patch"
+            )
+        );
+        s.rewound = Some(Rewound {
+            lost: 2,
+            base: "0123456789ab".into(),
+        });
+        assert!(decide(&s).reason.unwrap().contains("2 commits of earlier"));
+    }
+
+    #[test]
+    fn a_failed_verify_fails_only_work_that_would_land() {
+        let mut s = session(clean());
+        s.verify = Verify::Failed("the verify hook `make test` exited with code 2".into());
+        let v = decide(&s);
+        assert_eq!(v.status, SessionStatus::Error);
+        assert!(!v.land);
+        assert_eq!(
+            v.reason.as_deref(),
+            Some("the verify hook `make test` exited with code 2")
+        );
+        // A session already failed keeps its own status and reason.
+        let mut s = session(AgentRan::Ended(facts(SessionEnd::TimedOut)));
+        s.verify = Verify::Failed("verify failed".into());
+        assert_eq!(decide(&s), classify(&facts(SessionEnd::TimedOut)));
+    }
 
     fn facts(end: SessionEnd) -> Facts {
         Facts {

@@ -1,8 +1,40 @@
 //! The session's hooks: the environment they run in, running one with its timeout, and their
 //! output kept as marked sections at the end of the session's transcript (not in the summary,
 //! which stays one short line pointing there).
+//!
+//! A hook that fails is not a fault of grind: it is a [`HookError`], which the stages turn into
+//! the session's status (`pre_session`, `verify`) or a warning (`post_session`, `on_failure`).
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{InFlight, Session};
+use crate::agent;
+use crate::grind::context::Ctx;
+use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::slot::Slot;
+use crate::store::SessionStatus;
+
+/// How a hook failed. Its text is what the session's summary or the warning says.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum HookError {
+    /// It could not be started.
+    #[error("cannot run the {which} hook: {source}")]
+    Start {
+        which: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran and did not succeed (its output is in the transcript).
+    #[error("the {which} hook `{cmd}` {how}: see its output in the session's transcript")]
+    Failed {
+        which: String,
+        cmd: String,
+        /// `exited with code 3`, `timed out`, …
+        how: String,
+    },
+}
 
 /// A hook's output as a marked section of the session's transcript.
 pub(super) fn hook_section(which: &str, cmd: &str, out: &agent::HookOutcome) -> String {
@@ -20,81 +52,114 @@ pub(super) fn hook_section(which: &str, cmd: &str, out: &agent::HookOutcome) -> 
     s
 }
 
-impl Loop<'_> {
-    pub(super) fn env_for_hooks(
-        &self,
-        seq: u64,
-        prompt: &str,
-        status: Option<SessionStatus>,
-    ) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert("PITBOSS_RUN_ID".into(), self.run.to_string());
-        env.insert("PITBOSS_SEQ".into(), seq.to_string());
-        env.insert("PITBOSS_PROMPT".into(), prompt.to_string());
-        env.insert(
-            "PITBOSS_WORKTREE".into(),
-            self.slot.path.display().to_string(),
-        );
-        if let Some(s) = status {
-            env.insert("PITBOSS_STATUS".into(), s.to_string());
-        }
-        env
+/// The environment of a session's hooks (`PITBOSS_STATUS` once the status is decided).
+pub(super) fn env(
+    ctx: &Ctx,
+    slot: &Slot,
+    m: &InFlight,
+    status: Option<SessionStatus>,
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("PITBOSS_RUN_ID".into(), ctx.run.to_string());
+    env.insert("PITBOSS_SEQ".into(), m.seq.to_string());
+    env.insert("PITBOSS_PROMPT".into(), m.prompt.clone());
+    env.insert("PITBOSS_WORKTREE".into(), slot.path.display().to_string());
+    if let Some(s) = status {
+        env.insert("PITBOSS_STATUS".into(), s.to_string());
     }
+    env
+}
 
-    /// Runs a hook; `Err(text)` says how it failed.
-    pub(super) fn hook(
-        &self,
-        which: &str,
-        cmd: &Option<String>,
-        env: &BTreeMap<String, String>,
-    ) -> Result<(), GrindError> {
-        let Some(cmd) = cmd else { return Ok(()) };
-        let timeout = Duration::from_secs(self.plan.hooks.timeout_seconds.value);
-        let out = agent::run_hook(
-            cmd,
-            &self.slot.path,
-            env,
-            timeout,
-            &self.controls.agent,
-            &self.redactor,
-        )
-        .map_err(GrindError::io(format!("cannot run the {which} hook")))?;
-        // The output goes into the session's transcript, in a section of its own; the summary
-        // only says how the hook ended and points there.
-        self.hook_log
-            .borrow_mut()
-            .push(hook_section(which, cmd, &out));
-        if out.succeeded() {
-            Ok(())
-        } else {
-            Err(GrindError::Io {
-                what: format!("the {which} hook `{cmd}` {}", out.describe()),
-                source: std::io::Error::other("see its output in the session's transcript"),
-            })
-        }
+/// Runs a hook (none configured: nothing to do), its output kept in `log`.
+pub(super) fn run(
+    ctx: &Ctx,
+    slot: &Slot,
+    which: &str,
+    cmd: &Option<String>,
+    env: &BTreeMap<String, String>,
+    log: &mut Vec<String>,
+) -> Result<(), HookError> {
+    let Some(cmd) = cmd else { return Ok(()) };
+    let timeout = Duration::from_secs(ctx.plan.hooks.timeout_seconds.value);
+    let out = agent::run_hook(
+        cmd,
+        &slot.path,
+        env,
+        timeout,
+        &ctx.controls.agent,
+        &ctx.redactor,
+    )
+    .map_err(|source| HookError::Start {
+        which: which.to_string(),
+        source,
+    })?;
+    // The output goes into the session's transcript, in a section of its own; the summary
+    // only says how the hook ended and points there.
+    log.push(hook_section(which, cmd, &out));
+    if out.succeeded() {
+        Ok(())
+    } else {
+        Err(HookError::Failed {
+            which: which.to_string(),
+            cmd: cmd.clone(),
+            how: out.describe(),
+        })
     }
+}
 
-    /// Appends the output of this session's hooks to its transcript (creating one when the
-    /// agent did not run), and returns the transcript to store.
-    pub(super) fn append_hook_output(
-        &self,
-        transcript: Option<PathBuf>,
-        fallback: &Path,
-    ) -> Result<Option<PathBuf>, GrindError> {
-        let sections = std::mem::take(&mut *self.hook_log.borrow_mut());
-        if sections.is_empty() {
-            return Ok(transcript);
-        }
-        let path = transcript.unwrap_or_else(|| fallback.to_path_buf());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
+/// The post-session hook, and the failure hook after a failed session: their failures are
+/// warnings, the session's status stands.
+pub(super) fn after_session(
+    ctx: &Ctx,
+    slot: &Slot,
+    s: &mut Session,
+    status: SessionStatus,
+    obs: &mut dyn GrindObserver,
+) {
+    let env = env(ctx, slot, &s.marker, Some(status));
+    let hooks = &ctx.plan.hooks;
+    let mut warn = |e: HookError| {
+        obs.event(&GrindEvent::Warning {
+            message: format!("session {}: {e}", s.marker.seq),
+        })
+    };
+    let log = &mut s.hook_log;
+    if let Err(e) = run(
+        ctx,
+        slot,
+        "post_session",
+        &hooks.post_session.value,
+        &env,
+        log,
+    ) {
+        warn(e);
+    }
+    if status.is_failure()
+        && let Err(e) = run(ctx, slot, "on_failure", &hooks.on_failure.value, &env, log)
+    {
+        warn(e);
+    }
+}
+
+/// Appends the output of this session's hooks to its transcript (creating one when the
+/// agent did not run), and returns the transcript to store.
+pub(super) fn append_output(
+    sections: Vec<String>,
+    transcript: Option<PathBuf>,
+    fallback: &Path,
+) -> Result<Option<PathBuf>, GrindError> {
+    if sections.is_empty() {
+        return Ok(transcript);
+    }
+    let path = transcript.unwrap_or_else(|| fallback.to_path_buf());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+    for s in sections {
+        std::io::Write::write_all(&mut f, s.as_bytes())
             .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-        for s in sections {
-            std::io::Write::write_all(&mut f, s.as_bytes())
-                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-        }
-        Ok(Some(path))
     }
+    Ok(Some(path))
 }

@@ -3,82 +3,99 @@
 //! worktree, and records the session as `aborted` with its partial transcript and its work as a
 //! patch, before the next session starts.
 
-use super::*;
+use super::land::{back_on_run_branch, cap_patch};
+use super::record::{self, Ending, Publish};
+use super::{InFlight, marker_path};
+use crate::agent;
+use crate::git::Oid;
+use crate::grind::context::{Ctx, Progress};
+use crate::grind::run::{GrindError, GrindObserver};
+use crate::grind::slot::Slot;
+use crate::plan::Pick;
+use crate::store::SessionStatus;
 
-impl Loop<'_> {
-    /// After a grind that died mid-session: end its agent if it still runs, and record the
-    /// session as `aborted` with its partial transcript and its work as a patch.
-    pub(in crate::grind) fn recover_interrupted(
-        &mut self,
-        obs: &mut dyn GrindObserver,
-    ) -> Result<(), GrindError> {
-        let Ok(text) = std::fs::read_to_string(self.marker()) else {
-            return Ok(());
-        };
-        let Ok(m) = serde_json::from_str::<InFlight>(&text) else {
-            let _ = std::fs::remove_file(self.marker());
-            return Ok(());
-        };
-        // NB: by the session itself, not by its seq: another writer may have appended that
-        // seq meanwhile, and the session then goes to the next free one.
-        let recorded = self
-            .records
-            .iter()
-            .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
-        if recorded {
-            // It was recorded before grind died; only the marker was left.
-            let _ = std::fs::remove_file(self.marker());
-            return Ok(());
-        }
-        if let Some(pid) = m.agent_pid {
-            agent::end_leftover_group(pid, &self.slot.path);
-        }
-        // The grind that died had picked this session and counted it as an iteration, but the
-        // scheduler state and the count are stored only with an append, so both were lost.
-        // Count them again, so the run goes on as if the session had been aborted by Ctrl-C:
-        // the same budget used, the rotation where it was (not the killed prompt once more).
-        // The stored state is the one before that pick, so its next pick is that session,
-        // unless the prompts changed in between: then the scheduler is left as it is.
-        self.spent.iterations += 1;
-        let mut after = self.scheduler.clone();
-        if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {
-            self.scheduler = after;
-        }
-        let base = Oid::from_str(&m.base).ok();
-        if let Some(b) = base {
-            self.back_on_run_branch(b)?;
-        }
-        let wt = self.slot.repo();
-        let tip = wt.worktree_state()?.head;
-        let base = base
-            .filter(|b| self.repo.is_ancestor(*b, tip).unwrap_or(false))
-            .unwrap_or(tip);
-        let bytes = wt.patch_since(base)?;
-        let patch = (!bytes.is_empty()).then(|| self.cap_patch(&bytes));
-        wt.reset_hard_clean(base)?;
-        let transcript_path = self
-            .slot
-            .run_dir()
-            .join(format!("session-{:04}.log", m.seq));
-        let reason =
-            "pitboss stopped during this session (its process ended); recovered by --resume"
-                .to_string();
-        let record = self.record(
-            m.seq,
-            &m.prompt,
-            m.started_at,
-            SessionStatus::Aborted,
-            Some(reason),
-            None,
-            None,
-        );
-        let transcript = Some(transcript_path.clone()).filter(|p| p.is_file());
-        let files = agent::SessionFiles::in_dir(self.slot.run_dir());
-        let scratchpad = read_scratchpad(&files.scratchpad);
-        let scratchpad = self.redactor.redact(&scratchpad).into_owned();
-        self.append(record, transcript, &scratchpad, patch, false, obs)?;
-        let _ = std::fs::remove_file(&transcript_path);
-        let _ = std::fs::remove_file(self.marker());
-        Ok(())
+/// After a grind that died mid-session: end its agent if it still runs, and record the
+/// session as `aborted` with its partial transcript and its work as a patch.
+pub(in crate::grind) fn recover_interrupted(
+    ctx: &Ctx,
+    slot: &Slot,
+    progress: &mut Progress,
+    obs: &mut dyn GrindObserver,
+) -> Result<(), GrindError> {
+    let marker = marker_path(slot);
+    let Ok(text) = std::fs::read_to_string(&marker) else {
+        return Ok(());
+    };
+    let Ok(m) = serde_json::from_str::<InFlight>(&text) else {
+        let _ = std::fs::remove_file(&marker);
+        return Ok(());
+    };
+    // NB: by the session itself, not by its seq: another writer may have appended that
+    // seq meanwhile, and the session then goes to the next free one.
+    let recorded = progress
+        .records
+        .iter()
+        .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
+    if recorded {
+        // It was recorded before grind died; only the marker was left.
+        let _ = std::fs::remove_file(&marker);
+        return Ok(());
     }
+    if let Some(pid) = m.agent_pid {
+        agent::end_leftover_group(pid, &slot.path);
+    }
+    count_again(progress, &m);
+    let patch = save_work(ctx, slot, &m)?;
+    let transcript_path = slot.run_dir().join(format!("session-{:04}.log", m.seq));
+    let reason = "pitboss stopped during this session (its process ended); recovered by --resume"
+        .to_string();
+    let ending = Ending {
+        status: SessionStatus::Aborted,
+        summary: Some(reason),
+        commit: None,
+        outcome: None,
+    };
+    let publish = Publish {
+        record: record::build(ctx, &m, ending),
+        transcript: Some(transcript_path.clone()).filter(|p| p.is_file()),
+        scratchpad: &record::scratchpad(ctx, slot),
+        patch,
+        changed: false,
+    };
+    record::append(ctx, progress, publish, obs)?;
+    let _ = std::fs::remove_file(&transcript_path);
+    let _ = std::fs::remove_file(&marker);
+    Ok(())
+}
+
+/// The grind that died had picked this session and counted it as an iteration, but the
+/// scheduler state and the count are stored only with an append, so both were lost. Count
+/// them again, so the run goes on as if the session had been aborted by Ctrl-C: the same
+/// budget used, the rotation where it was (not the killed prompt once more). The stored
+/// state is the one before that pick, so its next pick is that session, unless the prompts
+/// changed in between: then the scheduler is left as it is.
+fn count_again(progress: &mut Progress, m: &InFlight) {
+    progress.spent.iterations += 1;
+    let mut after = progress.scheduler.clone();
+    if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {
+        progress.scheduler = after;
+    }
+}
+
+/// The killed session's work as a patch (against where it started, when that is still on
+/// the run branch), and the worktree reset there.
+fn save_work(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Option<Vec<u8>>, GrindError> {
+    let base = Oid::from_str(&m.base).ok();
+    if let Some(b) = base {
+        back_on_run_branch(ctx, slot, b)?;
+    }
+    let wt = slot.repo();
+    let tip = wt.worktree_state()?.head;
+    let base = base
+        .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
+        .unwrap_or(tip);
+    let bytes = wt.patch_since(base)?;
+    let patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
+    wt.reset_hard_clean(base)?;
+    Ok(patch)
 }

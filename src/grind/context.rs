@@ -1,0 +1,95 @@
+//! What the stages of a session share, split by who may change it.
+//!
+//! - [`Ctx`]: the run as it was taken up (repository, store, plan, agent adapter, run id and
+//!   branch, budgets). Fixed from then on and borrowed read-only by every stage, so that several
+//!   sessions could one day run against one context.
+//! - [`Progress`]: what the run's sessions have done so far (scheduler, spent budgets, records,
+//!   scratchpad). Read when a session is prepared, changed only when one is recorded.
+//! - The [`Slot`](super::slot::Slot) a session works in, and the session itself
+//!   ([`super::session`]), are values of their own, passed to the stages that need them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::resume::{self, BUDGETS_STATE_KEY};
+use super::run::{GrindControls, GrindRequest};
+use crate::agent::{Adapter, Redactor};
+use crate::clock::Clock;
+use crate::git::Repo;
+use crate::plan::{BudgetState, Budgets, Plan, Scheduler, Spent};
+use crate::store::{RunId, RunStore, SessionRecord, SessionStatus, TokenTotals};
+
+/// The run, fixed once it is taken up.
+pub(super) struct Ctx<'a> {
+    pub(super) repo: &'a Repo,
+    pub(super) store: RunStore<'a>,
+    pub(super) clock: &'a dyn Clock,
+    pub(super) plan: &'a Plan,
+    pub(super) req: &'a GrindRequest,
+    pub(super) controls: &'a GrindControls,
+    pub(super) adapter: Box<dyn Adapter>,
+    pub(super) redactor: Redactor,
+    pub(super) run: RunId,
+    /// The run branch's short name (`pitboss/<id>`, or what an older run recorded).
+    pub(super) branch: String,
+    pub(super) budgets: Budgets,
+    /// The agent's `--version`, for agents whose stream does not say it.
+    pub(super) agent_version: Option<String>,
+}
+
+/// What the run's sessions have done so far.
+#[derive(Debug, Clone)]
+pub(super) struct Progress {
+    pub(super) scheduler: Scheduler,
+    pub(super) budget_state: BudgetState,
+    pub(super) spent: Spent,
+    /// The run's records so far (recent ones go into each session's input).
+    pub(super) records: Vec<SessionRecord>,
+    pub(super) last_seq: u64,
+    /// The scratchpad as of the run's tip (what the next session starts from).
+    pub(super) scratchpad: String,
+    /// Warnings given once per run.
+    pub(super) warned: Warned,
+}
+
+/// Warnings a run gives once.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Warned {
+    /// Models already warned about as missing from the price table.
+    pub(super) unpriced: BTreeSet<String>,
+    /// Whether the "--max-cost cannot see a session of unknown cost" warning has fired.
+    pub(super) cost_blind: bool,
+}
+
+impl Progress {
+    /// What goes into `state.json` beside the scheduler: the budgets' fired warnings.
+    pub(super) fn state_extra(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            BUDGETS_STATE_KEY.to_string(),
+            serde_json::to_value(&self.budget_state).unwrap_or_default(),
+        );
+        m
+    }
+
+    /// Counts a recorded session against the budgets and the failure limit.
+    pub(super) fn count(&mut self, r: &SessionRecord) {
+        self.spent.tokens += resume::budget_tokens(&TokenTotals {
+            input: r.tokens.input,
+            output: r.tokens.output,
+            cache_read: r.tokens.cache_read,
+            cache_write: r.tokens.cache_write,
+            reasoning: r.tokens.reasoning,
+        });
+        if r.cost_usd.is_finite() {
+            self.spent.cost_usd += r.cost_usd;
+        }
+        if resume::is_rate_limited(r) {
+            // A usage limit is waited out, not counted against the failure limit.
+        } else if r.status.is_failure() {
+            self.spent.consecutive_failures += 1;
+        } else if r.status != SessionStatus::Skipped {
+            self.spent.consecutive_failures = 0;
+        }
+        self.last_seq = self.last_seq.max(r.seq);
+    }
+}

@@ -1,0 +1,91 @@
+//! A session's first stage: the worktree reset to the run branch's tip, the in-flight marker
+//! and the scratchpad written, and the agent's input composed, before anything runs.
+
+use super::{InFlight, Session, marker_path};
+use crate::agent::{self, SessionSpec};
+use crate::grind::compose::{InputParts, compose};
+use crate::grind::context::{Ctx, Progress};
+use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::slot::Slot;
+
+/// Readies session `last_seq + 1` of `prompt`; says so to the observer.
+pub(super) fn prepare(
+    ctx: &Ctx,
+    slot: &Slot,
+    progress: &Progress,
+    prompt: &str,
+    rotation: u64,
+    obs: &mut dyn GrindObserver,
+) -> Result<Session, GrindError> {
+    let seq = progress.last_seq + 1;
+    let planned = ctx.plan.prompt(prompt);
+    let branch = &ctx.branch;
+    let base = ctx.repo.branch_tip(branch)?.ok_or_else(|| GrindError::Io {
+        what: format!("the run branch {branch} is gone"),
+        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+    })?;
+    let wt = slot.repo();
+    // Sessions end clean, so this is usually a no-op; a status check is cheaper than a
+    // forced checkout.
+    let now_state = wt.worktree_state()?;
+    if now_state.dirty || now_state.head != base {
+        wt.reset_hard_clean(base)?;
+    }
+    let started_at = ctx.clock.now();
+    let budget = planned.map(|p| p.session_budget());
+    let timeout = budget
+        .as_ref()
+        .and_then(|b| ctx.budgets.session_limit(b, started_at));
+    obs.event(&GrindEvent::SessionStarted {
+        seq,
+        prompt: prompt.to_string(),
+        rotation,
+        timeout_seconds: timeout.map(|d| d.as_secs()),
+    });
+    let marker = InFlight {
+        seq,
+        prompt: prompt.to_string(),
+        started_at,
+        base: base.to_string(),
+        agent_pid: None,
+    };
+    write_marker(slot, &marker)?;
+    let run_dir = slot.run_dir().to_path_buf();
+    let files = agent::SessionFiles::in_dir(&run_dir);
+    std::fs::write(&files.scratchpad, &progress.scratchpad).map_err(GrindError::io(format!(
+        "cannot write {}",
+        files.scratchpad.display()
+    )))?;
+    let input = compose(&InputParts {
+        run_id: ctx.run.as_str(),
+        seq,
+        prompt_name: prompt,
+        prompt_body: planned.map_or("", |p| p.prompt.body.as_str()),
+        recent: &progress.records,
+        scratchpad: &progress.scratchpad,
+    });
+    let mut spec = SessionSpec::new(ctx.run.as_str(), seq, prompt, &slot.path, &run_dir, input);
+    if let Some(t) = timeout {
+        spec = spec.with_timeout(t);
+    }
+    spec.redact_env = ctx.req.env.clone();
+    spec.started_at = started_at;
+    spec.max_cost_usd = budget
+        .as_ref()
+        .and_then(|b| ctx.budgets.session_cost_limit(b, &progress.spent));
+    Ok(Session {
+        marker,
+        base,
+        spec,
+        hook_log: Vec::new(),
+    })
+}
+
+fn write_marker(slot: &Slot, m: &InFlight) -> Result<(), GrindError> {
+    let path = marker_path(slot);
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string(m).unwrap_or_default();
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(GrindError::io(format!("cannot write {}", path.display())))
+}
