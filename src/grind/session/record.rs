@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::land::Landed;
 use super::{InFlight, Session, SessionRun, hooks, marker_path, printable, read_scratchpad};
-use crate::agent::{self, AgentOutcome, CostSource as AgentCost};
+use crate::agent::{self, AgentOutcome, AgentReport, CostSource as AgentCost};
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
@@ -47,13 +47,13 @@ pub(super) fn record(
         commit,
         outcome: outcome.as_ref(),
     };
-    let mut record = build(ctx, &s.marker, ending);
+    let mut record = ctx.session_record(&s.marker, ending);
     if outcome.as_ref().is_some_and(|o| o.rate_limit.is_some()) {
         record
             .extra
             .insert(crate::grind::resume::RATE_LIMITED_KEY.into(), true.into());
     }
-    warn_unpriced(ctx, progress, &record, obs);
+    progress.warn_unpriced(ctx, &record, obs);
     let transcript = match &outcome {
         Some(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
         _ => Some(s.spec.transcript_path.clone()).filter(|p| p.is_file()),
@@ -69,7 +69,7 @@ pub(super) fn record(
         patch,
         changed: commit.is_some(),
     };
-    append(ctx, progress, publish, obs)?;
+    progress.append(ctx, publish, obs)?;
     let _ = std::fs::remove_file(&s.spec.transcript_path);
     let _ = std::fs::remove_file(marker_path(slot));
     Ok(SessionRun { rate_limit })
@@ -91,95 +91,108 @@ pub(super) struct Ending<'a> {
     pub(super) outcome: Option<&'a AgentOutcome>,
 }
 
-/// The session's record, from what the agent reported.
-pub(super) fn build(ctx: &Ctx, m: &InFlight, ending: Ending<'_>) -> SessionRecord {
-    let Ending {
-        status,
-        summary,
-        commit,
-        outcome,
-    } = ending;
-    let report = outcome.and_then(|o| o.report.as_ref());
-    let t = report.map(|r| r.tokens).unwrap_or_default();
-    let tokens = Tokens {
-        input: t.input,
-        output: t.output,
-        cache_read: t.cache_read,
-        cache_write: t.cache_write,
-        reasoning: t.reasoning,
-        ..Default::default()
-    };
-    let model = report
-        .and_then(|r| r.model.clone())
-        .or_else(|| ctx.plan.agent.model.clone());
-    let (cost_usd, cost_source, price_table) = match report {
-        Some(r) if r.cost_usd.is_some() => (
-            r.cost_usd.unwrap_or_default(),
-            match r.cost_source {
-                AgentCost::Reported => CostSource::Reported,
-                AgentCost::Estimated => CostSource::Estimated,
-                AgentCost::None => CostSource::None,
-                AgentCost::Unknown => CostSource::Unknown,
-            },
-            None,
-        ),
-        Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
-        // No tokens and no dollars: nothing to estimate from, whatever the model.
-        Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
-        Some(_) => match model.as_deref().and_then(|m| {
-            let file = ctx.plan.agent.price_file.as_deref();
-            prices::lookup(m, &ctx.plan.agent.price_overrides, file)
-        }) {
-            Some(price) => (
-                crate::plan::budget::TokenUsage {
-                    input: t.input,
-                    output: t.output,
-                    cache_read: t.cache_read,
-                    cache_write: t.cache_write,
-                }
-                .estimate_cost(&price.pricing),
-                CostSource::Estimated,
-                Some(price.table),
+impl Ctx<'_> {
+    /// The session's record, from what the agent reported.
+    pub(super) fn session_record(&self, m: &InFlight, ending: Ending<'_>) -> SessionRecord {
+        let Ending {
+            status,
+            summary,
+            commit,
+            outcome,
+        } = ending;
+        let report = outcome.and_then(|o| o.report.as_ref());
+        let t = report.map(|r| r.tokens).unwrap_or_default();
+        let tokens = Tokens {
+            input: t.input,
+            output: t.output,
+            cache_read: t.cache_read,
+            cache_write: t.cache_write,
+            reasoning: t.reasoning,
+            ..Default::default()
+        };
+        let model = report
+            .and_then(|r| r.model.clone())
+            .or_else(|| self.plan.agent.model.clone());
+        let (cost_usd, cost_source, price_table) = self.session_cost(report, model.as_deref());
+        SessionRecord {
+            seq: m.seq,
+            run_id: self.run.to_string(),
+            prompt: m.prompt.clone(),
+            started_at: m.started_at,
+            ended_at: self.clock.now(),
+            status,
+            summary: summary.map(|s| printable(&self.redactor.redact(&s))),
+            commit: commit.map(|c| c.to_string()),
+            tokens,
+            cost_usd,
+            transcript_path: String::new(),
+            cost_source: Some(cost_source),
+            agent: Some(
+                report
+                    .map(|r| r.agent_name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| self.adapter.name().to_string()),
             ),
+            // The probe's `--version` line is the agent's words too.
+            agent_version: self.redactor.redact_opt(
+                report
+                    .and_then(|r| r.agent_version.clone())
+                    .or_else(|| self.agent_version.clone()),
+            ),
+            model,
+            exit_code: outcome.and_then(|o| o.exit_code),
+            agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
+            price_table,
+            // Additive: where a model came from that the agent's output did not name.
+            extra: report
+                .and_then(|r| r.model_source.clone())
+                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// A session's cost, its source, and the price table it was estimated from: the agent's
+    /// own figure when it states one, else its tokens at the model's price.
+    fn session_cost(
+        &self,
+        report: Option<&AgentReport>,
+        model: Option<&str>,
+    ) -> (f64, CostSource, Option<String>) {
+        let t = report.map(|r| r.tokens).unwrap_or_default();
+        match report {
+            Some(r) if r.cost_usd.is_some() => (
+                r.cost_usd.unwrap_or_default(),
+                match r.cost_source {
+                    AgentCost::Reported => CostSource::Reported,
+                    AgentCost::Estimated => CostSource::Estimated,
+                    AgentCost::None => CostSource::None,
+                    AgentCost::Unknown => CostSource::Unknown,
+                },
+                None,
+            ),
+            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
+            // No tokens and no dollars: nothing to estimate from, whatever the model.
+            Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
+            Some(_) => match model.and_then(|m| {
+                let file = self.plan.agent.price_file.as_deref();
+                prices::lookup(m, &self.plan.agent.price_overrides, file)
+            }) {
+                Some(price) => (
+                    crate::plan::budget::TokenUsage {
+                        input: t.input,
+                        output: t.output,
+                        cache_read: t.cache_read,
+                        cache_write: t.cache_write,
+                    }
+                    .estimate_cost(&price.pricing),
+                    CostSource::Estimated,
+                    Some(price.table),
+                ),
+                None => (0.0, CostSource::Unknown, None),
+            },
             None => (0.0, CostSource::Unknown, None),
-        },
-        None => (0.0, CostSource::Unknown, None),
-    };
-    SessionRecord {
-        seq: m.seq,
-        run_id: ctx.run.to_string(),
-        prompt: m.prompt.clone(),
-        started_at: m.started_at,
-        ended_at: ctx.clock.now(),
-        status,
-        summary: summary.map(|s| printable(&ctx.redactor.redact(&s))),
-        commit: commit.map(|c| c.to_string()),
-        tokens,
-        cost_usd,
-        transcript_path: String::new(),
-        cost_source: Some(cost_source),
-        agent: Some(
-            report
-                .map(|r| r.agent_name.clone())
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| ctx.adapter.name().to_string()),
-        ),
-        // The probe's `--version` line is the agent's words too.
-        agent_version: ctx.redactor.redact_opt(
-            report
-                .and_then(|r| r.agent_version.clone())
-                .or_else(|| ctx.agent_version.clone()),
-        ),
-        model,
-        exit_code: outcome.and_then(|o| o.exit_code),
-        agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
-        price_table,
-        // Additive: where a model came from that the agent's output did not name.
-        extra: report
-            .and_then(|r| r.model_source.clone())
-            .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
-            .into_iter()
-            .collect(),
+        }
     }
 }
 
@@ -193,115 +206,109 @@ pub(super) struct Publish<'a> {
     pub(super) changed: bool,
 }
 
-/// Appends the session and updates the run's progress.
-pub(super) fn append(
-    ctx: &Ctx,
-    progress: &mut Progress,
-    p: Publish<'_>,
-    obs: &mut dyn GrindObserver,
-) -> Result<(), GrindError> {
-    let Publish {
-        mut record,
-        transcript,
-        scratchpad,
-        patch,
-        changed,
-    } = p;
-    progress.scheduler.record_outcome(&record.prompt, changed);
-    // NB: the wall clock can step back during a session; the store refuses a record that
-    // ends before it starts, and the session must not be lost for it.
-    record.ended_at = record.ended_at.max(record.started_at);
-    if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
-        obs.event(&GrindEvent::Warning {
-            message: format!(
-                "session {}: the agent reported a cost of {} USD; recorded as unknown",
-                record.seq, record.cost_usd
-            ),
-        });
-        record.cost_usd = 0.0;
-        record.cost_source = Some(CostSource::Unknown);
-    }
-    let planned_seq = record.seq;
-    // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
-    // teammate's session); the session then takes the next free seq instead of failing.
-    let appended = ctx.store.append_session_renumbering(
-        &ctx.run,
-        SessionAppend {
-            record,
-            transcript: transcript.map_or(TranscriptSource::Empty, TranscriptSource::File),
-            scratchpad: Some(scratchpad),
-            patch: patch.as_deref(),
-            scheduler: Some(progress.scheduler.state().to_json()),
-            state_extra: progress.state_extra(),
-        },
-    )?;
-    if appended.seq != planned_seq {
-        obs.event(&GrindEvent::Warning {
+impl Progress {
+    /// Appends the session and updates the run's progress.
+    pub(super) fn append(
+        &mut self,
+        ctx: &Ctx,
+        p: Publish<'_>,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(), GrindError> {
+        let Publish {
+            mut record,
+            transcript,
+            scratchpad,
+            patch,
+            changed,
+        } = p;
+        self.scheduler.record_outcome(&record.prompt, changed);
+        // NB: the wall clock can step back during a session; the store refuses a record that
+        // ends before it starts, and the session must not be lost for it.
+        record.ended_at = record.ended_at.max(record.started_at);
+        if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: the agent reported a cost of {} USD; recorded as unknown",
+                    record.seq, record.cost_usd
+                ),
+            });
+            record.cost_usd = 0.0;
+            record.cost_source = Some(CostSource::Unknown);
+        }
+        let planned_seq = record.seq;
+        // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
+        // teammate's session); the session then takes the next free seq instead of failing.
+        let appended = ctx.store.append_session_renumbering(
+            &ctx.run,
+            SessionAppend {
+                record,
+                transcript: transcript.map_or(TranscriptSource::Empty, TranscriptSource::File),
+                scratchpad: Some(scratchpad),
+                patch: patch.as_deref(),
+                scheduler: Some(self.scheduler.state().to_json()),
+                state_extra: self.state_extra(),
+            },
+        )?;
+        if appended.seq != planned_seq {
+            obs.event(&GrindEvent::Warning {
                 message: format!(
                     "session {planned_seq} was recorded as session {}: another writer appended session {planned_seq} to the run meanwhile",
                     appended.seq
                 ),
             });
+        }
+        self.count(&appended.record);
+        self.scratchpad = scratchpad.to_string();
+        let run = crate::store::Consumed::from_records(
+            self.records.iter().chain(std::iter::once(&appended.record)),
+        );
+        obs.event(&GrindEvent::SessionFinished {
+            record: Box::new(appended.record.clone()),
+            patch_saved: patch.is_some(),
+            run_cost_usd: run.cost_usd,
+            run_sessions: run.sessions,
+            run_unknown_cost_sessions: run.unknown_cost_sessions,
+        });
+        self.records.push(appended.record);
+        Ok(())
     }
-    progress.count(&appended.record);
-    progress.scratchpad = scratchpad.to_string();
-    let run = crate::store::Consumed::from_records(
-        progress
-            .records
-            .iter()
-            .chain(std::iter::once(&appended.record)),
-    );
-    obs.event(&GrindEvent::SessionFinished {
-        record: Box::new(appended.record.clone()),
-        patch_saved: patch.is_some(),
-        run_cost_usd: run.cost_usd,
-        run_sessions: run.sessions,
-        run_unknown_cost_sessions: run.unknown_cost_sessions,
-    });
-    progress.records.push(appended.record);
-    Ok(())
-}
 
-/// Warns, once per run and model, that a session's cost is unknown because its model is in
-/// no price table: budgets on dollars cannot see it.
-fn warn_unpriced(
-    ctx: &Ctx,
-    progress: &mut Progress,
-    record: &SessionRecord,
-    obs: &mut dyn GrindObserver,
-) {
-    if let Some(limit) = ctx.budgets.limits.max_cost_usd
-        && !record.cost_known()
-        && !progress.warned.cost_blind
-    {
-        progress.warned.cost_blind = true;
+    /// Warns, once per run and model, that a session's cost is unknown because its model is in
+    /// no price table: budgets on dollars cannot see it.
+    fn warn_unpriced(&mut self, ctx: &Ctx, record: &SessionRecord, obs: &mut dyn GrindObserver) {
+        if let Some(limit) = ctx.budgets.limits.max_cost_usd
+            && !record.cost_known()
+            && !self.warned.cost_blind
+        {
+            self.warned.cost_blind = true;
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "session {}: its cost is unknown, so the cost budget (--max-cost ${limit:.2}) \
+                     cannot see it; sessions of unknown cost are not counted against it",
+                    record.seq
+                ),
+            });
+        }
+        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
+            return;
+        }
+        let model = record.model.clone().unwrap_or_default();
+        if !self.warned.unpriced.insert(model.clone()) {
+            return;
+        }
+        let what = if model.is_empty() {
+            "the agent did not say which model it used".to_string()
+        } else {
+            format!("model `{model}` is not in the price table")
+        };
         obs.event(&GrindEvent::Warning {
             message: format!(
-                "session {}: its cost is unknown, so the cost budget (--max-cost ${limit:.2}) \
-                     cannot see it; sessions of unknown cost are not counted against it",
-                record.seq
+                "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
+                 cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
+                 point [budgets] price_file at a current litellm price list, or set [agent] model",
+                record.seq,
+                if model.is_empty() { "<model>" } else { &model }
             ),
         });
     }
-    if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
-        return;
-    }
-    let model = record.model.clone().unwrap_or_default();
-    if !progress.warned.unpriced.insert(model.clone()) {
-        return;
-    }
-    let what = if model.is_empty() {
-        "the agent did not say which model it used".to_string()
-    } else {
-        format!("model `{model}` is not in the price table")
-    };
-    obs.event(&GrindEvent::Warning {
-        message: format!(
-            "session {}: cost unknown: {what}; add [budgets.pricing.\"{}\"] (input, output, \
-                 cache_read, cache_write in USD per million tokens) to .pitboss/config.toml, \
-                 point [budgets] price_file at a current litellm price list, or set [agent] model",
-            record.seq,
-            if model.is_empty() { "<model>" } else { &model }
-        ),
-    });
 }

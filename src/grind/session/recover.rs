@@ -56,13 +56,13 @@ pub(in crate::grind) fn recover_interrupted(
         outcome: None,
     };
     let publish = Publish {
-        record: record::build(ctx, &m, ending),
+        record: ctx.session_record(&m, ending),
         transcript: Some(transcript_path.clone()).filter(|p| p.is_file()),
         scratchpad: &record::scratchpad(ctx, slot),
         patch,
         changed: false,
     };
-    record::append(ctx, progress, publish, obs)?;
+    progress.append(ctx, publish, obs)?;
     let _ = std::fs::remove_file(&transcript_path);
     let _ = std::fs::remove_file(&marker);
     Ok(())
