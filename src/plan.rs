@@ -1,9 +1,30 @@
-//! Resolving a grind: config + prompts + rotation + command line → one [`Plan`] that says what a
-//! run would do, with the origin of every effective value.
+//! The planner: what a run would do, decided without doing any of it. Prompts and their
+//! discovery, rotations, the scheduler, budgets, prices and the session cost cap live here,
+//! apart from the engine ([`crate::grind`]) that runs sessions, because they are pure: settings
+//! files and plain values in, a decision out; no git, no clock reads, no processes, no
+//! terminal (reading the settings files is the one I/O). It is called `plan` after its main
+//! product, the [`Plan`], which the dry run prints and the engine runs, so that what the dry run
+//! shows is what a run does. It depends on [`crate::config`], [`crate::fields`] and the agent
+//! adapters' defaults ([`crate::agent`]), never on the engine or the store.
 //!
-//! The dry run prints a plan; the session loop builds its [`Scheduler`], [`Budgets`] and
-//! per-session limits from the same plan, so what the dry run shows is what a run does.
-//! Precedence, highest first:
+//! How the engine uses it:
+//!
+//! 1. [`plan()`] resolves config, prompts, rotation and command line into a [`Plan`] (every
+//!    effective value with its [`Origin`]), or every problem found.
+//! 2. [`Plan::scheduler`] builds the [`Scheduler`] from a [`SchedulerState`] (default for a new
+//!    run; the engine reads a stored one back). [`Scheduler::next_pick`] says which prompt
+//!    runs next (or that none ever can); [`Scheduler::record_outcome`] feeds the back-off;
+//!    [`SchedulerState::to_json`] is what goes into `state.json`'s `"scheduler"`.
+//! 3. [`Plan::budgets`] gives the [`Budgets`]: [`Budgets::check`] before each dispatch (with
+//!    sessions in flight counted in [`Spent::iterations`]), [`Budgets::session_limit`] and
+//!    [`Budgets::session_cost_limit`] for each session ([`PlannedPrompt::session_budget`]),
+//!    and [`Budgets::warnings`] after each session, whose [`BudgetState`] goes into
+//!    `state.json`.
+//!
+//! # Resolution
+//!
+//! Config + prompts + rotation + command line → one [`Plan`], with the origin of every
+//! effective value. Precedence, highest first:
 //!
 //! - run budgets and `consecutive_failure_limit`: command line > rotation `[budgets]` >
 //!   `[grind.budgets]` (`[grind]` for the failure limit) > built-in default;

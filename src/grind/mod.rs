@@ -1,22 +1,22 @@
-//! Everything `grind` decides before it runs an agent: prompts, rotations, the scheduler and
-//! budgets, and the session loop ([`run::grind`]) that joins `agent` and `store`.
+//! The engine: runs the sessions a [`crate::plan::Plan`] describes, joining the agent adapters
+//! ([`crate::agent`]) and the run store ([`crate::store`]) in a real repository. Everything
+//! that touches git, processes or the clock for a run is here; what a run *would* do is decided
+//! by the pure planner in [`crate::plan`].
 //!
-//! How a loop uses it:
+//! - [`run::grind`] takes a run up ([`run`]: new, or resumed after [`reopen`]'s checks), then
+//!   asks the budgets and the scheduler for each next session, runs it, and ends the run with a
+//!   commit that says why it stopped.
+//! - A session goes through stages named for what happens to it (`session.rs`): prepare, run
+//!   the agent, decide its status (one pure function), land its work, record it; and after a
+//!   kill, recover. The stages share a read-only context and change the run's progress only
+//!   when a session is recorded (`context.rs`), so that each session's state is a value of its
+//!   own.
+//! - Around the loop: the run lock ([`lock`]), the slot worktree ([`slot`], [`sweep`]), where a
+//!   resumed run left off ([`resume`], [`started`], [`branch`]), the agent's input
+//!   ([`compose`]), checks before a run ([`preflight`], [`agents`]) and the files `init`
+//!   writes ([`scaffold`]).
 //!
-//! 1. [`plan::plan`] resolves config, prompts, rotation and command line into a [`Plan`]
-//!    (every effective value with its [`plan::Origin`]), or every problem found.
-//! 2. [`Plan::scheduler`] builds the [`Scheduler`] from a [`SchedulerState`] (default for a new
-//!    run; [`resume::resume_point`] reads a stored one). [`Scheduler::next_pick`] says which
-//!    prompt runs next (or that none ever can); [`Scheduler::record_outcome`] feeds the
-//!    back-off; [`SchedulerState::to_json`] is what goes into `state.json`'s `"scheduler"`.
-//! 3. [`Plan::budgets`] gives the [`Budgets`]: [`Budgets::check`] before each dispatch (with
-//!    sessions in flight counted in [`Spent::iterations`]), [`Budgets::session_limit`] and
-//!    [`Budgets::session_cost_limit`] for each session ([`plan::PlannedPrompt::session_budget`]),
-//!    and [`Budgets::warnings`] after each session, whose [`BudgetState`] goes into `state.json`
-//!    under [`resume::BUDGETS_STATE_KEY`].
-//!
-//! Everything here is pure apart from reading the settings files: no git, no clock, no
-//! processes, no terminal.
+//! Everything it has to say goes through a [`run::GrindObserver`]; it never prints.
 
 pub mod agents;
 pub mod branch;

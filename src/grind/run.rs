@@ -1,9 +1,11 @@
 //! The session loop: the one module that joins the planner, the agent and the run store.
 //!
-//! [`grind`] starts a run (or resumes one), then asks the budgets and the scheduler for the next
-//! session, runs it ([`super::session`]), appends it to the run ref, and goes on until the
-//! scheduler is exhausted, a budget trips, the failure limit is reached or the user stops it.
-//! It ends with a run commit that carries the run's status and why it stopped.
+//! [`grind`] starts a run (or resumes one, recovering a session a killed grind left in flight),
+//! then asks the budgets and the scheduler for the next session, runs it (`session.rs`, stage by
+//! stage), and goes on until the scheduler is exhausted, a budget trips, the failure limit is
+//! reached or the user stops it. It ends with a run commit that carries the run's status and
+//! why it stopped. The run's fixed context and its progress are separate values
+//! (`context.rs`), passed down explicitly.
 //!
 //! Everything it has to say goes through a [`GrindObserver`] (house style 4); failures of the
 //! work (an agent crash, a red verify command) are session statuses, and only faults of the
