@@ -77,7 +77,7 @@ fn parse_builtin(text: &str) -> Result<Builtin, String> {
 /// broken edit fails the build's tests rather than a user's run.
 pub fn builtin() -> &'static Builtin {
     static TABLE: LazyLock<Builtin> = LazyLock::new(|| {
-        parse_builtin(BUILTIN_TOML).unwrap_or_else(|e| panic!("src/grind/prices.toml: {e}"))
+        parse_builtin(BUILTIN_TOML).unwrap_or_else(|e| panic!("src/plan/prices.toml: {e}"))
     });
     &TABLE
 }
