@@ -15,7 +15,7 @@ use crate::plan::cost_cap::CostWatch;
 pub(super) enum Ran {
     /// The agent ran; `cost_cut` says why it was cut at its cost cap, when it was.
     Agent {
-        outcome: AgentOutcome,
+        outcome: Box<AgentOutcome>,
         cost_cut: Option<String>,
     },
     /// The pre-session hook failed, so the agent did not run.
@@ -67,7 +67,10 @@ pub(super) fn run(
         .as_ref()
         .filter(|w| w.cut_at.is_some())
         .map(|w| w.reason());
-    Ok(Ran::Agent { outcome, cost_cut })
+    Ok(Ran::Agent {
+        outcome: Box::new(outcome),
+        cost_cut,
+    })
 }
 
 /// Forwards the agent's events to the grind observer as progress.

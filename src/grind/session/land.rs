@@ -107,7 +107,7 @@ fn facts(
                 head_moved: state.head != base,
                 dirty: state.dirty,
             };
-            (AgentRan::Ended(facts), cost_cut, Some(outcome))
+            (AgentRan::Ended(facts), cost_cut, Some(*outcome))
         }
     };
     let facts = SessionFacts {
