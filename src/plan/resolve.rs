@@ -47,106 +47,15 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
     apply_tag_filters(req, &mut prompts, &mut warnings);
     check_prompts(&prompts, &config, &discovery, &mut problems);
 
-    let max_parallel = first(
-        [
-            (req.max_parallel, Origin::Cli("--max-parallel")),
-            (rot.as_ref().and_then(|r| r.max_parallel), Origin::Rotation),
-            (config.grind.max_parallel, Origin::Config),
-        ],
-        (config::DEFAULT_MAX_PARALLEL, Origin::Default),
-    );
-    if max_parallel.value > 1
-        && !prompts
-            .iter()
-            .any(|p| p.excluded.is_none() && p.prompt.parallel_safe)
-    {
-        let msg = format!(
-            "max_parallel is {} but no prompt sets `parallel_safe: true`, so sessions will run one at a time",
-            max_parallel.value
-        );
-        warnings.push(Problem::general(ProblemKind::Invalid(msg)).warning());
-    }
+    let max_parallel = resolve_max_parallel(req, rot.as_ref(), &config, &prompts, &mut warnings);
 
-    let rot_hooks = rot.as_ref().map(|r| r.hooks.clone()).unwrap_or_default();
-    let cfg_hooks = &config.grind.hooks;
-    let hook = |r: &Option<String>, c: &Option<String>| {
-        first_opt([(r.clone(), Origin::Rotation), (c.clone(), Origin::Config)])
-    };
-    let hooks = PlannedHooks {
-        pre_session: hook(&rot_hooks.pre_session, &cfg_hooks.pre_session),
-        post_session: hook(&rot_hooks.post_session, &cfg_hooks.post_session),
-        on_failure: hook(&rot_hooks.on_failure, &cfg_hooks.on_failure),
-        timeout_seconds: first(
-            [
-                (rot_hooks.timeout_seconds, Origin::Rotation),
-                (cfg_hooks.timeout_seconds, Origin::Config),
-            ],
-            (config::DEFAULT_HOOK_TIMEOUT_SECONDS, Origin::Default),
-        ),
-    };
+    let hooks = resolve_hooks(rot.as_ref(), &config);
 
-    let after = first(
-        [
-            (req.backoff_after, Origin::Cli("--backoff-after")),
-            (config.grind.backoff_after, Origin::Config),
-        ],
-        (0, Origin::Default),
-    );
-    let skip = req
-        .backoff_skip
-        .or(config.grind.backoff_skip)
-        .unwrap_or(config::DEFAULT_BACKOFF_SKIP);
-    let backoff = Sourced::new(
-        (after.value > 0).then_some(Backoff {
-            after: after.value,
-            skip_turns: skip,
-        }),
-        after.from,
-    );
+    let backoff = resolve_backoff(req, &config);
 
-    let price_file = config.price_file.as_ref().and_then(|rel| {
-        let path = req.root.join(rel);
-        crate::plan::prices::PriceFile::load(&path)
-            .map_err(|why| {
-                let msg = format!("the price file {} is not usable: {why}", path.display());
-                let field = Some("budgets.price_file");
-                problems
-                    .push(Problem::file(&config_path, ProblemKind::Invalid(msg)).at(None, field));
-            })
-            .ok()
-    });
-    let agent = match agent::resolve(&req.agent, &config.agent, &config.pricing) {
-        Ok(a) => Some(agent::PlannedAgent {
-            price_file: price_file.map(std::sync::Arc::new),
-            ..a
-        }),
-        Err(msg) => {
-            let field = Some("agent.command");
-            problems.push(Problem::file(&config_path, ProblemKind::Invalid(msg)).at(None, field));
-            None
-        }
-    };
-
-    if let Some(a) = &agent
-        && let Some(why) = super::cost_cap::cap_unenforceable(a.backend.value)
-    {
-        // A cap that nothing enforces would be a promise not kept: refuse it up front.
-        let capped = std::iter::once(&budgets.max_session_cost_usd)
-            .chain(
-                prompts
-                    .iter()
-                    .filter(|p| p.excluded.is_none())
-                    .map(|p| &p.max_session_cost_usd),
-            )
-            .find(|c| c.value.is_some());
-        if let Some(c) = capped {
-            let msg = format!(
-                "max_session_cost_usd (from {}) cannot be enforced: {why}; remove it, or use an \
-                 agent that streams its usage (claude, codex, gemini, aider)",
-                c.from
-            );
-            problems.push(Problem::general(ProblemKind::Invalid(msg)));
-        }
+    let agent = resolve_agent(req, &config, &config_path, &mut problems);
+    if let Some(a) = &agent {
+        check_cost_caps(a, &budgets, &prompts, &mut problems);
     }
 
     let rotation = PlannedRotation {
@@ -174,6 +83,138 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
             config,
         }),
         _ => Err(PlanError { problems, warnings }),
+    }
+}
+
+/// `max_parallel`, with a warning when no prompt could run beside another.
+fn resolve_max_parallel(
+    req: &PlanRequest,
+    rot: Option<&RotationFile>,
+    config: &Config,
+    prompts: &[PlannedPrompt],
+    warnings: &mut Vec<Problem>,
+) -> Sourced<u32> {
+    let max_parallel = first(
+        [
+            (req.max_parallel, Origin::Cli("--max-parallel")),
+            (rot.and_then(|r| r.max_parallel), Origin::Rotation),
+            (config.grind.max_parallel, Origin::Config),
+        ],
+        (config::DEFAULT_MAX_PARALLEL, Origin::Default),
+    );
+    if max_parallel.value > 1
+        && !prompts
+            .iter()
+            .any(|p| p.excluded.is_none() && p.prompt.parallel_safe)
+    {
+        let msg = format!(
+            "max_parallel is {} but no prompt sets `parallel_safe: true`, so sessions will run one at a time",
+            max_parallel.value
+        );
+        warnings.push(Problem::general(ProblemKind::Invalid(msg)).warning());
+    }
+    max_parallel
+}
+
+/// The session hooks: rotation over `[grind.hooks]`.
+fn resolve_hooks(rot: Option<&RotationFile>, config: &Config) -> PlannedHooks {
+    let rot_hooks = rot.map(|r| r.hooks.clone()).unwrap_or_default();
+    let cfg_hooks = &config.grind.hooks;
+    let hook = |r: &Option<String>, c: &Option<String>| {
+        first_opt([(r.clone(), Origin::Rotation), (c.clone(), Origin::Config)])
+    };
+    PlannedHooks {
+        pre_session: hook(&rot_hooks.pre_session, &cfg_hooks.pre_session),
+        post_session: hook(&rot_hooks.post_session, &cfg_hooks.post_session),
+        on_failure: hook(&rot_hooks.on_failure, &cfg_hooks.on_failure),
+        timeout_seconds: first(
+            [
+                (rot_hooks.timeout_seconds, Origin::Rotation),
+                (cfg_hooks.timeout_seconds, Origin::Config),
+            ],
+            (config::DEFAULT_HOOK_TIMEOUT_SECONDS, Origin::Default),
+        ),
+    }
+}
+
+/// The scheduler's back-off: command line over `[grind]`; off unless `backoff_after` is set.
+fn resolve_backoff(req: &PlanRequest, config: &Config) -> Sourced<Option<Backoff>> {
+    let after = first(
+        [
+            (req.backoff_after, Origin::Cli("--backoff-after")),
+            (config.grind.backoff_after, Origin::Config),
+        ],
+        (0, Origin::Default),
+    );
+    let skip = req
+        .backoff_skip
+        .or(config.grind.backoff_skip)
+        .unwrap_or(config::DEFAULT_BACKOFF_SKIP);
+    Sourced::new(
+        (after.value > 0).then_some(Backoff {
+            after: after.value,
+            skip_turns: skip,
+        }),
+        after.from,
+    )
+}
+
+/// The agent, with its price file loaded; a problem when either cannot be used.
+fn resolve_agent(
+    req: &PlanRequest,
+    config: &Config,
+    config_path: &std::path::Path,
+    problems: &mut Vec<Problem>,
+) -> Option<agent::PlannedAgent> {
+    let price_file = config.price_file.as_ref().and_then(|rel| {
+        let path = req.root.join(rel);
+        crate::plan::prices::PriceFile::load(&path)
+            .map_err(|why| {
+                let msg = format!("the price file {} is not usable: {why}", path.display());
+                let field = Some("budgets.price_file");
+                problems
+                    .push(Problem::file(config_path, ProblemKind::Invalid(msg)).at(None, field));
+            })
+            .ok()
+    });
+    match agent::resolve(&req.agent, &config.agent, &config.pricing) {
+        Ok(a) => Some(agent::PlannedAgent {
+            price_file: price_file.map(std::sync::Arc::new),
+            ..a
+        }),
+        Err(msg) => {
+            let field = Some("agent.command");
+            problems.push(Problem::file(config_path, ProblemKind::Invalid(msg)).at(None, field));
+            None
+        }
+    }
+}
+
+/// A cap that nothing enforces would be a promise not kept: refuse it up front.
+fn check_cost_caps(
+    a: &agent::PlannedAgent,
+    budgets: &PlannedBudgets,
+    prompts: &[PlannedPrompt],
+    problems: &mut Vec<Problem>,
+) {
+    let Some(why) = super::cost_cap::cap_unenforceable(a.backend.value) else {
+        return;
+    };
+    let capped = std::iter::once(&budgets.max_session_cost_usd)
+        .chain(
+            prompts
+                .iter()
+                .filter(|p| p.excluded.is_none())
+                .map(|p| &p.max_session_cost_usd),
+        )
+        .find(|c| c.value.is_some());
+    if let Some(c) = capped {
+        let msg = format!(
+            "max_session_cost_usd (from {}) cannot be enforced: {why}; remove it, or use an \
+             agent that streams its usage (claude, codex, gemini, aider)",
+            c.from
+        );
+        problems.push(Problem::general(ProblemKind::Invalid(msg)));
     }
 }
 
