@@ -59,7 +59,7 @@ pub use session::{SessionSpec, run_session};
 /// data in [`AgentOutcome`] instead.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("agent program `{binary}` not found (set {config_key}, or put it on PATH)")]
+    #[error("agent program `{binary}` not found")]
     NotFound { binary: String, config_key: String },
     #[error("cannot start agent `{command}`")]
     Spawn {
@@ -223,9 +223,6 @@ mod tests {
             binary: "claude".into(),
             config_key: "agent.binary".into(),
         };
-        assert_eq!(
-            e.to_string(),
-            "agent program `claude` not found (set agent.binary, or put it on PATH)"
-        );
+        assert_eq!(e.to_string(), "agent program `claude` not found");
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::grind_output::observer;
-use super::grind_run::{exit_status, grind_err};
+use super::grind_run::exit_status;
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::grind::plan::{self, AgentOverride, CliBudgets, PlanRequest};
 use crate::grind::run::{GrindControls, GrindRequest, grind};
@@ -88,8 +88,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         &greq,
         &controls,
         obs.as_mut(),
-    )
-    .map_err(grind_err)?;
+    )?;
     let id = &summary.run;
     ctx.ui.status(&format!(
         "\nLook around:\n  cd {}\n  git pitboss ls\n  git pitboss log {id}\n  git pitboss show {id} 1 --transcript\n  git log --oneline {}\n  git log refs/pitboss/grind/{id}",

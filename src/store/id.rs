@@ -144,9 +144,7 @@ impl RunId {
 
 /// Why a remote cannot be used as a tracking namespace.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "remote name {0:?} cannot name a ref namespace (use letters, digits, '.', '_' and '-', or      give the remote's URL)"
-)]
+#[error("remote name {0:?} cannot name a ref namespace")]
 pub struct RemoteNameError(pub String);
 
 /// The name of a remote as it appears in tracking refs: a configured remote's own name

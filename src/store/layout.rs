@@ -69,17 +69,6 @@ pub enum LayoutError {
     File(#[from] DirFileError),
 }
 
-impl LayoutError {
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            LayoutError::Io { .. } => false,
-            LayoutError::Store(e) => e.is_user_error(),
-            LayoutError::File(e) => e.is_user_error(),
-            _ => true,
-        }
-    }
-}
-
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError {
     let path = path.to_path_buf();
     move |source| LayoutError::Io { what, path, source }
@@ -534,10 +523,7 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
     let failed = std::cell::RefCell::new(None);
     let mut items = rd.sessions.into_iter().map(|at| {
         next(at).map_err(|e| {
-            let placeholder = StoreError::Git(crate::git::GitError::Io {
-                what: e.to_string(),
-                source: std::io::Error::other("the run directory could not be read"),
-            });
+            let placeholder = StoreError::ImportSource { why: e.to_string() };
             *failed.borrow_mut() = Some(e);
             placeholder
         })
