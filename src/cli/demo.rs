@@ -52,8 +52,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
     };
     let who = crate::git::Identity::fallback();
     let repo =
-        crate::git::init_with_files(&dir, DEMO_PROJECT, "demo project", &who, ctx.clock.now())
-            .map_err(CliError::internal)?;
+        crate::git::init_with_files(&dir, DEMO_PROJECT, "demo project", &who, ctx.clock.now())?;
     ctx.ui
         .status(&format!("demo repository: {}\n", dir.display()));
     let req = PlanRequest {
@@ -73,7 +72,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         base: None,
         resume: None,
         env: std::env::vars().collect(),
-        exe: std::env::current_exe().map_err(CliError::internal)?,
+        exe: std::env::current_exe()?,
         stop_on_rate_limit: true,
         pid: std::process::id(),
         started_with: Some(crate::grind::started::StartedWith::of(&req, &plan)),

@@ -247,8 +247,9 @@ fn load_resume(
     let records = store.records(&run)?;
     let point = resume_point(&run, &records).map_err(|e| {
         CliError::user(e).hint(format!(
-            "inspect the state with `git show {}:state.json`",
-            run.id.ref_name()
+            "inspect the state with `git show {}:{}`",
+            run.id.ref_name(),
+            crate::store::paths::STATE_JSON
         ))
     })?;
     let refusal = check_branch(repo, &store, &run)?.err();

@@ -16,6 +16,7 @@ mod markdown;
 mod merge;
 mod merge_plan;
 mod message;
+pub mod paths;
 mod read;
 mod read_at;
 mod record;
