@@ -59,7 +59,7 @@ pub use session::{SessionSpec, run_session};
 /// data in [`AgentOutcome`] instead.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("agent program `{binary}` not found")]
+    #[error("agent program `{binary}` not found (config key: {config_key})")]
     NotFound { binary: String, config_key: String },
     #[error("cannot start agent `{command}`")]
     Spawn {
@@ -223,6 +223,9 @@ mod tests {
             binary: "claude".into(),
             config_key: "agent.binary".into(),
         };
-        assert_eq!(e.to_string(), "agent program `claude` not found");
+        assert_eq!(
+            e.to_string(),
+            "agent program `claude` not found (config key: agent.binary)"
+        );
     }
 }

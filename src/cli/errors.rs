@@ -20,17 +20,36 @@ use crate::store::layout::LayoutError;
 use crate::store::share::ShareError;
 use crate::store::{DamagedRun, RunIdError, StoreError};
 
-use ErrorKind::{Internal, User};
+/// An error's exit-code class and what to do about it.
+struct Class {
+    kind: ErrorKind,
+    hints: Vec<String>,
+}
 
-/// `error` of class `kind`, with `hint` when there is one.
-fn cli(kind: ErrorKind, error: impl Into<anyhow::Error>, hint: Option<String>) -> CliError {
-    let e = match kind {
-        User => CliError::user(error),
-        Internal => CliError::internal(error),
-    };
-    match hint {
-        Some(h) => e.hint(h),
-        None => e,
+impl Class {
+    fn user() -> Class {
+        Class {
+            kind: ErrorKind::User,
+            hints: Vec::new(),
+        }
+    }
+    fn internal() -> Class {
+        Class {
+            kind: ErrorKind::Internal,
+            hints: Vec::new(),
+        }
+    }
+    fn hint(mut self, h: impl Into<String>) -> Class {
+        self.hints.push(h.into());
+        self
+    }
+    fn error(self, e: impl Into<anyhow::Error>) -> CliError {
+        let mut err = match self.kind {
+            ErrorKind::User => CliError::user(e),
+            ErrorKind::Internal => CliError::internal(e),
+        };
+        err.hints = self.hints;
+        err
     }
 }
 
@@ -40,62 +59,46 @@ const REF_LOCKED_HINT: &str = "another git process was updating the same refs in
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
-        let (kind, hint) = match &e {
-            StoreError::RunNotFound(_) => (User, Some("run `git pitboss ls` to list runs".into())),
-            StoreError::Ambiguous { .. } => {
-                (User, Some("type more characters of the run id".into()))
-            }
-            StoreError::InvalidRunId(_) => (User, Some(run_id_hint())),
-            StoreError::DuplicateSeq { .. } => (
-                User,
-                Some("leave `seq` out of the record to append it as the next session".into()),
-            ),
-            StoreError::RunExists(_) => (
-                User,
-                Some("choose another id, or `git pitboss ls` to see existing runs".into()),
-            ),
-            StoreError::NotARun { refname, .. } => (
-                User,
-                Some(format!(
-                    "look at it with `git log {refname}`; delete it with `git update-ref -d {refname}` if it is not yours"
-                )),
-            ),
-            StoreError::CorruptRecord { run, path, .. } => (
-                User,
-                Some(format!("inspect it with `git show {}:{path}`", run.ref_name())),
-            ),
-            StoreError::CorruptRun { .. }
-            | StoreError::SessionNotFound { .. }
-            | StoreError::ImportSource { .. } => (User, None),
-            StoreError::StaleLock { path, .. } => (
-                User,
-                Some(format!(
-                    "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
-                     git-pitboss process is writing to this repository, remove it: rm {0}",
-                    path.display()
-                )),
-            ),
-            StoreError::Invalid { .. } => (
-                User,
-                Some(
-                    "fix the record or file: teammates' `git pitboss fetch` refuses runs that break these rules"
-                        .into(),
-                ),
-            ),
-            StoreError::Damaged(d) => (User, Some(damaged_hint(d))),
-            StoreError::RunMismatch { .. } => (
-                User,
-                Some("leave `run_id` out of the record, or record into that run".into()),
-            ),
-            StoreError::Contention { .. } => (Internal, None),
-            StoreError::Git(g) => (Internal, git_hint(g)),
-        };
-        cli(kind, e, hint)
+        store_class(&e).error(e)
     }
 }
 
-fn run_id_hint() -> String {
-    "run ids look like 20261124T101500Z-3fa9; `git pitboss ls` lists them".into()
+fn store_class(e: &StoreError) -> Class {
+    match e {
+        StoreError::RunNotFound(_) => Class::user().hint("run `git pitboss ls` to list runs"),
+        StoreError::Ambiguous { .. } => Class::user().hint("type more characters of the run id"),
+        StoreError::InvalidRunId(_) => Class::user()
+            .hint("run ids look like 20261124T101500Z-3fa9; `git pitboss ls` lists them"),
+        StoreError::DuplicateSeq { .. } => Class::user()
+            .hint("leave `seq` out of the record to append it as the next session"),
+        StoreError::RunExists(_) => {
+            Class::user().hint("choose another id, or `git pitboss ls` to see existing runs")
+        }
+        StoreError::NotARun { refname, .. } => Class::user().hint(format!(
+            "look at it with `git log {refname}`; delete it with `git update-ref -d {refname}` if it is not yours"
+        )),
+        StoreError::CorruptRecord { run, path, .. } => Class::user().hint(format!(
+            "inspect it with `git show {}:{path}`",
+            run.ref_name()
+        )),
+        StoreError::CorruptRun { .. }
+        | StoreError::SessionNotFound { .. }
+        | StoreError::ImportSource { .. } => Class::user(),
+        StoreError::StaleLock { path, .. } => Class::user().hint(format!(
+            "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
+             git-pitboss process is writing to this repository, remove it: rm {0}",
+            path.display()
+        )),
+        StoreError::Invalid { .. } => Class::user().hint(
+            "fix the record or file: teammates' `git pitboss fetch` refuses runs that break these rules",
+        ),
+        StoreError::Damaged(d) => Class::user().hint(damaged_hint(d)),
+        StoreError::RunMismatch { .. } => {
+            Class::user().hint("leave `run_id` out of the record, or record into that run")
+        }
+        StoreError::Contention { .. } => Class::internal(),
+        StoreError::Git(g) => git_class(g),
+    }
 }
 
 impl From<RunIdError> for CliError {
@@ -104,10 +107,16 @@ impl From<RunIdError> for CliError {
     }
 }
 
-/// What to do about a git fault met outside repository discovery (see [`discover_error`]).
-fn git_hint(e: &GitError) -> Option<String> {
+impl From<GitError> for CliError {
+    fn from(e: GitError) -> Self {
+        git_class(&e).error(e)
+    }
+}
+
+/// A git fault met outside repository discovery (see [`discover_error`]): not the user's.
+fn git_class(e: &GitError) -> Class {
     match e {
-        GitError::Git { .. } if e.is_locked() => Some(format!(
+        GitError::Git { .. } if e.is_locked() => Class::internal().hint(format!(
             "{REF_LOCKED_HINT}; if none is running, a killed git left the `.lock` file named \
              above: remove it"
         )),
@@ -115,14 +124,7 @@ fn git_hint(e: &GitError) -> Option<String> {
         | GitError::Unsupported { .. }
         | GitError::Git { .. }
         | GitError::Io { .. }
-        | GitError::FastImport { .. } => None,
-    }
-}
-
-impl From<GitError> for CliError {
-    fn from(e: GitError) -> Self {
-        let hint = git_hint(&e);
-        cli(Internal, e, hint)
+        | GitError::FastImport { .. } => Class::internal(),
     }
 }
 
@@ -163,65 +165,50 @@ pub fn damaged_hint(d: &DamagedRun) -> String {
 
 impl From<ShareError> for CliError {
     fn from(e: ShareError) -> Self {
-        let (kind, hint) = match &e {
-            ShareError::Store(_) => match e {
-                ShareError::Store(s) => return s.into(),
-                _ => unreachable!("matched just above"),
-            },
-            ShareError::NoRemote => (
-                User,
-                Some(
-                    "add one with `git remote add origin <url>`, or name a remote or URL on the command line; \
-                     `git config pitboss.remote <remote>` sets the default"
-                        .into(),
-                ),
-            ),
-            ShareError::UnknownRemote { .. } => (
-                User,
-                Some("`git remote -v` lists remotes; a URL or a path works too".into()),
-            ),
-            ShareError::BadRemoteName(_) => (User, Some(remote_name_hint())),
-            // Not the remote's fault, nor the user's input: this repository could not be
-            // written (the file-system hint of the exit funnel says the rest).
-            ShareError::Net(NetError::Failed { remote, detail, .. }) => {
-                match local_failure(detail) {
-                    Some(LocalFailure::FileSystem) => (Internal, None),
-                    Some(LocalFailure::RefLocked) => (Internal, Some(REF_LOCKED_HINT.into())),
-                    None => (
-                        User,
-                        Some(format!(
-                            "check the remote's address and your access: `git ls-remote {remote}` should work"
-                        )),
-                    ),
-                }
-            }
-            ShareError::Net(NetError::Spawn { .. }) => (
-                Internal,
-                Some("pitboss runs your `git` for network work: check that `git --version` works".into()),
-            ),
-            ShareError::NotSeen { remote, .. } => (
-                User,
-                Some(format!(
-                    "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
-                )),
-            ),
-            ShareError::BadConfig { key, .. } => (
-                User,
-                Some(format!(
-                    "set a number with `git config {key} <runs>`, or remove it with `git config --unset {key}`"
-                )),
-            ),
-            // A remote that answers in a way git does not is the remote's problem, not ours.
-            ShareError::Unexpected { .. } => (User, None),
-        };
-        cli(kind, e, hint)
+        share_class(&e).error(e)
     }
 }
 
-fn remote_name_hint() -> String {
-    "a remote name that can be one has only letters, digits, '.', '_' and '-' (like a run id); \
-     or give the remote's URL instead of its name"
-        .into()
+fn share_class(e: &ShareError) -> Class {
+    match e {
+        ShareError::Store(s) => store_class(s),
+        ShareError::NoRemote => Class::user().hint(
+            "add one with `git remote add origin <url>`, or name a remote or URL on the command line; \
+             `git config pitboss.remote <remote>` sets the default",
+        ),
+        ShareError::UnknownRemote { .. } => {
+            Class::user().hint("`git remote -v` lists remotes; a URL or a path works too")
+        }
+        ShareError::BadRemoteName(_) => Class::user().hint(
+            "a remote name that can be one has only letters, digits, '.', '_' and '-' (like a run \
+             id); or give the remote's URL instead of its name",
+        ),
+        ShareError::Net(n) => net_class(n),
+        ShareError::NotSeen { remote, .. } => Class::user().hint(format!(
+            "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
+        )),
+        ShareError::BadConfig { key, .. } => Class::user().hint(format!(
+            "set a number with `git config {key} <runs>`, or remove it with `git config --unset {key}`"
+        )),
+        // A remote that answers in a way git does not is the remote's problem, not ours.
+        ShareError::Unexpected { .. } => Class::user(),
+    }
+}
+
+fn net_class(e: &NetError) -> Class {
+    match e {
+        // Not the remote's fault, nor the user's input: this repository could not be written
+        // (the file-system hint of the exit funnel says the rest).
+        NetError::Failed { remote, detail, .. } => match local_failure(detail) {
+            Some(LocalFailure::FileSystem) => Class::internal(),
+            Some(LocalFailure::RefLocked) => Class::internal().hint(REF_LOCKED_HINT),
+            None => Class::user().hint(format!(
+                "check the remote's address and your access: `git ls-remote {remote}` should work"
+            )),
+        },
+        NetError::Spawn { .. } => Class::internal()
+            .hint("pitboss runs your `git` for network work: check that `git --version` works"),
+    }
 }
 
 /// A network command that failed on this side, whatever the remote did.
@@ -255,131 +242,122 @@ fn local_failure(detail: &str) -> Option<LocalFailure> {
 
 impl From<LayoutError> for CliError {
     fn from(e: LayoutError) -> Self {
-        let kind = match &e {
-            LayoutError::Store(_) => match e {
-                LayoutError::Store(s) => return s.into(),
-                _ => unreachable!("matched just above"),
-            },
-            LayoutError::File(f) => dir_file_kind(f),
-            LayoutError::Io { .. } => Internal,
-            LayoutError::MissingFile(_)
-            | LayoutError::BadLine { .. }
-            | LayoutError::BadFile { .. }
-            | LayoutError::DuplicateSeq { .. }
-            | LayoutError::UnsafePath { .. }
-            | LayoutError::MissingTranscript { .. }
-            | LayoutError::NoRunId { .. }
-            | LayoutError::TargetNotEmpty(_)
-            | LayoutError::TargetNotADirectory { .. } => User,
-        };
-        cli(kind, e, None)
+        layout_class(&e).error(e)
+    }
+}
+
+fn layout_class(e: &LayoutError) -> Class {
+    match e {
+        LayoutError::Store(s) => store_class(s),
+        LayoutError::File(f) => dir_file_class(f),
+        LayoutError::Io { .. } => Class::internal(),
+        LayoutError::MissingFile(_)
+        | LayoutError::BadLine { .. }
+        | LayoutError::BadFile { .. }
+        | LayoutError::DuplicateSeq { .. }
+        | LayoutError::UnsafePath { .. }
+        | LayoutError::MissingTranscript { .. }
+        | LayoutError::NoRunId { .. }
+        | LayoutError::TargetNotEmpty(_)
+        | LayoutError::TargetNotADirectory { .. } => Class::user(),
     }
 }
 
 /// Everything but an I/O failure is something about the run directory the user can fix.
-fn dir_file_kind(e: &DirFileError) -> ErrorKind {
+fn dir_file_class(e: &DirFileError) -> Class {
     match e {
-        DirFileError::Io { .. } => Internal,
+        DirFileError::Io { .. } => Class::internal(),
         DirFileError::Symlink(_)
         | DirFileError::NotAFile(_)
         | DirFileError::Outside { .. }
-        | DirFileError::NotUtf8(_) => User,
+        | DirFileError::NotUtf8(_) => Class::user(),
     }
 }
 
 impl From<ProvenanceError> for CliError {
     fn from(e: ProvenanceError) -> Self {
-        match e {
-            ProvenanceError::Store(s) => s.into(),
-            ProvenanceError::Git(g) => g.into(),
-            ProvenanceError::BadTarget(_) => CliError::user(e)
-                .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
-            ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => CliError::user(e)
-                .hint(
-                "check the file name, the line number and the revision (`git blame` takes the same)",
-            ),
-        }
+        provenance_class(&e).error(e)
+    }
+}
+
+fn provenance_class(e: &ProvenanceError) -> Class {
+    match e {
+        ProvenanceError::Store(s) => store_class(s),
+        ProvenanceError::Git(g) => git_class(g),
+        ProvenanceError::BadTarget(_) => Class::user()
+            .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
+        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => Class::user().hint(
+            "check the file name, the line number and the revision (`git blame` takes the same)",
+        ),
     }
 }
 
 impl From<GrindError> for CliError {
     fn from(e: GrindError) -> Self {
-        let (kind, hint) = match &e {
-            GrindError::Store(_) | GrindError::Git(_) => match e {
-                GrindError::Store(s) => return s.into(),
-                GrindError::Git(g) => return g.into(),
-                _ => unreachable!("matched just above"),
-            },
-            GrindError::Lock(l) => lock_class(l),
-            GrindError::Base(b) => base_class(b),
-            GrindError::BranchExists(b) => (
-                User,
-                Some(format!("delete it (`git branch -D {b}`) or resume its run")),
-            ),
-            GrindError::Refused(r) => (User, Some(refusal_hint(r))),
-            GrindError::AgentNotFound { .. } => {
-                return CliError::user(e)
-                    .hint("install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd")
-                    .hint(DRY_RUN_SHOWS_AGENT);
-            }
-            GrindError::AgentDoesNotStart { .. } => {
-                return CliError::user(e)
-                    .hint("reinstall it; `git pitboss agents` shows what would run")
-                    .hint(DRY_RUN_SHOWS_AGENT);
-            }
-            GrindError::Agent(a) => agent_class(a),
-            GrindError::Scheduler(_)
-            | GrindError::Resume(_)
-            | GrindError::NotRunning(_)
-            | GrindError::NotAGrindRun(_)
-            | GrindError::BranchMissing { .. }
-            | GrindError::BranchCopiesDiverged { .. } => (User, None),
-            GrindError::BranchRaced { .. } => (Internal, Some("try the resume again".into())),
-            GrindError::TakeUpBranch { .. } | GrindError::Io { .. } => (Internal, None),
-        };
-        cli(kind, e, hint)
+        grind_class(&e).error(e)
     }
 }
 
 const DRY_RUN_SHOWS_AGENT: &str = "`git pitboss grind --dry-run` shows the agent a run would start";
 
-fn lock_class(e: &LockError) -> (ErrorKind, Option<String>) {
+fn grind_class(e: &GrindError) -> Class {
+    match e {
+        GrindError::Store(s) => store_class(s),
+        GrindError::Git(g) => git_class(g),
+        GrindError::Lock(l) => lock_class(l),
+        GrindError::Base(b) => base_class(b),
+        GrindError::BranchExists(b) => {
+            Class::user().hint(format!("delete it (`git branch -D {b}`) or resume its run"))
+        }
+        GrindError::Refused(r) => Class::user().hint(refusal_hint(r)),
+        GrindError::AgentNotFound { .. } => Class::user()
+            .hint(
+                "install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd",
+            )
+            .hint(DRY_RUN_SHOWS_AGENT),
+        GrindError::AgentDoesNotStart { .. } => Class::user()
+            .hint("reinstall it; `git pitboss agents` shows what would run")
+            .hint(DRY_RUN_SHOWS_AGENT),
+        GrindError::Agent(a) => agent_class(a),
+        GrindError::Scheduler(_)
+        | GrindError::Resume(_)
+        | GrindError::NotRunning(_)
+        | GrindError::NotAGrindRun(_)
+        | GrindError::BranchMissing { .. }
+        | GrindError::BranchCopiesDiverged { .. } => Class::user(),
+        GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
+        GrindError::TakeUpBranch { .. } | GrindError::Io { .. } => Class::internal(),
+    }
+}
+
+fn lock_class(e: &LockError) -> Class {
     match e {
         // Only a lock another grind holds: one we cannot even open (a read-only repository)
         // is not a running grind, and the file-system hint of the exit funnel says so.
-        LockError::Held { .. } => (
-            User,
-            Some(
-                "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"
-                    .into(),
-            ),
-        ),
-        LockError::Io { .. } => (Internal, None),
+        LockError::Held { .. } => Class::user()
+            .hint("wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"),
+        LockError::Io { .. } => Class::internal(),
     }
 }
 
-fn base_class(e: &BaseError) -> (ErrorKind, Option<String>) {
+fn base_class(e: &BaseError) -> Class {
     match e {
-        BaseError::Detached => (
-            User,
-            Some("check out a branch, or pass --base <branch>".into()),
-        ),
-        BaseError::NoCommits => (
-            User,
-            Some("make a first commit; the run branch starts from it".into()),
-        ),
-        BaseError::NotFound(_) => (User, None),
-        BaseError::Git(g) => (Internal, git_hint(g)),
+        BaseError::Detached => Class::user().hint("check out a branch, or pass --base <branch>"),
+        BaseError::NoCommits => {
+            Class::user().hint("make a first commit; the run branch starts from it")
+        }
+        BaseError::NotFound(_) => Class::user(),
+        BaseError::Git(g) => git_class(g),
     }
 }
 
-fn agent_class(e: &AgentError) -> (ErrorKind, Option<String>) {
+fn agent_class(e: &AgentError) -> Class {
     match e {
         AgentError::NotFound { config_key, .. } => {
-            (User, Some(format!("set {config_key}, or put it on PATH")))
+            Class::user().hint(format!("set {config_key}, or put it on PATH"))
         }
-        AgentError::Spawn { .. } | AgentError::NoWorktree { .. } => (User, None),
-        AgentError::Io { .. } => (Internal, None),
+        AgentError::Spawn { .. } | AgentError::NoWorktree { .. } => Class::user(),
+        AgentError::Io { .. } => Class::internal(),
     }
 }
 
@@ -434,6 +412,89 @@ impl From<serde_json::Error> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `_` arm over a library error enum would class every new variant without anyone
+    /// deciding: this file has none (the compiler then asks for each new variant).
+    #[test]
+    fn no_catch_all_arms() {
+        let src = include_str!("errors.rs");
+        let code = &src[..src.find("#[cfg(test)]").unwrap()];
+        assert!(!code.contains("_ =>"), "a catch-all arm in cli/errors.rs");
+        assert!(
+            !code.contains("unreachable!"),
+            "an unreachable arm in cli/errors.rs"
+        );
+    }
+
+    #[test]
+    fn library_messages_say_what_is_wrong_and_the_cli_adds_how_to_fix_it() {
+        let e = AgentError::NotFound {
+            binary: "claude".into(),
+            config_key: "agent.binary".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "agent program `claude` not found (config key: agent.binary)"
+        );
+        let r = CliError::from(GrindError::Agent(e)).render();
+        assert_eq!(
+            r,
+            "error: agent program `claude` not found (config key: agent.binary)\n\
+             hint: set agent.binary, or put it on PATH\n"
+        );
+        let e = crate::store::RemoteName::parse("a..b").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"remote name "a..b" cannot name a ref namespace"#
+        );
+        let r = CliError::from(ShareError::BadRemoteName(e)).render();
+        assert!(r.contains("\nhint: a remote name that can be one"), "{r}");
+        let r = CliError::from(GrindError::BranchRaced {
+            branch: "pitboss/r".into(),
+            tracking: "refs/pitboss-remotes/origin/grind/r".into(),
+        })
+        .render();
+        assert_eq!(
+            r,
+            "error: pitboss/r moved while the resume took it up from \
+             refs/pitboss-remotes/origin/grind/r\nhint: try the resume again\n"
+        );
+    }
+
+    /// Classes the old catch-all arms got wrong.
+    #[test]
+    fn git_faults_are_internal_and_bad_files_the_users() {
+        let git = GitError::Io {
+            what: "cannot read HEAD".into(),
+            source: std::io::Error::other("x"),
+        };
+        // Was a user error (exit 4) through `GrindError`'s catch-all.
+        assert_eq!(
+            CliError::from(GrindError::Base(BaseError::Git(git))).kind,
+            ErrorKind::Internal
+        );
+        // Was a fake `io::Error`, so an internal error (exit 70).
+        let not_text = DirFileError::NotUtf8("d/state.json".into());
+        assert_eq!(
+            CliError::from(LayoutError::File(not_text)).kind,
+            ErrorKind::User
+        );
+        // Nested store errors keep their class and hint whichever error carries them.
+        let missing = || StoreError::RunNotFound("r".into());
+        for e in [
+            CliError::from(missing()),
+            CliError::from(ShareError::Store(missing())),
+            CliError::from(GrindError::Store(missing())),
+            CliError::from(ProvenanceError::Store(missing())),
+            CliError::from(LayoutError::Store(missing())),
+        ] {
+            assert_eq!(e.kind, ErrorKind::User);
+            assert_eq!(
+                e.render(),
+                "error: run r does not exist\nhint: run `git pitboss ls` to list runs\n"
+            );
+        }
+    }
 
     #[test]
     fn local_failures_are_not_blamed_on_the_remote() {
