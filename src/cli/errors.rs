@@ -124,7 +124,8 @@ fn git_class(e: &GitError) -> Class {
         | GitError::Unsupported { .. }
         | GitError::Git { .. }
         | GitError::Io { .. }
-        | GitError::FastImport { .. } => Class::internal(),
+        | GitError::FastImport { .. }
+        | GitError::MissingCommit(_) => Class::internal(),
     }
 }
 
@@ -137,7 +138,10 @@ pub fn discover_error(e: GitError) -> CliError {
         GitError::Unsupported { .. } => {
             "use a repository with the default (files) ref format and SHA-1 objects"
         }
-        GitError::Git { .. } | GitError::Io { .. } | GitError::FastImport { .. } => {
+        GitError::Git { .. }
+        | GitError::Io { .. }
+        | GitError::FastImport { .. }
+        | GitError::MissingCommit(_) => {
             "check that the repository is readable (`git status` should work)"
         }
     };

@@ -192,12 +192,9 @@ impl RunStore<'_> {
     }
 
     fn commit_or_fail(&self, oid: Oid) -> Result<crate::git::CommitInfo> {
-        self.repo.commit_info(oid)?.ok_or_else(|| {
-            super::StoreError::Git(crate::git::GitError::Io {
-                what: format!("cannot read commit {oid}"),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            })
-        })
+        self.repo.commit_info(oid)?.ok_or(super::StoreError::Git(
+            crate::git::GitError::MissingCommit(oid),
+        ))
     }
 }
 
