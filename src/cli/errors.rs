@@ -81,9 +81,10 @@ fn store_class(e: &StoreError) -> Class {
             "inspect it with `git show {}:{path}`",
             run.ref_name()
         )),
-        StoreError::CorruptRun { .. }
-        | StoreError::SessionNotFound { .. }
-        | StoreError::ImportSource { .. } => Class::user(),
+        StoreError::SessionNotFound { run, .. } => {
+            Class::user().hint(format!("`git pitboss log {run}` lists its sessions"))
+        }
+        StoreError::CorruptRun { .. } | StoreError::ImportSource { .. } => Class::user(),
         StoreError::StaleLock { path, .. } => Class::user().hint(format!(
             "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
              git-pitboss process is writing to this repository, remove it: rm {0}",

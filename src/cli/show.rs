@@ -111,11 +111,10 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
             }
             Some(seq) => {
                 let record = store.record(&run, seq)?.ok_or_else(|| {
-                    CliError::user(crate::store::StoreError::SessionNotFound {
+                    CliError::from(crate::store::StoreError::SessionNotFound {
                         run: run.id.clone(),
                         seq,
                     })
-                    .hint(format!("`git pitboss log {}` lists its sessions", run.id))
                 })?;
                 if args.transcript {
                     if let Some(oid) = store.transcript_blob(&run, seq)? {
