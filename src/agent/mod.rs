@@ -59,7 +59,7 @@ pub use session::{SessionSpec, run_session};
 /// data in [`AgentOutcome`] instead.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("agent program `{binary}` not found (set {config_key}, or put it on PATH)")]
+    #[error("agent program `{binary}` not found (config key: {config_key})")]
     NotFound { binary: String, config_key: String },
     #[error("cannot start agent `{command}`")]
     Spawn {
@@ -225,7 +225,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "agent program `claude` not found (set agent.binary, or put it on PATH)"
+            "agent program `claude` not found (config key: agent.binary)"
         );
     }
 }

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::preflight::ROOT_BYPASS_HINT;
 use super::project;
 use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::config::{self, Backend, Config};
 use crate::grind::agents::{AgentInfo, AgentsRequest, describe};
-use crate::grind::preflight::ROOT_BYPASS_HINT;
 use crate::plan::{AgentOverride, resolve_agent};
 
 /// How long an agent may take to print its version.
@@ -45,7 +45,7 @@ pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     root_bypass(&config, &mut infos);
     let mut out = ui::stdout();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &infos).map_err(std::io::Error::from)?;
+        serde_json::to_writer_pretty(&mut out, &infos)?;
         writeln!(out)?;
     } else {
         for (i, info) in infos.iter().enumerate() {

@@ -8,7 +8,6 @@ use std::io::Write;
 use clap::Args;
 
 use super::resolve::with_store;
-use super::stats::prov_err;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::provenance::{BlameLine, Index, IndexOptions, blame};
@@ -57,12 +56,12 @@ pub fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
             remote_runs: args.remote_runs,
             no_cache: false,
         };
-        let mut index = Index::load(store, &opts).map_err(prov_err)?;
-        let lines = blame::blame(store.repo(), &mut index, &git).map_err(prov_err)?;
+        let mut index = Index::load(store, &opts)?;
+        let lines = blame::blame(store.repo(), &mut index, &git)?;
         index.save();
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &lines).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &lines)?;
             writeln!(out)?;
         } else {
             print_lines(&mut out, &lines)?;

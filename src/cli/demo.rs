@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::grind_output::observer;
-use super::grind_run::{exit_status, grind_err};
+use super::grind_run::exit_status;
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::grind::run::{GrindControls, GrindRequest, grind};
 use crate::grind::scaffold::DEMO_PROJECT;
@@ -52,8 +52,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
     };
     let who = crate::git::Identity::fallback();
     let repo =
-        crate::git::init_with_files(&dir, DEMO_PROJECT, "demo project", &who, ctx.clock.now())
-            .map_err(CliError::internal)?;
+        crate::git::init_with_files(&dir, DEMO_PROJECT, "demo project", &who, ctx.clock.now())?;
     ctx.ui
         .status(&format!("demo repository: {}\n", dir.display()));
     let req = PlanRequest {
@@ -73,7 +72,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         base: None,
         resume: None,
         env: std::env::vars().collect(),
-        exe: std::env::current_exe().map_err(CliError::internal)?,
+        exe: std::env::current_exe()?,
         stop_on_rate_limit: true,
         pid: std::process::id(),
         started_with: Some(crate::grind::started::StartedWith::of(&req, &plan)),
@@ -88,8 +87,7 @@ pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         &greq,
         &controls,
         obs.as_mut(),
-    )
-    .map_err(grind_err)?;
+    )?;
     let id = &summary.run;
     ctx.ui.status(&format!(
         "\nLook around:\n  cd {}\n  git pitboss ls\n  git pitboss log {id}\n  git pitboss show {id} 1 --transcript\n  git log --oneline {}\n  git log refs/pitboss/grind/{id}",

@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::errors::refusal_hint;
 use super::grind::GrindArgs;
 use super::grind_resume;
-use super::grind_run::{latest_resumable, refusal_hint};
+use super::grind_run::latest_resumable;
 use super::project::Paths;
 use super::report::{self, Report};
-use super::resolve::{open_run, store_err};
+use super::resolve::open_run;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::reopen::{Refusal, check_branch};
@@ -243,16 +244,15 @@ fn load_resume(
         arg.to_string()
     };
     let run = open_run(&store, &id)?;
-    let records = store.records(&run).map_err(store_err)?;
+    let records = store.records(&run)?;
     let point = resume_point(&run, &records).map_err(|e| {
         CliError::user(e).hint(format!(
-            "inspect the state with `git show {}:state.json`",
-            run.id.ref_name()
+            "inspect the state with `git show {}:{}`",
+            run.id.ref_name(),
+            crate::store::paths::STATE_JSON
         ))
     })?;
-    let refusal = check_branch(repo, &store, &run)
-        .map_err(super::grind_run::grind_err)?
-        .err();
+    let refusal = check_branch(repo, &store, &run)?.err();
     Ok((point, refusal, run))
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::resolve::{layout_err, open_run, with_store};
+use super::resolve::{open_run, with_store};
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::layout;
 
@@ -26,7 +26,7 @@ pub fn cmd_export(ctx: &Ctx, args: ExportArgs) -> CliResult {
         } else {
             ctx.cwd.join(&args.dir)
         };
-        let report = layout::export_run(store, &run, &dir).map_err(layout_err)?;
+        let report = layout::export_run(store, &run, &dir)?;
         ctx.ui.status(&format!(
             "exported run {} ({} sessions, {} files) to {}",
             run.id,

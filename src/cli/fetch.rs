@@ -6,7 +6,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::remote::{print_fetch, remote_and_runs, resolve_runs, share_err};
+use super::remote::{print_fetch, remote_and_runs, resolve_runs};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
@@ -42,11 +42,11 @@ pub fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
             ..FetchOptions::default()
         };
         if args.all {
-            for remote in Remote::all(store.repo()).map_err(share_err)? {
+            for remote in Remote::all(store.repo())? {
                 plans.push((remote, base.clone()));
             }
             if plans.is_empty() {
-                return Err(share_err(ShareError::NoRemote));
+                return Err(ShareError::NoRemote.into());
             }
         } else {
             let (remote, runs) = remote_and_runs(store, &args.args)?;
@@ -59,7 +59,7 @@ pub fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
         }
         let mut reports: Vec<FetchReport> = Vec::new();
         for (remote, opts) in &plans {
-            let report = store.fetch(remote, opts).map_err(share_err)?;
+            let report = store.fetch(remote, opts)?;
             if !args.json {
                 print_fetch(ctx, &report)?;
             }
@@ -71,8 +71,7 @@ pub fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
                 serde_json::to_writer_pretty(&mut out, &reports)
             } else {
                 serde_json::to_writer_pretty(&mut out, &reports[0])
-            }
-            .map_err(std::io::Error::from)?;
+            }?;
             writeln!(out)?;
             out.flush()?;
         }

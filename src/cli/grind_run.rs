@@ -10,7 +10,7 @@ use super::grind::GrindArgs;
 use super::grind_output::observer;
 use super::grind_resume;
 use super::project::Paths;
-use super::resolve::{open_run, store_err};
+use super::resolve::open_run;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::reopen::{self, Refusal};
@@ -28,7 +28,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
     };
     let resumed = match &resume {
         Some(id) => {
-            let run = store.open_run(id).map_err(store_err)?;
+            let run = store.open_run(id)?;
             let r = grind_resume::prepare(&run, &mut req);
             Some((run, r))
         }
@@ -113,8 +113,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         &greq,
         &controls,
         obs.as_mut(),
-    )
-    .map_err(grind_err)?;
+    )?;
     Ok(exit_status(&summary))
 }
 
@@ -130,54 +129,13 @@ fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
 /// The run a bare `--resume` means (the real run and the dry run agree).
 pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
     reopen::latest_resumable(store)
-        .map_err(grind_err)?
+        ?
         .ok_or_else(|| {
             CliError::user(anyhow::anyhow!(
                 "there is no run to resume: no run made by `git pitboss grind` is stopped or aborted with its branch here"
             ))
             .hint("`git pitboss ls` lists runs; `git pitboss grind --resume <run>` names one")
         })
-}
-
-/// What to do about a run that cannot be resumed.
-pub fn refusal_hint(r: &Refusal) -> String {
-    match r {
-        Refusal::NotAGrindRun { run } => {
-            format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
-        }
-        Refusal::BranchMissing { run, branch } => format!(
-            "`git pitboss fetch {run}` brings the run with its branch from the default remote \
-             (`git pitboss fetch <remote> {run}` from another); if the code lived only here, \
-             recreate {branch} where it was (`git branch {} <commit>`, `git reflog` may know the \
-             commit), or start a new run",
-            branch.trim_start_matches("refs/heads/")
-        ),
-        Refusal::BranchCopiesDiverged { .. } => {
-            "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
-        }
-        Refusal::BranchCheckedOut { path, .. } => format!(
-            "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
-            path.display()
-        ),
-        Refusal::BudgetSpent { reason, .. } => match reason {
-            StopReason::Iterations { limit } => {
-                format!("pass a larger --max-iterations (more than {limit})")
-            }
-            StopReason::Time { .. } => "pass a later --until".to_string(),
-            StopReason::Cost { spent, .. } => {
-                format!("pass a larger --max-cost (more than {spent:.2})")
-            }
-            StopReason::Tokens { spent, .. } => {
-                format!("pass a larger --max-tokens (more than {spent})")
-            }
-            StopReason::ConsecutiveFailures { .. } => {
-                "pass a larger --consecutive-failure-limit (0: no limit)".to_string()
-            }
-        },
-        Refusal::Exhausted { .. } => {
-            "raise max_runs in the prompts' frontmatter or the rotation, or start a new run".into()
-        }
-    }
 }
 
 /// How close together two SIGINTs must come to be one keypress.
@@ -249,41 +207,6 @@ fn ignored_at_start(sig: i32) -> bool {
         .find_map(|l| l.strip_prefix("SigIgn:"))
         .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
         .is_some_and(|mask| sig > 0 && mask & (1 << (sig - 1)) != 0)
-}
-
-pub fn grind_err(e: GrindError) -> CliError {
-    let hint = match &e {
-        // Only a lock another grind holds: one we cannot even open (a read-only repository)
-        // is not a running grind, and the file-system hint of the exit funnel says so.
-        GrindError::Lock(crate::grind::lock::LockError::Held { .. }) => Some(
-            "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"
-                .to_string(),
-        ),
-        GrindError::Base(crate::git::BaseError::Detached) => {
-            Some("check out a branch, or pass --base <branch>".into())
-        }
-        GrindError::Base(crate::git::BaseError::NoCommits) => {
-            Some("make a first commit; the run branch starts from it".into())
-        }
-        GrindError::BranchExists(b) => {
-            Some(format!("delete it (`git branch -D {b}`) or resume its run"))
-        }
-        GrindError::Refused(r) => Some(refusal_hint(r)),
-        GrindError::AgentMissing(_) => {
-            Some("`git pitboss grind --dry-run` shows the agent a run would start".into())
-        }
-        _ => None,
-    };
-    let user = e.is_user_error();
-    let mut err = if user {
-        CliError::user(e)
-    } else {
-        CliError::internal(e)
-    };
-    if let Some(h) = hint {
-        err = err.hint(h);
-    }
-    err
 }
 
 /// The documented exit codes of a run that went to its end.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::resolve::{layout_err, store_err, with_store};
+use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{RunId, layout};
@@ -22,7 +22,7 @@ pub struct ImportArgs {
 
 pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     let id = match &args.id {
-        Some(s) => Some(RunId::parse(s).map_err(|e| store_err(e.into()))?),
+        Some(s) => Some(RunId::parse(s)?),
         None => None,
     };
     let dir = if args.dir.is_absolute() {
@@ -30,7 +30,7 @@ pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     } else {
         ctx.cwd.join(&args.dir)
     };
-    let rd = layout::read_run_dir(&dir).map_err(layout_err)?;
+    let rd = layout::read_run_dir(&dir)?;
     let id = match id {
         Some(id) => id,
         None => {
@@ -59,7 +59,7 @@ pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     };
     with_store(ctx, |store| {
         let sessions = rd.session_count();
-        let run = layout::import_run_dir(store, rd, id).map_err(layout_err)?;
+        let run = layout::import_run_dir(store, rd, id)?;
         store.repo().maintenance_auto();
         ctx.ui.status(&format!(
             "imported run {} ({sessions} sessions) from {}",

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::escape::{one_line, terminal_safe};
 use super::ledger;
-use super::resolve::{duration, open_run, store_err, with_store};
+use super::resolve::{duration, open_run, with_store};
 use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::{SessionStatus, render_sessions_md};
@@ -34,23 +34,21 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
         let mut out = ui::stdout();
         if args.jsonl {
             let mut io_err = None;
-            store
-                .for_each_record(&run, |_, line| {
-                    if io_err.is_none()
-                        && let Err(e) = writeln!(out, "{line}")
-                    {
-                        io_err = Some(e);
-                    }
-                    Ok(())
-                })
-                .map_err(store_err)?;
+            store.for_each_record(&run, |_, line| {
+                if io_err.is_none()
+                    && let Err(e) = writeln!(out, "{line}")
+                {
+                    io_err = Some(e);
+                }
+                Ok(())
+            })?;
             if let Some(e) = io_err {
                 return Err(e.into());
             }
         } else {
-            let records = store.records(&run).map_err(store_err)?;
+            let records = store.records(&run)?;
             if args.json {
-                serde_json::to_writer_pretty(&mut out, &records).map_err(std::io::Error::from)?;
+                serde_json::to_writer_pretty(&mut out, &records)?;
                 writeln!(out)?;
             } else if args.md {
                 out.write_all(terminal_safe(&render_sessions_md(&records)).as_bytes())?;

@@ -6,10 +6,11 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::errors::damaged_hint;
 use super::escape::one_line;
 use super::ledger;
-use super::remote::{resolve_remote, share_err};
-use super::resolve::{damaged_hint, store_err, with_store};
+use super::remote::resolve_remote;
+use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::RunStore;
@@ -39,7 +40,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 args.json,
             );
         }
-        let mut listing = store.list().map_err(store_err)?;
+        let mut listing = store.list()?;
         for r in &mut listing.runs {
             r.status = super::interrupted::shown_status(store, &r.id, &r.status);
         }
@@ -53,7 +54,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
         }
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &listing.runs).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &listing.runs)?;
             writeln!(out)?;
         } else if listing.runs.is_empty() {
             ctx.ui.status(
@@ -127,7 +128,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
 
 fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) -> CliResult {
     let remote = resolve_remote(store, remote)?;
-    let listing = store.list_remote(&remote).map_err(share_err)?;
+    let listing = store.list_remote(&remote)?;
     for bad in &listing.ignored {
         ctx.ui.warn(&format!(
             "ignoring {} on {}: {}",
@@ -136,7 +137,7 @@ fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) 
     }
     let mut out = ui::stdout();
     if json {
-        serde_json::to_writer_pretty(&mut out, &listing.runs).map_err(std::io::Error::from)?;
+        serde_json::to_writer_pretty(&mut out, &listing.runs)?;
         writeln!(out)?;
     } else if listing.runs.is_empty() {
         ctx.ui.status(&format!("{} has no runs", listing.remote));

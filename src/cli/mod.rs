@@ -6,6 +6,7 @@ mod agents;
 mod blame;
 mod demo;
 mod dry_run;
+mod errors;
 mod escape;
 mod exit;
 mod export;
@@ -141,18 +142,7 @@ impl Ctx {
 
     /// The repository around the working directory.
     pub fn repo(&self) -> CliResult<Repo> {
-        Repo::discover(&self.cwd).map_err(|e| {
-            let hint = match &e {
-                crate::git::GitError::NotARepository { .. } => {
-                    "run git pitboss inside a git repository (or `git init` one first)"
-                }
-                crate::git::GitError::Unsupported { .. } => {
-                    "use a repository with the default (files) ref format and SHA-1 objects"
-                }
-                _ => "check that the repository is readable (`git status` should work)",
-            };
-            CliError::user(e).hint(hint)
-        })
+        Repo::discover(&self.cwd).map_err(errors::discover_error)
     }
 }
 

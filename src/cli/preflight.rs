@@ -3,8 +3,13 @@
 //! 4, before anything is written).
 
 use crate::git::{Oid, Repo};
-use crate::grind::preflight::{self, ROOT_BYPASS_HINT};
+use crate::grind::preflight;
 use crate::plan::{Plan, PlannedAgent};
+
+/// The hint that goes with [`root_bypass`].
+pub const ROOT_BYPASS_HINT: &str = "if this machine is a sandbox, run with IS_SANDBOX=1 in the \
+     environment (`IS_SANDBOX=1 git pitboss grind …`); otherwise run as another user, or set \
+     another permission_mode in [agent] of .pitboss/config.toml";
 
 /// Whether Claude Code would see a root user without `IS_SANDBOX` (its own test: the variable is
 /// set at all).

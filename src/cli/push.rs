@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::remote::{print_push, remote_and_runs, resolve_runs, share_err};
+use super::remote::{print_push, remote_and_runs, resolve_runs};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
@@ -51,10 +51,10 @@ pub fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
             all: args.all,
             branches: !args.no_branch,
         };
-        let report = store.push(&remote, &opts).map_err(share_err)?;
+        let report = store.push(&remote, &opts)?;
         if args.json {
             let mut out = ui::stdout();
-            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
             out.flush()?;
         } else {

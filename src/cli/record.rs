@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::resolve::{open_run, store_err, with_store};
+use super::resolve::{open_run, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{
@@ -77,10 +77,10 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
     };
     with_store(ctx, |store| {
         let id = if args.create {
-            let id = RunId::parse(&args.run).map_err(|e| store_err(e.into()))?;
+            let id = RunId::parse(&args.run)?;
             match store.create_run(RunMeta::minimal(id.clone(), ctx.clock.now())) {
                 Ok(_) | Err(StoreError::RunExists(_)) => id,
-                Err(e) => return Err(store_err(e)),
+                Err(e) => return Err(CliError::from(e)),
             }
         } else {
             open_run(store, &args.run)?.id
@@ -90,19 +90,17 @@ pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
         let transcript = transcript_file
             .take()
             .map_or(TranscriptSource::Empty, TranscriptSource::Opened);
-        let appended = store
-            .append_session(
-                &id,
-                SessionAppend {
-                    record,
-                    transcript,
-                    scratchpad: None,
-                    patch: None,
-                    scheduler: None,
-                    state_extra: Default::default(),
-                },
-            )
-            .map_err(store_err)?;
+        let appended = store.append_session(
+            &id,
+            SessionAppend {
+                record,
+                transcript,
+                scratchpad: None,
+                patch: None,
+                scheduler: None,
+                state_extra: Default::default(),
+            },
+        )?;
         let mut out = ui::stdout();
         writeln!(out, "{}", appended.seq)?;
         out.flush()?;

@@ -1,13 +1,11 @@
 //! Shared plumbing of the sharing commands (`push`, `fetch`, `sync`, `rm`, `ls --remote`):
-//! telling a remote from a run among positional arguments, resolving both, mapping sharing
-//! errors to hints, and printing push and fetch reports.
+//! telling a remote from a run among positional arguments, resolving both, and printing push and
+//! fetch reports. (Sharing errors get their hints in `errors.rs`.)
 
 use std::io::Write;
 
-use super::resolve::store_err;
 use super::ui::{self, Style};
 use crate::cli::{CliError, CliResult, Ctx};
-use crate::git::NetError;
 use crate::store::share::{
     FetchOutcome, FetchReport, MAX_RUNS_KEY, PushOutcome, PushReport, RefKind, Remote, ShareError,
     looks_like_url, resolve_on_remote,
@@ -28,15 +26,12 @@ pub fn split_remote(args: &[String], remotes: &[String]) -> (Option<String>, Vec
 
 /// The remote of a command: named, or the default one.
 pub fn resolve_remote(store: &RunStore<'_>, arg: Option<&str>) -> CliResult<Remote> {
-    Remote::resolve(store.repo(), arg).map_err(share_err)
+    Ok(Remote::resolve(store.repo(), arg)?)
 }
 
 /// Splits positional arguments and resolves the remote.
 pub fn remote_and_runs(store: &RunStore<'_>, args: &[String]) -> CliResult<(Remote, Vec<String>)> {
-    let known = store
-        .repo()
-        .remote_names()
-        .map_err(|e| store_err(e.into()))?;
+    let known = store.repo().remote_names()?;
     let (remote, runs) = split_remote(args, &known);
     Ok((resolve_remote(store, remote.as_deref())?, runs))
 }
@@ -55,91 +50,13 @@ pub fn resolve_runs(
             Err(StoreError::RunNotFound(_)) => match resolve_on_remote(store, remote, a) {
                 Ok(id) => Ok(id),
                 Err(ShareError::Store(StoreError::RunNotFound(_))) if allow_unseen => {
-                    RunId::parse(a).map_err(|e| store_err(e.into()))
+                    Ok(RunId::parse(a)?)
                 }
-                Err(e) => Err(share_err(e)),
+                Err(e) => Err(CliError::from(e)),
             },
-            Err(e) => Err(store_err(e)),
+            Err(e) => Err(CliError::from(e)),
         })
         .collect()
-}
-
-/// Maps a sharing error to a CLI error with a hint on what to do next.
-pub fn share_err(e: ShareError) -> CliError {
-    let hint = match &e {
-        ShareError::NoRemote => Some(
-            "add one with `git remote add origin <url>`, or name a remote or URL on the command line; \
-             `git config pitboss.remote <remote>` sets the default"
-                .to_string(),
-        ),
-        ShareError::UnknownRemote { .. } => {
-            Some("`git remote -v` lists remotes; a URL or a path works too".to_string())
-        }
-        ShareError::BadRemoteName(_) => Some("give the remote's URL instead of its name".into()),
-        ShareError::Net(NetError::Failed { remote, detail, .. }) => match local_failure(detail) {
-            // The file-system hint of the exit funnel says the rest.
-            Some(LocalFailure::FileSystem) => None,
-            Some(LocalFailure::RefLocked) => Some(
-                "another git process was updating the same refs in this repository (a fetch or push \
-                 running at the same time): run the command again"
-                    .to_string(),
-            ),
-            None => Some(format!(
-                "check the remote's address and your access: `git ls-remote {remote}` should work"
-            )),
-        },
-        ShareError::NotSeen { remote, .. } => Some(format!(
-            "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
-        )),
-        ShareError::Net(NetError::Spawn { .. }) => {
-            Some("pitboss runs your `git` for network work: check that `git --version` works".into())
-        }
-        ShareError::BadConfig { key, .. } => Some(format!(
-            "set a number with `git config {key} <runs>`, or remove it with `git config --unset {key}`"
-        )),
-        ShareError::Store(_) | ShareError::Unexpected { .. } => None,
-    };
-    let local = matches!(&e, ShareError::Net(NetError::Failed { detail, .. }) if local_failure(detail).is_some());
-    let err = match e {
-        ShareError::Store(s) => return store_err(s),
-        // Not the remote's fault, nor the user's input: this repository could not be written.
-        e if local => CliError::internal(e),
-        e if e.is_user_error() => CliError::user(e),
-        e => CliError::internal(e),
-    };
-    match hint {
-        Some(h) => err.hint(h),
-        None => err,
-    }
-}
-
-/// A network command that failed on this side, whatever the remote did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LocalFailure {
-    /// This repository's file system is read-only or full.
-    FileSystem,
-    /// A ref here was locked by another git process.
-    RefLocked,
-}
-
-/// Reads git's own words (`detail` is its stderr gist) for a failure of this repository.
-fn local_failure(detail: &str) -> Option<LocalFailure> {
-    if [
-        "Read-only file system",
-        "No space left on device",
-        "Out of diskspace",
-    ]
-    .iter()
-    .any(|s| detail.contains(s))
-    {
-        Some(LocalFailure::FileSystem)
-    } else if detail.contains("cannot lock ref")
-        || (detail.contains(".lock") && detail.contains("File exists"))
-    {
-        Some(LocalFailure::RefLocked)
-    } else {
-        None
-    }
 }
 
 /// Prints a push report: one line per ref on stdout, hook messages and hints on stderr.
@@ -419,29 +336,5 @@ mod tests {
             (Some("../bare.git".into()), vec![])
         );
         assert_eq!(split_remote(&[], &remotes), (None, vec![]));
-    }
-}
-
-#[cfg(test)]
-mod local_failure_tests {
-    use super::*;
-
-    #[test]
-    fn local_failures_are_not_blamed_on_the_remote() {
-        // Recorded from git 2.47.
-        let ro = "error: unable to create temporary file: Read-only file system; fatal: failed to write object; fatal: unpack-objects failed";
-        assert_eq!(local_failure(ro), Some(LocalFailure::FileSystem));
-        let locked = "error: cannot lock ref 'refs/pitboss-remotes/origin/grind/r1': Unable to create '/r/.git/refs/pitboss-remotes/origin/grind/r1.lock': File exists.";
-        assert_eq!(local_failure(locked), Some(LocalFailure::RefLocked));
-        let remote = "fatal: 'nowhere' does not appear to be a git repository";
-        assert_eq!(local_failure(remote), None);
-        let e = share_err(ShareError::Net(NetError::Failed {
-            op: "fetch",
-            remote: "origin".into(),
-            detail: locked.into(),
-        }));
-        assert_eq!(e.kind, crate::cli::exit::ErrorKind::Internal);
-        assert!(!e.render().contains("address"), "{}", e.render());
-        assert!(e.render().contains("same time"), "{}", e.render());
     }
 }

@@ -142,7 +142,7 @@ pub fn note_deleted_on_remotes(
     store: &crate::store::RunStore<'_>,
     runs: &[crate::store::RunSummary],
 ) -> super::CliResult<()> {
-    let gone = store.gone_everywhere().map_err(super::remote::share_err)?;
+    let gone = store.gone_everywhere()?;
     for (remote, id) in gone {
         if runs.iter().any(|r| r.id == id) {
             ctx.ui.status(&format!(

@@ -119,7 +119,7 @@ pub fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
             base.extend(more);
         }
     }
-    serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::from)?;
+    serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)
 }
 

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::remote::{resolve_remote, resolve_runs, share_err};
-use super::resolve::{store_err, with_store};
+use super::remote::{resolve_remote, resolve_runs};
+use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::grind::lock::{LockError, RunLock};
@@ -43,20 +43,20 @@ pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
         };
         let id = match &remote {
             Some(r) => resolve_runs(store, r, std::slice::from_ref(&args.run), false)?.remove(0),
-            None => store.resolve(&args.run).map_err(store_err)?,
+            None => store.resolve(&args.run)?,
         };
         // Held for the whole deletion: a grind cannot take the run up meanwhile, and one that
         // holds it now would lose its session records (its next append finds no run).
         let _lock = hold_run(store, &id)?;
         let report = store.rm(&id, remote.as_ref()).map_err(|e| match e {
             crate::store::share::ShareError::Store(StoreError::RunNotFound(_)) => {
-                store_err(StoreError::RunNotFound(id.to_string()))
+                CliError::from(StoreError::RunNotFound(id.to_string()))
             }
-            e => share_err(e),
+            e => CliError::from(e),
         })?;
         if args.json {
             let mut out = ui::stdout();
-            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
             out.flush()?;
         } else {
@@ -108,7 +108,7 @@ fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> Cli
             .hint(format!(
                 "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
             )),
-            e => CliError::internal(e),
+            e @ LockError::Io { .. } => CliError::internal(e),
         },
     )
 }

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::escape::one_line;
 use super::ledger;
-use super::resolve::{duration, open_run, store_err, with_store};
+use super::resolve::{duration, open_run, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{Seq, rfc3339};
@@ -41,7 +41,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 );
                 if args.json {
                     let v = serde_json::json!({ "meta": run.meta, "state": run.state, "tip": run.tip.to_string(), "interrupted": interrupted });
-                    serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+                    serde_json::to_writer_pretty(&mut out, &v)?;
                     writeln!(out)?;
                 } else {
                     let s = &run.state;
@@ -110,22 +110,18 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                 }
             }
             Some(seq) => {
-                let record = store.record(&run, seq).map_err(store_err)?.ok_or_else(|| {
-                    CliError::user(crate::store::StoreError::SessionNotFound {
+                let record = store.record(&run, seq)?.ok_or_else(|| {
+                    CliError::from(crate::store::StoreError::SessionNotFound {
                         run: run.id.clone(),
                         seq,
                     })
-                    .hint(format!("`git pitboss log {}` lists its sessions", run.id))
                 })?;
                 if args.transcript {
-                    if let Some(oid) = store.transcript_blob(&run, seq).map_err(store_err)? {
-                        store
-                            .with_blob(oid, |b| out.write_all(b))
-                            .map_err(store_err)??;
+                    if let Some(oid) = store.transcript_blob(&run, seq)? {
+                        store.with_blob(oid, |b| out.write_all(b))??;
                     }
                 } else if args.json {
-                    serde_json::to_writer_pretty(&mut out, &record)
-                        .map_err(std::io::Error::from)?;
+                    serde_json::to_writer_pretty(&mut out, &record)?;
                     writeln!(out)?;
                 } else {
                     let r = &record;
@@ -179,7 +175,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                             writeln!(out, "{label:<9} {}", one_line(v))?;
                         }
                     }
-                    if store.patch_blob(&run, seq).map_err(store_err)?.is_some() {
+                    if store.patch_blob(&run, seq)?.is_some() {
                         writeln!(
                             out,
                             "patch     {}:{}",

@@ -3,8 +3,7 @@
 
 use clap::Args;
 
-use super::grind_run::grind_err;
-use super::resolve::{open_run, store_err, with_store};
+use super::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::grind::slot::request_skip;
 
@@ -20,8 +19,7 @@ pub fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
         let id = match &args.run {
             Some(r) => open_run(store, r)?.id,
             None => store
-                .list()
-                .map_err(store_err)?
+                .list()?
                 .runs
                 .into_iter()
                 .filter(|r| r.status.as_str() == "running")
@@ -32,7 +30,7 @@ pub fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
                         .hint("`git pitboss ls` lists runs and their status")
                 })?,
         };
-        request_skip(store.repo(), &id).map_err(grind_err)?;
+        request_skip(store.repo(), &id)?;
         ctx.ui
             .status(&format!("asked run {id} to skip its current session"));
         Ok(ExitStatus::Success)

@@ -7,12 +7,10 @@ use std::io::Write;
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 
-use super::resolve::{duration, money, store_err, with_store};
+use super::resolve::{duration, money, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::provenance::{
-    Group, GroupBy, Index, IndexOptions, ProvenanceError, StatsOptions, Target, reach, stats,
-};
+use crate::provenance::{Group, GroupBy, Index, IndexOptions, StatsOptions, Target, reach, stats};
 
 /// Show what the spend bought: sessions, cost, and the work that reached the target.
 ///
@@ -50,19 +48,6 @@ enum By {
     Day,
 }
 
-/// Maps a provenance error to a CLI error with a hint.
-pub(super) fn prov_err(e: ProvenanceError) -> CliError {
-    match e {
-        ProvenanceError::Store(s) => store_err(s),
-        ProvenanceError::BadTarget(_) => CliError::user(e)
-            .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
-        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => CliError::user(e).hint(
-            "check the file name, the line number and the revision (`git blame` takes the same)",
-        ),
-        e => CliError::internal(e),
-    }
-}
-
 /// `2026-11-24` (midnight UTC) or a full RFC 3339 time.
 pub(super) fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -84,19 +69,18 @@ pub fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
     with_store(ctx, |store| {
         let mut runs = Vec::new();
         for r in &args.runs {
-            runs.push(store.resolve(r).map_err(store_err)?.to_string());
+            runs.push(store.resolve(r)?.to_string());
         }
         let opts = IndexOptions {
             remote_runs: args.remote_runs,
             no_cache: false,
         };
-        let mut index = Index::load(store, &opts).map_err(prov_err)?;
+        let mut index = Index::load(store, &opts)?;
         let target = match &args.target {
             Some(t) => Target::Rev(t.clone()),
             None => Target::BaseBranch,
         };
-        let verdicts =
-            reach::judge(store.repo(), &mut index, &target, args.remote_runs).map_err(prov_err)?;
+        let verdicts = reach::judge(store.repo(), &mut index, &target, args.remote_runs)?;
         index.save();
         let report = stats::compute(
             &index,
@@ -123,7 +107,7 @@ pub fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
                 "groups": report.groups,
                 "total": report.total,
             });
-            serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         } else {
             print_table(&mut out, &report, args.target.as_deref())?;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::remote::{print_fetch, print_push, resolve_remote, share_err};
+use super::remote::{print_fetch, print_push, resolve_remote};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
@@ -31,31 +31,27 @@ pub struct SyncArgs {
 pub fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
     with_store(ctx, |store| {
         let remote = resolve_remote(store, args.remote.as_deref())?;
-        let fetched = store
-            .fetch(
-                &remote,
-                &FetchOptions {
-                    merge: true,
-                    ..FetchOptions::default()
-                },
-            )
-            .map_err(share_err)?;
+        let fetched = store.fetch(
+            &remote,
+            &FetchOptions {
+                merge: true,
+                ..FetchOptions::default()
+            },
+        )?;
         if !args.json {
             print_fetch(ctx, &fetched)?;
         }
-        let pushed = store
-            .push(
-                &remote,
-                &PushOptions {
-                    branches: !args.no_branch,
-                    ..PushOptions::default()
-                },
-            )
-            .map_err(share_err)?;
+        let pushed = store.push(
+            &remote,
+            &PushOptions {
+                branches: !args.no_branch,
+                ..PushOptions::default()
+            },
+        )?;
         if args.json {
             let mut out = ui::stdout();
             let v = serde_json::json!({ "fetch": fetched, "push": pushed });
-            serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
             out.flush()?;
         } else {

@@ -9,8 +9,7 @@ use anyhow::anyhow;
 use clap::Args;
 
 use super::blame::git_args;
-use super::resolve::{money, store_err, with_store};
-use super::stats::prov_err;
+use super::resolve::{money, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Oid;
@@ -56,10 +55,10 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             remote_runs: args.remote_runs,
             no_cache: false,
         };
-        let mut index = Index::load(store, &opts).map_err(prov_err)?;
+        let mut index = Index::load(store, &opts)?;
         let lines = blame::blame(repo, &mut index, &git).map_err(|e| match e {
             ProvenanceError::Blame(m) if m.contains("has only") => {
-                prov_err(ProvenanceError::NoSuchLine {
+                CliError::from(ProvenanceError::NoSuchLine {
                     file: file.to_string(),
                     line,
                     lines: m
@@ -68,11 +67,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                         .unwrap_or(0),
                 })
             }
-            e => prov_err(e),
+            e => CliError::from(e),
         })?;
         index.save();
         let Some(bl) = lines.into_iter().next() else {
-            return Err(prov_err(ProvenanceError::NoSuchLine {
+            return Err(CliError::from(ProvenanceError::NoSuchLine {
                 file: file.to_string(),
                 line,
                 lines: 0,
@@ -82,7 +81,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         let Some(sref) = &bl.session else {
             if args.json {
                 let v = serde_json::json!({ "file": file, "line": line, "commit": bl.commit, "content": bl.content, "session": null });
-                serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+                serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
                 writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
@@ -95,42 +94,31 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             out.flush()?;
             return Ok(ExitStatus::Success);
         };
-        let id = RunId::parse(&sref.run).map_err(|e| store_err(e.into()))?;
+        let id = RunId::parse(&sref.run)?;
         let run = match store.open_run(&id) {
             Ok(r) if r.id.ref_name() == sref.refname => r,
             _ => {
-                let tip = repo
-                    .ref_target(&sref.refname)
-                    .map_err(|e| store_err(e.into()))?
-                    .ok_or_else(|| {
-                        store_err(crate::store::StoreError::RunNotFound(sref.run.clone()))
-                    })?;
-                store
-                    .open_run_at(&id, &sref.refname, tip)
-                    .map_err(store_err)?
+                let tip = repo.ref_target(&sref.refname)?.ok_or_else(|| {
+                    CliError::from(crate::store::StoreError::RunNotFound(sref.run.clone()))
+                })?;
+                store.open_run_at(&id, &sref.refname, tip)?
             }
         };
-        let record = store
-            .record(&run, sref.seq)
-            .map_err(store_err)?
-            .ok_or_else(|| {
-                store_err(crate::store::StoreError::SessionNotFound {
-                    run: id.clone(),
-                    seq: sref.seq,
-                })
-            })?;
+        let record = store.record(&run, sref.seq)?.ok_or_else(|| {
+            CliError::from(crate::store::StoreError::SessionNotFound {
+                run: id.clone(),
+                seq: sref.seq,
+            })
+        })?;
         let digest = run.meta.prompts.get(&record.prompt).cloned();
         let prompt_text = match digest.as_deref().and_then(|d| d.parse::<Oid>().ok()) {
             Some(oid) => repo
-                .blob_if_present(oid)
-                .map_err(|e| store_err(e.into()))?
+                .blob_if_present(oid)?
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => None,
         };
-        let transcript = match store.transcript_blob(&run, sref.seq).map_err(store_err)? {
-            Some(b) => store
-                .with_blob(b, |bytes| String::from_utf8_lossy(bytes).into_owned())
-                .map_err(store_err)?,
+        let transcript = match store.transcript_blob(&run, sref.seq)? {
+            Some(b) => store.with_blob(b, |bytes| String::from_utf8_lossy(bytes).into_owned())?,
             None => String::new(),
         };
         let excerpt = blame::transcript_excerpt(&transcript, file, RADIUS);
@@ -150,7 +138,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 "transcript_path": record.transcript_path,
                 "transcript_excerpt": excerpt.as_ref().map(|e| e.iter().map(|(n, l)| serde_json::json!({"line": n, "text": l})).collect::<Vec<_>>()),
             });
-            serde_json::to_writer_pretty(&mut out, &v).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
             out.flush()?;
             return Ok(ExitStatus::Success);

@@ -211,10 +211,8 @@ impl FastImport {
         let tip = match Oid::from_str(line.trim()) {
             Ok(oid) if !line.trim().is_empty() => oid,
             _ => {
-                return Err(self.failed(std::io::Error::other(format!(
-                    "unexpected answer {:?}",
-                    line.trim()
-                ))));
+                let answer = format!("unexpected answer {:?}", line.trim());
+                return Err(self.failed(answer));
             }
         };
         let done = match self.input.as_mut() {
@@ -243,7 +241,9 @@ impl FastImport {
     }
 
     /// fast-import stopped reading (or we could not write): end it and say what it said.
-    fn failed(&mut self, e: std::io::Error) -> GitError {
+    /// `e`: what went wrong on our side of the pipe (an I/O error, or an answer we cannot
+    /// read), said when fast-import's own stderr says nothing.
+    fn failed(&mut self, e: impl std::fmt::Display) -> GitError {
         drop(self.input.take());
         let status = self.child.wait();
         let stderr = self.stderr.take().and_then(|h| h.join().ok());

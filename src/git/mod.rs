@@ -59,6 +59,8 @@ pub enum GitError {
     },
     #[error("git fast-import failed: {why}")]
     FastImport { why: String },
+    #[error("commit {0} is missing from the object store")]
+    MissingCommit(Oid),
 }
 
 impl GitError {

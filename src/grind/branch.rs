@@ -110,17 +110,17 @@ pub fn take_up(
         CasOutcome::Updated => store
             .follow_slots(&checkouts.slots, *tip)
             .map_err(share_io(branch)),
-        CasOutcome::Raced(_) => Err(GrindError::Io {
-            what: format!("{branch} moved while the resume took it up from {tracking}"),
-            source: std::io::Error::other("try the resume again"),
+        CasOutcome::Raced(_) => Err(GrindError::BranchRaced {
+            branch: branch.to_string(),
+            tracking: tracking.to_string(),
         }),
     }
 }
 
 fn share_io(branch: &str) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
-    move |e| GrindError::Io {
-        what: format!("cannot take up {branch}"),
-        source: std::io::Error::other(e.to_string()),
+    move |e| GrindError::TakeUpBranch {
+        branch: branch.to_string(),
+        source: Box::new(e),
     }
 }
 

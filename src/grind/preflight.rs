@@ -31,11 +31,6 @@ pub fn root_bypass(agent: &PlannedAgent, is_root: bool, is_sandbox_set: bool) ->
     })
 }
 
-/// The hint that goes with [`root_bypass`].
-pub const ROOT_BYPASS_HINT: &str = "if this machine is a sandbox, run with IS_SANDBOX=1 in the \
-     environment (`IS_SANDBOX=1 git pitboss grind …`); otherwise run as another user, or set \
-     another permission_mode in [agent] of .pitboss/config.toml";
-
 /// Interpreters whose next word is the script they run.
 const INTERPRETERS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "perl",

@@ -214,8 +214,10 @@ pub enum GrindError {
     Base(#[from] BaseError),
     #[error("branch {0} already exists")]
     BranchExists(String),
-    #[error("{0}")]
-    AgentMissing(String),
+    #[error("agent program `{}` not found", .program.display())]
+    AgentNotFound { program: PathBuf },
+    #[error("the {agent} agent does not start: {why}")]
+    AgentDoesNotStart { agent: String, why: String },
     #[error(transparent)]
     Lock(#[from] LockError),
     #[error(transparent)]
@@ -242,6 +244,14 @@ pub enum GrindError {
         branch: String,
         copies: Vec<String>,
     },
+    #[error("{branch} moved while the resume took it up from {tracking}")]
+    BranchRaced { branch: String, tracking: String },
+    #[error("cannot take up {branch}: {source}")]
+    TakeUpBranch {
+        branch: String,
+        #[source]
+        source: Box<crate::store::share::ShareError>,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -251,18 +261,6 @@ pub enum GrindError {
 }
 
 impl GrindError {
-    /// Could not start because of something the user can fix (exit 4), as opposed to a fault.
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            GrindError::Store(e) => e.is_user_error(),
-            GrindError::Git(_)
-            | GrindError::Agent(AgentError::Io { .. })
-            | GrindError::Lock(LockError::Io { .. })
-            | GrindError::Io { .. } => false,
-            _ => true,
-        }
-    }
-
     pub(super) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> GrindError {
         let what = what.into();
         move |source| GrindError::Io { what, source }

@@ -43,17 +43,6 @@ pub enum ProvenanceError {
     },
 }
 
-impl ProvenanceError {
-    /// Whether the user can fix it (a bad revision, file or line) rather than a fault of git.
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            ProvenanceError::Store(e) => e.is_user_error(),
-            ProvenanceError::Git(_) => false,
-            _ => true,
-        }
-    }
-}
-
 pub type Result<T, E = ProvenanceError> = std::result::Result<T, E>;
 
 /// A session's tokens under the one total definition: input + output + cache reads + cache

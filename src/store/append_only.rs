@@ -17,21 +17,17 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::id::Seq;
 use super::merge_plan::SideSession;
+use super::paths::{RUN_JSON, SESSION_DIRS, session_file_digits};
 use super::record::parse_record;
 use super::{Result, RunStore};
 use crate::git::{Oid, TreeEntryKind};
 
 /// The directories whose files a run never changes or deletes once written.
-const KEPT_DIRS: [&str; 3] = ["sessions", "transcripts", "patches"];
+const KEPT_DIRS: [&str; 3] = SESSION_DIRS;
 
 /// The seq of a file of the layout (`0007.jsonl`, `session-0007.log`, `session-0007.patch`).
 fn seq_of(dir: &str, name: &str) -> Option<u64> {
-    let digits = match dir {
-        "sessions" => name.strip_suffix(".jsonl"),
-        "transcripts" => name.strip_prefix("session-")?.strip_suffix(".log"),
-        _ => name.strip_prefix("session-")?.strip_suffix(".patch"),
-    }?;
-    digits.parse().ok()
+    session_file_digits(dir, name, false)?.parse().ok()
 }
 
 /// Files of one kept directory of a tree, as (path, blob), skipping buckets `skip` has with the
@@ -46,8 +42,8 @@ impl RunStore<'_> {
             return Ok(None);
         }
         let entry = |tree: Oid, path: &str| self.repo.tree_entry(tree, path);
-        if entry(old, "run.json")?.map(|e| e.0) != entry(new, "run.json")?.map(|e| e.0) {
-            return Ok(Some("it changes run.json, which never changes".into()));
+        if entry(old, RUN_JSON)?.map(|e| e.0) != entry(new, RUN_JSON)?.map(|e| e.0) {
+            return Ok(Some(format!("it changes {RUN_JSON}, which never changes")));
         }
         // Sessions whose files are gone or different at their place, by seq, with the first
         // such path; and the files `new` has that `old` has not (where moved sessions are).

@@ -14,6 +14,10 @@
 use std::collections::HashSet;
 
 use super::id::{RunId, Seq};
+use super::paths::{
+    PATCHES_DIR, RUN_JSON, SCRATCHPAD, SESSION_DIRS, SESSIONS_DIR, STATE_JSON, TRANSCRIPTS_DIR,
+    session_file_digits,
+};
 use super::record::parse_record;
 use super::rules::{BlobKind, check_blob_size, check_session, mib};
 use super::run::{RunMeta, RunState};
@@ -60,14 +64,14 @@ enum Slot {
 }
 
 /// The three directories of the layout.
-const DIRS: [&str; 3] = ["sessions", "transcripts", "patches"];
+const DIRS: [&str; 3] = SESSION_DIRS;
 
 /// A top-level file name.
 fn top_file(name: &str) -> Option<Slot> {
     match name {
-        "run.json" => Some(Slot::RunJson),
-        "state.json" => Some(Slot::StateJson),
-        "scratchpad.md" => Some(Slot::Scratchpad),
+        RUN_JSON => Some(Slot::RunJson),
+        STATE_JSON => Some(Slot::StateJson),
+        SCRATCHPAD => Some(Slot::Scratchpad),
         _ => None,
     }
 }
@@ -81,20 +85,13 @@ fn is_bucket(name: &str) -> bool {
 
 /// A file inside `<dir>/<bucket>/`, only at its canonical name for a seq of that bucket.
 fn leaf(dir: &str, bucket: &str, name: &str) -> Option<Slot> {
-    let (digits, slot): (&str, fn(Seq) -> Slot) = match dir {
-        "sessions" => (name.strip_suffix(".jsonl")?, Slot::Record),
-        "transcripts" => (
-            name.strip_prefix("session-")?.strip_suffix(".log")?,
-            Slot::Transcript,
-        ),
-        "patches" => (
-            name.strip_prefix("session-")
-                .or_else(|| name.strip_prefix("resume-"))?
-                .strip_suffix(".patch")?,
-            Slot::Patch,
-        ),
+    let slot: fn(Seq) -> Slot = match dir {
+        SESSIONS_DIR => Slot::Record,
+        TRANSCRIPTS_DIR => Slot::Transcript,
+        PATCHES_DIR => Slot::Patch,
         _ => return None,
     };
+    let digits = session_file_digits(dir, name, true)?;
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -167,7 +164,7 @@ impl Checker<'_, '_> {
             return Ok(Ok(()));
         }
         let entries = self.store.repo.tree_list(tree)?;
-        for name in ["run.json", "state.json"] {
+        for name in [RUN_JSON, STATE_JSON] {
             if !entries.iter().any(|(n, _, _)| n == name) {
                 return Ok(Err(format!("the tree has no {name}")));
             }

@@ -23,19 +23,14 @@ pub enum DirFileError {
     NotAFile(PathBuf),
     #[error("{} resolves to {}, outside the run directory", .path.display(), .resolved.display())]
     Outside { path: PathBuf, resolved: PathBuf },
+    #[error("cannot read {}: not UTF-8 text", .0.display())]
+    NotUtf8(PathBuf),
     #[error("cannot read {}: {source}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-}
-
-impl DirFileError {
-    /// Everything but an I/O failure is something about the directory the user can fix.
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, DirFileError::Io { .. })
-    }
 }
 
 /// Opens files inside one directory without following symlinks.
@@ -143,10 +138,7 @@ impl RunDirReader {
             None => Ok(None),
             Some(bytes) => String::from_utf8(bytes)
                 .map(Some)
-                .map_err(|_| DirFileError::Io {
-                    path: self.given.join(rel),
-                    source: io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"),
-                }),
+                .map_err(|_| DirFileError::NotUtf8(self.given.join(rel))),
         }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! This is the one module that knows the ref prefixes (`refs/pitboss/grind/` for runs,
 //! `refs/pitboss-remotes/<remote>/grind/` for the copies last seen on a remote,
-//! `refs/pitboss-tombstones/grind/` for runs deleted here) and the path layout inside a run's
-//! tree (house style 9). Run ids and remote names become ref names, so they are checked here
+//! `refs/pitboss-tombstones/grind/` for runs deleted here); the file names inside a run's tree
+//! are `paths.rs`'s (house style 9). Run ids and remote names become ref names, so they are checked here
 //! before anything is written or looked up.
 
 use std::collections::HashSet;
@@ -144,9 +144,7 @@ impl RunId {
 
 /// Why a remote cannot be used as a tracking namespace.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "remote name {0:?} cannot name a ref namespace (use letters, digits, '.', '_' and '-', or      give the remote's URL)"
-)]
+#[error("remote name {0:?} cannot name a ref namespace")]
 pub struct RemoteNameError(pub String);
 
 /// The name of a remote as it appears in tracking refs: a configured remote's own name
@@ -288,46 +286,6 @@ impl Seq {
     pub fn bucket(self) -> String {
         format!("{:02}", self.0 / 100)
     }
-
-    /// `sessions/<bucket>/<seq>.jsonl`
-    pub fn record_path(self) -> String {
-        format!("sessions/{}/{}.jsonl", self.bucket(), self.padded())
-    }
-
-    /// `transcripts/<bucket>/session-<seq>.log`
-    pub fn transcript_path(self) -> String {
-        format!(
-            "transcripts/{}/session-{}.log",
-            self.bucket(),
-            self.padded()
-        )
-    }
-
-    /// `patches/<bucket>/session-<seq>.patch`
-    pub fn patch_path(self) -> String {
-        format!("patches/{}/session-{}.patch", self.bucket(), self.padded())
-    }
-
-    /// `patches/<bucket>/resume-<seq>.patch`: work found in a run's worktree when the run was
-    /// resumed, before session `seq` (someone edited it by hand, or a process left it).
-    pub fn resume_patch_path(self) -> String {
-        format!("patches/{}/resume-{}.patch", self.bucket(), self.padded())
-    }
-
-    /// The transcript path a record names, as in the file-based layout:
-    /// `transcripts/session-<seq>.log`.
-    pub fn record_transcript_path(self) -> String {
-        format!("transcripts/session-{}.log", self.padded())
-    }
-
-    /// Parses a record file name (`0007.jsonl`) back to its number.
-    pub fn from_record_file(name: &str) -> Option<Seq> {
-        let digits = name.strip_suffix(".jsonl")?;
-        if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse().ok().map(Seq)
-    }
 }
 
 impl fmt::Display for Seq {
@@ -390,25 +348,6 @@ mod tests {
             RunId::parse("abc").unwrap().ref_name(),
             "refs/pitboss/grind/abc"
         );
-    }
-
-    #[test]
-    fn seq_paths_are_bucketed() {
-        assert_eq!(Seq(7).record_path(), "sessions/00/0007.jsonl");
-        assert_eq!(Seq(12345).record_path(), "sessions/123/12345.jsonl");
-        assert_eq!(
-            Seq(100).transcript_path(),
-            "transcripts/01/session-0100.log"
-        );
-        assert_eq!(Seq(3).patch_path(), "patches/00/session-0003.patch");
-        assert_eq!(
-            Seq(1).record_transcript_path(),
-            "transcripts/session-0001.log"
-        );
-        assert_eq!(Seq::from_record_file("0007.jsonl"), Some(Seq(7)));
-        assert_eq!(Seq::from_record_file("12345.jsonl"), Some(Seq(12345)));
-        assert_eq!(Seq::from_record_file("7.jsonl"), None);
-        assert_eq!(Seq::from_record_file("00a7.jsonl"), None);
     }
 
     #[test]

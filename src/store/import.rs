@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::check::Caps;
 use super::id::Seq;
 use super::message::{run_message, session_message};
+use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
 use super::record::SessionRecord;
 use super::rules::{BlobKind, check_blob_size, check_session};
 use super::run::{RunMeta, RunState};
@@ -77,7 +78,7 @@ impl RunStore<'_> {
         check_blob_size(BlobKind::Scratchpad, scratchpad.len() as u64, &caps).map_err(|why| {
             StoreError::CorruptRun {
                 run: id.clone(),
-                path: "scratchpad.md".into(),
+                path: SCRATCHPAD.into(),
                 why,
             }
         })?;
@@ -91,9 +92,9 @@ impl RunStore<'_> {
             &self.identity,
             started_at,
             &mut [
-                file("run.json", FileData::Bytes(meta_json.as_bytes())),
-                file("scratchpad.md", FileData::Bytes(b"")),
-                file("state.json", FileData::Bytes(state.to_json().as_bytes())),
+                file(RUN_JSON, FileData::Bytes(meta_json.as_bytes())),
+                file(SCRATCHPAD, FileData::Bytes(b"")),
+                file(STATE_JSON, FileData::Bytes(state.to_json().as_bytes())),
             ],
         )?;
         // Only the seqs are kept (8 bytes a session): memory stays flat however long the run.
@@ -178,7 +179,7 @@ impl RunStore<'_> {
                     path: seq.transcript_path(),
                     data,
                 },
-                file("state.json", FileData::Bytes(state_json.as_bytes())),
+                file(STATE_JSON, FileData::Bytes(state_json.as_bytes())),
             ];
             if let Some(p) = &patch {
                 files.push(file(&seq.patch_path(), FileData::Bytes(p)));
@@ -205,8 +206,8 @@ impl RunStore<'_> {
             &self.identity,
             now,
             &mut [
-                file("state.json", FileData::Bytes(fin.to_json().as_bytes())),
-                file("scratchpad.md", FileData::Bytes(scratchpad.as_bytes())),
+                file(STATE_JSON, FileData::Bytes(fin.to_json().as_bytes())),
+                file(SCRATCHPAD, FileData::Bytes(scratchpad.as_bytes())),
             ],
         )?;
         Ok(fin)

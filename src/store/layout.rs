@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use super::dir_read::{DirFileError, RunDirReader};
 use super::id::{RunId, Seq};
 use super::markdown::render_sessions_md;
+use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_JSONL, SESSIONS_MD, STATE_JSON};
 use super::record::{SessionRecord, parse_record};
 use super::run::{RunMeta, RunState, RunStatus};
 use super::write::TranscriptSource;
@@ -67,17 +68,6 @@ pub enum LayoutError {
     Store(#[from] StoreError),
     #[error(transparent)]
     File(#[from] DirFileError),
-}
-
-impl LayoutError {
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            LayoutError::Io { .. } => false,
-            LayoutError::Store(e) => e.is_user_error(),
-            LayoutError::File(e) => e.is_user_error(),
-            _ => true,
-        }
-    }
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError {
@@ -166,17 +156,17 @@ pub fn export_run(
         files += 1;
         if let Some(oid) = store.patch_blob(run, r.seq)? {
             let bytes = store.repo().read_blob(oid).map_err(StoreError::Git)?;
-            write(&format!("patches/session-{}.patch", seq.padded()), &bytes)?;
+            write(&seq.dir_patch_path(), &bytes)?;
             files += 1;
         }
     }
     let mut meta = serde_json::to_string_pretty(&run.meta).unwrap_or_default();
     meta.push('\n');
-    write("run.json", meta.as_bytes())?;
-    write("state.json", run.state.to_json().as_bytes())?;
-    write("sessions.jsonl", jsonl.as_bytes())?;
-    write("sessions.md", render_sessions_md(&records).as_bytes())?;
-    write("scratchpad.md", store.scratchpad(run)?.as_bytes())?;
+    write(RUN_JSON, meta.as_bytes())?;
+    write(STATE_JSON, run.state.to_json().as_bytes())?;
+    write(SESSIONS_JSONL, jsonl.as_bytes())?;
+    write(SESSIONS_MD, render_sessions_md(&records).as_bytes())?;
+    write(SCRATCHPAD, store.scratchpad(run)?.as_bytes())?;
     files += 5;
     // Until the rename `tmp` removes itself on every error path.
     if dir.exists() {
@@ -327,7 +317,7 @@ fn transcript_of(
 }
 
 fn patch_of(reader: &RunDirReader, dir: &Path, seq: u64) -> Result<Option<PathBuf>, LayoutError> {
-    let p = dir.join(format!("patches/session-{}.patch", Seq(seq).padded()));
+    let p = dir.join(Seq(seq).dir_patch_path());
     Ok(has_member(reader, &p)?.then_some(p))
 }
 
@@ -338,8 +328,8 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
         return Err(LayoutError::MissingFile(dir.to_path_buf()));
     }
     let reader = RunDirReader::new(dir)?;
-    let jsonl_path = dir.join("sessions.jsonl");
-    let state_path = dir.join("state.json");
+    let jsonl_path = dir.join(SESSIONS_JSONL);
+    let state_path = dir.join(STATE_JSON);
     for p in [&state_path, &jsonl_path] {
         if !has_member(&reader, p)? {
             return Err(LayoutError::MissingFile(p.clone()));
@@ -393,7 +383,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
             why,
         }
     })?;
-    let meta_path = dir.join("run.json");
+    let meta_path = dir.join(RUN_JSON);
     let meta = if has_member(&reader, &meta_path)? {
         let t = read_member_text(&reader, &meta_path)?;
         Some(
@@ -405,7 +395,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
     } else {
         None
     };
-    let pad_path = dir.join("scratchpad.md");
+    let pad_path = dir.join(SCRATCHPAD);
     let scratchpad = if has_member(&reader, &pad_path)? {
         read_member_text(&reader, &pad_path)?
     } else {
@@ -498,7 +488,7 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
     let source = rd.dir.display().to_string();
     let dir = rd.dir;
     let files = rd.reader;
-    let jsonl_path = dir.join("sessions.jsonl");
+    let jsonl_path = dir.join(SESSIONS_JSONL);
     let mut reader = BufReader::new(open_member(&files, &jsonl_path)?);
     let mut pos = 0u64;
     let mut next = |at: RecordAt| -> Result<_, LayoutError> {
@@ -534,10 +524,7 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
     let failed = std::cell::RefCell::new(None);
     let mut items = rd.sessions.into_iter().map(|at| {
         next(at).map_err(|e| {
-            let placeholder = StoreError::Git(crate::git::GitError::Io {
-                what: e.to_string(),
-                source: std::io::Error::other("the run directory could not be read"),
-            });
+            let placeholder = StoreError::ImportSource { why: e.to_string() };
             *failed.borrow_mut() = Some(e);
             placeholder
         })

@@ -18,6 +18,7 @@
 use super::id::{RunId, Seq};
 use super::merge_plan::{Placed, SideSession, plan_union};
 use super::message::merge_message;
+use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
 use super::run::Consumed;
 use super::{Result, Run, RunStore};
 use crate::git::{Identity, Oid, TreeEdit, TreeEntryKind};
@@ -80,16 +81,16 @@ impl RunStore<'_> {
                 (if later_is_2 { b } else { a }, false)
             })
         };
-        match three_way("run.json")? {
-            (Some(oid), true) => edits.push(blob("run.json", oid)),
+        match three_way(RUN_JSON)? {
+            (Some(oid), true) => edits.push(blob(RUN_JSON, oid)),
             _ => {
-                return Ok(MergeOutcome::Conflict(
-                    "run.json differs between the two sides".into(),
-                ));
+                return Ok(MergeOutcome::Conflict(format!(
+                    "{RUN_JSON} differs between the two sides"
+                )));
             }
         }
-        if let (Some(oid), _) = three_way("scratchpad.md")? {
-            edits.push(blob("scratchpad.md", oid));
+        if let (Some(oid), _) = three_way(SCRATCHPAD)? {
+            edits.push(blob(SCRATCHPAD, oid));
         }
 
         let mut records = Vec::with_capacity(plan.len());
@@ -127,7 +128,7 @@ impl RunStore<'_> {
         state.started_at = r1.state.started_at.min(r2.state.started_at);
         state.last_updated_at = r1.state.last_updated_at.max(r2.state.last_updated_at);
         edits.push(blob(
-            "state.json",
+            STATE_JSON,
             self.repo.write_blob(state.to_json().as_bytes())?,
         ));
 
@@ -191,12 +192,9 @@ impl RunStore<'_> {
     }
 
     fn commit_or_fail(&self, oid: Oid) -> Result<crate::git::CommitInfo> {
-        self.repo.commit_info(oid)?.ok_or_else(|| {
-            super::StoreError::Git(crate::git::GitError::Io {
-                what: format!("cannot read commit {oid}"),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            })
-        })
+        self.repo.commit_info(oid)?.ok_or(super::StoreError::Git(
+            crate::git::GitError::MissingCommit(oid),
+        ))
     }
 }
 

@@ -16,6 +16,7 @@ mod markdown;
 mod merge;
 mod merge_plan;
 mod message;
+pub mod paths;
 mod read;
 mod read_at;
 mod record;
@@ -103,6 +104,9 @@ pub enum StoreError {
     },
     #[error("run {run}: gave up after {attempts} attempts: other writers kept moving the ref")]
     Contention { run: RunId, attempts: u32 },
+    /// What an import reads from failed; its reader reports the failure as itself.
+    #[error("the run to import cannot be read: {why}")]
+    ImportSource { why: String },
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -111,7 +115,23 @@ impl StoreError {
     /// Whether the user can fix it (bad id, unknown run, bad record) rather than a fault of
     /// git or the file system.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, StoreError::Git(_) | StoreError::Contention { .. })
+        match self {
+            StoreError::Git(_) | StoreError::Contention { .. } => false,
+            StoreError::InvalidRunId(_)
+            | StoreError::RunExists(_)
+            | StoreError::RunNotFound(_)
+            | StoreError::Ambiguous { .. }
+            | StoreError::Damaged(_)
+            | StoreError::NotARun { .. }
+            | StoreError::DuplicateSeq { .. }
+            | StoreError::Invalid { .. }
+            | StoreError::SessionNotFound { .. }
+            | StoreError::RunMismatch { .. }
+            | StoreError::CorruptRecord { .. }
+            | StoreError::CorruptRun { .. }
+            | StoreError::StaleLock { .. }
+            | StoreError::ImportSource { .. } => true,
+        }
     }
 }
 

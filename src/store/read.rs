@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::id::{RUN_REF_PREFIX, RunId, Seq, check_run_prefix};
+use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_DIR, STATE_JSON};
 use super::record::{SessionRecord, parse_record};
 use super::run::{Consumed, RunMeta, RunState, RunStatus};
 use super::{Result, Run, RunStore, StoreError};
@@ -61,11 +62,11 @@ impl RunStore<'_> {
                 not_a_run(format!("it points at {tip}, which is not a commit"))
             }));
         };
-        let meta: RunMeta = self.read_json(commit.tree, "run.json", id, &not_a_run)?;
+        let meta: RunMeta = self.read_json(commit.tree, RUN_JSON, id, &not_a_run)?;
         if meta.id != *id {
             return Err(not_a_run(format!("its run.json is for run {}", meta.id)));
         }
-        let state: RunState = self.read_json(commit.tree, "state.json", id, &not_a_run)?;
+        let state: RunState = self.read_json(commit.tree, STATE_JSON, id, &not_a_run)?;
         Ok(Run {
             id: id.clone(),
             tip,
@@ -187,7 +188,7 @@ impl RunStore<'_> {
                 not_a_run(format!("it points at {tip}, which is not a commit"))
             }));
         };
-        let state: RunState = self.read_json(commit.tree, "state.json", id, &not_a_run)?;
+        let state: RunState = self.read_json(commit.tree, STATE_JSON, id, &not_a_run)?;
         Ok(RunSummary {
             id: id.clone(),
             status: state.status,
@@ -203,7 +204,8 @@ impl RunStore<'_> {
     /// The blob ids of every session record of a run, in seq order.
     pub(super) fn record_blobs(&self, run: &Run) -> Result<Vec<(Seq, String, Oid)>> {
         let tree = self.tip_tree(run)?;
-        let Some((sessions, TreeEntryKind::Tree)) = self.repo.tree_entry(tree, "sessions")? else {
+        let Some((sessions, TreeEntryKind::Tree)) = self.repo.tree_entry(tree, SESSIONS_DIR)?
+        else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -212,7 +214,7 @@ impl RunStore<'_> {
                 continue;
             }
             for (name, oid, kind) in self.repo.tree_list(bucket_oid)? {
-                let path = format!("sessions/{bucket}/{name}");
+                let path = format!("{SESSIONS_DIR}/{bucket}/{name}");
                 let seq = Seq::from_record_file(&name).filter(|s| s.bucket() == bucket);
                 match (seq, kind) {
                     (Some(seq), TreeEntryKind::Blob) => out.push((seq, path, oid)),
@@ -315,7 +317,7 @@ impl RunStore<'_> {
 
     /// The agents' shared notes as of the tip.
     pub fn scratchpad(&self, run: &Run) -> Result<String> {
-        match self.blob_at(run, "scratchpad.md")? {
+        match self.blob_at(run, SCRATCHPAD)? {
             Some(oid) => Ok(String::from_utf8_lossy(&self.repo.read_blob(oid)?).into_owned()),
             None => Ok(String::new()),
         }

@@ -9,6 +9,7 @@ use super::check::Caps;
 use super::id::{RunId, Seq};
 use super::merge_plan::RENUMBERED_FROM;
 use super::message::{run_message, session_message};
+use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
 use super::record::SessionRecord;
 use super::rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 use super::run::{RunMeta, RunState, RunStatus};
@@ -127,9 +128,9 @@ impl RunStore<'_> {
         let state_blob = self.repo.write_blob(state.to_json().as_bytes())?;
         let pad_blob = self.repo.write_blob(scratchpad.as_bytes())?;
         let tree = self.repo.write_flat_tree(&[
-            ("run.json", meta_blob),
-            ("scratchpad.md", pad_blob),
-            ("state.json", state_blob),
+            (RUN_JSON, meta_blob),
+            (SCRATCHPAD, pad_blob),
+            (STATE_JSON, state_blob),
         ])?;
         Ok((tree, meta_blob))
     }
@@ -253,13 +254,13 @@ impl RunStore<'_> {
                     oid: transcript,
                 },
                 TreeEdit::Blob {
-                    path: "state.json".into(),
+                    path: STATE_JSON.into(),
                     oid: self.repo.write_blob(state.to_json().as_bytes())?,
                 },
             ];
             if let Some(p) = scratch {
                 edits.push(TreeEdit::Blob {
-                    path: "scratchpad.md".into(),
+                    path: SCRATCHPAD.into(),
                     oid: p,
                 });
             }
@@ -313,12 +314,12 @@ impl RunStore<'_> {
             }
             state.last_updated_at = self.clock.now();
             let mut edits = vec![TreeEdit::Blob {
-                path: "state.json".into(),
+                path: STATE_JSON.into(),
                 oid: self.repo.write_blob(state.to_json().as_bytes())?,
             }];
             if let Some(p) = scratch {
                 edits.push(TreeEdit::Blob {
-                    path: "scratchpad.md".into(),
+                    path: SCRATCHPAD.into(),
                     oid: p,
                 });
             }

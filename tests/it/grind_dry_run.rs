@@ -153,6 +153,33 @@ fn a_missing_agent_program_is_refused_before_anything_is_written() {
     );
 }
 
+/// The error says what is wrong; how to fix it comes as `hint:` lines (from the CLI alone).
+#[test]
+fn a_missing_agent_program_is_a_fact_and_its_fixes_are_hints() {
+    let sb = Sandbox::new();
+    full_project(&sb);
+    let out = run(sb
+        .pitboss()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["grind", "--agent", "claude"]));
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    // (Warnings about the project's prompts may come first.)
+    let lines: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "error: agent program `claude` not found",
+            "hint: install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd",
+            "hint: `git pitboss grind --dry-run` shows the agent a run would start",
+        ],
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_flag_values_are_refused_with_the_reason() {
     let sb = Sandbox::new();

@@ -59,7 +59,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 shadows: found.shadow_of(p.name.as_str()).map(|s| &s.hidden),
             })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &rows).map_err(std::io::Error::from)?;
+        serde_json::to_writer_pretty(&mut out, &rows)?;
         writeln!(out)?;
     } else if found.prompts.is_empty() {
         let dirs: Vec<String> = found

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use clap::Args;
 
-use crate::cli::grind_run::grind_err;
 use crate::cli::resolve::with_store;
 use crate::cli::{CliResult, Ctx, ExitStatus, ui};
 use crate::grind::sweep;
@@ -20,10 +19,10 @@ pub struct LsArgs {
 
 pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     with_store(ctx, |store| {
-        let slots = sweep::list(store.repo(), store).map_err(grind_err)?;
+        let slots = sweep::list(store.repo(), store)?;
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &slots).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out, &slots)?;
             writeln!(out)?;
         } else if slots.is_empty() {
             ctx.ui.status("no run worktrees");

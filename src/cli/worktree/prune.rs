@@ -2,7 +2,6 @@
 
 use clap::Args;
 
-use crate::cli::grind_run::grind_err;
 use crate::cli::resolve::with_store;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::grind::sweep;
@@ -21,8 +20,7 @@ pub struct PruneArgs {
 
 pub fn cmd_prune(ctx: &Ctx, args: PruneArgs) -> CliResult {
     with_store(ctx, |store| {
-        let report =
-            sweep::prune(store.repo(), store, args.force, args.dry_run).map_err(grind_err)?;
+        let report = sweep::prune(store.repo(), store, args.force, args.dry_run)?;
         let verb = if args.dry_run {
             "would remove"
         } else {

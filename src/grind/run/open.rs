@@ -19,21 +19,18 @@ pub(super) fn check_agent(
     let cwd = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
     let path = req.env.get("PATH").map(std::ffi::OsString::from);
     let Some(found) = agent::locate(adapter.program(), path.as_deref(), &cwd) else {
-        return Err(GrindError::AgentMissing(format!(
-            "agent program `{}` not found (install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd)",
-            adapter.program().display()
-        )));
+        return Err(GrindError::AgentNotFound {
+            program: adapter.program().to_path_buf(),
+        });
     };
     if !adapter.probes_version() {
         return Ok((Some(found), None));
     }
     agent::probe_version(&found, &cwd, VERSION_PROBE_TIMEOUT)
         .map(|v| (Some(found.clone()), Some(v)))
-        .map_err(|e| {
-            GrindError::AgentMissing(format!(
-                "the {} agent does not start: {e} (reinstall it; `git pitboss agents` shows what would run)",
-                adapter.name()
-            ))
+        .map_err(|why| GrindError::AgentDoesNotStart {
+            agent: adapter.name().to_string(),
+            why,
         })
 }
 

@@ -80,18 +80,6 @@ impl From<GitError> for ShareError {
     }
 }
 
-impl ShareError {
-    /// Whether the user can fix it (a wrong remote, an unreachable or refusing remote, an
-    /// unknown run) rather than a fault of git or the file system here.
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            ShareError::Net(NetError::Spawn { .. }) => false,
-            ShareError::Store(e) => e.is_user_error(),
-            _ => true,
-        }
-    }
-}
-
 pub type Result<T, E = ShareError> = std::result::Result<T, E>;
 
 /// A remote as pitboss uses it.

@@ -1,0 +1,522 @@
+//! Library errors on their way to the user: one `From` impl per library error type, each
+//! deciding the exit-code class (README "Exit codes": 4 for what the user can fix, 70 for a
+//! fault of git, the file system or pitboss) and the hint on what to do.
+//!
+//! The library says what is wrong; this file alone says how to fix it (house style 6), so the
+//! same error reads the same from every command and `?` is all a command needs. Every match
+//! over a library error enum names each variant: a new variant does not compile until
+//! someone decides its class and its hint here.
+
+use super::exit::{CliError, ErrorKind};
+use crate::agent::AgentError;
+use crate::git::{BaseError, GitError, NetError};
+use crate::grind::budget::StopReason;
+use crate::grind::lock::LockError;
+use crate::grind::reopen::Refusal;
+use crate::grind::run::GrindError;
+use crate::provenance::ProvenanceError;
+use crate::store::dir_read::DirFileError;
+use crate::store::layout::LayoutError;
+use crate::store::share::ShareError;
+use crate::store::{DamagedRun, RunIdError, StoreError};
+
+/// An error's exit-code class and what to do about it.
+struct Class {
+    kind: ErrorKind,
+    hints: Vec<String>,
+}
+
+impl Class {
+    fn user() -> Class {
+        Class {
+            kind: ErrorKind::User,
+            hints: Vec::new(),
+        }
+    }
+    fn internal() -> Class {
+        Class {
+            kind: ErrorKind::Internal,
+            hints: Vec::new(),
+        }
+    }
+    fn hint(mut self, h: impl Into<String>) -> Class {
+        self.hints.push(h.into());
+        self
+    }
+    fn error(self, e: impl Into<anyhow::Error>) -> CliError {
+        let mut err = match self.kind {
+            ErrorKind::User => CliError::user(e),
+            ErrorKind::Internal => CliError::internal(e),
+        };
+        err.hints = self.hints;
+        err
+    }
+}
+
+/// What to do about a ref git found locked by another writer.
+const REF_LOCKED_HINT: &str = "another git process was updating the same refs in this \
+     repository (a fetch or push running at the same time): run the command again";
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        store_class(&e).error(e)
+    }
+}
+
+fn store_class(e: &StoreError) -> Class {
+    match e {
+        StoreError::RunNotFound(_) => Class::user().hint("run `git pitboss ls` to list runs"),
+        StoreError::Ambiguous { .. } => Class::user().hint("type more characters of the run id"),
+        StoreError::InvalidRunId(_) => Class::user()
+            .hint("run ids look like 20261124T101500Z-3fa9; `git pitboss ls` lists them"),
+        StoreError::DuplicateSeq { .. } => Class::user()
+            .hint("leave `seq` out of the record to append it as the next session"),
+        StoreError::RunExists(_) => {
+            Class::user().hint("choose another id, or `git pitboss ls` to see existing runs")
+        }
+        StoreError::NotARun { refname, .. } => Class::user().hint(format!(
+            "look at it with `git log {refname}`; delete it with `git update-ref -d {refname}` if it is not yours"
+        )),
+        StoreError::CorruptRecord { run, path, .. } => Class::user().hint(format!(
+            "inspect it with `git show {}:{path}`",
+            run.ref_name()
+        )),
+        StoreError::SessionNotFound { run, .. } => {
+            Class::user().hint(format!("`git pitboss log {run}` lists its sessions"))
+        }
+        StoreError::CorruptRun { .. } | StoreError::ImportSource { .. } => Class::user(),
+        StoreError::StaleLock { path, .. } => Class::user().hint(format!(
+            "see who has it with `fuser -v {0}` and `ps -ef | grep git`; only when no git or \
+             git-pitboss process is writing to this repository, remove it: rm {0}",
+            path.display()
+        )),
+        StoreError::Invalid { .. } => Class::user().hint(
+            "fix the record or file: teammates' `git pitboss fetch` refuses runs that break these rules",
+        ),
+        StoreError::Damaged(d) => Class::user().hint(damaged_hint(d)),
+        StoreError::RunMismatch { .. } => {
+            Class::user().hint("leave `run_id` out of the record, or record into that run")
+        }
+        StoreError::Contention { .. } => Class::internal(),
+        StoreError::Git(g) => git_class(g),
+    }
+}
+
+impl From<RunIdError> for CliError {
+    fn from(e: RunIdError) -> Self {
+        StoreError::InvalidRunId(e).into()
+    }
+}
+
+impl From<GitError> for CliError {
+    fn from(e: GitError) -> Self {
+        git_class(&e).error(e)
+    }
+}
+
+/// A git fault met outside repository discovery (see [`discover_error`]): not the user's.
+fn git_class(e: &GitError) -> Class {
+    match e {
+        GitError::Git { .. } if e.is_locked() => Class::internal().hint(format!(
+            "{REF_LOCKED_HINT}; if none is running, a killed git left the `.lock` file named \
+             above: remove it"
+        )),
+        GitError::NotARepository { .. }
+        | GitError::Unsupported { .. }
+        | GitError::Git { .. }
+        | GitError::Io { .. }
+        | GitError::FastImport { .. }
+        | GitError::MissingCommit(_) => Class::internal(),
+    }
+}
+
+/// A repository that cannot be opened where a command runs: the user's to fix.
+pub fn discover_error(e: GitError) -> CliError {
+    let hint = match &e {
+        GitError::NotARepository { .. } => {
+            "run git pitboss inside a git repository (or `git init` one first)"
+        }
+        GitError::Unsupported { .. } => {
+            "use a repository with the default (files) ref format and SHA-1 objects"
+        }
+        GitError::Git { .. }
+        | GitError::Io { .. }
+        | GitError::FastImport { .. }
+        | GitError::MissingCommit(_) => {
+            "check that the repository is readable (`git status` should work)"
+        }
+    };
+    CliError::user(e).hint(hint)
+}
+
+/// How to bring a damaged run back (its tip commit is missing, see `store/damage.rs`).
+pub fn damaged_hint(d: &DamagedRun) -> String {
+    let why = "a `git gc --prune=now` beside a running write can do this";
+    match &d.restore {
+        Some(oid) => format!(
+            "{why}; restore the run's newest intact commit from its reflog (`git reflog {r}`): \
+             git update-ref {r} {oid} {tip}; then `git pitboss fetch` brings back later \
+             sessions a remote has",
+            r = d.refname,
+            tip = d.tip
+        ),
+        None => format!(
+            "{why}; its reflog (`git reflog {r}`) has no intact earlier commit: `git pitboss \
+             fetch` brings the run back from a remote that has it",
+            r = d.refname
+        ),
+    }
+}
+
+impl From<ShareError> for CliError {
+    fn from(e: ShareError) -> Self {
+        share_class(&e).error(e)
+    }
+}
+
+fn share_class(e: &ShareError) -> Class {
+    match e {
+        ShareError::Store(s) => store_class(s),
+        ShareError::NoRemote => Class::user().hint(
+            "add one with `git remote add origin <url>`, or name a remote or URL on the command line; \
+             `git config pitboss.remote <remote>` sets the default",
+        ),
+        ShareError::UnknownRemote { .. } => {
+            Class::user().hint("`git remote -v` lists remotes; a URL or a path works too")
+        }
+        ShareError::BadRemoteName(_) => Class::user().hint(
+            "a remote name that can be one has only letters, digits, '.', '_' and '-' (like a run \
+             id); or give the remote's URL instead of its name",
+        ),
+        ShareError::Net(n) => net_class(n),
+        ShareError::NotSeen { remote, .. } => Class::user().hint(format!(
+            "run `git pitboss fetch {remote}` first, so the deletion is leased on what the remote has"
+        )),
+        ShareError::BadConfig { key, .. } => Class::user().hint(format!(
+            "set a number with `git config {key} <runs>`, or remove it with `git config --unset {key}`"
+        )),
+        // A remote that answers in a way git does not is the remote's problem, not ours.
+        ShareError::Unexpected { .. } => Class::user(),
+    }
+}
+
+fn net_class(e: &NetError) -> Class {
+    match e {
+        // Not the remote's fault, nor the user's input: this repository could not be written
+        // (the file-system hint of the exit funnel says the rest).
+        NetError::Failed { remote, detail, .. } => match local_failure(detail) {
+            Some(LocalFailure::FileSystem) => Class::internal(),
+            Some(LocalFailure::RefLocked) => Class::internal().hint(REF_LOCKED_HINT),
+            None => Class::user().hint(format!(
+                "check the remote's address and your access: `git ls-remote {remote}` should work"
+            )),
+        },
+        NetError::Spawn { .. } => Class::internal()
+            .hint("pitboss runs your `git` for network work: check that `git --version` works"),
+    }
+}
+
+/// A network command that failed on this side, whatever the remote did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LocalFailure {
+    /// This repository's file system is read-only or full.
+    FileSystem,
+    /// A ref here was locked by another git process.
+    RefLocked,
+}
+
+/// Reads git's own words (`detail` is its stderr gist) for a failure of this repository.
+fn local_failure(detail: &str) -> Option<LocalFailure> {
+    if [
+        "Read-only file system",
+        "No space left on device",
+        "Out of diskspace",
+    ]
+    .iter()
+    .any(|s| detail.contains(s))
+    {
+        Some(LocalFailure::FileSystem)
+    } else if detail.contains("cannot lock ref")
+        || (detail.contains(".lock") && detail.contains("File exists"))
+    {
+        Some(LocalFailure::RefLocked)
+    } else {
+        None
+    }
+}
+
+impl From<LayoutError> for CliError {
+    fn from(e: LayoutError) -> Self {
+        layout_class(&e).error(e)
+    }
+}
+
+fn layout_class(e: &LayoutError) -> Class {
+    match e {
+        LayoutError::Store(s) => store_class(s),
+        LayoutError::File(f) => dir_file_class(f),
+        LayoutError::Io { .. } => Class::internal(),
+        LayoutError::MissingFile(_)
+        | LayoutError::BadLine { .. }
+        | LayoutError::BadFile { .. }
+        | LayoutError::DuplicateSeq { .. }
+        | LayoutError::UnsafePath { .. }
+        | LayoutError::MissingTranscript { .. }
+        | LayoutError::NoRunId { .. }
+        | LayoutError::TargetNotEmpty(_)
+        | LayoutError::TargetNotADirectory { .. } => Class::user(),
+    }
+}
+
+/// Everything but an I/O failure is something about the run directory the user can fix.
+fn dir_file_class(e: &DirFileError) -> Class {
+    match e {
+        DirFileError::Io { .. } => Class::internal(),
+        DirFileError::Symlink(_)
+        | DirFileError::NotAFile(_)
+        | DirFileError::Outside { .. }
+        | DirFileError::NotUtf8(_) => Class::user(),
+    }
+}
+
+impl From<ProvenanceError> for CliError {
+    fn from(e: ProvenanceError) -> Self {
+        provenance_class(&e).error(e)
+    }
+}
+
+fn provenance_class(e: &ProvenanceError) -> Class {
+    match e {
+        ProvenanceError::Store(s) => store_class(s),
+        ProvenanceError::Git(g) => git_class(g),
+        ProvenanceError::BadTarget(_) => Class::user()
+            .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
+        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => Class::user().hint(
+            "check the file name, the line number and the revision (`git blame` takes the same)",
+        ),
+    }
+}
+
+impl From<GrindError> for CliError {
+    fn from(e: GrindError) -> Self {
+        grind_class(&e).error(e)
+    }
+}
+
+const DRY_RUN_SHOWS_AGENT: &str = "`git pitboss grind --dry-run` shows the agent a run would start";
+
+fn grind_class(e: &GrindError) -> Class {
+    match e {
+        GrindError::Store(s) => store_class(s),
+        GrindError::Git(g) => git_class(g),
+        GrindError::Lock(l) => lock_class(l),
+        GrindError::Base(b) => base_class(b),
+        GrindError::BranchExists(b) => {
+            Class::user().hint(format!("delete it (`git branch -D {b}`) or resume its run"))
+        }
+        GrindError::Refused(r) => Class::user().hint(refusal_hint(r)),
+        GrindError::AgentNotFound { .. } => Class::user()
+            .hint(
+                "install it, set `binary` in [agent] of .pitboss/config.toml, or pass --agent-cmd",
+            )
+            .hint(DRY_RUN_SHOWS_AGENT),
+        GrindError::AgentDoesNotStart { .. } => Class::user()
+            .hint("reinstall it; `git pitboss agents` shows what would run")
+            .hint(DRY_RUN_SHOWS_AGENT),
+        GrindError::Agent(a) => agent_class(a),
+        GrindError::Scheduler(_)
+        | GrindError::Resume(_)
+        | GrindError::NotRunning(_)
+        | GrindError::NotAGrindRun(_)
+        | GrindError::BranchMissing { .. }
+        | GrindError::BranchCopiesDiverged { .. } => Class::user(),
+        GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
+        GrindError::TakeUpBranch { .. } | GrindError::Io { .. } => Class::internal(),
+    }
+}
+
+fn lock_class(e: &LockError) -> Class {
+    match e {
+        // Only a lock another grind holds: one we cannot even open (a read-only repository)
+        // is not a running grind, and the file-system hint of the exit funnel says so.
+        LockError::Held { .. } => Class::user()
+            .hint("wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill <pid>`)"),
+        LockError::Io { .. } => Class::internal(),
+    }
+}
+
+fn base_class(e: &BaseError) -> Class {
+    match e {
+        BaseError::Detached => Class::user().hint("check out a branch, or pass --base <branch>"),
+        BaseError::NoCommits => {
+            Class::user().hint("make a first commit; the run branch starts from it")
+        }
+        BaseError::NotFound(_) => Class::user(),
+        BaseError::Git(g) => git_class(g),
+    }
+}
+
+fn agent_class(e: &AgentError) -> Class {
+    match e {
+        AgentError::NotFound { config_key, .. } => {
+            Class::user().hint(format!("set {config_key}, or put it on PATH"))
+        }
+        AgentError::Spawn { .. } | AgentError::NoWorktree { .. } => Class::user(),
+        AgentError::Io { .. } => Class::internal(),
+    }
+}
+
+/// What to do about a run that cannot be resumed.
+pub fn refusal_hint(r: &Refusal) -> String {
+    match r {
+        Refusal::NotAGrindRun { run } => {
+            format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")
+        }
+        Refusal::BranchMissing { run, branch } => format!(
+            "`git pitboss fetch {run}` brings the run with its branch from the default remote \
+             (`git pitboss fetch <remote> {run}` from another); if the code lived only here, \
+             recreate {branch} where it was (`git branch {} <commit>`, `git reflog` may know the \
+             commit), or start a new run",
+            branch.trim_start_matches("refs/heads/")
+        ),
+        Refusal::BranchCopiesDiverged { .. } => {
+            "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
+        }
+        Refusal::BranchCheckedOut { path, .. } => format!(
+            "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
+            path.display()
+        ),
+        Refusal::BudgetSpent { reason, .. } => match reason {
+            StopReason::Iterations { limit } => {
+                format!("pass a larger --max-iterations (more than {limit})")
+            }
+            StopReason::Time { .. } => "pass a later --until".to_string(),
+            StopReason::Cost { spent, .. } => {
+                format!("pass a larger --max-cost (more than {spent:.2})")
+            }
+            StopReason::Tokens { spent, .. } => {
+                format!("pass a larger --max-tokens (more than {spent})")
+            }
+            StopReason::ConsecutiveFailures { .. } => {
+                "pass a larger --consecutive-failure-limit (0: no limit)".to_string()
+            }
+        },
+        Refusal::Exhausted { .. } => {
+            "raise max_runs in the prompts' frontmatter or the rotation, or start a new run".into()
+        }
+    }
+}
+
+/// Output that could not be written: serde_json's own I/O error, so a closed pipe stays quiet.
+impl From<serde_json::Error> for CliError {
+    fn from(e: serde_json::Error) -> Self {
+        CliError::internal(std::io::Error::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `_` arm over a library error enum would class every new variant without anyone
+    /// deciding: this file has none (the compiler then asks for each new variant).
+    #[test]
+    fn no_catch_all_arms() {
+        let src = include_str!("errors.rs");
+        let code = &src[..src.find("#[cfg(test)]").unwrap()];
+        assert!(!code.contains("_ =>"), "a catch-all arm in cli/errors.rs");
+        assert!(
+            !code.contains("unreachable!"),
+            "an unreachable arm in cli/errors.rs"
+        );
+    }
+
+    #[test]
+    fn library_messages_say_what_is_wrong_and_the_cli_adds_how_to_fix_it() {
+        let e = AgentError::NotFound {
+            binary: "claude".into(),
+            config_key: "agent.binary".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "agent program `claude` not found (config key: agent.binary)"
+        );
+        let r = CliError::from(GrindError::Agent(e)).render();
+        assert_eq!(
+            r,
+            "error: agent program `claude` not found (config key: agent.binary)\n\
+             hint: set agent.binary, or put it on PATH\n"
+        );
+        let e = crate::store::RemoteName::parse("a..b").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"remote name "a..b" cannot name a ref namespace"#
+        );
+        let r = CliError::from(ShareError::BadRemoteName(e)).render();
+        assert!(r.contains("\nhint: a remote name that can be one"), "{r}");
+        let r = CliError::from(GrindError::BranchRaced {
+            branch: "pitboss/r".into(),
+            tracking: "refs/pitboss-remotes/origin/grind/r".into(),
+        })
+        .render();
+        assert_eq!(
+            r,
+            "error: pitboss/r moved while the resume took it up from \
+             refs/pitboss-remotes/origin/grind/r\nhint: try the resume again\n"
+        );
+    }
+
+    /// Classes the old catch-all arms got wrong.
+    #[test]
+    fn git_faults_are_internal_and_bad_files_the_users() {
+        let git = GitError::Io {
+            what: "cannot read HEAD".into(),
+            source: std::io::Error::other("x"),
+        };
+        // Was a user error (exit 4) through `GrindError`'s catch-all.
+        assert_eq!(
+            CliError::from(GrindError::Base(BaseError::Git(git))).kind,
+            ErrorKind::Internal
+        );
+        // Was a fake `io::Error`, so an internal error (exit 70).
+        let not_text = DirFileError::NotUtf8("d/state.json".into());
+        assert_eq!(
+            CliError::from(LayoutError::File(not_text)).kind,
+            ErrorKind::User
+        );
+        // Nested store errors keep their class and hint whichever error carries them.
+        let missing = || StoreError::RunNotFound("r".into());
+        for e in [
+            CliError::from(missing()),
+            CliError::from(ShareError::Store(missing())),
+            CliError::from(GrindError::Store(missing())),
+            CliError::from(ProvenanceError::Store(missing())),
+            CliError::from(LayoutError::Store(missing())),
+        ] {
+            assert_eq!(e.kind, ErrorKind::User);
+            assert_eq!(
+                e.render(),
+                "error: run r does not exist\nhint: run `git pitboss ls` to list runs\n"
+            );
+        }
+    }
+
+    #[test]
+    fn local_failures_are_not_blamed_on_the_remote() {
+        // Recorded from git 2.47.
+        let ro = "error: unable to create temporary file: Read-only file system; fatal: failed to write object; fatal: unpack-objects failed";
+        assert_eq!(local_failure(ro), Some(LocalFailure::FileSystem));
+        let locked = "error: cannot lock ref 'refs/pitboss-remotes/origin/grind/r1': Unable to create '/r/.git/refs/pitboss-remotes/origin/grind/r1.lock': File exists.";
+        assert_eq!(local_failure(locked), Some(LocalFailure::RefLocked));
+        let remote = "fatal: 'nowhere' does not appear to be a git repository";
+        assert_eq!(local_failure(remote), None);
+        let e = CliError::from(ShareError::Net(NetError::Failed {
+            op: "fetch",
+            remote: "origin".into(),
+            detail: locked.into(),
+        }));
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(!e.render().contains("address"), "{}", e.render());
+        assert!(e.render().contains("same time"), "{}", e.render());
+    }
+}
