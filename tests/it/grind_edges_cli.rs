@@ -581,6 +581,47 @@ fn verify_and_hook_output_go_into_the_transcript_not_the_summary() {
     );
 }
 
+/// A pre-session hook that fails keeps the agent from starting: the session is an `error` whose
+/// summary says which hook failed and how, in words of its own (not an I/O error), and the
+/// hook's output is in the transcript.
+#[test]
+fn a_failing_pre_session_hook_is_an_error_and_the_agent_never_starts() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("commit", "")]);
+    let cfg = std::fs::read_to_string(sb.repo.join(".pitboss/config.toml")).unwrap();
+    config(
+        &sb,
+        &format!("{cfg}[grind.hooks]\npre_session = \"echo PRE-FAILS; exit 3\"\n"),
+    );
+    let args = [
+        "grind",
+        "--prompts-dir",
+        dir.to_str().unwrap(),
+        "--max-iterations",
+        "1",
+    ];
+    let out = bounded(&sb, &args, &[], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let run = sb.only_run();
+    let r = &sb.records(&run)[0];
+    assert_eq!(r["status"], "error");
+    assert_eq!(
+        r["summary"],
+        "the pre_session hook `echo PRE-FAILS; exit 3` exited with code 3: see its output in the \
+         session's transcript"
+    );
+    assert_eq!(r["commit"], serde_json::Value::Null);
+    let t = stdout(&run_with_stdin(
+        sb.git_pitboss().args(["show", &run, "1", "--transcript"]),
+        "",
+    ));
+    assert!(!t.contains("agent: session 1"), "{t}");
+    assert!(
+        t.contains("==== pitboss: pre_session hook `echo PRE-FAILS; exit 3` exited with code 3 ====\nPRE-FAILS\n"),
+        "{t}"
+    );
+}
+
 /// `rm <run> --remote` without a name uses the default remote, as `ls --remote` and the other
 /// commands do.
 #[test]

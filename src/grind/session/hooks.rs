@@ -163,3 +163,30 @@ pub(super) fn append_output(
     }
     Ok(Some(path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HookError;
+
+    #[test]
+    fn a_hook_error_says_which_hook_and_how_in_the_words_a_summary_keeps() {
+        let e = HookError::Start {
+            which: "verify".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot run the verify hook: permission denied"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        let e = HookError::Failed {
+            which: "post_session".into(),
+            cmd: "make lint".into(),
+            how: "timed out".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the post_session hook `make lint` timed out: see its output in the session's transcript"
+        );
+    }
+}
