@@ -1,6 +1,7 @@
 //! git-pitboss: run coding agents in an unattended loop and keep every run inside git.
 //!
-//! Dependency direction: `cli → grind → {agent, store} → git`. Only [`cli`] reads argv, the
+//! Dependency direction: `cli → grind → {agent, store} → git`; [`usage`] (tokens, costs, prices)
+//! sits below `agent` and `store` and imports neither. Only [`cli`] reads argv, the
 //! environment or the working directory, and only it writes to the terminal.
 #![forbid(unsafe_code)]
 
@@ -13,3 +14,4 @@ pub mod git;
 pub mod grind;
 pub mod provenance;
 pub mod store;
+pub mod usage;

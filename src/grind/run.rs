@@ -122,9 +122,9 @@ pub struct GrindSummary {
     /// Sessions this grind ran (a resumed run counts only its own).
     pub sessions: u64,
     pub by_status: BTreeMap<String, u64>,
-    /// The sessions' token total ([`crate::store::Tokens::total`]) and its parts.
+    /// The sessions' token total ([`crate::usage::Tokens::total`]) and its parts.
     pub tokens: u64,
-    pub token_parts: crate::store::TokenTotals,
+    pub token_parts: crate::usage::Tokens,
     /// The known costs; `unknown_cost_sessions` sessions are not in it.
     pub cost_usd: f64,
     pub unknown_cost_sessions: u64,
@@ -430,17 +430,11 @@ impl Loop<'_> {
 
     /// Records a session's outcome in the loop's own counters.
     pub(super) fn count(&mut self, r: &SessionRecord) {
-        self.spent.tokens += super::resume::budget_tokens(&crate::store::TokenTotals {
-            input: r.tokens.input,
-            output: r.tokens.output,
-            cache_read: r.tokens.cache_read,
-            cache_write: r.tokens.cache_write,
-            reasoning: r.tokens.reasoning,
-        });
-        if r.cost_usd.is_finite() {
-            self.spent.cost_usd += r.cost_usd;
+        self.spent.tokens += r.usage.tokens.total();
+        if r.usage.cost_usd.is_finite() {
+            self.spent.cost_usd += r.usage.cost_usd;
         }
-        if super::resume::is_rate_limited(r) {
+        if r.rate_limited {
             // A usage limit is waited out, not counted against the failure limit.
         } else if r.status.is_failure() {
             self.spent.consecutive_failures += 1;
@@ -488,13 +482,7 @@ impl agent::AgentObserver for Relay<'_> {
             }
             AgentEvent::Tick { .. } => (None, None),
             AgentEvent::Usage { tokens: t, .. } | AgentEvent::Result { tokens: t, .. } => {
-                let total = super::budget::TokenUsage {
-                    input: t.input,
-                    output: t.output,
-                    cache_read: t.cache_read,
-                    cache_write: t.cache_write,
-                }
-                .budget_total();
+                let total = t.total();
                 self.tokens = (total > 0).then_some(total).or(self.tokens);
                 (None, None)
             }

@@ -24,13 +24,12 @@ use super::run::{GrindError, GrindEvent, GrindObserver, Loop, Relay};
 use super::scheduler::Pick;
 use crate::agent::{
     self, Adapter, AgentOutcome, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter,
-    CostSource as AgentCost, DemoAdapter, GeminiAdapter, SessionSpec,
+    DemoAdapter, GeminiAdapter, SessionSpec,
 };
 use crate::config::Backend;
 use crate::git::Oid;
-use crate::store::{
-    CostSource, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
-};
+use crate::store::{SessionAppend, SessionRecord, SessionStatus, TranscriptSource};
+use crate::usage::{CostSource, Usage};
 
 mod append;
 mod hooks;
@@ -388,11 +387,7 @@ impl Loop<'_> {
             commit,
             outcome.as_ref().ok(),
         );
-        if outcome.as_ref().is_ok_and(|o| o.rate_limit.is_some()) {
-            record
-                .extra
-                .insert(super::resume::RATE_LIMITED_KEY.into(), true.into());
-        }
+        record.rate_limited = outcome.as_ref().is_ok_and(|o| o.rate_limit.is_some());
         self.warn_unpriced(&record, obs);
         let transcript = match &outcome {
             Ok(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),

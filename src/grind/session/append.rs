@@ -19,30 +19,15 @@ impl Loop<'_> {
         outcome: Option<&AgentOutcome>,
     ) -> SessionRecord {
         let report = outcome.and_then(|o| o.report.as_ref());
-        let t = report.map(|r| r.tokens).unwrap_or_default();
-        let tokens = Tokens {
-            input: t.input,
-            output: t.output,
-            cache_read: t.cache_read,
-            cache_write: t.cache_write,
-            reasoning: t.reasoning,
-            ..Default::default()
-        };
+        let tokens = report.map(|r| r.tokens).unwrap_or_default();
         let model = report
             .and_then(|r| r.model.clone())
             .or_else(|| self.plan.agent.model.clone());
         let (cost_usd, cost_source, price_table) = match report {
-            Some(r) if r.cost_usd.is_some() => (
-                r.cost_usd.unwrap_or_default(),
-                match r.cost_source {
-                    AgentCost::Reported => CostSource::Reported,
-                    AgentCost::Estimated => CostSource::Estimated,
-                    AgentCost::None => CostSource::None,
-                    AgentCost::Unknown => CostSource::Unknown,
-                },
-                None,
-            ),
-            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
+            Some(r) if r.cost_usd.is_some() => {
+                (r.cost_usd.unwrap_or_default(), r.cost_source, None)
+            }
+            Some(r) if r.cost_source == CostSource::None => (0.0, CostSource::None, None),
             // No tokens and no dollars: nothing to estimate from, whatever the model.
             Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
             Some(_) => match model.as_deref().and_then(|m| {
@@ -50,13 +35,7 @@ impl Loop<'_> {
                 prices::lookup(m, &self.plan.agent.price_overrides, file)
             }) {
                 Some(price) => (
-                    crate::grind::budget::TokenUsage {
-                        input: t.input,
-                        output: t.output,
-                        cache_read: t.cache_read,
-                        cache_write: t.cache_write,
-                    }
-                    .estimate_cost(&price.pricing),
+                    tokens.cost_at(&price.pricing),
                     CostSource::Estimated,
                     Some(price.table),
                 ),
@@ -73,10 +52,14 @@ impl Loop<'_> {
             status,
             summary: summary.map(|s| printable(&self.redactor.redact(&s))),
             commit: commit.map(|c| c.to_string()),
-            tokens,
-            cost_usd,
+            usage: Usage {
+                tokens,
+                cost_usd,
+                cost_source: Some(cost_source),
+                price_table,
+            },
+            tokens_by_role: Default::default(),
             transcript_path: String::new(),
-            cost_source: Some(cost_source),
             agent: Some(
                 report
                     .map(|r| r.agent_name.clone())
@@ -92,13 +75,10 @@ impl Loop<'_> {
             model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
-            price_table,
-            // Additive: where a model came from that the agent's output did not name.
-            extra: report
-                .and_then(|r| r.model_source.clone())
-                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
-                .into_iter()
-                .collect(),
+            model_source: report.and_then(|r| r.model_source.clone()),
+            rate_limited: false,
+            renumbered_from: None,
+            extra: Default::default(),
         }
     }
 
@@ -117,15 +97,15 @@ impl Loop<'_> {
         // NB: the wall clock can step back during a session; the store refuses a record that
         // ends before it starts, and the session must not be lost for it.
         record.ended_at = record.ended_at.max(record.started_at);
-        if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
+        if !(record.usage.cost_usd.is_finite() && record.usage.cost_usd >= 0.0) {
             obs.event(&GrindEvent::Warning {
                 message: format!(
                     "session {}: the agent reported a cost of {} USD; recorded as unknown",
-                    record.seq, record.cost_usd
+                    record.seq, record.usage.cost_usd
                 ),
             });
-            record.cost_usd = 0.0;
-            record.cost_source = Some(CostSource::Unknown);
+            record.usage.cost_usd = 0.0;
+            record.usage.cost_source = Some(CostSource::Unknown);
         }
         let planned_seq = record.seq;
         // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
@@ -169,7 +149,7 @@ impl Loop<'_> {
     /// no price table: budgets on dollars cannot see it.
     pub(super) fn warn_unpriced(&mut self, record: &SessionRecord, obs: &mut dyn GrindObserver) {
         if let Some(limit) = self.budgets.limits.max_cost_usd
-            && !record.cost_known()
+            && !record.usage.cost_known()
             && !self.cost_blind_warned
         {
             self.cost_blind_warned = true;
@@ -181,7 +161,7 @@ impl Loop<'_> {
                 ),
             });
         }
-        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
+        if record.usage.cost_known() || record.usage.tokens.total() == 0 {
             return;
         }
         let model = record.model.clone().unwrap_or_default();
