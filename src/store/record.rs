@@ -106,8 +106,8 @@ pub struct SessionRecord {
     pub model_source: Option<String>,
     /// The session ended on the agent's usage limit: its `error` is not a failure of the agent.
     pub rate_limited: bool,
-    /// The seq this session was first recorded under, when a merge of two copies of the run
-    /// moved it to a free one.
+    /// The seq this session was first recorded under, when it moved to a free one (a merge of
+    /// two copies of the run, or another writer took its seq while it ran).
     pub renumbered_from: Option<u64>,
     /// Fields this version does not know, kept verbatim.
     pub extra: BTreeMap<String, serde_json::Value>,
