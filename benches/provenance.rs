@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use pitboss::clock::{FixedClock, OsEntropy};
 use pitboss::git::{Identity, Oid, Repo, TreeEdit};
 use pitboss::store::{
-    RunId, RunMeta, RunStore, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
+    RunId, RunMeta, RunStore, SessionAppend, SessionRecord, SessionStatus, TranscriptSource,
 };
+use pitboss::usage::{Tokens, Usage};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -39,30 +40,22 @@ fn record(prompt: &str, commit: Oid) -> SessionRecord {
     let t = chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
+    let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
-        seq: 0,
-        run_id: String::new(),
-        prompt: prompt.into(),
-        started_at: t,
-        ended_at: t + chrono::Duration::seconds(90),
-        status: SessionStatus::Ok,
         summary: Some("did the thing".into()),
         commit: Some(commit.to_string()),
-        tokens: Tokens {
-            input: 1000,
-            output: 500,
+        usage: Usage {
+            tokens: Tokens {
+                input: 1000,
+                output: 500,
+                ..Default::default()
+            },
+            cost_usd: 0.0123,
             ..Default::default()
         },
-        cost_usd: 0.0123,
-        transcript_path: String::new(),
-        cost_source: None,
         agent: Some("claude".into()),
-        agent_version: None,
         model: Some("opus".into()),
-        exit_code: None,
-        agent_session_id: None,
-        price_table: None,
-        extra: Default::default(),
+        ..SessionRecord::new(0, prompt, t, ended, SessionStatus::Ok)
     }
 }
 

@@ -15,38 +15,29 @@ use std::time::{Duration, Instant};
 use pitboss::clock::{FixedClock, OsEntropy};
 use pitboss::git::Repo;
 use pitboss::store::{
-    RunId, RunMeta, RunState, RunStore, SessionAppend, SessionRecord, SessionStatus, Tokens,
+    RunId, RunMeta, RunState, RunStore, SessionAppend, SessionRecord, SessionStatus,
     TranscriptSource,
 };
+use pitboss::usage::{Tokens, Usage};
 
 fn record(seq: u64) -> SessionRecord {
     let t = chrono::DateTime::parse_from_rfc3339("2026-04-30T18:05:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
+    let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
-        seq,
-        run_id: String::new(),
-        prompt: "fp-hunter".into(),
-        started_at: t,
-        ended_at: t + chrono::Duration::seconds(90),
-        status: SessionStatus::Ok,
         summary: Some(format!("session {seq}: fixed the foo bug in bar.rs")),
         commit: Some("abc1234000000000000000000000000000000001".into()),
-        tokens: Tokens {
-            input: 1000,
-            output: 500,
+        usage: Usage {
+            tokens: Tokens {
+                input: 1000,
+                output: 500,
+                ..Default::default()
+            },
+            cost_usd: 0.0123,
             ..Default::default()
         },
-        cost_usd: 0.0123,
-        transcript_path: String::new(),
-        cost_source: None,
-        agent: None,
-        agent_version: None,
-        model: None,
-        exit_code: None,
-        agent_session_id: None,
-        price_table: None,
-        extra: Default::default(),
+        ..SessionRecord::new(seq, "fp-hunter", t, ended, SessionStatus::Ok)
     }
 }
 

@@ -230,15 +230,9 @@ pub struct AgentConfig {
     pub command: Option<String>,
 }
 
-/// `[budgets.pricing."<model>"]`: US dollars per million tokens, to estimate the cost of
-/// sessions whose agent reports none.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct Pricing {
-    pub input: f64,
-    pub output: f64,
-    pub cache_read: f64,
-    pub cache_write: f64,
-}
+/// `[budgets.pricing."<model>"]`: the usage module owns the type, so prices and token counts
+/// meet in one place.
+pub use crate::usage::Pricing;
 
 impl Config {
     /// Reads the config at `path`; a missing file is the default config. Problems include

@@ -7,6 +7,7 @@
 //!         │       └──→ agent
 //!         ├──→ agent, store → git
 //!         └──→ clock        store → clock; provenance → store, git
+//! agent, store, plan, config → usage (tokens, costs, prices: imports nothing of ours)
 //! ```
 //!
 //! [`grind`] is the engine (git, processes, the clock); [`plan`] is the pure planner it runs
@@ -25,3 +26,4 @@ pub mod grind;
 pub mod plan;
 pub mod provenance;
 pub mod store;
+pub mod usage;

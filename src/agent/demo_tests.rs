@@ -118,7 +118,7 @@ fn odd_sessions_commit_even_sessions_leave_work_uncommitted() {
         format!("Demo session 2: added a note in {DEFAULT_TARGET}.\n")
     );
     let result = result_file::parse(&fs::read_to_string(d.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result.cost_source, Some(crate::agent::CostSource::None));
+    assert_eq!(result.cost_source, Some(crate::usage::CostSource::None));
     assert_eq!(result.cost_usd, Some(0.0));
     assert_eq!(result.is_error, Some(false));
     let tokens = result.tokens.unwrap();

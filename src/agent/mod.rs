@@ -47,9 +47,7 @@ pub use invocation::{Invocation, StdinFrom};
 pub use observer::{
     AgentEvent, AgentObserver, Controls, NoopObserver, RecordingObserver, StopReason, TICK,
 };
-pub use outcome::{
-    AgentOutcome, AgentReport, CostSource, RateLimit, SessionEnd, Tokens, TranscriptStats,
-};
+pub use outcome::{AgentOutcome, AgentReport, RateLimit, SessionEnd, TranscriptStats};
 pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
 pub use redact::Redactor;
 pub use redact_stream::RedactStream;

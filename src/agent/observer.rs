@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::outcome::Tokens;
+use crate::usage::Tokens;
 
 /// Why we started ending the agent's process group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

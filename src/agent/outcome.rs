@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::usage::{CostSource, Tokens};
+
 /// How the agent's process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -39,52 +41,6 @@ impl SessionEnd {
             SessionEnd::Exited { code: 0 } | SessionEnd::EndedAfterResult
         )
     }
-}
-
-/// Token counts of one session, disjoint except for `reasoning`: `input` is the input neither read
-/// from nor written to a cache, `cache_read` and `cache_write` the cached parts, `output` every
-/// generated token *including* reasoning; `reasoning` is the part of `output` the agent reports
-/// as reasoning or thinking (Codex, Gemini), else 0. Each parser converts its CLI's counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Tokens {
-    pub input: u64,
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
-    pub reasoning: u64,
-}
-
-impl Tokens {
-    pub fn is_zero(&self) -> bool {
-        *self == Tokens::default()
-    }
-}
-
-/// Field by field: the counts of several turns, messages or models summed.
-impl std::ops::AddAssign for Tokens {
-    fn add_assign(&mut self, t: Tokens) {
-        self.input += t.input;
-        self.output += t.output;
-        self.cache_read += t.cache_read;
-        self.cache_write += t.cache_write;
-        self.reasoning += t.reasoning;
-    }
-}
-
-/// Where a session's cost figure came from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CostSource {
-    /// The agent reported it (Claude Code's `total_cost_usd`, a result file's `cost_usd`).
-    Reported,
-    /// Computed by us from token counts and a price table.
-    Estimated,
-    /// Nobody said; the session may have cost money.
-    #[default]
-    Unknown,
-    /// The agent costs nothing (the demo agent).
-    None,
 }
 
 /// What the agent itself said about its session, from its event stream or result file.
@@ -193,10 +149,6 @@ mod tests {
         assert_eq!(s, r#"{"kind":"exited","code":3}"#);
         let s = serde_json::to_string(&SessionEnd::EndedAfterResult).unwrap();
         assert_eq!(s, r#"{"kind":"ended_after_result"}"#);
-        assert_eq!(
-            serde_json::to_string(&CostSource::None).unwrap(),
-            r#""none""#
-        );
     }
 
     #[test]

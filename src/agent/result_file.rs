@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::outcome::{CostSource, Tokens};
+use crate::usage::{CostSource, Tokens};
 
 /// The fields of a result file.
 #[derive(Debug, Clone, Default, PartialEq)]

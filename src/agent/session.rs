@@ -351,7 +351,7 @@ fn merge_result_file(
             }
             r.cost_source = match (rf.cost_source, r.cost_usd) {
                 (Some(source), _) => source,
-                (None, Some(_)) => super::outcome::CostSource::Reported,
+                (None, Some(_)) => crate::usage::CostSource::Reported,
                 (None, None) => r.cost_source,
             };
             r.model = rf.model.or(r.model.take());

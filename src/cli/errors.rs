@@ -10,7 +10,7 @@
 use super::exit::{CliError, ErrorKind};
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError, NetError};
-use crate::grind::budget::StopReason;
+use crate::plan::budget::StopReason;
 use crate::grind::lock::LockError;
 use crate::grind::reopen::Refusal;
 use crate::grind::run::GrindError;

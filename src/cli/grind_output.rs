@@ -183,7 +183,7 @@ impl GrindObserver for Human {
                     r.seq,
                     one_line(&r.prompt),
                     duration(r.duration_secs()),
-                    r.tokens.total(),
+                    r.usage.tokens.total(),
                     ledger::session_cost(r),
                     ledger::run_cost_short(
                         *run_cost_usd,

@@ -5,7 +5,8 @@
 //! that leaves such sessions out says it is a lower bound.
 
 use super::resolve::money;
-use crate::store::{SessionRecord, TokenTotals, Tokens};
+use crate::store::SessionRecord;
+use crate::usage::Tokens;
 
 /// `3 sessions`, `1 session`.
 pub fn count(n: u64, noun: &str) -> String {
@@ -18,8 +19,8 @@ pub fn count(n: u64, noun: &str) -> String {
 
 /// A session's cost: `$0.0123`, or `unknown`.
 pub fn session_cost(r: &SessionRecord) -> String {
-    if r.cost_known() {
-        money(r.cost_usd)
+    if r.usage.cost_known() {
+        money(r.usage.cost_usd)
     } else {
         "unknown".to_string()
     }
@@ -54,9 +55,9 @@ pub fn run_cost_short(known_usd: f64, unknown: u64, sessions: u64) -> String {
 
 /// `1900 (1000 in / 500 out / 300 cache read / 100 cache write)`; the cache parts only when
 /// there are some.
-pub fn tokens_with_parts(t: &TokenTotals) -> String {
+pub fn tokens_with_parts(t: &Tokens) -> String {
     let mut s = format!("{} ({} in / {} out", t.total(), t.input, t.output);
-    if t.cache_read > 0 || t.cache_write > 0 {
+    if t.has_cache() {
         s.push_str(&format!(
             " / {} cache read / {} cache write",
             t.cache_read, t.cache_write
@@ -64,17 +65,6 @@ pub fn tokens_with_parts(t: &TokenTotals) -> String {
     }
     s.push(')');
     s
-}
-
-/// A record's tokens as run totals (same fields), for [`tokens_with_parts`].
-pub fn totals(t: &Tokens) -> TokenTotals {
-    TokenTotals {
-        input: t.input,
-        output: t.output,
-        cache_read: t.cache_read,
-        cache_write: t.cache_write,
-        reasoning: t.reasoning,
-    }
 }
 
 #[cfg(test)]
@@ -89,11 +79,17 @@ mod tests {
         assert_eq!(run_cost(0.0, 2, 2), "unknown (2 sessions of unknown cost)");
         assert_eq!(run_cost_short(1.2, 1, 5), "≥ $1.2000");
         assert_eq!(run_cost_short(0.0, 2, 2), "unknown");
+        let priced = SessionRecord::builder().cost(0.0123).build();
+        assert_eq!(session_cost(&priced), "$0.0123");
+        let unpriced = SessionRecord::builder()
+            .cost_source(crate::usage::CostSource::Unknown)
+            .build();
+        assert_eq!(session_cost(&unpriced), "unknown");
     }
 
     #[test]
     fn token_parts_add_up_to_the_total() {
-        let t = TokenTotals {
+        let t = Tokens {
             input: 1000,
             output: 500,
             cache_read: 300,
@@ -104,7 +100,7 @@ mod tests {
             tokens_with_parts(&t),
             "1900 (1000 in / 500 out / 300 cache read / 100 cache write)"
         );
-        let plain = TokenTotals {
+        let plain = Tokens {
             cache_read: 0,
             cache_write: 0,
             ..t

@@ -81,7 +81,7 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
                         one_line(&r.prompt),
                         duration(r.duration_secs()),
-                        format!("{} tok", r.tokens.total()),
+                        format!("{} tok", r.usage.tokens.total()),
                         ledger::session_cost(r),
                         one_line(&commit),
                         one_line(summary),

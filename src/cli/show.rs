@@ -144,16 +144,13 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         "commit    {}",
                         one_line(r.commit.as_deref().unwrap_or("(none)"))
                     )?;
-                    let t = &r.tokens;
-                    writeln!(
-                        out,
-                        "tokens    {}",
-                        ledger::tokens_with_parts(&ledger::totals(t))
-                    )?;
+                    let t = &r.usage.tokens;
+                    writeln!(out, "tokens    {}", ledger::tokens_with_parts(t))?;
                     if t.reasoning > 0 {
                         writeln!(out, "          {} of the output reasoning", t.reasoning)?;
                     }
                     let source = r
+                        .usage
                         .cost_source
                         .map(|c| {
                             format!(

@@ -13,7 +13,7 @@ use super::resolve::{money, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Oid;
-use crate::provenance::{Index, IndexOptions, ProvenanceError, blame, token_total};
+use crate::provenance::{Index, IndexOptions, ProvenanceError, blame};
 use crate::store::RunId;
 
 /// Lines of transcript shown either side of the one that wrote the file.
@@ -122,7 +122,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             None => String::new(),
         };
         let excerpt = blame::transcript_excerpt(&transcript, file, RADIUS);
-        let cost = crate::provenance::known_cost(&record);
+        let cost = record.usage.known_cost();
         if args.json {
             let v = serde_json::json!({
                 "file": file,
@@ -131,7 +131,7 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 "content": bl.content,
                 "session": sref,
                 "record": record,
-                "tokens_total": token_total(&record),
+                "tokens_total": record.usage.tokens.total(),
                 "cost_known": cost.is_some(),
                 "prompt_digest": digest,
                 "prompt_text": prompt_text,
@@ -167,11 +167,11 @@ pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             one_line(record.model.as_deref().unwrap_or("unknown"))
         )?;
         writeln!(out, "status    {}", record.status)?;
-        let t = &record.tokens;
+        let t = &record.usage.tokens;
         writeln!(
             out,
             "tokens    {} ({} in, {} out, {} cache read, {} cache write)",
-            token_total(&record),
+            t.total(),
             t.input,
             t.output,
             t.cache_read,

@@ -112,11 +112,14 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::parse_record;
 
     fn rec(seq: u64, summary: Option<&str>) -> SessionRecord {
-        let mut r = parse_record(r#"{"seq":1,"run_id":"r","prompt":"lint","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok","summary":null,"commit":"abcdef1234","tokens":{"input":1,"output":1,"by_role":{}},"cost_usd":0,"transcript_path":"t"}"#).unwrap();
-        r.seq = seq;
+        let mut r = SessionRecord::builder()
+            .seq(seq)
+            .prompt("lint")
+            .commit("abcdef1234")
+            .tokens(1, 1)
+            .build();
         r.summary = summary.map(str::to_string);
         r
     }

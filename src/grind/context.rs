@@ -10,13 +10,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::resume::{self, BUDGETS_STATE_KEY};
+use super::resume::BUDGETS_STATE_KEY;
 use super::run::{GrindControls, GrindRequest};
 use crate::agent::{Adapter, Redactor};
 use crate::clock::Clock;
 use crate::git::Repo;
 use crate::plan::{BudgetState, Budgets, Plan, Scheduler, Spent};
-use crate::store::{RunId, RunStore, SessionRecord, SessionStatus, TokenTotals};
+use crate::store::{RunId, RunStore, SessionRecord, SessionStatus};
 
 /// The run, fixed once it is taken up.
 pub(super) struct Ctx<'a> {
@@ -73,17 +73,11 @@ impl Progress {
 
     /// Counts a recorded session against the budgets and the failure limit.
     pub(super) fn count(&mut self, r: &SessionRecord) {
-        self.spent.tokens += resume::budget_tokens(&TokenTotals {
-            input: r.tokens.input,
-            output: r.tokens.output,
-            cache_read: r.tokens.cache_read,
-            cache_write: r.tokens.cache_write,
-            reasoning: r.tokens.reasoning,
-        });
-        if r.cost_usd.is_finite() {
-            self.spent.cost_usd += r.cost_usd;
+        self.spent.tokens += r.usage.tokens.total();
+        if r.usage.cost_usd.is_finite() {
+            self.spent.cost_usd += r.usage.cost_usd;
         }
-        if resume::is_rate_limited(r) {
+        if r.rate_limited {
             // A usage limit is waited out, not counted against the failure limit.
         } else if r.status.is_failure() {
             self.spent.consecutive_failures += 1;

@@ -7,9 +7,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::plan::budget::{BudgetState, Spent, TokenUsage};
+use crate::plan::budget::{BudgetState, Spent};
 use crate::plan::scheduler::{SchedulerError, SchedulerState};
-use crate::store::{Run, SessionRecord, SessionStatus, TokenTotals};
+use crate::store::{Run, SessionRecord, SessionStatus};
 
 /// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
 pub const BUDGETS_STATE_KEY: &str = "budgets";
@@ -56,24 +56,12 @@ pub enum ResumeError {
     Budgets { run: String, why: String },
 }
 
-/// The tokens a run's totals count against `--max-tokens` (reasoning tokens are part of the
-/// output count for the agents that report them separately, so they are not added again).
-pub fn budget_tokens(t: &TokenTotals) -> u64 {
-    TokenUsage {
-        input: t.input,
-        output: t.output,
-        cache_read: t.cache_read,
-        cache_write: t.cache_write,
-    }
-    .budget_total()
-}
-
 /// Failed sessions at the end of the record list (`error`, `timeout`); `skipped` sessions
 /// neither count nor break the streak, any other status ends it.
 pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> u32 {
     let mut streak = 0;
     for r in records {
-        if is_rate_limited(r) {
+        if r.rate_limited {
             // Waiting out a usage limit is not the agent failing: the streak neither grows nor
             // breaks.
             continue;
@@ -85,14 +73,6 @@ pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRec
         }
     }
     streak
-}
-
-/// The record key that marks a session ended by the agent's usage limit.
-pub const RATE_LIMITED_KEY: &str = "rate_limited";
-
-/// Whether the session ended on a usage limit (its `error` does not count as a failure).
-pub fn is_rate_limited(r: &SessionRecord) -> bool {
-    r.extra.get(RATE_LIMITED_KEY) == Some(&serde_json::Value::Bool(true))
 }
 
 /// Reads where `run` left off; `records` are its sessions in seq order.
@@ -125,7 +105,7 @@ pub fn resume_point(run: &Run, _records: &[SessionRecord]) -> Result<ResumePoint
         budget_state,
         spent: Spent {
             iterations: consumed.sessions,
-            tokens: budget_tokens(&consumed.tokens),
+            tokens: consumed.tokens.total(),
             cost_usd: consumed.cost_usd,
             // A resumed run starts a fresh failure streak: after a stop at the
             // consecutive-failure limit, resuming is the user saying the cause is fixed, and
@@ -138,13 +118,15 @@ pub fn resume_point(run: &Run, _records: &[SessionRecord]) -> Result<ResumePoint
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{RunId, RunMeta, RunState, parse_record};
+    use crate::store::{RunId, RunMeta, RunState};
 
     fn record(seq: u64, status: &str) -> SessionRecord {
-        let line = format!(
-            r#"{{"seq":{seq},"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"{status}","summary":null,"commit":null,"tokens":{{"input":10,"output":5,"by_role":{{}}}},"cost_usd":0.5,"transcript_path":"t"}}"#
-        );
-        parse_record(&line).unwrap()
+        SessionRecord::builder()
+            .seq(seq)
+            .status(status.parse().unwrap())
+            .tokens(10, 5)
+            .cost(0.5)
+            .build()
     }
 
     #[test]
@@ -167,11 +149,10 @@ mod tests {
             .map(|(i, s)| record(i as u64 + 1, s))
             .collect();
         assert_eq!(consecutive_failures(&rs), 3);
-        rs[2].extra.insert(RATE_LIMITED_KEY.into(), true.into());
-        assert!(is_rate_limited(&rs[2]));
+        rs[2].rate_limited = true;
         assert_eq!(consecutive_failures(&rs), 2);
-        rs[1].extra.insert(RATE_LIMITED_KEY.into(), true.into());
-        rs[3].extra.insert(RATE_LIMITED_KEY.into(), true.into());
+        rs[1].rate_limited = true;
+        rs[3].rate_limited = true;
         assert_eq!(consecutive_failures(&rs), 0);
     }
 

@@ -123,9 +123,9 @@ pub struct GrindSummary {
     /// Sessions this grind ran (a resumed run counts only its own).
     pub sessions: u64,
     pub by_status: BTreeMap<String, u64>,
-    /// The sessions' token total ([`crate::store::Tokens::total`]) and its parts.
+    /// The sessions' token total ([`crate::usage::Tokens::total`]) and its parts.
     pub tokens: u64,
-    pub token_parts: crate::store::TokenTotals,
+    pub token_parts: crate::usage::Tokens,
     /// The known costs; `unknown_cost_sessions` sessions are not in it.
     pub cost_usd: f64,
     pub unknown_cost_sessions: u64,

@@ -6,9 +6,8 @@
 //!   `--max-iterations`.
 //! - **Time**: `--until` stops dispatching at that instant, and a session's wall-clock limit is
 //!   clamped to what is left before it ([`Budgets::session_limit`]).
-//! - **Tokens** are input + output + cache writes + cache reads, summed over recorded sessions
-//!   ([`TokenUsage::budget_total`]). Cache reads are cheap but not free, and counting every token
-//!   the model processed is the one definition that does not depend on a vendor's price list.
+//! - **Tokens** are [`crate::usage::Tokens::total`] (input + output + cache writes + cache reads),
+//!   summed over recorded sessions: the one definition every display uses too.
 //! - **Cost** is the sum of what sessions recorded (reported by the agent, or estimated from
 //!   `[budgets.pricing]`).
 //! - **Consecutive failures**: the run stops after that many failed sessions in a row (0: never).
@@ -48,42 +47,11 @@ pub struct SessionBudget {
 pub struct Spent {
     /// Sessions dispatched, including those still running.
     pub iterations: u64,
-    /// [`TokenUsage::budget_total`] summed over recorded sessions.
+    /// [`crate::usage::Tokens::total`] summed over recorded sessions.
     pub tokens: u64,
     pub cost_usd: f64,
     /// Failed sessions since the last one that did not fail.
     pub consecutive_failures: u32,
-}
-
-/// Token counts of one session, as agents report them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TokenUsage {
-    pub input: u64,
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
-}
-
-impl TokenUsage {
-    /// What counts against `--max-tokens`: input + output + cache writes + cache reads.
-    pub fn budget_total(&self) -> u64 {
-        self.input
-            .saturating_add(self.output)
-            .saturating_add(self.cache_write)
-            .saturating_add(self.cache_read)
-    }
-}
-
-impl TokenUsage {
-    /// The cost of these tokens at `pricing` (US dollars per million tokens), for sessions whose
-    /// agent reports no cost.
-    pub fn estimate_cost(&self, pricing: &crate::config::Pricing) -> f64 {
-        let m = |n: u64, usd_per_million: f64| n as f64 * usd_per_million / 1_000_000.0;
-        m(self.input, pricing.input)
-            + m(self.output, pricing.output)
-            + m(self.cache_read, pricing.cache_read)
-            + m(self.cache_write, pricing.cache_write)
-    }
 }
 
 /// Each budget that can warn and stop a run.
@@ -498,39 +466,5 @@ mod tests {
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(json, r#"{"warned":["iterations","time","cost","tokens"]}"#);
         assert_eq!(serde_json::from_str::<BudgetState>(&json).unwrap(), state);
-    }
-
-    #[test]
-    fn cost_is_estimated_from_pricing() {
-        let p = crate::config::Pricing {
-            input: 3.0,
-            output: 15.0,
-            cache_read: 0.3,
-            cache_write: 3.75,
-        };
-        let u = TokenUsage {
-            input: 1_000_000,
-            output: 100_000,
-            cache_read: 2_000_000,
-            cache_write: 0,
-        };
-        assert!((u.estimate_cost(&p) - (3.0 + 1.5 + 0.6)).abs() < 1e-9);
-    }
-
-    #[test]
-    fn tokens_include_cache_reads_and_writes() {
-        let u = TokenUsage {
-            input: 1,
-            output: 2,
-            cache_read: 30,
-            cache_write: 400,
-        };
-        assert_eq!(u.budget_total(), 433);
-        let big = TokenUsage {
-            input: u64::MAX,
-            output: 1,
-            ..Default::default()
-        };
-        assert_eq!(big.budget_total(), u64::MAX);
     }
 }

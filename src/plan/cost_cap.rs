@@ -66,15 +66,7 @@ impl CostWatch {
         let cost = stated.or_else(|| {
             let file = self.price_file.as_deref();
             let price = prices::lookup(self.model.as_deref()?, &self.overrides, file)?;
-            Some(
-                crate::plan::budget::TokenUsage {
-                    input: tokens.input,
-                    output: tokens.output,
-                    cache_read: tokens.cache_read,
-                    cache_write: tokens.cache_write,
-                }
-                .estimate_cost(&price.pricing),
-            )
+            Some(tokens.cost_at(&price.pricing))
         })?;
         if self.cut_at.is_some() || cost <= self.cap_usd {
             return None;
@@ -108,7 +100,7 @@ pub fn cap_unenforceable(backend: Backend) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::Tokens;
+    use crate::usage::Tokens;
 
     #[test]
     fn cuts_once_when_the_running_cost_passes_the_cap() {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Result, cache, known_cost, token_total};
+use super::{Result, cache};
 use crate::git::{Oid, Repo};
 use crate::store::{Run, RunStore, SessionRecord, SessionStatus, rfc3339};
 
@@ -354,8 +354,8 @@ fn record_facts(r: &SessionRecord) -> SessionFacts {
         status: r.status,
         started_at: r.started_at,
         secs: r.duration_secs(),
-        tokens: token_total(r),
-        cost_usd: known_cost(r),
+        tokens: r.usage.tokens.total(),
+        cost_usd: r.usage.known_cost(),
         commit: r.commit.clone(),
         saved_patch: false,
         base: None,

@@ -17,7 +17,7 @@ pub mod reach;
 pub mod stats;
 
 use crate::git::GitError;
-use crate::store::{CostSource, SessionRecord, StoreError};
+use crate::store::StoreError;
 
 pub use blame::{BlameLine, SessionRef, Via as BlameVia};
 pub use index::{Index, IndexOptions, RunFacts, SessionFacts};
@@ -44,23 +44,3 @@ pub enum ProvenanceError {
 }
 
 pub type Result<T, E = ProvenanceError> = std::result::Result<T, E>;
-
-/// A session's tokens under the one total definition: input + output + cache reads + cache
-/// writes. NB: kept in this one place so it can follow the crate-wide definition once there
-/// is one.
-pub fn token_total(r: &SessionRecord) -> u64 {
-    let t = &r.tokens;
-    t.input
-        .saturating_add(t.output)
-        .saturating_add(t.cache_read)
-        .saturating_add(t.cache_write)
-}
-
-/// A session's cost, `None` when it is not known (never a silent $0).
-pub fn known_cost(r: &SessionRecord) -> Option<f64> {
-    match r.cost_source {
-        Some(CostSource::Unknown) => None,
-        _ if !r.cost_usd.is_finite() || r.cost_usd < 0.0 => None,
-        _ => Some(r.cost_usd),
-    }
-}

@@ -25,7 +25,7 @@ pub fn render_sessions_md(records: &[SessionRecord]) -> String {
         let _ = writeln!(out, "- commit: {commit}");
         // The cache parts appear only when there are some: records without them (all of the
         // file-based design's) render byte for byte as before.
-        let t = &r.tokens;
+        let t = &r.usage.tokens;
         let cache = if t.has_cache() {
             format!(
                 " / cache read {} / cache write {}",
@@ -41,8 +41,8 @@ pub fn render_sessions_md(records: &[SessionRecord]) -> String {
             t.input,
             t.output
         );
-        if r.cost_known() {
-            let _ = writeln!(out, "- cost: ${:.4}", r.cost_usd);
+        if r.usage.cost_known() {
+            let _ = writeln!(out, "- cost: ${:.4}", r.usage.cost_usd);
         } else {
             out.push_str("- cost: unknown\n");
         }
@@ -133,10 +133,10 @@ mod tests {
     #[test]
     fn cache_tokens_and_unknown_costs_are_shown_as_such() {
         let mut r = parse_record(ORIGINAL).unwrap();
-        r.tokens.cache_read = 300;
-        r.tokens.cache_write = 100;
-        r.cost_source = Some(crate::store::CostSource::Unknown);
-        r.cost_usd = 0.0;
+        r.usage.tokens.cache_read = 300;
+        r.usage.tokens.cache_write = 100;
+        r.usage.cost_source = Some(crate::usage::CostSource::Unknown);
+        r.usage.cost_usd = 0.0;
         let md = render_sessions_md(&[r]);
         assert!(
             md.contains("- tokens: 1900 (in 1000 / out 500 / cache read 300 / cache write 100)\n"),

@@ -19,10 +19,8 @@
 use std::collections::BTreeMap;
 
 use super::record::SessionRecord;
+use super::record_line::RENUMBERED_FROM;
 use crate::git::Oid;
-
-/// The record field that keeps a renumbered session's original seq.
-pub const RENUMBERED_FROM: &str = "renumbered_from";
 
 /// One session of one side, as found in its tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,11 +35,7 @@ pub struct SideSession {
 impl SideSession {
     /// The seq this session was first recorded under.
     fn original_seq(&self) -> u64 {
-        self.record
-            .extra
-            .get(RENUMBERED_FROM)
-            .and_then(|v| v.as_u64())
-            .unwrap_or(self.seq)
+        self.record.renumbered_from.unwrap_or(self.seq)
     }
 
     /// What makes two sessions the same session, whatever number they carry.
@@ -98,9 +92,10 @@ impl Placed {
             }
             r.seq = self.seq;
             let original = self.session.original_seq();
-            r.extra
-                .entry(RENUMBERED_FROM.to_string())
-                .or_insert_with(|| original.into());
+            // NB: a `renumbered_from` of a shape we do not read stays as it is, as it always has.
+            if r.renumbered_from.is_none() && !r.extra.contains_key(RENUMBERED_FROM) {
+                r.renumbered_from = Some(original);
+            }
         }
         r
     }
@@ -209,7 +204,7 @@ mod tests {
         let moved = p[3].record();
         assert_eq!(moved.seq, 4);
         assert_eq!(moved.transcript_path, "transcripts/session-0004.log");
-        assert_eq!(moved.extra[RENUMBERED_FROM], 2);
+        assert_eq!(moved.renumbered_from, Some(2));
         // The same whichever side comes first.
         assert_eq!(plan_union(&b, &a), p);
     }
@@ -254,7 +249,7 @@ mod tests {
                 (4, "b3".into(), Some(3)),
             ]
         );
-        assert_eq!(p[2].record().extra[RENUMBERED_FROM], 2);
+        assert_eq!(p[2].record().renumbered_from, Some(2));
         assert_eq!(plan_union(&b_side, &merged), p);
     }
 

@@ -43,7 +43,7 @@ pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -
     // scripts alike. The cache counts, part of a session's total, go in a trailer of their own
     // (only when there are some), so the trailers together add up to that total and the
     // original trailer's format does not change.
-    let t = &r.tokens;
+    let t = &r.usage.tokens;
     let _ = writeln!(m, "Pitboss-Tokens: {} in / {} out", t.input, t.output);
     if t.has_cache() {
         let _ = writeln!(
@@ -52,8 +52,8 @@ pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -
             t.cache_read, t.cache_write
         );
     }
-    if r.cost_known() {
-        let _ = writeln!(m, "Pitboss-Cost-USD: {:.4}", r.cost_usd);
+    if r.usage.cost_known() {
+        let _ = writeln!(m, "Pitboss-Cost-USD: {:.4}", r.usage.cost_usd);
     } else {
         let _ = writeln!(m, "Pitboss-Cost-USD: unknown");
     }

@@ -20,6 +20,9 @@ pub mod paths;
 mod read;
 mod read_at;
 mod record;
+#[cfg(test)]
+mod record_builder;
+mod record_line;
 mod rules;
 mod run;
 mod write;
@@ -38,15 +41,12 @@ pub use id::{
 };
 pub use markdown::render_sessions_md;
 pub use merge::{MergeOutcome, Renumbered};
-pub use merge_plan::RENUMBERED_FROM;
 pub use message::trailer;
 pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use read_at::TrackedRun;
-pub use record::{
-    CostSource, RoleTokens, SessionRecord, SessionStatus, Tokens, parse_record, rfc3339,
-};
+pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339};
 pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
-pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA, TokenTotals};
+pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA};
 pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
 
 /// Errors of the run store. Messages name the run, the seq and the path involved.

@@ -10,6 +10,9 @@ use std::str::FromStr;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::record_line::RecordLine;
+use crate::usage::Usage;
+
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,21 +68,7 @@ impl FromStr for SessionStatus {
     }
 }
 
-/// Where a session's dollar figure comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CostSource {
-    /// The agent CLI stated it.
-    Reported,
-    /// Computed from our price table.
-    Estimated,
-    /// The model is not in the price table: the cost is not known (never a silent $0).
-    Unknown,
-    /// Nothing was paid (the built-in demo agent).
-    None,
-}
-
-/// Input/output tokens of one role.
+/// Input/output tokens of one role (the file-based design's `tokens.by_role`; kept as written).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleTokens {
     #[serde(default)]
@@ -88,98 +77,80 @@ pub struct RoleTokens {
     pub output: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// Token counts of a session. `input` and `output` are the original fields; the cache and
-/// reasoning counts are additive (omitted when zero, so original records export unchanged).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tokens {
-    #[serde(default)]
-    pub input: u64,
-    #[serde(default)]
-    pub output: u64,
-    #[serde(default)]
-    pub by_role: BTreeMap<String, RoleTokens>,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cache_read: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cache_write: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub reasoning: u64,
-}
-
-impl Tokens {
-    /// A session's token total, the one definition every total shown or budgeted uses: input +
-    /// output + cache reads + cache writes (every token the model processed; reasoning tokens
-    /// are part of the output already). For records without cache tokens (all of the
-    /// file-based design's) it is input + output, as the original session log showed it.
-    pub fn total(&self) -> u64 {
-        self.input
-            .saturating_add(self.output)
-            .saturating_add(self.cache_read)
-            .saturating_add(self.cache_write)
-    }
-
-    /// Whether the record carries cache counts (they are then shown beside input and output).
-    pub fn has_cache(&self) -> bool {
-        self.cache_read > 0 || self.cache_write > 0
-    }
-}
-
-/// One session of a run.
+/// One session of a run. Its JSON spelling (field order, omitted defaults, unknown fields kept)
+/// is [`super::record_line`]'s: what the session used is grouped in [`Usage`] here and spread
+/// over `tokens`, `cost_usd`, `cost_source` and `price_table` there, as the format has it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RecordLine", into = "RecordLine")]
 pub struct SessionRecord {
     pub seq: u64,
     pub run_id: String,
     pub prompt: String,
-    #[serde(with = "rfc3339")]
     pub started_at: DateTime<Utc>,
-    #[serde(with = "rfc3339")]
     pub ended_at: DateTime<Utc>,
     pub status: SessionStatus,
-    #[serde(default)]
     pub summary: Option<String>,
-    #[serde(default)]
     pub commit: Option<String>,
-    #[serde(default)]
-    pub tokens: Tokens,
-    #[serde(default)]
-    pub cost_usd: f64,
-    #[serde(default)]
+    /// Tokens by class, cost, cost source, price table.
+    pub usage: Usage,
+    /// The file-based design's tokens per role (`tokens.by_role`); pitboss itself writes none.
+    pub tokens_by_role: BTreeMap<String, RoleTokens>,
     pub transcript_path: String,
-    // Additive fields (absent in the file-based design; omitted when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_source: Option<CostSource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_session_id: Option<String>,
-    /// The price table an `estimated` cost came from (`builtin-<date checked>`, `config`, `price_file:<file name>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_table: Option<String>,
+    /// Where `model` came from when the agent's output did not name it
+    /// (`codex default (0.169.0)`).
+    pub model_source: Option<String>,
+    /// The session ended on the agent's usage limit: its `error` is not a failure of the agent.
+    pub rate_limited: bool,
+    /// The seq this session was first recorded under, when it moved to a free one (a merge of
+    /// two copies of the run, or another writer took its seq while it ran).
+    pub renumbered_from: Option<u64>,
     /// Fields this version does not know, kept verbatim.
-    #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl SessionRecord {
+    /// A record with what every record has; the rest empty (no tokens, cost 0 of no stated
+    /// source, no transcript path yet: the store fills it in on append).
+    pub fn new(
+        seq: u64,
+        prompt: &str,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        status: SessionStatus,
+    ) -> SessionRecord {
+        SessionRecord {
+            seq,
+            run_id: String::new(),
+            prompt: prompt.to_string(),
+            started_at,
+            ended_at,
+            status,
+            summary: None,
+            commit: None,
+            usage: Usage::default(),
+            tokens_by_role: BTreeMap::new(),
+            transcript_path: String::new(),
+            agent: None,
+            agent_version: None,
+            model: None,
+            exit_code: None,
+            agent_session_id: None,
+            model_source: None,
+            rate_limited: false,
+            renumbered_from: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// The record as one JSON line (no trailing newline).
     pub fn to_line(&self) -> String {
         // NB: serialising plain data to a String cannot fail; f64 NaN/inf become null.
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Whether the session's dollar cost is known (an `unknown` cost is never shown as $0).
-    pub fn cost_known(&self) -> bool {
-        self.cost_source != Some(CostSource::Unknown)
     }
 
     /// Whole seconds from start to end.
@@ -249,7 +220,9 @@ mod tests {
         let r = parse_record(ORIGINAL).unwrap();
         assert_eq!(r.seq, 1);
         assert_eq!(r.status, SessionStatus::Ok);
-        assert_eq!(r.tokens.by_role["implementer"].output, 500);
+        assert_eq!(r.tokens_by_role["implementer"].output, 500);
+        assert_eq!(r.usage.tokens.total(), 1500);
+        assert_eq!(r.usage.cost_source, None);
         assert_eq!(r.duration_secs(), 90);
         assert_eq!(r.to_line(), ORIGINAL);
     }
@@ -259,7 +232,7 @@ mod tests {
         let line = ORIGINAL.replace(r#""seq":1,"#, r#""seq":1,"future_field":{"x":[1,2]},"#);
         let r = parse_record(&line).unwrap();
         assert_eq!(r.extra["future_field"], serde_json::json!({"x":[1,2]}));
-        assert_eq!(r.cost_source, None);
+        assert_eq!(r.usage.cost_source, None);
         let back = parse_record(&r.to_line()).unwrap();
         assert_eq!(back, r);
     }

@@ -72,10 +72,10 @@ pub fn check_session(r: &SessionRecord) -> Result<(), String> {
             r.seq
         ));
     }
-    if !r.cost_usd.is_finite() || r.cost_usd < 0.0 {
+    let cost = r.usage.cost_usd;
+    if !cost.is_finite() || cost < 0.0 {
         return Err(format!(
-            "field `cost_usd`: {} is not a cost (it must be a number of dollars, 0 or more)",
-            r.cost_usd
+            "field `cost_usd`: {cost} is not a cost (it must be a number of dollars, 0 or more)",
         ));
     }
     if r.ended_at < r.started_at {

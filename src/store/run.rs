@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::id::RunId;
 use super::record::{SessionRecord, rfc3339};
+use crate::usage::Tokens;
 
 /// The schema of the run ref format this code writes.
 pub const SCHEMA: u32 = 1;
@@ -120,27 +121,6 @@ impl<'de> Deserialize<'de> for RunStatus {
     }
 }
 
-/// Token sums over a run's sessions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TokenTotals {
-    pub input: u64,
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
-    pub reasoning: u64,
-}
-
-impl TokenTotals {
-    /// The run's token total: the same definition as a session's ([`super::Tokens::total`]).
-    pub fn total(&self) -> u64 {
-        self.input
-            .saturating_add(self.output)
-            .saturating_add(self.cache_read)
-            .saturating_add(self.cache_write)
-    }
-}
-
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -150,7 +130,8 @@ fn is_zero(n: &u64) -> bool {
 #[serde(default)]
 pub struct Consumed {
     pub sessions: u64,
-    pub tokens: TokenTotals,
+    /// Summed class by class; [`Tokens::total`] is the run's total.
+    pub tokens: Tokens,
     pub cost_usd: f64,
     /// Sessions by status, e.g. `{"ok": 3, "error": 1}`.
     pub by_status: BTreeMap<String, u64>,
@@ -165,16 +146,11 @@ impl Consumed {
         // NB: saturating: token counts come from agents and records written anywhere; a sum
         // that wrapped would tell budgets a run had used almost nothing.
         self.sessions = self.sessions.saturating_add(1);
-        let t = &mut self.tokens;
-        t.input = t.input.saturating_add(r.tokens.input);
-        t.output = t.output.saturating_add(r.tokens.output);
-        t.cache_read = t.cache_read.saturating_add(r.tokens.cache_read);
-        t.cache_write = t.cache_write.saturating_add(r.tokens.cache_write);
-        t.reasoning = t.reasoning.saturating_add(r.tokens.reasoning);
-        if !r.cost_known() {
+        self.tokens += r.usage.tokens;
+        if !r.usage.cost_known() {
             self.unknown_cost_sessions = self.unknown_cost_sessions.saturating_add(1);
-        } else if r.cost_usd.is_finite() {
-            self.cost_usd += r.cost_usd;
+        } else if r.usage.cost_usd.is_finite() {
+            self.cost_usd += r.usage.cost_usd;
         }
         let n = self
             .by_status
@@ -255,8 +231,12 @@ mod tests {
 
     #[test]
     fn consumed_sums_records() {
-        let line = r#"{"seq":1,"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"error","summary":null,"commit":null,"tokens":{"input":10,"output":5,"by_role":{},"cache_read":7},"cost_usd":0.5,"transcript_path":"t"}"#;
-        let r = super::super::record::parse_record(line).unwrap();
+        let r = SessionRecord::builder()
+            .status(super::super::SessionStatus::Error)
+            .tokens(10, 5)
+            .cache(7, 0)
+            .cost(0.5)
+            .build();
         let c = Consumed::from_records([&r, &r]);
         assert_eq!(c.sessions, 2);
         assert_eq!(c.tokens.input, 20);
@@ -267,11 +247,7 @@ mod tests {
 
     #[test]
     fn token_sums_saturate_instead_of_wrapping() {
-        let line = format!(
-            r#"{{"seq":1,"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok","tokens":{{"input":{},"output":1}}}}"#,
-            u64::MAX - 1
-        );
-        let r = super::super::record::parse_record(&line).unwrap();
+        let r = SessionRecord::builder().tokens(u64::MAX - 1, 1).build();
         let c = Consumed::from_records([&r, &r, &r]);
         assert_eq!(c.tokens.input, u64::MAX);
         assert_eq!(c.tokens.output, 3);

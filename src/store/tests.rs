@@ -11,31 +11,17 @@ pub(super) fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 pub(super) fn rec(prompt: &str, status: SessionStatus) -> SessionRecord {
-    SessionRecord {
-        seq: 0,
-        run_id: String::new(),
-        prompt: prompt.into(),
-        started_at: t("2026-04-30T18:05:00Z"),
-        ended_at: t("2026-04-30T18:06:30Z"),
-        status,
-        summary: Some(format!("did {prompt}")),
-        commit: None,
-        tokens: Tokens {
-            input: 100,
-            output: 50,
-            ..Default::default()
-        },
-        cost_usd: 0.01,
-        transcript_path: String::new(),
-        cost_source: None,
-        agent: None,
-        agent_version: None,
-        model: None,
-        exit_code: None,
-        agent_session_id: None,
-        price_table: None,
-        extra: Default::default(),
-    }
+    SessionRecord::builder()
+        .seq(0)
+        .run_id("")
+        .prompt(prompt)
+        .times("2026-04-30T18:05:00Z", "2026-04-30T18:06:30Z")
+        .status(status)
+        .summary(&format!("did {prompt}"))
+        .tokens(100, 50)
+        .cost(0.01)
+        .transcript("")
+        .build()
 }
 
 pub(super) fn append(

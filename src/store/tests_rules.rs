@@ -53,7 +53,8 @@ fn a_taken_seq_moves_to_the_next_free_one_with_its_transcript_and_patch() {
         .append_session_renumbering(&id, session(mine, b"ours", Some(b"diff")))
         .unwrap();
     assert_eq!(a.seq, 2);
-    assert_eq!(a.record.extra[RENUMBERED_FROM], 1);
+    assert_eq!(a.record.renumbered_from, Some(1));
+    assert!(a.record.to_line().ends_with(r#","renumbered_from":1}"#));
     assert_eq!(a.record.transcript_path, "transcripts/session-0002.log");
     let run = store.open_run(&id).unwrap();
     assert_eq!(run.state.last_session_seq, 2);
@@ -70,7 +71,8 @@ fn a_taken_seq_moves_to_the_next_free_one_with_its_transcript_and_patch() {
         .append_session_renumbering(&id, session(next, b"", None))
         .unwrap();
     assert_eq!(b.seq, 3);
-    assert!(!b.record.extra.contains_key(RENUMBERED_FROM));
+    assert_eq!(b.record.renumbered_from, None);
+    assert!(!b.record.to_line().contains("renumbered_from"));
 }
 
 #[test]
@@ -91,7 +93,7 @@ fn appends_keep_the_rules() {
         }
     };
     assert!(bad(|r| r.seq = u64::MAX).contains("seq"));
-    assert!(bad(|r| r.cost_usd = -1.0).contains("cost_usd"));
+    assert!(bad(|r| r.usage.cost_usd = -1.0).contains("cost_usd"));
     assert!(bad(|r| r.ended_at = t("2026-04-30T18:00:00Z")).contains("ended_at"));
     assert!(bad(|r| r.commit = Some("not-a-sha".into())).contains("commit"));
     let big_pad = "x".repeat((16 << 20) + 1);
@@ -150,7 +152,7 @@ fn history_may_grow_and_renumber_but_not_lose_or_change_a_session() {
     let mut moved = two.clone();
     moved.seq = 3;
     moved.transcript_path = Seq(3).record_transcript_path();
-    moved.extra.insert(RENUMBERED_FROM.into(), 2.into());
+    moved.renumbered_from = Some(2);
     let mut other = rec("c", SessionStatus::Ok);
     other.seq = 2;
     other.run_id = id.to_string();

@@ -81,7 +81,7 @@ fn merging_diverged_tips_is_deterministic_and_keeps_every_session() {
     let records = store.records(&run).unwrap();
     let prompts: Vec<&str> = records.iter().map(|r| r.prompt.as_str()).collect();
     assert_eq!(prompts, vec!["base", "on-b", "on-a"]);
-    assert_eq!(records[2].extra[RENUMBERED_FROM], 2);
+    assert_eq!(records[2].renumbered_from, Some(2));
     assert_eq!(records[2].transcript_path, "transcripts/session-0003.log");
     assert_eq!(run.state.consumed.sessions, 3);
     assert_eq!(run.state.consumed.by_status["error"], 1);

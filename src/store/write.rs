@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::check::Caps;
 use super::id::{RunId, Seq};
-use super::merge_plan::RENUMBERED_FROM;
 use super::message::{run_message, session_message};
 use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
 use super::record::SessionRecord;
+use super::record_line::RENUMBERED_FROM;
 use super::rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 use super::run::{RunMeta, RunState, RunStatus};
 use super::{Result, Run, RunStore, StoreError};
@@ -223,10 +223,10 @@ impl RunStore<'_> {
                 }
             };
             if wanted_seq != 0 && seq != wanted_seq {
-                record
-                    .extra
-                    .entry(RENUMBERED_FROM.to_string())
-                    .or_insert_with(|| wanted_seq.into());
+                // NB: as in a merge, a value of a shape we do not read is left as it is.
+                if record.renumbered_from.is_none() && !record.extra.contains_key(RENUMBERED_FROM) {
+                    record.renumbered_from = Some(wanted_seq);
+                }
             }
             record.seq = seq;
             if fill_path {

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pitboss::agent::{
-    AgentEvent, AgentOutcome, ClaudeAdapter, CommandAdapter, Controls, CostSource,
-    RecordingObserver, SessionEnd, SessionSpec, StopReason, run_session,
+    AgentEvent, AgentOutcome, ClaudeAdapter, CommandAdapter, Controls, RecordingObserver,
+    SessionEnd, SessionSpec, StopReason, run_session,
 };
+use pitboss::usage::CostSource;
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -1,5 +1,6 @@
 //! Bad input gets a clear one-line error naming the thing, exit 4, and writes nothing.
 
+use crate::support::record::RecordJson;
 use crate::support::*;
 
 /// Runs the command, expects exit 4, an `error:` first line containing every needle, and no
@@ -84,10 +85,10 @@ fn records() {
         r#"{"prompt":"p","status":"ok","started_at":"noon","ended_at":"2026-01-01T00:00:00Z"}"#,
         &["field `started_at`", "RFC 3339"],
     );
-    let dup = record_json("p", "ok", None).replacen('{', r#"{"seq":1,"#, 1);
+    let dup = RecordJson::new("p").field("seq", 1).json();
     let err = refused(&sb, &["record", RUN], &dup, &["already has a session 1"]);
     assert!(err.contains("hint: leave `seq` out"), "{err}");
-    let other = record_json("p", "ok", None).replacen('{', r#"{"run_id":"someone-else","#, 1);
+    let other = RecordJson::new("p").field("run_id", "someone-else").json();
     refused(&sb, &["record", RUN], &other, &["someone-else"]);
     refused(
         &sb,

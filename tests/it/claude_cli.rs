@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use crate::support::mock_anthropic::{MockAnthropic, load_script};
 use pitboss::agent::{
-    AgentEvent, ClaudeAdapter, Controls, CostSource, RecordingObserver, SessionEnd, SessionSpec,
-    run_session,
+    AgentEvent, ClaudeAdapter, Controls, RecordingObserver, SessionEnd, SessionSpec, run_session,
 };
+use pitboss::usage::CostSource;
 use serde_json::Value;
 
 const FAKE_API_KEY: &str = "sk-ant-test-0000000000000000000000000000";

@@ -5,6 +5,7 @@
 //! `stats` prints is checked against the known answer.
 
 use crate::support::Sandbox;
+use crate::support::record::RecordJson;
 use serde_json::Value;
 
 fn git_pitboss(sb: &Sandbox, args: &[&str]) -> String {
@@ -47,20 +48,22 @@ impl History<'_> {
     /// Records a session of `run` (created on first use) whose code commit is `commit`.
     fn record(&mut self, run: &str, prompt: &str, commit: Option<&str>, cost_known: bool) {
         self.secs += 10;
-        let cost = if cost_known {
-            r#""cost_usd":0.1,"cost_source":"reported""#
+        let (usd, source) = if cost_known {
+            (0.1, "reported")
         } else {
-            r#""cost_usd":0,"cost_source":"unknown""#
+            (0.0, "unknown")
         };
-        let (status, commit) = match commit {
-            Some(c) => ("ok", format!("\"{c}\"")),
-            None => ("error", "null".to_string()),
-        };
-        let rec = format!(
-            r#"{{"prompt":"{prompt}","started_at":"2026-11-24T10:00:00Z","ended_at":"2026-11-24T10:{:02}:{:02}Z","status":"{status}","summary":"did {prompt}","commit":{commit},"tokens":{{"input":100,"output":50,"by_role":{{}},"cache_read":10,"cache_write":5}},{cost},"agent":"claude","model":"opus"}}"#,
-            self.secs / 60,
-            self.secs % 60
-        );
+        let ended = format!("2026-11-24T10:{:02}:{:02}Z", self.secs / 60, self.secs % 60);
+        let rec = RecordJson::new(prompt)
+            .times("2026-11-24T10:00:00Z", &ended)
+            .status(if commit.is_some() { "ok" } else { "error" })
+            .summary(Some(&format!("did {prompt}")))
+            .commit(commit)
+            .tokens(100, 50, 10, 5)
+            .cost(usd, source)
+            .field("agent", "claude")
+            .field("model", "opus")
+            .json();
         let transcript = self.sb.path("transcript.log");
         std::fs::write(
             &transcript,

@@ -207,25 +207,23 @@ fn file_based_records_import_unchanged() {
             r#""commit":null"#,
         )
         .replace("session-0001.log", "session-0002.log");
-    std::fs::write(
-        dir.join("sessions.jsonl"),
-        format!("{ORIGINAL_LINE}\n{second}\n"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("state.json"), r#"{"status":"finished","started_at":"2026-04-30T18:00:00Z","last_updated_at":"2026-04-30T18:07:00Z","last_session_seq":2}"#).unwrap();
+    // A line as grind writes it: every additive field, the cache counts, grind's marks (typed
+    // fields in memory, map keys on disk) and fields of a newer pitboss on both sides of them.
+    let third = r#"{"seq":3,"run_id":"rid","prompt":"fp-hunter","started_at":"2026-04-30T18:06:30Z","ended_at":"2026-04-30T18:07:00Z","status":"error","summary":"hit the usage limit","commit":null,"tokens":{"input":10,"output":20,"by_role":{},"cache_read":300,"cache_write":4000,"reasoning":5},"cost_usd":0.25,"transcript_path":"transcripts/session-0003.log","cost_source":"estimated","agent":"codex","agent_version":"0.169.0","model":"gpt-5","exit_code":1,"agent_session_id":"s-1","price_table":"builtin-2026-11-01","aaa_future":[1],"model_source":"codex default (0.169.0)","rate_limited":true,"renumbered_from":2,"zzz_future":{"x":null}}"#;
+    let lines = format!("{ORIGINAL_LINE}\n{second}\n{third}\n");
+    std::fs::write(dir.join("sessions.jsonl"), &lines).unwrap();
+    std::fs::write(dir.join("state.json"), r#"{"status":"finished","started_at":"2026-04-30T18:00:00Z","last_updated_at":"2026-04-30T18:07:00Z","last_session_seq":3}"#).unwrap();
     std::fs::write(dir.join("scratchpad.md"), "- remember bar.rs\n").unwrap();
     std::fs::write(dir.join("transcripts/session-0001.log"), "one\n").unwrap();
     std::fs::write(dir.join("transcripts/session-0002.log"), "two\n").unwrap();
+    std::fs::write(dir.join("transcripts/session-0003.log"), "three\n").unwrap();
     assert_eq!(sb.ok(&["import", dir.to_str().unwrap()], "").trim(), "rid");
-    assert_eq!(
-        sb.ok(&["log", "rid", "--jsonl"], ""),
-        format!("{ORIGINAL_LINE}\n{second}\n")
-    );
+    assert_eq!(sb.ok(&["log", "rid", "--jsonl"], ""), lines);
     let md = sb.ok(&["log", "rid", "--md"], "");
     assert!(md.contains("## session-0002 — fp-hunter (error)\n"), "{md}");
     let ls: Vec<serde_json::Value> = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
     assert_eq!(ls[0]["status"], "finished");
-    assert_eq!(ls[0]["sessions"], 2);
+    assert_eq!(ls[0]["sessions"], 3);
     let out = sb.path("again");
     sb.ok(&["export", "rid", out.to_str().unwrap()], "");
     assert_eq!(
@@ -234,7 +232,7 @@ fn file_based_records_import_unchanged() {
     );
     assert_eq!(
         std::fs::read_to_string(out.join("sessions.jsonl")).unwrap(),
-        format!("{ORIGINAL_LINE}\n{second}\n")
+        lines
     );
 }
 

@@ -15,8 +15,9 @@
 
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
 use crate::agent::observer::AgentEvent;
-use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
+use crate::agent::outcome::{AgentReport, RateLimit};
 use crate::agent::process::Stream;
+use crate::usage::{CostSource, Tokens};
 
 /// Parses one Aider session. Build one per session.
 #[derive(Debug, Default)]

@@ -23,8 +23,9 @@ use serde_json::Value;
 use crate::agent::adapter::{ParsedStream, StreamParser, first_line};
 use crate::agent::jsonl::{JsonLine, JsonLines, event_type, stderr_suffix, str_of, u64_of};
 use crate::agent::observer::AgentEvent;
-use crate::agent::outcome::{AgentReport, CostSource, RateLimit, Tokens};
+use crate::agent::outcome::{AgentReport, RateLimit};
 use crate::agent::process::Stream;
+use crate::usage::{CostSource, Tokens};
 
 /// Parses one Gemini CLI session. Build one per session.
 #[derive(Debug, Default)]

@@ -110,13 +110,7 @@ impl agent::AgentObserver for Relay<'_> {
             }
             AgentEvent::Tick { .. } => (None, None),
             AgentEvent::Usage { tokens: t, .. } | AgentEvent::Result { tokens: t, .. } => {
-                let total = crate::plan::budget::TokenUsage {
-                    input: t.input,
-                    output: t.output,
-                    cache_read: t.cache_read,
-                    cache_write: t.cache_write,
-                }
-                .budget_total();
+                let total = t.total();
                 self.tokens = (total > 0).then_some(total).or(self.tokens);
                 (None, None)
             }

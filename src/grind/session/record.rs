@@ -8,15 +8,14 @@ use std::path::PathBuf;
 
 use super::land::Landed;
 use super::{InFlight, Session, SessionRun, hooks, marker_path, printable, read_scratchpad};
-use crate::agent::{self, AgentOutcome, AgentReport, CostSource as AgentCost};
+use crate::agent::{self, AgentOutcome, AgentReport};
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::prices;
-use crate::store::{
-    CostSource, SessionAppend, SessionRecord, SessionStatus, Tokens, TranscriptSource,
-};
+use crate::store::{SessionAppend, SessionRecord, SessionStatus, TranscriptSource};
+use crate::usage::{CostSource, Usage};
 
 /// Records a decided session: its record, transcript (with the hooks' output), scratchpad and
 /// patch, appended to the run in one commit.
@@ -48,11 +47,7 @@ pub(super) fn record(
         outcome: outcome.as_ref(),
     };
     let mut record = ctx.session_record(&s.marker, ending);
-    if outcome.as_ref().is_some_and(|o| o.rate_limit.is_some()) {
-        record
-            .extra
-            .insert(crate::grind::resume::RATE_LIMITED_KEY.into(), true.into());
-    }
+    record.rate_limited = outcome.as_ref().is_some_and(|o| o.rate_limit.is_some());
     progress.warn_unpriced(ctx, &record, obs);
     let transcript = match &outcome {
         Some(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
@@ -101,15 +96,7 @@ impl Ctx<'_> {
             outcome,
         } = ending;
         let report = outcome.and_then(|o| o.report.as_ref());
-        let t = report.map(|r| r.tokens).unwrap_or_default();
-        let tokens = Tokens {
-            input: t.input,
-            output: t.output,
-            cache_read: t.cache_read,
-            cache_write: t.cache_write,
-            reasoning: t.reasoning,
-            ..Default::default()
-        };
+        let tokens = report.map(|r| r.tokens).unwrap_or_default();
         let model = report
             .and_then(|r| r.model.clone())
             .or_else(|| self.plan.agent.model.clone());
@@ -123,10 +110,14 @@ impl Ctx<'_> {
             status,
             summary: summary.map(|s| printable(&self.redactor.redact(&s))),
             commit: commit.map(|c| c.to_string()),
-            tokens,
-            cost_usd,
+            usage: Usage {
+                tokens,
+                cost_usd,
+                cost_source: Some(cost_source),
+                price_table,
+            },
+            tokens_by_role: Default::default(),
             transcript_path: String::new(),
-            cost_source: Some(cost_source),
             agent: Some(
                 report
                     .map(|r| r.agent_name.clone())
@@ -142,13 +133,10 @@ impl Ctx<'_> {
             model,
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
-            price_table,
-            // Additive: where a model came from that the agent's output did not name.
-            extra: report
-                .and_then(|r| r.model_source.clone())
-                .map(|s| ("model_source".to_string(), serde_json::Value::String(s)))
-                .into_iter()
-                .collect(),
+            model_source: report.and_then(|r| r.model_source.clone()),
+            rate_limited: false,
+            renumbered_from: None,
+            extra: Default::default(),
         }
     }
 
@@ -159,33 +147,19 @@ impl Ctx<'_> {
         report: Option<&AgentReport>,
         model: Option<&str>,
     ) -> (f64, CostSource, Option<String>) {
-        let t = report.map(|r| r.tokens).unwrap_or_default();
         match report {
-            Some(r) if r.cost_usd.is_some() => (
-                r.cost_usd.unwrap_or_default(),
-                match r.cost_source {
-                    AgentCost::Reported => CostSource::Reported,
-                    AgentCost::Estimated => CostSource::Estimated,
-                    AgentCost::None => CostSource::None,
-                    AgentCost::Unknown => CostSource::Unknown,
-                },
-                None,
-            ),
-            Some(r) if r.cost_source == AgentCost::None => (0.0, CostSource::None, None),
+            Some(r) if r.cost_usd.is_some() => {
+                (r.cost_usd.unwrap_or_default(), r.cost_source, None)
+            }
+            Some(r) if r.cost_source == CostSource::None => (0.0, CostSource::None, None),
             // No tokens and no dollars: nothing to estimate from, whatever the model.
             Some(r) if r.tokens.is_zero() => (0.0, CostSource::Unknown, None),
-            Some(_) => match model.and_then(|m| {
+            Some(r) => match model.and_then(|m| {
                 let file = self.plan.agent.price_file.as_deref();
                 prices::lookup(m, &self.plan.agent.price_overrides, file)
             }) {
                 Some(price) => (
-                    crate::plan::budget::TokenUsage {
-                        input: t.input,
-                        output: t.output,
-                        cache_read: t.cache_read,
-                        cache_write: t.cache_write,
-                    }
-                    .estimate_cost(&price.pricing),
+                    r.tokens.cost_at(&price.pricing),
                     CostSource::Estimated,
                     Some(price.table),
                 ),
@@ -225,15 +199,15 @@ impl Progress {
         // NB: the wall clock can step back during a session; the store refuses a record that
         // ends before it starts, and the session must not be lost for it.
         record.ended_at = record.ended_at.max(record.started_at);
-        if !(record.cost_usd.is_finite() && record.cost_usd >= 0.0) {
+        if !(record.usage.cost_usd.is_finite() && record.usage.cost_usd >= 0.0) {
             obs.event(&GrindEvent::Warning {
                 message: format!(
                     "session {}: the agent reported a cost of {} USD; recorded as unknown",
-                    record.seq, record.cost_usd
+                    record.seq, record.usage.cost_usd
                 ),
             });
-            record.cost_usd = 0.0;
-            record.cost_source = Some(CostSource::Unknown);
+            record.usage.cost_usd = 0.0;
+            record.usage.cost_source = Some(CostSource::Unknown);
         }
         let planned_seq = record.seq;
         // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
@@ -277,7 +251,7 @@ impl Progress {
     /// no price table: budgets on dollars cannot see it.
     fn warn_unpriced(&mut self, ctx: &Ctx, record: &SessionRecord, obs: &mut dyn GrindObserver) {
         if let Some(limit) = ctx.budgets.limits.max_cost_usd
-            && !record.cost_known()
+            && !record.usage.cost_known()
             && !self.warned.cost_blind
         {
             self.warned.cost_blind = true;
@@ -289,7 +263,7 @@ impl Progress {
                 ),
             });
         }
-        if record.cost_source != Some(CostSource::Unknown) || record.tokens.total() == 0 {
+        if record.usage.cost_known() || record.usage.tokens.total() == 0 {
             return;
         }
         let model = record.model.clone().unwrap_or_default();

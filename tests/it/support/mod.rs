@@ -1,7 +1,8 @@
 //! What the tests share: here, a sandbox with a real git repository in its own temp dir,
 //! isolated from the user's git config, and helpers to run the real `git-pitboss` binary and
 //! `git`; `remote` (bare remotes, a git daemon), `grind` and `pty` (projects with a fake agent
-//! for `git pitboss grind`, a pseudo-terminal), `cli`, `http`, `server` and the `mock_*` APIs
+//! for `git pitboss grind`, a pseudo-terminal), `record` (records to feed `git pitboss record`),
+//! `cli`, `http`, `server` and the `mock_*` APIs
 //! (the real agent CLIs against local mocks).
 
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod mock_anthropic;
 pub mod mock_gemini;
 pub mod mock_openai;
 pub mod pty;
+pub mod record;
 pub mod remote;
 pub mod server;
 
@@ -178,19 +180,12 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
     out
 }
 
-/// A record for `git pitboss record` on stdin.
+/// A record for `git pitboss record` on stdin ([`record::RecordJson`] for any other field).
 pub fn record_json(prompt: &str, status: &str, summary: Option<&str>) -> String {
-    serde_json::json!({
-        "prompt": prompt,
-        "started_at": "2026-04-30T18:05:00Z",
-        "ended_at": "2026-04-30T18:06:30Z",
-        "status": status,
-        "summary": summary,
-        "commit": null,
-        "tokens": {"input": 1000, "output": 500, "by_role": {}},
-        "cost_usd": 0.0123
-    })
-    .to_string()
+    record::RecordJson::new(prompt)
+        .status(status)
+        .summary(summary)
+        .json()
 }
 
 pub const RUN: &str = "20261124T100000Z-abcd";

@@ -148,16 +148,15 @@ impl Drop for Daemon {
 
 /// A record whose content is its own: `prompt`, started at 18:`minute`, summary naming both.
 pub fn session_json(prompt: &str, minute: u32) -> String {
-    serde_json::json!({
-        "prompt": prompt,
-        "started_at": format!("2026-04-30T18:{minute:02}:00Z"),
-        "ended_at": format!("2026-04-30T18:{minute:02}:30Z"),
-        "status": "ok",
-        "summary": format!("{prompt} at minute {minute}"),
-        "tokens": {"input": 10, "output": 5, "by_role": {}},
-        "cost_usd": 0.01
-    })
-    .to_string()
+    super::record::RecordJson::new(prompt)
+        .times(
+            &format!("2026-04-30T18:{minute:02}:00Z"),
+            &format!("2026-04-30T18:{minute:02}:30Z"),
+        )
+        .summary(Some(&format!("{prompt} at minute {minute}")))
+        .tokens(10, 5, 0, 0)
+        .field("cost_usd", 0.01)
+        .json()
 }
 
 impl Sandbox {

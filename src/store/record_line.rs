@@ -1,0 +1,244 @@
+//! The JSON line of a [`SessionRecord`], field for field as the file-based design wrote it (the
+//! run-ref contract): `tokens` holds the counts and `by_role`, the cost sits beside it, the
+//! additive fields follow, and everything else lives in one map written in key order after them.
+//!
+//! `SessionRecord` is (de)serialised through [`RecordLine`] so that the record can group what a
+//! session used in one [`Usage`] and give grind's marks (`model_source`, `rate_limited`,
+//! `renumbered_from`) typed fields, while every line reads and writes byte for byte as before:
+//! those marks were keys of the unknown-fields map, so they are taken out of it on read only
+//! when they have the shape pitboss writes, and put back into it on write, which keeps their
+//! place in the key order. A value of another shape stays in the map untouched.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::record::{RoleTokens, SessionRecord, SessionStatus, rfc3339};
+use crate::usage::{CostSource, Tokens, Usage};
+
+const MODEL_SOURCE: &str = "model_source";
+const RATE_LIMITED: &str = "rate_limited";
+/// The record key of [`SessionRecord::renumbered_from`].
+pub(super) const RENUMBERED_FROM: &str = "renumbered_from";
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `tokens`: `input` and `output` are the original fields; the cache and reasoning counts are
+/// additive (omitted when zero, so original records export unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct TokensLine {
+    #[serde(default)]
+    input: u64,
+    #[serde(default)]
+    output: u64,
+    #[serde(default)]
+    by_role: BTreeMap<String, RoleTokens>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cache_read: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cache_write: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    reasoning: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct RecordLine {
+    seq: u64,
+    run_id: String,
+    prompt: String,
+    #[serde(with = "rfc3339")]
+    started_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    ended_at: DateTime<Utc>,
+    status: SessionStatus,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    commit: Option<String>,
+    #[serde(default)]
+    tokens: TokensLine,
+    #[serde(default)]
+    cost_usd: f64,
+    #[serde(default)]
+    transcript_path: String,
+    // Additive fields (absent in the file-based design; omitted when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cost_source: Option<CostSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price_table: Option<String>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl From<RecordLine> for SessionRecord {
+    fn from(l: RecordLine) -> SessionRecord {
+        let mut extra = l.extra;
+        let model_source = match extra.remove(MODEL_SOURCE) {
+            Some(serde_json::Value::String(s)) => Some(s),
+            other => put_back(&mut extra, MODEL_SOURCE, other),
+        };
+        let rate_limited = match extra.remove(RATE_LIMITED) {
+            Some(serde_json::Value::Bool(true)) => true,
+            other => {
+                put_back::<()>(&mut extra, RATE_LIMITED, other);
+                false
+            }
+        };
+        let renumbered_from = match extra.remove(RENUMBERED_FROM) {
+            Some(v) if v.is_u64() => v.as_u64(),
+            other => put_back(&mut extra, RENUMBERED_FROM, other),
+        };
+        let t = l.tokens;
+        SessionRecord {
+            seq: l.seq,
+            run_id: l.run_id,
+            prompt: l.prompt,
+            started_at: l.started_at,
+            ended_at: l.ended_at,
+            status: l.status,
+            summary: l.summary,
+            commit: l.commit,
+            usage: Usage {
+                tokens: Tokens {
+                    input: t.input,
+                    output: t.output,
+                    cache_read: t.cache_read,
+                    cache_write: t.cache_write,
+                    reasoning: t.reasoning,
+                },
+                cost_usd: l.cost_usd,
+                cost_source: l.cost_source,
+                price_table: l.price_table,
+            },
+            tokens_by_role: t.by_role,
+            transcript_path: l.transcript_path,
+            agent: l.agent,
+            agent_version: l.agent_version,
+            model: l.model,
+            exit_code: l.exit_code,
+            agent_session_id: l.agent_session_id,
+            model_source,
+            rate_limited,
+            renumbered_from,
+            extra,
+        }
+    }
+}
+
+/// Returns a value of a shape pitboss does not write to the unknown-fields map, where it came
+/// from; the typed field stays unset (`None`, which reads as `false` for a flag).
+fn put_back<T>(
+    extra: &mut BTreeMap<String, serde_json::Value>,
+    key: &str,
+    value: Option<serde_json::Value>,
+) -> Option<T> {
+    if let Some(v) = value {
+        extra.insert(key.to_string(), v);
+    }
+    None
+}
+
+impl From<SessionRecord> for RecordLine {
+    fn from(r: SessionRecord) -> RecordLine {
+        let mut extra = r.extra;
+        if let Some(s) = r.model_source {
+            extra.insert(MODEL_SOURCE.to_string(), s.into());
+        }
+        if r.rate_limited {
+            extra.insert(RATE_LIMITED.to_string(), true.into());
+        }
+        if let Some(n) = r.renumbered_from {
+            extra.insert(RENUMBERED_FROM.to_string(), n.into());
+        }
+        let Usage {
+            tokens: t,
+            cost_usd,
+            cost_source,
+            price_table,
+        } = r.usage;
+        RecordLine {
+            seq: r.seq,
+            run_id: r.run_id,
+            prompt: r.prompt,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            status: r.status,
+            summary: r.summary,
+            commit: r.commit,
+            tokens: TokensLine {
+                input: t.input,
+                output: t.output,
+                by_role: r.tokens_by_role,
+                cache_read: t.cache_read,
+                cache_write: t.cache_write,
+                reasoning: t.reasoning,
+            },
+            cost_usd,
+            transcript_path: r.transcript_path,
+            cost_source,
+            agent: r.agent,
+            agent_version: r.agent_version,
+            model: r.model,
+            exit_code: r.exit_code,
+            agent_session_id: r.agent_session_id,
+            price_table,
+            extra,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::parse_record;
+
+    /// A line as grind writes it: every additive field, cache counts and all three marks.
+    const FULL: &str = r#"{"seq":12,"run_id":"20261124T100000Z-abcd","prompt":"fp-hunter","started_at":"2026-04-30T18:05:00.250Z","ended_at":"2026-04-30T18:06:30Z","status":"error","summary":"hit the limit","commit":null,"tokens":{"input":10,"output":20,"by_role":{},"cache_read":300,"cache_write":4000,"reasoning":5},"cost_usd":0.25,"transcript_path":"transcripts/session-0012.log","cost_source":"estimated","agent":"codex","agent_version":"0.169.0","model":"gpt-5","exit_code":1,"agent_session_id":"s-1","price_table":"builtin-2026-11-01","aaa_future":[1],"model_source":"codex default (0.169.0)","rate_limited":true,"renumbered_from":3,"zzz_future":{"x":null}}"#;
+
+    #[test]
+    fn typed_marks_read_and_write_in_their_old_place() {
+        let r = parse_record(FULL).unwrap();
+        assert_eq!(r.model_source.as_deref(), Some("codex default (0.169.0)"));
+        assert!(r.rate_limited);
+        assert_eq!(r.renumbered_from, Some(3));
+        assert_eq!(
+            r.extra.keys().collect::<Vec<_>>(),
+            ["aaa_future", "zzz_future"]
+        );
+        assert_eq!(r.usage.tokens.total(), 4330);
+        assert_eq!(r.usage.price_table.as_deref(), Some("builtin-2026-11-01"));
+        assert_eq!(r.to_line(), FULL);
+    }
+
+    #[test]
+    fn marks_of_another_shape_stay_verbatim() {
+        let odd = FULL
+            .replace(r#""rate_limited":true"#, r#""rate_limited":"yes""#)
+            .replace(r#""renumbered_from":3"#, r#""renumbered_from":-3"#)
+            .replace(
+                r#""model_source":"codex default (0.169.0)""#,
+                r#""model_source":7"#,
+            );
+        let r = parse_record(&odd).unwrap();
+        assert!(!r.rate_limited);
+        assert_eq!((r.renumbered_from, r.model_source.as_deref()), (None, None));
+        assert_eq!(r.extra["rate_limited"], "yes");
+        assert_eq!(r.to_line(), odd);
+        let off = FULL.replace(r#""rate_limited":true"#, r#""rate_limited":false"#);
+        let r = parse_record(&off).unwrap();
+        assert!(!r.rate_limited);
+        assert_eq!(r.to_line(), off);
+    }
+}
