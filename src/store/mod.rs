@@ -16,6 +16,7 @@ mod markdown;
 mod merge;
 mod merge_plan;
 mod message;
+mod pull_request;
 mod read;
 mod read_at;
 mod record;
@@ -39,6 +40,7 @@ pub use markdown::render_sessions_md;
 pub use merge::{MergeOutcome, Renumbered};
 pub use merge_plan::RENUMBERED_FROM;
 pub use message::trailer;
+pub use pull_request::{PULL_REQUEST_KEY, PullRequest};
 pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use read_at::TrackedRun;
 pub use record::{
