@@ -30,6 +30,7 @@ mod remote;
 mod remote_branch;
 mod report;
 mod resolve;
+mod review;
 mod rm;
 mod show;
 mod skip;
@@ -93,6 +94,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
+    Review(review::ReviewArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -197,5 +199,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Stats(a) => stats::cmd_stats(ctx, a),
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
+        Command::Review(a) => review::cmd_review(ctx, a),
     }
 }

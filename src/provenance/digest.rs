@@ -120,7 +120,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         t.lines_added,
         t.lines_removed,
         t.tokens,
-        cost(t.cost_usd, t.cost_unknown),
+        cost(t.cost_usd, t.cost_unknown, t.sessions),
     )?;
     if !r.files.is_empty() {
         writeln!(out, "\n### Files\n\n```text")?;
@@ -292,10 +292,12 @@ fn by_status(by: &BTreeMap<String, u64>) -> String {
         .join(", ")
 }
 
-fn cost(known: f64, unknown: u64) -> String {
+/// The same wording as the terminal's: a total that leaves sessions out says so.
+fn cost(known: f64, unknown: u64, sessions: u64) -> String {
     match unknown {
         0 => format!("${known:.4}"),
-        n => format!("${known:.4} + {} of unknown cost", count(n, "session")),
+        n if n >= sessions => format!("cost unknown ({} of unknown cost)", count(n, "session")),
+        n => format!("≥ ${known:.4} ({} of unknown cost)", count(n, "session")),
     }
 }
 
