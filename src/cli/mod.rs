@@ -21,6 +21,7 @@ mod ledger;
 mod log;
 mod ls;
 mod man;
+mod pr;
 mod preflight;
 mod project;
 mod prompts;
@@ -95,6 +96,7 @@ enum Command {
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
     Review(review::ReviewArgs),
+    Pr(pr::PrArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -200,5 +202,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
         Command::Review(a) => review::cmd_review(ctx, a),
+        Command::Pr(a) => pr::cmd_pr(ctx, a),
     }
 }
