@@ -96,7 +96,7 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 "STATUS",
                 "SESSIONS",
                 "COST",
-                if any_pr { "          PULL REQUEST" } else { "" }
+                if any_pr { "         PULL REQUEST" } else { "" }
             )?;
             for (r, cost) in listing.runs.iter().zip(&costs) {
                 let status = ctx.ui.paint(
