@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::support::grind::{Project, diag};
-use crate::support::mock_github::MockGithub;
+use crate::support::mock_github::{MockGithub, gh_here};
 use crate::support::remote::Bare;
 
 /// Commits a file per session and writes a summary; session 2 fails with work left behind
@@ -109,6 +109,9 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
 
 #[test]
 fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
+    if !gh_here() {
+        return;
+    }
     let p = project();
     let out = p.grind_with(&["--max-iterations", "3"], &[("FAIL_TWO", "1")]);
     assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
@@ -191,6 +194,9 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
 
 #[test]
 fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
+    if !gh_here() {
+        return;
+    }
     let p = project();
     let out = p.grind(&["--max-iterations", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
@@ -338,6 +344,9 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
 
 #[test]
 fn grind_pr_opens_the_pull_request_when_the_run_finishes_cleanly() {
+    if !gh_here() {
+        return;
+    }
     let p = project();
     let bare = Bare::new();
     let mock = MockGithub::start(&bare.path, None);
@@ -373,6 +382,9 @@ fn grind_pr_opens_the_pull_request_when_the_run_finishes_cleanly() {
 
 #[test]
 fn a_failed_pr_leaves_grinds_exit_code_unless_required() {
+    if !gh_here() {
+        return;
+    }
     let p = project();
     let bare = Bare::new();
     let mock = MockGithub::start(&bare.path, None);

@@ -10,6 +10,24 @@ use serde_json::Value;
 
 use super::Sandbox;
 
+/// Whether the real `gh` is here. When it is not, the test says so loudly and passes without
+/// running, except under `CI=true`, where it fails (`.ci/run` installs gh).
+pub fn gh_here() -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("gh").is_file());
+    if !found {
+        let notice = "\n==================== SKIPPED: gh not installed ====================\n\
+                      GitHub's CLI is not on PATH. Install it with\n  apt-get install gh\n\
+                      CI always has it.\n\
+                      ===================================================================\n";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but gh is missing:{notice}");
+        }
+        eprintln!("{notice}");
+    }
+    found
+}
+
 pub struct MockGithub {
     child: Child,
     pub dir: tempfile::TempDir,
