@@ -4,7 +4,7 @@ use crate::provenance::review::Totals;
 use crate::store::SessionStatus;
 
 fn session(seq: u64, summary: &str) -> ReviewSession {
-    let failed = seq % 10 == 0;
+    let failed = seq.is_multiple_of(10);
     ReviewSession {
         seq,
         prompt: format!("prompt-{}", seq % 3),
@@ -13,7 +13,11 @@ fn session(seq: u64, summary: &str) -> ReviewSession {
         } else {
             SessionStatus::Ok
         },
-        cost_usd: if seq % 7 == 0 { None } else { Some(0.01) },
+        cost_usd: if seq.is_multiple_of(7) {
+            None
+        } else {
+            Some(0.01)
+        },
         tokens: 1000,
         summary: Some(summary.to_string()),
         landed: !failed,

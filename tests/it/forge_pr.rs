@@ -94,7 +94,7 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
 
     let text = p.sb.ok(&["review", &run], "");
     assert!(
-        text.contains(&format!("0001  fix")) && text.contains(&format!("landed {c1}")),
+        text.contains("0001  fix") && text.contains(&format!("landed {c1}")),
         "{text}"
     );
     assert!(
