@@ -105,6 +105,18 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
     assert_eq!(json["totals"]["landed"], 2);
     assert_eq!(json["sessions"][1]["patch"], patch.as_str());
     assert_eq!(json["sessions"][0]["commits"][0], records[0]["commit"]);
+    assert_eq!(json["totals"]["reached"], 0);
+
+    // Once the branch is merged into its base, the review says the landed work reached it.
+    p.sb.git(&["merge", "-q", "--no-edit", &format!("pitboss/{run}")]);
+    let json = pitboss_json(&p, &["review", "--json", &run]);
+    assert_eq!(json["totals"]["reached"], 2);
+    assert_eq!(json["sessions"][0]["reach"], "merged");
+    assert_eq!(json["sessions"][1]["reach"], "not-landed");
+    assert!(
+        p.sb.ok(&["review", "--md", &run], "")
+            .contains("2 reached `main`")
+    );
 }
 
 #[test]
@@ -180,6 +192,19 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
     let state: Value = serde_json::from_str(&state).unwrap();
     assert_eq!(state["pull_request"]["url"], url.as_str());
     assert_eq!(state["pull_request"]["draft"], true);
+
+    // A teammate's clone that fetches the run sees it too.
+    let mate = crate::support::Sandbox::clone_of(&bare.path_url());
+    let out = mate
+        .git_pitboss()
+        .args(["fetch", "origin", &run])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", diag(&out));
+    assert!(
+        mate.ok(&["show", &run], "")
+            .contains(&format!("pull req  {url}"))
+    );
 
     // Again: the branch is pushed, and no second pull request is asked for.
     let again = pr(&p, Some(&mock), true, &[&run]);
