@@ -31,6 +31,9 @@ struct Detail {
     summary_chars: usize,
     /// Rows of each table shown before the rest are folded.
     rows: usize,
+    /// Stop writing once the digest is longer than this: it cannot fit any more, and a huge
+    /// run must not cost a whole rendering per try.
+    give_up_after: usize,
 }
 
 /// The digest, fitted into `limit` bytes. `None` only when even the fully folded digest does
@@ -43,6 +46,7 @@ pub fn markdown(review: &Review, limit: usize) -> Option<String> {
             Detail {
                 summary_chars,
                 rows: all,
+                give_up_after: limit,
             },
         );
         if s.len() <= limit {
@@ -56,6 +60,7 @@ pub fn markdown(review: &Review, limit: usize) -> Option<String> {
             Detail {
                 summary_chars: 0,
                 rows,
+                give_up_after: limit,
             },
         );
         (s.len() <= limit).then_some(s)
@@ -153,6 +158,9 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         writeln!(out, "| # | prompt | status | cost | commits | summary |")?;
         writeln!(out, "|--:|---|---|--:|---|---|")?;
         for s in r.sessions.iter().take(d.rows) {
+            if out.len() > d.give_up_after {
+                return Ok(());
+            }
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
@@ -164,19 +172,18 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
                 summary(s, d.summary_chars),
             )?;
         }
-        fold(out, &r.sessions[d.rows.min(r.sessions.len())..], &r.run, 6)?;
+        let rest: Vec<&ReviewSession> = r.sessions[d.rows.min(r.sessions.len())..].iter().collect();
+        fold(out, &rest, &r.run, 6)?;
     }
-    let not_landed: Vec<ReviewSession> = r
-        .sessions
-        .iter()
-        .filter(|s| s.not_landed())
-        .cloned()
-        .collect();
+    let not_landed: Vec<&ReviewSession> = r.sessions.iter().filter(|s| s.not_landed()).collect();
     if !not_landed.is_empty() {
         writeln!(out, "\n### Not landed\n")?;
         writeln!(out, "| # | prompt | status | saved work |")?;
         writeln!(out, "|--:|---|---|---|")?;
         for s in not_landed.iter().take(d.rows) {
+            if out.len() > d.give_up_after {
+                return Ok(());
+            }
             let saved = match &s.patch {
                 Some(p) => format!("`{}`", code(p)),
                 None => "not saved in the run".to_string(),
@@ -199,7 +206,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
 }
 
 /// One row standing for the sessions left out of a table.
-fn fold(out: &mut String, rest: &[ReviewSession], run: &str, columns: usize) -> std::fmt::Result {
+fn fold(out: &mut String, rest: &[&ReviewSession], run: &str, columns: usize) -> std::fmt::Result {
     let (Some(first), Some(last)) = (rest.first(), rest.last()) else {
         return Ok(());
     };

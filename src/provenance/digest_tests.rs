@@ -104,6 +104,7 @@ fn summaries_are_shortened_before_any_row_is_folded() {
         Detail {
             summary_chars: 1000,
             rows: 200,
+            give_up_after: usize::MAX,
         },
     );
     assert!(full.len() > GITHUB_BODY_LIMIT);
@@ -145,6 +146,7 @@ fn a_huge_run_folds_rows_and_says_how_many() {
         Detail {
             summary_chars: 0,
             rows: shown + 1,
+            give_up_after: usize::MAX,
         },
     );
     assert!(more.len() > GITHUB_BODY_LIMIT);
