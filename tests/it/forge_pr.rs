@@ -301,6 +301,23 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
     );
     assert!(!p.sb.ok(&["show", &run], "").contains("pull req"));
 
+    // A token the forge does not take (HTTP 401) is a login problem too.
+    let unauthorized = MockGithub::start(&bare.path, Some(401));
+    p.sb.git(&["remote", "set-url", "origin", &unauthorized.remote_url()]);
+    p.sb.git(&[
+        "config",
+        &format!("url.{}.insteadOf", bare.path.display()),
+        &unauthorized.remote_url(),
+    ]);
+    let out = pr(&p, Some(&unauthorized), true, &[&run]);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    assert!(
+        text(&out.stderr).contains("error: `gh` is not logged in to 127.0.0.1"),
+        "{}",
+        diag(&out)
+    );
+    assert_eq!(unauthorized.requests().len(), 1, "gh did ask");
+
     // The push goes somewhere the remote's URL does not read: no pull request for a branch
     // the remote does not have.
     let elsewhere = Bare::new();
