@@ -21,6 +21,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod fields;
+pub mod forge;
 pub mod git;
 pub mod grind;
 pub mod plan;

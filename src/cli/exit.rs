@@ -25,6 +25,8 @@ pub enum ExitStatus {
     Refused = 4,
     /// A grind stopped by its consecutive-failure limit.
     ConsecutiveFailures = 5,
+    /// `grind --require-pr`: the run finished cleanly, but its pull request was not opened.
+    PrFailed = 6,
     /// The command line itself is wrong (unknown flag, missing argument).
     Usage = 64,
     /// An internal error: git or the file system failed under us, or a bug.

@@ -22,7 +22,8 @@ use crate::plan::{AgentOverride, CliBudgets, PlanRequest, RotationChoice};
 /// do without running anything, and exits 0 when a run could start.
 ///
 /// Exit codes: 0 done, 1 some sessions failed, 2 stopped by you, 3 a budget ran out, 4 could
-/// not start, 5 too many failures in a row (see the README).
+/// not start, 5 too many failures in a row, 6 the pull request of --require-pr failed (see the
+/// README).
 #[derive(Debug, Args)]
 pub struct GrindArgs {
     /// Resolve everything and print what a run would do, without running or changing anything.
@@ -95,6 +96,14 @@ pub struct GrindArgs {
     /// At an agent's usage limit, stop the run (resumable) instead of waiting for the reset.
     #[arg(long)]
     pub stop_on_rate_limit: bool,
+    /// When the run finishes with exit 0, push it and open a pull request from its branch to
+    /// its base (as `git pitboss pr` does). A pull request that fails is reported and leaves
+    /// the exit code alone.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub pr: bool,
+    /// Like --pr, and exit 6 when the pull request could not be opened.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub require_pr: bool,
 }
 
 pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {

@@ -114,7 +114,13 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         &controls,
         obs.as_mut(),
     )?;
-    Ok(exit_status(&summary))
+    let status = exit_status(&summary);
+    if args.pr || args.require_pr {
+        let stdout = !args.json && !args.quiet;
+        let pr = super::pr::after_grind(ctx, &store, &summary.run, status, args.require_pr, stdout);
+        return Ok(pr);
+    }
+    Ok(status)
 }
 
 /// `--resume` without a value: the newest run that grind made and that can go on; with one,

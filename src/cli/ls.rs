@@ -88,19 +88,29 @@ pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 .max()
                 .unwrap_or(0)
                 .max(10);
+            // The pull request column only when a run has one, so other tables read as before.
+            let any_pr = listing.runs.iter().any(|r| r.pull_request.is_some());
             writeln!(
                 out,
-                "{:<w$}  {:<sw$} {:>8} {:>cw$}  LAST ACTIVITY",
-                "ID", "STATUS", "SESSIONS", "COST"
+                "{:<w$}  {:<sw$} {:>8} {:>cw$}  LAST ACTIVITY{}",
+                "ID",
+                "STATUS",
+                "SESSIONS",
+                "COST",
+                if any_pr { "         PULL REQUEST" } else { "" }
             )?;
             for (r, cost) in listing.runs.iter().zip(&costs) {
                 let status = ctx.ui.paint(
                     status_style(r.status.as_str()),
                     &format!("{:<sw$}", one_line(r.status.as_str())),
                 );
+                let pr = match &r.pull_request {
+                    Some(url) if any_pr => format!("  {}", one_line(url)),
+                    _ => String::new(),
+                };
                 writeln!(
                     out,
-                    "{:<w$}  {} {:>8} {:>cw$}  {}",
+                    "{:<w$}  {} {:>8} {:>cw$}  {}{pr}",
                     r.id.as_str(),
                     status,
                     r.sessions,

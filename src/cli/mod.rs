@@ -22,6 +22,7 @@ mod ledger;
 mod log;
 mod ls;
 mod man;
+mod pr;
 mod preflight;
 mod project;
 mod prompts;
@@ -31,6 +32,7 @@ mod remote;
 mod remote_branch;
 mod report;
 mod resolve;
+mod review;
 mod rm;
 mod show;
 mod skip;
@@ -94,6 +96,8 @@ enum Command {
     Stats(stats::StatsArgs),
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
+    Review(review::ReviewArgs),
+    Pr(pr::PrArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -187,5 +191,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Stats(a) => stats::cmd_stats(ctx, a),
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
+        Command::Review(a) => review::cmd_review(ctx, a),
+        Command::Pr(a) => pr::cmd_pr(ctx, a),
     }
 }

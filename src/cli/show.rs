@@ -82,6 +82,9 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                             writeln!(out, "{label:<9} {}", one_line(v))?;
                         }
                     }
+                    if let Some(pr) = s.pull_request() {
+                        writeln!(out, "pull req  {}", one_line(&pr.url))?;
+                    }
                     let by: Vec<String> = s
                         .consumed
                         .by_status

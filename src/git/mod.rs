@@ -8,6 +8,7 @@
 
 mod checkouts;
 mod code_merge;
+mod diffstat;
 mod fast_import;
 mod graph;
 mod intact;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use code_merge::TreeMerge;
+pub use diffstat::FileStat;
 pub use fast_import::{FastImport, FileChange, FileData};
 pub use git2::Oid;
 pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};

@@ -68,7 +68,7 @@ impl Repo {
         .transpose()
     }
 
-    fn tree_diff(&self, old: Option<Oid>, new: Option<Oid>) -> Result<git2::Diff<'_>> {
+    pub(super) fn tree_diff(&self, old: Option<Oid>, new: Option<Oid>) -> Result<git2::Diff<'_>> {
         let (a, b) = (self.find_tree_opt(old)?, self.find_tree_opt(new)?);
         let mut opts = git2::DiffOptions::new();
         opts.show_binary(true);

@@ -9,11 +9,15 @@
 //!   edits make that undecidable.
 //! - [`stats`]: the figures of `git pitboss stats`, grouped by prompt, agent, model, run or day.
 //! - [`blame`]: git's blame of a file with each line's session, and the facts `why` prints.
+//! - [`review`] and [`digest`]: what one run did to its base (`review`), and its Markdown
+//!   digest fitted to a pull request's body (`review --md`, `pr`).
 
 pub mod blame;
 pub mod cache;
+pub mod digest;
 pub mod index;
 pub mod reach;
+pub mod review;
 pub mod stats;
 
 use crate::git::GitError;

@@ -17,6 +17,7 @@ mod merge;
 mod merge_plan;
 mod message;
 pub mod paths;
+mod pull_request;
 mod read;
 mod read_at;
 mod record;
@@ -42,6 +43,7 @@ pub use id::{
 pub use markdown::render_sessions_md;
 pub use merge::{MergeOutcome, Renumbered};
 pub use message::trailer;
+pub use pull_request::{PULL_REQUEST_KEY, PullRequest};
 pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use read_at::TrackedRun;
 pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339};

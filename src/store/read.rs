@@ -23,6 +23,9 @@ pub struct RunSummary {
     #[serde(with = "super::record::rfc3339")]
     pub last_activity: chrono::DateTime<chrono::Utc>,
     pub tip: String,
+    /// The URL of the run's pull request (`git pitboss pr`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<String>,
 }
 
 /// A ref in our namespace that is not a readable run.
@@ -191,6 +194,7 @@ impl RunStore<'_> {
         let state: RunState = self.read_json(commit.tree, STATE_JSON, id, &not_a_run)?;
         Ok(RunSummary {
             id: id.clone(),
+            pull_request: state.pull_request().map(|p| p.url),
             status: state.status,
             stop_reason: state.stop_reason,
             sessions: state.consumed.sessions,

@@ -10,6 +10,7 @@ pub mod grind;
 pub mod http;
 pub mod mock_anthropic;
 pub mod mock_gemini;
+pub mod mock_github;
 pub mod mock_openai;
 pub mod pty;
 pub mod record;

@@ -1,0 +1,385 @@
+//! `git pitboss pr <run>` (and `grind --pr`): push the run's branch and history, check that the
+//! remote has the branch, then open a pull request from it to the run's base through the
+//! forge's tool (`gh`, `glab`), with the run's digest as the body, and record its URL in the run.
+//!
+//! Failures before the push change nothing (exit 4); once the push has happened, a pull
+//! request that could not be opened is exit 1, with what is wrong and how to fix it.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::remote::{print_push, resolve_remote};
+use super::resolve::with_store;
+use super::review::digest_of;
+use super::ui;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::forge::{self, FORGE_KEY, ForgeError, ForgeRepo, PrRequest};
+use crate::git::{NetCommand, Oid, parse_ls_remote};
+use crate::provenance::review::{Review, review};
+use crate::store::share::{PushOptions, Remote};
+use crate::store::{PullRequest, Run, RunId, RunStore};
+
+/// Push a run and open a pull request from its branch to its base.
+///
+/// The run's branch and history go to the remote first (as `git pitboss push` does; the remote
+/// defaults to `pitboss.remote`, the current branch's push remote, or origin), and the pull
+/// request is opened only once `git ls-remote` shows the remote has the branch. The body is the
+/// digest of `git pitboss review --md`. GitHub goes through `gh`, GitLab through `glab`: the
+/// forge is `pitboss.forge` (github, gitlab) when set, else read from the remote's host. With
+/// neither, the branch is pushed and the digest printed. The URL is recorded in the run, so
+/// `show` and `ls` show it.
+#[derive(Debug, Args)]
+pub struct PrArgs {
+    /// The run: a full id or a unique prefix.
+    run: String,
+    /// The remote to push to and open the pull request on (a name, URL or path).
+    #[arg(long, value_name = "REMOTE")]
+    remote: Option<String>,
+    /// The branch to merge into (default: the branch the run started from).
+    #[arg(long, value_name = "BRANCH")]
+    base: Option<String>,
+    /// The pull request's title (default: from the rotation and the run).
+    #[arg(long, value_name = "TITLE")]
+    title: Option<String>,
+    /// Open it as a draft.
+    #[arg(long)]
+    draft: bool,
+}
+
+/// What `pr` and `grind --pr` ask for.
+#[derive(Debug, Clone, Default)]
+pub struct PrOptions {
+    pub remote: Option<String>,
+    pub base: Option<String>,
+    pub title: Option<String>,
+    pub draft: bool,
+    /// Print the push report and the URL on stdout (not under `grind --json`, whose stdout is
+    /// its events: the URL then goes to stderr).
+    pub stdout: bool,
+}
+
+/// How far an attempt got before it failed.
+pub enum PrFailure {
+    /// Nothing was pushed or written.
+    Before(CliError),
+    /// The push happened; the pull request was not opened (or not recorded).
+    After(CliError),
+}
+
+impl PrFailure {
+    pub fn error(&self) -> &CliError {
+        match self {
+            PrFailure::Before(e) | PrFailure::After(e) => e,
+        }
+    }
+}
+
+pub fn cmd_pr(ctx: &Ctx, args: PrArgs) -> CliResult {
+    let opts = PrOptions {
+        remote: args.remote,
+        base: args.base,
+        title: args.title,
+        draft: args.draft,
+        stdout: true,
+    };
+    with_store(ctx, |store| {
+        let id = store.resolve(&args.run).map_err(CliError::from)?;
+        match open_pr(ctx, store, &id, &opts) {
+            Ok(_) => Ok(ExitStatus::Success),
+            Err(PrFailure::Before(e)) => Err(e),
+            Err(PrFailure::After(e)) => {
+                let _ = std::io::stderr().write_all(e.render().as_bytes());
+                Ok(ExitStatus::Failed)
+            }
+        }
+    })
+}
+
+/// Pushes the run and opens (or finds) its pull request; its URL.
+pub fn open_pr(
+    ctx: &Ctx,
+    store: &RunStore<'_>,
+    id: &RunId,
+    opts: &PrOptions,
+) -> Result<String, PrFailure> {
+    use PrFailure::{After, Before};
+    let run = store.open_run(id).map_err(|e| Before(CliError::from(e)))?;
+    let r = review(store, &run).map_err(|e| Before(CliError::from(e)))?;
+    let head = r.branch.clone().ok_or_else(|| {
+        Before(
+            CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(
+                format!("`git pitboss fetch {id}` brings the run with its branch"),
+            ),
+        )
+    })?;
+    let base = opts
+        .base
+        .clone()
+        .or_else(|| r.base_branch.clone())
+        .ok_or_else(|| {
+            Before(
+                CliError::user(anyhow::anyhow!("run {id} records no base branch"))
+                    .hint("name the branch to merge into with --base <branch>"),
+            )
+        })?;
+    let remote = resolve_remote(store, opts.remote.as_deref()).map_err(Before)?;
+    let forge_repo = forge_of(store, &remote).map_err(Before)?;
+    if let Some(f) = &forge_repo
+        && !on_path(f.forge.program())
+    {
+        return Err(Before(forge_err(
+            ForgeError::Missing {
+                program: f.forge.program(),
+            },
+            f,
+        )));
+    }
+    push(ctx, store, &remote, id, opts.stdout).map_err(After)?;
+    let head_ref = format!("refs/heads/{head}");
+    check_on_remote(store, &remote, &head_ref).map_err(After)?;
+    if let Some(pr) = run.state.pull_request() {
+        ctx.ui.status(&format!(
+            "run {id} already has a pull request, which follows its branch: {}",
+            pr.url
+        ));
+        print_url(ctx, &pr.url, opts.stdout).map_err(|e| After(e.into()))?;
+        return Ok(pr.url);
+    }
+    let body = digest_of(&r).map_err(After)?;
+    let Some(forge_repo) = forge_repo else {
+        if opts.stdout {
+            let mut out = ui::stdout();
+            let _ = out.write_all(body.as_bytes()).and_then(|()| out.flush());
+        }
+        return Err(After(
+            CliError::user(anyhow::anyhow!(
+                "pushed {head}, but {} is on no forge pitboss knows: no pull request opened",
+                remote.target
+            ))
+            .hint(format!(
+                "for GitHub install `gh` (https://cli.github.com) and run `git config {FORGE_KEY} github`; \
+                 for GitLab install `glab` and run `git config {FORGE_KEY} gitlab`; \
+                 or open it by hand with the digest above as its body"
+            )),
+        ));
+    };
+    let req = PrRequest {
+        head: head.clone(),
+        base: base.clone(),
+        title: opts
+            .title
+            .clone()
+            .unwrap_or_else(|| default_title(&run, &r)),
+        body,
+        draft: opts.draft,
+    };
+    let url = forge::open(&forge_repo, &req).map_err(|e| After(forge_err(e, &forge_repo)))?;
+    let pr = PullRequest {
+        url: url.clone(),
+        forge: forge_repo.forge.as_str().to_string(),
+        remote: remote.target.clone(),
+        head,
+        base,
+        draft: opts.draft,
+        opened_at: ctx.clock.now(),
+    };
+    store.record_pull_request(id, &pr).map_err(|e| {
+        After(CliError::from(e).hint(format!("the pull request is open all the same: {url}")))
+    })?;
+    // The run ref on the remote gets the commit that records the URL too (best effort).
+    if let Err(e) = store.push(&remote, &run_only(id)) {
+        ctx.ui.warn(&format!(
+            "recorded the pull request in run {id}, but could not push that to {}: {e}",
+            remote.target
+        ));
+    }
+    print_url(ctx, &url, opts.stdout).map_err(|e| After(e.into()))?;
+    Ok(url)
+}
+
+fn print_url(ctx: &Ctx, url: &str, stdout: bool) -> std::io::Result<()> {
+    if !stdout {
+        ctx.ui.status(&format!("pull request {url}"));
+        return Ok(());
+    }
+    let mut out = ui::stdout();
+    writeln!(out, "pull request {url}")?;
+    out.flush()
+}
+
+fn run_only(id: &RunId) -> PushOptions {
+    PushOptions {
+        runs: Some(vec![id.clone()]),
+        all: false,
+        branches: false,
+    }
+}
+
+/// Pushes the run with its branch; any rejection is an error.
+fn push(
+    ctx: &Ctx,
+    store: &RunStore<'_>,
+    remote: &Remote,
+    id: &RunId,
+    report_on_stdout: bool,
+) -> Result<(), CliError> {
+    let opts = PushOptions {
+        branches: true,
+        ..run_only(id)
+    };
+    let report = store.push(remote, &opts)?;
+    if report_on_stdout {
+        print_push(ctx, &report)?;
+    }
+    if report.any_rejected() {
+        return Err(CliError::user(anyhow::anyhow!(
+            "{} rejected the push of run {id}: no pull request opened",
+            remote.target
+        ))
+        .hint(format!(
+            "`git pitboss sync {0} {id}` merges a run that diverged there; then run `git pitboss pr {id}` again",
+            remote.target
+        )));
+    }
+    Ok(())
+}
+
+/// Never a pull request for a branch the remote does not have: ask it.
+fn check_on_remote(store: &RunStore<'_>, remote: &Remote, head_ref: &str) -> Result<(), CliError> {
+    let repo = store.repo();
+    let local = repo.ref_target(head_ref)?;
+    let cmd = NetCommand::ls_remote(&remote.target, &[head_ref]);
+    let out = repo
+        .run_net(&cmd)
+        .map_err(|e| CliError::from(crate::store::share::ShareError::Net(e)))?;
+    let theirs: Option<Oid> = parse_ls_remote(&out.stdout).ok().and_then(|refs| {
+        refs.into_iter()
+            .find(|(n, _)| n == head_ref)
+            .map(|(_, o)| o)
+    });
+    match theirs {
+        Some(t) if Some(t) == local => Ok(()),
+        found => Err(CliError::user(anyhow::anyhow!(
+            "{} does not have {head_ref} at {} after the push (it has {}): no pull request opened",
+            remote.target,
+            local.map_or("(none)".into(), |o| o.to_string()),
+            found.map_or("no such branch".into(), |o| o.to_string()),
+        ))
+        .hint(format!(
+            "check that `git ls-remote {} {head_ref}` shows the branch (a pushurl that differs \
+             from the url pushes elsewhere), then run the command again",
+            remote.target
+        ))),
+    }
+}
+
+/// The forge of a remote, from `pitboss.forge` or its URL.
+fn forge_of(store: &RunStore<'_>, remote: &Remote) -> Result<Option<ForgeRepo>, CliError> {
+    let repo = store.repo();
+    let known = repo.remote_names()?;
+    let url = if known.contains(&remote.target) {
+        repo.config_string(&format!("remote.{}.url", remote.target))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    } else {
+        remote.target.clone()
+    };
+    let configured = repo.config_string(FORGE_KEY).ok().flatten();
+    forge::detect(&url, configured.as_deref()).map_err(|e| match &e {
+        ForgeError::BadForge(_) => CliError::user(e).hint(format!(
+            "`git config {FORGE_KEY} github` or `gitlab`, or `git config --unset {FORGE_KEY}` to read it from the URL"
+        )),
+        _ => CliError::user(e).hint("push to a remote whose URL names the repository on the forge, e.g. https://github.com/<owner>/<repo>.git"),
+    })
+}
+
+/// A forge error with what to do about it.
+fn forge_err(e: ForgeError, repo: &ForgeRepo) -> CliError {
+    let host = repo.host.split(':').next().unwrap_or_default().to_string();
+    let hint = match (&e, repo.forge) {
+        (ForgeError::Missing { .. }, forge::Forge::GitHub) => {
+            "install GitHub's CLI (https://cli.github.com; Debian and Ubuntu: `apt-get install gh`), then `gh auth login`".to_string()
+        }
+        (ForgeError::Missing { .. }, forge::Forge::GitLab) => {
+            "install GitLab's CLI (https://gitlab.com/gitlab-org/cli), then `glab auth login`".to_string()
+        }
+        (ForgeError::NotAuthenticated { .. }, forge::Forge::GitHub) if host == "github.com" => {
+            "run `gh auth login` (or set GH_TOKEN), then run the command again".to_string()
+        }
+        (ForgeError::NotAuthenticated { .. }, forge::Forge::GitHub) => format!(
+            "run `gh auth login --hostname {host}` (or set GH_ENTERPRISE_TOKEN), then run the command again"
+        ),
+        (ForgeError::NotAuthenticated { .. }, forge::Forge::GitLab) => {
+            format!("run `glab auth login --hostname {host}`, then run the command again")
+        }
+        (ForgeError::Refused { .. }, _) => {
+            "the branch is pushed: fix what the forge says (an open pull request for the branch, a base branch it does not have), then run the command again".to_string()
+        }
+        _ => "the branch is pushed: run the command again once the forge's tool works".to_string(),
+    };
+    CliError::user(e).hint(hint)
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            let p = d.join(program);
+            p.is_file()
+                && std::fs::metadata(&p)
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
+                    .unwrap_or(false)
+        })
+    })
+}
+
+/// `pitboss: nightly run <id> (5 sessions, 4 landed)`.
+fn default_title(run: &Run, r: &Review) -> String {
+    let what = match &run.meta.rotation {
+        Some(rot) => format!("{} run", rot.replace(['\n', '\r'], " ")),
+        None => "run".to_string(),
+    };
+    format!(
+        "pitboss: {what} {} ({}, {} landed)",
+        run.id,
+        super::ledger::count(r.totals.sessions, "session"),
+        r.totals.landed
+    )
+}
+
+/// `grind --pr`: after a run that finished with exit 0, open its pull request. A failure is
+/// said and leaves grind's exit code alone, unless `--require-pr` (then exit 6).
+pub fn after_grind(
+    ctx: &Ctx,
+    store: &RunStore<'_>,
+    id: &RunId,
+    status: ExitStatus,
+    require: bool,
+    stdout: bool,
+) -> ExitStatus {
+    if status != ExitStatus::Success {
+        ctx.ui.status(&format!(
+            "no pull request: the run did not finish cleanly; `git pitboss pr {id}` opens one when you want it"
+        ));
+        return status;
+    }
+    let opts = PrOptions {
+        stdout,
+        ..PrOptions::default()
+    };
+    match open_pr(ctx, store, id, &opts) {
+        Ok(_) => status,
+        Err(f) => {
+            let _ = std::io::stderr().write_all(f.error().render().as_bytes());
+            if require {
+                ExitStatus::PrFailed
+            } else {
+                ctx.ui.status(&format!(
+                    "the run itself succeeded; `git pitboss pr {id}` tries the pull request again"
+                ));
+                status
+            }
+        }
+    }
+}
