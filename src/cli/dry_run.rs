@@ -14,7 +14,7 @@ use super::grind_run::latest_resumable;
 use super::project::Paths;
 use super::report::{self, Report};
 use super::resolve::open_run;
-use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
@@ -245,13 +245,7 @@ fn load_resume(
     };
     let run = open_run(&store, &id)?;
     let records = store.records(&run)?;
-    let point = resume_point(&run, &records).map_err(|e| {
-        CliError::user(e).hint(format!(
-            "inspect the state with `git show {}:{}`",
-            run.id.ref_name(),
-            crate::store::paths::STATE_JSON
-        ))
-    })?;
+    let point = resume_point(&run, &records)?;
     let refusal = check_branch(repo, &store, &run)?.err();
     Ok((point, refusal, run))
 }

@@ -13,12 +13,14 @@ use crate::git::{BaseError, GitError, NetError};
 use crate::plan::budget::StopReason;
 use crate::grind::lock::LockError;
 use crate::grind::reopen::Refusal;
+use crate::grind::resume::ResumeError;
 use crate::grind::run::GrindError;
 use crate::provenance::ProvenanceError;
 use crate::store::dir_read::DirFileError;
 use crate::store::layout::LayoutError;
+use crate::store::paths::STATE_JSON;
 use crate::store::share::ShareError;
-use crate::store::{DamagedRun, RunIdError, StoreError};
+use crate::store::{DamagedRun, RUN_REF_PREFIX, RunIdError, StoreError};
 
 /// An error's exit-code class and what to do about it.
 struct Class {
@@ -256,13 +258,13 @@ fn layout_class(e: &LayoutError) -> Class {
         LayoutError::Store(s) => store_class(s),
         LayoutError::File(f) => dir_file_class(f),
         LayoutError::Io { .. } => Class::internal(),
+        LayoutError::NoRunId { .. } => Class::user().hint("give one with --id <run>"),
         LayoutError::MissingFile(_)
         | LayoutError::BadLine { .. }
         | LayoutError::BadFile { .. }
         | LayoutError::DuplicateSeq { .. }
         | LayoutError::UnsafePath { .. }
         | LayoutError::MissingTranscript { .. }
-        | LayoutError::NoRunId { .. }
         | LayoutError::TargetNotEmpty(_)
         | LayoutError::TargetNotADirectory { .. } => Class::user(),
     }
@@ -324,14 +326,36 @@ fn grind_class(e: &GrindError) -> Class {
             .hint("reinstall it; `git pitboss agents` shows what would run")
             .hint(DRY_RUN_SHOWS_AGENT),
         GrindError::Agent(a) => agent_class(a),
+        GrindError::Resume(r) => resume_class(r),
         GrindError::Scheduler(_)
-        | GrindError::Resume(_)
         | GrindError::NotRunning(_)
         | GrindError::NotAGrindRun(_)
         | GrindError::BranchMissing { .. }
         | GrindError::BranchCopiesDiverged { .. } => Class::user(),
         GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
         GrindError::TakeUpBranch { .. } | GrindError::Io { .. } => Class::internal(),
+    }
+}
+
+impl From<ResumeError> for CliError {
+    fn from(e: ResumeError) -> Self {
+        resume_class(&e).error(e)
+    }
+}
+
+/// The state a run stored cannot be taken up again.
+fn resume_class(e: &ResumeError) -> Class {
+    let run = match e {
+        ResumeError::Scheduler { run, .. } | ResumeError::Budgets { run, .. } => run,
+    };
+    Class::user().hint(format!(
+        "inspect the state with `git show {RUN_REF_PREFIX}{run}:{STATE_JSON}`"
+    ))
+}
+
+impl From<LockError> for CliError {
+    fn from(e: LockError) -> Self {
+        lock_class(&e).error(e)
     }
 }
 
@@ -464,6 +488,22 @@ mod tests {
             "error: pitboss/r moved while the resume took it up from \
              refs/pitboss-remotes/origin/grind/r\nhint: try the resume again\n"
         );
+    }
+
+    /// The dry run and the real resume point at the same stored state.
+    #[test]
+    fn unreadable_stored_state_is_pointed_at_by_dry_run_and_resume_alike() {
+        let e = || ResumeError::Budgets {
+            run: "r1".into(),
+            why: "bad".into(),
+        };
+        for err in [CliError::from(e()), CliError::from(GrindError::Resume(e()))] {
+            assert_eq!(err.kind, ErrorKind::User);
+            assert_eq!(
+                err.hints,
+                ["inspect the state with `git show refs/pitboss/grind/r1:state.json`"]
+            );
+        }
     }
 
     /// Classes the old catch-all arms got wrong.

@@ -1,7 +1,8 @@
 //! The one exit-code funnel (house style 1).
 //!
-//! Every command returns `Result<ExitStatus, CliError>`; [`finish`] renders errors with their
-//! hints and maps everything to the process exit code documented in the README. A broken pipe
+//! Every command returns `Result<ExitStatus, CliError>` (library errors become `CliError`s, with
+//! their class and hints, in `errors.rs`); [`finish`] renders errors with their hints and maps
+//! everything to the process exit code documented in the README. A broken pipe
 //! (`git pitboss log … | head`) ends quietly with success.
 
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::resolve::with_store;
 use super::ui;
-use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::{RunId, layout};
 
 /// Import a file-based run directory as a run (refuses a run that exists).
@@ -41,18 +41,18 @@ pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
             match found.as_deref().map(RunId::parse) {
                 Some(Ok(id)) => id,
                 Some(Err(e)) => {
-                    return Err(CliError::user(layout::LayoutError::NoRunId {
+                    return Err(layout::LayoutError::NoRunId {
                         dir: dir.clone(),
                         why: e.to_string(),
-                    })
-                    .hint("give one with --id <run>"));
+                    }
+                    .into());
                 }
                 None => {
-                    return Err(CliError::user(layout::LayoutError::NoRunId {
+                    return Err(layout::LayoutError::NoRunId {
                         dir: dir.clone(),
                         why: "it names none".into(),
-                    })
-                    .hint("give one with --id <run>"));
+                    }
+                    .into());
                 }
             }
         }

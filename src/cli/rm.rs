@@ -108,7 +108,7 @@ fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> Cli
             .hint(format!(
                 "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
             )),
-            e @ LockError::Io { .. } => CliError::internal(e),
+            e @ LockError::Io { .. } => e.into(),
         },
     )
 }

@@ -33,7 +33,7 @@ pub fn locate(
     let local = repo.ref_target(branch)?;
     let copies: Vec<(RemoteName, Oid)> = store
         .branch_copies(branch)
-        .map_err(share_io(branch))?
+        .map_err(take_up_failed(branch))?
         .into_iter()
         .filter(|(_, tip)| repo.is_commit(*tip))
         .collect();
@@ -101,7 +101,7 @@ pub fn take_up(
     let local = repo.ref_target(branch)?;
     let checkouts = store
         .branch_checkouts(id, branch, true)
-        .map_err(share_io(branch))?;
+        .map_err(take_up_failed(branch))?;
     if checkouts.blocking.is_some() {
         return Ok(());
     }
@@ -109,7 +109,7 @@ pub fn take_up(
     match repo.cas_ref(branch, *tip, local, &msg)? {
         CasOutcome::Updated => store
             .follow_slots(&checkouts.slots, *tip)
-            .map_err(share_io(branch)),
+            .map_err(take_up_failed(branch)),
         CasOutcome::Raced(_) => Err(GrindError::BranchRaced {
             branch: branch.to_string(),
             tracking: tracking.to_string(),
@@ -117,7 +117,7 @@ pub fn take_up(
     }
 }
 
-fn share_io(branch: &str) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
+fn take_up_failed(branch: &str) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
     move |e| GrindError::TakeUpBranch {
         branch: branch.to_string(),
         source: Box::new(e),

@@ -67,7 +67,7 @@ impl RunStore<'_> {
         };
         let meta: RunMeta = self.read_json(commit.tree, RUN_JSON, id, &not_a_run)?;
         if meta.id != *id {
-            return Err(not_a_run(format!("its run.json is for run {}", meta.id)));
+            return Err(not_a_run(format!("its {RUN_JSON} is for run {}", meta.id)));
         }
         let state: RunState = self.read_json(commit.tree, STATE_JSON, id, &not_a_run)?;
         Ok(Run {
