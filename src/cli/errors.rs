@@ -10,11 +10,11 @@
 use super::exit::{CliError, ErrorKind};
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError, NetError};
-use crate::plan::budget::StopReason;
 use crate::grind::lock::LockError;
 use crate::grind::reopen::Refusal;
 use crate::grind::resume::ResumeError;
 use crate::grind::run::GrindError;
+use crate::plan::budget::StopReason;
 use crate::provenance::ProvenanceError;
 use crate::store::dir_read::DirFileError;
 use crate::store::layout::LayoutError;
@@ -333,7 +333,9 @@ fn grind_class(e: &GrindError) -> Class {
         | GrindError::BranchMissing { .. }
         | GrindError::BranchCopiesDiverged { .. } => Class::user(),
         GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
-        GrindError::TakeUpBranch { .. } | GrindError::Io { .. } => Class::internal(),
+        GrindError::TakeUpBranch { .. } | GrindError::Io { .. } | GrindError::BranchGone { .. } => {
+            Class::internal()
+        }
     }
 }
 

@@ -244,6 +244,8 @@ pub enum GrindError {
         branch: String,
         copies: Vec<String>,
     },
+    #[error("the run branch {branch} is gone (deleted while the run went on)")]
+    BranchGone { branch: String },
     #[error("{branch} moved while the resume took it up from {tracking}")]
     BranchRaced { branch: String, tracking: String },
     #[error("cannot take up {branch}: {source}")]

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Result;
 use super::index::{Index, IndexOptions};
 use super::reach::{self, Reach, Target};
-use super::Result;
 use crate::git::{FileStat, Oid};
 use crate::store::{PullRequest, Run, RunStore, Seq, SessionStatus};
 

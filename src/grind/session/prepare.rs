@@ -20,10 +20,12 @@ pub(super) fn prepare(
     let seq = progress.last_seq + 1;
     let planned = ctx.plan.prompt(prompt);
     let branch = &ctx.branch;
-    let base = ctx.repo.branch_tip(branch)?.ok_or_else(|| GrindError::Io {
-        what: format!("the run branch {branch} is gone"),
-        source: std::io::Error::from(std::io::ErrorKind::NotFound),
-    })?;
+    let base = ctx
+        .repo
+        .branch_tip(branch)?
+        .ok_or_else(|| GrindError::BranchGone {
+            branch: branch.clone(),
+        })?;
     let wt = slot.repo();
     // Sessions end clean, so this is usually a no-op; a status check is cheaper than a
     // forced checkout.
