@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod fields;
+pub mod gc;
 pub mod git;
 pub mod grind;
 pub mod provenance;

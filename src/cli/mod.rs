@@ -10,6 +10,7 @@ mod escape;
 mod exit;
 mod export;
 mod fetch;
+mod gc;
 mod grind;
 mod grind_output;
 mod grind_resume;
@@ -93,6 +94,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
+    Gc(gc::GcArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -197,5 +199,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Stats(a) => stats::cmd_stats(ctx, a),
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
+        Command::Gc(a) => gc::cmd_gc(ctx, a),
     }
 }

@@ -1,0 +1,221 @@
+//! Doing what the table allows, one thing at a time, each step safe against a crash.
+//!
+//! - Every run that loses something is locked first with the grind lock
+//!   ([`RunLock`]): a grind that started since the table was made keeps everything of its run
+//!   (its rows turn to `keep`), and no grind can start on the run while gc works on it.
+//! - Uncommitted work (`--force`) is written into the run ref before its worktree goes.
+//! - The observer hears of each deletion, with its restore command, *before* it happens.
+//! - Refs are deleted only if they still point where the table saw them (a ref that moved
+//!   since is left alone and reported).
+//! - A run's lock file goes last, while gc still holds it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Action, GcError, GcOptions, GcReport, Op, Result, Row};
+use crate::git::Repo;
+use crate::grind::lock::{LockError, RunLock};
+use crate::store::{RunId, RunStore, RunUpdate, Seq};
+
+/// The most bytes of uncommitted work stored in one patch (as grind does).
+const PATCH_CAP: usize = 20 << 20;
+
+/// What happens, as it happens.
+#[derive(Debug)]
+pub enum GcEvent<'a> {
+    /// Uncommitted work of a worktree was saved in the run ref at `path`.
+    Saved { row: &'a Row, path: &'a str },
+    /// The thing is about to go (its restore command is in the row).
+    Deleting(&'a Row),
+    /// It was left as it is after all.
+    Skipped { row: &'a Row, why: &'a str },
+}
+
+/// A lock gc holds, and whether the lock file was there before gc took it.
+struct Held {
+    lock: RunLock,
+    existed: bool,
+    files_deleted: bool,
+}
+
+/// Deletes what `report` allows. `pid`: ours, written into the locks we take.
+pub fn apply(
+    store: &RunStore<'_>,
+    mut report: GcReport,
+    opts: &GcOptions,
+    pid: u32,
+    obs: &mut dyn FnMut(GcEvent<'_>),
+) -> Result<GcReport> {
+    report.dry_run = false;
+    let common = store.repo().common_dir().to_path_buf();
+    let mut held: BTreeMap<RunId, Held> = BTreeMap::new();
+    let mut refused: BTreeMap<RunId, String> = BTreeMap::new();
+    for row in report.rows.iter().filter(|r| r.will_delete()) {
+        let Some(id) = &row.run else { continue };
+        if held.contains_key(id) || refused.contains_key(id) {
+            continue;
+        }
+        let existed = RunLock::path_of(&common, id.as_str()).exists();
+        match RunLock::acquire(&common, id.as_str(), pid) {
+            Ok(lock) => {
+                held.insert(
+                    id.clone(),
+                    Held {
+                        lock,
+                        existed,
+                        files_deleted: false,
+                    },
+                );
+            }
+            Err(LockError::Held { pid, .. }) => {
+                refused.insert(id.clone(), pid);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for i in 0..report.rows.len() {
+        if !report.rows[i].will_delete() {
+            continue;
+        }
+        if let Some(pid) = report.rows[i].run.as_ref().and_then(|id| refused.get(id)) {
+            let why = format!("a grind started on the run meanwhile (process {pid})");
+            skip(&mut report.rows[i], &why, obs);
+            continue;
+        }
+        let row = &mut report.rows[i];
+        match row.op.clone() {
+            Op::None => {}
+            Op::Ref { name, oid } => {
+                obs(GcEvent::Deleting(row));
+                if store.repo().delete_ref_matching(&name, oid)? {
+                    row.deleted = true;
+                } else {
+                    skip(row, "it moved since gc looked at it; left as it is", obs);
+                }
+            }
+            Op::Worktree { name, path, branch } => {
+                if row.action == Action::SaveAndDelete
+                    && !save_work(store, row, &path, branch.as_deref(), opts, obs)?
+                {
+                    continue;
+                }
+                obs(GcEvent::Deleting(row));
+                store.repo().remove_worktree(&name)?;
+                if let Some(parent) = path.parent() {
+                    let _ = std::fs::remove_dir(parent); // only when empty
+                }
+                row.deleted = true;
+            }
+            Op::Files { paths } => {
+                obs(GcEvent::Deleting(row));
+                let lock = row
+                    .run
+                    .as_ref()
+                    .map(|id| RunLock::path_of(&common, id.as_str()));
+                for p in paths.iter().filter(|p| Some(*p) != lock.as_ref()) {
+                    remove(p)?;
+                }
+                if let Some(h) = row.run.as_ref().and_then(|id| held.get_mut(id)) {
+                    h.files_deleted = true;
+                }
+                row.deleted = true;
+            }
+        }
+    }
+    // The lock files last, each unlinked while gc still holds it, so no grind can take the run
+    // up between gc's work and the removal. A lock file gc itself created goes too.
+    for (_, h) in held {
+        if h.files_deleted || !h.existed {
+            remove(&h.lock.path)?;
+        }
+        drop(h.lock);
+    }
+    Ok(report)
+}
+
+fn skip(row: &mut Row, why: &str, obs: &mut dyn FnMut(GcEvent<'_>)) {
+    row.action = Action::Keep;
+    row.reason = why.to_string();
+    row.restore = None;
+    obs(GcEvent::Skipped { row, why });
+}
+
+/// Saves the worktree's work not on its branch as `patches/<bucket>/resume-<seq>.patch` in
+/// the run ref (the file `grind --resume` saves such work in; `<seq>`: the session it comes
+/// before). False when it could not be saved (the row is then kept).
+fn save_work(
+    store: &RunStore<'_>,
+    row: &mut Row,
+    path: &Path,
+    branch: Option<&str>,
+    opts: &GcOptions,
+    obs: &mut dyn FnMut(GcEvent<'_>),
+) -> Result<bool> {
+    let Some(id) = row.run.clone() else {
+        return Ok(false);
+    };
+    let repo = store.repo();
+    let branch = match branch {
+        Some(b) => Some(b.to_string()),
+        None => store
+            .run_branch_ref(&id)
+            .ok()
+            .flatten()
+            .map(|b| b.trim_start_matches("refs/heads/").to_string()),
+    };
+    let Some(base) = branch.as_deref().map(|b| repo.branch_tip(b)).transpose()?.flatten() else {
+        skip(row, "its work cannot be measured: the run's branch is not here", obs);
+        return Ok(false);
+    };
+    let bytes = Repo::open(path)?.patch_since(base)?;
+    if !bytes.is_empty() {
+        let run = store.open_run(&id)?;
+        let file = Seq(run.state.last_session_seq + 1).resume_patch_path();
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
+        let mut patch = opts.redactor.redact(&text).into_owned().into_bytes();
+        if bytes.len() > PATCH_CAP {
+            patch.extend_from_slice(
+                format!(
+                    "\n[pitboss] patch truncated: {PATCH_CAP} of {} bytes kept\n",
+                    bytes.len()
+                )
+                .as_bytes(),
+            );
+        }
+        store.update_run(
+            &id,
+            RunUpdate {
+                subject: format!(
+                    "run {id}: work found in its worktree saved by gc as {file}"
+                ),
+                files: vec![(file.clone(), patch)],
+                ..Default::default()
+            },
+        )?;
+        let b = branch.as_deref().unwrap_or_default();
+        row.restore = Some(format!(
+            "git worktree add {p} {b} && git show {r}:{file} | git -C {p} apply",
+            p = super::worktrees::shell_path(path),
+            r = id.ref_name(),
+        ));
+        row.saved_patch = Some(file.clone());
+        obs(GcEvent::Saved { row, path: &file });
+    }
+    Ok(true)
+}
+
+fn remove(p: &PathBuf) -> Result<()> {
+    let res = if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    };
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(GcError::Io {
+            what: format!("cannot remove {}", p.display()),
+            source,
+        }),
+    }
+}
