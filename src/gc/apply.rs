@@ -163,8 +163,17 @@ fn save_work(
             .flatten()
             .map(|b| b.trim_start_matches("refs/heads/").to_string()),
     };
-    let Some(base) = branch.as_deref().map(|b| repo.branch_tip(b)).transpose()?.flatten() else {
-        skip(row, "its work cannot be measured: the run's branch is not here", obs);
+    let Some(base) = branch
+        .as_deref()
+        .map(|b| repo.branch_tip(b))
+        .transpose()?
+        .flatten()
+    else {
+        skip(
+            row,
+            "its work cannot be measured: the run's branch is not here",
+            obs,
+        );
         return Ok(false);
     };
     let bytes = Repo::open(path)?.patch_since(base)?;
@@ -185,9 +194,7 @@ fn save_work(
         store.update_run(
             &id,
             RunUpdate {
-                subject: format!(
-                    "run {id}: work found in its worktree saved by gc as {file}"
-                ),
+                subject: format!("run {id}: work found in its worktree saved by gc as {file}"),
                 files: vec![(file.clone(), patch)],
                 ..Default::default()
             },

@@ -69,7 +69,9 @@ impl Judge<'_> {
     fn judge(&self, tip: Oid, run: Option<&RunId>) -> Result<Verdict> {
         let facts = run.and_then(|id| self.index.runs.get(&id.ref_name()));
         let target = self.target(facts)?;
-        let orphans = self.repo.commits_not_in_any(tip, &self.elsewhere, MAX_WALK)?;
+        let orphans = self
+            .repo
+            .commits_not_in_any(tip, &self.elsewhere, MAX_WALK)?;
         if orphans.is_empty() {
             return Ok(match &target {
                 Some((label, t)) if tip == *t || self.repo.is_ancestor(tip, *t)? => {
@@ -134,7 +136,9 @@ impl Judge<'_> {
             .map(|s| s.seq.to_string())
             .collect();
         let why = if unreached.is_empty() {
-            format!("{not_reached} of its commits are on no other branch and are no session's work that reached {label}")
+            format!(
+                "{not_reached} of its commits are on no other branch and are no session's work that reached {label}"
+            )
         } else {
             format!(
                 "{not_reached} of its commits are on no other branch and session(s) {} did not reach {label}",
@@ -145,7 +149,10 @@ impl Judge<'_> {
     }
 }
 
-fn judge_all<'a>(store: &'a RunStore<'_>, opts: &'a GcOptions) -> Result<(Judge<'a>, Vec<(String, Oid)>)> {
+fn judge_all<'a>(
+    store: &'a RunStore<'_>,
+    opts: &'a GcOptions,
+) -> Result<(Judge<'a>, Vec<(String, Oid)>)> {
     let repo = store.repo();
     let all = repo.refs_with_prefix("refs/")?;
     let elsewhere = all
@@ -188,7 +195,13 @@ pub(super) fn branch_rows(
             && !store.exists(&id)?
         {
             let row = Row::keep(Kind::TrackingRef, name, Some(id.clone()), "run not here");
-            rows.push(finish(row, judge.judge(*tip, Some(&id))?, name, *tip, "the run is not here (refused by a fetch, or deleted)"));
+            rows.push(finish(
+                row,
+                judge.judge(*tip, Some(&id))?,
+                name,
+                *tip,
+                "the run is not here (refused by a fetch, or deleted)",
+            ));
         }
     }
     Ok(rows)
@@ -263,17 +276,23 @@ mod tests {
     #[test]
     fn run_branches_and_their_remote_copies_are_recognised() {
         assert_eq!(
-            run_of_branch("refs/heads/pitboss/20261124T100000Z-abcd").unwrap().as_str(),
+            run_of_branch("refs/heads/pitboss/20261124T100000Z-abcd")
+                .unwrap()
+                .as_str(),
             "20261124T100000Z-abcd"
         );
         assert_eq!(
-            run_of_branch("refs/heads/pitboss/grind/r1").unwrap().as_str(),
+            run_of_branch("refs/heads/pitboss/grind/r1")
+                .unwrap()
+                .as_str(),
             "r1"
         );
         assert!(run_of_branch("refs/heads/main").is_none());
         assert!(run_of_branch("refs/heads/pitboss/a/b").is_none());
         assert_eq!(
-            tracked_branch_run("refs/pitboss-remotes/origin/heads/pitboss/r1").unwrap().as_str(),
+            tracked_branch_run("refs/pitboss-remotes/origin/heads/pitboss/r1")
+                .unwrap()
+                .as_str(),
             "r1"
         );
         assert!(tracked_branch_run("refs/pitboss-remotes/origin/grind/r1").is_none());

@@ -92,14 +92,19 @@ impl Action {
 pub(crate) enum Op {
     None,
     /// Delete the ref if it still points at the oid.
-    Ref { name: String, oid: Oid },
+    Ref {
+        name: String,
+        oid: Oid,
+    },
     Worktree {
         name: String,
         path: PathBuf,
         /// The branch it has checked out (the one its work is measured against).
         branch: Option<String>,
     },
-    Files { paths: Vec<PathBuf> },
+    Files {
+        paths: Vec<PathBuf>,
+    },
 }
 
 /// One thing gc looked at.
@@ -248,7 +253,8 @@ pub(crate) enum RunState {
 
 impl RunState {
     fn of(store: &RunStore<'_>, id: &RunId) -> Result<RunState> {
-        if let Some(pid) = crate::grind::lock::RunLock::holder(store.repo().common_dir(), id.as_str())
+        if let Some(pid) =
+            crate::grind::lock::RunLock::holder(store.repo().common_dir(), id.as_str())
         {
             return Ok(RunState::Live(pid));
         }

@@ -128,11 +128,7 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
         row.restore = branch
             .as_deref()
             .map(|b| format!("git worktree add {} {b}", shell_path(&path)));
-        row.op = Op::Worktree {
-            name,
-            path,
-            branch,
-        };
+        row.op = Op::Worktree { name, path, branch };
         rows.push(row);
     }
     Ok(rows)
@@ -179,7 +175,12 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
         let state = RunState::of(store, &id)?;
         let shown = paths
             .iter()
-            .map(|p| p.strip_prefix(repo.common_dir()).unwrap_or(p).display().to_string())
+            .map(|p| {
+                p.strip_prefix(repo.common_dir())
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let row = Row::keep(Kind::Files, shown, Some(id.clone()), &state.label());
@@ -242,6 +243,9 @@ mod tests {
     #[test]
     fn paths_are_quoted_only_when_needed() {
         assert_eq!(shell_path(Path::new("/tmp/a-b/0")), "/tmp/a-b/0");
-        assert_eq!(shell_path(Path::new("/tmp/a b/it's")), r"'/tmp/a b/it'\''s'");
+        assert_eq!(
+            shell_path(Path::new("/tmp/a b/it's")),
+            r"'/tmp/a b/it'\''s'"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod bad_input;
 mod claude_cli;
 mod codex_cli;
 mod demo_cli;
+mod gc_cli;
 mod gemini_cli;
 mod grind_budgets;
 mod grind_claude;
