@@ -132,6 +132,11 @@ fn print_table(ctx: &Ctx, report: &GcReport, json: bool) -> CliResult<()> {
     } else if report.rows.is_empty() {
         ctx.ui.status("nothing of any run to clean up");
     } else {
+        writeln!(
+            out,
+            "{:<11}  {:<12}  THING  STATE: REASON",
+            "ACTION", "KIND"
+        )?;
         for row in &report.rows {
             writeln!(out, "{}", table_line(ctx, row))?;
         }

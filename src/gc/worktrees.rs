@@ -49,8 +49,16 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
     let repo = store.repo();
     let mut states: BTreeMap<RunId, RunState> = BTreeMap::new();
     let mut rows = Vec::new();
+    let slots = repo.common_dir().join("pitboss/worktrees");
     for name in repo.worktree_names()? {
-        let Some(id) = run_of_worktree(&name) else {
+        // By name (`pitboss-<id>-<slot>`, what grind makes), or by place: one a restore
+        // command added again is named after its directory.
+        let by_place = || {
+            let p = repo.worktree_path(&name)?;
+            let rel = p.strip_prefix(&slots).ok()?;
+            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
+        };
+        let Some(id) = run_of_worktree(&name).or_else(by_place) else {
             continue;
         };
         let state = match states.get(&id) {

@@ -223,6 +223,18 @@ fn branches_that_reached_main_by_merge_or_squash_go_and_unlanded_ones_stay() {
         2,
         "{again:#?}"
     );
+    // A branch checked out in the user's checkout stays.
+    sb.git(&["checkout", "-q", &format!("pitboss/{merged}")]);
+    let rows = table(&sb, &[]);
+    let b = row(&rows, &format!("refs/heads/pitboss/{merged}"));
+    assert_eq!(b["action"], "keep");
+    assert!(
+        b["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("it is checked out in "),
+        "{b:#}"
+    );
 }
 
 /// A run stopped by Ctrl-C in its first session: it keeps its worktree for `--resume`.
@@ -300,6 +312,21 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     assert_eq!(
         std::fs::read_to_string(wt.join("precious.txt")).unwrap(),
         "not committed\n"
+    );
+    // Once the run is deleted, work in its worktree has nowhere to be saved: kept, even with
+    // --force; a clean one goes.
+    gp_ok(&sb, &["rm", &run], &[]);
+    let r = find(&table(&sb, &["--force"]), "worktree");
+    assert_eq!(r["action"], "keep", "{r:#}");
+    assert!(
+        r["reason"].as_str().unwrap().contains("nowhere to save it"),
+        "{r:#}"
+    );
+    std::fs::remove_file(wt.join("precious.txt")).unwrap();
+    let r = find(&table(&sb, &[]), "worktree");
+    assert_eq!(
+        (r["action"].as_str(), r["state"].as_str()),
+        (Some("delete"), Some("run deleted, clean"))
     );
 }
 
