@@ -134,7 +134,7 @@ fn print_table(ctx: &Ctx, report: &GcReport, json: bool) -> CliResult<()> {
     } else {
         writeln!(
             out,
-            "{:<11}  {:<12}  THING  STATE: REASON",
+            "{:<11}  {:<12}  THING  STATE — REASON",
             "ACTION", "KIND"
         )?;
         for row in &report.rows {
@@ -156,7 +156,7 @@ fn write_json(out: &mut impl Write, report: &GcReport) -> CliResult<()> {
     Ok(())
 }
 
-/// `<action>  <kind>  <thing>  <state>: <reason>`
+/// `<action>  <kind>  <thing>  <state> — <reason>`
 fn table_line(ctx: &Ctx, row: &Row) -> String {
     let action = format!("{:<11}", row.action.as_str());
     let style = match row.action {
@@ -164,7 +164,7 @@ fn table_line(ctx: &Ctx, row: &Row) -> String {
         _ => Style::Warn,
     };
     format!(
-        "{}  {:<12}  {}  {}: {}",
+        "{}  {:<12}  {}  {} — {}",
         ctx.ui.paint(style, &action),
         row.kind.as_str(),
         row.thing,

@@ -183,12 +183,7 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
         let state = RunState::of(store, &id)?;
         let shown = paths
             .iter()
-            .map(|p| {
-                p.strip_prefix(repo.common_dir())
-                    .unwrap_or(p)
-                    .display()
-                    .to_string()
-            })
+            .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
         let row = Row::keep(Kind::Files, shown, Some(id.clone()), &state.label());
