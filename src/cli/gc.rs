@@ -76,6 +76,10 @@ pub fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
         let report = gc::apply(store, report, &opts, std::process::id(), &mut |ev| {
             // Each line is flushed before the thing goes, so a crash never hides an undo.
             let res = match ev {
+                // With --json, stdout is the one JSON document: the lines go to stderr.
+                GcEvent::Deleting(row) if args.json => {
+                    deleting_line(&mut std::io::stderr().lock(), ctx, row)
+                }
                 GcEvent::Deleting(row) => deleting_line(&mut out, ctx, row),
                 GcEvent::Saved { row, path } => {
                     ctx.ui.status(&format!(

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Action, GcError, GcOptions, GcReport, Op, Result, Row};
+use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Repo;
 use crate::grind::lock::{LockError, RunLock};
 use crate::store::{RunId, RunStore, RunUpdate, Seq};
@@ -86,6 +86,15 @@ pub fn apply(
         match row.op.clone() {
             Op::None => {}
             Op::Ref { name, oid } => {
+                // A worktree gc meant to remove may have stayed (its work could not be saved):
+                // a branch checked out there stays with it.
+                if row.kind == Kind::Branch
+                    && let Some(p) = store.repo().checked_out_in(&name)?.first()
+                {
+                    let why = format!("it is checked out in {}", p.display());
+                    skip(row, &why, obs);
+                    continue;
+                }
                 obs(GcEvent::Deleting(row));
                 if store.repo().delete_ref_matching(&name, oid)? {
                     row.deleted = true;

@@ -433,11 +433,32 @@ fn old_tombstones_and_markers_of_runs_gone_everywhere_go_and_come_back() {
         tip(&sb, marker).unwrap(),
         tip(&sb, "refs/pitboss-tombstones/grind/r-old").unwrap(),
     );
-    let out = gp_ok(&sb, &["gc", "--tombstones-older-than", "30d"], &now);
+    // With --json, stdout is one JSON document; the deletions and restore commands go to
+    // stderr as they happen.
+    let out = gp(&sb, &["gc", "--json", "--tombstones-older-than", "30d"], &now);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["dry_run"], false);
+    let deleted: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["deleted"] == true)
+        .map(|r| r["thing"].as_str().unwrap())
+        .collect();
+    // `rm` took each run's lock: the lock files of the deleted runs go too.
+    let locks = |id: &str| sb.repo.join(format!(".git/pitboss/locks/{id}.lock"));
+    let mut want = vec![];
+    for id in ["r-gone", "r-new", "r-old"] {
+        assert!(!locks(id).exists());
+        want.push(locks(id).display().to_string());
+    }
+    want.extend([marker.to_string(), "refs/pitboss-tombstones/grind/r-old".into()]);
+    assert_eq!(deleted, want);
     assert_eq!(tip(&sb, marker), None);
     assert_eq!(tip(&sb, "refs/pitboss-tombstones/grind/r-old"), None);
     assert!(tip(&sb, "refs/pitboss-tombstones/grind/r-new").is_some());
-    assert_eq!(restore_all(&sb, &out).len(), 2, "{out}");
+    assert_eq!(restore_all(&sb, &stderr(&out)).len(), 2, "{}", stderr(&out));
     assert_eq!(tip(&sb, marker), Some(before.0));
     assert_eq!(
         tip(&sb, "refs/pitboss-tombstones/grind/r-old"),
