@@ -435,7 +435,11 @@ fn old_tombstones_and_markers_of_runs_gone_everywhere_go_and_come_back() {
     );
     // With --json, stdout is one JSON document; the deletions and restore commands go to
     // stderr as they happen.
-    let out = gp(&sb, &["gc", "--json", "--tombstones-older-than", "30d"], &now);
+    let out = gp(
+        &sb,
+        &["gc", "--json", "--tombstones-older-than", "30d"],
+        &now,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["dry_run"], false);
@@ -453,7 +457,10 @@ fn old_tombstones_and_markers_of_runs_gone_everywhere_go_and_come_back() {
         assert!(!locks(id).exists());
         want.push(locks(id).display().to_string());
     }
-    want.extend([marker.to_string(), "refs/pitboss-tombstones/grind/r-old".into()]);
+    want.extend([
+        marker.to_string(),
+        "refs/pitboss-tombstones/grind/r-old".into(),
+    ]);
     assert_eq!(deleted, want);
     assert_eq!(tip(&sb, marker), None);
     assert_eq!(tip(&sb, "refs/pitboss-tombstones/grind/r-old"), None);
@@ -467,4 +474,63 @@ fn old_tombstones_and_markers_of_runs_gone_everywhere_go_and_come_back() {
     // A bad age is refused before anything is looked at.
     let bad = gp(&sb, &["gc", "--tombstones-older-than", "soon"], &[]);
     assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
+}
+
+#[test]
+fn remote_copies_of_refused_runs_go_only_when_their_commits_are_elsewhere() {
+    let sb = Sandbox::new();
+    let remote = crate::support::remote::Bare::new();
+    sb.git(&["remote", "add", "origin", &remote.path_url()]);
+    // Two "runs" the fetch refuses (plain commits, not runs), with branches: one at main's
+    // tip, one at a commit only the remote has.
+    sb.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "main:refs/heads/pitboss/r-bad",
+        "main:refs/pitboss/grind/r-bad",
+        "main:refs/pitboss/grind/r-lost",
+    ]);
+    std::fs::write(sb.repo.join("g"), "x\n").unwrap();
+    sb.git(&["add", "g"]);
+    sb.git(&["commit", "-q", "-m", "only on the remote"]);
+    sb.git(&["push", "-q", "origin", "HEAD:refs/heads/pitboss/r-lost"]);
+    sb.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let out = gp(&sb, &["fetch", "origin"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
+    // git's own copy of the branch (`git fetch` updates it too) is another place the commit is:
+    // without it, the remote's copy is the only ref that has it.
+    let git_copy = "refs/remotes/origin/pitboss/r-lost";
+    assert!(tip(&sb, git_copy).is_some());
+    let rows = table(&sb, &[]);
+    let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    assert_eq!(lost["action"], "delete", "{lost:#}");
+    sb.git(&["update-ref", "-d", git_copy]);
+    let rows = table(&sb, &[]);
+    let bad = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-bad");
+    assert_eq!(
+        (bad["action"].as_str(), bad["state"].as_str()),
+        (Some("delete"), Some("on other branches")),
+        "{bad:#}"
+    );
+    let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    assert_eq!(
+        (lost["action"].as_str(), lost["state"].as_str()),
+        (Some("keep"), Some("1 commit nowhere else")),
+        "{lost:#}"
+    );
+    let lost_tip = tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    let out = gp_ok(&sb, &["gc"], &[]);
+    assert_eq!(
+        tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-bad"),
+        None
+    );
+    assert_eq!(
+        tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-lost"),
+        lost_tip
+    );
+    assert_eq!(restore_all(&sb, &out).len(), 1, "{out}");
+    assert!(tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-bad").is_some());
 }
