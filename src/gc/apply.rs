@@ -235,3 +235,71 @@ fn remove(p: &PathBuf) -> Result<()> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{FixedClock, SeededEntropy};
+    use crate::git::testutil::temp_repo;
+    use crate::git::{Identity, Oid, TreeEdit};
+
+    fn commit(repo: &Repo, text: &str, parents: &[Oid]) -> Oid {
+        let blob = repo.write_blob(text.as_bytes()).unwrap();
+        let tree = repo
+            .edit_tree(
+                None,
+                &[TreeEdit::Blob {
+                    path: "f".into(),
+                    oid: blob,
+                }],
+            )
+            .unwrap();
+        let when = chrono::DateTime::UNIX_EPOCH;
+        repo.write_commit(tree, parents, text, &Identity::fallback(), when)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_ref_that_moved_since_the_table_was_made_is_left_alone_and_reported() {
+        let (_d, repo) = temp_repo();
+        let clock = FixedClock("2026-11-24T10:00:00Z".parse().unwrap());
+        let ent = SeededEntropy::new(1);
+        let store = RunStore::new(&repo, &clock, &ent);
+        let c1 = commit(&repo, "one", &[]);
+        repo.set_ref("refs/heads/main", c1, "t").unwrap();
+        repo.set_ref("refs/heads/pitboss/r1", c1, "t").unwrap();
+        let opts = GcOptions {
+            force: false,
+            stopped: false,
+            tombstones_older_than: None,
+            target: None,
+            now: clock.0,
+            redactor: crate::agent::Redactor::from_env([]),
+        };
+        let table = super::super::plan(&store, &opts).unwrap();
+        let row = |r: &GcReport| {
+            r.rows
+                .iter()
+                .find(|r| r.thing == "refs/heads/pitboss/r1")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(row(&table).action, Action::Delete, "{table:#?}");
+        // Someone commits on the branch between the table and the deletion.
+        let c2 = commit(&repo, "two", &[c1]);
+        repo.set_ref("refs/heads/pitboss/r1", c2, "t").unwrap();
+        let mut said = Vec::new();
+        let done = apply(&store, table, &opts, 1, &mut |e| {
+            said.push(format!("{e:?}"))
+        })
+        .unwrap();
+        assert_eq!(repo.ref_target("refs/heads/pitboss/r1").unwrap(), Some(c2));
+        let r = row(&done);
+        assert!(!r.deleted);
+        assert_eq!(r.action, Action::Keep);
+        assert!(r.reason.contains("it moved"), "{r:?}");
+        assert!(said.iter().any(|s| s.starts_with("Skipped")), "{said:?}");
+        // The lock gc took for the run is gone again.
+        assert!(!RunLock::path_of(repo.common_dir(), "r1").exists());
+    }
+}
