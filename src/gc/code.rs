@@ -38,6 +38,8 @@ fn run_of_branch(name: &str) -> Option<RunId> {
 struct Judge<'a> {
     repo: &'a Repo,
     elsewhere: Vec<Oid>,
+    /// The same refs with their names, to say where a ref's commits are.
+    named: Vec<(String, Oid)>,
     index: Index,
     verdicts: ReachReport,
     opts: &'a GcOptions,
@@ -46,9 +48,16 @@ struct Judge<'a> {
 /// The verdict on one code ref's commits.
 enum Verdict {
     Merged(String),
-    OnOtherRefs,
-    Reached { label: String, commits: usize },
-    Kept { state: String, reason: String },
+    /// Every commit is on this ref (not the target).
+    OnOtherRefs(String),
+    Reached {
+        label: String,
+        commits: usize,
+    },
+    Kept {
+        state: String,
+        reason: String,
+    },
 }
 
 impl Judge<'_> {
@@ -66,6 +75,16 @@ impl Judge<'_> {
         Ok(self.repo.rev_commit(&rev)?.map(|c| (label, c)))
     }
 
+    /// A ref outside pitboss that has `tip` (its history holds every commit of the walk).
+    fn holder(&self, tip: Oid) -> Result<String> {
+        for (name, oid) in &self.named {
+            if *oid == tip || self.repo.is_ancestor(tip, *oid)? {
+                return Ok(name.clone());
+            }
+        }
+        Ok("other refs".into())
+    }
+
     fn judge(&self, tip: Oid, run: Option<&RunId>) -> Result<Verdict> {
         let facts = run.and_then(|id| self.index.runs.get(&id.ref_name()));
         let target = self.target(facts)?;
@@ -77,7 +96,7 @@ impl Judge<'_> {
                 Some((label, t)) if tip == *t || self.repo.is_ancestor(tip, *t)? => {
                     Verdict::Merged(label.clone())
                 }
-                _ => Verdict::OnOtherRefs,
+                _ => Verdict::OnOtherRefs(self.holder(tip)?),
             });
         }
         let label = target
@@ -155,11 +174,12 @@ fn judge_all<'a>(
 ) -> Result<(Judge<'a>, Vec<(String, Oid)>)> {
     let repo = store.repo();
     let all = repo.refs_with_prefix("refs/")?;
-    let elsewhere = all
+    let named: Vec<(String, Oid)> = all
         .iter()
         .filter(|(n, _)| !in_pitboss(n))
-        .map(|(_, o)| *o)
+        .cloned()
         .collect();
+    let elsewhere = named.iter().map(|(_, o)| *o).collect();
     let mut index = Index::load(store, &IndexOptions::default())?;
     let target = match &opts.target {
         Some(t) => Target::Rev(t.clone()),
@@ -171,6 +191,7 @@ fn judge_all<'a>(
         Judge {
             repo,
             elsewhere,
+            named,
             index,
             verdicts,
             opts,
@@ -245,9 +266,9 @@ fn finish(mut row: Row, v: Verdict, name: &str, tip: Oid, context: &str) -> Row 
             format!("merged into {label}"),
             format!("reached the target: every commit is on {label}"),
         ),
-        Verdict::OnOtherRefs => (
+        Verdict::OnOtherRefs(on) => (
             "on other branches".to_string(),
-            "every commit is on another branch or tag".to_string(),
+            format!("every commit is on {on}"),
         ),
         Verdict::Reached { label, commits } => (
             format!("reached {label}: same patches"),

@@ -507,6 +507,13 @@ fn remote_copies_of_refused_runs_go_only_when_their_commits_are_elsewhere() {
     let rows = table(&sb, &[]);
     let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
     assert_eq!(lost["action"], "delete", "{lost:#}");
+    assert!(
+        lost["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("every commit is on {git_copy}")),
+        "{lost:#}"
+    );
     sb.git(&["update-ref", "-d", git_copy]);
     let rows = table(&sb, &[]);
     let bad = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-bad");
