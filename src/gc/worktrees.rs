@@ -99,6 +99,13 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
             rows.push(row.because(why));
             continue;
         }
+        if repo.worktree_locked(&name) {
+            rows.push(row.because(format!(
+                "it is locked (`git worktree unlock {}` lets it go)",
+                shell_path(&path)
+            )));
+            continue;
+        }
         let mut row = match (&work, &state) {
             (Some(w), RunState::Gone) => {
                 rows.push(row.because(format!(

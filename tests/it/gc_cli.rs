@@ -272,6 +272,15 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
         find(&table(&sb, &["--stopped"]), "worktree")["action"],
         "delete"
     );
+    // A worktree locked with `git worktree lock` stays (git would not prune it either).
+    sb.git(&["worktree", "lock", &wt_s]);
+    let r = find(&table(&sb, &["--stopped"]), "worktree");
+    assert_eq!(r["action"], "keep", "{r:#}");
+    assert!(
+        r["reason"].as_str().unwrap().starts_with("it is locked"),
+        "{r:#}"
+    );
+    sb.git(&["worktree", "unlock", &wt_s]);
     std::fs::write(wt.join("precious.txt"), "not committed\n").unwrap();
     let r = find(&table(&sb, &["--stopped"]), "worktree");
     assert_eq!(
