@@ -78,7 +78,9 @@ pub fn apply(
             continue;
         }
         if let Some(pid) = report.rows[i].run.as_ref().and_then(|id| refused.get(id)) {
-            let why = format!("a grind started on the run meanwhile (process {pid})");
+            let why = format!(
+                "a grind (or another gc) took the run meanwhile: process {pid} holds its lock"
+            );
             skip(&mut report.rows[i], &why, obs);
             continue;
         }
@@ -200,14 +202,31 @@ fn save_work(
                 .as_bytes(),
             );
         }
-        store.update_run(
-            &id,
-            RunUpdate {
-                subject: format!("run {id}: work found in its worktree saved by gc as {file}"),
-                files: vec![(file.clone(), patch)],
-                ..Default::default()
-            },
-        )?;
+        // NB: `<seq>` is the next session's, the file `grind --resume` writes too: when the
+        // run already holds a different one (a resume saved work and then died before its
+        // first session), it is not overwritten. The same one is a gc that crashed after
+        // saving: nothing to write again.
+        let existing = match repo.tree_entry(store.tip_tree(&run)?, &file)? {
+            Some((blob, _)) => Some(repo.read_blob(blob)?),
+            None => None,
+        };
+        if existing.as_ref().is_some_and(|b| *b != patch) {
+            let why = format!(
+                "the run already holds {file} (work a resume saved); `git pitboss grind --resume                  {id}` records it first"
+            );
+            skip(row, &why, obs);
+            return Ok(false);
+        }
+        if existing.is_none() {
+            store.update_run(
+                &id,
+                RunUpdate {
+                    subject: format!("run {id}: work found in its worktree saved by gc as {file}"),
+                    files: vec![(file.clone(), patch)],
+                    ..Default::default()
+                },
+            )?;
+        }
         let b = branch.as_deref().unwrap_or_default();
         row.restore = Some(format!(
             "git worktree add {p} {b} && git show {r}:{file} | git -C {p} apply",
