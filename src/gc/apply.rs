@@ -286,7 +286,8 @@ mod tests {
         let store = RunStore::new(&repo, &clock, &ent);
         let c1 = commit(&repo, "one", &[]);
         repo.set_ref("refs/heads/main", c1, "t").unwrap();
-        repo.set_ref("refs/heads/pitboss/r1", c1, "t").unwrap();
+        repo.set_ref("refs/heads/pitboss/20261124T101500Z-3fa9", c1, "t")
+            .unwrap();
         let opts = GcOptions {
             force: false,
             stopped: false,
@@ -299,26 +300,31 @@ mod tests {
         let row = |r: &GcReport| {
             r.rows
                 .iter()
-                .find(|r| r.thing == "refs/heads/pitboss/r1")
+                .find(|r| r.thing == "refs/heads/pitboss/20261124T101500Z-3fa9")
                 .unwrap()
                 .clone()
         };
         assert_eq!(row(&table).action, Action::Delete, "{table:#?}");
         // Someone commits on the branch between the table and the deletion.
         let c2 = commit(&repo, "two", &[c1]);
-        repo.set_ref("refs/heads/pitboss/r1", c2, "t").unwrap();
+        repo.set_ref("refs/heads/pitboss/20261124T101500Z-3fa9", c2, "t")
+            .unwrap();
         let mut said = Vec::new();
         let done = apply(&store, table, &opts, 1, &mut |e| {
             said.push(format!("{e:?}"))
         })
         .unwrap();
-        assert_eq!(repo.ref_target("refs/heads/pitboss/r1").unwrap(), Some(c2));
+        assert_eq!(
+            repo.ref_target("refs/heads/pitboss/20261124T101500Z-3fa9")
+                .unwrap(),
+            Some(c2)
+        );
         let r = row(&done);
         assert!(!r.deleted);
         assert_eq!(r.action, Action::Keep);
         assert!(r.reason.contains("it moved"), "{r:?}");
         assert!(said.iter().any(|s| s.starts_with("Skipped")), "{said:?}");
         // The lock gc took for the run is gone again.
-        assert!(!RunLock::path_of(repo.common_dir(), "r1").exists());
+        assert!(!RunLock::path_of(repo.common_dir(), "20261124T101500Z-3fa9").exists());
     }
 }

@@ -211,7 +211,13 @@ pub(super) fn branch_rows(
     let mut rows = Vec::new();
     for (name, tip) in &all {
         if let Some(id) = run_of_branch(name) {
-            rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
+            // A branch of a run that is here, was deleted here, or has a generated id: a
+            // branch of the user's own called `pitboss/<something>` is not gc's business.
+            let tombstoned = repo_has(store, &id.tombstone_ref_name())?;
+            let ours = store.exists(&id)? || tombstoned || generated_id(&id);
+            if ours {
+                rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
+            }
         } else if let Some(id) = tracked_branch_run(name)
             && !store.exists(&id)?
         {
@@ -283,6 +289,22 @@ fn finish(mut row: Row, v: Verdict, name: &str, tip: Oid, context: &str) -> Row 
         .delete_ref(name, tip, restore_ref(name, tip))
 }
 
+fn repo_has(store: &RunStore<'_>, refname: &str) -> Result<bool> {
+    Ok(store.repo().ref_target(refname)?.is_some())
+}
+
+/// Whether `id` has the shape grind gives run ids: `YYYYMMDDTHHMMSSZ-xxxx`.
+fn generated_id(id: &RunId) -> bool {
+    let b = id.as_str().as_bytes();
+    b.len() == 21
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && b[15] == b'Z'
+        && b[16] == b'-'
+        && b[17..].iter().all(|c| c.is_ascii_hexdigit())
+}
+
 /// The run of a remote's copy of a run branch, `refs/pitboss-remotes/<r>/heads/pitboss/<id>`.
 fn tracked_branch_run(name: &str) -> Option<RunId> {
     let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
@@ -318,6 +340,10 @@ mod tests {
         );
         assert!(tracked_branch_run("refs/pitboss-remotes/origin/grind/r1").is_none());
         assert!(in_pitboss("refs/pitboss-tombstones/grind/r1"));
+        let id = |s: &str| RunId::parse(s).unwrap();
+        assert!(generated_id(&id("20261124T101500Z-3fa9")));
+        assert!(!generated_id(&id("feature")));
+        assert!(!generated_id(&id("20261124T101500Z-3fa")));
         assert!(!in_pitboss("refs/heads/main"));
     }
 }

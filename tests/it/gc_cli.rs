@@ -128,7 +128,15 @@ fn branches_that_reached_main_by_merge_or_squash_go_and_unlanded_ones_stay() {
         .map(|id| tip(&sb, &format!("refs/heads/pitboss/{id}")).unwrap())
         .collect();
 
+    // A branch of the user's own in the same namespace is not gc's business.
+    sb.git(&["branch", "pitboss/feature"]);
+
     let rows = table(&sb, &[]);
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["thing"] == "refs/heads/pitboss/feature")
+    );
     let b = |id: &str| row(&rows, &format!("refs/heads/pitboss/{id}")).clone();
     assert_eq!(b(&merged)["action"], "delete");
     assert_eq!(b(&merged)["state"], "merged into main");
@@ -199,15 +207,15 @@ fn branches_that_reached_main_by_merge_or_squash_go_and_unlanded_ones_stay() {
             "runs stay"
         );
     }
-    let restores = restore_all(&sb, &out);
-    assert_eq!(
-        restores,
-        vec![
-            format!("git branch pitboss/{merged} {}", tips[0]),
-            format!("git branch pitboss/{squashed} {}", tips[1]),
-        ],
-        "{out}"
-    );
+    // (rows come in ref-name order; two runs started in the same second sort by their suffix)
+    let mut restores = restore_all(&sb, &out);
+    restores.sort();
+    let mut want = vec![
+        format!("git branch pitboss/{merged} {}", tips[0]),
+        format!("git branch pitboss/{squashed} {}", tips[1]),
+    ];
+    want.sort();
+    assert_eq!(restores, want, "{out}");
     assert_eq!(
         tip(&sb, &format!("refs/heads/pitboss/{merged}")),
         Some(tips[0].clone())
