@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::worktrees::unsaved_work;
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Repo;
 use crate::grind::lock::{LockError, RunLock};
@@ -105,6 +106,17 @@ pub fn apply(
                 }
             }
             Op::Worktree { name, path, branch } => {
+                // Looked at again under the run's lock: work written since the table was made
+                // must not go unsaved.
+                if row.action == Action::Delete
+                    && path.is_dir()
+                    && let Some(w) =
+                        unsaved_work(&Repo::open(&path)?, store.repo(), branch.as_deref())?
+                {
+                    let why = format!("it holds {w} now (written since gc looked)");
+                    skip(row, &why, obs);
+                    continue;
+                }
                 if row.action == Action::SaveAndDelete
                     && !save_work(store, row, &path, branch.as_deref(), opts, obs)?
                 {
@@ -276,6 +288,48 @@ mod tests {
         let when = chrono::DateTime::UNIX_EPOCH;
         repo.write_commit(tree, parents, text, &Identity::fallback(), when)
             .unwrap()
+    }
+
+    #[test]
+    fn work_written_into_a_worktree_after_the_table_was_made_keeps_it() {
+        let (_d, repo) = temp_repo();
+        let clock = FixedClock("2026-11-24T10:00:00Z".parse().unwrap());
+        let ent = SeededEntropy::new(1);
+        let store = RunStore::new(&repo, &clock, &ent);
+        let id = "20261124T101500Z-3fa9";
+        let c1 = commit(&repo, "one", &[]);
+        repo.set_ref(&format!("refs/heads/pitboss/{id}"), c1, "t")
+            .unwrap();
+        let path = repo
+            .common_dir()
+            .join("pitboss/worktrees")
+            .join(id)
+            .join("0");
+        repo.add_worktree(&format!("pitboss-{id}-0"), &path, &format!("pitboss/{id}"))
+            .unwrap();
+        let opts = GcOptions {
+            force: false,
+            stopped: false,
+            tombstones_older_than: None,
+            target: None,
+            now: clock.0,
+            redactor: crate::agent::Redactor::from_env([]),
+        };
+        let table = super::super::plan(&store, &opts).unwrap();
+        let wt_row = |r: &GcReport| {
+            r.rows
+                .iter()
+                .find(|r| r.kind == Kind::Worktree)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(wt_row(&table).action, Action::Delete, "{table:#?}");
+        std::fs::write(path.join("new.txt"), "written just now\n").unwrap();
+        let done = apply(&store, table, &opts, 1, &mut |_| {}).unwrap();
+        let r = wt_row(&done);
+        assert!(!r.deleted);
+        assert!(r.reason.contains("written since gc looked"), "{r:?}");
+        assert!(path.join("new.txt").is_file());
     }
 
     #[test]
