@@ -22,6 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod fields;
 pub mod forge;
+pub mod gc;
 pub mod git;
 pub mod grind;
 pub mod plan;

@@ -9,6 +9,7 @@
 
 use super::exit::{CliError, ErrorKind};
 use crate::agent::AgentError;
+use crate::gc::GcError;
 use crate::git::{BaseError, GitError, NetError};
 use crate::grind::lock::LockError;
 use crate::grind::reopen::Refusal;
@@ -353,6 +354,19 @@ fn resume_class(e: &ResumeError) -> Class {
     Class::user().hint(format!(
         "inspect the state with `git show {RUN_REF_PREFIX}{run}:{STATE_JSON}`"
     ))
+}
+
+impl From<GcError> for CliError {
+    fn from(e: GcError) -> Self {
+        let class = match &e {
+            GcError::Store(s) => store_class(s),
+            GcError::Git(g) => git_class(g),
+            GcError::Provenance(p) => provenance_class(p),
+            GcError::Lock(l) => lock_class(l),
+            GcError::Io { .. } => Class::internal(),
+        };
+        class.error(e)
+    }
 }
 
 impl From<LockError> for CliError {

@@ -11,6 +11,7 @@ mod escape;
 mod exit;
 mod export;
 mod fetch;
+mod gc;
 mod grind;
 mod grind_output;
 mod grind_resume;
@@ -98,6 +99,7 @@ enum Command {
     Why(why::WhyArgs),
     Review(review::ReviewArgs),
     Pr(pr::PrArgs),
+    Gc(gc::GcArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -193,5 +195,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Why(a) => why::cmd_why(ctx, a),
         Command::Review(a) => review::cmd_review(ctx, a),
         Command::Pr(a) => pr::cmd_pr(ctx, a),
+        Command::Gc(a) => gc::cmd_gc(ctx, a),
     }
 }

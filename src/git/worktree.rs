@@ -146,6 +146,14 @@ impl Repo {
         Some(wt.path().to_path_buf())
     }
 
+    /// Whether worktree `name` is locked (`git worktree lock`): git and libgit2 never prune it.
+    pub fn worktree_locked(&self, name: &str) -> bool {
+        self.inner
+            .find_worktree(name)
+            .ok()
+            .is_some_and(|wt| !matches!(wt.is_locked(), Ok(git2::WorktreeLockStatus::Unlocked)))
+    }
+
     /// Names of all registered worktrees.
     pub fn worktree_names(&self) -> Result<Vec<String>> {
         let names = self

@@ -30,6 +30,9 @@ pub mod resume;
 pub mod run;
 pub mod scaffold;
 mod session;
+
+/// A patch as a run keeps it (redacted, capped); `gc --force` saves work with it too.
+pub(crate) use session::cap_patch;
 pub mod slot;
 pub mod started;
 pub mod sweep;

@@ -43,7 +43,7 @@ mod prepare;
 mod record;
 mod recover;
 
-pub(super) use land::cap_patch;
+pub(crate) use land::cap_patch;
 pub(super) use recover::recover_interrupted;
 
 /// Largest patch of failed work kept in the run (they are pushed to shared remotes).

@@ -233,7 +233,7 @@ fn rewound(slot: &Slot, base: Oid, head: Oid) -> Result<Option<(usize, Oid)>, Gr
 }
 
 /// A patch as the run keeps it: redacted, and cut at [`PATCH_CAP`] with a note.
-pub(in crate::grind) fn cap_patch(redactor: &Redactor, bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn cap_patch(redactor: &Redactor, bytes: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
     let mut out = redactor.redact(&text).into_owned().into_bytes();
     if bytes.len() > PATCH_CAP {

@@ -1,0 +1,261 @@
+//! Run worktrees and the working files of runs, as gc sees them.
+//!
+//! A worktree `pitboss-<id>-<slot>` (under `<git-common-dir>/pitboss/worktrees/<id>/<slot>`) is
+//! removed when its run is finished or deleted, or stopped and `--stopped` was given; never
+//! while a grind holds the run, never for an interrupted run (`--resume` records its last
+//! session from it). One with work that is not on its branch (uncommitted, untracked, or
+//! commits off the branch) is kept, unless `--force`: then the work is saved first as
+//! `patches/<bucket>/resume-<seq>.patch` in the run ref, the same file `grind --resume` saves
+//! such work in. A run that is gone has nowhere to save it, so its dirty worktree is kept even
+//! then.
+//!
+//! Working files (`runs/<id>/`, `locks/<id>.lock`, `events/<id>*`, an empty
+//! `worktrees/<id>/`) follow the same rule; the run ref holds what they held once the run's
+//! sessions are recorded, so deleting them needs no restore.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
+use crate::git::Repo;
+use crate::store::{RunId, RunStore};
+
+/// The run of a slot worktree's name `pitboss-<id>-<slot>`.
+pub(crate) fn run_of_worktree(name: &str) -> Option<RunId> {
+    let rest = name.strip_prefix("pitboss-")?;
+    let (id, slot) = rest.rsplit_once('-')?;
+    slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+    RunId::parse(id).ok()
+}
+
+/// Work in a worktree that is not on its branch, in words (`None` when there is none).
+pub(crate) fn unsaved_work(wt: &Repo, repo: &Repo, branch: Option<&str>) -> Result<Option<String>> {
+    let state = wt.worktree_state()?;
+    if state.dirty {
+        return Ok(Some("uncommitted work".into()));
+    }
+    let tip = match branch {
+        Some(b) => repo.branch_tip(b)?,
+        None => None,
+    };
+    match tip {
+        Some(t) if state.head == t || repo.is_ancestor(state.head, t)? => Ok(None),
+        _ if branch.is_none() => Ok(Some("a detached HEAD".into())),
+        _ => Ok(Some("commits not on its branch".into())),
+    }
+}
+
+pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Row>> {
+    let repo = store.repo();
+    let mut states: BTreeMap<RunId, RunState> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let slots = repo.common_dir().join("pitboss/worktrees");
+    for name in repo.worktree_names()? {
+        // By name (`pitboss-<id>-<slot>`, what grind makes), or by place: one a restore
+        // command added again is named after its directory.
+        let by_place = || {
+            let p = repo.worktree_path(&name)?;
+            let rel = p.strip_prefix(&slots).ok()?;
+            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
+        };
+        let Some(id) = run_of_worktree(&name).or_else(by_place) else {
+            continue;
+        };
+        let state = match states.get(&id) {
+            Some(s) => s.clone(),
+            None => {
+                let s = RunState::of(store, &id)?;
+                states.insert(id.clone(), s.clone());
+                s
+            }
+        };
+        let registered = repo.worktree_path(&name);
+        let path = registered.clone().unwrap_or_else(|| {
+            repo.common_dir()
+                .join("pitboss/worktrees")
+                .join(id.as_str())
+                .join(name.rsplit('-').next().unwrap_or("0"))
+        });
+        let wt = registered
+            .as_deref()
+            .filter(|p| p.is_dir())
+            .and_then(|p| Repo::open(p).ok());
+        let branch = wt.as_ref().and_then(|w| w.current_branch().ok().flatten());
+        let work = match &wt {
+            Some(w) => unsaved_work(w, repo, branch.as_deref())?,
+            None => None,
+        };
+        let row = Row::keep(
+            Kind::Worktree,
+            path.display().to_string(),
+            Some(id.clone()),
+            &match (&work, &wt) {
+                (Some(w), _) => format!("{}, {w}", state.label()),
+                (None, None) => format!("{}, its directory is gone", state.label()),
+                (None, Some(_)) => format!("{}, clean", state.label()),
+            },
+        );
+        if let Some(why) = state.kept_for_resume(&id, opts.stopped) {
+            rows.push(row.because(why));
+            continue;
+        }
+        if repo.worktree_locked(&name) {
+            rows.push(row.because(format!(
+                "it is locked (`git worktree unlock {}` lets it go)",
+                shell_path(&path)
+            )));
+            continue;
+        }
+        let mut row = match (&work, &state) {
+            (Some(w), RunState::Gone) => {
+                rows.push(row.because(format!(
+                    "it holds {w} and its run is deleted, so there is nowhere to save it; look \
+                     at it and remove it by hand (`git worktree remove --force {}`)",
+                    path.display()
+                )));
+                continue;
+            }
+            (Some(w), _) if !opts.force => {
+                rows.push(row.because(format!(
+                    "it holds {w} (--force saves it as a patch in the run ref, then removes it)"
+                )));
+                continue;
+            }
+            (Some(w), _) => {
+                let mut row = row.because(format!(
+                    "--force: its {w} is saved as patches/…/resume-<seq>.patch in {} first",
+                    id.ref_name()
+                ));
+                row.action = Action::SaveAndDelete;
+                row
+            }
+            (None, _) => {
+                let why = match &state {
+                    RunState::Gone => "its run is deleted".to_string(),
+                    RunState::Finished => "the run is finished; its work is on its branch".into(),
+                    _ => "--stopped: the run will not be resumed; its work is on its branch".into(),
+                };
+                let mut row = row.because(why);
+                row.action = Action::Delete;
+                row
+            }
+        };
+        row.restore = branch
+            .as_deref()
+            .map(|b| format!("git worktree add {} {b}", shell_path(&path)));
+        row.op = Op::Worktree { name, path, branch };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The working files of every run that has some, one row per run.
+pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Row>> {
+    let repo = store.repo();
+    let base = repo.common_dir().join("pitboss");
+    let registered: Vec<PathBuf> = repo
+        .worktree_names()?
+        .iter()
+        .filter_map(|n| repo.worktree_path(n))
+        .collect();
+    let mut by_run: BTreeMap<RunId, Vec<PathBuf>> = BTreeMap::new();
+    let mut add = |id: Option<RunId>, p: PathBuf| {
+        if let Some(id) = id {
+            by_run.entry(id).or_default().push(p);
+        }
+    };
+    for p in entries(&base.join("runs")) {
+        add(id_of(&p, ""), p);
+    }
+    for p in entries(&base.join("locks")) {
+        add(id_of(&p, ".lock"), p);
+    }
+    for p in entries(&base.join("events")) {
+        let id = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split('.').next())
+            .and_then(|n| RunId::parse(n).ok());
+        add(id, p);
+    }
+    for p in entries(&base.join("worktrees")) {
+        // Only a directory no registered worktree lives in (what a crash or a hand removal
+        // leaves); the worktrees themselves are rows of their own.
+        if !registered.iter().any(|w| w.starts_with(&p)) {
+            add(id_of(&p, ""), p);
+        }
+    }
+    let mut rows = Vec::new();
+    for (id, paths) in by_run {
+        let state = RunState::of(store, &id)?;
+        let shown = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = Row::keep(Kind::Files, shown, Some(id.clone()), &state.label());
+        if let Some(why) = state.kept_for_resume(&id, opts.stopped) {
+            rows.push(row.because(why));
+            continue;
+        }
+        let mut row = row.because(match state {
+            RunState::Gone => "its run is deleted; nothing reads them any more",
+            _ => "the run's sessions are recorded in its ref; nothing reads them any more",
+        });
+        row.action = Action::Delete;
+        row.op = Op::Files { paths };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn id_of(p: &Path, suffix: &str) -> Option<RunId> {
+    let name = p.file_name()?.to_str()?;
+    RunId::parse(name.strip_suffix(suffix).unwrap_or(name)).ok()
+}
+
+/// A path as a shell word: quoted when it holds anything but plain characters.
+pub(crate) fn shell_path(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%".contains(&b))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worktree_names_give_their_run() {
+        assert_eq!(
+            run_of_worktree("pitboss-20261124T100000Z-abcd-0")
+                .unwrap()
+                .as_str(),
+            "20261124T100000Z-abcd"
+        );
+        assert!(run_of_worktree("feature-x").is_none());
+        assert!(run_of_worktree("pitboss-x-y").is_none());
+    }
+
+    #[test]
+    fn paths_are_quoted_only_when_needed() {
+        assert_eq!(shell_path(Path::new("/tmp/a-b/0")), "/tmp/a-b/0");
+        assert_eq!(
+            shell_path(Path::new("/tmp/a b/it's")),
+            r"'/tmp/a b/it'\''s'"
+        );
+    }
+}
