@@ -15,23 +15,23 @@ use std::path::{Path, PathBuf};
 use crate::fields::{self, Problem, ProblemKind, Reader, Severity, Table};
 
 /// Where the config lives, relative to the project root (the top of the current work tree).
-pub const CONFIG_FILE: &str = ".pitboss/config.toml";
+pub(crate) const CONFIG_FILE: &str = ".pitboss/config.toml";
 /// Built-in defaults (README "Configuration").
-pub const DEFAULT_PROMPTS_DIR: &str = ".pitboss/grind/prompts";
-pub const ROTATIONS_DIR: &str = ".pitboss/grind/rotations";
-pub const DEFAULT_ROTATION: &str = "default";
-pub const DEFAULT_MAX_PARALLEL: u32 = 1;
-pub const DEFAULT_CONSECUTIVE_FAILURE_LIMIT: u32 = 3;
-pub const DEFAULT_BACKOFF_SKIP: u32 = 3;
-pub const DEFAULT_HOOK_TIMEOUT_SECONDS: u64 = 300;
-pub const DEFAULT_MAX_SESSION_SECONDS: u64 = 3600;
+pub(crate) const DEFAULT_PROMPTS_DIR: &str = ".pitboss/grind/prompts";
+pub(crate) const ROTATIONS_DIR: &str = ".pitboss/grind/rotations";
+pub(crate) const DEFAULT_ROTATION: &str = "default";
+pub(crate) const DEFAULT_MAX_PARALLEL: u32 = 1;
+pub(crate) const DEFAULT_CONSECUTIVE_FAILURE_LIMIT: u32 = 3;
+pub(crate) const DEFAULT_BACKOFF_SKIP: u32 = 3;
+pub(crate) const DEFAULT_HOOK_TIMEOUT_SECONDS: u64 = 300;
+pub(crate) const DEFAULT_MAX_SESSION_SECONDS: u64 = 3600;
 /// With `--until`, a session is not started with less than this left: a session cut off after
 /// seconds does no useful work and is recorded as a failure (`timeout`).
-pub const DEFAULT_MIN_SESSION_SECONDS: u64 = 60;
+pub(crate) const DEFAULT_MIN_SESSION_SECONDS: u64 = 60;
 
 /// The whole config.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Config {
+pub(crate) struct Config {
     /// The file it was read from; `None` when there is none.
     pub path: Option<PathBuf>,
     pub grind: GrindConfig,
@@ -44,7 +44,7 @@ pub struct Config {
 
 /// `[grind]`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct GrindConfig {
+pub(crate) struct GrindConfig {
     /// Replaces `.pitboss/grind/prompts` as the project's prompt folder (relative to the root).
     pub prompts_dir: Option<String>,
     pub default_rotation: Option<String>,
@@ -62,14 +62,14 @@ pub struct GrindConfig {
 
 /// A `[hooks]` table (`[grind.hooks]` or a rotation's): shell commands run by the grind loop.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct HookTable {
+pub(crate) struct HookTable {
     pub pre_session: Option<String>,
     pub post_session: Option<String>,
     pub on_failure: Option<String>,
     pub timeout_seconds: Option<u64>,
 }
 
-pub const HOOK_KEYS: &[&str] = &[
+pub(crate) const HOOK_KEYS: &[&str] = &[
     "pre_session",
     "post_session",
     "on_failure",
@@ -77,7 +77,7 @@ pub const HOOK_KEYS: &[&str] = &[
 ];
 
 impl HookTable {
-    pub fn read(t: &Table) -> HookTable {
+    pub(crate) fn read(t: &Table) -> HookTable {
         HookTable {
             pre_session: t.nonblank("pre_session"),
             post_session: t.nonblank("post_session"),
@@ -89,7 +89,7 @@ impl HookTable {
 
 /// A budgets table (`[grind.budgets]` or a rotation's `[budgets]`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct BudgetTable {
+pub(crate) struct BudgetTable {
     pub max_iterations: Option<u64>,
     pub max_cost_usd: Option<f64>,
     pub max_tokens: Option<u64>,
@@ -102,7 +102,7 @@ pub struct BudgetTable {
     pub consecutive_failure_limit: Option<u32>,
 }
 
-pub const BUDGET_KEYS: &[&str] = &[
+pub(crate) const BUDGET_KEYS: &[&str] = &[
     "max_iterations",
     "max_cost_usd",
     "max_tokens",
@@ -113,7 +113,7 @@ pub const BUDGET_KEYS: &[&str] = &[
 
 impl BudgetTable {
     /// Reads the keys of [`BUDGET_KEYS`] (the caller checks for unknown ones).
-    pub fn read(t: &Table) -> BudgetTable {
+    pub(crate) fn read(t: &Table) -> BudgetTable {
         BudgetTable {
             max_iterations: t.whole("max_iterations", 1, u64::MAX),
             max_cost_usd: t.usd("max_cost_usd"),
@@ -130,7 +130,7 @@ impl BudgetTable {
 /// run through `command`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Claude Code (`claude -p --output-format stream-json`).
     Claude,
     /// OpenAI's Codex CLI (`codex exec --json`).
@@ -146,7 +146,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub const ALL: [Backend; 6] = [
+    pub(crate) const ALL: [Backend; 6] = [
         Backend::Claude,
         Backend::Codex,
         Backend::Gemini,
@@ -155,7 +155,7 @@ impl Backend {
         Backend::Demo,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Backend::Claude => "claude",
             Backend::Codex => "codex",
@@ -167,7 +167,7 @@ impl Backend {
     }
 
     /// Parses a backend name; the error lists the valid ones and the nearest.
-    pub fn parse(s: &str) -> Result<Backend, String> {
+    pub(crate) fn parse(s: &str) -> Result<Backend, String> {
         if let Some(b) = Backend::ALL.into_iter().find(|b| b.as_str() == s) {
             return Ok(b);
         }
@@ -183,7 +183,7 @@ impl Backend {
 
     /// The program looked up on `PATH` when `[agent] binary` is not set (`None` for `command`,
     /// a shell command line, and `demo`, which is pitboss itself).
-    pub fn default_binary(self) -> Option<&'static str> {
+    pub(crate) fn default_binary(self) -> Option<&'static str> {
         match self {
             Backend::Claude => Some("claude"),
             Backend::Codex => Some("codex"),
@@ -201,7 +201,7 @@ impl fmt::Display for Backend {
 }
 
 /// Claude Code's `--permission-mode` values.
-pub const PERMISSION_MODES: &[&str] = &[
+pub(crate) const PERMISSION_MODES: &[&str] = &[
     "default",
     "acceptEdits",
     "bypassPermissions",
@@ -211,11 +211,11 @@ pub const PERMISSION_MODES: &[&str] = &[
 
 /// Codex's `--sandbox` values (kept here, beside the key that names one, so that reading the
 /// configuration needs nothing from the adapters).
-pub const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
+pub(crate) const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
 
 /// `[agent]`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct AgentConfig {
+pub(crate) struct AgentConfig {
     pub backend: Option<Backend>,
     /// The program for a named backend (default: the backend's usual name, found on `PATH`).
     pub binary: Option<String>,
@@ -232,12 +232,12 @@ pub struct AgentConfig {
 
 /// `[budgets.pricing."<model>"]`: the usage module owns the type, so prices and token counts
 /// meet in one place.
-pub use crate::usage::Pricing;
+pub(crate) use crate::usage::Pricing;
 
 impl Config {
     /// Reads the config at `path`; a missing file is the default config. Problems include
     /// warnings (unknown keys); the config is usable when none is an error.
-    pub fn load(path: &Path) -> (Config, Vec<Problem>) {
+    pub(crate) fn load(path: &Path) -> (Config, Vec<Problem>) {
         if !path.exists() {
             return (Config::default(), Vec::new());
         }
@@ -247,7 +247,7 @@ impl Config {
         }
     }
 
-    pub fn parse(text: &str, path: &Path) -> (Config, Vec<Problem>) {
+    pub(crate) fn parse(text: &str, path: &Path) -> (Config, Vec<Problem>) {
         let node = match fields::toml::parse(text, path) {
             Ok(node) => node,
             Err(p) => return (Config::default(), vec![p]),

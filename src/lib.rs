@@ -15,17 +15,23 @@
 //! [`fields`] and needs nothing else of ours. Only [`cli`] reads argv, the environment or the
 //! working directory, and only it writes to the terminal.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod agent;
-pub mod cli;
+mod cli;
 pub mod clock;
-pub mod config;
-pub mod fields;
-pub mod forge;
-pub mod gc;
+pub(crate) mod config;
+pub(crate) mod fields;
+pub(crate) mod forge;
+pub(crate) mod gc;
 pub mod git;
-pub mod grind;
-pub mod plan;
-pub mod provenance;
+pub(crate) mod grind;
+pub(crate) mod plan;
+pub(crate) mod provenance;
 pub mod store;
 pub mod usage;
+
+/// The command line: what `git-pitboss` (the binary) runs.
+pub use cli::main;
+/// The date of the built-in price table (the tests of the agent CLIs check records name it).
+pub use plan::prices::builtin_version as builtin_price_table;

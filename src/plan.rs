@@ -51,25 +51,25 @@ use crate::config::{self, Config};
 use crate::fields::{Problem, ProblemKind};
 
 mod agent;
-pub mod budget;
-pub mod cost_cap;
-pub mod discover;
+pub(crate) mod budget;
+pub(crate) mod cost_cap;
+pub(crate) mod discover;
 mod price_file;
-pub mod prices;
-pub mod prompt;
+pub(crate) mod prices;
+pub(crate) mod prompt;
 mod resolve;
-pub mod rotation;
-pub mod scheduler;
+pub(crate) mod rotation;
+pub(crate) mod scheduler;
 
 pub(crate) use agent::resolve as resolve_agent;
-pub use agent::{AgentOverride, PlannedAgent};
-pub use budget::{BudgetState, Budgets, Decision, Spent, StopReason};
-pub use scheduler::{Pick, Scheduler, SchedulerState};
+pub(crate) use agent::{AgentOverride, PlannedAgent};
+pub(crate) use budget::{BudgetState, Budgets, Spent};
+pub(crate) use scheduler::{Pick, Scheduler, SchedulerState};
 
 /// Where an effective value came from. Serialised as its display text: `default`, `prompt`,
 /// `rotation`, `config`, or the flag (`--max-cost`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Built into pitboss.
     Default,
     /// The prompt's frontmatter.
@@ -102,20 +102,20 @@ impl serde::Serialize for Origin {
 
 /// A value and where it came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Sourced<T> {
+pub(crate) struct Sourced<T> {
     pub value: T,
     pub from: Origin,
 }
 
 impl<T> Sourced<T> {
-    pub fn new(value: T, from: Origin) -> Self {
+    pub(crate) fn new(value: T, from: Origin) -> Self {
         Sourced { value, from }
     }
 }
 
 /// Budget values given on the command line (already parsed and checked by the CLI).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CliBudgets {
+pub(crate) struct CliBudgets {
     pub max_iterations: Option<u64>,
     pub until: Option<DateTime<Utc>>,
     pub max_cost_usd: Option<f64>,
@@ -126,7 +126,7 @@ pub struct CliBudgets {
 /// Everything a plan is resolved from. Paths are absolute; the CLI reads `HOME` and the
 /// working directory.
 #[derive(Debug, Clone, Default)]
-pub struct PlanRequest {
+pub(crate) struct PlanRequest {
     /// The top of the current work tree, where `.pitboss/` is.
     pub root: PathBuf,
     /// The user's home directory (for `~/.pitboss/grind/prompts`).
@@ -148,14 +148,14 @@ pub struct PlanRequest {
 
 /// How `--rotation` named a rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RotationChoice {
+pub(crate) enum RotationChoice {
     Name(String),
     Path(PathBuf),
 }
 
 /// A prompt as the run will use it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PlannedPrompt {
+pub(crate) struct PlannedPrompt {
     #[serde(flatten)]
     pub prompt: Prompt,
     /// The global prompt this one hides, if any.
@@ -170,11 +170,11 @@ pub struct PlannedPrompt {
 }
 
 impl PlannedPrompt {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.prompt.name.as_str()
     }
 
-    pub fn session_budget(&self) -> SessionBudget {
+    pub(crate) fn session_budget(&self) -> SessionBudget {
         SessionBudget {
             max_seconds: self.max_session_seconds.value,
             max_cost_usd: self.max_session_cost_usd.value,
@@ -184,7 +184,7 @@ impl PlannedPrompt {
 
 /// The rotation in use.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PlannedRotation {
+pub(crate) struct PlannedRotation {
     /// `None` for the built-in rotation over every prompt.
     pub name: Option<String>,
     pub path: Option<PathBuf>,
@@ -196,7 +196,7 @@ pub struct PlannedRotation {
 
 /// Run budgets and default session limits, with origins.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PlannedBudgets {
+pub(crate) struct PlannedBudgets {
     pub max_iterations: Sourced<Option<u64>>,
     pub until: Sourced<Option<DateTime<Utc>>>,
     pub max_cost_usd: Sourced<Option<f64>>,
@@ -210,7 +210,7 @@ pub struct PlannedBudgets {
 
 /// Hook commands (run by the loop through `sh -c` in the session worktree), with origins.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PlannedHooks {
+pub(crate) struct PlannedHooks {
     pub pre_session: Sourced<Option<String>>,
     pub post_session: Sourced<Option<String>>,
     pub on_failure: Sourced<Option<String>>,
@@ -219,7 +219,7 @@ pub struct PlannedHooks {
 
 /// Everything a run would do. See the module docs for precedence.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub root: PathBuf,
     /// The config file, when there is one.
     pub config_path: Option<PathBuf>,
@@ -245,14 +245,14 @@ pub struct Plan {
 /// Why a plan cannot be made: every problem found, plus the warnings gathered on the way.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{} problem(s) stop the run; the first: {}", problems.len(), problems.first().map(|p| p.to_string()).unwrap_or_default())]
-pub struct PlanError {
+pub(crate) struct PlanError {
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
 }
 
 impl Plan {
     /// The run limits, for [`Budgets::new`].
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         let b = &self.budgets;
         Limits {
             max_iterations: b.max_iterations.value,
@@ -264,21 +264,21 @@ impl Plan {
         }
     }
 
-    pub fn budgets(&self, started_at: DateTime<Utc>) -> Budgets {
+    pub(crate) fn budgets(&self, started_at: DateTime<Utc>) -> Budgets {
         Budgets::new(self.limits(), started_at)
     }
 
     /// The prompts that can run (not excluded by tag filters).
-    pub fn runnable(&self) -> impl Iterator<Item = &PlannedPrompt> {
+    pub(crate) fn runnable(&self) -> impl Iterator<Item = &PlannedPrompt> {
         self.prompts.iter().filter(|p| p.excluded.is_none())
     }
 
-    pub fn prompt(&self, name: &str) -> Option<&PlannedPrompt> {
+    pub(crate) fn prompt(&self, name: &str) -> Option<&PlannedPrompt> {
         self.prompts.iter().find(|p| p.name() == name)
     }
 
     /// What the scheduler gets, overrides applied.
-    pub fn scheduler_entries(&self) -> Vec<Entry> {
+    pub(crate) fn scheduler_entries(&self) -> Vec<Entry> {
         self.runnable()
             .map(|p| Entry {
                 name: p.name().to_string(),
@@ -290,19 +290,19 @@ impl Plan {
     }
 
     /// A scheduler starting from `state` (a fresh run: `SchedulerState::default()`).
-    pub fn scheduler(&self, state: SchedulerState) -> Result<Scheduler, SchedulerError> {
+    pub(crate) fn scheduler(&self, state: SchedulerState) -> Result<Scheduler, SchedulerError> {
         Scheduler::new(self.scheduler_entries(), self.backoff.value, state)
     }
 }
 
 /// Resolves a plan. Reads files (config, prompts, rotations) but nothing else: no git, no
 /// clock, no environment.
-pub fn plan(req: &PlanRequest) -> Result<Plan, PlanError> {
+pub(crate) fn plan(req: &PlanRequest) -> Result<Plan, PlanError> {
     resolve::resolve(req)
 }
 
 /// The prompt folders a request searches.
-pub fn prompt_dirs(req: &PlanRequest, config: &Config) -> PromptDirs {
+pub(crate) fn prompt_dirs(req: &PlanRequest, config: &Config) -> PromptDirs {
     let project = match &config.grind.prompts_dir {
         Some(dir) => req.root.join(dir),
         None => req.root.join(config::DEFAULT_PROMPTS_DIR),
@@ -315,14 +315,14 @@ pub fn prompt_dirs(req: &PlanRequest, config: &Config) -> PromptDirs {
 }
 
 /// The rotations folder of a project.
-pub fn rotations_dir(root: &Path) -> PathBuf {
+pub(crate) fn rotations_dir(root: &Path) -> PathBuf {
     root.join(config::ROTATIONS_DIR)
 }
 
 /// Config, prompts and every rotation file checked together, as `prompts validate` does:
 /// problems (errors and warnings, in file order) and what was looked at.
 #[derive(Debug, Clone, Default)]
-pub struct Validation {
+pub(crate) struct Validation {
     pub problems: Vec<Problem>,
     pub discovery: Discovery,
     pub rotations: Vec<PathBuf>,
@@ -330,7 +330,7 @@ pub struct Validation {
 }
 
 /// Checks the config, every prompt and every rotation of the project.
-pub fn validate(req: &PlanRequest) -> Validation {
+pub(crate) fn validate(req: &PlanRequest) -> Validation {
     let config_path = req.root.join(config::CONFIG_FILE);
     let (config, mut problems) = Config::load(&config_path);
     let discovery = discover(&prompt_dirs(req, &config));

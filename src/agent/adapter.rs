@@ -34,7 +34,7 @@ pub struct SessionContext<'a> {
 
 /// The [`Adapter::config_key`] of the backends that run an agent CLI (`claude`, `codex`,
 /// `gemini`, `aider`).
-pub const AGENT_BINARY_KEY: &str = "agent.binary in .pitboss/config.toml";
+pub(crate) const AGENT_BINARY_KEY: &str = "agent.binary in .pitboss/config.toml";
 
 /// One agent backend.
 pub trait Adapter {
@@ -138,7 +138,7 @@ impl StreamParser for TextParser {
 /// The context the adapters' invocation tests share: worktree `/wt`, input `/tmp/in`,
 /// `PITBOSS_SEQ=1`.
 #[cfg(test)]
-pub fn test_context() -> SessionContext<'static> {
+pub(crate) fn test_context() -> SessionContext<'static> {
     static ENV: std::sync::LazyLock<BTreeMap<String, String>> =
         std::sync::LazyLock::new(|| [("PITBOSS_SEQ".into(), "1".into())].into());
     SessionContext {
@@ -151,7 +151,7 @@ pub fn test_context() -> SessionContext<'static> {
 }
 
 /// Shortens `text` to its first non-empty line and at most `max` characters, for progress.
-pub fn first_line(text: &str, max: usize) -> String {
+pub(crate) fn first_line(text: &str, max: usize) -> String {
     let line = text
         .lines()
         .map(str::trim)
@@ -166,7 +166,7 @@ pub fn first_line(text: &str, max: usize) -> String {
 }
 
 /// Caps text that ends up in records and commit messages, at a character boundary.
-pub fn cap_text(text: &str, max_bytes: usize) -> String {
+pub(crate) fn cap_text(text: &str, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return text.to_string();
     }

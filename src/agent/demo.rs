@@ -20,9 +20,9 @@ use super::invocation::Invocation;
 use super::process::run_to_completion;
 
 /// The hidden subcommand that runs the demo agent.
-pub const SUBCOMMAND: &str = "agent-demo";
+pub(crate) const SUBCOMMAND: &str = "agent-demo";
 /// Where the demo writes when the prompt names no target.
-pub const DEFAULT_TARGET: &str = "demo-notes.md";
+pub(crate) const DEFAULT_TARGET: &str = "demo-notes.md";
 
 /// Runs the demo agent: `<exe> agent-demo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Adapter for DemoAdapter {
 
 /// What the demo agent is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoInput {
+pub(crate) struct DemoInput {
     pub worktree: PathBuf,
     pub run_id: String,
     pub seq: u64,
@@ -75,7 +75,7 @@ pub struct DemoInput {
 
 impl DemoInput {
     /// From `PITBOSS_*` variables, looked up through `var` (the CLI passes the environment).
-    pub fn from_vars(
+    pub(crate) fn from_vars(
         var: impl Fn(&str) -> Option<String>,
         cwd: &Path,
         prompt_text: String,
@@ -96,7 +96,7 @@ impl DemoInput {
 
 /// What the demo agent did: lines to print (its "transcript") and whether it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoReport {
+pub(crate) struct DemoReport {
     pub log: Vec<String>,
     pub failed: bool,
 }
@@ -119,7 +119,7 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
 }
 
 /// Runs the demo agent. `Err` only for I/O failures on the worktree or its files.
-pub fn run_demo_agent(input: &DemoInput) -> io::Result<DemoReport> {
+pub(crate) fn run_demo_agent(input: &DemoInput) -> io::Result<DemoReport> {
     let mut log = vec![format!(
         "demo agent: session {} of run {} (prompt {:?}), {} bytes of input",
         input.seq,

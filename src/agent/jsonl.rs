@@ -14,7 +14,7 @@ use super::process::Stream;
 
 /// What one output line turned out to be.
 #[derive(Debug)]
-pub enum JsonLine<'a> {
+pub(crate) enum JsonLine<'a> {
     /// A JSON object: an event for the parser.
     Object(Value),
     /// A line that is not a JSON object (trimmed): counted, and the parser may look into it.
@@ -27,7 +27,7 @@ pub enum JsonLine<'a> {
 
 /// Reads an agent's stdout lines as JSON objects and counts what it could not read.
 #[derive(Debug, Default)]
-pub struct JsonLines {
+pub(crate) struct JsonLines {
     not_json: u64,
     first_not_json: Option<String>,
     oversized: u64,
@@ -37,7 +37,12 @@ pub struct JsonLines {
 
 impl JsonLines {
     /// One output line, as [`super::adapter::StreamParser::line`] hands it over.
-    pub fn line<'a>(&mut self, stream: Stream, line: &'a str, complete: bool) -> JsonLine<'a> {
+    pub(crate) fn line<'a>(
+        &mut self,
+        stream: Stream,
+        line: &'a str,
+        complete: bool,
+    ) -> JsonLine<'a> {
         if stream == Stream::Stderr {
             return JsonLine::Stderr(line);
         }
@@ -66,13 +71,13 @@ impl JsonLines {
     }
 
     /// Notes an event type the parser does not read (tolerated, and reported once by count).
-    pub fn ignore(&mut self, kind: &str) {
+    pub(crate) fn ignore(&mut self, kind: &str) {
         *self.ignored.entry(kind.to_string()).or_default() += 1;
     }
 
     /// The warnings about lines not read and events ignored, naming `agent`, appended to
     /// `warnings`.
-    pub fn warnings(&self, agent: &str, warnings: &mut Vec<String>) {
+    pub(crate) fn warnings(&self, agent: &str, warnings: &mut Vec<String>) {
         if let Some(first) = &self.first_not_json {
             warnings.push(format!(
                 "{} stdout line(s) from {agent} were not JSON events (first: {first:?})",
@@ -100,23 +105,23 @@ impl JsonLines {
 }
 
 /// An event's `type`, `(no type)` when it has none.
-pub fn event_type(v: &Value) -> &str {
+pub(crate) fn event_type(v: &Value) -> &str {
     v.get("type").and_then(Value::as_str).unwrap_or("(no type)")
 }
 
 /// `v[key]` as a string, if it is one.
-pub fn str_of(v: &Value, key: &str) -> Option<String> {
+pub(crate) fn str_of(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
 /// `v[key]` as a count, 0 when absent.
-pub fn u64_of(v: &Value, key: &str) -> u64 {
+pub(crate) fn u64_of(v: &Value, key: &str) -> u64 {
     v.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// The last five non-blank lines of `stderr_tail` joined as `; stderr: a | b`, or nothing, to
 /// follow a "no result" error.
-pub fn stderr_suffix(stderr_tail: &str) -> String {
+pub(crate) fn stderr_suffix(stderr_tail: &str) -> String {
     let lines: Vec<&str> = stderr_tail
         .lines()
         .map(str::trim)

@@ -33,7 +33,7 @@ const IGNORE_ALL: &str =
 /// Makes each directory of `dirs` (relative to `worktree`) invisible to git: creates it when
 /// `create` is set and it is missing, and writes a `.gitignore` of `*` into each one that
 /// exists without it. A path that exists but is not a directory is left alone.
-pub fn hide_own_dirs(worktree: &Path, dirs: &[&str], create: bool) -> io::Result<()> {
+pub(crate) fn hide_own_dirs(worktree: &Path, dirs: &[&str], create: bool) -> io::Result<()> {
     for rel in dirs {
         let dir = worktree.join(rel);
         if !dir.is_dir() {

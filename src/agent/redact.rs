@@ -16,16 +16,16 @@ use std::borrow::Cow;
 use super::secret_shapes::{self, Hit};
 
 /// What a secret is replaced with.
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// Values shorter than this are not redacted: `FOO_TOKEN=1` or `X_KEY=true` would otherwise
 /// blank every `1` or `true` in a transcript.
-pub const MIN_SECRET_LEN: usize = 6;
+pub(crate) const MIN_SECRET_LEN: usize = 6;
 
 /// True when an environment variable of this name holds a secret: `*_KEY`, `*_TOKEN`,
 /// `*_SECRET`, `*_APIKEY`, `*_CREDENTIALS`, anything with `PASSWORD`, and names with a word
 /// (between `_`) such as `SECRET`, `PASS`, `PASSWD`, `TOKEN`, `CREDENTIAL`.
-pub fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     const WORDS: [&str; 11] = [
         "SECRET",

@@ -19,7 +19,7 @@ use crate::usage::{CostSource, Tokens};
 
 /// The fields of a result file.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResultFile {
+pub(crate) struct ResultFile {
     pub summary: Option<String>,
     pub tokens: Option<Tokens>,
     pub cost_usd: Option<f64>,
@@ -33,7 +33,7 @@ pub struct ResultFile {
 }
 
 /// Parses a result file's text. An empty file is an empty result.
-pub fn parse(text: &str) -> Result<ResultFile, String> {
+pub(crate) fn parse(text: &str) -> Result<ResultFile, String> {
     if text.trim().is_empty() {
         return Ok(ResultFile::default());
     }

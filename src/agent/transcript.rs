@@ -17,16 +17,16 @@ use super::outcome::TranscriptStats;
 use super::process::Stream;
 
 /// Default transcript cap: 20 MiB.
-pub const DEFAULT_CAP: u64 = 20 * 1024 * 1024;
+pub(crate) const DEFAULT_CAP: u64 = 20 * 1024 * 1024;
 
 /// The most of the cap kept for the tail.
 const MAX_TAIL: u64 = 1024 * 1024;
 
-pub const STDERR_PREFIX: &[u8] = b"[stderr] ";
+pub(crate) const STDERR_PREFIX: &[u8] = b"[stderr] ";
 
 /// Writes a capped transcript. `W` is a file in production, a `Vec` in tests.
 #[derive(Debug)]
-pub struct TranscriptSink<W: Write = BufWriter<File>> {
+pub(crate) struct TranscriptSink<W: Write = BufWriter<File>> {
     out: W,
     path: PathBuf,
     cap: u64,
@@ -41,7 +41,7 @@ pub struct TranscriptSink<W: Write = BufWriter<File>> {
 
 impl TranscriptSink {
     /// Creates (truncates) the transcript file.
-    pub fn create(path: &Path, cap: u64) -> io::Result<Self> {
+    pub(crate) fn create(path: &Path, cap: u64) -> io::Result<Self> {
         let file = File::create(path)?;
         Ok(TranscriptSink::new(
             BufWriter::with_capacity(64 * 1024, file),
@@ -52,7 +52,7 @@ impl TranscriptSink {
 }
 
 impl<W: Write> TranscriptSink<W> {
-    pub fn new(out: W, path: PathBuf, cap: u64) -> Self {
+    pub(crate) fn new(out: W, path: PathBuf, cap: u64) -> Self {
         let tail_keep = (cap / 4).min(MAX_TAIL);
         TranscriptSink {
             out,
@@ -70,7 +70,7 @@ impl<W: Write> TranscriptSink<W> {
 
     /// Appends one line (without its newline). Returns true the first time the cap is reached,
     /// so the caller can say so once.
-    pub fn write_line(&mut self, stream: Stream, line: &[u8]) -> io::Result<bool> {
+    pub(crate) fn write_line(&mut self, stream: Stream, line: &[u8]) -> io::Result<bool> {
         let prefix: &[u8] = match stream {
             Stream::Stdout => b"",
             Stream::Stderr => STDERR_PREFIX,
@@ -111,12 +111,12 @@ impl<W: Write> TranscriptSink<W> {
     }
 
     /// Pushes buffered bytes to the file, so `tail -f` shows progress.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 
     /// Writes the truncation marker and the kept tail, flushes, and says what was written.
-    pub fn finish(mut self) -> io::Result<(TranscriptStats, W)> {
+    pub(crate) fn finish(mut self) -> io::Result<(TranscriptStats, W)> {
         if self.dropped > 0 {
             let marker = format!(
                 "[pitboss] transcript truncated: {} bytes of output dropped here (cap {} bytes); \

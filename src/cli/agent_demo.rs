@@ -12,9 +12,9 @@ use crate::agent::demo::{DemoInput, run_demo_agent};
 
 /// Run the built-in demo agent (used by `--agent demo`; not meant to be run by hand).
 #[derive(Debug, clap::Args)]
-pub struct AgentDemoArgs {}
+pub(crate) struct AgentDemoArgs {}
 
-pub fn cmd_agent_demo(ctx: &Ctx, _args: AgentDemoArgs) -> CliResult {
+pub(crate) fn cmd_agent_demo(ctx: &Ctx, _args: AgentDemoArgs) -> CliResult {
     let mut prompt = String::new();
     std::io::stdin().read_to_string(&mut prompt).map_err(|e| {
         CliError::internal(anyhow::Error::new(e).context("cannot read the prompt from stdin"))

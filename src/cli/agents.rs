@@ -22,13 +22,13 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Exits 0 when the backend `grind` would use (`[agent] backend`, else Claude Code) is ready,
 /// 1 when it is not.
 #[derive(Debug, Args)]
-pub struct AgentsArgs {
+pub(crate) struct AgentsArgs {
     /// One JSON array of backends.
     #[arg(long)]
     json: bool,
 }
 
-pub fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
+pub(crate) fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     let (repo, root) = project::root(ctx)?;
     let (config, problems) = Config::load(&root.join(config::CONFIG_FILE));
     for p in &problems {
@@ -129,11 +129,11 @@ fn human(ctx: &Ctx, out: &mut impl Write, info: &AgentInfo) -> std::io::Result<(
 
 /// The git config key by which a user says a repository's own programs may be run by
 /// diagnostics. Only the user's config can set it (a clone brings no `.git/config`).
-pub const TRUST_KEY: &str = "pitboss.trusted";
+pub(crate) const TRUST_KEY: &str = "pitboss.trusted";
 
 /// Whether the user trusts this repository: `pitboss.trusted` in the repository's own
 /// `.git/config` or the user's global config.
-pub fn trusted(repo: &crate::git::Repo) -> bool {
+pub(crate) fn trusted(repo: &crate::git::Repo) -> bool {
     repo.config_string(TRUST_KEY)
         .ok()
         .flatten()

@@ -14,7 +14,7 @@ use crate::provenance::{BlameLine, Index, IndexOptions, blame};
 
 /// Blame a file, naming the pitboss session that wrote each line.
 #[derive(Debug, Args)]
-pub struct BlameArgs {
+pub(crate) struct BlameArgs {
     /// `[<rev>] <file>`: the file, optionally preceded by the revision to blame it at.
     #[arg(value_name = "[REV] FILE", num_args = 1..=2, required = true)]
     args: Vec<String>,
@@ -44,7 +44,7 @@ pub(super) fn git_args(rev: Option<&str>, file: &str, ranges: &[String]) -> Vec<
     a
 }
 
-pub fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
+pub(crate) fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
     let (rev, file) = match args.args.as_slice() {
         [file] => (None, file.as_str()),
         [rev, file] => (Some(rev.as_str()), file.as_str()),

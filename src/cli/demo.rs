@@ -14,7 +14,7 @@ use crate::plan::{self, AgentOverride, CliBudgets, PlanRequest};
 
 /// Run the built-in demo agent in a throwaway repository and show what a run leaves behind.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Make the demo repository here (an empty or new directory) instead of a temp directory.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -23,7 +23,7 @@ pub struct DemoArgs {
     sessions: u64,
 }
 
-pub fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
+pub(crate) fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
     let dir = match &args.dir {
         Some(d) => {
             let d = ctx.cwd.join(d);

@@ -23,9 +23,14 @@ use crate::plan::{self, PlanRequest};
 use crate::store::{Run, RunId, RunStore};
 
 /// How many picks the dry run shows.
-pub const PREVIEW_PICKS: usize = 20;
+pub(crate) const PREVIEW_PICKS: usize = 20;
 
-pub fn cmd_dry_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
+pub(crate) fn cmd_dry_run(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    repo: &Repo,
+    mut req: PlanRequest,
+) -> CliResult {
     let paths = Paths::new(Some(req.root.clone()));
     let now = ctx.clock.now();
     let mut problems: Vec<String> = Vec::new();

@@ -134,7 +134,7 @@ fn git_class(e: &GitError) -> Class {
 }
 
 /// A repository that cannot be opened where a command runs: the user's to fix.
-pub fn discover_error(e: GitError) -> CliError {
+pub(crate) fn discover_error(e: GitError) -> CliError {
     let hint = match &e {
         GitError::NotARepository { .. } => {
             "run git pitboss inside a git repository (or `git init` one first)"
@@ -153,7 +153,7 @@ pub fn discover_error(e: GitError) -> CliError {
 }
 
 /// How to bring a damaged run back (its tip commit is missing, see `store/damage.rs`).
-pub fn damaged_hint(d: &DamagedRun) -> String {
+pub(crate) fn damaged_hint(d: &DamagedRun) -> String {
     let why = "a `git gc --prune=now` beside a running write can do this";
     match &d.restore {
         Some(oid) => format!(
@@ -407,7 +407,7 @@ fn agent_class(e: &AgentError) -> Class {
 }
 
 /// What to do about a run that cannot be resumed.
-pub fn refusal_hint(r: &Refusal) -> String {
+pub(crate) fn refusal_hint(r: &Refusal) -> String {
     match r {
         Refusal::NotAGrindRun { run } => {
             format!("`git pitboss log {run}` reads it; `git pitboss grind` starts a new run")

@@ -45,12 +45,12 @@ fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
 
 /// `text` with every control character but newline and tab shown as an escape (`\e`, `\r`,
 /// `\x07`, `\u{202e}`): it prints as the characters it holds, and does nothing to the terminal.
-pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
 /// [`terminal_safe`] for a field shown on one line: newlines and tabs are escaped too.
-pub fn one_line(text: &str) -> Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
     escape(text, false)
 }
 

@@ -42,7 +42,7 @@ impl From<ExitStatus> for ExitCode {
 
 /// What kind of failure an error is, which decides its exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// The user can fix it: bad input, unknown name, bad config (exit 4).
     User,
     /// Git, I/O or a bug (exit 70).
@@ -51,14 +51,14 @@ pub enum ErrorKind {
 
 /// An error on its way to the user: the error chain plus hints on what to do.
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     pub kind: ErrorKind,
     pub error: anyhow::Error,
     pub hints: Vec<String>,
 }
 
 impl CliError {
-    pub fn user(error: impl Into<anyhow::Error>) -> Self {
+    pub(crate) fn user(error: impl Into<anyhow::Error>) -> Self {
         CliError {
             kind: ErrorKind::User,
             error: error.into(),
@@ -66,7 +66,7 @@ impl CliError {
         }
     }
 
-    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+    pub(crate) fn internal(error: impl Into<anyhow::Error>) -> Self {
         CliError {
             kind: ErrorKind::Internal,
             error: error.into(),
@@ -74,7 +74,7 @@ impl CliError {
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
     }
@@ -87,7 +87,7 @@ impl CliError {
     }
 
     /// The text printed to stderr: `error: <chain joined by ": ">` then `hint: …` lines.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::from("error: ");
         let mut first = true;
         for cause in self.error.chain() {
@@ -116,10 +116,10 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-pub type CliResult<T = ExitStatus> = Result<T, CliError>;
+pub(crate) type CliResult<T = ExitStatus> = Result<T, CliError>;
 
 /// Renders the outcome of a command and turns it into the process exit code.
-pub fn finish(result: CliResult) -> ExitCode {
+pub(crate) fn finish(result: CliResult) -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(e) if e.is_broken_pipe() => ExitStatus::Success.into(),

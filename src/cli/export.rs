@@ -11,14 +11,14 @@ use crate::store::layout;
 /// Write a run as a file-based run directory (state.json, sessions.jsonl, sessions.md,
 /// scratchpad.md, transcripts/session-NNNN.log).
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// The directory to create (it must not exist, or be empty).
     dir: PathBuf,
 }
 
-pub fn cmd_export(ctx: &Ctx, args: ExportArgs) -> CliResult {
+pub(crate) fn cmd_export(ctx: &Ctx, args: ExportArgs) -> CliResult {
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let dir = if args.dir.is_absolute() {

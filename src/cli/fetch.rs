@@ -19,7 +19,7 @@ use crate::store::share::{FetchOptions, FetchReport, Remote, ShareError};
 /// checks (unexpected paths, symlinks, oversized blobs, unreadable records) are refused. Runs
 /// deleted here with `git pitboss rm` stay deleted unless --include-deleted.
 #[derive(Debug, Args)]
-pub struct FetchArgs {
+pub(crate) struct FetchArgs {
     /// The remote (a name, URL or path), then the runs (full ids or unique prefixes).
     #[arg(value_name = "REMOTE|RUN")]
     args: Vec<String>,
@@ -34,7 +34,7 @@ pub struct FetchArgs {
     json: bool,
 }
 
-pub fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
+pub(crate) fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
     with_store(ctx, |store| {
         let mut plans: Vec<(Remote, FetchOptions)> = Vec::new();
         let base = FetchOptions {

@@ -22,7 +22,7 @@ use crate::gc::{self, Action, GcEvent, GcOptions, GcReport, Row};
 /// run ref first). Nothing of a run a grind is working on is touched. Each deletion prints the
 /// command that restores it, before it happens.
 #[derive(Debug, Args)]
-pub struct GcArgs {
+pub(crate) struct GcArgs {
     /// Print the table, delete nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
@@ -46,7 +46,7 @@ pub struct GcArgs {
     json: bool,
 }
 
-pub fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
+pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     let tombstones_older_than = match &args.tombstones_older_than {
         Some(s) => Some(parse_age(s).map_err(|m| {
             CliError::user(anyhow!(m)).hint("use a number and a unit: 30d, 12h or 2w")

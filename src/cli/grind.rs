@@ -25,7 +25,7 @@ use crate::plan::{AgentOverride, CliBudgets, PlanRequest, RotationChoice};
 /// not start, 5 too many failures in a row, 6 the pull request of --require-pr failed (see the
 /// README).
 #[derive(Debug, Args)]
-pub struct GrindArgs {
+pub(crate) struct GrindArgs {
     /// Resolve everything and print what a run would do, without running or changing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -106,7 +106,7 @@ pub struct GrindArgs {
     pub require_pr: bool,
 }
 
-pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
+pub(crate) fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
     if let (Some(b), Some(_)) = (args.agent, &args.agent_cmd)
         && b != Backend::Command
     {
@@ -139,7 +139,7 @@ pub fn cmd_grind(ctx: &Ctx, args: GrindArgs) -> CliResult {
 }
 
 /// The plan request for these flags.
-pub fn request(ctx: &Ctx, args: &GrindArgs, root: PathBuf) -> PlanRequest {
+pub(crate) fn request(ctx: &Ctx, args: &GrindArgs, root: PathBuf) -> PlanRequest {
     let mut req = project::request(ctx, root, args.prompts_dir.as_deref());
     req.rotation = args.rotation.as_ref().map(|r| rotation_choice(ctx, r));
     req.budgets = CliBudgets {
@@ -162,7 +162,7 @@ pub fn request(ctx: &Ctx, args: &GrindArgs, root: PathBuf) -> PlanRequest {
 }
 
 /// `--rotation nightly` names a rotation; `--rotation x.toml` or `--rotation dir/x` is a path.
-pub fn rotation_choice(ctx: &Ctx, r: &str) -> RotationChoice {
+pub(crate) fn rotation_choice(ctx: &Ctx, r: &str) -> RotationChoice {
     if r.ends_with(".toml") || r.contains('/') {
         RotationChoice::Path(ctx.cwd.join(r))
     } else {

@@ -13,7 +13,7 @@ use crate::cli::Ctx;
 use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
 
 /// The observer for these flags.
-pub fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
+pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
     if json {
         Box::new(JsonLines {
             last_tool: None,

@@ -12,7 +12,7 @@ use crate::store::Run;
 
 /// How a resumed run's request was completed.
 #[derive(Debug, Default)]
-pub struct Resumed {
+pub(crate) struct Resumed {
     pub started: Option<StartedWith>,
     pub overridden: Vec<Overridden>,
     /// `--agent` or `--agent-cmd` was given on this command line.
@@ -20,7 +20,7 @@ pub struct Resumed {
 }
 
 /// Fills `req` from how `run` was started, where the command line left it unset.
-pub fn prepare(run: &Run, req: &mut PlanRequest) -> Resumed {
+pub(crate) fn prepare(run: &Run, req: &mut PlanRequest) -> Resumed {
     let agent_given = req.agent.backend.is_some() || req.agent.command.is_some();
     let started = StartedWith::read(&run.meta);
     let overridden = started.as_ref().map(|s| s.apply(req)).unwrap_or_default();
@@ -38,7 +38,7 @@ pub fn prepare(run: &Run, req: &mut PlanRequest) -> Resumed {
 
 /// Applies the kept model to the plan, and refuses to go on with another agent than the run's
 /// own when nothing on the command line asked for it.
-pub fn check_plan(r: &Resumed, run: &Run, plan: &mut Plan) -> CliResult<()> {
+pub(crate) fn check_plan(r: &Resumed, run: &Run, plan: &mut Plan) -> CliResult<()> {
     if let Some(s) = &r.started {
         s.apply_model(plan);
     }
@@ -64,7 +64,7 @@ pub fn check_plan(r: &Resumed, run: &Run, plan: &mut Plan) -> CliResult<()> {
 }
 
 /// Says which settings of the start the command line overrode.
-pub fn say_overridden(ctx: &Ctx, run: &Run, r: &Resumed) {
+pub(crate) fn say_overridden(ctx: &Ctx, run: &Run, r: &Resumed) {
     if r.overridden.is_empty() {
         return;
     }
@@ -83,7 +83,7 @@ pub fn say_overridden(ctx: &Ctx, run: &Run, r: &Resumed) {
 /// The command that takes a stopped run up again, as grind prints it at the end: the run goes
 /// on as it started, so `--resume <run>` is enough, plus a larger budget when a budget stopped
 /// it (the same one would refuse to start).
-pub fn resume_command(s: &GrindSummary) -> String {
+pub(crate) fn resume_command(s: &GrindSummary) -> String {
     let more = match &s.stop {
         StopCause::Budget {
             reason: StopReason::Cost { limit, .. },

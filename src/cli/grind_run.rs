@@ -20,7 +20,12 @@ use crate::plan::budget::StopReason;
 use crate::plan::{self, PlanRequest};
 use crate::store::{RunId, RunStore};
 
-pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequest) -> CliResult {
+pub(crate) fn cmd_grind_run(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    repo: &Repo,
+    mut req: PlanRequest,
+) -> CliResult {
     let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
     let resume = match &args.resume {
         None => None,
@@ -133,7 +138,7 @@ fn resume_target(store: &RunStore<'_>, arg: &str) -> CliResult<RunId> {
 }
 
 /// The run a bare `--resume` means (the real run and the dry run agree).
-pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
+pub(crate) fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
     reopen::latest_resumable(store)
         ?
         .ok_or_else(|| {
@@ -153,7 +158,7 @@ pub fn latest_resumable(store: &RunStore<'_>) -> CliResult<RunId> {
 /// second keeps both apart with room for a loaded machine, where git may run its handler late.
 /// (Telling git's copy from the terminal's by its sender would miss the case where git alone is
 /// signalled, `kill -INT <git's pid>`, which then reaches us only once.)
-pub const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
+pub(crate) const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
 
 /// Ctrl-C once: finish the current session, then stop. Again (after [`KEYPRESS_WINDOW`]): abort
 /// it now. SIGTERM, or SIGHUP (the terminal closed, an ssh session dropped): abort it now.
@@ -216,7 +221,7 @@ fn ignored_at_start(sig: i32) -> bool {
 }
 
 /// The documented exit codes of a run that went to its end.
-pub fn exit_status(s: &GrindSummary) -> ExitStatus {
+pub(crate) fn exit_status(s: &GrindSummary) -> ExitStatus {
     match &s.stop {
         StopCause::User => ExitStatus::Aborted,
         StopCause::Budget { reason } if reason.is_failure_limit() => {

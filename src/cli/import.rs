@@ -12,7 +12,7 @@ use crate::store::{RunId, layout};
 
 /// Import a file-based run directory as a run (refuses a run that exists).
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The run directory (with state.json and sessions.jsonl).
     dir: PathBuf,
     /// The run id to import as (default: the id found in the directory).
@@ -20,7 +20,7 @@ pub struct ImportArgs {
     id: Option<String>,
 }
 
-pub fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
+pub(crate) fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     let id = match &args.id {
         Some(s) => Some(RunId::parse(s)?),
         None => None,

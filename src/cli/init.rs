@@ -14,9 +14,9 @@ use crate::grind::scaffold;
 /// Files that already exist are left alone, so running it again is safe; it says what it
 /// created and what it skipped.
 #[derive(Debug, Args)]
-pub struct InitArgs {}
+pub(crate) struct InitArgs {}
 
-pub fn cmd_init(ctx: &Ctx, _args: InitArgs) -> CliResult {
+pub(crate) fn cmd_init(ctx: &Ctx, _args: InitArgs) -> CliResult {
     let (_repo, root) = project::root(ctx)?;
     let steps = scaffold::init(&root).map_err(|e| {
         CliError::internal(

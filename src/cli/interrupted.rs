@@ -8,7 +8,7 @@ use crate::grind::lock::RunLock;
 use crate::store::{RunId, RunStatus, RunStore};
 
 /// The status to show for a run: `interrupted` for a `running` run that no live grind holds.
-pub fn shown_status(store: &RunStore<'_>, id: &RunId, stored: &RunStatus) -> RunStatus {
+pub(crate) fn shown_status(store: &RunStore<'_>, id: &RunId, stored: &RunStatus) -> RunStatus {
     let grind_made = || store.open_run(id).is_ok_and(|r| r.meta.branch.is_some());
     if is_interrupted(store.repo(), id, stored, grind_made) {
         RunStatus::Other(INTERRUPTED.into())
@@ -17,13 +17,13 @@ pub fn shown_status(store: &RunStore<'_>, id: &RunId, stored: &RunStatus) -> Run
     }
 }
 
-pub const INTERRUPTED: &str = "interrupted";
+pub(crate) const INTERRUPTED: &str = "interrupted";
 
 /// Whether a run says `running` while nothing runs it: grind made it (`record --create` runs
 /// say `running` for good), a grind ground it here (its lock file is here: a run fetched from
 /// a machine where it is being ground is not ours to call interrupted), and no live process
 /// holds its lock.
-pub fn is_interrupted(
+pub(crate) fn is_interrupted(
     repo: &Repo,
     id: &RunId,
     stored: &RunStatus,
@@ -36,6 +36,6 @@ pub fn is_interrupted(
 }
 
 /// What to say about an interrupted run.
-pub fn resume_note(id: &RunId) -> String {
+pub(crate) fn resume_note(id: &RunId) -> String {
     format!("its grind is gone; take it up with `git pitboss grind --resume {id}`")
 }

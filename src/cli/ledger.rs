@@ -9,7 +9,7 @@ use crate::store::SessionRecord;
 use crate::usage::Tokens;
 
 /// `3 sessions`, `1 session`.
-pub fn count(n: u64, noun: &str) -> String {
+pub(crate) fn count(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {
@@ -18,7 +18,7 @@ pub fn count(n: u64, noun: &str) -> String {
 }
 
 /// A session's cost: `$0.0123`, or `unknown`.
-pub fn session_cost(r: &SessionRecord) -> String {
+pub(crate) fn session_cost(r: &SessionRecord) -> String {
     if r.usage.cost_known() {
         money(r.usage.cost_usd)
     } else {
@@ -28,7 +28,7 @@ pub fn session_cost(r: &SessionRecord) -> String {
 
 /// A total over `sessions` sessions, `unknown` of which have no known cost: `$1.2000`,
 /// `≥ $1.2000, 3 sessions of unknown cost`, or `unknown` when none is known.
-pub fn run_cost(known_usd: f64, unknown: u64, sessions: u64) -> String {
+pub(crate) fn run_cost(known_usd: f64, unknown: u64, sessions: u64) -> String {
     if unknown == 0 {
         money(known_usd)
     } else if unknown >= sessions {
@@ -43,7 +43,7 @@ pub fn run_cost(known_usd: f64, unknown: u64, sessions: u64) -> String {
 }
 
 /// The short form for a table column: `$1.2000`, `≥ $1.2000`, `unknown`.
-pub fn run_cost_short(known_usd: f64, unknown: u64, sessions: u64) -> String {
+pub(crate) fn run_cost_short(known_usd: f64, unknown: u64, sessions: u64) -> String {
     if unknown == 0 {
         money(known_usd)
     } else if unknown >= sessions {
@@ -55,7 +55,7 @@ pub fn run_cost_short(known_usd: f64, unknown: u64, sessions: u64) -> String {
 
 /// `1900 (1000 in / 500 out / 300 cache read / 100 cache write)`; the cache parts only when
 /// there are some.
-pub fn tokens_with_parts(t: &Tokens) -> String {
+pub(crate) fn tokens_with_parts(t: &Tokens) -> String {
     let mut s = format!("{} ({} in / {} out", t.total(), t.input, t.output);
     if t.has_cache() {
         s.push_str(&format!(

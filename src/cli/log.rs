@@ -14,7 +14,7 @@ use crate::store::{SessionStatus, render_sessions_md};
 
 /// Show the session records of a run.
 #[derive(Debug, Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// One record per line, exactly as stored in the run.
@@ -28,7 +28,7 @@ pub struct LogArgs {
     md: bool,
 }
 
-pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
+pub(crate) fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let mut out = ui::stdout();
@@ -95,7 +95,7 @@ pub fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
     })
 }
 
-pub fn style(s: SessionStatus) -> Style {
+pub(crate) fn style(s: SessionStatus) -> Style {
     match s {
         SessionStatus::Ok => Style::Good,
         SessionStatus::Dirty | SessionStatus::Skipped => Style::Warn,

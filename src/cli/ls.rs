@@ -21,7 +21,7 @@ use crate::store::share::{Here, Relation};
 /// With --remote: the remote's runs (id, whether this repository has it, and how far ahead or
 /// behind it is, counted in commits), read with `git ls-remote` without fetching anything.
 #[derive(Debug, Args)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     json: bool,
@@ -30,7 +30,7 @@ pub struct LsArgs {
     remote: Option<String>,
 }
 
-pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
+pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     with_store(ctx, |store| {
         if let Some(r) = &args.remote {
             return ls_remote(

@@ -20,13 +20,13 @@ use crate::cli::{Cli, CliError, CliResult, Ctx, ExitStatus, ui};
 /// By default they go to share/man/man1 beside the bin directory this program is installed in,
 /// where man finds them through PATH.
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write the pages into DIR instead (it is created if needed).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
 }
 
-pub fn cmd_man(ctx: &Ctx, args: ManArgs) -> CliResult {
+pub(crate) fn cmd_man(ctx: &Ctx, args: ManArgs) -> CliResult {
     let dir = match args.dir {
         Some(d) => ctx.cwd.join(d),
         None => default_dir()?,

@@ -50,8 +50,8 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
 use crate::git::Repo;
-pub use exit::{CliError, CliResult, ExitStatus};
-pub use ui::Ui;
+pub(crate) use exit::{CliError, CliResult, ExitStatus};
+pub(crate) use ui::Ui;
 
 /// Run coding agents in an unattended loop and keep every run inside git.
 ///
@@ -64,7 +64,7 @@ pub use ui::Ui;
     version,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -103,7 +103,7 @@ enum Command {
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub cwd: PathBuf,
     pub ui: Ui,
     pub clock: Box<dyn Clock>,
@@ -147,7 +147,7 @@ impl Ctx {
     }
 
     /// The repository around the working directory.
-    pub fn repo(&self) -> CliResult<Repo> {
+    pub(crate) fn repo(&self) -> CliResult<Repo> {
         Repo::discover(&self.cwd).map_err(errors::discover_error)
     }
 }

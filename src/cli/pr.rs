@@ -30,7 +30,7 @@ use crate::store::{PullRequest, Run, RunId, RunStore};
 /// neither, the branch is pushed and the digest printed. The URL is recorded in the run, so
 /// `show` and `ls` show it.
 #[derive(Debug, Args)]
-pub struct PrArgs {
+pub(crate) struct PrArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// The remote to push to and open the pull request on (a name, URL or path).
@@ -49,7 +49,7 @@ pub struct PrArgs {
 
 /// What `pr` and `grind --pr` ask for.
 #[derive(Debug, Clone, Default)]
-pub struct PrOptions {
+pub(crate) struct PrOptions {
     pub remote: Option<String>,
     pub base: Option<String>,
     pub title: Option<String>,
@@ -60,7 +60,7 @@ pub struct PrOptions {
 }
 
 /// How far an attempt got before it failed.
-pub enum PrFailure {
+pub(crate) enum PrFailure {
     /// Nothing was pushed or written.
     Before(CliError),
     /// The push happened; the pull request was not opened (or not recorded).
@@ -68,14 +68,14 @@ pub enum PrFailure {
 }
 
 impl PrFailure {
-    pub fn error(&self) -> &CliError {
+    pub(crate) fn error(&self) -> &CliError {
         match self {
             PrFailure::Before(e) | PrFailure::After(e) => e,
         }
     }
 }
 
-pub fn cmd_pr(ctx: &Ctx, args: PrArgs) -> CliResult {
+pub(crate) fn cmd_pr(ctx: &Ctx, args: PrArgs) -> CliResult {
     let opts = PrOptions {
         remote: args.remote,
         base: args.base,
@@ -97,7 +97,7 @@ pub fn cmd_pr(ctx: &Ctx, args: PrArgs) -> CliResult {
 }
 
 /// Pushes the run and opens (or finds) its pull request; its URL.
-pub fn open_pr(
+pub(crate) fn open_pr(
     ctx: &Ctx,
     store: &RunStore<'_>,
     id: &RunId,
@@ -350,7 +350,7 @@ fn default_title(run: &Run, r: &Review) -> String {
 
 /// `grind --pr`: after a run that finished with exit 0, open its pull request. A failure is
 /// said and leaves grind's exit code alone, unless `--require-pr` (then exit 6).
-pub fn after_grind(
+pub(crate) fn after_grind(
     ctx: &Ctx,
     store: &RunStore<'_>,
     id: &RunId,

@@ -7,20 +7,20 @@ use crate::grind::preflight;
 use crate::plan::{Plan, PlannedAgent};
 
 /// The hint that goes with [`root_bypass`].
-pub const ROOT_BYPASS_HINT: &str = "if this machine is a sandbox, run with IS_SANDBOX=1 in the \
+pub(crate) const ROOT_BYPASS_HINT: &str = "if this machine is a sandbox, run with IS_SANDBOX=1 in the \
      environment (`IS_SANDBOX=1 git pitboss grind …`); otherwise run as another user, or set \
      another permission_mode in [agent] of .pitboss/config.toml";
 
 /// Whether Claude Code would see a root user without `IS_SANDBOX` (its own test: the variable is
 /// set at all).
-pub fn root_bypass(agent: &PlannedAgent) -> Option<String> {
+pub(crate) fn root_bypass(agent: &PlannedAgent) -> Option<String> {
     let is_root = nix::unistd::geteuid().is_root();
     let sandbox = std::env::var_os("IS_SANDBOX").is_some_and(|v| !v.is_empty());
     preflight::root_bypass(agent, is_root, sandbox)
 }
 
 /// Every problem found, each with the hint that fixes it.
-pub fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>) -> Vec<(String, String)> {
+pub(crate) fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(p) = root_bypass(&plan.agent) {
         out.push((p, ROOT_BYPASS_HINT.to_string()));

@@ -14,14 +14,14 @@ use crate::git::Repo;
 use crate::plan::PlanRequest;
 
 /// The user's home directory, from `HOME` (unset or empty: none, so no global prompts).
-pub fn home() -> Option<PathBuf> {
+pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
 }
 
 /// The top of the current work tree; an error (exit 4) outside a repository or in a bare one.
-pub fn root(ctx: &Ctx) -> CliResult<(Repo, PathBuf)> {
+pub(crate) fn root(ctx: &Ctx) -> CliResult<(Repo, PathBuf)> {
     let repo = ctx.repo()?;
     let Some(root) = repo.workdir().map(clean) else {
         return Err(CliError::user(anyhow::anyhow!(
@@ -34,7 +34,7 @@ pub fn root(ctx: &Ctx) -> CliResult<(Repo, PathBuf)> {
 }
 
 /// The project root when there is one; `None` outside a repository (global prompts only).
-pub fn root_if_any(ctx: &Ctx) -> Option<PathBuf> {
+pub(crate) fn root_if_any(ctx: &Ctx) -> Option<PathBuf> {
     Repo::discover(&ctx.cwd)
         .ok()
         .and_then(|r| r.workdir().map(clean))
@@ -46,7 +46,7 @@ fn clean(p: &Path) -> PathBuf {
 }
 
 /// A plan request with the locations filled in.
-pub fn request(ctx: &Ctx, root: PathBuf, prompts_dir: Option<&Path>) -> PlanRequest {
+pub(crate) fn request(ctx: &Ctx, root: PathBuf, prompts_dir: Option<&Path>) -> PlanRequest {
     PlanRequest {
         root,
         home: home(),
@@ -58,17 +58,17 @@ pub fn request(ctx: &Ctx, root: PathBuf, prompts_dir: Option<&Path>) -> PlanRequ
 /// Shows paths the short way: relative to the project root, `~/…` under the home directory,
 /// absolute otherwise.
 #[derive(Debug, Clone, Default)]
-pub struct Paths {
+pub(crate) struct Paths {
     pub root: Option<PathBuf>,
     pub home: Option<PathBuf>,
 }
 
 impl Paths {
-    pub fn new(root: Option<PathBuf>) -> Paths {
+    pub(crate) fn new(root: Option<PathBuf>) -> Paths {
         Paths { root, home: home() }
     }
 
-    pub fn show(&self, p: &Path) -> String {
+    pub(crate) fn show(&self, p: &Path) -> String {
         if let Some(rel) = self.root.as_deref().and_then(|r| p.strip_prefix(r).ok()) {
             if rel.as_os_str().is_empty() {
                 return ".".into();
@@ -82,7 +82,7 @@ impl Paths {
     }
 
     /// `error: path:line: `field`: message` (or `warning: …`).
-    pub fn problem(&self, p: &Problem) -> String {
+    pub(crate) fn problem(&self, p: &Problem) -> String {
         let prefix = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -91,7 +91,7 @@ impl Paths {
     }
 
     /// A problem without the severity prefix.
-    pub fn bare(&self, p: &Problem) -> String {
+    pub(crate) fn bare(&self, p: &Problem) -> String {
         p.render_with(|path| self.show(path))
     }
 }

@@ -18,7 +18,7 @@ use crate::store::share::PushOptions;
 /// pitboss sync` merges it. The remote defaults to `pitboss.remote`, the current branch's push
 /// remote, or origin.
 #[derive(Debug, Args)]
-pub struct PushArgs {
+pub(crate) struct PushArgs {
     /// The remote (a name, URL or path), then the runs (full ids or unique prefixes).
     #[arg(value_name = "REMOTE|RUN")]
     args: Vec<String>,
@@ -33,7 +33,7 @@ pub struct PushArgs {
     json: bool,
 }
 
-pub fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
+pub(crate) fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
     with_store(ctx, |store| {
         let (remote, runs) = remote_and_runs(store, &args.args)?;
         if args.all && !runs.is_empty() {

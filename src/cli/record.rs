@@ -19,7 +19,7 @@ use crate::store::{
 /// `seq`, `run_id` and `transcript_path` may be left out: they are then assigned (the next
 /// seq, this run, transcripts/session-NNNN.log). Prints the seq that was recorded.
 #[derive(Debug, Args)]
-pub struct RecordArgs {
+pub(crate) struct RecordArgs {
     /// The run: a full id or a unique prefix (a full id with --create).
     run: String,
     /// Create the run first if it does not exist.
@@ -33,7 +33,7 @@ pub struct RecordArgs {
 /// Largest record accepted on stdin.
 const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
-pub fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
+pub(crate) fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
     // Check all input before touching the repository.
     let mut input = String::new();
     std::io::stdin()

@@ -15,7 +15,7 @@ use crate::store::{RunId, RunStore, StoreError};
 /// Splits `[<remote>] [<run>…]`: the first argument is the remote when it names a configured
 /// remote or is a URL or path; otherwise every argument is a run (run ids never contain `/`
 /// or `:`).
-pub fn split_remote(args: &[String], remotes: &[String]) -> (Option<String>, Vec<String>) {
+pub(crate) fn split_remote(args: &[String], remotes: &[String]) -> (Option<String>, Vec<String>) {
     match args.split_first() {
         Some((first, rest)) if remotes.contains(first) || looks_like_url(first) => {
             (Some(first.clone()), rest.to_vec())
@@ -25,12 +25,15 @@ pub fn split_remote(args: &[String], remotes: &[String]) -> (Option<String>, Vec
 }
 
 /// The remote of a command: named, or the default one.
-pub fn resolve_remote(store: &RunStore<'_>, arg: Option<&str>) -> CliResult<Remote> {
+pub(crate) fn resolve_remote(store: &RunStore<'_>, arg: Option<&str>) -> CliResult<Remote> {
     Ok(Remote::resolve(store.repo(), arg)?)
 }
 
 /// Splits positional arguments and resolves the remote.
-pub fn remote_and_runs(store: &RunStore<'_>, args: &[String]) -> CliResult<(Remote, Vec<String>)> {
+pub(crate) fn remote_and_runs(
+    store: &RunStore<'_>,
+    args: &[String],
+) -> CliResult<(Remote, Vec<String>)> {
     let known = store.repo().remote_names()?;
     let (remote, runs) = split_remote(args, &known);
     Ok((resolve_remote(store, remote.as_deref())?, runs))
@@ -38,7 +41,7 @@ pub fn remote_and_runs(store: &RunStore<'_>, args: &[String]) -> CliResult<(Remo
 
 /// Resolves `<run>` arguments: a local run (full id or unique prefix), else one last seen on
 /// `remote`, else (for fetch) any valid full id.
-pub fn resolve_runs(
+pub(crate) fn resolve_runs(
     store: &RunStore<'_>,
     remote: &Remote,
     args: &[String],
@@ -60,7 +63,7 @@ pub fn resolve_runs(
 }
 
 /// Prints a push report: one line per ref on stdout, hook messages and hints on stderr.
-pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
+pub(crate) fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
     for m in &report.remote_messages {
         // What a remote's hooks print is the remote's: shown, never obeyed.
         ctx.ui
@@ -140,7 +143,7 @@ pub fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
 /// Refused runs listed one per line by `print_fetch`; the rest are counted.
 const MAX_REFUSED_LINES: usize = 20;
 
-pub fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
+pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
     for bad in &report.ignored {
         ctx.ui.warn(&format!(
             "ignoring {} on {}: {}",

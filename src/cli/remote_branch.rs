@@ -10,7 +10,7 @@ use crate::store::share::{BranchOutcome, FetchReport, FetchedBranch};
 
 /// Prints the branch lines of a fetch report under the runs' (writing the `From` header if
 /// no run line did); returns the branches that need a hint.
-pub fn print_fetched_branches<'r>(
+pub(crate) fn print_fetched_branches<'r>(
     ctx: &Ctx,
     out: &mut impl Write,
     report: &'r FetchReport,
@@ -90,7 +90,7 @@ pub fn print_fetched_branches<'r>(
 
 /// The hints for branches that need a hand: how to take what a checked-out branch could not,
 /// and how to merge a conflict by hand.
-pub fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&FetchedBranch]) {
+pub(crate) fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&FetchedBranch]) {
     for b in branches {
         let short = b.branch.strip_prefix("refs/heads/").unwrap_or(&b.branch);
         match &b.outcome {
@@ -137,7 +137,7 @@ fn plural(n: usize) -> &'static str {
 
 /// For `ls`: the listed runs that were deleted on a remote (the default push leaves them out
 /// there), one line each on stderr.
-pub fn note_deleted_on_remotes(
+pub(crate) fn note_deleted_on_remotes(
     ctx: &Ctx,
     store: &crate::store::RunStore<'_>,
     runs: &[crate::store::RunSummary],

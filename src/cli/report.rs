@@ -20,7 +20,7 @@ use crate::plan::{Origin, Plan, Sourced};
 
 /// Everything the dry run found. `plan` is `None` when the plan itself could not be made.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub ready: bool,
     pub problems: Vec<String>,
     pub warnings: Vec<String>,
@@ -40,7 +40,7 @@ pub struct Report {
 
 /// Where the run would happen.
 #[derive(Debug)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub root: PathBuf,
     pub common_dir: PathBuf,
     pub base_commit: Option<String>,
@@ -51,7 +51,7 @@ pub struct Workspace {
 }
 
 impl Report {
-    pub fn failed(problems: Vec<String>, warnings: Vec<String>) -> Report {
+    pub(crate) fn failed(problems: Vec<String>, warnings: Vec<String>) -> Report {
         Report {
             problems,
             warnings,
@@ -64,7 +64,7 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-pub fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
+pub(crate) fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
     let mut v = json!({
         "ready": r.ready,
         "problems": r.problems,
@@ -147,7 +147,12 @@ fn or_dash(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "-".into())
 }
 
-pub fn write_human(out: &mut impl Write, r: &Report, paths: &Paths, ui: &Ui) -> io::Result<()> {
+pub(crate) fn write_human(
+    out: &mut impl Write,
+    r: &Report,
+    paths: &Paths,
+    ui: &Ui,
+) -> io::Result<()> {
     let (Some(plan), Some(ws)) = (&r.plan, &r.workspace) else {
         return Ok(());
     };

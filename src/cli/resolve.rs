@@ -6,25 +6,28 @@ use crate::git::Repo;
 use crate::store::{Run, RunStore};
 
 /// Opens the repository and resolves a `<run>` argument (full id or unique prefix).
-pub fn open_run(store: &RunStore<'_>, arg: &str) -> CliResult<Run> {
+pub(crate) fn open_run(store: &RunStore<'_>, arg: &str) -> CliResult<Run> {
     let id = store.resolve(arg)?;
     Ok(store.open_run(&id)?)
 }
 
 /// The repository plus the store around it, built from the context.
-pub fn with_store<T>(ctx: &Ctx, f: impl FnOnce(&RunStore<'_>) -> CliResult<T>) -> CliResult<T> {
+pub(crate) fn with_store<T>(
+    ctx: &Ctx,
+    f: impl FnOnce(&RunStore<'_>) -> CliResult<T>,
+) -> CliResult<T> {
     let repo: Repo = ctx.repo()?;
     let store = RunStore::new(&repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
     f(&store)
 }
 
 /// `$1.2345`
-pub fn money(usd: f64) -> String {
+pub(crate) fn money(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
 /// `1h02m`, `3m05s`, `42s`
-pub fn duration(secs: i64) -> String {
+pub(crate) fn duration(secs: i64) -> String {
     let s = secs.max(0);
     if s >= 3600 {
         format!("{}h{:02}m", s / 3600, (s % 3600) / 60)

@@ -21,7 +21,7 @@ use crate::provenance::review::{Review, review};
 /// --md prints a Markdown digest that fits a pull request's body (GitHub's 65,536 characters:
 /// summaries are shortened first, then rows folded, saying how many).
 #[derive(Debug, Args)]
-pub struct ReviewArgs {
+pub(crate) struct ReviewArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// Print the Markdown digest (what `git pitboss pr` puts in the pull request).
@@ -32,7 +32,7 @@ pub struct ReviewArgs {
     json: bool,
 }
 
-pub fn cmd_review(ctx: &Ctx, args: ReviewArgs) -> CliResult {
+pub(crate) fn cmd_review(ctx: &Ctx, args: ReviewArgs) -> CliResult {
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let r = review(store, &run).map_err(CliError::from)?;
@@ -51,7 +51,7 @@ pub fn cmd_review(ctx: &Ctx, args: ReviewArgs) -> CliResult {
 }
 
 /// The digest, fitted to a pull request's body.
-pub fn digest_of(r: &Review) -> CliResult<String> {
+pub(crate) fn digest_of(r: &Review) -> CliResult<String> {
     digest::markdown(r, GITHUB_BODY_LIMIT).ok_or_else(|| {
         CliError::internal(anyhow::anyhow!(
             "the digest of run {} does not fit in {GITHUB_BODY_LIMIT} bytes even folded",

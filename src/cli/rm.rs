@@ -20,7 +20,7 @@ use crate::store::share::RemoteDeletion;
 /// fails nothing is deleted. A tombstone (refs/pitboss-tombstones/grind/<id>) keeps `fetch`
 /// from bringing the run back; `fetch --include-deleted` does. The run's branch is kept.
 #[derive(Debug, Args)]
-pub struct RmArgs {
+pub(crate) struct RmArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// Delete it on this remote too (the default remote when no name is given, as for the
@@ -32,7 +32,7 @@ pub struct RmArgs {
     json: bool,
 }
 
-pub fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
+pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
     with_store(ctx, |store| {
         let remote = match &args.remote {
             Some(r) => Some(resolve_remote(

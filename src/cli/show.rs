@@ -14,7 +14,7 @@ use crate::store::{Seq, rfc3339};
 
 /// Show a run, or one session of it.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The run: a full id or a unique prefix.
     run: String,
     /// A session number (as in `git pitboss log`).
@@ -27,7 +27,7 @@ pub struct ShowArgs {
     json: bool,
 }
 
-pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let mut out = ui::stdout();

@@ -9,12 +9,12 @@ use crate::grind::slot::request_skip;
 
 /// Skip the current session of a running grind (it is recorded as `skipped`).
 #[derive(Debug, Args)]
-pub struct SkipArgs {
+pub(crate) struct SkipArgs {
     /// The run (default: the newest running run).
     run: Option<String>,
 }
 
-pub fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
+pub(crate) fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
     with_store(ctx, |store| {
         let id = match &args.run {
             Some(r) => open_run(store, r)?.id,

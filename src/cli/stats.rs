@@ -19,7 +19,7 @@ use crate::provenance::{Group, GroupBy, Index, IndexOptions, StatsOptions, Targe
 /// left its change applied in the target's tree; `unknown` when later edits make that
 /// undecidable. The target is each run's base branch unless --target names one.
 #[derive(Debug, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     /// Only these runs (full ids or unique prefixes); every run when none is given.
     runs: Vec<String>,
     /// How to group sessions.
@@ -58,7 +58,7 @@ pub(super) fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, Stri
         .map_err(|_| format!("--since {s:?} is not a day (2026-11-24) or an RFC 3339 time"))
 }
 
-pub fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
+pub(crate) fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
     let since = match &args.since {
         Some(s) => Some(parse_since(s).map_err(|m| {
             CliError::user(anyhow!(m))

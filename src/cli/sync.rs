@@ -17,7 +17,7 @@ use crate::store::share::{FetchOptions, PushOptions};
 /// that used the same number are both kept, the later-started one renumbered (README,
 /// "Diverged runs"). Both machines compute the same merge, so syncing from either side agrees.
 #[derive(Debug, Args)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// The remote (a name, URL or path).
     remote: Option<String>,
     /// Do not push the runs' branches.
@@ -28,7 +28,7 @@ pub struct SyncArgs {
     json: bool,
 }
 
-pub fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
+pub(crate) fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
     with_store(ctx, |store| {
         let remote = resolve_remote(store, args.remote.as_deref())?;
         let fetched = store.fetch(

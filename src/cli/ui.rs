@@ -8,13 +8,13 @@ use std::io::Write;
 
 /// How this invocation talks to the user.
 #[derive(Debug, Clone, Copy)]
-pub struct Ui {
+pub(crate) struct Ui {
     pub color_stderr: bool,
     pub color_stdout: bool,
 }
 
 impl Ui {
-    pub fn from_env() -> Ui {
+    pub(crate) fn from_env() -> Ui {
         let colour = |choice| choice != anstream::ColorChoice::Never;
         Ui {
             color_stderr: colour(anstream::AutoStream::choice(&std::io::stderr())),
@@ -24,11 +24,11 @@ impl Ui {
 
     /// A status line on stderr (`warning: …`, progress). Errors writing to stderr are ignored:
     /// there is nowhere left to report them.
-    pub fn status(&self, line: &str) {
+    pub(crate) fn status(&self, line: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
 
-    pub fn warn(&self, line: &str) {
+    pub(crate) fn warn(&self, line: &str) {
         let style = if self.color_stderr {
             Style::Warn.ansi()
         } else {
@@ -38,7 +38,7 @@ impl Ui {
     }
 
     /// Wraps `text` in an ANSI style when stdout is a terminal.
-    pub fn paint(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
         if !self.color_stdout {
             return text.to_string();
         }
@@ -48,7 +48,7 @@ impl Ui {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub enum Style {
+pub(crate) enum Style {
     Good,
     Bad,
     Warn,
@@ -71,7 +71,7 @@ impl Style {
 
 /// Standard output, locked and buffered; a broken pipe surfaces as an `io::Error` that the exit
 /// funnel turns into a quiet exit.
-pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+pub(crate) fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
     std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
 }
 

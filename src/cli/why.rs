@@ -21,7 +21,7 @@ const RADIUS: usize = 6;
 
 /// Explain one line: which session wrote it, with what prompt, at what cost.
 #[derive(Debug, Args)]
-pub struct WhyArgs {
+pub(crate) struct WhyArgs {
     /// The line, as `<file>:<line>` (e.g. src/main.rs:42).
     #[arg(value_name = "FILE:LINE")]
     at: String,
@@ -42,7 +42,7 @@ fn parse_at(s: &str) -> Option<(&str, usize)> {
     (!file.is_empty() && n > 0).then_some((file, n))
 }
 
-pub fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
+pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
     let (file, line) = parse_at(&args.at).ok_or_else(|| {
         CliError::user(anyhow!("{:?} is not <file>:<line>", args.at))
             .hint("name a line like src/main.rs:42 (lines count from 1)")

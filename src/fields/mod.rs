@@ -8,8 +8,8 @@
 //! keys with the nearest valid one, and collect every [`Problem`] instead of stopping at the
 //! first: `prompts validate` prints them all, one line each.
 
-pub mod toml;
-pub mod yaml;
+pub(crate) mod toml;
+pub(crate) mod yaml;
 
 mod read;
 mod suggest;
@@ -17,12 +17,12 @@ mod suggest;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use read::{Reader, Table};
-pub use suggest::closest;
+pub(crate) use read::{Reader, Table};
+pub(crate) use suggest::closest;
 
 /// A value read from a settings file, with the line it starts on (1-based, in the file).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub line: Option<usize>,
     pub value: Value,
 }
@@ -30,7 +30,7 @@ pub struct Node {
 /// The shapes a settings value can take; anything else (TOML dates, YAML aliases) is
 /// [`Value::Other`], which every reader refuses by name.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -43,7 +43,7 @@ pub enum Value {
 
 /// One `key: value` of a table, with the line of the key.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub line: Option<usize>,
     pub value: Node,
@@ -51,7 +51,7 @@ pub struct Entry {
 
 impl Value {
     /// How the value is named in "expected X, found Y".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Value::Null => "nothing (null)".into(),
             Value::Bool(b) => format!("{b}"),
@@ -68,14 +68,14 @@ impl Value {
 /// Whether a problem stops the file from being used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
 
 /// One thing wrong in a settings file: where, which field, and what.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub path: PathBuf,
     pub line: Option<usize>,
     /// The field, dotted from the top of the file (`grind.budgets.max_cost_usd`,
@@ -87,7 +87,7 @@ pub struct Problem {
 
 /// What is wrong. Messages are short and lower-case; [`Problem`] adds the location.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     #[error("cannot read the file: {0}")]
     Read(String),
     #[error("the file is not valid UTF-8")]
@@ -116,7 +116,7 @@ fn suggestion_text(s: &Option<String>) -> String {
 
 impl Problem {
     /// A problem with a whole file (no line, no field).
-    pub fn file(path: &Path, kind: ProblemKind) -> Problem {
+    pub(crate) fn file(path: &Path, kind: ProblemKind) -> Problem {
         Problem {
             path: path.to_path_buf(),
             line: None,
@@ -127,29 +127,29 @@ impl Problem {
     }
 
     /// A problem that is about no file (the command line, the run as a whole).
-    pub fn general(kind: ProblemKind) -> Problem {
+    pub(crate) fn general(kind: ProblemKind) -> Problem {
         Problem::file(Path::new(""), kind)
     }
 
-    pub fn at(mut self, line: Option<usize>, field: Option<&str>) -> Problem {
+    pub(crate) fn at(mut self, line: Option<usize>, field: Option<&str>) -> Problem {
         self.line = line;
         self.field = field.map(str::to_string);
         self
     }
 
-    pub fn warning(mut self) -> Problem {
+    pub(crate) fn warning(mut self) -> Problem {
         self.severity = Severity::Warning;
         self
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 
     /// `path:line: field: message`, with `path` shown as `show_path` renders it (the CLI
     /// shortens paths to the project root or `~`).
     /// A problem with no file (a command-line mistake) is rendered without a location.
-    pub fn render_with(&self, show_path: impl Fn(&Path) -> String) -> String {
+    pub(crate) fn render_with(&self, show_path: impl Fn(&Path) -> String) -> String {
         let mut out = String::new();
         if !self.path.as_os_str().is_empty() {
             out.push_str(&show_path(&self.path));
@@ -174,7 +174,7 @@ impl fmt::Display for Problem {
 
 /// Reads a settings file as UTF-8 text, dropping a byte-order mark and turning CRLF line endings
 /// into LF (files edited on Windows work as they are).
-pub fn read_text(path: &Path) -> Result<String, Problem> {
+pub(crate) fn read_text(path: &Path) -> Result<String, Problem> {
     let bytes =
         std::fs::read(path).map_err(|e| Problem::file(path, ProblemKind::Read(e.to_string())))?;
     let text = String::from_utf8(bytes).map_err(|_| Problem::file(path, ProblemKind::NotUtf8))?;
@@ -182,7 +182,7 @@ pub fn read_text(path: &Path) -> Result<String, Problem> {
 }
 
 /// Drops a leading UTF-8 byte-order mark and turns CRLF into LF.
-pub fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.contains('\r') {
         text.replace("\r\n", "\n")
@@ -193,7 +193,7 @@ pub fn normalize(text: &str) -> String {
 
 /// Checks the name pattern shared by prompt names, tags and rotation names. It lives here, under
 /// the planner and the configuration alike, because both check names users write.
-pub fn check_name(s: &str, what: &str) -> Result<(), String> {
+pub(crate) fn check_name(s: &str, what: &str) -> Result<(), String> {
     let ok_first = s
         .chars()
         .next()

@@ -11,25 +11,26 @@ use super::{Entry, Node, Problem, ProblemKind, Severity, Value, closest};
 
 /// Collects the problems found while reading one file.
 #[derive(Debug)]
-pub struct Reader {
+pub(crate) struct Reader {
     path: PathBuf,
     problems: RefCell<Vec<Problem>>,
 }
 
 impl Reader {
-    pub fn new(path: &Path) -> Reader {
+    pub(crate) fn new(path: &Path) -> Reader {
         Reader {
             path: path.to_path_buf(),
             problems: RefCell::new(Vec::new()),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The top-level table of a document. An empty document is an empty table.
-    pub fn root<'a>(&'a self, node: &'a Node) -> Option<Table<'a>> {
+    pub(crate) fn root<'a>(&'a self, node: &'a Node) -> Option<Table<'a>> {
         match &node.value {
             // No line for the root: "missing" at line 1 would point at the wrong thing.
             Value::Map(entries) => Some(Table::new(self, "", entries, None)),
@@ -45,11 +46,11 @@ impl Reader {
         }
     }
 
-    pub fn error(&self, line: Option<usize>, field: Option<&str>, kind: ProblemKind) {
+    pub(crate) fn error(&self, line: Option<usize>, field: Option<&str>, kind: ProblemKind) {
         self.push(line, field, kind, Severity::Error);
     }
 
-    pub fn warn(&self, line: Option<usize>, field: Option<&str>, kind: ProblemKind) {
+    pub(crate) fn warn(&self, line: Option<usize>, field: Option<&str>, kind: ProblemKind) {
         self.push(line, field, kind, Severity::Warning);
     }
 
@@ -65,12 +66,12 @@ impl Reader {
         self.problems.borrow_mut().push(p);
     }
 
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.problems.borrow().iter().any(Problem::is_error)
     }
 
     /// Everything recorded, in line order (problems without a line first).
-    pub fn finish(self) -> Vec<Problem> {
+    pub(crate) fn finish(self) -> Vec<Problem> {
         let mut problems = self.problems.into_inner();
         problems.sort_by_key(|p| p.line);
         problems
@@ -86,7 +87,7 @@ fn wrong(expected: &'static str, found: &Value) -> ProblemKind {
 
 /// A table being read: its entries and the dotted prefix that names its fields.
 #[derive(Debug, Clone)]
-pub struct Table<'a> {
+pub(crate) struct Table<'a> {
     reader: &'a Reader,
     prefix: String,
     entries: &'a [Entry],
@@ -103,12 +104,12 @@ impl<'a> Table<'a> {
         }
     }
 
-    pub fn reader(&self) -> &'a Reader {
+    pub(crate) fn reader(&self) -> &'a Reader {
         self.reader
     }
 
     /// The full name of `key` in this table (`grind.budgets.max_tokens`).
-    pub fn field(&self, key: &str) -> String {
+    pub(crate) fn field(&self, key: &str) -> String {
         if self.prefix.is_empty() {
             key.to_string()
         } else {
@@ -116,18 +117,12 @@ impl<'a> Table<'a> {
         }
     }
 
-    /// Renames the table in messages (`prompts[2]` instead of its position-free default).
-    pub fn with_prefix(mut self, prefix: String) -> Self {
-        self.prefix = prefix;
-        self
-    }
-
-    pub fn entries(&self) -> &'a [Entry] {
+    pub(crate) fn entries(&self) -> &'a [Entry] {
         self.entries
     }
 
     /// Records every key not in `allowed`, suggesting the nearest allowed one.
-    pub fn check_keys(&self, allowed: &[&str], severity: Severity) {
+    pub(crate) fn check_keys(&self, allowed: &[&str], severity: Severity) {
         for e in self.entries {
             if !allowed.contains(&e.key.as_str()) {
                 let suggestion = closest(&e.key, allowed.iter().copied()).map(str::to_string);
@@ -139,7 +134,7 @@ impl<'a> Table<'a> {
     }
 
     /// The entry for `key`, unless absent or null.
-    pub fn get(&self, key: &str) -> Option<&'a Entry> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Entry> {
         self.entries
             .iter()
             .find(|e| e.key == key)
@@ -147,7 +142,7 @@ impl<'a> Table<'a> {
     }
 
     /// Records a problem about `key` (at its value's line, or the table's when absent).
-    pub fn problem(&self, key: &str, kind: ProblemKind) {
+    pub(crate) fn problem(&self, key: &str, kind: ProblemKind) {
         let line = self.get(key).map_or(self.line, |e| e.value.line.or(e.line));
         self.reader.error(line, Some(&self.field(key)), kind);
     }
@@ -161,7 +156,7 @@ impl<'a> Table<'a> {
         );
     }
 
-    pub fn string(&self, key: &str) -> Option<String> {
+    pub(crate) fn string(&self, key: &str) -> Option<String> {
         let e = self.get(key)?;
         match &e.value.value {
             Value::Str(s) => Some(s.clone()),
@@ -173,7 +168,7 @@ impl<'a> Table<'a> {
     }
 
     /// A string that is not blank; a blank one is recorded as a problem.
-    pub fn nonblank(&self, key: &str) -> Option<String> {
+    pub(crate) fn nonblank(&self, key: &str) -> Option<String> {
         let s = self.string(key)?;
         if s.trim().is_empty() {
             self.problem(key, ProblemKind::Invalid("must not be empty".into()));
@@ -183,7 +178,7 @@ impl<'a> Table<'a> {
     }
 
     /// Like [`Table::nonblank`], and records [`ProblemKind::Missing`] when absent.
-    pub fn required(&self, key: &str) -> Option<String> {
+    pub(crate) fn required(&self, key: &str) -> Option<String> {
         if self.get(key).is_none() {
             let line = self
                 .entries
@@ -200,7 +195,7 @@ impl<'a> Table<'a> {
         self.nonblank(key)
     }
 
-    pub fn bool(&self, key: &str) -> Option<bool> {
+    pub(crate) fn bool(&self, key: &str) -> Option<bool> {
         let e = self.get(key)?;
         match e.value.value {
             Value::Bool(b) => Some(b),
@@ -212,7 +207,7 @@ impl<'a> Table<'a> {
     }
 
     /// A whole number in `min..=max`.
-    pub fn whole(&self, key: &str, min: u64, max: u64) -> Option<u64> {
+    pub(crate) fn whole(&self, key: &str, min: u64, max: u64) -> Option<u64> {
         let e = self.get(key)?;
         let Value::Int(i) = e.value.value else {
             self.bad(e, "a whole number");
@@ -236,13 +231,13 @@ impl<'a> Table<'a> {
     }
 
     /// A whole number that fits in a `u32`, at least `min`.
-    pub fn u32_min(&self, key: &str, min: u32) -> Option<u32> {
+    pub(crate) fn u32_min(&self, key: &str, min: u32) -> Option<u32> {
         self.whole(key, min.into(), u32::MAX.into())
             .map(|v| v as u32)
     }
 
     /// An amount of US dollars: a finite number, 0 or more (`1`, `0.5`).
-    pub fn usd(&self, key: &str) -> Option<f64> {
+    pub(crate) fn usd(&self, key: &str) -> Option<f64> {
         let e = self.get(key)?;
         let v = match e.value.value {
             Value::Int(i) => i as f64,
@@ -260,7 +255,7 @@ impl<'a> Table<'a> {
         Some(v)
     }
 
-    pub fn string_list(&self, key: &str) -> Option<Vec<String>> {
+    pub(crate) fn string_list(&self, key: &str) -> Option<Vec<String>> {
         let e = self.get(key)?;
         let Value::List(items) = &e.value.value else {
             self.bad(e, "a list of strings (like [a, b])");
@@ -283,7 +278,7 @@ impl<'a> Table<'a> {
     }
 
     /// A nested table (`[grind.budgets]`).
-    pub fn table(&self, key: &str) -> Option<Table<'a>> {
+    pub(crate) fn table(&self, key: &str) -> Option<Table<'a>> {
         let e = self.get(key)?;
         match &e.value.value {
             Value::Map(entries) => Some(Table::new(self.reader, &self.field(key), entries, e.line)),
@@ -295,7 +290,7 @@ impl<'a> Table<'a> {
     }
 
     /// An array of tables (`[[prompts]]`), named `key[1]`, `key[2]`… (counted from 1).
-    pub fn tables(&self, key: &str) -> Vec<Table<'a>> {
+    pub(crate) fn tables(&self, key: &str) -> Vec<Table<'a>> {
         let Some(e) = self.get(key) else {
             return Vec::new();
         };

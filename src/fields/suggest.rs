@@ -7,7 +7,10 @@
 /// third of the word's length in edits (at least 1, at most 3), ties going to the earlier
 /// candidate; failing that, the one candidate that starts with `word` (`max_cost` →
 /// `max_cost_usd`).
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     let limit = (word.chars().count() / 3).clamp(1, 3);
     let lower = word.to_lowercase();

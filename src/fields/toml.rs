@@ -10,7 +10,7 @@ use super::{Entry, Node, Problem, ProblemKind, Value, normalize};
 
 /// Parses TOML text (a BOM and CRLF endings are accepted). A syntax error is one [`Problem`]
 /// with its line.
-pub fn parse(text: &str, path: &Path) -> Result<Node, Problem> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Node, Problem> {
     let text = normalize(text);
     let lines = LineIndex::new(&text);
     match DeTable::parse(&text) {

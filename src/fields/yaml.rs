@@ -11,7 +11,7 @@ use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use super::{Entry, Node, Problem, ProblemKind, Value};
 
 /// Parses `text`, whose first line is line `first_line` of the file at `path`.
-pub fn parse(text: &str, path: &Path, first_line: usize) -> Result<Node, Problem> {
+pub(crate) fn parse(text: &str, path: &Path, first_line: usize) -> Result<Node, Problem> {
     let offset = first_line.saturating_sub(1);
     match MarkedYaml::load_from_str(text) {
         Ok(docs) => match docs.into_iter().next() {

@@ -11,21 +11,21 @@ mod run;
 
 use serde::Serialize;
 
-pub use run::open;
+pub(crate) use run::open;
 
 /// The git config key that names the forge of every remote of a repository.
-pub const FORGE_KEY: &str = "pitboss.forge";
+pub(crate) const FORGE_KEY: &str = "pitboss.forge";
 
 /// A forge pitboss can open pull requests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Forge {
+pub(crate) enum Forge {
     GitHub,
     GitLab,
 }
 
 impl Forge {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Forge::GitHub => "github",
             Forge::GitLab => "gitlab",
@@ -33,7 +33,7 @@ impl Forge {
     }
 
     /// The forge's command-line tool.
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             Forge::GitHub => "gh",
             Forge::GitLab => "glab",
@@ -51,7 +51,7 @@ impl Forge {
 
 /// Errors of opening a pull request.
 #[derive(Debug, thiserror::Error)]
-pub enum ForgeError {
+pub(crate) enum ForgeError {
     #[error("{FORGE_KEY} is {0:?}, which is not a forge pitboss knows (github, gitlab)")]
     BadForge(String),
     #[error("cannot tell the repository from the remote's URL {url:?}: {why}")]
@@ -77,7 +77,7 @@ pub enum ForgeError {
 
 /// A repository on a forge, as the remote's URL names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForgeRepo {
+pub(crate) struct ForgeRepo {
     pub forge: Forge,
     /// The web host, with its port for an `https://` URL that has one.
     pub host: String,
@@ -87,7 +87,7 @@ pub struct ForgeRepo {
 
 impl ForgeRepo {
     /// The repository a remote URL names on `forge`.
-    pub fn parse(forge: Forge, url: &str) -> Result<ForgeRepo, ForgeError> {
+    pub(crate) fn parse(forge: Forge, url: &str) -> Result<ForgeRepo, ForgeError> {
         let bad = |why: &str| ForgeError::BadUrl {
             url: url.to_string(),
             why: why.to_string(),
@@ -111,7 +111,7 @@ impl ForgeRepo {
 
 /// The forge of a remote: `pitboss.forge` when set, else guessed from the URL's host. `Ok(None)`:
 /// no forge pitboss knows (the caller says which tool to install or which key to set).
-pub fn detect(url: &str, configured: Option<&str>) -> Result<Option<ForgeRepo>, ForgeError> {
+pub(crate) fn detect(url: &str, configured: Option<&str>) -> Result<Option<ForgeRepo>, ForgeError> {
     let forge = match configured.map(str::trim).filter(|s| !s.is_empty()) {
         Some(c) => Some(Forge::parse(c).ok_or_else(|| ForgeError::BadForge(c.to_string()))?),
         None => split_url(url).and_then(|(host, _)| {
@@ -158,7 +158,7 @@ fn split_url(url: &str) -> Option<(String, String)> {
 
 /// The pull request to open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PrRequest {
+pub(crate) struct PrRequest {
     /// The branch proposed, without `refs/heads/`.
     pub head: String,
     pub base: String,
@@ -169,7 +169,7 @@ pub struct PrRequest {
 
 /// A forge tool's command line, and what goes to its stdin.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     pub program: &'static str,
     pub args: Vec<String>,
     pub stdin: Vec<u8>,
@@ -183,7 +183,7 @@ pub struct Invocation {
 /// whose API is `https://<host>/api/v3/`: gh takes that URL whole, port included (its
 /// `--hostname` refuses a port) and uses its login for that host (`gh auth login --hostname`,
 /// or `GH_ENTERPRISE_TOKEN`). GitLab: `glab mr create` with the branches, title and body.
-pub fn invocation(repo: &ForgeRepo, req: &PrRequest) -> Invocation {
+pub(crate) fn invocation(repo: &ForgeRepo, req: &PrRequest) -> Invocation {
     match repo.forge {
         Forge::GitHub => {
             let endpoint = format!("repos/{}/pulls", repo.path);
@@ -237,7 +237,7 @@ pub fn invocation(repo: &ForgeRepo, req: &PrRequest) -> Invocation {
 }
 
 /// The URL of the pull request a successful run of the tool created.
-pub fn parse_created(forge: Forge, stdout: &str) -> Option<String> {
+pub(crate) fn parse_created(forge: Forge, stdout: &str) -> Option<String> {
     match forge {
         Forge::GitHub => serde_json::from_str::<serde_json::Value>(stdout)
             .ok()?
@@ -254,7 +254,7 @@ pub fn parse_created(forge: Forge, stdout: &str) -> Option<String> {
 
 /// What a forge said when it refused: GitHub's JSON `message` and each error's `message`, else
 /// the tool's stderr.
-pub fn refusal_detail(stdout: &str, stderr: &str) -> String {
+pub(crate) fn refusal_detail(stdout: &str, stderr: &str) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(stdout)
         && let Some(m) = v.get("message").and_then(|m| m.as_str())
     {

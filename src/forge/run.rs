@@ -10,7 +10,7 @@ use super::{Forge, ForgeError, ForgeRepo, PrRequest, invocation, parse_created, 
 const GH_AUTH_EXIT: i32 = 4;
 
 /// Opens the pull request and returns its URL.
-pub fn open(repo: &ForgeRepo, req: &PrRequest) -> Result<String, ForgeError> {
+pub(crate) fn open(repo: &ForgeRepo, req: &PrRequest) -> Result<String, ForgeError> {
     let inv = invocation(repo, req);
     let program = inv.program;
     let spawn = |source: std::io::Error| match source.kind() {

@@ -20,7 +20,7 @@ use crate::store::{RunId, RunStore, RunUpdate, Seq};
 
 /// What happens, as it happens.
 #[derive(Debug)]
-pub enum GcEvent<'a> {
+pub(crate) enum GcEvent<'a> {
     /// Uncommitted work of a worktree was saved in the run ref at `path`.
     Saved { row: &'a Row, path: &'a str },
     /// The thing is about to go (its restore command is in the row).
@@ -37,7 +37,7 @@ struct Held {
 }
 
 /// Deletes what `report` allows. `pid`: ours, written into the locks we take.
-pub fn apply(
+pub(crate) fn apply(
     store: &RunStore<'_>,
     mut report: GcReport,
     opts: &GcOptions,

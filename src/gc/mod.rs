@@ -34,12 +34,12 @@ use crate::grind::lock::LockError;
 use crate::provenance::ProvenanceError;
 use crate::store::{RunId, RunStatus, RunStore, StoreError};
 
-pub use apply::{GcEvent, apply};
+pub(crate) use apply::{GcEvent, apply};
 
 /// What kind of thing a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A run's code branch, `refs/heads/pitboss/<id>`.
     Branch,
     /// A run's worktree under `<git-common-dir>/pitboss/worktrees/<id>/<slot>`.
@@ -55,7 +55,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Branch => "branch",
             Kind::Worktree => "worktree",
@@ -70,7 +70,7 @@ impl Kind {
 /// What gc does (or, with a dry run, would do) with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     Delete,
     /// Save the uncommitted work as a patch in the run ref, then delete (`--force`).
     SaveAndDelete,
@@ -78,7 +78,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Delete => "delete",
             Action::SaveAndDelete => "save+delete",
@@ -109,7 +109,7 @@ pub(crate) enum Op {
 
 /// One thing gc looked at.
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub kind: Kind,
     /// A full ref name or a path.
     pub thing: String,
@@ -169,14 +169,14 @@ impl Row {
         self
     }
 
-    pub fn will_delete(&self) -> bool {
+    pub(crate) fn will_delete(&self) -> bool {
         self.action != Action::Keep
     }
 }
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
-pub struct GcOptions {
+pub(crate) struct GcOptions {
     /// Remove worktrees with uncommitted work too, after saving it as a patch in the run ref.
     pub force: bool,
     /// Treat stopped (not finished) runs like finished ones: their worktrees, working files
@@ -193,13 +193,13 @@ pub struct GcOptions {
 
 /// The table.
 #[derive(Debug, Clone, Serialize)]
-pub struct GcReport {
+pub(crate) struct GcReport {
     pub rows: Vec<Row>,
     pub dry_run: bool,
 }
 
 impl GcReport {
-    pub fn deleted(&self) -> usize {
+    pub(crate) fn deleted(&self) -> usize {
         self.rows.iter().filter(|r| r.deleted).count()
     }
 }
@@ -207,7 +207,7 @@ impl GcReport {
 /// Errors of gc: faults of the store, git or the file system (a refusal to delete something is a
 /// row, not an error).
 #[derive(Debug, thiserror::Error)]
-pub enum GcError {
+pub(crate) enum GcError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -224,7 +224,7 @@ pub enum GcError {
     },
 }
 
-pub type Result<T, E = GcError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = GcError> = std::result::Result<T, E>;
 
 /// Where a run stands, as far as gc cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,7 +293,7 @@ impl RunState {
 
 /// Every run-related thing of the repository with what gc may do to it. Writes nothing (the
 /// provenance cache aside).
-pub fn plan(store: &RunStore<'_>, opts: &GcOptions) -> Result<GcReport> {
+pub(crate) fn plan(store: &RunStore<'_>, opts: &GcOptions) -> Result<GcReport> {
     let mut rows = worktrees::worktree_rows(store, opts)?;
     rows.extend(worktrees::file_rows(store, opts)?);
     let removed: Vec<PathBuf> = rows

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// Who may be holding a lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holder {
+pub(crate) enum Holder {
     /// Nothing could be holding it: its writer is gone.
     Nobody,
     /// This process may hold it (what and why, for the message).
@@ -38,7 +38,7 @@ impl std::fmt::Display for Holder {
 
 /// Looks for a process that may hold `lock`, a lock file in the repository whose directories
 /// (work trees, git directory, common directory) are `repo_dirs`. This process is not counted.
-pub fn lock_holder(lock: &Path, repo_dirs: &[PathBuf]) -> Holder {
+pub(crate) fn lock_holder(lock: &Path, repo_dirs: &[PathBuf]) -> Holder {
     let proc = Path::new("/proc");
     if !proc.join("self/fd").is_dir() {
         return Holder::Unknown("the processes of this system cannot be inspected".into());

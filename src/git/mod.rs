@@ -255,7 +255,7 @@ pub(crate) mod testutil {
     use super::*;
 
     /// A fresh repository in a temp dir with a fixed identity.
-    pub fn temp_repo() -> (tempfile::TempDir, Repo) {
+    pub(crate) fn temp_repo() -> (tempfile::TempDir, Repo) {
         let dir = tempfile::tempdir().expect("tempdir");
         let inner = git2::Repository::init(dir.path()).expect("init");
         {

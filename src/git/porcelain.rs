@@ -169,7 +169,7 @@ pub fn parse_ls_remote(stdout: &str) -> Result<Vec<(String, Oid)>, String> {
 
 /// The lines of git's stderr worth showing a user: `fatal:`, `error:` and `remote:` lines,
 /// or else the last few lines, joined with "; ".
-pub fn stderr_gist(stderr: &str) -> String {
+pub(crate) fn stderr_gist(stderr: &str) -> String {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim)

@@ -19,7 +19,7 @@ use crate::plan::{AgentOverride, Origin, resolve_agent};
 
 /// What `describe` needs.
 #[derive(Debug, Clone)]
-pub struct AgentsRequest<'a> {
+pub(crate) struct AgentsRequest<'a> {
     pub config: &'a Config,
     /// The `PATH` to search (the library does not read the environment).
     pub path_var: Option<OsString>,
@@ -33,7 +33,7 @@ pub struct AgentsRequest<'a> {
 
 /// One backend, as `grind --agent <backend>` would start it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AgentInfo {
+pub(crate) struct AgentInfo {
     pub backend: Backend,
     /// The backend `grind` uses without `--agent` (from `[agent] backend`, else Claude Code).
     pub selected: bool,
@@ -61,14 +61,14 @@ pub struct AgentInfo {
 
 /// One effective setting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Setting {
+pub(crate) struct Setting {
     pub value: String,
     /// `default`, `config`, or the flag.
     pub from: String,
 }
 
 /// Every backend, in [`Backend::ALL`] order.
-pub fn describe(req: &AgentsRequest<'_>) -> Vec<AgentInfo> {
+pub(crate) fn describe(req: &AgentsRequest<'_>) -> Vec<AgentInfo> {
     let selected = req.config.agent.backend.unwrap_or(Backend::Claude);
     Backend::ALL
         .into_iter()

@@ -15,7 +15,7 @@ use super::run::GrindError;
 
 /// Where a resumed run's branch comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BranchSource {
+pub(crate) enum BranchSource {
     /// It is here and at least as new as every remote copy.
     Here,
     /// Missing here (or behind): taken from this remote's copy.
@@ -24,7 +24,7 @@ pub enum BranchSource {
 
 /// Where run `id`'s branch (`branch`, a full ref name) would come from on resume, or why it
 /// cannot.
-pub fn locate(
+pub(crate) fn locate(
     repo: &Repo,
     store: &RunStore<'_>,
     id: &RunId,
@@ -88,7 +88,7 @@ pub fn locate(
 /// Makes the branch what [`locate`] found: creates it from, or fast-forwards it to, the copy.
 /// The caller holds the run's lock. A branch checked out elsewhere (the user's checkout, or
 /// the run's slot with work not yet saved) is left where it is.
-pub fn take_up(
+pub(crate) fn take_up(
     repo: &Repo,
     store: &RunStore<'_>,
     id: &RunId,
@@ -125,7 +125,7 @@ fn take_up_failed(branch: &str) -> impl Fn(crate::store::share::ShareError) -> G
 }
 
 /// The run's branch as a full ref name, from what the run records.
-pub fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, GrindError> {
+pub(crate) fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, GrindError> {
     recorded
         .and_then(|b| id.recorded_branch_ref(b))
         .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))

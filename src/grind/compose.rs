@@ -11,15 +11,15 @@ use std::fmt::Write as _;
 use crate::store::SessionRecord;
 
 /// How many earlier sessions the input summarises.
-pub const RECENT_SESSIONS: usize = 5;
+pub(crate) const RECENT_SESSIONS: usize = 5;
 /// Most of the scratchpad the input carries; the newest part is kept when it is longer.
-pub const SCRATCHPAD_CAP: usize = 16 * 1024;
+pub(crate) const SCRATCHPAD_CAP: usize = 16 * 1024;
 /// Longest summary line per earlier session.
 const SUMMARY_CAP: usize = 300;
 
 /// What one session's input is made of.
 #[derive(Debug, Clone)]
-pub struct InputParts<'a> {
+pub(crate) struct InputParts<'a> {
     pub run_id: &'a str,
     pub seq: u64,
     pub prompt_name: &'a str,
@@ -30,7 +30,7 @@ pub struct InputParts<'a> {
 }
 
 /// Builds the agent's input.
-pub fn compose(p: &InputParts<'_>) -> String {
+pub(crate) fn compose(p: &InputParts<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error("run {run} is already being ground by process {pid}")]
     Held { run: String, pid: String },
     #[error("cannot use the run lock {}: {source}", .path.display())]
@@ -23,14 +23,14 @@ pub enum LockError {
 
 /// A held run lock; dropping it (or dying) releases it.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     file: File,
     pub path: PathBuf,
 }
 
 impl RunLock {
     /// Takes the lock of `run` in `common_dir`, or says who holds it.
-    pub fn acquire(common_dir: &Path, run: &str, pid: u32) -> Result<RunLock, LockError> {
+    pub(crate) fn acquire(common_dir: &Path, run: &str, pid: u32) -> Result<RunLock, LockError> {
         let dir = common_dir.join("pitboss/locks");
         let path = dir.join(format!("{run}.lock"));
         let io = |source| LockError::Io {
@@ -65,7 +65,7 @@ impl RunLock {
     }
 
     /// The lock file of `run`; it exists once a grind (or `rm`) has taken the lock here.
-    pub fn path_of(common_dir: &Path, run: &str) -> PathBuf {
+    pub(crate) fn path_of(common_dir: &Path, run: &str) -> PathBuf {
         common_dir.join("pitboss/locks").join(format!("{run}.lock"))
     }
 
@@ -75,7 +75,7 @@ impl RunLock {
     ///
     /// NB: the probe takes a shared lock for an instant; a grind that starts in exactly that
     /// instant is refused as if the run were held, and says so (it never runs twice).
-    pub fn holder(common_dir: &Path, run: &str) -> Option<String> {
+    pub(crate) fn holder(common_dir: &Path, run: &str) -> Option<String> {
         let mut file = File::open(RunLock::path_of(common_dir, run)).ok()?;
         if file.try_lock_shared().is_ok() {
             let _ = file.unlock();

@@ -18,21 +18,21 @@
 //!
 //! Everything it has to say goes through a [`run::GrindObserver`]; it never prints.
 
-pub mod agents;
-pub mod branch;
-pub mod compose;
+pub(crate) mod agents;
+pub(crate) mod branch;
+pub(crate) mod compose;
 mod context;
 mod leftovers;
-pub mod lock;
-pub mod preflight;
-pub mod reopen;
-pub mod resume;
-pub mod run;
-pub mod scaffold;
+pub(crate) mod lock;
+pub(crate) mod preflight;
+pub(crate) mod reopen;
+pub(crate) mod resume;
+pub(crate) mod run;
+pub(crate) mod scaffold;
 mod session;
 
 /// A patch as a run keeps it (redacted, capped); `gc --force` saves work with it too.
 pub(crate) use session::cap_patch;
-pub mod slot;
-pub mod started;
-pub mod sweep;
+pub(crate) mod slot;
+pub(crate) mod started;
+pub(crate) mod sweep;

@@ -16,7 +16,11 @@ use crate::git::{GitError, Oid, Repo};
 use crate::plan::{Plan, PlannedAgent};
 
 /// Why Claude Code will refuse every session here, if it will.
-pub fn root_bypass(agent: &PlannedAgent, is_root: bool, is_sandbox_set: bool) -> Option<String> {
+pub(crate) fn root_bypass(
+    agent: &PlannedAgent,
+    is_root: bool,
+    is_sandbox_set: bool,
+) -> Option<String> {
     if agent.backend.value != Backend::Claude || !is_root || is_sandbox_set {
         return None;
     }
@@ -40,7 +44,7 @@ const INTERPRETERS: &[&str] = &[
 /// `hooks/notify.sh`: a word with a `/`) and the script an interpreter runs (`sh agent.sh`),
 /// with whether it is in the first part (which nothing before it can have built). Arguments are
 /// left alone: an output path need not exist. Pure.
-pub fn relative_paths(command: &str) -> Vec<(String, bool)> {
+pub(crate) fn relative_paths(command: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let parts = command
         .split([';', '&', '|', '(', ')', '\n'])
@@ -71,7 +75,7 @@ pub fn relative_paths(command: &str) -> Vec<(String, bool)> {
 
 /// One command of the plan that names a file its worktree will not have.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MissingFile {
+pub(crate) struct MissingFile {
     /// `the agent command`, `the pre_session hook`, `verify_command`.
     pub what: String,
     pub path: String,
@@ -118,7 +122,11 @@ fn commands(plan: &Plan) -> Vec<(String, String)> {
 }
 
 /// The relative files the plan's commands name that the base commit does not hold.
-pub fn missing_files(repo: &Repo, plan: &Plan, base: Oid) -> Result<Vec<MissingFile>, GitError> {
+pub(crate) fn missing_files(
+    repo: &Repo,
+    plan: &Plan,
+    base: Oid,
+) -> Result<Vec<MissingFile>, GitError> {
     let Some(tree) = repo.commit_info(base)?.map(|c| c.tree) else {
         return Ok(Vec::new());
     };

@@ -14,7 +14,7 @@ use crate::store::{Run, RunId, RunStatus, RunStore};
 
 /// Why a stored run cannot be resumed. Each is something the user can change (exit 4).
 #[derive(Debug, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error(
         "run {run} was not made by `git pitboss grind` (it records no run branch, like the runs `record --create` makes), so it cannot be resumed"
     )]
@@ -48,7 +48,7 @@ pub enum Refusal {
 /// `fetch` brought ([`branch::locate`]), and no work tree other than the run's own has it
 /// checked out. Writes nothing: the real resume takes the branch up ([`branch::take_up`])
 /// only after every check passed.
-pub fn check_branch(
+pub(crate) fn check_branch(
     repo: &Repo,
     store: &RunStore<'_>,
     run: &Run,
@@ -92,7 +92,7 @@ pub fn check_branch(
 
 /// The run a bare `--resume` takes up: the newest that is not finished, was made by grind,
 /// still has its branch (here or in a remote's copy), and no live grind holds.
-pub fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, GrindError> {
+pub(crate) fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, GrindError> {
     let repo = store.repo();
     let mut runs = store.list()?.runs;
     runs.retain(|r| r.status != RunStatus::Finished);

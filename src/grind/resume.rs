@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 
 use crate::plan::budget::{BudgetState, Spent};
 use crate::plan::scheduler::{SchedulerError, SchedulerState};
-use crate::store::{Run, SessionRecord, SessionStatus};
+use crate::store::{Run, SessionRecord};
 
 /// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
-pub const BUDGETS_STATE_KEY: &str = "budgets";
+pub(crate) const BUDGETS_STATE_KEY: &str = "budgets";
 
 /// Everything a resumed run starts from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ResumePoint {
+pub(crate) struct ResumePoint {
     pub run: String,
     pub status: String,
     pub stop_reason: Option<String>,
@@ -45,7 +45,7 @@ fn spent_json<S: serde::Serializer>(s: &Spent, ser: S) -> Result<S::Ok, S::Error
 
 /// Why a stored run cannot be resumed.
 #[derive(Debug, thiserror::Error)]
-pub enum ResumeError {
+pub(crate) enum ResumeError {
     #[error("run {run}: {source}")]
     Scheduler {
         run: String,
@@ -56,27 +56,11 @@ pub enum ResumeError {
     Budgets { run: String, why: String },
 }
 
-/// Failed sessions at the end of the record list (`error`, `timeout`); `skipped` sessions
-/// neither count nor break the streak, any other status ends it.
-pub fn consecutive_failures<'a>(records: impl IntoIterator<Item = &'a SessionRecord>) -> u32 {
-    let mut streak = 0;
-    for r in records {
-        if r.rate_limited {
-            // Waiting out a usage limit is not the agent failing: the streak neither grows nor
-            // breaks.
-            continue;
-        }
-        if r.status.is_failure() {
-            streak += 1;
-        } else if r.status != SessionStatus::Skipped {
-            streak = 0;
-        }
-    }
-    streak
-}
-
 /// Reads where `run` left off; `records` are its sessions in seq order.
-pub fn resume_point(run: &Run, _records: &[SessionRecord]) -> Result<ResumePoint, ResumeError> {
+pub(crate) fn resume_point(
+    run: &Run,
+    _records: &[SessionRecord],
+) -> Result<ResumePoint, ResumeError> {
     let id = run.id.to_string();
     let scheduler = SchedulerState::from_json(&run.state.scheduler).map_err(|source| {
         ResumeError::Scheduler {
@@ -127,33 +111,6 @@ mod tests {
             .tokens(10, 5)
             .cost(0.5)
             .build()
-    }
-
-    #[test]
-    fn failure_streak_counts_from_the_end() {
-        let rs: Vec<_> = ["error", "ok", "error", "skipped", "timeout"]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| record(i as u64 + 1, s))
-            .collect();
-        assert_eq!(consecutive_failures(&rs), 2);
-        assert_eq!(consecutive_failures(&rs[..2]), 0);
-        assert_eq!(consecutive_failures(&[]), 0);
-    }
-
-    #[test]
-    fn usage_limits_neither_grow_nor_break_the_streak() {
-        let mut rs: Vec<_> = ["ok", "error", "error", "error"]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| record(i as u64 + 1, s))
-            .collect();
-        assert_eq!(consecutive_failures(&rs), 3);
-        rs[2].rate_limited = true;
-        assert_eq!(consecutive_failures(&rs), 2);
-        rs[1].rate_limited = true;
-        rs[3].rate_limited = true;
-        assert_eq!(consecutive_failures(&rs), 0);
     }
 
     #[test]

@@ -39,7 +39,7 @@ use crate::store::{RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord
 
 /// What a grind is asked to do (the CLI builds it from flags, config and the environment).
 #[derive(Debug, Clone)]
-pub struct GrindRequest {
+pub(crate) struct GrindRequest {
     /// `--base`: where a new run branch starts (`None`: HEAD, on a branch).
     pub base: Option<String>,
     /// `--resume`: the run to continue.
@@ -58,7 +58,7 @@ pub struct GrindRequest {
 
 /// How the user stops a run from outside: set by the CLI's signal handling.
 #[derive(Debug, Clone, Default)]
-pub struct GrindControls {
+pub(crate) struct GrindControls {
     /// Ctrl-C once: finish the current session, then stop.
     pub stop_after_session: Arc<AtomicBool>,
     /// Ctrl-C twice or SIGTERM: end the agent now (the session is `aborted`), then stop.
@@ -74,7 +74,7 @@ impl GrindControls {
 /// Why a run stopped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "cause", rename_all = "snake_case")]
-pub enum StopCause {
+pub(crate) enum StopCause {
     /// No prompt can run again.
     Exhausted,
     /// A budget or the consecutive-failure limit.
@@ -88,7 +88,7 @@ pub enum StopCause {
 impl StopCause {
     /// The run status this cause leaves behind: `finished` when there is nothing more to do,
     /// `aborted` or `stopped` (both resumable) otherwise.
-    pub fn run_status(&self) -> RunStatus {
+    pub(crate) fn run_status(&self) -> RunStatus {
         match self {
             StopCause::Exhausted => RunStatus::Finished,
             StopCause::Budget {
@@ -99,7 +99,7 @@ impl StopCause {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             StopCause::Exhausted => "scheduler exhausted: no prompt can run again".into(),
             StopCause::Budget { reason } => reason.to_string(),
@@ -114,7 +114,7 @@ impl StopCause {
 
 /// What a finished grind reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct GrindSummary {
+pub(crate) struct GrindSummary {
     pub run: RunId,
     pub run_ref: String,
     pub branch: String,
@@ -137,7 +137,7 @@ pub struct GrindSummary {
 
 impl GrindSummary {
     /// Whether any session of this grind failed (error or timeout).
-    pub fn had_failures(&self) -> bool {
+    pub(crate) fn had_failures(&self) -> bool {
         ["error", "timeout"]
             .iter()
             .any(|s| self.by_status.get(*s).copied().unwrap_or(0) > 0)
@@ -147,7 +147,7 @@ impl GrindSummary {
 /// Progress, as it happens.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum GrindEvent {
+pub(crate) enum GrindEvent {
     RunStarted {
         run: RunId,
         branch: String,
@@ -203,13 +203,13 @@ pub enum GrindEvent {
 }
 
 /// Receives [`GrindEvent`]s.
-pub trait GrindObserver {
+pub(crate) trait GrindObserver {
     fn event(&mut self, e: &GrindEvent);
 }
 
 /// Why a grind could not start or went wrong (not a failed session: those are statuses).
 #[derive(Debug, thiserror::Error)]
-pub enum GrindError {
+pub(crate) enum GrindError {
     #[error("cannot start the run branch: {0}")]
     Base(#[from] BaseError),
     #[error("branch {0} already exists")]
@@ -270,7 +270,7 @@ impl GrindError {
 }
 
 /// Starts or resumes a run and grinds until it stops.
-pub fn grind(
+pub(crate) fn grind(
     repo: &Repo,
     clock: &dyn Clock,
     entropy: &dyn Entropy,

@@ -9,7 +9,7 @@ use crate::config;
 use crate::plan::prompt::PromptName;
 
 /// The `.pitboss/config.toml` that `init` writes: every key, commented, with its default.
-pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
+pub(crate) const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
 # Every key is optional; the values shown are the defaults. `git pitboss prompts validate`
 # checks this file, and the README's "Configuration" section explains each key.
 
@@ -77,7 +77,7 @@ pub const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (co
 "#;
 
 /// The example prompt `init` writes.
-pub const EXAMPLE_PROMPT: &str = r#"---
+pub(crate) const EXAMPLE_PROMPT: &str = r#"---
 # A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
 # instructions given to the agent. Only `name` and `description` are required.
 name: tidy
@@ -100,7 +100,7 @@ If you find nothing worth changing, change nothing and say so in your summary.
 "#;
 
 /// The default rotation `init` writes.
-pub const DEFAULT_ROTATION: &str = r#"# The rotation used when `grind` is given no --rotation (see [grind] default_rotation).
+pub(crate) const DEFAULT_ROTATION: &str = r#"# The rotation used when `grind` is given no --rotation (see [grind] default_rotation).
 # Without [[prompts]] entries, every prompt takes part with its own settings.
 
 # description = "every prompt, by weight"
@@ -127,7 +127,7 @@ pub const DEFAULT_ROTATION: &str = r#"# The rotation used when `grind` is given 
 "#;
 
 /// A new prompt named `name`.
-pub fn prompt_template(name: &PromptName) -> String {
+pub(crate) fn prompt_template(name: &PromptName) -> String {
     format!(
         r#"---
 # A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
@@ -152,13 +152,13 @@ result, and what to do when there is nothing to do.
 
 /// What `init` did with one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InitStep {
+pub(crate) struct InitStep {
     pub path: PathBuf,
     pub created: bool,
 }
 
 /// Writes the scaffold under `root`, skipping files that exist.
-pub fn init(root: &Path) -> std::io::Result<Vec<InitStep>> {
+pub(crate) fn init(root: &Path) -> std::io::Result<Vec<InitStep>> {
     let files = [
         (config::CONFIG_FILE.to_string(), CONFIG_TEMPLATE),
         (
@@ -184,7 +184,7 @@ pub fn init(root: &Path) -> std::io::Result<Vec<InitStep>> {
 }
 
 /// Writes `text` to a new file (creating its folder); `Ok(false)` when the file exists.
-pub fn write_new(path: &Path, text: &str) -> std::io::Result<bool> {
+pub(crate) fn write_new(path: &Path, text: &str) -> std::io::Result<bool> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -205,7 +205,7 @@ pub fn write_new(path: &Path, text: &str) -> std::io::Result<bool> {
 
 /// The throwaway project of `git pitboss demo`: a tiny repository with a TODO list, two
 /// prompts and a config that picks the built-in demo agent.
-pub const DEMO_PROJECT: &[(&str, &str)] = &[
+pub(crate) const DEMO_PROJECT: &[(&str, &str)] = &[
     (
         "README.md",
         "# pitboss demo\n\nA throwaway project made by `git pitboss demo`. The demo agent works on\nTODO.md and writes notes; every session is recorded on the run ref.\n",

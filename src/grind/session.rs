@@ -52,7 +52,7 @@ const PATCH_CAP: usize = 20 << 20;
 const SCRATCHPAD_CAP: usize = 1 << 20;
 
 /// What a finished session tells the loop.
-pub struct SessionRun {
+pub(crate) struct SessionRun {
     /// `Some` when the agent hit a usage limit (with its reset time, when known).
     pub rate_limit: Option<Option<DateTime<Utc>>>,
 }
@@ -111,7 +111,7 @@ fn marker_path(slot: &Slot) -> PathBuf {
 }
 
 /// The adapter for the planned agent.
-pub fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
+pub(crate) fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
     match a.backend.value {
         Backend::Command => Box::new(CommandAdapter::new(a.program.value.clone())),
         Backend::Demo => Box::new(DemoAdapter {

@@ -13,7 +13,7 @@ use crate::git::Repo;
 use crate::store::RunId;
 
 /// A run's worktree and working directory.
-pub struct Slot {
+pub(crate) struct Slot {
     pub name: String,
     pub path: PathBuf,
     run_dir: PathBuf,
@@ -22,7 +22,7 @@ pub struct Slot {
 
 impl Slot {
     /// Opens the run's slot, adding the worktree when it is not there (or no longer valid).
-    pub fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
+    pub(crate) fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
         let name = Slot::name_of(id);
         let path = repo
             .common_dir()
@@ -56,23 +56,23 @@ impl Slot {
     }
 
     /// The git worktree name of a run's slot.
-    pub fn name_of(id: &RunId) -> String {
+    pub(crate) fn name_of(id: &RunId) -> String {
         format!("pitboss-{id}-0")
     }
 
     /// The worktree as a repository.
-    pub fn repo(&self) -> &Repo {
+    pub(crate) fn repo(&self) -> &Repo {
         &self.wt
     }
 
     /// `<git-common-dir>/pitboss/runs/<run-id>/`.
-    pub fn run_dir(&self) -> &Path {
+    pub(crate) fn run_dir(&self) -> &Path {
         &self.run_dir
     }
 
     /// Removes the worktree and its directory (the run is finished; its work is on the
     /// branch).
-    pub fn remove(&self, repo: &Repo) -> Result<(), GrindError> {
+    pub(crate) fn remove(&self, repo: &Repo) -> Result<(), GrindError> {
         repo.remove_worktree(&self.name)?;
         let parent = self.path.parent().map(Path::to_path_buf);
         if let Some(p) = parent {
@@ -83,13 +83,13 @@ impl Slot {
 }
 
 /// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
-pub fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
+pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
     crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
 }
 
 /// Asks the live grind of `id` to end its current session as `skipped`. Refuses when no grind
 /// holds the run (there is no session to skip).
-pub fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
+pub(crate) fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
     match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
         Ok(lock) => {
             drop(lock);

@@ -19,12 +19,12 @@ use crate::plan::{Plan, PlanRequest, RotationChoice};
 use crate::store::RunMeta;
 
 /// The `run.json` key.
-pub const STARTED_WITH_KEY: &str = "started_with";
+pub(crate) const STARTED_WITH_KEY: &str = "started_with";
 
 /// What a run was started with. Every field is optional: runs made before this was kept have
 /// none, and a field the start did not set is not reused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StartedWith {
+pub(crate) struct StartedWith {
     /// The backend the run used (`claude`, `command`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
@@ -66,14 +66,14 @@ pub struct StartedWith {
 /// A setting of the start that the resume's command line replaced: the flag and the value the
 /// run was started with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overridden {
+pub(crate) struct Overridden {
     pub flag: &'static str,
     pub was: String,
 }
 
 impl StartedWith {
     /// What a new run keeps: the agent as planned, the rest as the command line gave it.
-    pub fn of(req: &PlanRequest, plan: &Plan) -> StartedWith {
+    pub(crate) fn of(req: &PlanRequest, plan: &Plan) -> StartedWith {
         let backend = plan.agent.backend.value;
         let (rotation_name, rotation_path) = match &req.rotation {
             Some(RotationChoice::Name(n)) => (Some(n.clone()), None),
@@ -103,17 +103,17 @@ impl StartedWith {
 
     /// What a stored run was started with (`None` for runs made before it was kept, or when
     /// the stored value does not read).
-    pub fn read(meta: &RunMeta) -> Option<StartedWith> {
+    pub(crate) fn read(meta: &RunMeta) -> Option<StartedWith> {
         serde_json::from_value(meta.extra.get(STARTED_WITH_KEY)?.clone()).ok()
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
 
     /// Fills what the resume's command line left unset with what the run was started with;
     /// returns what the command line overrode.
-    pub fn apply(&self, req: &mut PlanRequest) -> Vec<Overridden> {
+    pub(crate) fn apply(&self, req: &mut PlanRequest) -> Vec<Overridden> {
         let mut over = Vec::new();
         let mut keep = |flag: &'static str, given: bool, was: Option<String>| match was {
             Some(was) if given => {
@@ -189,7 +189,7 @@ impl StartedWith {
 
     /// The model the run was started with, when the resumed run uses the same backend (the
     /// model is no flag: a config changed since does not switch a run's model midway).
-    pub fn apply_model(&self, plan: &mut Plan) {
+    pub(crate) fn apply_model(&self, plan: &mut Plan) {
         let same_backend = self.backend.as_deref() == Some(plan.agent.backend.value.as_str());
         if let (true, Some(m)) = (same_backend, &self.model)
             && plan.agent.model.as_ref() != Some(m)

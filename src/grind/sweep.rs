@@ -17,7 +17,7 @@ use crate::store::{RunId, RunStore};
 
 /// One slot worktree.
 #[derive(Debug, Clone, Serialize)]
-pub struct SlotInfo {
+pub(crate) struct SlotInfo {
     /// The worktree's name in git (`pitboss-<run-id>-<slot>`).
     pub name: String,
     pub run: Option<RunId>,
@@ -34,7 +34,7 @@ pub struct SlotInfo {
 
 /// What a prune did.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct PruneReport {
+pub(crate) struct PruneReport {
     pub removed: Vec<SlotInfo>,
     /// Prunable but dirty, so left (use `--force`).
     pub kept_dirty: Vec<SlotInfo>,
@@ -48,7 +48,7 @@ fn run_of(name: &str) -> Option<RunId> {
 }
 
 /// Every pitboss slot worktree of the repository.
-pub fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
+pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
     let mut out = Vec::new();
     for name in repo.worktree_names()? {
         if !name.starts_with("pitboss-") {
@@ -92,7 +92,7 @@ pub fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindErr
 
 /// Removes the prunable slots (dirty ones only with `force`), and the working files of their
 /// runs. With `dry_run`, only says what it would do.
-pub fn prune(
+pub(crate) fn prune(
     repo: &Repo,
     store: &RunStore<'_>,
     force: bool,

@@ -13,7 +13,7 @@ use crate::config::{AgentConfig, Backend, Pricing};
 
 /// Agent choices made on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AgentOverride {
+pub(crate) struct AgentOverride {
     /// `--agent <backend>`.
     pub backend: Option<Backend>,
     /// `--agent-cmd <command>`: the `command` backend with this command line.
@@ -22,7 +22,7 @@ pub struct AgentOverride {
 
 /// The agent a run would start.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PlannedAgent {
+pub(crate) struct PlannedAgent {
     pub backend: Sourced<Backend>,
     /// The program of `claude`, the command line of `command` (run with `sh -c`), or
     /// `git-pitboss agent-demo` for `demo`.
@@ -48,7 +48,7 @@ pub struct PlannedAgent {
 impl PlannedAgent {
     /// The program to look up on `PATH` before a run (`None` for a shell command line and for
     /// the built-in demo agent).
-    pub fn binary(&self) -> Option<&str> {
+    pub(crate) fn binary(&self) -> Option<&str> {
         self.backend
             .value
             .default_binary()

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 /// The limits of one run; `None` is unlimited.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_iterations: Option<u64>,
     pub until: Option<DateTime<Utc>>,
     pub max_cost_usd: Option<f64>,
@@ -37,14 +37,14 @@ pub struct Limits {
 
 /// The limits of one session (from the prompt, or the budgets' defaults).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct SessionBudget {
+pub(crate) struct SessionBudget {
     pub max_seconds: Option<u64>,
     pub max_cost_usd: Option<f64>,
 }
 
 /// What a run has used so far. The loop fills it from the store's sums plus in-flight sessions.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Spent {
+pub(crate) struct Spent {
     /// Sessions dispatched, including those still running.
     pub iterations: u64,
     /// [`crate::usage::Tokens::total`] summed over recorded sessions.
@@ -59,7 +59,7 @@ pub struct Spent {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum BudgetKind {
+pub(crate) enum BudgetKind {
     Iterations,
     Time,
     Cost,
@@ -69,7 +69,7 @@ pub enum BudgetKind {
 /// Why a run must stop dispatching.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "budget", rename_all = "snake_case")]
-pub enum StopReason {
+pub(crate) enum StopReason {
     Iterations { limit: u64 },
     Time { until: DateTime<Utc> },
     Cost { limit: f64, spent: f64 },
@@ -79,7 +79,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// True for the failure limit (exit 5), false for a spent budget (exit 3).
-    pub fn is_failure_limit(&self) -> bool {
+    pub(crate) fn is_failure_limit(&self) -> bool {
         matches!(self, StopReason::ConsecutiveFailures { .. })
     }
 }
@@ -109,14 +109,14 @@ impl fmt::Display for StopReason {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
-pub enum Decision {
+pub(crate) enum Decision {
     Continue,
     Stop(StopReason),
 }
 
 /// An 80% warning, to be shown once.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct BudgetWarning {
+pub(crate) struct BudgetWarning {
     pub budget: BudgetKind,
     /// Share used, 0.8 ≤ used < 1.
     pub used: f64,
@@ -127,29 +127,29 @@ pub struct BudgetWarning {
 /// a resumed run does not warn twice.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct BudgetState {
+pub(crate) struct BudgetState {
     pub warned: BTreeSet<BudgetKind>,
 }
 
 /// The share of a budget at which the one warning fires.
-pub const WARN_AT: f64 = 0.8;
+pub(crate) const WARN_AT: f64 = 0.8;
 
 /// A run's limits, anchored at the instant it started (the time budget's 80% is measured from
 /// there).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Budgets {
+pub(crate) struct Budgets {
     pub limits: Limits,
     pub started_at: DateTime<Utc>,
 }
 
 impl Budgets {
-    pub fn new(limits: Limits, started_at: DateTime<Utc>) -> Budgets {
+    pub(crate) fn new(limits: Limits, started_at: DateTime<Utc>) -> Budgets {
         Budgets { limits, started_at }
     }
 
     /// May another session be dispatched? `spent.iterations` must already count sessions in
     /// flight; the session about to start is not counted yet.
-    pub fn check(&self, spent: &Spent, now: DateTime<Utc>) -> Decision {
+    pub(crate) fn check(&self, spent: &Spent, now: DateTime<Utc>) -> Decision {
         let l = &self.limits;
         let min_left = chrono::Duration::seconds(l.min_session_seconds.min(i64::MAX as u64) as i64);
         let stop = if let Some(until) = l.until.filter(|u| now + min_left >= *u) {
@@ -180,7 +180,11 @@ impl Budgets {
 
     /// The wall-clock limit of a session starting `now`: the session's own limit, clamped to what
     /// is left before `--until` (zero when that has passed). `None`: no limit at all.
-    pub fn session_limit(&self, session: &SessionBudget, now: DateTime<Utc>) -> Option<Duration> {
+    pub(crate) fn session_limit(
+        &self,
+        session: &SessionBudget,
+        now: DateTime<Utc>,
+    ) -> Option<Duration> {
         let own = session.max_seconds.map(Duration::from_secs);
         let left = self
             .limits
@@ -193,7 +197,7 @@ impl Budgets {
     }
 
     /// The cost limit of a session: its own limit, clamped to what is left of `--max-cost`.
-    pub fn session_cost_limit(&self, session: &SessionBudget, spent: &Spent) -> Option<f64> {
+    pub(crate) fn session_cost_limit(&self, session: &SessionBudget, spent: &Spent) -> Option<f64> {
         let left = self
             .limits
             .max_cost_usd
@@ -205,7 +209,7 @@ impl Budgets {
     }
 
     /// Share used of each limited budget (0 = untouched, 1 = spent).
-    pub fn usage(&self, spent: &Spent, now: DateTime<Utc>) -> Vec<(BudgetKind, f64)> {
+    pub(crate) fn usage(&self, spent: &Spent, now: DateTime<Utc>) -> Vec<(BudgetKind, f64)> {
         let l = &self.limits;
         let ratio = |used: f64, limit: f64| if limit > 0.0 { used / limit } else { 1.0 };
         let mut out = Vec::new();
@@ -232,7 +236,7 @@ impl Budgets {
     /// Warnings to show now: each budget warns once, when it first reaches 80% while still
     /// under 100% (a budget that jumps past 100% stops the run instead). `state` remembers what
     /// already fired.
-    pub fn warnings(
+    pub(crate) fn warnings(
         &self,
         spent: &Spent,
         now: DateTime<Utc>,

@@ -20,7 +20,7 @@ use crate::config::{Backend, Pricing};
 use crate::plan::prices::{self, PriceFile};
 
 /// Watches one session's streamed usage against its cap.
-pub struct CostWatch {
+pub(crate) struct CostWatch {
     pub cap_usd: f64,
     /// The model whose prices turn tokens into dollars (the agent's own word wins).
     model: Option<String>,
@@ -33,7 +33,7 @@ pub struct CostWatch {
 }
 
 impl CostWatch {
-    pub fn new(
+    pub(crate) fn new(
         cap_usd: f64,
         model: Option<String>,
         overrides: BTreeMap<String, Pricing>,
@@ -51,7 +51,7 @@ impl CostWatch {
     }
 
     /// Looks at one agent event; returns a warning to show when it cuts the session.
-    pub fn observe(&mut self, e: &AgentEvent) -> Option<String> {
+    pub(crate) fn observe(&mut self, e: &AgentEvent) -> Option<String> {
         let (tokens, stated) = match e {
             AgentEvent::Init { model: Some(m), .. } => {
                 self.model = Some(m.clone());
@@ -77,7 +77,7 @@ impl CostWatch {
     }
 
     /// Why the session was cut, for its summary.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         format!(
             "stopped at its cost cap: ${:.4} spent of ${:.4}",
             self.cut_at.unwrap_or_default(),
@@ -87,7 +87,7 @@ impl CostWatch {
 }
 
 /// Why a session cost cap cannot be enforced for `backend`, if it cannot.
-pub fn cap_unenforceable(backend: Backend) -> Option<&'static str> {
+pub(crate) fn cap_unenforceable(backend: Backend) -> Option<&'static str> {
     match backend {
         Backend::Command => Some(
             "the `command` backend reports usage only in its result file, when the session has \

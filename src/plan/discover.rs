@@ -16,7 +16,7 @@ use crate::fields::{Problem, ProblemKind};
 
 /// Where to look for prompts.
 #[derive(Debug, Clone, Default)]
-pub struct PromptDirs {
+pub(crate) struct PromptDirs {
     /// `--prompts-dir DIR`: when set, the only place prompts come from (it must exist).
     pub only: Option<PathBuf>,
     /// The project's prompt directory (absent is fine).
@@ -27,7 +27,7 @@ pub struct PromptDirs {
 
 /// A global prompt hidden by a project prompt of the same name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Shadowed {
+pub(crate) struct Shadowed {
     pub name: PromptName,
     /// The project prompt that is used.
     pub winner: PathBuf,
@@ -38,7 +38,7 @@ pub struct Shadowed {
 /// What discovery found: usable prompts sorted by name, shadowings, and problems (unparseable
 /// files, duplicate names). Prompts with problems are left out of `prompts`.
 #[derive(Debug, Clone, Default)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     pub prompts: Vec<Prompt>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
@@ -47,18 +47,18 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    pub fn get(&self, name: &str) -> Option<&Prompt> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Prompt> {
         self.prompts.iter().find(|p| p.name.as_str() == name)
     }
 
     /// The shadowing that hid a global prompt behind `name`, if any.
-    pub fn shadow_of(&self, name: &str) -> Option<&Shadowed> {
+    pub(crate) fn shadow_of(&self, name: &str) -> Option<&Shadowed> {
         self.shadowed.iter().find(|s| s.name.as_str() == name)
     }
 }
 
 /// Finds and parses every prompt in `dirs`.
-pub fn discover(dirs: &PromptDirs) -> Discovery {
+pub(crate) fn discover(dirs: &PromptDirs) -> Discovery {
     let mut out = Discovery::default();
     let sources: Vec<(Source, &PathBuf)> = match &dirs.only {
         Some(dir) => vec![(Source::Dir, dir)],

@@ -26,7 +26,7 @@ use crate::config::Pricing;
 
 /// A price list read from a litellm-format file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PriceFile {
+pub(crate) struct PriceFile {
     /// What estimates from it record as their table: `price_file:<file name>`.
     pub label: String,
     /// Bare names (no `/`).
@@ -53,7 +53,7 @@ fn cost(entry: &Value, key: &str) -> Option<f64> {
 
 impl PriceFile {
     /// Reads `path`; the error says what is wrong with it.
-    pub fn load(path: &Path) -> Result<PriceFile, String> {
+    pub(crate) fn load(path: &Path) -> Result<PriceFile, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
         let name = path
             .file_name()
@@ -63,7 +63,7 @@ impl PriceFile {
     }
 
     /// Parses the text of a price file named `name`.
-    pub fn parse(text: &str, name: &str) -> Result<PriceFile, String> {
+    pub(crate) fn parse(text: &str, name: &str) -> Result<PriceFile, String> {
         let root: Value = serde_json::from_str(text).map_err(|e| {
             format!(
                 "not JSON ({e}); expected litellm's model_prices_and_context_window.json format"
@@ -116,16 +116,12 @@ impl PriceFile {
     }
 
     /// How many models it prices.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.bare.len() + self.prefixed.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The entry for `model` (the name it matched, and its prices).
-    pub fn find(&self, model: &str) -> Option<(&str, Pricing)> {
+    pub(crate) fn find(&self, model: &str) -> Option<(&str, Pricing)> {
         if let Some((name, p)) = self.prefixed.get_key_value(model) {
             return Some((name.as_str(), *p));
         }

@@ -19,18 +19,18 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-pub use super::price_file::PriceFile;
+pub(crate) use super::price_file::PriceFile;
 use crate::config::Pricing;
 
 /// What an estimate records as its table when a `[budgets.pricing]` entry priced it.
-pub const CONFIG_TABLE: &str = "config";
+pub(crate) const CONFIG_TABLE: &str = "config";
 
 /// The built-in table's data file.
 const BUILTIN_TOML: &str = include_str!("prices.toml");
 
 /// The built-in table, read from [`BUILTIN_TOML`].
 #[derive(Debug)]
-pub struct Builtin {
+pub(crate) struct Builtin {
     /// The day the prices were checked, `YYYY-MM-DD`.
     pub checked: chrono::NaiveDate,
     pub models: BTreeMap<String, Pricing>,
@@ -75,7 +75,7 @@ fn parse_builtin(text: &str) -> Result<Builtin, String> {
 
 /// The built-in table. NB: the data file is part of the source; a unit test parses it, so a
 /// broken edit fails the build's tests rather than a user's run.
-pub fn builtin() -> &'static Builtin {
+pub(crate) fn builtin() -> &'static Builtin {
     static TABLE: LazyLock<Builtin> = LazyLock::new(|| {
         parse_builtin(BUILTIN_TOML).unwrap_or_else(|e| panic!("src/plan/prices.toml: {e}"))
     });
@@ -89,7 +89,7 @@ pub fn builtin_version() -> String {
 
 /// A price found for a model, and the table it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Price {
+pub(crate) struct Price {
     pub pricing: Pricing,
     /// `builtin-<date>`, [`CONFIG_TABLE`], or the price file's [`PriceFile::label`].
     pub table: String,
@@ -118,7 +118,7 @@ where
 /// The price of `model`: the most specific name of the config's `[budgets.pricing]`, the price
 /// file and the built-in table together, a tie going to the config, then to the price file (so
 /// an entry for `gpt-5` overrides `gpt-5-2025-08-07` but not the built-in `gpt-5-mini`).
-pub fn lookup(
+pub(crate) fn lookup(
     model: &str,
     overrides: &BTreeMap<String, Pricing>,
     file: Option<&PriceFile>,

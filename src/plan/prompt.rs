@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::fields::{self, Problem, ProblemKind, Reader, Severity, check_name};
 
 /// Every frontmatter key, in the order the docs list them.
-pub const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "name",
     "description",
     "weight",
@@ -37,15 +37,15 @@ pub const FIELDS: &[&str] = &[
 /// run records and `--tag`-free command lines refer to, so they are plain and portable.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
-pub struct PromptName(String);
+pub(crate) struct PromptName(String);
 
 impl PromptName {
-    pub fn parse(s: &str) -> Result<PromptName, String> {
+    pub(crate) fn parse(s: &str) -> Result<PromptName, String> {
         check_name(s, "a prompt name")?;
         Ok(PromptName(s.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -59,7 +59,7 @@ impl fmt::Display for PromptName {
 /// Where a prompt was found, which decides shadowing: project prompts hide global ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Source {
+pub(crate) enum Source {
     /// `--prompts-dir DIR`, used alone.
     Dir,
     /// The project's `.pitboss/grind/prompts/` (or `[grind] prompts_dir`).
@@ -80,7 +80,7 @@ impl fmt::Display for Source {
 
 /// A parsed prompt file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Prompt {
+pub(crate) struct Prompt {
     pub name: PromptName,
     pub description: String,
     /// Share of picks within a rotation (≥ 1).
@@ -106,13 +106,13 @@ pub struct Prompt {
 }
 
 /// Reads and parses the prompt file at `path`.
-pub fn load(path: &Path, source: Source) -> Result<Prompt, Vec<Problem>> {
+pub(crate) fn load(path: &Path, source: Source) -> Result<Prompt, Vec<Problem>> {
     let text = fields::read_text(path).map_err(|p| vec![p])?;
     parse(&text, path, source)
 }
 
 /// Parses a prompt file's text; `path` only names it in problems.
-pub fn parse(text: &str, path: &Path, source: Source) -> Result<Prompt, Vec<Problem>> {
+pub(crate) fn parse(text: &str, path: &Path, source: Source) -> Result<Prompt, Vec<Problem>> {
     let text = fields::normalize(text);
     let (yaml, body) = split_frontmatter(&text)
         .map_err(|kind| vec![Problem::file(path, kind).at(Some(1), None)])?;

@@ -30,7 +30,7 @@ use crate::fields::{self, Problem, ProblemKind, Reader, Severity};
 
 /// One `[[prompts]]` entry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RotationEntry {
+pub(crate) struct RotationEntry {
     pub name: PromptName,
     pub weight_override: Option<u32>,
     pub every_override: Option<u32>,
@@ -44,7 +44,7 @@ pub struct RotationEntry {
 
 /// A parsed rotation file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RotationFile {
+pub(crate) struct RotationFile {
     /// The file name without `.toml`.
     pub name: String,
     pub path: PathBuf,
@@ -65,13 +65,13 @@ const ENTRY_KEYS: &[&str] = &[
 ];
 
 /// Reads and parses the rotation file at `path`.
-pub fn load(path: &Path) -> Result<RotationFile, Vec<Problem>> {
+pub(crate) fn load(path: &Path) -> Result<RotationFile, Vec<Problem>> {
     let text = fields::read_text(path).map_err(|p| vec![p])?;
     parse(&text, path)
 }
 
 /// The rotation files of `dir` (`*.toml`), sorted by name; none when it does not exist.
-pub fn list(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn list(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -84,14 +84,14 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The rotation name a file path stands for (its stem).
-pub fn name_of(path: &Path) -> String {
+pub(crate) fn name_of(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
 /// Parses a rotation file's text; `path` names it in problems and gives the rotation its name.
-pub fn parse(text: &str, path: &Path) -> Result<RotationFile, Vec<Problem>> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<RotationFile, Vec<Problem>> {
     match parse_lenient(text, path) {
         (Some(r), problems) if problems.is_empty() => Ok(r),
         (_, problems) => Err(problems),
@@ -100,7 +100,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RotationFile, Vec<Problem>> {
 
 /// Like [`parse`], but also returns what could be read despite problems (bad entries left
 /// out), so `prompts validate` can check the prompt names of a file with other mistakes.
-pub fn parse_lenient(text: &str, path: &Path) -> (Option<RotationFile>, Vec<Problem>) {
+pub(crate) fn parse_lenient(text: &str, path: &Path) -> (Option<RotationFile>, Vec<Problem>) {
     let node = match fields::toml::parse(text, path) {
         Ok(node) => node,
         Err(p) => return (None, vec![p]),
@@ -174,7 +174,7 @@ pub fn parse_lenient(text: &str, path: &Path) -> (Option<RotationFile>, Vec<Prob
 
 impl RotationFile {
     /// A problem for each entry naming no known prompt (with the nearest known name).
-    pub fn check_prompts<'a>(
+    pub(crate) fn check_prompts<'a>(
         &self,
         known: impl IntoIterator<Item = &'a str> + Clone,
     ) -> Vec<Problem> {

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 /// One prompt as the scheduler sees it (overrides already applied).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub weight: u32,
     pub every: u32,
@@ -36,7 +36,7 @@ pub struct Entry {
 
 /// Benches a prompt for `skip_turns` of its turns after `after` sessions in a row changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     pub after: u32,
     pub skip_turns: u32,
 }
@@ -45,7 +45,7 @@ pub struct Backoff {
 /// removed before a resume) are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct SchedulerState {
+pub(crate) struct SchedulerState {
     /// The rotation of the last pick; 0 before the first.
     pub rotation: u64,
     /// Picks made so far in `rotation`.
@@ -61,12 +61,12 @@ pub struct SchedulerState {
 }
 
 impl SchedulerState {
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
     /// Reads a state stored by [`SchedulerState::to_json`]; `null` is a fresh state.
-    pub fn from_json(value: &serde_json::Value) -> Result<SchedulerState, SchedulerError> {
+    pub(crate) fn from_json(value: &serde_json::Value) -> Result<SchedulerState, SchedulerError> {
         if value.is_null() {
             return Ok(SchedulerState::default());
         }
@@ -76,7 +76,7 @@ impl SchedulerState {
 
 /// Empty rotations skipped just before a pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     pub first: u64,
     pub last: u64,
 }
@@ -84,7 +84,7 @@ pub struct Skipped {
 /// What to run next.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Pick {
+pub(crate) enum Pick {
     Run {
         prompt: String,
         rotation: u64,
@@ -97,7 +97,7 @@ pub enum Pick {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SchedulerError {
+pub(crate) enum SchedulerError {
     #[error("the stored scheduler state cannot be read: {0}")]
     BadState(String),
     #[error("prompt `{0}` is in the rotation twice")]
@@ -108,14 +108,14 @@ pub enum SchedulerError {
 
 /// Picks prompts; see the module docs for the rules.
 #[derive(Debug, Clone)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     entries: Vec<Entry>,
     backoff: Option<Backoff>,
     state: SchedulerState,
 }
 
 impl Scheduler {
-    pub fn new(
+    pub(crate) fn new(
         mut entries: Vec<Entry>,
         backoff: Option<Backoff>,
         state: SchedulerState,
@@ -146,16 +146,12 @@ impl Scheduler {
         })
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    pub fn state(&self) -> &SchedulerState {
+    pub(crate) fn state(&self) -> &SchedulerState {
         &self.state
     }
 
     /// The next prompt to run, counted as run.
-    pub fn next_pick(&mut self) -> Pick {
+    pub(crate) fn next_pick(&mut self) -> Pick {
         let mut skipped = None;
         loop {
             if self.state.rotation > 0
@@ -198,7 +194,7 @@ impl Scheduler {
 
     /// The next `n` picks, without changing this scheduler (outcomes are unknown, so the preview
     /// assumes no back-off is triggered). Stops after [`Pick::Exhausted`].
-    pub fn preview(&self, n: usize) -> Vec<Pick> {
+    pub(crate) fn preview(&self, n: usize) -> Vec<Pick> {
         let mut s = self.clone();
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
@@ -213,12 +209,12 @@ impl Scheduler {
     }
 
     /// True when no prompt can ever run again.
-    pub fn is_exhausted(&self) -> bool {
+    pub(crate) fn is_exhausted(&self) -> bool {
         self.entries.iter().all(|e| self.used_up(e))
     }
 
     /// Tells the back-off whether a finished session of `prompt` changed anything.
-    pub fn record_outcome(&mut self, prompt: &str, changed: bool) {
+    pub(crate) fn record_outcome(&mut self, prompt: &str, changed: bool) {
         let Some(e) = self.entries.iter().find(|e| e.name == prompt) else {
             return;
         };

@@ -14,7 +14,7 @@ use crate::git::{Oid, Repo};
 
 /// One line of `git blame --porcelain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PorcelainLine {
+pub(crate) struct PorcelainLine {
     pub commit: String,
     pub line: usize,
     pub content: String,
@@ -22,7 +22,7 @@ pub struct PorcelainLine {
 
 /// Parses `git blame --porcelain` output: a header `<sha> <orig> <final> [<count>]`, the
 /// commit's fields the first time it appears, then the line itself after a tab.
-pub fn parse_porcelain(bytes: &[u8]) -> Vec<PorcelainLine> {
+pub(crate) fn parse_porcelain(bytes: &[u8]) -> Vec<PorcelainLine> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut current: Option<(String, usize)> = None;
@@ -54,7 +54,7 @@ pub fn parse_porcelain(bytes: &[u8]) -> Vec<PorcelainLine> {
 /// How a line's commit was matched to its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Via {
+pub(crate) enum Via {
     /// The commit is one the session made.
     Commit,
     /// The commit has the patch id of the session's commit or whole change.
@@ -66,7 +66,7 @@ pub enum Via {
 
 /// The session that wrote a line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SessionRef {
+pub(crate) struct SessionRef {
     pub run: String,
     pub refname: String,
     pub seq: u64,
@@ -76,7 +76,7 @@ pub struct SessionRef {
 
 /// One annotated line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BlameLine {
+pub(crate) struct BlameLine {
     pub line: usize,
     pub commit: String,
     pub content: String,
@@ -84,7 +84,7 @@ pub struct BlameLine {
 }
 
 /// Maps commits to sessions for one blame.
-pub struct Annotator<'a> {
+pub(crate) struct Annotator<'a> {
     index: &'a mut Index,
     by_commit: HashMap<String, (String, u64)>,
     by_patch: HashMap<String, (String, u64)>,
@@ -92,7 +92,7 @@ pub struct Annotator<'a> {
 }
 
 impl<'a> Annotator<'a> {
-    pub fn new(index: &'a mut Index) -> Annotator<'a> {
+    pub(crate) fn new(index: &'a mut Index) -> Annotator<'a> {
         let mut by_commit = HashMap::new();
         let mut by_patch = HashMap::new();
         for run in index.runs.values() {
@@ -115,7 +115,7 @@ impl<'a> Annotator<'a> {
     }
 
     /// The session behind a commit, if any.
-    pub fn session_of(&mut self, repo: &Repo, commit: &str) -> Result<Option<SessionRef>> {
+    pub(crate) fn session_of(&mut self, repo: &Repo, commit: &str) -> Result<Option<SessionRef>> {
         if let Some(s) = self.seen.get(commit) {
             return Ok(s.clone());
         }
@@ -150,7 +150,7 @@ impl<'a> Annotator<'a> {
 }
 
 /// Blames a file (`args` are git blame's: `-L`, a revision, `--`, the path).
-pub fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<Vec<BlameLine>> {
+pub(crate) fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<Vec<BlameLine>> {
     let bytes = repo
         .blame_porcelain(args)?
         .map_err(ProvenanceError::Blame)?;
@@ -239,7 +239,11 @@ fn through_squashes(
 
 /// The part of a transcript around the last mention of `file` (preferring a line that looks
 /// like a tool call writing it): `radius` lines either side, with their 1-based numbers.
-pub fn transcript_excerpt(text: &str, file: &str, radius: usize) -> Option<Vec<(usize, String)>> {
+pub(crate) fn transcript_excerpt(
+    text: &str,
+    file: &str,
+    radius: usize,
+) -> Option<Vec<(usize, String)>> {
     let lines: Vec<&str> = text.lines().collect();
     let name = file.rsplit('/').next().unwrap_or(file);
     let writes = |l: &str| {

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Bumped whenever the cached shapes change; an older file is ignored and rebuilt.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// Where the cache lives.
-pub fn cache_path(common_dir: &Path) -> PathBuf {
+pub(crate) fn cache_path(common_dir: &Path) -> PathBuf {
     common_dir
         .join("pitboss")
         .join("cache")
@@ -21,13 +21,13 @@ pub fn cache_path(common_dir: &Path) -> PathBuf {
 }
 
 /// The cached value, `None` when there is none usable.
-pub fn load<T: DeserializeOwned>(path: &Path) -> Option<T> {
+pub(crate) fn load<T: DeserializeOwned>(path: &Path) -> Option<T> {
     let bytes = std::fs::read(path).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
 /// Saves the value; best effort (see the module comment).
-pub fn save<T: Serialize>(path: &Path, value: &T) {
+pub(crate) fn save<T: Serialize>(path: &Path, value: &T) {
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;

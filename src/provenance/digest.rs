@@ -16,7 +16,7 @@ use std::fmt::Write;
 use super::review::{Review, ReviewSession};
 
 /// GitHub's cap on a pull request's body.
-pub const GITHUB_BODY_LIMIT: usize = 65_536;
+pub(crate) const GITHUB_BODY_LIMIT: usize = 65_536;
 
 /// Files listed in the diff stat before the rest are counted in one line.
 const MAX_FILES: usize = 50;
@@ -38,7 +38,7 @@ struct Detail {
 
 /// The digest, fitted into `limit` bytes. `None` only when even the fully folded digest does
 /// not fit (a limit of a few hundred bytes).
-pub fn markdown(review: &Review, limit: usize) -> Option<String> {
+pub(crate) fn markdown(review: &Review, limit: usize) -> Option<String> {
     let all = review.sessions.len();
     for summary_chars in SUMMARY_STEPS {
         let s = render(

@@ -23,7 +23,7 @@ const MAX_OWN_COMMITS: usize = 1000;
 
 /// What the index keeps of one session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionFacts {
+pub(crate) struct SessionFacts {
     pub seq: u64,
     pub prompt: String,
     pub agent: Option<String>,
@@ -51,14 +51,14 @@ pub struct SessionFacts {
 
 impl SessionFacts {
     /// Whether the session changed anything (landed code, or work saved as a patch).
-    pub fn changed(&self) -> bool {
+    pub(crate) fn changed(&self) -> bool {
         self.commit.is_some() || self.saved_patch
     }
 }
 
 /// What the index keeps of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     pub id: String,
     pub refname: String,
     pub tip: String,
@@ -79,14 +79,14 @@ pub struct RunFacts {
 
 /// The run branch's whole change, as of one branch tip.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WholeRun {
+pub(crate) struct WholeRun {
     pub branch_tip: String,
     pub patch_id: Option<String>,
 }
 
 /// Which runs to index.
 #[derive(Debug, Clone, Default)]
-pub struct IndexOptions {
+pub(crate) struct IndexOptions {
     /// Add the runs under `refs/pitboss-remotes/*` whose id has no local run.
     pub remote_runs: bool,
     /// Do not read or write the cache (benchmarks of a cold start).
@@ -95,7 +95,7 @@ pub struct IndexOptions {
 
 /// The index, as cached.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Index {
+pub(crate) struct Index {
     pub format: u32,
     /// By run ref name.
     pub runs: BTreeMap<String, RunFacts>,
@@ -120,7 +120,7 @@ pub(super) fn oid(s: &str) -> Option<Oid> {
 
 impl Index {
     /// Loads the cached index and brings it up to date with the run refs.
-    pub fn load(store: &RunStore<'_>, opts: &IndexOptions) -> Result<Index> {
+    pub(crate) fn load(store: &RunStore<'_>, opts: &IndexOptions) -> Result<Index> {
         let repo = store.repo();
         let path = cache::cache_path(repo.common_dir());
         let mut index: Index = if opts.no_cache {
@@ -183,14 +183,14 @@ impl Index {
     }
 
     /// The runs to report on: local ones, and remote ones when asked.
-    pub fn runs(&self, remote_runs: bool) -> impl Iterator<Item = &RunFacts> {
+    pub(crate) fn runs(&self, remote_runs: bool) -> impl Iterator<Item = &RunFacts> {
         self.runs
             .values()
             .filter(move |r| remote_runs || r.remote.is_none())
     }
 
     /// Writes the index back when this call added to it.
-    pub fn save(&mut self) {
+    pub(crate) fn save(&mut self) {
         if self.dirty
             && let Some(p) = &self.path
         {
@@ -269,7 +269,7 @@ impl Index {
     }
 
     /// The patch id of a commit outside the sessions, computed once and kept.
-    pub fn commit_patch_id(&mut self, repo: &Repo, commit: Oid) -> Result<Option<String>> {
+    pub(crate) fn commit_patch_id(&mut self, repo: &Repo, commit: Oid) -> Result<Option<String>> {
         let key = commit.to_string();
         if let Some(p) = self.commit_patch_ids.get(&key) {
             return Ok(Some(p.clone()).filter(|p| !p.is_empty()));
@@ -285,7 +285,7 @@ impl Index {
 
     /// The patch id of each run's whole change (base commit to branch tip), by run ref name;
     /// computed once per branch tip.
-    pub fn whole_run_patch_ids(&mut self, repo: &Repo) -> Result<HashMap<String, String>> {
+    pub(crate) fn whole_run_patch_ids(&mut self, repo: &Repo) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();
         let refnames: Vec<String> = self.runs.keys().cloned().collect();
         for refname in refnames {
@@ -338,7 +338,7 @@ impl Index {
     }
 
     /// Looks a session up by run ref name and seq.
-    pub fn session(&self, refname: &str, seq: u64) -> Option<(&RunFacts, &SessionFacts)> {
+    pub(crate) fn session(&self, refname: &str, seq: u64) -> Option<(&RunFacts, &SessionFacts)> {
         let run = self.runs.get(refname)?;
         let s = run.sessions.iter().find(|s| s.seq == seq)?;
         Some((run, s))

@@ -12,25 +12,25 @@
 //! - [`review`] and [`digest`]: what one run did to its base (`review`), and its Markdown
 //!   digest fitted to a pull request's body (`review --md`, `pr`).
 
-pub mod blame;
-pub mod cache;
-pub mod digest;
-pub mod index;
-pub mod reach;
-pub mod review;
-pub mod stats;
+pub(crate) mod blame;
+pub(crate) mod cache;
+pub(crate) mod digest;
+pub(crate) mod index;
+pub(crate) mod reach;
+pub(crate) mod review;
+pub(crate) mod stats;
 
 use crate::git::GitError;
 use crate::store::StoreError;
 
-pub use blame::{BlameLine, SessionRef, Via as BlameVia};
-pub use index::{Index, IndexOptions, RunFacts, SessionFacts};
-pub use reach::{Reach, ReachReport, RunReach, Target};
-pub use stats::{Group, GroupBy, StatsOptions, StatsReport};
+pub(crate) use blame::BlameLine;
+pub(crate) use index::{Index, IndexOptions, RunFacts, SessionFacts};
+pub(crate) use reach::{Reach, ReachReport, Target};
+pub(crate) use stats::{Group, GroupBy, StatsOptions, StatsReport};
 
 /// Errors of the provenance commands.
 #[derive(Debug, thiserror::Error)]
-pub enum ProvenanceError {
+pub(crate) enum ProvenanceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -47,4 +47,4 @@ pub enum ProvenanceError {
     },
 }
 
-pub type Result<T, E = ProvenanceError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ProvenanceError> = std::result::Result<T, E>;

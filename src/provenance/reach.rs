@@ -29,7 +29,7 @@ use crate::git::{ChangedFile, Oid, Repo, TreeEdit};
 /// How far a session's work got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Reach {
+pub(crate) enum Reach {
     /// No code of this session landed on the run branch (nothing to reach the target with).
     NotLanded,
     /// The target has no such commit (the run has no base branch and no `--target` was given).
@@ -43,13 +43,13 @@ pub enum Reach {
 }
 
 impl Reach {
-    pub fn reached(self) -> bool {
+    pub(crate) fn reached(self) -> bool {
         matches!(
             self,
             Reach::Merged | Reach::PatchId | Reach::SquashedRun | Reach::Applied
         )
     }
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reach::NotLanded => "not-landed",
             Reach::NoTarget => "no-target",
@@ -65,30 +65,29 @@ impl Reach {
 
 /// Where "the target" is: one revision for every run, or each run's base branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     BaseBranch,
     Rev(String),
 }
 
 /// Cached verdicts of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CachedReach {
+pub(crate) struct CachedReach {
     pub key: String,
     pub verdicts: Vec<(u64, Reach)>,
 }
 
 /// One run's verdicts: by seq.
 #[derive(Debug, Clone, Default)]
-pub struct RunReach {
-    pub target: Option<String>,
+pub(crate) struct RunReach {
     pub verdicts: BTreeMap<u64, Reach>,
 }
 
 /// Verdicts of every run, by run ref name.
-pub type ReachReport = BTreeMap<String, RunReach>;
+pub(crate) type ReachReport = BTreeMap<String, RunReach>;
 
 /// Judges every run the index holds (the remote ones too when asked).
-pub fn judge(
+pub(crate) fn judge(
     repo: &Repo,
     index: &mut Index,
     target: &Target,
@@ -107,14 +106,11 @@ pub fn judge(
     let refnames: Vec<String> = index.runs(remote_runs).map(|r| r.refname.clone()).collect();
     for refname in refnames {
         let run = index.runs[&refname].clone();
-        let (label, target_tip) = match (target, fixed) {
-            (Target::Rev(rev), Some(t)) => (Some(rev.clone()), Some(t)),
+        let target_tip = match (target, fixed) {
+            (Target::Rev(_), Some(t)) => Some(t),
             _ => match &run.base_branch {
-                Some(b) => (
-                    Some(b.clone()),
-                    repo.rev_commit(&format!("refs/heads/{b}"))?,
-                ),
-                None => (None, None),
+                Some(b) => repo.rev_commit(&format!("refs/heads/{b}"))?,
+                None => None,
             },
         };
         let branch_tip = branch_tip(repo, &run)?;
@@ -141,20 +137,14 @@ pub fn judge(
                 v
             }
         };
-        out.insert(
-            refname,
-            RunReach {
-                target: label,
-                verdicts,
-            },
-        );
+        out.insert(refname, RunReach { verdicts });
     }
     Ok(out)
 }
 
 /// The tip of the run's code branch: the one run.json names, else `pitboss/<id>`, else
 /// `pitboss/grind/<id>` (the name runs used before).
-pub fn branch_tip(repo: &Repo, run: &RunFacts) -> Result<Option<Oid>> {
+pub(crate) fn branch_tip(repo: &Repo, run: &RunFacts) -> Result<Option<Oid>> {
     let mut names: Vec<String> = run.branch.iter().cloned().collect();
     if run.remote.is_none() {
         names.push(format!("pitboss/{}", run.id));

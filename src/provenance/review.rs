@@ -20,7 +20,7 @@ use crate::store::{PullRequest, Run, RunStore, Seq, SessionStatus};
 
 /// A run, reviewed.
 #[derive(Debug, Clone, Serialize)]
-pub struct Review {
+pub(crate) struct Review {
     pub run: String,
     pub run_ref: String,
     pub status: String,
@@ -41,7 +41,7 @@ pub struct Review {
 
 /// One session of a reviewed run.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReviewSession {
+pub(crate) struct ReviewSession {
     pub seq: u64,
     pub prompt: String,
     pub status: SessionStatus,
@@ -61,14 +61,14 @@ pub struct ReviewSession {
 
 impl ReviewSession {
     /// A session that changed something which is not on the run branch.
-    pub fn not_landed(&self) -> bool {
+    pub(crate) fn not_landed(&self) -> bool {
         !self.landed && (self.patch.is_some() || !self.commits.is_empty())
     }
 }
 
 /// Sums over the sessions and the diff.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub sessions: u64,
     pub by_status: BTreeMap<String, u64>,
     pub landed: u64,
@@ -85,7 +85,7 @@ pub struct Totals {
 }
 
 /// Reviews one run of this repository.
-pub fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
+pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
     let repo = store.repo();
     let mut index = Index::load(store, &IndexOptions::default())?;
     let verdicts = reach::judge(repo, &mut index, &Target::BaseBranch, false)?;

@@ -14,7 +14,7 @@ use super::reach::{Reach, ReachReport};
 
 /// How sessions are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GroupBy {
+pub(crate) enum GroupBy {
     #[default]
     Prompt,
     Agent,
@@ -25,7 +25,7 @@ pub enum GroupBy {
 
 /// Which sessions count.
 #[derive(Debug, Clone, Default)]
-pub struct StatsOptions {
+pub(crate) struct StatsOptions {
     pub by: GroupBy,
     /// Only sessions started at or after this time.
     pub since: Option<DateTime<Utc>>,
@@ -36,7 +36,7 @@ pub struct StatsOptions {
 
 /// One group's figures. Shares are of `sessions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Group {
+pub(crate) struct Group {
     pub key: String,
     pub sessions: u64,
     pub by_status: BTreeMap<String, u64>,
@@ -113,7 +113,7 @@ fn median(sorted: &[i64]) -> Option<i64> {
 
 /// Every group, and the whole.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct StatsReport {
+pub(crate) struct StatsReport {
     pub by: &'static str,
     pub groups: Vec<Group>,
     pub total: Group,
@@ -121,7 +121,7 @@ pub struct StatsReport {
 }
 
 impl GroupBy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             GroupBy::Prompt => "prompt",
             GroupBy::Agent => "agent",
@@ -133,7 +133,7 @@ impl GroupBy {
 }
 
 /// Groups the sessions of the index.
-pub fn compute(index: &Index, reach: &ReachReport, opts: &StatsOptions) -> StatsReport {
+pub(crate) fn compute(index: &Index, reach: &ReachReport, opts: &StatsOptions) -> StatsReport {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut total = Group {
         key: "total".into(),

@@ -21,12 +21,12 @@ pub const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
 pub const RUN_BRANCH_PREFIX: &str = "pitboss/";
 /// Where runs made before `pitboss/<id>` keep their branch: `pitboss/grind/<id>`, whose short
 /// name git resolves to the run ref. Such runs record it, and readers use what a run records.
-pub const LEGACY_RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
+pub(crate) const LEGACY_RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
 /// Where the copies of a remote's runs live: `refs/pitboss-remotes/<remote>/grind/<id>`.
 pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
 /// Where `fetch` puts a remote's runs until they pass the incoming checks:
 /// `refs/pitboss-incoming/<remote>/grind/<id>`, deleted before `fetch` returns.
-pub const INCOMING_REF_PREFIX: &str = "refs/pitboss-incoming/";
+pub(crate) const INCOMING_REF_PREFIX: &str = "refs/pitboss-incoming/";
 /// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
 pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
 /// Longest run id we accept. Generated ids are 21 characters.

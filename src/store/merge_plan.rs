@@ -24,7 +24,7 @@ use crate::git::Oid;
 
 /// One session of one side, as found in its tree.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SideSession {
+pub(crate) struct SideSession {
     pub seq: u64,
     pub record: SessionRecord,
     pub record_blob: Oid,
@@ -73,7 +73,7 @@ impl SideSession {
 
 /// A session's place in the merged run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Placed {
+pub(crate) struct Placed {
     pub seq: u64,
     pub session: SideSession,
     /// Set when the session moved: the seq it had on its side.
@@ -83,7 +83,7 @@ pub struct Placed {
 impl Placed {
     /// The record as it is stored at its new place: `seq`, the canonical transcript path when
     /// it had the canonical one, and `renumbered_from` (kept from an earlier move if any).
-    pub fn record(&self) -> SessionRecord {
+    pub(crate) fn record(&self) -> SessionRecord {
         let mut r = self.session.record.clone();
         if let Some(old) = self.moved_from {
             let old_path = super::id::Seq(old).record_transcript_path();
@@ -103,7 +103,7 @@ impl Placed {
 
 /// Places the union of two sides' sessions (see the module comment). Sorted by seq; the
 /// result does not depend on which side is `a`.
-pub fn plan_union(a: &[SideSession], b: &[SideSession]) -> Vec<Placed> {
+pub(crate) fn plan_union(a: &[SideSession], b: &[SideSession]) -> Vec<Placed> {
     // Every instance of every identity.
     let mut by_identity: BTreeMap<(u64, String), Vec<&SideSession>> = BTreeMap::new();
     for s in a.iter().chain(b) {

@@ -14,7 +14,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// `session 0007 fp-hunter: ok`, the summary, then the trailers.
-pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -> String {
+pub(crate) fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -> String {
     let mut m = format!(
         "session {:04} {}: {}\n\n",
         r.seq,
@@ -69,7 +69,12 @@ pub fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunStatus) -
 }
 
 /// A run-level commit: `run <id> started`, `run <id> finished: <status> (<reason>)`, …
-pub fn run_message(subject: &str, body: Option<&str>, run: &RunId, status: &RunStatus) -> String {
+pub(crate) fn run_message(
+    subject: &str,
+    body: Option<&str>,
+    run: &RunId,
+    status: &RunStatus,
+) -> String {
     let mut m = format!("{}\n\n", one_line(subject));
     if let Some(b) = body.filter(|b| !b.trim().is_empty()) {
         m.push_str(b.trim_end());
@@ -85,7 +90,7 @@ pub fn run_message(subject: &str, body: Option<&str>, run: &RunId, status: &RunS
 /// and why, then the run-level trailers plus one `Pitboss-Renumbered: <old> -> <new>` per
 /// moved session. Everything here derives from the two tips, so both machines write the same
 /// message (see `merge.rs`).
-pub fn merge_message(
+pub(crate) fn merge_message(
     run: &RunId,
     first: (crate::git::Oid, usize),
     second: (crate::git::Oid, usize),

@@ -9,14 +9,14 @@
 mod append_only;
 mod check;
 mod damage;
-pub mod dir_read;
+pub(crate) mod dir_read;
 mod id;
 mod import;
 mod markdown;
 mod merge;
 mod merge_plan;
 mod message;
-pub mod paths;
+pub(crate) mod paths;
 mod pull_request;
 mod read;
 mod read_at;
@@ -29,7 +29,7 @@ mod run;
 mod write;
 
 pub mod layout;
-pub mod share;
+pub(crate) mod share;
 
 use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};

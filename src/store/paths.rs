@@ -9,25 +9,25 @@
 use super::id::Seq;
 
 /// The run's identity and settings; written once, never changed.
-pub const RUN_JSON: &str = "run.json";
+pub(crate) const RUN_JSON: &str = "run.json";
 /// Where the run stands (status, totals, scheduler and budget state).
-pub const STATE_JSON: &str = "state.json";
+pub(crate) const STATE_JSON: &str = "state.json";
 /// The notes sessions pass on to each other.
-pub const SCRATCHPAD: &str = "scratchpad.md";
+pub(crate) const SCRATCHPAD: &str = "scratchpad.md";
 /// One record per session: `sessions/<bucket>/<seq>.jsonl`.
-pub const SESSIONS_DIR: &str = "sessions";
+pub(crate) const SESSIONS_DIR: &str = "sessions";
 /// One transcript per session: `transcripts/<bucket>/session-<seq>.log`.
-pub const TRANSCRIPTS_DIR: &str = "transcripts";
+pub(crate) const TRANSCRIPTS_DIR: &str = "transcripts";
 /// A session's work that was not committed: `patches/<bucket>/session-<seq>.patch`, and
 /// `resume-<seq>.patch` for work found when the run was resumed.
-pub const PATCHES_DIR: &str = "patches";
+pub(crate) const PATCHES_DIR: &str = "patches";
 /// The directories of the tree whose files belong to one session each.
-pub const SESSION_DIRS: [&str; 3] = [SESSIONS_DIR, TRANSCRIPTS_DIR, PATCHES_DIR];
+pub(crate) const SESSION_DIRS: [&str; 3] = [SESSIONS_DIR, TRANSCRIPTS_DIR, PATCHES_DIR];
 
 /// The run directory's records, one a line.
-pub const SESSIONS_JSONL: &str = "sessions.jsonl";
+pub(crate) const SESSIONS_JSONL: &str = "sessions.jsonl";
 /// The run directory's records, rendered for people.
-pub const SESSIONS_MD: &str = "sessions.md";
+pub(crate) const SESSIONS_MD: &str = "sessions.md";
 
 const RECORD_EXT: &str = ".jsonl";
 const SESSION_PREFIX: &str = "session-";
@@ -100,7 +100,7 @@ impl Seq {
 /// The seq digits of a session's file in one of the [`SESSION_DIRS`] (`0007.jsonl`,
 /// `session-0007.log`, `session-0007.patch`; `resume-0007.patch` too when `resume`), not yet
 /// checked to be digits.
-pub fn session_file_digits<'a>(dir: &str, name: &'a str, resume: bool) -> Option<&'a str> {
+pub(crate) fn session_file_digits<'a>(dir: &str, name: &'a str, resume: bool) -> Option<&'a str> {
     match dir {
         SESSIONS_DIR => name.strip_suffix(RECORD_EXT),
         TRANSCRIPTS_DIR => name

@@ -116,7 +116,7 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
         "{r}"
     );
     assert_eq!(r["cost_source"], "estimated");
-    assert_eq!(r["price_table"], pitboss::plan::prices::builtin_version());
+    assert_eq!(r["price_table"], pitboss::builtin_price_table());
     let cost = r["cost_usd"].as_f64().unwrap();
     let want = (1300.0 * 1.25 + 100.0 * 10.0 + 1200.0 * 0.125) / 1e6;
     assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");

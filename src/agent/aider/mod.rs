@@ -38,7 +38,7 @@ pub const AIDER_FLAGS: [&str; 10] = [
 /// Where Aider 0.86 keeps its repo-map cache (`RepoMap.TAGS_CACHE_DIR`, under the repository's
 /// root). pitboss hides it from git in the worktree (see `own_files`); `--map-tokens 0` would
 /// avoid it only by switching the repo map off, which changes what the model sees.
-pub const AIDER_TAGS_CACHE: &str = ".aider.tags.cache.v4";
+pub(crate) const AIDER_TAGS_CACHE: &str = ".aider.tags.cache.v4";
 
 /// Runs Aider.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// A Unix time in seconds (or milliseconds, when it is too large to be seconds).
-pub fn from_unix(value: f64) -> Option<DateTime<Utc>> {
+pub(crate) fn from_unix(value: f64) -> Option<DateTime<Utc>> {
     if !value.is_finite() || value <= 0.0 {
         return None;
     }
@@ -22,7 +22,7 @@ pub fn from_unix(value: f64) -> Option<DateTime<Utc>> {
 }
 
 /// The reset time of the 1.0.x `…usage limit reached|<unix seconds>` text.
-pub fn legacy_reset(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn legacy_reset(text: &str) -> Option<DateTime<Utc>> {
     let at = text.find("usage limit reached|")? + "usage limit reached|".len();
     let digits: String = text[at..]
         .chars()
@@ -33,7 +33,7 @@ pub fn legacy_reset(text: &str) -> Option<DateTime<Utc>> {
 
 /// The reset time of `resets 11:33am (UTC)` / `reset at 5pm (UTC)`: the first such time of day
 /// after `reference` (the session's start).
-pub fn clock_reset(text: &str, reference: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn clock_reset(text: &str, reference: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let lower = text.to_ascii_lowercase();
     let after = ["resets at ", "resets ", "reset at "]
         .iter()

@@ -15,7 +15,7 @@ pub const CODEX_DEFAULT_MODEL: &str = "gpt-6.1-sol";
 
 /// A model and where it was found, e.g. `codex config /home/me/.codex/config.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundModel {
+pub(crate) struct FoundModel {
     pub model: String,
     pub source: String,
 }
@@ -59,7 +59,7 @@ fn config_override(args: &[String]) -> Option<String> {
 
 /// The model a `config.toml` text names for `profile` (when given or set in the file), else at
 /// its top level.
-pub fn model_in_config(text: &str, profile: Option<&str>) -> Option<String> {
+pub(crate) fn model_in_config(text: &str, profile: Option<&str>) -> Option<String> {
     let doc: toml::Table = toml::from_str(text).ok()?;
     let profile = profile
         .map(str::to_string)
@@ -75,7 +75,7 @@ pub fn model_in_config(text: &str, profile: Option<&str>) -> Option<String> {
 }
 
 /// `$CODEX_HOME/config.toml`, else `$HOME/.codex/config.toml`, from the agent's environment.
-pub fn config_path(env: &BTreeMap<String, String>) -> Option<PathBuf> {
+pub(crate) fn config_path(env: &BTreeMap<String, String>) -> Option<PathBuf> {
     match env.get("CODEX_HOME").filter(|h| !h.is_empty()) {
         Some(home) => Some(PathBuf::from(home).join("config.toml")),
         None => env
@@ -87,7 +87,7 @@ pub fn config_path(env: &BTreeMap<String, String>) -> Option<PathBuf> {
 
 /// The model Codex will run, given the extra arguments pitboss passes it (with no `--model` of
 /// pitboss's own) and `read`, which returns the text of Codex's config file (or `None`).
-pub fn find_model(
+pub(crate) fn find_model(
     args: &[String],
     env: &BTreeMap<String, String>,
     read: impl Fn(&std::path::Path) -> Option<String>,

@@ -46,7 +46,7 @@ pub struct CodexParser {
 }
 
 /// Codex's turn usage as the ledger's disjoint [`Tokens`].
-pub fn usage_tokens(u: &Value) -> Tokens {
+pub(crate) fn usage_tokens(u: &Value) -> Tokens {
     let cache_read = u64_of(u, "cached_input_tokens");
     let cache_write = u64_of(u, "cache_write_input_tokens");
     Tokens {

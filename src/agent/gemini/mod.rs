@@ -16,17 +16,17 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use parse::{GeminiParser, exit_text};
+pub(crate) use parse::{GeminiParser, exit_text};
 
 use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The approval mode pitboss runs Gemini with.
-pub const GEMINI_APPROVAL_MODE: &str = "yolo";
+pub(crate) const GEMINI_APPROVAL_MODE: &str = "yolo";
 
 /// Runs the Gemini CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeminiAdapter {
+pub(crate) struct GeminiAdapter {
     /// `gemini` on `PATH` unless configured (`agent.binary`).
     pub binary: PathBuf,
     /// `--model`, when configured.
@@ -35,8 +35,9 @@ pub struct GeminiAdapter {
     pub extra_args: Vec<String>,
 }
 
+#[cfg(test)]
 impl GeminiAdapter {
-    pub fn new(binary: impl Into<PathBuf>) -> Self {
+    fn new(binary: impl Into<PathBuf>) -> Self {
         GeminiAdapter {
             binary: binary.into(),
             model: None,

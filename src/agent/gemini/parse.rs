@@ -29,7 +29,7 @@ use crate::usage::{CostSource, Tokens};
 
 /// Parses one Gemini CLI session. Build one per session.
 #[derive(Debug, Default)]
-pub struct GeminiParser {
+pub(crate) struct GeminiParser {
     session_id: Option<String>,
     init_model: Option<String>,
     text: String,
@@ -49,7 +49,7 @@ struct ResultEvent {
 }
 
 /// One model's stats as the ledger's disjoint [`Tokens`].
-pub fn model_tokens(m: &Value) -> Tokens {
+pub(crate) fn model_tokens(m: &Value) -> Tokens {
     let input_tokens = u64_of(m, "input_tokens");
     let cached = u64_of(m, "cached");
     let output_tokens = u64_of(m, "output_tokens");
@@ -67,7 +67,7 @@ pub fn model_tokens(m: &Value) -> Tokens {
 }
 
 /// Gemini CLI's documented exit codes, in words, with what to do.
-pub fn exit_text(code: i32) -> Option<&'static str> {
+pub(crate) fn exit_text(code: i32) -> Option<&'static str> {
     Some(match code {
         41 => {
             "gemini could not authenticate (exit 41): set GEMINI_API_KEY, or log in once with \
@@ -92,7 +92,7 @@ fn is_quota(text: &str) -> bool {
 }
 
 impl GeminiParser {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         GeminiParser::default()
     }
 

@@ -110,13 +110,16 @@ fn command(inv: &Invocation) -> io::Result<Command> {
 
 /// Runs a short helper command to completion and captures its output (the demo agent's own
 /// `git` calls). Not for agents: no group, no timeout.
-pub fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
+pub(crate) fn run_to_completion(inv: &Invocation) -> io::Result<std::process::Output> {
     command(inv)?.output()
 }
 
 /// Runs a short probe (`<agent> --version`) and captures its output; `Ok(None)` when it did
 /// not finish within `timeout` (it is then killed). Not for agents: no group, small output only.
-pub fn run_probe(inv: &Invocation, timeout: Duration) -> io::Result<Option<std::process::Output>> {
+pub(crate) fn run_probe(
+    inv: &Invocation,
+    timeout: Duration,
+) -> io::Result<Option<std::process::Output>> {
     let mut child = command(inv)?
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -20,7 +20,7 @@ use crate::plan::{PlanRequest, prompt_dirs};
 /// .pitboss/grind/prompts/ and then ~/.pitboss/grind/prompts/, a project prompt hiding a
 /// global one of the same name. Exits 1 when a prompt file or the config has a problem.
 #[derive(Debug, Args)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     json: bool,
@@ -37,7 +37,7 @@ struct Row<'a> {
     shadows: Option<&'a PathBuf>,
 }
 
-pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
+pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     let root = project::root_if_any(ctx);
     let paths = Paths::new(root.clone());
     let (found, mut problems) = find(ctx, root.as_deref(), args.prompts_dir.as_deref());
@@ -128,7 +128,7 @@ fn write_table(out: &mut impl Write, found: &Discovery, paths: &Paths) -> std::i
 }
 
 /// `verify,parallel-safe,#tag…`, or `-`.
-pub fn flags(p: &Prompt) -> String {
+pub(crate) fn flags(p: &Prompt) -> String {
     let mut f: Vec<String> = Vec::new();
     if p.verify {
         f.push("verify".into());
@@ -145,7 +145,7 @@ pub fn flags(p: &Prompt) -> String {
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
-pub fn write_columns<const N: usize>(
+pub(crate) fn write_columns<const N: usize>(
     out: &mut impl Write,
     header: &[&str; N],
     rows: &[[String; N]],

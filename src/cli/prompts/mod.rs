@@ -8,17 +8,17 @@ use clap::Subcommand;
 
 use crate::cli::{CliResult, Ctx};
 
-pub use ls::{flags, write_columns};
+pub(crate) use ls::{flags, write_columns};
 
 /// List, check and create the prompts `grind` rotates through.
 #[derive(Debug, Subcommand)]
-pub enum PromptsCommand {
+pub(crate) enum PromptsCommand {
     Ls(ls::LsArgs),
     Validate(validate::ValidateArgs),
     New(new::NewArgs),
 }
 
-pub fn dispatch(ctx: &Ctx, command: PromptsCommand) -> CliResult {
+pub(crate) fn dispatch(ctx: &Ctx, command: PromptsCommand) -> CliResult {
     match command {
         PromptsCommand::Ls(a) => ls::cmd_ls(ctx, a),
         PromptsCommand::Validate(a) => validate::cmd_validate(ctx, a),

@@ -17,7 +17,7 @@ use crate::plan::prompt_dirs;
 /// By default in the project's prompt folder (.pitboss/grind/prompts/, or [grind] prompts_dir);
 /// with --global in ~/.pitboss/grind/prompts/; with --dir in DIR. Refuses to overwrite.
 #[derive(Debug, Args)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// The prompt's name: lower-case letters, digits, '-' and '_' (also the file name).
     #[arg(value_parser = parse_name)]
     name: PromptName,
@@ -33,7 +33,7 @@ fn parse_name(s: &str) -> Result<PromptName, String> {
     PromptName::parse(s)
 }
 
-pub fn cmd_new(ctx: &Ctx, args: NewArgs) -> CliResult {
+pub(crate) fn cmd_new(ctx: &Ctx, args: NewArgs) -> CliResult {
     let (dir, root) = if let Some(dir) = &args.dir {
         (ctx.cwd.join(dir), project::root_if_any(ctx))
     } else if args.global {

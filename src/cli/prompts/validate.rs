@@ -14,13 +14,13 @@ use crate::plan;
 /// Prints one line per problem (`path:line: `field`: what is wrong`) and exits 1 when any is
 /// an error; warnings (unknown config keys, shadowed prompts) do not fail the check.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Check the prompts in DIR instead of the project's and the global ones.
     #[arg(long, value_name = "DIR")]
     prompts_dir: Option<PathBuf>,
 }
 
-pub fn cmd_validate(ctx: &Ctx, args: ValidateArgs) -> CliResult {
+pub(crate) fn cmd_validate(ctx: &Ctx, args: ValidateArgs) -> CliResult {
     let (_repo, root) = project::root(ctx)?;
     let paths = Paths::new(Some(root.clone()));
     let req = project::request(ctx, root, args.prompts_dir.as_deref());

@@ -11,13 +11,13 @@ use crate::grind::sweep;
 
 /// List the worktrees of runs.
 #[derive(Debug, Args)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     /// Print a JSON array.
     #[arg(long)]
     json: bool,
 }
 
-pub fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
+pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     with_store(ctx, |store| {
         let slots = sweep::list(store.repo(), store)?;
         let mut out = ui::stdout();

@@ -9,12 +9,12 @@ use crate::cli::{CliResult, Ctx};
 
 /// See and clean up the worktrees of runs.
 #[derive(Debug, Subcommand)]
-pub enum WorktreeCommand {
+pub(crate) enum WorktreeCommand {
     Ls(ls::LsArgs),
     Prune(prune::PruneArgs),
 }
 
-pub fn dispatch(ctx: &Ctx, c: WorktreeCommand) -> CliResult {
+pub(crate) fn dispatch(ctx: &Ctx, c: WorktreeCommand) -> CliResult {
     match c {
         WorktreeCommand::Ls(a) => ls::cmd_ls(ctx, a),
         WorktreeCommand::Prune(a) => prune::cmd_prune(ctx, a),

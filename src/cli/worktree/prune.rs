@@ -9,7 +9,7 @@ use crate::grind::sweep;
 /// Remove the worktrees of finished or deleted runs (never one a grind is using; one with
 /// uncommitted work only with --force).
 #[derive(Debug, Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     /// Also remove worktrees that hold uncommitted work (it is lost).
     #[arg(long)]
     force: bool,
@@ -18,7 +18,7 @@ pub struct PruneArgs {
     dry_run: bool,
 }
 
-pub fn cmd_prune(ctx: &Ctx, args: PruneArgs) -> CliResult {
+pub(crate) fn cmd_prune(ctx: &Ctx, args: PruneArgs) -> CliResult {
     with_store(ctx, |store| {
         let report = sweep::prune(store.repo(), store, args.force, args.dry_run)?;
         let verb = if args.dry_run {

@@ -20,7 +20,7 @@ use crate::store::SessionStatus;
 
 /// Everything known about a session when its status is decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionFacts {
+pub(crate) struct SessionFacts {
     pub agent: AgentRan,
     /// Why the session was cut at its cost cap, when it was.
     pub cost_cut: Option<String>,
@@ -31,7 +31,7 @@ pub struct SessionFacts {
 
 /// Whether the agent ran, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentRan {
+pub(crate) enum AgentRan {
     Ended(Facts),
     /// The pre-session hook failed (its error, in words), so the agent never started.
     PreHookFailed(String),
@@ -42,14 +42,14 @@ pub enum AgentRan {
 /// A run branch moved back by the session: `lost` commits of earlier sessions would be lost;
 /// the branch goes back to `base` (the first 12 hex digits of the tip the session started on).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rewound {
+pub(crate) struct Rewound {
     pub lost: usize,
     pub base: String,
 }
 
 /// The verify command's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verify {
+pub(crate) enum Verify {
     /// Not run (yet): no verify for this prompt, or the work does not land.
     NotRun,
     Passed,
@@ -60,7 +60,7 @@ pub enum Verify {
 /// The session's status. The later facts win: the agent's end, then the cost cap (like a time
 /// limit, its work does not land), then a rewritten run branch, then a failed verify command
 /// (which can only fail work that would land).
-pub fn decide(f: &SessionFacts) -> Verdict {
+pub(crate) fn decide(f: &SessionFacts) -> Verdict {
     let error = |reason: String| Verdict {
         status: SessionStatus::Error,
         land: false,
@@ -101,7 +101,7 @@ pub fn decide(f: &SessionFacts) -> Verdict {
 
 /// What the loop knows once the agent is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub end: SessionEnd,
     /// The agent said it failed (an error result, a malformed result file, no result at all).
     pub reported_error: bool,
@@ -115,7 +115,7 @@ pub struct Facts {
 
 /// The status, whether the work lands on the run branch, and why, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub status: SessionStatus,
     /// Land the work (ok/dirty) or save it as a patch and reset (everything else).
     pub land: bool,
@@ -123,7 +123,7 @@ pub struct Verdict {
     pub reason: Option<String>,
 }
 
-pub fn classify(f: &Facts) -> Verdict {
+pub(crate) fn classify(f: &Facts) -> Verdict {
     let fail = |status, reason: String| Verdict {
         status,
         land: false,

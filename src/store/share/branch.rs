@@ -394,7 +394,7 @@ pub(super) fn brings_code(outcome: &FetchOutcome) -> bool {
 }
 
 /// The branch names a run `id` can have, as full ref names.
-pub fn candidate_branch_refs(id: &RunId) -> [String; 2] {
+pub(crate) fn candidate_branch_refs(id: &RunId) -> [String; 2] {
     [
         id.branch_ref(),
         format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{id}"),

@@ -22,17 +22,17 @@ use crate::store::RunStore;
 use crate::store::id::RunId;
 
 /// How many runs one `fetch` downloads unless configured (`pitboss.fetchMaxRuns`).
-pub const DEFAULT_MAX_RUNS: usize = 10_000;
+pub(crate) const DEFAULT_MAX_RUNS: usize = 10_000;
 /// The git config key that sets the cap.
-pub const MAX_RUNS_KEY: &str = "pitboss.fetchMaxRuns";
+pub(crate) const MAX_RUNS_KEY: &str = "pitboss.fetchMaxRuns";
 /// Ignored names kept in a report as examples (the rest are counted).
-pub const MAX_EXAMPLES: usize = 10;
+pub(crate) const MAX_EXAMPLES: usize = 10;
 /// Refspecs per `git fetch` (command lines stay far below ARG_MAX).
 const REFSPECS_PER_FETCH: usize = 500;
 
 /// What one fetch does with each of a remote's refs.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FetchPlan {
+pub(crate) struct FetchPlan {
     /// Runs to download, with the tip the remote listed.
     pub download: Vec<(RunId, Oid)>,
     /// Runs whose listed tip is the one tracked here: integrated without a download.
@@ -50,7 +50,7 @@ pub struct FetchPlan {
 
 /// Plans a fetch from the remote's listed run refs (`refs/pitboss/grind/<id>`, tip), the
 /// tracking refs here, the runs here, the runs asked for (`None`: every run) and the cap.
-pub fn plan_fetch(
+pub(crate) fn plan_fetch(
     listed: Vec<(String, Oid)>,
     tracking: &BTreeMap<RunId, Oid>,
     local: &BTreeSet<RunId>,

@@ -25,13 +25,13 @@ use super::id::{RemoteName, RemoteNameError, RunId, TOMBSTONE_REF_PREFIX};
 use super::{RunStore, StoreError};
 use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 
-pub use branch::{BranchOutcome, CheckedOut, CodeMerge, FetchedBranch, candidate_branch_refs};
-pub use fetch::{FetchOptions, FetchOutcome, FetchReport, FetchedRun};
-pub use fetch_plan::{DEFAULT_MAX_RUNS, MAX_RUNS_KEY};
-pub use push::{PushOptions, PushOutcome, PushReport, PushedRef, RefKind, SkippedRun};
-pub use rm::{
-    Here, Relation, RemoteDeletion, RemoteListing, RemoteRun, RmReport, resolve_on_remote,
-};
+#[cfg(test)]
+pub(crate) use branch::CodeMerge;
+pub(crate) use branch::{BranchOutcome, FetchedBranch, candidate_branch_refs};
+pub(crate) use fetch::{FetchOptions, FetchOutcome, FetchReport};
+pub(crate) use fetch_plan::MAX_RUNS_KEY;
+pub(crate) use push::{PushOptions, PushOutcome, PushReport, RefKind};
+pub(crate) use rm::{Here, Relation, RemoteDeletion, resolve_on_remote};
 
 /// Errors of sharing runs. Messages name the remote and the run.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +80,7 @@ impl From<GitError> for ShareError {
     }
 }
 
-pub type Result<T, E = ShareError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ShareError> = std::result::Result<T, E>;
 
 /// A remote as pitboss uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,7 +132,7 @@ impl Remote {
 }
 
 /// Whether a remote argument is a URL or a path rather than a remote's name.
-pub fn looks_like_url(s: &str) -> bool {
+pub(crate) fn looks_like_url(s: &str) -> bool {
     s.contains('/') || s.contains(':') || s.ends_with(".git")
 }
 

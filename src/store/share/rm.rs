@@ -110,7 +110,11 @@ pub struct RemoteListing {
 
 /// Resolves `<run>` among the runs last seen on a remote (full id or unique prefix), for runs
 /// that no longer exist here.
-pub fn resolve_on_remote(store: &RunStore<'_>, remote: &Remote, prefix: &str) -> Result<RunId> {
+pub(crate) fn resolve_on_remote(
+    store: &RunStore<'_>,
+    remote: &Remote,
+    prefix: &str,
+) -> Result<RunId> {
     check_run_prefix(prefix).map_err(StoreError::from)?;
     let (runs, _) = store.tracking_refs(&remote.name)?;
     let mut matches: Vec<RunId> = runs
