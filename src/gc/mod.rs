@@ -320,6 +320,8 @@ fn restore_ref(name: &str, oid: Oid) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
 
     #[test]

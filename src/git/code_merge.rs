@@ -25,7 +25,7 @@ impl Repo {
     pub fn merge_trees_in_memory(&self, ours: Oid, theirs: Oid) -> Result<TreeMerge> {
         let find = |oid: Oid| {
             self.inner
-                .find_commit(oid)
+                .find_commit(oid.raw())
                 .map_err(GitError::git(format!("cannot read commit {oid}")))
         };
         let (a, b) = (find(ours)?, find(theirs)?);
@@ -48,7 +48,7 @@ impl Repo {
         let tree = index
             .write_tree_to(&self.inner)
             .map_err(GitError::git("cannot write the merged tree"))?;
-        Ok(TreeMerge::Clean(tree))
+        Ok(TreeMerge::Clean(Oid::from(tree)))
     }
 
     /// The work trees (the main one and every linked one) whose HEAD is the branch `refname`

@@ -17,11 +17,12 @@ impl Repo {
     /// The files that differ between the trees of commits `old` and `new`, in path order.
     pub fn diff_stat(&self, old: Oid, new: Oid) -> Result<Vec<FileStat>> {
         let tree = |c: Oid| -> Result<Oid> {
-            Ok(self
-                .inner
-                .find_commit(c)
-                .map_err(GitError::git(format!("cannot read commit {c}")))?
-                .tree_id())
+            Ok(Oid::from(
+                self.inner
+                    .find_commit(c.raw())
+                    .map_err(GitError::git(format!("cannot read commit {c}")))?
+                    .tree_id(),
+            ))
         };
         let diff = self.tree_diff(Some(tree(old)?), Some(tree(new)?))?;
         let mut out = Vec::with_capacity(diff.deltas().len());

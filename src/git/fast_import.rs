@@ -23,6 +23,7 @@
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::str::FromStr;
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};

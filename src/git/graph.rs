@@ -11,7 +11,7 @@ impl Repo {
     /// How many commits `local` has that `upstream` lacks, and the other way round.
     pub fn ahead_behind(&self, local: Oid, upstream: Oid) -> Result<(usize, usize)> {
         self.inner
-            .graph_ahead_behind(local, upstream)
+            .graph_ahead_behind(local.raw(), upstream.raw())
             .map_err(GitError::git(format!(
                 "cannot compare {local} with {upstream}"
             )))
@@ -19,8 +19,8 @@ impl Repo {
 
     /// The best common ancestor of two commits, `None` for unrelated histories.
     pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>> {
-        match self.inner.merge_base(a, b) {
-            Ok(o) => Ok(Some(o)),
+        match self.inner.merge_base(a.raw(), b.raw()) {
+            Ok(o) => Ok(Some(Oid::from(o))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(GitError::git(format!(
                 "cannot find a merge base of {a} and {b}"
@@ -35,18 +35,19 @@ impl Repo {
         let mut walk = self.inner.revwalk().map_err(GitError::git(what()))?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL)
             .map_err(GitError::git(what()))?;
-        walk.push(tip).map_err(GitError::git(what()))?;
+        walk.push(tip.raw()).map_err(GitError::git(what()))?;
         if let Some(h) = hide {
-            walk.hide(h).map_err(GitError::git(what()))?;
+            walk.hide(h.raw()).map_err(GitError::git(what()))?;
         }
-        walk.map(|r| r.map_err(GitError::git(what()))).collect()
+        walk.map(|r| r.map(Oid::from).map_err(GitError::git(what())))
+            .collect()
     }
 
     /// Points `name` at `oid` whatever it pointed at before. For tracking refs and tombstones
     /// only, never for run refs.
     pub fn set_ref(&self, name: &str, oid: Oid, message: &str) -> Result<()> {
         self.inner
-            .reference(name, oid, true, message)
+            .reference(name, oid.raw(), true, message)
             .map(|_| ())
             .map_err(GitError::git(format!("cannot update ref {name}")))
     }

@@ -7,7 +7,7 @@ use super::{GitError, Oid, Repo, Result};
 impl Repo {
     /// Whether the object store has `oid` (of any kind).
     pub fn has_object(&self, oid: Oid) -> bool {
-        self.inner.odb().is_ok_and(|odb| odb.exists(oid))
+        self.inner.odb().is_ok_and(|odb| odb.exists(oid.raw()))
     }
 
     /// The values `name` had, newest first, from its reflog (none when it has no reflog).
@@ -16,7 +16,7 @@ impl Repo {
             .inner
             .reflog(name)
             .map_err(GitError::git(format!("cannot read the reflog of {name}")))?;
-        Ok(log.iter().map(|e| e.id_new()).collect())
+        Ok(log.iter().map(|e| e.id_new()).map(Oid::from).collect())
     }
 
     /// Whether `tip` and every commit and tree behind it can be read.
@@ -24,7 +24,7 @@ impl Repo {
         let Ok(mut walk) = self.inner.revwalk() else {
             return false;
         };
-        if walk.push(tip).is_err() {
+        if walk.push(tip.raw()).is_err() {
             return false;
         }
         walk.all(|c| {

@@ -61,7 +61,7 @@ impl Repo {
             .inner
             .blob(data)
             .map_err(self.write_err("cannot write a blob"))?;
-        Ok(oid)
+        Ok(Oid::from(oid))
     }
 
     /// Streams `reader` into a new blob without holding it whole in memory.
@@ -72,7 +72,7 @@ impl Repo {
             .map_err(self.write_err("cannot write a blob"))?;
         copy_into(reader, &mut w, u64::MAX).map_err(|e| self.explain(e))?;
         let oid = w.commit().map_err(self.write_err("cannot write a blob"))?;
-        Ok(oid)
+        Ok(Oid::from(oid))
     }
 
     /// Streams exactly `len` bytes of `reader` into a new blob.
@@ -105,13 +105,13 @@ impl Repo {
         let oid = w
             .finalize()
             .map_err(self.write_err("cannot write a blob"))?;
-        Ok(oid)
+        Ok(Oid::from(oid))
     }
 
     pub fn read_blob(&self, oid: Oid) -> Result<Vec<u8>> {
         let blob = self
             .inner
-            .find_blob(oid)
+            .find_blob(oid.raw())
             .map_err(GitError::git(format!("cannot read blob {oid}")))?;
         Ok(blob.content().to_vec())
     }
@@ -123,7 +123,7 @@ impl Repo {
             .odb()
             .map_err(GitError::git("cannot open the object database"))?;
         let (size, _) = odb
-            .read_header(oid)
+            .read_header(oid.raw())
             .map_err(GitError::git(format!("cannot read object {oid}")))?;
         Ok(size)
     }
@@ -132,7 +132,7 @@ impl Repo {
     pub fn with_blob<T>(&self, oid: Oid, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let blob = self
             .inner
-            .find_blob(oid)
+            .find_blob(oid.raw())
             .map_err(GitError::git(format!("cannot read blob {oid}")))?;
         Ok(f(blob.content()))
     }
@@ -142,17 +142,19 @@ impl Repo {
             .inner
             .treebuilder(None)
             .map_err(GitError::git("cannot build a tree"))?;
-        b.write().map_err(GitError::git("cannot write a tree"))
+        b.write()
+            .map(Oid::from)
+            .map_err(GitError::git("cannot write a tree"))
     }
 
     /// The entry at `path` (slash-separated) inside tree `tree`, `None` when absent.
     pub fn tree_entry(&self, tree: Oid, path: &str) -> Result<Option<(Oid, TreeEntryKind)>> {
         let t = self
             .inner
-            .find_tree(tree)
+            .find_tree(tree.raw())
             .map_err(GitError::git(format!("cannot read tree {tree}")))?;
         match t.get_path(std::path::Path::new(path)) {
-            Ok(e) => Ok(Some((e.id(), entry_kind(e.filemode())))),
+            Ok(e) => Ok(Some((Oid::from(e.id()), entry_kind(e.filemode())))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(GitError::git(format!("cannot read {path} in tree {tree}"))(
                 e,
@@ -164,12 +166,12 @@ impl Repo {
     pub fn tree_list(&self, tree: Oid) -> Result<Vec<(String, Oid, TreeEntryKind)>> {
         let t = self
             .inner
-            .find_tree(tree)
+            .find_tree(tree.raw())
             .map_err(GitError::git(format!("cannot read tree {tree}")))?;
         let mut out = Vec::with_capacity(t.len());
         for e in t.iter() {
             let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
-            out.push((name, e.id(), entry_kind(e.filemode())));
+            out.push((name, Oid::from(e.id()), entry_kind(e.filemode())));
         }
         Ok(out)
     }
@@ -181,11 +183,11 @@ impl Repo {
             .treebuilder(None)
             .map_err(GitError::git("cannot build a tree"))?;
         for (name, oid) in entries {
-            b.insert(name, *oid, i32::from(git2::FileMode::Blob))
+            b.insert(name, oid.raw(), i32::from(git2::FileMode::Blob))
                 .map_err(GitError::git(format!("cannot add {name} to a tree")))?;
         }
         let oid = b.write().map_err(self.write_err("cannot write a tree"))?;
-        Ok(oid)
+        Ok(Oid::from(oid))
     }
 
     /// `base` (or the empty tree) with `edits` applied; only the trees on the edited paths are
@@ -194,12 +196,12 @@ impl Repo {
         let base_tree = match base {
             Some(b) => self
                 .inner
-                .find_tree(b)
+                .find_tree(b.raw())
                 .map_err(GitError::git(format!("cannot read tree {b}")))?,
             None => {
                 let e = self.empty_tree()?;
                 self.inner
-                    .find_tree(e)
+                    .find_tree(e.raw())
                     .map_err(GitError::git("cannot read the empty tree"))?
             }
         };
@@ -207,7 +209,7 @@ impl Repo {
         for edit in edits {
             match edit {
                 TreeEdit::Blob { path, oid } => {
-                    up.upsert(path.as_str(), *oid, git2::FileMode::Blob);
+                    up.upsert(path.as_str(), oid.raw(), git2::FileMode::Blob);
                 }
                 TreeEdit::Remove { path } => {
                     up.remove(path.as_str());
@@ -217,7 +219,7 @@ impl Repo {
         let root = up
             .create_updated(&self.inner, &base_tree)
             .map_err(self.write_err("cannot write the updated tree"))?;
-        Ok(root)
+        Ok(Oid::from(root))
     }
 
     /// Writes a commit object and moves no ref.
@@ -235,13 +237,13 @@ impl Repo {
         ))?;
         let tree = self
             .inner
-            .find_tree(tree)
+            .find_tree(tree.raw())
             .map_err(GitError::git(format!("cannot read tree {tree}")))?;
         let parents = parents
             .iter()
             .map(|p| {
                 self.inner
-                    .find_commit(*p)
+                    .find_commit(p.raw())
                     .map_err(GitError::git(format!("cannot read commit {p}")))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -250,12 +252,12 @@ impl Repo {
             .inner
             .commit(None, &sig, &sig, message, &tree, &refs)
             .map_err(self.write_err("cannot write a commit"))?;
-        Ok(oid)
+        Ok(Oid::from(oid))
     }
 
     /// Reads a commit; `None` when `oid` is not a commit (or does not exist).
     pub fn commit_info(&self, oid: Oid) -> Result<Option<CommitInfo>> {
-        let c = match self.inner.find_commit(oid) {
+        let c = match self.inner.find_commit(oid.raw()) {
             Ok(c) => c,
             Err(e)
                 if e.code() == git2::ErrorCode::NotFound
@@ -268,8 +270,8 @@ impl Repo {
         let time = DateTime::from_timestamp(c.time().seconds(), 0).unwrap_or_default();
         Ok(Some(CommitInfo {
             id: oid,
-            tree: c.tree_id(),
-            parents: c.parent_ids().collect(),
+            tree: Oid::from(c.tree_id()),
+            parents: c.parent_ids().map(Oid::from).collect(),
             message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
             time,
         }))
@@ -278,7 +280,7 @@ impl Repo {
     /// Whether `oid` names a commit in this repository.
     pub fn is_commit(&self, oid: Oid) -> bool {
         matches!(
-            self.inner.find_object(oid, None).map(|o| o.kind()),
+            self.inner.find_object(oid.raw(), None).map(|o| o.kind()),
             Ok(Some(git2::ObjectType::Commit))
         )
     }

@@ -8,6 +8,7 @@
 //! keywords and always kept verbatim too.
 
 use serde::Serialize;
+use std::str::FromStr;
 
 use super::Oid;
 

@@ -45,7 +45,7 @@ impl Repo {
     pub fn rev_commit(&self, rev: &str) -> Result<Option<Oid>> {
         match self.inner.revparse_single(rev) {
             Ok(obj) => match obj.peel_to_commit() {
-                Ok(c) => Ok(Some(c.id())),
+                Ok(c) => Ok(Some(Oid::from(c.id()))),
                 Err(_) => Ok(None),
             },
             Err(e)
@@ -62,7 +62,7 @@ impl Repo {
     fn find_tree_opt(&self, tree: Option<Oid>) -> Result<Option<git2::Tree<'_>>> {
         tree.map(|t| {
             self.inner
-                .find_tree(t)
+                .find_tree(t.raw())
                 .map_err(GitError::git(format!("cannot read tree {t}")))
         })
         .transpose()
@@ -91,9 +91,11 @@ impl Repo {
         if diff.deltas().len() == 0 {
             return Ok(None);
         }
-        diff.patchid(None).map(Some).map_err(GitError::git(format!(
-            "cannot compute the patch id of {new}"
-        )))
+        diff.patchid(None)
+            .map(|p| Some(Oid::from(p)))
+            .map_err(GitError::git(format!(
+                "cannot compute the patch id of {new}"
+            )))
     }
 
     /// The patch id of a commit's change against its first parent (the empty tree for a root
@@ -101,18 +103,19 @@ impl Repo {
     pub fn commit_patch_id(&self, commit: Oid) -> Result<Option<Oid>> {
         let c = self
             .inner
-            .find_commit(commit)
+            .find_commit(commit.raw())
             .map_err(GitError::git(format!("cannot read commit {commit}")))?;
         let parent_tree = match c.parent_ids().next() {
             Some(p) => Some(
                 self.inner
                     .find_commit(p)
                     .map_err(GitError::git(format!("cannot read commit {p}")))?
-                    .tree_id(),
+                    .tree_id()
+                    .into(),
             ),
             None => None,
         };
-        self.diff_patch_id(parent_tree, c.tree_id())
+        self.diff_patch_id(parent_tree, c.tree_id().into())
     }
 
     /// The files that differ between two trees, with their blobs on each side.
@@ -128,8 +131,8 @@ impl Repo {
                     .or_else(|| d.old_file().path())
                     .map(|p| p.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                old: side(d.old_file()),
-                new: side(d.new_file()),
+                old: side(d.old_file()).map(Oid::from),
+                new: side(d.new_file()).map(Oid::from),
             })
             .collect())
     }
@@ -146,7 +149,7 @@ impl Repo {
         let diff = self.tree_diff(from, to)?;
         let base_tree = self
             .inner
-            .find_tree(base)
+            .find_tree(base.raw())
             .map_err(GitError::git(format!("cannot read tree {base}")))?;
         let mut index = match self.inner.apply_to_tree(&base_tree, &diff, None) {
             Ok(i) => i,
@@ -163,13 +166,13 @@ impl Repo {
         };
         index
             .write_tree_to(&self.inner)
-            .map(Some)
+            .map(|t| Some(Oid::from(t)))
             .map_err(GitError::git("cannot write the applied tree"))
     }
 
     /// The blob's bytes, `None` when the object database has no such blob.
     pub fn blob_if_present(&self, oid: Oid) -> Result<Option<Vec<u8>>> {
-        match self.inner.find_blob(oid) {
+        match self.inner.find_blob(oid.raw()) {
             Ok(b) => Ok(Some(b.content().to_vec())),
             Err(e)
                 if e.code() == git2::ErrorCode::NotFound
@@ -220,11 +223,11 @@ impl Repo {
             }
             let c = self
                 .inner
-                .find_commit(at)
+                .find_commit(at.raw())
                 .map_err(GitError::git(format!("cannot read commit {at}")))?;
             out.push(at);
             match c.parent_id(0) {
-                Ok(p) => at = p,
+                Ok(p) => at = Oid::from(p),
                 Err(_) => return Ok(None),
             }
         }
@@ -238,14 +241,14 @@ impl Repo {
         let mut walk = self.inner.revwalk().map_err(GitError::git(what()))?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL)
             .map_err(GitError::git(what()))?;
-        walk.push(tip).map_err(GitError::git(what()))?;
+        walk.push(tip.raw()).map_err(GitError::git(what()))?;
         for h in hide {
             if self.is_commit(*h) {
-                walk.hide(*h).map_err(GitError::git(what()))?;
+                walk.hide(h.raw()).map_err(GitError::git(what()))?;
             }
         }
         walk.take(limit)
-            .map(|r| r.map_err(GitError::git(what())))
+            .map(|r| r.map(Oid::from).map_err(GitError::git(what())))
             .collect()
     }
 }

@@ -58,7 +58,7 @@ impl Repo {
     /// The commit a ref points at (peeling symbolic refs), `None` if there is no such ref.
     pub fn ref_target(&self, name: &str) -> Result<Option<Oid>> {
         match self.inner.refname_to_id(name) {
-            Ok(id) => Ok(Some(id)),
+            Ok(id) => Ok(Some(Oid::from(id))),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(GitError::git(format!("cannot read ref {name}"))(e)),
         }
@@ -76,7 +76,7 @@ impl Repo {
             let r = r.map_err(GitError::git(format!("cannot list refs {glob}")))?;
             let Ok(name) = r.name() else { continue };
             if let Some(target) = r.target() {
-                out.push((name.to_string(), target));
+                out.push((name.to_string(), Oid::from(target)));
             }
         }
         out.sort();
@@ -98,8 +98,10 @@ impl Repo {
             .reference_ensure_log(name)
             .map_err(GitError::git(format!("cannot create the reflog of {name}")))?;
         let res = match expected {
-            None => self.inner.reference(name, new, false, message),
-            Some(old) => self.inner.reference_matching(name, new, true, old, message),
+            None => self.inner.reference(name, new.raw(), false, message),
+            Some(old) => self
+                .inner
+                .reference_matching(name, new.raw(), true, old.raw(), message),
         };
         match res {
             Ok(_) => Ok(CasOutcome::Updated),
@@ -125,7 +127,7 @@ impl Repo {
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
             Err(e) => return Err(GitError::git(format!("cannot read ref {name}"))(e)),
         };
-        if r.target() != Some(expected) {
+        if r.target() != Some(expected.raw()) {
             return Ok(false);
         }
         r.delete()

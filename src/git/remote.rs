@@ -201,6 +201,8 @@ pub fn default_remote(
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
     use std::collections::HashMap;
 

@@ -65,7 +65,7 @@ impl Repo {
                     .map_err(GitError::git("cannot read the commit at HEAD"))?
                     .id();
                 Ok(BaseRev {
-                    commit,
+                    commit: Oid::from(commit),
                     branch: head.shorthand().ok().map(str::to_string),
                 })
             }
@@ -86,7 +86,10 @@ impl Repo {
                     .find_branch(rev, git2::BranchType::Local)
                     .ok()
                     .map(|_| rev.to_string());
-                Ok(BaseRev { commit, branch })
+                Ok(BaseRev {
+                    commit: Oid::from(commit),
+                    branch,
+                })
             }
         }
     }
@@ -95,7 +98,7 @@ impl Repo {
     pub fn create_branch(&self, name: &str, target: Oid) -> Result<()> {
         let commit = self
             .inner
-            .find_commit(target)
+            .find_commit(target.raw())
             .map_err(GitError::git(format!("cannot read commit {target}")))?;
         self.inner
             .branch(name, &commit, false)
@@ -208,7 +211,7 @@ impl Repo {
             .id();
         let statuses = self.statuses()?;
         Ok(WorktreeState {
-            head,
+            head: Oid::from(head),
             dirty: !statuses.is_empty(),
         })
     }
@@ -239,7 +242,7 @@ impl Repo {
             .map_err(GitError::git("cannot write a tree"))?;
         let head = self.worktree_state()?.head;
         let head_tree = self.commit_info(head)?.map(|c| c.tree);
-        if head_tree == Some(tree) {
+        if head_tree == Some(Oid::from(tree)) {
             return Ok(None);
         }
         let time = git2::Time::new(when.timestamp(), 0);
@@ -252,13 +255,13 @@ impl Repo {
             .map_err(GitError::git("cannot read a tree"))?;
         let parent = self
             .inner
-            .find_commit(head)
+            .find_commit(head.raw())
             .map_err(GitError::git("cannot read HEAD"))?;
         let id = self
             .inner
             .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&parent])
             .map_err(GitError::git("cannot commit the worktree's changes"))?;
-        Ok(Some(id))
+        Ok(Some(Oid::from(id)))
     }
 
     /// Everything in the work tree (commits since `base` and uncommitted changes, untracked
@@ -266,7 +269,7 @@ impl Repo {
     pub fn patch_since(&self, base: Oid) -> Result<Vec<u8>> {
         let tree = self
             .inner
-            .find_commit(base)
+            .find_commit(base.raw())
             .and_then(|c| c.tree())
             .map_err(GitError::git(format!("cannot read commit {base}")))?;
         let mut opts = git2::DiffOptions::new();
@@ -295,7 +298,7 @@ impl Repo {
     pub fn reset_hard_clean(&self, target: Oid) -> Result<()> {
         let obj = self
             .inner
-            .find_object(target, None)
+            .find_object(target.raw(), None)
             .map_err(GitError::git(format!("cannot read {target}")))?;
         self.inner
             .reset(&obj, git2::ResetType::Hard, None)
@@ -327,14 +330,17 @@ impl Repo {
             .inner
             .revwalk()
             .map_err(GitError::git("cannot walk history"))?;
-        walk.push(tip)
+        walk.push(tip.raw())
             .map_err(GitError::git(format!("cannot walk from {tip}")))?;
-        walk.hide(base)
+        walk.hide(base.raw())
             .map_err(GitError::git(format!("cannot hide {base}")))?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
             .map_err(GitError::git("cannot sort history"))?;
-        walk.map(|r| r.map_err(GitError::git("cannot walk history")))
-            .collect()
+        walk.map(|r| {
+            r.map(Oid::from)
+                .map_err(GitError::git("cannot walk history"))
+        })
+        .collect()
     }
 
     /// Points HEAD of this work tree at `refs/heads/<branch>` again (an agent switched branches
@@ -352,7 +358,7 @@ impl Repo {
             return Ok(true);
         }
         self.inner
-            .graph_descendant_of(descendant, ancestor)
+            .graph_descendant_of(descendant.raw(), ancestor.raw())
             .map_err(GitError::git(format!(
                 "cannot compare {ancestor} and {descendant}"
             )))
@@ -396,7 +402,7 @@ pub fn init_with_files(
     let tree = index
         .write_tree()
         .map_err(GitError::git("cannot write a tree"))?;
-    let commit = repo.write_commit(tree, &[], message, who, when)?;
+    let commit = repo.write_commit(Oid::from(tree), &[], message, who, when)?;
     repo.cas_ref("refs/heads/main", commit, None, "initial commit")?;
     Ok(repo)
 }

@@ -137,7 +137,7 @@ mod tests {
         meta.rotation = Some("nightly".into());
         let run = Run {
             id,
-            tip: crate::git::Oid::ZERO_SHA1,
+            tip: crate::git::Oid::zero(),
             meta,
             state,
         };

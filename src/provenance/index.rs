@@ -9,6 +9,7 @@
 //! for sessions it has not seen (so a new session only adds to the index).
 
 use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@
 //! `blame` and `why` use, so the commands never disagree.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use serde::Serialize;
 

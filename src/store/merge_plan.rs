@@ -148,6 +148,8 @@ pub(crate) fn plan_union(a: &[SideSession], b: &[SideSession]) -> Vec<Placed> {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
     use crate::store::record::parse_record;
 

@@ -13,6 +13,7 @@ use crate::grind::run::{GrindError, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::Pick;
 use crate::store::SessionStatus;
+use std::str::FromStr;
 
 /// After a grind that died mid-session: end its agent if it still runs, and record the
 /// session as `aborted` with its partial transcript and its work as a patch.

@@ -8,6 +8,7 @@
 //! up to date), because pushing it could only be rejected.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use serde::Serialize;
 
