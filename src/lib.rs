@@ -13,3 +13,4 @@ pub mod git;
 pub mod grind;
 pub mod provenance;
 pub mod store;
+pub mod watch;

@@ -104,7 +104,10 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         pid: std::process::id(),
         started_with: resumed.is_none().then(|| StartedWith::of(&req, &plan)),
     };
-    let mut obs = observer(ctx, args.json, args.quiet);
+    let mut obs = super::grind_output::WithEventsFile {
+        file: crate::watch::EventsFile::new(repo.common_dir()),
+        inner: observer(ctx, args.json, args.quiet),
+    };
     let summary = grind(
         repo,
         ctx.clock.as_ref(),
@@ -112,7 +115,7 @@ pub fn cmd_grind_run(ctx: &Ctx, args: &GrindArgs, repo: &Repo, mut req: PlanRequ
         &plan,
         &greq,
         &controls,
-        obs.as_mut(),
+        &mut obs,
     )
     .map_err(grind_err)?;
     Ok(exit_status(&summary))

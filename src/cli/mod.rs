@@ -11,6 +11,7 @@ mod exit;
 mod export;
 mod fetch;
 mod grind;
+mod grind_live;
 mod grind_output;
 mod grind_resume;
 mod grind_run;

@@ -148,6 +148,7 @@ impl Loop<'_> {
             seq,
             prompt: prompt.to_string(),
             rotation,
+            started_at,
             timeout_seconds: timeout.map(|d| d.as_secs()),
         });
         let mut marker = InFlight {
