@@ -83,11 +83,15 @@ pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
                 .filter_map(|k| u64_at(u, k))
                 .sum()
             });
-            let text = str_at(v, "result").map(str::to_string).or_else(|| {
-                (is_error)
-                    .then(|| str_at(v, "subtype").map(str::to_string))
-                    .flatten()
-            });
+            // A successful result repeats the last thing the assistant said: shown once.
+            let said_last =
+                |t: &str| matches!(out.last(), Some(Entry::Text { text }) if text == t.trim());
+            let text = match str_at(v, "result") {
+                Some(t) if !is_error && said_last(t) => None,
+                Some(t) => Some(t.to_string()),
+                None if is_error => str_at(v, "subtype").map(str::to_string),
+                None => None,
+            };
             out.push(Entry::Finish(Finish {
                 ok: !is_error,
                 text,

@@ -46,7 +46,7 @@ fn claude_write_and_commit() {
         e[7],
         Entry::Finish(Finish {
             ok: true,
-            text: Some("Wrote hello.txt and committed it.".into()),
+            text: None,
             turns: Some(3),
             input_tokens: Some(1440 + 3200 + 6200),
             output_tokens: Some(82),
