@@ -23,6 +23,7 @@ mod observer;
 mod outcome;
 mod own_files;
 mod process;
+pub mod readable;
 pub mod redact;
 mod redact_stream;
 pub mod result_file;

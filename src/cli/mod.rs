@@ -23,6 +23,7 @@ mod log;
 mod ls;
 mod man;
 mod preflight;
+mod pretty;
 mod project;
 mod prompts;
 mod push;

@@ -28,6 +28,7 @@ mod grind_recovery;
 mod grind_run;
 mod grind_secrets;
 mod grind_skip;
+mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
 mod remote_hostile;
