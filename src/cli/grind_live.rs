@@ -1,7 +1,7 @@
 //! The live line `grind` redraws on a terminal while a session runs:
 //!
 //! ```text
-//!   0003 fix-lints  3 of 10  running 1m12s  15200 tok  Bash  $0.42 of $5.00
+//!   0003 fix-lints  3 of 10  running 1m12s  15200 tok  Bash  $0.4200 of $5.00
 //! ```
 //!
 //! the session, its prompt, how far the run is against `--max-iterations` (`3 of 10`, or `3`
@@ -69,11 +69,7 @@ impl LiveState {
         };
         let tokens = tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
         let tool = tool.map(|t| format!("  {t}")).unwrap_or_default();
-        let spent = if self.sessions == 0 {
-            "$0.00".to_string()
-        } else {
-            run_cost_short(self.cost_usd, self.unknown_cost_sessions, self.sessions)
-        };
+        let spent = run_cost_short(self.cost_usd, self.unknown_cost_sessions, self.sessions);
         let cost = match self.max_cost_usd {
             Some(max) => format!("  {spent} of ${max:.2}"),
             None if self.sessions == 0 => String::new(),
@@ -131,15 +127,19 @@ mod tests {
         s.observe(&session(1, "fix-lints"));
         assert_eq!(
             s.line(1, 72_500, Some(15200), Some("Bash")),
-            "  0001 fix-lints  1 of 10  running 1m12s  15200 tok  Bash  $0.00 of $5.00"
+            "  0001 fix-lints  1 of 10  running 1m12s  15200 tok  Bash  $0.0000 of $5.00"
         );
     }
 
     #[test]
     fn without_budgets_a_count_and_the_cost_once_known() {
         let mut s = LiveState::default();
+        s.observe(&started(None, None, 0));
+        s.observe(&session(1, "docs"));
+        assert_eq!(s.line(1, 4000, None, None), "  0001 docs  1  running 4s");
+        // A resumed run: its sessions so far count, and so does their cost.
         s.observe(&started(None, None, 2));
         s.observe(&session(3, "docs"));
-        assert_eq!(s.line(3, 4000, None, None), "  0003 docs  3  running 4s");
+        assert_eq!(s.line(3, 4000, None, None), "  0003 docs  3  running 4s  $0.0000");
     }
 }

@@ -38,6 +38,8 @@ mod skip;
 mod stats;
 mod sync;
 mod ui;
+mod watch;
+mod watch_draw;
 mod why;
 mod worktree;
 
@@ -81,6 +83,7 @@ enum Command {
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
     Skip(skip::SkipArgs),
+    Watch(watch::WatchArgs),
     Agents(agents::AgentsArgs),
     Demo(demo::DemoArgs),
     #[command(subcommand)]
@@ -187,6 +190,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
         Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Watch(a) => watch::cmd_watch(ctx, a),
         Command::Agents(a) => agents::cmd_agents(ctx, a),
         Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::Worktree(c) => worktree::dispatch(ctx, c),

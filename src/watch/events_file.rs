@@ -38,7 +38,8 @@ pub struct EventsFile {
     file: Option<File>,
     path: Option<PathBuf>,
     written: u64,
-    last_progress: Option<(Option<String>, Option<u64>)>,
+    /// The last progress written (as `--json` filters it: only changes).
+    last_progress: (Option<String>, Option<u64>),
     error: Option<(PathBuf, std::io::Error)>,
 }
 
@@ -57,7 +58,7 @@ impl EventsFile {
             file: None,
             path: None,
             written: 0,
-            last_progress: None,
+            last_progress: (None, None),
             error: None,
         }
     }
@@ -118,10 +119,10 @@ impl EventsFile {
             return true;
         };
         let now = (last_tool.clone(), *tokens);
-        if text.is_none() && self.last_progress.as_ref() == Some(&now) {
+        if text.is_none() && self.last_progress == now {
             return false;
         }
-        self.last_progress = Some(now);
+        self.last_progress = now;
         true
     }
 }

@@ -40,6 +40,7 @@ mod snapshots_remote;
 mod snapshots_store;
 mod store_cli;
 mod store_stress;
+mod watch_cli;
 mod worktree_cli;
 
 /// Lists `tests/it/*.rs` and `tests/it/support/*.rs` and fails on any file not declared as a

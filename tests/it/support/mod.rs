@@ -13,6 +13,7 @@ pub mod mock_openai;
 pub mod pty;
 pub mod remote;
 pub mod server;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
