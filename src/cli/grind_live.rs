@@ -62,7 +62,13 @@ impl LiveState {
     }
 
     /// The line for a progress update (without the carriage return and clearing).
-    pub fn line(&self, seq: u64, elapsed_ms: u64, tokens: Option<u64>, tool: Option<&str>) -> String {
+    pub fn line(
+        &self,
+        seq: u64,
+        elapsed_ms: u64,
+        tokens: Option<u64>,
+        tool: Option<&str>,
+    ) -> String {
         let n = match self.max_iterations {
             Some(max) => format!("{} of {max}", self.iterations),
             None => self.iterations.to_string(),
@@ -140,6 +146,9 @@ mod tests {
         // A resumed run: its sessions so far count, and so does their cost.
         s.observe(&started(None, None, 2));
         s.observe(&session(3, "docs"));
-        assert_eq!(s.line(3, 4000, None, None), "  0003 docs  3  running 4s  $0.0000");
+        assert_eq!(
+            s.line(3, 4000, None, None),
+            "  0003 docs  3  running 4s  $0.0000"
+        );
     }
 }

@@ -285,11 +285,13 @@ impl<'s> Tui<'s> {
 
     fn skip(&mut self) {
         let id = self.src.id().clone();
-        self.message = Some(match (&self.d.live, control::skip(self.store.repo(), &id)) {
-            (_, Err(e)) => format!("cannot skip: {e}"),
-            (Some(l), Ok(())) => format!("asked the grind to skip session {:04}", l.seq),
-            (None, Ok(())) => "asked the grind to skip its current session".into(),
-        });
+        self.message = Some(
+            match (&self.d.live, control::skip(self.store.repo(), &id)) {
+                (_, Err(e)) => format!("cannot skip: {e}"),
+                (Some(l), Ok(())) => format!("asked the grind to skip session {:04}", l.seq),
+                (None, Ok(())) => "asked the grind to skip its current session".into(),
+            },
+        );
     }
 
     fn drain(&mut self) {

@@ -88,7 +88,10 @@ impl Screen<'_> {
         let d = self.d;
         let bold = Style::new().add_modifier(Modifier::BOLD);
         let dim = Style::new().fg(Color::DarkGray);
-        let opt = |v: &Option<String>| v.as_deref().map_or("-".to_string(), |s| one_line(s).into_owned());
+        let opt = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("-".to_string(), |s| one_line(s).into_owned())
+        };
         let status = if d.grinding || d.status != "running" {
             d.status.clone()
         } else {
@@ -104,7 +107,11 @@ impl Screen<'_> {
         }
         if let Some((until, reason)) = &d.waiting {
             first.push(Span::styled(
-                format!("  waiting until {} ({})", until.format("%H:%M:%S UTC"), one_line(reason)),
+                format!(
+                    "  waiting until {} ({})",
+                    until.format("%H:%M:%S UTC"),
+                    one_line(reason)
+                ),
                 Style::new().fg(Color::Yellow),
             ));
         }
@@ -171,8 +178,10 @@ impl Screen<'_> {
         let title = format!(" sessions ({}) ", d.row_count());
         Table::new(body, widths)
             .header(
-                Row::new(["seq", "prompt", "status", "time", "tokens", "cost", "summary"])
-                    .style(Style::new().add_modifier(Modifier::BOLD)),
+                Row::new([
+                    "seq", "prompt", "status", "time", "tokens", "cost", "summary",
+                ])
+                .style(Style::new().add_modifier(Modifier::BOLD)),
             )
             .block(Block::new().borders(Borders::ALL).title(title))
             .render(area, buf);
@@ -245,8 +254,10 @@ fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::Pr
     ];
     Table::new(rows, widths)
         .header(
-            Row::new(["prompt", "sessions", "ok", "failed", "tokens", "cost", "time"])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
+            Row::new([
+                "prompt", "sessions", "ok", "failed", "tokens", "cost", "time",
+            ])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
         )
         .block(Block::new().borders(Borders::ALL).title(" per prompt "))
         .render(area, buf);
@@ -255,7 +266,12 @@ fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::Pr
 fn help(area: Rect, buf: &mut Buffer) {
     let w = 64.min(area.width);
     let h = 13.min(area.height);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
     Clear.render(r, buf);
     let lines = [
         "q, Esc    quit watch (the run goes on)",
@@ -302,9 +318,7 @@ pub fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
             Entry::Text { text } => push(Style::new(), "", text),
             Entry::Thinking { text } => push(dim.add_modifier(Modifier::ITALIC), "┆ ", text),
             Entry::ToolCall { name, args } => push(tool, "→ ", &format!("{name} {args}")),
-            Entry::ToolResult { text, error } => {
-                push(if *error { red } else { dim }, "  ← ", text)
-            }
+            Entry::ToolResult { text, error } => push(if *error { red } else { dim }, "  ← ", text),
             Entry::Error { text } => push(red.add_modifier(Modifier::BOLD), "✗ ", text),
             Entry::Finish(f) => {
                 let style = if f.ok { Color::Green } else { Color::Red };
@@ -367,4 +381,55 @@ pub fn to_text(screen: &Screen<'_>, width: u16, height: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::model::Gauge;
+
+    #[test]
+    fn heights_share_the_screen_and_the_table_always_has_rows() {
+        let (h, t, p, x) = split_heights(40, 2, 3);
+        assert_eq!(h, 4, "two header lines and a line per gauge");
+        assert_eq!(h + t + p + x + 1, 40, "with the key line, the whole screen");
+        assert!(t >= 4 && x > t / 2, "table {t}, transcript {x}");
+        assert_eq!(p, 6, "three prompts, a heading and borders");
+        // A tiny terminal still draws a table (and no totals it cannot fit).
+        let (_, t, _, _) = split_heights(8, 4, 0);
+        assert_eq!(t, 4);
+        assert_eq!(table_capacity(40), (t_of(40) - 3) as usize);
+    }
+
+    fn t_of(h: u16) -> u16 {
+        split_heights(h, 0, 0).1
+    }
+
+    #[test]
+    fn the_transcript_keeps_its_last_rows_wrapped_at_the_width() {
+        let lines: Vec<Line<'static>> = ["one", "two", "a long line of ten", ""]
+            .iter()
+            .map(|s| Line::from(s.to_string()))
+            .collect();
+        let text =
+            |v: Vec<Line<'static>>| -> Vec<String> { v.iter().map(|l| l.to_string()).collect() };
+        assert_eq!(
+            text(tail_wrapped(&lines, 8, 4)),
+            ["a long l", "ine of t", "en", ""]
+        );
+        assert_eq!(text(tail_wrapped(&lines, 80, 10)).len(), 4);
+    }
+
+    #[test]
+    fn a_gauge_reads_in_plain_text() {
+        let g = Gauge {
+            label: "iterations",
+            ratio: 0.5,
+            text: "2 of 4".into(),
+        };
+        assert_eq!(
+            gauge_line(&g, 10, Color::Green).to_string(),
+            "iterations █████░░░░░ 2 of 4"
+        );
+    }
 }

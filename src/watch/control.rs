@@ -54,6 +54,7 @@ pub fn drain(repo: &Repo, id: &RunId) -> Result<u32, ControlError> {
             });
         }
     };
-    kill(Pid::from_raw(pid), Signal::SIGINT).map_err(|source| ControlError::Signal { pid, source })?;
+    kill(Pid::from_raw(pid), Signal::SIGINT)
+        .map_err(|source| ControlError::Signal { pid, source })?;
     Ok(pid as u32)
 }

@@ -25,10 +25,7 @@ pub const CAP_BYTES: u64 = 4 << 20;
 
 /// Where the live grind of `run` writes its events.
 pub fn events_path(common_dir: &Path, run: &str) -> PathBuf {
-    common_dir
-        .join("pitboss/runs")
-        .join(run)
-        .join(EVENTS_FILE)
+    common_dir.join("pitboss/runs").join(run).join(EVENTS_FILE)
 }
 
 /// A [`GrindObserver`] that appends each event to the run's events file.
@@ -160,5 +157,94 @@ impl GrindObserver for EventsFile {
                 self.fail(path, err);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RunId;
+
+    fn started(run: &RunId) -> GrindEvent {
+        GrindEvent::RunStarted {
+            run: run.clone(),
+            branch: "refs/heads/pitboss/x".into(),
+            worktree: "/w".into(),
+            agent: "command".into(),
+            program: "sh".into(),
+            program_from: "default".into(),
+            resumed: false,
+            model: None,
+            rotation: None,
+            limits: Default::default(),
+            spent_iterations: 0,
+            spent_cost_usd: 0.0,
+            spent_tokens: 0,
+        }
+    }
+
+    fn session(seq: u64) -> GrindEvent {
+        GrindEvent::SessionStarted {
+            seq,
+            prompt: "lint".into(),
+            rotation: 0,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            timeout_seconds: None,
+        }
+    }
+
+    fn progress(tool: Option<&str>) -> GrindEvent {
+        GrindEvent::Progress {
+            seq: 1,
+            elapsed_ms: 1,
+            last_tool: tool.map(str::to_string),
+            text: None,
+            tokens: None,
+        }
+    }
+
+    #[test]
+    fn one_line_per_event_progress_only_on_change_and_a_fresh_start_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunId::parse("20260101T000000Z-abcd").unwrap();
+        let mut f = EventsFile::with_cap(dir.path(), 600);
+        f.event(&started(&run));
+        let path = events_path(dir.path(), run.as_str());
+        assert_eq!(f.path(), Some(path.as_path()));
+        f.event(&session(1));
+        for tool in [None, Some("Bash"), Some("Bash"), Some("Read")] {
+            f.event(&progress(tool));
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].to_string())
+            .collect();
+        assert_eq!(kinds.len(), 4, "run, session, Bash, Read:\n{text}");
+        // Past the cap, the next session starts the file anew (a follower reads it again).
+        for _ in 0..10 {
+            f.event(&progress(Some("x")));
+            f.event(&progress(Some("y")));
+        }
+        assert!(std::fs::metadata(&path).unwrap().len() > 600);
+        f.event(&session(2));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(r#""seq":2"#));
+        assert!(f.take_error().is_none());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_one_error_and_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        // `pitboss` is a file: the run directory cannot be made.
+        std::fs::write(dir.path().join("pitboss"), "").unwrap();
+        let run = RunId::parse("20260101T000000Z-abcd").unwrap();
+        let mut f = EventsFile::new(dir.path());
+        f.event(&started(&run));
+        f.event(&session(1));
+        let (path, _) = f.take_error().expect("an error");
+        assert!(path.ends_with("events.jsonl"));
+        assert!(f.take_error().is_none(), "said once");
     }
 }

@@ -270,16 +270,31 @@ impl Dashboard {
         let l = &self.limits;
         if let Some(max) = l.max_iterations {
             let n = self.iterations();
-            g.push(Gauge::new("iterations", n as f64, max as f64, format!("{n} of {max}")));
+            g.push(Gauge::new(
+                "iterations",
+                n as f64,
+                max as f64,
+                format!("{n} of {max}"),
+            ));
         }
         if let Some(max) = l.max_cost_usd {
             let (c, unknown) = self.cost();
             let more = if unknown > 0 { " (+ unknown)" } else { "" };
-            g.push(Gauge::new("cost", c, max, format!("${c:.2} of ${max:.2}{more}")));
+            g.push(Gauge::new(
+                "cost",
+                c,
+                max,
+                format!("${c:.2} of ${max:.2}{more}"),
+            ));
         }
         if let Some(max) = l.max_tokens {
             let t = self.tokens();
-            g.push(Gauge::new("tokens", t as f64, max as f64, format!("{t} of {max}")));
+            g.push(Gauge::new(
+                "tokens",
+                t as f64,
+                max as f64,
+                format!("{t} of {max}"),
+            ));
         }
         if let (Some(until), Some(start)) = (l.until, self.started_at) {
             let total = (until - start).num_seconds().max(1) as f64;
@@ -289,7 +304,11 @@ impl Dashboard {
                 "until",
                 used,
                 total,
-                format!("{} left (until {})", short_duration(left), until.format("%H:%M UTC")),
+                format!(
+                    "{} left (until {})",
+                    short_duration(left),
+                    until.format("%H:%M UTC")
+                ),
             ));
         }
         g
@@ -349,7 +368,10 @@ fn live_row(l: &Live, now: DateTime<Utc>) -> Row {
             .started_at
             .map(|t| short_duration((now - t).num_seconds().max(0)))
             .unwrap_or_else(|| "-".into()),
-        tokens: l.tokens.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+        tokens: l
+            .tokens
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".into()),
         cost: "-".into(),
         summary: l
             .last_tool

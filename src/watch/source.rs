@@ -26,10 +26,17 @@ pub struct Source<'s> {
 
 impl<'s> Source<'s> {
     /// Reads the run and every record, and the events file when there is one.
-    pub fn open(store: &'s RunStore<'s>, id: &RunId) -> Result<(Source<'s>, Dashboard), StoreError> {
+    pub fn open(
+        store: &'s RunStore<'s>,
+        id: &RunId,
+    ) -> Result<(Source<'s>, Dashboard), StoreError> {
         let run = store.open_run(id)?;
         let mut d = Dashboard::default();
-        let run_dir = store.repo().common_dir().join("pitboss/runs").join(id.as_str());
+        let run_dir = store
+            .repo()
+            .common_dir()
+            .join("pitboss/runs")
+            .join(id.as_str());
         let mut src = Source {
             store,
             id: id.clone(),

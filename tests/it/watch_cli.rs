@@ -76,12 +76,21 @@ fn watch_follows_a_live_grind_and_quitting_leaves_it_running() {
         "transcript of session 0001",
         "working on",
     ]);
-    let prompt1 = if screen.contains("working on lint") { "lint" } else { "docs" };
+    let prompt1 = if screen.contains("working on lint") {
+        "lint"
+    } else {
+        "docs"
+    };
     assert!(screen.contains("q quit"), "{screen}");
     // Session 1 ends: its row says ok with its summary, the totals count it, session 2 is live.
     release(&p, 1);
     p.wait_mark("started-2", &mut g);
-    let screen = t.wait_text(&["0002", "2 of 3", &format!("tidied {prompt1} in 1"), "per prompt"]);
+    let screen = t.wait_text(&[
+        "0002",
+        "2 of 3",
+        &format!("tidied {prompt1} in 1"),
+        "per prompt",
+    ]);
     let row1 = screen.lines().find(|l| l.contains("0001")).unwrap();
     assert!(row1.contains("ok") && row1.contains("unknown"), "{screen}");
     let row2 = screen.lines().find(|l| l.contains("0002")).unwrap();
@@ -90,20 +99,33 @@ fn watch_follows_a_live_grind_and_quitting_leaves_it_running() {
     assert!(above, "the live session is on top:\n{screen}");
     // Selecting session 1 shows its stored transcript.
     t.keys(&["Down"]);
-    t.wait_text(&["transcript of session 0001", &format!("step two of {prompt1}")]);
+    t.wait_text(&[
+        "transcript of session 0001",
+        &format!("step two of {prompt1}"),
+    ]);
     // Help, then quit: watch exits 0 and the run goes on.
     t.keys(&["?"]);
     t.wait_text(&["drain: finish the running session"]);
     t.keys(&["Escape"]);
-    t.wait_for("the help closed", |s| !s.contains("drain: finish the running session"));
+    t.wait_for("the help closed", |s| {
+        !s.contains("drain: finish the running session")
+    });
     t.keys(&["q"]);
     t.wait_text(&["watch-exited-0"]);
     std::thread::sleep(Duration::from_millis(300));
-    assert!(g.child.try_wait().unwrap().is_none(), "grind stopped with watch");
+    assert!(
+        g.child.try_wait().unwrap().is_none(),
+        "grind stopped with watch"
+    );
     release(&p, 2);
     p.wait_mark("started-3", &mut g);
     release(&p, 3);
-    assert_eq!(g.wait(Duration::from_secs(60)).code(), Some(0), "{}", g.stderr());
+    assert_eq!(
+        g.wait(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        g.stderr()
+    );
     assert_eq!(statuses(&p.records(&run)), ["ok", "ok", "ok"]);
 }
 
@@ -119,16 +141,30 @@ fn skip_and_drain_keys_act_on_the_run() {
     t.wait_text(&["asked the grind to skip session 0001"]);
     p.wait_mark("started-2", &mut g);
     t.wait_for("session 1 skipped", |s| {
-        s.lines().any(|l| l.contains("0001") && l.contains("skipped"))
+        s.lines()
+            .any(|l| l.contains("0001") && l.contains("skipped"))
     });
     t.keys(&["d"]);
     t.wait_text(&["draining: the run stops after this session"]);
     // The session in progress finishes as usual; no other starts.
     release(&p, 2);
     let code = g.wait(Duration::from_secs(60)).code();
-    assert_eq!(statuses(&p.records(&run)), ["skipped", "ok"], "{}", g.stderr());
-    assert_eq!(code, Some(2), "a drained run stops as one Ctrl-C does (exit 2)");
-    assert!(g.stderr().contains("stopping after this session"), "{}", g.stderr());
+    assert_eq!(
+        statuses(&p.records(&run)),
+        ["skipped", "ok"],
+        "{}",
+        g.stderr()
+    );
+    assert_eq!(
+        code,
+        Some(2),
+        "a drained run stops as one Ctrl-C does (exit 2)"
+    );
+    assert!(
+        g.stderr().contains("stopping after this session"),
+        "{}",
+        g.stderr()
+    );
     // Watch stays, showing the run stopped by the user.
     t.wait_text(&["aborted", "stopped by the user"]);
     t.keys(&["q"]);
@@ -150,18 +186,20 @@ fn watch_without_a_running_run_says_so_and_a_pipe_gets_a_snapshot() {
     let out = p.grind(&["--max-iterations", "2"]);
     assert!(out.status.success(), "{}", diag(&out));
     let run = p.only_run();
-    let out = p
-        .sb
-        .git_pitboss()
-        .args(["watch", &run])
-        .env("COLUMNS", "100")
-        .env("LINES", "30")
-        .output()
-        .unwrap();
+    let out =
+        p.sb.git_pitboss()
+            .args(["watch", &run])
+            .env("COLUMNS", "100")
+            .env("LINES", "30")
+            .output()
+            .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let screen = stdout(&out);
     assert_eq!(screen.lines().count(), 30, "{screen}");
-    assert!(!screen.contains('\x1b'), "no escape codes on a pipe: {screen:?}");
+    assert!(
+        !screen.contains('\x1b'),
+        "no escape codes on a pipe: {screen:?}"
+    );
     for needle in [
         &format!("run {run}") as &str,
         "finished",
@@ -184,7 +222,9 @@ fn the_events_file_holds_the_same_events_as_json_output() {
     let out = p.grind(&["--max-iterations", "3", "--consecutive-failure-limit", "2"]);
     assert_eq!(out.status.code(), Some(5), "{}", diag(&out));
     let run = p.only_run();
-    let file = p.repo().join(format!(".git/pitboss/runs/{run}/events.jsonl"));
+    let file = p
+        .repo()
+        .join(format!(".git/pitboss/runs/{run}/events.jsonl"));
     let written = std::fs::read_to_string(&file).unwrap();
     assert_eq!(written, stdout(&out), "events file and --json differ");
     let kinds: Vec<String> = events(&out)
@@ -201,4 +241,47 @@ fn the_events_file_holds_the_same_events_as_json_output() {
         .find(|e| e["event"] == "session_started")
         .unwrap();
     assert!(session["started_at"].is_string(), "{session}");
+}
+
+#[test]
+fn grinds_live_line_shows_the_prompt_progress_against_the_budget_and_the_cost() {
+    let p = project();
+    let env: Command = p.sb.git_pitboss();
+    let t = Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        &format!(
+            "MARKS={} git pitboss grind --max-iterations 3 --max-cost 5; echo grind-exited-$?; sleep 60",
+            p.marks().display()
+        ),
+        120,
+        20,
+    );
+    let screen = t.wait_text(&["1 of 3  running", "$0.0000 of $5.00"]);
+    let line = screen.lines().find(|l| l.contains("1 of 3")).unwrap();
+    let prompt = if line.contains("0001 docs") {
+        "docs"
+    } else {
+        "lint"
+    };
+    assert!(
+        line.contains(&format!("0001 {prompt}  1 of 3  running")),
+        "{screen}"
+    );
+    release(&p, 1);
+    let other = if prompt == "docs" { "lint" } else { "docs" };
+    // The finished session's line, then the next session's live line; no cost is known (the
+    // command agent reports none), so the run's cost says so.
+    let screen = t.wait_text(&[
+        &format!("0002 {other}  2 of 3  running"),
+        "unknown of $5.00",
+    ]);
+    assert!(
+        screen.contains(&format!("tidied {prompt} in 1")),
+        "{screen}"
+    );
+    release(&p, 2);
+    release(&p, 3);
+    t.wait_text(&["grind-exited-0"]);
 }

@@ -53,17 +53,26 @@ impl Tmux {
             cwd.to_str().unwrap(),
             shell_command,
         ]);
-        let out = cmd.output().expect("tmux runs (install it: apt-get install tmux)");
-        assert!(out.status.success(), "tmux new-session: {}", text(&out.stderr));
+        let out = cmd
+            .output()
+            .expect("tmux runs (install it: apt-get install tmux)");
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            text(&out.stderr)
+        );
         t
     }
 
     fn tmux(&self) -> Command {
         let mut c = Command::new("tmux");
         // No user config; the socket under the test's own temp dir.
-        c.env("TMUX_TMPDIR", &self.tmpdir)
-            .env_remove("TMUX")
-            .args(["-L", &self.socket, "-f", "/dev/null"]);
+        c.env("TMUX_TMPDIR", &self.tmpdir).env_remove("TMUX").args([
+            "-L",
+            &self.socket,
+            "-f",
+            "/dev/null",
+        ]);
         c
     }
 
