@@ -105,11 +105,11 @@ mod tests {
             resumed: spent > 0,
             model: None,
             rotation: None,
-            limits: Limits {
+            limits: Box::new(Limits {
                 max_iterations,
                 max_cost_usd,
                 ..Limits::default()
-            },
+            }),
             spent_iterations: spent,
             spent_cost_usd: 0.0,
             spent_tokens: 0,

@@ -168,7 +168,7 @@ impl Screen<'_> {
         });
         let widths = [
             Constraint::Length(5),
-            Constraint::Length(16),
+            Constraint::Length(20),
             Constraint::Length(8),
             Constraint::Length(7),
             Constraint::Length(9),
@@ -244,7 +244,7 @@ fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::Pr
         ])
     });
     let widths = [
-        Constraint::Length(18),
+        Constraint::Length(21),
         Constraint::Length(9),
         Constraint::Length(6),
         Constraint::Length(7),

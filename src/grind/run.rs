@@ -166,7 +166,7 @@ pub enum GrindEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         rotation: Option<String>,
         /// The run's budgets in force (for progress against them: `n of N`, cost of the limit).
-        limits: super::budget::Limits,
+        limits: Box<super::budget::Limits>,
         /// What the run had spent before this grind took it up (zero for a new run).
         spent_iterations: u64,
         spent_cost_usd: f64,
@@ -379,7 +379,7 @@ pub fn grind(
         resumed,
         model: plan.agent.model.clone(),
         rotation: plan.rotation.name.clone(),
-        limits: lp.budgets.limits.clone(),
+        limits: Box::new(lp.budgets.limits.clone()),
         spent_iterations: lp.spent.iterations,
         spent_cost_usd: lp.spent.cost_usd,
         spent_tokens: lp.spent.tokens,
