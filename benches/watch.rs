@@ -80,10 +80,19 @@ fn big_run(bin: &Path, work: &Path, n: u64) -> String {
     new_repo(&repo);
     let out = Command::new(bin)
         .current_dir(&repo)
-        .args(["import", dir.to_str().unwrap(), "--id", "20260430T180000Z-beef"])
+        .args([
+            "import",
+            dir.to_str().unwrap(),
+            "--id",
+            "20260430T180000Z-beef",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     "20260430T180000Z-beef".to_string()
 }
 
@@ -107,7 +116,11 @@ fn once(bin: &Path, repo: &Path, run: &str) -> Duration {
         .output()
         .unwrap();
     let took = t.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sessions (10000)"));
     took
 }
