@@ -6,7 +6,7 @@
 //!    file), and the wall time of `git-pitboss watch <run> --once` as a process (open, draw,
 //!    print). Goal: under 1 s.
 //! 2. Idle CPU: `git-pitboss watch` in a tmux pane on a live but quiet run (a grind whose agent
-//!    sleeps), user + system time of the watch process over 5 s, from `/proc/<pid>/stat`.
+//!    sleeps), user + system time of the watch process over 10 s, from `/proc/<pid>/stat`.
 //!    Goal: near zero.
 //!
 //! Run with `cargo bench --bench watch` (needs tmux). `PITBOSS_BIN=/path/to/git-pitboss`
@@ -212,6 +212,11 @@ fn idle_cpu(bin: &Path, work: &Path, secs: u64) -> f64 {
     tmux(work, &socket, &["kill-server"]);
     let _ = grind.kill();
     let _ = grind.wait();
+    println!(
+        "  (watch used {} clock ticks of {:.0} ms)",
+        after - before,
+        1000.0 / ticks_per_second()
+    );
     (after - before) as f64 / ticks_per_second()
 }
 
@@ -246,7 +251,7 @@ fn main() {
         println!("  idle CPU: skipped (no tmux)");
         return;
     }
-    let secs = 5;
+    let secs = 10;
     let cpu = idle_cpu(&bin, work.path(), secs);
     println!(
         "  idle CPU of watch on a quiet live run: {:.2} s over {secs} s ({:.1}% of a core)",
