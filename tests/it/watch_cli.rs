@@ -136,7 +136,10 @@ fn skip_and_drain_keys_act_on_the_run() {
     p.wait_mark("started-1", &mut g);
     let run = p.only_run();
     let t = watch(&p, &run[..10]);
-    t.wait_text(&["0001", "running"]);
+    t.wait_for("session 1 running", |s| {
+        s.lines()
+            .any(|l| l.contains("0001") && l.contains("running"))
+    });
     t.keys(&["s"]);
     t.wait_text(&["asked the grind to skip session 0001"]);
     p.wait_mark("started-2", &mut g);
