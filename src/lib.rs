@@ -12,4 +12,5 @@ pub mod fields;
 pub mod git;
 pub mod grind;
 pub mod provenance;
+pub mod report;
 pub mod store;
