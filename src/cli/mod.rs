@@ -14,6 +14,7 @@ mod grind;
 mod grind_output;
 mod grind_resume;
 mod grind_run;
+mod html_report;
 mod import;
 mod init;
 mod interrupted;
@@ -94,6 +95,8 @@ enum Command {
     Stats(stats::StatsArgs),
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
+    #[command(name = "report")]
+    HtmlReport(html_report::HtmlReportArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -198,5 +201,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Stats(a) => stats::cmd_stats(ctx, a),
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
+        Command::HtmlReport(a) => html_report::cmd_html_report(ctx, a),
     }
 }

@@ -91,8 +91,34 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-fn minutes(t: DateTime<Utc>, start: DateTime<Utc>) -> f64 {
-    (t - start).num_milliseconds() as f64 / 60_000.0
+/// The time unit of a run's x axes: seconds for a short run, minutes, or hours.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    millis: f64,
+    name: &'static str,
+}
+
+impl Unit {
+    fn of(records: &[SessionRecord]) -> Unit {
+        let start = start_of(records);
+        let end = records.iter().map(|r| r.ended_at).max().unwrap_or(start);
+        let ms = (end - start).num_milliseconds();
+        let (millis, name) = match ms {
+            ..=120_000 => (1_000.0, "seconds since the first session"),
+            ..=7_200_000 => (60_000.0, "minutes since the first session"),
+            _ => (3_600_000.0, "hours since the first session"),
+        };
+        Unit { millis, name }
+    }
+
+    fn at(self, t: DateTime<Utc>, start: DateTime<Utc>) -> f64 {
+        (t - start).num_milliseconds() as f64 / self.millis
+    }
+
+    fn end(self, records: &[SessionRecord], start: DateTime<Utc>) -> f64 {
+        let end = records.iter().map(|r| r.ended_at).max().unwrap_or(start);
+        self.at(end, start).max(1.0)
+    }
 }
 
 fn start_of(records: &[SessionRecord]) -> DateTime<Utc> {
@@ -103,25 +129,21 @@ fn start_of(records: &[SessionRecord]) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn end_minutes(records: &[SessionRecord], start: DateTime<Utc>) -> f64 {
-    let end = records.iter().map(|r| r.ended_at).max().unwrap_or(start);
-    minutes(end, start).max(1.0 / 60.0)
-}
-
 fn cumulative(
     records: &[SessionRecord],
     what: &'static str,
     value: impl Fn(&SessionRecord) -> f64,
 ) -> Result<String, ReportError> {
     let start = start_of(records);
-    let xmax = end_minutes(records, start);
+    let unit = Unit::of(records);
+    let xmax = unit.end(records, start);
     let mut by_end: Vec<&SessionRecord> = records.iter().collect();
     by_end.sort_by_key(|r| r.ended_at);
     let mut points = vec![(0.0, 0.0)];
     let mut sum = 0.0;
     for r in by_end {
         sum += value(r);
-        points.push((minutes(r.ended_at, start), sum));
+        points.push((unit.at(r.ended_at, start), sum));
     }
     let points = thin(points, W as usize);
     let ymax = if sum > 0.0 { sum * 1.05 } else { 1.0 };
@@ -135,10 +157,12 @@ fn cumulative(
             .map_err(s)?;
         chart
             .configure_mesh()
-            .x_desc("minutes since the first session")
+            .x_desc(unit.name)
             .label_style((FONT, 12))
             .y_label_formatter(&|v| {
-                if money {
+                if money && ymax < 0.5 {
+                    format!("${v:.3}")
+                } else if money {
                     format!("${v:.2}")
                 } else {
                     short_count(*v)
@@ -212,7 +236,8 @@ fn severity(s: SessionStatus) -> u8 {
 
 fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
     let start = start_of(records);
-    let xmax = end_minutes(records, start);
+    let unit = Unit::of(records);
+    let xmax = unit.end(records, start);
     let lanes: Vec<u64> = {
         let mut l: Vec<u64> = records.iter().map(slot).collect();
         l.sort_unstable();
@@ -224,8 +249,8 @@ fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
     let mut cells: BTreeMap<(usize, usize), SessionStatus> = BTreeMap::new();
     for r in records {
         let lane = lanes.binary_search(&slot(r)).unwrap_or(0);
-        let a = (minutes(r.started_at, start) / xmax * columns as f64) as usize;
-        let b = (minutes(r.ended_at, start) / xmax * columns as f64) as usize;
+        let a = (unit.at(r.started_at, start) / xmax * columns as f64) as usize;
+        let b = (unit.at(r.ended_at, start) / xmax * columns as f64) as usize;
         for col in a..=b.min(columns) {
             let cell = cells.entry((lane, col)).or_insert(r.status);
             if severity(r.status) > severity(*cell) {
@@ -252,7 +277,7 @@ fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("minutes since the first session")
+            .x_desc(unit.name)
             .label_style((FONT, 12))
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => {

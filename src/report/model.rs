@@ -112,13 +112,13 @@ pub fn money(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
-/// `1h 02m`, `3m 05s`, `12s`.
+/// `1h02m`, `3m05s`, `12s`, as the CLI writes them.
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
     match s {
         0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 
