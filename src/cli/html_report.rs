@@ -73,7 +73,13 @@ pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
         let verdicts = reach::judge(store.repo(), &mut index, &target, false).map_err(prov_err)?;
         index.save();
         let mut loaded = Vec::new();
-        for run in runs {
+        for mut run in runs {
+            // As `ls` and `show` say it: `interrupted` for a running run whose grind is gone.
+            let shown = super::interrupted::shown_status(store, &run.id, &run.state.status);
+            if shown != run.state.status {
+                run.state.stop_reason = Some(super::interrupted::resume_note(&run.id));
+                run.state.status = shown;
+            }
             let records = store.records(&run).map_err(store_err)?;
             let mut transcripts = BTreeMap::new();
             for seq in report::wanted_transcripts(&records, &opts) {

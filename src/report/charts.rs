@@ -347,19 +347,20 @@ fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportErr
         for (i, (statuses, c)) in rows.iter().enumerate() {
             let (y0, y1) = (SegmentValue::Exact(i), SegmentValue::Exact(i + 1));
             if cost {
-                bars.push(Rectangle::new(
-                    [(0.0, y0), (*c, y1)],
-                    RGBColor(9, 105, 218).filled(),
-                ));
+                let mut bar = Rectangle::new([(0.0, y0), (*c, y1)], RGBColor(9, 105, 218).filled());
+                bar.set_margin(4, 4, 0, 0);
+                bars.push(bar);
                 continue;
             }
             let mut x = 0.0;
             for (_, (st, count)) in statuses.iter().rev() {
                 let next = x + *count as f64;
-                bars.push(Rectangle::new(
+                let mut bar = Rectangle::new(
                     [(x, y0.clone()), (next, y1.clone())],
                     status_color(*st).filled(),
-                ));
+                );
+                bar.set_margin(4, 4, 0, 0);
+                bars.push(bar);
                 x = next;
             }
         }
@@ -396,6 +397,7 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
             .configure_mesh()
             .x_desc("session duration (seconds)")
             .y_desc("sessions")
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style((FONT, 12))
             .draw()
             .map_err(s)?;

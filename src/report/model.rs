@@ -78,6 +78,8 @@ pub struct SessionView {
     pub commit_short: Option<String>,
     pub summary: String,
     pub summary_short: String,
+    /// The summary says more than its short form in the row.
+    pub summary_long: bool,
     pub transcript: Option<TranscriptView>,
 }
 
@@ -278,6 +280,7 @@ fn session_view(
         cost: known_cost(r).map_or("unknown".into(), money),
         commit_short: r.commit.as_deref().map(|c| c.chars().take(7).collect()),
         commit: r.commit.clone(),
+        summary_long: summary.trim() != summary_short,
         summary,
         summary_short,
         transcript,

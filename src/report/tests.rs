@@ -94,7 +94,7 @@ fn summary_figures_and_sessions() {
     assert!(html.contains(r#"<span class="run-tokens">11000</span>"#));
     assert!(html.contains("iterations 10 of 10"));
     assert!(html.contains("finished (iteration budget reached)"));
-    assert_eq!(html.matches("<details class=\"session\"").count(), 10);
+    assert_eq!(html.matches("<details class=\"s\"").count(), 10);
     assert!(html.contains(&format!("{:040x}", 3)));
     // Session 3 carries its readable transcript.
     assert!(

@@ -185,7 +185,7 @@ fn report_of_a_real_grind_in_a_browser() {
         text_of(&dom, "class=\"run-status\"").starts_with("finished"),
         "{dom}"
     );
-    assert_eq!(dom.matches("<details class=\"session\"").count(), 6);
+    assert_eq!(dom.matches("<details class=\"s\"").count(), 6);
     for r in &records {
         if let Some(c) = r["commit"].as_str() {
             assert!(
@@ -233,8 +233,10 @@ fn two_runs_side_by_side_and_errors() {
         "refs/pitboss/grind/",
     ]);
     let second = refs.lines().find(|r| *r != first).unwrap().to_string();
-    let html =
-        p.sb.ok(&["report", &first, &second[..second.len() - 1], "--html", "-"], "");
+    let html = p.sb.ok(
+        &["report", &first, &second[..second.len() - 1], "--html", "-"],
+        "",
+    );
     assert!(html.contains("Runs side by side"));
     assert!(html.contains(&format!("id=\"run-{first}\"")));
     assert!(html.contains(&format!("id=\"run-{second}\"")));
