@@ -105,7 +105,7 @@ impl Unit {
         let ms = (end - start).num_milliseconds();
         let (millis, name) = match ms {
             ..=120_000 => (1_000.0, "seconds since the first session"),
-            ..=7_200_000 => (60_000.0, "minutes since the first session"),
+            120_001..=7_200_000 => (60_000.0, "minutes since the first session"),
             _ => (3_600_000.0, "hours since the first session"),
         };
         Unit { millis, name }
@@ -303,9 +303,12 @@ fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
     })
 }
 
+/// One prompt's sessions by status (keyed by severity, to stack them in order) and known cost.
+type PromptRow = (BTreeMap<u8, (SessionStatus, u64)>, f64);
+
 /// Per prompt: sessions by status (stacked), or known cost.
 fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportError> {
-    let mut prompts: BTreeMap<&str, (BTreeMap<u8, (SessionStatus, u64)>, f64)> = BTreeMap::new();
+    let mut prompts: BTreeMap<&str, PromptRow> = BTreeMap::new();
     for r in records {
         let e = prompts.entry(r.prompt.as_str()).or_default();
         e.0.entry(severity(r.status)).or_insert((r.status, 0)).1 += 1;

@@ -91,8 +91,9 @@ pub struct Finish {
     pub duration_ms: Option<u64>,
 }
 
-/// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave.
 impl Finish {
+    /// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave,
+    /// on one line (the terminal and the HTML report show the same).
     pub fn line(&self) -> String {
         let f = self;
         let mut parts = vec![if f.ok { "✓ done" } else { "✗ failed" }.to_string()];
