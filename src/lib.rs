@@ -12,5 +12,6 @@ pub mod fields;
 pub mod git;
 pub mod grind;
 pub mod provenance;
+pub mod report;
 pub mod store;
 pub mod watch;

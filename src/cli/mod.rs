@@ -15,6 +15,7 @@ mod grind_live;
 mod grind_output;
 mod grind_resume;
 mod grind_run;
+mod html_report;
 mod import;
 mod init;
 mod interrupted;
@@ -98,6 +99,8 @@ enum Command {
     Stats(stats::StatsArgs),
     Blame(blame::BlameArgs),
     Why(why::WhyArgs),
+    #[command(name = "report")]
+    HtmlReport(html_report::HtmlReportArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -203,5 +206,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Stats(a) => stats::cmd_stats(ctx, a),
         Command::Blame(a) => blame::cmd_blame(ctx, a),
         Command::Why(a) => why::cmd_why(ctx, a),
+        Command::HtmlReport(a) => html_report::cmd_html_report(ctx, a),
     }
 }

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::escape::terminal_safe;
-use crate::agent::readable::{Entry, Finish};
+use crate::agent::readable::Entry;
 
 /// Writes `entries`, with ANSI colour when `color`.
 pub fn write_entries(out: &mut dyn Write, entries: &[Entry], color: bool) -> io::Result<()> {
@@ -58,7 +58,7 @@ pub fn write_entries(out: &mut dyn Write, entries: &[Entry], color: bool) -> io:
             }
             Entry::Finish(f) => {
                 let style = if f.ok { green.bold() } else { red.bold() };
-                writeln!(out, "{}", paint(style, &finish_line(f)))?;
+                writeln!(out, "{}", paint(style, &f.line()))?;
                 if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
                     for line in safe(text).lines() {
                         writeln!(out, "  {line}")?;
@@ -78,29 +78,6 @@ pub fn write_entries(out: &mut dyn Write, entries: &[Entry], color: bool) -> io:
 
 fn safe(text: &str) -> std::borrow::Cow<'_, str> {
     terminal_safe(text)
-}
-
-/// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave.
-pub fn finish_line(f: &Finish) -> String {
-    let mut parts = vec![if f.ok { "✓ done" } else { "✗ failed" }.to_string()];
-    if let Some(t) = f.turns {
-        parts.push(format!("{t} turn{}", if t == 1 { "" } else { "s" }));
-    }
-    match (f.input_tokens, f.output_tokens) {
-        (None, None) => {}
-        (i, o) => parts.push(format!(
-            "{} in / {} out",
-            i.map_or("?".into(), |n| n.to_string()),
-            o.map_or("?".into(), |n| n.to_string())
-        )),
-    }
-    if let Some(c) = f.cost_usd {
-        parts.push(format!("${c:.4}"));
-    }
-    if let Some(ms) = f.duration_ms {
-        parts.push(format!("{:.1}s", ms as f64 / 1000.0));
-    }
-    parts.join(" · ")
 }
 
 #[cfg(test)]

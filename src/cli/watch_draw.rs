@@ -325,7 +325,7 @@ pub fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
                 push(
                     Style::new().fg(style).add_modifier(Modifier::BOLD),
                     "",
-                    &super::pretty::finish_line(f),
+                    &f.line(),
                 );
                 if let Some(t) = &f.text {
                     push(Style::new(), "  ", t);

@@ -36,6 +36,7 @@ mod remote_reject;
 mod remote_share;
 mod remote_sync;
 mod remote_travel;
+mod report_html;
 mod snapshots_remote;
 mod snapshots_store;
 mod store_cli;

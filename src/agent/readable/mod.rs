@@ -91,6 +91,33 @@ pub struct Finish {
     pub duration_ms: Option<u64>,
 }
 
+impl Finish {
+    /// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave,
+    /// on one line (the terminal and the HTML report show the same).
+    pub fn line(&self) -> String {
+        let f = self;
+        let mut parts = vec![if f.ok { "✓ done" } else { "✗ failed" }.to_string()];
+        if let Some(t) = f.turns {
+            parts.push(format!("{t} turn{}", if t == 1 { "" } else { "s" }));
+        }
+        match (f.input_tokens, f.output_tokens) {
+            (None, None) => {}
+            (i, o) => parts.push(format!(
+                "{} in / {} out",
+                i.map_or("?".into(), |n| n.to_string()),
+                o.map_or("?".into(), |n| n.to_string())
+            )),
+        }
+        if let Some(c) = f.cost_usd {
+            parts.push(format!("${c:.4}"));
+        }
+        if let Some(ms) = f.duration_ms {
+            parts.push(format!("{:.1}s", ms as f64 / 1000.0));
+        }
+        parts.join(" · ")
+    }
+}
+
 /// The readable form of a whole transcript.
 pub fn entries(backend: Backend, transcript: &[u8]) -> Vec<Entry> {
     let mut reader = Reader::new(backend);
