@@ -28,8 +28,10 @@ pub mod git;
 pub(crate) mod grind;
 pub(crate) mod plan;
 pub(crate) mod provenance;
+pub(crate) mod report;
 pub mod store;
 pub mod usage;
+pub(crate) mod watch;
 
 /// The command line: what `git-pitboss` (the binary) runs.
 pub use cli::main;

@@ -23,6 +23,7 @@ mod observer;
 mod outcome;
 mod own_files;
 mod process;
+pub(crate) mod readable;
 pub(crate) mod redact;
 mod redact_stream;
 pub(crate) mod result_file;

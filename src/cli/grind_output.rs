@@ -1,5 +1,6 @@
 //! What `grind` shows while it runs: on a terminal, one live line per session (seq, prompt,
-//! elapsed, tokens so far when the agent reports them, last tool) and a line per finished session, then a closing table; `--json`, one
+//! `n of N`, elapsed, tokens so far when the agent reports them, last tool, cost against the
+//! cost budget: [`super::grind_live`]) and a line per finished session, then a closing table; `--json`, one
 //! JSON event per line on stdout; `--quiet`, nothing but errors. Human output goes to stderr.
 
 use std::io::{IsTerminal, Write};
@@ -27,6 +28,7 @@ pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObser
             live: std::io::stderr().is_terminal(),
             last_draw: None,
             line_shown: false,
+            state: Default::default(),
         })
     }
 }
@@ -72,6 +74,8 @@ struct Human {
     live: bool,
     last_draw: Option<Instant>,
     line_shown: bool,
+    /// What the live line shows of the run.
+    state: super::grind_live::LiveState,
 }
 
 impl Human {
@@ -91,6 +95,7 @@ impl Human {
 
 impl GrindObserver for Human {
     fn event(&mut self, e: &GrindEvent) {
+        self.state.observe(e);
         match e {
             GrindEvent::RunStarted {
                 run,
@@ -100,6 +105,7 @@ impl GrindObserver for Human {
                 program,
                 program_from,
                 resumed,
+                ..
             } => {
                 let verb = if *resumed { "resuming" } else { "starting" };
                 self.say(&format!("{verb} run {run} with the {agent} agent"));
@@ -119,6 +125,7 @@ impl GrindObserver for Human {
                 prompt,
                 rotation,
                 timeout_seconds,
+                ..
             } => {
                 let limit = timeout_seconds
                     .map(|s| format!(", limit {}", duration(s as i64)))
@@ -144,16 +151,10 @@ impl GrindObserver for Human {
                     return;
                 }
                 self.last_draw = Some(Instant::now());
-                let tool = last_tool
-                    .as_deref()
-                    .map(|t| format!("  {t}"))
-                    .unwrap_or_default();
-                let tokens = tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
-                let _ = write!(
-                    std::io::stderr(),
-                    "\r\x1b[2K  {seq:04} running {}{tokens}{tool}",
-                    duration((*elapsed_ms / 1000) as i64)
-                );
+                let line = self
+                    .state
+                    .line(*seq, *elapsed_ms, *tokens, last_tool.as_deref());
+                let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
                 let _ = std::io::stderr().flush();
                 self.line_shown = true;
             }
@@ -258,6 +259,28 @@ impl Human {
                 super::grind_resume::resume_command(s),
                 wt.display()
             ));
+        }
+    }
+}
+
+/// The events file (for `git pitboss watch`) beside the observer the flags chose: every event
+/// goes to both, and a failure to write the file is said once, as a warning, and the run goes on.
+pub struct WithEventsFile {
+    pub file: crate::watch::EventsFile,
+    pub inner: Box<dyn GrindObserver>,
+}
+
+impl GrindObserver for WithEventsFile {
+    fn event(&mut self, e: &GrindEvent) {
+        self.file.event(e);
+        self.inner.event(e);
+        if let Some((path, err)) = self.file.take_error() {
+            self.inner.event(&GrindEvent::Warning {
+                message: format!(
+                    "cannot write the events file {}: {err} (`git pitboss watch` will not see this grind's live session)",
+                    path.display()
+                ),
+            });
         }
     }
 }

@@ -109,7 +109,10 @@ pub(crate) fn cmd_grind_run(
         pid: std::process::id(),
         started_with: resumed.is_none().then(|| StartedWith::of(&req, &plan)),
     };
-    let mut obs = observer(ctx, args.json, args.quiet);
+    let mut obs = super::grind_output::WithEventsFile {
+        file: crate::watch::EventsFile::new(repo.common_dir()),
+        inner: observer(ctx, args.json, args.quiet),
+    };
     let summary = grind(
         repo,
         ctx.clock.as_ref(),
@@ -117,7 +120,7 @@ pub(crate) fn cmd_grind_run(
         &plan,
         &greq,
         &controls,
-        obs.as_mut(),
+        &mut obs,
     )?;
     let status = exit_status(&summary);
     if args.pr || args.require_pr {

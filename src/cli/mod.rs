@@ -13,9 +13,11 @@ mod export;
 mod fetch;
 mod gc;
 mod grind;
+mod grind_live;
 mod grind_output;
 mod grind_resume;
 mod grind_run;
+mod html_report;
 mod import;
 mod init;
 mod interrupted;
@@ -25,6 +27,7 @@ mod ls;
 mod man;
 mod pr;
 mod preflight;
+mod pretty;
 mod project;
 mod prompts;
 mod push;
@@ -40,6 +43,8 @@ mod skip;
 mod stats;
 mod sync;
 mod ui;
+mod watch;
+mod watch_draw;
 mod why;
 mod worktree;
 
@@ -83,6 +88,7 @@ enum Command {
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
     Skip(skip::SkipArgs),
+    Watch(watch::WatchArgs),
     Agents(agents::AgentsArgs),
     Demo(demo::DemoArgs),
     #[command(subcommand)]
@@ -100,6 +106,8 @@ enum Command {
     Review(review::ReviewArgs),
     Pr(pr::PrArgs),
     Gc(gc::GcArgs),
+    #[command(name = "report")]
+    HtmlReport(html_report::HtmlReportArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -181,6 +189,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
         Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Watch(a) => watch::cmd_watch(ctx, a),
         Command::Agents(a) => agents::cmd_agents(ctx, a),
         Command::Demo(a) => demo::cmd_demo(ctx, a),
         Command::Worktree(c) => worktree::dispatch(ctx, c),
@@ -196,5 +205,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
         Command::Review(a) => review::cmd_review(ctx, a),
         Command::Pr(a) => pr::cmd_pr(ctx, a),
         Command::Gc(a) => gc::cmd_gc(ctx, a),
+        Command::HtmlReport(a) => html_report::cmd_html_report(ctx, a),
     }
 }

@@ -1,5 +1,5 @@
 //! `git pitboss show <run> [<seq>]`: one run's overview, or one session's record (and with
-//! `--transcript`, its transcript, byte for byte).
+//! `--transcript`, its transcript, byte for byte; with `--pretty`, readably).
 
 use std::io::Write;
 
@@ -9,6 +9,7 @@ use super::escape::one_line;
 use super::ledger;
 use super::resolve::{duration, open_run, with_store};
 use super::ui;
+use crate::agent::readable;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{Seq, rfc3339};
 
@@ -22,6 +23,10 @@ pub(crate) struct ShowArgs {
     /// Print the session's transcript instead of its record.
     #[arg(long, requires = "seq")]
     transcript: bool,
+    /// Print the session's transcript readably: the assistant's text, tool calls and their
+    /// results (shortened), errors and the final figures, coloured on a terminal.
+    #[arg(long, requires = "seq", conflicts_with = "json")]
+    pretty: bool,
     /// Print JSON (the run's metadata and state, or the session's record).
     #[arg(long, conflicts_with = "transcript")]
     json: bool,
@@ -119,9 +124,19 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         seq,
                     })
                 })?;
-                if args.transcript {
+                if args.pretty {
+                    let raw = match store.transcript_blob(&run, seq)? {
+                        Some(oid) => store.with_blob(oid, |b| b.to_vec())?,
+                        None => Vec::new(),
+                    };
+                    let agent = record.agent.as_deref().or(run.meta.agent.as_deref());
+                    let entries = readable::entries(readable::Backend::from_agent(agent), &raw);
+                    super::pretty::write_entries(&mut out, &entries, ctx.ui.color_stdout)?;
+                } else if args.transcript {
                     if let Some(oid) = store.transcript_blob(&run, seq)? {
-                        store.with_blob(oid, |b| out.write_all(b))??;
+                        store
+                            .with_blob(oid, |b| out.write_all(b))
+                            ??;
                     }
                 } else if args.json {
                     serde_json::to_writer_pretty(&mut out, &record)?;

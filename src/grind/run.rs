@@ -160,11 +160,25 @@ pub(crate) enum GrindEvent {
         /// the flag.
         program_from: String,
         resumed: bool,
+        /// The model the plan asks for (`None`: the agent's default).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        /// The rotation's name, when one is in use.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rotation: Option<String>,
+        /// The run's budgets in force (for progress against them: `n of N`, cost of the limit).
+        limits: Box<super::budget::Limits>,
+        /// What the run had spent before this grind took it up (zero for a new run).
+        spent_iterations: u64,
+        spent_cost_usd: f64,
+        spent_tokens: u64,
     },
     SessionStarted {
         seq: u64,
         prompt: String,
         rotation: u64,
+        /// When the session started (for elapsed times read later, as `watch` does).
+        started_at: DateTime<Utc>,
         #[serde(skip_serializing_if = "Option::is_none")]
         timeout_seconds: Option<u64>,
     },
@@ -362,6 +376,12 @@ fn announce(
         },
         program_from: plan.agent.program.from.to_string(),
         resumed,
+        model: plan.agent.model.clone(),
+        rotation: plan.rotation.name.clone(),
+        limits: Box::new(lp.budgets.limits.clone()),
+        spent_iterations: lp.spent.iterations,
+        spent_cost_usd: lp.spent.cost_usd,
+        spent_tokens: lp.spent.tokens,
     });
     if plan.rotation.max_parallel.value > 1 {
         obs.event(&GrindEvent::Warning {

@@ -30,6 +30,7 @@ mod grind_recovery;
 mod grind_run;
 mod grind_secrets;
 mod grind_skip;
+mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
 mod remote_hostile;
@@ -37,10 +38,12 @@ mod remote_reject;
 mod remote_share;
 mod remote_sync;
 mod remote_travel;
+mod report_html;
 mod snapshots_remote;
 mod snapshots_store;
 mod store_cli;
 mod store_stress;
+mod watch_cli;
 mod worktree_cli;
 
 /// Lists `tests/it/*.rs` and `tests/it/support/*.rs` and fails on any file not declared as a

@@ -16,6 +16,7 @@ pub mod pty;
 pub mod record;
 pub mod remote;
 pub mod server;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,165 @@
+//! `git pitboss report [<run>…] --html FILE`: one self-contained HTML page about runs, to open
+//! locally or attach to an issue. (`report.rs` beside this file is the dry-run report.)
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::resolve::{open_run, store_err, with_store};
+use super::stats::prov_err;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::provenance::{GroupBy, Index, IndexOptions, StatsOptions, Target, reach, stats};
+use crate::report::{self, ReportOptions, RunInput};
+use crate::store::{Run, SessionRecord};
+
+/// Write a self-contained HTML report of runs: summary, charts, yield per prompt, and every
+/// session with its readable transcript.
+///
+/// The page needs nothing outside itself (no network, no script, no font): open it in any
+/// browser or attach it to an issue. Several runs are shown side by side.
+#[derive(Debug, Args)]
+pub struct HtmlReportArgs {
+    /// The runs (full ids or unique prefixes); the newest run when none is given.
+    runs: Vec<String>,
+    /// Where to write the page (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    html: PathBuf,
+    /// How many of each run's newest sessions carry their readable transcript.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    transcripts: usize,
+    /// The branch or revision work must reach for the yield table (default: each run's base
+    /// branch).
+    #[arg(long, value_name = "REV")]
+    target: Option<String>,
+}
+
+struct Loaded {
+    run: Run,
+    records: Vec<SessionRecord>,
+    transcripts: BTreeMap<u64, Vec<u8>>,
+    yields: Vec<crate::provenance::Group>,
+}
+
+pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
+    let opts = ReportOptions {
+        transcripts: args.transcripts,
+        generated_at: ctx.clock.now(),
+        ..ReportOptions::default()
+    };
+    let page = with_store(ctx, |store| {
+        let mut runs = Vec::new();
+        if args.runs.is_empty() {
+            let newest = store.latest().map_err(store_err)?.ok_or_else(|| {
+                CliError::user(anyhow!("there is no run to report on")).hint(
+                    "start one with `git pitboss grind`, or fetch one with `git pitboss fetch`",
+                )
+            })?;
+            runs.push(open_run(store, newest.id.as_str())?);
+        }
+        for r in &args.runs {
+            let run = open_run(store, r)?;
+            if !runs.iter().any(|x: &Run| x.id == run.id) {
+                runs.push(run);
+            }
+        }
+        let mut index = Index::load(store, &IndexOptions::default()).map_err(prov_err)?;
+        let target = match &args.target {
+            Some(t) => Target::Rev(t.clone()),
+            None => Target::BaseBranch,
+        };
+        let verdicts = reach::judge(store.repo(), &mut index, &target, false).map_err(prov_err)?;
+        index.save();
+        let mut loaded = Vec::new();
+        for mut run in runs {
+            // As `ls` and `show` say it: `interrupted` for a running run whose grind is gone.
+            let shown = super::interrupted::shown_status(store, &run.id, &run.state.status);
+            if shown != run.state.status {
+                run.state.stop_reason = Some(super::interrupted::resume_note(&run.id));
+                run.state.status = shown;
+            }
+            let records = store.records(&run).map_err(store_err)?;
+            let mut transcripts = BTreeMap::new();
+            for seq in report::wanted_transcripts(&records, &opts) {
+                if let Some(oid) = store.transcript_blob(&run, seq).map_err(store_err)? {
+                    let raw = store.with_blob(oid, <[u8]>::to_vec).map_err(store_err)?;
+                    transcripts.insert(seq, raw);
+                }
+            }
+            let yields = stats::compute(
+                &index,
+                &verdicts,
+                &StatsOptions {
+                    by: GroupBy::Prompt,
+                    runs: vec![run.id.to_string()],
+                    ..StatsOptions::default()
+                },
+            )
+            .groups;
+            loaded.push(Loaded {
+                run,
+                records,
+                transcripts,
+                yields,
+            });
+        }
+        let inputs: Vec<RunInput<'_>> = loaded
+            .iter()
+            .map(|l| RunInput {
+                meta: &l.run.meta,
+                state: &l.run.state,
+                records: &l.records,
+                transcripts: &l.transcripts,
+                yields: &l.yields,
+                target: args.target.as_deref(),
+            })
+            .collect();
+        let page = report::render(&inputs, &opts).map_err(CliError::internal)?;
+        let sessions: usize = loaded.iter().map(|l| l.records.len()).sum();
+        Ok((page, loaded.len(), sessions))
+    })?;
+    let (page, runs, sessions) = page;
+    write_page(&args.html, page.as_bytes())?;
+    if args.html.as_os_str() != "-" {
+        ctx.ui.status(&format!(
+            "wrote {} ({} run{}, {sessions} session{}, {} KB)",
+            args.html.display(),
+            runs,
+            if runs == 1 { "" } else { "s" },
+            if sessions == 1 { "" } else { "s" },
+            page.len().div_ceil(1024)
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the page whole or not at all: a temporary file beside the target, renamed over it.
+fn write_page(path: &std::path::Path, bytes: &[u8]) -> CliResult<()> {
+    if path.as_os_str() == "-" {
+        let mut out = super::ui::stdout();
+        out.write_all(bytes)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: std::io::Error| {
+        CliError::user(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
+            .hint("check that the folder exists and is writable")
+    };
+    // A page to share: readable by others like any file the user writes (a temporary file
+    // would be private).
+    use std::os::unix::fs::PermissionsExt;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".pitboss-report")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

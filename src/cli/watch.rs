@@ -1,0 +1,336 @@
+//! `git pitboss watch [<run>]`: a terminal dashboard of a run, live while a grind runs it here
+//! (from any terminal of the machine), static for a finished or fetched run.
+//!
+//! The loop sleeps in crossterm's `poll` (a key, or 250 ms), then asks the [`Source`] what
+//! changed (a `stat` of the events file and a read of the run ref) and draws only when something
+//! did, or once a second while a session runs (its elapsed time): a few frames a second at most,
+//! no subprocess, near-zero CPU when the run is quiet. Quitting never touches the run; `s` and
+//! `d` act on it as `git pitboss skip` and one Ctrl-C do ([`crate::watch::control`]).
+//!
+//! When stdout is not a terminal (or with `--once`), it prints one text snapshot of the same
+//! screen and exits: a pipe or a log gets the picture, not escape codes.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::text::Line;
+
+use super::resolve::{open_run, store_err, with_store};
+use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines};
+use crate::agent::readable::{Backend, entries};
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::grind::lock::RunLock;
+use crate::store::{RunId, RunStore};
+use crate::watch::{Dashboard, Source, control};
+
+/// Watch a run: a live dashboard of a running grind (any terminal of this machine), or a
+/// finished or fetched run. Keys: q quit (the run goes on), s skip the session, d drain (finish
+/// it and stop), ? help. When stdout is not a terminal, prints one text snapshot.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The run (default: the newest run a grind is running here).
+    run: Option<String>,
+    /// Print one text snapshot of the dashboard and exit (what a pipe always gets); its size is
+    /// $COLUMNS x $LINES, else 120 x 40.
+    #[arg(long)]
+    once: bool,
+}
+
+/// How often the data is looked at.
+const POLL: Duration = Duration::from_millis(250);
+
+pub fn cmd_watch(ctx: &Ctx, args: WatchArgs) -> CliResult {
+    with_store(ctx, |store| {
+        let id = match &args.run {
+            Some(r) => open_run(store, r)?.id,
+            None => newest_running(store)?,
+        };
+        let (src, mut d) = Source::open(store, &id).map_err(store_err)?;
+        d.grinding = RunLock::holder(store.repo().common_dir(), id.as_str()).is_some();
+        if args.once || !std::io::stdout().is_terminal() {
+            return snapshot(ctx, src, &d);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::user(anyhow::anyhow!(
+                "watch reads keys from a terminal, and its input is not one"
+            ))
+            .hint("run it in a terminal, or `git pitboss watch --once` for a text snapshot"));
+        }
+        Tui::new(store, src, d).run(ctx)
+    })
+}
+
+/// The newest run that a live grind holds here.
+fn newest_running(store: &RunStore<'_>) -> CliResult<RunId> {
+    let common = store.repo().common_dir();
+    store
+        .list()
+        .map_err(store_err)?
+        .runs
+        .into_iter()
+        .filter(|r| r.status.as_str() == "running")
+        .filter(|r| RunLock::holder(common, r.id.as_str()).is_some())
+        .max_by_key(|r| (r.last_activity, r.id.clone()))
+        .map(|r| r.id)
+        .ok_or_else(|| {
+            CliError::user(anyhow::anyhow!("no run is running here: no grind is going on in this repository"))
+                .hint("`git pitboss watch <run>` shows any run, finished or fetched; `git pitboss ls` lists them")
+        })
+}
+
+fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
+    let size = |var: &str, default: u16| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse::<u16>().ok())
+            .filter(|n| *n >= 20)
+            .unwrap_or(default)
+    };
+    let (w, h) = (size("COLUMNS", 120), size("LINES", 40));
+    let seq = d.seq_at(0);
+    let lines = match seq {
+        Some(seq) => read_transcript(&src, d, seq)?,
+        None => Vec::new(),
+    };
+    let screen = Screen {
+        d,
+        selected: 0,
+        top: 0,
+        transcript: &lines,
+        transcript_seq: seq,
+        help: false,
+        message: None,
+        now: ctx.clock.now(),
+    };
+    use std::io::Write;
+    std::io::stdout().write_all(to_text(&screen, w, h).as_bytes())?;
+    Ok(ExitStatus::Success)
+}
+
+fn read_transcript(src: &Source<'_>, d: &Dashboard, seq: u64) -> CliResult<Vec<Line<'static>>> {
+    let live = d.live.as_ref().is_some_and(|l| l.seq == seq);
+    let bytes = src.transcript(seq, live).map_err(store_err)?;
+    let backend = Backend::from_agent(d.agent.as_deref());
+    Ok(match bytes {
+        Some(b) => transcript_lines(&entries(backend, &b)),
+        None => vec![Line::from("(no transcript)")],
+    })
+}
+
+/// The interactive dashboard.
+struct Tui<'s> {
+    store: &'s RunStore<'s>,
+    src: Source<'s>,
+    d: Dashboard,
+    /// The selected session (`None`: the top row, which follows the live session).
+    selected: Option<u64>,
+    top: usize,
+    help: bool,
+    message: Option<String>,
+    drained: bool,
+    /// The transcript shown, and what it was read from (seq, live file stamp).
+    transcript: Vec<Line<'static>>,
+    transcript_key: Option<(u64, Option<(u64, std::time::SystemTime)>)>,
+}
+
+/// Puts the terminal back however the dashboard ends (an error, a panic unwinding).
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
+    }
+}
+
+impl<'s> Tui<'s> {
+    fn new(store: &'s RunStore<'s>, src: Source<'s>, d: Dashboard) -> Tui<'s> {
+        Tui {
+            store,
+            src,
+            d,
+            selected: None,
+            top: 0,
+            help: false,
+            message: None,
+            drained: false,
+            transcript: Vec::new(),
+            transcript_key: None,
+        }
+    }
+
+    fn run(mut self, ctx: &Ctx) -> CliResult {
+        crossterm::terminal::enable_raw_mode()?;
+        let _restore = Restore;
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::cursor::Hide
+        )?;
+        let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+        let mut dirty = true;
+        let mut last_poll = Instant::now();
+        let mut last_lock_check = Instant::now();
+        let mut drawn_second = 0;
+        loop {
+            let now = ctx.clock.now();
+            // A running session's elapsed time moves once a second.
+            let second = now.timestamp();
+            if self.d.live.is_some() && second != drawn_second {
+                dirty = true;
+            }
+            if dirty {
+                let height = term.size()?.height;
+                self.refresh_transcript()?;
+                let selected = self.selected_index();
+                let cap = table_capacity(height).max(1);
+                if selected < self.top {
+                    self.top = selected;
+                } else if selected >= self.top + cap {
+                    self.top = selected + 1 - cap;
+                }
+                let screen = Screen {
+                    d: &self.d,
+                    selected,
+                    top: self.top,
+                    transcript: &self.transcript,
+                    transcript_seq: self.d.seq_at(selected),
+                    help: self.help,
+                    message: self.message.as_deref(),
+                    now,
+                };
+                term.draw(|f| f.render_widget(&screen, f.area()))?;
+                dirty = false;
+                drawn_second = second;
+            }
+            let wait = POLL.saturating_sub(last_poll.elapsed());
+            if event::poll(wait)? {
+                match event::read()? {
+                    Event::Key(k) if k.kind == KeyEventKind::Press => {
+                        if !self.key(k) {
+                            return Ok(ExitStatus::Success);
+                        }
+                        dirty = true;
+                    }
+                    Event::Resize(..) => dirty = true,
+                    _ => {}
+                }
+            }
+            if last_poll.elapsed() >= POLL {
+                last_poll = Instant::now();
+                dirty |= self.src.poll(&mut self.d).map_err(store_err)?;
+                if self.transcript_stale() {
+                    dirty = true;
+                }
+                if last_lock_check.elapsed() >= Duration::from_secs(1) {
+                    last_lock_check = Instant::now();
+                    let g = RunLock::holder(self.store.repo().common_dir(), self.src.id().as_str())
+                        .is_some();
+                    dirty |= g != self.d.grinding;
+                    self.d.grinding = g;
+                }
+            }
+        }
+    }
+
+    fn selected_index(&self) -> usize {
+        let Some(seq) = self.selected else {
+            return 0;
+        };
+        let live = self.d.live.as_ref();
+        if live.is_some_and(|l| l.seq == seq) {
+            return 0;
+        }
+        usize::from(live.is_some()) + self.d.done.range(seq + 1..).count()
+    }
+
+    fn select(&mut self, index: usize) {
+        let last = self.d.row_count().saturating_sub(1);
+        let i = index.min(last);
+        self.selected = if i == 0 { None } else { self.d.seq_at(i) };
+    }
+
+    /// Handles a key; `false` to quit.
+    fn key(&mut self, k: KeyEvent) -> bool {
+        if self.help {
+            self.help = false;
+            return true;
+        }
+        self.message = None;
+        let i = self.selected_index();
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return false,
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
+            KeyCode::Char('?') | KeyCode::Char('h') => self.help = true,
+            KeyCode::Down | KeyCode::Char('j') => self.select(i + 1),
+            KeyCode::Up | KeyCode::Char('k') => self.select(i.saturating_sub(1)),
+            KeyCode::PageDown => self.select(i + 10),
+            KeyCode::PageUp => self.select(i.saturating_sub(10)),
+            KeyCode::Home | KeyCode::Char('g') => self.select(0),
+            KeyCode::End | KeyCode::Char('G') => self.select(usize::MAX),
+            KeyCode::Char('s') => self.skip(),
+            KeyCode::Char('d') => self.drain(),
+            _ => {}
+        }
+        true
+    }
+
+    fn skip(&mut self) {
+        let id = self.src.id().clone();
+        self.message = Some(
+            match (&self.d.live, control::skip(self.store.repo(), &id)) {
+                (_, Err(e)) => format!("cannot skip: {e}"),
+                (Some(l), Ok(())) => format!("asked the grind to skip session {:04}", l.seq),
+                (None, Ok(())) => "asked the grind to skip its current session".into(),
+            },
+        );
+    }
+
+    fn drain(&mut self) {
+        if self.drained {
+            self.message = Some("already asked: the run stops after this session".into());
+            return;
+        }
+        let id = self.src.id().clone();
+        self.message = Some(match control::drain(self.store.repo(), &id) {
+            Ok(pid) => {
+                self.drained = true;
+                format!("draining: the run stops after this session (grind process {pid})")
+            }
+            Err(e) => format!("cannot drain: {e}"),
+        });
+    }
+
+    /// Whether the transcript shown is not the selected session's as it is now.
+    fn transcript_stale(&self) -> bool {
+        self.transcript_key != Some(self.transcript_wanted())
+    }
+
+    fn transcript_wanted(&self) -> (u64, Option<(u64, std::time::SystemTime)>) {
+        let seq = self.d.seq_at(self.selected_index()).unwrap_or(0);
+        let live = self.d.live.as_ref().is_some_and(|l| l.seq == seq);
+        (seq, if live { self.src.live_stamp(seq) } else { None })
+    }
+
+    fn refresh_transcript(&mut self) -> CliResult<()> {
+        if !self.transcript_stale() {
+            return Ok(());
+        }
+        let key = self.transcript_wanted();
+        self.transcript = if self.d.row_count() == 0 {
+            vec![Line::from("(no session yet)")]
+        } else {
+            read_transcript(&self.src, &self.d, key.0)?
+        };
+        self.transcript_key = Some(key);
+        Ok(())
+    }
+}

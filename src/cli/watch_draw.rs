@@ -1,0 +1,435 @@
+//! How `git pitboss watch` looks: one ratatui widget drawn from the [`Dashboard`] — the header
+//! (run, agent, model, branch, rotation), a gauge per budget in force, the sessions table (the
+//! live session on top), per-prompt totals, the selected session's readable transcript
+//! (following its end), and a line of keys. The same widget draws the one-shot text snapshot
+//! printed when stdout is not a terminal.
+//!
+//! Text from agents and records goes through [`terminal_safe`]: ratatui writes cells, but a
+//! control character in a cell would still reach the terminal.
+
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Widget};
+
+use super::escape::{one_line, terminal_safe};
+use crate::agent::readable::Entry;
+use crate::watch::Dashboard;
+use crate::watch::model::short_duration;
+
+/// What the screen shows besides the data.
+pub struct Screen<'a> {
+    pub d: &'a Dashboard,
+    /// The selected row of the sessions table, and the first row shown.
+    pub selected: usize,
+    pub top: usize,
+    /// The selected session's transcript, as lines.
+    pub transcript: &'a [Line<'static>],
+    /// The selected session's seq, for the transcript's title.
+    pub transcript_seq: Option<u64>,
+    pub help: bool,
+    /// The answer to the last key (skip asked, drain asked, …).
+    pub message: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// The rows of the sessions table that fit in `area_height` (borders and the heading row taken
+/// off).
+pub fn table_capacity(total_height: u16) -> usize {
+    let (_, table, _, _) = split_heights(total_height, 0, 0);
+    table.saturating_sub(3) as usize
+}
+
+/// Heights of the header, the sessions table, the totals and the transcript for a screen of
+/// `h` lines, with `gauges` gauges and `prompts` prompt totals (one line is the key line).
+fn split_heights(h: u16, gauges: usize, prompts: usize) -> (u16, u16, u16, u16) {
+    let header = 2 + gauges as u16;
+    let body = h.saturating_sub(header + 1);
+    let totals = if prompts == 0 {
+        0
+    } else {
+        (prompts as u16 + 3).min(body / 5).max(3)
+    };
+    let table = (body.saturating_sub(totals) * 2 / 5).max(4);
+    let transcript = body.saturating_sub(totals + table);
+    (header, table, totals, transcript)
+}
+
+impl Widget for &Screen<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let gauges = self.d.gauges(self.now);
+        let totals = self.d.prompt_totals();
+        let (h, t, p, x) = split_heights(area.height, gauges.len(), totals.len());
+        let [head, table, prompts, transcript, keys] = Layout::vertical([
+            Constraint::Length(h),
+            Constraint::Length(t),
+            Constraint::Length(p),
+            Constraint::Length(x),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.header(head, buf, &gauges);
+        self.sessions(table, buf);
+        if p > 0 {
+            prompt_totals(prompts, buf, &totals);
+        }
+        self.transcript(transcript, buf);
+        self.keys(keys, buf);
+        if self.help {
+            help(area, buf);
+        }
+    }
+}
+
+impl Screen<'_> {
+    fn header(&self, area: Rect, buf: &mut Buffer, gauges: &[crate::watch::model::Gauge]) {
+        let d = self.d;
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let dim = Style::new().fg(Color::DarkGray);
+        let opt = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("-".to_string(), |s| one_line(s).into_owned())
+        };
+        let status = if d.grinding || d.status != "running" {
+            d.status.clone()
+        } else {
+            "running (no grind here: interrupted, or ground elsewhere)".into()
+        };
+        let mut first = vec![
+            Span::styled(format!("run {}", d.run), bold),
+            Span::raw("  "),
+            Span::styled(status, status_style(&d.status)),
+        ];
+        if let Some(r) = d.stop_reason.as_deref().filter(|_| d.status != "running") {
+            first.push(Span::styled(format!(" ({})", one_line(r)), dim));
+        }
+        if let Some((until, reason)) = &d.waiting {
+            first.push(Span::styled(
+                format!(
+                    "  waiting until {} ({})",
+                    until.format("%H:%M:%S UTC"),
+                    one_line(reason)
+                ),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+        let second = Line::from(vec![
+            Span::styled("agent ", dim),
+            Span::raw(opt(&d.agent)),
+            Span::styled("  model ", dim),
+            Span::raw(opt(&d.model)),
+            Span::styled("  branch ", dim),
+            Span::raw(opt(&d.branch).trim_start_matches("refs/heads/").to_string()),
+            Span::styled("  rotation ", dim),
+            Span::raw(opt(&d.rotation)),
+        ]);
+        Paragraph::new(vec![Line::from(first), second]).render(area, buf);
+        for (i, g) in gauges.iter().enumerate() {
+            let y = area.y + 2 + i as u16;
+            if y >= area.bottom() {
+                break;
+            }
+            let color = if g.ratio >= 1.0 {
+                Color::Red
+            } else if g.ratio >= 0.8 {
+                Color::Yellow
+            } else {
+                Color::Green
+            };
+            let line = Rect::new(area.x, y, area.width, 1);
+            Paragraph::new(gauge_line(g, 30, color)).render(line, buf);
+        }
+    }
+
+    fn sessions(&self, area: Rect, buf: &mut Buffer) {
+        let d = self.d;
+        let n = area.height.saturating_sub(3) as usize;
+        let rows = d.rows(self.top, n, self.now);
+        let body = rows.iter().enumerate().map(|(i, r)| {
+            let mut style = Style::new();
+            if r.live {
+                style = style.fg(Color::Cyan);
+            }
+            if self.top + i == self.selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Row::new(vec![
+                Cell::from(format!("{:04}", r.seq)),
+                Cell::from(one_line(&r.prompt).into_owned()),
+                Cell::from(Span::styled(r.status.clone(), status_style(&r.status))),
+                Cell::from(r.duration.clone()),
+                Cell::from(r.tokens.clone()),
+                Cell::from(r.cost.clone()),
+                Cell::from(one_line(&r.summary).into_owned()),
+            ])
+            .style(style)
+        });
+        let widths = [
+            Constraint::Length(5),
+            Constraint::Length(20),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ];
+        let title = format!(" sessions ({}) ", d.row_count());
+        Table::new(body, widths)
+            .header(
+                Row::new([
+                    "seq", "prompt", "status", "time", "tokens", "cost", "summary",
+                ])
+                .style(Style::new().add_modifier(Modifier::BOLD)),
+            )
+            .block(Block::new().borders(Borders::ALL).title(title))
+            .render(area, buf);
+    }
+
+    fn transcript(&self, area: Rect, buf: &mut Buffer) {
+        let title = match self.transcript_seq {
+            Some(seq) => format!(" transcript of session {seq:04} "),
+            None => " transcript ".to_string(),
+        };
+        let block = Block::new().borders(Borders::ALL).title(title);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        // Follow the end: the last lines that fit, wrapped at the width.
+        let tail = tail_wrapped(self.transcript, inner.width as usize, inner.height as usize);
+        Paragraph::new(tail).render(inner, buf);
+    }
+
+    fn keys(&self, area: Rect, buf: &mut Buffer) {
+        let text = match self.message {
+            Some(m) => Line::from(Span::styled(m.to_string(), Style::new().fg(Color::Yellow))),
+            None => Line::from(Span::styled(
+                "q quit · ↑↓ select · s skip session · d drain (finish and stop) · ? help",
+                Style::new().fg(Color::DarkGray),
+            )),
+        };
+        Paragraph::new(text).render(area, buf);
+    }
+}
+
+/// `iterations [██████░░░░░░] 2 of 4`: a bar of `width` cells that reads as well in a text
+/// snapshot as on a terminal.
+pub fn gauge_line(g: &crate::watch::model::Gauge, width: usize, color: Color) -> Line<'static> {
+    let filled = ((g.ratio * width as f64).round() as usize).min(width);
+    Line::from(vec![
+        Span::styled(format!("{:<11}", g.label), Style::new().fg(Color::DarkGray)),
+        Span::styled("█".repeat(filled), Style::new().fg(color)),
+        Span::styled("░".repeat(width - filled), Style::new().fg(Color::DarkGray)),
+        Span::raw(format!(" {}", g.text)),
+    ])
+}
+
+fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::PromptTotal]) {
+    let rows = totals.iter().map(|t| {
+        let cost = if t.unknown_cost == 0 {
+            format!("${:.4}", t.cost_usd)
+        } else if t.unknown_cost == t.sessions {
+            "unknown".into()
+        } else {
+            format!("≥ ${:.4}", t.cost_usd)
+        };
+        Row::new(vec![
+            one_line(&t.prompt).into_owned(),
+            t.sessions.to_string(),
+            t.ok.to_string(),
+            t.failed.to_string(),
+            t.tokens.to_string(),
+            cost,
+            short_duration(t.seconds),
+        ])
+    });
+    let widths = [
+        Constraint::Length(21),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(10),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    Table::new(rows, widths)
+        .header(
+            Row::new([
+                "prompt", "sessions", "ok", "failed", "tokens", "cost", "time",
+            ])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+        )
+        .block(Block::new().borders(Borders::ALL).title(" per prompt "))
+        .render(area, buf);
+}
+
+fn help(area: Rect, buf: &mut Buffer) {
+    let w = 64.min(area.width);
+    let h = 13.min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    Clear.render(r, buf);
+    let lines = [
+        "q, Esc    quit watch (the run goes on)",
+        "↑ ↓ k j   select a session",
+        "PgUp PgDn Home End   move faster",
+        "s         skip the running session (as `git pitboss skip`)",
+        "d         drain: finish the running session, then stop the",
+        "          run (as one Ctrl-C in grind's terminal)",
+        "?, h      this help (any key closes it)",
+        "",
+        "The view follows the run's events file and its run ref.",
+    ];
+    Paragraph::new(lines.iter().map(|l| Line::from(*l)).collect::<Vec<_>>())
+        .block(Block::new().borders(Borders::ALL).title(" keys "))
+        .render(r, buf);
+}
+
+fn status_style(status: &str) -> Style {
+    match status {
+        "ok" | "finished" => Style::new().fg(Color::Green),
+        "running" => Style::new().fg(Color::Cyan),
+        "error" | "timeout" | "aborted" | "failed" | "interrupted" => Style::new().fg(Color::Red),
+        "dirty" | "skipped" | "stopped" => Style::new().fg(Color::Yellow),
+        _ => Style::new(),
+    }
+}
+
+/// A transcript's entries as styled lines.
+pub fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
+    let dim = Style::new().fg(Color::DarkGray);
+    let tool = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let red = Style::new().fg(Color::Red);
+    let mut out = Vec::new();
+    let mut push = |style: Style, prefix: &str, text: &str| {
+        let text = terminal_safe(text);
+        for (i, l) in text.lines().enumerate() {
+            let p = if i == 0 { prefix } else { "  " };
+            out.push(Line::from(Span::styled(format!("{p}{l}"), style)));
+        }
+    };
+    for e in entries {
+        match e {
+            Entry::Note { text } => push(dim, "· ", text),
+            Entry::Text { text } => push(Style::new(), "", text),
+            Entry::Thinking { text } => push(dim.add_modifier(Modifier::ITALIC), "┆ ", text),
+            Entry::ToolCall { name, args } => push(tool, "→ ", &format!("{name} {args}")),
+            Entry::ToolResult { text, error } => push(if *error { red } else { dim }, "  ← ", text),
+            Entry::Error { text } => push(red.add_modifier(Modifier::BOLD), "✗ ", text),
+            Entry::Finish(f) => {
+                let style = if f.ok { Color::Green } else { Color::Red };
+                push(
+                    Style::new().fg(style).add_modifier(Modifier::BOLD),
+                    "",
+                    &f.line(),
+                );
+                if let Some(t) = &f.text {
+                    push(Style::new(), "  ", t);
+                }
+            }
+            Entry::Stderr { text } => push(Style::new().fg(Color::Yellow), "[stderr] ", text),
+            Entry::Plain { text } => push(Style::new(), "", text),
+        }
+    }
+    out
+}
+
+/// The last `height` rows of `lines` cut at `width` characters (each line is one styled span,
+/// as [`transcript_lines`] makes them); only the tail is wrapped, however long the transcript.
+pub fn tail_wrapped(lines: &[Line<'static>], width: usize, height: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for line in lines.iter().rev() {
+        if out.len() >= height {
+            break;
+        }
+        let style = line.spans.first().map(|s| s.style).unwrap_or_default();
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let chars: Vec<char> = text.chars().collect();
+        let mut rows: Vec<Line<'static>> = chars
+            .chunks(width)
+            .map(|c| Line::from(Span::styled(c.iter().collect::<String>(), style)))
+            .collect();
+        if rows.is_empty() {
+            rows.push(Line::default());
+        }
+        for r in rows.into_iter().rev() {
+            out.push(r);
+        }
+    }
+    out.truncate(height);
+    out.reverse();
+    out
+}
+
+/// The screen as plain text (the snapshot printed when stdout is not a terminal).
+pub fn to_text(screen: &Screen<'_>, width: u16, height: u16) -> String {
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    screen.render(area, &mut buf);
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        for x in 0..width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::model::Gauge;
+
+    #[test]
+    fn heights_share_the_screen_and_the_table_always_has_rows() {
+        let (h, t, p, x) = split_heights(40, 2, 3);
+        assert_eq!(h, 4, "two header lines and a line per gauge");
+        assert_eq!(h + t + p + x + 1, 40, "with the key line, the whole screen");
+        assert!(t >= 4 && x > t / 2, "table {t}, transcript {x}");
+        assert_eq!(p, 6, "three prompts, a heading and borders");
+        // A tiny terminal still draws a table (and no totals it cannot fit).
+        let (_, t, _, _) = split_heights(8, 4, 0);
+        assert_eq!(t, 4);
+        assert_eq!(table_capacity(40), (t_of(40) - 3) as usize);
+    }
+
+    fn t_of(h: u16) -> u16 {
+        split_heights(h, 0, 0).1
+    }
+
+    #[test]
+    fn the_transcript_keeps_its_last_rows_wrapped_at_the_width() {
+        let lines: Vec<Line<'static>> = ["one", "two", "a long line of ten", ""]
+            .iter()
+            .map(|s| Line::from(s.to_string()))
+            .collect();
+        let text =
+            |v: Vec<Line<'static>>| -> Vec<String> { v.iter().map(|l| l.to_string()).collect() };
+        assert_eq!(
+            text(tail_wrapped(&lines, 8, 4)),
+            ["a long l", "ine of t", "en", ""]
+        );
+        assert_eq!(text(tail_wrapped(&lines, 80, 10)).len(), 4);
+    }
+
+    #[test]
+    fn a_gauge_reads_in_plain_text() {
+        let g = Gauge {
+            label: "iterations",
+            ratio: 0.5,
+            text: "2 of 4".into(),
+        };
+        assert_eq!(
+            gauge_line(&g, 10, Color::Green).to_string(),
+            "iterations █████░░░░░ 2 of 4"
+        );
+    }
+}

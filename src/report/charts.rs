@@ -1,0 +1,424 @@
+//! The report's charts, drawn by plotters into SVG strings: cumulative cost and tokens over
+//! time, the session timeline (one lane per slot), status and cost per prompt, and the
+//! distribution of session durations.
+//!
+//! NB: plotters is built without its `ttf`/`ab_glyph` features, so it never looks for system
+//! fonts; its SVG backend writes `<text>` elements (escaped) that the browser draws with its
+//! own `sans-serif`. Charts stay a fixed size however long the run: lines are thinned to at
+//! most a point per pixel and the timeline to at most one bar per pixel column and lane, so a
+//! 10,000-session run draws charts no larger than a 1,000-session one.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::ReportError;
+use super::model::Chart;
+use crate::provenance::{known_cost, token_total};
+use crate::store::{SessionRecord, SessionStatus};
+
+const W: u32 = 560;
+const H: u32 = 260;
+const FONT: &str = "sans-serif";
+
+/// Every chart of a run; none when the run has no session.
+pub fn all(records: &[SessionRecord]) -> Result<Vec<Chart>, ReportError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![
+        Chart {
+            title: "Cumulative cost",
+            svg: cumulative(records, "cost", |r| known_cost(r).unwrap_or(0.0))?,
+        },
+        Chart {
+            title: "Cumulative tokens",
+            svg: cumulative(records, "tokens", |r| token_total(r) as f64)?,
+        },
+        Chart {
+            title: "Session timeline",
+            svg: timeline(records)?,
+        },
+        Chart {
+            title: "Status per prompt",
+            svg: per_prompt(records, false)?,
+        },
+        Chart {
+            title: "Cost per prompt",
+            svg: per_prompt(records, true)?,
+        },
+        Chart {
+            title: "Session durations",
+            svg: durations(records)?,
+        },
+    ])
+}
+
+/// The colour of a status, the same as the page's CSS.
+pub fn status_color(s: SessionStatus) -> RGBColor {
+    match s.as_str() {
+        "ok" => RGBColor(46, 160, 67),
+        "dirty" => RGBColor(210, 153, 34),
+        "error" => RGBColor(207, 34, 46),
+        "timeout" => RGBColor(219, 109, 40),
+        "aborted" => RGBColor(110, 119, 129),
+        _ => RGBColor(175, 184, 193),
+    }
+}
+
+fn err(chart: &'static str) -> impl Fn(String) -> ReportError {
+    move |message| ReportError::Chart { chart, message }
+}
+
+/// Draws into a fresh SVG string.
+fn svg(
+    chart: &'static str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<String, ReportError> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(chart)(e.to_string()))?;
+        draw(&root).map_err(err(chart))?;
+        root.present().map_err(|e| err(chart)(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// The time unit of a run's x axes: seconds for a short run, minutes, or hours.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    millis: f64,
+    name: &'static str,
+}
+
+impl Unit {
+    fn of(records: &[SessionRecord]) -> Unit {
+        let start = start_of(records);
+        let end = records.iter().map(|r| r.ended_at).max().unwrap_or(start);
+        let ms = (end - start).num_milliseconds();
+        let (millis, name) = match ms {
+            ..=120_000 => (1_000.0, "seconds since the first session"),
+            120_001..=7_200_000 => (60_000.0, "minutes since the first session"),
+            _ => (3_600_000.0, "hours since the first session"),
+        };
+        Unit { millis, name }
+    }
+
+    fn at(self, t: DateTime<Utc>, start: DateTime<Utc>) -> f64 {
+        (t - start).num_milliseconds() as f64 / self.millis
+    }
+
+    fn end(self, records: &[SessionRecord], start: DateTime<Utc>) -> f64 {
+        let end = records.iter().map(|r| r.ended_at).max().unwrap_or(start);
+        self.at(end, start).max(1.0)
+    }
+}
+
+fn start_of(records: &[SessionRecord]) -> DateTime<Utc> {
+    records
+        .iter()
+        .map(|r| r.started_at)
+        .min()
+        .unwrap_or_default()
+}
+
+fn cumulative(
+    records: &[SessionRecord],
+    what: &'static str,
+    value: impl Fn(&SessionRecord) -> f64,
+) -> Result<String, ReportError> {
+    let start = start_of(records);
+    let unit = Unit::of(records);
+    let xmax = unit.end(records, start);
+    let mut by_end: Vec<&SessionRecord> = records.iter().collect();
+    by_end.sort_by_key(|r| r.ended_at);
+    let mut points = vec![(0.0, 0.0)];
+    let mut sum = 0.0;
+    for r in by_end {
+        sum += value(r);
+        points.push((unit.at(r.ended_at, start), sum));
+    }
+    let points = thin(points, W as usize);
+    let ymax = if sum > 0.0 { sum * 1.05 } else { 1.0 };
+    let money = what == "cost";
+    svg(if money { "cost" } else { "tokens" }, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..xmax, 0.0..ymax)
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .x_desc(unit.name)
+            .label_style((FONT, 12))
+            .y_label_formatter(&|v| {
+                if money && ymax < 0.5 {
+                    format!("${v:.3}")
+                } else if money {
+                    format!("${v:.2}")
+                } else {
+                    short_count(*v)
+                }
+            })
+            .draw()
+            .map_err(s)?;
+        let color = if money {
+            RGBColor(9, 105, 218)
+        } else {
+            RGBColor(130, 80, 223)
+        };
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(s)?;
+        Ok(())
+    })
+}
+
+/// At most about one point per pixel column: the last point of each column.
+fn thin(points: Vec<(f64, f64)>, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= columns {
+        return points;
+    }
+    let xmax = points
+        .iter()
+        .map(|p| p.0)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(columns + 1);
+    let mut last_col = usize::MAX;
+    for p in points {
+        let col = ((p.0 / xmax) * columns as f64) as usize;
+        if col == last_col {
+            if let Some(l) = out.last_mut() {
+                *l = p;
+            }
+        } else {
+            out.push(p);
+            last_col = col;
+        }
+    }
+    out
+}
+
+fn short_count(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.1}G", v / 1e9),
+        v if v >= 1e6 => format!("{:.1}M", v / 1e6),
+        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
+/// The slot a session ran in (`slot` in records of parallel runs); 0 otherwise.
+fn slot(r: &SessionRecord) -> u64 {
+    r.extra.get("slot").and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+/// How bad a status is, to pick the one a pixel column shows when sessions share it.
+fn severity(s: SessionStatus) -> u8 {
+    match s.as_str() {
+        "error" => 5,
+        "timeout" => 4,
+        "aborted" => 3,
+        "dirty" => 2,
+        "ok" => 1,
+        _ => 0,
+    }
+}
+
+fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
+    let start = start_of(records);
+    let unit = Unit::of(records);
+    let xmax = unit.end(records, start);
+    let lanes: Vec<u64> = {
+        let mut l: Vec<u64> = records.iter().map(slot).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    let columns = W as usize;
+    // Per lane and pixel column, the worst status of a session that covers it.
+    let mut cells: BTreeMap<(usize, usize), SessionStatus> = BTreeMap::new();
+    for r in records {
+        let lane = lanes.binary_search(&slot(r)).unwrap_or(0);
+        let a = (unit.at(r.started_at, start) / xmax * columns as f64) as usize;
+        let b = (unit.at(r.ended_at, start) / xmax * columns as f64) as usize;
+        for col in a..=b.min(columns) {
+            let cell = cells.entry((lane, col)).or_insert(r.status);
+            if severity(r.status) > severity(*cell) {
+                *cell = r.status;
+            }
+        }
+    }
+    // Runs of equal cells become one bar.
+    let mut bars: Vec<(usize, usize, usize, SessionStatus)> = Vec::new();
+    for ((lane, col), st) in cells {
+        match bars.last_mut() {
+            Some(b) if b.0 == lane && b.2 + 1 == col && b.3 == st => b.2 = col,
+            _ => bars.push((lane, col, col, st)),
+        }
+    }
+    let n = lanes.len();
+    svg("timeline", |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..xmax, (0..n).into_segmented())
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(unit.name)
+            .label_style((FONT, 12))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => {
+                    lanes.get(*i).map_or(String::new(), |l| format!("slot {l}"))
+                }
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(s)?;
+        let to_x = |col: usize| col as f64 / columns as f64 * xmax;
+        chart
+            .draw_series(bars.iter().map(|&(lane, a, b, st)| {
+                Rectangle::new(
+                    [
+                        (to_x(a), SegmentValue::Exact(lane)),
+                        (to_x(b + 1), SegmentValue::Exact(lane + 1)),
+                    ],
+                    status_color(st).filled(),
+                )
+            }))
+            .map_err(s)?;
+        Ok(())
+    })
+}
+
+/// One prompt's sessions by status (keyed by severity, to stack them in order) and known cost.
+type PromptRow = (BTreeMap<u8, (SessionStatus, u64)>, f64);
+
+/// Per prompt: sessions by status (stacked), or known cost.
+fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportError> {
+    let mut prompts: BTreeMap<&str, PromptRow> = BTreeMap::new();
+    for r in records {
+        let e = prompts.entry(r.prompt.as_str()).or_default();
+        e.0.entry(severity(r.status)).or_insert((r.status, 0)).1 += 1;
+        e.1 += known_cost(r).unwrap_or(0.0);
+    }
+    let names: Vec<String> = prompts.keys().map(|p| label(p)).collect();
+    let rows: Vec<_> = prompts.into_values().collect();
+    let xmax = rows
+        .iter()
+        .map(|(st, c)| {
+            if cost {
+                *c
+            } else {
+                st.values().map(|v| v.1).sum::<u64>() as f64
+            }
+        })
+        .fold(0.0, f64::max);
+    let xmax = if xmax > 0.0 { xmax * 1.05 } else { 1.0 };
+    let n = rows.len();
+    svg("per-prompt", |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..xmax, (0..n).into_segmented())
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(if cost { "known cost (USD)" } else { "sessions" })
+            .label_style((FONT, 12))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(s)?;
+        let mut bars = Vec::new();
+        for (i, (statuses, c)) in rows.iter().enumerate() {
+            let (y0, y1) = (SegmentValue::Exact(i), SegmentValue::Exact(i + 1));
+            if cost {
+                let mut bar = Rectangle::new([(0.0, y0), (*c, y1)], RGBColor(9, 105, 218).filled());
+                bar.set_margin(4, 4, 0, 0);
+                bars.push(bar);
+                continue;
+            }
+            let mut x = 0.0;
+            for (_, (st, count)) in statuses.iter().rev() {
+                let next = x + *count as f64;
+                let mut bar = Rectangle::new(
+                    [(x, y0.clone()), (next, y1.clone())],
+                    status_color(*st).filled(),
+                );
+                bar.set_margin(4, 4, 0, 0);
+                bars.push(bar);
+                x = next;
+            }
+        }
+        chart.draw_series(bars).map_err(s)?;
+        Ok(())
+    })
+}
+
+/// A prompt name fit for an axis label: no control characters, at most 16 characters.
+fn label(name: &str) -> String {
+    let clean: String = name.chars().filter(|c| !c.is_control()).collect();
+    crate::agent::readable::one_line_short(&clean, 16)
+}
+
+fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
+    let secs: Vec<i64> = records.iter().map(|r| r.duration_secs().max(0)).collect();
+    let max = secs.iter().copied().max().unwrap_or(0).max(1) as f64;
+    const BINS: usize = 20;
+    let width = max / BINS as f64;
+    let mut counts = [0u64; BINS];
+    for s in &secs {
+        let i = ((*s as f64 / width) as usize).min(BINS - 1);
+        counts[i] += 1;
+    }
+    let ymax = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+    svg("durations", |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..max, 0.0..ymax)
+            .map_err(s)?;
+        chart
+            .configure_mesh()
+            .x_desc("session duration (seconds)")
+            .y_desc("sessions")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(s)?;
+        chart
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(i, c)| {
+                        let x0 = i as f64 * width;
+                        Rectangle::new(
+                            [(x0, 0.0), (x0 + width, *c as f64)],
+                            RGBColor(31, 136, 61).filled(),
+                        )
+                    }),
+            )
+            .map_err(s)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,350 @@
+//! The view of one run the template shows: figures worked out and formatted here, so the
+//! template only lays them out.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{ReportError, ReportOptions, RunInput, charts};
+use crate::agent::readable::{self, Entry};
+use crate::provenance::{Group, known_cost, token_total};
+use crate::store::{SessionRecord, rfc3339};
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub id: String,
+    pub summary: Summary,
+    pub charts: Vec<Chart>,
+    pub yields: Vec<YieldRow>,
+    pub yield_target: Option<String>,
+    pub sessions: Vec<SessionView>,
+    /// Sessions whose transcript the page does not carry.
+    pub without_transcript: usize,
+}
+
+/// The summary figures, formatted.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub agent: Option<String>,
+    pub rotation: Option<String>,
+    pub branch: Option<String>,
+    pub base: Option<String>,
+    pub base_commit: Option<String>,
+    pub started: String,
+    pub updated: String,
+    pub wall: String,
+    pub sessions: u64,
+    pub by_status: Vec<(String, u64)>,
+    pub tokens: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost: String,
+    pub cost_unknown: u64,
+    pub budgets: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Chart {
+    pub title: &'static str,
+    pub svg: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct YieldRow {
+    pub prompt: String,
+    pub sessions: u64,
+    pub statuses: String,
+    pub landed: String,
+    pub reached: String,
+    pub cost: String,
+    pub cost_per_landed: String,
+    pub cost_per_reached: String,
+    pub median: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub seq: String,
+    pub prompt: String,
+    pub status: String,
+    pub started: String,
+    pub duration: String,
+    pub tokens: u64,
+    pub cost: String,
+    pub commit: Option<String>,
+    pub commit_short: Option<String>,
+    pub summary: String,
+    pub summary_short: String,
+    /// The summary says more than its short form in the row.
+    pub summary_long: bool,
+    pub transcript: Option<TranscriptView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TranscriptView {
+    pub entries: Vec<EntryView>,
+    /// Entries left out by the cap.
+    pub cut: usize,
+    pub command: String,
+}
+
+pub fn run_view(run: &RunInput<'_>, opts: &ReportOptions) -> Result<RunView, ReportError> {
+    let id = run.meta.id.to_string();
+    let sessions: Vec<SessionView> = run
+        .records
+        .iter()
+        .map(|r| session_view(&id, r, run, opts))
+        .collect();
+    let without_transcript = sessions.iter().filter(|s| s.transcript.is_none()).count();
+    Ok(RunView {
+        summary: summary(run),
+        charts: charts::all(run.records)?,
+        yields: run.yields.iter().map(yield_row).collect(),
+        yield_target: run.target.map(str::to_string),
+        id,
+        sessions,
+        without_transcript,
+    })
+}
+
+pub fn money(usd: f64) -> String {
+    format!("${usd:.4}")
+}
+
+/// `1h02m`, `3m05s`, `12s`, as the CLI writes them.
+pub fn duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn summary(run: &RunInput<'_>) -> Summary {
+    let (meta, state, records) = (run.meta, run.state, run.records);
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut known, mut unknown, mut tokens, mut tin, mut tout) = (0.0, 0, 0, 0, 0);
+    for r in records {
+        *by_status.entry(r.status.as_str().to_string()).or_default() += 1;
+        match known_cost(r) {
+            Some(c) => known += c,
+            None => unknown += 1,
+        }
+        tokens += token_total(r);
+        tin += r.tokens.input + r.tokens.cache_read + r.tokens.cache_write;
+        tout += r.tokens.output;
+    }
+    let first = records.iter().map(|r| r.started_at).min();
+    let last = records.iter().map(|r| r.ended_at).max();
+    let wall = match (first, last) {
+        (Some(a), Some(b)) => (b - a).num_seconds(),
+        _ => (state.last_updated_at - state.started_at).num_seconds(),
+    };
+    let cost = match unknown {
+        0 => money(known),
+        u if u == records.len() as u64 => "unknown".to_string(),
+        u => format!("{} + {u} unknown", money(known)),
+    };
+    Summary {
+        status: state.status.as_str().to_string(),
+        stop_reason: state.stop_reason.clone(),
+        agent: meta.agent.clone(),
+        rotation: meta.rotation.clone(),
+        branch: meta.branch.as_deref().map(|b| {
+            meta.id
+                .recorded_branch_ref(b)
+                .unwrap_or_else(|| b.to_string())
+        }),
+        base: meta.base_branch.clone(),
+        base_commit: meta
+            .base_commit
+            .as_deref()
+            .map(|c| c.chars().take(12).collect()),
+        started: rfc3339::format(&state.started_at),
+        updated: rfc3339::format(&state.last_updated_at),
+        wall: duration(wall),
+        sessions: records.len() as u64,
+        by_status: by_status.into_iter().collect(),
+        tokens,
+        tokens_in: tin,
+        tokens_out: tout,
+        cost,
+        cost_unknown: unknown,
+        budgets: budgets(
+            meta.extra.get("started_with"),
+            records.len() as u64,
+            known,
+            tokens,
+        ),
+    }
+}
+
+/// The budgets the run was started with (`started_with` in `run.json`), each against what was
+/// spent.
+fn budgets(
+    started: Option<&Value>,
+    sessions: u64,
+    cost: f64,
+    tokens: u64,
+) -> Vec<(String, String)> {
+    let Some(s) = started else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(n) = s.get("max_iterations").and_then(Value::as_u64) {
+        out.push(("iterations".into(), format!("{sessions} of {n}")));
+    }
+    if let Some(c) = s.get("max_cost_usd").and_then(Value::as_f64) {
+        out.push(("cost".into(), format!("{} of {}", money(cost), money(c))));
+    }
+    if let Some(t) = s.get("max_tokens").and_then(Value::as_u64) {
+        out.push(("tokens".into(), format!("{tokens} of {t}")));
+    }
+    if let Some(u) = s.get("until").and_then(Value::as_str) {
+        out.push(("until".into(), u.to_string()));
+    }
+    out
+}
+
+fn pct(n: u64, of: u64) -> String {
+    if of == 0 {
+        "-".into()
+    } else {
+        format!("{}%", (n as f64 * 100.0 / of as f64).round() as u64)
+    }
+}
+
+fn per(v: Option<f64>, units: u64, unknown: u64) -> String {
+    match v {
+        None if units > 0 => "unknown".into(),
+        None => "-".into(),
+        Some(v) if unknown > 0 => format!("{}+?", money(v)),
+        Some(v) => money(v),
+    }
+}
+
+fn yield_row(g: &Group) -> YieldRow {
+    let statuses: Vec<String> = g
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    let cost_per_landed =
+        (g.landed > 0 && g.cost_unknown < g.sessions).then(|| g.cost_usd / g.landed as f64);
+    YieldRow {
+        prompt: g.key.clone(),
+        sessions: g.sessions,
+        statuses: statuses.join(", "),
+        landed: format!("{} ({})", g.landed, pct(g.landed, g.sessions)),
+        reached: format!("{} ({})", g.reached, pct(g.reached, g.sessions)),
+        cost: match g.cost_unknown {
+            0 => money(g.cost_usd),
+            u if u == g.sessions => "unknown".into(),
+            u => format!("{} + {u} unknown", money(g.cost_usd)),
+        },
+        cost_per_landed: per(cost_per_landed, g.landed, g.cost_unknown),
+        cost_per_reached: per(g.cost_per_reached, g.reached, g.cost_unknown),
+        median: g.median_secs.map_or("-".into(), duration),
+    }
+}
+
+fn session_view(
+    run_id: &str,
+    r: &SessionRecord,
+    run: &RunInput<'_>,
+    opts: &ReportOptions,
+) -> SessionView {
+    let summary = r.summary.clone().unwrap_or_default();
+    let summary_short = readable::one_line_short(&summary, 100);
+    let transcript = run.transcripts.get(&r.seq).map(|raw| {
+        let agent = r.agent.as_deref().or(run.meta.agent.as_deref());
+        let all = readable::entries(readable::Backend::from_agent(agent), raw);
+        let (entries, cut) = cap(all, opts.transcript_chars);
+        TranscriptView {
+            entries: entries.into_iter().map(entry_view).collect(),
+            cut,
+            command: format!("git pitboss show {run_id} {} --pretty", r.seq),
+        }
+    });
+    SessionView {
+        seq: format!("{:04}", r.seq),
+        prompt: r.prompt.clone(),
+        status: r.status.as_str().to_string(),
+        started: rfc3339::format(&r.started_at),
+        duration: duration(r.duration_secs()),
+        tokens: token_total(r),
+        cost: known_cost(r).map_or("unknown".into(), money),
+        commit_short: r.commit.as_deref().map(|c| c.chars().take(7).collect()),
+        commit: r.commit.clone(),
+        summary_long: summary.trim() != summary_short,
+        summary,
+        summary_short,
+        transcript,
+    }
+}
+
+/// One transcript entry as the page shows it: a kind (its CSS class), a label, and text.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    pub kind: &'static str,
+    pub label: String,
+    pub text: String,
+}
+
+fn entry_view(e: Entry) -> EntryView {
+    let (kind, label, text) = match e {
+        Entry::Note { text } => ("note", String::new(), text),
+        Entry::Text { text } => ("text", String::new(), text),
+        Entry::Thinking { text } => ("thinking", String::new(), text),
+        Entry::ToolCall { name, args } => ("call", name, args),
+        Entry::ToolResult { text, error } => (
+            if error { "result error" } else { "result" },
+            String::new(),
+            text,
+        ),
+        Entry::Error { text } => ("error", String::new(), text),
+        Entry::Finish(f) => (
+            if f.ok { "finish" } else { "finish error" },
+            f.line(),
+            f.text.unwrap_or_default(),
+        ),
+        Entry::Stderr { text } => ("stderr", String::new(), text),
+        Entry::Plain { text } => ("plain", String::new(), text),
+    };
+    EntryView { kind, label, text }
+}
+
+/// The entries up to `chars` characters of text, and how many were left out.
+fn cap(entries: Vec<Entry>, chars: usize) -> (Vec<Entry>, usize) {
+    let mut used = 0;
+    let total = entries.len();
+    let mut kept = Vec::new();
+    for e in entries {
+        let n = entry_chars(&e);
+        if used + n > chars && !kept.is_empty() {
+            break;
+        }
+        used += n;
+        kept.push(e);
+    }
+    let cut = total - kept.len();
+    (kept, cut)
+}
+
+fn entry_chars(e: &Entry) -> usize {
+    match e {
+        Entry::Note { text }
+        | Entry::Text { text }
+        | Entry::Thinking { text }
+        | Entry::Error { text }
+        | Entry::Stderr { text }
+        | Entry::Plain { text }
+        | Entry::ToolResult { text, .. } => text.len(),
+        Entry::ToolCall { name, args } => name.len() + args.len(),
+        Entry::Finish(f) => f.text.as_ref().map_or(0, String::len) + 40,
+    }
+}

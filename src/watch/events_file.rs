@@ -1,0 +1,250 @@
+//! The events file: `<git-common-dir>/pitboss/runs/<run-id>/events.jsonl`, the same events as
+//! `grind --json` (one JSON object per line), appended and flushed per event so that another
+//! process (`git pitboss watch`) can follow a grind from any terminal of the machine.
+//!
+//! Bounded: a grind starts the file anew when it takes a run up, and again at the start of a
+//! session once the file has passed [`CAP_BYTES`]. What is dropped is only what the run ref
+//! already holds (finished sessions are records there); the current session's events are always
+//! in the file. Progress events are written only when the agent's activity changes (as `--json`
+//! does), not at every tick. A follower sees the file shrink and reads it again from the start.
+//!
+//! The file is a convenience: when it cannot be written the grind goes on, and the error is
+//! kept for the CLI to warn about once.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::grind::run::{GrindEvent, GrindObserver};
+
+/// The file's name in the run's working directory.
+pub const EVENTS_FILE: &str = "events.jsonl";
+
+/// Past this size, the file starts anew at the next session start.
+pub const CAP_BYTES: u64 = 4 << 20;
+
+/// Where the live grind of `run` writes its events.
+pub fn events_path(common_dir: &Path, run: &str) -> PathBuf {
+    common_dir.join("pitboss/runs").join(run).join(EVENTS_FILE)
+}
+
+/// A [`GrindObserver`] that appends each event to the run's events file.
+pub struct EventsFile {
+    common_dir: PathBuf,
+    cap: u64,
+    file: Option<File>,
+    path: Option<PathBuf>,
+    written: u64,
+    /// The last progress written (as `--json` filters it: only changes).
+    last_progress: (Option<String>, Option<u64>),
+    error: Option<(PathBuf, std::io::Error)>,
+}
+
+impl EventsFile {
+    /// Writes into the runs of the repository whose common dir is `common_dir` (the file is
+    /// opened when the run is known, at `run_started`).
+    pub fn new(common_dir: &Path) -> EventsFile {
+        EventsFile::with_cap(common_dir, CAP_BYTES)
+    }
+
+    /// The same, starting anew past `cap` bytes (tests use a small one).
+    pub fn with_cap(common_dir: &Path, cap: u64) -> EventsFile {
+        EventsFile {
+            common_dir: common_dir.to_path_buf(),
+            cap,
+            file: None,
+            path: None,
+            written: 0,
+            last_progress: (None, None),
+            error: None,
+        }
+    }
+
+    /// The first error met (the file is not written from then on), to warn about once.
+    pub fn take_error(&mut self) -> Option<(PathBuf, std::io::Error)> {
+        self.error.take()
+    }
+
+    /// The file being written, once the run is known.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn open(&mut self, run: &str) {
+        let path = events_path(&self.common_dir, run);
+        let opened = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true)
+                    .open(&path)
+            })
+            .and_then(|f| {
+                // Append mode after the truncate: every write lands at the end even after a
+                // restart below shortened the file.
+                drop(f);
+                OpenOptions::new().append(true).open(&path)
+            });
+        match opened {
+            Ok(f) => self.file = Some(f),
+            Err(e) => self.fail(path.clone(), e),
+        }
+        self.written = 0;
+        self.path = Some(path);
+    }
+
+    fn fail(&mut self, path: PathBuf, e: std::io::Error) {
+        self.file = None;
+        if self.error.is_none() {
+            self.error = Some((path, e));
+        }
+    }
+
+    /// Whether `e` is worth a line: progress only when the tool, the tokens or the text
+    /// changed.
+    fn worth_writing(&mut self, e: &GrindEvent) -> bool {
+        let GrindEvent::Progress {
+            last_tool,
+            text,
+            tokens,
+            ..
+        } = e
+        else {
+            return true;
+        };
+        let now = (last_tool.clone(), *tokens);
+        if text.is_none() && self.last_progress == now {
+            return false;
+        }
+        self.last_progress = now;
+        true
+    }
+}
+
+impl GrindObserver for EventsFile {
+    fn event(&mut self, e: &GrindEvent) {
+        match e {
+            GrindEvent::RunStarted { run, .. } => self.open(run.as_str()),
+            GrindEvent::SessionStarted { .. } if self.written >= self.cap => {
+                if let Some(f) = &self.file
+                    && let Err(err) = f.set_len(0)
+                {
+                    let path = self.path.clone().unwrap_or_default();
+                    self.fail(path, err);
+                }
+                self.written = 0;
+            }
+            _ => {}
+        }
+        if !self.worth_writing(e) {
+            return;
+        }
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        let Ok(mut line) = serde_json::to_vec(e) else {
+            return;
+        };
+        line.push(b'\n');
+        // One write per line, so a follower never reads half of one.
+        match file.write_all(&line).and_then(|()| file.flush()) {
+            Ok(()) => self.written += line.len() as u64,
+            Err(err) => {
+                let path = self.path.clone().unwrap_or_default();
+                self.fail(path, err);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RunId;
+
+    fn started(run: &RunId) -> GrindEvent {
+        GrindEvent::RunStarted {
+            run: run.clone(),
+            branch: "refs/heads/pitboss/x".into(),
+            worktree: "/w".into(),
+            agent: "command".into(),
+            program: "sh".into(),
+            program_from: "default".into(),
+            resumed: false,
+            model: None,
+            rotation: None,
+            limits: Default::default(),
+            spent_iterations: 0,
+            spent_cost_usd: 0.0,
+            spent_tokens: 0,
+        }
+    }
+
+    fn session(seq: u64) -> GrindEvent {
+        GrindEvent::SessionStarted {
+            seq,
+            prompt: "lint".into(),
+            rotation: 0,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            timeout_seconds: None,
+        }
+    }
+
+    fn progress(tool: Option<&str>) -> GrindEvent {
+        GrindEvent::Progress {
+            seq: 1,
+            elapsed_ms: 1,
+            last_tool: tool.map(str::to_string),
+            text: None,
+            tokens: None,
+        }
+    }
+
+    #[test]
+    fn one_line_per_event_progress_only_on_change_and_a_fresh_start_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunId::parse("20260101T000000Z-abcd").unwrap();
+        let mut f = EventsFile::with_cap(dir.path(), 600);
+        f.event(&started(&run));
+        let path = events_path(dir.path(), run.as_str());
+        assert_eq!(f.path(), Some(path.as_path()));
+        f.event(&session(1));
+        for tool in [None, Some("Bash"), Some("Bash"), Some("Read")] {
+            f.event(&progress(tool));
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].to_string())
+            .collect();
+        assert_eq!(kinds.len(), 4, "run, session, Bash, Read:\n{text}");
+        // Past the cap, the next session starts the file anew (a follower reads it again).
+        for _ in 0..10 {
+            f.event(&progress(Some("x")));
+            f.event(&progress(Some("y")));
+        }
+        assert!(std::fs::metadata(&path).unwrap().len() > 600);
+        f.event(&session(2));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(r#""seq":2"#));
+        assert!(f.take_error().is_none());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_one_error_and_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        // `pitboss` is a file: the run directory cannot be made.
+        std::fs::write(dir.path().join("pitboss"), "").unwrap();
+        let run = RunId::parse("20260101T000000Z-abcd").unwrap();
+        let mut f = EventsFile::new(dir.path());
+        f.event(&started(&run));
+        f.event(&session(1));
+        let (path, _) = f.take_error().expect("an error");
+        assert!(path.ends_with("events.jsonl"));
+        assert!(f.take_error().is_none(), "said once");
+    }
+}

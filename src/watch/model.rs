@@ -1,0 +1,421 @@
+//! The dashboard's data, pure (house style 12): the run's header and budgets, its finished
+//! sessions (records from the run ref or from `session_finished` events), the live session
+//! (from the events file), and what the screen shows of them: gauges, table rows (the live
+//! session on top, then the newest first, only the visible window formatted), per-prompt
+//! totals.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::store::{Run, SessionRecord};
+
+/// Budgets in force, as far as the watcher knows them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Limits {
+    #[serde(default)]
+    pub max_iterations: Option<u64>,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+}
+
+/// The events of the events file that the dashboard uses; others are ignored.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        #[serde(default)]
+        agent: Option<String>,
+        #[serde(default)]
+        model: Option<String>,
+        #[serde(default)]
+        rotation: Option<String>,
+        #[serde(default)]
+        limits: Option<Limits>,
+    },
+    SessionStarted {
+        seq: u64,
+        prompt: String,
+        #[serde(default)]
+        started_at: Option<DateTime<Utc>>,
+    },
+    Progress {
+        seq: u64,
+        #[serde(default)]
+        last_tool: Option<String>,
+        #[serde(default)]
+        tokens: Option<u64>,
+    },
+    SessionFinished {
+        record: Box<SessionRecord>,
+    },
+    Waiting {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    RunFinished {},
+    #[serde(other)]
+    Other,
+}
+
+/// The session in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub seq: u64,
+    pub prompt: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub last_tool: Option<String>,
+    pub tokens: Option<u64>,
+}
+
+/// Totals of one prompt.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromptTotal {
+    pub prompt: String,
+    pub sessions: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    pub unknown_cost: u64,
+    pub seconds: i64,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    pub run: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub branch: Option<String>,
+    pub rotation: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub limits: Limits,
+    /// Finished sessions by seq.
+    pub done: BTreeMap<u64, SessionRecord>,
+    pub live: Option<Live>,
+    pub waiting: Option<(DateTime<Utc>, String)>,
+    /// Whether a grind holds the run now (the CLI sets it).
+    pub grinding: bool,
+}
+
+impl Dashboard {
+    /// The header fields from the run as stored (run.json, state.json).
+    pub fn set_run(&mut self, run: &Run) {
+        self.run = run.id.to_string();
+        self.status = run.state.status.as_str().to_string();
+        self.stop_reason = run.state.stop_reason.clone();
+        self.agent = run.meta.agent.clone().or(self.agent.take());
+        self.branch = run.meta.branch.clone();
+        self.rotation = run.meta.rotation.clone().or(self.rotation.take());
+        self.started_at = Some(run.state.started_at);
+        if let Some(s) = crate::grind::started::StartedWith::read(&run.meta) {
+            self.model = self.model.take().or(s.model);
+            let l = &mut self.limits;
+            l.max_iterations = l.max_iterations.or(s.max_iterations);
+            l.until = l.until.or(s.until);
+            l.max_cost_usd = l.max_cost_usd.or(s.max_cost_usd);
+            l.max_tokens = l.max_tokens.or(s.max_tokens);
+        }
+    }
+
+    /// A finished session.
+    pub fn add_record(&mut self, r: SessionRecord) {
+        if self.live.as_ref().is_some_and(|l| l.seq == r.seq) {
+            self.live = None;
+        }
+        if self.model.is_none() {
+            self.model = r.model.clone();
+        }
+        self.done.insert(r.seq, r);
+    }
+
+    /// Folds one line of the events file in; returns whether anything changed.
+    pub fn apply_line(&mut self, line: &str) -> bool {
+        match serde_json::from_str::<Event>(line) {
+            Ok(e) => self.apply(e),
+            Err(_) => false,
+        }
+    }
+
+    pub fn apply(&mut self, e: Event) -> bool {
+        match e {
+            Event::RunStarted {
+                agent,
+                model,
+                rotation,
+                limits,
+            } => {
+                self.agent = agent.or(self.agent.take());
+                self.model = model.or(self.model.take());
+                self.rotation = rotation.or(self.rotation.take());
+                if let Some(l) = limits {
+                    self.limits = l;
+                }
+            }
+            Event::SessionStarted {
+                seq,
+                prompt,
+                started_at,
+            } => {
+                self.waiting = None;
+                if !self.done.contains_key(&seq) {
+                    self.live = Some(Live {
+                        seq,
+                        prompt,
+                        started_at,
+                        last_tool: None,
+                        tokens: None,
+                    });
+                }
+            }
+            Event::Progress {
+                seq,
+                last_tool,
+                tokens,
+            } => match self.live.as_mut() {
+                Some(l) if l.seq == seq => {
+                    l.last_tool = last_tool.or(l.last_tool.take());
+                    l.tokens = tokens.or(l.tokens);
+                }
+                _ => return false,
+            },
+            Event::SessionFinished { record } => self.add_record(*record),
+            Event::Waiting { until, reason } => self.waiting = Some((until, reason)),
+            Event::RunFinished {} => self.live = None,
+            Event::Other => return false,
+        }
+        true
+    }
+
+    /// Sessions dispatched: finished plus the live one.
+    pub fn iterations(&self) -> u64 {
+        self.done.len() as u64 + u64::from(self.live.is_some())
+    }
+
+    /// Known cost, and how many sessions have none.
+    pub fn cost(&self) -> (f64, u64) {
+        let mut c = crate::store::Consumed::default();
+        for r in self.done.values() {
+            c.add(r);
+        }
+        (c.cost_usd, c.unknown_cost_sessions)
+    }
+
+    /// Tokens as budgets count them (input, output, cache reads and writes).
+    pub fn tokens(&self) -> u64 {
+        self.done.values().map(budget_tokens).sum::<u64>()
+            + self.live.as_ref().and_then(|l| l.tokens).unwrap_or(0)
+    }
+
+    /// One total per prompt, the most sessions first.
+    pub fn prompt_totals(&self) -> Vec<PromptTotal> {
+        let mut by: HashMap<&str, PromptTotal> = HashMap::new();
+        for r in self.done.values() {
+            let t = by.entry(r.prompt.as_str()).or_insert_with(|| PromptTotal {
+                prompt: r.prompt.clone(),
+                ..Default::default()
+            });
+            t.sessions += 1;
+            if r.status.is_failure() {
+                t.failed += 1;
+            } else if r.status.as_str() == "ok" {
+                t.ok += 1;
+            }
+            t.tokens += budget_tokens(r);
+            if r.cost_known() {
+                t.cost_usd += r.cost_usd;
+            } else {
+                t.unknown_cost += 1;
+            }
+            t.seconds += r.duration_secs();
+        }
+        let mut v: Vec<PromptTotal> = by.into_values().collect();
+        v.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.prompt.cmp(&b.prompt)));
+        v
+    }
+
+    /// The number of table rows (the live session, then every finished one).
+    pub fn row_count(&self) -> usize {
+        self.done.len() + usize::from(self.live.is_some())
+    }
+
+    /// The seq shown at table row `i`.
+    pub fn seq_at(&self, i: usize) -> Option<u64> {
+        match &self.live {
+            Some(l) if i == 0 => Some(l.seq),
+            Some(_) => self.done.keys().rev().nth(i - 1).copied(),
+            None => self.done.keys().rev().nth(i).copied(),
+        }
+    }
+
+    /// Rows `from..from + n` of the table, formatted (the rest is never formatted: a run of
+    /// 10,000 sessions costs no more per frame than a run of 20).
+    pub fn rows(&self, from: usize, n: usize, now: DateTime<Utc>) -> Vec<Row> {
+        let live = self.live.iter().map(|l| live_row(l, now));
+        let done = self.done.values().rev().map(done_row);
+        live.chain(done).skip(from).take(n).collect()
+    }
+
+    /// A gauge for each budget in force.
+    pub fn gauges(&self, now: DateTime<Utc>) -> Vec<Gauge> {
+        let mut g = Vec::new();
+        let l = &self.limits;
+        if let Some(max) = l.max_iterations {
+            let n = self.iterations();
+            g.push(Gauge::new(
+                "iterations",
+                n as f64,
+                max as f64,
+                format!("{n} of {max}"),
+            ));
+        }
+        if let Some(max) = l.max_cost_usd {
+            let (c, unknown) = self.cost();
+            let more = if unknown > 0 { " (+ unknown)" } else { "" };
+            g.push(Gauge::new(
+                "cost",
+                c,
+                max,
+                format!("${c:.2} of ${max:.2}{more}"),
+            ));
+        }
+        if let Some(max) = l.max_tokens {
+            let t = self.tokens();
+            g.push(Gauge::new(
+                "tokens",
+                t as f64,
+                max as f64,
+                format!("{t} of {max}"),
+            ));
+        }
+        if let (Some(until), Some(start)) = (l.until, self.started_at) {
+            let total = (until - start).num_seconds().max(1) as f64;
+            let used = (now.min(until) - start).num_seconds().max(0) as f64;
+            let left = (until - now).num_seconds().max(0);
+            g.push(Gauge::new(
+                "until",
+                used,
+                total,
+                format!(
+                    "{} left (until {})",
+                    short_duration(left),
+                    until.format("%H:%M UTC")
+                ),
+            ));
+        }
+        g
+    }
+}
+
+/// What budgets count of a record's tokens.
+fn budget_tokens(r: &SessionRecord) -> u64 {
+    let t = &r.tokens;
+    t.input
+        .saturating_add(t.output)
+        .saturating_add(t.cache_read)
+        .saturating_add(t.cache_write)
+}
+
+/// One budget's progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauge {
+    pub label: &'static str,
+    /// 0.0 ..= 1.0.
+    pub ratio: f64,
+    pub text: String,
+}
+
+impl Gauge {
+    fn new(label: &'static str, used: f64, limit: f64, text: String) -> Gauge {
+        let ratio = if limit > 0.0 { used / limit } else { 1.0 };
+        Gauge {
+            label,
+            ratio: ratio.clamp(0.0, 1.0),
+            text,
+        }
+    }
+}
+
+/// One row of the sessions table, formatted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub seq: u64,
+    pub live: bool,
+    pub prompt: String,
+    pub status: String,
+    pub duration: String,
+    pub tokens: String,
+    pub cost: String,
+    /// The summary's first line; for the live session, its last tool.
+    pub summary: String,
+}
+
+fn live_row(l: &Live, now: DateTime<Utc>) -> Row {
+    Row {
+        seq: l.seq,
+        live: true,
+        prompt: l.prompt.clone(),
+        status: "running".into(),
+        duration: l
+            .started_at
+            .map(|t| short_duration((now - t).num_seconds().max(0)))
+            .unwrap_or_else(|| "-".into()),
+        tokens: l
+            .tokens
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".into()),
+        cost: "-".into(),
+        summary: l
+            .last_tool
+            .as_ref()
+            .map(|t| format!("last tool: {t}"))
+            .unwrap_or_default(),
+    }
+}
+
+fn done_row(r: &SessionRecord) -> Row {
+    Row {
+        seq: r.seq,
+        live: false,
+        prompt: r.prompt.clone(),
+        status: r.status.as_str().to_string(),
+        duration: short_duration(r.duration_secs()),
+        tokens: budget_tokens(r).to_string(),
+        cost: if r.cost_known() {
+            format!("${:.4}", r.cost_usd)
+        } else {
+            "unknown".into()
+        },
+        summary: r
+            .summary
+            .as_deref()
+            .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+            .unwrap_or("")
+            .trim()
+            .to_string(),
+    }
+}
+
+/// `42s`, `3m05s`, `2h07m`.
+pub fn short_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;

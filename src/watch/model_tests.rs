@@ -1,0 +1,95 @@
+use super::*;
+
+fn record(seq: u64, prompt: &str, status: &str, cost: &str) -> SessionRecord {
+    let cost_source = if cost == "unknown" {
+        r#","cost_source":"unknown""#
+    } else {
+        ""
+    };
+    let cost = if cost == "unknown" { "0" } else { cost };
+    serde_json::from_str(&format!(
+        r#"{{"seq":{seq},"run_id":"r","prompt":"{prompt}","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:01:05Z","status":"{status}","summary":"\nfixed {seq}\nmore","commit":null,"tokens":{{"input":100,"output":20,"by_role":{{}}}},"cost_usd":{cost},"transcript_path":"t"{cost_source}}}"#
+    ))
+    .unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[test]
+fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
+    let mut d = Dashboard::default();
+    d.add_record(record(1, "lint", "ok", "0.5"));
+    d.add_record(record(2, "docs", "error", "unknown"));
+    assert!(d.apply_line(
+        r#"{"event":"session_started","seq":3,"prompt":"lint","rotation":0,"started_at":"2026-01-01T00:02:00Z"}"#
+    ));
+    assert!(d.apply_line(
+        r#"{"event":"progress","seq":3,"elapsed_ms":5,"last_tool":"Bash","tokens":40}"#
+    ));
+    let rows = d.rows(0, 10, at("2026-01-01T00:03:30Z"));
+    let seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [3, 2, 1]);
+    assert!(rows[0].live);
+    assert_eq!(rows[0].duration, "1m30s");
+    assert_eq!(rows[0].summary, "last tool: Bash");
+    assert_eq!(rows[0].tokens, "40");
+    assert_eq!(rows[1].cost, "unknown");
+    assert_eq!(rows[2].cost, "$0.5000");
+    assert_eq!(rows[2].summary, "fixed 1");
+    assert_eq!(rows[2].duration, "1m05s");
+    // A window of the table formats only what it shows.
+    assert_eq!(d.rows(1, 1, at("2026-01-01T00:03:30Z"))[0].seq, 2);
+    assert_eq!(d.seq_at(0), Some(3));
+    assert_eq!(d.seq_at(2), Some(1));
+    assert_eq!(d.seq_at(3), None);
+    // Its record ends the live row.
+    d.apply_line(&format!(
+        r#"{{"event":"session_finished","record":{},"patch_saved":false,"run_cost_usd":0,"run_sessions":3,"run_unknown_cost_sessions":1}}"#,
+        serde_json::to_string(&record(3, "lint", "ok", "0.25")).unwrap()
+    ));
+    assert!(d.live.is_none());
+    assert_eq!(d.row_count(), 3);
+}
+
+#[test]
+fn gauges_only_for_budgets_in_force() {
+    let mut d = Dashboard::default();
+    assert!(d.gauges(at("2026-01-01T00:00:00Z")).is_empty());
+    d.apply_line(
+        r#"{"event":"run_started","run":"x","agent":"command","limits":{"max_iterations":4,"max_cost_usd":2.0,"until":"2026-01-01T01:00:00Z","max_tokens":null,"consecutive_failure_limit":3,"min_session_seconds":0},"unknown_field":1}"#,
+    );
+    d.started_at = Some(at("2026-01-01T00:00:00Z"));
+    d.add_record(record(1, "lint", "ok", "0.5"));
+    d.add_record(record(2, "lint", "ok", "unknown"));
+    let g = d.gauges(at("2026-01-01T00:15:00Z"));
+    let labels: Vec<&str> = g.iter().map(|g| g.label).collect();
+    assert_eq!(labels, ["iterations", "cost", "until"]);
+    assert_eq!(g[0].text, "2 of 4");
+    assert!((g[0].ratio - 0.5).abs() < 1e-9);
+    assert_eq!(g[1].text, "$0.50 of $2.00 (+ unknown)");
+    assert!((g[1].ratio - 0.25).abs() < 1e-9);
+    assert_eq!(g[2].text, "45m00s left (until 01:00 UTC)");
+    assert!((g[2].ratio - 0.25).abs() < 1e-9);
+    // Past the limit, a gauge is full, not beyond.
+    d.limits.max_iterations = Some(1);
+    assert_eq!(d.gauges(at("2026-01-01T02:00:00Z"))[0].ratio, 1.0);
+}
+
+#[test]
+fn per_prompt_totals_and_unknown_events_tolerated() {
+    let mut d = Dashboard::default();
+    assert!(!d.apply_line(r#"{"event":"something_new","x":1}"#));
+    assert!(!d.apply_line("not json"));
+    d.add_record(record(1, "lint", "ok", "0.5"));
+    d.add_record(record(2, "lint", "error", "unknown"));
+    d.add_record(record(3, "docs", "ok", "0.25"));
+    let t = d.prompt_totals();
+    assert_eq!(t[0].prompt, "lint");
+    assert_eq!((t[0].sessions, t[0].ok, t[0].failed), (2, 1, 1));
+    assert_eq!(t[0].unknown_cost, 1);
+    assert_eq!(t[0].tokens, 240);
+    assert_eq!(t[1].prompt, "docs");
+    assert_eq!(short_duration(7300), "2h01m");
+}

@@ -1,0 +1,80 @@
+//! `git pitboss show <run> <seq> --pretty`: a session's transcript as a person reads it, from a
+//! transcript recorded from the real Claude Code CLI, while `--transcript` stays byte-exact.
+
+use crate::support::*;
+
+fn claude_run(sb: &Sandbox) -> Vec<u8> {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude/write-and-commit.jsonl");
+    let raw = std::fs::read(&fixture).unwrap();
+    let mut record: serde_json::Value =
+        serde_json::from_str(&record_json("write", "ok", Some("wrote it"))).unwrap();
+    record["agent"] = "claude".into();
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["record", RUN, "--create", "--transcript"])
+        .arg(&fixture);
+    let out = run_with_stdin(&mut cmd, &record.to_string());
+    assert!(out.status.success(), "{}", stderr(&out));
+    raw
+}
+
+#[test]
+fn pretty_reads_a_claude_transcript_and_transcript_stays_exact() {
+    let sb = Sandbox::new();
+    let raw = claude_run(&sb);
+    let exact = sb
+        .git_pitboss()
+        .args(["show", RUN, "1", "--transcript"])
+        .output()
+        .unwrap();
+    assert_eq!(exact.stdout, raw);
+
+    let pretty = sb
+        .git_pitboss()
+        .args(["show", RUN, "1", "--pretty"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(pretty.status.success(), "{}", stderr(&pretty));
+    let text = stdout(&pretty);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "· model claude-opus-4-8[1m], Claude Code 2.1.197",
+            "I'll create the file first.",
+            "→ Write /tmp/.tmpZZM3Tf/repo/hello.txt",
+            "  ← File created successfully at: /tmp/.tmpZZM3Tf/repo/hello.txt (file state is current in your context — no need to Read it back)",
+            "→ Bash git add hello.txt && git commit -q -m 'Add hello.txt'",
+            "  ← (Bash completed with no output)",
+            "Wrote hello.txt and committed it.",
+            "✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s",
+        ]
+    );
+    assert!(!text.contains('\x1b'), "colour despite NO_COLOR: {text:?}");
+
+    let forced = sb
+        .git_pitboss()
+        .args(["show", RUN, "1", "--pretty"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&forced).contains("\x1b[32m"),
+        "{:?}",
+        stdout(&forced)
+    );
+}
+
+#[test]
+fn pretty_needs_a_session() {
+    let sb = Sandbox::new();
+    claude_run(&sb);
+    let out = sb
+        .git_pitboss()
+        .args(["show", RUN, "--pretty"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    assert!(stderr(&out).contains("<SEQ>"), "{}", stderr(&out));
+}
