@@ -34,6 +34,7 @@ mod report;
 mod resolve;
 mod rm;
 mod show;
+mod show_pretty;
 mod skip;
 mod stats;
 mod sync;

@@ -9,7 +9,6 @@ use super::escape::one_line;
 use super::ledger;
 use super::resolve::{duration, open_run, store_err, with_store};
 use super::ui;
-use crate::agent::readable;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{Seq, rfc3339};
 
@@ -33,6 +32,9 @@ pub struct ShowArgs {
 }
 
 pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+    if let (true, Some(seq)) = (args.pretty, args.seq) {
+        return super::show_pretty::cmd_show_pretty(ctx, &args.run, seq);
+    }
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let mut out = ui::stdout();
@@ -122,15 +124,7 @@ pub fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                     })
                     .hint(format!("`git pitboss log {}` lists its sessions", run.id))
                 })?;
-                if args.pretty {
-                    let raw = match store.transcript_blob(&run, seq).map_err(store_err)? {
-                        Some(oid) => store.with_blob(oid, |b| b.to_vec()).map_err(store_err)?,
-                        None => Vec::new(),
-                    };
-                    let agent = record.agent.as_deref().or(run.meta.agent.as_deref());
-                    let entries = readable::entries(readable::Backend::from_agent(agent), &raw);
-                    super::pretty::write_entries(&mut out, &entries, ctx.ui.color_stdout)?;
-                } else if args.transcript {
+                if args.transcript {
                     if let Some(oid) = store.transcript_blob(&run, seq).map_err(store_err)? {
                         store
                             .with_blob(oid, |b| out.write_all(b))
