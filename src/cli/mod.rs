@@ -39,6 +39,7 @@ mod resolve;
 mod review;
 mod rm;
 mod show;
+mod show_pretty;
 mod skip;
 mod stats;
 mod sync;

@@ -9,7 +9,6 @@ use super::escape::one_line;
 use super::ledger;
 use super::resolve::{duration, open_run, with_store};
 use super::ui;
-use crate::agent::readable;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{Seq, rfc3339};
 
@@ -33,6 +32,9 @@ pub(crate) struct ShowArgs {
 }
 
 pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
+    if let (true, Some(seq)) = (args.pretty, args.seq) {
+        return super::show_pretty::cmd_show_pretty(ctx, &args.run, seq);
+    }
     with_store(ctx, |store| {
         let run = open_run(store, &args.run)?;
         let mut out = ui::stdout();
@@ -124,19 +126,9 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         seq,
                     })
                 })?;
-                if args.pretty {
-                    let raw = match store.transcript_blob(&run, seq)? {
-                        Some(oid) => store.with_blob(oid, |b| b.to_vec())?,
-                        None => Vec::new(),
-                    };
-                    let agent = record.agent.as_deref().or(run.meta.agent.as_deref());
-                    let entries = readable::entries(readable::Backend::from_agent(agent), &raw);
-                    super::pretty::write_entries(&mut out, &entries, ctx.ui.color_stdout)?;
-                } else if args.transcript {
+                if args.transcript {
                     if let Some(oid) = store.transcript_blob(&run, seq)? {
-                        store
-                            .with_blob(oid, |b| out.write_all(b))
-                            ??;
+                        store.with_blob(oid, |b| out.write_all(b))??;
                     }
                 } else if args.json {
                     serde_json::to_writer_pretty(&mut out, &record)?;

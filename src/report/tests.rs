@@ -167,3 +167,16 @@ fn an_empty_run_has_a_page() {
     let html = render(&[input], &ReportOptions::default()).unwrap();
     assert!(html.contains("No sessions yet."));
 }
+
+#[test]
+fn ten_thousand_sessions_stay_small() {
+    let html = page(&[A], 10_000, &BTreeMap::new());
+    assert!(html.len() < 4_000_000, "{} bytes", html.len());
+    let svg: usize = html
+        .split("<svg")
+        .skip(1)
+        .map(|s| s.find("</svg>").unwrap())
+        .sum();
+    // Charts are thinned to pixels: no larger for 10,000 sessions than for a few hundred.
+    assert!(svg < 200_000, "{svg} bytes of charts");
+}

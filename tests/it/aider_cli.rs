@@ -129,6 +129,10 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
         "--no-gitignore: the user's .gitignore is untouched"
     );
     assert!(!transcript.contains(FAKE_KEY));
+    // Read readably: Aider's edit and commit picked out of its text.
+    let pretty = sb.ok(&["show", run, "1", "--pretty"], "");
+    assert!(pretty.contains("→ edit "), "{pretty}");
+    assert!(pretty.contains("→ commit "), "{pretty}");
 }
 
 /// Re-records `tests/fixtures/aider/write-and-commit-cached.log` (Aider's stdout) from the real

@@ -138,6 +138,11 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
         transcript.contains(r#""type":"command_execution""#),
         "the shell call shows in the stream: {transcript}"
     );
+    // Read readably: the shell call, the answer, the closing figures.
+    let pretty = sb.ok(&["show", run, "1", "--pretty"], "");
+    assert!(pretty.contains("→ shell "), "{pretty}");
+    assert!(pretty.contains("✓ done"), "{pretty}");
+    assert!(!pretty.contains(r#"{"type""#), "raw events left: {pretty}");
 }
 
 /// With no model anywhere, Codex runs its default; the record says which, and where that came

@@ -113,6 +113,11 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
         "the prompt reached the model through stdin"
     );
     assert!(!transcript.contains(FAKE_KEY));
+    // Read readably: the tool call and the closing figures.
+    let pretty = sb.ok(&["show", run, "1", "--pretty"], "");
+    assert!(pretty.contains("→ run_shell_command "), "{pretty}");
+    assert!(pretty.contains("✓ done"), "{pretty}");
+    assert!(!pretty.contains(r#"{"type""#), "raw events left: {pretty}");
 }
 
 /// With no model configured anywhere, as the README's quick set-up leaves it, the CLI routes to

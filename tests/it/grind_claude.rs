@@ -150,6 +150,22 @@ fn a_grind_session_through_the_real_claude_code_cli() {
     );
     // The secret key never reached the run.
     assert!(!transcript.contains("sk-ant-test-0000000000000000000000000000"));
+    // Read readably: the stream of the real CLI, not the fixture.
+    let pretty = sb.ok(&["show", &run, "1", "--pretty"], "");
+    assert!(
+        pretty.contains("I'll add the file and commit it."),
+        "{pretty}"
+    );
+    assert!(
+        pretty.contains("→ Bash printf 'hello from the mock agent"),
+        "{pretty}"
+    );
+    assert!(
+        pretty.contains("Added hello.txt and committed it."),
+        "{pretty}"
+    );
+    assert!(pretty.contains("✓ done"), "{pretty}");
+    assert!(!pretty.contains(r#"{"type""#), "raw events left: {pretty}");
 }
 
 #[test]

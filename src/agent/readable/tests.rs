@@ -271,3 +271,49 @@ fn malformed_input_never_panics() {
         }]
     );
 }
+
+#[test]
+fn codex_usage_limit_is_an_error_and_a_failed_finish() {
+    let e = entries(Backend::Codex, &fixture("codex/usage-limit.jsonl"));
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Entry::Error { text } if text.starts_with("You’ve hit your usage limit"))),
+        "{e:?}"
+    );
+    assert!(matches!(e.last(), Some(Entry::Finish(f)) if !f.ok));
+}
+
+#[test]
+fn aider_cached_run_reads_the_same() {
+    let e = entries(
+        Backend::Aider,
+        &fixture("aider/write-and-commit-cached.log"),
+    );
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Entry::ToolCall { name, .. } if name == "edit")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Entry::ToolCall { name, .. } if name == "commit"))
+    );
+}
+
+#[test]
+fn gemini_without_auth_is_its_stderr() {
+    // As a transcript stores it: each stderr line behind the `[stderr] ` prefix.
+    let mut transcript = Vec::new();
+    for line in fixture("gemini/no-auth.stderr").split(|&b| b == b'\n') {
+        if !line.is_empty() {
+            transcript.extend_from_slice(b"[stderr] ");
+            transcript.extend_from_slice(line);
+            transcript.push(b'\n');
+        }
+    }
+    let e = entries(Backend::Gemini, &transcript);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        matches!(&e[1], Entry::Stderr { text } if text.starts_with("Please set an Auth method"))
+    );
+}
