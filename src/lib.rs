@@ -31,7 +31,7 @@ pub(crate) mod provenance;
 pub(crate) mod report;
 pub mod store;
 pub mod usage;
-pub(crate) mod watch;
+pub mod watch;
 
 /// The command line: what `git-pitboss` (the binary) runs.
 pub use cli::main;

@@ -15,7 +15,7 @@ use crate::grind::run::GrindEvent;
 
 /// What the live line knows of the run, kept up to date from the events.
 #[derive(Debug, Default, Clone)]
-pub struct LiveState {
+pub(crate) struct LiveState {
     prompt: String,
     /// Sessions dispatched so far, this one included.
     iterations: u64,
@@ -29,7 +29,7 @@ pub struct LiveState {
 
 impl LiveState {
     /// Folds in what the events say about the run.
-    pub fn observe(&mut self, e: &GrindEvent) {
+    pub(crate) fn observe(&mut self, e: &GrindEvent) {
         match e {
             GrindEvent::RunStarted {
                 limits,
@@ -62,7 +62,7 @@ impl LiveState {
     }
 
     /// The line for a progress update (without the carriage return and clearing).
-    pub fn line(
+    pub(crate) fn line(
         &self,
         seq: u64,
         elapsed_ms: u64,
@@ -92,7 +92,7 @@ impl LiveState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grind::budget::Limits;
+    use crate::plan::budget::Limits;
 
     fn started(max_iterations: Option<u64>, max_cost_usd: Option<f64>, spent: u64) -> GrindEvent {
         GrindEvent::RunStarted {

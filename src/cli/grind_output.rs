@@ -265,7 +265,7 @@ impl Human {
 
 /// The events file (for `git pitboss watch`) beside the observer the flags chose: every event
 /// goes to both, and a failure to write the file is said once, as a warning, and the run goes on.
-pub struct WithEventsFile {
+pub(crate) struct WithEventsFile {
     pub file: crate::watch::EventsFile,
     pub inner: Box<dyn GrindObserver>,
 }

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::resolve::{open_run, store_err, with_store};
-use super::stats::prov_err;
+use super::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::provenance::{GroupBy, Index, IndexOptions, StatsOptions, Target, reach, stats};
 use crate::report::{self, ReportOptions, RunInput};
@@ -21,7 +20,7 @@ use crate::store::{Run, SessionRecord};
 /// The page needs nothing outside itself (no network, no script, no font): open it in any
 /// browser or attach it to an issue. Several runs are shown side by side.
 #[derive(Debug, Args)]
-pub struct HtmlReportArgs {
+pub(crate) struct HtmlReportArgs {
     /// The runs (full ids or unique prefixes); the newest run when none is given.
     runs: Vec<String>,
     /// Where to write the page (`-` for standard output).
@@ -43,7 +42,7 @@ struct Loaded {
     yields: Vec<crate::provenance::Group>,
 }
 
-pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
+pub(crate) fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
     let opts = ReportOptions {
         transcripts: args.transcripts,
         generated_at: ctx.clock.now(),
@@ -52,7 +51,7 @@ pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
     let page = with_store(ctx, |store| {
         let mut runs = Vec::new();
         if args.runs.is_empty() {
-            let newest = store.latest().map_err(store_err)?.ok_or_else(|| {
+            let newest = store.latest()?.ok_or_else(|| {
                 CliError::user(anyhow!("there is no run to report on")).hint(
                     "start one with `git pitboss grind`, or fetch one with `git pitboss fetch`",
                 )
@@ -65,12 +64,12 @@ pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
                 runs.push(run);
             }
         }
-        let mut index = Index::load(store, &IndexOptions::default()).map_err(prov_err)?;
+        let mut index = Index::load(store, &IndexOptions::default())?;
         let target = match &args.target {
             Some(t) => Target::Rev(t.clone()),
             None => Target::BaseBranch,
         };
-        let verdicts = reach::judge(store.repo(), &mut index, &target, false).map_err(prov_err)?;
+        let verdicts = reach::judge(store.repo(), &mut index, &target, false)?;
         index.save();
         let mut loaded = Vec::new();
         for mut run in runs {
@@ -80,11 +79,11 @@ pub fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
                 run.state.stop_reason = Some(super::interrupted::resume_note(&run.id));
                 run.state.status = shown;
             }
-            let records = store.records(&run).map_err(store_err)?;
+            let records = store.records(&run)?;
             let mut transcripts = BTreeMap::new();
             for seq in report::wanted_transcripts(&records, &opts) {
-                if let Some(oid) = store.transcript_blob(&run, seq).map_err(store_err)? {
-                    let raw = store.with_blob(oid, <[u8]>::to_vec).map_err(store_err)?;
+                if let Some(oid) = store.transcript_blob(&run, seq)? {
+                    let raw = store.with_blob(oid, <[u8]>::to_vec)?;
                     transcripts.insert(seq, raw);
                 }
             }

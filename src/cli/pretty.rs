@@ -13,7 +13,7 @@ use super::escape::terminal_safe;
 use crate::agent::readable::Entry;
 
 /// Writes `entries`, with ANSI colour when `color`.
-pub fn write_entries(out: &mut dyn Write, entries: &[Entry], color: bool) -> io::Result<()> {
+pub(crate) fn write_entries(out: &mut dyn Write, entries: &[Entry], color: bool) -> io::Result<()> {
     let paint = |style: Style, text: &str| -> String {
         if color {
             format!("{style}{text}{style:#}")

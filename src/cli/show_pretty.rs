@@ -10,7 +10,7 @@ use crate::agent::readable::{self, Backend};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::StoreError;
 
-pub fn cmd_show_pretty(ctx: &Ctx, run: &str, seq: u64) -> CliResult {
+pub(crate) fn cmd_show_pretty(ctx: &Ctx, run: &str, seq: u64) -> CliResult {
     with_store(ctx, |store| {
         let run = open_run(store, run)?;
         let record = store.record(&run, seq)?.ok_or_else(|| {

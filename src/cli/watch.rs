@@ -19,7 +19,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::text::Line;
 
-use super::resolve::{open_run, store_err, with_store};
+use super::resolve::{open_run, with_store};
 use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines};
 use crate::agent::readable::{Backend, entries};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
@@ -31,7 +31,7 @@ use crate::watch::{Dashboard, Source, control};
 /// finished or fetched run. Keys: q quit (the run goes on), s skip the session, d drain (finish
 /// it and stop), ? help. When stdout is not a terminal, prints one text snapshot.
 #[derive(Debug, Args)]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// The run (default: the newest run a grind is running here).
     run: Option<String>,
     /// Print one text snapshot of the dashboard and exit (what a pipe always gets); its size is
@@ -43,13 +43,13 @@ pub struct WatchArgs {
 /// How often the data is looked at.
 const POLL: Duration = Duration::from_millis(250);
 
-pub fn cmd_watch(ctx: &Ctx, args: WatchArgs) -> CliResult {
+pub(crate) fn cmd_watch(ctx: &Ctx, args: WatchArgs) -> CliResult {
     with_store(ctx, |store| {
         let id = match &args.run {
             Some(r) => open_run(store, r)?.id,
             None => newest_running(store)?,
         };
-        let (src, mut d) = Source::open(store, &id).map_err(store_err)?;
+        let (src, mut d) = Source::open(store, &id)?;
         d.grinding = RunLock::holder(store.repo().common_dir(), id.as_str()).is_some();
         if args.once || !std::io::stdout().is_terminal() {
             return snapshot(ctx, src, &d);
@@ -69,7 +69,7 @@ fn newest_running(store: &RunStore<'_>) -> CliResult<RunId> {
     let common = store.repo().common_dir();
     store
         .list()
-        .map_err(store_err)?
+        ?
         .runs
         .into_iter()
         .filter(|r| r.status.as_str() == "running")
@@ -113,7 +113,7 @@ fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
 
 fn read_transcript(src: &Source<'_>, d: &Dashboard, seq: u64) -> CliResult<Vec<Line<'static>>> {
     let live = d.live.as_ref().is_some_and(|l| l.seq == seq);
-    let bytes = src.transcript(seq, live).map_err(store_err)?;
+    let bytes = src.transcript(seq, live)?;
     let backend = Backend::from_agent(d.agent.as_deref());
     Ok(match bytes {
         Some(b) => transcript_lines(&entries(backend, &b)),
@@ -226,7 +226,7 @@ impl<'s> Tui<'s> {
             }
             if last_poll.elapsed() >= POLL {
                 last_poll = Instant::now();
-                dirty |= self.src.poll(&mut self.d).map_err(store_err)?;
+                dirty |= self.src.poll(&mut self.d)?;
                 if self.transcript_stale() {
                     dirty = true;
                 }

@@ -37,7 +37,7 @@ pub struct Screen<'a> {
 
 /// The rows of the sessions table that fit in `area_height` (borders and the heading row taken
 /// off).
-pub fn table_capacity(total_height: u16) -> usize {
+pub(crate) fn table_capacity(total_height: u16) -> usize {
     let (_, table, _, _) = split_heights(total_height, 0, 0);
     table.saturating_sub(3) as usize
 }
@@ -214,7 +214,11 @@ impl Screen<'_> {
 
 /// `iterations [██████░░░░░░] 2 of 4`: a bar of `width` cells that reads as well in a text
 /// snapshot as on a terminal.
-pub fn gauge_line(g: &crate::watch::model::Gauge, width: usize, color: Color) -> Line<'static> {
+pub(crate) fn gauge_line(
+    g: &crate::watch::model::Gauge,
+    width: usize,
+    color: Color,
+) -> Line<'static> {
     let filled = ((g.ratio * width as f64).round() as usize).min(width);
     Line::from(vec![
         Span::styled(format!("{:<11}", g.label), Style::new().fg(Color::DarkGray)),
@@ -300,7 +304,7 @@ fn status_style(status: &str) -> Style {
 }
 
 /// A transcript's entries as styled lines.
-pub fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
+pub(crate) fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
     let dim = Style::new().fg(Color::DarkGray);
     let tool = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let red = Style::new().fg(Color::Red);
@@ -340,7 +344,11 @@ pub fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
 
 /// The last `height` rows of `lines` cut at `width` characters (each line is one styled span,
 /// as [`transcript_lines`] makes them); only the tail is wrapped, however long the transcript.
-pub fn tail_wrapped(lines: &[Line<'static>], width: usize, height: usize) -> Vec<Line<'static>> {
+pub(crate) fn tail_wrapped(
+    lines: &[Line<'static>],
+    width: usize,
+    height: usize,
+) -> Vec<Line<'static>> {
     let width = width.max(1);
     let mut out: Vec<Line<'static>> = Vec::new();
     for line in lines.iter().rev() {
@@ -367,7 +375,7 @@ pub fn tail_wrapped(lines: &[Line<'static>], width: usize, height: usize) -> Vec
 }
 
 /// The screen as plain text (the snapshot printed when stdout is not a terminal).
-pub fn to_text(screen: &Screen<'_>, width: u16, height: u16) -> String {
+pub(crate) fn to_text(screen: &Screen<'_>, width: u16, height: u16) -> String {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
     screen.render(area, &mut buf);

@@ -167,7 +167,7 @@ pub(crate) enum GrindEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         rotation: Option<String>,
         /// The run's budgets in force (for progress against them: `n of N`, cost of the limit).
-        limits: Box<super::budget::Limits>,
+        limits: Box<crate::plan::budget::Limits>,
         /// What the run had spent before this grind took it up (zero for a new run).
         spent_iterations: u64,
         spent_cost_usd: f64,
@@ -326,7 +326,7 @@ pub(crate) fn grind(
         budgets,
         agent_version,
     };
-    announce(&ctx, &slot, found, this.resumed, obs);
+    announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
     if this.resumed {
         session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
         super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
@@ -357,6 +357,7 @@ fn announce(
     slot: &Slot,
     found: Option<PathBuf>,
     resumed: bool,
+    spent: &Spent,
     obs: &mut dyn GrindObserver,
 ) {
     if let (Some(v), Some(tested)) = (&ctx.agent_version, ctx.adapter.tested_version())
@@ -378,10 +379,10 @@ fn announce(
         resumed,
         model: plan.agent.model.clone(),
         rotation: plan.rotation.name.clone(),
-        limits: Box::new(lp.budgets.limits.clone()),
-        spent_iterations: lp.spent.iterations,
-        spent_cost_usd: lp.spent.cost_usd,
-        spent_tokens: lp.spent.tokens,
+        limits: Box::new(ctx.budgets.limits.clone()),
+        spent_iterations: spent.iterations,
+        spent_cost_usd: spent.cost_usd,
+        spent_tokens: spent.tokens,
     });
     if plan.rotation.max_parallel.value > 1 {
         obs.event(&GrindEvent::Warning {

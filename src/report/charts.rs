@@ -16,7 +16,6 @@ use plotters::prelude::*;
 
 use super::ReportError;
 use super::model::Chart;
-use crate::provenance::{known_cost, token_total};
 use crate::store::{SessionRecord, SessionStatus};
 
 const W: u32 = 560;
@@ -24,18 +23,18 @@ const H: u32 = 260;
 const FONT: &str = "sans-serif";
 
 /// Every chart of a run; none when the run has no session.
-pub fn all(records: &[SessionRecord]) -> Result<Vec<Chart>, ReportError> {
+pub(crate) fn all(records: &[SessionRecord]) -> Result<Vec<Chart>, ReportError> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
     Ok(vec![
         Chart {
             title: "Cumulative cost",
-            svg: cumulative(records, "cost", |r| known_cost(r).unwrap_or(0.0))?,
+            svg: cumulative(records, "cost", |r| r.usage.known_cost().unwrap_or(0.0))?,
         },
         Chart {
             title: "Cumulative tokens",
-            svg: cumulative(records, "tokens", |r| token_total(r) as f64)?,
+            svg: cumulative(records, "tokens", |r| r.usage.tokens.total() as f64)?,
         },
         Chart {
             title: "Session timeline",
@@ -57,7 +56,7 @@ pub fn all(records: &[SessionRecord]) -> Result<Vec<Chart>, ReportError> {
 }
 
 /// The colour of a status, the same as the page's CSS.
-pub fn status_color(s: SessionStatus) -> RGBColor {
+pub(crate) fn status_color(s: SessionStatus) -> RGBColor {
     match s.as_str() {
         "ok" => RGBColor(46, 160, 67),
         "dirty" => RGBColor(210, 153, 34),
@@ -312,7 +311,7 @@ fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportErr
     for r in records {
         let e = prompts.entry(r.prompt.as_str()).or_default();
         e.0.entry(severity(r.status)).or_insert((r.status, 0)).1 += 1;
-        e.1 += known_cost(r).unwrap_or(0.0);
+        e.1 += r.usage.known_cost().unwrap_or(0.0);
     }
     let names: Vec<String> = prompts.keys().map(|p| label(p)).collect();
     let rows: Vec<_> = prompts.into_values().collect();

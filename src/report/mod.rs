@@ -21,8 +21,6 @@ use minijinja::{Environment, context};
 use crate::provenance::Group;
 use crate::store::{RunMeta, RunState, SessionRecord};
 
-pub use model::{RunView, SessionView, Summary, TranscriptView};
-
 /// The page template (HTML, auto-escaped).
 const TEMPLATE: &str = include_str!("templates/report.html");
 /// The page's styles, inlined into it.
@@ -31,7 +29,7 @@ const STYLE: &str = include_str!("templates/report.css");
 /// How much of the transcripts the page carries: a 10,000-session run must stay a page a
 /// browser opens in a moment, so only the newest sessions carry theirs.
 #[derive(Debug, Clone)]
-pub struct ReportOptions {
+pub(crate) struct ReportOptions {
     /// How many of each run's newest sessions carry their readable transcript.
     pub transcripts: usize,
     /// The most characters of one session's readable transcript.
@@ -52,7 +50,7 @@ impl Default for ReportOptions {
 
 /// One run as the CLI read it.
 #[derive(Debug)]
-pub struct RunInput<'a> {
+pub(crate) struct RunInput<'a> {
     pub meta: &'a RunMeta,
     pub state: &'a RunState,
     /// The run's records, in seq order.
@@ -67,7 +65,7 @@ pub struct RunInput<'a> {
 
 /// Errors making the page.
 #[derive(Debug, thiserror::Error)]
-pub enum ReportError {
+pub(crate) enum ReportError {
     #[error("cannot draw the {chart} chart: {message}")]
     Chart {
         chart: &'static str,
@@ -78,7 +76,7 @@ pub enum ReportError {
 }
 
 /// The seqs whose transcripts the page will show: each run's newest `opts.transcripts`.
-pub fn wanted_transcripts(records: &[SessionRecord], opts: &ReportOptions) -> Vec<u64> {
+pub(crate) fn wanted_transcripts(records: &[SessionRecord], opts: &ReportOptions) -> Vec<u64> {
     let mut seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
     seqs.sort_unstable();
     let skip = seqs.len().saturating_sub(opts.transcripts);
@@ -86,7 +84,7 @@ pub fn wanted_transcripts(records: &[SessionRecord], opts: &ReportOptions) -> Ve
 }
 
 /// The whole page.
-pub fn render(runs: &[RunInput<'_>], opts: &ReportOptions) -> Result<String, ReportError> {
+pub(crate) fn render(runs: &[RunInput<'_>], opts: &ReportOptions) -> Result<String, ReportError> {
     let views = runs
         .iter()
         .map(|r| model::run_view(r, opts))

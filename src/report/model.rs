@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use super::{ReportError, ReportOptions, RunInput, charts};
 use crate::agent::readable::{self, Entry};
-use crate::provenance::{Group, known_cost, token_total};
+use crate::provenance::Group;
 use crate::store::{SessionRecord, rfc3339};
 
 #[derive(Debug, Serialize)]
-pub struct RunView {
+pub(crate) struct RunView {
     pub id: String,
     pub summary: Summary,
     pub charts: Vec<Chart>,
@@ -25,7 +25,7 @@ pub struct RunView {
 
 /// The summary figures, formatted.
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub status: String,
     pub stop_reason: Option<String>,
     pub agent: Option<String>,
@@ -47,13 +47,13 @@ pub struct Summary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Chart {
+pub(crate) struct Chart {
     pub title: &'static str,
     pub svg: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct YieldRow {
+pub(crate) struct YieldRow {
     pub prompt: String,
     pub sessions: u64,
     pub statuses: String,
@@ -66,7 +66,7 @@ pub struct YieldRow {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub seq: String,
     pub prompt: String,
     pub status: String,
@@ -84,14 +84,14 @@ pub struct SessionView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct TranscriptView {
+pub(crate) struct TranscriptView {
     pub entries: Vec<EntryView>,
     /// Entries left out by the cap.
     pub cut: usize,
     pub command: String,
 }
 
-pub fn run_view(run: &RunInput<'_>, opts: &ReportOptions) -> Result<RunView, ReportError> {
+pub(crate) fn run_view(run: &RunInput<'_>, opts: &ReportOptions) -> Result<RunView, ReportError> {
     let id = run.meta.id.to_string();
     let sessions: Vec<SessionView> = run
         .records
@@ -110,12 +110,12 @@ pub fn run_view(run: &RunInput<'_>, opts: &ReportOptions) -> Result<RunView, Rep
     })
 }
 
-pub fn money(usd: f64) -> String {
+pub(crate) fn money(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
 /// `1h02m`, `3m05s`, `12s`, as the CLI writes them.
-pub fn duration(secs: i64) -> String {
+pub(crate) fn duration(secs: i64) -> String {
     let s = secs.max(0);
     match s {
         0..60 => format!("{s}s"),
@@ -130,13 +130,13 @@ fn summary(run: &RunInput<'_>) -> Summary {
     let (mut known, mut unknown, mut tokens, mut tin, mut tout) = (0.0, 0, 0, 0, 0);
     for r in records {
         *by_status.entry(r.status.as_str().to_string()).or_default() += 1;
-        match known_cost(r) {
+        match r.usage.known_cost() {
             Some(c) => known += c,
             None => unknown += 1,
         }
-        tokens += token_total(r);
-        tin += r.tokens.input + r.tokens.cache_read + r.tokens.cache_write;
-        tout += r.tokens.output;
+        tokens += r.usage.tokens.total();
+        tin += r.usage.tokens.input + r.usage.tokens.cache_read + r.usage.tokens.cache_write;
+        tout += r.usage.tokens.output;
     }
     let first = records.iter().map(|r| r.started_at).min();
     let last = records.iter().map(|r| r.ended_at).max();
@@ -276,8 +276,8 @@ fn session_view(
         status: r.status.as_str().to_string(),
         started: rfc3339::format(&r.started_at),
         duration: duration(r.duration_secs()),
-        tokens: token_total(r),
-        cost: known_cost(r).map_or("unknown".into(), money),
+        tokens: r.usage.tokens.total(),
+        cost: r.usage.known_cost().map_or("unknown".into(), money),
         commit_short: r.commit.as_deref().map(|c| c.chars().take(7).collect()),
         commit: r.commit.clone(),
         summary_long: summary.trim() != summary_short,
@@ -289,7 +289,7 @@ fn session_view(
 
 /// One transcript entry as the page shows it: a kind (its CSS class), a label, and text.
 #[derive(Debug, Serialize)]
-pub struct EntryView {
+pub(crate) struct EntryView {
     pub kind: &'static str,
     pub label: String,
     pub text: String,

@@ -12,7 +12,7 @@ use crate::store::RunId;
 
 /// Why a key could not act on the run.
 #[derive(Debug, thiserror::Error)]
-pub enum ControlError {
+pub(crate) enum ControlError {
     #[error("run {0} is not being ground right now")]
     NotRunning(RunId),
     #[error("the run lock of {run} names no process ({holder})")]
@@ -28,7 +28,7 @@ pub enum ControlError {
 }
 
 /// Asks the live grind of `id` to end its current session as `skipped`.
-pub fn skip(repo: &Repo, id: &RunId) -> Result<(), ControlError> {
+pub(crate) fn skip(repo: &Repo, id: &RunId) -> Result<(), ControlError> {
     match crate::grind::slot::request_skip(repo, id) {
         Ok(_) => Ok(()),
         Err(GrindError::NotRunning(id)) => Err(ControlError::NotRunning(id)),
@@ -42,7 +42,7 @@ pub fn skip(repo: &Repo, id: &RunId) -> Result<(), ControlError> {
 ///
 /// NB: the pid is read from the lock only while the lock is held (a held `flock` means the
 /// process that wrote it is alive), so a recycled pid is never signalled.
-pub fn drain(repo: &Repo, id: &RunId) -> Result<u32, ControlError> {
+pub(crate) fn drain(repo: &Repo, id: &RunId) -> Result<u32, ControlError> {
     let holder = RunLock::holder(repo.common_dir(), id.as_str())
         .ok_or_else(|| ControlError::NotRunning(id.clone()))?;
     let pid: i32 = match holder.parse() {

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use crate::grind::run::{GrindEvent, GrindObserver};
 
 /// The file's name in the run's working directory.
-pub const EVENTS_FILE: &str = "events.jsonl";
+pub(crate) const EVENTS_FILE: &str = "events.jsonl";
 
 /// Past this size, the file starts anew at the next session start.
-pub const CAP_BYTES: u64 = 4 << 20;
+pub(crate) const CAP_BYTES: u64 = 4 << 20;
 
 /// Where the live grind of `run` writes its events.
 pub fn events_path(common_dir: &Path, run: &str) -> PathBuf {

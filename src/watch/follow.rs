@@ -76,7 +76,7 @@ impl Follower {
 
 /// Appends `new` to `partial` and takes out every complete line; what follows the last newline
 /// stays in `partial` for the next call. Invalid UTF-8 is replaced, never an error.
-pub fn split_lines(partial: &mut Vec<u8>, new: &[u8]) -> Vec<String> {
+pub(crate) fn split_lines(partial: &mut Vec<u8>, new: &[u8]) -> Vec<String> {
     partial.extend_from_slice(new);
     let Some(last) = partial.iter().rposition(|&b| b == b'\n') else {
         return Vec::new();

@@ -6,11 +6,11 @@
 //! reads a session's transcript. Drawing the dashboard on a terminal is the CLI's business
 //! (`cli/watch*.rs`); asking the grind to skip or drain is [`control`]'s.
 
-pub mod control;
-pub mod events_file;
-pub mod follow;
-pub mod model;
-pub mod source;
+pub(crate) mod control;
+pub(crate) mod events_file;
+pub(crate) mod follow;
+pub(crate) mod model;
+pub(crate) mod source;
 
 pub use events_file::{EventsFile, events_path};
 pub use follow::Follower;

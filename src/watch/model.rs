@@ -211,7 +211,10 @@ impl Dashboard {
 
     /// Tokens as budgets count them (input, output, cache reads and writes).
     pub fn tokens(&self) -> u64 {
-        self.done.values().map(budget_tokens).sum::<u64>()
+        self.done
+            .values()
+            .map(|r| r.usage.tokens.total())
+            .sum::<u64>()
             + self.live.as_ref().and_then(|l| l.tokens).unwrap_or(0)
     }
 
@@ -229,9 +232,9 @@ impl Dashboard {
             } else if r.status.as_str() == "ok" {
                 t.ok += 1;
             }
-            t.tokens += budget_tokens(r);
-            if r.cost_known() {
-                t.cost_usd += r.cost_usd;
+            t.tokens += r.usage.tokens.total();
+            if r.usage.cost_known() {
+                t.cost_usd += r.usage.cost_usd;
             } else {
                 t.unknown_cost += 1;
             }
@@ -315,15 +318,6 @@ impl Dashboard {
     }
 }
 
-/// What budgets count of a record's tokens.
-fn budget_tokens(r: &SessionRecord) -> u64 {
-    let t = &r.tokens;
-    t.input
-        .saturating_add(t.output)
-        .saturating_add(t.cache_read)
-        .saturating_add(t.cache_write)
-}
-
 /// One budget's progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gauge {
@@ -388,9 +382,9 @@ fn done_row(r: &SessionRecord) -> Row {
         prompt: r.prompt.clone(),
         status: r.status.as_str().to_string(),
         duration: short_duration(r.duration_secs()),
-        tokens: budget_tokens(r).to_string(),
-        cost: if r.cost_known() {
-            format!("${:.4}", r.cost_usd)
+        tokens: r.usage.tokens.total().to_string(),
+        cost: if r.usage.cost_known() {
+            format!("${:.4}", r.usage.cost_usd)
         } else {
             "unknown".into()
         },
@@ -405,7 +399,7 @@ fn done_row(r: &SessionRecord) -> Row {
 }
 
 /// `42s`, `3m05s`, `2h07m`.
-pub fn short_duration(secs: i64) -> String {
+pub(crate) fn short_duration(secs: i64) -> String {
     let s = secs.max(0);
     if s < 60 {
         format!("{s}s")

@@ -12,7 +12,7 @@ use crate::git::Oid;
 use crate::store::{Run, RunId, RunStore, StoreError};
 
 /// Most of a transcript shown: its tail, when it is longer.
-pub const TRANSCRIPT_TAIL: usize = 256 << 10;
+pub(crate) const TRANSCRIPT_TAIL: usize = 256 << 10;
 
 /// A run being watched.
 pub struct Source<'s> {

@@ -19,19 +19,19 @@ mod tests;
 
 use serde::Serialize;
 
-pub use shorten::{one_line_short, trim_block};
+pub(crate) use shorten::{one_line_short, trim_block};
 
 /// The longest tool-call argument text kept, in characters.
-pub const ARGS_CHARS: usize = 160;
+pub(crate) const ARGS_CHARS: usize = 160;
 /// A tool result keeps at most this many lines …
-pub const RESULT_LINES: usize = 6;
+pub(crate) const RESULT_LINES: usize = 6;
 /// … and this many characters.
-pub const RESULT_CHARS: usize = 600;
+pub(crate) const RESULT_CHARS: usize = 600;
 
 /// Which parser reads a transcript: the agent that wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Backend {
+pub(crate) enum Backend {
     Claude,
     Codex,
     Gemini,
@@ -43,7 +43,7 @@ pub enum Backend {
 impl Backend {
     /// The backend of an agent name as runs record it (`claude`, `codex`, …); anything else
     /// (`command`, `demo`, a name from the future) reads as plain lines.
-    pub fn from_agent(name: Option<&str>) -> Backend {
+    pub(crate) fn from_agent(name: Option<&str>) -> Backend {
         match name.map(str::trim) {
             Some("claude") => Backend::Claude,
             Some("codex") => Backend::Codex,
@@ -57,7 +57,7 @@ impl Backend {
 /// One readable piece of a transcript.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Entry {
+pub(crate) enum Entry {
     /// Context: the model and agent version at the start, a rate-limit notice, pitboss's
     /// truncation marker.
     Note { text: String },
@@ -81,7 +81,7 @@ pub enum Entry {
 
 /// The agent's own closing figures; `None` where it gave none.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Finish {
+pub(crate) struct Finish {
     pub ok: bool,
     pub text: Option<String>,
     pub turns: Option<u64>,
@@ -94,7 +94,7 @@ pub struct Finish {
 impl Finish {
     /// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave,
     /// on one line (the terminal and the HTML report show the same).
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let f = self;
         let mut parts = vec![if f.ok { "✓ done" } else { "✗ failed" }.to_string()];
         if let Some(t) = f.turns {
@@ -119,7 +119,7 @@ impl Finish {
 }
 
 /// The readable form of a whole transcript.
-pub fn entries(backend: Backend, transcript: &[u8]) -> Vec<Entry> {
+pub(crate) fn entries(backend: Backend, transcript: &[u8]) -> Vec<Entry> {
     let mut reader = Reader::new(backend);
     let mut out = Vec::new();
     for line in transcript.split(|&b| b == b'\n') {
@@ -131,14 +131,14 @@ pub fn entries(backend: Backend, transcript: &[u8]) -> Vec<Entry> {
 
 /// Reads a transcript a line at a time (for a transcript that is still being written).
 #[derive(Debug)]
-pub struct Reader {
+pub(crate) struct Reader {
     backend: Backend,
     codex: codex::State,
     gemini: gemini::State,
 }
 
 impl Reader {
-    pub fn new(backend: Backend) -> Reader {
+    pub(crate) fn new(backend: Backend) -> Reader {
         Reader {
             backend,
             codex: codex::State::default(),
@@ -147,7 +147,7 @@ impl Reader {
     }
 
     /// One line of the transcript (with or without its newline); appends what it shows.
-    pub fn line(&mut self, line: &[u8], out: &mut Vec<Entry>) {
+    pub(crate) fn line(&mut self, line: &[u8], out: &mut Vec<Entry>) {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\n', '\r']);
         if let Some(rest) = text.strip_prefix("[stderr] ") {
@@ -203,12 +203,12 @@ impl Reader {
     }
 
     /// Emits what a parser still holds (Gemini's text arrives in pieces).
-    pub fn flush(&mut self, out: &mut Vec<Entry>) {
+    pub(crate) fn flush(&mut self, out: &mut Vec<Entry>) {
         self.gemini.flush(out);
     }
 
     /// The end of the transcript.
-    pub fn finish(&mut self, out: &mut Vec<Entry>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<Entry>) {
         self.flush(out);
     }
 }

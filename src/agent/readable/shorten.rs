@@ -3,7 +3,7 @@
 
 /// `text` on one line (line breaks shown as `⏎`, runs of blanks as one space), cut to `max`
 /// characters with a trailing `…`.
-pub fn one_line_short(text: &str, max: usize) -> String {
+pub(crate) fn one_line_short(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max * 4));
     let mut count = 0;
     let mut blank = false;
@@ -33,7 +33,7 @@ pub fn one_line_short(text: &str, max: usize) -> String {
 
 /// The first `max_lines` lines of `text`, at most `max_chars` characters, saying how much was
 /// left out.
-pub fn trim_block(text: &str, max_lines: usize, max_chars: usize) -> String {
+pub(crate) fn trim_block(text: &str, max_lines: usize, max_chars: usize) -> String {
     let text = text.trim_end();
     let total = text.lines().count();
     let mut out = String::new();

@@ -42,6 +42,7 @@ pub(super) fn prepare(
         seq,
         prompt: prompt.to_string(),
         rotation,
+        started_at,
         timeout_seconds: timeout.map(|d| d.as_secs()),
     });
     let marker = InFlight {
