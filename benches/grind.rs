@@ -6,21 +6,13 @@
 //! `--json` output, read as they arrive; it includes spawning `sh -c true`, which the shell
 //! loop pays too. Run with `cargo bench --bench grind` (`-- --quick`: 50 sessions).
 
+mod common;
+use common::{git, median, ms};
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 fn new_repo() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -33,15 +25,6 @@ fn new_repo() -> tempfile::TempDir {
     git(d.path(), &["add", "README"]);
     git(d.path(), &["commit", "-q", "-m", "init"]);
     d
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn bench_grind(n: u64) -> (Duration, Duration) {

@@ -10,6 +10,9 @@
 //! Run with `cargo bench --bench import` (add `-- --quick` for 2,000 and 20,000 sessions).
 //! `PITBOSS_BIN=/path/to/git-pitboss` measures another build (e.g. the one before a change).
 
+mod common;
+use common::{cpu_ticks, dir_bytes, git, ticks_per_second};
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,51 +60,6 @@ fn make_dir(dir: &Path, n: u64) {
     )
     .unwrap();
     std::fs::write(dir.join("scratchpad.md"), "# notes\n").unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            let m = e.metadata().unwrap();
-            total += if m.is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                m.len()
-            };
-        }
-    }
-    total
-}
-
-/// User plus system CPU time of a process, in clock ticks, `None` once it is gone.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command name in parentheses: state is field 3, utime 14, stime 15.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`).
-fn ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// `VmHWM` of a process in kB, `None` once it is gone.

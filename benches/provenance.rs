@@ -10,6 +10,9 @@
 //! Run with `cargo bench --bench provenance` (add `-- --quick` for 20 runs × 25 sessions and a
 //! file written by 100 sessions; `--keep` keeps the repository for a closer look).
 
+mod common;
+use common::{median, ms};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -220,11 +223,6 @@ fn build(dir: &Path, runs: usize, sessions: usize, blame_runs: usize, lines: usi
     taken
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn time(dir: &Path, prog: &str, args: &[&str], reps: usize, before: impl Fn()) -> Duration {
     let mut times = Vec::new();
     for _ in 0..reps {
@@ -245,10 +243,6 @@ fn time(dir: &Path, prog: &str, args: &[&str], reps: usize, before: impl Fn()) -
         );
     }
     median(times)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn verdict(ok: bool) -> &'static str {

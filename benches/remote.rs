@@ -5,6 +5,9 @@
 //!
 //! Run with `cargo bench --bench remote` (add `-- --quick` for 20 runs of 50 sessions).
 
+mod common;
+use common::secs;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,10 +74,6 @@ fn new_repo(dir: &Path) {
     git(dir, &["config", "user.name", "Bench"]);
     git(dir, &["config", "user.email", "bench@example.com"]);
     git(dir, &["config", "gc.auto", "0"]);
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
 }
 
 fn main() {

@@ -11,6 +11,9 @@
 //! Run with `cargo bench --bench report` (`-- --quick`: 2,000 sessions).
 //! `PITBOSS_CHROMIUM` names another browser than `chromium`.
 
+mod common;
+use common::{git, median, secs};
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -77,17 +80,6 @@ fn make_dir(dir: &Path, n: u64) {
     .unwrap();
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
 fn pitboss(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_git-pitboss"))
         .current_dir(dir)
@@ -100,15 +92,6 @@ fn pitboss(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
 }
 
 /// Headless Chromium loading `page` and dumping its DOM; the wall time.

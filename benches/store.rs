@@ -8,6 +8,9 @@
 //!
 //! Run with `cargo bench --bench store` (add `-- --quick` for a smaller, faster pass).
 
+mod common;
+use common::{dir_bytes, median, ms};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,30 +104,6 @@ fn make_run(store: &RunStore<'_>, id: &RunId, n: u64) {
     store
         .import_run(meta, &state, "", &mut items, "bench")
         .unwrap();
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            let m = e.metadata().unwrap();
-            total += if m.is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                m.len()
-            };
-        }
-    }
-    total
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Median append times and object-store growth per append (as loose objects, and once

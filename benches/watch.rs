@@ -12,6 +12,9 @@
 //! Run with `cargo bench --bench watch` (needs tmux). `PITBOSS_BIN=/path/to/git-pitboss`
 //! measures another build.
 
+mod common;
+use common::{cpu_ticks, git, ticks_per_second};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,17 +38,6 @@ fn record_line(seq: u64) -> String {
         seq = seq,
         prompt = prompt
     )
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
 }
 
 fn new_repo(dir: &Path) {
@@ -123,22 +115,6 @@ fn once(bin: &Path, repo: &Path, run: &str) -> Duration {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sessions (10000)"));
     took
-}
-
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-fn ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 fn tmux(tmpdir: &Path, socket: &str, args: &[&str]) -> String {
