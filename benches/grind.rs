@@ -10,7 +10,6 @@ mod common;
 use common::{git, median, ms};
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
