@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::adapter::{Adapter, SessionContext, StreamParser, cap_text};
+use super::invocation::Invocation;
 use super::observer::{AgentEvent, AgentObserver, Controls};
 use super::outcome::{AgentOutcome, AgentReport, SessionEnd};
 use super::own_files::hide_own_dirs;
@@ -127,6 +128,40 @@ pub fn run_session(
     controls: &Controls,
     observer: &mut dyn AgentObserver,
 ) -> Result<AgentOutcome, AgentError> {
+    let input = stage(spec, adapter)?;
+    let mut env = spec.pitboss_env(input.path());
+    env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let ctx = SessionContext {
+        worktree: &spec.worktree,
+        input_file: input.path(),
+        env: &env,
+        started_at: spec.started_at,
+        max_cost_usd: spec.max_cost_usd,
+    };
+    let mut invocation = adapter.invocation(&ctx);
+    invocation
+        .env_remove
+        .extend(spec.env_remove.iter().cloned());
+    let redactor = Redactor::from_env(
+        spec.redact_env
+            .iter()
+            .chain(spec.env.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let run = Supervision {
+        spec,
+        adapter,
+        invocation: &invocation,
+        redactor: &redactor,
+    };
+    let ran = run.supervise(&ctx, controls, observer)?;
+    Ok(run.outcome(ran))
+}
+
+/// The session's files before the agent starts: stale result, summary and skip files gone, the
+/// input written, the agent's own cache directories hidden from git. The input file lives as
+/// long as the returned handle.
+fn stage(spec: &SessionSpec, adapter: &dyn Adapter) -> Result<tempfile::NamedTempFile, AgentError> {
     if !spec.worktree.is_dir() {
         return Err(AgentError::NoWorktree {
             path: spec.worktree.clone(),
@@ -149,164 +184,199 @@ pub fn run_session(
         "cannot prepare the agent's cache in",
         &spec.worktree,
     ))?;
+    Ok(input)
+}
 
-    let mut env = spec.pitboss_env(input.path());
-    env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let ctx = SessionContext {
-        worktree: &spec.worktree,
-        input_file: input.path(),
-        env: &env,
-        started_at: spec.started_at,
-        max_cost_usd: spec.max_cost_usd,
-    };
-    let mut invocation = adapter.invocation(&ctx);
-    invocation
-        .env_remove
-        .extend(spec.env_remove.iter().cloned());
-    let redactor = Redactor::from_env(
-        spec.redact_env
-            .iter()
-            .chain(spec.env.iter())
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    );
-    let sink = TranscriptSink::create(&spec.transcript_path, spec.transcript_cap).map_err(
-        AgentError::io("cannot create the transcript", &spec.transcript_path),
-    )?;
-    let mut handler = Handler {
-        streams: [RedactStream::new(&redactor), RedactStream::new(&redactor)],
-        sink,
-        parser: adapter.parser(&ctx),
-        observer,
-        events: Vec::new(),
-        stderr_tail: VecDeque::new(),
-        last_tool: None,
-        write_error: None,
-        cap: spec.transcript_cap,
-    };
-    let ended = process::supervise(
-        &invocation,
-        &spec.limits,
-        controls,
-        Some(&spec.files.skip),
-        &mut handler,
-    )
-    .map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => AgentError::NotFound {
-            binary: invocation.program.display().to_string(),
-            config_key: adapter.config_key().to_string(),
-        },
-        _ => AgentError::Spawn {
-            command: invocation.display(),
-            source,
-        },
-    })?;
-    let Handler {
-        sink,
-        parser,
-        observer,
-        stderr_tail,
-        last_tool,
-        write_error,
-        ..
-    } = handler;
-    if let Some(e) = write_error {
-        return Err(AgentError::io(
-            "cannot write the transcript",
-            &spec.transcript_path,
-        )(e));
+/// One agent process from start to end, and what it takes to read what it said.
+struct Supervision<'s> {
+    spec: &'s SessionSpec,
+    adapter: &'s dyn Adapter,
+    invocation: &'s Invocation,
+    redactor: &'s Redactor,
+}
+
+/// What the process and its parser left when it ended.
+struct Ran {
+    ended: process::ProcessEnd,
+    transcript: super::outcome::TranscriptStats,
+    stderr_tail: String,
+    parsed: super::adapter::ParsedStream,
+    last_tool: Option<String>,
+}
+
+impl Supervision<'_> {
+    /// Runs the agent to its end, its output redacted into the transcript and read by the
+    /// adapter's parser as it comes.
+    fn supervise(
+        &self,
+        ctx: &SessionContext<'_>,
+        controls: &Controls,
+        observer: &mut dyn AgentObserver,
+    ) -> Result<Ran, AgentError> {
+        let spec = self.spec;
+        let sink = TranscriptSink::create(&spec.transcript_path, spec.transcript_cap).map_err(
+            AgentError::io("cannot create the transcript", &spec.transcript_path),
+        )?;
+        let mut handler = Handler {
+            streams: [
+                RedactStream::new(self.redactor),
+                RedactStream::new(self.redactor),
+            ],
+            sink,
+            parser: self.adapter.parser(ctx),
+            observer,
+            events: Vec::new(),
+            stderr_tail: VecDeque::new(),
+            last_tool: None,
+            write_error: None,
+            cap: spec.transcript_cap,
+        };
+        let ended = process::supervise(
+            self.invocation,
+            &spec.limits,
+            controls,
+            Some(&spec.files.skip),
+            &mut handler,
+        )
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => AgentError::NotFound {
+                binary: self.invocation.program.display().to_string(),
+                config_key: self.adapter.config_key().to_string(),
+            },
+            _ => AgentError::Spawn {
+                command: self.invocation.display(),
+                source,
+            },
+        })?;
+        let Handler {
+            sink,
+            parser,
+            observer,
+            stderr_tail,
+            last_tool,
+            write_error,
+            ..
+        } = handler;
+        let cannot_write = || AgentError::io("cannot write the transcript", &spec.transcript_path);
+        if let Some(e) = write_error {
+            return Err(cannot_write()(e));
+        }
+        let (transcript, _) = sink.finish().map_err(cannot_write())?;
+        let stderr_tail = tail_text(stderr_tail);
+        let parsed = parser.finish(&stderr_tail);
+        if let Some(limit) = &parsed.rate_limit {
+            observer.on_event(&AgentEvent::RateLimited { until: limit.until });
+        }
+        Ok(Ran {
+            ended,
+            transcript,
+            stderr_tail,
+            parsed,
+            last_tool,
+        })
     }
-    let (transcript, _) = sink.finish().map_err(AgentError::io(
-        "cannot write the transcript",
-        &spec.transcript_path,
-    ))?;
-    let stderr_tail = tail_text(stderr_tail);
-    let parsed = parser.finish(&stderr_tail);
-    let mut warnings = ended.warnings;
-    warnings.extend(parsed.warnings);
-    // Again after the agent: it may have deleted and rebuilt its cache directory.
-    if let Err(e) = hide_own_dirs(&spec.worktree, adapter.own_dirs(), false) {
-        warnings.push(format!(
-            "cannot mark {}'s cache as ignored: {e}",
-            adapter.name()
-        ));
-    }
-    // Everything an agent gives us is redacted, warnings too: they are printed and stored.
-    for w in &mut warnings {
-        if let std::borrow::Cow::Owned(r) = redactor.redact(w) {
-            *w = r;
+
+    /// The session's outcome: the parser's report completed from the result and summary
+    /// files, the model the agent's own config names, its exit code's meaning, all redacted.
+    fn outcome(&self, ran: Ran) -> AgentOutcome {
+        let (spec, adapter) = (self.spec, self.adapter);
+        let Ran {
+            mut ended,
+            transcript,
+            stderr_tail,
+            parsed,
+            last_tool,
+        } = ran;
+        let mut warnings = std::mem::take(&mut ended.warnings);
+        warnings.extend(parsed.warnings);
+        // Again after the agent: it may have deleted and rebuilt its cache directory.
+        if let Err(e) = hide_own_dirs(&spec.worktree, adapter.own_dirs(), false) {
+            warnings.push(format!(
+                "cannot mark {}'s cache as ignored: {e}",
+                adapter.name()
+            ));
+        }
+        // Everything an agent gives us is redacted, warnings too: they are printed and stored.
+        for w in &mut warnings {
+            if let std::borrow::Cow::Owned(r) = self.redactor.redact(w) {
+                *w = r;
+            }
+        }
+        let mut report = parsed.report;
+        if adapter.reads_result_file() {
+            merge_result_file(
+                &spec.files.result,
+                &mut report,
+                &mut warnings,
+                adapter.name(),
+            );
+        }
+        merge_summary_file(&spec.files.summary, &mut report, adapter.name());
+        self.complete_report(&mut report, &ended);
+        let mut end = ended.end;
+        let agent_asked_to_skip = matches!(
+            end,
+            SessionEnd::Exited { .. } | SessionEnd::Signalled { .. } | SessionEnd::EndedAfterResult
+        ) && spec.files.skip.exists();
+        if agent_asked_to_skip {
+            end = SessionEnd::Skipped;
+        }
+        AgentOutcome {
+            end,
+            exit_code: ended.exit_code,
+            signal: ended.signal,
+            killed: ended.killed,
+            report,
+            rate_limit: parsed.rate_limit,
+            stderr_tail,
+            transcript,
+            parse_warnings: warnings,
+            last_tool,
+            duration_ms: ended.duration.as_millis() as u64,
         }
     }
 
-    let mut report = parsed.report;
-    if adapter.reads_result_file() {
-        merge_result_file(
-            &spec.files.result,
-            &mut report,
-            &mut warnings,
-            adapter.name(),
-        );
-    }
-    merge_summary_file(&spec.files.summary, &mut report, adapter.name());
-    if let Some(r) = report.as_mut()
-        && r.model.is_none()
-    {
-        // The agent's environment: the caller's, then what the session adds.
-        let mut agent_env = spec.redact_env.clone();
-        agent_env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if let Some((model, source)) = adapter.unnamed_model(&agent_env) {
-            r.model = Some(model);
-            r.model_source = Some(source);
+    /// The report's model from the agent's own config when its output named none, its texts
+    /// capped and redacted, and a failing exit code's meaning as the adapter knows it.
+    fn complete_report(&self, report: &mut Option<AgentReport>, ended: &process::ProcessEnd) {
+        let (spec, adapter, redactor) = (self.spec, self.adapter, self.redactor);
+        if let Some(r) = report.as_mut()
+            && r.model.is_none()
+        {
+            // The agent's environment: the caller's, then what the session adds.
+            let mut agent_env = spec.redact_env.clone();
+            agent_env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if let Some((model, source)) = adapter.unnamed_model(&agent_env) {
+                r.model = Some(model);
+                r.model_source = Some(source);
+            }
+        }
+        if let Some(r) = report.as_mut() {
+            r.agent_name = adapter.name().to_string();
+            r.summary = r
+                .summary
+                .take()
+                .map(|s| cap_text(&redactor.redact(s.trim()), MAX_SUMMARY));
+            r.error_text = r
+                .error_text
+                .take()
+                .map(|s| cap_text(&redactor.redact(&s), MAX_ERROR_TEXT));
+            r.model = redactor.redact_opt(r.model.take());
+            r.agent_version = redactor.redact_opt(r.agent_version.take());
+            r.agent_session_id = redactor.redact_opt(r.agent_session_id.take());
+        }
+        if let (Some(code), SessionEnd::Exited { .. }) = (ended.exit_code, ended.end)
+            && code != 0
+            && let Some(text) = adapter.exit_text(code)
+        {
+            let r = report_for(report, adapter.name());
+            r.is_error = true;
+            r.error_text = Some(match r.error_text.take() {
+                Some(said) => format!("{text}: {said}"),
+                None => text,
+            });
         }
     }
-    if let Some(r) = report.as_mut() {
-        r.agent_name = adapter.name().to_string();
-        r.summary = r
-            .summary
-            .take()
-            .map(|s| cap_text(&redactor.redact(s.trim()), MAX_SUMMARY));
-        r.error_text = r
-            .error_text
-            .take()
-            .map(|s| cap_text(&redactor.redact(&s), MAX_ERROR_TEXT));
-        r.model = redactor.redact_opt(r.model.take());
-        r.agent_version = redactor.redact_opt(r.agent_version.take());
-        r.agent_session_id = redactor.redact_opt(r.agent_session_id.take());
-    }
-    if let (Some(code), SessionEnd::Exited { .. }) = (ended.exit_code, ended.end)
-        && code != 0
-        && let Some(text) = adapter.exit_text(code)
-    {
-        let r = report_for(&mut report, adapter.name());
-        r.is_error = true;
-        r.error_text = Some(match r.error_text.take() {
-            Some(said) => format!("{text}: {said}"),
-            None => text,
-        });
-    }
-    let mut end = ended.end;
-    let agent_asked_to_skip = matches!(
-        end,
-        SessionEnd::Exited { .. } | SessionEnd::Signalled { .. } | SessionEnd::EndedAfterResult
-    ) && spec.files.skip.exists();
-    if agent_asked_to_skip {
-        end = SessionEnd::Skipped;
-    }
-    if let Some(limit) = &parsed.rate_limit {
-        observer.on_event(&AgentEvent::RateLimited { until: limit.until });
-    }
-    Ok(AgentOutcome {
-        end,
-        exit_code: ended.exit_code,
-        signal: ended.signal,
-        killed: ended.killed,
-        report,
-        rate_limit: parsed.rate_limit,
-        stderr_tail,
-        transcript,
-        parse_warnings: warnings,
-        last_tool,
-        duration_ms: ended.duration.as_millis() as u64,
-    })
 }
 
 fn remove_if_present(path: &Path) -> Result<(), AgentError> {
