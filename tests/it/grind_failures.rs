@@ -399,6 +399,8 @@ fn a_grind_that_exits_on_an_error_records_the_run_failed_with_the_error() {
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     let state = p.state(&run);
     assert_eq!(state["status"], "finished", "{state}");
+    // The session the error cut off is recorded as after a crash; the run goes on after it.
+    assert_eq!(statuses(&p.records(&run)), ["ok", "aborted", "ok", "ok"]);
     assert!(
         state["stop_reason"]
             .as_str()
