@@ -407,3 +407,41 @@ fn a_grind_that_exits_on_an_error_records_the_run_failed_with_the_error() {
             .is_some_and(|r| !r.contains("grind failed"))
     );
 }
+
+/// The agent's program vanishing mid-run (uninstalled, a path on a volume that went away) ends
+/// the grind with exit 4, naming the program: the run is recorded `failed` with that error,
+/// not left `running`.
+#[test]
+fn an_agent_program_that_vanishes_mid_run_leaves_the_run_failed_not_running() {
+    let p = Project::new();
+    p.prompt("work", "");
+    // A Claude Code stand-in that removes itself during session 1 (which then has no result).
+    let program = p.sb.path("claude");
+    std::fs::write(&program, "#!/bin/sh\nrm -f \"$0\"\necho '{}'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        p.repo().join(".pitboss/config.toml"),
+        format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            program.display()
+        ),
+    )
+    .unwrap();
+    let out = p.grind_with(&["--max-iterations", "3"], &[("IS_SANDBOX", "1")]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["error"], "{}", diag(&out));
+    let state = p.state(&run);
+    assert_eq!(state["status"], "failed", "{state}");
+    let reason = state["stop_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "grind failed: agent program `{}` not found",
+            program.display()
+        )),
+        "{reason}"
+    );
+    let ls = p.sb.ok(&["ls"], "");
+    assert!(ls.contains(&format!("{run}  failed ")), "{ls}");
+}
