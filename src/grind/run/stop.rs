@@ -121,6 +121,15 @@ pub(super) fn finish(
 /// written (a full disk), the run stays `running` and, its lock released, reads as
 /// interrupted, which `--resume` handles as it does a crash.
 pub(super) fn record_failure(ctx: &Ctx, e: &GrindError, obs: &mut dyn GrindObserver) {
+    // An error after the closing commit (removing a finished run's worktree) leaves the
+    // recorded end as it is: the run did end so.
+    if ctx
+        .store
+        .open_run(&ctx.run)
+        .is_ok_and(|r| r.state.status != RunStatus::Running)
+    {
+        return;
+    }
     // The reason goes into a ref that is pushed: an error may quote a path or git's words.
     let why = ctx.redactor.redact(&failure_reason(e)).into_owned();
     let recorded = ctx.store.update_run(
