@@ -226,7 +226,7 @@ fn ignored_at_start(sig: i32) -> bool {
 /// The documented exit codes of a run that went to its end.
 pub(crate) fn exit_status(s: &GrindSummary) -> ExitStatus {
     match &s.stop {
-        StopCause::User => ExitStatus::Aborted,
+        StopCause::User { .. } => ExitStatus::Aborted,
         StopCause::Budget { reason } if reason.is_failure_limit() => {
             ExitStatus::ConsecutiveFailures
         }

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use clap::Args;
+use serde::Serialize;
 
 use super::errors::damaged_hint;
 use super::escape::one_line;
@@ -13,8 +14,8 @@ use super::remote::resolve_remote;
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::store::RunStore;
 use crate::store::share::{Here, Relation};
+use crate::store::{DamagedRun, RunId, RunStore, RunSummary};
 
 /// List runs: id, status, sessions, cost, last activity.
 ///
@@ -54,17 +55,21 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
         }
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &listing.runs)?;
+            // Damaged runs after the readable ones: an entry of their own shape, whose status
+            // `damaged` no stored run has, so readers of `status` alone see them for what
+            // they are.
+            let entries: Vec<Entry> = (listing.runs.iter().map(Entry::Run))
+                .chain(listing.damaged.iter().map(Entry::damaged))
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &entries)?;
             writeln!(out)?;
-        } else if listing.runs.is_empty() {
+        } else if listing.runs.is_empty() && listing.damaged.is_empty() {
             ctx.ui.status(
                 "no runs yet: start one with `git pitboss grind`, or try `git pitboss demo`",
             );
         } else {
-            let w = listing
-                .runs
-                .iter()
-                .map(|r| r.id.as_str().len())
+            let w = (listing.runs.iter().map(|r| r.id.as_str().len()))
+                .chain(listing.damaged.iter().map(|d| d.id.as_str().len()))
                 .max()
                 .unwrap_or(2)
                 .max(2);
@@ -118,6 +123,20 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                     r.last_activity.format("%Y-%m-%d %H:%M:%SZ")
                 )?;
             }
+            // Listed, not only warned about: a run that cannot be read is still a run.
+            for d in &listing.damaged {
+                let status = ctx
+                    .ui
+                    .paint(status_style(DAMAGED), &format!("{DAMAGED:<sw$}"));
+                writeln!(
+                    out,
+                    "{:<w$}  {status} {:>8} {:>cw$}  its tip commit {} is missing",
+                    d.id.as_str(),
+                    "?",
+                    "?",
+                    &d.tip[..d.tip.len().min(12)]
+                )?;
+            }
         }
         out.flush()?;
         if !args.json {
@@ -132,8 +151,57 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             }
             super::remote_branch::note_deleted_on_remotes(ctx, store, &listing.runs)?;
         }
-        Ok(ExitStatus::Success)
+        // As `fetch` and `sync` do for a run that cannot be read here: done, and something
+        // failed (exit 1).
+        Ok(if listing.damaged.is_empty() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failed
+        })
     })
+}
+
+/// The status `ls` gives a run whose ref cannot be read (see `store/damage.rs`).
+const DAMAGED: &str = "damaged";
+
+/// One element of `ls --json`: a run as read, or a damaged one with what is known of it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry<'a> {
+    Run(&'a RunSummary),
+    Damaged {
+        id: &'a RunId,
+        status: &'static str,
+        /// The missing commit the run ref points at (`tip`, as for a readable run).
+        tip: &'a str,
+        damage: Damage<'a>,
+    },
+}
+
+/// What is wrong with a damaged run, and the way back.
+#[derive(Serialize)]
+struct Damage<'a> {
+    refname: &'a str,
+    /// What is wrong, in the words `log` and `show` use for it.
+    why: String,
+    /// The newest earlier value of the ref whose history is intact, when the reflog has one:
+    /// `git update-ref <refname> <restore> <tip>` brings the run back to it.
+    restore: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    fn damaged(d: &'a DamagedRun) -> Entry<'a> {
+        Entry::Damaged {
+            id: &d.id,
+            status: DAMAGED,
+            tip: &d.tip,
+            damage: Damage {
+                refname: &d.refname,
+                why: crate::store::StoreError::Damaged(Box::new(d.clone())).to_string(),
+                restore: d.restore.as_deref(),
+            },
+        }
+    }
 }
 
 fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) -> CliResult {
@@ -210,7 +278,7 @@ fn status_style(s: &str) -> ui::Style {
     match s {
         "finished" => ui::Style::Good,
         "running" => ui::Style::Bold,
-        "failed" | "aborted" => ui::Style::Bad,
+        "failed" | "aborted" | DAMAGED => ui::Style::Bad,
         _ => ui::Style::Warn,
     }
 }

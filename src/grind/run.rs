@@ -79,13 +79,35 @@ pub(crate) enum StopCause {
     Exhausted,
     /// A budget or the consecutive-failure limit.
     Budget { reason: StopReason },
-    /// The user asked (Ctrl-C, SIGTERM).
-    User,
+    /// The user asked (Ctrl-C, SIGTERM, SIGHUP, `d` in watch). `drained`: no session was cut
+    /// short (one Ctrl-C or a drain let the session in progress finish); otherwise
+    /// `aborted_session` is the session the user ended. Both are additive to the JSON summary
+    /// (`{"cause":"user"}` before), so readers of `cause` alone see what they saw.
+    User {
+        drained: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        aborted_session: Option<u64>,
+    },
     /// A usage limit, with `--stop-on-rate-limit` (or a reset past `--until`).
     RateLimited { until: Option<DateTime<Utc>> },
 }
 
 impl StopCause {
+    /// The user's stop, told apart by whether this grind's last session was cut short
+    /// (recorded `aborted`: only the user's abort records a session so).
+    pub(super) fn user(progress: &Progress, first_seq: u64) -> StopCause {
+        let aborted_session = progress
+            .records
+            .iter()
+            .rfind(|r| r.seq > first_seq)
+            .filter(|r| r.status == crate::store::SessionStatus::Aborted)
+            .map(|r| r.seq);
+        StopCause::User {
+            drained: aborted_session.is_none(),
+            aborted_session,
+        }
+    }
+
     /// The run status this cause leaves behind: `finished` when there is nothing more to do,
     /// `aborted` or `stopped` (both resumable) otherwise.
     pub(crate) fn run_status(&self) -> RunStatus {
@@ -94,7 +116,7 @@ impl StopCause {
             StopCause::Budget {
                 reason: StopReason::Iterations { .. },
             } => RunStatus::Finished,
-            StopCause::User => RunStatus::Aborted,
+            StopCause::User { .. } => RunStatus::Aborted,
             StopCause::Budget { .. } | StopCause::RateLimited { .. } => RunStatus::Stopped,
         }
     }
@@ -103,7 +125,19 @@ impl StopCause {
         match self {
             StopCause::Exhausted => "scheduler exhausted: no prompt can run again".into(),
             StopCause::Budget { reason } => reason.to_string(),
-            StopCause::User => "stopped by the user".into(),
+            // NB: both start "stopped by the user", as every run stopped by the user said
+            // before the two were told apart; the status stays `aborted` for both, since
+            // other clones and older versions read it.
+            StopCause::User {
+                aborted_session: Some(seq),
+                ..
+            } => format!(
+                "stopped by the user, who aborted session {seq} (Ctrl-C twice, SIGTERM or \
+                 SIGHUP): its work is saved as a patch"
+            ),
+            StopCause::User { .. } => "stopped by the user between sessions (drained: one Ctrl-C \
+                                       or `d` in watch; no session was cut short)"
+                .into(),
             StopCause::RateLimited { until: Some(t) } => {
                 format!("usage limit reached (resets {})", t.to_rfc3339())
             }
@@ -327,16 +361,25 @@ pub(crate) fn grind(
         agent_version,
     };
     announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
-    if this.resumed {
-        session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
-        super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
+    let ground = (|| {
+        if this.resumed {
+            session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
+            super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
+        }
+        let this = ThisGrind {
+            first_seq: progress.last_seq,
+            ..this
+        };
+        let stop = run_sessions(&ctx, &mut slot, &mut progress, this.first_seq, obs)?;
+        stop::finish(&ctx, slot, &progress, this, stop, obs)
+    })();
+    // The run was taken up (its state says `running`): an error from here on is recorded as
+    // how the run stopped, under the lock, so that `ls`/`show` do not call it running (or
+    // interrupted) and no `--resume` takes it up half-way through.
+    if let Err(e) = &ground {
+        stop::record_failure(&ctx, e, obs);
     }
-    let this = ThisGrind {
-        first_seq: progress.last_seq,
-        ..this
-    };
-    let stop = run_sessions(&ctx, &mut slot, &mut progress, obs)?;
-    let summary = stop::finish(&ctx, slot, &progress, this, stop, obs)?;
+    let summary = ground?;
     // Packing can take a while on a long run: let a `--resume` in first.
     drop(lock);
     repo.maintenance_auto();
@@ -399,11 +442,12 @@ fn run_sessions(
     ctx: &Ctx,
     slot: &mut Slot,
     progress: &mut Progress,
+    first_seq: u64,
     obs: &mut dyn GrindObserver,
 ) -> Result<StopCause, GrindError> {
     loop {
         if ctx.controls.stopping() {
-            return Ok(StopCause::User);
+            return Ok(StopCause::user(progress, first_seq));
         }
         let now = ctx.clock.now();
         if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {

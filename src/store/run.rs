@@ -75,6 +75,8 @@ pub enum RunStatus {
     Aborted,
     /// Stopped by a budget or a failure limit; resumable.
     Stopped,
+    /// Its grind exited on an error after taking the run up (stop reason `grind failed: …`);
+    /// resumable.
     Failed,
     Other(String),
 }

@@ -318,3 +318,130 @@ echo "agent done"
     assert!(o.elapsed < Duration::from_secs(15), "took {:?}", o.elapsed);
     assert!(o.p.transcript(&o.run, 1).contains("agent done"));
 }
+
+/// Session 1 commits; session 2 deletes the run branch under grind (keeping its tip in
+/// `$MARKS/tip`), so grind cannot go on and exits on an error.
+const BRANCH_DELETER: &str = r#"
+if [ "$PITBOSS_SEQ" = 2 ]; then
+  git rev-parse HEAD > "$MARKS/tip"
+  git update-ref -d "$(git symbolic-ref HEAD)"
+else
+  echo "work $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+  git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+fi
+"#;
+
+/// A grind that exits on an error after it took the run up left it `running` with no stop
+/// reason: `ls` and `show` called it running (then interrupted), and `--resume` treated it as
+/// a crash. It is recorded `failed` with the error as its stop reason, its lock released, and
+/// once the cause is fixed `--resume` takes it up and finishes it.
+#[test]
+fn a_grind_that_exits_on_an_error_records_the_run_failed_with_the_error() {
+    let p = Project::new();
+    p.prompt("work", "").agent(BRANCH_DELETER);
+    let out = p.grind(&["--max-iterations", "3"]);
+    assert_eq!(out.status.code(), Some(70), "{}", diag(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    // What grind said it failed on (its HEAD is unborn, the branch gone) is the stop reason.
+    let error = err
+        .lines()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    let branch_ref = format!("refs/heads/pitboss/{}", p.only_run());
+    assert!(error.contains(&branch_ref), "{err}");
+    let run = p.only_run();
+    // With --json, grind's warnings are events.
+    let said = format!(
+        "run {run} recorded as failed; once the cause is fixed, `git pitboss grind --resume {run}` takes it up"
+    );
+    assert!(
+        events(&out)
+            .iter()
+            .any(|e| e["event"] == "warning" && e["message"] == said.as_str()),
+        "{}",
+        diag(&out)
+    );
+
+    let state = p.state(&run);
+    assert_eq!(state["status"], "failed", "{state}");
+    let branch = format!("pitboss/{run}");
+    let reason = format!("grind failed: {error}");
+    assert_eq!(state["stop_reason"], reason);
+    let show = p.sb.ok(&["show", &run], "");
+    assert!(
+        show.contains(&format!("status    failed ({reason})")),
+        "{show}"
+    );
+    let ls = p.sb.run(&["ls"], "");
+    assert_eq!(ls.status.code(), Some(0));
+    let row = String::from_utf8_lossy(&ls.stdout).to_string();
+    assert!(row.contains(&format!("{run}  failed ")), "{row}");
+    assert!(
+        !String::from_utf8_lossy(&ls.stderr).contains("interrupted"),
+        "{}",
+        String::from_utf8_lossy(&ls.stderr)
+    );
+    let subject = p.sb.git(&[
+        "log",
+        "-1",
+        "--format=%s",
+        &format!("refs/pitboss/grind/{run}"),
+    ]);
+    assert_eq!(
+        subject.trim(),
+        format!("run {run} finished: failed ({reason})")
+    );
+
+    // The cause fixed (the branch back), `--resume` takes the run up: the lock is free, and
+    // the run goes on from the state it was recorded in.
+    p.sb.git(&["branch", &branch, p.mark("tip").trim()]);
+    let out = p.grind(&["--resume", &run, "--max-iterations", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let state = p.state(&run);
+    assert_eq!(state["status"], "finished", "{state}");
+    // The session the error cut off is recorded as after a crash; the run goes on after it.
+    assert_eq!(statuses(&p.records(&run)), ["ok", "aborted", "ok", "ok"]);
+    assert!(
+        state["stop_reason"]
+            .as_str()
+            .is_some_and(|r| !r.contains("grind failed"))
+    );
+}
+
+/// The agent's program vanishing mid-run (uninstalled, a path on a volume that went away) ends
+/// the grind with exit 4, naming the program: the run is recorded `failed` with that error,
+/// not left `running`.
+#[test]
+fn an_agent_program_that_vanishes_mid_run_leaves_the_run_failed_not_running() {
+    let p = Project::new();
+    p.prompt("work", "");
+    // A Claude Code stand-in that removes itself during session 1 (which then has no result).
+    let program = p.sb.path("claude");
+    std::fs::write(&program, "#!/bin/sh\nrm -f \"$0\"\necho '{}'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        p.repo().join(".pitboss/config.toml"),
+        format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            program.display()
+        ),
+    )
+    .unwrap();
+    let out = p.grind_with(&["--max-iterations", "3"], &[("IS_SANDBOX", "1")]);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["error"], "{}", diag(&out));
+    let state = p.state(&run);
+    assert_eq!(state["status"], "failed", "{state}");
+    let reason = state["stop_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "grind failed: agent program `{}` not found",
+            program.display()
+        )),
+        "{reason}"
+    );
+    let ls = p.sb.ok(&["ls"], "");
+    assert!(ls.contains(&format!("{run}  failed ")), "{ls}");
+}

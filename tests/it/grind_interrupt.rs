@@ -31,6 +31,21 @@ fn project() -> Project {
     p
 }
 
+/// The stop reasons of a run the user drained (one Ctrl-C: the session finished, then the run
+/// stopped) and of one whose session 1 the user aborted: both runs are `aborted`, and only the
+/// reason tells them apart.
+const DRAINED: &str = "stopped by the user between sessions (drained: one Ctrl-C or `d` in watch; no session was cut short)";
+const ABORTED_1: &str = "stopped by the user, who aborted session 1 (Ctrl-C twice, SIGTERM or SIGHUP): its work is saved as a patch";
+
+/// What `git pitboss show <run>` says of the run's status.
+fn shown_status(p: &Project, run: &str) -> String {
+    let show = p.sb.ok(&["show", run], "");
+    show.lines()
+        .find(|l| l.starts_with("status "))
+        .unwrap_or_else(|| panic!("{show}"))
+        .to_string()
+}
+
 /// Starts a grind whose first session sleeps `sleep` seconds, and waits until it runs.
 fn start(p: &Project, sleep: &str) -> Grind {
     let mut cmd = p.grind_cmd(&["--max-iterations", "5"]);
@@ -72,8 +87,13 @@ fn ctrl_c_once_finishes_the_session_then_stops_and_resume_goes_on() {
     let s = run_summary(&out);
     assert_eq!(s["status"], "aborted");
     assert_eq!(s["stop"]["cause"], "user");
+    assert_eq!(s["stop"]["drained"], true);
     assert!(s["worktree_kept"].is_string());
     assert_stopped_resumable(&p, &run);
+    assert_eq!(
+        shown_status(&p, &run),
+        format!("status    aborted ({DRAINED})")
+    );
 
     // Budgets come from the new command line: 3 sessions in all, so 2 more.
     let out = resume(&p, Some(&run[..12]), "3");
@@ -139,6 +159,14 @@ fn ctrl_c_twice_aborts_the_session_and_resume_goes_on() {
     g.signal_group(Signal::SIGINT);
     g.wait(Duration::from_secs(30));
     let run = assert_aborted_now(&p, &g, t);
+    assert_eq!(p.state(&run)["stop_reason"], ABORTED_1);
+    assert_eq!(
+        shown_status(&p, &run),
+        format!("status    aborted ({ABORTED_1})")
+    );
+    let s = run_summary(&g.output());
+    assert_eq!(s["stop"]["drained"], false);
+    assert_eq!(s["stop"]["aborted_session"], 1);
 
     let out = resume(&p, Some(&run), "2");
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
@@ -248,7 +276,7 @@ fn one_ctrl_c_on_a_terminal_through_git_finishes_the_session_then_stops() {
     // The outcome is not lost with git's exit status: the run's stop reason and the last
     // `--json` event tell it.
     let state = p.state(&run);
-    assert_eq!(state["stop_reason"], "stopped by the user");
+    assert_eq!(state["stop_reason"], DRAINED);
     let events = std::fs::read_to_string(&json).unwrap();
     let last: serde_json::Value =
         serde_json::from_str(events.lines().last().expect("events")).unwrap();
@@ -337,7 +365,7 @@ fn closing_the_terminal_aborts_the_session_like_sigterm_and_loses_nothing() {
         p.mark("pid-1").parse().unwrap(),
         Duration::from_secs(5)
     ));
-    assert_eq!(p.state(&run)["stop_reason"], "stopped by the user");
+    assert_eq!(p.state(&run)["stop_reason"], ABORTED_1);
     assert_stopped_resumable(&p, &run);
     let out = resume(&p, Some(&run), "2");
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));

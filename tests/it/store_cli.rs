@@ -739,6 +739,37 @@ fn a_run_whose_tip_commit_is_missing_is_reported_damaged() {
     );
     assert!(err.contains(&restore), "{err}");
     assert!(!err.contains("update-ref -d"), "{err}");
+    // Listed, not only warned about, and `ls` says something could not be read (exit 1, as
+    // `fetch` and `sync` do for a run they cannot read). It was left out with exit 0.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let table = stdout(&out);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(RUN))
+        .unwrap_or_else(|| panic!("no row for {RUN}:\n{table}"));
+    assert!(row.contains("damaged"), "{row}");
+    assert!(
+        row.contains(&format!("its tip commit {} is missing", &tip[..12])),
+        "{row}"
+    );
+    let out = sb.run(&["ls", "--json"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let runs: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        runs,
+        serde_json::json!([{
+            "id": RUN,
+            "status": "damaged",
+            "tip": tip,
+            "damage": {
+                "refname": refname,
+                "why": format!(
+                    "run {RUN} is damaged: its tip commit {tip} is missing from the object store"
+                ),
+                "restore": before,
+            },
+        }])
+    );
 
     let out = sb.run(&["log", RUN], "");
     assert_eq!(out.status.code(), Some(4));
@@ -754,4 +785,6 @@ fn a_run_whose_tip_commit_is_missing_is_reported_damaged() {
         serde_json::from_str(&sb.ok(&["log", RUN, "--json"], "")).unwrap();
     assert_eq!(records.len(), 1);
     assert!(sb.ok(&["ls"], "").contains(RUN));
+    let runs: serde_json::Value = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
+    assert_eq!(runs[0]["status"], "running", "{runs}");
 }

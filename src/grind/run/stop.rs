@@ -45,7 +45,11 @@ fn sleep_until(
     });
     while ctx.clock.now() < until {
         if ctx.controls.stopping() {
-            return Some(StopCause::User);
+            // Between sessions: nothing to cut short.
+            return Some(StopCause::User {
+                drained: true,
+                aborted_session: None,
+            });
         }
         let left = (until - ctx.clock.now()).to_std().unwrap_or_default();
         std::thread::sleep(left.min(Duration::from_millis(200)));
@@ -109,6 +113,61 @@ pub(super) fn finish(
         summary: Box::new(summary.clone()),
     });
     Ok(summary)
+}
+
+/// Records a run whose grind failed (an error of git, the store, the agent's program or our
+/// own files, after the run was taken up) as `failed`, with the error as its stop reason, so
+/// `ls` and `show` do not call it running. Best effort: when the store itself cannot be
+/// written (a full disk), the run stays `running` and, its lock released, reads as
+/// interrupted, which `--resume` handles as it does a crash.
+pub(super) fn record_failure(ctx: &Ctx, e: &GrindError, obs: &mut dyn GrindObserver) {
+    // An error after the closing commit (removing a finished run's worktree) leaves the
+    // recorded end as it is: the run did end so.
+    if ctx
+        .store
+        .open_run(&ctx.run)
+        .is_ok_and(|r| r.state.status != RunStatus::Running)
+    {
+        return;
+    }
+    // The reason goes into a ref that is pushed: an error may quote a path or git's words.
+    let why = ctx.redactor.redact(&failure_reason(e)).into_owned();
+    let recorded = ctx.store.update_run(
+        &ctx.run,
+        RunUpdate {
+            subject: end_subject(&ctx.run, &RunStatus::Failed, &why),
+            status: Some(RunStatus::Failed),
+            stop_reason: Some(Some(why)),
+            ..Default::default()
+        },
+    );
+    let message = match recorded {
+        Ok(_) => format!(
+            "run {} recorded as failed; once the cause is fixed, `git pitboss grind --resume {}` \
+             takes it up",
+            ctx.run, ctx.run
+        ),
+        Err(w) => format!(
+            "run {} could not be recorded as failed ({w}); it reads as interrupted, and \
+             `git pitboss grind --resume {}` takes it up",
+            ctx.run, ctx.run
+        ),
+    };
+    obs.event(&GrindEvent::Warning { message });
+}
+
+/// `grind failed: <error>: <its causes>`, each cause once (many errors already name theirs).
+pub(super) fn failure_reason(e: &GrindError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text = format!("{text}: {s_text}");
+        }
+        source = s.source();
+    }
+    format!("grind failed: {text}")
 }
 
 /// The subject of a run's last commit: `run <id> finished: <status> (<reason>)`, and for a
