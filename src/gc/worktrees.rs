@@ -18,15 +18,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
 use crate::git::Repo;
+use crate::grind::slot::Slot;
 use crate::store::{RunId, RunStore};
-
-/// The run of a slot worktree's name `pitboss-<id>-<slot>`.
-pub(crate) fn run_of_worktree(name: &str) -> Option<RunId> {
-    let rest = name.strip_prefix("pitboss-")?;
-    let (id, slot) = rest.rsplit_once('-')?;
-    slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-    RunId::parse(id).ok()
-}
 
 /// Work in a worktree that is not on its branch, in words (`None` when there is none).
 pub(crate) fn unsaved_work(wt: &Repo, repo: &Repo, branch: Option<&str>) -> Result<Option<String>> {
@@ -49,16 +42,10 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
     let repo = store.repo();
     let mut states: BTreeMap<RunId, RunState> = BTreeMap::new();
     let mut rows = Vec::new();
-    let slots = repo.common_dir().join("pitboss/worktrees");
     for name in repo.worktree_names()? {
         // By name (`pitboss-<id>-<slot>`, what grind makes), or by place: one a restore
         // command added again is named after its directory.
-        let by_place = || {
-            let p = repo.worktree_path(&name)?;
-            let rel = p.strip_prefix(&slots).ok()?;
-            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
-        };
-        let Some(id) = run_of_worktree(&name).or_else(by_place) else {
+        let Some(id) = Slot::run_of_worktree(repo, &name) else {
             continue;
         };
         let state = match states.get(&id) {
@@ -237,18 +224,6 @@ pub(crate) fn shell_path(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn worktree_names_give_their_run() {
-        assert_eq!(
-            run_of_worktree("pitboss-20261124T100000Z-abcd-0")
-                .unwrap()
-                .as_str(),
-            "20261124T100000Z-abcd"
-        );
-        assert!(run_of_worktree("feature-x").is_none());
-        assert!(run_of_worktree("pitboss-x-y").is_none());
-    }
 
     #[test]
     fn paths_are_quoted_only_when_needed() {

@@ -322,6 +322,11 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
         (Some("keep"), Some("1 commit nowhere else")),
         "{b:#}"
     );
+    assert_eq!(
+        b["reason"],
+        "kept, always: 1 of them is not the work of a session that reached main: session 1 did not",
+        "{b:#}"
+    );
     assert!(tip(&sb, &branch).is_some());
     let restores = restore_all(&sb, &out);
     assert!(restores.contains(&restore), "{out}");
@@ -344,6 +349,49 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     assert_eq!(
         (r["action"].as_str(), r["state"].as_str()),
         (Some("delete"), Some("run deleted, clean"))
+    );
+}
+
+#[test]
+fn a_worktree_put_back_by_its_restore_command_is_the_runs_own_again() {
+    let sb = Sandbox::new();
+    let (run, wt) = aborted_run(&sb);
+    std::fs::write(wt.join("precious.txt"), "not committed\n").unwrap();
+    let out = gp_ok(&sb, &["gc", "--stopped", "--force"], &[]);
+    assert!(!wt.exists(), "{out}");
+    restore_all(&sb, &out);
+    assert!(wt.join("precious.txt").is_file());
+    // git names the worktree after its directory (`0`), not `pitboss-<id>-0`: it is still the
+    // run's own. `worktree ls` lists it, and `--resume` takes the run up in it instead of
+    // refusing "its branch is checked out" there.
+    let ls = gp_ok(&sb, &["worktree", "ls"], &[]);
+    assert!(ls.contains(&run), "{ls}");
+    let dir = sb.path("prompts");
+    let out = gp(
+        &sb,
+        &[
+            "grind",
+            "--resume",
+            &run,
+            "--prompts-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Its work was saved in the run before the slot was used again, and the finished run's
+    // worktree is gone with its registration.
+    let saved = sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/resume-0002.patch"),
+    ]);
+    assert!(saved.contains("+not committed"), "{saved}");
+    assert!(!wt.exists());
+    assert_eq!(
+        sb.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
     );
 }
 
