@@ -215,6 +215,22 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
         diag(&again)
     );
     assert_eq!(mock.requests().len(), 1);
+    // Options for a new pull request are not silently dropped on the open one.
+    let again = pr(
+        &p,
+        Some(&mock),
+        true,
+        &[&run, "--base", "dev", "--title", "X"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", diag(&again));
+    assert!(
+        text(&again.stderr).contains(
+            "warning: --base dev (it targets main), --title not applied: they shape a new pull request, and this one is open; change it on the forge (`gh pr edit`"
+        ),
+        "{}",
+        diag(&again)
+    );
+    assert_eq!(mock.requests().len(), 1);
 }
 
 #[test]
@@ -349,6 +365,37 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
         err.contains("hint: check that `git ls-remote origin"),
         "{err}"
     );
+    assert!(mock.requests().is_empty());
+
+    // A hook on the remote refuses the branch: the user is told that, not to `sync` a run
+    // that never diverged.
+    p.sb.git(&["config", "--unset", "remote.origin.pushurl"]);
+    p.sb.git(&[
+        "config",
+        "--remove-section",
+        &format!("url.{}", fresh.path.display()),
+    ]);
+    let hooked = Bare::new();
+    p.sb.git(&[
+        "config",
+        &format!("url.{}.insteadOf", hooked.path.display()),
+        &mock.remote_url(),
+    ]);
+    let hook = hooked.path.join("hooks/update");
+    std::fs::write(&hook, "#!/bin/sh\ncase $1 in refs/heads/pitboss/*) echo 'no pitboss branches here' >&2; exit 1;; esac\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = pr(&p, Some(&mock), true, &[&run]);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("no pitboss branches here"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: origin rejected the push of branch pitboss/{run}: no pull request opened"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: the remote refused it"), "{err}");
+    assert!(!err.contains("git pitboss sync"), "{err}");
     assert!(mock.requests().is_empty());
 
     // pitboss.forge says GitHub, but the remote is a path: refused before anything is pushed.
