@@ -180,6 +180,28 @@ fn branches_that_reached_main_by_merge_or_squash_go_and_unlanded_ones_stay() {
         "{}",
         stderr(&human)
     );
+    // Into one stream (a terminal, `2>&1`): the count comes under the table, and names the
+    // command that deletes what this table shows, flags and all.
+    let mut sh = std::process::Command::new("sh");
+    sh.args([
+        "-c",
+        "git pitboss gc --dry-run --stopped --target main 2>&1",
+    ])
+    .current_dir(&sb.repo);
+    for (k, v) in sb.git_pitboss().get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    let both = sh.output().unwrap();
+    let both = stdout(&both);
+    let last = both.lines().last().unwrap_or_default();
+    assert!(both.starts_with("ACTION"), "{both}");
+    assert_eq!(
+        last, "5 of 6 would be deleted; `git pitboss gc --stopped --target main` deletes them",
+        "{both}"
+    );
     assert!(tip(&sb, &format!("refs/heads/pitboss/{merged}")).is_some());
     assert!(
         sb.repo
