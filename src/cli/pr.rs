@@ -146,7 +146,7 @@ pub(crate) fn open_pr(
         ));
         if let Some(unapplied) = unapplied(opts, &pr) {
             ctx.ui.warn(&format!(
-                "{unapplied} not applied: they shape a new pull request, and this one is open; change it on the forge ({})",
+                "not applied to the open pull request: {unapplied} (they shape a new one); change it on the forge ({})",
                 match pr.forge.as_str() {
                     "gitlab" => "`glab mr update`",
                     _ => "`gh pr edit`, or its page",
@@ -168,9 +168,19 @@ pub(crate) fn open_pr(
                 remote.target
             ))
             .hint(format!(
-                "for GitHub install `gh` (https://cli.github.com) and run `git config {FORGE_KEY} github`; \
-                 for GitLab install `glab` and run `git config {FORGE_KEY} gitlab`; \
-                 or open it by hand with the digest above as its body"
+                "for GitHub {}run `git config {FORGE_KEY} github`; \
+                 for GitLab {}run `git config {FORGE_KEY} gitlab`; \
+                 or open it by hand with the digest above as its body",
+                if on_path("gh") {
+                    ""
+                } else {
+                    "install `gh` (https://cli.github.com) and "
+                },
+                if on_path("glab") {
+                    ""
+                } else {
+                    "install `glab` and "
+                },
             )),
         ));
     };

@@ -225,7 +225,7 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
     assert_eq!(again.status.code(), Some(0), "{}", diag(&again));
     assert!(
         text(&again.stderr).contains(
-            "warning: --base dev (it targets main), --title not applied: they shape a new pull request, and this one is open; change it on the forge (`gh pr edit`"
+            "warning: not applied to the open pull request: --base dev (it targets main), --title (they shape a new one); change it on the forge (`gh pr edit`"
         ),
         "{}",
         diag(&again)
@@ -421,7 +421,11 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
     let err = text(&out.stderr);
     assert!(err.contains("is on no forge pitboss knows"), "{err}");
     assert!(
-        err.contains("install `gh`") && err.contains("git config pitboss.forge github"),
+        err.contains("for GitHub run `git config pitboss.forge github`"),
+        "gh is here: no need to install it: {err}"
+    );
+    assert!(
+        err.contains("for GitLab install `glab` and run `git config pitboss.forge gitlab`"),
         "{err}"
     );
     assert!(
