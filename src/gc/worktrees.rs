@@ -17,9 +17,21 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
 use crate::grind::slot::Slot;
 use crate::store::{RunId, RunStore};
+
+/// How many commits a worktree's HEAD has that no ref of the repository reaches: removing the
+/// worktree would leave them reachable from nothing (a patch keeps their change, not them).
+pub(crate) fn commits_nowhere_else(wt: &Repo, repo: &Repo) -> Result<usize> {
+    let head = wt.worktree_state()?.head;
+    let refs: Vec<Oid> = repo
+        .refs_with_prefix("refs/")?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    Ok(repo.commits_not_in_any(head, &refs, 10_000)?.len())
+}
 
 /// Work in a worktree that is not on its branch, in words (`None` when there is none).
 pub(crate) fn unsaved_work(wt: &Repo, repo: &Repo, branch: Option<&str>) -> Result<Option<String>> {
@@ -93,6 +105,21 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
             )));
             continue;
         }
+        if let Some(w) = &wt
+            && work.is_some()
+        {
+            let n = commits_nowhere_else(w, repo)?;
+            if n > 0 {
+                rows.push(row.because(format!(
+                    "kept, always: its HEAD has {n} commit{} on no branch or tag, which would \
+                     be reachable from nothing without it; `git -C {} branch <name>` keeps them \
+                     on a branch",
+                    if n == 1 { "" } else { "s" },
+                    shell_path(&path)
+                )));
+                continue;
+            }
+        }
         let mut row = match (&work, &state) {
             (Some(w), RunState::Gone) => {
                 rows.push(row.because(format!(
@@ -110,7 +137,7 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
             }
             (Some(w), _) => {
                 let mut row = row.because(format!(
-                    "--force: its {w} is saved as patches/…/resume-<seq>.patch in {} first",
+                    "--force: what it holds ({w}) is saved as patches/…/resume-<seq>.patch in {} first",
                     id.ref_name()
                 ));
                 row.action = Action::SaveAndDelete;

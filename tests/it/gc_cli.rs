@@ -418,6 +418,55 @@ fn a_worktree_put_back_by_its_restore_command_is_the_runs_own_again() {
 }
 
 #[test]
+fn a_worktree_whose_head_has_commits_on_no_ref_stays_even_with_force() {
+    let sb = Sandbox::new();
+    let (run, wt) = aborted_run(&sb);
+    let wt_s = wt.canonicalize().unwrap().display().to_string();
+    let git_wt = |args: &[&str]| {
+        let mut all = vec!["-C", wt_s.as_str()];
+        all.extend_from_slice(args);
+        sb.git(&all)
+    };
+    git_wt(&["switch", "-q", "--detach"]);
+    std::fs::write(wt.join("detached.txt"), "committed on a detached HEAD\n").unwrap();
+    git_wt(&["add", "detached.txt"]);
+    git_wt(&["commit", "-q", "-m", "work on no branch"]);
+    let commit = git_wt(&["rev-parse", "HEAD"]).trim().to_string();
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "keep", "{r:#}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("kept, always: its HEAD has 1 commit on no branch or tag"),
+        "{r:#}"
+    );
+    gp_ok(&sb, &["gc", "--stopped", "--force"], &[]);
+    assert!(wt.is_dir());
+    // Still reachable: the worktree's HEAD holds it.
+    assert_eq!(git_wt(&["rev-parse", "HEAD"]).trim(), commit);
+    // On a branch, it is somewhere else: the worktree may go (its branch stays).
+    git_wt(&["branch", "keep-it"]);
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "save-and-delete", "{r:#}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("--force: what it holds (a detached HEAD) is saved"),
+        "{r:#}"
+    );
+}
+
+#[test]
 fn a_running_grind_keeps_everything_of_its_run() {
     let sb = Sandbox::new();
     let dir = sb.agent_project(&[("sleep", "")]);
