@@ -114,16 +114,22 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "**{}** ({}) · **{} landed**, {} not landed, {} reached {} · {} changed, +{} −{} · {} tokens · {}",
+        "**{}** ({}) · **{} landed**, {} not landed, {} reached {} · {} · {} tokens · {}",
         count(t.sessions, "session"),
         by_status(&t.by_status),
         t.landed,
         t.not_landed,
         t.reached,
         r.base_branch.as_deref().map_or("the base".into(), code),
-        count(t.files_changed, "file"),
-        t.lines_added,
-        t.lines_removed,
+        match r.branch_tip {
+            Some(_) => format!(
+                "{} changed, +{} −{}",
+                count(t.files_changed, "file"),
+                t.lines_added,
+                t.lines_removed
+            ),
+            None => "no diff (the run branch is not here)".to_string(),
+        },
         t.tokens,
         cost(t.cost_usd, t.cost_unknown, t.sessions),
     )?;

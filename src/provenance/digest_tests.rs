@@ -45,7 +45,7 @@ fn review(n: u64, summary: &str) -> Review {
         agent: Some("claude".into()),
         rotation: Some("nightly".into()),
         branch: Some("pitboss/20261124T100000Z-abcd".into()),
-        branch_tip: None,
+        branch_tip: Some("abcdef0123456789abcdef0123456789abcdef01".into()),
         base_branch: Some("main".into()),
         base_commit: Some("1234567890123456789012345678901234567890".into()),
         files: (0..300)
@@ -190,4 +190,18 @@ fn code_spans_in_cells_escape_their_pipes() {
     assert_eq!(code_cell("a|b"), "`a\\|b`");
     assert_eq!(code("`x`"), "`` `x` ``");
     assert_eq!(code("a``b"), "```a``b```");
+}
+
+#[test]
+fn a_run_without_its_branch_says_so_instead_of_no_change() {
+    let mut r = review(2, "ok");
+    r.branch = None;
+    r.branch_tip = None;
+    r.files.clear();
+    let md = markdown(&r, GITHUB_BODY_LIMIT).unwrap();
+    assert!(
+        md.contains("· no diff (the run branch is not here) ·"),
+        "{md}"
+    );
+    assert!(!md.contains("0 files changed"), "{md}");
 }

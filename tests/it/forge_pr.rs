@@ -117,6 +117,18 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
         p.sb.ok(&["review", "--md", &run], "")
             .contains("2 reached `main`")
     );
+
+    // gc deletes a branch that landed: the review has nothing to diff, and says so rather
+    // than "no change".
+    let out = p.sb.git_pitboss().args(["gc"]).output().unwrap();
+    assert!(out.status.success(), "{}", diag(&out));
+    let text = p.sb.ok(&["review", &run], "");
+    assert!(
+        text.contains("no diff: the run branch is not here (deleted after it landed"),
+        "{text}"
+    );
+    assert!(!text.contains("no change to the base"), "{text}");
+    assert!(text.contains(&format!("landed {c1}, reached main (merged)")), "{text}");
 }
 
 #[test]
