@@ -128,7 +128,10 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
         "{text}"
     );
     assert!(!text.contains("no change to the base"), "{text}");
-    assert!(text.contains(&format!("landed {c1}, reached main (merged)")), "{text}");
+    assert!(
+        text.contains(&format!("landed {c1}, reached main (merged)")),
+        "{text}"
+    );
 }
 
 #[test]
