@@ -67,7 +67,7 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     with_store(ctx, |store| {
         let report = gc::plan(store, &opts)?;
         if args.dry_run {
-            return print_table(ctx, &report, args.json).map(|()| ExitStatus::Success);
+            return print_table(ctx, &report, &args).map(|()| ExitStatus::Success);
         }
         let mut out = ui::stdout();
         let mut failed = false;
@@ -107,6 +107,8 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
             for row in report.rows.iter().filter(|r| r.action == Action::Keep) {
                 writeln!(out, "{}", table_line(ctx, row))?;
             }
+            // The rows first, then the footer under them (stdout is buffered, stderr is not).
+            out.flush()?;
             footer(ctx, &report);
         }
         out.flush()?;
@@ -118,9 +120,9 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     })
 }
 
-fn print_table(ctx: &Ctx, report: &GcReport, json: bool) -> CliResult<()> {
+fn print_table(ctx: &Ctx, report: &GcReport, args: &GcArgs) -> CliResult<()> {
     let mut out = ui::stdout();
-    if json {
+    if args.json {
         write_json(&mut out, report)?;
     } else if report.rows.is_empty() {
         ctx.ui.status("nothing of any run to clean up");
@@ -133,14 +135,54 @@ fn print_table(ctx: &Ctx, report: &GcReport, json: bool) -> CliResult<()> {
         for row in &report.rows {
             writeln!(out, "{}", table_line(ctx, row))?;
         }
+        // The table first, then the count under it (stdout is buffered, stderr is not).
+        out.flush()?;
         let n = report.rows.iter().filter(|r| r.will_delete()).count();
-        ctx.ui.status(&format!(
-            "{n} of {} would be deleted; run `git pitboss gc` to delete them",
-            report.rows.len()
-        ));
+        if n == 0 {
+            ctx.ui.status(&format!(
+                "nothing would be deleted: all {} kept, each for the reason given",
+                report.rows.len()
+            ));
+        } else {
+            ctx.ui.status(&format!(
+                "{n} of {} would be deleted; `{}` deletes them",
+                report.rows.len(),
+                same_gc(args)
+            ));
+        }
     }
     out.flush()?;
     Ok(())
+}
+
+/// The command that deletes what this dry run showed: the same flags, without `--dry-run`.
+fn same_gc(args: &GcArgs) -> String {
+    let mut cmd = String::from("git pitboss gc");
+    if args.force {
+        cmd.push_str(" --force");
+    }
+    if args.stopped {
+        cmd.push_str(" --stopped");
+    }
+    if let Some(age) = &args.tombstones_older_than {
+        cmd.push_str(&format!(" --tombstones-older-than {}", shell_word(age)));
+    }
+    if let Some(t) = &args.target {
+        cmd.push_str(&format!(" --target {}", shell_word(t)));
+    }
+    cmd
+}
+
+/// A word the shell reads back as it is.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./^@:".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 fn write_json(out: &mut impl Write, report: &GcReport) -> CliResult<()> {
@@ -234,5 +276,13 @@ mod tests {
         for bad in ["30", "d", "3x", "-1d", ""] {
             assert!(parse_age(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn revisions_are_quoted_only_when_the_shell_would_change_them() {
+        assert_eq!(shell_word("origin/main"), "origin/main");
+        assert_eq!(shell_word("main~1"), "'main~1'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

@@ -15,9 +15,10 @@ use super::review::digest_of;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::forge::{self, FORGE_KEY, ForgeError, ForgeRepo, PrRequest};
+use crate::git::Rejection;
 use crate::git::{NetCommand, Oid, parse_ls_remote};
 use crate::provenance::review::{Review, review};
-use crate::store::share::{PushOptions, Remote};
+use crate::store::share::{PushOptions, PushOutcome, PushReport, RefKind, Remote};
 use crate::store::{PullRequest, Run, RunId, RunStore};
 
 /// Push a run and open a pull request from its branch to its base.
@@ -143,6 +144,15 @@ pub(crate) fn open_pr(
             "run {id} already has a pull request, which follows its branch: {}",
             pr.url
         ));
+        if let Some(unapplied) = unapplied(opts, &pr) {
+            ctx.ui.warn(&format!(
+                "not applied to the open pull request: {unapplied} (they shape a new one); change it on the forge ({})",
+                match pr.forge.as_str() {
+                    "gitlab" => "`glab mr update`",
+                    _ => "`gh pr edit`, or its page",
+                }
+            ));
+        }
         print_url(ctx, &pr.url, opts.stdout).map_err(|e| After(e.into()))?;
         return Ok(pr.url);
     }
@@ -158,9 +168,19 @@ pub(crate) fn open_pr(
                 remote.target
             ))
             .hint(format!(
-                "for GitHub install `gh` (https://cli.github.com) and run `git config {FORGE_KEY} github`; \
-                 for GitLab install `glab` and run `git config {FORGE_KEY} gitlab`; \
-                 or open it by hand with the digest above as its body"
+                "for GitHub {}run `git config {FORGE_KEY} github`; \
+                 for GitLab {}run `git config {FORGE_KEY} gitlab`; \
+                 or open it by hand with the digest above as its body",
+                if on_path("gh") {
+                    ""
+                } else {
+                    "install `gh` (https://cli.github.com) and "
+                },
+                if on_path("glab") {
+                    ""
+                } else {
+                    "install `glab` and "
+                },
             )),
         ));
     };
@@ -198,6 +218,21 @@ pub(crate) fn open_pr(
     Ok(url)
 }
 
+/// The options given for a new pull request that the open one does not already have.
+fn unapplied(opts: &PrOptions, pr: &PullRequest) -> Option<String> {
+    let mut flags = Vec::new();
+    if let Some(b) = opts.base.as_deref().filter(|b| *b != pr.base) {
+        flags.push(format!("--base {b} (it targets {})", pr.base));
+    }
+    if opts.title.is_some() {
+        flags.push("--title".to_string());
+    }
+    if opts.draft && !pr.draft {
+        flags.push("--draft".to_string());
+    }
+    (!flags.is_empty()).then(|| flags.join(", "))
+}
+
 fn print_url(ctx: &Ctx, url: &str, stdout: bool) -> std::io::Result<()> {
     if !stdout {
         ctx.ui.status(&format!("pull request {url}"));
@@ -233,16 +268,47 @@ fn push(
         print_push(ctx, &report)?;
     }
     if report.any_rejected() {
-        return Err(CliError::user(anyhow::anyhow!(
-            "{} rejected the push of run {id}: no pull request opened",
-            remote.target
-        ))
-        .hint(format!(
-            "`git pitboss sync {0} {id}` merges a run that diverged there; then run `git pitboss pr {id}` again",
-            remote.target
-        )));
+        return Err(rejected(remote, id, &report));
     }
     Ok(())
+}
+
+/// A rejected push, with the fix for why it was rejected: `sync` only mends a run that
+/// diverged; a hook, a protection or a permission is the remote's to change.
+fn rejected(remote: &Remote, id: &RunId, report: &PushReport) -> CliError {
+    let reasons: Vec<&Rejection> = report
+        .refs
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            PushOutcome::Rejected { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    let what: Vec<String> = report
+        .refs
+        .iter()
+        .filter(|r| r.outcome.is_rejected())
+        .map(|r| match r.kind {
+            RefKind::Run => format!("run {id}"),
+            RefKind::Branch => format!("branch {}", r.refname.trim_start_matches("refs/heads/")),
+        })
+        .collect();
+    let err = CliError::user(anyhow::anyhow!(
+        "{} rejected the push of {}: no pull request opened",
+        remote.target,
+        what.join(" and ")
+    ));
+    let again = format!("then run `git pitboss pr {id}` again");
+    if reasons.contains(&&Rejection::Diverged) {
+        return err.hint(format!(
+            "`git pitboss sync {0} {id}` merges a run that diverged there; {again}",
+            remote.target
+        ));
+    }
+    err.hint(format!(
+        "the remote refused it (its words are above, after `remote:`): have its branch rules or \
+         hooks allow `refs/heads/pitboss/*` and `refs/pitboss/*`, or name another remote with `--remote <remote>`; {again}"
+    ))
 }
 
 /// Never a pull request for a branch the remote does not have: ask it.

@@ -84,7 +84,16 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
         writeln!(out, "pull req  {}", one_line(&pr.url))?;
     }
     writeln!(out)?;
-    if r.files.is_empty() {
+    if r.branch_tip.is_none() {
+        // Not "no change": there is nothing here to diff (gc deleted a branch that landed, or
+        // the run came without it).
+        writeln!(
+            out,
+            "no diff: the run branch is not here (deleted after it landed, or not fetched: \
+             `git pitboss fetch {}` brings it); its sessions' commits are below",
+            r.run
+        )?;
+    } else if r.files.is_empty() {
         writeln!(out, "no change to the base")?;
     } else {
         let w = r

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::worktrees::unsaved_work;
+use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Repo;
 use crate::grind::lock::{LockError, RunLock};
@@ -104,7 +104,17 @@ pub(crate) fn apply(
             }
             Op::Worktree { name, path, branch } => {
                 // Looked at again under the run's lock: work written since the table was made
-                // must not go unsaved.
+                // must not go unsaved, and commits made since must not lose their last ref.
+                if path.is_dir() {
+                    let n = commits_nowhere_else(&Repo::open(&path)?, store.repo())?;
+                    if n > 0 {
+                        let why = format!(
+                            "its HEAD has {n} commit(s) on no branch or tag now (made since gc looked)"
+                        );
+                        skip(row, &why, obs);
+                        continue;
+                    }
+                }
                 if row.action == Action::Delete
                     && path.is_dir()
                     && let Some(w) =

@@ -154,16 +154,16 @@ impl Judge<'_> {
             })
             .map(|s| s.seq.to_string())
             .collect();
-        let why = if unreached.is_empty() {
-            format!(
-                "{not_reached} of its commits are on no other branch and are no session's work that reached {label}"
-            )
-        } else {
-            format!(
-                "{not_reached} of its commits are on no other branch and session(s) {} did not reach {label}",
-                unreached.join(", ")
-            )
-        };
+        // "Of them": of the commits nowhere else the state counts, so the two numbers agree.
+        let mut why = format!(
+            "{not_reached} of them {} not the work of a session that reached {label}",
+            if not_reached == 1 { "is" } else { "are" }
+        );
+        match unreached.as_slice() {
+            [] => {}
+            [one] => why.push_str(&format!(": session {one} did not")),
+            many => why.push_str(&format!(": sessions {} did not", many.join(", "))),
+        }
         Ok(nowhere(orphans.len(), why))
     }
 }

@@ -17,15 +17,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
+use crate::grind::slot::Slot;
 use crate::store::{RunId, RunStore};
 
-/// The run of a slot worktree's name `pitboss-<id>-<slot>`.
-pub(crate) fn run_of_worktree(name: &str) -> Option<RunId> {
-    let rest = name.strip_prefix("pitboss-")?;
-    let (id, slot) = rest.rsplit_once('-')?;
-    slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-    RunId::parse(id).ok()
+/// How many commits a worktree's HEAD has that no ref of the repository reaches: removing the
+/// worktree would leave them reachable from nothing (a patch keeps their change, not them).
+pub(crate) fn commits_nowhere_else(wt: &Repo, repo: &Repo) -> Result<usize> {
+    let head = wt.worktree_state()?.head;
+    let refs: Vec<Oid> = repo
+        .refs_with_prefix("refs/")?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    Ok(repo.commits_not_in_any(head, &refs, 10_000)?.len())
 }
 
 /// Work in a worktree that is not on its branch, in words (`None` when there is none).
@@ -49,16 +54,10 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
     let repo = store.repo();
     let mut states: BTreeMap<RunId, RunState> = BTreeMap::new();
     let mut rows = Vec::new();
-    let slots = repo.common_dir().join("pitboss/worktrees");
     for name in repo.worktree_names()? {
         // By name (`pitboss-<id>-<slot>`, what grind makes), or by place: one a restore
         // command added again is named after its directory.
-        let by_place = || {
-            let p = repo.worktree_path(&name)?;
-            let rel = p.strip_prefix(&slots).ok()?;
-            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
-        };
-        let Some(id) = run_of_worktree(&name).or_else(by_place) else {
+        let Some(id) = Slot::run_of_worktree(repo, &name) else {
             continue;
         };
         let state = match states.get(&id) {
@@ -106,6 +105,21 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
             )));
             continue;
         }
+        if let Some(w) = &wt
+            && work.is_some()
+        {
+            let n = commits_nowhere_else(w, repo)?;
+            if n > 0 {
+                rows.push(row.because(format!(
+                    "kept, always: its HEAD has {n} commit{} on no branch or tag, which would \
+                     be reachable from nothing without it; `git -C {} branch <name>` keeps them \
+                     on a branch",
+                    if n == 1 { "" } else { "s" },
+                    shell_path(&path)
+                )));
+                continue;
+            }
+        }
         let mut row = match (&work, &state) {
             (Some(w), RunState::Gone) => {
                 rows.push(row.because(format!(
@@ -123,7 +137,7 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
             }
             (Some(w), _) => {
                 let mut row = row.because(format!(
-                    "--force: its {w} is saved as patches/…/resume-<seq>.patch in {} first",
+                    "--force: what it holds ({w}) is saved as patches/…/resume-<seq>.patch in {} first",
                     id.ref_name()
                 ));
                 row.action = Action::SaveAndDelete;
@@ -237,18 +251,6 @@ pub(crate) fn shell_path(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn worktree_names_give_their_run() {
-        assert_eq!(
-            run_of_worktree("pitboss-20261124T100000Z-abcd-0")
-                .unwrap()
-                .as_str(),
-            "20261124T100000Z-abcd"
-        );
-        assert!(run_of_worktree("feature-x").is_none());
-        assert!(run_of_worktree("pitboss-x-y").is_none());
-    }
 
     #[test]
     fn paths_are_quoted_only_when_needed() {

@@ -75,12 +75,13 @@ pub(crate) fn check_branch(
         }
         Err(e) => return Err(e),
     };
+    // The run's own slot is no obstacle, whatever it is named (gc's restore command names it
+    // after its directory).
     let own = super::slot::Slot::name_of(id);
-    if let Some((_, path)) = repo
-        .checkouts_of(&short)?
-        .into_iter()
-        .find(|(name, _)| name.as_deref() != Some(own.as_str()))
-    {
+    let own_path = super::slot::Slot::path_of(repo, id);
+    if let Some((_, path)) = repo.checkouts_of(&short)?.into_iter().find(|(name, path)| {
+        name.as_deref() != Some(own.as_str()) && !super::slot::same_path(path, &own_path)
+    }) {
         return Ok(Err(Refusal::BranchCheckedOut {
             run: id.clone(),
             branch: full,

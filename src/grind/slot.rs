@@ -23,12 +23,10 @@ pub(crate) struct Slot {
 impl Slot {
     /// Opens the run's slot, adding the worktree when it is not there (or no longer valid).
     pub(crate) fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
-        let name = Slot::name_of(id);
-        let path = repo
-            .common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
-            .join("0");
+        let path = Slot::path_of(repo, id);
+        // Ours by name, or by place: `git worktree add <path>` (what gc's restore command runs)
+        // names a worktree after its directory.
+        let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| Slot::name_of(id));
         let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
         std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
             "cannot create {}",
@@ -36,7 +34,7 @@ impl Slot {
         )))?;
         let registered = repo
             .worktree_path(&name)
-            .is_some_and(|p| p == path && p.is_dir());
+            .is_some_and(|p| same_path(&p, &path) && p.is_dir());
         if !registered {
             // A directory without a registration (or a registration without its directory) is
             // a leftover of a crash: clear it so the add can succeed.
@@ -58,6 +56,46 @@ impl Slot {
     /// The git worktree name of a run's slot.
     pub(crate) fn name_of(id: &RunId) -> String {
         format!("pitboss-{id}-0")
+    }
+
+    /// `<git-common-dir>/pitboss/worktrees/<id>/0`.
+    pub(crate) fn path_of(repo: &Repo, id: &RunId) -> PathBuf {
+        repo.common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str())
+            .join("0")
+    }
+
+    /// The name of the valid worktree registered at `path`, `pitboss-<id>-0` first.
+    fn registered_at(repo: &Repo, path: &Path) -> Result<Option<String>, GrindError> {
+        Ok(repo
+            .worktree_names()?
+            .into_iter()
+            .filter(|n| repo.worktree_path(n).is_some_and(|p| same_path(&p, path)))
+            .min_by_key(|n| !n.starts_with("pitboss-")))
+    }
+
+    /// The run a worktree belongs to: by its name `pitboss-<id>-<slot>`, or by its place under
+    /// `<git-common-dir>/pitboss/worktrees/<id>/` (a restored one is named after its directory).
+    pub(crate) fn run_of_worktree(repo: &Repo, name: &str) -> Option<RunId> {
+        Slot::run_of_name(name).or_else(|| {
+            let p = repo.worktree_path(name)?;
+            let slots = repo.common_dir().join("pitboss/worktrees");
+            let rel = p
+                .strip_prefix(&slots)
+                .ok()
+                .or_else(|| p.strip_prefix(slots.canonicalize().ok()?).ok())?;
+            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
+        })
+    }
+
+    /// The run of a slot worktree's name `pitboss-<id>-<slot>` (the inverse of `name_of`;
+    /// `worktree ls` and `gc` both read names with it).
+    pub(crate) fn run_of_name(name: &str) -> Option<RunId> {
+        let rest = name.strip_prefix("pitboss-")?;
+        let (id, slot) = rest.rsplit_once('-')?;
+        slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+        RunId::parse(id).ok()
     }
 
     /// The worktree as a repository.
@@ -82,6 +120,11 @@ impl Slot {
     }
 }
 
+/// Whether two paths name the same place (one may be canonical, the other not).
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
 /// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
 pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
     crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
@@ -102,5 +145,23 @@ pub(crate) fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindErro
             Ok(path)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_names_give_their_run_back() {
+        let id = RunId::parse("20261124T100000Z-abcd").unwrap();
+        assert_eq!(Slot::run_of_name(&Slot::name_of(&id)), Some(id));
+        assert_eq!(
+            Slot::run_of_name("pitboss-my-run-12").unwrap().as_str(),
+            "my-run"
+        );
+        assert!(Slot::run_of_name("feature-x").is_none());
+        assert!(Slot::run_of_name("other-x-0").is_none());
+        assert!(Slot::run_of_name("pitboss-x-y").is_none());
     }
 }

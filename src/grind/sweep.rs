@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::lock::{LockError, RunLock};
 use super::run::GrindError;
+use super::slot::Slot;
 use crate::git::Repo;
 use crate::store::{RunId, RunStore};
 
@@ -40,21 +41,14 @@ pub(crate) struct PruneReport {
     pub kept_dirty: Vec<SlotInfo>,
 }
 
-fn run_of(name: &str) -> Option<RunId> {
-    let rest = name.strip_prefix("pitboss-")?;
-    let (id, slot) = rest.rsplit_once('-')?;
-    slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-    RunId::parse(id).ok()
-}
-
 /// Every pitboss slot worktree of the repository.
 pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
     let mut out = Vec::new();
     for name in repo.worktree_names()? {
-        if !name.starts_with("pitboss-") {
+        let run = Slot::run_of_worktree(repo, &name);
+        if run.is_none() && !name.starts_with("pitboss-") {
             continue;
         }
-        let run = run_of(&name);
         let path = repo
             .worktree_path(&name)
             .unwrap_or_else(|| repo.common_dir().join("worktrees").join(&name));
@@ -118,20 +112,4 @@ pub(crate) fn prune(
         report.removed.push(slot);
     }
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_ids_come_from_slot_names() {
-        assert_eq!(
-            run_of("pitboss-20261124T100000Z-abcd-0").unwrap().as_str(),
-            "20261124T100000Z-abcd"
-        );
-        assert_eq!(run_of("pitboss-my-run-12").unwrap().as_str(), "my-run");
-        assert!(run_of("other-x-0").is_none());
-        assert!(run_of("pitboss-x-y").is_none());
-    }
 }

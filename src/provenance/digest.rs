@@ -95,11 +95,11 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         facts.push(format!("rotation **{}**", cell(rot)));
     }
     if let Some(a) = &r.agent {
-        facts.push(format!("agent `{}`", code(a)));
+        facts.push(format!("agent {}", code(a)));
     }
     match (&r.branch, &r.base_branch) {
-        (Some(b), Some(base)) => facts.push(format!("`{}` → `{}`", code(b), code(base))),
-        (Some(b), None) => facts.push(format!("branch `{}`", code(b))),
+        (Some(b), Some(base)) => facts.push(format!("{} → {}", code(b), code(base))),
+        (Some(b), None) => facts.push(format!("branch {}", code(b))),
         _ => {}
     }
     if let Some(c) = &r.base_commit {
@@ -114,16 +114,22 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "**{}** ({}) · **{} landed**, {} not landed, {} reached `{}` · {} changed, +{} −{} · {} tokens · {}",
+        "**{}** ({}) · **{} landed**, {} not landed, {} reached {} · {} · {} tokens · {}",
         count(t.sessions, "session"),
         by_status(&t.by_status),
         t.landed,
         t.not_landed,
         t.reached,
-        code(r.base_branch.as_deref().unwrap_or("the base")),
-        count(t.files_changed, "file"),
-        t.lines_added,
-        t.lines_removed,
+        r.base_branch.as_deref().map_or("the base".into(), code),
+        match r.branch_tip {
+            Some(_) => format!(
+                "{} changed, +{} −{}",
+                count(t.files_changed, "file"),
+                t.lines_added,
+                t.lines_removed
+            ),
+            None => "no diff (the run branch is not here)".to_string(),
+        },
         t.tokens,
         cost(t.cost_usd, t.cost_unknown, t.sessions),
     )?;
@@ -185,7 +191,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
                 return Ok(());
             }
             let saved = match &s.patch {
-                Some(p) => format!("`{}`", code(p)),
+                Some(p) => code_cell(p),
                 None => "not saved in the run".to_string(),
             };
             writeln!(
@@ -258,9 +264,24 @@ fn cell(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Text safe inside an inline code span (cells of their own).
+/// An inline code span showing `s` as it is: fenced with more backticks than any run of them
+/// inside, padded when it starts or ends with one.
 fn code(s: &str) -> String {
-    s.replace(['\n', '\r', '`'], " ").replace('|', "\\|")
+    let one = s.replace(['\n', '\r'], " ");
+    let longest = one.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if one.starts_with('`') || one.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one}{pad}{fence}")
+}
+
+/// A code span in a table cell: a `|` there ends the cell even inside the span unless escaped
+/// (GFM takes `\|` back to `|` there, and only there: outside a table the escape would show).
+fn code_cell(s: &str) -> String {
+    code(s).replace('|', "\\|")
 }
 
 fn shorten(s: &str, max: usize) -> String {

@@ -45,7 +45,7 @@ fn review(n: u64, summary: &str) -> Review {
         agent: Some("claude".into()),
         rotation: Some("nightly".into()),
         branch: Some("pitboss/20261124T100000Z-abcd".into()),
-        branch_tip: None,
+        branch_tip: Some("abcdef0123456789abcdef0123456789abcdef01".into()),
         base_branch: Some("main".into()),
         base_commit: Some("1234567890123456789012345678901234567890".into()),
         files: (0..300)
@@ -163,4 +163,45 @@ fn a_huge_run_folds_rows_and_says_how_many() {
 #[test]
 fn a_tiny_limit_is_refused_rather_than_broken() {
     assert!(markdown(&review(3, "x"), 50).is_none());
+}
+
+#[test]
+fn names_outside_the_tables_show_as_they_are() {
+    // Git allows `|` and backticks in branch names; an agent is any name the config gives.
+    let mut r = review(2, "ok");
+    r.agent = Some("my|agent".into());
+    r.branch = Some("pitboss/x`y".into());
+    r.base_branch = Some("feat|x".into());
+    let md = markdown(&r, GITHUB_BODY_LIMIT).unwrap();
+    // Outside a table `\|` would show its backslash inside a code span, and a backtick
+    // replaced by a space is not the name.
+    assert!(md.contains("agent `my|agent`"), "{md}");
+    assert!(md.contains("``pitboss/x`y`` → `feat|x`"), "{md}");
+    assert!(md.contains("reached `feat|x` ·"), "{md}");
+    // With no base branch, "the base" is words, not code.
+    r.base_branch = None;
+    let md = markdown(&r, GITHUB_BODY_LIMIT).unwrap();
+    assert!(md.contains("0 reached the base ·"), "{md}");
+}
+
+#[test]
+fn code_spans_in_cells_escape_their_pipes() {
+    assert_eq!(code("a|b"), "`a|b`");
+    assert_eq!(code_cell("a|b"), "`a\\|b`");
+    assert_eq!(code("`x`"), "`` `x` ``");
+    assert_eq!(code("a``b"), "```a``b```");
+}
+
+#[test]
+fn a_run_without_its_branch_says_so_instead_of_no_change() {
+    let mut r = review(2, "ok");
+    r.branch = None;
+    r.branch_tip = None;
+    r.files.clear();
+    let md = markdown(&r, GITHUB_BODY_LIMIT).unwrap();
+    assert!(
+        md.contains("· no diff (the run branch is not here) ·"),
+        "{md}"
+    );
+    assert!(!md.contains("0 files changed"), "{md}");
 }

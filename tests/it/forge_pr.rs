@@ -117,6 +117,21 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
         p.sb.ok(&["review", "--md", &run], "")
             .contains("2 reached `main`")
     );
+
+    // gc deletes a branch that landed: the review has nothing to diff, and says so rather
+    // than "no change".
+    let out = p.sb.git_pitboss().args(["gc"]).output().unwrap();
+    assert!(out.status.success(), "{}", diag(&out));
+    let text = p.sb.ok(&["review", &run], "");
+    assert!(
+        text.contains("no diff: the run branch is not here (deleted after it landed"),
+        "{text}"
+    );
+    assert!(!text.contains("no change to the base"), "{text}");
+    assert!(
+        text.contains(&format!("landed {c1}, reached main (merged)")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -211,6 +226,22 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
     assert_eq!(again.status.code(), Some(0), "{}", diag(&again));
     assert!(
         text(&again.stderr).contains("already has a pull request"),
+        "{}",
+        diag(&again)
+    );
+    assert_eq!(mock.requests().len(), 1);
+    // Options for a new pull request are not silently dropped on the open one.
+    let again = pr(
+        &p,
+        Some(&mock),
+        true,
+        &[&run, "--base", "dev", "--title", "X"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", diag(&again));
+    assert!(
+        text(&again.stderr).contains(
+            "warning: not applied to the open pull request: --base dev (it targets main), --title (they shape a new one); change it on the forge (`gh pr edit`"
+        ),
         "{}",
         diag(&again)
     );
@@ -351,6 +382,37 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
     );
     assert!(mock.requests().is_empty());
 
+    // A hook on the remote refuses the branch: the user is told that, not to `sync` a run
+    // that never diverged.
+    p.sb.git(&["config", "--unset", "remote.origin.pushurl"]);
+    p.sb.git(&[
+        "config",
+        "--remove-section",
+        &format!("url.{}", fresh.path.display()),
+    ]);
+    let hooked = Bare::new();
+    p.sb.git(&[
+        "config",
+        &format!("url.{}.insteadOf", hooked.path.display()),
+        &mock.remote_url(),
+    ]);
+    let hook = hooked.path.join("hooks/update");
+    std::fs::write(&hook, "#!/bin/sh\ncase $1 in refs/heads/pitboss/*) echo 'no pitboss branches here' >&2; exit 1;; esac\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = pr(&p, Some(&mock), true, &[&run]);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("no pitboss branches here"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: origin rejected the push of branch pitboss/{run}: no pull request opened"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: the remote refused it"), "{err}");
+    assert!(!err.contains("git pitboss sync"), "{err}");
+    assert!(mock.requests().is_empty());
+
     // pitboss.forge says GitHub, but the remote is a path: refused before anything is pushed.
     let plain = Bare::new();
     let out = pr(&p, None, true, &[&run, "--remote", &plain.path_url()]);
@@ -374,7 +436,11 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
     let err = text(&out.stderr);
     assert!(err.contains("is on no forge pitboss knows"), "{err}");
     assert!(
-        err.contains("install `gh`") && err.contains("git config pitboss.forge github"),
+        err.contains("for GitHub run `git config pitboss.forge github`"),
+        "gh is here: no need to install it: {err}"
+    );
+    assert!(
+        err.contains("for GitLab install `glab` and run `git config pitboss.forge gitlab`"),
         "{err}"
     );
     assert!(

@@ -180,6 +180,28 @@ fn branches_that_reached_main_by_merge_or_squash_go_and_unlanded_ones_stay() {
         "{}",
         stderr(&human)
     );
+    // Into one stream (a terminal, `2>&1`): the count comes under the table, and names the
+    // command that deletes what this table shows, flags and all.
+    let mut sh = std::process::Command::new("sh");
+    sh.args([
+        "-c",
+        "git pitboss gc --dry-run --stopped --target main 2>&1",
+    ])
+    .current_dir(&sb.repo);
+    for (k, v) in sb.git_pitboss().get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    let both = sh.output().unwrap();
+    let both = stdout(&both);
+    let last = both.lines().last().unwrap_or_default();
+    assert!(both.starts_with("ACTION"), "{both}");
+    assert_eq!(
+        last, "5 of 6 would be deleted; `git pitboss gc --stopped --target main` deletes them",
+        "{both}"
+    );
     assert!(tip(&sb, &format!("refs/heads/pitboss/{merged}")).is_some());
     assert!(
         sb.repo
@@ -322,6 +344,11 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
         (Some("keep"), Some("1 commit nowhere else")),
         "{b:#}"
     );
+    assert_eq!(
+        b["reason"],
+        "kept, always: 1 of them is not the work of a session that reached main: session 1 did not",
+        "{b:#}"
+    );
     assert!(tip(&sb, &branch).is_some());
     let restores = restore_all(&sb, &out);
     assert!(restores.contains(&restore), "{out}");
@@ -344,6 +371,98 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     assert_eq!(
         (r["action"].as_str(), r["state"].as_str()),
         (Some("delete"), Some("run deleted, clean"))
+    );
+}
+
+#[test]
+fn a_worktree_put_back_by_its_restore_command_is_the_runs_own_again() {
+    let sb = Sandbox::new();
+    let (run, wt) = aborted_run(&sb);
+    std::fs::write(wt.join("precious.txt"), "not committed\n").unwrap();
+    let out = gp_ok(&sb, &["gc", "--stopped", "--force"], &[]);
+    assert!(!wt.exists(), "{out}");
+    restore_all(&sb, &out);
+    assert!(wt.join("precious.txt").is_file());
+    // git names the worktree after its directory (`0`), not `pitboss-<id>-0`: it is still the
+    // run's own. `worktree ls` lists it, and `--resume` takes the run up in it instead of
+    // refusing "its branch is checked out" there.
+    let ls = gp_ok(&sb, &["worktree", "ls"], &[]);
+    assert!(ls.contains(&run), "{ls}");
+    let dir = sb.path("prompts");
+    let out = gp(
+        &sb,
+        &[
+            "grind",
+            "--resume",
+            &run,
+            "--prompts-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Its work was saved in the run before the slot was used again, and the finished run's
+    // worktree is gone with its registration.
+    let saved = sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/resume-0002.patch"),
+    ]);
+    assert!(saved.contains("+not committed"), "{saved}");
+    assert!(!wt.exists());
+    assert_eq!(
+        sb.git(&["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_worktree_whose_head_has_commits_on_no_ref_stays_even_with_force() {
+    let sb = Sandbox::new();
+    let (run, wt) = aborted_run(&sb);
+    let wt_s = wt.canonicalize().unwrap().display().to_string();
+    let git_wt = |args: &[&str]| {
+        let mut all = vec!["-C", wt_s.as_str()];
+        all.extend_from_slice(args);
+        sb.git(&all)
+    };
+    git_wt(&["switch", "-q", "--detach"]);
+    std::fs::write(wt.join("detached.txt"), "committed on a detached HEAD\n").unwrap();
+    git_wt(&["add", "detached.txt"]);
+    git_wt(&["commit", "-q", "-m", "work on no branch"]);
+    let commit = git_wt(&["rev-parse", "HEAD"]).trim().to_string();
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "keep", "{r:#}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("kept, always: its HEAD has 1 commit on no branch or tag"),
+        "{r:#}"
+    );
+    gp_ok(&sb, &["gc", "--stopped", "--force"], &[]);
+    assert!(wt.is_dir());
+    // Still reachable: the worktree's HEAD holds it.
+    assert_eq!(git_wt(&["rev-parse", "HEAD"]).trim(), commit);
+    // On a branch, it is somewhere else: the worktree may go (its branch stays).
+    git_wt(&["branch", "keep-it"]);
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "save-and-delete", "{r:#}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("--force: what it holds (a detached HEAD) is saved"),
+        "{r:#}"
     );
 }
 
