@@ -47,6 +47,14 @@ pub(super) fn land(
         *slot = Slot::open(ctx.repo, &ctx.run, &ctx.branch)?;
         Some(gone)
     };
+    // Deleted under the session (`git update-ref -d`, `git branch -D` from another worktree):
+    // the worktree's HEAD is then unborn, and the run stops on an error that says so, instead
+    // of on git's "cannot read HEAD".
+    if ctx.repo.branch_tip(&ctx.branch)?.is_none() {
+        return Err(GrindError::BranchGone {
+            branch: ctx.branch.clone(),
+        });
+    }
     back_on_run_branch(ctx, slot, s.base)?;
     let state = slot.repo().worktree_state()?;
     let rewound = rewound(slot, s.base, state.head)?;
