@@ -191,7 +191,7 @@ impl<'s> Tui<'s> {
                 let height = term.size()?.height;
                 self.refresh_transcript()?;
                 let selected = self.selected_index();
-                let cap = table_capacity(height).max(1);
+                let cap = table_capacity(&self.d, height, now).max(1);
                 if selected < self.top {
                     self.top = selected;
                 } else if selected >= self.top + cap {
@@ -301,9 +301,9 @@ impl<'s> Tui<'s> {
         }
         let id = self.src.id().clone();
         self.message = Some(match control::drain(self.store.repo(), &id) {
-            Ok(pid) => {
+            Ok(()) => {
                 self.drained = true;
-                format!("draining: the run stops after this session (grind process {pid})")
+                "draining: the run stops after this session".into()
             }
             Err(e) => format!("cannot drain: {e}"),
         });

@@ -35,10 +35,12 @@ pub struct Screen<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The rows of the sessions table that fit in `area_height` (borders and the heading row taken
-/// off).
-pub(crate) fn table_capacity(total_height: u16) -> usize {
-    let (_, table, _, _) = split_heights(total_height, 0, 0);
+/// The rows of the sessions table that a screen of `total_height` lines shows for `d` (its
+/// gauges and prompt totals take their lines first; borders and the heading row taken off):
+/// what keeps the selected row in view.
+pub(crate) fn table_capacity(d: &Dashboard, total_height: u16, now: DateTime<Utc>) -> usize {
+    let (_, table, _, _) =
+        split_heights(total_height, d.gauges(now).len(), d.prompt_totals().len());
     table.saturating_sub(3) as usize
 }
 
@@ -50,7 +52,8 @@ fn split_heights(h: u16, gauges: usize, prompts: usize) -> (u16, u16, u16, u16) 
     let totals = if prompts == 0 {
         0
     } else {
-        (prompts as u16 + 3).min(body / 5).max(3)
+        // At least one prompt's row: a box of borders and headings alone says nothing.
+        (prompts as u16 + 3).min((body / 5).max(4))
     };
     let table = (body.saturating_sub(totals) * 2 / 5).max(4);
     let transcript = body.saturating_sub(totals + table);
@@ -406,11 +409,46 @@ mod tests {
         // A tiny terminal still draws a table (and no totals it cannot fit).
         let (_, t, _, _) = split_heights(8, 4, 0);
         assert_eq!(t, 4);
-        assert_eq!(table_capacity(40), (t_of(40) - 3) as usize);
+        // A short pane (a split of a 45-line terminal) still shows a prompt's totals.
+        let (_, _, p, _) = split_heights(22, 2, 2);
+        assert!(p >= 4, "a row of totals besides borders and headings: {p}");
     }
 
-    fn t_of(h: u16) -> u16 {
-        split_heights(h, 0, 0).1
+    /// The capacity the key handling scrolls by is the rows the screen draws, gauges and
+    /// per-prompt totals included: else the selected row scrolls out of sight.
+    #[test]
+    fn the_table_capacity_is_the_rows_drawn() {
+        let mut d = Dashboard::default();
+        d.limits.max_iterations = Some(10);
+        d.limits.max_cost_usd = Some(1.0);
+        for seq in 1..=9 {
+            let prompt = ["lint", "docs", "tidy"][seq as usize % 3];
+            let r = serde_json::json!({"seq": seq, "run_id": "r", "prompt": prompt,
+                "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:01:00Z",
+                "status": "ok", "summary": "s", "commit": null,
+                "tokens": {"input": 1, "output": 1}, "cost_usd": 0.01, "transcript_path": "t"});
+            d.add_record(serde_json::from_value(r).unwrap());
+        }
+        let now = chrono::Utc::now();
+        for height in [22u16, 24, 40] {
+            let screen = Screen {
+                d: &d,
+                selected: 0,
+                top: 0,
+                transcript: &[],
+                transcript_seq: None,
+                help: false,
+                message: None,
+                now,
+            };
+            let text = to_text(&screen, 100, height);
+            let drawn = text.lines().filter(|l| l.starts_with("│000")).count();
+            assert_eq!(
+                table_capacity(&d, height, now),
+                drawn,
+                "{height} lines:\n{text}"
+            );
+        }
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum Event {
         last_tool: Option<String>,
         #[serde(default)]
         tokens: Option<u64>,
+        #[serde(default)]
+        cost_usd: Option<f64>,
     },
     SessionFinished {
         record: Box<SessionRecord>,
@@ -71,6 +73,8 @@ pub struct Live {
     pub started_at: Option<DateTime<Utc>>,
     pub last_tool: Option<String>,
     pub tokens: Option<u64>,
+    /// Its cost so far, when the agent's events tell it.
+    pub cost_usd: Option<f64>,
 }
 
 /// Totals of one prompt.
@@ -173,6 +177,7 @@ impl Dashboard {
                         started_at,
                         last_tool: None,
                         tokens: None,
+                        cost_usd: None,
                     });
                 }
             }
@@ -180,10 +185,12 @@ impl Dashboard {
                 seq,
                 last_tool,
                 tokens,
+                cost_usd,
             } => match self.live.as_mut() {
                 Some(l) if l.seq == seq => {
                     l.last_tool = last_tool.or(l.last_tool.take());
                     l.tokens = tokens.or(l.tokens);
+                    l.cost_usd = cost_usd.or(l.cost_usd);
                 }
                 _ => return false,
             },
@@ -200,13 +207,14 @@ impl Dashboard {
         self.done.len() as u64 + u64::from(self.live.is_some())
     }
 
-    /// Known cost, and how many sessions have none.
+    /// Known cost (with the live session's so far), and how many sessions have none.
     pub fn cost(&self) -> (f64, u64) {
         let mut c = crate::store::Consumed::default();
         for r in self.done.values() {
             c.add(r);
         }
-        (c.cost_usd, c.unknown_cost_sessions)
+        let live = self.live.as_ref().and_then(|l| l.cost_usd).unwrap_or(0.0);
+        (c.cost_usd + live, c.unknown_cost_sessions)
     }
 
     /// Tokens as budgets count them (input, output, cache reads and writes).
@@ -366,7 +374,10 @@ fn live_row(l: &Live, now: DateTime<Utc>) -> Row {
             .tokens
             .map(|t| t.to_string())
             .unwrap_or_else(|| "-".into()),
-        cost: "-".into(),
+        cost: l
+            .cost_usd
+            .map(|c| format!("${c:.4}"))
+            .unwrap_or_else(|| "-".into()),
         summary: l
             .last_tool
             .as_ref()

@@ -164,7 +164,8 @@ fn skip_and_drain_keys_act_on_the_run() {
         "a drained run stops as one Ctrl-C does (exit 2)"
     );
     assert!(
-        g.stderr().contains("stopping after this session"),
+        g.stderr()
+            .contains("drained from `git pitboss watch`: stopping"),
         "{}",
         g.stderr()
     );
@@ -172,6 +173,36 @@ fn skip_and_drain_keys_act_on_the_run() {
     t.wait_text(&["aborted", "stopped by the user"]);
     t.keys(&["q"]);
     t.wait_text(&["watch-exited-0"]);
+}
+
+/// A drain after a Ctrl-C in grind's terminal still lets the running session finish: it is
+/// no second SIGINT (which would abort the session), and asking twice is asking once.
+#[test]
+fn drain_after_a_ctrl_c_in_grinds_terminal_does_not_abort_the_session() {
+    let p = project();
+    let mut g = grind(&p, &["--max-iterations", "5"]);
+    p.wait_mark("started-1", &mut g);
+    let run = p.only_run();
+    let t = watch(&p, &run);
+    t.wait_for("session 1 running", |s| {
+        s.lines()
+            .any(|l| l.contains("0001") && l.contains("running"))
+    });
+    g.signal_group(nix::sys::signal::Signal::SIGINT);
+    // Well past the window in which two SIGINTs count as one keypress.
+    std::thread::sleep(grind_run_keypress_window() + Duration::from_millis(500));
+    t.keys(&["d"]);
+    t.wait_text(&["draining: the run stops after this session"]);
+    t.keys(&["d"]);
+    t.wait_text(&["already asked"]);
+    release(&p, 1);
+    g.wait(Duration::from_secs(60));
+    assert_eq!(statuses(&p.records(&run)), ["ok"], "{}", g.stderr());
+    t.wait_text(&["aborted", "stopped by the user"]);
+}
+
+fn grind_run_keypress_window() -> Duration {
+    Duration::from_secs(1)
 }
 
 #[test]
