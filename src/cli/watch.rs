@@ -20,7 +20,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::text::Line;
 
 use super::resolve::{open_run, with_store};
-use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines};
+use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines, without_colors};
 use crate::agent::readable::{Backend, entries};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::grind::lock::RunLock;
@@ -176,6 +176,8 @@ impl<'s> Tui<'s> {
             crossterm::cursor::Hide
         )?;
         let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+        // `NO_COLOR`, `CLICOLOR=0`, a dumb terminal: bold and reverse only.
+        let no_color = !ctx.ui.color_stdout;
         let mut dirty = true;
         let mut last_poll = Instant::now();
         let mut last_lock_check = Instant::now();
@@ -207,7 +209,12 @@ impl<'s> Tui<'s> {
                     message: self.message.as_deref(),
                     now,
                 };
-                term.draw(|f| f.render_widget(&screen, f.area()))?;
+                term.draw(|f| {
+                    f.render_widget(&screen, f.area());
+                    if no_color {
+                        without_colors(f.buffer_mut());
+                    }
+                })?;
                 dirty = false;
                 drawn_second = second;
             }

@@ -53,7 +53,7 @@ fn split_heights(h: u16, gauges: usize, prompts: usize) -> (u16, u16, u16, u16) 
         0
     } else {
         // At least one prompt's row: a box of borders and headings alone says nothing.
-        (prompts as u16 + 3).min((body / 5).max(4))
+        (prompts as u16 + 3).min((body / 4).max(4))
     };
     let table = (body.saturating_sub(totals) * 2 / 5).max(4);
     let transcript = body.saturating_sub(totals + table);
@@ -306,6 +306,16 @@ fn status_style(status: &str) -> Style {
     }
 }
 
+/// Takes every colour off a drawn screen, keeping bold and reverse (`NO_COLOR`). Done here,
+/// not left to crossterm: with `NO_COLOR` it turns a colour change into `ESC [ m`, a full reset
+/// that also ends the reverse of the selected row halfway along.
+pub(crate) fn without_colors(buf: &mut Buffer) {
+    for cell in buf.content.iter_mut() {
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
+}
+
 /// A transcript's entries as styled lines.
 pub(crate) fn transcript_lines(entries: &[Entry]) -> Vec<Line<'static>> {
     let dim = Style::new().fg(Color::DarkGray);
@@ -412,6 +422,8 @@ mod tests {
         // A short pane (a split of a 45-line terminal) still shows a prompt's totals.
         let (_, _, p, _) = split_heights(22, 2, 2);
         assert!(p >= 4, "a row of totals besides borders and headings: {p}");
+        // An 80 x 24 terminal shows two prompts' totals whole.
+        assert_eq!(split_heights(24, 1, 2).2, 5);
     }
 
     /// The capacity the key handling scrolls by is the rows the screen draws, gauges and

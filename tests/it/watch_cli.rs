@@ -319,3 +319,43 @@ fn grinds_live_line_shows_the_prompt_progress_against_the_budget_and_the_cost() 
     release(&p, 3);
     t.wait_text(&["grind-exited-0"]);
 }
+
+/// With `NO_COLOR` the dashboard has no colour, and the selected row is reversed whole (a
+/// colour change under `NO_COLOR` once reset it halfway along the row).
+#[test]
+fn no_color_keeps_the_selected_row_reversed_and_drops_colours() {
+    let p = project();
+    release(&p, 1);
+    let mut g = grind(&p, &["--max-iterations", "1"]);
+    assert_eq!(
+        g.wait(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        g.stderr()
+    );
+    let run = p.only_run();
+    let env = {
+        let mut c = p.sb.git_pitboss();
+        c.env("NO_COLOR", "1");
+        c
+    };
+    let t = Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        &format!("git pitboss watch {run}; sleep 60"),
+        120,
+        30,
+    );
+    t.wait_text(&["0001", "q quit"]);
+    let screen = t.capture_escaped();
+    let row = screen.lines().find(|l| l.contains("0001")).unwrap();
+    let reversed = &row[row.find("\u{1b}[7m").expect(row)..];
+    let end = reversed.find("\u{1b}[0m").or(reversed.find("\u{1b}[m"));
+    let inside = &reversed[..end.unwrap_or(reversed.len())];
+    assert!(
+        inside.contains("ok") && inside.contains("tidied"),
+        "the whole row is reversed: {row:?}"
+    );
+    assert!(!screen.contains("\u{1b}[38;"), "no colours: {screen:?}");
+}
