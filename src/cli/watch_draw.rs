@@ -97,6 +97,12 @@ impl Screen<'_> {
         };
         let status = if d.grinding || d.status != "running" {
             d.status.clone()
+        } else if d.live.is_some() {
+            // Its events file is here, its grind is not: it died.
+            format!(
+                "interrupted: its grind is gone (take it up with `git pitboss grind --resume {}`)",
+                d.run
+            )
         } else {
             "running (no grind here: interrupted, or ground elsewhere)".into()
         };

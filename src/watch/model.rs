@@ -270,7 +270,7 @@ impl Dashboard {
     /// Rows `from..from + n` of the table, formatted (the rest is never formatted: a run of
     /// 10,000 sessions costs no more per frame than a run of 20).
     pub fn rows(&self, from: usize, n: usize, now: DateTime<Utc>) -> Vec<Row> {
-        let live = self.live.iter().map(|l| live_row(l, now));
+        let live = self.live.iter().map(|l| live_row(l, self.grinding, now));
         let done = self.done.values().rev().map(done_row);
         live.chain(done).skip(from).take(n).collect()
     }
@@ -360,14 +360,17 @@ pub struct Row {
     pub summary: String,
 }
 
-fn live_row(l: &Live, now: DateTime<Utc>) -> Row {
+/// The session in progress; with no grind holding the run it is no longer running (its grind
+/// died): `interrupted`, as `ls` says, with no time that keeps counting.
+fn live_row(l: &Live, grinding: bool, now: DateTime<Utc>) -> Row {
     Row {
         seq: l.seq,
         live: true,
         prompt: l.prompt.clone(),
-        status: "running".into(),
+        status: if grinding { "running" } else { "interrupted" }.into(),
         duration: l
             .started_at
+            .filter(|_| grinding)
             .map(|t| short_duration((now - t).num_seconds().max(0)))
             .unwrap_or_else(|| "-".into()),
         tokens: l

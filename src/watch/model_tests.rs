@@ -19,7 +19,10 @@ fn at(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
-    let mut d = Dashboard::default();
+    let mut d = Dashboard {
+        grinding: true,
+        ..Dashboard::default()
+    };
     d.add_record(record(1, "lint", "ok", "0.5"));
     d.add_record(record(2, "docs", "error", "unknown"));
     assert!(d.apply_line(
@@ -52,6 +55,14 @@ fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
     let rows = d.rows(0, 10, at("2026-01-01T00:03:30Z"));
     assert_eq!(rows[0].cost, "$0.1250");
     assert_eq!(d.cost(), (0.625, 1));
+    // Its grind gone, the session no longer runs, nor does its time.
+    d.grinding = false;
+    let rows = d.rows(0, 10, at("2026-01-01T00:09:30Z"));
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].duration.as_str()),
+        ("interrupted", "-")
+    );
+    d.grinding = true;
     // Its record ends the live row.
     d.apply_line(&format!(
         r#"{{"event":"session_finished","record":{},"patch_saved":false,"run_cost_usd":0,"run_sessions":3,"run_unknown_cost_sessions":1}}"#,
