@@ -430,6 +430,7 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
         chart
             .configure_mesh()
             .x_desc("session duration (seconds)")
+            .x_label_formatter(&whole)
             .y_desc("sessions")
             .y_label_formatter(&whole)
             .label_style((FONT, 12))

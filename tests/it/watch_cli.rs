@@ -359,3 +359,34 @@ fn no_color_keeps_the_selected_row_reversed_and_drops_colours() {
     );
     assert!(!screen.contains("\u{1b}[38;"), "no colours: {screen:?}");
 }
+
+/// On a narrow terminal grind's live line is cut to the width: a line that wrapped would
+/// leave a row behind at every redraw.
+#[test]
+fn grinds_live_line_fits_a_narrow_terminal() {
+    let p = Project::new();
+    let long = "a-prompt-with-a-long-name-here";
+    p.prompt(long, "").agent(AGENT);
+    p.sb.git(&["add", "-A"]);
+    p.sb.git(&["commit", "-q", "-m", "prompts"]);
+    let env: Command = p.sb.git_pitboss();
+    let t = Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        &format!(
+            "MARKS={} git pitboss grind --max-iterations 1 --max-cost 5; echo grind-exited-$?; sleep 60",
+            p.marks().display()
+        ),
+        60,
+        20,
+    );
+    let screen = t.wait_text(&["1 of 1  running 3s"]);
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains(&format!("0001 {long}  1 of 1")))
+        .count();
+    assert_eq!(rows, 1, "one live line, redrawn in place:\n{screen}");
+    release(&p, 1);
+    t.wait_text(&["grind-exited-0"]);
+}
