@@ -444,10 +444,13 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
                     .filter(|(_, c)| **c > 0)
                     .map(|(i, c)| {
                         let x0 = i as f64 * width;
-                        Rectangle::new(
+                        let mut bar = Rectangle::new(
                             [(x0, 0.0), (x0 + width, *c as f64)],
                             RGBColor(31, 136, 61).filled(),
-                        )
+                        );
+                        // A gap between buckets: full neighbours read as one block.
+                        bar.set_margin(0, 0, 1, 1);
+                        bar
                     }),
             )
             .map_err(s)?;
