@@ -212,8 +212,13 @@ impl Screen<'_> {
     fn keys(&self, area: Rect, buf: &mut Buffer) {
         let text = match self.message {
             Some(m) => Line::from(Span::styled(m.to_string(), Style::new().fg(Color::Yellow))),
-            None => Line::from(Span::styled(
+            // Skip and drain act on a grind: offered only while one runs the run here.
+            None if self.d.grinding => Line::from(Span::styled(
                 "q quit · ↑↓ select · s skip session · d drain (finish and stop) · ? help",
+                Style::new().fg(Color::DarkGray),
+            )),
+            None => Line::from(Span::styled(
+                "q quit · ↑↓ select · ? help · no grind runs this run here",
                 Style::new().fg(Color::DarkGray),
             )),
         };
@@ -466,6 +471,14 @@ mod tests {
                 drawn,
                 "{height} lines:\n{text}"
             );
+            // Skip and drain are offered only while a grind runs the run.
+            assert!(!text.contains("s skip") && text.contains("no grind runs this run here"));
+            let live = Dashboard {
+                grinding: true,
+                ..d.clone()
+            };
+            let screen = Screen { d: &live, ..screen };
+            assert!(to_text(&screen, 100, height).contains("s skip session · d drain"));
         }
     }
 
