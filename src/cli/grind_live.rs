@@ -89,9 +89,30 @@ impl LiveState {
     }
 }
 
+/// `line` cut to fit a terminal of `columns` (a column spare: writing the last one wraps on
+/// some terminals). A wrapped live line cannot be redrawn in place (the carriage return goes
+/// back to its last row only), so each redraw would leave a row behind.
+pub(crate) fn fit_width(line: &str, columns: u16) -> String {
+    let max = usize::from(columns.max(2)) - 1;
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let mut cut: String = line.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_line_is_cut_to_the_terminal_width() {
+        assert_eq!(fit_width("  0001 docs  1 of 3", 80), "  0001 docs  1 of 3");
+        assert_eq!(fit_width("abcdef", 5), "abc…");
+        assert_eq!(fit_width("ééééé", 5), "ééé…");
+        assert_eq!(fit_width("abcd", 5), "abcd");
+    }
     use crate::plan::budget::Limits;
 
     fn started(max_iterations: Option<u64>, max_cost_usd: Option<f64>, spent: u64) -> GrindEvent {

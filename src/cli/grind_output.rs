@@ -154,6 +154,10 @@ impl GrindObserver for Human {
                 let line = self
                     .state
                     .line(*seq, *elapsed_ms, *tokens, last_tool.as_deref());
+                let line = match crossterm::terminal::size() {
+                    Ok((columns, _)) => super::grind_live::fit_width(&line, columns),
+                    Err(_) => line,
+                };
                 let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
                 let _ = std::io::stderr().flush();
                 self.line_shown = true;

@@ -146,9 +146,31 @@ fn write_page(path: &std::path::Path, bytes: &[u8]) -> CliResult<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // Said in the user's terms: the temporary file beside the page is ours, not theirs.
     let fail = |e: std::io::Error| {
-        CliError::user(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
-            .hint("check that the folder exists and is writable")
+        use std::io::ErrorKind as K;
+        let (why, hint) = match e.kind() {
+            _ if path.is_dir() => (
+                "it is a folder".to_string(),
+                format!(
+                    "name a file: `--html {}`",
+                    path.join("report.html").display()
+                ),
+            ),
+            K::NotFound => (
+                format!("the folder {} does not exist", dir.display()),
+                "create it first, or name a file in an existing folder".to_string(),
+            ),
+            K::PermissionDenied | K::ReadOnlyFilesystem => (
+                format!("the folder {} is not writable", dir.display()),
+                "name a file in a folder you can write to".to_string(),
+            ),
+            k => (
+                k.to_string(),
+                "check that the folder exists and is writable".to_string(),
+            ),
+        };
+        CliError::user(anyhow::anyhow!("cannot write {}: {why}", path.display())).hint(hint)
     };
     // A page to share: readable by others like any file the user writes (a temporary file
     // would be private).

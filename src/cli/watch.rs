@@ -20,7 +20,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::text::Line;
 
 use super::resolve::{open_run, with_store};
-use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines};
+use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines, without_colors};
 use crate::agent::readable::{Backend, entries};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::grind::lock::RunLock;
@@ -176,6 +176,8 @@ impl<'s> Tui<'s> {
             crossterm::cursor::Hide
         )?;
         let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+        // `NO_COLOR`, `CLICOLOR=0`, a dumb terminal: bold and reverse only.
+        let no_color = !ctx.ui.color_stdout;
         let mut dirty = true;
         let mut last_poll = Instant::now();
         let mut last_lock_check = Instant::now();
@@ -191,7 +193,7 @@ impl<'s> Tui<'s> {
                 let height = term.size()?.height;
                 self.refresh_transcript()?;
                 let selected = self.selected_index();
-                let cap = table_capacity(height).max(1);
+                let cap = table_capacity(&self.d, height, now).max(1);
                 if selected < self.top {
                     self.top = selected;
                 } else if selected >= self.top + cap {
@@ -207,7 +209,12 @@ impl<'s> Tui<'s> {
                     message: self.message.as_deref(),
                     now,
                 };
-                term.draw(|f| f.render_widget(&screen, f.area()))?;
+                term.draw(|f| {
+                    f.render_widget(&screen, f.area());
+                    if no_color {
+                        without_colors(f.buffer_mut());
+                    }
+                })?;
                 dirty = false;
                 drawn_second = second;
             }
@@ -301,9 +308,9 @@ impl<'s> Tui<'s> {
         }
         let id = self.src.id().clone();
         self.message = Some(match control::drain(self.store.repo(), &id) {
-            Ok(pid) => {
+            Ok(()) => {
                 self.drained = true;
-                format!("draining: the run stops after this session (grind process {pid})")
+                "draining: the run stops after this session".into()
             }
             Err(e) => format!("cannot drain: {e}"),
         });

@@ -35,10 +35,12 @@ pub struct Screen<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The rows of the sessions table that fit in `area_height` (borders and the heading row taken
-/// off).
-pub(crate) fn table_capacity(total_height: u16) -> usize {
-    let (_, table, _, _) = split_heights(total_height, 0, 0);
+/// The rows of the sessions table that a screen of `total_height` lines shows for `d` (its
+/// gauges and prompt totals take their lines first; borders and the heading row taken off):
+/// what keeps the selected row in view.
+pub(crate) fn table_capacity(d: &Dashboard, total_height: u16, now: DateTime<Utc>) -> usize {
+    let (_, table, _, _) =
+        split_heights(total_height, d.gauges(now).len(), d.prompt_totals().len());
     table.saturating_sub(3) as usize
 }
 
@@ -50,7 +52,8 @@ fn split_heights(h: u16, gauges: usize, prompts: usize) -> (u16, u16, u16, u16) 
     let totals = if prompts == 0 {
         0
     } else {
-        (prompts as u16 + 3).min(body / 5).max(3)
+        // At least one prompt's row: a box of borders and headings alone says nothing.
+        (prompts as u16 + 3).min((body / 4).max(4))
     };
     let table = (body.saturating_sub(totals) * 2 / 5).max(4);
     let transcript = body.saturating_sub(totals + table);
@@ -94,6 +97,12 @@ impl Screen<'_> {
         };
         let status = if d.grinding || d.status != "running" {
             d.status.clone()
+        } else if d.live.is_some() {
+            // Its events file is here, its grind is not: it died.
+            format!(
+                "interrupted: its grind is gone (take it up with `git pitboss grind --resume {}`)",
+                d.run
+            )
         } else {
             "running (no grind here: interrupted, or ground elsewhere)".into()
         };
@@ -203,8 +212,13 @@ impl Screen<'_> {
     fn keys(&self, area: Rect, buf: &mut Buffer) {
         let text = match self.message {
             Some(m) => Line::from(Span::styled(m.to_string(), Style::new().fg(Color::Yellow))),
-            None => Line::from(Span::styled(
+            // Skip and drain act on a grind: offered only while one runs the run here.
+            None if self.d.grinding => Line::from(Span::styled(
                 "q quit · ↑↓ select · s skip session · d drain (finish and stop) · ? help",
+                Style::new().fg(Color::DarkGray),
+            )),
+            None => Line::from(Span::styled(
+                "q quit · ↑↓ select · ? help · no grind runs this run here",
                 Style::new().fg(Color::DarkGray),
             )),
         };
@@ -300,6 +314,16 @@ fn status_style(status: &str) -> Style {
         "error" | "timeout" | "aborted" | "failed" | "interrupted" => Style::new().fg(Color::Red),
         "dirty" | "skipped" | "stopped" => Style::new().fg(Color::Yellow),
         _ => Style::new(),
+    }
+}
+
+/// Takes every colour off a drawn screen, keeping bold and reverse (`NO_COLOR`). Done here,
+/// not left to crossterm: with `NO_COLOR` it turns a colour change into `ESC [ m`, a full reset
+/// that also ends the reverse of the selected row halfway along.
+pub(crate) fn without_colors(buf: &mut Buffer) {
+    for cell in buf.content.iter_mut() {
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
     }
 }
 
@@ -406,11 +430,56 @@ mod tests {
         // A tiny terminal still draws a table (and no totals it cannot fit).
         let (_, t, _, _) = split_heights(8, 4, 0);
         assert_eq!(t, 4);
-        assert_eq!(table_capacity(40), (t_of(40) - 3) as usize);
+        // A short pane (a split of a 45-line terminal) still shows a prompt's totals.
+        let (_, _, p, _) = split_heights(22, 2, 2);
+        assert!(p >= 4, "a row of totals besides borders and headings: {p}");
+        // An 80 x 24 terminal shows two prompts' totals whole.
+        assert_eq!(split_heights(24, 1, 2).2, 5);
     }
 
-    fn t_of(h: u16) -> u16 {
-        split_heights(h, 0, 0).1
+    /// The capacity the key handling scrolls by is the rows the screen draws, gauges and
+    /// per-prompt totals included: else the selected row scrolls out of sight.
+    #[test]
+    fn the_table_capacity_is_the_rows_drawn() {
+        let mut d = Dashboard::default();
+        d.limits.max_iterations = Some(10);
+        d.limits.max_cost_usd = Some(1.0);
+        for seq in 1..=9 {
+            let prompt = ["lint", "docs", "tidy"][seq as usize % 3];
+            let r = serde_json::json!({"seq": seq, "run_id": "r", "prompt": prompt,
+                "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:01:00Z",
+                "status": "ok", "summary": "s", "commit": null,
+                "tokens": {"input": 1, "output": 1}, "cost_usd": 0.01, "transcript_path": "t"});
+            d.add_record(serde_json::from_value(r).unwrap());
+        }
+        let now = chrono::Utc::now();
+        for height in [22u16, 24, 40] {
+            let screen = Screen {
+                d: &d,
+                selected: 0,
+                top: 0,
+                transcript: &[],
+                transcript_seq: None,
+                help: false,
+                message: None,
+                now,
+            };
+            let text = to_text(&screen, 100, height);
+            let drawn = text.lines().filter(|l| l.starts_with("│000")).count();
+            assert_eq!(
+                table_capacity(&d, height, now),
+                drawn,
+                "{height} lines:\n{text}"
+            );
+            // Skip and drain are offered only while a grind runs the run.
+            assert!(!text.contains("s skip") && text.contains("no grind runs this run here"));
+            let live = Dashboard {
+                grinding: true,
+                ..d.clone()
+            };
+            let screen = Screen { d: &live, ..screen };
+            assert!(to_text(&screen, 100, height).contains("s skip session · d drain"));
+        }
     }
 
     #[test]

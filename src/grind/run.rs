@@ -228,6 +228,10 @@ pub(crate) enum GrindEvent {
         /// same definition as a record's: input + output + cache reads + cache writes).
         #[serde(skip_serializing_if = "Option::is_none")]
         tokens: Option<u64>,
+        /// The session's cost so far: the agent's own running figure, else its tokens at the
+        /// model's price (absent when neither is known, as for a `command` agent).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
     },
     SessionFinished {
         record: Box<SessionRecord>,
@@ -360,6 +364,8 @@ pub(crate) fn grind(
         budgets,
         agent_version,
     };
+    // A drain asked of an earlier grind of this run has been honoured: this one goes on.
+    let _ = std::fs::remove_file(super::slot::drain_file(repo.common_dir(), &ctx.run));
     announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
     let ground = (|| {
         if this.resumed {
@@ -448,6 +454,12 @@ fn run_sessions(
     loop {
         if ctx.controls.stopping() {
             return Ok(StopCause::user(progress, first_seq));
+        }
+        if slot.run_dir().join("drain").exists() {
+            obs.event(&GrindEvent::Warning {
+                message: "drained from `git pitboss watch`: stopping".into(),
+            });
+            return Ok(StopCause::User);
         }
         let now = ctx.clock.now();
         if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {

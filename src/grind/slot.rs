@@ -130,6 +130,34 @@ pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
     crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
 }
 
+/// The drain file of a run: while it exists, the grind starts no new session and stops once
+/// the running one ends. A file rather than a signal so that asking twice (or after a Ctrl-C in
+/// grind's terminal) never turns into an abort, as a second SIGINT would.
+pub(crate) fn drain_file(common_dir: &Path, id: &RunId) -> PathBuf {
+    common_dir
+        .join("pitboss/runs")
+        .join(id.as_str())
+        .join("drain")
+}
+
+/// Asks the live grind of `id` to finish its running session and stop (the `d` of `watch`).
+/// Refuses when no grind holds the run. Asking again changes nothing.
+pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
+    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
+        Ok(lock) => {
+            drop(lock);
+            Err(GrindError::NotRunning(id.clone()))
+        }
+        Err(super::lock::LockError::Held { .. }) => {
+            let path = drain_file(repo.common_dir(), id);
+            std::fs::write(&path, b"drain requested by `git pitboss watch`\n")
+                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
+            Ok(path)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Asks the live grind of `id` to end its current session as `skipped`. Refuses when no grind
 /// holds the run (there is no session to skip).
 pub(crate) fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {

@@ -30,6 +30,8 @@ pub(crate) struct CostWatch {
     controls: Controls,
     /// The running cost at which the session was cut.
     pub cut_at: Option<f64>,
+    /// The session's running cost so far, when it is known (stated or priced).
+    pub spent_usd: Option<f64>,
 }
 
 impl CostWatch {
@@ -47,6 +49,7 @@ impl CostWatch {
             price_file,
             controls,
             cut_at: None,
+            spent_usd: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl CostWatch {
             let price = prices::lookup(self.model.as_deref()?, &self.overrides, file)?;
             Some(tokens.cost_at(&price.pricing))
         })?;
+        self.spent_usd = Some(cost);
         if self.cut_at.is_some() || cost <= self.cap_usd {
             return None;
         }

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::ReportError;
 use super::model::Chart;
@@ -271,34 +273,27 @@ fn timeline(records: &[SessionRecord]) -> Result<String, ReportError> {
             .margin(10)
             .x_label_area_size(32)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..xmax, (0..n).into_segmented())
+            .build_cartesian_2d(0.0..xmax, 0.0..n as f64)
             .map_err(s)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .y_labels(0)
             .x_desc(unit.name)
             .label_style((FONT, 12))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => {
-                    lanes.get(*i).map_or(String::new(), |l| format!("slot {l}"))
-                }
-                _ => String::new(),
-            })
             .draw()
             .map_err(s)?;
         let to_x = |col: usize| col as f64 / columns as f64 * xmax;
         chart
             .draw_series(bars.iter().map(|&(lane, a, b, st)| {
                 Rectangle::new(
-                    [
-                        (to_x(a), SegmentValue::Exact(lane)),
-                        (to_x(b + 1), SegmentValue::Exact(lane + 1)),
-                    ],
+                    [(to_x(a), lane as f64), (to_x(b + 1), lane as f64 + 1.0)],
                     status_color(st).filled(),
                 )
             }))
             .map_err(s)?;
-        Ok(())
+        let names: Vec<String> = lanes.iter().map(|l| format!("slot {l}")).collect();
+        row_labels(root, &chart, &names)
     })
 }
 
@@ -332,22 +327,24 @@ fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportErr
             .margin(10)
             .x_label_area_size(32)
             .y_label_area_size(110)
-            .build_cartesian_2d(0.0..xmax, (0..n).into_segmented())
+            .build_cartesian_2d(0.0..xmax, 0.0..n as f64)
             .map_err(s)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .y_labels(0)
             .x_desc(if cost { "known cost (USD)" } else { "sessions" })
-            .label_style((FONT, 12))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
+            .x_label_formatter(&|v| match cost {
+                true if xmax < 0.5 => format!("${v:.3}"),
+                true => format!("${v:.2}"),
+                false => whole(v),
             })
+            .label_style((FONT, 12))
             .draw()
             .map_err(s)?;
         let mut bars = Vec::new();
         for (i, (statuses, c)) in rows.iter().enumerate() {
-            let (y0, y1) = (SegmentValue::Exact(i), SegmentValue::Exact(i + 1));
+            let (y0, y1) = (i as f64, i as f64 + 1.0);
             if cost {
                 let mut bar = Rectangle::new([(0.0, y0), (*c, y1)], RGBColor(9, 105, 218).filled());
                 bar.set_margin(4, 4, 0, 0);
@@ -357,18 +354,44 @@ fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportErr
             let mut x = 0.0;
             for (_, (st, count)) in statuses.iter().rev() {
                 let next = x + *count as f64;
-                let mut bar = Rectangle::new(
-                    [(x, y0.clone()), (next, y1.clone())],
-                    status_color(*st).filled(),
-                );
+                let mut bar = Rectangle::new([(x, y0), (next, y1)], status_color(*st).filled());
                 bar.set_margin(4, 4, 0, 0);
                 bars.push(bar);
                 x = next;
             }
         }
         chart.draw_series(bars).map_err(s)?;
-        Ok(())
+        row_labels(root, &chart, &names)
     })
+}
+
+/// Labels rows `0..names.len()` of a chart whose y axis counts rows (row `i` spans `i..i + 1`)
+/// at their middle, left of the plot. Drawn by hand: plotters' segmented axis keeps an empty
+/// row above the last one, and its numeric axis labels round values, not rows.
+fn row_labels(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    chart: &ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    names: &[String],
+) -> Result<(), String> {
+    let style = TextStyle::from((FONT, 12).into_font())
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, name) in names.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(chart.x_range().start, i as f64 + 0.5));
+        root.draw(&Text::new(name.clone(), (x - 6, y), style.clone()))
+            .map_err(s)?;
+    }
+    Ok(())
+}
+
+/// A count's axis label: whole numbers only (a tick at 2.5 sessions is left blank rather than
+/// rounded into a second "2").
+fn whole(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
 }
 
 /// A prompt name fit for an axis label: no control characters, at most 16 characters.
@@ -377,16 +400,25 @@ fn label(name: &str) -> String {
     crate::agent::readable::one_line_short(&clean, 16)
 }
 
+/// Sessions per duration bucket: at most `BINS` buckets of the same whole number of seconds
+/// (durations are whole seconds: a bucket of 0.35 s would hold some and not others at random).
+/// Returns the bucket width in seconds and the count of each bucket, from 0 s.
+pub(crate) fn duration_buckets(secs: &[i64]) -> (i64, Vec<u64>) {
+    const BINS: i64 = 20;
+    let max = secs.iter().copied().max().unwrap_or(0).max(0);
+    let width = ((max + 1) + BINS - 1) / BINS;
+    let mut counts = vec![0u64; (max / width + 1) as usize];
+    for s in secs {
+        counts[(s.max(&0) / width) as usize] += 1;
+    }
+    (width, counts)
+}
+
 fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
     let secs: Vec<i64> = records.iter().map(|r| r.duration_secs().max(0)).collect();
-    let max = secs.iter().copied().max().unwrap_or(0).max(1) as f64;
-    const BINS: usize = 20;
-    let width = max / BINS as f64;
-    let mut counts = [0u64; BINS];
-    for s in &secs {
-        let i = ((*s as f64 / width) as usize).min(BINS - 1);
-        counts[i] += 1;
-    }
+    let (w, counts) = duration_buckets(&secs);
+    let width = w as f64;
+    let max = counts.len() as f64 * width;
     let ymax = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
     svg("durations", |root| {
         let mut chart = ChartBuilder::on(root)
@@ -398,8 +430,9 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
         chart
             .configure_mesh()
             .x_desc("session duration (seconds)")
+            .x_label_formatter(&whole)
             .y_desc("sessions")
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&whole)
             .label_style((FONT, 12))
             .draw()
             .map_err(s)?;
@@ -411,10 +444,13 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
                     .filter(|(_, c)| **c > 0)
                     .map(|(i, c)| {
                         let x0 = i as f64 * width;
-                        Rectangle::new(
+                        let mut bar = Rectangle::new(
                             [(x0, 0.0), (x0 + width, *c as f64)],
                             RGBColor(31, 136, 61).filled(),
-                        )
+                        );
+                        // A gap between buckets: full neighbours read as one block.
+                        bar.set_margin(0, 0, 1, 1);
+                        bar
                     }),
             )
             .map_err(s)?;

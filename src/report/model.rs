@@ -39,8 +39,9 @@ pub(crate) struct Summary {
     pub sessions: u64,
     pub by_status: Vec<(String, u64)>,
     pub tokens: u64,
-    pub tokens_in: u64,
-    pub tokens_out: u64,
+    /// `1000 in / 500 out / 300 cache read / 100 cache write`, as `git pitboss show` says it
+    /// (the cache parts only when there are some).
+    pub tokens_parts: String,
     pub cost: String,
     pub cost_unknown: u64,
     pub budgets: Vec<(String, String)>,
@@ -124,19 +125,29 @@ pub(crate) fn duration(secs: i64) -> String {
     }
 }
 
+fn tokens_parts(t: &crate::usage::Tokens) -> String {
+    let mut s = format!("{} in / {} out", t.input, t.output);
+    if t.has_cache() {
+        s.push_str(&format!(
+            " / {} cache read / {} cache write",
+            t.cache_read, t.cache_write
+        ));
+    }
+    s
+}
+
 fn summary(run: &RunInput<'_>) -> Summary {
     let (meta, state, records) = (run.meta, run.state, run.records);
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut known, mut unknown, mut tokens, mut tin, mut tout) = (0.0, 0, 0, 0, 0);
+    let (mut known, mut unknown) = (0.0, 0);
+    let mut t = crate::usage::Tokens::default();
     for r in records {
         *by_status.entry(r.status.as_str().to_string()).or_default() += 1;
         match r.usage.known_cost() {
             Some(c) => known += c,
             None => unknown += 1,
         }
-        tokens += r.usage.tokens.total();
-        tin += r.usage.tokens.input + r.usage.tokens.cache_read + r.usage.tokens.cache_write;
-        tout += r.usage.tokens.output;
+        t += r.usage.tokens;
     }
     let first = records.iter().map(|r| r.started_at).min();
     let last = records.iter().map(|r| r.ended_at).max();
@@ -169,16 +180,15 @@ fn summary(run: &RunInput<'_>) -> Summary {
         wall: duration(wall),
         sessions: records.len() as u64,
         by_status: by_status.into_iter().collect(),
-        tokens,
-        tokens_in: tin,
-        tokens_out: tout,
+        tokens: t.total(),
+        tokens_parts: tokens_parts(&t),
         cost,
         cost_unknown: unknown,
         budgets: budgets(
             meta.extra.get("started_with"),
             records.len() as u64,
             known,
-            tokens,
+            t.total(),
         ),
     }
 }

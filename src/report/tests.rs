@@ -92,6 +92,8 @@ fn summary_figures_and_sessions() {
     assert!(html.contains(r#"<span class="badge error">2 error</span>"#));
     assert!(html.contains(r#"<td class="run-cost">$0.1000</td>"#));
     assert!(html.contains(r#"<span class="run-tokens">11000</span>"#));
+    // The parts as `git pitboss show` names them.
+    assert!(html.contains("(10000 in / 1000 out)"), "{html}");
     assert!(html.contains("iterations 10 of 10"));
     assert!(html.contains("finished (iteration budget reached)"));
     assert_eq!(html.matches("<details class=\"s\"").count(), 10);
@@ -179,4 +181,68 @@ fn ten_thousand_sessions_stay_small() {
         .sum();
     // Charts are thinned to pixels: no larger for 10,000 sessions than for a few hundred.
     assert!(svg < 200_000, "{svg} bytes of charts");
+}
+
+/// The `(x, y, width, height)` of each `<rect>` of `fill` in an SVG.
+fn rects(svg: &str, fill: &str) -> Vec<(f64, f64, f64, f64)> {
+    svg.split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains(&format!("fill=\"{fill}\"")))
+        .map(|r| {
+            let attr = |name: &str| -> f64 {
+                let at = r
+                    .find(&format!(" {name}=\""))
+                    .or_else(|| r.starts_with(&format!("{name}=\"")).then_some(0));
+                let rest = &r[at.unwrap() + name.len() + 2..];
+                let rest = rest.trim_start_matches('"');
+                rest[..rest.find('"').unwrap()].parse().unwrap()
+            };
+            (attr("x"), attr("y"), attr("width"), attr("height"))
+        })
+        .collect()
+}
+
+/// Per-prompt rows fill the plot: no empty row above the last prompt (plotters' segmented
+/// axis kept one), whatever the number of prompts.
+#[test]
+fn per_prompt_rows_fill_the_plot() {
+    for prompts in [1u64, 2, 5] {
+        let recs: Vec<SessionRecord> = records(A, 10)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.prompt = format!("p{}", i as u64 % prompts);
+                r
+            })
+            .collect();
+        let all = charts::all(&recs).unwrap();
+        let cost = &all
+            .iter()
+            .find(|c| c.title == "Cost per prompt")
+            .unwrap()
+            .svg;
+        let bars = rects(cost, "#0969DA");
+        assert_eq!(bars.len() as u64, prompts, "{cost}");
+        let top = bars.iter().map(|b| b.1).fold(f64::MAX, f64::min);
+        let bottom = bars.iter().map(|b| b.1 + b.3).fold(0.0, f64::max);
+        let row = (bottom - top) / prompts as f64;
+        // The plot starts below the 10-pixel margin; the top bar starts within its own row's
+        // margin of it, not a whole empty row lower.
+        assert!(
+            top < 10.0 + row * 0.5,
+            "{prompts} prompts: top {top}, row {row}\n{cost}"
+        );
+    }
+}
+
+#[test]
+fn duration_buckets_are_whole_seconds() {
+    assert_eq!(charts::duration_buckets(&[1, 2, 3]), (1, vec![0, 1, 1, 1]));
+    assert_eq!(charts::duration_buckets(&[]), (1, vec![0]));
+    // 0 to 100 s: buckets of 6 s (at most 20 of them), each session in exactly one.
+    let (w, counts) = charts::duration_buckets(&[0, 5, 6, 100]);
+    assert_eq!(w, 6);
+    assert_eq!(counts.len(), 17);
+    assert_eq!((counts[0], counts[1], counts[16]), (2, 1, 1));
+    assert_eq!(counts.iter().sum::<u64>(), 4);
 }

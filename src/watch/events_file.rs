@@ -200,6 +200,7 @@ mod tests {
             last_tool: tool.map(str::to_string),
             text: None,
             tokens: None,
+            cost_usd: None,
         }
     }
 

@@ -50,6 +50,8 @@ pub enum Event {
         last_tool: Option<String>,
         #[serde(default)]
         tokens: Option<u64>,
+        #[serde(default)]
+        cost_usd: Option<f64>,
     },
     SessionFinished {
         record: Box<SessionRecord>,
@@ -71,6 +73,8 @@ pub struct Live {
     pub started_at: Option<DateTime<Utc>>,
     pub last_tool: Option<String>,
     pub tokens: Option<u64>,
+    /// Its cost so far, when the agent's events tell it.
+    pub cost_usd: Option<f64>,
 }
 
 /// Totals of one prompt.
@@ -173,6 +177,7 @@ impl Dashboard {
                         started_at,
                         last_tool: None,
                         tokens: None,
+                        cost_usd: None,
                     });
                 }
             }
@@ -180,10 +185,12 @@ impl Dashboard {
                 seq,
                 last_tool,
                 tokens,
+                cost_usd,
             } => match self.live.as_mut() {
                 Some(l) if l.seq == seq => {
                     l.last_tool = last_tool.or(l.last_tool.take());
                     l.tokens = tokens.or(l.tokens);
+                    l.cost_usd = cost_usd.or(l.cost_usd);
                 }
                 _ => return false,
             },
@@ -200,13 +207,14 @@ impl Dashboard {
         self.done.len() as u64 + u64::from(self.live.is_some())
     }
 
-    /// Known cost, and how many sessions have none.
+    /// Known cost (with the live session's so far), and how many sessions have none.
     pub fn cost(&self) -> (f64, u64) {
         let mut c = crate::store::Consumed::default();
         for r in self.done.values() {
             c.add(r);
         }
-        (c.cost_usd, c.unknown_cost_sessions)
+        let live = self.live.as_ref().and_then(|l| l.cost_usd).unwrap_or(0.0);
+        (c.cost_usd + live, c.unknown_cost_sessions)
     }
 
     /// Tokens as budgets count them (input, output, cache reads and writes).
@@ -262,7 +270,7 @@ impl Dashboard {
     /// Rows `from..from + n` of the table, formatted (the rest is never formatted: a run of
     /// 10,000 sessions costs no more per frame than a run of 20).
     pub fn rows(&self, from: usize, n: usize, now: DateTime<Utc>) -> Vec<Row> {
-        let live = self.live.iter().map(|l| live_row(l, now));
+        let live = self.live.iter().map(|l| live_row(l, self.grinding, now));
         let done = self.done.values().rev().map(done_row);
         live.chain(done).skip(from).take(n).collect()
     }
@@ -352,21 +360,27 @@ pub struct Row {
     pub summary: String,
 }
 
-fn live_row(l: &Live, now: DateTime<Utc>) -> Row {
+/// The session in progress; with no grind holding the run it is no longer running (its grind
+/// died): `interrupted`, as `ls` says, with no time that keeps counting.
+fn live_row(l: &Live, grinding: bool, now: DateTime<Utc>) -> Row {
     Row {
         seq: l.seq,
         live: true,
         prompt: l.prompt.clone(),
-        status: "running".into(),
+        status: if grinding { "running" } else { "interrupted" }.into(),
         duration: l
             .started_at
+            .filter(|_| grinding)
             .map(|t| short_duration((now - t).num_seconds().max(0)))
             .unwrap_or_else(|| "-".into()),
         tokens: l
             .tokens
             .map(|t| t.to_string())
             .unwrap_or_else(|| "-".into()),
-        cost: "-".into(),
+        cost: l
+            .cost_usd
+            .map(|c| format!("${c:.4}"))
+            .unwrap_or_else(|| "-".into()),
         summary: l
             .last_tool
             .as_ref()

@@ -19,7 +19,10 @@ fn at(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
-    let mut d = Dashboard::default();
+    let mut d = Dashboard {
+        grinding: true,
+        ..Dashboard::default()
+    };
     d.add_record(record(1, "lint", "ok", "0.5"));
     d.add_record(record(2, "docs", "error", "unknown"));
     assert!(d.apply_line(
@@ -35,6 +38,7 @@ fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
     assert_eq!(rows[0].duration, "1m30s");
     assert_eq!(rows[0].summary, "last tool: Bash");
     assert_eq!(rows[0].tokens, "40");
+    assert_eq!(rows[0].cost, "-", "no running cost known yet");
     assert_eq!(rows[1].cost, "unknown");
     assert_eq!(rows[2].cost, "$0.5000");
     assert_eq!(rows[2].summary, "fixed 1");
@@ -44,6 +48,21 @@ fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
     assert_eq!(d.seq_at(0), Some(3));
     assert_eq!(d.seq_at(2), Some(1));
     assert_eq!(d.seq_at(3), None);
+    // The running cost, once the agent's usage gives one, on the live row and in the total.
+    assert!(
+        d.apply_line(r#"{"event":"progress","seq":3,"elapsed_ms":9,"tokens":90,"cost_usd":0.125}"#)
+    );
+    let rows = d.rows(0, 10, at("2026-01-01T00:03:30Z"));
+    assert_eq!(rows[0].cost, "$0.1250");
+    assert_eq!(d.cost(), (0.625, 1));
+    // Its grind gone, the session no longer runs, nor does its time.
+    d.grinding = false;
+    let rows = d.rows(0, 10, at("2026-01-01T00:09:30Z"));
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].duration.as_str()),
+        ("interrupted", "-")
+    );
+    d.grinding = true;
     // Its record ends the live row.
     d.apply_line(&format!(
         r#"{{"event":"session_finished","record":{},"patch_saved":false,"run_cost_usd":0,"run_sessions":3,"run_unknown_cost_sessions":1}}"#,

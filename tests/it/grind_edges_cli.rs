@@ -747,3 +747,41 @@ fn live_progress_counts_streamed_tokens_the_one_way() {
         .collect();
     assert_eq!(tokens.last(), Some(&3520), "{}", stdout(&out));
 }
+
+/// The live progress carries the session's cost so far (its streamed tokens at its model's
+/// price), which `watch` shows on the running session's row.
+#[test]
+fn live_progress_carries_the_running_cost() {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let stream = sb.path("stream.jsonl");
+    std::fs::write(
+        &stream,
+        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"claude-sonnet-4-5\"}\n\
+         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
+         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
+    )
+    .unwrap();
+    let bin = fake_claude(&sb, &stream);
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    let out = bounded(
+        &sb,
+        &["grind", "--max-iterations", "1", "--json"],
+        &[],
+        Duration::from_secs(30),
+    );
+    let costs: Vec<f64> = events(&out)
+        .iter()
+        .filter(|e| e["event"] == "progress")
+        .filter_map(|e| e["cost_usd"].as_f64())
+        .collect();
+    // 100 in at $3/M, 20 out at $15/M, 3000 cache reads at $0.30/M, 400 writes at $3.75/M.
+    let last = *costs.last().unwrap_or_else(|| panic!("{}", stdout(&out)));
+    assert!((last - 0.003).abs() < 1e-9, "{last}");
+}

@@ -249,5 +249,17 @@ fn two_runs_side_by_side_and_errors() {
     let nowhere =
         p.sb.run(&["report", "--html", "/nonexistent/dir/r.html"], "");
     assert_eq!(nowhere.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot write"));
+    let said = String::from_utf8_lossy(&nowhere.stderr);
+    assert!(
+        said.contains(
+            "cannot write /nonexistent/dir/r.html: the folder /nonexistent/dir does not exist"
+        ) && !said.contains(".pitboss-report"),
+        "said in the user's terms, not our temporary file's: {said}"
+    );
+    let folder = p.sb.run(&["report", "--html", "."], "");
+    assert_eq!(folder.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&folder.stderr).contains("it is a folder"),
+        "{folder:?}"
+    );
 }

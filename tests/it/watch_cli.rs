@@ -164,7 +164,8 @@ fn skip_and_drain_keys_act_on_the_run() {
         "a drained run stops as one Ctrl-C does (exit 2)"
     );
     assert!(
-        g.stderr().contains("stopping after this session"),
+        g.stderr()
+            .contains("drained from `git pitboss watch`: stopping"),
         "{}",
         g.stderr()
     );
@@ -172,6 +173,36 @@ fn skip_and_drain_keys_act_on_the_run() {
     t.wait_text(&["aborted", "stopped by the user"]);
     t.keys(&["q"]);
     t.wait_text(&["watch-exited-0"]);
+}
+
+/// A drain after a Ctrl-C in grind's terminal still lets the running session finish: it is
+/// no second SIGINT (which would abort the session), and asking twice is asking once.
+#[test]
+fn drain_after_a_ctrl_c_in_grinds_terminal_does_not_abort_the_session() {
+    let p = project();
+    let mut g = grind(&p, &["--max-iterations", "5"]);
+    p.wait_mark("started-1", &mut g);
+    let run = p.only_run();
+    let t = watch(&p, &run);
+    t.wait_for("session 1 running", |s| {
+        s.lines()
+            .any(|l| l.contains("0001") && l.contains("running"))
+    });
+    g.signal_group(nix::sys::signal::Signal::SIGINT);
+    // Well past the window in which two SIGINTs count as one keypress.
+    std::thread::sleep(grind_run_keypress_window() + Duration::from_millis(500));
+    t.keys(&["d"]);
+    t.wait_text(&["draining: the run stops after this session"]);
+    t.keys(&["d"]);
+    t.wait_text(&["already asked"]);
+    release(&p, 1);
+    g.wait(Duration::from_secs(60));
+    assert_eq!(statuses(&p.records(&run)), ["ok"], "{}", g.stderr());
+    t.wait_text(&["aborted", "stopped by the user"]);
+}
+
+fn grind_run_keypress_window() -> Duration {
+    Duration::from_secs(1)
 }
 
 #[test]
@@ -286,5 +317,76 @@ fn grinds_live_line_shows_the_prompt_progress_against_the_budget_and_the_cost() 
     );
     release(&p, 2);
     release(&p, 3);
+    t.wait_text(&["grind-exited-0"]);
+}
+
+/// With `NO_COLOR` the dashboard has no colour, and the selected row is reversed whole (a
+/// colour change under `NO_COLOR` once reset it halfway along the row).
+#[test]
+fn no_color_keeps_the_selected_row_reversed_and_drops_colours() {
+    let p = project();
+    release(&p, 1);
+    let mut g = grind(&p, &["--max-iterations", "1"]);
+    assert_eq!(
+        g.wait(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        g.stderr()
+    );
+    let run = p.only_run();
+    let env = {
+        let mut c = p.sb.git_pitboss();
+        c.env("NO_COLOR", "1");
+        c
+    };
+    let t = Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        &format!("git pitboss watch {run}; sleep 60"),
+        120,
+        30,
+    );
+    t.wait_text(&["0001", "q quit"]);
+    let screen = t.capture_escaped();
+    let row = screen.lines().find(|l| l.contains("0001")).unwrap();
+    let reversed = &row[row.find("\u{1b}[7m").expect(row)..];
+    let end = reversed.find("\u{1b}[0m").or(reversed.find("\u{1b}[m"));
+    let inside = &reversed[..end.unwrap_or(reversed.len())];
+    assert!(
+        inside.contains("ok") && inside.contains("tidied"),
+        "the whole row is reversed: {row:?}"
+    );
+    assert!(!screen.contains("\u{1b}[38;"), "no colours: {screen:?}");
+}
+
+/// On a narrow terminal grind's live line is cut to the width: a line that wrapped would
+/// leave a row behind at every redraw.
+#[test]
+fn grinds_live_line_fits_a_narrow_terminal() {
+    let p = Project::new();
+    let long = "a-prompt-with-a-long-name-here";
+    p.prompt(long, "").agent(AGENT);
+    p.sb.git(&["add", "-A"]);
+    p.sb.git(&["commit", "-q", "-m", "prompts"]);
+    let env: Command = p.sb.git_pitboss();
+    let t = Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        &format!(
+            "MARKS={} git pitboss grind --max-iterations 1 --max-cost 5; echo grind-exited-$?; sleep 60",
+            p.marks().display()
+        ),
+        60,
+        20,
+    );
+    let screen = t.wait_text(&["1 of 1  running 3s"]);
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains(&format!("0001 {long}  1 of 1")))
+        .count();
+    assert_eq!(rows, 1, "one live line, redrawn in place:\n{screen}");
+    release(&p, 1);
     t.wait_text(&["grind-exited-0"]);
 }

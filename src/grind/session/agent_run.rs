@@ -51,7 +51,8 @@ pub(super) fn run(
             );
         }),
         tokens: None,
-        cost_watch: s.spec.max_cost_usd.map(|cap| {
+        // Without a cap the watch only prices the running cost, for the live views.
+        cost_watch: Some(s.spec.max_cost_usd.unwrap_or(f64::INFINITY)).map(|cap| {
             CostWatch::new(
                 cap,
                 agent.model.clone(),
@@ -125,6 +126,7 @@ impl agent::AgentObserver for Relay<'_> {
             last_tool: self.last_tool.clone(),
             text,
             tokens: self.tokens,
+            cost_usd: self.cost_watch.as_ref().and_then(|w| w.spent_usd),
         });
     }
 }

@@ -86,6 +86,12 @@ impl Tmux {
         text(&out.stdout)
     }
 
+    /// The pane's text with its colours and attributes, as escape sequences.
+    pub fn capture_escaped(&self) -> String {
+        let out = self.run(&["capture-pane", "-e", "-p", "-t", "0"]);
+        text(&out.stdout)
+    }
+
     /// Sends keys (tmux key names: `q`, `Down`, `Escape`, …).
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "0"];
