@@ -459,7 +459,11 @@ fn run_sessions(
             obs.event(&GrindEvent::Warning {
                 message: "drained from `git pitboss watch`: stopping".into(),
             });
-            return Ok(StopCause::User);
+            // Between sessions: none was cut short.
+            return Ok(StopCause::User {
+                drained: true,
+                aborted_session: None,
+            });
         }
         let now = ctx.clock.now();
         if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
