@@ -304,14 +304,7 @@ mod tests {
             .join("0");
         repo.add_worktree(&format!("pitboss-{id}-0"), &path, &format!("pitboss/{id}"))
             .unwrap();
-        let opts = GcOptions {
-            force: false,
-            stopped: false,
-            tombstones_older_than: None,
-            target: None,
-            now: clock.0,
-            redactor: crate::agent::Redactor::from_env([]),
-        };
+        let opts = options(clock.0);
         let table = super::super::plan(&store, &opts).unwrap();
         let wt_row = |r: &GcReport| {
             r.rows
@@ -329,6 +322,18 @@ mod tests {
         assert!(path.join("new.txt").is_file());
     }
 
+    /// gc's defaults (no flag), at `now`.
+    fn options(now: chrono::DateTime<chrono::Utc>) -> GcOptions {
+        GcOptions {
+            force: false,
+            stopped: false,
+            tombstones_older_than: None,
+            target: None,
+            now,
+            redactor: crate::agent::Redactor::from_env([]),
+        }
+    }
+
     #[test]
     fn a_ref_that_moved_since_the_table_was_made_is_left_alone_and_reported() {
         let (_d, repo) = temp_repo();
@@ -339,14 +344,7 @@ mod tests {
         repo.set_ref("refs/heads/main", c1, "t").unwrap();
         repo.set_ref("refs/heads/pitboss/20261124T101500Z-3fa9", c1, "t")
             .unwrap();
-        let opts = GcOptions {
-            force: false,
-            stopped: false,
-            tombstones_older_than: None,
-            target: None,
-            now: clock.0,
-            redactor: crate::agent::Redactor::from_env([]),
-        };
+        let opts = options(clock.0);
         let table = super::super::plan(&store, &opts).unwrap();
         let row = |r: &GcReport| {
             r.rows
