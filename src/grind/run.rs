@@ -455,6 +455,12 @@ fn run_sessions(
         if ctx.controls.stopping() {
             return Ok(StopCause::user(progress, first_seq));
         }
+        let now = ctx.clock.now();
+        if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
+            return Ok(StopCause::Budget { reason });
+        }
+        // After the budgets: a drain asked for during the run's last session leaves the run
+        // finished by its budget, which is what it is.
         if slot.run_dir().join("drain").exists() {
             obs.event(&GrindEvent::Warning {
                 message: "drained from `git pitboss watch`: stopping".into(),
@@ -464,10 +470,6 @@ fn run_sessions(
                 drained: true,
                 aborted_session: None,
             });
-        }
-        let now = ctx.clock.now();
-        if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
-            return Ok(StopCause::Budget { reason });
         }
         let (prompt, rotation) = match progress.scheduler.next_pick() {
             Pick::Exhausted => return Ok(StopCause::Exhausted),

@@ -785,3 +785,44 @@ fn live_progress_carries_the_running_cost() {
     let last = *costs.last().unwrap_or_else(|| panic!("{}", stdout(&out)));
     assert!((last - 0.003).abs() < 1e-9, "{last}");
 }
+
+/// A drain (`d` in `git pitboss watch` writes the run's `drain` file) stops the run before its
+/// next session; asked for during the run's last session, it leaves the run finished by its
+/// budget, which is what it is, not `aborted`.
+#[test]
+fn a_drain_stops_before_the_next_session_and_not_a_run_its_budget_ended() {
+    for (drain_in, budget, sessions, status) in [(1, 3, 1, "aborted"), (2, 2, 2, "finished")] {
+        let sb = Sandbox::new();
+        prompt(&sb, "work", "");
+        // The agent asks for the drain as watch would, beside its skip file.
+        let agent = sb.path("agent.sh");
+        write_exe(
+            &agent,
+            &format!(
+                "#!/bin/sh\n[ \"$PITBOSS_SEQ\" = {drain_in} ] && touch \"$(dirname \"$PITBOSS_SKIP_FILE\")/drain\"\nexit 0\n"
+            ),
+        );
+        let budget = budget.to_string();
+        let out = bounded(
+            &sb,
+            &[
+                "grind",
+                "--agent",
+                "command",
+                "--agent-cmd",
+                agent.to_str().unwrap(),
+                "--max-iterations",
+                &budget,
+            ],
+            &[],
+            Duration::from_secs(30),
+        );
+        let run = sb.only_run();
+        assert_eq!(sb.records(&run).len(), sessions, "{}", stderr(&out));
+        let state = sb.git(&["show", &format!("refs/pitboss/grind/{run}:state.json")]);
+        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(state["status"], status, "{state}");
+        let drained = stderr(&out).contains("drained from `git pitboss watch`: stopping");
+        assert_eq!(drained, status == "aborted", "{}", stderr(&out));
+    }
+}
