@@ -9,18 +9,18 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
-fn write_exe(path: &Path, text: &str) {
+pub(crate) fn write_exe(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn prompt(sb: &Sandbox, name: &str, extra: &str) {
+pub(crate) fn prompt(sb: &Sandbox, name: &str, extra: &str) {
     let dir = sb.repo.join(".pitboss/grind/prompts");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -30,13 +30,13 @@ fn prompt(sb: &Sandbox, name: &str, extra: &str) {
     .unwrap();
 }
 
-fn config(sb: &Sandbox, text: &str) {
+pub(crate) fn config(sb: &Sandbox, text: &str) {
     std::fs::create_dir_all(sb.repo.join(".pitboss")).unwrap();
     std::fs::write(sb.repo.join(".pitboss/config.toml"), text).unwrap();
 }
 
 /// A stand-in for Claude Code that prints a recorded stream (`$FAKE_STREAM`) and exits.
-fn fake_claude(sb: &Sandbox, stream: &Path) -> PathBuf {
+pub(crate) fn fake_claude(sb: &Sandbox, stream: &Path) -> PathBuf {
     let bin = sb.path("claude");
     write_exe(
         &bin,
@@ -50,7 +50,12 @@ fn fake_claude(sb: &Sandbox, stream: &Path) -> PathBuf {
 
 /// Runs `git pitboss <args>` to its end, killing it (and failing) after `limit`. It runs in a
 /// process group of its own, so the kill reaches git's child `git-pitboss` and its agent too.
-fn bounded(sb: &Sandbox, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+pub(crate) fn bounded(
+    sb: &Sandbox,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Output {
     use std::os::unix::process::CommandExt;
     let mut cmd = sb.git_pitboss();
     cmd.args(args)
@@ -640,189 +645,4 @@ fn rm_remote_without_a_name_uses_the_default_remote() {
         "{err}"
     );
     assert!(bare.runs().is_empty(), "{}", bare.runs());
-}
-
-/// The per-session line and the closing table count a session's tokens the same way (input +
-/// output + cache reads + cache writes) for every backend, on each one's recorded stream.
-#[test]
-fn the_session_line_and_the_closing_table_agree_on_tokens_for_every_backend() {
-    for (backend, version, fixture_file) in [
-        (
-            "claude",
-            "2.1.197 (Claude Code)",
-            "claude/write-and-commit.jsonl",
-        ),
-        ("codex", "codex-cli 0.169.0", "codex/write-and-commit.jsonl"),
-        ("gemini", "0.61.0", "gemini/write-and-commit.jsonl"),
-        ("aider", "aider 0.86.2", "aider/write-and-commit.log"),
-    ] {
-        let sb = Sandbox::new();
-        prompt(&sb, "work", "");
-        let bin = sb.path(backend);
-        write_exe(
-            &bin,
-            &format!(
-                "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo '{version}'; exit 0; }}\n\
-                 cat >/dev/null\ncat '{}'\n",
-                fixture(fixture_file).display()
-            ),
-        );
-        config(
-            &sb,
-            &format!(
-                "[agent]\nbackend = \"{backend}\"\nbinary = \"{}\"\n",
-                bin.display()
-            ),
-        );
-        let out = bounded(
-            &sb,
-            &["grind", "--max-iterations", "1"],
-            &[],
-            Duration::from_secs(30),
-        );
-        let err = stderr(&out);
-        let line = err
-            .lines()
-            .find(|l| l.starts_with("0001 "))
-            .unwrap_or_else(|| panic!("{backend}: no session line in\n{err}"));
-        let on_line: u64 = line
-            .split(" tok")
-            .next()
-            .and_then(|s| s.split_whitespace().last())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{backend}: {line}"));
-        let in_table: u64 = err
-            .lines()
-            .find_map(|l| l.trim_start().strip_prefix("tokens    "))
-            .and_then(|t| t.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{backend}: no tokens row in\n{err}"));
-        let run = sb.only_run();
-        let t = &sb.records(&run)[0]["tokens"];
-        let parts: u64 = ["input", "output", "cache_read", "cache_write"]
-            .iter()
-            .map(|k| t[*k].as_u64().unwrap_or(0))
-            .sum();
-        assert!(parts > 0, "{backend}: {t}");
-        assert_eq!(
-            (on_line, in_table),
-            (parts, parts),
-            "{backend}: {line}\n{err}"
-        );
-    }
-}
-
-/// The live progress counts tokens as every other view does (input + output + cache reads +
-/// cache writes), from the usage the agent streams.
-#[test]
-fn live_progress_counts_streamed_tokens_the_one_way() {
-    let sb = Sandbox::new();
-    prompt(&sb, "work", "");
-    let stream = sb.path("stream.jsonl");
-    std::fs::write(
-        &stream,
-        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"m\"}\n\
-         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
-         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
-    )
-    .unwrap();
-    let bin = fake_claude(&sb, &stream);
-    config(
-        &sb,
-        &format!(
-            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
-            bin.display()
-        ),
-    );
-    let out = bounded(
-        &sb,
-        &["grind", "--max-iterations", "1", "--json"],
-        &[],
-        Duration::from_secs(30),
-    );
-    let tokens: Vec<u64> = events(&out)
-        .iter()
-        .filter(|e| e["event"] == "progress")
-        .filter_map(|e| e["tokens"].as_u64())
-        .collect();
-    assert_eq!(tokens.last(), Some(&3520), "{}", stdout(&out));
-}
-
-/// The live progress carries the session's cost so far (its streamed tokens at its model's
-/// price), which `watch` shows on the running session's row.
-#[test]
-fn live_progress_carries_the_running_cost() {
-    let sb = Sandbox::new();
-    prompt(&sb, "work", "");
-    let stream = sb.path("stream.jsonl");
-    std::fs::write(
-        &stream,
-        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"claude-sonnet-4-5\"}\n\
-         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
-         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
-    )
-    .unwrap();
-    let bin = fake_claude(&sb, &stream);
-    config(
-        &sb,
-        &format!(
-            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
-            bin.display()
-        ),
-    );
-    let out = bounded(
-        &sb,
-        &["grind", "--max-iterations", "1", "--json"],
-        &[],
-        Duration::from_secs(30),
-    );
-    let costs: Vec<f64> = events(&out)
-        .iter()
-        .filter(|e| e["event"] == "progress")
-        .filter_map(|e| e["cost_usd"].as_f64())
-        .collect();
-    // 100 in at $3/M, 20 out at $15/M, 3000 cache reads at $0.30/M, 400 writes at $3.75/M.
-    let last = *costs.last().unwrap_or_else(|| panic!("{}", stdout(&out)));
-    assert!((last - 0.003).abs() < 1e-9, "{last}");
-}
-
-/// A drain (`d` in `git pitboss watch` writes the run's `drain` file) stops the run before its
-/// next session; asked for during the run's last session, it leaves the run finished by its
-/// budget, which is what it is, not `aborted`.
-#[test]
-fn a_drain_stops_before_the_next_session_and_not_a_run_its_budget_ended() {
-    for (drain_in, budget, sessions, status) in [(1, 3, 1, "aborted"), (2, 2, 2, "finished")] {
-        let sb = Sandbox::new();
-        prompt(&sb, "work", "");
-        // The agent asks for the drain as watch would, beside its skip file.
-        let agent = sb.path("agent.sh");
-        write_exe(
-            &agent,
-            &format!(
-                "#!/bin/sh\n[ \"$PITBOSS_SEQ\" = {drain_in} ] && touch \"$(dirname \"$PITBOSS_SKIP_FILE\")/drain\"\nexit 0\n"
-            ),
-        );
-        let budget = budget.to_string();
-        let out = bounded(
-            &sb,
-            &[
-                "grind",
-                "--agent",
-                "command",
-                "--agent-cmd",
-                agent.to_str().unwrap(),
-                "--max-iterations",
-                &budget,
-            ],
-            &[],
-            Duration::from_secs(30),
-        );
-        let run = sb.only_run();
-        assert_eq!(sb.records(&run).len(), sessions, "{}", stderr(&out));
-        let state = sb.git(&["show", &format!("refs/pitboss/grind/{run}:state.json")]);
-        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
-        assert_eq!(state["status"], status, "{state}");
-        let drained = stderr(&out).contains("drained from `git pitboss watch`: stopping");
-        assert_eq!(drained, status == "aborted", "{}", stderr(&out));
-    }
 }
