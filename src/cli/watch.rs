@@ -241,6 +241,10 @@ impl<'s> Tui<'s> {
                     last_lock_check = Instant::now();
                     let g = RunLock::holder(self.store.repo().common_dir(), self.src.id().as_str())
                         .is_some();
+                    if self.d.grinding && !g {
+                        // What was asked of the grind (skip, drain) is over with it.
+                        self.message = None;
+                    }
                     dirty |= g != self.d.grinding;
                     self.d.grinding = g;
                 }

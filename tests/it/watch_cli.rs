@@ -169,8 +169,10 @@ fn skip_and_drain_keys_act_on_the_run() {
         "{}",
         g.stderr()
     );
-    // Watch stays, showing the run stopped by the user.
+    // Watch stays, showing the run stopped by the user, and no longer what was asked of the
+    // grind that has gone.
     t.wait_text(&["aborted", "stopped by the user"]);
+    t.wait_for("the drain message gone", |s| !s.contains("draining:"));
     t.keys(&["q"]);
     t.wait_text(&["watch-exited-0"]);
 }
