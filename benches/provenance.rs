@@ -11,7 +11,7 @@
 //! file written by 100 sessions; `--keep` keeps the repository for a closer look).
 
 mod common;
-use common::{median, ms};
+use common::{median, ms, time};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -221,28 +221,6 @@ fn build(dir: &Path, runs: usize, sessions: usize, blame_runs: usize, lines: usi
     }
     repo.set_ref("refs/heads/main", main, "bench").unwrap();
     taken
-}
-
-fn time(dir: &Path, prog: &str, args: &[&str], reps: usize, before: impl Fn()) -> Duration {
-    let mut times = Vec::new();
-    for _ in 0..reps {
-        before();
-        let start = Instant::now();
-        let out = Command::new(prog)
-            .current_dir(dir)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        times.push(start.elapsed());
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    median(times)
 }
 
 fn verdict(ok: bool) -> &'static str {

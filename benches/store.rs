@@ -9,7 +9,7 @@
 //! Run with `cargo bench --bench store` (add `-- --quick` for a smaller, faster pass).
 
 mod common;
-use common::{dir_bytes, median, ms};
+use common::{dir_bytes, median, ms, time};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -288,25 +288,7 @@ fn bench_plumbing(base: u64, samples: u64) -> Duration {
 }
 
 fn time_cmd(dir: &Path, args: &[&str], reps: usize) -> Duration {
-    let bin = env!("CARGO_BIN_EXE_git-pitboss");
-    let mut times = Vec::new();
-    for _ in 0..reps {
-        let start = Instant::now();
-        let out = Command::new(bin)
-            .current_dir(dir)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        times.push(start.elapsed());
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    median(times)
+    time(dir, env!("CARGO_BIN_EXE_git-pitboss"), args, reps, || {})
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs git in `dir`; panics with its arguments when it fails.
 pub fn git(dir: &Path, args: &[&str]) {
@@ -65,4 +65,28 @@ pub fn ticks_per_second() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
+}
+
+/// The median wall time of `reps` runs of `prog args` in `dir`, `before` run before each;
+/// panics with its stderr when one fails.
+pub fn time(dir: &Path, prog: &str, args: &[&str], reps: usize, before: impl Fn()) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..reps {
+        before();
+        let start = Instant::now();
+        let out = Command::new(prog)
+            .current_dir(dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        times.push(start.elapsed());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    median(times)
 }

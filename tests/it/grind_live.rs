@@ -81,30 +81,7 @@ fn the_session_line_and_the_closing_table_agree_on_tokens_for_every_backend() {
 /// cache writes), from the usage the agent streams.
 #[test]
 fn live_progress_counts_streamed_tokens_the_one_way() {
-    let sb = Sandbox::new();
-    prompt(&sb, "work", "");
-    let stream = sb.path("stream.jsonl");
-    std::fs::write(
-        &stream,
-        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"m\"}\n\
-         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
-         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
-    )
-    .unwrap();
-    let bin = fake_claude(&sb, &stream);
-    config(
-        &sb,
-        &format!(
-            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
-            bin.display()
-        ),
-    );
-    let out = bounded(
-        &sb,
-        &["grind", "--max-iterations", "1", "--json"],
-        &[],
-        Duration::from_secs(30),
-    );
+    let out = one_streamed_session("m");
     let tokens: Vec<u64> = events(&out)
         .iter()
         .filter(|e| e["event"] == "progress")
@@ -117,30 +94,7 @@ fn live_progress_counts_streamed_tokens_the_one_way() {
 /// price), which `watch` shows on the running session's row.
 #[test]
 fn live_progress_carries_the_running_cost() {
-    let sb = Sandbox::new();
-    prompt(&sb, "work", "");
-    let stream = sb.path("stream.jsonl");
-    std::fs::write(
-        &stream,
-        "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"claude-sonnet-4-5\"}\n\
-         {\"type\":\"assistant\",\"message\":{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\
-         \"usage\":{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}\n",
-    )
-    .unwrap();
-    let bin = fake_claude(&sb, &stream);
-    config(
-        &sb,
-        &format!(
-            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
-            bin.display()
-        ),
-    );
-    let out = bounded(
-        &sb,
-        &["grind", "--max-iterations", "1", "--json"],
-        &[],
-        Duration::from_secs(30),
-    );
+    let out = one_streamed_session("claude-sonnet-4-5");
     let costs: Vec<f64> = events(&out)
         .iter()
         .filter(|e| e["event"] == "progress")
@@ -190,4 +144,35 @@ fn a_drain_stops_before_the_next_session_and_not_a_run_its_budget_ended() {
         let drained = stderr(&out).contains("drained from `git pitboss watch`: stopping");
         assert_eq!(drained, status == "aborted", "{}", stderr(&out));
     }
+}
+
+/// One grind session of a stand-in Claude Code that streams `model`'s usage (100 in, 20 out,
+/// 3000 cache reads, 400 cache writes), with `--json` events.
+fn one_streamed_session(model: &str) -> std::process::Output {
+    let sb = Sandbox::new();
+    prompt(&sb, "work", "");
+    let stream = sb.path("stream.jsonl");
+    std::fs::write(
+        &stream,
+        format!(
+            "{{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s1\",\"model\":\"{model}\"}}\n\
+             {{\"type\":\"assistant\",\"message\":{{\"id\":\"m1\",\"role\":\"assistant\",\"content\":[{{\"type\":\"text\",\"text\":\"hi\"}}],\
+             \"usage\":{{\"input_tokens\":100,\"output_tokens\":20,\"cache_read_input_tokens\":3000,\"cache_creation_input_tokens\":400}}}}}}\n"
+        ),
+    )
+    .unwrap();
+    let bin = fake_claude(&sb, &stream);
+    config(
+        &sb,
+        &format!(
+            "[agent]\nbackend = \"claude\"\nbinary = \"{}\"\n",
+            bin.display()
+        ),
+    );
+    bounded(
+        &sb,
+        &["grind", "--max-iterations", "1", "--json"],
+        &[],
+        Duration::from_secs(30),
+    )
 }
