@@ -134,12 +134,14 @@ mod tests {
             spent_iterations: spent,
             spent_cost_usd: 0.0,
             spent_tokens: 0,
+            max_parallel: 1,
         }
     }
 
     fn session(seq: u64, prompt: &str) -> GrindEvent {
         GrindEvent::SessionStarted {
             seq,
+            slot: None,
             prompt: prompt.into(),
             rotation: 0,
             started_at: chrono::DateTime::UNIX_EPOCH,

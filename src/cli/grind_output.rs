@@ -202,6 +202,15 @@ impl GrindObserver for Human {
                 self.clear_live();
                 self.ui.warn(&terminal_safe(message));
             }
+            GrindEvent::Landing {
+                seq, slot, landing, ..
+            } => {
+                self.say(&format!(
+                    "{seq:04} slot {slot}  {}  onto {}",
+                    landing.result.as_str(),
+                    &landing.onto[..landing.onto.len().min(12)]
+                ));
+            }
             GrindEvent::Waiting { until, reason } => {
                 self.say(&format!("waiting until {} ({reason})", until.to_rfc3339()));
             }

@@ -167,6 +167,39 @@ pub(crate) struct GrindSummary {
     /// The worktree left for `--resume`, when the run can go on.
     pub worktree_kept: Option<PathBuf>,
     pub resumed: bool,
+    /// What the landing queue did with this grind's sessions (parallel runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub landings: Option<LandingCounts>,
+}
+
+/// A parallel grind's landings, by result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct LandingCounts {
+    pub landed: u64,
+    pub conflict: u64,
+    pub verify_failed: u64,
+    pub nothing: u64,
+}
+
+impl LandingCounts {
+    /// Counts the landings of `records` (`None` when none of them has one: a sequential run).
+    pub(crate) fn of<'r>(
+        records: impl IntoIterator<Item = &'r SessionRecord>,
+    ) -> Option<LandingCounts> {
+        use crate::store::LandingResult as L;
+        let mut c = LandingCounts::default();
+        let mut any = false;
+        for l in records.into_iter().filter_map(|r| r.landing.as_ref()) {
+            any = true;
+            *match l.result {
+                L::Landed => &mut c.landed,
+                L::Conflict => &mut c.conflict,
+                L::VerifyFailed => &mut c.verify_failed,
+                L::Nothing => &mut c.nothing,
+            } += 1;
+        }
+        any.then_some(c)
+    }
 }
 
 impl GrindSummary {
@@ -206,9 +239,14 @@ pub(crate) enum GrindEvent {
         spent_iterations: u64,
         spent_cost_usd: f64,
         spent_tokens: u64,
+        /// Sessions that may run at once (1: sequential).
+        max_parallel: u32,
     },
     SessionStarted {
         seq: u64,
+        /// The slot worktree it runs in (parallel runs only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        slot: Option<u32>,
         prompt: String,
         rotation: u64,
         /// When the session started (for elapsed times read later, as `watch` does).
@@ -219,6 +257,9 @@ pub(crate) enum GrindEvent {
     /// A live update of the running session.
     Progress {
         seq: u64,
+        /// The slot worktree it runs in (parallel runs only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        slot: Option<u32>,
         elapsed_ms: u64,
         #[serde(skip_serializing_if = "Option::is_none")]
         last_tool: Option<String>,
@@ -241,6 +282,15 @@ pub(crate) enum GrindEvent {
         /// Sessions of the run so far, and how many of them have no known cost.
         run_sessions: u64,
         run_unknown_cost_sessions: u64,
+    },
+    /// The landing queue dealt with a session of a parallel run (before its record is
+    /// appended, which `SessionFinished` tells).
+    Landing {
+        seq: u64,
+        slot: u32,
+        landing: crate::store::Landing,
+        /// How long the landing took (replay, verify, compare-and-swap, proof).
+        ms: u64,
     },
     Warning {
         message: String,
@@ -432,6 +482,7 @@ fn announce(
         spent_iterations: spent.iterations,
         spent_cost_usd: spent.cost_usd,
         spent_tokens: spent.tokens,
+        max_parallel: plan.rotation.max_parallel.value,
     });
     if plan.rotation.max_parallel.value > 1 {
         obs.event(&GrindEvent::Warning {

@@ -12,6 +12,7 @@ mod damage;
 pub(crate) mod dir_read;
 mod id;
 mod import;
+mod landing;
 mod markdown;
 mod merge;
 mod merge_plan;
@@ -40,6 +41,7 @@ pub use id::{
     MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
     RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX, check_run_prefix,
 };
+pub use landing::{Landing, LandingResult};
 pub use markdown::render_sessions_md;
 pub use merge::{MergeOutcome, Renumbered};
 pub use message::trailer;

@@ -109,6 +109,10 @@ pub struct SessionRecord {
     /// The seq this session was first recorded under, when it moved to a free one (a merge of
     /// two copies of the run, or another writer took its seq while it ran).
     pub renumbered_from: Option<u64>,
+    /// The slot worktree a session of a parallel run ran in (absent in sequential runs).
+    pub slot: Option<u32>,
+    /// How a session of a parallel run landed (absent in sequential runs).
+    pub landing: Option<super::Landing>,
     /// Fields this version does not know, kept verbatim.
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -143,6 +147,8 @@ impl SessionRecord {
             model_source: None,
             rate_limited: false,
             renumbered_from: None,
+            slot: None,
+            landing: None,
             extra: BTreeMap::new(),
         }
     }

@@ -21,6 +21,8 @@ const MODEL_SOURCE: &str = "model_source";
 const RATE_LIMITED: &str = "rate_limited";
 /// The record key of [`SessionRecord::renumbered_from`].
 pub(super) const RENUMBERED_FROM: &str = "renumbered_from";
+const SLOT: &str = "slot";
+const LANDING: &str = "landing";
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -101,6 +103,19 @@ impl From<RecordLine> for SessionRecord {
             Some(v) if v.is_u64() => v.as_u64(),
             other => put_back(&mut extra, RENUMBERED_FROM, other),
         };
+        let slot = match extra.remove(SLOT) {
+            Some(v) if v.as_u64().is_some_and(|n| n <= u32::MAX as u64) => {
+                v.as_u64().map(|n| n as u32)
+            }
+            other => put_back(&mut extra, SLOT, other),
+        };
+        let landing = match extra.remove(LANDING) {
+            Some(v) => match serde_json::from_value::<super::Landing>(v.clone()) {
+                Ok(l) => Some(l),
+                Err(_) => put_back(&mut extra, LANDING, Some(v)),
+            },
+            None => None,
+        };
         let t = l.tokens;
         SessionRecord {
             seq: l.seq,
@@ -133,6 +148,8 @@ impl From<RecordLine> for SessionRecord {
             model_source,
             rate_limited,
             renumbered_from,
+            slot,
+            landing,
             extra,
         }
     }
@@ -162,6 +179,15 @@ impl From<SessionRecord> for RecordLine {
         }
         if let Some(n) = r.renumbered_from {
             extra.insert(RENUMBERED_FROM.to_string(), n.into());
+        }
+        if let Some(n) = r.slot {
+            extra.insert(SLOT.to_string(), n.into());
+        }
+        if let Some(l) = r.landing {
+            extra.insert(
+                LANDING.to_string(),
+                serde_json::to_value(l).unwrap_or_default(),
+            );
         }
         let Usage {
             tokens: t,

@@ -180,12 +180,14 @@ mod tests {
             spent_iterations: 0,
             spent_cost_usd: 0.0,
             spent_tokens: 0,
+            max_parallel: 1,
         }
     }
 
     fn session(seq: u64) -> GrindEvent {
         GrindEvent::SessionStarted {
             seq,
+            slot: None,
             prompt: "lint".into(),
             rotation: 0,
             started_at: chrono::DateTime::UNIX_EPOCH,
@@ -196,6 +198,7 @@ mod tests {
     fn progress(tool: Option<&str>) -> GrindEvent {
         GrindEvent::Progress {
             seq: 1,
+            slot: None,
             elapsed_ms: 1,
             last_tool: tool.map(str::to_string),
             text: None,

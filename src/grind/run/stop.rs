@@ -108,6 +108,7 @@ pub(super) fn finish(
         wall_seconds: this.started.elapsed().as_secs(),
         worktree_kept,
         resumed: this.resumed,
+        landings: super::LandingCounts::of(mine.iter().copied()),
     };
     obs.event(&GrindEvent::RunFinished {
         summary: Box::new(summary.clone()),

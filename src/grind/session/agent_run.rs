@@ -122,6 +122,7 @@ impl agent::AgentObserver for Relay<'_> {
         }
         self.obs.event(&GrindEvent::Progress {
             seq: self.seq,
+            slot: None,
             elapsed_ms,
             last_tool: self.last_tool.clone(),
             text,

@@ -40,6 +40,7 @@ pub(super) fn prepare(
         .and_then(|b| ctx.budgets.session_limit(b, started_at));
     obs.event(&GrindEvent::SessionStarted {
         seq,
+        slot: None,
         prompt: prompt.to_string(),
         rotation,
         started_at,

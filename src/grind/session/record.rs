@@ -136,6 +136,8 @@ impl Ctx<'_> {
             model_source: report.and_then(|r| r.model_source.clone()),
             rate_limited: false,
             renumbered_from: None,
+            slot: None,
+            landing: None,
             extra: Default::default(),
         }
     }
