@@ -1,6 +1,8 @@
-//! What `grind` shows while it runs: on a terminal, one live line per session (seq, prompt,
-//! `n of N`, elapsed, tokens so far when the agent reports them, last tool, cost against the
-//! cost budget: [`super::grind_live`]) and a line per finished session, then a closing table; `--json`, one
+//! What `grind` shows while it runs: on a terminal, one live line per running session (seq,
+//! slot, prompt, `n of N`, elapsed, tokens so far when the agent reports them, last tool, cost
+//! against the cost budget: [`super::grind_live`]), redrawn in place as a block, with the
+//! permanent lines (a line per finished session, per landing of a parallel run:
+//! [`super::grind_landing`], warnings) printed above it; then a closing table; `--json`, one
 //! JSON event per line on stdout; `--quiet`, nothing but errors. Human output goes to stderr.
 
 use std::io::{IsTerminal, Write};
@@ -27,7 +29,7 @@ pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObser
             ui: ctx.ui,
             live: std::io::stderr().is_terminal(),
             last_draw: None,
-            line_shown: false,
+            shown: 0,
             state: Default::default(),
         })
     }
@@ -73,23 +75,48 @@ struct Human {
     /// Redraw a live line (stderr is a terminal).
     live: bool,
     last_draw: Option<Instant>,
-    line_shown: bool,
-    /// What the live line shows of the run.
+    /// Rows of the live block on the screen now (the cursor at the end of its last).
+    shown: usize,
+    /// What the live lines show of the run.
     state: super::grind_live::LiveState,
 }
 
 impl Human {
     fn clear_live(&mut self) {
-        if self.line_shown {
+        if self.shown > 0 {
             // Never `eprint!`: it panics when the terminal is gone (SIGHUP), mid-run.
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
-            self.line_shown = false;
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                super::grind_live::erase(self.shown)
+            );
+            self.shown = 0;
         }
     }
 
+    /// Redraws the live block: one line per running session.
+    fn draw_live(&mut self) {
+        let lines = self.state.lines();
+        let lines = match crossterm::terminal::size() {
+            Ok((columns, rows)) => super::grind_live::fit_block(&lines, columns, rows),
+            Err(_) => lines,
+        };
+        let frame = super::grind_live::frame(self.shown, &lines);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{frame}");
+        let _ = err.flush();
+        self.shown = lines.len();
+    }
+
+    /// A permanent line, above the live block (which is drawn again below it, so that the
+    /// sessions still running stay in view).
     fn say(&mut self, line: &str) {
+        let redraw = self.shown > 0;
         self.clear_live();
         self.ui.status(line);
+        if redraw {
+            self.draw_live();
+        }
     }
 }
 
@@ -122,6 +149,7 @@ impl GrindObserver for Human {
             }
             GrindEvent::SessionStarted {
                 seq,
+                slot,
                 prompt,
                 rotation,
                 timeout_seconds,
@@ -131,18 +159,15 @@ impl GrindObserver for Human {
                     .map(|s| format!(", limit {}", duration(s as i64)))
                     .unwrap_or_default();
                 if !self.live {
+                    let slot = slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                     self.say(&format!(
-                        "session {seq:04} {prompt} (rotation {rotation}{limit})"
+                        "session {seq:04}{slot} {prompt} (rotation {rotation}{limit})"
                     ));
                 }
             }
-            GrindEvent::Progress {
-                seq,
-                elapsed_ms,
-                last_tool,
-                tokens,
-                ..
-            } => {
+            GrindEvent::Progress { .. } => {
+                // Sessions side by side each send theirs: one redraw of the block at most
+                // every 200 ms shows them all.
                 if !self.live
                     || self
                         .last_draw
@@ -151,16 +176,7 @@ impl GrindObserver for Human {
                     return;
                 }
                 self.last_draw = Some(Instant::now());
-                let line = self
-                    .state
-                    .line(*seq, *elapsed_ms, *tokens, last_tool.as_deref());
-                let line = match crossterm::terminal::size() {
-                    Ok((columns, _)) => super::grind_live::fit_width(&line, columns),
-                    Err(_) => line,
-                };
-                let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
-                let _ = std::io::stderr().flush();
-                self.line_shown = true;
+                self.draw_live();
             }
             GrindEvent::SessionFinished {
                 record: r,
@@ -183,8 +199,9 @@ impl GrindObserver for Human {
                 } else {
                     ""
                 };
+                let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                 self.say(&format!(
-                    "{:04} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
+                    "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
                     r.seq,
                     one_line(&r.prompt),
                     duration(r.duration_secs()),
@@ -199,17 +216,23 @@ impl GrindObserver for Human {
                 ));
             }
             GrindEvent::Warning { message } => {
+                let redraw = self.shown > 0;
                 self.clear_live();
                 self.ui.warn(&terminal_safe(message));
+                if redraw {
+                    self.draw_live();
+                }
             }
             GrindEvent::Landing {
-                seq, slot, landing, ..
+                seq,
+                slot,
+                landing,
+                ms,
             } => {
-                self.say(&format!(
-                    "{seq:04} slot {slot}  {}  onto {}",
-                    landing.result.as_str(),
-                    &landing.onto[..landing.onto.len().min(12)]
-                ));
+                let line = super::grind_landing::landing_line(*seq, *slot, landing, *ms, |s, t| {
+                    self.ui_paint(s, t)
+                });
+                self.say(&line);
             }
             GrindEvent::Waiting { until, reason } => {
                 self.say(&format!("waiting until {} ({reason})", until.to_rfc3339()));
@@ -256,6 +279,10 @@ impl Human {
                 ledger::run_cost(s.cost_usd, s.unknown_cost_sessions, s.sessions)
             ),
             format!("  wall time {}", duration(s.wall_seconds as i64)),
+            match &s.landings {
+                Some(c) => format!("  landings  {}", super::grind_landing::landings_row(c)),
+                None => String::new(),
+            },
             format!("  run ref   {}", s.run_ref),
             format!("  branch    {}   (git log {})", s.branch, s.branch),
             format!(
@@ -263,8 +290,12 @@ impl Human {
                 s.run, s.run_ref
             ),
         ];
-        for l in lines {
-            self.ui.status(&l);
+        // The first line is the blank one before the table; the landings row is empty in a
+        // sequential run, and left out.
+        for (i, l) in lines.into_iter().enumerate() {
+            if i == 0 || !l.is_empty() {
+                self.ui.status(&l);
+            }
         }
         if let Some(wt) = &s.worktree_kept {
             self.ui.status(&format!(
