@@ -19,8 +19,7 @@ use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
 pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
     if json {
         Box::new(JsonLines {
-            last_tool: None,
-            last_tokens: None,
+            last: Default::default(),
         })
     } else if quiet {
         Box::new(Quiet)
@@ -41,26 +40,34 @@ impl GrindObserver for Quiet {
     fn event(&mut self, _: &GrindEvent) {}
 }
 
-/// One JSON object per event, on stdout; progress only when the agent's activity changes.
+/// One JSON object per event, on stdout; progress only when the agent's activity changes
+/// (each session's on its own: sessions side by side interleave theirs).
 struct JsonLines {
-    last_tool: Option<String>,
-    last_tokens: Option<u64>,
+    /// The last tool and tokens written of each running session, by seq.
+    last: std::collections::HashMap<u64, (Option<String>, Option<u64>)>,
 }
 
 impl GrindObserver for JsonLines {
     fn event(&mut self, e: &GrindEvent) {
-        if let GrindEvent::Progress {
-            last_tool,
-            text,
-            tokens,
-            ..
-        } = e
-        {
-            if text.is_none() && *last_tool == self.last_tool && *tokens == self.last_tokens {
-                return;
+        match e {
+            GrindEvent::Progress {
+                seq,
+                last_tool,
+                text,
+                tokens,
+                ..
+            } => {
+                let now = (last_tool.clone(), *tokens);
+                let last = self.last.entry(*seq).or_default();
+                if text.is_none() && *last == now {
+                    return;
+                }
+                *last = now;
             }
-            self.last_tool.clone_from(last_tool);
-            self.last_tokens = *tokens;
+            GrindEvent::SessionFinished { record, .. } => {
+                self.last.remove(&record.seq);
+            }
+            _ => {}
         }
         let mut out = std::io::stdout().lock();
         if let Ok(line) = serde_json::to_string(e) {
