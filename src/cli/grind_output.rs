@@ -335,3 +335,95 @@ impl GrindObserver for WithEventsFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::grind::run::{GrindEvent, GrindSummary, LandingCounts, StopCause};
+    use crate::store::{Landing, LandingResult, RunId, RunStatus};
+    use serde_json::json;
+
+    /// What `--json` prints of a parallel run: each session's slot, each landing, the counts.
+    #[test]
+    fn json_events_carry_the_slot_the_landing_and_the_counts() {
+        let started = |slot| GrindEvent::SessionStarted {
+            seq: 4,
+            slot,
+            prompt: "lint".into(),
+            rotation: 1,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            timeout_seconds: None,
+        };
+        let v = serde_json::to_value(started(Some(2))).unwrap();
+        assert_eq!(
+            (&v["event"], &v["seq"], &v["slot"]),
+            (&json!("session_started"), &json!(4), &json!(2))
+        );
+        // A sequential run's events are as they were: no slot key.
+        let v = serde_json::to_value(started(None)).unwrap();
+        assert!(v.get("slot").is_none(), "{v}");
+        let progress = GrindEvent::Progress {
+            seq: 4,
+            slot: Some(2),
+            elapsed_ms: 10,
+            last_tool: None,
+            text: None,
+            tokens: None,
+            cost_usd: None,
+        };
+        assert_eq!(serde_json::to_value(progress).unwrap()["slot"], json!(2));
+
+        let landing = GrindEvent::Landing {
+            seq: 5,
+            slot: 1,
+            landing: Landing {
+                result: LandingResult::Conflict,
+                onto: "3f2a".into(),
+                commits: Vec::new(),
+                files: vec!["src/lib.rs".into()],
+                collided_with: vec![4],
+            },
+            ms: 12,
+        };
+        assert_eq!(
+            serde_json::to_value(landing).unwrap(),
+            json!({"event": "landing", "seq": 5, "slot": 1, "ms": 12, "landing": {
+                "result": "conflict", "onto": "3f2a", "files": ["src/lib.rs"], "collided_with": [4]
+            }})
+        );
+
+        let mut summary = GrindSummary {
+            run: RunId::parse("20260101T000000Z-abcd").unwrap(),
+            run_ref: "refs/pitboss/grind/20260101T000000Z-abcd".into(),
+            branch: "pitboss/x".into(),
+            status: RunStatus::Finished,
+            stop: StopCause::Exhausted,
+            sessions: 2,
+            by_status: Default::default(),
+            tokens: 0,
+            token_parts: Default::default(),
+            cost_usd: 0.0,
+            unknown_cost_sessions: 0,
+            wall_seconds: 1,
+            worktree_kept: None,
+            resumed: false,
+            landings: Some(LandingCounts {
+                landed: 1,
+                conflict: 1,
+                verify_failed: 0,
+                nothing: 0,
+            }),
+        };
+        let finished = |s: &GrindSummary| {
+            serde_json::to_value(GrindEvent::RunFinished {
+                summary: Box::new(s.clone()),
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            finished(&summary)["summary"]["landings"],
+            json!({"landed": 1, "conflict": 1, "verify_failed": 0, "nothing": 0})
+        );
+        summary.landings = None;
+        assert!(finished(&summary)["summary"].get("landings").is_none());
+    }
+}
