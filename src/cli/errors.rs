@@ -375,10 +375,10 @@ impl From<crate::grind::skip_target::SkipError> for CliError {
         let class = match &e {
             SkipError::Grind(g) => grind_class(g),
             SkipError::NotRunning(_) => Class::user(),
-            SkipError::NoSuchSession { run, running, .. } => match running.as_slice() {
-                [] => Class::user(),
-                _ => Class::user().hint(format!("`git pitboss skip {run} <seq>` with one of them")),
-            },
+            SkipError::NoSuchSession { running, .. } if running.is_empty() => Class::user(),
+            SkipError::NoSuchSession { run, .. } => {
+                Class::user().hint(format!("`git pitboss skip {run} <seq>` with one of them"))
+            }
             SkipError::Which { run, .. } => {
                 Class::user().hint(format!("say which: git pitboss skip {run} <seq>"))
             }
