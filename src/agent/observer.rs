@@ -139,6 +139,17 @@ impl Controls {
         }
     }
 
+    /// The controls of one session of several running at once: abort shared with `self` (the
+    /// user's Ctrl-C twice ends them all), skip and cut its own (`git pitboss skip <run> <seq>`
+    /// and a cost cap end this session only).
+    pub fn for_parallel_session(&self) -> Controls {
+        Controls {
+            abort: Arc::clone(&self.abort),
+            skip: Arc::default(),
+            cut: Arc::default(),
+        }
+    }
+
     /// End the agent's process group now because the session passed its cost cap; the session
     /// ends as if it had hit its time limit (its work is saved as a patch, not landed).
     pub fn request_cut(&self) {

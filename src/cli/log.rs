@@ -76,8 +76,16 @@ pub(crate) fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         .as_deref()
                         .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                         .unwrap_or("");
+                    // Only a session kept off the branch by its landing is marked: sequential
+                    // runs (no landing) read as they always did.
+                    let mark = r
+                        .landing
+                        .as_ref()
+                        .and_then(|l| l.mark())
+                        .map(|m| format!("{} ", ctx.ui.paint(Style::Bad, m)))
+                        .unwrap_or_default();
                     let line = format!(
-                        "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {}  {}",
+                        "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {}  {mark}{}",
                         ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
                         one_line(&r.prompt),
                         duration(r.duration_secs()),

@@ -182,6 +182,12 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                             writeln!(out, "{label:<9} {}", one_line(v))?;
                         }
                     }
+                    if let Some(k) = r.slot {
+                        writeln!(out, "slot      {k}")?;
+                    }
+                    if let Some(l) = &r.landing {
+                        writeln!(out, "landing   {}", one_line(&l.describe()))?;
+                    }
                     if store.patch_blob(&run, seq)?.is_some() {
                         writeln!(
                             out,

@@ -19,6 +19,8 @@ mod porcelain;
 mod provenance;
 mod refs;
 mod remote;
+mod replay;
+mod text_merge;
 mod worktree;
 
 use std::fs::File;
@@ -34,6 +36,8 @@ pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_p
 pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
+pub use replay::Replay;
+pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.

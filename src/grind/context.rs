@@ -10,10 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::resume::BUDGETS_STATE_KEY;
+use super::resume::{BUDGETS_STATE_KEY, IN_FLIGHT_STATE_KEY};
 use super::run::{GrindControls, GrindRequest};
 use crate::agent::{Adapter, Redactor};
-use crate::clock::Clock;
+use crate::clock::{Clock, Entropy};
 use crate::git::Repo;
 use crate::plan::{BudgetState, Budgets, Plan, Scheduler, Spent};
 use crate::store::{RunId, RunStore, SessionRecord, SessionStatus};
@@ -23,6 +23,7 @@ pub(super) struct Ctx<'a> {
     pub(super) repo: &'a Repo,
     pub(super) store: RunStore<'a>,
     pub(super) clock: &'a dyn Clock,
+    pub(super) entropy: &'a dyn Entropy,
     pub(super) plan: &'a Plan,
     pub(super) req: &'a GrindRequest,
     pub(super) controls: &'a GrindControls,
@@ -49,6 +50,11 @@ pub(super) struct Progress {
     pub(super) scratchpad: String,
     /// Warnings given once per run.
     pub(super) warned: Warned,
+    /// Sessions of a parallel run dispatched (their prompt picked, which the scheduler state
+    /// of the next append holds) but not yet recorded. Kept in `state.json`, so a `--resume`
+    /// after a crash knows which orphaned sessions' picks it must not make again.
+    /// `None` in sequential runs, which leave the key out.
+    pub(super) in_flight: Option<Vec<u64>>,
 }
 
 /// Warnings a run gives once.
@@ -68,6 +74,9 @@ impl Progress {
             BUDGETS_STATE_KEY.to_string(),
             serde_json::to_value(&self.budget_state).unwrap_or_default(),
         );
+        if let Some(seqs) = &self.in_flight {
+            m.insert(IN_FLIGHT_STATE_KEY.to_string(), seqs.clone().into());
+        }
         m
     }
 
@@ -85,5 +94,59 @@ impl Progress {
             self.spent.consecutive_failures = 0;
         }
         self.last_seq = self.last_seq.max(r.seq);
+    }
+}
+
+/// What a session thread of a parallel run needs of the [`Ctx`]: everything but the repository
+/// handles, which git2 does not share across threads. Each thread opens the repository itself
+/// and makes a [`Ctx`] of its own with [`Shared::ctx`].
+pub(super) struct Shared<'a> {
+    pub(super) clock: &'a dyn Clock,
+    pub(super) entropy: &'a dyn Entropy,
+    pub(super) plan: &'a Plan,
+    pub(super) req: &'a GrindRequest,
+    pub(super) controls: &'a GrindControls,
+    pub(super) redactor: Redactor,
+    pub(super) run: RunId,
+    pub(super) branch: String,
+    pub(super) budgets: Budgets,
+    pub(super) agent_version: Option<String>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn shared(&self) -> Shared<'a> {
+        Shared {
+            clock: self.clock,
+            entropy: self.entropy,
+            plan: self.plan,
+            req: self.req,
+            controls: self.controls,
+            redactor: self.redactor.clone(),
+            run: self.run.clone(),
+            branch: self.branch.clone(),
+            budgets: self.budgets.clone(),
+            agent_version: self.agent_version.clone(),
+        }
+    }
+}
+
+impl Shared<'_> {
+    /// A context on `repo` (this thread's handle on the run's repository).
+    pub(super) fn ctx<'b>(&'b self, repo: &'b Repo) -> Ctx<'b> {
+        Ctx {
+            repo,
+            store: RunStore::new(repo, self.clock, self.entropy),
+            clock: self.clock,
+            entropy: self.entropy,
+            plan: self.plan,
+            req: self.req,
+            controls: self.controls,
+            adapter: super::session::adapter(&self.plan.agent, &self.req.exe),
+            redactor: self.redactor.clone(),
+            run: self.run.clone(),
+            branch: self.branch.clone(),
+            budgets: self.budgets.clone(),
+            agent_version: self.agent_version.clone(),
+        }
     }
 }

@@ -24,6 +24,7 @@ pub(crate) mod compose;
 mod context;
 mod leftovers;
 pub(crate) mod lock;
+mod parallel;
 pub(crate) mod preflight;
 pub(crate) mod reopen;
 pub(crate) mod resume;

@@ -13,6 +13,8 @@ use crate::store::{Run, SessionRecord};
 
 /// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
 pub(crate) const BUDGETS_STATE_KEY: &str = "budgets";
+/// The `state.json` key of a parallel run's dispatched, not yet recorded sessions (their seqs).
+pub(crate) const IN_FLIGHT_STATE_KEY: &str = "in_flight";
 
 /// Everything a resumed run starts from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

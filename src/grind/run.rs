@@ -12,7 +12,7 @@
 //! store, git or our own files come back as `Err` (house style 7).
 
 mod open;
-mod stop;
+pub(super) mod stop;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -66,7 +66,7 @@ pub(crate) struct GrindControls {
 }
 
 impl GrindControls {
-    fn stopping(&self) -> bool {
+    pub(super) fn stopping(&self) -> bool {
         self.stop_after_session.load(Ordering::SeqCst) || self.agent.abort_requested()
     }
 }
@@ -404,6 +404,7 @@ pub(crate) fn grind(
         repo,
         store,
         clock,
+        entropy,
         plan,
         req,
         controls,
@@ -419,6 +420,7 @@ pub(crate) fn grind(
     announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
     let ground = (|| {
         if this.resumed {
+            session::recover_slots(&ctx, &slot, &mut progress, obs)?;
             session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
             super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
         }
@@ -426,7 +428,15 @@ pub(crate) fn grind(
             first_seq: progress.last_seq,
             ..this
         };
-        let stop = run_sessions(&ctx, &mut slot, &mut progress, this.first_seq, obs)?;
+        // NB: with no prompt allowed beside another, every session would run alone: that is a
+        // sequential run (the plan warned), and it runs as one, exactly as before.
+        let parallel = ctx.plan.rotation.max_parallel.value > 1
+            && ctx.plan.runnable().any(|p| p.prompt.parallel_safe);
+        let stop = if parallel {
+            super::parallel::run_parallel(&ctx, &slot, &mut progress, this.first_seq, obs)?
+        } else {
+            run_sessions(&ctx, &mut slot, &mut progress, this.first_seq, obs)?
+        };
         stop::finish(&ctx, slot, &progress, this, stop, obs)
     })();
     // The run was taken up (its state says `running`): an error from here on is recorded as
@@ -484,14 +494,6 @@ fn announce(
         spent_tokens: spent.tokens,
         max_parallel: plan.rotation.max_parallel.value,
     });
-    if plan.rotation.max_parallel.value > 1 {
-        obs.event(&GrindEvent::Warning {
-            message: format!(
-                "max_parallel is {}, but this version runs sessions one at a time",
-                plan.rotation.max_parallel.value
-            ),
-        });
-    }
 }
 
 /// Sessions until something stops the run.

@@ -39,15 +39,25 @@ mod agent_run;
 mod decide;
 mod hooks;
 mod land;
+mod landing;
 mod prepare;
 mod record;
 mod recover;
+mod recover_slots;
+mod settle;
 
 pub(crate) use land::cap_patch;
+pub(super) use landing::{LandedEntry, land_settled};
+pub(super) use prepare::prepare;
 pub(super) use recover::recover_interrupted;
+pub(super) use recover_slots::recover_slots;
+pub(super) use settle::{Settled, run_in_slot};
 
 /// Largest patch of failed work kept in the run (they are pushed to shared remotes).
 const PATCH_CAP: usize = 20 << 20;
+/// The copy of the scratchpad a parallel session saw at dispatch, in its slot's files directory
+/// (the base of the three-way merge of its edits, also after a crash).
+const SNAPSHOT_FILE: &str = "scratchpad-at-dispatch.md";
 /// Largest scratchpad kept.
 const SCRATCHPAD_CAP: usize = 1 << 20;
 
@@ -59,17 +69,60 @@ pub(crate) struct SessionRun {
 
 /// The in-flight marker: which session runs, since when, from which tip, with which agent.
 #[derive(Debug, Serialize, Deserialize)]
-struct InFlight {
+pub(super) struct InFlight {
     seq: u64,
     prompt: String,
     started_at: DateTime<Utc>,
     base: String,
     agent_pid: Option<u32>,
+    /// The slot of a parallel run's session (absent: a sequential session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slot: Option<u32>,
+    /// Written just before the landing queue moves the run branch: a `--resume` after a crash
+    /// then records the session as landed if and only if the branch holds `tip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    landing: Option<PendingLanding>,
+}
+
+/// A landing about to move the run branch, with everything its record needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingLanding {
+    /// The run branch's tip it lands onto, and the tip it moves it to.
+    onto: String,
+    tip: String,
+    /// The session's record as it will be appended (one JSON line).
+    record: String,
+    /// The scratchpad as merged at this landing.
+    scratchpad: String,
+    /// Leftovers saved as a patch instead of committed (they looked like a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patch: Option<String>,
+}
+
+/// What a session of a parallel run has that a sequential one does not.
+pub(super) struct Parallel {
+    /// Its slot's number.
+    pub(super) slot: u32,
+    /// Its own controls (its own skip and cut; the user's abort shared).
+    pub(super) controls: agent::Controls,
+    /// The run's cost and token fuse, shared by every live session.
+    pub(super) fuse: std::sync::Arc<super::parallel::Fuse>,
+    /// The scratchpad as it was at dispatch (what the session saw), for the three-way merge
+    /// of its edits when it lands.
+    pub(super) snapshot: String,
+}
+
+/// Which session to prepare: its prompt, rotation and seq, and for a parallel run its slot.
+pub(super) struct Dispatch<'p> {
+    pub(super) prompt: &'p str,
+    pub(super) rotation: u64,
+    pub(super) seq: u64,
+    pub(super) parallel: Option<Parallel>,
 }
 
 /// One session in flight: what its stages hand on, in a value of its own (not in the run's
 /// context, which every session shares).
-struct Session {
+pub(super) struct Session {
     /// Its seq, prompt, start and base, as the marker file has them.
     marker: InFlight,
     /// The run branch's tip when it started.
@@ -78,10 +131,12 @@ struct Session {
     spec: SessionSpec,
     /// The output of its hooks and verify command, as transcript sections.
     hook_log: Vec<String>,
+    /// Its slot, controls and the run's fuse, in a parallel run.
+    parallel: Option<Parallel>,
 }
 
 impl Session {
-    fn seq(&self) -> u64 {
+    pub(super) fn seq(&self) -> u64 {
         self.marker.seq
     }
 
@@ -99,7 +154,13 @@ pub(super) fn run_one(
     rotation: u64,
     obs: &mut dyn GrindObserver,
 ) -> Result<SessionRun, GrindError> {
-    let mut s = prepare::prepare(ctx, slot, progress, prompt, rotation, obs)?;
+    let d = Dispatch {
+        prompt,
+        rotation,
+        seq: progress.last_seq + 1,
+        parallel: None,
+    };
+    let mut s = prepare::prepare(ctx, slot, progress, d, obs)?;
     let ran = agent_run::run(ctx, slot, &mut s, obs)?;
     let landed = land::land(ctx, slot, &mut s, ran, obs)?;
     hooks::after_session(ctx, slot, &mut s, landed.verdict.status, obs);

@@ -16,6 +16,11 @@ use crate::store::RunId;
 pub(crate) struct Slot {
     pub name: String,
     pub path: PathBuf,
+    /// Its number: 0 for a sequential run's one slot, `0..max_parallel` in a parallel run.
+    pub index: u32,
+    /// The branch checked out in it: the run branch (sequential), or the slot's own branch
+    /// `pitboss-slot/<id>/<k>` (parallel).
+    pub branch: String,
     run_dir: PathBuf,
     wt: Repo,
 }
@@ -48,9 +53,78 @@ impl Slot {
         Ok(Slot {
             name,
             path,
+            index: 0,
+            branch: branch.to_string(),
             run_dir,
             wt,
         })
+    }
+
+    /// Opens slot `k` of a parallel run: the worktree `<common>/pitboss/worktrees/<id>/<k>` on
+    /// its slot branch (made at `tip` when missing), its session files in
+    /// `<common>/pitboss/runs/<id>/slot-<k>/`. A worktree already there is reused, and put on
+    /// its slot branch when it is on another (slot 0 of a run ground sequentially before);
+    /// the session's prepare stage resets it to the run branch's tip.
+    pub(crate) fn open_parallel(
+        repo: &Repo,
+        id: &RunId,
+        k: u32,
+        tip: crate::git::Oid,
+    ) -> Result<Slot, GrindError> {
+        let path = Slot::path_of_slot(repo, id, k);
+        let branch = Slot::branch_of(id, k);
+        if repo.branch_tip(&branch)?.is_none() {
+            repo.create_branch(&branch, tip)?;
+        }
+        let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| format!("pitboss-{id}-{k}"));
+        let run_dir = Slot::files_dir(repo.common_dir(), id, k);
+        std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
+            "cannot create {}",
+            run_dir.display()
+        )))?;
+        let registered = repo
+            .worktree_path(&name)
+            .is_some_and(|p| same_path(&p, &path) && p.is_dir());
+        if !registered {
+            if path.exists() {
+                std::fs::remove_dir_all(&path)
+                    .map_err(GrindError::io(format!("cannot clear {}", path.display())))?;
+            }
+            repo.add_worktree(&name, &path, &branch)?;
+        }
+        let wt = Repo::open(&path)?;
+        if wt.current_branch()?.as_deref() != Some(branch.as_str()) {
+            wt.attach_head(&branch)?;
+        }
+        Ok(Slot {
+            name,
+            path,
+            index: k,
+            branch,
+            run_dir,
+            wt,
+        })
+    }
+
+    /// `<git-common-dir>/pitboss/worktrees/<id>/<k>`.
+    pub(crate) fn path_of_slot(repo: &Repo, id: &RunId, k: u32) -> PathBuf {
+        repo.common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str())
+            .join(k.to_string())
+    }
+
+    /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
+    pub(crate) fn branch_of(id: &RunId, k: u32) -> String {
+        format!("{SLOT_BRANCH_PREFIX}{id}/{k}")
+    }
+
+    /// The session files of a parallel run's slot `k`: `<common>/pitboss/runs/<id>/slot-<k>/`.
+    pub(crate) fn files_dir(common_dir: &Path, id: &RunId, k: u32) -> PathBuf {
+        common_dir
+            .join("pitboss/runs")
+            .join(id.as_str())
+            .join(format!("slot-{k}"))
     }
 
     /// The git worktree name of a run's slot.
@@ -119,6 +193,10 @@ impl Slot {
         Ok(())
     }
 }
+
+/// Slot branches live under `refs/heads/pitboss-slot/<id>/<k>`: not under `pitboss/<id>/`,
+/// which the run branch `pitboss/<id>` itself occupies as a file.
+pub(crate) const SLOT_BRANCH_PREFIX: &str = "pitboss-slot/";
 
 /// Whether two paths name the same place (one may be canonical, the other not).
 pub(crate) fn same_path(a: &Path, b: &Path) -> bool {

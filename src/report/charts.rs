@@ -220,7 +220,7 @@ fn short_count(v: f64) -> String {
 
 /// The slot a session ran in (`slot` in records of parallel runs); 0 otherwise.
 fn slot(r: &SessionRecord) -> u64 {
-    r.extra.get("slot").and_then(|v| v.as_u64()).unwrap_or(0)
+    r.slot.map_or(0, u64::from)
 }
 
 /// How bad a status is, to pick the one a pixel column shows when sessions share it.

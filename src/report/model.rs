@@ -81,6 +81,12 @@ pub(crate) struct SessionView {
     pub summary_short: String,
     /// The summary says more than its short form in the row.
     pub summary_long: bool,
+    /// The slot of a parallel run's session.
+    pub slot: Option<u32>,
+    /// A parallel run's landing: its result (`landed`, `conflict`, …, also a CSS class) and
+    /// the line `git pitboss show` prints for it.
+    pub landing_result: Option<&'static str>,
+    pub landing: Option<String>,
     pub transcript: Option<TranscriptView>,
 }
 
@@ -293,6 +299,9 @@ fn session_view(
         summary_long: summary.trim() != summary_short,
         summary,
         summary_short,
+        slot: r.slot,
+        landing_result: r.landing.as_ref().map(|l| l.result.as_str()),
+        landing: r.landing.as_ref().map(|l| l.describe()),
         transcript,
     }
 }

@@ -246,3 +246,61 @@ fn duration_buckets_are_whole_seconds() {
     assert_eq!((counts[0], counts[1], counts[16]), (2, 1, 1));
     assert_eq!(counts.iter().sum::<u64>(), 4);
 }
+
+/// A parallel run's records: slots give the timeline its lanes, and each session row says how
+/// its landing went (escaped like everything else a run holds).
+#[test]
+fn parallel_sessions_show_their_slot_and_landing() {
+    use crate::store::{Landing, LandingResult};
+    let (meta, state) = meta_state(A);
+    let mut recs = records(A, 3);
+    for (r, (slot, result)) in recs.iter_mut().zip([
+        (0, LandingResult::Landed),
+        (2, LandingResult::Conflict),
+        (1, LandingResult::VerifyFailed),
+    ]) {
+        r.slot = Some(slot);
+        r.landing = Some(Landing {
+            result,
+            onto: "0123456789abcdef0123456789abcdef01234567".into(),
+            commits: Vec::new(),
+            files: Vec::new(),
+            collided_with: Vec::new(),
+        });
+    }
+    let conflict = recs[1].landing.as_mut().unwrap();
+    conflict.files = vec!["src/<a>.rs".into()];
+    conflict.collided_with = vec![1];
+    let timeline = &charts::all(&recs)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.svg.contains("slot 2"))
+        .expect("a lane per slot")
+        .svg;
+    for lane in ["slot 0", "slot 1", "slot 2"] {
+        assert!(timeline.contains(lane), "{lane}\n{timeline}");
+    }
+    let input = RunInput {
+        meta: &meta,
+        state: &state,
+        records: &recs,
+        transcripts: &BTreeMap::new(),
+        yields: &[],
+        target: None,
+    };
+    let html = render(&[input], &ReportOptions::default()).unwrap();
+    for badge in ["landed", "conflict", "verify_failed"] {
+        assert!(
+            html.contains(&format!(r#"<span class="landing {badge}">{badge}</span>"#)),
+            "{badge}\n{html}"
+        );
+    }
+    assert!(html.contains(" · slot 2 · "), "{html}");
+    assert!(
+        html.contains("conflict onto 0123456789ab: src/&lt;a&gt;.rs (collided with session 1)"),
+        "{html}"
+    );
+    // A sequential run's rows carry neither.
+    let plain = page(&[A], 3, &BTreeMap::new());
+    assert!(!plain.contains("class=\"landing") && !plain.contains("· slot"));
+}

@@ -23,6 +23,13 @@ pub fn render_sessions_md(records: &[SessionRecord]) -> String {
             _ => "(none)".to_string(),
         };
         let _ = writeln!(out, "- commit: {commit}");
+        // Only parallel runs' records have these: others render byte for byte as before.
+        if let Some(k) = r.slot {
+            let _ = writeln!(out, "- slot: {k}");
+        }
+        if let Some(l) = &r.landing {
+            let _ = writeln!(out, "- landing: {}", l.describe());
+        }
         // The cache parts appear only when there are some: records without them (all of the
         // file-based design's) render byte for byte as before.
         let t = &r.usage.tokens;
@@ -143,5 +150,25 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("- cost: unknown\n"), "{md}");
+    }
+
+    #[test]
+    fn slot_and_landing_follow_the_commit_when_there_are_some() {
+        let mut r = parse_record(ORIGINAL).unwrap();
+        r.slot = Some(2);
+        r.landing = Some(crate::store::Landing {
+            result: crate::store::LandingResult::Conflict,
+            onto: "0123456789abcdef0123456789abcdef01234567".into(),
+            commits: Vec::new(),
+            files: vec!["src/a.rs".into()],
+            collided_with: vec![1],
+        });
+        let md = render_sessions_md(&[r]);
+        assert!(
+            md.contains(
+                "- commit: abc1234\n- slot: 2\n- landing: conflict onto 0123456789ab: src/a.rs (collided with session 1)\n- tokens: "
+            ),
+            "{md}"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod dir_read;
 mod id;
 mod import;
 mod landing;
+mod landing_text;
 mod markdown;
 mod merge;
 mod merge_plan;

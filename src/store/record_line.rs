@@ -267,4 +267,63 @@ mod tests {
         assert!(!r.rate_limited);
         assert_eq!(r.to_line(), off);
     }
+
+    /// `slot` and `landing` as the landing queue writes them, in their key-order place (NB: the
+    /// landing object's own keys in alphabetical order, as serde_json writes a `Value` object).
+    const PARALLEL: &str = r#"{"seq":4,"run_id":"20261124T100000Z-abcd","prompt":"p","started_at":"2026-04-30T18:05:00Z","ended_at":"2026-04-30T18:06:30Z","status":"error","summary":"conflict","commit":null,"tokens":{"input":0,"output":0,"by_role":{}},"cost_usd":0.0,"transcript_path":"transcripts/session-0004.log","aaa_future":1,"landing":{"collided_with":[2,3],"files":["src/a.rs","src/b.rs"],"onto":"0123456789abcdef0123456789abcdef01234567","result":"conflict"},"slot":3,"zzz_future":2}"#;
+
+    #[test]
+    fn slot_and_landing_read_typed_and_write_byte_for_byte() {
+        use crate::store::LandingResult;
+        let r = parse_record(PARALLEL).unwrap();
+        assert_eq!(r.slot, Some(3));
+        let l = r.landing.as_ref().unwrap();
+        assert_eq!(l.result, LandingResult::Conflict);
+        assert_eq!(l.onto, "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(
+            (l.files.len(), l.collided_with.as_slice()),
+            (2, &[2, 3][..])
+        );
+        assert!(l.commits.is_empty());
+        assert_eq!(
+            r.extra.keys().collect::<Vec<_>>(),
+            ["aaa_future", "zzz_future"]
+        );
+        assert_eq!(r.to_line(), PARALLEL);
+        let landed = PARALLEL.replace(
+            r#""collided_with":[2,3],"files":["src/a.rs","src/b.rs"],"onto":"0123456789abcdef0123456789abcdef01234567","result":"conflict""#,
+            r#""commits":["89abcdef0123456789abcdef0123456789abcdef"],"onto":"0123456789abcdef0123456789abcdef01234567","result":"landed""#,
+        );
+        let r = parse_record(&landed).unwrap();
+        assert_eq!(r.landing.as_ref().unwrap().commits.len(), 1);
+        assert_eq!(r.to_line(), landed);
+    }
+
+    #[test]
+    fn slot_and_landing_of_another_shape_stay_verbatim() {
+        for (from, to) in [
+            (r#""slot":3"#, r#""slot":"3""#),
+            (r#""slot":3"#, r#""slot":-1"#),
+            (r#""slot":3"#, r#""slot":4294967296"#),
+            (r#""result":"conflict""#, r#""result":"merged""#),
+            (r#","onto":"0123456789abcdef0123456789abcdef01234567""#, ""),
+        ] {
+            let odd = PARALLEL.replace(from, to);
+            assert_ne!(odd, PARALLEL, "{from}");
+            let r = parse_record(&odd).unwrap();
+            let key = if from.contains("slot") {
+                "slot"
+            } else {
+                "landing"
+            };
+            assert!(r.extra.contains_key(key), "{odd}");
+            assert_eq!(r.to_line(), odd);
+        }
+        let object = r#"{"collided_with":[2,3],"files":["src/a.rs","src/b.rs"],"onto":"0123456789abcdef0123456789abcdef01234567","result":"conflict"}"#;
+        let odd = PARALLEL.replace(object, r#"["conflict"]"#);
+        assert_ne!(odd, PARALLEL);
+        let r = parse_record(&odd).unwrap();
+        assert!(r.landing.is_none() && r.extra.contains_key("landing"));
+        assert_eq!(r.to_line(), odd);
+    }
 }

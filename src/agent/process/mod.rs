@@ -152,6 +152,12 @@ pub(crate) fn supervise(
         .stderr(Stdio::piped())
         .process_group(0);
     let mut child = cmd.spawn()?;
+    let tag = inv
+        .env_set
+        .get("PITBOSS_SEQ")
+        .map(|n| format!("PITBOSS_SEQ={n}"));
+    reaper::register(child.id() as i32, tag.clone());
+    let _registered = Registered(child.id() as i32);
     let start = Instant::now();
     handler.event(AgentEvent::Spawned {
         pid: child.id(),
@@ -187,8 +193,18 @@ pub(crate) fn supervise(
         status: None,
         group_gone_at: None,
         warnings: Vec::new(),
+        tag,
     }
     .run(&mut child, &rx, readers, handler)
+}
+
+/// Takes a supervised child out of the reaper's registry however its supervision ends.
+struct Registered(i32);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        reaper::unregister(self.0);
+    }
 }
 
 struct Supervisor<'a> {
@@ -202,6 +218,8 @@ struct Supervisor<'a> {
     status: Option<ExitStatus>,
     group_gone_at: Option<Instant>,
     warnings: Vec<String>,
+    /// `PITBOSS_SEQ=<n>` of the session, to tell its orphans from those of sessions beside it.
+    tag: Option<String>,
 }
 
 impl Supervisor<'_> {
@@ -256,6 +274,9 @@ impl Supervisor<'_> {
             }
             if self.status.is_none() {
                 self.status = child.try_wait()?;
+                if self.status.is_some() {
+                    reaper::unregister(self.pgid.as_raw());
+                }
             }
             self.step(now, result_at, handler);
             if self.status.is_some() && self.group_gone_at.is_none() && !group_alive(self.pgid) {
@@ -346,7 +367,7 @@ impl Supervisor<'_> {
     /// Ends the processes that left the agent's group and were re-parented to us (only when
     /// grind made itself their subreaper): no descendant outlives its session.
     fn end_adopted(&mut self, handler: &mut dyn OutputHandler) {
-        let n = reaper::end_adopted(None, self.limits.grace);
+        let n = reaper::end_adopted(None, self.tag.as_deref(), self.limits.grace);
         if n > 0 {
             self.warn(
                 handler,

@@ -8,13 +8,16 @@
 //! than the one we supervise is such an orphan, and it is ended with all its descendants: TERM, a
 //! grace period, KILL, and reaped (as their new parent we must, or they stay zombies).
 //!
-//! NB: this holds only while nothing else in the process starts children alongside a session:
-//! true of `grind`, which runs sessions, hooks and its own `git` calls one at a time. So it is
-//! off until [`become_subreaper`] turns it on (tests that supervise agents from parallel threads
-//! of one process never turn it on).
+//! Several sessions of a parallel run are supervised at once, each from a thread of its own: every
+//! supervised child is registered while it runs, and is never taken for an orphan. An orphan
+//! cannot say which session it left, but its environment can: while other sessions run, a
+//! session ends only the orphans whose environment carries its own `PITBOSS_SEQ` (the tag it
+//! was started with); alone, it ends every orphan, as a sequential grind does. It is off until
+//! [`become_subreaper`] turns it on.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,29 @@ use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{Pid, getpid};
 
 static SUBREAPER: AtomicBool = AtomicBool::new(false);
+
+/// The children supervised right now, with the tag (`PITBOSS_SEQ=<n>`) of their session.
+static SUPERVISED: Mutex<BTreeMap<i32, Option<String>>> = Mutex::new(BTreeMap::new());
+
+fn supervised() -> std::sync::MutexGuard<'static, BTreeMap<i32, Option<String>>> {
+    SUPERVISED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A supervised child starts: it is no orphan.
+pub(super) fn register(pid: i32, tag: Option<String>) {
+    supervised().insert(pid, tag);
+}
+
+/// A supervised child has ended.
+pub(super) fn unregister(pid: i32) {
+    supervised().remove(&pid);
+}
+
+/// Whether orphan `pid`'s environment holds `tag` (`NAME=value`).
+fn carries(pid: i32, tag: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == tag.as_bytes()))
+}
 
 /// Makes this process the subreaper of every descendant, and has each supervised session end
 /// the orphans it leaves. Linux only; elsewhere an error of kind `Unsupported`.
@@ -74,14 +100,18 @@ fn processes() -> HashMap<i32, (i32, char)> {
     out
 }
 
-/// Our children other than `except` (adopted orphans), with all their descendants.
-fn adopted(except: Option<Pid>) -> (BTreeSet<i32>, Vec<i32>) {
+/// Our children other than `except` and the supervised ones (adopted orphans), with all their
+/// descendants; with `tag`, only the orphans that carry it (see the module's comment).
+fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>) {
     let me = getpid().as_raw();
     let procs = processes();
+    let busy = supervised().keys().copied().collect::<BTreeSet<i32>>();
     let children: Vec<i32> = procs
         .iter()
         .filter(|(pid, (ppid, _))| *ppid == me && Some(Pid::from_raw(**pid)) != except)
         .map(|(pid, _)| *pid)
+        .filter(|pid| !busy.contains(pid))
+        .filter(|pid| tag.is_none_or(|t| carries(*pid, t)))
         .collect();
     let mut tree: BTreeSet<i32> = children.iter().copied().collect();
     loop {
@@ -109,12 +139,20 @@ fn reap(children: &[i32]) {
 }
 
 /// Ends every orphan this process adopted (all but `except`, the supervised child) and their
-/// descendants; returns how many processes were signalled. Does nothing unless this process is
-/// a subreaper.
-pub(super) fn end_adopted(except: Option<Pid>, grace: Duration) -> usize {
+/// descendants; while other sessions are supervised, only the orphans that carry `tag` (the
+/// ending session's). Returns how many processes were signalled. Does nothing unless this
+/// process is a subreaper.
+pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duration) -> usize {
     if !active() {
         return 0;
     }
+    // Alone, every orphan is this session's; beside others, only those that say so.
+    let tag = if supervised().is_empty() {
+        None
+    } else {
+        Some(tag.unwrap_or("\0"))
+    };
+    let adopted = |except| adopted(except, tag);
     let (live, children) = adopted(except);
     reap(&children);
     if live.is_empty() {

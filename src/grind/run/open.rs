@@ -104,6 +104,7 @@ pub(super) fn start(
             last_seq: 0,
             scratchpad: String::new(),
             warned: Warned::default(),
+            in_flight: None,
         },
     };
     Ok((lock, p))
@@ -162,6 +163,7 @@ pub(super) fn reopen(
             records,
             scratchpad,
             warned: Warned::default(),
+            in_flight: None,
         },
     };
     Ok((lock, p))

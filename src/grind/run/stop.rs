@@ -4,7 +4,7 @@
 use super::*;
 
 /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
-pub(super) fn wait_for_reset(
+pub(in crate::grind) fn wait_for_reset(
     ctx: &Ctx,
     spent: &Spent,
     until: Option<DateTime<Utc>>,
@@ -80,6 +80,7 @@ pub(super) fn finish(
         },
     )?;
     let worktree_kept = if status == RunStatus::Finished {
+        crate::grind::parallel::slots::remove_slots(ctx, obs)?;
         slot.remove(ctx.repo)?;
         let _ = std::fs::remove_dir_all(slot.run_dir());
         None

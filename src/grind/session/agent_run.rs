@@ -34,13 +34,20 @@ pub(super) fn run(
     if let Err(e) = hooks::run(ctx, slot, "pre_session", pre, &env, &mut s.hook_log) {
         return Ok(Ran::PreHookFailed(e));
     }
-    let session_controls = ctx.controls.agent.for_session();
+    let session_controls = match &s.parallel {
+        Some(p) => p.controls.clone(),
+        None => ctx.controls.agent.for_session(),
+    };
+    let fuse = s.parallel.as_ref().map(|p| p.fuse.clone());
+    let seq = s.marker.seq;
     let marker_path = marker_path(slot);
     let marker = &mut s.marker;
     let agent = &ctx.plan.agent;
     let mut relay = Relay {
         obs,
         seq: marker.seq,
+        slot: marker.slot,
+        fuse: fuse.clone(),
         started: Instant::now(),
         last_tool: None,
         on_spawn: Box::new(|pid| {
@@ -67,7 +74,8 @@ pub(super) fn run(
         .cost_watch
         .as_ref()
         .filter(|w| w.cut_at.is_some())
-        .map(|w| w.reason());
+        .map(|w| w.reason())
+        .or_else(|| fuse.and_then(|f| f.cut_reason(seq)));
     Ok(Ran::Agent {
         outcome: Box::new(outcome),
         cost_cut,
@@ -78,6 +86,10 @@ pub(super) fn run(
 struct Relay<'o> {
     obs: &'o mut dyn GrindObserver,
     seq: u64,
+    /// The slot, in a parallel run.
+    slot: Option<u32>,
+    /// The run's cost and token fuse, in a parallel run: told this session's running totals.
+    fuse: Option<std::sync::Arc<crate::grind::parallel::Fuse>>,
     started: Instant,
     last_tool: Option<String>,
     /// The agent's pid, once spawned (written down so a later `--resume` can end it).
@@ -120,14 +132,24 @@ impl agent::AgentObserver for Relay<'_> {
         if tool.is_some() {
             self.last_tool = tool;
         }
+        let cost_usd = self.cost_watch.as_ref().and_then(|w| w.spent_usd);
+        if let Some(why) = self
+            .fuse
+            .as_ref()
+            .and_then(|f| f.update(self.seq, cost_usd, self.tokens))
+        {
+            self.obs.event(&GrindEvent::Warning {
+                message: format!("{why}: every running session is cut, and none is started"),
+            });
+        }
         self.obs.event(&GrindEvent::Progress {
             seq: self.seq,
-            slot: None,
+            slot: self.slot,
             elapsed_ms,
             last_tool: self.last_tool.clone(),
             text,
             tokens: self.tokens,
-            cost_usd: self.cost_watch.as_ref().and_then(|w| w.spent_usd),
+            cost_usd,
         });
     }
 }

@@ -95,7 +95,7 @@ pub(super) fn land(
 
 /// The facts of the agent's run (the rewind and verify are filled in by the caller), and its
 /// outcome when there is one to record.
-fn facts(
+pub(super) fn facts(
     ran: Ran,
     deleted: Option<String>,
     state: &WorktreeState,
@@ -129,7 +129,7 @@ fn facts(
 
 /// Commits what a landing session left uncommitted, with trailers; or, when it holds what
 /// looks like a secret, returns it as a redacted patch instead.
-fn commit_leftovers(
+pub(super) fn commit_leftovers(
     ctx: &Ctx,
     slot: &Slot,
     s: &Session,
@@ -154,7 +154,7 @@ fn commit_leftovers(
 }
 
 /// Runs the verify command on work about to land.
-fn verify(ctx: &Ctx, slot: &Slot, s: &mut Session, verdict: &Verdict) -> Verify {
+pub(super) fn verify(ctx: &Ctx, slot: &Slot, s: &mut Session, verdict: &Verdict) -> Verify {
     let env = hooks::env(ctx, slot, &s.marker, Some(verdict.status));
     let cmd = &ctx.plan.verify_command;
     match hooks::run(ctx, slot, "verify", cmd, &env, &mut s.hook_log) {
@@ -206,8 +206,17 @@ fn leftovers_secret_patch(
 /// otherwise HEAD is only re-attached, and the work shows as changes against `base`. The
 /// agent's own branch is left where it put it.
 pub(super) fn back_on_run_branch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<(), GrindError> {
+    back_on_branch(ctx, slot, &ctx.branch, base)
+}
+
+/// [`back_on_run_branch`] for any branch a slot works on (a parallel run's slot branch).
+pub(super) fn back_on_branch(
+    ctx: &Ctx,
+    slot: &Slot,
+    branch: &str,
+    base: Oid,
+) -> Result<(), GrindError> {
     let wt = slot.repo();
-    let branch = ctx.branch.as_str();
     if wt.current_branch()?.as_deref() == Some(branch) {
         return Ok(());
     }
@@ -228,7 +237,11 @@ pub(super) fn back_on_run_branch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<()
 
 /// `Some((commits lost, where the agent's own work starts))` when the session left the run
 /// branch at `head`, which does not descend from `base`, the tip the session started on.
-fn rewound(slot: &Slot, base: Oid, head: Oid) -> Result<Option<(usize, Oid)>, GrindError> {
+pub(super) fn rewound(
+    slot: &Slot,
+    base: Oid,
+    head: Oid,
+) -> Result<Option<(usize, Oid)>, GrindError> {
     let wt = slot.repo();
     if wt.is_ancestor(base, head)? {
         return Ok(None);

@@ -1,23 +1,29 @@
 //! A session's first stage: the worktree reset to the run branch's tip, the in-flight marker
 //! and the scratchpad written, and the agent's input composed, before anything runs.
 
-use super::{InFlight, Session, marker_path};
+use super::{Dispatch, InFlight, Session, marker_path};
 use crate::agent::{self, SessionSpec};
 use crate::grind::compose::{InputParts, compose};
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 
-/// Readies session `last_seq + 1` of `prompt`; says so to the observer.
-pub(super) fn prepare(
+/// Readies the session `d` says (in sequential runs, `last_seq + 1`; in parallel ones, the seq
+/// reserved at dispatch); says so to the observer.
+pub(in crate::grind) fn prepare(
     ctx: &Ctx,
     slot: &Slot,
     progress: &Progress,
-    prompt: &str,
-    rotation: u64,
+    d: Dispatch<'_>,
     obs: &mut dyn GrindObserver,
 ) -> Result<Session, GrindError> {
-    let seq = progress.last_seq + 1;
+    let Dispatch {
+        prompt,
+        rotation,
+        seq,
+        parallel,
+    } = d;
+    let slot_no = parallel.as_ref().map(|p| p.slot);
     let planned = ctx.plan.prompt(prompt);
     let branch = &ctx.branch;
     let base = ctx
@@ -40,7 +46,7 @@ pub(super) fn prepare(
         .and_then(|b| ctx.budgets.session_limit(b, started_at));
     obs.event(&GrindEvent::SessionStarted {
         seq,
-        slot: None,
+        slot: slot_no,
         prompt: prompt.to_string(),
         rotation,
         started_at,
@@ -52,6 +58,8 @@ pub(super) fn prepare(
         started_at,
         base: base.to_string(),
         agent_pid: None,
+        slot: slot_no,
+        landing: None,
     };
     write_marker(slot, &marker)?;
     let run_dir = slot.run_dir().to_path_buf();
@@ -60,6 +68,11 @@ pub(super) fn prepare(
         "cannot write {}",
         files.scratchpad.display()
     )))?;
+    if parallel.is_some() {
+        let copy = run_dir.join(super::SNAPSHOT_FILE);
+        std::fs::write(&copy, &progress.scratchpad)
+            .map_err(GrindError::io(format!("cannot write {}", copy.display())))?;
+    }
     let input = compose(&InputParts {
         run_id: ctx.run.as_str(),
         seq,
@@ -74,18 +87,23 @@ pub(super) fn prepare(
     }
     spec.redact_env = ctx.req.env.clone();
     spec.started_at = started_at;
-    spec.max_cost_usd = budget
-        .as_ref()
-        .and_then(|b| ctx.budgets.session_cost_limit(b, &progress.spent));
+    spec.max_cost_usd = match &parallel {
+        // The run's cost budget is the fuse's, shared by the live sessions.
+        Some(_) => budget.and_then(|b| b.max_cost_usd),
+        None => budget
+            .as_ref()
+            .and_then(|b| ctx.budgets.session_cost_limit(b, &progress.spent)),
+    };
     Ok(Session {
         marker,
         base,
         spec,
         hook_log: Vec::new(),
+        parallel,
     })
 }
 
-fn write_marker(slot: &Slot, m: &InFlight) -> Result<(), GrindError> {
+pub(super) fn write_marker(slot: &Slot, m: &InFlight) -> Result<(), GrindError> {
     let path = marker_path(slot);
     let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string(m).unwrap_or_default();

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::decide::Verdict;
 use super::land::Landed;
 use super::{InFlight, Session, SessionRun, hooks, marker_path, printable, read_scratchpad};
 use crate::agent::{self, AgentOutcome, AgentReport};
@@ -34,7 +35,26 @@ pub(super) fn record(
         outcome,
     } = landed;
     let scratchpad = scratchpad(ctx, slot);
-    let report_summary = outcome.as_ref().and_then(|o| o.summary());
+    let record = build(ctx, &s, &verdict, commit, outcome.as_ref());
+    let done = Done {
+        record,
+        outcome,
+        scratchpad,
+        patch,
+        changed: commit.is_some(),
+    };
+    finish(ctx, slot, progress, s, done, obs)
+}
+
+/// A decided session's record: its status and why, what it landed, what the agent reported.
+pub(super) fn build(
+    ctx: &Ctx,
+    s: &Session,
+    verdict: &Verdict,
+    commit: Option<Oid>,
+    outcome: Option<&AgentOutcome>,
+) -> SessionRecord {
+    let report_summary = outcome.and_then(|o| o.summary());
     let summary = match (&verdict.reason, report_summary) {
         (Some(r), Some(s)) if verdict.status != SessionStatus::Dirty => Some(format!("{r}: {s}")),
         (Some(r), None) if verdict.status != SessionStatus::Dirty => Some(r.clone()),
@@ -44,10 +64,42 @@ pub(super) fn record(
         status: verdict.status,
         summary,
         commit,
-        outcome: outcome.as_ref(),
+        outcome,
     };
     let mut record = ctx.session_record(&s.marker, ending);
-    record.rate_limited = outcome.as_ref().is_some_and(|o| o.rate_limit.is_some());
+    record.rate_limited = outcome.is_some_and(|o| o.rate_limit.is_some());
+    record.slot = s.marker.slot;
+    record
+}
+
+/// What the last append of a session publishes, besides its transcript.
+pub(super) struct Done {
+    pub(super) record: SessionRecord,
+    pub(super) outcome: Option<AgentOutcome>,
+    /// The scratchpad after the session (redacted; merged, in a parallel run).
+    pub(super) scratchpad: String,
+    pub(super) patch: Option<Vec<u8>>,
+    /// Whether the session moved the run branch.
+    pub(super) changed: bool,
+}
+
+/// Appends a session (record, transcript with its hooks' output, scratchpad, patch) and
+/// clears its files from the slot.
+pub(super) fn finish(
+    ctx: &Ctx,
+    slot: &Slot,
+    progress: &mut Progress,
+    s: Session,
+    done: Done,
+    obs: &mut dyn GrindObserver,
+) -> Result<SessionRun, GrindError> {
+    let Done {
+        record,
+        outcome,
+        scratchpad,
+        patch,
+        changed,
+    } = done;
     progress.warn_unpriced(ctx, &record, obs);
     let transcript = match &outcome {
         Some(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
@@ -60,9 +112,9 @@ pub(super) fn record(
     let publish = Publish {
         record,
         transcript,
-        scratchpad: &scratchpad,
+        scratchpad,
         patch,
-        changed: commit.is_some(),
+        changed,
     };
     progress.append(ctx, publish, obs)?;
     let _ = std::fs::remove_file(&s.spec.transcript_path);
@@ -72,7 +124,12 @@ pub(super) fn record(
 
 /// The scratchpad the session left, redacted.
 pub(super) fn scratchpad(ctx: &Ctx, slot: &Slot) -> String {
-    let files = agent::SessionFiles::in_dir(slot.run_dir());
+    scratchpad_in(ctx, slot.run_dir())
+}
+
+/// The scratchpad left in a session files directory, redacted.
+pub(super) fn scratchpad_in(ctx: &Ctx, dir: &std::path::Path) -> String {
+    let files = agent::SessionFiles::in_dir(dir);
     let scratchpad = read_scratchpad(&files.scratchpad);
     ctx.redactor.redact(&scratchpad).into_owned()
 }
@@ -173,10 +230,10 @@ impl Ctx<'_> {
 }
 
 /// What one append publishes.
-pub(super) struct Publish<'a> {
+pub(super) struct Publish {
     pub(super) record: SessionRecord,
     pub(super) transcript: Option<PathBuf>,
-    pub(super) scratchpad: &'a str,
+    pub(super) scratchpad: String,
     pub(super) patch: Option<Vec<u8>>,
     /// Whether the session changed the run branch (the scheduler's back-off counts it).
     pub(super) changed: bool,
@@ -187,7 +244,7 @@ impl Progress {
     pub(super) fn append(
         &mut self,
         ctx: &Ctx,
-        p: Publish<'_>,
+        p: Publish,
         obs: &mut dyn GrindObserver,
     ) -> Result<(), GrindError> {
         let Publish {
@@ -219,7 +276,7 @@ impl Progress {
             SessionAppend {
                 record,
                 transcript: transcript.map_or(TranscriptSource::Empty, TranscriptSource::File),
-                scratchpad: Some(scratchpad),
+                scratchpad: Some(&scratchpad),
                 patch: patch.as_deref(),
                 scheduler: Some(self.scheduler.state().to_json()),
                 state_extra: self.state_extra(),
@@ -234,7 +291,7 @@ impl Progress {
             });
         }
         self.count(&appended.record);
-        self.scratchpad = scratchpad.to_string();
+        self.scratchpad = scratchpad;
         let run = crate::store::Consumed::from_records(
             self.records.iter().chain(std::iter::once(&appended.record)),
         );

@@ -59,7 +59,7 @@ pub(in crate::grind) fn recover_interrupted(
     let publish = Publish {
         record: ctx.session_record(&m, ending),
         transcript: Some(transcript_path.clone()).filter(|p| p.is_file()),
-        scratchpad: &record::scratchpad(ctx, slot),
+        scratchpad: record::scratchpad(ctx, slot),
         patch,
         changed: false,
     };
@@ -75,7 +75,7 @@ pub(in crate::grind) fn recover_interrupted(
 /// budget used, the rotation where it was (not the killed prompt once more). The stored
 /// state is the one before that pick, so its next pick is that session, unless the prompts
 /// changed in between: then the scheduler is left as it is.
-fn count_again(progress: &mut Progress, m: &InFlight) {
+pub(super) fn count_again(progress: &mut Progress, m: &InFlight) {
     progress.spent.iterations += 1;
     let mut after = progress.scheduler.clone();
     if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {

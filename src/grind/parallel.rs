@@ -1,0 +1,394 @@
+//! Parallel sessions (`max_parallel` > 1): up to k sessions at once, each in a slot worktree of
+//! its own on a slot branch, landed on the run branch by one queue that proves every landing.
+//!
+//! The grind's own thread is the dispatcher and the landing queue; each session's agent runs in
+//! a thread of its own (a scoped thread with its own repository handle, since git2 does not
+//! share one across threads), which sends its progress back as events and, once its agent is
+//! gone and its work is settled on its slot branch, the settled session.
+//!
+//! - **Dispatch.** A session is dispatched when a slot is free, no budget is spent (counting
+//!   the usage of the sessions still running, and iterations at dispatch, so `--max-iterations
+//!   5` dispatches exactly 5), the drain file and the user's Ctrl-C are absent, and the
+//!   scheduler has a prompt. Only prompts with `parallel_safe: true` run beside others: any
+//!   other waits until every slot is idle and then runs alone. Its seq is reserved then.
+//! - **Landing queue.** Sessions land one at a time in dispatch order, oldest first, as soon as
+//!   the oldest is settled: no session waits behind a younger one, and records are appended in
+//!   seq order, so seqs stay dense. What a landing does is in `session/landing.rs`.
+//! - **Budgets.** One cost and token fuse ([`Fuse`]) across every live session.
+//! - **Control.** Ctrl-C once (or a drain): no new dispatch, running sessions finish and land.
+//!   Twice, SIGTERM or SIGHUP: every running session is aborted and recorded with its
+//!   transcript and patch. `git pitboss skip <run> <seq>` ends one session (its slot's skip
+//!   file). A fault of git or the store stops dispatch, cuts every running session, records
+//!   them, then ends the grind with the error.
+//!
+//! Slot 0 is the sequential run's slot, taken off the run branch onto its slot branch for the
+//! grind and put back at its end; slots 1.. are worktrees of their own.
+
+mod fuse;
+pub(super) mod slots;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub(super) use fuse::Fuse;
+
+use super::context::{Ctx, Progress};
+use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
+use super::session::{self, Dispatch, LandedEntry, Parallel, Settled};
+use super::slot::Slot;
+use crate::git::Repo;
+use crate::plan::budget::{Decision, Spent};
+use crate::plan::scheduler::Pick;
+
+/// How long the dispatcher waits for a session's news before it looks at the user's signals,
+/// the drain file and the budgets again.
+const TICK: Duration = Duration::from_millis(200);
+
+/// What a session's thread sends the dispatcher.
+enum Msg {
+    Event(GrindEvent),
+    Settled(u64, Box<Result<Settled, GrindError>>),
+}
+
+/// Forwards a session thread's events to the dispatcher.
+struct Forward(mpsc::Sender<Msg>);
+
+impl GrindObserver for Forward {
+    fn event(&mut self, e: &GrindEvent) {
+        let _ = self.0.send(Msg::Event(e.clone()));
+    }
+}
+
+/// A dispatched session not yet recorded.
+struct Live {
+    slot: u32,
+    /// It runs alone (its prompt is not `parallel_safe`).
+    alone: bool,
+    /// How many sessions had landed when it was dispatched (those after it may collide).
+    landed_before: usize,
+    controls: crate::agent::Controls,
+    settled: Option<Result<Settled, GrindError>>,
+}
+
+/// Why dispatch stopped, before it is turned into the run's [`StopCause`].
+enum Halt {
+    Cause(StopCause),
+    /// The user's Ctrl-C or signal (drained or aborted is told from the records at the end).
+    User,
+}
+
+/// Runs the run's sessions k at a time until something stops it. `slot0` is the run's
+/// sequential slot, given back on the run branch at the end.
+pub(super) fn run_parallel(
+    ctx: &Ctx,
+    slot0: &Slot,
+    progress: &mut Progress,
+    first_seq: u64,
+    obs: &mut dyn GrindObserver,
+) -> Result<StopCause, GrindError> {
+    let k = ctx.plan.rotation.max_parallel.value.max(1);
+    progress.in_flight = Some(Vec::new());
+    let fuse = Arc::new(Fuse::new(
+        &ctx.budgets.limits,
+        progress.spent.cost_usd,
+        progress.spent.tokens,
+    ));
+    let shared = ctx.shared();
+    let git_dir = ctx.repo.git_dir().to_path_buf();
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut d = Dispatcher {
+        ctx,
+        k,
+        fuse,
+        free: BTreeMap::new(),
+        live: BTreeMap::new(),
+        landed: Vec::new(),
+        halt: None,
+        fatal: None,
+        rate_limit: None,
+        drained_said: false,
+        next_seq: 0,
+    };
+    let result = std::thread::scope(|scope| {
+        loop {
+            d.land_ready(progress, obs);
+            if d.fatal.is_none() {
+                if let Err(e) = d.dispatch_all(progress, obs, &mut |slot, s| {
+                    let tx = tx.clone();
+                    let (shared, git_dir) = (&shared, &git_dir);
+                    let seq = s.seq();
+                    scope.spawn(move || {
+                        // NB: the dispatcher waits for every session it dispatched, so a
+                        // panic must still say the session ended (as a fault, not silence).
+                        let run = std::panic::AssertUnwindSafe(|| {
+                            Repo::open(git_dir).map_err(GrindError::from).and_then(|r| {
+                                let ctx = shared.ctx(&r);
+                                session::run_in_slot(&ctx, slot, s, &mut Forward(tx.clone()))
+                            })
+                        });
+                        let settled = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                            Err(GrindError::Io {
+                                what: format!("the thread of session {seq} failed"),
+                                source: std::io::Error::other("it panicked"),
+                            })
+                        });
+                        let _ = tx.send(Msg::Settled(seq, Box::new(settled)));
+                    });
+                }) {
+                    d.fail(e);
+                }
+            }
+            if d.live.is_empty() {
+                if let Some(e) = d.fatal.take() {
+                    return Err(e);
+                }
+                if let Some(limit) = d.rate_limit.take() {
+                    match stop::wait_for_reset(ctx, &progress.spent, limit, obs) {
+                        Some(cause) => return Ok(cause),
+                        None => continue,
+                    }
+                }
+                match d.halt.take() {
+                    Some(Halt::Cause(c)) => return Ok(c),
+                    Some(Halt::User) => return Ok(StopCause::user(progress, first_seq)),
+                    // Nothing runs and nothing could start, yet nothing says stop: the
+                    // scheduler is exhausted.
+                    None => return Ok(StopCause::Exhausted),
+                }
+            }
+            let first = match rx.recv_timeout(TICK) {
+                Ok(m) => Some(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            };
+            for m in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+            {
+                match m {
+                    Msg::Event(e) => obs.event(&e),
+                    Msg::Settled(seq, r) => {
+                        if let Some(l) = d.live.get_mut(&seq) {
+                            l.settled = Some(*r);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    progress.in_flight = None;
+    // Slot 0 back on the run branch (sequential grinds and `--resume` expect it there).
+    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)?
+        && slot0.path.join(".git").exists()
+    {
+        slot0.repo().attach_head(&ctx.branch)?;
+        slot0.repo().reset_hard_clean(tip)?;
+    }
+    result
+}
+
+/// The dispatcher's state.
+struct Dispatcher<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    k: u32,
+    fuse: Arc<Fuse>,
+    /// Idle slots, opened (a slot not in here and not live is opened when next needed).
+    free: BTreeMap<u32, Slot>,
+    /// Dispatched sessions not yet recorded, by seq (the queue's order).
+    live: BTreeMap<u64, Live>,
+    /// Every landing of this grind, in order.
+    landed: Vec<LandedEntry>,
+    halt: Option<Halt>,
+    /// A fault of git or the store: no new dispatch; the grind ends with it.
+    fatal: Option<GrindError>,
+    /// A session hit a usage limit: no new dispatch; the grind waits once the slots are idle.
+    rate_limit: Option<Option<DateTime<Utc>>>,
+    drained_said: bool,
+    /// The seq the next dispatch reserves, at least.
+    next_seq: u64,
+}
+
+impl Dispatcher<'_, '_> {
+    /// Lands the oldest sessions while they are settled.
+    fn land_ready(&mut self, progress: &mut Progress, obs: &mut dyn GrindObserver) {
+        while self
+            .live
+            .first_key_value()
+            .is_some_and(|(_, l)| l.settled.is_some())
+        {
+            let Some((seq, live)) = self.live.pop_first() else {
+                break;
+            };
+            if let Some(f) = progress.in_flight.as_mut() {
+                f.retain(|s| *s != seq);
+            }
+            let settled = match live.settled {
+                Some(Ok(st)) => st,
+                Some(Err(e)) => {
+                    // The slot went with the thread: it is opened again when next needed.
+                    self.fail(e);
+                    continue;
+                }
+                None => continue,
+            };
+            let since = &self.landed[live.landed_before.min(self.landed.len())..];
+            match session::land_settled(self.ctx, progress, settled, since, obs) {
+                Ok(l) => {
+                    self.fuse
+                        .settle(seq, progress.spent.cost_usd, progress.spent.tokens);
+                    self.landed.extend(l.landed);
+                    self.free.insert(l.slot.index, l.slot);
+                    if let Some(limit) = l.run.rate_limit {
+                        self.rate_limit.get_or_insert(limit);
+                    }
+                    for w in self.ctx.budgets.warnings(
+                        &progress.spent,
+                        self.ctx.clock.now(),
+                        &mut progress.budget_state,
+                    ) {
+                        obs.event(&GrindEvent::Warning { message: w.message });
+                    }
+                }
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    /// A fault: no new dispatch, every running session cut (recorded as it ends), and the
+    /// grind ends with the first error.
+    fn fail(&mut self, e: GrindError) {
+        for l in self.live.values() {
+            l.controls.request_cut();
+        }
+        self.fatal.get_or_insert(e);
+    }
+
+    /// What stops dispatch now, if anything (checked in the sequential loop's order: the
+    /// user, the budgets, the drain file).
+    fn halt_now(&mut self, progress: &Progress, obs: &mut dyn GrindObserver) -> Option<Halt> {
+        let ctx = self.ctx;
+        if ctx.controls.stopping() {
+            return Some(Halt::User);
+        }
+        let (live_cost, live_tokens) = self.fuse.live();
+        let spent = Spent {
+            cost_usd: progress.spent.cost_usd + live_cost,
+            tokens: progress.spent.tokens + live_tokens,
+            ..progress.spent
+        };
+        if let Decision::Stop(reason) = ctx.budgets.check(&spent, ctx.clock.now()) {
+            return Some(Halt::Cause(StopCause::Budget { reason }));
+        }
+        if super::slot::drain_file(ctx.repo.common_dir(), &ctx.run).exists() {
+            if !self.drained_said {
+                self.drained_said = true;
+                obs.event(&GrindEvent::Warning {
+                    message: "drained from `git pitboss watch`: no new session starts; the \
+                              running ones finish and land"
+                        .into(),
+                });
+            }
+            return Some(Halt::Cause(StopCause::User {
+                drained: true,
+                aborted_session: None,
+            }));
+        }
+        None
+    }
+
+    /// Dispatches sessions while a slot is free and nothing says stop.
+    fn dispatch_all(
+        &mut self,
+        progress: &mut Progress,
+        obs: &mut dyn GrindObserver,
+        spawn: &mut dyn FnMut(Slot, session::Session),
+    ) -> Result<(), GrindError> {
+        let ctx = self.ctx;
+        loop {
+            if self.halt.is_none() {
+                self.halt = self.halt_now(progress, obs);
+            }
+            if self.halt.is_some() || self.rate_limit.is_some() {
+                return Ok(());
+            }
+            if self.live.len() as u32 >= self.k || self.live.values().any(|l| l.alone) {
+                return Ok(());
+            }
+            let mut next = progress.scheduler.clone();
+            let (prompt, rotation) = match next.next_pick() {
+                Pick::Exhausted => {
+                    if self.live.is_empty() {
+                        self.halt = Some(Halt::Cause(StopCause::Exhausted));
+                    }
+                    return Ok(());
+                }
+                Pick::Run {
+                    prompt, rotation, ..
+                } => (prompt, rotation),
+            };
+            let safe = ctx
+                .plan
+                .prompt(&prompt)
+                .is_some_and(|p| p.prompt.parallel_safe);
+            if !safe && !self.live.is_empty() {
+                // It runs alone: wait until the slots are idle.
+                return Ok(());
+            }
+            progress.scheduler = next;
+            progress.spent.iterations += 1;
+            // Reserved now: the next after the last recorded and every live one.
+            let seq = (progress.last_seq + 1).max(self.next_seq);
+            self.next_seq = seq + 1;
+            let slot = self.take_slot()?;
+            let controls = ctx.controls.agent.for_parallel_session();
+            self.fuse.register(seq, controls.clone());
+            let d = Dispatch {
+                prompt: &prompt,
+                rotation,
+                seq,
+                parallel: Some(Parallel {
+                    slot: slot.index,
+                    controls: controls.clone(),
+                    fuse: self.fuse.clone(),
+                    snapshot: progress.scratchpad.clone(),
+                }),
+            };
+            let s = session::prepare(ctx, &slot, progress, d, obs)?;
+            if let Some(f) = progress.in_flight.as_mut() {
+                f.push(seq);
+            }
+            self.live.insert(
+                seq,
+                Live {
+                    slot: slot.index,
+                    alone: !safe,
+                    landed_before: self.landed.len(),
+                    controls,
+                    settled: None,
+                },
+            );
+            spawn(slot, s);
+        }
+    }
+
+    /// The lowest free slot, opened when it is not yet.
+    fn take_slot(&mut self) -> Result<Slot, GrindError> {
+        if let Some((_, slot)) = self.free.pop_first() {
+            return Ok(slot);
+        }
+        let busy: Vec<u32> = self.live.values().map(|l| l.slot).collect();
+        let k = (0..self.k).find(|i| !busy.contains(i)).unwrap_or(self.k);
+        let ctx = self.ctx;
+        let tip = ctx
+            .repo
+            .branch_tip(&ctx.branch)?
+            .ok_or_else(|| GrindError::BranchGone {
+                branch: ctx.branch.clone(),
+            })?;
+        Slot::open_parallel(ctx.repo, &ctx.run, k, tip)
+    }
+}

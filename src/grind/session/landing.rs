@@ -1,0 +1,402 @@
+//! The landing stage of a parallel run's session, on the grind's own thread, one session at a
+//! time and oldest dispatch first: its commits (`base..head` on its slot branch) replayed onto
+//! the run branch's current tip in memory, the verify command run on the result in the
+//! session's slot, the run branch moved by compare-and-swap, and the landing proven: every
+//! commit of the session has a patch-equivalent among the commits the branch gained. Only then
+//! is it recorded as `landed`. A session that does not apply (`conflict`) or fails its verify
+//! command (`verify_failed`) becomes an `error` with its work saved as a patch against the tip
+//! it started from, naming the files and the sessions it collided with.
+//!
+//! Just before the branch moves, the in-flight marker gets the landing and the record it will
+//! append; if grind dies between the move and the append, `--resume` finds the branch holding
+//! that tip and appends that record (and otherwise records the session `aborted`): a landing is
+//! recorded if and only if the branch contains it.
+
+use std::time::Instant;
+
+use super::decide::{SessionFacts, Verdict, decide};
+use super::land::{cap_patch, verify};
+use super::prepare::write_marker;
+use super::record::{self, Done};
+use super::{PendingLanding, Session, SessionRun, hooks};
+use crate::git::{CasOutcome, Oid, Replay};
+use crate::grind::context::{Ctx, Progress};
+use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::slot::Slot;
+use crate::store::{Landing as LandingRecord, LandingResult, SessionStatus};
+
+/// How often a landing replays again when the run branch moved under it (someone else wrote
+/// to it between the read and the compare-and-swap).
+const CAS_ATTEMPTS: u32 = 5;
+
+/// A session that landed: the run branch went from `before` to `after`.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::grind) struct LandedEntry {
+    pub(in crate::grind) seq: u64,
+    pub(in crate::grind) before: Oid,
+    pub(in crate::grind) after: Oid,
+}
+
+/// What the loop learns from a landing.
+pub(in crate::grind) struct Landing {
+    /// The slot, free again.
+    pub(in crate::grind) slot: Slot,
+    pub(in crate::grind) run: SessionRun,
+    /// Set when the session landed.
+    pub(in crate::grind) landed: Option<LandedEntry>,
+}
+
+/// Lands a settled session (or records why it did not land) and appends it to the run.
+/// `since`: the sessions that landed after this one was dispatched, to name collisions.
+pub(in crate::grind) fn land_settled(
+    ctx: &Ctx,
+    progress: &mut Progress,
+    st: super::Settled,
+    since: &[LandedEntry],
+    obs: &mut dyn GrindObserver,
+) -> Result<Landing, GrindError> {
+    let clock = Instant::now();
+    let super::Settled {
+        mut s,
+        slot,
+        facts,
+        verdict,
+        head,
+        patch,
+        outcome,
+    } = st;
+    let (slot_no, snapshot) = match &s.parallel {
+        Some(p) => (p.slot, p.snapshot.clone()),
+        None => (slot.index, String::new()),
+    };
+    let onto = ctx
+        .repo
+        .branch_tip(&ctx.branch)?
+        .ok_or_else(|| GrindError::BranchGone {
+            branch: ctx.branch.clone(),
+        })?;
+    // The scratchpad: the session's edits merged into the current one.
+    let theirs = record::scratchpad(ctx, &slot);
+    let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
+    let mut q = Queued {
+        ctx,
+        slot,
+        facts,
+        verdict,
+        head,
+        patch,
+        landing: LandingRecord {
+            result: LandingResult::Nothing,
+            onto: onto.to_string(),
+            commits: Vec::new(),
+            files: Vec::new(),
+            collided_with: Vec::new(),
+        },
+        commit: None,
+        landed: None,
+    };
+    if q.verdict.land && head != s.base {
+        q.replay(&mut s, onto, since, &outcome, &merged, obs)?;
+    }
+    let Queued {
+        slot,
+        verdict,
+        patch,
+        landing,
+        commit,
+        landed,
+        ..
+    } = q;
+    hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
+    obs.event(&GrindEvent::Landing {
+        seq: s.seq(),
+        slot: slot_no,
+        landing: landing.clone(),
+        ms: clock.elapsed().as_millis() as u64,
+    });
+    let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
+    rec.landing = Some(landing);
+    let done = Done {
+        record: rec,
+        outcome,
+        scratchpad: merged,
+        patch,
+        changed: commit.is_some(),
+    };
+    let run = record::finish(ctx, &slot, progress, s, done, obs)?;
+    Ok(Landing { slot, run, landed })
+}
+
+/// One landing in progress.
+struct Queued<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    slot: Slot,
+    facts: SessionFacts,
+    verdict: Verdict,
+    head: Oid,
+    patch: Option<Vec<u8>>,
+    landing: LandingRecord,
+    commit: Option<Oid>,
+    landed: Option<LandedEntry>,
+}
+
+impl Queued<'_, '_> {
+    /// Replays, verifies, moves the branch and proves it; or saves the work and says why not.
+    fn replay(
+        &mut self,
+        s: &mut Session,
+        mut tip: Oid,
+        since: &[LandedEntry],
+        outcome: &Option<crate::agent::AgentOutcome>,
+        scratchpad: &str,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(), GrindError> {
+        let ctx = self.ctx;
+        let branch_ref = format!("refs/heads/{}", ctx.branch);
+        for attempt in 1..=CAS_ATTEMPTS {
+            self.landing.onto = tip.to_string();
+            let (new, commits) = match ctx.repo.replay_onto(s.base, self.head, tip)? {
+                Replay::Nothing => return Ok(()),
+                Replay::Conflict { files, .. } => {
+                    let with = collided(ctx, since, &files)?;
+                    let reason = conflict_reason(s.base, &files, &with);
+                    self.landing.result = LandingResult::Conflict;
+                    self.landing.files = files;
+                    self.landing.collided_with = with;
+                    return self.keep_off(s, reason);
+                }
+                Replay::Replayed { tip: new, commits } => (new, commits),
+            };
+            if ctx.plan.prompt(s.prompt()).is_some_and(|p| p.prompt.verify) {
+                // NB: on the replayed result, which is what the branch would hold.
+                self.slot.repo().reset_hard_clean(new)?;
+                self.facts.verify = verify(ctx, &self.slot, s, &self.verdict);
+                let v = decide(&self.facts);
+                if !v.land {
+                    self.landing.result = LandingResult::VerifyFailed;
+                    return self.keep_off(s, v.reason.unwrap_or_default());
+                }
+            }
+            self.landing.result = LandingResult::Landed;
+            self.landing.commits = commits.iter().map(Oid::to_string).collect();
+            self.mark_landing(s, tip, new, outcome, scratchpad)?;
+            let msg = format!("pitboss: land session {} of run {}", s.seq(), ctx.run);
+            match ctx.repo.cas_ref(&branch_ref, new, Some(tip), &msg)? {
+                CasOutcome::Updated => {}
+                CasOutcome::Raced(_) => {
+                    s.marker.landing = None;
+                    write_marker(&self.slot, &s.marker)?;
+                    self.landing.result = LandingResult::Nothing;
+                    self.landing.commits.clear();
+                    tip = ctx.repo.branch_tip(&ctx.branch)?.ok_or_else(|| {
+                        GrindError::BranchGone {
+                            branch: ctx.branch.clone(),
+                        }
+                    })?;
+                    if attempt < CAS_ATTEMPTS {
+                        obs.event(&GrindEvent::Warning {
+                            message: format!(
+                                "session {}: the run branch moved while it landed; replaying it \
+                                 onto the new tip",
+                                s.seq()
+                            ),
+                        });
+                    }
+                    continue;
+                }
+            }
+            return self.prove(s, tip, new);
+        }
+        self.keep_off(
+            s,
+            format!(
+                "the run branch kept moving while it landed ({CAS_ATTEMPTS} tries); its work is \
+                 saved as a patch"
+            ),
+        )
+    }
+
+    /// Proves a landing that moved the branch from `tip` to `new`: every commit of the session
+    /// has a patch-equivalent among `tip..` the branch now. Unproven, the branch goes back
+    /// (when nobody moved it since) and the work is kept as a patch.
+    fn prove(&mut self, s: &mut Session, tip: Oid, new: Oid) -> Result<(), GrindError> {
+        let ctx = self.ctx;
+        let after = ctx
+            .repo
+            .branch_tip(&ctx.branch)?
+            .ok_or_else(|| GrindError::BranchGone {
+                branch: ctx.branch.clone(),
+            })?;
+        let missing = ctx.repo.unproven(s.base, self.head, tip, after)?;
+        if missing.is_empty() {
+            self.commit = Some(new);
+            self.landed = Some(LandedEntry {
+                seq: s.seq(),
+                before: tip,
+                after: new,
+            });
+            return Ok(());
+        }
+        let branch_ref = format!("refs/heads/{}", ctx.branch);
+        let msg = format!("pitboss: undo the unproven landing of session {}", s.seq());
+        let _ = ctx.repo.cas_ref(&branch_ref, tip, Some(new), &msg)?;
+        self.landing.result = LandingResult::Nothing;
+        self.landing.commits.clear();
+        let list: Vec<String> = missing
+            .iter()
+            .map(|c| c.to_string()[..12].to_string())
+            .collect();
+        self.keep_off(
+            s,
+            format!(
+                "its landing could not be proven: {} {} no patch-equivalent on the run branch; \
+                 the branch is back at {} and its work is saved as a patch",
+                list.join(", "),
+                if list.len() == 1 { "has" } else { "have" },
+                &tip.to_string()[..12]
+            ),
+        )
+    }
+
+    /// Keeps the session's work off the run branch: saved as a patch against the tip the
+    /// session started from (with leftovers saved before, if any), its slot reset there, and
+    /// its status `error` for `reason`.
+    fn keep_off(&mut self, s: &mut Session, reason: String) -> Result<(), GrindError> {
+        let wt = self.slot.repo();
+        wt.reset_hard_clean(self.head)?;
+        let work = wt.patch_since(s.base)?;
+        let mut patch = cap_patch(&self.ctx.redactor, &work);
+        if let Some(leftovers) = self.patch.take() {
+            patch.extend_from_slice(
+                b"\n[pitboss] below: work the session left uncommitted, not committed because it \
+                  looked like a secret (redacted)\n",
+            );
+            patch.extend_from_slice(&leftovers);
+        }
+        self.patch = (!patch.is_empty()).then_some(patch);
+        wt.reset_hard_clean(s.base)?;
+        s.marker.landing = None;
+        self.verdict = Verdict {
+            status: SessionStatus::Error,
+            land: false,
+            reason: Some(reason),
+        };
+        Ok(())
+    }
+
+    /// Writes the landing about to happen into the in-flight marker, with the record it will
+    /// append, for a `--resume` after a crash between the branch's move and the append.
+    fn mark_landing(
+        &self,
+        s: &mut Session,
+        tip: Oid,
+        new: Oid,
+        outcome: &Option<crate::agent::AgentOutcome>,
+        scratchpad: &str,
+    ) -> Result<(), GrindError> {
+        let mut rec = record::build(self.ctx, s, &self.verdict, Some(new), outcome.as_ref());
+        rec.landing = Some(self.landing.clone());
+        s.marker.landing = Some(PendingLanding {
+            onto: tip.to_string(),
+            tip: new.to_string(),
+            record: rec.to_line(),
+            scratchpad: scratchpad.to_string(),
+            patch: self
+                .patch
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+        });
+        write_marker(&self.slot, &s.marker)
+    }
+}
+
+/// The sessions among `since` whose landing changed any of `files`.
+fn collided(ctx: &Ctx, since: &[LandedEntry], files: &[String]) -> Result<Vec<u64>, GrindError> {
+    let mut with = Vec::new();
+    for e in since {
+        let changed = ctx.repo.changed_paths(e.before, e.after)?;
+        if changed.iter().any(|p| files.contains(p)) {
+            with.push(e.seq);
+        }
+    }
+    Ok(with)
+}
+
+/// A conflict's summary: the files, the sessions, and where the patch applies.
+fn conflict_reason(base: Oid, files: &[String], with: &[u64]) -> String {
+    let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
+    let more = files.len().saturating_sub(shown.len());
+    let files_text = if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    };
+    let with_text = match with {
+        [] => String::new(),
+        [one] => format!(" (session {one} landed there since it started)"),
+        many => format!(
+            " (sessions {} landed there since it started)",
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "conflicts with the run branch in {files_text}{with_text}; its work is saved as a patch \
+         that applies to {}, the tip it started from",
+        &base.to_string()[..12]
+    )
+}
+
+/// The session's scratchpad edits merged into the run's current scratchpad, three-way against
+/// what the session saw at dispatch; on a conflict both sides are kept, marked.
+pub(super) fn merge_scratchpad(
+    ctx: &Ctx,
+    snapshot: &str,
+    current: &str,
+    theirs: &str,
+    seq: u64,
+) -> Result<String, GrindError> {
+    if theirs == snapshot {
+        return Ok(current.to_string());
+    }
+    if current == snapshot {
+        return Ok(theirs.to_string());
+    }
+    let merged = ctx.repo.merge_text(
+        snapshot,
+        current,
+        theirs,
+        "run scratchpad",
+        &format!("session {seq}"),
+    )?;
+    Ok(merged.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn a_conflict_names_its_files_the_sessions_it_met_and_where_its_patch_applies() {
+        let base = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let one = conflict_reason(base, &["src/lib.rs".into()], &[4]);
+        assert_eq!(
+            one,
+            "conflicts with the run branch in src/lib.rs (session 4 landed there since it \
+             started); its work is saved as a patch that applies to 0123456789ab, the tip it \
+             started from"
+        );
+        let files: Vec<String> = (1..=7).map(|i| format!("f{i}")).collect();
+        let many = conflict_reason(base, &files, &[2, 3]);
+        assert!(many.contains("f1, f2, f3, f4, f5 and 2 more"), "{many}");
+        assert!(many.contains("(sessions 2, 3 landed there"), "{many}");
+        let none = conflict_reason(base, &["a".into()], &[]);
+        assert!(
+            none.starts_with("conflicts with the run branch in a;"),
+            "{none}"
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Recovery after a grind that died with sessions of a parallel run in flight: each slot's
+//! in-flight marker (`runs/<id>/slot-<k>/current.json`) names a session. `--resume` ends each
+//! orphaned agent group, then, oldest seq first:
+//!
+//! - a session whose landing had moved the run branch (the marker's landing `tip` is on the
+//!   branch) is appended with the record it was about to append: it landed;
+//! - any other is recorded `aborted` with its partial transcript, its work saved as a patch
+//!   against the tip it started from, and its slot reset there.
+//!
+//! So a landing is recorded if and only if the branch holds it, and seqs stay dense: every
+//! session recorded so far came before the orphans (the queue records in dispatch order).
+//! Slot 0, which a parallel grind takes off the run branch, is put back on it, so a sequential
+//! grind can take the run up as well.
+
+use std::str::FromStr;
+
+use super::land::{back_on_branch, cap_patch};
+use super::record::{self, Ending, Publish};
+use super::recover::count_again;
+use super::{InFlight, PendingLanding};
+use crate::agent;
+use crate::git::Oid;
+use crate::grind::context::{Ctx, Progress};
+use crate::grind::resume::IN_FLIGHT_STATE_KEY;
+use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
+use crate::store::{Landing, LandingResult, SessionStatus, parse_record};
+
+/// Records every session a killed parallel grind left in flight; puts `slot0` (the run's
+/// sequential slot, when it was opened) back on the run branch.
+pub(in crate::grind) fn recover_slots(
+    ctx: &Ctx,
+    slot0: &Slot,
+    progress: &mut Progress,
+    obs: &mut dyn GrindObserver,
+) -> Result<(), GrindError> {
+    let mut orphans = Vec::new();
+    for k in slot_dirs(ctx) {
+        let path = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k).join("current.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        match serde_json::from_str::<InFlight>(&text) {
+            Ok(m) => orphans.push((k, m)),
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    orphans.sort_by_key(|(_, m)| m.seq);
+    // Picks the stored scheduler state already holds (dispatched before the last append).
+    let picked: Vec<u64> = ctx
+        .store
+        .open_run(&ctx.run)?
+        .state
+        .extra
+        .get(IN_FLIGHT_STATE_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for (k, m) in orphans {
+        recover_one(ctx, progress, k, m, &picked, obs)?;
+    }
+    // Slot 0 back on the run branch, at its tip, for whichever grind comes next, when a
+    // parallel grind left it on its slot branch (its session's work is saved above). On any
+    // other branch it is a sequential session's doing, which `recover_interrupted` saves.
+    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)?
+        && slot0.path.join(".git").exists()
+    {
+        let wt = slot0.repo();
+        let on_slot_branch = wt
+            .current_branch()?
+            .is_some_and(|b| b.starts_with(SLOT_BRANCH_PREFIX));
+        if on_slot_branch {
+            wt.attach_head(&ctx.branch)?;
+            wt.reset_hard_clean(tip)?;
+        }
+    }
+    Ok(())
+}
+
+/// The slot numbers that have a session directory (`slot-<k>`).
+fn slot_dirs(ctx: &Ctx) -> Vec<u32> {
+    let dir = ctx
+        .repo
+        .common_dir()
+        .join("pitboss/runs")
+        .join(ctx.run.as_str());
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut ks: Vec<u32> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("slot-")?.parse().ok())
+        .collect();
+    ks.sort_unstable();
+    ks
+}
+
+fn recover_one(
+    ctx: &Ctx,
+    progress: &mut Progress,
+    k: u32,
+    m: InFlight,
+    picked: &[u64],
+    obs: &mut dyn GrindObserver,
+) -> Result<(), GrindError> {
+    let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
+    let marker = files.join("current.json");
+    let transcript = files.join(format!("session-{:04}.log", m.seq));
+    let recorded = progress
+        .records
+        .iter()
+        .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
+    if recorded {
+        let _ = std::fs::remove_file(&marker);
+        return Ok(());
+    }
+    let slot_path = Slot::path_of_slot(ctx.repo, &ctx.run, k);
+    if let Some(pid) = m.agent_pid {
+        agent::end_leftover_group(pid, &slot_path);
+    }
+    if picked.contains(&m.seq) {
+        progress.spent.iterations += 1;
+    } else {
+        count_again(progress, &m);
+    }
+    let tip = ctx.repo.branch_tip(&ctx.branch)?;
+    let landed = m.landing.as_ref().filter(|l| {
+        let t = Oid::from_str(&l.tip).ok();
+        matches!((t, tip), (Some(t), Some(tip)) if ctx.repo.is_ancestor(t, tip).unwrap_or(false))
+    });
+    let publish = match landed {
+        Some(l) => landed_publish(l, &transcript)?,
+        None => aborted_publish(ctx, k, &m, &progress.scratchpad, tip, &transcript)?,
+    };
+    let seq = m.seq;
+    let landed_now = publish.changed;
+    progress.append(ctx, publish, obs)?;
+    obs.event(&GrindEvent::Warning {
+        message: if landed_now {
+            format!(
+                "session {seq} (slot {k}) had landed when pitboss stopped; recorded as landed by \
+                 --resume"
+            )
+        } else {
+            format!(
+                "session {seq} (slot {k}) was running when pitboss stopped; recorded as aborted \
+                 by --resume, its work saved as a patch"
+            )
+        },
+    });
+    let _ = std::fs::remove_file(&transcript);
+    let _ = std::fs::remove_file(&marker);
+    Ok(())
+}
+
+/// The append of a session whose landing moved the branch before grind died.
+fn landed_publish(l: &PendingLanding, transcript: &std::path::Path) -> Result<Publish, GrindError> {
+    let record = parse_record(&l.record).map_err(|why| GrindError::Io {
+        what: format!("cannot read the landing record kept in the in-flight marker: {why}"),
+        source: std::io::Error::other("malformed landing record"),
+    })?;
+    Ok(Publish {
+        record,
+        transcript: Some(transcript.to_path_buf()).filter(|p| p.is_file()),
+        scratchpad: l.scratchpad.clone(),
+        patch: l.patch.as_ref().map(|p| p.clone().into_bytes()),
+        changed: true,
+    })
+}
+
+/// The append of a session cut by grind's death: `aborted`, its work as a patch.
+fn aborted_publish(
+    ctx: &Ctx,
+    k: u32,
+    m: &InFlight,
+    current: &str,
+    tip: Option<Oid>,
+    transcript: &std::path::Path,
+) -> Result<Publish, GrindError> {
+    let base = Oid::from_str(&m.base).ok();
+    let mut patch = None;
+    if let Some(base) = base {
+        let slot = Slot::open_parallel(ctx.repo, &ctx.run, k, base)?;
+        back_on_branch(ctx, &slot, &slot.branch, base)?;
+        let wt = slot.repo();
+        let head = wt.worktree_state()?.head;
+        let from = if wt.is_ancestor(base, head)? {
+            base
+        } else {
+            head
+        };
+        let bytes = wt.patch_since(from)?;
+        patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
+        wt.reset_hard_clean(base)?;
+    }
+    let ending = Ending {
+        status: SessionStatus::Aborted,
+        summary: Some(
+            "pitboss stopped during this session (its process ended); recovered by --resume".into(),
+        ),
+        commit: None,
+        outcome: None,
+    };
+    let mut record = ctx.session_record(m, ending);
+    record.slot = Some(k);
+    record.landing = Some(Landing {
+        result: LandingResult::Nothing,
+        onto: tip.map(|t| t.to_string()).unwrap_or_default(),
+        commits: Vec::new(),
+        files: Vec::new(),
+        collided_with: Vec::new(),
+    });
+    Ok(Publish {
+        record,
+        transcript: Some(transcript.to_path_buf()).filter(|p| p.is_file()),
+        scratchpad: merged_scratchpad(ctx, k, current, m.seq)?,
+        patch,
+        changed: false,
+    })
+}
+
+/// What the killed session wrote in the scratchpad, merged into the run's current one against
+/// the copy of what it saw at dispatch (so neither its notes nor those of sessions that landed
+/// meanwhile are lost).
+fn merged_scratchpad(ctx: &Ctx, k: u32, current: &str, seq: u64) -> Result<String, GrindError> {
+    let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
+    let theirs = record::scratchpad_in(ctx, &files);
+    let Ok(base) = std::fs::read_to_string(files.join(super::SNAPSHOT_FILE)) else {
+        // No copy (a grind of an older version): the session's file as it is, as a sequential
+        // recovery keeps it.
+        return Ok(theirs);
+    };
+    super::landing::merge_scratchpad(ctx, &base, current, &theirs, seq)
+}
