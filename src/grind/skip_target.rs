@@ -42,7 +42,7 @@ pub(crate) enum SkipError {
         seq: u64,
         running: Vec<u64>,
     },
-    #[error("{} of run {run} are running; say which", sessions(.running))]
+    #[error("{} of run {run} are running", sessions(.running))]
     Which { run: RunId, running: Vec<u64> },
     #[error(transparent)]
     Grind(#[from] GrindError),
@@ -175,7 +175,7 @@ mod tests {
         let e = choose(&run(), found.clone(), None).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "sessions 4, 5 and 6 of run 20261124T100000Z-abcd are running; say which"
+            "sessions 4, 5 and 6 of run 20261124T100000Z-abcd are running"
         );
         let e = choose(&run(), found, Some(9)).unwrap_err();
         assert_eq!(

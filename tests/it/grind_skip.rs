@@ -127,9 +127,7 @@ if [ "$PITBOSS_SEQ" = 1 ]; then sleep 30; fi
     assert_eq!(unsaid.status.code(), Some(4), "{}", diag(&unsaid));
     let err = String::from_utf8_lossy(&unsaid.stderr).into_owned();
     assert!(
-        err.contains(&format!(
-            "sessions 1, 4 and 5 of run {run} are running; say which"
-        )),
+        err.contains(&format!("sessions 1, 4 and 5 of run {run} are running")),
         "{err}"
     );
     assert!(
@@ -164,4 +162,96 @@ if [ "$PITBOSS_SEQ" = 1 ]; then sleep 30; fi
         t.elapsed()
     );
     assert_eq!(statuses(&p.records(&run)), ["skipped"]);
+}
+
+/// A parallel run of three sessions side by side: `skip <run>` alone is refused (three run),
+/// `skip <run> 2` ends session 2 only; the other two finish and land. Its `--json` events
+/// carry each session's slot and each landing.
+#[test]
+fn skip_of_one_of_three_sessions_side_by_side_ends_that_one_only() {
+    let p = Project::new();
+    p.prompt("a", "parallel_safe: true\n").agent(
+        r#"
+echo "$$" > "$MARKS/pid-$PITBOSS_SEQ"
+touch "$MARKS/started-$PITBOSS_SEQ"
+i=0
+while [ ! -f "$MARKS/go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+echo "$PITBOSS_SEQ" > "f-$PITBOSS_SEQ.txt"
+git add "f-$PITBOSS_SEQ.txt" && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#,
+    );
+    let mut g = Grind::spawn(
+        &p,
+        p.grind_cmd(&["--max-iterations", "3", "--max-parallel", "3"]),
+        "grind",
+    );
+    for seq in 1..=3 {
+        p.wait_mark(&format!("started-{seq}"), &mut g);
+    }
+    let run = p.only_run();
+    let skip = |args: &[&str]| {
+        let mut cmd = p.sb.git_pitboss();
+        cmd.arg("skip").args(args);
+        crate::support::run_with_stdin(&mut cmd, "")
+    };
+    let unsaid = skip(&[&run]);
+    assert_eq!(unsaid.status.code(), Some(4), "{}", diag(&unsaid));
+    let err = String::from_utf8_lossy(&unsaid.stderr).into_owned();
+    assert!(
+        err.contains(&format!("sessions 1, 2 and 3 of run {run} are running")),
+        "{err}"
+    );
+    let two = skip(&[&run, "2"]);
+    assert!(two.status.success(), "{}", diag(&two));
+    assert!(
+        String::from_utf8_lossy(&two.stderr).contains("skip session 0002 (slot "),
+        "{}",
+        diag(&two)
+    );
+    assert!(
+        wait_gone(p.mark("pid-2").parse().unwrap(), Duration::from_secs(10)),
+        "session 2's agent ended"
+    );
+    for seq in [1, 3] {
+        assert!(!process_gone(
+            p.mark(&format!("pid-{seq}")).parse().unwrap()
+        ));
+    }
+    std::fs::write(p.marks().join("go"), "").unwrap();
+    g.wait(Duration::from_secs(30));
+    let out = g.output();
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["ok", "skipped", "ok"]);
+    let mut subjects = p.branch_subjects(&run);
+    subjects.sort();
+    assert_eq!(subjects, ["agent: session 1", "agent: session 3"]);
+
+    let events = events(&out);
+    let slots: Vec<bool> = (events.iter())
+        .filter(|e| e["event"] == "session_started")
+        .map(|e| e["slot"].is_u64())
+        .collect();
+    assert_eq!(slots, [true, true, true]);
+    let mut landings: Vec<(u64, String)> = (events.iter())
+        .filter(|e| e["event"] == "landing")
+        .map(|e| {
+            assert!(e["slot"].is_u64() && e["ms"].is_u64(), "{e}");
+            let result = e["landing"]["result"].as_str().unwrap_or("").to_string();
+            (e["seq"].as_u64().unwrap(), result)
+        })
+        .collect();
+    landings.sort();
+    assert_eq!(
+        landings,
+        [
+            (1, "landed".to_string()),
+            (2, "nothing".to_string()),
+            (3, "landed".to_string())
+        ]
+    );
+    assert_eq!(
+        run_summary(&out)["landings"],
+        serde_json::json!({"landed": 2, "conflict": 0, "verify_failed": 0, "nothing": 1})
+    );
 }
