@@ -34,7 +34,7 @@ struct Listed {
 
 pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
     with_store(ctx, |store| {
-        let slots: Vec<Listed> = sweep::list(store.repo(), store)?
+        let mut slots: Vec<Listed> = sweep::list(store.repo(), store)?
             .into_iter()
             .map(|info| {
                 let branch = info
@@ -49,6 +49,11 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 Listed { info, branch, slot }
             })
             .collect();
+        // A run's worktrees together, in slot order (git lists them in no stable order).
+        slots.sort_by(|a, b| {
+            let key = |l: &Listed| (l.info.run.clone(), l.slot.unwrap_or(0), l.info.name.clone());
+            key(a).cmp(&key(b))
+        });
         let mut out = ui::stdout();
         if args.json {
             serde_json::to_writer_pretty(&mut out, &slots)?;
