@@ -19,6 +19,7 @@ mod porcelain;
 mod provenance;
 mod refs;
 mod remote;
+mod replay;
 mod text_merge;
 mod worktree;
 
@@ -35,6 +36,7 @@ pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_p
 pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
+pub use replay::Replay;
 pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 
