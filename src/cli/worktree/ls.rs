@@ -1,6 +1,7 @@
 //! `git pitboss worktree ls`: each run worktree, its run's status, whether a grind is in it,
 //! whether it holds uncommitted work, and whether `prune` would remove it. A slot worktree of a
-//! parallel run (on its slot branch `pitboss-slot/<run-id>/<k>`) says its slot number.
+//! parallel run (on its slot branch `pitboss-slot/<run-id>/<k>`, or its slot 0 back on the run
+//! branch) says its slot number.
 
 use std::io::Write;
 
@@ -49,6 +50,21 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 Listed { info, branch, slot }
             })
             .collect();
+        // Slot 0 of a parallel run goes back on the run branch when the run stops; it is still
+        // that run's slot 0 (a sequential run's one worktree says no slot).
+        let parallel: Vec<RunId> = (slots.iter())
+            .filter(|l| l.slot.is_some())
+            .filter_map(|l| l.info.run.clone())
+            .collect();
+        for l in slots.iter_mut().filter(|l| l.slot.is_none()) {
+            if l.info.run.as_ref().is_some_and(|r| parallel.contains(r)) {
+                l.slot = l
+                    .info
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str()?.parse().ok());
+            }
+        }
         // A run's worktrees together, in slot order (git lists them in no stable order).
         slots.sort_by(|a, b| {
             let key = |l: &Listed| (l.info.run.clone(), l.slot.unwrap_or(0), l.info.name.clone());
