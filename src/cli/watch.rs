@@ -28,8 +28,9 @@ use crate::store::{RunId, RunStore};
 use crate::watch::{Dashboard, Source, control};
 
 /// Watch a run: a live dashboard of a running grind (any terminal of this machine), or a
-/// finished or fetched run. Keys: q quit (the run goes on), s skip the session, d drain (finish
-/// it and stop), ? help. When stdout is not a terminal, prints one text snapshot.
+/// finished or fetched run. Keys: q quit (the run goes on), s skip the selected running
+/// session, d drain (finish it and stop), ? help. When stdout is not a terminal, prints one
+/// text snapshot.
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
     /// The run (default: the newest run a grind is running here).

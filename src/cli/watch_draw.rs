@@ -311,7 +311,7 @@ fn help(area: Rect, buf: &mut Buffer) {
         "q, Esc    quit watch (the run goes on)",
         "↑ ↓ k j   select a session",
         "PgUp PgDn Home End   move faster",
-        "s         skip the running session (as `git pitboss skip`)",
+        "s         skip the selected running session (as `git pitboss skip <run> <seq>`)",
         "d         drain: finish the running session, then stop the",
         "          run (as one Ctrl-C in grind's terminal)",
         "?, h      this help (any key closes it)",
