@@ -2,9 +2,9 @@
 //! memory, the proof that a landing carried every change, and which paths a range touched.
 //!
 //! Replay is libgit2's `cherrypick_commit` into an in-memory index, one commit at a time, each
-//! written with `write_tree_to` and committed unattached: no checkout, no index file, no work
-//! tree, no ref is touched, so the user's tree and the run branch stay as they were until the
-//! caller moves the branch with a compare-and-swap. A conflict writes nothing that matters
+//! written as a tree and committed unattached: no checkout, no index file, no work tree, no ref
+//! is touched, so the user's tree and the run branch stay as they were until the caller moves
+//! the branch with a compare-and-swap. A conflict writes nothing that matters
 //! (loose objects of the commits replayed before it are garbage the next `gc` takes).
 //!
 //! The proof ([`Repo::unproven`]) is what keeps a landing honest: every commit of the session
