@@ -88,7 +88,11 @@ pub(crate) fn cmd_grind_run(
         return Err(CliError::user(anyhow::anyhow!("{}", problems[0].0)).hint(hint.clone()));
     }
     let controls = GrindControls::default();
-    install_signal_handlers(&controls, ctx, args.quiet || args.json);
+    // A parallel grind says itself, above its live lines, what one Ctrl-C does to its sessions
+    // (a line printed from here would be drawn over by their block).
+    let parallel =
+        plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
+    install_signal_handlers(&controls, ctx, args.quiet || args.json, parallel);
     // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
     if let Err(e) = crate::agent::become_subreaper() {
         ctx.ui.warn(&format!(
@@ -167,7 +171,7 @@ pub(crate) const KEYPRESS_WINDOW: Duration = Duration::from_secs(1);
 /// it now. SIGTERM, or SIGHUP (the terminal closed, an ssh session dropped): abort it now.
 /// An aborted session is recorded with its transcript and its work as a patch, and the run
 /// stays resumable.
-fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
+fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool, parallel: bool) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut watched = vec![SIGINT, SIGTERM];
     // Under `nohup` the hang-up is ignored on purpose: keep it so.
@@ -189,7 +193,7 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
                 match first_keypress {
                     None => {
                         first_keypress = Some(Instant::now());
-                        if !quiet {
+                        if !quiet && !parallel {
                             ui.status(
                                 "\nstopping after this session (Ctrl-C again to abort it now)",
                             );
@@ -201,7 +205,7 @@ fn install_signal_handlers(controls: &GrindControls, ctx: &Ctx, quiet: bool) {
                     Some(_) => {}
                 }
             }
-            if !quiet && !controls.agent.abort_requested() {
+            if !quiet && !parallel && !controls.agent.abort_requested() {
                 ui.status("\naborting the session");
             }
             controls.agent.request_abort();

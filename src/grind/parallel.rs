@@ -111,6 +111,7 @@ pub(super) fn run_parallel(
         fatal: None,
         rate_limit: None,
         drained_said: false,
+        abort_said: false,
         next_seq: 0,
     };
     let result = std::thread::scope(|scope| {
@@ -208,6 +209,7 @@ struct Dispatcher<'c, 'a> {
     /// A session hit a usage limit: no new dispatch; the grind waits once the slots are idle.
     rate_limit: Option<Option<DateTime<Utc>>>,
     drained_said: bool,
+    abort_said: bool,
     /// The seq the next dispatch reserves, at least.
     next_seq: u64,
 }
@@ -272,6 +274,15 @@ impl Dispatcher<'_, '_> {
     fn halt_now(&mut self, progress: &Progress, obs: &mut dyn GrindObserver) -> Option<Halt> {
         let ctx = self.ctx;
         if ctx.controls.stopping() {
+            if !ctx.controls.agent.abort_requested() && !self.live.is_empty() {
+                obs.event(&GrindEvent::Warning {
+                    message: format!(
+                        "stopping: no new session starts; the {} running finish and land \
+                         (Ctrl-C again to abort them now)",
+                        self.live.len()
+                    ),
+                });
+            }
             return Some(Halt::User);
         }
         let (live_cost, live_tokens) = self.fuse.live();
@@ -308,6 +319,16 @@ impl Dispatcher<'_, '_> {
         spawn: &mut dyn FnMut(Slot, session::Session),
     ) -> Result<(), GrindError> {
         let ctx = self.ctx;
+        if ctx.controls.agent.abort_requested() && !self.abort_said && !self.live.is_empty() {
+            self.abort_said = true;
+            obs.event(&GrindEvent::Warning {
+                message: format!(
+                    "aborting the {} running session(s): each is recorded with its transcript \
+                     and its work as a patch",
+                    self.live.len()
+                ),
+            });
+        }
         loop {
             if self.halt.is_none() {
                 self.halt = self.halt_now(progress, obs);
