@@ -764,3 +764,201 @@ git add . && git commit -q -m "session $PITBOSS_SEQ"
     assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
     assert_eq!(branch_commits(&p, &run).len(), 6, "{ctx}");
 }
+
+/// Six sessions on two slots: a slot used again starts from the run branch's tip at its
+/// dispatch, and its scratchpad is the run's at that moment. Session N is dispatched only once
+/// at most one other is live, so it sees the files and notes of at least N - 2 sessions.
+#[test]
+fn a_reused_slot_starts_from_the_tip_and_scratchpad_at_dispatch() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"seen=$(ls | grep -c '^file-')
+notes=$(grep -c '^- note' "$PITBOSS_SCRATCHPAD" || true)
+echo "$PITBOSS_SEQ $seen $notes $(git rev-parse HEAD)" >> "$MARKS/seen"
+sleep 0.2
+echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "session $PITBOSS_SEQ"
+echo "- note $PITBOSS_SEQ" >> "$PITBOSS_SCRATCHPAD"
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "6"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok"; 6], "{ctx}");
+    let slots: BTreeSet<u64> = recs.iter().map(|r| r["slot"].as_u64().unwrap()).collect();
+    assert_eq!(slots, BTreeSet::from([0, 1]), "{ctx}");
+    let seen = std::fs::read_to_string(p.marks().join("seen")).unwrap();
+    let tip = p.branch(&run);
+    for line in seen.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (seq, files, notes): (u64, u64, u64) = (
+            f[0].parse().unwrap(),
+            f[1].parse().unwrap(),
+            f[2].parse().unwrap(),
+        );
+        let least = seq.saturating_sub(2);
+        assert!(files >= least && notes >= least, "{line}\n{seen}\n{ctx}");
+        // It started from a commit of the run branch.
+        let on_branch =
+            p.sb.git_output_in(p.repo(), &["merge-base", "--is-ancestor", f[3], &tip])
+                .status
+                .success();
+        assert!(on_branch, "{line}\n{ctx}");
+    }
+    let pad = p.run_file(&run, "scratchpad.md").unwrap_or_default();
+    for seq in 1..=6 {
+        assert_eq!(pad.matches(&format!("- note {seq}\n")).count(), 1, "{pad}");
+    }
+}
+
+/// Three at once: one leaves its work uncommitted (`dirty`: pitboss commits it with trailers,
+/// and it lands), one fails (its work saved as a patch, nothing of it on the branch), one commits;
+/// the failed one does not keep the others from landing.
+#[test]
+fn leftovers_land_and_a_failed_session_lands_nothing_beside_others() {
+    let p = project(
+        3,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 3
+echo "work of $PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+case "$PITBOSS_SEQ" in
+  1) ;;
+  2) echo '{"summary":"could not do it"}' > "$PITBOSS_RESULT_FILE"; exit 3 ;;
+  *) git add . && git commit -q -m "session $PITBOSS_SEQ" ;;
+esac
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "3"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["dirty", "error", "ok"], "{ctx}");
+    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "nothing", "{ctx}");
+    assert_eq!(landing(&recs[2])["result"], "landed", "{ctx}");
+    let commits = branch_commits(&p, &run);
+    assert_eq!(commits.len(), 2, "{ctx}");
+    let message = p.sb.git(&["log", "-1", "--format=%B", &commits[0].0]);
+    assert!(
+        message.starts_with("pitboss: work left uncommitted by session 0001")
+            && message.contains(&format!("Pitboss-Run: {run}"))
+            && message.contains("Pitboss-Session: 1"),
+        "{message}"
+    );
+    assert_eq!(commits[1].1, "session 3", "{ctx}");
+    let tree = p.sb.git(&["ls-tree", "--name-only", &p.branch(&run)]);
+    assert!(!tree.contains("file-2.txt"), "{tree}");
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(patch.contains("+work of 2"), "{patch}");
+    assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
+}
+
+/// A session of two commits, the first of which would apply and the second conflicts: none
+/// of it lands (a landing is all or nothing), and its patch holds both, against its base.
+#[test]
+fn a_conflict_keeps_all_of_the_sessions_commits_off_the_branch() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        &format!(
+            r#"barrier met 2
+if [ "$PITBOSS_SEQ" = 2 ]; then
+  echo mine > own-2.txt && git add own-2.txt && git commit -q -m "session 2 adds own-2.txt"
+fi
+{EDIT_LINE}"#
+        ),
+    );
+    shared_file(&p);
+    let base = p.sb.git(&["rev-parse", "main"]).trim().to_string();
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "conflict", "{ctx}");
+    let subjects: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.1).collect();
+    assert_eq!(subjects, ["session 1 edits line 2"], "{ctx}");
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(
+        patch.contains("+mine") && patch.contains("+edited by 2"),
+        "{patch}"
+    );
+    assert!(applies(&p, &base, &patch), "{patch}");
+}
+
+/// Two sessions change the scratchpad's same line differently: both versions are kept,
+/// between conflict markers naming the run's scratchpad and the session, neither lost. (A first
+/// run writes the line both change; `--resume` then runs the two at once.)
+#[test]
+fn a_scratchpad_conflict_keeps_both_sides_between_markers() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"if [ "$PITBOSS_SEQ" = 1 ]; then
+  printf '# notes\n- plan: none\n- keep this\n' > "$PITBOSS_SCRATCHPAD"
+else
+  barrier met 2
+  sed -i "s/^- plan: .*/- plan: by $PITBOSS_SEQ/" "$PITBOSS_SCRATCHPAD"
+fi
+echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "1"]);
+    let run = p.only_run();
+    assert_eq!(
+        p.run_file(&run, "scratchpad.md").as_deref(),
+        Some("# notes\n- plan: none\n- keep this\n"),
+        "{}",
+        diag(&out)
+    );
+    let out = grind(&p, &["--resume", &run, "--max-iterations", "3"]);
+    let ctx = context(&p, &run, &out);
+    assert_eq!(statuses(&jsonl(&p, &run)), ["ok", "ok", "ok"], "{ctx}");
+    let pad = p.run_file(&run, "scratchpad.md").unwrap_or_default();
+    for seq in 2..=3 {
+        let plan = format!("- plan: by {seq}\n");
+        assert_eq!(pad.matches(&plan).count(), 1, "{pad}\n{ctx}");
+    }
+    assert!(
+        pad.contains("<<<<<<< ") && pad.contains(">>>>>>> session 3"),
+        "{pad}"
+    );
+    assert_eq!(pad.matches("- keep this\n").count(), 1, "{pad}");
+    assert!(!pad.contains("- plan: none"), "{pad}");
+}
+
+/// Two sessions each write a scratchpad of their own over the empty one: both are kept, once,
+/// without markers (two insertions at one place contradict nothing).
+#[test]
+fn two_new_scratchpads_are_both_kept() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+echo "the plan of session $PITBOSS_SEQ" > "$PITBOSS_SCRATCHPAD"
+echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    assert_eq!(statuses(&jsonl(&p, &run)), ["ok", "ok"], "{ctx}");
+    let pad = p.run_file(&run, "scratchpad.md").unwrap_or_default();
+    assert_eq!(
+        pad, "the plan of session 1\nthe plan of session 2\n",
+        "{ctx}"
+    );
+}
