@@ -1,13 +1,15 @@
 //! Parallel runs end to end (`max_parallel` > 1), through `git pitboss grind` as users run it,
 //! with real git and real agents (shell scripts): sessions that really run at once (they meet
-//! at a barrier of marker files) and land one at a time in dispatch order (`landing`), what is
-//! dispatched when and where (`dispatch`), and the scratchpad they share (`scratchpad`).
+//! at a barrier of marker files) and land one at a time in dispatch order (`landing`, and the
+//! edges an agent can reach in `edges`), what is dispatched when and where (`dispatch`), and the
+//! scratchpad they share (`scratchpad`).
 //!
 //! What is asserted is what a user sees afterwards: the run branch's commits, the records
 //! (`git pitboss log --jsonl`) with their `slot` and `landing`, the patches in the run ref, the
 //! `--json` events, `git worktree list` and `git branch`. Here: the helpers the three share.
 
 mod dispatch;
+mod edges;
 mod landing;
 mod scratchpad;
 

@@ -1,0 +1,191 @@
+//! Edges of the landing queue an agent can reach: the same change made twice, a merge commit
+//! of the agent's own, a binary file both sessions change, a file one deletes and the other
+//! edits, an agent that rewinds its slot branch below where it started.
+
+use super::*;
+
+/// Two sessions make the very same change: it lands once; the second session is `ok` with
+/// nothing to land (its change is on the branch already), and no patch is needed.
+#[test]
+fn the_same_change_made_twice_lands_once() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+echo same > same.txt
+git add same.txt && git commit -q -m "session $PITBOSS_SEQ adds same.txt"
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "ok"], "{ctx}");
+    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "nothing", "{ctx}");
+    assert_eq!(branch_commits(&p, &run).len(), 1, "{ctx}");
+    assert_eq!(p.patch(&run, 2), None, "{ctx}");
+    assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
+}
+
+/// An agent that merges a branch of its own (`--no-ff`) while another session lands first: its
+/// changes all land, replayed as a line (the merge commit, empty once its two sides are
+/// replayed, is dropped as git's rebase drops it).
+#[test]
+fn an_agents_merge_commit_lands() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  echo one > one.txt && git add one.txt && git commit -q -m "session 1"
+else
+  here=$(git rev-parse --abbrev-ref HEAD)
+  git checkout -q -b "side-$PITBOSS_SEQ"
+  echo side > side.txt && git add side.txt && git commit -q -m "side work"
+  git checkout -q "$here"
+  echo main > main.txt && git add main.txt && git commit -q -m "main work"
+  git merge -q --no-ff -m "merge side" "side-$PITBOSS_SEQ"
+fi
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "ok"], "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "landed", "{ctx}");
+    let ids: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.0).collect();
+    for c in landing(&recs[1])["commits"].as_array().unwrap() {
+        assert!(
+            ids.iter().any(|i| c == i),
+            "{c} is not on the branch\n{ctx}"
+        );
+    }
+    let tree = p.sb.git(&["ls-tree", "--name-only", &p.branch(&run)]);
+    for f in ["one.txt", "side.txt", "main.txt"] {
+        assert!(tree.lines().any(|l| l == f), "{f} not in {tree}\n{ctx}");
+    }
+    assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
+}
+
+/// Both sessions change a binary file: the second conflicts, and its patch (binary) applies to
+/// the tip it started from.
+#[test]
+fn a_binary_conflict_is_saved_as_a_patch_that_applies() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+printf 'bin\000ary %s\000\001\002' "$PITBOSS_SEQ" > blob.bin
+git commit -q -am "session $PITBOSS_SEQ changes blob.bin"
+"#,
+    );
+    std::fs::write(p.repo().join("blob.bin"), b"bin\0ary base\0\x01").unwrap();
+    p.sb.git(&["add", "blob.bin"]);
+    p.sb.git(&["commit", "-q", "-m", "binary file"]);
+    let base = p.sb.git(&["rev-parse", "main"]).trim().to_string();
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "conflict", "{ctx}");
+    assert_eq!(
+        landing(&recs[1])["files"],
+        serde_json::json!(["blob.bin"]),
+        "{ctx}"
+    );
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(applies(&p, &base, &patch), "{patch}");
+}
+
+/// One session deletes the file the other edits: the second conflicts on that file.
+#[test]
+fn a_delete_and_an_edit_of_one_file_conflict() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        &format!(
+            r#"barrier met 2
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  git rm -q shared.txt && git commit -q -m "session 1 deletes shared.txt"
+else
+{EDIT_LINE}fi
+"#
+        ),
+    );
+    shared_file(&p);
+    let base = p.sb.git(&["rev-parse", "main"]).trim().to_string();
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "conflict", "{ctx}");
+    assert_eq!(
+        landing(&recs[1])["files"],
+        serde_json::json!(["shared.txt"]),
+        "{ctx}"
+    );
+    assert_eq!(
+        landing(&recs[1])["collided_with"],
+        serde_json::json!([1]),
+        "{ctx}"
+    );
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(applies(&p, &base, &patch), "{patch}");
+}
+
+/// An agent that resets its slot branch below where it started and commits there: nothing of
+/// the run branch is lost, its work is saved, and the other session lands.
+#[test]
+fn an_agent_rewinding_below_its_start_loses_nothing() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+if [ "$PITBOSS_SEQ" = 2 ]; then
+  git reset -q --hard HEAD~1
+  echo rewound > rewound.txt && git add rewound.txt && git commit -q -m "session 2 on an old base"
+else
+  echo one > one.txt && git add one.txt && git commit -q -m "session 1"
+fi
+"#,
+    );
+    shared_file(&p);
+    let base = p.sb.git(&["rev-parse", "main"]).trim().to_string();
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
+    assert_eq!(recs[1]["status"], "error", "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "nothing", "{ctx}");
+    let tip = p.branch(&run);
+    assert!(
+        p.sb.git_output_in(p.repo(), &["merge-base", "--is-ancestor", &base, &tip])
+            .status
+            .success(),
+        "the run branch lost its base\n{ctx}"
+    );
+    let tree = p.sb.git(&["ls-tree", "--name-only", &tip]);
+    assert!(
+        tree.contains("shared.txt") && tree.contains("one.txt"),
+        "{tree}"
+    );
+    assert!(!tree.contains("rewound.txt"), "{tree}");
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(patch.contains("+rewound"), "{patch}");
+}
