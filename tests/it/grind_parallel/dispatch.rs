@@ -1,6 +1,6 @@
 //! What a parallel run dispatches, when and where: iterations counted at dispatch, a prompt
 //! that is not `parallel_safe` alone, a slot used again from the run branch's tip, the slot in
-//! `--json` events, and the slots a stopped run keeps for `--resume`.
+//! `--json` events.
 
 use super::*;
 
@@ -240,87 +240,4 @@ else
         serde_json::json!({"landed": 2, "conflict": 1, "verify_failed": 0, "nothing": 0}),
         "{ctx}"
     );
-}
-
-/// Ctrl-C once while three sessions run: no new session starts, the three finish and land, the
-/// run is `aborted` and its slots stay (worktrees and slot branches); `--resume` runs its
-/// sessions in those same slot worktrees and, finished, removes them all.
-#[test]
-fn slots_stay_after_ctrl_c_and_resume_reuses_then_removes_them() {
-    let p = project(
-        3,
-        "",
-        &[("work", SAFE)],
-        r#"if [ "$PITBOSS_SEQ" -le 3 ]; then
-  barrier met 3
-  n=0
-  until [ -e "$MARKS/go" ]; do
-    n=$((n+1)); if [ $n -gt 600 ]; then echo "no go"; exit 9; fi
-    sleep 0.05
-  done
-fi
-git rev-parse --absolute-git-dir > "$MARKS/gitdir-$PITBOSS_SEQ"
-echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
-git add . && git commit -q -m "session $PITBOSS_SEQ"
-"#,
-    );
-    let mut cmd = p.sb.git_pitboss();
-    cmd.args(["grind", "--max-iterations", "6"])
-        .env("MARKS", p.marks())
-        .stdin(Stdio::null());
-    let mut g = Grind::spawn(&p, cmd, "first");
-    for seq in 1..=3 {
-        p.wait_mark(&format!("met-{seq}"), &mut g);
-    }
-    g.signal_group(nix::sys::signal::Signal::SIGINT);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !g.stderr().contains("stopping after this session") {
-        assert!(std::time::Instant::now() < deadline, "{}", g.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::write(p.marks().join("go"), "").unwrap();
-    g.wait(Duration::from_secs(60));
-    let out = g.output();
-    let run = p.only_run();
-    let ctx = context(&p, &run, &out);
-    // NB: git, which got the Ctrl-C too, passes it on, waits for grind, then dies of it itself:
-    // a shell says 130, not grind's 2.
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(out.status.signal(), Some(2), "{ctx}");
-    let recs = jsonl(&p, &run);
-    assert_eq!(
-        statuses(&recs),
-        ["ok"; 3],
-        "no new session after Ctrl-C: {ctx}"
-    );
-    for r in &recs {
-        assert_eq!(landing(r)["result"], "landed", "{ctx}");
-    }
-    assert_eq!(p.state(&run)["status"], "aborted", "{ctx}");
-    let (worktrees, branches) = slots_left(&p, &run);
-    assert_eq!(worktrees.len(), 3, "{worktrees:?}\n{ctx}");
-    for k in 1..3 {
-        let b = format!("pitboss-slot/{run}/{k}");
-        assert!(branches.contains(&b), "{b} not in {branches:?}\n{ctx}");
-    }
-    let gitdir = |seq: u64| p.mark(&format!("gitdir-{seq}"));
-    let before: BTreeSet<String> = (1..=3).map(gitdir).collect();
-    assert_eq!(before.len(), 3, "{before:?}");
-
-    let out = grind(&p, &["--resume", &run]);
-    let ctx = context(&p, &run, &out);
-    assert_eq!(out.status.code(), Some(0), "{ctx}");
-    let recs = jsonl(&p, &run);
-    assert_eq!(seqs(&recs), [1, 2, 3, 4, 5, 6], "{ctx}");
-    assert_eq!(statuses(&recs), ["ok"; 6], "{ctx}");
-    for seq in 4..=6 {
-        assert!(
-            before.contains(&gitdir(seq)),
-            "session {seq} ran in {} and not in a slot of before {before:?}",
-            gitdir(seq)
-        );
-    }
-    assert_eq!(p.state(&run)["status"], "finished", "{ctx}");
-    assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
-    assert_eq!(branch_commits(&p, &run).len(), 6, "{ctx}");
 }

@@ -8,6 +8,7 @@
 //! (`git pitboss log --jsonl`) with their `slot` and `landing`, the patches in the run ref, the
 //! `--json` events, `git worktree list` and `git branch`. Here: the helpers the three share.
 
+mod control;
 mod dispatch;
 mod edges;
 mod landing;
