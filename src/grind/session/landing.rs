@@ -62,6 +62,7 @@ pub(in crate::grind) fn land_settled(
         facts,
         verdict,
         head,
+        ended_at,
         patch,
         outcome,
     } = st;
@@ -80,6 +81,7 @@ pub(in crate::grind) fn land_settled(
     let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
     let mut q = Queued {
         ctx,
+        ended_at,
         slot,
         facts,
         verdict,
@@ -116,6 +118,7 @@ pub(in crate::grind) fn land_settled(
     });
     let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
     rec.landing = Some(landing);
+    rec.ended_at = ended_at;
     let done = Done {
         record: rec,
         outcome,
@@ -130,6 +133,7 @@ pub(in crate::grind) fn land_settled(
 /// One landing in progress.
 struct Queued<'c, 'a> {
     ctx: &'c Ctx<'a>,
+    ended_at: chrono::DateTime<chrono::Utc>,
     slot: Slot,
     facts: SessionFacts,
     verdict: Verdict,
@@ -296,6 +300,7 @@ impl Queued<'_, '_> {
     ) -> Result<(), GrindError> {
         let mut rec = record::build(self.ctx, s, &self.verdict, Some(new), outcome.as_ref());
         rec.landing = Some(self.landing.clone());
+        rec.ended_at = self.ended_at;
         s.marker.landing = Some(PendingLanding {
             onto: tip.to_string(),
             tip: new.to_string(),
@@ -372,4 +377,31 @@ pub(super) fn merge_scratchpad(
         &format!("session {seq}"),
     )?;
     Ok(merged.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn a_conflict_names_its_files_the_sessions_it_met_and_where_its_patch_applies() {
+        let base = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let one = conflict_reason(base, &["src/lib.rs".into()], &[4]);
+        assert_eq!(
+            one,
+            "conflicts with the run branch in src/lib.rs (session 4 landed there since it \
+             started); its work is saved as a patch that applies to 0123456789ab, the tip it \
+             started from"
+        );
+        let files: Vec<String> = (1..=7).map(|i| format!("f{i}")).collect();
+        let many = conflict_reason(base, &files, &[2, 3]);
+        assert!(many.contains("f1, f2, f3, f4, f5 and 2 more"), "{many}");
+        assert!(many.contains("(sessions 2, 3 landed there"), "{many}");
+        let none = conflict_reason(base, &["a".into()], &[]);
+        assert!(
+            none.starts_with("conflicts with the run branch in a;"),
+            "{none}"
+        );
+    }
 }
