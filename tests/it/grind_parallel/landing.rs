@@ -356,3 +356,46 @@ esac
     assert!(patch.contains("+work of 2"), "{patch}");
     assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
 }
+
+/// The README's recipe for a conflict, as written: `show` names the patch, the patch applies at
+/// the tip the summary names, and the rebase onto the run branch stops on the conflicting file.
+#[test]
+fn the_readmes_recipe_takes_a_conflict_up_by_hand() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        &format!("barrier met 2\n{EDIT_LINE}"),
+    );
+    shared_file(&p);
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(landing(&recs[1])["result"], "conflict", "{ctx}");
+    let show = p.sb.ok(&["show", &run, "2"], "");
+    assert!(show.contains("patches/00/session-0002.patch"), "{show}");
+    let summary = recs[1]["summary"].as_str().unwrap();
+    let tip = summary
+        .split("a patch that applies to ")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .unwrap_or_else(|| panic!("no tip in {summary:?}"));
+    let patch = p.sb.git(&[
+        "show",
+        &format!("refs/pitboss/grind/{run}:patches/00/session-0002.patch"),
+    ]);
+    std::fs::write(p.repo().join("../s.patch"), patch).unwrap();
+    p.sb.git(&["switch", "-q", "-c", "redo-2", tip]);
+    p.sb.git(&["apply", "--index", "../s.patch"]);
+    p.sb.git(&["commit", "-q", "-m", "session 2, by hand"]);
+    assert_eq!(
+        std::fs::read_to_string(p.repo().join("shared.txt")).unwrap(),
+        "one\nedited by 2\nthree\n"
+    );
+    let rebase =
+        p.sb.git_output_in(p.repo(), &["rebase", &format!("pitboss/{run}")]);
+    assert!(!rebase.status.success(), "the rebase met no conflict");
+    let conflicted = p.sb.git(&["diff", "--name-only", "--diff-filter=U"]);
+    assert_eq!(conflicted, "shared.txt\n");
+}
