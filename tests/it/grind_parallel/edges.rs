@@ -1,6 +1,7 @@
-//! Edges of the landing queue an agent can reach: the same change made twice, a merge commit
-//! of the agent's own, a binary file both sessions change, a file one deletes and the other
-//! edits, an agent that rewinds its slot branch below where it started.
+//! Edges of the landing queue an agent or a user can reach: the same change made twice, a
+//! merge commit of the agent's own, a binary file both sessions change, a file one deletes and
+//! the other edits, an agent that rewinds its slot branch below where it started, deletes its
+//! slot or commits on a branch of its own, the user checking the run branch out mid-run.
 
 use super::*;
 
@@ -222,4 +223,45 @@ git add . && git commit -q -m "session $PITBOSS_SEQ"
     assert_eq!(statuses(&jsonl(&p, &run)), ["ok", "ok"], "{ctx}");
     assert_eq!(out.status.code(), Some(0), "{ctx}");
     assert_eq!(p.state(&run)["status"], "finished", "{ctx}");
+}
+
+/// Beside each other, an agent that deletes its slot worktree (an `error`; the slot is added
+/// again and used by a later session) and one that commits on a branch of its own (its commits
+/// are taken back onto its slot branch and land), while a third lands as usual.
+#[test]
+fn an_agent_deleting_its_slot_or_switching_branch_spoils_nothing_else() {
+    let p = project(
+        3,
+        "",
+        &[("work", SAFE)],
+        r#"if [ "$PITBOSS_SEQ" -le 3 ]; then barrier met 3; fi
+case "$PITBOSS_SEQ" in
+  1) cd / && rm -rf "$PITBOSS_WORKTREE" ;;
+  2) git checkout -q -b "feature-$PITBOSS_SEQ"
+     echo two > two.txt && git add two.txt && git commit -q -m "session 2 on a branch of its own" ;;
+  *) echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+     git add . && git commit -q -m "session $PITBOSS_SEQ" ;;
+esac
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "5"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["error", "ok", "ok", "ok", "ok"], "{ctx}");
+    let why = recs[0]["summary"].as_str().unwrap_or_default();
+    assert!(why.contains("the agent deleted its worktree"), "{ctx}");
+    let subjects: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.1).collect();
+    assert_eq!(
+        subjects,
+        [
+            "session 2 on a branch of its own",
+            "session 3",
+            "session 4",
+            "session 5"
+        ],
+        "{ctx}"
+    );
+    assert_eq!(p.state(&run)["status"], "finished", "{ctx}");
+    assert_eq!(slots_left(&p, &run), (vec![], vec![]), "{ctx}");
 }
