@@ -227,6 +227,10 @@ else
                 .any(|e| e["text"] == format!("working on {seq}")),
             "no progress of session {seq}: {ctx}"
         );
+        assert!(
+            mine.iter().any(|e| e["last_tool"] == "Bash"),
+            "session {seq}'s tool never shown: {ctx}"
+        );
         for e in mine {
             assert_eq!(e["slot"], slot_of[&seq], "{e}");
         }
