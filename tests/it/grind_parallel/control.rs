@@ -1,19 +1,12 @@
 //! Stopping a parallel run: Ctrl-C once lets the running sessions finish and land and keeps the
-//! slots for `--resume`; SIGTERM aborts every running session (each recorded with its work
-//! saved); the consecutive-failure limit counts completions in order.
+//! slots for `--resume` (with as many slots or fewer); SIGTERM aborts every running session
+//! (each recorded with its work saved); the consecutive-failure limit counts completions in
+//! order; a session ending never ends a sibling's agent.
 
 use super::*;
 
-/// Ctrl-C once while three sessions run: no new session starts, the three finish and land, the
-/// run is `aborted` and its slots stay (worktrees and slot branches); `--resume` runs its
-/// sessions in those same slot worktrees and, finished, removes them all.
-#[test]
-fn slots_stay_after_ctrl_c_and_resume_reuses_then_removes_them() {
-    let p = project(
-        3,
-        "",
-        &[("work", SAFE)],
-        r#"if [ "$PITBOSS_SEQ" -le 3 ]; then
+/// The agent of `ctrl_c_while_three_run`: sessions 1 to 3 meet, then wait for `$MARKS/go`.
+const WAIT_FOR_GO: &str = r#"if [ "$PITBOSS_SEQ" -le 3 ]; then
   barrier met 3
   n=0
   until [ -e "$MARKS/go" ]; do
@@ -24,13 +17,17 @@ fi
 git rev-parse --absolute-git-dir > "$MARKS/gitdir-$PITBOSS_SEQ"
 echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
 git add . && git commit -q -m "session $PITBOSS_SEQ"
-"#,
-    );
+"#;
+
+/// `git pitboss grind --max-iterations 6` (human output) with an agent of [`WAIT_FOR_GO`]:
+/// Ctrl-C once (SIGINT to the process group, as a terminal sends it) while sessions 1 to 3 run,
+/// and once grind said it stops after them, they may finish.
+fn ctrl_c_while_three_run(p: &Project) -> Output {
     let mut cmd = p.sb.git_pitboss();
     cmd.args(["grind", "--max-iterations", "6"])
         .env("MARKS", p.marks())
         .stdin(Stdio::null());
-    let mut g = Grind::spawn(&p, cmd, "first");
+    let mut g = Grind::spawn(p, cmd, "first");
     for seq in 1..=3 {
         p.wait_mark(&format!("met-{seq}"), &mut g);
     }
@@ -42,7 +39,16 @@ git add . && git commit -q -m "session $PITBOSS_SEQ"
     }
     std::fs::write(p.marks().join("go"), "").unwrap();
     g.wait(Duration::from_secs(60));
-    let out = g.output();
+    g.output()
+}
+
+/// Ctrl-C once while three sessions run: no new session starts, the three finish and land, the
+/// run is `aborted` and its slots stay (worktrees and slot branches); `--resume` runs its
+/// sessions in those same slot worktrees and, finished, removes them all.
+#[test]
+fn slots_stay_after_ctrl_c_and_resume_reuses_then_removes_them() {
+    let p = project(3, "", &[("work", SAFE)], WAIT_FOR_GO);
+    let out = ctrl_c_while_three_run(&p);
     let run = p.only_run();
     let ctx = context(&p, &run, &out);
     // NB: git, which got the Ctrl-C too, passes it on, waits for grind, then dies of it itself:
@@ -195,4 +201,25 @@ fn sessions_ending_while_others_start_never_end_a_sibling() {
         .collect();
     assert!(killed.is_empty(), "{killed:?}\n{ctx}");
     assert_ne!(recs[0]["status"], "error", "{ctx}");
+}
+
+/// A run stopped with three slots, resumed with two or with one (sequential): it goes on, and
+/// finished, leaves none of the three slots or slot branches behind.
+#[test]
+fn a_resume_with_fewer_slots_still_removes_every_slot() {
+    for resumed_with in ["2", "1"] {
+        let p = project(3, "", &[("work", SAFE)], WAIT_FOR_GO);
+        let out = ctrl_c_while_three_run(&p);
+        let run = p.only_run();
+        assert_eq!(slots_left(&p, &run).0.len(), 3, "{}", diag(&out));
+        let out = grind(&p, &["--resume", &run, "--max-parallel", resumed_with]);
+        let ctx = context(&p, &run, &out);
+        assert_eq!(statuses(&jsonl(&p, &run)), ["ok"; 6], "{ctx}");
+        assert_eq!(p.state(&run)["status"], "finished", "{ctx}");
+        assert_eq!(
+            slots_left(&p, &run),
+            (vec![], vec![]),
+            "{resumed_with}: {ctx}"
+        );
+    }
 }
