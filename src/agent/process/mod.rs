@@ -151,12 +151,14 @@ pub(crate) fn supervise(
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = cmd.spawn()?;
     let tag = inv
         .env_set
         .get("PITBOSS_SEQ")
         .map(|n| format!("PITBOSS_SEQ={n}"));
+    let starting = reaper::starting();
+    let mut child = cmd.spawn()?;
     reaper::register(child.id() as i32, tag.clone());
+    drop(starting);
     let _registered = Registered(child.id() as i32);
     let start = Instant::now();
     handler.event(AgentEvent::Spawned {

@@ -34,6 +34,17 @@ fn supervised() -> std::sync::MutexGuard<'static, BTreeMap<i32, Option<String>>>
     SUPERVISED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Held from a supervised child's spawn to its registration, and while orphans are told from
+/// supervised children. NB: between `spawn` and [`register`] a new session's agent is already
+/// our child but not yet registered; a session ending alone in that window took it for its
+/// own orphan and ended it (a sibling "killed by signal 15" just after it started).
+static STARTING: Mutex<()> = Mutex::new(());
+
+/// Taken around a supervised child's spawn and [`register`]: no orphan is looked for meanwhile.
+pub(super) fn starting() -> std::sync::MutexGuard<'static, ()> {
+    STARTING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A supervised child starts: it is no orphan.
 pub(super) fn register(pid: i32, tag: Option<String>) {
     supervised().insert(pid, tag);
@@ -146,13 +157,17 @@ pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duratio
     if !active() {
         return 0;
     }
-    // Alone, every orphan is this session's; beside others, only those that say so.
-    let tag = if supervised().is_empty() {
-        None
-    } else {
-        Some(tag.unwrap_or("\0"))
+    // Alone, every orphan is this session's; beside others, only those that say so. Decided
+    // anew each time, with no child between its spawn and its registration.
+    let adopted = |except| {
+        let _starting = starting();
+        let tag = if supervised().is_empty() {
+            None
+        } else {
+            Some(tag.unwrap_or("\0"))
+        };
+        adopted(except, tag)
     };
-    let adopted = |except| adopted(except, tag);
     let (live, children) = adopted(except);
     reap(&children);
     if live.is_empty() {
