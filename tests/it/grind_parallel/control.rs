@@ -33,7 +33,7 @@ fn ctrl_c_while_three_run(p: &Project) -> Output {
     }
     g.signal_group(nix::sys::signal::Signal::SIGINT);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !g.stderr().contains("stopping after this session") {
+    while !g.stderr().contains("stopping: no new session starts") {
         assert!(std::time::Instant::now() < deadline, "{}", g.stderr());
         std::thread::sleep(Duration::from_millis(20));
     }
