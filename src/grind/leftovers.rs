@@ -24,13 +24,22 @@ pub(super) fn save_leftovers(
     let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? else {
         return Ok(());
     };
+    // NB: a parallel grind that died left slot 0's branch at the last landing and its files
+    // at the tip it started from (`slot-0-tip`): only what differs from those files is work.
+    let home = super::parallel::home_tip_file(ctx);
+    let since = std::fs::read_to_string(&home)
+        .ok()
+        .and_then(|t| t.trim().parse::<crate::git::Oid>().ok())
+        .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
+        .unwrap_or(tip);
+    let _ = std::fs::remove_file(&home);
     let wt = slot.repo();
     let state = wt.worktree_state()?;
     let on_branch = wt.current_branch()?.as_deref() == Some(ctx.branch.as_str());
     if !state.dirty && state.head == tip && on_branch {
         return Ok(());
     }
-    let bytes = wt.patch_since(tip)?;
+    let bytes = wt.patch_since(since)?;
     if !bytes.is_empty() {
         let path = Seq(last_seq + 1).resume_patch_path();
         let patch = cap_patch(&ctx.redactor, &bytes);

@@ -21,8 +21,11 @@
 //!   file). A fault of git or the store stops dispatch, cuts every running session, records
 //!   them, then ends the grind with the error.
 //!
-//! Slot 0 is the sequential run's slot, taken off the run branch onto its slot branch for the
-//! grind and put back at its end; slots 1.. are worktrees of their own.
+//! Sessions run in slots 1 to k. Slot 0, the run's own worktree (a sequential run's one slot),
+//! stays on the run branch and runs no session: while the run branch is checked out there, git
+//! refuses to check it out anywhere else, so nobody starts working on a branch the queue moves
+//! under them (`git checkout pitboss/<id>` says where it is checked out, as in a sequential
+//! run). Its files follow the landings only at the grind's end, when it is reset to the tip.
 
 mod fuse;
 pub(super) mod slots;
@@ -81,8 +84,8 @@ enum Halt {
     User,
 }
 
-/// Runs the run's sessions k at a time until something stops it. `slot0` is the run's
-/// sequential slot, given back on the run branch at the end.
+/// Runs the run's sessions k at a time until something stops it. `slot0` is the run's own
+/// worktree, which holds the run branch and is made clean at the tip at the end.
 pub(super) fn run_parallel(
     ctx: &Ctx,
     slot0: &Slot,
@@ -97,6 +100,13 @@ pub(super) fn run_parallel(
         progress.spent.cost_usd,
         progress.spent.tokens,
     ));
+    // Slot 0's files stay at the tip the grind starts from while its branch moves: say which,
+    // so that a `--resume` after a crash tells them from work done there by hand.
+    let home = home_tip_file(ctx);
+    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? {
+        std::fs::write(&home, tip.to_string())
+            .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
+    }
     let shared = ctx.shared();
     let git_dir = ctx.repo.git_dir().to_path_buf();
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -182,14 +192,26 @@ pub(super) fn run_parallel(
         }
     });
     progress.in_flight = None;
-    // Slot 0 back on the run branch (sequential grinds and `--resume` expect it there).
+    // Slot 0's branch moved with every landing while its files stayed: make them the tip's
+    // again, so a sequential grind or `--resume` finds it clean.
     if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)?
         && slot0.path.join(".git").exists()
+        && slot0.repo().current_branch()?.as_deref() == Some(ctx.branch.as_str())
     {
-        slot0.repo().attach_head(&ctx.branch)?;
         slot0.repo().reset_hard_clean(tip)?;
+        let _ = std::fs::remove_file(&home);
     }
     result
+}
+
+/// Where a parallel grind notes the tip slot 0's files were made from:
+/// `<common>/pitboss/runs/<id>/slot-0-tip`.
+pub(super) fn home_tip_file(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.repo
+        .common_dir()
+        .join("pitboss/runs")
+        .join(ctx.run.as_str())
+        .join("slot-0-tip")
 }
 
 /// The dispatcher's state.
@@ -402,7 +424,8 @@ impl Dispatcher<'_, '_> {
             return Ok(slot);
         }
         let busy: Vec<u32> = self.live.values().map(|l| l.slot).collect();
-        let k = (0..self.k).find(|i| !busy.contains(i)).unwrap_or(self.k);
+        // Slot 0 keeps the run branch checked out (see the module's comment).
+        let k = (1..=self.k).find(|i| !busy.contains(i)).unwrap_or(self.k);
         let ctx = self.ctx;
         let tip = ctx
             .repo

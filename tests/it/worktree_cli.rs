@@ -120,8 +120,9 @@ fn prune_removes_a_parallel_runs_slots_and_slot_branches_once_the_run_is_gone() 
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let run = loop {
         let found = std::fs::read_dir(&runs).ok().and_then(|rd| {
-            rd.flatten()
-                .find(|e| (0..2).all(|k| e.path().join(format!("slot-{k}/current.json")).is_file()))
+            rd.flatten().find(|e| {
+                (1..=2).all(|k| e.path().join(format!("slot-{k}/current.json")).is_file())
+            })
         });
         if let Some(e) = found {
             break e.file_name().to_string_lossy().into_owned();
@@ -136,9 +137,10 @@ fn prune_removes_a_parallel_runs_slots_and_slot_branches_once_the_run_is_gone() 
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(2));
     let slots: Vec<serde_json::Value> =
         serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
-    assert_eq!(slots.len(), 2, "{slots:?}");
+    // Slots 1 and 2, and slot 0, the run's own worktree, which holds the run branch.
+    assert_eq!(slots.len(), 3, "{slots:?}");
     let numbers: Vec<&serde_json::Value> = slots.iter().map(|s| &s["slot"]).collect();
-    assert_eq!(numbers, [0, 1], "{slots:?}");
+    assert_eq!(numbers, [0, 1, 2], "{slots:?}");
     let branches = || sb.git(&["branch", "--list", "pitboss-slot/*"]);
     assert_eq!(branches().lines().count(), 2, "{}", branches());
     sb.ok(&["rm", &run], "");

@@ -66,8 +66,9 @@ fn slots_stay_after_ctrl_c_and_resume_reuses_then_removes_them() {
     }
     assert_eq!(p.state(&run)["status"], "aborted", "{ctx}");
     let (worktrees, branches) = slots_left(&p, &run);
-    assert_eq!(worktrees.len(), 3, "{worktrees:?}\n{ctx}");
-    for k in 1..3 {
+    // Slots 1 to 3, and slot 0, the run's own worktree on the run branch.
+    assert_eq!(worktrees.len(), 4, "{worktrees:?}\n{ctx}");
+    for k in 1..=3 {
         let b = format!("pitboss-slot/{run}/{k}");
         assert!(branches.contains(&b), "{b} not in {branches:?}\n{ctx}");
     }
@@ -211,7 +212,7 @@ fn a_resume_with_fewer_slots_still_removes_every_slot() {
         let p = project(3, "", &[("work", SAFE)], WAIT_FOR_GO);
         let out = ctrl_c_while_three_run(&p);
         let run = p.only_run();
-        assert_eq!(slots_left(&p, &run).0.len(), 3, "{}", diag(&out));
+        assert_eq!(slots_left(&p, &run).0.len(), 4, "{}", diag(&out));
         let out = grind(&p, &["--resume", &run, "--max-parallel", resumed_with]);
         let ctx = context(&p, &run, &out);
         assert_eq!(statuses(&jsonl(&p, &run)), ["ok"; 6], "{ctx}");

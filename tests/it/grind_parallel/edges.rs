@@ -191,15 +191,12 @@ fi
     assert!(patch.contains("+rewound"), "{patch}");
 }
 
-/// The user checks the run branch out in their own checkout while a parallel run goes on
-/// (slot 0 is on its slot branch then, so git lets them): the sessions land, and the run must
-/// still end `finished` rather than fail at its very end putting slot 0 back on a branch that
-/// is checked out elsewhere.
+/// The user tries to check the run branch out in their own checkout while a parallel run goes
+/// on: git refuses, as during a sequential run, since slot 0 keeps it checked out (otherwise
+/// each landing would move it under their work, and the run could not end cleanly). The
+/// sessions land and the run ends `finished`.
 #[test]
-#[ignore = "engine bug, reported by ptests1: the run ends `failed` (exit 70, \"cannot set HEAD \
-            to reference … as it is the current HEAD of a linked repository\") and the user's \
-            checkout shows the landed files as staged deletions"]
-fn the_run_branch_checked_out_by_the_user_mid_run_does_not_fail_the_run() {
+fn the_run_branch_cannot_be_checked_out_by_the_user_mid_run() {
     let p = project(
         2,
         "",
@@ -215,7 +212,17 @@ git add . && git commit -q -m "session $PITBOSS_SEQ"
     p.wait_mark("met-1", &mut g);
     p.wait_mark("met-2", &mut g);
     let run = p.only_run();
-    p.sb.git(&["checkout", "-q", &format!("pitboss/{run}")]);
+    let tried =
+        p.sb.git_output_in(&p.sb.repo, &["checkout", "-q", &format!("pitboss/{run}")]);
+    assert!(
+        !tried.status.success(),
+        "git let the run branch be checked out"
+    );
+    let why = String::from_utf8_lossy(&tried.stderr);
+    assert!(
+        why.contains(&format!("pitboss/worktrees/{run}/0")),
+        "git names slot 0: {why}"
+    );
     std::fs::write(p.marks().join("go"), "").unwrap();
     g.wait(Duration::from_secs(60));
     let out = g.output();
