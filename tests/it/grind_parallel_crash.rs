@@ -409,10 +409,12 @@ fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
 
 /// A stand-in for Claude Code that, once three sessions run, streams a new assistant message
 /// of 125,000 input tokens of `house-model` ($0.125 at $1 a million) every 0.3 s, sixty
-/// times, then reports its result.
+/// times, then reports its result. Session 3 takes a second to end when told to (TERM), so
+/// sessions 1 and 2 land and free their slots while it still runs.
 const STREAMING_CLAUDE: &str = r#"#!/bin/sh
 [ "$1" = --version ] && { echo '2.1.197 (Claude Code)'; exit 0; }
 cat >/dev/null
+[ "$PITBOSS_SEQ" = 3 ] && trap 'sleep 1; exit 143' TERM
 echo "$$" > "$MARKS/pid-$PITBOSS_SEQ"
 touch "$MARKS/started-$PITBOSS_SEQ"
 echo '{"type":"system","subtype":"init","session_id":"s'"$PITBOSS_SEQ"'","model":"house-model","claude_code_version":"2.1.197"}'
@@ -450,6 +452,8 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
     .unwrap();
     let t = Instant::now();
     // Each session alone stays far below $1; the three together pass it at their third step.
+    // Once sessions 1 and 2 have landed, what they recorded is still under $1: only counting
+    // what session 3 has used while it runs keeps the freed slots empty.
     let out = grind(&p, &["--max-iterations", "10", "--max-cost", "1"], "grind");
     let took = t.elapsed();
     assert_eq!(out.status.code(), Some(3), "{}", diag(&out));
