@@ -221,6 +221,14 @@ fn assert_branch_and_ref_agree(p: &Project, run: &str, records: &[Value]) {
     );
 }
 
+/// A finished run leaves no slot: no slot branch, no worktree but the user's checkout.
+fn assert_slots_removed(p: &Project) {
+    let refs = p.sb.git(&["for-each-ref", "refs/heads/pitboss-slot/"]);
+    assert!(refs.is_empty(), "slot branches left: {refs}");
+    let wts = p.sb.git(&["worktree", "list", "--porcelain"]);
+    assert_eq!(wts.matches("worktree ").count(), 1, "{wts}");
+}
+
 /// The aborted session `seq` kept its partial transcript and its work (committed and not) as
 /// a patch, and none of it is on the branch.
 fn assert_aborted_with_work(p: &Project, run: &str, r: &Value) {
@@ -327,16 +335,18 @@ fn sigkill_mid_landing_then_resume_records_the_landing_and_aborts_the_rest() {
         assert_eq!(pad.matches(&format!("note of {n}\n")).count(), 1, "{pad}");
     }
     assert_eq!(p.state(&run)["status"], "finished");
+    assert_slots_removed(&p);
 }
 
 #[test]
 fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
     let p = project();
-    // Session 1 lands at once; 2, 3 and 4 (dispatched to the slot 1 freed) are in flight.
+    // Session 1 lands at once; 2 and 3 work on, and 4 (dispatched to the slot 1 freed) has
+    // finished and waits in the landing queue behind them.
     let mut g = spawn(
         &p,
         &["--max-iterations", "6"],
-        &[("SLEEPERS", "2 3 4")],
+        &[("SLEEPERS", "2 3")],
         "killed",
     );
     for seq in [2, 3, 4] {
@@ -346,10 +356,17 @@ fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
     for seq in [2, 3, 4] {
         wait_flushed(&p, &run, seq);
     }
+    assert!(wait_gone(pid_mark(&p, "pid-4"), Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(statuses(&p.records(&run)), ["ok"]);
+    assert!(
+        !p.branch_subjects(&run)
+            .contains(&"agent: session 4".to_string()),
+        "session 4 waits behind 2 and 3"
+    );
     signal(g.pitboss, Signal::SIGKILL);
     g.g.wait(Duration::from_secs(10));
-    let orphans: Vec<i32> = [2, 3, 4]
+    let orphans: Vec<i32> = [2, 3]
         .iter()
         .flat_map(|n| [format!("pid-{n}"), format!("sleep-pid-{n}")])
         .map(|m| pid_mark(&p, &m))
@@ -403,6 +420,7 @@ fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
         );
     }
     assert_eq!(p.state(&run)["status"], "finished");
+    assert_slots_removed(&p);
     let summary = run_summary(&out);
     assert_eq!(summary["status"], "finished", "{summary}");
 }
