@@ -627,6 +627,8 @@ fn ctrl_c_twice_aborts_every_running_session_with_its_work() {
     let s = run_summary(&out);
     assert_eq!(s["status"], "aborted", "{s}");
     assert_eq!(s["stop"]["cause"], "user", "{s}");
+    assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
+    assert_eq!(p.state(&run)["status"], "aborted", "resumable");
 }
 
 #[test]
@@ -666,4 +668,7 @@ fn ctrl_c_once_dispatches_no_more_and_lets_the_running_sessions_land() {
     assert_branch_and_ref_agree(&p, &run, &records);
     let s = run_summary(&out);
     assert_eq!(s["stop"]["cause"], "user", "{s}");
+    assert_eq!(s["stop"]["drained"], true, "{s}");
+    assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
+    assert_eq!(p.state(&run)["status"], "aborted", "resumable");
 }
