@@ -338,6 +338,62 @@ fn sigkill_mid_landing_then_resume_records_the_landing_and_aborts_the_rest() {
     assert_slots_removed(&p);
 }
 
+/// The verify command of session 2's landing says it runs, then sleeps (the slot holds
+/// session 2's commits replayed onto the run branch, which holds session 1 by then).
+const SLOW_VERIFY: &str = r#"
+if [ "$PITBOSS_SEQ" = 2 ]; then
+  sleep 60 &
+  echo "$!" > "$MARKS/verify-sleep-pid"
+  touch "$MARKS/verifying-2"
+  wait
+fi
+"#;
+
+#[test]
+fn sigkill_during_the_verify_at_landing_then_resume_saves_only_the_sessions_own_work() {
+    let p = project();
+    p.prompt("work", "parallel_safe: true\nverify: true\n");
+    let verify = p.sb.path("verify.sh");
+    std::fs::write(&verify, SLOW_VERIFY).unwrap();
+    add_config(
+        &p,
+        &format!(
+            "verify_command = \"sh {}\"\n[grind.hooks]\npost_session = \"touch $MARKS/landed-$PITBOSS_SEQ\"\n",
+            verify.display()
+        ),
+    );
+    // Sessions 1 and 2 start from the same tip; 2 finishes once 1 has landed.
+    let mut g = spawn(
+        &p,
+        &["--max-iterations", "2"],
+        &[("AWAIT_2", "landed-1")],
+        "killed",
+    );
+    p.wait_mark("verifying-2", &mut g.g);
+    let run = p.only_run();
+    signal(g.pitboss, Signal::SIGKILL);
+    g.g.wait(Duration::from_secs(10));
+    end_stray(pid_mark(&p, "verify-sleep-pid"));
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["agent: early commit 1", "agent: session 1"]
+    );
+
+    let out = grind(&p, &["--resume", &run, "--max-iterations", "2"], "resumed");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["ok", "aborted"], "{}", diag(&out));
+    assert_branch_and_ref_agree(&p, &run, &records);
+    assert_aborted_with_work(&p, &run, &records[1]);
+    // Its own work only: not session 1's, which is on the branch.
+    let patch = p.patch(&run, 2).unwrap();
+    assert!(
+        !patch.contains("+work of 1") && !patch.contains("+early 1"),
+        "{patch}"
+    );
+    assert_slots_removed(&p);
+}
+
 #[test]
 fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
     let p = project();
