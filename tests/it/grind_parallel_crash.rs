@@ -482,7 +482,7 @@ fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
 }
 
 /// A stand-in for Claude Code that, once three sessions run, streams a new assistant message
-/// of 125,000 input tokens of `house-model` ($0.125 at $1 a million) every 0.3 s, sixty
+/// of 125,000 input tokens of `house-model` ($0.125 at $1 a million) every 0.5 s, sixty
 /// times, then reports its result. Session 3 takes a second to end when told to (TERM), so
 /// sessions 1 and 2 land and free their slots while it still runs.
 const STREAMING_CLAUDE: &str = r#"#!/bin/sh
@@ -500,7 +500,7 @@ i=0
 while [ $i -lt 60 ]; do
   i=$((i + 1))
   echo '{"type":"assistant","message":{"id":"m'"$i"'","model":"house-model","role":"assistant","content":[{"type":"text","text":"step '"$i"'"}],"usage":{"input_tokens":125000,"output_tokens":0}}}'
-  sleep 0.3
+  sleep 0.5
 done
 echo '{"type":"result","subtype":"success","is_error":false,"num_turns":60,"result":"done","total_cost_usd":7.5,"usage":{"input_tokens":7500000,"output_tokens":0}}'
 "#;
