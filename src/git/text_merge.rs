@@ -14,6 +14,11 @@
 //!   sides are kept between git's conflict markers, labelled, and `conflicted` is set, so the next
 //!   reader sees that two notes disagree. A union there would silently stack two versions of one
 //!   note with nothing saying which is current.
+//!
+//! NB: git keeps a line both sides inserted once only where it aligns them: at the edges of what
+//! they inserted (ours `A B`, theirs `A C` gives `A B C`). The same note inserted among other
+//! notes at different places on each side (ours `A B`, theirs `B C`) is kept twice (`A B B C`);
+//! removing it would take a diff of our own, and a duplicate loses nothing.
 
 use git2::{FileFavor, MergeFileInput, MergeFileOptions};
 

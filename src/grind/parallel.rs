@@ -122,9 +122,19 @@ pub(super) fn run_parallel(
                     let (shared, git_dir) = (&shared, &git_dir);
                     let seq = s.seq();
                     scope.spawn(move || {
-                        let settled = Repo::open(git_dir).map_err(GrindError::from).and_then(|r| {
-                            let ctx = shared.ctx(&r);
-                            session::run_in_slot(&ctx, slot, s, &mut Forward(tx.clone()))
+                        // NB: the dispatcher waits for every session it dispatched, so a
+                        // panic must still say the session ended (as a fault, not silence).
+                        let run = std::panic::AssertUnwindSafe(|| {
+                            Repo::open(git_dir).map_err(GrindError::from).and_then(|r| {
+                                let ctx = shared.ctx(&r);
+                                session::run_in_slot(&ctx, slot, s, &mut Forward(tx.clone()))
+                            })
+                        });
+                        let settled = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                            Err(GrindError::Io {
+                                what: format!("the thread of session {seq} failed"),
+                                source: std::io::Error::other("it panicked"),
+                            })
                         });
                         let _ = tx.send(Msg::Settled(seq, Box::new(settled)));
                     });

@@ -428,7 +428,11 @@ pub(crate) fn grind(
             first_seq: progress.last_seq,
             ..this
         };
-        let stop = if ctx.plan.rotation.max_parallel.value > 1 {
+        // NB: with no prompt allowed beside another, every session would run alone: that is a
+        // sequential run (the plan warned), and it runs as one, exactly as before.
+        let parallel = ctx.plan.rotation.max_parallel.value > 1
+            && ctx.plan.runnable().any(|p| p.prompt.parallel_safe);
+        let stop = if parallel {
             super::parallel::run_parallel(&ctx, &slot, &mut progress, this.first_seq, obs)?
         } else {
             run_sessions(&ctx, &mut slot, &mut progress, this.first_seq, obs)?

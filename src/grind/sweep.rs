@@ -39,6 +39,10 @@ pub(crate) struct PruneReport {
     pub removed: Vec<SlotInfo>,
     /// Prunable but dirty, so left (use `--force`).
     pub kept_dirty: Vec<SlotInfo>,
+    /// Slot branches of parallel runs removed with their worktree (`pitboss-slot/<id>/<k>`).
+    pub branches_removed: Vec<String>,
+    /// Slot branches kept: they hold commits the run branch lacks (or it is gone).
+    pub branches_kept: Vec<String>,
 }
 
 /// Every pitboss slot worktree of the repository.
@@ -84,6 +88,43 @@ pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, G
     Ok(out)
 }
 
+/// The slot number of a worktree named `pitboss-<id>-<k>`.
+fn slot_number(name: &str) -> Option<u32> {
+    name.rsplit_once('-')?.1.parse().ok()
+}
+
+/// Removes the slot branch of a pruned slot of a parallel run, when everything on it is on the
+/// run branch (an ancestor, or patch-equivalent commits); otherwise keeps it and says so.
+fn slot_branch(
+    repo: &Repo,
+    id: &RunId,
+    k: u32,
+    dry_run: bool,
+    report: &mut PruneReport,
+) -> Result<(), GrindError> {
+    let short = Slot::branch_of(id, k);
+    let Some(at) = repo.branch_tip(&short)? else {
+        return Ok(());
+    };
+    let held = match repo.branch_tip(&id.branch_name())? {
+        Some(tip) if repo.is_ancestor(at, tip)? => true,
+        Some(tip) => {
+            let base = repo.merge_base(at, tip)?.unwrap_or(tip);
+            repo.unproven(base, at, base, tip)?.is_empty()
+        }
+        None => false,
+    };
+    if !held {
+        report.branches_kept.push(short);
+        return Ok(());
+    }
+    if !dry_run {
+        repo.delete_ref_matching(&format!("refs/heads/{short}"), at)?;
+    }
+    report.branches_removed.push(short);
+    Ok(())
+}
+
 /// Removes the prunable slots (dirty ones only with `force`), and the working files of their
 /// runs. With `dry_run`, only says what it would do.
 pub(crate) fn prune(
@@ -108,6 +149,9 @@ pub(crate) fn prune(
                 let _ = std::fs::remove_dir_all(base.join("runs").join(id.as_str()));
                 let _ = std::fs::remove_dir(base.join("worktrees").join(id.as_str()));
             }
+        }
+        if let Some((id, k)) = slot.run.as_ref().zip(slot_number(&slot.name)) {
+            slot_branch(repo, id, k, dry_run, &mut report)?;
         }
         report.removed.push(slot);
     }

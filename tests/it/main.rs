@@ -44,6 +44,7 @@ mod report_html;
 mod snapshots_remote;
 mod snapshots_store;
 mod store_cli;
+mod store_parallel_cli;
 mod store_stress;
 mod watch_cli;
 mod worktree_cli;

@@ -48,3 +48,57 @@ fn stopped_runs_keep_their_worktree_and_prune_removes_only_what_no_run_can_use()
     assert_eq!(sb.git(&["worktree", "list"]).lines().count(), 1);
     assert_eq!(sb.ok(&["worktree", "ls", "--json"], "").trim(), "[]");
 }
+
+#[test]
+fn prune_removes_a_parallel_runs_slots_and_slot_branches_once_the_run_is_gone() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "parallel_safe: true\n")]);
+    let child = sb.grind_spawn(
+        &dir,
+        &["--max-parallel", "2", "--max-iterations", "6"],
+        &[("AGENT_SLEEP", "1")],
+    );
+    // Both slots busy, then Ctrl-C once: they finish and land, and the run stops resumable.
+    let runs = sb.repo.join(".git/pitboss/runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let found = std::fs::read_dir(&runs).ok().and_then(|rd| {
+            rd.flatten()
+                .find(|e| (0..2).all(|k| e.path().join(format!("slot-{k}/current.json")).is_file()))
+        });
+        if let Some(e) = found {
+            break e.file_name().to_string_lossy().into_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "two sessions never ran at once"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    kill(child.id(), "INT");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(2));
+    let slots: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
+    assert_eq!(slots.len(), 2, "{slots:?}");
+    let branches = || sb.git(&["branch", "--list", "pitboss-slot/*"]);
+    assert_eq!(branches().lines().count(), 2, "{}", branches());
+    sb.ok(&["rm", &run], "");
+    let out = sb.run(&["worktree", "prune"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("removed slot branch pitboss-slot/{run}/1")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        branches().trim(),
+        "",
+        "the slot branches held nothing the run branch lacks"
+    );
+    assert_eq!(sb.git(&["worktree", "list"]).lines().count(), 1);
+    assert!(
+        sb.git(&["branch", "--list", &format!("pitboss/{run}")])
+            .contains(&run),
+        "the run branch is kept, as rm keeps it"
+    );
+}

@@ -30,6 +30,15 @@ pub(crate) fn cmd_prune(ctx: &Ctx, args: PruneArgs) -> CliResult {
             ctx.ui
                 .status(&format!("{verb} {} ({})", s.name, s.path.display()));
         }
+        for b in &report.branches_removed {
+            ctx.ui.status(&format!("{verb} slot branch {b}"));
+        }
+        for b in &report.branches_kept {
+            ctx.ui.warn(&format!(
+                "kept slot branch {b}: it holds commits the run branch lacks (`git log {b}` \
+                 shows them; `git branch -D {b}` deletes them)"
+            ));
+        }
         for s in &report.kept_dirty {
             ctx.ui.warn(&format!(
                 "kept {}: it holds uncommitted work (look at {}, or prune with --force)",

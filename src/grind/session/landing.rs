@@ -373,3 +373,30 @@ pub(super) fn merge_scratchpad(
     )?;
     Ok(merged.text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn a_conflict_names_its_files_the_sessions_it_met_and_where_its_patch_applies() {
+        let base = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let one = conflict_reason(base, &["src/lib.rs".into()], &[4]);
+        assert_eq!(
+            one,
+            "conflicts with the run branch in src/lib.rs (session 4 landed there since it \
+             started); its work is saved as a patch that applies to 0123456789ab, the tip it \
+             started from"
+        );
+        let files: Vec<String> = (1..=7).map(|i| format!("f{i}")).collect();
+        let many = conflict_reason(base, &files, &[2, 3]);
+        assert!(many.contains("f1, f2, f3, f4, f5 and 2 more"), "{many}");
+        assert!(many.contains("(sessions 2, 3 landed there"), "{many}");
+        let none = conflict_reason(base, &["a".into()], &[]);
+        assert!(
+            none.starts_with("conflicts with the run branch in a;"),
+            "{none}"
+        );
+    }
+}

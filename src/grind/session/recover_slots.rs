@@ -23,7 +23,7 @@ use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::resume::IN_FLIGHT_STATE_KEY;
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
-use crate::grind::slot::Slot;
+use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
 use crate::store::{Landing, LandingResult, SessionStatus, parse_record};
 
 /// Records every session a killed parallel grind left in flight; puts `slot0` (the run's
@@ -60,12 +60,17 @@ pub(in crate::grind) fn recover_slots(
     for (k, m) in orphans {
         recover_one(ctx, progress, k, m, &picked, obs)?;
     }
-    // Slot 0 back on the run branch, at its tip, for whichever grind comes next.
+    // Slot 0 back on the run branch, at its tip, for whichever grind comes next, when a
+    // parallel grind left it on its slot branch (its session's work is saved above). On any
+    // other branch it is a sequential session's doing, which `recover_interrupted` saves.
     if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)?
         && slot0.path.join(".git").exists()
     {
         let wt = slot0.repo();
-        if wt.current_branch()?.as_deref() != Some(ctx.branch.as_str()) {
+        let on_slot_branch = wt
+            .current_branch()?
+            .is_some_and(|b| b.starts_with(SLOT_BRANCH_PREFIX));
+        if on_slot_branch {
             wt.attach_head(&ctx.branch)?;
             wt.reset_hard_clean(tip)?;
         }
