@@ -1,9 +1,10 @@
 //! A parallel run (`max_parallel` 3) through `git pitboss grind`, as users run it, when things go
-//! wrong or the user steps in: grind SIGKILLed mid-landing or with sessions in flight, then
-//! `--resume` (the run branch and the run ref agree, every in-flight session is `aborted` with
-//! its transcript and patch, orphaned agents are ended, seqs stay dense); the run's cost budget
-//! reached by three sessions at once (no further dispatch, all three cut); `skip` of one of
-//! three sessions; Ctrl-C once (finish and land) and twice (abort all).
+//! wrong or the user steps in: grind SIGKILLed mid-landing, while a landing is verified, or with
+//! sessions in flight, then `--resume` (the run branch and the run ref agree, every in-flight
+//! session is `aborted` with its transcript and its own work as a patch, orphaned agents are
+//! ended, seqs stay dense, the slots go at the end); the run's cost budget reached by three
+//! sessions at once (no further dispatch, all three cut); `skip` of one of three sessions;
+//! Ctrl-C once (finish and land), twice or SIGTERM (abort all, resumable).
 //!
 //! The fake agent is a shell script. Each session commits early work, leaves more uncommitted,
 //! notes its pid and says it started; sessions named in `$SLEEPERS` then wait (on a background
@@ -655,6 +656,21 @@ fn ctrl_c_twice_aborts_every_running_session_with_its_work() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(g.g.child.try_wait().unwrap().is_none(), "{}", g.g.stderr());
     signal(g.pitboss, Signal::SIGINT);
+    assert_every_session_aborted(&p, g, &run);
+}
+
+#[test]
+fn sigterm_aborts_every_running_session_with_its_work() {
+    let p = project();
+    let (g, run) = three_held(&p, "10");
+    signal(g.pitboss, Signal::SIGTERM);
+    assert_every_session_aborted(&p, g, &run);
+}
+
+/// Grind, told to abort while sessions 1 to 3 run, ends soon with each `aborted` with its
+/// transcript and work, its agent gone, nothing landed or dispatched; the run is `aborted`
+/// and a `--resume` goes on.
+fn assert_every_session_aborted(p: &Project, mut g: Live, run: &str) {
     let t = Instant::now();
     g.g.wait(Duration::from_secs(30));
     assert!(
@@ -663,7 +679,7 @@ fn ctrl_c_twice_aborts_every_running_session_with_its_work() {
         t.elapsed()
     );
     let out = g.g.output();
-    let records = p.records(&run);
+    let records = p.records(run);
     assert_eq!(
         statuses(&records),
         ["aborted", "aborted", "aborted"],
@@ -671,20 +687,32 @@ fn ctrl_c_twice_aborts_every_running_session_with_its_work() {
         diag(&out)
     );
     for r in &records {
-        assert_aborted_with_work(&p, &run, r);
-        let pid = pid_mark(&p, &format!("pid-{}", r["seq"]));
+        assert_aborted_with_work(p, run, r);
+        let pid = pid_mark(p, &format!("pid-{}", r["seq"]));
         assert!(wait_gone(pid, Duration::from_secs(5)), "agent {pid} left");
     }
     assert!(
         !p.marks().join("started-4").exists(),
-        "nothing dispatched after Ctrl-C"
+        "nothing dispatched after the abort"
     );
-    assert_branch_and_ref_agree(&p, &run, &records);
+    assert_branch_and_ref_agree(p, run, &records);
     let s = run_summary(&out);
     assert_eq!(s["status"], "aborted", "{s}");
     assert_eq!(s["stop"]["cause"], "user", "{s}");
     assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
-    assert_eq!(p.state(&run)["status"], "aborted", "resumable");
+    assert_eq!(p.state(run)["status"], "aborted", "resumable");
+
+    let out = grind(p, &["--resume", run, "--max-iterations", "5"], "resumed");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(run);
+    assert_eq!(
+        statuses(&records),
+        ["aborted", "aborted", "aborted", "ok", "ok"],
+        "{}",
+        diag(&out)
+    );
+    assert_branch_and_ref_agree(p, run, &records);
+    assert_slots_removed(p);
 }
 
 #[test]
