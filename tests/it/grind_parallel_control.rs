@@ -113,8 +113,8 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
 fn skip_of_one_of_three_running_sessions_ends_it_alone() {
     let p = project();
     let (mut g, run) = three_held(&p, "3");
-    // TODO-free stand-in for `git pitboss skip <run> 2` until it is on main: its slot's skip
-    // file, which is what that command writes.
+    // What `git pitboss skip <run> 2` writes (the seq argument is not on this branch yet):
+    // the skip file of the slot that runs session 2.
     let k = slot_of(&p, &run, 2);
     let skip = p
         .repo()
