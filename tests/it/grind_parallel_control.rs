@@ -1,5 +1,5 @@
 //! A parallel run (`max_parallel` 3) through `git pitboss grind`, as users run it, stopped
-//! while three sessions run: by the run's cost budget, which the three reach together (no
+//! while three sessions run: by the run's cost or token budget, which the three reach together (no
 //! further dispatch, all three cut, no overshoot past one report step); by `skip` of one of
 //! them (it alone ends); by Ctrl-C once (no new dispatch, the running ones finish and land);
 //! by Ctrl-C twice or SIGTERM (each aborted with its transcript and work, the run resumable).
@@ -35,11 +35,16 @@ done
 echo '{"type":"result","subtype":"success","is_error":false,"num_turns":60,"result":"done","total_cost_usd":7.5,"usage":{"input_tokens":7500000,"output_tokens":0}}'
 "#;
 
-/// One report step of [`STREAMING_CLAUDE`], in dollars.
+/// One report step of [`STREAMING_CLAUDE`], in dollars and in tokens.
 const STEP_USD: f64 = 0.125;
+const STEP_TOKENS: u64 = 125_000;
 
-#[test]
-fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no_more() {
+/// Three sessions of [`STREAMING_CLAUDE`] run until the run's budget given by `budget` (cost
+/// or tokens: about eight steps) is reached; returns the run and its records.
+fn three_reach_the_budget(
+    budget: &[&str],
+    says: &str,
+) -> (Project, String, Vec<serde_json::Value>) {
     let p = Project::new();
     p.prompt("work", "parallel_safe: true\n");
     let bin = p.sb.path("claude");
@@ -55,10 +60,10 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
     )
     .unwrap();
     let t = Instant::now();
-    // Each session alone stays far below $1; the three together pass it at their third step.
-    // Once sessions 1 and 2 have landed, what they recorded is still under $1: only counting
-    // what session 3 has used while it runs keeps the freed slots empty.
-    let out = grind(&p, &["--max-iterations", "10", "--max-cost", "1"], "grind");
+    // Each session alone stays far below the budget; the three together pass it at their third
+    // step. Once sessions 1 and 2 have landed, what they recorded is still under it: only
+    // counting what session 3 has used while it runs keeps the freed slots empty.
+    let out = grind(&p, &[&["--max-iterations", "10"], budget].concat(), "grind");
     let took = t.elapsed();
     assert_eq!(out.status.code(), Some(3), "{}", diag(&out));
     assert!(took < Duration::from_secs(15), "not cut: took {took:?}");
@@ -82,7 +87,7 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
     );
     for r in &records {
         let why = r["summary"].as_str().unwrap_or("");
-        assert!(why.contains("the run's cost budget ($1.00)"), "{r}");
+        assert!(why.contains(says), "{r}");
         let seq = r["seq"].as_u64().unwrap();
         let patch = p.patch(&run, seq).expect("the cut session's work");
         assert!(patch.contains(&format!("+partial {seq}")), "{patch}");
@@ -91,6 +96,16 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
             Duration::from_secs(5)
         ));
     }
+    let s = run_summary(&out);
+    assert_eq!(s["stop"]["cause"], "budget", "{s}");
+    assert!(p.branch_subjects(&run).is_empty());
+    (p, run, records)
+}
+
+#[test]
+fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no_more() {
+    let (p, run, records) =
+        three_reach_the_budget(&["--max-cost", "1"], "the run's cost budget ($1.00)");
     let total: f64 = records
         .iter()
         .map(|r| r["cost_usd"].as_f64().unwrap())
@@ -99,14 +114,32 @@ fn the_cost_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no
         (1.0..=1.0 + STEP_USD + 1e-9).contains(&total),
         "recorded ${total} for a budget of $1 and steps of ${STEP_USD}"
     );
-    let s = run_summary(&out);
-    assert_eq!(s["stop"]["cause"], "budget", "{s}");
     let reason = p.state(&run)["stop_reason"]
         .as_str()
         .unwrap_or("")
         .to_string();
     assert!(reason.contains("cost budget"), "{reason}");
-    assert!(p.branch_subjects(&run).is_empty());
+}
+
+#[test]
+fn the_token_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_no_more() {
+    let (p, run, records) = three_reach_the_budget(
+        &["--max-tokens", "1000000"],
+        "the run's token budget (1000000)",
+    );
+    let total: u64 = records
+        .iter()
+        .map(|r| r["tokens"]["input"].as_u64().unwrap() + r["tokens"]["output"].as_u64().unwrap())
+        .sum();
+    assert!(
+        (1_000_000..=1_000_000 + STEP_TOKENS).contains(&total),
+        "recorded {total} tokens for a budget of 1000000 and steps of {STEP_TOKENS}"
+    );
+    let reason = p.state(&run)["stop_reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(reason.contains("token budget"), "{reason}");
 }
 
 #[test]
