@@ -1,6 +1,6 @@
 //! A parallel run (`max_parallel` 3) through `git pitboss grind`, as users run it, stopped
-//! while three sessions run: by the run's cost or token budget, which the three reach together (no
-//! further dispatch, all three cut, no overshoot past one report step); by `skip` of one of
+//! while three sessions run: by the run's cost or token budget, which the three reach together
+//! (no further dispatch, all three cut, no overshoot past one report step); by `skip` of one of
 //! them (it alone ends); by Ctrl-C once (no new dispatch, the running ones finish and land);
 //! by Ctrl-C twice or SIGTERM (each aborted with its transcript and work, the run resumable).
 
