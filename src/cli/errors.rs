@@ -369,6 +369,24 @@ impl From<GcError> for CliError {
     }
 }
 
+impl From<crate::grind::skip_target::SkipError> for CliError {
+    fn from(e: crate::grind::skip_target::SkipError) -> Self {
+        use crate::grind::skip_target::SkipError;
+        let class = match &e {
+            SkipError::Grind(g) => grind_class(g),
+            SkipError::NotRunning(_) => Class::user(),
+            SkipError::NoSuchSession { running, .. } if running.is_empty() => Class::user(),
+            SkipError::NoSuchSession { run, .. } => {
+                Class::user().hint(format!("`git pitboss skip {run} <seq>` with one of them"))
+            }
+            SkipError::Which { run, .. } => {
+                Class::user().hint(format!("say which: git pitboss skip {run} <seq>"))
+            }
+        };
+        class.error(e)
+    }
+}
+
 impl From<LockError> for CliError {
     fn from(e: LockError) -> Self {
         lock_class(&e).error(e)

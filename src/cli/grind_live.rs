@@ -1,4 +1,4 @@
-//! The live line `grind` redraws on a terminal while a session runs:
+//! The live lines `grind` redraws on a terminal, one per running session:
 //!
 //! ```text
 //!   0003 fix-lints  3 of 10  running 1m12s  15200 tok  Bash  $0.4200 of $5.00
@@ -7,17 +7,23 @@
 //! the session, its prompt, how far the run is against `--max-iterations` (`3 of 10`, or `3`
 //! with no iteration budget), the elapsed time, the tokens and last tool the agent reported, and
 //! the run's known cost so far against `--max-cost` (or alone with no cost budget; `≥` when
-//! some sessions have no known cost). Pure: the observer feeds it events and prints the line.
+//! some sessions have no known cost). A session of a parallel run names its slot after its seq
+//! (`0004 slot 2  docs  …`), and the lines of the sessions running side by side are redrawn in
+//! place as one block ([`frame`]), oldest first. Pure: the observer feeds it events and prints
+//! what it returns.
+
+use std::collections::BTreeMap;
 
 use super::ledger::run_cost_short;
 use super::resolve::duration;
 use crate::grind::run::GrindEvent;
 
-/// What the live line knows of the run, kept up to date from the events.
+/// What the live lines know of the run, kept up to date from the events.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct LiveState {
-    prompt: String,
-    /// Sessions dispatched so far, this one included.
+    /// The running sessions by seq.
+    running: BTreeMap<u64, Running>,
+    /// Sessions dispatched so far, the running ones included.
     iterations: u64,
     max_iterations: Option<u64>,
     max_cost_usd: Option<f64>,
@@ -25,6 +31,16 @@ pub(crate) struct LiveState {
     cost_usd: f64,
     sessions: u64,
     unknown_cost_sessions: u64,
+}
+
+/// One running session, as its last progress event left it.
+#[derive(Debug, Default, Clone)]
+struct Running {
+    slot: Option<u32>,
+    prompt: String,
+    elapsed_ms: u64,
+    tokens: Option<u64>,
+    tool: Option<String>,
 }
 
 impl LiveState {
@@ -43,38 +59,70 @@ impl LiveState {
                 self.cost_usd = *spent_cost_usd;
                 self.sessions = *spent_iterations;
             }
-            GrindEvent::SessionStarted { prompt, .. } => {
-                self.prompt = super::escape::one_line(prompt).into_owned();
+            GrindEvent::SessionStarted {
+                seq, slot, prompt, ..
+            } => {
+                let prompt = super::escape::one_line(prompt).into_owned();
+                self.running.insert(
+                    *seq,
+                    Running {
+                        slot: *slot,
+                        prompt,
+                        ..Running::default()
+                    },
+                );
                 self.iterations += 1;
             }
+            GrindEvent::Progress {
+                seq,
+                elapsed_ms,
+                last_tool,
+                tokens,
+                ..
+            } => {
+                if let Some(r) = self.running.get_mut(seq) {
+                    r.elapsed_ms = *elapsed_ms;
+                    r.tokens = *tokens;
+                    r.tool.clone_from(last_tool);
+                }
+            }
             GrindEvent::SessionFinished {
+                record,
                 run_cost_usd,
                 run_sessions,
                 run_unknown_cost_sessions,
                 ..
             } => {
+                self.running.remove(&record.seq);
                 self.cost_usd = *run_cost_usd;
                 self.sessions = *run_sessions;
                 self.unknown_cost_sessions = *run_unknown_cost_sessions;
             }
+            GrindEvent::RunFinished { .. } => self.running.clear(),
             _ => {}
         }
     }
 
-    /// The line for a progress update (without the carriage return and clearing).
-    pub(crate) fn line(
-        &self,
-        seq: u64,
-        elapsed_ms: u64,
-        tokens: Option<u64>,
-        tool: Option<&str>,
-    ) -> String {
+    /// One line per running session, oldest first (without carriage returns or clearing).
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.running
+            .iter()
+            .map(|(seq, r)| self.line(*seq, r))
+            .collect()
+    }
+
+    fn line(&self, seq: u64, r: &Running) -> String {
         let n = match self.max_iterations {
             Some(max) => format!("{} of {max}", self.iterations),
             None => self.iterations.to_string(),
         };
-        let tokens = tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
-        let tool = tool.map(|t| format!("  {t}")).unwrap_or_default();
+        let slot = r.slot.map(|k| format!(" slot {k} ")).unwrap_or_default();
+        let tokens = r.tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
+        let tool = r
+            .tool
+            .as_ref()
+            .map(|t| format!("  {t}"))
+            .unwrap_or_default();
         let spent = run_cost_short(self.cost_usd, self.unknown_cost_sessions, self.sessions);
         let cost = match self.max_cost_usd {
             Some(max) => format!("  {spent} of ${max:.2}"),
@@ -82,16 +130,16 @@ impl LiveState {
             None => format!("  {spent}"),
         };
         format!(
-            "  {seq:04} {}  {n}  running {}{tokens}{tool}{cost}",
-            self.prompt,
-            duration((elapsed_ms / 1000) as i64)
+            "  {seq:04}{slot} {}  {n}  running {}{tokens}{tool}{cost}",
+            r.prompt,
+            duration((r.elapsed_ms / 1000) as i64)
         )
     }
 }
 
 /// `line` cut to fit a terminal of `columns` (a column spare: writing the last one wraps on
-/// some terminals). A wrapped live line cannot be redrawn in place (the carriage return goes
-/// back to its last row only), so each redraw would leave a row behind.
+/// some terminals). A wrapped live line cannot be redrawn in place (the cursor moves up by
+/// rows, and a wrapped line is two), so each redraw would leave a row behind.
 pub(crate) fn fit_width(line: &str, columns: u16) -> String {
     let max = usize::from(columns.max(2)) - 1;
     if line.chars().count() <= max {
@@ -102,9 +150,49 @@ pub(crate) fn fit_width(line: &str, columns: u16) -> String {
     cut
 }
 
+/// The block cut to a terminal of `columns` × `rows`: each line to the width, and no more
+/// lines than the screen has rows but one (a block taller than the screen scrolls, and the
+/// rows scrolled off cannot be redrawn), the last saying how many are not shown.
+pub(crate) fn fit_block(lines: &[String], columns: u16, rows: u16) -> Vec<String> {
+    let max = usize::from(rows.max(2)) - 1;
+    let mut out: Vec<String> = Vec::with_capacity(lines.len().min(max));
+    if lines.len() <= max {
+        out.extend(lines.iter().map(|l| fit_width(l, columns)));
+    } else {
+        let shown = max - 1;
+        out.extend(lines[..shown].iter().map(|l| fit_width(l, columns)));
+        let more = format!("  … and {} more running", lines.len() - shown);
+        out.push(fit_width(&more, columns));
+    }
+    out
+}
+
+/// What erases a block of `rows` rows drawn by [`frame`] (the cursor at the end of its last
+/// row), leaving the cursor at the start of its first row: clear the row, then up and clear,
+/// row by row.
+pub(crate) fn erase(rows: usize) -> String {
+    if rows == 0 {
+        return String::new();
+    }
+    let mut s = String::from("\r\x1b[2K");
+    for _ in 1..rows {
+        s.push_str("\x1b[1A\x1b[2K");
+    }
+    s
+}
+
+/// What replaces a block of `prev_rows` rows by `lines`: the erase, then the lines, with no
+/// newline after the last (the cursor stays on the block, so the next erase finds it).
+pub(crate) fn frame(prev_rows: usize, lines: &[String]) -> String {
+    let mut s = erase(prev_rows);
+    s.push_str(&lines.join("\n"));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::budget::Limits;
 
     #[test]
     fn a_live_line_is_cut_to_the_terminal_width() {
@@ -113,7 +201,6 @@ mod tests {
         assert_eq!(fit_width("ééééé", 5), "ééé…");
         assert_eq!(fit_width("abcd", 5), "abcd");
     }
-    use crate::plan::budget::Limits;
 
     fn started(max_iterations: Option<u64>, max_cost_usd: Option<f64>, spent: u64) -> GrindEvent {
         GrindEvent::RunStarted {
@@ -138,10 +225,10 @@ mod tests {
         }
     }
 
-    fn session(seq: u64, prompt: &str) -> GrindEvent {
+    fn session(seq: u64, slot: Option<u32>, prompt: &str) -> GrindEvent {
         GrindEvent::SessionStarted {
             seq,
-            slot: None,
+            slot,
             prompt: prompt.into(),
             rotation: 0,
             started_at: chrono::DateTime::UNIX_EPOCH,
@@ -149,14 +236,49 @@ mod tests {
         }
     }
 
+    fn progress(
+        seq: u64,
+        slot: Option<u32>,
+        ms: u64,
+        tokens: Option<u64>,
+        tool: &str,
+    ) -> GrindEvent {
+        GrindEvent::Progress {
+            seq,
+            slot,
+            elapsed_ms: ms,
+            last_tool: (!tool.is_empty()).then(|| tool.to_string()),
+            text: None,
+            tokens,
+            cost_usd: None,
+        }
+    }
+
+    fn finished(seq: u64, slot: Option<u32>, run_sessions: u64) -> GrindEvent {
+        let record: crate::store::SessionRecord = serde_json::from_str(&format!(
+            r#"{{"seq":{seq},"run_id":"r","prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:01:05Z","status":"ok","commit":null,"tokens":{{"input":1,"output":1,"by_role":{{}}}},"cost_usd":0.5,"transcript_path":"t"}}"#
+        ))
+        .unwrap();
+        assert_eq!(record.slot, None);
+        let record = crate::store::SessionRecord { slot, ..record };
+        GrindEvent::SessionFinished {
+            record: Box::new(record),
+            patch_saved: false,
+            run_cost_usd: 0.5,
+            run_sessions,
+            run_unknown_cost_sessions: 0,
+        }
+    }
+
     #[test]
     fn prompt_progress_against_the_iteration_budget_and_cost_against_the_cost_budget() {
         let mut s = LiveState::default();
         s.observe(&started(Some(10), Some(5.0), 0));
-        s.observe(&session(1, "fix-lints"));
+        s.observe(&session(1, None, "fix-lints"));
+        s.observe(&progress(1, None, 72_500, Some(15200), "Bash"));
         assert_eq!(
-            s.line(1, 72_500, Some(15200), Some("Bash")),
-            "  0001 fix-lints  1 of 10  running 1m12s  15200 tok  Bash  $0.0000 of $5.00"
+            s.lines(),
+            ["  0001 fix-lints  1 of 10  running 1m12s  15200 tok  Bash  $0.0000 of $5.00"]
         );
     }
 
@@ -164,14 +286,72 @@ mod tests {
     fn without_budgets_a_count_and_the_cost_once_known() {
         let mut s = LiveState::default();
         s.observe(&started(None, None, 0));
-        s.observe(&session(1, "docs"));
-        assert_eq!(s.line(1, 4000, None, None), "  0001 docs  1  running 4s");
+        s.observe(&session(1, None, "docs"));
+        s.observe(&progress(1, None, 4000, None, ""));
+        assert_eq!(s.lines(), ["  0001 docs  1  running 4s"]);
         // A resumed run: its sessions so far count, and so does their cost.
         s.observe(&started(None, None, 2));
-        s.observe(&session(3, "docs"));
+        s.observe(&finished(1, None, 2));
+        s.observe(&session(3, None, "docs"));
+        s.observe(&progress(3, None, 4000, None, ""));
+        assert_eq!(s.lines(), ["  0003 docs  3  running 4s  $0.5000"]);
+    }
+
+    #[test]
+    fn sessions_side_by_side_get_a_line_each_with_their_slot_oldest_first() {
+        let mut s = LiveState::default();
+        s.observe(&started(Some(10), None, 0));
+        s.observe(&session(4, Some(2), "lint"));
+        s.observe(&session(5, Some(0), "docs"));
+        s.observe(&session(6, Some(1), "tests"));
+        // Interleaved: each update goes to its own line.
+        s.observe(&progress(6, Some(1), 2000, None, "Edit"));
+        s.observe(&progress(4, Some(2), 9000, Some(300), "Bash"));
+        s.observe(&progress(5, Some(0), 5000, None, ""));
+        s.observe(&progress(6, Some(1), 3000, Some(40), "Read"));
         assert_eq!(
-            s.line(3, 4000, None, None),
-            "  0003 docs  3  running 4s  $0.0000"
+            s.lines(),
+            [
+                "  0004 slot 2  lint  3 of 10  running 9s  300 tok  Bash",
+                "  0005 slot 0  docs  3 of 10  running 5s",
+                "  0006 slot 1  tests  3 of 10  running 3s  40 tok  Read",
+            ]
         );
+        // A finished session leaves the block; the others stay, and so does the count.
+        s.observe(&finished(5, Some(0), 1));
+        assert_eq!(
+            s.lines(),
+            [
+                "  0004 slot 2  lint  3 of 10  running 9s  300 tok  Bash  $0.5000",
+                "  0006 slot 1  tests  3 of 10  running 3s  40 tok  Read  $0.5000",
+            ]
+        );
+        s.observe(&GrindEvent::Warning {
+            message: "x".into(),
+        });
+        assert_eq!(s.lines().len(), 2);
+    }
+
+    #[test]
+    fn a_block_is_redrawn_in_place_by_going_up_its_rows() {
+        assert_eq!(erase(0), "");
+        assert_eq!(erase(1), "\r\x1b[2K");
+        assert_eq!(erase(3), "\r\x1b[2K\x1b[1A\x1b[2K\x1b[1A\x1b[2K");
+        let lines = ["a".to_string(), "b".to_string()];
+        // The first frame draws; the next one erases the two rows first; no newline after
+        // the last row, so the cursor stays on the block.
+        assert_eq!(frame(0, &lines), "a\nb");
+        assert_eq!(frame(2, &lines[..1]), "\r\x1b[2K\x1b[1A\x1b[2Ka");
+    }
+
+    #[test]
+    fn a_block_taller_than_the_screen_says_how_many_it_leaves_out() {
+        let lines: Vec<String> = (1..=6).map(|i| format!("  000{i} p")).collect();
+        assert_eq!(fit_block(&lines, 80, 24), lines);
+        assert_eq!(
+            fit_block(&lines, 80, 4),
+            ["  0001 p", "  0002 p", "  … and 4 more running"]
+        );
+        assert_eq!(fit_block(&lines[..1], 6, 4), ["  00…"]);
     }
 }

@@ -1,6 +1,8 @@
-//! What `grind` shows while it runs: on a terminal, one live line per session (seq, prompt,
-//! `n of N`, elapsed, tokens so far when the agent reports them, last tool, cost against the
-//! cost budget: [`super::grind_live`]) and a line per finished session, then a closing table; `--json`, one
+//! What `grind` shows while it runs: on a terminal, one live line per running session (seq,
+//! slot, prompt, `n of N`, elapsed, tokens so far when the agent reports them, last tool, cost
+//! against the cost budget: [`super::grind_live`]), redrawn in place as a block, with the
+//! permanent lines (a line per finished session, per landing of a parallel run:
+//! [`super::grind_landing`], warnings) printed above it; then a closing table; `--json`, one
 //! JSON event per line on stdout; `--quiet`, nothing but errors. Human output goes to stderr.
 
 use std::io::{IsTerminal, Write};
@@ -17,8 +19,7 @@ use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
 pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
     if json {
         Box::new(JsonLines {
-            last_tool: None,
-            last_tokens: None,
+            last: Default::default(),
         })
     } else if quiet {
         Box::new(Quiet)
@@ -27,7 +28,7 @@ pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObser
             ui: ctx.ui,
             live: std::io::stderr().is_terminal(),
             last_draw: None,
-            line_shown: false,
+            shown: 0,
             state: Default::default(),
         })
     }
@@ -39,26 +40,34 @@ impl GrindObserver for Quiet {
     fn event(&mut self, _: &GrindEvent) {}
 }
 
-/// One JSON object per event, on stdout; progress only when the agent's activity changes.
+/// One JSON object per event, on stdout; progress only when the agent's activity changes
+/// (each session's on its own: sessions side by side interleave theirs).
 struct JsonLines {
-    last_tool: Option<String>,
-    last_tokens: Option<u64>,
+    /// The last tool and tokens written of each running session, by seq.
+    last: std::collections::HashMap<u64, (Option<String>, Option<u64>)>,
 }
 
 impl GrindObserver for JsonLines {
     fn event(&mut self, e: &GrindEvent) {
-        if let GrindEvent::Progress {
-            last_tool,
-            text,
-            tokens,
-            ..
-        } = e
-        {
-            if text.is_none() && *last_tool == self.last_tool && *tokens == self.last_tokens {
-                return;
+        match e {
+            GrindEvent::Progress {
+                seq,
+                last_tool,
+                text,
+                tokens,
+                ..
+            } => {
+                let now = (last_tool.clone(), *tokens);
+                let last = self.last.entry(*seq).or_default();
+                if text.is_none() && *last == now {
+                    return;
+                }
+                *last = now;
             }
-            self.last_tool.clone_from(last_tool);
-            self.last_tokens = *tokens;
+            GrindEvent::SessionFinished { record, .. } => {
+                self.last.remove(&record.seq);
+            }
+            _ => {}
         }
         let mut out = std::io::stdout().lock();
         if let Ok(line) = serde_json::to_string(e) {
@@ -73,23 +82,48 @@ struct Human {
     /// Redraw a live line (stderr is a terminal).
     live: bool,
     last_draw: Option<Instant>,
-    line_shown: bool,
-    /// What the live line shows of the run.
+    /// Rows of the live block on the screen now (the cursor at the end of its last).
+    shown: usize,
+    /// What the live lines show of the run.
     state: super::grind_live::LiveState,
 }
 
 impl Human {
     fn clear_live(&mut self) {
-        if self.line_shown {
+        if self.shown > 0 {
             // Never `eprint!`: it panics when the terminal is gone (SIGHUP), mid-run.
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
-            self.line_shown = false;
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                super::grind_live::erase(self.shown)
+            );
+            self.shown = 0;
         }
     }
 
+    /// Redraws the live block: one line per running session.
+    fn draw_live(&mut self) {
+        let lines = self.state.lines();
+        let lines = match crossterm::terminal::size() {
+            Ok((columns, rows)) => super::grind_live::fit_block(&lines, columns, rows),
+            Err(_) => lines,
+        };
+        let frame = super::grind_live::frame(self.shown, &lines);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{frame}");
+        let _ = err.flush();
+        self.shown = lines.len();
+    }
+
+    /// A permanent line, above the live block (which is drawn again below it, so that the
+    /// sessions still running stay in view).
     fn say(&mut self, line: &str) {
+        let redraw = self.shown > 0;
         self.clear_live();
         self.ui.status(line);
+        if redraw {
+            self.draw_live();
+        }
     }
 }
 
@@ -122,6 +156,7 @@ impl GrindObserver for Human {
             }
             GrindEvent::SessionStarted {
                 seq,
+                slot,
                 prompt,
                 rotation,
                 timeout_seconds,
@@ -131,18 +166,15 @@ impl GrindObserver for Human {
                     .map(|s| format!(", limit {}", duration(s as i64)))
                     .unwrap_or_default();
                 if !self.live {
+                    let slot = slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                     self.say(&format!(
-                        "session {seq:04} {prompt} (rotation {rotation}{limit})"
+                        "session {seq:04}{slot} {prompt} (rotation {rotation}{limit})"
                     ));
                 }
             }
-            GrindEvent::Progress {
-                seq,
-                elapsed_ms,
-                last_tool,
-                tokens,
-                ..
-            } => {
+            GrindEvent::Progress { .. } => {
+                // Sessions side by side each send theirs: one redraw of the block at most
+                // every 200 ms shows them all.
                 if !self.live
                     || self
                         .last_draw
@@ -151,16 +183,7 @@ impl GrindObserver for Human {
                     return;
                 }
                 self.last_draw = Some(Instant::now());
-                let line = self
-                    .state
-                    .line(*seq, *elapsed_ms, *tokens, last_tool.as_deref());
-                let line = match crossterm::terminal::size() {
-                    Ok((columns, _)) => super::grind_live::fit_width(&line, columns),
-                    Err(_) => line,
-                };
-                let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
-                let _ = std::io::stderr().flush();
-                self.line_shown = true;
+                self.draw_live();
             }
             GrindEvent::SessionFinished {
                 record: r,
@@ -183,8 +206,9 @@ impl GrindObserver for Human {
                 } else {
                     ""
                 };
+                let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                 self.say(&format!(
-                    "{:04} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
+                    "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
                     r.seq,
                     one_line(&r.prompt),
                     duration(r.duration_secs()),
@@ -199,17 +223,23 @@ impl GrindObserver for Human {
                 ));
             }
             GrindEvent::Warning { message } => {
+                let redraw = self.shown > 0;
                 self.clear_live();
                 self.ui.warn(&terminal_safe(message));
+                if redraw {
+                    self.draw_live();
+                }
             }
             GrindEvent::Landing {
-                seq, slot, landing, ..
+                seq,
+                slot,
+                landing,
+                ms,
             } => {
-                self.say(&format!(
-                    "{seq:04} slot {slot}  {}  onto {}",
-                    landing.result.as_str(),
-                    &landing.onto[..landing.onto.len().min(12)]
-                ));
+                let line = super::grind_landing::landing_line(*seq, *slot, landing, *ms, |s, t| {
+                    self.ui_paint(s, t)
+                });
+                self.say(&line);
             }
             GrindEvent::Waiting { until, reason } => {
                 self.say(&format!("waiting until {} ({reason})", until.to_rfc3339()));
@@ -256,6 +286,10 @@ impl Human {
                 ledger::run_cost(s.cost_usd, s.unknown_cost_sessions, s.sessions)
             ),
             format!("  wall time {}", duration(s.wall_seconds as i64)),
+            match &s.landings {
+                Some(c) => format!("  landings  {}", super::grind_landing::landings_row(c)),
+                None => String::new(),
+            },
             format!("  run ref   {}", s.run_ref),
             format!("  branch    {}   (git log {})", s.branch, s.branch),
             format!(
@@ -263,8 +297,12 @@ impl Human {
                 s.run, s.run_ref
             ),
         ];
-        for l in lines {
-            self.ui.status(&l);
+        // The first line is the blank one before the table; the landings row is empty in a
+        // sequential run, and left out.
+        for (i, l) in lines.into_iter().enumerate() {
+            if i == 0 || !l.is_empty() {
+                self.ui.status(&l);
+            }
         }
         if let Some(wt) = &s.worktree_kept {
             self.ui.status(&format!(
@@ -295,5 +333,97 @@ impl GrindObserver for WithEventsFile {
                 ),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::grind::run::{GrindEvent, GrindSummary, LandingCounts, StopCause};
+    use crate::store::{Landing, LandingResult, RunId, RunStatus};
+    use serde_json::json;
+
+    /// What `--json` prints of a parallel run: each session's slot, each landing, the counts.
+    #[test]
+    fn json_events_carry_the_slot_the_landing_and_the_counts() {
+        let started = |slot| GrindEvent::SessionStarted {
+            seq: 4,
+            slot,
+            prompt: "lint".into(),
+            rotation: 1,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            timeout_seconds: None,
+        };
+        let v = serde_json::to_value(started(Some(2))).unwrap();
+        assert_eq!(
+            (&v["event"], &v["seq"], &v["slot"]),
+            (&json!("session_started"), &json!(4), &json!(2))
+        );
+        // A sequential run's events are as they were: no slot key.
+        let v = serde_json::to_value(started(None)).unwrap();
+        assert!(v.get("slot").is_none(), "{v}");
+        let progress = GrindEvent::Progress {
+            seq: 4,
+            slot: Some(2),
+            elapsed_ms: 10,
+            last_tool: None,
+            text: None,
+            tokens: None,
+            cost_usd: None,
+        };
+        assert_eq!(serde_json::to_value(progress).unwrap()["slot"], json!(2));
+
+        let landing = GrindEvent::Landing {
+            seq: 5,
+            slot: 1,
+            landing: Landing {
+                result: LandingResult::Conflict,
+                onto: "3f2a".into(),
+                commits: Vec::new(),
+                files: vec!["src/lib.rs".into()],
+                collided_with: vec![4],
+            },
+            ms: 12,
+        };
+        assert_eq!(
+            serde_json::to_value(landing).unwrap(),
+            json!({"event": "landing", "seq": 5, "slot": 1, "ms": 12, "landing": {
+                "result": "conflict", "onto": "3f2a", "files": ["src/lib.rs"], "collided_with": [4]
+            }})
+        );
+
+        let mut summary = GrindSummary {
+            run: RunId::parse("20260101T000000Z-abcd").unwrap(),
+            run_ref: "refs/pitboss/grind/20260101T000000Z-abcd".into(),
+            branch: "pitboss/x".into(),
+            status: RunStatus::Finished,
+            stop: StopCause::Exhausted,
+            sessions: 2,
+            by_status: Default::default(),
+            tokens: 0,
+            token_parts: Default::default(),
+            cost_usd: 0.0,
+            unknown_cost_sessions: 0,
+            wall_seconds: 1,
+            worktree_kept: None,
+            resumed: false,
+            landings: Some(LandingCounts {
+                landed: 1,
+                conflict: 1,
+                verify_failed: 0,
+                nothing: 0,
+            }),
+        };
+        let finished = |s: &GrindSummary| {
+            serde_json::to_value(GrindEvent::RunFinished {
+                summary: Box::new(s.clone()),
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            finished(&summary)["summary"]["landings"],
+            json!({"landed": 1, "conflict": 1, "verify_failed": 0, "nothing": 0})
+        );
+        summary.landings = None;
+        assert!(finished(&summary)["summary"].get("landings").is_none());
     }
 }

@@ -13,6 +13,7 @@ mod export;
 mod fetch;
 mod gc;
 mod grind;
+mod grind_landing;
 mod grind_live;
 mod grind_output;
 mod grind_resume;

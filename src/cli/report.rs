@@ -94,6 +94,7 @@ pub(crate) fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
             },
             "agent": agent,
             "rotation": plan.rotation,
+            "parallel": Parallel::of(plan, &ws.common_dir),
             "prompts": prompts,
             "budgets": plan.budgets,
             "hooks": plan.hooks,
@@ -121,6 +122,35 @@ pub(crate) fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
     }
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)
+}
+
+/// How a run would use its slots: how many, where (the run's id is not known yet), which
+/// prompts may run beside others (`parallel_safe: true`) and which wait for idle slots and run
+/// alone. Prompts left out by tags are in neither list.
+#[derive(serde::Serialize)]
+struct Parallel {
+    slots: u32,
+    slot_dir: String,
+    side_by_side: Vec<String>,
+    alone: Vec<String>,
+}
+
+impl Parallel {
+    fn of(plan: &Plan, common_dir: &std::path::Path) -> Parallel {
+        let slots = plan.rotation.max_parallel.value;
+        let (side, alone): (Vec<_>, Vec<_>) = plan
+            .runnable()
+            .partition(|p| slots > 1 && p.prompt.parallel_safe);
+        let names = |v: Vec<&crate::plan::PlannedPrompt>| -> Vec<String> {
+            v.into_iter().map(|p| p.name().to_string()).collect()
+        };
+        Parallel {
+            slots,
+            slot_dir: format!("{}/pitboss/worktrees/<run-id>/<slot>", common_dir.display()),
+            side_by_side: names(side),
+            alone: names(alone),
+        }
+    }
 }
 
 /// `value (origin)`, leaving out the origin when it is `prompt` (the prompt's own setting).
@@ -242,6 +272,30 @@ pub(crate) fn write_human(
         "  parallel",
         with_origin(&rot.max_parallel, |n| format!("{n} at once")),
     )?;
+    let par = Parallel::of(plan, &ws.common_dir);
+    if par.slots > 1 {
+        kv(
+            out,
+            "  slots",
+            format!("{} slots, worktrees {}", par.slots, par.slot_dir),
+        )?;
+        let names = |v: &[String], none: &str| {
+            if v.is_empty() {
+                none.to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        kv(
+            out,
+            "  in parallel",
+            names(
+                &par.side_by_side,
+                "none (no prompt sets `parallel_safe: true`)",
+            ),
+        )?;
+        kv(out, "  alone", names(&par.alone, "none"))?;
+    }
 
     write_prompts(out, r, plan, paths, ui)?;
     write_budgets(out, r, plan, ui)?;

@@ -1,5 +1,6 @@
-//! `git pitboss skip [<run>]`: end the current session of a live grind as `skipped`; the run
-//! goes on with the next one.
+//! `git pitboss skip [<run> [<seq>]]`: end one running session of a live grind as `skipped`;
+//! the run goes on (its other sessions, in a parallel run, go on running). With no seq, the
+//! only session running; when several run side by side, say which.
 
 use clap::Args;
 
@@ -7,11 +8,14 @@ use super::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::grind::slot::request_skip;
 
-/// Skip the current session of a running grind (it is recorded as `skipped`).
+/// Skip a running session of a grind (it is recorded as `skipped`; the run goes on).
 #[derive(Debug, Args)]
 pub(crate) struct SkipArgs {
     /// The run (default: the newest running run).
     run: Option<String>,
+    /// The session to end (default: the only one running; required when a parallel run has
+    /// several).
+    seq: Option<u64>,
 }
 
 pub(crate) fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
@@ -30,9 +34,15 @@ pub(crate) fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
                         .hint("`git pitboss ls` lists runs and their status")
                 })?,
         };
-        request_skip(store.repo(), &id)?;
-        ctx.ui
-            .status(&format!("asked run {id} to skip its current session"));
+        let skipped = request_skip(store.repo(), &id, args.seq)?;
+        let what = match &skipped.session {
+            Some(s) => match s.slot {
+                Some(k) => format!("session {:04} (slot {k})", s.seq),
+                None => format!("session {:04}", s.seq),
+            },
+            None => "its current session".into(),
+        };
+        ctx.ui.status(&format!("asked run {id} to skip {what}"));
         Ok(ExitStatus::Success)
     })
 }

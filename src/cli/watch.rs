@@ -28,8 +28,9 @@ use crate::store::{RunId, RunStore};
 use crate::watch::{Dashboard, Source, control};
 
 /// Watch a run: a live dashboard of a running grind (any terminal of this machine), or a
-/// finished or fetched run. Keys: q quit (the run goes on), s skip the session, d drain (finish
-/// it and stop), ? help. When stdout is not a terminal, prints one text snapshot.
+/// finished or fetched run. Keys: q quit (the run goes on), s skip the selected running
+/// session, d drain (finish it and stop), ? help. When stdout is not a terminal, prints one
+/// text snapshot.
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
     /// The run (default: the newest run a grind is running here).
@@ -112,7 +113,7 @@ fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
 }
 
 fn read_transcript(src: &Source<'_>, d: &Dashboard, seq: u64) -> CliResult<Vec<Line<'static>>> {
-    let live = d.live.as_ref().is_some_and(|l| l.seq == seq);
+    let live = d.live.get(&seq).map(|l| l.slot);
     let bytes = src.transcript(seq, live)?;
     let backend = Backend::from_agent(d.agent.as_deref());
     Ok(match bytes {
@@ -186,7 +187,7 @@ impl<'s> Tui<'s> {
             let now = ctx.clock.now();
             // A running session's elapsed time moves once a second.
             let second = now.timestamp();
-            if self.d.live.is_some() && second != drawn_second {
+            if !self.d.live.is_empty() && second != drawn_second {
                 dirty = true;
             }
             if dirty {
@@ -256,11 +257,7 @@ impl<'s> Tui<'s> {
         let Some(seq) = self.selected else {
             return 0;
         };
-        let live = self.d.live.as_ref();
-        if live.is_some_and(|l| l.seq == seq) {
-            return 0;
-        }
-        usize::from(live.is_some()) + self.d.done.range(seq + 1..).count()
+        self.d.index_of(seq).unwrap_or(0)
     }
 
     fn select(&mut self, index: usize) {
@@ -294,15 +291,21 @@ impl<'s> Tui<'s> {
         true
     }
 
+    /// Skips the selected running session (or the only one running); the others go on.
     fn skip(&mut self) {
         let id = self.src.id().clone();
-        self.message = Some(
-            match (&self.d.live, control::skip(self.store.repo(), &id)) {
-                (_, Err(e)) => format!("cannot skip: {e}"),
-                (Some(l), Ok(())) => format!("asked the grind to skip session {:04}", l.seq),
-                (None, Ok(())) => "asked the grind to skip its current session".into(),
+        let selected = self.d.seq_at(self.selected_index());
+        self.message = Some(match self.d.skip_target(selected) {
+            Ok(seq) => match control::skip(self.store.repo(), &id, seq) {
+                Ok(()) => format!("asked the grind to skip session {seq:04}"),
+                Err(e) => format!("cannot skip: {e}"),
             },
-        );
+            Err(running) if running.is_empty() => "cannot skip: no session is running".into(),
+            Err(running) => format!(
+                "cannot skip: {} running; select one",
+                crate::grind::skip_target::sessions(&running)
+            ),
+        });
     }
 
     fn drain(&mut self) {
@@ -327,8 +330,8 @@ impl<'s> Tui<'s> {
 
     fn transcript_wanted(&self) -> (u64, Option<(u64, std::time::SystemTime)>) {
         let seq = self.d.seq_at(self.selected_index()).unwrap_or(0);
-        let live = self.d.live.as_ref().is_some_and(|l| l.seq == seq);
-        (seq, if live { self.src.live_stamp(seq) } else { None })
+        let stamp = (self.d.live.get(&seq)).and_then(|l| self.src.live_stamp(seq, l.slot));
+        (seq, stamp)
     }
 
     fn refresh_transcript(&mut self) -> CliResult<()> {

@@ -97,7 +97,7 @@ impl Screen<'_> {
         };
         let status = if d.grinding || d.status != "running" {
             d.status.clone()
-        } else if d.live.is_some() {
+        } else if !d.live.is_empty() {
             // Its events file is here, its grind is not: it died.
             format!(
                 "interrupted: its grind is gone (take it up with `git pitboss grind --resume {}`)",
@@ -156,6 +156,7 @@ impl Screen<'_> {
         let d = self.d;
         let n = area.height.saturating_sub(3) as usize;
         let rows = d.rows(self.top, n, self.now);
+        let slots = d.has_slots();
         let body = rows.iter().enumerate().map(|(i, r)| {
             let mut style = Style::new();
             if r.live {
@@ -164,34 +165,49 @@ impl Screen<'_> {
             if self.top + i == self.selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            Row::new(vec![
-                Cell::from(format!("{:04}", r.seq)),
+            let mut cells = vec![Cell::from(format!("{:04}", r.seq))];
+            if slots {
+                cells.push(Cell::from(
+                    r.slot.map(|k| k.to_string()).unwrap_or_default(),
+                ));
+            }
+            cells.extend([
                 Cell::from(one_line(&r.prompt).into_owned()),
                 Cell::from(Span::styled(r.status.clone(), status_style(&r.status))),
                 Cell::from(r.duration.clone()),
                 Cell::from(r.tokens.clone()),
                 Cell::from(r.cost.clone()),
                 Cell::from(one_line(&r.summary).into_owned()),
-            ])
-            .style(style)
+            ]);
+            Row::new(cells).style(style)
         });
-        let widths = [
-            Constraint::Length(5),
-            Constraint::Length(20),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-        ];
+        // A parallel run's table has a slot column, after the seq.
+        let slot_width = if slots {
+            [Constraint::Length(4)].as_slice()
+        } else {
+            &[]
+        };
+        let widths = [Constraint::Length(5)]
+            .iter()
+            .chain(slot_width)
+            .chain(&[
+                Constraint::Length(20),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(9),
+                Constraint::Length(9),
+                Constraint::Fill(1),
+            ])
+            .copied()
+            .collect::<Vec<_>>();
         let title = format!(" sessions ({}) ", d.row_count());
+        let mut header = vec!["seq"];
+        if slots {
+            header.push("slot");
+        }
+        header.extend(["prompt", "status", "time", "tokens", "cost", "summary"]);
         Table::new(body, widths)
-            .header(
-                Row::new([
-                    "seq", "prompt", "status", "time", "tokens", "cost", "summary",
-                ])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
-            )
+            .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
             .block(Block::new().borders(Borders::ALL).title(title))
             .render(area, buf);
     }
@@ -295,7 +311,7 @@ fn help(area: Rect, buf: &mut Buffer) {
         "q, Esc    quit watch (the run goes on)",
         "↑ ↓ k j   select a session",
         "PgUp PgDn Home End   move faster",
-        "s         skip the running session (as `git pitboss skip`)",
+        "s         skip the selected running session (as `git pitboss skip <run> <seq>`)",
         "d         drain: finish the running session, then stop the",
         "          run (as one Ctrl-C in grind's terminal)",
         "?, h      this help (any key closes it)",

@@ -34,6 +34,7 @@ mod session;
 
 /// A patch as a run keeps it (redacted, capped); `gc --force` saves work with it too.
 pub(crate) use session::cap_patch;
+pub(crate) mod skip_target;
 pub(crate) mod slot;
 pub(crate) mod started;
 pub(crate) mod sweep;

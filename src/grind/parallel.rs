@@ -50,7 +50,7 @@ const TICK: Duration = Duration::from_millis(200);
 
 /// What a session's thread sends the dispatcher.
 enum Msg {
-    Event(GrindEvent),
+    Event(Box<GrindEvent>),
     Settled(u64, Box<Result<Settled, GrindError>>),
 }
 
@@ -59,7 +59,7 @@ struct Forward(mpsc::Sender<Msg>);
 
 impl GrindObserver for Forward {
     fn event(&mut self, e: &GrindEvent) {
-        let _ = self.0.send(Msg::Event(e.clone()));
+        let _ = self.0.send(Msg::Event(Box::new(e.clone())));
     }
 }
 
@@ -116,8 +116,8 @@ pub(super) fn run_parallel(
     let result = std::thread::scope(|scope| {
         loop {
             d.land_ready(progress, obs);
-            if d.fatal.is_none() {
-                if let Err(e) = d.dispatch_all(progress, obs, &mut |slot, s| {
+            if d.fatal.is_none()
+                && let Err(e) = d.dispatch_all(progress, obs, &mut |slot, s| {
                     let tx = tx.clone();
                     let (shared, git_dir) = (&shared, &git_dir);
                     let seq = s.seq();
@@ -138,9 +138,9 @@ pub(super) fn run_parallel(
                         });
                         let _ = tx.send(Msg::Settled(seq, Box::new(settled)));
                     });
-                }) {
-                    d.fail(e);
-                }
+                })
+            {
+                d.fail(e);
             }
             if d.live.is_empty() {
                 if let Some(e) = d.fatal.take() {

@@ -236,21 +236,35 @@ pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindErr
     }
 }
 
-/// Asks the live grind of `id` to end its current session as `skipped`. Refuses when no grind
-/// holds the run (there is no session to skip).
-pub(crate) fn request_skip(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
+/// Asks the live grind of `id` to end one running session as `skipped`: the one of `seq`, or
+/// with none named the only one running (several: refused, naming them). Writes the skip file
+/// beside that session's in-flight marker ([`super::skip_target`]). Refuses when no grind holds
+/// the run (there is no session to skip).
+pub(crate) fn request_skip(
+    repo: &Repo,
+    id: &RunId,
+    seq: Option<u64>,
+) -> Result<super::skip_target::Skipped, super::skip_target::SkipError> {
+    use super::skip_target::{SkipError, Skipped, choose, running_sessions};
     match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
         Ok(lock) => {
             drop(lock);
-            Err(GrindError::NotRunning(id.clone()))
+            Err(SkipError::NotRunning(id.clone()))
         }
         Err(super::lock::LockError::Held { .. }) => {
-            let path = skip_file(repo.common_dir(), id);
+            let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
+            let session = choose(id, running_sessions(&run_dir), seq)?;
+            // No marker and no seq: a sequential grind between sessions (or one older than
+            // markers); the run's own skip file, as always.
+            let path = match &session {
+                Some(s) => crate::agent::SessionFiles::in_dir(&s.dir).skip,
+                None => skip_file(repo.common_dir(), id),
+            };
             std::fs::write(&path, b"skip requested by `git pitboss skip`\n")
-                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-            Ok(path)
+                .map_err(|e| GrindError::io(format!("cannot write {}", path.display()))(e))?;
+            Ok(Skipped { session, path })
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(GrindError::from(e).into()),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The keys of `watch` that act on the run: skip (as `git pitboss skip` does: the skip file)
+//! The keys of `watch` that act on the run: skip (as `git pitboss skip <run> <seq>` does: the
+//! skip file of the selected running session)
 //! and drain (the drain file: grind starts no new session and stops when the running one ends).
 //! Quitting `watch` acts on nothing.
 //!
@@ -16,6 +17,8 @@ pub(crate) enum ControlError {
     NotRunning(RunId),
     #[error(transparent)]
     Grind(#[from] GrindError),
+    #[error(transparent)]
+    Skip(crate::grind::skip_target::SkipError),
 }
 
 fn control(r: Result<std::path::PathBuf, GrindError>) -> Result<(), ControlError> {
@@ -26,9 +29,16 @@ fn control(r: Result<std::path::PathBuf, GrindError>) -> Result<(), ControlError
     }
 }
 
-/// Asks the live grind of `id` to end its current session as `skipped`.
-pub(crate) fn skip(repo: &Repo, id: &RunId) -> Result<(), ControlError> {
-    control(crate::grind::slot::request_skip(repo, id))
+/// Asks the live grind of `id` to end its running session `seq` as `skipped` (any other
+/// running beside it go on).
+pub(crate) fn skip(repo: &Repo, id: &RunId, seq: u64) -> Result<(), ControlError> {
+    use crate::grind::skip_target::SkipError;
+    match crate::grind::slot::request_skip(repo, id, Some(seq)) {
+        Ok(_) => Ok(()),
+        Err(SkipError::NotRunning(id)) => Err(ControlError::NotRunning(id)),
+        Err(SkipError::Grind(e)) => Err(e.into()),
+        Err(e) => Err(ControlError::Skip(e)),
+    }
 }
 
 /// Asks the live grind of `id` to finish its current session and stop.

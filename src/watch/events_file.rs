@@ -4,8 +4,9 @@
 //!
 //! Bounded: a grind starts the file anew when it takes a run up, and again at the start of a
 //! session once the file has passed [`CAP_BYTES`]. What is dropped is only what the run ref
-//! already holds (finished sessions are records there); the current session's events are always
-//! in the file. Progress events are written only when the agent's activity changes (as `--json`
+//! already holds (finished sessions are records there); the running sessions' events are always
+//! in the file (in a parallel run, the start of each session still running is written again
+//! at the top of the new file). Progress events are written only when the agent's activity changes (as `--json`
 //! does), not at every tick. A follower sees the file shrink and reads it again from the start.
 //!
 //! The file is a convenience: when it cannot be written the grind goes on, and the error is
@@ -35,8 +36,9 @@ pub struct EventsFile {
     file: Option<File>,
     path: Option<PathBuf>,
     written: u64,
-    /// The last progress written (as `--json` filters it: only changes).
-    last_progress: (Option<String>, Option<u64>),
+    /// The last progress written of each running session (as `--json` filters it: only
+    /// changes), and its `session_started` event, by seq.
+    running: std::collections::BTreeMap<u64, Running>,
     error: Option<(PathBuf, std::io::Error)>,
 }
 
@@ -55,7 +57,7 @@ impl EventsFile {
             file: None,
             path: None,
             written: 0,
-            last_progress: (None, None),
+            running: Default::default(),
             error: None,
         }
     }
@@ -107,6 +109,7 @@ impl EventsFile {
     /// changed.
     fn worth_writing(&mut self, e: &GrindEvent) -> bool {
         let GrindEvent::Progress {
+            seq,
             last_tool,
             text,
             tokens,
@@ -116,10 +119,13 @@ impl EventsFile {
             return true;
         };
         let now = (last_tool.clone(), *tokens);
-        if text.is_none() && self.last_progress == now {
+        let Some(r) = self.running.get_mut(seq) else {
+            return true;
+        };
+        if text.is_none() && r.last_progress == now {
             return false;
         }
-        self.last_progress = now;
+        r.last_progress = now;
         true
     }
 }
@@ -136,12 +142,48 @@ impl GrindObserver for EventsFile {
                     self.fail(path, err);
                 }
                 self.written = 0;
+                // The sessions still running beside the one starting: their starts again.
+                let again: Vec<GrindEvent> =
+                    self.running.values().map(|r| r.started.clone()).collect();
+                for e in &again {
+                    self.write(e);
+                }
+            }
+            _ => {}
+        }
+        match e {
+            GrindEvent::SessionStarted { seq, .. } => {
+                self.running.insert(
+                    *seq,
+                    Running {
+                        started: e.clone(),
+                        last_progress: (None, None),
+                    },
+                );
+            }
+            GrindEvent::SessionFinished { record, .. } => {
+                self.running.remove(&record.seq);
+            }
+            GrindEvent::RunStarted { .. } | GrindEvent::RunFinished { .. } => {
+                self.running.clear();
             }
             _ => {}
         }
         if !self.worth_writing(e) {
             return;
         }
+        self.write(e);
+    }
+}
+
+/// A session running, as the file knows it.
+struct Running {
+    started: GrindEvent,
+    last_progress: (Option<String>, Option<u64>),
+}
+
+impl EventsFile {
+    fn write(&mut self, e: &GrindEvent) {
         let Some(file) = self.file.as_mut() else {
             return;
         };
@@ -196,8 +238,12 @@ mod tests {
     }
 
     fn progress(tool: Option<&str>) -> GrindEvent {
+        progress_of(1, tool)
+    }
+
+    fn progress_of(seq: u64, tool: Option<&str>) -> GrindEvent {
         GrindEvent::Progress {
-            seq: 1,
+            seq,
             slot: None,
             elapsed_ms: 1,
             last_tool: tool.map(str::to_string),
@@ -231,11 +277,74 @@ mod tests {
             f.event(&progress(Some("y")));
         }
         assert!(std::fs::metadata(&path).unwrap().len() > 600);
+        f.event(&finished(1));
         f.event(&session(2));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(text.contains(r#""seq":2"#));
         assert!(f.take_error().is_none());
+    }
+
+    fn finished(seq: u64) -> GrindEvent {
+        let record = serde_json::from_str(&format!(
+            r#"{{"seq":{seq},"run_id":"r","prompt":"lint","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:01:05Z","status":"ok","commit":null,"tokens":{{"input":1,"output":1,"by_role":{{}}}},"cost_usd":0,"transcript_path":"t"}}"#
+        ))
+        .unwrap();
+        GrindEvent::SessionFinished {
+            record: Box::new(record),
+            patch_saved: false,
+            run_cost_usd: 0.0,
+            run_sessions: seq,
+            run_unknown_cost_sessions: 0,
+        }
+    }
+
+    /// Sessions side by side: each one's progress is filtered on its own, and a fresh start
+    /// of the file keeps the starts of those still running.
+    #[test]
+    fn sessions_side_by_side_keep_their_progress_and_their_start_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunId::parse("20260101T000000Z-abcd").unwrap();
+        let mut f = EventsFile::with_cap(dir.path(), 600);
+        f.event(&started(&run));
+        let path = events_path(dir.path(), run.as_str());
+        for seq in [1, 2, 3] {
+            f.event(&session(seq));
+        }
+        // The same activity in two sessions is news for each.
+        f.event(&progress_of(1, Some("Bash")));
+        f.event(&progress_of(2, Some("Bash")));
+        f.event(&progress_of(1, Some("Bash")));
+        let lines = |path: &Path| -> Vec<(String, u64)> {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .map(|v| {
+                    (
+                        v["event"].as_str().unwrap().to_string(),
+                        v["seq"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        };
+        let progress: Vec<u64> = (lines(&path).into_iter())
+            .filter(|(e, _)| e == "progress")
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(progress, [1, 2]);
+        for _ in 0..10 {
+            f.event(&progress_of(2, Some("x")));
+            f.event(&progress_of(2, Some("y")));
+        }
+        f.event(&finished(2));
+        f.event(&session(4));
+        let started: Vec<(String, u64)> = lines(&path);
+        let want: Vec<(String, u64)> = [1, 3, 4]
+            .into_iter()
+            .map(|s| ("session_started".to_string(), s))
+            .collect();
+        assert_eq!(started, want);
     }
 
     #[test]

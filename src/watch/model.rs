@@ -1,8 +1,8 @@
 //! The dashboard's data, pure (house style 12): the run's header and budgets, its finished
-//! sessions (records from the run ref or from `session_finished` events), the live session
-//! (from the events file), and what the screen shows of them: gauges, table rows (the live
-//! session on top, then the newest first, only the visible window formatted), per-prompt
-//! totals.
+//! sessions (records from the run ref or from `session_finished` events), the live sessions
+//! (from the events file: one, or several side by side in a parallel run, their events
+//! interleaved), and what the screen shows of them: gauges, table rows (the live sessions on
+//! top, then the newest first, only the visible window formatted), per-prompt totals.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,6 +40,8 @@ pub enum Event {
     },
     SessionStarted {
         seq: u64,
+        #[serde(default)]
+        slot: Option<u32>,
         prompt: String,
         #[serde(default)]
         started_at: Option<DateTime<Utc>>,
@@ -65,10 +67,12 @@ pub enum Event {
     Other,
 }
 
-/// The session in progress.
+/// A session in progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Live {
     pub seq: u64,
+    /// Its slot worktree, in a parallel run.
+    pub slot: Option<u32>,
     pub prompt: String,
     pub started_at: Option<DateTime<Utc>>,
     pub last_tool: Option<String>,
@@ -104,7 +108,8 @@ pub struct Dashboard {
     pub limits: Limits,
     /// Finished sessions by seq.
     pub done: BTreeMap<u64, SessionRecord>,
-    pub live: Option<Live>,
+    /// The sessions in progress, by seq.
+    pub live: BTreeMap<u64, Live>,
     pub waiting: Option<(DateTime<Utc>, String)>,
     /// Whether a grind holds the run now (the CLI sets it).
     pub grinding: bool,
@@ -132,9 +137,7 @@ impl Dashboard {
 
     /// A finished session.
     pub fn add_record(&mut self, r: SessionRecord) {
-        if self.live.as_ref().is_some_and(|l| l.seq == r.seq) {
-            self.live = None;
-        }
+        self.live.remove(&r.seq);
         if self.model.is_none() {
             self.model = r.model.clone();
         }
@@ -166,19 +169,24 @@ impl Dashboard {
             }
             Event::SessionStarted {
                 seq,
+                slot,
                 prompt,
                 started_at,
             } => {
                 self.waiting = None;
                 if !self.done.contains_key(&seq) {
-                    self.live = Some(Live {
+                    self.live.insert(
                         seq,
-                        prompt,
-                        started_at,
-                        last_tool: None,
-                        tokens: None,
-                        cost_usd: None,
-                    });
+                        Live {
+                            seq,
+                            slot,
+                            prompt,
+                            started_at,
+                            last_tool: None,
+                            tokens: None,
+                            cost_usd: None,
+                        },
+                    );
                 }
             }
             Event::Progress {
@@ -186,34 +194,34 @@ impl Dashboard {
                 last_tool,
                 tokens,
                 cost_usd,
-            } => match self.live.as_mut() {
-                Some(l) if l.seq == seq => {
+            } => match self.live.get_mut(&seq) {
+                Some(l) => {
                     l.last_tool = last_tool.or(l.last_tool.take());
                     l.tokens = tokens.or(l.tokens);
                     l.cost_usd = cost_usd.or(l.cost_usd);
                 }
-                _ => return false,
+                None => return false,
             },
             Event::SessionFinished { record } => self.add_record(*record),
             Event::Waiting { until, reason } => self.waiting = Some((until, reason)),
-            Event::RunFinished {} => self.live = None,
+            Event::RunFinished {} => self.live.clear(),
             Event::Other => return false,
         }
         true
     }
 
-    /// Sessions dispatched: finished plus the live one.
+    /// Sessions dispatched: finished plus the live ones.
     pub fn iterations(&self) -> u64 {
-        self.done.len() as u64 + u64::from(self.live.is_some())
+        (self.done.len() + self.live.len()) as u64
     }
 
-    /// Known cost (with the live session's so far), and how many sessions have none.
+    /// Known cost (with the live sessions' so far), and how many sessions have none.
     pub fn cost(&self) -> (f64, u64) {
         let mut c = crate::store::Consumed::default();
         for r in self.done.values() {
             c.add(r);
         }
-        let live = self.live.as_ref().and_then(|l| l.cost_usd).unwrap_or(0.0);
+        let live: f64 = self.live.values().filter_map(|l| l.cost_usd).sum();
         (c.cost_usd + live, c.unknown_cost_sessions)
     }
 
@@ -223,7 +231,7 @@ impl Dashboard {
             .values()
             .map(|r| r.usage.tokens.total())
             .sum::<u64>()
-            + self.live.as_ref().and_then(|l| l.tokens).unwrap_or(0)
+            + self.live.values().filter_map(|l| l.tokens).sum::<u64>()
     }
 
     /// One total per prompt, the most sessions first.
@@ -253,24 +261,50 @@ impl Dashboard {
         v
     }
 
-    /// The number of table rows (the live session, then every finished one).
-    pub fn row_count(&self) -> usize {
-        self.done.len() + usize::from(self.live.is_some())
+    /// Whether any session shown ran in a slot of a parallel run (the table shows slots).
+    pub fn has_slots(&self) -> bool {
+        self.live.values().any(|l| l.slot.is_some()) || self.done.values().any(|r| r.slot.is_some())
     }
 
-    /// The seq shown at table row `i`.
+    /// The number of table rows (the live sessions, then every finished one).
+    pub fn row_count(&self) -> usize {
+        self.done.len() + self.live.len()
+    }
+
+    /// The seq shown at table row `i` (the live sessions first, newest first; then the
+    /// finished ones, newest first).
     pub fn seq_at(&self, i: usize) -> Option<u64> {
-        match &self.live {
-            Some(l) if i == 0 => Some(l.seq),
-            Some(_) => self.done.keys().rev().nth(i - 1).copied(),
-            None => self.done.keys().rev().nth(i).copied(),
+        match self.live.keys().rev().nth(i) {
+            Some(seq) => Some(*seq),
+            None => self.done.keys().rev().nth(i - self.live.len()).copied(),
+        }
+    }
+
+    /// The table row of `seq`, when it has one.
+    pub fn index_of(&self, seq: u64) -> Option<usize> {
+        if self.live.contains_key(&seq) {
+            return Some(self.live.range(seq + 1..).count());
+        }
+        self.done
+            .contains_key(&seq)
+            .then(|| self.live.len() + self.done.range(seq + 1..).count())
+    }
+
+    /// The session `s` of `watch` ends: the selected one when it runs, else the only one
+    /// running. `Err` with the seqs running when that says none (none runs, or several and a
+    /// finished one is selected).
+    pub fn skip_target(&self, selected: Option<u64>) -> Result<u64, Vec<u64>> {
+        match selected {
+            Some(seq) if self.live.contains_key(&seq) => Ok(seq),
+            _ if self.live.len() == 1 => Ok(*self.live.keys().next().unwrap_or(&0)),
+            _ => Err(self.live.keys().copied().collect()),
         }
     }
 
     /// Rows `from..from + n` of the table, formatted (the rest is never formatted: a run of
     /// 10,000 sessions costs no more per frame than a run of 20).
     pub fn rows(&self, from: usize, n: usize, now: DateTime<Utc>) -> Vec<Row> {
-        let live = self.live.iter().map(|l| live_row(l, self.grinding, now));
+        let live = (self.live.values().rev()).map(|l| live_row(l, self.grinding, now));
         let done = self.done.values().rev().map(done_row);
         live.chain(done).skip(from).take(n).collect()
     }
@@ -350,6 +384,8 @@ impl Gauge {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub seq: u64,
+    /// The slot it ran in (parallel runs only).
+    pub slot: Option<u32>,
     pub live: bool,
     pub prompt: String,
     pub status: String,
@@ -360,11 +396,12 @@ pub struct Row {
     pub summary: String,
 }
 
-/// The session in progress; with no grind holding the run it is no longer running (its grind
+/// A session in progress; with no grind holding the run it is no longer running (its grind
 /// died): `interrupted`, as `ls` says, with no time that keeps counting.
 fn live_row(l: &Live, grinding: bool, now: DateTime<Utc>) -> Row {
     Row {
         seq: l.seq,
+        slot: l.slot,
         live: true,
         prompt: l.prompt.clone(),
         status: if grinding { "running" } else { "interrupted" }.into(),
@@ -392,6 +429,7 @@ fn live_row(l: &Live, grinding: bool, now: DateTime<Utc>) -> Row {
 fn done_row(r: &SessionRecord) -> Row {
     Row {
         seq: r.seq,
+        slot: r.slot,
         live: false,
         prompt: r.prompt.clone(),
         status: r.status.as_str().to_string(),

@@ -68,7 +68,7 @@ fn live_session_on_top_then_newest_first_with_unknown_cost_said() {
         r#"{{"event":"session_finished","record":{},"patch_saved":false,"run_cost_usd":0,"run_sessions":3,"run_unknown_cost_sessions":1}}"#,
         serde_json::to_string(&record(3, "lint", "ok", "0.25")).unwrap()
     ));
-    assert!(d.live.is_none());
+    assert!(d.live.is_empty());
     assert_eq!(d.row_count(), 3);
 }
 
@@ -111,4 +111,84 @@ fn per_prompt_totals_and_unknown_events_tolerated() {
     assert_eq!(t[0].tokens, 240);
     assert_eq!(t[1].prompt, "docs");
     assert_eq!(short_duration(7300), "2h01m");
+}
+
+/// A parallel run: three sessions run side by side, their events interleaved in the file.
+#[test]
+fn sessions_side_by_side_each_on_top_with_its_slot_and_skip_aims_at_the_selected_one() {
+    let mut d = Dashboard {
+        grinding: true,
+        ..Dashboard::default()
+    };
+    d.add_record(record(1, "lint", "ok", "0.5"));
+    let started = |seq: u64, slot: u32, prompt: &str| {
+        format!(
+            r#"{{"event":"session_started","seq":{seq},"slot":{slot},"prompt":"{prompt}","rotation":0,"started_at":"2026-01-01T00:02:0{seq}Z"}}"#
+        )
+    };
+    let progress = |seq: u64, slot: u32, tool: &str, tokens: u64| {
+        format!(
+            r#"{{"event":"progress","seq":{seq},"slot":{slot},"elapsed_ms":5,"last_tool":"{tool}","tokens":{tokens},"cost_usd":0.25}}"#
+        )
+    };
+    for line in [
+        started(2, 0, "lint"),
+        started(3, 1, "docs"),
+        progress(2, 0, "Bash", 10),
+        started(4, 2, "tests"),
+        progress(3, 1, "Edit", 20),
+        progress(4, 2, "Read", 30),
+        progress(2, 0, "Write", 40),
+    ] {
+        assert!(d.apply_line(&line), "{line}");
+    }
+    let rows = d.rows(0, 10, at("2026-01-01T00:03:00Z"));
+    let shown: Vec<(u64, Option<u32>, bool, &str)> = rows
+        .iter()
+        .map(|r| (r.seq, r.slot, r.live, r.summary.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (4, Some(2), true, "last tool: Read"),
+            (3, Some(1), true, "last tool: Edit"),
+            (2, Some(0), true, "last tool: Write"),
+            (1, None, false, "fixed 1"),
+        ]
+    );
+    assert!(d.has_slots());
+    assert_eq!(d.iterations(), 4);
+    assert_eq!(d.tokens(), 120 + 30 + 20 + 40);
+    assert_eq!(d.cost(), (0.5 + 0.75, 0));
+    assert_eq!((d.seq_at(1), d.index_of(3)), (Some(3), Some(1)));
+    assert_eq!((d.seq_at(3), d.index_of(1)), (Some(1), Some(3)));
+
+    // `s` ends the selected running session; with a finished one selected it cannot choose.
+    assert_eq!(d.skip_target(Some(3)), Ok(3));
+    assert_eq!(d.skip_target(Some(1)), Err(vec![2, 3, 4]));
+
+    // The middle one finishes: the other two stay on top, its row goes below them.
+    let mut r = record(3, "docs", "ok", "0.25");
+    r.slot = Some(1);
+    d.apply_line(&format!(
+        r#"{{"event":"session_finished","record":{},"patch_saved":false,"run_cost_usd":0,"run_sessions":2,"run_unknown_cost_sessions":0}}"#,
+        serde_json::to_string(&r).unwrap()
+    ));
+    let rows = d.rows(0, 10, at("2026-01-01T00:03:00Z"));
+    let shown: Vec<(u64, Option<u32>, bool)> =
+        rows.iter().map(|r| (r.seq, r.slot, r.live)).collect();
+    assert_eq!(
+        shown,
+        [
+            (4, Some(2), true),
+            (2, Some(0), true),
+            (3, Some(1), false),
+            (1, None, false)
+        ]
+    );
+    // Down to one running, `s` needs no selection.
+    d.live.remove(&4);
+    assert_eq!(d.skip_target(Some(1)), Ok(2));
+    d.live.clear();
+    assert_eq!(d.skip_target(None), Err(vec![]));
 }

@@ -86,18 +86,33 @@ impl<'s> Source<'s> {
             }
             d.set_run(&self.run);
             if d.status != "running" {
-                d.live = None;
+                d.live.clear();
             }
             changed = true;
         }
         Ok(changed)
     }
 
-    /// The transcript of session `seq`: the live file while it runs, else the one the run ref
-    /// holds (its tail past [`TRANSCRIPT_TAIL`]). `None` when there is none.
-    pub fn transcript(&self, seq: u64, live: bool) -> Result<Option<Vec<u8>>, StoreError> {
-        if live {
-            let path = self.run_dir.join(format!("session-{seq:04}.log"));
+    /// Where a running session's live transcript is: in the run's working directory, or in
+    /// its slot's (`slot-<k>/`) for a session of a parallel run.
+    fn live_log(&self, seq: u64, slot: Option<u32>) -> std::path::PathBuf {
+        let dir = match slot {
+            Some(k) => self.run_dir.join(format!("slot-{k}")),
+            None => self.run_dir.clone(),
+        };
+        dir.join(format!("session-{seq:04}.log"))
+    }
+
+    /// The transcript of session `seq`: the live file while it runs (`live`: its slot, if
+    /// any), else the one the run ref holds (its tail past [`TRANSCRIPT_TAIL`]). `None` when
+    /// there is none.
+    pub fn transcript(
+        &self,
+        seq: u64,
+        live: Option<Option<u32>>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(slot) = live {
+            let path = self.live_log(seq, slot);
             if let Ok(b) = read_tail(&path) {
                 return Ok(Some(b));
             }
@@ -109,8 +124,8 @@ impl<'s> Source<'s> {
     }
 
     /// The live transcript's size and change time, to tell whether to read it again.
-    pub fn live_stamp(&self, seq: u64) -> Option<(u64, std::time::SystemTime)> {
-        let m = std::fs::metadata(self.run_dir.join(format!("session-{seq:04}.log"))).ok()?;
+    pub fn live_stamp(&self, seq: u64, slot: Option<u32>) -> Option<(u64, std::time::SystemTime)> {
+        let m = std::fs::metadata(self.live_log(seq, slot)).ok()?;
         Some((m.len(), m.modified().ok()?))
     }
 }

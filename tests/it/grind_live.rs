@@ -176,3 +176,51 @@ fn one_streamed_session(model: &str) -> std::process::Output {
         Duration::from_secs(30),
     )
 }
+
+/// A parallel grind on a terminal: one live line per running session, with its slot, redrawn
+/// in place as a block; the landing and session lines are printed above it, and once every
+/// session has landed no live line is left on the screen.
+#[test]
+fn sessions_side_by_side_each_have_a_live_line_and_land_above_the_block() {
+    let p = crate::support::grind::Project::new();
+    p.prompt("a", "parallel_safe: true\n").agent(
+        r#"
+touch "$MARKS/started-$PITBOSS_SEQ"
+i=0
+while [ ! -f "$MARKS/go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+echo "$PITBOSS_SEQ" > "f-$PITBOSS_SEQ.txt"
+git add "f-$PITBOSS_SEQ.txt" && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#,
+    );
+    let mut env = p.sb.git_pitboss();
+    env.env("MARKS", p.marks());
+    let t = crate::support::tmux::Tmux::start(
+        p.sb.dir.path(),
+        p.repo(),
+        &env,
+        "git pitboss grind --max-iterations 3 --max-parallel 3; echo grind-exited-$?; sleep 60",
+        100,
+        30,
+    );
+    let screen = t.wait_for("three live lines", |s| {
+        (1..=3).all(|seq| {
+            s.lines()
+                .any(|l| l.starts_with(&format!("  000{seq} slot ")) && l.contains("running"))
+        })
+    });
+    let live: Vec<&str> = screen.lines().filter(|l| l.contains("running")).collect();
+    assert_eq!(live.len(), 3, "one line per running session:\n{screen}");
+    std::fs::write(p.marks().join("go"), "").unwrap();
+    let screen = t.wait_text(&["grind-exited-0", "landings  3 landed, 0 conflicts"]);
+    for seq in 1..=3 {
+        let landed = format!("000{seq} slot ");
+        let lines: Vec<&str> = (screen.lines())
+            .filter(|l| l.starts_with(&landed) && l.contains("  landed  1 commit onto "))
+            .collect();
+        assert_eq!(lines.len(), 1, "{landed}landed, once:\n{screen}");
+    }
+    assert!(
+        !screen.lines().any(|l| l.contains("running ")),
+        "no live line is left behind:\n{screen}"
+    );
+}

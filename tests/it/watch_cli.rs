@@ -392,3 +392,41 @@ fn grinds_live_line_fits_a_narrow_terminal() {
     release(&p, 1);
     t.wait_text(&["grind-exited-0"]);
 }
+
+/// A parallel grind: the three running sessions on top, each with its slot; `s` skips the
+/// selected one only, and the other two go on and land.
+#[test]
+fn watch_shows_sessions_side_by_side_and_skips_the_selected_one() {
+    let p = Project::new();
+    p.prompt("lint", "parallel_safe: true\n").agent(AGENT);
+    p.sb.git(&["add", "-A"]);
+    p.sb.git(&["commit", "-q", "-m", "prompts"]);
+    let mut g = grind(&p, &["--max-iterations", "3", "--max-parallel", "3"]);
+    for seq in 1..=3 {
+        p.wait_mark(&format!("started-{seq}"), &mut g);
+    }
+    let run = p.only_run();
+    let t = watch(&p, "");
+    let screen = t.wait_for("three running sessions with their slot", |s| {
+        s.contains("slot") && s.lines().filter(|l| l.contains(" running ")).count() == 3
+    });
+    let rows: Vec<&str> = (screen.lines())
+        .filter(|l| l.contains(" running "))
+        .collect();
+    for (row, seq) in rows.iter().zip([3, 2, 1]) {
+        assert!(
+            row.contains(&format!("000{seq}")),
+            "newest first:\n{screen}"
+        );
+    }
+    // The second row is session 2.
+    t.keys(&["Down"]);
+    t.keys(&["s"]);
+    t.wait_text(&["asked the grind to skip session 0002"]);
+    release(&p, 1);
+    release(&p, 3);
+    g.wait(Duration::from_secs(30));
+    let out = g.output();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(statuses(&p.records(&run)), ["ok", "skipped", "ok"]);
+}

@@ -49,6 +49,63 @@ fn stopped_runs_keep_their_worktree_and_prune_removes_only_what_no_run_can_use()
     assert_eq!(sb.ok(&["worktree", "ls", "--json"], "").trim(), "[]");
 }
 
+/// A parallel run's slots (`pitboss-<id>-<k>` on `pitboss-slot/<id>/<k>`) say their slot, slot 0
+/// too when it is back on the run branch; a sequential run's own worktree says none. The slot
+/// worktree is added here with git, named and placed as the parallel engine makes them.
+#[test]
+fn the_slot_worktrees_of_a_parallel_run_show_their_slot() {
+    let sb = Sandbox::new();
+    let dir = sb.agent_project(&[("sleep", "")]);
+    let child = sb.grind_spawn(&dir, &["--max-iterations", "3"], &[("AGENT_SLEEP", "1")]);
+    let (run, _, _) = sb.wait_for_agent(Duration::from_secs(20));
+    kill(child.id(), "INT");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(2));
+
+    let slots: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
+    assert_eq!(slots[0]["slot"], serde_json::Value::Null, "{slots:?}");
+    assert!(!sb.ok(&["worktree", "ls"], "").contains("slot"));
+
+    // `git worktree add` names a worktree after its directory, and `move` keeps the name.
+    let name = format!("pitboss-{run}-2");
+    let staging = sb.path(&name);
+    let slot_dir = sb.repo.join(".git/pitboss/worktrees").join(&run).join("2");
+    let branch = format!("pitboss-slot/{run}/2");
+    let s = |p: &std::path::Path| p.display().to_string();
+    sb.git(&["worktree", "add", "-q", "-b", &branch, &s(&staging)]);
+    sb.git(&["worktree", "move", &s(&staging), &s(&slot_dir)]);
+
+    let slots: Vec<serde_json::Value> =
+        serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
+    let shown: Vec<(String, serde_json::Value, serde_json::Value)> = slots
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["slot"].clone(),
+                v["run"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (format!("pitboss-{run}-0"), 0.into(), run.as_str().into()),
+            (name.clone(), 2.into(), run.as_str().into()),
+        ]
+    );
+    assert_eq!(slots[1]["branch"], branch.as_str());
+    let text = sb.ok(&["worktree", "ls"], "");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&name))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!("{name}  slot 2  aborted")),
+        "{text}"
+    );
+}
+
 #[test]
 fn prune_removes_a_parallel_runs_slots_and_slot_branches_once_the_run_is_gone() {
     let sb = Sandbox::new();
@@ -80,6 +137,8 @@ fn prune_removes_a_parallel_runs_slots_and_slot_branches_once_the_run_is_gone() 
     let slots: Vec<serde_json::Value> =
         serde_json::from_str(&sb.ok(&["worktree", "ls", "--json"], "")).unwrap();
     assert_eq!(slots.len(), 2, "{slots:?}");
+    let numbers: Vec<&serde_json::Value> = slots.iter().map(|s| &s["slot"]).collect();
+    assert_eq!(numbers, [0, 1], "{slots:?}");
     let branches = || sb.git(&["branch", "--list", "pitboss-slot/*"]);
     assert_eq!(branches().lines().count(), 2, "{}", branches());
     sb.ok(&["rm", &run], "");

@@ -344,3 +344,99 @@ fn changed_paths_names_added_modified_and_removed_files() {
     );
     assert!(repo.changed_paths(a, a).unwrap().is_empty());
 }
+
+/// A commit on `parent` with entries of any mode: `(path, Some((bytes, mode)))` writes one,
+/// `(path, None)` removes it.
+fn commit_modes(
+    repo: &Repo,
+    parent: Oid,
+    edits: &[(&str, Option<(&str, git2::FileMode)>)],
+    msg: &str,
+) -> Oid {
+    let mut tree = repo.commit_info(parent).unwrap().unwrap().tree;
+    // Removals first, in an update of their own: the tree updater refuses to put a file where
+    // a directory still is (and the other way round).
+    for removing in [true, false] {
+        let base = repo.inner.find_tree(tree.raw()).unwrap();
+        let mut up = git2::build::TreeUpdateBuilder::new();
+        for (path, entry) in edits {
+            match entry {
+                None if removing => {
+                    up.remove(*path);
+                }
+                Some((text, mode)) if !removing => {
+                    up.upsert(
+                        *path,
+                        repo.write_blob(text.as_bytes()).unwrap().raw(),
+                        *mode,
+                    );
+                }
+                _ => {}
+            }
+        }
+        tree = Oid::from(up.create_updated(&repo.inner, &base).unwrap());
+    }
+    commit_tree(repo, &[parent], tree, msg)
+}
+
+#[test]
+fn files_becoming_directories_modes_and_links_replay_as_git_would() {
+    use git2::FileMode::{Blob, BlobExecutable, Link};
+    let (_d, repo) = temp_repo();
+    let base = commit(
+        &repo,
+        &[],
+        &[
+            ("x", Some("x\n")),
+            ("y/b", Some("b\n")),
+            ("d/only.txt", Some("o\n")),
+            ("run.sh", Some("echo\n")),
+        ],
+        "base",
+    );
+    let tip = commit(&repo, &[base], &[("t.txt", Some("t\n"))], "t");
+    // Each kind of change in a commit of its own, so each is replayed (and checked against
+    // libgit2's whole-index write, in `pick`) on its own.
+    let s1 = commit_modes(
+        &repo,
+        base,
+        &[("x", None), ("x/a", Some(("a\n", Blob)))],
+        "file to dir",
+    );
+    let s2 = commit_modes(
+        &repo,
+        s1,
+        &[("y/b", None), ("y", Some(("y\n", Blob)))],
+        "dir to file",
+    );
+    let s3 = commit_modes(&repo, s2, &[("d/only.txt", None)], "empties d");
+    let s4 = commit_modes(
+        &repo,
+        s3,
+        &[("run.sh", Some(("echo\n", BlobExecutable)))],
+        "chmod +x",
+    );
+    let s5 = commit_modes(&repo, s4, &[("link", Some(("t.txt", Link)))], "a symlink");
+    let s6 = commit_modes(
+        &repo,
+        s5,
+        &[("link", Some(("now a file\n", Blob)))],
+        "link to file",
+    );
+    let (new_tip, commits) = replayed(repo.replay_onto(base, s6, tip).unwrap());
+    assert_eq!(commits.len(), 6);
+    let want = repo.commit_info(s6).unwrap().unwrap().tree;
+    let got = repo.commit_info(new_tip).unwrap().unwrap().tree;
+    let mut want = repo.tree_list(want).unwrap();
+    want.push((
+        "t.txt".into(),
+        repo.write_blob(b"t\n").unwrap(),
+        crate::git::TreeEntryKind::Blob,
+    ));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut got = repo.tree_list(got).unwrap();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, want);
+    assert_eq!(file(&repo, new_tip, "x/a").as_deref(), Some("a\n"));
+    assert!(repo.unproven(base, s6, tip, new_tip).unwrap().is_empty());
+}

@@ -62,6 +62,7 @@ pub(in crate::grind) fn land_settled(
         facts,
         verdict,
         head,
+        ended_at,
         patch,
         outcome,
     } = st;
@@ -80,6 +81,7 @@ pub(in crate::grind) fn land_settled(
     let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
     let mut q = Queued {
         ctx,
+        ended_at,
         slot,
         facts,
         verdict,
@@ -116,6 +118,7 @@ pub(in crate::grind) fn land_settled(
     });
     let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
     rec.landing = Some(landing);
+    rec.ended_at = ended_at;
     let done = Done {
         record: rec,
         outcome,
@@ -130,6 +133,7 @@ pub(in crate::grind) fn land_settled(
 /// One landing in progress.
 struct Queued<'c, 'a> {
     ctx: &'c Ctx<'a>,
+    ended_at: chrono::DateTime<chrono::Utc>,
     slot: Slot,
     facts: SessionFacts,
     verdict: Verdict,
@@ -296,6 +300,7 @@ impl Queued<'_, '_> {
     ) -> Result<(), GrindError> {
         let mut rec = record::build(self.ctx, s, &self.verdict, Some(new), outcome.as_ref());
         rec.landing = Some(self.landing.clone());
+        rec.ended_at = self.ended_at;
         s.marker.landing = Some(PendingLanding {
             onto: tip.to_string(),
             tip: new.to_string(),

@@ -23,6 +23,9 @@ pub(in crate::grind) struct Settled {
     pub(super) verdict: Verdict,
     /// The slot branch's head: the session's work is the commits `s.base..head`.
     pub(super) head: Oid,
+    /// When its agent was gone and its work settled: the end its record gives, not the moment
+    /// the queue came to it (it may wait there for older sessions).
+    pub(super) ended_at: chrono::DateTime<chrono::Utc>,
     pub(super) patch: Option<Vec<u8>>,
     pub(super) outcome: Option<AgentOutcome>,
 }
@@ -71,6 +74,7 @@ pub(in crate::grind) fn run_in_slot(
         facts,
         verdict,
         head,
+        ended_at: ctx.clock.now(),
         patch,
         outcome,
     })

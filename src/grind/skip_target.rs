@@ -1,0 +1,218 @@
+//! Which running session `git pitboss skip <run> [<seq>]` (and the `s` of `watch`) ends: the
+//! in-flight markers (`current.json`, whose `seq` names the session) say which sessions run and
+//! where their files are, the skip file of one session is beside its marker. A sequential run
+//! has its marker in `<common>/pitboss/runs/<id>/`; a parallel run one per busy slot, in
+//! `<common>/pitboss/runs/<id>/slot-<k>/`. Pure but for reading those files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::run::GrindError;
+use crate::store::RunId;
+
+/// A session a grind is running now, as its marker tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RunningSession {
+    pub seq: u64,
+    /// The slot of a parallel run's session (`None`: a sequential run).
+    pub slot: Option<u32>,
+    /// The directory of its marker, where its skip file goes.
+    pub dir: PathBuf,
+}
+
+/// What a skip asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    /// The session asked to end (`None`: no marker was found, and the run's skip file was
+    /// written for whichever session runs, as before markers were read).
+    pub session: Option<RunningSession>,
+    /// The skip file written.
+    pub path: PathBuf,
+}
+
+/// Why no session was asked to end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SkipError {
+    #[error("run {0} is not being ground right now: no session to skip")]
+    NotRunning(RunId),
+    #[error("session {seq} of run {run} is not running ({})", running_now(.running))]
+    NoSuchSession {
+        run: RunId,
+        seq: u64,
+        running: Vec<u64>,
+    },
+    #[error("{} of run {run} are running", sessions(.running))]
+    Which { run: RunId, running: Vec<u64> },
+    #[error(transparent)]
+    Grind(#[from] GrindError),
+}
+
+/// `sessions 4, 5 and 6`.
+pub(crate) fn sessions(seqs: &[u64]) -> String {
+    let words: Vec<String> = seqs.iter().map(u64::to_string).collect();
+    match words.as_slice() {
+        [] => "no session".into(),
+        [one] => format!("session {one}"),
+        [rest @ .., last] => format!("sessions {} and {last}", rest.join(", ")),
+    }
+}
+
+fn running_now(seqs: &[u64]) -> String {
+    match seqs {
+        [] => "no session is running".into(),
+        [_] => format!("{} is", sessions(seqs)),
+        _ => format!("{} are", sessions(seqs)),
+    }
+}
+
+/// The part of a marker read here (the rest is the engine's).
+#[derive(Deserialize)]
+struct Marker {
+    seq: u64,
+}
+
+/// The sessions running in the run whose working directory is `run_dir`, by seq: the marker
+/// in `run_dir` itself and those in its `slot-<k>` directories. A marker that cannot be read
+/// (being written, or gone since the listing) is not a running session.
+pub(crate) fn running_sessions(run_dir: &Path) -> Vec<RunningSession> {
+    let mut found: Vec<RunningSession> = Vec::new();
+    if let Some(seq) = marker_seq(run_dir) {
+        found.push(RunningSession {
+            seq,
+            slot: None,
+            dir: run_dir.to_path_buf(),
+        });
+    }
+    for entry in std::fs::read_dir(run_dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(slot) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("slot-"))
+            .and_then(|k| k.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = entry.path();
+        if let Some(seq) = marker_seq(&dir) {
+            found.push(RunningSession {
+                seq,
+                slot: Some(slot),
+                dir,
+            });
+        }
+    }
+    found.sort_by_key(|s| s.seq);
+    found
+}
+
+fn marker_seq(dir: &Path) -> Option<u64> {
+    let text = std::fs::read(dir.join("current.json")).ok()?;
+    serde_json::from_slice::<Marker>(&text).ok().map(|m| m.seq)
+}
+
+/// The session to end: the one of `seq`, or with none named the only one running. `Ok(None)`
+/// when none runs and none was named (a grind between two sessions).
+pub(crate) fn choose(
+    run: &RunId,
+    running: Vec<RunningSession>,
+    seq: Option<u64>,
+) -> Result<Option<RunningSession>, SkipError> {
+    let seqs = || running.iter().map(|s| s.seq).collect::<Vec<_>>();
+    match seq {
+        Some(seq) => match running.iter().find(|s| s.seq == seq) {
+            Some(s) => Ok(Some(s.clone())),
+            None => Err(SkipError::NoSuchSession {
+                run: run.clone(),
+                seq,
+                running: seqs(),
+            }),
+        },
+        None if running.len() > 1 => Err(SkipError::Which {
+            run: run.clone(),
+            running: seqs(),
+        }),
+        None => Ok(running.into_iter().next()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(dir: &Path, seq: u64) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("current.json"),
+            format!(r#"{{"seq":{seq},"prompt":"p","started_at":"2026-01-01T00:00:00Z","base":"abc","agent_pid":7,"slot":1}}"#),
+        )
+        .unwrap();
+    }
+
+    fn run() -> RunId {
+        RunId::parse("20261124T100000Z-abcd").unwrap()
+    }
+
+    #[test]
+    fn the_markers_of_a_parallel_run_are_found_in_its_slot_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        marker(&dir.join("slot-2"), 6);
+        marker(&dir.join("slot-0"), 4);
+        marker(&dir.join("slot-1"), 5);
+        // An idle slot, a half-written marker and a directory of another name are not.
+        std::fs::create_dir_all(dir.join("slot-3")).unwrap();
+        std::fs::create_dir_all(dir.join("slot-4")).unwrap();
+        std::fs::write(dir.join("slot-4/current.json"), "{\"se").unwrap();
+        marker(&dir.join("transcripts"), 9);
+        let found = running_sessions(dir);
+        let seen: Vec<(u64, Option<u32>)> = found.iter().map(|s| (s.seq, s.slot)).collect();
+        assert_eq!(seen, [(4, Some(0)), (5, Some(1)), (6, Some(2))]);
+        assert_eq!(found[2].dir, dir.join("slot-2"));
+
+        let s = choose(&run(), found.clone(), Some(5)).unwrap().unwrap();
+        assert_eq!((s.seq, s.dir), (5, dir.join("slot-1")));
+        let e = choose(&run(), found.clone(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "sessions 4, 5 and 6 of run 20261124T100000Z-abcd are running"
+        );
+        let e = choose(&run(), found, Some(9)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "session 9 of run 20261124T100000Z-abcd is not running (sessions 4, 5 and 6 are)"
+        );
+    }
+
+    #[test]
+    fn a_sequential_run_has_its_marker_in_the_run_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert!(running_sessions(dir).is_empty());
+        assert_eq!(choose(&run(), Vec::new(), None).unwrap(), None);
+        let e = choose(&run(), Vec::new(), Some(3)).unwrap_err();
+        assert!(e.to_string().ends_with("(no session is running)"), "{e}");
+
+        marker(dir, 3);
+        let found = running_sessions(dir);
+        assert_eq!(
+            found,
+            [RunningSession {
+                seq: 3,
+                slot: None,
+                dir: dir.to_path_buf()
+            }]
+        );
+        // The only one running needs no seq.
+        assert_eq!(choose(&run(), found.clone(), None).unwrap().unwrap().seq, 3);
+        let e = choose(&run(), found, Some(2)).unwrap_err();
+        assert!(e.to_string().ends_with("(session 3 is)"), "{e}");
+    }
+
+    #[test]
+    fn lists_of_sessions_read_as_english() {
+        assert_eq!(sessions(&[4]), "session 4");
+        assert_eq!(sessions(&[4, 5]), "sessions 4 and 5");
+        assert_eq!(sessions(&[4, 5, 6]), "sessions 4, 5 and 6");
+    }
+}
