@@ -146,15 +146,14 @@ fn the_token_budget_reached_by_three_running_sessions_cuts_them_and_dispatches_n
 fn skip_of_one_of_three_running_sessions_ends_it_alone() {
     let p = project();
     let (mut g, run) = three_held(&p, "3");
-    // What `git pitboss skip <run> 2` writes (the seq argument is not on this branch yet):
-    // the skip file of the slot that runs session 2.
     let k = slot_of(&p, &run, 2);
-    let skip = p
-        .repo()
-        .join(".git/pitboss/runs")
-        .join(&run)
-        .join(format!("slot-{k}/skip"));
-    std::fs::write(&skip, "skip requested by the test\n").unwrap();
+    let out = crate::support::run_with_stdin(p.sb.git_pitboss().args(["skip", &run, "2"]), "");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    assert!(
+        crate::support::stderr(&out).contains(&format!("session 0002 (slot {k})")),
+        "{}",
+        diag(&out)
+    );
     assert!(
         wait_gone(pid_mark(&p, "pid-2"), Duration::from_secs(10)),
         "session 2 was not ended"
