@@ -28,6 +28,8 @@ mod grind_interrupt;
 mod grind_ledger;
 mod grind_live;
 mod grind_parallel;
+mod grind_parallel_control;
+mod grind_parallel_crash;
 mod grind_recovery;
 mod grind_run;
 mod grind_secrets;

@@ -185,10 +185,13 @@ fn aborted_publish(
         back_on_branch(ctx, &slot, &slot.branch, base)?;
         let wt = slot.repo();
         let head = wt.worktree_state()?.head;
-        let from = if wt.is_ancestor(base, head)? {
-            base
-        } else {
-            head
+        // NB: grind may have died verifying the session's landing, with the slot at the
+        // session's commits replayed onto the run branch's tip: its own work is then what is
+        // past that tip, not also the sessions that landed since it started.
+        let from = match tip {
+            Some(t) if t != base && wt.is_ancestor(t, head)? => t,
+            _ if wt.is_ancestor(base, head)? => base,
+            _ => head,
         };
         let bytes = wt.patch_since(from)?;
         patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));

@@ -12,6 +12,7 @@ pub mod mock_anthropic;
 pub mod mock_gemini;
 pub mod mock_github;
 pub mod mock_openai;
+pub mod parallel_grind;
 pub mod pty;
 pub mod record;
 pub mod remote;
