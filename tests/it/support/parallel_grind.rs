@@ -136,7 +136,7 @@ pub fn signal(pid: i32, sig: Signal) {
 /// The live transcript of session `seq` in whichever slot runs it.
 pub fn live_transcript(p: &Project, run: &str, seq: u64) -> Option<PathBuf> {
     let dir = p.repo().join(".git/pitboss/runs").join(run);
-    (0..3)
+    (1..=3)
         .map(|k| dir.join(format!("slot-{k}/session-{seq:04}.log")))
         .find(|f| f.is_file())
 }
@@ -160,7 +160,7 @@ pub fn wait_flushed(p: &Project, run: &str, seq: u64) {
 /// The slot whose in-flight marker names session `seq`.
 pub fn slot_of(p: &Project, run: &str, seq: u64) -> u32 {
     let dir = p.repo().join(".git/pitboss/runs").join(run);
-    (0..3)
+    (1..=3)
         .find(|k| {
             std::fs::read_to_string(dir.join(format!("slot-{k}/current.json")))
                 .ok()
