@@ -328,6 +328,7 @@ impl Dispatcher<'_, '_> {
             return Some(Halt::Cause(StopCause::User {
                 drained: true,
                 aborted_session: None,
+                aborted_sessions: Vec::new(),
             }));
         }
         None

@@ -87,6 +87,10 @@ pub(crate) enum StopCause {
         drained: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         aborted_session: Option<u64>,
+        /// Every session the user's abort cut short, when it was more than one (a parallel
+        /// run's running sessions); `aborted_session` is the last of them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aborted_sessions: Vec<u64>,
     },
     /// A usage limit, with `--stop-on-rate-limit` (or a reset past `--until`).
     RateLimited { until: Option<DateTime<Utc>> },
@@ -96,15 +100,23 @@ impl StopCause {
     /// The user's stop, told apart by whether this grind's last session was cut short
     /// (recorded `aborted`: only the user's abort records a session so).
     pub(super) fn user(progress: &Progress, first_seq: u64) -> StopCause {
-        let aborted_session = progress
+        // The sessions recorded last, aborted: in a parallel run, every one that was running.
+        let mut aborted: Vec<u64> = progress
             .records
             .iter()
-            .rfind(|r| r.seq > first_seq)
-            .filter(|r| r.status == crate::store::SessionStatus::Aborted)
-            .map(|r| r.seq);
+            .rev()
+            .take_while(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
+            .map(|r| r.seq)
+            .collect();
+        aborted.reverse();
         StopCause::User {
-            drained: aborted_session.is_none(),
-            aborted_session,
+            drained: aborted.is_empty(),
+            aborted_session: aborted.last().copied(),
+            aborted_sessions: if aborted.len() > 1 {
+                aborted
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -130,10 +142,22 @@ impl StopCause {
             // other clones and older versions read it.
             StopCause::User {
                 aborted_session: Some(seq),
+                aborted_sessions,
                 ..
-            } => format!(
+            } if aborted_sessions.len() <= 1 => format!(
                 "stopped by the user, who aborted session {seq} (Ctrl-C twice, SIGTERM or \
                  SIGHUP): its work is saved as a patch"
+            ),
+            StopCause::User {
+                aborted_sessions, ..
+            } if !aborted_sessions.is_empty() => format!(
+                "stopped by the user, who aborted sessions {} (Ctrl-C twice, SIGTERM or \
+                 SIGHUP): their work is saved as patches",
+                aborted_sessions
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             StopCause::User { .. } => "stopped by the user between sessions (drained: one Ctrl-C \
                                        or `d` in watch; no session was cut short)"
@@ -522,6 +546,7 @@ fn run_sessions(
             return Ok(StopCause::User {
                 drained: true,
                 aborted_session: None,
+                aborted_sessions: Vec::new(),
             });
         }
         let (prompt, rotation) = match progress.scheduler.next_pick() {

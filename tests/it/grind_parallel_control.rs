@@ -241,6 +241,19 @@ fn assert_every_session_aborted(p: &Project, mut g: Live, run: &str) {
     let s = run_summary(&out);
     assert_eq!(s["status"], "aborted", "{s}");
     assert_eq!(s["stop"]["cause"], "user", "{s}");
+    assert_eq!(
+        s["stop"]["aborted_sessions"],
+        serde_json::json!([1, 2, 3]),
+        "every session the abort cut short is named: {s}"
+    );
+    assert_eq!(
+        p.state(run)["stop_reason"]
+            .as_str()
+            .map(|r| r.contains("aborted sessions 1, 2, 3")),
+        Some(true),
+        "{}",
+        p.state(run)
+    );
     assert_eq!(out.status.code(), Some(2), "{}", diag(&out));
     assert_eq!(p.state(run)["status"], "aborted", "resumable");
 

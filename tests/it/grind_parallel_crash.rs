@@ -63,6 +63,17 @@ fn sigkill_mid_landing_then_resume_records_the_landing_and_aborts_the_rest() {
     let out = grind(&p, &["--resume", &run, "--max-iterations", "5"], "resumed");
     end_stray(pid_mark(&p, "hook-sleep-pid"));
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    // The resume tells the recovered landing as a live one is told.
+    let landed_1 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "landing" && e["seq"] == 1);
+    assert_eq!(
+        landed_1.map(|e| e["landing"]["result"].clone()),
+        Some("landed".into()),
+        "{}",
+        diag(&out)
+    );
     assert!(
         t.elapsed() < Duration::from_secs(20),
         "took {:?}",

@@ -49,6 +49,7 @@ fn sleep_until(
             return Some(StopCause::User {
                 drained: true,
                 aborted_session: None,
+                aborted_sessions: Vec::new(),
             });
         }
         let left = (until - ctx.clock.now()).to_std().unwrap_or_default();

@@ -135,6 +135,15 @@ fn recover_one(
     };
     let seq = m.seq;
     let landed_now = publish.changed;
+    if let Some(landing) = publish.record.landing.clone() {
+        // As a live landing says it (it took no time of this grind's).
+        obs.event(&GrindEvent::Landing {
+            seq,
+            slot: k,
+            landing,
+            ms: 0,
+        });
+    }
     progress.append(ctx, publish, obs)?;
     obs.event(&GrindEvent::Warning {
         message: if landed_now {
