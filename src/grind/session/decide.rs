@@ -45,6 +45,9 @@ pub(crate) enum AgentRan {
 pub(crate) struct Rewound {
     pub lost: usize,
     pub base: String,
+    /// The session worked on a slot branch of a parallel run, not on the run branch itself
+    /// (which it then never touched).
+    pub slot: bool,
 }
 
 /// The verify command's result.
@@ -84,12 +87,20 @@ pub(crate) fn decide(f: &SessionFacts) -> Verdict {
     // the tip it started on (`git reset --hard HEAD~2`, a rebase) would drop commits earlier
     // sessions landed. Its work is saved against the point it rewound to, and the branch goes
     // back where it was.
-    if let Some(Rewound { lost, base }) = &f.rewound {
-        verdict = error(format!(
-            "rewrote the run branch: {lost} commit{} of earlier sessions would be lost; \
-             the branch is back at {base} and the session's work is saved as a patch",
-            if *lost == 1 { "" } else { "s" },
-        ));
+    if let Some(Rewound { lost, base, slot }) = &f.rewound {
+        let commits = format!("{lost} commit{}", if *lost == 1 { "" } else { "s" });
+        verdict = error(if *slot {
+            format!(
+                "rewound its slot branch below the tip it started from ({base}): landing it \
+                 would drop {commits} of earlier sessions; the run branch is untouched and the \
+                 session's work is saved as a patch"
+            )
+        } else {
+            format!(
+                "rewrote the run branch: {commits} of earlier sessions would be lost; the branch \
+                 is back at {base} and the session's work is saved as a patch"
+            )
+        });
     }
     if let Verify::Failed(why) = &f.verify
         && verdict.land
@@ -241,6 +252,7 @@ mod tests {
         s.rewound = Some(Rewound {
             lost: 1,
             base: "0123456789ab".into(),
+            slot: false,
         });
         let v = decide(&s);
         assert_eq!(v.status, SessionStatus::Error);
@@ -255,8 +267,20 @@ mod tests {
         s.rewound = Some(Rewound {
             lost: 2,
             base: "0123456789ab".into(),
+            slot: false,
         });
         assert!(decide(&s).reason.unwrap().contains("2 commits of earlier"));
+        s.rewound = Some(Rewound {
+            lost: 2,
+            base: "0123456789ab".into(),
+            slot: true,
+        });
+        let why = decide(&s).reason.unwrap();
+        assert!(
+            why.starts_with("rewound its slot branch below the tip it started from")
+                && why.contains("the run branch is untouched"),
+            "{why}"
+        );
     }
 
     #[test]

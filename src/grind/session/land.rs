@@ -62,6 +62,7 @@ pub(super) fn land(
     facts.rewound = rewound.map(|(lost, _)| Rewound {
         lost,
         base: s.base.to_string()[..12].to_string(),
+        slot: false,
     });
     let mut verdict = decide(&facts);
     let mut patch = None;

@@ -54,6 +54,7 @@ pub(in crate::grind) fn run_in_slot(
     facts.rewound = rewound.map(|(lost, _)| Rewound {
         lost,
         base: s.base.to_string()[..12].to_string(),
+        slot: true,
     });
     let verdict = decide(&facts);
     let mut patch = None;

@@ -172,6 +172,12 @@ fi
     assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
     assert_eq!(recs[1]["status"], "error", "{ctx}");
     assert_eq!(landing(&recs[1])["result"], "nothing", "{ctx}");
+    let why = recs[1]["summary"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with("rewound its slot branch below the tip it started from")
+            && why.contains("the run branch is untouched"),
+        "it names what it moved, its slot branch, not the run branch: {ctx}"
+    );
     let tip = p.branch(&run);
     assert!(
         p.sb.git_output_in(p.repo(), &["merge-base", "--is-ancestor", &base, &tip])
