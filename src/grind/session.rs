@@ -84,6 +84,17 @@ pub(super) struct InFlight {
     landing: Option<PendingLanding>,
 }
 
+impl InFlight {
+    /// Whether this session is among `records` (it was recorded before grind died, and only
+    /// its marker was left). NB: by the session itself, not by its seq: another writer may
+    /// have appended that seq meanwhile, and the session then went to the next free one.
+    fn recorded_in(&self, records: &[crate::store::SessionRecord]) -> bool {
+        records
+            .iter()
+            .any(|r| r.prompt == self.prompt && r.started_at == self.started_at)
+    }
+}
+
 /// A landing about to move the run branch, with everything its record needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PendingLanding {

@@ -33,6 +33,19 @@ impl Slot {
         // names a worktree after its directory.
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| Slot::name_of(id));
         let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
+        Slot::ensure(repo, name, path, 0, branch, run_dir)
+    }
+
+    /// The slot's files directory made, and its worktree added when it is not there (or no
+    /// longer valid), then opened.
+    fn ensure(
+        repo: &Repo,
+        name: String,
+        path: PathBuf,
+        index: u32,
+        branch: &str,
+        run_dir: PathBuf,
+    ) -> Result<Slot, GrindError> {
         std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
             "cannot create {}",
             run_dir.display()
@@ -53,7 +66,7 @@ impl Slot {
         Ok(Slot {
             name,
             path,
-            index: 0,
+            index,
             branch: branch.to_string(),
             run_dir,
             wt,
@@ -78,32 +91,11 @@ impl Slot {
         }
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| format!("pitboss-{id}-{k}"));
         let run_dir = Slot::files_dir(repo.common_dir(), id, k);
-        std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
-            "cannot create {}",
-            run_dir.display()
-        )))?;
-        let registered = repo
-            .worktree_path(&name)
-            .is_some_and(|p| same_path(&p, &path) && p.is_dir());
-        if !registered {
-            if path.exists() {
-                std::fs::remove_dir_all(&path)
-                    .map_err(GrindError::io(format!("cannot clear {}", path.display())))?;
-            }
-            repo.add_worktree(&name, &path, &branch)?;
+        let slot = Slot::ensure(repo, name, path, k, &branch, run_dir)?;
+        if slot.wt.current_branch()?.as_deref() != Some(branch.as_str()) {
+            slot.wt.attach_head(&branch)?;
         }
-        let wt = Repo::open(&path)?;
-        if wt.current_branch()?.as_deref() != Some(branch.as_str()) {
-            wt.attach_head(&branch)?;
-        }
-        Ok(Slot {
-            name,
-            path,
-            index: k,
-            branch,
-            run_dir,
-            wt,
-        })
+        Ok(slot)
     }
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/<k>`.

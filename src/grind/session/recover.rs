@@ -31,13 +31,7 @@ pub(in crate::grind) fn recover_interrupted(
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     };
-    // NB: by the session itself, not by its seq: another writer may have appended that
-    // seq meanwhile, and the session then goes to the next free one.
-    let recorded = progress
-        .records
-        .iter()
-        .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
-    if recorded {
+    if m.recorded_in(&progress.records) {
         // It was recorded before grind died; only the marker was left.
         let _ = std::fs::remove_file(&marker);
         return Ok(());

@@ -107,11 +107,7 @@ fn recover_one(
     let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
     let marker = files.join("current.json");
     let transcript = files.join(format!("session-{:04}.log", m.seq));
-    let recorded = progress
-        .records
-        .iter()
-        .any(|r| r.prompt == m.prompt && r.started_at == m.started_at);
-    if recorded {
+    if m.recorded_in(&progress.records) {
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     }
