@@ -41,6 +41,8 @@ struct Running {
     elapsed_ms: u64,
     tokens: Option<u64>,
     tool: Option<String>,
+    /// Its agent is done and it waits to land behind this older session.
+    queued_behind: Option<u64>,
 }
 
 impl LiveState {
@@ -86,6 +88,11 @@ impl LiveState {
                     r.tool.clone_from(last_tool);
                 }
             }
+            GrindEvent::Queued { seq, behind, .. } => {
+                if let Some(r) = self.running.get_mut(seq) {
+                    r.queued_behind = Some(*behind);
+                }
+            }
             GrindEvent::SessionFinished {
                 record,
                 run_cost_usd,
@@ -129,11 +136,17 @@ impl LiveState {
             None if self.sessions == 0 => String::new(),
             None => format!("  {spent}"),
         };
-        format!(
-            "  {seq:04}{slot} {}  {n}  running {}{tokens}{tool}{cost}",
-            r.prompt,
-            duration((r.elapsed_ms / 1000) as i64)
-        )
+        let elapsed = duration((r.elapsed_ms / 1000) as i64);
+        match r.queued_behind {
+            Some(b) => format!(
+                "  {seq:04}{slot} {}  {n}  done in {elapsed}, lands after {b:04}{tokens}{cost}",
+                r.prompt
+            ),
+            None => format!(
+                "  {seq:04}{slot} {}  {n}  running {elapsed}{tokens}{tool}{cost}",
+                r.prompt
+            ),
+        }
     }
 }
 
@@ -353,5 +366,25 @@ mod tests {
             ["  0001 p", "  0002 p", "  … and 4 more running"]
         );
         assert_eq!(fit_block(&lines[..1], 6, 4), ["  00…"]);
+    }
+
+    #[test]
+    fn a_session_done_and_waiting_to_land_says_so_instead_of_running() {
+        let mut st = LiveState::default();
+        st.observe(&started(Some(4), None, 0));
+        st.observe(&session(1, Some(1), "docs"));
+        st.observe(&session(2, Some(2), "lint"));
+        st.observe(&progress(2, Some(2), 3_000, Some(120), "Bash"));
+        st.observe(&GrindEvent::Queued {
+            seq: 2,
+            slot: 2,
+            behind: 1,
+        });
+        let lines = st.lines();
+        assert!(lines[0].contains("running"), "{lines:?}");
+        assert_eq!(
+            lines[1], "  0002 slot 2  lint  2 of 4  done in 3s, lands after 0001  120 tok",
+            "{lines:?}"
+        );
     }
 }

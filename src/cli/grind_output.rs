@@ -172,6 +172,12 @@ impl GrindObserver for Human {
                     ));
                 }
             }
+            GrindEvent::Queued { .. } => {
+                // Its live line says it waits to land.
+                if self.live {
+                    self.draw_live();
+                }
+            }
             GrindEvent::Progress { .. } => {
                 // Sessions side by side each send theirs: one redraw of the block at most
                 // every 200 ms shows them all.

@@ -183,8 +183,17 @@ pub(super) fn run_parallel(
                 match m {
                     Msg::Event(e) => obs.event(&e),
                     Msg::Settled(seq, r) => {
+                        let oldest = d.live.keys().next().copied();
                         if let Some(l) = d.live.get_mut(&seq) {
                             l.settled = Some(*r);
+                            // It lands now when it is the oldest; otherwise say it waits.
+                            if let Some(behind) = oldest.filter(|o| *o != seq) {
+                                obs.event(&GrindEvent::Queued {
+                                    seq,
+                                    slot: l.slot,
+                                    behind,
+                                });
+                            }
                         }
                     }
                 }

@@ -307,6 +307,13 @@ pub(crate) enum GrindEvent {
         run_sessions: u64,
         run_unknown_cost_sessions: u64,
     },
+    /// A session of a parallel run is done (its agent gone, its work settled on its slot
+    /// branch) and waits in the landing queue behind the older session `behind`.
+    Queued {
+        seq: u64,
+        slot: u32,
+        behind: u64,
+    },
     /// The landing queue dealt with a session of a parallel run (before its record is
     /// appended, which `SessionFinished` tells).
     Landing {

@@ -55,6 +55,11 @@ pub enum Event {
         #[serde(default)]
         cost_usd: Option<f64>,
     },
+    /// A parallel session's agent is done; it waits to land behind an older session.
+    Queued {
+        seq: u64,
+        behind: u64,
+    },
     SessionFinished {
         record: Box<SessionRecord>,
     },
@@ -79,6 +84,8 @@ pub struct Live {
     pub tokens: Option<u64>,
     /// Its cost so far, when the agent's events tell it.
     pub cost_usd: Option<f64>,
+    /// Its agent is done and it waits to land behind this older session (parallel runs).
+    pub queued_behind: Option<u64>,
 }
 
 /// Totals of one prompt.
@@ -185,6 +192,7 @@ impl Dashboard {
                             last_tool: None,
                             tokens: None,
                             cost_usd: None,
+                            queued_behind: None,
                         },
                     );
                 }
@@ -200,6 +208,10 @@ impl Dashboard {
                     l.tokens = tokens.or(l.tokens);
                     l.cost_usd = cost_usd.or(l.cost_usd);
                 }
+                None => return false,
+            },
+            Event::Queued { seq, behind } => match self.live.get_mut(&seq) {
+                Some(l) => l.queued_behind = Some(behind),
                 None => return false,
             },
             Event::SessionFinished { record } => self.add_record(*record),
@@ -404,7 +416,13 @@ fn live_row(l: &Live, grinding: bool, now: DateTime<Utc>) -> Row {
         slot: l.slot,
         live: true,
         prompt: l.prompt.clone(),
-        status: if grinding { "running" } else { "interrupted" }.into(),
+        status: match (grinding, l.queued_behind) {
+            (false, _) => "interrupted",
+            // Its agent is done; it lands once the older sessions have.
+            (true, Some(_)) => "queued",
+            (true, None) => "running",
+        }
+        .into(),
         duration: l
             .started_at
             .filter(|_| grinding)

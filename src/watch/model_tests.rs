@@ -192,3 +192,23 @@ fn sessions_side_by_side_each_on_top_with_its_slot_and_skip_aims_at_the_selected
     d.live.clear();
     assert_eq!(d.skip_target(None), Err(vec![]));
 }
+
+#[test]
+fn a_parallel_session_waiting_to_land_reads_queued() {
+    let mut d = Dashboard {
+        grinding: true,
+        ..Dashboard::default()
+    };
+    for line in [
+        r#"{"event":"session_started","seq":1,"slot":1,"prompt":"lint","rotation":0,"started_at":"2026-01-01T00:02:00Z"}"#,
+        r#"{"event":"session_started","seq":2,"slot":2,"prompt":"docs","rotation":0,"started_at":"2026-01-01T00:02:01Z"}"#,
+        r#"{"event":"queued","seq":2,"slot":2,"behind":1}"#,
+    ] {
+        assert!(d.apply_line(line), "{line}");
+    }
+    let rows = d.rows(0, 10, at("2026-01-01T00:03:00Z"));
+    let status: Vec<(u64, &str)> = rows.iter().map(|r| (r.seq, r.status.as_str())).collect();
+    assert_eq!(status, [(2, "queued"), (1, "running")]);
+    // A queued event of a session this dashboard does not know changes nothing.
+    assert!(!d.apply_line(r#"{"event":"queued","seq":9,"slot":1,"behind":1}"#));
+}

@@ -67,6 +67,20 @@ log end
     let first_end = iv.values().map(|v| v.1).min().unwrap();
     assert_eq!(iv.len(), 4, "{ctx}");
     assert!(last_start < first_end, "{iv:?}");
+    // Session 4 ended first (0.3 s before session 1): it said it waits to land behind 1.
+    let queued: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "queued")
+        .collect();
+    assert!(
+        queued.iter().any(|e| e["seq"] == 4 && e["behind"] == 1),
+        "{queued:?}\n{ctx}"
+    );
+    assert!(
+        queued.iter().all(|e| e["seq"] != 1),
+        "the oldest never waits: {queued:?}"
+    );
     // The branch holds the four files.
     for seq in 1..=4 {
         assert_eq!(
