@@ -46,6 +46,8 @@ struct Tail<'a> {
     buf: VecDeque<u8>,
     /// One per stream, so a private key over several lines or a cut line is redacted whole.
     streams: [RedactStream<'a>; 2],
+    /// Where the hook's process group id is written while it runs.
+    pid_file: Option<&'a Path>,
 }
 
 impl OutputHandler for Tail<'_> {
@@ -61,7 +63,11 @@ impl OutputHandler for Tail<'_> {
         false
     }
     fn tick(&mut self, _: Duration) {}
-    fn event(&mut self, _: AgentEvent) {}
+    fn event(&mut self, e: AgentEvent) {
+        if let (AgentEvent::Spawned { pid, .. }, Some(file)) = (e, self.pid_file) {
+            let _ = std::fs::write(file, pid.to_string());
+        }
+    }
 }
 
 /// Runs `command` with `sh -c` in `cwd`, with `env` added, for at most `timeout`.
@@ -72,6 +78,7 @@ pub fn run_hook(
     timeout: Duration,
     controls: &Controls,
     redactor: &Redactor,
+    pid_file: Option<&Path>,
 ) -> std::io::Result<HookOutcome> {
     let inv = Invocation::new("sh", cwd).arg("-c").arg(command).envs(env);
     let limits = ProcessLimits {
@@ -82,8 +89,13 @@ pub fn run_hook(
     let mut tail = Tail {
         buf: VecDeque::new(),
         streams: [RedactStream::new(redactor), RedactStream::new(redactor)],
+        pid_file,
     };
-    let end = process::supervise(&inv, &limits, controls, None, &mut tail)?;
+    let end = process::supervise(&inv, &limits, controls, None, &mut tail);
+    if let Some(file) = pid_file {
+        let _ = std::fs::remove_file(file);
+    }
+    let end = end?;
     let bytes: Vec<u8> = tail.buf.into_iter().collect();
     Ok(HookOutcome {
         end: end.end,
@@ -109,6 +121,7 @@ mod tests {
             Duration::from_secs(10),
             &c,
             &red,
+            None,
         )
         .unwrap();
         assert!(ok.succeeded());
@@ -125,6 +138,7 @@ mod tests {
             Duration::from_secs(10),
             &c,
             &red,
+            None,
         )
         .unwrap();
         assert_eq!(bad.describe(), "exited with code 3");
@@ -136,6 +150,7 @@ mod tests {
             Duration::from_millis(200),
             &c,
             &red,
+            None,
         )
         .unwrap();
         assert_eq!(slow.end, SessionEnd::TimedOut);

@@ -60,8 +60,18 @@ fn sigkill_mid_landing_then_resume_records_the_landing_and_aborts_the_rest() {
     );
 
     let t = Instant::now();
+    let hook_sleep = pid_mark(&p, "hook-sleep-pid");
+    assert!(
+        !process_gone(hook_sleep),
+        "the hook outlives grind until the resume"
+    );
     let out = grind(&p, &["--resume", &run, "--max-iterations", "5"], "resumed");
-    end_stray(pid_mark(&p, "hook-sleep-pid"));
+    let hook_gone = wait_gone(hook_sleep, Duration::from_secs(5));
+    end_stray(hook_sleep);
+    assert!(
+        hook_gone,
+        "the resume ends the hook the dead grind left running"
+    );
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     // The resume tells the recovered landing as a live one is told.
     let landed_1 = String::from_utf8_lossy(&out.stdout)
@@ -145,13 +155,19 @@ fn sigkill_during_the_verify_at_landing_then_resume_saves_only_the_sessions_own_
     let run = p.only_run();
     signal(g.pitboss, Signal::SIGKILL);
     g.g.wait(Duration::from_secs(10));
-    end_stray(pid_mark(&p, "verify-sleep-pid"));
     assert_eq!(
         p.branch_subjects(&run),
         ["agent: early commit 1", "agent: session 1"]
     );
 
+    let verify_sleep = pid_mark(&p, "verify-sleep-pid");
     let out = grind(&p, &["--resume", &run, "--max-iterations", "2"], "resumed");
+    let verify_gone = wait_gone(verify_sleep, Duration::from_secs(5));
+    end_stray(verify_sleep);
+    assert!(
+        verify_gone,
+        "the resume ends the verify command the dead grind left running"
+    );
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     let records = p.records(&run);
     assert_eq!(statuses(&records), ["ok", "aborted"], "{}", diag(&out));

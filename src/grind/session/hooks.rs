@@ -16,6 +16,22 @@ use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::store::SessionStatus;
 
+/// The file in a slot's session directory that holds the process group of the hook running
+/// there, so that a `--resume` after a crash ends a hook the dead grind left running.
+pub(super) const HOOK_PID_FILE: &str = "hook.pid";
+
+/// Ends the hook a grind that died left running in `slot_path` (its group noted in `dir`).
+pub(super) fn end_leftover_hook(dir: &Path, slot_path: &Path) {
+    let file = dir.join(HOOK_PID_FILE);
+    if let Some(pid) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    {
+        agent::end_leftover_group(pid, slot_path);
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
 /// How a hook failed. Its text is what the session's summary or the warning says.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum HookError {
@@ -88,6 +104,7 @@ pub(super) fn run(
         timeout,
         &ctx.controls.agent,
         &ctx.redactor,
+        Some(&slot.run_dir().join(HOOK_PID_FILE)),
     )
     .map_err(|source| HookError::Start {
         which: which.to_string(),

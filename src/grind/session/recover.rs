@@ -23,6 +23,8 @@ pub(in crate::grind) fn recover_interrupted(
     progress: &mut Progress,
     obs: &mut dyn GrindObserver,
 ) -> Result<(), GrindError> {
+    // A hook the dead grind was running (a verify command, a post-session hook) goes too.
+    super::hooks::end_leftover_hook(slot.run_dir(), &slot.path);
     let marker = marker_path(slot);
     let Ok(text) = std::fs::read_to_string(&marker) else {
         return Ok(());

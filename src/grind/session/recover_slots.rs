@@ -107,11 +107,14 @@ fn recover_one(
     let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
     let marker = files.join("current.json");
     let transcript = files.join(format!("session-{:04}.log", m.seq));
+    let slot_path = Slot::path_of_slot(ctx.repo, &ctx.run, k);
+    // A hook the dead grind was running there (the verify command or a post-session hook of a
+    // landing) goes too.
+    super::hooks::end_leftover_hook(&files, &slot_path);
     if m.recorded_in(&progress.records) {
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     }
-    let slot_path = Slot::path_of_slot(ctx.repo, &ctx.run, k);
     if let Some(pid) = m.agent_pid {
         agent::end_leftover_group(pid, &slot_path);
     }
