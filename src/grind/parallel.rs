@@ -202,14 +202,12 @@ pub(super) fn run_parallel(
     });
     progress.in_flight = None;
     // Slot 0's branch moved with every landing while its files stayed: make them the tip's
-    // again, so a sequential grind or `--resume` finds it clean.
-    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)?
-        && slot0.path.join(".git").exists()
-        && slot0.repo().current_branch()?.as_deref() == Some(ctx.branch.as_str())
-    {
-        slot0.repo().reset_hard_clean(tip)?;
-        let _ = std::fs::remove_file(&home);
+    // again, so a sequential grind or `--resume` finds it clean. Whatever someone changed there
+    // by hand meanwhile (against the files it had, noted in `slot-0-tip`) is saved first.
+    if slot0.path.join(".git").exists() {
+        super::leftovers::save_leftovers(ctx, slot0, progress.last_seq, obs)?;
     }
+    let _ = std::fs::remove_file(&home);
     result
 }
 
@@ -256,9 +254,6 @@ impl Dispatcher<'_, '_> {
             let Some((seq, live)) = self.live.pop_first() else {
                 break;
             };
-            if let Some(f) = progress.in_flight.as_mut() {
-                f.retain(|s| *s != seq);
-            }
             let settled = match live.settled {
                 Some(Ok(st)) => st,
                 Some(Err(e)) => {
@@ -269,7 +264,17 @@ impl Dispatcher<'_, '_> {
                 None => continue,
             };
             let since = &self.landed[live.landed_before.min(self.landed.len())..];
-            match session::land_settled(self.ctx, progress, settled, since, obs) {
+            // Out of the in-flight list in the append that records it (an error leaves it in,
+            // unrecorded: a `--resume` then knows its pick was made).
+            let in_flight = progress.in_flight.clone();
+            if let Some(f) = progress.in_flight.as_mut() {
+                f.retain(|s| *s != seq);
+            }
+            let landed = session::land_settled(self.ctx, progress, settled, since, obs);
+            if landed.is_err() {
+                progress.in_flight = in_flight;
+            }
+            match landed {
                 Ok(l) => {
                     self.fuse
                         .settle(seq, progress.spent.cost_usd, progress.spent.tokens);
@@ -362,7 +367,10 @@ impl Dispatcher<'_, '_> {
             });
         }
         loop {
-            if self.halt.is_none() {
+            // The user's stop wins over a budget or an exhausted scheduler that stopped dispatch
+            // before it, as in a sequential run: the run is `aborted`, resumable.
+            let user_now = ctx.controls.stopping() && !matches!(self.halt, Some(Halt::User));
+            if self.halt.is_none() || user_now {
                 self.halt = self.halt_now(progress, obs);
             }
             if self.halt.is_some() || self.rate_limit.is_some() {

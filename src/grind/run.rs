@@ -100,15 +100,15 @@ impl StopCause {
     /// The user's stop, told apart by whether this grind's last session was cut short
     /// (recorded `aborted`: only the user's abort records a session so).
     pub(super) fn user(progress: &Progress, first_seq: u64) -> StopCause {
-        // The sessions recorded last, aborted: in a parallel run, every one that was running.
-        let mut aborted: Vec<u64> = progress
+        // Only the user's abort ends a session of this grind as `aborted` (one a `--resume`
+        // recovered is at or before `first_seq`); in a parallel run, every one that was running,
+        // recorded in seq order among the younger sessions that landed.
+        let aborted: Vec<u64> = progress
             .records
             .iter()
-            .rev()
-            .take_while(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
+            .filter(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
             .map(|r| r.seq)
             .collect();
-        aborted.reverse();
         StopCause::User {
             drained: aborted.is_empty(),
             aborted_session: aborted.last().copied(),

@@ -58,6 +58,8 @@ pub(crate) enum Verify {
     Passed,
     /// It failed, in words.
     Failed(String),
+    /// The user aborted it (Ctrl-C twice, SIGTERM, SIGHUP): nothing is known of the work.
+    Aborted,
 }
 
 /// The session's status. The later facts win: the agent's end, then the cost cap (like a time
@@ -102,10 +104,18 @@ pub(crate) fn decide(f: &SessionFacts) -> Verdict {
             )
         });
     }
-    if let Verify::Failed(why) = &f.verify
-        && verdict.land
-    {
-        verdict = error(why.clone());
+    match &f.verify {
+        Verify::Failed(why) if verdict.land => verdict = error(why.clone()),
+        // Not a verdict on the work: the user stopped the run while it was being checked. Its
+        // work is kept off the branch and saved, as an aborted session's is.
+        Verify::Aborted if verdict.land => {
+            verdict = Verdict {
+                status: SessionStatus::Aborted,
+                land: false,
+                reason: Some("aborted by the user while its verify command ran".into()),
+            }
+        }
+        _ => {}
     }
     verdict
 }
@@ -297,6 +307,21 @@ mod tests {
         // A session already failed keeps its own status and reason.
         let mut s = session(AgentRan::Ended(facts(SessionEnd::TimedOut)));
         s.verify = Verify::Failed("verify failed".into());
+        assert_eq!(decide(&s), classify(&facts(SessionEnd::TimedOut)));
+    }
+
+    #[test]
+    fn a_verify_the_user_aborted_is_an_abort_not_a_failure() {
+        let mut s = session(clean());
+        s.verify = Verify::Aborted;
+        let v = decide(&s);
+        assert_eq!((v.status, v.land), (SessionStatus::Aborted, false));
+        assert_eq!(
+            v.reason.as_deref(),
+            Some("aborted by the user while its verify command ran")
+        );
+        let mut s = session(AgentRan::Ended(facts(SessionEnd::TimedOut)));
+        s.verify = Verify::Aborted;
         assert_eq!(decide(&s), classify(&facts(SessionEnd::TimedOut)));
     }
 

@@ -42,6 +42,9 @@ pub(super) enum HookError {
         #[source]
         source: std::io::Error,
     },
+    /// The user's abort (Ctrl-C twice, SIGTERM, SIGHUP) ended it.
+    #[error("the {which} hook `{cmd}` was aborted by the user")]
+    Aborted { which: String, cmd: String },
     /// It ran and did not succeed (its output is in the transcript).
     #[error("the {which} hook `{cmd}` {how}: see its output in the session's transcript")]
     Failed {
@@ -115,6 +118,11 @@ pub(super) fn run(
     log.push(hook_section(which, cmd, &out));
     if out.succeeded() {
         Ok(())
+    } else if out.end == agent::SessionEnd::Aborted {
+        Err(HookError::Aborted {
+            which: which.to_string(),
+            cmd: cmd.clone(),
+        })
     } else {
         Err(HookError::Failed {
             which: which.to_string(),

@@ -160,6 +160,7 @@ pub(super) fn verify(ctx: &Ctx, slot: &Slot, s: &mut Session, verdict: &Verdict)
     let cmd = &ctx.plan.verify_command;
     match hooks::run(ctx, slot, "verify", cmd, &env, &mut s.hook_log) {
         Ok(()) => Verify::Passed,
+        Err(hooks::HookError::Aborted { .. }) => Verify::Aborted,
         Err(e) => Verify::Failed(e.to_string()),
     }
 }

@@ -177,8 +177,13 @@ impl Queued<'_, '_> {
                 self.facts.verify = verify(ctx, &self.slot, s, &self.verdict);
                 let v = decide(&self.facts);
                 if !v.land {
-                    self.landing.result = LandingResult::VerifyFailed;
-                    return self.keep_off(s, v.reason.unwrap_or_default());
+                    // Aborted by the user while it ran: not a verdict on the work.
+                    if v.status == SessionStatus::Error {
+                        self.landing.result = LandingResult::VerifyFailed;
+                    }
+                    self.keep_off(s, v.reason.unwrap_or_default())?;
+                    self.verdict.status = v.status;
+                    return Ok(());
                 }
             }
             self.landing.result = LandingResult::Landed;

@@ -224,3 +224,70 @@ fn a_resume_with_fewer_slots_still_removes_every_slot() {
         );
     }
 }
+
+/// The agent of the two tests below: session 1 runs a minute, session 2 commits and ends.
+const ONE_RUNS_ONE_WAITS: &str = r#"if [ "$PITBOSS_SEQ" = 1 ]; then
+  touch "$MARKS/ready-1"
+  sleep 60
+fi
+echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "session $PITBOSS_SEQ"
+touch "$MARKS/done-$PITBOSS_SEQ"
+"#;
+
+/// SIGTERM while session 1 runs and session 2, done, waits in the landing queue behind it.
+fn sigterm_with_one_queued(p: &Project, iterations: &str) -> (String, Vec<Value>, Value) {
+    let mut g = Grind::spawn(p, grind_cmd(p, &["--max-iterations", iterations]), "first");
+    p.wait_mark("ready-1", &mut g);
+    p.wait_mark("done-2", &mut g);
+    let out_file = p.sb.path("first.out");
+    let queued = || std::fs::read_to_string(&out_file).unwrap_or_default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !queued().contains("\"queued\"") {
+        assert!(std::time::Instant::now() < deadline, "{}", queued());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    g.signal(nix::sys::signal::Signal::SIGTERM);
+    g.wait(Duration::from_secs(60));
+    let out = g.output();
+    let run = p.only_run();
+    (context(p, &run, &out), jsonl(p, &run), p.state(&run))
+}
+
+/// A session waiting to land whose verify command the user's abort cuts is `aborted`, not an
+/// `error` of its verify: nothing is known of its work, which is kept off the branch and saved;
+/// the stop reason names both sessions the abort cut short.
+#[test]
+fn an_abort_during_a_queued_sessions_verify_is_an_abort_not_a_failed_verify() {
+    let p = project(
+        2,
+        "verify_command = \"sleep 1\"\n",
+        &[("work", "parallel_safe: true\nverify: true\n")],
+        ONE_RUNS_ONE_WAITS,
+    );
+    let (ctx, recs, state) = sigterm_with_one_queued(&p, "3");
+    assert_eq!(statuses(&recs), ["aborted", "aborted"], "{ctx}");
+    let why = recs[1]["summary"].as_str().unwrap_or_default();
+    assert!(why.contains("while its verify command ran"), "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "nothing", "{ctx}");
+    let run = p.only_run();
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(patch.contains("+2"), "{patch}");
+    assert!(branch_commits(&p, &run).is_empty(), "{ctx}");
+    let reason = state["stop_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("aborted sessions 1, 2"), "{reason}\n{ctx}");
+}
+
+/// SIGTERM once the iteration budget was spent at dispatch: the run is `aborted` (the user cut
+/// session 1), as a sequential run says, not `finished`; session 2, done before, lands.
+#[test]
+fn sigterm_after_the_last_dispatch_is_not_a_finished_run() {
+    let p = project(2, "", &[("work", SAFE)], ONE_RUNS_ONE_WAITS);
+    let (ctx, recs, state) = sigterm_with_one_queued(&p, "2");
+    assert_eq!(statuses(&recs), ["aborted", "ok"], "{ctx}");
+    assert_eq!(state["status"], "aborted", "{ctx}");
+    let reason = state["stop_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("aborted session 1"), "{reason}\n{ctx}");
+}
