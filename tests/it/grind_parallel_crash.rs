@@ -66,12 +66,7 @@ fn sigkill_mid_landing_then_resume_records_the_landing_and_aborts_the_rest() {
         "the hook outlives grind until the resume"
     );
     let out = grind(&p, &["--resume", &run, "--max-iterations", "5"], "resumed");
-    let hook_gone = wait_gone(hook_sleep, Duration::from_secs(5));
-    end_stray(hook_sleep);
-    assert!(
-        hook_gone,
-        "the resume ends the hook the dead grind left running"
-    );
+    assert_ended_by_the_resume(hook_sleep, "the post_session hook");
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     // The resume tells the recovered landing as a live one is told.
     let landed_1 = String::from_utf8_lossy(&out.stdout)
@@ -162,12 +157,7 @@ fn sigkill_during_the_verify_at_landing_then_resume_saves_only_the_sessions_own_
 
     let verify_sleep = pid_mark(&p, "verify-sleep-pid");
     let out = grind(&p, &["--resume", &run, "--max-iterations", "2"], "resumed");
-    let verify_gone = wait_gone(verify_sleep, Duration::from_secs(5));
-    end_stray(verify_sleep);
-    assert!(
-        verify_gone,
-        "the resume ends the verify command the dead grind left running"
-    );
+    assert_ended_by_the_resume(verify_sleep, "the verify command");
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     let records = p.records(&run);
     assert_eq!(statuses(&records), ["ok", "aborted"], "{}", diag(&out));
@@ -267,4 +257,11 @@ fn sigkill_with_three_sessions_in_flight_then_resume_aborts_each_and_goes_on() {
     assert_slots_removed(&p);
     let summary = run_summary(&out);
     assert_eq!(summary["status"], "finished", "{summary}");
+}
+
+/// `pid`, a process of a hook the killed grind was running, was ended by the `--resume`.
+fn assert_ended_by_the_resume(pid: i32, what: &str) {
+    let gone = wait_gone(pid, Duration::from_secs(5));
+    end_stray(pid);
+    assert!(gone, "the resume ends {what} the dead grind left running");
 }
