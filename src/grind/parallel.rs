@@ -44,7 +44,7 @@ use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
 use super::session::{self, Dispatch, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
 use crate::git::Repo;
-use crate::plan::budget::{Decision, Spent};
+use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
 
 /// How long the dispatcher waits for a session's news before it looks at the user's signals,
@@ -328,6 +328,22 @@ impl Dispatcher<'_, '_> {
             ..progress.spent
         };
         if let Decision::Stop(reason) = ctx.budgets.check(&spent, ctx.clock.now()) {
+            return Some(Halt::Cause(StopCause::Budget { reason }));
+        }
+        // Blown by what the sessions streamed: their records may say a little less.
+        if self.fuse.blown() {
+            let l = &ctx.budgets.limits;
+            let reason = match (l.max_cost_usd, l.max_tokens, self.fuse.blown_on_tokens()) {
+                (_, Some(limit), true) => StopReason::Tokens {
+                    limit,
+                    spent: spent.tokens,
+                },
+                (Some(limit), _, _) => StopReason::Cost {
+                    limit,
+                    spent: spent.cost_usd,
+                },
+                _ => return None,
+            };
             return Some(Halt::Cause(StopCause::Budget { reason }));
         }
         if super::slot::drain_file(ctx.repo.common_dir(), &ctx.run).exists() {

@@ -29,6 +29,8 @@ struct Inner {
     live: BTreeMap<u64, Live>,
     /// Why it blew, once it has.
     blown: Option<String>,
+    /// It blew on the token budget (else on the cost budget).
+    on_tokens: bool,
 }
 
 struct Live {
@@ -97,6 +99,7 @@ impl Fuse {
             return None;
         }
         let (cost, tokens) = i.totals();
+        let on_tokens = !self.max_cost_usd.is_some_and(|m| cost >= m);
         let why = match (self.max_cost_usd, self.max_tokens) {
             (Some(m), _) if cost >= m => format!(
                 "the run's cost budget (${m:.2}) was reached by the sessions running at once \
@@ -109,6 +112,7 @@ impl Fuse {
             _ => return None,
         };
         i.blown = Some(why.clone());
+        i.on_tokens = on_tokens;
         for l in i.live.values_mut() {
             l.cut = true;
             l.controls.request_cut();
@@ -138,11 +142,15 @@ impl Fuse {
             .fold((0.0, 0), |(c, t), l| (c + l.cost_usd, t + l.tokens))
     }
 
-    /// Whether the fuse has blown (no session may start; the dispatcher sees it in the
-    /// budgets, which count the live usage).
-    #[cfg(test)]
-    fn blown(&self) -> bool {
+    /// Whether the fuse has blown. Once it has, no session may start, even when what the cut
+    /// sessions' records say they used comes out below what they streamed.
+    pub(in crate::grind) fn blown(&self) -> bool {
         self.lock().blown.is_some()
+    }
+
+    /// Whether it blew on the token budget rather than the cost budget.
+    pub(in crate::grind) fn blown_on_tokens(&self) -> bool {
+        self.lock().on_tokens
     }
 }
 
@@ -183,6 +191,7 @@ mod tests {
         // 0.4 spent + 0.2 + 0.2 + 0.2 = 1.0: reached.
         let why = fuse.update(3, Some(0.2), None).expect("blows");
         assert!(why.contains("$1.00"), "{why}");
+        assert!(!fuse.blown_on_tokens());
         assert!(c.iter().all(|c| c.cut_requested()));
         assert!(fuse.blown());
         assert_eq!(fuse.cut_reason(2).as_deref(), Some(why.as_str()));
@@ -205,6 +214,10 @@ mod tests {
         assert_eq!(fuse.update(2, None, Some(499)), None);
         assert!(fuse.update(2, None, Some(500)).is_some());
         assert!(fuse.cut_reason(1).is_none(), "settled before it blew");
+        assert!(fuse.blown_on_tokens());
+        // What the cut session recorded may come out lower than it streamed: still blown.
+        fuse.settle(2, 0.0, 900);
+        assert!(fuse.blown(), "no session may start once it blew");
     }
 
     #[test]
