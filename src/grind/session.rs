@@ -78,6 +78,9 @@ pub(super) struct InFlight {
     /// The slot of a parallel run's session (absent: a sequential session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     slot: Option<u32>,
+    /// A parallel session's agent is gone: it only waits to land (`skip` no longer applies).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    settled: bool,
     /// Written just before the landing queue moves the run branch: a `--resume` after a crash
     /// then records the session as landed if and only if the branch holds `tip`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

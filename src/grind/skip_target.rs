@@ -70,6 +70,9 @@ fn running_now(seqs: &[u64]) -> String {
 #[derive(Deserialize)]
 struct Marker {
     seq: u64,
+    /// Its agent is gone and it only waits to land: nothing to skip.
+    #[serde(default)]
+    settled: bool,
 }
 
 /// The sessions running in the run whose working directory is `run_dir`, by seq: the marker
@@ -108,7 +111,10 @@ pub(crate) fn running_sessions(run_dir: &Path) -> Vec<RunningSession> {
 
 fn marker_seq(dir: &Path) -> Option<u64> {
     let text = std::fs::read(dir.join("current.json")).ok()?;
-    serde_json::from_slice::<Marker>(&text).ok().map(|m| m.seq)
+    serde_json::from_slice::<Marker>(&text)
+        .ok()
+        .filter(|m| !m.settled)
+        .map(|m| m.seq)
 }
 
 /// The session to end: the one of `seq`, or with none named the only one running. `Ok(None)`
@@ -181,6 +187,26 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "session 9 of run 20261124T100000Z-abcd is not running (sessions 4, 5 and 6 are)"
+        );
+    }
+
+    #[test]
+    fn a_session_done_and_waiting_to_land_is_not_running() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        marker(&dir.join("slot-1"), 4);
+        std::fs::create_dir_all(dir.join("slot-2")).unwrap();
+        std::fs::write(
+            dir.join("slot-2/current.json"),
+            r#"{"seq":5,"prompt":"p","started_at":"2026-01-01T00:00:00Z","base":"abc","slot":2,"settled":true}"#,
+        )
+        .unwrap();
+        let found = running_sessions(dir);
+        assert_eq!(found.iter().map(|s| s.seq).collect::<Vec<_>>(), [4]);
+        let e = choose(&run(), found, Some(5)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "session 5 of run 20261124T100000Z-abcd is not running (session 4 is)"
         );
     }
 

@@ -59,6 +59,7 @@ pub(in crate::grind) fn prepare(
         base: base.to_string(),
         agent_pid: None,
         slot: slot_no,
+        settled: false,
         landing: None,
     };
     write_marker(slot, &marker)?;

@@ -7,6 +7,7 @@
 
 use super::decide::{Rewound, SessionFacts, Verdict, decide};
 use super::land::{back_on_branch, cap_patch, commit_leftovers, facts, rewound};
+use super::prepare::write_marker;
 use super::{Session, agent_run};
 use crate::agent::AgentOutcome;
 use crate::git::Oid;
@@ -39,6 +40,10 @@ pub(in crate::grind) fn run_in_slot(
     obs: &mut dyn GrindObserver,
 ) -> Result<Settled, GrindError> {
     let ran = agent_run::run(ctx, &slot, &mut s, obs)?;
+    // Its agent is gone: from now on it only waits to land, which no skip can end.
+    s.marker.settled = true;
+    s.marker.agent_pid = None;
+    write_marker(&slot, &s.marker)?;
     // NB: an agent can delete its own worktree; the slot is added again for the next session.
     let deleted = if slot.path.join(".git").exists() {
         None
