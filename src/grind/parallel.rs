@@ -214,11 +214,7 @@ pub(super) fn run_parallel(
 /// Where a parallel grind notes the tip slot 0's files were made from:
 /// `<common>/pitboss/runs/<id>/slot-0-tip`.
 pub(super) fn home_tip_file(ctx: &Ctx) -> std::path::PathBuf {
-    ctx.repo
-        .common_dir()
-        .join("pitboss/runs")
-        .join(ctx.run.as_str())
-        .join("slot-0-tip")
+    super::slot::run_dir(ctx.repo.common_dir(), &ctx.run).join("slot-0-tip")
 }
 
 /// The dispatcher's state.

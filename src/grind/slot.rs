@@ -32,7 +32,7 @@ impl Slot {
         // Ours by name, or by place: `git worktree add <path>` (what gc's restore command runs)
         // names a worktree after its directory.
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| Slot::name_of(id));
-        let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
+        let run_dir = run_dir(repo.common_dir(), id);
         Slot::ensure(repo, name, path, 0, branch, run_dir)
     }
 
@@ -113,10 +113,7 @@ impl Slot {
 
     /// The session files of a parallel run's slot `k`: `<common>/pitboss/runs/<id>/slot-<k>/`.
     pub(crate) fn files_dir(common_dir: &Path, id: &RunId, k: u32) -> PathBuf {
-        common_dir
-            .join("pitboss/runs")
-            .join(id.as_str())
-            .join(format!("slot-{k}"))
+        run_dir(common_dir, id).join(format!("slot-{k}"))
     }
 
     /// The git worktree name of a run's slot.
@@ -195,19 +192,22 @@ pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
+/// A run's working directory, `<common>/pitboss/runs/<id>/`: its events, the drain file, a
+/// sequential run's session files and a parallel run's `slot-<k>` directories.
+pub(crate) fn run_dir(common_dir: &Path, id: &RunId) -> PathBuf {
+    common_dir.join("pitboss/runs").join(id.as_str())
+}
+
 /// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
 pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    crate::agent::SessionFiles::in_dir(&common_dir.join("pitboss/runs").join(id.as_str())).skip
+    crate::agent::SessionFiles::in_dir(&run_dir(common_dir, id)).skip
 }
 
 /// The drain file of a run: while it exists, the grind starts no new session and stops once
 /// the running one ends. A file rather than a signal so that asking twice (or after a Ctrl-C in
 /// grind's terminal) never turns into an abort, as a second SIGINT would.
 pub(crate) fn drain_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    common_dir
-        .join("pitboss/runs")
-        .join(id.as_str())
-        .join("drain")
+    run_dir(common_dir, id).join("drain")
 }
 
 /// Asks the live grind of `id` to finish its running session and stop (the `d` of `watch`).
@@ -244,8 +244,7 @@ pub(crate) fn request_skip(
             Err(SkipError::NotRunning(id.clone()))
         }
         Err(super::lock::LockError::Held { .. }) => {
-            let run_dir = repo.common_dir().join("pitboss/runs").join(id.as_str());
-            let session = choose(id, running_sessions(&run_dir), seq)?;
+            let session = choose(id, running_sessions(&run_dir(repo.common_dir(), id)), seq)?;
             // No marker and no seq: a sequential grind between sessions (or one older than
             // markers); the run's own skip file, as always.
             let path = match &session {

@@ -80,11 +80,7 @@ pub(in crate::grind) fn recover_slots(
 
 /// The slot numbers that have a session directory (`slot-<k>`).
 fn slot_dirs(ctx: &Ctx) -> Vec<u32> {
-    let dir = ctx
-        .repo
-        .common_dir()
-        .join("pitboss/runs")
-        .join(ctx.run.as_str());
+    let dir = crate::grind::slot::run_dir(ctx.repo.common_dir(), &ctx.run);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
