@@ -23,7 +23,7 @@ const VERSION: &str = "0.86.2";
 const FAKE_KEY: &str = "sk-test-aider-00000000000000000000000";
 const MODEL: &str = "openai/gpt-4.1";
 
-fn aider_bin() -> Option<std::path::PathBuf> {
+fn aider_bin() -> std::path::PathBuf {
     real_cli(
         "Aider",
         "PITBOSS_AIDER_BIN",
@@ -70,8 +70,12 @@ fn setup(sb: &Sandbox, aider: &std::path::Path, mock: &MockOpenAi) {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "aider",
+    ignore = "Aider not installed (see docs/hacking.md)"
+)]
 fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
-    let Some(aider) = aider_bin() else { return };
+    let aider = aider_bin();
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
     setup(&sb, &aider, &mock);
@@ -140,7 +144,7 @@ fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
 #[test]
 #[ignore = "re-records a fixture; run by hand"]
 fn record_fixtures() {
-    let Some(aider) = aider_bin() else { return };
+    let aider = aider_bin();
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
     setup(&sb, &aider, &mock);

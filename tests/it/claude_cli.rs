@@ -26,7 +26,7 @@ const FAKE_OAUTH_TOKEN: &str = "sk-ant-oat01-test-000000000000000000000000";
 /// 2027-01-01T00:00:00Z, the reset time the usage-limit script announces.
 const RESET: i64 = 1_798_761_600;
 
-fn claude_bin() -> Option<PathBuf> {
+fn claude_bin() -> PathBuf {
     crate::support::cli::real_cli(
         "Claude Code CLI",
         "PITBOSS_CLAUDE_BIN",
@@ -138,8 +138,12 @@ fn spec(sb: &Sandbox, mock: &MockAnthropic, auth: (&str, &str), input: &str) -> 
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "claude",
+    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+)]
 fn real_claude_writes_a_file_commits_and_reports_cost() {
-    let Some(bin) = claude_bin() else { return };
+    let bin = claude_bin();
     let sb = Sandbox::new();
     let repo = sb.repo().display().to_string();
     let mock = MockAnthropic::start(load_script(
@@ -219,8 +223,12 @@ fn real_claude_writes_a_file_commits_and_reports_cost() {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "claude",
+    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+)]
 fn real_claude_usage_limit_comes_back_with_its_reset_time() {
-    let Some(bin) = claude_bin() else { return };
+    let bin = claude_bin();
     let sb = Sandbox::new();
     let reset = RESET.to_string();
     let mock = MockAnthropic::start(load_script(
@@ -298,7 +306,7 @@ fn record(
 #[test]
 #[ignore = "re-records tests/fixtures/claude/*.jsonl with the installed CLI"]
 fn record_fixtures() {
-    let Some(bin) = claude_bin() else { return };
+    let bin = claude_bin();
     let reset = RESET.to_string();
     let api = ("ANTHROPIC_API_KEY", FAKE_API_KEY);
     let oauth = ("CLAUDE_CODE_OAUTH_TOKEN", FAKE_OAUTH_TOKEN);

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 const VERSION: &str = "0.169.0";
 const FAKE_KEY: &str = "sk-test-codex-0000000000000000000000";
 
-fn codex_bin() -> Option<std::path::PathBuf> {
+fn codex_bin() -> std::path::PathBuf {
     real_cli(
         "Codex CLI",
         "PITBOSS_CODEX_BIN",
@@ -72,8 +72,12 @@ fn grind(sb: &Sandbox, home: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "codex",
+    ignore = "Codex CLI not installed (see docs/hacking.md)"
+)]
 fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
-    let Some(codex) = codex_bin() else { return };
+    let codex = codex_bin();
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
     let home = project(&sb, &codex, &mock, Some("gpt-5-codex"));
@@ -148,8 +152,12 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
 /// With no model anywhere, Codex runs its default; the record says which, and where that came
 /// from, and prices it.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "codex",
+    ignore = "Codex CLI not installed (see docs/hacking.md)"
+)]
 fn a_codex_session_without_a_model_is_priced_at_codexs_default() {
-    let Some(codex) = codex_bin() else { return };
+    let codex = codex_bin();
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
     let home = project(&sb, &codex, &mock, None);
@@ -174,7 +182,7 @@ fn a_codex_session_without_a_model_is_priced_at_codexs_default() {
 #[test]
 #[ignore = "re-records a fixture; run by hand"]
 fn record_fixtures() {
-    let Some(codex) = codex_bin() else { return };
+    let codex = codex_bin();
     let sb = Sandbox::new();
     let mock = MockOpenAi::start(script()).unwrap();
     let home = project(&sb, &codex, &mock, Some("gpt-5-codex"));

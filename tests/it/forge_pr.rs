@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::support::grind::{Project, diag};
-use crate::support::mock_github::{MockGithub, gh_here};
+use crate::support::mock_github::{MockGithub, require_gh};
 use crate::support::remote::Bare;
 
 /// Commits a file per session and writes a summary; session 2 fails with work left behind
@@ -135,10 +135,16 @@ fn review_md_of_a_real_grind_shows_sessions_commits_and_unlanded_work() {
 }
 
 #[test]
+#[cfg_attr(
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
+    ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
+)]
 fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
-    if !gh_here() {
-        return;
-    }
+    require_gh();
     let p = project();
     let out = p.grind_with(&["--max-iterations", "3"], &[("FAIL_TWO", "1")]);
     assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
@@ -249,10 +255,16 @@ fn pr_pushes_first_then_real_gh_opens_it_and_the_run_records_the_url() {
 }
 
 #[test]
+#[cfg_attr(
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
+    ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
+)]
 fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
-    if !gh_here() {
-        return;
-    }
+    require_gh();
     let p = project();
     let out = p.grind(&["--max-iterations", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
@@ -451,10 +463,16 @@ fn pr_failures_say_what_is_wrong_and_how_to_fix_it() {
 }
 
 #[test]
+#[cfg_attr(
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
+    ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
+)]
 fn grind_pr_opens_the_pull_request_when_the_run_finishes_cleanly() {
-    if !gh_here() {
-        return;
-    }
+    require_gh();
     let p = project();
     let bare = Bare::new();
     let mock = MockGithub::start(&bare.path, None);
@@ -489,10 +507,16 @@ fn grind_pr_opens_the_pull_request_when_the_run_finishes_cleanly() {
 }
 
 #[test]
+#[cfg_attr(
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
+    ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
+)]
 fn a_failed_pr_leaves_grinds_exit_code_unless_required() {
-    if !gh_here() {
-        return;
-    }
+    require_gh();
     let p = project();
     let bare = Bare::new();
     let mock = MockGithub::start(&bare.path, None);

@@ -21,7 +21,7 @@ const VERSION: &str = "0.61.0";
 const FAKE_KEY: &str = "AIzaSyTEST-gemini-000000000000000000";
 const MODEL: &str = "gemini-2.5-flash";
 
-fn gemini_bin() -> Option<std::path::PathBuf> {
+fn gemini_bin() -> std::path::PathBuf {
     real_cli(
         "Gemini CLI",
         "PITBOSS_GEMINI_BIN",
@@ -55,8 +55,12 @@ fn setup(sb: &Sandbox, gemini: &std::path::Path) {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "gemini",
+    ignore = "Gemini CLI not installed (see docs/hacking.md)"
+)]
 fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
-    let Some(gemini) = gemini_bin() else { return };
+    let gemini = gemini_bin();
     let sb = Sandbox::new();
     let mock = MockGemini::start(script(), MODEL).unwrap();
     setup(&sb, &gemini);
@@ -124,8 +128,12 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
 /// its own defaults; the mock answers as the model each request asks for, as the real API does.
 /// The session's model is one of those defaults, and it has a price.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "gemini",
+    ignore = "Gemini CLI not installed (see docs/hacking.md)"
+)]
 fn a_default_gemini_session_is_priced() {
-    let Some(gemini) = gemini_bin() else { return };
+    let gemini = gemini_bin();
     let sb = Sandbox::new();
     let mock = MockGemini::start(script(), "").unwrap();
     setup(&sb, &gemini);
@@ -158,7 +166,7 @@ fn a_default_gemini_session_is_priced() {
 #[test]
 #[ignore = "re-records a fixture; run by hand"]
 fn record_fixtures() {
-    let Some(gemini) = gemini_bin() else { return };
+    let gemini = gemini_bin();
     let sb = Sandbox::new();
     let mock = MockGemini::start(script(), MODEL).unwrap();
     setup(&sb, &gemini);

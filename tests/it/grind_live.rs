@@ -181,6 +181,10 @@ fn one_streamed_session(model: &str) -> std::process::Output {
 /// in place as a block; the landing and session lines are printed above it, and once every
 /// session has landed no live line is left on the screen.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn sessions_side_by_side_each_have_a_live_line_and_land_above_the_block() {
     let p = crate::support::grind::Project::new();
     p.prompt("a", "parallel_safe: true\n").agent(

@@ -57,6 +57,10 @@ fn watch(p: &Project, args: &str) -> Tmux {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn watch_follows_a_live_grind_and_quitting_leaves_it_running() {
     let p = project();
     let mut g = grind(&p, &["--max-iterations", "3", "--max-cost", "5"]);
@@ -130,6 +134,10 @@ fn watch_follows_a_live_grind_and_quitting_leaves_it_running() {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn skip_and_drain_keys_act_on_the_run() {
     let p = project();
     let mut g = grind(&p, &["--max-iterations", "5"]);
@@ -180,6 +188,10 @@ fn skip_and_drain_keys_act_on_the_run() {
 /// A drain after a Ctrl-C in grind's terminal still lets the running session finish: it is
 /// no second SIGINT (which would abort the session), and asking twice is asking once.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn drain_after_a_ctrl_c_in_grinds_terminal_does_not_abort_the_session() {
     let p = project();
     let mut g = grind(&p, &["--max-iterations", "5"]);
@@ -280,6 +292,10 @@ fn the_events_file_holds_the_same_events_as_json_output() {
 }
 
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn grinds_live_line_shows_the_prompt_progress_against_the_budget_and_the_cost() {
     let p = project();
     let env: Command = p.sb.git_pitboss();
@@ -325,6 +341,10 @@ fn grinds_live_line_shows_the_prompt_progress_against_the_budget_and_the_cost() 
 /// With `NO_COLOR` the dashboard has no colour, and the selected row is reversed whole (a
 /// colour change under `NO_COLOR` once reset it halfway along the row).
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn no_color_keeps_the_selected_row_reversed_and_drops_colours() {
     let p = project();
     release(&p, 1);
@@ -365,6 +385,10 @@ fn no_color_keeps_the_selected_row_reversed_and_drops_colours() {
 /// On a narrow terminal grind's live line is cut to the width: a line that wrapped would
 /// leave a row behind at every redraw.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn grinds_live_line_fits_a_narrow_terminal() {
     let p = Project::new();
     let long = "a-prompt-with-a-long-name-here";
@@ -396,6 +420,10 @@ fn grinds_live_line_fits_a_narrow_terminal() {
 /// A parallel grind: the three running sessions on top, each with its slot; `s` skips the
 /// selected one only, and the other two go on and land.
 #[test]
+#[cfg_attr(
+    pitboss_lacks = "tmux",
+    ignore = "tmux not installed (apt-get install tmux)"
+)]
 fn watch_shows_sessions_side_by_side_and_skips_the_selected_one() {
     let p = Project::new();
     p.prompt("lint", "parallel_safe: true\n").agent(AGENT);

@@ -1,6 +1,9 @@
 //! Finding a real agent CLI for the tests that drive one: `$<env_var>`, else the copy `.ci/run`
-//! installs under `.tools/`. When it is absent the test says so loudly and passes without
-//! running, except under `CI=true`, where a missing CLI fails the test (CI always has them).
+//! installs under `.tools/`. A test that needs one carries
+//! `#[cfg_attr(pitboss_lacks = "<cli>", ignore = "…")]`: the build script marks it ignored when
+//! the CLI was absent at build time, so the runner's summary counts it as skipped (never as
+//! passed). A test that runs and finds no CLI fails: under `CI=true` (nothing is ignored there),
+//! or when the CLI went away after the tests were built.
 //! Also the project, the run and the record reading that the real-CLI grinds share.
 
 use std::path::{Path, PathBuf};
@@ -10,27 +13,20 @@ use serde_json::Value;
 
 use super::server::Request;
 
-/// The CLI's path, or `None` (after a loud notice) when it is not installed here.
-pub fn real_cli(what: &str, env_var: &str, default: &str, install: &str) -> Option<PathBuf> {
+/// The CLI's path; panics, saying how to install it, when it is not here.
+pub fn real_cli(what: &str, env_var: &str, default: &str, install: &str) -> PathBuf {
     let path = match std::env::var_os(env_var) {
         Some(p) => PathBuf::from(p),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join(default),
     };
-    if path.exists() {
-        return Some(path);
-    }
-    let notice = format!(
-        "\n==================== SKIPPED: {what} not installed ====================\n\
-         {} does not exist. Install it with\n  {install}\n\
-         or point {env_var} at one. CI always has it.\n\
-         ================================================================================\n",
+    assert!(
+        path.exists(),
+        "{what} is not installed: {} does not exist. Install it with\n  {install}\n\
+         or point {env_var} at one (CI always has it; elsewhere the build script marks this test \
+         ignored when it is absent: `touch build.rs` after removing it)",
         path.display()
     );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but the real CLI is missing:{notice}");
-    }
-    eprintln!("{notice}");
-    None
+    path
 }
 
 /// `grind` for one session with JSON events: how the real-CLI tests run an agent.
