@@ -19,6 +19,7 @@ mod gemini;
 mod hook;
 mod invocation;
 mod jsonl;
+mod named_value;
 mod observer;
 mod outcome;
 mod own_files;
