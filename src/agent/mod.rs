@@ -52,7 +52,7 @@ pub use observer::{
 pub use outcome::{AgentOutcome, AgentReport, RateLimit, SessionEnd, TranscriptStats};
 pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
 pub use redact::Redactor;
-pub use redact_stream::RedactStream;
+pub use redact_stream::{RedactStream, redact_copy};
 pub use session::{SessionSpec, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is
