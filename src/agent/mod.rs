@@ -19,6 +19,7 @@ mod gemini;
 mod hook;
 mod invocation;
 mod jsonl;
+mod named_value;
 mod observer;
 mod outcome;
 mod own_files;
@@ -51,7 +52,7 @@ pub use observer::{
 pub use outcome::{AgentOutcome, AgentReport, RateLimit, SessionEnd, TranscriptStats};
 pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
 pub use redact::Redactor;
-pub use redact_stream::RedactStream;
+pub use redact_stream::{RedactStream, redact_copy};
 pub use session::{SessionSpec, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is

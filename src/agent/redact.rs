@@ -187,6 +187,48 @@ impl Redactor {
         })
     }
 
+    /// Redacts every string of a JSON value in place (keys are names, kept); a string whose
+    /// key says it is a secret (`"password": "…"`) is judged with its key, as it would be on a
+    /// line. True when anything changed. For what reaches git as JSON: records and `run.json`
+    /// brought by `record` and `import`.
+    pub fn redact_json(&self, v: &mut serde_json::Value) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => self.redact_string(None, s),
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, item| self.redact_json(item) | changed),
+            Value::Object(map) => map.iter_mut().fold(false, |changed, (k, item)| {
+                let mine = match item {
+                    Value::String(s) => self.redact_string(Some(k), s),
+                    other => self.redact_json(other),
+                };
+                mine | changed
+            }),
+            _ => false,
+        }
+    }
+
+    /// Redacts `s`, seen as the value of `key` when there is one. True when it changed.
+    fn redact_string(&self, key: Option<&str>, s: &mut String) -> bool {
+        let mut changed = false;
+        if let Cow::Owned(o) = self.redact(s) {
+            *s = o;
+            changed = true;
+        }
+        let Some(key) = key else { return changed };
+        let pair = serde_json::json!({ key: &*s }).to_string();
+        if let Cow::Owned(red) = self.redact(&pair) {
+            // The pair as JSON again; should the redaction have broken it, the whole value goes.
+            let value = serde_json::from_str::<serde_json::Value>(&red)
+                .ok()
+                .and_then(|v| v.get(key)?.as_str().map(str::to_string));
+            *s = value.unwrap_or_else(|| REDACTED.to_string());
+            changed = true;
+        }
+        changed
+    }
+
     /// Whether `bytes` hold anything this redactor would replace.
     pub fn finds_secret(&self, bytes: &[u8]) -> bool {
         self.next_hit(bytes, 0, bytes.len()).is_some()
@@ -308,6 +350,26 @@ mod tests {
         for l in lines {
             assert_eq!(red(&[], l), l);
         }
+    }
+
+    #[test]
+    fn json_strings_are_redacted_with_their_keys() {
+        let red = r(&[("DEPLOY_TOKEN", "correct-horse-8812")]);
+        let mut v = serde_json::json!({
+            "summary": "used correct-horse-8812",
+            "extra": {"password": "hunter2hunter2", "n": 3, "list": ["ghp_ABCDEFGHIJKLMNOPQRSTuvwx1234"]},
+            "apiKeySource": "ANTHROPIC_API_KEY",
+        });
+        assert!(red.redact_json(&mut v));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "summary": "used [REDACTED]",
+                "extra": {"password": "[REDACTED]", "n": 3, "list": ["[REDACTED]"]},
+                "apiKeySource": "ANTHROPIC_API_KEY",
+            })
+        );
+        assert!(!red.redact_json(&mut v), "nothing left to redact");
     }
 
     #[test]

@@ -94,6 +94,58 @@ impl<'a> RedactStream<'a> {
     }
 }
 
+/// Longest piece [`redact_copy`] holds: a longer line is pushed in fragments, as the session
+/// readers do.
+const MAX_PIECE: usize = 1024 * 1024;
+
+/// Copies `from` to `to` redacted, line by line (a line over 1 MiB in overlapping fragments),
+/// in flat memory: for transcripts that `record` and `import` store. Returns the bytes written.
+pub fn redact_copy(
+    redactor: &Redactor,
+    from: &mut dyn std::io::Read,
+    to: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, from);
+    let mut stream = RedactStream::new(redactor);
+    let mut line: Vec<u8> = Vec::new();
+    let mut written = 0u64;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            if !line.is_empty() {
+                let out = stream.push(&line, true);
+                to.write_all(&out)?;
+                written += out.len() as u64;
+            }
+            return Ok(written);
+        }
+        let (take, newline) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len().min(MAX_PIECE - line.len()), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        // The newline stays out of the piece: a private key open to the end of a line must not
+        // swallow it.
+        let out = if newline {
+            line.pop();
+            let mut out = stream.push(&line, true);
+            out.push(b'\n');
+            line.clear();
+            out
+        } else if line.len() >= MAX_PIECE {
+            let out = stream.push(&line, false);
+            line.clear();
+            out
+        } else {
+            continue;
+        };
+        to.write_all(&out)?;
+        written += out.len() as u64;
+    }
+}
+
 /// `i`, moved back to the start of the UTF-8 character it falls in.
 fn char_start(buf: &[u8], mut i: usize) -> usize {
     while i > 0 && i < buf.len() && (buf[i] & 0xC0) == 0x80 {
@@ -159,6 +211,26 @@ mod tests {
                 "after"
             ]
         );
+    }
+
+    #[test]
+    fn redact_copy_keeps_lines_and_redacts_across_fragments() {
+        let red = Redactor::from_env([("MY_API_KEY", "hunter2hunter2")]);
+        let mut text = b"one hunter2hunter2\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n".to_vec();
+        text.extend_from_slice(b"-----END RSA PRIVATE KEY-----\n");
+        text.extend(std::iter::repeat_n(b'x', MAX_PIECE - 5));
+        text.extend_from_slice(b" hunter2hunter2 end");
+        let mut out = Vec::new();
+        let n = redact_copy(&red, &mut &text[..], &mut out).unwrap();
+        assert_eq!(n, out.len() as u64);
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with("one [REDACTED]\n[REDACTED]\n[REDACTED]\n[REDACTED]\nxxx"));
+        assert!(
+            out.ends_with("x [REDACTED] end"),
+            "{}",
+            &out[out.len() - 40..]
+        );
+        assert!(!out.contains("hunter") && !out.contains("MIIE"));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! crate). Rules prefer a missed odd case to blanking ordinary words: every vendor shape needs
 //! its prefix at the start of a word and a minimum length of random-looking characters.
 
+use super::named_value::named_value;
+
 /// Bytes at which some rule can start; the redactor skips every other byte.
 pub(super) const TRIGGERS: &[u8] = b"sgrAxenhBb:=-";
 
@@ -44,8 +46,8 @@ fn run(s: &[u8], ok: impl Fn(u8) -> bool) -> usize {
 /// The secret at `i`, if one starts there.
 pub(super) fn shape_at(line: &[u8], i: usize) -> Option<Hit> {
     match line[i] {
-        b':' => url_password(line, i).or_else(|| named_value(line, i)),
-        b'=' => named_value(line, i),
+        b':' => url_password(line, i).or_else(|| named_value(line, i, 1)),
+        b'=' => named_value(line, i, 1),
         b'-' => pem_block(line, i),
         _ => {
             // A key starts a word: `task-list1234…` or `disk-…` must not match `sk-`.
@@ -208,149 +210,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// How strongly a name says its value is a secret: `Some(true)` for names with `password`,
-/// `secret`, `credential`, `apikey` anywhere, or a word `pass`, `token(s)`, `api key`, `access
-/// key`, `private key`; `Some(false)` for a word `key(s)` or `auth` (then only a random-looking
-/// value counts); `None` otherwise. Words are split at `_`, `-`, `.` and camelCase, so
-/// `tokenizer`, `monkey` and `author` say nothing. (Not `pwd`: that is the working directory.)
-fn name_kind(name: &[u8]) -> Option<bool> {
-    // Most names (`type`, `id`, `content`) hold none of these: say so without allocating.
-    let hints: [&[u8]; 6] = [b"pas", b"sec", b"cred", b"tok", b"key", b"auth"];
-    let holds = |h: &[u8]| name.windows(h.len()).any(|w| w.eq_ignore_ascii_case(h));
-    if !hints.iter().any(|h| holds(h)) {
-        return None;
-    }
-    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let anywhere = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "credential",
-        "apikey",
-    ];
-    if anywhere.iter().any(|w| lower.contains(w)) {
-        return Some(true);
-    }
-    let mut words: Vec<String> = vec![String::new()];
-    let mut prev_lower = false;
-    for &b in name {
-        if !b.is_ascii_alphanumeric() {
-            words.push(String::new());
-        } else if b.is_ascii_uppercase() && prev_lower {
-            words.push((b as char).to_ascii_lowercase().to_string());
-        } else if let Some(w) = words.last_mut() {
-            w.push((b as char).to_ascii_lowercase());
-        }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-    }
-    let has = |w: &str| words.iter().any(|x| x == w);
-    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
-    if has("pass")
-        || has("token")
-        || has("tokens")
-        || pair("api", "key")
-        || pair("access", "key")
-        || pair("private", "key")
-    {
-        return Some(true);
-    }
-    (has("key") || has("keys") || has("auth")).then_some(false)
-}
-
-/// `name = value`, `name: value`, `"name": "value"`: the value, when the name is key-like and
-/// the value looks like a secret (see [`looks_secret`]).
-fn named_value(line: &[u8], sep: usize) -> Option<Hit> {
-    let skip = |b: u8| matches!(b, b'"' | b'\'' | b'\\' | b' ');
-    let mut ne = sep;
-    while ne > 0 && sep - ne < 4 && skip(line[ne - 1]) {
-        ne -= 1;
-    }
-    let name_ok = |b: u8| is_alnum(b) || matches!(b, b'_' | b'-' | b'.');
-    let mut ns = ne;
-    while ns > 0 && ne - ns < 64 && name_ok(line[ns - 1]) {
-        ns -= 1;
-    }
-    if ne - ns < 3 {
-        return None;
-    }
-    let strong = name_kind(&line[ns..ne])?;
-    let mut vs = sep + 1;
-    if line.get(vs) == Some(&b'>') {
-        vs += 1; // `=>`
-    }
-    let mut quoted = false;
-    while vs < line.len() && vs - sep < 6 && skip(line[vs]) {
-        quoted |= line[vs] != b' ';
-        vs += 1;
-    }
-    let n = run(&line[vs..], |b| {
-        if quoted {
-            !matches!(b, b'"' | b'\'' | b'\\') && b >= b' '
-        } else {
-            b > b' ' && !matches!(b, b',' | b';' | b'"' | b'\'' | b'&' | b')' | b'}' | b']')
-        }
-    });
-    let value = &line[vs..vs + n];
-    looks_secret(value, strong).then(|| Hit {
-        start: vs,
-        end: vs + n,
-        open_pem: false,
-    })
-}
-
-/// A value next to a key-like name is a secret when it is long enough, mixes character classes
-/// and, for the weaker names, is random-looking (Shannon entropy of its bytes).
-fn looks_secret(value: &[u8], strong: bool) -> bool {
-    // A variable, a marker, a path or an address (its password has a rule of its own) is not
-    // a secret value; AWS secret keys hold `/` but never start with one.
-    let path_like =
-        matches!(value.first(), Some(b'/' | b'.' | b'~')) || find(value, b"://").is_some();
-    if value.starts_with(b"[REDACTED")
-        || value.starts_with(b"$")
-        || value.contains(&b' ')
-        || path_like
-    {
-        return false;
-    }
-    let classes = [
-        value.iter().any(u8::is_ascii_lowercase),
-        value.iter().any(u8::is_ascii_uppercase),
-        value.iter().any(u8::is_ascii_digit),
-        value.iter().any(|b| !b.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|&&c| c)
-    .count();
-    if strong {
-        value.len() >= 8 && classes >= 2
-    } else {
-        value.len() >= 16 && classes >= 2 && entropy(value) >= 3.0
-    }
-}
-
-/// Bits per byte of `value`'s byte distribution.
-fn entropy(value: &[u8]) -> f64 {
-    let mut counts = [0u32; 256];
-    for &b in value {
-        counts[b as usize] += 1;
-    }
-    let n = value.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn find_all(line: &str) -> Vec<&str> {
+    pub(in crate::agent) fn find_all(line: &str) -> Vec<&str> {
         let b = line.as_bytes();
         let mut out = Vec::new();
         let mut i = 0;
@@ -399,42 +263,6 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(find_all(line), vec![want], "{line}");
-        }
-    }
-
-    #[test]
-    fn named_values_and_entropy() {
-        let cases = [
-            (
-                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            ),
-            ("{\"password\": \"hunter2hunter2\"}", "hunter2hunter2"),
-            ("DB_PASS=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
-            ("dbPassword: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
-            ("apiKey=Tr0ub4dor-3x", "Tr0ub4dor-3x"),
-            ("x-auth-token: Tr0ub4dor-3x", "Tr0ub4dor-3x"),
-            ("signing_key: 9fQ2xLr7Vb1Kp0ZsT4mW", "9fQ2xLr7Vb1Kp0ZsT4mW"),
-        ];
-        for (line, want) in cases {
-            assert_eq!(find_all(line), vec![want], "{line}");
-        }
-        for line in [
-            "password: required",
-            "the key: keyboard-layout",
-            "pwd=/tmp/.tmpAbC123/worktree",
-            "tokenizer: cl100k_base",
-            "author=Jdoe1234567890abcdefXYZ",
-            "monkey_business=Qz8r7Lp0Vx7Nm2Kc5Tw9",
-            "signing_key=/home/me/.ssh/id_ed25519_Sk1",
-            "token = ${GH_TOKEN}",
-            "monkey=banana-split-42",
-            "key=value",
-            "https://example.com:8080/path",
-            "ssh://git@github.com/x",
-            "Bearer of bad news",
-        ] {
-            assert!(find_all(line).is_empty(), "{line}: {:?}", find_all(line));
         }
     }
 

@@ -46,7 +46,7 @@ pub(crate) fn cmd_dry_run(
                 hints.push(refusal_hint(&r));
             }
             // A resumed run goes on as it started, unless told otherwise.
-            let r = grind_resume::prepare(&run, &mut req);
+            let r = grind_resume::prepare(repo, &run, &mut req)?;
             resumed = Some((run, r));
             Some(point)
         }

@@ -3,6 +3,7 @@
 //! settings the command line overrode. The real run and the dry run share this.
 
 use crate::cli::{CliError, CliResult, Ctx};
+use crate::git::Repo;
 use crate::grind::run::{GrindSummary, StopCause};
 use crate::grind::started::{Overridden, StartedWith};
 use crate::plan::Plan;
@@ -19,21 +20,55 @@ pub(crate) struct Resumed {
     agent_given: bool,
 }
 
-/// Fills `req` from how `run` was started, where the command line left it unset.
-pub(crate) fn prepare(run: &Run, req: &mut PlanRequest) -> Resumed {
+/// Fills `req` from how `run` was started, where the command line left it unset: from this
+/// clone's own copy of the start when it has one, else from `run.json`, whose values are
+/// redacted; a redacted value the command line does not give again is refused.
+pub(crate) fn prepare(repo: &Repo, run: &Run, req: &mut PlanRequest) -> CliResult<Resumed> {
     let agent_given = req.agent.backend.is_some() || req.agent.command.is_some();
-    let started = StartedWith::read(&run.meta);
+    let local = StartedWith::read_local(repo.common_dir(), &run.id);
+    let from_run_json = local.is_none();
+    let started = local.or_else(|| StartedWith::read(&run.meta));
     let overridden = started.as_ref().map(|s| s.apply(req)).unwrap_or_default();
+    if let Some(s) = started.as_ref().filter(|_| from_run_json) {
+        refuse_redacted(run, s, &overridden)?;
+    }
     // The rotation the run used, however it was chosen (`--rotation`, `default_rotation`, the
     // default file), unless told otherwise: a config changed since does not switch it.
     if let (None, Some(name)) = (&req.rotation, &run.meta.rotation) {
         req.rotation = Some(RotationChoice::Name(name.clone()));
     }
-    Resumed {
+    Ok(Resumed {
         started,
         overridden,
         agent_given,
-    }
+    })
+}
+
+/// Refuses a resume that would take a redacted value from `run.json` (a clone that did not
+/// start the run has only those): it names the flags to give again.
+fn refuse_redacted(run: &Run, s: &StartedWith, overridden: &[Overridden]) -> CliResult<()> {
+    let missing: Vec<(&str, String)> = s
+        .redacted_flags()
+        .into_iter()
+        .filter(|(flag, _, _)| !overridden.iter().any(|o| o.flag == *flag))
+        .map(|(_, shown, was)| (shown, was))
+        .collect();
+    let Some((first, _)) = missing.first() else {
+        return Ok(());
+    };
+    let was: Vec<String> = missing.iter().map(|(f, v)| format!("{f} {v:?}")).collect();
+    let flags: Vec<&str> = missing.iter().map(|(f, _)| *f).collect();
+    Err(CliError::user(anyhow::anyhow!(
+        "run {} was started with {}: the secret in it is not kept in the run (runs are pushed), \
+         and this clone, which did not start the run, has no copy of it",
+        run.id,
+        was.join(" and ")
+    ))
+    .hint(format!(
+        "pass {} again, in full: git pitboss grind --resume {} {first} '<as you started it>'",
+        flags.join(" and "),
+        run.id
+    )))
 }
 
 /// Applies the kept model to the plan, and refuses to go on with another agent than the run's

@@ -34,7 +34,7 @@ pub(crate) fn cmd_grind_run(
     let resumed = match &resume {
         Some(id) => {
             let run = store.open_run(id)?;
-            let r = grind_resume::prepare(&run, &mut req);
+            let r = grind_resume::prepare(repo, &run, &mut req)?;
             Some((run, r))
         }
         None => None,

@@ -59,7 +59,10 @@ pub(crate) fn cmd_import(ctx: &Ctx, args: ImportArgs) -> CliResult {
     };
     with_store(ctx, |store| {
         let sessions = rd.session_count();
-        let run = layout::import_run_dir(store, rd, id)?;
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let redactor =
+            crate::agent::Redactor::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let run = layout::import_run_dir(store, rd, id, &redactor)?;
         store.repo().maintenance_auto();
         ctx.ui.status(&format!(
             "imported run {} ({sessions} sessions) from {}",

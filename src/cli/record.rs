@@ -1,5 +1,8 @@
 //! `git pitboss record <run>`: plumbing append of one session record read from stdin, with an
 //! optional transcript file. Prints the seq it recorded.
+//!
+//! Runs are pushed, so the record's strings and the transcript pass through the redactor (built
+//! from this process's environment, as grind's is) before they are stored.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -9,6 +12,7 @@ use clap::Args;
 
 use super::resolve::{open_run, with_store};
 use super::ui;
+use crate::agent::{Redactor, redact_copy};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{
     Caps, RunId, RunMeta, SessionAppend, StoreError, TranscriptSource, parse_record,
@@ -45,7 +49,9 @@ pub(crate) fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
             "the record on stdin is larger than 16 MiB"
         )));
     }
-    let record = parse_input(&input).map_err(|why| {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let redactor = Redactor::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let record = parse_input(&input, &redactor).map_err(|why| {
         CliError::user(anyhow!("malformed record on stdin: {why}"))
             .hint("pipe one JSON object with at least prompt, started_at, ended_at and status")
     })?;
@@ -71,7 +77,7 @@ pub(crate) fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
                         .hint("give --transcript the session's log file"),
                 );
             }
-            Some(f)
+            Some(redacted_copy(&redactor, f, p)?)
         }
         None => None,
     };
@@ -108,8 +114,30 @@ pub(crate) fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
     })
 }
 
-/// One JSON object; `seq`, `run_id` and `transcript_path` default to "assign".
-fn parse_input(input: &str) -> Result<crate::store::SessionRecord, String> {
+/// The transcript redacted into an unnamed temporary file (removed when closed), read from its
+/// start: the store takes it as an open file of known size.
+fn redacted_copy(
+    redactor: &Redactor,
+    mut f: std::fs::File,
+    path: &std::path::Path,
+) -> CliResult<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    let failed = |e: std::io::Error| {
+        CliError::user(anyhow!(
+            "cannot read transcript file {}: {e}",
+            path.display()
+        ))
+    };
+    let mut tmp = tempfile::tempfile()
+        .map_err(|e| CliError::internal(anyhow!("cannot make a temporary file: {e}")))?;
+    redact_copy(redactor, &mut f, &mut tmp).map_err(failed)?;
+    tmp.seek(SeekFrom::Start(0)).map_err(failed)?;
+    Ok(tmp)
+}
+
+/// One JSON object, its strings redacted; `seq`, `run_id` and `transcript_path` default to
+/// "assign".
+fn parse_input(input: &str, redactor: &Redactor) -> Result<crate::store::SessionRecord, String> {
     let mut v: serde_json::Value = serde_json::from_str(input.trim()).map_err(|e| e.to_string())?;
     let obj = v.as_object_mut().ok_or("expected a JSON object")?;
     match obj.get("seq") {
@@ -126,6 +154,7 @@ fn parse_input(input: &str) -> Result<crate::store::SessionRecord, String> {
             obj.insert(key.into(), "".into());
         }
     }
+    redactor.redact_json(&mut v);
     parse_record(&v.to_string())
 }
 
@@ -133,18 +162,22 @@ fn parse_input(input: &str) -> Result<crate::store::SessionRecord, String> {
 mod tests {
     use super::*;
 
+    fn parse_input_plain(input: &str) -> Result<crate::store::SessionRecord, String> {
+        parse_input(input, &Redactor::default())
+    }
+
     #[test]
     fn defaults_and_errors() {
-        let r = parse_input(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok"}"#).unwrap();
+        let r = parse_input_plain(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"ok"}"#).unwrap();
         assert_eq!(r.seq, 0);
         assert_eq!(r.run_id, "");
-        let e = parse_input(r#"{"seq":0,"prompt":"p"}"#).unwrap_err();
+        let e = parse_input_plain(r#"{"seq":0,"prompt":"p"}"#).unwrap_err();
         assert!(e.contains("seq"), "{e}");
-        let e = parse_input(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"meh"}"#).unwrap_err();
+        let e = parse_input_plain(r#"{"prompt":"p","started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z","status":"meh"}"#).unwrap_err();
         assert!(e.contains("status"), "{e}");
-        let e = parse_input("[1]").unwrap_err();
+        let e = parse_input_plain("[1]").unwrap_err();
         assert!(e.contains("object"), "{e}");
-        let e = parse_input("{nope").unwrap_err();
+        let e = parse_input_plain("{nope").unwrap_err();
         assert!(e.contains("line 1"), "{e}");
     }
 }

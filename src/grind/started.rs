@@ -8,15 +8,22 @@
 //! Claude Code (the default agent), and the resume hint grind prints did not work for a run
 //! started with `--prompts-dir`. Budgets from the config and the rotation are not kept: they
 //! are read again, as they are for a new run.
+//!
+//! `run.json` is pushed, and a command line can hold a secret (`--agent-cmd 'tool --token …'`),
+//! so what it keeps is redacted. The values as given live only in this clone, in
+//! [`local_path`] (never pushed); a resume in a clone without them that would need a redacted
+//! value refuses and says which flag to pass again.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::agent::Redactor;
+use crate::agent::redact::REDACTED;
 use crate::config::Backend;
 use crate::plan::{Plan, PlanRequest, RotationChoice};
-use crate::store::RunMeta;
+use crate::store::{RunId, RunMeta};
 
 /// The `run.json` key.
 pub(crate) const STARTED_WITH_KEY: &str = "started_with";
@@ -61,6 +68,15 @@ pub(crate) struct StartedWith {
     pub backoff_after: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_skip: Option<u32>,
+}
+
+/// Where this clone keeps how run `id` started, unredacted:
+/// `<git-common-dir>/pitboss/started/<id>.json`. Not in the run's working directory, which a
+/// finished run removes, and not under `refs/`, so no push or fetch carries it.
+pub(crate) fn local_path(common_dir: &Path, id: &RunId) -> PathBuf {
+    common_dir
+        .join("pitboss/started")
+        .join(format!("{}.json", id.as_str()))
 }
 
 /// A setting of the start that the resume's command line replaced: the flag and the value the
@@ -109,6 +125,76 @@ impl StartedWith {
 
     pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The same with every string redacted: what `run.json` keeps, since runs are pushed.
+    pub(crate) fn redacted(&self, r: &Redactor) -> StartedWith {
+        let text = |v: &Option<String>| r.redact_opt(v.clone());
+        let path = |v: &Option<PathBuf>| {
+            v.as_ref()
+                .map(|p| PathBuf::from(r.redact(&p.to_string_lossy()).into_owned()))
+        };
+        let list = |v: &[String]| v.iter().map(|t| r.redact(t).into_owned()).collect();
+        StartedWith {
+            backend: text(&self.backend),
+            agent_cmd: text(&self.agent_cmd),
+            model: text(&self.model),
+            rotation_name: text(&self.rotation_name),
+            rotation_path: path(&self.rotation_path),
+            prompts_dir: path(&self.prompts_dir),
+            tags: list(&self.tags),
+            skip_tags: list(&self.skip_tags),
+            ..self.clone()
+        }
+    }
+
+    /// The settings whose kept value lost a secret to the redactor, each as the flag
+    /// [`StartedWith::apply`] names it, the flag to give, and the value kept: a resume that took
+    /// them from `run.json` would run with `[REDACTED]`.
+    pub(crate) fn redacted_flags(&self) -> Vec<(&'static str, &'static str, String)> {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let list = |v: &[String]| Some(v.join(","));
+        let candidates = [
+            ("--agent", "--agent-cmd", self.agent_cmd.clone()),
+            ("--rotation", "--rotation", self.rotation_name.clone()),
+            ("--rotation", "--rotation", path(&self.rotation_path)),
+            ("--prompts-dir", "--prompts-dir", path(&self.prompts_dir)),
+            ("--tag", "--tag", list(&self.tags)),
+            ("--skip-tag", "--skip-tag", list(&self.skip_tags)),
+        ];
+        candidates
+            .into_iter()
+            .filter_map(|(flag, shown, v)| Some((flag, shown, v.filter(|v| v.contains(REDACTED))?)))
+            .collect()
+    }
+
+    /// What this clone kept of how run `id` started, as given (see [`local_path`]); `None` in
+    /// a clone that did not start it, or when the file does not read.
+    pub(crate) fn read_local(common_dir: &Path, id: &RunId) -> Option<StartedWith> {
+        let bytes = std::fs::read(local_path(common_dir, id)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keeps the values as given in this clone only, readable by its owner alone.
+    pub(crate) fn save_local(&self, common_dir: &Path, id: &RunId) -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = local_path(common_dir, id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(
+            serde_json::to_string_pretty(self)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        Ok(path)
     }
 
     /// Fills what the resume's command line left unset with what the run was started with;

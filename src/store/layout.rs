@@ -13,12 +13,14 @@ use std::path::{Component, Path, PathBuf};
 
 use super::dir_read::{DirFileError, RunDirReader};
 use super::id::{RunId, Seq};
+use super::layout_redact::{redact_value, redacted_transcript};
 use super::markdown::render_sessions_md;
 use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_JSONL, SESSIONS_MD, STATE_JSON};
 use super::record::{SessionRecord, parse_record};
 use super::run::{RunMeta, RunState, RunStatus};
 use super::write::TranscriptSource;
 use super::{Run, RunStore, StoreError};
+use crate::agent::Redactor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
@@ -479,12 +481,23 @@ fn state_from_value(
 
 /// Imports a checked run directory as run `id` (refused if it exists). Records are read
 /// again from `sessions.jsonl` in seq order, one at a time, and their transcripts streamed.
-pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run, LayoutError> {
+pub fn import_run_dir(
+    store: &RunStore<'_>,
+    mut rd: RunDir,
+    id: RunId,
+    redactor: &Redactor,
+) -> Result<Run, LayoutError> {
     let mut meta = match rd.meta {
         Some(m) => m,
         None => RunMeta::minimal(id.clone(), rd.state.started_at),
     };
     meta.id = id;
+    // Runs are pushed: what the directory holds is redacted like what grind stores.
+    redact_value(redactor, &mut meta);
+    redact_value(redactor, &mut rd.state);
+    if let std::borrow::Cow::Owned(s) = redactor.redact(&rd.scratchpad) {
+        rd.scratchpad = s;
+    }
     let source = rd.dir.display().to_string();
     let dir = rd.dir;
     let files = rd.reader;
@@ -507,17 +520,21 @@ pub fn import_run_dir(store: &RunStore<'_>, rd: RunDir, id: RunId) -> Result<Run
             found = Some(checked_record(&jsonl_path, line, at.line)?);
             Ok(())
         })?;
-        let r = found
+        let mut r = found
             .filter(|r| r.seq == at.seq)
             .ok_or_else(|| LayoutError::BadLine {
                 path: jsonl_path.clone(),
                 line: at.line,
                 why: "changed while it was being imported".into(),
             })?;
-        let transcript = open_member(&files, &transcript_of(&dir, &jsonl_path, &r, at.line)?)?;
+        let transcript_path = transcript_of(&dir, &jsonl_path, &r, at.line)?;
+        let transcript = open_member(&files, &transcript_path)?;
+        let transcript = redacted_transcript(redactor, transcript, &transcript_path)?;
+        redact_value(redactor, &mut r);
         let patch = patch_of(&files, &dir, r.seq)?
             .map(|p| read_member(&files, &p))
-            .transpose()?;
+            .transpose()?
+            .map(|p| redactor.redact_bytes(&p).into_owned());
         Ok((r, TranscriptSource::Opened(transcript), patch))
     };
     // A file of the directory that fails now is reported as itself, not as a store error.

@@ -31,6 +31,7 @@ mod run;
 mod write;
 
 pub mod layout;
+mod layout_redact;
 pub(crate) mod share;
 
 use crate::clock::{Clock, Entropy};

@@ -298,7 +298,7 @@ fn export_import_round_trip() {
 
     let rd = layout::read_run_dir(&target).unwrap();
     let new_id = RunId::parse("imported").unwrap();
-    let imported = layout::import_run_dir(&store, rd, new_id.clone()).unwrap();
+    let imported = layout::import_run_dir(&store, rd, new_id.clone(), &Default::default()).unwrap();
     let a = store.records(&run).unwrap();
     let b = store.records(&imported).unwrap();
     assert_eq!(a.len(), b.len());
@@ -313,7 +313,7 @@ fn export_import_round_trip() {
     // Refused when it exists.
     let rd = layout::read_run_dir(&target).unwrap();
     assert!(matches!(
-        layout::import_run_dir(&store, rd, new_id),
+        layout::import_run_dir(&store, rd, new_id, &Default::default()),
         Err(layout::LayoutError::Store(StoreError::RunExists(_)))
     ));
 }

@@ -71,10 +71,14 @@ pub(super) fn start(
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
     if let Some(s) = &req.started_with {
+        // `run.json` is pushed: it keeps the start redacted, and this clone keeps it as given.
+        let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (&**k, &**v)));
         meta.extra.insert(
             crate::grind::started::STARTED_WITH_KEY.to_string(),
-            s.to_json(),
+            s.redacted(&redactor).to_json(),
         );
+        s.save_local(repo.common_dir(), &id)
+            .map_err(GrindError::io("cannot keep how the run started"))?;
     }
     for p in plan.runnable() {
         let digest = std::fs::read(&p.prompt.path)
