@@ -327,6 +327,7 @@ mod tests {
         GcOptions {
             force: false,
             stopped: false,
+            pushed: false,
             tombstones_older_than: None,
             target: None,
             now,
