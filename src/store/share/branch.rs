@@ -73,6 +73,11 @@ pub enum BranchOutcome {
     },
     /// No common history: left alone.
     Unrelated,
+    /// Deleted here by `gc` at this tip, which the remote's copy has not moved past: not
+    /// brought back (`git branch <name> <tracking ref>` does it by hand).
+    DeletedHere {
+        tip: String,
+    },
 }
 
 impl BranchOutcome {
@@ -219,6 +224,13 @@ impl RunStore<'_> {
             slots: Vec::new(),
         };
         let Some(ours) = local else {
+            // gc deleted it here: the remote's copy at that tip (or behind) is no news.
+            if let Some(deleted) = self.branch_tombstone(&branch)?
+                && (deleted == theirs || self.repo.is_ancestor(theirs, deleted)?)
+            {
+                let tip = deleted.to_string();
+                return Ok(Some(step(None, BranchOutcome::DeletedHere { tip })));
+            }
             let tip = theirs.to_string();
             return Ok(Some(step(Some(theirs), BranchOutcome::Created { tip })));
         };
@@ -306,6 +318,10 @@ impl RunStore<'_> {
                 _ => "pitboss: run branch fast-forwarded from a remote",
             };
             if self.repo.cas_ref(&step.branch, to, step.from, msg)? == CasOutcome::Updated {
+                if step.from.is_none() {
+                    // Here again: a later gc's verdict will stand on its own.
+                    self.clear_branch_tombstone(&step.branch)?;
+                }
                 self.follow_slots(&step.slots, to)?;
                 break;
             }
