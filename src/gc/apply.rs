@@ -98,7 +98,7 @@ pub(crate) fn apply(
                 obs(GcEvent::Deleting(row));
                 if store.repo().delete_ref_matching(&name, oid)? {
                     row.deleted = true;
-                    if row.kind == Kind::Branch {
+                    if row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/") {
                         // So the next fetch does not bring back what gc let go.
                         store.tombstone_branch(&name, oid, &row.state)?;
                     }

@@ -1,5 +1,5 @@
-//! Code refs: run branches (`refs/heads/pitboss/<id>`, and `pitboss/grind/<id>` of older runs)
-//! and the remotes' copies of the branches of runs that are not here
+//! Code refs: run branches (`refs/heads/pitboss/<id>`, and `pitboss/grind/<id>` of older runs),
+//! the slot branches of parallel runs (`refs/heads/pitboss-slot/<id>/<k>`), and the remotes' copies of the branches of runs that are not here
 //! (`refs/pitboss-remotes/<remote>/heads/pitboss/<id>`: a run refused by a fetch, or deleted).
 //!
 //! A run branch goes when its work reached the target, and only then: every commit the run
@@ -46,6 +46,11 @@ pub(super) fn branch_rows(
             if ours {
                 rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
             }
+        } else if let Some(id) = slot_branch_run(name) {
+            let tombstoned = repo_has(store, &id.tombstone_ref_name())?;
+            if store.exists(&id)? || tombstoned || generated_id(&id) {
+                rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
+            }
         } else if let Some(id) = tracked_branch_run(name)
             && !store.exists(&id)?
         {
@@ -84,7 +89,11 @@ fn branch_row(
     {
         return Ok(row.because(format!("it is checked out in {}", p.display())));
     }
-    Ok(finish(row, judge.branch(tip, &id)?, name, tip, ""))
+    let verdict = match slot_branch_run(name) {
+        Some(_) => judge.slot(tip, &id)?,
+        None => judge.branch(tip, &id)?,
+    };
+    Ok(finish(row, verdict, name, tip, ""))
 }
 
 /// The row with the verdict's state, action and reason.
@@ -140,6 +149,16 @@ fn generated_id(id: &RunId) -> bool {
         && b[17..].iter().all(|c| c.is_ascii_hexdigit())
 }
 
+/// The run of a parallel run's slot branch, `refs/heads/pitboss-slot/<id>/<k>`.
+fn slot_branch_run(name: &str) -> Option<RunId> {
+    let rest = name
+        .strip_prefix("refs/heads/")?
+        .strip_prefix(crate::grind::slot::SLOT_BRANCH_PREFIX)?;
+    let (id, k) = rest.split_once('/')?;
+    k.parse::<usize>().ok()?;
+    RunId::parse(id).ok()
+}
+
 /// The run of a remote's copy of a run branch, `refs/pitboss-remotes/<r>/heads/pitboss/<id>`.
 fn tracked_branch_run(name: &str) -> Option<RunId> {
     let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
@@ -177,6 +196,14 @@ mod tests {
         assert!(tracked_branch_run("refs/pitboss-remotes/origin/grind/r1").is_none());
         assert!(in_pitboss("refs/pitboss-tombstones/grind/r1"));
         assert!(in_pitboss("refs/heads/pitboss-slot/r1/1"));
+        assert_eq!(
+            slot_branch_run("refs/heads/pitboss-slot/r1/2")
+                .unwrap()
+                .as_str(),
+            "r1"
+        );
+        assert!(slot_branch_run("refs/heads/pitboss-slot/r1/x").is_none());
+        assert!(slot_branch_run("refs/heads/pitboss/r1").is_none());
         let id = |s: &str| RunId::parse(s).unwrap();
         assert!(generated_id(&id("20261124T101500Z-3fa9")));
         assert!(!generated_id(&id("feature")));

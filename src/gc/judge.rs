@@ -4,7 +4,8 @@
 //! A run branch ([`Judge::branch`]) is measured against the target: the commits the run made
 //! since its base that the target lacks must each be a session commit whose work reached it.
 //! A remote's copy of a branch of a run not here ([`Judge::copy`]) is only a cache of what a
-//! remote had: it goes when its commits are somewhere else. Under both, the rule above all:
+//! remote had, and a slot branch ([`Judge::slot`]) pitboss' own scaffolding for one session:
+//! they go when their commits are somewhere else (for a slot branch, the run branch counts). Under both, the rule above all:
 //! a commit reachable from nothing else goes only when its work reached the target.
 
 use std::collections::HashSet;
@@ -310,20 +311,36 @@ impl Judge<'_> {
     /// A remote's copy of a branch of a run not here: deleted when its commits are somewhere
     /// else (with `--pushed`, on a remote now) or reached the target; kept otherwise.
     pub(super) fn copy(&self, tip: Oid, run: &RunId) -> Result<Verdict> {
-        let facts = self.index.runs.get(&run.ref_name());
-        let target = self.target(facts)?;
         let mut places = self.named.clone();
         places.extend(self.live.iter().cloned());
-        let orphans = self
-            .repo
-            .commits_not_in_any(tip, &oids(&places), MAX_WALK)?;
+        self.on_places(tip, run, &places)
+    }
+
+    /// A slot branch of a parallel run (`pitboss-slot/<id>/<k>`): pitboss' own, made for one
+    /// session; it goes when its commits are on the run branch or elsewhere, or reached the
+    /// target (a session cut before it landed left the only copy of its commits there).
+    pub(super) fn slot(&self, tip: Oid, run: &RunId) -> Result<Verdict> {
+        let run_branch = match self.index.runs.get(&run.ref_name()) {
+            Some(f) => reach::branch_tip(self.repo, f)?,
+            None => self.repo.rev_commit(&run.branch_ref())?,
+        };
+        let mut places = self.named.clone();
+        places.extend(run_branch.map(|t| (run.branch_ref(), t)));
+        self.on_places(tip, run, &places)
+    }
+
+    /// Deleted when every commit is on one of `places` or reached the target; kept otherwise.
+    fn on_places(&self, tip: Oid, run: &RunId, places: &[(String, Oid)]) -> Result<Verdict> {
+        let facts = self.index.runs.get(&run.ref_name());
+        let target = self.target(facts)?;
+        let orphans = self.repo.commits_not_in_any(tip, &oids(places), MAX_WALK)?;
         if orphans.is_empty() {
             return Ok(match &target {
                 Some((label, t)) if tip == *t || self.repo.is_ancestor(tip, *t)? => {
                     Verdict::Merged(label.clone())
                 }
                 _ => Verdict::OnOtherRefs(
-                    self.holder(tip, &places)?
+                    self.holder(tip, places)?
                         .unwrap_or_else(|| "other refs".into()),
                 ),
             });

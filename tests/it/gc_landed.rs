@@ -43,6 +43,20 @@ fn branch_row(sb: &Sandbox, id: &str, extra: &[&str]) -> Value {
         .clone()
 }
 
+/// Every row of `gc --dry-run --json`.
+fn table(sb: &Sandbox, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["gc", "--dry-run", "--json"];
+    args.extend_from_slice(extra);
+    let v: Value = serde_json::from_str(&gp_ok(sb, &args)).unwrap();
+    v["rows"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [Value], thing: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["thing"] == thing)
+        .unwrap_or_else(|| panic!("no row for {thing}: {rows:#?}"))
+}
+
 fn tip(sb: &Sandbox, r: &str) -> Option<String> {
     let out = sb.git_output_in(&sb.repo, &["rev-parse", "--verify", "-q", r]);
     out.status
@@ -96,12 +110,36 @@ fn slot_branches_are_pitboss_own_and_never_let_a_run_branch_go() {
     let branch = format!("pitboss/{id}");
     // What a parallel run's slot leaves behind: its branch, at the run branch's tip.
     sb.git(&["branch", &format!("pitboss-slot/{id}/1"), &branch]);
-    let row = branch_row(&sb, &id, &["--stopped"]);
-    assert_eq!(row["action"], "keep", "{row:#}");
-    assert_eq!(row["state"], "1 commit nowhere else", "{row:#}");
+    let b = branch_row(&sb, &id, &["--stopped"]);
+    assert_eq!(b["action"], "keep", "{b:#}");
+    assert_eq!(b["state"], "1 commit nowhere else", "{b:#}");
+    // The slot branch is gc's to show: its commits are on the run branch, so it may go.
+    let slot = format!("refs/heads/pitboss-slot/{id}/1");
+    let rows = table(&sb, &["--stopped"]);
+    let s = row(&rows, &slot);
+    assert_eq!(s["action"], "delete", "{s:#}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("every commit is on refs/heads/{branch}")),
+        "{s:#}"
+    );
     let before = tip(&sb, &branch);
-    gp_ok(&sb, &["gc", "--stopped"]);
+    let out = gp_ok(&sb, &["gc", "--stopped"]);
     assert_eq!(tip(&sb, &branch), before);
+    assert_eq!(tip(&sb, &slot), None, "{out}");
+    // A slot branch with a commit of its own (a session cut before it landed) stays.
+    sb.git(&["branch", &format!("pitboss-slot/{id}/2"), &branch]);
+    sb.git(&["checkout", "-q", &format!("pitboss-slot/{id}/2")]);
+    std::fs::write(sb.repo.join("cut.txt"), "cut\n").unwrap();
+    sb.git(&["add", "cut.txt"]);
+    sb.git(&["commit", "-q", "-m", "work of a cut session"]);
+    sb.git(&["checkout", "-q", "main"]);
+    let rows = table(&sb, &["--stopped"]);
+    let s = row(&rows, &format!("refs/heads/pitboss-slot/{id}/2"));
+    assert_eq!(s["action"], "keep", "{s:#}");
+    assert_eq!(s["state"], "1 commit nowhere else", "{s:#}");
 }
 
 #[test]
