@@ -276,7 +276,17 @@ impl Judge<'_> {
                 ),
             }
         } else {
-            match self.holder(tip, &self.tracking)? {
+            // One walk first: asking each remote-tracking ref in turn costs a walk per ref.
+            let pushed = self
+                .repo
+                .commits_not_in_any(tip, &oids(&self.tracking), 1)?
+                .is_empty();
+            let on = if pushed {
+                self.holder(tip, &self.tracking)?
+            } else {
+                None
+            };
+            match on {
                 Some(on) => format!(
                     "; they were pushed ({on}), but pushed is not landed: --pushed deletes a \
                      branch a remote has"

@@ -449,6 +449,14 @@ fn a_worktree_whose_head_has_commits_on_no_ref_stays_even_with_force() {
     assert!(wt.is_dir());
     // Still reachable: the worktree's HEAD holds it.
     assert_eq!(git_wt(&["rev-parse", "HEAD"]).trim(), commit);
+    // On a remote-tracking ref only (maybe stale; a pruning fetch drops it), it is not.
+    sb.git(&["update-ref", "refs/remotes/origin/stale", &commit]);
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "keep", "{r:#}");
     // On a branch, it is somewhere else: the worktree may go (its branch stays).
     git_wt(&["branch", "keep-it"]);
     let rows = table(&sb, &["--stopped", "--force"]);
