@@ -15,8 +15,8 @@ use crate::gc::{self, Action, GcEvent, GcOptions, GcReport, Row};
 /// tombstones.
 ///
 /// Every row says what the thing is, what gc does with it and why. A run branch goes when its
-/// work reached the target (merged, or the same patches by squash, rebase or cherry-pick); a
-/// branch with commits nowhere else is kept, always. Worktrees and working files of finished or
+/// work reached the target (merged, or the same patches by squash, rebase or cherry-pick), and
+/// only then: pushed is not landed (--pushed opts in). Worktrees and working files of finished or
 /// deleted runs go; those of stopped runs stay for `grind --resume` (unless --stopped); a
 /// worktree with uncommitted work stays (unless --force, which saves the work as a patch in the
 /// run ref first). Nothing of a run a grind is working on is touched. Each deletion prints the
@@ -34,6 +34,10 @@ pub(crate) struct GcArgs {
     /// otherwise kept for `grind --resume`.
     #[arg(long)]
     stopped: bool,
+    /// Also delete run branches whose work has not reached the target but whose every commit a
+    /// remote has now (asked with `git ls-remote`, not a remote-tracking ref that may be stale).
+    #[arg(long)]
+    pushed: bool,
     /// Delete tombstones of runs deleted longer ago than this (`30d`, `12h`, `2w`); without
     /// it, tombstones are kept.
     #[arg(long, value_name = "AGE")]
@@ -57,6 +61,7 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     let opts = GcOptions {
         force: args.force,
         stopped: args.stopped,
+        pushed: args.pushed,
         tombstones_older_than,
         target: args.target.clone(),
         now: ctx.clock.now(),
@@ -163,6 +168,9 @@ fn same_gc(args: &GcArgs) -> String {
     }
     if args.stopped {
         cmd.push_str(" --stopped");
+    }
+    if args.pushed {
+        cmd.push_str(" --pushed");
     }
     if let Some(age) = &args.tombstones_older_than {
         cmd.push_str(&format!(" --tombstones-older-than {}", shell_word(age)));

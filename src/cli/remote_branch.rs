@@ -77,6 +77,14 @@ pub(crate) fn print_fetched_branches<'r>(
                 "unrelated",
                 ": no common history with the remote's; left as it is".into(),
             ),
+            BranchOutcome::DeletedHere { tip } => (
+                Style::Dim,
+                "deleted",
+                format!(
+                    ": gc deleted it here at {}; the remote has nothing newer",
+                    &tip[..tip.len().min(12)]
+                ),
+            ),
         };
         if !header {
             writeln!(out, "From {}", report.remote)?;

@@ -60,6 +60,34 @@ pub(crate) fn digest_of(r: &Review) -> CliResult<String> {
     })
 }
 
+/// Why there is no diff when the run branch is not here, from what the verdicts know: said
+/// "deleted after it landed" only when every session whose commits are here reached the base.
+fn no_branch(r: &Review) -> String {
+    let base = r.base_branch.as_deref().map_or("the base".into(), one_line);
+    let with_code = r.sessions.iter().filter(|s| s.landed).count();
+    let unreached = r
+        .sessions
+        .iter()
+        .filter(|s| s.landed && !s.reach.reached())
+        .count();
+    if with_code == 0 {
+        "no diff: the run branch is not here, nor its commits (not fetched: `git pitboss fetch` \
+         brings it)"
+            .to_string()
+    } else if unreached == 0 {
+        format!(
+            "no diff: the run branch is not here (deleted after it landed: the work of its \
+             {with_code} session(s) with commits reached {base}); its sessions' commits are below"
+        )
+    } else {
+        format!(
+            "no diff: the run branch is not here, and the work of {unreached} of its {with_code} \
+             session(s) with commits has not reached {base} (a remote may have the branch: \
+             `git pitboss ls --remote`); its sessions' commits are below"
+        )
+    }
+}
+
 fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<()> {
     let t = &r.totals;
     writeln!(out, "run       {}", r.run)?;
@@ -85,14 +113,8 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
     }
     writeln!(out)?;
     if r.branch_tip.is_none() {
-        // Not "no change": there is nothing here to diff (gc deleted a branch that landed, or
-        // the run came without it).
-        writeln!(
-            out,
-            "no diff: the run branch is not here (deleted after it landed, or not fetched: \
-             `git pitboss fetch {}` brings it); its sessions' commits are below",
-            r.run
-        )?;
+        // Not "no change": there is nothing here to diff.
+        writeln!(out, "{}", no_branch(r))?;
     } else if r.files.is_empty() {
         writeln!(out, "no change to the base")?;
     } else {

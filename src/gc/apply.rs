@@ -98,6 +98,10 @@ pub(crate) fn apply(
                 obs(GcEvent::Deleting(row));
                 if store.repo().delete_ref_matching(&name, oid)? {
                     row.deleted = true;
+                    if row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/") {
+                        // So the next fetch does not bring back what gc let go.
+                        store.tombstone_branch(&name, oid, &row.state)?;
+                    }
                 } else {
                     skip(row, "it moved since gc looked at it; left as it is", obs);
                 }
@@ -327,6 +331,7 @@ mod tests {
         GcOptions {
             force: false,
             stopped: false,
+            pushed: false,
             tombstones_older_than: None,
             target: None,
             now,

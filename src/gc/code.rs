@@ -1,203 +1,31 @@
-//! Code refs: run branches (`refs/heads/pitboss/<id>`, and `pitboss/grind/<id>` of older runs)
-//! and the remotes' copies of the branches of runs that are not here
+//! Code refs: run branches (`refs/heads/pitboss/<id>`, and `pitboss/grind/<id>` of older runs),
+//! the slot branches of parallel runs (`refs/heads/pitboss-slot/<id>/<k>`), and the remotes' copies of the branches of runs that are not here
 //! (`refs/pitboss-remotes/<remote>/heads/pitboss/<id>`: a run refused by a fetch, or deleted).
 //!
-//! "Somewhere else" means a ref outside pitboss' namespaces (a branch such as `main`, a tag,
-//! `refs/remotes/…`, the stash): another run's branch or a remote's copy may go in the same
-//! gc, and a reflog is deleted with its ref. The commits of a code ref that nothing else
-//! reaches may go only when each is a session commit whose work reached the target, as
-//! `git pitboss stats` judges it ([`crate::provenance::reach`]); otherwise the ref is kept,
-//! whatever the flags.
+//! A run branch goes when its work reached the target, and only then: every commit the run
+//! made since its base is on the target, or is a session commit whose change reached it, as
+//! `git pitboss stats` judges it ([`crate::provenance::reach`]). Being somewhere else is not
+//! landing: pushed is not landed (a closed pull request and a pruning fetch leave it nowhere),
+//! so a remote's copy counts only with `--pushed`, and then only what `git ls-remote` says the
+//! remote has now, never a remote-tracking ref that may be stale.
+//!
+//! "Somewhere else", for the rule that a commit reachable from nothing else is never deleted,
+//! means a local ref outside pitboss' namespaces (a branch such as `main`, a tag, the stash):
+//! not `refs/heads/pitboss-slot/…` or any other ref pitboss makes and deletes on its own, not
+//! `refs/remotes/…` (see above), and not a reflog (it goes with its ref).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
+use super::judge::{Judge, Verdict, judge_all};
 use super::{GcOptions, Kind, Result, Row, RunState, restore_ref};
-use crate::git::{Oid, Repo};
-use crate::provenance::{Index, IndexOptions, Reach, ReachReport, RunFacts, Target, reach};
+use crate::git::Oid;
 use crate::store::REMOTE_REF_PREFIX;
 use crate::store::{RunId, RunStore};
 
-/// The most commits of one ref gc walks; past it the ref is kept (it cannot be judged whole).
-const MAX_WALK: usize = 100_000;
-
-/// Whether a ref is in one of pitboss' namespaces (so it does not count as "somewhere else").
-fn in_pitboss(name: &str) -> bool {
-    name.starts_with("refs/heads/pitboss/")
-        || name.starts_with("refs/pitboss/")
-        || name.starts_with("refs/pitboss-")
-}
-
 /// The run of a run branch's full name, `None` for any other branch.
-fn run_of_branch(name: &str) -> Option<RunId> {
+pub(super) fn run_of_branch(name: &str) -> Option<RunId> {
     let rest = name.strip_prefix("refs/heads/pitboss/")?;
     RunId::parse(rest.strip_prefix("grind/").unwrap_or(rest)).ok()
-}
-
-/// What the commits of one code ref need.
-struct Judge<'a> {
-    repo: &'a Repo,
-    elsewhere: Vec<Oid>,
-    /// The same refs with their names, to say where a ref's commits are.
-    named: Vec<(String, Oid)>,
-    index: Index,
-    verdicts: ReachReport,
-    opts: &'a GcOptions,
-}
-
-/// The verdict on one code ref's commits.
-enum Verdict {
-    Merged(String),
-    /// Every commit is on this ref (not the target).
-    OnOtherRefs(String),
-    Reached {
-        label: String,
-        commits: usize,
-    },
-    Kept {
-        state: String,
-        reason: String,
-    },
-}
-
-impl Judge<'_> {
-    /// The target of a run (`--target`, else its base branch) as a label and a commit.
-    fn target(&self, facts: Option<&RunFacts>) -> Result<Option<(String, Oid)>> {
-        let label = match (&self.opts.target, facts.and_then(|f| f.base_branch.clone())) {
-            (Some(t), _) => t.clone(),
-            (None, Some(b)) => b,
-            (None, None) => return Ok(None),
-        };
-        let rev = match &self.opts.target {
-            Some(t) => t.clone(),
-            None => format!("refs/heads/{label}"),
-        };
-        Ok(self.repo.rev_commit(&rev)?.map(|c| (label, c)))
-    }
-
-    /// A ref outside pitboss that has `tip` (its history holds every commit of the walk).
-    fn holder(&self, tip: Oid) -> Result<String> {
-        for (name, oid) in &self.named {
-            if *oid == tip || self.repo.is_ancestor(tip, *oid)? {
-                return Ok(name.clone());
-            }
-        }
-        Ok("other refs".into())
-    }
-
-    fn judge(&self, tip: Oid, run: Option<&RunId>) -> Result<Verdict> {
-        let facts = run.and_then(|id| self.index.runs.get(&id.ref_name()));
-        let target = self.target(facts)?;
-        let orphans = self
-            .repo
-            .commits_not_in_any(tip, &self.elsewhere, MAX_WALK)?;
-        if orphans.is_empty() {
-            return Ok(match &target {
-                Some((label, t)) if tip == *t || self.repo.is_ancestor(tip, *t)? => {
-                    Verdict::Merged(label.clone())
-                }
-                _ => Verdict::OnOtherRefs(self.holder(tip)?),
-            });
-        }
-        let label = target
-            .as_ref()
-            .map(|t| t.0.clone())
-            .unwrap_or_else(|| "a target".into());
-        let nowhere = |n: usize, why: String| Verdict::Kept {
-            state: format!("{n} commit{} nowhere else", if n == 1 { "" } else { "s" }),
-            reason: format!("kept, always: {why}"),
-        };
-        if orphans.len() >= MAX_WALK {
-            return Ok(nowhere(orphans.len(), "too many commits to judge".into()));
-        }
-        let (Some(facts), Some(_)) = (facts, &target) else {
-            return Ok(nowhere(
-                orphans.len(),
-                format!(
-                    "no other branch has them{}",
-                    if target.is_none() {
-                        " and there is no target to compare with (--target names one)"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        };
-        let verdicts = self.verdicts.get(&facts.refname);
-        let session_of: HashMap<&str, u64> = facts
-            .sessions
-            .iter()
-            .flat_map(|s| s.own.iter().map(move |c| (c.as_str(), s.seq)))
-            .collect();
-        let not_reached = orphans
-            .iter()
-            .filter(|c| {
-                let verdict = session_of
-                    .get(c.to_string().as_str())
-                    .and_then(|seq| verdicts.and_then(|v| v.verdicts.get(seq)));
-                !verdict.is_some_and(|v| v.reached())
-            })
-            .count();
-        if not_reached == 0 {
-            return Ok(Verdict::Reached {
-                label,
-                commits: orphans.len(),
-            });
-        }
-        let unreached: Vec<String> = facts
-            .sessions
-            .iter()
-            .filter(|s| {
-                verdicts
-                    .and_then(|v| v.verdicts.get(&s.seq))
-                    .is_some_and(|v| !v.reached() && *v != Reach::NotLanded)
-            })
-            .map(|s| s.seq.to_string())
-            .collect();
-        // "Of them": of the commits nowhere else the state counts, so the two numbers agree.
-        let mut why = format!(
-            "{not_reached} of them {} not the work of a session that reached {label}",
-            if not_reached == 1 { "is" } else { "are" }
-        );
-        match unreached.as_slice() {
-            [] => {}
-            [one] => why.push_str(&format!(": session {one} did not")),
-            many => why.push_str(&format!(": sessions {} did not", many.join(", "))),
-        }
-        Ok(nowhere(orphans.len(), why))
-    }
-}
-
-fn judge_all<'a>(
-    store: &'a RunStore<'_>,
-    opts: &'a GcOptions,
-) -> Result<(Judge<'a>, Vec<(String, Oid)>)> {
-    let repo = store.repo();
-    let all = repo.refs_with_prefix("refs/")?;
-    let named: Vec<(String, Oid)> = all
-        .iter()
-        .filter(|(n, _)| !in_pitboss(n))
-        .cloned()
-        .collect();
-    let elsewhere = named.iter().map(|(_, o)| *o).collect();
-    let mut index = Index::load(store, &IndexOptions::default())?;
-    let target = match &opts.target {
-        Some(t) => Target::Rev(t.clone()),
-        None => Target::BaseBranch,
-    };
-    let verdicts = reach::judge(repo, &mut index, &target, false)?;
-    index.save();
-    Ok((
-        Judge {
-            repo,
-            elsewhere,
-            named,
-            index,
-            verdicts,
-            opts,
-        },
-        all,
-    ))
 }
 
 /// Rows for the run branches, and for the remotes' copies of branches of runs not here.
@@ -218,13 +46,18 @@ pub(super) fn branch_rows(
             if ours {
                 rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
             }
+        } else if let Some(id) = slot_branch_run(name) {
+            let tombstoned = repo_has(store, &id.tombstone_ref_name())?;
+            if store.exists(&id)? || tombstoned || generated_id(&id) {
+                rows.push(branch_row(store, &judge, name, *tip, id, removed)?);
+            }
         } else if let Some(id) = tracked_branch_run(name)
             && !store.exists(&id)?
         {
             let row = Row::keep(Kind::TrackingRef, name, Some(id.clone()), "run not here");
             rows.push(finish(
                 row,
-                judge.judge(*tip, Some(&id))?,
+                judge.copy(*tip, &id)?,
                 name,
                 *tip,
                 "the run is not here (refused by a fetch, or deleted)",
@@ -256,7 +89,11 @@ fn branch_row(
     {
         return Ok(row.because(format!("it is checked out in {}", p.display())));
     }
-    Ok(finish(row, judge.judge(tip, Some(&id))?, name, tip, ""))
+    let verdict = match slot_branch_run(name) {
+        Some(_) => judge.slot(tip, &id)?,
+        None => judge.branch(tip, &id)?,
+    };
+    Ok(finish(row, verdict, name, tip, ""))
 }
 
 /// The row with the verdict's state, action and reason.
@@ -279,8 +116,15 @@ fn finish(mut row: Row, v: Verdict, name: &str, tip: Oid, context: &str) -> Row 
         Verdict::Reached { label, commits } => (
             format!("reached {label}: same patches"),
             format!(
-                "reached the target: {commits} commit(s) only here, each session's change is on \
-                 {label} (squash, rebase or cherry-pick); the commits themselves go"
+                "reached the target: {commits} commit(s) not on {label}, each session's change \
+                 is on it (squash, rebase or cherry-pick); the commits themselves go"
+            ),
+        ),
+        Verdict::Pushed(on) => (
+            "pushed, not landed".to_string(),
+            format!(
+                "--pushed: every commit is on {on} (as `git ls-remote` lists it now); its work \
+                 has not reached the target"
             ),
         ),
     };
@@ -305,6 +149,16 @@ fn generated_id(id: &RunId) -> bool {
         && b[17..].iter().all(|c| c.is_ascii_hexdigit())
 }
 
+/// The run of a parallel run's slot branch, `refs/heads/pitboss-slot/<id>/<k>`.
+fn slot_branch_run(name: &str) -> Option<RunId> {
+    let rest = name
+        .strip_prefix("refs/heads/")?
+        .strip_prefix(crate::grind::slot::SLOT_BRANCH_PREFIX)?;
+    let (id, k) = rest.split_once('/')?;
+    k.parse::<usize>().ok()?;
+    RunId::parse(id).ok()
+}
+
 /// The run of a remote's copy of a run branch, `refs/pitboss-remotes/<r>/heads/pitboss/<id>`.
 fn tracked_branch_run(name: &str) -> Option<RunId> {
     let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
@@ -314,6 +168,7 @@ fn tracked_branch_run(name: &str) -> Option<RunId> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::judge::in_pitboss;
     use super::*;
 
     #[test]
@@ -340,6 +195,15 @@ mod tests {
         );
         assert!(tracked_branch_run("refs/pitboss-remotes/origin/grind/r1").is_none());
         assert!(in_pitboss("refs/pitboss-tombstones/grind/r1"));
+        assert!(in_pitboss("refs/heads/pitboss-slot/r1/1"));
+        assert_eq!(
+            slot_branch_run("refs/heads/pitboss-slot/r1/2")
+                .unwrap()
+                .as_str(),
+            "r1"
+        );
+        assert!(slot_branch_run("refs/heads/pitboss-slot/r1/x").is_none());
+        assert!(slot_branch_run("refs/heads/pitboss/r1").is_none());
         let id = |s: &str| RunId::parse(s).unwrap();
         assert!(generated_id(&id("20261124T101500Z-3fa9")));
         assert!(!generated_id(&id("feature")));

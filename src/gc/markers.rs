@@ -1,7 +1,8 @@
 //! The refs sharing leaves behind: the remotes' copies of runs that are not here
 //! (`refs/pitboss-remotes/<remote>/grind/<id>`), the markers of runs deleted on a remote
 //! (`refs/pitboss-remotes/<remote>/gone/<id>`, see `store/share/gone.rs`), and the tombstones
-//! of runs deleted here (`refs/pitboss-tombstones/grind/<id>`).
+//! of runs deleted here (`refs/pitboss-tombstones/grind/<id>`) and of run branches gc deleted
+//! (`refs/pitboss-tombstones/heads/pitboss/<id>`, see `store/share/branch_tombstone.rs`).
 //!
 //! A remote's copy of a run holds that run's history, which no ref outside pitboss reaches:
 //! it is kept, always (`fetch --include-deleted` takes it up, `git update-ref -d` drops it by
@@ -13,8 +14,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::code::run_of_branch;
 use super::{GcOptions, Kind, Result, Row, restore_ref};
-use crate::store::{REMOTE_REF_PREFIX, TOMBSTONE_REF_PREFIX};
+use crate::store::share::tombstoned_branch;
+use crate::store::{BRANCH_TOMBSTONE_REF_PREFIX, REMOTE_REF_PREFIX, TOMBSTONE_REF_PREFIX};
 use crate::store::{RunId, RunStore};
 
 pub(super) fn remote_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
@@ -64,10 +67,20 @@ pub(super) fn remote_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
 pub(super) fn tombstone_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Row>> {
     let repo = store.repo();
     let mut rows = Vec::new();
-    for (name, oid) in repo.refs_with_prefix(TOMBSTONE_REF_PREFIX)? {
-        let id = name
-            .strip_prefix(TOMBSTONE_REF_PREFIX)
-            .and_then(|s| RunId::parse(s).ok());
+    let branches = repo.refs_with_prefix(BRANCH_TOMBSTONE_REF_PREFIX)?;
+    for (name, oid) in repo
+        .refs_with_prefix(TOMBSTONE_REF_PREFIX)?
+        .into_iter()
+        .chain(branches)
+    {
+        let branch = tombstoned_branch(&name);
+        let id = match &branch {
+            Some(b) => run_of_branch(b),
+            None => name
+                .strip_prefix(TOMBSTONE_REF_PREFIX)
+                .and_then(|s| RunId::parse(s).ok()),
+        };
+        let what = if branch.is_some() { "branch" } else { "run" };
         let when = repo
             .read_blob(oid)
             .ok()
@@ -79,16 +92,17 @@ pub(super) fn tombstone_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<V
         };
         let row = Row::keep(Kind::Tombstone, &name, id, &state);
         let row = match (opts.tombstones_older_than, age) {
-            (None, _) => row.because(
-                "keeps `fetch` from bringing the run back (--tombstones-older-than drops old ones)",
-            ),
+            (None, _) => row.because(format!(
+                "keeps `fetch` from bringing the {what} back (--tombstones-older-than drops old \
+                 ones)"
+            )),
             (Some(_), None) => row.because("its age cannot be read from it"),
             (Some(limit), Some(a)) if a < limit => {
                 row.because(format!("younger than {}", days(limit)))
             }
             (Some(limit), Some(_)) => row
                 .because(format!(
-                    "older than {}: a fetch may bring the run back again",
+                    "older than {}: a fetch may bring the {what} back again",
                     days(limit)
                 ))
                 .delete_ref(&name, oid, restore_ref(&name, oid)),

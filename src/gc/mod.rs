@@ -6,13 +6,15 @@
 //! *before* it goes, so a crash halfway never leaves a deletion without its undo.
 //!
 //! The one rule above all: a commit that is reachable from nothing else is never deleted. A
-//! code ref may go only when every commit on it that no other ref outside pitboss' namespaces
+//! code ref may go only when every commit on it that no local ref outside pitboss' namespaces
 //! reaches is a session commit whose work reached the target ([`crate::provenance::reach`]:
 //! merged, same patch id, squash of the run, or applied). A reflog is not a place where a
 //! commit is "somewhere else": deleting a branch deletes its reflog with it, and `git gc`
-//! prunes what nothing reaches.
+//! prunes what nothing reaches. And a run branch goes only when its work reached the target:
+//! pushed is not landed ([`judge`]; `--pushed` lets a branch a remote has now go too).
 //!
-//! - [`code`]: run branches and the code tracking refs of runs not here.
+//! - [`code`]: run branches and the code tracking refs of runs not here; [`judge`]: the
+//!   verdict on their commits.
 //! - [`worktrees`]: run worktrees and the live working files of runs that ended.
 //! - [`markers`]: run tracking refs of runs not here, "deleted on the remote" markers and
 //!   tombstones.
@@ -20,6 +22,7 @@
 
 mod apply;
 mod code;
+mod judge;
 mod markers;
 mod worktrees;
 
@@ -182,6 +185,9 @@ pub(crate) struct GcOptions {
     /// Treat stopped (not finished) runs like finished ones: their worktrees, working files
     /// and branches are no longer kept for `--resume`.
     pub stopped: bool,
+    /// Let a run branch whose work has not reached the target go when a remote has every
+    /// commit of it now (`git ls-remote`): pushed is not landed, so this is opt-in.
+    pub pushed: bool,
     /// Delete tombstones older than this; `None`: keep every tombstone.
     pub tombstones_older_than: Option<chrono::Duration>,
     /// Where work must have landed (default: each run's base branch).

@@ -23,11 +23,13 @@ use crate::store::{RunId, RunStore};
 
 /// How many commits a worktree's HEAD has that no ref of the repository reaches: removing the
 /// worktree would leave them reachable from nothing (a patch keeps their change, not them).
+/// A remote-tracking ref does not count: it may be stale, and a pruning fetch drops it.
 pub(crate) fn commits_nowhere_else(wt: &Repo, repo: &Repo) -> Result<usize> {
     let head = wt.worktree_state()?.head;
     let refs: Vec<Oid> = repo
         .refs_with_prefix("refs/")?
         .into_iter()
+        .filter(|(n, _)| !n.starts_with("refs/remotes/"))
         .map(|(_, o)| o)
         .collect();
     Ok(repo.commits_not_in_any(head, &refs, 10_000)?.len())

@@ -12,6 +12,12 @@ use super::{GitError, Identity, Oid, Repo, Result};
 pub enum TreeEdit {
     /// Put a regular-file blob at the path (creating parent trees as needed).
     Blob { path: String, oid: Oid },
+    /// Put a blob at the path with the given mode (a regular file, an executable, a link).
+    Entry {
+        path: String,
+        oid: Oid,
+        kind: TreeEntryKind,
+    },
     /// Remove whatever is at the path.
     Remove { path: String },
 }
@@ -211,6 +217,9 @@ impl Repo {
                 TreeEdit::Blob { path, oid } => {
                     up.upsert(path.as_str(), oid.raw(), git2::FileMode::Blob);
                 }
+                TreeEdit::Entry { path, oid, kind } => {
+                    up.upsert(path.as_str(), oid.raw(), file_mode(*kind));
+                }
                 TreeEdit::Remove { path } => {
                     up.remove(path.as_str());
                 }
@@ -312,7 +321,18 @@ fn copy_into(reader: &mut dyn Read, w: &mut dyn Write, limit: u64) -> Result<u64
     Ok(total)
 }
 
-fn entry_kind(mode: i32) -> TreeEntryKind {
+/// The git file mode of an entry kind (the reverse of [`entry_kind`]).
+fn file_mode(kind: TreeEntryKind) -> git2::FileMode {
+    match kind {
+        TreeEntryKind::Blob => git2::FileMode::Blob,
+        TreeEntryKind::Executable => git2::FileMode::BlobExecutable,
+        TreeEntryKind::Tree => git2::FileMode::Tree,
+        TreeEntryKind::Symlink => git2::FileMode::Link,
+        TreeEntryKind::Submodule => git2::FileMode::Commit,
+    }
+}
+
+pub(super) fn entry_kind(mode: i32) -> TreeEntryKind {
     match mode {
         0o040000 => TreeEntryKind::Tree,
         0o100755 => TreeEntryKind::Executable,

@@ -12,14 +12,16 @@
 
 use std::process::{Command, Stdio};
 
-use super::{GitError, Oid, Repo, Result};
+use super::objects::entry_kind;
+use super::{GitError, Oid, Repo, Result, TreeEntryKind};
 
-/// One file a change touches: its path and its blob before and after (`None`: absent).
+/// One file a change touches: its path and its entry (blob and mode) before and after
+/// (`None`: absent). The mode is part of the change: `chmod +x` keeps the blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedFile {
     pub path: String,
-    pub old: Option<Oid>,
-    pub new: Option<Oid>,
+    pub old: Option<(Oid, TreeEntryKind)>,
+    pub new: Option<(Oid, TreeEntryKind)>,
 }
 
 impl Repo {
@@ -121,7 +123,11 @@ impl Repo {
     /// The files that differ between two trees, with their blobs on each side.
     pub fn changed_files(&self, old: Option<Oid>, new: Oid) -> Result<Vec<ChangedFile>> {
         let diff = self.tree_diff(old, Some(new))?;
-        let side = |f: git2::DiffFile<'_>| Some(f.id()).filter(|o| !o.is_zero());
+        let side = |f: git2::DiffFile<'_>| {
+            Some(f.id())
+                .filter(|o| !o.is_zero())
+                .map(|o| (Oid::from(o), entry_kind(i32::from(f.mode()))))
+        };
         Ok(diff
             .deltas()
             .map(|d| ChangedFile {
@@ -131,8 +137,8 @@ impl Repo {
                     .or_else(|| d.old_file().path())
                     .map(|p| p.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                old: side(d.old_file()).map(Oid::from),
-                new: side(d.new_file()).map(Oid::from),
+                old: side(d.old_file()),
+                new: side(d.new_file()),
             })
             .collect())
     }

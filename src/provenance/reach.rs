@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{Index, RunFacts, SessionFacts, oid};
 use super::{ProvenanceError, Result};
-use crate::git::{ChangedFile, Oid, Repo, TreeEdit};
+use crate::git::{ChangedFile, Oid, Repo, TreeEdit, TreeEntryKind};
 
 /// How far a session's work got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,9 +351,14 @@ fn take_out(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<Opt
     if files.is_empty() {
         return Ok(None);
     }
-    // The quick answer: every touched file is exactly as the session left it.
-    if same_blobs(scratch, tree, &files, |f| f.new)? {
-        return Ok(Some(set_blobs(scratch, tree, &files, |f| f.old)?));
+    // The quick answer: every touched file is exactly as the session left it (blob and mode).
+    if same_entries(scratch, tree, &files, |f| f.new)? {
+        return Ok(Some(set_entries(scratch, tree, &files, |f| f.old)?));
+    }
+    // NB: libgit2's apply does not check a mode change against the tree it applies to, so a
+    // `chmod` the tree does not have would be taken out of it all the same.
+    if !modes_match(scratch, tree, &files, |f| f.new)? {
+        return Ok(None);
     }
     Ok(scratch.apply_change(tree, Some(new), old)?)
 }
@@ -365,38 +370,66 @@ fn put_in(scratch: &Repo, tree: Oid, old: Option<Oid>, new: Oid) -> Result<Optio
         return Ok(Some(tree));
     }
     // The quick answer: every touched file is exactly as the session found it.
-    if same_blobs(scratch, tree, &files, |f| f.old)? {
-        return Ok(Some(set_blobs(scratch, tree, &files, |f| f.new)?));
+    if same_entries(scratch, tree, &files, |f| f.old)? {
+        return Ok(Some(set_entries(scratch, tree, &files, |f| f.new)?));
+    }
+    if !modes_match(scratch, tree, &files, |f| f.old)? {
+        return Ok(None);
     }
     Ok(scratch.apply_change(tree, old, Some(new))?)
 }
 
-fn same_blobs(
+type Entry = Option<(Oid, TreeEntryKind)>;
+
+/// Whether every touched file is in `tree` exactly as `side` has it: same blob, same mode.
+fn same_entries(
     repo: &Repo,
     tree: Oid,
     files: &[ChangedFile],
-    side: impl Fn(&ChangedFile) -> Option<Oid>,
+    side: impl Fn(&ChangedFile) -> Entry,
 ) -> Result<bool> {
     for f in files {
-        if repo.tree_entry(tree, &f.path)?.map(|e| e.0) != side(f) {
+        if repo.tree_entry(tree, &f.path)? != side(f) {
             return Ok(false);
         }
     }
     Ok(true)
 }
 
-fn set_blobs(
+/// Whether each file whose mode the change flips has, in `tree`, the mode `side` has.
+fn modes_match(
     repo: &Repo,
     tree: Oid,
     files: &[ChangedFile],
-    side: impl Fn(&ChangedFile) -> Option<Oid>,
+    side: impl Fn(&ChangedFile) -> Entry,
+) -> Result<bool> {
+    for f in files {
+        let (Some(old), Some(new)) = (f.old, f.new) else {
+            continue;
+        };
+        if old.1 != new.1 {
+            let want = side(f).map(|e| e.1);
+            if repo.tree_entry(tree, &f.path)?.map(|e| e.1) != want {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn set_entries(
+    repo: &Repo,
+    tree: Oid,
+    files: &[ChangedFile],
+    side: impl Fn(&ChangedFile) -> Entry,
 ) -> Result<Oid> {
     let edits: Vec<TreeEdit> = files
         .iter()
         .map(|f| match side(f) {
-            Some(oid) => TreeEdit::Blob {
+            Some((oid, kind)) => TreeEdit::Entry {
                 path: f.path.clone(),
                 oid,
+                kind,
             },
             None => TreeEdit::Remove {
                 path: f.path.clone(),

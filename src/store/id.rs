@@ -29,6 +29,9 @@ pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
 pub(crate) const INCOMING_REF_PREFIX: &str = "refs/pitboss-incoming/";
 /// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
 pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
+/// Where the tombstones of run branches deleted here live (by `gc`):
+/// `refs/pitboss-tombstones/heads/<branch>`, e.g. `…/heads/pitboss/<id>`.
+pub const BRANCH_TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/heads/";
 /// Longest run id we accept. Generated ids are 21 characters.
 pub const MAX_RUN_ID_LEN: usize = 64;
 

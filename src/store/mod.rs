@@ -40,8 +40,9 @@ use crate::git::{GitError, Identity, Oid, Repo};
 pub use check::Caps;
 pub use damage::DamagedRun;
 pub use id::{
-    MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
-    RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX, check_run_prefix,
+    BRANCH_TOMBSTONE_REF_PREFIX, MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX,
+    RUN_REF_PREFIX, RemoteName, RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX,
+    check_run_prefix,
 };
 pub use landing::{Landing, LandingResult};
 pub use markdown::render_sessions_md;

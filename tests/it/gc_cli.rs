@@ -346,7 +346,7 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     );
     assert_eq!(
         b["reason"],
-        "kept, always: 1 of them is not the work of a session that reached main: session 1 did not",
+        "kept, always: 1 of the run's commits not on main is not the work of a session that reached main: session 1 did not",
         "{b:#}"
     );
     assert!(tip(&sb, &branch).is_some());
@@ -449,6 +449,14 @@ fn a_worktree_whose_head_has_commits_on_no_ref_stays_even_with_force() {
     assert!(wt.is_dir());
     // Still reachable: the worktree's HEAD holds it.
     assert_eq!(git_wt(&["rev-parse", "HEAD"]).trim(), commit);
+    // On a remote-tracking ref only (maybe stale; a pruning fetch drops it), it is not.
+    sb.git(&["update-ref", "refs/remotes/origin/stale", &commit]);
+    let rows = table(&sb, &["--stopped", "--force"]);
+    let r = rows
+        .iter()
+        .find(|r| r["kind"] == "worktree" && r["run"] == run.as_str())
+        .unwrap();
+    assert_eq!(r["action"], "keep", "{r:#}");
     // On a branch, it is somewhere else: the worktree may go (its branch stays).
     git_wt(&["branch", "keep-it"]);
     let rows = table(&sb, &["--stopped", "--force"]);
@@ -636,21 +644,20 @@ fn remote_copies_of_refused_runs_go_only_when_their_commits_are_elsewhere() {
     let out = gp(&sb, &["fetch", "origin"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
-    // git's own copy of the branch (`git fetch` updates it too) is another place the commit is:
-    // without it, the remote's copy is the only ref that has it.
+    // With --pushed, the remote's branch, as `git ls-remote` lists it now, is another place
+    // the commit is; git's own copy of it (a remote-tracking ref, maybe stale) never is.
     let git_copy = "refs/remotes/origin/pitboss/r-lost";
     assert!(tip(&sb, git_copy).is_some());
-    let rows = table(&sb, &[]);
+    let rows = table(&sb, &["--pushed"]);
     let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
     assert_eq!(lost["action"], "delete", "{lost:#}");
     assert!(
         lost["reason"]
             .as_str()
             .unwrap()
-            .ends_with(&format!("every commit is on {git_copy}")),
+            .ends_with("every commit is on refs/heads/pitboss/r-lost on origin"),
         "{lost:#}"
     );
-    sb.git(&["update-ref", "-d", git_copy]);
     let rows = table(&sb, &[]);
     let bad = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-bad");
     assert_eq!(

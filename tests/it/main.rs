@@ -16,6 +16,7 @@ mod codex_cli;
 mod demo_cli;
 mod forge_pr;
 mod gc_cli;
+mod gc_landed;
 mod gemini_cli;
 mod grind_budgets;
 mod grind_claude;

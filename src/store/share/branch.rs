@@ -73,6 +73,11 @@ pub enum BranchOutcome {
     },
     /// No common history: left alone.
     Unrelated,
+    /// Deleted here by `gc` at this tip, which the remote's copy has not moved past: not
+    /// brought back (`git branch <name> <tracking ref>` does it by hand).
+    DeletedHere {
+        tip: String,
+    },
 }
 
 impl BranchOutcome {
@@ -93,6 +98,16 @@ pub struct FetchedBranch {
     pub branch: String,
     #[serde(flatten)]
     pub outcome: BranchOutcome,
+}
+
+/// What the fast path of [`RunStore::plan_branch`] found.
+enum Quick {
+    /// The remote has no branch of this run.
+    NoCopy,
+    /// Ours is the remote's commit.
+    Same(BranchStep),
+    /// Read the run and look closer.
+    Look,
 }
 
 /// What merging two code tips gave.
@@ -172,16 +187,9 @@ impl RunStore<'_> {
             .collect())
     }
 
-    /// What to do with run `id`'s branch given the copy `remote` has (`None` when the run
-    /// records no branch or the remote has none). Moves nothing.
-    pub(super) fn plan_branch(
-        &self,
-        remote: &RemoteName,
-        id: &RunId,
-        merge: bool,
-    ) -> Result<Option<BranchStep>> {
-        // Fast path, so a fetch of many unchanged runs reads refs only, never a run: the
-        // remote has no branch of this run, or ours is the same commit.
+    /// Fast path, so a fetch of many unchanged runs reads refs only, never a run: the remote
+    /// has no branch of this run, or ours is the same commit.
+    fn quick_plan(&self, remote: &RemoteName, id: &RunId) -> Result<Quick> {
         let mut copies = 0;
         for name in candidate_branch_refs(id) {
             let Some(theirs) = self.repo.ref_target(&remote.branch_tracking_ref(&name))? else {
@@ -189,7 +197,7 @@ impl RunStore<'_> {
             };
             copies += 1;
             if self.repo.ref_target(&name)? == Some(theirs) {
-                return Ok(Some(BranchStep {
+                return Ok(Quick::Same(BranchStep {
                     branch: name,
                     from: Some(theirs),
                     to: None,
@@ -198,8 +206,25 @@ impl RunStore<'_> {
                 }));
             }
         }
-        if copies == 0 {
-            return Ok(None);
+        Ok(if copies == 0 {
+            Quick::NoCopy
+        } else {
+            Quick::Look
+        })
+    }
+
+    /// What to do with run `id`'s branch given the copy `remote` has (`None` when the run
+    /// records no branch or the remote has none). Moves nothing.
+    pub(super) fn plan_branch(
+        &self,
+        remote: &RemoteName,
+        id: &RunId,
+        merge: bool,
+    ) -> Result<Option<BranchStep>> {
+        match self.quick_plan(remote, id)? {
+            Quick::NoCopy => return Ok(None),
+            Quick::Same(step) => return Ok(Some(step)),
+            Quick::Look => {}
         }
         let Some(branch) = self.branch_for_remote(remote, id)? else {
             return Ok(None);
@@ -219,6 +244,13 @@ impl RunStore<'_> {
             slots: Vec::new(),
         };
         let Some(ours) = local else {
+            // gc deleted it here: the remote's copy at that tip (or behind) is no news.
+            if let Some(deleted) = self.branch_tombstone(&branch)?
+                && (deleted == theirs || self.repo.is_ancestor(theirs, deleted)?)
+            {
+                let tip = deleted.to_string();
+                return Ok(Some(step(None, BranchOutcome::DeletedHere { tip })));
+            }
             let tip = theirs.to_string();
             return Ok(Some(step(Some(theirs), BranchOutcome::Created { tip })));
         };
@@ -306,6 +338,10 @@ impl RunStore<'_> {
                 _ => "pitboss: run branch fast-forwarded from a remote",
             };
             if self.repo.cas_ref(&step.branch, to, step.from, msg)? == CasOutcome::Updated {
+                if step.from.is_none() {
+                    // Here again: a later gc's verdict will stand on its own.
+                    self.clear_branch_tombstone(&step.branch)?;
+                }
                 self.follow_slots(&step.slots, to)?;
                 break;
             }

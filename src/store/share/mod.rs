@@ -13,6 +13,7 @@
 //! `git update-ref -d` removes one. It never leaves this repository.
 
 mod branch;
+mod branch_tombstone;
 mod fetch;
 mod fetch_plan;
 mod gone;
@@ -28,6 +29,7 @@ use crate::git::{GitError, NetError, Oid, Repo, default_remote};
 #[cfg(test)]
 pub(crate) use branch::CodeMerge;
 pub(crate) use branch::{BranchOutcome, FetchedBranch, candidate_branch_refs};
+pub(crate) use branch_tombstone::tombstoned_branch;
 pub(crate) use fetch::{FetchOptions, FetchOutcome, FetchReport};
 pub(crate) use fetch_plan::MAX_RUNS_KEY;
 pub(crate) use push::{PushOptions, PushOutcome, PushReport, RefKind};

@@ -1,0 +1,304 @@
+//! `git pitboss gc` deletes a run branch only when its work reached the target: not because
+//! pitboss' own refs (slot branches) hold its commits, not because a mode-only change looks
+//! "applied", not because a push put it on a remote (unless `--pushed`, and then only what the
+//! remote has now), and a branch it deleted is not brought back by the next `fetch` unless the
+//! remote's copy moved on. Real repositories, real bare remotes, real grinds.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::remote::Bare;
+use crate::support::*;
+
+fn gp(sb: &Sandbox, args: &[&str]) -> Output {
+    sb.git_pitboss().args(args).output().unwrap()
+}
+
+fn gp_ok(sb: &Sandbox, args: &[&str]) -> String {
+    let out = gp(sb, args);
+    assert!(
+        out.status.success(),
+        "git pitboss {args:?} ({:?}): {}{}",
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// The `gc --dry-run --json` row of the run branch of `id`.
+fn branch_row(sb: &Sandbox, id: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["gc", "--dry-run", "--json"];
+    args.extend_from_slice(extra);
+    let v: Value = serde_json::from_str(&gp_ok(sb, &args)).unwrap();
+    let name = format!("refs/heads/pitboss/{id}");
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["thing"] == name.as_str())
+        .unwrap_or_else(|| panic!("no row for {name}: {v:#}"))
+        .clone()
+}
+
+/// Every row of `gc --dry-run --json`.
+fn table(sb: &Sandbox, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["gc", "--dry-run", "--json"];
+    args.extend_from_slice(extra);
+    let v: Value = serde_json::from_str(&gp_ok(sb, &args)).unwrap();
+    v["rows"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [Value], thing: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["thing"] == thing)
+        .unwrap_or_else(|| panic!("no row for {thing}: {rows:#?}"))
+}
+
+fn tip(sb: &Sandbox, r: &str) -> Option<String> {
+    let out = sb.git_output_in(&sb.repo, &["rev-parse", "--verify", "-q", r]);
+    out.status
+        .success()
+        .then(|| stdout(&out).trim().to_string())
+}
+
+/// A project whose agent commits one line per session, its config committed on `main`.
+fn project(sb: &Sandbox) -> std::path::PathBuf {
+    let dir = sb.agent_project(&[("commit", "")]);
+    sb.git(&["add", ".pitboss"]);
+    sb.git(&["commit", "-q", "-m", "pitboss config"]);
+    dir
+}
+
+/// One finished run of one session on a base of `main`; its id.
+fn finished_run(sb: &Sandbox, dir: &Path) -> String {
+    let out = sb
+        .pitboss()
+        .args(["grind", "--prompts-dir", dir.to_str().unwrap()])
+        .args(["--max-iterations", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ids = sb.git(&[
+        "for-each-ref",
+        "--sort=-refname",
+        "--format=%(refname:lstrip=3)",
+        "refs/pitboss/grind/",
+    ]);
+    ids.lines().next().unwrap().to_string()
+}
+
+/// A sandbox with a bare `origin` and one finished, unlanded run pushed there.
+fn pushed_run() -> (Sandbox, Bare, String) {
+    let sb = Sandbox::new();
+    let remote = Bare::new();
+    sb.git(&["remote", "add", "origin", &remote.path_url()]);
+    let dir = project(&sb);
+    sb.git(&["push", "-q", "origin", "main"]);
+    let id = finished_run(&sb, &dir);
+    gp_ok(&sb, &["push", "origin", &id]);
+    (sb, remote, id)
+}
+
+#[test]
+fn slot_branches_are_pitboss_own_and_never_let_a_run_branch_go() {
+    let sb = Sandbox::new();
+    let dir = project(&sb);
+    let id = finished_run(&sb, &dir);
+    let branch = format!("pitboss/{id}");
+    // What a parallel run's slot leaves behind: its branch, at the run branch's tip.
+    sb.git(&["branch", &format!("pitboss-slot/{id}/1"), &branch]);
+    let b = branch_row(&sb, &id, &["--stopped"]);
+    assert_eq!(b["action"], "keep", "{b:#}");
+    assert_eq!(b["state"], "1 commit nowhere else", "{b:#}");
+    // The slot branch is gc's to show: its commits are on the run branch, so it may go.
+    let slot = format!("refs/heads/pitboss-slot/{id}/1");
+    let rows = table(&sb, &["--stopped"]);
+    let s = row(&rows, &slot);
+    assert_eq!(s["action"], "delete", "{s:#}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("every commit is on refs/heads/{branch}")),
+        "{s:#}"
+    );
+    let before = tip(&sb, &branch);
+    let out = gp_ok(&sb, &["gc", "--stopped"]);
+    assert_eq!(tip(&sb, &branch), before);
+    assert_eq!(tip(&sb, &slot), None, "{out}");
+    // A slot branch with a commit of its own (a session cut before it landed) stays.
+    sb.git(&["branch", &format!("pitboss-slot/{id}/2"), &branch]);
+    sb.git(&["checkout", "-q", &format!("pitboss-slot/{id}/2")]);
+    std::fs::write(sb.repo.join("cut.txt"), "cut\n").unwrap();
+    sb.git(&["add", "cut.txt"]);
+    sb.git(&["commit", "-q", "-m", "work of a cut session"]);
+    sb.git(&["checkout", "-q", "main"]);
+    let rows = table(&sb, &["--stopped"]);
+    let s = row(&rows, &format!("refs/heads/pitboss-slot/{id}/2"));
+    assert_eq!(s["action"], "keep", "{s:#}");
+    assert_eq!(s["state"], "1 commit nowhere else", "{s:#}");
+}
+
+#[test]
+fn a_session_that_only_changed_a_file_mode_has_not_reached_main() {
+    let sb = Sandbox::new();
+    let dir = project(&sb);
+    std::fs::write(sb.repo.join("tool.sh"), "echo hi\n").unwrap();
+    sb.git(&["add", "tool.sh"]);
+    sb.git(&["commit", "-q", "-m", "a script, not executable yet"]);
+    // An agent whose whole change is `chmod +x`: same blob, another mode.
+    std::fs::write(
+        sb.path("agent.sh"),
+        "#!/bin/sh\nchmod +x tool.sh\ngit add tool.sh && git commit -q -m 'agent: make tool.sh executable'\n\
+         echo 'made it executable' > \"$PITBOSS_SUMMARY_FILE\"\n",
+    )
+    .unwrap();
+    let id = finished_run(&sb, &dir);
+    let branch = format!("refs/heads/pitboss/{id}");
+    let changed = sb.git(&["diff", "--summary", "main", &branch]);
+    assert!(
+        changed.contains("mode change 100644 => 100755"),
+        "{changed}"
+    );
+    let row = branch_row(&sb, &id, &[]);
+    assert_eq!(row["action"], "keep", "{row:#}");
+    assert_eq!(row["state"], "1 commit nowhere else", "{row:#}");
+    // Once main has the mode too, the work reached it.
+    sb.git(&["update-index", "--chmod=+x", "tool.sh"]);
+    sb.git(&["commit", "-q", "-m", "tool.sh is executable"]);
+    let row = branch_row(&sb, &id, &[]);
+    assert_eq!(row["action"], "delete", "{row:#}");
+    assert_eq!(row["state"], "reached main: same patches", "{row:#}");
+}
+
+#[test]
+fn a_pushed_branch_that_did_not_land_stays_unless_pushed_is_given() {
+    let (sb, remote, id) = pushed_run();
+    let branch = format!("refs/heads/pitboss/{id}");
+    let run_tip = tip(&sb, &branch).unwrap();
+    // The push left git's own remote-tracking copy: the commits are "on a remote".
+    assert_eq!(
+        tip(&sb, &format!("refs/remotes/origin/pitboss/{id}")),
+        Some(run_tip.clone())
+    );
+    let row = branch_row(&sb, &id, &[]);
+    assert_eq!(row["action"], "keep", "pushed is not landed: {row:#}");
+    assert!(
+        row["reason"].as_str().unwrap().contains("--pushed"),
+        "{row:#}"
+    );
+    gp_ok(&sb, &["gc"]);
+    assert_eq!(tip(&sb, &branch), Some(run_tip.clone()));
+
+    // --pushed lets it go: the remote has every commit, as `git ls-remote` says now.
+    let row = branch_row(&sb, &id, &["--pushed"]);
+    assert_eq!(row["action"], "delete", "{row:#}");
+    let out = gp_ok(&sb, &["gc", "--pushed"]);
+    assert!(
+        out.contains(&format!("restore: git branch pitboss/{id} {run_tip}")),
+        "{out}"
+    );
+    assert_eq!(tip(&sb, &branch), None);
+    assert!(remote.git(&["rev-parse", &branch]).starts_with(&run_tip));
+
+    // The review says what happened: not "deleted after it landed".
+    let text = gp_ok(&sb, &["review", &id]);
+    assert!(!text.contains("after it landed"), "{text}");
+    assert!(text.contains("has not reached main"), "{text}");
+
+    // And the next fetch does not undo the gc.
+    gp_ok(&sb, &["fetch", "origin"]);
+    assert_eq!(tip(&sb, &branch), None);
+}
+
+#[test]
+fn a_branch_only_on_a_stale_remote_tracking_ref_is_nowhere_else() {
+    let (sb, remote, id) = pushed_run();
+    let branch = format!("refs/heads/pitboss/{id}");
+    let run_tip = tip(&sb, &branch).unwrap();
+    // The remote's branch is deleted (a closed pull request); the tracking ref stays stale.
+    remote.git(&["update-ref", "-d", &branch]);
+    assert_eq!(
+        tip(&sb, &format!("refs/remotes/origin/pitboss/{id}")),
+        Some(run_tip.clone())
+    );
+    for flags in [&[][..], &["--pushed"][..]] {
+        let row = branch_row(&sb, &id, flags);
+        assert_eq!(row["action"], "keep", "{flags:?}: {row:#}");
+        assert_eq!(row["state"], "1 commit nowhere else", "{flags:?}: {row:#}");
+        let mut args = vec!["gc"];
+        args.extend_from_slice(flags);
+        gp_ok(&sb, &args);
+        assert_eq!(tip(&sb, &branch), Some(run_tip.clone()), "{flags:?}");
+    }
+}
+
+#[test]
+fn a_branch_gc_deleted_after_it_landed_comes_back_only_when_the_remote_moves_on() {
+    let (sb, remote, id) = pushed_run();
+    let short = format!("pitboss/{id}");
+    let branch = format!("refs/heads/{short}");
+    sb.git(&["merge", "-q", "--no-ff", "-m", "merge the run", &short]);
+    let out = gp_ok(&sb, &["gc"]);
+    assert!(out.contains(&format!("deleted branch {branch}")), "{out}");
+    assert_eq!(tip(&sb, &branch), None);
+
+    // The remote still has the branch, at the tip gc deleted: fetch leaves it deleted.
+    let fetched = gp_ok(&sb, &["fetch", "origin"]);
+    assert_eq!(tip(&sb, &branch), None, "{fetched}");
+    let review = gp_ok(&sb, &["review", &id]);
+    assert!(review.contains("deleted after it landed"), "{review}");
+
+    // Someone adds to the remote's branch: the next fetch brings the branch back.
+    let work = tempfile::tempdir().unwrap();
+    let clone = work.path().join("c");
+    let ok = std::process::Command::new("git")
+        .args(["clone", "-q", "-b", &short, &remote.path_url()])
+        .arg(&clone)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::write(clone.join("more.txt"), "more\n").unwrap();
+    for args in [
+        &["add", "more.txt"][..],
+        &[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "more work",
+        ],
+        &["push", "-q", "origin", "HEAD"],
+    ] {
+        let st = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&clone)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args:?}");
+    }
+    let moved = remote.git(&["rev-parse", &branch]).trim().to_string();
+    gp_ok(&sb, &["fetch", "origin"]);
+    assert_eq!(tip(&sb, &branch), Some(moved));
+}
+
+#[test]
+fn review_of_a_run_whose_unlanded_branch_is_gone_does_not_say_it_landed() {
+    let sb = Sandbox::new();
+    let dir = project(&sb);
+    let id = finished_run(&sb, &dir);
+    // However it went (`gc --pushed`, `git branch -D`), the branch is gone and main lacks it.
+    sb.git(&["branch", "-q", "-D", &format!("pitboss/{id}")]);
+    let text = gp_ok(&sb, &["review", &id]);
+    assert!(!text.contains("after it landed"), "{text}");
+    assert!(
+        text.contains("the work of 1 of its 1 session(s) with commits has not reached main"),
+        "{text}"
+    );
+}
