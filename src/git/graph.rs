@@ -46,17 +46,19 @@ impl Repo {
     /// Points `name` at `oid` whatever it pointed at before. For tracking refs and tombstones
     /// only, never for run refs.
     pub fn set_ref(&self, name: &str, oid: Oid, message: &str) -> Result<()> {
-        self.inner
-            .reference(name, oid.raw(), true, message)
-            .map(|_| ())
-            .map_err(GitError::git(format!("cannot update ref {name}")))
+        self.past_stale_locks(&[name], || {
+            self.inner
+                .reference(name, oid.raw(), true, message)
+                .map(|_| ())
+        })
+        .map_err(GitError::git(format!("cannot update ref {name}")))
     }
 
     /// Deletes `name` (and its reflog); `false` when there was no such ref.
     pub fn delete_ref(&self, name: &str) -> Result<bool> {
         match self.inner.find_reference(name) {
             Ok(mut r) => {
-                r.delete()
+                self.past_stale_locks(&[name], || r.delete())
                     .map_err(GitError::git(format!("cannot delete ref {name}")))?;
                 Ok(true)
             }

@@ -20,6 +20,7 @@ mod provenance;
 mod refs;
 mod remote;
 mod replay;
+mod stale_locks;
 mod text_merge;
 mod worktree;
 

@@ -52,7 +52,7 @@ pub struct LockInfo {
 }
 
 /// Lock files younger than this are never treated as stale.
-const STALE_LOCK_AGE: Duration = Duration::from_secs(3);
+pub(super) const STALE_LOCK_AGE: Duration = Duration::from_secs(3);
 
 impl Repo {
     /// The commit a ref points at (peeling symbolic refs), `None` if there is no such ref.
@@ -92,19 +92,21 @@ impl Repo {
         expected: Option<Oid>,
         message: &str,
     ) -> Result<CasOutcome> {
-        let _shared = self.writers_lock_shared();
-        // NB: libgit2 writes a reflog for refs outside refs/heads only when one exists already.
-        self.inner
-            .reference_ensure_log(name)
-            .map_err(GitError::git(format!("cannot create the reflog of {name}")))?;
-        let res = match expected {
-            None => self.inner.reference(name, new.raw(), false, message),
-            Some(old) => self
-                .inner
-                .reference_matching(name, new.raw(), true, old.raw(), message),
-        };
+        let res = self.past_stale_locks(&[name], || {
+            let _shared = self.writers_lock_shared();
+            // NB: libgit2 writes a reflog for refs outside refs/heads only when one exists.
+            self.inner.reference_ensure_log(name)?;
+            match expected {
+                None => self.inner.reference(name, new.raw(), false, message),
+                Some(old) => {
+                    self.inner
+                        .reference_matching(name, new.raw(), true, old.raw(), message)
+                }
+            }
+            .map(|_| ())
+        });
         match res {
-            Ok(_) => Ok(CasOutcome::Updated),
+            Ok(()) => Ok(CasOutcome::Updated),
             Err(e) => match e.code() {
                 git2::ErrorCode::Modified => Ok(CasOutcome::Raced(RaceKind::Modified)),
                 git2::ErrorCode::Locked => Ok(CasOutcome::Raced(RaceKind::Locked)),
@@ -121,18 +123,19 @@ impl Repo {
 
     /// Deletes `name` if it still points at `expected`. Returns false when it did not.
     pub fn delete_ref_matching(&self, name: &str, expected: Oid) -> Result<bool> {
-        let _shared = self.writers_lock_shared();
-        let mut r = match self.inner.find_reference(name) {
-            Ok(r) => r,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(false),
-            Err(e) => return Err(GitError::git(format!("cannot read ref {name}"))(e)),
-        };
-        if r.target() != Some(expected.raw()) {
-            return Ok(false);
+        let res = self.past_stale_locks(&[name], || {
+            let _shared = self.writers_lock_shared();
+            let mut r = self.inner.find_reference(name)?;
+            if r.target() != Some(expected.raw()) {
+                return Ok(false);
+            }
+            r.delete().map(|()| true)
+        });
+        match res {
+            Ok(deleted) => Ok(deleted),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+            Err(e) => Err(GitError::git(format!("cannot delete ref {name}"))(e)),
         }
-        r.delete()
-            .map_err(GitError::git(format!("cannot delete ref {name}")))?;
-        Ok(true)
     }
 
     /// Number of entries in the reflog of `name` (0 when it has none).
@@ -147,7 +150,12 @@ impl Repo {
     /// Looks at `<ref>.lock`; when it is old and no pitboss writer can be holding it, removes it.
     /// Returns `None` when there is no lock file.
     pub fn check_stale_ref_lock(&self, name: &str) -> Result<Option<LockInfo>> {
-        let path = self.common_dir().join(format!("{name}.lock"));
+        self.check_stale_lock_file(&self.common_dir().join(format!("{name}.lock")))
+    }
+
+    /// [`Repo::check_stale_ref_lock`] for any lock file of the repository.
+    pub(super) fn check_stale_lock_file(&self, path: &Path) -> Result<Option<LockInfo>> {
+        let path = path.to_path_buf();
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -165,25 +173,14 @@ impl Repo {
             .unwrap_or_default();
         let mut removed = false;
         let mut holder = None;
-        if age >= STALE_LOCK_AGE
-            && let Some(Ok(file)) = self.writers_lock_file()
-        {
-            if file.try_lock().is_ok() {
-                // No pitboss writer is inside a ref update (they all hold the shared lock
-                // there); now make sure no other process is.
-                match lock_holder(&path, &self.repo_dirs()) {
-                    Holder::Nobody => {
-                        removed = match std::fs::remove_file(&path) {
-                            Ok(()) => true,
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                            Err(_) => false,
-                        };
-                    }
-                    other => holder = Some(other.to_string()),
-                }
-                let _ = file.unlock();
-            } else {
-                holder = Some("a git-pitboss writer is updating a ref".into());
+        if age >= STALE_LOCK_AGE {
+            holder = self.lock_holder_now(&path);
+            if holder.is_none() {
+                removed = match std::fs::remove_file(&path) {
+                    Ok(()) => true,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                    Err(_) => false,
+                };
             }
         }
         Ok(Some(LockInfo {
@@ -192,6 +189,24 @@ impl Repo {
             removed,
             holder,
         }))
+    }
+
+    /// Who may hold the lock file `path` now; `None` when nobody can.
+    pub(super) fn lock_holder_now(&self, path: &Path) -> Option<String> {
+        let Some(Ok(file)) = self.writers_lock_file() else {
+            return Some("the pitboss writers lock cannot be opened".into());
+        };
+        if file.try_lock().is_err() {
+            return Some("a git-pitboss writer is updating a ref".into());
+        }
+        // No pitboss writer is inside a ref update (they all hold the shared lock there); now
+        // make sure no other process is.
+        let holder = match lock_holder(path, &self.repo_dirs()) {
+            Holder::Nobody => None,
+            other => Some(other.to_string()),
+        };
+        let _ = file.unlock();
+        holder
     }
 
     /// The directories a git process working on this repository runs in: the work tree, the

@@ -100,9 +100,11 @@ impl Repo {
             .inner
             .find_commit(target.raw())
             .map_err(GitError::git(format!("cannot read commit {target}")))?;
-        self.inner
-            .branch(name, &commit, false)
-            .map_err(GitError::git(format!("cannot create branch {name}")))?;
+        let full = format!("refs/heads/{name}");
+        self.past_stale_locks(&[&full], || {
+            self.inner.branch(name, &commit, false).map(|_| ())
+        })
+        .map_err(GitError::git(format!("cannot create branch {name}")))?;
         Ok(())
     }
 
@@ -300,11 +302,17 @@ impl Repo {
             .inner
             .find_object(target.raw(), None)
             .map_err(GitError::git(format!("cannot read {target}")))?;
-        self.inner
-            .reset(&obj, git2::ResetType::Hard, None)
-            .map_err(GitError::git(format!(
-                "cannot reset the worktree to {target}"
-            )))?;
+        // The branch it moves (its lock may be stale), when HEAD is on one.
+        let branch = self
+            .current_branch()?
+            .map(|b| format!("refs/heads/{b}"))
+            .unwrap_or_default();
+        self.past_stale_locks(&[&branch], || {
+            self.inner.reset(&obj, git2::ResetType::Hard, None)
+        })
+        .map_err(GitError::git(format!(
+            "cannot reset the worktree to {target}"
+        )))?;
         let workdir = self.workdir().map(Path::to_path_buf);
         let statuses = self.statuses()?;
         if let Some(root) = workdir {
@@ -347,8 +355,7 @@ impl Repo {
     /// or detached it), leaving the index and the files as they are.
     pub fn attach_head(&self, branch: &str) -> Result<()> {
         let name = format!("refs/heads/{branch}");
-        self.inner
-            .set_head(&name)
+        self.past_stale_locks(&[], || self.inner.set_head(&name))
             .map_err(GitError::git(format!("cannot point HEAD at {name}")))
     }
 

@@ -85,6 +85,11 @@ pub(super) struct InFlight {
     /// then records the session as landed if and only if the branch holds `tip`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     landing: Option<PendingLanding>,
+    /// Written by a `--resume` just before it appends the session's `aborted` record with its
+    /// work as a patch, and only then puts the worktree back: a `--resume` killed in between
+    /// leaves the work in place, and the next one finishes the reset once the record is stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    recovering: bool,
 }
 
 impl InFlight {

@@ -32,6 +32,7 @@ mod grind_parallel;
 mod grind_parallel_control;
 mod grind_parallel_crash;
 mod grind_recovery;
+mod grind_resume_faults;
 mod grind_run;
 mod grind_secrets;
 mod grind_skip;

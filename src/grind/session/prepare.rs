@@ -61,6 +61,7 @@ pub(in crate::grind) fn prepare(
         slot: slot_no,
         settled: false,
         landing: None,
+        recovering: false,
     };
     write_marker(slot, &marker)?;
     let run_dir = slot.run_dir().to_path_buf();

@@ -29,12 +29,20 @@ pub(in crate::grind) fn recover_interrupted(
     let Ok(text) = std::fs::read_to_string(&marker) else {
         return Ok(());
     };
-    let Ok(m) = serde_json::from_str::<InFlight>(&text) else {
+    let Ok(mut m) = serde_json::from_str::<InFlight>(&text) else {
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     };
+    let transcript_path = slot.run_dir().join(format!("session-{:04}.log", m.seq));
     if m.recorded_in(&progress.records) {
-        // It was recorded before grind died; only the marker was left.
+        // It was recorded before grind died; only the marker was left. When an earlier
+        // `--resume` recorded it (its work is in the record's patch) and died before putting
+        // the worktree back, that is finished now.
+        if m.recovering {
+            let base = work_base(ctx, slot, &m)?;
+            slot.repo().reset_hard_clean(base)?;
+            let _ = std::fs::remove_file(&transcript_path);
+        }
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     }
@@ -42,8 +50,13 @@ pub(in crate::grind) fn recover_interrupted(
         agent::end_leftover_group(pid, &slot.path);
     }
     count_again(progress, &m);
-    let patch = save_work(ctx, slot, &m)?;
-    let transcript_path = slot.run_dir().join(format!("session-{:04}.log", m.seq));
+    // NB: the work stays in the worktree (and on the run branch, when the agent committed)
+    // until the record that stores it as a patch is on the run ref: a `--resume` killed before
+    // that finds it again.
+    let base = work_base(ctx, slot, &m)?;
+    let patch = work_patch(ctx, slot, base)?;
+    m.recovering = true;
+    super::prepare::write_marker(slot, &m)?;
     let reason = "pitboss stopped during this session (its process ended); recovered by --resume"
         .to_string();
     let ending = Ending {
@@ -60,6 +73,7 @@ pub(in crate::grind) fn recover_interrupted(
         changed: false,
     };
     progress.append(ctx, publish, obs)?;
+    slot.repo().reset_hard_clean(base)?;
     let _ = std::fs::remove_file(&transcript_path);
     let _ = std::fs::remove_file(&marker);
     Ok(())
@@ -79,20 +93,22 @@ pub(super) fn count_again(progress: &mut Progress, m: &InFlight) {
     }
 }
 
-/// The killed session's work as a patch (against where it started, when that is still on
-/// the run branch), and the worktree reset there.
-fn save_work(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Option<Vec<u8>>, GrindError> {
+/// Where the killed session started, when that is still on the run branch (else the
+/// worktree's head), with the worktree back on the run branch.
+fn work_base(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Oid, GrindError> {
     let base = Oid::from_str(&m.base).ok();
     if let Some(b) = base {
         back_on_run_branch(ctx, slot, b)?;
     }
-    let wt = slot.repo();
-    let tip = wt.worktree_state()?.head;
-    let base = base
+    let tip = slot.repo().worktree_state()?.head;
+    Ok(base
         .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
-        .unwrap_or(tip);
-    let bytes = wt.patch_since(base)?;
-    let patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
-    wt.reset_hard_clean(base)?;
-    Ok(patch)
+        .unwrap_or(tip))
+}
+
+/// The killed session's work since `base` as a (redacted, capped) patch; `None` when it did
+/// nothing.
+fn work_patch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<Option<Vec<u8>>, GrindError> {
+    let bytes = slot.repo().patch_since(base)?;
+    Ok((!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes)))
 }

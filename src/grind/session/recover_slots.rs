@@ -96,7 +96,7 @@ fn recover_one(
     ctx: &Ctx,
     progress: &mut Progress,
     k: u32,
-    m: InFlight,
+    mut m: InFlight,
     picked: &[u64],
     obs: &mut dyn GrindObserver,
 ) -> Result<(), GrindError> {
@@ -108,6 +108,9 @@ fn recover_one(
     // landing) goes too.
     super::hooks::end_leftover_hook(&files, &slot_path);
     if m.recorded_in(&progress.records) {
+        if m.recovering {
+            finish_reset(ctx, k, &m, &transcript)?;
+        }
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     }
@@ -124,12 +127,19 @@ fn recover_one(
         let t = Oid::from_str(&l.tip).ok();
         matches!((t, tip), (Some(t), Some(tip)) if ctx.repo.is_ancestor(t, tip).unwrap_or(false))
     });
-    let publish = match landed {
-        Some(l) => landed_publish(l, &transcript)?,
+    let (publish, reset) = match landed {
+        Some(l) => (landed_publish(l, &transcript)?, None),
         None => aborted_publish(ctx, k, &m, &progress.scratchpad, tip, &transcript)?,
     };
+    if let Some((slot, _)) = &reset {
+        // NB: the work stays in the slot until the record that stores it is on the run ref;
+        // a `--resume` killed before the reset below finishes it ([`InFlight::recovering`]).
+        m.recovering = true;
+        super::prepare::write_marker(slot, &m)?;
+    }
     let seq = m.seq;
     let landed_now = publish.changed;
+    let saved = publish.patch.is_some();
     if let Some(landing) = publish.record.landing.clone() {
         // As a live landing says it (it took no time of this grind's).
         obs.event(&GrindEvent::Landing {
@@ -140,22 +150,51 @@ fn recover_one(
         });
     }
     progress.append(ctx, publish, obs)?;
+    if let Some((slot, base)) = reset {
+        slot.repo().reset_hard_clean(base)?;
+    }
     obs.event(&GrindEvent::Warning {
-        message: if landed_now {
-            format!(
-                "session {seq} (slot {k}) had landed when pitboss stopped; recorded as landed by \
-                 --resume"
-            )
-        } else {
-            format!(
-                "session {seq} (slot {k}) was running when pitboss stopped; recorded as aborted \
-                 by --resume, its work saved as a patch"
-            )
-        },
+        message: recovered_message(seq, k, landed_now, saved),
     });
     let _ = std::fs::remove_file(&transcript);
     let _ = std::fs::remove_file(&marker);
     Ok(())
+}
+
+/// An earlier `--resume` recorded the session (its work in the record's patch) and died before
+/// putting the slot back where the session started: that is done now.
+fn finish_reset(
+    ctx: &Ctx,
+    k: u32,
+    m: &InFlight,
+    transcript: &std::path::Path,
+) -> Result<(), GrindError> {
+    if let Ok(base) = Oid::from_str(&m.base) {
+        let slot = Slot::open_parallel(ctx.repo, &ctx.run, k, base)?;
+        back_on_branch(ctx, &slot, &slot.branch, base)?;
+        slot.repo().reset_hard_clean(base)?;
+    }
+    let _ = std::fs::remove_file(transcript);
+    Ok(())
+}
+
+/// What the user hears of a recovered session; a patch is claimed only when one was stored.
+fn recovered_message(seq: u64, k: u32, landed: bool, saved: bool) -> String {
+    if landed {
+        return format!(
+            "session {seq} (slot {k}) had landed when pitboss stopped; recorded as landed by \
+             --resume"
+        );
+    }
+    let work = if saved {
+        "its work saved as a patch"
+    } else {
+        "it had changed nothing"
+    };
+    format!(
+        "session {seq} (slot {k}) was running when pitboss stopped; recorded as aborted by \
+         --resume, {work}"
+    )
 }
 
 /// The append of a session whose landing moved the branch before grind died.
@@ -173,7 +212,8 @@ fn landed_publish(l: &PendingLanding, transcript: &std::path::Path) -> Result<Pu
     })
 }
 
-/// The append of a session cut by grind's death: `aborted`, its work as a patch.
+/// The append of a session cut by grind's death: `aborted`, its work as a patch; with the slot
+/// and the tip to reset it to once that append is stored.
 fn aborted_publish(
     ctx: &Ctx,
     k: u32,
@@ -181,9 +221,10 @@ fn aborted_publish(
     current: &str,
     tip: Option<Oid>,
     transcript: &std::path::Path,
-) -> Result<Publish, GrindError> {
+) -> Result<(Publish, Option<(Slot, Oid)>), GrindError> {
     let base = Oid::from_str(&m.base).ok();
     let mut patch = None;
+    let mut reset = None;
     if let Some(base) = base {
         let slot = Slot::open_parallel(ctx.repo, &ctx.run, k, base)?;
         back_on_branch(ctx, &slot, &slot.branch, base)?;
@@ -199,7 +240,7 @@ fn aborted_publish(
         };
         let bytes = wt.patch_since(from)?;
         patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
-        wt.reset_hard_clean(base)?;
+        reset = Some((slot, base));
     }
     let ending = Ending {
         status: SessionStatus::Aborted,
@@ -218,13 +259,14 @@ fn aborted_publish(
         files: Vec::new(),
         collided_with: Vec::new(),
     });
-    Ok(Publish {
+    let publish = Publish {
         record,
         transcript: Some(transcript.to_path_buf()).filter(|p| p.is_file()),
         scratchpad: merged_scratchpad(ctx, k, current, m.seq)?,
         patch,
         changed: false,
-    })
+    };
+    Ok((publish, reset))
 }
 
 /// What the killed session wrote in the scratchpad, merged into the run's current one against
