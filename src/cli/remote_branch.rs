@@ -77,6 +77,14 @@ pub(crate) fn print_fetched_branches<'r>(
                 "unrelated",
                 ": no common history with the remote's; left as it is".into(),
             ),
+            BranchOutcome::Refused { why } => {
+                attention.push(b);
+                (
+                    Style::Bad,
+                    "refused",
+                    format!(": not the run's code: {why}; not created"),
+                )
+            }
         };
         if !header {
             writeln!(out, "From {}", report.remote)?;
@@ -95,12 +103,36 @@ pub(crate) fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&Fetched
         let short = b.branch.strip_prefix("refs/heads/").unwrap_or(&b.branch);
         match &b.outcome {
             BranchOutcome::CheckedOut {
-                worktree, tracking, ..
+                worktree,
+                tracking,
+                ahead,
+                ..
             } => {
+                // A fast-forward cannot join a branch that has commits of its own: diverged,
+                // it takes a real merge, and then a sync to publish it.
+                let hint = if *ahead == 0 {
+                    format!(
+                        "hint: `git -C {} merge --ff-only {tracking}` brings {} up to date there",
+                        worktree.display(),
+                        b.branch
+                    )
+                } else {
+                    format!(
+                        "hint: {} diverged from the remote's; merge it where it is checked out, \
+                         then sync again:\n  git -C {} merge {tracking}\n  git pitboss sync {}",
+                        b.branch,
+                        worktree.display(),
+                        report.remote
+                    )
+                };
+                ctx.ui.status(&hint);
+            }
+            BranchOutcome::Refused { .. } => {
                 ctx.ui.status(&format!(
-                    "hint: `git -C {} merge --ff-only {tracking}` brings {} up to date there",
-                    worktree.display(),
-                    b.branch
+                    "hint: the remote's {} does not hold run {}'s recorded code, so nothing was \
+                     made from it; ask whoever pushes the run to push its real branch \
+                     (`git pitboss push`), then fetch again",
+                    b.branch, b.run
                 ));
             }
             BranchOutcome::Diverged { .. } => {

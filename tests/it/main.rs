@@ -42,6 +42,7 @@ mod remote_reject;
 mod remote_share;
 mod remote_sync;
 mod remote_travel;
+mod remote_trust;
 mod report_html;
 mod snapshots_remote;
 mod snapshots_store;

@@ -13,6 +13,7 @@
 //! `git update-ref -d` removes one. It never leaves this repository.
 
 mod branch;
+mod code_fit;
 mod fetch;
 mod fetch_plan;
 mod gone;

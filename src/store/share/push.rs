@@ -322,6 +322,11 @@ impl RunStore<'_> {
         remote: &crate::store::RemoteName,
         id: &RunId,
     ) -> Result<Option<(String, Oid, bool)>> {
+        // Only runs grind made own `pitboss/<id>` branches (`code_fit.rs`): a run named like
+        // the user's own branch does not publish it as its code.
+        if !id.is_generated() {
+            return Ok(None);
+        }
         let mut present = false;
         for name in super::candidate_branch_refs(id) {
             let Some(tip) = self.repo.ref_target(&name)? else {
