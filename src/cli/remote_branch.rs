@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::ui::Style;
 use crate::cli::Ctx;
+use crate::store::RunId;
 use crate::store::share::{BranchOutcome, FetchReport, FetchedBranch};
 
 /// Prints the branch lines of a fetch report under the runs' (writing the `From` header if
@@ -184,4 +185,42 @@ pub(crate) fn note_deleted_on_remotes(
         }
     }
     Ok(())
+}
+
+/// For `ls` with no runs here: the remotes this clone already knows to hold runs, without
+/// asking them (a fresh `git clone` brings the run branches into `refs/remotes/<remote>/pitboss/`
+/// but never the runs; a past `ls --remote` or `fetch` leaves `refs/pitboss-remotes/`), as
+/// (remote, how many runs) pairs.
+pub(crate) fn remotes_with_runs(
+    store: &crate::store::RunStore<'_>,
+) -> super::CliResult<Vec<(String, usize)>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let repo = store.repo();
+    let mut runs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, _) in repo.refs_with_prefix("refs/remotes/")? {
+        let rest = &name["refs/remotes/".len()..];
+        let Some((remote, branch)) = rest.split_once('/') else {
+            continue;
+        };
+        // Only names grind gives its runs: a branch of the user's called `pitboss/x` is no run.
+        // `pitboss/<id>`, or `pitboss/grind/<id>` for older runs.
+        let id = branch
+            .strip_prefix(crate::store::RUN_BRANCH_PREFIX)
+            .map(|b| b.strip_prefix("grind/").unwrap_or(b));
+        if let Some(id) = id.and_then(|i| RunId::parse(i).ok())
+            && id.is_generated()
+        {
+            runs.entry(remote.to_string())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+    for (name, _) in repo.refs_with_prefix(crate::store::REMOTE_REF_PREFIX)? {
+        if let Some((remote, id)) = RunId::from_any_tracking_ref(&name) {
+            runs.entry(remote.to_string())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+    Ok(runs.into_iter().map(|(r, ids)| (r, ids.len())).collect())
 }

@@ -38,6 +38,7 @@ mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
 mod remote_hostile;
+mod remote_ls;
 mod remote_reject;
 mod remote_share;
 mod remote_sync;
