@@ -17,6 +17,7 @@ mod code_fit;
 mod fetch;
 mod fetch_plan;
 mod gone;
+mod lease;
 mod push;
 mod rm;
 
