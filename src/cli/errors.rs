@@ -440,6 +440,9 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
         Refusal::BranchCopiesDiverged { .. } => {
             "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
         }
+        Refusal::BranchNotRunCode { .. } => "do not build on it: push the run's real branch from \
+            the clone that made it (`git pitboss push`) and fetch again, or start a new run"
+            .into(),
         Refusal::BranchCheckedOut { path, .. } => format!(
             "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
             path.display()

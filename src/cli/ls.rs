@@ -64,9 +64,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             serde_json::to_writer_pretty(&mut out, &entries)?;
             writeln!(out)?;
         } else if listing.runs.is_empty() && listing.damaged.is_empty() {
-            ctx.ui.status(
-                "no runs yet: start one with `git pitboss grind`, or try `git pitboss demo`",
-            );
+            say_no_runs(ctx, store)?;
         } else {
             let w = (listing.runs.iter().map(|r| r.id.as_str().len()))
                 .chain(listing.damaged.iter().map(|d| d.id.as_str().len()))
@@ -152,13 +150,34 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             super::remote_branch::note_deleted_on_remotes(ctx, store, &listing.runs)?;
         }
         // As `fetch` and `sync` do for a run that cannot be read here: done, and something
-        // failed (exit 1).
-        Ok(if listing.damaged.is_empty() {
-            ExitStatus::Success
-        } else {
-            ExitStatus::Failed
-        })
+        // failed (exit 1). A ref in the run namespace that is not a run is one of those too.
+        Ok(
+            if listing.damaged.is_empty() && listing.invalid.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failed
+            },
+        )
     })
+}
+
+/// No runs here: where to get some. A clone of a remote that holds runs has none until
+/// `fetch` (git does not bring them), so say so when this clone already knows of them.
+fn say_no_runs(ctx: &Ctx, store: &RunStore<'_>) -> CliResult<()> {
+    let known = super::remote_branch::remotes_with_runs(store)?;
+    if known.is_empty() {
+        ctx.ui
+            .status("no runs yet: start one with `git pitboss grind`, or try `git pitboss demo`");
+        return Ok(());
+    }
+    for (remote, n) in known {
+        ctx.ui.status(&format!(
+            "no runs here yet, but {remote} has {n} run{}: `git pitboss fetch {remote}` brings \
+             them (`git pitboss ls --remote {remote}` lists them)",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
 }
 
 /// The status `ls` gives a run whose ref cannot be read (see `store/damage.rs`).

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::ui::Style;
 use crate::cli::Ctx;
+use crate::store::RunId;
 use crate::store::share::{BranchOutcome, FetchReport, FetchedBranch};
 
 /// Prints the branch lines of a fetch report under the runs' (writing the `From` header if
@@ -85,6 +86,14 @@ pub(crate) fn print_fetched_branches<'r>(
                     &tip[..tip.len().min(12)]
                 ),
             ),
+            BranchOutcome::Refused { why } => {
+                attention.push(b);
+                (
+                    Style::Bad,
+                    "refused",
+                    format!(": not the run's code: {why}; not created"),
+                )
+            }
         };
         if !header {
             writeln!(out, "From {}", report.remote)?;
@@ -103,12 +112,36 @@ pub(crate) fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&Fetched
         let short = b.branch.strip_prefix("refs/heads/").unwrap_or(&b.branch);
         match &b.outcome {
             BranchOutcome::CheckedOut {
-                worktree, tracking, ..
+                worktree,
+                tracking,
+                ahead,
+                ..
             } => {
+                // A fast-forward cannot join a branch that has commits of its own: diverged,
+                // it takes a real merge, and then a sync to publish it.
+                let hint = if *ahead == 0 {
+                    format!(
+                        "hint: `git -C {} merge --ff-only {tracking}` brings {} up to date there",
+                        worktree.display(),
+                        b.branch
+                    )
+                } else {
+                    format!(
+                        "hint: {} diverged from the remote's; merge it where it is checked out, \
+                         then sync again:\n  git -C {} merge {tracking}\n  git pitboss sync {}",
+                        b.branch,
+                        worktree.display(),
+                        report.remote
+                    )
+                };
+                ctx.ui.status(&hint);
+            }
+            BranchOutcome::Refused { .. } => {
                 ctx.ui.status(&format!(
-                    "hint: `git -C {} merge --ff-only {tracking}` brings {} up to date there",
-                    worktree.display(),
-                    b.branch
+                    "hint: the remote's {} does not hold run {}'s recorded code, so nothing was \
+                     made from it; ask whoever pushes the run to push its real branch \
+                     (`git pitboss push`), then fetch again",
+                    b.branch, b.run
                 ));
             }
             BranchOutcome::Diverged { .. } => {
@@ -160,4 +193,42 @@ pub(crate) fn note_deleted_on_remotes(
         }
     }
     Ok(())
+}
+
+/// For `ls` with no runs here: the remotes this clone already knows to hold runs, without
+/// asking them (a fresh `git clone` brings the run branches into `refs/remotes/<remote>/pitboss/`
+/// but never the runs; a past `ls --remote` or `fetch` leaves `refs/pitboss-remotes/`), as
+/// (remote, how many runs) pairs.
+pub(crate) fn remotes_with_runs(
+    store: &crate::store::RunStore<'_>,
+) -> super::CliResult<Vec<(String, usize)>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let repo = store.repo();
+    let mut runs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, _) in repo.refs_with_prefix("refs/remotes/")? {
+        let rest = &name["refs/remotes/".len()..];
+        let Some((remote, branch)) = rest.split_once('/') else {
+            continue;
+        };
+        // Only names grind gives its runs: a branch of the user's called `pitboss/x` is no run.
+        // `pitboss/<id>`, or `pitboss/grind/<id>` for older runs.
+        let id = branch
+            .strip_prefix(crate::store::RUN_BRANCH_PREFIX)
+            .map(|b| b.strip_prefix("grind/").unwrap_or(b));
+        if let Some(id) = id.and_then(|i| RunId::parse(i).ok())
+            && id.is_generated()
+        {
+            runs.entry(remote.to_string())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+    for (name, _) in repo.refs_with_prefix(crate::store::REMOTE_REF_PREFIX)? {
+        if let Some((remote, id)) = RunId::from_any_tracking_ref(&name) {
+            runs.entry(remote.to_string())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+    Ok(runs.into_iter().map(|(r, ids)| (r, ids.len())).collect())
 }

@@ -35,6 +35,13 @@ pub(crate) enum Refusal {
         branch: String,
         path: PathBuf,
     },
+    #[error("run {run} cannot be resumed: {branch} is not the run's code: {why}")]
+    BranchNotRunCode {
+        run: RunId,
+        /// The branch, or the remote's copy resume would take it from.
+        branch: String,
+        why: String,
+    },
     #[error("run {run} cannot be resumed: a budget is already spent: {reason}")]
     BudgetSpent { run: RunId, reason: StopReason },
     #[error(
@@ -75,6 +82,24 @@ pub(crate) fn check_branch(
         }
         Err(e) => return Err(e),
     };
+    // Agents and the verify command are about to run on this tree: a remote's copy must be
+    // the run's code, not whatever a remote offered under its name (`store/share/code_fit.rs`).
+    // A branch here is this clone's own (fetch checks the same before it creates one), and a
+    // user may have rewritten it on purpose: it is trusted.
+    if let BranchSource::Copy { tracking, tip } = &source
+        && let Some(why) = store
+            .code_misfit(id, *tip)
+            .map_err(|e| GrindError::TakeUpBranch {
+                branch: full.clone(),
+                source: Box::new(e),
+            })?
+    {
+        return Ok(Err(Refusal::BranchNotRunCode {
+            run: id.clone(),
+            branch: tracking.clone(),
+            why,
+        }));
+    }
     // The run's own slot is no obstacle, whatever it is named (gc's restore command names it
     // after its directory).
     let own = super::slot::Slot::name_of(id);

@@ -91,6 +91,22 @@ impl RunId {
         &self.0
     }
 
+    /// Whether the id has the shape [`RunId::generate`] gives (`YYYYMMDDTHHMMSSZ-xxxx`): the
+    /// ids of runs grind made, the only runs that own a `pitboss/<id>` branch.
+    pub fn is_generated(&self) -> bool {
+        let b = self.0.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        b.len() == 21
+            && digits(0..8)
+            && b[8] == b'T'
+            && digits(9..15)
+            && b[15] == b'Z'
+            && b[16] == b'-'
+            && b[17..]
+                .iter()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    }
+
     /// `refs/pitboss/grind/<id>`.
     pub fn ref_name(&self) -> String {
         format!("{RUN_REF_PREFIX}{}", self.0)
@@ -301,6 +317,23 @@ impl fmt::Display for Seq {
 mod tests {
     use super::*;
     use crate::clock::SeededEntropy;
+
+    #[test]
+    fn only_generated_shapes_count_as_generated() {
+        for ok in ["20261124T101500Z-3fa9", "20260101T000000Z-0000"] {
+            assert!(RunId::parse(ok).unwrap().is_generated(), "{ok}");
+        }
+        for no in [
+            "feature",
+            "20261124T101500Z-3FA9",
+            "20261124T101500Z-3fa",
+            "20261124T101500Z-3fa9x",
+            "2026112xT101500Z-3fa9",
+            "20261124-101500Z-3fa9",
+        ] {
+            assert!(!RunId::parse(no).unwrap().is_generated(), "{no}");
+        }
+    }
 
     #[test]
     fn generated_ids_have_the_documented_shape_and_never_repeat() {

@@ -632,55 +632,84 @@ fn remote_copies_of_refused_runs_go_only_when_their_commits_are_elsewhere() {
         "-q",
         "origin",
         "main",
-        "main:refs/heads/pitboss/r-bad",
-        "main:refs/pitboss/grind/r-bad",
-        "main:refs/pitboss/grind/r-lost",
+        "main:refs/heads/pitboss/20261124T100000Z-0bad",
+        "main:refs/pitboss/grind/20261124T100000Z-0bad",
+        "main:refs/pitboss/grind/20261124T100000Z-1057",
     ]);
     std::fs::write(sb.repo.join("g"), "x\n").unwrap();
     sb.git(&["add", "g"]);
     sb.git(&["commit", "-q", "-m", "only on the remote"]);
-    sb.git(&["push", "-q", "origin", "HEAD:refs/heads/pitboss/r-lost"]);
+    sb.git(&[
+        "push",
+        "-q",
+        "origin",
+        "HEAD:refs/heads/pitboss/20261124T100000Z-1057",
+    ]);
     sb.git(&["reset", "-q", "--hard", "HEAD~1"]);
     let out = gp(&sb, &["fetch", "origin"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
     // With --pushed, the remote's branch, as `git ls-remote` lists it now, is another place
     // the commit is; git's own copy of it (a remote-tracking ref, maybe stale) never is.
-    let git_copy = "refs/remotes/origin/pitboss/r-lost";
+    let git_copy = "refs/remotes/origin/pitboss/20261124T100000Z-1057";
     assert!(tip(&sb, git_copy).is_some());
     let rows = table(&sb, &["--pushed"]);
-    let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    let lost = row(
+        &rows,
+        "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-1057",
+    );
     assert_eq!(lost["action"], "delete", "{lost:#}");
     assert!(
         lost["reason"]
             .as_str()
             .unwrap()
-            .ends_with("every commit is on refs/heads/pitboss/r-lost on origin"),
+            .ends_with("every commit is on refs/heads/pitboss/20261124T100000Z-1057 on origin"),
         "{lost:#}"
     );
     let rows = table(&sb, &[]);
-    let bad = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-bad");
+    let bad = row(
+        &rows,
+        "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-0bad",
+    );
     assert_eq!(
         (bad["action"].as_str(), bad["state"].as_str()),
         (Some("delete"), Some("on other branches")),
         "{bad:#}"
     );
-    let lost = row(&rows, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    let lost = row(
+        &rows,
+        "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-1057",
+    );
     assert_eq!(
         (lost["action"].as_str(), lost["state"].as_str()),
         (Some("keep"), Some("1 commit nowhere else")),
         "{lost:#}"
     );
-    let lost_tip = tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-lost");
+    let lost_tip = tip(
+        &sb,
+        "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-1057",
+    );
     let out = gp_ok(&sb, &["gc"], &[]);
     assert_eq!(
-        tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-bad"),
+        tip(
+            &sb,
+            "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-0bad"
+        ),
         None
     );
     assert_eq!(
-        tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-lost"),
+        tip(
+            &sb,
+            "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-1057"
+        ),
         lost_tip
     );
     assert_eq!(restore_all(&sb, &out).len(), 1, "{out}");
-    assert!(tip(&sb, "refs/pitboss-remotes/origin/heads/pitboss/r-bad").is_some());
+    assert!(
+        tip(
+            &sb,
+            "refs/pitboss-remotes/origin/heads/pitboss/20261124T100000Z-0bad"
+        )
+        .is_some()
+    );
 }

@@ -251,3 +251,59 @@ fn a_locked_tracking_ref_is_reported_as_what_it_is() {
     a.ok(&["fetch"], "");
     assert_eq!(a.tip(TRACKING), a.tip(RUN_REF));
 }
+
+/// Issue 22: a run deleted on the remote (a teammate's `rm --remote`) is not created there
+/// again by a later `push` that no `fetch` preceded; the push leases what it last saw. A run
+/// that moved there instead is still the non-fast-forward it was, with the sync hint.
+#[test]
+fn a_push_without_a_fetch_does_not_recreate_a_run_deleted_there() {
+    let bare = Bare::new();
+    let a = with_remote(&bare);
+    a.record_session(RUN, "p", 1);
+    a.ok(&["push"], "");
+    let b = with_remote(&bare);
+    b.ok(&["fetch"], "");
+    b.record_session(RUN, "q", 2);
+    a.ok(&["rm", RUN, "--remote", "origin"], "");
+    assert!(bare.runs().is_empty());
+
+    let out = b.pb(&["push"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("not pushing run {RUN}: it was deleted on origin")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(bare.runs().is_empty(), "recreated: {}", bare.runs());
+    // Remembered like a fetch would: the next push leaves it out without asking.
+    let out = b.pb(&["push"]);
+    assert!(
+        stderr(&out).contains("it was deleted on origin"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(bare.runs().is_empty());
+    // Naming it publishes it again.
+    let out = b.ok(&["push", RUN], "");
+    assert!(out.contains("pushed again because you named it"), "{out}");
+    assert_eq!(bare.runs().lines().count(), 1);
+
+    // Moved there instead (C appended and pushed): rejected as before, nothing marked.
+    let c = with_remote(&bare);
+    c.ok(&["fetch"], "");
+    b.record_session(RUN, "r", 3);
+    c.record_session(RUN, "s", 4);
+    c.ok(&["push"], "");
+    let out = b.pb(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("(non-fast-forward)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("git pitboss sync origin"),
+        "{}",
+        stderr(&out)
+    );
+}

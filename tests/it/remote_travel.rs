@@ -24,7 +24,7 @@ echo "$CLONE wrote $f" > "$PITBOSS_SUMMARY_FILE"
 "#;
 
 /// A clone set up to grind: the agent, one prompt (`prompt`) in a prompts folder of its own.
-fn project(sb: &Sandbox, prompt: &str) -> PathBuf {
+pub(crate) fn project(sb: &Sandbox, prompt: &str) -> PathBuf {
     let agent = sb.path("agent.sh");
     std::fs::write(&agent, AGENT).unwrap();
     let dir = sb.path(&format!("prompts-{prompt}"));
@@ -50,7 +50,12 @@ fn project(sb: &Sandbox, prompt: &str) -> PathBuf {
 
 /// One session of a new run (`resume`: None) or of a resumed one (whose budget already holds
 /// one session), as clone `clone`.
-fn grind(sb: &Sandbox, clone: &str, prompts: &Path, resume: Option<&str>) -> std::process::Output {
+pub(crate) fn grind(
+    sb: &Sandbox,
+    clone: &str,
+    prompts: &Path,
+    resume: Option<&str>,
+) -> std::process::Output {
     let mut cmd = sb.git_pitboss();
     cmd.args(["grind", "--json", "--prompts-dir"])
         .arg(prompts)
@@ -63,7 +68,7 @@ fn grind(sb: &Sandbox, clone: &str, prompts: &Path, resume: Option<&str>) -> std
 }
 
 /// A (who starts the run and pushes it with `main`), and B and C cloned from the remote.
-fn team(url: &str) -> (Sandbox, Sandbox, Sandbox, String) {
+pub(crate) fn team(url: &str) -> (Sandbox, Sandbox, Sandbox, String) {
     let a = Sandbox::new();
     a.git(&["remote", "add", "origin", url]);
     a.git(&["push", "-q", "origin", "main"]);

@@ -57,6 +57,8 @@ pub enum BranchOutcome {
     /// Behind (or diverged and merged) but checked out in a work tree: not moved.
     CheckedOut {
         worktree: PathBuf,
+        /// Commits here the remote lacks: when any, only a real merge brings the two together.
+        ahead: usize,
         behind: usize,
         /// Where the remote's tip waits.
         tracking: String,
@@ -78,6 +80,10 @@ pub enum BranchOutcome {
     DeletedHere {
         tip: String,
     },
+    /// The remote's branch is not the run's code (`code_fit.rs`): not created, nothing runs on it.
+    Refused {
+        why: String,
+    },
 }
 
 impl BranchOutcome {
@@ -85,7 +91,9 @@ impl BranchOutcome {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            BranchOutcome::Conflict { .. } | BranchOutcome::Unrelated
+            BranchOutcome::Conflict { .. }
+                | BranchOutcome::Unrelated
+                | BranchOutcome::Refused { .. }
         )
     }
 }
@@ -221,6 +229,11 @@ impl RunStore<'_> {
         id: &RunId,
         merge: bool,
     ) -> Result<Option<BranchStep>> {
+        // Only a run id grind made owns a `pitboss/<id>` branch: a remote run named like a
+        // branch of the user's own never moves it.
+        if !id.is_generated() {
+            return Ok(None);
+        }
         match self.quick_plan(remote, id)? {
             Quick::NoCopy => return Ok(None),
             Quick::Same(step) => return Ok(Some(step)),
@@ -251,6 +264,9 @@ impl RunStore<'_> {
                 let tip = deleted.to_string();
                 return Ok(Some(step(None, BranchOutcome::DeletedHere { tip })));
             }
+            if let Some(why) = self.code_misfit(id, theirs)? {
+                return Ok(Some(step(None, BranchOutcome::Refused { why })));
+            }
             let tip = theirs.to_string();
             return Ok(Some(step(Some(theirs), BranchOutcome::Created { tip })));
         };
@@ -271,6 +287,7 @@ impl RunStore<'_> {
         if let Some(wt) = checkouts.blocking {
             let outcome = BranchOutcome::CheckedOut {
                 worktree: wt,
+                ahead,
                 behind,
                 tracking: remote.branch_tracking_ref(&branch),
             };
@@ -471,8 +488,10 @@ impl RunStore<'_> {
             self.repo.refs_with_prefix(&prefix)?.into_iter().collect();
         let on_remote: BTreeMap<&str, Oid> =
             listed.iter().map(|(n, tip)| (n.as_str(), *tip)).collect();
+        // Only runs grind made own `pitboss/<id>` branches (`code_fit.rs`).
         let specs: Vec<String> = ids
             .iter()
+            .filter(|id| id.is_generated())
             .flat_map(candidate_branch_refs)
             .filter_map(|b| {
                 let tip = on_remote.get(b.as_str())?;

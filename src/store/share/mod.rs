@@ -14,9 +14,11 @@
 
 mod branch;
 mod branch_tombstone;
+mod code_fit;
 mod fetch;
 mod fetch_plan;
 mod gone;
+mod lease;
 mod push;
 mod rm;
 

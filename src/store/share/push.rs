@@ -167,6 +167,9 @@ impl RunStore<'_> {
             untracked: Vec::new(),
         };
         let mut refspecs = Vec::new();
+        // Only a default push leases (`lease.rs`): naming a run publishes it whatever happened.
+        let mut leases = super::lease::Leases::new();
+        let lease = opts.runs.is_none();
         for (id, tip) in selected {
             let gone = self.is_gone_from(&remote.name, &id)?;
             if gone && opts.runs.is_none() {
@@ -178,6 +181,12 @@ impl RunStore<'_> {
                 true => self.branch_to_push(&remote.name, &id)?,
                 false => None,
             };
+            if lease && let Some((name, b, true)) = &branch {
+                let theirs = self
+                    .repo
+                    .ref_target(&remote.name.branch_tracking_ref(name))?;
+                self.lease_if_forward(&mut leases, name, theirs, *b)?;
+            }
             if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
                 // The history is there; the code may have moved on its own (merged by hand).
                 match branch {
@@ -212,6 +221,9 @@ impl RunStore<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if lease {
+                self.lease_if_forward(&mut leases, &refname, tracking, tip)?;
+            }
             refspecs.push(format!("{tip}:{refname}"));
             report.refs.push(PushedRef {
                 run: id.clone(),
@@ -231,7 +243,14 @@ impl RunStore<'_> {
         }
         let mut lines = Vec::new();
         for chunk in argv_chunks(&refspecs, MAX_REFSPEC_BYTES) {
-            let cmd = NetCommand::push(&remote.target, chunk, &[]);
+            let chunk_leases: Vec<(String, Oid)> = chunk
+                .iter()
+                .filter_map(|spec| {
+                    let dst = spec.split_once(':')?.1;
+                    leases.get(dst).map(|t| (dst.to_string(), *t))
+                })
+                .collect();
+            let cmd = NetCommand::push(&remote.target, chunk, &chunk_leases);
             let out = self.repo.run_net(&cmd)?;
             let parsed = parse_push_porcelain(&out.stdout);
             if parsed.is_empty() && !out.success {
@@ -289,6 +308,7 @@ impl RunStore<'_> {
                 }
             }
         }
+        self.settle_stale_leases(remote, &leases, &mut report)?;
         Ok(report)
     }
 }
@@ -322,6 +342,11 @@ impl RunStore<'_> {
         remote: &crate::store::RemoteName,
         id: &RunId,
     ) -> Result<Option<(String, Oid, bool)>> {
+        // Only runs grind made own `pitboss/<id>` branches (`code_fit.rs`): a run named like
+        // the user's own branch does not publish it as its code.
+        if !id.is_generated() {
+            return Ok(None);
+        }
         let mut present = false;
         for name in super::candidate_branch_refs(id) {
             let Some(tip) = self.repo.ref_target(&name)? else {
