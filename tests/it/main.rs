@@ -37,6 +37,7 @@ mod grind_skip;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
+mod provenance_sync;
 mod remote_hostile;
 mod remote_reject;
 mod remote_share;
