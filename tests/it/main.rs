@@ -49,6 +49,7 @@ mod snapshots_store;
 mod store_cli;
 mod store_parallel_cli;
 mod store_stress;
+mod views_cli;
 mod watch_cli;
 mod worktree_cli;
 

@@ -29,7 +29,7 @@ esac
 "#;
 
 /// Chromium, or `None` (after a loud notice) when it is not installed here.
-fn chromium() -> Option<PathBuf> {
+pub fn chromium() -> Option<PathBuf> {
     let name = std::env::var_os("PITBOSS_CHROMIUM").unwrap_or_else(|| "chromium".into());
     if let Ok(path) = which::which(&name) {
         return Some(path);
@@ -87,7 +87,7 @@ pub fn headless(browser: &Path, tmp: &Path, page: &Path, args: &[&str]) -> Vec<u
 }
 
 /// The text of the first element whose opening tag contains `marker` (a class or attribute).
-fn text_of(dom: &str, marker: &str) -> String {
+pub fn text_of(dom: &str, marker: &str) -> String {
     let at = dom
         .find(marker)
         .unwrap_or_else(|| panic!("no {marker} in the DOM"));
