@@ -1,6 +1,7 @@
 //! `git pitboss blame [<rev>] <file>`: git's blame of a file, each line annotated with the
 //! run, session and prompt that wrote it when its commit came from a session (or matches one
-//! by patch id after a rebase or squash); other lines are left plain.
+//! by patch id after a rebase or squash, or the session's change is applied there), the
+//! candidate sessions when that is uncertain; other lines are left plain.
 
 use super::escape::one_line;
 use std::io::Write;
@@ -10,6 +11,7 @@ use clap::Args;
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::provenance::blame::{BlameOptions, SessionRef};
 use crate::provenance::{BlameLine, Index, IndexOptions, blame};
 
 /// Blame a file, naming the pitboss session that wrote each line.
@@ -57,7 +59,12 @@ pub(crate) fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
             no_cache: false,
         };
         let mut index = Index::load(store, &opts)?;
-        let lines = blame::blame(store.repo(), &mut index, &git)?;
+        let o = BlameOptions {
+            args: &git,
+            rev,
+            remote_runs: args.remote_runs,
+        };
+        let lines = blame::blame(store.repo(), &mut index, &o)?;
         index.save();
         let mut out = ui::stdout();
         if args.json {
@@ -74,7 +81,31 @@ pub(crate) fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
 fn label(l: &BlameLine) -> String {
     match &l.session {
         Some(s) => format!("{} #{:04} {}", s.run, s.seq, one_line(&s.prompt)),
+        None if !l.candidates.is_empty() => candidates_text(&l.candidates),
         None => String::new(),
+    }
+}
+
+/// The sessions that could have written a line: `unknown: one of sessions 4, 7 (run <id>)`.
+pub(super) fn candidates_text(c: &[SessionRef]) -> String {
+    let one_run = c.iter().all(|s| s.refname == c[0].refname);
+    let seqs: Vec<String> = c
+        .iter()
+        .map(|s| match one_run {
+            true => s.seq.to_string(),
+            false => format!("{} #{}", one_line(&s.run), s.seq),
+        })
+        .collect();
+    let what = match seqs.len() {
+        1 => format!(
+            "unknown: perhaps session {} (its reach is undecided)",
+            seqs[0]
+        ),
+        _ => format!("unknown: one of sessions {}", seqs.join(", ")),
+    };
+    match one_run {
+        true => format!("{what} (run {})", one_line(&c[0].run)),
+        false => what,
     }
 }
 

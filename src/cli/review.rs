@@ -11,6 +11,7 @@ use super::escape::one_line;
 use super::resolve::{open_run, with_store};
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::provenance::Reach;
 use crate::provenance::digest::{self, GITHUB_BODY_LIMIT};
 use crate::provenance::review::{Review, review};
 
@@ -150,14 +151,12 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
         );
         let work = if s.landed {
             let commits: Vec<&str> = s.commits.iter().map(|c| short(c)).collect();
-            let reached = if s.reach.reached() {
-                format!(
-                    ", reached {} ({})",
-                    r.base_branch.as_deref().unwrap_or("the base"),
-                    s.reach.as_str()
-                )
-            } else {
-                String::new()
+            let base = r.base_branch.as_deref().unwrap_or("the base");
+            let reached = match s.reach {
+                x if x.reached() => format!(", reached {base} ({})", x.as_str()),
+                Reach::Unknown => format!(", reach of {base} unknown"),
+                Reach::NoTarget => ", reach unknown (no base branch)".to_string(),
+                _ => String::new(),
             };
             format!("landed {}{reached}", commits.join(" "))
         } else if s.not_landed() {
@@ -203,7 +202,7 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
         .collect();
     writeln!(
         out,
-        "{} ({}), {} landed, {} not landed, {} reached {}",
+        "{} ({}), {} landed, {} not landed, {}",
         super::ledger::count(t.sessions, "session"),
         if by.is_empty() {
             "none".into()
@@ -212,11 +211,12 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
         },
         t.landed,
         t.not_landed,
-        t.reached,
-        r.base_branch
-            .as_deref()
-            .map(one_line)
-            .unwrap_or("the base".into()),
+        t.reached_text(
+            &r.base_branch
+                .as_deref()
+                .map(one_line)
+                .unwrap_or("the base".into())
+        ),
     )?;
     writeln!(
         out,

@@ -56,7 +56,12 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             no_cache: false,
         };
         let mut index = Index::load(store, &opts)?;
-        let lines = blame::blame(repo, &mut index, &git).map_err(|e| match e {
+        let o = blame::BlameOptions {
+            args: &git,
+            rev: args.rev.as_deref(),
+            remote_runs: args.remote_runs,
+        };
+        let lines = blame::blame(repo, &mut index, &o).map_err(|e| match e {
             ProvenanceError::Blame(m) if m.contains("has only") => {
                 CliError::from(ProvenanceError::NoSuchLine {
                     file: file.to_string(),
@@ -80,16 +85,21 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
         let mut out = ui::stdout();
         let Some(sref) = &bl.session else {
             if args.json {
-                let v = serde_json::json!({ "file": file, "line": line, "commit": bl.commit, "content": bl.content, "session": null });
+                let v = serde_json::json!({ "file": file, "line": line, "commit": bl.commit, "content": bl.content, "session": null, "candidates": bl.candidates });
                 serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
-            } else {
+            } else if bl.candidates.is_empty() {
                 writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
                 writeln!(
                     out,
                     "commit    {} (not written by a pitboss session)",
                     bl.commit
                 )?;
+            } else {
+                writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;
+                writeln!(out, "commit    {} (not a session's own commit)", bl.commit)?;
+                let who = super::blame::candidates_text(&bl.candidates);
+                writeln!(out, "session   {who}")?;
             }
             out.flush()?;
             return Ok(ExitStatus::Success);
@@ -148,6 +158,9 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             blame::Via::PatchId => " (same change by patch id: rebased, cherry-picked or squashed)",
             blame::Via::SquashedRun => {
                 " (a squash of the whole run branch; the line matched on it)"
+            }
+            blame::Via::Applied => {
+                " (the session's change is applied here, as stats counts it: a hand copy or a squash of some sessions; the line matched by its text)"
             }
         };
         writeln!(out, "{file}:{line}  {}", one_line(&bl.content))?;

@@ -2,7 +2,8 @@
 //!
 //! A line's commit names a session when it is one of the session's own commits, or when its
 //! patch id is one of theirs (the session's work after a rebase or cherry-pick, or a squash
-//! of that one session). Other lines are left plain. The porcelain parser is pure.
+//! of that one session), or the line is matched on the run branch of a squashed run; what is
+//! left goes through the reach evidence (`blame_reach.rs`). The porcelain parser is pure.
 
 use std::collections::HashMap;
 
@@ -62,6 +63,9 @@ pub(crate) enum Via {
     /// The commit is a squash of the whole run branch; the line was matched by its text to
     /// the run branch's own blame.
     SquashedRun,
+    /// The session's change is applied in the blamed revision (a hand copy, a squash of some
+    /// sessions: `applied` in `stats`); the line is text that change added to the file.
+    Applied,
 }
 
 /// The session that wrote a line.
@@ -81,6 +85,10 @@ pub(crate) struct BlameLine {
     pub commit: String,
     pub content: String,
     pub session: Option<SessionRef>,
+    /// When `session` is unknown: the sessions that could have written the line (each added
+    /// its text to the file, and its work is not known to be missing from the revision).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<SessionRef>,
 }
 
 /// Maps commits to sessions for one blame.
@@ -149,8 +157,21 @@ impl<'a> Annotator<'a> {
     }
 }
 
-/// Blames a file (`args` are git blame's: `-L`, a revision, `--`, the path).
-pub(crate) fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<Vec<BlameLine>> {
+/// What to blame: git blame's arguments (`-L`, a revision, `--`, the path), the revision
+/// alone (`None`: the work tree, judged against `HEAD`) and whether remote runs count.
+pub(crate) struct BlameOptions<'a> {
+    pub args: &'a [String],
+    pub rev: Option<&'a str>,
+    pub remote_runs: bool,
+}
+
+/// Blames a file, naming each line's session.
+pub(crate) fn blame(
+    repo: &Repo,
+    index: &mut Index,
+    o: &BlameOptions<'_>,
+) -> Result<Vec<BlameLine>> {
+    let args = o.args;
     let bytes = repo
         .blame_porcelain(args)?
         .map_err(ProvenanceError::Blame)?;
@@ -165,6 +186,7 @@ pub(crate) fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<V
                 commit: l.commit,
                 content: l.content,
                 session,
+                candidates: Vec::new(),
             });
         }
     }
@@ -172,6 +194,9 @@ pub(crate) fn blame(repo: &Repo, index: &mut Index, args: &[String]) -> Result<V
         && let Some(file) = args.last()
     {
         through_squashes(repo, index, file, &mut out)?;
+        if out.iter().any(|l| l.session.is_none()) {
+            super::blame_reach::through_reach(repo, index, o.rev, o.remote_runs, file, &mut out)?;
+        }
     }
     Ok(out)
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// Bumped whenever the cached shapes change; an older file is ignored and rebuilt.
-pub(crate) const FORMAT: u32 = 1;
+/// Bumped whenever the cached shapes or their meaning change; an older file is ignored and
+/// rebuilt (2: a session's own commits no longer cross other sessions' commits).
+pub(crate) const FORMAT: u32 = 2;
 
 /// Where the cache lives.
 pub(crate) fn cache_path(common_dir: &Path) -> PathBuf {

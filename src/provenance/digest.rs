@@ -114,13 +114,12 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "**{}** ({}) · **{} landed**, {} not landed, {} reached {} · {} · {} tokens · {}",
+        "**{}** ({}) · **{} landed**, {} not landed, {} · {} · {} tokens · {}",
         count(t.sessions, "session"),
         by_status(&t.by_status),
         t.landed,
         t.not_landed,
-        t.reached,
-        r.base_branch.as_deref().map_or("the base".into(), code),
+        t.reached_text(&r.base_branch.as_deref().map_or("the base".into(), code)),
         match r.branch_tip {
             Some(_) => format!(
                 "{} changed, +{} −{}",

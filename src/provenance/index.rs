@@ -2,9 +2,13 @@
 //! runs not yet integrated), each session's record facts and the code it wrote: its own
 //! commits, their patch ids and the patch id of the session's whole change.
 //!
-//! A session's own commits are those reachable from its recorded `commit` but not from the
-//! previous session's commit nor the run's base commit (an agent may commit several times in
-//! one session). The index is cached keyed by each run's tip: an unchanged run is not read at
+//! A session's own commits are what its record says it landed: the `landing.commits` of a
+//! parallel run's session, else the first-parent chain from its recorded `commit` back to the
+//! nearest commit another session of the run recorded, or the run's base commit (an agent may
+//! commit several times in one session). Never "back to the previous session's commit": after a
+//! `sync` merged two clones' branches and renumbered a session, the previous seq's commit is
+//! on the other side of the merge, and that walk credited the session with earlier sessions'
+//! commits. The index is cached keyed by each run's tip: an unchanged run is not read at
 //! all, and a run that grew re-reads its records but recomputes commits and patch ids only
 //! for sessions it has not seen (so a new session only adds to the index).
 
@@ -219,8 +223,13 @@ impl Index {
             .unwrap_or_default();
         let base_commit = run.meta.base_commit.clone();
         let mut sessions = Vec::new();
-        let mut prev: Option<Oid> = None;
         let records = store.records(run)?;
+        // Where one session's walk ends: any commit another session recorded, or the base.
+        let recorded: Vec<Oid> = records
+            .iter()
+            .filter_map(|r| r.commit.as_deref().and_then(oid))
+            .chain(base_commit.as_deref().and_then(oid))
+            .collect();
         for r in &records {
             let saved_patch = r.commit.is_none() && store.patch_blob(run, r.seq)?.is_some();
             let mut facts = match known.remove(&(r.seq, r.commit.clone())) {
@@ -231,7 +240,8 @@ impl Index {
                     if let Some(c) = r.commit.as_deref().and_then(oid)
                         && repo.is_commit(c)
                     {
-                        own_work(repo, &mut f, c, prev, base_commit.as_deref().and_then(oid))?;
+                        let stop: Vec<Oid> = recorded.iter().copied().filter(|s| *s != c).collect();
+                        own_work(repo, &mut f, c, landed_commits(repo, r), &stop)?;
                     }
                     f
                 }
@@ -247,11 +257,6 @@ impl Index {
             facts.tokens = fresh.tokens;
             facts.cost_usd = fresh.cost_usd;
             facts.saved_patch = saved_patch;
-            if let Some(c) = r.commit.as_deref().and_then(oid)
-                && repo.is_commit(c)
-            {
-                prev = Some(c);
-            }
             sessions.push(facts);
         }
         Ok(RunFacts {
@@ -367,19 +372,34 @@ fn record_facts(r: &SessionRecord) -> SessionFacts {
 }
 
 /// Fills in a session's own commits and patch ids.
+/// The commits a parallel run's landing queue recorded for this session, newest first, when
+/// they all are in this repository and the newest is the recorded commit.
+fn landed_commits(repo: &Repo, r: &SessionRecord) -> Option<Vec<Oid>> {
+    let l = r.landing.as_ref()?;
+    let mut commits: Vec<Oid> = l.commits.iter().map(|c| oid(c)).collect::<Option<_>>()?;
+    commits.reverse();
+    let newest = *commits.first()?;
+    (Some(newest) == r.commit.as_deref().and_then(oid)
+        && commits.iter().all(|c| repo.is_commit(*c)))
+    .then_some(commits)
+}
+
 fn own_work(
     repo: &Repo,
     f: &mut SessionFacts,
     commit: Oid,
-    prev: Option<Oid>,
-    base: Option<Oid>,
+    landed: Option<Vec<Oid>>,
+    stop: &[Oid],
 ) -> Result<()> {
-    // The first-parent chain back to the previous session (or the run's base): an agent's
-    // own commits. A commit off that chain owns only itself.
-    let stop: Vec<Oid> = prev.into_iter().chain(base).collect();
-    let own = match repo.first_parent_chain(commit, &stop, MAX_OWN_COMMITS)? {
-        Some(chain) if !chain.is_empty() => chain,
-        _ => vec![commit],
+    // The recorded landing, else the first-parent chain back to a commit another session
+    // recorded (or the run's base): an agent's own commits. A commit off that chain owns only
+    // itself.
+    let own = match landed {
+        Some(l) => l,
+        None => match repo.first_parent_chain(commit, stop, MAX_OWN_COMMITS)? {
+            Some(chain) if !chain.is_empty() => chain,
+            _ => vec![commit],
+        },
     };
     let oldest = own.last().copied().unwrap_or(commit);
     let base_commit = repo

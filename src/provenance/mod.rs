@@ -8,11 +8,13 @@
 //!   fast-forward, a rebase or cherry-pick, a squash, or a hand-copy; `unknown` when later
 //!   edits make that undecidable.
 //! - [`stats`]: the figures of `git pitboss stats`, grouped by prompt, agent, model, run or day.
-//! - [`blame`]: git's blame of a file with each line's session, and the facts `why` prints.
+//! - [`blame`]: git's blame of a file with each line's session (through commits, patch ids,
+//!   and the reach evidence `stats` uses), and the facts `why` prints.
 //! - [`review`] and [`digest`]: what one run did to its base (`review`), and its Markdown
 //!   digest fitted to a pull request's body (`review --md`, `pr`).
 
 pub(crate) mod blame;
+mod blame_reach;
 pub(crate) mod cache;
 pub(crate) mod digest;
 pub(crate) mod index;

@@ -75,6 +75,9 @@ pub(crate) struct Totals {
     pub landed: u64,
     pub not_landed: u64,
     pub reached: u64,
+    /// Landed sessions whose reaching the base cannot be decided (or that have no base to
+    /// reach): unknown, never counted as not reached.
+    pub reach_unknown: u64,
     pub tokens: u64,
     /// The sum of the known costs.
     pub cost_usd: f64,
@@ -171,6 +174,18 @@ fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<String>> {
     Ok(None)
 }
 
+impl Totals {
+    /// How many sessions reached `base`, as words: `2 reached main`, `2 reached main (+1
+    /// unknown)`, or `reached main: unknown` when no landed session's reach is known.
+    pub(crate) fn reached_text(&self, base: &str) -> String {
+        match self.reach_unknown {
+            0 => format!("{} reached {base}", self.reached),
+            u if u == self.landed => format!("reached {base}: unknown"),
+            u => format!("{} reached {base} (+{u} unknown)", self.reached),
+        }
+    }
+}
+
 fn totals(sessions: &[ReviewSession], files: &[FileStat]) -> Totals {
     let mut t = Totals {
         sessions: sessions.len() as u64,
@@ -188,6 +203,7 @@ fn totals(sessions: &[ReviewSession], files: &[FileStat]) -> Totals {
         t.landed += u64::from(s.landed);
         t.not_landed += u64::from(s.not_landed());
         t.reached += u64::from(s.reach.reached());
+        t.reach_unknown += u64::from(matches!(s.reach, Reach::Unknown | Reach::NoTarget));
         t.tokens = t.tokens.saturating_add(s.tokens);
         match s.cost_usd {
             Some(c) => t.cost_usd += c,

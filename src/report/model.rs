@@ -256,14 +256,26 @@ fn yield_row(g: &Group) -> YieldRow {
         sessions: g.sessions,
         statuses: statuses.join(", "),
         landed: format!("{} ({})", g.landed, pct(g.landed, g.sessions)),
-        reached: format!("{} ({})", g.reached, pct(g.reached, g.sessions)),
+        reached: match g.reach_unknown {
+            // As `stats` counts them: unknown reach is unknown, never "0 (0%)".
+            0 => format!("{} ({})", g.reached, pct(g.reached, g.sessions)),
+            u if u == g.landed => "unknown".into(),
+            u => format!(
+                "{} ({}) + {u} unknown",
+                g.reached,
+                pct(g.reached, g.sessions)
+            ),
+        },
         cost: match g.cost_unknown {
             0 => money(g.cost_usd),
             u if u == g.sessions => "unknown".into(),
             u => format!("{} + {u} unknown", money(g.cost_usd)),
         },
         cost_per_landed: per(cost_per_landed, g.landed, g.cost_unknown),
-        cost_per_reached: per(g.cost_per_reached, g.reached, g.cost_unknown),
+        cost_per_reached: match g.reached {
+            0 if g.reach_unknown > 0 => "unknown".into(),
+            _ => per(g.cost_per_reached, g.reached, g.cost_unknown),
+        },
         median: g.median_secs.map_or("-".into(), duration),
     }
 }

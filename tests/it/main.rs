@@ -39,6 +39,7 @@ mod grind_skip;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
+mod provenance_sync;
 mod remote_hostile;
 mod remote_ls;
 mod remote_reject;
@@ -54,6 +55,7 @@ mod snapshots_store;
 mod store_cli;
 mod store_parallel_cli;
 mod store_stress;
+mod views_cli;
 mod watch_cli;
 mod worktree_cli;
 

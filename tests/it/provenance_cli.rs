@@ -524,3 +524,60 @@ fn stats_of_sessions_of_unknown_cost_say_unknown() {
     let v = json(&sb, &["stats", "--target", "main", "--json"]);
     assert!(v["total"]["cost_per_reached"].is_null(), "{v}");
 }
+
+/// Sessions copied into `main` by one hand-made commit (what `stats` counts as `applied`):
+/// `blame` and `why` name the session by the same evidence, say `unknown` with the candidates
+/// when two sessions wrote the same text, and "not written by a pitboss session" only for a
+/// line no session wrote.
+#[test]
+fn why_and_blame_agree_with_stats_after_a_hand_squash() {
+    let sb = Sandbox::new();
+    let mut h = History { sb: &sb, secs: 0 };
+    h.branch("hand");
+    h.write("k.txt", "kept by one\n");
+    let c = h.commit("hand 1");
+    h.record("hand", "fix", Some(&c), true);
+    h.write("k.txt", "kept by one\ntwin\n");
+    let c = h.commit("hand 2");
+    h.record("hand", "docs", Some(&c), true);
+    h.write("k.txt", "kept by one\ntwin\ntwin\n");
+    let c = h.commit("hand 3");
+    h.record("hand", "docs", Some(&c), true);
+    h.main();
+    h.write("k.txt", "kept by one\ntwin\ntwin\n");
+    h.write("mine.txt", "mine\n");
+    h.commit("squash of the run by hand, and a file of my own");
+    let v = json(&sb, &["stats", "--target", "main", "--json"]);
+    assert_eq!(v["total"]["reached"], 3, "{v}");
+    assert_eq!(v["total"]["reached_by"], serde_json::json!({"applied": 3}));
+
+    let lines: Value =
+        serde_json::from_str(&git_pitboss(&sb, &["blame", "--json", "k.txt"])).unwrap();
+    assert_eq!(lines[0]["session"]["seq"], 1, "{lines}");
+    assert_eq!(lines[0]["session"]["via"], "applied");
+    for twin in [&lines[1], &lines[2]] {
+        assert!(twin["session"].is_null(), "{twin}");
+        let seqs: Vec<u64> = twin["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, [2, 3], "{twin}");
+    }
+    let text = git_pitboss(&sb, &["blame", "k.txt"]);
+    assert!(text.contains("hand #0001 fix"), "{text}");
+    assert!(text.contains("unknown: one of sessions 2, 3"), "{text}");
+
+    let why = git_pitboss(&sb, &["why", "k.txt:1"]);
+    assert!(why.contains("session   1"), "{why}");
+    assert!(why.contains("applied"), "{why}");
+    let twin = git_pitboss(&sb, &["why", "k.txt:2"]);
+    assert!(
+        twin.contains("unknown: one of sessions 2, 3 (run hand)"),
+        "{twin}"
+    );
+    assert!(!twin.contains("not written by a pitboss session"), "{twin}");
+    let mine = git_pitboss(&sb, &["why", "mine.txt:1"]);
+    assert!(mine.contains("not written by a pitboss session"), "{mine}");
+}

@@ -30,7 +30,7 @@ esac
 
 /// Chromium; panics, saying how to install it, when it is not here (the tests that need it are
 /// marked ignored by the build script where it was absent, except under `CI=true`).
-fn chromium() -> PathBuf {
+pub fn chromium() -> PathBuf {
     let name = std::env::var_os("PITBOSS_CHROMIUM").unwrap_or_else(|| "chromium".into());
     which::which(&name).unwrap_or_else(|_| {
         panic!("chromium is not installed: `apt-get install chromium`, or point PITBOSS_CHROMIUM at one")
@@ -80,7 +80,7 @@ pub fn headless(browser: &Path, tmp: &Path, page: &Path, args: &[&str]) -> Vec<u
 }
 
 /// The text of the first element whose opening tag contains `marker` (a class or attribute).
-fn text_of(dom: &str, marker: &str) -> String {
+pub fn text_of(dom: &str, marker: &str) -> String {
     let at = dom
         .find(marker)
         .unwrap_or_else(|| panic!("no {marker} in the DOM"));

@@ -1,0 +1,69 @@
+//! The views tell the truth about what they cannot know: a session whose reach is unknown is
+//! shown as unknown by `review`, `review --md` and `report --html` (read back in headless
+//! Chromium), as `stats` shows it, never as "not reached" or "0 (0%)".
+
+use crate::report_html::{chromium, headless};
+use crate::support::Sandbox;
+use crate::support::record::RecordJson;
+
+/// A run made with `record --create` (so it has no base branch: nothing to judge reaching
+/// against) whose one session landed a commit on the run branch.
+fn unknown_reach() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.git(&["checkout", "-q", "-b", "pitboss/dark"]);
+    std::fs::write(sb.repo.join("d.txt"), "d\n").unwrap();
+    sb.git(&["add", "d.txt"]);
+    sb.git(&["commit", "-q", "-m", "dark 1"]);
+    let c = sb.git(&["rev-parse", "HEAD"]).trim().to_string();
+    sb.git(&["checkout", "-q", "main"]);
+    let rec = RecordJson::new("fix")
+        .commit(Some(&c))
+        .cost(0.5, "reported")
+        .json();
+    sb.ok(&["record", "dark", "--create"], &rec);
+    sb
+}
+
+#[test]
+#[cfg_attr(
+    pitboss_lacks = "chromium",
+    ignore = "chromium not installed (see docs/hacking.md)"
+)]
+fn review_and_report_show_unknown_reach_as_unknown() {
+    let sb = unknown_reach();
+    let stats: serde_json::Value = serde_json::from_str(&sb.ok(&["stats", "--json"], "")).unwrap();
+    assert_eq!(stats["total"]["reach_unknown"], 1, "{stats}");
+    assert_eq!(stats["total"]["reached"], 0, "{stats}");
+
+    let text = sb.ok(&["review", "dark"], "");
+    let row = text.lines().find(|l| l.starts_with("0001")).expect(&text);
+    assert!(row.contains("reach unknown"), "{text}");
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("1 session"))
+        .expect(&text);
+    assert!(total.contains("reached the base: unknown"), "{text}");
+    assert!(!total.contains("0 reached"), "{text}");
+    let md = sb.ok(&["review", "dark", "--md"], "");
+    assert!(md.contains("reached the base: unknown"), "{md}");
+    assert!(!md.contains("0 reached"), "{md}");
+
+    let page = sb.path("report.html");
+    let out = sb.ok(&["report", "dark", "--html", page.to_str().unwrap()], "");
+    assert!(out.is_empty(), "{out}");
+    let browser = chromium();
+    let dom = String::from_utf8(headless(&browser, sb.dir.path(), &page, &["--dump-dom"])).unwrap();
+    let row = dom
+        .split("<tr>")
+        .find(|r| r.starts_with("<td>fix</td>"))
+        .unwrap_or_else(|| panic!("no yield row for fix: {dom}"));
+    let cells: Vec<&str> = row
+        .split("<td")
+        .skip(1)
+        .map(|c| &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()])
+        .collect();
+    // prompt, sessions, statuses, landed, reached, cost, per landed, per reached, median
+    assert_eq!(cells[3], "1 (100%)", "{row}");
+    assert_eq!(cells[4], "unknown", "{row}");
+    assert_eq!(cells[7], "unknown", "{row}");
+}
