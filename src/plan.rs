@@ -227,6 +227,8 @@ pub(crate) struct Plan {
     pub config: Config,
     /// Prompt folders searched, in precedence order, and whether each exists.
     pub searched: Vec<(self::prompt::Source, PathBuf, bool)>,
+    /// The `.md` files of those folders that are not prompts, with why.
+    pub skipped: Vec<discover::Skipped>,
     /// Every prompt of the rotation (excluded ones included, with the reason).
     pub prompts: Vec<PlannedPrompt>,
     pub rotation: PlannedRotation,

@@ -424,6 +424,9 @@ fn write_prompts(
             .unwrap_or_default();
         writeln!(out, "  {} shadows the global {hidden}", p.name())?;
     }
+    for sk in &plan.skipped {
+        writeln!(out, "  skipped {}: {}", paths.show(&sk.path), sk.why)?;
+    }
     Ok(())
 }
 

@@ -40,37 +40,134 @@ const INTERPRETERS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "perl",
 ];
 
+/// Words that come before the program they run (`if ./check.sh`, `env ./x`, `exec ./x`).
+const PREFIXES: &[&str] = &[
+    "!", "{", "if", "then", "else", "elif", "do", "while", "until", "exec", "time", "command",
+    "nohup", "env",
+];
+
 /// The relative programs a shell command line runs: the program of each part (`./agent.sh`,
 /// `hooks/notify.sh`: a word with a `/`) and the script an interpreter runs (`sh agent.sh`),
-/// with whether it is in the first part (which nothing before it can have built). Arguments are
-/// left alone: an output path need not exist. Pure.
+/// with whether it is in the first part (which nothing before it can have built). Arguments,
+/// redirections (`cat>/dev/null`) and assignments (`FOO=1`) are left alone, and so is anything
+/// the shell would expand: this is a guess, and a guess must never refuse a valid command, so
+/// a word is only returned when it certainly names a program path. Pure.
 pub(crate) fn relative_paths(command: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
-    let parts = command
-        .split([';', '&', '|', '(', ')', '\n'])
-        .filter(|p| !p.trim().is_empty());
-    for (n, part) in parts.enumerate() {
-        let words: Vec<&str> = part
-            .split_whitespace()
-            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-            .filter(|w| !w.is_empty() && !w.contains('='))
-            .collect();
+    for (n, part) in parts(command).into_iter().enumerate() {
+        // Words as the shell splits them; a part it cannot split is not a certain guess.
+        let Some(words) = shlex::split(part) else {
+            continue;
+        };
+        let words = program_words(&words);
         let program = match words.as_slice() {
+            // After `cd`, relative paths name files somewhere else: stop guessing.
+            [first, ..] if *first == "cd" || *first == "pushd" => break,
             [first, script, ..] if INTERPRETERS.contains(first) => *script,
             [first, ..] if first.contains('/') => *first,
             _ => continue,
         };
-        let excluded = program.starts_with('/')
-            || program.starts_with('~')
+        let expanded = program.contains(['$', '`', '*', '?', '[', '{', '~']);
+        let excluded = expanded
+            || program.starts_with('/')
             || program.starts_with('-')
-            || program.starts_with('$')
             || program.contains("://")
-            || program.contains('*');
+            || program.split('/').any(|c| c == "..");
         if !excluded && !out.iter().any(|(o, _)| o == program) {
             out.push((program.to_string(), n == 0));
         }
     }
     out
+}
+
+/// The words of one part from its program on: leading assignments, redirections and their
+/// targets, and prefixes such as `env` or `if` dropped. A redirection glued to the program
+/// (`cat>/dev/null`) leaves the program (`cat`).
+fn program_words(words: &[String]) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut skip_next = false;
+    for w in words {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if let Some(at) = w.find(['<', '>']) {
+            let (before, after) = w.split_at(at);
+            // `2>err`: the digits are a file descriptor, not a word.
+            if !before.is_empty() && !before.bytes().all(|b| b.is_ascii_digit()) {
+                out.push(before);
+            }
+            // `> out`: the target is the next word.
+            skip_next = after.trim_start_matches(['<', '>', '&', '|']).is_empty();
+            if out.is_empty() {
+                continue;
+            }
+            break;
+        }
+        let assignment = w.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        if out.is_empty() && (assignment || PREFIXES.contains(&w.as_str())) {
+            continue;
+        }
+        out.push(w);
+    }
+    out
+}
+
+/// The parts of a command line between unquoted `;`, `&`, `|`, `(`, `)` and newlines, without
+/// comments. A here-document ends the scan (its lines are data, not commands); unclosed quotes
+/// give no parts at all (nothing about such a line is certain).
+fn parts(command: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quote, mut escaped, mut comment) = (0, None, false, false);
+    let mut prev = ' ';
+    for (i, c) in command.char_indices() {
+        let at_word_start = prev.is_whitespace() || ";&|()".contains(prev);
+        prev = c;
+        if comment {
+            if c == '\n' {
+                comment = false;
+                start = i + 1;
+            }
+            continue;
+        }
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => escaped = true,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') if at_word_start => {
+                out.push(&command[start..i]);
+                comment = true;
+            }
+            (None, '<') if command[i + 1..].starts_with('<') => {
+                out.push(&command[start..i]);
+                return finish(out);
+            }
+            (None, ';' | '&' | '|' | '(' | ')' | '\n') => {
+                out.push(&command[start..i]);
+                start = i + c.len_utf8();
+            }
+            (None, _) => {}
+        }
+    }
+    if quote.is_some() || escaped {
+        return Vec::new();
+    }
+    if !comment {
+        out.push(&command[start..]);
+    }
+    finish(out)
+}
+
+fn finish(parts: Vec<&str>) -> Vec<&str> {
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
 /// One command of the plan that names a file its worktree will not have.
@@ -188,5 +285,28 @@ mod tests {
         assert!(paths("/usr/bin/true; ~/bin/x; cargo test --lib").is_empty());
         assert!(paths("curl https://example.com/x -o out/y").is_empty());
         assert!(paths("sh -c 'exit 0'").is_empty());
+        assert!(
+            paths("cat>/dev/null; echo done").is_empty(),
+            "a redirection"
+        );
+        assert!(paths("cat >/dev/null ./not-a-program").is_empty());
+        assert_eq!(
+            paths("env FOO=1 ./x.sh 2>err.log; if ./check.sh; then :; fi"),
+            [("./x.sh".into(), true), ("./check.sh".into(), false)]
+        );
+        assert!(
+            paths("echo 'a; ./nope' # ./neither; x").is_empty(),
+            "quotes, comments"
+        );
+        assert!(
+            paths("cd sub && ./run.sh").is_empty(),
+            "relative to another directory"
+        );
+        assert!(
+            paths("cat <<EOF\n./data\nEOF").is_empty(),
+            "a here-document"
+        );
+        assert!(paths("./a.sh 'unclosed").is_empty());
+        assert!(paths("\"$ROOT\"/x.sh; a/../b.sh").is_empty());
     }
 }

@@ -6,8 +6,9 @@
 //! and every shadowing is reported, never silent. The caller (the CLI) works out the directories,
 //! so this module never reads `HOME` or the working directory.
 //!
-//! Only `*.md` files directly in a directory are prompts; `README.md` and dot-files are skipped,
-//! so a prompt folder can document itself.
+//! Only `*.md` files directly in a directory are prompts; `README.md` (in any case) and dot-files
+//! are skipped, so a prompt folder can document itself. Every `.md` file skipped is reported
+//! with the reason ([`Skipped`]): a file that looks like a prompt is never dropped without a word.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,27 @@ pub(crate) struct Shadowed {
     pub hidden: PathBuf,
 }
 
+/// A `.md` file of a prompt folder that is not read as a prompt, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct Skipped {
+    pub path: PathBuf,
+    pub why: &'static str,
+}
+
+/// Why a `.md` file name is never a prompt, if it is not: the one rule for discovery and for
+/// `prompts new`, so `new` never creates a file that discovery skips.
+pub(crate) fn skip_reason(file_name: &str) -> Option<&'static str> {
+    if file_name.starts_with('.') {
+        Some("a hidden file is not a prompt (rename it without the leading '.')")
+    } else if file_name == "README.md" {
+        Some("README.md documents the folder, it is not a prompt")
+    } else if file_name.eq_ignore_ascii_case("readme.md") {
+        Some("a README (in any case) documents the folder, it is not a prompt (rename it)")
+    } else {
+        None
+    }
+}
+
 /// What discovery found: usable prompts sorted by name, shadowings, and problems (unparseable
 /// files, duplicate names). Prompts with problems are left out of `prompts`.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +64,8 @@ pub(crate) struct Discovery {
     pub prompts: Vec<Prompt>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
+    /// The `.md` files that are not prompts, with why.
+    pub skipped: Vec<Skipped>,
     /// The directories searched, in precedence order, with whether each exists.
     pub searched: Vec<(Source, PathBuf, bool)>,
 }
@@ -81,7 +105,7 @@ pub(crate) fn discover(dirs: &PromptDirs) -> Discovery {
             }
             continue;
         }
-        let found = match read_dir(dir, source) {
+        let found = match read_dir(dir, source, &mut out.skipped) {
             Ok(found) => found,
             Err(p) => {
                 out.problems.push(p);
@@ -125,26 +149,34 @@ pub(crate) fn discover(dirs: &PromptDirs) -> Discovery {
     out
 }
 
-/// Parses every prompt file of `dir`, in file name order.
-fn read_dir(dir: &Path, source: Source) -> Result<Vec<Result<Prompt, Vec<Problem>>>, Problem> {
+/// Parses every prompt file of `dir`, in file name order; the `.md` files that are not
+/// prompts go to `skipped`.
+fn read_dir(
+    dir: &Path,
+    source: Source,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Result<Prompt, Vec<Problem>>>, Problem> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| Problem::file(dir, ProblemKind::Read(e.to_string())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| is_prompt_file(p))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     paths.sort();
-    Ok(paths.iter().map(|p| prompt::load(p, source)).collect())
-}
-
-fn is_prompt_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    name.ends_with(".md")
-        && !name.starts_with('.')
-        && !name.eq_ignore_ascii_case("readme.md")
-        && path.is_file()
+    let mut prompts = Vec::new();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str());
+        let why = match name {
+            None => Some("its name is not UTF-8"),
+            Some(name) => skip_reason(name),
+        }
+        .or_else(|| (!path.is_file()).then_some("not a regular file"));
+        match why {
+            Some(why) => skipped.push(Skipped { path, why }),
+            None => prompts.push(prompt::load(&path, source)),
+        }
+    }
+    Ok(prompts)
 }
 
 #[cfg(test)]
@@ -183,6 +215,8 @@ mod tests {
             global: Some(glob.clone()),
         });
         assert!(d.problems.is_empty(), "{:?}", d.problems);
+        assert_eq!(d.skipped.len(), 1);
+        assert_eq!(d.skipped[0].path, proj.join("README.md"));
         assert_eq!(
             names(&d),
             [

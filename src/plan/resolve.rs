@@ -70,6 +70,7 @@ pub(super) fn resolve(req: &PlanRequest) -> Result<Plan, PlanError> {
             root: req.root.clone(),
             config_path: config_path.exists().then_some(config_path),
             searched: discovery.searched.clone(),
+            skipped: discovery.skipped.clone(),
             prompts,
             rotation,
             budgets,

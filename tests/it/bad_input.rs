@@ -99,6 +99,20 @@ fn records() {
     refused(&sb, &["show", RUN, "7"], "", &["no session 7"]);
 }
 
+/// `record --create` refused for its record (or its transcript) creates no empty run: exit 4
+/// means nothing was written.
+#[test]
+fn refused_record_create_writes_no_run() {
+    let sb = seeded();
+    let new = "20261124T110000Z-beef";
+    let other = RecordJson::new("p").field("run_id", "someone-else").json();
+    refused(&sb, &["record", new, "--create"], &other, &["someone-else"]);
+    let backwards = RecordJson::new("p")
+        .field("ended_at", "2025-01-01T00:00:00Z")
+        .json();
+    refused(&sb, &["record", new, "--create"], &backwards, &["ended_at"]);
+}
+
 #[test]
 fn import_directories() {
     let sb = seeded();

@@ -242,3 +242,25 @@ fn the_start_line_names_the_program_and_where_it_came_from() {
     assert_eq!(started["program_from"], "config", "{started}");
     assert_eq!(started["program"], format!("sh {}", agent.display()));
 }
+
+/// The start-up check of relative programs is a guess, and a guess must not refuse valid shell:
+/// a redirection glued to its program, assignments, quoted text and a comment all run.
+#[test]
+fn valid_shell_in_agent_cmd_is_not_refused_as_a_missing_file() {
+    let p = Project::new();
+    p.prompt("work", "").agent("");
+    let cmd = "cat>/dev/null; FOO=1 echo \"done; ./not-a-program\" 2>&1 # ./nor-this";
+    let out = p.grind(&["--agent-cmd", cmd, "--max-iterations", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let run = p.only_run();
+    assert_eq!(p.records(&run)[0]["status"], "ok", "{err}");
+    // A program that certainly names a missing file is still refused, before anything is written.
+    let out = p.grind(&["--agent-cmd", "./nope.sh >/dev/null", "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("names ./nope.sh, which does not exist"),
+        "{err}"
+    );
+}

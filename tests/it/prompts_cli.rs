@@ -231,3 +231,48 @@ fn outside_a_repository_ls_shows_global_prompts_and_init_refuses() {
         stderr(&out)
     );
 }
+
+/// A `.md` file that is not read as a prompt is never dropped without a word: `prompts ls`,
+/// `validate` and `grind --dry-run` each name it and say why; `prompts new` will not create one.
+#[test]
+fn skipped_md_files_are_listed_and_new_refuses_their_names() {
+    let sb = Sandbox::new();
+    write(
+        &sb.repo,
+        ".pitboss/grind/prompts/work.md",
+        &prompt("work", ""),
+    );
+    write(
+        &sb.repo,
+        ".pitboss/grind/prompts/readme.md",
+        &prompt("readme", ""),
+    );
+    write(
+        &sb.repo,
+        ".pitboss/grind/prompts/.draft.md",
+        &prompt("draft", ""),
+    );
+    let readme = "skipped .pitboss/grind/prompts/readme.md: a README (in any case)";
+    let hidden = "skipped .pitboss/grind/prompts/.draft.md: a hidden file is not a prompt";
+    let ls = sb.run(&["prompts", "ls"], "");
+    let validate = sb.run(&["prompts", "validate"], "");
+    let dry = sb.run(&["grind", "--dry-run", "--agent", "demo"], "");
+    for (what, out, text) in [
+        ("ls", &ls, stderr(&ls)),
+        ("validate", &validate, stdout(&validate)),
+        ("dry run", &dry, stdout(&dry)),
+    ] {
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(out));
+        assert!(
+            text.contains(readme) && text.contains(hidden),
+            "{what}:\n{text}"
+        );
+    }
+    let out = sb.run(&["prompts", "new", "readme"], "");
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("readme.md would not be read as a prompt"),
+        "{}",
+        stderr(&out)
+    );
+}

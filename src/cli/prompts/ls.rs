@@ -49,6 +49,10 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             paths.show(&s.hidden)
         ));
     }
+    for sk in &found.skipped {
+        ctx.ui
+            .status(&format!("skipped {}: {}", paths.show(&sk.path), sk.why));
+    }
     let mut out = ui::stdout();
     if args.json {
         let rows: Vec<Row> = found

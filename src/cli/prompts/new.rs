@@ -9,6 +9,7 @@ use crate::cli::project::{self, Paths};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus, ui};
 use crate::config::{self, Config};
 use crate::grind::scaffold;
+use crate::plan::discover::skip_reason;
 use crate::plan::prompt::PromptName;
 use crate::plan::prompt_dirs;
 
@@ -29,8 +30,16 @@ pub(crate) struct NewArgs {
     dir: Option<PathBuf>,
 }
 
+/// A valid name whose file discovery would skip (`readme`) is refused: `new` must not create a
+/// prompt that is then dropped.
 fn parse_name(s: &str) -> Result<PromptName, String> {
-    PromptName::parse(s)
+    let name = PromptName::parse(s)?;
+    match skip_reason(&format!("{name}.md")) {
+        Some(why) => Err(format!(
+            "{name}.md would not be read as a prompt: {why}; choose another name"
+        )),
+        None => Ok(name),
+    }
 }
 
 pub(crate) fn cmd_new(ctx: &Ctx, args: NewArgs) -> CliResult {

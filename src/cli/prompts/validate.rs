@@ -12,7 +12,8 @@ use crate::plan;
 /// Check all prompts, rotations and .pitboss/config.toml.
 ///
 /// Prints one line per problem (`path:line: `field`: what is wrong`) and exits 1 when any is
-/// an error; warnings (unknown config keys, shadowed prompts) do not fail the check.
+/// an error; warnings (unknown config keys, shadowed prompts) do not fail the check. Every `.md`
+/// file that is not read as a prompt (a README, a hidden file) is listed with why.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     /// Check the prompts in DIR instead of the project's and the global ones.
@@ -35,6 +36,9 @@ pub(crate) fn cmd_validate(ctx: &Ctx, args: ValidateArgs) -> CliResult {
             out,
             "warning: {h}: `name`: shadowed by the project prompt {w}"
         )?;
+    }
+    for sk in &v.discovery.skipped {
+        writeln!(out, "skipped {}: {}", paths.show(&sk.path), sk.why)?;
     }
     out.flush()?;
     let errors = v.problems.iter().filter(|p| p.is_error()).count();
