@@ -13,7 +13,9 @@
 //!   other waits until every slot is idle and then runs alone. Its seq is reserved then.
 //! - **Landing queue.** Sessions land one at a time in dispatch order, oldest first, as soon as
 //!   the oldest is settled: no session waits behind a younger one, and records are appended in
-//!   seq order, so seqs stay dense. What a landing does is in `session/landing.rs`.
+//!   seq order, so seqs stay dense. What a landing does is in `session/landing.rs`. The queue
+//!   lands only onto the tip it last left: a run branch moved by anyone else is put back and
+//!   the move charged to a session (`session/guard.rs`).
 //! - **Budgets.** One cost and token fuse ([`Fuse`]) across every live session.
 //! - **Control.** Ctrl-C once (or a drain): no new dispatch, running sessions finish and land.
 //!   Twice, SIGTERM or SIGHUP: every running session is aborted and recorded with its
@@ -41,9 +43,9 @@ pub(super) use fuse::Fuse;
 
 use super::context::{Ctx, Progress};
 use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
-use super::session::{self, Dispatch, LandedEntry, Parallel, Settled};
+use super::session::{self, Dispatch, Held, LandedEntry, Moved, Parallel, Settled};
 use super::slot::Slot;
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
 
@@ -75,6 +77,8 @@ struct Live {
     landed_before: usize,
     controls: crate::agent::Controls,
     settled: Option<Result<Settled, GrindError>>,
+    /// A move of the run branch found (and undone) as its agent ended: charged to it.
+    moved: Option<Moved>,
 }
 
 /// Why dispatch stopped, before it is turned into the run's [`StopCause`].
@@ -103,10 +107,14 @@ pub(super) fn run_parallel(
     // Slot 0's files stay at the tip the grind starts from while its branch moves: say which,
     // so that a `--resume` after a crash tells them from work done there by hand.
     let home = home_tip_file(ctx);
-    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? {
-        std::fs::write(&home, tip.to_string())
-            .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
-    }
+    let tip = ctx
+        .repo
+        .branch_tip(&ctx.branch)?
+        .ok_or_else(|| GrindError::BranchGone {
+            branch: ctx.branch.clone(),
+        })?;
+    std::fs::write(&home, tip.to_string())
+        .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
     let shared = ctx.shared();
     let git_dir = ctx.repo.git_dir().to_path_buf();
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -117,6 +125,7 @@ pub(super) fn run_parallel(
         free: BTreeMap::new(),
         live: BTreeMap::new(),
         landed: Vec::new(),
+        tip,
         halt: None,
         fatal: None,
         rate_limit: None,
@@ -183,6 +192,9 @@ pub(super) fn run_parallel(
                 match m {
                     Msg::Event(e) => obs.event(&e),
                     Msg::Settled(seq, r) => {
+                        if r.is_ok() {
+                            d.hold_branch(&[seq], obs);
+                        }
                         let oldest = d.live.keys().next().copied();
                         if let Some(l) = d.live.get_mut(&seq) {
                             l.settled = Some(*r);
@@ -228,6 +240,8 @@ struct Dispatcher<'c, 'a> {
     live: BTreeMap<u64, Live>,
     /// Every landing of this grind, in order.
     landed: Vec<LandedEntry>,
+    /// The run branch's tip as the queue last left it: the only tip it lands onto.
+    tip: Oid,
     halt: Option<Halt>,
     /// A fault of git or the store: no new dispatch; the grind ends with it.
     fatal: Option<GrindError>,
@@ -266,7 +280,11 @@ impl Dispatcher<'_, '_> {
             if let Some(f) = progress.in_flight.as_mut() {
                 f.retain(|s| *s != seq);
             }
-            let landed = session::land_settled(self.ctx, progress, settled, since, obs);
+            let held = Held {
+                expected: self.tip,
+                moved: live.moved,
+            };
+            let landed = session::land_settled(self.ctx, progress, settled, since, held, obs);
             if landed.is_err() {
                 progress.in_flight = in_flight;
             }
@@ -274,6 +292,9 @@ impl Dispatcher<'_, '_> {
                 Ok(l) => {
                     self.fuse
                         .settle(seq, progress.spent.cost_usd, progress.spent.tokens);
+                    if let Some(e) = l.landed {
+                        self.tip = e.after;
+                    }
                     self.landed.extend(l.landed);
                     self.free.insert(l.slot.index, l.slot);
                     if let Some(limit) = l.run.rate_limit {
@@ -289,6 +310,31 @@ impl Dispatcher<'_, '_> {
                 }
                 Err(e) => self.fail(e),
             }
+        }
+    }
+
+    /// Checks the run branch and, when it moved, puts it back and charges the move to `seqs`:
+    /// as a session's agent has just ended, that session (the last agent to end; one still
+    /// running may have done it, and is charged at its own landing if the branch moves again);
+    /// before a dispatch, every session running (which of them did it cannot be told: the
+    /// warning names them all).
+    fn hold_branch(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
+        match session::hold_branch(self.ctx, self.tip) {
+            Ok(None) => {}
+            Ok(Some(m)) => {
+                if seqs.is_empty() {
+                    obs.event(&GrindEvent::Warning {
+                        message: format!("no session was running: {}", m.reason()),
+                    });
+                }
+                for seq in seqs {
+                    obs.event(&session::moved_warning(*seq, &m));
+                    if let Some(l) = self.live.get_mut(seq) {
+                        l.moved.get_or_insert(m);
+                    }
+                }
+            }
+            Err(e) => self.fail(e),
         }
     }
 
@@ -411,6 +457,12 @@ impl Dispatcher<'_, '_> {
                 // It runs alone: wait until the slots are idle.
                 return Ok(());
             }
+            // Sessions start from the tip the queue left, never from one an agent put there.
+            let running: Vec<u64> = self.live.keys().copied().collect();
+            self.hold_branch(&running, obs);
+            if self.fatal.is_some() {
+                return Ok(());
+            }
             progress.scheduler = next;
             progress.spent.iterations += 1;
             // Reserved now: the next after the last recorded and every live one.
@@ -442,6 +494,7 @@ impl Dispatcher<'_, '_> {
                     landed_before: self.landed.len(),
                     controls,
                     settled: None,
+                    moved: None,
                 },
             );
             spawn(slot, s);
@@ -456,13 +509,6 @@ impl Dispatcher<'_, '_> {
         let busy: Vec<u32> = self.live.values().map(|l| l.slot).collect();
         // Slot 0 keeps the run branch checked out (see the module's comment).
         let k = (1..=self.k).find(|i| !busy.contains(i)).unwrap_or(self.k);
-        let ctx = self.ctx;
-        let tip = ctx
-            .repo
-            .branch_tip(&ctx.branch)?
-            .ok_or_else(|| GrindError::BranchGone {
-                branch: ctx.branch.clone(),
-            })?;
-        Slot::open_parallel(ctx.repo, &ctx.run, k, tip)
+        Slot::open_parallel(self.ctx.repo, &self.ctx.run, k, self.tip)
     }
 }

@@ -37,6 +37,7 @@ use crate::plan::PlannedAgent;
 
 mod agent_run;
 mod decide;
+mod guard;
 mod hooks;
 mod land;
 mod landing;
@@ -46,8 +47,9 @@ mod recover;
 mod recover_slots;
 mod settle;
 
+pub(super) use guard::{Moved, hold_branch};
 pub(crate) use land::cap_patch;
-pub(super) use landing::{LandedEntry, land_settled};
+pub(super) use landing::{Held, LandedEntry, land_settled, moved_warning};
 pub(super) use prepare::prepare;
 pub(super) use recover::recover_interrupted;
 pub(super) use recover_slots::recover_slots;
