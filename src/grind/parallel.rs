@@ -43,9 +43,9 @@ pub(super) use fuse::Fuse;
 
 use super::context::{Ctx, Progress};
 use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
-use super::session::{self, Dispatch, Held, LandedEntry, Moved, Parallel, Settled};
+use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
-use crate::git::{Oid, Repo};
+use crate::git::{Oid, Repo, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
 
@@ -77,8 +77,9 @@ struct Live {
     landed_before: usize,
     controls: crate::agent::Controls,
     settled: Option<Result<Settled, GrindError>>,
-    /// A move of the run branch found (and undone) as its agent ended: charged to it.
-    moved: Option<Moved>,
+    /// What it is charged with, found (and undone) as its agent ended or while it ran: a move
+    /// of the run branch, a change of the git settings (in words).
+    charges: Vec<String>,
 }
 
 /// Why dispatch stopped, before it is turned into the run's [`StopCause`].
@@ -126,6 +127,7 @@ pub(super) fn run_parallel(
         live: BTreeMap::new(),
         landed: Vec::new(),
         tip,
+        settings: ctx.repo.snapshot_settings()?,
         halt: None,
         fatal: None,
         rate_limit: None,
@@ -195,6 +197,14 @@ pub(super) fn run_parallel(
                         if r.is_ok() {
                             d.hold_branch(&[seq], obs);
                         }
+                        // Its agent and those still running: any of them may have done it.
+                        let running: Vec<u64> = d
+                            .live
+                            .iter()
+                            .filter(|(s, l)| **s == seq || l.settled.is_none())
+                            .map(|(s, _)| *s)
+                            .collect();
+                        d.hold_settings(&running, obs);
                         let oldest = d.live.keys().next().copied();
                         if let Some(l) = d.live.get_mut(&seq) {
                             l.settled = Some(*r);
@@ -242,6 +252,8 @@ struct Dispatcher<'c, 'a> {
     landed: Vec<LandedEntry>,
     /// The run branch's tip as the queue last left it: the only tip it lands onto.
     tip: Oid,
+    /// The git directory's hooks and config as the run found them (`git/settings_guard.rs`).
+    settings: SettingsSnapshot,
     halt: Option<Halt>,
     /// A fault of git or the store: no new dispatch; the grind ends with it.
     fatal: Option<GrindError>,
@@ -282,7 +294,7 @@ impl Dispatcher<'_, '_> {
             }
             let held = Held {
                 expected: self.tip,
-                moved: live.moved,
+                charges: live.charges,
             };
             let landed = session::land_settled(self.ctx, progress, settled, since, held, obs);
             if landed.is_err() {
@@ -321,20 +333,46 @@ impl Dispatcher<'_, '_> {
     fn hold_branch(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
         match session::hold_branch(self.ctx, self.tip) {
             Ok(None) => {}
-            Ok(Some(m)) => {
-                if seqs.is_empty() {
-                    obs.event(&GrindEvent::Warning {
-                        message: format!("no session was running: {}", m.reason()),
-                    });
+            Ok(Some(m)) => self.charge(seqs, m.reason(), obs),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Checks the git directory's hooks and config and, when they changed, puts them back and
+    /// charges the change to `running`: every session whose agent ran since the last check
+    /// (which of them made it cannot be told when they are several: the reason says so).
+    fn hold_settings(&mut self, running: &[u64], obs: &mut dyn GrindObserver) {
+        match self.settings.restore() {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                for seq in running {
+                    let others: Vec<u64> = running.iter().copied().filter(|o| o != seq).collect();
+                    let why = session::settings_reason(&found, &others);
+                    self.charge(&[*seq], why, obs);
                 }
-                for seq in seqs {
-                    obs.event(&session::moved_warning(*seq, &m));
-                    if let Some(l) = self.live.get_mut(seq) {
-                        l.moved.get_or_insert(m);
-                    }
+                if running.is_empty() {
+                    let why = session::settings_reason(&found, &[]);
+                    self.charge(&[], why, obs);
                 }
             }
-            Err(e) => self.fail(e),
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
+    /// Charges `seqs` with `why` (each becomes an `error` when it lands), and says so.
+    fn charge(&mut self, seqs: &[u64], why: String, obs: &mut dyn GrindObserver) {
+        if seqs.is_empty() {
+            obs.event(&GrindEvent::Warning {
+                message: format!("no session was running, yet: {why}"),
+            });
+        }
+        for seq in seqs {
+            obs.event(&GrindEvent::Warning {
+                message: format!("session {seq}: {why}"),
+            });
+            if let Some(l) = self.live.get_mut(seq) {
+                l.charges.push(why.clone());
+            }
         }
     }
 
@@ -460,6 +498,13 @@ impl Dispatcher<'_, '_> {
             // Sessions start from the tip the queue left, never from one an agent put there.
             let running: Vec<u64> = self.live.keys().copied().collect();
             self.hold_branch(&running, obs);
+            let agents: Vec<u64> = self
+                .live
+                .iter()
+                .filter(|(_, l)| l.settled.is_none())
+                .map(|(s, _)| *s)
+                .collect();
+            self.hold_settings(&agents, obs);
             if self.fatal.is_some() {
                 return Ok(());
             }
@@ -494,7 +539,7 @@ impl Dispatcher<'_, '_> {
                     landed_before: self.landed.len(),
                     controls,
                     settled: None,
-                    moved: None,
+                    charges: Vec::new(),
                 },
             );
             spawn(slot, s);

@@ -8,6 +8,10 @@
 //! and before every landing; when it moved, the branch goes back (the commit it pointed at is
 //! named, so nothing the agent made there is out of reach) and the session is an `error`. This
 //! is the parallel twin of the sequential run's "rewrote the run branch" (`decide.rs`).
+//!
+//! The git directory's hooks and config are guarded the same way, in every run: a snapshot
+//! before the agents, compared afterwards, put back (`git/settings_guard.rs`); the words for
+//! the session charged with a change are here.
 
 use crate::git::{CasOutcome, Oid};
 use crate::grind::context::Ctx;
@@ -61,6 +65,34 @@ impl Moved {
             short(self.expected)
         )
     }
+}
+
+/// Why a session is an `error` for changing the git directory's settings (`found`, as
+/// [`crate::git::SettingsSnapshot::restore`] names them). `with`: the sessions that ran beside it
+/// when the change was found (which of them made it cannot be told).
+pub(in crate::grind) fn settings_reason(found: &[String], with: &[u64]) -> String {
+    let shown: Vec<&str> = found.iter().take(5).map(String::as_str).collect();
+    let more = found.len().saturating_sub(shown.len());
+    let list = if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    };
+    let who = match with {
+        [] => String::new(),
+        seqs => format!(
+            " (found while sessions {} also ran: which of them did it cannot be told, so each \
+             is charged with it)",
+            seqs.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "changed the repository's git settings, which would run as the user: {list}{who}; all \
+         put back as they were, and its work is saved as a patch"
+    )
 }
 
 #[cfg(test)]

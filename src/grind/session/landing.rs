@@ -74,13 +74,11 @@ pub(in crate::grind) fn land_settled(
     };
     // The queue lands only onto the tip it last left (see `guard.rs`).
     let onto = held.expected;
-    let moved = match hold_branch(ctx, onto)? {
-        Some(m) => {
-            obs.event(&moved_warning(s.seq(), &m));
-            held.moved.or(Some(m))
-        }
-        None => held.moved,
-    };
+    let mut charges = held.charges;
+    if let Some(m) = hold_branch(ctx, onto)? {
+        obs.event(&moved_warning(s.seq(), &m));
+        charges.push(m.reason());
+    }
     // The scratchpad: the session's edits merged into the current one.
     let theirs = record::scratchpad(ctx, &slot);
     let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
@@ -102,8 +100,8 @@ pub(in crate::grind) fn land_settled(
         commit: None,
         landed: None,
     };
-    if let Some(m) = moved {
-        q.moved(&mut s, &m)?;
+    if !charges.is_empty() {
+        q.charged(&mut s, charges.join("; "))?;
     } else if q.verdict.land && head != s.base {
         q.replay(&mut s, onto, since, &outcome, &merged, obs)?;
     }
@@ -208,7 +206,7 @@ impl Queued<'_, '_> {
                     // held for a moment: try again.
                     if let Some(m) = hold_branch(ctx, tip)? {
                         obs.event(&moved_warning(s.seq(), &m));
-                        return self.moved(s, &m);
+                        return self.charged(s, m.reason());
                     }
                     continue;
                 }
@@ -266,19 +264,19 @@ impl Queued<'_, '_> {
         )
     }
 
-    /// The session is charged with a move of the run branch (put back already): an `error`
-    /// whose work is saved as a patch, whatever it was before.
-    fn moved(&mut self, s: &mut Session, m: &Moved) -> Result<(), GrindError> {
+    /// The session is charged with a move of the run branch or a change of the git settings
+    /// (put back already), `why`: an `error` whose work is saved as a patch, whatever it was.
+    fn charged(&mut self, s: &mut Session, why: String) -> Result<(), GrindError> {
         if self.verdict.land {
-            return self.keep_off(s, m.reason());
+            return self.keep_off(s, why);
         }
         let before = self.verdict.reason.take();
         self.verdict = Verdict {
             status: SessionStatus::Error,
             land: false,
             reason: Some(match before {
-                Some(why) => format!("{} (besides, {why})", m.reason()),
-                None => m.reason(),
+                Some(before) => format!("{why} (besides, {before})"),
+                None => why,
             }),
         };
         Ok(())
@@ -341,8 +339,9 @@ impl Queued<'_, '_> {
 pub(in crate::grind) struct Held {
     /// The tip the queue last left.
     pub(in crate::grind) expected: Oid,
-    /// A move of the branch already charged to this session (found when its agent ended).
-    pub(in crate::grind) moved: Option<Moved>,
+    /// What this session is already charged with (found when its agent ended, or while it
+    /// ran), in words: a move of the run branch, a change of the git settings.
+    pub(in crate::grind) charges: Vec<String>,
 }
 
 /// The warning a move of the run branch gives, charged to session `seq`.

@@ -91,3 +91,38 @@ fi
         "{ctx}"
     );
 }
+
+/// Session 1 adds a hook to the common git directory while session 2 runs beside it: the hook
+/// is removed, and both sessions are charged (which of them wrote it cannot be told), each
+/// saying so; no work of theirs lands.
+#[test]
+fn a_hook_written_during_a_parallel_run_is_removed_and_charged_to_the_sessions_running() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  common=$(git rev-parse --git-common-dir)
+  printf '#!/bin/sh\nexit 0\n' > "$common/hooks/post-checkout"
+fi
+echo "$PITBOSS_SEQ" > "file-$PITBOSS_SEQ.txt"
+git add "file-$PITBOSS_SEQ.txt" && git commit -q -m "session $PITBOSS_SEQ"
+barrier done 2
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["error", "error"], "{ctx}");
+    for r in &recs {
+        let why = r["summary"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("hooks/post-checkout (added)") && why.contains("cannot be told"),
+            "{ctx}"
+        );
+    }
+    assert!(!p.repo().join(".git/hooks/post-checkout").exists(), "{ctx}");
+    assert!(branch_commits(&p, &run).is_empty(), "{ctx}");
+}
