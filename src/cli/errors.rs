@@ -334,6 +334,10 @@ fn grind_class(e: &GrindError) -> Class {
         | GrindError::BranchMissing { .. }
         | GrindError::BranchCopiesDiverged { .. } => Class::user(),
         GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
+        GrindError::BranchUnheld { .. } => Class::internal().hint(
+            "something outside the run keeps writing the run branch: stop it, then \
+             `git pitboss grind --resume`",
+        ),
         GrindError::TakeUpBranch { .. } | GrindError::Io { .. } | GrindError::BranchGone { .. } => {
             Class::internal()
         }

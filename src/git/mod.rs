@@ -20,6 +20,7 @@ mod provenance;
 mod refs;
 mod remote;
 mod replay;
+mod settings_guard;
 mod stale_locks;
 mod text_merge;
 mod worktree;
@@ -38,6 +39,7 @@ pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use replay::Replay;
+pub use settings_guard::SettingsSnapshot;
 pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 

@@ -13,7 +13,9 @@
 //!   other waits until every slot is idle and then runs alone. Its seq is reserved then.
 //! - **Landing queue.** Sessions land one at a time in dispatch order, oldest first, as soon as
 //!   the oldest is settled: no session waits behind a younger one, and records are appended in
-//!   seq order, so seqs stay dense. What a landing does is in `session/landing.rs`.
+//!   seq order, so seqs stay dense. What a landing does is in `session/landing.rs`. The queue
+//!   lands only onto the tip it last left: a run branch moved by anyone else is put back and
+//!   the move charged to a session (`session/guard.rs`).
 //! - **Budgets.** One cost and token fuse ([`Fuse`]) across every live session.
 //! - **Control.** Ctrl-C once (or a drain): no new dispatch, running sessions finish and land.
 //!   Twice, SIGTERM or SIGHUP: every running session is aborted and recorded with its
@@ -41,9 +43,9 @@ pub(super) use fuse::Fuse;
 
 use super::context::{Ctx, Progress};
 use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
-use super::session::{self, Dispatch, LandedEntry, Parallel, Settled};
+use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
-use crate::git::Repo;
+use crate::git::{Oid, Repo, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
 
@@ -75,6 +77,9 @@ struct Live {
     landed_before: usize,
     controls: crate::agent::Controls,
     settled: Option<Result<Settled, GrindError>>,
+    /// What it is charged with, found (and undone) as its agent ended or while it ran: a move
+    /// of the run branch, a change of the git settings (in words).
+    charges: Vec<String>,
 }
 
 /// Why dispatch stopped, before it is turned into the run's [`StopCause`].
@@ -103,10 +108,14 @@ pub(super) fn run_parallel(
     // Slot 0's files stay at the tip the grind starts from while its branch moves: say which,
     // so that a `--resume` after a crash tells them from work done there by hand.
     let home = home_tip_file(ctx);
-    if let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? {
-        std::fs::write(&home, tip.to_string())
-            .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
-    }
+    let tip = ctx
+        .repo
+        .branch_tip(&ctx.branch)?
+        .ok_or_else(|| GrindError::BranchGone {
+            branch: ctx.branch.clone(),
+        })?;
+    std::fs::write(&home, tip.to_string())
+        .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
     let shared = ctx.shared();
     let git_dir = ctx.repo.git_dir().to_path_buf();
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -117,6 +126,8 @@ pub(super) fn run_parallel(
         free: BTreeMap::new(),
         live: BTreeMap::new(),
         landed: Vec::new(),
+        tip,
+        settings: ctx.repo.snapshot_settings()?,
         halt: None,
         fatal: None,
         rate_limit: None,
@@ -183,6 +194,17 @@ pub(super) fn run_parallel(
                 match m {
                     Msg::Event(e) => obs.event(&e),
                     Msg::Settled(seq, r) => {
+                        if r.is_ok() {
+                            d.hold_branch(&[seq], obs);
+                        }
+                        // Its agent and those still running: any of them may have done it.
+                        let running: Vec<u64> = d
+                            .live
+                            .iter()
+                            .filter(|(s, l)| **s == seq || l.settled.is_none())
+                            .map(|(s, _)| *s)
+                            .collect();
+                        d.hold_settings(&running, obs);
                         let oldest = d.live.keys().next().copied();
                         if let Some(l) = d.live.get_mut(&seq) {
                             l.settled = Some(*r);
@@ -228,6 +250,10 @@ struct Dispatcher<'c, 'a> {
     live: BTreeMap<u64, Live>,
     /// Every landing of this grind, in order.
     landed: Vec<LandedEntry>,
+    /// The run branch's tip as the queue last left it: the only tip it lands onto.
+    tip: Oid,
+    /// The git directory's hooks and config as the run found them (`git/settings_guard.rs`).
+    settings: SettingsSnapshot,
     halt: Option<Halt>,
     /// A fault of git or the store: no new dispatch; the grind ends with it.
     fatal: Option<GrindError>,
@@ -266,7 +292,11 @@ impl Dispatcher<'_, '_> {
             if let Some(f) = progress.in_flight.as_mut() {
                 f.retain(|s| *s != seq);
             }
-            let landed = session::land_settled(self.ctx, progress, settled, since, obs);
+            let held = Held {
+                expected: self.tip,
+                charges: live.charges,
+            };
+            let landed = session::land_settled(self.ctx, progress, settled, since, held, obs);
             if landed.is_err() {
                 progress.in_flight = in_flight;
             }
@@ -274,6 +304,9 @@ impl Dispatcher<'_, '_> {
                 Ok(l) => {
                     self.fuse
                         .settle(seq, progress.spent.cost_usd, progress.spent.tokens);
+                    if let Some(e) = l.landed {
+                        self.tip = e.after;
+                    }
                     self.landed.extend(l.landed);
                     self.free.insert(l.slot.index, l.slot);
                     if let Some(limit) = l.run.rate_limit {
@@ -288,6 +321,57 @@ impl Dispatcher<'_, '_> {
                     }
                 }
                 Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    /// Checks the run branch and, when it moved, puts it back and charges the move to `seqs`:
+    /// as a session's agent has just ended, that session (the last agent to end; one still
+    /// running may have done it, and is charged at its own landing if the branch moves again);
+    /// before a dispatch, every session running (which of them did it cannot be told: the
+    /// warning names them all).
+    fn hold_branch(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
+        match session::hold_branch(self.ctx, self.tip) {
+            Ok(None) => {}
+            Ok(Some(m)) => self.charge(seqs, m.reason(), obs),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Checks the git directory's hooks and config and, when they changed, puts them back and
+    /// charges the change to `running`: every session whose agent ran since the last check
+    /// (which of them made it cannot be told when they are several: the reason says so).
+    fn hold_settings(&mut self, running: &[u64], obs: &mut dyn GrindObserver) {
+        match self.settings.restore() {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                for seq in running {
+                    let others: Vec<u64> = running.iter().copied().filter(|o| o != seq).collect();
+                    let why = session::settings_reason(&found, &others);
+                    self.charge(&[*seq], why, obs);
+                }
+                if running.is_empty() {
+                    let why = session::settings_reason(&found, &[]);
+                    self.charge(&[], why, obs);
+                }
+            }
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
+    /// Charges `seqs` with `why` (each becomes an `error` when it lands), and says so.
+    fn charge(&mut self, seqs: &[u64], why: String, obs: &mut dyn GrindObserver) {
+        if seqs.is_empty() {
+            obs.event(&GrindEvent::Warning {
+                message: format!("no session was running, yet: {why}"),
+            });
+        }
+        for seq in seqs {
+            obs.event(&GrindEvent::Warning {
+                message: format!("session {seq}: {why}"),
+            });
+            if let Some(l) = self.live.get_mut(seq) {
+                l.charges.push(why.clone());
             }
         }
     }
@@ -411,6 +495,19 @@ impl Dispatcher<'_, '_> {
                 // It runs alone: wait until the slots are idle.
                 return Ok(());
             }
+            // Sessions start from the tip the queue left, never from one an agent put there.
+            let running: Vec<u64> = self.live.keys().copied().collect();
+            self.hold_branch(&running, obs);
+            let agents: Vec<u64> = self
+                .live
+                .iter()
+                .filter(|(_, l)| l.settled.is_none())
+                .map(|(s, _)| *s)
+                .collect();
+            self.hold_settings(&agents, obs);
+            if self.fatal.is_some() {
+                return Ok(());
+            }
             progress.scheduler = next;
             progress.spent.iterations += 1;
             // Reserved now: the next after the last recorded and every live one.
@@ -442,6 +539,7 @@ impl Dispatcher<'_, '_> {
                     landed_before: self.landed.len(),
                     controls,
                     settled: None,
+                    charges: Vec::new(),
                 },
             );
             spawn(slot, s);
@@ -456,13 +554,6 @@ impl Dispatcher<'_, '_> {
         let busy: Vec<u32> = self.live.values().map(|l| l.slot).collect();
         // Slot 0 keeps the run branch checked out (see the module's comment).
         let k = (1..=self.k).find(|i| !busy.contains(i)).unwrap_or(self.k);
-        let ctx = self.ctx;
-        let tip = ctx
-            .repo
-            .branch_tip(&ctx.branch)?
-            .ok_or_else(|| GrindError::BranchGone {
-                branch: ctx.branch.clone(),
-            })?;
-        Slot::open_parallel(ctx.repo, &ctx.run, k, tip)
+        Slot::open_parallel(self.ctx.repo, &self.ctx.run, k, self.tip)
     }
 }

@@ -379,6 +379,8 @@ pub(crate) enum GrindError {
     },
     #[error("the run branch {branch} is gone (deleted while the run went on)")]
     BranchGone { branch: String },
+    #[error("the run branch {branch} keeps moving: it cannot be put back at {tip}")]
+    BranchUnheld { branch: String, tip: String },
     #[error("{branch} moved while the resume took it up from {tracking}")]
     BranchRaced { branch: String, tracking: String },
     #[error("cannot take up {branch}: {source}")]

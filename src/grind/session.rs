@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::context::{Ctx, Progress};
-use super::run::{GrindError, GrindObserver};
+use super::run::{GrindError, GrindEvent, GrindObserver};
 use super::slot::Slot;
 use crate::agent::{
     self, Adapter, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter, DemoAdapter,
@@ -37,6 +37,7 @@ use crate::plan::PlannedAgent;
 
 mod agent_run;
 mod decide;
+mod guard;
 mod hooks;
 mod land;
 mod landing;
@@ -46,8 +47,9 @@ mod recover;
 mod recover_slots;
 mod settle;
 
+pub(super) use guard::{hold_branch, settings_reason};
 pub(crate) use land::cap_patch;
-pub(super) use landing::{LandedEntry, land_settled};
+pub(super) use landing::{Held, LandedEntry, land_settled};
 pub(super) use prepare::prepare;
 pub(super) use recover::recover_interrupted;
 pub(super) use recover_slots::recover_slots;
@@ -180,8 +182,18 @@ pub(super) fn run_one(
         parallel: None,
     };
     let mut s = prepare::prepare(ctx, slot, progress, d, obs)?;
+    // The git directory's hooks and config, to put back whatever the agent writes there.
+    let settings = ctx.repo.snapshot_settings()?;
     let ran = agent_run::run(ctx, slot, &mut s, obs)?;
-    let landed = land::land(ctx, slot, &mut s, ran, obs)?;
+    let found = settings.restore()?;
+    let changed = (!found.is_empty()).then(|| {
+        let why = guard::settings_reason(&found, &[]);
+        obs.event(&GrindEvent::Warning {
+            message: format!("session {}: {why}", s.seq()),
+        });
+        why
+    });
+    let landed = land::land(ctx, slot, &mut s, ran, changed, obs)?;
     hooks::after_session(ctx, slot, &mut s, landed.verdict.status, obs);
     record::record(ctx, slot, progress, s, landed, obs)
 }

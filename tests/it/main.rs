@@ -36,6 +36,7 @@ mod grind_resume_faults;
 mod grind_run;
 mod grind_secrets;
 mod grind_skip;
+mod grind_tamper;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;

@@ -26,6 +26,8 @@ pub(crate) struct SessionFacts {
     pub cost_cut: Option<String>,
     /// The session moved the run branch off the tip it started on.
     pub rewound: Option<Rewound>,
+    /// The session changed the repository's hooks or config (put back since), in words.
+    pub settings: Option<String>,
     pub verify: Verify,
 }
 
@@ -103,6 +105,11 @@ pub(crate) fn decide(f: &SessionFacts) -> Verdict {
                  is back at {base} and the session's work is saved as a patch"
             )
         });
+    }
+    // What an agent writes into hooks or config runs as the user: whatever else it did, the
+    // session is an error that says what it found.
+    if let Some(why) = &f.settings {
+        verdict = error(why.clone());
     }
     match &f.verify {
         Verify::Failed(why) if verdict.land => verdict = error(why.clone()),
@@ -197,6 +204,7 @@ mod tests {
             agent,
             cost_cut: None,
             rewound: None,
+            settings: None,
             verify: Verify::NotRun,
         }
     }
@@ -291,6 +299,15 @@ mod tests {
                 && why.contains("the run branch is untouched"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn changed_settings_make_an_error_whatever_the_agent_said() {
+        let mut s = session(clean());
+        s.settings = Some("changed hooks".into());
+        let v = decide(&s);
+        assert_eq!((v.status, v.land), (SessionStatus::Error, false));
+        assert_eq!(v.reason.as_deref(), Some("changed hooks"));
     }
 
     #[test]

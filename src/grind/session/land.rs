@@ -35,6 +35,7 @@ pub(super) fn land(
     slot: &mut Slot,
     s: &mut Session,
     ran: Ran,
+    settings: Option<String>,
     obs: &mut dyn GrindObserver,
 ) -> Result<Landed, GrindError> {
     // NB: an agent can delete its own worktree (`rm -rf "$PITBOSS_WORKTREE"`). Its work
@@ -64,6 +65,7 @@ pub(super) fn land(
         base: s.base.to_string()[..12].to_string(),
         slot: false,
     });
+    facts.settings = settings;
     let mut verdict = decide(&facts);
     let mut patch = None;
     if verdict.land {
@@ -123,6 +125,7 @@ pub(super) fn facts(
         agent,
         cost_cut,
         rewound: None,
+        settings: None,
         verify: Verify::NotRun,
     };
     (facts, outcome)

@@ -15,6 +15,7 @@
 use std::time::Instant;
 
 use super::decide::{SessionFacts, Verdict, decide};
+use super::guard::{Moved, hold_branch};
 use super::land::{cap_patch, verify};
 use super::prepare::write_marker;
 use super::record::{self, Done};
@@ -53,6 +54,7 @@ pub(in crate::grind) fn land_settled(
     progress: &mut Progress,
     st: super::Settled,
     since: &[LandedEntry],
+    held: Held,
     obs: &mut dyn GrindObserver,
 ) -> Result<Landing, GrindError> {
     let clock = Instant::now();
@@ -70,12 +72,13 @@ pub(in crate::grind) fn land_settled(
         Some(p) => (p.slot, p.snapshot.clone()),
         None => (slot.index, String::new()),
     };
-    let onto = ctx
-        .repo
-        .branch_tip(&ctx.branch)?
-        .ok_or_else(|| GrindError::BranchGone {
-            branch: ctx.branch.clone(),
-        })?;
+    // The queue lands only onto the tip it last left (see `guard.rs`).
+    let onto = held.expected;
+    let mut charges = held.charges;
+    if let Some(m) = hold_branch(ctx, onto)? {
+        obs.event(&moved_warning(s.seq(), &m));
+        charges.push(m.reason());
+    }
     // The scratchpad: the session's edits merged into the current one.
     let theirs = record::scratchpad(ctx, &slot);
     let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
@@ -97,7 +100,9 @@ pub(in crate::grind) fn land_settled(
         commit: None,
         landed: None,
     };
-    if q.verdict.land && head != s.base {
+    if !charges.is_empty() {
+        q.charged(&mut s, charges.join("; "))?;
+    } else if q.verdict.land && head != s.base {
         q.replay(&mut s, onto, since, &outcome, &merged, obs)?;
     }
     let Queued {
@@ -149,7 +154,7 @@ impl Queued<'_, '_> {
     fn replay(
         &mut self,
         s: &mut Session,
-        mut tip: Oid,
+        tip: Oid,
         since: &[LandedEntry],
         outcome: &Option<crate::agent::AgentOutcome>,
         scratchpad: &str,
@@ -157,7 +162,7 @@ impl Queued<'_, '_> {
     ) -> Result<(), GrindError> {
         let ctx = self.ctx;
         let branch_ref = format!("refs/heads/{}", ctx.branch);
-        for attempt in 1..=CAS_ATTEMPTS {
+        for _ in 1..=CAS_ATTEMPTS {
             self.landing.onto = tip.to_string();
             let (new, commits) = match ctx.repo.replay_onto(s.base, self.head, tip)? {
                 Replay::Nothing => return Ok(()),
@@ -197,19 +202,11 @@ impl Queued<'_, '_> {
                     write_marker(&self.slot, &s.marker)?;
                     self.landing.result = LandingResult::Nothing;
                     self.landing.commits.clear();
-                    tip = ctx.repo.branch_tip(&ctx.branch)?.ok_or_else(|| {
-                        GrindError::BranchGone {
-                            branch: ctx.branch.clone(),
-                        }
-                    })?;
-                    if attempt < CAS_ATTEMPTS {
-                        obs.event(&GrindEvent::Warning {
-                            message: format!(
-                                "session {}: the run branch moved while it landed; replaying it \
-                                 onto the new tip",
-                                s.seq()
-                            ),
-                        });
+                    // Moved by someone else: put back, never followed. Otherwise its lock was
+                    // held for a moment: try again.
+                    if let Some(m) = hold_branch(ctx, tip)? {
+                        obs.event(&moved_warning(s.seq(), &m));
+                        return self.charged(s, m.reason());
                     }
                     continue;
                 }
@@ -267,6 +264,24 @@ impl Queued<'_, '_> {
         )
     }
 
+    /// The session is charged with a move of the run branch or a change of the git settings
+    /// (put back already), `why`: an `error` whose work is saved as a patch, whatever it was.
+    fn charged(&mut self, s: &mut Session, why: String) -> Result<(), GrindError> {
+        if self.verdict.land {
+            return self.keep_off(s, why);
+        }
+        let before = self.verdict.reason.take();
+        self.verdict = Verdict {
+            status: SessionStatus::Error,
+            land: false,
+            reason: Some(match before {
+                Some(before) => format!("{why} (besides, {before})"),
+                None => why,
+            }),
+        };
+        Ok(())
+    }
+
     /// Keeps the session's work off the run branch: saved as a patch against the tip the
     /// session started from (with leftovers saved before, if any), its slot reset there, and
     /// its status `error` for `reason`.
@@ -317,6 +332,22 @@ impl Queued<'_, '_> {
                 .map(|p| String::from_utf8_lossy(p).into_owned()),
         });
         write_marker(&self.slot, &s.marker)
+    }
+}
+
+/// What the queue holds the run branch to when a session lands.
+pub(in crate::grind) struct Held {
+    /// The tip the queue last left.
+    pub(in crate::grind) expected: Oid,
+    /// What this session is already charged with (found when its agent ended, or while it
+    /// ran), in words: a move of the run branch, a change of the git settings.
+    pub(in crate::grind) charges: Vec<String>,
+}
+
+/// The warning a move of the run branch gives, charged to session `seq`.
+pub(in crate::grind) fn moved_warning(seq: u64, m: &Moved) -> GrindEvent {
+    GrindEvent::Warning {
+        message: format!("session {seq}: {}", m.reason()),
     }
 }
 

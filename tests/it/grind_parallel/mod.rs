@@ -13,6 +13,7 @@ mod dispatch;
 mod edges;
 mod landing;
 mod scratchpad;
+mod tamper;
 
 use std::collections::BTreeSet;
 use std::process::{Output, Stdio};

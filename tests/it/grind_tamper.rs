@@ -1,0 +1,67 @@
+//! What an agent can write into the repository's common git directory, where it would run as
+//! the user afterwards: a hook (`git pitboss push` runs `pre-push`), `core.fsmonitor` in the
+//! config (every plain `git status` runs it). grind notices the change when the agent is done,
+//! puts everything back, makes the session an `error` and says what it found.
+
+use crate::support::grind::*;
+
+/// The agent adds a `pre-push` hook, changes a sample hook's mode, and sets `core.fsmonitor`,
+/// then commits work. After the grind the hook and the setting are gone, the session is an
+/// error naming them, its work is a patch, and a plain `git status` runs nothing.
+#[test]
+fn an_agent_writing_hooks_or_config_is_undone_and_its_session_an_error() {
+    let p = Project::new();
+    let proof = p.sb.path("fsmonitor-ran");
+    p.prompt("work", "").agent(&format!(
+        r#"common=$(git rev-parse --git-common-dir)
+mkdir -p "$common/hooks"
+printf '#!/bin/sh\ntouch "{proof}"\n' > "$common/hooks/pre-push"
+chmod +x "$common/hooks/pre-push"
+git config core.fsmonitor "touch {proof}; true"
+echo work > work.txt && git add work.txt && git commit -q -m "agent work"
+"#,
+        proof = proof.display()
+    ));
+    let common = p.repo().join(".git");
+    let config_before = std::fs::read(common.join("config")).unwrap();
+    let out = p.grind(&["--max-iterations", "1"]);
+    let run = p.only_run();
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["error"], "{}", diag(&out));
+    let why = records[0]["summary"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with("changed the repository's git settings")
+            && why.contains("config (changed)")
+            && why.contains("hooks/pre-push (added)"),
+        "{why}"
+    );
+    assert!(!common.join("hooks/pre-push").exists());
+    assert_eq!(std::fs::read(common.join("config")).unwrap(), config_before);
+    assert!(p.branch_subjects(&run).is_empty(), "{}", diag(&out));
+    assert!(p.patch(&run, 1).is_some_and(|t| t.contains("+work")));
+    assert!(
+        diag(&out).contains("session 1: changed the repository's git"),
+        "the user is told\n{}",
+        diag(&out)
+    );
+    // The agent's own commits ran it during the session; from now on nothing may.
+    let _ = std::fs::remove_file(&proof);
+    p.sb.git(&["status", "--short"]);
+    assert!(
+        !proof.exists(),
+        "a plain git status ran the agent's fsmonitor"
+    );
+}
+
+/// A session that leaves the git directory alone is not charged: grind's own writes there
+/// (the run's worktree, its branch) are not mistaken for an agent's.
+#[test]
+fn a_session_that_leaves_the_git_directory_alone_is_ok() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        "echo $PITBOSS_SEQ > work.txt && git add work.txt && git commit -q -m 'agent work'\n",
+    );
+    let out = p.grind(&["--max-iterations", "2"]);
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["ok", "ok"], "{}", diag(&out));
+}
