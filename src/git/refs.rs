@@ -314,10 +314,17 @@ mod tests {
         let b = some_commit(&repo, "b", Some(a));
         let lock = repo.common_dir().join(format!("{name}.lock"));
         std::fs::write(&lock, b"").unwrap();
+        // Held (another pitboss writer is inside a ref update): a race, at once.
+        let other = Repo::open(repo.workdir().unwrap()).unwrap();
+        let held = other.writers_lock_shared();
+        assert!(held.is_some());
+        let t = std::time::Instant::now();
         assert_eq!(
             repo.cas_ref(name, b, Some(a), "move").unwrap(),
             CasOutcome::Raced(RaceKind::Locked)
         );
+        assert!(t.elapsed() < STALE_LOCK_AGE, "{:?}", t.elapsed());
+        drop(held);
         // Young: never removed.
         let info = repo.check_stale_ref_lock(name).unwrap().unwrap();
         assert!(!info.removed);
@@ -337,5 +344,21 @@ mod tests {
             CasOutcome::Updated
         );
         assert_eq!(repo.check_stale_ref_lock(name).unwrap(), None);
+    }
+
+    #[test]
+    fn a_young_lock_nobody_holds_is_waited_out_and_removed() {
+        let (_d, repo) = temp_repo();
+        let name = "refs/heads/pitboss/y";
+        let a = some_commit(&repo, "a", None);
+        repo.cas_ref(name, a, None, "create").unwrap();
+        let b = some_commit(&repo, "b", Some(a));
+        // What a grind killed inside this ref's update leaves.
+        std::fs::write(repo.common_dir().join(format!("{name}.lock")), b"").unwrap();
+        assert_eq!(
+            repo.cas_ref(name, b, Some(a), "move").unwrap(),
+            CasOutcome::Updated
+        );
+        assert_eq!(repo.ref_target(name).unwrap(), Some(b));
     }
 }

@@ -134,3 +134,36 @@ fn a_resume_killed_at_any_write_still_saves_the_sessions_work() {
         }
     }
 }
+
+/// A grind killed inside a landing's compare-and-swap leaves the run branch's `.lock`: later
+/// landings take it for a stale lock (old, no holder) and land, instead of failing for the
+/// rest of the run as "the run branch kept moving".
+#[test]
+fn a_stale_lock_on_the_run_branch_does_not_stop_landings() {
+    use crate::support::parallel_grind::{landing_result, spawn};
+    let p = crate::support::parallel_grind::project();
+    let mut live = spawn(
+        &p,
+        &["--max-iterations", "2"],
+        &[("AWAIT_1", "go-1"), ("AWAIT_2", "go-1")],
+        "stale-lock",
+    );
+    p.wait_mark("started-1", &mut live.g);
+    p.wait_mark("started-2", &mut live.g);
+    let run = p.only_run();
+    // What a writer killed between taking the ref's lock and renaming it into place leaves.
+    let lock = p.repo().join(format!(".git/refs/heads/pitboss/{run}.lock"));
+    std::fs::write(&lock, "0000000000000000000000000000000000000000\n").unwrap();
+    std::fs::write(p.marks().join("go-1"), "").unwrap();
+    live.g.wait(Duration::from_secs(60));
+    let out = live.g.output();
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    let landed: Vec<&str> = records.iter().map(landing_result).collect();
+    assert_eq!(landed, ["landed", "landed"], "{}", diag(&out));
+    let subjects = p.branch_subjects(&run);
+    for s in ["agent: session 1", "agent: session 2"] {
+        assert!(subjects.iter().any(|x| x == s), "{subjects:?}");
+    }
+    assert!(!lock.exists(), "the stale lock is gone");
+}
