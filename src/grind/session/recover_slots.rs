@@ -217,6 +217,7 @@ fn aborted_publish(
         commits: Vec::new(),
         files: Vec::new(),
         collided_with: Vec::new(),
+        drivers: Vec::new(),
     });
     Ok(Publish {
         record,
