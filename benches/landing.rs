@@ -16,7 +16,7 @@ use common::{git, median, ms};
 
 use std::time::{Duration, Instant};
 
-use pitboss::git::{CasOutcome, Identity, Oid, Replay, Repo, TreeEdit};
+use pitboss::git::{CasOutcome, Identity, MergeDrivers, Oid, Replay, Repo, TreeEdit};
 
 const RUN_BRANCH: &str = "refs/heads/pitboss/bench";
 
@@ -120,7 +120,11 @@ fn main() {
             .unwrap();
 
         let (start, sched_start) = (Instant::now(), sched());
-        let Replay::Replayed { tip: new, commits } = repo.replay_onto(base, head, tip).unwrap()
+        let Replay::Replayed {
+            tip: new, commits, ..
+        } = repo
+            .replay_onto(base, head, tip, MergeDrivers::Text)
+            .unwrap()
         else {
             panic!("session {s} did not replay cleanly");
         };

@@ -56,6 +56,9 @@ pub(crate) struct GrindConfig {
     pub backoff_after: Option<u32>,
     /// Back-off: how many of its turns a benched prompt sits out.
     pub backoff_skip: Option<u32>,
+    /// `landing_merge_drivers = "respect"`: the landing queue keeps what the merge drivers of
+    /// the repository's attributes make of overlapping edits (default `text`: a conflict).
+    pub landing_merge_drivers: Option<String>,
     pub hooks: HookTable,
     pub budgets: BudgetTable,
 }
@@ -285,6 +288,7 @@ fn read_grind(g: &Table) -> GrindConfig {
             "verify_command",
             "backoff_after",
             "backoff_skip",
+            "landing_merge_drivers",
             "hooks",
             "budgets",
         ],
@@ -303,6 +307,15 @@ fn read_grind(g: &Table) -> GrindConfig {
         verify_command: g.nonblank("verify_command"),
         backoff_after: g.u32_min("backoff_after", 0),
         backoff_skip: g.u32_min("backoff_skip", 1),
+        landing_merge_drivers: g.nonblank("landing_merge_drivers").filter(|v| {
+            let ok = v == "text" || v == "respect";
+            if !ok {
+                let msg = "must be `text` (overlapping edits conflict) or `respect` (the \
+                           repository's merge drivers decide)";
+                g.problem("landing_merge_drivers", ProblemKind::Invalid(msg.into()));
+            }
+            ok
+        }),
         hooks: g
             .table("hooks")
             .map(|h| {

@@ -29,8 +29,22 @@ pub(crate) fn landing_line(
         LandingResult::Landed => {
             let n = l.commits.len();
             let commits = if n == 1 { "commit" } else { "commits" };
+            // Overlapping edits a merge driver resolved (`landing_merge_drivers = "respect"`).
+            let drivers: Vec<String> = l
+                .drivers
+                .iter()
+                .map(|d| {
+                    let path = super::escape::one_line(&d.path);
+                    format!("{path} by merge={}", super::escape::one_line(&d.driver))
+                })
+                .collect();
+            let drivers = if drivers.is_empty() {
+                String::new()
+            } else {
+                format!(", overlapping edits resolved: {}", drivers.join(", "))
+            };
             format!(
-                "{}  {n} {commits} onto {onto}",
+                "{}  {n} {commits} onto {onto}{drivers}",
                 paint(Style::Good, "landed")
             )
         }
@@ -107,6 +121,7 @@ mod tests {
             commits: Vec::new(),
             files: Vec::new(),
             collided_with: Vec::new(),
+            drivers: Vec::new(),
         }
     }
 

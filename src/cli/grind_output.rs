@@ -387,6 +387,7 @@ mod tests {
                 commits: Vec::new(),
                 files: vec!["src/lib.rs".into()],
                 collided_with: vec![4],
+                drivers: Vec::new(),
             },
             ms: 12,
         };

@@ -38,7 +38,7 @@ pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_p
 pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
-pub use replay::Replay;
+pub use replay::{DriverUse, MergeDrivers, Replay};
 pub use settings_guard::SettingsSnapshot;
 pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};

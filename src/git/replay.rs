@@ -18,6 +18,10 @@ use std::collections::HashSet;
 
 use super::{GitError, Oid, Repo, Result};
 
+mod drivers;
+
+pub use drivers::{DriverUse, MergeDrivers};
+
 /// What replaying a session's commits onto a tip gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {
@@ -25,7 +29,13 @@ pub enum Replay {
     /// made (oldest first). When `onto == base` they are the session's own commits (a
     /// fast-forward, ids unchanged). Commits whose change is already on `onto` (they become
     /// empty) are dropped.
-    Replayed { tip: Oid, commits: Vec<Oid> },
+    Replayed {
+        tip: Oid,
+        commits: Vec<Oid>,
+        /// Files whose overlapping edits a merge driver resolved (with
+        /// [`MergeDrivers::Respect`]; otherwise they are a conflict).
+        drivers: Vec<DriverUse>,
+    },
     /// Commit `at` of the session does not apply: `files` conflict (sorted, each once). Nothing
     /// written that matters (loose objects are fine).
     Conflict { at: Oid, files: Vec<String> },
@@ -35,7 +45,8 @@ pub enum Replay {
 
 /// What cherry-picking one commit onto another gave.
 enum Pick {
-    Tree(git2::Oid),
+    /// The tree, and the files a merge driver resolved.
+    Tree(git2::Oid, Vec<DriverUse>),
     Conflict(Vec<String>),
 }
 
@@ -48,7 +59,16 @@ impl Repo {
     /// rebase keeps it; one that becomes empty on `onto` is dropped, as git's rebase drops it.
     /// NB: a message that is not UTF-8 is kept with its invalid bytes replaced (libgit2 takes
     /// messages as text); signatures are not kept (the content they signed changed).
-    pub fn replay_onto(&self, base: Oid, head: Oid, onto: Oid) -> Result<Replay> {
+    ///
+    /// `drivers`: what overlapping edits that a merge driver of the attributes resolves are
+    /// (see `replay/drivers.rs`).
+    pub fn replay_onto(
+        &self,
+        base: Oid,
+        head: Oid,
+        onto: Oid,
+        drivers: MergeDrivers,
+    ) -> Result<Replay> {
         if head == base {
             return Ok(Replay::Nothing);
         }
@@ -63,14 +83,19 @@ impl Repo {
             return Ok(Replay::Replayed {
                 tip: head,
                 commits: todo,
+                drivers: Vec::new(),
             });
         }
         let mut tip = self.find_commit(onto)?;
         let mut made = Vec::new();
+        let mut used = Vec::new();
         for id in todo {
             let c = self.find_commit(id)?;
-            let tree = match self.pick(&c, &tip)? {
-                Pick::Tree(t) => t,
+            let tree = match self.pick(&c, &tip, drivers)? {
+                Pick::Tree(t, by_driver) => {
+                    used.extend(by_driver);
+                    t
+                }
                 Pick::Conflict(files) => return Ok(Replay::Conflict { at: id, files }),
             };
             let was_empty =
@@ -96,6 +121,7 @@ impl Repo {
             Some(&last) => Replay::Replayed {
                 tip: last,
                 commits: made,
+                drivers: used,
             },
             None => Replay::Nothing,
         })
@@ -130,8 +156,9 @@ impl Repo {
                 continue;
             }
             let commit = self.find_commit(c)?;
-            match self.pick(&commit, &after_commit)? {
-                Pick::Tree(t) if t == after_commit.tree_id() => {}
+            // NB: whether its change is there, not how it would merge: drivers as they are.
+            match self.pick(&commit, &after_commit, MergeDrivers::Respect)? {
+                Pick::Tree(t, _) if t == after_commit.tree_id() => {}
                 _ => out.push(c),
             }
         }
@@ -172,7 +199,12 @@ impl Repo {
     }
 
     /// `c`'s change (against its first parent) applied to `onto`'s tree, three-way.
-    fn pick(&self, c: &git2::Commit<'_>, onto: &git2::Commit<'_>) -> Result<Pick> {
+    fn pick(
+        &self,
+        c: &git2::Commit<'_>,
+        onto: &git2::Commit<'_>,
+        drivers: MergeDrivers,
+    ) -> Result<Pick> {
         let mainline = if c.parent_count() > 1 { 1 } else { 0 };
         let mut index = self
             .inner
@@ -198,6 +230,12 @@ impl Repo {
             "cannot read the tree of {}",
             onto.id()
         )))?;
+        let by_driver = self.hidden_conflicts(c, &onto_tree)?;
+        if drivers == MergeDrivers::Text && !by_driver.is_empty() {
+            return Ok(Pick::Conflict(
+                by_driver.into_iter().map(|u| u.path).collect(),
+            ));
+        }
         let tree = match self.tree_from_changes(&index, &onto_tree) {
             Ok(tree) => tree,
             Err(_) => index
@@ -209,7 +247,23 @@ impl Repo {
         };
         #[cfg(test)]
         assert_eq!(Ok(tree), index.write_tree_to(&self.inner), "{}", c.id());
-        Ok(Pick::Tree(tree))
+        Ok(Pick::Tree(tree, by_driver))
+    }
+
+    /// The files of a clean pick of `c` onto `onto` whose overlapping edits a merge driver
+    /// resolved (none for a root commit).
+    fn hidden_conflicts(
+        &self,
+        c: &git2::Commit<'_>,
+        onto: &git2::Tree<'_>,
+    ) -> Result<Vec<DriverUse>> {
+        let Ok(parent) = c.parent(0) else {
+            return Ok(Vec::new());
+        };
+        let what = || format!("cannot read the trees of {}", c.id());
+        let parent = parent.tree().map_err(GitError::git(what()))?;
+        let theirs = c.tree().map_err(GitError::git(what()))?;
+        self.driver_resolved(&parent, &theirs, onto)
     }
 
     /// The tree of a clean merge `index`, written as `onto`'s tree with the paths where they

@@ -266,6 +266,7 @@ fn parallel_sessions_show_their_slot_and_landing() {
             commits: Vec::new(),
             files: Vec::new(),
             collided_with: Vec::new(),
+            drivers: Vec::new(),
         });
     }
     let conflict = recs[1].landing.as_mut().unwrap();

@@ -47,4 +47,8 @@ pub struct Landing {
     /// touched those files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub collided_with: Vec<u64>,
+    /// With `[grind] landing_merge_drivers = "respect"`: the files whose overlapping edits a
+    /// merge driver of the repository's attributes resolved, and which driver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drivers: Vec<crate::git::DriverUse>,
 }

@@ -26,6 +26,17 @@ impl Landing {
         if !self.files.is_empty() {
             s.push_str(&format!(": {}", self.files.join(", ")));
         }
+        if !self.drivers.is_empty() {
+            let each: Vec<String> = self
+                .drivers
+                .iter()
+                .map(|d| format!("{} by merge={}", d.path, d.driver))
+                .collect();
+            s.push_str(&format!(
+                " (overlapping edits resolved: {})",
+                each.join(", ")
+            ));
+        }
         if !self.collided_with.is_empty() {
             let seqs: Vec<String> = self.collided_with.iter().map(u64::to_string).collect();
             let noun = if seqs.len() == 1 {
@@ -59,6 +70,7 @@ mod tests {
             commits: Vec::new(),
             files: Vec::new(),
             collided_with: Vec::new(),
+            drivers: Vec::new(),
         }
     }
 

@@ -162,6 +162,7 @@ mod tests {
             commits: Vec::new(),
             files: vec!["src/a.rs".into()],
             collided_with: vec![1],
+            drivers: Vec::new(),
         });
         let md = render_sessions_md(&[r]);
         assert!(

@@ -64,7 +64,7 @@ fn parents(repo: &Repo, c: Oid) -> Vec<Oid> {
 
 fn replayed(r: Replay) -> (Oid, Vec<Oid>) {
     match r {
-        Replay::Replayed { tip, commits } => (tip, commits),
+        Replay::Replayed { tip, commits, .. } => (tip, commits),
         other => panic!("expected a replay, got {other:?}"),
     }
 }
@@ -75,14 +75,20 @@ const TEN: &str = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
 fn a_session_on_the_tip_fast_forwards_with_its_own_ids() {
     let (_d, repo) = temp_repo();
     let base = commit(&repo, &[], &[("a.txt", Some("a\n"))], "base");
-    assert_eq!(repo.replay_onto(base, base, base).unwrap(), Replay::Nothing);
+    assert_eq!(
+        repo.replay_onto(base, base, base, MergeDrivers::Text)
+            .unwrap(),
+        Replay::Nothing
+    );
     let s1 = commit(&repo, &[base], &[("b.txt", Some("b\n"))], "s1");
     let s2 = commit(&repo, &[s1], &[("c.txt", Some("c\n"))], "s2");
     assert_eq!(
-        repo.replay_onto(base, s2, base).unwrap(),
+        repo.replay_onto(base, s2, base, MergeDrivers::Text)
+            .unwrap(),
         Replay::Replayed {
             tip: s2,
-            commits: vec![s1, s2]
+            commits: vec![s1, s2],
+            drivers: Vec::new(),
         }
     );
     assert!(repo.unproven(base, s2, base, s2).unwrap().is_empty());
@@ -96,7 +102,7 @@ fn replay_onto_a_moved_tip_keeps_who_and_what_and_moves_no_ref() {
     repo.cas_ref("refs/heads/run", tip, None, "t").unwrap();
     let msg = "subject\n\n  body kept as written\n\nTrailer: yes\n";
     let s1 = commit(&repo, &[base], &[("a.txt", Some("a2\n"))], msg);
-    let (new_tip, commits) = replayed(repo.replay_onto(base, s1, tip).unwrap());
+    let (new_tip, commits) = replayed(repo.replay_onto(base, s1, tip, MergeDrivers::Text).unwrap());
     assert_eq!(commits, vec![new_tip]);
     assert_ne!(new_tip, s1);
     assert_eq!(parents(&repo, new_tip), vec![tip]);
@@ -144,7 +150,7 @@ fn the_same_line_edited_twice_is_a_conflict_naming_the_commit_and_file() {
     );
     let s3 = commit(&repo, &[s2], &[("z.txt", Some("zz\n"))], "after");
     assert_eq!(
-        repo.replay_onto(base, s3, tip).unwrap(),
+        repo.replay_onto(base, s3, tip, MergeDrivers::Text).unwrap(),
         Replay::Conflict {
             at: s2,
             files: vec!["a.txt".into()]
@@ -164,7 +170,7 @@ fn a_change_already_on_the_tip_is_dropped_and_still_proven() {
     );
     let s1 = commit(&repo, &[base], &[("a.txt", Some("same\n"))], "same change");
     let s2 = commit(&repo, &[s1], &[("c.txt", Some("c\n"))], "new file");
-    let (new_tip, commits) = replayed(repo.replay_onto(base, s2, tip).unwrap());
+    let (new_tip, commits) = replayed(repo.replay_onto(base, s2, tip, MergeDrivers::Text).unwrap());
     assert_eq!(commits.len(), 1, "only the new file's commit is made");
     assert_eq!(parents(&repo, new_tip), vec![tip]);
     assert_eq!(
@@ -173,7 +179,10 @@ fn a_change_already_on_the_tip_is_dropped_and_still_proven() {
     );
     assert!(repo.unproven(base, s2, tip, new_tip).unwrap().is_empty());
     // Every commit already there: nothing to land.
-    assert_eq!(repo.replay_onto(base, s1, tip).unwrap(), Replay::Nothing);
+    assert_eq!(
+        repo.replay_onto(base, s1, tip, MergeDrivers::Text).unwrap(),
+        Replay::Nothing
+    );
     assert!(repo.unproven(base, s1, tip, tip).unwrap().is_empty());
 }
 
@@ -201,7 +210,7 @@ fn every_commit_of_a_session_lands_and_a_missing_one_is_unproven() {
         &[("b.txt", None), ("c/d.txt", Some("d\n"))],
         "s3",
     );
-    let (new_tip, commits) = replayed(repo.replay_onto(base, s3, tip).unwrap());
+    let (new_tip, commits) = replayed(repo.replay_onto(base, s3, tip, MergeDrivers::Text).unwrap());
     assert_eq!(commits.len(), 3);
     assert_eq!(parents(&repo, commits[0]), vec![tip]);
     assert_eq!(parents(&repo, commits[1]), vec![commits[0]]);
@@ -249,7 +258,10 @@ fn merges_in_a_session_replay_as_their_first_parent_change() {
         &[("b.txt", Some("b\n")), ("m.txt", Some("m\n"))],
         "merge",
     );
-    let (new_tip, commits) = replayed(repo.replay_onto(base, merged, tip).unwrap());
+    let (new_tip, commits) = replayed(
+        repo.replay_onto(base, merged, tip, MergeDrivers::Text)
+            .unwrap(),
+    );
     assert_eq!(commits.len(), 3, "s1, side, and the merge's own change");
     assert!(commits.iter().all(|c| parents(&repo, *c).len() == 1));
     for f in ["a.txt", "t.txt", "s.txt", "b.txt", "m.txt"] {
@@ -268,7 +280,10 @@ fn merges_in_a_session_replay_as_their_first_parent_change() {
         &[("t.txt", Some("t\n"))],
         "merge the run branch",
     );
-    let (new_tip, commits) = replayed(repo.replay_onto(base, pulled, tip).unwrap());
+    let (new_tip, commits) = replayed(
+        repo.replay_onto(base, pulled, tip, MergeDrivers::Text)
+            .unwrap(),
+    );
     assert_eq!(commits, vec![new_tip]);
     assert_eq!(parents(&repo, new_tip), vec![tip]);
     assert_eq!(repo.changed_paths(tip, new_tip).unwrap(), ["s.txt"]);
@@ -290,7 +305,7 @@ fn a_session_that_rewound_below_its_base_is_replayed_not_fast_forwarded() {
         &[("x.txt", Some("x\n"))],
         "agent reset and committed",
     );
-    let (tip, commits) = replayed(repo.replay_onto(b1, x, b1).unwrap());
+    let (tip, commits) = replayed(repo.replay_onto(b1, x, b1, MergeDrivers::Text).unwrap());
     assert_eq!(commits, vec![tip]);
     assert_eq!(parents(&repo, tip), vec![b1]);
     assert!(file(&repo, tip, "b.txt").is_some() && file(&repo, tip, "x.txt").is_some());
@@ -302,7 +317,7 @@ fn a_commit_empty_in_the_session_is_kept() {
     let base = commit(&repo, &[], &[("a.txt", Some("a\n"))], "base");
     let tip = commit(&repo, &[base], &[("t.txt", Some("t\n"))], "t");
     let e = commit(&repo, &[base], &[], "a note, no change");
-    let (new_tip, commits) = replayed(repo.replay_onto(base, e, tip).unwrap());
+    let (new_tip, commits) = replayed(repo.replay_onto(base, e, tip, MergeDrivers::Text).unwrap());
     assert_eq!(commits, vec![new_tip]);
     assert_eq!(
         repo.commit_info(new_tip).unwrap().unwrap().message,
@@ -423,7 +438,7 @@ fn files_becoming_directories_modes_and_links_replay_as_git_would() {
         &[("link", Some(("now a file\n", Blob)))],
         "link to file",
     );
-    let (new_tip, commits) = replayed(repo.replay_onto(base, s6, tip).unwrap());
+    let (new_tip, commits) = replayed(repo.replay_onto(base, s6, tip, MergeDrivers::Text).unwrap());
     assert_eq!(commits.len(), 6);
     let want = repo.commit_info(s6).unwrap().unwrap().tree;
     let got = repo.commit_info(new_tip).unwrap().unwrap().tree;

@@ -20,7 +20,7 @@ use super::land::{cap_patch, verify};
 use super::prepare::write_marker;
 use super::record::{self, Done};
 use super::{PendingLanding, Session, SessionRun, hooks};
-use crate::git::{CasOutcome, Oid, Replay};
+use crate::git::{CasOutcome, MergeDrivers, Oid, Replay};
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
@@ -96,6 +96,7 @@ pub(in crate::grind) fn land_settled(
             commits: Vec::new(),
             files: Vec::new(),
             collided_with: Vec::new(),
+            drivers: Vec::new(),
         },
         commit: None,
         landed: None,
@@ -164,7 +165,11 @@ impl Queued<'_, '_> {
         let branch_ref = format!("refs/heads/{}", ctx.branch);
         for _ in 1..=CAS_ATTEMPTS {
             self.landing.onto = tip.to_string();
-            let (new, commits) = match ctx.repo.replay_onto(s.base, self.head, tip)? {
+            let drivers = match ctx.plan.config.grind.landing_merge_drivers.as_deref() {
+                Some("respect") => MergeDrivers::Respect,
+                _ => MergeDrivers::Text,
+            };
+            let (new, commits) = match ctx.repo.replay_onto(s.base, self.head, tip, drivers)? {
                 Replay::Nothing => return Ok(()),
                 Replay::Conflict { files, .. } => {
                     let with = collided(ctx, since, &files)?;
@@ -174,7 +179,14 @@ impl Queued<'_, '_> {
                     self.landing.collided_with = with;
                     return self.keep_off(s, reason);
                 }
-                Replay::Replayed { tip: new, commits } => (new, commits),
+                Replay::Replayed {
+                    tip: new,
+                    commits,
+                    drivers,
+                } => {
+                    self.landing.drivers = drivers;
+                    (new, commits)
+                }
             };
             if ctx.plan.prompt(s.prompt()).is_some_and(|p| p.prompt.verify) {
                 // NB: on the replayed result, which is what the branch would hold.

@@ -258,6 +258,7 @@ fn aborted_publish(
         commits: Vec::new(),
         files: Vec::new(),
         collided_with: Vec::new(),
+        drivers: Vec::new(),
     });
     let publish = Publish {
         record,

@@ -126,3 +126,71 @@ barrier done 2
     assert!(!p.repo().join(".git/hooks/post-checkout").exists(), "{ctx}");
     assert!(branch_commits(&p, &run).is_empty(), "{ctx}");
 }
+
+/// `shared.txt merge=union` in `.gitattributes`, and two sessions rewrite its line 2.
+fn union_project(extra_grind: &str) -> Project {
+    let p = project(
+        2,
+        extra_grind,
+        &[("work", SAFE)],
+        &format!("barrier met 2\n{EDIT_LINE}"),
+    );
+    std::fs::write(p.repo().join(".gitattributes"), "shared.txt merge=union\n").unwrap();
+    p.sb.git(&["add", ".gitattributes"]);
+    shared_file(&p);
+    p
+}
+
+/// A merge driver does not hide a conflict: with `merge=union`, the second session's rewrite
+/// of the line the first one rewrote is a conflict, and the file holds one version only.
+#[test]
+fn overlapping_edits_conflict_whatever_merge_driver_the_attributes_name() {
+    let p = union_project("");
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[1])["result"], "conflict", "{ctx}");
+    assert_eq!(
+        landing(&recs[1])["files"],
+        serde_json::json!(["shared.txt"]),
+        "{ctx}"
+    );
+    let text =
+        p.sb.git(&["show", &format!("{}:shared.txt", p.branch(&run))]);
+    assert_eq!(text, "one\nedited by 1\nthree\n", "{ctx}");
+}
+
+/// `landing_merge_drivers = "respect"` opts back in: both land, the file holds both versions,
+/// and the record, `show` and grind's landing line name the driver and the file.
+#[test]
+fn respected_merge_drivers_are_named_in_the_record_and_the_landing_line() {
+    let p = union_project("landing_merge_drivers = \"respect\"\n");
+    // Human output: the landing line is what a person reads.
+    let mut cmd = p.sb.git_pitboss();
+    cmd.args(["grind", "--max-iterations", "2"])
+        .env("MARKS", p.marks())
+        .stdin(Stdio::null());
+    let mut g = Grind::spawn(&p, cmd, "grind");
+    g.wait(Duration::from_secs(120));
+    let out = g.output();
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "ok"], "{ctx}");
+    assert_eq!(
+        landing(&recs[1])["drivers"],
+        serde_json::json!([{"path": "shared.txt", "driver": "union"}]),
+        "{ctx}"
+    );
+    assert!(
+        diag(&out).contains("overlapping edits resolved: shared.txt by merge=union"),
+        "{ctx}"
+    );
+    let shown = p.sb.ok(&["show", &run, "2"], "");
+    assert!(
+        shown.contains("overlapping edits resolved: shared.txt by merge=union"),
+        "{shown}"
+    );
+}
