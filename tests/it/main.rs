@@ -43,6 +43,7 @@ mod remote_share;
 mod remote_sync;
 mod remote_travel;
 mod report_html;
+mod secrets_shapes;
 mod secrets_start;
 mod secrets_stored;
 mod snapshots_remote;
