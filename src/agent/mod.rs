@@ -11,6 +11,7 @@
 
 mod adapter;
 mod aider;
+mod ansi;
 mod claude;
 mod codex;
 mod command;
@@ -19,6 +20,7 @@ mod gemini;
 mod hook;
 mod invocation;
 mod jsonl;
+mod more_shapes;
 mod named_value;
 mod observer;
 mod outcome;

@@ -256,9 +256,16 @@ fn is_identifier(value: &[u8]) -> bool {
             let mut start = 0;
             (1..=w.len()).all(|i| {
                 if i == w.len() || w[i].is_ascii_uppercase() {
-                    let word = &w[start..i];
+                    let (word, first) = (&w[start..i], start == 0);
                     start = i;
-                    word.len() >= 3 && word[1..].iter().all(u8::is_ascii_lowercase)
+                    // A leading lower-case word may be short (`is-required`, `apiKey`); a hump
+                    // word needs three letters, or random letters would pass.
+                    let min = if first && word[0].is_ascii_lowercase() {
+                        2
+                    } else {
+                        3
+                    };
+                    word.len() >= min && word[1..].iter().all(u8::is_ascii_lowercase)
                         || word.iter().all(u8::is_ascii_uppercase) && word.len() >= 2
                 } else {
                     true

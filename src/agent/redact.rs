@@ -123,8 +123,33 @@ impl Redactor {
         self.secrets.first().map_or(0, Vec::len)
     }
 
-    /// The first secret in `line` that starts at or after `from` and before `stop`.
+    /// The first secret in `line` that starts at or after `from` and before `stop`. Terminal
+    /// escapes (colours) inside or before a secret do not hide it: a line that holds one is
+    /// searched without them, and the hit covers the escapes inside the secret too.
     pub(super) fn next_hit(&self, line: &[u8], from: usize, stop: usize) -> Option<Hit> {
+        let stop = stop.min(line.len());
+        if from >= stop || !line[from..].contains(&0x1b) {
+            return self.plain_hit(line, from, stop);
+        }
+        // Some context before `from`, for rules that look back (a word boundary, a name).
+        let lo = from.saturating_sub(80);
+        let (clean, map) = super::ansi::strip(&line[lo..]);
+        let at = |k: usize| lo + map[k];
+        let cfrom = map.partition_point(|&o| lo + o < from);
+        let cstop = map.partition_point(|&o| lo + o < stop);
+        let h = self.plain_hit(&clean, cfrom, cstop)?;
+        Some(Hit {
+            start: at(h.start),
+            end: if h.open_pem || h.end >= clean.len() {
+                line.len()
+            } else {
+                at(h.end - 1) + 1
+            },
+            open_pem: h.open_pem,
+        })
+    }
+
+    fn plain_hit(&self, line: &[u8], from: usize, stop: usize) -> Option<Hit> {
         (from..stop.min(line.len())).find_map(|i| {
             let kinds = self.first[line[i] as usize];
             if kinds == 0 {
@@ -370,6 +395,26 @@ mod tests {
             })
         );
         assert!(!red.redact_json(&mut v), "nothing left to redact");
+    }
+
+    #[test]
+    fn secrets_in_colour_or_split_by_escapes_are_redacted_whole() {
+        let red = r(&[("DEPLOY_TOKEN", "correct-horse-8812")]);
+        let cases = [
+            (
+                "tok \x1b[1;32mghp_ABCDEFGHIJKLMNOPQRSTuvwx1234\x1b[0m end",
+                "tok \x1b[1;32m[REDACTED]\x1b[0m end",
+            ),
+            (
+                "tok ghp_ABCDEFGHIJ\x1b[0mKLMNOPQRSTuvwx1234 end",
+                "tok [REDACTED] end",
+            ),
+            ("x correct-\x1b[31mhorse-8812 y", "x [REDACTED] y"),
+            ("\x1b[33mplain\x1b[0m text", "\x1b[33mplain\x1b[0m text"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(red.redact(line), want, "{line:?}");
+        }
     }
 
     #[test]

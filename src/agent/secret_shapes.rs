@@ -8,10 +8,11 @@
 //! crate). Rules prefer a missed odd case to blanking ordinary words: every vendor shape needs
 //! its prefix at the start of a word and a minimum length of random-looking characters.
 
+use super::more_shapes;
 use super::named_value::named_value;
 
 /// Bytes at which some rule can start; the redactor skips every other byte.
-pub(super) const TRIGGERS: &[u8] = b"sgrAxenhBb:=-";
+pub(super) const TRIGGERS: &[u8] = b"sgrAxenhBb:=-wP%";
 
 /// Where the secret starting at (or just after) a trigger is: `line[start..end]` is replaced.
 /// `open_pem` is true for a private key whose `-----END` line is not in `line`: it runs to the
@@ -48,17 +49,22 @@ pub(super) fn shape_at(line: &[u8], i: usize) -> Option<Hit> {
     match line[i] {
         b':' => url_password(line, i).or_else(|| named_value(line, i, 1)),
         b'=' => named_value(line, i, 1),
-        b'-' => pem_block(line, i),
+        b'-' => pem_block(line, i).or_else(|| more_shapes::dash_at(line, i)),
+        b'%' => more_shapes::more_at(line, i),
         _ => {
-            // A key starts a word: `task-list1234…` or `disk-…` must not match `sk-`.
-            if i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == b'_') {
+            // A key starts a word: `task-list1234…` or `disk-…` must not match `sk-`. A
+            // URL-encoded separator (`token%3Dghp_…`) ends a word too.
+            let encoded = i >= 3 && line[i - 3] == b'%' && line[i - 2].is_ascii_hexdigit();
+            if i > 0 && (is_alnum(line[i - 1]) || line[i - 1] == b'_') && !encoded {
                 return None;
             }
-            vendor_key(&line[i..]).map(|n| Hit {
-                start: i,
-                end: i + n,
-                open_pem: false,
-            })
+            vendor_key(&line[i..])
+                .map(|n| Hit {
+                    start: i,
+                    end: i + n,
+                    open_pem: false,
+                })
+                .or_else(|| more_shapes::more_at(line, i))
         }
     }
 }
@@ -167,7 +173,11 @@ fn url_password(line: &[u8], i: usize) -> Option<Hit> {
     });
     let auth = &line[from..from + authority];
     let at = auth.iter().rposition(|&b| b == b'@')?;
-    let colon = auth[..at].iter().position(|&b| b == b':')?;
+    let Some(colon) = auth[..at].iter().position(|&b| b == b':') else {
+        // No password, but a user that is a key: Sentry DSNs (`https://<32 hex>@o1.ingest…`).
+        let key = at >= 32 && auth[..at].iter().all(u8::is_ascii_hexdigit);
+        return key.then(|| hit(from, from + at)).flatten();
+    };
     if at <= colon + 1 {
         return None;
     }
@@ -198,8 +208,16 @@ fn pem_block(line: &[u8], i: usize) -> Option<Hit> {
     }
 }
 
-/// The end of the first `-----END …-----` at or after `from`.
+/// The end of the first `-----END …-----` (or a PuTTY key's `Private-MAC:` line) at or after
+/// `from`: where a private key that began before `from` ends.
 pub(super) fn pem_end(line: &[u8], from: usize) -> Option<usize> {
+    match (pem_end_line(line, from), more_shapes::putty_end(line, from)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn pem_end_line(line: &[u8], from: usize) -> Option<usize> {
     let at = from + find(&line[from..], b"-----END ")?;
     let name = at + 9;
     let close = find(&line[name..line.len().min(name + 80)], b"-----")?;

@@ -49,6 +49,7 @@ mod remote_sync;
 mod remote_travel;
 mod remote_trust;
 mod report_html;
+mod secrets_shapes;
 mod secrets_start;
 mod secrets_stored;
 mod snapshots_remote;
