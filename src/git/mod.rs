@@ -20,6 +20,7 @@ mod provenance;
 mod refs;
 mod remote;
 mod replay;
+mod snapshot;
 mod text_merge;
 mod worktree;
 
@@ -37,6 +38,7 @@ pub use provenance::ChangedFile;
 pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use replay::Replay;
+pub use snapshot::{Changed, Snapshot};
 pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 

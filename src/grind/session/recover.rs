@@ -3,12 +3,13 @@
 //! worktree, and records the session as `aborted` with its partial transcript and its work as a
 //! patch, before the next session starts.
 
-use super::land::{back_on_run_branch, cap_patch};
+use super::land::{back_on_run_branch, session_name};
 use super::record::{self, Ending, Publish};
 use super::{InFlight, marker_path};
 use crate::agent;
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::kept;
 use crate::grind::run::{GrindError, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::Pick;
@@ -91,8 +92,7 @@ fn save_work(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Option<Vec<u8>>, Gr
     let base = base
         .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
         .unwrap_or(tip);
-    let bytes = wt.patch_since(base)?;
-    let patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
+    let patch = kept::save(ctx, wt, base, session_name(m.seq))?;
     wt.reset_hard_clean(base)?;
     Ok(patch)
 }
