@@ -277,6 +277,7 @@ mod tests {
         GrindEvent::SessionFinished {
             record: Box::new(record),
             patch_saved: false,
+            work_kept_at: None,
             run_cost_usd: 0.5,
             run_sessions,
             run_unknown_cost_sessions: 0,

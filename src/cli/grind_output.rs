@@ -194,6 +194,7 @@ impl GrindObserver for Human {
             GrindEvent::SessionFinished {
                 record: r,
                 patch_saved,
+                work_kept_at,
                 run_cost_usd,
                 run_sessions,
                 run_unknown_cost_sessions,
@@ -207,10 +208,14 @@ impl GrindObserver for Human {
                     .as_deref()
                     .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                     .unwrap_or("");
-                let patch = if *patch_saved {
-                    " (work saved as a patch)"
-                } else {
-                    ""
+                let patch = match (work_kept_at, patch_saved) {
+                    (Some(at), _) => format!(
+                        " (work kept whole on this machine only at {}; the run holds a copy \
+                         for reading)",
+                        terminal_safe(at)
+                    ),
+                    (None, true) => " (work saved as a patch)".to_string(),
+                    (None, false) => String::new(),
                 };
                 let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                 self.say(&format!(

@@ -188,14 +188,7 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                     if let Some(l) = &r.landing {
                         writeln!(out, "landing   {}", one_line(&l.describe()))?;
                     }
-                    if store.patch_blob(&run, seq)?.is_some() {
-                        writeln!(
-                            out,
-                            "patch     {}:{}",
-                            run.id.ref_name(),
-                            Seq(seq).patch_path()
-                        )?;
-                    }
+                    patch_lines(store, &run, seq, &mut out)?;
                     writeln!(
                         out,
                         "transcript {}:{} (git pitboss show {} {} --transcript)",
@@ -219,4 +212,40 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// The `patch` line of one session, and where its work is kept whole when the patch in the
+/// run is for reading only (see `grind::kept`): on a local ref that is here, or on the machine
+/// that ran the session.
+fn patch_lines(
+    store: &crate::store::RunStore<'_>,
+    run: &crate::store::Run,
+    seq: u64,
+    out: &mut dyn Write,
+) -> CliResult<()> {
+    let Some(blob) = store.patch_blob(run, seq)? else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "patch     {}:{}",
+        run.id.ref_name(),
+        Seq(seq).patch_path()
+    )?;
+    let repo = store.repo();
+    let kept = repo.with_blob(blob, crate::grind::kept::kept_ref_in)?;
+    if let Some(at) = kept {
+        let here = repo.ref_target(&at)?.is_some();
+        let whole = if here {
+            format!("{at} (here; never pushed): `git switch -c <branch> {at}`")
+        } else {
+            format!("{at} on the machine that ran the session, not here")
+        };
+        writeln!(
+            out,
+            "work      the patch is for reading only; the work is whole at {}",
+            one_line(&whole)
+        )?;
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Repo;
+use crate::grind::kept::{KeepAs, keep_work};
 use crate::grind::lock::{LockError, RunLock};
 use crate::store::{RunId, RunStore, RunUpdate, Seq};
 
@@ -210,11 +211,21 @@ fn save_work(
         );
         return Ok(false);
     };
-    let bytes = Repo::open(path)?.patch_since(base)?;
-    if !bytes.is_empty() {
-        let run = store.open_run(&id)?;
-        let file = Seq(run.state.last_session_seq + 1).resume_patch_path();
-        let patch = crate::grind::cap_patch(&opts.redactor, &bytes);
+    let wt = Repo::open(path)?;
+    if wt.patch_since(base)?.is_empty() {
+        return Ok(true);
+    }
+    let run = store.open_run(&id)?;
+    let next = run.state.last_session_seq + 1;
+    let how = KeepAs {
+        run: &id,
+        name: format!("resume-{next:04}"),
+        who: repo.identity(),
+        when: opts.now,
+    };
+    if let Some(kept) = keep_work(&wt, base, &opts.redactor, &how)? {
+        let file = Seq(next).resume_patch_path();
+        let patch = kept.patch;
         // NB: `<seq>` is the next session's, the file `grind --resume` writes too: when the
         // run already holds a different one (a resume saved work and then died before its
         // first session), it is not overwritten. The same one is a gc that crashed after
@@ -241,11 +252,15 @@ fn save_work(
             )?;
         }
         let b = branch.as_deref().unwrap_or_default();
-        row.restore = Some(format!(
-            "git worktree add {p} {b} && git show {r}:{file} | git -C {p} apply",
-            p = super::worktrees::shell_path(path),
-            r = id.ref_name(),
-        ));
+        let p = super::worktrees::shell_path(path);
+        row.restore = Some(match &kept.local {
+            // The patch in the run is for reading only: the whole work is a commit there.
+            Some((local, _)) => format!("git worktree add {p} {local}"),
+            None => format!(
+                "git worktree add {p} {b} && git show {r}:{file} | git -C {p} apply",
+                r = id.ref_name(),
+            ),
+        });
         row.saved_patch = Some(file.clone());
         obs(GcEvent::Saved { row, path: &file });
     }

@@ -21,6 +21,7 @@ mod refs;
 mod remote;
 mod replay;
 mod settings_guard;
+mod snapshot;
 mod stale_locks;
 mod text_merge;
 mod worktree;
@@ -40,6 +41,7 @@ pub use refs::{CasOutcome, LockInfo, RaceKind};
 pub use remote::{NetCommand, NetError, NetOutput, default_remote};
 pub use replay::{DriverUse, MergeDrivers, Replay};
 pub use settings_guard::SettingsSnapshot;
+pub use snapshot::{Changed, Snapshot};
 pub use text_merge::TextMerge;
 pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
 

@@ -8,8 +8,8 @@
 //! records that session as `aborted` with its work as the session's own patch, first.)
 
 use super::context::Ctx;
+use super::kept;
 use super::run::{GrindError, GrindEvent, GrindObserver};
-use super::session::cap_patch;
 use super::slot::Slot;
 use crate::store::{RunUpdate, Seq};
 
@@ -39,10 +39,14 @@ pub(super) fn save_leftovers(
     if !state.dirty && state.head == tip && on_branch {
         return Ok(());
     }
-    let bytes = wt.patch_since(since)?;
-    if !bytes.is_empty() {
+    let name = format!("resume-{:04}", last_seq + 1);
+    if let Some(patch) = kept::save(ctx, wt, since, name)? {
         let path = Seq(last_seq + 1).resume_patch_path();
-        let patch = cap_patch(&ctx.redactor, &bytes);
+        let local = kept::kept_ref_in(&patch)
+            .map(|r| {
+                format!(" (for reading only: the work is kept whole on this machine only at {r})")
+            })
+            .unwrap_or_default();
         ctx.store.update_run(
             &ctx.run,
             RunUpdate {
@@ -57,8 +61,8 @@ pub(super) fn save_leftovers(
         obs.event(&GrindEvent::Warning {
             message: format!(
                 "the run's worktree {} had changes no session made; they are saved as \
-                     {path} in the run ref (`git show {}:{path}`), and the worktree is back on \
-                     the run branch",
+                     {path} in the run ref (`git show {}:{path}`){local}, and the worktree is \
+                     back on the run branch",
                 slot.path.display(),
                 ctx.run.ref_name()
             ),

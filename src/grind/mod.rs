@@ -22,6 +22,7 @@ pub(crate) mod agents;
 pub(crate) mod branch;
 pub(crate) mod compose;
 mod context;
+pub(crate) mod kept;
 mod leftovers;
 pub(crate) mod lock;
 mod parallel;
@@ -32,8 +33,6 @@ pub(crate) mod run;
 pub(crate) mod scaffold;
 mod session;
 
-/// A patch as a run keeps it (redacted, capped); `gc --force` saves work with it too.
-pub(crate) use session::cap_patch;
 pub(crate) mod skip_target;
 pub(crate) mod slot;
 pub(crate) mod started;

@@ -301,6 +301,10 @@ pub(crate) enum GrindEvent {
     SessionFinished {
         record: Box<SessionRecord>,
         patch_saved: bool,
+        /// The local, never-pushed ref that holds the session's work whole, when the run's
+        /// patch could not (it looked like a secret, or was too large): see `grind::kept`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        work_kept_at: Option<String>,
         /// Known cost of the run so far.
         run_cost_usd: f64,
         /// Sessions of the run so far, and how many of them have no known cost.

@@ -48,15 +48,12 @@ mod recover_slots;
 mod settle;
 
 pub(super) use guard::{hold_branch, settings_reason};
-pub(crate) use land::cap_patch;
 pub(super) use landing::{Held, LandedEntry, land_settled};
 pub(super) use prepare::prepare;
 pub(super) use recover::recover_interrupted;
 pub(super) use recover_slots::recover_slots;
 pub(super) use settle::{Settled, run_in_slot};
 
-/// Largest patch of failed work kept in the run (they are pushed to shared remotes).
-const PATCH_CAP: usize = 20 << 20;
 /// The copy of the scratchpad a parallel session saw at dispatch, in its slot's files directory
 /// (the base of the three-way merge of its edits, also after a crash).
 const SNAPSHOT_FILE: &str = "scratchpad-at-dispatch.md";

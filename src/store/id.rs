@@ -2,7 +2,8 @@
 //!
 //! This is the one module that knows the ref prefixes (`refs/pitboss/grind/` for runs,
 //! `refs/pitboss-remotes/<remote>/grind/` for the copies last seen on a remote,
-//! `refs/pitboss-tombstones/grind/` for runs deleted here); the file names inside a run's tree
+//! `refs/pitboss-tombstones/grind/` for runs deleted here, `refs/pitboss-local/work/` for work
+//! kept on this machine only); the file names inside a run's tree
 //! are `paths.rs`'s (house style 9). Run ids and remote names become ref names, so they are checked here
 //! before anything is written or looked up.
 
@@ -32,6 +33,9 @@ pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
 /// Where the tombstones of run branches deleted here live (by `gc`):
 /// `refs/pitboss-tombstones/heads/<branch>`, e.g. `…/heads/pitboss/<id>`.
 pub const BRANCH_TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/heads/";
+/// Where work that cannot be pushed safely is kept whole, on this machine only:
+/// `refs/pitboss-local/work/<id>/<name>`. No refspec of `push` names it.
+pub(crate) const LOCAL_WORK_REF_PREFIX: &str = "refs/pitboss-local/work/";
 /// Longest run id we accept. Generated ids are 21 characters.
 pub const MAX_RUN_ID_LEN: usize = 64;
 
@@ -158,6 +162,12 @@ impl RunId {
     /// `refs/pitboss-tombstones/grind/<id>`: present while the run stays deleted here.
     pub fn tombstone_ref_name(&self) -> String {
         format!("{TOMBSTONE_REF_PREFIX}{}", self.0)
+    }
+
+    /// `refs/pitboss-local/work/<id>/<name>`: work of this run kept on this machine only
+    /// (never pushed, never deleted by gc). `name` is pitboss's own (`session-0007`).
+    pub fn local_work_ref(&self, name: &str) -> String {
+        format!("{LOCAL_WORK_REF_PREFIX}{}/{name}", self.0)
     }
 }
 

@@ -2,7 +2,9 @@
 //! pushed to shared remotes: not through transcripts (stdout and stderr), summaries and error
 //! texts (records and session commit messages), the scratchpad, nor the patch of a failed
 //! session's uncommitted work. Checked over every object of the repository, loose or packed,
-//! reachable or not (`git cat-file --batch-all-objects --batch`).
+//! reachable or not (`git cat-file --batch-all-objects --batch`), once the one place meant to
+//! hold them is gone: work that holds a secret is kept whole, on this machine only, on a local
+//! ref `push` never sends (`refs/pitboss-local/work/…`, see `grind_kept.rs`).
 //!
 //! What the agent *commits* on the run branch is the user's code and is not redacted, so the
 //! agent here commits only innocent files; and what it stages with `git add` is written to the
@@ -85,22 +87,21 @@ fn secrets_printed_or_written_by_agents_are_in_no_object_of_the_repository() {
     assert!(patch.contains("+key=[REDACTED]"), "{patch}");
     assert_eq!(p.branch_subjects(&run), ["agent: innocent code"]);
 
-    // No object holds any of them: blobs, trees, commits (messages), loose or packed.
-    let objects =
-        p.sb.git_output_in(&p.sb.repo, &["cat-file", "--batch-all-objects", "--batch"]);
-    assert!(objects.status.success());
-    let all = &objects.stdout;
-    assert!(all.len() > 1000, "read {} bytes of objects", all.len());
-    for secret in [API_KEY, SHAPED, NAMED] {
-        assert!(
-            !all.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "{secret} is in an object of the repository"
-        );
-    }
-    // The same after the run's objects are packed.
+    // The failed work is kept whole on its local ref, the one place that holds the secrets
+    // (the file the agent wrote them to). Without it, no object holds any of them: blobs,
+    // trees, commits (messages), packed or loose.
+    let local = format!("refs/pitboss-local/work/{run}/session-0001");
+    let kept = p.sb.git(&["show", &format!("{local}:leaked-config.txt")]);
+    assert!(kept.contains(API_KEY), "{kept}");
+    p.sb.git(&["update-ref", "-d", &local]);
     p.sb.git(&["gc", "-q", "--prune=now"]);
     let packed =
         p.sb.git_output_in(&p.sb.repo, &["cat-file", "--batch-all-objects", "--batch"]);
+    assert!(
+        packed.stdout.len() > 1000,
+        "read {} bytes",
+        packed.stdout.len()
+    );
     for secret in [API_KEY, SHAPED, NAMED] {
         assert!(
             !packed
@@ -228,7 +229,8 @@ fn a_secret_across_the_cut_of_a_long_line_is_redacted_whole() {
 }
 
 /// A `dirty` session's leftovers are committed by pitboss itself, and runs are pushed: when they
-/// hold a secret they are saved as a redacted patch instead, with a warning.
+/// hold a secret they are kept on a local ref instead (the run holds a redacted copy to read),
+/// with a warning.
 #[test]
 fn leftovers_that_hold_a_secret_are_saved_as_a_redacted_patch_not_committed() {
     let p = Project::new();
@@ -250,5 +252,10 @@ echo "more notes" > notes.txt"#,
         .iter()
         .any(|e| e["event"] == "warning" && e["message"].as_str().unwrap().contains("secret"));
     assert!(warned, "{}", diag(&out));
+    let local = format!("refs/pitboss-local/work/{run}/session-0001");
+    let kept = p.sb.git(&["show", &format!("{local}:deploy.env")]);
+    assert!(kept.contains(NAMED), "{kept}");
+    p.sb.git(&["update-ref", "-d", &local]);
+    p.sb.git(&["gc", "-q", "--prune=now"]);
     assert!(!holds(&all_objects(&p), NAMED));
 }

@@ -26,6 +26,7 @@ mod grind_failures;
 mod grind_flood;
 mod grind_hooks;
 mod grind_interrupt;
+mod grind_kept;
 mod grind_ledger;
 mod grind_live;
 mod grind_parallel;

@@ -6,15 +6,17 @@
 //! A `dirty` session's leftovers are checked before pitboss commits them. Work an agent
 //! commits is the user's code and is left as it is; but what an agent leaves uncommitted,
 //! pitboss commits for it, on a branch that is pushed. So pitboss looks first: when what the
-//! session added holds anything the redactor would replace, the leftovers are saved as a
-//! redacted patch in the run instead, and the user is warned.
+//! session added (lines, file names, binary contents) holds anything the redactor would
+//! replace, the leftovers are not committed: they are kept whole on a local, never-pushed ref
+//! ([`kept`]), the run holds a redacted copy for reading, and the user is warned.
 
 use super::agent_run::Ran;
 use super::decide::{AgentRan, Facts, Rewound, SessionFacts, Verdict, Verify, decide};
-use super::{PATCH_CAP, Session, hooks};
-use crate::agent::{AgentOutcome, Redactor};
+use super::{Session, hooks};
+use crate::agent::AgentOutcome;
 use crate::git::{Oid, WorktreeState};
 use crate::grind::context::Ctx;
+use crate::grind::kept;
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 
@@ -82,10 +84,7 @@ pub(super) fn land(
         commit = (tip != s.base).then_some(tip);
     } else {
         let since = rewound.map_or(s.base, |(_, to)| to);
-        let bytes = wt.patch_since(since)?;
-        if !bytes.is_empty() {
-            patch = Some(cap_patch(&ctx.redactor, &bytes));
-        }
+        patch = kept::save(ctx, wt, since, session_name(s.seq()))?;
         wt.reset_hard_clean(s.base)?;
     }
     Ok(Landed {
@@ -132,7 +131,7 @@ pub(super) fn facts(
 }
 
 /// Commits what a landing session left uncommitted, with trailers; or, when it holds what
-/// looks like a secret, returns it as a redacted patch instead.
+/// looks like a secret, keeps it on a local ref and returns the run's copy instead.
 pub(super) fn commit_leftovers(
     ctx: &Ctx,
     slot: &Slot,
@@ -169,7 +168,8 @@ pub(super) fn verify(ctx: &Ctx, slot: &Slot, s: &mut Session, verdict: &Verdict)
 }
 
 /// pitboss commits a `dirty` session's leftovers itself, and runs are pushed: when they
-/// hold anything the redactor would replace, they are returned as a redacted patch instead,
+/// hold anything the redactor would replace, they are kept on a local ref instead (the run's
+/// copy, redacted, is returned),
 /// the worktree goes back to the agent's last commit, and the user is told.
 fn leftovers_secret_patch(
     ctx: &Ctx,
@@ -179,28 +179,26 @@ fn leftovers_secret_patch(
     obs: &mut dyn GrindObserver,
 ) -> Result<Option<Vec<u8>>, GrindError> {
     let wt = slot.repo();
-    let leftovers = wt.patch_since(head)?;
-    // Only what the session added: a secret-shaped fixture already in the code, shown as
-    // context around an edit, is not the session's doing.
-    let added: Vec<u8> = leftovers
-        .split(|&b| b == b'\n')
-        .filter(|l| l.starts_with(b"+") && !l.starts_with(b"+++"))
-        .flat_map(|l| l.iter().copied().chain([b'\n']))
-        .collect();
-    if !ctx.redactor.finds_secret(&added) {
+    // Only what the session added (added lines, file names, binary contents): a secret-shaped
+    // fixture already in the code, shown as context around an edit, is not its doing.
+    if !kept::holds_secret(wt, head, &ctx.redactor)? {
         return Ok(None);
     }
-    let patch = cap_patch(&ctx.redactor, &leftovers);
+    let Some(kept) = kept::save(ctx, wt, head, session_name(seq))? else {
+        return Ok(None);
+    };
+    let at = kept::kept_ref_in(&kept).unwrap_or_default();
     wt.reset_hard_clean(head)?;
     obs.event(&GrindEvent::Warning {
         message: format!(
-            "session {seq}: the work it left uncommitted holds what looks like a secret; \
-             saved as a redacted patch (`git pitboss show {} {seq}`), not committed to the \
-             run branch",
+            "session {seq}: the work it left uncommitted holds what looks like a secret, so it \
+             is not committed to the run branch; it is kept whole on this machine only at {at} \
+             (never pushed), and the run holds a redacted copy for reading \
+             (`git pitboss show {} {seq}`)",
             ctx.run
         ),
     });
-    Ok(Some(patch))
+    Ok(Some(kept))
 }
 
 /// Puts the worktree back on the run branch after an agent switched branches or detached
@@ -258,19 +256,8 @@ pub(super) fn rewound(
     Ok(Some((lost, from)))
 }
 
-/// A patch as the run keeps it: redacted, and cut at [`PATCH_CAP`] with a note.
-pub(crate) fn cap_patch(redactor: &Redactor, bytes: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PATCH_CAP)]);
-    let mut out = redactor.redact(&text).into_owned().into_bytes();
-    if bytes.len() > PATCH_CAP {
-        out.extend_from_slice(
-            format!(
-                "\n[pitboss] patch truncated: {} of {} bytes kept\n",
-                PATCH_CAP,
-                bytes.len()
-            )
-            .as_bytes(),
-        );
-    }
-    out
+/// The name a session's saved work goes by (its patch file's, and its local ref's when it has
+/// one): `session-0007`.
+pub(super) fn session_name(seq: u64) -> String {
+    format!("session-{seq:04}")
 }

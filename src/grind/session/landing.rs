@@ -16,12 +16,13 @@ use std::time::Instant;
 
 use super::decide::{SessionFacts, Verdict, decide};
 use super::guard::{Moved, hold_branch};
-use super::land::{cap_patch, verify};
+use super::land::{session_name, verify};
 use super::prepare::write_marker;
 use super::record::{self, Done};
 use super::{PendingLanding, Session, SessionRun, hooks};
 use crate::git::{CasOutcome, MergeDrivers, Oid, Replay};
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::kept;
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::store::{Landing as LandingRecord, LandingResult, SessionStatus};
@@ -300,12 +301,12 @@ impl Queued<'_, '_> {
     fn keep_off(&mut self, s: &mut Session, reason: String) -> Result<(), GrindError> {
         let wt = self.slot.repo();
         wt.reset_hard_clean(self.head)?;
-        let work = wt.patch_since(s.base)?;
-        let mut patch = cap_patch(&self.ctx.redactor, &work);
+        let name = session_name(s.seq());
+        let mut patch = kept::save(self.ctx, wt, s.base, name)?.unwrap_or_default();
         if let Some(leftovers) = self.patch.take() {
             patch.extend_from_slice(
                 b"\n[pitboss] below: work the session left uncommitted, not committed because it \
-                  looked like a secret (redacted)\n",
+                  looked like a secret (kept whole on the local ref its note names)\n",
             );
             patch.extend_from_slice(&leftovers);
         }

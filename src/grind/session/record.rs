@@ -298,6 +298,7 @@ impl Progress {
         obs.event(&GrindEvent::SessionFinished {
             record: Box::new(appended.record.clone()),
             patch_saved: patch.is_some(),
+            work_kept_at: patch.as_deref().and_then(crate::grind::kept::kept_ref_in),
             run_cost_usd: run.cost_usd,
             run_sessions: run.sessions,
             run_unknown_cost_sessions: run.unknown_cost_sessions,

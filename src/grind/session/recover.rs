@@ -3,12 +3,13 @@
 //! worktree, and records the session as `aborted` with its partial transcript and its work as a
 //! patch, before the next session starts.
 
-use super::land::{back_on_run_branch, cap_patch};
+use super::land::{back_on_run_branch, session_name};
 use super::record::{self, Ending, Publish};
 use super::{InFlight, marker_path};
 use crate::agent;
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::kept;
 use crate::grind::run::{GrindError, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::Pick;
@@ -54,7 +55,7 @@ pub(in crate::grind) fn recover_interrupted(
     // until the record that stores it as a patch is on the run ref: a `--resume` killed before
     // that finds it again.
     let base = work_base(ctx, slot, &m)?;
-    let patch = work_patch(ctx, slot, base)?;
+    let patch = work_patch(ctx, slot, base, m.seq)?;
     m.recovering = true;
     super::prepare::write_marker(slot, &m)?;
     let reason = "pitboss stopped during this session (its process ended); recovered by --resume"
@@ -106,9 +107,8 @@ fn work_base(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Oid, GrindError> {
         .unwrap_or(tip))
 }
 
-/// The killed session's work since `base` as a (redacted, capped) patch; `None` when it did
-/// nothing.
-fn work_patch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<Option<Vec<u8>>, GrindError> {
-    let bytes = slot.repo().patch_since(base)?;
-    Ok((!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes)))
+/// The killed session's work since `base` as the run keeps it (`kept`: the patch, or a note and
+/// a readable copy when the work is kept whole on a local ref); `None` when it did nothing.
+fn work_patch(ctx: &Ctx, slot: &Slot, base: Oid, seq: u64) -> Result<Option<Vec<u8>>, GrindError> {
+    Ok(kept::save(ctx, slot.repo(), base, session_name(seq))?)
 }

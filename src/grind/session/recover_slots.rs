@@ -14,13 +14,14 @@
 
 use std::str::FromStr;
 
-use super::land::{back_on_branch, cap_patch};
+use super::land::{back_on_branch, session_name};
 use super::record::{self, Ending, Publish};
 use super::recover::count_again;
 use super::{InFlight, PendingLanding};
 use crate::agent;
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::kept;
 use crate::grind::resume::IN_FLIGHT_STATE_KEY;
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
@@ -238,8 +239,7 @@ fn aborted_publish(
             _ if wt.is_ancestor(base, head)? => base,
             _ => head,
         };
-        let bytes = wt.patch_since(from)?;
-        patch = (!bytes.is_empty()).then(|| cap_patch(&ctx.redactor, &bytes));
+        patch = kept::save(ctx, wt, from, session_name(m.seq))?;
         reset = Some((slot, base));
     }
     let ending = Ending {

@@ -6,12 +6,13 @@
 //! ([`super::landing`]), one session at a time.
 
 use super::decide::{Rewound, SessionFacts, Verdict, decide};
-use super::land::{back_on_branch, cap_patch, commit_leftovers, facts, rewound};
+use super::land::{back_on_branch, commit_leftovers, facts, rewound, session_name};
 use super::prepare::write_marker;
 use super::{Session, agent_run};
 use crate::agent::AgentOutcome;
 use crate::git::Oid;
 use crate::grind::context::Ctx;
+use crate::grind::kept;
 use crate::grind::run::{GrindError, GrindObserver};
 use crate::grind::slot::Slot;
 
@@ -62,17 +63,14 @@ pub(in crate::grind) fn run_in_slot(
         slot: true,
     });
     let verdict = decide(&facts);
-    let mut patch = None;
-    if verdict.land {
-        patch = commit_leftovers(ctx, &slot, &s, &state, obs)?;
+    let patch = if verdict.land {
+        commit_leftovers(ctx, &slot, &s, &state, obs)?
     } else {
         let since = rewound.map_or(s.base, |(_, to)| to);
-        let bytes = slot.repo().patch_since(since)?;
-        if !bytes.is_empty() {
-            patch = Some(cap_patch(&ctx.redactor, &bytes));
-        }
+        let patch = kept::save(ctx, slot.repo(), since, session_name(s.seq()))?;
         slot.repo().reset_hard_clean(s.base)?;
-    }
+        patch
+    };
     let head = slot.repo().worktree_state()?.head;
     Ok(Settled {
         s,
