@@ -18,7 +18,9 @@
 use super::id::{RunId, Seq};
 use super::merge_plan::{Placed, SideSession, plan_union};
 use super::message::merge_message;
-use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
+use std::collections::BTreeMap;
+
+use super::paths::{PATCHES_DIR, RUN_JSON, SCRATCHPAD, STATE_JSON, session_file_digits};
 use super::run::Consumed;
 use super::{Result, Run, RunStore};
 use crate::git::{Identity, Oid, TreeEdit, TreeEntryKind};
@@ -116,6 +118,7 @@ impl RunStore<'_> {
             }
             records.push(record);
         }
+        edits.extend(self.resume_patch_edits(c1.tree, c2.tree)?);
 
         let mut state = later.state.clone();
         state.consumed = Consumed::from_records(&records);
@@ -180,6 +183,59 @@ impl RunStore<'_> {
                 transcript: self.blob_entry(tree, &seq.transcript_path())?,
                 patch: self.blob_entry(tree, &seq.patch_path())?,
             });
+        }
+        Ok(out)
+    }
+
+    /// The work saved at resumes (`patches/<bucket>/resume-<seq>.patch`, `leftovers.rs`) of
+    /// both sides: they belong to no session, so the session plan does not carry them, and
+    /// dropping them would lose work nothing else holds. Two different patches under one name
+    /// (both sides resumed after the same session) both stay: the second side's takes the next
+    /// free number, so every clone makes the same tree.
+    fn resume_patch_edits(&self, t1: Oid, t2: Oid) -> Result<Vec<TreeEdit>> {
+        let (a, b) = (self.resume_patches(t1)?, self.resume_patches(t2)?);
+        let mut taken: BTreeMap<u64, Oid> = a.iter().copied().collect();
+        for (seq, oid) in b {
+            match taken.get(&seq) {
+                Some(o) if *o == oid => {}
+                None => {
+                    taken.insert(seq, oid);
+                }
+                Some(_) => {
+                    let mut free = seq + 1;
+                    while taken.contains_key(&free) {
+                        free += 1;
+                    }
+                    taken.insert(free, oid);
+                }
+            }
+        }
+        Ok(taken
+            .into_iter()
+            .map(|(seq, oid)| blob(&Seq(seq).resume_patch_path(), oid))
+            .collect())
+    }
+
+    /// The resume patches of a run's tree, by their number.
+    fn resume_patches(&self, tree: Oid) -> Result<Vec<(u64, Oid)>> {
+        let Some((patches, TreeEntryKind::Tree)) = self.repo.tree_entry(tree, PATCHES_DIR)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (_, bucket, kind) in self.repo.tree_list(patches)? {
+            if kind != TreeEntryKind::Tree {
+                continue;
+            }
+            for (name, oid, kind) in self.repo.tree_list(bucket)? {
+                let seq = name
+                    .starts_with("resume-")
+                    .then(|| session_file_digits(PATCHES_DIR, &name, true))
+                    .flatten()
+                    .and_then(|d| d.parse::<u64>().ok());
+                if let (Some(seq), TreeEntryKind::Blob) = (seq, kind) {
+                    out.push((seq, oid));
+                }
+            }
         }
         Ok(out)
     }

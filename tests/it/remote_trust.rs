@@ -190,3 +190,59 @@ fn sync_with_a_diverged_branch_checked_out_hints_a_merge_that_works() {
         "{log}"
     );
 }
+
+/// Issue 22: work a resume saved (`patches/<bucket>/resume-<seq>.patch`, found by hand in the
+/// run's worktree) belongs to no session; a `sync` that merges the run's diverged histories
+/// keeps it, on both clones.
+#[test]
+fn sync_keeps_the_work_saved_at_a_resume() {
+    let bare = Bare::new();
+    let url = bare.path_url();
+    let a = Sandbox::new();
+    a.git(&["remote", "add", "origin", &url]);
+    a.git(&["push", "-q", "origin", "main"]);
+    let pa = project(&a, "own");
+    // Session 2 fails and the failure limit stops the run: it keeps its worktree.
+    let mut cmd = a.git_pitboss();
+    cmd.args(["grind", "--json", "--max-iterations", "3"])
+        .args(["--consecutive-failure-limit", "1", "--prompts-dir"])
+        .arg(&pa)
+        .envs([("CLONE", "a"), ("FAIL_AT", "2")]);
+    let out = run_with_stdin(&mut cmd, "");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let run = a.only_run();
+    let run_ref = format!("refs/pitboss/grind/{run}");
+    a.ok(&["push"], "");
+    let b = Sandbox::clone_of(&url);
+    b.ok(&["fetch"], "");
+
+    // Work by hand in A's kept worktree: the resume saves it before its session.
+    let wt = a.repo.join(".git/pitboss/worktrees").join(&run).join("0");
+    std::fs::write(wt.join("a.txt"), "edited by hand\n").unwrap();
+    let resume = |sb: &Sandbox, clone: &str| {
+        let prompts = project(sb, "own");
+        let mut cmd = sb.git_pitboss();
+        cmd.args(["grind", "--json", "--resume", &run, "--max-iterations", "3"])
+            .arg("--prompts-dir")
+            .arg(&prompts)
+            .env("CLONE", clone);
+        let out = run_with_stdin(&mut cmd, "");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    resume(&a, "a");
+    let saved = "patches/00/resume-0003.patch";
+    let patch = a.git(&["show", &format!("{run_ref}:{saved}")]);
+    assert!(patch.contains("edited by hand"), "{patch}");
+    resume(&b, "b");
+
+    for sb in [&a, &b, &a] {
+        let out = sb.git_pitboss().args(["sync"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    for sb in [&a, &b] {
+        assert_eq!(sb.records(&run).len(), 4);
+        let kept = sb.git_output_in(&sb.repo, &["show", &format!("{run_ref}:{saved}")]);
+        assert_eq!(stdout(&kept), patch, "the resume's patch was dropped");
+    }
+    assert_eq!(a.tip(&run_ref), b.tip(&run_ref));
+}
