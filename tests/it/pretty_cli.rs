@@ -47,7 +47,9 @@ fn pretty_reads_a_claude_transcript_and_transcript_stays_exact() {
             "→ Bash git add hello.txt && git commit -q -m 'Add hello.txt'",
             "  ← (Bash completed with no output)",
             "Wrote hello.txt and committed it.",
-            "✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s",
+            // The result's usage: 1440 input, 82 output, 6200 cache read, 3200 cache write
+            // (as the record splits them; never cache reads added into "in").
+            "✓ done · 3 turns · 1440 in / 82 out / 6200 cache read / 3200 cache write · $0.0323 · 0.2s",
         ]
     );
     assert!(!text.contains('\x1b'), "colour despite NO_COLOR: {text:?}");

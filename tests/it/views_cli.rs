@@ -63,3 +63,46 @@ fn review_and_report_show_unknown_reach_as_unknown() {
     assert_eq!(cells[4], "unknown", "{row}");
     assert_eq!(cells[7], "unknown", "{row}");
 }
+
+/// Three sessions that reached `main`: $0.10, $0.20 and one of unknown cost. By hand: $0.30
+/// known, $0.15 a session of known cost, $0.10 a reached session, each `+?` in the table since
+/// one cost is unknown; `--json` says 0.3 and 0.15, not 0.30000000000000004.
+#[test]
+fn stats_marks_partial_costs_and_prints_clean_figures() {
+    let sb = Sandbox::new();
+    sb.git(&["checkout", "-q", "-b", "pitboss/cents"]);
+    for (i, cost) in [Some(0.1), Some(0.2), None].into_iter().enumerate() {
+        std::fs::write(sb.repo.join(format!("c{i}.txt")), "c\n").unwrap();
+        sb.git(&["add", "-A"]);
+        sb.git(&["commit", "-q", "-m", &format!("cents {i}")]);
+        let c = sb.git(&["rev-parse", "HEAD"]).trim().to_string();
+        let (usd, source) = cost.map_or((0.0, "unknown"), |c| (c, "reported"));
+        let rec = RecordJson::new("fix")
+            .commit(Some(&c))
+            .cost(usd, source)
+            .json();
+        let mut args = vec!["record", "cents"];
+        if i == 0 {
+            args.push("--create");
+        }
+        sb.ok(&args, &rec);
+    }
+    sb.git(&["checkout", "-q", "main"]);
+    sb.git(&["merge", "-q", "--ff-only", "pitboss/cents"]);
+    let json = sb.ok(&["stats", "--target", "main", "--json"], "");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["total"]["reached"], 3, "{json}");
+    assert!(json.contains("\"cost_usd\": 0.3,"), "{json}");
+    assert!(json.contains("\"cost_per_session\": 0.15,"), "{json}");
+    assert!(json.contains("\"cost_per_reached\": 0.1,"), "{json}");
+    let text = sb.ok(&["stats", "--target", "main"], "");
+    let total = text.lines().find(|l| l.starts_with("TOTAL")).expect(&text);
+    let cells: Vec<&str> = total.split_whitespace().collect();
+    // … COST (two cells: "$0.3000 +1?"), $/SESSION, $/REACHED, MEDIAN
+    let n = cells.len();
+    assert_eq!(
+        &cells[n - 5..n - 1],
+        ["$0.3000", "+1?", "$0.1500+?", "$0.1000+?"],
+        "{text}"
+    );
+}
