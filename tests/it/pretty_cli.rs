@@ -80,3 +80,38 @@ fn pretty_needs_a_session() {
     assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).contains("<SEQ>"), "{}", stderr(&out));
 }
+
+/// `why` on a line a Claude Code session wrote shows the transcript as `show --pretty` reads
+/// it (the tool call that wrote the file), never raw stream-json.
+#[test]
+fn why_reads_a_claude_transcript_as_a_person_does() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.repo.join("hello.txt"), "hello\n").unwrap();
+    sb.git(&["add", "hello.txt"]);
+    sb.git(&["commit", "-q", "-m", "Add hello.txt"]);
+    let commit = sb.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude/write-and-commit.jsonl");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&record_json("write", "ok", Some("wrote it"))).unwrap();
+    record["agent"] = "claude".into();
+    record["commit"] = commit.into();
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["record", RUN, "--create", "--transcript"])
+        .arg(&fixture);
+    let out = run_with_stdin(&mut cmd, &record.to_string());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sb
+        .git_pitboss()
+        .args(["why", "hello.txt:1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let why = stdout(&out);
+    assert!(why.contains("session   1"), "{why}");
+    assert!(
+        why.contains("→ Write /tmp/.tmpZZM3Tf/repo/hello.txt"),
+        "{why}"
+    );
+    assert!(!why.contains("{\"type\""), "raw stream-json: {why}");
+}
