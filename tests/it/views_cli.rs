@@ -106,3 +106,57 @@ fn stats_marks_partial_costs_and_prints_clean_figures() {
         "{text}"
     );
 }
+
+/// The labels of one chart's SVG in the DOM, in order (axis ticks and descriptions).
+fn chart_labels(dom: &str, title: &str) -> Vec<String> {
+    let at = dom
+        .find(&format!("<figcaption>{title}</figcaption>"))
+        .unwrap_or_else(|| panic!("no chart {title}"));
+    let fig = &dom[at..at + dom[at..].find("</figure>").unwrap()];
+    fig.split("<text")
+        .skip(1)
+        .map(|t| {
+            let t = &t[t.find('>').unwrap() + 1..];
+            t[..t.find('<').unwrap()].trim().to_string()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Three sessions of 1000 tokens: the cumulative tokens axis runs to 3150, ticked every 500;
+/// every tick reads what it is, none twice (it read `0, 500, 1k, 2k, 2k, 2k, 3k`).
+#[test]
+fn report_axis_labels_never_repeat() {
+    let sb = Sandbox::new();
+    for i in 0..3 {
+        let rec = RecordJson::new("fix")
+            .times(
+                &format!("2026-11-24T10:{:02}:00Z", i * 10),
+                &format!("2026-11-24T10:{:02}:00Z", i * 10 + 5),
+            )
+            .tokens(900, 100, 0, 0)
+            .json();
+        let mut args = vec!["record", "axis"];
+        if i == 0 {
+            args.push("--create");
+        }
+        sb.ok(&args, &rec);
+    }
+    let page = sb.path("report.html");
+    sb.ok(&["report", "axis", "--html", page.to_str().unwrap()], "");
+    let Some(browser) = chromium() else { return };
+    let dom = String::from_utf8(headless(&browser, sb.dir.path(), &page, &["--dump-dom"])).unwrap();
+    let labels = chart_labels(&dom, "Cumulative tokens");
+    let ticks: Vec<&String> = labels
+        .iter()
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    for want in ["500", "1500", "2500", "3000"] {
+        assert!(ticks.iter().any(|t| *t == want), "{want} not in {ticks:?}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let y: Vec<&&String> = ticks.iter().filter(|t| t.len() >= 3).collect();
+    for t in &y {
+        assert!(seen.insert(t.as_str()), "{t} twice in {ticks:?}");
+    }
+}
