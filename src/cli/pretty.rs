@@ -107,7 +107,7 @@ mod tests {
         → Bash git add hello.txt && git commit -q -m 'Add hello.txt'
           ← (Bash completed with no output)
         Wrote hello.txt and committed it.
-        ✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s
+        ✓ done · 3 turns · 1440 in / 82 out / 6200 cache read / 3200 cache write · $0.0323 · 0.2s
         ");
         let coloured = render(&raw, Backend::Claude, true);
         assert!(coloured.contains("\x1b[1m\x1b[36m→ Write"), "{coloured}");

@@ -166,7 +166,7 @@ fn row(g: &Group) -> Vec<String> {
         g.reach_unknown.to_string(),
         g.tokens.to_string(),
         cost(g.cost_usd, g.cost_unknown, g.sessions),
-        per_or_unknown(g.cost_per_session, 0, g.sessions),
+        per_or_unknown(g.cost_per_session, g.cost_unknown, g.sessions),
         per_or_unknown(g.cost_per_reached, g.cost_unknown, g.reached),
         g.median_secs.map_or("-".into(), duration),
     ]

@@ -11,6 +11,7 @@ use clap::Args;
 use super::blame::git_args;
 use super::resolve::{money, with_store};
 use super::ui;
+use crate::agent::readable::{self, Backend};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Oid;
 use crate::provenance::{Index, IndexOptions, ProvenanceError, blame};
@@ -127,10 +128,12 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => None,
         };
-        let transcript = match store.transcript_blob(&run, sref.seq)? {
-            Some(b) => store.with_blob(b, |bytes| String::from_utf8_lossy(bytes).into_owned())?,
-            None => String::new(),
+        let raw = match store.transcript_blob(&run, sref.seq)? {
+            Some(b) => store.with_blob(b, <[u8]>::to_vec)?,
+            None => Vec::new(),
         };
+        let agent = record.agent.as_deref().or(run.meta.agent.as_deref());
+        let transcript = readable_text(agent, &raw)?;
         let excerpt = blame::transcript_excerpt(&transcript, file, RADIUS);
         let cost = record.usage.known_cost();
         if args.json {
@@ -220,7 +223,7 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
                 let (a, b) = (lines[0].0, lines[lines.len() - 1].0);
                 writeln!(
                     out,
-                    "transcript ({}, lines {a}-{b}):",
+                    "transcript ({} as `show --pretty` reads it, lines {a}-{b}):",
                     record.transcript_path
                 )?;
                 for (n, l) in lines {
@@ -230,13 +233,22 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
             None if transcript.is_empty() => writeln!(out, "transcript: none recorded")?,
             None => writeln!(
                 out,
-                "transcript: does not mention {file}; read it with `git pitboss show {} {} --transcript`",
+                "transcript: does not mention {file}; read it with `git pitboss show {} {} --pretty`",
                 run.id, record.seq
             )?,
         }
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// The transcript as `show --pretty` reads it (an agent's event stream becomes the tool calls
+/// and text a person reads; a command agent's output stays as it is), without colour.
+fn readable_text(agent: Option<&str>, raw: &[u8]) -> std::io::Result<String> {
+    let entries = readable::entries(Backend::from_agent(agent), raw);
+    let mut out = Vec::new();
+    super::pretty::write_entries(&mut out, &entries, false)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]

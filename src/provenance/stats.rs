@@ -93,13 +93,20 @@ impl Group {
 
     fn finish(&mut self) {
         let known = self.sessions - self.cost_unknown;
-        self.cost_per_session = (known > 0).then(|| self.cost_usd / known as f64);
+        self.cost_usd = clean(self.cost_usd);
+        self.cost_per_session = (known > 0).then(|| clean(self.cost_usd / known as f64));
         // With no session of known cost there is no figure to divide: unknown, never $0.
         self.cost_per_reached =
-            (self.reached > 0 && known > 0).then(|| self.cost_usd / self.reached as f64);
+            (self.reached > 0 && known > 0).then(|| clean(self.cost_usd / self.reached as f64));
         self.secs.sort_unstable();
         self.median_secs = median(&self.secs);
     }
+}
+
+/// A dollar figure without the noise of summing binary floats (0.1 + 0.2 is
+/// 0.30000000000000004): rounded to a billionth of a dollar, far below any price.
+fn clean(usd: f64) -> f64 {
+    (usd * 1e9).round() / 1e9
 }
 
 /// The median of sorted values (the lower middle one for an even count: a real session time).

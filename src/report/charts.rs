@@ -160,14 +160,9 @@ fn cumulative(
             .configure_mesh()
             .x_desc(unit.name)
             .label_style((FONT, 12))
-            .y_label_formatter(&|v| {
-                if money && ymax < 0.5 {
-                    format!("${v:.3}")
-                } else if money {
-                    format!("${v:.2}")
-                } else {
-                    short_count(*v)
-                }
+            .y_label_formatter(&|v| match money {
+                true => dollars(*v),
+                false => short_count(*v, ymax),
             })
             .draw()
             .map_err(s)?;
@@ -209,13 +204,34 @@ fn thin(points: Vec<(f64, f64)>, columns: usize) -> Vec<(f64, f64)> {
     out
 }
 
-fn short_count(v: f64) -> String {
-    match v {
-        v if v >= 1e9 => format!("{:.1}G", v / 1e9),
-        v if v >= 1e6 => format!("{:.1}M", v / 1e6),
-        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
-        v => format!("{v:.0}"),
-    }
+/// The fewest decimals (from `min` to `max`) that write `x` exactly: an axis tick is a round
+/// number (`2.5`, `0.0025`), so each label shows what it is and no two ticks read the same.
+fn decimals(x: f64, min: usize, max: usize) -> usize {
+    (min..max)
+        .find(|d| {
+            let scaled = x * 10f64.powi(*d as i32);
+            (scaled - scaled.round()).abs() < 1e-6
+        })
+        .unwrap_or(max)
+}
+
+/// A count's axis label in the axis's one unit (`2.5k`, `5k`, `7.5k`): the unit comes from
+/// the axis range, the decimals from the tick, never a per-value rounding (which drew
+/// `3k, 2k, 2k, 2k`).
+fn short_count(v: f64, max: f64) -> String {
+    let (unit, suffix) = match max {
+        m if m >= 1e10 => (1e9, "G"),
+        m if m >= 1e7 => (1e6, "M"),
+        m if m >= 1e4 => (1e3, "k"),
+        _ => (1.0, ""),
+    };
+    let x = v / unit;
+    format!("{x:.*}{suffix}", decimals(x, 0, 3))
+}
+
+/// A dollar axis label: cents at least, more when the tick needs them (`$0.0025`).
+fn dollars(v: f64) -> String {
+    format!("${v:.*}", decimals(v, 2, 6))
 }
 
 /// The slot a session ran in (`slot` in records of parallel runs); 0 otherwise.
@@ -335,8 +351,7 @@ fn per_prompt(records: &[SessionRecord], cost: bool) -> Result<String, ReportErr
             .y_labels(0)
             .x_desc(if cost { "known cost (USD)" } else { "sessions" })
             .x_label_formatter(&|v| match cost {
-                true if xmax < 0.5 => format!("${v:.3}"),
-                true => format!("${v:.2}"),
+                true => dollars(*v),
                 false => whole(v),
             })
             .label_style((FONT, 12))
@@ -456,4 +471,26 @@ fn durations(records: &[SessionRecord]) -> Result<String, ReportError> {
             .map_err(s)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_say_what_each_tick_is() {
+        let ticks: Vec<String> = [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0]
+            .iter()
+            .map(|v| short_count(*v, 3150.0))
+            .collect();
+        assert_eq!(ticks, ["0", "500", "1000", "1500", "2000", "2500", "3000"]);
+        let ticks: Vec<String> = [2500.0, 5000.0, 7500.0, 10000.0, 12500.0]
+            .iter()
+            .map(|v| short_count(*v, 13000.0))
+            .collect();
+        assert_eq!(ticks, ["2.5k", "5k", "7.5k", "10k", "12.5k"]);
+        assert_eq!(dollars(0.0025), "$0.0025");
+        assert_eq!(dollars(0.5), "$0.50");
+        assert_eq!(dollars(1.0), "$1.00");
+    }
 }

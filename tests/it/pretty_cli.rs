@@ -47,7 +47,9 @@ fn pretty_reads_a_claude_transcript_and_transcript_stays_exact() {
             "→ Bash git add hello.txt && git commit -q -m 'Add hello.txt'",
             "  ← (Bash completed with no output)",
             "Wrote hello.txt and committed it.",
-            "✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s",
+            // The result's usage: 1440 input, 82 output, 6200 cache read, 3200 cache write
+            // (as the record splits them; never cache reads added into "in").
+            "✓ done · 3 turns · 1440 in / 82 out / 6200 cache read / 3200 cache write · $0.0323 · 0.2s",
         ]
     );
     assert!(!text.contains('\x1b'), "colour despite NO_COLOR: {text:?}");
@@ -77,4 +79,39 @@ fn pretty_needs_a_session() {
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).contains("<SEQ>"), "{}", stderr(&out));
+}
+
+/// `why` on a line a Claude Code session wrote shows the transcript as `show --pretty` reads
+/// it (the tool call that wrote the file), never raw stream-json.
+#[test]
+fn why_reads_a_claude_transcript_as_a_person_does() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.repo.join("hello.txt"), "hello\n").unwrap();
+    sb.git(&["add", "hello.txt"]);
+    sb.git(&["commit", "-q", "-m", "Add hello.txt"]);
+    let commit = sb.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude/write-and-commit.jsonl");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&record_json("write", "ok", Some("wrote it"))).unwrap();
+    record["agent"] = "claude".into();
+    record["commit"] = commit.into();
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["record", RUN, "--create", "--transcript"])
+        .arg(&fixture);
+    let out = run_with_stdin(&mut cmd, &record.to_string());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sb
+        .git_pitboss()
+        .args(["why", "hello.txt:1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let why = stdout(&out);
+    assert!(why.contains("session   1"), "{why}");
+    assert!(
+        why.contains("→ Write /tmp/.tmpZZM3Tf/repo/hello.txt"),
+        "{why}"
+    );
+    assert!(!why.contains("{\"type\""), "raw stream-json: {why}");
 }

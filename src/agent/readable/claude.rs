@@ -73,16 +73,8 @@ pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
                 }
             }
             let usage = v.get("usage");
-            let input = usage.map(|u| {
-                [
-                    "input_tokens",
-                    "cache_creation_input_tokens",
-                    "cache_read_input_tokens",
-                ]
-                .iter()
-                .filter_map(|k| u64_at(u, k))
-                .sum()
-            });
+            // Split as the record splits them (never cache reads added into "in").
+            let input = usage.and_then(|u| u64_at(u, "input_tokens"));
             // A successful result repeats the last thing the assistant said: shown once.
             let said_last =
                 |t: &str| matches!(out.last(), Some(Entry::Text { text }) if text == t.trim());
@@ -98,6 +90,8 @@ pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
                 turns: u64_at(v, "num_turns"),
                 input_tokens: input,
                 output_tokens: usage.and_then(|u| u64_at(u, "output_tokens")),
+                cache_read_tokens: usage.and_then(|u| u64_at(u, "cache_read_input_tokens")),
+                cache_write_tokens: usage.and_then(|u| u64_at(u, "cache_creation_input_tokens")),
                 cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
                 duration_ms: u64_at(v, "duration_ms"),
             }));

@@ -80,6 +80,8 @@ impl State {
                     turns: None,
                     input_tokens: u64_at(stats, "input_tokens"),
                     output_tokens: u64_at(stats, "output_tokens"),
+                    cache_read_tokens: None,
+                    cache_write_tokens: None,
                     cost_usd: None,
                     duration_ms: u64_at(stats, "duration_ms"),
                 }));

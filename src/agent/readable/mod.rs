@@ -85,15 +85,19 @@ pub(crate) struct Finish {
     pub ok: bool,
     pub text: Option<String>,
     pub turns: Option<u64>,
+    /// Fresh input only: cache reads and writes are counted apart, as the record splits them.
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
     pub cost_usd: Option<f64>,
     pub duration_ms: Option<u64>,
 }
 
 impl Finish {
-    /// `✓ done · 3 turns · 10840 in / 82 out · $0.0323 · 0.2s`: the figures the agent gave,
-    /// on one line (the terminal and the HTML report show the same).
+    /// `✓ done · 3 turns · 1440 in / 82 out / 6200 cache read / 3200 cache write · $0.0323 ·
+    /// 0.2s`: the figures the agent gave, on one line (the terminal and the HTML report show
+    /// the same), tokens split into the classes the session record keeps.
     pub(crate) fn line(&self) -> String {
         let f = self;
         let mut parts = vec![if f.ok { "✓ done" } else { "✗ failed" }.to_string()];
@@ -102,11 +106,22 @@ impl Finish {
         }
         match (f.input_tokens, f.output_tokens) {
             (None, None) => {}
-            (i, o) => parts.push(format!(
-                "{} in / {} out",
-                i.map_or("?".into(), |n| n.to_string()),
-                o.map_or("?".into(), |n| n.to_string())
-            )),
+            (i, o) => {
+                let mut t = format!(
+                    "{} in / {} out",
+                    i.map_or("?".into(), |n| n.to_string()),
+                    o.map_or("?".into(), |n| n.to_string())
+                );
+                for (n, what) in [
+                    (f.cache_read_tokens, "cache read"),
+                    (f.cache_write_tokens, "cache write"),
+                ] {
+                    if let Some(n) = n.filter(|n| *n > 0) {
+                        t.push_str(&format!(" / {n} {what}"));
+                    }
+                }
+                parts.push(t);
+            }
         }
         if let Some(c) = f.cost_usd {
             parts.push(format!("${c:.4}"));

@@ -48,8 +48,10 @@ fn claude_write_and_commit() {
             ok: true,
             text: None,
             turns: Some(3),
-            input_tokens: Some(1440 + 3200 + 6200),
+            input_tokens: Some(1440),
             output_tokens: Some(82),
+            cache_read_tokens: Some(6200),
+            cache_write_tokens: Some(3200),
             cost_usd: Some(0.03235),
             duration_ms: Some(212),
         })
