@@ -71,7 +71,7 @@ pub(crate) fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
     let greq = GrindRequest {
         base: None,
         resume: None,
-        env: std::env::vars().collect(),
+        env: super::project::env_text(),
         exe: std::env::current_exe()?,
         stop_on_rate_limit: true,
         pid: std::process::id(),

@@ -57,7 +57,7 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
         })?),
         None => None,
     };
-    let env: Vec<(String, String)> = std::env::vars().collect();
+    let env: Vec<(String, String)> = super::project::env_text();
     let opts = GcOptions {
         force: args.force,
         stopped: args.stopped,

@@ -100,7 +100,7 @@ pub(crate) fn cmd_grind_run(
              detaches with setsid may outlive its session"
         ));
     }
-    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let env: BTreeMap<String, String> = super::project::env_text();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::internal(anyhow::Error::new(e).context("cannot find the git-pitboss executable"))
     })?;

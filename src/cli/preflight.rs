@@ -1,5 +1,5 @@
 //! The checks of [`crate::grind::preflight`] with this process's facts (user id, `IS_SANDBOX`),
-//! as problems with their hints: the dry run lists them, the real run refuses with them (exit
+//! and whether the repository is a shallow clone, as problems with their hints: the dry run lists them, the real run refuses with them (exit
 //! 4, before anything is written).
 
 use crate::git::{Oid, Repo};
@@ -22,6 +22,15 @@ pub(crate) fn root_bypass(agent: &PlannedAgent) -> Option<String> {
 /// Every problem found, each with the hint that fixes it.
 pub(crate) fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    // NB: libgit2 cannot walk past a shallow clone's grafts: a run would start, then fail with
+    // "object not found" on every resume and landing. Refuse it before anything is written.
+    if repo.is_shallow() {
+        out.push((
+            "this repository is a shallow clone: sessions and resumes need its whole history"
+                .to_string(),
+            "fetch the rest of the history first: `git fetch --unshallow`".to_string(),
+        ));
+    }
     if let Some(p) = root_bypass(&plan.agent) {
         out.push((p, ROOT_BYPASS_HINT.to_string()));
     }

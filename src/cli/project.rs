@@ -20,6 +20,22 @@ pub(crate) fn home() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// This process's environment as text, for redaction and the agents' `PATH`. Never
+/// `std::env::vars()`: it panics on one variable that is not UTF-8 (`PWD` in a directory whose
+/// name is not), and such a variable is kept lossily: its UTF-8 parts are still redacted, and
+/// the agents inherit the real environment anyway.
+pub(crate) fn env_text<C: FromIterator<(String, String)>>() -> C {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            let text = |s: std::ffi::OsString| {
+                s.into_string()
+                    .unwrap_or_else(|s| s.to_string_lossy().into_owned())
+            };
+            (text(k), text(v))
+        })
+        .collect()
+}
+
 /// The top of the current work tree; an error (exit 4) outside a repository or in a bare one.
 pub(crate) fn root(ctx: &Ctx) -> CliResult<(Repo, PathBuf)> {
     let repo = ctx.repo()?;

@@ -214,6 +214,11 @@ impl Repo {
         self.inner.commondir()
     }
 
+    /// Whether this is a shallow clone (its history stops at grafted commits).
+    pub fn is_shallow(&self) -> bool {
+        self.inner.is_shallow()
+    }
+
     /// The top of the work tree, `None` for a bare repository.
     pub fn workdir(&self) -> Option<&Path> {
         self.inner.workdir()

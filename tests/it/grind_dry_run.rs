@@ -479,3 +479,47 @@ fn a_run_from_before_runs_kept_their_start_is_not_resumed_on_another_agent_unask
         "{err}"
     );
 }
+
+/// A shallow clone would pass, run a session, then fail with libgit2's "object not found" on
+/// every resume: the dry run and the real run refuse it up front with the command that deepens
+/// it, and write nothing.
+#[test]
+fn a_shallow_clone_is_refused_with_the_command_that_deepens_it() {
+    let sb = Sandbox::new();
+    sb.git(&["commit", "-q", "--allow-empty", "-m", "second"]);
+    let url = format!("file://{}", sb.repo.display());
+    let shallow = sb.path("shallow");
+    sb.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        shallow.to_str().unwrap(),
+    ]);
+    write(
+        &shallow,
+        ".pitboss/grind/prompts/work.md",
+        &prompt("work", ""),
+    );
+    for extra in [&["--dry-run"][..], &["--max-iterations", "1"]] {
+        let out = run(sb
+            .pitboss_in(&shallow)
+            .arg("grind")
+            .args(["--agent", "demo"])
+            .args(extra));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{extra:?}: {err}");
+        assert!(
+            err.contains("shallow clone") && err.contains("git fetch --unshallow"),
+            "{extra:?}: {err}"
+        );
+        let refs = sb.git_in(&shallow, &["for-each-ref", "refs/pitboss/"]);
+        assert_eq!(refs, "", "{extra:?} wrote something");
+    }
+    sb.git_in(&shallow, &["fetch", "-q", "--unshallow"]);
+    let out = run(sb
+        .pitboss_in(&shallow)
+        .args(["grind", "--dry-run", "--agent", "demo"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

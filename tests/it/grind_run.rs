@@ -264,3 +264,30 @@ fn valid_shell_in_agent_cmd_is_not_refused_as_a_missing_file() {
         "{err}"
     );
 }
+
+/// A working directory whose name is not UTF-8 (the shell's `PWD` then is not either) runs
+/// `grind` and `gc` as any other: no panic (exit 101).
+#[test]
+fn a_working_directory_that_is_not_utf8_runs_grind_and_gc() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    p.prompt("work", "")
+        .agent("echo done > \"$PITBOSS_SUMMARY_FILE\"\n");
+    let dir = p
+        .repo()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9-latin1"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for args in [&["grind", "--max-iterations", "1"][..], &["gc"]] {
+        let mut cmd = p.sb.pitboss();
+        cmd.current_dir(&dir).env("PWD", &dir).args(args);
+        let out = crate::support::run_with_stdin(&mut cmd, "");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            crate::support::stderr(&out)
+        );
+    }
+    let run = p.only_run();
+    assert_eq!(p.records(&run)[0]["status"], "ok");
+}
