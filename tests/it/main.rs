@@ -29,6 +29,7 @@ mod grind_interrupt;
 mod grind_kept;
 mod grind_ledger;
 mod grind_live;
+mod grind_orphans;
 mod grind_parallel;
 mod grind_parallel_control;
 mod grind_parallel_crash;

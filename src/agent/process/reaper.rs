@@ -5,8 +5,11 @@
 //! more it would be re-parented to init and outlive its session. `grind` therefore makes itself
 //! a *child subreaper* (`PR_SET_CHILD_SUBREAPER`, Linux): orphans anywhere below it are
 //! re-parented to it instead of init. When a supervised process ends, every child of ours other
-//! than the one we supervise is such an orphan, and it is ended with all its descendants: TERM, a
-//! grace period, KILL, and reaped (as their new parent we must, or they stay zombies).
+//! than the one we supervise is such an orphan, and it is ended with all its descendants and
+//! their process groups: TERM, a grace period, then KILL on every scan until none is left, and
+//! reaped (as their new parent we must, or they stay zombies). A process that re-forks faster
+//! than a scan of `/proc` is caught by its group, which its exited (zombie) predecessors, ours
+//! until reaped, still name.
 //!
 //! Several sessions of a parallel run are supervised at once, each from a thread of its own: every
 //! supervised child is registered while it runs, and is never taken for an orphan. An orphan
@@ -82,8 +85,8 @@ pub(super) fn active() -> bool {
     SUBREAPER.load(Ordering::SeqCst)
 }
 
-/// `pid → (parent pid, state)` of every process in `/proc`.
-fn processes() -> HashMap<i32, (i32, char)> {
+/// `pid → (parent pid, state, process group)` of every process in `/proc`.
+fn processes() -> HashMap<i32, (i32, char, i32)> {
     let mut out = HashMap::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return out;
@@ -106,20 +109,22 @@ fn processes() -> HashMap<i32, (i32, char)> {
         let mut f = rest.split_whitespace();
         let state = f.next().and_then(|s| s.chars().next()).unwrap_or('?');
         let ppid = f.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        out.insert(pid, (ppid, state));
+        let pgid = f.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        out.insert(pid, (ppid, state, pgid));
     }
     out
 }
 
 /// Our children other than `except` and the supervised ones (adopted orphans), with all their
-/// descendants; with `tag`, only the orphans that carry it (see the module's comment).
-fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>) {
+/// descendants and the process groups they are in (other than ours and the supervised
+/// children's); with `tag`, only the orphans that carry it (see the module's comment).
+fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>, BTreeSet<i32>) {
     let me = getpid().as_raw();
     let procs = processes();
     let busy = supervised().keys().copied().collect::<BTreeSet<i32>>();
     let children: Vec<i32> = procs
         .iter()
-        .filter(|(pid, (ppid, _))| *ppid == me && Some(Pid::from_raw(**pid)) != except)
+        .filter(|(pid, (ppid, ..))| *ppid == me && Some(Pid::from_raw(**pid)) != except)
         .map(|(pid, _)| *pid)
         .filter(|pid| !busy.contains(pid))
         .filter(|pid| tag.is_none_or(|t| carries(*pid, t)))
@@ -127,7 +132,7 @@ fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>) 
     let mut tree: BTreeSet<i32> = children.iter().copied().collect();
     loop {
         let before = tree.len();
-        for (pid, (ppid, _)) in &procs {
+        for (pid, (ppid, ..)) in &procs {
             if tree.contains(ppid) {
                 tree.insert(*pid);
             }
@@ -136,11 +141,35 @@ fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>) 
             break;
         }
     }
-    let live = tree
-        .into_iter()
-        .filter(|p| !matches!(procs.get(p), Some((_, 'Z' | 'X'))))
+    let live: BTreeSet<i32> = tree
+        .iter()
+        .copied()
+        .filter(|p| !matches!(procs.get(p), Some((_, 'Z' | 'X', _))))
         .collect();
-    (live, children)
+    // NB: a process that forks its successor and exits at once outruns any scan of /proc (the
+    // one alive when the directory is listed is gone when its stat is read, its successor not
+    // listed yet), but each one that exited stays our zombie, with its process group, until we
+    // reap it; and a signal to a group reaches every member at once (no fork slips between).
+    // So the groups of the live and of the zombies are signalled too: never our own group, a
+    // supervised session's, or `except`'s.
+    let mine = nix::unistd::getpgrp().as_raw();
+    let groups = tree
+        .iter()
+        .filter_map(|p| procs.get(p).map(|(_, _, g)| *g))
+        .filter(|g| *g > 1 && *g != mine && !busy.contains(g))
+        .filter(|g| except.is_none_or(|e| e.as_raw() != *g))
+        .collect();
+    (live, children, groups)
+}
+
+/// Sends `sig` to each process of `live` and to each group of `groups`.
+fn signal_all(live: &BTreeSet<i32>, groups: &BTreeSet<i32>, sig: Signal) {
+    for &g in groups {
+        let _ = nix::sys::signal::killpg(Pid::from_raw(g), sig);
+    }
+    for &p in live {
+        let _ = kill(Pid::from_raw(p), sig);
+    }
 }
 
 fn reap(children: &[i32]) {
@@ -168,34 +197,40 @@ pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duratio
         };
         adopted(except, tag)
     };
-    let (live, children) = adopted(except);
-    reap(&children);
-    if live.is_empty() {
+    let (live, children, groups) = adopted(except);
+    if live.is_empty() && groups.is_empty() {
+        reap(&children);
         return 0;
     }
-    let signalled = live.len();
-    for &p in &live {
-        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
-    }
-    let mut deadline = Instant::now() + grace;
-    let mut killed = false;
+    let signalled = live.len().max(groups.len());
+    signal_all(&live, &groups, Signal::SIGTERM);
+    reap(&children);
+    // TERM once, then KILL on every scan until none is left: a process that re-forks between
+    // two scans is found, and ended, by the next one (or with its group).
+    let grace_ends = Instant::now() + grace;
+    let give_up = grace_ends + Duration::from_secs(5);
     loop {
-        std::thread::sleep(Duration::from_millis(20));
-        let (live, children) = adopted(except);
-        reap(&children);
-        if live.is_empty() {
+        std::thread::sleep(Duration::from_millis(if Instant::now() < grace_ends {
+            20
+        } else {
+            2
+        }));
+        let (live, children, groups) = adopted(except);
+        // NB: no live process found proves nothing while new zombies keep coming (see
+        // `adopted`): done only when neither is left.
+        if live.is_empty() && groups.is_empty() {
+            reap(&children);
             break;
         }
-        if Instant::now() >= deadline {
-            if killed {
-                break; // unkillable (uninterruptible sleep): give up rather than hang
-            }
-            for &p in &live {
-                let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
-            }
-            killed = true;
-            deadline = Instant::now() + Duration::from_secs(2);
+        let now = Instant::now();
+        if now >= give_up {
+            break; // unkillable (uninterruptible sleep): give up rather than hang
         }
+        if now >= grace_ends {
+            signal_all(&live, &groups, Signal::SIGKILL);
+        }
+        // Only now: a zombie reaped before its group is signalled takes the group's name along.
+        reap(&children);
     }
     signalled
 }

@@ -1,0 +1,58 @@
+//! Processes an agent leaves behind end with its session, whatever they do to escape: here a
+//! chain that ignores TERM and re-forks faster than the reaper can scan `/proc` (each process
+//! starts its successor and exits at once), in a session of its own (`setsid`). Before, one
+//! KILL round missed the successor forked meanwhile, and the chain outlived the grind.
+
+use std::time::Duration;
+
+use crate::support::grind::*;
+
+/// Starts the chain (out of the agent's group, its output nowhere), then commits and exits.
+const AGENT: &str = r#"
+HOP='trap "" TERM; [ -e "$MARKS/stop" ] && exit 0; echo $$ >> "$MARKS/hops"; sh -c "$HOP" & exit 0'
+export HOP
+setsid sh -c "$HOP" </dev/null >/dev/null 2>&1 &
+while [ ! -e "$MARKS/hops" ]; do sleep 0.01; done
+echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+/// Ends a chain the test failed to see ended (each of its processes checks for `stop`).
+struct Stop(std::path::PathBuf);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, "");
+    }
+}
+
+#[test]
+fn a_process_that_re_forks_faster_than_a_scan_does_not_outlive_its_session() {
+    let p = Project::new();
+    p.prompt("a", "").agent(AGENT);
+    let _stop = Stop(p.marks().join("stop"));
+    let out = p.grind(&["--max-iterations", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["ok"]);
+    // Each process of the chain appends its pid.
+    let last = || std::fs::read_to_string(p.marks().join("hops")).unwrap_or_default();
+    let before = last();
+    std::thread::sleep(Duration::from_millis(500));
+    let after = last();
+    assert_eq!(
+        before,
+        after,
+        "the chain still re-forks after grind ended: {}",
+        diag(&out)
+    );
+    let pid: i32 = after
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().parse().ok())
+        .expect("the chain ran");
+    assert!(
+        wait_gone(pid, Duration::from_secs(2)),
+        "its last process {pid} lives on"
+    );
+}
