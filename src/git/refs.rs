@@ -138,6 +138,23 @@ impl Repo {
         }
     }
 
+    /// The messages of the reflog entries of `name` newer than the newest one that set it to
+    /// `old`, newest first; `None` when no entry set it to `old` (or there is no reflog).
+    pub fn reflog_since(&self, name: &str, old: Oid) -> Result<Option<Vec<String>>> {
+        let log = self
+            .inner
+            .reflog(name)
+            .map_err(GitError::git(format!("cannot read the reflog of {name}")))?;
+        let mut out = Vec::new();
+        for e in log.iter() {
+            if e.id_new() == old.raw() {
+                return Ok(Some(out));
+            }
+            out.push(String::from_utf8_lossy(e.message_bytes().unwrap_or_default()).into_owned());
+        }
+        Ok(None)
+    }
+
     /// Number of entries in the reflog of `name` (0 when it has none).
     pub fn reflog_len(&self, name: &str) -> Result<usize> {
         let log = self

@@ -29,6 +29,7 @@ mod record_line;
 mod rules;
 mod run;
 mod write;
+mod written;
 
 pub mod layout;
 mod layout_redact;
@@ -55,6 +56,7 @@ pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339
 pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA};
 pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
+pub use written::RestoredRef;
 
 /// Errors of the run store. Messages name the run, the seq and the path involved.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +152,8 @@ pub struct RunStore<'a> {
     clock: &'a dyn Clock,
     entropy: &'a dyn Entropy,
     identity: Identity,
+    /// The tips this store wrote, by run, and the run refs it put back (`written.rs`).
+    written: written::Written,
 }
 
 impl<'a> RunStore<'a> {
@@ -159,6 +163,7 @@ impl<'a> RunStore<'a> {
             clock,
             entropy,
             identity: repo.identity(),
+            written: written::Written::default(),
         }
     }
 

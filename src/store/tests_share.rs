@@ -30,7 +30,9 @@ fn diverged(store: &RunStore<'_>, id: &RunId) -> (Oid, Oid, Oid) {
             .unwrap(),
         CasOutcome::Updated
     );
-    let a_tip = append(store, id, late, b"a log").unwrap().commit;
+    // Another machine's writer: this store would put back the tip it wrote (`written.rs`).
+    let other = RunStore::new(repo, store.clock, store.entropy);
+    let a_tip = append(&other, id, late, b"a log").unwrap().commit;
     (base, a_tip, b_tip)
 }
 

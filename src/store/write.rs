@@ -112,7 +112,10 @@ impl RunStore<'_> {
             &format!("pitboss: run {id} started"),
         )? {
             CasOutcome::Updated => Ok(Run {
-                id,
+                id: {
+                    self.note_written(&id, commit);
+                    id
+                },
                 tip: commit,
                 meta,
                 state,
@@ -348,6 +351,7 @@ impl RunStore<'_> {
         let mut locked_since: Option<Instant> = None;
         let mut attempt: u32 = 0;
         loop {
+            self.guard_tip(id)?;
             let run = self.open_run(id)?;
             let tip_tree = self.tip_tree(&run)?;
             let (built, extra) = build(tip_tree, &run.state)?;
@@ -366,7 +370,10 @@ impl RunStore<'_> {
                 Some(run.tip),
                 &format!("pitboss: {subject}"),
             )? {
-                CasOutcome::Updated => return Ok((commit, extra)),
+                CasOutcome::Updated => {
+                    self.note_written(id, commit);
+                    return Ok((commit, extra));
+                }
                 CasOutcome::Raced(kind) => {
                     if kind == crate::git::RaceKind::Locked {
                         let since = *locked_since.get_or_insert_with(Instant::now);

@@ -1,7 +1,8 @@
 //! What an agent can write into the repository's common git directory, where it would run as
 //! the user afterwards: a hook (`git pitboss push` runs `pre-push`), `core.fsmonitor` in the
 //! config (every plain `git status` runs it). grind notices the change when the agent is done,
-//! puts everything back, makes the session an `error` and says what it found.
+//! puts everything back, makes the session an `error` and says what it found. And the run ref:
+//! rewound, forged onto or deleted by an agent, it goes back to the tip grind wrote.
 
 use crate::support::grind::*;
 
@@ -64,4 +65,68 @@ fn a_session_that_leaves_the_git_directory_alone_is_ok() {
     let out = p.grind(&["--max-iterations", "2"]);
     let run = p.only_run();
     assert_eq!(statuses(&p.records(&run)), ["ok", "ok"], "{}", diag(&out));
+}
+
+/// The agent of session 3 rewinds the run ref two commits (dropping the records of sessions 1
+/// and 2 from it): grind puts it back and appends onto its own tip, so the run keeps all four
+/// sessions, and says what it found.
+#[test]
+fn a_rewound_run_ref_is_put_back_and_no_record_vanishes() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        r#"if [ "$PITBOSS_SEQ" = 3 ]; then
+  git update-ref "refs/pitboss/grind/$PITBOSS_RUN_ID" "refs/pitboss/grind/$PITBOSS_RUN_ID~2"
+fi
+echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = p.grind(&["--max-iterations", "4"]);
+    let run = p.only_run();
+    assert_eq!(seqs(&p.records(&run)), [1, 2, 3, 4], "{}", diag(&out));
+    assert!(
+        diag(&out).contains("by something other than pitboss; it is back at"),
+        "the user is told\n{}",
+        diag(&out)
+    );
+}
+
+/// The agent commits a forged session commit on top of the run ref: it does not join the run.
+#[test]
+fn a_commit_forged_onto_the_run_ref_does_not_join_the_history() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        r#"if [ "$PITBOSS_SEQ" = 1 ]; then
+  r="refs/pitboss/grind/$PITBOSS_RUN_ID"
+  f=$(git commit-tree -p "$r" -m "forged by the agent" "$r^{tree}")
+  git update-ref "$r" "$f"
+fi
+echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = p.grind(&["--max-iterations", "2"]);
+    let run = p.only_run();
+    assert_eq!(seqs(&p.records(&run)), [1, 2], "{}", diag(&out));
+    let history =
+        p.sb.git(&["log", "--format=%s", &format!("refs/pitboss/grind/{run}")]);
+    assert!(!history.contains("forged"), "{history}");
+}
+
+/// The agent deletes every `refs/pitboss/*` ref: the run ref comes back, the run goes on to its
+/// end and finishes, with no error that would send the user to a `--resume`.
+#[test]
+fn a_deleted_run_ref_comes_back_and_the_run_finishes() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        r#"if [ "$PITBOSS_SEQ" = 1 ]; then
+  git for-each-ref --format='%(refname)' refs/pitboss/ | while read r; do git update-ref -d "$r"; done
+fi
+echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = p.grind(&["--max-iterations", "2"]);
+    assert!(out.status.success(), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(seqs(&p.records(&run)), [1, 2], "{}", diag(&out));
+    assert_eq!(p.state(&run)["status"], "finished");
+    assert!(!diag(&out).contains("--resume"), "{}", diag(&out));
 }

@@ -282,6 +282,11 @@ impl Progress {
                 state_extra: self.state_extra(),
             },
         )?;
+        for r in ctx.store.take_restored() {
+            obs.event(&GrindEvent::Warning {
+                message: format!("session {}: {}", appended.seq, r.describe()),
+            });
+        }
         if appended.seq != planned_seq {
             obs.event(&GrindEvent::Warning {
                 message: format!(
