@@ -13,6 +13,7 @@ use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::provenance::Reach;
 use crate::provenance::digest::{self, GITHUB_BODY_LIMIT};
+use crate::provenance::reach::Reach;
 use crate::provenance::review::{Review, review};
 
 /// Review what a run did: its diff stat, sessions, unlanded work and totals.
@@ -66,25 +67,35 @@ pub(crate) fn digest_of(r: &Review) -> CliResult<String> {
 fn no_branch(r: &Review) -> String {
     let base = r.base_branch.as_deref().map_or("the base".into(), one_line);
     let with_code = r.sessions.iter().filter(|s| s.landed).count();
-    let unreached = r
-        .sessions
-        .iter()
-        .filter(|s| s.landed && !s.reach.reached())
-        .count();
+    let count = |want: &[Reach]| {
+        r.sessions
+            .iter()
+            .filter(|s| s.landed && want.contains(&s.reach))
+            .count()
+    };
+    // `unknown` and `no-target` are not "did not reach": the view cannot know.
+    let (no, unknown) = (
+        count(&[Reach::No]),
+        count(&[Reach::Unknown, Reach::NoTarget]),
+    );
+    let lead = "no diff: the run branch is not here";
+    let tail = "its sessions' commits are below";
     if with_code == 0 {
-        "no diff: the run branch is not here, nor its commits (not fetched: `git pitboss fetch` \
-         brings it)"
-            .to_string()
-    } else if unreached == 0 {
+        format!("{lead}, nor its commits (not fetched: `git pitboss fetch` brings it)")
+    } else if no > 0 {
         format!(
-            "no diff: the run branch is not here (deleted after it landed: the work of its \
-             {with_code} session(s) with commits reached {base}); its sessions' commits are below"
+            "{lead}, and the work of {no} of its {with_code} session(s) with commits has not \
+             reached {base} (a remote may have the branch: `git pitboss ls --remote`); {tail}"
+        )
+    } else if unknown > 0 {
+        format!(
+            "{lead}; whether the work of {unknown} of its {with_code} session(s) with commits \
+             reached {base} is unknown; {tail}"
         )
     } else {
         format!(
-            "no diff: the run branch is not here, and the work of {unreached} of its {with_code} \
-             session(s) with commits has not reached {base} (a remote may have the branch: \
-             `git pitboss ls --remote`); its sessions' commits are below"
+            "{lead} (deleted after it landed: the work of its {with_code} session(s) with \
+             commits reached {base}); {tail}"
         )
     }
 }

@@ -53,7 +53,8 @@ pub(crate) enum Kind {
     TrackingRef,
     /// `refs/pitboss-remotes/<remote>/gone/<id>`: the run was deleted on that remote.
     GoneMarker,
-    /// `refs/pitboss-tombstones/grind/<id>`: the run was deleted here.
+    /// `refs/pitboss-tombstones/grind/<id>`: the run was deleted here; or
+    /// `refs/pitboss-tombstones/heads/pitboss/<id>`: gc deleted the run's branch here.
     Tombstone,
 }
 

@@ -2,8 +2,9 @@
 //!
 //! This is the one module that knows the ref prefixes (`refs/pitboss/grind/` for runs,
 //! `refs/pitboss-remotes/<remote>/grind/` for the copies last seen on a remote,
-//! `refs/pitboss-tombstones/grind/` for runs deleted here, `refs/pitboss-local/work/` for work
-//! kept on this machine only); the file names inside a run's tree
+//! `refs/pitboss-tombstones/grind/` for runs deleted here, `refs/pitboss-tombstones/heads/` for
+//! run branches gc deleted here, `refs/pitboss-local/work/` for work kept on this machine only);
+//! the file names inside a run's tree
 //! are `paths.rs`'s (house style 9). Run ids and remote names become ref names, so they are checked here
 //! before anything is written or looked up.
 
