@@ -13,7 +13,6 @@ use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::provenance::Reach;
 use crate::provenance::digest::{self, GITHUB_BODY_LIMIT};
-use crate::provenance::reach::Reach;
 use crate::provenance::review::{Review, review};
 
 /// Review what a run did: its diff stat, sessions, unlanded work and totals.
