@@ -34,6 +34,7 @@ mod grind_recovery;
 mod grind_run;
 mod grind_secrets;
 mod grind_skip;
+mod hostile_output;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
