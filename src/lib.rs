@@ -21,6 +21,7 @@ pub mod agent;
 mod cli;
 pub mod clock;
 pub(crate) mod config;
+pub(crate) mod escape;
 pub(crate) mod fields;
 pub(crate) mod forge;
 pub(crate) mod gc;

@@ -10,7 +10,7 @@ use super::ledger;
 use super::resolve::{duration, open_run, with_store};
 use super::ui::{self, Style};
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::store::{SessionStatus, render_sessions_md};
+use crate::store::{SessionRecord, SessionStatus, render_sessions_md};
 
 /// Show the session records of a run.
 #[derive(Debug, Args)]
@@ -78,12 +78,7 @@ pub(crate) fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         .unwrap_or("");
                     // Only a session kept off the branch by its landing is marked: sequential
                     // runs (no landing) read as they always did.
-                    let mark = r
-                        .landing
-                        .as_ref()
-                        .and_then(|l| l.mark())
-                        .map(|m| format!("{} ", ctx.ui.paint(Style::Bad, m)))
-                        .unwrap_or_default();
+                    let mark = mark(ctx, r, summary);
                     let line = format!(
                         "{}  {status} {:<pw$} {:>6} {:>9} {:>9}  {}  {mark}{}",
                         ctx.ui.paint(Style::Dim, &format!("{:04}", r.seq)),
@@ -101,6 +96,18 @@ pub(crate) fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// The mark of a session its landing kept off the branch (`conflict `), unless its summary
+/// already says it ("conflicts with …" is not marked twice: "conflict conflicts with …").
+fn mark(ctx: &Ctx, r: &SessionRecord, summary: &str) -> String {
+    let summary = summary.to_lowercase();
+    r.landing
+        .as_ref()
+        .and_then(|l| l.mark())
+        .filter(|m| !summary.starts_with(&m.replace('_', " ")))
+        .map(|m| format!("{} ", ctx.ui.paint(Style::Bad, m)))
+        .unwrap_or_default()
 }
 
 pub(crate) fn style(s: SessionStatus) -> Style {

@@ -7,7 +7,7 @@ mod blame;
 mod demo;
 mod dry_run;
 mod errors;
-mod escape;
+use crate::escape;
 mod exit;
 mod export;
 mod fetch;

@@ -7,6 +7,11 @@
 //! largest `k` that fits, found by bisection). The list of changed files is always capped, so
 //! a huge diff cannot crowd the sessions out. Pure: a [`Review`] in, a string out.
 //!
+//! Everything a run holds was written by agents or fetched from remotes, and a pull request's
+//! body is read by people and by the forge: control characters are shown as visible escapes,
+//! `@mentions` cannot notify anyone (a zero-width space follows the `@`), and brackets are
+//! escaped so agent text cannot make links or load remote images.
+//!
 //! The limit is counted in bytes, never fewer than the characters (or UTF-16 units) a forge
 //! counts, so a body that fits here fits there.
 
@@ -14,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::review::{Review, ReviewSession};
+use crate::escape::one_line;
 
 /// GitHub's cap on a pull request's body.
 pub(crate) const GITHUB_BODY_LIMIT: usize = 65_536;
@@ -133,20 +139,24 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         cost(t.cost_usd, t.cost_unknown, t.sessions),
     )?;
     if !r.files.is_empty() {
-        writeln!(out, "\n### Files\n\n```text")?;
-        for f in r.files.iter().take(MAX_FILES) {
+        let paths: Vec<String> = r
+            .files
+            .iter()
+            .take(MAX_FILES)
+            .map(|f| tail(&one_line(&f.path.replace('\n', " ")), MAX_PATH))
+            .collect();
+        // A path holding ``` must not close the block early: fence with a longer run.
+        let fence = "`".repeat(longest_backticks(paths.iter().map(String::as_str)).max(2) + 1);
+        writeln!(out, "\n### Files\n\n{fence}text")?;
+        for (f, path) in r.files.iter().zip(&paths) {
             let change = if f.binary {
                 "binary".to_string()
             } else {
                 format!("+{} -{}", f.added, f.removed)
             };
-            writeln!(
-                out,
-                "{change:>13}  {}",
-                tail(&f.path.replace('\n', " "), MAX_PATH)
-            )?;
+            writeln!(out, "{change:>13}  {path}")?;
         }
-        writeln!(out, "```")?;
+        writeln!(out, "{fence}")?;
         if r.files.len() > MAX_FILES {
             let n = r.files.len() - MAX_FILES;
             writeln!(
@@ -255,19 +265,31 @@ fn summary(s: &ReviewSession, max: usize) -> String {
     }
 }
 
-/// Text safe inside a table cell: one line, no column breaks, no raw HTML.
+/// Text safe inside a table cell: one line, no column breaks, no raw HTML, no control
+/// characters, no mentions, no links or images.
 fn cell(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    one_line(&s.replace(['\n', '\r'], " "))
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace('@', "@\u{200B}")
+}
+
+/// The longest run of backticks in any of `texts`.
+fn longest_backticks<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts
+        .flat_map(|t| t.split(|c| c != '`').map(str::len))
+        .max()
+        .unwrap_or(0)
 }
 
 /// An inline code span showing `s` as it is: fenced with more backticks than any run of them
 /// inside, padded when it starts or ends with one.
 fn code(s: &str) -> String {
-    let one = s.replace(['\n', '\r'], " ");
-    let longest = one.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let one = one_line(&s.replace(['\n', '\r'], " ")).into_owned();
+    let longest = longest_backticks(std::iter::once(one.as_str()));
     let fence = "`".repeat(longest + 1);
     let pad = if one.starts_with('`') || one.ends_with('`') {
         " "

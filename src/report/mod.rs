@@ -107,7 +107,7 @@ pub(crate) fn render(runs: &[RunInput<'_>], opts: &ReportOptions) -> Result<Stri
     })?)
 }
 
-/// minijinja's HTML escaping, less its escape of `/`: that one guards only against closing a
+/// minijinja's HTML escaping plus visible control characters, less its escape of `/`: that one guards only against closing a
 /// `<script>` from inside a string, and the page has no script, while transcripts are full of
 /// paths (every `/` would cost five more bytes in a 10,000-session page).
 fn html_formatter(
@@ -125,6 +125,14 @@ fn html_formatter(
         Some(s) => std::borrow::Cow::Borrowed(s),
         None => std::borrow::Cow::Owned(value.to_string()),
     };
+    // HTML escaping leaves control characters alone, and `report --html -` may go to a
+    // terminal: show them as visible escapes (CRLF line ends are just line ends here).
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        text
+    };
+    let text = crate::escape::terminal_safe(&text);
     let mut rest: &str = &text;
     while let Some(i) = rest.find(['<', '>', '&', '"', '\'']) {
         out.write_str(&rest[..i])?;

@@ -39,6 +39,7 @@ mod grind_run;
 mod grind_secrets;
 mod grind_skip;
 mod grind_tamper;
+mod hostile_output;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;

@@ -127,6 +127,11 @@ fn two_sessions_editing_one_line_one_lands_one_conflicts_with_its_patch_kept() {
         summary.contains("shared.txt") && summary.contains("session 1"),
         "{ctx}"
     );
+    // `log` marks the session once: its summary already says it conflicts.
+    let log = p.sb.ok(&["log", &run], "");
+    let line = log.lines().nth(1).unwrap_or_default();
+    assert!(line.contains("  conflicts with the run branch"), "{log}");
+    assert!(!line.contains("conflict conflicts"), "{log}");
     // The branch holds the first session's line only.
     assert_eq!(
         p.sb.git(&["show", &format!("{}:shared.txt", p.branch(&run))]),

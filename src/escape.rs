@@ -1,4 +1,5 @@
-//! Text that came from outside, made safe to print for a person.
+//! Text that came from outside, made safe to print for a person (in a terminal, a pull
+//! request or a page a terminal may show).
 //!
 //! Summaries, prompts, error texts and ids in a run were written by agents, or fetched from a
 //! remote anyone can push to. Printed raw, their control characters act on the reader's
