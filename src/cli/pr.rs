@@ -380,6 +380,15 @@ fn forge_err(e: ForgeError, repo: &ForgeRepo) -> CliError {
         (ForgeError::NotAuthenticated { .. }, forge::Forge::GitLab) => {
             format!("run `glab auth login --hostname {host}`, then run the command again")
         }
+        // A retry must never open a second pull request: it is suggested only when the forge
+        // said it has none open from the branch.
+        (ForgeError::NoUrl { checked: true, head, .. }, _) => format!(
+            "{host} has no open pull request from {head}: run the command again to open one"
+        ),
+        (ForgeError::NoUrl { head, .. }, _) => format!(
+            "look on {host} for a pull request from {head} before running the command again \
+             (it may be open already; a second run would open another)"
+        ),
         (ForgeError::Refused { .. }, _) => {
             "the branch is pushed: fix what the forge says (an open pull request for the branch, a base branch it does not have), then run the command again".to_string()
         }

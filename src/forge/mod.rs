@@ -68,10 +68,15 @@ pub(crate) enum ForgeError {
     NotAuthenticated { program: &'static str, host: String },
     #[error("{host} refused the pull request: {detail}")]
     Refused { host: String, detail: String },
-    #[error("`{program}` said it opened the pull request but printed no URL: {output}")]
+    #[error(
+        "`{program}` said it opened the pull request but printed no URL; it printed: {output:?}"
+    )]
     NoUrl {
         program: &'static str,
         output: String,
+        /// Whether the forge was asked for an open pull request from `head` (it has none).
+        checked: bool,
+        head: String,
     },
 }
 

@@ -562,3 +562,49 @@ fn which(program: &str) -> std::path::PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| panic!("{program} is not on PATH"))
 }
+
+/// Issue 22: gh answers the creation without the pull request's URL. pitboss asks the forge
+/// for an open pull request from the run's branch before anything else: found, it is recorded
+/// and no second one is opened; the output gh printed is quoted either way.
+#[test]
+fn a_creation_answered_without_a_url_finds_the_open_pull_request() {
+    if !gh_here() {
+        return;
+    }
+    let p = project();
+    let out = p.grind_with(&["--max-iterations", "3"], &[("FAIL_TWO", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+    let run = p.only_run();
+    let bare = Bare::new();
+    let mock = MockGithub::start(&bare.path, Some(201));
+    mock.wire(&p.sb, &bare.path);
+
+    let out = pr(&p, Some(&mock), true, &[&run]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let url = format!("https://127.0.0.1:{}/octo/widgets/pull/7", mock.port);
+    assert!(
+        text(&out.stdout).contains(&format!("pull request {url}")),
+        "{}",
+        diag(&out)
+    );
+    let reqs = mock.requests();
+    let posts = reqs.iter().filter(|r| r["method"] == "POST").count();
+    assert_eq!(posts, 1, "{reqs:?}");
+    let get = reqs.iter().find(|r| r["method"] == "GET").expect("asked");
+    assert!(
+        get["path"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("head=octo:pitboss/{run}")),
+        "{get}"
+    );
+    let show = p.sb.ok(&["show", &run], "");
+    assert!(show.contains(&format!("pull req  {url}")), "{show}");
+    // Run again: the recorded pull request, no second creation.
+    let again = pr(&p, Some(&mock), true, &[&run]);
+    assert_eq!(again.status.code(), Some(0), "{}", diag(&again));
+    let posts = (mock.requests().iter())
+        .filter(|r| r["method"] == "POST")
+        .count();
+    assert_eq!(posts, 1);
+}
