@@ -21,7 +21,7 @@ use crate::store::{Run, SessionRecord};
 /// browser or attach it to an issue. Several runs are shown side by side.
 #[derive(Debug, Args)]
 pub(crate) struct HtmlReportArgs {
-    /// The runs (full ids or unique prefixes); the newest run when none is given.
+    /// The runs (full ids or unique prefixes); every run when none is given.
     runs: Vec<String>,
     /// Where to write the page (`-` for standard output).
     #[arg(long, value_name = "FILE")]
@@ -33,6 +33,31 @@ pub(crate) struct HtmlReportArgs {
     /// branch).
     #[arg(long, value_name = "REV")]
     target: Option<String>,
+}
+
+/// The runs named (each once), or every run of the repository, oldest first, when none is.
+fn chosen_runs(store: &crate::store::RunStore<'_>, names: &[String]) -> Result<Vec<Run>, CliError> {
+    let mut runs: Vec<Run> = Vec::new();
+    if names.is_empty() {
+        let listing = store.list()?;
+        if listing.runs.is_empty() {
+            return Err(
+                CliError::user(anyhow!("there is no run to report on")).hint(
+                    "start one with `git pitboss grind`, or fetch one with `git pitboss fetch`",
+                ),
+            );
+        }
+        for r in &listing.runs {
+            runs.push(open_run(store, r.id.as_str())?);
+        }
+    }
+    for r in names {
+        let run = open_run(store, r)?;
+        if !runs.iter().any(|x| x.id == run.id) {
+            runs.push(run);
+        }
+    }
+    Ok(runs)
 }
 
 struct Loaded {
@@ -49,21 +74,7 @@ pub(crate) fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
         ..ReportOptions::default()
     };
     let page = with_store(ctx, |store| {
-        let mut runs = Vec::new();
-        if args.runs.is_empty() {
-            let newest = store.latest()?.ok_or_else(|| {
-                CliError::user(anyhow!("there is no run to report on")).hint(
-                    "start one with `git pitboss grind`, or fetch one with `git pitboss fetch`",
-                )
-            })?;
-            runs.push(open_run(store, newest.id.as_str())?);
-        }
-        for r in &args.runs {
-            let run = open_run(store, r)?;
-            if !runs.iter().any(|x: &Run| x.id == run.id) {
-                runs.push(run);
-            }
-        }
+        let runs = chosen_runs(store, &args.runs)?;
         let mut index = Index::load(store, &IndexOptions::default())?;
         let target = match &args.target {
             Some(t) => Target::Rev(t.clone()),

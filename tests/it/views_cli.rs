@@ -168,3 +168,32 @@ fn report_axis_labels_never_repeat() {
         assert!(seen.insert(t.as_str()), "{t} twice in {ticks:?}");
     }
 }
+
+/// `report --html` with no run named covers every run, side by side (it covered the newest).
+#[test]
+fn report_covers_every_run_by_default() {
+    let sb = Sandbox::new();
+    for (run, minute) in [("older", 0), ("newer", 30)] {
+        let rec = RecordJson::new("fix")
+            .times(
+                &format!("2026-11-24T10:{minute:02}:00Z"),
+                &format!("2026-11-24T10:{:02}:00Z", minute + 5),
+            )
+            .json();
+        sb.ok(&["record", run, "--create"], &rec);
+    }
+    let html = sb.ok(&["report", "--html", "-"], "");
+    assert!(html.contains("Runs side by side"), "one run only");
+    assert!(
+        html.contains("id=\"run-older\""),
+        "the older run is missing"
+    );
+    assert!(
+        html.contains("id=\"run-newer\""),
+        "the newer run is missing"
+    );
+    let empty = Sandbox::new();
+    let out = empty.run(&["report", "--html", "-"], "");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(crate::support::stderr(&out).contains("there is no run to report on"));
+}
