@@ -19,7 +19,7 @@ if [ "$PITBOSS_SEQ" = 2 ] && [ -n "$FAIL_TWO" ]; then exit 3; fi
 git add . && git commit -q -m "agent $PITBOSS_SEQ"
 "#;
 
-fn project() -> Project {
+pub(crate) fn project() -> Project {
     let p = Project::new();
     p.prompt("fix", "").agent(AGENT);
     p.sb.git(&["add", "."]);
@@ -27,11 +27,11 @@ fn project() -> Project {
     p
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn pr(p: &Project, mock: Option<&MockGithub>, token: bool, args: &[&str]) -> Output {
+pub(crate) fn pr(p: &Project, mock: Option<&MockGithub>, token: bool, args: &[&str]) -> Output {
     let mut cmd = p.sb.git_pitboss();
     cmd.arg("pr").args(args);
     if let Some(m) = mock {
