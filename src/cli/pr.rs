@@ -46,6 +46,11 @@ pub(crate) struct PrArgs {
     /// Open it as a draft.
     #[arg(long)]
     draft: bool,
+    /// The repository on the forge, for a remote whose URL names none (a path, a mirror):
+    /// `<owner>/<name>` (on github.com, or gitlab.com with `pitboss.forge = gitlab`) or the
+    /// repository's https URL.
+    #[arg(long, value_name = "OWNER/NAME")]
+    repo: Option<String>,
 }
 
 /// What `pr` and `grind --pr` ask for.
@@ -55,6 +60,8 @@ pub(crate) struct PrOptions {
     pub base: Option<String>,
     pub title: Option<String>,
     pub draft: bool,
+    /// `--repo`: the forge's repository, instead of the one the remote's URL names.
+    pub repo: Option<String>,
     /// Print the push report and the URL on stdout (not under `grind --json`, whose stdout is
     /// its events: the URL then goes to stderr).
     pub stdout: bool,
@@ -82,6 +89,7 @@ pub(crate) fn cmd_pr(ctx: &Ctx, args: PrArgs) -> CliResult {
         base: args.base,
         title: args.title,
         draft: args.draft,
+        repo: args.repo,
         stdout: true,
     };
     with_store(ctx, |store| {
@@ -125,7 +133,7 @@ pub(crate) fn open_pr(
             )
         })?;
     let remote = resolve_remote(store, opts.remote.as_deref()).map_err(Before)?;
-    let forge_repo = forge_of(store, &remote).map_err(Before)?;
+    let forge_repo = forge_of(store, &remote, opts.repo.as_deref()).map_err(Before)?;
     if let Some(f) = &forge_repo
         && !on_path(f.forge.program())
     {
@@ -340,11 +348,25 @@ fn check_on_remote(store: &RunStore<'_>, remote: &Remote, head_ref: &str) -> Res
     }
 }
 
-/// The forge of a remote, from `pitboss.forge` or its URL.
-fn forge_of(store: &RunStore<'_>, remote: &Remote) -> Result<Option<ForgeRepo>, CliError> {
+/// The forge of a remote, from `pitboss.forge` or its URL (or the `--repo` given for it).
+fn forge_of(
+    store: &RunStore<'_>,
+    remote: &Remote,
+    given: Option<&str>,
+) -> Result<Option<ForgeRepo>, CliError> {
     let repo = store.repo();
     let known = repo.remote_names()?;
-    let url = if known.contains(&remote.target) {
+    let configured = repo.config_string(FORGE_KEY).ok().flatten();
+    let url = if let Some(g) = given {
+        if g.contains("://") {
+            g.to_string()
+        } else {
+            // `<owner>/<name>`: on the public host of the configured forge, GitHub by default.
+            let gitlab = configured.as_deref().map(str::trim) == Some("gitlab");
+            let host = if gitlab { "gitlab.com" } else { "github.com" };
+            format!("https://{host}/{}", g.trim_matches('/'))
+        }
+    } else if known.contains(&remote.target) {
         repo.config_string(&format!("remote.{}.url", remote.target))
             .ok()
             .flatten()
@@ -352,12 +374,11 @@ fn forge_of(store: &RunStore<'_>, remote: &Remote) -> Result<Option<ForgeRepo>, 
     } else {
         remote.target.clone()
     };
-    let configured = repo.config_string(FORGE_KEY).ok().flatten();
     forge::detect(&url, configured.as_deref()).map_err(|e| match &e {
         ForgeError::BadForge(_) => CliError::user(e).hint(format!(
             "`git config {FORGE_KEY} github` or `gitlab`, or `git config --unset {FORGE_KEY}` to read it from the URL"
         )),
-        _ => CliError::user(e).hint("push to a remote whose URL names the repository on the forge, e.g. https://github.com/<owner>/<repo>.git"),
+        _ => CliError::user(e).hint("name the repository with --repo <owner>/<name>, or push to a remote whose URL names it, e.g. https://github.com/<owner>/<repo>.git"),
     })
 }
 

@@ -19,7 +19,7 @@ if [ "$PITBOSS_SEQ" = 2 ] && [ -n "$FAIL_TWO" ]; then exit 3; fi
 git add . && git commit -q -m "agent $PITBOSS_SEQ"
 "#;
 
-fn project() -> Project {
+pub(crate) fn project() -> Project {
     let p = Project::new();
     p.prompt("fix", "").agent(AGENT);
     p.sb.git(&["add", "."]);
@@ -27,11 +27,11 @@ fn project() -> Project {
     p
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn pr(p: &Project, mock: Option<&MockGithub>, token: bool, args: &[&str]) -> Output {
+pub(crate) fn pr(p: &Project, mock: Option<&MockGithub>, token: bool, args: &[&str]) -> Output {
     let mut cmd = p.sb.git_pitboss();
     cmd.arg("pr").args(args);
     if let Some(m) = mock {
@@ -567,10 +567,12 @@ fn which(program: &str) -> std::path::PathBuf {
 /// for an open pull request from the run's branch before anything else: found, it is recorded
 /// and no second one is opened; the output gh printed is quoted either way.
 #[test]
+#[cfg_attr(
+    any(pitboss_lacks = "gh", pitboss_lacks = "python3", pitboss_lacks = "openssl"),
+    ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
+)]
 fn a_creation_answered_without_a_url_finds_the_open_pull_request() {
-    if !gh_here() {
-        return;
-    }
+    require_gh();
     let p = project();
     let out = p.grind_with(&["--max-iterations", "3"], &[("FAIL_TWO", "1")]);
     assert_eq!(out.status.code(), Some(1), "{}", diag(&out));

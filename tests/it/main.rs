@@ -15,6 +15,7 @@ mod claude_cli;
 mod codex_cli;
 mod demo_cli;
 mod forge_pr;
+mod forge_pr_repo;
 mod gc_cli;
 mod gc_landed;
 mod gemini_cli;
