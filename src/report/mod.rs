@@ -102,6 +102,12 @@ pub(crate) fn render(runs: &[RunInput<'_>], opts: &ReportOptions) -> Result<Stri
         style => STYLE,
         runs => minijinja::Value::from(minijinja::value::Serde(&views)),
         compare => runs.len() > 1,
+        // Several runs: each chart's runs side by side, one row per chart.
+        chart_titles => views
+            .iter()
+            .find(|v| !v.charts.is_empty())
+            .map(|v| v.charts.iter().map(|c| c.title).collect::<Vec<_>>())
+            .unwrap_or_default(),
         generated_at => crate::store::rfc3339::format(&opts.generated_at),
         version => env!("CARGO_PKG_VERSION"),
     })?)

@@ -192,6 +192,13 @@ fn report_covers_every_run_by_default() {
         html.contains("id=\"run-newer\""),
         "the newer run is missing"
     );
+    // Each chart's runs side by side: one row of two figures per chart, six charts.
+    assert_eq!(
+        html.matches("<div class=\"side charts-side\">").count(),
+        6,
+        "{html}"
+    );
+    assert_eq!(html.matches("<svg").count(), 12);
     let empty = Sandbox::new();
     let out = empty.run(&["report", "--html", "-"], "");
     assert_eq!(out.status.code(), Some(4), "{out:?}");
