@@ -359,6 +359,20 @@ impl Dispatcher<'_, '_> {
         }
     }
 
+    /// Before a dispatch: sessions start from the tip the queue left, never from one an agent
+    /// put there, and with the git settings as the run found them.
+    fn check_before_dispatch(&mut self, obs: &mut dyn GrindObserver) {
+        let running: Vec<u64> = self.live.keys().copied().collect();
+        self.hold_branch(&running, obs);
+        let agents: Vec<u64> = self
+            .live
+            .iter()
+            .filter(|(_, l)| l.settled.is_none())
+            .map(|(s, _)| *s)
+            .collect();
+        self.hold_settings(&agents, obs);
+    }
+
     /// Charges `seqs` with `why` (each becomes an `error` when it lands), and says so.
     fn charge(&mut self, seqs: &[u64], why: String, obs: &mut dyn GrindObserver) {
         if seqs.is_empty() {
@@ -495,16 +509,7 @@ impl Dispatcher<'_, '_> {
                 // It runs alone: wait until the slots are idle.
                 return Ok(());
             }
-            // Sessions start from the tip the queue left, never from one an agent put there.
-            let running: Vec<u64> = self.live.keys().copied().collect();
-            self.hold_branch(&running, obs);
-            let agents: Vec<u64> = self
-                .live
-                .iter()
-                .filter(|(_, l)| l.settled.is_none())
-                .map(|(s, _)| *s)
-                .collect();
-            self.hold_settings(&agents, obs);
+            self.check_before_dispatch(obs);
             if self.fatal.is_some() {
                 return Ok(());
             }

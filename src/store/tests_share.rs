@@ -26,8 +26,13 @@ fn diverged(store: &RunStore<'_>, id: &RunId) -> (Oid, Oid, Oid) {
         append(store, id, early, b"b log").unwrap().commit
     };
     assert_eq!(
-        repo.cas_ref(&id.ref_name(), base, Some(b_tip), "rewind for the test")
-            .unwrap(),
+        repo.cas_ref(
+            &id.ref_name(),
+            base,
+            Some(b_tip),
+            "pitboss: rewind for the test"
+        )
+        .unwrap(),
         CasOutcome::Updated
     );
     // Another machine's writer: this store would put back the tip it wrote (`written.rs`).
@@ -77,7 +82,7 @@ fn merging_diverged_tips_is_deterministic_and_keeps_every_session() {
     assert_eq!(info.time, newest);
 
     let tip_before = repo.ref_target(&id.ref_name()).unwrap().unwrap();
-    repo.cas_ref(&id.ref_name(), commit, Some(tip_before), "merge")
+    repo.cas_ref(&id.ref_name(), commit, Some(tip_before), "pitboss: merge")
         .unwrap();
     let run = store.open_run(&id).unwrap();
     let records = store.records(&run).unwrap();

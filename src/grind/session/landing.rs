@@ -75,11 +75,7 @@ pub(in crate::grind) fn land_settled(
     };
     // The queue lands only onto the tip it last left (see `guard.rs`).
     let onto = held.expected;
-    let mut charges = held.charges;
-    if let Some(m) = hold_branch(ctx, onto)? {
-        obs.event(&moved_warning(s.seq(), &m));
-        charges.push(m.reason());
-    }
+    let charges = held.charge_now(ctx, s.seq(), obs)?;
     // The scratchpad: the session's edits merged into the current one.
     let theirs = record::scratchpad(ctx, &slot);
     let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
@@ -355,6 +351,24 @@ pub(in crate::grind) struct Held {
     /// What this session is already charged with (found when its agent ended, or while it
     /// ran), in words: a move of the run branch, a change of the git settings.
     pub(in crate::grind) charges: Vec<String>,
+}
+
+impl Held {
+    /// What the session is charged with, once the run branch is checked again (and put back,
+    /// when it moved since its agent ended).
+    fn charge_now(
+        self,
+        ctx: &Ctx,
+        seq: u64,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<Vec<String>, GrindError> {
+        let mut charges = self.charges;
+        if let Some(m) = hold_branch(ctx, self.expected)? {
+            obs.event(&moved_warning(seq, &m));
+            charges.push(m.reason());
+        }
+        Ok(charges)
+    }
 }
 
 /// The warning a move of the run branch gives, charged to session `seq`.
