@@ -11,7 +11,7 @@
 
 use super::ui::Style;
 use crate::grind::run::LandingCounts;
-use crate::store::{Landing, LandingResult};
+use crate::store::{Landing, LandingResult, SessionStatus};
 
 /// Files a conflict line names before it says how many more there are.
 const FILES_SHOWN: usize = 3;
@@ -81,6 +81,20 @@ pub(crate) fn landing_line(
         LandingResult::Nothing => return format!("{seq:04} slot {slot}  nothing to land"),
     };
     format!("{seq:04} slot {slot}  {what}  ({})", took(ms))
+}
+
+/// The line of a session that was never to land (it failed, was cut or skipped): its status
+/// says why, and whether its work was saved (issue 22: not "nothing to land", which it had).
+pub(crate) fn not_landed_line(seq: u64, slot: u32, status: SessionStatus, saved: bool) -> String {
+    let work = if saved {
+        "its work saved as a patch"
+    } else {
+        "it left no work"
+    };
+    format!(
+        "{seq:04} slot {slot}  not landed ({}): {work}",
+        status.as_str()
+    )
 }
 
 /// `38 ms`, `2.1 s`.
@@ -170,6 +184,18 @@ mod tests {
         assert_eq!(
             landing_line(7, 3, &landing(LandingResult::Nothing), 1, plain),
             "0007 slot 3  nothing to land"
+        );
+    }
+
+    #[test]
+    fn a_session_never_to_land_says_why_and_where_its_work_went() {
+        assert_eq!(
+            not_landed_line(3, 1, SessionStatus::Error, true),
+            "0003 slot 1  not landed (error): its work saved as a patch"
+        );
+        assert_eq!(
+            not_landed_line(4, 2, SessionStatus::Skipped, false),
+            "0004 slot 2  not landed (skipped): it left no work"
         );
     }
 

@@ -246,10 +246,16 @@ impl GrindObserver for Human {
                 slot,
                 landing,
                 ms,
+                not_landed,
+                patch_saved,
             } => {
-                let line = super::grind_landing::landing_line(*seq, *slot, landing, *ms, |s, t| {
-                    self.ui_paint(s, t)
-                });
+                let paint = |s, t: &str| self.ui_paint(s, t);
+                let line = match not_landed {
+                    Some(status) if landing.result == crate::store::LandingResult::Nothing => {
+                        super::grind_landing::not_landed_line(*seq, *slot, *status, *patch_saved)
+                    }
+                    _ => super::grind_landing::landing_line(*seq, *slot, landing, *ms, paint),
+                };
                 self.say(&line);
             }
             GrindEvent::Waiting { until, reason } => {
@@ -395,10 +401,12 @@ mod tests {
                 drivers: Vec::new(),
             },
             ms: 12,
+            not_landed: None,
+            patch_saved: true,
         };
         assert_eq!(
             serde_json::to_value(landing).unwrap(),
-            json!({"event": "landing", "seq": 5, "slot": 1, "ms": 12, "landing": {
+            json!({"event": "landing", "seq": 5, "slot": 1, "ms": 12, "patch_saved": true, "landing": {
                 "result": "conflict", "onto": "3f2a", "files": ["src/lib.rs"], "collided_with": [4]
             }})
         );

@@ -35,7 +35,9 @@ use crate::git::{BaseError, GitError, Repo};
 use crate::plan::Plan;
 use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 use crate::plan::scheduler::{Pick, SchedulerError, SchedulerState};
-use crate::store::{RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, StoreError};
+use crate::store::{
+    RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, SessionStatus, StoreError,
+};
 
 /// What a grind is asked to do (the CLI builds it from flags, config and the environment).
 #[derive(Debug, Clone)]
@@ -213,17 +215,27 @@ impl LandingCounts {
         use crate::store::LandingResult as L;
         let mut c = LandingCounts::default();
         let mut any = false;
-        for l in records.into_iter().filter_map(|r| r.landing.as_ref()) {
+        for r in records {
+            let Some(l) = r.landing.as_ref() else {
+                continue;
+            };
             any = true;
             *match l.result {
                 L::Landed => &mut c.landed,
                 L::Conflict => &mut c.conflict,
                 L::VerifyFailed => &mut c.verify_failed,
+                // A failed session had work, and it was saved: its status counts it.
+                L::Nothing if !landable(r.status) => continue,
                 L::Nothing => &mut c.nothing,
             } += 1;
         }
         any.then_some(c)
     }
+}
+
+/// Whether a session of this status has its work landed (the others' is saved as a patch).
+fn landable(status: SessionStatus) -> bool {
+    matches!(status, SessionStatus::Ok | SessionStatus::Dirty)
 }
 
 impl GrindSummary {
@@ -326,6 +338,12 @@ pub(crate) enum GrindEvent {
         landing: crate::store::Landing,
         /// How long the landing took (replay, verify, compare-and-swap, proof).
         ms: u64,
+        /// The session's status when it was never to land (`error`, `timeout`, `aborted`,
+        /// `skipped`): its landing is then "nothing" because of it, not for want of work.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_landed: Option<SessionStatus>,
+        /// Its work (or leftovers) was saved as a patch in the run.
+        patch_saved: bool,
     },
     Warning {
         message: String,

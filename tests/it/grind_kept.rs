@@ -80,7 +80,7 @@ fn local_ref(run: &str, seq: u64) -> String {
 fn binary_work_of_a_failed_session_is_saved_unredacted_and_applies() {
     let p = Project::new();
     // 12 MB of noise: its base85 lines hold `…Key=…`-like runs a redaction would rewrite.
-    let data = noise(7, 12_000_000);
+    let data = noise(8, 12_000_000);
     let src = p.sb.path("blob.src");
     std::fs::write(&src, &data).unwrap();
     p.prompt("fail", "").agent(&format!(
@@ -232,4 +232,38 @@ fn a_leftover_binary_file_holding_a_token_is_not_committed() {
 fn a_leftover_file_named_after_a_token_is_not_committed() {
     let (p, run, out) = leftovers_run(&format!("echo notes > {TOKEN}.txt"));
     assert_leftovers_kept(&p, &run, &out, &format!("{TOKEN}.txt"));
+}
+
+/// Issue 22: a failed session of a parallel run was reported "nothing to land" and then
+/// "work saved as a patch". Its landing line now says why it did not land and where its work
+/// went, and the closing row does not count it as having nothing to land.
+#[test]
+fn a_failed_parallel_session_is_not_said_to_have_nothing_to_land() {
+    let p = Project::new();
+    p.prompt("fail", "parallel_safe: true\n")
+        .agent("echo work > work.txt\necho 'it broke' >&2\nexit 1\n");
+    let mut cmd = p.sb.pitboss();
+    cmd.args(["grind", "--max-iterations", "2", "--max-parallel", "2"])
+        .env("MARKS", p.marks())
+        .stdin(std::process::Stdio::null());
+    let mut g = Grind::spawn(&p, cmd, "grind-text");
+    g.wait(std::time::Duration::from_secs(60));
+    let out = g.output();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["error", "error"], "{text}");
+    assert!(p.patch(&run, 1).is_some(), "{text}");
+    assert!(!text.contains("nothing to land"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("0001 slot") && l.contains("not landed"))
+        .unwrap_or_else(|| panic!("no landing line for session 1:\n{text}"));
+    assert!(
+        line.contains("error") && line.contains("saved as a patch"),
+        "{line}"
+    );
 }

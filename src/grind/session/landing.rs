@@ -118,6 +118,8 @@ pub(in crate::grind) fn land_settled(
         slot: slot_no,
         landing: landing.clone(),
         ms: clock.elapsed().as_millis() as u64,
+        not_landed: (!verdict.land).then_some(verdict.status),
+        patch_saved: patch.is_some(),
     });
     let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
     rec.landing = Some(landing);

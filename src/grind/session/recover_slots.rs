@@ -148,6 +148,9 @@ fn recover_one(
             slot: k,
             landing,
             ms: 0,
+            // Recovered sessions are `aborted` (their work saved) unless they landed.
+            not_landed: (!landed_now).then_some(SessionStatus::Aborted),
+            patch_saved: publish.patch.is_some(),
         });
     }
     progress.append(ctx, publish, obs)?;
