@@ -568,7 +568,11 @@ fn which(program: &str) -> std::path::PathBuf {
 /// and no second one is opened; the output gh printed is quoted either way.
 #[test]
 #[cfg_attr(
-    any(pitboss_lacks = "gh", pitboss_lacks = "python3", pitboss_lacks = "openssl"),
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
     ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
 )]
 fn a_creation_answered_without_a_url_finds_the_open_pull_request() {

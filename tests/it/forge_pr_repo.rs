@@ -9,7 +9,11 @@ use crate::support::remote::Bare;
 
 #[test]
 #[cfg_attr(
-    any(pitboss_lacks = "gh", pitboss_lacks = "python3", pitboss_lacks = "openssl"),
+    any(
+        pitboss_lacks = "gh",
+        pitboss_lacks = "python3",
+        pitboss_lacks = "openssl"
+    ),
     ignore = "needs gh, python3 and openssl (apt-get install gh python3 openssl)"
 )]
 fn pr_with_repo_opens_it_for_a_remote_whose_url_names_no_forge() {
