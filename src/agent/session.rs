@@ -131,6 +131,7 @@ pub fn run_session(
     let input = stage(spec, adapter)?;
     let mut env = spec.pitboss_env(input.path());
     env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    keep_maintenance_attached(&mut env);
     let ctx = SessionContext {
         worktree: &spec.worktree,
         input_file: input.path(),
@@ -156,6 +157,34 @@ pub fn run_session(
     };
     let ran = run.supervise(&ctx, controls, observer)?;
     Ok(run.outcome(ran))
+}
+
+/// git 2.47 and later run the auto-maintenance `git commit` starts detached, in a session of
+/// its own: grind, the subreaper, would end it as a process the agent left behind and warn
+/// about every agent that commits. Passed through `GIT_CONFIG_*` after whatever the
+/// environment already sets there (left alone when its count is not a number), it runs
+/// attached instead, inside the agent's group, as it did before.
+fn keep_maintenance_attached(env: &mut BTreeMap<String, String>) {
+    let count = env
+        .get("GIT_CONFIG_COUNT")
+        .cloned()
+        .or_else(|| std::env::var("GIT_CONFIG_COUNT").ok());
+    let n: usize = match count.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(s) => match s.parse() {
+            Ok(n) => n,
+            Err(_) => return,
+        },
+    };
+    let settings = [
+        ("maintenance.autoDetach", "false"),
+        ("gc.autoDetach", "false"),
+    ];
+    for (i, (key, value)) in settings.iter().enumerate() {
+        env.insert(format!("GIT_CONFIG_KEY_{}", n + i), key.to_string());
+        env.insert(format!("GIT_CONFIG_VALUE_{}", n + i), value.to_string());
+    }
+    env.insert("GIT_CONFIG_COUNT".into(), (n + settings.len()).to_string());
 }
 
 /// The session's files before the agent starts: stale result, summary and skip files gone, the

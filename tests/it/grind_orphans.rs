@@ -56,3 +56,29 @@ fn a_process_that_re_forks_faster_than_a_scan_does_not_outlive_its_session() {
         "its last process {pid} lives on"
     );
 }
+
+/// git's own auto-maintenance, which `git commit` starts detached (git 2.47 and later), is not
+/// an agent's leftover: an agent that only commits is not warned about processes it left, and
+/// git's maintenance is not killed.
+#[test]
+fn an_agent_that_only_commits_is_not_warned_about_leftover_processes() {
+    let p = Project::new();
+    p.prompt("a", "").agent(
+        r#"echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ""#,
+    );
+    let out = p.grind(&["--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["ok", "ok"]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains("outside its process group"),
+        "a false warning: {}",
+        diag(&out)
+    );
+}
