@@ -54,6 +54,18 @@ pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
             }
             e => CliError::from(e),
         })?;
+        // The local copy of the run's start values goes with the run (it may hold a raw
+        // token); a rejected remote deletion deleted nothing, so it stays then.
+        if !report.remote_rejected() && !store.exists(&id)? {
+            let common = store.repo().common_dir();
+            crate::grind::started::forget_local(common, &id).map_err(|e| {
+                CliError::internal(anyhow::anyhow!(
+                    "could not delete {}: {e}",
+                    crate::grind::started::local_path(common, &id).display()
+                ))
+                .hint("delete that file by hand: it may hold a token from grind's command line")
+            })?;
+        }
         if args.json {
             let mut out = ui::stdout();
             serde_json::to_writer_pretty(&mut out, &report)?;

@@ -303,6 +303,7 @@ impl RunState {
 pub(crate) fn plan(store: &RunStore<'_>, opts: &GcOptions) -> Result<GcReport> {
     let mut rows = worktrees::worktree_rows(store, opts)?;
     rows.extend(worktrees::file_rows(store, opts)?);
+    rows.extend(worktrees::started_rows(store)?);
     let removed: Vec<PathBuf> = rows
         .iter()
         .filter(|r| r.kind == Kind::Worktree && r.will_delete())

@@ -225,6 +225,37 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
     Ok(rows)
 }
 
+/// This clone's copies of how its runs started (`pitboss/started/<id>.json`, which may hold a
+/// raw token), one row each for a run that is gone: nothing reads them any more. A run that is
+/// here keeps its copy (`--resume` reads it), whatever its state, and gets no row.
+pub(super) fn started_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for p in entries(&store.repo().common_dir().join("pitboss/started")) {
+        let Some(id) = id_of(&p, ".json") else {
+            continue;
+        };
+        // A run that is here (or being started: its grind holds the lock) keeps its copy
+        // without a row, as the run ref itself has none.
+        let state = RunState::of(store, &id)?;
+        if state != RunState::Gone {
+            continue;
+        }
+        let row = Row::keep(
+            Kind::Files,
+            p.display().to_string(),
+            Some(id),
+            &state.label(),
+        );
+        let mut row = row.because(
+            "its run is deleted: the start values as given (they may hold a token) go with it",
+        );
+        row.action = Action::Delete;
+        row.op = Op::Files { paths: vec![p] };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())

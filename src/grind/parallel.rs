@@ -176,7 +176,7 @@ pub(super) fn run_parallel(
                 }
                 match d.halt.take() {
                     Some(Halt::Cause(c)) => return Ok(c),
-                    Some(Halt::User) => return Ok(StopCause::user(progress, first_seq)),
+                    Some(Halt::User) => return Ok(StopCause::user(ctx, progress, first_seq)),
                     // Nothing runs and nothing could start, yet nothing says stop: the
                     // scheduler is exhausted.
                     None => return Ok(StopCause::Exhausted),
@@ -453,6 +453,7 @@ impl Dispatcher<'_, '_> {
                 drained: true,
                 aborted_session: None,
                 aborted_sessions: Vec::new(),
+                saved_patches: None,
             }));
         }
         None

@@ -93,6 +93,10 @@ pub(crate) enum StopCause {
         /// run's running sessions); `aborted_session` is the last of them.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         aborted_sessions: Vec<u64>,
+        /// Of the aborted sessions, those whose work is saved as a patch in the run ref (the
+        /// others had changed nothing); `None` when the run ref could not be read to tell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        saved_patches: Option<Vec<u64>>,
     },
     /// A usage limit, with `--stop-on-rate-limit` (or a reset past `--until`).
     RateLimited { until: Option<DateTime<Utc>> },
@@ -101,7 +105,7 @@ pub(crate) enum StopCause {
 impl StopCause {
     /// The user's stop, told apart by whether this grind's last session was cut short
     /// (recorded `aborted`: only the user's abort records a session so).
-    pub(super) fn user(progress: &Progress, first_seq: u64) -> StopCause {
+    pub(super) fn user(ctx: &Ctx, progress: &Progress, first_seq: u64) -> StopCause {
         // Only the user's abort ends a session of this grind as `aborted` (one a `--resume`
         // recovered is at or before `first_seq`); in a parallel run, every one that was running,
         // recorded in seq order among the younger sessions that landed.
@@ -111,6 +115,16 @@ impl StopCause {
             .filter(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
             .map(|r| r.seq)
             .collect();
+        // NB: a session that had changed nothing stores no patch, so the stop reason asks the
+        // run ref rather than saying "saved as a patch" of every aborted session.
+        let saved_patches = ctx.store.open_run(&ctx.run).ok().and_then(|run| {
+            aborted
+                .iter()
+                .map(|&seq| Ok(ctx.store.patch_blob(&run, seq)?.map(|_| seq)))
+                .collect::<Result<Vec<_>, StoreError>>()
+                .ok()
+                .map(|v| v.into_iter().flatten().collect())
+        });
         StopCause::User {
             drained: aborted.is_empty(),
             aborted_session: aborted.last().copied(),
@@ -119,6 +133,7 @@ impl StopCause {
             } else {
                 Vec::new()
             },
+            saved_patches,
         }
     }
 
@@ -145,22 +160,15 @@ impl StopCause {
             StopCause::User {
                 aborted_session: Some(seq),
                 aborted_sessions,
+                saved_patches,
                 ..
-            } if aborted_sessions.len() <= 1 => format!(
-                "stopped by the user, who aborted session {seq} (Ctrl-C twice, SIGTERM or \
-                 SIGHUP): its work is saved as a patch"
-            ),
-            StopCause::User {
-                aborted_sessions, ..
-            } if !aborted_sessions.is_empty() => format!(
-                "stopped by the user, who aborted sessions {} (Ctrl-C twice, SIGTERM or \
-                 SIGHUP): their work is saved as patches",
-                aborted_sessions
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            } => {
+                let aborted = match aborted_sessions.as_slice() {
+                    [] => std::slice::from_ref(seq),
+                    all => all,
+                };
+                stop::aborted_reason(aborted, saved_patches.as_deref())
+            }
             StopCause::User { .. } => "stopped by the user between sessions (drained: one Ctrl-C \
                                        or `d` in watch; no session was cut short)"
                 .into(),
@@ -561,7 +569,7 @@ fn run_sessions(
 ) -> Result<StopCause, GrindError> {
     loop {
         if ctx.controls.stopping() {
-            return Ok(StopCause::user(progress, first_seq));
+            return Ok(StopCause::user(ctx, progress, first_seq));
         }
         let now = ctx.clock.now();
         if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
@@ -578,6 +586,7 @@ fn run_sessions(
                 drained: true,
                 aborted_session: None,
                 aborted_sessions: Vec::new(),
+                saved_patches: None,
             });
         }
         let (prompt, rotation) = match progress.scheduler.next_pick() {

@@ -79,6 +79,16 @@ pub(crate) fn local_path(common_dir: &Path, id: &RunId) -> PathBuf {
         .join(format!("{}.json", id.as_str()))
 }
 
+/// Deletes this clone's copy of how run `id` started, when the run itself is deleted: it may
+/// hold a raw token, and nothing reads it once the run is gone. `Ok(false)` when there was none.
+pub(crate) fn forget_local(common_dir: &Path, id: &RunId) -> std::io::Result<bool> {
+    match std::fs::remove_file(local_path(common_dir, id)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// A setting of the start that the resume's command line replaced: the flag and the value the
 /// run was started with.
 #[derive(Debug, Clone, PartialEq, Eq)]

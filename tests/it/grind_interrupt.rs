@@ -194,6 +194,38 @@ fn sigterm_aborts_the_session_and_a_bare_resume_finds_the_run() {
     assert_eq!(seqs(&p.records(&run)), [1, 2, 3]);
 }
 
+/// An aborted session that had changed nothing stores no patch, and the run's stop reason says
+/// so instead of claiming its work is saved as a patch.
+#[test]
+fn an_aborted_session_that_changed_nothing_is_not_said_to_have_a_patch() {
+    let p = Project::new();
+    p.prompt("a", "").agent(
+        r#"
+touch "$MARKS/started-$PITBOSS_SEQ"
+sleep 30
+"#,
+    );
+    let mut cmd = p.sb.git_pitboss();
+    cmd.args(["grind", "--json", "--max-iterations", "3"])
+        .env("MARKS", p.marks())
+        .stdin(std::process::Stdio::null());
+    let mut g = Grind::spawn(&p, cmd, "idle");
+    p.wait_mark("started-1", &mut g);
+    g.signal_group(Signal::SIGTERM);
+    g.wait(Duration::from_secs(30));
+    // git itself ends by the signal (see `assert_git_ended_by`), after grind has recorded.
+    let out = g.output();
+    assert!(!out.status.success(), "{}", diag(&out));
+    let run = p.only_run();
+    assert_eq!(statuses(&p.records(&run)), ["aborted"]);
+    assert!(p.patch(&run, 1).is_none(), "nothing changed, no patch");
+    assert_eq!(
+        p.state(&run)["stop_reason"],
+        "stopped by the user, who aborted session 1 (Ctrl-C twice, SIGTERM or SIGHUP): it had \
+         changed nothing, so no patch was saved"
+    );
+}
+
 // On a real terminal, through git, as people run it.
 
 use crate::support::pty::Terminal;

@@ -58,6 +58,7 @@ mod secrets_start;
 mod secrets_stored;
 mod snapshots_remote;
 mod snapshots_store;
+mod started_cleanup;
 mod store_cli;
 mod store_parallel_cli;
 mod store_stress;
