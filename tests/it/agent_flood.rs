@@ -1,7 +1,8 @@
 //! An agent that floods its output: 200 MB of lines, then one 50 MB line without a newline.
 //! The transcript stays within its cap (with one marker line and the output's tail), and our
-//! own memory stays bounded: nothing is held whole. Its own test binary, so the memory reading
-//! is not disturbed by other tests.
+//! own memory stays bounded: nothing is held whole. The measured part runs in a process of its
+//! own (the test binary again, on this test alone), so the memory reading is not disturbed by
+//! the tests `cargo test` runs beside it in threads of one process.
 
 use std::fs;
 use std::time::Duration;
@@ -22,6 +23,29 @@ fn peak_rss() -> u64 {
 
 #[test]
 fn a_flood_of_output_is_capped_and_memory_stays_bounded() {
+    const ALONE: &str = "PITBOSS_TEST_FLOOD_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "agent_flood::a_flood_of_output_is_capped_and_memory_stays_bounded",
+                "--test-threads",
+                "1",
+                "--nocapture",
+            ])
+            .env(ALONE, "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The child ran the test (not zero tests: a renamed test would match nothing).
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let wt = dir.path().join("wt");
     fs::create_dir_all(&wt).unwrap();

@@ -215,6 +215,14 @@ fn a_locked_tracking_ref_is_reported_as_what_it_is() {
     let lock = a.repo.join(format!(".git/{TRACKING}.lock"));
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     std::fs::write(&lock, "").unwrap();
+    // A concurrent writer holds it (the file open in a live process): a lock nobody holds
+    // would be removed as stale once it is 3 s old.
+    let mut holder = std::process::Command::new("sh")
+        .args(["-c", "exec 3<\"$0\"; exec sleep 60"])
+        .arg(&lock)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let out = run_with_stdin(a.git_pitboss().args(["push"]), "");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -247,6 +255,8 @@ fn a_locked_tracking_ref_is_reported_as_what_it_is() {
         "{err}"
     );
     assert!(!err.contains("remote's address"), "{err}");
+    let _ = holder.kill();
+    let _ = holder.wait();
     std::fs::remove_file(&lock).unwrap();
     a.ok(&["fetch"], "");
     assert_eq!(a.tip(TRACKING), a.tip(RUN_REF));

@@ -75,7 +75,7 @@ fn log_marks_only_sessions_kept_off_the_branch() {
     assert_eq!(lines.len(), 3, "{log}");
     assert!(lines[0].ends_with("  89abcde  fixed the foo bug"), "{log}");
     assert!(
-        lines[1].ends_with("  -------  conflict conflict in src/a.rs with session 1"),
+        lines[1].ends_with("  -------  conflict in src/a.rs with session 1"),
         "{log}"
     );
     assert!(
