@@ -88,8 +88,7 @@ impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopReason::Iterations { limit } => {
-                let s = if *limit == 1 { "" } else { "s" };
-                write!(f, "iteration budget reached ({limit} session{s})")
+                f.write_str(&crate::store::iteration_stop_text(*limit, *limit))
             }
             StopReason::Time { until } => {
                 write!(f, "time budget reached (until {})", until.to_rfc3339())

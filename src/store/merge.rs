@@ -122,6 +122,7 @@ impl RunStore<'_> {
 
         let mut state = later.state.clone();
         state.consumed = Consumed::from_records(&records);
+        state.refresh_stop_reason();
         state.last_session_seq = plan
             .last()
             .map(|p| p.seq)

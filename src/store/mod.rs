@@ -54,7 +54,9 @@ pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use read_at::TrackedRun;
 pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339};
 pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
-pub use run::{Consumed, RunMeta, RunState, RunStatus, SCHEMA};
+pub use run::{
+    Consumed, RunMeta, RunState, RunStatus, SCHEMA, STOP_ITERATIONS_KEY, iteration_stop_text,
+};
 pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
 pub use written::RestoredRef;
 

@@ -207,10 +207,37 @@ impl RunState {
         }
     }
 
+    /// Re-renders an iteration-budget stop reason from the sessions the state now counts.
+    /// NB: the text is written at stop time, but a later `sync` or `record` can add sessions
+    /// to a stopped run; the limit is kept under [`STOP_ITERATIONS_KEY`] so the text follows
+    /// the records instead of keeping the count of the clone that stopped.
+    pub fn refresh_stop_reason(&mut self) {
+        let Some(limit) = self.extra.get(STOP_ITERATIONS_KEY).and_then(|v| v.as_u64()) else {
+            return;
+        };
+        if self.stop_reason.is_some() {
+            self.stop_reason = Some(iteration_stop_text(self.consumed.sessions, limit));
+        }
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+/// The key of `state.json` that holds the iteration limit a run stopped at (null otherwise).
+pub const STOP_ITERATIONS_KEY: &str = "stop_iterations_limit";
+
+/// The one spelling of an iteration-budget stop: the sessions the run holds, and the limit when
+/// the two differ (a sync brought in sessions another clone ran).
+pub fn iteration_stop_text(sessions: u64, limit: u64) -> String {
+    let s = if sessions == 1 { "" } else { "s" };
+    if sessions == limit {
+        format!("iteration budget reached ({sessions} session{s})")
+    } else {
+        format!("iteration budget reached ({sessions} session{s}; the budget was {limit})")
     }
 }
 

@@ -245,6 +245,7 @@ impl RunStore<'_> {
             for (k, v) in &s.state_extra {
                 state.extra.insert(k.clone(), v.clone());
             }
+            state.refresh_stop_reason();
             let mut line = record.to_line();
             line.push('\n');
             let mut edits = vec![
@@ -308,6 +309,8 @@ impl RunStore<'_> {
             }
             if let Some(r) = &u.stop_reason {
                 state.stop_reason = r.clone();
+                // A new reason that is not an iteration stop must not be re-rendered as one.
+                state.extra.remove(super::run::STOP_ITERATIONS_KEY);
             }
             if let Some(v) = &u.scheduler {
                 state.scheduler = v.clone();

@@ -135,3 +135,28 @@ fn two_machines_that_merge_on_their_own_make_the_same_commit() {
         "pitboss <pitboss@localhost>|pitboss <pitboss@localhost>"
     );
 }
+
+/// A run stopped by its iteration budget, resumed on two clones (one session each): after the
+/// sync holds 3 sessions, its stop reason counts 3, not the 2 either clone stopped at.
+#[test]
+fn a_synced_run_says_how_many_sessions_it_holds_in_its_stop_reason() {
+    use crate::remote_travel::{grind, project, team};
+    let bare = Bare::new();
+    let (a, b, _c, run) = team(&bare.path_url());
+    b.ok(&["fetch"], "");
+    let (pa, pb) = (project(&a, "own"), project(&b, "own"));
+    assert_eq!(grind(&a, "a", &pa, Some(&run)).status.code(), Some(0));
+    assert_eq!(grind(&b, "b", &pb, Some(&run)).status.code(), Some(0));
+    for sb in [&a, &b, &a] {
+        let out = sb.pb(&["sync"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let want = "iteration budget reached (3 sessions; the budget was 2)";
+    for sb in [&a, &b] {
+        let show = sb.ok(&["show", &run], "");
+        assert!(show.contains("sessions  3"), "{show}");
+        assert!(show.contains(want), "{show}");
+        let ls: serde_json::Value = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
+        assert_eq!(ls[0]["stop_reason"], want, "{ls}");
+    }
+}

@@ -77,7 +77,7 @@ pub(super) fn finish(
             status: Some(status.clone()),
             stop_reason: Some(Some(why)),
             scheduler: Some(progress.scheduler.state().to_json()),
-            state_extra: progress.state_extra(),
+            state_extra: stop_extra(progress, &stop),
             ..Default::default()
         },
     )?;
@@ -117,6 +117,25 @@ pub(super) fn finish(
         summary: Box::new(summary.clone()),
     });
     Ok(summary)
+}
+
+/// The closing commit's state fields: the budgets' state, and the iteration limit when that is
+/// why the run stopped, so its reason can follow the records after a sync adds sessions.
+fn stop_extra(
+    progress: &Progress,
+    stop: &StopCause,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut m = progress.state_extra();
+    if let StopCause::Budget {
+        reason: StopReason::Iterations { limit },
+    } = stop
+    {
+        m.insert(
+            crate::store::STOP_ITERATIONS_KEY.to_string(),
+            (*limit).into(),
+        );
+    }
+    m
 }
 
 /// Records a run whose grind failed (an error of git, the store, the agent's program or our
