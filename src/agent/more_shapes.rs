@@ -123,23 +123,38 @@ pub(super) fn dash_at(line: &[u8], i: usize) -> Option<Hit> {
         let from = vs + usize::from(quote.is_some());
         let len = match quote {
             Some(q) => run(&line[from..], |b| b != q && b >= b' '),
-            None => run(&line[from..], |b| {
-                b > b' ' && !matches!(b, b'"' | b'\'' | b';')
-            }),
+            None => run(&line[from..], bare_value_byte),
         };
+        if quote.is_none() && !ends_value(line.get(from + len)) {
+            return None;
+        }
         let v = &line[from..from + len];
         let ok = !v.starts_with(b"-") && looks_secret(v, kind, quote.is_some());
         return ok.then(|| hit(from, from + len)).flatten();
     }
     if rest.len() > 2 && rest[1] == b'p' && rest[2] > b' ' && rest[2] != b'-' {
-        let v = &rest[2..2 + run(&rest[2..], |b| {
-            b > b' ' && !matches!(b, b'"' | b'\'' | b';')
-        })];
+        let v = &rest[2..2 + run(&rest[2..], bare_value_byte)];
+        if !ends_value(rest.get(2 + v.len())) {
+            return None;
+        }
         return short_p_password(v)
             .then(|| hit(i + 2, i + 2 + v.len()))
             .flatten();
     }
     None
+}
+
+/// A byte of an unquoted value on a command line: printable ASCII, not a quote or `;`.
+fn bare_value_byte(b: u8) -> bool {
+    b > b' ' && b < 0x7f && !matches!(b, b'"' | b'\'' | b';')
+}
+
+/// Whether an unquoted value ends as one on a command line does: at white space, a quote, `;`
+/// or the end. NB: without this, random bytes (a binary file's contents, which leftovers and
+/// saved work are scanned for secrets) held " -p" and a few printable bytes often enough that
+/// most binary work was taken for a secret and kept off the run.
+fn ends_value(next: Option<&u8>) -> bool {
+    next.is_none_or(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b';'))
 }
 
 /// The value of `-p<value>` is a password when it is long and mixed enough, and is not one of
@@ -228,6 +243,7 @@ mod tests {
             "find . -print0 | xargs -0 gcc -pthread -pedantic -pipe",
             "mkdir -p build && patch -p1 < x",
             "git --password prompts --token is-required",
+            "\x01 -pHunter2xyz\x02 random bytes -pAbc123\u{7f}",
             "--password $DB_PASSWORD",
             "--token ${{ secrets.TOKEN }}",
             "ssh://git@github.com/x",

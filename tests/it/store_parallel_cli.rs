@@ -78,10 +78,7 @@ fn log_marks_only_sessions_kept_off_the_branch() {
         lines[1].ends_with("  -------  conflict in src/a.rs with session 1"),
         "{log}"
     );
-    assert!(
-        lines[2].ends_with("  -------  verify_failed verify failed"),
-        "{log}"
-    );
+    assert!(lines[2].ends_with("  -------  verify failed"), "{log}");
     let md = sb.ok(&["log", RUN, "--md"], "");
     assert!(
         md.contains("- commit: (none)\n- slot: 1\n- landing: conflict onto 0123456789ab: src/a.rs, src/b.rs (collided with session 1)\n- tokens:"),
