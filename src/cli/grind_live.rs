@@ -4,7 +4,7 @@
 //!   0003 fix-lints  3 of 10  running 1m12s  15200 tok  Bash  $0.4200 of $5.00
 //! ```
 //!
-//! the session, its prompt, how far the run is against `--max-iterations` (`3 of 10`, or `3`
+//! the session, its prompt, which session of `--max-iterations` it is (`3 of 10`, or `3`
 //! with no iteration budget), the elapsed time, the tokens and last tool the agent reported, and
 //! the run's known cost so far against `--max-cost` (or alone with no cost budget; `≥` when
 //! some sessions have no known cost). A session of a parallel run names its slot after its seq
@@ -43,6 +43,9 @@ struct Running {
     tool: Option<String>,
     /// Its agent is done and it waits to land behind this older session.
     queued_behind: Option<u64>,
+    /// Which session of the run's budget it is (the count when it started): beside others,
+    /// each line keeps its own, not the number started since.
+    pick: u64,
 }
 
 impl LiveState {
@@ -65,15 +68,16 @@ impl LiveState {
                 seq, slot, prompt, ..
             } => {
                 let prompt = super::escape::one_line(prompt).into_owned();
+                self.iterations += 1;
                 self.running.insert(
                     *seq,
                     Running {
                         slot: *slot,
                         prompt,
+                        pick: self.iterations,
                         ..Running::default()
                     },
                 );
-                self.iterations += 1;
             }
             GrindEvent::Progress {
                 seq,
@@ -120,8 +124,8 @@ impl LiveState {
 
     fn line(&self, seq: u64, r: &Running) -> String {
         let n = match self.max_iterations {
-            Some(max) => format!("{} of {max}", self.iterations),
-            None => self.iterations.to_string(),
+            Some(max) => format!("{} of {max}", r.pick),
+            None => r.pick.to_string(),
         };
         let slot = r.slot.map(|k| format!(" slot {k} ")).unwrap_or_default();
         let tokens = r.tokens.map(|t| format!("  {t} tok")).unwrap_or_default();
@@ -326,8 +330,8 @@ mod tests {
         assert_eq!(
             s.lines(),
             [
-                "  0004 slot 2  lint  3 of 10  running 9s  300 tok  Bash",
-                "  0005 slot 0  docs  3 of 10  running 5s",
+                "  0004 slot 2  lint  1 of 10  running 9s  300 tok  Bash",
+                "  0005 slot 0  docs  2 of 10  running 5s",
                 "  0006 slot 1  tests  3 of 10  running 3s  40 tok  Read",
             ]
         );
@@ -336,7 +340,7 @@ mod tests {
         assert_eq!(
             s.lines(),
             [
-                "  0004 slot 2  lint  3 of 10  running 9s  300 tok  Bash  $0.5000",
+                "  0004 slot 2  lint  1 of 10  running 9s  300 tok  Bash  $0.5000",
                 "  0006 slot 1  tests  3 of 10  running 3s  40 tok  Read  $0.5000",
             ]
         );

@@ -214,6 +214,15 @@ git add "f-$PITBOSS_SEQ.txt" && git commit -q -m "agent: session $PITBOSS_SEQ"
     });
     let live: Vec<&str> = screen.lines().filter(|l| l.contains("running")).collect();
     assert_eq!(live.len(), 3, "one line per running session:\n{screen}");
+    // Each says which pick of the budget it is, not how many have started so far.
+    for seq in 1..=3 {
+        assert!(
+            live.iter()
+                .any(|l| l.starts_with(&format!("  000{seq} slot "))
+                    && l.contains(&format!("  {seq} of 3  "))),
+            "session {seq} is pick {seq} of 3:\n{screen}"
+        );
+    }
     std::fs::write(p.marks().join("go"), "").unwrap();
     let screen = t.wait_text(&["grind-exited-0", "landings  3 landed, 0 conflicts"]);
     for seq in 1..=3 {
