@@ -11,8 +11,11 @@
 //! work (an agent crash, a red verify command) are session statuses, and only faults of the
 //! store, git or our own files come back as `Err` (house style 7).
 
+mod error;
 mod open;
 pub(super) mod stop;
+
+pub(crate) use error::GrindError;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,17 +27,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::context::{Ctx, Progress};
-use super::lock::{LockError, RunLock};
+use super::lock::RunLock;
 use super::reopen::{self, Refusal};
-use super::resume::{self, ResumeError};
+use super::resume;
 use super::session::{self, SessionRun};
 use super::slot::Slot;
-use crate::agent::{self, AgentError, Controls};
+use crate::agent::{self, Controls};
 use crate::clock::{Clock, Entropy};
-use crate::git::{BaseError, GitError, Repo};
+use crate::git::Repo;
 use crate::plan::Plan;
 use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
-use crate::plan::scheduler::{Pick, SchedulerError, SchedulerState};
+use crate::plan::scheduler::{Pick, SchedulerState};
 use crate::store::{
     RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord, SessionStatus, StoreError,
 };
@@ -368,70 +371,6 @@ pub(crate) enum GrindEvent {
 /// Receives [`GrindEvent`]s.
 pub(crate) trait GrindObserver {
     fn event(&mut self, e: &GrindEvent);
-}
-
-/// Why a grind could not start or went wrong (not a failed session: those are statuses).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum GrindError {
-    #[error("cannot start the run branch: {0}")]
-    Base(#[from] BaseError),
-    #[error("branch {0} already exists")]
-    BranchExists(String),
-    #[error("agent program `{}` not found", .program.display())]
-    AgentNotFound { program: PathBuf },
-    #[error("the {agent} agent does not start: {why}")]
-    AgentDoesNotStart { agent: String, why: String },
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Git(#[from] GitError),
-    #[error(transparent)]
-    Agent(#[from] AgentError),
-    #[error(transparent)]
-    Scheduler(#[from] SchedulerError),
-    #[error(transparent)]
-    Resume(#[from] ResumeError),
-    #[error(transparent)]
-    Refused(Refusal),
-    #[error("run {0} is not being ground right now: no session to skip")]
-    NotRunning(RunId),
-    #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
-    NotAGrindRun(RunId),
-    #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
-    BranchMissing { run: RunId, branch: String },
-    #[error("run {run}: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
-    BranchCopiesDiverged {
-        run: RunId,
-        branch: String,
-        copies: Vec<String>,
-    },
-    #[error("the run branch {branch} is gone (deleted while the run went on)")]
-    BranchGone { branch: String },
-    #[error("the run branch {branch} keeps moving: it cannot be put back at {tip}")]
-    BranchUnheld { branch: String, tip: String },
-    #[error("{branch} moved while the resume took it up from {tracking}")]
-    BranchRaced { branch: String, tracking: String },
-    #[error("cannot take up {branch}: {source}")]
-    TakeUpBranch {
-        branch: String,
-        #[source]
-        source: Box<crate::store::share::ShareError>,
-    },
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl GrindError {
-    pub(super) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> GrindError {
-        let what = what.into();
-        move |source| GrindError::Io { what, source }
-    }
 }
 
 /// Starts or resumes a run and grinds until it stops.

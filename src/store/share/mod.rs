@@ -14,6 +14,7 @@
 
 mod branch;
 mod branch_tombstone;
+mod checkouts;
 mod code_fit;
 mod fetch;
 mod fetch_plan;

@@ -1,0 +1,78 @@
+//! `GrindError`: why a grind could not start or went wrong, as opposed to a failed session
+//! (a recorded status). The CLI maps each variant to its exit code and hint (`cli/errors.rs`).
+
+use std::path::PathBuf;
+
+use super::super::lock::LockError;
+use super::super::reopen::Refusal;
+use super::super::resume::ResumeError;
+use crate::agent::AgentError;
+use crate::git::{BaseError, GitError};
+use crate::plan::scheduler::SchedulerError;
+use crate::store::{RunId, StoreError};
+
+/// Why a grind could not start or went wrong (not a failed session: those are statuses).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum GrindError {
+    #[error("cannot start the run branch: {0}")]
+    Base(#[from] BaseError),
+    #[error("branch {0} already exists")]
+    BranchExists(String),
+    #[error("agent program `{}` not found", .program.display())]
+    AgentNotFound { program: PathBuf },
+    #[error("the {agent} agent does not start: {why}")]
+    AgentDoesNotStart { agent: String, why: String },
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+    #[error(transparent)]
+    Refused(Refusal),
+    #[error("run {0} is not being ground right now: no session to skip")]
+    NotRunning(RunId),
+    #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
+    NotAGrindRun(RunId),
+    #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
+    BranchMissing { run: RunId, branch: String },
+    #[error("run {run}: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
+    BranchCopiesDiverged {
+        run: RunId,
+        branch: String,
+        copies: Vec<String>,
+    },
+    #[error("the run branch {branch} is gone (deleted while the run went on)")]
+    BranchGone { branch: String },
+    #[error("the run branch {branch} keeps moving: it cannot be put back at {tip}")]
+    BranchUnheld { branch: String, tip: String },
+    #[error("{branch} moved while the resume took it up from {tracking}")]
+    BranchRaced { branch: String, tracking: String },
+    #[error("cannot take up {branch}: {source}")]
+    TakeUpBranch {
+        branch: String,
+        #[source]
+        source: Box<crate::store::share::ShareError>,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl GrindError {
+    pub(in crate::grind) fn io(
+        what: impl Into<String>,
+    ) -> impl FnOnce(std::io::Error) -> GrindError {
+        let what = what.into();
+        move |source| GrindError::Io { what, source }
+    }
+}
