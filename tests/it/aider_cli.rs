@@ -72,7 +72,7 @@ fn setup(sb: &Sandbox, aider: &std::path::Path, mock: &MockOpenAi) {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "aider",
-    ignore = "Aider not installed (see docs/hacking.md)"
+    ignore = "Aider not installed (see CONTRIBUTING.md)"
 )]
 fn a_grind_session_through_real_aider_commits_and_records_its_cost() {
     let aider = aider_bin();

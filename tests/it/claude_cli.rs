@@ -140,7 +140,7 @@ fn spec(sb: &Sandbox, mock: &MockAnthropic, auth: (&str, &str), input: &str) -> 
 #[test]
 #[cfg_attr(
     pitboss_lacks = "claude",
-    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+    ignore = "Claude Code CLI not installed (see CONTRIBUTING.md)"
 )]
 fn real_claude_writes_a_file_commits_and_reports_cost() {
     let bin = claude_bin();
@@ -225,7 +225,7 @@ fn real_claude_writes_a_file_commits_and_reports_cost() {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "claude",
-    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+    ignore = "Claude Code CLI not installed (see CONTRIBUTING.md)"
 )]
 fn real_claude_usage_limit_comes_back_with_its_reset_time() {
     let bin = claude_bin();

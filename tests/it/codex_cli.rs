@@ -74,7 +74,7 @@ fn grind(sb: &Sandbox, home: &std::path::Path) -> std::process::Output {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "codex",
-    ignore = "Codex CLI not installed (see docs/hacking.md)"
+    ignore = "Codex CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
     let codex = codex_bin();
@@ -154,7 +154,7 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "codex",
-    ignore = "Codex CLI not installed (see docs/hacking.md)"
+    ignore = "Codex CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_codex_session_without_a_model_is_priced_at_codexs_default() {
     let codex = codex_bin();

@@ -57,7 +57,7 @@ fn setup(sb: &Sandbox, gemini: &std::path::Path) {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "gemini",
-    ignore = "Gemini CLI not installed (see docs/hacking.md)"
+    ignore = "Gemini CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
     let gemini = gemini_bin();
@@ -130,7 +130,7 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "gemini",
-    ignore = "Gemini CLI not installed (see docs/hacking.md)"
+    ignore = "Gemini CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_default_gemini_session_is_priced() {
     let gemini = gemini_bin();

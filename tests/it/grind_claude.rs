@@ -77,7 +77,7 @@ fn claude_grind(
 #[test]
 #[cfg_attr(
     pitboss_lacks = "claude",
-    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+    ignore = "Claude Code CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_grind_session_through_the_real_claude_code_cli() {
     let bin = claude_bin();
@@ -164,7 +164,7 @@ fn a_grind_session_through_the_real_claude_code_cli() {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "claude",
-    ignore = "Claude Code CLI not installed (see docs/hacking.md)"
+    ignore = "Claude Code CLI not installed (see CONTRIBUTING.md)"
 )]
 fn a_usage_limit_stops_the_run_with_stop_on_rate_limit() {
     let bin = claude_bin();

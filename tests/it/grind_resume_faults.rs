@@ -92,7 +92,7 @@ fn killed_at_rename(strace: &PathBuf, p: &Project, n: u32, args: &[&str]) -> (bo
 #[test]
 #[cfg_attr(
     pitboss_lacks = "strace",
-    ignore = "strace not installed (see docs/hacking.md)"
+    ignore = "strace not installed (see CONTRIBUTING.md)"
 )]
 fn a_resume_killed_at_any_write_still_saves_the_sessions_work() {
     let strace = strace();

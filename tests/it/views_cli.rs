@@ -27,7 +27,7 @@ fn unknown_reach() -> Sandbox {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "chromium",
-    ignore = "chromium not installed (see docs/hacking.md)"
+    ignore = "chromium not installed (see CONTRIBUTING.md)"
 )]
 fn review_and_report_show_unknown_reach_as_unknown() {
     let sb = unknown_reach();
@@ -132,7 +132,7 @@ fn chart_labels(dom: &str, title: &str) -> Vec<String> {
 #[test]
 #[cfg_attr(
     pitboss_lacks = "chromium",
-    ignore = "chromium not installed (see docs/hacking.md)"
+    ignore = "chromium not installed (see CONTRIBUTING.md)"
 )]
 fn report_axis_labels_never_repeat() {
     let sb = Sandbox::new();
