@@ -13,9 +13,9 @@ use crate::store::share::PushOptions;
 
 /// Push runs to a remote (default: every run that changed since the last push or fetch).
 ///
-/// Each run goes to refs/pitboss/grind/<id> on the remote, with its branch pitboss/grind/<id>
-/// when it has one. Never a force push: a run that diverged is rejected and reported; `git
-/// pitboss sync` merges it. The remote defaults to `pitboss.remote`, the current branch's push
+/// Each run goes to refs/pitboss/grind/<id> on the remote, with the branch it records
+/// (pitboss/<id>; pitboss/grind/<id> for older runs) when it has one. Nothing a teammate pushed
+/// is replaced: a run that diverged is rejected and reported; `git pitboss sync` merges it. The remote defaults to `pitboss.remote`, the current branch's push
 /// remote, or origin.
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
