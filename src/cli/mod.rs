@@ -176,7 +176,32 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    init_log();
     exit::finish(Ctx::from_env().and_then(|ctx| dispatch(&ctx, cli.command)))
+}
+
+/// `PITBOSS_LOG` (read as `RUST_LOG` is: `debug`, `pitboss::landing=debug,pitboss::cas=trace`):
+/// events with their timings on stderr, where time goes and where writers race (compare-and-swap
+/// retries, lock waits, agent spawns, landings, network commands). Unset, nothing is installed
+/// and each event costs one atomic load.
+fn init_log() {
+    let Some(spec) = std::env::var_os("PITBOSS_LOG") else {
+        return;
+    };
+    let spec = spec.to_string_lossy();
+    match tracing_subscriber::EnvFilter::try_new(spec.as_ref()) {
+        Ok(filter) => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .try_init();
+        }
+        Err(e) => eprintln!(
+            "warning: PITBOSS_LOG={spec:?} is not a log filter ({e}); no log\n\
+             hint: PITBOSS_LOG=debug, or per area: PITBOSS_LOG=pitboss::landing=debug"
+        ),
+    }
 }
 
 fn dispatch(ctx: &Ctx, command: Command) -> CliResult {

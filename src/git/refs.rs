@@ -92,6 +92,30 @@ impl Repo {
         expected: Option<Oid>,
         message: &str,
     ) -> Result<CasOutcome> {
+        let started = std::time::Instant::now();
+        let outcome = self.cas_ref_once(name, new, expected, message);
+        let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+        match &outcome {
+            Ok(CasOutcome::Updated) => {
+                tracing::trace!(target: "pitboss::cas", r#ref = %name, %new, %ms, "ref moved")
+            }
+            Ok(CasOutcome::Raced(kind)) => {
+                tracing::debug!(target: "pitboss::cas", r#ref = %name, ?kind, %ms, "compare-and-swap lost a race");
+            }
+            Err(e) => {
+                tracing::debug!(target: "pitboss::cas", r#ref = %name, error = %e, %ms, "ref update failed")
+            }
+        }
+        outcome
+    }
+
+    fn cas_ref_once(
+        &self,
+        name: &str,
+        new: Oid,
+        expected: Option<Oid>,
+        message: &str,
+    ) -> Result<CasOutcome> {
         let res = self.past_stale_locks(&[name], || {
             let _shared = self.writers_lock_shared();
             // NB: libgit2 writes a reflog for refs outside refs/heads only when one exists.
@@ -263,7 +287,15 @@ impl Repo {
     /// own lock files keep it safe; only stale-lock recovery is lost.
     fn writers_lock_shared(&self) -> Option<SharedGuard<'_>> {
         match self.writers_lock_file() {
-            Some(Ok(f)) => f.lock_shared().ok().map(|()| SharedGuard(f)),
+            Some(Ok(f)) => {
+                let started = std::time::Instant::now();
+                let guard = f.lock_shared().ok().map(|()| SharedGuard(f));
+                let waited = started.elapsed();
+                if waited >= std::time::Duration::from_millis(1) {
+                    tracing::debug!(target: "pitboss::lock", ms = %format_args!("{:.1}", waited.as_secs_f64() * 1000.0), "waited for the writers lock (gc holds it exclusively)");
+                }
+                guard
+            }
             _ => None,
         }
     }

@@ -147,6 +147,7 @@ impl Repo {
         // NB: run where git itself would (the top of the work tree, or the git dir of a bare
         // repository), so a remote given as a relative path means what it means to plain git.
         let dir = self.workdir().unwrap_or_else(|| self.git_dir());
+        let started = std::time::Instant::now();
         let out = Command::new("git")
             .arg("--git-dir")
             .arg(self.git_dir())
@@ -158,11 +159,30 @@ impl Repo {
             .stdin(Stdio::null())
             .output()
             .map_err(|source| NetError::Spawn { op: cmd.op, source })?;
+        tracing::debug!(
+            target: "pitboss::net",
+            op = %cmd.op,
+            remote = %without_userinfo(&cmd.remote),
+            refspecs = cmd.args.iter().filter(|a| a.contains(':')).count(),
+            success = out.status.success(),
+            ms = %format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "git network command"
+        );
         Ok(NetOutput {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
+    }
+}
+
+/// `remote` for a log line: a URL's user and password (`https://user:token@host/…`) left out.
+fn without_userinfo(remote: &str) -> String {
+    match (remote.find("://"), remote.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}…{}", &remote[..scheme + 3], &remote[at..])
+        }
+        _ => remote.to_string(),
     }
 }
 
@@ -205,6 +225,20 @@ mod tests {
 
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_logged_remote_leaves_out_a_urls_user_and_password() {
+        assert_eq!(
+            without_userinfo("https://me:ghp_secret@example.com/team/repo.git"),
+            "https://…@example.com/team/repo.git"
+        );
+        assert_eq!(without_userinfo("origin"), "origin");
+        assert_eq!(
+            without_userinfo("git@example.com:team/repo.git"),
+            "git@example.com:team/repo.git"
+        );
+        assert_eq!(without_userinfo("/srv/git/repo.git"), "/srv/git/repo.git");
+    }
 
     #[test]
     fn invocations_are_explicit_and_never_forced() {

@@ -60,14 +60,19 @@ impl Repo {
     fn clear_one_stale_lock(&self, files: &[PathBuf]) -> bool {
         for path in files.iter().filter(|p| p.exists()) {
             match self.check_stale_lock_file(path) {
-                Ok(Some(info)) if info.removed => return true,
+                Ok(Some(info)) if info.removed => {
+                    tracing::debug!(target: "pitboss::lock", path = %path.display(), age_secs = info.age.as_secs(), "removed a stale lock");
+                    return true;
+                }
                 // Gone meanwhile: its writer finished.
                 Ok(None) => return true,
                 Ok(Some(info)) if info.holder.is_none() && info.age < STALE_LOCK_AGE => {
                     if self.lock_held(path) {
                         return false;
                     }
-                    std::thread::sleep(STALE_LOCK_AGE - info.age + Duration::from_millis(50));
+                    let wait = STALE_LOCK_AGE - info.age + Duration::from_millis(50);
+                    tracing::debug!(target: "pitboss::lock", path = %path.display(), wait_ms = wait.as_millis() as u64, "waiting on a young lock nobody holds");
+                    std::thread::sleep(wait);
                     return matches!(self.check_stale_lock_file(path), Ok(Some(i)) if i.removed)
                         || !path.exists();
                 }

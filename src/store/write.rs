@@ -378,6 +378,7 @@ impl RunStore<'_> {
                     return Ok((commit, extra));
                 }
                 CasOutcome::Raced(kind) => {
+                    tracing::debug!(target: "pitboss::store", run = %id, attempt, ?kind, "run ref moved under an append; retrying");
                     if kind == crate::git::RaceKind::Locked {
                         let since = *locked_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= LOCK_PATIENCE {

@@ -161,6 +161,7 @@ pub(crate) fn supervise(
     drop(starting);
     let _registered = Registered(child.id() as i32);
     let start = Instant::now();
+    tracing::debug!(target: "pitboss::spawn", pid = child.id(), tag = %tag.as_deref().unwrap_or("-"), program = %inv.program.display(), "agent started");
     handler.event(AgentEvent::Spawned {
         pid: child.id(),
         command: inv.display(),
@@ -404,6 +405,7 @@ impl Supervisor<'_> {
             Some(StopReason::LingeredAfterResult) => SessionEnd::EndedAfterResult,
             Some(StopReason::LeftoverDescendants) | None => by_itself,
         };
+        tracing::debug!(target: "pitboss::spawn", ?end, killed = self.killed, ms = %format_args!("{:.1}", self.start.elapsed().as_secs_f64() * 1000.0), "agent ended");
         ProcessEnd {
             end,
             exit_code: status.code(),

@@ -113,6 +113,16 @@ pub(in crate::grind) fn land_settled(
         ..
     } = q;
     hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
+    tracing::debug!(
+        target: "pitboss::landing",
+        seq = s.seq(),
+        slot = slot_no,
+        result = ?landing.result,
+        onto = %landing.onto,
+        commits = landing.commits.len(),
+        ms = %format_args!("{:.1}", clock.elapsed().as_secs_f64() * 1000.0),
+        "landing"
+    );
     obs.event(&GrindEvent::Landing {
         seq: s.seq(),
         slot: slot_no,

@@ -14,6 +14,7 @@ mod edges;
 mod landing;
 mod scratchpad;
 mod tamper;
+mod trace;
 
 use std::collections::BTreeSet;
 use std::process::{Output, Stdio};
