@@ -30,6 +30,7 @@ pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObser
             last_draw: None,
             shown: 0,
             state: Default::default(),
+            patch_said: Default::default(),
         })
     }
 }
@@ -77,6 +78,19 @@ impl GrindObserver for JsonLines {
     }
 }
 
+/// The end of a session's line that says where its unlanded work went, once per session:
+/// `say_patch` is false when a line before already said it.
+fn patch_note(work_kept_at: Option<&str>, say_patch: bool) -> String {
+    match work_kept_at {
+        Some(at) => format!(
+            " (work kept whole on this machine only at {}; the run holds a copy for reading)",
+            terminal_safe(at)
+        ),
+        None if say_patch => " (work saved as a patch)".to_string(),
+        None => String::new(),
+    }
+}
+
 struct Human {
     ui: Ui,
     /// Redraw a live line (stderr is a terminal).
@@ -86,6 +100,9 @@ struct Human {
     shown: usize,
     /// What the live lines show of the run.
     state: super::grind_live::LiveState,
+    /// Sessions whose landing line already said their work was saved as a patch: their
+    /// session line does not say it again.
+    patch_said: std::collections::HashSet<u64>,
 }
 
 impl Human {
@@ -208,15 +225,8 @@ impl GrindObserver for Human {
                     .as_deref()
                     .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                     .unwrap_or("");
-                let patch = match (work_kept_at, patch_saved) {
-                    (Some(at), _) => format!(
-                        " (work kept whole on this machine only at {}; the run holds a copy \
-                         for reading)",
-                        terminal_safe(at)
-                    ),
-                    (None, true) => " (work saved as a patch)".to_string(),
-                    (None, false) => String::new(),
-                };
+                let said = self.patch_said.remove(&r.seq) || summary.contains("saved as a patch");
+                let patch = patch_note(work_kept_at.as_deref(), *patch_saved && !said);
                 let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
                 self.say(&format!(
                     "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
@@ -252,6 +262,9 @@ impl GrindObserver for Human {
                 let paint = |s, t: &str| self.ui_paint(s, t);
                 let line = match not_landed {
                     Some(status) if landing.result == crate::store::LandingResult::Nothing => {
+                        if *patch_saved {
+                            self.patch_said.insert(*seq);
+                        }
                         super::grind_landing::not_landed_line(*seq, *slot, *status, *patch_saved)
                     }
                     _ => super::grind_landing::landing_line(*seq, *slot, landing, *ms, paint),
