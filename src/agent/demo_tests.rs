@@ -98,10 +98,7 @@ fn odd_sessions_commit_even_sessions_leave_work_uncommitted() {
         "{:?}",
         second.log
     );
-    assert_eq!(
-        git(&wt, &["status", "--porcelain"]),
-        "?? notes/"
-    );
+    assert_eq!(git(&wt, &["status", "--porcelain"]), "?? notes/");
     let notes = fs::read_to_string(wt.join(default_target(2))).unwrap();
     assert_eq!(notes, "- demo session 0002 (todos) was here\n");
 

@@ -107,8 +107,7 @@ pub(crate) fn print_push_except(
             PushOutcome::Updated => (Style::Good, "updated", sessions),
             PushOutcome::UpToDate => (Style::Dim, "up to date", String::new()),
             PushOutcome::Rejected { reason, message } => {
-                diverged |=
-                    *reason == crate::git::Rejection::Diverged && !held.contains(&r.run);
+                diverged |= *reason == crate::git::Rejection::Diverged && !held.contains(&r.run);
                 (Style::Bad, "rejected", format!(": {message}"))
             }
             PushOutcome::NotReported => (

@@ -92,7 +92,9 @@ fn say_what_resolves(ctx: &Ctx, fetched: &FetchReport, pushed: &PushReport, held
             continue;
         }
         let code = fetched.branches.iter().find_map(|b| match &b.outcome {
-            BranchOutcome::Conflict { tracking, .. } if &b.run == run => Some((&b.branch, tracking)),
+            BranchOutcome::Conflict { tracking, .. } if &b.run == run => {
+                Some((&b.branch, tracking))
+            }
             _ => None,
         });
         let line = match code {

@@ -177,8 +177,13 @@ impl Judge<'_> {
         n: usize,
         label: &str,
     ) -> String {
-        let (is, it) = if n == 1 { ("is", "it") } else { ("are", "them") };
-        let mut why = format!("{lead} {is} not on {label}, and no session that reached {label} made {it}");
+        let (is, it) = if n == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        let mut why =
+            format!("{lead} {is} not on {label}, and no session that reached {label} made {it}");
         let Some(facts) = facts else { return why };
         let verdicts = self.verdicts.get(&facts.refname);
         let unreached: Vec<String> = facts

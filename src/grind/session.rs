@@ -186,7 +186,10 @@ pub(super) fn run_one(
     let settings_why = (!found.is_empty()).then(|| guard::settings_reason(&found, &[]));
     // The run ref is pitboss's, as the git settings are: moved by the agent, it goes back and
     // the session is an error, like a session that moved the run branch.
-    let ref_why = ctx.store.hold_tip(&ctx.run)?.map(|r| guard::run_ref_reason(&r));
+    let ref_why = ctx
+        .store
+        .hold_tip(&ctx.run)?
+        .map(|r| guard::run_ref_reason(&r));
     for why in settings_why.iter().chain(&ref_why) {
         obs.event(&GrindEvent::Warning {
             message: format!("session {}: {why}", s.seq()),

@@ -42,8 +42,14 @@ fn demo_runs_three_sessions_in_a_fresh_repository() {
     let todo = sb.git_in(&dir, &["show", &format!("{branch}:TODO.md")]);
     assert_eq!(todo.matches("DONE").count(), 1, "{todo}");
     // Each notes session wrote a file of its own.
-    let notes = sb.git_in(&dir, &["ls-tree", "--name-only", &format!("{branch}:notes")]);
-    assert_eq!(notes.lines().collect::<Vec<_>>(), ["session-0001.md", "session-0003.md"]);
+    let notes = sb.git_in(
+        &dir,
+        &["ls-tree", "--name-only", &format!("{branch}:notes")],
+    );
+    assert_eq!(
+        notes.lines().collect::<Vec<_>>(),
+        ["session-0001.md", "session-0003.md"]
+    );
     assert!(
         !std::fs::read_to_string(dir.join("TODO.md"))
             .unwrap()
@@ -119,7 +125,9 @@ fn the_demo_lands_every_session_one_at_a_time_and_side_by_side() {
             let err = stderr(&out);
             // The closing table says the same, and sessions did run in other slots than 1.
             assert!(
-                err.contains(&format!("landings  {landed} landed, 0 conflicts, 0 verify failed")),
+                err.contains(&format!(
+                    "landings  {landed} landed, 0 conflicts, 0 verify failed"
+                )),
                 "{err}"
             );
             assert!(err.contains(" slot 2 "), "{err}");

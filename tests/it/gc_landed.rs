@@ -328,7 +328,11 @@ fn gc_dry_run_says_plainly_why_each_thing_goes_or_stays() {
     .unwrap();
     // (Two runs of one second sort by their random suffix: the new one is the other one.)
     finished_run(&sb, &other);
-    let ids = sb.git(&["for-each-ref", "--format=%(refname:lstrip=3)", "refs/pitboss/grind/"]);
+    let ids = sb.git(&[
+        "for-each-ref",
+        "--format=%(refname:lstrip=3)",
+        "refs/pitboss/grind/",
+    ]);
     let landed = ids.lines().find(|i| *i != pushed).unwrap().to_string();
     sb.git(&["merge", "-q", "--no-edit", &format!("pitboss/{landed}")]);
     let slow = sb.path("slow-prompts");
@@ -356,10 +360,16 @@ fn gc_dry_run_says_plainly_why_each_thing_goes_or_stays() {
     let landed_branch = line(&format!("refs/heads/pitboss/{landed}"));
     assert!(
         landed_branch.starts_with("delete ")
-            && landed_branch.ends_with("merged into main — reached the target: every commit is on main"),
+            && landed_branch
+                .ends_with("merged into main — reached the target: every commit is on main"),
         "{table}"
     );
-    let lock = line(&sb.repo.join(format!(".git/pitboss/locks/{landed}.lock")).display().to_string());
+    let lock = line(
+        &sb.repo
+            .join(format!(".git/pitboss/locks/{landed}.lock"))
+            .display()
+            .to_string(),
+    );
     assert!(
         lock.starts_with("delete ")
             && lock.ends_with(

@@ -85,11 +85,17 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
     let run = p.only_run();
     let records = p.records(&run);
     assert_eq!(seqs(&records), [1, 2, 3, 4], "{}", diag(&out));
-    assert_eq!(statuses(&records), ["ok", "ok", "error", "ok"], "{}", diag(&out));
+    assert_eq!(
+        statuses(&records),
+        ["ok", "ok", "error", "ok"],
+        "{}",
+        diag(&out)
+    );
     let why = records[2]["summary"].as_str().unwrap_or_default();
     assert!(
-        why.starts_with(&format!("the run ref refs/pitboss/grind/{run} was moved to"))
-            && why.contains("it is back at")
+        why.starts_with(&format!(
+            "the run ref refs/pitboss/grind/{run} was moved to"
+        )) && why.contains("it is back at")
             && why.contains("this session's work is saved as a patch"),
         "{why}"
     );
@@ -100,7 +106,9 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
         ["session 1", "session 2", "session 4"]
     );
     assert!(
-        diag(&out).contains(&format!("session 3: the run ref refs/pitboss/grind/{run} was moved")),
+        diag(&out).contains(&format!(
+            "session 3: the run ref refs/pitboss/grind/{run} was moved"
+        )),
         "the user is told\n{}",
         diag(&out)
     );
@@ -122,7 +130,12 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
     let out = p.grind(&["--max-iterations", "2"]);
     let run = p.only_run();
     assert_eq!(seqs(&p.records(&run)), [1, 2], "{}", diag(&out));
-    assert_eq!(statuses(&p.records(&run)), ["error", "ok"], "{}", diag(&out));
+    assert_eq!(
+        statuses(&p.records(&run)),
+        ["error", "ok"],
+        "{}",
+        diag(&out)
+    );
     let history =
         p.sb.git(&["log", "--format=%s", &format!("refs/pitboss/grind/{run}")]);
     assert!(!history.contains("forged"), "{history}");

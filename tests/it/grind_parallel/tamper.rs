@@ -228,8 +228,9 @@ fi
     assert_eq!(subjects, ["session 1"], "{ctx}");
     let why = recs[1]["summary"].as_str().unwrap_or_default();
     assert!(
-        why.starts_with(&format!("the run ref refs/pitboss/grind/{run} was moved to"))
-            && why.contains("it is back at"),
+        why.starts_with(&format!(
+            "the run ref refs/pitboss/grind/{run} was moved to"
+        )) && why.contains("it is back at"),
         "{ctx}"
     );
     let patch = p
