@@ -132,6 +132,43 @@ impl Human {
         self.shown = lines.len();
     }
 
+    /// A finished session's permanent line.
+    fn say_finished(&mut self, e: &GrindEvent) {
+        let GrindEvent::SessionFinished {
+            record: r,
+            patch_saved,
+            work_kept_at,
+            run_cost_usd,
+            run_sessions,
+            run_unknown_cost_sessions,
+        } = e
+        else {
+            return;
+        };
+        let status = self.ui_paint(
+            super::log::style(r.status),
+            &format!("{:<7}", r.status.as_str()),
+        );
+        let summary = r
+            .summary
+            .as_deref()
+            .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+            .unwrap_or("");
+        let said = self.patch_said.remove(&r.seq) || summary.contains("saved as a patch");
+        let patch = patch_note(work_kept_at.as_deref(), *patch_saved && !said);
+        let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
+        self.say(&format!(
+            "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
+            r.seq,
+            one_line(&r.prompt),
+            duration(r.duration_secs()),
+            r.usage.tokens.total(),
+            ledger::session_cost(r),
+            ledger::run_cost_short(*run_cost_usd, *run_unknown_cost_sessions, *run_sessions),
+            one_line(summary),
+        ));
+    }
+
     /// A permanent line, above the live block (which is drawn again below it, so that the
     /// sessions still running stay in view).
     fn say(&mut self, line: &str) {
@@ -208,41 +245,7 @@ impl GrindObserver for Human {
                 self.last_draw = Some(Instant::now());
                 self.draw_live();
             }
-            GrindEvent::SessionFinished {
-                record: r,
-                patch_saved,
-                work_kept_at,
-                run_cost_usd,
-                run_sessions,
-                run_unknown_cost_sessions,
-            } => {
-                let status = self.ui_paint(
-                    super::log::style(r.status),
-                    &format!("{:<7}", r.status.as_str()),
-                );
-                let summary = r
-                    .summary
-                    .as_deref()
-                    .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
-                    .unwrap_or("");
-                let said = self.patch_said.remove(&r.seq) || summary.contains("saved as a patch");
-                let patch = patch_note(work_kept_at.as_deref(), *patch_saved && !said);
-                let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
-                self.say(&format!(
-                    "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
-                    r.seq,
-                    one_line(&r.prompt),
-                    duration(r.duration_secs()),
-                    r.usage.tokens.total(),
-                    ledger::session_cost(r),
-                    ledger::run_cost_short(
-                        *run_cost_usd,
-                        *run_unknown_cost_sessions,
-                        *run_sessions
-                    ),
-                    one_line(summary),
-                ));
-            }
+            GrindEvent::SessionFinished { .. } => self.say_finished(e),
             GrindEvent::Warning { message } => {
                 let redraw = self.shown > 0;
                 self.clear_live();
