@@ -5,8 +5,10 @@
 //! agent is the `git-pitboss` binary itself, re-invoked as the hidden `agent-demo` subcommand
 //! ([`DemoAdapter`]); that process calls [`run_demo_agent`]. Given the prompt on stdin and the
 //! `PITBOSS_*` variables, it makes a small real change (the first `TODO` in the file a
-//! `demo-target: <path>` line names becomes `DONE`, or a line is appended to it, or to
-//! `demo-notes.md`), writes a summary and a scratchpad line, commits the change itself on odd
+//! `demo-target: <path>` line names becomes `DONE`, or a line is appended to it; without a
+//! target, a note in a file of its own, `notes/session-NNNN.md`, so that sessions side by side
+//! in a parallel demo never touch the same file and all land), writes a summary and a
+//! scratchpad line, commits the change itself on odd
 //! sessions and leaves it for pitboss to commit on even ones, and writes a result file with
 //! token counts derived from the prompt's length and `cost_source: "none"`. A `demo-fail:
 //! <message>` line makes it fail instead, for trying out error handling.
@@ -21,8 +23,11 @@ use super::process::run_to_completion;
 
 /// The hidden subcommand that runs the demo agent.
 pub(crate) const SUBCOMMAND: &str = "agent-demo";
-/// Where the demo writes when the prompt names no target.
-pub(crate) const DEFAULT_TARGET: &str = "demo-notes.md";
+/// Where the demo writes when the prompt names no target: a file of the session's own (one
+/// shared file made a parallel demo mostly conflicts).
+pub(crate) fn default_target(seq: u64) -> PathBuf {
+    PathBuf::from(format!("notes/session-{seq:04}.md"))
+}
 
 /// Runs the demo agent: `<exe> agent-demo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,9 +142,9 @@ pub(crate) fn run_demo_agent(input: &DemoInput) -> io::Result<DemoReport> {
             log.push(format!(
                 "demo agent: ignoring demo-target {t:?} outside the worktree"
             ));
-            PathBuf::from(DEFAULT_TARGET)
+            default_target(input.seq)
         }),
-        None => PathBuf::from(DEFAULT_TARGET),
+        None => default_target(input.seq),
     };
     let what = edit(&input.worktree.join(&target), input)?;
     let shown = target.display();

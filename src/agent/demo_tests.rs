@@ -98,11 +98,8 @@ fn odd_sessions_commit_even_sessions_leave_work_uncommitted() {
         "{:?}",
         second.log
     );
-    assert_eq!(
-        git(&wt, &["status", "--porcelain"]),
-        format!("?? {DEFAULT_TARGET}")
-    );
-    let notes = fs::read_to_string(wt.join(DEFAULT_TARGET)).unwrap();
+    assert_eq!(git(&wt, &["status", "--porcelain"]), "?? notes/");
+    let notes = fs::read_to_string(wt.join(default_target(2))).unwrap();
     assert_eq!(notes, "- demo session 0002 (todos) was here\n");
 
     let d = repo.dir.path();
@@ -115,7 +112,7 @@ fn odd_sessions_commit_even_sessions_leave_work_uncommitted() {
     let summary = fs::read_to_string(d.join("summary.md")).unwrap();
     assert_eq!(
         summary,
-        format!("Demo session 2: added a note in {DEFAULT_TARGET}.\n")
+        "Demo session 2: added a note in notes/session-0002.md.\n"
     );
     let result = result_file::parse(&fs::read_to_string(d.join("result.json")).unwrap()).unwrap();
     assert_eq!(result.cost_source, Some(crate::usage::CostSource::None));
@@ -161,7 +158,7 @@ fn a_target_outside_the_worktree_is_refused() {
         "{:?}",
         report.log
     );
-    assert!(repo.wt().join(DEFAULT_TARGET).exists());
+    assert!(repo.wt().join(default_target(2)).exists());
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `git pitboss demo`: a real run, offline, in a throwaway repository: a tiny project with two
-//! prompts, three sessions of the built-in demo agent, and what to look at afterwards.
+//! prompts, three sessions of the built-in demo agent (`--max-parallel N`: side by side), and
+//! what to look at afterwards.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,10 @@ pub(crate) struct DemoArgs {
     /// How many sessions to run.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
     sessions: u64,
+    /// Run up to N sessions side by side: the notes sessions run beside each other and all
+    /// land; the TODO sessions, which share one file, run alone.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    max_parallel: u32,
 }
 
 pub(crate) fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
@@ -65,6 +70,7 @@ pub(crate) fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
             max_iterations: Some(args.sessions),
             ..CliBudgets::default()
         },
+        max_parallel: (args.max_parallel > 1).then_some(args.max_parallel),
         ..PlanRequest::default()
     };
     let plan = plan::plan(&req).map_err(CliError::internal)?;

@@ -30,6 +30,7 @@ pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObser
             last_draw: None,
             shown: 0,
             state: Default::default(),
+            patch_said: Default::default(),
         })
     }
 }
@@ -77,6 +78,19 @@ impl GrindObserver for JsonLines {
     }
 }
 
+/// The end of a session's line that says where its unlanded work went, once per session:
+/// `say_patch` is false when a line before already said it.
+fn patch_note(work_kept_at: Option<&str>, say_patch: bool) -> String {
+    match work_kept_at {
+        Some(at) => format!(
+            " (work kept whole on this machine only at {}; the run holds a copy for reading)",
+            terminal_safe(at)
+        ),
+        None if say_patch => " (work saved as a patch)".to_string(),
+        None => String::new(),
+    }
+}
+
 struct Human {
     ui: Ui,
     /// Redraw a live line (stderr is a terminal).
@@ -86,6 +100,9 @@ struct Human {
     shown: usize,
     /// What the live lines show of the run.
     state: super::grind_live::LiveState,
+    /// Sessions whose landing line already said their work was saved as a patch: their
+    /// session line does not say it again.
+    patch_said: std::collections::HashSet<u64>,
 }
 
 impl Human {
@@ -113,6 +130,43 @@ impl Human {
         let _ = write!(err, "{frame}");
         let _ = err.flush();
         self.shown = lines.len();
+    }
+
+    /// A finished session's permanent line.
+    fn say_finished(&mut self, e: &GrindEvent) {
+        let GrindEvent::SessionFinished {
+            record: r,
+            patch_saved,
+            work_kept_at,
+            run_cost_usd,
+            run_sessions,
+            run_unknown_cost_sessions,
+        } = e
+        else {
+            return;
+        };
+        let status = self.ui_paint(
+            super::log::style(r.status),
+            &format!("{:<7}", r.status.as_str()),
+        );
+        let summary = r
+            .summary
+            .as_deref()
+            .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+            .unwrap_or("");
+        let said = self.patch_said.remove(&r.seq) || summary.contains("saved as a patch");
+        let patch = patch_note(work_kept_at.as_deref(), *patch_saved && !said);
+        let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
+        self.say(&format!(
+            "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
+            r.seq,
+            one_line(&r.prompt),
+            duration(r.duration_secs()),
+            r.usage.tokens.total(),
+            ledger::session_cost(r),
+            ledger::run_cost_short(*run_cost_usd, *run_unknown_cost_sessions, *run_sessions),
+            one_line(summary),
+        ));
     }
 
     /// A permanent line, above the live block (which is drawn again below it, so that the
@@ -191,48 +245,7 @@ impl GrindObserver for Human {
                 self.last_draw = Some(Instant::now());
                 self.draw_live();
             }
-            GrindEvent::SessionFinished {
-                record: r,
-                patch_saved,
-                work_kept_at,
-                run_cost_usd,
-                run_sessions,
-                run_unknown_cost_sessions,
-            } => {
-                let status = self.ui_paint(
-                    super::log::style(r.status),
-                    &format!("{:<7}", r.status.as_str()),
-                );
-                let summary = r
-                    .summary
-                    .as_deref()
-                    .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
-                    .unwrap_or("");
-                let patch = match (work_kept_at, patch_saved) {
-                    (Some(at), _) => format!(
-                        " (work kept whole on this machine only at {}; the run holds a copy \
-                         for reading)",
-                        terminal_safe(at)
-                    ),
-                    (None, true) => " (work saved as a patch)".to_string(),
-                    (None, false) => String::new(),
-                };
-                let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
-                self.say(&format!(
-                    "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
-                    r.seq,
-                    one_line(&r.prompt),
-                    duration(r.duration_secs()),
-                    r.usage.tokens.total(),
-                    ledger::session_cost(r),
-                    ledger::run_cost_short(
-                        *run_cost_usd,
-                        *run_unknown_cost_sessions,
-                        *run_sessions
-                    ),
-                    one_line(summary),
-                ));
-            }
+            GrindEvent::SessionFinished { .. } => self.say_finished(e),
             GrindEvent::Warning { message } => {
                 let redraw = self.shown > 0;
                 self.clear_live();
@@ -252,6 +265,9 @@ impl GrindObserver for Human {
                 let paint = |s, t: &str| self.ui_paint(s, t);
                 let line = match not_landed {
                     Some(status) if landing.result == crate::store::LandingResult::Nothing => {
+                        if *patch_saved {
+                            self.patch_said.insert(*seq);
+                        }
                         super::grind_landing::not_landed_line(*seq, *slot, *status, *patch_saved)
                     }
                     _ => super::grind_landing::landing_line(*seq, *slot, landing, *ms, paint),

@@ -50,7 +50,7 @@ fn refuse_redacted(run: &Run, s: &StartedWith, overridden: &[Overridden]) -> Cli
     let missing: Vec<(&str, String)> = s
         .redacted_flags()
         .into_iter()
-        .filter(|(flag, _, _)| !overridden.iter().any(|o| o.flag == *flag))
+        .filter(|(flag, _, _)| !overridden.iter().any(|o| o.replaces(flag)))
         .map(|(_, shown, was)| (shown, was))
         .collect();
     let Some((first, _)) = missing.first() else {

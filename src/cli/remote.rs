@@ -64,6 +64,16 @@ pub(crate) fn resolve_runs(
 
 /// Prints a push report: one line per ref on stdout, hook messages and hints on stderr.
 pub(crate) fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> {
+    print_push_except(ctx, report, &[])
+}
+
+/// [`print_push`], leaving out the "sync merges it" hint for the rejections of `held` runs: runs
+/// a sync just failed to merge, whose own hint says what resolves them.
+pub(crate) fn print_push_except(
+    ctx: &Ctx,
+    report: &PushReport,
+    held: &[RunId],
+) -> std::io::Result<()> {
     for m in &report.remote_messages {
         // What a remote's hooks print is the remote's: shown, never obeyed.
         ctx.ui
@@ -97,7 +107,7 @@ pub(crate) fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> 
             PushOutcome::Updated => (Style::Good, "updated", sessions),
             PushOutcome::UpToDate => (Style::Dim, "up to date", String::new()),
             PushOutcome::Rejected { reason, message } => {
-                diverged |= *reason == crate::git::Rejection::Diverged;
+                diverged |= *reason == crate::git::Rejection::Diverged && !held.contains(&r.run);
                 (Style::Bad, "rejected", format!(": {message}"))
             }
             PushOutcome::NotReported => (

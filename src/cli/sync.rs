@@ -5,11 +5,12 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::remote::{print_fetch, print_push, resolve_remote};
+use super::remote::{print_fetch, print_push_except, resolve_remote};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::store::share::{FetchOptions, PushOptions};
+use crate::store::RunId;
+use crate::store::share::{BranchOutcome, FetchOptions, FetchReport, PushOptions, PushReport};
 
 /// Fetch runs from a remote, merge the ones that diverged, and push what changed.
 ///
@@ -55,7 +56,9 @@ pub(crate) fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
             writeln!(out)?;
             out.flush()?;
         } else {
-            print_push(ctx, &pushed)?;
+            let held = unmerged(&fetched);
+            print_push_except(ctx, &pushed, &held)?;
+            say_what_resolves(ctx, &fetched, &pushed, &held);
         }
         Ok(if fetched.any_failed() || pushed.any_rejected() {
             ExitStatus::Failed
@@ -63,4 +66,49 @@ pub(crate) fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
             ExitStatus::Success
         })
     })
+}
+
+/// The runs this sync fetched but could not merge: pushing them is rejected until they are.
+fn unmerged(fetched: &FetchReport) -> Vec<RunId> {
+    let runs = fetched.runs.iter().filter(|r| r.outcome.is_failure());
+    let branches = fetched.branches.iter().filter(|b| b.outcome.is_failure());
+    let mut held: Vec<RunId> = runs
+        .map(|r| r.run.clone())
+        .chain(branches.map(|b| b.run.clone()))
+        .collect();
+    held.dedup();
+    held
+}
+
+/// The last word after a push that a failed merge rejected: what resolves it (not another sync,
+/// which fails the same way until then).
+fn say_what_resolves(ctx: &Ctx, fetched: &FetchReport, pushed: &PushReport, held: &[RunId]) {
+    for run in held {
+        if !pushed
+            .refs
+            .iter()
+            .any(|r| &r.run == run && r.outcome.is_rejected())
+        {
+            continue;
+        }
+        let code = fetched.branches.iter().find_map(|b| match &b.outcome {
+            BranchOutcome::Conflict { tracking, .. } if &b.run == run => {
+                Some((&b.branch, tracking))
+            }
+            _ => None,
+        });
+        let line = match code {
+            Some((branch, tracking)) => format!(
+                "hint: run {run} is not pushed until its code conflict is resolved: merge \
+                 {tracking} into {} by hand, as above (`git merge`, fix, `git commit`); \
+                 then a sync pushes it",
+                branch.strip_prefix("refs/heads/").unwrap_or(branch)
+            ),
+            None => format!(
+                "hint: run {run} is not pushed: the fetch above could not merge it (see its line); \
+                 a sync pushes it once that is resolved"
+            ),
+        };
+        ctx.ui.status(&line);
+    }
 }

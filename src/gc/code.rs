@@ -77,7 +77,7 @@ fn branch_row(
 ) -> Result<Row> {
     let state = RunState::of(store, &id)?;
     let row = Row::keep(Kind::Branch, name, Some(id.clone()), &state.label());
-    if let Some(why) = state.kept_for_resume(&id, judge.opts.stopped) {
+    if let Some(why) = state.kept_for_resume(&id, judge.opts.stopped, "this branch") {
         return Ok(row.because(why));
     }
     // A branch checked out in a work tree that stays (the user's, or a run worktree gc keeps).

@@ -177,10 +177,13 @@ impl Judge<'_> {
         n: usize,
         label: &str,
     ) -> String {
-        let mut why = format!(
-            "{lead} {} not the work of a session that reached {label}",
-            if n == 1 { "is" } else { "are" }
-        );
+        let (is, it) = if n == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        let mut why =
+            format!("{lead} {is} not on {label}, and no session that reached {label} made {it}");
         let Some(facts) = facts else { return why };
         let verdicts = self.verdicts.get(&facts.refname);
         let unreached: Vec<String> = facts
@@ -195,8 +198,11 @@ impl Judge<'_> {
             .collect();
         match unreached.as_slice() {
             [] => {}
-            [one] => why.push_str(&format!(": session {one} did not")),
-            many => why.push_str(&format!(": sessions {} did not", many.join(", "))),
+            [one] => why.push_str(&format!(" (session {one} has not reached {label})")),
+            many => why.push_str(&format!(
+                " (sessions {} have not reached {label})",
+                many.join(", ")
+            )),
         }
         why
     }
@@ -255,7 +261,7 @@ impl Judge<'_> {
         let why = if not_reached == 0 {
             "commits before the run's base are on no other ref".to_string()
         } else {
-            let lead = format!("{not_reached} of the run's commits not on {label}");
+            let lead = format!("{not_reached} of the run's commits");
             self.not_reached_why(facts, &lead, not_reached, &label)
         };
         self.kept(tip, &why)
@@ -288,8 +294,9 @@ impl Judge<'_> {
             };
             match on {
                 Some(on) => format!(
-                    "; they were pushed ({on}), but pushed is not landed: --pushed deletes a \
-                     branch a remote has"
+                    "; {on} has every commit of the branch (it was pushed; a remote-tracking \
+                     ref can be stale), but pushed is not landed: with --pushed, gc deletes a \
+                     branch whose every commit a remote has now"
                 ),
                 None => String::new(),
             }
@@ -309,11 +316,15 @@ impl Judge<'_> {
                 reason: format!("kept: {why} (its commits are on {on}){pushed_hint}"),
             });
         }
+        // Not "nowhere else" when a remote-tracking ref has them: on no local branch, pushed.
+        let s = if orphans == 1 { "" } else { "s" };
+        let state = if pushed_hint.is_empty() || self.opts.pushed {
+            format!("{orphans} commit{s} nowhere else")
+        } else {
+            format!("{orphans} commit{s} on no local branch (pushed)")
+        };
         Ok(Verdict::Kept {
-            state: format!(
-                "{orphans} commit{} nowhere else",
-                if orphans == 1 { "" } else { "s" }
-            ),
+            state,
             reason: format!("{always}: {why}{pushed_hint}"),
         })
     }

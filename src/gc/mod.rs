@@ -272,13 +272,15 @@ impl RunState {
         })
     }
 
-    /// Why a resumable run's things are kept, or `None` when they may go.
-    fn kept_for_resume(&self, id: &RunId, stopped: bool) -> Option<String> {
+    /// Why a resumable run's things are kept, or `None` when they may go. `what`: the thing
+    /// kept, as the reason names it ("this worktree", "these files", "this branch").
+    fn kept_for_resume(&self, id: &RunId, stopped: bool, what: &str) -> Option<String> {
         match self {
             RunState::Live(pid) => Some(format!("a grind is running it (process {pid})")),
             RunState::Interrupted => Some(format!(
-                "its grind was interrupted: `git pitboss grind --resume {id}` records its last \
-                 session from these first"
+                "its grind ended without finishing the run (no process holds its lock); \
+                 `git pitboss grind --resume {id}` needs {what} to record its last session and \
+                 go on, so even --stopped keeps {what}"
             )),
             RunState::Stopped(s) if !stopped => Some(format!(
                 "the run is {s}: kept for `git pitboss grind --resume {id}` (--stopped lets it go)"

@@ -96,7 +96,7 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
                 (None, Some(_)) => format!("{}, clean", state.label()),
             },
         );
-        if let Some(why) = state.kept_for_resume(&id, opts.stopped) {
+        if let Some(why) = state.kept_for_resume(&id, opts.stopped, "this worktree") {
             rows.push(row.because(why));
             continue;
         }
@@ -210,13 +210,21 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
             .collect::<Vec<_>>()
             .join(", ");
         let row = Row::keep(Kind::Files, shown, Some(id.clone()), &state.label());
-        if let Some(why) = state.kept_for_resume(&id, opts.stopped) {
+        let what = files_named(&base, &paths);
+        // A resume needs the run's working files, not its lock file (a lock no process holds).
+        let needed = match files_named(&base, &paths_but_locks(&base, &paths)) {
+            n if n == "working files" => "these files".to_string(),
+            n => format!("its {n}"),
+        };
+        if let Some(why) = state.kept_for_resume(&id, opts.stopped, &needed) {
             rows.push(row.because(why));
             continue;
         }
         let mut row = row.because(match state {
-            RunState::Gone => "its run is deleted; nothing reads them any more",
-            _ => "the run's sessions are recorded in its ref; nothing reads them any more",
+            RunState::Gone => format!("its run is deleted: nothing reads its {what} any more"),
+            _ => format!(
+                "the run is finished, all of it in its ref: nothing reads its {what} any more"
+            ),
         });
         row.action = Action::Delete;
         row.op = Op::Files { paths };
@@ -254,6 +262,37 @@ pub(super) fn started_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// What a run's working files are, in words: "lock file", "working directory and lock file".
+fn files_named(base: &Path, paths: &[PathBuf]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for p in paths {
+        let name = match p.strip_prefix(base).ok().and_then(|r| r.iter().next()) {
+            Some(d) if d == "locks" => "lock file (no process holds it)",
+            Some(d) if d == "runs" => "working directory",
+            Some(d) if d == "events" => "event log",
+            Some(d) if d == "worktrees" => "leftover worktree directory",
+            _ => "working files",
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.as_slice() {
+        [] => "working files".into(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn paths_but_locks(base: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    let locks = base.join("locks");
+    paths
+        .iter()
+        .filter(|p| !p.starts_with(&locks))
+        .cloned()
+        .collect()
 }
 
 fn entries(dir: &Path) -> Vec<PathBuf> {

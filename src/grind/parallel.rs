@@ -196,6 +196,7 @@ pub(super) fn run_parallel(
                     Msg::Settled(seq, r) => {
                         if r.is_ok() {
                             d.hold_branch(&[seq], obs);
+                            d.hold_run_ref(&[seq], obs);
                         }
                         // Its agent and those still running: any of them may have done it.
                         let running: Vec<u64> = d
@@ -338,6 +339,16 @@ impl Dispatcher<'_, '_> {
         }
     }
 
+    /// Checks the run ref and, when something other than pitboss moved it, puts it back and
+    /// charges the move to `seqs`, as [`Self::hold_branch`] does for the run branch.
+    fn hold_run_ref(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
+        match self.ctx.store.hold_tip(&self.ctx.run) {
+            Ok(None) => {}
+            Ok(Some(r)) => self.charge(seqs, session::run_ref_reason(&r), obs),
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
     /// Checks the git directory's hooks and config and, when they changed, puts them back and
     /// charges the change to `running`: every session whose agent ran since the last check
     /// (which of them made it cannot be told when they are several: the reason says so).
@@ -364,6 +375,7 @@ impl Dispatcher<'_, '_> {
     fn check_before_dispatch(&mut self, obs: &mut dyn GrindObserver) {
         let running: Vec<u64> = self.live.keys().copied().collect();
         self.hold_branch(&running, obs);
+        self.hold_run_ref(&running, obs);
         let agents: Vec<u64> = self
             .live
             .iter()

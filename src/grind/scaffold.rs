@@ -220,11 +220,11 @@ pub(crate) const DEMO_PROJECT: &[(&str, &str)] = &[
     ),
     (
         ".pitboss/grind/prompts/fix-todos.md",
-        "---\nname: fix-todos\ndescription: Resolve the first open TODO\nweight: 2\n---\nResolve the first open TODO in the list, then commit.\n\ndemo-target: TODO.md\n",
+        "---\nname: fix-todos\ndescription: Resolve the first open TODO\n# Every session of this prompt edits the one shared TODO.md: side by side, two would\n# change the same line and the later one would conflict. So it is not parallel_safe: in a\n# parallel run it waits for the other sessions and runs alone.\nparallel_safe: false\n---\nResolve the first open TODO in the list, then commit.\n\ndemo-target: TODO.md\n",
     ),
     (
         ".pitboss/grind/prompts/write-notes.md",
-        "---\nname: write-notes\ndescription: Leave a note for the next session\n---\nRead the scratchpad, then add one line of notes to demo-notes.md.\n",
+        "---\nname: write-notes\ndescription: Leave a note for the next session\nweight: 3\n# Each session writes a file of its own (notes/session-NNNN.md): sessions side by side\n# never touch the same file, so they all land.\nparallel_safe: true\n---\nRead the scratchpad, then write one note of your own under notes/.\n",
     ),
 ];
 

@@ -47,7 +47,7 @@ mod recover;
 mod recover_slots;
 mod settle;
 
-pub(super) use guard::{hold_branch, settings_reason};
+pub(super) use guard::{hold_branch, run_ref_reason, settings_reason};
 pub(super) use landing::{Held, LandedEntry, land_settled};
 pub(super) use prepare::prepare;
 pub(super) use recover::recover_interrupted;
@@ -183,13 +183,22 @@ pub(super) fn run_one(
     let settings = ctx.repo.snapshot_settings()?;
     let ran = agent_run::run(ctx, slot, &mut s, obs)?;
     let found = settings.restore()?;
-    let changed = (!found.is_empty()).then(|| {
-        let why = guard::settings_reason(&found, &[]);
+    let settings_why = (!found.is_empty()).then(|| guard::settings_reason(&found, &[]));
+    // The run ref is pitboss's, as the git settings are: moved by the agent, it goes back and
+    // the session is an error, like a session that moved the run branch.
+    let ref_why = ctx
+        .store
+        .hold_tip(&ctx.run)?
+        .map(|r| guard::run_ref_reason(&r));
+    for why in settings_why.iter().chain(&ref_why) {
         obs.event(&GrindEvent::Warning {
             message: format!("session {}: {why}", s.seq()),
         });
-        why
-    });
+    }
+    let changed = match (settings_why, ref_why) {
+        (Some(a), Some(b)) => Some(format!("{a}; and {b}")),
+        (a, b) => a.or(b),
+    };
     let landed = land::land(ctx, slot, &mut s, ran, changed, obs)?;
     hooks::after_session(ctx, slot, &mut s, landed.verdict.status, obs);
     record::record(ctx, slot, progress, s, landed, obs)

@@ -97,6 +97,14 @@ pub(crate) struct Overridden {
     pub was: String,
 }
 
+impl Overridden {
+    /// Whether this override replaced the setting [`StartedWith::redacted_flags`] names
+    /// `flag`: `--agent` and `--agent-cmd` both replace the agent whole.
+    pub(crate) fn replaces(&self, flag: &str) -> bool {
+        self.flag == flag || (flag == "--agent" && self.flag == "--agent-cmd")
+    }
+}
+
 impl StartedWith {
     /// What a new run keeps: the agent as planned, the rest as the command line gave it.
     pub(crate) fn of(req: &PlanRequest, plan: &Plan) -> StartedWith {
@@ -226,7 +234,13 @@ impl StartedWith {
             (Some(b), None) => Some(format!("--agent {b}")),
             (None, None) => None,
         };
-        if keep("--agent", agent_given, was_agent) {
+        // Named as the user gave it: `--agent-cmd` when a command was given.
+        let agent_flag = if req.agent.command.is_some() {
+            "--agent-cmd"
+        } else {
+            "--agent"
+        };
+        if keep(agent_flag, agent_given, was_agent) {
             match &self.agent_cmd {
                 Some(cmd) => req.agent.command = Some(cmd.clone()),
                 None => {
@@ -339,6 +353,14 @@ mod tests {
         assert_eq!(over[0].flag, "--agent");
         assert_eq!(over[0].was, "--agent-cmd \"sh agent.sh\"");
         assert_eq!(req.agent.command, None, "the agent is replaced whole");
+
+        // Another command is named `--agent-cmd`, and still replaces the (redacted) command.
+        let mut req = PlanRequest::default();
+        req.agent.command = Some("sh other.sh".into());
+        let over = started.apply(&mut req);
+        assert_eq!(over[0].flag, "--agent-cmd");
+        assert!(over[0].replaces("--agent"));
+        assert_eq!(req.agent.command.as_deref(), Some("sh other.sh"));
 
         // Nothing kept (a run from before): nothing changes.
         let mut req = PlanRequest::default();

@@ -68,6 +68,20 @@ impl RunStore<'_> {
             .unwrap_or_default()
     }
 
+    /// Checks the ref of `id` now, as before a write (an agent has just ended), and puts it
+    /// back when something other than pitboss moved it: `Some` says where it was found, and the
+    /// restoration is not reported again by [`RunStore::take_restored`].
+    pub fn hold_tip(&self, id: &RunId) -> Result<Option<RestoredRef>> {
+        self.guard_tip(id)?;
+        let refname = id.ref_name();
+        let Ok(mut v) = self.written.restored.lock() else {
+            return Ok(None);
+        };
+        Ok(v.iter()
+            .rposition(|r| r.refname == refname)
+            .map(|at| v.remove(at)))
+    }
+
     /// Before a write: the ref of `id` is where this store left it, or where a pitboss writer
     /// moved it since; otherwise it is put back there (see the module's comment).
     pub(super) fn guard_tip(&self, id: &RunId) -> Result<()> {

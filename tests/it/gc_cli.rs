@@ -346,7 +346,7 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     );
     assert_eq!(
         b["reason"],
-        "kept, always: 1 of the run's commits not on main is not the work of a session that reached main: session 1 did not",
+        "kept, always: 1 of the run's commits is not on main, and no session that reached main made it (session 1 has not reached main)",
         "{b:#}"
     );
     assert!(tip(&sb, &branch).is_some());

@@ -228,7 +228,13 @@ fn a_branch_only_on_a_stale_remote_tracking_ref_is_nowhere_else() {
     for flags in [&[][..], &["--pushed"][..]] {
         let row = branch_row(&sb, &id, flags);
         assert_eq!(row["action"], "keep", "{flags:?}: {row:#}");
-        assert_eq!(row["state"], "1 commit nowhere else", "{flags:?}: {row:#}");
+        // The stale tracking ref still has it: "pushed", never "nowhere else" beside it.
+        let state = if flags.is_empty() {
+            "1 commit on no local branch (pushed)"
+        } else {
+            "1 commit nowhere else"
+        };
+        assert_eq!(row["state"], state, "{flags:?}: {row:#}");
         let mut args = vec!["gc"];
         args.extend_from_slice(flags);
         gp_ok(&sb, &args);
@@ -301,4 +307,102 @@ fn review_of_a_run_whose_unlanded_branch_is_gone_does_not_say_it_landed() {
         text.contains("the work of 1 of its 1 session(s) with commits has not reached main"),
         "{text}"
     );
+}
+
+/// `gc --dry-run`, read as a person reads it, on a landed run, an unlanded pushed run and a run
+/// whose grind was killed (its lock file left, held by no process): each line says what is true.
+#[test]
+fn gc_dry_run_says_plainly_why_each_thing_goes_or_stays() {
+    let (sb, _remote, pushed) = pushed_run();
+    // Another base, or the sandbox's fixed clock makes the same commit as the pushed run's.
+    std::fs::write(sb.repo.join("more.txt"), "more\n").unwrap();
+    sb.git(&["add", "more.txt"]);
+    sb.git(&["commit", "-q", "-m", "more"]);
+    // Other work, or it would be the same patch as the pushed run's (and that one "reached").
+    let other = sb.path("other-prompts");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("leave.md"),
+        "---\nname: leave\ndescription: leave work for pitboss to commit\n---\nLeave it.\n",
+    )
+    .unwrap();
+    // (Two runs of one second sort by their random suffix: the new one is the other one.)
+    finished_run(&sb, &other);
+    let ids = sb.git(&[
+        "for-each-ref",
+        "--format=%(refname:lstrip=3)",
+        "refs/pitboss/grind/",
+    ]);
+    let landed = ids.lines().find(|i| *i != pushed).unwrap().to_string();
+    sb.git(&["merge", "-q", "--no-edit", &format!("pitboss/{landed}")]);
+    let slow = sb.path("slow-prompts");
+    std::fs::create_dir_all(&slow).unwrap();
+    std::fs::write(
+        slow.join("sleep.md"),
+        "---\nname: sleep\ndescription: a slow session\n---\nSleep.\n",
+    )
+    .unwrap();
+    let mut grind = sb.grind_spawn(&slow, &["--max-iterations", "1"], &[("AGENT_SLEEP", "30")]);
+    let (killed, _, agent) = sb.wait_for_agent(std::time::Duration::from_secs(20));
+    kill(grind.id(), "KILL");
+    kill(agent, "KILL");
+    let _ = grind.wait();
+    let out = gp(&sb, &["gc", "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let line = |thing: &str| -> String {
+        table
+            .lines()
+            .find(|l| l.contains(&format!("  {thing}  ")))
+            .unwrap_or_else(|| panic!("no line for {thing}:\n{table}"))
+            .to_string()
+    };
+    let landed_branch = line(&format!("refs/heads/pitboss/{landed}"));
+    assert!(
+        landed_branch.starts_with("delete ")
+            && landed_branch
+                .ends_with("merged into main — reached the target: every commit is on main"),
+        "{table}"
+    );
+    let lock = line(
+        &sb.repo
+            .join(format!(".git/pitboss/locks/{landed}.lock"))
+            .display()
+            .to_string(),
+    );
+    assert!(
+        lock.starts_with("delete ")
+            && lock.ends_with(
+                "run finished — the run is finished, all of it in its ref: nothing reads its lock \
+                 file (no process holds it) any more"
+            ),
+        "{table}"
+    );
+    // Pushed, not landed: never "nowhere else" beside "pushed".
+    let unlanded = line(&format!("refs/heads/pitboss/{pushed}"));
+    assert!(unlanded.starts_with("keep "), "{table}");
+    assert!(
+        unlanded.contains("  1 commit on no local branch (pushed) — kept: 1 of the run's commits is not on main, and no session that reached main made it (session 1 has not reached main); "),
+        "{unlanded}"
+    );
+    assert!(
+        unlanded.contains(&format!("refs/remotes/origin/pitboss/{pushed} has every commit of the branch (it was pushed; a remote-tracking ref can be stale), but pushed is not landed")),
+        "{unlanded}"
+    );
+    assert!(!unlanded.contains("nowhere else"), "{unlanded}");
+    // The killed grind's files: what a resume needs, and the lock named for what it is.
+    let files = table
+        .lines()
+        .find(|l| l.contains(&format!("locks/{killed}.lock")))
+        .unwrap_or_else(|| panic!("no files line of {killed}:\n{table}"));
+    assert!(
+        files.starts_with("keep ")
+            && files.contains(&format!(
+                "run interrupted — its grind ended without finishing the run (no process holds \
+                 its lock); `git pitboss grind --resume {killed}` needs its working directory to \
+                 record its last session and go on, so even --stopped keeps its working directory"
+            )),
+        "{files}"
+    );
+    assert!(!table.contains("from these first"), "{table}");
 }

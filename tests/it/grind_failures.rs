@@ -449,3 +449,37 @@ fn an_agent_program_that_vanishes_mid_run_leaves_the_run_failed_not_running() {
     let ls = p.sb.ok(&["ls"], "");
     assert!(ls.contains(&format!("{run}  failed ")), "{ls}");
 }
+
+/// Each failed session's lines say once, not on each of its lines, that its work was saved.
+fn assert_saved_said_once_per_session(err: &str, sessions: u64) {
+    for seq in 1..=sessions {
+        let said = err
+            .lines()
+            .filter(|l| l.starts_with(&format!("{seq:04} ")) && l.contains("saved as a patch"))
+            .count();
+        assert_eq!(said, 1, "session {seq}:\n{err}");
+    }
+}
+
+#[test]
+fn work_saved_as_a_patch_is_said_once_per_session_side_by_side_and_one_at_a_time() {
+    let p = Project::new();
+    p.prompt("work", "parallel_safe: true\n")
+        .agent(&format!("{WORK}\nexit 3\n"));
+    for parallel in ["2", "1"] {
+        let out = crate::support::run_with_stdin(
+            p.sb.git_pitboss().args([
+                "grind",
+                "--max-iterations",
+                "3",
+                "--max-parallel",
+                parallel,
+                "--consecutive-failure-limit",
+                "5",
+            ]),
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
+        assert_saved_said_once_per_session(&String::from_utf8_lossy(&out.stderr), 3);
+    }
+}

@@ -644,4 +644,13 @@ fn a_run_resumes_as_it_started_and_the_printed_resume_command_works_as_printed()
         "{}",
         diag(&out)
     );
+    // Another command is named as the flag that gave it, `--agent-cmd`.
+    let other = format!("{cmd} --other");
+    let out = grind_through_git(&p, &["--resume", &run, "--agent-cmd", &other, "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(": --agent-cmd (started with --agent-cmd {cmd:?})")),
+        "{}",
+        diag(&out)
+    );
 }

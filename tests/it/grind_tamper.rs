@@ -69,7 +69,8 @@ fn a_session_that_leaves_the_git_directory_alone_is_ok() {
 
 /// The agent of session 3 rewinds the run ref two commits (dropping the records of sessions 1
 /// and 2 from it): grind puts it back and appends onto its own tip, so the run keeps all four
-/// sessions, and says what it found.
+/// sessions, and says what it found. The run ref is not the agent's, as the run branch is not:
+/// the session is an `error` with the reason, its work a patch, not on the branch.
 #[test]
 fn a_rewound_run_ref_is_put_back_and_no_record_vanishes() {
     let p = Project::new();
@@ -82,9 +83,32 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
     );
     let out = p.grind(&["--max-iterations", "4"]);
     let run = p.only_run();
-    assert_eq!(seqs(&p.records(&run)), [1, 2, 3, 4], "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2, 3, 4], "{}", diag(&out));
+    assert_eq!(
+        statuses(&records),
+        ["ok", "ok", "error", "ok"],
+        "{}",
+        diag(&out)
+    );
+    let why = records[2]["summary"].as_str().unwrap_or_default();
     assert!(
-        diag(&out).contains("by something other than pitboss; it is back at"),
+        why.starts_with(&format!(
+            "the run ref refs/pitboss/grind/{run} was moved to"
+        )) && why.contains("it is back at")
+            && why.contains("this session's work is saved as a patch"),
+        "{why}"
+    );
+    assert!(records[2]["commit"].is_null());
+    assert!(p.patch(&run, 3).is_some_and(|t| t.contains("+3")));
+    assert_eq!(
+        p.branch_subjects(&run),
+        ["session 1", "session 2", "session 4"]
+    );
+    assert!(
+        diag(&out).contains(&format!(
+            "session 3: the run ref refs/pitboss/grind/{run} was moved"
+        )),
         "the user is told\n{}",
         diag(&out)
     );
@@ -106,6 +130,12 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
     let out = p.grind(&["--max-iterations", "2"]);
     let run = p.only_run();
     assert_eq!(seqs(&p.records(&run)), [1, 2], "{}", diag(&out));
+    assert_eq!(
+        statuses(&p.records(&run)),
+        ["error", "ok"],
+        "{}",
+        diag(&out)
+    );
     let history =
         p.sb.git(&["log", "--format=%s", &format!("refs/pitboss/grind/{run}")]);
     assert!(!history.contains("forged"), "{history}");
@@ -124,9 +154,14 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
 "#,
     );
     let out = p.grind(&["--max-iterations", "2"]);
-    assert!(out.status.success(), "{}", diag(&out));
+    // Exit 1 for the session charged with it, not for grind failing.
+    assert_eq!(out.status.code(), Some(1), "{}", diag(&out));
     let run = p.only_run();
-    assert_eq!(seqs(&p.records(&run)), [1, 2], "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(seqs(&records), [1, 2], "{}", diag(&out));
+    assert_eq!(statuses(&records), ["error", "ok"], "{}", diag(&out));
+    let why = records[0]["summary"].as_str().unwrap_or_default();
+    assert!(why.contains("was deleted while this session ran"), "{why}");
     assert_eq!(p.state(&run)["status"], "finished");
     assert!(!diag(&out).contains("--resume"), "{}", diag(&out));
 }

@@ -416,6 +416,13 @@ fn a_code_conflict_fails_every_sync_until_merged_by_hand() {
             "{said}"
         );
         let err = stderr(&out);
+        // The last word names what resolves the conflict, never the sync that just failed.
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.contains(&format!("merge {tracking} into pitboss/{run} by hand")),
+            "{err}"
+        );
+        assert!(!err.contains("merges diverged runs"), "{err}");
         assert!(err.contains(&format!("git merge {tracking}")), "{err}");
         // The run finished, so no slot has the branch: the user's checkout can switch to it.
         assert!(

@@ -10,12 +10,15 @@
 //! is the parallel twin of the sequential run's "rewrote the run branch" (`decide.rs`).
 //!
 //! The git directory's hooks and config are guarded the same way, in every run: a snapshot
-//! before the agents, compared afterwards, put back (`git/settings_guard.rs`); the words for
-//! the session charged with a change are here.
+//! before the agents, compared afterwards, put back (`git/settings_guard.rs`); and so is the
+//! run ref, checked as each agent ends (`store/written.rs` puts it back): before, an agent that
+//! rewound it got an `ok` while one that moved the run branch got an `error`. The words for the
+//! session charged with a change are here.
 
 use crate::git::{CasOutcome, Oid};
 use crate::grind::context::Ctx;
 use crate::grind::run::GrindError;
+use crate::store::RestoredRef;
 
 /// The run branch was found off the tip the queue expected, and put back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,24 @@ impl Moved {
             short(self.expected)
         )
     }
+}
+
+/// Why a session is an `error` when the run ref moved while it ran: the run ref is the run's
+/// record, written by pitboss alone (`store/written.rs` put it back), as the run branch is the
+/// landing queue's.
+pub(in crate::grind) fn run_ref_reason(r: &RestoredRef) -> String {
+    let short = |o: Oid| o.to_string()[..12].to_string();
+    let found = match r.found {
+        Some(to) => format!("moved to {} (that commit is left as it is)", short(to)),
+        None => "deleted".to_string(),
+    };
+    format!(
+        "the run ref {} was {found} while this session ran; it is the run's record, not the \
+         agent's to write: it is back at {}, the tip grind wrote, and this session's work is \
+         saved as a patch",
+        r.refname,
+        short(r.tip)
+    )
 }
 
 /// Why a session is an `error` for changing the git directory's settings (`found`, as

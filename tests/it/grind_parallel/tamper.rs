@@ -194,3 +194,47 @@ fn respected_merge_drivers_are_named_in_the_record_and_the_landing_line() {
         "{shown}"
     );
 }
+
+/// Session 2 waits until session 1 is recorded, then rewinds the run ref below that record and
+/// commits work of its own: as with the run branch, the run ref goes back, session 1's record
+/// stays, and session 2 is an `error` with its work saved as a patch.
+#[test]
+fn an_agent_rewinding_the_run_ref_is_an_error_like_one_moving_the_run_branch() {
+    let p = project(
+        2,
+        "",
+        &[("work", SAFE)],
+        r#"barrier met 2
+r="refs/pitboss/grind/$PITBOSS_RUN_ID"
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  echo one > one.txt && git add one.txt && git commit -q -m "session 1"
+else
+  n=0
+  until git log --format=%s "$r" | grep -q "^session 0001"; do
+    n=$((n+1)); [ $n -gt 600 ] && exit 9; sleep 0.05
+  done
+  git update-ref "$r" "$r~1"
+  echo two > two.txt && git add two.txt && git commit -q -m "session 2"
+fi
+"#,
+    );
+    let out = grind(&p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(&p, &run, &out);
+    let recs = jsonl(&p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
+    let subjects: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.1).collect();
+    assert_eq!(subjects, ["session 1"], "{ctx}");
+    let why = recs[1]["summary"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with(&format!(
+            "the run ref refs/pitboss/grind/{run} was moved to"
+        )) && why.contains("it is back at"),
+        "{ctx}"
+    );
+    let patch = p
+        .patch(&run, 2)
+        .unwrap_or_else(|| panic!("no patch\n{ctx}"));
+    assert!(patch.contains("+two"), "{patch}");
+}
