@@ -64,6 +64,7 @@ mod store_parallel_cli;
 mod store_stress;
 mod views_cli;
 mod watch_cli;
+mod watch_short;
 mod worktree_cli;
 
 /// Lists `tests/it/*.rs` and `tests/it/support/*.rs` and fails on any file not declared as a
