@@ -116,6 +116,12 @@ pub(crate) fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> 
             report.remote
         ));
     }
+    for g in &report.branches_deleted_there {
+        ctx.ui.status(&format!(
+            "not pushing branch {1} of run {2}: it was deleted on {0} since this repository last fetched from it (`git pitboss push {0} {2}` pushes it anyway)",
+            report.remote, g.branch.trim_start_matches("refs/heads/"), g.run
+        ));
+    }
     for u in &report.untracked {
         ctx.ui.warn(&format!(
             "run {} is on {} now, but its tracking ref could not be recorded here: {}; `git pitboss fetch {}` records it",

@@ -45,6 +45,7 @@ mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
 mod provenance_sync;
+mod remote_deleted;
 mod remote_hostile;
 mod remote_ls;
 mod remote_reject;
