@@ -19,6 +19,7 @@ mod forge_pr_repo;
 mod gc_cli;
 mod gc_landed;
 mod gemini_cli;
+mod grind_budget_resume;
 mod grind_budgets;
 mod grind_claude;
 mod grind_dry_run;
