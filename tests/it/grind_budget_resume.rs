@@ -54,6 +54,16 @@ fn logged(p: &Project, run: &str) -> (usize, f64) {
     (records.len(), cost)
 }
 
+/// What `git pitboss stats --json` totals: sessions and cost.
+fn stats(p: &Project) -> (u64, f64) {
+    let v: serde_json::Value = serde_json::from_str(&p.sb.ok(&["stats", "--json"], "")).unwrap();
+    let t = &v["total"];
+    (
+        t["sessions"].as_u64().unwrap(),
+        t["cost_usd"].as_f64().unwrap(),
+    )
+}
+
 fn stop_reason(p: &Project, run: &str) -> String {
     p.state(run)["stop_reason"]
         .as_str()
@@ -94,6 +104,12 @@ fn a_drained_and_resumed_run_stops_where_an_uninterrupted_one_does() {
     assert_eq!(n, 4, "as many sessions as the run never stopped");
     assert!((cost - 0.08).abs() < 1e-9, "{cost}");
     assert_eq!(stop_reason(&p, &run), reason);
+    let (sessions, cost) = stats(&p);
+    assert_eq!(sessions, 4);
+    assert!(
+        (cost - 0.08).abs() < 1e-9,
+        "the $0.0800 of the reason: {cost}"
+    );
 }
 
 #[test]
@@ -116,6 +132,9 @@ fn a_killed_and_resumed_run_counts_the_killed_session_once() {
         stop_reason(&p, &run),
         format!("iteration budget reached ({n} sessions)")
     );
+    let (sessions, cost) = stats(&p);
+    assert_eq!(sessions, 5);
+    assert!((cost - 0.08).abs() < 1e-9, "{cost}");
 }
 
 #[test]
