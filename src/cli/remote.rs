@@ -111,10 +111,16 @@ pub(crate) fn print_push(ctx: &Ctx, report: &PushReport) -> std::io::Result<()> 
     }
     out.flush()?;
     for id in &report.deleted_there {
-        ctx.ui.status(&format!(
-            "not pushing run {id}: it was deleted on {0} (`git pitboss push {0} {id}` publishes it again)",
-            report.remote
-        ));
+        let r = &report.remote;
+        ctx.ui.status(&if report.deleted_since_fetch.contains(id) {
+            format!(
+                "not pushing run {id}: it was deleted on {r} since this repository last fetched from it (`git pitboss push {r} {id}` pushes it anyway)"
+            )
+        } else {
+            format!(
+                "not pushing run {id}: it was deleted on {r} (`git pitboss push {r} {id}` publishes it again)"
+            )
+        });
     }
     for g in &report.branches_deleted_there {
         ctx.ui.status(&format!(

@@ -42,7 +42,7 @@ fn a_diverged_run_deleted_on_the_remote_is_not_pushed_again_unless_named() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
         err.contains(&format!(
-            "not pushing run {RUN}: it was deleted on origin (`git pitboss push origin {RUN}` publishes it again)"
+            "not pushing run {RUN}: it was deleted on origin since this repository last fetched from it (`git pitboss push origin {RUN}` pushes it anyway)"
         )),
         "{err}"
     );

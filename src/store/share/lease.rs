@@ -93,6 +93,7 @@ impl RunStore<'_> {
                     self.mark_gone(remote, &r.run, last)?;
                 }
                 report.deleted_there.push(r.run.clone());
+                report.deleted_since_fetch.push(r.run.clone());
                 gone_runs.insert(r.run.clone());
             }
         }
@@ -158,6 +159,7 @@ impl RunStore<'_> {
                     self.repo.delete_ref(&tracking)?;
                     self.mark_gone(remote, &r.run, last)?;
                 }
+                report.deleted_since_fetch.push(r.run.clone());
                 report.deleted_there.push(r.run);
             } else if !report.deleted_there.contains(&r.run) {
                 // NB: its tracking ref stays, so the next default push leases it again and

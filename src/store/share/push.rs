@@ -126,6 +126,10 @@ pub struct PushReport {
     pub unchanged: usize,
     /// Runs left out because they were deleted on the remote (`gone.rs`); naming one pushes it.
     pub deleted_there: Vec<RunId>,
+    /// Those of `deleted_there` this push found deleted (a lease that did not hold, a probe):
+    /// deleted since this repository last fetched from the remote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_since_fetch: Vec<RunId>,
     /// Run branches left out because they were deleted on the remote since this repository
     /// last fetched (`lease.rs`); naming the run pushes its branch.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -174,6 +178,7 @@ impl RunStore<'_> {
             skipped: Vec::new(),
             unchanged: 0,
             deleted_there: Vec::new(),
+            deleted_since_fetch: Vec::new(),
             branches_deleted_there: Vec::new(),
             remote_messages: Vec::new(),
             untracked: Vec::new(),
