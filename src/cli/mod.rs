@@ -47,6 +47,7 @@ mod sync;
 mod ui;
 mod watch;
 mod watch_draw;
+mod watch_fit;
 mod why;
 mod worktree;
 

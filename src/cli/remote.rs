@@ -121,9 +121,21 @@ pub(crate) fn print_push_except(
     }
     out.flush()?;
     for id in &report.deleted_there {
+        let r = &report.remote;
+        ctx.ui.status(&if report.deleted_since_fetch.contains(id) {
+            format!(
+                "not pushing run {id}: it was deleted on {r} since this repository last fetched from it (`git pitboss push {r} {id}` pushes it anyway)"
+            )
+        } else {
+            format!(
+                "not pushing run {id}: it was deleted on {r} (`git pitboss push {r} {id}` publishes it again)"
+            )
+        });
+    }
+    for g in &report.branches_deleted_there {
         ctx.ui.status(&format!(
-            "not pushing run {id}: it was deleted on {0} (`git pitboss push {0} {id}` publishes it again)",
-            report.remote
+            "not pushing branch {1} of run {2}: it was deleted on {0} since this repository last fetched from it (`git pitboss push {0} {2}` pushes it anyway)",
+            report.remote, g.branch.trim_start_matches("refs/heads/"), g.run
         ));
     }
     for u in &report.untracked {

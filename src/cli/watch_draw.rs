@@ -15,6 +15,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Widget};
 
 use super::escape::{one_line, terminal_safe};
+use super::watch_fit::{
+    cut_at_word, keys_text, more_line, split_heights, totals_shown, wrap_words,
+};
 use crate::agent::readable::Entry;
 use crate::watch::Dashboard;
 use crate::watch::model::short_duration;
@@ -39,43 +42,26 @@ pub struct Screen<'a> {
 /// gauges and prompt totals take their lines first; borders and the heading row taken off):
 /// what keeps the selected row in view.
 pub(crate) fn table_capacity(d: &Dashboard, total_height: u16, now: DateTime<Utc>) -> usize {
-    let (_, table, _, _) =
-        split_heights(total_height, d.gauges(now).len(), d.prompt_totals().len());
-    table.saturating_sub(3) as usize
-}
-
-/// Heights of the header, the sessions table, the totals and the transcript for a screen of
-/// `h` lines, with `gauges` gauges and `prompts` prompt totals (one line is the key line).
-fn split_heights(h: u16, gauges: usize, prompts: usize) -> (u16, u16, u16, u16) {
-    let header = 2 + gauges as u16;
-    let body = h.saturating_sub(header + 1);
-    let totals = if prompts == 0 {
-        0
-    } else {
-        // At least one prompt's row: a box of borders and headings alone says nothing.
-        (prompts as u16 + 3).min((body / 4).max(4))
-    };
-    let table = (body.saturating_sub(totals) * 2 / 5).max(4);
-    let transcript = body.saturating_sub(totals + table);
-    (header, table, totals, transcript)
+    let s = split_heights(total_height, d.gauges(now).len(), d.prompt_totals().len());
+    s.table.saturating_sub(3) as usize
 }
 
 impl Widget for &Screen<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let gauges = self.d.gauges(self.now);
         let totals = self.d.prompt_totals();
-        let (h, t, p, x) = split_heights(area.height, gauges.len(), totals.len());
+        let s = split_heights(area.height, gauges.len(), totals.len());
         let [head, table, prompts, transcript, keys] = Layout::vertical([
-            Constraint::Length(h),
-            Constraint::Length(t),
-            Constraint::Length(p),
-            Constraint::Length(x),
+            Constraint::Length(s.header),
+            Constraint::Length(s.table),
+            Constraint::Length(s.totals),
+            Constraint::Length(s.transcript),
             Constraint::Length(1),
         ])
         .areas(area);
-        self.header(head, buf, &gauges);
+        self.header(head, buf, &gauges, s.facts);
         self.sessions(table, buf);
-        if p > 0 {
+        if s.totals > 0 {
             prompt_totals(prompts, buf, &totals);
         }
         self.transcript(transcript, buf);
@@ -87,7 +73,14 @@ impl Widget for &Screen<'_> {
 }
 
 impl Screen<'_> {
-    fn header(&self, area: Rect, buf: &mut Buffer, gauges: &[crate::watch::model::Gauge]) {
+    /// The run line, the facts line when `facts` (a short pane leaves it out), the gauges.
+    fn header(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        gauges: &[crate::watch::model::Gauge],
+        facts: bool,
+    ) {
         let d = self.d;
         let bold = Style::new().add_modifier(Modifier::BOLD);
         let dim = Style::new().fg(Color::DarkGray);
@@ -112,7 +105,11 @@ impl Screen<'_> {
             Span::styled(status, status_style(&d.status)),
         ];
         if let Some(r) = d.stop_reason.as_deref().filter(|_| d.status != "running") {
-            first.push(Span::styled(format!(" ({})", one_line(r)), dim));
+            // A narrow pane cuts the reason after a word, with a sign.
+            let used: usize = first.iter().map(|s| s.width()).sum();
+            let room = usize::from(area.width).saturating_sub(used);
+            let reason = cut_at_word(&format!(" ({})", one_line(r)), room);
+            first.push(Span::styled(reason, dim));
         }
         if let Some((until, reason)) = &d.waiting {
             first.push(Span::styled(
@@ -134,9 +131,14 @@ impl Screen<'_> {
             Span::styled("  rotation ", dim),
             Span::raw(opt(&d.rotation)),
         ]);
-        Paragraph::new(vec![Line::from(first), second]).render(area, buf);
+        let mut lines = vec![Line::from(first)];
+        if facts {
+            lines.push(second);
+        }
+        let below = lines.len() as u16;
+        Paragraph::new(lines).render(area, buf);
         for (i, g) in gauges.iter().enumerate() {
-            let y = area.y + 2 + i as u16;
+            let y = area.y + below + i as u16;
             if y >= area.bottom() {
                 break;
             }
@@ -148,7 +150,9 @@ impl Screen<'_> {
                 Color::Green
             };
             let line = Rect::new(area.x, y, area.width, 1);
-            Paragraph::new(gauge_line(g, 30, color)).render(line, buf);
+            // The bar gives way to the numbers in a narrow pane (label, space, text).
+            let room = usize::from(area.width).saturating_sub(12 + g.text.chars().count());
+            Paragraph::new(gauge_line(g, room.min(30), color)).render(line, buf);
         }
     }
 
@@ -226,15 +230,14 @@ impl Screen<'_> {
     }
 
     fn keys(&self, area: Rect, buf: &mut Buffer) {
+        let width = usize::from(area.width);
         let text = match self.message {
-            Some(m) => Line::from(Span::styled(m.to_string(), Style::new().fg(Color::Yellow))),
-            // Skip and drain act on a grind: offered only while one runs the run here.
-            None if self.d.grinding => Line::from(Span::styled(
-                "q quit · ↑↓ select · s skip session · d drain (finish and stop) · ? help",
-                Style::new().fg(Color::DarkGray),
+            Some(m) => Line::from(Span::styled(
+                cut_at_word(m, width),
+                Style::new().fg(Color::Yellow),
             )),
             None => Line::from(Span::styled(
-                "q quit · ↑↓ select · ? help · no grind runs this run here",
+                keys_text(self.d.grinding, area.width),
                 Style::new().fg(Color::DarkGray),
             )),
         };
@@ -258,8 +261,10 @@ pub(crate) fn gauge_line(
     ])
 }
 
+/// The per-prompt box: the totals that fit, then a line saying how many did not.
 fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::PromptTotal]) {
-    let rows = totals.iter().map(|t| {
+    let (shown, more) = totals_shown(area.height, totals.len());
+    let rows = totals[..shown].iter().map(|t| {
         let cost = if t.unknown_cost == 0 {
             format!("${:.4}", t.cost_usd)
         } else if t.unknown_cost == t.sessions {
@@ -277,6 +282,7 @@ fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::Pr
             short_duration(t.seconds),
         ])
     });
+
     let widths = [
         Constraint::Length(21),
         Constraint::Length(9),
@@ -286,20 +292,54 @@ fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::Pr
         Constraint::Length(12),
         Constraint::Fill(1),
     ];
-    Table::new(rows, widths)
-        .header(
-            Row::new([
-                "prompt", "sessions", "ok", "failed", "tokens", "cost", "time",
-            ])
-            .style(Style::new().add_modifier(Modifier::BOLD)),
-        )
-        .block(Block::new().borders(Borders::ALL).title(" per prompt "))
-        .render(area, buf);
+    let block = Block::new().borders(Borders::ALL).title(" per prompt ");
+    if shown == 0 {
+        block.render(area, buf);
+    } else {
+        Table::new(rows, widths)
+            .header(
+                Row::new([
+                    "prompt", "sessions", "ok", "failed", "tokens", "cost", "time",
+                ])
+                .style(Style::new().add_modifier(Modifier::BOLD)),
+            )
+            .block(block)
+            .render(area, buf);
+    }
+    // Across the whole row, not in the prompt column: under the rows shown, above the border
+    // (in a box of one line, that line alone).
+    let y = area.y + if shown == 0 { 1 } else { 2 + shown as u16 };
+    if more > 0 && y + 1 < area.bottom() && area.width > 2 {
+        let line = Rect::new(area.x + 1, y, area.width - 2, 1);
+        let text = cut_at_word(&more_line(shown, more), usize::from(line.width));
+        Paragraph::new(Span::styled(text, Style::new().fg(Color::DarkGray))).render(line, buf);
+    }
 }
 
+/// The keys, wrapped at words to the pane; when the pane is too short for all of them, the
+/// lines that fit and one saying how many did not.
 fn help(area: Rect, buf: &mut Buffer) {
+    const LINES: [&str; 8] = [
+        "q, Esc    quit watch (the run goes on)",
+        "↑ ↓ k j   select a session",
+        "PgUp PgDn Home End   move faster",
+        "s         skip the selected running session (as `git pitboss skip <run> <seq>`)",
+        "d         drain: finish the running session, then stop the run (as one Ctrl-C in grind's terminal)",
+        "?, h      this help (any key closes it)",
+        "",
+        "The view follows the run's events file and its run ref.",
+    ];
     let w = 64.min(area.width);
-    let h = 13.min(area.height);
+    let inner = usize::from(w.saturating_sub(2));
+    let mut lines = wrap_words(&LINES, inner);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let room = usize::from(h.saturating_sub(2));
+    if lines.len() > room {
+        let kept = room.saturating_sub(1);
+        let more = lines.len() - kept;
+        lines.truncate(kept);
+        lines.push(format!("… {more} more lines: a taller pane shows them"));
+    }
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -307,18 +347,8 @@ fn help(area: Rect, buf: &mut Buffer) {
         h,
     );
     Clear.render(r, buf);
-    let lines = [
-        "q, Esc    quit watch (the run goes on)",
-        "↑ ↓ k j   select a session",
-        "PgUp PgDn Home End   move faster",
-        "s         skip the selected running session (as `git pitboss skip <run> <seq>`)",
-        "d         drain: finish the running session, then stop the",
-        "          run (as one Ctrl-C in grind's terminal)",
-        "?, h      this help (any key closes it)",
-        "",
-        "The view follows the run's events file and its run ref.",
-    ];
-    Paragraph::new(lines.iter().map(|l| Line::from(*l)).collect::<Vec<_>>())
+    let text = lines.iter().map(|l| Line::from(cut_at_word(l, inner)));
+    Paragraph::new(text.collect::<Vec<_>>())
         .block(Block::new().borders(Borders::ALL).title(" keys "))
         .render(r, buf);
 }
@@ -435,23 +465,6 @@ pub(crate) fn to_text(screen: &Screen<'_>, width: u16, height: u16) -> String {
 mod tests {
     use super::*;
     use crate::watch::model::Gauge;
-
-    #[test]
-    fn heights_share_the_screen_and_the_table_always_has_rows() {
-        let (h, t, p, x) = split_heights(40, 2, 3);
-        assert_eq!(h, 4, "two header lines and a line per gauge");
-        assert_eq!(h + t + p + x + 1, 40, "with the key line, the whole screen");
-        assert!(t >= 4 && x > t / 2, "table {t}, transcript {x}");
-        assert_eq!(p, 6, "three prompts, a heading and borders");
-        // A tiny terminal still draws a table (and no totals it cannot fit).
-        let (_, t, _, _) = split_heights(8, 4, 0);
-        assert_eq!(t, 4);
-        // A short pane (a split of a 45-line terminal) still shows a prompt's totals.
-        let (_, _, p, _) = split_heights(22, 2, 2);
-        assert!(p >= 4, "a row of totals besides borders and headings: {p}");
-        // An 80 x 24 terminal shows two prompts' totals whole.
-        assert_eq!(split_heights(24, 1, 2).2, 5);
-    }
 
     /// The capacity the key handling scrolls by is the rows the screen draws, gauges and
     /// per-prompt totals included: else the selected row scrolls out of sight.

@@ -16,7 +16,7 @@ use crate::agent::{Adapter, Redactor};
 use crate::clock::{Clock, Entropy};
 use crate::git::Repo;
 use crate::plan::{BudgetState, Budgets, Plan, Scheduler, Spent};
-use crate::store::{RunId, RunStore, SessionRecord, SessionStatus};
+use crate::store::{RunId, RunStore, SessionRecord};
 
 /// The run, fixed once it is taken up.
 pub(super) struct Ctx<'a> {
@@ -80,20 +80,16 @@ impl Progress {
         m
     }
 
-    /// Counts a recorded session against the budgets and the failure limit.
+    /// Counts a recorded session against the budgets and the failure limit (its iteration was
+    /// counted when it was dispatched), by the one rule a resume counts by ([`super::spent`]).
     pub(super) fn count(&mut self, r: &SessionRecord) {
-        self.spent.tokens += r.usage.tokens.total();
-        if r.usage.cost_usd.is_finite() {
-            self.spent.cost_usd += r.usage.cost_usd;
-        }
-        if r.rate_limited {
-            // A usage limit is waited out, not counted against the failure limit.
-        } else if r.status.is_failure() {
-            self.spent.consecutive_failures += 1;
-        } else if r.status != SessionStatus::Skipped {
-            self.spent.consecutive_failures = 0;
-        }
+        super::spent::settled(&mut self.spent, r);
         self.last_seq = self.last_seq.max(r.seq);
+    }
+
+    /// Counts a session dispatched: one iteration, whatever its end.
+    pub(super) fn dispatched(&mut self) {
+        super::spent::dispatched(&mut self.spent);
     }
 }
 

@@ -32,6 +32,7 @@ pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod scaffold;
 mod session;
+mod spent;
 
 pub(crate) mod skip_target;
 pub(crate) mod slot;

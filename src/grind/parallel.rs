@@ -527,7 +527,7 @@ impl Dispatcher<'_, '_> {
                 return Ok(());
             }
             progress.scheduler = next;
-            progress.spent.iterations += 1;
+            progress.dispatched();
             // Reserved now: the next after the last recorded and every live one.
             let seq = (progress.last_seq + 1).max(self.next_seq);
             self.next_seq = seq + 1;

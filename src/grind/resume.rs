@@ -58,10 +58,11 @@ pub(crate) enum ResumeError {
     Budgets { run: String, why: String },
 }
 
-/// Reads where `run` left off; `records` are its sessions in seq order.
+/// Reads where `run` left off; `records` are its sessions in seq order. What its budgets have
+/// used is counted from the records by the rule a live grind counts by ([`super::spent`]).
 pub(crate) fn resume_point(
     run: &Run,
-    _records: &[SessionRecord],
+    records: &[SessionRecord],
 ) -> Result<ResumePoint, ResumeError> {
     let id = run.id.to_string();
     let scheduler = SchedulerState::from_json(&run.state.scheduler).map_err(|source| {
@@ -89,15 +90,7 @@ pub(crate) fn resume_point(
         base_commit: run.meta.base_commit.clone(),
         scheduler,
         budget_state,
-        spent: Spent {
-            iterations: consumed.sessions,
-            tokens: consumed.tokens.total(),
-            cost_usd: consumed.cost_usd,
-            // A resumed run starts a fresh failure streak: after a stop at the
-            // consecutive-failure limit, resuming is the user saying the cause is fixed, and
-            // the old streak would stop the run again before its first session.
-            consecutive_failures: 0,
-        },
+        spent: super::spent::from_records(records, run.state.stop_reason.as_deref()),
     })
 }
 
@@ -156,8 +149,8 @@ mod tests {
                 p.spent.tokens,
                 p.spent.consecutive_failures
             ),
-            (2, 130, 0),
-            "a resume starts a fresh failure streak"
+            (2, 30, 1),
+            "counted from the records (not state.json's sums), the failure streak going on"
         );
         assert!((p.spent.cost_usd - 1.0).abs() < 1e-9);
         assert_eq!(p.rotation.as_deref(), Some("nightly"));

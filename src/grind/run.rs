@@ -534,7 +534,7 @@ fn run_sessions(
                 prompt, rotation, ..
             } => (prompt, rotation),
         };
-        progress.spent.iterations += 1;
+        progress.dispatched();
         let done: SessionRun = session::run_one(ctx, slot, progress, &prompt, rotation, obs)?;
         for w in ctx
             .budgets

@@ -82,6 +82,13 @@ impl StopReason {
     pub(crate) fn is_failure_limit(&self) -> bool {
         matches!(self, StopReason::ConsecutiveFailures { .. })
     }
+
+    /// Whether a stored stop reason is the failure limit's, as [`fmt::Display`] spells it
+    /// (`3 sessions failed in a row`).
+    pub(crate) fn is_failure_limit_text(text: &str) -> bool {
+        text.strip_suffix(" sessions failed in a row")
+            .is_some_and(|n| n.parse::<u32>().is_ok())
+    }
 }
 
 impl fmt::Display for StopReason {

@@ -19,6 +19,7 @@ mod forge_pr_repo;
 mod gc_cli;
 mod gc_landed;
 mod gemini_cli;
+mod grind_budget_resume;
 mod grind_budgets;
 mod grind_claude;
 mod grind_dry_run;
@@ -45,6 +46,7 @@ mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
 mod provenance_sync;
+mod remote_deleted;
 mod remote_hostile;
 mod remote_ls;
 mod remote_reject;
@@ -64,6 +66,7 @@ mod store_parallel_cli;
 mod store_stress;
 mod views_cli;
 mod watch_cli;
+mod watch_short;
 mod worktree_cli;
 
 /// Lists `tests/it/*.rs` and `tests/it/support/*.rs` and fails on any file not declared as a

@@ -87,7 +87,7 @@ pub(in crate::grind) fn recover_interrupted(
 /// state is the one before that pick, so its next pick is that session, unless the prompts
 /// changed in between: then the scheduler is left as it is.
 pub(super) fn count_again(progress: &mut Progress, m: &InFlight) {
-    progress.spent.iterations += 1;
+    progress.dispatched();
     let mut after = progress.scheduler.clone();
     if matches!(after.next_pick(), Pick::Run { prompt, .. } if prompt == m.prompt) {
         progress.scheduler = after;

@@ -119,7 +119,7 @@ fn recover_one(
         agent::end_leftover_group(pid, &slot_path);
     }
     if picked.contains(&m.seq) {
-        progress.spent.iterations += 1;
+        progress.dispatched();
     } else {
         count_again(progress, &m);
     }

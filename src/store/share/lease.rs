@@ -9,16 +9,26 @@
 //! is, with the same words and the `sync` hint), or it is gone (recorded as `fetch` would
 //! record it, `gone.rs`, and left out like any run known to be deleted there; naming the run
 //! publishes it again, and a named push takes no lease).
+//!
+//! A ref whose tip here is not a fast-forward of what we last saw (diverged: sessions appended
+//! here and there) cannot be leased (a lease would force it over the remote's sessions). It is
+//! *probed* instead: one `ls-remote` before the push (only when there is such a ref) says
+//! whether the remote still has it; a run it no longer has is left out and marked gone as
+//! above, a run branch it no longer has is left out and reported, so a push never creates
+//! again what a teammate deleted there since this repository last fetched.
 
 use std::collections::{HashMap, HashSet};
 
-use super::push::{PushOutcome, PushReport, RefKind};
+use super::push::{BranchGone, PushOutcome, PushReport, RefKind};
 use super::{Remote, Result};
 use crate::git::{Oid, Rejection};
 use crate::store::RunStore;
 
 /// Remote ref name → the tip a push of it expects to find there.
 pub(super) type Leases = HashMap<String, Oid>;
+
+/// Remote ref names last seen there at a tip that ours does not descend from.
+pub(super) type Probes = HashSet<String>;
 
 impl RunStore<'_> {
     /// Adds a lease on `refname` when `tracking` (what we last saw there) is an ancestor of
@@ -37,6 +47,73 @@ impl RunStore<'_> {
         {
             leases.insert(refname.to_string(), t);
         }
+        Ok(())
+    }
+
+    /// Adds `refname` to the refs to probe when we last saw it on the remote at `tracking` and
+    /// `tip` is not a fast-forward of that (nor the same).
+    pub(super) fn probe_if_diverged(
+        &self,
+        probes: &mut Probes,
+        refname: &str,
+        tracking: Option<Oid>,
+        tip: Oid,
+    ) -> Result<()> {
+        if let Some(t) = tracking
+            && t != tip
+            && !(self.repo.is_commit(t) && self.repo.is_ancestor(t, tip)?)
+        {
+            probes.insert(refname.to_string());
+        }
+        Ok(())
+    }
+
+    /// Before the push: takes the probed refs the remote no longer has out of `refspecs` and
+    /// the report (a run with its branch: marked gone, into `deleted_there`; a branch alone:
+    /// into `branches_deleted_there`). One `ls-remote`, only when something is probed.
+    pub(super) fn settle_probes(
+        &self,
+        remote: &Remote,
+        probes: &Probes,
+        refspecs: &mut Vec<String>,
+        report: &mut PushReport,
+    ) -> Result<()> {
+        if probes.is_empty() {
+            return Ok(());
+        }
+        let (runs, branches) = self.remote_refs_with_branches(remote)?;
+        let listed: HashSet<String> = runs.into_iter().chain(branches).map(|(n, _)| n).collect();
+        let missing = |name: &str| probes.contains(name) && !listed.contains(name);
+        let mut gone_runs = HashSet::new();
+        for r in report.refs.iter().filter(|r| r.kind == RefKind::Run) {
+            if missing(&r.refname) {
+                let tracking = r.run.tracking_ref_name(&remote.name);
+                if let Some(last) = self.repo.ref_target(&tracking)? {
+                    self.repo.delete_ref(&tracking)?;
+                    self.mark_gone(remote, &r.run, last)?;
+                }
+                report.deleted_there.push(r.run.clone());
+                report.deleted_since_fetch.push(r.run.clone());
+                gone_runs.insert(r.run.clone());
+            }
+        }
+        let mut dropped = HashSet::new();
+        for r in &report.refs {
+            if gone_runs.contains(&r.run) {
+                dropped.insert(r.refname.clone());
+            } else if r.kind == RefKind::Branch && missing(&r.refname) {
+                dropped.insert(r.refname.clone());
+                report.branches_deleted_there.push(BranchGone {
+                    run: r.run.clone(),
+                    branch: r.refname.clone(),
+                });
+            }
+        }
+        report.refs.retain(|r| !dropped.contains(&r.refname));
+        refspecs.retain(|spec| {
+            spec.split_once(':')
+                .is_none_or(|(_, dst)| !dropped.contains(dst))
+        });
         Ok(())
     }
 
@@ -82,10 +159,15 @@ impl RunStore<'_> {
                     self.repo.delete_ref(&tracking)?;
                     self.mark_gone(remote, &r.run, last)?;
                 }
+                report.deleted_since_fetch.push(r.run.clone());
                 report.deleted_there.push(r.run);
-            } else {
-                self.repo
-                    .delete_ref(&remote.name.branch_tracking_ref(&r.refname))?;
+            } else if !report.deleted_there.contains(&r.run) {
+                // NB: its tracking ref stays, so the next default push leases it again and
+                // leaves it out again, instead of creating it.
+                report.branches_deleted_there.push(BranchGone {
+                    run: r.run,
+                    branch: r.refname,
+                });
             }
         }
         report.refs = kept;

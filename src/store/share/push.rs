@@ -109,6 +109,13 @@ pub struct SkippedRun {
     pub why: String,
 }
 
+/// A run branch deleted on the remote, left out of a push.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchGone {
+    pub run: RunId,
+    pub branch: String,
+}
+
 /// What a push did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PushReport {
@@ -119,6 +126,14 @@ pub struct PushReport {
     pub unchanged: usize,
     /// Runs left out because they were deleted on the remote (`gone.rs`); naming one pushes it.
     pub deleted_there: Vec<RunId>,
+    /// Those of `deleted_there` this push found deleted (a lease that did not hold, a probe):
+    /// deleted since this repository last fetched from the remote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_since_fetch: Vec<RunId>,
+    /// Run branches left out because they were deleted on the remote since this repository
+    /// last fetched (`lease.rs`); naming the run pushes its branch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches_deleted_there: Vec<BranchGone>,
     /// What the remote's hooks said (`remote:` lines).
     pub remote_messages: Vec<String>,
     /// Runs the remote took whose tracking ref could not be recorded here (a concurrent fetch
@@ -163,12 +178,15 @@ impl RunStore<'_> {
             skipped: Vec::new(),
             unchanged: 0,
             deleted_there: Vec::new(),
+            deleted_since_fetch: Vec::new(),
+            branches_deleted_there: Vec::new(),
             remote_messages: Vec::new(),
             untracked: Vec::new(),
         };
         let mut refspecs = Vec::new();
         // Only a default push leases (`lease.rs`): naming a run publishes it whatever happened.
         let mut leases = super::lease::Leases::new();
+        let mut probes = super::lease::Probes::new();
         let lease = opts.runs.is_none();
         for (id, tip) in selected {
             let gone = self.is_gone_from(&remote.name, &id)?;
@@ -186,6 +204,7 @@ impl RunStore<'_> {
                     .repo
                     .ref_target(&remote.name.branch_tracking_ref(name))?;
                 self.lease_if_forward(&mut leases, name, theirs, *b)?;
+                self.probe_if_diverged(&mut probes, name, theirs, *b)?;
             }
             if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
                 // The history is there; the code may have moved on its own (merged by hand).
@@ -223,6 +242,7 @@ impl RunStore<'_> {
             };
             if lease {
                 self.lease_if_forward(&mut leases, &refname, tracking, tip)?;
+                self.probe_if_diverged(&mut probes, &refname, tracking, tip)?;
             }
             refspecs.push(format!("{tip}:{refname}"));
             report.refs.push(PushedRef {
@@ -238,6 +258,7 @@ impl RunStore<'_> {
                 push_branch(&mut refspecs, &mut report, &id, name, b);
             }
         }
+        self.settle_probes(remote, &probes, &mut refspecs, &mut report)?;
         if refspecs.is_empty() {
             return Ok(report);
         }
