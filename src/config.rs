@@ -3,7 +3,7 @@
 //! Every key is optional; an absent file is an empty one. Unknown keys are warnings (with the
 //! nearest valid key), so a config written for a newer pitboss still works; wrong values are
 //! errors naming the line and the key. Every key parsed here is used: by the dry run, by the
-//! grind loop, or by both; the README lists them with their defaults.
+//! grind loop, or by both; docs/config.md lists them with their defaults.
 //!
 //! Values that can also come from a rotation or the command line stay `Option` here, so the
 //! resolver ([`crate::plan`]) can say where each effective value came from.
@@ -16,7 +16,7 @@ use crate::fields::{self, Problem, ProblemKind, Reader, Severity, Table};
 
 /// Where the config lives, relative to the project root (the top of the current work tree).
 pub(crate) const CONFIG_FILE: &str = ".pitboss/config.toml";
-/// Built-in defaults (README "Configuration").
+/// Built-in defaults (docs/config.md).
 pub(crate) const DEFAULT_PROMPTS_DIR: &str = ".pitboss/grind/prompts";
 pub(crate) const ROTATIONS_DIR: &str = ".pitboss/grind/rotations";
 pub(crate) const DEFAULT_ROTATION: &str = "default";

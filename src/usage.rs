@@ -23,7 +23,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// The token total, the one definition every total shown or budgeted uses (the README's):
+    /// The token total, the one definition every total shown or budgeted uses (docs/config.md, "Tokens"):
     /// input + output + cache reads + cache writes, every token the model processed. Reasoning
     /// tokens are part of the output already. Cache reads are cheap but not free, and counting
     /// every token is the one definition that does not depend on a vendor's price list. For

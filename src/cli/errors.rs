@@ -1,5 +1,5 @@
 //! Library errors on their way to the user: one `From` impl per library error type, each
-//! deciding the exit-code class (README "Exit codes": 4 for what the user can fix, 70 for a
+//! deciding the exit-code class (docs/exit-codes.md: 4 for what the user can fix, 70 for a
 //! fault of git, the file system or pitboss) and the hint on what to do.
 //!
 //! The library says what is wrong; this file alone says how to fix it (house style 6), so the

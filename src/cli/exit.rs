@@ -2,13 +2,13 @@
 //!
 //! Every command returns `Result<ExitStatus, CliError>` (library errors become `CliError`s, with
 //! their class and hints, in `errors.rs`); [`finish`] renders errors with their hints and maps
-//! everything to the process exit code documented in the README. A broken pipe
+//! everything to the process exit code documented in docs/exit-codes.md. A broken pipe
 //! (`git pitboss log … | head`) ends quietly with success.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-/// Process exit codes. One table for every command (README "Exit codes").
+/// Process exit codes. One table for every command (docs/exit-codes.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ExitStatus {

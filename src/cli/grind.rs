@@ -22,8 +22,8 @@ use crate::plan::{AgentOverride, CliBudgets, PlanRequest, RotationChoice};
 /// do without running anything, and exits 0 when a run could start.
 ///
 /// Exit codes: 0 done, 1 some sessions failed, 2 stopped by you, 3 a budget ran out, 4 could
-/// not start, 5 too many failures in a row, 6 the pull request of --require-pr failed (see the
-/// README).
+/// not start, 5 too many failures in a row, 6 the pull request of --require-pr failed (see
+/// docs/exit-codes.md).
 #[derive(Debug, Args)]
 pub(crate) struct GrindArgs {
     /// Resolve everything and print what a run would do, without running or changing anything.

@@ -1,6 +1,6 @@
 //! How tokens and dollars read on the terminal, in one place, so every command shows the same
 //! figures: a token total is always [`Tokens::total`] (input + output + cache reads + cache
-//! writes, the README's one definition), with its parts where there is room; a cost the agent
+//! writes, the one definition in docs/config.md), with its parts where there is room; a cost the agent
 //! did not report and no price table knows reads `unknown`, never `$0.0000`, and a run total
 //! that leaves such sessions out says it is a lower bound.
 

@@ -15,8 +15,8 @@ use crate::store::share::{BranchOutcome, FetchOptions, FetchReport, PushOptions,
 /// Fetch runs from a remote, merge the ones that diverged, and push what changed.
 ///
 /// A diverged run becomes a merge commit holding every session of both sides; two sessions
-/// that used the same number are both kept, the later-started one renumbered (README,
-/// "Diverged runs"). Both machines compute the same merge, so syncing from either side agrees.
+/// that used the same number are both kept, the later-started one renumbered
+/// (docs/sharing.md, "Diverged runs"). Both machines compute the same merge, so syncing from either side agrees.
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
     /// The remote (a name, URL or path).

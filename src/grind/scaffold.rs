@@ -11,7 +11,7 @@ use crate::plan::prompt::PromptName;
 /// The `.pitboss/config.toml` that `init` writes: every key, commented, with its default.
 pub(crate) const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
 # Every key is optional; the values shown are the defaults. `git pitboss prompts validate`
-# checks this file, and the README's "Configuration" section explains each key.
+# checks this file, and docs/config.md (in git-pitboss's source) explains each key.
 
 [grind]
 # Folder of the project's prompts, relative to the top of the work tree.

@@ -2,7 +2,7 @@
 //! of the two sides' sessions, so both machines compute the same placement whoever merges
 //! (and in whichever order the sides are given).
 //!
-//! The rule (README "Diverged runs"):
+//! The rule (docs/sharing.md, "Diverged runs"):
 //!
 //! - A session is identified by its content, not its number: the record with `seq`,
 //!   `transcript_path` and `renumbered_from` left out, its transcript and patch blobs, and its
