@@ -131,29 +131,7 @@ impl GrindObserver for Human {
     fn event(&mut self, e: &GrindEvent) {
         self.state.observe(e);
         match e {
-            GrindEvent::RunStarted {
-                run,
-                branch,
-                worktree,
-                agent,
-                program,
-                program_from,
-                resumed,
-                ..
-            } => {
-                let verb = if *resumed { "resuming" } else { "starting" };
-                self.say(&format!("{verb} run {run} with the {agent} agent"));
-                let from = match program_from.as_str() {
-                    "config" => "named in .pitboss/config.toml".to_string(),
-                    "default" => "the default".to_string(),
-                    flag => format!("from {flag}"),
-                };
-                self.say(&format!("  program  {} ({from})", terminal_safe(program)));
-                self.say(&format!(
-                    "  branch   {branch}\n  worktree {}",
-                    worktree.display()
-                ));
-            }
+            GrindEvent::RunStarted { .. } => self.say_run_started(e),
             GrindEvent::SessionStarted {
                 seq,
                 slot,
@@ -191,47 +169,9 @@ impl GrindObserver for Human {
                 self.last_draw = Some(Instant::now());
                 self.draw_live();
             }
-            GrindEvent::SessionFinished {
-                record: r,
-                patch_saved,
-                work_kept_at,
-                run_cost_usd,
-                run_sessions,
-                run_unknown_cost_sessions,
-            } => {
-                let status = self.ui_paint(
-                    super::log::style(r.status),
-                    &format!("{:<7}", r.status.as_str()),
-                );
-                let summary = r
-                    .summary
-                    .as_deref()
-                    .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
-                    .unwrap_or("");
-                let patch = match (work_kept_at, patch_saved) {
-                    (Some(at), _) => format!(
-                        " (work kept whole on this machine only at {}; the run holds a copy \
-                         for reading)",
-                        terminal_safe(at)
-                    ),
-                    (None, true) => " (work saved as a patch)".to_string(),
-                    (None, false) => String::new(),
-                };
-                let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
-                self.say(&format!(
-                    "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
-                    r.seq,
-                    one_line(&r.prompt),
-                    duration(r.duration_secs()),
-                    r.usage.tokens.total(),
-                    ledger::session_cost(r),
-                    ledger::run_cost_short(
-                        *run_cost_usd,
-                        *run_unknown_cost_sessions,
-                        *run_sessions
-                    ),
-                    one_line(summary),
-                ));
+            GrindEvent::SessionFinished { .. } => {
+                let line = self.session_finished_line(e);
+                self.say(&line);
             }
             GrindEvent::Warning { message } => {
                 let redraw = self.shown > 0;
@@ -270,6 +210,81 @@ impl GrindObserver for Human {
 }
 
 impl Human {
+    /// The lines that say a run starts (or resumes): with what agent and program, on what
+    /// branch and worktree.
+    fn say_run_started(&mut self, e: &GrindEvent) {
+        let GrindEvent::RunStarted {
+            run,
+            branch,
+            worktree,
+            agent,
+            program,
+            program_from,
+            resumed,
+            ..
+        } = e
+        else {
+            return;
+        };
+        let verb = if *resumed { "resuming" } else { "starting" };
+        self.say(&format!("{verb} run {run} with the {agent} agent"));
+        let from = match program_from.as_str() {
+            "config" => "named in .pitboss/config.toml".to_string(),
+            "default" => "the default".to_string(),
+            flag => format!("from {flag}"),
+        };
+        self.say(&format!("  program  {} ({from})", terminal_safe(program)));
+        self.say(&format!(
+            "  branch   {branch}\n  worktree {}",
+            worktree.display()
+        ));
+    }
+
+    /// The line that says how a session ended: status, prompt, time, tokens, its cost and the
+    /// run's, its summary's first line, and where its work is when it did not land.
+    fn session_finished_line(&self, e: &GrindEvent) -> String {
+        let GrindEvent::SessionFinished {
+            record: r,
+            patch_saved,
+            work_kept_at,
+            run_cost_usd,
+            run_sessions,
+            run_unknown_cost_sessions,
+        } = e
+        else {
+            return String::new();
+        };
+        let status = self.ui_paint(
+            super::log::style(r.status),
+            &format!("{:<7}", r.status.as_str()),
+        );
+        let summary = r
+            .summary
+            .as_deref()
+            .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
+            .unwrap_or("");
+        let patch = match (work_kept_at, patch_saved) {
+            (Some(at), _) => format!(
+                " (work kept whole on this machine only at {}; the run holds a copy \
+                 for reading)",
+                terminal_safe(at)
+            ),
+            (None, true) => " (work saved as a patch)".to_string(),
+            (None, false) => String::new(),
+        };
+        let slot = r.slot.map(|k| format!(" slot {k}")).unwrap_or_default();
+        format!(
+            "{:04}{slot} {status} {:<16} {:>6} {:>8} tok {:>9} (run {})  {}{patch}",
+            r.seq,
+            one_line(&r.prompt),
+            duration(r.duration_secs()),
+            r.usage.tokens.total(),
+            ledger::session_cost(r),
+            ledger::run_cost_short(*run_cost_usd, *run_unknown_cost_sessions, *run_sessions),
+            one_line(summary),
+        )
+    }
+
     fn ui_paint(&self, style: Style, text: &str) -> String {
         if self.ui.color_stderr {
             Ui {
