@@ -1,5 +1,5 @@
 //! The file-based run directory of the earlier design, both ways: `export` writes it from a
-//! run ref, `import` reads it into a new run ref.
+//! run ref (in `layout_export.rs`), `import` reads it into a new run ref.
 //!
 //! Layout: `run.json` (ours; optional on import), `state.json`, `sessions.jsonl` (one record a
 //! line), `sessions.md` (rendered), `scratchpad.md`, `transcripts/session-NNNN.log`,
