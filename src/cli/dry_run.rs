@@ -18,7 +18,7 @@ use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::reopen::{Refusal, check_branch};
 use crate::grind::resume::{ResumePoint, resume_point};
-use crate::plan::budget::Decision;
+use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::{self, PlanRequest};
 use crate::store::{Run, RunId, RunStore};
 
@@ -33,31 +33,17 @@ pub(crate) fn cmd_dry_run(
 ) -> CliResult {
     let paths = Paths::new(Some(req.root.clone()));
     let now = ctx.clock.now();
-    let mut problems: Vec<String> = Vec::new();
-    let mut hints: Vec<String> = Vec::new();
-    let mut resume_id = None;
-    let mut resumed = None;
-    let resume = match &args.resume {
-        Some(run) => {
-            let (point, refusal, run) = load_resume(ctx, repo, run)?;
-            resume_id = Some(run.id.clone());
-            if let Some(r) = refusal {
-                problems.push(r.to_string());
-                hints.push(refusal_hint(&r));
-            }
-            // A resumed run goes on as it started, unless told otherwise.
-            let r = grind_resume::prepare(repo, &run, &mut req)?;
-            resumed = Some((run, r));
-            Some(point)
-        }
+    let mut found = Findings::default();
+    let resuming = match &args.resume {
+        Some(run) => Some(start_resume(ctx, repo, run, &mut req, &mut found)?),
         None => None,
     };
     let plan = match plan::plan(&req) {
         Ok(mut plan) => {
-            if let Some((run, r)) = &resumed {
-                grind_resume::check_plan(r, run, &mut plan)?;
+            if let Some(r) = &resuming {
+                grind_resume::check_plan(&r.prepared, &r.run, &mut plan)?;
                 if !args.quiet {
-                    grind_resume::say_overridden(ctx, run, r);
+                    grind_resume::say_overridden(ctx, &r.run, &r.prepared);
                 }
             }
             plan
@@ -70,12 +56,107 @@ pub(crate) fn cmd_dry_run(
                 args,
                 &Report::failed(problems, warnings),
                 &paths,
-                &hints,
+                &found.hints,
             );
         }
     };
+    let resume_id = resuming.as_ref().map(|r| r.run.id.clone());
+    let resume = resuming.map(|r| r.point);
+    let base = base_of(args, repo, resume.as_ref(), &mut found);
+    let agent_found = locate_agent(&plan, &req.root, &mut found);
+    let base_oid = match (&resume, &base) {
+        (None, Some((c, _))) => c.parse().ok(),
+        _ => None,
+    };
+    for (p, hint) in super::preflight::problems(repo, &plan, base_oid) {
+        found.problems.push(format!("{p} ({hint})"));
+    }
+    let spent = resume.as_ref().map(|r| r.spent).unwrap_or_default();
+    let preview = preview_picks(
+        &plan,
+        resume.as_ref(),
+        resume_id.as_ref(),
+        &spent,
+        &mut found,
+    );
+    let at = BudgetsNow {
+        plan: &plan,
+        resume: resume.as_ref(),
+        resume_id: resume_id.as_ref(),
+        spent: &spent,
+        now,
+    };
+    let budgets = check_budgets(&at, repo, &paths, &mut found);
+    let report = Report {
+        ready: found.problems.is_empty(),
+        problems: found.problems,
+        warnings: budgets.warnings,
+        workspace: Some(report::Workspace {
+            root: req.root.clone(),
+            common_dir: clean(repo.common_dir()),
+            base_commit: base.as_ref().map(|b| b.0.clone()),
+            base_branch: base.and_then(|b| b.1),
+            agent_found,
+            now,
+        }),
+        plan: Some(plan),
+        session_limits: budgets.session_limits,
+        picks: preview.picks,
+        iterations_left: preview.iterations_left,
+        state: preview.state,
+        resume,
+        spent,
+        stop: budgets.stop,
+    };
+    finish(ctx, args, &report, &paths, &found.hints)
+}
 
-    let base = match &resume {
+/// What stops a real run from starting, and the hints that go with them, in the order found.
+#[derive(Default)]
+struct Findings {
+    problems: Vec<String>,
+    hints: Vec<String>,
+}
+
+/// The run `--resume` takes up: where it left off, and what resuming changed in the request.
+struct Resuming {
+    point: ResumePoint,
+    run: Run,
+    prepared: grind_resume::Resumed,
+}
+
+/// Loads the run to resume, notes why a real resume would refuse it, and makes the request go
+/// on as the run started (unless told otherwise).
+fn start_resume(
+    ctx: &Ctx,
+    repo: &Repo,
+    arg: &str,
+    req: &mut PlanRequest,
+    found: &mut Findings,
+) -> CliResult<Resuming> {
+    let (point, refusal, run) = load_resume(ctx, repo, arg)?;
+    if let Some(r) = refusal {
+        found.problems.push(r.to_string());
+        found.hints.push(refusal_hint(&r));
+    }
+    // A resumed run goes on as it started, unless told otherwise.
+    let prepared = grind_resume::prepare(repo, &run, req)?;
+    Ok(Resuming {
+        point,
+        run,
+        prepared,
+    })
+}
+
+/// The commit (and branch) the run would start from: the resumed run's, or `--base`'s (else
+/// HEAD's), noting a problem when it cannot be resolved.
+fn base_of(
+    args: &GrindArgs,
+    repo: &Repo,
+    resume: Option<&ResumePoint>,
+    found: &mut Findings,
+) -> Option<(String, Option<String>)> {
+    match resume {
         Some(r) => r.base_commit.clone().map(|c| (c, r.base_branch.clone())),
         None => match repo.resolve_base(args.base.as_deref()) {
             Ok(b) => Some((b.commit.to_string(), b.branch)),
@@ -84,31 +165,48 @@ pub(crate) fn cmd_dry_run(
                     .base
                     .as_deref()
                     .map_or("HEAD".to_string(), |b| format!("--base {b}"));
-                problems.push(format!("cannot start from {what}: {e}"));
+                found
+                    .problems
+                    .push(format!("cannot start from {what}: {e}"));
                 None
             }
         },
-    };
+    }
+}
 
-    // Found as `grind` will find it: a path relative to the project root, else on `PATH`.
+/// Where the agent program is, found as `grind` will find it: a path relative to the project
+/// root, else on `PATH` (`None` for an agent with no program), noting a problem when it is not
+/// there.
+fn locate_agent(plan: &plan::Plan, root: &Path, found: &mut Findings) -> Option<PathBuf> {
     let path_var = std::env::var_os("PATH");
-    let found = (plan.agent.binary())
-        .map(|b| crate::agent::locate(Path::new(b), path_var.as_deref(), &req.root));
-    if let (Some(program), Some(None)) = (plan.agent.binary(), &found) {
-        problems.push(format!(
+    let located = (plan.agent.binary())
+        .map(|b| crate::agent::locate(Path::new(b), path_var.as_deref(), root));
+    if let (Some(program), Some(None)) = (plan.agent.binary(), &located) {
+        found.problems.push(format!(
             "the agent program `{program}` is not on PATH (install it, set [agent] binary, or pass --agent-cmd)"
         ));
     }
+    located.flatten()
+}
 
-    let base_oid = match (&resume, &base) {
-        (None, Some((c, _))) => c.parse().ok(),
-        _ => None,
-    };
-    for (p, hint) in super::preflight::problems(repo, &plan, base_oid) {
-        problems.push(format!("{p} ({hint})"));
-    }
+/// The scheduler's next picks, and the state they start from.
+struct Preview {
+    picks: Vec<crate::plan::scheduler::Pick>,
+    /// Sessions the iteration budget still allows (the preview stops there).
+    iterations_left: Option<u64>,
+    /// The scheduler state the picks start from, as JSON.
+    state: serde_json::Value,
+}
 
-    let spent = resume.as_ref().map(|r| r.spent).unwrap_or_default();
+/// Asks the scheduler for its next picks (at most `PREVIEW_PICKS`, and no more than the
+/// iteration budget allows), noting a problem when no prompt can run again.
+fn preview_picks(
+    plan: &plan::Plan,
+    resume: Option<&ResumePoint>,
+    resume_id: Option<&RunId>,
+    spent: &Spent,
+    found: &mut Findings,
+) -> Preview {
     // The preview stops where the iteration budget would stop the run.
     let iterations_left = plan
         .budgets
@@ -116,32 +214,71 @@ pub(crate) fn cmd_dry_run(
         .value
         .map(|m| m.saturating_sub(spent.iterations));
     let preview = iterations_left.map_or(PREVIEW_PICKS, |n| PREVIEW_PICKS.min(n as usize));
-    let state = resume
-        .as_ref()
-        .map(|r| r.scheduler.clone())
-        .unwrap_or_default();
+    let state = resume.map(|r| r.scheduler.clone()).unwrap_or_default();
     let (picks, exhausted) = match plan.scheduler(state.clone()) {
         Ok(s) => (s.preview(preview), s.is_exhausted()),
         Err(e) => {
-            problems.push(e.to_string());
+            found.problems.push(e.to_string());
             (Vec::new(), false)
         }
     };
     if exhausted {
-        problems.push("no prompt can run again: every prompt has reached its max_runs".into());
-        if let Some(run) = &resume_id {
-            hints.push(refusal_hint(&Refusal::Exhausted { run: run.clone() }));
+        found
+            .problems
+            .push("no prompt can run again: every prompt has reached its max_runs".into());
+        if let Some(run) = resume_id {
+            found
+                .hints
+                .push(refusal_hint(&Refusal::Exhausted { run: run.clone() }));
         }
     }
+    Preview {
+        picks,
+        iterations_left,
+        state: state.to_json(),
+    }
+}
 
-    let started = resume.as_ref().map_or(now, |r| r.started_at);
+/// What the budgets are checked against: the plan, the run resumed (if one is) and what it
+/// spent, at `now`.
+struct BudgetsNow<'a> {
+    plan: &'a plan::Plan,
+    resume: Option<&'a ResumePoint>,
+    resume_id: Option<&'a RunId>,
+    spent: &'a Spent,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the budgets say before a first session.
+struct BudgetCheck {
+    /// The budget already spent, if one is.
+    stop: Option<StopReason>,
+    /// The plan's warnings, the budget warnings a resumed run would give at its first check,
+    /// and what a resume would do with uncommitted changes.
+    warnings: Vec<String>,
+    /// Each prompt's session time limit for a session starting now.
+    session_limits: Vec<Option<u64>>,
+}
+
+/// Checks the budgets as a run starting (or resuming) now would, noting a problem when one is
+/// already spent.
+fn check_budgets(
+    at: &BudgetsNow<'_>,
+    repo: &Repo,
+    paths: &Paths,
+    found: &mut Findings,
+) -> BudgetCheck {
+    let (plan, now) = (at.plan, at.now);
+    let started = at.resume.map_or(now, |r| r.started_at);
     let budgets = plan.budgets(started);
-    let stop = match budgets.check(&spent, now) {
+    let stop = match budgets.check(at.spent, now) {
         Decision::Continue => None,
         Decision::Stop(reason) => {
-            problems.push(format!("a budget is already spent: {reason}"));
-            if let Some(run) = &resume_id {
-                hints.push(refusal_hint(&Refusal::BudgetSpent {
+            found
+                .problems
+                .push(format!("a budget is already spent: {reason}"));
+            if let Some(run) = at.resume_id {
+                found.hints.push(refusal_hint(&Refusal::BudgetSpent {
                     run: run.clone(),
                     reason: reason.clone(),
                 }));
@@ -151,12 +288,12 @@ pub(crate) fn cmd_dry_run(
     };
     // The 80% warnings a resumed run would give at its first check.
     let mut warnings: Vec<String> = plan.warnings.iter().map(|p| paths.bare(p)).collect();
-    if let Some(r) = &resume {
+    if let Some(r) = at.resume {
         let mut fired = r.budget_state.clone();
-        let due = budgets.warnings(&spent, now, &mut fired);
+        let due = budgets.warnings(at.spent, now, &mut fired);
         warnings.extend(due.into_iter().map(|w| w.message));
     }
-    if let Some(w) = resume_id.as_ref().and_then(|id| kept_changes(repo, id)) {
+    if let Some(w) = at.resume_id.and_then(|id| kept_changes(repo, id)) {
         warnings.push(w);
     }
     let session_limits: Vec<Option<u64>> = plan
@@ -168,29 +305,11 @@ pub(crate) fn cmd_dry_run(
                 .map(|d| d.as_secs())
         })
         .collect();
-
-    let report = Report {
-        ready: problems.is_empty(),
-        problems,
-        warnings,
-        workspace: Some(report::Workspace {
-            root: req.root.clone(),
-            common_dir: clean(repo.common_dir()),
-            base_commit: base.as_ref().map(|b| b.0.clone()),
-            base_branch: base.and_then(|b| b.1),
-            agent_found: found.flatten(),
-            now,
-        }),
-        plan: Some(plan),
-        session_limits,
-        picks,
-        iterations_left,
-        state: state.to_json(),
-        resume,
-        spent,
+    BudgetCheck {
         stop,
-    };
-    finish(ctx, args, &report, &paths, &hints)
+        warnings,
+        session_limits,
+    }
 }
 
 /// Prints the report (unless `--quiet`) and the verdict; exit 0 when ready, 4 otherwise.

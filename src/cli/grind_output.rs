@@ -185,29 +185,7 @@ impl GrindObserver for Human {
     fn event(&mut self, e: &GrindEvent) {
         self.state.observe(e);
         match e {
-            GrindEvent::RunStarted {
-                run,
-                branch,
-                worktree,
-                agent,
-                program,
-                program_from,
-                resumed,
-                ..
-            } => {
-                let verb = if *resumed { "resuming" } else { "starting" };
-                self.say(&format!("{verb} run {run} with the {agent} agent"));
-                let from = match program_from.as_str() {
-                    "config" => "named in .pitboss/config.toml".to_string(),
-                    "default" => "the default".to_string(),
-                    flag => format!("from {flag}"),
-                };
-                self.say(&format!("  program  {} ({from})", terminal_safe(program)));
-                self.say(&format!(
-                    "  branch   {branch}\n  worktree {}",
-                    worktree.display()
-                ));
-            }
+            GrindEvent::RunStarted { .. } => self.say_run_started(e),
             GrindEvent::SessionStarted {
                 seq,
                 slot,
@@ -286,6 +264,36 @@ impl GrindObserver for Human {
 }
 
 impl Human {
+    /// The lines that say a run starts (or resumes): with what agent and program, on what
+    /// branch and worktree.
+    fn say_run_started(&mut self, e: &GrindEvent) {
+        let GrindEvent::RunStarted {
+            run,
+            branch,
+            worktree,
+            agent,
+            program,
+            program_from,
+            resumed,
+            ..
+        } = e
+        else {
+            return;
+        };
+        let verb = if *resumed { "resuming" } else { "starting" };
+        self.say(&format!("{verb} run {run} with the {agent} agent"));
+        let from = match program_from.as_str() {
+            "config" => "named in .pitboss/config.toml".to_string(),
+            "default" => "the default".to_string(),
+            flag => format!("from {flag}"),
+        };
+        self.say(&format!("  program  {} ({from})", terminal_safe(program)));
+        self.say(&format!(
+            "  branch   {branch}\n  worktree {}",
+            worktree.display()
+        ));
+    }
+
     fn ui_paint(&self, style: Style, text: &str) -> String {
         if self.ui.color_stderr {
             Ui {

@@ -31,75 +31,10 @@ pub(crate) fn cmd_grind_run(
         None => None,
         Some(arg) => Some(resume_target(&store, arg)?),
     };
-    let resumed = match &resume {
-        Some(id) => {
-            let run = store.open_run(id)?;
-            let r = grind_resume::prepare(repo, &run, &mut req)?;
-            Some((run, r))
-        }
-        None => None,
-    };
-    let paths = Paths::new(Some(req.root.clone()));
-    let mut plan = plan::plan(&req).map_err(|e| {
-        for p in &e.problems {
-            ctx.ui.status(&format!("error: {}", paths.bare(p)));
-        }
-        CliError::user(anyhow::anyhow!("the run cannot start: {} problem(s) in the prompts, rotation or config", e.problems.len()))
-            .hint("`git pitboss prompts validate` lists them; `git pitboss grind --dry-run` shows the whole plan")
-    })?;
-    if let Some((run, r)) = &resumed {
-        grind_resume::check_plan(r, run, &mut plan)?;
-        if !args.quiet {
-            grind_resume::say_overridden(ctx, run, r);
-        }
-    }
-    if !args.quiet {
-        for w in &plan.warnings {
-            ctx.ui.warn(&paths.bare(w));
-        }
-    }
-    // What the dry run checks beyond the plan: refused here too, before anything is written.
-    // (A resumed run's worktree holds the run branch, not the base: only new runs are checked
-    // for files missing from the base.)
-    let base = match &resume {
-        None => repo
-            .resolve_base(args.base.as_deref())
-            .ok()
-            .map(|b| b.commit),
-        Some(_) => None,
-    };
-    let mut problems = super::preflight::problems(repo, &plan, base);
-    // A new run that could not start a single session (`--until` closer than
-    // min_session_seconds) is refused, as the dry run does, rather than made and stopped.
-    if resume.is_none()
-        && let crate::plan::budget::Decision::Stop(reason) = plan
-            .budgets(ctx.clock.now())
-            .check(&Default::default(), ctx.clock.now())
-    {
-        problems.push((
-            format!("a budget is already spent: {reason}"),
-            "give a later --until, or lower [grind.budgets] min_session_seconds".to_string(),
-        ));
-    }
-    if let Some((_, hint)) = problems.first() {
-        for (p, _) in &problems[1..] {
-            ctx.ui.status(&format!("error: {p}"));
-        }
-        return Err(CliError::user(anyhow::anyhow!("{}", problems[0].0)).hint(hint.clone()));
-    }
+    let (plan, new_run) = plan_run(ctx, args, &store, resume.as_ref(), &mut req)?;
+    refuse_unstartable(ctx, args, repo, &plan, new_run)?;
     let controls = GrindControls::default();
-    // A parallel grind says itself, above its live lines, what one Ctrl-C does to its sessions
-    // (a line printed from here would be drawn over by their block).
-    let parallel =
-        plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
-    install_signal_handlers(&controls, ctx, args.quiet || args.json, parallel);
-    // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
-    if let Err(e) = crate::agent::become_subreaper() {
-        ctx.ui.warn(&format!(
-            "cannot become the subreaper of the agents' processes ({e}): a process an agent \
-             detaches with setsid may outlive its session"
-        ));
-    }
+    supervise(ctx, args, &plan, &controls);
     let env: BTreeMap<String, String> = super::project::env_text();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::internal(anyhow::Error::new(e).context("cannot find the git-pitboss executable"))
@@ -111,7 +46,7 @@ pub(crate) fn cmd_grind_run(
         exe,
         stop_on_rate_limit: args.stop_on_rate_limit,
         pid: std::process::id(),
-        started_with: resumed.is_none().then(|| StartedWith::of(&req, &plan)),
+        started_with: new_run.then(|| StartedWith::of(&req, &plan)),
     };
     let mut obs = super::grind_output::WithEventsFile {
         file: crate::watch::EventsFile::new(repo.common_dir()),
@@ -133,6 +68,104 @@ pub(crate) fn cmd_grind_run(
         return Ok(pr);
     }
     Ok(status)
+}
+
+/// The plan of the run, made as the resumed run (if `resume` names one) started unless told
+/// otherwise; prints the plan's problems and warnings. Also returns whether the run is new
+/// (so what it started with is recorded).
+fn plan_run(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    store: &RunStore<'_>,
+    resume: Option<&RunId>,
+    req: &mut PlanRequest,
+) -> CliResult<(plan::Plan, bool)> {
+    let repo = store.repo();
+    let resumed = match resume {
+        Some(id) => {
+            let run = store.open_run(id)?;
+            let r = grind_resume::prepare(repo, &run, req)?;
+            Some((run, r))
+        }
+        None => None,
+    };
+    let paths = Paths::new(Some(req.root.clone()));
+    let mut plan = plan::plan(req).map_err(|e| {
+        for p in &e.problems {
+            ctx.ui.status(&format!("error: {}", paths.bare(p)));
+        }
+        CliError::user(anyhow::anyhow!("the run cannot start: {} problem(s) in the prompts, rotation or config", e.problems.len()))
+            .hint("`git pitboss prompts validate` lists them; `git pitboss grind --dry-run` shows the whole plan")
+    })?;
+    if let Some((run, r)) = &resumed {
+        grind_resume::check_plan(r, run, &mut plan)?;
+        if !args.quiet {
+            grind_resume::say_overridden(ctx, run, r);
+        }
+    }
+    if !args.quiet {
+        for w in &plan.warnings {
+            ctx.ui.warn(&paths.bare(w));
+        }
+    }
+    Ok((plan, resumed.is_none()))
+}
+
+/// Refuses, before anything is written, what the dry run checks beyond the plan: the first
+/// problem is the error (with its hint), the others are printed above it.
+fn refuse_unstartable(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    repo: &Repo,
+    plan: &plan::Plan,
+    new_run: bool,
+) -> CliResult<()> {
+    // (A resumed run's worktree holds the run branch, not the base: only new runs are checked
+    // for files missing from the base.)
+    let base = if new_run {
+        repo.resolve_base(args.base.as_deref())
+            .ok()
+            .map(|b| b.commit)
+    } else {
+        None
+    };
+    let mut problems = super::preflight::problems(repo, plan, base);
+    // A new run that could not start a single session (`--until` closer than
+    // min_session_seconds) is refused, as the dry run does, rather than made and stopped.
+    if new_run
+        && let crate::plan::budget::Decision::Stop(reason) = plan
+            .budgets(ctx.clock.now())
+            .check(&Default::default(), ctx.clock.now())
+    {
+        problems.push((
+            format!("a budget is already spent: {reason}"),
+            "give a later --until, or lower [grind.budgets] min_session_seconds".to_string(),
+        ));
+    }
+    if let Some((_, hint)) = problems.first() {
+        for (p, _) in &problems[1..] {
+            ctx.ui.status(&format!("error: {p}"));
+        }
+        return Err(CliError::user(anyhow::anyhow!("{}", problems[0].0)).hint(hint.clone()));
+    }
+    Ok(())
+}
+
+/// Wires Ctrl-C and SIGTERM to `controls`, and makes this process the subreaper of the
+/// agents' processes.
+fn supervise(ctx: &Ctx, args: &GrindArgs, plan: &plan::Plan, controls: &GrindControls) {
+    // A parallel grind says itself, above its live lines, what one Ctrl-C does to its sessions
+    // (a line printed from here would be drawn over by their block).
+    let parallel =
+        plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
+    install_signal_handlers(controls, ctx, args.quiet || args.json, parallel);
+    // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
+    if let Err(e) = crate::agent::become_subreaper() {
+        ctx.ui.warn(&format!(
+            "cannot become the subreaper of the agents' processes ({e}): a process an agent \
+             detaches with setsid may outlive its session"
+        ));
+    }
 }
 
 /// `--resume` without a value: the newest run that grind made and that can go on; with one,

@@ -15,7 +15,7 @@ use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::store::share::{Here, Relation};
-use crate::store::{DamagedRun, RunId, RunStore, RunSummary};
+use crate::store::{DamagedRun, RunId, RunListing, RunStore, RunSummary};
 
 /// List runs: id, status, sessions, cost, last activity.
 ///
@@ -41,112 +41,18 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                 args.json,
             );
         }
-        let mut listing = store.list()?;
-        for r in &mut listing.runs {
-            r.status = super::interrupted::shown_status(store, &r.id, &r.status);
-        }
-        for bad in &listing.invalid {
-            ctx.ui
-                .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
-        }
-        for d in &listing.damaged {
-            let e = crate::store::StoreError::Damaged(Box::new(d.clone()));
-            ctx.ui.warn(&format!("{e}\nhint: {}", damaged_hint(d)));
-        }
+        let listing = load_listing(ctx, store)?;
         let mut out = ui::stdout();
         if args.json {
-            // Damaged runs after the readable ones: an entry of their own shape, whose status
-            // `damaged` no stored run has, so readers of `status` alone see them for what
-            // they are.
-            let entries: Vec<Entry> = (listing.runs.iter().map(Entry::Run))
-                .chain(listing.damaged.iter().map(Entry::damaged))
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &entries)?;
-            writeln!(out)?;
+            render_json(&listing, &mut out)?;
         } else if listing.runs.is_empty() && listing.damaged.is_empty() {
             say_no_runs(ctx, store)?;
         } else {
-            let w = (listing.runs.iter().map(|r| r.id.as_str().len()))
-                .chain(listing.damaged.iter().map(|d| d.id.as_str().len()))
-                .max()
-                .unwrap_or(2)
-                .max(2);
-            // `interrupted` is wider than the stored statuses.
-            let sw = listing
-                .runs
-                .iter()
-                .map(|r| r.status.as_str().len())
-                .fold(9, usize::max);
-            let costs: Vec<String> = listing
-                .runs
-                .iter()
-                .map(|r| {
-                    let c = &r.consumed;
-                    ledger::run_cost_short(c.cost_usd, c.unknown_cost_sessions, c.sessions)
-                })
-                .collect();
-            let cw = costs
-                .iter()
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(10);
-            // The pull request column only when a run has one, so other tables read as before.
-            let any_pr = listing.runs.iter().any(|r| r.pull_request.is_some());
-            writeln!(
-                out,
-                "{:<w$}  {:<sw$} {:>8} {:>cw$}  LAST ACTIVITY{}",
-                "ID",
-                "STATUS",
-                "SESSIONS",
-                "COST",
-                if any_pr { "         PULL REQUEST" } else { "" }
-            )?;
-            for (r, cost) in listing.runs.iter().zip(&costs) {
-                let status = ctx.ui.paint(
-                    status_style(r.status.as_str()),
-                    &format!("{:<sw$}", one_line(r.status.as_str())),
-                );
-                let pr = match &r.pull_request {
-                    Some(url) if any_pr => format!("  {}", one_line(url)),
-                    _ => String::new(),
-                };
-                writeln!(
-                    out,
-                    "{:<w$}  {} {:>8} {:>cw$}  {}{pr}",
-                    r.id.as_str(),
-                    status,
-                    r.sessions,
-                    cost,
-                    r.last_activity.format("%Y-%m-%d %H:%M:%SZ")
-                )?;
-            }
-            // Listed, not only warned about: a run that cannot be read is still a run.
-            for d in &listing.damaged {
-                let status = ctx
-                    .ui
-                    .paint(status_style(DAMAGED), &format!("{DAMAGED:<sw$}"));
-                writeln!(
-                    out,
-                    "{:<w$}  {status} {:>8} {:>cw$}  its tip commit {} is missing",
-                    d.id.as_str(),
-                    "?",
-                    "?",
-                    &d.tip[..d.tip.len().min(12)]
-                )?;
-            }
+            render_table(ctx, &listing, &mut out)?;
         }
         out.flush()?;
         if !args.json {
-            for r in &listing.runs {
-                if r.status.as_str() == super::interrupted::INTERRUPTED {
-                    ctx.ui.status(&format!(
-                        "run {} was interrupted: {}",
-                        r.id,
-                        super::interrupted::resume_note(&r.id)
-                    ));
-                }
-            }
+            note_interrupted(ctx, &listing.runs);
             super::remote_branch::note_deleted_on_remotes(ctx, store, &listing.runs)?;
         }
         // As `fetch` and `sync` do for a run that cannot be read here: done, and something
@@ -159,6 +65,135 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
             },
         )
     })
+}
+
+/// The local runs, each with the status a reader shows (`interrupted` for a run nobody is
+/// running any more), warning on stderr of the refs that are not runs and the runs that are
+/// damaged.
+fn load_listing(ctx: &Ctx, store: &RunStore<'_>) -> CliResult<RunListing> {
+    let mut listing = store.list()?;
+    for r in &mut listing.runs {
+        r.status = super::interrupted::shown_status(store, &r.id, &r.status);
+    }
+    for bad in &listing.invalid {
+        ctx.ui
+            .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
+    }
+    for d in &listing.damaged {
+        let e = crate::store::StoreError::Damaged(Box::new(d.clone()));
+        ctx.ui.warn(&format!("{e}\nhint: {}", damaged_hint(d)));
+    }
+    Ok(listing)
+}
+
+/// `ls --json`: the runs as a JSON array.
+fn render_json(listing: &RunListing, out: &mut dyn Write) -> CliResult<()> {
+    // Damaged runs after the readable ones: an entry of their own shape, whose status
+    // `damaged` no stored run has, so readers of `status` alone see them for what
+    // they are.
+    let entries: Vec<Entry> = (listing.runs.iter().map(Entry::Run))
+        .chain(listing.damaged.iter().map(Entry::damaged))
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &entries)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `ls`: the runs as a table, the damaged ones last.
+fn render_table(ctx: &Ctx, listing: &RunListing, out: &mut dyn Write) -> CliResult<()> {
+    let w = (listing.runs.iter().map(|r| r.id.as_str().len()))
+        .chain(listing.damaged.iter().map(|d| d.id.as_str().len()))
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    // `interrupted` is wider than the stored statuses.
+    let sw = listing
+        .runs
+        .iter()
+        .map(|r| r.status.as_str().len())
+        .fold(9, usize::max);
+    let costs: Vec<String> = listing
+        .runs
+        .iter()
+        .map(|r| {
+            let c = &r.consumed;
+            ledger::run_cost_short(c.cost_usd, c.unknown_cost_sessions, c.sessions)
+        })
+        .collect();
+    let cw = costs
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    // The pull request column only when a run has one, so other tables read as before.
+    let any_pr = listing.runs.iter().any(|r| r.pull_request.is_some());
+    writeln!(
+        out,
+        "{:<w$}  {:<sw$} {:>8} {:>cw$}  LAST ACTIVITY{}",
+        "ID",
+        "STATUS",
+        "SESSIONS",
+        "COST",
+        if any_pr { "         PULL REQUEST" } else { "" }
+    )?;
+    for (r, cost) in listing.runs.iter().zip(&costs) {
+        let status = ctx.ui.paint(
+            status_style(r.status.as_str()),
+            &format!("{:<sw$}", one_line(r.status.as_str())),
+        );
+        let pr = match &r.pull_request {
+            Some(url) if any_pr => format!("  {}", one_line(url)),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:<w$}  {} {:>8} {:>cw$}  {}{pr}",
+            r.id.as_str(),
+            status,
+            r.sessions,
+            cost,
+            r.last_activity.format("%Y-%m-%d %H:%M:%SZ")
+        )?;
+    }
+    render_damaged_rows(ctx, &listing.damaged, (w, sw, cw), out)
+}
+
+/// The table rows of the runs that cannot be read, in columns `widths` (id, status, cost):
+/// listed, not only warned about, because a run that cannot be read is still a run.
+fn render_damaged_rows(
+    ctx: &Ctx,
+    damaged: &[DamagedRun],
+    (w, sw, cw): (usize, usize, usize),
+    out: &mut dyn Write,
+) -> CliResult<()> {
+    for d in damaged {
+        let status = ctx
+            .ui
+            .paint(status_style(DAMAGED), &format!("{DAMAGED:<sw$}"));
+        writeln!(
+            out,
+            "{:<w$}  {status} {:>8} {:>cw$}  its tip commit {} is missing",
+            d.id.as_str(),
+            "?",
+            "?",
+            &d.tip[..d.tip.len().min(12)]
+        )?;
+    }
+    Ok(())
+}
+
+/// Under the table, on stderr: how to resume each interrupted run.
+fn note_interrupted(ctx: &Ctx, runs: &[RunSummary]) {
+    for r in runs {
+        if r.status.as_str() == super::interrupted::INTERRUPTED {
+            ctx.ui.status(&format!(
+                "run {} was interrupted: {}",
+                r.id,
+                super::interrupted::resume_note(&r.id)
+            ));
+        }
+    }
 }
 
 /// No runs here: where to get some. A clone of a remote that holds runs has none until

@@ -113,117 +113,164 @@ pub(crate) fn open_pr(
     opts: &PrOptions,
 ) -> Result<String, PrFailure> {
     use PrFailure::{After, Before};
-    let run = store.open_run(id).map_err(|e| Before(CliError::from(e)))?;
-    let r = review(store, &run).map_err(|e| Before(CliError::from(e)))?;
-    let head = r.branch.clone().ok_or_else(|| {
-        Before(
-            CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(
-                format!("`git pitboss fetch {id}` brings the run with its branch"),
-            ),
-        )
+    let p = proposal(store, id, opts).map_err(Before)?;
+    push(ctx, store, &p.remote, id, opts.stdout).map_err(After)?;
+    let head_ref = format!("refs/heads/{}", p.head);
+    check_on_remote(store, &p.remote, &head_ref).map_err(After)?;
+    if let Some(pr) = p.run.state.pull_request() {
+        say_already_open(ctx, id, opts, &pr);
+        print_url(ctx, &pr.url, opts.stdout).map_err(|e| After(e.into()))?;
+        return Ok(pr.url);
+    }
+    let body = digest_of(&p.review).map_err(After)?;
+    let Some(forge_repo) = &p.forge_repo else {
+        return Err(After(no_forge(&p, &body, opts.stdout)));
+    };
+    let req = PrRequest {
+        head: p.head.clone(),
+        base: p.base.clone(),
+        title: opts
+            .title
+            .clone()
+            .unwrap_or_else(|| default_title(&p.run, &p.review)),
+        body,
+        draft: opts.draft,
+    };
+    let url = forge::open(forge_repo, &req).map_err(|e| After(forge_err(e, forge_repo)))?;
+    let pr = PullRequest {
+        url: url.clone(),
+        forge: forge_repo.forge.as_str().to_string(),
+        remote: p.remote.target.clone(),
+        head: p.head,
+        base: p.base,
+        draft: opts.draft,
+        opened_at: ctx.clock.now(),
+    };
+    record_opened(ctx, store, id, &pr, &p.remote).map_err(After)?;
+    print_url(ctx, &url, opts.stdout).map_err(|e| After(e.into()))?;
+    Ok(url)
+}
+
+/// What a pull request would be made of, all checked before anything is pushed.
+struct Proposal {
+    run: Run,
+    review: Review,
+    /// The run branch (its short name).
+    head: String,
+    /// The branch to merge into.
+    base: String,
+    remote: Remote,
+    /// The forge's repository, when the remote is on a forge pitboss knows.
+    forge_repo: Option<ForgeRepo>,
+}
+
+/// Checks that run `id` can be proposed (it has its branch here and a base, the remote
+/// resolves, and the forge's tool is installed) before anything is pushed.
+fn proposal(store: &RunStore<'_>, id: &RunId, opts: &PrOptions) -> Result<Proposal, CliError> {
+    let run = store.open_run(id)?;
+    let review = review(store, &run)?;
+    let head = review.branch.clone().ok_or_else(|| {
+        CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(format!(
+            "`git pitboss fetch {id}` brings the run with its branch"
+        ))
     })?;
     let base = opts
         .base
         .clone()
-        .or_else(|| r.base_branch.clone())
+        .or_else(|| review.base_branch.clone())
         .ok_or_else(|| {
-            Before(
-                CliError::user(anyhow::anyhow!("run {id} records no base branch"))
-                    .hint("name the branch to merge into with --base <branch>"),
-            )
+            CliError::user(anyhow::anyhow!("run {id} records no base branch"))
+                .hint("name the branch to merge into with --base <branch>")
         })?;
-    let remote = resolve_remote(store, opts.remote.as_deref()).map_err(Before)?;
-    let forge_repo = forge_of(store, &remote, opts.repo.as_deref()).map_err(Before)?;
+    let remote = resolve_remote(store, opts.remote.as_deref())?;
+    let forge_repo = forge_of(store, &remote, opts.repo.as_deref())?;
     if let Some(f) = &forge_repo
         && !on_path(f.forge.program())
     {
-        return Err(Before(forge_err(
+        return Err(forge_err(
             ForgeError::Missing {
                 program: f.forge.program(),
             },
             f,
-        )));
-    }
-    push(ctx, store, &remote, id, opts.stdout).map_err(After)?;
-    let head_ref = format!("refs/heads/{head}");
-    check_on_remote(store, &remote, &head_ref).map_err(After)?;
-    if let Some(pr) = run.state.pull_request() {
-        ctx.ui.status(&format!(
-            "run {id} already has a pull request, which follows its branch: {}",
-            pr.url
         ));
-        if let Some(unapplied) = unapplied(opts, &pr) {
-            ctx.ui.warn(&format!(
-                "not applied to the open pull request: {unapplied} (they shape a new one); change it on the forge ({})",
-                match pr.forge.as_str() {
-                    "gitlab" => "`glab mr update`",
-                    _ => "`gh pr edit`, or its page",
-                }
-            ));
-        }
-        print_url(ctx, &pr.url, opts.stdout).map_err(|e| After(e.into()))?;
-        return Ok(pr.url);
     }
-    let body = digest_of(&r).map_err(After)?;
-    let Some(forge_repo) = forge_repo else {
-        if opts.stdout {
-            let mut out = ui::stdout();
-            let _ = out.write_all(body.as_bytes()).and_then(|()| out.flush());
-        }
-        return Err(After(
-            CliError::user(anyhow::anyhow!(
-                "pushed {head}, but {} is on no forge pitboss knows: no pull request opened",
-                remote.target
-            ))
-            .hint(format!(
-                "for GitHub {}run `git config {FORGE_KEY} github`; \
-                 for GitLab {}run `git config {FORGE_KEY} gitlab`; \
-                 or open it by hand with the digest above as its body",
-                if on_path("gh") {
-                    ""
-                } else {
-                    "install `gh` (https://cli.github.com) and "
-                },
-                if on_path("glab") {
-                    ""
-                } else {
-                    "install `glab` and "
-                },
-            )),
-        ));
-    };
-    let req = PrRequest {
-        head: head.clone(),
-        base: base.clone(),
-        title: opts
-            .title
-            .clone()
-            .unwrap_or_else(|| default_title(&run, &r)),
-        body,
-        draft: opts.draft,
-    };
-    let url = forge::open(&forge_repo, &req).map_err(|e| After(forge_err(e, &forge_repo)))?;
-    let pr = PullRequest {
-        url: url.clone(),
-        forge: forge_repo.forge.as_str().to_string(),
-        remote: remote.target.clone(),
+    Ok(Proposal {
+        run,
+        review,
         head,
         base,
-        draft: opts.draft,
-        opened_at: ctx.clock.now(),
-    };
-    store.record_pull_request(id, &pr).map_err(|e| {
-        After(CliError::from(e).hint(format!("the pull request is open all the same: {url}")))
+        remote,
+        forge_repo,
+    })
+}
+
+/// The run already has a pull request (which follows its branch): say so, and which of the
+/// options given it does not take.
+fn say_already_open(ctx: &Ctx, id: &RunId, opts: &PrOptions, pr: &PullRequest) {
+    ctx.ui.status(&format!(
+        "run {id} already has a pull request, which follows its branch: {}",
+        pr.url
+    ));
+    if let Some(unapplied) = unapplied(opts, pr) {
+        ctx.ui.warn(&format!(
+            "not applied to the open pull request: {unapplied} (they shape a new one); change it on the forge ({})",
+            match pr.forge.as_str() {
+                "gitlab" => "`glab mr update`",
+                _ => "`gh pr edit`, or its page",
+            }
+        ));
+    }
+}
+
+/// The remote is on no forge pitboss knows: the branch is pushed, the digest printed (on
+/// stdout, if it is ours), and the error says how to name the forge.
+fn no_forge(p: &Proposal, body: &str, stdout: bool) -> CliError {
+    if stdout {
+        let mut out = ui::stdout();
+        let _ = out.write_all(body.as_bytes()).and_then(|()| out.flush());
+    }
+    CliError::user(anyhow::anyhow!(
+        "pushed {}, but {} is on no forge pitboss knows: no pull request opened",
+        p.head,
+        p.remote.target
+    ))
+    .hint(format!(
+        "for GitHub {}run `git config {FORGE_KEY} github`; \
+         for GitLab {}run `git config {FORGE_KEY} gitlab`; \
+         or open it by hand with the digest above as its body",
+        if on_path("gh") {
+            ""
+        } else {
+            "install `gh` (https://cli.github.com) and "
+        },
+        if on_path("glab") {
+            ""
+        } else {
+            "install `glab` and "
+        },
+    ))
+}
+
+/// Records the opened pull request in the run, and pushes that record to `remote` (best
+/// effort: a failure there is a warning).
+fn record_opened(
+    ctx: &Ctx,
+    store: &RunStore<'_>,
+    id: &RunId,
+    pr: &PullRequest,
+    remote: &Remote,
+) -> Result<(), CliError> {
+    store.record_pull_request(id, pr).map_err(|e| {
+        CliError::from(e).hint(format!("the pull request is open all the same: {}", pr.url))
     })?;
     // The run ref on the remote gets the commit that records the URL too (best effort).
-    if let Err(e) = store.push(&remote, &run_only(id)) {
+    if let Err(e) = store.push(remote, &run_only(id)) {
         ctx.ui.warn(&format!(
             "recorded the pull request in run {id}, but could not push that to {}: {e}",
             remote.target
         ));
     }
-    print_url(ctx, &url, opts.stdout).map_err(|e| After(e.into()))?;
-    Ok(url)
+    Ok(())
 }
 
 /// The options given for a new pull request that the open one does not already have.

@@ -161,11 +161,34 @@ pub(crate) fn print_push_except(
     Ok(())
 }
 
-/// Prints a fetch report: changed runs on stdout; ignored refs, gone runs and hints on stderr.
 /// Refused runs listed one per line by `print_fetch`; the rest are counted.
 const MAX_REFUSED_LINES: usize = 20;
 
+/// Prints a fetch report: changed runs on stdout; ignored refs, gone runs and hints on stderr.
 pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()> {
+    warn_ignored(ctx, report);
+    let mut out = ui::stdout();
+    let header = print_fetched_runs(ctx, &mut out, report)?;
+    let branches = super::remote_branch::print_fetched_branches(ctx, &mut out, report, header)?;
+    out.flush()?;
+    let tally = FetchTally::of(report);
+    note_not_listed(ctx, report, &tally);
+    if tally.diverged {
+        ctx.ui.status(&format!(
+            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
+            report.remote
+        ));
+    }
+    super::remote_branch::branch_hints(ctx, report, &branches);
+    if tally.deleted {
+        ctx.ui
+            .status("hint: `git pitboss fetch --include-deleted` brings deleted runs back");
+    }
+    Ok(())
+}
+
+/// On stderr: the refs on the remote that are not runs, and the runs asked for that it lacks.
+fn warn_ignored(ctx: &Ctx, report: &FetchReport) {
     for bad in &report.ignored {
         ctx.ui.warn(&format!(
             "ignoring {} on {}: {}",
@@ -183,10 +206,16 @@ pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()
         ctx.ui
             .warn(&format!("run {id} is not on {}", report.remote));
     }
-    let mut out = ui::stdout();
-    let mut same = 0;
+}
+
+/// One line per run the fetch changed or could not take (the `From` header first); returns
+/// whether the header was written.
+fn print_fetched_runs(
+    ctx: &Ctx,
+    out: &mut impl Write,
+    report: &FetchReport,
+) -> std::io::Result<bool> {
     let mut header = false;
-    let (mut diverged, mut deleted) = (false, false);
     // A hostile remote can offer thousands of bad runs: a line for each of the first few.
     let mut refused = 0;
     for r in &report.runs {
@@ -196,93 +225,8 @@ pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()
                 continue;
             }
         }
-        let (style, label, tail) = match &r.outcome {
-            FetchOutcome::UpToDate => {
-                same += 1;
-                continue;
-            }
-            FetchOutcome::Created { sessions, .. } => (
-                Style::Good,
-                "created",
-                format!(" ({sessions} session{})", plural(*sessions as usize)),
-            ),
-            FetchOutcome::FastForwarded { commits, .. } => (
-                Style::Good,
-                "updated",
-                format!(" ({commits} new commit{})", plural(*commits)),
-            ),
-            FetchOutcome::Ahead { commits } => (
-                Style::Dim,
-                "ahead",
-                format!(": {commits} commit{} here to push", plural(*commits)),
-            ),
-            FetchOutcome::Diverged { ahead, behind } => {
-                diverged = true;
-                (
-                    Style::Warn,
-                    "diverged",
-                    format!(
-                        ": {ahead} commit{} here, {behind} there; left as it is",
-                        plural(*ahead)
-                    ),
-                )
-            }
-            FetchOutcome::Merged {
-                sessions,
-                renumbered,
-                ..
-            } => {
-                let moved: Vec<String> = renumbered
-                    .iter()
-                    .map(|r| format!("session {} renumbered to {}", r.from, r.to))
-                    .collect();
-                let moved = if moved.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {}", moved.join(", "))
-                };
-                (
-                    Style::Good,
-                    "merged",
-                    format!(" ({sessions} sessions{moved})"),
-                )
-            }
-            FetchOutcome::Refused { why } => (
-                Style::Bad,
-                "refused",
-                format!(": {}", super::escape::one_line(why)),
-            ),
-            FetchOutcome::Unrelated => (
-                Style::Bad,
-                "unrelated",
-                ": a different run with the same id (no common history); left as it is".into(),
-            ),
-            FetchOutcome::Conflict { why } => (
-                Style::Bad,
-                "conflict",
-                format!(": {}", super::escape::one_line(why)),
-            ),
-            FetchOutcome::CodeDiverged { files } => (
-                Style::Bad,
-                "conflict",
-                format!(
-                    ": code diverged (conflicts in {}); nothing merged",
-                    super::escape::one_line(&files.join(", "))
-                ),
-            ),
-            FetchOutcome::Failed { why } => (
-                Style::Bad,
-                "failed",
-                format!(": {}", super::escape::one_line(why)),
-            ),
-            FetchOutcome::Deleted => {
-                deleted = true;
-                (
-                    Style::Dim,
-                    "deleted",
-                    ": deleted here, not brought back".into(),
-                )
-            }
+        let Some((style, label, tail)) = describe_fetch_outcome(&r.outcome) else {
+            continue;
         };
         if !header {
             writeln!(out, "From {}", report.remote)?;
@@ -291,12 +235,125 @@ pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()
         let label = ctx.ui.paint(style, &format!("{label:<10}"));
         writeln!(out, "  {label} run {}{tail}", r.run)?;
     }
-    let branches = super::remote_branch::print_fetched_branches(ctx, &mut out, report, header)?;
-    out.flush()?;
-    if refused > MAX_REFUSED_LINES {
+    Ok(header)
+}
+
+/// How a run's line reads for `outcome`: its style, label and the words after the run id;
+/// `None` for a run that is up to date (counted, not listed).
+fn describe_fetch_outcome(outcome: &FetchOutcome) -> Option<(Style, &'static str, String)> {
+    Some(match outcome {
+        FetchOutcome::UpToDate => return None,
+        FetchOutcome::Created { sessions, .. } => (
+            Style::Good,
+            "created",
+            format!(" ({sessions} session{})", plural(*sessions as usize)),
+        ),
+        FetchOutcome::FastForwarded { commits, .. } => (
+            Style::Good,
+            "updated",
+            format!(" ({commits} new commit{})", plural(*commits)),
+        ),
+        FetchOutcome::Ahead { commits } => (
+            Style::Dim,
+            "ahead",
+            format!(": {commits} commit{} here to push", plural(*commits)),
+        ),
+        FetchOutcome::Diverged { ahead, behind } => (
+            Style::Warn,
+            "diverged",
+            format!(
+                ": {ahead} commit{} here, {behind} there; left as it is",
+                plural(*ahead)
+            ),
+        ),
+        FetchOutcome::Merged {
+            sessions,
+            renumbered,
+            ..
+        } => {
+            let moved: Vec<String> = renumbered
+                .iter()
+                .map(|r| format!("session {} renumbered to {}", r.from, r.to))
+                .collect();
+            let moved = if moved.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", moved.join(", "))
+            };
+            (
+                Style::Good,
+                "merged",
+                format!(" ({sessions} sessions{moved})"),
+            )
+        }
+        FetchOutcome::Refused { why } => (
+            Style::Bad,
+            "refused",
+            format!(": {}", super::escape::one_line(why)),
+        ),
+        FetchOutcome::Unrelated => (
+            Style::Bad,
+            "unrelated",
+            ": a different run with the same id (no common history); left as it is".into(),
+        ),
+        FetchOutcome::Conflict { why } => (
+            Style::Bad,
+            "conflict",
+            format!(": {}", super::escape::one_line(why)),
+        ),
+        FetchOutcome::CodeDiverged { files } => (
+            Style::Bad,
+            "conflict",
+            format!(
+                ": code diverged (conflicts in {}); nothing merged",
+                super::escape::one_line(&files.join(", "))
+            ),
+        ),
+        FetchOutcome::Failed { why } => (
+            Style::Bad,
+            "failed",
+            format!(": {}", super::escape::one_line(why)),
+        ),
+        FetchOutcome::Deleted => (
+            Style::Dim,
+            "deleted",
+            ": deleted here, not brought back".into(),
+        ),
+    })
+}
+
+/// What the notes under a fetch's lines count and hint at.
+struct FetchTally {
+    /// Runs already up to date (not listed).
+    same: usize,
+    /// Runs refused (the first `MAX_REFUSED_LINES` listed).
+    refused: usize,
+    /// A run diverged: `sync` would merge it.
+    diverged: bool,
+    /// A run deleted here was left out: `--include-deleted` would bring it back.
+    deleted: bool,
+}
+
+impl FetchTally {
+    fn of(report: &FetchReport) -> FetchTally {
+        let count =
+            |f: fn(&FetchOutcome) -> bool| report.runs.iter().filter(|r| f(&r.outcome)).count();
+        FetchTally {
+            same: count(|o| matches!(o, FetchOutcome::UpToDate)),
+            refused: count(|o| matches!(o, FetchOutcome::Refused { .. })),
+            diverged: count(|o| matches!(o, FetchOutcome::Diverged { .. })) > 0,
+            deleted: count(|o| matches!(o, FetchOutcome::Deleted)) > 0,
+        }
+    }
+}
+
+/// On stderr: the runs the lines leave out (refused past the first few, over the cap, gone
+/// from the remote, up to date).
+fn note_not_listed(ctx: &Ctx, report: &FetchReport, tally: &FetchTally) {
+    if tally.refused > MAX_REFUSED_LINES {
         ctx.ui.warn(&format!(
             "{} more runs refused (not listed); `git pitboss fetch --json` lists every one",
-            refused - MAX_REFUSED_LINES
+            tally.refused - MAX_REFUSED_LINES
         ));
     }
     if report.over_cap > 0 {
@@ -315,6 +372,7 @@ pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()
             report.remote
         ));
     }
+    let same = tally.same;
     if same > 0 || report.runs.is_empty() {
         ctx.ui.status(&format!(
             "{same} run{} up to date with {}",
@@ -322,18 +380,6 @@ pub(crate) fn print_fetch(ctx: &Ctx, report: &FetchReport) -> std::io::Result<()
             report.remote
         ));
     }
-    if diverged {
-        ctx.ui.status(&format!(
-            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
-            report.remote
-        ));
-    }
-    super::remote_branch::branch_hints(ctx, report, &branches);
-    if deleted {
-        ctx.ui
-            .status("hint: `git pitboss fetch --include-deleted` brings deleted runs back");
-    }
-    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -19,82 +19,12 @@ pub(crate) fn print_fetched_branches<'r>(
 ) -> std::io::Result<Vec<&'r FetchedBranch>> {
     let mut attention = Vec::new();
     for b in &report.branches {
-        let (style, label, tail) = match &b.outcome {
-            BranchOutcome::UpToDate => continue,
-            BranchOutcome::Created { .. } => (Style::Good, "created", String::new()),
-            BranchOutcome::FastForwarded { commits, .. } => (
-                Style::Good,
-                "updated",
-                format!(" ({commits} new commit{})", plural(*commits)),
-            ),
-            BranchOutcome::Ahead { commits } => (
-                Style::Dim,
-                "ahead",
-                format!(": {commits} commit{} here to push", plural(*commits)),
-            ),
-            BranchOutcome::Diverged { ahead, behind } => {
-                attention.push(b);
-                (
-                    Style::Warn,
-                    "diverged",
-                    format!(
-                        ": {ahead} commit{} here, {behind} there; left as it is",
-                        plural(*ahead)
-                    ),
-                )
-            }
-            BranchOutcome::Merged { commit } => (
-                Style::Good,
-                "merged",
-                format!(" ({})", &commit[..commit.len().min(12)]),
-            ),
-            BranchOutcome::CheckedOut {
-                worktree, behind, ..
-            } => {
-                attention.push(b);
-                (
-                    Style::Warn,
-                    "not moved",
-                    format!(
-                        ": checked out in {}; {behind} commit{} there to take",
-                        worktree.display(),
-                        plural(*behind)
-                    ),
-                )
-            }
-            BranchOutcome::Conflict { files, .. } => {
-                attention.push(b);
-                (
-                    Style::Bad,
-                    "conflict",
-                    format!(
-                        ": code diverged (conflicts in {}); nothing merged",
-                        files.join(", ")
-                    ),
-                )
-            }
-            BranchOutcome::Unrelated => (
-                Style::Bad,
-                "unrelated",
-                ": no common history with the remote's; left as it is".into(),
-            ),
-            BranchOutcome::DeletedHere { tip } => (
-                Style::Dim,
-                "deleted",
-                format!(
-                    ": gc deleted it here at {}; the remote has nothing newer",
-                    &tip[..tip.len().min(12)]
-                ),
-            ),
-            BranchOutcome::Refused { why } => {
-                attention.push(b);
-                (
-                    Style::Bad,
-                    "refused",
-                    format!(": not the run's code: {why}; not created"),
-                )
-            }
+        let Some((style, label, tail)) = describe_outcome(&b.outcome) else {
+            continue;
         };
+        if needs_attention(&b.outcome) {
+            attention.push(b);
+        }
         if !header {
             writeln!(out, "From {}", report.remote)?;
             header = true;
@@ -103,6 +33,86 @@ pub(crate) fn print_fetched_branches<'r>(
         writeln!(out, "  {label} branch {}{tail}", b.branch)?;
     }
     Ok(attention)
+}
+
+/// How a branch line reads for `outcome`: its style, label and the words after the branch
+/// name; `None` for a branch that is up to date (no line).
+fn describe_outcome(outcome: &BranchOutcome) -> Option<(Style, &'static str, String)> {
+    Some(match outcome {
+        BranchOutcome::UpToDate => return None,
+        BranchOutcome::Created { .. } => (Style::Good, "created", String::new()),
+        BranchOutcome::FastForwarded { commits, .. } => (
+            Style::Good,
+            "updated",
+            format!(" ({commits} new commit{})", plural(*commits)),
+        ),
+        BranchOutcome::Ahead { commits } => (
+            Style::Dim,
+            "ahead",
+            format!(": {commits} commit{} here to push", plural(*commits)),
+        ),
+        BranchOutcome::Diverged { ahead, behind } => (
+            Style::Warn,
+            "diverged",
+            format!(
+                ": {ahead} commit{} here, {behind} there; left as it is",
+                plural(*ahead)
+            ),
+        ),
+        BranchOutcome::Merged { commit } => (
+            Style::Good,
+            "merged",
+            format!(" ({})", &commit[..commit.len().min(12)]),
+        ),
+        BranchOutcome::CheckedOut {
+            worktree, behind, ..
+        } => (
+            Style::Warn,
+            "not moved",
+            format!(
+                ": checked out in {}; {behind} commit{} there to take",
+                worktree.display(),
+                plural(*behind)
+            ),
+        ),
+        BranchOutcome::Conflict { files, .. } => (
+            Style::Bad,
+            "conflict",
+            format!(
+                ": code diverged (conflicts in {}); nothing merged",
+                files.join(", ")
+            ),
+        ),
+        BranchOutcome::Unrelated => (
+            Style::Bad,
+            "unrelated",
+            ": no common history with the remote's; left as it is".into(),
+        ),
+        BranchOutcome::DeletedHere { tip } => (
+            Style::Dim,
+            "deleted",
+            format!(
+                ": gc deleted it here at {}; the remote has nothing newer",
+                &tip[..tip.len().min(12)]
+            ),
+        ),
+        BranchOutcome::Refused { why } => (
+            Style::Bad,
+            "refused",
+            format!(": not the run's code: {why}; not created"),
+        ),
+    })
+}
+
+/// Whether a branch with `outcome` gets a hint after the lines (it needs a hand).
+fn needs_attention(outcome: &BranchOutcome) -> bool {
+    matches!(
+        outcome,
+        BranchOutcome::Diverged { .. }
+            | BranchOutcome::CheckedOut { .. }
+            | BranchOutcome::Conflict { .. }
+            | BranchOutcome::Refused { .. }
+    )
 }
 
 /// The hints for branches that need a hand: how to take what a checked-out branch could not,

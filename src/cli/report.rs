@@ -186,7 +186,30 @@ pub(crate) fn write_human(
     let (Some(plan), Some(ws)) = (&r.plan, &r.workspace) else {
         return Ok(());
     };
-    let kv = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "{k:<14}{v}");
+    write_workspace(out, plan, ws, paths, ui)?;
+    write_agent(out, plan, ws, ui)?;
+    write_rotation(out, plan, ws, paths, ui)?;
+    write_prompts(out, r, plan, paths, ui)?;
+    write_budgets(out, r, plan, ui)?;
+    write_hooks(out, plan, ui)?;
+    write_scheduler(out, r, plan, ui)?;
+    write_picks(out, r, ui)
+}
+
+/// One `key value` line of a section, the values lined up.
+fn kv(out: &mut dyn Write, k: &str, v: String) -> io::Result<()> {
+    writeln!(out, "{k:<14}{v}")
+}
+
+/// The `workspace` section: the root, the base, the config file and where prompts are looked
+/// for.
+fn write_workspace(
+    out: &mut impl Write,
+    plan: &Plan,
+    ws: &Workspace,
+    paths: &Paths,
+    ui: &Ui,
+) -> io::Result<()> {
     writeln!(out, "{}", ui.paint(Style::Bold, "workspace"))?;
     kv(out, "  root", ws.root.display().to_string())?;
     let base = match (&ws.base_branch, &ws.base_commit) {
@@ -214,7 +237,12 @@ pub(crate) fn write_human(
         })
         .collect();
     kv(out, "  prompts", dirs.join("; "))?;
+    Ok(())
+}
 
+/// The `agent` section: backend, program (and where it was found), model, permissions and
+/// pricing.
+fn write_agent(out: &mut impl Write, plan: &Plan, ws: &Workspace, ui: &Ui) -> io::Result<()> {
     let a = &plan.agent;
     writeln!(out, "\n{}", ui.paint(Style::Bold, "agent"))?;
     kv(out, "  backend", with_origin(&a.backend, |b| b.to_string()))?;
@@ -251,7 +279,17 @@ pub(crate) fn write_human(
             format!("{path} ({} models)", file.len()),
         )?;
     }
+    Ok(())
+}
 
+/// The `rotation` section: which rotation and why, and how many sessions run at once.
+fn write_rotation(
+    out: &mut impl Write,
+    plan: &Plan,
+    ws: &Workspace,
+    paths: &Paths,
+    ui: &Ui,
+) -> io::Result<()> {
     let rot = &plan.rotation;
     writeln!(out, "\n{}", ui.paint(Style::Bold, "rotation"))?;
     let chosen = match rot.chosen_by {
@@ -296,10 +334,11 @@ pub(crate) fn write_human(
         )?;
         kv(out, "  alone", names(&par.alone, "none"))?;
     }
+    Ok(())
+}
 
-    write_prompts(out, r, plan, paths, ui)?;
-    write_budgets(out, r, plan, ui)?;
-
+/// The `hooks` section: each hook's command, their time limit, and the verify command.
+fn write_hooks(out: &mut impl Write, plan: &Plan, ui: &Ui) -> io::Result<()> {
     let h = &plan.hooks;
     writeln!(out, "\n{}", ui.paint(Style::Bold, "hooks"))?;
     for (k, v) in [
@@ -320,7 +359,11 @@ pub(crate) fn write_human(
         with_origin(&h.timeout_seconds, |s| duration(*s as i64))
     )?;
     writeln!(out, "  {:<14}{}", "verify", or_dash(&plan.verify_command))?;
+    Ok(())
+}
 
+/// The `scheduler` section: back-off, tag filters, benched prompts and the run it resumes.
+fn write_scheduler(out: &mut impl Write, r: &Report, plan: &Plan, ui: &Ui) -> io::Result<()> {
     writeln!(out, "\n{}", ui.paint(Style::Bold, "scheduler"))?;
     let backoff = match &plan.backoff.value {
         Some(b) => format!(
@@ -369,7 +412,7 @@ pub(crate) fn write_human(
             ),
         )?;
     }
-    write_picks(out, r, ui)
+    Ok(())
 }
 
 fn write_prompts(

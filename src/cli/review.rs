@@ -13,7 +13,7 @@ use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::provenance::Reach;
 use crate::provenance::digest::{self, GITHUB_BODY_LIMIT};
-use crate::provenance::review::{Review, review};
+use crate::provenance::review::{Review, ReviewSession, review};
 
 /// Review what a run did: its diff stat, sessions, unlanded work and totals.
 ///
@@ -99,8 +99,23 @@ fn no_branch(r: &Review) -> String {
     }
 }
 
+/// `review <run>`: the run's overview, its diff stat, its sessions, the work that did not land,
+/// then the totals.
 fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<()> {
-    let t = &r.totals;
+    print_header(out, r)?;
+    writeln!(out)?;
+    print_diffstat(out, r)?;
+    writeln!(out)?;
+    for s in &r.sessions {
+        print_session(ctx, out, r, s)?;
+    }
+    print_not_landed(out, r)?;
+    writeln!(out)?;
+    print_totals(out, r)
+}
+
+/// The run, status, branch and base, rotation, agent and pull request lines.
+fn print_header(out: &mut impl Write, r: &Review) -> std::io::Result<()> {
     writeln!(out, "run       {}", r.run)?;
     match &r.stop_reason {
         Some(why) => writeln!(out, "status    {} ({})", one_line(&r.status), one_line(why))?,
@@ -122,7 +137,12 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
     if let Some(pr) = &r.pull_request {
         writeln!(out, "pull req  {}", one_line(&pr.url))?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// The run branch's diff stat against the base, or why there is none.
+fn print_diffstat(out: &mut impl Write, r: &Review) -> std::io::Result<()> {
+    let t = &r.totals;
     if r.branch_tip.is_none() {
         // Not "no change": there is nothing here to diff.
         writeln!(out, "{}", no_branch(r))?;
@@ -152,40 +172,52 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
             t.lines_removed
         )?;
     }
-    writeln!(out)?;
-    for s in &r.sessions {
-        let cost = s.cost_usd.map_or("unknown".into(), super::resolve::money);
-        let status = ctx.ui.paint(
-            super::log::style(s.status),
-            &format!("{:<7}", s.status.as_str()),
-        );
-        let work = if s.landed {
-            let commits: Vec<&str> = s.commits.iter().map(|c| short(c)).collect();
-            let base = r.base_branch.as_deref().unwrap_or("the base");
-            let reached = match s.reach {
-                x if x.reached() => format!(", reached {base} ({})", x.as_str()),
-                Reach::Unknown => format!(", reach of {base} unknown"),
-                Reach::NoTarget => ", reach unknown (no base branch)".to_string(),
-                _ => String::new(),
-            };
-            format!("landed {}{reached}", commits.join(" "))
-        } else if s.not_landed() {
-            "not landed".to_string()
-        } else {
-            "no change".to_string()
+    Ok(())
+}
+
+/// One session's line (status, cost, what became of its work) and its summary, indented.
+fn print_session(
+    ctx: &Ctx,
+    out: &mut impl Write,
+    r: &Review,
+    s: &ReviewSession,
+) -> std::io::Result<()> {
+    let cost = s.cost_usd.map_or("unknown".into(), super::resolve::money);
+    let status = ctx.ui.paint(
+        super::log::style(s.status),
+        &format!("{:<7}", s.status.as_str()),
+    );
+    let work = if s.landed {
+        let commits: Vec<&str> = s.commits.iter().map(|c| short(c)).collect();
+        let base = r.base_branch.as_deref().unwrap_or("the base");
+        let reached = match s.reach {
+            x if x.reached() => format!(", reached {base} ({})", x.as_str()),
+            Reach::Unknown => format!(", reach of {base} unknown"),
+            Reach::NoTarget => ", reach unknown (no base branch)".to_string(),
+            _ => String::new(),
         };
-        writeln!(
-            out,
-            "{:04}  {:<20} {status} {cost:>9}  {work}",
-            s.seq,
-            one_line(&s.prompt)
-        )?;
-        if let Some(sum) = &s.summary {
-            for line in sum.lines().filter(|l| !l.trim().is_empty()) {
-                writeln!(out, "      {}", one_line(line))?;
-            }
+        format!("landed {}{reached}", commits.join(" "))
+    } else if s.not_landed() {
+        "not landed".to_string()
+    } else {
+        "no change".to_string()
+    };
+    writeln!(
+        out,
+        "{:04}  {:<20} {status} {cost:>9}  {work}",
+        s.seq,
+        one_line(&s.prompt)
+    )?;
+    if let Some(sum) = &s.summary {
+        for line in sum.lines().filter(|l| !l.trim().is_empty()) {
+            writeln!(out, "      {}", one_line(line))?;
         }
     }
+    Ok(())
+}
+
+/// The sessions whose work did not land, and where each one's work is saved.
+fn print_not_landed(out: &mut impl Write, r: &Review) -> std::io::Result<()> {
     let not_landed: Vec<_> = r.sessions.iter().filter(|s| s.not_landed()).collect();
     if !not_landed.is_empty() {
         writeln!(out)?;
@@ -204,7 +236,12 @@ fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<
             )?;
         }
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// The totals: sessions by status, landed, reached, tokens and cost.
+fn print_totals(out: &mut impl Write, r: &Review) -> std::io::Result<()> {
+    let t = &r.totals;
     let by: Vec<String> = t
         .by_status
         .iter()

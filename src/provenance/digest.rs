@@ -92,7 +92,23 @@ fn render(r: &Review, d: Detail) -> String {
     out
 }
 
+/// The digest with the detail `d` keeps; a table stops (and the digest with it) once the text
+/// is longer than `d.give_up_after`, as it can no longer fit.
 fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
+    write_header(out, r)?;
+    write_files(out, r)?;
+    if !write_sessions(out, r, d)? || !write_not_landed(out, r, d)? {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n<sub>From the run's records, by git-pitboss: `git pitboss review {0}` · `git log {1}`</sub>",
+        r.run, r.run_ref
+    )
+}
+
+/// The title, the run's facts (rotation, agent, branches, status) and its totals.
+fn write_header(out: &mut String, r: &Review) -> std::fmt::Result {
     let t = &r.totals;
     writeln!(out, "## pitboss run `{}`", r.run)?;
     writeln!(out)?;
@@ -138,6 +154,11 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         t.tokens,
         cost(t.cost_usd, t.cost_unknown, t.sessions),
     )?;
+    Ok(())
+}
+
+/// The changed files, at most `MAX_FILES` of them (the rest counted).
+fn write_files(out: &mut String, r: &Review) -> std::fmt::Result {
     if !r.files.is_empty() {
         let paths: Vec<String> = r
             .files
@@ -166,6 +187,12 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
             )?;
         }
     }
+    Ok(())
+}
+
+/// The sessions table, rows past `d.rows` folded into one; false when it gave up because the
+/// digest is already too long.
+fn write_sessions(out: &mut String, r: &Review, d: Detail) -> Result<bool, std::fmt::Error> {
     writeln!(out, "\n### Sessions\n")?;
     if r.sessions.is_empty() {
         writeln!(out, "_No sessions recorded._")?;
@@ -174,7 +201,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         writeln!(out, "|--:|---|---|--:|---|---|")?;
         for s in r.sessions.iter().take(d.rows) {
             if out.len() > d.give_up_after {
-                return Ok(());
+                return Ok(false);
             }
             writeln!(
                 out,
@@ -190,6 +217,12 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         let rest: Vec<&ReviewSession> = r.sessions[d.rows.min(r.sessions.len())..].iter().collect();
         fold(out, &rest, &r.run, 6)?;
     }
+    Ok(true)
+}
+
+/// The table of sessions whose work did not land, and where it is saved; false when it gave
+/// up because the digest is already too long.
+fn write_not_landed(out: &mut String, r: &Review, d: Detail) -> Result<bool, std::fmt::Error> {
     let not_landed: Vec<&ReviewSession> = r.sessions.iter().filter(|s| s.not_landed()).collect();
     if !not_landed.is_empty() {
         writeln!(out, "\n### Not landed\n")?;
@@ -197,7 +230,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         writeln!(out, "|--:|---|---|---|")?;
         for s in not_landed.iter().take(d.rows) {
             if out.len() > d.give_up_after {
-                return Ok(());
+                return Ok(false);
             }
             let saved = match &s.patch {
                 Some(p) => code_cell(p),
@@ -213,11 +246,7 @@ fn write_digest(out: &mut String, r: &Review, d: Detail) -> std::fmt::Result {
         }
         fold(out, &not_landed[d.rows.min(not_landed.len())..], &r.run, 4)?;
     }
-    writeln!(
-        out,
-        "\n<sub>From the run's records, by git-pitboss: `git pitboss review {0}` · `git log {1}`</sub>",
-        r.run, r.run_ref
-    )
+    Ok(true)
 }
 
 /// One row standing for the sessions left out of a table.

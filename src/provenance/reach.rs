@@ -158,6 +158,8 @@ pub(crate) fn branch_tip(repo: &Repo, run: &RunFacts) -> Result<Option<Oid>> {
     Ok(None)
 }
 
+/// How far each session of `run` reached `target` (see [`Reach`]): landed at all, merged,
+/// by patch id, by a squash of the whole run, or applied.
 fn judge_run(
     repo: &Repo,
     scratch: &Repo,
@@ -168,6 +170,56 @@ fn judge_run(
     pids: &mut TargetPids,
 ) -> Result<BTreeMap<u64, Reach>> {
     let base = run.base_commit.as_deref().and_then(oid);
+    let (mut out, pending) = landed_sessions(repo, run, branch_tip, base, target.is_some())?;
+    let Some(target) = target else {
+        return Ok(out);
+    };
+    if pending.is_empty() {
+        return Ok(out);
+    }
+    // The patch ids of the target's commits since the run forked.
+    let head = branch_tip.unwrap_or(pending.last().map(|p| p.1).unwrap_or(target));
+    let fork = repo.merge_base(target, head)?;
+    let at = Against {
+        target,
+        fork,
+        branch_tip,
+        base,
+    };
+    if judge_merged(repo, &at, &pending, &mut out)? {
+        return Ok(out);
+    }
+    let target_pids = target_patch_ids(repo, index, pids, target, fork)?;
+    judge_by_patch_id(repo, &at, &target_pids, &pending, &mut out)?;
+    if pending.iter().all(|(s, _)| out[&s.seq].reached()) {
+        return Ok(out);
+    }
+    judge_applied(repo, scratch, target, &pending, &mut out)?;
+    Ok(out)
+}
+
+/// Landed sessions still to judge, each with its commit.
+type Pending<'a> = Vec<(&'a SessionFacts, Oid)>;
+
+/// What a run's landed sessions are judged against.
+struct Against {
+    target: Oid,
+    /// Where the run branch (or the newest landed commit) forked from the target.
+    fork: Option<Oid>,
+    branch_tip: Option<Oid>,
+    /// The commit the run started from.
+    base: Option<Oid>,
+}
+
+/// Sorts out the sessions whose work did not land (`NotLanded`) and, with no target, those
+/// that did (`NoTarget`); returns those verdicts and the landed sessions left to judge.
+fn landed_sessions<'r>(
+    repo: &Repo,
+    run: &'r RunFacts,
+    branch_tip: Option<Oid>,
+    base: Option<Oid>,
+    has_target: bool,
+) -> Result<(BTreeMap<u64, Reach>, Pending<'r>)> {
     // Landed on the run branch: reachable from its tip (the branch may have been rewound).
     let on_branch: Option<HashSet<Oid>> = match branch_tip {
         Some(t) => Some(
@@ -188,43 +240,45 @@ fn judge_run(
         }
     };
     let mut out = BTreeMap::new();
-    let mut pending: Vec<(&SessionFacts, Oid)> = Vec::new();
+    let mut pending: Pending<'r> = Vec::new();
     for s in &run.sessions {
         match landed(s) {
             None => {
                 out.insert(s.seq, Reach::NotLanded);
             }
-            Some(_) if target.is_none() => {
+            Some(_) if !has_target => {
                 out.insert(s.seq, Reach::NoTarget);
             }
             Some(c) => pending.push((s, c)),
         }
     }
-    let Some(target) = target else {
-        return Ok(out);
-    };
-    if pending.is_empty() {
-        return Ok(out);
-    }
-    // The patch ids of the target's commits since the run forked.
-    let head = branch_tip.unwrap_or(pending.last().map(|p| p.1).unwrap_or(target));
-    let fork = repo.merge_base(target, head)?;
+    Ok((out, pending))
+}
+
+/// Judges each pending session `Merged` (its commit is an ancestor of the target) or, for now,
+/// `Unknown`; true when every one is merged.
+fn judge_merged(
+    repo: &Repo,
+    at: &Against,
+    pending: &Pending<'_>,
+    out: &mut BTreeMap<u64, Reach>,
+) -> Result<bool> {
     // Merged: an ancestor of the target. A landed session's commit is one exactly when it is
     // an ancestor of the fork point, so one walk (fork back to the run's base) answers for
     // every session, where an ancestry query per session walked the target's whole history.
-    let merged: Option<HashSet<Oid>> = match (&on_branch, fork) {
+    let merged: Option<HashSet<Oid>> = match (at.branch_tip, at.fork) {
         (Some(_), Some(f)) => Some(
-            repo.commits_not_in_any(f, &base.into_iter().collect::<Vec<_>>(), usize::MAX)?
+            repo.commits_not_in_any(f, &at.base.into_iter().collect::<Vec<_>>(), usize::MAX)?
                 .into_iter()
                 .collect(),
         ),
         _ => None,
     };
     let mut all_merged = true;
-    for (s, c) in &pending {
+    for (s, c) in pending {
         let is_merged = match &merged {
             Some(set) => set.contains(c),
-            None => repo.is_ancestor(*c, target)?,
+            None => repo.is_ancestor(*c, at.target)?,
         };
         all_merged &= is_merged;
         out.insert(
@@ -236,11 +290,19 @@ fn judge_run(
             },
         );
     }
-    if all_merged {
-        return Ok(out);
-    }
-    let target_pids = target_patch_ids(repo, index, pids, target, fork)?;
-    let whole_run = match (branch_tip, fork) {
+    Ok(all_merged)
+}
+
+/// Judges the pending sessions not merged by patch id: `PatchId` when the target has their
+/// change, `SquashedRun` when it has the whole run's in one commit, else still `Unknown`.
+fn judge_by_patch_id(
+    repo: &Repo,
+    at: &Against,
+    target_pids: &HashSet<String>,
+    pending: &Pending<'_>,
+    out: &mut BTreeMap<u64, Reach>,
+) -> Result<()> {
+    let whole_run = match (at.branch_tip, at.fork) {
         (Some(t), Some(f)) => {
             let (tt, ft) = (tree_of(repo, t)?, tree_of(repo, f)?);
             match tt {
@@ -251,7 +313,7 @@ fn judge_run(
         _ => None,
     };
     let squashed = whole_run.is_some_and(|p| target_pids.contains(&p));
-    for (s, _) in &pending {
+    for (s, _) in pending {
         if out[&s.seq] == Reach::Merged {
             continue;
         }
@@ -268,18 +330,25 @@ fn judge_run(
         };
         out.insert(s.seq, v);
     }
-    if pending.iter().all(|(s, _)| out[&s.seq].reached()) {
-        return Ok(out);
-    }
-    // The apply walks. Newest session first, taking out of the target's tree each change
-    // found applied there; then oldest first, putting into it each change not found, so a
-    // session that builds on an earlier one that never reached the target is judged on the
-    // tree it was written for.
+    Ok(())
+}
+
+/// The apply walks, for the sessions not judged yet. Newest session first, taking out of the
+/// target's tree each change found applied there (`Applied`); then oldest first, putting into
+/// it each change not found (`No` when it applies, else `Unknown`), so a session that builds
+/// on an earlier one that never reached the target is judged on the tree it was written for.
+fn judge_applied(
+    repo: &Repo,
+    scratch: &Repo,
+    target: Oid,
+    pending: &Pending<'_>,
+    out: &mut BTreeMap<u64, Reach>,
+) -> Result<()> {
     let Some(target_tree) = tree_of(repo, target)? else {
-        return Ok(out);
+        return Ok(());
     };
     let mut changes = Vec::with_capacity(pending.len());
-    for (s, c) in &pending {
+    for (s, c) in pending {
         let Some(new) = tree_of(repo, *c)? else {
             continue;
         };
@@ -313,7 +382,7 @@ fn judge_run(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The patch ids of a target's commits since a fork point, shared by the runs that forked

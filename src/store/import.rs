@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::check::Caps;
-use super::id::Seq;
+use super::id::{RunId, Seq};
 use super::message::{run_message, session_message};
 use super::paths::{RUN_JSON, SCRATCHPAD, STATE_JSON};
 use super::record::SessionRecord;
@@ -82,44 +82,13 @@ impl RunStore<'_> {
                 why,
             }
         })?;
-        let started_at = final_state.started_at;
-        let mut state = RunState::new(started_at);
-        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
-        meta_json.push('\n');
-        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
-        stream.commit(
-            &msg,
-            &self.identity,
-            started_at,
-            &mut [
-                file(RUN_JSON, FileData::Bytes(meta_json.as_bytes())),
-                file(SCRATCHPAD, FileData::Bytes(b"")),
-                file(STATE_JSON, FileData::Bytes(state.to_json().as_bytes())),
-            ],
-        )?;
+        let mut state = self.import_root(stream, meta, final_state.started_at)?;
         // Only the seqs are kept (8 bytes a session): memory stays flat however long the run.
         let mut seen = std::collections::HashSet::new();
         for item in sessions {
             let (mut record, transcript, patch) = item?;
             record.run_id = id.to_string();
-            let invalid = |why: String| StoreError::Invalid {
-                run: id.clone(),
-                seq: record.seq,
-                why,
-            };
-            if record.seq == 0 {
-                return Err(invalid("field `seq`: must be 1 or more".into()));
-            }
-            check_session(&record).map_err(invalid)?;
-            if let Some(p) = &patch {
-                check_blob_size(BlobKind::Patch, p.len() as u64, &caps).map_err(invalid)?;
-            }
-            if !seen.insert(record.seq) {
-                return Err(StoreError::DuplicateSeq {
-                    run: id.clone(),
-                    seq: record.seq,
-                });
-            }
+            check_imported(id, &record, patch.as_deref(), &caps, &mut seen)?;
             let seq = Seq(record.seq);
             state.last_session_seq = state.last_session_seq.max(record.seq);
             state.consumed.add(&record);
@@ -127,41 +96,8 @@ impl RunStore<'_> {
             let mut line = record.to_line();
             line.push('\n');
             let state_json = state.to_json();
-            let mut held = Vec::new();
-            let (mut opened, blob);
-            let data = match transcript {
-                TranscriptSource::Empty => FileData::Bytes(b""),
-                TranscriptSource::Bytes(b) => FileData::Bytes(b),
-                TranscriptSource::Reader(r) => {
-                    // NB: fast-import needs a blob's length before its bytes; a reader of
-                    // unknown length is read first (no import caller passes one).
-                    r.read_to_end(&mut held)
-                        .map_err(crate::git::GitError::io("cannot read a transcript"))?;
-                    FileData::Bytes(&held)
-                }
-                TranscriptSource::Blob(oid) => {
-                    blob = self.repo.read_blob(oid)?;
-                    FileData::Bytes(&blob)
-                }
-                TranscriptSource::File(path) => {
-                    let what = || format!("cannot read transcript {}", path.display());
-                    opened =
-                        std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
-                    let len = opened
-                        .metadata()
-                        .map_err(crate::git::GitError::io(what()))?
-                        .len();
-                    FileData::Reader(&mut opened, len)
-                }
-                TranscriptSource::Opened(f) => {
-                    opened = f;
-                    let len = opened
-                        .metadata()
-                        .map_err(crate::git::GitError::io("cannot read a transcript"))?
-                        .len();
-                    FileData::Reader(&mut opened, len)
-                }
-            };
+            let mut hold = TranscriptHold::default();
+            let data = self.transcript_data(transcript, &mut hold)?;
             let size = match &data {
                 FileData::Bytes(b) => b.len() as u64,
                 FileData::Reader(_, len) => *len,
@@ -187,7 +123,87 @@ impl RunStore<'_> {
             let msg = session_message(&record, id, &state.status);
             stream.commit(&msg, &self.identity, record.ended_at, &mut files)?;
         }
-        // The final commit carries the imported status, scratchpad and scheduler state.
+        self.import_final(stream, id, &state, final_state, scratchpad, source)
+    }
+
+    /// The run's root commit (`run <id> started`: its metadata, an empty scratchpad and a
+    /// new state at `started_at`); returns that state.
+    fn import_root(
+        &self,
+        stream: &mut FastImport,
+        meta: &RunMeta,
+        started_at: DateTime<Utc>,
+    ) -> Result<RunState> {
+        let id = &meta.id;
+        let state = RunState::new(started_at);
+        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
+        meta_json.push('\n');
+        let msg = run_message(&format!("run {id} started"), None, id, &state.status);
+        stream.commit(
+            &msg,
+            &self.identity,
+            started_at,
+            &mut [
+                file(RUN_JSON, FileData::Bytes(meta_json.as_bytes())),
+                file(SCRATCHPAD, FileData::Bytes(b"")),
+                file(STATE_JSON, FileData::Bytes(state.to_json().as_bytes())),
+            ],
+        )?;
+        Ok(state)
+    }
+
+    /// A transcript as fast-import takes it: bytes, or a file of known length to stream.
+    /// `hold` keeps what the data borrows (bytes read whole, a blob, an open file).
+    fn transcript_data<'a: 'h, 'h>(
+        &self,
+        transcript: TranscriptSource<'a>,
+        hold: &'h mut TranscriptHold,
+    ) -> Result<FileData<'h>> {
+        Ok(match transcript {
+            TranscriptSource::Empty => FileData::Bytes(b""),
+            TranscriptSource::Bytes(b) => FileData::Bytes(b),
+            TranscriptSource::Reader(r) => {
+                // NB: fast-import needs a blob's length before its bytes; a reader of
+                // unknown length is read first (no import caller passes one).
+                r.read_to_end(&mut hold.bytes)
+                    .map_err(crate::git::GitError::io("cannot read a transcript"))?;
+                FileData::Bytes(&hold.bytes)
+            }
+            TranscriptSource::Blob(oid) => {
+                hold.bytes = self.repo.read_blob(oid)?;
+                FileData::Bytes(&hold.bytes)
+            }
+            TranscriptSource::File(path) => {
+                let what = || format!("cannot read transcript {}", path.display());
+                let opened =
+                    std::fs::File::open(&path).map_err(crate::git::GitError::io(what()))?;
+                let len = opened
+                    .metadata()
+                    .map_err(crate::git::GitError::io(what()))?
+                    .len();
+                FileData::Reader(hold.opened.insert(opened), len)
+            }
+            TranscriptSource::Opened(f) => {
+                let len = f
+                    .metadata()
+                    .map_err(crate::git::GitError::io("cannot read a transcript"))?
+                    .len();
+                FileData::Reader(hold.opened.insert(f), len)
+            }
+        })
+    }
+
+    /// The final commit (`run <id> imported`), which carries the imported status,
+    /// scratchpad and scheduler state; returns that state.
+    fn import_final(
+        &self,
+        stream: &mut FastImport,
+        id: &RunId,
+        state: &RunState,
+        final_state: &RunState,
+        scratchpad: &str,
+        source: &str,
+    ) -> Result<RunState> {
         let mut fin = state.clone();
         fin.status = final_state.status.clone();
         fin.stop_reason = final_state.stop_reason.clone();
@@ -212,6 +228,45 @@ impl RunStore<'_> {
         )?;
         Ok(fin)
     }
+}
+
+/// What a transcript's file data borrows while its commit is written.
+#[derive(Default)]
+struct TranscriptHold {
+    /// A transcript read whole (from a reader, or a blob).
+    bytes: Vec<u8>,
+    /// A transcript file, streamed.
+    opened: Option<std::fs::File>,
+}
+
+/// Checks an imported record against the store's rules: a seq of 1 or more that no earlier
+/// record of the import had, a valid record, and a patch within the size cap.
+fn check_imported(
+    id: &RunId,
+    record: &SessionRecord,
+    patch: Option<&[u8]>,
+    caps: &Caps,
+    seen: &mut std::collections::HashSet<u64>,
+) -> Result<()> {
+    let invalid = |why: String| StoreError::Invalid {
+        run: id.clone(),
+        seq: record.seq,
+        why,
+    };
+    if record.seq == 0 {
+        return Err(invalid("field `seq`: must be 1 or more".into()));
+    }
+    check_session(record).map_err(invalid)?;
+    if let Some(p) = patch {
+        check_blob_size(BlobKind::Patch, p.len() as u64, caps).map_err(invalid)?;
+    }
+    if !seen.insert(record.seq) {
+        return Err(StoreError::DuplicateSeq {
+            run: id.clone(),
+            seq: record.seq,
+        });
+    }
+    Ok(())
 }
 
 fn file<'a>(path: &str, data: FileData<'a>) -> FileChange<'a> {

@@ -1,5 +1,5 @@
 //! The file-based run directory of the earlier design, both ways: `export` writes it from a
-//! run ref, `import` reads it into a new run ref.
+//! run ref (in `layout_export.rs`), `import` reads it into a new run ref.
 //!
 //! Layout: `run.json` (ours; optional on import), `state.json`, `sessions.jsonl` (one record a
 //! line), `sessions.md` (rendered), `scratchpad.md`, `transcripts/session-NNNN.log`,
@@ -8,14 +8,14 @@
 //! checks everything before it writes a single object.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
 use super::dir_read::{DirFileError, RunDirReader};
 use super::id::{RunId, Seq};
+pub use super::layout_export::{ExportReport, export_run};
 use super::layout_redact::{redact_value, redacted_transcript};
-use super::markdown::render_sessions_md;
-use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_JSONL, SESSIONS_MD, STATE_JSON};
+use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_JSONL, STATE_JSON};
 use super::record::{SessionRecord, parse_record};
 use super::run::{RunMeta, RunState, RunStatus};
 use super::write::TranscriptSource;
@@ -72,118 +72,9 @@ pub enum LayoutError {
     File(#[from] DirFileError),
 }
 
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError {
+pub(super) fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError {
     let path = path.to_path_buf();
     move |source| LayoutError::Io { what, path, source }
-}
-
-/// What `export` wrote.
-#[derive(Debug, Clone)]
-pub struct ExportReport {
-    pub dir: PathBuf,
-    pub sessions: usize,
-    pub files: usize,
-}
-
-/// Writes `run` as a file-based run directory at `dir` (which must not exist, or be empty).
-pub fn export_run(
-    store: &RunStore<'_>,
-    run: &Run,
-    dir: &Path,
-) -> Result<ExportReport, LayoutError> {
-    // NB: look at the name itself, not through it: a symlink (even to an empty directory) or
-    // a file would make the final rename fail after all the work, or write somewhere else.
-    match fs::symlink_metadata(dir) {
-        Ok(m) if m.file_type().is_symlink() => {
-            return Err(LayoutError::TargetNotADirectory {
-                path: dir.to_path_buf(),
-                what: "a symbolic link",
-            });
-        }
-        Ok(m) if !m.is_dir() => {
-            return Err(LayoutError::TargetNotADirectory {
-                path: dir.to_path_buf(),
-                what: "a file",
-            });
-        }
-        Ok(_) => {
-            let mut entries = fs::read_dir(dir).map_err(io("cannot read", dir))?;
-            if entries.next().is_some() {
-                return Err(LayoutError::TargetNotEmpty(dir.to_path_buf()));
-            }
-        }
-        Err(_) => {}
-    }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".pitboss-export-")
-        .tempdir_in(&parent)
-        .map_err(io("cannot create a temporary directory in", &parent))?;
-    let root = tmp.path();
-    let mut files = 0;
-    let write = |rel: &str, bytes: &[u8]| -> Result<(), LayoutError> {
-        let p = root.join(rel);
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(io("cannot create", d))?;
-        }
-        fs::write(&p, bytes).map_err(io("cannot write", &p))
-    };
-    let mut jsonl = String::new();
-    let mut records = Vec::new();
-    store.for_each_record(run, |r, line| {
-        jsonl.push_str(line);
-        jsonl.push('\n');
-        records.push(r);
-        Ok(())
-    })?;
-    for r in &records {
-        let seq = Seq(r.seq);
-        // NB: always the canonical name, whatever the record says: a record's path is data
-        // from somewhere else and must not choose where we write.
-        let p = root.join(seq.record_transcript_path());
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(io("cannot create", d))?;
-        }
-        let mut f = fs::File::create(&p).map_err(io("cannot write", &p))?;
-        if let Some(oid) = store.transcript_blob(run, r.seq)? {
-            store
-                .with_blob(oid, |b| f.write_all(b))
-                .map_err(LayoutError::Store)?
-                .map_err(io("cannot write", &p))?;
-        }
-        files += 1;
-        if let Some(oid) = store.patch_blob(run, r.seq)? {
-            let bytes = store.repo().read_blob(oid).map_err(StoreError::Git)?;
-            write(&seq.dir_patch_path(), &bytes)?;
-            files += 1;
-        }
-    }
-    let mut meta = serde_json::to_string_pretty(&run.meta).unwrap_or_default();
-    meta.push('\n');
-    write(RUN_JSON, meta.as_bytes())?;
-    write(STATE_JSON, run.state.to_json().as_bytes())?;
-    write(SESSIONS_JSONL, jsonl.as_bytes())?;
-    write(SESSIONS_MD, render_sessions_md(&records).as_bytes())?;
-    write(SCRATCHPAD, store.scratchpad(run)?.as_bytes())?;
-    files += 5;
-    // Until the rename `tmp` removes itself on every error path.
-    if dir.exists() {
-        fs::remove_dir(dir).map_err(io("cannot replace the empty directory", dir))?;
-    }
-    let kept = tmp.keep();
-    if let Err(e) = fs::rename(&kept, dir) {
-        let _ = fs::remove_dir_all(&kept);
-        return Err(io("cannot move the export into place at", dir)(e));
-    }
-    Ok(ExportReport {
-        dir: dir.to_path_buf(),
-        sessions: records.len(),
-        files,
-    })
 }
 
 /// A run directory, read and checked, ready to import.
@@ -337,49 +228,15 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
             return Err(LayoutError::MissingFile(p.clone()));
         }
     }
-    let mut sessions = Vec::new();
-    // The first record by seq (its start and run id) and the latest end.
-    let mut first: Option<(u64, chrono::DateTime<chrono::Utc>, String)> = None;
-    let mut last_end = None;
-    let mut lines = BufReader::new(open_member(&reader, &jsonl_path)?);
-    for_each_line(&jsonl_path, &mut lines, |line, n, offset| {
-        let r = checked_record(&jsonl_path, line, n)?;
-        let transcript = transcript_of(dir, &jsonl_path, &r, n)?;
-        if !has_member(&reader, &transcript)? {
-            return Err(LayoutError::MissingTranscript {
-                path: jsonl_path.clone(),
-                line: n,
-                seq: r.seq,
-                transcript,
-            });
-        }
-        if first.as_ref().is_none_or(|(s, _, _)| r.seq < *s) {
-            first = Some((r.seq, r.started_at, r.run_id.clone()));
-        }
-        last_end = last_end.max(Some(r.ended_at));
-        sessions.push(RecordAt {
-            seq: r.seq,
-            offset,
-            line: n,
-        });
-        Ok(())
-    })?;
-    sessions.sort_by_key(|s| (s.seq, s.line));
-    if let Some(w) = sessions.windows(2).find(|w| w[0].seq == w[1].seq) {
-        return Err(LayoutError::DuplicateSeq {
-            path: jsonl_path.clone(),
-            line: w[1].line,
-            seq: w[1].seq,
-        });
-    }
+    let index = index_sessions(&reader, dir, &jsonl_path)?;
     let state_text = read_member_text(&reader, &state_path)?;
     let state_value: serde_json::Value =
         serde_json::from_str(&state_text).map_err(|e| LayoutError::BadFile {
             path: state_path.clone(),
             why: e.to_string(),
         })?;
-    let first_start = first.as_ref().map(|(_, t, _)| *t);
-    let state = state_from_value(&state_value, first_start, last_end).map_err(|why| {
+    let first_start = index.first.as_ref().map(|(_, t, _)| *t);
+    let state = state_from_value(&state_value, first_start, index.last_end).map_err(|why| {
         LayoutError::BadFile {
             path: state_path.clone(),
             why,
@@ -412,15 +269,73 @@ pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         })
-        .or_else(|| first.map(|(_, _, id)| id).filter(|s| !s.is_empty()));
+        .or_else(|| index.first.map(|(_, _, id)| id).filter(|s| !s.is_empty()));
     Ok(RunDir {
         dir: dir.to_path_buf(),
         reader,
         meta,
         state,
         scratchpad,
-        sessions,
+        sessions: index.sessions,
         found_id,
+    })
+}
+
+/// Where the records of `sessions.jsonl` are, and what the run's times and id default to.
+struct SessionIndex {
+    /// Each record's place, in seq order.
+    sessions: Vec<RecordAt>,
+    /// The first record by seq: its seq, start and run id.
+    first: Option<(u64, chrono::DateTime<chrono::Utc>, String)>,
+    /// The latest end of any record.
+    last_end: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Checks every record of `sessions.jsonl` (each parses, has its transcript, and no seq comes
+/// twice) and notes where each one is.
+fn index_sessions(
+    reader: &RunDirReader,
+    dir: &Path,
+    jsonl_path: &Path,
+) -> Result<SessionIndex, LayoutError> {
+    let mut sessions = Vec::new();
+    let mut first: Option<(u64, chrono::DateTime<chrono::Utc>, String)> = None;
+    let mut last_end = None;
+    let mut lines = BufReader::new(open_member(reader, jsonl_path)?);
+    for_each_line(jsonl_path, &mut lines, |line, n, offset| {
+        let r = checked_record(jsonl_path, line, n)?;
+        let transcript = transcript_of(dir, jsonl_path, &r, n)?;
+        if !has_member(reader, &transcript)? {
+            return Err(LayoutError::MissingTranscript {
+                path: jsonl_path.to_path_buf(),
+                line: n,
+                seq: r.seq,
+                transcript,
+            });
+        }
+        if first.as_ref().is_none_or(|(s, _, _)| r.seq < *s) {
+            first = Some((r.seq, r.started_at, r.run_id.clone()));
+        }
+        last_end = last_end.max(Some(r.ended_at));
+        sessions.push(RecordAt {
+            seq: r.seq,
+            offset,
+            line: n,
+        });
+        Ok(())
+    })?;
+    sessions.sort_by_key(|s| (s.seq, s.line));
+    if let Some(w) = sessions.windows(2).find(|w| w[0].seq == w[1].seq) {
+        return Err(LayoutError::DuplicateSeq {
+            path: jsonl_path.to_path_buf(),
+            line: w[1].line,
+            seq: w[1].seq,
+        });
+    }
+    Ok(SessionIndex {
+        sessions,
+        first,
+        last_end,
     })
 }
 

@@ -21,6 +21,7 @@ use super::message::merge_message;
 use std::collections::BTreeMap;
 
 use super::paths::{PATCHES_DIR, RUN_JSON, SCRATCHPAD, STATE_JSON, session_file_digits};
+use super::record::SessionRecord;
 use super::run::Consumed;
 use super::{Result, Run, RunStore};
 use crate::git::{Identity, Oid, TreeEdit, TreeEntryKind};
@@ -70,10 +71,62 @@ impl RunStore<'_> {
             (r2.state.last_updated_at, c2.time, p2) > (r1.state.last_updated_at, c1.time, p1);
         let later = if later_is_2 { &r2 } else { &r1 };
 
-        let mut edits = Vec::new();
+        let Some(mut edits) = self.run_file_edits([c1.tree, c2.tree, base_tree], later_is_2)?
+        else {
+            return Ok(MergeOutcome::Conflict(format!(
+                "{RUN_JSON} differs between the two sides"
+            )));
+        };
+        let (records, renumbered) = self.session_edits(&plan, &mut edits)?;
+        edits.extend(self.resume_patch_edits(c1.tree, c2.tree)?);
+
+        let mut state = later.state.clone();
+        state.consumed = Consumed::from_records(&records);
+        state.refresh_stop_reason();
+        state.last_session_seq = plan
+            .last()
+            .map(|p| p.seq)
+            .unwrap_or(0)
+            .max(r1.state.last_session_seq)
+            .max(r2.state.last_session_seq);
+        state.started_at = r1.state.started_at.min(r2.state.started_at);
+        state.last_updated_at = r1.state.last_updated_at.max(r2.state.last_updated_at);
+        edits.push(blob(
+            STATE_JSON,
+            self.repo.write_blob(state.to_json().as_bytes())?,
+        ));
+
+        let tree = self.repo.edit_tree(None, &edits)?;
+        let message = merge_message(
+            id,
+            (p1, s1.len()),
+            (p2, s2.len()),
+            plan.len(),
+            &moved_sessions(&plan, &s1, p1, p2),
+            &state.status,
+        );
+        let when = c1.time.max(c2.time);
+        let commit =
+            self.repo
+                .write_commit(tree, &[p1, p2], &message, &Identity::fallback(), when)?;
+        Ok(MergeOutcome::Merged {
+            commit,
+            sessions: plan.len() as u64,
+            renumbered,
+        })
+    }
+
+    /// `run.json` and `scratchpad.md` of the merge, each merged three ways from the trees
+    /// `[side 1, side 2, merge base]`: a side's change wins over none; when both changed, the
+    /// scratchpad is the later side's (`later_is_2`) and `run.json` is a conflict (`None`).
+    fn run_file_edits(
+        &self,
+        [t1, t2, base_tree]: [Oid; 3],
+        later_is_2: bool,
+    ) -> Result<Option<Vec<TreeEdit>>> {
         let three_way = |path: &str| -> Result<(Option<Oid>, bool)> {
-            let a = self.blob_entry(c1.tree, path)?;
-            let b = self.blob_entry(c2.tree, path)?;
+            let a = self.blob_entry(t1, path)?;
+            let b = self.blob_entry(t2, path)?;
             let o = self.blob_entry(base_tree, path)?;
             Ok(if a == b || b == o {
                 (a, true)
@@ -83,21 +136,28 @@ impl RunStore<'_> {
                 (if later_is_2 { b } else { a }, false)
             })
         };
+        let mut edits = Vec::new();
         match three_way(RUN_JSON)? {
             (Some(oid), true) => edits.push(blob(RUN_JSON, oid)),
-            _ => {
-                return Ok(MergeOutcome::Conflict(format!(
-                    "{RUN_JSON} differs between the two sides"
-                )));
-            }
+            _ => return Ok(None),
         }
         if let (Some(oid), _) = three_way(SCRATCHPAD)? {
             edits.push(blob(SCRATCHPAD, oid));
         }
+        Ok(Some(edits))
+    }
 
+    /// Adds to `edits` every placed session's record (written anew when it moved), transcript
+    /// and patch at its seq; returns the records, in the plan's order, and the sessions that
+    /// moved.
+    fn session_edits(
+        &self,
+        plan: &[Placed],
+        edits: &mut Vec<TreeEdit>,
+    ) -> Result<(Vec<SessionRecord>, Vec<Renumbered>)> {
         let mut records = Vec::with_capacity(plan.len());
         let mut renumbered = Vec::new();
-        for p in &plan {
+        for p in plan {
             let seq = Seq(p.seq);
             let record = p.record();
             let record_blob = match p.moved_from {
@@ -118,57 +178,7 @@ impl RunStore<'_> {
             }
             records.push(record);
         }
-        edits.extend(self.resume_patch_edits(c1.tree, c2.tree)?);
-
-        let mut state = later.state.clone();
-        state.consumed = Consumed::from_records(&records);
-        state.refresh_stop_reason();
-        state.last_session_seq = plan
-            .last()
-            .map(|p| p.seq)
-            .unwrap_or(0)
-            .max(r1.state.last_session_seq)
-            .max(r2.state.last_session_seq);
-        state.started_at = r1.state.started_at.min(r2.state.started_at);
-        state.last_updated_at = r1.state.last_updated_at.max(r2.state.last_updated_at);
-        edits.push(blob(
-            STATE_JSON,
-            self.repo.write_blob(state.to_json().as_bytes())?,
-        ));
-
-        let tree = self.repo.edit_tree(None, &edits)?;
-        let moved: Vec<(u64, u64, Oid)> = plan
-            .iter()
-            .filter_map(|p: &Placed| {
-                let from = p.moved_from?;
-                let side = if s1
-                    .iter()
-                    .any(|s| s.seq == from && s.record_blob == p.session.record_blob)
-                {
-                    p1
-                } else {
-                    p2
-                };
-                Some((from, p.seq, side))
-            })
-            .collect();
-        let message = merge_message(
-            id,
-            (p1, s1.len()),
-            (p2, s2.len()),
-            plan.len(),
-            &moved,
-            &state.status,
-        );
-        let when = c1.time.max(c2.time);
-        let commit =
-            self.repo
-                .write_commit(tree, &[p1, p2], &message, &Identity::fallback(), when)?;
-        Ok(MergeOutcome::Merged {
-            commit,
-            sessions: plan.len() as u64,
-            renumbered,
-        })
+        Ok((records, renumbered))
     }
 
     /// Every session of a run with its record, transcript and patch blobs.
@@ -253,6 +263,25 @@ impl RunStore<'_> {
             crate::git::GitError::MissingCommit(oid),
         ))
     }
+}
+
+/// The sessions that moved, for the merge message: old seq, new seq, and the side (`p1` or
+/// `p2`) they came from.
+fn moved_sessions(plan: &[Placed], s1: &[SideSession], p1: Oid, p2: Oid) -> Vec<(u64, u64, Oid)> {
+    plan.iter()
+        .filter_map(|p: &Placed| {
+            let from = p.moved_from?;
+            let side = if s1
+                .iter()
+                .any(|s| s.seq == from && s.record_blob == p.session.record_blob)
+            {
+                p1
+            } else {
+                p2
+            };
+            Some((from, p.seq, side))
+        })
+        .collect()
 }
 
 fn blob(path: &str, oid: Oid) -> TreeEdit {

@@ -32,6 +32,7 @@ mod write;
 mod written;
 
 pub mod layout;
+mod layout_export;
 mod layout_redact;
 pub(crate) mod share;
 

@@ -83,6 +83,14 @@ enum OnTaken {
     NextFree,
 }
 
+/// The blobs of a session being appended.
+struct SessionBlobs {
+    transcript: Oid,
+    /// The scratchpad, when the session changed it.
+    scratch: Option<Oid>,
+    patch: Option<Oid>,
+}
+
 /// What a build step hands to the compare-and-swap loop.
 struct Built {
     tree: Oid,
@@ -162,34 +170,7 @@ impl RunStore<'_> {
                 record_run: s.record.run_id.clone(),
             });
         }
-        let invalid = |seq: u64, why: String| StoreError::Invalid {
-            run: id.clone(),
-            seq,
-            why,
-        };
-        check_session(&s.record).map_err(|why| invalid(s.record.seq, why))?;
-        let caps = Caps::default();
-        if let Some(p) = s.scratchpad {
-            check_blob_size(BlobKind::Scratchpad, p.len() as u64, &caps)
-                .map_err(|why| invalid(s.record.seq, why))?;
-        }
-        if let Some(p) = s.patch {
-            check_blob_size(BlobKind::Patch, p.len() as u64, &caps)
-                .map_err(|why| invalid(s.record.seq, why))?;
-        }
-        // Content-addressed blobs do not depend on the seq: write them once, outside the loop.
-        let transcript = self.write_transcript(s.transcript)?;
-        check_blob_size(
-            BlobKind::Transcript,
-            self.repo.blob_size(transcript)? as u64,
-            &caps,
-        )
-        .map_err(|why| invalid(s.record.seq, why))?;
-        let scratch = s
-            .scratchpad
-            .map(|p| self.repo.write_blob(p.as_bytes()))
-            .transpose()?;
-        let patch = s.patch.map(|p| self.repo.write_blob(p)).transpose()?;
+        let blobs = self.session_blobs(id, &s.record, s.transcript, s.scratchpad, s.patch)?;
         let wanted_seq = s.record.seq;
         let fill_path = s.record.transcript_path.is_empty()
             || (wanted_seq != 0
@@ -197,34 +178,7 @@ impl RunStore<'_> {
         let original = s.record;
         let (commit, record) = self.cas_loop(id, |tip_tree, state| {
             let mut record = original.clone();
-            let taken = |n: u64| -> Result<bool> {
-                Ok(self
-                    .repo
-                    .tree_entry(tip_tree, &Seq(n).record_path())?
-                    .is_some())
-            };
-            let seq = if wanted_seq != 0 && !taken(wanted_seq)? {
-                wanted_seq
-            } else if wanted_seq != 0 && on_taken == OnTaken::Refuse {
-                return Err(StoreError::DuplicateSeq {
-                    run: id.clone(),
-                    seq: wanted_seq,
-                });
-            } else {
-                let mut n = state.last_session_seq.max(wanted_seq);
-                loop {
-                    n = match n.checked_add(1).filter(|n| *n <= MAX_SEQ) {
-                        Some(n) => n,
-                        None => {
-                            let why = format!("no seq is left after {}", state.last_session_seq);
-                            return Err(invalid(wanted_seq, why));
-                        }
-                    };
-                    if !taken(n)? {
-                        break n;
-                    }
-                }
-            };
+            let seq = self.seq_to_take(id, tip_tree, state, wanted_seq, on_taken)?;
             if wanted_seq != 0 && seq != wanted_seq {
                 // NB: as in a merge, a value of a shape we do not read is left as it is.
                 if record.renumbered_from.is_none() && !record.extra.contains_key(RENUMBERED_FROM) {
@@ -246,35 +200,7 @@ impl RunStore<'_> {
                 state.extra.insert(k.clone(), v.clone());
             }
             state.refresh_stop_reason();
-            let mut line = record.to_line();
-            line.push('\n');
-            let mut edits = vec![
-                TreeEdit::Blob {
-                    path: Seq(seq).record_path(),
-                    oid: self.repo.write_blob(line.as_bytes())?,
-                },
-                TreeEdit::Blob {
-                    path: Seq(seq).transcript_path(),
-                    oid: transcript,
-                },
-                TreeEdit::Blob {
-                    path: STATE_JSON.into(),
-                    oid: self.repo.write_blob(state.to_json().as_bytes())?,
-                },
-            ];
-            if let Some(p) = scratch {
-                edits.push(TreeEdit::Blob {
-                    path: SCRATCHPAD.into(),
-                    oid: p,
-                });
-            }
-            if let Some(p) = patch {
-                edits.push(TreeEdit::Blob {
-                    path: Seq(seq).patch_path(),
-                    oid: p,
-                });
-            }
-            let tree = self.repo.edit_tree(Some(tip_tree), &edits)?;
+            let tree = self.session_tree(tip_tree, &record, &state, &blobs)?;
             Ok((
                 Built {
                     tree,
@@ -288,6 +214,133 @@ impl RunStore<'_> {
             commit,
             record,
         })
+    }
+
+    /// Checks a session's record against the rules and its scratchpad, patch and transcript
+    /// against the size caps, and writes them as blobs (content-addressed: they do not depend
+    /// on the seq the session gets, so they are written once, outside the CAS loop).
+    fn session_blobs(
+        &self,
+        id: &RunId,
+        record: &SessionRecord,
+        transcript: TranscriptSource<'_>,
+        scratchpad: Option<&str>,
+        patch: Option<&[u8]>,
+    ) -> Result<SessionBlobs> {
+        let invalid = |why: String| StoreError::Invalid {
+            run: id.clone(),
+            seq: record.seq,
+            why,
+        };
+        check_session(record).map_err(invalid)?;
+        let caps = Caps::default();
+        if let Some(p) = scratchpad {
+            check_blob_size(BlobKind::Scratchpad, p.len() as u64, &caps).map_err(invalid)?;
+        }
+        if let Some(p) = patch {
+            check_blob_size(BlobKind::Patch, p.len() as u64, &caps).map_err(invalid)?;
+        }
+        let transcript = self.write_transcript(transcript)?;
+        check_blob_size(
+            BlobKind::Transcript,
+            self.repo.blob_size(transcript)? as u64,
+            &caps,
+        )
+        .map_err(invalid)?;
+        let scratch = scratchpad
+            .map(|p| self.repo.write_blob(p.as_bytes()))
+            .transpose()?;
+        let patch = patch.map(|p| self.repo.write_blob(p)).transpose()?;
+        Ok(SessionBlobs {
+            transcript,
+            scratch,
+            patch,
+        })
+    }
+
+    /// The seq a session gets on the tip whose tree is `tip_tree`: the one it asks for when
+    /// free; when taken, refused or the next free one after the run's last (as `on_taken`
+    /// says); the next free one when it asks for none (0).
+    fn seq_to_take(
+        &self,
+        id: &RunId,
+        tip_tree: Oid,
+        state: &RunState,
+        wanted_seq: u64,
+        on_taken: OnTaken,
+    ) -> Result<u64> {
+        let taken = |n: u64| -> Result<bool> {
+            Ok(self
+                .repo
+                .tree_entry(tip_tree, &Seq(n).record_path())?
+                .is_some())
+        };
+        if wanted_seq != 0 && !taken(wanted_seq)? {
+            return Ok(wanted_seq);
+        }
+        if wanted_seq != 0 && on_taken == OnTaken::Refuse {
+            return Err(StoreError::DuplicateSeq {
+                run: id.clone(),
+                seq: wanted_seq,
+            });
+        }
+        let mut n = state.last_session_seq.max(wanted_seq);
+        loop {
+            n = match n.checked_add(1).filter(|n| *n <= MAX_SEQ) {
+                Some(n) => n,
+                None => {
+                    return Err(StoreError::Invalid {
+                        run: id.clone(),
+                        seq: wanted_seq,
+                        why: format!("no seq is left after {}", state.last_session_seq),
+                    });
+                }
+            };
+            if !taken(n)? {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// The tip's tree with a session added: its record line, transcript and patch at its seq,
+    /// the new state, and the scratchpad when the session changed it.
+    fn session_tree(
+        &self,
+        tip_tree: Oid,
+        record: &SessionRecord,
+        state: &RunState,
+        blobs: &SessionBlobs,
+    ) -> Result<Oid> {
+        let seq = record.seq;
+        let mut line = record.to_line();
+        line.push('\n');
+        let mut edits = vec![
+            TreeEdit::Blob {
+                path: Seq(seq).record_path(),
+                oid: self.repo.write_blob(line.as_bytes())?,
+            },
+            TreeEdit::Blob {
+                path: Seq(seq).transcript_path(),
+                oid: blobs.transcript,
+            },
+            TreeEdit::Blob {
+                path: STATE_JSON.into(),
+                oid: self.repo.write_blob(state.to_json().as_bytes())?,
+            },
+        ];
+        if let Some(p) = blobs.scratch {
+            edits.push(TreeEdit::Blob {
+                path: SCRATCHPAD.into(),
+                oid: p,
+            });
+        }
+        if let Some(p) = blobs.patch {
+            edits.push(TreeEdit::Blob {
+                path: Seq(seq).patch_path(),
+                oid: p,
+            });
+        }
+        Ok(self.repo.edit_tree(Some(tip_tree), &edits)?)
     }
 
     /// A run-level commit: status, stop reason, scratchpad or scheduler state.

@@ -12,20 +12,7 @@ use super::{
 pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
     match str_at(v, "type").unwrap_or("") {
         "system" => {
-            if str_at(v, "subtype") == Some("init") {
-                let mut parts = Vec::new();
-                if let Some(m) = str_at(v, "model") {
-                    parts.push(format!("model {m}"));
-                }
-                if let Some(ver) = str_at(v, "claude_code_version") {
-                    parts.push(format!("Claude Code {ver}"));
-                }
-                if !parts.is_empty() {
-                    out.push(Entry::Note {
-                        text: parts.join(", "),
-                    });
-                }
-            }
+            init(v, out);
             true
         }
         "stream_event" => true,
@@ -64,37 +51,7 @@ pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
             true
         }
         "result" => {
-            let is_error = v.get("is_error").and_then(Value::as_bool) == Some(true);
-            if let Some(errors) = v.get("errors").and_then(Value::as_array) {
-                for e in errors.iter().filter_map(Value::as_str) {
-                    out.push(Entry::Error {
-                        text: e.to_string(),
-                    });
-                }
-            }
-            let usage = v.get("usage");
-            // Split as the record splits them (never cache reads added into "in").
-            let input = usage.and_then(|u| u64_at(u, "input_tokens"));
-            // A successful result repeats the last thing the assistant said: shown once.
-            let said_last =
-                |t: &str| matches!(out.last(), Some(Entry::Text { text }) if text == t.trim());
-            let text = match str_at(v, "result") {
-                Some(t) if !is_error && said_last(t) => None,
-                Some(t) => Some(t.to_string()),
-                None if is_error => str_at(v, "subtype").map(str::to_string),
-                None => None,
-            };
-            out.push(Entry::Finish(Finish {
-                ok: !is_error,
-                text,
-                turns: u64_at(v, "num_turns"),
-                input_tokens: input,
-                output_tokens: usage.and_then(|u| u64_at(u, "output_tokens")),
-                cache_read_tokens: usage.and_then(|u| u64_at(u, "cache_read_input_tokens")),
-                cache_write_tokens: usage.and_then(|u| u64_at(u, "cache_creation_input_tokens")),
-                cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
-                duration_ms: u64_at(v, "duration_ms"),
-            }));
+            finish(v, out);
             true
         }
         "rate_limit_event" => {
@@ -107,6 +64,59 @@ pub(super) fn event(v: &Value, out: &mut Vec<Entry>) -> bool {
         }
         _ => false,
     }
+}
+
+/// `system`/`init`: the model and Claude Code's version, as a note.
+fn init(v: &Value, out: &mut Vec<Entry>) {
+    if str_at(v, "subtype") == Some("init") {
+        let mut parts = Vec::new();
+        if let Some(m) = str_at(v, "model") {
+            parts.push(format!("model {m}"));
+        }
+        if let Some(ver) = str_at(v, "claude_code_version") {
+            parts.push(format!("Claude Code {ver}"));
+        }
+        if !parts.is_empty() {
+            out.push(Entry::Note {
+                text: parts.join(", "),
+            });
+        }
+    }
+}
+
+/// `result`: the errors it lists, then how the session finished (its final text unless the
+/// assistant just said it, turns, tokens, cost, duration).
+fn finish(v: &Value, out: &mut Vec<Entry>) {
+    let is_error = v.get("is_error").and_then(Value::as_bool) == Some(true);
+    if let Some(errors) = v.get("errors").and_then(Value::as_array) {
+        for e in errors.iter().filter_map(Value::as_str) {
+            out.push(Entry::Error {
+                text: e.to_string(),
+            });
+        }
+    }
+    let usage = v.get("usage");
+    // Split as the record splits them (never cache reads added into "in").
+    let input = usage.and_then(|u| u64_at(u, "input_tokens"));
+    // A successful result repeats the last thing the assistant said: shown once.
+    let said_last = |t: &str| matches!(out.last(), Some(Entry::Text { text }) if text == t.trim());
+    let text = match str_at(v, "result") {
+        Some(t) if !is_error && said_last(t) => None,
+        Some(t) => Some(t.to_string()),
+        None if is_error => str_at(v, "subtype").map(str::to_string),
+        None => None,
+    };
+    out.push(Entry::Finish(Finish {
+        ok: !is_error,
+        text,
+        turns: u64_at(v, "num_turns"),
+        input_tokens: input,
+        output_tokens: usage.and_then(|u| u64_at(u, "output_tokens")),
+        cache_read_tokens: usage.and_then(|u| u64_at(u, "cache_read_input_tokens")),
+        cache_write_tokens: usage.and_then(|u| u64_at(u, "cache_creation_input_tokens")),
+        cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
+        duration_ms: u64_at(v, "duration_ms"),
+    }));
 }
 
 /// The content blocks of an `assistant` or `user` message.

@@ -297,71 +297,13 @@ impl RunStore<'_> {
         }
         for _ in 0..MAX_RACES {
             let local = self.repo.ref_target(&refname)?;
-            let (new_tip, outcome) = match local {
-                None => {
-                    if !opts.include_deleted && self.is_tombstoned(id)? {
-                        return Ok(FetchOutcome::Deleted);
-                    }
-                    if let Some(why) = self.check_incoming(id, remote_tip, None, opts.caps)? {
-                        return Ok(FetchOutcome::Refused { why });
-                    }
-                    let sessions = self
-                        .summary_at(id, &refname, remote_tip)
-                        .map(|s| s.sessions)
-                        .unwrap_or(0);
-                    let created = FetchOutcome::Created {
-                        tip: remote_tip.to_string(),
-                        sessions,
-                    };
-                    (remote_tip, created)
-                }
-                Some(l) if l == remote_tip => return Ok(FetchOutcome::UpToDate),
-                Some(l) => {
-                    let (ahead, behind) = self.repo.ahead_behind(l, remote_tip)?;
-                    if behind == 0 {
-                        return Ok(FetchOutcome::Ahead { commits: ahead });
-                    }
-                    if !opts.merge && ahead > 0 {
-                        return Ok(FetchOutcome::Diverged { ahead, behind });
-                    }
-                    if let Some(why) = self.check_incoming(id, remote_tip, Some(l), opts.caps)? {
-                        return Ok(FetchOutcome::Refused { why });
-                    }
-                    if ahead == 0 {
-                        let ff = FetchOutcome::FastForwarded {
-                            from: l.to_string(),
-                            to: remote_tip.to_string(),
-                            commits: behind,
-                        };
-                        (remote_tip, ff)
-                    } else {
-                        // A merged history never names code this repository does not have.
-                        let missing = self.missing_code_commits(l, remote_tip)?;
-                        if !missing.is_empty() {
-                            return Ok(FetchOutcome::Conflict {
-                                why: missing_code_why(&missing),
-                            });
-                        }
-                        match self.merge_tips(id, l, remote_tip)? {
-                            MergeOutcome::Merged {
-                                commit,
-                                sessions,
-                                renumbered,
-                            } => (
-                                commit,
-                                FetchOutcome::Merged {
-                                    commit: commit.to_string(),
-                                    sessions,
-                                    renumbered,
-                                },
-                            ),
-                            MergeOutcome::Unrelated => return Ok(FetchOutcome::Unrelated),
-                            MergeOutcome::Conflict(why) => {
-                                return Ok(FetchOutcome::Conflict { why });
-                            }
-                        }
-                    }
-                }
+            let step = match local {
+                None => self.take_new(id, remote_tip, opts)?,
+                Some(l) => self.take_into(id, l, remote_tip, opts)?,
+            };
+            let (new_tip, outcome) = match step {
+                Take::Move(tip, outcome) => (tip, outcome),
+                Take::Leave(outcome) => return Ok(outcome),
             };
             let msg = match &outcome {
                 FetchOutcome::Created { .. } => "pitboss: fetched",
@@ -381,4 +323,87 @@ impl RunStore<'_> {
             attempts: MAX_RACES,
         }))
     }
+
+    /// A run this repository does not have: created at `remote_tip`, unless it was deleted
+    /// here (and not asked back) or the incoming history is refused.
+    fn take_new(&self, id: &RunId, remote_tip: Oid, opts: &FetchOptions) -> Result<Take> {
+        if !opts.include_deleted && self.is_tombstoned(id)? {
+            return Ok(Take::Leave(FetchOutcome::Deleted));
+        }
+        if let Some(why) = self.check_incoming(id, remote_tip, None, opts.caps)? {
+            return Ok(Take::Leave(FetchOutcome::Refused { why }));
+        }
+        let sessions = self
+            .summary_at(id, &id.ref_name(), remote_tip)
+            .map(|s| s.sessions)
+            .unwrap_or(0);
+        let created = FetchOutcome::Created {
+            tip: remote_tip.to_string(),
+            sessions,
+        };
+        Ok(Take::Move(remote_tip, created))
+    }
+
+    /// A run this repository has at `local`: left when up to date or ahead (or diverged
+    /// without `--merge`, or refused), fast-forwarded when behind, else merged.
+    fn take_into(
+        &self,
+        id: &RunId,
+        local: Oid,
+        remote_tip: Oid,
+        opts: &FetchOptions,
+    ) -> Result<Take> {
+        if local == remote_tip {
+            return Ok(Take::Leave(FetchOutcome::UpToDate));
+        }
+        let (ahead, behind) = self.repo.ahead_behind(local, remote_tip)?;
+        if behind == 0 {
+            return Ok(Take::Leave(FetchOutcome::Ahead { commits: ahead }));
+        }
+        if !opts.merge && ahead > 0 {
+            return Ok(Take::Leave(FetchOutcome::Diverged { ahead, behind }));
+        }
+        if let Some(why) = self.check_incoming(id, remote_tip, Some(local), opts.caps)? {
+            return Ok(Take::Leave(FetchOutcome::Refused { why }));
+        }
+        if ahead == 0 {
+            let ff = FetchOutcome::FastForwarded {
+                from: local.to_string(),
+                to: remote_tip.to_string(),
+                commits: behind,
+            };
+            return Ok(Take::Move(remote_tip, ff));
+        }
+        // A merged history never names code this repository does not have.
+        let missing = self.missing_code_commits(local, remote_tip)?;
+        if !missing.is_empty() {
+            return Ok(Take::Leave(FetchOutcome::Conflict {
+                why: missing_code_why(&missing),
+            }));
+        }
+        Ok(match self.merge_tips(id, local, remote_tip)? {
+            MergeOutcome::Merged {
+                commit,
+                sessions,
+                renumbered,
+            } => Take::Move(
+                commit,
+                FetchOutcome::Merged {
+                    commit: commit.to_string(),
+                    sessions,
+                    renumbered,
+                },
+            ),
+            MergeOutcome::Unrelated => Take::Leave(FetchOutcome::Unrelated),
+            MergeOutcome::Conflict(why) => Take::Leave(FetchOutcome::Conflict { why }),
+        })
+    }
+}
+
+/// What one look at a run's local ref decided.
+enum Take {
+    /// Move the ref to this tip, and report this.
+    Move(Oid, FetchOutcome),
+    /// Leave the ref as it is, and report this.
+    Leave(FetchOutcome),
 }
