@@ -94,6 +94,9 @@ pub(crate) fn cmd_grind_run(
         plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
     install_signal_handlers(&controls, ctx, args.quiet || args.json, parallel);
     // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
+    if !cgroups_wanted()? {
+        crate::agent::no_cgroups();
+    }
     if let Err(e) = crate::agent::become_subreaper() {
         ctx.ui.warn(&format!(
             "cannot become the subreaper of the agents' processes ({e}): a process an agent \
@@ -125,7 +128,15 @@ pub(crate) fn cmd_grind_run(
         &greq,
         &controls,
         &mut obs,
-    )?;
+    );
+    // What no session could be told to own (without cgroups) ends with grind, not after it.
+    let strays = crate::agent::end_strays(crate::agent::ProcessLimits::default().grace);
+    if strays > 0 {
+        ctx.ui.warn(&format!(
+            "ended {strays} process(es) left running that no session could be told to have              started (an emptied environment, detached between two scans)"
+        ));
+    }
+    let summary = summary?;
     let status = exit_status(&summary);
     if args.pr || args.require_pr {
         let stdout = !args.json && !args.quiet;
@@ -133,6 +144,20 @@ pub(crate) fn cmd_grind_run(
         return Ok(pr);
     }
     Ok(status)
+}
+
+/// Whether sessions run in cgroups of their own where the machine allows: `PITBOSS_CGROUPS`
+/// unset, empty, `auto` or `on`: yes; `off`: no (the fallback, see docs/agents.md).
+fn cgroups_wanted() -> CliResult<bool> {
+    let value = std::env::var_os("PITBOSS_CGROUPS").unwrap_or_default();
+    match value.to_string_lossy().as_ref() {
+        "" | "auto" | "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(CliError::user(anyhow::anyhow!(
+            "PITBOSS_CGROUPS is {other:?}: it must be auto, on or off"
+        ))
+        .hint("unset it to have sessions in cgroups where the machine allows")),
+    }
 }
 
 /// `--resume` without a value: the newest run that grind made and that can go on; with one,
