@@ -133,7 +133,8 @@ pub(crate) fn cmd_grind_run(
     let strays = crate::agent::end_strays(crate::agent::ProcessLimits::default().grace);
     if strays > 0 {
         ctx.ui.warn(&format!(
-            "ended {strays} process(es) left running that no session could be told to have              started (an emptied environment, detached between two scans)"
+            "ended {strays} process(es) left running that no session could be told to have \
+             started (an emptied environment, detached between two scans)"
         ));
     }
     let summary = summary?;

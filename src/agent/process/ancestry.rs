@@ -91,8 +91,12 @@ struct Life {
 struct Record {
     /// `(pid, start) → owner` of every process seen attributed.
     seen: BTreeMap<(i32, u64), u64>,
-    /// Process group and session ids of attributed processes.
-    groups: BTreeMap<i32, u64>,
+    /// Process group and session ids of attributed processes, with when a member was last seen.
+    groups: BTreeMap<i32, (u64, Instant)>,
+    /// Process group and session ids of orphans first seen when none could be told: a later
+    /// member is nobody's too, whatever its birth time says (a chain's newest member is born
+    /// after its session ended, while another session runs).
+    nobodys: BTreeMap<i32, Instant>,
     lives: Vec<Life>,
     scanned: Option<Instant>,
 }
@@ -100,6 +104,7 @@ struct Record {
 static RECORD: Mutex<Record> = Mutex::new(Record {
     seen: BTreeMap::new(),
     groups: BTreeMap::new(),
+    nobodys: BTreeMap::new(),
     lives: Vec::new(),
     scanned: None,
 });
@@ -166,10 +171,18 @@ pub(super) fn resolve(procs: &HashMap<i32, Proc>) -> HashMap<i32, u64> {
         let root = rec.lives.iter().find(|l| l.to.is_none() && l.root == c);
         let owner = match root {
             Some(l) => Some(l.owner),
-            None if p.pgid == my_pg => None, // grind's own helper
+            None if p.pgid == my_pg => continue, // grind's own helper
             None => orphan_owner(c, &p, &rec, (my_pg, my_sid)),
         };
-        let Some(owner) = owner else { continue };
+        let Some(owner) = owner else {
+            let ids = [p.pgid, p.sid].into_iter();
+            let now = Instant::now();
+            rec.nobodys.extend(
+                ids.filter(|id| *id > 1 && *id != my_pg && *id != my_sid)
+                    .map(|id| (id, now)),
+            );
+            continue;
+        };
         let mut todo = vec![c];
         while let Some(x) = todo.pop() {
             owners.insert(x, owner);
@@ -181,13 +194,25 @@ pub(super) fn resolve(procs: &HashMap<i32, Proc>) -> HashMap<i32, u64> {
         rec.seen.insert((*pid, p.start), *owner);
         for id in [p.pgid, p.sid] {
             if id > 1 && id != my_pg && id != my_sid {
-                rec.groups.insert(id, *owner);
+                rec.groups.insert(id, (*owner, Instant::now()));
             }
         }
     }
     rec.seen.retain(|(pid, start), _| procs.get(pid).is_some_and(|p| p.start == *start));
-    rec.groups
-        .retain(|id, _| procs.values().any(|p| p.pgid == *id || p.sid == *id));
+    // NB: a chain that re-forks can be caught with no member listed (the one alive when /proc is
+    // listed exits before its stat is read, its successor not listed yet, the zombies reaped):
+    // an id is forgotten only once none of it was seen for 5 s (ids are pids: not reused soon).
+    let now = Instant::now();
+    let ids: std::collections::BTreeSet<i32> =
+        procs.values().flat_map(|p| [p.pgid, p.sid]).collect();
+    let keep = |id: &i32, at: &mut Instant| {
+        if ids.contains(id) {
+            *at = now;
+        }
+        now.duration_since(*at) < Duration::from_secs(5)
+    };
+    rec.groups.retain(|id, (_, at)| keep(id, at));
+    rec.nobodys.retain(|id, at| keep(id, at));
     owners
 }
 
@@ -211,10 +236,13 @@ fn orphan_owner(pid: i32, p: &Proc, rec: &Record, mine: (i32, i32)) -> Option<u6
         if id > 1
             && id != mine.0
             && id != mine.1
-            && let Some(o) = rec.groups.get(&id)
+            && let Some((o, _)) = rec.groups.get(&id)
         {
             return Some(*o);
         }
+    }
+    if [p.pgid, p.sid].iter().any(|id| rec.nobodys.contains_key(id)) {
+        return None;
     }
     // NB: ticks are 10 ms: a birth in the tick a life began or ended counts for that life, so a
     // birth near another session's start is ambiguous (nobody's) rather than guessed.

@@ -173,7 +173,8 @@ pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Durati
         reap(&children);
         return 0;
     }
-    let signalled = live.len().max(groups.len());
+    // Counted: the live processes signalled (the groups of zombies alone end nothing running).
+    let mut signalled = live.clone();
     signal_all(&live, &groups, Signal::SIGTERM);
     reap(&children);
     // TERM once, then KILL on every scan until none is left: a process that re-forks between
@@ -199,11 +200,12 @@ pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Durati
         }
         if now >= grace_ends {
             signal_all(&live, &groups, Signal::SIGKILL);
+            signalled.extend(live);
         }
         // Only now: a zombie reaped before its group is signalled takes the group's name along.
         reap(&children);
     }
-    signalled
+    signalled.len()
 }
 
 /// Reaps our zombie children for which `held` is true (the members of an ended cgroup).
