@@ -163,8 +163,8 @@ fn in_session_cgroup(ran: &Ran) -> bool {
 fn an_env_less_double_forked_daemon_ends_with_its_session_in_its_cgroup() {
     let p = Project::new();
     let ran = two_sessions(&p, DAEMON, "0", "auto");
-    assert!(in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_blamed_on_session_1(&p, &ran);
+    assert!(in_session_cgroup(&ran), "{}", ran.cgroup_1);
 }
 
 #[test]
@@ -175,8 +175,8 @@ fn an_env_less_double_forked_daemon_ends_with_its_session_in_its_cgroup() {
 fn an_env_less_chain_that_re_forks_faster_than_a_scan_ends_with_its_session_in_its_cgroup() {
     let p = Project::new();
     let ran = two_sessions(&p, CHAIN, "0", "auto");
-    assert!(in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_blamed_on_session_1(&p, &ran);
+    assert!(in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_chain_stopped(&p.marks());
 }
 
@@ -187,8 +187,8 @@ fn an_env_less_chain_that_re_forks_faster_than_a_scan_ends_with_its_session_in_i
 fn without_cgroups_a_daemon_seen_below_its_agent_ends_with_its_session() {
     let p = Project::new();
     let ran = two_sessions(&p, DAEMON, "0.5", "off");
-    assert!(!in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_blamed_on_session_1(&p, &ran);
+    assert!(!in_session_cgroup(&ran), "{}", ran.cgroup_1);
 }
 
 /// Without cgroups: the chain's first process waits half a second below its parent before it
@@ -198,8 +198,8 @@ fn without_cgroups_a_daemon_seen_below_its_agent_ends_with_its_session() {
 fn without_cgroups_a_chain_seen_below_its_agent_ends_with_its_session() {
     let p = Project::new();
     let ran = two_sessions(&p, CHAIN, "0.5", "off");
-    assert!(!in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_blamed_on_session_1(&p, &ran);
+    assert!(!in_session_cgroup(&ran), "{}", ran.cgroup_1);
     assert_chain_stopped(&p.marks());
 }
 
