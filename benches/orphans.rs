@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const AGENT: &str = r#"env -i /bin/sh -c "/usr/bin/setsid /bin/sh -c 'echo \$\$ > $MARKS/daemon-$PITBOSS_SEQ; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 &"
+/// The agent waits 50 ms first: in the fallback, a process born in the same 10 ms tick as
+/// another session's end cannot be told by its birth time (real sessions are not that short).
+const AGENT: &str = r#"sleep 0.05
+env -i /bin/sh -c "/usr/bin/setsid /bin/sh -c 'echo \$\$ > $MARKS/daemon-$PITBOSS_SEQ; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 &"
 while [ ! -s "$MARKS/daemon-$PITBOSS_SEQ" ]; do sleep 0.005; done
 date +%s.%N > "$MARKS/end-$PITBOSS_SEQ"
 "#;

@@ -244,12 +244,13 @@ fn orphan_owner(pid: i32, p: &Proc, rec: &Record, mine: (i32, i32)) -> Option<u6
     if [p.pgid, p.sid].iter().any(|id| rec.nobodys.contains_key(id)) {
         return None;
     }
-    // NB: ticks are 10 ms: a birth in the tick a life began or ended counts for that life, so a
-    // birth near another session's start is ambiguous (nobody's) rather than guessed.
+    // NB: ticks are 10 ms, and every time here is cut down to one: a birth in the tick a life
+    // began or ended counts for that life, so a birth in the tick another session started or
+    // ended is ambiguous (nobody's) rather than guessed.
     let mut around = rec
         .lives
         .iter()
-        .filter(|l| l.from <= p.start + 1 && l.to.is_none_or(|t| p.start <= t + 1));
+        .filter(|l| l.from <= p.start && l.to.is_none_or(|t| p.start <= t));
     match (around.next(), around.next()) {
         (Some(l), None) => Some(l.owner),
         _ => None,

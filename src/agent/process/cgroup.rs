@@ -44,9 +44,33 @@ fn own_dir() -> Option<&'static Path> {
     DIR.get_or_init(|| {
         let cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-        dir_of(&cgroup, &mountinfo)
+        let dir = dir_of(&cgroup, &mountinfo)?;
+        remove_stale(&dir);
+        Some(dir)
     })
     .as_deref()
+}
+
+/// Removes the empty cgroups a grind that is gone left (it was killed): `pitboss-<pid>-<n>`
+/// whose pid runs no more. One still populated stays (removing it fails): `--resume` ends the
+/// agent it holds, and the next grind removes it.
+fn remove_stale(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pitboss-"))
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.0).exists() {
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
 }
 
 /// Our cgroup2 directory from `/proc/self/cgroup` (`0::<path>`) and `/proc/self/mountinfo`
