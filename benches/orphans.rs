@@ -62,8 +62,10 @@ fn grind(repo: &Path, agent: &str, n: u64, cgroups: &str, marks: &Path) -> std::
 
 /// Gone, or a zombie (it runs no more).
 fn gone(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_or(true, |s| s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+    })
 }
 
 fn wait_file(p: &PathBuf) -> String {
@@ -86,15 +88,26 @@ fn orphan_end_times(n: u64, cgroups: &str) -> Vec<Duration> {
     std::fs::create_dir_all(&marks).unwrap();
     let agent = repo.path().join(".git/agent.sh");
     std::fs::write(&agent, AGENT).unwrap();
-    let mut child = grind(repo.path(), &format!("sh {}", agent.display()), n, cgroups, &marks);
+    let mut child = grind(
+        repo.path(),
+        &format!("sh {}", agent.display()),
+        n,
+        cgroups,
+        &marks,
+    );
     let mut out = Vec::new();
     for seq in 1..=n {
         let pid = wait_file(&marks.join(format!("daemon-{seq}")));
-        let ended: f64 = wait_file(&marks.join(format!("end-{seq}"))).parse().unwrap();
+        let ended: f64 = wait_file(&marks.join(format!("end-{seq}")))
+            .parse()
+            .unwrap();
         while !gone(&pid) {
             std::thread::sleep(Duration::from_micros(200));
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         out.push(Duration::from_secs_f64((now - ended).max(0.0)));
     }
     let _ = child.wait();
@@ -122,7 +135,9 @@ fn bare_cgroup(n: u32) -> Option<Duration> {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let mount = mounts.lines().find_map(|l| {
         let (left, right) = l.split_once(" - ")?;
-        right.starts_with("cgroup2 ").then(|| left.split_whitespace().nth(4))?
+        right
+            .starts_with("cgroup2 ")
+            .then(|| left.split_whitespace().nth(4))?
     })?;
     let base = Path::new(mount).join(path.trim_start_matches('/'));
     let mut times = Vec::new();
@@ -165,14 +180,23 @@ fn main() {
     let (n, m) = if quick { (10, 30) } else { (30, 100) };
     println!("orphans: from a session's end to the last process it left gone");
     for mode in ["auto", "off"] {
-        println!("  PITBOSS_CGROUPS={mode:<4}  {}", summary(&orphan_end_times(n, mode)));
+        println!(
+            "  PITBOSS_CGROUPS={mode:<4}  {}",
+            summary(&orphan_end_times(n, mode))
+        );
     }
     println!("per-session overhead of grind (agent `true`, {m} sessions)");
     for mode in ["auto", "off"] {
-        println!("  PITBOSS_CGROUPS={mode:<4}  median {}", ms(per_session(m, mode)));
+        println!(
+            "  PITBOSS_CGROUPS={mode:<4}  median {}",
+            ms(per_session(m, mode))
+        );
     }
     match bare_cgroup(50) {
-        Some(d) => println!("a cgroup made, entered by a child, removed: median {} more than the spawn alone", ms(d)),
+        Some(d) => println!(
+            "a cgroup made, entered by a child, removed: median {} more than the spawn alone",
+            ms(d)
+        ),
         None => println!("no cgroup can be made here: sessions use the fallback"),
     }
 }

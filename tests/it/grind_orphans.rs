@@ -118,7 +118,9 @@ fn the_cgroup_of_a_killed_grinds_session_is_removed_by_the_next_grind() {
 echo "work" > "work-$PITBOSS_SEQ.txt"
 git add . && git commit -q -m "agent: session $PITBOSS_SEQ""#,
     );
-    let mut g = Grind::spawn(&p, p.grind_cmd(&["--max-iterations", "1"]), "first");
+    let mut cmd = p.grind_cmd(&["--max-iterations", "1"]);
+    cmd.env("PITBOSS_CGROUPS", "auto");
+    let mut g = Grind::spawn(&p, cmd, "first");
     p.wait_mark("running", &mut g);
     let cgroup = p.mark("cgroup");
     assert!(cgroup.contains("/pitboss-"), "{cgroup}");
@@ -137,7 +139,7 @@ git add . && git commit -q -m "agent: session $PITBOSS_SEQ""#,
     }
     assert!(dir.exists(), "{}", dir.display());
     std::fs::write(p.marks().join("second"), "").unwrap();
-    let out = p.grind(&["--max-iterations", "1"]);
+    let out = p.grind_with(&["--max-iterations", "1"], &[("PITBOSS_CGROUPS", "auto")]);
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     assert!(!dir.exists(), "{} is left", dir.display());
 }

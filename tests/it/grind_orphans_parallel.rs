@@ -117,7 +117,10 @@ fn two_sessions(p: &Project, script: &str, linger: &str, cgroups: &str) -> Ran {
     p.wait_mark("started", &mut g);
     let agent_1: i32 = p.mark("agent-1").parse().unwrap();
     let agent_2: i32 = p.mark("agent-2").parse().unwrap();
-    assert!(wait_gone(agent_1, Duration::from_secs(10)), "session 1 ran on");
+    assert!(
+        wait_gone(agent_1, Duration::from_secs(10)),
+        "session 1 ran on"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while !quiet(&marker, &p.marks()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -212,7 +215,10 @@ fn without_cgroups_a_daemon_nobody_can_be_told_to_own_ends_with_the_grind_unblam
     let ran = two_sessions(&p, DAEMON, "0", "off");
     let text = diag(&ran.out);
     assert_eq!(ran.out.status.code(), Some(0), "{text}");
-    assert!(!text.contains("session 2: ended"), "blamed on session 2: {text}");
+    assert!(
+        !text.contains("session 2: ended"),
+        "blamed on session 2: {text}"
+    );
     if !text.contains("session 1: ended") {
         // Not caught attached by a scan (the usual case): it outlived its session, then grind.
         assert!(!ran.gone_while_2_ran, "{text}");
@@ -228,5 +234,9 @@ fn assert_chain_stopped(marks: &Path) {
     let hops = || std::fs::read_to_string(marks.join("hops")).unwrap_or_default();
     let before = hops();
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(before.lines().count(), hops().lines().count(), "the chain goes on");
+    assert_eq!(
+        before.lines().count(),
+        hops().lines().count(),
+        "the chain goes on"
+    );
 }

@@ -147,7 +147,10 @@ pub(super) fn end(owner: u64) {
 pub(super) fn note() {
     {
         let mut rec = record();
-        if rec.scanned.is_some_and(|t| t.elapsed() < Duration::from_millis(20)) {
+        if rec
+            .scanned
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(20))
+        {
             return;
         }
         rec.scanned = Some(Instant::now());
@@ -198,7 +201,8 @@ pub(super) fn resolve(procs: &HashMap<i32, Proc>) -> HashMap<i32, u64> {
             }
         }
     }
-    rec.seen.retain(|(pid, start), _| procs.get(pid).is_some_and(|p| p.start == *start));
+    rec.seen
+        .retain(|(pid, start), _| procs.get(pid).is_some_and(|p| p.start == *start));
     // NB: a chain that re-forks can be caught with no member listed (the one alive when /proc is
     // listed exits before its stat is read, its successor not listed yet, the zombies reaped):
     // an id is forgotten only once none of it was seen for 5 s (ids are pids: not reused soon).
@@ -241,7 +245,10 @@ fn orphan_owner(pid: i32, p: &Proc, rec: &Record, mine: (i32, i32)) -> Option<u6
             return Some(*o);
         }
     }
-    if [p.pgid, p.sid].iter().any(|id| rec.nobodys.contains_key(id)) {
+    if [p.pgid, p.sid]
+        .iter()
+        .any(|id| rec.nobodys.contains_key(id))
+    {
         return None;
     }
     // NB: ticks are 10 ms, and every time here is cut down to one: a birth in the tick a life

@@ -103,7 +103,7 @@ pub(super) struct Cgroup {
 
 /// How ending a cgroup went.
 pub(super) struct Ended {
-    /// Processes that were signalled.
+    /// Processes found running in it (and signalled), on any look.
     pub signalled: usize,
     /// Left after TERM, grace, KILL and 5 s more (uninterruptible sleep).
     pub left: usize,
@@ -128,7 +128,11 @@ impl Cgroup {
         }
         let rel = std::fs::read_to_string("/proc/self/cgroup")
             .ok()
-            .and_then(|c| c.lines().find_map(|l| l.strip_prefix("0::")).map(str::to_string))
+            .and_then(|c| {
+                c.lines()
+                    .find_map(|l| l.strip_prefix("0::"))
+                    .map(str::to_string)
+            })
             .unwrap_or_default();
         let line = format!("0::{}/{name}", rel.trim_end_matches('/'));
         Ok(Some(Cgroup { dir, line }))
@@ -182,7 +186,12 @@ impl Cgroup {
             let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
         }
         let grace_ends = Instant::now() + grace;
-        while Instant::now() < grace_ends && !members(self).is_empty() {
+        while Instant::now() < grace_ends {
+            let now = members(self);
+            if now.is_empty() {
+                break;
+            }
+            seen.extend(now);
             std::thread::sleep(Duration::from_millis(10));
         }
         let give_up = Instant::now() + Duration::from_secs(5);
@@ -262,7 +271,10 @@ mod tests {
             Some(PathBuf::from("/sys/fs/cgroup/x"))
         );
         assert_eq!(dir_of("0::/docker/abcdef\n", sub), None);
-        assert_eq!(dir_of("0::/\n", "37 35 0:32 / /p rw - cgroup cgroup rw\n"), None);
+        assert_eq!(
+            dir_of("0::/\n", "37 35 0:32 / /p rw - cgroup cgroup rw\n"),
+            None
+        );
         assert_eq!(dir_of("1:pids:/\n", HYBRID), None);
     }
 }

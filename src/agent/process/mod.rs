@@ -33,8 +33,8 @@ use nix::unistd::Pid;
 use super::invocation::{Invocation, StdinFrom};
 use super::observer::{AgentEvent, Controls, StopReason, TICK};
 use super::outcome::SessionEnd;
-use lines::{MIN_LINE, Msg, spawn_reader};
 pub use cgroup::turn_off as no_cgroups;
+use lines::{MIN_LINE, Msg, spawn_reader};
 pub use reaper::{become_subreaper, end_strays};
 
 /// Which output stream a line came from.
@@ -297,9 +297,6 @@ impl Supervisor<'_> {
                 continue;
             }
             last_check = Some(now);
-            if self.cgroup.is_none() && self.status.is_none() {
-                reaper::note();
-            }
             if now >= next_tick {
                 handler.tick(now - self.start);
                 next_tick = now + TICK;
@@ -347,6 +344,9 @@ impl Supervisor<'_> {
 
     /// Decides whether to start or escalate ending the group.
     fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
+        if self.cgroup.is_none() && self.status.is_none() {
+            reaper::note(); // who started what, while it is still attached
+        }
         match self.stop {
             None => {
                 // A session past its cost cap ends the way a session past its time limit does.

@@ -157,7 +157,7 @@ fn reap(children: &[i32]) {
 }
 
 /// Ends the orphans of `owner` (or, with `None`, every orphan) and their descendants; never
-/// `except`. Returns how many processes were signalled. Does nothing unless this process is a
+/// `except`. Returns how many processes were found running, on any scan. Does nothing unless this process is a
 /// subreaper.
 pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Duration) -> usize {
     if !active() {
@@ -173,7 +173,7 @@ pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Durati
         reap(&children);
         return 0;
     }
-    // Counted: the live processes signalled (the groups of zombies alone end nothing running).
+    // Counted: the live processes found, on any scan (the groups of zombies alone are not).
     let mut signalled = live.clone();
     signal_all(&live, &groups, Signal::SIGTERM);
     reap(&children);
@@ -194,13 +194,13 @@ pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Durati
             reap(&children);
             break;
         }
+        signalled.extend(live.iter().copied());
         let now = Instant::now();
         if now >= give_up {
             break; // unkillable (uninterruptible sleep): give up rather than hang
         }
         if now >= grace_ends {
             signal_all(&live, &groups, Signal::SIGKILL);
-            signalled.extend(live);
         }
         // Only now: a zombie reaped before its group is signalled takes the group's name along.
         reap(&children);
