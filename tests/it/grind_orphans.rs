@@ -143,3 +143,25 @@ git add . && git commit -q -m "agent: session $PITBOSS_SEQ""#,
     assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
     assert!(!dir.exists(), "{} is left", dir.display());
 }
+
+/// `PITBOSS_CGROUPS` other than `auto`, `on` or `off` is refused before anything runs, with the
+/// values it takes; no run is made.
+#[test]
+fn a_pitboss_cgroups_value_grind_does_not_know_is_refused() {
+    let p = Project::new();
+    p.prompt("a", "").agent("touch \"$MARKS/ran\"");
+    let out = p.grind_with(&["--max-iterations", "1"], &[("PITBOSS_CGROUPS", "maybe")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{}", diag(&out));
+    assert!(
+        err.contains(r#"PITBOSS_CGROUPS is "maybe": it must be auto, on or off"#),
+        "{err}"
+    );
+    assert!(err.contains("unset it"), "{err}");
+    assert!(!p.marks().join("ran").exists(), "the agent ran");
+    assert_eq!(
+        p.sb.git(&["for-each-ref", "refs/pitboss/"]),
+        "",
+        "a run was made"
+    );
+}
