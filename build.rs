@@ -72,7 +72,7 @@ const fn on_path(name: &'static str, var: Option<&'static str>, prog: &'static s
 
 fn main() {
     let mut names: Vec<&str> = PROGRAMS.iter().map(|p| p.name).collect();
-    names.extend(["root", "userns"]);
+    names.extend(["root", "userns", "cgroup"]);
     let values: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     println!(
         "cargo::rustc-check-cfg=cfg(pitboss_lacks, values({}))",
@@ -105,6 +105,36 @@ fn main() {
     if !user_namespaces() {
         println!("cargo::rustc-cfg=pitboss_lacks=\"userns\"");
     }
+    if !cgroup_v2() {
+        println!("cargo::rustc-cfg=pitboss_lacks=\"cgroup\"");
+    }
+}
+
+/// Whether this process can make a cgroup v2 below its own (what grind does
+/// for each session; the tests of that path need it). Done as grind does it: our path from
+/// `/proc/self/cgroup`, the cgroup2 mount from `/proc/self/mountinfo`.
+fn cgroup_v2() -> bool {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let Some(path) = cgroup.lines().find_map(|l| l.strip_prefix("0::")) else {
+        return false;
+    };
+    let mount = mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let mut f = left.split_whitespace();
+        (right.starts_with("cgroup2 ") && f.nth(3)? == "/").then(|| f.next().map(PathBuf::from))?
+    });
+    let Some(mount) = mount else {
+        return false;
+    };
+    let probe = mount
+        .join(path.trim_start_matches('/'))
+        .join(format!("pitboss-build-probe-{}", std::process::id()));
+    if std::fs::create_dir(&probe).is_err() {
+        return false;
+    }
+    let _ = std::fs::remove_dir(&probe);
+    true
 }
 
 /// Whether `unshare -rm` works here (a user and mount namespace: the tests of a full disk and a

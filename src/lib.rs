@@ -14,7 +14,9 @@
 //! (prompts, rotations, scheduler, budgets); [`config`] reads `.pitboss/config.toml` through
 //! [`fields`] and needs nothing else of ours. Only [`cli`] reads argv, the environment or the
 //! working directory, and only it writes to the terminal.
-#![forbid(unsafe_code)]
+// NB: `deny`, not `forbid`: one `pre_exec` (agent/process/cgroup.rs) must be `unsafe`, and
+// says why where it is allowed.
+#![deny(unsafe_code)]
 #![warn(unreachable_pub)]
 
 pub mod agent;

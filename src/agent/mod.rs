@@ -52,7 +52,9 @@ pub use observer::{
     AgentEvent, AgentObserver, Controls, NoopObserver, RecordingObserver, StopReason, TICK,
 };
 pub use outcome::{AgentOutcome, AgentReport, RateLimit, SessionEnd, TranscriptStats};
-pub use process::{ProcessLimits, Stream, become_subreaper, end_leftover_group};
+pub use process::{
+    ProcessLimits, Stream, become_subreaper, end_leftover_group, end_strays, no_cgroups,
+};
 pub use redact::Redactor;
 pub use redact_stream::{RedactStream, redact_copy};
 pub use session::{SessionSpec, run_session};

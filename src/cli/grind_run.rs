@@ -34,7 +34,7 @@ pub(crate) fn cmd_grind_run(
     let (plan, new_run) = plan_run(ctx, args, &store, resume.as_ref(), &mut req)?;
     refuse_unstartable(ctx, args, repo, &plan, new_run)?;
     let controls = GrindControls::default();
-    supervise(ctx, args, &plan, &controls);
+    supervise(ctx, args, &plan, &controls)?;
     let env: BTreeMap<String, String> = super::project::env_text();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::internal(anyhow::Error::new(e).context("cannot find the git-pitboss executable"))
@@ -60,7 +60,16 @@ pub(crate) fn cmd_grind_run(
         &greq,
         &controls,
         &mut obs,
-    )?;
+    );
+    // What no session could be told to own (without cgroups) ends with grind, not after it.
+    let strays = crate::agent::end_strays(crate::agent::ProcessLimits::default().grace);
+    if strays > 0 {
+        ctx.ui.warn(&format!(
+            "ended {strays} process(es) left running that no session could be told to have \
+             started (an emptied environment, detached between two scans)"
+        ));
+    }
+    let summary = summary?;
     let status = exit_status(&summary);
     if args.pr || args.require_pr {
         let stdout = !args.json && !args.quiet;
@@ -153,18 +162,41 @@ fn refuse_unstartable(
 
 /// Wires Ctrl-C and SIGTERM to `controls`, and makes this process the subreaper of the
 /// agents' processes.
-fn supervise(ctx: &Ctx, args: &GrindArgs, plan: &plan::Plan, controls: &GrindControls) {
+fn supervise(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    plan: &plan::Plan,
+    controls: &GrindControls,
+) -> CliResult<()> {
     // A parallel grind says itself, above its live lines, what one Ctrl-C does to its sessions
     // (a line printed from here would be drawn over by their block).
     let parallel =
         plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
     install_signal_handlers(controls, ctx, args.quiet || args.json, parallel);
     // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
+    if !cgroups_wanted()? {
+        crate::agent::no_cgroups();
+    }
     if let Err(e) = crate::agent::become_subreaper() {
         ctx.ui.warn(&format!(
             "cannot become the subreaper of the agents' processes ({e}): a process an agent \
              detaches with setsid may outlive its session"
         ));
+    }
+    Ok(())
+}
+
+/// Whether sessions run in cgroups of their own where the machine allows: `PITBOSS_CGROUPS`
+/// unset, empty, `auto` or `on`: yes; `off`: no (the fallback, see docs/agents.md).
+fn cgroups_wanted() -> CliResult<bool> {
+    let value = std::env::var_os("PITBOSS_CGROUPS").unwrap_or_default();
+    match value.to_string_lossy().as_ref() {
+        "" | "auto" | "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(CliError::user(anyhow::anyhow!(
+            "PITBOSS_CGROUPS is {other:?}: it must be auto, on or off"
+        ))
+        .hint("unset it to have sessions in cgroups where the machine allows")),
     }
 }
 

@@ -32,6 +32,7 @@ mod grind_kept;
 mod grind_ledger;
 mod grind_live;
 mod grind_orphans;
+mod grind_orphans_parallel;
 mod grind_parallel;
 mod grind_parallel_control;
 mod grind_parallel_crash;

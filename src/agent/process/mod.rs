@@ -4,12 +4,16 @@
 //! by line to an `OutputHandler` on the caller's thread, and ends the *whole group* when it
 //! must: on timeout, abort or skip, when the agent lingers after reporting its result, and when
 //! its main process exits leaving descendants behind. Ending is always TERM to the group, a grace
-//! period, then KILL to the group, so no descendant outlives its session.
+//! period, then KILL to the group, so no descendant outlives its session. What left the group
+//! (`setsid`) is ended with the session's cgroup where one can be made (`cgroup.rs`), else found
+//! by the subreaper (`reaper.rs`) and told apart by the record of `ancestry.rs`.
 //!
 //! Memory stays bounded whatever the agent prints: readers cut lines at `max_line` bytes (a
 //! megabyte-long line without a newline arrives as fragments) and hand them over through a
 //! bounded channel, so a fast writer waits for us instead of piling up in memory.
 
+mod ancestry;
+mod cgroup;
 mod lines;
 mod reaper;
 
@@ -29,8 +33,9 @@ use nix::unistd::Pid;
 use super::invocation::{Invocation, StdinFrom};
 use super::observer::{AgentEvent, Controls, StopReason, TICK};
 use super::outcome::SessionEnd;
+pub use cgroup::turn_off as no_cgroups;
 use lines::{MIN_LINE, Msg, spawn_reader};
-pub use reaper::become_subreaper;
+pub use reaper::{become_subreaper, end_strays};
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,21 +152,34 @@ pub(crate) fn supervise(
     skip_file: Option<&Path>,
     handler: &mut dyn OutputHandler,
 ) -> io::Result<ProcessEnd> {
-    let mut cmd = command(inv)?;
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
     let tag = inv
         .env_set
         .get("PITBOSS_SEQ")
         .map(|n| format!("PITBOSS_SEQ={n}"));
+    // Without a cgroup (none can be made here), the subreaper's scans stand in.
+    let mut cgroup = cgroup::Cgroup::create().ok().flatten();
     let starting = reaper::starting();
-    let mut child = cmd.spawn()?;
-    reaper::register(child.id() as i32, tag.clone());
+    let mut child = match spawn(inv, cgroup.as_ref()) {
+        Err(_) if cgroup.is_some() => {
+            // The child could not enter it (its write failed before exec: nothing ran).
+            cgroup::turn_off();
+            cgroup = None;
+            spawn(inv, None)?
+        }
+        spawned => spawned?,
+    };
+    tracing::debug!(
+        target: "pitboss::spawn",
+        pid = child.id(),
+        tag = %tag.as_deref().unwrap_or("-"),
+        cgroup = cgroup.is_some(),
+        program = %inv.program.display(),
+        "agent started"
+    );
+    let owner = reaper::register(child.id() as i32, tag);
     drop(starting);
-    let _registered = Registered(child.id() as i32);
+    let _registered = Registered(child.id() as i32, owner);
     let start = Instant::now();
-    tracing::debug!(target: "pitboss::spawn", pid = child.id(), tag = %tag.as_deref().unwrap_or("-"), program = %inv.program.display(), "agent started");
     handler.event(AgentEvent::Spawned {
         pid: child.id(),
         command: inv.display(),
@@ -196,17 +214,31 @@ pub(crate) fn supervise(
         status: None,
         group_gone_at: None,
         warnings: Vec::new(),
-        tag,
+        owner,
+        cgroup,
     }
     .run(&mut child, &rx, readers, handler)
 }
 
+/// `inv` started in a process group of its own (and in `cgroup`), its output piped.
+fn spawn(inv: &Invocation, cgroup: Option<&cgroup::Cgroup>) -> io::Result<Child> {
+    let mut cmd = command(inv)?;
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if let Some(cg) = cgroup {
+        cg.place(&mut cmd)?;
+    }
+    cmd.spawn()
+}
+
 /// Takes a supervised child out of the reaper's registry however its supervision ends.
-struct Registered(i32);
+struct Registered(i32, u64);
 
 impl Drop for Registered {
     fn drop(&mut self) {
         reaper::unregister(self.0);
+        ancestry::end(self.1);
     }
 }
 
@@ -221,8 +253,10 @@ struct Supervisor<'a> {
     status: Option<ExitStatus>,
     group_gone_at: Option<Instant>,
     warnings: Vec<String>,
-    /// `PITBOSS_SEQ=<n>` of the session, to tell its orphans from those of sessions beside it.
-    tag: Option<String>,
+    /// The owner id of what this process starts, to tell its orphans from other sessions'.
+    owner: u64,
+    /// The cgroup the process and all it starts are in, where one could be made.
+    cgroup: Option<cgroup::Cgroup>,
 }
 
 impl Supervisor<'_> {
@@ -318,6 +352,9 @@ impl Supervisor<'_> {
 
     /// Decides whether to start or escalate ending the group.
     fn step(&mut self, now: Instant, result_at: Option<Instant>, handler: &mut dyn OutputHandler) {
+        if self.cgroup.is_none() && self.status.is_none() {
+            reaper::note(); // who started what, while it is still attached
+        }
         match self.stop {
             None => {
                 // A session past its cost cap ends the way a session past its time limit does.
@@ -370,7 +407,23 @@ impl Supervisor<'_> {
     /// Ends the processes that left the agent's group and were re-parented to us (only when
     /// grind made itself their subreaper): no descendant outlives its session.
     fn end_adopted(&mut self, handler: &mut dyn OutputHandler) {
-        let n = reaper::end_adopted(None, self.tag.as_deref(), self.limits.grace);
+        let (n, left) = match &self.cgroup {
+            Some(cg) => {
+                let ended = cg.end(self.limits.grace);
+                reaper::reap_where(|pid| cg.holds(pid));
+                (ended.signalled, ended.left)
+            }
+            None => (
+                reaper::end_adopted(None, Some(self.owner), self.limits.grace),
+                0,
+            ),
+        };
+        if left > 0 {
+            self.warn(
+                handler,
+                format!("{left} process(es) the agent left running could not be ended (KILL)"),
+            );
+        }
         if n > 0 {
             self.warn(
                 handler,

@@ -12,13 +12,13 @@
 //! until reaped, still name.
 //!
 //! Several sessions of a parallel run are supervised at once, each from a thread of its own: every
-//! supervised child is registered while it runs, and is never taken for an orphan. An orphan
-//! cannot say which session it left, but its environment can: while other sessions run, a
-//! session ends only the orphans whose environment carries its own `PITBOSS_SEQ` (the tag it
-//! was started with); alone, it ends every orphan, as a sequential grind does. It is off until
+//! supervised child is registered while it runs, and is never taken for an orphan. Which session
+//! an orphan belongs to is told by its session's cgroup where there is one (`cgroup.rs`), else
+//! by the record `ancestry.rs` keeps; a session ends only its own orphans, and an orphan nobody
+//! can be told to own is ended when grind ends ([`end_strays`]). It is off until
 //! [`become_subreaper`] turns it on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,10 +30,10 @@ use nix::unistd::{Pid, getpid};
 
 static SUBREAPER: AtomicBool = AtomicBool::new(false);
 
-/// The children supervised right now, with the tag (`PITBOSS_SEQ=<n>`) of their session.
-static SUPERVISED: Mutex<BTreeMap<i32, Option<String>>> = Mutex::new(BTreeMap::new());
+/// The children supervised right now, with their owner id (`ancestry.rs`).
+static SUPERVISED: Mutex<BTreeMap<i32, u64>> = Mutex::new(BTreeMap::new());
 
-fn supervised() -> std::sync::MutexGuard<'static, BTreeMap<i32, Option<String>>> {
+fn supervised() -> std::sync::MutexGuard<'static, BTreeMap<i32, u64>> {
     SUPERVISED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -48,9 +48,12 @@ pub(super) fn starting() -> std::sync::MutexGuard<'static, ()> {
     STARTING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A supervised child starts: it is no orphan.
-pub(super) fn register(pid: i32, tag: Option<String>) {
-    supervised().insert(pid, tag);
+/// A supervised child starts: it is no orphan. Returns the owner id of what it starts, for
+/// [`end_adopted`] and [`super::ancestry::end`].
+pub(super) fn register(pid: i32, tag: Option<String>) -> u64 {
+    let owner = super::ancestry::begin(pid, tag);
+    supervised().insert(pid, owner);
+    owner
 }
 
 /// A supervised child has ended.
@@ -58,10 +61,13 @@ pub(super) fn unregister(pid: i32) {
     supervised().remove(&pid);
 }
 
-/// Whether orphan `pid`'s environment holds `tag` (`NAME=value`).
-fn carries(pid: i32, tag: &str) -> bool {
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == tag.as_bytes()))
+/// Records who started what while the sessions run (the fallback of `ancestry.rs`), with no
+/// child between its spawn and its registration.
+pub(super) fn note() {
+    if active() {
+        let _starting = starting();
+        super::ancestry::note();
+    }
 }
 
 /// Makes this process the subreaper of every descendant, and has each supervised session end
@@ -85,55 +91,28 @@ pub(super) fn active() -> bool {
     SUBREAPER.load(Ordering::SeqCst)
 }
 
-/// `pid → (parent pid, state, process group)` of every process in `/proc`.
-fn processes() -> HashMap<i32, (i32, char, i32)> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue; // exited while we looked
-        };
-        // `pid (comm) state ppid …`; comm may contain anything, so split at the last ')'.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let mut f = rest.split_whitespace();
-        let state = f.next().and_then(|s| s.chars().next()).unwrap_or('?');
-        let ppid = f.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        let pgid = f.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        out.insert(pid, (ppid, state, pgid));
-    }
-    out
-}
-
-/// Our children other than `except` and the supervised ones (adopted orphans), with all their
+/// The orphans to end (children of ours but `except`, the supervised ones and grind's own
+/// helpers in its process group; with `owner`, only those of that owner), with all their
 /// descendants and the process groups they are in (other than ours and the supervised
-/// children's); with `tag`, only the orphans that carry it (see the module's comment).
-fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>, BTreeSet<i32>) {
+/// children's): `(live processes, our children among them, groups)`.
+fn adopted(except: Option<Pid>, owner: Option<u64>) -> (BTreeSet<i32>, Vec<i32>, BTreeSet<i32>) {
     let me = getpid().as_raw();
-    let procs = processes();
+    let mine = nix::unistd::getpgrp().as_raw();
+    let procs = super::ancestry::snapshot();
+    let owners = super::ancestry::resolve(&procs);
     let busy = supervised().keys().copied().collect::<BTreeSet<i32>>();
     let children: Vec<i32> = procs
         .iter()
-        .filter(|(pid, (ppid, ..))| *ppid == me && Some(Pid::from_raw(**pid)) != except)
+        .filter(|(pid, p)| p.ppid == me && p.pgid != mine && Some(Pid::from_raw(**pid)) != except)
         .map(|(pid, _)| *pid)
         .filter(|pid| !busy.contains(pid))
-        .filter(|pid| tag.is_none_or(|t| carries(*pid, t)))
+        .filter(|pid| owner.is_none_or(|o| owners.get(pid) == Some(&o)))
         .collect();
     let mut tree: BTreeSet<i32> = children.iter().copied().collect();
     loop {
         let before = tree.len();
-        for (pid, (ppid, ..)) in &procs {
-            if tree.contains(ppid) {
+        for (pid, p) in &procs {
+            if tree.contains(&p.ppid) {
                 tree.insert(*pid);
             }
         }
@@ -144,7 +123,7 @@ fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>, 
     let live: BTreeSet<i32> = tree
         .iter()
         .copied()
-        .filter(|p| !matches!(procs.get(p), Some((_, 'Z' | 'X', _))))
+        .filter(|p| procs.get(p).is_some_and(|p| !matches!(p.state, 'Z' | 'X')))
         .collect();
     // NB: a process that forks its successor and exits at once outruns any scan of /proc (the
     // one alive when the directory is listed is gone when its stat is read, its successor not
@@ -152,10 +131,9 @@ fn adopted(except: Option<Pid>, tag: Option<&str>) -> (BTreeSet<i32>, Vec<i32>, 
     // reap it; and a signal to a group reaches every member at once (no fork slips between).
     // So the groups of the live and of the zombies are signalled too: never our own group, a
     // supervised session's, or `except`'s.
-    let mine = nix::unistd::getpgrp().as_raw();
     let groups = tree
         .iter()
-        .filter_map(|p| procs.get(p).map(|(_, _, g)| *g))
+        .filter_map(|p| procs.get(p).map(|p| p.pgid))
         .filter(|g| *g > 1 && *g != mine && !busy.contains(g))
         .filter(|g| except.is_none_or(|e| e.as_raw() != *g))
         .collect();
@@ -178,31 +156,25 @@ fn reap(children: &[i32]) {
     }
 }
 
-/// Ends every orphan this process adopted (all but `except`, the supervised child) and their
-/// descendants; while other sessions are supervised, only the orphans that carry `tag` (the
-/// ending session's). Returns how many processes were signalled. Does nothing unless this
-/// process is a subreaper.
-pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duration) -> usize {
+/// Ends the orphans of `owner` (or, with `None`, every orphan) and their descendants; never
+/// `except`. Returns how many processes were found running, on any scan. Does nothing unless this process is a
+/// subreaper.
+pub(super) fn end_adopted(except: Option<Pid>, owner: Option<u64>, grace: Duration) -> usize {
     if !active() {
         return 0;
     }
-    // Alone, every orphan is this session's; beside others, only those that say so. Decided
-    // anew each time, with no child between its spawn and its registration.
+    // No child is between its spawn and its registration while orphans are told apart.
     let adopted = |except| {
         let _starting = starting();
-        let tag = if supervised().is_empty() {
-            None
-        } else {
-            Some(tag.unwrap_or("\0"))
-        };
-        adopted(except, tag)
+        adopted(except, owner)
     };
     let (live, children, groups) = adopted(except);
     if live.is_empty() && groups.is_empty() {
         reap(&children);
         return 0;
     }
-    let signalled = live.len().max(groups.len());
+    // Counted: the live processes found, on any scan (the groups of zombies alone are not).
+    let mut signalled = live.clone();
     signal_all(&live, &groups, Signal::SIGTERM);
     reap(&children);
     // TERM once, then KILL on every scan until none is left: a process that re-forks between
@@ -222,6 +194,7 @@ pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duratio
             reap(&children);
             break;
         }
+        signalled.extend(live.iter().copied());
         let now = Instant::now();
         if now >= give_up {
             break; // unkillable (uninterruptible sleep): give up rather than hang
@@ -232,5 +205,23 @@ pub(super) fn end_adopted(except: Option<Pid>, tag: Option<&str>, grace: Duratio
         // Only now: a zombie reaped before its group is signalled takes the group's name along.
         reap(&children);
     }
-    signalled
+    signalled.len()
+}
+
+/// Reaps our zombie children for which `held` is true (the members of an ended cgroup).
+pub(super) fn reap_where(held: impl Fn(i32) -> bool) {
+    let me = getpid().as_raw();
+    let busy = supervised().keys().copied().collect::<BTreeSet<i32>>();
+    let zombies: Vec<i32> = super::ancestry::snapshot()
+        .into_iter()
+        .filter(|(pid, p)| p.ppid == me && p.state == 'Z' && !busy.contains(pid) && held(*pid))
+        .map(|(pid, _)| pid)
+        .collect();
+    reap(&zombies);
+}
+
+/// Ends every orphan left when grind ends, whoever started it (those no session could be told
+/// to own, in the fallback): TERM, `grace`, KILL until none is left. Returns how many.
+pub fn end_strays(grace: Duration) -> usize {
+    end_adopted(None, None, grace)
 }
