@@ -83,7 +83,7 @@ impl Redactor {
             }
             secrets.push(piece.as_bytes().to_vec());
             // Inside JSON (Claude's stream) a value with quotes or backslashes is escaped.
-            let quoted = serde_json::to_string(piece).unwrap_or_default();
+            let quoted = serde_json::to_string(piece).expect("a str always serialises to JSON");
             let escaped = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("");
             if escaped != piece && escaped.len() >= MIN_SECRET_LEN {
                 secrets.push(escaped.as_bytes().to_vec());

@@ -72,7 +72,8 @@ impl Progress {
         let mut m = BTreeMap::new();
         m.insert(
             BUDGETS_STATE_KEY.to_string(),
-            serde_json::to_value(&self.budget_state).unwrap_or_default(),
+            serde_json::to_value(&self.budget_state)
+                .expect("the budget state is plain data, which always serialises"),
         );
         if let Some(seqs) = &self.in_flight {
             m.insert(IN_FLIGHT_STATE_KEY.to_string(), seqs.clone().into());

@@ -27,11 +27,15 @@ pub(super) fn save_leftovers(
     // NB: a parallel grind that died left slot 0's branch at the last landing and its files
     // at the tip it started from (`slot-0-tip`): only what differs from those files is work.
     let home = super::parallel::home_tip_file(ctx);
-    let since = std::fs::read_to_string(&home)
+    let recorded = std::fs::read_to_string(&home)
         .ok()
-        .and_then(|t| t.trim().parse::<crate::git::Oid>().ok())
-        .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
-        .unwrap_or(tip);
+        .and_then(|t| t.trim().parse::<crate::git::Oid>().ok());
+    // A tip that is gone (a gc'd object) or not on the branch any more is no base: the branch's
+    // tip is. A git failure to answer is an error, never taken for "not an ancestor".
+    let since = match recorded {
+        Some(b) if ctx.repo.has_object(b) && ctx.repo.is_ancestor(b, tip)? => b,
+        _ => tip,
+    };
     let _ = std::fs::remove_file(&home);
     let wt = slot.repo();
     let state = wt.worktree_state()?;

@@ -142,7 +142,7 @@ impl StartedWith {
     }
 
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        serde_json::to_value(self).expect("StartedWith is plain data, which always serialises")
     }
 
     /// The same with every string redacted: what `run.json` keeps, since runs are pushed.

@@ -54,7 +54,8 @@ pub(super) fn run(
             marker.agent_pid = Some(pid);
             let _ = std::fs::write(
                 &marker_path,
-                serde_json::to_string(&*marker).unwrap_or_default(),
+                serde_json::to_string(&*marker)
+                    .expect("the in-flight marker is plain data, which always serialises"),
             );
         }),
         tokens: None,
