@@ -17,6 +17,7 @@ mod demo_cli;
 mod forge_pr;
 mod forge_pr_repo;
 mod gc_cli;
+mod gc_faults;
 mod gc_landed;
 mod gemini_cli;
 mod grind_budgets;
