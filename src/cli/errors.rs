@@ -447,6 +447,23 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
         Refusal::BranchNotRunCode { .. } => "do not build on it: push the run's real branch from \
             the clone that made it (`git pitboss push`) and fetch again, or start a new run"
             .into(),
+        Refusal::LocalBranchNotRunCode {
+            branch, recorded, ..
+        } => {
+            let short = branch.trim_start_matches("refs/heads/");
+            let keep = format!(
+                "keep what it holds now on a branch of its own if you want it (`git branch \
+                 <name> {short}`)"
+            );
+            match recorded {
+                Some(tip) => format!(
+                    "{keep}, put the run's branch back where its records say it was (`git branch \
+                     -f {short} {tip}`; `git reflog {short}` lists where it has been), then \
+                     resume again"
+                ),
+                None => format!("{keep}, then restore {short} from `git reflog {short}`"),
+            }
+        }
         Refusal::BranchCheckedOut { path, .. } => format!(
             "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
             path.display()
