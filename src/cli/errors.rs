@@ -338,6 +338,10 @@ fn grind_class(e: &GrindError) -> Class {
             "something outside the run keeps writing the run branch: stop it, then \
              `git pitboss grind --resume`",
         ),
+        GrindError::RecoveryUnsure { .. } => Class::internal().hint(
+            "nothing was recorded for it yet: check the repository (`git fsck` names what is \
+             missing or damaged), then `git pitboss grind --resume` again",
+        ),
         GrindError::TakeUpBranch { .. } | GrindError::Io { .. } | GrindError::BranchGone { .. } => {
             Class::internal()
         }

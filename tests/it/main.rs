@@ -35,6 +35,7 @@ mod grind_orphans;
 mod grind_parallel;
 mod grind_parallel_control;
 mod grind_parallel_crash;
+mod grind_parallel_faults;
 mod grind_recovery;
 mod grind_resume_faults;
 mod grind_run;
