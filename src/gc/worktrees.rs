@@ -11,7 +11,9 @@
 //!
 //! Working files (`runs/<id>/`, `locks/<id>.lock`, `events/<id>*`, an empty
 //! `worktrees/<id>/`) follow the same rule; the run ref holds what they held once the run's
-//! sessions are recorded, so deleting them needs no restore.
+//! sessions are recorded, so deleting them needs no restore. What a worktree removal killed
+//! halfway left in `<git-common-dir>/pitboss/trash/` goes too, whatever its run: the worktree
+//! was already gone from git, its restore command printed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
