@@ -338,6 +338,10 @@ fn grind_class(e: &GrindError) -> Class {
             "something outside the run keeps writing the run branch: stop it, then \
              `git pitboss grind --resume`",
         ),
+        GrindError::RecoveryUnsure { .. } => Class::internal().hint(
+            "nothing was recorded for it yet: check the repository (`git fsck` names what is \
+             missing or damaged), then `git pitboss grind --resume` again",
+        ),
         GrindError::TakeUpBranch { .. } | GrindError::Io { .. } | GrindError::BranchGone { .. } => {
             Class::internal()
         }
@@ -447,6 +451,23 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
         Refusal::BranchNotRunCode { .. } => "do not build on it: push the run's real branch from \
             the clone that made it (`git pitboss push`) and fetch again, or start a new run"
             .into(),
+        Refusal::LocalBranchNotRunCode {
+            branch, recorded, ..
+        } => {
+            let short = branch.trim_start_matches("refs/heads/");
+            let keep = format!(
+                "keep what it holds now on a branch of its own if you want it (`git branch \
+                 <name> {short}`)"
+            );
+            match recorded {
+                Some(tip) => format!(
+                    "{keep}, put the run's branch back where its records say it was (`git branch \
+                     -f {short} {tip}`; `git reflog {short}` lists where it has been), then \
+                     resume again"
+                ),
+                None => format!("{keep}, then restore {short} from `git reflog {short}`"),
+            }
+        }
         Refusal::BranchCheckedOut { path, .. } => format!(
             "switch that checkout to another branch (`git -C {} switch <branch>`), then resume again",
             path.display()

@@ -97,13 +97,19 @@ pub(crate) fn apply(
                     continue;
                 }
                 obs(GcEvent::Deleting(row));
+                // So the next fetch does not bring back what gc let go. NB: written before the
+                // branch goes, so a gc killed in between leaves no branch gone without it.
+                let tomb = row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/");
+                let had_tomb = tomb && store.branch_tombstone(&name)?.is_some();
+                if tomb {
+                    store.tombstone_branch(&name, oid, &row.state)?;
+                }
                 if store.repo().delete_ref_matching(&name, oid)? {
                     row.deleted = true;
-                    if row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/") {
-                        // So the next fetch does not bring back what gc let go.
-                        store.tombstone_branch(&name, oid, &row.state)?;
-                    }
                 } else {
+                    if tomb && !had_tomb {
+                        store.clear_branch_tombstone(&name)?;
+                    }
                     skip(row, "it moved since gc looked at it; left as it is", obs);
                 }
             }
@@ -255,9 +261,9 @@ fn save_work(
         let p = super::worktrees::shell_path(path);
         row.restore = Some(match &kept.local {
             // The patch in the run is for reading only: the whole work is a commit there.
-            Some((local, _)) => format!("git worktree add {p} {local}"),
+            Some((local, _)) => format!("git worktree add -f {p} {local}"),
             None => format!(
-                "git worktree add {p} {b} && git show {r}:{file} | git -C {p} apply",
+                "git worktree add -f {p} {b} && git show {r}:{file} | git -C {p} apply",
                 r = id.ref_name(),
             ),
         });

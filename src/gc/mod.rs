@@ -306,6 +306,7 @@ pub(crate) fn plan(store: &RunStore<'_>, opts: &GcOptions) -> Result<GcReport> {
     let mut rows = worktrees::worktree_rows(store, opts)?;
     rows.extend(worktrees::file_rows(store, opts)?);
     rows.extend(worktrees::started_rows(store)?);
+    rows.extend(worktrees::trash_rows(store));
     let removed: Vec<PathBuf> = rows
         .iter()
         .filter(|r| r.kind == Kind::Worktree && r.will_delete())

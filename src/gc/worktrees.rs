@@ -11,7 +11,9 @@
 //!
 //! Working files (`runs/<id>/`, `locks/<id>.lock`, `events/<id>*`, an empty
 //! `worktrees/<id>/`) follow the same rule; the run ref holds what they held once the run's
-//! sessions are recorded, so deleting them needs no restore.
+//! sessions are recorded, so deleting them needs no restore. What a worktree removal killed
+//! halfway left in `<git-common-dir>/pitboss/trash/` goes too, whatever its run: the worktree
+//! was already gone from git, its restore command printed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +72,7 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
                 s
             }
         };
-        let registered = repo.worktree_path(&name);
+        let registered = repo.worktree_registered_path(&name);
         let path = registered.clone().unwrap_or_else(|| {
             repo.common_dir()
                 .join("pitboss/worktrees")
@@ -156,9 +158,11 @@ pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Ve
                 row
             }
         };
+        // `-f`: a gc killed between removing the directory and its registration leaves the
+        // worktree registered with its directory gone, which plain `add` refuses.
         row.restore = branch
             .as_deref()
-            .map(|b| format!("git worktree add {} {b}", shell_path(&path)));
+            .map(|b| format!("git worktree add -f {} {b}", shell_path(&path)));
         row.op = Op::Worktree { name, path, branch };
         rows.push(row);
     }
@@ -231,6 +235,24 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// What a removal killed halfway left in the trash (`<git-common-dir>/pitboss/trash/`): a
+/// worktree gc or grind was deleting, after its work was saved and its restore command printed.
+/// One row each; nothing to restore from it.
+pub(super) fn trash_rows(store: &RunStore<'_>) -> Vec<Row> {
+    entries(&store.repo().trash_dir())
+        .into_iter()
+        .map(|p| {
+            let row = Row::keep(Kind::Files, p.display().to_string(), None, "left halfway");
+            let mut row = row.because(
+                "a worktree a killed gc or grind was removing: it was already gone from git",
+            );
+            row.action = Action::Delete;
+            row.op = Op::Files { paths: vec![p] };
+            row
+        })
+        .collect()
 }
 
 /// This clone's copies of how its runs started (`pitboss/started/<id>.json`, which may hold a

@@ -151,6 +151,12 @@ impl Repo {
         Some(wt.path().to_path_buf())
     }
 
+    /// The path worktree `name` is registered at, whether or not its directory is still there.
+    pub fn worktree_registered_path(&self, name: &str) -> Option<PathBuf> {
+        let wt = self.inner.find_worktree(name).ok()?;
+        Some(wt.path().to_path_buf())
+    }
+
     /// Whether worktree `name` is locked (`git worktree lock`): git and libgit2 never prune it.
     pub fn worktree_locked(&self, name: &str) -> bool {
         self.inner
@@ -173,19 +179,45 @@ impl Repo {
             .collect())
     }
 
+    /// Where a worktree being removed goes first: `<git-common-dir>/pitboss/trash/`. What is
+    /// left there (by a process killed while removing) is no one's work: `git pitboss gc`
+    /// deletes it.
+    pub fn trash_dir(&self) -> PathBuf {
+        self.common_dir().join("pitboss/trash")
+    }
+
     /// Removes worktree `name` and its directory (callers save its work first). Missing is fine.
+    ///
+    /// NB: a process killed halfway must not leave half a worktree (a directory with half its
+    /// files, or registered with half its admin files): git reads the deleted files as
+    /// uncommitted work, and `git worktree add` refuses the path. So the directory, then the
+    /// registration (`<common>/worktrees/<name>`) each go into the trash with one rename, and
+    /// are deleted from there. Killed between the two, the worktree is registered with its
+    /// directory gone (git's "prunable"; `git worktree add -f` puts it back, gc prunes it).
     pub fn remove_worktree(&self, name: &str) -> Result<()> {
         let Ok(wt) = self.inner.find_worktree(name) else {
             return Ok(());
         };
         let path = wt.path().to_path_buf();
-        wt.prune(Some(
-            git2::WorktreePruneOptions::new()
-                .valid(true)
-                .working_tree(true)
-                .locked(false),
-        ))
-        .map_err(GitError::git(format!("cannot remove worktree {name}")))?;
+        let admin = self.common_dir().join("worktrees").join(name);
+        let trash = self
+            .trash_dir()
+            .join(format!("{name}.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&trash);
+        if path.exists() {
+            to_trash(&path, &trash.join("tree"));
+        }
+        if !(admin.is_dir() && to_trash(&admin, &trash.join("admin"))) {
+            wt.prune(Some(
+                git2::WorktreePruneOptions::new()
+                    .valid(true)
+                    .working_tree(true)
+                    .locked(false),
+            ))
+            .map_err(GitError::git(format!("cannot remove worktree {name}")))?;
+        }
+        let _ = std::fs::remove_dir_all(&trash);
+        let _ = std::fs::remove_dir(self.trash_dir()); // only when empty
         if path.exists() {
             let _ = std::fs::remove_dir_all(&path);
         }
@@ -412,6 +444,14 @@ pub fn init_with_files(
     let commit = repo.write_commit(Oid::from(tree), &[], message, who, when)?;
     repo.cas_ref("refs/heads/main", commit, None, "initial commit")?;
     Ok(repo)
+}
+
+/// Moves `from` to `to` with one rename; false when it could not (another file system: the
+/// caller deletes it in place).
+fn to_trash(from: &Path, to: &Path) -> bool {
+    to.parent()
+        .is_some_and(|p| std::fs::create_dir_all(p).is_ok())
+        && std::fs::rename(from, to).is_ok()
 }
 
 #[cfg(test)]

@@ -42,6 +42,16 @@ pub(crate) enum Refusal {
         branch: String,
         why: String,
     },
+    /// The branch here was replaced (`git branch -f`, a rebase, an agent): not the run's code.
+    #[error("run {run} cannot be resumed: its branch {branch} is not the run's code: {why}")]
+    LocalBranchNotRunCode {
+        run: RunId,
+        branch: String,
+        why: String,
+        /// The newest commit the run's records vouch for (the last recorded session commit, or
+        /// the base commit): where the branch belongs.
+        recorded: Option<String>,
+    },
     #[error("run {run} cannot be resumed: a budget is already spent: {reason}")]
     BudgetSpent { run: RunId, reason: StopReason },
     #[error(
@@ -82,22 +92,36 @@ pub(crate) fn check_branch(
         }
         Err(e) => return Err(e),
     };
-    // Agents and the verify command are about to run on this tree: a remote's copy must be
-    // the run's code, not whatever a remote offered under its name (`store/share/code_fit.rs`).
-    // A branch here is this clone's own (fetch checks the same before it creates one), and a
-    // user may have rewritten it on purpose: it is trusted.
-    if let BranchSource::Copy { tracking, tip } = &source
-        && let Some(why) = store
-            .code_misfit(id, *tip)
+    // Agents and the verify command are about to run on this tree: it must be the run's code
+    // (`store/share/code_fit.rs`), a remote's copy (not whatever a remote offered under its
+    // name) and a branch here alike (a `git branch -f`, a rebase or an agent may have replaced
+    // it; fetch checks the same before it creates one).
+    let tip = match &source {
+        BranchSource::Copy { tip, .. } => Some(*tip),
+        BranchSource::Here => repo.ref_target(&full)?,
+    };
+    let misfit = match tip {
+        Some(tip) => store
+            .code_misfit(id, tip)
             .map_err(|e| GrindError::TakeUpBranch {
                 branch: full.clone(),
                 source: Box::new(e),
-            })?
-    {
-        return Ok(Err(Refusal::BranchNotRunCode {
-            run: id.clone(),
-            branch: tracking.clone(),
-            why,
+            })?,
+        None => None,
+    };
+    if let Some(why) = misfit {
+        return Ok(Err(match source {
+            BranchSource::Copy { tracking, .. } => Refusal::BranchNotRunCode {
+                run: id.clone(),
+                branch: tracking,
+                why,
+            },
+            BranchSource::Here => Refusal::LocalBranchNotRunCode {
+                run: id.clone(),
+                branch: full,
+                why,
+                recorded: recorded_tip(store, run)?,
+            },
         }));
     }
     // The run's own slot is no obstacle, whatever it is named (gc's restore command names it
@@ -114,6 +138,17 @@ pub(crate) fn check_branch(
         }));
     }
     Ok(Ok((short, source)))
+}
+
+/// The newest commit run's records vouch for: the code commit of its last session that
+/// recorded one, else the commit it started from. `None` when it records neither.
+fn recorded_tip(store: &RunStore<'_>, run: &Run) -> Result<Option<String>, GrindError> {
+    let records = store.records(run)?;
+    Ok(records
+        .iter()
+        .rev()
+        .find_map(|r| r.commit.clone())
+        .or_else(|| run.meta.base_commit.clone()))
 }
 
 /// The run a bare `--resume` takes up: the newest that is not finished, was made by grind,

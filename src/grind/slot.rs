@@ -142,7 +142,7 @@ impl Slot {
     /// `<git-common-dir>/pitboss/worktrees/<id>/` (a restored one is named after its directory).
     pub(crate) fn run_of_worktree(repo: &Repo, name: &str) -> Option<RunId> {
         Slot::run_of_name(name).or_else(|| {
-            let p = repo.worktree_path(name)?;
+            let p = repo.worktree_registered_path(name)?;
             let slots = repo.common_dir().join("pitboss/worktrees");
             let rel = p
                 .strip_prefix(&slots)

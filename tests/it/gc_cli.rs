@@ -333,7 +333,7 @@ fn stopped_runs_keep_their_worktree_and_force_saves_uncommitted_work_first() {
     ]);
     assert!(saved.contains("+not committed"), "{saved}");
     let restore = format!(
-        "git worktree add {wt_s} pitboss/{run} && git show refs/pitboss/grind/{run}:patches/00/resume-0002.patch | git -C {wt_s} apply"
+        "git worktree add -f {wt_s} pitboss/{run} && git show refs/pitboss/grind/{run}:patches/00/resume-0002.patch | git -C {wt_s} apply"
     );
     // Its session's commit is on no other branch and did not reach main: the branch is kept,
     // whatever the flags.

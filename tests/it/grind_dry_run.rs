@@ -360,8 +360,11 @@ fn stored_run(sb: &Sandbox, status: &str) {
     });
     write(&dir, "run.json", &meta.to_string());
     sb.git(&["branch", &branch]);
+    // Its sessions' code is on that branch (`--resume` checks: tests/it/grind_tamper.rs).
+    let head = sb.git(&["rev-parse", "HEAD"]);
     let line = |seq: u32, status: &str| {
         ORIGINAL_LINE
+            .replace("abc1234000000000000000000000000000000001", head.trim())
             .replace("\"seq\":1", &format!("\"seq\":{seq}"))
             .replace("\"status\":\"ok\"", &format!("\"status\":\"{status}\""))
             .replace("fp-hunter", "a")

@@ -5,6 +5,7 @@
 //! rewound, forged onto or deleted by an agent, it goes back to the tip grind wrote.
 
 use crate::support::grind::*;
+use crate::support::stderr;
 
 /// The agent adds a `pre-push` hook, changes a sample hook's mode, and sets `core.fsmonitor`,
 /// then commits work. After the grind the hook and the setting are gone, the session is an
@@ -164,4 +165,63 @@ echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session 
     assert!(why.contains("was deleted while this session ran"), "{why}");
     assert_eq!(p.state(&run)["status"], "finished");
     assert!(!diag(&out).contains("--resume"), "{}", diag(&out));
+}
+
+/// The run's branch here replaced (`git branch -f` onto an unrelated commit, or back to where
+/// the run started, without its sessions' code): `git pitboss grind --resume` refuses (exit 4)
+/// before any agent runs, says where the records put the branch, and resumes once it is back.
+#[test]
+fn a_replaced_run_branch_is_not_resumed_on() {
+    let p = Project::new();
+    p.prompt("work", "").agent(
+        r#"touch "$MARKS/ran-$PITBOSS_SEQ"
+echo "$PITBOSS_SEQ" > work.txt && git add work.txt && git commit -q -m "session $PITBOSS_SEQ"
+"#,
+    );
+    let out = p.grind(&["--max-iterations", "1"]);
+    assert!(out.status.success(), "{}", diag(&out));
+    let run = p.only_run();
+    let branch = format!("pitboss/{run}");
+    let landed = p.records(&run)[0]["commit"].as_str().unwrap().to_string();
+    let base = p.sb.git(&["rev-parse", "main"]).trim().to_string();
+    let tree = p.sb.git(&["rev-parse", "main^{tree}"]);
+    let unrelated =
+        p.sb.git(&["commit-tree", "-m", "someone else's", tree.trim()]);
+    let resume = || {
+        p.sb.git_pitboss()
+            .args(["grind", "--resume", &run, "--max-iterations", "2"])
+            .env("MARKS", p.marks())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for (to, why) in [
+        (unrelated.trim(), format!("does not descend from {base}")),
+        (
+            base.as_str(),
+            "lacks the code recorded by session 1".to_string(),
+        ),
+    ] {
+        p.sb.git(&["branch", "-f", &branch, to]);
+        let before = p.sb.pitboss_refs();
+        let out = resume();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{err}");
+        assert!(
+            err.contains(&format!(
+                "run {run} cannot be resumed: its branch refs/heads/{branch} is not the run's code"
+            )) && err.contains(&why),
+            "{err}"
+        );
+        let fix = format!("git branch -f {branch} {landed}");
+        assert!(err.contains(&fix), "{err}");
+        assert!(!p.marks().join("ran-2").exists(), "an agent ran on it");
+        assert_eq!(p.sb.pitboss_refs(), before, "the refusal wrote to the run");
+        assert_eq!(p.sb.git(&["rev-parse", &branch]).trim(), to);
+    }
+    // The fix as the hint gives it.
+    p.sb.git(&["branch", "-f", &branch, &landed]);
+    let out = resume();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(p.marks().join("ran-2").exists());
 }

@@ -54,6 +54,15 @@ pub(crate) enum GrindError {
     BranchUnheld { branch: String, tip: String },
     #[error("{branch} moved while the resume took it up from {tracking}")]
     BranchRaced { branch: String, tracking: String },
+    /// Recovery could not tell whether a killed session's work is on the run branch: a guess
+    /// either way would record it wrongly (landed work as aborted, or the reverse).
+    #[error("cannot tell whether session {seq}'s work is on {branch}: {source}")]
+    RecoveryUnsure {
+        seq: u64,
+        branch: String,
+        #[source]
+        source: GitError,
+    },
     #[error("cannot take up {branch}: {source}")]
     TakeUpBranch {
         branch: String,

@@ -101,10 +101,21 @@ fn work_base(ctx: &Ctx, slot: &Slot, m: &InFlight) -> Result<Oid, GrindError> {
     if let Some(b) = base {
         back_on_run_branch(ctx, slot, b)?;
     }
-    let tip = slot.repo().worktree_state()?.head;
-    Ok(base
-        .filter(|b| ctx.repo.is_ancestor(*b, tip).unwrap_or(false))
-        .unwrap_or(tip))
+    let head = slot.repo().worktree_state()?.head;
+    let Some(b) = base.filter(|b| ctx.repo.is_commit(*b)) else {
+        return Ok(head);
+    };
+    // NB: a failure to tell is an error, not "no": measuring from the worktree's HEAD would
+    // store none of the session's commits and say it changed nothing.
+    let on = slot
+        .repo()
+        .is_ancestor(b, head)
+        .map_err(|source| GrindError::RecoveryUnsure {
+            seq: m.seq,
+            branch: format!("the HEAD of {}", slot.path.display()),
+            source,
+        })?;
+    Ok(if on { b } else { head })
 }
 
 /// The killed session's work since `base` as the run keeps it (`kept`: the patch, or a note and

@@ -124,10 +124,10 @@ fn recover_one(
         count_again(progress, &m);
     }
     let tip = ctx.repo.branch_tip(&ctx.branch)?;
-    let landed = m.landing.as_ref().filter(|l| {
-        let t = Oid::from_str(&l.tip).ok();
-        matches!((t, tip), (Some(t), Some(tip)) if ctx.repo.is_ancestor(t, tip).unwrap_or(false))
-    });
+    let landed = match &m.landing {
+        Some(l) if on_branch(ctx, m.seq, &l.tip, tip)? => Some(l),
+        _ => None,
+    };
     let (publish, reset) = match landed {
         Some(l) => (landed_publish(l, &transcript)?, None),
         None => aborted_publish(ctx, k, &m, &progress.scratchpad, tip, &transcript)?,
@@ -163,6 +163,30 @@ fn recover_one(
     let _ = std::fs::remove_file(&transcript);
     let _ = std::fs::remove_file(&marker);
     Ok(())
+}
+
+/// Whether `commit` (a landing's tip) is on the run branch at `tip`. One that is no commit here
+/// (never written, or pruned since) is not; a git failure to tell is an error naming the
+/// branch, never a guess: "no" would record a landed session as aborted.
+pub(super) fn on_branch(
+    ctx: &Ctx,
+    seq: u64,
+    commit: &str,
+    tip: Option<Oid>,
+) -> Result<bool, GrindError> {
+    let (Ok(c), Some(tip)) = (Oid::from_str(commit), tip) else {
+        return Ok(false);
+    };
+    if !ctx.repo.is_commit(c) {
+        return Ok(false);
+    }
+    ctx.repo
+        .is_ancestor(c, tip)
+        .map_err(|source| GrindError::RecoveryUnsure {
+            seq,
+            branch: format!("refs/heads/{}", ctx.branch),
+            source,
+        })
 }
 
 /// An earlier `--resume` recorded the session (its work in the record's patch) and died before

@@ -6,6 +6,7 @@
 //! (the real agent CLIs against local mocks).
 
 pub mod cli;
+pub mod faults;
 pub mod grind;
 pub mod http;
 pub mod mock_anthropic;
