@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
+use crate::git::Oid;
 use crate::git::Repo;
 use crate::grind::kept::{KeepAs, keep_work};
 use crate::grind::lock::{LockError, RunLock};
@@ -47,105 +48,20 @@ pub(crate) fn apply(
 ) -> Result<GcReport> {
     report.dry_run = false;
     let common = store.repo().common_dir().to_path_buf();
-    let mut held: BTreeMap<RunId, Held> = BTreeMap::new();
-    let mut refused: BTreeMap<RunId, String> = BTreeMap::new();
-    for row in report.rows.iter().filter(|r| r.will_delete()) {
-        let Some(id) = &row.run else { continue };
-        if held.contains_key(id) || refused.contains_key(id) {
-            continue;
-        }
-        let existed = RunLock::path_of(&common, id.as_str()).exists();
-        match RunLock::acquire(&common, id.as_str(), pid) {
-            Ok(lock) => {
-                held.insert(
-                    id.clone(),
-                    Held {
-                        lock,
-                        existed,
-                        files_deleted: false,
-                    },
-                );
-            }
-            Err(LockError::Held { pid, .. }) => {
-                refused.insert(id.clone(), pid);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    for i in 0..report.rows.len() {
-        if !report.rows[i].will_delete() {
-            continue;
-        }
-        if let Some(pid) = report.rows[i].run.as_ref().and_then(|id| refused.get(id)) {
+    let (mut held, refused) = lock_runs(&report, &common, pid)?;
+    for row in report.rows.iter_mut().filter(|r| r.will_delete()) {
+        if let Some(pid) = row.run.as_ref().and_then(|id| refused.get(id)) {
             let why = format!(
                 "a grind (or another gc) took the run meanwhile: process {pid} holds its lock"
             );
-            skip(&mut report.rows[i], &why, obs);
+            skip(row, &why, obs);
             continue;
         }
-        let row = &mut report.rows[i];
         match row.op.clone() {
             Op::None => {}
-            Op::Ref { name, oid } => {
-                // A worktree gc meant to remove may have stayed (its work could not be saved):
-                // a branch checked out there stays with it.
-                if row.kind == Kind::Branch
-                    && let Some(p) = store.repo().checked_out_in(&name)?.first()
-                {
-                    let why = format!("it is checked out in {}", p.display());
-                    skip(row, &why, obs);
-                    continue;
-                }
-                obs(GcEvent::Deleting(row));
-                // So the next fetch does not bring back what gc let go. NB: written before the
-                // branch goes, so a gc killed in between leaves no branch gone without it.
-                let tomb = row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/");
-                let had_tomb = tomb && store.branch_tombstone(&name)?.is_some();
-                if tomb {
-                    store.tombstone_branch(&name, oid, &row.state)?;
-                }
-                if store.repo().delete_ref_matching(&name, oid)? {
-                    row.deleted = true;
-                } else {
-                    if tomb && !had_tomb {
-                        store.clear_branch_tombstone(&name)?;
-                    }
-                    skip(row, "it moved since gc looked at it; left as it is", obs);
-                }
-            }
+            Op::Ref { name, oid } => delete_ref(store, row, &name, oid, obs)?,
             Op::Worktree { name, path, branch } => {
-                // Looked at again under the run's lock: work written since the table was made
-                // must not go unsaved, and commits made since must not lose their last ref.
-                if path.is_dir() {
-                    let n = commits_nowhere_else(&Repo::open(&path)?, store.repo())?;
-                    if n > 0 {
-                        let why = format!(
-                            "its HEAD has {n} commit(s) on no branch or tag now (made since gc looked)"
-                        );
-                        skip(row, &why, obs);
-                        continue;
-                    }
-                }
-                if row.action == Action::Delete
-                    && path.is_dir()
-                    && let Some(w) =
-                        unsaved_work(&Repo::open(&path)?, store.repo(), branch.as_deref())?
-                {
-                    let why = format!("it holds {w} now (written since gc looked)");
-                    skip(row, &why, obs);
-                    continue;
-                }
-                if row.action == Action::SaveAndDelete
-                    && !save_work(store, row, &path, branch.as_deref(), opts, obs)?
-                {
-                    continue;
-                }
-                obs(GcEvent::Deleting(row));
-                store.repo().remove_worktree(&name)?;
-                if let Some(parent) = path.parent() {
-                    let _ = std::fs::remove_dir(parent); // only when empty
-                }
-                row.deleted = true;
+                delete_worktree(store, row, &name, &path, branch.as_deref(), opts, obs)?;
             }
             Op::Files { paths } => {
                 obs(GcEvent::Deleting(row));
@@ -172,6 +88,119 @@ pub(crate) fn apply(
         drop(h.lock);
     }
     Ok(report)
+}
+
+/// Takes the lock of every run whose things gc will delete: the locks held, and the runs a
+/// grind (or another gc) holds, with the holder's pid.
+fn lock_runs(
+    report: &GcReport,
+    common: &Path,
+    pid: u32,
+) -> Result<(BTreeMap<RunId, Held>, BTreeMap<RunId, String>)> {
+    let mut held: BTreeMap<RunId, Held> = BTreeMap::new();
+    let mut refused: BTreeMap<RunId, String> = BTreeMap::new();
+    for row in report.rows.iter().filter(|r| r.will_delete()) {
+        let Some(id) = &row.run else { continue };
+        if held.contains_key(id) || refused.contains_key(id) {
+            continue;
+        }
+        let existed = RunLock::path_of(common, id.as_str()).exists();
+        match RunLock::acquire(common, id.as_str(), pid) {
+            Ok(lock) => {
+                held.insert(
+                    id.clone(),
+                    Held {
+                        lock,
+                        existed,
+                        files_deleted: false,
+                    },
+                );
+            }
+            Err(LockError::Held { pid, .. }) => {
+                refused.insert(id.clone(), pid);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((held, refused))
+}
+
+/// Deletes a ref at `oid` (a run branch leaves its tombstone first), unless it is checked out or
+/// moved since gc looked.
+fn delete_ref(
+    store: &RunStore<'_>,
+    row: &mut Row,
+    name: &str,
+    oid: Oid,
+    obs: &mut dyn FnMut(GcEvent<'_>),
+) -> Result<()> {
+    // A worktree gc meant to remove may have stayed (its work could not be saved): a branch
+    // checked out there stays with it.
+    if row.kind == Kind::Branch
+        && let Some(p) = store.repo().checked_out_in(name)?.first()
+    {
+        let why = format!("it is checked out in {}", p.display());
+        skip(row, &why, obs);
+        return Ok(());
+    }
+    obs(GcEvent::Deleting(row));
+    // So the next fetch does not bring back what gc let go. NB: written before the branch goes,
+    // so a gc killed in between leaves no branch gone without it.
+    let tomb = row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/");
+    let had_tomb = tomb && store.branch_tombstone(name)?.is_some();
+    if tomb {
+        store.tombstone_branch(name, oid, &row.state)?;
+    }
+    if store.repo().delete_ref_matching(name, oid)? {
+        row.deleted = true;
+    } else {
+        if tomb && !had_tomb {
+            store.clear_branch_tombstone(name)?;
+        }
+        skip(row, "it moved since gc looked at it; left as it is", obs);
+    }
+    Ok(())
+}
+
+/// Removes a worktree, looked at again under the run's lock: work written since the table was
+/// made must not go unsaved, and commits made since must not lose their last ref.
+fn delete_worktree(
+    store: &RunStore<'_>,
+    row: &mut Row,
+    name: &str,
+    path: &Path,
+    branch: Option<&str>,
+    opts: &GcOptions,
+    obs: &mut dyn FnMut(GcEvent<'_>),
+) -> Result<()> {
+    if path.is_dir() {
+        let n = commits_nowhere_else(&Repo::open(path)?, store.repo())?;
+        if n > 0 {
+            let why = format!(
+                "its HEAD has {n} commit(s) on no branch or tag now (made since gc looked)"
+            );
+            skip(row, &why, obs);
+            return Ok(());
+        }
+    }
+    if row.action == Action::Delete
+        && path.is_dir()
+        && let Some(w) = unsaved_work(&Repo::open(path)?, store.repo(), branch)?
+    {
+        let why = format!("it holds {w} now (written since gc looked)");
+        skip(row, &why, obs);
+        return Ok(());
+    }
+    if row.action == Action::SaveAndDelete && !save_work(store, row, path, branch, opts, obs)? {
+        return Ok(());
+    }
+    obs(GcEvent::Deleting(row));
+    store.repo().remove_worktree(name)?;
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::remove_dir(parent); // only when empty
+    }
+    row.deleted = true;
+    Ok(())
 }
 
 fn skip(row: &mut Row, why: &str, obs: &mut dyn FnMut(GcEvent<'_>)) {

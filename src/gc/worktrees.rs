@@ -55,118 +55,158 @@ pub(crate) fn unsaved_work(wt: &Repo, repo: &Repo, branch: Option<&str>) -> Resu
 }
 
 pub(super) fn worktree_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Row>> {
-    let repo = store.repo();
     let mut states: BTreeMap<RunId, RunState> = BTreeMap::new();
     let mut rows = Vec::new();
-    for name in repo.worktree_names()? {
-        // By name (`pitboss-<id>-<slot>`, what grind makes), or by place: one a restore
-        // command added again is named after its directory.
-        let Some(id) = Slot::run_of_worktree(repo, &name) else {
-            continue;
-        };
-        let state = match states.get(&id) {
-            Some(s) => s.clone(),
-            None => {
-                let s = RunState::of(store, &id)?;
-                states.insert(id.clone(), s.clone());
-                s
-            }
-        };
-        let registered = repo.worktree_registered_path(&name);
-        let path = registered.clone().unwrap_or_else(|| {
-            repo.common_dir()
-                .join("pitboss/worktrees")
-                .join(id.as_str())
-                .join(name.rsplit('-').next().unwrap_or("0"))
-        });
-        let wt = registered
-            .as_deref()
-            .filter(|p| p.is_dir())
-            .and_then(|p| Repo::open(p).ok());
-        let branch = wt.as_ref().and_then(|w| w.current_branch().ok().flatten());
-        let work = match &wt {
-            Some(w) => unsaved_work(w, repo, branch.as_deref())?,
-            None => None,
-        };
-        let row = Row::keep(
-            Kind::Worktree,
-            path.display().to_string(),
-            Some(id.clone()),
-            &match (&work, &wt) {
-                (Some(w), _) => format!("{}, {w}", state.label()),
-                (None, None) => format!("{}, its directory is gone", state.label()),
-                (None, Some(_)) => format!("{}, clean", state.label()),
-            },
-        );
-        if let Some(why) = state.kept_for_resume(&id, opts.stopped, "this worktree") {
-            rows.push(row.because(why));
-            continue;
+    for name in store.repo().worktree_names()? {
+        if let Some(found) = look_at(store, &mut states, name)? {
+            rows.push(judge(store.repo(), opts, found)?);
         }
-        if repo.worktree_locked(&name) {
-            rows.push(row.because(format!(
-                "it is locked (`git worktree unlock {}` lets it go)",
-                shell_path(&path)
-            )));
-            continue;
-        }
-        if let Some(w) = &wt
-            && work.is_some()
-        {
-            let n = commits_nowhere_else(w, repo)?;
-            if n > 0 {
-                rows.push(row.because(format!(
-                    "kept, always: its HEAD has {n} commit{} on no branch or tag, which would \
-                     be reachable from nothing without it; `git -C {} branch <name>` keeps them \
-                     on a branch",
-                    if n == 1 { "" } else { "s" },
-                    shell_path(&path)
-                )));
-                continue;
-            }
-        }
-        let mut row = match (&work, &state) {
-            (Some(w), RunState::Gone) => {
-                rows.push(row.because(format!(
-                    "it holds {w} and its run is deleted, so there is nowhere to save it; look \
-                     at it and remove it by hand (`git worktree remove --force {}`)",
-                    path.display()
-                )));
-                continue;
-            }
-            (Some(w), _) if !opts.force => {
-                rows.push(row.because(format!(
-                    "it holds {w} (--force saves it as a patch in the run ref, then removes it)"
-                )));
-                continue;
-            }
-            (Some(w), _) => {
-                let mut row = row.because(format!(
-                    "--force: what it holds ({w}) is saved as patches/…/resume-<seq>.patch in {} first",
-                    id.ref_name()
-                ));
-                row.action = Action::SaveAndDelete;
-                row
-            }
-            (None, _) => {
-                let why = match &state {
-                    RunState::Gone => "its run is deleted".to_string(),
-                    RunState::Finished => "the run is finished; its work is on its branch".into(),
-                    _ => "--stopped: the run will not be resumed; its work is on its branch".into(),
-                };
-                let mut row = row.because(why);
-                row.action = Action::Delete;
-                row
-            }
-        };
-        // `-f`: a gc killed between removing the directory and its registration leaves the
-        // worktree registered with its directory gone, which plain `add` refuses.
-        row.restore = branch
-            .as_deref()
-            .map(|b| format!("git worktree add -f {} {b}", shell_path(&path)));
-        row.op = Op::Worktree { name, path, branch };
-        rows.push(row);
     }
     Ok(rows)
+}
+
+/// A run's worktree as gc finds it.
+struct Found {
+    id: RunId,
+    state: RunState,
+    name: String,
+    path: PathBuf,
+    /// The worktree, when its directory is there.
+    wt: Option<Repo>,
+    branch: Option<String>,
+    /// What it holds that is not on its branch, in words.
+    work: Option<String>,
+}
+
+/// The worktree `name`, if it is a run's: by name (`pitboss-<id>-<slot>`, what grind makes),
+/// or by place (one a restore command added again is named after its directory).
+fn look_at(
+    store: &RunStore<'_>,
+    states: &mut BTreeMap<RunId, RunState>,
+    name: String,
+) -> Result<Option<Found>> {
+    let repo = store.repo();
+    let Some(id) = Slot::run_of_worktree(repo, &name) else {
+        return Ok(None);
+    };
+    let state = match states.get(&id) {
+        Some(s) => s.clone(),
+        None => {
+            let s = RunState::of(store, &id)?;
+            states.insert(id.clone(), s.clone());
+            s
+        }
+    };
+    let registered = repo.worktree_registered_path(&name);
+    let path = registered.clone().unwrap_or_else(|| {
+        repo.common_dir()
+            .join("pitboss/worktrees")
+            .join(id.as_str())
+            .join(name.rsplit('-').next().unwrap_or("0"))
+    });
+    let wt = registered
+        .as_deref()
+        .filter(|p| p.is_dir())
+        .and_then(|p| Repo::open(p).ok());
+    let branch = wt.as_ref().and_then(|w| w.current_branch().ok().flatten());
+    let work = match &wt {
+        Some(w) => unsaved_work(w, repo, branch.as_deref())?,
+        None => None,
+    };
+    Ok(Some(Found {
+        id,
+        state,
+        name,
+        path,
+        wt,
+        branch,
+        work,
+    }))
+}
+
+/// What gc may do with a run's worktree, and why.
+fn judge(repo: &Repo, opts: &GcOptions, f: Found) -> Result<Row> {
+    let Found {
+        id,
+        state,
+        name,
+        path,
+        wt,
+        branch,
+        work,
+    } = f;
+    let row = Row::keep(
+        Kind::Worktree,
+        path.display().to_string(),
+        Some(id.clone()),
+        &match (&work, &wt) {
+            (Some(w), _) => format!("{}, {w}", state.label()),
+            (None, None) => format!("{}, its directory is gone", state.label()),
+            (None, Some(_)) => format!("{}, clean", state.label()),
+        },
+    );
+    if let Some(why) = state.kept_for_resume(&id, opts.stopped, "this worktree") {
+        return Ok(row.because(why));
+    }
+    if repo.worktree_locked(&name) {
+        return Ok(row.because(format!(
+            "it is locked (`git worktree unlock {}` lets it go)",
+            shell_path(&path)
+        )));
+    }
+    if let Some(w) = &wt
+        && work.is_some()
+    {
+        let n = commits_nowhere_else(w, repo)?;
+        if n > 0 {
+            return Ok(row.because(format!(
+                "kept, always: its HEAD has {n} commit{} on no branch or tag, which would \
+                 be reachable from nothing without it; `git -C {} branch <name>` keeps them \
+                 on a branch",
+                if n == 1 { "" } else { "s" },
+                shell_path(&path)
+            )));
+        }
+    }
+    let mut row = match (&work, &state) {
+        (Some(w), RunState::Gone) => {
+            return Ok(row.because(format!(
+                "it holds {w} and its run is deleted, so there is nowhere to save it; look \
+                 at it and remove it by hand (`git worktree remove --force {}`)",
+                path.display()
+            )));
+        }
+        (Some(w), _) if !opts.force => {
+            return Ok(row.because(format!(
+                "it holds {w} (--force saves it as a patch in the run ref, then removes it)"
+            )));
+        }
+        (Some(w), _) => {
+            let mut row = row.because(format!(
+                "--force: what it holds ({w}) is saved as patches/…/resume-<seq>.patch in {} first",
+                id.ref_name()
+            ));
+            row.action = Action::SaveAndDelete;
+            row
+        }
+        (None, _) => {
+            let why = match &state {
+                RunState::Gone => "its run is deleted".to_string(),
+                RunState::Finished => "the run is finished; its work is on its branch".into(),
+                _ => "--stopped: the run will not be resumed; its work is on its branch".into(),
+            };
+            let mut row = row.because(why);
+            row.action = Action::Delete;
+            row
+        }
+    };
+    // `-f`: a gc killed between removing the directory and its registration leaves the
+    // worktree registered with its directory gone, which plain `add` refuses.
+    row.restore = branch
+        .as_deref()
+        .map(|b| format!("git worktree add -f {} {b}", shell_path(&path)));
+    row.op = Op::Worktree { name, path, branch };
+    Ok(row)
 }
 
 /// The working files of every run that has some, one row per run.
