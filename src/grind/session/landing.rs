@@ -113,7 +113,15 @@ pub(in crate::grind) fn land_settled(
         ..
     } = q;
     hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
-    tell_landing(s.seq(), slot_no, &landing, &verdict, patch.is_some(), clock, obs);
+    tell_landing(
+        s.seq(),
+        slot_no,
+        &landing,
+        &verdict,
+        patch.is_some(),
+        clock,
+        obs,
+    );
     let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
     rec.landing = Some(landing);
     rec.ended_at = ended_at;

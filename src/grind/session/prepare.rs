@@ -5,10 +5,10 @@ use std::path::Path;
 
 use super::{Dispatch, InFlight, Session, marker_path};
 use crate::agent::{self, SessionSpec};
+use crate::git::Oid;
 use crate::grind::compose::{InputParts, compose};
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
-use crate::git::Oid;
 use crate::grind::slot::Slot;
 
 /// Readies the session `d` says (in sequential runs, `last_seq + 1`; in parallel ones, the seq
