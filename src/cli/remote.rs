@@ -83,6 +83,35 @@ pub(crate) fn print_push_except(
         ctx.ui
             .warn(&format!("not pushing run {}: {}", s.run, s.why));
     }
+    let diverged = print_pushed_refs(ctx, report, held)?;
+    note_deleted_there(ctx, report);
+    for u in &report.untracked {
+        ctx.ui.warn(&format!(
+            "run {} is on {} now, but its tracking ref could not be recorded here: {}; `git pitboss fetch {}` records it",
+            u.run, report.remote, u.why, report.remote
+        ));
+    }
+    if report.refs.is_empty() {
+        ctx.ui.status(&format!(
+            "nothing to push to {}: {} run{} unchanged since the last push or fetch",
+            report.remote,
+            report.unchanged,
+            plural(report.unchanged)
+        ));
+    }
+    if diverged {
+        ctx.ui.status(&format!(
+            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
+            report.remote
+        ));
+    }
+    Ok(())
+}
+
+/// Prints one line per ref the push touched (created, updated, up to date, rejected, not
+/// reported) under `To <remote>`; true when a run other than the `held` ones was rejected as
+/// diverged (the "sync merges it" hint is then due).
+fn print_pushed_refs(ctx: &Ctx, report: &PushReport, held: &[RunId]) -> std::io::Result<bool> {
     let mut out = ui::stdout();
     if !report.refs.is_empty() {
         writeln!(out, "To {}", report.remote)?;
@@ -120,6 +149,12 @@ pub(crate) fn print_push_except(
         writeln!(out, "  {label} {what}{tail}")?;
     }
     out.flush()?;
+    Ok(diverged)
+}
+
+/// Says which runs and branches the push left alone because they were deleted on the remote,
+/// with the push that publishes each anyway.
+fn note_deleted_there(ctx: &Ctx, report: &PushReport) {
     for id in &report.deleted_there {
         let r = &report.remote;
         ctx.ui.status(&if report.deleted_since_fetch.contains(id) {
@@ -138,27 +173,6 @@ pub(crate) fn print_push_except(
             report.remote, g.branch.trim_start_matches("refs/heads/"), g.run
         ));
     }
-    for u in &report.untracked {
-        ctx.ui.warn(&format!(
-            "run {} is on {} now, but its tracking ref could not be recorded here: {}; `git pitboss fetch {}` records it",
-            u.run, report.remote, u.why, report.remote
-        ));
-    }
-    if report.refs.is_empty() {
-        ctx.ui.status(&format!(
-            "nothing to push to {}: {} run{} unchanged since the last push or fetch",
-            report.remote,
-            report.unchanged,
-            plural(report.unchanged)
-        ));
-    }
-    if diverged {
-        ctx.ui.status(&format!(
-            "hint: `git pitboss sync {}` merges diverged runs and pushes the result",
-            report.remote
-        ));
-    }
-    Ok(())
 }
 
 /// Refused runs listed one per line by `print_fetch`; the rest are counted.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::agent;
 use crate::config::{Backend, Config};
-use crate::plan::{AgentOverride, Origin, resolve_agent};
+use crate::plan::{AgentOverride, Origin, PlannedAgent, resolve_agent};
 
 /// What `describe` needs.
 #[derive(Debug, Clone)]
@@ -76,6 +76,8 @@ pub(crate) fn describe(req: &AgentsRequest<'_>) -> Vec<AgentInfo> {
         .collect()
 }
 
+/// One backend: resolved as `grind --agent <backend>` would, its settings listed, its program
+/// looked up and probed.
 fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> AgentInfo {
     let over = AgentOverride {
         backend: Some(backend),
@@ -102,38 +104,57 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
     };
     info.program = Some(planned.program.value.clone());
     info.model = planned.model.clone();
+    info.settings = settings_of(&planned, backend);
+    let Some(binary) = planned.binary() else {
+        return info;
+    };
+    info.found = agent::locate(Path::new(binary), req.path_var.as_deref(), &req.root);
+    look_at_program(req, &planned, binary, &mut info);
+    info
+}
+
+/// The effective settings of a resolved agent worth showing, each with where it came from.
+fn settings_of(planned: &PlannedAgent, backend: Backend) -> BTreeMap<String, Setting> {
+    let mut settings = BTreeMap::new();
     if let Some(mode) = &planned.permission_mode {
         let setting = Setting {
             value: mode.value.clone(),
             from: mode.from.to_string(),
         };
-        info.settings.insert("permission_mode".into(), setting);
+        settings.insert("permission_mode".into(), setting);
     }
     if backend == Backend::Gemini {
         let setting = Setting {
             value: agent::GEMINI_APPROVAL_MODE.to_string(),
             from: Origin::Default.to_string(),
         };
-        info.settings.insert("approval_mode".into(), setting);
+        settings.insert("approval_mode".into(), setting);
     }
     if let Some(sandbox) = &planned.sandbox {
         let setting = Setting {
             value: sandbox.value.clone(),
             from: sandbox.from.to_string(),
         };
-        info.settings.insert("sandbox".into(), setting);
+        settings.insert("sandbox".into(), setting);
     }
     if !planned.args.is_empty() {
         let setting = Setting {
             value: planned.args.join(" "),
             from: Origin::Config.to_string(),
         };
-        info.settings.insert("args".into(), setting);
+        settings.insert("args".into(), setting);
     }
-    let Some(binary) = planned.binary() else {
-        return info;
-    };
-    info.found = agent::locate(Path::new(binary), req.path_var.as_deref(), &req.root);
+    settings
+}
+
+/// What the program `info.found` says: not found (a problem), the repository's own in an
+/// untrusted repository (not run), or its version (with a warning when older than tested).
+fn look_at_program(
+    req: &AgentsRequest<'_>,
+    planned: &PlannedAgent,
+    binary: &str,
+    info: &mut AgentInfo,
+) {
     match &info.found {
         None => {
             info.problem = Some(format!(
@@ -149,7 +170,7 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
         }
         Some(path) => match agent::probe_version(path, &req.root, req.probe_timeout) {
             Ok(v) => {
-                let tested = crate::grind::session::adapter(&planned, Path::new("git-pitboss"))
+                let tested = crate::grind::session::adapter(planned, Path::new("git-pitboss"))
                     .tested_version();
                 info.warning = tested.and_then(|t| agent::version_warning(binary, &v, t));
                 info.version = Some(v);
@@ -157,7 +178,6 @@ fn describe_one(req: &AgentsRequest<'_>, backend: Backend, selected: bool) -> Ag
             Err(e) => info.problem = Some(e),
         },
     }
-    info
 }
 
 /// Whether the program is the repository's own: named by path in its config (which comes with

@@ -31,42 +31,25 @@
 
 mod fuse;
 pub(super) mod slots;
+mod threads;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 pub(super) use fuse::Fuse;
+use threads::Msg;
 
 use super::context::{Ctx, Progress};
 use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
 use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
-use crate::git::{Oid, Repo, SettingsSnapshot};
+use crate::git::{Oid, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
-
-/// How long the dispatcher waits for a session's news before it looks at the user's signals,
-/// the drain file and the budgets again.
-const TICK: Duration = Duration::from_millis(200);
-
-/// What a session's thread sends the dispatcher.
-enum Msg {
-    Event(Box<GrindEvent>),
-    Settled(u64, Box<Result<Settled, GrindError>>),
-}
-
-/// Forwards a session thread's events to the dispatcher.
-struct Forward(mpsc::Sender<Msg>);
-
-impl GrindObserver for Forward {
-    fn event(&mut self, e: &GrindEvent) {
-        let _ = self.0.send(Msg::Event(Box::new(e.clone())));
-    }
-}
 
 /// A dispatched session not yet recorded.
 struct Live {
@@ -91,6 +74,9 @@ enum Halt {
 
 /// Runs the run's sessions k at a time until something stops it. `slot0` is the run's own
 /// worktree, which holds the run branch and is made clean at the tip at the end.
+///
+/// Each turn of the loop: land what is settled, oldest first; dispatch while a slot is free;
+/// when nothing runs, stop (or wait out a usage limit); else collect the sessions' news.
 pub(super) fn run_parallel(
     ctx: &Ctx,
     slot0: &Slot,
@@ -98,140 +84,46 @@ pub(super) fn run_parallel(
     first_seq: u64,
     obs: &mut dyn GrindObserver,
 ) -> Result<StopCause, GrindError> {
-    let k = ctx.plan.rotation.max_parallel.value.max(1);
-    progress.in_flight = Some(Vec::new());
-    let fuse = Arc::new(Fuse::new(
-        &ctx.budgets.limits,
-        progress.spent.cost_usd,
-        progress.spent.tokens,
-    ));
-    // Slot 0's files stay at the tip the grind starts from while its branch moves: say which,
-    // so that a `--resume` after a crash tells them from work done there by hand.
-    let home = home_tip_file(ctx);
-    let tip = ctx
-        .repo
-        .branch_tip(&ctx.branch)?
-        .ok_or_else(|| GrindError::BranchGone {
-            branch: ctx.branch.clone(),
-        })?;
-    std::fs::write(&home, tip.to_string())
-        .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
+    let (mut d, home) = Dispatcher::start(ctx, progress)?;
     let shared = ctx.shared();
     let git_dir = ctx.repo.git_dir().to_path_buf();
     let (tx, rx) = mpsc::channel::<Msg>();
-    let mut d = Dispatcher {
-        ctx,
-        k,
-        fuse,
-        free: BTreeMap::new(),
-        live: BTreeMap::new(),
-        landed: Vec::new(),
-        tip,
-        settings: ctx.repo.snapshot_settings()?,
-        halt: None,
-        fatal: None,
-        rate_limit: None,
-        drained_said: false,
-        abort_said: false,
-        next_seq: 0,
-    };
     let result = std::thread::scope(|scope| {
         loop {
             d.land_ready(progress, obs);
-            if d.fatal.is_none()
-                && let Err(e) = d.dispatch_all(progress, obs, &mut |slot, s| {
-                    let tx = tx.clone();
-                    let (shared, git_dir) = (&shared, &git_dir);
-                    let seq = s.seq();
-                    scope.spawn(move || {
-                        // NB: the dispatcher waits for every session it dispatched, so a
-                        // panic must still say the session ended (as a fault, not silence).
-                        let run = std::panic::AssertUnwindSafe(|| {
-                            Repo::open(git_dir).map_err(GrindError::from).and_then(|r| {
-                                let ctx = shared.ctx(&r);
-                                session::run_in_slot(&ctx, slot, s, &mut Forward(tx.clone()))
-                            })
-                        });
-                        let settled = std::panic::catch_unwind(run).unwrap_or_else(|_| {
-                            Err(GrindError::Io {
-                                what: format!("the thread of session {seq} failed"),
-                                source: std::io::Error::other("it panicked"),
-                            })
-                        });
-                        let _ = tx.send(Msg::Settled(seq, Box::new(settled)));
-                    });
-                })
-            {
-                d.fail(e);
-            }
+            d.dispatch(progress, obs, &mut |slot, s| {
+                threads::spawn_session(scope, &tx, &shared, &git_dir, slot, s)
+            });
             if d.live.is_empty() {
-                if let Some(e) = d.fatal.take() {
-                    return Err(e);
-                }
-                if let Some(limit) = d.rate_limit.take() {
-                    match stop::wait_for_reset(ctx, &progress.spent, limit, obs) {
-                        Some(cause) => return Ok(cause),
-                        None => continue,
-                    }
-                }
-                match d.halt.take() {
-                    Some(Halt::Cause(c)) => return Ok(c),
-                    Some(Halt::User) => return Ok(StopCause::user(ctx, progress, first_seq)),
-                    // Nothing runs and nothing could start, yet nothing says stop: the
-                    // scheduler is exhausted.
-                    None => return Ok(StopCause::Exhausted),
+                match d.stop_when_idle(progress, first_seq, obs) {
+                    Some(end) => return end,
+                    None => continue,
                 }
             }
-            let first = match rx.recv_timeout(TICK) {
-                Ok(m) => Some(m),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => None,
-            };
-            for m in first
-                .into_iter()
-                .chain(std::iter::from_fn(|| rx.try_recv().ok()))
-            {
-                match m {
-                    Msg::Event(e) => obs.event(&e),
-                    Msg::Settled(seq, r) => {
-                        if r.is_ok() {
-                            d.hold_branch(&[seq], obs);
-                            d.hold_run_ref(&[seq], obs);
-                        }
-                        // Its agent and those still running: any of them may have done it.
-                        let running: Vec<u64> = d
-                            .live
-                            .iter()
-                            .filter(|(s, l)| **s == seq || l.settled.is_none())
-                            .map(|(s, _)| *s)
-                            .collect();
-                        d.hold_settings(&running, obs);
-                        let oldest = d.live.keys().next().copied();
-                        if let Some(l) = d.live.get_mut(&seq) {
-                            l.settled = Some(*r);
-                            // It lands now when it is the oldest; otherwise say it waits.
-                            if let Some(behind) = oldest.filter(|o| *o != seq) {
-                                obs.event(&GrindEvent::Queued {
-                                    seq,
-                                    slot: l.slot,
-                                    behind,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+            d.collect(&rx, obs);
         }
     });
     progress.in_flight = None;
-    // Slot 0's branch moved with every landing while its files stayed: make them the tip's
-    // again, so a sequential grind or `--resume` finds it clean. Whatever someone changed there
-    // by hand meanwhile (against the files it had, noted in `slot-0-tip`) is saved first.
+    tidy_home(ctx, slot0, progress, &home, obs)?;
+    result
+}
+
+/// Slot 0's branch moved with every landing while its files stayed: makes them the tip's
+/// again, so a sequential grind or `--resume` finds it clean. Whatever someone changed there
+/// by hand meanwhile (against the files it had, noted in `home`, the `slot-0-tip` file) is
+/// saved first; then `home` goes.
+fn tidy_home(
+    ctx: &Ctx,
+    slot0: &Slot,
+    progress: &Progress,
+    home: &Path,
+    obs: &mut dyn GrindObserver,
+) -> Result<(), GrindError> {
     if slot0.path.join(".git").exists() {
         super::leftovers::save_leftovers(ctx, slot0, progress.last_seq, obs)?;
     }
-    let _ = std::fs::remove_file(&home);
-    result
+    let _ = std::fs::remove_file(home);
+    Ok(())
 }
 
 /// Where a parallel grind notes the tip slot 0's files were made from:
@@ -266,7 +158,88 @@ struct Dispatcher<'c, 'a> {
     next_seq: u64,
 }
 
+impl<'c, 'a> Dispatcher<'c, 'a> {
+    /// The dispatcher of a run about to go parallel, with the path of the file that notes the
+    /// tip slot 0's files stay at (see [`home_tip_file`]), written now.
+    fn start(ctx: &'c Ctx<'a>, progress: &mut Progress) -> Result<(Self, PathBuf), GrindError> {
+        let k = ctx.plan.rotation.max_parallel.value.max(1);
+        progress.in_flight = Some(Vec::new());
+        let fuse = Arc::new(Fuse::new(
+            &ctx.budgets.limits,
+            progress.spent.cost_usd,
+            progress.spent.tokens,
+        ));
+        // Slot 0's files stay at the tip the grind starts from while its branch moves: say
+        // which, so that a `--resume` after a crash tells them from work done there by hand.
+        let home = home_tip_file(ctx);
+        let tip = ctx
+            .repo
+            .branch_tip(&ctx.branch)?
+            .ok_or_else(|| GrindError::BranchGone {
+                branch: ctx.branch.clone(),
+            })?;
+        std::fs::write(&home, tip.to_string())
+            .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
+        let d = Dispatcher {
+            ctx,
+            k,
+            fuse,
+            free: BTreeMap::new(),
+            live: BTreeMap::new(),
+            landed: Vec::new(),
+            tip,
+            settings: ctx.repo.snapshot_settings()?,
+            halt: None,
+            fatal: None,
+            rate_limit: None,
+            drained_said: false,
+            abort_said: false,
+            next_seq: 0,
+        };
+        Ok((d, home))
+    }
+}
+
 impl Dispatcher<'_, '_> {
+    /// Dispatches what can start now (nothing after a fault); a fault doing it is [`Self::fail`].
+    fn dispatch(
+        &mut self,
+        progress: &mut Progress,
+        obs: &mut dyn GrindObserver,
+        spawn: &mut dyn FnMut(Slot, session::Session),
+    ) {
+        if self.fatal.is_none()
+            && let Err(e) = self.dispatch_all(progress, obs, spawn)
+        {
+            self.fail(e);
+        }
+    }
+
+    /// Nothing runs: how the grind ends (`Some`), in this order: a fault, what the wait for a
+    /// usage limit's reset says, what stopped dispatch, else the scheduler exhausted. `None`
+    /// when the usage limit has been waited out and dispatch goes on.
+    fn stop_when_idle(
+        &mut self,
+        progress: &Progress,
+        first_seq: u64,
+        obs: &mut dyn GrindObserver,
+    ) -> Option<Result<StopCause, GrindError>> {
+        let ctx = self.ctx;
+        if let Some(e) = self.fatal.take() {
+            return Some(Err(e));
+        }
+        if let Some(limit) = self.rate_limit.take() {
+            return stop::wait_for_reset(ctx, &progress.spent, limit, obs).map(Ok);
+        }
+        Some(Ok(match self.halt.take() {
+            Some(Halt::Cause(c)) => c,
+            Some(Halt::User) => StopCause::user(ctx, progress, first_seq),
+            // Nothing runs and nothing could start, yet nothing says stop: the scheduler is
+            // exhausted.
+            None => StopCause::Exhausted,
+        }))
+    }
+
     /// Lands the oldest sessions while they are settled.
     fn land_ready(&mut self, progress: &mut Progress, obs: &mut dyn GrindObserver) {
         while self

@@ -50,21 +50,33 @@ fn create_append_read_back() {
     let ent = SeededEntropy::new(1);
     let store = RunStore::new(&repo, &clock, &ent);
     let id = RunId::parse("20261124T100000Z-0001").unwrap();
-    let run = store
-        .create_run(RunMeta::minimal(id.clone(), clock.0))
-        .unwrap();
+    create_once(&store, &id, clock.0);
+    append_two_refuse_the_rest(&store, &id);
+    let run = store.open_run(&id).unwrap();
+    read_back_two(&store, &repo, &run);
+    tip_is_the_second(&repo, &run, &id);
+    finish_and_list(&store, &id);
+}
+
+/// `create_append_read_back`: the run is created `running`; creating it again is refused.
+fn create_once(store: &RunStore<'_>, id: &RunId, now: chrono::DateTime<chrono::Utc>) {
+    let run = store.create_run(RunMeta::minimal(id.clone(), now)).unwrap();
     assert_eq!(run.state.status, RunStatus::Running);
     assert!(matches!(
-        store.create_run(RunMeta::minimal(id.clone(), clock.0)),
+        store.create_run(RunMeta::minimal(id.clone(), now)),
         Err(StoreError::RunExists(_))
     ));
+}
 
-    let a = append(&store, &id, rec("fp-hunter", SessionStatus::Ok), b"log one").unwrap();
+/// `create_append_read_back`: two sessions append (seqs 1 and 2, bytes and a reader); a
+/// duplicate seq and another run's record are refused.
+fn append_two_refuse_the_rest(store: &RunStore<'_>, id: &RunId) {
+    let a = append(store, id, rec("fp-hunter", SessionStatus::Ok), b"log one").unwrap();
     assert_eq!(a.seq, 1);
     assert_eq!(a.record.transcript_path, "transcripts/session-0001.log");
     let b = store
         .append_session(
-            &id,
+            id,
             SessionAppend {
                 record: rec("docs", SessionStatus::Error),
                 transcript: TranscriptSource::Reader(&mut &b"log two"[..]),
@@ -79,35 +91,42 @@ fn create_append_read_back() {
     let mut dup = rec("x", SessionStatus::Ok);
     dup.seq = 2;
     assert!(matches!(
-        append(&store, &id, dup, b""),
+        append(store, id, dup, b""),
         Err(StoreError::DuplicateSeq { seq: 2, .. })
     ));
     let mut other = rec("x", SessionStatus::Ok);
     other.run_id = "someone-else".into();
     assert!(matches!(
-        append(&store, &id, other, b""),
+        append(store, id, other, b""),
         Err(StoreError::RunMismatch { .. })
     ));
+}
 
-    let run = store.open_run(&id).unwrap();
+/// `create_append_read_back`: the state, records, transcripts, patches and scratchpad read
+/// back as the two sessions left them.
+fn read_back_two(store: &RunStore<'_>, repo: &crate::git::Repo, run: &Run) {
     assert_eq!(run.state.last_session_seq, 2);
     assert_eq!(run.state.consumed.sessions, 2);
     assert_eq!(run.state.consumed.tokens.input, 200);
     assert_eq!(run.state.scheduler, serde_json::json!({"rotation": 2}));
-    let records = store.records(&run).unwrap();
+    let records = store.records(run).unwrap();
     assert_eq!(
         records.iter().map(|r| r.seq).collect::<Vec<_>>(),
         vec![1, 2]
     );
     assert_eq!(records[1].prompt, "docs");
-    assert_eq!(store.record(&run, 1).unwrap().unwrap().prompt, "fp-hunter");
-    assert!(store.record(&run, 9).unwrap().is_none());
-    let tb = store.transcript_blob(&run, 2).unwrap().unwrap();
+    assert_eq!(store.record(run, 1).unwrap().unwrap().prompt, "fp-hunter");
+    assert!(store.record(run, 9).unwrap().is_none());
+    let tb = store.transcript_blob(run, 2).unwrap().unwrap();
     assert_eq!(repo.read_blob(tb).unwrap(), b"log two");
-    assert!(store.patch_blob(&run, 2).unwrap().is_some());
-    assert!(store.patch_blob(&run, 1).unwrap().is_none());
-    assert_eq!(store.scratchpad(&run).unwrap(), "notes\n");
+    assert!(store.patch_blob(run, 2).unwrap().is_some());
+    assert!(store.patch_blob(run, 1).unwrap().is_none());
+    assert_eq!(store.scratchpad(run).unwrap(), "notes\n");
+}
 
+/// `create_append_read_back`: the tip is the second session's commit, on the first's, with
+/// its subject, summary and trailers; the run ref moved three times.
+fn tip_is_the_second(repo: &crate::git::Repo, run: &Run, id: &RunId) {
     // Root commit has no parent; each later one has exactly the previous tip.
     let tip = repo.commit_info(run.tip).unwrap().unwrap();
     assert_eq!(tip.parents.len(), 1);
@@ -119,10 +138,13 @@ fn create_append_read_back() {
     );
     assert_eq!(trailer(&tip.message, "Pitboss-Status"), Some("error"));
     assert_eq!(repo.reflog_len(&id.ref_name()).unwrap(), 3);
+}
 
+/// `create_append_read_back`: the finished run is listed finished, with its two sessions.
+fn finish_and_list(store: &RunStore<'_>, id: &RunId) {
     store
         .update_run(
-            &id,
+            id,
             RunUpdate {
                 subject: format!("run {id} finished: finished (scheduler exhausted)"),
                 status: Some(RunStatus::Finished),

@@ -181,13 +181,7 @@ fn incoming_checks_name_the_first_problem() {
         .unwrap()
         .commit;
     let caps = Caps::default();
-    assert_eq!(store.check_incoming(&id, good, None, caps).unwrap(), None);
-    let other = RunId::parse("r2").unwrap();
-    let why = store
-        .check_incoming(&other, good, None, caps)
-        .unwrap()
-        .unwrap();
-    assert!(why.contains("run.json") && why.contains("r1"), "{why}");
+    good_only_as_itself(&store, &id, good, caps);
 
     let tree = repo.commit_info(good).unwrap().unwrap().tree;
     let on_top = |edits: &[TreeEdit]| {
@@ -195,8 +189,38 @@ fn incoming_checks_name_the_first_problem() {
         repo.write_commit(t2, &[good], "x", &crate::git::Identity::fallback(), clock.0)
             .unwrap()
     };
+    for (edits, needle) in bad_edits(&repo) {
+        let c = on_top(&edits);
+        let why = store.check_incoming(&id, c, None, caps).unwrap().unwrap();
+        assert!(why.contains(needle), "{needle:?} not in {why:?}");
+        // Only the commits the local tip lacks are checked; the bad one is among them.
+        assert!(
+            store
+                .check_incoming(&id, c, Some(good), caps)
+                .unwrap()
+                .is_some()
+        );
+    }
+    transcript_over_its_cap(&store, &id, good, caps);
+}
+
+/// `incoming_checks_name_the_first_problem`: a good run passes as itself, and is refused as
+/// another run (its run.json names it).
+fn good_only_as_itself(store: &RunStore<'_>, id: &RunId, good: Oid, caps: Caps) {
+    assert_eq!(store.check_incoming(id, good, None, caps).unwrap(), None);
+    let other = RunId::parse("r2").unwrap();
+    let why = store
+        .check_incoming(&other, good, None, caps)
+        .unwrap()
+        .unwrap();
+    assert!(why.contains("run.json") && why.contains("r1"), "{why}");
+}
+
+/// `incoming_checks_name_the_first_problem`: edits that make a run's tree bad, each with
+/// what the check must say of it.
+fn bad_edits(repo: &crate::git::Repo) -> Vec<(Vec<TreeEdit>, &'static str)> {
     let blob = |b: &[u8]| repo.write_blob(b).unwrap();
-    let cases: Vec<(Vec<TreeEdit>, &str)> = vec![
+    vec![
         (
             vec![TreeEdit::Blob {
                 path: "evil.txt".into(),
@@ -231,25 +255,17 @@ fn incoming_checks_name_the_first_problem() {
             }],
             "unexpected directory \"transcripts/00/session-0002.log\"",
         ),
-    ];
-    for (edits, needle) in cases {
-        let c = on_top(&edits);
-        let why = store.check_incoming(&id, c, None, caps).unwrap().unwrap();
-        assert!(why.contains(needle), "{needle:?} not in {why:?}");
-        // Only the commits the local tip lacks are checked; the bad one is among them.
-        assert!(
-            store
-                .check_incoming(&id, c, Some(good), caps)
-                .unwrap()
-                .is_some()
-        );
-    }
+    ]
+}
+
+/// `incoming_checks_name_the_first_problem`: a transcript over its cap is named, with the cap.
+fn transcript_over_its_cap(store: &RunStore<'_>, id: &RunId, good: Oid, caps: Caps) {
     let small = Caps {
         transcript: 1000,
         ..caps
     };
     let why = store
-        .check_incoming(&id, good, None, small)
+        .check_incoming(id, good, None, small)
         .unwrap()
         .unwrap();
     assert!(

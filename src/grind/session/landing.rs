@@ -113,24 +113,15 @@ pub(in crate::grind) fn land_settled(
         ..
     } = q;
     hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
-    tracing::debug!(
-        target: "pitboss::landing",
-        seq = s.seq(),
-        slot = slot_no,
-        result = ?landing.result,
-        onto = %landing.onto,
-        commits = landing.commits.len(),
-        ms = %format_args!("{:.1}", clock.elapsed().as_secs_f64() * 1000.0),
-        "landing"
+    tell_landing(
+        s.seq(),
+        slot_no,
+        &landing,
+        &verdict,
+        patch.is_some(),
+        clock,
+        obs,
     );
-    obs.event(&GrindEvent::Landing {
-        seq: s.seq(),
-        slot: slot_no,
-        landing: landing.clone(),
-        ms: clock.elapsed().as_millis() as u64,
-        not_landed: (!verdict.land).then_some(verdict.status),
-        patch_saved: patch.is_some(),
-    });
     let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
     rec.landing = Some(landing);
     rec.ended_at = ended_at;
@@ -143,6 +134,37 @@ pub(in crate::grind) fn land_settled(
     };
     let run = record::finish(ctx, &slot, progress, s, done, obs)?;
     Ok(Landing { slot, run, landed })
+}
+
+/// Says how a landing went, in the debug log (`pitboss::landing`) and to the observer: what it
+/// did, onto which tip, and how long it took since `clock`.
+fn tell_landing(
+    seq: u64,
+    slot_no: u32,
+    landing: &LandingRecord,
+    verdict: &Verdict,
+    patch_saved: bool,
+    clock: Instant,
+    obs: &mut dyn GrindObserver,
+) {
+    tracing::debug!(
+        target: "pitboss::landing",
+        seq,
+        slot = slot_no,
+        result = ?landing.result,
+        onto = %landing.onto,
+        commits = landing.commits.len(),
+        ms = %format_args!("{:.1}", clock.elapsed().as_secs_f64() * 1000.0),
+        "landing"
+    );
+    obs.event(&GrindEvent::Landing {
+        seq,
+        slot: slot_no,
+        landing: landing.clone(),
+        ms: clock.elapsed().as_millis() as u64,
+        not_landed: (!verdict.land).then_some(verdict.status),
+        patch_saved,
+    });
 }
 
 /// One landing in progress.

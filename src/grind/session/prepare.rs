@@ -1,8 +1,11 @@
 //! A session's first stage: the worktree reset to the run branch's tip, the in-flight marker
 //! and the scratchpad written, and the agent's input composed, before anything runs.
 
+use std::path::Path;
+
 use super::{Dispatch, InFlight, Session, marker_path};
 use crate::agent::{self, SessionSpec};
+use crate::git::Oid;
 use crate::grind::compose::{InputParts, compose};
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
@@ -25,20 +28,7 @@ pub(in crate::grind) fn prepare(
     } = d;
     let slot_no = parallel.as_ref().map(|p| p.slot);
     let planned = ctx.plan.prompt(prompt);
-    let branch = &ctx.branch;
-    let base = ctx
-        .repo
-        .branch_tip(branch)?
-        .ok_or_else(|| GrindError::BranchGone {
-            branch: branch.clone(),
-        })?;
-    let wt = slot.repo();
-    // Sessions end clean, so this is usually a no-op; a status check is cheaper than a
-    // forced checkout.
-    let now_state = wt.worktree_state()?;
-    if now_state.dirty || now_state.head != base {
-        wt.reset_hard_clean(base)?;
-    }
+    let base = reset_to_tip(ctx, slot)?;
     let started_at = ctx.clock.now();
     let budget = planned.map(|p| p.session_budget());
     let timeout = budget
@@ -65,16 +55,7 @@ pub(in crate::grind) fn prepare(
     };
     write_marker(slot, &marker)?;
     let run_dir = slot.run_dir().to_path_buf();
-    let files = agent::SessionFiles::in_dir(&run_dir);
-    std::fs::write(&files.scratchpad, &progress.scratchpad).map_err(GrindError::io(format!(
-        "cannot write {}",
-        files.scratchpad.display()
-    )))?;
-    if parallel.is_some() {
-        let copy = run_dir.join(super::SNAPSHOT_FILE);
-        std::fs::write(&copy, &progress.scratchpad)
-            .map_err(GrindError::io(format!("cannot write {}", copy.display())))?;
-    }
+    write_scratchpad(&run_dir, &progress.scratchpad, parallel.is_some())?;
     let input = compose(&InputParts {
         run_id: ctx.run.as_str(),
         seq,
@@ -103,6 +84,41 @@ pub(in crate::grind) fn prepare(
         hook_log: Vec::new(),
         parallel,
     })
+}
+
+/// The run branch's tip, the slot's worktree made clean at it.
+fn reset_to_tip(ctx: &Ctx, slot: &Slot) -> Result<Oid, GrindError> {
+    let branch = &ctx.branch;
+    let base = ctx
+        .repo
+        .branch_tip(branch)?
+        .ok_or_else(|| GrindError::BranchGone {
+            branch: branch.clone(),
+        })?;
+    let wt = slot.repo();
+    // Sessions end clean, so this is usually a no-op; a status check is cheaper than a
+    // forced checkout.
+    let now_state = wt.worktree_state()?;
+    if now_state.dirty || now_state.head != base {
+        wt.reset_hard_clean(base)?;
+    }
+    Ok(base)
+}
+
+/// Writes the scratchpad the agent reads and edits in `run_dir` and, for a parallel session,
+/// the copy it started from (to merge its edits into the run's at landing).
+fn write_scratchpad(run_dir: &Path, scratchpad: &str, parallel: bool) -> Result<(), GrindError> {
+    let files = agent::SessionFiles::in_dir(run_dir);
+    std::fs::write(&files.scratchpad, scratchpad).map_err(GrindError::io(format!(
+        "cannot write {}",
+        files.scratchpad.display()
+    )))?;
+    if parallel {
+        let copy = run_dir.join(super::SNAPSHOT_FILE);
+        std::fs::write(&copy, scratchpad)
+            .map_err(GrindError::io(format!("cannot write {}", copy.display())))?;
+    }
+    Ok(())
 }
 
 pub(super) fn write_marker(slot: &Slot, m: &InFlight) -> Result<(), GrindError> {

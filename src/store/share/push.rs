@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{Remote, Result, ShareError};
-use crate::git::{NetCommand, NetError, Oid, PushFlag, Rejection, parse_push_porcelain};
+use crate::git::{NetCommand, NetError, Oid, PushFlag, PushLine, Rejection, parse_push_porcelain};
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::{RunStore, StoreError};
 
@@ -148,18 +148,61 @@ impl PushReport {
     }
 }
 
+/// What a push sends: its refspecs, the leases it takes, the refs to probe first (`lease.rs`).
+#[derive(Default)]
+struct Outgoing {
+    refspecs: Vec<String>,
+    leases: super::lease::Leases,
+    probes: super::lease::Probes,
+}
+
+impl PushReport {
+    /// The report of a push to `remote` before anything is pushed.
+    fn empty(remote: &Remote) -> PushReport {
+        PushReport {
+            remote: remote.target.clone(),
+            refs: Vec::new(),
+            skipped: Vec::new(),
+            unchanged: 0,
+            deleted_there: Vec::new(),
+            deleted_since_fetch: Vec::new(),
+            branches_deleted_there: Vec::new(),
+            remote_messages: Vec::new(),
+            untracked: Vec::new(),
+        }
+    }
+}
+
 impl RunStore<'_> {
     /// Pushes runs to `remote` (see [`PushOptions`]) and records what the remote accepted in
     /// the tracking refs. Rejections are in the report, not errors; an error means the push
     /// did not happen at all (unreachable remote, unknown run).
     pub fn push(&self, remote: &Remote, opts: &PushOptions) -> Result<PushReport> {
+        let selected = self.runs_to_push(opts)?;
+        let mut report = PushReport::empty(remote);
+        let mut out = Outgoing::default();
+        for (id, tip) in selected {
+            self.add_run(remote, opts, id, tip, &mut out, &mut report)?;
+        }
+        self.settle_probes(remote, &out.probes, &mut out.refspecs, &mut report)?;
+        if out.refspecs.is_empty() {
+            return Ok(report);
+        }
+        let lines = self.send(remote, &out, &mut report)?;
+        self.take_outcomes(remote, &lines, &mut report)?;
+        self.settle_stale_leases(remote, &out.leases, &mut report)?;
+        Ok(report)
+    }
+
+    /// The local runs `opts` names (each must exist here), or every local run, with its tip.
+    fn runs_to_push(&self, opts: &PushOptions) -> Result<Vec<(RunId, Oid)>> {
         let local: Vec<(RunId, Oid)> = self
             .repo
             .refs_with_prefix(RUN_REF_PREFIX)?
             .into_iter()
             .filter_map(|(name, oid)| RunId::from_ref_name(&name)?.ok().map(|id| (id, oid)))
             .collect();
-        let selected: Vec<(RunId, Oid)> = match &opts.runs {
+        Ok(match &opts.runs {
             Some(ids) => ids
                 .iter()
                 .map(|id| {
@@ -171,166 +214,215 @@ impl RunStore<'_> {
                 })
                 .collect::<Result<_>>()?,
             None => local,
-        };
-        let mut report = PushReport {
-            remote: remote.target.clone(),
-            refs: Vec::new(),
-            skipped: Vec::new(),
-            unchanged: 0,
-            deleted_there: Vec::new(),
-            deleted_since_fetch: Vec::new(),
-            branches_deleted_there: Vec::new(),
-            remote_messages: Vec::new(),
-            untracked: Vec::new(),
-        };
-        let mut refspecs = Vec::new();
+        })
+    }
+
+    /// Adds run `id` at `tip` (and its branch, with `opts.branches`) to the push, or says in
+    /// the report why it is left out: deleted on the remote, unchanged, behind the remote's
+    /// copy, unreadable here.
+    fn add_run(
+        &self,
+        remote: &Remote,
+        opts: &PushOptions,
+        id: RunId,
+        tip: Oid,
+        out: &mut Outgoing,
+        report: &mut PushReport,
+    ) -> Result<()> {
         // Only a default push leases (`lease.rs`): naming a run publishes it whatever happened.
-        let mut leases = super::lease::Leases::new();
-        let mut probes = super::lease::Probes::new();
         let lease = opts.runs.is_none();
-        for (id, tip) in selected {
-            let gone = self.is_gone_from(&remote.name, &id)?;
-            if gone && opts.runs.is_none() {
-                report.deleted_there.push(id);
-                continue;
+        let gone = self.is_gone_from(&remote.name, &id)?;
+        if gone && opts.runs.is_none() {
+            report.deleted_there.push(id);
+            return Ok(());
+        }
+        let tracking = self.repo.ref_target(&id.tracking_ref_name(&remote.name))?;
+        let branch = match opts.branches {
+            true => self.branch_to_push(&remote.name, &id)?,
+            false => None,
+        };
+        if lease && let Some((name, b, true)) = &branch {
+            let theirs = self
+                .repo
+                .ref_target(&remote.name.branch_tracking_ref(name))?;
+            self.lease_and_probe(out, name, theirs, *b)?;
+        }
+        if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
+            // The history is there; the code may have moved on its own (merged by hand).
+            match branch {
+                Some((name, b, true)) => push_branch(&mut out.refspecs, report, &id, name, b),
+                _ => report.unchanged += 1,
             }
-            let tracking = self.repo.ref_target(&id.tracking_ref_name(&remote.name))?;
-            let branch = match opts.branches {
-                true => self.branch_to_push(&remote.name, &id)?,
-                false => None,
-            };
-            if lease && let Some((name, b, true)) = &branch {
-                let theirs = self
-                    .repo
-                    .ref_target(&remote.name.branch_tracking_ref(name))?;
-                self.lease_if_forward(&mut leases, name, theirs, *b)?;
-                self.probe_if_diverged(&mut probes, name, theirs, *b)?;
-            }
-            if tracking == Some(tip) && opts.runs.is_none() && !opts.all {
-                // The history is there; the code may have moved on its own (merged by hand).
-                match branch {
-                    Some((name, b, true)) => push_branch(&mut refspecs, &mut report, &id, name, b),
-                    _ => report.unchanged += 1,
-                }
-                continue;
-            }
-            if let Some(t) = tracking
-                && t != tip
-                && self.repo.is_commit(t)
-                && self.repo.is_ancestor(tip, t)?
-            {
+            return Ok(());
+        }
+        if self.behind(tip, tracking)? {
+            report.skipped.push(SkippedRun {
+                run: id,
+                why: format!(
+                    "behind its copy on {}: fetch brings it up to date",
+                    remote.target
+                ),
+            });
+            return Ok(());
+        }
+        let refname = id.ref_name();
+        let sessions = match self.summary_at(&id, &refname, tip) {
+            Ok(s) => Some(s.sessions),
+            Err(e) if e.is_user_error() => {
                 report.skipped.push(SkippedRun {
                     run: id,
-                    why: format!(
-                        "behind its copy on {}: fetch brings it up to date",
-                        remote.target
-                    ),
+                    why: format!("it cannot be read here: {e}"),
                 });
-                continue;
+                return Ok(());
             }
-            let refname = id.ref_name();
-            let sessions = match self.summary_at(&id, &refname, tip) {
-                Ok(s) => Some(s.sessions),
-                Err(e) if e.is_user_error() => {
-                    report.skipped.push(SkippedRun {
-                        run: id,
-                        why: format!("it cannot be read here: {e}"),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if lease {
-                self.lease_if_forward(&mut leases, &refname, tracking, tip)?;
-                self.probe_if_diverged(&mut probes, &refname, tracking, tip)?;
-            }
-            refspecs.push(format!("{tip}:{refname}"));
-            report.refs.push(PushedRef {
-                run: id.clone(),
-                kind: RefKind::Run,
-                refname,
-                oid: tip.to_string(),
-                sessions,
-                recreated: gone,
-                outcome: PushOutcome::NotReported,
-            });
-            if let Some((name, b, _)) = branch {
-                push_branch(&mut refspecs, &mut report, &id, name, b);
-            }
+            Err(e) => return Err(e.into()),
+        };
+        if lease {
+            self.lease_and_probe(out, &refname, tracking, tip)?;
         }
-        self.settle_probes(remote, &probes, &mut refspecs, &mut report)?;
-        if refspecs.is_empty() {
-            return Ok(report);
+        out.refspecs.push(format!("{tip}:{refname}"));
+        report.refs.push(PushedRef {
+            run: id.clone(),
+            kind: RefKind::Run,
+            refname,
+            oid: tip.to_string(),
+            sessions,
+            recreated: gone,
+            outcome: PushOutcome::NotReported,
+        });
+        if let Some((name, b, _)) = branch {
+            push_branch(&mut out.refspecs, report, &id, name, b);
         }
+        Ok(())
+    }
+
+    /// Whether `tip` is behind `theirs` (what the remote was last seen to have): pushing it
+    /// could only be rejected; fetch brings it up to date.
+    fn behind(&self, tip: Oid, theirs: Option<Oid>) -> Result<bool> {
+        Ok(match theirs {
+            Some(t) => t != tip && self.repo.is_commit(t) && self.repo.is_ancestor(tip, t)?,
+            None => false,
+        })
+    }
+
+    /// Leases `refname` when `tip` fast-forwards what we last saw there (`theirs`), and probes
+    /// it first when it does not descend from it (`lease.rs`).
+    fn lease_and_probe(
+        &self,
+        out: &mut Outgoing,
+        refname: &str,
+        theirs: Option<Oid>,
+        tip: Oid,
+    ) -> Result<()> {
+        self.lease_if_forward(&mut out.leases, refname, theirs, tip)?;
+        self.probe_if_diverged(&mut out.probes, refname, theirs, tip)
+    }
+
+    /// Runs `git push` (in chunks of the command line's size, each with its leases) and
+    /// returns its porcelain lines; the remote's messages go into the report. A push that
+    /// failed without a line is an error.
+    fn send(
+        &self,
+        remote: &Remote,
+        out: &Outgoing,
+        report: &mut PushReport,
+    ) -> Result<Vec<PushLine>> {
         let mut lines = Vec::new();
-        for chunk in argv_chunks(&refspecs, MAX_REFSPEC_BYTES) {
+        for chunk in argv_chunks(&out.refspecs, MAX_REFSPEC_BYTES) {
             let chunk_leases: Vec<(String, Oid)> = chunk
                 .iter()
                 .filter_map(|spec| {
                     let dst = spec.split_once(':')?.1;
-                    leases.get(dst).map(|t| (dst.to_string(), *t))
+                    out.leases.get(dst).map(|t| (dst.to_string(), *t))
                 })
                 .collect();
             let cmd = NetCommand::push(&remote.target, chunk, &chunk_leases);
-            let out = self.repo.run_net(&cmd)?;
-            let parsed = parse_push_porcelain(&out.stdout);
-            if parsed.is_empty() && !out.success {
-                return Err(ShareError::Net(NetError::failed(&cmd, &out)));
+            let result = self.repo.run_net(&cmd)?;
+            let parsed = parse_push_porcelain(&result.stdout);
+            if parsed.is_empty() && !result.success {
+                return Err(ShareError::Net(NetError::failed(&cmd, &result)));
             }
-            report.remote_messages.extend(out.remote_messages());
+            report.remote_messages.extend(result.remote_messages());
             lines.extend(parsed);
         }
+        Ok(lines)
+    }
+
+    /// Gives each pushed ref the outcome git reported for it and records what the remote
+    /// accepted in its tracking ref.
+    fn take_outcomes(
+        &self,
+        remote: &Remote,
+        lines: &[PushLine],
+        report: &mut PushReport,
+    ) -> Result<()> {
         let by_ref: HashMap<&str, _> = lines.iter().map(|l| (l.to.as_str(), l)).collect();
         for r in &mut report.refs {
             let Some(line) = by_ref.get(r.refname.as_str()) else {
                 continue;
             };
-            r.outcome = match line.flag {
-                PushFlag::New => PushOutcome::Created,
-                PushFlag::FastForward | PushFlag::Forced => PushOutcome::Updated,
-                PushFlag::UpToDate => PushOutcome::UpToDate,
-                PushFlag::Deleted | PushFlag::Rejected => {
-                    let reason = Rejection::classify(&line.summary, line.reason.as_deref());
-                    PushOutcome::Rejected {
-                        message: reason.describe(),
-                        reason,
-                    }
-                }
-            };
+            r.outcome = outcome_of(line);
             if !r.outcome.is_rejected() {
-                let oid = Oid::from_str(&r.oid).map_err(|e| ShareError::Unexpected {
-                    op: "push",
-                    remote: remote.target.clone(),
-                    why: e.to_string(),
-                })?;
-                // NB: the remote has the ref now, whatever happens here: a tracking ref we
-                // cannot record (after a short retry, for a concurrent fetch's lock) is
-                // reported with the push, not turned into a failure of it.
-                let name = match r.kind {
-                    RefKind::Run => r.run.tracking_ref_name(&remote.name),
-                    RefKind::Branch => remote.name.branch_tracking_ref(&r.refname),
-                };
-                let msg = format!("pitboss: pushed to {}", remote.target);
-                let mut result = self.repo.set_ref(&name, oid, &msg);
-                for _ in 0..10 {
-                    if result.is_ok() {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                    result = self.repo.set_ref(&name, oid, &msg);
-                }
-                if let Err(e) = result {
-                    report.untracked.push(SkippedRun {
-                        run: r.run.clone(),
-                        why: e.to_string(),
-                    });
-                } else if r.kind == RefKind::Run && r.recreated {
-                    self.clear_gone(&remote.name, &r.run)?;
-                }
+                self.track_pushed(remote, r, &mut report.untracked)?;
             }
         }
-        self.settle_stale_leases(remote, &leases, &mut report)?;
-        Ok(report)
+        Ok(())
+    }
+
+    /// Records a ref the remote accepted in its tracking ref (and a recreated run as no longer
+    /// deleted there).
+    fn track_pushed(
+        &self,
+        remote: &Remote,
+        r: &PushedRef,
+        untracked: &mut Vec<SkippedRun>,
+    ) -> Result<()> {
+        let oid = Oid::from_str(&r.oid).map_err(|e| ShareError::Unexpected {
+            op: "push",
+            remote: remote.target.clone(),
+            why: e.to_string(),
+        })?;
+        // NB: the remote has the ref now, whatever happens here: a tracking ref we cannot
+        // record (after a short retry, for a concurrent fetch's lock) is reported with the
+        // push, not turned into a failure of it.
+        let name = match r.kind {
+            RefKind::Run => r.run.tracking_ref_name(&remote.name),
+            RefKind::Branch => remote.name.branch_tracking_ref(&r.refname),
+        };
+        let msg = format!("pitboss: pushed to {}", remote.target);
+        let mut result = self.repo.set_ref(&name, oid, &msg);
+        for _ in 0..10 {
+            if result.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            result = self.repo.set_ref(&name, oid, &msg);
+        }
+        if let Err(e) = result {
+            untracked.push(SkippedRun {
+                run: r.run.clone(),
+                why: e.to_string(),
+            });
+        } else if r.kind == RefKind::Run && r.recreated {
+            self.clear_gone(&remote.name, &r.run)?;
+        }
+        Ok(())
+    }
+}
+
+/// What git's porcelain line says the remote did with a ref.
+fn outcome_of(line: &PushLine) -> PushOutcome {
+    match line.flag {
+        PushFlag::New => PushOutcome::Created,
+        PushFlag::FastForward | PushFlag::Forced => PushOutcome::Updated,
+        PushFlag::UpToDate => PushOutcome::UpToDate,
+        PushFlag::Deleted | PushFlag::Rejected => {
+            let reason = Rejection::classify(&line.summary, line.reason.as_deref());
+            PushOutcome::Rejected {
+                message: reason.describe(),
+                reason,
+            }
+        }
     }
 }
 
@@ -389,11 +481,7 @@ impl RunStore<'_> {
             return Ok(None);
         };
         let theirs = self.repo.ref_target(&remote.branch_tracking_ref(&name))?;
-        if let Some(t) = theirs
-            && t != tip
-            && self.repo.is_commit(t)
-            && self.repo.is_ancestor(tip, t)?
-        {
+        if self.behind(tip, theirs)? {
             // Behind the remote's copy: pushing could only be rejected; fetch brings it up.
             return Ok(None);
         }
