@@ -77,8 +77,8 @@ pub(crate) const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this proj
 # command = "./my-agent.sh"  # e.g.
 
 # Prices, to estimate the cost of sessions whose agent reports none (over the built-in table).
-# A price list in litellm's model_prices_and_context_window.json format (Aider installs one);
-# unset: none.
+# A price list in litellm's model_prices_and_context_window.json format (Aider installs one).
+# Unset: none.
 # [budgets]
 # price_file = "model_prices_and_context_window.json"  # e.g.
 # Or one table per model name (as in [agent] model), US dollars per million tokens

@@ -45,6 +45,7 @@ mod grind_secrets;
 mod grind_skip;
 mod grind_tamper;
 mod hostile_output;
+mod init_scaffold;
 mod pretty_cli;
 mod prompts_cli;
 mod provenance_cli;
