@@ -44,6 +44,7 @@ mod grind_run;
 mod grind_secrets;
 mod grind_skip;
 mod grind_tamper;
+mod grind_uncommitted;
 mod hostile_output;
 mod init_scaffold;
 mod pretty_cli;
