@@ -71,12 +71,18 @@ mod tests {
     fn the_warning_names_the_files_and_the_command() {
         assert_eq!(warning(&[]), None);
         let one = warning(&[".pitboss/config.toml".into()]).unwrap();
-        assert!(one.contains(": .pitboss/config.toml. The run works here"), "{one}");
+        assert!(
+            one.contains(": .pitboss/config.toml. The run works here"),
+            "{one}"
+        );
         assert!(one.ends_with(COMMIT_COMMAND), "{one}");
         let many: Vec<String> = (0..7).map(|i| format!("p{i}.md")).collect();
         assert!(warning(&many).unwrap().contains("p0.md and 6 more"));
         let root = Path::new("/r");
-        assert_eq!(relative(root, Path::new("/r/.pitboss/a.md")).as_deref(), Some(".pitboss/a.md"));
+        assert_eq!(
+            relative(root, Path::new("/r/.pitboss/a.md")).as_deref(),
+            Some(".pitboss/a.md")
+        );
         assert_eq!(relative(root, Path::new("/home/x/a.md")), None);
     }
 }

@@ -278,10 +278,10 @@ mod tests {
                     Some((t, _)) => format!("{t}.pricing.<model>"),
                     None => h.to_string(),
                 };
-            } else if let Some((key, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = ")) {
-                if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                    keys.insert(format!("{table}.{key}"));
-                }
+            } else if let Some((key, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = "))
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            {
+                keys.insert(format!("{table}.{key}"));
             }
         }
         keys
@@ -301,8 +301,17 @@ mod tests {
             .flat_map(|(t, keys)| keys.iter().map(move |k| format!("{t}.{k}")))
             .filter(|k| k != "grind.hooks" && k != "grind.budgets")
             .collect();
-        known.extend(config::TOP_BUDGET_KEYS.iter().filter(|k| **k != "pricing").map(|k| format!("budgets.{k}")));
-        assert!(config::ROOT_KEYS.iter().all(|t| ["grind", "agent", "budgets"].contains(t)));
+        known.extend(
+            config::TOP_BUDGET_KEYS
+                .iter()
+                .filter(|k| **k != "pricing")
+                .map(|k| format!("budgets.{k}")),
+        );
+        assert!(
+            config::ROOT_KEYS
+                .iter()
+                .all(|t| ["grind", "agent", "budgets"].contains(t))
+        );
         assert_eq!(scaffold_keys(), known);
     }
 

@@ -54,12 +54,22 @@ fn grind_warns_once_when_its_prompts_are_not_committed() {
             assert!(said[0].contains(file), "{args:?} names {file}: {}", said[0]);
         }
         assert!(said[0].contains(COMMIT), "{}", said[0]);
-        assert!(said[0].contains("`grind --resume` on another clone and `why`"), "{}", said[0]);
+        assert!(
+            said[0].contains("`grind --resume` on another clone and `why`"),
+            "{}",
+            said[0]
+        );
     }
     let json = grind(&sb, &["--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let listed = v["warnings"].as_array().unwrap().iter();
-    assert_eq!(listed.filter(|w| w.as_str().unwrap().contains(COMMIT)).count(), 1, "{v}");
+    assert_eq!(
+        listed
+            .filter(|w| w.as_str().unwrap().contains(COMMIT))
+            .count(),
+        1,
+        "{v}"
+    );
 
     sb.git(&["add", ".pitboss"]);
     sb.git(&["commit", "-q", "-m", "pitboss prompts"]);

@@ -72,8 +72,8 @@ fn plan(sb: &Sandbox) -> serde_json::Value {
         .env("PITBOSS_NOW", FIXED_NOW)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     values(v)
 }
 
@@ -100,8 +100,14 @@ fn uncommenting_the_scaffolds_defaults_changes_nothing() {
     let defaults: Vec<String> = scaffold.iter().map(|t| uncomment(t, false)).collect();
     for backend in ["claude", "codex"] {
         let pick = |t: &String| {
-            t.replace("# backend = \"claude\"", &format!("backend = \"{backend}\""))
-                .replace("\nbackend = \"claude\"", &format!("\nbackend = \"{backend}\""))
+            t.replace(
+                "# backend = \"claude\"",
+                &format!("backend = \"{backend}\""),
+            )
+            .replace(
+                "\nbackend = \"claude\"",
+                &format!("\nbackend = \"{backend}\""),
+            )
         };
         write_all(&sb, &scaffold.iter().map(pick).collect::<Vec<_>>());
         let before = plan(&sb);
@@ -121,7 +127,11 @@ fn uncommenting_the_scaffolds_defaults_changes_nothing() {
         uncomment(&scaffold[0], true).replace("\"nightly\"", "\"default\""),
     )
     .unwrap();
-    let out = sb.git_pitboss().args(["prompts", "validate"]).output().unwrap();
+    let out = sb
+        .git_pitboss()
+        .args(["prompts", "validate"])
+        .output()
+        .unwrap();
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert!(out.status.success(), "{said}");
     assert!(!said.contains("unknown"), "{said}");

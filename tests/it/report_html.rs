@@ -272,7 +272,12 @@ fn side_chart_widths(p: &Project, page: &Path, width: u32) -> Vec<u32> {
     let probe = p.sb.path("measure.html");
     std::fs::write(&probe, html.replace("</body>", measure)).unwrap();
     let size = format!("--window-size={width},1600");
-    let dom = headless(&chromium(), p.sb.path("").as_path(), &probe, &["--dump-dom", &size]);
+    let dom = headless(
+        &chromium(),
+        p.sb.path("").as_path(),
+        &probe,
+        &["--dump-dom", &size],
+    );
     let dom = String::from_utf8(dom).unwrap();
     let at = dom.find("data-widths=\"").expect("the probe ran") + "data-widths=\"".len();
     let list = &dom[at..at + dom[at..].find('"').unwrap()];
@@ -306,7 +311,10 @@ fn a_lone_chart_on_the_last_row_keeps_the_width_of_the_others() {
     // 1280 px: two charts a row, so each chart's third run sits alone on the last row.
     for width in [1280, 800] {
         let widths = side_chart_widths(&p, &page, width);
-        assert!(!widths.is_empty() && widths.len() % 3 == 0, "{widths:?}");
+        assert!(
+            !widths.is_empty() && widths.len().is_multiple_of(3),
+            "{widths:?}"
+        );
         assert!(
             widths.iter().all(|w| *w == widths[0]),
             "at {width} px every chart is as wide as the others (a wider one draws its axis \
