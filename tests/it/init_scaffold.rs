@@ -65,10 +65,16 @@ fn values(mut v: serde_json::Value) -> serde_json::Value {
     v
 }
 
-fn plan(sb: &Sandbox) -> serde_json::Value {
+/// The dry run's plan, once as it is and once with the back-off on (which shows `backoff_skip`).
+fn plan(sb: &Sandbox) -> [serde_json::Value; 2] {
+    [plan_with(sb, &[]), plan_with(sb, &["--backoff-after", "2"])]
+}
+
+fn plan_with(sb: &Sandbox, args: &[&str]) -> serde_json::Value {
     let out: Output = sb
         .git_pitboss()
         .args(["grind", "--dry-run", "--json"])
+        .args(args)
         .env("PITBOSS_NOW", FIXED_NOW)
         .output()
         .unwrap();
@@ -111,7 +117,8 @@ fn uncommenting_the_scaffolds_defaults_changes_nothing() {
         };
         write_all(&sb, &scaffold.iter().map(pick).collect::<Vec<_>>());
         let before = plan(&sb);
-        assert_eq!(before["agent"]["backend"]["value"], backend);
+        assert_eq!(before[0]["agent"]["backend"]["value"], backend);
+        assert_eq!(before[1]["scheduler"]["backoff"]["value"]["skip_turns"], 3);
         write_all(&sb, &defaults.iter().map(pick).collect::<Vec<_>>());
         let after = plan(&sb);
         assert_eq!(

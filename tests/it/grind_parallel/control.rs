@@ -183,7 +183,9 @@ exit 1
     );
     // (Its prompts are not committed: that warning is the only one.)
     let warned = diag(&out);
-    let warned = warned.lines().filter(|l| l.contains("warning") && !l.contains("not committed"));
+    let warned = warned
+        .lines()
+        .filter(|l| l.contains("warning") && !l.contains("not committed"));
     assert_eq!(warned.count(), 0, "{ctx}");
 }
 
