@@ -29,6 +29,33 @@ pub(crate) const DEFAULT_MAX_SESSION_SECONDS: u64 = 3600;
 /// seconds does no useful work and is recorded as a failure (`timeout`).
 pub(crate) const DEFAULT_MIN_SESSION_SECONDS: u64 = 60;
 
+/// The keys the reader accepts, table by table (the `init` scaffold shows every one of them).
+pub(crate) const ROOT_KEYS: &[&str] = &["grind", "agent", "budgets"];
+pub(crate) const GRIND_KEYS: &[&str] = &[
+    "prompts_dir",
+    "default_rotation",
+    "max_parallel",
+    "consecutive_failure_limit",
+    "verify_command",
+    "backoff_after",
+    "backoff_skip",
+    "landing_merge_drivers",
+    "hooks",
+    "budgets",
+];
+pub(crate) const AGENT_KEYS: &[&str] = &[
+    "backend",
+    "binary",
+    "args",
+    "model",
+    "permission_mode",
+    "sandbox",
+    "command",
+];
+/// `[budgets]` (prices), not `[grind.budgets]` ([`BUDGET_KEYS`]).
+pub(crate) const TOP_BUDGET_KEYS: &[&str] = &["pricing", "price_file"];
+pub(crate) const PRICING_KEYS: &[&str] = &["input", "output", "cache_read", "cache_write"];
+
 /// The whole config.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub(crate) struct Config {
@@ -261,7 +288,7 @@ impl Config {
             ..Config::default()
         };
         if let Some(root) = reader.root(&node) {
-            root.check_keys(&["grind", "agent", "budgets"], Severity::Warning);
+            root.check_keys(ROOT_KEYS, Severity::Warning);
             if let Some(g) = root.table("grind") {
                 config.grind = read_grind(&g);
             }
@@ -269,7 +296,7 @@ impl Config {
                 config.agent = read_agent(&a);
             }
             if let Some(b) = root.table("budgets") {
-                b.check_keys(&["pricing", "price_file"], Severity::Warning);
+                b.check_keys(TOP_BUDGET_KEYS, Severity::Warning);
                 config.pricing = read_pricing(&b);
                 config.price_file = b.nonblank("price_file");
             }
@@ -279,21 +306,7 @@ impl Config {
 }
 
 fn read_grind(g: &Table) -> GrindConfig {
-    g.check_keys(
-        &[
-            "prompts_dir",
-            "default_rotation",
-            "max_parallel",
-            "consecutive_failure_limit",
-            "verify_command",
-            "backoff_after",
-            "backoff_skip",
-            "landing_merge_drivers",
-            "hooks",
-            "budgets",
-        ],
-        Severity::Warning,
-    );
+    g.check_keys(GRIND_KEYS, Severity::Warning);
     let default_rotation = g.nonblank("default_rotation").filter(|r| {
         crate::fields::check_name(r, "a rotation name")
             .map_err(|m| g.problem("default_rotation", ProblemKind::Invalid(m)))
@@ -341,18 +354,7 @@ fn read_grind(g: &Table) -> GrindConfig {
 }
 
 fn read_agent(a: &Table) -> AgentConfig {
-    a.check_keys(
-        &[
-            "backend",
-            "binary",
-            "args",
-            "model",
-            "permission_mode",
-            "sandbox",
-            "command",
-        ],
-        Severity::Warning,
-    );
+    a.check_keys(AGENT_KEYS, Severity::Warning);
     let backend = a.nonblank("backend").and_then(|b| {
         Backend::parse(&b)
             .map_err(|m| a.problem("backend", ProblemKind::Invalid(m)))
@@ -405,10 +407,7 @@ fn read_pricing(b: &Table) -> BTreeMap<String, Pricing> {
         let Some(model) = p.table(&e.key) else {
             continue;
         };
-        model.check_keys(
-            &["input", "output", "cache_read", "cache_write"],
-            Severity::Warning,
-        );
+        model.check_keys(PRICING_KEYS, Severity::Warning);
         let (input, output) = (model.usd("input"), model.usd("output"));
         for (key, v) in [("input", input), ("output", output)] {
             if v.is_none() && model.get(key).is_none() {

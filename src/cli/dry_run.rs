@@ -86,7 +86,10 @@ pub(crate) fn cmd_dry_run(
         spent: &spent,
         now,
     };
-    let budgets = check_budgets(&at, repo, &paths, &mut found);
+    let mut budgets = check_budgets(&at, repo, &paths, &mut found);
+    budgets
+        .warnings
+        .extend(super::preflight::uncommitted_inputs(repo, &plan));
     let report = Report {
         ready: found.problems.is_empty(),
         problems: found.problems,

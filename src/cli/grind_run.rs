@@ -32,6 +32,11 @@ pub(crate) fn cmd_grind_run(
         Some(arg) => Some(resume_target(&store, arg)?),
     };
     let (plan, new_run) = plan_run(ctx, args, &store, resume.as_ref(), &mut req)?;
+    if !args.quiet
+        && let Some(w) = super::preflight::uncommitted_inputs(repo, &plan)
+    {
+        ctx.ui.warn(&w);
+    }
     refuse_unstartable(ctx, args, repo, &plan, new_run)?;
     let controls = GrindControls::default();
     supervise(ctx, args, &plan, &controls)?;

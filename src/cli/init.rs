@@ -8,8 +8,8 @@ use super::project::{self, Paths};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus, ui};
 use crate::grind::scaffold;
 
-/// Create .pitboss/config.toml (every key commented with its default), an example prompt and a
-/// default rotation in the current work tree.
+/// Create .pitboss/config.toml (every key, commented: its default, or an example marked e.g.
+/// when it has none), an example prompt and a default rotation in the current work tree.
 ///
 /// Files that already exist are left alone, so running it again is safe; it says what it
 /// created and what it skipped.

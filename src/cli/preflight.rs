@@ -52,3 +52,14 @@ pub(crate) fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>) -> Vec<(Stri
     }
     out
 }
+
+/// The warning that the run's prompts, rotation or config are not in HEAD as they are, if so
+/// (given once, by the dry run and the real run alike; it does not stop a run).
+pub(crate) fn uncommitted_inputs(repo: &Repo, plan: &Plan) -> Option<String> {
+    match crate::grind::inputs::not_committed(repo, plan) {
+        Ok(files) => crate::grind::inputs::warning(&files),
+        Err(e) => Some(format!(
+            "cannot tell whether the prompts, rotation and config are committed: {e}"
+        )),
+    }
+}

@@ -330,6 +330,18 @@ impl Repo {
             .unwrap_or(false)
     }
 
+    /// Whether the file at `path` (relative to the top of the work tree) is in HEAD exactly as
+    /// it is in the work tree: `false` when it is untracked, ignored, staged or edited.
+    pub fn committed_as_is(&self, path: &str) -> Result<bool> {
+        match self.inner.status_file(std::path::Path::new(path)) {
+            Ok(status) => Ok(status.is_empty()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+            Err(e) => Err(GitError::git(format!(
+                "cannot tell whether {path} is committed"
+            ))(e)),
+        }
+    }
+
     /// Runs `git maintenance run --auto --quiet` at a safe point (after an import, at the end
     /// of a run), so long runs do not leave tens of thousands of loose objects. Best effort:
     /// a failure here loses nothing and is not reported.

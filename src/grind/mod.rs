@@ -22,6 +22,7 @@ pub(crate) mod agents;
 pub(crate) mod branch;
 pub(crate) mod compose;
 mod context;
+pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;
 pub(crate) mod lock;

@@ -8,88 +8,103 @@ use std::path::{Path, PathBuf};
 use crate::config;
 use crate::plan::prompt::PromptName;
 
-/// The `.pitboss/config.toml` that `init` writes: every key, commented, with its default.
+/// The `.pitboss/config.toml` that `init` writes: every key the reader knows, commented, with
+/// its built-in default, or marked `# e.g.` when it has none (tested: uncommenting the defaults
+/// changes nothing, and no key is missing).
 pub(crate) const CONFIG_TEMPLATE: &str = r#"# git-pitboss settings for this project (committed, so the team shares them).
-# Every key is optional; the values shown are the defaults. `git pitboss prompts validate`
-# checks this file, and docs/config.md (in git-pitboss's source) explains each key.
+# Every key is optional. A commented `key = value` line shows the built-in default; a line
+# ending in `# e.g.` shows an example for a key that is unset by default (what unset means
+# is said beside it). `git pitboss prompts validate` checks this file, and docs/config.md
+# (in git-pitboss's source) explains each key.
 
 [grind]
 # Folder of the project's prompts, relative to the top of the work tree.
 # prompts_dir = ".pitboss/grind/prompts"
-# Rotation used without --rotation (a file in .pitboss/grind/rotations/). When unset, the
-# rotation "default" is used if it exists, else every prompt with its own settings.
-# default_rotation = "default"
+# Rotation used without --rotation (a file in .pitboss/grind/rotations/, which must exist).
+# Unset: the rotation "default" if it exists, else every prompt with its own settings.
+# default_rotation = "nightly"  # e.g.
 # Sessions run at once (prompts must also set `parallel_safe: true`).
 # max_parallel = 1
 # Stop after this many failed sessions in a row (0: never).
 # consecutive_failure_limit = 3
 # Shell command run in the session's worktree after prompts with `verify: true`;
-# a non-zero exit fails the session. No default.
-# verify_command = "cargo test"
+# a non-zero exit fails the session. Unset: none.
+# verify_command = "cargo test"  # e.g.
 # Back-off: after this many sessions in a row that changed nothing, a prompt sits out
 # `backoff_skip` of its turns (0: off).
 # backoff_after = 0
 # backoff_skip = 3
+# How a parallel landing treats overlapping edits: "text" (they conflict) or "respect"
+# (the merge drivers of the repository's .gitattributes decide).
+# landing_merge_drivers = "text"
 
 [grind.hooks]
-# Shell commands run around sessions, in the session's worktree (no defaults).
-# pre_session = "hooks/pre-session.sh"
-# post_session = "hooks/post-session.sh"
-# on_failure = "hooks/on-failure.sh"
+# Shell commands run around sessions, in the session's worktree (unset: none).
+# pre_session = "hooks/pre-session.sh"  # e.g.
+# post_session = "hooks/post-session.sh"  # e.g.
+# on_failure = "hooks/on-failure.sh"  # e.g.
+# A hook running longer than this is stopped.
 # timeout_seconds = 300
 
 [grind.budgets]
-# Run budgets (no limit by default); rotations and the command line override them.
-# max_iterations = 100
-# max_cost_usd = 25.0
-# max_tokens = 10000000
+# Run budgets (unset: no limit); rotations and the command line override them.
+# max_iterations = 100  # e.g.
+# max_cost_usd = 25.0  # e.g.
+# max_tokens = 10000000  # e.g.
 # Session limits for prompts that set none. A session past its cost cap is cut (claude, codex,
 # gemini and aider report usage as they go; the `command` backend cannot be capped).
 # max_session_seconds = 3600
-# max_session_cost_usd = 2.0
+# Unset: no cost limit per session.
+# max_session_cost_usd = 2.0  # e.g.
 # With --until: start no session with less than this many seconds left.
 # min_session_seconds = 60
 
 [agent]
 # claude | codex | gemini | aider | command | demo (any other agent runs as a `command`)
 # backend = "claude"
-# The agent CLI's program (default: `claude`, `codex`, `gemini` or `aider`, found on PATH).
-# binary = "claude"
+# The agent CLI's program. Unset: the backend's own (`claude`, `codex`, `gemini` or `aider`),
+# found on PATH.
+# binary = "/opt/claude/bin/claude"  # e.g.
 # Extra arguments for the agent.
 # args = []
-# Model name passed to the agent (default: the agent's own default).
-# model = "claude-sonnet-4-5"
+# Model name passed to the agent. Unset: the agent's own default.
+# model = "claude-sonnet-4-5"  # e.g.
 # Claude Code only: default | acceptEdits | bypassPermissions | plan | dontAsk
 # permission_mode = "bypassPermissions"
-# The command line of the `command` backend (run with `sh -c`, prompt on stdin).
-# command = "./my-agent.sh"
+# Codex only: read-only | workspace-write | danger-full-access
+# sandbox = "danger-full-access"
+# The command line of the `command` backend (run with `sh -c`, prompt on stdin); it needs one.
+# command = "./my-agent.sh"  # e.g.
 
 # Prices, to estimate the cost of sessions whose agent reports none (over the built-in table).
-# A price list in litellm's model_prices_and_context_window.json format (Aider installs one):
+# A price list in litellm's model_prices_and_context_window.json format (Aider installs one).
+# Unset: none.
 # [budgets]
-# price_file = "model_prices_and_context_window.json"
-# Or one table per model name (as in [agent] model), US dollars per million tokens:
-# [budgets.pricing."claude-sonnet-4-5"]
-# input = 3.0
-# output = 15.0
-# cache_read = 0.3
-# cache_write = 3.75
+# price_file = "model_prices_and_context_window.json"  # e.g.
+# Or one table per model name (as in [agent] model), US dollars per million tokens
+# (input and output are required in a table; the cache prices default to 0):
+# [budgets.pricing."claude-sonnet-4-5"]  # e.g.
+# input = 3.0  # e.g.
+# output = 15.0  # e.g.
+# cache_read = 0.3  # e.g.
+# cache_write = 3.75  # e.g.
 "#;
 
 /// The example prompt `init` writes.
 pub(crate) const EXAMPLE_PROMPT: &str = r#"---
 # A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
-# instructions given to the agent. Only `name` and `description` are required.
+# instructions given to the agent. Only `name` and `description` are required; a commented
+# line shows a field's default, or ends in `# e.g.` when it is unset by default.
 name: tidy
 description: Make one small, safe improvement to the code base
 weight: 1
 # every: 1
-# max_runs: 10
+# max_runs: 10  # e.g.; unset: no limit
 # verify: false
 # parallel_safe: false
-# tags: [maintenance]
-# max_session_seconds: 1800
-# max_session_cost_usd: 1.0
+# tags: [maintenance]  # e.g.; unset: none
+# max_session_seconds: 1800  # e.g.; unset: the rotation's, else the config's, else 3600
+# max_session_cost_usd: 1.0  # e.g.; unset: the rotation's, else the config's, else none
 ---
 Find one small, clearly safe improvement in this repository (a typo, an unclear comment, a
 missing test for an edge case, dead code) and make it. Keep the change small and focused,
@@ -101,29 +116,30 @@ If you find nothing worth changing, change nothing and say so in your summary.
 
 /// The default rotation `init` writes.
 pub(crate) const DEFAULT_ROTATION: &str = r#"# The rotation used when `grind` is given no --rotation (see [grind] default_rotation).
-# Without [[prompts]] entries, every prompt takes part with its own settings.
+# Without [[prompts]] entries, every prompt takes part with its own settings. Every key here
+# is unset by default (the prompt's or the config's value applies): the values are examples.
 
-# description = "every prompt, by weight"
-# max_parallel = 1
+# description = "every prompt, by weight"  # e.g.
+# max_parallel = 2  # e.g.
 
 # [[prompts]]
-# name = "tidy"
-# weight_override = 2
-# every_override = 1
-# max_runs_override = 10
+# name = "tidy"  # e.g.
+# weight_override = 2  # e.g.
+# every_override = 1  # e.g.
+# max_runs_override = 10  # e.g.
 
 # [hooks]
-# pre_session = "hooks/pre-session.sh"
-# post_session = "hooks/post-session.sh"
-# on_failure = "hooks/on-failure.sh"
+# pre_session = "hooks/pre-session.sh"  # e.g.
+# post_session = "hooks/post-session.sh"  # e.g.
+# on_failure = "hooks/on-failure.sh"  # e.g.
 
 # [budgets]
-# max_iterations = 50
-# max_cost_usd = 10.0
-# max_tokens = 5000000
-# consecutive_failure_limit = 3
-# max_session_seconds = 1800
-# max_session_cost_usd = 1.0
+# max_iterations = 50  # e.g.
+# max_cost_usd = 10.0  # e.g.
+# max_tokens = 5000000  # e.g.
+# consecutive_failure_limit = 3  # e.g.
+# max_session_seconds = 1800  # e.g.
+# max_session_cost_usd = 1.0  # e.g.
 "#;
 
 /// A new prompt named `name`.
@@ -131,18 +147,18 @@ pub(crate) fn prompt_template(name: &PromptName) -> String {
     format!(
         r#"---
 # A prompt for `git pitboss grind`: YAML frontmatter between the --- lines, then the
-# instructions given to the agent. Only `name` and `description` are required; the
-# commented lines show the other fields with their defaults.
+# instructions given to the agent. Only `name` and `description` are required; a commented
+# line shows a field's default, or says `e.g.` when it is unset by default.
 name: {name}
 description: Say in one line what this prompt asks the agent to do
-# weight: 1                   # share of picks within a rotation
-# every: 1                    # take part every N-th rotation
-# max_runs: 10                # at most this many sessions per run (default: no limit)
-# verify: false               # run [grind] verify_command after each session
-# parallel_safe: false        # may run alongside other sessions
-# tags: []                    # for --tag / --skip-tag
-# max_session_seconds: 3600   # wall-clock limit of one session
-# max_session_cost_usd: 1.0   # cost limit of one session
+# weight: 1                  # share of picks within a rotation
+# every: 1                   # take part every N-th rotation
+# max_runs: 10               # e.g.; unset: no limit of sessions per run
+# verify: false              # run [grind] verify_command after each session
+# parallel_safe: false       # may run alongside other sessions
+# tags: []                   # for --tag / --skip-tag
+# max_session_seconds: 1800  # e.g.; unset: the rotation's, else the config's, else 3600
+# max_session_cost_usd: 1.0  # e.g.; unset: the rotation's, else the config's, else none
 ---
 Describe the task for the agent here: what to look for, what to change, how to check the
 result, and what to do when there is nothing to do.
@@ -247,6 +263,56 @@ mod tests {
         assert_eq!((p.name.as_str(), p.weight), ("hunt-bugs", 1));
         let r = rotation::parse(DEFAULT_ROTATION, Path::new("default.toml")).unwrap();
         assert!(r.prompts.is_empty());
+    }
+
+    /// The `table.key` of every commented `# key = value` line of the config scaffold, the
+    /// table being the last header above it (`[x]` or `# [x]`), a model's name as `<model>`.
+    fn scaffold_keys() -> std::collections::BTreeSet<String> {
+        let mut table = String::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for line in CONFIG_TEMPLATE.lines() {
+            let bare = line.trim_start_matches("# ");
+            if let Some(h) = bare.strip_prefix('[') {
+                let h = h.split(']').next().unwrap_or_default();
+                table = match h.split_once(".pricing.") {
+                    Some((t, _)) => format!("{t}.pricing.<model>"),
+                    None => h.to_string(),
+                };
+            } else if let Some((key, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = "))
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            {
+                keys.insert(format!("{table}.{key}"));
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_config_scaffold_shows_every_key_the_reader_knows() {
+        let tables: [(&str, &[&str]); 5] = [
+            ("grind", config::GRIND_KEYS),
+            ("grind.hooks", config::HOOK_KEYS),
+            ("grind.budgets", config::BUDGET_KEYS),
+            ("agent", config::AGENT_KEYS),
+            ("budgets.pricing.<model>", config::PRICING_KEYS),
+        ];
+        let mut known: std::collections::BTreeSet<String> = tables
+            .iter()
+            .flat_map(|(t, keys)| keys.iter().map(move |k| format!("{t}.{k}")))
+            .filter(|k| k != "grind.hooks" && k != "grind.budgets")
+            .collect();
+        known.extend(
+            config::TOP_BUDGET_KEYS
+                .iter()
+                .filter(|k| **k != "pricing")
+                .map(|k| format!("budgets.{k}")),
+        );
+        assert!(
+            config::ROOT_KEYS
+                .iter()
+                .all(|t| ["grind", "agent", "budgets"].contains(t))
+        );
+        assert_eq!(scaffold_keys(), known);
     }
 
     #[test]

@@ -260,3 +260,65 @@ fn two_runs_side_by_side_and_errors() {
         "{folder:?}"
     );
 }
+
+/// The rendered width of each figure of the side-by-side charts, in pixels, as laid out by
+/// headless Chromium in a window `width` wide (a copy of the page that writes them into the
+/// DOM; the report itself runs no script).
+fn side_chart_widths(p: &Project, page: &Path, width: u32) -> Vec<u32> {
+    let html = std::fs::read_to_string(page).unwrap();
+    let measure = "<script>document.body.setAttribute('data-widths', Array.from(document.\
+        querySelectorAll('.charts-side figure')).map(f => Math.round(f.getBoundingClientRect()\
+        .width)).join(','))</script></body>";
+    let probe = p.sb.path("measure.html");
+    std::fs::write(&probe, html.replace("</body>", measure)).unwrap();
+    let size = format!("--window-size={width},1600");
+    let dom = headless(
+        &chromium(),
+        p.sb.path("").as_path(),
+        &probe,
+        &["--dump-dom", &size],
+    );
+    let dom = String::from_utf8(dom).unwrap();
+    let at = dom.find("data-widths=\"").expect("the probe ran") + "data-widths=\"".len();
+    let list = &dom[at..at + dom[at..].find('"').unwrap()];
+    list.split(',').map(|w| w.parse().unwrap()).collect()
+}
+
+#[test]
+#[cfg_attr(
+    pitboss_lacks = "chromium",
+    ignore = "chromium not installed (apt-get install chromium)"
+)]
+fn a_lone_chart_on_the_last_row_keeps_the_width_of_the_others() {
+    let p = Project::new();
+    p.prompt("commit", "").agent(AGENT);
+    for _ in 0..3 {
+        let out = p.grind(&["--max-iterations", "2"]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let refs = p.sb.git(&[
+        "for-each-ref",
+        "--format=%(refname:lstrip=3)",
+        "refs/pitboss/grind/",
+    ]);
+    let runs: Vec<&str> = refs.lines().collect();
+    assert_eq!(runs.len(), 3, "{refs}");
+    let page = p.sb.path("three.html");
+    let mut args = vec!["report"];
+    args.extend(&runs);
+    args.extend(["--html", page.to_str().unwrap()]);
+    p.sb.ok(&args, "");
+    // 1280 px: two charts a row, so each chart's third run sits alone on the last row.
+    for width in [1280, 800] {
+        let widths = side_chart_widths(&p, &page, width);
+        assert!(
+            !widths.is_empty() && widths.len().is_multiple_of(3),
+            "{widths:?}"
+        );
+        assert!(
+            widths.iter().all(|w| *w == widths[0]),
+            "at {width} px every chart is as wide as the others (a wider one draws its axis \
+             text larger): {widths:?}"
+        );
+    }
+}
