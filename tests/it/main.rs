@@ -30,6 +30,7 @@ mod grind_flood;
 mod grind_hooks;
 mod grind_interrupt;
 mod grind_kept;
+mod grind_leftover_warning;
 mod grind_ledger;
 mod grind_live;
 mod grind_orphans;
