@@ -65,8 +65,10 @@ fn processes_that_left_the_group_are_warned_about_with_their_count() {
         assert_eq!(status, "ok", "PITBOSS_CGROUPS={cgroups}");
         assert_eq!(
             warnings,
-            ["session 1: ended 2 process(es) the agent left running outside its process group \
-              (setsid)"],
+            [
+                "session 1: ended 2 process(es) the agent left running outside its process group \
+              (setsid)"
+            ],
             "PITBOSS_CGROUPS={cgroups}"
         );
     }
