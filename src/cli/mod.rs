@@ -46,6 +46,7 @@ mod stats;
 mod sync;
 mod ui;
 mod watch;
+mod watch_cols;
 mod watch_draw;
 mod watch_fit;
 mod why;

@@ -36,7 +36,7 @@ pub(crate) struct WatchArgs {
     /// The run (default: the newest run a grind is running here).
     run: Option<String>,
     /// Print one text snapshot of the dashboard and exit (what a pipe always gets); its size is
-    /// $COLUMNS x $LINES, else 120 x 40.
+    /// $COLUMNS x $LINES, else 120 x 40. Below 30 x 8, the least it can draw, it draws 30 x 8.
     #[arg(long)]
     once: bool,
 }
@@ -84,14 +84,10 @@ fn newest_running(store: &RunStore<'_>) -> CliResult<RunId> {
 }
 
 fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
-    let size = |var: &str, default: u16| {
-        std::env::var(var)
-            .ok()
-            .and_then(|v| v.parse::<u16>().ok())
-            .filter(|n| *n >= 20)
-            .unwrap_or(default)
-    };
-    let (w, h) = (size("COLUMNS", 120), size("LINES", 40));
+    let (w, h) = (
+        snapshot_size("COLUMNS", 120, MIN_SIZE.0)?,
+        snapshot_size("LINES", 40, MIN_SIZE.1)?,
+    );
     let seq = d.seq_at(0);
     let lines = match seq {
         Some(seq) => read_transcript(&src, d, seq)?,
@@ -110,6 +106,29 @@ fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
     use std::io::Write;
     std::io::stdout().write_all(to_text(&screen, w, h).as_bytes())?;
     Ok(ExitStatus::Success)
+}
+
+/// The least a snapshot draws (columns, lines): the sessions table's seq, prompt and status,
+/// the per-prompt box's prompt and sessions, a row of each, the key line.
+const MIN_SIZE: (u16, u16) = (30, 8);
+
+/// `$COLUMNS` or `$LINES` for a snapshot: `default` when unset or empty, at least `min`.
+fn snapshot_size(var: &str, default: u16, min: u16) -> CliResult<u16> {
+    let value = std::env::var_os(var).unwrap_or_default();
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(default);
+    }
+    match text.trim().parse::<u16>() {
+        Ok(n) => Ok(n.max(min)),
+        Err(_) => Err(CliError::user(anyhow::anyhow!(
+            "{var} is {text:?}: watch --once needs a whole number of {}",
+            if var == "LINES" { "lines" } else { "columns" }
+        ))
+        .hint(format!(
+            "unset {var} for {default}, or set it to the size you want"
+        ))),
+    }
 }
 
 fn read_transcript(src: &Source<'_>, d: &Dashboard, seq: u64) -> CliResult<Vec<Line<'static>>> {

@@ -15,12 +15,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Widget};
 
 use super::escape::{one_line, terminal_safe};
+use super::watch_cols::{Fitted, fit, fit_spans, session_columns, totals_columns};
 use super::watch_fit::{
     cut_at_word, keys_text, more_line, split_heights, totals_shown, wrap_words,
 };
 use crate::agent::readable::Entry;
 use crate::watch::Dashboard;
-use crate::watch::model::short_duration;
 
 /// What the screen shows besides the data.
 pub struct Screen<'a> {
@@ -121,7 +121,7 @@ impl Screen<'_> {
                 Style::new().fg(Color::Yellow),
             ));
         }
-        let second = Line::from(vec![
+        let second = vec![
             Span::styled("agent ", dim),
             Span::raw(opt(&d.agent)),
             Span::styled("  model ", dim),
@@ -130,10 +130,12 @@ impl Screen<'_> {
             Span::raw(opt(&d.branch).trim_start_matches("refs/heads/").to_string()),
             Span::styled("  rotation ", dim),
             Span::raw(opt(&d.rotation)),
-        ]);
-        let mut lines = vec![Line::from(first)];
+        ];
+        // Past the edge, the run line and the facts line end in `…`.
+        let width = usize::from(area.width);
+        let mut lines = vec![Line::from(fit_spans(first, width))];
         if facts {
-            lines.push(second);
+            lines.push(Line::from(fit_spans(second, width)));
         }
         let below = lines.len() as u16;
         Paragraph::new(lines).render(area, buf);
@@ -151,8 +153,15 @@ impl Screen<'_> {
             };
             let line = Rect::new(area.x, y, area.width, 1);
             // The bar gives way to the numbers in a narrow pane (label, space, text).
-            let room = usize::from(area.width).saturating_sub(12 + g.text.chars().count());
-            Paragraph::new(gauge_line(g, room.min(30), color)).render(line, buf);
+            let width = usize::from(area.width);
+            let room = width.saturating_sub(12 + g.text.chars().count());
+            if room > 0 {
+                Paragraph::new(gauge_line(g, room.min(30), color)).render(line, buf);
+            } else {
+                // No room for a bar: the label and the numbers, cut after a whole word.
+                let text = cut_at_word(&format!("{} {}", g.label, g.text), width);
+                Paragraph::new(text).render(line, buf);
+            }
         }
     }
 
@@ -160,7 +169,10 @@ impl Screen<'_> {
         let d = self.d;
         let n = area.height.saturating_sub(3) as usize;
         let rows = d.rows(self.top, n, self.now);
-        let slots = d.has_slots();
+        let (cols, order) = session_columns(&rows, d.has_slots());
+        // The status column is coloured by the status.
+        let status = cols.iter().position(|c| c.labels[0] == "status");
+        let fitted = fit(&cols, area.width.saturating_sub(2), &order);
         let body = rows.iter().enumerate().map(|(i, r)| {
             let mut style = Style::new();
             if r.live {
@@ -169,49 +181,18 @@ impl Screen<'_> {
             if self.top + i == self.selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            let mut cells = vec![Cell::from(format!("{:04}", r.seq))];
-            if slots {
-                cells.push(Cell::from(
-                    r.slot.map(|k| k.to_string()).unwrap_or_default(),
-                ));
-            }
-            cells.extend([
-                Cell::from(one_line(&r.prompt).into_owned()),
-                Cell::from(Span::styled(r.status.clone(), status_style(&r.status))),
-                Cell::from(r.duration.clone()),
-                Cell::from(r.tokens.clone()),
-                Cell::from(r.cost.clone()),
-                Cell::from(one_line(&r.summary).into_owned()),
-            ]);
-            Row::new(cells).style(style)
+            let cells = fitted.iter().map(|c| {
+                let text = c.cells[i].clone();
+                if Some(c.index) == status {
+                    Cell::from(Span::styled(text, status_style(&r.status)))
+                } else {
+                    Cell::from(text)
+                }
+            });
+            Row::new(cells.collect::<Vec<_>>()).style(style)
         });
-        // A parallel run's table has a slot column, after the seq.
-        let slot_width = if slots {
-            [Constraint::Length(4)].as_slice()
-        } else {
-            &[]
-        };
-        let widths = [Constraint::Length(5)]
-            .iter()
-            .chain(slot_width)
-            .chain(&[
-                Constraint::Length(20),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(9),
-                Constraint::Length(9),
-                Constraint::Fill(1),
-            ])
-            .copied()
-            .collect::<Vec<_>>();
         let title = format!(" sessions ({}) ", d.row_count());
-        let mut header = vec!["seq"];
-        if slots {
-            header.push("slot");
-        }
-        header.extend(["prompt", "status", "time", "tokens", "cost", "summary"]);
-        Table::new(body, widths)
-            .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+        fitted_table(body, &fitted)
             .block(Block::new().borders(Borders::ALL).title(title))
             .render(area, buf);
     }
@@ -264,47 +245,14 @@ pub(crate) fn gauge_line(
 /// The per-prompt box: the totals that fit, then a line saying how many did not.
 fn prompt_totals(area: Rect, buf: &mut Buffer, totals: &[crate::watch::model::PromptTotal]) {
     let (shown, more) = totals_shown(area.height, totals.len());
-    let rows = totals[..shown].iter().map(|t| {
-        let cost = if t.unknown_cost == 0 {
-            format!("${:.4}", t.cost_usd)
-        } else if t.unknown_cost == t.sessions {
-            "unknown".into()
-        } else {
-            format!("≥ ${:.4}", t.cost_usd)
-        };
-        Row::new(vec![
-            one_line(&t.prompt).into_owned(),
-            t.sessions.to_string(),
-            t.ok.to_string(),
-            t.failed.to_string(),
-            t.tokens.to_string(),
-            cost,
-            short_duration(t.seconds),
-        ])
-    });
-
-    let widths = [
-        Constraint::Length(21),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(10),
-        Constraint::Length(12),
-        Constraint::Fill(1),
-    ];
+    let (cols, order) = totals_columns(&totals[..shown]);
+    let fitted = fit(&cols, area.width.saturating_sub(2), &order);
+    let rows = (0..shown).map(|i| Row::new(fitted.iter().map(|c| c.cells[i].clone())));
     let block = Block::new().borders(Borders::ALL).title(" per prompt ");
     if shown == 0 {
         block.render(area, buf);
     } else {
-        Table::new(rows, widths)
-            .header(
-                Row::new([
-                    "prompt", "sessions", "ok", "failed", "tokens", "cost", "time",
-                ])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
-            )
-            .block(block)
-            .render(area, buf);
+        fitted_table(rows, &fitted).block(block).render(area, buf);
     }
     // Across the whole row, not in the prompt column: under the rows shown, above the border
     // (in a box of one line, that line alone).
@@ -351,6 +299,13 @@ fn help(area: Rect, buf: &mut Buffer) {
     Paragraph::new(text.collect::<Vec<_>>())
         .block(Block::new().borders(Borders::ALL).title(" keys "))
         .render(r, buf);
+}
+
+/// A table of `fitted` columns with their headings, bold.
+fn fitted_table<'a>(rows: impl IntoIterator<Item = Row<'a>>, fitted: &[Fitted]) -> Table<'a> {
+    let widths = fitted.iter().map(|c| Constraint::Length(c.width));
+    let header = Row::new(fitted.iter().map(|c| c.label.clone()));
+    Table::new(rows, widths).header(header.style(Style::new().add_modifier(Modifier::BOLD)))
 }
 
 fn status_style(status: &str) -> Style {

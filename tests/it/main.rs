@@ -31,6 +31,7 @@ mod grind_hooks;
 mod grind_interrupt;
 mod grind_kept;
 mod grind_ledger;
+mod grind_leftover_warning;
 mod grind_live;
 mod grind_orphans;
 mod grind_orphans_parallel;
@@ -71,6 +72,7 @@ mod store_parallel_cli;
 mod store_stress;
 mod views_cli;
 mod watch_cli;
+mod watch_narrow;
 mod watch_short;
 mod worktree_cli;
 

@@ -115,3 +115,51 @@ fn why_reads_a_claude_transcript_as_a_person_does() {
     );
     assert!(!why.contains("{\"type\""), "raw stream-json: {why}");
 }
+
+/// A silent agent's session: `--pretty` said nothing at all and exited 0 (issue 22), which reads
+/// as "it did not work". It says the transcript is empty, as a note like its other lines, while
+/// `--transcript` prints the stored bytes: none.
+#[test]
+fn pretty_says_so_when_the_transcript_is_empty() {
+    let p = crate::support::grind::Project::new();
+    p.prompt("quiet", "").agent("true\n");
+    let out = p.grind(&["--max-iterations", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = p.only_run();
+    let show = |flag: &str| {
+        p.sb.git_pitboss()
+            .args(["show", &run, "1", flag])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let exact = show("--transcript");
+    assert!(exact.status.success(), "{}", stderr(&exact));
+    assert_eq!(exact.stdout, b"");
+    let pretty = show("--pretty");
+    assert!(pretty.status.success(), "{}", stderr(&pretty));
+    assert_eq!(
+        stdout(&pretty),
+        "· (the transcript is empty: the agent printed nothing)\n"
+    );
+    assert_eq!(stderr(&pretty), "");
+}
+
+/// A session recorded with no transcript (`record` without `--transcript`) by no agent grind
+/// ran: whether anything was printed is not known, only that the transcript is empty.
+#[test]
+fn pretty_says_so_when_a_recorded_transcript_is_empty() {
+    let sb = Sandbox::new();
+    let mut cmd = sb.git_pitboss();
+    cmd.args(["record", RUN, "--create"]);
+    let out = run_with_stdin(&mut cmd, &record_json("write", "ok", None));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pretty = sb
+        .git_pitboss()
+        .args(["show", RUN, "1", "--pretty"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(pretty.status.success(), "{}", stderr(&pretty));
+    assert_eq!(stdout(&pretty), "· (the transcript is empty)\n");
+}
