@@ -127,7 +127,7 @@ fn stop_extra(
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut m = progress.state_extra();
     if let StopCause::Budget {
-        reason: StopReason::Iterations { limit },
+        reason: StopReason::Iterations { limit, .. },
     } = stop
     {
         m.insert(
