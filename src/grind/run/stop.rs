@@ -96,6 +96,7 @@ pub(super) fn finish(
         .filter(|r| r.seq > this.first_seq)
         .collect();
     let c = crate::store::Consumed::from_records(mine.iter().copied());
+    let all = crate::store::Consumed::from_records(progress.records.iter());
     let summary = GrindSummary {
         run: ctx.run.clone(),
         run_ref: ctx.run.ref_name(),
@@ -112,6 +113,12 @@ pub(super) fn finish(
         worktree_kept,
         resumed: this.resumed,
         landings: super::LandingCounts::of(mine.iter().copied()),
+        run_sessions: all.sessions,
+        run_by_status: all.by_status,
+        run_tokens: all.tokens.total(),
+        run_token_parts: all.tokens,
+        run_cost_usd: all.cost_usd,
+        run_unknown_cost_sessions: all.unknown_cost_sessions,
     };
     obs.event(&GrindEvent::RunFinished {
         summary: Box::new(summary.clone()),
