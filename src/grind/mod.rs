@@ -36,5 +36,6 @@ mod spent;
 
 pub(crate) mod skip_target;
 pub(crate) mod slot;
+pub(crate) mod in_force;
 pub(crate) mod started;
 pub(crate) mod sweep;

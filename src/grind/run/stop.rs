@@ -77,7 +77,7 @@ pub(super) fn finish(
             status: Some(status.clone()),
             stop_reason: Some(Some(why)),
             scheduler: Some(progress.scheduler.state().to_json()),
-            state_extra: stop_extra(progress, &stop),
+            state_extra: stop_extra(ctx, progress, &stop),
             ..Default::default()
         },
     )?;
@@ -126,13 +126,19 @@ pub(super) fn finish(
     Ok(summary)
 }
 
-/// The closing commit's state fields: the budgets' state, and the iteration limit when that is
-/// why the run stopped, so its reason can follow the records after a sync adds sessions.
+/// The closing commit's state fields: the budgets' state, the limits the run ran with (what
+/// the views show), and the iteration limit when that is why the run stopped, so its reason can
+/// follow the records after a sync adds sessions.
 fn stop_extra(
+    ctx: &Ctx,
     progress: &Progress,
     stop: &StopCause,
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut m = progress.state_extra();
+    m.insert(
+        crate::grind::in_force::LIMITS_STATE_KEY.to_string(),
+        crate::grind::in_force::to_state(&ctx.budgets.limits),
+    );
     if let StopCause::Budget {
         reason: StopReason::Iterations { limit, .. },
     } = stop
