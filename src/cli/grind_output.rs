@@ -358,11 +358,7 @@ fn closing_totals(s: &GrindSummary) -> [String; 3] {
     let mut out = [
         format!("{} ({by})", s.run_sessions),
         ledger::tokens_with_parts(&s.run_token_parts),
-        ledger::run_cost(
-            s.run_cost_usd,
-            s.run_unknown_cost_sessions,
-            s.run_sessions,
-        ),
+        ledger::run_cost(s.run_cost_usd, s.run_unknown_cost_sessions, s.run_sessions),
     ];
     if s.run_sessions != s.sessions {
         let mine = [

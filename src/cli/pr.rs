@@ -213,12 +213,19 @@ fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
         .unwrap_or_else(|| id.branch_ref());
     let short = branch.trim_start_matches("refs/heads/");
     let tomb = match store.branch_tombstone(&branch)? {
-        Some(tip) => Some((tip, store.branch_tombstone_why(&branch)?.unwrap_or_default())),
+        Some(tip) => Some((
+            tip,
+            store.branch_tombstone_why(&branch)?.unwrap_or_default(),
+        )),
         None => None,
     };
     Ok(match tomb {
         Some((tip, why)) => {
-            let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            };
             CliError::user(anyhow::anyhow!(
                 "run {id} has no branch here to propose: gc deleted {short} after its work \
                  reached the target{why}"

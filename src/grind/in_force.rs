@@ -77,7 +77,9 @@ mod tests {
             max_tokens: Some(900),
             ..Default::default()
         };
-        state.extra.insert(LIMITS_STATE_KEY.into(), to_state(&limits));
+        state
+            .extra
+            .insert(LIMITS_STATE_KEY.into(), to_state(&limits));
         let l = read(&meta, &state);
         assert_eq!(l.max_iterations, Some(5));
         assert_eq!(l.max_cost_usd, None, "the resume ran with no cost limit");

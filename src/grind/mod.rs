@@ -34,8 +34,8 @@ pub(crate) mod scaffold;
 mod session;
 mod spent;
 
+pub(crate) mod in_force;
 pub(crate) mod skip_target;
 pub(crate) mod slot;
-pub(crate) mod in_force;
 pub(crate) mod started;
 pub(crate) mod sweep;

@@ -71,11 +71,24 @@ pub(crate) enum BudgetKind {
 #[serde(tag = "budget", rename_all = "snake_case")]
 pub(crate) enum StopReason {
     /// `spent`: the sessions the run holds (more than `limit` when a resume lowered it).
-    Iterations { limit: u64, spent: u64 },
-    Time { until: DateTime<Utc> },
-    Cost { limit: f64, spent: f64 },
-    Tokens { limit: u64, spent: u64 },
-    ConsecutiveFailures { limit: u32 },
+    Iterations {
+        limit: u64,
+        spent: u64,
+    },
+    Time {
+        until: DateTime<Utc>,
+    },
+    Cost {
+        limit: f64,
+        spent: f64,
+    },
+    Tokens {
+        limit: u64,
+        spent: u64,
+    },
+    ConsecutiveFailures {
+        limit: u32,
+    },
 }
 
 impl StopReason {

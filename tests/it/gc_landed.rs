@@ -309,7 +309,9 @@ fn pr_of_a_run_whose_branch_gc_deleted_says_so_and_how_to_restore_it() {
     let said = stderr(&out);
     assert_eq!(out.status.code(), Some(4), "{said}");
     assert!(
-        said.contains(&format!("gc deleted {short} after its work reached the target")),
+        said.contains(&format!(
+            "gc deleted {short} after its work reached the target"
+        )),
         "{said}"
     );
     assert!(said.contains("merged into main"), "{said}");

@@ -52,7 +52,10 @@ fn watch_and_report_show_the_limits_a_resumed_run_last_ran_with() {
     let watch = text(&git_pitboss(&p, &["watch", &run, "--once"]));
     assert!(watch.contains("3 of 3"), "{watch}");
     assert!(watch.contains("$0.06 of $2.00"), "{watch}");
-    assert!(!watch.contains("of 2") && !watch.contains("of $1.00"), "{watch}");
+    assert!(
+        !watch.contains("of 2") && !watch.contains("of $1.00"),
+        "{watch}"
+    );
     let page = p.sb.path("r.html");
     let out = git_pitboss(&p, &["report", "--html", page.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
@@ -71,8 +74,14 @@ fn the_closing_summary_of_a_resume_shows_the_run_and_this_grind() {
         said.contains("iteration budget reached (3 sessions)"),
         "{said}"
     );
-    assert!(said.contains("sessions  3 (3 ok), 1 in this grind"), "{said}");
-    assert!(said.contains("cost      $0.0600, $0.0200 in this grind"), "{said}");
+    assert!(
+        said.contains("sessions  3 (3 ok), 1 in this grind"),
+        "{said}"
+    );
+    assert!(
+        said.contains("cost      $0.0600, $0.0200 in this grind"),
+        "{said}"
+    );
     assert!(said.contains("tokens    300"), "{said}");
 
     // The JSON summary keeps its fields (this grind's part) and adds the run's.
@@ -83,7 +92,10 @@ fn the_closing_summary_of_a_resume_shows_the_run_and_this_grind() {
     assert_eq!(s["run_sessions"], 4, "{s}");
     assert_eq!(s["run_by_status"]["ok"], 4, "{s}");
     assert_eq!(s["run_tokens"], 400, "{s}");
-    assert!((s["run_cost_usd"].as_f64().unwrap() - 0.08).abs() < 1e-9, "{s}");
+    assert!(
+        (s["run_cost_usd"].as_f64().unwrap() - 0.08).abs() < 1e-9,
+        "{s}"
+    );
 }
 
 #[test]
