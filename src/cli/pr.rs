@@ -221,18 +221,28 @@ fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
     };
     Ok(match tomb {
         Some((tip, why)) => {
+            // gc's verdict (`merged into main`, `reached main: same patches`; with `--pushed`,
+            // `pushed, not landed`): only the first two mean the work is on the target.
+            let landed = why.starts_with("merged into ") || why.starts_with("reached ");
+            let (after, already) = if landed {
+                (
+                    " after its work reached the target",
+                    "its work is already on the target; ",
+                )
+            } else {
+                ("", "")
+            };
             let why = if why.is_empty() {
                 String::new()
             } else {
                 format!(" ({why})")
             };
             CliError::user(anyhow::anyhow!(
-                "run {id} has no branch here to propose: gc deleted {short} after its work \
-                 reached the target{why}"
+                "run {id} has no branch here to propose: gc deleted {short}{after}{why}"
             ))
             .hint(format!(
-                "its work is already on the target; to propose it anyway, restore the branch \
-                 with `git branch {short} {tip}`, then run `git pitboss pr {id}` again"
+                "{already}to propose it anyway, restore the branch with `git branch {short} \
+                 {tip}`, then run `git pitboss pr {id}` again"
             ))
         }
         None => CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(

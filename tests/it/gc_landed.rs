@@ -212,6 +212,15 @@ fn a_pushed_branch_that_did_not_land_stays_unless_pushed_is_given() {
     // And the next fetch does not undo the gc.
     gp_ok(&sb, &["fetch", "origin"]);
     assert_eq!(tip(&sb, &branch), None);
+
+    // pr says why the branch is gone, without claiming the work landed.
+    let said = stderr(&gp(&sb, &["pr", &id]));
+    assert!(said.contains("(pushed, not landed)"), "{said}");
+    assert!(!said.contains("reached the target"), "{said}");
+    assert!(
+        said.contains(&format!("git branch pitboss/{id} {run_tip}")),
+        "{said}"
+    );
 }
 
 #[test]
