@@ -473,12 +473,16 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
             path.display()
         ),
         Refusal::BudgetSpent { reason, .. } => match reason {
-            StopReason::Iterations { limit } => {
-                format!("pass a larger --max-iterations (more than {limit})")
+            // More than the sessions spent: a resume that lowered the limit spent more.
+            StopReason::Iterations { limit, spent } => {
+                format!(
+                    "pass a larger --max-iterations (more than {})",
+                    limit.max(spent)
+                )
             }
             StopReason::Time { .. } => "pass a later --until".to_string(),
             StopReason::Cost { spent, .. } => {
-                format!("pass a larger --max-cost (more than {spent:.2})")
+                format!("pass a larger --max-cost (more than {})", dollars(*spent))
             }
             StopReason::Tokens { spent, .. } => {
                 format!("pass a larger --max-tokens (more than {spent})")
@@ -491,6 +495,14 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
             "raise max_runs in the prompts' frontmatter or the rotation, or start a new run".into()
         }
     }
+}
+
+/// An amount of dollars as a flag takes it: to the hundredth of a cent, trailing zeros cut
+/// (`0.04`, `0.0412`), so "more than" it never names a figure below what was spent.
+fn dollars(usd: f64) -> String {
+    let s = format!("{usd:.4}");
+    let s = s.trim_end_matches('0');
+    s.strip_suffix('.').unwrap_or(s).to_string()
 }
 
 /// Output that could not be written: serde_json's own I/O error, so a closed pipe stays quiet.

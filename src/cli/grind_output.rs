@@ -307,25 +307,13 @@ impl Human {
     }
 
     fn closing_table(&self, s: &GrindSummary) {
-        let by: Vec<String> = s
-            .by_status
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect();
-        let by = if by.is_empty() {
-            "none".to_string()
-        } else {
-            by.join(", ")
-        };
+        let [sessions, tokens, cost] = closing_totals(s);
         let lines = [
             String::new(),
             format!("run {} {}: {}", s.run, s.status, s.stop.describe()),
-            format!("  sessions  {} ({by})", s.sessions),
-            format!("  tokens    {}", ledger::tokens_with_parts(&s.token_parts)),
-            format!(
-                "  cost      {}",
-                ledger::run_cost(s.cost_usd, s.unknown_cost_sessions, s.sessions)
-            ),
+            format!("  sessions  {sessions}"),
+            format!("  tokens    {tokens}"),
+            format!("  cost      {cost}"),
             format!("  wall time {}", duration(s.wall_seconds as i64)),
             match &s.landings {
                 Some(c) => format!("  landings  {}", super::grind_landing::landings_row(c)),
@@ -353,6 +341,36 @@ impl Human {
             ));
         }
     }
+}
+
+/// The closing table's sessions, tokens and cost: the run's totals, which the stop reason and
+/// the session lines count, and this grind's part when earlier grinds ran some of them
+/// (`6 (6 ok), 2 in this grind`).
+fn closing_totals(s: &GrindSummary) -> [String; 3] {
+    let by: Vec<String> = (s.run_by_status.iter())
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    let by = if by.is_empty() {
+        "none".to_string()
+    } else {
+        by.join(", ")
+    };
+    let mut out = [
+        format!("{} ({by})", s.run_sessions),
+        ledger::tokens_with_parts(&s.run_token_parts),
+        ledger::run_cost(s.run_cost_usd, s.run_unknown_cost_sessions, s.run_sessions),
+    ];
+    if s.run_sessions != s.sessions {
+        let mine = [
+            s.sessions.to_string(),
+            s.tokens.to_string(),
+            ledger::run_cost_short(s.cost_usd, s.unknown_cost_sessions, s.sessions),
+        ];
+        for (o, m) in out.iter_mut().zip(mine) {
+            o.push_str(&format!(", {m} in this grind"));
+        }
+    }
+    out
 }
 
 /// The events file (for `git pitboss watch`) beside the observer the flags chose: every event
@@ -456,6 +474,12 @@ mod tests {
                 verify_failed: 0,
                 nothing: 0,
             }),
+            run_sessions: 2,
+            run_by_status: Default::default(),
+            run_tokens: 0,
+            run_token_parts: Default::default(),
+            run_cost_usd: 0.0,
+            run_unknown_cost_sessions: 0,
         };
         let finished = |s: &GrindSummary| {
             serde_json::to_value(GrindEvent::RunFinished {

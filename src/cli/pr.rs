@@ -169,11 +169,10 @@ struct Proposal {
 fn proposal(store: &RunStore<'_>, id: &RunId, opts: &PrOptions) -> Result<Proposal, CliError> {
     let run = store.open_run(id)?;
     let review = review(store, &run)?;
-    let head = review.branch.clone().ok_or_else(|| {
-        CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(format!(
-            "`git pitboss fetch {id}` brings the run with its branch"
-        ))
-    })?;
+    let head = match review.branch.clone() {
+        Some(head) => head,
+        None => return Err(no_branch(store, &run)?),
+    };
     let base = opts
         .base
         .clone()
@@ -201,6 +200,54 @@ fn proposal(store: &RunStore<'_>, id: &RunId, opts: &PrOptions) -> Result<Propos
         base,
         remote,
         forge_repo,
+    })
+}
+
+/// Why run `run` has no branch here to propose, and what brings it back: `fetch` when the
+/// branch lives elsewhere, the branch recreated at its tip when gc deleted it here after its
+/// work reached the target (a tombstone stands, and fetch does not undo gc).
+fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
+    let id = &run.id;
+    let branch = (run.meta.branch.as_deref())
+        .and_then(|b| id.recorded_branch_ref(b))
+        .unwrap_or_else(|| id.branch_ref());
+    let short = branch.trim_start_matches("refs/heads/");
+    let tomb = match store.branch_tombstone(&branch)? {
+        Some(tip) => Some((
+            tip,
+            store.branch_tombstone_why(&branch)?.unwrap_or_default(),
+        )),
+        None => None,
+    };
+    Ok(match tomb {
+        Some((tip, why)) => {
+            // gc's verdict (`merged into main`, `reached main: same patches`; with `--pushed`,
+            // `pushed, not landed`): only the first two mean the work is on the target.
+            let landed = why.starts_with("merged into ") || why.starts_with("reached ");
+            let (after, already) = if landed {
+                (
+                    " after its work reached the target",
+                    "its work is already on the target; ",
+                )
+            } else {
+                ("", "")
+            };
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            };
+            CliError::user(anyhow::anyhow!(
+                "run {id} has no branch here to propose: gc deleted {short}{after}{why}"
+            ))
+            .hint(format!(
+                "{already}to propose it anyway, restore the branch with `git branch {short} \
+                 {tip}`, then run `git pitboss pr {id}` again"
+            ))
+        }
+        None => CliError::user(anyhow::anyhow!("run {id} has no branch here to propose")).hint(
+            format!("`git pitboss fetch {id}` brings the run with its branch"),
+        ),
     })
 }
 

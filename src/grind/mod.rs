@@ -35,6 +35,7 @@ pub(crate) mod scaffold;
 mod session;
 mod spent;
 
+pub(crate) mod in_force;
 pub(crate) mod skip_target;
 pub(crate) mod slot;
 pub(crate) mod started;

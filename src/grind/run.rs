@@ -207,6 +207,14 @@ pub(crate) struct GrindSummary {
     /// What the landing queue did with this grind's sessions (parallel runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub landings: Option<LandingCounts>,
+    /// The same counts for the whole run, the sessions of earlier grinds included: what the
+    /// stop reason and the session lines' `(run …)` count. Equal to the above on a new run.
+    pub run_sessions: u64,
+    pub run_by_status: BTreeMap<String, u64>,
+    pub run_tokens: u64,
+    pub run_token_parts: crate::usage::Tokens,
+    pub run_cost_usd: f64,
+    pub run_unknown_cost_sessions: u64,
 }
 
 /// A parallel grind's landings, by result.

@@ -70,11 +70,25 @@ pub(crate) enum BudgetKind {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "budget", rename_all = "snake_case")]
 pub(crate) enum StopReason {
-    Iterations { limit: u64 },
-    Time { until: DateTime<Utc> },
-    Cost { limit: f64, spent: f64 },
-    Tokens { limit: u64, spent: u64 },
-    ConsecutiveFailures { limit: u32 },
+    /// `spent`: the sessions the run holds (more than `limit` when a resume lowered it).
+    Iterations {
+        limit: u64,
+        spent: u64,
+    },
+    Time {
+        until: DateTime<Utc>,
+    },
+    Cost {
+        limit: f64,
+        spent: f64,
+    },
+    Tokens {
+        limit: u64,
+        spent: u64,
+    },
+    ConsecutiveFailures {
+        limit: u32,
+    },
 }
 
 impl StopReason {
@@ -94,8 +108,8 @@ impl StopReason {
 impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StopReason::Iterations { limit } => {
-                f.write_str(&crate::store::iteration_stop_text(*limit, *limit))
+            StopReason::Iterations { limit, spent } => {
+                f.write_str(&crate::store::iteration_stop_text(*spent, *limit))
             }
             StopReason::Time { until } => {
                 write!(f, "time budget reached (until {})", until.to_rfc3339())
@@ -161,7 +175,10 @@ impl Budgets {
         let stop = if let Some(until) = l.until.filter(|u| now + min_left >= *u) {
             Some(StopReason::Time { until })
         } else if let Some(limit) = l.max_iterations.filter(|m| spent.iterations >= *m) {
-            Some(StopReason::Iterations { limit })
+            Some(StopReason::Iterations {
+                limit,
+                spent: spent.iterations,
+            })
         } else if let Some(limit) = l.max_cost_usd.filter(|m| spent.cost_usd >= *m) {
             Some(StopReason::Cost {
                 limit,
@@ -333,7 +350,7 @@ mod tests {
         assert_eq!(dispatched, 3);
         assert_eq!(
             b.check(&spent, t(10, 0)),
-            Decision::Stop(StopReason::Iterations { limit: 3 })
+            Decision::Stop(StopReason::Iterations { limit: 3, spent: 3 })
         );
     }
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{ReportError, ReportOptions, RunInput, charts};
 use crate::agent::readable::{self, Entry};
@@ -191,7 +190,7 @@ fn summary(run: &RunInput<'_>) -> Summary {
         cost,
         cost_unknown: unknown,
         budgets: budgets(
-            meta.extra.get("started_with"),
+            &crate::grind::in_force::read(meta, state),
             records.len() as u64,
             known,
             t.total(),
@@ -199,29 +198,26 @@ fn summary(run: &RunInput<'_>) -> Summary {
     }
 }
 
-/// The budgets the run was started with (`started_with` in `run.json`), each against what was
-/// spent.
+/// The budgets the run last ran with ([`crate::grind::in_force`], as `watch` shows them), each
+/// against what was spent.
 fn budgets(
-    started: Option<&Value>,
+    l: &crate::grind::in_force::InForce,
     sessions: u64,
     cost: f64,
     tokens: u64,
 ) -> Vec<(String, String)> {
-    let Some(s) = started else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    if let Some(n) = s.get("max_iterations").and_then(Value::as_u64) {
+    if let Some(n) = l.max_iterations {
         out.push(("iterations".into(), format!("{sessions} of {n}")));
     }
-    if let Some(c) = s.get("max_cost_usd").and_then(Value::as_f64) {
+    if let Some(c) = l.max_cost_usd {
         out.push(("cost".into(), format!("{} of {}", money(cost), money(c))));
     }
-    if let Some(t) = s.get("max_tokens").and_then(Value::as_u64) {
+    if let Some(t) = l.max_tokens {
         out.push(("tokens".into(), format!("{tokens} of {t}")));
     }
-    if let Some(u) = s.get("until").and_then(Value::as_str) {
-        out.push(("until".into(), u.to_string()));
+    if let Some(u) = l.until {
+        out.push(("until".into(), rfc3339::format(&u)));
     }
     out
 }

@@ -134,12 +134,15 @@ impl Dashboard {
         self.started_at = Some(run.state.started_at);
         if let Some(s) = crate::grind::started::StartedWith::read(&run.meta) {
             self.model = self.model.take().or(s.model);
-            let l = &mut self.limits;
-            l.max_iterations = l.max_iterations.or(s.max_iterations);
-            l.until = l.until.or(s.until);
-            l.max_cost_usd = l.max_cost_usd.or(s.max_cost_usd);
-            l.max_tokens = l.max_tokens.or(s.max_tokens);
         }
+        // What the run last ran with, as `report` shows it; a live grind's `run_started`
+        // event (folded in later) says the same.
+        let f = crate::grind::in_force::read(&run.meta, &run.state);
+        let l = &mut self.limits;
+        l.max_iterations = l.max_iterations.or(f.max_iterations);
+        l.until = l.until.or(f.until);
+        l.max_cost_usd = l.max_cost_usd.or(f.max_cost_usd);
+        l.max_tokens = l.max_tokens.or(f.max_tokens);
     }
 
     /// A finished session.

@@ -212,6 +212,15 @@ fn a_pushed_branch_that_did_not_land_stays_unless_pushed_is_given() {
     // And the next fetch does not undo the gc.
     gp_ok(&sb, &["fetch", "origin"]);
     assert_eq!(tip(&sb, &branch), None);
+
+    // pr says why the branch is gone, without claiming the work landed.
+    let said = stderr(&gp(&sb, &["pr", &id]));
+    assert!(said.contains("(pushed, not landed)"), "{said}");
+    assert!(!said.contains("reached the target"), "{said}");
+    assert!(
+        said.contains(&format!("git branch pitboss/{id} {run_tip}")),
+        "{said}"
+    );
 }
 
 #[test]
@@ -292,6 +301,37 @@ fn a_branch_gc_deleted_after_it_landed_comes_back_only_when_the_remote_moves_on(
     let moved = remote.git(&["rev-parse", &branch]).trim().to_string();
     gp_ok(&sb, &["fetch", "origin"]);
     assert_eq!(tip(&sb, &branch), Some(moved));
+}
+
+#[test]
+fn pr_of_a_run_whose_branch_gc_deleted_says_so_and_how_to_restore_it() {
+    let (sb, _remote, id) = pushed_run();
+    let short = format!("pitboss/{id}");
+    let branch = format!("refs/heads/{short}");
+    let was = tip(&sb, &branch).unwrap();
+    sb.git(&["merge", "-q", "--no-ff", "-m", "merge the run", &short]);
+    gp_ok(&sb, &["gc"]);
+    assert_eq!(tip(&sb, &branch), None);
+
+    // Not `fetch` (which leaves what gc deleted deleted): the branch's restoring command.
+    let out = gp(&sb, &["pr", &id]);
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains(&format!(
+            "gc deleted {short} after its work reached the target"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("merged into main"), "{said}");
+    let restore = format!("git branch {short} {was}");
+    assert!(said.contains(&restore), "{said}");
+    assert!(!said.contains("git pitboss fetch"), "{said}");
+
+    // The hint works: with the branch back, pr goes past it.
+    sb.git(&["branch", &short, &was]);
+    let said = stderr(&gp(&sb, &["pr", &id]));
+    assert!(!said.contains("no branch here"), "{said}");
 }
 
 #[test]

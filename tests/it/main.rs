@@ -61,6 +61,7 @@ mod remote_sync;
 mod remote_travel;
 mod remote_trust;
 mod report_html;
+mod resume_views;
 mod secrets_shapes;
 mod secrets_start;
 mod secrets_stored;

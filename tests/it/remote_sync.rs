@@ -158,5 +158,10 @@ fn a_synced_run_says_how_many_sessions_it_holds_in_its_stop_reason() {
         assert!(show.contains(want), "{show}");
         let ls: serde_json::Value = serde_json::from_str(&sb.ok(&["ls", "--json"], "")).unwrap();
         assert_eq!(ls[0]["stop_reason"], want, "{ls}");
+        // The gauge under that reason names the same budget (not the 1 the run started with).
+        let out = sb.git_pitboss().args(["watch", &run, "--once"]).output();
+        let watch = stdout(&out.unwrap());
+        assert!(watch.contains(&format!("({want})")), "{watch}");
+        assert!(watch.contains("3 of 2"), "{watch}");
     }
 }

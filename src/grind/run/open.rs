@@ -151,6 +151,12 @@ pub(super) fn reopen(
             subject: format!("run {id} resumed"),
             status: Some(RunStatus::Running),
             stop_reason: Some(None),
+            // The limits this grind runs with, for the views ([`crate::grind::in_force`]).
+            state_extra: [(
+                crate::grind::in_force::LIMITS_STATE_KEY.to_string(),
+                crate::grind::in_force::to_state(&budgets.limits),
+            )]
+            .into(),
             ..Default::default()
         },
     )?;

@@ -77,7 +77,7 @@ pub(super) fn finish(
             status: Some(status.clone()),
             stop_reason: Some(Some(why)),
             scheduler: Some(progress.scheduler.state().to_json()),
-            state_extra: stop_extra(progress, &stop),
+            state_extra: stop_extra(ctx, progress, &stop),
             ..Default::default()
         },
     )?;
@@ -96,6 +96,7 @@ pub(super) fn finish(
         .filter(|r| r.seq > this.first_seq)
         .collect();
     let c = crate::store::Consumed::from_records(mine.iter().copied());
+    let all = crate::store::Consumed::from_records(progress.records.iter());
     let summary = GrindSummary {
         run: ctx.run.clone(),
         run_ref: ctx.run.ref_name(),
@@ -112,6 +113,12 @@ pub(super) fn finish(
         worktree_kept,
         resumed: this.resumed,
         landings: super::LandingCounts::of(mine.iter().copied()),
+        run_sessions: all.sessions,
+        run_by_status: all.by_status,
+        run_tokens: all.tokens.total(),
+        run_token_parts: all.tokens,
+        run_cost_usd: all.cost_usd,
+        run_unknown_cost_sessions: all.unknown_cost_sessions,
     };
     obs.event(&GrindEvent::RunFinished {
         summary: Box::new(summary.clone()),
@@ -119,15 +126,21 @@ pub(super) fn finish(
     Ok(summary)
 }
 
-/// The closing commit's state fields: the budgets' state, and the iteration limit when that is
-/// why the run stopped, so its reason can follow the records after a sync adds sessions.
+/// The closing commit's state fields: the budgets' state, the limits the run ran with (what
+/// the views show), and the iteration limit when that is why the run stopped, so its reason can
+/// follow the records after a sync adds sessions.
 fn stop_extra(
+    ctx: &Ctx,
     progress: &Progress,
     stop: &StopCause,
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut m = progress.state_extra();
+    m.insert(
+        crate::grind::in_force::LIMITS_STATE_KEY.to_string(),
+        crate::grind::in_force::to_state(&ctx.budgets.limits),
+    );
     if let StopCause::Budget {
-        reason: StopReason::Iterations { limit },
+        reason: StopReason::Iterations { limit, .. },
     } = stop
     {
         m.insert(

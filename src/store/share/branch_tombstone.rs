@@ -51,6 +51,17 @@ impl RunStore<'_> {
             .and_then(|t| Oid::from_str(t.trim()).ok()))
     }
 
+    /// What the deletion of `branch` here said (gc's verdict, e.g. `merged into main`), while
+    /// its tombstone stands; empty when the tombstone says nothing past its tip.
+    pub(crate) fn branch_tombstone_why(&self, branch: &str) -> Result<Option<String>> {
+        let Some(blob) = self.repo.ref_target(&branch_tombstone_ref(branch))? else {
+            return Ok(None);
+        };
+        let text = self.repo.read_blob(blob)?;
+        let text = String::from_utf8_lossy(&text);
+        Ok(Some(text.lines().skip(2).collect::<Vec<_>>().join(" ")))
+    }
+
     /// Drops `branch`'s tombstone (the branch is here again); true when there was one.
     pub(crate) fn clear_branch_tombstone(&self, branch: &str) -> Result<bool> {
         self.repo.delete_ref(&branch_tombstone_ref(branch))

@@ -31,7 +31,7 @@ git add . && git commit -q -m "session $PITBOSS_SEQ"
     assert_eq!(summary["sessions"], 5, "{ctx}");
     assert_eq!(
         summary["stop"]["reason"],
-        serde_json::json!({"budget": "iterations", "limit": 5}),
+        serde_json::json!({"budget": "iterations", "limit": 5, "spent": 5}),
         "{ctx}"
     );
 }
