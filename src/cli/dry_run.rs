@@ -25,6 +25,25 @@ use crate::store::{Run, RunId, RunStore};
 /// How many picks the dry run shows.
 pub(crate) const PREVIEW_PICKS: usize = 20;
 
+/// The report of a dry run whose plan could not be made: its problems and warnings.
+fn finish_unplanned(
+    ctx: &Ctx,
+    args: &GrindArgs,
+    e: &plan::PlanError,
+    paths: &Paths,
+    found: &Findings,
+) -> CliResult {
+    let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
+    let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
+    finish(
+        ctx,
+        args,
+        &Report::failed(problems, warnings),
+        paths,
+        &found.hints,
+    )
+}
+
 pub(crate) fn cmd_dry_run(
     ctx: &Ctx,
     args: &GrindArgs,
@@ -48,17 +67,7 @@ pub(crate) fn cmd_dry_run(
             }
             plan
         }
-        Err(e) => {
-            let problems: Vec<String> = e.problems.iter().map(|p| paths.bare(p)).collect();
-            let warnings: Vec<String> = e.warnings.iter().map(|p| paths.bare(p)).collect();
-            return finish(
-                ctx,
-                args,
-                &Report::failed(problems, warnings),
-                &paths,
-                &found.hints,
-            );
-        }
+        Err(e) => return finish_unplanned(ctx, args, &e, &paths, &found),
     };
     let resume_id = resuming.as_ref().map(|r| r.run.id.clone());
     let resume = resuming.map(|r| r.point);

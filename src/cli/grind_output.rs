@@ -430,7 +430,11 @@ mod tests {
             cost_usd: None,
         };
         assert_eq!(serde_json::to_value(progress).unwrap()["slot"], json!(2));
+        landing_event_in_full();
+        summary_counts_landings_when_there_are_some();
+    }
 
+    fn landing_event_in_full() {
         let landing = GrindEvent::Landing {
             seq: 5,
             slot: 1,
@@ -452,7 +456,9 @@ mod tests {
                 "result": "conflict", "onto": "3f2a", "files": ["src/lib.rs"], "collided_with": [4]
             }})
         );
+    }
 
+    fn summary_counts_landings_when_there_are_some() {
         let mut summary = GrindSummary {
             run: RunId::parse("20260101T000000Z-abcd").unwrap(),
             run_ref: "refs/pitboss/grind/20260101T000000Z-abcd".into(),
