@@ -205,6 +205,16 @@ impl Screen<'_> {
         let block = Block::new().borders(Borders::ALL).title(title);
         let inner = block.inner(area);
         block.render(area, buf);
+        if self.transcript.is_empty() && self.transcript_seq.is_some() {
+            // Said, as `show --pretty` says it: a blank box reads as "watch is broken".
+            let note = cut_at_word("(the transcript is empty)", inner.width as usize);
+            Paragraph::new(Line::from(Span::styled(
+                note,
+                Style::new().fg(Color::DarkGray),
+            )))
+            .render(inner, buf);
+            return;
+        }
         // Follow the end: the last lines that fit, wrapped at the width.
         let tail = tail_wrapped(self.transcript, inner.width as usize, inner.height as usize);
         Paragraph::new(tail).render(inner, buf);

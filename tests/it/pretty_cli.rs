@@ -143,6 +143,18 @@ fn pretty_says_so_when_the_transcript_is_empty() {
         "· (the transcript is empty: the agent printed nothing)\n"
     );
     assert_eq!(stderr(&pretty), "");
+    // watch's transcript box says it too, not a blank box.
+    let screen =
+        p.sb.git_pitboss()
+            .args(["watch", &run, "--once"])
+            .env("COLUMNS", "80")
+            .env("LINES", "30")
+            .output()
+            .unwrap();
+    assert!(screen.status.success(), "{}", stderr(&screen));
+    let screen = stdout(&screen);
+    assert!(screen.contains("transcript of session 0001"), "{screen}");
+    assert!(screen.contains("(the transcript is empty)"), "{screen}");
 }
 
 /// A session recorded with no transcript (`record` without `--transcript`) by no agent grind
