@@ -308,15 +308,24 @@ impl Human {
 
     fn closing_table(&self, s: &GrindSummary) {
         let [sessions, tokens, cost] = closing_totals(s);
+        // Time and landings are this grind's own: said so when earlier grinds ran some sessions.
+        let mine = if s.run_sessions != s.sessions {
+            " (this grind)"
+        } else {
+            ""
+        };
         let lines = [
             String::new(),
             format!("run {} {}: {}", s.run, s.status, s.stop.describe()),
             format!("  sessions  {sessions}"),
             format!("  tokens    {tokens}"),
             format!("  cost      {cost}"),
-            format!("  wall time {}", duration(s.wall_seconds as i64)),
+            format!("  wall time {}{mine}", duration(s.wall_seconds as i64)),
             match &s.landings {
-                Some(c) => format!("  landings  {}", super::grind_landing::landings_row(c)),
+                Some(c) => format!(
+                    "  landings  {}{mine}",
+                    super::grind_landing::landings_row(c)
+                ),
                 None => String::new(),
             },
             format!("  run ref   {}", s.run_ref),

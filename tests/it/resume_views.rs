@@ -83,6 +83,12 @@ fn the_closing_summary_of_a_resume_shows_the_run_and_this_grind() {
         "{said}"
     );
     assert!(said.contains("tokens    300"), "{said}");
+    // The wall time is this grind's own, and says so.
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("  wall time ") && l.ends_with(" (this grind)")),
+        "{said}"
+    );
 
     // The JSON summary keeps its fields (this grind's part) and adds the run's.
     let run = p.only_run();
