@@ -136,7 +136,8 @@ impl RunStore<'_> {
     ) -> Result<RunState> {
         let id = &meta.id;
         let state = RunState::new(started_at);
-        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
+        let mut meta_json = serde_json::to_string_pretty(meta)
+            .expect("our own plain data always serialises to JSON");
         meta_json.push('\n');
         let msg = run_message(&format!("run {id} started"), None, id, &state.status);
         stream.commit(

@@ -39,7 +39,8 @@ pub fn export_run(
         .map_err(io("cannot create a temporary directory in", &parent))?;
     let root = tmp.path();
     let (jsonl, records, mut files) = export_sessions(store, run, root)?;
-    let mut meta = serde_json::to_string_pretty(&run.meta).unwrap_or_default();
+    let mut meta = serde_json::to_string_pretty(&run.meta)
+        .expect("our own plain data always serialises to JSON");
     meta.push('\n');
     write_file(root, RUN_JSON, meta.as_bytes())?;
     write_file(root, STATE_JSON, run.state.to_json().as_bytes())?;

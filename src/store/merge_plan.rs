@@ -40,7 +40,8 @@ impl SideSession {
 
     /// What makes two sessions the same session, whatever number they carry.
     pub(super) fn identity(&self) -> (u64, String) {
-        let mut v = serde_json::to_value(&self.record).unwrap_or_default();
+        let mut v = serde_json::to_value(&self.record)
+            .expect("our own plain data always serialises to JSON");
         if let Some(o) = v.as_object_mut() {
             for k in ["seq", "transcript_path", RENUMBERED_FROM] {
                 o.remove(k);

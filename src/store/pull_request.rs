@@ -55,7 +55,7 @@ impl RunStore<'_> {
         };
         update.state_extra.insert(
             PULL_REQUEST_KEY.to_string(),
-            serde_json::to_value(pr).unwrap_or_default(),
+            serde_json::to_value(pr).expect("our own plain data always serialises to JSON"),
         );
         self.update_run(id, update)
     }

@@ -156,7 +156,7 @@ impl SessionRecord {
     /// The record as one JSON line (no trailing newline).
     pub fn to_line(&self) -> String {
         // NB: serialising plain data to a String cannot fail; f64 NaN/inf become null.
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).expect("our own plain data always serialises to JSON")
     }
 
     /// Whole seconds from start to end.

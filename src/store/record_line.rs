@@ -186,7 +186,7 @@ impl From<SessionRecord> for RecordLine {
         if let Some(l) = r.landing {
             extra.insert(
                 LANDING.to_string(),
-                serde_json::to_value(l).unwrap_or_default(),
+                serde_json::to_value(l).expect("our own plain data always serialises to JSON"),
             );
         }
         let Usage {

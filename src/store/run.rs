@@ -221,7 +221,8 @@ impl RunState {
     }
 
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut s = serde_json::to_string_pretty(self)
+            .expect("our own plain data always serialises to JSON");
         s.push('\n');
         s
     }

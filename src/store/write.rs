@@ -133,7 +133,8 @@ impl RunStore<'_> {
     }
 
     fn root_tree(&self, meta: &RunMeta, state: &RunState, scratchpad: &str) -> Result<(Oid, Oid)> {
-        let mut meta_json = serde_json::to_string_pretty(meta).unwrap_or_default();
+        let mut meta_json = serde_json::to_string_pretty(meta)
+            .expect("our own plain data always serialises to JSON");
         meta_json.push('\n');
         let meta_blob = self.repo.write_blob(meta_json.as_bytes())?;
         let state_blob = self.repo.write_blob(state.to_json().as_bytes())?;
