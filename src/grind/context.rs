@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::request::{GrindControls, GrindRequest};
 use super::resume::{BUDGETS_STATE_KEY, IN_FLIGHT_STATE_KEY};
-use super::run::{GrindControls, GrindRequest};
 use crate::agent::{Adapter, Redactor};
 use crate::clock::{Clock, Entropy};
 use crate::git::Repo;

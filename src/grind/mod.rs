@@ -16,12 +16,14 @@
 //!   ([`compose`]), checks before a run ([`preflight`], [`agents`]) and the files `init`
 //!   writes ([`scaffold`]).
 //!
-//! Everything it has to say goes through a [`run::GrindObserver`]; it never prints.
+//! Everything it has to say goes through a [`event::GrindObserver`]; it never prints.
 
 pub(crate) mod agents;
 pub(crate) mod branch;
 pub(crate) mod compose;
 mod context;
+pub(crate) mod error;
+pub(crate) mod event;
 pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;
@@ -29,11 +31,13 @@ pub(crate) mod lock;
 mod parallel;
 pub(crate) mod preflight;
 pub(crate) mod reopen;
+pub(crate) mod request;
 pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod scaffold;
 mod session;
 mod spent;
+pub(crate) mod summary;
 
 pub(crate) mod in_force;
 pub(crate) mod skip_target;

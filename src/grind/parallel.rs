@@ -44,9 +44,12 @@ pub(super) use fuse::Fuse;
 use threads::Msg;
 
 use super::context::{Ctx, Progress};
-use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
+use super::error::GrindError;
+use super::event::{GrindEvent, GrindObserver};
+use super::run::stop;
 use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
+use super::summary::StopCause;
 use crate::git::{Oid, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use super::branch::{self, BranchSource};
+use super::error::GrindError;
 use super::lock::RunLock;
-use super::run::GrindError;
 use crate::git::Repo;
 use crate::plan::budget::StopReason;
 use crate::store::{Run, RunId, RunStatus, RunStore};

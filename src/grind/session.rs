@@ -25,7 +25,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::context::{Ctx, Progress};
-use super::run::{GrindError, GrindEvent, GrindObserver};
+use super::error::GrindError;
+use super::event::{GrindEvent, GrindObserver};
 use super::slot::Slot;
 use crate::agent::{
     self, Adapter, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter, DemoAdapter,

@@ -7,7 +7,8 @@ use super::hooks::{self, HookError};
 use super::{Session, marker_path};
 use crate::agent::{self, AgentEvent, AgentOutcome};
 use crate::grind::context::Ctx;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::cost_cap::CostWatch;
 

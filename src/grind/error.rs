@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::super::lock::LockError;
-use super::super::reopen::Refusal;
-use super::super::resume::ResumeError;
+use super::lock::LockError;
+use super::reopen::Refusal;
+use super::resume::ResumeError;
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError};
 use crate::plan::scheduler::SchedulerError;
