@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::context::{Ctx, Progress};
-use super::error::GrindError;
+use super::error::{GrindError, Refusal};
 use super::event::{GrindEvent, GrindObserver};
 use super::lock::RunLock;
-use super::reopen::{self, Refusal};
+use super::reopen;
 use super::request::{GrindControls, GrindRequest};
 use super::resume;
 use super::session::{self, SessionRun};
