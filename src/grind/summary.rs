@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::context::{Ctx, Progress};
 use crate::plan::budget::StopReason;
-use crate::store::{RunId, RunStatus, SessionRecord, SessionStatus, StoreError};
+use crate::store::{RunId, RunStatus, SessionRecord, SessionStatus};
 
 /// Why a run stopped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,40 +41,6 @@ pub(crate) enum StopCause {
 }
 
 impl StopCause {
-    /// The user's stop, told apart by whether this grind's last session was cut short
-    /// (recorded `aborted`: only the user's abort records a session so).
-    pub(super) fn user(ctx: &Ctx, progress: &Progress, first_seq: u64) -> StopCause {
-        // Only the user's abort ends a session of this grind as `aborted` (one a `--resume`
-        // recovered is at or before `first_seq`); in a parallel run, every one that was running,
-        // recorded in seq order among the younger sessions that landed.
-        let aborted: Vec<u64> = progress
-            .records
-            .iter()
-            .filter(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
-            .map(|r| r.seq)
-            .collect();
-        // NB: a session that had changed nothing stores no patch, so the stop reason asks the
-        // run ref rather than saying "saved as a patch" of every aborted session.
-        let saved_patches = ctx.store.open_run(&ctx.run).ok().and_then(|run| {
-            aborted
-                .iter()
-                .map(|&seq| Ok(ctx.store.patch_blob(&run, seq)?.map(|_| seq)))
-                .collect::<Result<Vec<_>, StoreError>>()
-                .ok()
-                .map(|v| v.into_iter().flatten().collect())
-        });
-        StopCause::User {
-            drained: aborted.is_empty(),
-            aborted_session: aborted.last().copied(),
-            aborted_sessions: if aborted.len() > 1 {
-                aborted
-            } else {
-                Vec::new()
-            },
-            saved_patches,
-        }
-    }
-
     /// The run status this cause leaves behind: `finished` when there is nothing more to do,
     /// `aborted` or `stopped` (both resumable) otherwise.
     pub(crate) fn run_status(&self) -> RunStatus {

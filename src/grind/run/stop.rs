@@ -3,6 +3,44 @@
 
 use super::*;
 
+// NB: here rather than beside `StopCause` (grind/summary.rs), so that the vocabulary does not
+// depend on the loop's context.
+impl StopCause {
+    /// The user's stop, told apart by whether this grind's last session was cut short
+    /// (recorded `aborted`: only the user's abort records a session so).
+    pub(in crate::grind) fn user(ctx: &Ctx, progress: &Progress, first_seq: u64) -> StopCause {
+        // Only the user's abort ends a session of this grind as `aborted` (one a `--resume`
+        // recovered is at or before `first_seq`); in a parallel run, every one that was running,
+        // recorded in seq order among the younger sessions that landed.
+        let aborted: Vec<u64> = progress
+            .records
+            .iter()
+            .filter(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
+            .map(|r| r.seq)
+            .collect();
+        // NB: a session that had changed nothing stores no patch, so the stop reason asks the
+        // run ref rather than saying "saved as a patch" of every aborted session.
+        let saved_patches = ctx.store.open_run(&ctx.run).ok().and_then(|run| {
+            aborted
+                .iter()
+                .map(|&seq| Ok(ctx.store.patch_blob(&run, seq)?.map(|_| seq)))
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
+                .ok()
+                .map(|v| v.into_iter().flatten().collect())
+        });
+        StopCause::User {
+            drained: aborted.is_empty(),
+            aborted_session: aborted.last().copied(),
+            aborted_sessions: if aborted.len() > 1 {
+                aborted
+            } else {
+                Vec::new()
+            },
+            saved_patches,
+        }
+    }
+}
+
 /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
 pub(in crate::grind) fn wait_for_reset(
     ctx: &Ctx,
