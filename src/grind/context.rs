@@ -138,7 +138,7 @@ impl Shared<'_> {
             plan: self.plan,
             req: self.req,
             controls: self.controls,
-            adapter: super::session::adapter(&self.plan.agent, &self.req.exe),
+            adapter: super::agents::adapter(&self.plan.agent, &self.req.exe),
             redactor: self.redactor.clone(),
             run: self.run.clone(),
             branch: self.branch.clone(),

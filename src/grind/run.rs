@@ -52,7 +52,7 @@ pub(crate) fn grind(
         first_seq: 0,
         resumed: req.resume.is_some(),
     };
-    let adapter = session::adapter(&plan.agent, &req.exe);
+    let adapter = super::agents::adapter(&plan.agent, &req.exe);
     let (found, agent_version) = open::check_agent(plan, adapter.as_ref(), repo, req)?;
     let store = RunStore::new(repo, clock, entropy);
     let (lock, opened) = match &req.resume {
