@@ -24,6 +24,7 @@ pub(crate) mod compose;
 mod context;
 pub(crate) mod error;
 pub(crate) mod event;
+mod fuse;
 pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;

@@ -120,7 +120,7 @@ pub(super) struct Parallel {
     /// Its own controls (its own skip and cut; the user's abort shared).
     pub(super) controls: agent::Controls,
     /// The run's cost and token fuse, shared by every live session.
-    pub(super) fuse: std::sync::Arc<super::parallel::Fuse>,
+    pub(super) fuse: std::sync::Arc<super::fuse::Fuse>,
     /// The scratchpad as it was at dispatch (what the session saw), for the three-way merge
     /// of its edits when it lands.
     pub(super) snapshot: String,
