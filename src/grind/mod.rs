@@ -16,6 +16,11 @@
 //!   ([`compose`]), checks before a run ([`preflight`], [`agents`]) and the files `init`
 //!   writes ([`scaffold`]).
 //!
+//! - The words every stage shares live in files of their own, which import no stage, so that
+//!   the loop and its stages do not import each other: what a grind is asked ([`request`]),
+//!   what it says as it goes ([`event`]), how it ends ([`summary`]) and how it fails
+//!   ([`error`]).
+//!
 //! Everything it has to say goes through a [`event::GrindObserver`]; it never prints.
 
 pub(crate) mod agents;
