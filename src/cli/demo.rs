@@ -9,7 +9,8 @@ use clap::Args;
 use super::grind_output::observer;
 use super::grind_run::exit_status;
 use crate::cli::{CliError, CliResult, Ctx};
-use crate::grind::run::{GrindControls, GrindRequest, grind};
+use crate::grind::request::{GrindControls, GrindRequest};
+use crate::grind::run::grind;
 use crate::grind::scaffold::DEMO_PROJECT;
 use crate::plan::{self, AgentOverride, CliBudgets, PlanRequest};
 

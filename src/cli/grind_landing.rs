@@ -10,7 +10,7 @@
 //! and the closing table's `landings` row. Pure: the observer prints what these return.
 
 use super::ui::Style;
-use crate::grind::run::LandingCounts;
+use crate::grind::summary::LandingCounts;
 use crate::store::{Landing, LandingResult, SessionStatus};
 
 /// Files a conflict line names before it says how many more there are.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use super::ledger::run_cost_short;
 use super::resolve::duration;
-use crate::grind::run::GrindEvent;
+use crate::grind::event::GrindEvent;
 
 /// What the live lines know of the run, kept up to date from the events.
 #[derive(Debug, Default, Clone)]

@@ -13,7 +13,8 @@ use super::ledger;
 use super::resolve::duration;
 use super::ui::{Style, Ui};
 use crate::cli::Ctx;
-use crate::grind::run::{GrindEvent, GrindObserver, GrindSummary};
+use crate::grind::event::{GrindEvent, GrindObserver};
+use crate::grind::summary::GrindSummary;
 
 /// The observer for these flags.
 pub(crate) fn observer(ctx: &Ctx, json: bool, quiet: bool) -> Box<dyn GrindObserver> {
@@ -406,7 +407,8 @@ impl GrindObserver for WithEventsFile {
 
 #[cfg(test)]
 mod tests {
-    use crate::grind::run::{GrindEvent, GrindSummary, LandingCounts, StopCause};
+    use crate::grind::event::GrindEvent;
+    use crate::grind::summary::{GrindSummary, LandingCounts, StopCause};
     use crate::store::{Landing, LandingResult, RunId, RunStatus};
     use serde_json::json;
 

@@ -4,8 +4,8 @@
 
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::git::Repo;
-use crate::grind::run::{GrindSummary, StopCause};
 use crate::grind::started::{Overridden, StartedWith};
+use crate::grind::summary::{GrindSummary, StopCause};
 use crate::plan::Plan;
 use crate::plan::budget::StopReason;
 use crate::plan::{PlanRequest, RotationChoice};

@@ -7,13 +7,19 @@
 //! never of a program the repository supplies (named by path in its committed config, or lying
 //! inside it) unless the user said the repository is trusted: running `agents` in a fresh clone
 //! must not run the clone's code.
+//!
+//! [`adapter`] is the one place a planned agent becomes the adapter that runs it, for `grind` as
+//! for `agents`.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::agent;
+use crate::agent::{
+    self, Adapter, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter, DemoAdapter,
+    GeminiAdapter,
+};
 use crate::config::{Backend, Config};
 use crate::plan::{AgentOverride, Origin, PlannedAgent, resolve_agent};
 
@@ -170,8 +176,7 @@ fn look_at_program(
         }
         Some(path) => match agent::probe_version(path, &req.root, req.probe_timeout) {
             Ok(v) => {
-                let tested = crate::grind::session::adapter(planned, Path::new("git-pitboss"))
-                    .tested_version();
+                let tested = adapter(planned, Path::new("git-pitboss")).tested_version();
                 info.warning = tested.and_then(|t| agent::version_warning(binary, &v, t));
                 info.version = Some(v);
             }
@@ -186,4 +191,44 @@ fn repository_supplied(program: &crate::plan::Sourced<String>, found: &Path, roo
     let by_path = program.value.contains('/');
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     (program.from == Origin::Config && by_path) || canon(found).starts_with(canon(root))
+}
+
+/// The adapter for the planned agent.
+pub(crate) fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
+    match a.backend.value {
+        Backend::Command => Box::new(CommandAdapter::new(a.program.value.clone())),
+        Backend::Demo => Box::new(DemoAdapter {
+            exe: exe.to_path_buf(),
+        }),
+        Backend::Claude => Box::new(ClaudeAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            permission_mode: a
+                .permission_mode
+                .as_ref()
+                .map(|p| p.value.clone())
+                .unwrap_or_else(|| agent::DEFAULT_PERMISSION_MODE.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Codex => Box::new(CodexAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            sandbox: a
+                .sandbox
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| agent::DEFAULT_SANDBOX.to_string()),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Aider => Box::new(AiderAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            extra_args: a.args.clone(),
+        }),
+        Backend::Gemini => Box::new(GeminiAdapter {
+            binary: PathBuf::from(&a.program.value),
+            model: a.model.clone(),
+            extra_args: a.args.clone(),
+        }),
+    }
 }

@@ -11,7 +11,7 @@
 use crate::git::{CasOutcome, Oid, Repo};
 use crate::store::{RemoteName, RunId, RunStore};
 
-use super::run::GrindError;
+use super::error::GrindError;
 
 /// Where a resumed run's branch comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

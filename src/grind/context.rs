@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::request::{GrindControls, GrindRequest};
 use super::resume::{BUDGETS_STATE_KEY, IN_FLIGHT_STATE_KEY};
-use super::run::{GrindControls, GrindRequest};
 use crate::agent::{Adapter, Redactor};
 use crate::clock::{Clock, Entropy};
 use crate::git::Repo;
@@ -138,7 +138,7 @@ impl Shared<'_> {
             plan: self.plan,
             req: self.req,
             controls: self.controls,
-            adapter: super::session::adapter(&self.plan.agent, &self.req.exe),
+            adapter: super::agents::adapter(&self.plan.agent, &self.req.exe),
             redactor: self.redactor.clone(),
             run: self.run.clone(),
             branch: self.branch.clone(),

@@ -8,8 +8,9 @@
 //! records that session as `aborted` with its work as the session's own patch, first.)
 
 use super::context::Ctx;
+use super::error::GrindError;
+use super::event::{GrindEvent, GrindObserver};
 use super::kept;
-use super::run::{GrindError, GrindEvent, GrindObserver};
 use super::slot::Slot;
 use crate::store::{RunUpdate, Seq};
 

@@ -16,12 +16,20 @@
 //!   ([`compose`]), checks before a run ([`preflight`], [`agents`]) and the files `init`
 //!   writes ([`scaffold`]).
 //!
-//! Everything it has to say goes through a [`run::GrindObserver`]; it never prints.
+//! - The words every stage shares live in files of their own, which import no stage, so that
+//!   the loop and its stages do not import each other: what a grind is asked ([`request`]),
+//!   what it says as it goes ([`event`]), how it ends ([`summary`]) and how it fails
+//!   ([`error`]).
+//!
+//! Everything it has to say goes through a [`event::GrindObserver`]; it never prints.
 
 pub(crate) mod agents;
 pub(crate) mod branch;
 pub(crate) mod compose;
 mod context;
+pub(crate) mod error;
+pub(crate) mod event;
+mod fuse;
 pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;
@@ -29,11 +37,13 @@ pub(crate) mod lock;
 mod parallel;
 pub(crate) mod preflight;
 pub(crate) mod reopen;
+pub(crate) mod request;
 pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod scaffold;
 mod session;
 mod spent;
+pub(crate) mod summary;
 
 pub(crate) mod in_force;
 pub(crate) mod skip_target;

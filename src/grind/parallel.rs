@@ -29,7 +29,6 @@
 //! under them (`git checkout pitboss/<id>` says where it is checked out, as in a sequential
 //! run). Its files follow the landings only at the grind's end, when it is reset to the tip.
 
-mod fuse;
 pub(super) mod slots;
 mod threads;
 
@@ -40,13 +39,16 @@ use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
-pub(super) use fuse::Fuse;
 use threads::Msg;
 
 use super::context::{Ctx, Progress};
-use super::run::{GrindError, GrindEvent, GrindObserver, StopCause, stop};
+use super::error::GrindError;
+use super::event::{GrindEvent, GrindObserver};
+use super::fuse::Fuse;
+use super::run::stop;
 use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
+use super::summary::StopCause;
 use crate::git::{Oid, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;

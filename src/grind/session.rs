@@ -25,15 +25,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::context::{Ctx, Progress};
-use super::run::{GrindError, GrindEvent, GrindObserver};
+use super::error::GrindError;
+use super::event::{GrindEvent, GrindObserver};
 use super::slot::Slot;
-use crate::agent::{
-    self, Adapter, AiderAdapter, ClaudeAdapter, CodexAdapter, CommandAdapter, DemoAdapter,
-    GeminiAdapter, SessionSpec,
-};
-use crate::config::Backend;
+use crate::agent::{self, SessionSpec};
 use crate::git::Oid;
-use crate::plan::PlannedAgent;
 
 mod agent_run;
 mod decide;
@@ -124,7 +120,7 @@ pub(super) struct Parallel {
     /// Its own controls (its own skip and cut; the user's abort shared).
     pub(super) controls: agent::Controls,
     /// The run's cost and token fuse, shared by every live session.
-    pub(super) fuse: std::sync::Arc<super::parallel::Fuse>,
+    pub(super) fuse: std::sync::Arc<super::fuse::Fuse>,
     /// The scratchpad as it was at dispatch (what the session saw), for the three-way merge
     /// of its edits when it lands.
     pub(super) snapshot: String,
@@ -206,46 +202,6 @@ pub(super) fn run_one(
 
 fn marker_path(slot: &Slot) -> PathBuf {
     slot.run_dir().join("current.json")
-}
-
-/// The adapter for the planned agent.
-pub(crate) fn adapter(a: &PlannedAgent, exe: &Path) -> Box<dyn Adapter> {
-    match a.backend.value {
-        Backend::Command => Box::new(CommandAdapter::new(a.program.value.clone())),
-        Backend::Demo => Box::new(DemoAdapter {
-            exe: exe.to_path_buf(),
-        }),
-        Backend::Claude => Box::new(ClaudeAdapter {
-            binary: PathBuf::from(&a.program.value),
-            model: a.model.clone(),
-            permission_mode: a
-                .permission_mode
-                .as_ref()
-                .map(|p| p.value.clone())
-                .unwrap_or_else(|| agent::DEFAULT_PERMISSION_MODE.to_string()),
-            extra_args: a.args.clone(),
-        }),
-        Backend::Codex => Box::new(CodexAdapter {
-            binary: PathBuf::from(&a.program.value),
-            model: a.model.clone(),
-            sandbox: a
-                .sandbox
-                .as_ref()
-                .map(|s| s.value.clone())
-                .unwrap_or_else(|| agent::DEFAULT_SANDBOX.to_string()),
-            extra_args: a.args.clone(),
-        }),
-        Backend::Aider => Box::new(AiderAdapter {
-            binary: PathBuf::from(&a.program.value),
-            model: a.model.clone(),
-            extra_args: a.args.clone(),
-        }),
-        Backend::Gemini => Box::new(GeminiAdapter {
-            binary: PathBuf::from(&a.program.value),
-            model: a.model.clone(),
-            extra_args: a.args.clone(),
-        }),
-    }
 }
 
 /// The scratchpad as stored after a session. Agents append to it, so when it outgrows

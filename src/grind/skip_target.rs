@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::run::GrindError;
+use super::error::GrindError;
 use crate::store::RunId;
 
 /// A session a grind is running now, as its marker tells it.

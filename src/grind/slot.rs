@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::run::GrindError;
+use super::error::GrindError;
 use crate::git::Repo;
 use crate::store::RunId;
 

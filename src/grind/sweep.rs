@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::error::GrindError;
 use super::lock::{LockError, RunLock};
-use super::run::GrindError;
 use super::slot::Slot;
 use crate::git::Repo;
 use crate::store::{RunId, RunStore};

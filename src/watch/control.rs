@@ -7,7 +7,7 @@
 //! terminal before, and two of them abort the running session. A file asked for twice is one.
 
 use crate::git::Repo;
-use crate::grind::run::GrindError;
+use crate::grind::error::GrindError;
 use crate::store::RunId;
 
 /// Why a key could not act on the run.

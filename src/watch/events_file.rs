@@ -16,7 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::grind::run::{GrindEvent, GrindObserver};
+use crate::grind::event::{GrindEvent, GrindObserver};
 
 /// The file's name in the run's working directory.
 pub(crate) const EVENTS_FILE: &str = "events.jsonl";

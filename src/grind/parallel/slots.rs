@@ -4,7 +4,8 @@
 //! branch is kept, with a warning that names it: its work exists nowhere else.
 
 use crate::grind::context::Ctx;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
 
 /// Removes the finished run's slots and slot branches that hold nothing the run branch lacks.

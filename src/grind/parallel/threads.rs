@@ -11,7 +11,8 @@ use std::time::Duration;
 use super::Dispatcher;
 use crate::git::Repo;
 use crate::grind::context::Shared;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::session::{self, Settled};
 use crate::grind::slot::Slot;
 

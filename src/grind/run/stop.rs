@@ -3,6 +3,44 @@
 
 use super::*;
 
+// NB: here rather than beside `StopCause` (grind/summary.rs), so that the vocabulary does not
+// depend on the loop's context.
+impl StopCause {
+    /// The user's stop, told apart by whether this grind's last session was cut short
+    /// (recorded `aborted`: only the user's abort records a session so).
+    pub(in crate::grind) fn user(ctx: &Ctx, progress: &Progress, first_seq: u64) -> StopCause {
+        // Only the user's abort ends a session of this grind as `aborted` (one a `--resume`
+        // recovered is at or before `first_seq`); in a parallel run, every one that was running,
+        // recorded in seq order among the younger sessions that landed.
+        let aborted: Vec<u64> = progress
+            .records
+            .iter()
+            .filter(|r| r.seq > first_seq && r.status == crate::store::SessionStatus::Aborted)
+            .map(|r| r.seq)
+            .collect();
+        // NB: a session that had changed nothing stores no patch, so the stop reason asks the
+        // run ref rather than saying "saved as a patch" of every aborted session.
+        let saved_patches = ctx.store.open_run(&ctx.run).ok().and_then(|run| {
+            aborted
+                .iter()
+                .map(|&seq| Ok(ctx.store.patch_blob(&run, seq)?.map(|_| seq)))
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
+                .ok()
+                .map(|v| v.into_iter().flatten().collect())
+        });
+        StopCause::User {
+            drained: aborted.is_empty(),
+            aborted_session: aborted.last().copied(),
+            aborted_sessions: if aborted.len() > 1 {
+                aborted
+            } else {
+                Vec::new()
+            },
+            saved_patches,
+        }
+    }
+}
+
 /// Waits out a usage limit (bounded by `--until`), or says why the run must stop.
 pub(in crate::grind) fn wait_for_reset(
     ctx: &Ctx,
@@ -213,69 +251,5 @@ pub(super) fn end_subject(run: &RunId, status: &RunStatus, why: &str) -> String 
         format!("run {run} finished ({why})")
     } else {
         format!("run {run} finished: {status} ({why})")
-    }
-}
-
-/// Why a run the user stopped by aborting `aborted` ended, and what became of their work: only
-/// a session that had changed something has a patch (`saved`: those that do; `None` when the
-/// run ref could not be read, so the reason claims nothing about patches).
-pub(super) fn aborted_reason(aborted: &[u64], saved: Option<&[u64]>) -> String {
-    let list = |seqs: &[u64]| {
-        seqs.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    // NB: both start "stopped by the user", as every run stopped by the user said before the
-    // drained and the aborted stop were told apart.
-    let head = match aborted {
-        [seq] => format!("stopped by the user, who aborted session {seq}"),
-        all => format!("stopped by the user, who aborted sessions {}", list(all)),
-    };
-    let with: Vec<u64> = aborted
-        .iter()
-        .copied()
-        .filter(|s| saved.is_some_and(|v| v.contains(s)))
-        .collect();
-    let fate = match (saved, aborted.len(), with.len()) {
-        (None, _, _) => {
-            "whether work was saved as a patch is unknown (the run ref did not read)".into()
-        }
-        (Some(_), 1, 1) => "its work is saved as a patch".into(),
-        (Some(_), 1, _) => "it had changed nothing, so no patch was saved".into(),
-        (Some(_), n, k) if n == k => "their work is saved as patches".into(),
-        (Some(_), _, 0) => "none had changed anything, so no patch was saved".into(),
-        (Some(_), _, _) => format!(
-            "the work of session(s) {} is saved as patches; the others had changed nothing",
-            list(&with)
-        ),
-    };
-    format!("{head} (Ctrl-C twice, SIGTERM or SIGHUP): {fate}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::aborted_reason;
-
-    #[test]
-    fn the_reason_says_a_patch_was_saved_only_for_sessions_that_have_one() {
-        let head = "stopped by the user, who aborted session 3 (Ctrl-C twice, SIGTERM or SIGHUP)";
-        assert_eq!(
-            aborted_reason(&[3], Some(&[3])),
-            format!("{head}: its work is saved as a patch")
-        );
-        assert_eq!(
-            aborted_reason(&[3], Some(&[])),
-            format!("{head}: it had changed nothing, so no patch was saved")
-        );
-        assert!(aborted_reason(&[3], None).ends_with("is unknown (the run ref did not read)"));
-        assert!(aborted_reason(&[2, 3], Some(&[2, 3])).ends_with("their work is saved as patches"));
-        assert!(aborted_reason(&[2, 3], Some(&[3])).ends_with(
-            "the work of session(s) 3 is saved as patches; the others had changed nothing"
-        ));
-        assert!(
-            aborted_reason(&[2, 3], Some(&[]))
-                .ends_with("none had changed anything, so no patch was saved")
-        );
     }
 }

@@ -7,7 +7,8 @@ use super::hooks::{self, HookError};
 use super::{Session, marker_path};
 use crate::agent::{self, AgentEvent, AgentOutcome};
 use crate::grind::context::Ctx;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::cost_cap::CostWatch;
 
@@ -90,7 +91,7 @@ struct Relay<'o> {
     /// The slot, in a parallel run.
     slot: Option<u32>,
     /// The run's cost and token fuse, in a parallel run: told this session's running totals.
-    fuse: Option<std::sync::Arc<crate::grind::parallel::Fuse>>,
+    fuse: Option<std::sync::Arc<crate::grind::fuse::Fuse>>,
     started: Instant,
     last_tool: Option<String>,
     /// The agent's pid, once spawned (written down so a later `--resume` can end it).

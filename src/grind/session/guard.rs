@@ -17,7 +17,7 @@
 
 use crate::git::{CasOutcome, Oid};
 use crate::grind::context::Ctx;
-use crate::grind::run::GrindError;
+use crate::grind::error::GrindError;
 use crate::store::RestoredRef;
 
 /// The run branch was found off the tip the queue expected, and put back.

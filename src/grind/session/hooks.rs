@@ -12,7 +12,8 @@ use std::time::Duration;
 use super::{InFlight, Session};
 use crate::agent;
 use crate::grind::context::Ctx;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::store::SessionStatus;
 

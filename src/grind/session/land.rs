@@ -16,8 +16,9 @@ use super::{Session, hooks};
 use crate::agent::AgentOutcome;
 use crate::git::{Oid, WorktreeState};
 use crate::grind::context::Ctx;
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::kept;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 
 /// What the session left: its status, what landed, what was saved instead.

@@ -22,8 +22,9 @@ use super::record::{self, Done};
 use super::{PendingLanding, Session, SessionRun, hooks};
 use crate::git::{CasOutcome, MergeDrivers, Oid, Replay};
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::kept;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::store::{Landing as LandingRecord, LandingResult, SessionStatus};
 

@@ -8,7 +8,8 @@ use crate::agent::{self, SessionSpec};
 use crate::git::Oid;
 use crate::grind::compose::{InputParts, compose};
 use crate::grind::context::{Ctx, Progress};
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 
 /// Readies the session `d` says (in sequential runs, `last_seq + 1`; in parallel ones, the seq

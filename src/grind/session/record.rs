@@ -12,7 +12,8 @@ use super::{InFlight, Session, SessionRun, hooks, marker_path, printable, read_s
 use crate::agent::{self, AgentOutcome, AgentReport};
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::prices;
 use crate::store::{SessionAppend, SessionRecord, SessionStatus, TranscriptSource};

@@ -21,9 +21,10 @@ use super::{InFlight, PendingLanding};
 use crate::agent;
 use crate::git::Oid;
 use crate::grind::context::{Ctx, Progress};
+use crate::grind::error::GrindError;
+use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::kept;
 use crate::grind::resume::IN_FLIGHT_STATE_KEY;
-use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
 use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
 use crate::store::{Landing, LandingResult, SessionStatus, parse_record};
 

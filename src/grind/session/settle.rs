@@ -12,8 +12,9 @@ use super::{Session, agent_run};
 use crate::agent::AgentOutcome;
 use crate::git::Oid;
 use crate::grind::context::Ctx;
+use crate::grind::error::GrindError;
+use crate::grind::event::GrindObserver;
 use crate::grind::kept;
-use crate::grind::run::{GrindError, GrindObserver};
 use crate::grind::slot::Slot;
 
 /// A session of a parallel run whose agent is gone and whose work is on its slot branch

@@ -1,15 +1,64 @@
 //! `GrindError`: why a grind could not start or went wrong, as opposed to a failed session
-//! (a recorded status). The CLI maps each variant to its exit code and hint (`cli/errors.rs`).
+//! (a recorded status), and [`Refusal`]: why a stored run cannot be resumed. The CLI maps each
+//! variant to its exit code and hint (`cli/errors.rs`).
 
 use std::path::PathBuf;
 
-use super::super::lock::LockError;
-use super::super::reopen::Refusal;
-use super::super::resume::ResumeError;
+use super::lock::LockError;
+use super::resume::ResumeError;
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError};
+use crate::plan::budget::StopReason;
 use crate::plan::scheduler::SchedulerError;
 use crate::store::{RunId, StoreError};
+
+/// Why a stored run cannot be resumed. Each is something the user can change (exit 4).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refusal {
+    #[error(
+        "run {run} was not made by `git pitboss grind` (it records no run branch, like the runs `record --create` makes), so it cannot be resumed"
+    )]
+    NotAGrindRun { run: RunId },
+    #[error(
+        "run {run} cannot be resumed: its branch {branch} is neither here nor in any remote's copy"
+    )]
+    BranchMissing { run: RunId, branch: String },
+    #[error("run {run} cannot be resumed: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
+    BranchCopiesDiverged {
+        run: RunId,
+        branch: String,
+        copies: Vec<String>,
+    },
+    #[error("run {run} cannot be resumed: its branch {branch} is checked out at {}", .path.display())]
+    BranchCheckedOut {
+        run: RunId,
+        branch: String,
+        path: PathBuf,
+    },
+    #[error("run {run} cannot be resumed: {branch} is not the run's code: {why}")]
+    BranchNotRunCode {
+        run: RunId,
+        /// The branch, or the remote's copy resume would take it from.
+        branch: String,
+        why: String,
+    },
+    /// The branch here was replaced (`git branch -f`, a rebase, an agent): not the run's code.
+    #[error("run {run} cannot be resumed: its branch {branch} is not the run's code: {why}")]
+    LocalBranchNotRunCode {
+        run: RunId,
+        branch: String,
+        why: String,
+        /// The newest commit the run's records vouch for (the last recorded session commit, or
+        /// the base commit): where the branch belongs.
+        recorded: Option<String>,
+    },
+    #[error("run {run} cannot be resumed: a budget is already spent: {reason}")]
+    BudgetSpent { run: RunId, reason: StopReason },
+    #[error(
+        "run {run} cannot be resumed: no prompt can run again (every prompt has reached its max_runs)"
+    )]
+    Exhausted { run: RunId },
+}
 
 /// Why a grind could not start or went wrong (not a failed session: those are statuses).
 #[derive(Debug, thiserror::Error)]
