@@ -34,6 +34,7 @@ pub(crate) mod grind;
 pub(crate) mod plan;
 pub(crate) mod provenance;
 pub(crate) mod report;
+pub(crate) mod rundir;
 pub mod store;
 pub mod usage;
 pub mod watch;

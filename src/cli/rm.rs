@@ -9,7 +9,7 @@ use super::remote::{resolve_remote, resolve_runs};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::grind::lock::{LockError, RunLock};
+use crate::rundir::lock::{LockError, RunLock};
 use crate::store::StoreError;
 use crate::store::share::RemoteDeletion;
 

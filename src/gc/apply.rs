@@ -17,7 +17,7 @@ use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Oid;
 use crate::git::Repo;
 use crate::grind::kept::{KeepAs, keep_work};
-use crate::grind::lock::{LockError, RunLock};
+use crate::rundir::lock::{LockError, RunLock};
 use crate::store::{RunId, RunStore, RunUpdate, Seq};
 
 /// What happens, as it happens.
@@ -68,7 +68,7 @@ pub(crate) fn apply(
                 let lock = row
                     .run
                     .as_ref()
-                    .map(|id| RunLock::path_of(&common, id.as_str()));
+                    .map(|id| crate::rundir::lock_file(&common, id.as_str()));
                 for p in paths.iter().filter(|p| Some(*p) != lock.as_ref()) {
                     remove(p)?;
                 }
@@ -104,7 +104,7 @@ fn lock_runs(
         if held.contains_key(id) || refused.contains_key(id) {
             continue;
         }
-        let existed = RunLock::path_of(common, id.as_str()).exists();
+        let existed = crate::rundir::lock_file(common, id.as_str()).exists();
         match RunLock::acquire(common, id.as_str(), pid) {
             Ok(lock) => {
                 held.insert(
@@ -351,11 +351,7 @@ mod tests {
         let c1 = commit(&repo, "one", &[]);
         repo.set_ref(&format!("refs/heads/pitboss/{id}"), c1, "t")
             .unwrap();
-        let path = repo
-            .common_dir()
-            .join("pitboss/worktrees")
-            .join(id)
-            .join("0");
+        let path = crate::rundir::slot_worktree(repo.common_dir(), &RunId::parse(id).unwrap(), 0);
         repo.add_worktree(&format!("pitboss-{id}-0"), &path, &format!("pitboss/{id}"))
             .unwrap();
         let opts = options(clock.0);
@@ -429,6 +425,6 @@ mod tests {
         assert!(r.reason.contains("it moved"), "{r:?}");
         assert!(said.iter().any(|s| s.starts_with("Skipped")), "{said:?}");
         // The lock gc took for the run is gone again.
-        assert!(!RunLock::path_of(repo.common_dir(), "20261124T101500Z-3fa9").exists());
+        assert!(!crate::rundir::lock_file(repo.common_dir(), "20261124T101500Z-3fa9").exists());
     }
 }

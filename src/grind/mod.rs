@@ -25,7 +25,7 @@ mod context;
 pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;
-pub(crate) mod lock;
+
 mod parallel;
 pub(crate) mod preflight;
 pub(crate) mod reopen;
@@ -36,7 +36,7 @@ mod session;
 mod spent;
 
 pub(crate) mod in_force;
-pub(crate) mod skip_target;
+
 pub(crate) mod slot;
 pub(crate) mod started;
 pub(crate) mod sweep;

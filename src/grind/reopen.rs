@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use super::branch::{self, BranchSource};
-use super::lock::RunLock;
 use super::run::GrindError;
 use crate::git::Repo;
 use crate::plan::budget::StopReason;
+use crate::rundir::lock::RunLock;
 use crate::store::{Run, RunId, RunStatus, RunStore};
 
 /// Why a stored run cannot be resumed. Each is something the user can change (exit 4).

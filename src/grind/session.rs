@@ -205,7 +205,7 @@ pub(super) fn run_one(
 }
 
 fn marker_path(slot: &Slot) -> PathBuf {
-    slot.run_dir().join("current.json")
+    crate::rundir::session::marker(slot.run_dir())
 }
 
 /// The adapter for the planned agent.

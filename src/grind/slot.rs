@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::run::GrindError;
 use crate::git::Repo;
+use crate::rundir::{self, RunDir};
 use crate::store::RunId;
 
 /// A run's worktree and working directory.
@@ -32,7 +33,7 @@ impl Slot {
         // Ours by name, or by place: `git worktree add <path>` (what gc's restore command runs)
         // names a worktree after its directory.
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| Slot::name_of(id));
-        let run_dir = run_dir(repo.common_dir(), id);
+        let run_dir = RunDir::new(repo.common_dir(), id).path().to_path_buf();
         Slot::ensure(repo, name, path, 0, branch, run_dir)
     }
 
@@ -90,7 +91,7 @@ impl Slot {
             repo.create_branch(&branch, tip)?;
         }
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| format!("pitboss-{id}-{k}"));
-        let run_dir = Slot::files_dir(repo.common_dir(), id, k);
+        let run_dir = RunDir::new(repo.common_dir(), id).slot_dir(k);
         let slot = Slot::ensure(repo, name, path, k, &branch, run_dir)?;
         if slot.wt.current_branch()?.as_deref() != Some(branch.as_str()) {
             slot.wt.attach_head(&branch)?;
@@ -100,20 +101,12 @@ impl Slot {
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/<k>`.
     pub(crate) fn path_of_slot(repo: &Repo, id: &RunId, k: u32) -> PathBuf {
-        repo.common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
-            .join(k.to_string())
+        rundir::slot_worktree(repo.common_dir(), id, k)
     }
 
     /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
     pub(crate) fn branch_of(id: &RunId, k: u32) -> String {
         format!("{SLOT_BRANCH_PREFIX}{id}/{k}")
-    }
-
-    /// The session files of a parallel run's slot `k`: `<common>/pitboss/runs/<id>/slot-<k>/`.
-    pub(crate) fn files_dir(common_dir: &Path, id: &RunId, k: u32) -> PathBuf {
-        run_dir(common_dir, id).join(format!("slot-{k}"))
     }
 
     /// The git worktree name of a run's slot.
@@ -123,10 +116,7 @@ impl Slot {
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/0`.
     pub(crate) fn path_of(repo: &Repo, id: &RunId) -> PathBuf {
-        repo.common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
-            .join("0")
+        rundir::slot_worktree(repo.common_dir(), id, 0)
     }
 
     /// The name of the valid worktree registered at `path`, `pitboss-<id>-0` first.
@@ -143,7 +133,7 @@ impl Slot {
     pub(crate) fn run_of_worktree(repo: &Repo, name: &str) -> Option<RunId> {
         Slot::run_of_name(name).or_else(|| {
             let p = repo.worktree_registered_path(name)?;
-            let slots = repo.common_dir().join("pitboss/worktrees");
+            let slots = rundir::worktrees_dir(repo.common_dir());
             let rel = p
                 .strip_prefix(&slots)
                 .ok()
@@ -190,73 +180,6 @@ pub(crate) const SLOT_BRANCH_PREFIX: &str = "pitboss-slot/";
 /// Whether two paths name the same place (one may be canonical, the other not).
 pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
-}
-
-/// A run's working directory, `<common>/pitboss/runs/<id>/`: its events, the drain file, a
-/// sequential run's session files and a parallel run's `slot-<k>` directories.
-pub(crate) fn run_dir(common_dir: &Path, id: &RunId) -> PathBuf {
-    common_dir.join("pitboss/runs").join(id.as_str())
-}
-
-/// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
-pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    crate::agent::SessionFiles::in_dir(&run_dir(common_dir, id)).skip
-}
-
-/// The drain file of a run: while it exists, the grind starts no new session and stops once
-/// the running one ends. A file rather than a signal so that asking twice (or after a Ctrl-C in
-/// grind's terminal) never turns into an abort, as a second SIGINT would.
-pub(crate) fn drain_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    run_dir(common_dir, id).join("drain")
-}
-
-/// Asks the live grind of `id` to finish its running session and stop (the `d` of `watch`).
-/// Refuses when no grind holds the run. Asking again changes nothing.
-pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
-    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
-        Ok(lock) => {
-            drop(lock);
-            Err(GrindError::NotRunning(id.clone()))
-        }
-        Err(super::lock::LockError::Held { .. }) => {
-            let path = drain_file(repo.common_dir(), id);
-            std::fs::write(&path, b"drain requested by `git pitboss watch`\n")
-                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-            Ok(path)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Asks the live grind of `id` to end one running session as `skipped`: the one of `seq`, or
-/// with none named the only one running (several: refused, naming them). Writes the skip file
-/// beside that session's in-flight marker ([`super::skip_target`]). Refuses when no grind holds
-/// the run (there is no session to skip).
-pub(crate) fn request_skip(
-    repo: &Repo,
-    id: &RunId,
-    seq: Option<u64>,
-) -> Result<super::skip_target::Skipped, super::skip_target::SkipError> {
-    use super::skip_target::{SkipError, Skipped, choose, running_sessions};
-    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
-        Ok(lock) => {
-            drop(lock);
-            Err(SkipError::NotRunning(id.clone()))
-        }
-        Err(super::lock::LockError::Held { .. }) => {
-            let session = choose(id, running_sessions(&run_dir(repo.common_dir(), id)), seq)?;
-            // No marker and no seq: a sequential grind between sessions (or one older than
-            // markers); the run's own skip file, as always.
-            let path = match &session {
-                Some(s) => crate::agent::SessionFiles::in_dir(&s.dir).skip,
-                None => skip_file(repo.common_dir(), id),
-            };
-            std::fs::write(&path, b"skip requested by `git pitboss skip`\n")
-                .map_err(|e| GrindError::io(format!("cannot write {}", path.display()))(e))?;
-            Ok(Skipped { session, path })
-        }
-        Err(e) => Err(GrindError::from(e).into()),
-    }
 }
 
 #[cfg(test)]

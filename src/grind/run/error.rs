@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use super::super::lock::LockError;
 use super::super::reopen::Refusal;
 use super::super::resume::ResumeError;
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError};
 use crate::plan::scheduler::SchedulerError;
+use crate::rundir::lock::LockError;
 use crate::store::{RunId, StoreError};
 
 /// Why a grind could not start or went wrong (not a failed session: those are statuses).
@@ -36,8 +36,6 @@ pub(crate) enum GrindError {
     Resume(#[from] ResumeError),
     #[error(transparent)]
     Refused(Refusal),
-    #[error("run {0} is not being ground right now: no session to skip")]
-    NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
     NotAGrindRun(RunId),
     #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
