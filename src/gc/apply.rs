@@ -16,8 +16,8 @@ use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Oid;
 use crate::git::Repo;
-use crate::grind::kept::{KeepAs, keep_work};
 use crate::rundir::lock::{LockError, RunLock};
+use crate::store::kept::{KeepAs, keep_work};
 use crate::store::{RunId, RunStore, RunUpdate, Seq};
 
 /// What happens, as it happens.
@@ -351,8 +351,10 @@ mod tests {
         let c1 = commit(&repo, "one", &[]);
         repo.set_ref(&format!("refs/heads/pitboss/{id}"), c1, "t")
             .unwrap();
-        let path = crate::rundir::slot_worktree(repo.common_dir(), &RunId::parse(id).unwrap(), 0);
-        repo.add_worktree(&format!("pitboss-{id}-0"), &path, &format!("pitboss/{id}"))
+        let run = RunId::parse(id).unwrap();
+        let path = crate::rundir::slot_worktree(repo.common_dir(), &run, 0);
+        let name = crate::rundir::slots::worktree_name(&run, 0);
+        repo.add_worktree(&name, &path, &format!("pitboss/{id}"))
             .unwrap();
         let opts = options(clock.0);
         let table = super::super::plan(&store, &opts).unwrap();

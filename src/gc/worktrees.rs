@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
 use crate::git::{Oid, Repo};
-use crate::grind::slot::Slot;
 use crate::rundir;
 use crate::store::{RunId, RunStore};
 
@@ -87,7 +86,7 @@ fn look_at(
     name: String,
 ) -> Result<Option<Found>> {
     let repo = store.repo();
-    let Some(id) = Slot::run_of_worktree(repo, &name) else {
+    let Some(id) = crate::rundir::slots::run_of_worktree(repo, &name) else {
         return Ok(None);
     };
     let state = match states.get(&id) {

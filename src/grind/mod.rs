@@ -22,10 +22,10 @@ pub(crate) mod agents;
 pub(crate) mod branch;
 pub(crate) mod compose;
 mod context;
+pub(crate) mod events_file;
 pub(crate) mod inputs;
 pub(crate) mod kept;
 mod leftovers;
-
 mod parallel;
 pub(crate) mod preflight;
 pub(crate) mod reopen;
@@ -33,10 +33,6 @@ pub(crate) mod resume;
 pub(crate) mod run;
 pub(crate) mod scaffold;
 mod session;
-mod spent;
-
-pub(crate) mod in_force;
-
 pub(crate) mod slot;
-pub(crate) mod started;
+mod spent;
 pub(crate) mod sweep;

@@ -90,7 +90,8 @@ impl Slot {
         if repo.branch_tip(&branch)?.is_none() {
             repo.create_branch(&branch, tip)?;
         }
-        let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| format!("pitboss-{id}-{k}"));
+        let name = Slot::registered_at(repo, &path)?
+            .unwrap_or_else(|| rundir::slots::worktree_name(id, k));
         let run_dir = RunDir::new(repo.common_dir(), id).slot_dir(k);
         let slot = Slot::ensure(repo, name, path, k, &branch, run_dir)?;
         if slot.wt.current_branch()?.as_deref() != Some(branch.as_str()) {
@@ -106,12 +107,12 @@ impl Slot {
 
     /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
     pub(crate) fn branch_of(id: &RunId, k: u32) -> String {
-        format!("{SLOT_BRANCH_PREFIX}{id}/{k}")
+        rundir::slots::slot_branch(id, k)
     }
 
     /// The git worktree name of a run's slot.
     pub(crate) fn name_of(id: &RunId) -> String {
-        format!("pitboss-{id}-0")
+        rundir::slots::worktree_name(id, 0)
     }
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/0`.
@@ -125,30 +126,7 @@ impl Slot {
             .worktree_names()?
             .into_iter()
             .filter(|n| repo.worktree_path(n).is_some_and(|p| same_path(&p, path)))
-            .min_by_key(|n| !n.starts_with("pitboss-")))
-    }
-
-    /// The run a worktree belongs to: by its name `pitboss-<id>-<slot>`, or by its place under
-    /// `<git-common-dir>/pitboss/worktrees/<id>/` (a restored one is named after its directory).
-    pub(crate) fn run_of_worktree(repo: &Repo, name: &str) -> Option<RunId> {
-        Slot::run_of_name(name).or_else(|| {
-            let p = repo.worktree_registered_path(name)?;
-            let slots = rundir::worktrees_dir(repo.common_dir());
-            let rel = p
-                .strip_prefix(&slots)
-                .ok()
-                .or_else(|| p.strip_prefix(slots.canonicalize().ok()?).ok())?;
-            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
-        })
-    }
-
-    /// The run of a slot worktree's name `pitboss-<id>-<slot>` (the inverse of `name_of`;
-    /// `worktree ls` and `gc` both read names with it).
-    pub(crate) fn run_of_name(name: &str) -> Option<RunId> {
-        let rest = name.strip_prefix("pitboss-")?;
-        let (id, slot) = rest.rsplit_once('-')?;
-        slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-        RunId::parse(id).ok()
+            .min_by_key(|n| !rundir::slots::looks_like_ours(n)))
     }
 
     /// The worktree as a repository.
@@ -173,29 +151,7 @@ impl Slot {
     }
 }
 
-/// Slot branches live under `refs/heads/pitboss-slot/<id>/<k>`: not under `pitboss/<id>/`,
-/// which the run branch `pitboss/<id>` itself occupies as a file.
-pub(crate) const SLOT_BRANCH_PREFIX: &str = "pitboss-slot/";
-
 /// Whether two paths name the same place (one may be canonical, the other not).
 pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_names_give_their_run_back() {
-        let id = RunId::parse("20261124T100000Z-abcd").unwrap();
-        assert_eq!(Slot::run_of_name(&Slot::name_of(&id)), Some(id));
-        assert_eq!(
-            Slot::run_of_name("pitboss-my-run-12").unwrap().as_str(),
-            "my-run"
-        );
-        assert!(Slot::run_of_name("feature-x").is_none());
-        assert!(Slot::run_of_name("other-x-0").is_none());
-        assert!(Slot::run_of_name("pitboss-x-y").is_none());
-    }
 }

@@ -50,8 +50,8 @@ pub(crate) struct PruneReport {
 pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
     let mut out = Vec::new();
     for name in repo.worktree_names()? {
-        let run = Slot::run_of_worktree(repo, &name);
-        if run.is_none() && !name.starts_with("pitboss-") {
+        let run = crate::rundir::slots::run_of_worktree(repo, &name);
+        if run.is_none() && !crate::rundir::slots::looks_like_ours(&name) {
             continue;
         }
         let path = repo

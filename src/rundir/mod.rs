@@ -21,6 +21,7 @@ use crate::store::RunId;
 
 pub(crate) mod lock;
 pub(crate) mod skip_target;
+pub(crate) mod slots;
 
 /// `<common>/pitboss`: everything pitboss keeps outside git's object and ref stores.
 pub(crate) fn pitboss_dir(common_dir: &Path) -> PathBuf {

@@ -24,7 +24,8 @@ use crate::grind::context::{Ctx, Progress};
 use crate::grind::kept;
 use crate::grind::resume::IN_FLIGHT_STATE_KEY;
 use crate::grind::run::{GrindError, GrindEvent, GrindObserver};
-use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
+use crate::grind::slot::Slot;
+use crate::rundir::slots::SLOT_BRANCH_PREFIX;
 use crate::rundir::{RunDir, session as session_files};
 use crate::store::{Landing, LandingResult, SessionStatus, parse_record};
 

@@ -23,12 +23,12 @@ use crate::store::RunId;
 pub(crate) const CAP_BYTES: u64 = 4 << 20;
 
 /// Where the live grind of `run` writes its events.
-pub fn events_path(common_dir: &Path, run: &RunId) -> PathBuf {
+pub(crate) fn events_path(common_dir: &Path, run: &RunId) -> PathBuf {
     crate::rundir::RunDir::new(common_dir, run).events()
 }
 
 /// A [`GrindObserver`] that appends each event to the run's events file.
-pub struct EventsFile {
+pub(crate) struct EventsFile {
     common_dir: PathBuf,
     cap: u64,
     file: Option<File>,
@@ -43,12 +43,12 @@ pub struct EventsFile {
 impl EventsFile {
     /// Writes into the runs of the repository whose common dir is `common_dir` (the file is
     /// opened when the run is known, at `run_started`).
-    pub fn new(common_dir: &Path) -> EventsFile {
+    pub(crate) fn new(common_dir: &Path) -> EventsFile {
         EventsFile::with_cap(common_dir, CAP_BYTES)
     }
 
     /// The same, starting anew past `cap` bytes (tests use a small one).
-    pub fn with_cap(common_dir: &Path, cap: u64) -> EventsFile {
+    pub(crate) fn with_cap(common_dir: &Path, cap: u64) -> EventsFile {
         EventsFile {
             common_dir: common_dir.to_path_buf(),
             cap,
@@ -61,12 +61,13 @@ impl EventsFile {
     }
 
     /// The first error met (the file is not written from then on), to warn about once.
-    pub fn take_error(&mut self) -> Option<(PathBuf, std::io::Error)> {
+    pub(crate) fn take_error(&mut self) -> Option<(PathBuf, std::io::Error)> {
         self.error.take()
     }
 
     /// The file being written, once the run is known.
-    pub fn path(&self) -> Option<&Path> {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
