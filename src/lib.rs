@@ -8,6 +8,8 @@
 //!         ├──→ agent, store → git
 //!         └──→ clock        store → clock; provenance → store, git
 //! agent, store, plan, config → usage (tokens, costs, prices: imports nothing of ours)
+//! rundir: the files under <common>/pitboss; whoever touches them asks it (it needs only
+//!   store::RunId, agent::SessionFiles and git::Repo)
 //! ```
 //!
 //! [`grind`] is the engine (git, processes, the clock); [`plan`] is the pure planner it runs

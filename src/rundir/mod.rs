@@ -11,9 +11,10 @@
 //! <common>/pitboss/worktrees/<id>/<k>     the run's slot worktrees
 //! ```
 //!
-//! The agent's own files (scratchpad, summary, skip, result) are named by
-//! [`crate::agent::SessionFiles`], which the agent contract documents. Everything else asks
-//! here, so views (`gc`, `watch`, `skip`) read the engine's files without importing it.
+//! The agent's own files (scratchpad, summary, skip, result, and the live transcript it streams)
+//! are named by [`crate::agent::SessionFiles`] and [`crate::agent::live_transcript`], which the
+//! agent contract documents. Everything else asks here, so views (`gc`, `watch`, `skip`) read
+//! the engine's files without importing it.
 
 use std::path::{Path, PathBuf};
 
@@ -185,9 +186,10 @@ pub(crate) mod session {
         dir.join("hook.pid")
     }
 
-    /// Session `seq`'s live transcript: `session-NNNN.log`.
+    /// Session `seq`'s live transcript: `session-NNNN.log`, where the agent's session
+    /// streams it ([`crate::agent::live_transcript`]).
     pub(crate) fn log(dir: &Path, seq: u64) -> PathBuf {
-        dir.join(format!("session-{seq:04}.log"))
+        crate::agent::live_transcript(dir, seq)
     }
 }
 
