@@ -8,6 +8,8 @@
 //!         ├──→ agent, store → git
 //!         └──→ clock        store → clock; provenance → store, git
 //! agent, store, plan, config → usage (tokens, costs, prices: imports nothing of ours)
+//! rundir: the files under <common>/pitboss; whoever touches them asks it (it needs only
+//!   store::RunId, agent::SessionFiles and git::Repo)
 //! ```
 //!
 //! [`grind`] is the engine (git, processes, the clock); [`plan`] is the pure planner it runs
@@ -34,6 +36,7 @@ pub(crate) mod grind;
 pub(crate) mod plan;
 pub(crate) mod provenance;
 pub(crate) mod report;
+pub(crate) mod rundir;
 pub mod store;
 pub mod usage;
 pub mod watch;

@@ -54,12 +54,14 @@ mod agent;
 pub(crate) mod budget;
 pub(crate) mod cost_cap;
 pub(crate) mod discover;
+pub(crate) mod in_force;
 mod price_file;
 pub(crate) mod prices;
 pub(crate) mod prompt;
 mod resolve;
 pub(crate) mod rotation;
 pub(crate) mod scheduler;
+pub(crate) mod started;
 
 pub(crate) use agent::resolve as resolve_agent;
 pub(crate) use agent::{AgentOverride, PlannedAgent};

@@ -57,7 +57,7 @@ pub use process::{
 };
 pub use redact::Redactor;
 pub use redact_stream::{RedactStream, redact_copy};
-pub use session::{SessionSpec, run_session};
+pub use session::{SessionSpec, live_transcript, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is
 /// data in [`AgentOutcome`] instead.

@@ -63,6 +63,13 @@ pub struct SessionSpec {
     pub max_cost_usd: Option<f64>,
 }
 
+/// Where session `seq` streams its transcript in `session_dir`: `session-NNNN.log` (named
+/// here with the other files an agent shares, [`SessionFiles`]; the run's working directory
+/// reads it back through `rundir`).
+pub fn live_transcript(session_dir: &Path, seq: u64) -> PathBuf {
+    session_dir.join(format!("session-{seq:04}.log"))
+}
+
 impl SessionSpec {
     /// A spec with the session's files in `session_dir` (see [`SessionFiles::in_dir`]), the
     /// transcript at `session_dir/session-NNNN.log`, default limits and no timeout.
@@ -81,7 +88,7 @@ impl SessionSpec {
             worktree: worktree.into(),
             input: input.into(),
             files: SessionFiles::in_dir(session_dir),
-            transcript_path: session_dir.join(format!("session-{seq:04}.log")),
+            transcript_path: live_transcript(session_dir, seq),
             limits: ProcessLimits::default(),
             transcript_cap: DEFAULT_CAP,
             env: BTreeMap::new(),

@@ -82,7 +82,7 @@ pub(crate) fn cmd_demo(ctx: &Ctx, args: DemoArgs) -> CliResult {
         exe: std::env::current_exe()?,
         stop_on_rate_limit: true,
         pid: std::process::id(),
-        started_with: Some(crate::grind::started::StartedWith::of(&req, &plan)),
+        started_with: Some(crate::plan::started::StartedWith::of(&req, &plan)),
     };
     let mut obs = observer(ctx, false, false);
     let controls = GrindControls::default();

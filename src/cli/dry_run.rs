@@ -390,11 +390,7 @@ fn load_resume(
 /// What a resume would do with uncommitted changes in the run's kept worktree (it saves them
 /// in the run ref before resetting it; see `grind::leftovers`).
 fn kept_changes(repo: &Repo, id: &RunId) -> Option<String> {
-    let path = repo
-        .common_dir()
-        .join("pitboss/worktrees")
-        .join(id.as_str())
-        .join("0");
+    let path = crate::rundir::slot_worktree(repo.common_dir(), id, 0);
     let wt = Repo::open(&path).ok()?;
     wt.worktree_state().ok()?.dirty.then(|| {
         format!(

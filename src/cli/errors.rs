@@ -12,10 +12,10 @@ use crate::agent::AgentError;
 use crate::gc::GcError;
 use crate::git::{BaseError, GitError, NetError};
 use crate::grind::error::{GrindError, Refusal};
-use crate::grind::lock::LockError;
 use crate::grind::resume::ResumeError;
 use crate::plan::budget::StopReason;
 use crate::provenance::ProvenanceError;
+use crate::rundir::lock::LockError;
 use crate::store::dir_read::DirFileError;
 use crate::store::layout::LayoutError;
 use crate::store::paths::STATE_JSON;
@@ -328,7 +328,6 @@ fn grind_class(e: &GrindError) -> Class {
         GrindError::Agent(a) => agent_class(a),
         GrindError::Resume(r) => resume_class(r),
         GrindError::Scheduler(_)
-        | GrindError::NotRunning(_)
         | GrindError::NotAGrindRun(_)
         | GrindError::BranchMissing { .. }
         | GrindError::BranchCopiesDiverged { .. } => Class::user(),
@@ -376,11 +375,12 @@ impl From<GcError> for CliError {
     }
 }
 
-impl From<crate::grind::skip_target::SkipError> for CliError {
-    fn from(e: crate::grind::skip_target::SkipError) -> Self {
-        use crate::grind::skip_target::SkipError;
+impl From<crate::rundir::skip_target::SkipError> for CliError {
+    fn from(e: crate::rundir::skip_target::SkipError) -> Self {
+        use crate::rundir::skip_target::SkipError;
         let class = match &e {
-            SkipError::Grind(g) => grind_class(g),
+            SkipError::Lock(l) => lock_class(l),
+            SkipError::Write { .. } => Class::internal(),
             SkipError::NotRunning(_) => Class::user(),
             SkipError::NoSuchSession { running, .. } if running.is_empty() => Class::user(),
             SkipError::NoSuchSession { run, .. } => {

@@ -386,7 +386,7 @@ fn closing_totals(s: &GrindSummary) -> [String; 3] {
 /// The events file (for `git pitboss watch`) beside the observer the flags chose: every event
 /// goes to both, and a failure to write the file is said once, as a warning, and the run goes on.
 pub(crate) struct WithEventsFile {
-    pub file: crate::watch::EventsFile,
+    pub file: crate::grind::events_file::EventsFile,
     pub inner: Box<dyn GrindObserver>,
 }
 

@@ -1,13 +1,13 @@
 //! `grind --resume` on the command line: the run goes on the way it was started (see
-//! [`crate::grind::started`]) unless the command line says otherwise, and grind says which
+//! [`crate::plan::started`]) unless the command line says otherwise, and grind says which
 //! settings the command line overrode. The real run and the dry run share this.
 
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::git::Repo;
-use crate::grind::started::{Overridden, StartedWith};
 use crate::grind::summary::{GrindSummary, StopCause};
 use crate::plan::Plan;
 use crate::plan::budget::StopReason;
+use crate::plan::started::{Overridden, StartedWith};
 use crate::plan::{PlanRequest, RotationChoice};
 use crate::store::Run;
 

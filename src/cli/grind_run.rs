@@ -16,9 +16,9 @@ use crate::git::Repo;
 use crate::grind::reopen;
 use crate::grind::request::{GrindControls, GrindRequest};
 use crate::grind::run::grind;
-use crate::grind::started::StartedWith;
 use crate::grind::summary::{GrindSummary, StopCause};
 use crate::plan::budget::StopReason;
+use crate::plan::started::StartedWith;
 use crate::plan::{self, PlanRequest};
 use crate::store::{RunId, RunStore};
 
@@ -56,7 +56,7 @@ pub(crate) fn cmd_grind_run(
         started_with: new_run.then(|| StartedWith::of(&req, &plan)),
     };
     let mut obs = super::grind_output::WithEventsFile {
-        file: crate::watch::EventsFile::new(repo.common_dir()),
+        file: crate::grind::events_file::EventsFile::new(repo.common_dir()),
         inner: observer(ctx, args.json, args.quiet),
     };
     let summary = grind(

@@ -4,7 +4,7 @@
 //! `running` that nothing is doing.
 
 use crate::git::Repo;
-use crate::grind::lock::RunLock;
+use crate::rundir::lock::RunLock;
 use crate::store::{RunId, RunStatus, RunStore};
 
 /// The status to show for a run: `interrupted` for a `running` run that no live grind holds.
@@ -30,7 +30,7 @@ pub(crate) fn is_interrupted(
     grind_made: impl FnOnce() -> bool,
 ) -> bool {
     *stored == RunStatus::Running
-        && RunLock::path_of(repo.common_dir(), id.as_str()).exists()
+        && crate::rundir::lock_file(repo.common_dir(), id.as_str()).exists()
         && RunLock::holder(repo.common_dir(), id.as_str()).is_none()
         && grind_made()
 }

@@ -146,7 +146,10 @@ impl Parallel {
         };
         Parallel {
             slots,
-            slot_dir: format!("{}/pitboss/worktrees/<run-id>/<slot>", common_dir.display()),
+            slot_dir: format!(
+                "{}/<run-id>/<slot>",
+                crate::rundir::worktrees_dir(common_dir).display()
+            ),
             side_by_side: names(side),
             alone: names(alone),
         }

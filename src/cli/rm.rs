@@ -9,7 +9,7 @@ use super::remote::{resolve_remote, resolve_runs};
 use super::resolve::with_store;
 use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::grind::lock::{LockError, RunLock};
+use crate::rundir::lock::{LockError, RunLock};
 use crate::store::StoreError;
 use crate::store::share::RemoteDeletion;
 
@@ -58,10 +58,10 @@ pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
         // token); a rejected remote deletion deleted nothing, so it stays then.
         if !report.remote_rejected() && !store.exists(&id)? {
             let common = store.repo().common_dir();
-            crate::grind::started::forget_local(common, &id).map_err(|e| {
+            crate::plan::started::forget_local(common, &id).map_err(|e| {
                 CliError::internal(anyhow::anyhow!(
                     "could not delete {}: {e}",
-                    crate::grind::started::local_path(common, &id).display()
+                    crate::plan::started::local_path(common, &id).display()
                 ))
                 .hint("delete that file by hand: it may hold a token from grind's command line")
             })?;

@@ -267,7 +267,7 @@ fn patch_lines(store: &RunStore<'_>, run: &Run, seq: u64, out: &mut dyn Write) -
         Seq(seq).patch_path()
     )?;
     let repo = store.repo();
-    let kept = repo.with_blob(blob, crate::grind::kept::kept_ref_in)?;
+    let kept = repo.with_blob(blob, crate::store::kept::kept_ref_in)?;
     if let Some(at) = kept {
         let here = repo.ref_target(&at)?.is_some();
         let whole = if here {

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::grind::slot::request_skip;
+use crate::rundir::skip_target::request_skip;
 
 /// Skip a running session of a grind (it is recorded as `skipped`; the run goes on).
 #[derive(Debug, Args)]

@@ -23,7 +23,7 @@ use super::resolve::{open_run, with_store};
 use super::watch_draw::{Screen, table_capacity, to_text, transcript_lines, without_colors};
 use crate::agent::readable::{Backend, entries};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::grind::lock::RunLock;
+use crate::rundir::lock::RunLock;
 use crate::store::{RunId, RunStore};
 use crate::watch::{Dashboard, Source, control};
 
@@ -322,7 +322,7 @@ impl<'s> Tui<'s> {
             Err(running) if running.is_empty() => "cannot skip: no session is running".into(),
             Err(running) => format!(
                 "cannot skip: {} running; select one",
-                crate::grind::skip_target::sessions(&running)
+                crate::rundir::skip_target::sessions(&running)
             ),
         });
     }

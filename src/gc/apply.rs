@@ -16,8 +16,8 @@ use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
 use crate::git::Oid;
 use crate::git::Repo;
-use crate::grind::kept::{KeepAs, keep_work};
-use crate::grind::lock::{LockError, RunLock};
+use crate::rundir::lock::{LockError, RunLock};
+use crate::store::kept::{KeepAs, keep_work};
 use crate::store::{RunId, RunStore, RunUpdate, Seq};
 
 /// What happens, as it happens.
@@ -68,7 +68,7 @@ pub(crate) fn apply(
                 let lock = row
                     .run
                     .as_ref()
-                    .map(|id| RunLock::path_of(&common, id.as_str()));
+                    .map(|id| crate::rundir::lock_file(&common, id.as_str()));
                 for p in paths.iter().filter(|p| Some(*p) != lock.as_ref()) {
                     remove(p)?;
                 }
@@ -104,7 +104,7 @@ fn lock_runs(
         if held.contains_key(id) || refused.contains_key(id) {
             continue;
         }
-        let existed = RunLock::path_of(common, id.as_str()).exists();
+        let existed = crate::rundir::lock_file(common, id.as_str()).exists();
         match RunLock::acquire(common, id.as_str(), pid) {
             Ok(lock) => {
                 held.insert(
@@ -351,12 +351,10 @@ mod tests {
         let c1 = commit(&repo, "one", &[]);
         repo.set_ref(&format!("refs/heads/pitboss/{id}"), c1, "t")
             .unwrap();
-        let path = repo
-            .common_dir()
-            .join("pitboss/worktrees")
-            .join(id)
-            .join("0");
-        repo.add_worktree(&format!("pitboss-{id}-0"), &path, &format!("pitboss/{id}"))
+        let run = RunId::parse(id).unwrap();
+        let path = crate::rundir::slot_worktree(repo.common_dir(), &run, 0);
+        let name = crate::rundir::slots::worktree_name(&run, 0);
+        repo.add_worktree(&name, &path, &format!("pitboss/{id}"))
             .unwrap();
         let opts = options(clock.0);
         let table = super::super::plan(&store, &opts).unwrap();
@@ -429,6 +427,6 @@ mod tests {
         assert!(r.reason.contains("it moved"), "{r:?}");
         assert!(said.iter().any(|s| s.starts_with("Skipped")), "{said:?}");
         // The lock gc took for the run is gone again.
-        assert!(!RunLock::path_of(repo.common_dir(), "20261124T101500Z-3fa9").exists());
+        assert!(!crate::rundir::lock_file(repo.common_dir(), "20261124T101500Z-3fa9").exists());
     }
 }

@@ -153,7 +153,7 @@ fn generated_id(id: &RunId) -> bool {
 fn slot_branch_run(name: &str) -> Option<RunId> {
     let rest = name
         .strip_prefix("refs/heads/")?
-        .strip_prefix(crate::grind::slot::SLOT_BRANCH_PREFIX)?;
+        .strip_prefix(crate::rundir::slots::SLOT_BRANCH_PREFIX)?;
     let (id, k) = rest.split_once('/')?;
     k.parse::<usize>().ok()?;
     RunId::parse(id).ok()

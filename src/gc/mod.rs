@@ -33,8 +33,8 @@ use serde::Serialize;
 
 use crate::agent::Redactor;
 use crate::git::{GitError, Oid};
-use crate::grind::lock::LockError;
 use crate::provenance::ProvenanceError;
+use crate::rundir::lock::LockError;
 use crate::store::{RunId, RunStatus, RunStore, StoreError};
 
 pub(crate) use apply::{GcEvent, apply};
@@ -250,7 +250,7 @@ pub(crate) enum RunState {
 impl RunState {
     fn of(store: &RunStore<'_>, id: &RunId) -> Result<RunState> {
         if let Some(pid) =
-            crate::grind::lock::RunLock::holder(store.repo().common_dir(), id.as_str())
+            crate::rundir::lock::RunLock::holder(store.repo().common_dir(), id.as_str())
         {
             return Ok(RunState::Live(pid));
         }

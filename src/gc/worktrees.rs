@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
 use crate::git::{Oid, Repo};
-use crate::grind::slot::Slot;
+use crate::rundir;
 use crate::store::{RunId, RunStore};
 
 /// How many commits a worktree's HEAD has that no ref of the repository reaches: removing the
@@ -86,7 +86,7 @@ fn look_at(
     name: String,
 ) -> Result<Option<Found>> {
     let repo = store.repo();
-    let Some(id) = Slot::run_of_worktree(repo, &name) else {
+    let Some(id) = crate::rundir::slots::run_of_worktree(repo, &name) else {
         return Ok(None);
     };
     let state = match states.get(&id) {
@@ -99,9 +99,7 @@ fn look_at(
     };
     let registered = repo.worktree_registered_path(&name);
     let path = registered.clone().unwrap_or_else(|| {
-        repo.common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
+        crate::rundir::run_worktrees(repo.common_dir(), &id)
             .join(name.rsplit('-').next().unwrap_or("0"))
     });
     let wt = registered
@@ -212,7 +210,7 @@ fn judge(repo: &Repo, opts: &GcOptions, f: Found) -> Result<Row> {
 /// The working files of every run that has some, one row per run.
 pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Row>> {
     let repo = store.repo();
-    let base = repo.common_dir().join("pitboss");
+    let common = repo.common_dir();
     let registered: Vec<PathBuf> = repo
         .worktree_names()?
         .iter()
@@ -224,13 +222,13 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
             by_run.entry(id).or_default().push(p);
         }
     };
-    for p in entries(&base.join("runs")) {
+    for p in entries(&rundir::runs_dir(common)) {
         add(id_of(&p, ""), p);
     }
-    for p in entries(&base.join("locks")) {
-        add(id_of(&p, ".lock"), p);
+    for p in entries(&rundir::locks_dir(common)) {
+        add(id_of(&p, rundir::LOCK_SUFFIX), p);
     }
-    for p in entries(&base.join("events")) {
+    for p in entries(&rundir::old_events_dir(common)) {
         let id = p
             .file_name()
             .and_then(|n| n.to_str())
@@ -238,7 +236,7 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
             .and_then(|n| RunId::parse(n).ok());
         add(id, p);
     }
-    for p in entries(&base.join("worktrees")) {
+    for p in entries(&rundir::worktrees_dir(common)) {
         // Only a directory no registered worktree lives in (what a crash or a hand removal
         // leaves); the worktrees themselves are rows of their own.
         if !registered.iter().any(|w| w.starts_with(&p)) {
@@ -254,9 +252,9 @@ pub(super) fn file_rows(store: &RunStore<'_>, opts: &GcOptions) -> Result<Vec<Ro
             .collect::<Vec<_>>()
             .join(", ");
         let row = Row::keep(Kind::Files, shown, Some(id.clone()), &state.label());
-        let what = files_named(&base, &paths);
+        let what = files_named(common, &paths);
         // A resume needs the run's working files, not its lock file (a lock no process holds).
-        let needed = match files_named(&base, &paths_but_locks(&base, &paths)) {
+        let needed = match files_named(common, &paths_but_locks(common, &paths)) {
             n if n == "working files" => "these files".to_string(),
             n => format!("its {n}"),
         };
@@ -300,8 +298,8 @@ pub(super) fn trash_rows(store: &RunStore<'_>) -> Vec<Row> {
 /// here keeps its copy (`--resume` reads it), whatever its state, and gets no row.
 pub(super) fn started_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for p in entries(&store.repo().common_dir().join("pitboss/started")) {
-        let Some(id) = id_of(&p, ".json") else {
+    for p in entries(&rundir::started_dir(store.repo().common_dir())) {
+        let Some(id) = id_of(&p, rundir::STARTED_SUFFIX) else {
             continue;
         };
         // A run that is here (or being started: its grind holds the lock) keeps its copy
@@ -327,16 +325,19 @@ pub(super) fn started_rows(store: &RunStore<'_>) -> Result<Vec<Row>> {
 }
 
 /// What a run's working files are, in words: "lock file", "working directory and lock file".
-fn files_named(base: &Path, paths: &[PathBuf]) -> String {
+fn files_named(common: &Path, paths: &[PathBuf]) -> String {
+    let kinds = [
+        (rundir::locks_dir(common), "lock file (no process holds it)"),
+        (rundir::runs_dir(common), "working directory"),
+        (rundir::old_events_dir(common), "event log"),
+        (rundir::worktrees_dir(common), "leftover worktree directory"),
+    ];
     let mut names: Vec<&str> = Vec::new();
     for p in paths {
-        let name = match p.strip_prefix(base).ok().and_then(|r| r.iter().next()) {
-            Some(d) if d == "locks" => "lock file (no process holds it)",
-            Some(d) if d == "runs" => "working directory",
-            Some(d) if d == "events" => "event log",
-            Some(d) if d == "worktrees" => "leftover worktree directory",
-            _ => "working files",
-        };
+        let name = kinds
+            .iter()
+            .find(|(dir, _)| p.starts_with(dir))
+            .map_or("working files", |(_, name)| name);
         if !names.contains(&name) {
             names.push(name);
         }
@@ -348,8 +349,8 @@ fn files_named(base: &Path, paths: &[PathBuf]) -> String {
     }
 }
 
-fn paths_but_locks(base: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
-    let locks = base.join("locks");
+fn paths_but_locks(common: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    let locks = rundir::locks_dir(common);
     paths
         .iter()
         .filter(|p| !p.starts_with(&locks))

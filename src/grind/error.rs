@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use super::lock::LockError;
 use super::resume::ResumeError;
 use crate::agent::AgentError;
 use crate::git::{BaseError, GitError};
 use crate::plan::budget::StopReason;
 use crate::plan::scheduler::SchedulerError;
+use crate::rundir::lock::LockError;
 use crate::store::{RunId, StoreError};
 
 /// Why a stored run cannot be resumed. Each is something the user can change (exit 4).
@@ -85,8 +85,6 @@ pub(crate) enum GrindError {
     Resume(#[from] ResumeError),
     #[error(transparent)]
     Refused(Refusal),
-    #[error("run {0} is not being ground right now: no session to skip")]
-    NotRunning(RunId),
     #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
     NotAGrindRun(RunId),
     #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]

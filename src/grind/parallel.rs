@@ -52,6 +52,7 @@ use super::summary::StopCause;
 use crate::git::{Oid, SettingsSnapshot};
 use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
+use crate::rundir::RunDir;
 
 /// A dispatched session not yet recorded.
 struct Live {
@@ -131,7 +132,7 @@ fn tidy_home(
 /// Where a parallel grind notes the tip slot 0's files were made from:
 /// `<common>/pitboss/runs/<id>/slot-0-tip`.
 pub(super) fn home_tip_file(ctx: &Ctx) -> std::path::PathBuf {
-    super::slot::run_dir(ctx.repo.common_dir(), &ctx.run).join("slot-0-tip")
+    RunDir::new(ctx.repo.common_dir(), &ctx.run).slot0_tip()
 }
 
 /// The dispatcher's state.
@@ -427,7 +428,10 @@ impl Dispatcher<'_, '_> {
             };
             return Some(Halt::Cause(StopCause::Budget { reason }));
         }
-        if super::slot::drain_file(ctx.repo.common_dir(), &ctx.run).exists() {
+        if RunDir::new(ctx.repo.common_dir(), &ctx.run)
+            .drain()
+            .exists()
+        {
             if !self.drained_said {
                 self.drained_said = true;
                 obs.event(&GrindEvent::Warning {

@@ -5,8 +5,8 @@
 
 use super::branch::{self, BranchSource};
 use super::error::{GrindError, Refusal};
-use super::lock::RunLock;
 use crate::git::Repo;
+use crate::rundir::lock::RunLock;
 use crate::store::{Run, RunId, RunStatus, RunStore};
 
 /// The run's branch (its short name) and where it comes from, when the run can be taken up on

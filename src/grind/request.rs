@@ -25,7 +25,7 @@ pub(crate) struct GrindRequest {
     /// Our process id, written into the run lock for a second grind to name.
     pub pid: u32,
     /// How a new run is started, kept in its `run.json` for `--resume`.
-    pub started_with: Option<super::started::StartedWith>,
+    pub started_with: Option<crate::plan::started::StartedWith>,
 }
 
 /// How the user stops a run from outside: set by the CLI's signal handling.

@@ -22,7 +22,6 @@ use chrono::{DateTime, Utc};
 use super::context::{Ctx, Progress};
 use super::error::{GrindError, Refusal};
 use super::event::{GrindEvent, GrindObserver};
-use super::lock::RunLock;
 use super::reopen;
 use super::request::{GrindControls, GrindRequest};
 use super::resume;
@@ -35,6 +34,8 @@ use crate::git::Repo;
 use crate::plan::Plan;
 use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
 use crate::plan::scheduler::{Pick, SchedulerState};
+use crate::rundir::RunDir;
+use crate::rundir::lock::RunLock;
 use crate::store::{RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord};
 
 /// Starts or resumes a run and grinds until it stops.
@@ -82,7 +83,7 @@ pub(crate) fn grind(
         agent_version,
     };
     // A drain asked of an earlier grind of this run has been honoured: this one goes on.
-    let _ = std::fs::remove_file(super::slot::drain_file(repo.common_dir(), &ctx.run));
+    let _ = std::fs::remove_file(RunDir::new(repo.common_dir(), &ctx.run).drain());
     announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
     let ground = (|| {
         if this.resumed {
@@ -180,7 +181,10 @@ fn run_sessions(
         }
         // After the budgets: a drain asked for during the run's last session leaves the run
         // finished by its budget, which is what it is.
-        if slot.run_dir().join("drain").exists() {
+        if RunDir::new(ctx.repo.common_dir(), &ctx.run)
+            .drain()
+            .exists()
+        {
             obs.event(&GrindEvent::Warning {
                 message: "drained from `git pitboss watch`: stopping".into(),
             });

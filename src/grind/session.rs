@@ -201,7 +201,7 @@ pub(super) fn run_one(
 }
 
 fn marker_path(slot: &Slot) -> PathBuf {
-    slot.run_dir().join("current.json")
+    crate::rundir::session::marker(slot.run_dir())
 }
 
 /// The scratchpad as stored after a session. Agents append to it, so when it outgrows

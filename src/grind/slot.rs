@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::GrindError;
 use crate::git::Repo;
+use crate::rundir::{self, RunDir};
 use crate::store::RunId;
 
 /// A run's worktree and working directory.
@@ -32,7 +33,7 @@ impl Slot {
         // Ours by name, or by place: `git worktree add <path>` (what gc's restore command runs)
         // names a worktree after its directory.
         let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| Slot::name_of(id));
-        let run_dir = run_dir(repo.common_dir(), id);
+        let run_dir = RunDir::new(repo.common_dir(), id).path().to_path_buf();
         Slot::ensure(repo, name, path, 0, branch, run_dir)
     }
 
@@ -89,8 +90,9 @@ impl Slot {
         if repo.branch_tip(&branch)?.is_none() {
             repo.create_branch(&branch, tip)?;
         }
-        let name = Slot::registered_at(repo, &path)?.unwrap_or_else(|| format!("pitboss-{id}-{k}"));
-        let run_dir = Slot::files_dir(repo.common_dir(), id, k);
+        let name = Slot::registered_at(repo, &path)?
+            .unwrap_or_else(|| rundir::slots::worktree_name(id, k));
+        let run_dir = RunDir::new(repo.common_dir(), id).slot_dir(k);
         let slot = Slot::ensure(repo, name, path, k, &branch, run_dir)?;
         if slot.wt.current_branch()?.as_deref() != Some(branch.as_str()) {
             slot.wt.attach_head(&branch)?;
@@ -100,33 +102,22 @@ impl Slot {
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/<k>`.
     pub(crate) fn path_of_slot(repo: &Repo, id: &RunId, k: u32) -> PathBuf {
-        repo.common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
-            .join(k.to_string())
+        rundir::slot_worktree(repo.common_dir(), id, k)
     }
 
     /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
     pub(crate) fn branch_of(id: &RunId, k: u32) -> String {
-        format!("{SLOT_BRANCH_PREFIX}{id}/{k}")
-    }
-
-    /// The session files of a parallel run's slot `k`: `<common>/pitboss/runs/<id>/slot-<k>/`.
-    pub(crate) fn files_dir(common_dir: &Path, id: &RunId, k: u32) -> PathBuf {
-        run_dir(common_dir, id).join(format!("slot-{k}"))
+        rundir::slots::slot_branch(id, k)
     }
 
     /// The git worktree name of a run's slot.
     pub(crate) fn name_of(id: &RunId) -> String {
-        format!("pitboss-{id}-0")
+        rundir::slots::worktree_name(id, 0)
     }
 
     /// `<git-common-dir>/pitboss/worktrees/<id>/0`.
     pub(crate) fn path_of(repo: &Repo, id: &RunId) -> PathBuf {
-        repo.common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str())
-            .join("0")
+        rundir::slot_worktree(repo.common_dir(), id, 0)
     }
 
     /// The name of the valid worktree registered at `path`, `pitboss-<id>-0` first.
@@ -135,30 +126,7 @@ impl Slot {
             .worktree_names()?
             .into_iter()
             .filter(|n| repo.worktree_path(n).is_some_and(|p| same_path(&p, path)))
-            .min_by_key(|n| !n.starts_with("pitboss-")))
-    }
-
-    /// The run a worktree belongs to: by its name `pitboss-<id>-<slot>`, or by its place under
-    /// `<git-common-dir>/pitboss/worktrees/<id>/` (a restored one is named after its directory).
-    pub(crate) fn run_of_worktree(repo: &Repo, name: &str) -> Option<RunId> {
-        Slot::run_of_name(name).or_else(|| {
-            let p = repo.worktree_registered_path(name)?;
-            let slots = repo.common_dir().join("pitboss/worktrees");
-            let rel = p
-                .strip_prefix(&slots)
-                .ok()
-                .or_else(|| p.strip_prefix(slots.canonicalize().ok()?).ok())?;
-            RunId::parse(rel.components().next()?.as_os_str().to_str()?).ok()
-        })
-    }
-
-    /// The run of a slot worktree's name `pitboss-<id>-<slot>` (the inverse of `name_of`;
-    /// `worktree ls` and `gc` both read names with it).
-    pub(crate) fn run_of_name(name: &str) -> Option<RunId> {
-        let rest = name.strip_prefix("pitboss-")?;
-        let (id, slot) = rest.rsplit_once('-')?;
-        slot.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-        RunId::parse(id).ok()
+            .min_by_key(|n| !rundir::slots::looks_like_ours(n)))
     }
 
     /// The worktree as a repository.
@@ -183,96 +151,7 @@ impl Slot {
     }
 }
 
-/// Slot branches live under `refs/heads/pitboss-slot/<id>/<k>`: not under `pitboss/<id>/`,
-/// which the run branch `pitboss/<id>` itself occupies as a file.
-pub(crate) const SLOT_BRANCH_PREFIX: &str = "pitboss-slot/";
-
 /// Whether two paths name the same place (one may be canonical, the other not).
 pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
-}
-
-/// A run's working directory, `<common>/pitboss/runs/<id>/`: its events, the drain file, a
-/// sequential run's session files and a parallel run's `slot-<k>` directories.
-pub(crate) fn run_dir(common_dir: &Path, id: &RunId) -> PathBuf {
-    common_dir.join("pitboss/runs").join(id.as_str())
-}
-
-/// The skip file of a run's live session (`PITBOSS_SKIP_FILE`).
-pub(crate) fn skip_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    crate::agent::SessionFiles::in_dir(&run_dir(common_dir, id)).skip
-}
-
-/// The drain file of a run: while it exists, the grind starts no new session and stops once
-/// the running one ends. A file rather than a signal so that asking twice (or after a Ctrl-C in
-/// grind's terminal) never turns into an abort, as a second SIGINT would.
-pub(crate) fn drain_file(common_dir: &Path, id: &RunId) -> PathBuf {
-    run_dir(common_dir, id).join("drain")
-}
-
-/// Asks the live grind of `id` to finish its running session and stop (the `d` of `watch`).
-/// Refuses when no grind holds the run. Asking again changes nothing.
-pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, GrindError> {
-    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
-        Ok(lock) => {
-            drop(lock);
-            Err(GrindError::NotRunning(id.clone()))
-        }
-        Err(super::lock::LockError::Held { .. }) => {
-            let path = drain_file(repo.common_dir(), id);
-            std::fs::write(&path, b"drain requested by `git pitboss watch`\n")
-                .map_err(GrindError::io(format!("cannot write {}", path.display())))?;
-            Ok(path)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Asks the live grind of `id` to end one running session as `skipped`: the one of `seq`, or
-/// with none named the only one running (several: refused, naming them). Writes the skip file
-/// beside that session's in-flight marker ([`super::skip_target`]). Refuses when no grind holds
-/// the run (there is no session to skip).
-pub(crate) fn request_skip(
-    repo: &Repo,
-    id: &RunId,
-    seq: Option<u64>,
-) -> Result<super::skip_target::Skipped, super::skip_target::SkipError> {
-    use super::skip_target::{SkipError, Skipped, choose, running_sessions};
-    match super::lock::RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
-        Ok(lock) => {
-            drop(lock);
-            Err(SkipError::NotRunning(id.clone()))
-        }
-        Err(super::lock::LockError::Held { .. }) => {
-            let session = choose(id, running_sessions(&run_dir(repo.common_dir(), id)), seq)?;
-            // No marker and no seq: a sequential grind between sessions (or one older than
-            // markers); the run's own skip file, as always.
-            let path = match &session {
-                Some(s) => crate::agent::SessionFiles::in_dir(&s.dir).skip,
-                None => skip_file(repo.common_dir(), id),
-            };
-            std::fs::write(&path, b"skip requested by `git pitboss skip`\n")
-                .map_err(|e| GrindError::io(format!("cannot write {}", path.display()))(e))?;
-            Ok(Skipped { session, path })
-        }
-        Err(e) => Err(GrindError::from(e).into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_names_give_their_run_back() {
-        let id = RunId::parse("20261124T100000Z-abcd").unwrap();
-        assert_eq!(Slot::run_of_name(&Slot::name_of(&id)), Some(id));
-        assert_eq!(
-            Slot::run_of_name("pitboss-my-run-12").unwrap().as_str(),
-            "my-run"
-        );
-        assert!(Slot::run_of_name("feature-x").is_none());
-        assert!(Slot::run_of_name("other-x-0").is_none());
-        assert!(Slot::run_of_name("pitboss-x-y").is_none());
-    }
 }

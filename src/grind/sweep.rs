@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::error::GrindError;
-use super::lock::{LockError, RunLock};
 use super::slot::Slot;
 use crate::git::Repo;
+use crate::rundir::lock::{LockError, RunLock};
+use crate::rundir::{self, RunDir};
 use crate::store::{RunId, RunStore};
 
 /// One slot worktree.
@@ -49,8 +50,8 @@ pub(crate) struct PruneReport {
 pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, GrindError> {
     let mut out = Vec::new();
     for name in repo.worktree_names()? {
-        let run = Slot::run_of_worktree(repo, &name);
-        if run.is_none() && !name.starts_with("pitboss-") {
+        let run = crate::rundir::slots::run_of_worktree(repo, &name);
+        if run.is_none() && !crate::rundir::slots::looks_like_ours(&name) {
             continue;
         }
         let path = repo
@@ -145,9 +146,9 @@ pub(crate) fn prune(
         if !dry_run {
             repo.remove_worktree(&slot.name)?;
             if let Some(id) = &slot.run {
-                let base = repo.common_dir().join("pitboss");
-                let _ = std::fs::remove_dir_all(base.join("runs").join(id.as_str()));
-                let _ = std::fs::remove_dir(base.join("worktrees").join(id.as_str()));
+                let common = repo.common_dir();
+                let _ = std::fs::remove_dir_all(RunDir::new(common, id).path());
+                let _ = std::fs::remove_dir(rundir::run_worktrees(common, id));
             }
         }
         if let Some((id, k)) = slot.run.as_ref().zip(slot_number(&slot.name)) {

@@ -190,7 +190,7 @@ fn summary(run: &RunInput<'_>) -> Summary {
         cost,
         cost_unknown: unknown,
         budgets: budgets(
-            &crate::grind::in_force::read(meta, state),
+            &crate::plan::in_force::read(meta, state),
             records.len() as u64,
             known,
             t.total(),
@@ -198,10 +198,10 @@ fn summary(run: &RunInput<'_>) -> Summary {
     }
 }
 
-/// The budgets the run last ran with ([`crate::grind::in_force`], as `watch` shows them), each
+/// The budgets the run last ran with ([`crate::plan::in_force`], as `watch` shows them), each
 /// against what was spent.
 fn budgets(
-    l: &crate::grind::in_force::InForce,
+    l: &crate::plan::in_force::InForce,
     sessions: u64,
     cost: f64,
     tokens: u64,

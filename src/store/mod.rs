@@ -12,6 +12,7 @@ mod damage;
 pub(crate) mod dir_read;
 mod id;
 mod import;
+pub(crate) mod kept;
 mod landing;
 mod landing_text;
 mod markdown;

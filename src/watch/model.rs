@@ -132,12 +132,12 @@ impl Dashboard {
         self.branch = run.meta.branch.clone();
         self.rotation = run.meta.rotation.clone().or(self.rotation.take());
         self.started_at = Some(run.state.started_at);
-        if let Some(s) = crate::grind::started::StartedWith::read(&run.meta) {
+        if let Some(s) = crate::plan::started::StartedWith::read(&run.meta) {
             self.model = self.model.take().or(s.model);
         }
         // What the run last ran with, as `report` shows it; a live grind's `run_started`
         // event (folded in later) says the same.
-        let f = crate::grind::in_force::read(&run.meta, &run.state);
+        let f = crate::plan::in_force::read(&run.meta, &run.state);
         let l = &mut self.limits;
         l.max_iterations = l.max_iterations.or(f.max_iterations);
         l.until = l.until.or(f.until);

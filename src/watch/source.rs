@@ -4,11 +4,10 @@
 //! history walk. Records are read once: at open, all of them (a 10,000-session run in well
 //! under a second), then only the seqs a new tip adds.
 
-use std::path::PathBuf;
-
 use super::follow::Follower;
 use super::model::Dashboard;
 use crate::git::Oid;
+use crate::rundir::RunDir;
 use crate::store::{Run, RunId, RunStore, StoreError};
 
 /// Most of a transcript shown: its tail, when it is longer.
@@ -21,7 +20,7 @@ pub struct Source<'s> {
     refname: String,
     run: Run,
     events: Follower,
-    run_dir: PathBuf,
+    run_dir: RunDir,
 }
 
 impl<'s> Source<'s> {
@@ -32,17 +31,13 @@ impl<'s> Source<'s> {
     ) -> Result<(Source<'s>, Dashboard), StoreError> {
         let run = store.open_run(id)?;
         let mut d = Dashboard::default();
-        let run_dir = store
-            .repo()
-            .common_dir()
-            .join("pitboss/runs")
-            .join(id.as_str());
+        let run_dir = RunDir::new(store.repo().common_dir(), id);
         let mut src = Source {
             store,
             id: id.clone(),
             refname: id.ref_name(),
             run,
-            events: Follower::new(&super::events_path(store.repo().common_dir(), id.as_str())),
+            events: Follower::new(&run_dir.events()),
             run_dir,
         };
         store.for_each_record(&src.run, |r, _| {
@@ -96,11 +91,7 @@ impl<'s> Source<'s> {
     /// Where a running session's live transcript is: in the run's working directory, or in
     /// its slot's (`slot-<k>/`) for a session of a parallel run.
     fn live_log(&self, seq: u64, slot: Option<u32>) -> std::path::PathBuf {
-        let dir = match slot {
-            Some(k) => self.run_dir.join(format!("slot-{k}")),
-            None => self.run_dir.clone(),
-        };
-        dir.join(format!("session-{seq:04}.log"))
+        crate::rundir::session::log(&self.run_dir.session_dir(slot), seq)
     }
 
     /// The transcript of session `seq`: the live file while it runs (`live`: its slot, if

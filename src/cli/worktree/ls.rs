@@ -108,7 +108,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
 /// The slot of run `run` whose branch is `branch` (`pitboss-slot/<run-id>/<k>`).
 fn slot_of_branch(branch: &str, run: &RunId) -> Option<u32> {
     branch
-        .strip_prefix("pitboss-slot/")?
+        .strip_prefix(crate::rundir::slots::SLOT_BRANCH_PREFIX)?
         .strip_prefix(run.as_str())?
         .strip_prefix('/')?
         .parse()

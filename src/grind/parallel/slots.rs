@@ -6,7 +6,8 @@
 use crate::grind::context::Ctx;
 use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
-use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
+use crate::grind::slot::Slot;
+use crate::rundir::slots::SLOT_BRANCH_PREFIX;
 
 /// Removes the finished run's slots and slot branches that hold nothing the run branch lacks.
 pub(in crate::grind) fn remove_slots(

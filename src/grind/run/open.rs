@@ -74,7 +74,7 @@ pub(super) fn start(
         // `run.json` is pushed: it keeps the start redacted, and this clone keeps it as given.
         let redactor = agent::Redactor::from_env(req.env.iter().map(|(k, v)| (&**k, &**v)));
         meta.extra.insert(
-            crate::grind::started::STARTED_WITH_KEY.to_string(),
+            crate::plan::started::STARTED_WITH_KEY.to_string(),
             s.redacted(&redactor).to_json(),
         );
         s.save_local(repo.common_dir(), &id)
@@ -151,10 +151,10 @@ pub(super) fn reopen(
             subject: format!("run {id} resumed"),
             status: Some(RunStatus::Running),
             stop_reason: Some(None),
-            // The limits this grind runs with, for the views ([`crate::grind::in_force`]).
+            // The limits this grind runs with, for the views ([`crate::plan::in_force`]).
             state_extra: [(
-                crate::grind::in_force::LIMITS_STATE_KEY.to_string(),
-                crate::grind::in_force::to_state(&budgets.limits),
+                crate::plan::in_force::LIMITS_STATE_KEY.to_string(),
+                crate::plan::in_force::to_state(&budgets.limits),
             )]
             .into(),
             ..Default::default()

@@ -174,8 +174,8 @@ fn stop_extra(
 ) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut m = progress.state_extra();
     m.insert(
-        crate::grind::in_force::LIMITS_STATE_KEY.to_string(),
-        crate::grind::in_force::to_state(&ctx.budgets.limits),
+        crate::plan::in_force::LIMITS_STATE_KEY.to_string(),
+        crate::plan::in_force::to_state(&ctx.budgets.limits),
     );
     if let StopCause::Budget {
         reason: StopReason::Iterations { limit, .. },

@@ -17,13 +17,9 @@ use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::store::SessionStatus;
 
-/// The file in a slot's session directory that holds the process group of the hook running
-/// there, so that a `--resume` after a crash ends a hook the dead grind left running.
-pub(super) const HOOK_PID_FILE: &str = "hook.pid";
-
 /// Ends the hook a grind that died left running in `slot_path` (its group noted in `dir`).
 pub(super) fn end_leftover_hook(dir: &Path, slot_path: &Path) {
-    let file = dir.join(HOOK_PID_FILE);
+    let file = crate::rundir::session::hook_pid(dir);
     if let Some(pid) = std::fs::read_to_string(&file)
         .ok()
         .and_then(|t| t.trim().parse::<u32>().ok())
@@ -108,7 +104,7 @@ pub(super) fn run(
         timeout,
         &ctx.controls.agent,
         &ctx.redactor,
-        Some(&slot.run_dir().join(HOOK_PID_FILE)),
+        Some(&crate::rundir::session::hook_pid(slot.run_dir())),
     )
     .map_err(|source| HookError::Start {
         which: which.to_string(),

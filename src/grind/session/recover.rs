@@ -35,7 +35,7 @@ pub(in crate::grind) fn recover_interrupted(
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     };
-    let transcript_path = slot.run_dir().join(format!("session-{:04}.log", m.seq));
+    let transcript_path = crate::rundir::session::log(slot.run_dir(), m.seq);
     if m.recorded_in(&progress.records) {
         // It was recorded before grind died; only the marker was left. When an earlier
         // `--resume` recorded it (its work is in the record's patch) and died before putting

@@ -25,7 +25,9 @@ use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::kept;
 use crate::grind::resume::IN_FLIGHT_STATE_KEY;
-use crate::grind::slot::{SLOT_BRANCH_PREFIX, Slot};
+use crate::grind::slot::Slot;
+use crate::rundir::slots::SLOT_BRANCH_PREFIX;
+use crate::rundir::{RunDir, session as session_files};
 use crate::store::{Landing, LandingResult, SessionStatus, parse_record};
 
 /// Records every session a killed parallel grind left in flight; puts `slot0` (the run's
@@ -38,7 +40,7 @@ pub(in crate::grind) fn recover_slots(
 ) -> Result<(), GrindError> {
     let mut orphans = Vec::new();
     for k in slot_dirs(ctx) {
-        let path = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k).join("current.json");
+        let path = session_files::marker(&RunDir::new(ctx.repo.common_dir(), &ctx.run).slot_dir(k));
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -82,16 +84,8 @@ pub(in crate::grind) fn recover_slots(
 
 /// The slot numbers that have a session directory (`slot-<k>`).
 fn slot_dirs(ctx: &Ctx) -> Vec<u32> {
-    let dir = crate::grind::slot::run_dir(ctx.repo.common_dir(), &ctx.run);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut ks: Vec<u32> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_prefix("slot-")?.parse().ok())
-        .collect();
-    ks.sort_unstable();
-    ks
+    let dir = RunDir::new(ctx.repo.common_dir(), &ctx.run);
+    dir.slot_dirs().into_iter().map(|(k, _)| k).collect()
 }
 
 fn recover_one(
@@ -102,9 +96,9 @@ fn recover_one(
     picked: &[u64],
     obs: &mut dyn GrindObserver,
 ) -> Result<(), GrindError> {
-    let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
-    let marker = files.join("current.json");
-    let transcript = files.join(format!("session-{:04}.log", m.seq));
+    let files = RunDir::new(ctx.repo.common_dir(), &ctx.run).slot_dir(k);
+    let marker = session_files::marker(&files);
+    let transcript = session_files::log(&files, m.seq);
     let slot_path = Slot::path_of_slot(ctx.repo, &ctx.run, k);
     // A hook the dead grind was running there (the verify command or a post-session hook of a
     // landing) goes too.
@@ -302,7 +296,7 @@ fn aborted_publish(
 /// the copy of what it saw at dispatch (so neither its notes nor those of sessions that landed
 /// meanwhile are lost).
 fn merged_scratchpad(ctx: &Ctx, k: u32, current: &str, seq: u64) -> Result<String, GrindError> {
-    let files = Slot::files_dir(ctx.repo.common_dir(), &ctx.run, k);
+    let files = RunDir::new(ctx.repo.common_dir(), &ctx.run).slot_dir(k);
     let theirs = record::scratchpad_in(ctx, &files);
     let Ok(base) = std::fs::read_to_string(files.join(super::SNAPSHOT_FILE)) else {
         // No copy (a grind of an older version): the session's file as it is, as a sequential

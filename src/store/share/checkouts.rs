@@ -27,11 +27,7 @@ impl RunStore<'_> {
         branch: &str,
         lock_held_by_us: bool,
     ) -> Result<CheckedOut> {
-        let slots_dir = self
-            .repo
-            .common_dir()
-            .join("pitboss/worktrees")
-            .join(id.as_str());
+        let slots_dir = crate::rundir::run_worktrees(self.repo.common_dir(), id);
         let mut found = CheckedOut::default();
         for path in self.repo.checked_out_in(branch)? {
             let ours = path.starts_with(&slots_dir)
@@ -59,11 +55,7 @@ impl RunStore<'_> {
     /// Whether a grind holds run `id`'s lock (`<common-dir>/pitboss/locks/<id>.lock`, an OS
     /// file lock) right now. NB: the probe takes the lock for an instant when it is free.
     fn grind_holds(&self, id: &RunId) -> bool {
-        let path = self
-            .repo
-            .common_dir()
-            .join("pitboss/locks")
-            .join(format!("{id}.lock"));
+        let path = crate::rundir::lock_file(self.repo.common_dir(), id.as_str());
         match std::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -17,20 +17,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::grind::event::{GrindEvent, GrindObserver};
-
-/// The file's name in the run's working directory.
-pub(crate) const EVENTS_FILE: &str = "events.jsonl";
+use crate::store::RunId;
 
 /// Past this size, the file starts anew at the next session start.
 pub(crate) const CAP_BYTES: u64 = 4 << 20;
 
 /// Where the live grind of `run` writes its events.
-pub fn events_path(common_dir: &Path, run: &str) -> PathBuf {
-    common_dir.join("pitboss/runs").join(run).join(EVENTS_FILE)
+pub(crate) fn events_path(common_dir: &Path, run: &RunId) -> PathBuf {
+    crate::rundir::RunDir::new(common_dir, run).events()
 }
 
 /// A [`GrindObserver`] that appends each event to the run's events file.
-pub struct EventsFile {
+pub(crate) struct EventsFile {
     common_dir: PathBuf,
     cap: u64,
     file: Option<File>,
@@ -45,12 +43,12 @@ pub struct EventsFile {
 impl EventsFile {
     /// Writes into the runs of the repository whose common dir is `common_dir` (the file is
     /// opened when the run is known, at `run_started`).
-    pub fn new(common_dir: &Path) -> EventsFile {
+    pub(crate) fn new(common_dir: &Path) -> EventsFile {
         EventsFile::with_cap(common_dir, CAP_BYTES)
     }
 
     /// The same, starting anew past `cap` bytes (tests use a small one).
-    pub fn with_cap(common_dir: &Path, cap: u64) -> EventsFile {
+    pub(crate) fn with_cap(common_dir: &Path, cap: u64) -> EventsFile {
         EventsFile {
             common_dir: common_dir.to_path_buf(),
             cap,
@@ -63,16 +61,17 @@ impl EventsFile {
     }
 
     /// The first error met (the file is not written from then on), to warn about once.
-    pub fn take_error(&mut self) -> Option<(PathBuf, std::io::Error)> {
+    pub(crate) fn take_error(&mut self) -> Option<(PathBuf, std::io::Error)> {
         self.error.take()
     }
 
     /// The file being written, once the run is known.
-    pub fn path(&self) -> Option<&Path> {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    fn open(&mut self, run: &str) {
+    fn open(&mut self, run: &RunId) {
         let path = events_path(&self.common_dir, run);
         let opened = path
             .parent()
@@ -133,7 +132,7 @@ impl EventsFile {
 impl GrindObserver for EventsFile {
     fn event(&mut self, e: &GrindEvent) {
         match e {
-            GrindEvent::RunStarted { run, .. } => self.open(run.as_str()),
+            GrindEvent::RunStarted { run, .. } => self.open(run),
             GrindEvent::SessionStarted { .. } if self.written >= self.cap => {
                 if let Some(f) = &self.file
                     && let Err(err) = f.set_len(0)
@@ -259,7 +258,7 @@ mod tests {
         let run = RunId::parse("20260101T000000Z-abcd").unwrap();
         let mut f = EventsFile::with_cap(dir.path(), 600);
         f.event(&started(&run));
-        let path = events_path(dir.path(), run.as_str());
+        let path = events_path(dir.path(), &run);
         assert_eq!(f.path(), Some(path.as_path()));
         f.event(&session(1));
         for tool in [None, Some("Bash"), Some("Bash"), Some("Read")] {
@@ -308,7 +307,7 @@ mod tests {
         let run = RunId::parse("20260101T000000Z-abcd").unwrap();
         let mut f = EventsFile::with_cap(dir.path(), 600);
         f.event(&started(&run));
-        let path = events_path(dir.path(), run.as_str());
+        let path = events_path(dir.path(), &run);
         for seq in [1, 2, 3] {
             f.event(&session(seq));
         }

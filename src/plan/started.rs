@@ -74,9 +74,7 @@ pub(crate) struct StartedWith {
 /// `<git-common-dir>/pitboss/started/<id>.json`. Not in the run's working directory, which a
 /// finished run removes, and not under `refs/`, so no push or fetch carries it.
 pub(crate) fn local_path(common_dir: &Path, id: &RunId) -> PathBuf {
-    common_dir
-        .join("pitboss/started")
-        .join(format!("{}.json", id.as_str()))
+    crate::rundir::started_file(common_dir, id)
 }
 
 /// Deletes this clone's copy of how run `id` started, when the run itself is deleted: it may

@@ -1,4 +1,5 @@
-//! One live grind per run: an advisory lock on `<git-common-dir>/pitboss/locks/<run-id>.lock`.
+//! One live grind per run: an advisory lock on `<git-common-dir>/pitboss/locks/<run-id>.lock`
+//! ([`super::lock_file`]).
 //!
 //! The lock is an OS file lock (`flock`), released by the kernel when the process dies, so a
 //! crashed or killed grind never leaves a lock that blocks its `--resume`. The file holds the
@@ -31,8 +32,8 @@ pub(crate) struct RunLock {
 impl RunLock {
     /// Takes the lock of `run` in `common_dir`, or says who holds it.
     pub(crate) fn acquire(common_dir: &Path, run: &str, pid: u32) -> Result<RunLock, LockError> {
-        let dir = common_dir.join("pitboss/locks");
-        let path = dir.join(format!("{run}.lock"));
+        let dir = super::locks_dir(common_dir);
+        let path = super::lock_file(common_dir, run);
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
@@ -64,11 +65,6 @@ impl RunLock {
         Ok(RunLock { file, path })
     }
 
-    /// The lock file of `run`; it exists once a grind (or `rm`) has taken the lock here.
-    pub(crate) fn path_of(common_dir: &Path, run: &str) -> PathBuf {
-        common_dir.join("pitboss/locks").join(format!("{run}.lock"))
-    }
-
     /// The pid of the live grind that holds `run`'s lock (`Some("(unknown)")` when the file
     /// does not say), or `None` when no process holds it: a run whose state says `running`
     /// and whose lock is free was interrupted (its grind died).
@@ -76,7 +72,7 @@ impl RunLock {
     /// NB: the probe takes a shared lock for an instant; a grind that starts in exactly that
     /// instant is refused as if the run were held, and says so (it never runs twice).
     pub(crate) fn holder(common_dir: &Path, run: &str) -> Option<String> {
-        let mut file = File::open(RunLock::path_of(common_dir, run)).ok()?;
+        let mut file = File::open(super::lock_file(common_dir, run)).ok()?;
         if file.try_lock_shared().is_ok() {
             let _ = file.unlock();
             return None;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::error::GrindError;
+use super::RunDir;
+use super::lock::{LockError, RunLock};
+use crate::git::Repo;
 use crate::store::RunId;
 
 /// A session a grind is running now, as its marker tells it.
@@ -45,7 +47,64 @@ pub(crate) enum SkipError {
     #[error("{} of run {run} are running", sessions(.running))]
     Which { run: RunId, running: Vec<u64> },
     #[error(transparent)]
-    Grind(#[from] GrindError),
+    Lock(#[from] LockError),
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Whether a live grind holds run `id` (its lock is held), so that a request has someone to
+/// answer it.
+fn held(repo: &Repo, id: &RunId) -> Result<(), SkipError> {
+    match RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
+        Ok(lock) => {
+            drop(lock);
+            Err(SkipError::NotRunning(id.clone()))
+        }
+        Err(LockError::Held { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn write(path: PathBuf, text: &str) -> Result<PathBuf, SkipError> {
+    match std::fs::write(&path, text) {
+        Ok(()) => Ok(path),
+        Err(source) => Err(SkipError::Write { path, source }),
+    }
+}
+
+/// Asks the live grind of `id` to finish its running session and stop (the `d` of `watch`):
+/// writes the drain file ([`RunDir::drain`]). Refuses when no grind holds the run. Asking
+/// again changes nothing.
+pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, SkipError> {
+    held(repo, id)?;
+    let path = RunDir::new(repo.common_dir(), id).drain();
+    write(path, "drain requested by `git pitboss watch`\n")
+}
+
+/// Asks the live grind of `id` to end one running session as `skipped`: the one of `seq`, or
+/// with none named the only one running (several: refused, naming them). Writes the skip file
+/// beside that session's in-flight marker. Refuses when no grind holds the run (there is no
+/// session to skip).
+pub(crate) fn request_skip(
+    repo: &Repo,
+    id: &RunId,
+    seq: Option<u64>,
+) -> Result<Skipped, SkipError> {
+    held(repo, id)?;
+    let dir = RunDir::new(repo.common_dir(), id);
+    let session = choose(id, running_sessions(dir.path()), seq)?;
+    // No marker and no seq: a sequential grind between sessions (or one older than markers);
+    // the run's own skip file, as always.
+    let path = match &session {
+        Some(s) => crate::agent::SessionFiles::in_dir(&s.dir).skip,
+        None => dir.skip_file(),
+    };
+    let path = write(path, "skip requested by `git pitboss skip`\n")?;
+    Ok(Skipped { session, path })
 }
 
 /// `sessions 4, 5 and 6`.
@@ -87,16 +146,7 @@ pub(crate) fn running_sessions(run_dir: &Path) -> Vec<RunningSession> {
             dir: run_dir.to_path_buf(),
         });
     }
-    for entry in std::fs::read_dir(run_dir).into_iter().flatten().flatten() {
-        let name = entry.file_name();
-        let Some(slot) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("slot-"))
-            .and_then(|k| k.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let dir = entry.path();
+    for (slot, dir) in super::slot_dirs_in(run_dir) {
         if let Some(seq) = marker_seq(&dir) {
             found.push(RunningSession {
                 seq,
@@ -110,7 +160,7 @@ pub(crate) fn running_sessions(run_dir: &Path) -> Vec<RunningSession> {
 }
 
 fn marker_seq(dir: &Path) -> Option<u64> {
-    let text = std::fs::read(dir.join("current.json")).ok()?;
+    let text = std::fs::read(super::session::marker(dir)).ok()?;
     serde_json::from_slice::<Marker>(&text)
         .ok()
         .filter(|m| !m.settled)
@@ -149,7 +199,7 @@ mod tests {
     fn marker(dir: &Path, seq: u64) {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(
-            dir.join("current.json"),
+            super::super::session::marker(dir),
             format!(r#"{{"seq":{seq},"prompt":"p","started_at":"2026-01-01T00:00:00Z","base":"abc","agent_pid":7,"slot":1}}"#),
         )
         .unwrap();

@@ -67,7 +67,7 @@ mod tests {
         let t = Utc::now();
         let mut meta = RunMeta::minimal(RunId::parse("20260101T000000Z-abcd").unwrap(), t);
         meta.extra.insert(
-            crate::grind::started::STARTED_WITH_KEY.into(),
+            crate::plan::started::STARTED_WITH_KEY.into(),
             serde_json::json!({"max_iterations": 4, "max_cost_usd": 1.0}),
         );
         let mut state = RunState::new(t);
