@@ -27,7 +27,7 @@ pub(super) fn save_leftovers(
     };
     // NB: a parallel grind that died left slot 0's branch at the last landing and its files
     // at the tip it started from (`slot-0-tip`): only what differs from those files is work.
-    let home = super::parallel::home_tip_file(ctx);
+    let home = crate::rundir::RunDir::new(ctx.repo.common_dir(), &ctx.run).slot0_tip();
     let recorded = std::fs::read_to_string(&home)
         .ok()
         .and_then(|t| t.trim().parse::<crate::git::Oid>().ok());
