@@ -94,16 +94,18 @@ impl Repo {
     ) -> Result<CasOutcome> {
         let started = std::time::Instant::now();
         let outcome = self.cas_ref_once(name, new, expected, message);
-        let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+        // NB: the time is formatted inside each event, so with PITBOSS_LOG off (no subscriber)
+        // nothing is formatted on this path every append and landing takes.
+        let ms = || format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
         match &outcome {
             Ok(CasOutcome::Updated) => {
-                tracing::trace!(target: "pitboss::cas", r#ref = %name, %new, %ms, "ref moved")
+                tracing::trace!(target: "pitboss::cas", r#ref = %name, %new, ms = %ms(), "ref moved")
             }
             Ok(CasOutcome::Raced(kind)) => {
-                tracing::debug!(target: "pitboss::cas", r#ref = %name, ?kind, %ms, "compare-and-swap lost a race");
+                tracing::debug!(target: "pitboss::cas", r#ref = %name, ?kind, ms = %ms(), "compare-and-swap lost a race");
             }
             Err(e) => {
-                tracing::debug!(target: "pitboss::cas", r#ref = %name, error = %e, %ms, "ref update failed")
+                tracing::debug!(target: "pitboss::cas", r#ref = %name, error = %e, ms = %ms(), "ref update failed")
             }
         }
         outcome
