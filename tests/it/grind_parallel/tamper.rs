@@ -27,15 +27,7 @@ else
 fi
 "#,
     );
-    let out = grind(&p, &["--max-iterations", "2"]);
-    let run = p.only_run();
-    let ctx = context(&p, &run, &out);
-    let recs = jsonl(&p, &run);
-    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
-    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
-    let subjects: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.1).collect();
-    assert_eq!(subjects, ["session 1"], "{ctx}");
-    let why = recs[1]["summary"].as_str().unwrap_or_default();
+    let (run, ctx, why, said) = first_lands_second_is_charged(&p);
     assert!(
         why.starts_with("the run branch was moved to") && why.contains("it is back there"),
         "{ctx}"
@@ -45,7 +37,7 @@ fi
         .unwrap_or_else(|| panic!("no patch\n{ctx}"));
     assert!(patch.contains("+two"), "{patch}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("session 2: the run branch was moved"),
+        said.contains("session 2: the run branch was moved"),
         "the user is told\n{ctx}"
     );
 }
@@ -218,15 +210,7 @@ else
 fi
 "#,
     );
-    let out = grind(&p, &["--max-iterations", "2"]);
-    let run = p.only_run();
-    let ctx = context(&p, &run, &out);
-    let recs = jsonl(&p, &run);
-    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
-    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
-    let subjects: Vec<String> = branch_commits(&p, &run).into_iter().map(|c| c.1).collect();
-    assert_eq!(subjects, ["session 1"], "{ctx}");
-    let why = recs[1]["summary"].as_str().unwrap_or_default();
+    let (run, ctx, why, _) = first_lands_second_is_charged(&p);
     assert!(
         why.starts_with(&format!(
             "the run ref refs/pitboss/grind/{run} was moved to"
@@ -237,4 +221,21 @@ fi
         .patch(&run, 2)
         .unwrap_or_else(|| panic!("no patch\n{ctx}"));
     assert!(patch.contains("+two"), "{patch}");
+}
+
+/// Runs two sessions at once; the first lands, the second (whose agent moved something that is
+/// not its own) is an `error` and the run branch holds only the first's work. Returns the run,
+/// the context to print, the second session's summary and what grind printed on stdout.
+fn first_lands_second_is_charged(p: &Project) -> (String, String, String, String) {
+    let out = grind(p, &["--max-iterations", "2"]);
+    let run = p.only_run();
+    let ctx = context(p, &run, &out);
+    let recs = jsonl(p, &run);
+    assert_eq!(statuses(&recs), ["ok", "error"], "{ctx}");
+    assert_eq!(landing(&recs[0])["result"], "landed", "{ctx}");
+    let subjects: Vec<String> = branch_commits(p, &run).into_iter().map(|c| c.1).collect();
+    assert_eq!(subjects, ["session 1"], "{ctx}");
+    let why = recs[1]["summary"].as_str().unwrap_or_default().to_string();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    (run, ctx, why, said)
 }
