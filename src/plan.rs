@@ -254,6 +254,16 @@ pub(crate) struct PlanError {
     pub warnings: Vec<Problem>,
 }
 
+/// `max_parallel` sessions at once when some runnable prompt may run beside another
+/// (`parallel_safe: true`), else one: with no such prompt every session would run alone, which
+/// is a sequential run, and it runs as one.
+pub(crate) fn slots(max_parallel: u32, prompts: &[PlannedPrompt]) -> u32 {
+    let beside = prompts
+        .iter()
+        .any(|p| p.excluded.is_none() && p.prompt.parallel_safe);
+    if beside { max_parallel.max(1) } else { 1 }
+}
+
 impl Plan {
     /// The run limits, for [`Budgets::new`].
     pub(crate) fn limits(&self) -> Limits {
@@ -279,6 +289,12 @@ impl Plan {
 
     pub(crate) fn prompt(&self, name: &str) -> Option<&PlannedPrompt> {
         self.prompts.iter().find(|p| p.name() == name)
+    }
+
+    /// How many sessions of this run can run at once: the one answer to "is this run
+    /// parallel?" (`> 1`), which the engine, the command line and the planner's warning share.
+    pub(crate) fn slots(&self) -> u32 {
+        slots(self.rotation.max_parallel.value, &self.prompts)
     }
 
     /// What the scheduler gets, overrides applied.

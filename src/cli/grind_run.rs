@@ -177,8 +177,7 @@ fn supervise(
 ) -> CliResult<()> {
     // A parallel grind says itself, above its live lines, what one Ctrl-C does to its sessions
     // (a line printed from here would be drawn over by their block).
-    let parallel =
-        plan.rotation.max_parallel.value > 1 && plan.runnable().any(|p| p.prompt.parallel_safe);
+    let parallel = plan.slots() > 1;
     install_signal_handlers(controls, ctx, args.quiet || args.json, parallel);
     // Descendants of agents that `setsid` stay ours, so each session's end ends them too.
     if !cgroups_wanted()? {

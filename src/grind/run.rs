@@ -1,7 +1,8 @@
 //! The session loop: the one module that joins the planner, the agent and the run store.
 //!
-//! [`grind`] starts a run (or resumes one, recovering a session a killed grind left in flight),
-//! then asks the budgets and the scheduler for the next session, runs it (`session.rs`, stage by
+//! [`grind`] starts a run (or resumes one, recovering the sessions a killed grind left in
+//! flight), then hands it to the one dispatcher (`dispatch.rs`, for one slot or many), which
+//! asks the budgets and the scheduler for the next session, runs it (`session.rs`, stage by
 //! stage), and goes on until the scheduler is exhausted, a budget trips, the failure limit is
 //! reached or the user stops it. It ends with a run commit that carries the run's status and
 //! why it stopped. The run's fixed context and its progress are separate values
@@ -25,7 +26,7 @@ use super::event::{GrindEvent, GrindObserver};
 use super::reopen;
 use super::request::{GrindControls, GrindRequest};
 use super::resume;
-use super::session::{self, SessionRun};
+use super::session;
 use super::slot::Slot;
 use super::summary::{GrindSummary, LandingCounts, StopCause};
 use crate::agent;
@@ -33,7 +34,7 @@ use crate::clock::{Clock, Entropy};
 use crate::git::Repo;
 use crate::plan::Plan;
 use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
-use crate::plan::scheduler::{Pick, SchedulerState};
+use crate::plan::scheduler::SchedulerState;
 use crate::rundir::RunDir;
 use crate::rundir::lock::RunLock;
 use crate::store::{RunId, RunMeta, RunStatus, RunStore, RunUpdate, SessionRecord};
@@ -63,7 +64,7 @@ pub(crate) fn grind(
     let open::Opened {
         run,
         branch,
-        mut slot,
+        slot,
         budgets,
         mut progress,
     } = opened;
@@ -87,23 +88,14 @@ pub(crate) fn grind(
     announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
     let ground = (|| {
         if this.resumed {
-            session::recover_slots(&ctx, &slot, &mut progress, obs)?;
-            session::recover_interrupted(&ctx, &slot, &mut progress, obs)?;
+            session::recover(&ctx, &slot, &mut progress, obs)?;
             super::leftovers::save_leftovers(&ctx, &slot, progress.last_seq, obs)?;
         }
         let this = ThisGrind {
             first_seq: progress.last_seq,
             ..this
         };
-        // NB: with no prompt allowed beside another, every session would run alone: that is a
-        // sequential run (the plan warned), and it runs as one, exactly as before.
-        let parallel = ctx.plan.rotation.max_parallel.value > 1
-            && ctx.plan.runnable().any(|p| p.prompt.parallel_safe);
-        let stop = if parallel {
-            super::parallel::run_parallel(&ctx, &slot, &mut progress, this.first_seq, obs)?
-        } else {
-            run_sessions(&ctx, &mut slot, &mut progress, this.first_seq, obs)?
-        };
+        let (stop, slot) = super::dispatch::run(&ctx, slot, &mut progress, this.first_seq, obs)?;
         stop::finish(&ctx, slot, &progress, this, stop, obs)
     })();
     // The run was taken up (its state says `running`): an error from here on is recorded as
@@ -161,59 +153,4 @@ fn announce(
         spent_tokens: spent.tokens,
         max_parallel: plan.rotation.max_parallel.value,
     });
-}
-
-/// Sessions until something stops the run.
-fn run_sessions(
-    ctx: &Ctx,
-    slot: &mut Slot,
-    progress: &mut Progress,
-    first_seq: u64,
-    obs: &mut dyn GrindObserver,
-) -> Result<StopCause, GrindError> {
-    loop {
-        if ctx.controls.stopping() {
-            return Ok(StopCause::user(ctx, progress, first_seq));
-        }
-        let now = ctx.clock.now();
-        if let Decision::Stop(reason) = ctx.budgets.check(&progress.spent, now) {
-            return Ok(StopCause::Budget { reason });
-        }
-        // After the budgets: a drain asked for during the run's last session leaves the run
-        // finished by its budget, which is what it is.
-        if RunDir::new(ctx.repo.common_dir(), &ctx.run)
-            .drain()
-            .exists()
-        {
-            obs.event(&GrindEvent::Warning {
-                message: "drained from `git pitboss watch`: stopping".into(),
-            });
-            // Between sessions: none was cut short.
-            return Ok(StopCause::User {
-                drained: true,
-                aborted_session: None,
-                aborted_sessions: Vec::new(),
-                saved_patches: None,
-            });
-        }
-        let (prompt, rotation) = match progress.scheduler.next_pick() {
-            Pick::Exhausted => return Ok(StopCause::Exhausted),
-            Pick::Run {
-                prompt, rotation, ..
-            } => (prompt, rotation),
-        };
-        progress.dispatched();
-        let done: SessionRun = session::run_one(ctx, slot, progress, &prompt, rotation, obs)?;
-        for w in ctx
-            .budgets
-            .warnings(&progress.spent, ctx.clock.now(), &mut progress.budget_state)
-        {
-            obs.event(&GrindEvent::Warning { message: w.message });
-        }
-        if let Some(limit) = done.rate_limit
-            && let Some(cause) = stop::wait_for_reset(ctx, &progress.spent, limit, obs)
-        {
-            return Ok(cause);
-        }
-    }
 }

@@ -1,54 +1,52 @@
-//! One grind session, start to end, in stages named for what happens to it:
+//! One grind session, start to end, in stages named for what happens to it. Every session goes
+//! through the same stages, whether it works on the run branch itself (a run of one slot) or in
+//! a slot of a parallel run:
 //!
 //! 1. [`prepare`]: reset the worktree, write the in-flight marker and the scratchpad, compose
 //!    the input;
 //! 2. [`agent_run`]: run the pre-session hook and the agent;
-//! 3. [`decide`]: the session's status, decided by one pure function from everything known
-//!    (the agent, git, the cost cap, the verify command);
-//! 4. [`land`]: the work on the run branch (committing leftovers with trailers), or saved as a
-//!    patch and the worktree reset; then the verify command and the post-session hooks
-//!    ([`hooks`]);
-//! 5. [`record`]: the record, and the one append that publishes the session to the run ref.
+//! 3. [`after_agent`]: the worktree back on its branch, the status decided by one pure function
+//!    from everything known ([`decide`]: the agent, git, the cost cap, the verify command), the
+//!    work kept on the branch (leftovers committed with trailers) or saved as a patch;
+//! 4. [`landing`]: the work on the run branch (replayed, verified, moved by compare-and-swap
+//!    and proven for a parallel session; verified in place for a session of the run branch),
+//!    or saved as a patch; then the post-session hooks ([`hooks`]);
+//! 5. [`record`]: the record, built once, and the one append that publishes the session to the
+//!    run ref.
 //!
 //! Each stage takes the run's read-only [`Ctx`], the [`Slot`] the session works in and the
 //! [`Session`] value; only [`record`] changes the run's [`Progress`].
 //!
-//! A marker file (`current.json` in the run's working directory) says which session is in
+//! A marker file (`current.json` in the session's files directory) says which session is in
 //! flight and which process runs its agent. If grind itself dies mid-session, `--resume` finds
 //! the marker and [`recover`]s: it ends the agent's process group if it still runs, records the
-//! session as `aborted` with its partial transcript and its work as a patch, and goes on with
-//! the next seq.
+//! session (`aborted`, with its partial transcript and its work as a patch, unless its landing
+//! is on the run branch), and goes on with the next seq.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::context::{Ctx, Progress};
-use super::error::GrindError;
-use super::event::{GrindEvent, GrindObserver};
 use super::slot::Slot;
 use crate::agent::{self, SessionSpec};
 use crate::git::Oid;
 
+mod after_agent;
 mod agent_run;
 mod decide;
 mod guard;
 mod hooks;
-mod land;
 mod landing;
 mod prepare;
 mod record;
 mod recover;
-mod recover_slots;
-mod settle;
 
+pub(super) use after_agent::{Settled, run_home, run_in_slot};
 pub(super) use guard::{hold_branch, run_ref_reason, settings_reason};
 pub(super) use landing::{Held, LandedEntry, land_settled};
 pub(super) use prepare::prepare;
-pub(super) use recover::recover_interrupted;
-pub(super) use recover_slots::recover_slots;
-pub(super) use settle::{Settled, run_in_slot};
+pub(super) use recover::recover;
 
 /// The copy of the scratchpad a parallel session saw at dispatch, in its slot's files directory
 /// (the base of the three-way merge of its edits, also after a crash).
@@ -113,7 +111,9 @@ struct PendingLanding {
     patch: Option<String>,
 }
 
-/// What a session of a parallel run has that a sequential one does not.
+/// What a session of a parallel run has that a session of the run branch does not (`None` in
+/// [`Dispatch`] and [`Session`]: the session works on the run branch itself, in the run's own
+/// worktree, on the grind's own thread).
 pub(super) struct Parallel {
     /// Its slot's number.
     pub(super) slot: u32,
@@ -157,47 +157,6 @@ impl Session {
     fn prompt(&self) -> &str {
         &self.marker.prompt
     }
-}
-
-/// Runs one session of `prompt` and appends it to the run.
-pub(super) fn run_one(
-    ctx: &Ctx,
-    slot: &mut Slot,
-    progress: &mut Progress,
-    prompt: &str,
-    rotation: u64,
-    obs: &mut dyn GrindObserver,
-) -> Result<SessionRun, GrindError> {
-    let d = Dispatch {
-        prompt,
-        rotation,
-        seq: progress.last_seq + 1,
-        parallel: None,
-    };
-    let mut s = prepare::prepare(ctx, slot, progress, d, obs)?;
-    // The git directory's hooks and config, to put back whatever the agent writes there.
-    let settings = ctx.repo.snapshot_settings()?;
-    let ran = agent_run::run(ctx, slot, &mut s, obs)?;
-    let found = settings.restore()?;
-    let settings_why = (!found.is_empty()).then(|| guard::settings_reason(&found, &[]));
-    // The run ref is pitboss's, as the git settings are: moved by the agent, it goes back and
-    // the session is an error, like a session that moved the run branch.
-    let ref_why = ctx
-        .store
-        .hold_tip(&ctx.run)?
-        .map(|r| guard::run_ref_reason(&r));
-    for why in settings_why.iter().chain(&ref_why) {
-        obs.event(&GrindEvent::Warning {
-            message: format!("session {}: {why}", s.seq()),
-        });
-    }
-    let changed = match (settings_why, ref_why) {
-        (Some(a), Some(b)) => Some(format!("{a}; and {b}")),
-        (a, b) => a.or(b),
-    };
-    let landed = land::land(ctx, slot, &mut s, ran, changed, obs)?;
-    hooks::after_session(ctx, slot, &mut s, landed.verdict.status, obs);
-    record::record(ctx, slot, progress, s, landed, obs)
 }
 
 fn marker_path(slot: &Slot) -> PathBuf {

@@ -103,11 +103,7 @@ fn resolve_max_parallel(
         ],
         (config::DEFAULT_MAX_PARALLEL, Origin::Default),
     );
-    if max_parallel.value > 1
-        && !prompts
-            .iter()
-            .any(|p| p.excluded.is_none() && p.prompt.parallel_safe)
-    {
+    if max_parallel.value > 1 && super::slots(max_parallel.value, prompts) == 1 {
         let msg = format!(
             "max_parallel is {} but no prompt sets `parallel_safe: true`, so sessions will run one at a time",
             max_parallel.value

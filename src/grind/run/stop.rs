@@ -120,7 +120,7 @@ pub(super) fn finish(
         },
     )?;
     let worktree_kept = if status == RunStatus::Finished {
-        crate::grind::parallel::slots::remove_slots(ctx, obs)?;
+        crate::grind::dispatch::slots::remove_slots(ctx, obs)?;
         slot.remove(ctx.repo)?;
         let _ = std::fs::remove_dir_all(slot.run_dir());
         None

@@ -1,5 +1,6 @@
-//! The landing stage of a parallel run's session, on the grind's own thread, one session at a
-//! time and oldest dispatch first: its commits (`base..head` on its slot branch) replayed onto
+//! The landing stage of every session, on the grind's own thread, one session at a time and
+//! oldest dispatch first. A session of a run of one slot worked on the run branch itself: its
+//! work is there already and only its verify command runs. A parallel session's commits (`base..head` on its slot branch) replayed onto
 //! the run branch's current tip in memory, the verify command run on the result in the
 //! session's slot, the run branch moved by compare-and-swap, and the landing proven: every
 //! commit of the session has a patch-equivalent among the commits the branch gained. Only then
@@ -14,11 +15,11 @@
 
 use std::time::Instant;
 
+use super::after_agent::{session_name, verify};
 use super::decide::{SessionFacts, Verdict, decide};
 use super::guard::{Moved, hold_branch};
-use super::land::{session_name, verify};
 use super::prepare::write_marker;
-use super::record::{self, Done};
+use super::record::{self, Publish};
 use super::{PendingLanding, Session, SessionRun, hooks};
 use crate::git::{CasOutcome, MergeDrivers, Oid, Replay};
 use crate::grind::context::{Ctx, Progress};
@@ -51,6 +52,10 @@ pub(in crate::grind) struct Landing {
 
 /// Lands a settled session (or records why it did not land) and appends it to the run.
 /// `since`: the sessions that landed after this one was dispatched, to name collisions.
+///
+/// One path for every session: a parallel session's commits are replayed onto the run branch,
+/// verified there, moved by compare-and-swap and proven; a session of a run of one slot worked
+/// on the run branch itself, so there is nothing to replay ([`Queued::in_place`]).
 pub(in crate::grind) fn land_settled(
     ctx: &Ctx,
     progress: &mut Progress,
@@ -70,16 +75,28 @@ pub(in crate::grind) fn land_settled(
         patch,
         outcome,
     } = st;
-    let (slot_no, snapshot) = match &s.parallel {
-        Some(p) => (p.slot, p.snapshot.clone()),
-        None => (slot.index, String::new()),
-    };
-    // The queue lands only onto the tip it last left (see `guard.rs`).
+    let snapshot = s.parallel.as_ref().map(|p| (p.slot, p.snapshot.clone()));
+    // The queue lands only onto the tip it last left (see `guard.rs`); a session on the run
+    // branch itself was checked as its agent ended.
     let onto = held.expected;
-    let charges = held.charge_now(ctx, s.seq(), obs)?;
-    // The scratchpad: the session's edits merged into the current one.
-    let theirs = record::scratchpad(ctx, &slot);
-    let merged = merge_scratchpad(ctx, &snapshot, &progress.scratchpad, &theirs, s.seq())?;
+    let charges = match snapshot {
+        Some(_) => held.charge_now(ctx, s.seq(), obs)?,
+        None => held.charges,
+    };
+    // A parallel session's scratchpad edits, merged into the current one.
+    let merged = match &snapshot {
+        Some((_, base)) => {
+            let theirs = record::scratchpad(ctx, &slot);
+            Some(merge_scratchpad(
+                ctx,
+                base,
+                &progress.scratchpad,
+                &theirs,
+                s.seq(),
+            )?)
+        }
+        None => None,
+    };
     let mut q = Queued {
         ctx,
         ended_at,
@@ -101,8 +118,11 @@ pub(in crate::grind) fn land_settled(
     };
     if !charges.is_empty() {
         q.charged(&mut s, charges.join("; "))?;
+    } else if snapshot.is_none() {
+        q.in_place(&mut s)?;
     } else if q.verdict.land && head != s.base {
-        q.replay(&mut s, onto, since, &outcome, &merged, obs)?;
+        let merged = merged.as_deref().unwrap_or_default();
+        q.replay(&mut s, onto, since, &outcome, merged, obs)?;
     }
     let Queued {
         slot,
@@ -114,26 +134,32 @@ pub(in crate::grind) fn land_settled(
         ..
     } = q;
     hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
-    tell_landing(
-        s.seq(),
-        slot_no,
-        &landing,
+    let (landing, ended_at) = match snapshot {
+        Some((slot_no, _)) => {
+            let saved = patch.is_some();
+            tell_landing(s.seq(), slot_no, &landing, &verdict, saved, clock, obs);
+            (Some(landing), Some(ended_at))
+        }
+        // Its session ends as it is recorded (its verify command and hooks are its own time).
+        None => (None, None),
+    };
+    let record = record::build(
+        ctx,
+        &s,
         &verdict,
-        patch.is_some(),
-        clock,
-        obs,
+        commit,
+        outcome.as_ref(),
+        landing,
+        ended_at,
     );
-    let mut rec = record::build(ctx, &s, &verdict, commit, outcome.as_ref());
-    rec.landing = Some(landing);
-    rec.ended_at = ended_at;
-    let done = Done {
-        record: rec,
-        outcome,
-        scratchpad: merged,
+    let publish = Publish {
+        record,
+        // The run branch's session: its scratchpad as the post-session hooks left it.
+        scratchpad: merged.unwrap_or_else(|| record::scratchpad(ctx, &slot)),
         patch,
         changed: commit.is_some(),
     };
-    let run = record::finish(ctx, &slot, progress, s, done, obs)?;
+    let run = record::finish(ctx, &slot, progress, s, publish, outcome, obs)?;
     Ok(Landing { slot, run, landed })
 }
 
@@ -183,6 +209,37 @@ struct Queued<'c, 'a> {
 }
 
 impl Queued<'_, '_> {
+    /// A session that worked on the run branch itself (a run of one slot): its work is there
+    /// already, so there is nothing to replay, move or prove; only its verify command runs, on
+    /// the worktree as the session left it. Failed, the work is kept off: the branch goes back
+    /// to where the session started and the work is saved as a patch.
+    fn in_place(&mut self, s: &mut Session) -> Result<(), GrindError> {
+        let ctx = self.ctx;
+        if !self.verdict.land {
+            return Ok(());
+        }
+        if ctx.plan.prompt(s.prompt()).is_some_and(|p| p.prompt.verify) {
+            self.facts.verify = verify(ctx, &self.slot, s, &self.verdict);
+            let v = decide(&self.facts);
+            if !v.land {
+                self.keep_off(s, v.reason.unwrap_or_default())?;
+                self.verdict.status = v.status;
+                return Ok(());
+            }
+        }
+        // NB: as the worktree is now: a verify command may have committed.
+        let head = self.slot.repo().worktree_state()?.head;
+        if head != s.base {
+            self.commit = Some(head);
+            self.landed = Some(LandedEntry {
+                seq: s.seq(),
+                before: s.base,
+                after: head,
+            });
+        }
+        Ok(())
+    }
+
     /// Replays, verifies, moves the branch and proves it; or saves the work and says why not.
     fn replay(
         &mut self,
@@ -362,9 +419,15 @@ impl Queued<'_, '_> {
         outcome: &Option<crate::agent::AgentOutcome>,
         scratchpad: &str,
     ) -> Result<(), GrindError> {
-        let mut rec = record::build(self.ctx, s, &self.verdict, Some(new), outcome.as_ref());
-        rec.landing = Some(self.landing.clone());
-        rec.ended_at = self.ended_at;
+        let rec = record::build(
+            self.ctx,
+            s,
+            &self.verdict,
+            Some(new),
+            outcome.as_ref(),
+            Some(self.landing.clone()),
+            Some(self.ended_at),
+        );
         s.marker.landing = Some(PendingLanding {
             onto: tip.to_string(),
             tip: new.to_string(),

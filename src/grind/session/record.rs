@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
+
 use super::decide::Verdict;
-use super::land::Landed;
 use super::{InFlight, Session, SessionRun, hooks, marker_path, printable, read_scratchpad};
 use crate::agent::{self, AgentOutcome, AgentReport};
 use crate::git::Oid;
@@ -16,44 +17,19 @@ use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::slot::Slot;
 use crate::plan::prices;
-use crate::store::{SessionAppend, SessionRecord, SessionStatus, TranscriptSource};
+use crate::store::{Landing, SessionAppend, SessionRecord, SessionStatus, TranscriptSource};
 use crate::usage::{CostSource, Usage};
 
-/// Records a decided session: its record, transcript (with the hooks' output), scratchpad and
-/// patch, appended to the run in one commit.
-pub(super) fn record(
-    ctx: &Ctx,
-    slot: &Slot,
-    progress: &mut Progress,
-    s: Session,
-    landed: Landed,
-    obs: &mut dyn GrindObserver,
-) -> Result<SessionRun, GrindError> {
-    let Landed {
-        verdict,
-        commit,
-        patch,
-        outcome,
-    } = landed;
-    let scratchpad = scratchpad(ctx, slot);
-    let record = build(ctx, &s, &verdict, commit, outcome.as_ref());
-    let done = Done {
-        record,
-        outcome,
-        scratchpad,
-        patch,
-        changed: commit.is_some(),
-    };
-    finish(ctx, slot, progress, s, done, obs)
-}
-
-/// A decided session's record: its status and why, what it landed, what the agent reported.
+/// A decided session's record: its status and why, what it landed (with the landing, for a
+/// parallel session), what the agent reported, and when it ended (`None`: now).
 pub(super) fn build(
     ctx: &Ctx,
     s: &Session,
     verdict: &Verdict,
     commit: Option<Oid>,
     outcome: Option<&AgentOutcome>,
+    landing: Option<Landing>,
+    ended_at: Option<DateTime<Utc>>,
 ) -> SessionRecord {
     let report_summary = outcome.and_then(|o| o.summary());
     let summary = match (&verdict.reason, report_summary) {
@@ -66,42 +42,37 @@ pub(super) fn build(
         summary,
         commit,
         outcome,
+        ended_at,
+        landing,
     };
-    let mut record = ctx.session_record(&s.marker, ending);
-    record.rate_limited = outcome.is_some_and(|o| o.rate_limit.is_some());
-    record.slot = s.marker.slot;
-    record
+    ctx.session_record(&s.marker, ending)
 }
 
-/// What the last append of a session publishes, besides its transcript.
-pub(super) struct Done {
-    pub(super) record: SessionRecord,
-    pub(super) outcome: Option<AgentOutcome>,
-    /// The scratchpad after the session (redacted; merged, in a parallel run).
-    pub(super) scratchpad: String,
-    pub(super) patch: Option<Vec<u8>>,
-    /// Whether the session moved the run branch.
-    pub(super) changed: bool,
-}
-
-/// Appends a session (record, transcript with its hooks' output, scratchpad, patch) and
-/// clears its files from the slot.
+/// Appends a session (its record, scratchpad and patch, and its transcript with its hooks'
+/// output) and clears its files from the slot.
 pub(super) fn finish(
     ctx: &Ctx,
     slot: &Slot,
     progress: &mut Progress,
     s: Session,
-    done: Done,
+    publish: Publish,
+    outcome: Option<AgentOutcome>,
     obs: &mut dyn GrindObserver,
 ) -> Result<SessionRun, GrindError> {
-    let Done {
-        record,
-        outcome,
-        scratchpad,
-        patch,
-        changed,
-    } = done;
-    progress.warn_unpriced(ctx, &record, obs);
+    progress.warn_unpriced(ctx, &publish.record, obs);
+    if let Some(cost) = outcome
+        .as_ref()
+        .and_then(|o| o.report.as_ref())
+        .and_then(|r| r.cost_usd)
+        .filter(|c| !(c.is_finite() && *c >= 0.0))
+    {
+        obs.event(&GrindEvent::Warning {
+            message: format!(
+                "session {}: the agent reported a cost of {cost} USD; recorded as unknown",
+                publish.record.seq
+            ),
+        });
+    }
     let transcript = match &outcome {
         Some(o) if o.transcript.path.is_file() => Some(o.transcript.path.clone()),
         _ => Some(s.spec.transcript_path.clone()).filter(|p| p.is_file()),
@@ -110,14 +81,7 @@ pub(super) fn finish(
     let rate_limit = outcome
         .as_ref()
         .and_then(|o| o.rate_limit.as_ref().map(|r| r.until));
-    let publish = Publish {
-        record,
-        transcript,
-        scratchpad,
-        patch,
-        changed,
-    };
-    progress.append(ctx, publish, obs)?;
+    progress.append(ctx, publish, transcript, obs)?;
     let _ = std::fs::remove_file(&s.spec.transcript_path);
     let _ = std::fs::remove_file(marker_path(slot));
     Ok(SessionRun { rate_limit })
@@ -135,13 +99,39 @@ pub(super) fn scratchpad_in(ctx: &Ctx, dir: &std::path::Path) -> String {
     ctx.redactor.redact(&scratchpad).into_owned()
 }
 
-/// How a session ended, as its record says.
+/// How a session ended: everything its record is built from, besides what the in-flight marker
+/// says (seq, prompt, start, slot). [`Ctx::session_record`] builds the whole record from it at
+/// once; nothing edits a record after (the store only gives it its seq and transcript path, which
+/// are the store's to give).
 pub(super) struct Ending<'a> {
     pub(super) status: SessionStatus,
     pub(super) summary: Option<String>,
     pub(super) commit: Option<Oid>,
     /// What the agent reported, when it ran.
     pub(super) outcome: Option<&'a AgentOutcome>,
+    /// When it ended; `None`: now.
+    pub(super) ended_at: Option<DateTime<Utc>>,
+    /// How a parallel session's landing went.
+    pub(super) landing: Option<Landing>,
+}
+
+/// Why a session found in flight by `--resume` is recorded `aborted`: the one wording, for a
+/// session of the run branch and a parallel one alike.
+pub(super) const RECOVERED: &str =
+    "pitboss stopped during this session (its process ended); recovered by --resume";
+
+impl Ending<'_> {
+    /// A session a `--resume` found in flight: `aborted`, ended now.
+    pub(super) fn recovered(landing: Option<Landing>) -> Self {
+        Ending {
+            status: SessionStatus::Aborted,
+            summary: Some(RECOVERED.to_string()),
+            commit: None,
+            outcome: None,
+            ended_at: None,
+            landing,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -152,19 +142,32 @@ impl Ctx<'_> {
             summary,
             commit,
             outcome,
+            ended_at,
+            landing,
         } = ending;
         let report = outcome.and_then(|o| o.report.as_ref());
         let tokens = report.map(|r| r.tokens).unwrap_or_default();
         let model = report
             .and_then(|r| r.model.clone())
             .or_else(|| self.plan.agent.model.clone());
-        let (cost_usd, cost_source, price_table) = self.session_cost(report, model.as_deref());
+        let (cost_usd, cost_source, price_table) = match self.session_cost(report, model.as_deref())
+        {
+            // NB: an agent's own figure can be anything (NaN, negative); the warning is
+            // `finish`'s, which tells the user.
+            (c, _, _) if !(c.is_finite() && c >= 0.0) => (0.0, CostSource::Unknown, None),
+            cost => cost,
+        };
+        // NB: the wall clock can step back during a session; the store refuses a record that
+        // ends before it starts, and the session must not be lost for it.
+        let ended_at = ended_at
+            .unwrap_or_else(|| self.clock.now())
+            .max(m.started_at);
         SessionRecord {
             seq: m.seq,
             run_id: self.run.to_string(),
             prompt: m.prompt.clone(),
             started_at: m.started_at,
-            ended_at: self.clock.now(),
+            ended_at,
             status,
             summary: summary.map(|s| printable(&self.redactor.redact(&s))),
             commit: commit.map(|c| c.to_string()),
@@ -192,10 +195,10 @@ impl Ctx<'_> {
             exit_code: outcome.and_then(|o| o.exit_code),
             agent_session_id: report.and_then(|r| r.agent_session_id.clone()),
             model_source: report.and_then(|r| r.model_source.clone()),
-            rate_limited: false,
+            rate_limited: outcome.is_some_and(|o| o.rate_limit.is_some()),
             renumbered_from: None,
-            slot: None,
-            landing: None,
+            slot: m.slot,
+            landing,
             extra: Default::default(),
         }
     }
@@ -230,10 +233,10 @@ impl Ctx<'_> {
     }
 }
 
-/// What one append publishes.
+/// A finished session as one append publishes it: its record, built once, and the files that
+/// go with it (its transcript, a file, is given to the append beside it).
 pub(super) struct Publish {
     pub(super) record: SessionRecord,
-    pub(super) transcript: Option<PathBuf>,
     pub(super) scratchpad: String,
     pub(super) patch: Option<Vec<u8>>,
     /// Whether the session changed the run branch (the scheduler's back-off counts it).
@@ -246,29 +249,16 @@ impl Progress {
         &mut self,
         ctx: &Ctx,
         p: Publish,
+        transcript: Option<PathBuf>,
         obs: &mut dyn GrindObserver,
     ) -> Result<(), GrindError> {
         let Publish {
-            mut record,
-            transcript,
+            record,
             scratchpad,
             patch,
             changed,
         } = p;
         self.scheduler.record_outcome(&record.prompt, changed);
-        // NB: the wall clock can step back during a session; the store refuses a record that
-        // ends before it starts, and the session must not be lost for it.
-        record.ended_at = record.ended_at.max(record.started_at);
-        if !(record.usage.cost_usd.is_finite() && record.usage.cost_usd >= 0.0) {
-            obs.event(&GrindEvent::Warning {
-                message: format!(
-                    "session {}: the agent reported a cost of {} USD; recorded as unknown",
-                    record.seq, record.usage.cost_usd
-                ),
-            });
-            record.usage.cost_usd = 0.0;
-            record.usage.cost_source = Some(CostSource::Unknown);
-        }
         let planned_seq = record.seq;
         // Renumbering: anyone may append while the session runs (`record`, a `sync` bringing a
         // teammate's session); the session then takes the next free seq instead of failing.

@@ -1,10 +1,20 @@
-//! Parallel sessions (`max_parallel` > 1): up to k sessions at once, each in a slot worktree of
-//! its own on a slot branch, landed on the run branch by one queue that proves every landing.
+//! The one dispatcher of a run's sessions, for k = 1..n slots ([`crate::plan::Plan::slots`]
+//! says how many; it is the one answer to "is this run parallel?"). Each session is dispatched,
+//! runs its agent, settles, and lands through the same stages (`session/`), one landing at a
+//! time, oldest dispatch first; the run stops by one stop order ([`Dispatcher::halt_now`]).
 //!
-//! The grind's own thread is the dispatcher and the landing queue; each session's agent runs in
-//! a thread of its own (a scoped thread with its own repository handle, since git2 does not
-//! share one across threads), which sends its progress back as events and, once its agent is
-//! gone and its work is settled on its slot branch, the settled session.
+//! **One slot** (a sequential run). The session works in the run's own worktree, on the run
+//! branch itself, on the grind's own thread: its work is on the branch as soon as the agent
+//! commits, so its landing has nothing to replay, only its verify command to run. The git
+//! settings and the run ref are checked as its agent ends, and a change is its alone.
+//!
+//! **k slots** (`max_parallel` > 1 and a prompt with `parallel_safe: true`). Up to k sessions
+//! at once, each in a slot worktree of its own on a slot branch, landed on the run branch by
+//! the queue, which proves every landing. The grind's own thread is the dispatcher and the
+//! landing queue; each session's agent runs in a thread of its own (a scoped thread with its
+//! own repository handle, since git2 does not share one across threads), which sends its
+//! progress back as events and, once its agent is gone and its work is settled on its slot
+//! branch, the settled session.
 //!
 //! - **Dispatch.** A session is dispatched when a slot is free, no budget is spent (counting
 //!   the usage of the sessions still running, and iterations at dispatch, so `--max-iterations
@@ -23,11 +33,11 @@
 //!   file). A fault of git or the store stops dispatch, cuts every running session, records
 //!   them, then ends the grind with the error.
 //!
-//! Sessions run in slots 1 to k. Slot 0, the run's own worktree (a sequential run's one slot),
-//! stays on the run branch and runs no session: while the run branch is checked out there, git
-//! refuses to check it out anywhere else, so nobody starts working on a branch the queue moves
-//! under them (`git checkout pitboss/<id>` says where it is checked out, as in a sequential
-//! run). Its files follow the landings only at the grind's end, when it is reset to the tip.
+//! Parallel sessions run in slots 1 to k. Slot 0, the run's own worktree, stays on the run
+//! branch and runs no session: while the run branch is checked out there, git refuses to check
+//! it out anywhere else, so nobody starts working on a branch the queue moves under them (`git
+//! checkout pitboss/<id>` says where it is checked out, as in a sequential run). Its files
+//! follow the landings only at the grind's end, when it is reset to the tip.
 
 pub(super) mod slots;
 mod threads;
@@ -75,40 +85,68 @@ enum Halt {
     User,
 }
 
-/// Runs the run's sessions k at a time until something stops it. `slot0` is the run's own
-/// worktree, which holds the run branch and is made clean at the tip at the end.
+/// Runs the run's sessions, k at a time, until something stops it. `slot0` is the run's own
+/// worktree: with one slot the sessions work there; with k it holds the run branch and is made
+/// clean at the tip at the end. It comes back for the run's end.
 ///
 /// Each turn of the loop: land what is settled, oldest first; dispatch while a slot is free;
 /// when nothing runs, stop (or wait out a usage limit); else collect the sessions' news.
-pub(super) fn run_parallel(
+pub(super) fn run(
     ctx: &Ctx,
-    slot0: &Slot,
+    slot0: Slot,
     progress: &mut Progress,
     first_seq: u64,
     obs: &mut dyn GrindObserver,
-) -> Result<StopCause, GrindError> {
-    let (mut d, home) = Dispatcher::start(ctx, progress)?;
+) -> Result<(StopCause, Slot), GrindError> {
+    let (mut d, home) = Dispatcher::start(ctx, progress, slot0)?;
     let shared = ctx.shared();
     let git_dir = ctx.repo.git_dir().to_path_buf();
     let (tx, rx) = mpsc::channel::<Msg>();
     let result = std::thread::scope(|scope| {
         loop {
             d.land_ready(progress, obs);
-            d.dispatch(progress, obs, &mut |slot, s| {
-                threads::spawn_session(scope, &tx, &shared, &git_dir, slot, s)
-            });
+            for (slot, s) in d.dispatch(progress, obs) {
+                if d.one_slot() {
+                    // The run branch's session, on this thread: its events are live.
+                    let seq = s.seq();
+                    let settled = session::run_home(ctx, slot, s, obs);
+                    d.settled(seq, settled, obs);
+                } else {
+                    threads::spawn_session(scope, &tx, &shared, &git_dir, slot, s);
+                }
+            }
             if d.live.is_empty() {
                 match d.stop_when_idle(progress, first_seq, obs) {
                     Some(end) => return end,
                     None => continue,
                 }
             }
-            d.collect(&rx, obs);
+            if d.live.values().any(|l| l.settled.is_none()) {
+                d.collect(&rx, obs);
+            }
         }
     });
     progress.in_flight = None;
-    tidy_home(ctx, slot0, progress, &home, obs)?;
-    result
+    let slot0 = match home {
+        Home::Slots { slot0, tip_file } => {
+            tidy_home(ctx, &slot0, progress, &tip_file, obs)?;
+            slot0
+        }
+        Home::Sessions => match d.free.remove(&0) {
+            Some(slot) => slot,
+            // Only a fault leaves it out (the slot went with the session that failed).
+            None => Slot::open(ctx.repo, &ctx.run, &ctx.branch)?,
+        },
+    };
+    Ok((result?, slot0))
+}
+
+/// What the run's own worktree (slot 0) does in this run.
+enum Home {
+    /// It is the one slot: sessions work there, on the run branch (it is among the free slots).
+    Sessions,
+    /// It holds the run branch while k slots work; `tip_file` notes the tip its files stay at.
+    Slots { slot0: Slot, tip_file: PathBuf },
 }
 
 /// Slot 0's branch moved with every landing while its files stayed: makes them the tip's
@@ -148,8 +186,9 @@ struct Dispatcher<'c, 'a> {
     landed: Vec<LandedEntry>,
     /// The run branch's tip as the queue last left it: the only tip it lands onto.
     tip: Oid,
-    /// The git directory's hooks and config as the run found them (`git/settings_guard.rs`).
-    settings: SettingsSnapshot,
+    /// The git directory's hooks and config as the run found them (`git/settings_guard.rs`);
+    /// with one slot each session snapshots them itself, as its agent starts.
+    settings: Option<SettingsSnapshot>,
     halt: Option<Halt>,
     /// A fault of git or the store: no new dispatch; the grind ends with it.
     fatal: Option<GrindError>,
@@ -162,36 +201,52 @@ struct Dispatcher<'c, 'a> {
 }
 
 impl<'c, 'a> Dispatcher<'c, 'a> {
-    /// The dispatcher of a run about to go parallel, with the path of the file that notes the
-    /// tip slot 0's files stay at (see [`home_tip_file`]), written now.
-    fn start(ctx: &'c Ctx<'a>, progress: &mut Progress) -> Result<(Self, PathBuf), GrindError> {
-        let k = ctx.plan.rotation.max_parallel.value.max(1);
-        progress.in_flight = Some(Vec::new());
+    /// The dispatcher of a run about to dispatch its sessions, with what slot 0 does in it.
+    /// With k slots, the file that notes the tip slot 0's files stay at (see
+    /// [`home_tip_file`]) is written now.
+    fn start(
+        ctx: &'c Ctx<'a>,
+        progress: &mut Progress,
+        slot0: Slot,
+    ) -> Result<(Self, Home), GrindError> {
+        let k = ctx.plan.slots();
         let fuse = Arc::new(Fuse::new(
             &ctx.budgets.limits,
             progress.spent.cost_usd,
             progress.spent.tokens,
         ));
-        // Slot 0's files stay at the tip the grind starts from while its branch moves: say
-        // which, so that a `--resume` after a crash tells them from work done there by hand.
-        let home = home_tip_file(ctx);
         let tip = ctx
             .repo
             .branch_tip(&ctx.branch)?
             .ok_or_else(|| GrindError::BranchGone {
                 branch: ctx.branch.clone(),
             })?;
-        std::fs::write(&home, tip.to_string())
-            .map_err(GrindError::io(format!("cannot write {}", home.display())))?;
+        let mut free = BTreeMap::new();
+        let (home, settings) = if k == 1 {
+            free.insert(0, slot0);
+            (Home::Sessions, None)
+        } else {
+            // Kept in `state.json` (see `Progress::in_flight`); a run of one slot leaves it out.
+            progress.in_flight = Some(Vec::new());
+            // Slot 0's files stay at the tip the grind starts from while its branch moves: say
+            // which, so that a `--resume` after a crash tells them from work done there by hand.
+            let tip_file = home_tip_file(ctx);
+            std::fs::write(&tip_file, tip.to_string()).map_err(GrindError::io(format!(
+                "cannot write {}",
+                tip_file.display()
+            )))?;
+            let settings = Some(ctx.repo.snapshot_settings()?);
+            (Home::Slots { slot0, tip_file }, settings)
+        };
         let d = Dispatcher {
             ctx,
             k,
             fuse,
-            free: BTreeMap::new(),
+            free,
             live: BTreeMap::new(),
             landed: Vec::new(),
             tip,
-            settings: ctx.repo.snapshot_settings()?,
+            settings,
             halt: None,
             fatal: None,
             rate_limit: None,
@@ -204,18 +259,25 @@ impl<'c, 'a> Dispatcher<'c, 'a> {
 }
 
 impl Dispatcher<'_, '_> {
+    /// Whether the run has one slot: its sessions work on the run branch, on this thread.
+    fn one_slot(&self) -> bool {
+        self.k == 1
+    }
+
     /// Dispatches what can start now (nothing after a fault); a fault doing it is [`Self::fail`].
+    /// Returns the sessions dispatched, prepared in their slots, for the caller to run.
     fn dispatch(
         &mut self,
         progress: &mut Progress,
         obs: &mut dyn GrindObserver,
-        spawn: &mut dyn FnMut(Slot, session::Session),
-    ) {
+    ) -> Vec<(Slot, session::Session)> {
+        let mut started = Vec::new();
         if self.fatal.is_none()
-            && let Err(e) = self.dispatch_all(progress, obs, spawn)
+            && let Err(e) = self.dispatch_all(progress, obs, &mut started)
         {
             self.fail(e);
         }
+        started
     }
 
     /// Nothing runs: how the grind ends (`Some`), in this order: a fault, what the wait for a
@@ -329,7 +391,10 @@ impl Dispatcher<'_, '_> {
     /// charges the change to `running`: every session whose agent ran since the last check
     /// (which of them made it cannot be told when they are several: the reason says so).
     fn hold_settings(&mut self, running: &[u64], obs: &mut dyn GrindObserver) {
-        match self.settings.restore() {
+        let Some(settings) = &self.settings else {
+            return;
+        };
+        match settings.restore() {
             Ok(found) if found.is_empty() => {}
             Ok(found) => {
                 for seq in running {
@@ -349,6 +414,10 @@ impl Dispatcher<'_, '_> {
     /// Before a dispatch: sessions start from the tip the queue left, never from one an agent
     /// put there, and with the git settings as the run found them.
     fn check_before_dispatch(&mut self, obs: &mut dyn GrindObserver) {
+        if self.one_slot() {
+            // The run branch is its sessions' own, and each checks the rest as its agent ends.
+            return;
+        }
         let running: Vec<u64> = self.live.keys().copied().collect();
         self.hold_branch(&running, obs);
         self.hold_run_ref(&running, obs);
@@ -387,8 +456,10 @@ impl Dispatcher<'_, '_> {
         self.fatal.get_or_insert(e);
     }
 
-    /// What stops dispatch now, if anything (checked in the sequential loop's order: the
-    /// user, the budgets, the drain file).
+    /// What stops dispatch now, if anything: the one stop order of every run, checked before
+    /// each dispatch: the user, the budgets (with what the running sessions spent so far), the
+    /// drain file. (A drain comes after the budgets: a drain asked for during the run's last
+    /// session leaves the run finished by its budget, which is what it is.)
     fn halt_now(&mut self, progress: &Progress, obs: &mut dyn GrindObserver) -> Option<Halt> {
         let ctx = self.ctx;
         if ctx.controls.stopping() {
@@ -434,10 +505,14 @@ impl Dispatcher<'_, '_> {
         {
             if !self.drained_said {
                 self.drained_said = true;
+                let message = if self.live.is_empty() {
+                    "drained from `git pitboss watch`: stopping"
+                } else {
+                    "drained from `git pitboss watch`: no new session starts; the running ones \
+                     finish and land"
+                };
                 obs.event(&GrindEvent::Warning {
-                    message: "drained from `git pitboss watch`: no new session starts; the \
-                              running ones finish and land"
-                        .into(),
+                    message: message.into(),
                 });
             }
             return Some(Halt::Cause(StopCause::User {
@@ -450,12 +525,12 @@ impl Dispatcher<'_, '_> {
         None
     }
 
-    /// Dispatches sessions while a slot is free and nothing says stop.
+    /// Dispatches sessions while a slot is free and nothing says stop, into `started`.
     fn dispatch_all(
         &mut self,
         progress: &mut Progress,
         obs: &mut dyn GrindObserver,
-        spawn: &mut dyn FnMut(Slot, session::Session),
+        started: &mut Vec<(Slot, session::Session)>,
     ) -> Result<(), GrindError> {
         let ctx = self.ctx;
         if ctx.controls.agent.abort_requested() && !self.abort_said && !self.live.is_empty() {
@@ -506,47 +581,71 @@ impl Dispatcher<'_, '_> {
                 return Ok(());
             }
             progress.scheduler = next;
-            progress.dispatched();
-            // Reserved now: the next after the last recorded and every live one.
-            let seq = (progress.last_seq + 1).max(self.next_seq);
-            self.next_seq = seq + 1;
-            let slot = self.take_slot()?;
+            started.push(self.start_one(progress, &prompt, rotation, safe, obs)?);
+        }
+    }
+
+    /// Dispatches one session of `prompt`: counted, its seq reserved, prepared in a slot.
+    fn start_one(
+        &mut self,
+        progress: &mut Progress,
+        prompt: &str,
+        rotation: u64,
+        safe: bool,
+        obs: &mut dyn GrindObserver,
+    ) -> Result<(Slot, session::Session), GrindError> {
+        let ctx = self.ctx;
+        progress.dispatched();
+        // Reserved now: the next after the last recorded and every live one.
+        let seq = (progress.last_seq + 1).max(self.next_seq);
+        self.next_seq = seq + 1;
+        let slot = self.take_slot()?;
+        let (controls, parallel) = if self.one_slot() {
+            // The user's skip is this session's: it is the only one.
+            (ctx.controls.agent.for_session(), None)
+        } else {
             let controls = ctx.controls.agent.for_parallel_session();
             self.fuse.register(seq, controls.clone());
-            let d = Dispatch {
-                prompt: &prompt,
-                rotation,
-                seq,
-                parallel: Some(Parallel {
-                    slot: slot.index,
-                    controls: controls.clone(),
-                    fuse: self.fuse.clone(),
-                    snapshot: progress.scratchpad.clone(),
-                }),
+            let p = Parallel {
+                slot: slot.index,
+                controls: controls.clone(),
+                fuse: self.fuse.clone(),
+                snapshot: progress.scratchpad.clone(),
             };
-            let s = session::prepare(ctx, &slot, progress, d, obs)?;
-            if let Some(f) = progress.in_flight.as_mut() {
-                f.push(seq);
-            }
-            self.live.insert(
-                seq,
-                Live {
-                    slot: slot.index,
-                    alone: !safe,
-                    landed_before: self.landed.len(),
-                    controls,
-                    settled: None,
-                    charges: Vec::new(),
-                },
-            );
-            spawn(slot, s);
+            (controls, Some(p))
+        };
+        let d = Dispatch {
+            prompt,
+            rotation,
+            seq,
+            parallel,
+        };
+        let s = session::prepare(ctx, &slot, progress, d, obs)?;
+        if let Some(f) = progress.in_flight.as_mut() {
+            f.push(seq);
         }
+        self.live.insert(
+            seq,
+            Live {
+                slot: slot.index,
+                alone: !safe,
+                landed_before: self.landed.len(),
+                controls,
+                settled: None,
+                charges: Vec::new(),
+            },
+        );
+        Ok((slot, s))
     }
 
     /// The lowest free slot, opened when it is not yet.
     fn take_slot(&mut self) -> Result<Slot, GrindError> {
         if let Some((_, slot)) = self.free.pop_first() {
             return Ok(slot);
+        }
+        if self.one_slot() {
+            // The run's own worktree, opened again (a session before deleted it).
+            return Slot::open(self.ctx.repo, &self.ctx.run, &self.ctx.branch);
         }
         let busy: Vec<u32> = self.live.values().map(|l| l.slot).collect();
         // Slot 0 keeps the run branch checked out (see the module's comment).

@@ -1,7 +1,12 @@
-//! A session's fourth stage, once the agent is gone: the worktree back on the run branch, the
-//! status decided ([`super::decide`]), and the work either landed on the run branch (leftovers
-//! committed with trailers, the verify command run on the result) or saved as a patch, the
-//! worktree reset to where the session started.
+//! What every session goes through once its agent is gone, whether it ran in the run's own
+//! worktree on the run branch (a run of one slot) or in a slot of a parallel run on its slot
+//! branch: one path, [`settle`]. The worktree goes back on the branch the session works on, the
+//! status is decided ([`super::decide`]), and the work is either kept on that branch for the
+//! landing stage (leftovers committed with trailers) or saved as a patch with the worktree reset
+//! to where the session started. Nothing here moves the run branch for a parallel session: only
+//! the landing stage does ([`super::landing`]), one session at a time. A session of a run of one
+//! slot works on the run branch itself, so its work is there already; its landing has nothing to
+//! replay.
 //!
 //! A `dirty` session's leftovers are checked before pitboss commits them. Work an agent
 //! commits is the user's code and is left as it is; but what an agent leaves uncommitted,
@@ -10,9 +15,10 @@
 //! replace, the leftovers are not committed: they are kept whole on a local, never-pushed ref
 //! ([`kept`]), the run holds a redacted copy for reading, and the user is warned.
 
-use super::agent_run::Ran;
+use super::agent_run::{self, Ran};
 use super::decide::{AgentRan, Facts, Rewound, SessionFacts, Verdict, Verify, decide};
-use super::{Session, hooks};
+use super::prepare::write_marker;
+use super::{Session, guard, hooks};
 use crate::agent::AgentOutcome;
 use crate::git::{Oid, WorktreeState};
 use crate::grind::context::Ctx;
@@ -21,76 +27,136 @@ use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::kept;
 use crate::grind::slot::Slot;
 
-/// What the session left: its status, what landed, what was saved instead.
-pub(super) struct Landed {
+/// A session whose agent is gone and whose work is on the branch it works on (`base..head`),
+/// or saved as a patch: what the landing stage takes.
+pub(in crate::grind) struct Settled {
+    pub(super) s: Session,
+    pub(super) slot: Slot,
+    pub(super) facts: SessionFacts,
     pub(super) verdict: Verdict,
-    /// The run branch's new tip, when the session's work landed and moved it.
-    pub(super) commit: Option<Oid>,
-    /// Work saved as a patch instead (redacted, capped).
+    /// The branch's head: the session's work is the commits `s.base..head`.
+    pub(super) head: Oid,
+    /// When its agent was gone and its work settled: the end a parallel session's record gives,
+    /// not the moment the queue came to it (it may wait there for older sessions).
+    pub(super) ended_at: chrono::DateTime<chrono::Utc>,
+    /// Leftovers saved as a patch instead of committed (they looked like a secret), or the work
+    /// of a session that does not land.
     pub(super) patch: Option<Vec<u8>>,
-    /// What the agent reported (`None` when it did not run, or deleted its worktree).
     pub(super) outcome: Option<AgentOutcome>,
 }
 
-/// Decides the session's status and lands or saves its work.
-pub(super) fn land(
+/// Runs the session's agent in the run's own worktree, on the run branch (a run of one slot,
+/// on the grind's own thread), and settles its work there. The git directory's hooks and config
+/// are snapshotted before the agent and put back after it, and the run ref is held: a change
+/// found is this session's alone, so it goes into its verdict.
+pub(in crate::grind) fn run_home(
     ctx: &Ctx,
-    slot: &mut Slot,
-    s: &mut Session,
-    ran: Ran,
-    settings: Option<String>,
+    slot: Slot,
+    mut s: Session,
     obs: &mut dyn GrindObserver,
-) -> Result<Landed, GrindError> {
+) -> Result<Settled, GrindError> {
+    let settings = ctx.repo.snapshot_settings()?;
+    let ran = agent_run::run(ctx, &slot, &mut s, obs)?;
+    let found = settings.restore()?;
+    let settings_why = (!found.is_empty()).then(|| guard::settings_reason(&found, &[]));
+    // The run ref is pitboss's, as the git settings are: moved by the agent, it goes back and
+    // the session is an error, like a session that moved the run branch.
+    let ref_why = ctx
+        .store
+        .hold_tip(&ctx.run)?
+        .map(|r| guard::run_ref_reason(&r));
+    for why in settings_why.iter().chain(&ref_why) {
+        obs.event(&GrindEvent::Warning {
+            message: format!("session {}: {why}", s.seq()),
+        });
+    }
+    let changed = match (settings_why, ref_why) {
+        (Some(a), Some(b)) => Some(format!("{a}; and {b}")),
+        (a, b) => a.or(b),
+    };
+    settle(ctx, slot, s, ran, changed, obs)
+}
+
+/// Runs the session's agent in its slot and settles its work there (the thread of one session
+/// of a parallel run; `ctx` is the thread's own context). What the agent may have done to the
+/// run branch, the run ref and the git settings is checked by the dispatcher, which knows which
+/// sessions were running beside it.
+pub(in crate::grind) fn run_in_slot(
+    ctx: &Ctx,
+    slot: Slot,
+    mut s: Session,
+    obs: &mut dyn GrindObserver,
+) -> Result<Settled, GrindError> {
+    let ran = agent_run::run(ctx, &slot, &mut s, obs)?;
+    // Its agent is gone: from now on it only waits to land, which no skip can end.
+    s.marker.settled = true;
+    s.marker.agent_pid = None;
+    write_marker(&slot, &s.marker)?;
+    settle(ctx, slot, s, ran, None, obs)
+}
+
+/// The one path after an agent: the worktree back on its branch, the status decided (with
+/// `charge`, a change of the git settings or the run ref already found and undone), the work
+/// kept on the branch or saved as a patch.
+fn settle(
+    ctx: &Ctx,
+    mut slot: Slot,
+    s: Session,
+    ran: Ran,
+    charge: Option<String>,
+    obs: &mut dyn GrindObserver,
+) -> Result<Settled, GrindError> {
+    let home = s.parallel.is_none();
     // NB: an agent can delete its own worktree (`rm -rf "$PITBOSS_WORKTREE"`). Its work
     // there is gone, but the session is not: it is recorded as an error saying so, and
-    // the slot is added again on the run branch for the next session.
+    // the slot is added again for the next session.
     let deleted = if slot.path.join(".git").exists() {
         None
     } else {
         let gone = slot.path.display().to_string();
-        *slot = Slot::open(ctx.repo, &ctx.run, &ctx.branch)?;
+        slot = if home {
+            Slot::open(ctx.repo, &ctx.run, &ctx.branch)?
+        } else {
+            Slot::open_parallel(ctx.repo, &ctx.run, slot.index, s.base)?
+        };
         Some(gone)
     };
-    // Deleted under the session (`git update-ref -d`, `git branch -D` from another worktree):
-    // the worktree's HEAD is then unborn, and the run stops on an error that says so, instead
-    // of on git's "cannot read HEAD".
-    if ctx.repo.branch_tip(&ctx.branch)?.is_none() {
+    // The run branch deleted under a session that works on it (`git update-ref -d`, `git branch
+    // -D` from another worktree): the worktree's HEAD is then unborn, and the run stops on an
+    // error that says so, instead of on git's "cannot read HEAD". (A parallel session's agent
+    // does not work on it: the dispatcher puts it back and charges the move.)
+    if home && ctx.repo.branch_tip(&ctx.branch)?.is_none() {
         return Err(GrindError::BranchGone {
             branch: ctx.branch.clone(),
         });
     }
-    back_on_run_branch(ctx, slot, s.base)?;
+    back_on_branch(ctx, &slot, &slot.branch, s.base)?;
     let state = slot.repo().worktree_state()?;
-    let rewound = rewound(slot, s.base, state.head)?;
+    let rewound = rewound(&slot, s.base, state.head)?;
     let (mut facts, outcome) = facts(ran, deleted, &state, s.base);
     facts.rewound = rewound.map(|(lost, _)| Rewound {
         lost,
         base: s.base.to_string()[..12].to_string(),
-        slot: false,
+        slot: !home,
     });
-    facts.settings = settings;
-    let mut verdict = decide(&facts);
-    let mut patch = None;
-    if verdict.land {
-        patch = commit_leftovers(ctx, slot, s, &state, obs)?;
-        if ctx.plan.prompt(s.prompt()).is_some_and(|p| p.prompt.verify) {
-            facts.verify = verify(ctx, slot, s, &verdict);
-            verdict = decide(&facts);
-        }
-    }
-    let wt = slot.repo();
-    let mut commit = None;
-    if verdict.land {
-        let tip = wt.worktree_state()?.head;
-        commit = (tip != s.base).then_some(tip);
+    facts.settings = charge;
+    let verdict = decide(&facts);
+    let patch = if verdict.land {
+        commit_leftovers(ctx, &slot, &s, &state, obs)?
     } else {
         let since = rewound.map_or(s.base, |(_, to)| to);
-        patch = kept::save(ctx, wt, since, session_name(s.seq()))?;
-        wt.reset_hard_clean(s.base)?;
-    }
-    Ok(Landed {
+        let patch = kept::save(ctx, slot.repo(), since, session_name(s.seq()))?;
+        slot.repo().reset_hard_clean(s.base)?;
+        patch
+    };
+    let head = slot.repo().worktree_state()?.head;
+    Ok(Settled {
+        s,
+        slot,
+        facts,
         verdict,
-        commit,
+        head,
+        ended_at: ctx.clock.now(),
         patch,
         outcome,
     })
@@ -202,18 +268,13 @@ fn leftovers_secret_patch(
     Ok(Some(kept))
 }
 
-/// Puts the worktree back on the run branch after an agent switched branches or detached
-/// HEAD (`git checkout -b`, `git switch --detach`). Otherwise its commits would land on no
-/// run branch at all, and the next session's reset would move the agent's branch instead
-/// of the run's. When HEAD went somewhere that descends from the session's `base`, the run
-/// branch is fast-forwarded there, so those commits land (or are saved) like any others;
-/// otherwise HEAD is only re-attached, and the work shows as changes against `base`. The
-/// agent's own branch is left where it put it.
-pub(super) fn back_on_run_branch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<(), GrindError> {
-    back_on_branch(ctx, slot, &ctx.branch, base)
-}
-
-/// [`back_on_run_branch`] for any branch a slot works on (a parallel run's slot branch).
+/// Puts the worktree back on `branch` (the run branch, or a parallel slot's branch) after an
+/// agent switched branches or detached HEAD (`git checkout -b`, `git switch --detach`).
+/// Otherwise its commits would land on no branch at all, and the next session's reset would
+/// move the agent's branch instead. When HEAD went somewhere that descends from the session's
+/// `base`, the branch is fast-forwarded there, so those commits land (or are saved) like any
+/// others; otherwise HEAD is only re-attached, and the work shows as changes against `base`.
+/// The agent's own branch is left where it put it.
 pub(super) fn back_on_branch(
     ctx: &Ctx,
     slot: &Slot,

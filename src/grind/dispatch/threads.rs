@@ -86,9 +86,23 @@ impl Dispatcher<'_, '_> {
         }
     }
 
-    /// The session `seq` has settled (or failed to): what its agent may have done to the run
-    /// branch, the run ref and the git settings is checked, and it waits for its landing.
-    fn settled(&mut self, seq: u64, r: Result<Settled, GrindError>, obs: &mut dyn GrindObserver) {
+    /// The session `seq` has settled (or failed to): what a parallel session's agent may have
+    /// done to the run branch, the run ref and the git settings is checked, and it waits for
+    /// its landing.
+    pub(super) fn settled(
+        &mut self,
+        seq: u64,
+        r: Result<Settled, GrindError>,
+        obs: &mut dyn GrindObserver,
+    ) {
+        if self.one_slot() {
+            // The run branch's session checked the git settings and the run ref itself as its
+            // agent ended; the branch is its own.
+            if let Some(l) = self.live.get_mut(&seq) {
+                l.settled = Some(r);
+            }
+            return;
+        }
         if r.is_ok() {
             self.hold_branch(&[seq], obs);
             self.hold_run_ref(&[seq], obs);
