@@ -137,7 +137,8 @@ struct Parallel {
 
 impl Parallel {
     fn of(plan: &Plan, common_dir: &std::path::Path) -> Parallel {
-        let slots = plan.rotation.max_parallel.value;
+        // What the run will do: with no prompt allowed beside another, one slot.
+        let slots = plan.slots();
         let (side, alone): (Vec<_>, Vec<_>) = plan
             .runnable()
             .partition(|p| slots > 1 && p.prompt.parallel_safe);
