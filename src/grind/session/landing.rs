@@ -65,16 +65,7 @@ pub(in crate::grind) fn land_settled(
     obs: &mut dyn GrindObserver,
 ) -> Result<Landing, GrindError> {
     let clock = Instant::now();
-    let super::Settled {
-        mut s,
-        slot,
-        facts,
-        verdict,
-        head,
-        ended_at,
-        patch,
-        outcome,
-    } = st;
+    let (mut q, mut s, outcome) = Queued::new(ctx, st, held.expected);
     let snapshot = s.parallel.as_ref().map(|p| (p.slot, p.snapshot.clone()));
     // The queue lands only onto the tip it last left (see `guard.rs`); a session on the run
     // branch itself was checked as its agent ended.
@@ -86,7 +77,7 @@ pub(in crate::grind) fn land_settled(
     // A parallel session's scratchpad edits, merged into the current one.
     let merged = match &snapshot {
         Some((_, base)) => {
-            let theirs = record::scratchpad(ctx, &slot);
+            let theirs = record::scratchpad(ctx, &q.slot);
             Some(merge_scratchpad(
                 ctx,
                 base,
@@ -97,30 +88,11 @@ pub(in crate::grind) fn land_settled(
         }
         None => None,
     };
-    let mut q = Queued {
-        ctx,
-        ended_at,
-        slot,
-        facts,
-        verdict,
-        head,
-        patch,
-        landing: LandingRecord {
-            result: LandingResult::Nothing,
-            onto: onto.to_string(),
-            commits: Vec::new(),
-            files: Vec::new(),
-            collided_with: Vec::new(),
-            drivers: Vec::new(),
-        },
-        commit: None,
-        landed: None,
-    };
     if !charges.is_empty() {
         q.charged(&mut s, charges.join("; "))?;
     } else if snapshot.is_none() {
         q.in_place(&mut s)?;
-    } else if q.verdict.land && head != s.base {
+    } else if q.verdict.land && q.head != s.base {
         let merged = merged.as_deref().unwrap_or_default();
         q.replay(&mut s, onto, since, &outcome, merged, obs)?;
     }
@@ -131,6 +103,7 @@ pub(in crate::grind) fn land_settled(
         landing,
         commit,
         landed,
+        ended_at,
         ..
     } = q;
     hooks::after_session(ctx, &slot, &mut s, verdict.status, obs);
@@ -206,6 +179,47 @@ struct Queued<'c, 'a> {
     landing: LandingRecord,
     commit: Option<Oid>,
     landed: Option<LandedEntry>,
+}
+
+impl<'c, 'a> Queued<'c, 'a> {
+    /// The landing of the settled session `st` onto `onto`, with the session and what its
+    /// agent reported taken out.
+    fn new(
+        ctx: &'c Ctx<'a>,
+        st: super::Settled,
+        onto: Oid,
+    ) -> (Self, Session, Option<crate::agent::AgentOutcome>) {
+        let super::Settled {
+            s,
+            slot,
+            facts,
+            verdict,
+            head,
+            ended_at,
+            patch,
+            outcome,
+        } = st;
+        let q = Queued {
+            ctx,
+            ended_at,
+            slot,
+            facts,
+            verdict,
+            head,
+            patch,
+            landing: LandingRecord {
+                result: LandingResult::Nothing,
+                onto: onto.to_string(),
+                commits: Vec::new(),
+                files: Vec::new(),
+                collided_with: Vec::new(),
+                drivers: Vec::new(),
+            },
+            commit: None,
+            landed: None,
+        };
+        (q, s, outcome)
+    }
 }
 
 impl Queued<'_, '_> {
