@@ -39,6 +39,7 @@
 //! checkout pitboss/<id>` says where it is checked out, as in a sequential run). Its files
 //! follow the landings only at the grind's end, when it is reset to the tip.
 
+mod halt;
 pub(super) mod slots;
 mod threads;
 
@@ -55,7 +56,6 @@ use super::context::{Ctx, Progress};
 use super::error::GrindError;
 use super::event::{GrindEvent, GrindObserver};
 use super::fuse::Fuse;
-use super::run::stop;
 use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
 use super::summary::StopCause;
@@ -294,7 +294,7 @@ impl Dispatcher<'_, '_> {
             return Some(Err(e));
         }
         if let Some(limit) = self.rate_limit.take() {
-            return stop::wait_for_reset(ctx, &progress.spent, limit, obs).map(Ok);
+            return halt::wait_for_reset(ctx, &progress.spent, limit, obs).map(Ok);
         }
         Some(Ok(match self.halt.take() {
             Some(Halt::Cause(c)) => c,

@@ -16,7 +16,7 @@ mod open;
 pub(super) mod stop;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
