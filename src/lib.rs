@@ -37,6 +37,7 @@ pub(crate) mod plan;
 pub(crate) mod provenance;
 pub(crate) mod report;
 pub(crate) mod rundir;
+pub(crate) mod scaffold;
 pub mod store;
 pub mod usage;
 pub mod watch;

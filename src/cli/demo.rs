@@ -11,8 +11,8 @@ use super::grind_run::exit_status;
 use crate::cli::{CliError, CliResult, Ctx};
 use crate::grind::request::{GrindControls, GrindRequest};
 use crate::grind::run::grind;
-use crate::grind::scaffold::DEMO_PROJECT;
 use crate::plan::{self, AgentOverride, CliBudgets, PlanRequest};
+use crate::scaffold::DEMO_PROJECT;
 
 /// Run the built-in demo agent in a throwaway repository and show what a run leaves behind.
 #[derive(Debug, Args)]

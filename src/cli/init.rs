@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::project::{self, Paths};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus, ui};
-use crate::grind::scaffold;
+use crate::scaffold;
 
 /// Create .pitboss/config.toml (every key, commented: its default, or an example marked e.g.
 /// when it has none), an example prompt and a default rotation in the current work tree.

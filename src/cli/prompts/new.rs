@@ -8,10 +8,10 @@ use clap::Args;
 use crate::cli::project::{self, Paths};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus, ui};
 use crate::config::{self, Config};
-use crate::grind::scaffold;
 use crate::plan::discover::skip_reason;
 use crate::plan::prompt::PromptName;
 use crate::plan::prompt_dirs;
+use crate::scaffold;
 
 /// Create a prompt file from a commented template.
 ///
