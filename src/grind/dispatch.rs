@@ -127,18 +127,22 @@ pub(super) fn run(
         }
     });
     progress.in_flight = None;
-    let slot0 = match home {
+    match home {
         Home::Slots { slot0, tip_file } => {
             tidy_home(ctx, &slot0, progress, &tip_file, obs)?;
-            slot0
+            Ok((result?, slot0))
         }
-        Home::Sessions => match d.free.remove(&0) {
-            Some(slot) => slot,
-            // Only a fault leaves it out (the slot went with the session that failed).
-            None => Slot::open(ctx.repo, &ctx.run, &ctx.branch)?,
-        },
-    };
-    Ok((result?, slot0))
+        Home::Sessions => {
+            // NB: a fault ends the grind with its error and nothing more is done here (the
+            // slot may have gone with the session that failed).
+            let stop = result?;
+            let slot0 = match d.free.remove(&0) {
+                Some(slot) => slot,
+                None => Slot::open(ctx.repo, &ctx.run, &ctx.branch)?,
+            };
+            Ok((stop, slot0))
+        }
+    }
 }
 
 /// What the run's own worktree (slot 0) does in this run.
