@@ -309,12 +309,16 @@ fn write_rotation(
     if let Some(d) = &rot.description {
         kv(out, "  about", d.clone())?;
     }
-    kv(
-        out,
-        "  parallel",
-        with_origin(&rot.max_parallel, |n| format!("{n} at once")),
-    )?;
     let par = Parallel::of(plan, &ws.common_dir);
+    let parallel = if par.slots == 1 && rot.max_parallel.value > 1 {
+        // What the run will do, with the setting it will not use and why.
+        with_origin(&rot.max_parallel, |n| {
+            format!("1 at a time: max_parallel is {n}, but no prompt sets `parallel_safe: true`")
+        })
+    } else {
+        with_origin(&rot.max_parallel, |n| format!("{n} at once"))
+    };
+    kv(out, "  parallel", parallel)?;
     if par.slots > 1 {
         kv(
             out,

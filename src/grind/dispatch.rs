@@ -105,15 +105,14 @@ pub(super) fn run(
     let result = std::thread::scope(|scope| {
         loop {
             d.land_ready(progress, obs);
-            for (slot, s) in d.dispatch(progress, obs) {
-                if d.one_slot() {
-                    // The run branch's session, on this thread: its events are live.
-                    let seq = s.seq();
-                    let settled = session::run_home(ctx, slot, s, obs);
-                    d.settled(seq, settled, obs);
-                } else {
-                    threads::spawn_session(scope, &tx, &shared, &git_dir, slot, s);
-                }
+            let home = d.dispatch(progress, obs, &mut |slot, s| {
+                threads::spawn_session(scope, &tx, &shared, &git_dir, slot, s)
+            });
+            if let Some((slot, s)) = home {
+                // The run branch's session, on this thread: its events are live.
+                let seq = s.seq();
+                let settled = session::run_home(ctx, slot, s, obs);
+                d.settled(seq, settled, obs);
             }
             if d.live.is_empty() {
                 match d.stop_when_idle(progress, first_seq, obs) {
@@ -269,19 +268,22 @@ impl Dispatcher<'_, '_> {
     }
 
     /// Dispatches what can start now (nothing after a fault); a fault doing it is [`Self::fail`].
-    /// Returns the sessions dispatched, prepared in their slots, for the caller to run.
+    /// A parallel session is handed to `spawn` as soon as it is prepared (its agent starts
+    /// while the next slot is made ready); a one-slot run's session is returned, for the caller
+    /// to run on this thread.
     fn dispatch(
         &mut self,
         progress: &mut Progress,
         obs: &mut dyn GrindObserver,
-    ) -> Vec<(Slot, session::Session)> {
-        let mut started = Vec::new();
+        spawn: &mut dyn FnMut(Slot, session::Session),
+    ) -> Option<(Slot, session::Session)> {
+        let mut home = None;
         if self.fatal.is_none()
-            && let Err(e) = self.dispatch_all(progress, obs, &mut started)
+            && let Err(e) = self.dispatch_all(progress, obs, spawn, &mut home)
         {
             self.fail(e);
         }
-        started
+        home
     }
 
     /// Nothing runs: how the grind ends (`Some`), in this order: a fault, what the wait for a
@@ -529,12 +531,14 @@ impl Dispatcher<'_, '_> {
         None
     }
 
-    /// Dispatches sessions while a slot is free and nothing says stop, into `started`.
+    /// Dispatches sessions while a slot is free and nothing says stop: each to `spawn`, or the
+    /// one-slot run's into `home`.
     fn dispatch_all(
         &mut self,
         progress: &mut Progress,
         obs: &mut dyn GrindObserver,
-        started: &mut Vec<(Slot, session::Session)>,
+        spawn: &mut dyn FnMut(Slot, session::Session),
+        home: &mut Option<(Slot, session::Session)>,
     ) -> Result<(), GrindError> {
         let ctx = self.ctx;
         if ctx.controls.agent.abort_requested() && !self.abort_said && !self.live.is_empty() {
@@ -585,7 +589,13 @@ impl Dispatcher<'_, '_> {
                 return Ok(());
             }
             progress.scheduler = next;
-            started.push(self.start_one(progress, &prompt, rotation, safe, obs)?);
+            let (slot, s) = self.start_one(progress, &prompt, rotation, safe, obs)?;
+            if self.one_slot() {
+                *home = Some((slot, s));
+                // Its one slot is taken: nothing more starts before it lands.
+                return Ok(());
+            }
+            spawn(slot, s);
         }
     }
 

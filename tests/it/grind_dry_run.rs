@@ -528,3 +528,35 @@ fn a_shallow_clone_is_refused_with_the_command_that_deepens_it() {
         .args(["grind", "--dry-run", "--agent", "demo"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// `max_parallel` above 1 with no prompt allowed beside another: the run will be sequential,
+/// and the dry run says so in both forms (the setting kept in view, with why it is not used),
+/// as the run itself decides it (one slot).
+#[test]
+fn max_parallel_without_a_parallel_safe_prompt_is_one_at_a_time_in_the_report() {
+    let sb = Sandbox::new();
+    write(&sb.repo, ".pitboss/grind/prompts/a.md", &prompt("a", ""));
+    write(
+        &sb.repo,
+        ".pitboss/config.toml",
+        "[grind]\nmax_parallel = 3\n",
+    );
+    let out = dry(&sb, &["--agent-cmd", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("parallel"))
+        .unwrap_or_else(|| panic!("no parallel line in:\n{text}"));
+    assert!(
+        line.contains(
+            "1 at a time: max_parallel is 3, but no prompt sets `parallel_safe: true` (config)"
+        ),
+        "{line}"
+    );
+    assert!(!text.contains("3 at once"), "{text}");
+    let out = dry(&sb, &["--agent-cmd", "true", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["parallel"]["slots"], 1, "{v}");
+    assert_eq!(v["parallel"]["alone"], serde_json::json!(["a"]), "{v}");
+}

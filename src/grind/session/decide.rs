@@ -313,13 +313,13 @@ mod tests {
     #[test]
     fn a_failed_verify_fails_only_work_that_would_land() {
         let mut s = session(clean());
-        s.verify = Verify::Failed("the verify hook `make test` exited with code 2".into());
+        s.verify = Verify::Failed("the verify command `make test` exited with code 2".into());
         let v = decide(&s);
         assert_eq!(v.status, SessionStatus::Error);
         assert!(!v.land);
         assert_eq!(
             v.reason.as_deref(),
-            Some("the verify hook `make test` exited with code 2")
+            Some("the verify command `make test` exited with code 2")
         );
         // A session already failed keeps its own status and reason.
         let mut s = session(AgentRan::Ended(facts(SessionEnd::TimedOut)));

@@ -29,27 +29,38 @@ pub(super) fn end_leftover_hook(dir: &Path, slot_path: &Path) {
     let _ = std::fs::remove_file(&file);
 }
 
-/// How a hook failed. Its text is what the session's summary or the warning says.
+/// How a hook failed. Its text is what the session's summary or the warning says; `what` is
+/// the hook as the docs name it ([`named`]).
 #[derive(Debug, thiserror::Error)]
 pub(super) enum HookError {
     /// It could not be started.
-    #[error("cannot run the {which} hook: {source}")]
+    #[error("cannot run the {what}: {source}")]
     Start {
-        which: String,
+        what: String,
         #[source]
         source: std::io::Error,
     },
     /// The user's abort (Ctrl-C twice, SIGTERM, SIGHUP) ended it.
-    #[error("the {which} hook `{cmd}` was aborted by the user")]
-    Aborted { which: String, cmd: String },
+    #[error("the {what} `{cmd}` was aborted by the user")]
+    Aborted { what: String, cmd: String },
     /// It ran and did not succeed (its output is in the transcript).
-    #[error("the {which} hook `{cmd}` {how}: see its output in the session's transcript")]
+    #[error("the {what} `{cmd}` {how}: see its output in the session's transcript")]
     Failed {
-        which: String,
+        what: String,
         cmd: String,
         /// `exited with code 3`, `timed out`, …
         how: String,
     },
+}
+
+/// A hook as the docs and the config name it: `pre_session hook`, …, and the `verify command`
+/// (it is `verify_command` in the config, not a hook).
+fn named(which: &str) -> String {
+    if which == "verify" {
+        "verify command".to_string()
+    } else {
+        format!("{which} hook")
+    }
 }
 
 /// A hook's output as a marked section of the session's transcript.
@@ -57,7 +68,7 @@ pub(super) fn hook_section(which: &str, cmd: &str, out: &agent::HookOutcome) -> 
     let name = if which == "verify" {
         "verify_command".to_string()
     } else {
-        format!("{which} hook")
+        named(which)
     };
     let mut s = format!("\n==== pitboss: {name} `{cmd}` {} ====\n", out.describe());
     if !out.output_tail.is_empty() {
@@ -107,7 +118,7 @@ pub(super) fn run(
         Some(&crate::rundir::session::hook_pid(slot.run_dir())),
     )
     .map_err(|source| HookError::Start {
-        which: which.to_string(),
+        what: named(which),
         source,
     })?;
     // The output goes into the session's transcript, in a section of its own; the summary
@@ -117,12 +128,12 @@ pub(super) fn run(
         Ok(())
     } else if out.end == agent::SessionEnd::Aborted {
         Err(HookError::Aborted {
-            which: which.to_string(),
+            what: named(which),
             cmd: cmd.clone(),
         })
     } else {
         Err(HookError::Failed {
-            which: which.to_string(),
+            what: named(which),
             cmd: cmd.clone(),
             how: out.describe(),
         })
@@ -193,16 +204,16 @@ mod tests {
     #[test]
     fn a_hook_error_says_which_hook_and_how_in_the_words_a_summary_keeps() {
         let e = HookError::Start {
-            which: "verify".into(),
+            what: super::named("verify"),
             source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         };
         assert_eq!(
             e.to_string(),
-            "cannot run the verify hook: permission denied"
+            "cannot run the verify command: permission denied"
         );
         assert!(std::error::Error::source(&e).is_some());
         let e = HookError::Failed {
-            which: "post_session".into(),
+            what: super::named("post_session"),
             cmd: "make lint".into(),
             how: "timed out".into(),
         };
