@@ -56,12 +56,14 @@ impl LiveState {
                 limits,
                 spent_iterations,
                 spent_cost_usd,
+                spent_unknown_cost_sessions,
                 ..
             } => {
                 self.iterations = *spent_iterations;
                 self.max_iterations = limits.max_iterations;
                 self.max_cost_usd = limits.max_cost_usd;
                 self.cost_usd = *spent_cost_usd;
+                self.unknown_cost_sessions = *spent_unknown_cost_sessions;
                 self.sessions = *spent_iterations;
             }
             GrindEvent::SessionStarted {
@@ -238,6 +240,7 @@ mod tests {
             spent_iterations: spent,
             spent_cost_usd: 0.0,
             spent_tokens: 0,
+            spent_unknown_cost_sessions: 0,
             max_parallel: 1,
         }
     }
@@ -313,6 +316,23 @@ mod tests {
         s.observe(&session(3, None, "docs"));
         s.observe(&progress(3, None, 4000, None, ""));
         assert_eq!(s.lines(), ["  0003 docs  3  running 4s  $0.5000"]);
+    }
+
+    #[test]
+    fn a_resumed_run_whose_cost_is_unknown_says_unknown_not_zero() {
+        let mut s = LiveState::default();
+        let mut e = started(None, None, 3);
+        if let GrindEvent::RunStarted {
+            spent_unknown_cost_sessions,
+            ..
+        } = &mut e
+        {
+            *spent_unknown_cost_sessions = 3;
+        }
+        s.observe(&e);
+        s.observe(&session(4, None, "docs"));
+        s.observe(&progress(4, None, 3000, None, ""));
+        assert_eq!(s.lines(), ["  0004 docs  4  running 3s  unknown"]);
     }
 
     #[test]

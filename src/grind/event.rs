@@ -38,7 +38,12 @@ pub(crate) enum GrindEvent {
         spent_iterations: u64,
         spent_cost_usd: f64,
         spent_tokens: u64,
-        /// Sessions that may run at once (1: sequential).
+        /// Of the sessions recorded before this grind, those of unknown cost: `spent_cost_usd`
+        /// is then only what is known (absent in older events files: none).
+        #[serde(default)]
+        spent_unknown_cost_sessions: u64,
+        /// Sessions that may run at once (1: sequential), as the run will do it
+        /// (`Plan::slots`: `max_parallel` only when some prompt may run beside another).
         max_parallel: u32,
     },
     SessionStarted {

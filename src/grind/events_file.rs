@@ -221,6 +221,7 @@ mod tests {
             spent_iterations: 0,
             spent_cost_usd: 0.0,
             spent_tokens: 0,
+            spent_unknown_cost_sessions: 0,
             max_parallel: 1,
         }
     }

@@ -85,7 +85,7 @@ pub(crate) fn grind(
     };
     // A drain asked of an earlier grind of this run has been honoured: this one goes on.
     let _ = std::fs::remove_file(RunDir::new(repo.common_dir(), &ctx.run).drain());
-    announce(&ctx, &slot, found, this.resumed, &progress.spent, obs);
+    announce(&ctx, &slot, found, this.resumed, &progress, obs);
     let ground = (|| {
         if this.resumed {
             session::recover(&ctx, &slot, &mut progress, obs)?;
@@ -125,9 +125,11 @@ fn announce(
     slot: &Slot,
     found: Option<PathBuf>,
     resumed: bool,
-    spent: &Spent,
+    progress: &Progress,
     obs: &mut dyn GrindObserver,
 ) {
+    let spent = &progress.spent;
+    let unknown = crate::store::Consumed::from_records(progress.records.iter());
     if let (Some(v), Some(tested)) = (&ctx.agent_version, ctx.adapter.tested_version())
         && let Some(message) = agent::version_warning(ctx.adapter.name(), v, tested)
     {
@@ -151,6 +153,7 @@ fn announce(
         spent_iterations: spent.iterations,
         spent_cost_usd: spent.cost_usd,
         spent_tokens: spent.tokens,
-        max_parallel: plan.rotation.max_parallel.value,
+        spent_unknown_cost_sessions: unknown.unknown_cost_sessions,
+        max_parallel: plan.slots(),
     });
 }
