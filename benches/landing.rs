@@ -16,7 +16,7 @@ use common::{git, median, ms};
 
 use std::time::{Duration, Instant};
 
-use pitboss::git::{CasOutcome, Identity, MergeDrivers, Oid, Replay, Repo, TreeEdit};
+use pitboss::testing::{CasOutcome, Identity, MergeDrivers, Oid, Replay, Repo, TreeEdit};
 
 const RUN_BRANCH: &str = "refs/heads/pitboss/bench";
 

@@ -17,12 +17,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pitboss::clock::{FixedClock, OsEntropy};
-use pitboss::git::{Identity, Oid, Repo, TreeEdit};
-use pitboss::store::{
-    RunId, RunMeta, RunStore, SessionAppend, SessionRecord, SessionStatus, TranscriptSource,
+use pitboss::testing::{
+    FixedClock, Identity, Oid, OsEntropy, Repo, RunId, RunMeta, RunStore, SessionAppend,
+    SessionRecord, SessionStatus, Tokens, TranscriptSource, TreeEdit, Usage,
 };
-use pitboss::usage::{Tokens, Usage};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

@@ -20,9 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pitboss::clock::{OsEntropy, SystemClock};
-use pitboss::git::Repo;
-use pitboss::store::{RunId, RunStore};
+use pitboss::testing::{OsEntropy, Repo, RunId, RunStore, SystemClock};
 
 const SESSIONS: u64 = 10_000;
 
@@ -94,7 +92,7 @@ fn open_in_library(repo: &Path, run: &str) -> (Duration, usize) {
     let store = RunStore::new(&repo, &clock, &entropy);
     let id = RunId::parse(run).unwrap();
     let t = Instant::now();
-    let (_src, d) = pitboss::watch::Source::open(&store, &id).unwrap();
+    let (_src, d) = pitboss::testing::Source::open(&store, &id).unwrap();
     let rows = d.rows(0, 30, chrono::Utc::now()).len();
     let _ = d.prompt_totals();
     (t.elapsed(), d.row_count().max(rows))

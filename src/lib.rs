@@ -23,25 +23,24 @@
 // No function over 80 lines (clippy.toml sets the limit; CI denies warnings).
 #![warn(clippy::too_many_lines)]
 
-pub mod agent;
+pub(crate) mod agent;
 mod cli;
-pub mod clock;
+pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod escape;
 pub(crate) mod fields;
 pub(crate) mod forge;
 pub(crate) mod gc;
-pub mod git;
+pub(crate) mod git;
 pub(crate) mod grind;
 pub(crate) mod plan;
 pub(crate) mod provenance;
 pub(crate) mod report;
 pub(crate) mod rundir;
-pub mod store;
-pub mod usage;
-pub mod watch;
+pub(crate) mod store;
+pub mod testing;
+pub(crate) mod usage;
+pub(crate) mod watch;
 
 /// The command line: what `git-pitboss` (the binary) runs.
 pub use cli::main;
-/// The date of the built-in price table (the tests of the agent CLIs check records name it).
-pub use plan::prices::builtin_version as builtin_price_table;

@@ -30,20 +30,22 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use code_merge::TreeMerge;
-pub use diffstat::FileStat;
-pub use fast_import::{FastImport, FileChange, FileData};
-pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
-pub use oid::{BadOid, Oid};
-pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
-pub use provenance::ChangedFile;
-pub use refs::{CasOutcome, LockInfo, RaceKind};
-pub use remote::{NetCommand, NetError, NetOutput, default_remote};
-pub use replay::{DriverUse, MergeDrivers, Replay};
-pub use settings_guard::SettingsSnapshot;
-pub use snapshot::{Changed, Snapshot};
-pub use text_merge::TextMerge;
-pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
+pub(crate) use code_merge::TreeMerge;
+pub(crate) use diffstat::FileStat;
+pub(crate) use fast_import::{FastImport, FileChange, FileData};
+pub use objects::TreeEdit;
+pub(crate) use objects::{CommitInfo, TreeEntryKind};
+pub use oid::Oid;
+pub(crate) use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
+pub(crate) use provenance::ChangedFile;
+pub use refs::CasOutcome;
+pub(crate) use refs::RaceKind;
+pub(crate) use remote::{NetCommand, NetError, default_remote};
+pub(crate) use replay::DriverUse;
+pub use replay::{MergeDrivers, Replay};
+pub(crate) use settings_guard::SettingsSnapshot;
+pub(crate) use snapshot::Snapshot;
+pub(crate) use worktree::{BaseError, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +93,7 @@ impl GitError {
     }
 }
 
-pub type Result<T, E = GitError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = GitError> = std::result::Result<T, E>;
 
 /// Who commits: the user's git identity, or `pitboss <pitboss@localhost>` when none is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,7 +378,7 @@ pub(crate) fn fs_condition(path: &Path) -> Option<std::io::Error> {
 }
 
 /// The id git gives a blob with these bytes (`git hash-object`), written nowhere.
-pub fn blob_id(bytes: &[u8]) -> String {
+pub(crate) fn blob_id(bytes: &[u8]) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
         .map(|o| o.to_string())
         .unwrap_or_default()

@@ -406,7 +406,7 @@ impl Repo {
 
 /// Makes a new repository at `dir` (which must be empty or absent) holding `files`, with one
 /// commit on branch `main` and the files checked out. Used by `git pitboss demo`.
-pub fn init_with_files(
+pub(crate) fn init_with_files(
     dir: &Path,
     files: &[(&str, &str)],
     message: &str,
