@@ -22,8 +22,18 @@
 #![warn(unreachable_pub)]
 // No function over 80 lines (clippy.toml sets the limit; CI denies warnings).
 #![warn(clippy::too_many_lines)]
+// The library never prints (house style 4): only `cli` writes to the terminal.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+// Layers (clippy.toml: `disallowed-types`, `disallowed-methods`): libgit2 only in `git`, and
+// processes started only in `git`, `agent::process` and `forge::run`, each allowed where it is
+// declared.
 
 pub(crate) mod agent;
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line is the one module that writes to the terminal"
+)]
 mod cli;
 pub(crate) mod clock;
 pub(crate) mod config;
@@ -31,6 +41,11 @@ pub(crate) mod escape;
 pub(crate) mod fields;
 pub(crate) mod forge;
 pub(crate) mod gc;
+#[allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "git/ is the one wrapper of libgit2, and the one module that runs the user's `git`"
+)]
 pub(crate) mod git;
 pub(crate) mod grind;
 pub(crate) mod plan;

@@ -283,6 +283,41 @@ pub(crate) mod testutil {
         }
         (dir, Repo::wrap(inner))
     }
+
+    /// Runs the `git` binary in `dir` with no system or global configuration and a fixed
+    /// identity, and returns its standard output; panics when git fails. For tests that check
+    /// what git itself sees (here, since only git/ starts `git`).
+    pub(crate) fn git_cli(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("git's output is UTF-8")
+    }
+
+    /// The paths libgit2 reports as changed or untracked in the work tree at `dir`, untracked
+    /// directories not entered: the view of pitboss's own dirtiness check.
+    pub(crate) fn libgit2_status_paths(dir: &Path) -> Vec<String> {
+        let repo = git2::Repository::open(dir).expect("open");
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true).recurse_untracked_dirs(false);
+        let st = repo.statuses(Some(&mut opts)).expect("statuses");
+        st.iter()
+            .filter_map(|e| e.path().ok().map(String::from))
+            .collect()
+    }
 }
 
 #[cfg(test)]
