@@ -327,10 +327,7 @@ fn grind_class(e: &GrindError) -> Class {
             .hint(DRY_RUN_SHOWS_AGENT),
         GrindError::Agent(a) => agent_class(a),
         GrindError::Resume(r) => resume_class(r),
-        GrindError::Scheduler(_)
-        | GrindError::NotAGrindRun(_)
-        | GrindError::BranchMissing { .. }
-        | GrindError::BranchCopiesDiverged { .. } => Class::user(),
+        GrindError::Scheduler(_) => Class::user(),
         GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
         GrindError::BranchUnheld { .. } => Class::internal().hint(
             "something outside the run keeps writing the run branch: stop it, then \
