@@ -378,7 +378,7 @@ impl From<crate::rundir::skip_target::SkipError> for CliError {
         let class = match &e {
             SkipError::Lock(l) => lock_class(l),
             SkipError::Write { .. } => Class::internal(),
-            SkipError::NotRunning(_) => Class::user(),
+            SkipError::NotRunning { .. } => Class::user(),
             SkipError::NoSuchSession { running, .. } if running.is_empty() => Class::user(),
             SkipError::NoSuchSession { run, .. } => {
                 Class::user().hint(format!("`git pitboss skip {run} <seq>` with one of them"))
