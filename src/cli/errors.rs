@@ -129,6 +129,7 @@ fn git_class(e: &GitError) -> Class {
         | GitError::Io { .. }
         | GitError::FastImport { .. }
         | GitError::MissingCommit(_) => Class::internal(),
+        GitError::Blame { .. } => Class::user(),
     }
 }
 
@@ -144,6 +145,7 @@ pub(crate) fn discover_error(e: GitError) -> CliError {
         GitError::Git { .. }
         | GitError::Io { .. }
         | GitError::FastImport { .. }
+        | GitError::Blame { .. }
         | GitError::MissingCommit(_) => {
             "check that the repository is readable (`git status` should work)"
         }
@@ -290,12 +292,15 @@ impl From<ProvenanceError> for CliError {
 fn provenance_class(e: &ProvenanceError) -> Class {
     match e {
         ProvenanceError::Store(s) => store_class(s),
+        ProvenanceError::Git(GitError::Blame { .. }) | ProvenanceError::NoSuchLine { .. } => {
+            Class::user().hint(
+                "check the file name, the line number and the revision (`git blame` takes the \
+                 same)",
+            )
+        }
         ProvenanceError::Git(g) => git_class(g),
         ProvenanceError::BadTarget(_) => Class::user()
             .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
-        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => Class::user().hint(
-            "check the file name, the line number and the revision (`git blame` takes the same)",
-        ),
     }
 }
 

@@ -73,6 +73,10 @@ pub enum GitError {
     },
     #[error("git fast-import failed: {why}")]
     FastImport { why: String },
+    /// `git blame` refused what it was asked (an unknown file, a bad revision, a bad `-L`):
+    /// the question's fault, not the repository's.
+    #[error("git blame failed: {why}")]
+    Blame { why: String },
     #[error("commit {0} is missing from the object store")]
     MissingCommit(Oid),
 }
