@@ -364,11 +364,12 @@ mod tests {
 
 impl Repo {
     /// Whether `path` (relative to the top of the work tree) is ignored by git here.
-    /// Best effort: an error reads as "not ignored".
-    pub fn is_ignored(&self, path: &str) -> bool {
+    pub fn is_ignored(&self, path: &str) -> Result<bool> {
         self.inner
             .is_path_ignored(std::path::Path::new(path))
-            .unwrap_or(false)
+            .map_err(GitError::git(format!(
+                "cannot tell whether {path} is ignored"
+            )))
     }
 
     /// Whether the file at `path` (relative to the top of the work tree) is in HEAD exactly as

@@ -70,7 +70,10 @@ impl Repo {
                 })
             }
             Some(rev) => {
-                if self.inner.is_empty().unwrap_or(false) {
+                let empty = self.inner.is_empty().map_err(GitError::git(
+                    "cannot tell whether the repository has commits",
+                ))?;
+                if empty {
                     return Err(BaseError::NoCommits);
                 }
                 let obj = self
