@@ -125,7 +125,8 @@ fn write_scratchpad(run_dir: &Path, scratchpad: &str, parallel: bool) -> Result<
 pub(super) fn write_marker(slot: &Slot, m: &InFlight) -> Result<(), GrindError> {
     let path = marker_path(slot);
     let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_string(m).unwrap_or_default();
+    let text = serde_json::to_string(m)
+        .expect("the in-flight marker is plain data, which always serialises");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, &path))
         .map_err(GrindError::io(format!("cannot write {}", path.display())))
