@@ -8,8 +8,9 @@
 //! reader sees here, in one list, which items outside code depends on. A test that needs more
 //! adds its item below; an item no test uses any more is removed.
 //!
-//! Not behind a cargo feature or `cfg(test)`: neither reaches an integration test or a
-//! benchmark without a second build of the library.
+//! Not behind `cfg(test)`, which is unset in the library that integration tests and benchmarks
+//! link, nor behind a cargo feature, which would give `cargo build` and `cargo test` two builds
+//! of the library with different features.
 
 // Agent sessions, driven without the loop (tests/it/agent_*.rs, the agent CLI tests).
 pub use crate::agent::{
