@@ -95,8 +95,14 @@ pub(crate) fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, Gr
             continue;
         }
         let run = store.open_run(&r.id)?;
+        // A run grind did not make, or whose branch is nowhere, is passed over; a fault of
+        // the repository is not taken for either.
         let has_branch = match branch::recorded(&r.id, run.meta.branch.as_deref()) {
-            Ok(full) => branch::locate(repo, store, &r.id, &full).is_ok(),
+            Ok(full) => match branch::locate(repo, store, &r.id, &full) {
+                Ok(_) => true,
+                Err(GrindError::Refused(_)) => false,
+                Err(e) => return Err(e),
+            },
             Err(_) => false,
         };
         if has_branch {
