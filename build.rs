@@ -139,6 +139,10 @@ fn cgroup_v2() -> bool {
 
 /// Whether `unshare -rm` works here (a user and mount namespace: the tests of a full disk and a
 /// read-only repository mount a private tmpfs in one). Containers often forbid it.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the build script is not the library: it probes the machine for the tests"
+)]
 fn user_namespaces() -> bool {
     std::process::Command::new("unshare")
         .args(["-rm", "true"])

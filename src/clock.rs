@@ -63,12 +63,12 @@ impl Entropy for OsEntropy {
 
 /// A deterministic sequence (splitmix64) from a seed, for tests.
 #[derive(Debug)]
-pub struct SeededEntropy {
+pub(crate) struct SeededEntropy {
     state: Mutex<u64>,
 }
 
 impl SeededEntropy {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SeededEntropy {
             state: Mutex::new(seed),
         }

@@ -121,7 +121,7 @@ pub struct ParsedStream {
 /// The parser of agents whose output is free text (`command`, `demo`): no events, no report;
 /// their report comes from the result file.
 #[derive(Debug, Default)]
-pub struct TextParser;
+pub(crate) struct TextParser;
 
 impl StreamParser for TextParser {
     fn line(&mut self, _: Stream, _: &str, _: bool, _: &mut Vec<AgentEvent>) {}

@@ -1,9 +1,8 @@
 //! Tests of the demo agent: its directives, and its edits and commits in a temporary repo.
 
-use std::process::Command;
-
 use super::*;
 use crate::agent::result_file;
+use crate::git::testutil::git_cli;
 
 #[test]
 fn directives_and_safe_paths() {
@@ -21,21 +20,7 @@ fn directives_and_safe_paths() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    git_cli(dir, args).trim().to_string()
 }
 
 struct Repo {

@@ -19,19 +19,19 @@ const TAIL: usize = 64 << 10;
 
 /// How a hook ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookOutcome {
+pub(crate) struct HookOutcome {
     pub end: SessionEnd,
     /// The last lines of its stdout and stderr, redacted.
     pub output_tail: String,
 }
 
 impl HookOutcome {
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.end == SessionEnd::Exited { code: 0 }
     }
 
     /// `exited with code 3`, `timed out`, … for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.end {
             SessionEnd::Exited { code } => format!("exited with code {code}"),
             SessionEnd::Signalled { signal } => format!("was killed by signal {signal}"),
@@ -71,7 +71,7 @@ impl OutputHandler for Tail<'_> {
 }
 
 /// Runs `command` with `sh -c` in `cwd`, with `env` added, for at most `timeout`.
-pub fn run_hook(
+pub(crate) fn run_hook(
     command: &str,
     cwd: &Path,
     env: &BTreeMap<String, String>,

@@ -25,6 +25,10 @@ mod named_value;
 mod observer;
 mod outcome;
 mod own_files;
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place an agent's or a hook's invocation becomes a process"
+)]
 mod process;
 pub(crate) mod readable;
 pub(crate) mod redact;
@@ -39,25 +43,29 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use adapter::{Adapter, ParsedStream, SessionContext, StreamParser, TextParser};
-pub use aider::{AIDER_FLAGS, AiderAdapter, AiderParser};
-pub use claude::{ClaudeAdapter, ClaudeParser, DEFAULT_PERMISSION_MODE};
-pub use codex::{CODEX_DEFAULT_MODEL, CodexAdapter, CodexParser, DEFAULT_SANDBOX};
+pub use adapter::Adapter;
+pub use aider::AIDER_FLAGS;
+pub(crate) use aider::AiderAdapter;
+pub use claude::ClaudeAdapter;
+pub(crate) use claude::DEFAULT_PERMISSION_MODE;
+pub use codex::CODEX_DEFAULT_MODEL;
+pub(crate) use codex::{CodexAdapter, DEFAULT_SANDBOX};
 pub use command::CommandAdapter;
 pub use demo::DemoAdapter;
 pub(crate) use gemini::{GEMINI_APPROVAL_MODE, GeminiAdapter};
-pub use hook::{HookOutcome, run_hook};
-pub use invocation::{Invocation, StdinFrom};
-pub use observer::{
-    AgentEvent, AgentObserver, Controls, NoopObserver, RecordingObserver, StopReason, TICK,
+pub(crate) use hook::{HookOutcome, run_hook};
+pub(crate) use invocation::Invocation;
+pub(crate) use observer::AgentObserver;
+pub use observer::{AgentEvent, Controls, RecordingObserver, StopReason};
+pub(crate) use outcome::AgentReport;
+pub use outcome::{AgentOutcome, SessionEnd};
+pub(crate) use process::{
+    ProcessLimits, become_subreaper, end_leftover_group, end_strays, no_cgroups,
 };
-pub use outcome::{AgentOutcome, AgentReport, RateLimit, SessionEnd, TranscriptStats};
-pub use process::{
-    ProcessLimits, Stream, become_subreaper, end_leftover_group, end_strays, no_cgroups,
-};
-pub use redact::Redactor;
-pub use redact_stream::{RedactStream, redact_copy};
-pub use session::{SessionSpec, live_transcript, run_session};
+pub(crate) use redact::Redactor;
+pub(crate) use redact_stream::redact_copy;
+pub(crate) use session::live_transcript;
+pub use session::{SessionSpec, run_session};
 
 /// Failures of the tool itself while running a session. Everything the agent does wrong is
 /// data in [`AgentOutcome`] instead.
@@ -129,7 +137,7 @@ fn version_numbers(line: &str) -> Option<Vec<u64>> {
 
 /// A warning when `version_line` (what `--version` printed) names a version older than
 /// `tested`, the one the adapter was tested against.
-pub fn version_warning(agent: &str, version_line: &str, tested: &str) -> Option<String> {
+pub(crate) fn version_warning(agent: &str, version_line: &str, tested: &str) -> Option<String> {
     let (have, want) = (version_numbers(version_line)?, version_numbers(tested)?);
     (have < want).then(|| {
         format!(
@@ -141,7 +149,11 @@ pub fn version_warning(agent: &str, version_line: &str, tested: &str) -> Option<
 
 /// Asks an agent program its version (`<program> --version`, stdin closed, in `cwd`): the first
 /// non-empty line of its output, or what went wrong, in words for `git pitboss agents`.
-pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<String, String> {
+pub(crate) fn probe_version(
+    program: &Path,
+    cwd: &Path,
+    timeout: Duration,
+) -> Result<String, String> {
     let inv = Invocation::new(program, cwd).arg("--version");
     match process::run_probe(&inv, timeout) {
         Ok(Some(out)) => {
@@ -174,7 +186,7 @@ pub fn probe_version(program: &Path, cwd: &Path, timeout: Duration) -> Result<St
 /// (relative to `cwd`), a bare name is searched in `path_var` (the `PATH` value, passed in
 /// because the library does not read the environment). Only executable files count. Use it to
 /// refuse a run before anything is written.
-pub fn locate(binary: &Path, path_var: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
+pub(crate) fn locate(binary: &Path, path_var: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
     which::which_in(binary, path_var, cwd).ok()
 }
 

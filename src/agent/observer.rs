@@ -68,19 +68,11 @@ pub enum AgentEvent {
 }
 
 /// How often [`AgentEvent::Tick`] is sent.
-pub const TICK: Duration = Duration::from_millis(500);
+pub(crate) const TICK: Duration = Duration::from_millis(500);
 
 /// Receives [`AgentEvent`]s as they happen.
 pub trait AgentObserver {
     fn on_event(&mut self, event: &AgentEvent);
-}
-
-/// An observer that ignores everything.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoopObserver;
-
-impl AgentObserver for NoopObserver {
-    fn on_event(&mut self, _event: &AgentEvent) {}
 }
 
 /// Collects events, for tests and for callers that want to look afterwards.

@@ -53,6 +53,7 @@ pub(crate) fn hide_own_dirs(worktree: &Path, dirs: &[&str], create: bool) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::testutil::{git_cli, libgit2_status_paths};
 
     #[test]
     fn creates_and_marks_dirs_and_leaves_other_paths_alone() {
@@ -77,17 +78,7 @@ mod tests {
     fn git_sees_nothing_of_a_marked_directory() {
         let tmp = tempfile::tempdir().unwrap();
         let wt = tmp.path();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(wt)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let git = |args: &[&str]| git_cli(wt, args);
         git(&["init", "-q"]);
         hide_own_dirs(wt, &[".aider.tags.cache.v4"], true).unwrap();
         std::fs::create_dir_all(wt.join(".aider.tags.cache.v4/sub")).unwrap();
@@ -98,14 +89,7 @@ mod tests {
             git(&["status", "--porcelain", "--untracked-files=all"]),
             "?? work.txt\n"
         );
-        let repo = git2::Repository::open(wt).unwrap();
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true).recurse_untracked_dirs(false);
-        let st = repo.statuses(Some(&mut opts)).unwrap();
-        let paths: Vec<_> = st
-            .iter()
-            .filter_map(|e| e.path().ok().map(String::from))
-            .collect();
+        let paths = libgit2_status_paths(wt);
         assert_eq!(paths, ["work.txt"], "libgit2 agrees");
     }
 }

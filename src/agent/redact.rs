@@ -60,7 +60,7 @@ const SHAPE: u8 = 2;
 
 /// Replaces secrets in lines of output. Build it once per session.
 #[derive(Debug, Clone)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// Literal secret values, longest first so that a secret containing another wins.
     secrets: Vec<Vec<u8>>,
     /// `first[b]`: bit 1 when some literal secret starts with byte `b`, bit 2 when a shape can.
@@ -75,7 +75,7 @@ impl Default for Redactor {
 
 impl Redactor {
     /// A redactor for the secret-looking variables among `env` (name, value pairs).
-    pub fn from_env<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub(crate) fn from_env<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut secrets: Vec<Vec<u8>> = Vec::new();
         let mut add = |piece: &str| {
             if piece.len() < MIN_SECRET_LEN {
@@ -119,7 +119,7 @@ impl Redactor {
 
     /// The longest literal secret, in bytes: how far a fragment must overlap the next so that
     /// none is cut in two.
-    pub fn longest_secret(&self) -> usize {
+    pub(crate) fn longest_secret(&self) -> usize {
         self.secrets.first().map_or(0, Vec::len)
     }
 
@@ -177,7 +177,7 @@ impl Redactor {
 
     /// The line with every secret replaced; borrowed when there was nothing to replace. A
     /// private key whose end is not in `line` is redacted to the end.
-    pub fn redact_bytes<'a>(&self, line: &'a [u8]) -> Cow<'a, [u8]> {
+    pub(crate) fn redact_bytes<'a>(&self, line: &'a [u8]) -> Cow<'a, [u8]> {
         let mut out: Option<Vec<u8>> = None;
         let mut copied = 0; // bytes of `line` already accounted for in `out`
         while let Some(h) = self.next_hit(line, copied, line.len()) {
@@ -196,7 +196,7 @@ impl Redactor {
     }
 
     /// [`Redactor::redact_bytes`] for text (summaries, models, error messages, patches).
-    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match self.redact_bytes(text.as_bytes()) {
             Cow::Borrowed(_) => Cow::Borrowed(text),
             // Secrets and the marker are whole UTF-8 strings, so the result is UTF-8 too.
@@ -205,7 +205,7 @@ impl Redactor {
     }
 
     /// [`Redactor::redact`] for an optional string an agent gave us.
-    pub fn redact_opt(&self, text: Option<String>) -> Option<String> {
+    pub(crate) fn redact_opt(&self, text: Option<String>) -> Option<String> {
         text.map(|t| match self.redact(&t) {
             Cow::Borrowed(_) => t,
             Cow::Owned(o) => o,
@@ -216,7 +216,7 @@ impl Redactor {
     /// key says it is a secret (`"password": "…"`) is judged with its key, as it would be on a
     /// line. True when anything changed. For what reaches git as JSON: records and `run.json`
     /// brought by `record` and `import`.
-    pub fn redact_json(&self, v: &mut serde_json::Value) -> bool {
+    pub(crate) fn redact_json(&self, v: &mut serde_json::Value) -> bool {
         use serde_json::Value;
         match v {
             Value::String(s) => self.redact_string(None, s),
@@ -255,7 +255,7 @@ impl Redactor {
     }
 
     /// Whether `bytes` hold anything this redactor would replace.
-    pub fn finds_secret(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn finds_secret(&self, bytes: &[u8]) -> bool {
         self.next_hit(bytes, 0, bytes.len()).is_some()
     }
 }

@@ -20,7 +20,7 @@ const CONTEXT: usize = 80;
 const PEM_TAIL: usize = 96;
 
 /// Redacts one stream (stdout or stderr) of one session.
-pub struct RedactStream<'a> {
+pub(crate) struct RedactStream<'a> {
     redactor: &'a Redactor,
     /// Bytes not emitted yet, after `context` bytes that were.
     carry: Vec<u8>,
@@ -30,7 +30,7 @@ pub struct RedactStream<'a> {
 }
 
 impl<'a> RedactStream<'a> {
-    pub fn new(redactor: &'a Redactor) -> Self {
+    pub(crate) fn new(redactor: &'a Redactor) -> Self {
         RedactStream {
             redactor,
             carry: Vec::new(),
@@ -42,7 +42,7 @@ impl<'a> RedactStream<'a> {
     /// The redacted bytes of `piece` (a line, or a fragment when `complete` is false) that can
     /// be emitted now. For a fragment that may be less than it holds, or nothing; the rest comes
     /// out with the next piece.
-    pub fn push(&mut self, piece: &[u8], complete: bool) -> Vec<u8> {
+    pub(crate) fn push(&mut self, piece: &[u8], complete: bool) -> Vec<u8> {
         let mut buf = std::mem::take(&mut self.carry);
         buf.extend_from_slice(piece);
         let mut copied = std::mem::take(&mut self.context);
@@ -100,7 +100,7 @@ const MAX_PIECE: usize = 1024 * 1024;
 
 /// Copies `from` to `to` redacted, line by line (a line over 1 MiB in overlapping fragments),
 /// in flat memory: for transcripts that `record` and `import` store. Returns the bytes written.
-pub fn redact_copy(
+pub(crate) fn redact_copy(
     redactor: &Redactor,
     from: &mut dyn std::io::Read,
     to: &mut dyn std::io::Write,

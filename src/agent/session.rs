@@ -66,7 +66,7 @@ pub struct SessionSpec {
 /// Where session `seq` streams its transcript in `session_dir`: `session-NNNN.log` (named
 /// here with the other files an agent shares, [`SessionFiles`]; the run's working directory
 /// reads it back through `rundir`).
-pub fn live_transcript(session_dir: &Path, seq: u64) -> PathBuf {
+pub(crate) fn live_transcript(session_dir: &Path, seq: u64) -> PathBuf {
     session_dir.join(format!("session-{seq:04}.log"))
 }
 

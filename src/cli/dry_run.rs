@@ -16,7 +16,7 @@ use super::report::{self, Report};
 use super::resolve::open_run;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
-use crate::grind::error::Refusal;
+use crate::grind::error::{GrindError, Refusal};
 use crate::grind::reopen::check_branch;
 use crate::grind::resume::{ResumePoint, resume_point};
 use crate::plan::budget::{Decision, Spent, StopReason};
@@ -383,7 +383,11 @@ fn load_resume(
     let run = open_run(&store, &id)?;
     let records = store.records(&run)?;
     let point = resume_point(&run, &records)?;
-    let refusal = check_branch(repo, &store, &run)?.err();
+    let refusal = match check_branch(repo, &store, &run) {
+        Ok(_) => None,
+        Err(GrindError::Refused(r)) => Some(r),
+        Err(e) => return Err(e.into()),
+    };
     Ok((point, refusal, run))
 }
 

@@ -129,6 +129,7 @@ fn git_class(e: &GitError) -> Class {
         | GitError::Io { .. }
         | GitError::FastImport { .. }
         | GitError::MissingCommit(_) => Class::internal(),
+        GitError::Blame { .. } => Class::user(),
     }
 }
 
@@ -144,6 +145,7 @@ pub(crate) fn discover_error(e: GitError) -> CliError {
         GitError::Git { .. }
         | GitError::Io { .. }
         | GitError::FastImport { .. }
+        | GitError::Blame { .. }
         | GitError::MissingCommit(_) => {
             "check that the repository is readable (`git status` should work)"
         }
@@ -290,12 +292,15 @@ impl From<ProvenanceError> for CliError {
 fn provenance_class(e: &ProvenanceError) -> Class {
     match e {
         ProvenanceError::Store(s) => store_class(s),
+        ProvenanceError::Git(GitError::Blame { .. }) | ProvenanceError::NoSuchLine { .. } => {
+            Class::user().hint(
+                "check the file name, the line number and the revision (`git blame` takes the \
+                 same)",
+            )
+        }
         ProvenanceError::Git(g) => git_class(g),
         ProvenanceError::BadTarget(_) => Class::user()
             .hint("name a branch, tag or commit, e.g. --target main or --target origin/main"),
-        ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => Class::user().hint(
-            "check the file name, the line number and the revision (`git blame` takes the same)",
-        ),
     }
 }
 
@@ -327,10 +332,7 @@ fn grind_class(e: &GrindError) -> Class {
             .hint(DRY_RUN_SHOWS_AGENT),
         GrindError::Agent(a) => agent_class(a),
         GrindError::Resume(r) => resume_class(r),
-        GrindError::Scheduler(_)
-        | GrindError::NotAGrindRun(_)
-        | GrindError::BranchMissing { .. }
-        | GrindError::BranchCopiesDiverged { .. } => Class::user(),
+        GrindError::Scheduler(_) => Class::user(),
         GrindError::BranchRaced { .. } => Class::internal().hint("try the resume again"),
         GrindError::BranchUnheld { .. } => Class::internal().hint(
             "something outside the run keeps writing the run branch: stop it, then \
@@ -381,7 +383,7 @@ impl From<crate::rundir::skip_target::SkipError> for CliError {
         let class = match &e {
             SkipError::Lock(l) => lock_class(l),
             SkipError::Write { .. } => Class::internal(),
-            SkipError::NotRunning(_) => Class::user(),
+            SkipError::NotRunning { .. } => Class::user(),
             SkipError::NoSuchSession { running, .. } if running.is_empty() => Class::user(),
             SkipError::NoSuchSession { run, .. } => {
                 Class::user().hint(format!("`git pitboss skip {run} <seq>` with one of them"))

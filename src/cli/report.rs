@@ -76,12 +76,12 @@ pub(crate) fn write_json(out: &mut impl Write, r: &Report) -> io::Result<()> {
             .iter()
             .zip(&r.session_limits)
             .map(|(p, limit)| {
-                let mut pv = serde_json::to_value(p).unwrap_or(Value::Null);
+                let mut pv = serde_json::to_value(p).expect("a prompt is plain data");
                 pv["session_seconds_now"] = json!(limit);
                 pv
             })
             .collect();
-        let mut agent = serde_json::to_value(&plan.agent).unwrap_or(Value::Null);
+        let mut agent = serde_json::to_value(&plan.agent).expect("the agent is plain data");
         agent["found"] = json!(ws.agent_found);
         let extra = json!({
             "workspace": {

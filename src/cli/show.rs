@@ -234,8 +234,8 @@ fn render_session_usage_text(r: &SessionRecord, out: &mut dyn Write) -> CliResul
             format!(
                 " ({})",
                 serde_json::to_value(c)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
+                    .expect("a cost source is plain data")
+                    .as_str()
                     .unwrap_or_default()
             )
         })

@@ -13,7 +13,7 @@ use super::resolve::{money, with_store};
 use super::ui;
 use crate::agent::readable::{self, Backend};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::git::Oid;
+use crate::git::{GitError, Oid};
 use crate::provenance::{Index, IndexOptions, ProvenanceError, blame};
 use crate::store::{Run, RunId, RunStore, SessionRecord};
 
@@ -92,11 +92,11 @@ fn blame_one_line(
         remote_runs: args.remote_runs,
     };
     let lines = blame::blame(store.repo(), &mut index, &o).map_err(|e| match e {
-        ProvenanceError::Blame(m) if m.contains("has only") => {
+        ProvenanceError::Git(GitError::Blame { why }) if why.contains("has only") => {
             CliError::from(ProvenanceError::NoSuchLine {
                 file: file.to_string(),
                 line,
-                lines: m
+                lines: why
                     .split_whitespace()
                     .find_map(|w| w.parse().ok())
                     .unwrap_or(0),

@@ -7,6 +7,10 @@
 //! pure ([`detect`], [`ForgeRepo::parse`], [`invocation`], [`parse_created`]); `run.rs` is the
 //! only place that starts `gh` or `glab`.
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place that starts a forge's tool (`gh`, `glab`)"
+)]
 mod run;
 
 use serde::Serialize;

@@ -11,17 +11,23 @@ impl Repo {
     /// with its worktree name (`None` for the main work tree) and path.
     pub fn checkouts_of(&self, branch: &str) -> Result<Vec<(Option<String>, PathBuf)>> {
         let full = format!("refs/heads/{branch}");
-        let on_branch = |r: &git2::Repository| {
-            r.find_reference("HEAD")
-                .ok()
-                .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == full))
-                .unwrap_or(false)
+        // A work tree with no HEAD has nothing checked out; one whose HEAD cannot be read
+        // might have the branch, and saying "no" would let the branch move under it.
+        let on_branch = |r: &git2::Repository| -> Result<bool> {
+            match r.find_reference("HEAD") {
+                Ok(h) => Ok(h.symbolic_target().ok().flatten() == Some(full.as_str())),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+                Err(e) => Err(GitError::git(format!(
+                    "cannot read HEAD of the work tree at {}",
+                    r.workdir().unwrap_or(r.path()).display()
+                ))(e)),
+            }
         };
         let mut out = Vec::new();
         // The main work tree: the repository at the common dir (none when it is bare).
         if let Ok(main) = git2::Repository::open(self.common_dir())
             && let Some(dir) = main.workdir()
-            && on_branch(&main)
+            && on_branch(&main)?
         {
             out.push((None, dir.to_path_buf()));
         }
@@ -37,7 +43,7 @@ impl Repo {
                 continue;
             }
             if let Ok(r) = git2::Repository::open_from_worktree(&wt)
-                && on_branch(&r)
+                && on_branch(&r)?
             {
                 out.push((Some(name.to_string()), wt.path().to_path_buf()));
             }

@@ -154,38 +154,14 @@ impl FastImport {
             email = who.email,
             t = when.timestamp(),
         );
-        let result = (|| -> std::io::Result<std::result::Result<(), String>> {
-            let w = self.input.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
-            w.write_all(head.as_bytes())?;
-            w.write_all(message.as_bytes())?;
-            w.write_all(b"\n")?;
-            for f in files.iter_mut() {
-                match &mut f.data {
-                    FileData::Bytes(b) => {
-                        write!(w, "M 100644 inline {}\ndata {}\n", f.path, b.len())?;
-                        w.write_all(b)?;
-                    }
-                    FileData::Reader(r, len) => {
-                        write!(w, "M 100644 inline {}\ndata {len}\n", f.path)?;
-                        let copied = std::io::copy(&mut r.take(*len), w)?;
-                        if copied != *len {
-                            // The stream is now out of step: this import cannot go on.
-                            return Ok(Err(format!(
-                                "{} was {len} bytes when the import began and {copied} bytes when it was read",
-                                f.path
-                            )));
-                        }
-                    }
-                }
-                w.write_all(b"\n")?;
-            }
-            w.write_all(b"\n")?;
-            Ok(Ok(()))
-        })();
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(why)) => Err(GitError::FastImport { why }),
-            Err(e) => Err(self.failed(e)),
+        let written = match self.input.as_mut() {
+            Some(w) => write_commit(w, &head, message, files),
+            None => Err(Unwritten::Pipe(std::io::ErrorKind::BrokenPipe.into())),
+        };
+        match written {
+            Ok(()) => Ok(()),
+            Err(Unwritten::Changed(why)) => Err(GitError::FastImport { why }),
+            Err(Unwritten::Pipe(e)) => Err(self.failed(e)),
         }
     }
 
@@ -256,6 +232,55 @@ impl FastImport {
             why: gist(stderr.as_deref(), &fallback),
         }
     }
+}
+
+/// Why a commit did not make it into fast-import's stream.
+enum Unwritten {
+    /// The pipe failed (fast-import stopped, most likely: [`FastImport::failed`] asks it why).
+    Pipe(std::io::Error),
+    /// A file changed size while it was copied in; the stream is now out of step.
+    Changed(String),
+}
+
+impl From<std::io::Error> for Unwritten {
+    fn from(e: std::io::Error) -> Self {
+        Unwritten::Pipe(e)
+    }
+}
+
+/// Writes one commit (`head`, the commit command up to its message) and its files into
+/// fast-import's stream.
+fn write_commit(
+    w: &mut impl Write,
+    head: &str,
+    message: &str,
+    files: &mut [FileChange<'_>],
+) -> std::result::Result<(), Unwritten> {
+    w.write_all(head.as_bytes())?;
+    w.write_all(message.as_bytes())?;
+    w.write_all(b"\n")?;
+    for f in files.iter_mut() {
+        match &mut f.data {
+            FileData::Bytes(b) => {
+                write!(w, "M 100644 inline {}\ndata {}\n", f.path, b.len())?;
+                w.write_all(b)?;
+            }
+            FileData::Reader(r, len) => {
+                write!(w, "M 100644 inline {}\ndata {len}\n", f.path)?;
+                let copied = std::io::copy(&mut r.take(*len), w)?;
+                if copied != *len {
+                    // The stream is now out of step: this import cannot go on.
+                    return Err(Unwritten::Changed(format!(
+                        "{} was {len} bytes when the import began and {copied} bytes when it was read",
+                        f.path
+                    )));
+                }
+            }
+        }
+        w.write_all(b"\n")?;
+    }
+    w.write_all(b"\n")?;
+    Ok(())
 }
 
 impl Drop for FastImport {

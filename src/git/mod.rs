@@ -30,20 +30,22 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use code_merge::TreeMerge;
-pub use diffstat::FileStat;
-pub use fast_import::{FastImport, FileChange, FileData};
-pub use objects::{CommitInfo, TreeEdit, TreeEntryKind};
-pub use oid::{BadOid, Oid};
-pub use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
-pub use provenance::ChangedFile;
-pub use refs::{CasOutcome, LockInfo, RaceKind};
-pub use remote::{NetCommand, NetError, NetOutput, default_remote};
-pub use replay::{DriverUse, MergeDrivers, Replay};
-pub use settings_guard::SettingsSnapshot;
-pub use snapshot::{Changed, Snapshot};
-pub use text_merge::TextMerge;
-pub use worktree::{BaseError, BaseRev, WorktreeState, init_with_files};
+pub(crate) use code_merge::TreeMerge;
+pub(crate) use diffstat::FileStat;
+pub(crate) use fast_import::{FastImport, FileChange, FileData};
+pub use objects::TreeEdit;
+pub(crate) use objects::{CommitInfo, TreeEntryKind};
+pub use oid::Oid;
+pub(crate) use porcelain::{PushFlag, PushLine, Rejection, parse_ls_remote, parse_push_porcelain};
+pub(crate) use provenance::ChangedFile;
+pub use refs::CasOutcome;
+pub(crate) use refs::RaceKind;
+pub(crate) use remote::{NetCommand, NetError, default_remote};
+pub(crate) use replay::DriverUse;
+pub use replay::{MergeDrivers, Replay};
+pub(crate) use settings_guard::SettingsSnapshot;
+pub(crate) use snapshot::Snapshot;
+pub(crate) use worktree::{BaseError, WorktreeState, init_with_files};
 
 /// An error from git, naming what was being done and to what.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,10 @@ pub enum GitError {
     },
     #[error("git fast-import failed: {why}")]
     FastImport { why: String },
+    /// `git blame` refused what it was asked (an unknown file, a bad revision, a bad `-L`):
+    /// the question's fault, not the repository's.
+    #[error("git blame failed: {why}")]
+    Blame { why: String },
     #[error("commit {0} is missing from the object store")]
     MissingCommit(Oid),
 }
@@ -91,7 +97,7 @@ impl GitError {
     }
 }
 
-pub type Result<T, E = GitError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = GitError> = std::result::Result<T, E>;
 
 /// Who commits: the user's git identity, or `pitboss <pitboss@localhost>` when none is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,6 +287,41 @@ pub(crate) mod testutil {
         }
         (dir, Repo::wrap(inner))
     }
+
+    /// Runs the `git` binary in `dir` with no system or global configuration and a fixed
+    /// identity, and returns its standard output; panics when git fails. For tests that check
+    /// what git itself sees (here, since only git/ starts `git`).
+    pub(crate) fn git_cli(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("git's output is UTF-8")
+    }
+
+    /// The paths libgit2 reports as changed or untracked in the work tree at `dir`, untracked
+    /// directories not entered: the view of pitboss's own dirtiness check.
+    pub(crate) fn libgit2_status_paths(dir: &Path) -> Vec<String> {
+        let repo = git2::Repository::open(dir).expect("open");
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true).recurse_untracked_dirs(false);
+        let st = repo.statuses(Some(&mut opts)).expect("statuses");
+        st.iter()
+            .filter_map(|e| e.path().ok().map(String::from))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -323,11 +364,12 @@ mod tests {
 
 impl Repo {
     /// Whether `path` (relative to the top of the work tree) is ignored by git here.
-    /// Best effort: an error reads as "not ignored".
-    pub fn is_ignored(&self, path: &str) -> bool {
+    pub fn is_ignored(&self, path: &str) -> Result<bool> {
         self.inner
             .is_path_ignored(std::path::Path::new(path))
-            .unwrap_or(false)
+            .map_err(GitError::git(format!(
+                "cannot tell whether {path} is ignored"
+            )))
     }
 
     /// Whether the file at `path` (relative to the top of the work tree) is in HEAD exactly as
@@ -376,7 +418,7 @@ pub(crate) fn fs_condition(path: &Path) -> Option<std::io::Error> {
 }
 
 /// The id git gives a blob with these bytes (`git hash-object`), written nowhere.
-pub fn blob_id(bytes: &[u8]) -> String {
+pub(crate) fn blob_id(bytes: &[u8]) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
         .map(|o| o.to_string())
         .unwrap_or_default()

@@ -15,7 +15,7 @@ use super::Oid;
 /// The first column of a porcelain push line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum PushFlag {
+pub(crate) enum PushFlag {
     /// ` `: a fast-forward.
     FastForward,
     /// `+`: a forced update (we never ask for one).
@@ -32,7 +32,7 @@ pub enum PushFlag {
 
 /// One ref of a `git push --porcelain` report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushLine {
+pub(crate) struct PushLine {
     pub flag: PushFlag,
     /// The source side: a ref, an object id, empty or `(delete)` for a deletion.
     pub from: String,
@@ -117,7 +117,7 @@ impl Rejection {
 /// Parses the stdout of `git push --porcelain`. Lines that are not ref lines (`To …`,
 /// `Done`, blank) are skipped; a line that looks like a ref line but is malformed is skipped
 /// too, so a newer git that adds lines does not break us.
-pub fn parse_push_porcelain(stdout: &str) -> Vec<PushLine> {
+pub(crate) fn parse_push_porcelain(stdout: &str) -> Vec<PushLine> {
     stdout.lines().filter_map(parse_push_line).collect()
 }
 
@@ -151,7 +151,7 @@ fn parse_push_line(line: &str) -> Option<PushLine> {
 
 /// Parses `git ls-remote` output: `<oid>\t<ref>` per line. Peeled tag lines (`^{}`) are
 /// skipped; a malformed line is an error naming it (we asked for refs, we must get refs).
-pub fn parse_ls_remote(stdout: &str) -> Result<Vec<(String, Oid)>, String> {
+pub(crate) fn parse_ls_remote(stdout: &str) -> Result<Vec<(String, Oid)>, String> {
     let mut out = Vec::new();
     for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
         let (oid, name) = line

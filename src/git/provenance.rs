@@ -190,9 +190,10 @@ impl Repo {
         }
     }
 
-    /// `git blame --porcelain <args…>` run in this work tree; its standard output, or the
-    /// error git printed (an unknown file, a bad revision, a bad `-L`).
-    pub fn blame_porcelain(&self, args: &[String]) -> Result<std::result::Result<Vec<u8>, String>> {
+    /// `git blame --porcelain <args…>` run in this work tree: its standard output, or
+    /// [`GitError::Blame`] with the error git printed (an unknown file, a bad revision, a bad
+    /// `-L`).
+    pub fn blame_porcelain(&self, args: &[String]) -> Result<Vec<u8>> {
         let dir = self.workdir().unwrap_or_else(|| self.git_dir());
         let out = Command::new("git")
             .current_dir(dir)
@@ -202,9 +203,11 @@ impl Repo {
             .output()
             .map_err(GitError::io("cannot run git blame"))?;
         if out.status.success() {
-            Ok(Ok(out.stdout))
+            Ok(out.stdout)
         } else {
-            Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+            Err(GitError::Blame {
+                why: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
         }
     }
 }

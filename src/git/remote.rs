@@ -190,7 +190,7 @@ fn without_userinfo(remote: &str) -> String {
 /// push remote (`branch.<b>.pushRemote`, `remote.pushDefault`, `branch.<b>.remote`), else
 /// `origin`. `config` reads one git config key; `remotes` are the configured remote names.
 /// `None` when nothing applies (no remote at all).
-pub fn default_remote(
+pub(crate) fn default_remote(
     config: &dyn Fn(&str) -> Option<String>,
     current_branch: Option<&str>,
     remotes: &[String],

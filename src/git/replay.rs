@@ -20,7 +20,9 @@ use super::{GitError, Oid, Repo, Result};
 
 mod drivers;
 
-pub use drivers::{DriverUse, MergeDrivers};
+pub(crate) use drivers::DriverUse;
+
+pub use drivers::MergeDrivers;
 
 /// What replaying a session's commits onto a tip gave.
 #[derive(Debug, Clone, PartialEq, Eq)]

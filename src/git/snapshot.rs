@@ -87,8 +87,8 @@ impl Repo {
                 && self
                     .inner
                     .find_blob(blob.raw())
-                    .map(|b| b.is_binary())
-                    .unwrap_or(false);
+                    .map_err(GitError::git(format!("cannot read {path} back")))?
+                    .is_binary();
             changed.push(Changed {
                 path,
                 blob: Some(blob),

@@ -70,7 +70,10 @@ impl Repo {
                 })
             }
             Some(rev) => {
-                if self.inner.is_empty().unwrap_or(false) {
+                let empty = self.inner.is_empty().map_err(GitError::git(
+                    "cannot tell whether the repository has commits",
+                ))?;
+                if empty {
                     return Err(BaseError::NoCommits);
                 }
                 let obj = self
@@ -406,7 +409,7 @@ impl Repo {
 
 /// Makes a new repository at `dir` (which must be empty or absent) holding `files`, with one
 /// commit on branch `main` and the files checked out. Used by `git pitboss demo`.
-pub fn init_with_files(
+pub(crate) fn init_with_files(
     dir: &Path,
     files: &[(&str, &str)],
     message: &str,

@@ -11,7 +11,7 @@
 use crate::git::{CasOutcome, Oid, Repo};
 use crate::store::{RemoteName, RunId, RunStore};
 
-use super::error::GrindError;
+use super::error::{GrindError, Refusal};
 
 /// Where a resumed run's branch comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub(crate) enum BranchSource {
 }
 
 /// Where run `id`'s branch (`branch`, a full ref name) would come from on resume, or why it
-/// cannot.
+/// cannot (a [`GrindError::Refused`] when no copy of it will do).
 pub(crate) fn locate(
     repo: &Repo,
     store: &RunStore<'_>,
@@ -70,18 +70,18 @@ pub(crate) fn locate(
             tracking: remote.branch_tracking_ref(branch),
             tip,
         }),
-        (None, Some(_)) => Err(GrindError::BranchCopiesDiverged {
+        (None, Some(_)) => Err(GrindError::Refused(Refusal::BranchCopiesDiverged {
             run: id.clone(),
             branch: branch.to_string(),
             copies: copies
                 .iter()
                 .map(|(r, _)| r.branch_tracking_ref(branch))
                 .collect(),
-        }),
-        (None, None) => Err(GrindError::BranchMissing {
+        })),
+        (None, None) => Err(GrindError::Refused(Refusal::BranchMissing {
             run: id.clone(),
             branch: branch.to_string(),
-        }),
+        })),
     }
 }
 
@@ -124,9 +124,10 @@ fn take_up_failed(branch: &str) -> impl Fn(crate::store::share::ShareError) -> G
     }
 }
 
-/// The run's branch as a full ref name, from what the run records.
-pub(crate) fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, GrindError> {
+/// The run's branch as a full ref name, from what the run records; refused when it records
+/// none (grind did not make it).
+pub(crate) fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, Refusal> {
     recorded
         .and_then(|b| id.recorded_branch_ref(b))
-        .ok_or_else(|| GrindError::NotAGrindRun(id.clone()))
+        .ok_or_else(|| Refusal::NotAGrindRun { run: id.clone() })
 }

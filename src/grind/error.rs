@@ -84,17 +84,7 @@ pub(crate) enum GrindError {
     #[error(transparent)]
     Resume(#[from] ResumeError),
     #[error(transparent)]
-    Refused(Refusal),
-    #[error("run {0} has no run branch recorded; it was not made by `git pitboss grind`")]
-    NotAGrindRun(RunId),
-    #[error("run {run}: its branch {branch} is neither here nor in any remote's copy")]
-    BranchMissing { run: RunId, branch: String },
-    #[error("run {run}: its branch {branch} is not here, and the remotes' copies ({}) diverged", .copies.join(", "))]
-    BranchCopiesDiverged {
-        run: RunId,
-        branch: String,
-        copies: Vec<String>,
-    },
+    Refused(#[from] Refusal),
     #[error("the run branch {branch} is gone (deleted while the run went on)")]
     BranchGone { branch: String },
     #[error("the run branch {branch} keeps moving: it cannot be put back at {tip}")]

@@ -245,7 +245,7 @@ pub(crate) fn missing_files(
             // everywhere: only the first part's program is sure to be missing when it runs.
             let in_checkout = plan.root.join(clean).exists();
             let missing = if in_checkout {
-                !repo.is_ignored(clean)
+                !repo.is_ignored(clean)?
             } else {
                 first
             };

@@ -13,34 +13,17 @@ use crate::store::{Run, RunId, RunStatus, RunStore};
 /// it: the run records one (grind made it), the branch is here or in a remote's copy that
 /// `fetch` brought ([`branch::locate`]), and no work tree other than the run's own has it
 /// checked out. Writes nothing: the real resume takes the branch up ([`branch::take_up`])
-/// only after every check passed.
+/// only after every check passed. Why the run cannot be taken up is a
+/// [`GrindError::Refused`]; the dry run reports it, the real resume stops on it.
 pub(crate) fn check_branch(
     repo: &Repo,
     store: &RunStore<'_>,
     run: &Run,
-) -> Result<Result<(String, BranchSource), Refusal>, GrindError> {
+) -> Result<(String, BranchSource), GrindError> {
     let id = &run.id;
-    let Ok(full) = branch::recorded(id, run.meta.branch.as_deref()) else {
-        return Ok(Err(Refusal::NotAGrindRun { run: id.clone() }));
-    };
+    let full = branch::recorded(id, run.meta.branch.as_deref())?;
     let short = full.trim_start_matches("refs/heads/").to_string();
-    let source = match branch::locate(repo, store, id, &full) {
-        Ok(s) => s,
-        Err(GrindError::BranchMissing { .. }) => {
-            return Ok(Err(Refusal::BranchMissing {
-                run: id.clone(),
-                branch: full,
-            }));
-        }
-        Err(GrindError::BranchCopiesDiverged { copies, .. }) => {
-            return Ok(Err(Refusal::BranchCopiesDiverged {
-                run: id.clone(),
-                branch: full,
-                copies,
-            }));
-        }
-        Err(e) => return Err(e),
-    };
+    let source = branch::locate(repo, store, id, &full)?;
     // Agents and the verify command are about to run on this tree: it must be the run's code
     // (`store/share/code_fit.rs`), a remote's copy (not whatever a remote offered under its
     // name) and a branch here alike (a `git branch -f`, a rebase or an agent may have replaced
@@ -59,7 +42,7 @@ pub(crate) fn check_branch(
         None => None,
     };
     if let Some(why) = misfit {
-        return Ok(Err(match source {
+        return Err(GrindError::Refused(match source {
             BranchSource::Copy { tracking, .. } => Refusal::BranchNotRunCode {
                 run: id.clone(),
                 branch: tracking,
@@ -80,13 +63,13 @@ pub(crate) fn check_branch(
     if let Some((_, path)) = repo.checkouts_of(&short)?.into_iter().find(|(name, path)| {
         name.as_deref() != Some(own.as_str()) && !super::slot::same_path(path, &own_path)
     }) {
-        return Ok(Err(Refusal::BranchCheckedOut {
+        return Err(GrindError::Refused(Refusal::BranchCheckedOut {
             run: id.clone(),
             branch: full,
             path,
         }));
     }
-    Ok(Ok((short, source)))
+    Ok((short, source))
 }
 
 /// The newest commit run's records vouch for: the code commit of its last session that
@@ -112,8 +95,14 @@ pub(crate) fn latest_resumable(store: &RunStore<'_>) -> Result<Option<RunId>, Gr
             continue;
         }
         let run = store.open_run(&r.id)?;
+        // A run grind did not make, or whose branch is nowhere, is passed over; a fault of
+        // the repository is not taken for either.
         let has_branch = match branch::recorded(&r.id, run.meta.branch.as_deref()) {
-            Ok(full) => branch::locate(repo, store, &r.id, &full).is_ok(),
+            Ok(full) => match branch::locate(repo, store, &r.id, &full) {
+                Ok(_) => true,
+                Err(GrindError::Refused(_)) => false,
+                Err(e) => return Err(e),
+            },
             Err(_) => false,
         };
         if has_branch {

@@ -71,10 +71,13 @@ pub(crate) fn list(repo: &Repo, store: &RunStore<'_>) -> Result<Vec<SlotInfo>, G
             }
             None => false,
         };
+        // A worktree whose state cannot be read counts as holding work: prune then keeps it
+        // unless forced, rather than delete what it cannot see.
         let dirty = path.is_dir()
-            && Repo::open(&path)
-                .and_then(|wt| wt.worktree_state())
-                .is_ok_and(|s| s.dirty);
+            && match Repo::open(&path).and_then(|wt| wt.worktree_state()) {
+                Ok(s) => s.dirty,
+                Err(_) => true,
+            };
         let prunable = !live && run_status.as_deref().is_none_or(|s| s == "finished");
         out.push(SlotInfo {
             name,

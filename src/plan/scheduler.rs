@@ -62,7 +62,10 @@ pub(crate) struct SchedulerState {
 
 impl SchedulerState {
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        // NB: never `null` on failure: `from_json` reads `null` as a fresh state, which would
+        // silently reset the rotation.
+        serde_json::to_value(self)
+            .expect("the scheduler state is plain data, which always serialises")
     }
 
     /// Reads a state stored by [`SchedulerState::to_json`]; `null` is a fresh state.

@@ -207,7 +207,7 @@ impl StartedWith {
             .open(&path)?;
         f.write_all(
             serde_json::to_string_pretty(self)
-                .unwrap_or_default()
+                .expect("StartedWith is plain data, which always serialises")
                 .as_bytes(),
         )?;
         Ok(path)

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::Result;
 use super::index::Index;
-use super::{ProvenanceError, Result};
-use crate::git::{Oid, Repo};
+use crate::git::{GitError, Oid, Repo};
 
 /// One line of `git blame --porcelain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,9 +172,7 @@ pub(crate) fn blame(
     o: &BlameOptions<'_>,
 ) -> Result<Vec<BlameLine>> {
     let args = o.args;
-    let bytes = repo
-        .blame_porcelain(args)?
-        .map_err(ProvenanceError::Blame)?;
+    let bytes = repo.blame_porcelain(args)?;
     let lines = parse_porcelain(&bytes);
     let mut out = Vec::with_capacity(lines.len());
     {
@@ -235,12 +233,13 @@ fn through_squashes(
             continue;
         };
         let args = vec![tip.to_string(), "--".to_string(), file.to_string()];
-        let texts: HashMap<String, String> = match repo.blame_porcelain(&args)? {
+        let texts: HashMap<String, String> = match repo.blame_porcelain(&args) {
             Ok(bytes) => parse_porcelain(&bytes)
                 .into_iter()
                 .map(|l| (l.content, l.commit))
                 .collect(),
-            Err(_) => HashMap::new(),
+            Err(GitError::Blame { .. }) => HashMap::new(),
+            Err(e) => return Err(e.into()),
         };
         on_branch.insert(refname.clone(), texts);
     }

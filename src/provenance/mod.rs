@@ -39,8 +39,6 @@ pub(crate) enum ProvenanceError {
     Git(#[from] GitError),
     #[error("{0:?} does not name a commit")]
     BadTarget(String),
-    #[error("git blame failed: {0}")]
-    Blame(String),
     #[error("{file} has no line {line} (it has {lines})")]
     NoSuchLine {
         file: String,

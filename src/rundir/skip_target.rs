@@ -33,11 +33,23 @@ pub(crate) struct Skipped {
     pub path: PathBuf,
 }
 
-/// Why no session was asked to end.
+/// What was asked of a live grind (it names what a refusal could not do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Request {
+    /// End a running session (`git pitboss skip`, the `s` of `watch`).
+    Skip,
+    /// Stop after the running session (the `d` of `watch`).
+    Drain,
+}
+
+/// Why no session was asked to end, or the run to drain.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SkipError {
-    #[error("run {0} is not being ground right now: no session to skip")]
-    NotRunning(RunId),
+    #[error("run {run} is not being ground right now{}", match .request {
+        Request::Skip => ": no session to skip",
+        Request::Drain => "",
+    })]
+    NotRunning { run: RunId, request: Request },
     #[error("session {seq} of run {run} is not running ({})", running_now(.running))]
     NoSuchSession {
         run: RunId,
@@ -58,11 +70,14 @@ pub(crate) enum SkipError {
 
 /// Whether a live grind holds run `id` (its lock is held), so that a request has someone to
 /// answer it.
-fn held(repo: &Repo, id: &RunId) -> Result<(), SkipError> {
+fn held(repo: &Repo, id: &RunId, request: Request) -> Result<(), SkipError> {
     match RunLock::acquire(repo.common_dir(), id.as_str(), std::process::id()) {
         Ok(lock) => {
             drop(lock);
-            Err(SkipError::NotRunning(id.clone()))
+            Err(SkipError::NotRunning {
+                run: id.clone(),
+                request,
+            })
         }
         Err(LockError::Held { .. }) => Ok(()),
         Err(e) => Err(e.into()),
@@ -80,7 +95,7 @@ fn write(path: PathBuf, text: &str) -> Result<PathBuf, SkipError> {
 /// writes the drain file ([`RunDir::drain`]). Refuses when no grind holds the run. Asking
 /// again changes nothing.
 pub(crate) fn request_drain(repo: &Repo, id: &RunId) -> Result<PathBuf, SkipError> {
-    held(repo, id)?;
+    held(repo, id, Request::Drain)?;
     let path = RunDir::new(repo.common_dir(), id).drain();
     write(path, "drain requested by `git pitboss watch`\n")
 }
@@ -94,7 +109,7 @@ pub(crate) fn request_skip(
     id: &RunId,
     seq: Option<u64>,
 ) -> Result<Skipped, SkipError> {
-    held(repo, id)?;
+    held(repo, id, Request::Skip)?;
     let dir = RunDir::new(repo.common_dir(), id);
     let session = choose(id, running_sessions(dir.path()), seq)?;
     // No marker and no seq: a sequential grind between sessions (or one older than markers);
@@ -290,5 +305,22 @@ mod tests {
         assert_eq!(sessions(&[4]), "session 4");
         assert_eq!(sessions(&[4, 5]), "sessions 4 and 5");
         assert_eq!(sessions(&[4, 5, 6]), "sessions 4, 5 and 6");
+    }
+
+    /// One refusal for a run no grind holds, worded for what was asked (`git pitboss skip`
+    /// and the keys of `watch` say the same).
+    #[test]
+    fn a_run_not_held_refuses_skip_and_drain_alike() {
+        let (_dir, repo) = crate::git::testutil::temp_repo();
+        let e = request_skip(&repo, &run(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "run 20261124T100000Z-abcd is not being ground right now: no session to skip"
+        );
+        let e = request_drain(&repo, &run()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "run 20261124T100000Z-abcd is not being ground right now"
+        );
     }
 }

@@ -131,7 +131,7 @@ impl RunStore<'_> {
             let Some(info) = self.repo.commit_info(commit)? else {
                 return Ok(Some(format!("{commit} is not a commit")));
             };
-            if let Err(why) = c.root(info.tree)? {
+            if let Some(why) = c.root(info.tree)? {
                 let short = &commit.to_string()[..12];
                 return Ok(Some(format!("commit {short}: {why}")));
             }
@@ -152,65 +152,67 @@ impl RunStore<'_> {
     }
 }
 
-type Verdict = std::result::Result<(), String>;
+/// What a check of one object found: a problem that refuses the run, or none. Faults of our
+/// own repository are the `Err` around it.
+type Problem = Option<String>;
 
 impl Checker<'_, '_> {
     fn first_visit(&mut self, oid: Oid, path: &str) -> bool {
         self.seen.insert((oid, path.to_string()))
     }
 
-    fn root(&mut self, tree: Oid) -> Result<Verdict> {
+    fn root(&mut self, tree: Oid) -> Result<Problem> {
         if !self.first_visit(tree, "") {
-            return Ok(Ok(()));
+            return Ok(None);
         }
         let entries = self.store.repo.tree_list(tree)?;
         for name in [RUN_JSON, STATE_JSON] {
             if !entries.iter().any(|(n, _, _)| n == name) {
-                return Ok(Err(format!("the tree has no {name}")));
+                return Ok(Some(format!("the tree has no {name}")));
             }
         }
         for (name, oid, kind) in entries {
-            let verdict = match (top_file(&name), DIRS.contains(&name.as_str()), kind) {
+            let problem = match (top_file(&name), DIRS.contains(&name.as_str()), kind) {
                 (Some(slot), _, TreeEntryKind::Blob) => self.blob(oid, &name, slot)?,
                 (None, true, TreeEntryKind::Tree) => self.dir(oid, &name)?,
-                _ => Err(unexpected(&name, kind)),
+                _ => Some(unexpected(&name, kind)),
             };
-            if verdict.is_err() {
-                return Ok(verdict);
+            if problem.is_some() {
+                return Ok(problem);
             }
         }
-        Ok(Ok(()))
+        Ok(None)
     }
 
-    fn dir(&mut self, tree: Oid, dir: &str) -> Result<Verdict> {
+    fn dir(&mut self, tree: Oid, dir: &str) -> Result<Problem> {
         if !self.first_visit(tree, dir) {
-            return Ok(Ok(()));
+            return Ok(None);
         }
         for (bucket, oid, kind) in self.store.repo.tree_list(tree)? {
             let path = format!("{dir}/{bucket}");
             if kind != TreeEntryKind::Tree || !is_bucket(&bucket) {
-                return Ok(Err(unexpected(&path, kind)));
+                return Ok(Some(unexpected(&path, kind)));
             }
             if !self.first_visit(oid, &path) {
                 continue;
             }
             for (name, leaf_oid, kind) in self.store.repo.tree_list(oid)? {
                 let file = format!("{path}/{name}");
-                let verdict = match (leaf(dir, &bucket, &name), kind) {
+                let problem = match (leaf(dir, &bucket, &name), kind) {
                     (Some(slot), TreeEntryKind::Blob) => self.blob(leaf_oid, &file, slot)?,
-                    _ => Err(unexpected(&file, kind)),
+                    _ => Some(unexpected(&file, kind)),
                 };
-                if verdict.is_err() {
-                    return Ok(verdict);
+                if problem.is_some() {
+                    return Ok(problem);
                 }
             }
         }
-        Ok(Ok(()))
+        Ok(None)
     }
 
-    fn blob(&mut self, oid: Oid, path: &str, slot: Slot) -> Result<Verdict> {
+    fn blob(&mut self, oid: Oid, path: &str, slot: Slot) -> Result<Problem> {
         if !self.first_visit(oid, path) {
-            return Ok(Ok(()));
+            return Ok(None);
         }
         let kind = match slot {
             Slot::RunJson | Slot::StateJson => BlobKind::Meta,
@@ -222,7 +224,7 @@ impl Checker<'_, '_> {
         let size = self.store.repo.blob_size(oid)? as u64;
         if check_blob_size(kind, size, &self.caps).is_err() {
             let cap = kind.cap(&self.caps);
-            return Ok(Err(format!(
+            return Ok(Some(format!(
                 "{path} is {}, over the {} cap",
                 mib(size),
                 mib(cap)
@@ -250,12 +252,12 @@ impl Checker<'_, '_> {
                 .with_blob(oid, |b| check_record(b, seq, id))?,
             Slot::Scratchpad | Slot::Transcript(_) | Slot::Patch(_) => Ok(()),
         };
-        Ok(parsed.map_err(|why| format!("{path}: {why}")))
+        Ok(parsed.err().map(|why| format!("{path}: {why}")))
     }
 }
 
 /// A record blob: one UTF-8 line that parses, for this seq and this run.
-fn check_record(bytes: &[u8], seq: Seq, id: &RunId) -> Verdict {
+fn check_record(bytes: &[u8], seq: Seq, id: &RunId) -> std::result::Result<(), String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
     let line = text.strip_suffix('\n').unwrap_or(text);
     if line.contains('\n') {

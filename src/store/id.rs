@@ -17,28 +17,28 @@ use chrono::{DateTime, Utc};
 use crate::clock::Entropy;
 
 /// Where runs live.
-pub const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
+pub(crate) const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
 /// Where the run branch of a run lives (under refs/heads/): `pitboss/<id>`. No short name of
 /// it resolves to anything else (`refs/pitboss/<id>` is never written).
-pub const RUN_BRANCH_PREFIX: &str = "pitboss/";
+pub(crate) const RUN_BRANCH_PREFIX: &str = "pitboss/";
 /// Where runs made before `pitboss/<id>` keep their branch: `pitboss/grind/<id>`, whose short
 /// name git resolves to the run ref. Such runs record it, and readers use what a run records.
 pub(crate) const LEGACY_RUN_BRANCH_PREFIX: &str = "pitboss/grind/";
 /// Where the copies of a remote's runs live: `refs/pitboss-remotes/<remote>/grind/<id>`.
-pub const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
+pub(crate) const REMOTE_REF_PREFIX: &str = "refs/pitboss-remotes/";
 /// Where `fetch` puts a remote's runs until they pass the incoming checks:
 /// `refs/pitboss-incoming/<remote>/grind/<id>`, deleted before `fetch` returns.
 pub(crate) const INCOMING_REF_PREFIX: &str = "refs/pitboss-incoming/";
 /// Where the tombstones of runs deleted here live: `refs/pitboss-tombstones/grind/<id>`.
-pub const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
+pub(crate) const TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/grind/";
 /// Where the tombstones of run branches deleted here live (by `gc`):
 /// `refs/pitboss-tombstones/heads/<branch>`, e.g. `…/heads/pitboss/<id>`.
-pub const BRANCH_TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/heads/";
+pub(crate) const BRANCH_TOMBSTONE_REF_PREFIX: &str = "refs/pitboss-tombstones/heads/";
 /// Where work that cannot be pushed safely is kept whole, on this machine only:
 /// `refs/pitboss-local/work/<id>/<name>`. No refspec of `push` names it.
 pub(crate) const LOCAL_WORK_REF_PREFIX: &str = "refs/pitboss-local/work/";
 /// Longest run id we accept. Generated ids are 21 characters.
-pub const MAX_RUN_ID_LEN: usize = 64;
+pub(crate) const MAX_RUN_ID_LEN: usize = 64;
 
 /// Why a string is not a run id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -268,7 +268,7 @@ impl<'de> serde::Deserialize<'de> for RunId {
 }
 
 /// Checks a user-typed prefix of a run id: the same characters as an id, not empty.
-pub fn check_run_prefix(s: &str) -> Result<(), RunIdError> {
+pub(crate) fn check_run_prefix(s: &str) -> Result<(), RunIdError> {
     check_id_chars(s)
 }
 
@@ -304,16 +304,16 @@ fn check_id_chars(s: &str) -> Result<(), RunIdError> {
 
 /// A session's sequence number within a run (1, 2, 3, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Seq(pub u64);
+pub(crate) struct Seq(pub u64);
 
 impl Seq {
     /// Zero-padded to at least 4 digits: `0007`, `12345`.
-    pub fn padded(self) -> String {
+    pub(crate) fn padded(self) -> String {
         format!("{:04}", self.0)
     }
 
     /// `seq / 100`, zero-padded to 2 digits: `00`, `123`.
-    pub fn bucket(self) -> String {
+    pub(crate) fn bucket(self) -> String {
         format!("{:02}", self.0 / 100)
     }
 }

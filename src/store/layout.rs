@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::dir_read::{DirFileError, RunDirReader};
 use super::id::{RunId, Seq};
-pub use super::layout_export::{ExportReport, export_run};
+pub use super::layout_export::export_run;
 use super::layout_redact::{redact_value, redacted_transcript};
 use super::paths::{RUN_JSON, SCRATCHPAD, SESSIONS_JSONL, STATE_JSON};
 use super::record::{SessionRecord, parse_record};
@@ -79,7 +79,7 @@ pub(super) fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error)
 
 /// A run directory, read and checked, ready to import.
 #[derive(Debug)]
-pub struct RunDir {
+pub(crate) struct RunDir {
     pub dir: PathBuf,
     /// Reads every file of `dir`: no symlinks, nothing outside it.
     reader: RunDirReader,
@@ -103,7 +103,7 @@ struct RecordAt {
 
 impl RunDir {
     /// How many sessions the directory holds.
-    pub fn session_count(&self) -> usize {
+    pub(crate) fn session_count(&self) -> usize {
         self.sessions.len()
     }
 }
@@ -216,7 +216,7 @@ fn patch_of(reader: &RunDirReader, dir: &Path, seq: u64) -> Result<Option<PathBu
 
 /// Reads and checks a run directory; nothing is written. Records are checked here and read
 /// again, one at a time, by [`import_run_dir`].
-pub fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
+pub(crate) fn read_run_dir(dir: &Path) -> Result<RunDir, LayoutError> {
     if !dir.is_dir() {
         return Err(LayoutError::MissingFile(dir.to_path_buf()));
     }
@@ -396,7 +396,7 @@ fn state_from_value(
 
 /// Imports a checked run directory as run `id` (refused if it exists). Records are read
 /// again from `sessions.jsonl` in seq order, one at a time, and their transcripts streamed.
-pub fn import_run_dir(
+pub(crate) fn import_run_dir(
     store: &RunStore<'_>,
     mut rd: RunDir,
     id: RunId,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::record::{SessionRecord, rfc3339};
 
 /// Renders the records (already in seq order) as the original `sessions.md`.
-pub fn render_sessions_md(records: &[SessionRecord]) -> String {
+pub(crate) fn render_sessions_md(records: &[SessionRecord]) -> String {
     let mut out = String::from("# Sessions\n\n");
     if records.is_empty() {
         out.push_str("_No sessions recorded yet._\n");

@@ -130,7 +130,7 @@ pub(crate) fn merge_message(
 ///
 /// Not `git2::message_trailers_strs`: git's rules end the message at a `---` line (a patch
 /// follows), so a summary holding a Markdown rule would hide every trailer after it.
-pub fn trailer<'m>(message: &'m str, key: &str) -> Option<&'m str> {
+pub(crate) fn trailer<'m>(message: &'m str, key: &str) -> Option<&'m str> {
     let last_para = message.trim_end().rsplit("\n\n").next()?;
     last_para
         .lines()

@@ -32,7 +32,7 @@ mod run;
 mod write;
 mod written;
 
-pub mod layout;
+pub(crate) mod layout;
 mod layout_export;
 mod layout_redact;
 pub(crate) mod share;
@@ -40,27 +40,26 @@ pub(crate) mod share;
 use crate::clock::{Clock, Entropy};
 use crate::git::{GitError, Identity, Oid, Repo};
 
-pub use check::Caps;
-pub use damage::DamagedRun;
-pub use id::{
-    BRANCH_TOMBSTONE_REF_PREFIX, MAX_RUN_ID_LEN, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX,
-    RUN_REF_PREFIX, RemoteName, RemoteNameError, RunId, RunIdError, Seq, TOMBSTONE_REF_PREFIX,
-    check_run_prefix,
+pub(crate) use check::Caps;
+pub(crate) use damage::DamagedRun;
+pub use id::RunId;
+pub(crate) use id::{
+    BRANCH_TOMBSTONE_REF_PREFIX, REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName,
+    RunIdError, Seq, TOMBSTONE_REF_PREFIX,
 };
-pub use landing::{Landing, LandingResult};
-pub use markdown::render_sessions_md;
-pub use merge::{MergeOutcome, Renumbered};
-pub use message::trailer;
-pub use pull_request::{PULL_REQUEST_KEY, PullRequest};
-pub use read::{InvalidRunRef, RunListing, RunSummary};
-pub use read_at::TrackedRun;
-pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339};
-pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
-pub use run::{
-    Consumed, RunMeta, RunState, RunStatus, SCHEMA, STOP_ITERATIONS_KEY, iteration_stop_text,
-};
-pub use write::{Appended, RunUpdate, SessionAppend, TranscriptSource};
-pub use written::RestoredRef;
+pub(crate) use landing::{Landing, LandingResult};
+pub(crate) use markdown::render_sessions_md;
+pub(crate) use message::trailer;
+pub(crate) use pull_request::PullRequest;
+pub(crate) use read::{RunListing, RunSummary};
+pub(crate) use record::rfc3339;
+pub use record::{SessionRecord, SessionStatus, parse_record};
+pub(crate) use rules::{BlobKind, check_blob_size, check_session};
+pub(crate) use run::{Consumed, RunStatus, STOP_ITERATIONS_KEY, iteration_stop_text};
+pub use run::{RunMeta, RunState};
+pub(crate) use write::RunUpdate;
+pub use write::{SessionAppend, TranscriptSource};
+pub(crate) use written::RestoredRef;
 
 /// Errors of the run store. Messages name the run, the seq and the path involved.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +147,7 @@ impl StoreError {
     }
 }
 
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The run store of one repository.
 pub struct RunStore<'a> {

@@ -37,7 +37,7 @@ const PATCH_EXT: &str = ".patch";
 
 impl Seq {
     /// `sessions/<bucket>/<seq>.jsonl`
-    pub fn record_path(self) -> String {
+    pub(crate) fn record_path(self) -> String {
         format!(
             "{SESSIONS_DIR}/{}/{}{RECORD_EXT}",
             self.bucket(),
@@ -46,7 +46,7 @@ impl Seq {
     }
 
     /// `transcripts/<bucket>/session-<seq>.log`
-    pub fn transcript_path(self) -> String {
+    pub(crate) fn transcript_path(self) -> String {
         format!(
             "{TRANSCRIPTS_DIR}/{}/{SESSION_PREFIX}{}{TRANSCRIPT_EXT}",
             self.bucket(),
@@ -55,7 +55,7 @@ impl Seq {
     }
 
     /// `patches/<bucket>/session-<seq>.patch`
-    pub fn patch_path(self) -> String {
+    pub(crate) fn patch_path(self) -> String {
         format!(
             "{PATCHES_DIR}/{}/{SESSION_PREFIX}{}{PATCH_EXT}",
             self.bucket(),
@@ -65,7 +65,7 @@ impl Seq {
 
     /// `patches/<bucket>/resume-<seq>.patch`: work found in a run's worktree when the run was
     /// resumed, before session `seq` (someone edited it by hand, or a process left it).
-    pub fn resume_patch_path(self) -> String {
+    pub(crate) fn resume_patch_path(self) -> String {
         format!(
             "{PATCHES_DIR}/{}/{RESUME_PREFIX}{}{PATCH_EXT}",
             self.bucket(),
@@ -75,7 +75,7 @@ impl Seq {
 
     /// The transcript path a record names, as in the file-based layout:
     /// `transcripts/session-<seq>.log`.
-    pub fn record_transcript_path(self) -> String {
+    pub(crate) fn record_transcript_path(self) -> String {
         format!(
             "{TRANSCRIPTS_DIR}/{SESSION_PREFIX}{}{TRANSCRIPT_EXT}",
             self.padded()
@@ -83,12 +83,12 @@ impl Seq {
     }
 
     /// A session's patch in the file-based layout: `patches/session-<seq>.patch`.
-    pub fn dir_patch_path(self) -> String {
+    pub(crate) fn dir_patch_path(self) -> String {
         format!("{PATCHES_DIR}/{SESSION_PREFIX}{}{PATCH_EXT}", self.padded())
     }
 
     /// Parses a record file name (`0007.jsonl`) back to its number.
-    pub fn from_record_file(name: &str) -> Option<Seq> {
+    pub(crate) fn from_record_file(name: &str) -> Option<Seq> {
         let digits = name.strip_suffix(RECORD_EXT)?;
         if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;

@@ -17,7 +17,7 @@ use super::{Result, RunStore};
 use crate::git::Oid;
 
 /// The `state.json` key.
-pub const PULL_REQUEST_KEY: &str = "pull_request";
+pub(crate) const PULL_REQUEST_KEY: &str = "pull_request";
 
 /// A pull (or merge) request opened for a run's branch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -167,18 +167,23 @@ impl SessionRecord {
 
 /// RFC 3339 times as the file-based design wrote them: `2026-04-30T18:05:00Z`, with fractions
 /// of a second only when there are some.
-pub mod rfc3339 {
+pub(crate) mod rfc3339 {
     use super::*;
 
-    pub fn format(t: &DateTime<Utc>) -> String {
+    pub(crate) fn format(t: &DateTime<Utc>) -> String {
         t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 
-    pub fn serialize<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(
+        t: &DateTime<Utc>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(t))
     }
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         DateTime::parse_from_rfc3339(&s)
             .map(|t| t.with_timezone(&Utc))

@@ -13,11 +13,11 @@ use super::record::SessionRecord;
 
 /// The largest seq a session may have. One less than `u64::MAX`, so that "the next seq" of any
 /// valid run is still a number (it would wrap to 0 and write `sessions/00/0000.jsonl`).
-pub const MAX_SEQ: u64 = u64::MAX - 1;
+pub(crate) const MAX_SEQ: u64 = u64::MAX - 1;
 
 /// What kind of blob of a run a size is checked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlobKind {
+pub(crate) enum BlobKind {
     /// One session record (`sessions/…/<seq>.jsonl`).
     Record,
     Transcript,
@@ -38,7 +38,7 @@ impl BlobKind {
         }
     }
 
-    pub fn cap(self, caps: &Caps) -> u64 {
+    pub(crate) fn cap(self, caps: &Caps) -> u64 {
         match self {
             BlobKind::Record => caps.record,
             BlobKind::Transcript => caps.transcript,
@@ -50,7 +50,7 @@ impl BlobKind {
 }
 
 /// Checks a blob's size against its cap; the error says which blob, its size and the cap.
-pub fn check_blob_size(kind: BlobKind, size: u64, caps: &Caps) -> Result<(), String> {
+pub(crate) fn check_blob_size(kind: BlobKind, size: u64, caps: &Caps) -> Result<(), String> {
     let cap = kind.cap(caps);
     if size > cap {
         return Err(format!(
@@ -65,7 +65,7 @@ pub fn check_blob_size(kind: BlobKind, size: u64, caps: &Caps) -> Result<(), Str
 
 /// Checks one session record against the store's rules. `seq` 0 ("the next seq") is accepted
 /// here: the store assigns it. The error names the field and what is wrong with it.
-pub fn check_session(r: &SessionRecord) -> Result<(), String> {
+pub(crate) fn check_session(r: &SessionRecord) -> Result<(), String> {
     if r.seq > MAX_SEQ {
         return Err(format!(
             "field `seq`: {} is too large (at most {MAX_SEQ}, so the next seq does not wrap)",

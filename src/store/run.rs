@@ -17,7 +17,7 @@ use super::record::{SessionRecord, rfc3339};
 use crate::usage::Tokens;
 
 /// The schema of the run ref format this code writes.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// Immutable metadata of a run (`run.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,11 +229,11 @@ impl RunState {
 }
 
 /// The key of `state.json` that holds the iteration limit a run stopped at (null otherwise).
-pub const STOP_ITERATIONS_KEY: &str = "stop_iterations_limit";
+pub(crate) const STOP_ITERATIONS_KEY: &str = "stop_iterations_limit";
 
 /// The one spelling of an iteration-budget stop: the sessions the run holds, and the limit when
 /// the two differ (a sync brought in sessions another clone ran).
-pub fn iteration_stop_text(sessions: u64, limit: u64) -> String {
+pub(crate) fn iteration_stop_text(sessions: u64, limit: u64) -> String {
     let s = if sessions == 1 { "" } else { "s" };
     if sessions == limit {
         format!("iteration budget reached ({sessions} session{s})")

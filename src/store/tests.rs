@@ -1,5 +1,6 @@
 //! Store tests on real temp repositories with a fixed identity and clock.
 
+use super::write::Appended;
 use super::*;
 use crate::clock::{FixedClock, SeededEntropy};
 use crate::git::testutil::temp_repo;

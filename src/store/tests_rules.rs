@@ -1,6 +1,7 @@
 //! Tests of the store's own rules at its doors: renumbering appends, the validator, and
 //! append-only fast-forwards.
 
+use super::rules::MAX_SEQ;
 use super::tests::{rec, t};
 use super::*;
 use crate::clock::{FixedClock, SeededEntropy};

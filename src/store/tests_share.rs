@@ -1,6 +1,7 @@
 //! Store tests of what sharing relies on: merging diverged tips deterministically, and the
 //! checks on incoming runs. Real temp repositories, fixed identity and clock.
 
+use super::merge::{MergeOutcome, Renumbered};
 use super::tests::{append, rec, t};
 use super::*;
 use crate::clock::{FixedClock, SeededEntropy};

@@ -10,33 +10,15 @@ use crate::git::Repo;
 use crate::rundir::skip_target::{SkipError, request_drain, request_skip};
 use crate::store::RunId;
 
-/// Why a key could not act on the run.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ControlError {
-    #[error("run {0} is not being ground right now")]
-    NotRunning(RunId),
-    #[error(transparent)]
-    Skip(SkipError),
-}
-
-impl From<SkipError> for ControlError {
-    fn from(e: SkipError) -> Self {
-        match e {
-            SkipError::NotRunning(id) => ControlError::NotRunning(id),
-            e => ControlError::Skip(e),
-        }
-    }
-}
-
 /// Asks the live grind of `id` to end its running session `seq` as `skipped` (any other
 /// running beside it go on).
-pub(crate) fn skip(repo: &Repo, id: &RunId, seq: u64) -> Result<(), ControlError> {
+pub(crate) fn skip(repo: &Repo, id: &RunId, seq: u64) -> Result<(), SkipError> {
     request_skip(repo, id, Some(seq))?;
     Ok(())
 }
 
 /// Asks the live grind of `id` to finish its current session and stop.
-pub(crate) fn drain(repo: &Repo, id: &RunId) -> Result<(), ControlError> {
+pub(crate) fn drain(repo: &Repo, id: &RunId) -> Result<(), SkipError> {
     request_drain(repo, id)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// What a poll found.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Polled {
+pub(crate) struct Polled {
     /// The file started anew (shrank or was replaced): what was read before is stale.
     pub restarted: bool,
     /// New complete lines, without their newline.
@@ -18,14 +18,15 @@ pub struct Polled {
 }
 
 impl Polled {
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         !self.restarted && self.lines.is_empty()
     }
 }
 
 /// A reader of one growing file.
 #[derive(Debug)]
-pub struct Follower {
+pub(crate) struct Follower {
     path: PathBuf,
     offset: u64,
     inode: Option<u64>,
@@ -33,7 +34,7 @@ pub struct Follower {
 }
 
 impl Follower {
-    pub fn new(path: &Path) -> Follower {
+    pub(crate) fn new(path: &Path) -> Follower {
         Follower {
             path: path.to_path_buf(),
             offset: 0,
@@ -42,13 +43,9 @@ impl Follower {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// New lines since the last poll. A missing file is no news (a grind may not have
     /// written it yet, or the run is not live here).
-    pub fn poll(&mut self) -> std::io::Result<Polled> {
+    pub(crate) fn poll(&mut self) -> std::io::Result<Polled> {
         let mut out = Polled::default();
         let meta = match std::fs::metadata(&self.path) {
             Ok(m) => m,

@@ -12,6 +12,5 @@ pub(crate) mod follow;
 pub(crate) mod model;
 pub(crate) mod source;
 
-pub use follow::Follower;
-pub use model::Dashboard;
+pub(crate) use model::Dashboard;
 pub use source::Source;

@@ -5,10 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pitboss::agent::{
-    Adapter, Controls, DemoAdapter, RecordingObserver, SessionEnd, SessionSpec, run_session,
+use pitboss::testing::{
+    Adapter, Controls, CostSource, DemoAdapter, RecordingObserver, SessionEnd, SessionSpec,
+    run_session,
 };
-use pitboss::usage::CostSource;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

@@ -7,7 +7,7 @@
 use std::fs;
 use std::time::Duration;
 
-use pitboss::agent::{
+use pitboss::testing::{
     AgentEvent, CommandAdapter, Controls, RecordingObserver, SessionEnd, SessionSpec, run_session,
 };
 

@@ -6,11 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pitboss::agent::{
-    AgentEvent, AgentOutcome, ClaudeAdapter, CommandAdapter, Controls, RecordingObserver,
-    SessionEnd, SessionSpec, StopReason, run_session,
+use pitboss::testing::{
+    AgentEvent, AgentOutcome, ClaudeAdapter, CommandAdapter, Controls, CostSource,
+    RecordingObserver, SessionEnd, SessionSpec, StopReason, run_session,
 };
-use pitboss::usage::CostSource;
 
 struct Fixture {
     _dir: tempfile::TempDir,

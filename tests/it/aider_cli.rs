@@ -154,7 +154,7 @@ fn record_fixtures() {
         .env("OPENAI_API_KEY", FAKE_KEY)
         .arg("--message-file")
         .arg(sb.repo.join(".pitboss/grind/prompts/write.md"))
-        .args(pitboss::agent::AIDER_FLAGS)
+        .args(pitboss::testing::AIDER_FLAGS)
         .args(["--model", MODEL])
         .args(args(&mock))
         .stdin(std::process::Stdio::null())

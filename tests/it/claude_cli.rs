@@ -15,10 +15,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::mock_anthropic::{MockAnthropic, load_script};
-use pitboss::agent::{
-    AgentEvent, ClaudeAdapter, Controls, RecordingObserver, SessionEnd, SessionSpec, run_session,
+use pitboss::testing::{
+    AgentEvent, ClaudeAdapter, Controls, CostSource, RecordingObserver, SessionEnd, SessionSpec,
+    run_session,
 };
-use pitboss::usage::CostSource;
 use serde_json::Value;
 
 const FAKE_API_KEY: &str = "sk-ant-test-0000000000000000000000000000";

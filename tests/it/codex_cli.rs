@@ -120,7 +120,7 @@ fn a_grind_session_through_real_codex_commits_and_records_its_tokens() {
         "{r}"
     );
     assert_eq!(r["cost_source"], "estimated");
-    assert_eq!(r["price_table"], pitboss::builtin_price_table());
+    assert_eq!(r["price_table"], pitboss::testing::builtin_price_table());
     let cost = r["cost_usd"].as_f64().unwrap();
     let want = (1300.0 * 1.25 + 100.0 * 10.0 + 1200.0 * 0.125) / 1e6;
     assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
@@ -166,7 +166,7 @@ fn a_codex_session_without_a_model_is_priced_at_codexs_default() {
     let asked = mock.requests()[0].body["model"].clone();
     assert_eq!(
         asked,
-        pitboss::agent::CODEX_DEFAULT_MODEL,
+        pitboss::testing::CODEX_DEFAULT_MODEL,
         "Codex's own default"
     );
     assert_eq!(r["model"], asked);

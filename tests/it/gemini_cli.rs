@@ -98,7 +98,7 @@ fn a_grind_session_through_real_gemini_commits_and_records_its_tokens() {
     assert_eq!(t["output"], 100 + 2 * side);
     assert_eq!(t["reasoning"], 20);
     assert_eq!(r["cost_source"], "estimated");
-    assert_eq!(r["price_table"], pitboss::builtin_price_table());
+    assert_eq!(r["price_table"], pitboss::testing::builtin_price_table());
     assert_eq!(r["summary"], "Wrote GEMINI.txt and committed it.");
 
     let commit = (
@@ -157,7 +157,7 @@ fn a_default_gemini_session_is_priced() {
         "the model the CLI asked for: {model} in {asked:?}"
     );
     assert_eq!(r["cost_source"], "estimated", "{model} has a price: {r}");
-    assert_eq!(r["price_table"], pitboss::builtin_price_table());
+    assert_eq!(r["price_table"], pitboss::testing::builtin_price_table());
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0, "{r}");
     assert_eq!(run_branch_changes(|a| sb.git(a), run), ["GEMINI.txt"]);
 }

@@ -582,3 +582,28 @@ fn why_and_blame_agree_with_stats_after_a_hand_squash() {
     let mine = git_pitboss(&sb, &["why", "mine.txt:1"]);
     assert!(mine.contains("not written by a pitboss session"), "{mine}");
 }
+
+/// What git blame refuses is the user's to fix (exit 4, with the hint), and a line past the end
+/// of the file is named as such by `why`.
+#[test]
+fn blame_and_why_refuse_what_git_blame_refuses() {
+    let sb = Sandbox::new();
+    let out = sb
+        .git_pitboss()
+        .args(["blame", "no-such-file.txt"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("git blame failed: "), "{err}");
+    assert!(err.contains("no-such-file.txt"), "{err}");
+    assert!(
+        err.contains("check the file name, the line number"),
+        "{err}"
+    );
+
+    let out = sb.git_pitboss().args(["why", "README:9"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("README has no line 9 (it has 1)"), "{err}");
+}

@@ -13,7 +13,7 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use parse::AiderParser;
+pub(crate) use parse::AiderParser;
 
 use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
@@ -42,7 +42,7 @@ pub(crate) const AIDER_TAGS_CACHE: &str = ".aider.tags.cache.v4";
 
 /// Runs Aider.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AiderAdapter {
+pub(crate) struct AiderAdapter {
     /// `aider` on `PATH` unless configured (`agent.binary`).
     pub binary: PathBuf,
     /// `--model`, when configured (`openai/gpt-4.1`, `sonnet`, …).
@@ -52,7 +52,8 @@ pub struct AiderAdapter {
 }
 
 impl AiderAdapter {
-    pub fn new(binary: impl Into<PathBuf>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(binary: impl Into<PathBuf>) -> Self {
         AiderAdapter {
             binary: binary.into(),
             model: None,

@@ -21,7 +21,7 @@ use crate::usage::{CostSource, Tokens};
 
 /// Parses one Aider session. Build one per session.
 #[derive(Debug, Default)]
-pub struct AiderParser {
+pub(crate) struct AiderParser {
     version: Option<String>,
     model: Option<String>,
     tokens: Tokens,
@@ -96,7 +96,7 @@ fn tokens_line(line: &str) -> Option<(u64, u64, u64, u64, Option<f64>)> {
 }
 
 impl AiderParser {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         AiderParser::default()
     }
 

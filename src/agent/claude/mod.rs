@@ -17,13 +17,13 @@ mod parse;
 
 use std::path::{Path, PathBuf};
 
-pub use parse::ClaudeParser;
+pub(crate) use parse::ClaudeParser;
 
 use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The permission mode used when the configuration names none.
-pub const DEFAULT_PERMISSION_MODE: &str = "bypassPermissions";
+pub(crate) const DEFAULT_PERMISSION_MODE: &str = "bypassPermissions";
 
 /// Variables Claude Code sets for the shells it starts. If pitboss itself runs inside a Claude
 /// Code session they would leak into our agent and make it think it is a nested child session

@@ -27,7 +27,7 @@ use crate::usage::{CostSource, Tokens};
 
 /// Parses one Claude Code session's stream. Build one per session.
 #[derive(Debug, Default)]
-pub struct ClaudeParser {
+pub(crate) struct ClaudeParser {
     started_at: DateTime<Utc>,
     session_id: Option<String>,
     init_model: Option<String>,
@@ -78,7 +78,7 @@ fn usage_tokens(u: &Value) -> Tokens {
 
 impl ClaudeParser {
     /// `started_at` resolves "resets 3pm (UTC)" style limit messages.
-    pub fn new(started_at: DateTime<Utc>) -> Self {
+    pub(crate) fn new(started_at: DateTime<Utc>) -> Self {
         ClaudeParser {
             started_at,
             ..ClaudeParser::default()

@@ -26,17 +26,17 @@ use std::path::{Path, PathBuf};
 
 pub use config::CODEX_DEFAULT_MODEL;
 
-pub use parse::CodexParser;
+pub(crate) use parse::CodexParser;
 
 use super::adapter::{Adapter, SessionContext, StreamParser};
 use super::invocation::Invocation;
 
 /// The sandbox used when the configuration names none.
-pub const DEFAULT_SANDBOX: &str = "danger-full-access";
+pub(crate) const DEFAULT_SANDBOX: &str = "danger-full-access";
 
 /// Runs the Codex CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodexAdapter {
+pub(crate) struct CodexAdapter {
     /// `codex` on `PATH` unless configured (`agent.binary`).
     pub binary: PathBuf,
     /// `--model`, when configured.
@@ -48,7 +48,8 @@ pub struct CodexAdapter {
 }
 
 impl CodexAdapter {
-    pub fn new(binary: impl Into<PathBuf>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(binary: impl Into<PathBuf>) -> Self {
         CodexAdapter {
             binary: binary.into(),
             model: None,

@@ -32,7 +32,7 @@ use crate::usage::{CostSource, Tokens};
 
 /// Parses one `codex exec --json` session. Build one per session.
 #[derive(Debug, Default)]
-pub struct CodexParser {
+pub(crate) struct CodexParser {
     thread_id: Option<String>,
     turns: u64,
     tokens: Tokens,
@@ -95,7 +95,7 @@ fn usage_limit_reset(message: &str) -> Option<DateTime<Utc>> {
 }
 
 impl CodexParser {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         CodexParser::default()
     }
 

@@ -34,7 +34,7 @@ static OFF: AtomicBool = AtomicBool::new(false);
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
 /// No session cgroups in this process (`PITBOSS_CGROUPS=off`, a test of the fallback).
-pub fn turn_off() {
+pub(crate) fn turn_off() {
     OFF.store(true, Ordering::SeqCst);
 }
 

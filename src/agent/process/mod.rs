@@ -33,9 +33,9 @@ use nix::unistd::Pid;
 use super::invocation::{Invocation, StdinFrom};
 use super::observer::{AgentEvent, Controls, StopReason, TICK};
 use super::outcome::SessionEnd;
-pub use cgroup::turn_off as no_cgroups;
+pub(crate) use cgroup::turn_off as no_cgroups;
 use lines::{MIN_LINE, Msg, spawn_reader};
-pub use reaper::{become_subreaper, end_strays};
+pub(crate) use reaper::{become_subreaper, end_strays};
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,7 +519,7 @@ fn live_members_in_proc(pgid: Pid) -> Option<bool> {
 /// was killed): TERM, a short grace, KILL. Only when a live member of the group still works
 /// inside `worktree` (its `/proc/<pid>/cwd`), so a reused process id never gets a stranger
 /// killed. Returns whether it signalled anything.
-pub fn end_leftover_group(pgid: u32, worktree: &Path) -> bool {
+pub(crate) fn end_leftover_group(pgid: u32, worktree: &Path) -> bool {
     let Ok(raw) = i32::try_from(pgid) else {
         return false;
     };

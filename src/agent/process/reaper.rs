@@ -72,7 +72,7 @@ pub(super) fn note() {
 
 /// Makes this process the subreaper of every descendant, and has each supervised session end
 /// the orphans it leaves. Linux only; elsewhere an error of kind `Unsupported`.
-pub fn become_subreaper() -> io::Result<()> {
+pub(crate) fn become_subreaper() -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         nix::sys::prctl::set_child_subreaper(true).map_err(io::Error::from)?;
@@ -222,6 +222,6 @@ pub(super) fn reap_where(held: impl Fn(i32) -> bool) {
 
 /// Ends every orphan left when grind ends, whoever started it (those no session could be told
 /// to own, in the fallback): TERM, `grace`, KILL until none is left. Returns how many.
-pub fn end_strays(grace: Duration) -> usize {
+pub(crate) fn end_strays(grace: Duration) -> usize {
     end_adopted(None, None, grace)
 }

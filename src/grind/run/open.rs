@@ -127,7 +127,7 @@ pub(super) fn reopen(
     let run = store.open_run(id)?;
     // Everything that can refuse is checked before the first write: a resume that cannot
     // start leaves the run ref as it was.
-    let (branch, source) = reopen::check_branch(repo, store, &run)?.map_err(GrindError::Refused)?;
+    let (branch, source) = reopen::check_branch(repo, store, &run)?;
     // The branch the run records, taken from a remote's copy when this clone lacks it.
     crate::grind::branch::take_up(repo, store, id, &format!("refs/heads/{branch}"), &source)?;
     let records = store.records(&run)?;
