@@ -125,9 +125,7 @@ impl Builder<'_> {
     }
 
     fn branch(&self, id: &RunId, tip: Oid) {
-        self.repo
-            .create_branch(&format!("pitboss/{id}"), tip)
-            .unwrap();
+        self.repo.create_branch(&id.branch_name(), tip).unwrap();
     }
 }
 

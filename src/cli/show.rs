@@ -112,6 +112,7 @@ fn render_run_text(run: &Run, interrupted: bool, out: &mut dyn Write) -> CliResu
         run.meta
             .id
             .recorded_branch_ref(b)
+            .map(String::from)
             .unwrap_or_else(|| b.to_string())
     });
     for (label, v) in [

@@ -4,17 +4,22 @@
 
 use std::path::PathBuf;
 
-use super::{GitError, Repo, Result};
+use super::{BranchName, GitError, Repo, Result};
 
 impl Repo {
     /// The work trees (main and linked, valid ones) whose HEAD is `refs/heads/<branch>`: each
     /// with its worktree name (`None` for the main work tree) and path.
-    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<(Option<String>, PathBuf)>> {
-        let full = format!("refs/heads/{branch}");
+    pub fn checkouts_of(&self, branch: &BranchName) -> Result<Vec<(Option<String>, PathBuf)>> {
+        let full = branch.ref_name();
         let on_branch = |r: &git2::Repository| {
             r.find_reference("HEAD")
                 .ok()
-                .and_then(|h| h.symbolic_target().ok().flatten().map(|t| t == full))
+                .and_then(|h| {
+                    h.symbolic_target()
+                        .ok()
+                        .flatten()
+                        .map(|t| t == full.as_str())
+                })
                 .unwrap_or(false)
         };
         let mut out = Vec::new();

@@ -85,6 +85,16 @@ impl fmt::Display for BranchName {
     }
 }
 
+/// Read as the text it is wherever a string is wanted (a message, a ref listing's key, a
+/// `&str` parameter of the ref-level [`super::Repo`] calls): the name's rules hold for the text
+/// whatever reads it. The other way round, text into a name, goes only through the checks.
+impl std::ops::Deref for BranchName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl PartialEq<str> for BranchName {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
@@ -172,6 +182,14 @@ impl From<RefName> for String {
 impl fmt::Display for RefName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Read as text like [`BranchName`] (see there).
+impl std::ops::Deref for RefName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 

@@ -28,8 +28,8 @@ pub(crate) struct Review {
     pub stop_reason: Option<String>,
     pub agent: Option<String>,
     pub rotation: Option<String>,
-    /// The run branch, without `refs/heads/`, when the run has one here.
-    pub branch: Option<String>,
+    /// The run branch (its short name), when the run has one here.
+    pub branch: Option<crate::git::BranchName>,
     pub branch_tip: Option<String>,
     pub base_branch: Option<String>,
     pub base_commit: Option<String>,
@@ -157,7 +157,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
 
 /// The run branch's short name: the one run.json records, else whichever of the two names a
 /// run of this id can have exists here.
-fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<String>> {
+fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<crate::git::BranchName>> {
     let recorded = run
         .meta
         .branch
@@ -168,7 +168,7 @@ fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<String>> {
         .chain(crate::store::share::candidate_branch_refs(&run.id));
     for full in candidates {
         if store.repo().ref_target(&full)?.is_some() {
-            return Ok(full.strip_prefix("refs/heads/").map(str::to_string));
+            return Ok(full.branch());
         }
     }
     Ok(None)

@@ -173,6 +173,7 @@ fn summary(run: &RunInput<'_>) -> Summary {
         branch: meta.branch.as_deref().map(|b| {
             meta.id
                 .recorded_branch_ref(b)
+                .map(String::from)
                 .unwrap_or_else(|| b.to_string())
         }),
         base: meta.base_branch.clone(),

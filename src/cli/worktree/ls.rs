@@ -28,7 +28,7 @@ struct Listed {
     #[serde(flatten)]
     info: SlotInfo,
     /// The branch checked out in it (`None`: detached, or the worktree is gone).
-    branch: Option<String>,
+    branch: Option<crate::git::BranchName>,
     /// Its slot in a parallel run (`None`: a sequential run's worktree, on the run branch).
     slot: Option<u32>,
 }

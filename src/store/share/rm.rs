@@ -205,7 +205,7 @@ impl RunStore<'_> {
         if let Some(b) = branch
             && self.repo.ref_target(&b)?.is_some()
         {
-            report.branch_kept = Some(b);
+            report.branch_kept = Some(b.to_string());
         }
         Ok(report)
     }
@@ -273,7 +273,7 @@ impl RunStore<'_> {
             let branch = super::candidate_branch_refs(&id)
                 .into_iter()
                 .filter(|b| recorded.as_ref().is_none_or(|r| r == b))
-                .find_map(|b| branches.iter().find(|(n, _)| *n == b).cloned());
+                .find_map(|b| branches.iter().find(|(n, _)| *n == *b).cloned());
             let branch = match branch {
                 Some((name, btip)) => Some(RemoteBranch {
                     relation: self.relation(self.repo.ref_target(&name)?, btip)?,
