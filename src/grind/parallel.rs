@@ -179,7 +179,7 @@ impl<'c, 'a> Dispatcher<'c, 'a> {
             .repo
             .branch_tip(&ctx.branch)?
             .ok_or_else(|| GrindError::BranchGone {
-                branch: ctx.branch.clone(),
+                branch: ctx.branch.to_string(),
             })?;
         std::fs::write(&home, tip.to_string())
             .map_err(GrindError::io(format!("cannot write {}", home.display())))?;

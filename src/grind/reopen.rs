@@ -5,7 +5,7 @@
 
 use super::branch::{self, BranchSource};
 use super::error::{GrindError, Refusal};
-use crate::git::Repo;
+use crate::git::{BranchName, Repo};
 use crate::rundir::lock::RunLock;
 use crate::store::{Run, RunId, RunStatus, RunStore};
 
@@ -18,24 +18,26 @@ pub(crate) fn check_branch(
     repo: &Repo,
     store: &RunStore<'_>,
     run: &Run,
-) -> Result<Result<(String, BranchSource), Refusal>, GrindError> {
+) -> Result<Result<(BranchName, BranchSource), Refusal>, GrindError> {
     let id = &run.id;
     let Ok(full) = branch::recorded(id, run.meta.branch.as_deref()) else {
         return Ok(Err(Refusal::NotAGrindRun { run: id.clone() }));
     };
-    let short = full.trim_start_matches("refs/heads/").to_string();
+    let Some(short) = full.branch() else {
+        return Ok(Err(Refusal::NotAGrindRun { run: id.clone() }));
+    };
     let source = match branch::locate(repo, store, id, &full) {
         Ok(s) => s,
         Err(GrindError::BranchMissing { .. }) => {
             return Ok(Err(Refusal::BranchMissing {
                 run: id.clone(),
-                branch: full,
+                branch: full.to_string(),
             }));
         }
         Err(GrindError::BranchCopiesDiverged { copies, .. }) => {
             return Ok(Err(Refusal::BranchCopiesDiverged {
                 run: id.clone(),
-                branch: full,
+                branch: full.to_string(),
                 copies,
             }));
         }
@@ -53,7 +55,7 @@ pub(crate) fn check_branch(
         Some(tip) => store
             .code_misfit(id, tip)
             .map_err(|e| GrindError::TakeUpBranch {
-                branch: full.clone(),
+                branch: full.to_string(),
                 source: Box::new(e),
             })?,
         None => None,
@@ -67,7 +69,7 @@ pub(crate) fn check_branch(
             },
             BranchSource::Here => Refusal::LocalBranchNotRunCode {
                 run: id.clone(),
-                branch: full,
+                branch: full.to_string(),
                 why,
                 recorded: recorded_tip(store, run)?,
             },
@@ -82,7 +84,7 @@ pub(crate) fn check_branch(
     }) {
         return Ok(Err(Refusal::BranchCheckedOut {
             run: id.clone(),
-            branch: full,
+            branch: full.to_string(),
             path,
         }));
     }

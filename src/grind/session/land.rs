@@ -14,7 +14,7 @@ use super::agent_run::Ran;
 use super::decide::{AgentRan, Facts, Rewound, SessionFacts, Verdict, Verify, decide};
 use super::{Session, hooks};
 use crate::agent::AgentOutcome;
-use crate::git::{Oid, WorktreeState};
+use crate::git::{BranchName, Oid, WorktreeState};
 use crate::grind::context::Ctx;
 use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
@@ -56,7 +56,7 @@ pub(super) fn land(
     // of on git's "cannot read HEAD".
     if ctx.repo.branch_tip(&ctx.branch)?.is_none() {
         return Err(GrindError::BranchGone {
-            branch: ctx.branch.clone(),
+            branch: ctx.branch.to_string(),
         });
     }
     back_on_run_branch(ctx, slot, s.base)?;
@@ -217,11 +217,11 @@ pub(super) fn back_on_run_branch(ctx: &Ctx, slot: &Slot, base: Oid) -> Result<()
 pub(super) fn back_on_branch(
     ctx: &Ctx,
     slot: &Slot,
-    branch: &str,
+    branch: &BranchName,
     base: Oid,
 ) -> Result<(), GrindError> {
     let wt = slot.repo();
-    if wt.current_branch()?.as_deref() == Some(branch) {
+    if wt.current_branch()?.as_ref() == Some(branch) {
         return Ok(());
     }
     let head = wt.worktree_state()?.head;
@@ -229,7 +229,7 @@ pub(super) fn back_on_branch(
         // A lost race (someone moved the run branch meanwhile) leaves it alone: the work
         // then shows as changes against it.
         ctx.repo.cas_ref(
-            &format!("refs/heads/{branch}"),
+            &branch.ref_name(),
             head,
             Some(base),
             &format!("pitboss: session work committed off the run branch ({head})"),

@@ -179,7 +179,7 @@ pub(super) fn on_branch(
         .is_ancestor(c, tip)
         .map_err(|source| GrindError::RecoveryUnsure {
             seq,
-            branch: format!("refs/heads/{}", ctx.branch),
+            branch: ctx.branch.ref_name().to_string(),
             source,
         })
 }
