@@ -46,7 +46,7 @@ fn record(prompt: &str, commit: Oid) -> SessionRecord {
     let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
         summary: Some("did the thing".into()),
-        commit: Some(commit.to_string()),
+        commit: Some(commit),
         usage: Usage {
             tokens: Tokens {
                 input: 1000,

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pitboss::clock::{FixedClock, OsEntropy};
-use pitboss::git::Repo;
+use pitboss::git::{Oid, Repo};
 use pitboss::store::{
     RunId, RunMeta, RunState, RunStore, SessionAppend, SessionRecord, SessionStatus,
     TranscriptSource,
@@ -30,7 +30,7 @@ fn record(seq: u64) -> SessionRecord {
     let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
         summary: Some(format!("session {seq}: fixed the foo bug in bar.rs")),
-        commit: Some("abc1234000000000000000000000000000000001".into()),
+        commit: Some(Oid::parse_full("abc1234000000000000000000000000000000001").unwrap()),
         usage: Usage {
             tokens: Tokens {
                 input: 1000,

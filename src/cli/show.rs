@@ -190,7 +190,7 @@ fn render_session_text(
     writeln!(
         out,
         "commit    {}",
-        one_line(r.commit.as_deref().unwrap_or("(none)"))
+        one_line(r.commit_text().as_deref().unwrap_or("(none)"))
     )?;
     render_session_usage_text(r, out)?;
     if let Some(k) = r.slot {

@@ -56,18 +56,18 @@ impl RunStore<'_> {
         };
         let mut missing = Vec::new();
         for record in self.records(&run)? {
-            let Some(commit) = record.commit.as_deref() else {
+            let Some(commit) = record.commit_text() else {
                 continue;
             };
-            let contained = match Oid::from_str(commit) {
-                Err(_) => false,
-                Ok(c) => match &own {
+            let contained = match record.commit {
+                None => false,
+                Some(c) => match &own {
                     Some(own) => own.contains(&c),
                     None => self.repo.is_commit(c) && self.repo.is_ancestor(c, tip)?,
                 },
             };
             if !contained {
-                missing.push(format!("session {} ({})", record.seq, short(commit)));
+                missing.push(format!("session {} ({})", record.seq, short(&commit)));
             }
         }
         if missing.is_empty() {
