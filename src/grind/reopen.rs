@@ -98,7 +98,7 @@ fn recorded_tip(store: &RunStore<'_>, run: &Run) -> Result<Option<String>, Grind
     Ok(records
         .iter()
         .rev()
-        .find_map(|r| r.commit.clone())
+        .find_map(|r| r.commit_text())
         .or_else(|| run.meta.base_commit.clone()))
 }
 
