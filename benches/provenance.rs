@@ -100,7 +100,7 @@ impl Builder<'_> {
         let id = RunId::parse(&format!("20261124T100000Z-{n:04x}")).unwrap();
         let mut meta = RunMeta::minimal(id.clone(), self.when);
         meta.base_branch = Some("main".into());
-        meta.base_commit = Some(base.to_string());
+        meta.base_commit = Some(base);
         meta.branch = Some(format!("pitboss/{id}"));
         meta.agent = Some("claude".into());
         self.store.create_run(meta).unwrap();

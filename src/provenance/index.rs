@@ -221,7 +221,7 @@ impl Index {
                     .collect()
             })
             .unwrap_or_default();
-        let base_commit = run.meta.base_commit.clone();
+        let base_commit = run.meta.base_commit_text();
         let mut sessions = Vec::new();
         let records = store.records(run)?;
         // Where one session's walk ends: any commit another session recorded, or the base.

@@ -9,14 +9,13 @@
 //! `blame` and `why` use, so the commands never disagree.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use serde::Serialize;
 
 use super::Result;
 use super::index::{Index, IndexOptions};
 use super::reach::{self, Reach, Target};
-use crate::git::{FileStat, Oid};
+use crate::git::FileStat;
 use crate::store::{PullRequest, Run, RunStore, Seq, SessionStatus};
 
 /// A run, reviewed.
@@ -101,11 +100,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
         None => None,
     };
     let branch = branch_tip.and(branch_name(store, run)?);
-    let base = run
-        .meta
-        .base_commit
-        .as_deref()
-        .and_then(|c| Oid::from_str(c).ok());
+    let base = run.meta.base_commit;
     let files = match (base, branch_tip) {
         (Some(b), Some(t)) if repo.is_commit(b) => repo.diff_stat(b, t)?,
         _ => Vec::new(),
@@ -147,7 +142,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
         branch,
         branch_tip: branch_tip.map(|t| t.to_string()),
         base_branch: run.meta.base_branch.clone(),
-        base_commit: run.meta.base_commit.clone(),
+        base_commit: run.meta.base_commit_text(),
         files,
         sessions,
         totals,

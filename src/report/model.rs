@@ -178,7 +178,7 @@ fn summary(run: &RunInput<'_>) -> Summary {
         }),
         base: meta.base_branch.clone(),
         base_commit: meta
-            .base_commit
+            .base_commit_text()
             .as_deref()
             .map(|c| c.chars().take(12).collect()),
         started: rfc3339::format(&state.started_at),

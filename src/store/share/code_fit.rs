@@ -11,7 +11,6 @@
 //! never make `fetch` move the user's own `pitboss/feature`.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 
 use super::Result;
 use crate::git::Oid;
@@ -28,10 +27,10 @@ impl RunStore<'_> {
             Err(e) if e.is_user_error() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let base = match run.meta.base_commit.as_deref().map(Oid::from_str) {
-            None => None,
-            Some(Ok(base)) => Some(base),
-            Some(Err(_)) => {
+        let base = match (run.meta.base_commit, &run.meta.unread_base_commit) {
+            (Some(base), _) => Some(base),
+            (None, None) => None,
+            (None, Some(_)) => {
                 return Ok(Some(format!(
                     "run {id} records a base commit that is not a commit id"
                 )));
