@@ -99,7 +99,7 @@ fn recorded_tip(store: &RunStore<'_>, run: &Run) -> Result<Option<String>, Grind
         .iter()
         .rev()
         .find_map(|r| r.commit_text())
-        .or_else(|| run.meta.base_commit.clone()))
+        .or_else(|| run.meta.base_commit_text()))
 }
 
 /// The run a bare `--resume` takes up: the newest that is not finished, was made by grind,

@@ -67,7 +67,7 @@ pub(super) fn start(
     let branch = id.branch_name();
     let mut meta = RunMeta::minimal(id.clone(), now);
     meta.base_branch = base.branch.clone();
-    meta.base_commit = Some(base.commit.to_string());
+    meta.base_commit = Some(base.commit);
     meta.branch = Some(id.branch_ref().into());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
