@@ -208,9 +208,7 @@ fn proposal(store: &RunStore<'_>, id: &RunId, opts: &PrOptions) -> Result<Propos
 /// work reached the target (a tombstone stands, and fetch does not undo gc).
 fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
     let id = &run.id;
-    let branch = (run.meta.branch.as_deref())
-        .and_then(|b| id.recorded_branch_ref(b))
-        .unwrap_or_else(|| id.branch_ref());
+    let branch = (run.meta.branch_ref()).unwrap_or_else(|| id.branch_ref());
     let short = branch.short();
     let tomb = match store.branch_tombstone(&branch)? {
         Some(tip) => Some((

@@ -153,11 +153,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
 /// The run branch's short name: the one run.json records, else whichever of the two names a
 /// run of this id can have exists here.
 fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<crate::git::BranchName>> {
-    let recorded = run
-        .meta
-        .branch
-        .as_deref()
-        .and_then(|b| run.id.recorded_branch_ref(b));
+    let recorded = run.meta.branch_ref();
     let candidates = recorded
         .into_iter()
         .chain(crate::store::share::candidate_branch_refs(&run.id));

@@ -170,12 +170,7 @@ fn summary(run: &RunInput<'_>) -> Summary {
         stop_reason: state.stop_reason.clone(),
         agent: meta.agent.clone(),
         rotation: meta.rotation.clone(),
-        branch: meta.branch.as_deref().map(|b| {
-            meta.id
-                .recorded_branch_ref(b)
-                .map(String::from)
-                .unwrap_or_else(|| b.to_string())
-        }),
+        branch: meta.branch_shown(),
         base: meta.base_branch.clone(),
         base_commit: meta
             .base_commit_text()

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::id::RunId;
 use super::record::{SessionRecord, rfc3339};
-use crate::git::Oid;
+use crate::git::{Oid, RefName};
 use crate::usage::Tokens;
 
 /// The schema of the run ref format this code writes.
@@ -114,6 +114,18 @@ impl From<RunMeta> for RunMetaFile {
 }
 
 impl RunMeta {
+    /// The run's branch as a full ref name, when the branch it records is one of the two a run
+    /// of its id can have ([`RunId::recorded_branch_ref`]).
+    pub fn branch_ref(&self) -> Option<RefName> {
+        (self.branch.as_deref()).and_then(|b| self.id.recorded_branch_ref(b))
+    }
+
+    /// The recorded branch for showing: in full when it is the run's (an older run's short
+    /// `pitboss/grind/<id>` names the run ref to git), else as written.
+    pub fn branch_shown(&self) -> Option<String> {
+        (self.branch_ref().map(String::from)).or_else(|| self.branch.clone())
+    }
+
     /// The base commit as `run.json` spells it, for showing: the id, or the text of an unread
     /// one.
     pub fn base_commit_text(&self) -> Option<String> {

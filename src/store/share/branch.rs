@@ -142,13 +142,13 @@ impl RunStore<'_> {
     /// `record`, which records none) the first of its two possible names that exists here.
     /// `None` when there is none, or the run cannot be read.
     pub fn run_branch_ref(&self, id: &RunId) -> Result<Option<RefName>> {
-        let recorded = match self.open_run(id) {
-            Ok(run) => run.meta.branch,
+        let meta = match self.open_run(id) {
+            Ok(run) => run.meta,
             Err(e) if e.is_user_error() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if let Some(b) = recorded {
-            return Ok(id.recorded_branch_ref(&b));
+        if meta.branch.is_some() {
+            return Ok(meta.branch_ref());
         }
         for b in candidate_branch_refs(id) {
             if self.repo.ref_target(&b)?.is_some() {

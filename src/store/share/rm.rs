@@ -40,7 +40,7 @@ pub struct RmReport {
     /// The tombstone ref written, when the run was deleted here.
     pub tombstone: Option<String>,
     /// The run's branch, which `rm` leaves alone.
-    pub branch_kept: Option<String>,
+    pub branch_kept: Option<crate::git::RefName>,
 }
 
 impl RmReport {
@@ -205,7 +205,7 @@ impl RunStore<'_> {
         if let Some(b) = branch
             && self.repo.ref_target(&b)?.is_some()
         {
-            report.branch_kept = Some(b.to_string());
+            report.branch_kept = Some(b);
         }
         Ok(report)
     }
