@@ -148,7 +148,7 @@ fn delete_ref(
     // so a gc killed in between leaves no branch gone without it.
     let run_branch = full
         .branch()
-        .is_some_and(|b| b.starts_with(RUN_BRANCH_PREFIX));
+        .is_some_and(|b| b.as_str().starts_with(RUN_BRANCH_PREFIX));
     let tomb = row.kind == Kind::Branch && run_branch;
     let had_tomb = tomb && store.branch_tombstone(&full)?.is_some();
     if tomb {
@@ -289,7 +289,7 @@ fn save_work(
                 },
             )?;
         }
-        let b = branch.as_deref().unwrap_or_default();
+        let b = branch.as_ref().map(|b| b.as_str()).unwrap_or_default();
         let p = super::worktrees::shell_path(path);
         row.restore = Some(match &kept.local {
             // The patch in the run is for reading only: the whole work is a commit there.

@@ -205,7 +205,7 @@ fn judge(repo: &Repo, opts: &GcOptions, f: Found) -> Result<Row> {
     // `-f`: a gc killed between removing the directory and its registration leaves the
     // worktree registered with its directory gone, which plain `add` refuses.
     row.restore = branch
-        .as_deref()
+        .as_ref()
         .map(|b| format!("git worktree add -f {} {b}", shell_path(&path)));
     row.op = Op::Worktree { name, path, branch };
     Ok(row)

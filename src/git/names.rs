@@ -85,16 +85,6 @@ impl fmt::Display for BranchName {
     }
 }
 
-/// Read as the text it is wherever a string is wanted (a message, a ref listing's key, a
-/// `&str` parameter of the ref-level [`super::Repo`] calls): the name's rules hold for the text
-/// whatever reads it. The other way round, text into a name, goes only through the checks.
-impl std::ops::Deref for BranchName {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl PartialEq<str> for BranchName {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
@@ -185,7 +175,11 @@ impl fmt::Display for RefName {
     }
 }
 
-/// Read as text like [`BranchName`] (see there).
+/// Read as the text it is wherever a string is wanted (a message, a ref listing's key, the
+/// `&str` parameter of the ref-level [`super::Repo`] calls, which take any full ref name): the
+/// name's rules hold for the text whatever reads it. Text into a name goes only through the
+/// checks. [`BranchName`] has no such reading on purpose: a short name read as text would pass
+/// where those calls want a full one.
 impl std::ops::Deref for RefName {
     type Target = str;
     fn deref(&self) -> &str {

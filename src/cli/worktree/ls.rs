@@ -44,7 +44,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                     .then(|| Repo::open(&info.path).ok()?.current_branch().ok()?)
                     .flatten();
                 let slot = match (&branch, &info.run) {
-                    (Some(b), Some(run)) => slot_of_branch(b, run),
+                    (Some(b), Some(run)) => slot_of_branch(b.as_str(), run),
                     _ => None,
                 };
                 Listed { info, branch, slot }
