@@ -73,7 +73,7 @@ pub(in crate::grind) fn recover_slots(
         let wt = slot0.repo();
         let on_slot_branch = wt
             .current_branch()?
-            .is_some_and(|b| b.starts_with(SLOT_BRANCH_PREFIX));
+            .is_some_and(|b| b.as_str().starts_with(SLOT_BRANCH_PREFIX));
         if on_slot_branch {
             wt.attach_head(&ctx.branch)?;
             wt.reset_hard_clean(tip)?;
