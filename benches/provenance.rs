@@ -48,7 +48,7 @@ fn record(prompt: &str, commit: Oid) -> SessionRecord {
     let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
         summary: Some("did the thing".into()),
-        commit: Some(commit.to_string()),
+        commit: Some(commit),
         usage: Usage {
             tokens: Tokens {
                 input: 1000,
@@ -102,7 +102,7 @@ impl Builder<'_> {
         let id = RunId::parse(&format!("20261124T100000Z-{n:04x}")).unwrap();
         let mut meta = RunMeta::minimal(id.clone(), self.when);
         meta.base_branch = Some("main".into());
-        meta.base_commit = Some(base.to_string());
+        meta.base_commit = Some(base);
         meta.branch = Some(format!("pitboss/{id}"));
         meta.agent = Some("claude".into());
         self.store.create_run(meta).unwrap();
@@ -127,9 +127,7 @@ impl Builder<'_> {
     }
 
     fn branch(&self, id: &RunId, tip: Oid) {
-        self.repo
-            .create_branch(&format!("pitboss/{id}"), tip)
-            .unwrap();
+        self.repo.create_branch(&id.branch_name(), tip).unwrap();
     }
 }
 

@@ -20,8 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pitboss::testing::{
-    FixedClock, OsEntropy, Repo, RunId, RunMeta, RunState, RunStore, SessionAppend, SessionRecord,
-    SessionStatus, Tokens, TranscriptSource, Usage,
+    FixedClock, Oid, OsEntropy, Repo, RunId, RunMeta, RunState, RunStore, SessionAppend,
+    SessionRecord, SessionStatus, Tokens, TranscriptSource, Usage,
 };
 
 fn record(seq: u64) -> SessionRecord {
@@ -31,7 +31,7 @@ fn record(seq: u64) -> SessionRecord {
     let ended = t + chrono::Duration::seconds(90);
     SessionRecord {
         summary: Some(format!("session {seq}: fixed the foo bug in bar.rs")),
-        commit: Some("abc1234000000000000000000000000000000001".into()),
+        commit: Some(Oid::parse_full("abc1234000000000000000000000000000000001").unwrap()),
         usage: Usage {
             tokens: Tokens {
                 input: 1000,

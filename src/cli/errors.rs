@@ -444,7 +444,7 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
              (`git pitboss fetch <remote> {run}` from another); if the code lived only here, \
              recreate {branch} where it was (`git branch {} <commit>`, `git reflog` may know the \
              commit), or start a new run",
-            branch.trim_start_matches("refs/heads/")
+            crate::git::short_branch(branch)
         ),
         Refusal::BranchCopiesDiverged { .. } => {
             "`git pitboss sync <remote>` merges the run's diverged branches; then resume".into()
@@ -455,7 +455,7 @@ pub(crate) fn refusal_hint(r: &Refusal) -> String {
         Refusal::LocalBranchNotRunCode {
             branch, recorded, ..
         } => {
-            let short = branch.trim_start_matches("refs/heads/");
+            let short = crate::git::short_branch(branch);
             let keep = format!(
                 "keep what it holds now on a branch of its own if you want it (`git branch \
                  <name> {short}`)"

@@ -67,8 +67,7 @@ pub(crate) fn cmd_log(ctx: &Ctx, args: LogArgs) -> CliResult {
                         .ui
                         .paint(style(r.status), &format!("{:<7}", r.status.as_str()));
                     let commit = r
-                        .commit
-                        .as_deref()
+                        .commit_text()
                         .map(|c| c.chars().take(7).collect())
                         .unwrap_or_else(|| "-".repeat(7));
                     let summary = r

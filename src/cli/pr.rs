@@ -16,10 +16,10 @@ use super::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::forge::{self, FORGE_KEY, ForgeError, ForgeRepo, PrRequest};
 use crate::git::Rejection;
-use crate::git::{NetCommand, Oid, parse_ls_remote};
+use crate::git::{BranchName, NetCommand, Oid, parse_ls_remote};
 use crate::provenance::review::{Review, review};
 use crate::store::share::{PushOptions, PushOutcome, PushReport, RefKind, Remote};
-use crate::store::{PullRequest, Run, RunId, RunStore};
+use crate::store::{PullRequest, RUN_BRANCH_PREFIX, Run, RunId, RunStore};
 
 /// Push a run and open a pull request from its branch to its base.
 ///
@@ -115,7 +115,7 @@ pub(crate) fn open_pr(
     use PrFailure::{After, Before};
     let p = proposal(store, id, opts).map_err(Before)?;
     push(ctx, store, &p.remote, id, opts.stdout).map_err(After)?;
-    let head_ref = format!("refs/heads/{}", p.head);
+    let head_ref = p.head.ref_name();
     check_on_remote(store, &p.remote, &head_ref).map_err(After)?;
     if let Some(pr) = p.run.state.pull_request() {
         say_already_open(ctx, id, opts, &pr);
@@ -127,7 +127,7 @@ pub(crate) fn open_pr(
         return Err(After(no_forge(&p, &body, opts.stdout)));
     };
     let req = PrRequest {
-        head: p.head.clone(),
+        head: p.head.to_string(),
         base: p.base.clone(),
         title: opts
             .title
@@ -141,7 +141,7 @@ pub(crate) fn open_pr(
         url: url.clone(),
         forge: forge_repo.forge.as_str().to_string(),
         remote: p.remote.target.clone(),
-        head: p.head,
+        head: p.head.into(),
         base: p.base,
         draft: opts.draft,
         opened_at: ctx.clock.now(),
@@ -156,7 +156,7 @@ struct Proposal {
     run: Run,
     review: Review,
     /// The run branch (its short name).
-    head: String,
+    head: BranchName,
     /// The branch to merge into.
     base: String,
     remote: Remote,
@@ -208,10 +208,8 @@ fn proposal(store: &RunStore<'_>, id: &RunId, opts: &PrOptions) -> Result<Propos
 /// work reached the target (a tombstone stands, and fetch does not undo gc).
 fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
     let id = &run.id;
-    let branch = (run.meta.branch.as_deref())
-        .and_then(|b| id.recorded_branch_ref(b))
-        .unwrap_or_else(|| id.branch_ref());
-    let short = branch.trim_start_matches("refs/heads/");
+    let branch = (run.meta.branch_ref()).unwrap_or_else(|| id.branch_ref());
+    let short = branch.short();
     let tomb = match store.branch_tombstone(&branch)? {
         Some(tip) => Some((
             tip,
@@ -392,7 +390,7 @@ fn rejected(remote: &Remote, id: &RunId, report: &PushReport) -> CliError {
         .filter(|r| r.outcome.is_rejected())
         .map(|r| match r.kind {
             RefKind::Run => format!("run {id}"),
-            RefKind::Branch => format!("branch {}", r.refname.trim_start_matches("refs/heads/")),
+            RefKind::Branch => format!("branch {}", crate::git::short_branch(&r.refname)),
         })
         .collect();
     let err = CliError::user(anyhow::anyhow!(
@@ -407,9 +405,10 @@ fn rejected(remote: &Remote, id: &RunId, report: &PushReport) -> CliError {
             remote.target
         ));
     }
+    let branches = BranchName::full_prefix(&format!("{RUN_BRANCH_PREFIX}*"));
     err.hint(format!(
         "the remote refused it (its words are above, after `remote:`): have its branch rules or \
-         hooks allow `refs/heads/pitboss/*` and `refs/pitboss/*`, or name another remote with `--remote <remote>`; {again}"
+         hooks allow `{branches}` and `refs/pitboss/*`, or name another remote with `--remote <remote>`; {again}"
     ))
 }
 

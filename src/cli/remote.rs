@@ -170,7 +170,7 @@ fn note_deleted_there(ctx: &Ctx, report: &PushReport) {
     for g in &report.branches_deleted_there {
         ctx.ui.status(&format!(
             "not pushing branch {1} of run {2}: it was deleted on {0} since this repository last fetched from it (`git pitboss push {0} {2}` pushes it anyway)",
-            report.remote, g.branch.trim_start_matches("refs/heads/"), g.run
+            report.remote, crate::git::short_branch(&g.branch), g.run
         ));
     }
 }

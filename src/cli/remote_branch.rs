@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::ui::Style;
 use crate::cli::Ctx;
+use crate::git::RefName;
 use crate::store::RunId;
 use crate::store::share::{BranchOutcome, FetchReport, FetchedBranch};
 
@@ -119,7 +120,7 @@ fn needs_attention(outcome: &BranchOutcome) -> bool {
 /// and how to merge a conflict by hand.
 pub(crate) fn branch_hints(ctx: &Ctx, report: &FetchReport, branches: &[&FetchedBranch]) {
     for b in branches {
-        let short = b.branch.strip_prefix("refs/heads/").unwrap_or(&b.branch);
+        let short = b.branch.short();
         match &b.outcome {
             BranchOutcome::CheckedOut {
                 worktree,
@@ -215,9 +216,10 @@ pub(crate) fn remotes_with_runs(
     use std::collections::{BTreeMap, BTreeSet};
     let repo = store.repo();
     let mut runs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (name, _) in repo.refs_with_prefix("refs/remotes/")? {
-        let rest = &name["refs/remotes/".len()..];
-        let Some((remote, branch)) = rest.split_once('/') else {
+    for (name, _) in repo.refs_with_prefix(RefName::remote_tracking_prefix())? {
+        let name = RefName::from_git(name);
+        let Some((remote, branch)) = name.remote_tracking_short().and_then(|r| r.split_once('/'))
+        else {
             continue;
         };
         // Only names grind gives its runs: a branch of the user's called `pitboss/x` is no run.

@@ -127,7 +127,8 @@ fn print_header(out: &mut impl Write, r: &Review) -> std::io::Result<()> {
         (None, Some(c)) => short(c).to_string(),
         (None, None) => "(none recorded)".into(),
     };
-    let branch = r.branch.as_deref().unwrap_or("(no run branch here)");
+    let branch =
+        (r.branch.as_ref().map(crate::git::BranchName::as_str)).unwrap_or("(no run branch here)");
     writeln!(out, "branch    {} → {base}", one_line(branch))?;
     for (label, v) in [("rotation", &r.rotation), ("agent", &r.agent)] {
         if let Some(v) = v {

@@ -96,7 +96,7 @@ pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
                 ));
             }
             if let Some(b) = &report.branch_kept {
-                let short = b.strip_prefix("refs/heads/").unwrap_or(b);
+                let short = b.short();
                 ctx.ui.status(&format!(
                     "branch {b} is kept (`git branch -D {short}` deletes it)"
                 ));

@@ -108,12 +108,7 @@ fn render_run_text(run: &Run, interrupted: bool, out: &mut dyn Write) -> CliResu
     writeln!(out, "started   {}", rfc3339::format(&s.started_at))?;
     writeln!(out, "updated   {}", rfc3339::format(&s.last_updated_at))?;
     // In full: an older run's short `pitboss/grind/<id>` names the run ref to git.
-    let branch = run.meta.branch.as_deref().map(|b| {
-        run.meta
-            .id
-            .recorded_branch_ref(b)
-            .unwrap_or_else(|| b.to_string())
-    });
+    let branch = run.meta.branch_shown();
     for (label, v) in [
         ("agent", &run.meta.agent),
         ("rotation", &run.meta.rotation),
@@ -189,7 +184,7 @@ fn render_session_text(
     writeln!(
         out,
         "commit    {}",
-        one_line(r.commit.as_deref().unwrap_or("(none)"))
+        one_line(r.commit_text().as_deref().unwrap_or("(none)"))
     )?;
     render_session_usage_text(r, out)?;
     if let Some(k) = r.slot {

@@ -102,7 +102,7 @@ fn say_what_resolves(ctx: &Ctx, fetched: &FetchReport, pushed: &PushReport, held
                 "hint: run {run} is not pushed until its code conflict is resolved: merge \
                  {tracking} into {} by hand, as above (`git merge`, fix, `git commit`); \
                  then a sync pushes it",
-                branch.strip_prefix("refs/heads/").unwrap_or(branch)
+                crate::git::short_branch(branch)
             ),
             None => format!(
                 "hint: run {run} is not pushed: the fetch above could not merge it (see its line); \

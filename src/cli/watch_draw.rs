@@ -127,7 +127,7 @@ impl Screen<'_> {
             Span::styled("  model ", dim),
             Span::raw(opt(&d.model)),
             Span::styled("  branch ", dim),
-            Span::raw(opt(&d.branch).trim_start_matches("refs/heads/").to_string()),
+            Span::raw(crate::git::short_branch(&opt(&d.branch)).to_string()),
             Span::styled("  rotation ", dim),
             Span::raw(opt(&d.rotation)),
         ];

@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 
 use super::worktrees::{commits_nowhere_else, unsaved_work};
 use super::{Action, GcError, GcOptions, GcReport, Kind, Op, Result, Row};
-use crate::git::Oid;
-use crate::git::Repo;
+use crate::git::{BranchName, Oid, RefName, Repo};
 use crate::rundir::lock::{LockError, RunLock};
 use crate::store::kept::{KeepAs, keep_work};
-use crate::store::{RunId, RunStore, RunUpdate, Seq};
+use crate::store::{RUN_BRANCH_PREFIX, RunId, RunStore, RunUpdate, Seq};
 
 /// What happens, as it happens.
 #[derive(Debug)]
@@ -61,7 +60,7 @@ pub(crate) fn apply(
             Op::None => {}
             Op::Ref { name, oid } => delete_ref(store, row, &name, oid, obs)?,
             Op::Worktree { name, path, branch } => {
-                delete_worktree(store, row, &name, &path, branch.as_deref(), opts, obs)?;
+                delete_worktree(store, row, &name, &path, branch.as_ref(), opts, obs)?;
             }
             Op::Files { paths } => {
                 obs(GcEvent::Deleting(row));
@@ -134,10 +133,11 @@ fn delete_ref(
     oid: Oid,
     obs: &mut dyn FnMut(GcEvent<'_>),
 ) -> Result<()> {
+    let full = RefName::from_git(name);
     // A worktree gc meant to remove may have stayed (its work could not be saved): a branch
     // checked out there stays with it.
     if row.kind == Kind::Branch
-        && let Some(p) = store.repo().checked_out_in(name)?.first()
+        && let Some(p) = store.repo().checked_out_in(&full)?.first()
     {
         let why = format!("it is checked out in {}", p.display());
         skip(row, &why, obs);
@@ -146,16 +146,19 @@ fn delete_ref(
     obs(GcEvent::Deleting(row));
     // So the next fetch does not bring back what gc let go. NB: written before the branch goes,
     // so a gc killed in between leaves no branch gone without it.
-    let tomb = row.kind == Kind::Branch && name.starts_with("refs/heads/pitboss/");
-    let had_tomb = tomb && store.branch_tombstone(name)?.is_some();
+    let run_branch = full
+        .branch()
+        .is_some_and(|b| b.as_str().starts_with(RUN_BRANCH_PREFIX));
+    let tomb = row.kind == Kind::Branch && run_branch;
+    let had_tomb = tomb && store.branch_tombstone(&full)?.is_some();
     if tomb {
-        store.tombstone_branch(name, oid, &row.state)?;
+        store.tombstone_branch(&full, oid, &row.state)?;
     }
     if store.repo().delete_ref_matching(name, oid)? {
         row.deleted = true;
     } else {
         if tomb && !had_tomb {
-            store.clear_branch_tombstone(name)?;
+            store.clear_branch_tombstone(&full)?;
         }
         skip(row, "it moved since gc looked at it; left as it is", obs);
     }
@@ -169,7 +172,7 @@ fn delete_worktree(
     row: &mut Row,
     name: &str,
     path: &Path,
-    branch: Option<&str>,
+    branch: Option<&BranchName>,
     opts: &GcOptions,
     obs: &mut dyn FnMut(GcEvent<'_>),
 ) -> Result<()> {
@@ -217,7 +220,7 @@ fn save_work(
     store: &RunStore<'_>,
     row: &mut Row,
     path: &Path,
-    branch: Option<&str>,
+    branch: Option<&BranchName>,
     opts: &GcOptions,
     obs: &mut dyn FnMut(GcEvent<'_>),
 ) -> Result<bool> {
@@ -226,15 +229,15 @@ fn save_work(
     };
     let repo = store.repo();
     let branch = match branch {
-        Some(b) => Some(b.to_string()),
+        Some(b) => Some(b.clone()),
         None => store
             .run_branch_ref(&id)
             .ok()
             .flatten()
-            .map(|b| b.trim_start_matches("refs/heads/").to_string()),
+            .and_then(|b| b.branch()),
     };
     let Some(base) = branch
-        .as_deref()
+        .as_ref()
         .map(|b| repo.branch_tip(b))
         .transpose()?
         .flatten()
@@ -286,7 +289,7 @@ fn save_work(
                 },
             )?;
         }
-        let b = branch.as_deref().unwrap_or_default();
+        let b = branch.as_ref().map(|b| b.as_str()).unwrap_or_default();
         let p = super::worktrees::shell_path(path);
         row.restore = Some(match &kept.local {
             // The patch in the run is for reading only: the whole work is a commit there.
@@ -354,8 +357,7 @@ mod tests {
         let run = RunId::parse(id).unwrap();
         let path = crate::rundir::slot_worktree(repo.common_dir(), &run, 0);
         let name = crate::rundir::slots::worktree_name(&run, 0);
-        repo.add_worktree(&name, &path, &format!("pitboss/{id}"))
-            .unwrap();
+        repo.add_worktree(&name, &path, &run.branch_name()).unwrap();
         let opts = options(clock.0);
         let table = super::super::plan(&store, &opts).unwrap();
         let wt_row = |r: &GcReport| {

@@ -18,13 +18,14 @@ use std::path::PathBuf;
 
 use super::judge::{Judge, Verdict, judge_all};
 use super::{GcOptions, Kind, Result, Row, RunState, restore_ref};
-use crate::git::Oid;
-use crate::store::REMOTE_REF_PREFIX;
+use crate::git::{BranchName, Oid, RefName};
+use crate::store::{REMOTE_REF_PREFIX, RUN_BRANCH_PREFIX};
 use crate::store::{RunId, RunStore};
 
 /// The run of a run branch's full name, `None` for any other branch.
 pub(super) fn run_of_branch(name: &str) -> Option<RunId> {
-    let rest = name.strip_prefix("refs/heads/pitboss/")?;
+    let branch = RefName::from_git(name).branch()?;
+    let rest = branch.as_str().strip_prefix(RUN_BRANCH_PREFIX)?;
     RunId::parse(rest.strip_prefix("grind/").unwrap_or(rest)).ok()
 }
 
@@ -83,7 +84,7 @@ fn branch_row(
     // A branch checked out in a work tree that stays (the user's, or a run worktree gc keeps).
     if let Some(p) = store
         .repo()
-        .checked_out_in(name)?
+        .checked_out_in(&RefName::from_git(name))?
         .into_iter()
         .find(|p| !removed.contains(p))
     {
@@ -151,9 +152,8 @@ fn generated_id(id: &RunId) -> bool {
 
 /// The run of a parallel run's slot branch, `refs/heads/pitboss-slot/<id>/<k>`.
 fn slot_branch_run(name: &str) -> Option<RunId> {
-    let rest = name
-        .strip_prefix("refs/heads/")?
-        .strip_prefix(crate::rundir::slots::SLOT_BRANCH_PREFIX)?;
+    let branch = RefName::from_git(name).branch()?;
+    let rest = (branch.as_str()).strip_prefix(crate::rundir::slots::SLOT_BRANCH_PREFIX)?;
     let (id, k) = rest.split_once('/')?;
     k.parse::<usize>().ok()?;
     RunId::parse(id).ok()
@@ -163,7 +163,7 @@ fn slot_branch_run(name: &str) -> Option<RunId> {
 fn tracked_branch_run(name: &str) -> Option<RunId> {
     let rest = name.strip_prefix(REMOTE_REF_PREFIX)?;
     let (_, branch) = rest.split_once("/heads/")?;
-    run_of_branch(&format!("refs/heads/{branch}"))
+    run_of_branch(BranchName::new(branch).ok()?.ref_name().as_str())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use super::{GcOptions, Result};
-use crate::git::{NetCommand, Oid, Repo, parse_ls_remote};
+use crate::git::{BranchName, NetCommand, Oid, RefName, Repo, parse_ls_remote};
 use crate::provenance::{Index, IndexOptions, Reach, ReachReport, RunFacts, Target, reach};
 use crate::store::{RunId, RunStore};
 
@@ -21,8 +21,9 @@ const MAX_WALK: usize = 100_000;
 
 /// Whether a ref is in one of pitboss' namespaces (so it does not count as "somewhere else").
 pub(super) fn in_pitboss(name: &str) -> bool {
-    name.starts_with("refs/heads/pitboss/")
-        || name.starts_with("refs/heads/pitboss-")
+    RefName::from_git(name)
+        .branch()
+        .is_some_and(|b| b.as_str().starts_with("pitboss/") || b.as_str().starts_with("pitboss-"))
         || name.starts_with("refs/pitboss/")
         || name.starts_with("refs/pitboss-")
 }
@@ -72,7 +73,7 @@ pub(super) fn judge_all<'a>(
         .iter()
         .filter(|(n, _)| !in_pitboss(n))
         .cloned()
-        .partition(|(n, _)| n.starts_with("refs/remotes/"));
+        .partition(|(n, _)| RefName::from_git(n.as_str()).is_remote_tracking());
     let (live, unreachable) = if opts.pushed {
         live_remote_branches(repo)?
     } else {
@@ -105,7 +106,7 @@ type Live = (Vec<(String, Oid)>, Vec<String>);
 fn live_remote_branches(repo: &Repo) -> Result<Live> {
     let (mut live, mut unreachable) = (Vec::new(), Vec::new());
     for remote in repo.remote_names()? {
-        let cmd = NetCommand::ls_remote(&remote, &["refs/heads/*"]);
+        let cmd = NetCommand::ls_remote(&remote, &[BranchName::full_prefix("*").as_str()]);
         let listed = match repo.run_net(&cmd) {
             Ok(out) if out.success => parse_ls_remote(&out.stdout).ok(),
             _ => None,
@@ -137,7 +138,11 @@ impl Judge<'_> {
         };
         let rev = match &self.opts.target {
             Some(t) => t.clone(),
-            None => format!("refs/heads/{label}"),
+            // A base branch git would not accept names no branch: nothing to judge against.
+            None => match BranchName::new(label.as_str()) {
+                Ok(b) => b.ref_name().to_string(),
+                Err(_) => return Ok(None),
+            },
         };
         Ok(self.repo.rev_commit(&rev)?.map(|c| (label, c)))
     }
@@ -343,10 +348,10 @@ impl Judge<'_> {
     pub(super) fn slot(&self, tip: Oid, run: &RunId) -> Result<Verdict> {
         let run_branch = match self.index.runs.get(&run.ref_name()) {
             Some(f) => reach::branch_tip(self.repo, f)?,
-            None => self.repo.rev_commit(&run.branch_ref())?,
+            None => self.repo.rev_commit(run.branch_ref().as_str())?,
         };
         let mut places = self.named.clone();
-        places.extend(run_branch.map(|t| (run.branch_ref(), t)));
+        places.extend(run_branch.map(|t| (run.branch_ref().to_string(), t)));
         self.on_places(tip, run, &places)
     }
 

@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::agent::Redactor;
-use crate::git::{GitError, Oid};
+use crate::git::{BranchName, GitError, Oid, RefName};
 use crate::provenance::ProvenanceError;
 use crate::rundir::lock::LockError;
 use crate::store::{RunId, RunStatus, RunStore, StoreError};
@@ -104,7 +104,7 @@ pub(crate) enum Op {
         name: String,
         path: PathBuf,
         /// The branch it has checked out (the one its work is measured against).
-        branch: Option<String>,
+        branch: Option<BranchName>,
     },
     Files {
         paths: Vec<PathBuf>,
@@ -323,7 +323,7 @@ pub(crate) fn plan(store: &RunStore<'_>, opts: &GcOptions) -> Result<GcReport> {
 
 /// `git branch <short> <tip>` for a `refs/heads/…` ref, `git update-ref <ref> <oid>` otherwise.
 fn restore_ref(name: &str, oid: Oid) -> String {
-    match name.strip_prefix("refs/heads/") {
+    match RefName::from_git(name).branch() {
         Some(short) => format!("git branch {short} {oid}"),
         None => format!("git update-ref {name} {oid}"),
     }

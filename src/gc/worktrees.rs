@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Action, GcOptions, Kind, Op, Result, Row, RunState};
-use crate::git::{Oid, Repo};
+use crate::git::{BranchName, Oid, RefName, Repo};
 use crate::rundir;
 use crate::store::{RunId, RunStore};
 
@@ -31,14 +31,18 @@ pub(crate) fn commits_nowhere_else(wt: &Repo, repo: &Repo) -> Result<usize> {
     let refs: Vec<Oid> = repo
         .refs_with_prefix("refs/")?
         .into_iter()
-        .filter(|(n, _)| !n.starts_with("refs/remotes/"))
+        .filter(|(n, _)| !RefName::from_git(n.as_str()).is_remote_tracking())
         .map(|(_, o)| o)
         .collect();
     Ok(repo.commits_not_in_any(head, &refs, 10_000)?.len())
 }
 
 /// Work in a worktree that is not on its branch, in words (`None` when there is none).
-pub(crate) fn unsaved_work(wt: &Repo, repo: &Repo, branch: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn unsaved_work(
+    wt: &Repo,
+    repo: &Repo,
+    branch: Option<&BranchName>,
+) -> Result<Option<String>> {
     let state = wt.worktree_state()?;
     if state.dirty {
         return Ok(Some("uncommitted work".into()));
@@ -73,7 +77,7 @@ struct Found {
     path: PathBuf,
     /// The worktree, when its directory is there.
     wt: Option<Repo>,
-    branch: Option<String>,
+    branch: Option<BranchName>,
     /// What it holds that is not on its branch, in words.
     work: Option<String>,
 }
@@ -108,7 +112,7 @@ fn look_at(
         .and_then(|p| Repo::open(p).ok());
     let branch = wt.as_ref().and_then(|w| w.current_branch().ok().flatten());
     let work = match &wt {
-        Some(w) => unsaved_work(w, repo, branch.as_deref())?,
+        Some(w) => unsaved_work(w, repo, branch.as_ref())?,
         None => None,
     };
     Ok(Some(Found {
@@ -201,7 +205,7 @@ fn judge(repo: &Repo, opts: &GcOptions, f: Found) -> Result<Row> {
     // `-f`: a gc killed between removing the directory and its registration leaves the
     // worktree registered with its directory gone, which plain `add` refuses.
     row.restore = branch
-        .as_deref()
+        .as_ref()
         .map(|b| format!("git worktree add -f {} {b}", shell_path(&path)));
     row.op = Op::Worktree { name, path, branch };
     Ok(row)

@@ -4,13 +4,13 @@
 
 use std::path::PathBuf;
 
-use super::{GitError, Repo, Result};
+use super::{BranchName, GitError, Repo, Result};
 
 impl Repo {
     /// The work trees (main and linked, valid ones) whose HEAD is `refs/heads/<branch>`: each
     /// with its worktree name (`None` for the main work tree) and path.
-    pub fn checkouts_of(&self, branch: &str) -> Result<Vec<(Option<String>, PathBuf)>> {
-        let full = format!("refs/heads/{branch}");
+    pub fn checkouts_of(&self, branch: &BranchName) -> Result<Vec<(Option<String>, PathBuf)>> {
+        let full = branch.ref_name();
         // A work tree with no HEAD has nothing checked out; one whose HEAD cannot be read
         // might have the branch, and saying "no" would let the branch move under it.
         let on_branch = |r: &git2::Repository| -> Result<bool> {

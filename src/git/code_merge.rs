@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use super::{GitError, Oid, Repo, Result};
+use super::{GitError, Oid, RefName, Repo, Result};
 
 /// What merging two commits' trees gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,13 +54,13 @@ impl Repo {
     /// The work trees (the main one and every linked one) whose HEAD is the branch `refname`
     /// (`refs/heads/…`). Read from the HEAD files, so a work tree whose directory is gone but
     /// whose registration remains still counts: moving its branch would strand it just the same.
-    pub fn checked_out_in(&self, refname: &str) -> Result<Vec<PathBuf>> {
+    pub fn checked_out_in(&self, refname: &RefName) -> Result<Vec<PathBuf>> {
         let common = self.common_dir().to_path_buf();
         let points_here = |head: PathBuf| {
             std::fs::read_to_string(head)
                 .ok()
                 .and_then(|s| s.trim().strip_prefix("ref: ").map(str::to_string))
-                .is_some_and(|r| r == refname)
+                .is_some_and(|r| r == refname.as_str())
         };
         let mut found = Vec::new();
         let main = git2::Repository::open(&common).ok();

@@ -5,7 +5,7 @@
 //! NB: only remote-tracking refs and tombstones are written with [`Repo::set_ref`]; run refs
 //! always move with [`Repo::cas_ref`] (DESIGN §3).
 
-use super::{GitError, Oid, Repo, Result};
+use super::{BranchName, GitError, Oid, RefName, Repo, Result};
 
 impl Repo {
     /// How many commits `local` has that `upstream` lacks, and the other way round.
@@ -69,14 +69,13 @@ impl Repo {
 
     /// The branch `HEAD` points at (`main` for `refs/heads/main`, also when it has no commit
     /// yet), `None` when detached.
-    pub fn current_branch(&self) -> Result<Option<String>> {
+    pub fn current_branch(&self) -> Result<Option<BranchName>> {
         match self.inner.find_reference("HEAD") {
             Ok(head) => Ok(head
                 .symbolic_target()
                 .ok()
                 .flatten()
-                .and_then(|t| t.strip_prefix("refs/heads/"))
-                .map(str::to_string)),
+                .and_then(|t| RefName::from_git(t).branch())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(GitError::git("cannot read HEAD")(e)),
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{GitError, Identity, Oid, Repo, Result};
+use super::{BranchName, GitError, Identity, Oid, Repo, Result};
 
 /// What `--base` resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,27 +98,27 @@ impl Repo {
     }
 
     /// Creates `refs/heads/<name>` at `target`; refuses when it exists.
-    pub fn create_branch(&self, name: &str, target: Oid) -> Result<()> {
+    pub fn create_branch(&self, name: &BranchName, target: Oid) -> Result<()> {
         let commit = self
             .inner
             .find_commit(target.raw())
             .map_err(GitError::git(format!("cannot read commit {target}")))?;
-        let full = format!("refs/heads/{name}");
-        self.past_stale_locks(&[&full], || {
-            self.inner.branch(name, &commit, false).map(|_| ())
+        let full = name.ref_name();
+        self.past_stale_locks(&[full.as_str()], || {
+            self.inner.branch(name.as_str(), &commit, false).map(|_| ())
         })
         .map_err(GitError::git(format!("cannot create branch {name}")))?;
         Ok(())
     }
 
     /// The commit a local branch points at, `None` when there is no such branch.
-    pub fn branch_tip(&self, name: &str) -> Result<Option<Oid>> {
-        self.ref_target(&format!("refs/heads/{name}"))
+    pub fn branch_tip(&self, name: &BranchName) -> Result<Option<Oid>> {
+        self.ref_target(name.ref_name().as_str())
     }
 
     /// Adds a worktree called `name` at `path` with `branch` checked out. A stale registration
     /// of the same name (from an earlier failed add) is pruned first.
-    pub fn add_worktree(&self, name: &str, path: &Path, branch: &str) -> Result<()> {
+    pub fn add_worktree(&self, name: &str, path: &Path, branch: &BranchName) -> Result<()> {
         if let Ok(wt) = self.inner.find_worktree(name)
             && wt.validate().is_err()
         {
@@ -134,7 +134,7 @@ impl Repo {
         }
         let reference = self
             .inner
-            .find_reference(&format!("refs/heads/{branch}"))
+            .find_reference(branch.ref_name().as_str())
             .map_err(GitError::git(format!("cannot find branch {branch}")))?;
         let mut opts = git2::WorktreeAddOptions::new();
         opts.reference(Some(&reference));
@@ -340,7 +340,7 @@ impl Repo {
         // The branch it moves (its lock may be stale), when HEAD is on one.
         let branch = self
             .current_branch()?
-            .map(|b| format!("refs/heads/{b}"))
+            .map(|b| b.ref_name().to_string())
             .unwrap_or_default();
         self.past_stale_locks(&[&branch], || {
             self.inner.reset(&obj, git2::ResetType::Hard, None)
@@ -388,9 +388,9 @@ impl Repo {
 
     /// Points HEAD of this work tree at `refs/heads/<branch>` again (an agent switched branches
     /// or detached it), leaving the index and the files as they are.
-    pub fn attach_head(&self, branch: &str) -> Result<()> {
-        let name = format!("refs/heads/{branch}");
-        self.past_stale_locks(&[], || self.inner.set_head(&name))
+    pub fn attach_head(&self, branch: &BranchName) -> Result<()> {
+        let name = branch.ref_name();
+        self.past_stale_locks(&[], || self.inner.set_head(name.as_str()))
             .map_err(GitError::git(format!("cannot point HEAD at {name}")))
     }
 
@@ -495,11 +495,11 @@ mod tests {
             repo.resolve_base(Some("nope")),
             Err(BaseError::NotFound(_))
         ));
-        repo.create_branch("pitboss/grind/r1", base).unwrap();
-        assert!(repo.create_branch("pitboss/grind/r1", base).is_err());
+        let r1 = BranchName::new("pitboss/grind/r1").unwrap();
+        repo.create_branch(&r1, base).unwrap();
+        assert!(repo.create_branch(&r1, base).is_err());
         let wt_path = repo.common_dir().join("pitboss/worktrees/r1/0");
-        repo.add_worktree("pitboss-r1-0", &wt_path, "pitboss/grind/r1")
-            .unwrap();
+        repo.add_worktree("pitboss-r1-0", &wt_path, &r1).unwrap();
         assert_eq!(repo.worktree_path("pitboss-r1-0").unwrap(), wt_path);
         let wt = Repo::open(&wt_path).unwrap();
         assert_eq!(
@@ -518,7 +518,7 @@ mod tests {
             .commit_all("leftovers", &Identity::fallback(), DateTime::UNIX_EPOCH)
             .unwrap()
             .unwrap();
-        assert_eq!(repo.branch_tip("pitboss/grind/r1").unwrap(), Some(c));
+        assert_eq!(repo.branch_tip(&r1).unwrap(), Some(c));
         assert!(!wt.worktree_state().unwrap().dirty);
         assert_eq!(
             wt.commit_all("again", &Identity::fallback(), DateTime::UNIX_EPOCH)

@@ -8,7 +8,7 @@
 //! before each session anyway). Copies that diverged from each other are left for `sync`: the
 //! resume then refuses rather than guess. The dry run asks the same question without writing.
 
-use crate::git::{CasOutcome, Oid, Repo};
+use crate::git::{CasOutcome, Oid, RefName, Repo};
 use crate::store::{RemoteName, RunId, RunStore};
 
 use super::error::{GrindError, Refusal};
@@ -28,7 +28,7 @@ pub(crate) fn locate(
     repo: &Repo,
     store: &RunStore<'_>,
     id: &RunId,
-    branch: &str,
+    branch: &RefName,
 ) -> Result<BranchSource, GrindError> {
     let local = repo.ref_target(branch)?;
     let copies: Vec<(RemoteName, Oid)> = store
@@ -92,7 +92,7 @@ pub(crate) fn take_up(
     repo: &Repo,
     store: &RunStore<'_>,
     id: &RunId,
-    branch: &str,
+    branch: &RefName,
     source: &BranchSource,
 ) -> Result<(), GrindError> {
     let BranchSource::Copy { tracking, tip } = source else {
@@ -117,7 +117,7 @@ pub(crate) fn take_up(
     }
 }
 
-fn take_up_failed(branch: &str) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
+fn take_up_failed(branch: &RefName) -> impl Fn(crate::store::share::ShareError) -> GrindError + '_ {
     move |e| GrindError::TakeUpBranch {
         branch: branch.to_string(),
         source: Box::new(e),
@@ -126,7 +126,7 @@ fn take_up_failed(branch: &str) -> impl Fn(crate::store::share::ShareError) -> G
 
 /// The run's branch as a full ref name, from what the run records; refused when it records
 /// none (grind did not make it).
-pub(crate) fn recorded(id: &RunId, recorded: Option<&str>) -> Result<String, Refusal> {
+pub(crate) fn recorded(id: &RunId, recorded: Option<&str>) -> Result<RefName, Refusal> {
     recorded
         .and_then(|b| id.recorded_branch_ref(b))
         .ok_or_else(|| Refusal::NotAGrindRun { run: id.clone() })

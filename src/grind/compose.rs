@@ -54,9 +54,8 @@ pub(crate) fn compose(p: &InputParts<'_>) -> String {
                 .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
                 .map(|s| shorten(s.trim(), SUMMARY_CAP))
                 .unwrap_or_else(|| "(no summary)".into());
-            let commit = r
-                .commit
-                .as_deref()
+            let commit = r.commit_text();
+            let commit = (commit.as_deref())
                 .map(|c| &c[..c.len().min(7)])
                 .unwrap_or("no commit");
             let _ = writeln!(

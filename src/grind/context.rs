@@ -14,7 +14,7 @@ use super::request::{GrindControls, GrindRequest};
 use super::resume::{BUDGETS_STATE_KEY, IN_FLIGHT_STATE_KEY};
 use crate::agent::{Adapter, Redactor};
 use crate::clock::{Clock, Entropy};
-use crate::git::Repo;
+use crate::git::{BranchName, Repo};
 use crate::plan::{BudgetState, Budgets, Plan, Scheduler, Spent};
 use crate::store::{RunId, RunStore, SessionRecord};
 
@@ -31,7 +31,7 @@ pub(super) struct Ctx<'a> {
     pub(super) redactor: Redactor,
     pub(super) run: RunId,
     /// The run branch's short name (`pitboss/<id>`, or what an older run recorded).
-    pub(super) branch: String,
+    pub(super) branch: BranchName,
     pub(super) budgets: Budgets,
     /// The agent's `--version`, for agents whose stream does not say it.
     pub(super) agent_version: Option<String>,
@@ -105,7 +105,7 @@ pub(super) struct Shared<'a> {
     pub(super) controls: &'a GrindControls,
     pub(super) redactor: Redactor,
     pub(super) run: RunId,
-    pub(super) branch: String,
+    pub(super) branch: BranchName,
     pub(super) budgets: Budgets,
     pub(super) agent_version: Option<String>,
 }

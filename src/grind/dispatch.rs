@@ -222,7 +222,7 @@ impl<'c, 'a> Dispatcher<'c, 'a> {
             .repo
             .branch_tip(&ctx.branch)?
             .ok_or_else(|| GrindError::BranchGone {
-                branch: ctx.branch.clone(),
+                branch: ctx.branch.to_string(),
             })?;
         let mut free = BTreeMap::new();
         let (home, settings) = if k == 1 {

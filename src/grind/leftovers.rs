@@ -40,7 +40,7 @@ pub(super) fn save_leftovers(
     let _ = std::fs::remove_file(&home);
     let wt = slot.repo();
     let state = wt.worktree_state()?;
-    let on_branch = wt.current_branch()?.as_deref() == Some(ctx.branch.as_str());
+    let on_branch = wt.current_branch()?.as_ref() == Some(&ctx.branch);
     if !state.dirty && state.head == tip && on_branch {
         return Ok(());
     }

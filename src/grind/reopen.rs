@@ -5,7 +5,7 @@
 
 use super::branch::{self, BranchSource};
 use super::error::{GrindError, Refusal};
-use crate::git::Repo;
+use crate::git::{BranchName, Repo};
 use crate::rundir::lock::RunLock;
 use crate::store::{Run, RunId, RunStatus, RunStore};
 
@@ -19,10 +19,12 @@ pub(crate) fn check_branch(
     repo: &Repo,
     store: &RunStore<'_>,
     run: &Run,
-) -> Result<(String, BranchSource), GrindError> {
+) -> Result<(BranchName, BranchSource), GrindError> {
     let id = &run.id;
     let full = branch::recorded(id, run.meta.branch.as_deref())?;
-    let short = full.trim_start_matches("refs/heads/").to_string();
+    let short = full
+        .branch()
+        .ok_or_else(|| Refusal::NotAGrindRun { run: id.clone() })?;
     let source = branch::locate(repo, store, id, &full)?;
     // Agents and the verify command are about to run on this tree: it must be the run's code
     // (`store/share/code_fit.rs`), a remote's copy (not whatever a remote offered under its
@@ -36,7 +38,7 @@ pub(crate) fn check_branch(
         Some(tip) => store
             .code_misfit(id, tip)
             .map_err(|e| GrindError::TakeUpBranch {
-                branch: full.clone(),
+                branch: full.to_string(),
                 source: Box::new(e),
             })?,
         None => None,
@@ -50,7 +52,7 @@ pub(crate) fn check_branch(
             },
             BranchSource::Here => Refusal::LocalBranchNotRunCode {
                 run: id.clone(),
-                branch: full,
+                branch: full.to_string(),
                 why,
                 recorded: recorded_tip(store, run)?,
             },
@@ -65,7 +67,7 @@ pub(crate) fn check_branch(
     }) {
         return Err(GrindError::Refused(Refusal::BranchCheckedOut {
             run: id.clone(),
-            branch: full,
+            branch: full.to_string(),
             path,
         }));
     }
@@ -79,8 +81,8 @@ fn recorded_tip(store: &RunStore<'_>, run: &Run) -> Result<Option<String>, Grind
     Ok(records
         .iter()
         .rev()
-        .find_map(|r| r.commit.clone())
-        .or_else(|| run.meta.base_commit.clone()))
+        .find_map(|r| r.commit_text())
+        .or_else(|| run.meta.base_commit_text()))
 }
 
 /// The run a bare `--resume` takes up: the newest that is not finished, was made by grind,

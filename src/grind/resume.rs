@@ -87,7 +87,7 @@ pub(crate) fn resume_point(
         sessions: consumed.sessions,
         rotation: run.meta.rotation.clone(),
         base_branch: run.meta.base_branch.clone(),
-        base_commit: run.meta.base_commit.clone(),
+        base_commit: run.meta.base_commit_text(),
         scheduler,
         budget_state,
         spent: super::spent::from_records(records, run.state.stop_reason.as_deref()),

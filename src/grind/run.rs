@@ -138,7 +138,7 @@ fn announce(
     let plan = ctx.plan;
     obs.event(&GrindEvent::RunStarted {
         run: ctx.run.clone(),
-        branch: format!("refs/heads/{}", ctx.branch),
+        branch: ctx.branch.ref_name().to_string(),
         worktree: slot.path.clone(),
         agent: ctx.adapter.name().to_string(),
         program: match found {

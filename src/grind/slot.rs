@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::GrindError;
-use crate::git::Repo;
+use crate::git::{BranchName, Repo};
 use crate::rundir::{self, RunDir};
 use crate::store::RunId;
 
@@ -21,14 +21,14 @@ pub(crate) struct Slot {
     pub index: u32,
     /// The branch checked out in it: the run branch (sequential), or the slot's own branch
     /// `pitboss-slot/<id>/<k>` (parallel).
-    pub branch: String,
+    pub branch: BranchName,
     run_dir: PathBuf,
     wt: Repo,
 }
 
 impl Slot {
     /// Opens the run's slot, adding the worktree when it is not there (or no longer valid).
-    pub(crate) fn open(repo: &Repo, id: &RunId, branch: &str) -> Result<Slot, GrindError> {
+    pub(crate) fn open(repo: &Repo, id: &RunId, branch: &BranchName) -> Result<Slot, GrindError> {
         let path = Slot::path_of(repo, id);
         // Ours by name, or by place: `git worktree add <path>` (what gc's restore command runs)
         // names a worktree after its directory.
@@ -44,7 +44,7 @@ impl Slot {
         name: String,
         path: PathBuf,
         index: u32,
-        branch: &str,
+        branch: &BranchName,
         run_dir: PathBuf,
     ) -> Result<Slot, GrindError> {
         std::fs::create_dir_all(&run_dir).map_err(GrindError::io(format!(
@@ -68,7 +68,7 @@ impl Slot {
             name,
             path,
             index,
-            branch: branch.to_string(),
+            branch: branch.clone(),
             run_dir,
             wt,
         })
@@ -94,7 +94,7 @@ impl Slot {
             .unwrap_or_else(|| rundir::slots::worktree_name(id, k));
         let run_dir = RunDir::new(repo.common_dir(), id).slot_dir(k);
         let slot = Slot::ensure(repo, name, path, k, &branch, run_dir)?;
-        if slot.wt.current_branch()?.as_deref() != Some(branch.as_str()) {
+        if slot.wt.current_branch()?.as_ref() != Some(&branch) {
             slot.wt.attach_head(&branch)?;
         }
         Ok(slot)
@@ -106,7 +106,7 @@ impl Slot {
     }
 
     /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
-    pub(crate) fn branch_of(id: &RunId, k: u32) -> String {
+    pub(crate) fn branch_of(id: &RunId, k: u32) -> BranchName {
         rundir::slots::slot_branch(id, k)
     }
 

@@ -119,13 +119,13 @@ fn slot_branch(
         None => false,
     };
     if !held {
-        report.branches_kept.push(short);
+        report.branches_kept.push(short.to_string());
         return Ok(());
     }
     if !dry_run {
-        repo.delete_ref_matching(&format!("refs/heads/{short}"), at)?;
+        repo.delete_ref_matching(&short.ref_name(), at)?;
     }
-    report.branches_removed.push(short);
+    report.branches_removed.push(short.to_string());
     Ok(())
 }
 

@@ -120,8 +120,8 @@ fn write_header(out: &mut String, r: &Review) -> std::fmt::Result {
         facts.push(format!("agent {}", code(a)));
     }
     match (&r.branch, &r.base_branch) {
-        (Some(b), Some(base)) => facts.push(format!("{} → {}", code(b), code(base))),
-        (Some(b), None) => facts.push(format!("branch {}", code(b))),
+        (Some(b), Some(base)) => facts.push(format!("{} → {}", code(b.as_str()), code(base))),
+        (Some(b), None) => facts.push(format!("branch {}", code(b.as_str()))),
         _ => {}
     }
     if let Some(c) = &r.base_commit {

@@ -44,7 +44,7 @@ fn review(n: u64, summary: &str) -> Review {
         stop_reason: Some("max iterations reached".into()),
         agent: Some("claude".into()),
         rotation: Some("nightly".into()),
-        branch: Some("pitboss/20261124T100000Z-abcd".into()),
+        branch: Some(crate::git::BranchName::new("pitboss/20261124T100000Z-abcd").unwrap()),
         branch_tip: Some("abcdef0123456789abcdef0123456789abcdef01".into()),
         base_branch: Some("main".into()),
         base_commit: Some("1234567890123456789012345678901234567890".into()),
@@ -170,7 +170,7 @@ fn names_outside_the_tables_show_as_they_are() {
     // Git allows `|` and backticks in branch names; an agent is any name the config gives.
     let mut r = review(2, "ok");
     r.agent = Some("my|agent".into());
-    r.branch = Some("pitboss/x`y".into());
+    r.branch = Some(crate::git::BranchName::new("pitboss/x`y").unwrap());
     r.base_branch = Some("feat|x".into());
     let md = markdown(&r, GITHUB_BODY_LIMIT).unwrap();
     // Outside a table `\|` would show its backslash inside a code span, and a backtick

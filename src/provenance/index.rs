@@ -221,23 +221,23 @@ impl Index {
                     .collect()
             })
             .unwrap_or_default();
-        let base_commit = run.meta.base_commit.clone();
+        let base_commit = run.meta.base_commit_text();
         let mut sessions = Vec::new();
         let records = store.records(run)?;
         // Where one session's walk ends: any commit another session recorded, or the base.
         let recorded: Vec<Oid> = records
             .iter()
-            .filter_map(|r| r.commit.as_deref().and_then(oid))
+            .filter_map(|r| r.commit)
             .chain(base_commit.as_deref().and_then(oid))
             .collect();
         for r in &records {
             let saved_patch = r.commit.is_none() && store.patch_blob(run, r.seq)?.is_some();
-            let mut facts = match known.remove(&(r.seq, r.commit.clone())) {
+            let mut facts = match known.remove(&(r.seq, r.commit_text())) {
                 Some(f) => f,
                 None => {
                     self.computed_sessions += 1;
                     let mut f = record_facts(r);
-                    if let Some(c) = r.commit.as_deref().and_then(oid)
+                    if let Some(c) = r.commit
                         && repo.is_commit(c)
                     {
                         let stop: Vec<Oid> = recorded.iter().copied().filter(|s| *s != c).collect();
@@ -362,7 +362,7 @@ fn record_facts(r: &SessionRecord) -> SessionFacts {
         secs: r.duration_secs(),
         tokens: r.usage.tokens.total(),
         cost_usd: r.usage.known_cost(),
-        commit: r.commit.clone(),
+        commit: r.commit_text(),
         saved_patch: false,
         base: None,
         own: Vec::new(),
@@ -379,9 +379,7 @@ fn landed_commits(repo: &Repo, r: &SessionRecord) -> Option<Vec<Oid>> {
     let mut commits: Vec<Oid> = l.commits.iter().map(|c| oid(c)).collect::<Option<_>>()?;
     commits.reverse();
     let newest = *commits.first()?;
-    (Some(newest) == r.commit.as_deref().and_then(oid)
-        && commits.iter().all(|c| repo.is_commit(*c)))
-    .then_some(commits)
+    (Some(newest) == r.commit && commits.iter().all(|c| repo.is_commit(*c))).then_some(commits)
 }
 
 fn own_work(

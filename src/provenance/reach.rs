@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{Index, RunFacts, SessionFacts, oid};
 use super::{ProvenanceError, Result};
-use crate::git::{ChangedFile, Oid, Repo, TreeEdit, TreeEntryKind};
+use crate::git::{BranchName, ChangedFile, Oid, Repo, TreeEdit, TreeEntryKind};
 
 /// How far a session's work got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +109,11 @@ pub(crate) fn judge(
         let target_tip = match (target, fixed) {
             (Target::Rev(_), Some(t)) => Some(t),
             _ => match &run.base_branch {
-                Some(b) => repo.rev_commit(&format!("refs/heads/{b}"))?,
+                // A base branch git would not accept as a name resolves to nothing.
+                Some(b) => match BranchName::new(b.as_str()) {
+                    Ok(b) => repo.rev_commit(&b.ref_name())?,
+                    Err(_) => None,
+                },
                 None => None,
             },
         };
@@ -150,8 +154,10 @@ pub(crate) fn branch_tip(repo: &Repo, run: &RunFacts) -> Result<Option<Oid>> {
         names.push(format!("pitboss/{}", run.id));
         names.push(format!("pitboss/grind/{}", run.id));
     }
-    for n in names {
-        if let Some(t) = repo.rev_commit(&format!("refs/heads/{n}"))? {
+    // NB: each name is taken as a short branch name, also a recorded full one
+    // (`refs/heads/pitboss/<id>`), which then names no branch and the fallbacks decide.
+    for n in names.into_iter().filter_map(|n| BranchName::new(n).ok()) {
+        if let Some(t) = repo.rev_commit(&n.ref_name())? {
             return Ok(Some(t));
         }
     }

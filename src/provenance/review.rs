@@ -9,14 +9,13 @@
 //! `blame` and `why` use, so the commands never disagree.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use serde::Serialize;
 
 use super::Result;
 use super::index::{Index, IndexOptions};
 use super::reach::{self, Reach, Target};
-use crate::git::{FileStat, Oid};
+use crate::git::FileStat;
 use crate::store::{PullRequest, Run, RunStore, Seq, SessionStatus};
 
 /// A run, reviewed.
@@ -28,8 +27,8 @@ pub(crate) struct Review {
     pub stop_reason: Option<String>,
     pub agent: Option<String>,
     pub rotation: Option<String>,
-    /// The run branch, without `refs/heads/`, when the run has one here.
-    pub branch: Option<String>,
+    /// The run branch (its short name), when the run has one here.
+    pub branch: Option<crate::git::BranchName>,
     pub branch_tip: Option<String>,
     pub base_branch: Option<String>,
     pub base_commit: Option<String>,
@@ -101,11 +100,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
         None => None,
     };
     let branch = branch_tip.and(branch_name(store, run)?);
-    let base = run
-        .meta
-        .base_commit
-        .as_deref()
-        .and_then(|c| Oid::from_str(c).ok());
+    let base = run.meta.base_commit;
     let files = match (base, branch_tip) {
         (Some(b), Some(t)) if repo.is_commit(b) => repo.diff_stat(b, t)?,
         _ => Vec::new(),
@@ -147,7 +142,7 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
         branch,
         branch_tip: branch_tip.map(|t| t.to_string()),
         base_branch: run.meta.base_branch.clone(),
-        base_commit: run.meta.base_commit.clone(),
+        base_commit: run.meta.base_commit_text(),
         files,
         sessions,
         totals,
@@ -157,18 +152,14 @@ pub(crate) fn review(store: &RunStore<'_>, run: &Run) -> Result<Review> {
 
 /// The run branch's short name: the one run.json records, else whichever of the two names a
 /// run of this id can have exists here.
-fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<String>> {
-    let recorded = run
-        .meta
-        .branch
-        .as_deref()
-        .and_then(|b| run.id.recorded_branch_ref(b));
+fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<crate::git::BranchName>> {
+    let recorded = run.meta.branch_ref();
     let candidates = recorded
         .into_iter()
         .chain(crate::store::share::candidate_branch_refs(&run.id));
     for full in candidates {
         if store.repo().ref_target(&full)?.is_some() {
-            return Ok(full.strip_prefix("refs/heads/").map(str::to_string));
+            return Ok(full.branch());
         }
     }
     Ok(None)

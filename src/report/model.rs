@@ -170,14 +170,10 @@ fn summary(run: &RunInput<'_>) -> Summary {
         stop_reason: state.stop_reason.clone(),
         agent: meta.agent.clone(),
         rotation: meta.rotation.clone(),
-        branch: meta.branch.as_deref().map(|b| {
-            meta.id
-                .recorded_branch_ref(b)
-                .unwrap_or_else(|| b.to_string())
-        }),
+        branch: meta.branch_shown(),
         base: meta.base_branch.clone(),
         base_commit: meta
-            .base_commit
+            .base_commit_text()
             .as_deref()
             .map(|c| c.chars().take(12).collect()),
         started: rfc3339::format(&state.started_at),
@@ -302,8 +298,8 @@ fn session_view(
         duration: duration(r.duration_secs()),
         tokens: r.usage.tokens.total(),
         cost: r.usage.known_cost().map_or("unknown".into(), money),
-        commit_short: r.commit.as_deref().map(|c| c.chars().take(7).collect()),
-        commit: r.commit.clone(),
+        commit_short: r.commit_text().map(|c| c.chars().take(7).collect()),
+        commit: r.commit_text(),
         summary_long: summary.trim() != summary_short,
         summary,
         summary_short,

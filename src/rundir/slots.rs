@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::git::Repo;
+use crate::git::{BranchName, Repo};
 use crate::store::RunId;
 
 /// Slot branches live under `refs/heads/pitboss-slot/<id>/<k>`: not under `pitboss/<id>/`,
@@ -15,8 +15,9 @@ pub(crate) const SLOT_BRANCH_PREFIX: &str = "pitboss-slot/";
 const WORKTREE_PREFIX: &str = "pitboss-";
 
 /// The short name of slot `k`'s branch: `pitboss-slot/<id>/<k>`.
-pub(crate) fn slot_branch(id: &RunId, k: u32) -> String {
-    format!("{SLOT_BRANCH_PREFIX}{id}/{k}")
+pub(crate) fn slot_branch(id: &RunId, k: u32) -> BranchName {
+    BranchName::new(format!("{SLOT_BRANCH_PREFIX}{id}/{k}"))
+        .expect("a run id is a valid ref name component")
 }
 
 /// The git worktree name of a run's slot `k`: `pitboss-<id>-<k>`.
@@ -65,7 +66,10 @@ mod tests {
         let id = RunId::parse("20261124T100000Z-abcd").unwrap();
         assert_eq!(run_of_name(&worktree_name(&id, 0)), Some(id.clone()));
         assert_eq!(worktree_name(&id, 3), "pitboss-20261124T100000Z-abcd-3");
-        assert_eq!(slot_branch(&id, 3), "pitboss-slot/20261124T100000Z-abcd/3");
+        assert_eq!(
+            slot_branch(&id, 3).as_str(),
+            "pitboss-slot/20261124T100000Z-abcd/3"
+        );
         assert_eq!(run_of_name("pitboss-my-run-12").unwrap().as_str(), "my-run");
         assert!(run_of_name("feature-x").is_none());
         assert!(run_of_name("other-x-0").is_none());

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::clock::Entropy;
+use crate::git::{BranchName, RefName};
 
 /// Where runs live.
 pub(crate) const RUN_REF_PREFIX: &str = "refs/pitboss/grind/";
@@ -118,27 +119,34 @@ impl RunId {
     }
 
     /// `pitboss/<id>`, the short name of the branch a new run's code lands on.
-    pub fn branch_name(&self) -> String {
-        format!("{RUN_BRANCH_PREFIX}{}", self.0)
+    pub fn branch_name(&self) -> BranchName {
+        self.branch_named(RUN_BRANCH_PREFIX)
+    }
+
+    /// `<prefix><id>`: a run id is a valid ref name component (checked by [`RunId::parse`]), so
+    /// it makes a valid branch name under any of pitboss's branch prefixes.
+    fn branch_named(&self, prefix: &str) -> BranchName {
+        BranchName::new(format!("{prefix}{}", self.0))
+            .expect("a run id is a valid ref name component")
     }
 
     /// `refs/heads/pitboss/<id>`: the full ref name a new run records as its branch.
-    pub fn branch_ref(&self) -> String {
-        format!("refs/heads/{}", self.branch_name())
+    pub fn branch_ref(&self) -> RefName {
+        self.branch_name().ref_name()
+    }
+
+    /// `refs/heads/pitboss/grind/<id>`: the branch of a run made before `pitboss/<id>`.
+    pub fn legacy_branch_ref(&self) -> RefName {
+        self.branch_named(LEGACY_RUN_BRANCH_PREFIX).ref_name()
     }
 
     /// The branch a run records (a full ref name, or the short `pitboss/grind/<id>` that older
     /// runs wrote), as a full ref name, when it is one of the two names a run of this id can
     /// have. Anything else (a run.json from a remote naming `refs/heads/main`) is `None`, so
     /// sharing never moves a branch that is not this run's.
-    pub fn recorded_branch_ref(&self, recorded: &str) -> Option<String> {
-        let full = if recorded.starts_with("refs/") {
-            recorded.to_string()
-        } else {
-            format!("refs/heads/{recorded}")
-        };
-        let legacy = format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{}", self.0);
-        (full == self.branch_ref() || full == legacy).then_some(full)
+    pub fn recorded_branch_ref(&self, recorded: &str) -> Option<RefName> {
+        let full = RefName::from_recorded(recorded).ok()?;
+        (full == self.branch_ref() || full == self.legacy_branch_ref()).then_some(full)
     }
 
     /// The run id of a ref under [`RUN_REF_PREFIX`]; `None` for other refs, `Some(Err)` for a
@@ -220,9 +228,8 @@ impl RemoteName {
     }
 
     /// The tracking ref of a branch `refs/heads/<b>` of this remote.
-    pub fn branch_tracking_ref(&self, branch_ref: &str) -> String {
-        let short = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
-        format!("{}{short}", self.branch_tracking_prefix())
+    pub fn branch_tracking_ref(&self, branch_ref: &RefName) -> String {
+        format!("{}{}", self.branch_tracking_prefix(), branch_ref.short())
     }
 
     /// `refs/pitboss-remotes/<remote>/gone/<id>`: present while run `id`, once pushed to or
@@ -400,11 +407,14 @@ mod tests {
     #[test]
     fn a_run_branch_is_one_of_two_names_and_resolves_to_nothing_else() {
         let id = RunId::parse("20261124T101500Z-3fa9").unwrap();
-        assert_eq!(id.branch_name(), "pitboss/20261124T101500Z-3fa9");
-        assert_eq!(id.branch_ref(), "refs/heads/pitboss/20261124T101500Z-3fa9");
+        assert_eq!(id.branch_name().as_str(), "pitboss/20261124T101500Z-3fa9");
+        assert_eq!(
+            id.branch_ref().as_str(),
+            "refs/heads/pitboss/20261124T101500Z-3fa9"
+        );
         // git resolves a short name through refs/<name> before refs/heads/<name>: the new
         // branch's short name must not be a run ref.
-        assert!(!id.ref_name().ends_with(&id.branch_name()));
+        assert!(!id.ref_name().ends_with(id.branch_name().as_str()));
         for recorded in [
             "refs/heads/pitboss/20261124T101500Z-3fa9",
             "pitboss/20261124T101500Z-3fa9",
@@ -412,7 +422,8 @@ mod tests {
             assert_eq!(id.recorded_branch_ref(recorded), Some(id.branch_ref()));
         }
         assert_eq!(
-            id.recorded_branch_ref("pitboss/grind/20261124T101500Z-3fa9"),
+            id.recorded_branch_ref("pitboss/grind/20261124T101500Z-3fa9")
+                .map(String::from),
             Some("refs/heads/pitboss/grind/20261124T101500Z-3fa9".into())
         );
         for hostile in [

@@ -18,7 +18,7 @@ pub(crate) fn render_sessions_md(records: &[SessionRecord]) -> String {
         let _ = writeln!(out, "- started: {}", rfc3339::format(&r.started_at));
         let _ = writeln!(out, "- ended: {}", rfc3339::format(&r.ended_at));
         let _ = writeln!(out, "- duration: {}s", r.duration_secs());
-        let commit = match r.commit.as_deref() {
+        let commit = match r.commit_text().as_deref() {
             Some(c) if !c.is_empty() => c.chars().take(7).collect::<String>(),
             _ => "(none)".to_string(),
         };

@@ -34,7 +34,7 @@ pub(crate) fn session_message(r: &SessionRecord, run: &RunId, run_status: &RunSt
     let _ = writeln!(
         m,
         "Pitboss-Commit: {}",
-        r.commit
+        r.commit_text()
             .as_deref()
             .filter(|c| !c.is_empty())
             .unwrap_or("none")

@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::record_line::RecordLine;
+use crate::git::Oid;
 use crate::usage::Usage;
 
 /// How a session ended.
@@ -90,7 +91,13 @@ pub struct SessionRecord {
     pub ended_at: DateTime<Utc>,
     pub status: SessionStatus,
     pub summary: Option<String>,
-    pub commit: Option<String>,
+    /// The session's commit on the run branch.
+    pub commit: Option<Oid>,
+    /// A `commit` the record holds that is not a full commit id, as it is written there. None
+    /// in what pitboss writes, and `record`, `import` and `fetch` refuse records that have one
+    /// ([`super::check_session`]); a record written before those rules may, and it still reads
+    /// (its commit then is none) and writes back as it was.
+    pub unread_commit: Option<String>,
     /// Tokens by class, cost, cost source, price table.
     pub usage: Usage,
     /// The file-based design's tokens per role (`tokens.by_role`); pitboss itself writes none.
@@ -118,6 +125,11 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// The commit as the record spells it, for showing: the id, or the text of an unread one.
+    pub fn commit_text(&self) -> Option<String> {
+        (self.commit.map(|c| c.to_string())).or_else(|| self.unread_commit.clone())
+    }
+
     /// A record with what every record has; the rest empty (no tokens, cost 0 of no stated
     /// source, no transcript path yet: the store fills it in on append).
     pub fn new(
@@ -136,6 +148,7 @@ impl SessionRecord {
             status,
             summary: None,
             commit: None,
+            unread_commit: None,
             usage: Usage::default(),
             tokens_by_role: BTreeMap::new(),
             transcript_path: String::new(),
@@ -208,7 +221,7 @@ pub fn parse_record(line: &str) -> Result<SessionRecord, String> {
         ("run_id", Some(r.run_id.as_str())),
         ("prompt", Some(r.prompt.as_str())),
         ("summary", r.summary.as_deref()),
-        ("commit", r.commit.as_deref()),
+        ("commit", r.unread_commit.as_deref()),
         ("transcript_path", Some(r.transcript_path.as_str())),
     ];
     if let Some((field, _)) = texts

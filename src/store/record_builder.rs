@@ -67,8 +67,12 @@ impl RecordBuilder {
         self
     }
 
+    /// A full id as the record's commit; other text as its unread commit.
     pub(crate) fn commit(mut self, commit: &str) -> Self {
-        self.0.commit = Some(commit.into());
+        match crate::git::Oid::parse_full(commit) {
+            Ok(oid) => self.0.commit = Some(oid),
+            Err(_) => self.0.unread_commit = Some(commit.into()),
+        }
         self
     }
 

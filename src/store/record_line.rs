@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::record::{RoleTokens, SessionRecord, SessionStatus, rfc3339};
+use crate::git::Oid;
 use crate::usage::{CostSource, Tokens, Usage};
 
 const MODEL_SOURCE: &str = "model_source";
@@ -116,6 +117,15 @@ impl From<RecordLine> for SessionRecord {
             },
             None => None,
         };
+        // NB: a commit that is not a full id is kept aside as written, never dropped: the
+        // record still reads, and writes back the same bytes.
+        let (commit, unread_commit) = match l.commit {
+            Some(c) => match Oid::parse_full(&c) {
+                Ok(oid) => (Some(oid), None),
+                Err(_) => (None, Some(c)),
+            },
+            None => (None, None),
+        };
         let t = l.tokens;
         SessionRecord {
             seq: l.seq,
@@ -125,7 +135,8 @@ impl From<RecordLine> for SessionRecord {
             ended_at: l.ended_at,
             status: l.status,
             summary: l.summary,
-            commit: l.commit,
+            commit,
+            unread_commit,
             usage: Usage {
                 tokens: Tokens {
                     input: t.input,
@@ -203,7 +214,7 @@ impl From<SessionRecord> for RecordLine {
             ended_at: r.ended_at,
             status: r.status,
             summary: r.summary,
-            commit: r.commit,
+            commit: r.commit.map(|c| c.to_string()).or(r.unread_commit),
             tokens: TokensLine {
                 input: t.input,
                 output: t.output,
@@ -246,6 +257,30 @@ mod tests {
         assert_eq!(r.usage.tokens.total(), 4330);
         assert_eq!(r.usage.price_table.as_deref(), Some("builtin-2026-11-01"));
         assert_eq!(r.to_line(), FULL);
+    }
+
+    #[test]
+    fn a_commit_is_an_id_and_one_that_is_not_stays_as_written() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        let line = FULL.replace(r#""commit":null"#, &format!(r#""commit":"{hex}""#));
+        let r = parse_record(&line).unwrap();
+        assert_eq!(r.commit.map(|c| c.to_string()).as_deref(), Some(hex));
+        assert_eq!(r.unread_commit, None);
+        assert_eq!(r.to_line(), line);
+        // Written before `record` checked ids: it reads (no commit), shows and writes back as
+        // it was, and the store's rules still refuse it.
+        for odd in [
+            "abc1234",
+            "0123456789ABCDEF0123456789ABCDEF01234567",
+            "null",
+        ] {
+            let line = FULL.replace(r#""commit":null"#, &format!(r#""commit":"{odd}""#));
+            let r = parse_record(&line).unwrap();
+            assert_eq!((r.commit, r.unread_commit.as_deref()), (None, Some(odd)));
+            assert_eq!(r.commit_text().as_deref(), Some(odd));
+            assert_eq!(r.to_line(), line);
+            assert!(crate::store::check_session(&r).is_err(), "{odd}");
+        }
     }
 
     #[test]

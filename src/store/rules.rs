@@ -85,7 +85,7 @@ pub(crate) fn check_session(r: &SessionRecord) -> Result<(), String> {
             super::rfc3339::format(&r.started_at)
         ));
     }
-    if let Some(c) = &r.commit
+    if let Some(c) = &r.unread_commit
         && !is_object_id(c)
     {
         return Err(format!(

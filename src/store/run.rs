@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::id::RunId;
 use super::record::{SessionRecord, rfc3339};
+use crate::git::{Oid, RefName};
 use crate::usage::Tokens;
 
 /// The schema of the run ref format this code writes.
@@ -21,34 +22,116 @@ pub(crate) const SCHEMA: u32 = 1;
 
 /// Immutable metadata of a run (`run.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RunMetaFile", into = "RunMetaFile")]
 pub struct RunMeta {
     pub schema: u32,
     pub id: RunId,
-    #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     /// The branch the run started from, when it started from one.
-    #[serde(default)]
     pub base_branch: Option<String>,
     /// The commit the run branch started at.
-    #[serde(default)]
-    pub base_commit: Option<String>,
+    pub base_commit: Option<Oid>,
+    /// A `base_commit` that is not a full commit id, as `run.json` has it: none in what
+    /// pitboss writes; a file from elsewhere (an import, an older version) may hold one, and
+    /// it still reads (with no base commit) and writes back (`export`) as it was.
+    pub unread_base_commit: Option<String>,
     /// The branch the run's code lands on, as a full ref name (`refs/heads/pitboss/<id>`;
     /// runs made before that name wrote the short `pitboss/grind/<id>`), when it has one.
-    #[serde(default)]
+    /// Kept as written (so `run.json` reads back the same); readers take it through
+    /// [`RunId::recorded_branch_ref`], which types it and checks it is this run's.
     pub branch: Option<String>,
     /// The agent backend, e.g. `claude`, `command`, `demo`.
-    #[serde(default)]
     pub agent: Option<String>,
-    #[serde(default)]
     pub rotation: Option<String>,
     /// Prompt name → digest of the prompt file the run started with.
-    #[serde(default)]
     pub prompts: BTreeMap<String, String>,
-    #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+/// `run.json` as written: [`RunMeta`] with its commit as text, in the file's field order.
+#[derive(Serialize, Deserialize)]
+struct RunMetaFile {
+    schema: u32,
+    id: RunId,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    base_branch: Option<String>,
+    #[serde(default)]
+    base_commit: Option<String>,
+    #[serde(default)]
+    branch: Option<String>,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(default)]
+    rotation: Option<String>,
+    #[serde(default)]
+    prompts: BTreeMap<String, String>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl From<RunMetaFile> for RunMeta {
+    fn from(f: RunMetaFile) -> RunMeta {
+        let (base_commit, unread_base_commit) = match f.base_commit {
+            Some(c) => match Oid::parse_full(&c) {
+                Ok(oid) => (Some(oid), None),
+                Err(_) => (None, Some(c)),
+            },
+            None => (None, None),
+        };
+        RunMeta {
+            schema: f.schema,
+            id: f.id,
+            created_at: f.created_at,
+            base_branch: f.base_branch,
+            base_commit,
+            unread_base_commit,
+            branch: f.branch,
+            agent: f.agent,
+            rotation: f.rotation,
+            prompts: f.prompts,
+            extra: f.extra,
+        }
+    }
+}
+
+impl From<RunMeta> for RunMetaFile {
+    fn from(m: RunMeta) -> RunMetaFile {
+        RunMetaFile {
+            schema: m.schema,
+            id: m.id,
+            created_at: m.created_at,
+            base_branch: m.base_branch,
+            base_commit: (m.base_commit.map(|c| c.to_string())).or(m.unread_base_commit),
+            branch: m.branch,
+            agent: m.agent,
+            rotation: m.rotation,
+            prompts: m.prompts,
+            extra: m.extra,
+        }
+    }
+}
+
 impl RunMeta {
+    /// The run's branch as a full ref name, when the branch it records is one of the two a run
+    /// of its id can have ([`RunId::recorded_branch_ref`]).
+    pub fn branch_ref(&self) -> Option<RefName> {
+        (self.branch.as_deref()).and_then(|b| self.id.recorded_branch_ref(b))
+    }
+
+    /// The recorded branch for showing: in full when it is the run's (an older run's short
+    /// `pitboss/grind/<id>` names the run ref to git), else as written.
+    pub fn branch_shown(&self) -> Option<String> {
+        (self.branch_ref().map(String::from)).or_else(|| self.branch.clone())
+    }
+
+    /// The base commit as `run.json` spells it, for showing: the id, or the text of an unread
+    /// one.
+    pub fn base_commit_text(&self) -> Option<String> {
+        (self.base_commit.map(|c| c.to_string())).or_else(|| self.unread_base_commit.clone())
+    }
+
     /// Metadata with only the required fields set (what `record --create` makes).
     pub fn minimal(id: RunId, created_at: DateTime<Utc>) -> RunMeta {
         RunMeta {
@@ -57,6 +140,7 @@ impl RunMeta {
             created_at,
             base_branch: None,
             base_commit: None,
+            unread_base_commit: None,
             branch: None,
             agent: None,
             rotation: None,
@@ -245,6 +329,31 @@ pub(crate) fn iteration_stop_text(sessions: u64, limit: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_json_reads_its_base_commit_as_an_id_and_keeps_one_that_is_not() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        let file = |base: &str| {
+            format!(
+                r#"{{"schema":1,"id":"r1","created_at":"2026-11-24T10:00:00Z","base_branch":"main","base_commit":{base},"branch":"refs/heads/pitboss/r1","agent":"demo","rotation":null,"prompts":{{}},"zzz_future":1}}"#
+            )
+        };
+        let good = file(&format!("\"{hex}\""));
+        let m: RunMeta = serde_json::from_str(&good).unwrap();
+        assert_eq!(m.base_commit.map(|c| c.to_string()).as_deref(), Some(hex));
+        assert_eq!(m.unread_base_commit, None);
+        assert_eq!(serde_json::to_string(&m).unwrap(), good);
+        for odd in ["\"abc1234\"", "\"\"", "null"] {
+            let text = file(odd);
+            let m: RunMeta = serde_json::from_str(&text).unwrap();
+            assert_eq!(m.base_commit, None, "{odd}");
+            assert_eq!(
+                m.base_commit_text().map(|t| format!("\"{t}\"")),
+                (odd != "null").then(|| odd.to_string())
+            );
+            assert_eq!(serde_json::to_string(&m).unwrap(), text, "{odd}");
+        }
+    }
 
     #[test]
     fn state_round_trips_and_keeps_unknown_status() {

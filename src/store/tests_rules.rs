@@ -96,7 +96,7 @@ fn appends_keep_the_rules() {
     assert!(bad(|r| r.seq = u64::MAX).contains("seq"));
     assert!(bad(|r| r.usage.cost_usd = -1.0).contains("cost_usd"));
     assert!(bad(|r| r.ended_at = t("2026-04-30T18:00:00Z")).contains("ended_at"));
-    assert!(bad(|r| r.commit = Some("not-a-sha".into())).contains("commit"));
+    assert!(bad(|r| r.unread_commit = Some("not-a-sha".into())).contains("commit"));
     let big_pad = "x".repeat((16 << 20) + 1);
     let mut s = session(rec("p", SessionStatus::Ok), b"", None);
     s.scratchpad = Some(&big_pad);

@@ -116,3 +116,71 @@ fn every_file_is_declared() {
         "files not declared as modules: {missing:?}"
     );
 }
+
+/// Whether the item after an attribute is an inline module (`mod tests {`), skipping the
+/// item's other attributes.
+fn opens_inline_module(after: &[&str]) -> bool {
+    after
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| !l.starts_with("#["))
+        .is_some_and(|l| l.starts_with("mod ") && l.ends_with('{'))
+}
+
+/// Git's branch namespaces (`refs/heads/`, `refs/remotes/`) are spelled in `src/git/` only:
+/// everything else builds and takes apart branch names through `git::BranchName` and
+/// `git::RefName`, so a short name cannot pass where a full one is meant. Comments may name
+/// them, and so may test code (a file's inline `#[cfg(test)] mod tests { … }` to its end, and the `tests.rs`,
+/// `tests_*.rs` and `*_tests.rs` files): a test that pins a ref's exact name has to spell it.
+#[test]
+fn git_ref_namespaces_are_spelled_only_in_git() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut files = 0;
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path != src.join("git") {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let test_file =
+                name == "tests.rs" || name.starts_with("tests_") || name.ends_with("_tests.rs");
+            if !name.ends_with(".rs") || test_file {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let code = line.trim_start();
+                if code == "#[cfg(test)]" && opens_inline_module(&lines[i + 1..]) {
+                    break;
+                }
+                if code.starts_with("//") {
+                    continue;
+                }
+                if ["refs/heads/", "refs/remotes/"]
+                    .iter()
+                    .any(|ns| code.contains(ns))
+                {
+                    found.push(format!("{}:{}: {code}", path.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        files > 100,
+        "only {files} source files found under {}",
+        src.display()
+    );
+    assert!(
+        found.is_empty(),
+        "git's ref namespaces spelled outside src/git/ (use git::BranchName / git::RefName):\n{}",
+        found.join("\n")
+    );
+}

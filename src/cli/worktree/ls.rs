@@ -28,7 +28,7 @@ struct Listed {
     #[serde(flatten)]
     info: SlotInfo,
     /// The branch checked out in it (`None`: detached, or the worktree is gone).
-    branch: Option<String>,
+    branch: Option<crate::git::BranchName>,
     /// Its slot in a parallel run (`None`: a sequential run's worktree, on the run branch).
     slot: Option<u32>,
 }
@@ -44,7 +44,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
                     .then(|| Repo::open(&info.path).ok()?.current_branch().ok()?)
                     .flatten();
                 let slot = match (&branch, &info.run) {
-                    (Some(b), Some(run)) => slot_of_branch(b, run),
+                    (Some(b), Some(run)) => slot_of_branch(b.as_str(), run),
                     _ => None,
                 };
                 Listed { info, branch, slot }

@@ -3,6 +3,7 @@
 //! when what it holds is on the run branch. A slot branch whose commits are not all on the run
 //! branch is kept, with a warning that names it: its work exists nowhere else.
 
+use crate::git::{BranchName, RefName};
 use crate::grind::context::Ctx;
 use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
@@ -17,8 +18,9 @@ pub(in crate::grind) fn remove_slots(
     let Some(tip) = ctx.repo.branch_tip(&ctx.branch)? else {
         return Ok(());
     };
-    let prefix = format!("refs/heads/{SLOT_BRANCH_PREFIX}{}/", ctx.run);
+    let prefix = BranchName::full_prefix(&format!("{SLOT_BRANCH_PREFIX}{}/", ctx.run));
     for (name, at) in ctx.repo.refs_with_prefix(&prefix)? {
+        let name = RefName::from_git(name);
         let Some(k) = name
             .strip_prefix(&prefix)
             .and_then(|k| k.parse::<u32>().ok())
@@ -34,9 +36,9 @@ pub(in crate::grind) fn remove_slots(
                 message: format!(
                     "slot branch {} holds commits that are not on the run branch; it is kept \
                      (`git log {}..{}` shows them)",
-                    name.trim_start_matches("refs/heads/"),
+                    name.short(),
                     ctx.branch,
-                    name.trim_start_matches("refs/heads/")
+                    name.short()
                 ),
             });
             continue;

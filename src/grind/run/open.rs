@@ -2,6 +2,7 @@
 //! its ref, after every check that can refuse it, so a run that cannot start writes nothing.
 
 use super::*;
+use crate::git::BranchName;
 use crate::grind::context::{Progress, Warned};
 
 /// Refuses before anything is written when the agent's program is not there, or (for agents
@@ -40,7 +41,7 @@ const VERSION_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// A run as the loop takes it up: new, or read back from its ref.
 pub(super) struct Opened {
     pub(super) run: RunId,
-    pub(super) branch: String,
+    pub(super) branch: BranchName,
     pub(super) slot: Slot,
     pub(super) budgets: Budgets,
     pub(super) progress: Progress,
@@ -66,8 +67,8 @@ pub(super) fn start(
     let branch = id.branch_name();
     let mut meta = RunMeta::minimal(id.clone(), now);
     meta.base_branch = base.branch.clone();
-    meta.base_commit = Some(base.commit.to_string());
-    meta.branch = Some(id.branch_ref());
+    meta.base_commit = Some(base.commit);
+    meta.branch = Some(id.branch_ref().into());
     meta.agent = Some(agent_name.to_string());
     meta.rotation = plan.rotation.name.clone();
     if let Some(s) = &req.started_with {
@@ -88,7 +89,7 @@ pub(super) fn start(
     }
     // The branch first: if it cannot be made, no run ref is left behind.
     if repo.branch_tip(&branch)?.is_some() {
-        return Err(GrindError::BranchExists(branch));
+        return Err(GrindError::BranchExists(branch.to_string()));
     }
     repo.create_branch(&branch, base.commit)?;
     store.create_run(meta)?;
@@ -129,7 +130,7 @@ pub(super) fn reopen(
     // start leaves the run ref as it was.
     let (branch, source) = reopen::check_branch(repo, store, &run)?;
     // The branch the run records, taken from a remote's copy when this clone lacks it.
-    crate::grind::branch::take_up(repo, store, id, &format!("refs/heads/{branch}"), &source)?;
+    crate::grind::branch::take_up(repo, store, id, &branch.ref_name(), &source)?;
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;

@@ -44,7 +44,7 @@ pub(super) fn finish(
     let summary = GrindSummary {
         run: ctx.run.clone(),
         run_ref: ctx.run.ref_name(),
-        branch: format!("refs/heads/{}", ctx.branch),
+        branch: ctx.branch.ref_name().to_string(),
         status,
         stop,
         sessions: mine.len() as u64,

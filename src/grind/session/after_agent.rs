@@ -20,7 +20,7 @@ use super::decide::{AgentRan, Facts, Rewound, SessionFacts, Verdict, Verify, dec
 use super::prepare::write_marker;
 use super::{Session, guard, hooks};
 use crate::agent::AgentOutcome;
-use crate::git::{Oid, WorktreeState};
+use crate::git::{BranchName, Oid, WorktreeState};
 use crate::grind::context::Ctx;
 use crate::grind::error::GrindError;
 use crate::grind::event::{GrindEvent, GrindObserver};
@@ -127,7 +127,7 @@ fn settle(
     // does not work on it: the dispatcher puts it back and charges the move.)
     if home && ctx.repo.branch_tip(&ctx.branch)?.is_none() {
         return Err(GrindError::BranchGone {
-            branch: ctx.branch.clone(),
+            branch: ctx.branch.to_string(),
         });
     }
     back_on_branch(ctx, &slot, &slot.branch, s.base)?;
@@ -278,11 +278,11 @@ fn leftovers_secret_patch(
 pub(super) fn back_on_branch(
     ctx: &Ctx,
     slot: &Slot,
-    branch: &str,
+    branch: &BranchName,
     base: Oid,
 ) -> Result<(), GrindError> {
     let wt = slot.repo();
-    if wt.current_branch()?.as_deref() == Some(branch) {
+    if wt.current_branch()?.as_ref() == Some(branch) {
         return Ok(());
     }
     let head = wt.worktree_state()?.head;
@@ -290,7 +290,7 @@ pub(super) fn back_on_branch(
         // A lost race (someone moved the run branch meanwhile) leaves it alone: the work
         // then shows as changes against it.
         ctx.repo.cas_ref(
-            &format!("refs/heads/{branch}"),
+            &branch.ref_name(),
             head,
             Some(base),
             &format!("pitboss: session work committed off the run branch ({head})"),

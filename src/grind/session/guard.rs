@@ -32,7 +32,7 @@ pub(in crate::grind) struct Moved {
 /// Puts the run branch back at `expected` when it is anywhere else (or gone), and says where it
 /// was. `Ok(None)`: it is where the queue left it.
 pub(in crate::grind) fn hold_branch(ctx: &Ctx, expected: Oid) -> Result<Option<Moved>, GrindError> {
-    let branch_ref = format!("refs/heads/{}", ctx.branch);
+    let branch_ref = ctx.branch.ref_name();
     // NB: a few tries, in case the mover is still at it; past them the run stops rather than
     // land onto a branch it cannot hold.
     for _ in 0..3 {
@@ -49,7 +49,7 @@ pub(in crate::grind) fn hold_branch(ctx: &Ctx, expected: Oid) -> Result<Option<M
         }
     }
     Err(GrindError::BranchUnheld {
-        branch: ctx.branch.clone(),
+        branch: ctx.branch.to_string(),
         tip: expected.to_string(),
     })
 }

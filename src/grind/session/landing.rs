@@ -265,7 +265,7 @@ impl Queued<'_, '_> {
         obs: &mut dyn GrindObserver,
     ) -> Result<(), GrindError> {
         let ctx = self.ctx;
-        let branch_ref = format!("refs/heads/{}", ctx.branch);
+        let branch_ref = ctx.branch.ref_name();
         for _ in 1..=CAS_ATTEMPTS {
             self.landing.onto = tip.to_string();
             let drivers = match ctx.plan.config.grind.landing_merge_drivers.as_deref() {
@@ -346,7 +346,7 @@ impl Queued<'_, '_> {
             .repo
             .branch_tip(&ctx.branch)?
             .ok_or_else(|| GrindError::BranchGone {
-                branch: ctx.branch.clone(),
+                branch: ctx.branch.to_string(),
             })?;
         let missing = ctx.repo.unproven(s.base, self.head, tip, after)?;
         if missing.is_empty() {
@@ -358,7 +358,7 @@ impl Queued<'_, '_> {
             });
             return Ok(());
         }
-        let branch_ref = format!("refs/heads/{}", ctx.branch);
+        let branch_ref = ctx.branch.ref_name();
         let msg = format!("pitboss: undo the unproven landing of session {}", s.seq());
         let _ = ctx.repo.cas_ref(&branch_ref, tip, Some(new), &msg)?;
         self.landing.result = LandingResult::Nothing;

@@ -94,7 +94,7 @@ fn reset_to_tip(ctx: &Ctx, slot: &Slot) -> Result<Oid, GrindError> {
         .repo
         .branch_tip(branch)?
         .ok_or_else(|| GrindError::BranchGone {
-            branch: branch.clone(),
+            branch: branch.to_string(),
         })?;
     let wt = slot.repo();
     // Sessions end clean, so this is usually a no-op; a status check is cheaper than a

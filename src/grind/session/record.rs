@@ -170,7 +170,8 @@ impl Ctx<'_> {
             ended_at,
             status,
             summary: summary.map(|s| printable(&self.redactor.redact(&s))),
-            commit: commit.map(|c| c.to_string()),
+            commit,
+            unread_commit: None,
             usage: Usage {
                 tokens,
                 cost_usd,

@@ -90,7 +90,7 @@ fn slot0_home(ctx: &Ctx, slot0: &Slot) -> Result<(), GrindError> {
         let wt = slot0.repo();
         let on_slot_branch = wt
             .current_branch()?
-            .is_some_and(|b| b.starts_with(SLOT_BRANCH_PREFIX));
+            .is_some_and(|b| b.as_str().starts_with(SLOT_BRANCH_PREFIX));
         if on_slot_branch {
             wt.attach_head(&ctx.branch)?;
             wt.reset_hard_clean(tip)?;
@@ -306,7 +306,7 @@ fn on_branch(ctx: &Ctx, seq: u64, commit: &str, tip: Option<Oid>) -> Result<bool
         .is_ancestor(c, tip)
         .map_err(|source| GrindError::RecoveryUnsure {
             seq,
-            branch: format!("refs/heads/{}", ctx.branch),
+            branch: ctx.branch.ref_name().to_string(),
             source,
         })
 }

@@ -20,11 +20,12 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{FetchOutcome, Remote, Result, ShareError};
-use crate::git::{CasOutcome, Identity, NetCommand, NetError, Oid, TreeMerge, parse_ls_remote};
-use crate::store::RunStore;
-use crate::store::id::{
-    LEGACY_RUN_BRANCH_PREFIX, RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName, RunId,
+use crate::git::{
+    BranchName, CasOutcome, Identity, NetCommand, NetError, Oid, RefName, TreeMerge,
+    parse_ls_remote,
 };
+use crate::store::RunStore;
+use crate::store::id::{RUN_BRANCH_PREFIX, RUN_REF_PREFIX, RemoteName, RunId};
 
 /// How often a branch is looked at again after losing a compare-and-swap.
 const MAX_RACES: u32 = 10;
@@ -103,7 +104,7 @@ impl BranchOutcome {
 pub struct FetchedBranch {
     pub run: RunId,
     /// The branch's full ref name.
-    pub branch: String,
+    pub branch: RefName,
     #[serde(flatten)]
     pub outcome: BranchOutcome,
 }
@@ -128,7 +129,7 @@ pub enum CodeMerge {
 
 /// What to do with a branch: move it (expecting `from`), or only report.
 pub(super) struct BranchStep {
-    pub branch: String,
+    pub branch: RefName,
     from: Option<Oid>,
     to: Option<Oid>,
     pub outcome: BranchOutcome,
@@ -140,14 +141,14 @@ impl RunStore<'_> {
     /// The full ref name of run `id`'s branch: the one it records, else (a run made by
     /// `record`, which records none) the first of its two possible names that exists here.
     /// `None` when there is none, or the run cannot be read.
-    pub fn run_branch_ref(&self, id: &RunId) -> Result<Option<String>> {
-        let recorded = match self.open_run(id) {
-            Ok(run) => run.meta.branch,
+    pub fn run_branch_ref(&self, id: &RunId) -> Result<Option<RefName>> {
+        let meta = match self.open_run(id) {
+            Ok(run) => run.meta,
             Err(e) if e.is_user_error() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if let Some(b) = recorded {
-            return Ok(id.recorded_branch_ref(&b));
+        if meta.branch.is_some() {
+            return Ok(meta.branch_ref());
         }
         for b in candidate_branch_refs(id) {
             if self.repo.ref_target(&b)?.is_some() {
@@ -159,7 +160,7 @@ impl RunStore<'_> {
 
     /// The branch of run `id` as far as `remote` goes: [`Self::run_branch_ref`], else (a run
     /// that records none and has no branch here) the first possible name the remote has.
-    fn branch_for_remote(&self, remote: &RemoteName, id: &RunId) -> Result<Option<String>> {
+    fn branch_for_remote(&self, remote: &RemoteName, id: &RunId) -> Result<Option<RefName>> {
         if let Some(b) = self.run_branch_ref(id)? {
             return Ok(Some(b));
         }
@@ -180,9 +181,8 @@ impl RunStore<'_> {
 
     /// Every remote's copy of a branch (`refs/heads/…`): the namespace and tip of each
     /// tracking ref of it.
-    pub fn branch_copies(&self, branch_ref: &str) -> Result<Vec<(RemoteName, Oid)>> {
-        let short = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
-        let suffix = format!("/heads/{short}");
+    pub fn branch_copies(&self, branch_ref: &RefName) -> Result<Vec<(RemoteName, Oid)>> {
+        let suffix = format!("/heads/{}", branch_ref.short());
         let prefix = crate::store::id::REMOTE_REF_PREFIX;
         Ok(self
             .repo
@@ -314,7 +314,7 @@ impl RunStore<'_> {
         &self,
         remote: &RemoteName,
         id: &RunId,
-        branch: &str,
+        branch: &RefName,
         ours: Oid,
         theirs: Oid,
         step: impl Fn(Option<Oid>, BranchOutcome) -> BranchStep,
@@ -448,11 +448,8 @@ pub(super) fn brings_code(outcome: &FetchOutcome) -> bool {
 }
 
 /// The branch names a run `id` can have, as full ref names.
-pub(crate) fn candidate_branch_refs(id: &RunId) -> [String; 2] {
-    [
-        id.branch_ref(),
-        format!("refs/heads/{LEGACY_RUN_BRANCH_PREFIX}{id}"),
-    ]
+pub(crate) fn candidate_branch_refs(id: &RunId) -> [RefName; 2] {
+    [id.branch_ref(), id.legacy_branch_ref()]
 }
 
 /// Why a history merge was not made: its records name code this repository lacks.
@@ -503,7 +500,9 @@ impl RunStore<'_> {
         if prune {
             for tracking in tracked.keys() {
                 let short = &tracking[prefix.len()..];
-                if !on_remote.contains_key(format!("refs/heads/{short}").as_str()) {
+                let listed = BranchName::new(short)
+                    .is_ok_and(|b| on_remote.contains_key(b.ref_name().as_str()));
+                if !listed {
                     self.repo.delete_ref(tracking)?;
                 }
             }
@@ -514,7 +513,7 @@ impl RunStore<'_> {
     /// A remote's run refs and run branches, from one `git ls-remote` (no objects fetched).
     pub(super) fn remote_refs_with_branches(&self, remote: &Remote) -> Result<RemoteRefs> {
         let runs = format!("{RUN_REF_PREFIX}*");
-        let branches = format!("refs/heads/{RUN_BRANCH_PREFIX}*");
+        let branches = BranchName::full_prefix(&format!("{RUN_BRANCH_PREFIX}*"));
         let cmd = NetCommand::ls_remote(&remote.target, &[&runs, &branches]);
         let out = self.repo.run_net(&cmd)?;
         if !out.success {

@@ -8,25 +8,24 @@
 
 use std::str::FromStr;
 
-use crate::git::{Oid, Result};
+use crate::git::{BranchName, Oid, RefName, Result};
 use crate::store::RunStore;
 use crate::store::id::BRANCH_TOMBSTONE_REF_PREFIX;
 
 /// `refs/pitboss-tombstones/heads/<short>` of a branch `refs/heads/<short>`.
-pub(crate) fn branch_tombstone_ref(branch_ref: &str) -> String {
-    let short = branch_ref.strip_prefix("refs/heads/").unwrap_or(branch_ref);
-    format!("{BRANCH_TOMBSTONE_REF_PREFIX}{short}")
+pub(crate) fn branch_tombstone_ref(branch_ref: &RefName) -> String {
+    format!("{BRANCH_TOMBSTONE_REF_PREFIX}{}", branch_ref.short())
 }
 
 /// The branch (`refs/heads/…`) a branch tombstone stands for; `None` for other refs.
-pub(crate) fn tombstoned_branch(name: &str) -> Option<String> {
+pub(crate) fn tombstoned_branch(name: &str) -> Option<RefName> {
     let short = name.strip_prefix(BRANCH_TOMBSTONE_REF_PREFIX)?;
-    Some(format!("refs/heads/{short}"))
+    Some(BranchName::new(short).ok()?.ref_name())
 }
 
 impl RunStore<'_> {
     /// Records that `branch` was deleted here at `tip` (`why`: what the deletion said).
-    pub(crate) fn tombstone_branch(&self, branch: &str, tip: Oid, why: &str) -> Result<()> {
+    pub(crate) fn tombstone_branch(&self, branch: &RefName, tip: Oid, why: &str) -> Result<()> {
         let text = format!(
             "branch {branch} deleted at {}\ntip {tip}\n{why}\n",
             crate::store::rfc3339::format(&self.clock.now()),
@@ -40,7 +39,7 @@ impl RunStore<'_> {
     }
 
     /// The tip `branch` had when it was deleted here, while its tombstone stands.
-    pub(crate) fn branch_tombstone(&self, branch: &str) -> Result<Option<Oid>> {
+    pub(crate) fn branch_tombstone(&self, branch: &RefName) -> Result<Option<Oid>> {
         let Some(blob) = self.repo.ref_target(&branch_tombstone_ref(branch))? else {
             return Ok(None);
         };
@@ -53,7 +52,7 @@ impl RunStore<'_> {
 
     /// What the deletion of `branch` here said (gc's verdict, e.g. `merged into main`), while
     /// its tombstone stands; empty when the tombstone says nothing past its tip.
-    pub(crate) fn branch_tombstone_why(&self, branch: &str) -> Result<Option<String>> {
+    pub(crate) fn branch_tombstone_why(&self, branch: &RefName) -> Result<Option<String>> {
         let Some(blob) = self.repo.ref_target(&branch_tombstone_ref(branch))? else {
             return Ok(None);
         };
@@ -63,7 +62,7 @@ impl RunStore<'_> {
     }
 
     /// Drops `branch`'s tombstone (the branch is here again); true when there was one.
-    pub(crate) fn clear_branch_tombstone(&self, branch: &str) -> Result<bool> {
+    pub(crate) fn clear_branch_tombstone(&self, branch: &RefName) -> Result<bool> {
         self.repo.delete_ref(&branch_tombstone_ref(branch))
     }
 }
@@ -74,9 +73,12 @@ mod tests {
 
     #[test]
     fn a_branch_tombstone_mirrors_the_branch_name() {
-        let t = branch_tombstone_ref("refs/heads/pitboss/r1");
+        let t = branch_tombstone_ref(&RefName::new("refs/heads/pitboss/r1").unwrap());
         assert_eq!(t, "refs/pitboss-tombstones/heads/pitboss/r1");
-        assert_eq!(tombstoned_branch(&t).unwrap(), "refs/heads/pitboss/r1");
+        assert_eq!(
+            tombstoned_branch(&t).unwrap().as_str(),
+            "refs/heads/pitboss/r1"
+        );
         assert!(tombstoned_branch("refs/pitboss-tombstones/grind/r1").is_none());
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::Result;
-use crate::git::Oid;
+use crate::git::{Oid, RefName};
 use crate::store::RunStore;
 use crate::store::id::RunId;
 
@@ -24,7 +24,7 @@ impl RunStore<'_> {
     pub fn branch_checkouts(
         &self,
         id: &RunId,
-        branch: &str,
+        branch: &RefName,
         lock_held_by_us: bool,
     ) -> Result<CheckedOut> {
         let slots_dir = crate::rundir::run_worktrees(self.repo.common_dir(), id);

@@ -11,7 +11,6 @@
 //! never make `fetch` move the user's own `pitboss/feature`.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 
 use super::Result;
 use crate::git::Oid;
@@ -28,10 +27,10 @@ impl RunStore<'_> {
             Err(e) if e.is_user_error() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let base = match run.meta.base_commit.as_deref().map(Oid::from_str) {
-            None => None,
-            Some(Ok(base)) => Some(base),
-            Some(Err(_)) => {
+        let base = match (run.meta.base_commit, &run.meta.unread_base_commit) {
+            (Some(base), _) => Some(base),
+            (None, None) => None,
+            (None, Some(_)) => {
                 return Ok(Some(format!(
                     "run {id} records a base commit that is not a commit id"
                 )));
@@ -56,18 +55,18 @@ impl RunStore<'_> {
         };
         let mut missing = Vec::new();
         for record in self.records(&run)? {
-            let Some(commit) = record.commit.as_deref() else {
+            let Some(commit) = record.commit_text() else {
                 continue;
             };
-            let contained = match Oid::from_str(commit) {
-                Err(_) => false,
-                Ok(c) => match &own {
+            let contained = match record.commit {
+                None => false,
+                Some(c) => match &own {
                     Some(own) => own.contains(&c),
                     None => self.repo.is_commit(c) && self.repo.is_ancestor(c, tip)?,
                 },
             };
             if !contained {
-                missing.push(format!("session {} ({})", record.seq, short(commit)));
+                missing.push(format!("session {} ({})", record.seq, short(&commit)));
             }
         }
         if missing.is_empty() {

@@ -108,7 +108,8 @@ impl Remote {
             None => {
                 let branch = repo.current_branch()?;
                 let config = |k: &str| repo.config_string(k).ok().flatten();
-                default_remote(&config, branch.as_deref(), &known).ok_or(ShareError::NoRemote)?
+                default_remote(&config, branch.as_ref().map(|b| b.as_str()), &known)
+                    .ok_or(ShareError::NoRemote)?
             }
         };
         if known.contains(&target) {

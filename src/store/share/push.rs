@@ -13,7 +13,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{Remote, Result, ShareError};
-use crate::git::{NetCommand, NetError, Oid, PushFlag, PushLine, Rejection, parse_push_porcelain};
+use crate::git::{
+    NetCommand, NetError, Oid, PushFlag, PushLine, RefName, Rejection, parse_push_porcelain,
+};
 use crate::store::id::{RUN_REF_PREFIX, RunId};
 use crate::store::{RunStore, StoreError};
 
@@ -387,7 +389,7 @@ impl RunStore<'_> {
         // push, not turned into a failure of it.
         let name = match r.kind {
             RefKind::Run => r.run.tracking_ref_name(&remote.name),
-            RefKind::Branch => remote.name.branch_tracking_ref(&r.refname),
+            RefKind::Branch => (remote.name).branch_tracking_ref(&RefName::from_git(&*r.refname)),
         };
         let msg = format!("pitboss: pushed to {}", remote.target);
         let mut result = self.repo.set_ref(&name, oid, &msg);
@@ -431,14 +433,14 @@ fn push_branch(
     refspecs: &mut Vec<String>,
     report: &mut PushReport,
     id: &RunId,
-    branch: String,
+    branch: RefName,
     tip: Oid,
 ) {
     refspecs.push(format!("{tip}:{branch}"));
     report.refs.push(PushedRef {
         run: id.clone(),
         kind: RefKind::Branch,
-        refname: branch,
+        refname: branch.into(),
         oid: tip.to_string(),
         sessions: None,
         recreated: false,
@@ -454,7 +456,7 @@ impl RunStore<'_> {
         &self,
         remote: &crate::store::RemoteName,
         id: &RunId,
-    ) -> Result<Option<(String, Oid, bool)>> {
+    ) -> Result<Option<(RefName, Oid, bool)>> {
         // Only runs grind made own `pitboss/<id>` branches (`code_fit.rs`): a run named like
         // the user's own branch does not publish it as its code.
         if !id.is_generated() {

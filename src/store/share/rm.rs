@@ -40,7 +40,7 @@ pub struct RmReport {
     /// The tombstone ref written, when the run was deleted here.
     pub tombstone: Option<String>,
     /// The run's branch, which `rm` leaves alone.
-    pub branch_kept: Option<String>,
+    pub branch_kept: Option<crate::git::RefName>,
 }
 
 impl RmReport {
@@ -273,7 +273,7 @@ impl RunStore<'_> {
             let branch = super::candidate_branch_refs(&id)
                 .into_iter()
                 .filter(|b| recorded.as_ref().is_none_or(|r| r == b))
-                .find_map(|b| branches.iter().find(|(n, _)| *n == b).cloned());
+                .find_map(|b| branches.iter().find(|(n, _)| *n == *b).cloned());
             let branch = match branch {
                 Some((name, btip)) => Some(RemoteBranch {
                     relation: self.relation(self.repo.ref_target(&name)?, btip)?,
