@@ -1,0 +1,126 @@
+//! `git pitboss rm <run> [--remote <remote>]`: delete a run here (and on a remote, leased on
+//! what we last saw there), leaving a tombstone so a later fetch does not bring it back.
+
+use std::io::Write;
+
+use clap::Args;
+
+use crate::cli::resolve::with_store;
+use crate::cli::share::remote::{resolve_remote, resolve_runs};
+use crate::cli::ui;
+use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::rundir::lock::{LockError, RunLock};
+use crate::store::StoreError;
+use crate::store::share::RemoteDeletion;
+
+/// Delete a run: its ref, reflog and tracking refs here, and with --remote on that remote.
+///
+/// The remote deletion is leased on the tip last fetched from that remote
+/// (--force-with-lease), so sessions pushed since are never deleted unseen; when the lease
+/// fails nothing is deleted. A tombstone (refs/pitboss-tombstones/grind/<id>) keeps `fetch`
+/// from bringing the run back; `fetch --include-deleted` does. The run's branch is kept.
+#[derive(Debug, Args)]
+pub(crate) struct RmArgs {
+    /// The run: a full id or a unique prefix.
+    run: String,
+    /// Delete it on this remote too (the default remote when no name is given, as for the
+    /// other commands).
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    remote: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
+    with_store(ctx, |store| {
+        let remote = match &args.remote {
+            Some(r) => Some(resolve_remote(
+                store,
+                Some(r.as_str()).filter(|r| !r.is_empty()),
+            )?),
+            None => None,
+        };
+        let id = match &remote {
+            Some(r) => resolve_runs(store, r, std::slice::from_ref(&args.run), false)?.remove(0),
+            None => store.resolve(&args.run)?,
+        };
+        // Held for the whole deletion: a grind cannot take the run up meanwhile, and one that
+        // holds it now would lose its session records (its next append finds no run).
+        let _lock = hold_run(store, &id)?;
+        let report = store.rm(&id, remote.as_ref()).map_err(|e| match e {
+            crate::store::share::ShareError::Store(StoreError::RunNotFound(_)) => {
+                CliError::from(StoreError::RunNotFound(id.to_string()))
+            }
+            e => CliError::from(e),
+        })?;
+        // The local copy of the run's start values goes with the run (it may hold a raw
+        // token); a rejected remote deletion deleted nothing, so it stays then.
+        if !report.remote_rejected() && !store.exists(&id)? {
+            let common = store.repo().common_dir();
+            crate::plan::started::forget_local(common, &id).map_err(|e| {
+                CliError::internal(anyhow::anyhow!(
+                    "could not delete {}: {e}",
+                    crate::plan::started::local_path(common, &id).display()
+                ))
+                .hint("delete that file by hand: it may hold a token from grind's command line")
+            })?;
+        }
+        if args.json {
+            let mut out = ui::stdout();
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+            out.flush()?;
+        } else {
+            match &report.remote {
+                Some(RemoteDeletion::Deleted { remote }) => {
+                    ctx.ui.status(&format!("deleted run {id} on {remote}"));
+                }
+                Some(RemoteDeletion::Rejected {
+                    remote, message, ..
+                }) => {
+                    ctx.ui.warn(&format!(
+                        "{remote} refused to delete run {id}: {message}; nothing was deleted"
+                    ));
+                    ctx.ui.status(&format!(
+                        "hint: `git pitboss fetch {remote} {id}` shows what is there now; then run rm again"
+                    ));
+                }
+                None => {}
+            }
+            if let Some(tip) = &report.local_tip {
+                ctx.ui.status(&format!("deleted run {id} here (was {tip})"));
+                ctx.ui.status(&format!(
+                    "hint: until `git gc` prunes it, `git update-ref {} {tip}` restores it",
+                    id.ref_name()
+                ));
+            }
+            if let Some(b) = &report.branch_kept {
+                let short = b.strip_prefix("refs/heads/").unwrap_or(b);
+                ctx.ui.status(&format!(
+                    "branch {b} is kept (`git branch -D {short}` deletes it)"
+                ));
+            }
+        }
+        Ok(if report.remote_rejected() {
+            ExitStatus::Failed
+        } else {
+            ExitStatus::Success
+        })
+    })
+}
+
+/// The run's grind lock, or a refusal naming the grind that holds it.
+fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> CliResult<RunLock> {
+    RunLock::acquire(store.repo().common_dir(), id.as_str(), std::process::id()).map_err(
+        |e| match e {
+            LockError::Held { pid, .. } => CliError::user(anyhow::anyhow!(
+                "run {id} is being ground right now by process {pid}; nothing was deleted"
+            ))
+            .hint(format!(
+                "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
+            )),
+            e @ LockError::Io { .. } => e.into(),
+        },
+    )
+}
