@@ -19,7 +19,8 @@ use crate::git::Repo;
 use crate::grind::error::Refusal;
 use crate::grind::reopen::check_branch;
 use crate::grind::resume::{ResumePoint, resume_point};
-use crate::plan::budget::{Decision, Spent, StopReason};
+use crate::plan::at_start::{self, BudgetsAtStart, Standing};
+use crate::plan::budget::Spent;
 use crate::plan::{self, PlanRequest};
 use crate::store::{Run, RunId, RunStore};
 
@@ -211,8 +212,8 @@ struct Preview {
     state: serde_json::Value,
 }
 
-/// Asks the scheduler for its next picks (at most `PREVIEW_PICKS`, and no more than the
-/// iteration budget allows), noting a problem when no prompt can run again.
+/// The scheduler's next picks ([`at_start::preview`]), noting a problem when no prompt can run
+/// again.
 fn preview_picks(
     plan: &plan::Plan,
     resume: Option<&ResumePoint>,
@@ -220,22 +221,12 @@ fn preview_picks(
     spent: &Spent,
     found: &mut Findings,
 ) -> Preview {
-    // The preview stops where the iteration budget would stop the run.
-    let iterations_left = plan
-        .budgets
-        .max_iterations
-        .value
-        .map(|m| m.saturating_sub(spent.iterations));
-    let preview = iterations_left.map_or(PREVIEW_PICKS, |n| PREVIEW_PICKS.min(n as usize));
     let state = resume.map(|r| r.scheduler.clone()).unwrap_or_default();
-    let (picks, exhausted) = match plan.scheduler(state.clone()) {
-        Ok(s) => (s.preview(preview), s.is_exhausted()),
-        Err(e) => {
-            found.problems.push(e.to_string());
-            (Vec::new(), false)
-        }
-    };
-    if exhausted {
+    let p = at_start::preview(plan, state.clone(), spent, PREVIEW_PICKS);
+    if let Some(e) = p.error {
+        found.problems.push(e.to_string());
+    }
+    if p.exhausted {
         found
             .problems
             .push("no prompt can run again: every prompt has reached its max_runs".into());
@@ -246,8 +237,8 @@ fn preview_picks(
         }
     }
     Preview {
-        picks,
-        iterations_left,
+        picks: p.picks,
+        iterations_left: p.iterations_left,
         state: state.to_json(),
     }
 }
@@ -262,67 +253,39 @@ struct BudgetsNow<'a> {
     now: chrono::DateTime<chrono::Utc>,
 }
 
-/// What the budgets say before a first session.
-struct BudgetCheck {
-    /// The budget already spent, if one is.
-    stop: Option<StopReason>,
-    /// The plan's warnings, the budget warnings a resumed run would give at its first check,
-    /// and what a resume would do with uncommitted changes.
-    warnings: Vec<String>,
-    /// Each prompt's session time limit for a session starting now.
-    session_limits: Vec<Option<u64>>,
-}
-
-/// Checks the budgets as a run starting (or resuming) now would, noting a problem when one is
-/// already spent.
+/// The budgets as a run starting (or resuming) now would see them ([`at_start`], as the real
+/// run checks them), noting a problem when one is already spent; with the plan's warnings and
+/// what a resume would do with uncommitted changes.
 fn check_budgets(
     at: &BudgetsNow<'_>,
     repo: &Repo,
     paths: &Paths,
     found: &mut Findings,
-) -> BudgetCheck {
-    let (plan, now) = (at.plan, at.now);
-    let started = at.resume.map_or(now, |r| r.started_at);
-    let budgets = plan.budgets(started);
-    let stop = match budgets.check(at.spent, now) {
-        Decision::Continue => None,
-        Decision::Stop(reason) => {
-            found
-                .problems
-                .push(format!("a budget is already spent: {reason}"));
-            if let Some(run) = at.resume_id {
-                found.hints.push(refusal_hint(&Refusal::BudgetSpent {
-                    run: run.clone(),
-                    reason: reason.clone(),
-                }));
-            }
-            Some(reason)
-        }
+) -> BudgetsAtStart {
+    let standing = Standing {
+        started_at: at.resume.map_or(at.now, |r| r.started_at),
+        spent: at.spent,
+        fired: at.resume.map(|r| &r.budget_state),
     };
-    // The 80% warnings a resumed run would give at its first check.
-    let mut warnings: Vec<String> = plan.warnings.iter().map(|p| paths.bare(p)).collect();
-    if let Some(r) = at.resume {
-        let mut fired = r.budget_state.clone();
-        let due = budgets.warnings(at.spent, now, &mut fired);
-        warnings.extend(due.into_iter().map(|w| w.message));
+    let mut b = at_start::budgets_at_start(at.plan, standing, at.now);
+    if let Some(reason) = &b.stop {
+        found
+            .problems
+            .push(format!("a budget is already spent: {reason}"));
+        if let Some(run) = at.resume_id {
+            found.hints.push(refusal_hint(&Refusal::BudgetSpent {
+                run: run.clone(),
+                reason: reason.clone(),
+            }));
+        }
     }
+    let mut warnings: Vec<String> = at.plan.warnings.iter().map(|p| paths.bare(p)).collect();
+    warnings.append(&mut b.warnings);
     if let Some(w) = at.resume_id.and_then(|id| kept_changes(repo, id)) {
         warnings.push(w);
     }
-    let session_limits: Vec<Option<u64>> = plan
-        .prompts
-        .iter()
-        .map(|p| {
-            budgets
-                .session_limit(&p.session_budget(), now)
-                .map(|d| d.as_secs())
-        })
-        .collect();
-    BudgetCheck {
-        stop,
-        warnings,
-        session_limits,
-    }
+    b.warnings = warnings;
+    b
 }
 
 /// Prints the report (unless `--quiet`) and the verdict; exit 0 when ready, 4 otherwise.

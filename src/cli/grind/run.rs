@@ -17,7 +17,8 @@ use crate::grind::reopen;
 use crate::grind::request::{GrindControls, GrindRequest};
 use crate::grind::run::grind;
 use crate::grind::summary::{GrindSummary, StopCause};
-use crate::plan::budget::StopReason;
+use crate::plan::at_start::{self, Standing};
+use crate::plan::budget::{Spent, StopReason};
 use crate::plan::started::StartedWith;
 use crate::plan::{self, PlanRequest};
 use crate::store::{RunId, RunStore};
@@ -154,12 +155,15 @@ fn refuse_unstartable(
     };
     let mut problems = super::preflight::problems(repo, plan, base);
     // A new run that could not start a single session (`--until` closer than
-    // min_session_seconds) is refused, as the dry run does, rather than made and stopped.
-    if new_run
-        && let crate::plan::budget::Decision::Stop(reason) = plan
-            .budgets(ctx.clock.now())
-            .check(&Default::default(), ctx.clock.now())
-    {
+    // min_session_seconds) is refused, as the dry run does, rather than made and stopped. (A
+    // resumed run's budgets are checked by the engine as it takes the run up.)
+    let now = ctx.clock.now();
+    let fresh = Standing {
+        started_at: now,
+        spent: &Spent::default(),
+        fired: None,
+    };
+    if new_run && let Some(reason) = at_start::budgets_at_start(plan, fresh, now).stop {
         problems.push((
             format!("a budget is already spent: {reason}"),
             "give a later --until, or lower [grind.budgets] min_session_seconds".to_string(),
