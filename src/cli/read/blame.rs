@@ -11,8 +11,8 @@ use clap::Args;
 use crate::cli::resolve::with_store;
 use crate::cli::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
-use crate::provenance::blame::{BlameOptions, SessionRef};
-use crate::provenance::{BlameLine, Index, IndexOptions, blame};
+use crate::provenance::blame::SessionRef;
+use crate::provenance::{self, BlameLine, BlameRequest};
 
 /// Blame a file, naming the pitboss session that wrote each line.
 #[derive(Debug, Args)]
@@ -31,51 +31,36 @@ pub(crate) struct BlameArgs {
     json: bool,
 }
 
-/// git blame's arguments for a file, a revision and line ranges.
-pub(super) fn git_args(rev: Option<&str>, file: &str, ranges: &[String]) -> Vec<String> {
-    let mut a = Vec::new();
-    for r in ranges {
-        a.push("-L".to_string());
-        a.push(r.clone());
-    }
-    if let Some(rev) = rev {
-        a.push(rev.to_string());
-    }
-    a.push("--".into());
-    a.push(file.to_string());
-    a
-}
-
 pub(crate) fn cmd_blame(ctx: &Ctx, args: BlameArgs) -> CliResult {
     let (rev, file) = match args.args.as_slice() {
         [file] => (None, file.as_str()),
         [rev, file] => (Some(rev.as_str()), file.as_str()),
         _ => unreachable!("clap takes one or two values"),
     };
-    let git = git_args(rev, file, &args.lines);
     with_store(ctx, |store| {
-        let opts = IndexOptions {
-            remote_runs: args.remote_runs,
-            no_cache: false,
-        };
-        let mut index = Index::load(store, &opts)?;
-        let o = BlameOptions {
-            args: &git,
+        let req = BlameRequest {
             rev,
+            file,
+            ranges: &args.lines,
             remote_runs: args.remote_runs,
         };
-        let lines = blame::blame(store.repo(), &mut index, &o)?;
-        index.save();
+        let lines = provenance::blame_file(store, req)?;
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &lines)?;
-            writeln!(out)?;
+            render_json(&mut out, &lines)?;
         } else {
-            print_lines(&mut out, &lines)?;
+            render_text(&mut out, &lines)?;
         }
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// `blame --json`: one object per line of the file.
+fn render_json(out: &mut impl Write, lines: &[BlameLine]) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, lines)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 fn label(l: &BlameLine) -> String {
@@ -109,7 +94,8 @@ pub(super) fn candidates_text(c: &[SessionRef]) -> String {
     }
 }
 
-fn print_lines(out: &mut impl Write, lines: &[BlameLine]) -> std::io::Result<()> {
+/// `blame`: git blame's columns, with the session (or the candidates) after the commit.
+fn render_text(out: &mut impl Write, lines: &[BlameLine]) -> std::io::Result<()> {
     let width = lines
         .iter()
         .map(|l| label(l).chars().count())

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::cli::resolve::{duration, money, with_store};
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::provenance::{Group, GroupBy, Index, IndexOptions, StatsOptions, Target, reach, stats};
+use crate::provenance::{self, Group, GroupBy, StatsOptions, StatsReport, Target};
 
 /// Show what the spend bought: sessions, cost, and the work that reached the target.
 ///
@@ -71,50 +71,47 @@ pub(crate) fn cmd_stats(ctx: &Ctx, args: StatsArgs) -> CliResult {
         for r in &args.runs {
             runs.push(store.resolve(r)?.to_string());
         }
-        let opts = IndexOptions {
-            remote_runs: args.remote_runs,
-            no_cache: false,
-        };
-        let mut index = Index::load(store, &opts)?;
         let target = match &args.target {
             Some(t) => Target::Rev(t.clone()),
             None => Target::BaseBranch,
         };
-        let verdicts = reach::judge(store.repo(), &mut index, &target, args.remote_runs)?;
-        index.save();
-        let report = stats::compute(
-            &index,
-            &verdicts,
-            &StatsOptions {
-                by: match args.by {
-                    By::Prompt => GroupBy::Prompt,
-                    By::Agent => GroupBy::Agent,
-                    By::Model => GroupBy::Model,
-                    By::Run => GroupBy::Run,
-                    By::Day => GroupBy::Day,
-                },
-                since,
-                runs,
-                remote_runs: args.remote_runs,
+        let opts = StatsOptions {
+            by: match args.by {
+                By::Prompt => GroupBy::Prompt,
+                By::Agent => GroupBy::Agent,
+                By::Model => GroupBy::Model,
+                By::Run => GroupBy::Run,
+                By::Day => GroupBy::Day,
             },
-        );
+            since,
+            runs,
+            remote_runs: args.remote_runs,
+        };
+        let report = provenance::stats_of(store, &target, &opts)?;
         let mut out = ui::stdout();
         if args.json {
-            let v = serde_json::json!({
-                "target": args.target,
-                "by": report.by,
-                "runs": report.runs,
-                "groups": report.groups,
-                "total": report.total,
-            });
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+            render_json(&mut out, &report, args.target.as_deref())?;
         } else {
-            print_table(&mut out, &report, args.target.as_deref())?;
+            render_text(&mut out, &report, args.target.as_deref())?;
         }
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// `stats --json`: the target asked for (`null`: each run's base branch), the grouping, and
+/// the figures.
+fn render_json(out: &mut impl Write, report: &StatsReport, target: Option<&str>) -> CliResult<()> {
+    let v = serde_json::json!({
+        "target": target,
+        "by": report.by,
+        "runs": report.runs,
+        "groups": report.groups,
+        "total": report.total,
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 fn pct(n: u64, of: u64) -> String {
@@ -172,11 +169,7 @@ fn row(g: &Group) -> Vec<String> {
     ]
 }
 
-fn print_table(
-    out: &mut impl Write,
-    r: &crate::provenance::StatsReport,
-    target: Option<&str>,
-) -> std::io::Result<()> {
+fn render_text(out: &mut impl Write, r: &StatsReport, target: Option<&str>) -> std::io::Result<()> {
     if r.total.sessions == 0 {
         writeln!(out, "No sessions recorded yet.")?;
         return Ok(());

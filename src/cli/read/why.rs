@@ -8,13 +8,12 @@ use std::io::Write;
 use anyhow::anyhow;
 use clap::Args;
 
-use super::blame::git_args;
 use crate::agent::readable::{self, Backend};
 use crate::cli::resolve::{money, with_store};
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::git::Oid;
-use crate::provenance::{Index, IndexOptions, ProvenanceError, blame};
+use crate::provenance::{self, BlameRequest, blame};
 use crate::store::{Run, RunId, RunStore, SessionRecord};
 
 /// Lines of transcript shown either side of the one that wrote the file.
@@ -71,47 +70,20 @@ pub(crate) fn cmd_why(ctx: &Ctx, args: WhyArgs) -> CliResult {
     })
 }
 
-/// Blames `file` at `line` (in the work tree, or at `--rev`) and maps its commit to a session;
-/// a line past the end of the file is `NoSuchLine`, naming how many lines the file has.
+/// Blames `file` at `line` (in the work tree, or at `--rev`) and maps its commit to a session.
 fn blame_one_line(
     store: &RunStore<'_>,
     args: &WhyArgs,
     file: &str,
     line: usize,
 ) -> CliResult<blame::BlameLine> {
-    let range = format!("{line},{line}");
-    let git = git_args(args.rev.as_deref(), file, std::slice::from_ref(&range));
-    let opts = IndexOptions {
-        remote_runs: args.remote_runs,
-        no_cache: false,
-    };
-    let mut index = Index::load(store, &opts)?;
-    let o = blame::BlameOptions {
-        args: &git,
+    let req = BlameRequest {
         rev: args.rev.as_deref(),
+        file,
+        ranges: &[],
         remote_runs: args.remote_runs,
     };
-    let lines = blame::blame(store.repo(), &mut index, &o).map_err(|e| match e {
-        ProvenanceError::Blame(m) if m.contains("has only") => {
-            CliError::from(ProvenanceError::NoSuchLine {
-                file: file.to_string(),
-                line,
-                lines: m
-                    .split_whitespace()
-                    .find_map(|w| w.parse().ok())
-                    .unwrap_or(0),
-            })
-        }
-        e => CliError::from(e),
-    })?;
-    index.save();
-    lines.into_iter().next().ok_or_else(|| {
-        CliError::from(ProvenanceError::NoSuchLine {
-            file: file.to_string(),
-            line,
-            lines: 0,
-        })
-    })
+    Ok(provenance::blame_line(store, req, line)?)
 }
 
 /// `why --json` for a line no session is known to have written: its commit, its text and the
