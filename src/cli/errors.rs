@@ -15,6 +15,7 @@ use crate::grind::error::{GrindError, Refusal};
 use crate::grind::resume::ResumeError;
 use crate::plan::budget::StopReason;
 use crate::provenance::ProvenanceError;
+use crate::report::ReportError;
 use crate::rundir::lock::LockError;
 use crate::store::dir_read::DirFileError;
 use crate::store::layout::LayoutError;
@@ -296,6 +297,17 @@ fn provenance_class(e: &ProvenanceError) -> Class {
         ProvenanceError::Blame(_) | ProvenanceError::NoSuchLine { .. } => Class::user().hint(
             "check the file name, the line number and the revision (`git blame` takes the same)",
         ),
+    }
+}
+
+impl From<ReportError> for CliError {
+    fn from(e: ReportError) -> Self {
+        let class = match &e {
+            ReportError::Store(s) => store_class(s),
+            ReportError::Provenance(p) => provenance_class(p),
+            ReportError::Chart { .. } | ReportError::Template(_) => Class::internal(),
+        };
+        class.error(e)
     }
 }
 

@@ -1,7 +1,6 @@
 //! `git pitboss report [<run>…] --html FILE`: one self-contained HTML page about runs, to open
 //! locally or attach to an issue. (The dry-run report is `cli/grind/dry_report.rs`.)
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,9 +9,9 @@ use clap::Args;
 
 use crate::cli::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::provenance::{GroupBy, Index, IndexOptions, StatsOptions, Target, reach, stats};
-use crate::report::{self, ReportOptions, RunInput};
-use crate::store::{Run, SessionRecord};
+use crate::report::load::Page;
+use crate::report::{self, ReportOptions};
+use crate::store::Run;
 
 /// Write a self-contained HTML report of runs: summary, charts, yield per prompt, and every
 /// session with its readable transcript.
@@ -60,13 +59,6 @@ fn chosen_runs(store: &crate::store::RunStore<'_>, names: &[String]) -> Result<V
     Ok(runs)
 }
 
-struct Loaded {
-    run: Run,
-    records: Vec<SessionRecord>,
-    transcripts: BTreeMap<u64, Vec<u8>>,
-    yields: Vec<crate::provenance::Group>,
-}
-
 pub(crate) fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
     let opts = ReportOptions {
         transcripts: args.transcripts,
@@ -75,62 +67,18 @@ pub(crate) fn cmd_html_report(ctx: &Ctx, args: HtmlReportArgs) -> CliResult {
     };
     let page = with_store(ctx, |store| {
         let runs = chosen_runs(store, &args.runs)?;
-        let mut index = Index::load(store, &IndexOptions::default())?;
-        let target = match &args.target {
-            Some(t) => Target::Rev(t.clone()),
-            None => Target::BaseBranch,
-        };
-        let verdicts = reach::judge(store.repo(), &mut index, &target, false)?;
-        index.save();
-        let mut loaded = Vec::new();
-        for mut run in runs {
-            // As `ls` and `show` say it: `interrupted` for a running run whose grind is gone.
-            let shown = super::interrupted::shown_status(store, &run.id, &run.state.status);
-            if shown != run.state.status {
-                run.state.stop_reason = Some(super::interrupted::resume_note(&run.id));
-                run.state.status = shown;
-            }
-            let records = store.records(&run)?;
-            let mut transcripts = BTreeMap::new();
-            for seq in report::wanted_transcripts(&records, &opts) {
-                if let Some(oid) = store.transcript_blob(&run, seq)? {
-                    let raw = store.with_blob(oid, <[u8]>::to_vec)?;
-                    transcripts.insert(seq, raw);
-                }
-            }
-            let yields = stats::compute(
-                &index,
-                &verdicts,
-                &StatsOptions {
-                    by: GroupBy::Prompt,
-                    runs: vec![run.id.to_string()],
-                    ..StatsOptions::default()
-                },
-            )
-            .groups;
-            loaded.push(Loaded {
-                run,
-                records,
-                transcripts,
-                yields,
-            });
-        }
-        let inputs: Vec<RunInput<'_>> = loaded
-            .iter()
-            .map(|l| RunInput {
-                meta: &l.run.meta,
-                state: &l.run.state,
-                records: &l.records,
-                transcripts: &l.transcripts,
-                yields: &l.yields,
-                target: args.target.as_deref(),
-            })
-            .collect();
-        let page = report::render(&inputs, &opts).map_err(CliError::internal)?;
-        let sessions: usize = loaded.iter().map(|l| l.records.len()).sum();
-        Ok((page, loaded.len(), sessions))
+        Ok(report::load::page(
+            store,
+            runs,
+            args.target.as_deref(),
+            &opts,
+        )?)
     })?;
-    let (page, runs, sessions) = page;
+    let Page {
+        html: page,
+        runs,
+        sessions,
+    } = page;
     write_page(&args.html, page.as_bytes())?;
     if args.html.as_os_str() != "-" {
         ctx.ui.status(&format!(

@@ -14,6 +14,7 @@ use crate::cli::resolve::with_store;
 use crate::cli::share::remote::resolve_remote;
 use crate::cli::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::rundir::interrupted;
 use crate::store::share::{Here, Relation};
 use crate::store::{DamagedRun, RunId, RunListing, RunStore, RunSummary};
 
@@ -73,7 +74,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
 fn load_listing(ctx: &Ctx, store: &RunStore<'_>) -> CliResult<RunListing> {
     let mut listing = store.list()?;
     for r in &mut listing.runs {
-        r.status = super::interrupted::shown_status(store, &r.id, &r.status);
+        r.status = interrupted::shown_status(store, &r.id, &r.status);
     }
     for bad in &listing.invalid {
         ctx.ui
@@ -186,11 +187,11 @@ fn render_damaged_rows(
 /// Under the table, on stderr: how to resume each interrupted run.
 fn note_interrupted(ctx: &Ctx, runs: &[RunSummary]) {
     for r in runs {
-        if r.status.as_str() == super::interrupted::INTERRUPTED {
+        if r.status.as_str() == interrupted::INTERRUPTED {
             ctx.ui.status(&format!(
                 "run {} was interrupted: {}",
                 r.id,
-                super::interrupted::resume_note(&r.id)
+                interrupted::resume_note(&r.id)
             ));
         }
     }

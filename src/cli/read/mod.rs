@@ -4,7 +4,6 @@
 
 pub(super) mod blame;
 pub(super) mod html_report;
-pub(super) mod interrupted;
 pub(super) mod log;
 pub(super) mod ls;
 pub(super) mod pretty;

@@ -10,6 +10,7 @@ use crate::cli::ledger;
 use crate::cli::resolve::{duration, open_run, with_store};
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::rundir::interrupted;
 use crate::store::{Run, RunStore, Seq, SessionRecord, rfc3339};
 
 /// Show a run, or one session of it.
@@ -40,12 +41,10 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         let mut out = ui::stdout();
         match args.seq {
             None => {
-                let interrupted = super::interrupted::is_interrupted(
-                    store.repo(),
-                    &run.id,
-                    &run.state.status,
-                    || run.meta.branch.is_some(),
-                );
+                let interrupted =
+                    interrupted::is_interrupted(store.repo(), &run.id, &run.state.status, || {
+                        run.meta.branch.is_some()
+                    });
                 if args.json {
                     render_run_json(&run, interrupted, &mut out)?;
                 } else {
@@ -94,8 +93,8 @@ fn render_run_text(run: &Run, interrupted: bool, out: &mut dyn Write) -> CliResu
         _ if interrupted => writeln!(
             out,
             "status    {} ({})",
-            super::interrupted::INTERRUPTED,
-            super::interrupted::resume_note(&run.id)
+            interrupted::INTERRUPTED,
+            interrupted::resume_note(&run.id)
         )?,
         Some(r) => writeln!(
             out,

@@ -1,7 +1,8 @@
 //! A run whose state says `running` while no grind holds its lock was interrupted: its grind
 //! died (killed, the machine went down) before it could record how it stopped. `ls` and
-//! `show` say `interrupted` for it, with the command that takes it up again, instead of a
-//! `running` that nothing is doing.
+//! `show` and `report --html` say `interrupted` for it, with the command that takes it up
+//! again, instead of a `running` that nothing is doing. The judgment lives here, beside the
+//! lock it reads, so every view judges alike without importing the engine.
 
 use crate::git::Repo;
 use crate::rundir::lock::RunLock;
