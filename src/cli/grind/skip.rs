@@ -7,6 +7,7 @@ use clap::Args;
 use crate::cli::resolve::{open_run, with_store};
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::rundir::skip_target::request_skip;
+use crate::watch::control::newest_running;
 
 /// Skip a running session of a grind (it is recorded as `skipped`; the run goes on).
 #[derive(Debug, Args)]
@@ -22,17 +23,10 @@ pub(crate) fn cmd_skip(ctx: &Ctx, args: SkipArgs) -> CliResult {
     with_store(ctx, |store| {
         let id = match &args.run {
             Some(r) => open_run(store, r)?.id,
-            None => store
-                .list()?
-                .runs
-                .into_iter()
-                .filter(|r| r.status.as_str() == "running")
-                .max_by_key(|r| (r.last_activity, r.id.clone()))
-                .map(|r| r.id)
-                .ok_or_else(|| {
-                    CliError::user(anyhow::anyhow!("no run is running"))
-                        .hint("`git pitboss ls` lists runs and their status")
-                })?,
+            None => newest_running(store)?.ok_or_else(|| {
+                CliError::user(anyhow::anyhow!("no run is running"))
+                    .hint("`git pitboss ls` lists runs and their status")
+            })?,
         };
         let skipped = request_skip(store.repo(), &id, args.seq)?;
         let what = match &skipped.session {

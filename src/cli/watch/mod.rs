@@ -71,22 +71,14 @@ pub(crate) fn cmd_watch(ctx: &Ctx, args: WatchArgs) -> CliResult {
     })
 }
 
-/// The newest run that a live grind holds here.
+/// The newest run that a live grind holds here ([`control::newest_live`]).
 fn newest_running(store: &RunStore<'_>) -> CliResult<RunId> {
-    let common = store.repo().common_dir();
-    store
-        .list()
-        ?
-        .runs
-        .into_iter()
-        .filter(|r| r.status.as_str() == "running")
-        .filter(|r| RunLock::holder(common, r.id.as_str()).is_some())
-        .max_by_key(|r| (r.last_activity, r.id.clone()))
-        .map(|r| r.id)
-        .ok_or_else(|| {
-            CliError::user(anyhow::anyhow!("no run is running here: no grind is going on in this repository"))
-                .hint("`git pitboss watch <run>` shows any run, finished or fetched; `git pitboss ls` lists them")
-        })
+    control::newest_live(store)?.ok_or_else(|| {
+        CliError::user(anyhow::anyhow!(
+            "no run is running here: no grind is going on in this repository"
+        ))
+        .hint("`git pitboss watch <run>` shows any run, finished or fetched; `git pitboss ls` lists them")
+    })
 }
 
 fn snapshot(ctx: &Ctx, src: Source<'_>, d: &Dashboard) -> CliResult {
