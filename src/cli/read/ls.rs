@@ -15,7 +15,7 @@ use crate::cli::share::remote::resolve_remote;
 use crate::cli::ui;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::rundir::interrupted;
-use crate::store::share::{Here, Relation};
+use crate::store::share::{Here, Relation, RemoteListing};
 use crate::store::{DamagedRun, RunId, RunListing, RunStore, RunSummary};
 
 /// List runs: id, status, sessions, cost, last activity.
@@ -270,48 +270,61 @@ fn ls_remote(ctx: &Ctx, store: &RunStore<'_>, remote: Option<&str>, json: bool) 
     }
     let mut out = ui::stdout();
     if json {
-        serde_json::to_writer_pretty(&mut out, &listing.runs)?;
-        writeln!(out)?;
+        render_remote_json(&listing, &mut out)?;
     } else if listing.runs.is_empty() {
         ctx.ui.status(&format!("{} has no runs", listing.remote));
     } else {
-        let w = listing
-            .runs
-            .iter()
-            .map(|r| r.id.as_str().len())
-            .max()
-            .unwrap_or(2);
-        let states: Vec<(String, String)> = listing
-            .runs
-            .iter()
-            .map(|r| {
-                let code = match &r.branch {
-                    Some(b) => match b.relation {
-                        Relation::Absent => format!("{}: not here", b.name),
-                        rel => format!("{}: {}", b.name, relation_text(rel, &listing.remote)),
-                    },
-                    None => "-".to_string(),
-                };
-                (relation_text(r.relation, &listing.remote), code)
-            })
-            .collect();
-        let sw = states.iter().map(|s| s.0.len()).max().unwrap_or(5).max(5);
-        writeln!(out, "{:<w$}  {:<7}  {:<sw$}  CODE", "ID", "HERE", "STATE")?;
-        for (r, (state, code)) in listing.runs.iter().zip(&states) {
-            let here = match r.here {
-                Here::Yes => "yes",
-                Here::No => "no",
-                Here::Deleted => "deleted",
-            };
-            writeln!(
-                out,
-                "{:<w$}  {here:<7}  {state:<sw$}  {code}",
-                r.id.as_str()
-            )?;
-        }
+        render_remote_table(&listing, &mut out)?;
     }
     out.flush()?;
     Ok(ExitStatus::Success)
+}
+
+/// `ls --remote --json`: the remote's runs as a JSON array.
+fn render_remote_json(listing: &RemoteListing, out: &mut dyn Write) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, &listing.runs)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `ls --remote`: the remote's runs as a table: whether this repository has each, and how its
+/// run and code branch compare.
+fn render_remote_table(listing: &RemoteListing, out: &mut dyn Write) -> CliResult<()> {
+    let w = listing
+        .runs
+        .iter()
+        .map(|r| r.id.as_str().len())
+        .max()
+        .unwrap_or(2);
+    let states: Vec<(String, String)> = listing
+        .runs
+        .iter()
+        .map(|r| {
+            let code = match &r.branch {
+                Some(b) => match b.relation {
+                    Relation::Absent => format!("{}: not here", b.name),
+                    rel => format!("{}: {}", b.name, relation_text(rel, &listing.remote)),
+                },
+                None => "-".to_string(),
+            };
+            (relation_text(r.relation, &listing.remote), code)
+        })
+        .collect();
+    let sw = states.iter().map(|s| s.0.len()).max().unwrap_or(5).max(5);
+    writeln!(out, "{:<w$}  {:<7}  {:<sw$}  CODE", "ID", "HERE", "STATE")?;
+    for (r, (state, code)) in listing.runs.iter().zip(&states) {
+        let here = match r.here {
+            Here::Yes => "yes",
+            Here::No => "no",
+            Here::Deleted => "deleted",
+        };
+        writeln!(
+            out,
+            "{:<w$}  {here:<7}  {state:<sw$}  {code}",
+            r.id.as_str()
+        )?;
+    }
+    Ok(())
 }
 
 /// A run's or branch's state against a remote's copy, in words.

@@ -13,7 +13,7 @@ use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::provenance::Reach;
 use crate::provenance::digest::{self, GITHUB_BODY_LIMIT};
-use crate::provenance::review::{Review, ReviewSession, review};
+use crate::provenance::review::{BranchGone, Review, ReviewSession, review};
 
 /// Review what a run did: its diff stat, sessions, unlanded work and totals.
 ///
@@ -39,16 +39,28 @@ pub(crate) fn cmd_review(ctx: &Ctx, args: ReviewArgs) -> CliResult {
         let r = review(store, &run).map_err(CliError::from)?;
         let mut out = ui::stdout();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &r).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            render_json(&mut out, &r)?;
         } else if args.md {
-            write!(out, "{}", digest_of(&r)?)?;
+            render_md(&mut out, &r)?;
         } else {
-            print_review(ctx, &mut out, &r)?;
+            render_text(ctx, &mut out, &r)?;
         }
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// `review --json`: the review's facts.
+fn render_json(out: &mut impl Write, r: &Review) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, r).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `review --md`: the digest `pr` puts in the pull request.
+fn render_md(out: &mut impl Write, r: &Review) -> CliResult<()> {
+    write!(out, "{}", digest_of(r)?)?;
+    Ok(())
 }
 
 /// The digest, fitted to a pull request's body.
@@ -61,47 +73,35 @@ pub(crate) fn digest_of(r: &Review) -> CliResult<String> {
     })
 }
 
-/// Why there is no diff when the run branch is not here, from what the verdicts know: said
-/// "deleted after it landed" only when every session whose commits are here reached the base.
+/// Why there is no diff when the run branch is not here, from what the verdicts know
+/// ([`Review::branch_gone`]): said "deleted after it landed" only when every session whose
+/// commits are here reached the base.
 fn no_branch(r: &Review) -> String {
     let base = r.base_branch.as_deref().map_or("the base".into(), one_line);
-    let with_code = r.sessions.iter().filter(|s| s.landed).count();
-    let count = |want: &[Reach]| {
-        r.sessions
-            .iter()
-            .filter(|s| s.landed && want.contains(&s.reach))
-            .count()
-    };
-    // `unknown` and `no-target` are not "did not reach": the view cannot know.
-    let (no, unknown) = (
-        count(&[Reach::No]),
-        count(&[Reach::Unknown, Reach::NoTarget]),
-    );
     let lead = "no diff: the run branch is not here";
     let tail = "its sessions' commits are below";
-    if with_code == 0 {
-        format!("{lead}, nor its commits (not fetched: `git pitboss fetch` brings it)")
-    } else if no > 0 {
-        format!(
+    match r.branch_gone() {
+        BranchGone::NothingHere => {
+            format!("{lead}, nor its commits (not fetched: `git pitboss fetch` brings it)")
+        }
+        BranchGone::NotReached { no, with_code } => format!(
             "{lead}, and the work of {no} of its {with_code} session(s) with commits has not \
              reached {base} (a remote may have the branch: `git pitboss ls --remote`); {tail}"
-        )
-    } else if unknown > 0 {
-        format!(
+        ),
+        BranchGone::Unknown { unknown, with_code } => format!(
             "{lead}; whether the work of {unknown} of its {with_code} session(s) with commits \
              reached {base} is unknown; {tail}"
-        )
-    } else {
-        format!(
+        ),
+        BranchGone::Landed { with_code } => format!(
             "{lead} (deleted after it landed: the work of its {with_code} session(s) with \
              commits reached {base}); {tail}"
-        )
+        ),
     }
 }
 
 /// `review <run>`: the run's overview, its diff stat, its sessions, the work that did not land,
 /// then the totals.
-fn print_review(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<()> {
+fn render_text(ctx: &Ctx, out: &mut impl Write, r: &Review) -> std::io::Result<()> {
     print_header(out, r)?;
     writeln!(out)?;
     print_diffstat(out, r)?;

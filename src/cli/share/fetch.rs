@@ -66,14 +66,7 @@ pub(crate) fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
             reports.push(report);
         }
         if args.json {
-            let mut out = ui::stdout();
-            if args.all {
-                serde_json::to_writer_pretty(&mut out, &reports)
-            } else {
-                serde_json::to_writer_pretty(&mut out, &reports[0])
-            }?;
-            writeln!(out)?;
-            out.flush()?;
+            render_json(&reports, args.all)?;
         }
         Ok(if reports.iter().any(|r| r.any_failed()) {
             ExitStatus::Failed
@@ -81,4 +74,17 @@ pub(crate) fn cmd_fetch(ctx: &Ctx, args: FetchArgs) -> CliResult {
             ExitStatus::Success
         })
     })
+}
+
+/// `fetch --json`: the one remote's report, or with `--all` an array of every remote's.
+fn render_json(reports: &[FetchReport], all: bool) -> CliResult<()> {
+    let mut out = ui::stdout();
+    if all {
+        serde_json::to_writer_pretty(&mut out, reports)
+    } else {
+        serde_json::to_writer_pretty(&mut out, &reports[0])
+    }?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
 }

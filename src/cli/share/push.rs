@@ -9,7 +9,7 @@ use super::remote::{print_push, remote_and_runs, resolve_runs};
 use crate::cli::resolve::with_store;
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::store::share::PushOptions;
+use crate::store::share::{PushOptions, PushReport};
 
 /// Push runs to a remote (default: every run that changed since the last push or fetch).
 ///
@@ -53,10 +53,7 @@ pub(crate) fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
         };
         let report = store.push(&remote, &opts)?;
         if args.json {
-            let mut out = ui::stdout();
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-            out.flush()?;
+            render_json(&report)?;
         } else {
             print_push(ctx, &report)?;
         }
@@ -66,4 +63,13 @@ pub(crate) fn cmd_push(ctx: &Ctx, args: PushArgs) -> CliResult {
             ExitStatus::Success
         })
     })
+}
+
+/// `push --json`: the report as it is.
+fn render_json(report: &PushReport) -> CliResult<()> {
+    let mut out = ui::stdout();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
 }

@@ -50,15 +50,9 @@ pub(crate) fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
             },
         )?;
         if args.json {
-            let mut out = ui::stdout();
-            let v = serde_json::json!({ "fetch": fetched, "push": pushed });
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
-            out.flush()?;
+            render_json(&fetched, &pushed)?;
         } else {
-            let held = unmerged(&fetched);
-            print_push_except(ctx, &pushed, &held)?;
-            say_what_resolves(ctx, &fetched, &pushed, &held);
+            render_push_text(ctx, &fetched, &pushed)?;
         }
         Ok(if fetched.any_failed() || pushed.any_rejected() {
             ExitStatus::Failed
@@ -68,16 +62,23 @@ pub(crate) fn cmd_sync(ctx: &Ctx, args: SyncArgs) -> CliResult {
     })
 }
 
-/// The runs this sync fetched but could not merge: pushing them is rejected until they are.
-fn unmerged(fetched: &FetchReport) -> Vec<RunId> {
-    let runs = fetched.runs.iter().filter(|r| r.outcome.is_failure());
-    let branches = fetched.branches.iter().filter(|b| b.outcome.is_failure());
-    let mut held: Vec<RunId> = runs
-        .map(|r| r.run.clone())
-        .chain(branches.map(|b| b.run.clone()))
-        .collect();
-    held.dedup();
-    held
+/// `sync --json`: both reports, once both are done.
+fn render_json(fetched: &FetchReport, pushed: &PushReport) -> CliResult<()> {
+    let mut out = ui::stdout();
+    let v = serde_json::json!({ "fetch": fetched, "push": pushed });
+    serde_json::to_writer_pretty(&mut out, &v)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `sync`, after the fetch's lines (printed as soon as the fetch is done): the push's lines,
+/// leaving out the runs the fetch could not merge, and what resolves those.
+fn render_push_text(ctx: &Ctx, fetched: &FetchReport, pushed: &PushReport) -> CliResult<()> {
+    let held = fetched.unmerged();
+    print_push_except(ctx, pushed, &held)?;
+    say_what_resolves(ctx, fetched, pushed, &held);
+    Ok(())
 }
 
 /// The last word after a push that a failed merge rejected: what resolves it (not another sync,
