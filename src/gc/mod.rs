@@ -38,6 +38,7 @@ use crate::rundir::lock::LockError;
 use crate::store::{RunId, RunStatus, RunStore, StoreError};
 
 pub(crate) use apply::{GcEvent, apply};
+pub(crate) use code::state_means_landed;
 
 /// What kind of thing a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,9 +14,9 @@ use crate::cli::read::review::digest_of;
 use crate::cli::resolve::with_store;
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
+use crate::forge::remote::{self, BranchThereError};
 use crate::forge::{self, FORGE_KEY, ForgeError, ForgeRepo, PrRequest};
 use crate::git::Rejection;
-use crate::git::{NetCommand, Oid, parse_ls_remote};
 use crate::provenance::review::{Review, review};
 use crate::store::share::{PushOptions, PushOutcome, PushReport, RefKind, Remote};
 use crate::store::{PullRequest, Run, RunId, RunStore};
@@ -129,10 +129,10 @@ pub(crate) fn open_pr(
     let req = PrRequest {
         head: p.head.clone(),
         base: p.base.clone(),
-        title: opts
-            .title
-            .clone()
-            .unwrap_or_else(|| default_title(&p.run, &p.review)),
+        title: opts.title.clone().unwrap_or_else(|| {
+            let t = &p.review.totals;
+            remote::default_title(&p.run, t.sessions, t.landed)
+        }),
         body,
         draft: opts.draft,
     };
@@ -221,9 +221,7 @@ fn no_branch(store: &RunStore<'_>, run: &Run) -> Result<CliError, CliError> {
     };
     Ok(match tomb {
         Some((tip, why)) => {
-            // gc's verdict (`merged into main`, `reached main: same patches`; with `--pushed`,
-            // `pushed, not landed`): only the first two mean the work is on the target.
-            let landed = why.starts_with("merged into ") || why.starts_with("reached ");
+            let landed = crate::gc::state_means_landed(&why);
             let (after, already) = if landed {
                 (
                     " after its work reached the target",
@@ -258,7 +256,8 @@ fn say_already_open(ctx: &Ctx, id: &RunId, opts: &PrOptions, pr: &PullRequest) {
         "run {id} already has a pull request, which follows its branch: {}",
         pr.url
     ));
-    if let Some(unapplied) = unapplied(opts, pr) {
+    let title = opts.title.is_some();
+    if let Some(unapplied) = remote::unapplied(opts.base.as_deref(), title, opts.draft, pr) {
         ctx.ui.warn(&format!(
             "not applied to the open pull request: {unapplied} (they shape a new one); change it on the forge ({})",
             match pr.forge.as_str() {
@@ -318,21 +317,6 @@ fn record_opened(
         ));
     }
     Ok(())
-}
-
-/// The options given for a new pull request that the open one does not already have.
-fn unapplied(opts: &PrOptions, pr: &PullRequest) -> Option<String> {
-    let mut flags = Vec::new();
-    if let Some(b) = opts.base.as_deref().filter(|b| *b != pr.base) {
-        flags.push(format!("--base {b} (it targets {})", pr.base));
-    }
-    if opts.title.is_some() {
-        flags.push("--title".to_string());
-    }
-    if opts.draft && !pr.draft {
-        flags.push("--draft".to_string());
-    }
-    (!flags.is_empty()).then(|| flags.join(", "))
 }
 
 fn print_url(ctx: &Ctx, url: &str, stdout: bool) -> std::io::Result<()> {
@@ -413,62 +397,38 @@ fn rejected(remote: &Remote, id: &RunId, report: &PushReport) -> CliError {
     ))
 }
 
-/// Never a pull request for a branch the remote does not have: ask it.
+/// Never a pull request for a branch the remote does not have: ask it
+/// ([`remote::branch_there`]).
 fn check_on_remote(store: &RunStore<'_>, remote: &Remote, head_ref: &str) -> Result<(), CliError> {
-    let repo = store.repo();
-    let local = repo.ref_target(head_ref)?;
-    let cmd = NetCommand::ls_remote(&remote.target, &[head_ref]);
-    let out = repo
-        .run_net(&cmd)
-        .map_err(|e| CliError::from(crate::store::share::ShareError::Net(e)))?;
-    let theirs: Option<Oid> = parse_ls_remote(&out.stdout).ok().and_then(|refs| {
-        refs.into_iter()
-            .find(|(n, _)| n == head_ref)
-            .map(|(_, o)| o)
-    });
-    match theirs {
-        Some(t) if Some(t) == local => Ok(()),
-        found => Err(CliError::user(anyhow::anyhow!(
-            "{} does not have {head_ref} at {} after the push (it has {}): no pull request opened",
-            remote.target,
-            local.map_or("(none)".into(), |o| o.to_string()),
-            found.map_or("no such branch".into(), |o| o.to_string()),
-        ))
-        .hint(format!(
-            "check that `git ls-remote {} {head_ref}` shows the branch (a pushurl that differs \
-             from the url pushes elsewhere), then run the command again",
-            remote.target
-        ))),
+    let there = remote::branch_there(store, remote, head_ref).map_err(|e| match e {
+        BranchThereError::Git(g) => CliError::from(g),
+        BranchThereError::Net(n) => CliError::from(crate::store::share::ShareError::Net(n)),
+    })?;
+    if there.matches() {
+        return Ok(());
     }
+    Err(CliError::user(anyhow::anyhow!(
+        "{} does not have {head_ref} at {} after the push (it has {}): no pull request opened",
+        remote.target,
+        there.local.map_or("(none)".into(), |o| o.to_string()),
+        there
+            .theirs
+            .map_or("no such branch".into(), |o| o.to_string()),
+    ))
+    .hint(format!(
+        "check that `git ls-remote {} {head_ref}` shows the branch (a pushurl that differs \
+         from the url pushes elsewhere), then run the command again",
+        remote.target
+    )))
 }
 
-/// The forge of a remote, from `pitboss.forge` or its URL (or the `--repo` given for it).
+/// The forge of a remote ([`remote::forge_of`]), with what to do when it cannot be told.
 fn forge_of(
     store: &RunStore<'_>,
     remote: &Remote,
     given: Option<&str>,
 ) -> Result<Option<ForgeRepo>, CliError> {
-    let repo = store.repo();
-    let known = repo.remote_names()?;
-    let configured = repo.config_string(FORGE_KEY).ok().flatten();
-    let url = if let Some(g) = given {
-        if g.contains("://") {
-            g.to_string()
-        } else {
-            // `<owner>/<name>`: on the public host of the configured forge, GitHub by default.
-            let gitlab = configured.as_deref().map(str::trim) == Some("gitlab");
-            let host = if gitlab { "gitlab.com" } else { "github.com" };
-            format!("https://{host}/{}", g.trim_matches('/'))
-        }
-    } else if known.contains(&remote.target) {
-        repo.config_string(&format!("remote.{}.url", remote.target))
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    } else {
-        remote.target.clone()
-    };
-    forge::detect(&url, configured.as_deref()).map_err(|e| match &e {
+    remote::forge_of(store, remote, given)?.map_err(|e| match &e {
         ForgeError::BadForge(_) => CliError::user(e).hint(format!(
             "`git config {FORGE_KEY} github` or `gitlab`, or `git config --unset {FORGE_KEY}` to read it from the URL"
         )),
@@ -522,20 +482,6 @@ fn on_path(program: &str) -> bool {
                     .unwrap_or(false)
         })
     })
-}
-
-/// `pitboss: nightly run <id> (5 sessions, 4 landed)`.
-fn default_title(run: &Run, r: &Review) -> String {
-    let what = match &run.meta.rotation {
-        Some(rot) => format!("{} run", rot.replace(['\n', '\r'], " ")),
-        None => "run".to_string(),
-    };
-    format!(
-        "pitboss: {what} {} ({}, {} landed)",
-        run.id,
-        crate::cli::ledger::count(r.totals.sessions, "session"),
-        r.totals.landed
-    )
 }
 
 /// `grind --pr`: after a run that finished with exit 0, open its pull request. A failure is
