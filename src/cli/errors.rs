@@ -12,7 +12,7 @@ use crate::agent::AgentError;
 use crate::gc::GcError;
 use crate::git::{BaseError, GitError, NetError};
 use crate::grind::error::{GrindError, Refusal};
-use crate::grind::resume::ResumeError;
+use crate::grind::resume::{ResumeError, ResumeRefusal};
 use crate::plan::budget::StopReason;
 use crate::provenance::ProvenanceError;
 use crate::report::ReportError;
@@ -372,6 +372,29 @@ fn resume_class(e: &ResumeError) -> Class {
     Class::user().hint(format!(
         "inspect the state with `git show {RUN_REF_PREFIX}{run}:{STATE_JSON}`"
     ))
+}
+
+impl From<ResumeRefusal> for CliError {
+    fn from(e: ResumeRefusal) -> Self {
+        let class = match &e {
+            ResumeRefusal::Redacted { run, flags, .. } => Class::user().hint(format!(
+                "pass {} again, in full: git pitboss grind --resume {run} {} '<as you started it>'",
+                flags.join(" and "),
+                flags.first().map_or("", String::as_str)
+            )),
+            ResumeRefusal::OtherAgent { was, now, .. } => {
+                let how = if was == "command" {
+                    "--agent-cmd '<its command>'".to_string()
+                } else {
+                    format!("--agent {was}")
+                };
+                Class::user().hint(format!(
+                    "pass {how} to go on as it started, or --agent {now} to switch on purpose"
+                ))
+            }
+        };
+        class.error(e)
+    }
 }
 
 impl From<GcError> for CliError {

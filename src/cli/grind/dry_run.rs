@@ -62,7 +62,7 @@ pub(crate) fn cmd_dry_run(
     let plan = match plan::plan(&req) {
         Ok(mut plan) => {
             if let Some(r) = &resuming {
-                resume::check_plan(&r.prepared, &r.run, &mut plan)?;
+                crate::grind::resume::check_plan(&r.prepared, &r.run, &mut plan)?;
                 if !args.quiet {
                     resume::say_overridden(ctx, &r.run, &r.prepared);
                 }
@@ -136,7 +136,7 @@ struct Findings {
 struct Resuming {
     point: ResumePoint,
     run: Run,
-    prepared: resume::Resumed,
+    prepared: crate::grind::resume::Resumed,
 }
 
 /// Loads the run to resume, notes why a real resume would refuse it, and makes the request go
@@ -154,7 +154,7 @@ fn start_resume(
         found.hints.push(refusal_hint(&r));
     }
     // A resumed run goes on as it started, unless told otherwise.
-    let prepared = resume::prepare(repo, &run, req)?;
+    let prepared = crate::grind::resume::prepare(repo, &run, req)?;
     Ok(Resuming {
         point,
         run,

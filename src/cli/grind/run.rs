@@ -108,7 +108,7 @@ fn plan_run(
     let resumed = match resume {
         Some(id) => {
             let run = store.open_run(id)?;
-            let r = resume::prepare(repo, &run, req)?;
+            let r = crate::grind::resume::prepare(repo, &run, req)?;
             Some((run, r))
         }
         None => None,
@@ -122,7 +122,7 @@ fn plan_run(
             .hint("`git pitboss prompts validate` lists them; `git pitboss grind --dry-run` shows the whole plan")
     })?;
     if let Some((run, r)) = &resumed {
-        resume::check_plan(r, run, &mut plan)?;
+        crate::grind::resume::check_plan(r, run, &mut plan)?;
         if !args.quiet {
             resume::say_overridden(ctx, run, r);
         }
