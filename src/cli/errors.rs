@@ -10,6 +10,7 @@
 use super::exit::{CliError, ErrorKind};
 use crate::agent::AgentError;
 use crate::gc::GcError;
+use crate::gc::rm::RmError;
 use crate::git::{BaseError, GitError, NetError};
 use crate::grind::error::{GrindError, Refusal};
 use crate::grind::resume::{ResumeError, ResumeRefusal};
@@ -392,6 +393,22 @@ impl From<ResumeRefusal> for CliError {
                     "pass {how} to go on as it started, or --agent {now} to switch on purpose"
                 ))
             }
+        };
+        class.error(e)
+    }
+}
+
+impl From<RmError> for CliError {
+    fn from(e: RmError) -> Self {
+        let class = match &e {
+            RmError::Held { pid, .. } => Class::user().hint(format!(
+                "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
+            )),
+            RmError::Lock(l) => lock_class(l),
+            RmError::Store(s) => store_class(s),
+            RmError::Share(s) => share_class(s),
+            RmError::Forget { .. } => Class::internal()
+                .hint("delete that file by hand: it may hold a token from grind's command line"),
         };
         class.error(e)
     }

@@ -24,6 +24,7 @@ mod apply;
 mod code;
 mod judge;
 mod markers;
+pub(crate) mod rm;
 mod worktrees;
 
 use std::path::PathBuf;
@@ -209,6 +210,13 @@ pub(crate) struct GcReport {
 impl GcReport {
     pub(crate) fn deleted(&self) -> usize {
         self.rows.iter().filter(|r| r.deleted).count()
+    }
+
+    /// Whether a branch deleted here had commits that are now reachable from nothing: its work
+    /// reached the target by squash, rebase or cherry-pick (`reached main: same patches`), so
+    /// its restore command works only until `git gc` prunes them.
+    pub(crate) fn deleted_unreachable(&self) -> bool {
+        (self.rows.iter()).any(|r| r.deleted && r.state.contains("same patches"))
     }
 }
 

@@ -72,7 +72,12 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     with_store(ctx, |store| {
         let report = gc::plan(store, &opts)?;
         if args.dry_run {
-            return print_table(ctx, &report, &args).map(|()| ExitStatus::Success);
+            if args.json {
+                render_json(&report)?;
+            } else {
+                render_plan_text(ctx, &report, &args)?;
+            }
+            return Ok(ExitStatus::Success);
         }
         let mut out = ui::stdout();
         let mut failed = false;
@@ -107,16 +112,10 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
             return Err(e.into());
         }
         if args.json {
-            write_json(&mut out, &report)?;
+            render_json(&report)?;
         } else {
-            for row in report.rows.iter().filter(|r| r.action == Action::Keep) {
-                writeln!(out, "{}", table_line(ctx, row))?;
-            }
-            // The rows first, then the footer under them (stdout is buffered, stderr is not).
-            out.flush()?;
-            footer(ctx, &report);
+            render_kept_text(ctx, &report)?;
         }
-        out.flush()?;
         Ok(if failed {
             ExitStatus::Failed
         } else {
@@ -125,38 +124,49 @@ pub(crate) fn cmd_gc(ctx: &Ctx, args: GcArgs) -> CliResult {
     })
 }
 
-fn print_table(ctx: &Ctx, report: &GcReport, args: &GcArgs) -> CliResult<()> {
+/// `gc --dry-run`: the table of every thing with what would happen to it and why, then the
+/// count under it.
+fn render_plan_text(ctx: &Ctx, report: &GcReport, args: &GcArgs) -> CliResult<()> {
     let mut out = ui::stdout();
-    if args.json {
-        write_json(&mut out, report)?;
-    } else if report.rows.is_empty() {
+    if report.rows.is_empty() {
         ctx.ui.status("nothing of any run to clean up");
-    } else {
-        writeln!(
-            out,
-            "{:<11}  {:<12}  THING  STATE — REASON",
-            "ACTION", "KIND"
-        )?;
-        for row in &report.rows {
-            writeln!(out, "{}", table_line(ctx, row))?;
-        }
-        // The table first, then the count under it (stdout is buffered, stderr is not).
-        out.flush()?;
-        let n = report.rows.iter().filter(|r| r.will_delete()).count();
-        if n == 0 {
-            ctx.ui.status(&format!(
-                "nothing would be deleted: all {} kept, each for the reason given",
-                report.rows.len()
-            ));
-        } else {
-            ctx.ui.status(&format!(
-                "{n} of {} would be deleted; `{}` deletes them",
-                report.rows.len(),
-                same_gc(args)
-            ));
-        }
+        return Ok(());
     }
+    writeln!(
+        out,
+        "{:<11}  {:<12}  THING  STATE — REASON",
+        "ACTION", "KIND"
+    )?;
+    for row in &report.rows {
+        writeln!(out, "{}", table_line(ctx, row))?;
+    }
+    // The table first, then the count under it (stdout is buffered, stderr is not).
     out.flush()?;
+    let n = report.rows.iter().filter(|r| r.will_delete()).count();
+    if n == 0 {
+        ctx.ui.status(&format!(
+            "nothing would be deleted: all {} kept, each for the reason given",
+            report.rows.len()
+        ));
+    } else {
+        ctx.ui.status(&format!(
+            "{n} of {} would be deleted; `{}` deletes them",
+            report.rows.len(),
+            same_gc(args)
+        ));
+    }
+    Ok(())
+}
+
+/// `gc`, after the deletions (each printed as it went): the rows kept, then the footer.
+fn render_kept_text(ctx: &Ctx, report: &GcReport) -> CliResult<()> {
+    let mut out = ui::stdout();
+    for row in report.rows.iter().filter(|r| r.action == Action::Keep) {
+        writeln!(out, "{}", table_line(ctx, row))?;
+    }
+    // The rows first, then the footer under them (stdout is buffered, stderr is not).
+    out.flush()?;
+    footer(ctx, report);
     Ok(())
 }
 
@@ -193,9 +203,12 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-fn write_json(out: &mut impl Write, report: &GcReport) -> CliResult<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
+/// `gc --json`: the report, planned or applied, as the one JSON document on stdout.
+fn render_json(report: &GcReport) -> CliResult<()> {
+    let mut out = ui::stdout();
+    serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::from)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -240,11 +253,7 @@ fn footer(ctx: &Ctx, report: &GcReport) {
     ctx.ui.status(&format!(
         "{n} deleted; to undo, run the restore commands above from the last one up"
     ));
-    let squashed = report
-        .rows
-        .iter()
-        .any(|r| r.deleted && r.state.contains("same patches"));
-    if squashed {
+    if report.deleted_unreachable() {
         ctx.ui.status(
             "note: the commits of a branch whose work reached the target by squash, rebase or \
              cherry-pick are now reachable from nothing; a reflog does not keep them (deleting a \

@@ -8,10 +8,9 @@ use clap::Args;
 use crate::cli::resolve::with_store;
 use crate::cli::share::remote::{resolve_remote, resolve_runs};
 use crate::cli::ui;
-use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
-use crate::rundir::lock::{LockError, RunLock};
-use crate::store::StoreError;
-use crate::store::share::RemoteDeletion;
+use crate::cli::{CliResult, Ctx, ExitStatus};
+use crate::gc::rm::rm_run;
+use crate::store::share::{RemoteDeletion, RmReport};
 
 /// Delete a run: its ref, reflog and tracking refs here, and with --remote on that remote.
 ///
@@ -45,62 +44,11 @@ pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
             Some(r) => resolve_runs(store, r, std::slice::from_ref(&args.run), false)?.remove(0),
             None => store.resolve(&args.run)?,
         };
-        // Held for the whole deletion: a grind cannot take the run up meanwhile, and one that
-        // holds it now would lose its session records (its next append finds no run).
-        let _lock = hold_run(store, &id)?;
-        let report = store.rm(&id, remote.as_ref()).map_err(|e| match e {
-            crate::store::share::ShareError::Store(StoreError::RunNotFound(_)) => {
-                CliError::from(StoreError::RunNotFound(id.to_string()))
-            }
-            e => CliError::from(e),
-        })?;
-        // The local copy of the run's start values goes with the run (it may hold a raw
-        // token); a rejected remote deletion deleted nothing, so it stays then.
-        if !report.remote_rejected() && !store.exists(&id)? {
-            let common = store.repo().common_dir();
-            crate::plan::started::forget_local(common, &id).map_err(|e| {
-                CliError::internal(anyhow::anyhow!(
-                    "could not delete {}: {e}",
-                    crate::plan::started::local_path(common, &id).display()
-                ))
-                .hint("delete that file by hand: it may hold a token from grind's command line")
-            })?;
-        }
+        let report = rm_run(store, &id, remote.as_ref(), std::process::id())?;
         if args.json {
-            let mut out = ui::stdout();
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-            out.flush()?;
+            render_json(&report)?;
         } else {
-            match &report.remote {
-                Some(RemoteDeletion::Deleted { remote }) => {
-                    ctx.ui.status(&format!("deleted run {id} on {remote}"));
-                }
-                Some(RemoteDeletion::Rejected {
-                    remote, message, ..
-                }) => {
-                    ctx.ui.warn(&format!(
-                        "{remote} refused to delete run {id}: {message}; nothing was deleted"
-                    ));
-                    ctx.ui.status(&format!(
-                        "hint: `git pitboss fetch {remote} {id}` shows what is there now; then run rm again"
-                    ));
-                }
-                None => {}
-            }
-            if let Some(tip) = &report.local_tip {
-                ctx.ui.status(&format!("deleted run {id} here (was {tip})"));
-                ctx.ui.status(&format!(
-                    "hint: until `git gc` prunes it, `git update-ref {} {tip}` restores it",
-                    id.ref_name()
-                ));
-            }
-            if let Some(b) = &report.branch_kept {
-                let short = b.strip_prefix("refs/heads/").unwrap_or(b);
-                ctx.ui.status(&format!(
-                    "branch {b} is kept (`git branch -D {short}` deletes it)"
-                ));
-            }
+            render_text(ctx, &report);
         }
         Ok(if report.remote_rejected() {
             ExitStatus::Failed
@@ -110,17 +58,45 @@ pub(crate) fn cmd_rm(ctx: &Ctx, args: RmArgs) -> CliResult {
     })
 }
 
-/// The run's grind lock, or a refusal naming the grind that holds it.
-fn hold_run(store: &crate::store::RunStore<'_>, id: &crate::store::RunId) -> CliResult<RunLock> {
-    RunLock::acquire(store.repo().common_dir(), id.as_str(), std::process::id()).map_err(
-        |e| match e {
-            LockError::Held { pid, .. } => CliError::user(anyhow::anyhow!(
-                "run {id} is being ground right now by process {pid}; nothing was deleted"
-            ))
-            .hint(format!(
-                "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
-            )),
-            e @ LockError::Io { .. } => e.into(),
-        },
-    )
+/// `rm --json`: the report.
+fn render_json(report: &RmReport) -> CliResult<()> {
+    let mut out = ui::stdout();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `rm`: what was deleted where, on stderr, with how to undo it or what to do next.
+fn render_text(ctx: &Ctx, report: &RmReport) {
+    let id = &report.run;
+    match &report.remote {
+        Some(RemoteDeletion::Deleted { remote }) => {
+            ctx.ui.status(&format!("deleted run {id} on {remote}"));
+        }
+        Some(RemoteDeletion::Rejected {
+            remote, message, ..
+        }) => {
+            ctx.ui.warn(&format!(
+                "{remote} refused to delete run {id}: {message}; nothing was deleted"
+            ));
+            ctx.ui.status(&format!(
+                "hint: `git pitboss fetch {remote} {id}` shows what is there now; then run rm again"
+            ));
+        }
+        None => {}
+    }
+    if let Some(tip) = &report.local_tip {
+        ctx.ui.status(&format!("deleted run {id} here (was {tip})"));
+        ctx.ui.status(&format!(
+            "hint: until `git gc` prunes it, `git update-ref {} {tip}` restores it",
+            id.ref_name()
+        ));
+    }
+    if let Some(b) = &report.branch_kept {
+        let short = b.strip_prefix("refs/heads/").unwrap_or(b);
+        ctx.ui.status(&format!(
+            "branch {b} is kept (`git branch -D {short}` deletes it)"
+        ));
+    }
 }
