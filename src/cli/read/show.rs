@@ -63,8 +63,7 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
                         store.with_blob(oid, |b| out.write_all(b))??;
                     }
                 } else if args.json {
-                    serde_json::to_writer_pretty(&mut out, &record)?;
-                    writeln!(out)?;
+                    render_session_json(&record, &mut out)?;
                 } else {
                     render_session_text(ctx, store, &run, seq, &record, &mut out)?;
                 }
@@ -73,6 +72,13 @@ pub(crate) fn cmd_show(ctx: &Ctx, args: ShowArgs) -> CliResult {
         out.flush()?;
         Ok(ExitStatus::Success)
     })
+}
+
+/// `show <run> <seq> --json`: the session's record.
+fn render_session_json(record: &SessionRecord, out: &mut dyn Write) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, record)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 /// `show <run> --json`: the run's metadata and state, its tip, and whether it was interrupted.

@@ -45,15 +45,9 @@ pub(crate) fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     root_bypass(&config, &mut infos);
     let mut out = ui::stdout();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &infos)?;
-        writeln!(out)?;
+        render_json(&mut out, &infos)?;
     } else {
-        for (i, info) in infos.iter().enumerate() {
-            if i > 0 {
-                writeln!(out)?;
-            }
-            human(ctx, &mut out, info)?;
-        }
+        render_text(ctx, &mut out, &infos)?;
     }
     out.flush()?;
     let ready = infos.iter().any(|i| i.selected && i.problem.is_none());
@@ -62,6 +56,24 @@ pub(crate) fn cmd_agents(ctx: &Ctx, args: AgentsArgs) -> CliResult {
     } else {
         ExitStatus::Failed
     })
+}
+
+/// `agents --json`: every backend's facts.
+fn render_json(out: &mut impl Write, infos: &[AgentInfo]) -> CliResult<()> {
+    serde_json::to_writer_pretty(&mut *out, infos)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `agents`: a block per backend, a blank line between.
+fn render_text(ctx: &Ctx, out: &mut impl Write, infos: &[AgentInfo]) -> std::io::Result<()> {
+    for (i, info) in infos.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        human(ctx, out, info)?;
+    }
+    Ok(())
 }
 
 /// Claude Code as root with bypassPermissions and no IS_SANDBOX: the same refusal grind gives.
