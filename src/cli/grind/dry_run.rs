@@ -17,8 +17,8 @@ use crate::cli::resolve::open_run;
 use crate::cli::{CliResult, Ctx, ExitStatus};
 use crate::git::Repo;
 use crate::grind::error::Refusal;
-use crate::grind::reopen::check_branch;
-use crate::grind::resume::{ResumePoint, resume_point};
+use crate::grind::reopen;
+use crate::grind::resume::ResumePoint;
 use crate::plan::at_start::{self, BudgetsAtStart, Standing};
 use crate::plan::budget::Spent;
 use crate::plan::{self, PlanRequest};
@@ -148,7 +148,11 @@ fn start_resume(
     req: &mut PlanRequest,
     found: &mut Findings,
 ) -> CliResult<Resuming> {
-    let (point, refusal, run) = load_resume(ctx, repo, arg)?;
+    let reopen::Look {
+        run,
+        point,
+        refusal,
+    } = load_resume(ctx, repo, arg)?;
     if let Some(r) = refusal {
         found.problems.push(r.to_string());
         found.hints.push(refusal_hint(&r));
@@ -331,12 +335,8 @@ fn finish(
 }
 
 /// The stored run to resume (`""`: the newest a real `--resume` would take up), where it
-/// left off, and why the real run would refuse it, if it would.
-fn load_resume(
-    ctx: &Ctx,
-    repo: &Repo,
-    arg: &str,
-) -> CliResult<(ResumePoint, Option<Refusal>, Run)> {
+/// left off, and why the real run would refuse it, if it would ([`reopen::look`]).
+fn load_resume(ctx: &Ctx, repo: &Repo, arg: &str) -> CliResult<reopen::Look> {
     let store = RunStore::new(repo, ctx.clock.as_ref(), ctx.entropy.as_ref());
     let id = if arg.is_empty() {
         latest_resumable(&store)?.to_string()
@@ -344,18 +344,12 @@ fn load_resume(
         arg.to_string()
     };
     let run = open_run(&store, &id)?;
-    let records = store.records(&run)?;
-    let point = resume_point(&run, &records)?;
-    let refusal = check_branch(repo, &store, &run)?.err();
-    Ok((point, refusal, run))
+    Ok(reopen::look(repo, &store, run)?)
 }
 
-/// What a resume would do with uncommitted changes in the run's kept worktree (it saves them
-/// in the run ref before resetting it; see `grind::leftovers`).
+/// What a resume would do with uncommitted changes in the run's kept worktree.
 fn kept_changes(repo: &Repo, id: &RunId) -> Option<String> {
-    let path = crate::rundir::slot_worktree(repo.common_dir(), id, 0);
-    let wt = Repo::open(&path).ok()?;
-    wt.worktree_state().ok()?.dirty.then(|| {
+    reopen::dirty_worktree(repo, id).map(|path| {
         format!(
             "the run's worktree {} has uncommitted changes: a resume keeps them as a patch in \
              the run ref, then resets the worktree to the run branch",
