@@ -55,6 +55,7 @@ pub use pull_request::{PULL_REQUEST_KEY, PullRequest};
 pub use read::{InvalidRunRef, RunListing, RunSummary};
 pub use read_at::TrackedRun;
 pub use record::{RoleTokens, SessionRecord, SessionStatus, parse_record, rfc3339};
+pub(crate) use rules::check_append;
 pub use rules::{BlobKind, MAX_SEQ, check_blob_size, check_session};
 pub use run::{
     Consumed, RunMeta, RunState, RunStatus, SCHEMA, STOP_ITERATIONS_KEY, iteration_stop_text,

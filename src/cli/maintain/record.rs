@@ -15,8 +15,7 @@ use crate::cli::resolve::{open_run, with_store};
 use crate::cli::ui;
 use crate::cli::{CliError, CliResult, Ctx, ExitStatus};
 use crate::store::{
-    BlobKind, Caps, RunId, RunMeta, SessionAppend, SessionRecord, StoreError, TranscriptSource,
-    check_blob_size, check_session, parse_record,
+    Caps, RunId, RunMeta, SessionAppend, StoreError, TranscriptSource, check_append, parse_record,
 };
 
 /// Append one session record (JSON on stdin) to a run.
@@ -87,7 +86,10 @@ pub(crate) fn cmd_record(ctx: &Ctx, args: RecordArgs) -> CliResult {
             let id = RunId::parse(&args.run)?;
             // Exit 4 promises nothing was written: refuse what the append would refuse before
             // creating the run, or a refused record leaves an empty run behind.
-            precheck(&id, &record, transcript_file.as_ref())?;
+            let transcript_len = (transcript_file.as_ref())
+                .and_then(|f| f.metadata().ok())
+                .map_or(0, |m| m.len());
+            check_append(&id, &record, transcript_len)?;
             match store.create_run(RunMeta::minimal(id.clone(), ctx.clock.now())) {
                 Ok(_) | Err(StoreError::RunExists(_)) => id,
                 Err(e) => return Err(CliError::from(e)),
@@ -137,32 +139,6 @@ fn redacted_copy(
     redact_copy(redactor, &mut f, &mut tmp).map_err(failed)?;
     tmp.seek(SeekFrom::Start(0)).map_err(failed)?;
     Ok(tmp)
-}
-
-/// The append's own refusals (a record of another run, a record or transcript that breaks the
-/// store's rules), checked before `--create` writes the run.
-fn precheck(
-    id: &RunId,
-    record: &SessionRecord,
-    transcript: Option<&std::fs::File>,
-) -> Result<(), StoreError> {
-    if !record.run_id.is_empty() && record.run_id != id.as_str() {
-        return Err(StoreError::RunMismatch {
-            run: id.clone(),
-            record_run: record.run_id.clone(),
-        });
-    }
-    let invalid = |why| StoreError::Invalid {
-        run: id.clone(),
-        seq: record.seq,
-        why,
-    };
-    check_session(record).map_err(invalid)?;
-    // The store keeps the transcript's bytes as they are, so the file's size is the blob's.
-    let len = transcript
-        .and_then(|f| f.metadata().ok())
-        .map_or(0, |m| m.len());
-    check_blob_size(BlobKind::Transcript, len, &Caps::default()).map_err(invalid)
 }
 
 /// One JSON object, its strings redacted; `seq`, `run_id` and `transcript_path` default to
