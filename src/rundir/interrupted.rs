@@ -6,7 +6,7 @@
 
 use crate::git::Repo;
 use crate::rundir::lock::RunLock;
-use crate::store::{RunId, RunStatus, RunStore};
+use crate::store::{RunId, RunListing, RunStatus, RunStore};
 
 /// The status to show for a run: `interrupted` for a `running` run that no live grind holds.
 pub(crate) fn shown_status(store: &RunStore<'_>, id: &RunId, stored: &RunStatus) -> RunStatus {
@@ -19,6 +19,13 @@ pub(crate) fn shown_status(store: &RunStore<'_>, id: &RunId, stored: &RunStatus)
 }
 
 pub(crate) const INTERRUPTED: &str = "interrupted";
+
+/// Every run of `listing` with the status a reader shows ([`shown_status`]).
+pub(crate) fn as_shown(store: &RunStore<'_>, listing: &mut RunListing) {
+    for r in &mut listing.runs {
+        r.status = shown_status(store, &r.id, &r.status);
+    }
+}
 
 /// Whether a run says `running` while nothing runs it: grind made it (`record --create` runs
 /// say `running` for good), a grind ground it here (its lock file is here: a run fetched from

@@ -73,9 +73,7 @@ pub(crate) fn cmd_ls(ctx: &Ctx, args: LsArgs) -> CliResult {
 /// damaged.
 fn load_listing(ctx: &Ctx, store: &RunStore<'_>) -> CliResult<RunListing> {
     let mut listing = store.list()?;
-    for r in &mut listing.runs {
-        r.status = interrupted::shown_status(store, &r.id, &r.status);
-    }
+    interrupted::as_shown(store, &mut listing);
     for bad in &listing.invalid {
         ctx.ui
             .warn(&format!("ignoring {}: {}", bad.refname, bad.why));
