@@ -51,6 +51,7 @@ use crate::config::{self, Config};
 use crate::fields::{Problem, ProblemKind};
 
 mod agent;
+pub(crate) mod at_start;
 pub(crate) mod budget;
 pub(crate) mod cost_cap;
 pub(crate) mod discover;

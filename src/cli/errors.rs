@@ -10,11 +10,13 @@
 use super::exit::{CliError, ErrorKind};
 use crate::agent::AgentError;
 use crate::gc::GcError;
+use crate::gc::rm::RmError;
 use crate::git::{BaseError, GitError, NetError};
 use crate::grind::error::{GrindError, Refusal};
-use crate::grind::resume::ResumeError;
+use crate::grind::resume::{ResumeError, ResumeRefusal};
 use crate::plan::budget::StopReason;
 use crate::provenance::ProvenanceError;
+use crate::report::ReportError;
 use crate::rundir::lock::LockError;
 use crate::store::dir_read::DirFileError;
 use crate::store::layout::LayoutError;
@@ -304,6 +306,17 @@ fn provenance_class(e: &ProvenanceError) -> Class {
     }
 }
 
+impl From<ReportError> for CliError {
+    fn from(e: ReportError) -> Self {
+        let class = match &e {
+            ReportError::Store(s) => store_class(s),
+            ReportError::Provenance(p) => provenance_class(p),
+            ReportError::Chart { .. } | ReportError::Template(_) => Class::internal(),
+        };
+        class.error(e)
+    }
+}
+
 impl From<GrindError> for CliError {
     fn from(e: GrindError) -> Self {
         grind_class(&e).error(e)
@@ -362,6 +375,45 @@ fn resume_class(e: &ResumeError) -> Class {
     Class::user().hint(format!(
         "inspect the state with `git show {RUN_REF_PREFIX}{run}:{STATE_JSON}`"
     ))
+}
+
+impl From<ResumeRefusal> for CliError {
+    fn from(e: ResumeRefusal) -> Self {
+        let class = match &e {
+            ResumeRefusal::Redacted { run, flags, .. } => Class::user().hint(format!(
+                "pass {} again, in full: git pitboss grind --resume {run} {} '<as you started it>'",
+                flags.join(" and "),
+                flags.first().map_or("", String::as_str)
+            )),
+            ResumeRefusal::OtherAgent { was, now, .. } => {
+                let how = if was == "command" {
+                    "--agent-cmd '<its command>'".to_string()
+                } else {
+                    format!("--agent {was}")
+                };
+                Class::user().hint(format!(
+                    "pass {how} to go on as it started, or --agent {now} to switch on purpose"
+                ))
+            }
+        };
+        class.error(e)
+    }
+}
+
+impl From<RmError> for CliError {
+    fn from(e: RmError) -> Self {
+        let class = match &e {
+            RmError::Held { pid, .. } => Class::user().hint(format!(
+                "stop that grind first (Ctrl-C in its terminal, or `kill {pid}`), then run rm again"
+            )),
+            RmError::Lock(l) => lock_class(l),
+            RmError::Store(s) => store_class(s),
+            RmError::Share(s) => share_class(s),
+            RmError::Forget { .. } => Class::internal()
+                .hint("delete that file by hand: it may hold a token from grind's command line"),
+        };
+        class.error(e)
+    }
 }
 
 impl From<GcError> for CliError {

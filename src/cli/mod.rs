@@ -1,56 +1,27 @@
-//! The command line: clap definitions and dispatch. One file per command (house style 2);
-//! this file is only the enum, the shared context and the dispatch.
+//! The command line: clap definitions and dispatch. One file per command and one folder per
+//! command group (house style 2): `grind/` (with `skip`), `watch/`, `read/` (the views),
+//! `share/` (remotes, pull requests, export and import), `maintain/` (gc, rm, record), `setup/`
+//! (init, agents, demo, man), `prompts/` and `worktree/`. Beside them, what every command
+//! shares: the exit-code funnel (`exit.rs`, `errors.rs`), terminal output (`ui.rs`,
+//! `ledger.rs`) and resolving the project and runs (`project.rs`, `resolve.rs`). This file is
+//! only the enum, the shared context and the dispatch.
 
-mod agent_demo;
-mod agents;
-mod blame;
-mod demo;
-mod dry_run;
 mod errors;
-use crate::escape;
 mod exit;
-mod export;
-mod fetch;
-mod gc;
 mod grind;
-mod grind_landing;
-mod grind_live;
-mod grind_output;
-mod grind_resume;
-mod grind_run;
-mod html_report;
-mod import;
-mod init;
-mod interrupted;
 mod ledger;
-mod log;
-mod ls;
-mod man;
-mod pr;
-mod preflight;
-mod pretty;
+mod maintain;
 mod project;
 mod prompts;
-mod push;
-mod record;
-mod remote;
-mod remote_branch;
-mod report;
+mod read;
 mod resolve;
-mod review;
-mod rm;
-mod show;
-mod show_pretty;
-mod skip;
-mod stats;
-mod sync;
+mod setup;
+mod share;
 mod ui;
 mod watch;
-mod watch_cols;
-mod watch_draw;
-mod watch_fit;
-mod why;
 mod worktree;
+
+use crate::escape;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,38 +51,38 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Ls(ls::LsArgs),
-    Log(log::LogArgs),
-    Show(show::ShowArgs),
-    Record(record::RecordArgs),
-    Export(export::ExportArgs),
-    Import(import::ImportArgs),
-    Init(init::InitArgs),
+    Ls(read::ls::LsArgs),
+    Log(read::log::LogArgs),
+    Show(read::show::ShowArgs),
+    Record(maintain::record::RecordArgs),
+    Export(share::export::ExportArgs),
+    Import(share::import::ImportArgs),
+    Init(setup::init::InitArgs),
     /// List, check and create the prompts `grind` rotates through.
     #[command(subcommand)]
     Prompts(prompts::PromptsCommand),
     Grind(Box<grind::GrindArgs>),
-    Skip(skip::SkipArgs),
+    Skip(grind::skip::SkipArgs),
     Watch(watch::WatchArgs),
-    Agents(agents::AgentsArgs),
-    Demo(demo::DemoArgs),
+    Agents(setup::agents::AgentsArgs),
+    Demo(setup::demo::DemoArgs),
     #[command(subcommand)]
     Worktree(worktree::WorktreeCommand),
     #[command(name = "agent-demo", hide = true)]
-    AgentDemo(agent_demo::AgentDemoArgs),
-    Push(push::PushArgs),
-    Fetch(fetch::FetchArgs),
-    Sync(sync::SyncArgs),
-    Rm(rm::RmArgs),
-    Man(man::ManArgs),
-    Stats(stats::StatsArgs),
-    Blame(blame::BlameArgs),
-    Why(why::WhyArgs),
-    Review(review::ReviewArgs),
-    Pr(pr::PrArgs),
-    Gc(gc::GcArgs),
+    AgentDemo(setup::agent_demo::AgentDemoArgs),
+    Push(share::push::PushArgs),
+    Fetch(share::fetch::FetchArgs),
+    Sync(share::sync::SyncArgs),
+    Rm(maintain::rm::RmArgs),
+    Man(setup::man::ManArgs),
+    Stats(read::stats::StatsArgs),
+    Blame(read::blame::BlameArgs),
+    Why(read::why::WhyArgs),
+    Review(read::review::ReviewArgs),
+    Pr(share::pr::PrArgs),
+    Gc(maintain::gc::GcArgs),
     #[command(name = "report")]
-    HtmlReport(html_report::HtmlReportArgs),
+    HtmlReport(read::html_report::HtmlReportArgs),
 }
 
 /// What every command gets: where it runs, how it talks, and its clock and randomness.
@@ -208,32 +179,32 @@ fn init_log() {
 
 fn dispatch(ctx: &Ctx, command: Command) -> CliResult {
     match command {
-        Command::Ls(a) => ls::cmd_ls(ctx, a),
-        Command::Log(a) => log::cmd_log(ctx, a),
-        Command::Show(a) => show::cmd_show(ctx, a),
-        Command::Record(a) => record::cmd_record(ctx, a),
-        Command::Export(a) => export::cmd_export(ctx, a),
-        Command::Import(a) => import::cmd_import(ctx, a),
-        Command::Init(a) => init::cmd_init(ctx, a),
+        Command::Ls(a) => read::ls::cmd_ls(ctx, a),
+        Command::Log(a) => read::log::cmd_log(ctx, a),
+        Command::Show(a) => read::show::cmd_show(ctx, a),
+        Command::Record(a) => maintain::record::cmd_record(ctx, a),
+        Command::Export(a) => share::export::cmd_export(ctx, a),
+        Command::Import(a) => share::import::cmd_import(ctx, a),
+        Command::Init(a) => setup::init::cmd_init(ctx, a),
         Command::Prompts(c) => prompts::dispatch(ctx, c),
         Command::Grind(a) => grind::cmd_grind(ctx, *a),
-        Command::Skip(a) => skip::cmd_skip(ctx, a),
+        Command::Skip(a) => grind::skip::cmd_skip(ctx, a),
         Command::Watch(a) => watch::cmd_watch(ctx, a),
-        Command::Agents(a) => agents::cmd_agents(ctx, a),
-        Command::Demo(a) => demo::cmd_demo(ctx, a),
+        Command::Agents(a) => setup::agents::cmd_agents(ctx, a),
+        Command::Demo(a) => setup::demo::cmd_demo(ctx, a),
         Command::Worktree(c) => worktree::dispatch(ctx, c),
-        Command::AgentDemo(args) => agent_demo::cmd_agent_demo(ctx, args),
-        Command::Push(a) => push::cmd_push(ctx, a),
-        Command::Fetch(a) => fetch::cmd_fetch(ctx, a),
-        Command::Sync(a) => sync::cmd_sync(ctx, a),
-        Command::Rm(a) => rm::cmd_rm(ctx, a),
-        Command::Man(a) => man::cmd_man(ctx, a),
-        Command::Stats(a) => stats::cmd_stats(ctx, a),
-        Command::Blame(a) => blame::cmd_blame(ctx, a),
-        Command::Why(a) => why::cmd_why(ctx, a),
-        Command::Review(a) => review::cmd_review(ctx, a),
-        Command::Pr(a) => pr::cmd_pr(ctx, a),
-        Command::Gc(a) => gc::cmd_gc(ctx, a),
-        Command::HtmlReport(a) => html_report::cmd_html_report(ctx, a),
+        Command::AgentDemo(args) => setup::agent_demo::cmd_agent_demo(ctx, args),
+        Command::Push(a) => share::push::cmd_push(ctx, a),
+        Command::Fetch(a) => share::fetch::cmd_fetch(ctx, a),
+        Command::Sync(a) => share::sync::cmd_sync(ctx, a),
+        Command::Rm(a) => maintain::rm::cmd_rm(ctx, a),
+        Command::Man(a) => setup::man::cmd_man(ctx, a),
+        Command::Stats(a) => read::stats::cmd_stats(ctx, a),
+        Command::Blame(a) => read::blame::cmd_blame(ctx, a),
+        Command::Why(a) => read::why::cmd_why(ctx, a),
+        Command::Review(a) => read::review::cmd_review(ctx, a),
+        Command::Pr(a) => share::pr::cmd_pr(ctx, a),
+        Command::Gc(a) => maintain::gc::cmd_gc(ctx, a),
+        Command::HtmlReport(a) => read::html_report::cmd_html_report(ctx, a),
     }
 }

@@ -5,8 +5,9 @@
 //! Which forge a remote is on: `pitboss.forge` (`github`, `gitlab`) when set, else the host of
 //! the remote's URL (`github.com`; a host named `gitlab…`). Everything up to the process is
 //! pure ([`detect`], [`ForgeRepo::parse`], [`invocation`], [`parse_created`]); `run.rs` is the
-//! only place that starts `gh` or `glab`.
+//! only place that starts `gh` or `glab`; [`remote`] reads the remote's forge and branch.
 
+pub(crate) mod remote;
 #[allow(
     clippy::disallowed_methods,
     reason = "the one place that starts a forge's tool (`gh`, `glab`)"

@@ -97,6 +97,13 @@ fn branch_row(
     Ok(finish(row, verdict, name, tip, ""))
 }
 
+/// Whether a state gc gave a branch it deleted (kept as the reason of its tombstone) says its
+/// work is on the target: `merged into main`, `reached main: same patches`; not `pushed, not
+/// landed` (`--pushed`).
+pub(crate) fn state_means_landed(state: &str) -> bool {
+    state.starts_with("merged into ") || state.starts_with("reached ")
+}
+
 /// The row with the verdict's state, action and reason.
 fn finish(mut row: Row, v: Verdict, name: &str, tip: Oid, context: &str) -> Row {
     let sep = if context.is_empty() { "" } else { "; " };

@@ -24,6 +24,7 @@ mod apply;
 mod code;
 mod judge;
 mod markers;
+pub(crate) mod rm;
 mod worktrees;
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ use crate::rundir::lock::LockError;
 use crate::store::{RunId, RunStatus, RunStore, StoreError};
 
 pub(crate) use apply::{GcEvent, apply};
+pub(crate) use code::state_means_landed;
 
 /// What kind of thing a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -208,6 +210,13 @@ pub(crate) struct GcReport {
 impl GcReport {
     pub(crate) fn deleted(&self) -> usize {
         self.rows.iter().filter(|r| r.deleted).count()
+    }
+
+    /// Whether a branch deleted here had commits that are now reachable from nothing: its work
+    /// reached the target by squash, rebase or cherry-pick (`reached main: same patches`), so
+    /// its restore command works only until `git gc` prunes them.
+    pub(crate) fn deleted_unreachable(&self) -> bool {
+        (self.rows.iter()).any(|r| r.deleted && r.state.contains("same patches"))
     }
 }
 

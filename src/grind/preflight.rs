@@ -6,9 +6,10 @@
 //! - A relative agent command, hook or verify script runs in the session's worktree, a checkout
 //!   of the base commit: a file that is only in the user's checkout (not committed) or nowhere
 //!   is missing there, and every session fails.
+//! - A shallow clone: libgit2 cannot walk its history past the grafts.
 //!
-//! The caller reads the user id and the environment (the library does not); the relative-path
-//! check reads git through [`Repo`].
+//! [`problems`] makes them all. The caller reads the user id and the environment (the library
+//! does not, [`Facts`]); the relative-path check reads git through [`Repo`].
 
 use crate::agent::DEFAULT_PERMISSION_MODE;
 use crate::config::Backend;
@@ -259,6 +260,65 @@ pub(crate) fn missing_files(
         }
     }
     Ok(out)
+}
+
+/// What this process is, for [`root_bypass`]: read by the caller (the library reads no
+/// environment).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Facts {
+    pub is_root: bool,
+    /// `IS_SANDBOX` is set (Claude Code's own test: set at all, and not empty).
+    pub sandbox: bool,
+}
+
+/// What stops a run from starting that the plan alone cannot tell. The command line adds the
+/// hint that fixes each.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// NB: libgit2 cannot walk past a shallow clone's grafts: a run would start, then fail with
+    /// "object not found" on every resume and landing.
+    Shallow,
+    /// Claude Code would refuse every session ([`root_bypass`]).
+    RootBypass(String),
+    /// A command of the plan names a file the session's worktree will not have.
+    Missing(MissingFile),
+    /// The base commit cannot be read to look for those files.
+    BaseUnreadable { base: Oid, error: GitError },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Shallow => f.write_str(
+                "this repository is a shallow clone: sessions and resumes need its whole history",
+            ),
+            Problem::RootBypass(why) => f.write_str(why),
+            Problem::Missing(m) => m.fmt(f),
+            Problem::BaseUnreadable { base, error } => {
+                write!(f, "cannot read the base commit {base}: {error}")
+            }
+        }
+    }
+}
+
+/// Every problem found before a run starting from `base` (`None`: a resumed run, whose
+/// worktree holds the run branch, so no file is looked for), in the order the dry run lists
+/// them and the real run refuses with the first: refused before anything is written.
+pub(crate) fn problems(repo: &Repo, plan: &Plan, base: Option<Oid>, facts: Facts) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if repo.is_shallow() {
+        out.push(Problem::Shallow);
+    }
+    if let Some(p) = root_bypass(&plan.agent, facts.is_root, facts.sandbox) {
+        out.push(Problem::RootBypass(p));
+    }
+    if let Some(base) = base {
+        match missing_files(repo, plan, base) {
+            Ok(missing) => out.extend(missing.into_iter().map(Problem::Missing)),
+            Err(error) => out.push(Problem::BaseUnreadable { base, error }),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

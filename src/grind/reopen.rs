@@ -1,13 +1,50 @@
 //! Whether a stored run can be taken up again, decided before anything is written: the real
 //! `--resume` checks it before its first write (a resume that cannot start leaves the run ref
-//! as it was), and the dry run reports the same refusals. Also which run a bare `--resume`
-//! means: the newest that grind made and that can go on.
+//! as it was), and the dry run reports the same refusals ([`look`]). Also which run a bare
+//! `--resume` means: the newest that grind made and that can go on, and what a resume would do
+//! with the uncommitted changes of the run's kept worktree.
 
 use super::branch::{self, BranchSource};
 use super::error::{GrindError, Refusal};
+use super::resume::{ResumePoint, resume_point};
 use crate::git::{BranchName, Repo};
 use crate::rundir::lock::RunLock;
 use crate::store::{Run, RunId, RunStatus, RunStore};
+
+/// What the dry run knows of a run `--resume` would take up, read without writing anything.
+pub(crate) struct Look {
+    pub run: Run,
+    /// Where the run left off.
+    pub point: ResumePoint,
+    /// Why the real resume would refuse it, if it would.
+    pub refusal: Option<Refusal>,
+}
+
+/// Reads run `id` as a resume would take it up: where it left off, and whether its branch
+/// allows it ([`check_branch`]).
+pub(crate) fn look(repo: &Repo, store: &RunStore<'_>, run: Run) -> Result<Look, GrindError> {
+    let records = store.records(&run)?;
+    let point = resume_point(&run, &records)?;
+    let refusal = match check_branch(repo, store, &run) {
+        Ok(_) => None,
+        Err(GrindError::Refused(r)) => Some(r),
+        Err(e) => return Err(e),
+    };
+    Ok(Look {
+        run,
+        point,
+        refusal,
+    })
+}
+
+/// The kept worktree of run `id` (slot 0's) when it has uncommitted changes: a resume keeps
+/// them as a patch in the run ref, then resets the worktree to the run branch (see
+/// `leftovers.rs`).
+pub(crate) fn dirty_worktree(repo: &Repo, id: &RunId) -> Option<std::path::PathBuf> {
+    let path = crate::rundir::slot_worktree(repo.common_dir(), id, 0);
+    let wt = Repo::open(&path).ok()?;
+    wt.worktree_state().ok()?.dirty.then_some(path)
+}
 
 /// The run's branch (its short name) and where it comes from, when the run can be taken up on
 /// it: the run records one (grind made it), the branch is here or in a remote's copy that

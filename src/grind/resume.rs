@@ -2,14 +2,20 @@
 //! budget warnings already fired, read from the run's `state.json` and records.
 //!
 //! The store keeps the scheduler's state opaque (`state.json` → `"scheduler"`); this module is
-//! the one that gives it a type again. Budget warnings already shown live next to it, under
+//! the one that gives it a type again. It also decides how a resumed run's request is completed
+//! ([`prepare`], [`check_plan`]): the run goes on the way it was started (see
+//! [`crate::plan::started`]) unless the command line says otherwise; the real run and the dry
+//! run both ask here. Budget warnings already shown live next to it, under
 //! [`BUDGETS_STATE_KEY`], so a resumed run does not warn twice.
 
 use chrono::{DateTime, Utc};
 
+use crate::git::Repo;
 use crate::plan::budget::{BudgetState, Spent};
 use crate::plan::scheduler::{SchedulerError, SchedulerState};
-use crate::store::{Run, SessionRecord};
+use crate::plan::started::{Overridden, StartedWith};
+use crate::plan::{Plan, PlanRequest, RotationChoice};
+use crate::store::{Run, RunId, SessionRecord};
 
 /// The `state.json` key (beside `"scheduler"`) that holds the [`BudgetState`].
 pub(crate) const BUDGETS_STATE_KEY: &str = "budgets";
@@ -92,6 +98,111 @@ pub(crate) fn resume_point(
         budget_state,
         spent: super::spent::from_records(records, run.state.stop_reason.as_deref()),
     })
+}
+
+/// Why a run cannot be resumed with this command line. Each is something the user can change
+/// (exit 4); the CLI adds the flags to give.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ResumeRefusal {
+    /// The run was started with a secret `run.json` keeps redacted, and this clone (which did
+    /// not start it) has no copy: `was` is each flag with its redacted value, `flags` the flags.
+    #[error(
+        "run {run} was started with {}: the secret in it is not kept in the run (runs are pushed), \
+         and this clone, which did not start the run, has no copy of it",
+        was.join(" and ")
+    )]
+    Redacted {
+        run: RunId,
+        was: Vec<String>,
+        flags: Vec<String>,
+    },
+    /// Nothing on the command line asked for another agent than the run's own.
+    #[error("run {run} was started with the {was} agent; resuming it would use the {now} agent")]
+    OtherAgent {
+        run: RunId,
+        was: String,
+        now: String,
+    },
+}
+
+/// How a resumed run's request was completed.
+#[derive(Debug, Default)]
+pub(crate) struct Resumed {
+    pub started: Option<StartedWith>,
+    pub overridden: Vec<Overridden>,
+    /// `--agent` or `--agent-cmd` was given on this command line.
+    agent_given: bool,
+}
+
+/// Fills `req` from how `run` was started, where the command line left it unset: from this
+/// clone's own copy of the start when it has one, else from `run.json`, whose values are
+/// redacted; a redacted value the command line does not give again is refused.
+pub(crate) fn prepare(
+    repo: &Repo,
+    run: &Run,
+    req: &mut PlanRequest,
+) -> Result<Resumed, ResumeRefusal> {
+    let agent_given = req.agent.backend.is_some() || req.agent.command.is_some();
+    let local = StartedWith::read_local(repo.common_dir(), &run.id);
+    let from_run_json = local.is_none();
+    let started = local.or_else(|| StartedWith::read(&run.meta));
+    let overridden = started.as_ref().map(|s| s.apply(req)).unwrap_or_default();
+    if let Some(s) = started.as_ref().filter(|_| from_run_json) {
+        refuse_redacted(run, s, &overridden)?;
+    }
+    // The rotation the run used, however it was chosen (`--rotation`, `default_rotation`, the
+    // default file), unless told otherwise: a config changed since does not switch it.
+    if let (None, Some(name)) = (&req.rotation, &run.meta.rotation) {
+        req.rotation = Some(RotationChoice::Name(name.clone()));
+    }
+    Ok(Resumed {
+        started,
+        overridden,
+        agent_given,
+    })
+}
+
+/// Refuses a resume that would take a redacted value from `run.json` (a clone that did not
+/// start the run has only those).
+fn refuse_redacted(
+    run: &Run,
+    s: &StartedWith,
+    overridden: &[Overridden],
+) -> Result<(), ResumeRefusal> {
+    let missing: Vec<(&str, String)> = s
+        .redacted_flags()
+        .into_iter()
+        .filter(|(flag, _, _)| !overridden.iter().any(|o| o.replaces(flag)))
+        .map(|(_, shown, was)| (shown, was))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ResumeRefusal::Redacted {
+        run: run.id.clone(),
+        was: missing.iter().map(|(f, v)| format!("{f} {v:?}")).collect(),
+        flags: missing.iter().map(|(f, _)| f.to_string()).collect(),
+    })
+}
+
+/// Applies the kept model to the plan, and refuses to go on with another agent than the run's
+/// own when nothing on the command line asked for it.
+pub(crate) fn check_plan(r: &Resumed, run: &Run, plan: &mut Plan) -> Result<(), ResumeRefusal> {
+    if let Some(s) = &r.started {
+        s.apply_model(plan);
+    }
+    let now = plan.agent.backend.value.as_str();
+    if let Some(was) = &run.meta.agent
+        && !r.agent_given
+        && was != now
+    {
+        return Err(ResumeRefusal::OtherAgent {
+            run: run.id.clone(),
+            was: was.clone(),
+            now: now.to_string(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

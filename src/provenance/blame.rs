@@ -165,6 +165,21 @@ pub(crate) struct BlameOptions<'a> {
     pub remote_runs: bool,
 }
 
+/// git blame's arguments for a file, a revision and line ranges.
+pub(crate) fn git_args(rev: Option<&str>, file: &str, ranges: &[String]) -> Vec<String> {
+    let mut a = Vec::new();
+    for r in ranges {
+        a.push("-L".to_string());
+        a.push(r.clone());
+    }
+    if let Some(rev) = rev {
+        a.push(rev.to_string());
+    }
+    a.push("--".into());
+    a.push(file.to_string());
+    a
+}
+
 /// Blames a file, naming each line's session.
 pub(crate) fn blame(
     repo: &Repo,

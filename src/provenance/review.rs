@@ -165,6 +165,45 @@ fn branch_name(store: &RunStore<'_>, run: &Run) -> Result<Option<crate::git::Bra
     Ok(None)
 }
 
+/// Why a review has no diff when the run branch is not here, as far as the verdicts of the
+/// sessions whose commits are here know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BranchGone {
+    /// No session's commits are here either: the run came without its branch.
+    NothingHere,
+    /// The work of `no` of the `with_code` sessions with commits has not reached the base.
+    NotReached { no: usize, with_code: usize },
+    /// Whether the work of `unknown` of them reached the base is unknown (`unknown` and
+    /// `no-target` are not "did not reach": the view cannot know).
+    Unknown { unknown: usize, with_code: usize },
+    /// The work of every one reached the base: the branch was deleted after it landed.
+    Landed { with_code: usize },
+}
+
+impl Review {
+    /// Why there is no run branch here to diff, read from the sessions' verdicts.
+    pub(crate) fn branch_gone(&self) -> BranchGone {
+        let with_code = self.sessions.iter().filter(|s| s.landed).count();
+        let count = |want: &[Reach]| {
+            self.sessions
+                .iter()
+                .filter(|s| s.landed && want.contains(&s.reach))
+                .count()
+        };
+        let no = count(&[Reach::No]);
+        let unknown = count(&[Reach::Unknown, Reach::NoTarget]);
+        if with_code == 0 {
+            BranchGone::NothingHere
+        } else if no > 0 {
+            BranchGone::NotReached { no, with_code }
+        } else if unknown > 0 {
+            BranchGone::Unknown { unknown, with_code }
+        } else {
+            BranchGone::Landed { with_code }
+        }
+    }
+}
+
 impl Totals {
     /// How many sessions reached `base`, as words: `2 reached main`, `2 reached main (+1
     /// unknown)`, or `reached main: unknown` when no landed session's reach is known.

@@ -8,10 +8,11 @@
 //! which agents and remotes wrote) is escaped; only the SVG that plotters made (which escapes
 //! its own text) is inserted as it is.
 //!
-//! Pure: the CLI reads the runs, their records, the transcripts the page will show and the
-//! per-prompt yield figures, and gets the page back as a string.
+//! Pure but for [`load`]: that reads the runs, their records, the transcripts the page will
+//! show and the per-prompt yield figures, and gets the page back as a string from the rest.
 
 mod charts;
+pub(crate) mod load;
 mod model;
 
 use std::collections::BTreeMap;
@@ -48,7 +49,7 @@ impl Default for ReportOptions {
     }
 }
 
-/// One run as the CLI read it.
+/// One run as [`load`] read it.
 #[derive(Debug)]
 pub(crate) struct RunInput<'a> {
     pub meta: &'a RunMeta,
@@ -73,6 +74,10 @@ pub(crate) enum ReportError {
     },
     #[error("cannot fill the report template")]
     Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Provenance(#[from] crate::provenance::ProvenanceError),
 }
 
 /// The seqs whose transcripts the page will show: each run's newest `opts.transcripts`.

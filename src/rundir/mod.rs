@@ -14,12 +14,14 @@
 //! The agent's own files (scratchpad, summary, skip, result, and the live transcript it streams)
 //! are named by [`crate::agent::SessionFiles`] and [`crate::agent::live_transcript`], which the
 //! agent contract documents. Everything else asks here, so views (`gc`, `watch`, `skip`) read
-//! the engine's files without importing it.
+//! the engine's files without importing it; [`interrupted`] is the one judgment made of them
+//! (a `running` run whose grind is gone).
 
 use std::path::{Path, PathBuf};
 
 use crate::store::RunId;
 
+pub(crate) mod interrupted;
 pub(crate) mod lock;
 pub(crate) mod skip_target;
 pub(crate) mod slots;

@@ -54,7 +54,9 @@ pub(crate) use pull_request::PullRequest;
 pub(crate) use read::{RunListing, RunSummary};
 pub(crate) use record::rfc3339;
 pub use record::{SessionRecord, SessionStatus, parse_record};
-pub(crate) use rules::{BlobKind, check_blob_size, check_session};
+pub(crate) use rules::check_append;
+#[cfg(test)]
+pub(crate) use rules::check_session;
 pub(crate) use run::{Consumed, RunStatus, STOP_ITERATIONS_KEY, iteration_stop_text};
 pub use run::{RunMeta, RunState};
 pub(crate) use write::RunUpdate;

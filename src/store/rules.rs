@@ -8,7 +8,9 @@
 //! [`check_session`] per record and [`check_blob_size`] per blob, and the incoming checks call
 //! the same two functions, so what one clone writes another accepts.
 
+use super::StoreError;
 use super::check::Caps;
+use super::id::RunId;
 use super::record::SessionRecord;
 
 /// The largest seq a session may have. One less than `u64::MAX`, so that "the next seq" of any
@@ -61,6 +63,31 @@ pub(crate) fn check_blob_size(kind: BlobKind, size: u64, caps: &Caps) -> Result<
         ));
     }
     Ok(())
+}
+
+/// The refusals of an append of `record` (with a transcript of `transcript_len` bytes) to run
+/// `id`, checked before anything is written: a record of another run, a record or transcript
+/// that breaks the rules above. `record --create` asks first, so a refused record never leaves
+/// an empty run behind.
+pub(crate) fn check_append(
+    id: &RunId,
+    record: &SessionRecord,
+    transcript_len: u64,
+) -> Result<(), StoreError> {
+    if !record.run_id.is_empty() && record.run_id != id.as_str() {
+        return Err(StoreError::RunMismatch {
+            run: id.clone(),
+            record_run: record.run_id.clone(),
+        });
+    }
+    let invalid = |why| StoreError::Invalid {
+        run: id.clone(),
+        seq: record.seq,
+        why,
+    };
+    check_session(record).map_err(invalid)?;
+    // The store keeps the transcript's bytes as they are, so the file's size is the blob's.
+    check_blob_size(BlobKind::Transcript, transcript_len, &Caps::default()).map_err(invalid)
 }
 
 /// Checks one session record against the store's rules. `seq` 0 ("the next seq") is accepted

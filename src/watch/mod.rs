@@ -4,7 +4,7 @@
 //! ([`crate::rundir::RunDir::events`]; the engine's `events_file.rs` writes it); a watcher
 //! follows that file ([`follow`]) and the run ref, folds both into a [`model::Dashboard`] (pure: events and records in, rows, gauges and totals out), and
 //! reads a session's transcript. Drawing the dashboard on a terminal is the CLI's business
-//! (`cli/watch*.rs`); asking the grind to skip or drain is [`control`]'s.
+//! (`cli/watch/`); asking the grind to skip or drain is [`control`]'s.
 
 pub(crate) mod control;
 

@@ -138,6 +138,19 @@ impl FetchReport {
             || self.runs.iter().any(|r| r.outcome.is_failure())
             || self.branches.iter().any(|b| b.outcome.is_failure())
     }
+
+    /// The runs fetched but not integrated (the run, or its code branch, refused or not
+    /// merged): a push of them is rejected until they are, so `sync` holds them back.
+    pub(crate) fn unmerged(&self) -> Vec<RunId> {
+        let runs = self.runs.iter().filter(|r| r.outcome.is_failure());
+        let branches = self.branches.iter().filter(|b| b.outcome.is_failure());
+        let mut held: Vec<RunId> = runs
+            .map(|r| r.run.clone())
+            .chain(branches.map(|b| b.run.clone()))
+            .collect();
+        held.dedup();
+        held
+    }
 }
 
 impl RunStore<'_> {

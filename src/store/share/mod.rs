@@ -36,7 +36,7 @@ pub(crate) use branch_tombstone::tombstoned_branch;
 pub(crate) use fetch::{FetchOptions, FetchOutcome, FetchReport};
 pub(crate) use fetch_plan::MAX_RUNS_KEY;
 pub(crate) use push::{PushOptions, PushOutcome, PushReport, RefKind};
-pub(crate) use rm::{Here, Relation, RemoteDeletion, resolve_on_remote};
+pub(crate) use rm::{Here, Relation, RemoteDeletion, RemoteListing, RmReport, resolve_on_remote};
 
 /// Errors of sharing runs. Messages name the remote and the run.
 #[derive(Debug, thiserror::Error)]
