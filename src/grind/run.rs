@@ -33,7 +33,7 @@ use crate::agent;
 use crate::clock::{Clock, Entropy};
 use crate::git::Repo;
 use crate::plan::Plan;
-use crate::plan::budget::{BudgetState, Budgets, Decision, Spent, StopReason};
+use crate::plan::budget::{BudgetState, Budgets, Spent, StopReason};
 use crate::plan::scheduler::SchedulerState;
 use crate::rundir::RunDir;
 use crate::rundir::lock::RunLock;

@@ -4,6 +4,7 @@
 use super::*;
 use crate::git::BranchName;
 use crate::grind::context::{Progress, Warned};
+use crate::plan::at_start::{Standing, budgets_at_start};
 
 /// Refuses before anything is written when the agent's program is not there, or (for agents
 /// whose stream does not say their version) does not answer `--version`; returns where the
@@ -129,14 +130,17 @@ pub(super) fn reopen(
     // Everything that can refuse is checked before the first write: a resume that cannot
     // start leaves the run ref as it was.
     let (branch, source) = reopen::check_branch(repo, store, &run)?;
-    // The branch the run records, taken from a remote's copy when this clone lacks it.
-    crate::grind::branch::take_up(repo, store, id, &branch.ref_name(), &source)?;
     let records = store.records(&run)?;
     let scratchpad = store.scratchpad(&run)?;
     let point = resume::resume_point(&run, &records)?;
     let scheduler = plan.scheduler(point.scheduler.clone())?;
-    let budgets = plan.budgets(point.started_at);
-    if let Decision::Stop(reason) = budgets.check(&point.spent, now) {
+    // The one answer the dry run gives too (`plan::at_start`).
+    let standing = Standing {
+        started_at: point.started_at,
+        spent: &point.spent,
+        fired: None,
+    };
+    if let Some(reason) = budgets_at_start(plan, standing, now).stop {
         return Err(GrindError::Refused(Refusal::BudgetSpent {
             run: id.clone(),
             reason,
@@ -145,6 +149,10 @@ pub(super) fn reopen(
     if scheduler.is_exhausted() {
         return Err(GrindError::Refused(Refusal::Exhausted { run: id.clone() }));
     }
+    let budgets = plan.budgets(point.started_at);
+    // The branch the run records, taken from a remote's copy when this clone lacks it: the
+    // first write, once nothing can refuse.
+    crate::grind::branch::take_up(repo, store, id, &branch.ref_name(), &source)?;
     let slot = Slot::open(repo, id, &branch)?;
     store.update_run(
         id,
