@@ -188,6 +188,13 @@ pub(crate) mod session {
         dir.join("hook.pid")
     }
 
+    /// The work of a session kept off the branch, as its patch, written before its worktree is
+    /// reset and removed once the record that stores it is appended: a grind killed in between
+    /// leaves it for `--resume`.
+    pub(crate) fn saved_work(dir: &Path) -> PathBuf {
+        dir.join("saved-work.patch")
+    }
+
     /// Session `seq`'s live transcript: `session-NNNN.log`, where the agent's session
     /// streams it ([`crate::agent::live_transcript`]).
     pub(crate) fn log(dir: &Path, seq: u64) -> PathBuf {

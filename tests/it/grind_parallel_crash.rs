@@ -265,3 +265,72 @@ fn assert_ended_by_the_resume(pid: i32, what: &str) {
     end_stray(pid);
     assert!(gone, "the resume ends {what} the dead grind left running");
 }
+
+/// Session 2 fails while session 1's verify command runs (it waits in the queue behind it);
+/// session 1's verify sleeps and says so.
+const FAILING_AGENT: &str = r#"
+echo "partial output of $PITBOSS_SEQ"
+echo "early $PITBOSS_SEQ" > "early-$PITBOSS_SEQ.txt"
+git add "early-$PITBOSS_SEQ.txt" && git commit -q -m "agent: early commit $PITBOSS_SEQ"
+echo "work of $PITBOSS_SEQ" > "work-$PITBOSS_SEQ.txt"
+touch "$MARKS/started-$PITBOSS_SEQ"
+if [ "$PITBOSS_SEQ" = 2 ]; then exit 3; fi
+n=0
+while [ ! -e "$MARKS/failed-2" ] && [ $n -lt 1500 ]; do sleep 0.02; n=$((n + 1)); done
+git add . && git commit -q -m "agent: session $PITBOSS_SEQ"
+"#;
+
+const VERIFY_1_SLEEPS: &str = r#"
+if [ "$PITBOSS_SEQ" = 1 ]; then
+  sleep 60 &
+  echo "$!" > "$MARKS/verify-sleep-pid"
+  touch "$MARKS/verifying-1"
+  wait
+fi
+"#;
+
+/// A failed session's work is saved as a patch and its slot reset as soon as its agent ends,
+/// but it is recorded only when the queue comes to it. Killed while it waits there, grind used
+/// to leave `--resume` a clean slot and nothing else: the work was in memory only. It is
+/// written beside the session's marker before the reset, and the resume records it.
+#[test]
+fn sigkill_while_a_failed_session_waits_in_the_queue_then_resume_keeps_its_work() {
+    let p = project();
+    p.prompt("work", "parallel_safe: true\nverify: true\n")
+        .agent(FAILING_AGENT);
+    let verify = p.sb.path("verify.sh");
+    std::fs::write(&verify, VERIFY_1_SLEEPS).unwrap();
+    add_config(
+        &p,
+        &format!(
+            "[grind]\nmax_parallel = 3\nverify_command = \"sh {}\"\n",
+            verify.display()
+        ),
+    );
+    let mut g = spawn(&p, &["--max-iterations", "2"], &[], "killed");
+    p.wait_mark("started-2", &mut g.g);
+    let run = p.only_run();
+    // Session 2's agent failed and its slot was put back where it started: its work is no
+    // longer in the slot.
+    let slot2 = p.worktree(&run).with_file_name("2");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(slot2.join(".git").exists() && !slot2.join("work-2.txt").exists()) {
+        assert!(Instant::now() < deadline, "slot 2 was never reset");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(p.marks().join("failed-2"), "").unwrap();
+    p.wait_mark("verifying-1", &mut g.g);
+    signal(g.pitboss, Signal::SIGKILL);
+    g.g.wait(Duration::from_secs(10));
+    assert!(p.records(&run).is_empty());
+
+    let out = grind(&p, &["--resume", &run, "--max-iterations", "2"], "resumed");
+    assert_eq!(out.status.code(), Some(0), "{}", diag(&out));
+    let records = p.records(&run);
+    assert_eq!(statuses(&records), ["aborted", "aborted"], "{}", diag(&out));
+    assert_branch_and_ref_agree(&p, &run, &records);
+    for r in &records {
+        assert_aborted_with_work(&p, &run, r);
+    }
+    assert_slots_removed(&p);
+}

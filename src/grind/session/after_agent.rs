@@ -146,6 +146,7 @@ fn settle(
     } else {
         let since = rewound.map_or(s.base, |(_, to)| to);
         let patch = kept::save(ctx, slot.repo(), since, session_name(s.seq()))?;
+        hold_saved_work(&slot, patch.as_deref())?;
         slot.repo().reset_hard_clean(s.base)?;
         patch
     };
@@ -316,6 +317,21 @@ pub(super) fn rewound(
     // `reset --hard HEAD~2`, that point is HEAD itself).
     let from = wt.merge_base(base, head)?.unwrap_or(head);
     Ok(Some((lost, from)))
+}
+
+/// Writes the work of a session kept off the branch (its patch) beside its marker before its
+/// worktree is reset: until the record that stores the patch is appended, the patch is held in
+/// memory only, and a grind killed in between would leave `--resume` a worktree with nothing
+/// in it (`recover.rs` reads this file then; `record.rs` removes it after the append).
+pub(super) fn hold_saved_work(slot: &Slot, patch: Option<&[u8]>) -> Result<(), GrindError> {
+    let Some(patch) = patch else {
+        return Ok(());
+    };
+    let path = crate::rundir::session::saved_work(slot.run_dir());
+    let tmp = path.with_extension("patch.tmp");
+    std::fs::write(&tmp, patch)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(GrindError::io(format!("cannot write {}", path.display())))
 }
 
 /// The name a session's saved work goes by (its patch file's, and its local ref's when it has

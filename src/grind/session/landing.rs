@@ -413,6 +413,7 @@ impl Queued<'_, '_> {
             patch.extend_from_slice(&leftovers);
         }
         self.patch = (!patch.is_empty()).then_some(patch);
+        super::after_agent::hold_saved_work(&self.slot, self.patch.as_deref())?;
         wt.reset_hard_clean(s.base)?;
         s.marker.landing = None;
         self.verdict = Verdict {

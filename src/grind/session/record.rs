@@ -83,6 +83,7 @@ pub(super) fn finish(
         .and_then(|o| o.rate_limit.as_ref().map(|r| r.until));
     progress.append(ctx, publish, transcript, obs)?;
     let _ = std::fs::remove_file(&s.spec.transcript_path);
+    let _ = std::fs::remove_file(crate::rundir::session::saved_work(slot.run_dir()));
     let _ = std::fs::remove_file(marker_path(slot));
     Ok(SessionRun { rate_limit })
 }

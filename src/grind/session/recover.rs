@@ -163,6 +163,7 @@ fn recover_one(
     let place = Place::new(ctx, slot0, k);
     let marker = session_files::marker(&place.files);
     let transcript = session_files::log(&place.files, m.seq);
+    let saved_work = session_files::saved_work(&place.files);
     if k.is_some() {
         super::hooks::end_leftover_hook(&place.files, &place.worktree);
     }
@@ -178,6 +179,7 @@ fn recover_one(
             slot.repo().reset_hard_clean(reset_to)?;
         }
         let _ = std::fs::remove_file(&transcript);
+        let _ = std::fs::remove_file(&saved_work);
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     }
@@ -229,6 +231,7 @@ fn recover_one(
         });
     }
     let _ = std::fs::remove_file(&transcript);
+    let _ = std::fs::remove_file(&saved_work);
     let _ = std::fs::remove_file(&marker);
     Ok(())
 }
@@ -360,7 +363,12 @@ fn aborted_publish<'s>(
     if let Ok(base) = Oid::from_str(&m.base) {
         let slot = place.open(ctx, base)?;
         let (from, reset_to) = work_from(ctx, &slot, m, tip)?;
-        patch = kept::save(ctx, slot.repo(), from, session_name(m.seq))?;
+        // The work the dead grind had saved and reset away before it could record it, when
+        // it got that far; else what the worktree holds.
+        patch = match std::fs::read(session_files::saved_work(&place.files)) {
+            Ok(saved) if !saved.is_empty() => Some(saved),
+            _ => kept::save(ctx, slot.repo(), from, session_name(m.seq))?,
+        };
         reset = Some((slot, reset_to));
     }
     let landing = place.k.map(|_| Landing {
