@@ -40,6 +40,7 @@
 //! follow the landings only at the grind's end, when it is reset to the tip.
 
 mod halt;
+mod holds;
 pub(super) mod slots;
 mod threads;
 
@@ -60,7 +61,6 @@ use super::session::{self, Dispatch, Held, LandedEntry, Parallel, Settled};
 use super::slot::Slot;
 use super::summary::StopCause;
 use crate::git::{Oid, SettingsSnapshot};
-use crate::plan::budget::{Decision, Spent, StopReason};
 use crate::plan::scheduler::Pick;
 use crate::rundir::RunDir;
 
@@ -370,89 +370,6 @@ impl Dispatcher<'_, '_> {
         }
     }
 
-    /// Checks the run branch and, when it moved, puts it back and charges the move to `seqs`:
-    /// as a session's agent has just ended, that session (the last agent to end; one still
-    /// running may have done it, and is charged at its own landing if the branch moves again);
-    /// before a dispatch, every session running (which of them did it cannot be told: the
-    /// warning names them all).
-    fn hold_branch(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
-        match session::hold_branch(self.ctx, self.tip) {
-            Ok(None) => {}
-            Ok(Some(m)) => self.charge(seqs, m.reason(), obs),
-            Err(e) => self.fail(e),
-        }
-    }
-
-    /// Checks the run ref and, when something other than pitboss moved it, puts it back and
-    /// charges the move to `seqs`, as [`Self::hold_branch`] does for the run branch.
-    fn hold_run_ref(&mut self, seqs: &[u64], obs: &mut dyn GrindObserver) {
-        match self.ctx.store.hold_tip(&self.ctx.run) {
-            Ok(None) => {}
-            Ok(Some(r)) => self.charge(seqs, session::run_ref_reason(&r), obs),
-            Err(e) => self.fail(e.into()),
-        }
-    }
-
-    /// Checks the git directory's hooks and config and, when they changed, puts them back and
-    /// charges the change to `running`: every session whose agent ran since the last check
-    /// (which of them made it cannot be told when they are several: the reason says so).
-    fn hold_settings(&mut self, running: &[u64], obs: &mut dyn GrindObserver) {
-        let Some(settings) = &self.settings else {
-            return;
-        };
-        match settings.restore() {
-            Ok(found) if found.is_empty() => {}
-            Ok(found) => {
-                for seq in running {
-                    let others: Vec<u64> = running.iter().copied().filter(|o| o != seq).collect();
-                    let why = session::settings_reason(&found, &others);
-                    self.charge(&[*seq], why, obs);
-                }
-                if running.is_empty() {
-                    let why = session::settings_reason(&found, &[]);
-                    self.charge(&[], why, obs);
-                }
-            }
-            Err(e) => self.fail(e.into()),
-        }
-    }
-
-    /// Before a dispatch: sessions start from the tip the queue left, never from one an agent
-    /// put there, and with the git settings as the run found them.
-    fn check_before_dispatch(&mut self, obs: &mut dyn GrindObserver) {
-        if self.one_slot() {
-            // The run branch is its sessions' own, and each checks the rest as its agent ends.
-            return;
-        }
-        let running: Vec<u64> = self.live.keys().copied().collect();
-        self.hold_branch(&running, obs);
-        self.hold_run_ref(&running, obs);
-        let agents: Vec<u64> = self
-            .live
-            .iter()
-            .filter(|(_, l)| l.settled.is_none())
-            .map(|(s, _)| *s)
-            .collect();
-        self.hold_settings(&agents, obs);
-    }
-
-    /// Charges `seqs` with `why` (each becomes an `error` when it lands), and says so.
-    fn charge(&mut self, seqs: &[u64], why: String, obs: &mut dyn GrindObserver) {
-        if seqs.is_empty() {
-            obs.event(&GrindEvent::Warning {
-                message: format!("no session was running, yet: {why}"),
-            });
-        }
-        for seq in seqs {
-            obs.event(&GrindEvent::Warning {
-                message: format!("session {seq}: {why}"),
-            });
-            if let Some(l) = self.live.get_mut(seq) {
-                l.charges.push(why.clone());
-            }
-        }
-    }
-
     /// A fault: no new dispatch, every running session cut (recorded as it ends), and the
     /// grind ends with the first error.
     fn fail(&mut self, e: GrindError) {
@@ -460,75 +377,6 @@ impl Dispatcher<'_, '_> {
             l.controls.request_cut();
         }
         self.fatal.get_or_insert(e);
-    }
-
-    /// What stops dispatch now, if anything: the one stop order of every run, checked before
-    /// each dispatch: the user, the budgets (with what the running sessions spent so far), the
-    /// drain file. (A drain comes after the budgets: a drain asked for during the run's last
-    /// session leaves the run finished by its budget, which is what it is.)
-    fn halt_now(&mut self, progress: &Progress, obs: &mut dyn GrindObserver) -> Option<Halt> {
-        let ctx = self.ctx;
-        if ctx.controls.stopping() {
-            if !ctx.controls.agent.abort_requested() && !self.live.is_empty() {
-                obs.event(&GrindEvent::Warning {
-                    message: format!(
-                        "stopping: no new session starts; the {} running finish and land \
-                         (Ctrl-C again to abort them now)",
-                        self.live.len()
-                    ),
-                });
-            }
-            return Some(Halt::User);
-        }
-        let (live_cost, live_tokens) = self.fuse.live();
-        let spent = Spent {
-            cost_usd: progress.spent.cost_usd + live_cost,
-            tokens: progress.spent.tokens + live_tokens,
-            ..progress.spent
-        };
-        if let Decision::Stop(reason) = ctx.budgets.check(&spent, ctx.clock.now()) {
-            return Some(Halt::Cause(StopCause::Budget { reason }));
-        }
-        // Blown by what the sessions streamed: their records may say a little less.
-        if self.fuse.blown() {
-            let l = &ctx.budgets.limits;
-            let reason = match (l.max_cost_usd, l.max_tokens, self.fuse.blown_on_tokens()) {
-                (_, Some(limit), true) => StopReason::Tokens {
-                    limit,
-                    spent: spent.tokens,
-                },
-                (Some(limit), _, _) => StopReason::Cost {
-                    limit,
-                    spent: spent.cost_usd,
-                },
-                _ => return None,
-            };
-            return Some(Halt::Cause(StopCause::Budget { reason }));
-        }
-        if RunDir::new(ctx.repo.common_dir(), &ctx.run)
-            .drain()
-            .exists()
-        {
-            if !self.drained_said {
-                self.drained_said = true;
-                let message = if self.live.is_empty() {
-                    "drained from `git pitboss watch`: stopping"
-                } else {
-                    "drained from `git pitboss watch`: no new session starts; the running ones \
-                     finish and land"
-                };
-                obs.event(&GrindEvent::Warning {
-                    message: message.into(),
-                });
-            }
-            return Some(Halt::Cause(StopCause::User {
-                drained: true,
-                aborted_session: None,
-                aborted_sessions: Vec::new(),
-                saved_patches: None,
-            }));
-        }
-        None
     }
 
     /// Dispatches sessions while a slot is free and nothing says stop: each to `spawn`, or the

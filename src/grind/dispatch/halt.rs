@@ -1,14 +1,17 @@
-//! How the dispatcher stops: the user's stop told apart by what it cut short, and a usage-limit
-//! wait bounded by `--until` and the user's signals.
+//! How the dispatcher stops: the one stop order checked before each dispatch
+//! ([`Dispatcher::halt_now`]), the user's stop told apart by what it cut short, and a
+//! usage-limit wait bounded by `--until` and the user's signals.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::{Dispatcher, Halt};
 use crate::grind::context::{Ctx, Progress};
 use crate::grind::event::{GrindEvent, GrindObserver};
 use crate::grind::summary::StopCause;
 use crate::plan::budget::{Decision, Spent, StopReason};
+use crate::rundir::RunDir;
 
 // NB: here rather than beside `StopCause` (grind/summary.rs), so that the vocabulary does not
 // depend on the loop's context.
@@ -102,4 +105,79 @@ fn sleep_until(
         std::thread::sleep(left.min(Duration::from_millis(200)));
     }
     None
+}
+
+impl Dispatcher<'_, '_> {
+    /// What stops dispatch now, if anything: the one stop order of every run, checked before
+    /// each dispatch: the user, the budgets (with what the running sessions spent so far), the
+    /// drain file. (A drain comes after the budgets: a drain asked for during the run's last
+    /// session leaves the run finished by its budget, which is what it is.)
+    pub(super) fn halt_now(
+        &mut self,
+        progress: &Progress,
+        obs: &mut dyn GrindObserver,
+    ) -> Option<Halt> {
+        let ctx = self.ctx;
+        if ctx.controls.stopping() {
+            if !ctx.controls.agent.abort_requested() && !self.live.is_empty() {
+                obs.event(&GrindEvent::Warning {
+                    message: format!(
+                        "stopping: no new session starts; the {} running finish and land \
+                         (Ctrl-C again to abort them now)",
+                        self.live.len()
+                    ),
+                });
+            }
+            return Some(Halt::User);
+        }
+        let (live_cost, live_tokens) = self.fuse.live();
+        let spent = Spent {
+            cost_usd: progress.spent.cost_usd + live_cost,
+            tokens: progress.spent.tokens + live_tokens,
+            ..progress.spent
+        };
+        if let Decision::Stop(reason) = ctx.budgets.check(&spent, ctx.clock.now()) {
+            return Some(Halt::Cause(StopCause::Budget { reason }));
+        }
+        // Blown by what the sessions streamed: their records may say a little less.
+        if self.fuse.blown() {
+            let l = &ctx.budgets.limits;
+            let reason = match (l.max_cost_usd, l.max_tokens, self.fuse.blown_on_tokens()) {
+                (_, Some(limit), true) => StopReason::Tokens {
+                    limit,
+                    spent: spent.tokens,
+                },
+                (Some(limit), _, _) => StopReason::Cost {
+                    limit,
+                    spent: spent.cost_usd,
+                },
+                _ => return None,
+            };
+            return Some(Halt::Cause(StopCause::Budget { reason }));
+        }
+        if RunDir::new(ctx.repo.common_dir(), &ctx.run)
+            .drain()
+            .exists()
+        {
+            if !self.drained_said {
+                self.drained_said = true;
+                let message = if self.live.is_empty() {
+                    "drained from `git pitboss watch`: stopping"
+                } else {
+                    "drained from `git pitboss watch`: no new session starts; the running ones \
+                     finish and land"
+                };
+                obs.event(&GrindEvent::Warning {
+                    message: message.into(),
+                });
+            }
+            return Some(Halt::Cause(StopCause::User {
+                drained: true,
+                aborted_session: None,
+                aborted_sessions: Vec::new(),
+                saved_patches: None,
+            }));
+        }
+        None
+    }
 }
